@@ -1,0 +1,97 @@
+//! `exhibit/acquisition.json`: who captured what, when, where, why and how.
+//!
+//! The fields follow the NIST sample chain-of-custody form plus what digital
+//! evidence needs (source host identity, tool, exact command line, counts).
+//! All times are UTC; the examiner's time zone is kept for display.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Examiner {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// IANA name or UTC offset of the examiner's local time, for display only.
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseInfo {
+    pub case_id: String,
+    pub evidence_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Identity of the examined system.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub hostname: Option<String>,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub boot_id: Option<String>,
+    pub machine_id: Option<String>,
+    /// True when the host was read from a target root (mounted image), not
+    /// from the running system.
+    pub from_target_root: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Method {
+    pub tool: String,
+    pub tool_version: String,
+    /// `cli` or `gui`.
+    pub interface: String,
+    /// The exact command line, for CLI captures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_line: Option<Vec<String>>,
+    pub profiles: Vec<String>,
+    /// Logical paths requested.
+    pub sources: Vec<String>,
+    /// Target root on the examiner's machine (`--root`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    pub compression: String,
+    /// Acquisition host (where Exhibit ran), when different from the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquired_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub entries: u64,
+    pub files_captured: u64,
+    pub bytes_captured: u64,
+    pub changed_during_read: u64,
+    pub unreadable: u64,
+    pub vanished: u64,
+    pub skipped: u64,
+    pub metadata_only: u64,
+}
+
+/// One problem met during acquisition (also present as a record's reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcquisitionError {
+    pub path: String,
+    pub status: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acquisition {
+    pub format: String,
+    pub format_version: u32,
+    pub stem: String,
+    pub case: CaseInfo,
+    pub examiner: Examiner,
+    pub host: HostInfo,
+    pub method: Method,
+    pub started_at: String,
+    pub finished_at: String,
+    pub counts: Counts,
+    pub errors: Vec<AcquisitionError>,
+}

@@ -1,0 +1,171 @@
+//! The per-entry record stored one per line in `exhibit/files.jsonl`.
+//!
+//! Every entry the capture sees gets exactly one record, whatever its type and
+//! whatever happened to it: a file that could not be read is a record with a
+//! status and a reason, never a missing line.
+
+use serde::{Deserialize, Serialize};
+
+/// The type of a filesystem entry, as `lstat` saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryType {
+    File,
+    Dir,
+    Symlink,
+    Fifo,
+    Socket,
+    Block,
+    Char,
+}
+
+impl EntryType {
+    /// The one-letter type used by `ls -l` and the Sleuth Kit bodyfile.
+    pub fn letter(self) -> char {
+        match self {
+            EntryType::File => '-',
+            EntryType::Dir => 'd',
+            EntryType::Symlink => 'l',
+            EntryType::Fifo => 'p',
+            EntryType::Socket => 's',
+            EntryType::Block => 'b',
+            EntryType::Char => 'c',
+        }
+    }
+
+    /// The type from the `S_IFMT` bits of a mode, `None` for an unknown type.
+    pub fn from_mode(mode: u32) -> Option<Self> {
+        Some(match mode & 0o170000 {
+            0o100000 => EntryType::File,
+            0o040000 => EntryType::Dir,
+            0o120000 => EntryType::Symlink,
+            0o010000 => EntryType::Fifo,
+            0o140000 => EntryType::Socket,
+            0o060000 => EntryType::Block,
+            0o020000 => EntryType::Char,
+            _ => return None,
+        })
+    }
+}
+
+/// What happened to an entry during acquisition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Read completely (files) or recorded completely (other types), unchanged
+    /// between the start and the end of the read.
+    Captured,
+    /// Captured, but the file changed while it was read; see `change`.
+    ChangedDuringRead,
+    /// Could not be opened or read; `reason` holds the OS error. A partial
+    /// read is kept as a member and says so in `reason`.
+    Unreadable,
+    /// Gone between listing and reading.
+    Vanished,
+    /// Deliberately not read; `reason` says why (`special_file`, `size_limit`,
+    /// `other_filesystem`, `excluded`).
+    Skipped,
+    /// Selected for metadata only (a profile rule said so): no content stored.
+    MetadataOnly,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Captured => "captured",
+            Status::ChangedDuringRead => "changed_during_read",
+            Status::Unreadable => "unreadable",
+            Status::Vanished => "vanished",
+            Status::Skipped => "skipped",
+            Status::MetadataOnly => "metadata_only",
+        }
+    }
+
+    /// True when the entry's content (for files) is in the archive.
+    pub fn has_content(self) -> bool {
+        matches!(self, Status::Captured | Status::ChangedDuringRead)
+    }
+}
+
+/// Size and modification time before and after a read that saw a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadChange {
+    pub size_before: u64,
+    pub size_after: u64,
+    pub mtime_before: Option<String>,
+    pub mtime_after: Option<String>,
+    /// Bytes actually read and stored.
+    pub bytes_read: u64,
+}
+
+/// One line of `files.jsonl`. Field names are part of the archive format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Logical path as the examined system sees it. When the name is not valid
+    /// UTF-8, invalid bytes appear as `%XX` and `path_bytes_b64` holds the
+    /// exact bytes.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_bytes_b64: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: EntryType,
+    pub size: u64,
+    /// Permission bits including setuid/setgid/sticky, as a 4-digit octal string.
+    pub mode: String,
+    pub uid: u32,
+    pub gid: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub inode: u64,
+    pub dev: u64,
+    pub nlink: u64,
+    pub atime: Option<String>,
+    pub mtime: Option<String>,
+    pub ctime: Option<String>,
+    pub btime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_target_bytes_b64: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Name of the ZIP member holding the content, when stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// For the second and later names of a hard-linked file: the path whose
+    /// member holds the shared content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardlink_of: Option<String>,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ReadChange>,
+    /// The size limit that applied to this entry, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_limit: Option<u64>,
+    /// The profile rule that selected this entry, when profiles were used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Free-form markers, e.g. `secret` for credential stores taken on request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+}
+
+impl FileRecord {
+    /// Permission bits parsed back from `mode`.
+    pub fn mode_bits(&self) -> u32 {
+        u32::from_str_radix(&self.mode, 8).unwrap_or(0)
+    }
+
+    /// The exact path bytes, decoding `path_bytes_b64` when present.
+    pub fn path_bytes(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        self.path_bytes_b64
+            .as_deref()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .unwrap_or_else(|| self.path.as_bytes().to_vec())
+    }
+}

@@ -1,0 +1,600 @@
+//! A strict structural reader for ZIP archives.
+//!
+//! General-purpose ZIP libraries trust the central directory and hide what an
+//! auditor needs to see: a local header that disagrees with its central
+//! record, overlapping or duplicate members, bytes hidden between members,
+//! names that escape the extraction directory. This reader parses both
+//! headers of every member with bounds checks on every field, returns the
+//! structure it could read plus every irregularity as a [`ZipIssue`], and
+//! never panics on any input. Member data is read positionally (`pread`), so
+//! several threads can stream members of one open file at once.
+
+use super::zipspec::*;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+
+/// An irregularity in the archive's structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZipIssue {
+    /// Stable machine-readable kind, e.g. `local_header_mismatch`.
+    pub kind: &'static str,
+    /// The member concerned, when there is one.
+    pub member: Option<String>,
+    pub detail: String,
+}
+
+/// The archive could not be parsed at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ZipReadError {
+    #[error("cannot read archive: {0}")]
+    Io(#[from] io::Error),
+    #[error("not a ZIP archive or truncated: {0}")]
+    NotZip(String),
+}
+
+/// One member as the central directory and its local header describe it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Name as text (lossy for non-UTF-8 names, which Exhibit never writes).
+    pub name: String,
+    pub flags: u16,
+    pub method: u16,
+    pub crc: u32,
+    pub csize: u64,
+    pub usize: u64,
+    pub local_offset: u64,
+    /// Unix mode from the external attributes (0 when made on another system).
+    pub unix_mode: u32,
+    /// Modification time from the extended-timestamp extra field.
+    pub mtime: Option<i64>,
+    /// Where the compressed data starts; `None` when the local header is unusable.
+    pub data_start: Option<u64>,
+    /// The local header carries ZIP64 sizes (so a data descriptor has 8-byte sizes).
+    pub local_zip64: bool,
+}
+
+impl Member {
+    pub fn is_dir(&self) -> bool {
+        self.name.ends_with('/')
+    }
+}
+
+/// The parsed structure of an archive.
+#[derive(Debug)]
+pub struct ZipIndex {
+    pub members: Vec<Member>,
+    pub issues: Vec<ZipIssue>,
+    pub file_size: u64,
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn read_exact_at(f: &File, len: usize, at: u64) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    f.read_exact_at(&mut buf, at)?;
+    Ok(buf)
+}
+
+/// Walk the extra fields of a header: (id, data) pairs; stops at malformed data.
+fn extras(mut b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let id = u16::from_le_bytes([b[0], b[1]]);
+        let len = u16::from_le_bytes([b[2], b[3]]) as usize;
+        let Some(data) = b.get(4..4 + len) else {
+            break;
+        };
+        out.push((id, data));
+        b = &b[4 + len..];
+    }
+    out
+}
+
+fn issue(kind: &'static str, member: Option<&str>, detail: impl Into<String>) -> ZipIssue {
+    ZipIssue {
+        kind,
+        member: member.map(str::to_string),
+        detail: detail.into(),
+    }
+}
+
+/// Why a member name is unsafe to extract, if it is.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.starts_with('/') || name.starts_with('\\') {
+        return Some("absolute path");
+    }
+    if name.len() >= 2 && name.as_bytes()[1] == b':' {
+        return Some("drive-letter path");
+    }
+    if name.contains('\0') {
+        return Some("NUL byte in name");
+    }
+    if name.split(['/', '\\']).any(|c| c == "..") {
+        return Some("`..` component escapes the extraction directory");
+    }
+    None
+}
+
+impl ZipIndex {
+    /// Parse the archive's structure. Fails only when there is no usable end
+    /// of central directory; everything else becomes an issue.
+    pub fn open(file: &File) -> Result<Self, ZipReadError> {
+        let file_size = file.metadata()?.len();
+        let mut issues = Vec::new();
+        if file_size < EOCD_LEN as u64 {
+            return Err(ZipReadError::NotZip(format!("only {file_size} bytes")));
+        }
+        let tail_len = file_size.min((EOCD_LEN + 65535 + ZIP64_LOCATOR_LEN) as u64) as usize;
+        let tail_start = file_size - tail_len as u64;
+        let tail = read_exact_at(file, tail_len, tail_start)?;
+        let eocd_rel = (0..=tail_len - EOCD_LEN)
+            .rev()
+            .find(|&i| u32_at(&tail, i) == Some(EOCD_SIG))
+            .ok_or_else(|| {
+                ZipReadError::NotZip("no end-of-central-directory record".to_string())
+            })?;
+        let eocd_pos = tail_start + eocd_rel as u64;
+        let e = &tail[eocd_rel..];
+        let disk = u16_at(e, 4).unwrap_or(0);
+        let cd_disk = u16_at(e, 6).unwrap_or(0);
+        let mut entries = u16_at(e, 10).unwrap_or(0) as u64;
+        let mut cd_size = u32_at(e, 12).unwrap_or(0) as u64;
+        let mut cd_start = u32_at(e, 16).unwrap_or(0) as u64;
+        let comment_len = u16_at(e, 20).unwrap_or(0) as u64;
+        if disk != 0 || cd_disk != 0 {
+            issues.push(issue(
+                "multi_disk",
+                None,
+                "archive claims to span several disks",
+            ));
+        }
+        let record_end = eocd_pos + EOCD_LEN as u64 + comment_len;
+        if record_end != file_size {
+            issues.push(issue(
+                "trailing_data",
+                None,
+                format!(
+                    "end record (with comment) ends at {record_end} but the file is {file_size} bytes"
+                ),
+            ));
+        }
+        let mut end_of_cd_region = eocd_pos;
+        let loc_rel = eocd_rel.checked_sub(ZIP64_LOCATOR_LEN);
+        let locator = loc_rel.filter(|&i| u32_at(&tail, i) == Some(ZIP64_LOCATOR_SIG));
+        if let Some(li) = locator {
+            let z64_pos = u64_at(&tail, li + 8).unwrap_or(u64::MAX);
+            let rec = if z64_pos <= file_size.saturating_sub(ZIP64_EOCD_LEN as u64) {
+                read_exact_at(file, ZIP64_EOCD_LEN, z64_pos).ok()
+            } else {
+                None
+            };
+            match rec {
+                Some(r) if u32_at(&r, 0) == Some(ZIP64_EOCD_SIG) => {
+                    entries = u64_at(&r, 32).unwrap_or(0);
+                    cd_size = u64_at(&r, 40).unwrap_or(0);
+                    cd_start = u64_at(&r, 48).unwrap_or(0);
+                    end_of_cd_region = z64_pos;
+                    let rec_end = z64_pos + 12 + u64_at(&r, 4).unwrap_or(0);
+                    if rec_end != eocd_pos - ZIP64_LOCATOR_LEN as u64 {
+                        issues.push(issue(
+                            "gap",
+                            None,
+                            "bytes between the ZIP64 end record and its locator",
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(ZipReadError::NotZip(
+                        "ZIP64 locator points to no ZIP64 end record".to_string(),
+                    ));
+                }
+            }
+        } else if entries == U16_SENTINEL || cd_size == U32_SENTINEL || cd_start == U32_SENTINEL {
+            return Err(ZipReadError::NotZip(
+                "end record needs ZIP64 but there is no ZIP64 locator".to_string(),
+            ));
+        }
+        let cd_end = cd_start
+            .checked_add(cd_size)
+            .filter(|&end| end <= end_of_cd_region)
+            .ok_or_else(|| {
+                ZipReadError::NotZip(format!(
+                    "central directory ({cd_size} bytes at {cd_start}) lies outside the file"
+                ))
+            })?;
+        if cd_end != end_of_cd_region {
+            issues.push(issue(
+                "gap",
+                None,
+                format!(
+                    "{} bytes between the central directory and the end record",
+                    end_of_cd_region - cd_end
+                ),
+            ));
+        }
+        // Each central header is at least 46 bytes: a larger count is a lie.
+        if entries > cd_size / CENTRAL_HEADER_LEN as u64 {
+            return Err(ZipReadError::NotZip(format!(
+                "end record claims {entries} members but the central directory holds at most {}",
+                cd_size / CENTRAL_HEADER_LEN as u64
+            )));
+        }
+        let cd = read_exact_at(file, cd_size as usize, cd_start)?;
+        let mut members = Vec::with_capacity(entries as usize);
+        let mut at = 0usize;
+        while at < cd.len() {
+            if u32_at(&cd, at) != Some(CENTRAL_SIG) {
+                issues.push(issue(
+                    "central_directory_corrupt",
+                    None,
+                    format!(
+                        "no central header signature at offset {}",
+                        cd_start + at as u64
+                    ),
+                ));
+                break;
+            }
+            let Some(h) = cd.get(at..at + CENTRAL_HEADER_LEN) else {
+                issues.push(issue(
+                    "central_directory_corrupt",
+                    None,
+                    "truncated central header",
+                ));
+                break;
+            };
+            let flags = u16_at(h, 8).unwrap_or(0);
+            let method = u16_at(h, 10).unwrap_or(0);
+            let crc = u32_at(h, 16).unwrap_or(0);
+            let mut csize = u32_at(h, 20).unwrap_or(0) as u64;
+            let mut usize = u32_at(h, 24).unwrap_or(0) as u64;
+            let n = u16_at(h, 28).unwrap_or(0) as usize;
+            let m = u16_at(h, 30).unwrap_or(0) as usize;
+            let k = u16_at(h, 32).unwrap_or(0) as usize;
+            let external = u32_at(h, 38).unwrap_or(0);
+            let made_by = u16_at(h, 4).unwrap_or(0);
+            let mut local_offset = u32_at(h, 42).unwrap_or(0) as u64;
+            let Some(name_raw) = cd.get(at + CENTRAL_HEADER_LEN..at + CENTRAL_HEADER_LEN + n)
+            else {
+                issues.push(issue(
+                    "central_directory_corrupt",
+                    None,
+                    "name runs past the central directory",
+                ));
+                break;
+            };
+            let name = String::from_utf8_lossy(name_raw).into_owned();
+            let extra_start = at + CENTRAL_HEADER_LEN + n;
+            let Some(extra) = cd.get(extra_start..extra_start + m) else {
+                issues.push(issue(
+                    "central_directory_corrupt",
+                    Some(&name),
+                    "extra field runs past the central directory",
+                ));
+                break;
+            };
+            let mut mtime = None;
+            for (id, data) in extras(extra) {
+                match id {
+                    EXTRA_ZIP64 => {
+                        let mut p = 0;
+                        for field in [&mut usize, &mut csize, &mut local_offset] {
+                            if *field == U32_SENTINEL {
+                                match u64_at(data, p) {
+                                    Some(v) => *field = v,
+                                    None => issues.push(issue(
+                                        "central_directory_corrupt",
+                                        Some(&name),
+                                        "ZIP64 extra field too short",
+                                    )),
+                                }
+                                p += 8;
+                            }
+                        }
+                    }
+                    EXTRA_TIMESTAMP => {
+                        if data.first().is_some_and(|f| f & 1 == 1) {
+                            mtime = u32_at(data, 1).map(|t| t as i32 as i64);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let unix_mode = if made_by >> 8 == 3 { external >> 16 } else { 0 };
+            members.push(Member {
+                name,
+                flags,
+                method,
+                crc,
+                csize,
+                usize,
+                local_offset,
+                unix_mode,
+                mtime,
+                data_start: None,
+                local_zip64: false,
+            });
+            at = extra_start + m + k;
+        }
+        if members.len() as u64 != entries {
+            issues.push(issue(
+                "central_directory_corrupt",
+                None,
+                format!(
+                    "end record says {entries} members, central directory holds {}",
+                    members.len()
+                ),
+            ));
+        }
+        let mut index = ZipIndex {
+            members,
+            issues,
+            file_size,
+        };
+        index.check_local_headers(file, cd_start)?;
+        index.check_layout(cd_start);
+        Ok(index)
+    }
+
+    fn check_local_headers(&mut self, file: &File, cd_start: u64) -> io::Result<()> {
+        for m in &mut self.members {
+            let name = m.name.clone();
+            let fixed = if m.local_offset.saturating_add(LOCAL_HEADER_LEN as u64) <= cd_start {
+                read_exact_at(file, LOCAL_HEADER_LEN, m.local_offset).ok()
+            } else {
+                None
+            };
+            let Some(h) = fixed.filter(|h| u32_at(h, 0) == Some(LOCAL_SIG)) else {
+                self.issues.push(issue(
+                    "local_header_missing",
+                    Some(&name),
+                    format!("no local header at offset {}", m.local_offset),
+                ));
+                continue;
+            };
+            let flags = u16_at(&h, 6).unwrap_or(0);
+            let method = u16_at(&h, 8).unwrap_or(0);
+            let crc = u32_at(&h, 14).unwrap_or(0);
+            let mut csize = u32_at(&h, 18).unwrap_or(0) as u64;
+            let mut usize = u32_at(&h, 22).unwrap_or(0) as u64;
+            let n = u16_at(&h, 26).unwrap_or(0) as u64;
+            let e = u16_at(&h, 28).unwrap_or(0) as u64;
+            let var_start = m.local_offset + LOCAL_HEADER_LEN as u64;
+            if var_start + n + e > cd_start {
+                self.issues.push(issue(
+                    "local_header_mismatch",
+                    Some(&name),
+                    "local header runs into the central directory",
+                ));
+                continue;
+            }
+            let var = read_exact_at(file, (n + e) as usize, var_start)?;
+            let (lname, lextra) = var.split_at(n as usize);
+            let mut problems = Vec::new();
+            if lname != m.name.as_bytes() {
+                problems.push(format!(
+                    "name `{}` differs from the central directory's",
+                    String::from_utf8_lossy(lname)
+                ));
+            }
+            if method != m.method {
+                problems.push(format!(
+                    "method {method} vs {} in the central directory",
+                    m.method
+                ));
+            }
+            if (flags ^ m.flags) & (FLAG_DATA_DESCRIPTOR | FLAG_UTF8 | 1) != 0 {
+                problems.push(format!("flags {flags:#06x} vs {:#06x}", m.flags));
+            }
+            let descriptor = flags & FLAG_DATA_DESCRIPTOR != 0;
+            let mut local_zip64 = false;
+            for (id, data) in extras(lextra) {
+                if id == EXTRA_ZIP64 {
+                    local_zip64 = true;
+                    if usize == U32_SENTINEL {
+                        usize = u64_at(data, 0).unwrap_or(0);
+                    }
+                    if csize == U32_SENTINEL {
+                        csize = u64_at(data, 8).unwrap_or(0);
+                    }
+                }
+            }
+            let data_start = var_start + n + e;
+            if descriptor {
+                // Sizes and CRC live in the data descriptor after the data.
+                let dd_at = data_start.saturating_add(m.csize);
+                let dd_len = if local_zip64 { 24 } else { 16 };
+                match read_exact_at(file, dd_len, dd_at) {
+                    Ok(dd) if u32_at(&dd, 0) == Some(DATA_DESCRIPTOR_SIG) => {
+                        let dcrc = u32_at(&dd, 4).unwrap_or(0);
+                        let (dc, du) = if local_zip64 {
+                            (u64_at(&dd, 8).unwrap_or(0), u64_at(&dd, 16).unwrap_or(0))
+                        } else {
+                            (
+                                u32_at(&dd, 8).unwrap_or(0) as u64,
+                                u32_at(&dd, 12).unwrap_or(0) as u64,
+                            )
+                        };
+                        if dcrc != m.crc {
+                            problems.push(format!(
+                                "data descriptor CRC {dcrc:08x} vs {:08x} in the central directory",
+                                m.crc
+                            ));
+                        }
+                        if dc != m.csize || du != m.usize {
+                            problems.push(format!(
+                                "data descriptor sizes {dc}/{du} vs {}/{} in the central directory",
+                                m.csize, m.usize
+                            ));
+                        }
+                    }
+                    _ => problems.push("data descriptor missing after the data".to_string()),
+                }
+            } else {
+                if crc != m.crc {
+                    problems.push(format!(
+                        "local CRC {crc:08x} vs {:08x} in the central directory",
+                        m.crc
+                    ));
+                }
+                if csize != m.csize || usize != m.usize {
+                    problems.push(format!(
+                        "local sizes {csize}/{usize} vs {}/{} in the central directory",
+                        m.csize, m.usize
+                    ));
+                }
+            }
+            for p in problems {
+                self.issues
+                    .push(issue("local_header_mismatch", Some(&name), p));
+            }
+            m.data_start = Some(data_start);
+            m.local_zip64 = local_zip64;
+        }
+        Ok(())
+    }
+
+    fn check_layout(&mut self, cd_start: u64) {
+        let mut spans: Vec<(u64, u64, usize)> = Vec::new();
+        for (i, m) in self.members.iter().enumerate() {
+            let Some(ds) = m.data_start else { continue };
+            let mut end = ds.saturating_add(m.csize);
+            if m.flags & FLAG_DATA_DESCRIPTOR != 0 {
+                end = end.saturating_add(if m.local_zip64 { 24 } else { 16 });
+            }
+            if ds.saturating_add(m.csize) > cd_start {
+                self.issues.push(issue(
+                    "member_overlaps",
+                    Some(&m.name),
+                    "member data runs into the central directory (truncated or forged sizes)",
+                ));
+            }
+            spans.push((m.local_offset, end, i));
+        }
+        spans.sort();
+        let mut cursor = 0u64;
+        let mut prev: Option<usize> = None;
+        for (start, end, i) in &spans {
+            if *start < cursor {
+                let other = prev
+                    .map(|p| self.members[p].name.clone())
+                    .unwrap_or_default();
+                self.issues.push(issue(
+                    "member_overlaps",
+                    Some(&self.members[*i].name),
+                    format!("overlaps member `{other}`"),
+                ));
+            } else if *start > cursor {
+                self.issues.push(issue(
+                    "gap",
+                    Some(&self.members[*i].name),
+                    format!("{} unaccounted bytes before this member", start - cursor),
+                ));
+            }
+            cursor = cursor.max(*end);
+            prev = Some(*i);
+        }
+        if cursor < cd_start && !spans.is_empty() {
+            self.issues.push(issue(
+                "gap",
+                None,
+                format!(
+                    "{} unaccounted bytes before the central directory",
+                    cd_start - cursor
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for m in &self.members {
+            if !seen.insert(m.name.as_str()) {
+                self.issues.push(issue(
+                    "duplicate_member",
+                    Some(&m.name),
+                    "name appears more than once",
+                ));
+            }
+            if let Some(why) = unsafe_name(&m.name) {
+                self.issues
+                    .push(issue("unsafe_member_name", Some(&m.name), why));
+            }
+            if m.method != METHOD_STORED && m.method != METHOD_DEFLATED {
+                self.issues.push(issue(
+                    "unsupported_method",
+                    Some(&m.name),
+                    format!("compression method {}", m.method),
+                ));
+            }
+            if m.flags & 1 != 0 {
+                self.issues.push(issue(
+                    "encrypted_member",
+                    Some(&m.name),
+                    "member is encrypted",
+                ));
+            }
+        }
+    }
+}
+
+/// Reads a byte range of a file with `pread`, so many readers share one `File`.
+pub struct RangeReader<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+}
+
+impl<'a> RangeReader<'a> {
+    pub fn new(file: &'a File, start: u64, len: u64) -> Self {
+        Self {
+            file,
+            pos: start,
+            end: start.saturating_add(len),
+        }
+    }
+}
+
+impl Read for RangeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.pos);
+        if left == 0 {
+            return Ok(0);
+        }
+        let want = buf.len().min(left as usize);
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "archive ends inside member data",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// A reader of a member's uncompressed content. The caller checks CRC and size.
+pub fn member_reader<'a>(file: &'a File, m: &Member) -> io::Result<Box<dyn Read + Send + 'a>> {
+    let start = m.data_start.ok_or_else(|| {
+        io::Error::other(format!("member has no usable local header: {}", m.name))
+    })?;
+    let raw = RangeReader::new(file, start, m.csize);
+    match m.method {
+        METHOD_STORED => Ok(Box::new(raw)),
+        METHOD_DEFLATED => Ok(Box::new(flate2::read::DeflateDecoder::new_with_buf(
+            raw,
+            vec![0; 256 * 1024],
+        ))),
+        other => Err(io::Error::other(format!(
+            "unsupported compression method {other}: {}",
+            m.name
+        ))),
+    }
+}

@@ -1,0 +1,186 @@
+//! The writer thread: the only owner of the archive file.
+//!
+//! Workers hand it finished entries (small files, compressed in memory) or
+//! streams of chunks (large files) over one FIFO channel; it lays them out in
+//! arrival order. Memory is bounded by a byte budget: a worker waits before
+//! queueing more when the budget is spent, except the worker whose stream the
+//! writer is consuming right now (the "head"), which only waits for the
+//! writer itself, so the pipeline cannot deadlock.
+
+use crate::archive::zipwrite::{EntryMeta, Finished, ZipWriter};
+use crossbeam_channel::{Receiver, Sender};
+use std::fs::File;
+use std::io::BufWriter;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// One message to the writer.
+pub enum ToWriter {
+    Whole {
+        meta: EntryMeta,
+        method: u16,
+        crc: u32,
+        usize: u64,
+        data: Vec<u8>,
+    },
+    Stream {
+        meta: EntryMeta,
+        method: u16,
+        large: bool,
+        is_head: Arc<AtomicBool>,
+        chunks: Receiver<Chunk>,
+    },
+}
+
+pub enum Chunk {
+    /// Compressed data; `budgeted` when it holds budget the writer must release.
+    Data {
+        bytes: Vec<u8>,
+        budgeted: bool,
+    },
+    End {
+        crc: u32,
+        usize: u64,
+    },
+}
+
+/// A byte budget shared by producers (acquire) and the writer (release).
+#[derive(Default)]
+pub struct Budget {
+    state: Mutex<(u64, bool)>,
+    cv: Condvar,
+    cap: u64,
+}
+
+impl Budget {
+    pub fn new(cap: u64) -> Self {
+        Self {
+            state: Mutex::new((0, false)),
+            cv: Condvar::new(),
+            cap,
+        }
+    }
+
+    /// Take `n` bytes, waiting while the budget is spent, unless `exempt`
+    /// turns true. Returns false when the writer has gone away.
+    pub fn acquire(&self, n: u64, exempt: Option<&AtomicBool>) -> bool {
+        let Ok(mut st) = self.state.lock() else {
+            return false;
+        };
+        loop {
+            if st.1 {
+                return false;
+            }
+            let is_exempt = exempt.is_some_and(|e| e.load(Ordering::SeqCst));
+            if st.0 == 0 || st.0 + n <= self.cap || is_exempt {
+                st.0 += n;
+                return true;
+            }
+            st = match self
+                .cv
+                .wait_timeout(st, std::time::Duration::from_millis(50))
+            {
+                Ok((g, _)) => g,
+                Err(_) => return false,
+            };
+        }
+    }
+
+    pub fn release(&self, n: u64) {
+        if let Ok(mut st) = self.state.lock() {
+            st.0 = st.0.saturating_sub(n);
+        }
+        self.cv.notify_all();
+    }
+
+    /// Wake everybody: the writer stopped.
+    pub fn close(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.1 = true;
+        }
+        self.cv.notify_all();
+    }
+
+    pub fn notify(&self) {
+        self.cv.notify_all();
+    }
+}
+
+/// Run the writer loop until the channel closes; then finish the archive.
+pub fn run_writer(
+    file: File,
+    rx: Receiver<ToWriter>,
+    budget: Arc<Budget>,
+) -> std::io::Result<(File, Finished)> {
+    let result = writer_loop(file, &rx, &budget);
+    budget.close();
+    result
+}
+
+fn writer_loop(
+    file: File,
+    rx: &Receiver<ToWriter>,
+    budget: &Budget,
+) -> std::io::Result<(File, Finished)> {
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    for msg in rx.iter() {
+        match msg {
+            ToWriter::Whole {
+                meta,
+                method,
+                crc,
+                usize,
+                data,
+            } => {
+                let n = data.len() as u64;
+                let r = zip.add_whole(meta, method, crc, usize, &data);
+                budget.release(n);
+                r?;
+            }
+            ToWriter::Stream {
+                meta,
+                method,
+                large,
+                is_head,
+                chunks,
+            } => {
+                let name = meta.name.clone();
+                zip.begin_stream(meta, method, large)?;
+                is_head.store(true, Ordering::SeqCst);
+                budget.notify();
+                let mut ended = false;
+                for chunk in chunks.iter() {
+                    match chunk {
+                        Chunk::Data { bytes, budgeted } => {
+                            let r = zip.stream_data(&bytes);
+                            if budgeted {
+                                budget.release(bytes.len() as u64);
+                            }
+                            r?;
+                        }
+                        Chunk::End { crc, usize } => {
+                            zip.end_stream(crc, usize)?;
+                            ended = true;
+                            break;
+                        }
+                    }
+                }
+                if !ended {
+                    return Err(std::io::Error::other(format!(
+                        "the reader of {name} stopped before the end of the file"
+                    )));
+                }
+            }
+        }
+    }
+    let (buf, finished) = zip.finish()?;
+    let file = buf.into_inner().map_err(|e| e.into_error())?;
+    Ok((file, finished))
+}
+
+/// Sender side helpers for workers.
+#[derive(Clone)]
+pub struct SinkHandle {
+    pub tx: Sender<ToWriter>,
+    pub budget: Arc<Budget>,
+}

@@ -1,0 +1,143 @@
+//! `exhibit capture`: snapshot paths into a new evidence archive.
+
+use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
+use exhibit::archive::acquisition::{CaseInfo, Examiner};
+use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface};
+use exhibit::job::CancelToken;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Paths to capture. With --root, paths inside the target root (default: all of it).
+    pub paths: Vec<PathBuf>,
+    /// Treat DIR as the examined system's `/` (a mounted image or a copied tree).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Directory to write the archive and its custody log into.
+    #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
+    pub out_dir: PathBuf,
+    /// Case identifier (goes into the archive name and every record).
+    #[arg(long)]
+    pub case: String,
+    /// Examiner's name.
+    #[arg(long)]
+    pub examiner: String,
+    /// Evidence item identifier (default E01).
+    #[arg(long)]
+    pub evidence: Option<String>,
+    /// Examiner's organisation.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Examiner's contact (e-mail or phone).
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Why this evidence is taken.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// Where the acquisition takes place (for the custody log).
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Store content uncompressed (fastest; larger archive).
+    #[arg(long, conflicts_with = "level")]
+    pub store: bool,
+    /// Deflate level 1-9 (default 2), applied per file where it pays.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=9))]
+    pub level: Option<u32>,
+    /// Reader threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Also enter pseudo and network filesystems (proc, sysfs, nfs, fuse...).
+    #[arg(long)]
+    pub all_filesystems: bool,
+    /// Do not cross into any other filesystem.
+    #[arg(long, short = 'x')]
+    pub one_file_system: bool,
+    /// Print the summary as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+pub fn run(a: Args, command_line: Vec<String>) -> u8 {
+    let mut req = CaptureRequest::new(a.paths.clone(), a.out_dir.clone(), &a.case, &a.examiner);
+    req.root = a.root.clone();
+    req.case = CaseInfo {
+        case_id: a.case.clone(),
+        evidence_id: a.evidence.clone().unwrap_or_default(),
+        purpose: a.purpose.clone(),
+        description: None,
+    };
+    req.examiner = Examiner {
+        name: a.examiner.clone(),
+        organisation: a.org.clone(),
+        contact: a.contact.clone(),
+        timezone: capture::local_timezone(),
+    };
+    req.interface = Interface::Cli { command_line };
+    req.compression = if a.store {
+        Compression::Store
+    } else {
+        Compression::Deflate(a.level.unwrap_or(capture::DEFAULT_LEVEL))
+    };
+    req.threads = a.threads;
+    req.all_filesystems = a.all_filesystems;
+    req.one_file_system = a.one_file_system;
+    req.location = a.location.clone();
+
+    let cancel = CancelToken::new();
+    let on_signal = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let bar = Bar::new(a.quiet);
+    let result = capture::capture(&req, &bar, &cancel);
+    bar.finish();
+    match result {
+        Ok(s) => {
+            if a.json {
+                let doc = serde_json::json!({
+                    "archive": s.archive,
+                    "sha256": s.sha256,
+                    "files": s.files,
+                    "bytes": s.bytes,
+                    "errors": s.errors,
+                    "custody_log": s.custody_log,
+                    "entries": s.entries,
+                    "archive_bytes": s.archive_bytes,
+                });
+                println!("{doc:#}");
+            } else {
+                println!("archive:     {}", s.archive.display());
+                println!("sha256:      {}", s.sha256);
+                println!(
+                    "entries:     {} ({} files, {} bytes captured)",
+                    s.entries, s.files, s.bytes
+                );
+                println!("custody log: {}", s.custody_log.display());
+                if s.errors.is_empty() {
+                    println!("problems:    none");
+                } else {
+                    println!(
+                        "problems:    {} (listed in exhibit/acquisition.json)",
+                        s.errors.len()
+                    );
+                    for e in s.errors.iter().take(20) {
+                        println!("  {:<20} {}  ({})", e.status, e.path, e.reason);
+                    }
+                    if s.errors.len() > 20 {
+                        println!("  … and {} more", s.errors.len() - 20);
+                    }
+                }
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            let code = match e {
+                CaptureError::Invalid(_) | CaptureError::Source(..) => EXIT_ERROR,
+                _ => EXIT_FAIL,
+            };
+            report_error(&anyhow::Error::new(e).context("capture failed"));
+            code
+        }
+    }
+}

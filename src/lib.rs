@@ -1,0 +1,18 @@
+//! Exhibit: evidence capture, verification and analysis for the first hours
+//! of a data-breach response.
+//!
+//! This crate is the core library. It has no GUI types anywhere outside
+//! `gui` (built only with the `gui` feature); the CLI and the GUI are thin
+//! callers of the same request/result functions:
+//!
+//! - [`capture`]: snapshot files into a hashed evidence archive;
+//! - [`archive`]: the archive format (ZIP + BagIt), its records and a reader;
+//! - [`verify`]: whole-archive verification;
+//! - [`custody`]: the hash-chained, signed custody log;
+//! - [`job`]: progress reporting and cancellation shared by long jobs.
+
+pub mod archive;
+pub mod capture;
+pub mod custody;
+pub mod job;
+pub mod verify;
