@@ -14,5 +14,10 @@
 pub mod archive;
 pub mod capture;
 pub mod custody;
+pub mod diff;
+pub mod findings;
 pub mod job;
+pub mod logs;
+pub mod report;
+pub mod timeline;
 pub mod verify;

@@ -3,7 +3,14 @@
 //! exit code. Errors are one clear line naming the file.
 
 mod capture;
+mod custody;
+mod diff;
+mod logs;
+mod profiles;
 mod progress;
+mod scan;
+mod show;
+mod timeline;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +43,20 @@ enum Command {
     Capture(capture::Args),
     /// Verify an archive and its custody log.
     Verify(verify::Args),
+    /// Show, extend or print the chain-of-custody log of an archive.
+    Custody(custody::Args),
+    /// Show an archive's acquisition summary, records or live-response state.
+    Show(show::Args),
+    /// List the collection profiles.
+    Profiles(profiles::Args),
+    /// Compare two snapshots (archives or directories).
+    Diff(diff::Args),
+    /// Find anomalies in one snapshot, without a baseline.
+    Scan(scan::Args),
+    /// Parse logs and run detections over archives, folders or log files.
+    Logs(logs::Args),
+    /// Merge file times, log events, findings and custody events into one timeline.
+    Timeline(timeline::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -50,6 +71,13 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Capture(a)) => capture::run(a, raw),
         Some(Command::Verify(a)) => verify::run(a),
+        Some(Command::Custody(a)) => custody::run(a),
+        Some(Command::Show(a)) => show::run(a),
+        Some(Command::Profiles(a)) => profiles::run(a),
+        Some(Command::Diff(a)) => diff::run(a),
+        Some(Command::Scan(a)) => scan::run(a),
+        Some(Command::Logs(a)) => logs::run(a),
+        Some(Command::Timeline(a)) => timeline::run(a),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

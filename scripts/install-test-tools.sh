@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the tools Exhibit's tests compare against (Debian + PyPI).
+# Safe to run repeatedly; needs root (or sudo) for apt.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+need=()
+command -v unzip >/dev/null || need+=(unzip)
+command -v zip >/dev/null || need+=(zip)
+command -v 7z >/dev/null || need+=(p7zip-full)
+command -v mactime >/dev/null || need+=(sleuthkit)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
+if [ ${#need[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+python3 -c 'import bagit' 2>/dev/null || python3 -m pip install -q bagit
