@@ -140,11 +140,7 @@ fn check_member(
                 }
                 sha.update(&buf[..n]);
                 crc.update(&buf[..n]);
-                let share = if m.usize > 0 {
-                    n as u64 * m.csize / m.usize
-                } else {
-                    0
-                };
+                let share = (n as u64 * m.csize).checked_div(m.usize).unwrap_or(0);
                 done.fetch_add(share / 2, Ordering::Relaxed);
             }
             Err(e) => {
