@@ -110,7 +110,8 @@ impl Archive {
         if m.usize > max {
             return Err(err(format!("{name} is {} bytes, more than {max}", m.usize)));
         }
-        let mut out = Vec::with_capacity(m.usize as usize);
+        // Never trust a declared size for an allocation.
+        let mut out = Vec::with_capacity(m.usize.min(64 << 20) as usize);
         zipread::member_reader(&self.file, m)
             .and_then(|r| r.take(max + 1).read_to_end(&mut out))
             .map_err(|e| err(format!("cannot read {name}: {e}")))?;

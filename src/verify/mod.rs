@@ -71,6 +71,9 @@ pub enum VerifyError {
     Cancelled,
 }
 
+/// Largest tag file the verifier reads into memory (files.jsonl of ~4M entries).
+const MAX_TAG_BYTES: u64 = 2 << 30;
+
 fn problem(kind: &str, path: Option<&str>, detail: impl Into<String>) -> Problem {
     Problem {
         kind: kind.to_string(),
@@ -350,7 +353,8 @@ fn verify_structure(
     let read_tag = |rel: &str| -> Option<Vec<u8>> {
         let name = format!("{prefix}{rel}");
         let m = index.members.iter().find(|m| m.name == name)?;
-        if m.usize > 16 << 30 {
+        // Tag files are metadata: a multi-gigabyte one is hostile or broken.
+        if m.usize > MAX_TAG_BYTES {
             return None;
         }
         let mut out = Vec::new();
