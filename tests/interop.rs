@@ -112,7 +112,7 @@ fn extracted_bag_validates_with_bagit_and_sha256sum() {
     assert!(!sums.contains("FAILED"));
     assert_eq!(
         sums.lines().filter(|l| l.ends_with(": OK")).count(),
-        9,
+        10,
         "{sums}"
     );
     let tags = tool("sha256sum", &["-c", "tagmanifest-sha256.txt"], &bag);
