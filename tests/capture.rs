@@ -436,3 +436,23 @@ fn acquisition_and_bag_info_describe_the_capture() {
     assert_eq!(acq["counts"]["files_captured"], 2);
     assert!(acq["host"]["hostname"].is_string());
 }
+
+#[test]
+fn output_inside_the_source_is_not_captured_into_itself() {
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("a.log"), "line\n".repeat(1000)).unwrap();
+    let out = src.join("evidence");
+    let s = capture(&[src.to_str().unwrap()], &out);
+    let archive = archive_path(&s);
+    let recs = records(&archive);
+    let own = recs
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with(".zip.partial"))
+        .expect("the output file is recorded");
+    assert_eq!(own["status"], "skipped");
+    assert!(own["reason"].as_str().unwrap().contains("own output"));
+    assert!(own.get("member").is_none());
+    assert_eq!(verify(&archive).0, 0);
+}
