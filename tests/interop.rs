@@ -38,7 +38,9 @@ fn plain_tree(dir: &Path) {
         .collect();
     fs::write(dir.join("binary.bin"), noise).unwrap();
     // Over 8 MiB: streamed with a data descriptor (stored with --store).
-    let big: Vec<u8> = (0..9_500_000u32).map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8).collect();
+    let big: Vec<u8> = (0..9_500_000u32)
+        .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
+        .collect();
     fs::write(dir.join("big.bin"), big).unwrap();
     std::os::unix::fs::symlink("/etc/passwd", dir.join("link")).unwrap();
 }

@@ -258,7 +258,9 @@ impl Acquirer {
                     .fetch_add(pending.len() as u64, Ordering::Relaxed);
                 match &mut out {
                     Output::None => {}
-                    Output::Whole if whole_plain.is_empty() => whole_plain = std::mem::take(&mut pending),
+                    Output::Whole if whole_plain.is_empty() => {
+                        whole_plain = std::mem::take(&mut pending)
+                    }
                     Output::Whole => whole_plain.extend_from_slice(&pending),
                     Output::Stream {
                         tx,
