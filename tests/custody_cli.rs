@@ -3,13 +3,19 @@
 //! by the shell recipe in docs/custody.md; `custody show/add/form`,
 //! `verify --record`, passphrase-protected keys and ssh-agent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod custody_util;
 use custody_util::*;
 use std::path::Path;
 use std::process::{Command as Std, Stdio};
 
 /// Extract event `n` (1-based) with Python's stdlib: message and signature.
-fn extract_with_python(log: &Path, n: usize, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+fn extract_with_python(
+    log: &Path,
+    n: usize,
+    dir: &Path,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let msg = dir.join(format!("event{n}.msg"));
     let sig = dir.join(format!("event{n}.sig"));
     let script = r#"
@@ -51,7 +57,12 @@ fn every_event_verifies_with_ssh_keygen_and_python() {
     let c = handed_over();
     let lines = c.lines();
     assert_eq!(lines.len(), 4);
-    let who = ["ann@example.org", "ann@example.org", "ann@example.org", "bob@example.org"];
+    let who = [
+        "ann@example.org",
+        "ann@example.org",
+        "ann@example.org",
+        "bob@example.org",
+    ];
     for (i, principal) in who.iter().enumerate() {
         let (msg, sig) = extract_with_python(&c.log, i + 1, c.dir.path());
         let (ok, out) = ssh_keygen_verify(&c.allowed, principal, &sig, &msg);
@@ -102,7 +113,11 @@ for n, line in enumerate(lines, 1):
     prev = hashlib.sha256(line).hexdigest()
 print(len(lines))
 "#;
-    let o = Std::new("python3").args(["-c", script]).arg(&c.log).output().unwrap();
+    let o = Std::new("python3")
+        .args(["-c", script])
+        .arg(&c.log)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "4");
 }
@@ -127,7 +142,10 @@ ssh-keygen -Y verify -f "$ALLOWED" -I "$(ssh-keygen -Y find-principals -f "$ALLO
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("Good \"exhibit-custody\" signature for ann@example.org"), "{out}");
+    assert!(
+        out.contains("Good \"exhibit-custody\" signature for ann@example.org"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -143,7 +161,13 @@ fn first_events_repeat_the_acquisition() {
     assert_eq!(acquired["details"]["evidence_id"], "E01");
     assert_eq!(acquired["actor"]["name"], "Ann Responder");
     assert!(acquired["details"]["source_host"]["hostname"].is_string());
-    assert!(acquired["details"]["command_line"].as_array().unwrap().iter().any(|a| a == "--sign"));
+    assert!(
+        acquired["details"]["command_line"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--sign")
+    );
     // The acquisition.json hash is the hash of the member in the archive.
     let ar = exhibit::archive::Archive::open(&c.archive).unwrap();
     let bytes = ar.read_tag("exhibit/acquisition.json", 1 << 20).unwrap();
@@ -155,7 +179,10 @@ fn first_events_repeat_the_acquisition() {
     // sealed records the archive's real size and SHA-256 (sha256sum-style).
     let data = std::fs::read(&c.archive).unwrap();
     assert_eq!(sealed["action"], "sealed");
-    assert_eq!(sealed["archive"]["sha256"], hex::encode(sha2::Sha256::digest(&data)));
+    assert_eq!(
+        sealed["archive"]["sha256"],
+        hex::encode(sha2::Sha256::digest(&data))
+    );
     assert_eq!(sealed["details"]["size_bytes"], data.len() as u64);
     assert_eq!(
         sealed["archive"]["file"],
@@ -177,7 +204,10 @@ fn show_json_lists_events_and_statuses() {
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let events = v["events"].as_array().unwrap();
-    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["acquired", "sealed", "transferred", "received"]);
     assert_eq!(events[2]["details"]["to"], "Bob Custodian");
     assert_eq!(events[2]["details"]["medium"], "USB disk SN 1234, bag 77");
@@ -201,8 +231,15 @@ fn append_refuses_a_broken_chain_and_says_why() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("refusing to append") && err.contains("event 4 (received)"), "{err}");
-    assert_eq!(std::fs::read(&c.log).unwrap(), before, "the log must not change");
+    assert!(
+        err.contains("refusing to append") && err.contains("event 4 (received)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&c.log).unwrap(),
+        before,
+        "the log must not change"
+    );
 }
 
 #[test]
@@ -238,7 +275,12 @@ fn verify_record_appends_a_signed_verified_event() {
         .arg(&carol)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["recorded"]["seq"], 5);
     let lines = c.lines();
@@ -250,7 +292,10 @@ fn verify_record_appends_a_signed_verified_event() {
     // The new event verifies with Exhibit and with ssh-keygen.
     let (code, out) = verify(&c);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("custody event 5: signature valid (carol@example.org)"), "{out}");
+    assert!(
+        out.contains("custody event 5: signature valid (carol@example.org)"),
+        "{out}"
+    );
     let (msg, sig) = extract_with_python(&c.log, 5, c.dir.path());
     assert!(ssh_keygen_verify(&c.allowed, "carol@example.org", &sig, &msg).0);
 }
@@ -273,7 +318,12 @@ fn verify_record_of_a_failed_verification_says_failed() {
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["action"], "verified");
     assert_eq!(last["details"]["result"], "failed");
-    assert!(last["details"]["problem_kinds"].as_str().unwrap().contains("custody_archive_mismatch"));
+    assert!(
+        last["details"]["problem_kinds"]
+            .as_str()
+            .unwrap()
+            .contains("custody_archive_mismatch")
+    );
 }
 
 #[test]
@@ -318,8 +368,18 @@ fn form_escapes_user_input() {
     exhibit()
         .args(["custody", "add"])
         .arg(&c.archive)
-        .args(["--action", "note", "--actor", "<img src=x onerror=alert(1)>"])
-        .args(["--note", "<script>alert('pwned')</script>", "--location", "R&D \"lab\""])
+        .args([
+            "--action",
+            "note",
+            "--actor",
+            "<img src=x onerror=alert(1)>",
+        ])
+        .args([
+            "--note",
+            "<script>alert('pwned')</script>",
+            "--location",
+            "R&D \"lab\"",
+        ])
         .assert()
         .success();
     let html = c.path("form.html");
@@ -339,7 +399,9 @@ fn form_escapes_user_input() {
     assert!(h.contains("R&amp;D &quot;lab&quot;"));
     // Case header, item table, custody table.
     assert!(h.contains("CASE-7"));
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&c.archive).unwrap()));
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(&c.archive).unwrap(),
+    ));
     assert!(h.contains(&sha));
     assert!(h.contains("Bob Custodian"));
     assert!(h.contains("valid (bob@example.org)"));
@@ -381,14 +443,20 @@ fn ssh_agent_signs_without_the_private_key_file() {
         .output()
         .unwrap();
     let result = std::panic::catch_unwind(|| {
-        assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
         let archive = capture(dir.path(), "src", &[("a", "1")], &[]);
         // The .pub names the key; the agent signs.
         exhibit()
             .env("SSH_AUTH_SOCK", &sock)
             .args(["custody", "add"])
             .arg(&archive)
-            .args(["--action", "note", "--actor", "Dora", "--note", "agent", "--sign"])
+            .args([
+                "--action", "note", "--actor", "Dora", "--note", "agent", "--sign",
+            ])
             .arg(key.with_extension("pub"))
             .assert()
             .success();
@@ -397,7 +465,9 @@ fn ssh_agent_signs_without_the_private_key_file() {
             .env("SSH_AUTH_SOCK", &sock)
             .args(["custody", "add"])
             .arg(&archive)
-            .args(["--action", "note", "--actor", "Dora", "--note", "agent 2", "--sign"])
+            .args([
+                "--action", "note", "--actor", "Dora", "--note", "agent 2", "--sign",
+            ])
             .arg(&key)
             .write_stdin("")
             .assert()
@@ -415,8 +485,14 @@ fn ssh_agent_signs_without_the_private_key_file() {
         let out = String::from_utf8_lossy(&o.stdout);
         // Events 1-2 are unsigned (capture without --sign); 3 and 4 by the agent.
         assert_eq!(o.status.code(), Some(0), "{out}");
-        assert!(out.contains("custody event 3: signature valid (dora@example.org)"), "{out}");
-        assert!(out.contains("custody event 4: signature valid (dora@example.org)"), "{out}");
+        assert!(
+            out.contains("custody event 3: signature valid (dora@example.org)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("custody event 4: signature valid (dora@example.org)"),
+            "{out}"
+        );
     });
     let _ = agent.kill();
     let _ = agent.wait();

@@ -1,6 +1,8 @@
 //! Tamper tests: each way of altering a custody log or its archive makes
 //! `exhibit verify` fail (exit 1) with a message naming the event.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod custody_util;
 use custody_util::*;
 
@@ -9,8 +11,14 @@ fn untouched_chain_verifies() {
     let c = handed_over();
     let (code, out) = verify(&c);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("custody event 4: signature valid (bob@example.org)"), "{out}");
-    assert!(out.contains("custody event 1: signature valid (ann@example.org)"), "{out}");
+    assert!(
+        out.contains("custody event 4: signature valid (bob@example.org)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("custody event 1: signature valid (ann@example.org)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -39,13 +47,23 @@ fn edited_field_of_unsigned_event_breaks_the_chain() {
     }
     let log = exhibit::archive::custody_log_path(&archive);
     let text = std::fs::read_to_string(&log).unwrap();
-    std::fs::write(&log, text.replacen("\"name\":\"Bob\"", "\"name\":\"Eve\"", 1)).unwrap();
-    let o = exhibit().arg("verify").arg(&archive).arg("-q").output().unwrap();
+    std::fs::write(
+        &log,
+        text.replacen("\"name\":\"Bob\"", "\"name\":\"Eve\"", 1),
+    )
+    .unwrap();
+    let o = exhibit()
+        .arg("verify")
+        .arg(&archive)
+        .arg("-q")
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.lines()
-            .any(|l| l.contains("custody_chain_broken") && l.contains("event 4 (note)") && l.contains("line 3")),
+        out.lines().any(|l| l.contains("custody_chain_broken")
+            && l.contains("event 4 (note)")
+            && l.contains("line 3")),
         "{out}"
     );
 }
@@ -117,24 +135,39 @@ fn signature_by_key_not_in_allowed_signers() {
     exhibit()
         .args(["custody", "add"])
         .arg(&c.archive)
-        .args(["--action", "note", "--actor", "Mallory", "--note", "all fine", "--sign"])
+        .args([
+            "--action", "note", "--actor", "Mallory", "--note", "all fine", "--sign",
+        ])
         .arg(&mallory)
         .assert()
         .success();
     assert_fails_naming(&c, "custody_signature_untrusted", "event 5 (note)");
     // Without a trust file the signature is reported as untrusted, not valid,
     // and is not a failure.
-    let o = exhibit().arg("verify").arg(&c.archive).arg("-q").output().unwrap();
+    let o = exhibit()
+        .arg("verify")
+        .arg(&c.archive)
+        .arg("-q")
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("custody event 5: signature untrusted (SHA256:"), "{out}");
+    assert!(
+        out.contains("custody event 5: signature untrusted (SHA256:"),
+        "{out}"
+    );
     assert!(!out.contains("signature valid"), "{out}");
 }
 
 #[test]
 fn archive_replaced_by_another() {
     let c = handed_over();
-    let other = capture(c.dir.path(), "other", &[("passwd", "root:x:0:0\nmallory:x:0:0\n")], &[]);
+    let other = capture(
+        c.dir.path(),
+        "other",
+        &[("passwd", "root:x:0:0\nmallory:x:0:0\n")],
+        &[],
+    );
     std::fs::copy(&other, &c.archive).unwrap();
     assert_fails_naming(&c, "custody_archive_mismatch", "event 2 (sealed)");
 }

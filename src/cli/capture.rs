@@ -67,7 +67,12 @@ pub struct Args {
 
 pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     // Load the key first, so a wrong passphrase fails before any reading.
-    let signer = match a.sign.as_deref().map(super::custody::load_signer).transpose() {
+    let signer = match a
+        .sign
+        .as_deref()
+        .map(super::custody::load_signer)
+        .transpose()
+    {
         Ok(s) => s.map(Arc::new),
         Err(e) => {
             report_error(&e.context("cannot load the signing key"));

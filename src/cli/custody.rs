@@ -27,7 +27,7 @@ pub enum Sub {
     /// Print the custody events of an archive and check the chain.
     Show(ShowArgs),
     /// Append an event (transfer, receipt, note...) to an archive's custody log.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Write the printable chain-of-custody form (HTML).
     Form(FormArgs),
 }
@@ -108,7 +108,7 @@ pub struct FormArgs {
 pub fn run(a: Args) -> u8 {
     match a.command {
         Sub::Show(s) => show(s),
-        Sub::Add(s) => add(s),
+        Sub::Add(s) => add(*s),
         Sub::Form(s) => form_cmd(s),
     }
 }
@@ -133,11 +133,9 @@ pub fn load_signer(path: &Path) -> anyhow::Result<Signer> {
                 return Ok(s);
             }
             if std::io::stdin().is_terminal() {
-                let pass = rpassword::prompt_password(format!(
-                    "Passphrase for {}: ",
-                    path.display()
-                ))
-                .context("cannot read the passphrase")?;
+                let pass =
+                    rpassword::prompt_password(format!("Passphrase for {}: ", path.display()))
+                        .context("cannot read the passphrase")?;
                 return Ok(Signer::from_key_file(path, Some(&pass))?);
             }
             Err(anyhow!(
@@ -241,11 +239,17 @@ fn show(a: ShowArgs) -> u8 {
                     println!("       {k}: {v}");
                 }
             }
-            println!("       archive:   {} sha256 {}", e.archive.file, e.archive.sha256);
+            println!(
+                "       archive:   {} sha256 {}",
+                e.archive.file, e.archive.sha256
+            );
             println!("       signature: {sig}");
         }
         if c.problems.is_empty() {
-            println!("chain:       intact ({} events; run `exhibit verify` to check the archive against it)", c.events);
+            println!(
+                "chain:       intact ({} events; run `exhibit verify` to check the archive against it)",
+                c.events
+            );
         } else {
             println!("chain:       BROKEN, {} problem(s):", c.problems.len());
             for p in &c.problems {
@@ -253,7 +257,11 @@ fn show(a: ShowArgs) -> u8 {
             }
         }
     }
-    if c.problems.is_empty() { EXIT_OK } else { EXIT_FAIL }
+    if c.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }
 }
 
 fn add(a: AddArgs) -> u8 {

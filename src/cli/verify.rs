@@ -47,7 +47,12 @@ pub fn run(a: Args) -> u8 {
         report_error(&anyhow::anyhow!("cannot read allowed signers: {e}"));
         return EXIT_ERROR;
     }
-    let signer = match a.sign.as_deref().map(super::custody::load_signer).transpose() {
+    let signer = match a
+        .sign
+        .as_deref()
+        .map(super::custody::load_signer)
+        .transpose()
+    {
         Ok(s) => s,
         Err(e) => {
             report_error(&e.context("cannot load the signing key"));

@@ -103,7 +103,11 @@ impl AllowedSigners {
             }
             let t = tokens(line);
             let bad = |why: &str| format!("allowed_signers line {}: {why}", n + 1);
-            let principals = t.first().ok_or_else(|| bad("empty"))?.trim_matches('"').to_string();
+            let principals = t
+                .first()
+                .ok_or_else(|| bad("empty"))?
+                .trim_matches('"')
+                .to_string();
             let (options, kt_index) = match t.get(1) {
                 Some(k) if looks_like_key_type(k) => (None, 1),
                 Some(o) => (Some(o.clone()), 2),
@@ -152,8 +156,16 @@ impl AllowedSigners {
                     .as_deref()
                     .is_none_or(|ns| ns.split(',').any(|p| pattern_match(p.trim(), namespace)))
             })
-            .filter(|e| e.valid_after.as_deref().is_none_or(|t| norm_time(t).as_str() <= now))
-            .filter(|e| e.valid_before.as_deref().is_none_or(|t| now < norm_time(t).as_str()))
+            .filter(|e| {
+                e.valid_after
+                    .as_deref()
+                    .is_none_or(|t| norm_time(t).as_str() <= now)
+            })
+            .filter(|e| {
+                e.valid_before
+                    .as_deref()
+                    .is_none_or(|t| now < norm_time(t).as_str())
+            })
             .map(|e| e.principals.as_str())
             .collect();
         if found.is_empty() {
@@ -196,7 +208,8 @@ pub fn pattern_match(pattern: &str, s: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 #[cfg(test)]
@@ -204,7 +217,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDFWM5ZJPqA+7L2HcAhWb/4cQfLhFZOuIwxXYSlUxqtH";
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDFWM5ZJPqA+7L2HcAhWb/4cQfLhFZOuIwxXYSlUxqtH";
 
     #[test]
     fn parses_plain_and_optioned_lines() {
@@ -214,11 +228,15 @@ mod tests {
         let a = AllowedSigners::parse(&text).unwrap();
         assert_eq!(a.entries.len(), 3);
         assert_eq!(a.entries[1].principals, "bob,carl");
-        assert_eq!(a.entries[1].namespaces.as_deref(), Some("exhibit-custody,git"));
+        assert_eq!(
+            a.entries[1].namespaces.as_deref(),
+            Some("exhibit-custody,git")
+        );
         assert!(a.entries[2].cert_authority);
         let key = a.entries[0].key.clone();
         assert_eq!(
-            a.principals_for(&key, "exhibit-custody", "20260101000000").as_deref(),
+            a.principals_for(&key, "exhibit-custody", "20260101000000")
+                .as_deref(),
             Some("ann@example.org,bob,carl")
         );
         assert_eq!(
@@ -226,7 +244,8 @@ mod tests {
             Some("ann@example.org")
         );
         assert_eq!(
-            a.principals_for(&key, "exhibit-custody", "20190101000000").as_deref(),
+            a.principals_for(&key, "exhibit-custody", "20190101000000")
+                .as_deref(),
             Some("ann@example.org")
         );
     }

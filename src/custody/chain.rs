@@ -107,7 +107,10 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
         if e.seq != prev_seq + 1 {
             let detail = if e.seq > prev_seq + 1 {
                 if e.seq == prev_seq + 2 {
-                    format!("{label} follows event {prev_seq}: event {} is missing", prev_seq + 1)
+                    format!(
+                        "{label} follows event {prev_seq}: event {} is missing",
+                        prev_seq + 1
+                    )
                 } else {
                     format!(
                         "{label} follows event {prev_seq}: events {} to {} are missing",
@@ -116,21 +119,28 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                     )
                 }
             } else {
-                format!("{label} on line {n} comes after event {prev_seq}: events are out of order or repeated")
+                format!(
+                    "{label} on line {n} comes after event {prev_seq}: events are out of order or repeated"
+                )
             };
             out.problems.push(problem("custody_seq", log, detail));
         }
         prev_seq = e.seq.max(prev_seq + 1);
         if e.prev != expected_prev {
             let detail = match (&expected_prev, &e.prev) {
-                (None, _) => format!("{label} is the first line but has a prev hash: earlier events were removed"),
-                (Some(_), None) => format!("{label} on line {n} has no prev hash: the chain was restarted"),
+                (None, _) => format!(
+                    "{label} is the first line but has a prev hash: earlier events were removed"
+                ),
+                (Some(_), None) => {
+                    format!("{label} on line {n} has no prev hash: the chain was restarted")
+                }
                 (Some(_), Some(_)) => format!(
                     "{label}: prev does not match the SHA-256 of line {}: an event before it was edited, removed or reordered",
                     n - 1
                 ),
             };
-            out.problems.push(problem("custody_chain_broken", log, detail));
+            out.problems
+                .push(problem("custody_chain_broken", log, detail));
         }
         if chrono::DateTime::parse_from_rfc3339(&e.at).is_err() || !e.at.ends_with('Z') {
             out.problems.push(problem(
@@ -199,39 +209,41 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                 status: "unsigned".into(),
                 signer: None,
             },
-            Some(sig) => match check_signature(sig, &p.signed_message, opt.trust, now) {
-                Verdict::Valid(who) => SignatureStatus {
-                    seq: e.seq,
-                    status: "valid".into(),
-                    signer: Some(who),
-                },
-                Verdict::Untrusted(fp) => {
-                    if opt.trust.is_some() {
-                        out.problems.push(problem(
+            Some(sig) => {
+                match check_signature(sig, &p.signed_message, opt.trust, now) {
+                    Verdict::Valid(who) => SignatureStatus {
+                        seq: e.seq,
+                        status: "valid".into(),
+                        signer: Some(who),
+                    },
+                    Verdict::Untrusted(fp) => {
+                        if opt.trust.is_some() {
+                            out.problems.push(problem(
                             "custody_signature_untrusted",
                             log,
                             format!("{label}: signed by {fp}, a key that is not in the allowed signers"),
                         ));
+                        }
+                        SignatureStatus {
+                            seq: e.seq,
+                            status: "untrusted".into(),
+                            signer: Some(fp),
+                        }
                     }
-                    SignatureStatus {
-                        seq: e.seq,
-                        status: "untrusted".into(),
-                        signer: Some(fp),
+                    Verdict::Invalid(why) => {
+                        out.problems.push(problem(
+                            "custody_signature_invalid",
+                            log,
+                            format!("{label}: {why}"),
+                        ));
+                        SignatureStatus {
+                            seq: e.seq,
+                            status: "invalid".into(),
+                            signer: None,
+                        }
                     }
                 }
-                Verdict::Invalid(why) => {
-                    out.problems.push(problem(
-                        "custody_signature_invalid",
-                        log,
-                        format!("{label}: {why}"),
-                    ));
-                    SignatureStatus {
-                        seq: e.seq,
-                        status: "invalid".into(),
-                        signer: None,
-                    }
-                }
-            },
+            }
         };
         out.signatures.push(status);
         out.log.push(e);

@@ -144,7 +144,8 @@ pub struct ParsedLine {
 /// Parse one line (without its line feed). The error says what is wrong.
 pub fn parse_line(line: &[u8]) -> Result<ParsedLine, String> {
     let text = std::str::from_utf8(line).map_err(|e| format!("not UTF-8 ({e})"))?;
-    let event: Event = serde_json::from_str(text).map_err(|e| format!("not a custody event: {e}"))?;
+    let event: Event =
+        serde_json::from_str(text).map_err(|e| format!("not a custody event: {e}"))?;
     let canonical = event.line();
     if canonical != text {
         return Err(format!(
@@ -219,7 +220,8 @@ mod tests {
     #[test]
     fn signed_message_is_the_prefix_plus_brace() {
         let mut e = sample();
-        e.signature = Some("-----BEGIN SSH SIGNATURE-----\nabc\n-----END SSH SIGNATURE-----".into());
+        e.signature =
+            Some("-----BEGIN SSH SIGNATURE-----\nabc\n-----END SSH SIGNATURE-----".into());
         let line = e.line();
         assert!(line.starts_with(&e.unsigned_line()[..e.unsigned_line().len() - 1]));
         let p = parse_line(line.as_bytes()).unwrap();

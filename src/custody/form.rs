@@ -77,7 +77,9 @@ fn parties(e: &Event) -> (String, String) {
 fn details_text(e: &Event) -> String {
     let mut parts = Vec::new();
     for (k, v) in &e.details {
-        if matches!(k.as_str(), "from" | "to") && matches!(e.action, Action::Transferred | Action::Received) {
+        if matches!(k.as_str(), "from" | "to")
+            && matches!(e.action, Action::Transferred | Action::Received)
+        {
             continue;
         }
         let v = match v {
@@ -109,7 +111,11 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
         .unwrap_or_default();
     let evidence_id = acq
         .map(|a| a.case.evidence_id.clone())
-        .or_else(|| first.and_then(|e| detail(e, "evidence_id")).map(str::to_string))
+        .or_else(|| {
+            first
+                .and_then(|e| detail(e, "evidence_id"))
+                .map(str::to_string)
+        })
         .unwrap_or_default();
     let _ = write!(
         h,
@@ -146,14 +152,17 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
             .collect::<Vec<_>>()
             .join(" · "),
         );
-        row("Acquired (UTC)", &format!("{} – {}", a.started_at, a.finished_at));
         row(
-            "Examiner time zone",
-            &a.examiner.timezone,
+            "Acquired (UTC)",
+            &format!("{} – {}", a.started_at, a.finished_at),
         );
+        row("Examiner time zone", &a.examiner.timezone);
         row(
             "Tool",
-            &format!("{} {} ({})", a.method.tool, a.method.tool_version, a.method.interface),
+            &format!(
+                "{} {} ({})",
+                a.method.tool, a.method.tool_version, a.method.interface
+            ),
         );
     } else if let Some(e) = first {
         row("Purpose", e.purpose.as_deref().unwrap_or(""));
@@ -166,7 +175,11 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
         .unwrap_or("");
     let size = input
         .archive_size_bytes
-        .or_else(|| sealed.and_then(|e| e.details.get("size_bytes")).and_then(|v| v.as_u64()))
+        .or_else(|| {
+            sealed
+                .and_then(|e| e.details.get("size_bytes"))
+                .and_then(|v| v.as_u64())
+        })
         .map(|s| s.to_string())
         .unwrap_or_default();
     let _ = writeln!(
@@ -178,10 +191,19 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
     );
     match input.archive_sha256 {
         Some(now) if now == sha => {
-            let _ = writeln!(h, "<p class=\"ok\">The archive's SHA-256 computed on {} matches the sealed hash.</p>", escape(input.generated_at));
+            let _ = writeln!(
+                h,
+                "<p class=\"ok\">The archive's SHA-256 computed on {} matches the sealed hash.</p>",
+                escape(input.generated_at)
+            );
         }
         Some(now) => {
-            let _ = writeln!(h, "<p class=\"bad\">The archive's SHA-256 computed on {} is {}, not the sealed hash.</p>", escape(input.generated_at), escape(now));
+            let _ = writeln!(
+                h,
+                "<p class=\"bad\">The archive's SHA-256 computed on {} is {}, not the sealed hash.</p>",
+                escape(input.generated_at),
+                escape(now)
+            );
         }
         None => {}
     }
@@ -219,11 +241,18 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
     }
     h.push_str("</table>\n");
     if c.problems.is_empty() {
-        h.push_str("<p class=\"ok\">Custody chain intact: every event links to the one before.</p>\n");
+        h.push_str(
+            "<p class=\"ok\">Custody chain intact: every event links to the one before.</p>\n",
+        );
     } else {
         h.push_str("<h2 class=\"bad\">Custody log problems</h2>\n<ul>\n");
         for p in &c.problems {
-            let _ = writeln!(h, "<li><b>{}</b>: {}</li>", escape(&p.kind), escape(&p.detail));
+            let _ = writeln!(
+                h,
+                "<li><b>{}</b>: {}</li>",
+                escape(&p.kind),
+                escape(&p.detail)
+            );
         }
         h.push_str("</ul>\n");
     }
@@ -241,7 +270,7 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::custody::{ArchiveRef, Actor};
+    use crate::custody::{Actor, ArchiveRef};
 
     #[test]
     fn escapes_user_input() {
@@ -251,15 +280,24 @@ mod tests {
             seq: 1,
             at: "2026-01-01T00:00:00Z".into(),
             action: Action::Note,
-            actor: Actor { name: "<b>Eve</b>".into(), ..Actor::default() },
+            actor: Actor {
+                name: "<b>Eve</b>".into(),
+                ..Actor::default()
+            },
             location: Some("\"room\" & 'lab'".into()),
             purpose: None,
-            archive: ArchiveRef { file: "a<.zip".into(), sha256: "x".into() },
+            archive: ArchiveRef {
+                file: "a<.zip".into(),
+                sha256: "x".into(),
+            },
             details,
             prev: None,
             signature: None,
         };
-        let check = CustodyCheck { log: vec![e], ..CustodyCheck::default() };
+        let check = CustodyCheck {
+            log: vec![e],
+            ..CustodyCheck::default()
+        };
         let html = render_form_html(&FormInput {
             archive_file: "a<.zip",
             archive_size_bytes: Some(1),

@@ -144,7 +144,12 @@ pub fn transfer_details(
     note: Option<&str>,
 ) -> Map<String, Value> {
     let mut m = Map::new();
-    for (k, v) in [("from", from), ("to", to), ("medium", medium), ("note", note)] {
+    for (k, v) in [
+        ("from", from),
+        ("to", to),
+        ("medium", medium),
+        ("note", note),
+    ] {
         if let Some(v) = v.filter(|v| !v.is_empty()) {
             m.insert(k.into(), Value::String(v.into()));
         }
@@ -365,7 +370,10 @@ pub fn append_event(
 /// `exhibit/acquisition.json` and that file's SHA-256.
 fn acquired_details(ev: &AcquisitionEvents<'_>) -> Map<String, Value> {
     let mut d = Map::new();
-    d.insert("acquisition_json_sha256".into(), json!(ev.acquisition_sha256));
+    d.insert(
+        "acquisition_json_sha256".into(),
+        json!(ev.acquisition_sha256),
+    );
     d.insert("case_id".into(), json!(ev.case_id));
     d.insert("evidence_id".into(), json!(ev.evidence_id));
     if let Some(a) = ev.acquisition {

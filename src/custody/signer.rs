@@ -58,8 +58,12 @@ fn key_error(path: &Path, why: impl std::fmt::Display) -> CustodyError {
 impl Signer {
     /// Look at a key file: plain, encrypted or public.
     pub fn inspect(path: &Path) -> Result<KeyFile, CustodyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CustodyError::Io(e, path.to_path_buf()))?;
-        if text.trim_start().starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| CustodyError::Io(e, path.to_path_buf()))?;
+        if text
+            .trim_start()
+            .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
+        {
             let key = PrivateKey::from_openssh(&text).map_err(|e| key_error(path, e))?;
             if key.is_encrypted() {
                 Ok(KeyFile::Encrypted(key.public_key().clone()))
@@ -81,7 +85,8 @@ impl Signer {
     /// Load an OpenSSH Ed25519 private key, decrypting it with `passphrase`
     /// when it is protected.
     pub fn from_key_file(path: &Path, passphrase: Option<&str>) -> Result<Signer, CustodyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CustodyError::Io(e, path.to_path_buf()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| CustodyError::Io(e, path.to_path_buf()))?;
         let mut key = PrivateKey::from_openssh(&text).map_err(|e| key_error(path, e))?;
         if key.is_encrypted() {
             let Some(pass) = passphrase else {
@@ -166,12 +171,17 @@ impl Signer {
                 let data = SshSig::signed_data(NAMESPACE, HashAlg::Sha512, msg)
                     .map_err(|e| CustodyError::Sign(e.to_string()))?;
                 let raw = agent::sign(sock, &self.public, &data)?;
-                let sig = SshSig::new(self.public.key_data().clone(), NAMESPACE, HashAlg::Sha512, raw)
-                    .map_err(|e| CustodyError::Sign(e.to_string()))?;
+                let sig = SshSig::new(
+                    self.public.key_data().clone(),
+                    NAMESPACE,
+                    HashAlg::Sha512,
+                    raw,
+                )
+                .map_err(|e| CustodyError::Sign(e.to_string()))?;
                 // The agent is outside our control: check what it returned.
-                self.public
-                    .verify(NAMESPACE, msg, &sig)
-                    .map_err(|e| CustodyError::Agent(format!("the agent returned a bad signature ({e})")))?;
+                self.public.verify(NAMESPACE, msg, &sig).map_err(|e| {
+                    CustodyError::Agent(format!("the agent returned a bad signature ({e})"))
+                })?;
                 sig
             }
         };
@@ -291,7 +301,11 @@ mod agent {
         Ok(out)
     }
 
-    pub(super) fn sign(sock: &Path, key: &PublicKey, data: &[u8]) -> Result<Signature, CustodyError> {
+    pub(super) fn sign(
+        sock: &Path,
+        key: &PublicKey,
+        data: &[u8],
+    ) -> Result<Signature, CustodyError> {
         let blob = key
             .to_bytes()
             .map_err(|e| CustodyError::Agent(e.to_string()))?;
@@ -343,8 +357,13 @@ mod tests {
         let s = test_key();
         let pem = s.sign(b"hello").unwrap();
         assert!(pem.starts_with("-----BEGIN SSH SIGNATURE-----"));
-        assert!(matches!(check_signature(&pem, b"hello", None, "20260101000000"), Verdict::Untrusted(fp) if fp == s.fingerprint()));
-        assert!(matches!(check_signature(&pem, b"hellO", None, "20260101000000"), Verdict::Invalid(_)));
+        assert!(
+            matches!(check_signature(&pem, b"hello", None, "20260101000000"), Verdict::Untrusted(fp) if fp == s.fingerprint())
+        );
+        assert!(matches!(
+            check_signature(&pem, b"hellO", None, "20260101000000"),
+            Verdict::Invalid(_)
+        ));
         let trust = AllowedSigners::parse(&format!(
             "ann@example.org {}\n",
             s.public_key().to_openssh().unwrap()
@@ -354,6 +373,9 @@ mod tests {
             check_signature(&pem, b"hello", Some(&trust), "20260101000000"),
             Verdict::Valid("ann@example.org".into())
         );
-        assert!(matches!(check_signature("garbage", b"hello", None, "2026"), Verdict::Invalid(_)));
+        assert!(matches!(
+            check_signature("garbage", b"hello", None, "2026"),
+            Verdict::Invalid(_)
+        ));
     }
 }

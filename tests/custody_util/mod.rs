@@ -1,7 +1,7 @@
 //! Shared fixture for the custody tests: a captured, signed and handed-over
 //! archive built with the real `exhibit` binary and keys made by the real
 //! `ssh-keygen`.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -35,7 +35,8 @@ impl Case {
 
 pub fn exhibit() -> Command {
     let mut c = Command::cargo_bin("exhibit").unwrap();
-    c.env_remove("SSH_AUTH_SOCK").env_remove("EXHIBIT_KEY_PASSPHRASE");
+    c.env_remove("SSH_AUTH_SOCK")
+        .env_remove("EXHIBIT_KEY_PASSPHRASE");
     c
 }
 
@@ -70,11 +71,24 @@ pub fn capture(dir: &Path, src_name: &str, files: &[(&str, &str)], extra: &[&str
         .arg(&src)
         .arg("-o")
         .arg(&out)
-        .args(["--case", "CASE-7", "--examiner", "Ann Responder", "--org", "CERT", "--json", "-q"])
+        .args([
+            "--case",
+            "CASE-7",
+            "--examiner",
+            "Ann Responder",
+            "--org",
+            "CERT",
+            "--json",
+            "-q",
+        ])
         .args(extra)
         .output()
         .unwrap();
-    assert!(o.status.success(), "capture failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "capture failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     PathBuf::from(v["archive"].as_str().unwrap())
 }
@@ -99,14 +113,30 @@ pub fn handed_over() -> Case {
     let archive = capture(
         dir.path(),
         "src",
-        &[("passwd", "root:x:0:0\n"), ("auth.log", "Accepted password for root\n")],
+        &[
+            ("passwd", "root:x:0:0\n"),
+            ("auth.log", "Accepted password for root\n"),
+        ],
         &["--sign", &sign, "--location", "Server room 2"],
     );
     exhibit()
         .args(["custody", "add"])
         .arg(&archive)
-        .args(["--action", "transferred", "--actor", "Ann Responder", "--from", "Ann Responder"])
-        .args(["--to", "Bob Custodian", "--medium", "USB disk SN 1234, bag 77", "--sign"])
+        .args([
+            "--action",
+            "transferred",
+            "--actor",
+            "Ann Responder",
+            "--from",
+            "Ann Responder",
+        ])
+        .args([
+            "--to",
+            "Bob Custodian",
+            "--medium",
+            "USB disk SN 1234, bag 77",
+            "--sign",
+        ])
         .arg(&ann)
         .assert()
         .success();
@@ -114,7 +144,14 @@ pub fn handed_over() -> Case {
         .env("EXHIBIT_KEY_PASSPHRASE", PASS)
         .args(["custody", "add"])
         .arg(&archive)
-        .args(["--action", "received", "--actor", "Bob Custodian", "--from", "Ann Responder"])
+        .args([
+            "--action",
+            "received",
+            "--actor",
+            "Bob Custodian",
+            "--from",
+            "Ann Responder",
+        ])
         .args(["--location", "Evidence locker", "--sign"])
         .arg(&bob)
         .assert()
