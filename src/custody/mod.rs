@@ -509,3 +509,135 @@ pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(dir: &Path) -> PathBuf {
+        let archive = dir.join("C_E01_h_20260101T000000Z.zip");
+        std::fs::write(&archive, b"not really a zip").unwrap();
+        let sha = hash_file(&archive).unwrap();
+        record_acquisition(&AcquisitionEvents {
+            archive_path: &archive,
+            archive_sha256: &sha,
+            archive_size: 16,
+            acquisition_sha256: "ab",
+            actor: Actor {
+                name: "Ann".into(),
+                ..Actor::default()
+            },
+            location: Some("lab".into()),
+            case_id: "C".into(),
+            evidence_id: "E01".into(),
+            purpose: None,
+            signer: None,
+            acquisition: None,
+        })
+        .unwrap()
+    }
+
+    fn note(who: &str) -> NewEvent {
+        NewEvent {
+            action: Some(Action::Note),
+            actor: Actor {
+                name: who.into(),
+                ..Actor::default()
+            },
+            details: note_details("n"),
+            ..NewEvent::default()
+        }
+    }
+
+    #[test]
+    fn record_acquisition_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        let before = std::fs::read(&log).unwrap();
+        let archive = dir.path().join("C_E01_h_20260101T000000Z.zip");
+        let again = record_acquisition(&AcquisitionEvents {
+            archive_path: &archive,
+            archive_sha256: "00",
+            archive_size: 1,
+            acquisition_sha256: "ab",
+            actor: Actor {
+                name: "Eve".into(),
+                ..Actor::default()
+            },
+            location: None,
+            case_id: "C".into(),
+            evidence_id: "E01".into(),
+            purpose: None,
+            signer: None,
+            acquisition: None,
+        });
+        assert!(matches!(again, Err(CustodyError::Exists(_))));
+        assert_eq!(std::fs::read(&log).unwrap(), before);
+    }
+
+    #[test]
+    fn concurrent_appends_keep_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let log = &log;
+                s.spawn(move || {
+                    for _ in 0..5 {
+                        append_event(log, &note(&format!("writer {t}")), None).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&log).unwrap();
+        let c = check_log(&bytes, &CheckOptions::default());
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.events, 22);
+        let seqs: Vec<u64> = c.log.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=22).collect::<Vec<_>>());
+        // No temporary files are left beside the log.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn append_rejects_capture_only_actions_and_empty_actor() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        let mut e = note("Ann");
+        e.action = Some(Action::Sealed);
+        assert!(matches!(
+            append_event(&log, &e, None),
+            Err(CustodyError::Invalid(_))
+        ));
+        assert!(matches!(
+            append_event(&log, &note(" "), None),
+            Err(CustodyError::Invalid(_))
+        ));
+        let mut e = note("Ann");
+        e.archive_sha256 = Some("00".repeat(32));
+        assert!(matches!(
+            append_event(&log, &e, None),
+            Err(CustodyError::ArchiveMismatch(..))
+        ));
+        assert_eq!(load_log(&log).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn append_refuses_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        let mut bytes = std::fs::read(&log).unwrap();
+        bytes.truncate(bytes.len() - 10);
+        std::fs::write(&log, &bytes).unwrap();
+        let err = append_event(&log, &note("Bob"), None).unwrap_err();
+        assert!(
+            err.to_string().contains("line 2 (event 2, sealed?)"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&log).unwrap(), bytes);
+    }
+}
