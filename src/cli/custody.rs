@@ -200,6 +200,7 @@ fn show(a: ShowArgs) -> u8 {
             "events": c.log,
             "signatures": c.signatures,
             "problems": c.problems,
+            "head": c.head,
         });
         println!("{doc:#}");
     } else {
@@ -244,6 +245,9 @@ fn show(a: ShowArgs) -> u8 {
                 e.archive.file, e.archive.sha256
             );
             println!("       signature: {sig}");
+        }
+        if let Some(h) = &c.head {
+            println!("chain head:  {h} (SHA-256 of line {})", c.events);
         }
         if c.problems.is_empty() {
             println!(

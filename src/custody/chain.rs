@@ -249,6 +249,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
         out.log.push(e);
     }
     out.events = lines.len() as u64;
+    out.head = lines.last().map(|l| line_hash(l));
     if sealed_sha.is_none() {
         out.problems.push(problem(
             "custody_not_sealed",

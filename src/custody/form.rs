@@ -240,6 +240,14 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
         h.push_str("<tr class=\"blank\"><td></td><td></td><td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>\n");
     }
     h.push_str("</table>\n");
+    if let Some(head) = &c.head {
+        let _ = writeln!(
+            h,
+            "<p>Chain head (SHA-256 of the last line, event {}): <span class=\"hash\">{}</span></p>",
+            c.events,
+            escape(head)
+        );
+    }
     if c.problems.is_empty() {
         h.push_str(
             "<p class=\"ok\">Custody chain intact: every event links to the one before.</p>\n",

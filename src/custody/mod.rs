@@ -110,6 +110,10 @@ pub struct CustodyCheck {
     pub signatures: Vec<SignatureStatus>,
     /// The events that could be read, in log order.
     pub log: Vec<Event>,
+    /// SHA-256 of the last line: write it down (the form prints it) to pin
+    /// the chain's length, since removing whole events from the end leaves
+    /// a consistent chain.
+    pub head: Option<String>,
 }
 
 impl CustodyCheck {
