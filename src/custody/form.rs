@@ -55,12 +55,20 @@ fn actor_text(e: &Event) -> String {
 fn parties(e: &Event) -> (String, String) {
     let actor = actor_text(e);
     match e.action {
-        Action::Acquired => (
-            detail(e, "case_id")
-                .map(|_| "source system".to_string())
-                .unwrap_or_else(|| "source system".into()),
-            actor,
-        ),
+        Action::Acquired => {
+            let host = e
+                .details
+                .get("source_host")
+                .and_then(|h| h.get("hostname"))
+                .and_then(|h| h.as_str());
+            (
+                match host {
+                    Some(h) => format!("source system {h}"),
+                    None => "source system".into(),
+                },
+                actor,
+            )
+        }
         Action::Transferred => (
             detail(e, "from").map(str::to_string).unwrap_or(actor),
             detail(e, "to").unwrap_or("").to_string(),
