@@ -262,6 +262,9 @@ fn replace_log(log: &Path, bytes: &[u8]) -> Result<(), CustodyError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // We hold the lock: a file by this name is a leftover of a crashed run
+    // whose process id was reused, never another writer's.
+    let _ = std::fs::remove_file(&tmp);
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
