@@ -877,6 +877,7 @@ pub fn capture(
         evidence_id: evidence_id.clone(),
         purpose: req.case.purpose.clone(),
         signer: req.signer.as_deref(),
+        acquisition: Some(&acquisition),
     })?;
     Ok(CaptureSummary {
         archive: final_path,

@@ -5,6 +5,7 @@ use exhibit::archive::acquisition::{CaseInfo, Examiner};
 use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface};
 use exhibit::job::CancelToken;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -52,6 +53,10 @@ pub struct Args {
     /// Do not cross into any other filesystem.
     #[arg(long, short = 'x')]
     pub one_file_system: bool,
+    /// Sign the custody events: OpenSSH Ed25519 private key, its `.pub`
+    /// (key held by ssh-agent), or `agent`.
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
     /// Print the summary as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +66,19 @@ pub struct Args {
 }
 
 pub fn run(a: Args, command_line: Vec<String>) -> u8 {
+    // Load the key first, so a wrong passphrase fails before any reading.
+    let signer = match a
+        .sign
+        .as_deref()
+        .map(super::custody::load_signer)
+        .transpose()
+    {
+        Ok(s) => s.map(Arc::new),
+        Err(e) => {
+            report_error(&e.context("cannot load the signing key"));
+            return EXIT_ERROR;
+        }
+    };
     let mut req = CaptureRequest::new(a.paths.clone(), a.out_dir.clone(), &a.case, &a.examiner);
     req.root = a.root.clone();
     req.case = CaseInfo {
@@ -85,6 +103,7 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     req.all_filesystems = a.all_filesystems;
     req.one_file_system = a.one_file_system;
     req.location = a.location.clone();
+    req.signer = signer;
 
     let cancel = CancelToken::new();
     let on_signal = cancel.clone();
