@@ -127,6 +127,12 @@ pub fn run(a: Args) -> u8 {
                     .unwrap_or_default()
             );
         }
+        match &report.custody_log {
+            Some(log) => println!("custody: {}", log.display()),
+            None => println!(
+                "custody: no custody log beside the archive; the chain of custody cannot be checked"
+            ),
+        }
         if report.ok {
             println!("result:  INTACT");
         } else {
