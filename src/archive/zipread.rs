@@ -180,9 +180,31 @@ impl ZipIndex {
             };
             match rec {
                 Some(r) if u32_at(&r, 0) == Some(ZIP64_EOCD_SIG) => {
-                    entries = u64_at(&r, 32).unwrap_or(0);
-                    cd_size = u64_at(&r, 40).unwrap_or(0);
-                    cd_start = u64_at(&r, 48).unwrap_or(0);
+                    let on_disk = u64_at(&r, 24).unwrap_or(0);
+                    let z_entries = u64_at(&r, 32).unwrap_or(0);
+                    let z_cd_size = u64_at(&r, 40).unwrap_or(0);
+                    let z_cd_start = u64_at(&r, 48).unwrap_or(0);
+                    // A field of the end record that is not a sentinel is what
+                    // readers without ZIP64 use: it must say the same.
+                    let e_on_disk = u16_at(e, 8).unwrap_or(0) as u64;
+                    let disagree = on_disk != z_entries
+                        || (e_on_disk != U16_SENTINEL && e_on_disk != z_entries)
+                        || (entries != U16_SENTINEL && entries != z_entries)
+                        || (cd_size != U32_SENTINEL && cd_size != z_cd_size)
+                        || (cd_start != U32_SENTINEL && cd_start != z_cd_start);
+                    if disagree {
+                        issues.push(issue(
+                            "zip64_inconsistent",
+                            None,
+                            format!(
+                                "ZIP64 end record ({on_disk}/{z_entries} members, {z_cd_size} bytes at {z_cd_start}) \
+                                 disagrees with the end record ({e_on_disk}/{entries} members, {cd_size} bytes at {cd_start})"
+                            ),
+                        ));
+                    }
+                    entries = z_entries;
+                    cd_size = z_cd_size;
+                    cd_start = z_cd_start;
                     end_of_cd_region = z64_pos;
                     let rec_end = (z64_pos + 12).saturating_add(u64_at(&r, 4).unwrap_or(0));
                     if rec_end != eocd_pos - ZIP64_LOCATOR_LEN as u64 {
@@ -674,5 +696,26 @@ mod tests {
         let zip = with_zip64(&archive(&[("b/data/x", b"hello")]), 1, 1, u64::MAX - 4);
         let ix = index_of(&zip).expect("the central directory is still readable");
         assert!(kinds(&ix).contains(&"gap"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn zip64_counts_that_disagree_are_an_issue() {
+        let plain = archive(&[("b/data/x", b"hello")]);
+        // The ZIP64 record's two counts disagree.
+        let ix = index_of(&with_zip64(&plain, 2, 1, 44)).unwrap();
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+        // The 16-bit count of the end record (not a sentinel) disagrees with
+        // the ZIP64 record: readers without ZIP64 see another archive.
+        let mut zip = with_zip64(&plain, 1, 1, 44);
+        let eocd = zip.len() - EOCD_LEN;
+        zip[eocd + 8..eocd + 12].copy_from_slice(&[2, 0, 2, 0]);
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+        // So does its central directory offset.
+        let mut zip = with_zip64(&plain, 1, 1, 44);
+        let eocd = zip.len() - EOCD_LEN;
+        zip[eocd + 16] ^= 1;
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
     }
 }
