@@ -542,6 +542,20 @@ impl ZipIndex {
                     "name appears more than once",
                 ));
             }
+            // An extractor makes the directory and drops its data: hidden bytes.
+            // (An empty deflate stream takes 2 bytes.)
+            if m.is_dir()
+                && (m.usize > 0 || m.csize > 2 || (m.csize > 0 && m.method == METHOD_STORED))
+            {
+                self.issues.push(issue(
+                    "directory_with_data",
+                    Some(&m.name),
+                    format!(
+                        "directory member holds {} bytes ({} uncompressed) that extraction drops",
+                        m.csize, m.usize
+                    ),
+                ));
+            }
             if let Some(why) = unsafe_name(&m.name) {
                 self.issues
                     .push(issue("unsafe_member_name", Some(&m.name), why));
@@ -717,5 +731,14 @@ mod tests {
         zip[eocd + 16] ^= 1;
         let ix = index_of(&zip).unwrap();
         assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn directory_member_with_data_is_an_issue() {
+        // Extractors create the directory and drop its data: hidden bytes.
+        let ix = index_of(&archive(&[("b/data/x/", b"hidden payload")])).unwrap();
+        assert!(kinds(&ix).contains(&"directory_with_data"), "{:?}", ix.issues);
+        let ix = index_of(&archive(&[("b/data/x/", b"")])).unwrap();
+        assert!(ix.issues.is_empty(), "{:?}", ix.issues);
     }
 }
