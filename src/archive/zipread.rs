@@ -168,6 +168,15 @@ impl ZipIndex {
                 ),
             ));
         }
+        if comment_len > 0 && record_end == file_size {
+            issues.push(issue(
+                "archive_comment",
+                None,
+                format!(
+                    "the end record carries a {comment_len}-byte comment that no manifest covers"
+                ),
+            ));
+        }
         let mut end_of_cd_region = eocd_pos;
         let loc_rel = eocd_rel.checked_sub(ZIP64_LOCATOR_LEN);
         let locator = loc_rel.filter(|&i| u32_at(&tail, i) == Some(ZIP64_LOCATOR_SIG));
@@ -740,5 +749,18 @@ mod tests {
         assert!(kinds(&ix).contains(&"directory_with_data"), "{:?}", ix.issues);
         let ix = index_of(&archive(&[("b/data/x/", b"")])).unwrap();
         assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn end_record_comment_is_an_issue() {
+        // A comment is covered by the end record's own length, so it is not
+        // trailing data, but it holds bytes no manifest lists.
+        let mut zip = archive(&[("b/data/x", b"hello")]);
+        let hidden = b"exfiltrated secrets";
+        let len = zip.len();
+        zip[len - 2..].copy_from_slice(&(hidden.len() as u16).to_le_bytes());
+        zip.extend_from_slice(hidden);
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"archive_comment"), "{:?}", ix.issues);
     }
 }
