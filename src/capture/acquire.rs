@@ -81,6 +81,19 @@ fn errno_text(e: Errno) -> String {
     std::io::Error::from(e).to_string()
 }
 
+/// Open `path` without following a symbolic link anywhere on it. The walk
+/// never followed one, so a link met now was swapped in after the listing
+/// (e.g. a directory replaced by a link to elsewhere): refused with `ELOOP`,
+/// never read through. Kernels without `openat2` (before 5.6) fall back to
+/// a plain open, which still refuses a link in the last component.
+fn open_no_symlinks(path: &std::path::Path, flags: OFlags) -> Result<std::os::fd::OwnedFd, Errno> {
+    let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS;
+    match rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), resolve) {
+        Err(Errno::NOSYS) => rustix::fs::open(path, flags, Mode::empty()),
+        other => other,
+    }
+}
+
 enum Output {
     None,
     Whole,
@@ -124,8 +137,8 @@ impl Acquirer {
 
     fn open(job: &FileJob) -> Result<File, (Status, String)> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let res = match rustix::fs::open(&job.physical, flags | OFlags::NOATIME, Mode::empty()) {
-            Err(Errno::PERM) => rustix::fs::open(&job.physical, flags, Mode::empty()),
+        let res = match open_no_symlinks(&job.physical, flags | OFlags::NOATIME) {
+            Err(Errno::PERM) => open_no_symlinks(&job.physical, flags),
             other => other,
         };
         match res {
@@ -136,7 +149,7 @@ impl Acquirer {
             )),
             Err(Errno::LOOP) => Err((
                 Status::Vanished,
-                "replaced by a symbolic link between listing and reading (not followed)"
+                "it or a directory on its path was replaced by a symbolic link between listing and reading (not followed)"
                     .to_string(),
             )),
             Err(e) => Err((
@@ -437,5 +450,58 @@ impl Acquirer {
             bytes_read: total,
             change,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::capture::sink::Budget;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    fn acquirer() -> (Acquirer, crossbeam_channel::Receiver<ToWriter>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sink = SinkHandle {
+            tx,
+            budget: Arc::new(Budget::new(1 << 20)),
+        };
+        let acq = Acquirer::new(None, sink, Arc::new(AtomicU64::new(0)), CancelToken::new());
+        (acq, rx)
+    }
+
+    /// A hash-only job for `physical`, as the walk saw `seen` (dev, ino, size).
+    fn job(physical: &Path, seen: &Path) -> FileJob {
+        let m = std::fs::symlink_metadata(seen).unwrap();
+        FileJob {
+            index: 0,
+            physical: physical.to_path_buf(),
+            logical: physical.as_os_str().as_bytes().to_vec(),
+            member: None,
+            walk_dev: m.dev(),
+            walk_ino: m.ino(),
+            walk_size: m.size(),
+            walk_mtime: Some((m.mtime(), m.mtime_nsec() as u32)),
+        }
+    }
+
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn directory_replaced_by_symlink_after_listing_is_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        // The walk listed src/dir/f; then src/dir became a link to a
+        // directory outside the source holding a file of the same name.
+        std::fs::create_dir_all(t.path().join("src")).unwrap();
+        std::fs::create_dir_all(t.path().join("outside")).unwrap();
+        std::fs::write(t.path().join("outside/f"), b"not part of the source").unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), t.path().join("src/dir")).unwrap();
+        let (mut acq, _rx) = acquirer();
+        let path = t.path().join("src/dir/f");
+        let o = acq.run(&job(&path, &t.path().join("outside/f"))).unwrap();
+        assert_eq!(o.status, Status::Vanished, "{o:?}");
+        assert!(o.sha256.is_none(), "content read through a symlink: {o:?}");
+        assert!(o.reason.unwrap_or_default().contains("symbolic link"));
     }
 }
