@@ -84,14 +84,54 @@ fn errno_text(e: Errno) -> String {
 /// Open `path` without following a symbolic link anywhere on it. The walk
 /// never followed one, so a link met now was swapped in after the listing
 /// (e.g. a directory replaced by a link to elsewhere): refused with `ELOOP`,
-/// never read through. Kernels without `openat2` (before 5.6) fall back to
-/// a plain open, which still refuses a link in the last component.
+/// never read through. Paths longer than `PATH_MAX` (which the walk reaches
+/// with `openat`) and kernels without `openat2` (before 5.6) are opened one
+/// directory at a time, each with `O_NOFOLLOW`.
 fn open_no_symlinks(path: &std::path::Path, flags: OFlags) -> Result<std::os::fd::OwnedFd, Errno> {
     let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS;
     match rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), resolve) {
-        Err(Errno::NOSYS) => rustix::fs::open(path, flags, Mode::empty()),
+        Err(Errno::NOSYS | Errno::NAMETOOLONG) => open_by_components(path, flags),
         other => other,
     }
+}
+
+/// Open `path` one component at a time, never following a symbolic link.
+fn open_by_components(
+    path: &std::path::Path,
+    flags: OFlags,
+) -> Result<std::os::fd::OwnedFd, Errno> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let start = if bytes.starts_with(b"/") { "/" } else { "." };
+    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut dir = rustix::fs::open(start, dir_flags, Mode::empty())?;
+    let mut comps = bytes
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .peekable();
+    while let Some(c) = comps.next() {
+        let name = std::ffi::CString::new(c).map_err(|_| Errno::INVAL)?;
+        if comps.peek().is_none() {
+            return rustix::fs::openat(&dir, name.as_c_str(), flags, Mode::empty());
+        }
+        dir = match rustix::fs::openat(&dir, name.as_c_str(), dir_flags, Mode::empty()) {
+            // `O_PATH | O_NOFOLLOW` on a link gives ENOTDIR; say what it is.
+            Err(Errno::NOTDIR)
+                if rustix::fs::statat(
+                    &dir,
+                    name.as_c_str(),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                )
+                .is_ok_and(|s| {
+                    rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::Symlink
+                }) =>
+            {
+                return Err(Errno::LOOP);
+            }
+            other => other?,
+        };
+    }
+    Err(Errno::INVAL)
 }
 
 enum Output {
@@ -503,5 +543,67 @@ mod tests {
         assert_eq!(o.status, Status::Vanished, "{o:?}");
         assert!(o.sha256.is_none(), "content read through a symlink: {o:?}");
         assert!(o.reason.unwrap_or_default().contains("symbolic link"));
+    }
+
+    #[test]
+    fn path_longer_than_path_max_is_read() {
+        let t = tempfile::tempdir().unwrap();
+        // 20 directories of 250 bytes: about 5,000 bytes, over PATH_MAX (4096).
+        let name = "d".repeat(250);
+        let mut dir =
+            rustix::fs::open(t.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let mut path = t.path().to_path_buf();
+        for _ in 0..20 {
+            rustix::fs::mkdirat(&dir, name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+            dir = rustix::fs::openat(
+                &dir,
+                name.as_str(),
+                OFlags::PATH | OFlags::DIRECTORY,
+                Mode::empty(),
+            )
+            .unwrap();
+            path.push(&name);
+        }
+        let fd = rustix::fs::openat(
+            &dir,
+            "f",
+            OFlags::WRONLY | OFlags::CREATE,
+            Mode::from_raw_mode(0o644),
+        )
+        .unwrap();
+        rustix::io::write(&fd, b"deep content").unwrap();
+        let st = rustix::fs::fstat(&fd).unwrap();
+        drop(fd);
+        path.push("f");
+        assert!(path.as_os_str().len() > 4096);
+        let mut j = job(t.path(), t.path());
+        j.physical = path;
+        j.walk_dev = st.st_dev;
+        j.walk_ino = st.st_ino;
+        j.walk_size = st.st_size as u64;
+        j.walk_mtime = Some((st.st_mtime, st.st_mtime_nsec as u32));
+        let (mut acq, _rx) = acquirer();
+        let o = acq.run(&j).unwrap();
+        assert_eq!(o.status, Status::Captured, "{o:?}");
+        assert_eq!(
+            o.sha256.as_deref(),
+            Some(hex::encode(Sha256::digest(b"deep content")).as_str())
+        );
+    }
+
+    #[test]
+    fn component_fallback_refuses_a_symlinked_directory() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("outside")).unwrap();
+        std::fs::write(t.path().join("outside/f"), b"x").unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), t.path().join("dir")).unwrap();
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let e = open_by_components(&t.path().join("dir/f"), flags).unwrap_err();
+        assert_eq!(e, Errno::LOOP);
+        assert!(open_by_components(&t.path().join("outside/f"), flags).is_ok());
+        assert_eq!(
+            open_by_components(&t.path().join("missing/f"), flags).unwrap_err(),
+            Errno::NOENT
+        );
     }
 }
