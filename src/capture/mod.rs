@@ -410,7 +410,7 @@ pub fn capture(
     let mut records: Vec<FileRecord> = Vec::with_capacity(items.len());
     let mut plans: Vec<Plan> = Vec::with_capacity(items.len());
     let mut members_used: HashSet<String> = HashSet::new();
-    let mut inodes: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut inodes: HashMap<(u64, u64), (usize, bool)> = HashMap::new();
     let mut bytes_total = 0u64;
     let mut files_total = 0u64;
     for (i, item) in items.iter().enumerate() {
@@ -458,16 +458,16 @@ pub fn capture(
                         _ => (false, false),
                     };
                     let key = (item.stat.dev, item.stat.ino);
+                    // A name that must store the content cannot share the
+                    // result of a name that was only hashed.
                     if (store || hash)
                         && item.stat.nlink > 1
-                        && let Some(&first) = inodes.get(&key)
+                        && let Some(&(first, first_stored)) = inodes.get(&key)
+                        && (first_stored || !store)
                     {
                         rec.hardlink_of = Some(records[first].path.clone());
                         plan = Plan::Alias(first);
                     } else if store || hash {
-                        if item.stat.nlink > 1 {
-                            inodes.insert(key, i);
-                        }
                         let member = if store {
                             let mut name = archive::payload_member(&stem, &rec.path);
                             if name.len() > 65_000 {
@@ -492,6 +492,9 @@ pub fn capture(
                         if store && member.is_none() {
                             // Name too long: recorded as skipped above.
                         } else {
+                            if item.stat.nlink > 1 {
+                                inodes.insert(key, (i, store));
+                            }
                             files_total += 1;
                             bytes_total += item.stat.size;
                             plan = Plan::Read(FileJob {

@@ -1,0 +1,62 @@
+//! Regression tests from the adversarial review of the capture pipeline:
+//! each names the bug it guards against.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+mod common;
+
+use common::*;
+use exhibit::archive::EntryType;
+use exhibit::capture::select::{Selection, Selector};
+use exhibit::capture::{CaptureRequest, capture as run_capture};
+use exhibit::job::{CancelToken, NoProgress};
+use std::fs;
+use std::sync::Arc;
+
+/// Metadata (with hash) for paths containing `cache`, content for the rest.
+struct CacheIsMetadataOnly;
+
+impl Selector for CacheIsMetadataOnly {
+    fn descend(&self, _dir: &[u8], _depth: usize) -> bool {
+        true
+    }
+    fn select(&self, logical: &[u8], _kind: EntryType, _size: u64) -> Selection {
+        if logical.windows(5).any(|w| w == b"cache") {
+            Selection::MetadataOnly {
+                hash: true,
+                rule: Some("cache".into()),
+            }
+        } else {
+            Selection::Content {
+                size_limit: None,
+                rule: Some("keep".into()),
+                flags: Vec::new(),
+            }
+        }
+    }
+}
+
+#[test]
+fn hard_link_whose_first_name_is_metadata_only_still_stores_the_content() {
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(src.join("a-cache")).unwrap();
+    fs::create_dir_all(src.join("etc")).unwrap();
+    // Walk order: a-cache/x (metadata only) comes before etc/x (content).
+    fs::write(src.join("a-cache/x"), "evidence the rule asks to keep").unwrap();
+    fs::hard_link(src.join("a-cache/x"), src.join("etc/x")).unwrap();
+    let mut req = CaptureRequest::new(vec![src.clone()], t.path().join("out"), "C", "E");
+    req.selector = Some(Arc::new(CacheIsMetadataOnly));
+    let s = run_capture(&req, &NoProgress, &CancelToken::new()).unwrap();
+    let recs = records(&s.archive);
+    let kept = record(&recs, &logical(&src.join("etc/x")));
+    assert_eq!(kept["status"], "captured", "{kept:#}");
+    let member = kept["member"].as_str().expect("content stored");
+    assert_eq!(
+        member_content(&s.archive, member),
+        b"evidence the rule asks to keep"
+    );
+    let cached = record(&recs, &logical(&src.join("a-cache/x")));
+    assert_eq!(cached["status"], "metadata_only", "{cached:#}");
+    assert_eq!(verify(&s.archive).0, 0);
+}
