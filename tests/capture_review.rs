@@ -60,3 +60,40 @@ fn hard_link_whose_first_name_is_metadata_only_still_stores_the_content() {
     assert_eq!(cached["status"], "metadata_only", "{cached:#}");
     assert_eq!(verify(&s.archive).0, 0);
 }
+
+#[test]
+fn deep_tree_is_captured_under_a_low_open_file_limit() {
+    // The walker holds one directory descriptor per level. Many systems
+    // start processes with a soft limit of 1024; a tree deeper than that
+    // must not end in "Too many open files". Scaled down: 200 levels, 128.
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    let mut deep = src.clone();
+    for _ in 0..200 {
+        deep.push("d");
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("hidden.txt"), "at the bottom").unwrap();
+    let out = t.path().join("out");
+    let bin = assert_cmd::cargo::cargo_bin("exhibit");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -Sn 128 && exec \"$@\"")
+        .arg("sh")
+        .arg(bin)
+        .args(["capture", src.to_str().unwrap(), "--case", "C"])
+        .args(["--examiner", "E", "--json", "-q", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let archive = archive_path(&s);
+    let recs = records(&archive);
+    let r = record(&recs, &logical(&deep.join("hidden.txt")));
+    assert_eq!(r["status"], "captured", "{r:#}");
+    assert_eq!(
+        member_content(&archive, r["member"].as_str().unwrap()),
+        b"at the bottom"
+    );
+}
