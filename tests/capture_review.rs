@@ -97,3 +97,32 @@ fn deep_tree_is_captured_under_a_low_open_file_limit() {
         b"at the bottom"
     );
 }
+
+#[test]
+fn backslash_dot_dot_names_on_the_source_still_verify() {
+    // `..\x` is an ordinary Linux file name, but a `..` component to any
+    // extractor that splits on backslashes: the member name must not carry
+    // it, or the responder's honest archive can never verify.
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(src.join("..\\dir")).unwrap();
+    fs::write(src.join("..\\evil"), "planted name").unwrap();
+    fs::write(src.join("..\\dir/f"), "inside").unwrap();
+    fs::write(src.join("ok\\name"), "plain backslash").unwrap();
+    let s = capture(&[src.to_str().unwrap()], &t.path().join("out"));
+    let archive = archive_path(&s);
+    let (code, report) = verify(&archive);
+    assert_eq!(code, 0, "{report:#}");
+    let recs = records(&archive);
+    for (name, content) in [
+        ("..\\evil", "planted name"),
+        ("..\\dir/f", "inside"),
+        ("ok\\name", "plain backslash"),
+    ] {
+        let r = record(&recs, &logical(&src.join(name)));
+        assert_eq!(r["status"], "captured", "{r:#}");
+        let member = r["member"].as_str().unwrap();
+        assert!(!member.split(['/', '\\']).any(|c| c == ".."), "{member}");
+        assert_eq!(member_content(&archive, member), content.as_bytes());
+    }
+}

@@ -468,8 +468,17 @@ pub fn capture(
                         rec.hardlink_of = Some(records[first].path.clone());
                         plan = Plan::Alias(first);
                     } else if store || hash {
+                        // `\` is a separator to some extractors: never let it
+                        // form a `..` component of a member name.
+                        let payload_member = |path: &str| {
+                            let name = archive::payload_member(&stem, path);
+                            match archive::zipread::unsafe_name(&name) {
+                                Some(_) => name.replace('\\', "%5C"),
+                                None => name,
+                            }
+                        };
                         let member = if store {
-                            let mut name = archive::payload_member(&stem, &rec.path);
+                            let mut name = payload_member(&rec.path);
                             if name.len() > 65_000 {
                                 rec.status = Status::Skipped;
                                 rec.reason =
@@ -479,10 +488,7 @@ pub fn capture(
                                 let mut n = 1;
                                 while !members_used.insert(name.clone()) {
                                     n += 1;
-                                    name = format!(
-                                        "{}~{n}",
-                                        archive::payload_member(&stem, &rec.path)
-                                    );
+                                    name = format!("{}~{n}", payload_member(&rec.path));
                                 }
                                 Some(name)
                             }
