@@ -126,3 +126,38 @@ fn backslash_dot_dot_names_on_the_source_still_verify() {
         assert_eq!(member_content(&archive, member), content.as_bytes());
     }
 }
+
+#[test]
+fn source_ending_in_dot_dot_is_resolved() {
+    // `exhibit capture ..` must record `/…/parent/x`, not `/…/child/../x`
+    // (a `..` in every member name, which verify rightly rejects).
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(src.join("sub")).unwrap();
+    fs::write(src.join("f.txt"), "content").unwrap();
+    let out = t.path().join("out");
+    let o = exhibit()
+        .current_dir(src.join("sub"))
+        .args([
+            "capture",
+            "..",
+            "--case",
+            "C",
+            "--examiner",
+            "E",
+            "--json",
+            "-q",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let archive = archive_path(&s);
+    let (code, report) = verify(&archive);
+    assert_eq!(code, 0, "{report:#}");
+    let recs = records(&archive);
+    let r = record(&recs, &logical(&src.join("f.txt")));
+    assert_eq!(r["status"], "captured", "{r:#}");
+}

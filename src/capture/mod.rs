@@ -322,7 +322,13 @@ pub fn capture(
                     .map_err(|e| CaptureError::Source(e, src.clone()))?;
                 match (parent, abs.file_name()) {
                     (Some(p), Some(name)) => p.join(name).as_os_str().as_bytes().to_vec(),
-                    _ => abs.as_os_str().as_bytes().to_vec(),
+                    // `/` or a path ending in `..` (which `absolute` keeps):
+                    // a directory the user named; resolve it.
+                    _ => std::fs::canonicalize(&abs)
+                        .map_err(|e| CaptureError::Source(e, src.clone()))?
+                        .as_os_str()
+                        .as_bytes()
+                        .to_vec(),
                 }
             }
         };
