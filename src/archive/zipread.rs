@@ -338,6 +338,15 @@ impl ZipIndex {
                     _ => {}
                 }
             }
+            if k > 0 {
+                issues.push(issue(
+                    "archive_comment",
+                    Some(&name),
+                    format!(
+                        "the central header carries a {k}-byte comment that no manifest covers"
+                    ),
+                ));
+            }
             let unix_mode = if made_by >> 8 == 3 { external >> 16 } else { 0 };
             members.push(Member {
                 name,
@@ -777,6 +786,24 @@ mod tests {
         zip[len - 2..].copy_from_slice(&(hidden.len() as u16).to_le_bytes());
         zip.extend_from_slice(hidden);
         let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"archive_comment"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn member_comment_is_an_issue() {
+        // A central header's file comment holds bytes no manifest covers.
+        let zip = archive(&[("b/data/x", b"hello")]);
+        let eocd = zip.len() - EOCD_LEN;
+        let cd_size = u32_at(&zip, eocd + 12).unwrap() as usize;
+        let cd_start = u32_at(&zip, eocd + 16).unwrap() as usize;
+        let hidden = b"exfiltrated secrets";
+        let mut out = zip[..cd_start + cd_size].to_vec();
+        out[cd_start + 32..cd_start + 34].copy_from_slice(&(hidden.len() as u16).to_le_bytes());
+        out.extend_from_slice(hidden);
+        out.extend_from_slice(&zip[eocd..]);
+        let at = out.len() - EOCD_LEN + 12;
+        out[at..at + 4].copy_from_slice(&((cd_size + hidden.len()) as u32).to_le_bytes());
+        let ix = index_of(&out).unwrap();
         assert!(kinds(&ix).contains(&"archive_comment"), "{:?}", ix.issues);
     }
 }
