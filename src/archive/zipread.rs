@@ -448,7 +448,18 @@ impl ZipIndex {
             }
             let data_start = var_start + n + e;
             if descriptor {
-                // Sizes and CRC live in the data descriptor after the data.
+                // Sizes and CRC live in the data descriptor after the data; the
+                // local fields are zero, and a streaming reader must not find
+                // other values there.
+                if (crc != 0 && crc != m.crc)
+                    || (csize != 0 && csize != m.csize)
+                    || (usize != 0 && usize != m.usize)
+                {
+                    problems.push(format!(
+                        "local CRC {crc:08x} and sizes {csize}/{usize} of a member with a data descriptor vs {:08x} and {}/{} in the central directory",
+                        m.crc, m.csize, m.usize
+                    ));
+                }
                 let dd_at = data_start.saturating_add(m.csize);
                 let dd_len = if local_zip64 { 24 } else { 16 };
                 match read_exact_at(file, dd_len, dd_at) {
@@ -805,5 +816,33 @@ mod tests {
         out[at..at + 4].copy_from_slice(&((cd_size + hidden.len()) as u32).to_le_bytes());
         let ix = index_of(&out).unwrap();
         assert!(kinds(&ix).contains(&"archive_comment"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn streamed_member_with_forged_local_crc_or_sizes_is_an_issue() {
+        // With a data descriptor the local CRC and sizes are zero; readers
+        // that stream the local headers may trust non-zero ones instead.
+        for (at, large) in [(14, false), (18, false), (22, false), (14, true)] {
+            let mut w = ZipWriter::new(Vec::new());
+            let meta = EntryMeta {
+                name: "b/data/big".into(),
+                mode: 0o644,
+                ..EntryMeta::default()
+            };
+            w.begin_stream(meta, METHOD_STORED, large).unwrap();
+            w.stream_data(b"streamed content").unwrap();
+            w.end_stream(crc32fast::hash(b"streamed content"), 16)
+                .unwrap();
+            let mut zip = w.finish().unwrap().0;
+            let ix = index_of(&zip).unwrap();
+            assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+            zip[at] ^= 0x5a;
+            let ix = index_of(&zip).unwrap();
+            assert!(
+                kinds(&ix).contains(&"local_header_mismatch"),
+                "byte {at}, zip64 {large}: {:?}",
+                ix.issues
+            );
+        }
     }
 }
