@@ -161,3 +161,57 @@ fn source_ending_in_dot_dot_is_resolved() {
     let r = record(&recs, &logical(&src.join("f.txt")));
     assert_eq!(r["status"], "captured", "{r:#}");
 }
+
+/// Rewrites `victim` after the walk examined it: same size, mtime put back.
+struct RewriteKeepingMtime {
+    victim: Vec<u8>,
+}
+
+impl Selector for RewriteKeepingMtime {
+    fn descend(&self, _dir: &[u8], _depth: usize) -> bool {
+        true
+    }
+    fn select(&self, logical: &[u8], _kind: EntryType, _size: u64) -> Selection {
+        if logical == self.victim.as_slice() {
+            let p = std::path::Path::new(std::ffi::OsStr::from_bytes(logical));
+            let mtime = fs::metadata(p).unwrap().modified().unwrap();
+            // Let the clock tick so the status change time moves.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            fs::write(p, "TAMPERED").unwrap();
+            fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(mtime)
+                .unwrap();
+        }
+        Selection::Content {
+            size_limit: None,
+            rule: None,
+            flags: Vec::new(),
+        }
+    }
+}
+
+use std::os::unix::ffi::OsStrExt;
+
+#[test]
+fn file_rewritten_with_same_size_and_restored_mtime_is_marked_changed() {
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("log"), "original").unwrap();
+    let victim = logical(&src.join("log"));
+    let mut req = CaptureRequest::new(vec![src.clone()], t.path().join("out"), "C", "E");
+    req.selector = Some(Arc::new(RewriteKeepingMtime {
+        victim: victim.as_bytes().to_vec(),
+    }));
+    let s = run_capture(&req, &NoProgress, &CancelToken::new()).unwrap();
+    let recs = records(&s.archive);
+    let r = record(&recs, &victim);
+    assert_eq!(
+        member_content(&s.archive, r["member"].as_str().unwrap()),
+        b"TAMPERED"
+    );
+    assert_eq!(r["status"], "changed_during_read", "{r:#}");
+}

@@ -44,6 +44,9 @@ pub struct FileJob {
     pub walk_ino: u64,
     pub walk_size: u64,
     pub walk_mtime: Option<Time>,
+    /// Status change time at listing: moves on any write, even one that
+    /// keeps the size and puts the mtime back.
+    pub walk_ctime: Option<Time>,
 }
 
 /// The result for one file.
@@ -416,10 +419,15 @@ impl Acquirer {
         }
 
         let after = rustix::fs::fstat(&file).ok();
-        let (size_after, mtime_after) = match &after {
-            Some(a) => (a.st_size as u64, Some((a.st_mtime, a.st_mtime_nsec as u32))),
-            None => (size_at_open, None),
+        let (size_after, mtime_after, ctime_after) = match &after {
+            Some(a) => (
+                a.st_size as u64,
+                Some((a.st_mtime, a.st_mtime_nsec as u32)),
+                Some((a.st_ctime, a.st_ctime_nsec as u32)),
+            ),
+            None => (size_at_open, None, None),
         };
+        let ctime_at_open = Some((before.st_ctime, before.st_ctime_nsec as u32));
         let mtime_at_open = Some((before.st_mtime, before.st_mtime_nsec as u32));
         let change = ReadChange {
             size_before: job.walk_size,
@@ -466,6 +474,13 @@ impl Acquirer {
         }
         if mtime_after != job.walk_mtime || mtime_at_open != job.walk_mtime {
             why.push("modification time changed while reading".to_string());
+        } else if job.walk_ctime.is_some()
+            && (ctime_at_open != job.walk_ctime || ctime_after != job.walk_ctime)
+        {
+            why.push(
+                "status change time (ctime) changed while reading: written to or altered, though size and modification time are the same"
+                    .to_string(),
+            );
         }
         if total != size_after && eof {
             why.push(format!(
@@ -523,6 +538,7 @@ mod tests {
             walk_ino: m.ino(),
             walk_size: m.size(),
             walk_mtime: Some((m.mtime(), m.mtime_nsec() as u32)),
+            walk_ctime: Some((m.ctime(), m.ctime_nsec() as u32)),
         }
     }
 
@@ -582,6 +598,7 @@ mod tests {
         j.walk_ino = st.st_ino;
         j.walk_size = st.st_size as u64;
         j.walk_mtime = Some((st.st_mtime, st.st_mtime_nsec as u32));
+        j.walk_ctime = Some((st.st_ctime, st.st_ctime_nsec as u32));
         let (mut acq, _rx) = acquirer();
         let o = acq.run(&j).unwrap();
         assert_eq!(o.status, Status::Captured, "{o:?}");

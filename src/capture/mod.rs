@@ -525,6 +525,7 @@ pub fn capture(
                                 walk_ino: item.stat.ino,
                                 walk_size: item.stat.size,
                                 walk_mtime: item.stat.mtime,
+                                walk_ctime: item.stat.ctime,
                             });
                         }
                     }
