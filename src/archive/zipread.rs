@@ -585,6 +585,13 @@ impl ZipIndex {
                     ),
                 ));
             }
+            if !m.name.is_ascii() && m.flags & FLAG_UTF8 == 0 {
+                self.issues.push(issue(
+                    "name_encoding",
+                    Some(&m.name),
+                    "non-ASCII name without the UTF-8 flag: other readers decode it as CP437",
+                ));
+            }
             if let Some(why) = unsafe_name(&m.name) {
                 self.issues
                     .push(issue("unsafe_member_name", Some(&m.name), why));
@@ -844,5 +851,22 @@ mod tests {
                 ix.issues
             );
         }
+    }
+
+    #[test]
+    fn non_ascii_name_without_utf8_flag_is_an_issue() {
+        // Without the flag other readers decode the name as CP437: they see
+        // another name than the manifest lists.
+        let mut zip = archive(&[("b/data/caf\u{e9}", b"x")]);
+        let ix = index_of(&zip).unwrap();
+        assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+        let eocd = zip.len() - EOCD_LEN;
+        let cd_start = u32_at(&zip, eocd + 16).unwrap() as usize;
+        for flags_at in [6, cd_start + 8] {
+            let f = u16_at(&zip, flags_at).unwrap() & !FLAG_UTF8;
+            zip[flags_at..flags_at + 2].copy_from_slice(&f.to_le_bytes());
+        }
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"name_encoding"), "{:?}", ix.issues);
     }
 }
