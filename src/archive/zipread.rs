@@ -585,6 +585,19 @@ impl ZipIndex {
                     ),
                 ));
             }
+            // Extractors recreate the type in the Unix mode: a "symlink"
+            // member becomes a link to its content, pointing anywhere.
+            let file_type = m.unix_mode & 0o170_000;
+            if file_type != 0 && file_type != 0o100_000 && !(file_type == 0o040_000 && m.is_dir()) {
+                self.issues.push(issue(
+                    "special_member",
+                    Some(&m.name),
+                    format!(
+                        "Unix mode {:o} is not a regular file: extractors would not create a plain file",
+                        m.unix_mode
+                    ),
+                ));
+            }
             if !m.name.is_ascii() && m.flags & FLAG_UTF8 == 0 {
                 self.issues.push(issue(
                     "name_encoding",
@@ -868,5 +881,17 @@ mod tests {
         }
         let ix = index_of(&zip).unwrap();
         assert!(kinds(&ix).contains(&"name_encoding"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn symlink_member_is_an_issue() {
+        // Info-ZIP and others extract a member whose Unix mode says "symlink"
+        // as a link to its content: an archive can plant a link to anywhere.
+        let mut zip = archive(&[("b/data/x", b"/etc")]);
+        let eocd = zip.len() - EOCD_LEN;
+        let cd_start = u32_at(&zip, eocd + 16).unwrap() as usize;
+        zip[cd_start + 38..cd_start + 42].copy_from_slice(&(0o120_777u32 << 16).to_le_bytes());
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"special_member"), "{:?}", ix.issues);
     }
 }
