@@ -1,11 +1,13 @@
 //! Acquiring one regular file: open it without changing it, read it once,
 //! and in that one pass compute SHA-256 and CRC-32 and compress it.
 //!
-//! The file is opened read-only with `O_NOATIME` (when permitted),
-//! `O_NOFOLLOW` (a symlink swapped in after listing is refused) and
-//! `O_NONBLOCK` (a FIFO swapped in cannot hang the capture). The opened inode
-//! is compared with the one the walk saw; size and mtime are compared before
-//! and after the read, and any difference is recorded.
+//! The path is resolved without following any symlink (one swapped in after
+//! listing, in the file's place or a directory's, is refused) into an
+//! `O_PATH` handle; only when that handle is a regular file is it opened
+//! read-only with `O_NOATIME` (when permitted) and `O_NONBLOCK`, so a FIFO
+//! or device swapped in is never opened. The opened inode is compared with
+//! the one the walk saw; size, mtime and ctime are compared before and after
+//! the read, and any difference is recorded.
 
 use super::compress::{Deflater, already_compressed};
 use super::sink::{Chunk, SinkHandle, ToWriter};
@@ -20,6 +22,7 @@ use rustix::io::Errno;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -179,10 +182,45 @@ impl Acquirer {
     }
 
     fn open(job: &FileJob) -> Result<File, (Status, String)> {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let res = match open_no_symlinks(&job.physical, flags | OFlags::NOATIME) {
-            Err(Errno::PERM) => open_no_symlinks(&job.physical, flags),
-            other => other,
+        // First an `O_PATH` handle, which opens nothing: only a regular file
+        // is then opened for reading, through that very handle, so a FIFO or
+        // device swapped in after the listing is never opened.
+        let res = open_no_symlinks(
+            &job.physical,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        )
+        .and_then(|handle| {
+            let kind = EntryType::from_mode(rustix::fs::fstat(&handle)?.st_mode);
+            if kind == Some(EntryType::Symlink) {
+                return Err(Errno::LOOP);
+            }
+            if kind != Some(EntryType::File) {
+                return Ok(Err(kind));
+            }
+            let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+            let fd_path = format!("/proc/self/fd/{}", handle.as_raw_fd());
+            let reopen = |flags| match rustix::fs::open(fd_path.as_str(), flags, Mode::empty()) {
+                // No /proc: open by path again (the type is checked after).
+                Err(Errno::NOENT) => open_no_symlinks(&job.physical, flags | OFlags::NOFOLLOW),
+                other => other,
+            };
+            match reopen(flags | OFlags::NOATIME) {
+                Err(Errno::PERM) => reopen(flags),
+                other => other,
+            }
+            .map(Ok)
+        });
+        let res = match res {
+            Ok(Err(kind)) => {
+                return Err((
+                    Status::Skipped,
+                    format!(
+                        "special_file: became a {kind:?} between listing and reading; not opened"
+                    ),
+                ));
+            }
+            Ok(Ok(fd)) => Ok(fd),
+            Err(e) => Err(e),
         };
         match res {
             Ok(fd) => Ok(File::from(fd)),
@@ -513,7 +551,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::capture::sink::Budget;
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     use std::path::Path;
 
     fn acquirer() -> (Acquirer, crossbeam_channel::Receiver<ToWriter>) {
@@ -622,5 +660,65 @@ mod tests {
             open_by_components(&t.path().join("missing/f"), flags).unwrap_err(),
             Errno::NOENT
         );
+    }
+
+    #[test]
+    fn fifo_swapped_in_after_listing_is_never_opened() {
+        // Opening a FIFO for reading releases a writer blocked in open(2)
+        // (and opening a device runs its driver): a file replaced by one
+        // after the listing must be examined without being opened.
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("f");
+        std::fs::write(&fifo, b"listed as a regular file").unwrap();
+        let j = job(&fifo, &fifo);
+        std::fs::remove_file(&fifo).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (fifo, released) = (fifo.clone(), released.clone());
+            std::thread::spawn(move || {
+                let f = std::fs::OpenOptions::new().write(true).open(&fifo);
+                released.store(true, Ordering::SeqCst);
+                drop(f);
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (mut acq, _rx) = acquirer();
+        let o = acq.run(&j).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let opened = released.load(Ordering::SeqCst);
+        // Release the writer thread (a non-blocking reader never waits).
+        let r = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&fifo)
+            .unwrap();
+        writer.join().unwrap();
+        drop(r);
+        assert!(!opened, "the FIFO was opened: {o:?}");
+        assert_eq!(o.status, Status::Skipped, "{o:?}");
+        assert!(o.sha256.is_none());
+    }
+
+    #[test]
+    fn file_replaced_by_symlink_after_listing_is_vanished_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        std::fs::write(&f, b"listed").unwrap();
+        std::fs::write(t.path().join("target"), b"elsewhere").unwrap();
+        let j = job(&f, &f);
+        std::fs::remove_file(&f).unwrap();
+        std::os::unix::fs::symlink(t.path().join("target"), &f).unwrap();
+        let (mut acq, _rx) = acquirer();
+        let o = acq.run(&j).unwrap();
+        assert_eq!(o.status, Status::Vanished, "{o:?}");
+        assert!(o.sha256.is_none());
     }
 }
