@@ -215,3 +215,52 @@ fn file_rewritten_with_same_size_and_restored_mtime_is_marked_changed() {
     );
     assert_eq!(r["status"], "changed_during_read", "{r:#}");
 }
+
+/// Deletes `first` when the walk reaches `second` (another name of it).
+struct UnlinkFirstName {
+    first: Vec<u8>,
+    second: Vec<u8>,
+}
+
+impl Selector for UnlinkFirstName {
+    fn descend(&self, _dir: &[u8], _depth: usize) -> bool {
+        true
+    }
+    fn select(&self, logical: &[u8], _kind: EntryType, _size: u64) -> Selection {
+        if logical == self.second.as_slice() {
+            fs::remove_file(std::ffi::OsStr::from_bytes(&self.first)).unwrap();
+        }
+        Selection::Content {
+            size_limit: None,
+            rule: None,
+            flags: Vec::new(),
+        }
+    }
+}
+
+#[test]
+fn hard_link_whose_first_name_vanished_is_read_under_its_other_name() {
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("a"), "still here under b").unwrap();
+    fs::hard_link(src.join("a"), src.join("b")).unwrap();
+    let (a, b) = (logical(&src.join("a")), logical(&src.join("b")));
+    let mut req = CaptureRequest::new(vec![src.clone()], t.path().join("out"), "C", "E");
+    req.selector = Some(Arc::new(UnlinkFirstName {
+        first: a.as_bytes().to_vec(),
+        second: b.as_bytes().to_vec(),
+    }));
+    let s = run_capture(&req, &NoProgress, &CancelToken::new()).unwrap();
+    let recs = records(&s.archive);
+    assert_eq!(record(&recs, &a)["status"], "vanished");
+    let rb = record(&recs, &b);
+    // Unlinking `a` after `b` was listed changed the inode's ctime.
+    assert_eq!(rb["status"], "changed_during_read", "{rb:#}");
+    assert!(rb.get("hardlink_of").is_none(), "{rb:#}");
+    assert_eq!(
+        member_content(&s.archive, rb["member"].as_str().unwrap()),
+        b"still here under b"
+    );
+    assert_eq!(verify(&s.archive).0, 0);
+}
