@@ -1,0 +1,667 @@
+//! Compiled profile rules: the [`Selector`] the walker consults.
+//!
+//! Every pattern of every rule is compiled once into one `globset` set (for
+//! "which rules take this path") and into per-component matchers (for "can
+//! anything below this directory match", which prunes the walk). Patterns
+//! whose literal base directory is a symlink on the target (usrmerge
+//! `/lib -> usr/lib`, a symlinked web root) get an alias pattern at the
+//! resolved place, resolved inside the target root; the symlinks on the way
+//! become start points of their own so they are recorded too.
+
+use super::{Profile, ProfileError, Take, homes};
+use crate::archive::EntryType;
+use crate::capture::select::{Selection, Selector};
+use crate::capture::walk::{physical, resolve_in_root};
+use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// How to compile profiles for one capture.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// The target root (mounted image); `None` for the running system.
+    pub root: Option<PathBuf>,
+    /// Take rules marked `secret` (otherwise their files are recorded as
+    /// excluded, with the reason).
+    pub include_secrets: bool,
+}
+
+/// An entry type named in a profile.
+pub fn entry_type(name: &str) -> Option<EntryType> {
+    Some(match name {
+        "file" => EntryType::File,
+        "dir" => EntryType::Dir,
+        "symlink" => EntryType::Symlink,
+        "fifo" => EntryType::Fifo,
+        "socket" => EntryType::Socket,
+        "block" => EntryType::Block,
+        "char" => EntryType::Char,
+        _ => return None,
+    })
+}
+
+const MAX_EXPANSIONS: usize = 4096;
+
+/// Expand `{a,b}` alternations textually (so no alternative spans a `/`
+/// unseen by the component matcher). Escaped braces stay as they are.
+fn expand_braces(p: &str, out: &mut Vec<String>) {
+    if out.len() >= MAX_EXPANSIONS {
+        return;
+    }
+    let b = p.as_bytes();
+    let mut i = 0;
+    let mut open = None;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'{' => {
+                open = Some(i);
+                break;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some(start) = open else {
+        out.push(p.to_string());
+        return;
+    };
+    let (mut depth, mut j, mut alts, mut last) = (0usize, start, Vec::new(), start + 1);
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 1,
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    alts.push(&p[last..j]);
+                    break;
+                }
+            }
+            b',' if depth == 1 => {
+                alts.push(&p[last..j]);
+                last = j + 1;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    if j >= b.len() {
+        // Unbalanced: leave it to globset to report.
+        out.push(p.to_string());
+        return;
+    }
+    for a in alts {
+        expand_braces(&format!("{}{a}{}", &p[..start], &p[j + 1..]), out);
+    }
+}
+
+/// Escape a literal path for use in a glob.
+fn escape(lit: &str) -> String {
+    let mut s = String::with_capacity(lit.len());
+    for c in lit.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\' | ',') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
+fn is_literal(comp: &str) -> bool {
+    !comp.contains(['*', '?', '[', ']', '{', '}', '\\'])
+}
+
+fn glob(p: &str) -> Result<globset::Glob, globset::Error> {
+    GlobBuilder::new(p)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+/// One component of a pattern.
+#[derive(Debug, Clone)]
+enum Comp {
+    Literal(Vec<u8>),
+    Glob(GlobMatcher),
+    /// `**`: any number of components.
+    Any,
+}
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    rule: usize,
+    comps: Vec<Comp>,
+    /// Number of leading literal components (the base directory's depth).
+    base_len: usize,
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    id: String,
+    take: Take,
+    size_limit: Option<u64>,
+    types: Vec<EntryType>,
+    secret: bool,
+    max_depth: Option<usize>,
+    exclude: Option<GlobSet>,
+}
+
+fn components(path: &[u8]) -> Vec<&[u8]> {
+    path.split(|&c| c == b'/')
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+impl Pattern {
+    /// Whether something strictly below the directory `dir` (components)
+    /// can match this pattern.
+    fn below_may_match(&self, dir: &[&[u8]], max_depth: Option<usize>) -> bool {
+        if let Some(m) = max_depth
+            && dir.len() >= self.base_len + m
+        {
+            return false;
+        }
+        fn go(p: &[Comp], d: &[&[u8]]) -> bool {
+            match (p.first(), d.first()) {
+                (None, _) => false,
+                (Some(Comp::Any), _) => true,
+                (Some(_), None) => true,
+                (Some(Comp::Literal(l)), Some(c)) => l.as_slice() == *c && go(&p[1..], &d[1..]),
+                (Some(Comp::Glob(g)), Some(c)) => {
+                    g.is_match(Path::new(OsStr::from_bytes(c))) && go(&p[1..], &d[1..])
+                }
+            }
+        }
+        go(&self.comps, dir)
+    }
+}
+
+/// Profiles compiled for one capture.
+#[derive(Debug)]
+pub struct ProfileSelector {
+    names: Vec<String>,
+    rules: Vec<CompiledRule>,
+    patterns: Vec<Pattern>,
+    set: GlobSet,
+    starts: Vec<Vec<u8>>,
+    homes: Vec<String>,
+    include_secrets: bool,
+}
+
+impl ProfileSelector {
+    /// Compile `profiles` (already resolved, includes and all). `names` are
+    /// the profiles the user asked for, for the record.
+    pub fn compile(
+        names: &[String],
+        profiles: &[&Profile],
+        opts: &CompileOptions,
+    ) -> Result<Self, ProfileError> {
+        let root: PathBuf = opts.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let homes = homes::homes(&root);
+        let mut rules = Vec::new();
+        let mut patterns = Vec::new();
+        let mut builder = GlobSetBuilder::new();
+        let mut starts: Vec<Vec<u8>> = Vec::new();
+        for p in profiles {
+            for r in &p.rules {
+                let id = format!("{}/{}", p.name, r.name);
+                let idx = rules.len();
+                let perr = |pat: &str, e: String| ProfileError::Pattern(pat.into(), id.clone(), e);
+                let mut excl = GlobSetBuilder::new();
+                let mut n_excl = 0;
+                for raw in &r.exclude {
+                    for x in expand(raw, &homes, &root) {
+                        for g in [x.clone(), format!("{}/**", x.trim_end_matches('/'))] {
+                            excl.add(glob(&g).map_err(|e| perr(raw, e.to_string()))?);
+                            n_excl += 1;
+                        }
+                    }
+                }
+                let exclude = if n_excl > 0 {
+                    Some(excl.build().map_err(|e| perr("exclude", e.to_string()))?)
+                } else {
+                    None
+                };
+                rules.push(CompiledRule {
+                    id: id.clone(),
+                    take: r.take,
+                    size_limit: r.size_limit_bytes,
+                    types: r.types.iter().filter_map(|t| entry_type(t)).collect(),
+                    secret: r.secret,
+                    max_depth: r.max_depth,
+                    exclude,
+                });
+                for raw in &r.paths {
+                    for pat in expand(raw, &homes, &root) {
+                        let g = glob(&pat).map_err(|e| perr(raw, e.to_string()))?;
+                        let mut comps = Vec::new();
+                        let mut base_len = 0;
+                        let mut literal = true;
+                        let mut base = String::new();
+                        for c in pat.split('/').filter(|c| !c.is_empty()) {
+                            if c == "**" {
+                                literal = false;
+                                comps.push(Comp::Any);
+                            } else if literal && is_literal(c) {
+                                base_len += 1;
+                                base.push('/');
+                                base.push_str(c);
+                                comps.push(Comp::Literal(c.as_bytes().to_vec()));
+                            } else {
+                                literal = false;
+                                comps.push(Comp::Glob(
+                                    glob(c)
+                                        .map_err(|e| perr(raw, e.to_string()))?
+                                        .compile_matcher(),
+                                ));
+                            }
+                        }
+                        builder.add(g);
+                        patterns.push(Pattern {
+                            rule: idx,
+                            comps,
+                            base_len,
+                        });
+                        add_starts(
+                            &root,
+                            if base.is_empty() { "/" } else { &base },
+                            &mut starts,
+                        );
+                    }
+                }
+            }
+        }
+        let set = builder
+            .build()
+            .map_err(|e| ProfileError::Pattern("*".into(), "all".into(), e.to_string()))?;
+        starts.sort();
+        starts.dedup();
+        Ok(Self {
+            names: names.to_vec(),
+            rules,
+            patterns,
+            set,
+            starts,
+            homes,
+            include_secrets: opts.include_secrets,
+        })
+    }
+
+    /// The users' homes `{home}` expanded to.
+    pub fn homes(&self) -> &[String] {
+        &self.homes
+    }
+
+    /// Number of compiled patterns (aliases and homes expanded).
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    fn rule_excludes(&self, rule: usize, path: &[u8]) -> bool {
+        self.rules
+            .get(rule)
+            .and_then(|r| r.exclude.as_ref())
+            .is_some_and(|x| x.is_match(Path::new(OsStr::from_bytes(path))))
+    }
+
+    /// Whether a pattern of a rule that does not exclude `path` may match
+    /// something below it.
+    fn on_the_way(&self, path: &[u8]) -> bool {
+        let comps = components(path);
+        self.patterns.iter().any(|p| {
+            let max = self.rules.get(p.rule).and_then(|r| r.max_depth);
+            p.below_may_match(&comps, max) && !self.rule_excludes(p.rule, path)
+        })
+    }
+}
+
+/// Expand `{home}` and braces; add an alias of each result at its literal
+/// base's resolved place when that base is (or passes through) a symlink.
+fn expand(raw: &str, homes: &[String], root: &Path) -> Vec<String> {
+    let with_homes: Vec<String> = if raw.contains("{home}") {
+        homes
+            .iter()
+            .map(|h| raw.replace("{home}", &escape(h)))
+            .collect()
+    } else {
+        vec![raw.to_string()]
+    };
+    let mut out = Vec::new();
+    for p in with_homes {
+        let mut expanded = Vec::new();
+        expand_braces(&p, &mut expanded);
+        for e in expanded {
+            let comps: Vec<&str> = e.split('/').filter(|c| !c.is_empty()).collect();
+            let n = comps.iter().take_while(|c| is_literal(c)).count();
+            let base = format!("/{}", comps[..n].join("/"));
+            let rest = comps[n..].join("/");
+            if let Ok(resolved) = resolve_in_root(root, base.as_bytes(), true)
+                && resolved != base.as_bytes()
+                && let Ok(resolved) = String::from_utf8(resolved)
+            {
+                let alias = if rest.is_empty() {
+                    escape(&resolved)
+                } else {
+                    format!("{}/{rest}", escape(resolved.trim_end_matches('/')))
+                };
+                if !out.contains(&alias) {
+                    out.push(alias);
+                }
+            }
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+/// Start points for a literal base: the base itself (if it exists on the
+/// target) and every symlink on the way to it, so those are recorded.
+fn add_starts(root: &Path, base: &str, starts: &mut Vec<Vec<u8>>) {
+    let comps: Vec<&str> = base.split('/').filter(|c| !c.is_empty()).collect();
+    for i in 1..=comps.len() {
+        let prefix = format!("/{}", comps[..i].join("/"));
+        let Ok(resolved) = resolve_in_root(root, prefix.as_bytes(), false) else {
+            return;
+        };
+        match std::fs::symlink_metadata(physical(Some(root), &resolved)) {
+            Err(_) => return,
+            Ok(m) if m.file_type().is_symlink() || i == comps.len() => starts.push(resolved),
+            Ok(_) => {}
+        }
+    }
+    if comps.is_empty() {
+        starts.push(b"/".to_vec());
+    }
+}
+
+impl Selector for ProfileSelector {
+    fn descend(&self, logical_dir: &[u8], _depth: usize) -> bool {
+        self.on_the_way(logical_dir)
+    }
+
+    fn select(&self, logical: &[u8], kind: EntryType, size: u64) -> Selection {
+        self.select_entry(logical, kind, size, 0)
+    }
+
+    fn select_entry(&self, logical: &[u8], kind: EntryType, _size: u64, mode: u32) -> Selection {
+        let path = Path::new(OsStr::from_bytes(logical));
+        let cand = Candidate::new(path);
+        let mut hits: Vec<usize> = Vec::new();
+        let depth = components(logical).len();
+        for pi in self.set.matches_candidate(&cand) {
+            let Some(p) = self.patterns.get(pi) else {
+                continue;
+            };
+            let Some(r) = self.rules.get(p.rule) else {
+                continue;
+            };
+            if r.max_depth.is_some_and(|m| depth > p.base_len + m) {
+                continue;
+            }
+            if !r.types.is_empty() && !r.types.contains(&kind) {
+                continue;
+            }
+            if !hits.contains(&p.rule) {
+                hits.push(p.rule);
+            }
+        }
+        hits.sort_unstable();
+        let mut active: Vec<&CompiledRule> = Vec::new();
+        let mut secret_blocked: Option<&CompiledRule> = None;
+        let mut excluded_by: Option<&CompiledRule> = None;
+        for &ri in &hits {
+            let Some(r) = self.rules.get(ri) else {
+                continue;
+            };
+            if self.rule_excludes(ri, logical) {
+                excluded_by.get_or_insert(r);
+            } else if r.secret && !self.include_secrets {
+                secret_blocked.get_or_insert(r);
+            } else {
+                active.push(r);
+            }
+        }
+        if !active.is_empty() {
+            let content: Vec<&&CompiledRule> =
+                active.iter().filter(|r| r.take == Take::Content).collect();
+            let flags = if active.iter().any(|r| r.secret) {
+                vec!["secret".to_string()]
+            } else {
+                Vec::new()
+            };
+            if let Some(first) = content.first() {
+                let size_limit = if content.iter().any(|r| r.size_limit.is_none()) {
+                    None
+                } else {
+                    content.iter().filter_map(|r| r.size_limit).max()
+                };
+                return Selection::Content {
+                    size_limit,
+                    rule: Some(first.id.clone()),
+                    flags,
+                };
+            }
+            let executable = kind == EntryType::File && mode & 0o111 != 0;
+            let hash = kind == EntryType::File
+                && active.iter().any(|r| {
+                    r.take == Take::MetadataHash
+                        || (r.take == Take::MetadataHashExecutables && executable)
+                });
+            return Selection::MetadataOnly {
+                hash,
+                rule: active.first().map(|r| r.id.clone()),
+            };
+        }
+        if matches!(kind, EntryType::Dir | EntryType::Symlink) && self.on_the_way(logical) {
+            return Selection::Content {
+                size_limit: None,
+                rule: None,
+                flags: Vec::new(),
+            };
+        }
+        if let Some(r) = secret_blocked {
+            return Selection::Excluded(format!(
+                "secret: rule {} holds secrets and is taken only with --include-secrets",
+                r.id
+            ));
+        }
+        if let Some(r) = excluded_by {
+            return Selection::Excluded(format!("rule {} excludes it", r.id));
+        }
+        Selection::Ignore
+    }
+
+    fn start_points(&self) -> Option<Vec<Vec<u8>>> {
+        Some(self.starts.clone())
+    }
+
+    fn profile_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::profile::Profile;
+
+    fn compile(text: &str, root: &Path, secrets: bool) -> ProfileSelector {
+        let p = Profile::parse(text, "test").unwrap();
+        ProfileSelector::compile(
+            &[p.name.clone()],
+            &[&p],
+            &CompileOptions {
+                root: Some(root.to_path_buf()),
+                include_secrets: secrets,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn braces_expand_across_components() {
+        let mut v = Vec::new();
+        expand_braces("/etc/{passwd,ssh/{a,b}_config}", &mut v);
+        assert_eq!(
+            v,
+            vec!["/etc/passwd", "/etc/ssh/a_config", "/etc/ssh/b_config"]
+        );
+        let mut v = Vec::new();
+        expand_braces("/x/\\{y}", &mut v);
+        assert_eq!(v, vec!["/x/\\{y}"]);
+        let mut v = Vec::new();
+        expand_braces("/x/{a,b", &mut v);
+        assert_eq!(v, vec!["/x/{a,b"]);
+    }
+
+    #[test]
+    fn prunes_and_selects() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("var/log")).unwrap();
+        std::fs::create_dir_all(d.path().join("etc")).unwrap();
+        let s = compile(
+            r#"name = "t"
+description = "t"
+[[rule]]
+name = "logs"
+paths = ["/var/log/**"]
+exclude = ["/var/log/skip"]
+size_limit_bytes = 10
+[[rule]]
+name = "passwd"
+paths = ["/etc/passwd", "/etc/ssh/sshd_config"]
+[[rule]]
+name = "shadow"
+paths = ["/etc/shadow"]
+secret = true
+[[rule]]
+name = "shallow"
+paths = ["/opt/*/bin/*"]
+max_depth = 3
+take = "metadata_hash_executables"
+"#,
+            d.path(),
+            false,
+        );
+        assert!(s.descend(b"/", 0));
+        assert!(s.descend(b"/etc", 1));
+        assert!(s.descend(b"/etc/ssh", 2));
+        assert!(!s.descend(b"/etc/apt", 2));
+        assert!(!s.descend(b"/usr", 1));
+        assert!(s.descend(b"/var/log/apache2/x", 4));
+        assert!(!s.descend(b"/var/log/skip", 3));
+        assert!(s.descend(b"/opt/app/bin", 3));
+        assert!(!s.descend(b"/opt/app/lib", 3));
+        assert_eq!(
+            s.select(b"/var/log/syslog", EntryType::File, 5),
+            Selection::Content {
+                size_limit: Some(10),
+                rule: Some("t/logs".into()),
+                flags: vec![]
+            }
+        );
+        assert!(matches!(
+            s.select(b"/var/log/skip", EntryType::Dir, 0),
+            Selection::Excluded(_)
+        ));
+        assert!(matches!(
+            s.select(b"/var/log/skip/deeper", EntryType::File, 0),
+            Selection::Excluded(_)
+        ));
+        assert!(matches!(
+            s.select(b"/etc/shadow", EntryType::File, 0),
+            Selection::Excluded(w) if w.starts_with("secret")
+        ));
+        assert_eq!(
+            s.select(b"/etc/group", EntryType::File, 0),
+            Selection::Ignore
+        );
+        assert_eq!(
+            s.select(b"/etc", EntryType::Dir, 0),
+            Selection::Content {
+                size_limit: None,
+                rule: None,
+                flags: vec![]
+            }
+        );
+        assert_eq!(
+            s.select_entry(b"/opt/app/bin/run", EntryType::File, 0, 0o100755),
+            Selection::MetadataOnly {
+                hash: true,
+                rule: Some("t/shallow".into())
+            }
+        );
+        assert_eq!(
+            s.select_entry(b"/opt/app/bin/doc", EntryType::File, 0, 0o100644),
+            Selection::MetadataOnly {
+                hash: false,
+                rule: Some("t/shallow".into())
+            }
+        );
+        let starts = s.start_points().unwrap();
+        assert_eq!(starts, vec![b"/var/log".to_vec()]);
+    }
+
+    #[test]
+    fn secrets_are_flagged_when_asked_for() {
+        let d = tempfile::tempdir().unwrap();
+        let s = compile(
+            "name=\"t\"\ndescription=\"t\"\n[[rule]]\nname=\"shadow\"\npaths=[\"/etc/shadow\"]\nsecret=true\n",
+            d.path(),
+            true,
+        );
+        assert_eq!(
+            s.select(b"/etc/shadow", EntryType::File, 0),
+            Selection::Content {
+                size_limit: None,
+                rule: Some("t/shadow".into()),
+                flags: vec!["secret".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn symlinked_bases_get_aliases_inside_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("usr/lib/systemd/system")).unwrap();
+        std::os::unix::fs::symlink("usr/lib", r.join("lib")).unwrap();
+        let s = compile(
+            "name=\"t\"\ndescription=\"t\"\n[[rule]]\nname=\"units\"\npaths=[\"/lib/systemd/system/**\"]\n",
+            r,
+            false,
+        );
+        assert!(matches!(
+            s.select(b"/usr/lib/systemd/system/ssh.service", EntryType::File, 1),
+            Selection::Content { .. }
+        ));
+        assert!(matches!(
+            s.select(b"/lib", EntryType::Symlink, 1),
+            Selection::Content { rule: None, .. }
+        ));
+        let starts = s.start_points().unwrap();
+        assert!(starts.contains(&b"/lib".to_vec()), "{starts:?}");
+        assert!(
+            starts.contains(&b"/usr/lib/systemd/system".to_vec()),
+            "{starts:?}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn selecting_never_panics(path in proptest::collection::vec(proptest::num::u8::ANY, 0..60)) {
+            let d = tempfile::tempdir().unwrap();
+            let s = compile(
+                "name=\"t\"\ndescription=\"t\"\n[[rule]]\nname=\"a\"\npaths=[\"/var/**/x*\", \"/etc/{a,b}/*\"]\nmax_depth=2\nexclude=[\"/var/y\"]\n",
+                d.path(),
+                false,
+            );
+            let _ = s.select(&path, EntryType::File, 0);
+            let _ = s.descend(&path, 0);
+        }
+    }
+}
