@@ -13,7 +13,7 @@
 pub mod homes;
 pub mod selector;
 
-pub use selector::{CompileOptions, ProfileSelector};
+pub use selector::{CompileOptions, ProfileSelector, WalkStats};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -178,9 +178,28 @@ impl Pattern {
     }
 }
 
+/// What the walk asked of the selector: proof that one walk served every
+/// rule (each directory listed at most once).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WalkStats {
+    /// Directories the walker was allowed to list.
+    pub dirs_listed: u64,
+    /// Directories asked about more than once (0 for a single walk).
+    pub dirs_listed_again: u64,
+    /// Entries examined (`select` calls).
+    pub entries_examined: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    stats: WalkStats,
+    listed: std::collections::HashSet<Vec<u8>>,
+}
+
 /// Profiles compiled for one capture.
 #[derive(Debug)]
 pub struct ProfileSelector {
+    counters: std::sync::Mutex<Counters>,
     names: Vec<String>,
     rules: Vec<CompiledRule>,
     patterns: Vec<Pattern>,
@@ -279,6 +298,7 @@ impl ProfileSelector {
         starts.sort();
         starts.dedup();
         Ok(Self {
+            counters: std::sync::Mutex::new(Counters::default()),
             names: names.to_vec(),
             rules,
             patterns,
@@ -287,6 +307,14 @@ impl ProfileSelector {
             homes,
             include_secrets: opts.include_secrets,
         })
+    }
+
+    /// What the walk has asked so far.
+    pub fn walk_stats(&self) -> WalkStats {
+        self.counters
+            .lock()
+            .map(|c| c.stats)
+            .unwrap_or_default()
     }
 
     /// The users' homes `{home}` expanded to.
@@ -340,6 +368,7 @@ fn expand(raw: &str, homes: &[String], root: &Path) -> Vec<String> {
             if let Ok(resolved) = resolve_in_root(root, base.as_bytes(), true)
                 && resolved != base.as_bytes()
                 && let Ok(resolved) = String::from_utf8(resolved)
+                && !in_pseudo_fs(&resolved)
             {
                 let alias = if rest.is_empty() {
                     escape(&resolved)
@@ -356,6 +385,14 @@ fn expand(raw: &str, homes: &[String], root: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// Paths of the running kernel's pseudo filesystems: a link into them
+/// (`/etc/mtab -> ../proc/self/mounts`) is recorded, never followed.
+fn in_pseudo_fs(p: &str) -> bool {
+    ["/proc", "/sys"]
+        .iter()
+        .any(|x| p == *x || p.starts_with(&format!("{x}/")))
 }
 
 /// Start points for a literal base: the base itself (if it exists on the
@@ -380,7 +417,14 @@ fn add_starts(root: &Path, base: &str, starts: &mut Vec<Vec<u8>>) {
 
 impl Selector for ProfileSelector {
     fn descend(&self, logical_dir: &[u8], _depth: usize) -> bool {
-        self.on_the_way(logical_dir)
+        let yes = self.on_the_way(logical_dir);
+        if yes && let Ok(mut c) = self.counters.lock() {
+            c.stats.dirs_listed += 1;
+            if !c.listed.insert(logical_dir.to_vec()) {
+                c.stats.dirs_listed_again += 1;
+            }
+        }
+        yes
     }
 
     fn select(&self, logical: &[u8], kind: EntryType, size: u64) -> Selection {
@@ -388,6 +432,9 @@ impl Selector for ProfileSelector {
     }
 
     fn select_entry(&self, logical: &[u8], kind: EntryType, _size: u64, mode: u32) -> Selection {
+        if let Ok(mut c) = self.counters.lock() {
+            c.stats.entries_examined += 1;
+        }
         let path = Path::new(OsStr::from_bytes(logical));
         let cand = Candidate::new(path);
         let mut hits: Vec<usize> = Vec::new();
@@ -434,14 +481,19 @@ impl Selector for ProfileSelector {
                 Vec::new()
             };
             if let Some(first) = content.first() {
-                let size_limit = if content.iter().any(|r| r.size_limit.is_none()) {
-                    None
-                } else {
-                    content.iter().filter_map(|r| r.size_limit).max()
+                // Limits are safety valves: the tightest one that applies
+                // wins, and the record names the rule it came from.
+                let limiting = content
+                    .iter()
+                    .filter(|r| r.size_limit.is_some())
+                    .min_by_key(|r| r.size_limit);
+                let (size_limit, rule) = match limiting {
+                    Some(r) => (r.size_limit, r.id.clone()),
+                    None => (None, first.id.clone()),
                 };
                 return Selection::Content {
                     size_limit,
-                    rule: Some(first.id.clone()),
+                    rule: Some(rule),
                     flags,
                 };
             }
