@@ -82,23 +82,39 @@ fn arr<'a>(v: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
 fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     let docs = live_docs(ar)?;
     if json {
-        println!("{:#}", serde_json::json!({ "archive": ar.path, "live": docs }));
+        println!(
+            "{:#}",
+            serde_json::json!({ "archive": ar.path, "live": docs })
+        );
         return Ok(());
     }
     if docs.is_empty() {
-        println!("{}: no live response in this archive (captured with --root, --no-live, or plain paths)", ar.path.display());
+        println!(
+            "{}: no live response in this archive (captured with --root, --no-live, or plain paths)",
+            ar.path.display()
+        );
         return Ok(());
     }
     let null = serde_json::Value::Null;
     let get = |n: &str| docs.get(n).unwrap_or(&null);
     let sys = get("system");
     println!("System");
-    for k in ["collected_at", "boot_time", "uptime_seconds", "boot_id", "kernel", "load_average"] {
+    for k in [
+        "collected_at",
+        "boot_time",
+        "uptime_seconds",
+        "boot_id",
+        "kernel",
+        "load_average",
+    ] {
         println!("  {k:<16} {}", s(sys.get(k).unwrap_or(&null)));
     }
     let procs = arr(get("processes"), "processes");
     println!("\nProcesses ({})", procs.len());
-    println!("  {:>7} {:>7} {:<12} {:<24} {:<16} command", "PID", "PPID", "USER", "STARTED (UTC)", "NAME");
+    println!(
+        "  {:>7} {:>7} {:<12} {:<24} {:<16} command",
+        "PID", "PPID", "USER", "STARTED (UTC)", "NAME"
+    );
     let is_kernel_thread = |p: &serde_json::Value| {
         p.get("exe").is_none_or(|e| e.is_null())
             && arr(p, "cmdline").is_empty()
@@ -150,13 +166,32 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
         .iter()
         .filter(|x| x.get("protocol").and_then(|p| p.as_str()) != Some("unix"))
         .collect();
-    println!("\nNetwork sockets ({} inet, {} unix)", inet.len(), socks.len() - inet.len());
-    println!("  {:<6} {:<40} {:<40} {:<12} owners", "PROTO", "LOCAL", "REMOTE", "STATE");
+    println!(
+        "\nNetwork sockets ({} inet, {} unix)",
+        inet.len(),
+        socks.len() - inet.len()
+    );
+    println!(
+        "  {:<6} {:<40} {:<40} {:<12} owners",
+        "PROTO", "LOCAL", "REMOTE", "STATE"
+    );
     for x in inet {
-        let ep = |a: &str, p: &str| format!("{}:{}", s(x.get(a).unwrap_or(&null)), s(x.get(p).unwrap_or(&null)));
+        let ep = |a: &str, p: &str| {
+            format!(
+                "{}:{}",
+                s(x.get(a).unwrap_or(&null)),
+                s(x.get(p).unwrap_or(&null))
+            )
+        };
         let owners: Vec<String> = arr(x, "owners")
             .iter()
-            .map(|o| format!("{}/{}", s(o.get("pid").unwrap_or(&null)), s(o.get("name").unwrap_or(&null))))
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    s(o.get("pid").unwrap_or(&null)),
+                    s(o.get("name").unwrap_or(&null))
+                )
+            })
             .collect();
         println!(
             "  {:<6} {:<40} {:<40} {:<12} {}",
@@ -169,7 +204,11 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     }
     let users = get("users");
     let logged = arr(users, "logged_in");
-    println!("\nLogged-in users ({}, from {})", logged.len(), s(users.get("source").unwrap_or(&null)));
+    println!(
+        "\nLogged-in users ({}, from {})",
+        logged.len(),
+        s(users.get("source").unwrap_or(&null))
+    );
     for u in logged {
         println!(
             "  {:<12} {:<10} {:<30} {}",
@@ -204,23 +243,43 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
             list("ipv6")
         );
     }
-    println!("  ARP entries: {}, routes: {}", arr(net, "arp").len(), arr(net, "routes").len());
+    println!(
+        "  ARP entries: {}, routes: {}",
+        arr(net, "arp").len(),
+        arr(net, "routes").len()
+    );
     let mods = get("modules");
     let all = arr(mods, "modules");
     let tainted: Vec<String> = all
         .iter()
         .filter(|m| m.get("taint").is_some_and(|t| !t.is_null()))
-        .map(|m| format!("{} ({})", s(m.get("name").unwrap_or(&null)), s(m.get("taint").unwrap_or(&null))))
+        .map(|m| {
+            format!(
+                "{} ({})",
+                s(m.get("name").unwrap_or(&null)),
+                s(m.get("taint").unwrap_or(&null))
+            )
+        })
         .collect();
     println!(
         "\nKernel modules: {} loaded; kernel taint {}; tainting modules: {}",
         all.len(),
         s(mods.get("kernel_tainted").unwrap_or(&null)),
-        if tainted.is_empty() { "none".into() } else { tainted.join(", ") }
+        if tainted.is_empty() {
+            "none".into()
+        } else {
+            tainted.join(", ")
+        }
     );
     println!("Mounts: {}", arr(get("mounts"), "mounts").len());
-    let problems: usize = docs.values().map(|d| arr(d, "problems").len()).sum::<usize>()
-        + procs.iter().map(|p| arr(p, "problems").len()).sum::<usize>();
+    let problems: usize = docs
+        .values()
+        .map(|d| arr(d, "problems").len())
+        .sum::<usize>()
+        + procs
+            .iter()
+            .map(|p| arr(p, "problems").len())
+            .sum::<usize>();
     println!("\nProblems while collecting: {problems} (details in exhibit/live/*.json)");
     Ok(())
 }
@@ -253,11 +312,16 @@ fn lists(records: &[FileRecord]) -> Lists {
         {
             l.world_writable.push(r.path.clone());
         }
-        if r.path.rsplit('/').next().is_some_and(|n| n.starts_with('.')) {
+        if r.path
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.starts_with('.'))
+        {
             l.hidden.push(r.path.clone());
         }
         if r.user.is_none() || r.group.is_none() {
-            l.unknown_owner.push(format!("{} (uid {}, gid {})", r.path, r.uid, r.gid));
+            l.unknown_owner
+                .push(format!("{} (uid {}, gid {})", r.path, r.uid, r.gid));
         }
     }
     l
@@ -267,15 +331,24 @@ fn sweep(ar: &Archive, json: bool) -> anyhow::Result<()> {
     let (records, bad) = ar.records()?;
     let l = lists(&records);
     if json {
-        println!("{:#}", serde_json::json!({ "archive": ar.path, "lists": l, "unparsed_records": bad.len() }));
+        println!(
+            "{:#}",
+            serde_json::json!({ "archive": ar.path, "lists": l, "unparsed_records": bad.len() })
+        );
         return Ok(());
     }
     for (title, v) in [
         ("SUID", &l.suid),
         ("SGID (files)", &l.sgid),
-        ("World-writable (not symlinks, not sticky directories)", &l.world_writable),
+        (
+            "World-writable (not symlinks, not sticky directories)",
+            &l.world_writable,
+        ),
         ("Hidden (name starts with a dot)", &l.hidden),
-        ("Unknown owner or group (not in the target's passwd/group)", &l.unknown_owner),
+        (
+            "Unknown owner or group (not in the target's passwd/group)",
+            &l.unknown_owner,
+        ),
     ] {
         println!("{title}: {}", v.len());
         for p in v {
@@ -319,7 +392,11 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         .index
         .members
         .iter()
-        .filter_map(|m| m.name.strip_prefix(&format!("{}/{LIVE_DIR}", ar.stem)).map(str::to_string))
+        .filter_map(|m| {
+            m.name
+                .strip_prefix(&format!("{}/{LIVE_DIR}", ar.stem))
+                .map(str::to_string)
+        })
         .collect();
     if json {
         println!(
@@ -340,18 +417,27 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("archive:      {}", ar.path.display());
-    println!("case:         {} / {}", acq.case.case_id, acq.case.evidence_id);
+    println!(
+        "case:         {} / {}",
+        acq.case.case_id, acq.case.evidence_id
+    );
     if let Some(p) = &acq.case.purpose {
         println!("purpose:      {p}");
     }
-    println!("examiner:     {} ({})", acq.examiner.name, acq.examiner.timezone);
+    println!(
+        "examiner:     {} ({})",
+        acq.examiner.name, acq.examiner.timezone
+    );
     println!(
         "host:         {} — {}",
         acq.host.hostname.as_deref().unwrap_or("?"),
         acq.host.os.as_deref().unwrap_or("unknown OS")
     );
     if let Some(r) = &acq.method.root {
-        println!("target root:  {r} (acquired on {})", acq.method.acquired_on.as_deref().unwrap_or("?"));
+        println!(
+            "target root:  {r} (acquired on {})",
+            acq.method.acquired_on.as_deref().unwrap_or("?")
+        );
     }
     println!("acquired:     {} → {}", acq.started_at, acq.finished_at);
     println!(
@@ -359,7 +445,11 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         acq.method.tool,
         acq.method.tool_version,
         acq.method.interface,
-        if acq.method.profiles.is_empty() { "none (paths)".into() } else { acq.method.profiles.join(", ") }
+        if acq.method.profiles.is_empty() {
+            "none (paths)".into()
+        } else {
+            acq.method.profiles.join(", ")
+        }
     );
     println!(
         "records:      {} entries, {} files captured ({} bytes)",
@@ -375,13 +465,19 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         }
     }
     if !limited.is_empty() {
-        println!("over a size limit (recorded, not copied): {}", limited.len());
+        println!(
+            "over a size limit (recorded, not copied): {}",
+            limited.len()
+        );
         for (p, s, l) in limited.iter().take(20) {
             println!("  {p} ({s} bytes > {l})");
         }
     }
     if !secret.is_empty() {
-        println!("secret material taken (--include-secrets): {}", secret.len());
+        println!(
+            "secret material taken (--include-secrets): {}",
+            secret.len()
+        );
         for p in &secret {
             println!("  {p}");
         }
@@ -394,10 +490,17 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
     }
     println!(
         "live response: {}",
-        if live.is_empty() { "none".into() } else { format!("{} documents (exhibit show --live)", live.len()) }
+        if live.is_empty() {
+            "none".into()
+        } else {
+            format!("{} documents (exhibit show --live)", live.len())
+        }
     );
     if !acq.errors.is_empty() {
-        println!("problems:     {} (exhibit/acquisition.json)", acq.errors.len());
+        println!(
+            "problems:     {} (exhibit/acquisition.json)",
+            acq.errors.len()
+        );
     }
     if !bad.is_empty() {
         println!("WARNING: {} record lines could not be parsed", bad.len());

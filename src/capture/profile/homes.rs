@@ -61,6 +61,9 @@ fn is_usable(home: &str) -> bool {
 /// their target inside the root, since the walker never follows links.
 pub fn homes(root: &Path) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
+    // Entries of /home are kept even when they are links leading nowhere
+    // inside the target: the link itself is evidence and gets recorded.
+    let mut listed: Vec<String> = Vec::new();
     let passwd = resolve_in_root(root, b"/etc/passwd", true)
         .ok()
         .and_then(|l| std::fs::read(physical(Some(root), &l)).ok())
@@ -73,11 +76,12 @@ pub fn homes(root: &Path) -> Vec<String> {
     {
         for e in rd.flatten() {
             if let Some(n) = e.file_name().to_str() {
-                found.push(format!("/home/{n}"));
+                listed.push(format!("/home/{n}"));
             }
         }
     }
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<String> = listed.clone();
+    found.extend(listed);
     for h in found {
         let h = normalise(&h);
         if !is_usable(&h) {
@@ -100,6 +104,7 @@ pub fn homes(root: &Path) -> Vec<String> {
         }
     }
     out.sort();
+    out.dedup();
     out
 }
 

@@ -311,10 +311,7 @@ impl ProfileSelector {
 
     /// What the walk has asked so far.
     pub fn walk_stats(&self) -> WalkStats {
-        self.counters
-            .lock()
-            .map(|c| c.stats)
-            .unwrap_or_default()
+        self.counters.lock().map(|c| c.stats).unwrap_or_default()
     }
 
     /// The users' homes `{home}` expanded to.
@@ -365,9 +362,15 @@ fn expand(raw: &str, homes: &[String], root: &Path) -> Vec<String> {
             let n = comps.iter().take_while(|c| is_literal(c)).count();
             let base = format!("/{}", comps[..n].join("/"));
             let rest = comps[n..].join("/");
-            if let Ok(resolved) = resolve_in_root(root, base.as_bytes(), true)
+            // A fully literal pattern names one entry: a link there is
+            // recorded as a link and its target is not taken (a home's
+            // `.bash_history -> /etc/shadow` must not pull in the shadow file).
+            // Directories on the way are followed, inside the root.
+            let follow_last = n < comps.len();
+            if let Ok(resolved) = resolve_in_root(root, base.as_bytes(), follow_last)
                 && resolved != base.as_bytes()
                 && let Ok(resolved) = String::from_utf8(resolved)
+                && resolved != "/"
                 && !in_pseudo_fs(&resolved)
             {
                 let alias = if rest.is_empty() {
@@ -472,6 +475,13 @@ impl Selector for ProfileSelector {
                 active.push(r);
             }
         }
+        // A secret is taken only when asked for, whatever else matches it.
+        if let Some(r) = secret_blocked {
+            return Selection::Excluded(format!(
+                "secret: rule {} holds secrets and is taken only with --include-secrets",
+                r.id
+            ));
+        }
         if !active.is_empty() {
             let content: Vec<&&CompiledRule> =
                 active.iter().filter(|r| r.take == Take::Content).collect();
@@ -514,12 +524,6 @@ impl Selector for ProfileSelector {
                 rule: None,
                 flags: Vec::new(),
             };
-        }
-        if let Some(r) = secret_blocked {
-            return Selection::Excluded(format!(
-                "secret: rule {} holds secrets and is taken only with --include-secrets",
-                r.id
-            ));
         }
         if let Some(r) = excluded_by {
             return Selection::Excluded(format!("rule {} excludes it", r.id));
