@@ -175,6 +175,9 @@ fn debian_root() -> Target {
     sparse(r, "var/www/html/backup.tar", 20 << 20);
     // Scratch space.
     write(r, "tmp/.x", "ELF\n");
+    // Regression: a captured payload file named bagit.txt (another bag in
+    // /tmp) made the archive unreadable (it was taken for the bag's own).
+    write(r, "tmp/old-bag/bagit.txt", "BagIt-Version: 1.0\n");
     sparse(r, "tmp/big.bin", 100 << 20);
     // Packages.
     write(r, "var/lib/dpkg/status", "Package: openssh-server\n");
@@ -243,6 +246,7 @@ fn triage_takes_exactly_what_a_responder_would() {
         "/srv/bob/.mysql_history",
         "/srv/bob/.ssh/authorized_keys2",
         "/tmp/.x",
+        "/tmp/old-bag/bagit.txt",
         "/usr/lib/systemd/system/backdoor.service",
         "/usr/lib/systemd/system/ssh.service",
         "/var/lib/dpkg/info/openssh-server.md5sums",

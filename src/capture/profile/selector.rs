@@ -483,6 +483,24 @@ impl Selector for ProfileSelector {
             ));
         }
         if !active.is_empty() {
+            // A directory a rule would enter but for its depth limit: say so
+            // in the record rather than leave its contents silently out.
+            if kind == EntryType::Dir && !self.on_the_way(logical) {
+                let comps = components(logical);
+                if let Some(r) = self.patterns.iter().find_map(|p| {
+                    let r = self.rules.get(p.rule)?;
+                    (r.max_depth.is_some()
+                        && p.below_may_match(&comps, None)
+                        && !self.rule_excludes(p.rule, logical))
+                    .then_some(r)
+                }) {
+                    return Selection::Excluded(format!(
+                        "depth_limit: rule {} takes {} levels below its base directory",
+                        r.id,
+                        r.max_depth.unwrap_or(0)
+                    ));
+                }
+            }
             let content: Vec<&&CompiledRule> =
                 active.iter().filter(|r| r.take == Take::Content).collect();
             let flags = if active.iter().any(|r| r.secret) {
@@ -599,6 +617,10 @@ name = "shallow"
 paths = ["/opt/*/bin/*"]
 max_depth = 3
 take = "metadata_hash_executables"
+[[rule]]
+name = "deep"
+paths = ["/srv/d/**"]
+max_depth = 2
 "#,
             d.path(),
             false,
@@ -611,6 +633,24 @@ take = "metadata_hash_executables"
         assert!(s.descend(b"/var/log/apache2/x", 4));
         assert!(!s.descend(b"/var/log/skip", 3));
         assert!(s.descend(b"/opt/app/bin", 3));
+        assert!(matches!(
+            s.select(b"/var/log/a/b", EntryType::Dir, 0),
+            Selection::Content { .. }
+        ));
+        assert!(s.descend(b"/srv/d/a", 3));
+        assert!(!s.descend(b"/srv/d/a/b", 4));
+        assert!(matches!(
+            s.select(b"/srv/d/a/b", EntryType::Dir, 0),
+            Selection::Excluded(w) if w.starts_with("depth_limit")
+        ));
+        assert!(matches!(
+            s.select(b"/srv/d/a/f", EntryType::File, 0),
+            Selection::Content { .. }
+        ));
+        assert_eq!(
+            s.select(b"/srv/d/a/b/c", EntryType::File, 0),
+            Selection::Ignore
+        );
         assert!(!s.descend(b"/opt/app/lib", 3));
         assert_eq!(
             s.select(b"/var/log/syslog", EntryType::File, 5),
