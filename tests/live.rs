@@ -2,6 +2,7 @@
 //! system with a tiny profile must find this test process and a TCP listener
 //! it opened, stored as JSON tag files under `exhibit/live/` that the tag
 //! manifest covers, and `exhibit show --live` must print them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
 use assert_cmd::Command;
 use exhibit::archive::Archive;

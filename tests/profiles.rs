@@ -3,6 +3,7 @@
 //! /home and /srv, SysV rc symlinks, absolute symlinks, files over a size
 //! limit, secrets, and files outside the root that absolute symlinks name.
 //! Every assertion reads the records back from the archive.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
 use assert_cmd::Command;
 use exhibit::archive::{Archive, EntryType, FileRecord, Status};

@@ -411,7 +411,7 @@ mod tests {
                 let mut set = ProfileSet::default();
                 set.profiles.insert(p.name.clone(), p.clone());
                 let root = tempfile::tempdir().unwrap();
-                let _ = set.compile(&[p.name.clone()], &CompileOptions {
+                let _ = set.compile(std::slice::from_ref(&p.name), &CompileOptions {
                     root: Some(root.path().to_path_buf()),
                     include_secrets: false,
                 });

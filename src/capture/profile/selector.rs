@@ -566,7 +566,7 @@ mod tests {
     fn compile(text: &str, root: &Path, secrets: bool) -> ProfileSelector {
         let p = Profile::parse(text, "test").unwrap();
         ProfileSelector::compile(
-            &[p.name.clone()],
+            std::slice::from_ref(&p.name),
             &[&p],
             &CompileOptions {
                 root: Some(root.to_path_buf()),
