@@ -301,10 +301,8 @@ impl ZipIndex {
                             }
                         }
                     }
-                    EXTRA_TIMESTAMP => {
-                        if data.first().is_some_and(|f| f & 1 == 1) {
-                            mtime = u32_at(data, 1).map(|t| t as i32 as i64);
-                        }
+                    EXTRA_TIMESTAMP if data.first().is_some_and(|f| f & 1 == 1) => {
+                        mtime = u32_at(data, 1).map(|t| t as i32 as i64);
                     }
                     _ => {}
                 }

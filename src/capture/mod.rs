@@ -631,10 +631,10 @@ pub fn capture(
                 if !matches!(o.status, Status::Captured) {
                     warnings += 1;
                 }
-                if o.stored {
-                    if let Plan::Read(j) = &plans[o.index] {
-                        rec.member = j.member.as_ref().map(|m| m.name.clone());
-                    }
+                if o.stored
+                    && let Plan::Read(j) = &plans[o.index]
+                {
+                    rec.member = j.member.as_ref().map(|m| m.name.clone());
                 }
                 rec.sha256 = o.sha256;
                 if rec.status != Status::MetadataOnly || !matches!(o.status, Status::Captured) {
@@ -879,6 +879,7 @@ pub fn capture(
         evidence_id: evidence_id.clone(),
         purpose: req.case.purpose.clone(),
         signer: req.signer.as_deref(),
+        acquisition: Some(&acquisition),
     })?;
     Ok(CaptureSummary {
         archive: final_path,

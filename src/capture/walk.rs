@@ -240,7 +240,7 @@ struct Walker<'a> {
 impl Walker<'_> {
     fn tick(&mut self, path: &[u8]) -> Result<(), WalkError> {
         self.seen += 1;
-        if self.seen % 256 == 0 {
+        if self.seen.is_multiple_of(256) {
             if self.opts.cancel.is_cancelled() {
                 return Err(WalkError::Cancelled);
             }

@@ -72,6 +72,10 @@ pub struct Args {
     /// Do not cross into any other filesystem.
     #[arg(long, short = 'x')]
     pub one_file_system: bool,
+    /// Sign the custody events: OpenSSH Ed25519 private key, its `.pub`
+    /// (key held by ssh-agent), or `agent`.
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
     /// Print the summary as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -81,6 +85,19 @@ pub struct Args {
 }
 
 pub fn run(a: Args, command_line: Vec<String>) -> u8 {
+    // Load the key first, so a wrong passphrase fails before any reading.
+    let signer = match a
+        .sign
+        .as_deref()
+        .map(super::custody::load_signer)
+        .transpose()
+    {
+        Ok(s) => s.map(Arc::new),
+        Err(e) => {
+            report_error(&e.context("cannot load the signing key"));
+            return EXIT_ERROR;
+        }
+    };
     let mut req = CaptureRequest::new(a.paths.clone(), a.out_dir.clone(), &a.case, &a.examiner);
     req.root = a.root.clone();
     req.case = CaseInfo {
@@ -105,6 +122,7 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     req.all_filesystems = a.all_filesystems;
     req.one_file_system = a.one_file_system;
     req.location = a.location.clone();
+    req.signer = signer;
 
     let mut selector: Option<Arc<ProfileSelector>> = None;
     if !a.profiles.is_empty() {
