@@ -4,10 +4,10 @@
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use exhibit::archive::acquisition::{CaseInfo, Examiner};
-use exhibit::capture::profile::{CompileOptions, ProfileSelector, ProfileSet, user_profile_dir};
+use exhibit::capture::profile::{self, ProfileSelector};
 use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface, live};
 use exhibit::job::CancelToken;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
@@ -126,14 +126,14 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
 
     let mut selector: Option<Arc<ProfileSelector>> = None;
     if !a.profiles.is_empty() {
-        match compile_profiles(&a.profiles, a.root.as_deref(), a.include_secrets) {
+        match profile::prepare(&a.profiles, a.root.as_deref(), a.include_secrets) {
             Ok(s) => {
                 let s = Arc::new(s);
                 req.selector = Some(s.clone());
                 selector = Some(s);
             }
             Err(e) => {
-                report_error(&e);
+                report_error(&anyhow::Error::new(e).context("preparing profiles"));
                 return EXIT_ERROR;
             }
         }
@@ -210,33 +210,4 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
             code
         }
     }
-}
-
-/// Load the built-in and user profiles (plus any named `*.toml` files) and
-/// compile the requested ones for this target.
-fn compile_profiles(
-    names: &[String],
-    root: Option<&Path>,
-    include_secrets: bool,
-) -> anyhow::Result<ProfileSelector> {
-    use anyhow::Context;
-    let dir = user_profile_dir();
-    let mut set = ProfileSet::load(dir.as_deref()).context("loading profiles")?;
-    let mut resolved = Vec::new();
-    for n in names {
-        let p = Path::new(n);
-        if n.ends_with(".toml") && p.is_file() {
-            resolved.push(set.add_file(p).context("loading profile file")?);
-        } else {
-            resolved.push(n.clone());
-        }
-    }
-    set.compile(
-        &resolved,
-        &CompileOptions {
-            root: root.map(Path::to_path_buf),
-            include_secrets,
-        },
-    )
-    .context("preparing profiles")
 }

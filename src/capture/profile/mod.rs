@@ -300,6 +300,35 @@ impl ProfileSet {
     }
 }
 
+/// Everything a front end needs in one call: load the built-in and user
+/// profiles, add any `names` that are paths of `*.toml` files, and compile
+/// the named profiles for this target (`root` = `None` for the running
+/// system). The CLI and the GUI both use this.
+pub fn prepare(
+    names: &[String],
+    root: Option<&Path>,
+    include_secrets: bool,
+) -> Result<ProfileSelector, ProfileError> {
+    let dir = user_profile_dir();
+    let mut set = ProfileSet::load(dir.as_deref())?;
+    let mut resolved = Vec::with_capacity(names.len());
+    for n in names {
+        let p = Path::new(n);
+        if n.ends_with(".toml") && p.is_file() {
+            resolved.push(set.add_file(p)?);
+        } else {
+            resolved.push(n.clone());
+        }
+    }
+    set.compile(
+        &resolved,
+        &CompileOptions {
+            root: root.map(Path::to_path_buf),
+            include_secrets,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
