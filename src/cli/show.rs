@@ -218,6 +218,21 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
             s(u.get("time").unwrap_or(&null))
         );
     }
+    let sessions = arr(users, "sessions");
+    if !sessions.is_empty() {
+        println!("Login sessions (systemd-logind): {}", sessions.len());
+        for x in sessions {
+            println!(
+                "  {:<12} {:<8} {:<10} {:<30} leader {} since {}",
+                s(x.get("user").unwrap_or(&null)),
+                s(x.get("service").unwrap_or(&null)),
+                s(x.get("tty").unwrap_or(&null)),
+                s(x.get("remote_host").unwrap_or(&null)),
+                s(x.get("leader_pid").unwrap_or(&null)),
+                s(x.get("started").unwrap_or(&null))
+            );
+        }
+    }
     let del = arr(get("deleted_files"), "files");
     println!("\nOpen but deleted files ({})", del.len());
     for d in del {

@@ -1,5 +1,6 @@
 //! Logged-in users: the running system's utmp (`/run/utmp`), 384-byte
-//! glibc records on every 64-bit and 32-bit Linux ABI.
+//! glibc records on every 64-bit and 32-bit Linux ABI, and systemd-logind's
+//! sessions (`/run/systemd/sessions/*`), which systems without utmp keep.
 
 use super::{Problem, now};
 use crate::capture::walk::{physical, resolve_in_root};
@@ -36,7 +37,83 @@ pub struct UsersDoc {
     pub records: Vec<UtmpEntry>,
     /// Bytes at the end that do not form a whole record.
     pub trailing_bytes: usize,
+    /// systemd-logind sessions.
+    pub sessions: Vec<Session>,
     pub problems: Vec<Problem>,
+}
+
+/// One systemd-logind session (`/run/systemd/sessions/<id>`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub user: Option<String>,
+    pub uid: Option<u32>,
+    pub service: Option<String>,
+    pub tty: Option<String>,
+    pub remote_host: Option<String>,
+    pub remote_user: Option<String>,
+    pub leader_pid: Option<i32>,
+    pub state: Option<String>,
+    /// Session start, RFC 3339 UTC.
+    pub started: Option<String>,
+}
+
+/// Parse a logind session file (`KEY=value` lines).
+pub fn parse_session(id: &str, text: &str) -> Session {
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+            .map(str::to_string)
+            .filter(|v| !v.is_empty())
+    };
+    Session {
+        id: id.to_string(),
+        user: get("USER"),
+        uid: get("UID").and_then(|v| v.parse().ok()),
+        service: get("SERVICE"),
+        tty: get("TTY"),
+        remote_host: get("REMOTE_HOST"),
+        remote_user: get("REMOTE_USER"),
+        leader_pid: get("LEADER").and_then(|v| v.parse().ok()),
+        state: get("STATE"),
+        started: get("REALTIME")
+            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+    }
+}
+
+fn sessions(root: &Path, problems: &mut Vec<Problem>) -> Vec<Session> {
+    let Ok(dir) = resolve_in_root(root, b"/run/systemd/sessions", true) else {
+        return Vec::new();
+    };
+    let rd = match std::fs::read_dir(physical(Some(root), &dir)) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            problems.push(Problem::new("/run/systemd/sessions", &e));
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<Session> = rd
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let id = e.file_name().to_string_lossy().into_owned();
+            if id.ends_with(".ref") {
+                return None;
+            }
+            match std::fs::read(e.path()) {
+                Ok(b) => Some(parse_session(&id, &String::from_utf8_lossy(&b))),
+                Err(err) => {
+                    problems.push(Problem::new(format!("/run/systemd/sessions/{id}"), &err));
+                    None
+                }
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
 }
 
 fn kind_name(t: i32) -> String {
@@ -119,6 +196,7 @@ pub fn parse_utmp(data: &[u8]) -> (Vec<UtmpEntry>, usize) {
 /// Read the running system's utmp (inside `root`).
 pub fn collect(root: &Path) -> UsersDoc {
     let mut problems = Vec::new();
+    let sessions = sessions(root, &mut problems);
     for cand in ["/run/utmp", "/var/run/utmp"] {
         let Ok(l) = resolve_in_root(root, cand.as_bytes(), true) else {
             continue;
@@ -136,6 +214,7 @@ pub fn collect(root: &Path) -> UsersDoc {
                         .collect(),
                     records,
                     trailing_bytes,
+                    sessions,
                     problems,
                 };
             }
@@ -148,6 +227,7 @@ pub fn collect(root: &Path) -> UsersDoc {
         logged_in: Vec::new(),
         records: Vec::new(),
         trailing_bytes: 0,
+        sessions,
         problems,
     }
 }
@@ -216,10 +296,32 @@ mod tests {
         assert_eq!(doc.source.as_deref(), Some("/run/utmp"));
     }
 
+    #[test]
+    fn reads_logind_sessions_inside_a_root() {
+        let d = tempfile::tempdir().unwrap();
+        let s = d.path().join("run/systemd/sessions");
+        std::fs::create_dir_all(&s).unwrap();
+        std::fs::write(
+            s.join("42"),
+            "# This is private data.\nUID=1000\nUSER=alice\nACTIVE=1\nSTATE=active\nREMOTE=1\nTYPE=tty\nSERVICE=sshd\nREMOTE_HOST=203.0.113.9\nLEADER=4242\nREALTIME=1700000000000000\n",
+        )
+        .unwrap();
+        std::fs::write(s.join("42.ref"), "").unwrap();
+        let doc = collect(d.path());
+        assert_eq!(doc.source, None);
+        assert_eq!(doc.sessions.len(), 1);
+        let x = &doc.sessions[0];
+        assert_eq!(x.user.as_deref(), Some("alice"));
+        assert_eq!(x.remote_host.as_deref(), Some("203.0.113.9"));
+        assert_eq!(x.leader_pid, Some(4242));
+        assert_eq!(x.started.as_deref(), Some("2023-11-14T22:13:20.000000Z"));
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..1200)) {
             let _ = parse_utmp(&data);
+            let _ = parse_session("x", &String::from_utf8_lossy(&data));
         }
     }
 }
