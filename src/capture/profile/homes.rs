@@ -121,6 +121,17 @@ mod tests {
     }
 
     #[test]
+    fn a_passwd_link_to_the_host_is_not_followed_out_of_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        std::fs::create_dir_all(r.join("home/alice")).unwrap();
+        // Inside the root this resolves to itself: a loop, never the host's file.
+        std::os::unix::fs::symlink("/etc/passwd", r.join("etc/passwd")).unwrap();
+        assert_eq!(homes(r), vec!["/home/alice"]);
+    }
+
+    #[test]
     fn homes_resolve_inside_the_root_only() {
         let d = tempfile::tempdir().unwrap();
         let r = d.path();
