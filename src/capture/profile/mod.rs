@@ -111,6 +111,12 @@ pub struct Rule {
     /// otherwise recorded as excluded with the reason.
     #[serde(default)]
     pub secret: bool,
+    /// Also take the regular files that symlinks matched by this rule lead
+    /// to (resolved inside the target root), wherever they are. The rule's
+    /// directories are listed once before the walk for this, so its
+    /// patterns may not use `**`.
+    #[serde(default)]
+    pub follow_links: bool,
 }
 
 /// One profile file.
@@ -182,6 +188,12 @@ impl Profile {
                 if selector::entry_type(t).is_none() {
                     return Err(format!("rule `{}`: unknown type `{t}`", r.name));
                 }
+            }
+            if r.follow_links && r.paths.iter().any(|p| p.contains("**")) {
+                return Err(format!(
+                    "rule `{}`: follow_links rules may not use `**`",
+                    r.name
+                ));
             }
             if r.max_depth == Some(0) {
                 return Err(format!("rule `{}`: max_depth must be at least 1", r.name));
@@ -296,7 +308,8 @@ impl ProfileSet {
         opts: &CompileOptions,
     ) -> Result<ProfileSelector, ProfileError> {
         let profiles = self.resolve(names)?;
-        ProfileSelector::compile(names, &profiles, opts)
+        let all: Vec<&Profile> = self.profiles.values().collect();
+        ProfileSelector::compile(names, &profiles, &all, opts)
     }
 }
 

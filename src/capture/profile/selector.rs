@@ -146,6 +146,8 @@ struct CompiledRule {
     secret: bool,
     max_depth: Option<usize>,
     exclude: Option<GlobSet>,
+    /// A secret rule of a profile not asked for: it only vetoes.
+    veto_only: bool,
 }
 
 fn components(path: &[u8]) -> Vec<&[u8]> {
@@ -211,10 +213,14 @@ pub struct ProfileSelector {
 
 impl ProfileSelector {
     /// Compile `profiles` (already resolved, includes and all). `names` are
-    /// the profiles the user asked for, for the record.
+    /// the profiles the user asked for, for the record. The `secret` rules
+    /// of `vetoes` (every other known profile) guard their paths too: a
+    /// secret is never taken without `include_secrets`, whichever profile
+    /// happens to match it.
     pub fn compile(
         names: &[String],
         profiles: &[&Profile],
+        vetoes: &[&Profile],
         opts: &CompileOptions,
     ) -> Result<Self, ProfileError> {
         let root: PathBuf = opts.root.clone().unwrap_or_else(|| PathBuf::from("/"));
@@ -223,72 +229,101 @@ impl ProfileSelector {
         let mut patterns = Vec::new();
         let mut builder = GlobSetBuilder::new();
         let mut starts: Vec<Vec<u8>> = Vec::new();
-        for p in profiles {
-            for r in &p.rules {
-                let id = format!("{}/{}", p.name, r.name);
-                let idx = rules.len();
-                let perr = |pat: &str, e: String| ProfileError::Pattern(pat.into(), id.clone(), e);
-                let mut excl = GlobSetBuilder::new();
-                let mut n_excl = 0;
-                for raw in &r.exclude {
-                    for x in expand(raw, &homes, &root) {
-                        for g in [x.clone(), format!("{}/**", x.trim_end_matches('/'))] {
-                            excl.add(glob(&g).map_err(|e| perr(raw, e.to_string()))?);
-                            n_excl += 1;
-                        }
+        let selected = profiles
+            .iter()
+            .flat_map(|p| p.rules.iter().map(move |r| (*p, r, false)));
+        let guards = vetoes
+            .iter()
+            .filter(|v| !profiles.iter().any(|p| p.name == v.name))
+            .flat_map(|p| {
+                p.rules
+                    .iter()
+                    .filter(|r| r.secret)
+                    .map(move |r| (*p, r, true))
+            });
+        for (p, r, veto_only) in selected.chain(guards) {
+            let id = format!("{}/{}", p.name, r.name);
+            let idx = rules.len();
+            let perr = |pat: &str, e: String| ProfileError::Pattern(pat.into(), id.clone(), e);
+            let mut excl = GlobSetBuilder::new();
+            let mut n_excl = 0;
+            for raw in &r.exclude {
+                for x in expand(raw, &homes, &root) {
+                    for g in [x.clone(), format!("{}/**", x.trim_end_matches('/'))] {
+                        excl.add(glob(&g).map_err(|e| perr(raw, e.to_string()))?);
+                        n_excl += 1;
                     }
                 }
-                let exclude = if n_excl > 0 {
-                    Some(excl.build().map_err(|e| perr("exclude", e.to_string()))?)
-                } else {
-                    None
-                };
-                rules.push(CompiledRule {
-                    id: id.clone(),
-                    take: r.take,
-                    size_limit: r.size_limit_bytes,
-                    types: r.types.iter().filter_map(|t| entry_type(t)).collect(),
-                    secret: r.secret,
-                    max_depth: r.max_depth,
-                    exclude,
-                });
-                for raw in &r.paths {
-                    for pat in expand(raw, &homes, &root) {
-                        let g = glob(&pat).map_err(|e| perr(raw, e.to_string()))?;
-                        let mut comps = Vec::new();
-                        let mut base_len = 0;
-                        let mut literal = true;
-                        let mut base = String::new();
-                        for c in pat.split('/').filter(|c| !c.is_empty()) {
-                            if c == "**" {
-                                literal = false;
-                                comps.push(Comp::Any);
-                            } else if literal && is_literal(c) {
-                                base_len += 1;
-                                base.push('/');
-                                base.push_str(c);
-                                comps.push(Comp::Literal(c.as_bytes().to_vec()));
-                            } else {
-                                literal = false;
-                                comps.push(Comp::Glob(
-                                    glob(c)
-                                        .map_err(|e| perr(raw, e.to_string()))?
-                                        .compile_matcher(),
-                                ));
-                            }
-                        }
-                        builder.add(g);
-                        patterns.push(Pattern {
-                            rule: idx,
-                            comps,
-                            base_len,
-                        });
-                        add_starts(
-                            &root,
-                            if base.is_empty() { "/" } else { &base },
-                            &mut starts,
-                        );
+            }
+            let exclude = if n_excl > 0 {
+                Some(excl.build().map_err(|e| perr("exclude", e.to_string()))?)
+            } else {
+                None
+            };
+            rules.push(CompiledRule {
+                id: id.clone(),
+                take: r.take,
+                size_limit: r.size_limit_bytes,
+                types: r.types.iter().filter_map(|t| entry_type(t)).collect(),
+                secret: r.secret,
+                max_depth: r.max_depth,
+                exclude,
+                veto_only,
+            });
+            let mut expanded = Vec::new();
+            for raw in &r.paths {
+                for pat in expand(raw, &homes, &root) {
+                    expanded.push((raw, pat));
+                }
+            }
+            if r.follow_links && !veto_only {
+                let mut targets = Vec::new();
+                for (_, pat) in &expanded {
+                    link_targets(&root, pat, &mut targets);
+                }
+                for t in targets {
+                    let lit = escape(&t);
+                    if !expanded.iter().any(|(_, p)| *p == lit) {
+                        expanded.push((&r.name, lit));
                     }
+                }
+            }
+            for (raw, pat) in expanded {
+                let g = glob(&pat).map_err(|e| perr(raw, e.to_string()))?;
+                let mut comps = Vec::new();
+                let mut base_len = 0;
+                let mut literal = true;
+                let mut base = String::new();
+                for c in pat.split('/').filter(|c| !c.is_empty()) {
+                    if c == "**" {
+                        literal = false;
+                        comps.push(Comp::Any);
+                    } else if literal && is_literal(c) {
+                        base_len += 1;
+                        base.push('/');
+                        base.push_str(c);
+                        comps.push(Comp::Literal(c.as_bytes().to_vec()));
+                    } else {
+                        literal = false;
+                        comps.push(Comp::Glob(
+                            glob(c)
+                                .map_err(|e| perr(raw, e.to_string()))?
+                                .compile_matcher(),
+                        ));
+                    }
+                }
+                builder.add(g);
+                patterns.push(Pattern {
+                    rule: idx,
+                    comps,
+                    base_len,
+                });
+                if !veto_only {
+                    add_starts(
+                        &root,
+                        if base.is_empty() { "/" } else { &base },
+                        &mut starts,
+                    );
                 }
             }
         }
@@ -336,8 +371,12 @@ impl ProfileSelector {
     fn on_the_way(&self, path: &[u8]) -> bool {
         let comps = components(path);
         self.patterns.iter().any(|p| {
-            let max = self.rules.get(p.rule).and_then(|r| r.max_depth);
-            p.below_may_match(&comps, max) && !self.rule_excludes(p.rule, path)
+            let Some(r) = self.rules.get(p.rule) else {
+                return false;
+            };
+            !r.veto_only
+                && p.below_may_match(&comps, r.max_depth)
+                && !self.rule_excludes(p.rule, path)
         })
     }
 }
@@ -388,6 +427,74 @@ fn expand(raw: &str, homes: &[String], root: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// Most entries [`link_targets`] examines for one pattern.
+const MAX_FOLLOW_ENTRIES: usize = 20_000;
+
+/// For a `follow_links` rule: the regular files that symlinks matching
+/// `pat` lead to, resolved inside `root`. Lists only the directories the
+/// pattern names (no `**`), before the walk.
+fn link_targets(root: &Path, pat: &str, out: &mut Vec<String>) {
+    let comps: Vec<&str> = pat.split('/').filter(|c| !c.is_empty()).collect();
+    if comps.contains(&"**") {
+        return;
+    }
+    let mut current: Vec<String> = vec![String::new()];
+    let mut examined = 0usize;
+    for c in comps {
+        let mut next = Vec::new();
+        for dir in &current {
+            if is_literal(c) {
+                next.push(format!("{dir}/{c}"));
+                continue;
+            }
+            let Ok(m) = glob(c).map(|g| g.compile_matcher()) else {
+                return;
+            };
+            let logical = if dir.is_empty() { "/" } else { dir.as_str() };
+            let Ok(resolved) = resolve_in_root(root, logical.as_bytes(), true) else {
+                continue;
+            };
+            let Ok(rd) = std::fs::read_dir(physical(Some(root), &resolved)) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                examined += 1;
+                if examined > MAX_FOLLOW_ENTRIES {
+                    return;
+                }
+                let name = e.file_name();
+                if m.is_match(Path::new(&name))
+                    && let Some(n) = name.to_str()
+                {
+                    next.push(format!("{dir}/{n}"));
+                }
+            }
+        }
+        current = next;
+    }
+    for link in current {
+        let Ok(parent) = resolve_in_root(root, link.as_bytes(), false) else {
+            continue;
+        };
+        let is_link = std::fs::symlink_metadata(physical(Some(root), &parent))
+            .is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            continue;
+        }
+        let Ok(target) = resolve_in_root(root, link.as_bytes(), true) else {
+            continue;
+        };
+        let Ok(target) = String::from_utf8(target) else {
+            continue;
+        };
+        let is_file = std::fs::symlink_metadata(physical(Some(root), target.as_bytes()))
+            .is_ok_and(|m| m.file_type().is_file());
+        if is_file && !in_pseudo_fs(&target) && !out.contains(&target) {
+            out.push(target);
+        }
+    }
 }
 
 /// Paths of the running kernel's pseudo filesystems: a link into them
@@ -463,19 +570,35 @@ impl Selector for ProfileSelector {
         let mut active: Vec<&CompiledRule> = Vec::new();
         let mut secret_blocked: Option<&CompiledRule> = None;
         let mut excluded_by: Option<&CompiledRule> = None;
+        let mut is_secret = false;
         for &ri in &hits {
             let Some(r) = self.rules.get(ri) else {
                 continue;
             };
             if self.rule_excludes(ri, logical) {
-                excluded_by.get_or_insert(r);
+                if !r.veto_only {
+                    excluded_by.get_or_insert(r);
+                }
             } else if r.secret && !self.include_secrets {
                 secret_blocked.get_or_insert(r);
             } else {
-                active.push(r);
+                is_secret |= r.secret;
+                if !r.veto_only {
+                    active.push(r);
+                }
             }
         }
-        // A secret is taken only when asked for, whatever else matches it.
+        // A secret is taken only when asked for, whatever else matches it;
+        // a metadata-only rule still records its metadata (never a hash).
+        if secret_blocked.is_some()
+            && !active.is_empty()
+            && active.iter().all(|r| r.take != Take::Content)
+        {
+            return Selection::MetadataOnly {
+                hash: false,
+                rule: active.first().map(|r| r.id.clone()),
+            };
+        }
         if let Some(r) = secret_blocked {
             return Selection::Excluded(format!(
                 "secret: rule {} holds secrets and is taken only with --include-secrets",
@@ -489,7 +612,8 @@ impl Selector for ProfileSelector {
                 let comps = components(logical);
                 if let Some(r) = self.patterns.iter().find_map(|p| {
                     let r = self.rules.get(p.rule)?;
-                    (r.max_depth.is_some()
+                    (!r.veto_only
+                        && r.max_depth.is_some()
                         && p.below_may_match(&comps, None)
                         && !self.rule_excludes(p.rule, logical))
                     .then_some(r)
@@ -503,7 +627,7 @@ impl Selector for ProfileSelector {
             }
             let content: Vec<&&CompiledRule> =
                 active.iter().filter(|r| r.take == Take::Content).collect();
-            let flags = if active.iter().any(|r| r.secret) {
+            let flags = if is_secret {
                 vec!["secret".to_string()]
             } else {
                 Vec::new()
@@ -568,12 +692,90 @@ mod tests {
         ProfileSelector::compile(
             std::slice::from_ref(&p.name),
             &[&p],
+            &[],
             &CompileOptions {
                 root: Some(root.to_path_buf()),
                 include_secrets: secrets,
             },
         )
         .unwrap()
+    }
+
+    #[test]
+    fn secrets_of_other_profiles_still_veto() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("etc")).unwrap();
+        let wide = Profile::parse(
+            "name=\"wide\"\ndescription=\"d\"\n[[rule]]\nname=\"etc\"\npaths=[\"/etc/**\"]\n",
+            "t",
+        )
+        .unwrap();
+        let acc = Profile::parse(
+            "name=\"acc\"\ndescription=\"d\"\n[[rule]]\nname=\"shadow\"\npaths=[\"/etc/shadow\", \"/srv/never/**\"]\nsecret=true\n[[rule]]\nname=\"other\"\npaths=[\"/opt/**\"]\n",
+            "t",
+        )
+        .unwrap();
+        for secrets in [false, true] {
+            let s = ProfileSelector::compile(
+                &["wide".into()],
+                &[&wide],
+                &[&wide, &acc],
+                &CompileOptions {
+                    root: Some(d.path().to_path_buf()),
+                    include_secrets: secrets,
+                },
+            )
+            .unwrap();
+            let shadow = s.select(b"/etc/shadow", EntryType::File, 1);
+            if secrets {
+                // Taken by the profile asked for, flagged secret all the same.
+                assert_eq!(
+                    shadow,
+                    Selection::Content {
+                        size_limit: None,
+                        rule: Some("wide/etc".into()),
+                        flags: vec!["secret".into()]
+                    }
+                );
+            } else {
+                assert!(matches!(shadow, Selection::Excluded(w) if w.contains("acc/shadow")));
+            }
+            // Vetoes neither start walks nor open directories.
+            assert!(!s.descend(b"/srv", 1));
+            assert!(!s.descend(b"/opt", 1));
+            assert_eq!(s.select(b"/opt/x", EntryType::File, 1), Selection::Ignore);
+            assert_eq!(s.start_points().unwrap(), vec![b"/etc".to_vec()]);
+        }
+    }
+
+    #[test]
+    fn follow_links_takes_targets_inside_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("etc/rc2.d")).unwrap();
+        std::fs::create_dir_all(r.join("opt/x")).unwrap();
+        std::fs::write(r.join("opt/x/start"), "x").unwrap();
+        std::os::unix::fs::symlink("/opt/x/start", r.join("etc/rc2.d/S99x")).unwrap();
+        std::os::unix::fs::symlink("/nowhere", r.join("etc/rc2.d/S98gone")).unwrap();
+        let s = compile(
+            "name=\"t\"\ndescription=\"t\"\n[[rule]]\nname=\"rc\"\npaths=[\"/etc/rc?.d/*\"]\nfollow_links=true\n",
+            r,
+            false,
+        );
+        assert!(matches!(
+            s.select(b"/opt/x/start", EntryType::File, 1),
+            Selection::Content { rule: Some(r), .. } if r == "t/rc"
+        ));
+        assert!(
+            s.start_points()
+                .unwrap()
+                .contains(&b"/opt/x/start".to_vec())
+        );
+        let bad = Profile::parse(
+            "name=\"t\"\ndescription=\"t\"\n[[rule]]\nname=\"rc\"\npaths=[\"/etc/**\"]\nfollow_links=true\n",
+            "t",
+        );
+        assert!(bad.is_err());
     }
 
     #[test]
