@@ -19,8 +19,33 @@ pub fn is_log_path(path: &str) -> bool {
     path.starts_with("/var/log/") || name.ends_with(".log") || name.contains(".log.")
 }
 
+/// True when the two snapshots' inode numbers can be compared: most entries
+/// at the same path keep their inode (same filesystem, in place). A copy of a
+/// tree gets new inodes everywhere; then inode changes mean nothing.
+pub fn inodes_comparable(old: &Snapshot, new: &Snapshot) -> bool {
+    let (mut pairs, mut same) = (0u64, 0u64);
+    let (a, b) = (&old.entries, &new.entries);
+    let (mut i, mut j) = (0, 0);
+    while let (Some(o), Some(n)) = (a.get(i), b.get(j)) {
+        match o.path.cmp(&n.path) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if o.inode != 0 && n.inode != 0 {
+                    pairs += 1;
+                    same += u64::from(o.inode == n.inode);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    pairs == 0 || same * 2 >= pairs
+}
+
 /// Compare two snapshots; the changes come back sorted by path.
 pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
+    let inodes = inodes_comparable(old, new);
     let mut changes = Vec::new();
     let (a, b) = (&old.entries, &new.entries);
     let (mut i, mut j) = (0, 0);
@@ -38,7 +63,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
                     j += 1;
                 }
                 std::cmp::Ordering::Equal => {
-                    if let Some(c) = pair(old, o, new, n) {
+                    if let Some(c) = pair(old, o, new, n, inodes) {
                         changes.push(c);
                     }
                     i += 1;
@@ -98,7 +123,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
         if let Some(o) = renamed_from.get(n.path.as_str()) {
             c.change = ChangeClass::Renamed;
             c.renamed_from = Some(o.path.clone());
-            c.attributes = attributes(o, n)
+            c.attributes = attributes(o, n, inodes)
                 .into_iter()
                 .filter(|a| *a != Attribute::Content)
                 .collect();
@@ -134,8 +159,9 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
     changes
 }
 
-/// The attributes that differ between two entries at the same path.
-pub fn attributes(o: &Entry, n: &Entry) -> Vec<Attribute> {
+/// The attributes that differ between two entries at the same path; inode
+/// numbers only count when `inodes` says they are comparable.
+pub fn attributes(o: &Entry, n: &Entry, inodes: bool) -> Vec<Attribute> {
     let mut v = Vec::new();
     if o.kind == EntryType::File && n.kind == EntryType::File {
         let differs = match (o.sha256, n.sha256) {
@@ -161,7 +187,7 @@ pub fn attributes(o: &Entry, n: &Entry) -> Vec<Attribute> {
     if o.ctime_ns != n.ctime_ns {
         v.push(Attribute::Ctime);
     }
-    if o.inode != n.inode {
+    if inodes && o.inode != n.inode {
         v.push(Attribute::Inode);
     }
     if o.link_target != n.link_target {
@@ -170,7 +196,7 @@ pub fn attributes(o: &Entry, n: &Entry) -> Vec<Attribute> {
     v
 }
 
-fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<Change> {
+fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, inodes: bool) -> Option<Change> {
     let mut c = Change {
         path: n.path.clone(),
         change: ChangeClass::Metadata,
@@ -189,7 +215,7 @@ fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<Change> 
         ).to_lowercase());
         return Some(c);
     }
-    c.attributes = attributes(o, n);
+    c.attributes = attributes(o, n, inodes);
     if c.attributes.is_empty() {
         return None;
     }
@@ -198,7 +224,7 @@ fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<Change> 
         if o.sha256.is_none() || n.sha256.is_none() {
             c.detail = Some("content not read on one side; compared by size".into());
         } else if is_log_path(&n.path) {
-            classify_log(old, o, new, n, &mut c);
+            classify_log(old, o, new, n, inodes, &mut c);
         }
     } else if n.kind == EntryType::File
         && is_log_path(&n.path)
@@ -211,8 +237,15 @@ fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<Change> 
     Some(c)
 }
 
-fn classify_log(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, c: &mut Change) {
-    let new_inode = o.inode != 0 && n.inode != 0 && o.inode != n.inode;
+fn classify_log(
+    old: &Snapshot,
+    o: &Entry,
+    new: &Snapshot,
+    n: &Entry,
+    inodes: bool,
+    c: &mut Change,
+) {
+    let new_inode = inodes && o.inode != 0 && n.inode != 0 && o.inode != n.inode;
     let to = rotation_targets(old, o, new);
     if !to.is_empty() {
         c.change = ChangeClass::Rotated;

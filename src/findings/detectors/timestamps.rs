@@ -36,26 +36,44 @@ fn parent(path: &str) -> &str {
     }
 }
 
-/// Whether the regular files directly in a directory normally have mtime ≈
-/// ctime (at least 3 others, 80% within an hour), and their oldest ctime.
-fn dir_profile(s: &Snapshot, dir: &str, except: &str) -> (bool, Option<TimeNs>, usize) {
-    let mut n = 0usize;
-    let mut agree = 0usize;
-    let mut min_ctime: Option<TimeNs> = None;
+/// The regular files directly in a directory: how many have both times,
+/// how many of those have mtime ≈ ctime (within an hour), the oldest ctime.
+#[derive(Debug, Clone, Copy, Default)]
+struct DirProfile {
+    files: usize,
+    agree: usize,
+    min_ctime: Option<TimeNs>,
+}
+
+fn agrees(e: &Entry) -> Option<bool> {
+    Some((e.ctime_ns? - e.mtime_ns?).abs() < HOUR)
+}
+
+fn dir_profile(s: &Snapshot, dir: &str) -> DirProfile {
+    let mut p = DirProfile::default();
     let d = dir.trim_end_matches('/');
     for e in s.under(d) {
-        if e.path == except || e.kind != EntryType::File || parent(&e.path) != dir {
+        if e.kind != EntryType::File || parent(&e.path) != dir {
             continue;
         }
-        if let (Some(m), Some(c)) = (e.mtime_ns, e.ctime_ns) {
-            n += 1;
-            if (c - m).abs() < HOUR {
-                agree += 1;
-            }
-            min_ctime = Some(min_ctime.map_or(c, |x: TimeNs| x.min(c)));
+        if let (Some(a), Some(c)) = (agrees(e), e.ctime_ns) {
+            p.files += 1;
+            p.agree += usize::from(a);
+            p.min_ctime = Some(p.min_ctime.map_or(c, |x: TimeNs| x.min(c)));
         }
     }
-    (n >= 3 && agree * 5 >= n * 4, min_ctime, n)
+    p
+}
+
+impl DirProfile {
+    /// Whether the files other than `e` normally agree (at least 3 others,
+    /// 75% of them with mtime ≈ ctime).
+    fn others_agree(&self, e: &Entry) -> (bool, usize) {
+        let me = agrees(e);
+        let n = self.files - usize::from(me.is_some());
+        let a = self.agree - usize::from(me == Some(true));
+        (n >= 3 && a * 4 >= n * 3, n)
+    }
 }
 
 fn times(e: &Entry) -> String {
@@ -81,7 +99,7 @@ impl Detector for Timestamps {
         };
         let base = ctx.old.and_then(baseline_time);
         let mut packaged: Option<HashMap<String, super::dpkg::Listed>> = None;
-        let mut profiles: HashMap<String, (bool, Option<TimeNs>, usize)> = HashMap::new();
+        let mut profiles: HashMap<String, DirProfile> = HashMap::new();
         for s in ctx.subjects() {
             let e = s.entry;
             if s.change.is_some_and(|c| c.change == ChangeClass::Removed) {
@@ -131,9 +149,10 @@ impl Detector for Timestamps {
                 }
                 let prof = profiles
                     .entry(dir.clone())
-                    .or_insert_with(|| dir_profile(ctx.new, &dir, &e.path));
-                if let Some(min_c) = prof.1
-                    && prof.2 >= 2
+                    .or_insert_with(|| dir_profile(ctx.new, &dir));
+                let (_, others) = prof.others_agree(e);
+                if let Some(min_c) = prof.min_ctime
+                    && others >= 2
                     && m + DAY < min_c
                     && !from_package
                 {
@@ -152,15 +171,16 @@ impl Detector for Timestamps {
             if c - m > GAP {
                 let prof = profiles
                     .entry(dir.clone())
-                    .or_insert_with(|| dir_profile(ctx.new, &dir, &e.path));
-                if prof.0 {
+                    .or_insert_with(|| dir_profile(ctx.new, &dir));
+                let (normal, others) = prof.others_agree(e);
+                if normal {
                     out.push(ctx.finding(
                         "timestamps.mtime_much_older_than_ctime",
                         Severity::Medium,
                         &e.path,
                         "mtime far older than ctime, unlike its neighbours",
                         "In this directory files are written in place (mtime and ctime agree), but this one's mtime is months older than its ctime: the pattern of a time set by hand.",
-                        vec![times(e), format!("{} sibling files, 80%+ with mtime ≈ ctime", prof.2)],
+                        vec![times(e), format!("{others} sibling files, 75%+ with mtime ≈ ctime")],
                     ));
                 }
             }
