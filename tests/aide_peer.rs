@@ -70,16 +70,35 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
     let work = tmp.path().canonicalize().expect("canon");
     let tree = work.join("tree");
     let logs = [
-        ("var/log/syslog", "Nov 1 10:00:00 web01 systemd[1]: Started cron.\n"),
-        ("var/log/auth.log", "Nov 1 10:00:01 web01 sshd[5]: Accepted publickey for deploy from 198.51.100.7\n"),
-        ("var/log/nginx/access.log", "198.51.100.7 - - [01/Nov/2026:10:00:02 +0000] \"GET / HTTP/1.1\" 200 612\n198.51.100.7 - - [01/Nov/2026:10:00:03 +0000] \"GET /about HTTP/1.1\" 200 1024\n"),
-        ("var/log/apache2/error.log", "[Sun Nov 01 10:00:00 2026] [notice] started\n[Sun Nov 01 10:00:05 2026] [error] client denied\n[Sun Nov 01 10:00:06 2026] [notice] ok\n"),
-        ("var/log/mail.log", "Nov 1 10:00:00 web01 postfix[7]: started\n"),
+        (
+            "var/log/syslog",
+            "Nov 1 10:00:00 web01 systemd[1]: Started cron.\n",
+        ),
+        (
+            "var/log/auth.log",
+            "Nov 1 10:00:01 web01 sshd[5]: Accepted publickey for deploy from 198.51.100.7\n",
+        ),
+        (
+            "var/log/nginx/access.log",
+            "198.51.100.7 - - [01/Nov/2026:10:00:02 +0000] \"GET / HTTP/1.1\" 200 612\n198.51.100.7 - - [01/Nov/2026:10:00:03 +0000] \"GET /about HTTP/1.1\" 200 1024\n",
+        ),
+        (
+            "var/log/apache2/error.log",
+            "[Sun Nov 01 10:00:00 2026] [notice] started\n[Sun Nov 01 10:00:05 2026] [error] client denied\n[Sun Nov 01 10:00:06 2026] [notice] ok\n",
+        ),
+        (
+            "var/log/mail.log",
+            "Nov 1 10:00:00 web01 postfix[7]: started\n",
+        ),
     ];
     for (p, c) in logs {
         write(&tree, p, c.as_bytes());
     }
-    write(&tree, "etc/passwd", b"root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n");
+    write(
+        &tree,
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
+    );
     write(&tree, "etc/hosts", b"127.0.0.1 localhost\n");
     write(&tree, "etc/old.conf", b"obsolete=1\n");
     write(&tree, "var/www/html/index.php", b"<?php echo 'hi'; ?>\n");
@@ -99,7 +118,11 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
     )
     .expect("conf");
     let init = aide(&conf, "--init");
-    assert!(init.status.success(), "aide --init: {}", String::from_utf8_lossy(&init.stderr));
+    assert!(
+        init.status.success(),
+        "aide --init: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     std::fs::rename(format!("{}.new", db.display()), &db).expect("db");
 
     let archives = work.join("archives");
@@ -113,12 +136,20 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
         .args(["--case", "PEER", "--examiner", "Tester", "--json", "-q"])
         .output()
         .expect("capture");
-    assert!(cap.status.success(), "{}", String::from_utf8_lossy(&cap.stderr));
+    assert!(
+        cap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cap.stderr)
+    );
     let cap: Value = serde_json::from_slice(&cap.stdout).expect("json");
     let archive = cap["archive"].as_str().expect("archive").to_string();
 
     // The compromise, in place.
-    append(&tree, "var/log/syslog", b"Nov 1 11:00:00 web01 CRON[9]: (root) CMD (/tmp/.x)\n");
+    append(
+        &tree,
+        "var/log/syslog",
+        b"Nov 1 11:00:00 web01 CRON[9]: (root) CMD (/tmp/.x)\n",
+    );
     std::fs::OpenOptions::new()
         .write(true)
         .open(tree.join("var/log/nginx/access.log"))
@@ -129,13 +160,28 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
         "var/log/apache2/error.log",
         b"[Sun Nov 01 10:00:00 2026] [notice] started\n[Sun Nov 01 10:00:06 2026] [notice] ok\n",
     );
-    std::fs::rename(tree.join("var/log/mail.log"), tree.join("var/log/mail.log.1")).expect("rotate");
-    write(&tree, "var/log/mail.log", b"Nov 1 12:00:00 web01 postfix[8]: started\n");
+    std::fs::rename(
+        tree.join("var/log/mail.log"),
+        tree.join("var/log/mail.log.1"),
+    )
+    .expect("rotate");
+    write(
+        &tree,
+        "var/log/mail.log",
+        b"Nov 1 12:00:00 web01 postfix[8]: started\n",
+    );
     write(&tree, "etc/passwd", b"root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nsys:x:0:0::/root:/bin/bash\n");
     std::fs::remove_file(tree.join("etc/old.conf")).expect("rm");
-    write(&tree, "var/www/html/uploads/shell.php", b"<?php system($_GET['c']); ?>\n");
-    std::fs::set_permissions(tree.join("usr/local/bin/tool"), std::fs::Permissions::from_mode(0o4755))
-        .expect("chmod");
+    write(
+        &tree,
+        "var/www/html/uploads/shell.php",
+        b"<?php system($_GET['c']); ?>\n",
+    );
+    std::fs::set_permissions(
+        tree.join("usr/local/bin/tool"),
+        std::fs::Permissions::from_mode(0o4755),
+    )
+    .expect("chmod");
     std::fs::remove_file(tree.join("etc/hosts.link")).expect("rm");
     std::os::unix::fs::symlink("/dev/null", tree.join("etc/hosts.link")).expect("ln");
 
@@ -151,10 +197,20 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
         .into_iter()
         .filter_map(|(k, p)| {
             let logical = p.strip_prefix(&prefix)?;
-            Some((k, if logical.is_empty() { "/".into() } else { logical.to_string() }))
+            Some((
+                k,
+                if logical.is_empty() {
+                    "/".into()
+                } else {
+                    logical.to_string()
+                },
+            ))
         })
         .collect();
-    assert!(aide_found.len() >= 10, "AIDE report parsed: {aide_found:?}\n{report}");
+    assert!(
+        aide_found.len() >= 10,
+        "AIDE report parsed: {aide_found:?}\n{report}"
+    );
 
     let out = Command::cargo_bin("exhibit")
         .expect("bin")
@@ -164,7 +220,11 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
         .arg("--json")
         .output()
         .expect("diff");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     let mut exhibit_paths = BTreeSet::new();
     let mut class = std::collections::BTreeMap::new();
@@ -180,7 +240,10 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
         .iter()
         .filter(|(_, p)| !exhibit_paths.contains(p))
         .collect();
-    assert!(missed.is_empty(), "AIDE reported, Exhibit did not: {missed:?}");
+    assert!(
+        missed.is_empty(),
+        "AIDE reported, Exhibit did not: {missed:?}"
+    );
 
     // Where AIDE says only "changed", Exhibit says how.
     for (path, want) in [
@@ -195,6 +258,12 @@ fn exhibit_reports_everything_aide_reports_and_classes_logs() {
         );
         assert_eq!(class.get(path).map(String::as_str), Some(want), "{path}");
     }
-    assert_eq!(class.get("/var/log/mail.log.1").map(String::as_str), Some("added"));
-    assert_eq!(class.get("/etc/old.conf").map(String::as_str), Some("removed"));
+    assert_eq!(
+        class.get("/var/log/mail.log.1").map(String::as_str),
+        Some("added")
+    );
+    assert_eq!(
+        class.get("/etc/old.conf").map(String::as_str),
+        Some("removed")
+    );
 }

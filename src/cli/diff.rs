@@ -33,7 +33,9 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
         "medium" => Ok(Severity::Medium),
         "low" => Ok(Severity::Low),
         "info" => Ok(Severity::Info),
-        _ => Err(format!("unknown severity {s:?} (critical, high, medium, low, info)")),
+        _ => Err(format!(
+            "unknown severity {s:?} (critical, high, medium, low, info)"
+        )),
     }
 }
 

@@ -47,7 +47,10 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         let doc = serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings });
         println!("{doc:#}");
     } else {
-        println!("snapshot: {} ({} entries)", r.snapshot.label, r.snapshot.entries);
+        println!(
+            "snapshot: {} ({} entries)",
+            r.snapshot.label, r.snapshot.entries
+        );
         for p in &r.snapshot.problems {
             println!("problem: {p}");
         }

@@ -86,7 +86,8 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
     // added path. Pairs are made in path order, one to one.
     let mut by_hash: HashMap<[u8; 32], Vec<&Entry>> = HashMap::new();
     for r in &removed {
-        if r.kind == EntryType::File && r.size > 0
+        if r.kind == EntryType::File
+            && r.size > 0
             && let Some(h) = r.sha256
         {
             by_hash.entry(h).or_default().push(r);
@@ -197,27 +198,30 @@ pub fn attributes(o: &Entry, n: &Entry, inodes: bool) -> Vec<Attribute> {
 }
 
 fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, inodes: bool) -> Option<Change> {
+    let type_changed = o.kind != n.kind;
+    let attrs = if type_changed {
+        Vec::new()
+    } else {
+        let a = attributes(o, n, inodes);
+        if a.is_empty() {
+            return None;
+        }
+        a
+    };
     let mut c = Change {
         path: n.path.clone(),
         change: ChangeClass::Metadata,
-        attributes: Vec::new(),
+        attributes: attrs,
         renamed_from: None,
         rotated_to: Vec::new(),
         detail: None,
         old: Some(Side::of(o)),
         new: Some(Side::of(n)),
     };
-    if o.kind != n.kind {
+    if type_changed {
         c.change = ChangeClass::TypeChanged;
-        c.detail = Some(format!(
-            "was {:?}, now {:?}",
-            o.kind, n.kind
-        ).to_lowercase());
+        c.detail = Some(format!("was {:?}, now {:?}", o.kind, n.kind).to_lowercase());
         return Some(c);
-    }
-    c.attributes = attributes(o, n, inodes);
-    if c.attributes.is_empty() {
-        return None;
     }
     if c.attributes.contains(&Attribute::Content) {
         c.change = ChangeClass::Modified;
@@ -298,7 +302,7 @@ fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
         None => return Vec::new(),
     };
     let mut out = Vec::new();
-    for s in new.under(dir) {
+    for s in new.with_prefix(&o.path) {
         let Some(rest) = s.path.get(dir.len() + 1..) else {
             continue;
         };

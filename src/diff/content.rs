@@ -279,7 +279,10 @@ fn binary_summary_stream(
     while base < limits.max_scan_bytes {
         let la = ra.as_mut().map_or(0, |r| fill(r.as_mut(), &mut ba));
         let lb = rb.as_mut().map_or(0, |r| fill(r.as_mut(), &mut bb));
-        let (ca, cb) = (ba.get(..la).unwrap_or_default(), bb.get(..lb).unwrap_or_default());
+        let (ca, cb) = (
+            ba.get(..la).unwrap_or_default(),
+            bb.get(..lb).unwrap_or_default(),
+        );
         if let Some(i) = first_difference(ca, cb) {
             found = Some(base + i as u64);
             old_hex = hex_row(ca, i as u64, limits.hex_bytes);

@@ -186,8 +186,7 @@ impl Snapshot {
         progress: &dyn ProgressSink,
         cancel: &CancelToken,
     ) -> Result<Self, SnapshotError> {
-        let meta =
-            std::fs::metadata(path).map_err(|e| SnapshotError::Io(e, path.to_path_buf()))?;
+        let meta = std::fs::metadata(path).map_err(|e| SnapshotError::Io(e, path.to_path_buf()))?;
         if meta.is_dir() {
             Self::open_directory(path, progress, cancel)
         } else {
@@ -318,6 +317,17 @@ impl Snapshot {
             .take_while(move |e| e.path.starts_with(&prefix))
     }
 
+    /// Entries whose path starts with `prefix` (a plain string prefix), in
+    /// path order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        let start = self.entries.partition_point(|e| e.path.as_str() < prefix);
+        self.entries
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |e| e.path.starts_with(prefix))
+    }
+
     /// A reader of an entry's content, read-only.
     pub fn open_content(&self, entry: &Entry) -> std::io::Result<Box<dyn Read + Send + '_>> {
         use std::io::{Error, ErrorKind};
@@ -424,7 +434,10 @@ fn entry_from_walk(w: &WalkItem) -> Option<Entry> {
     })
 }
 
-fn hash_file(p: &Path) -> Result<([u8; 32], u64), String> {
+/// A file's SHA-256 and the bytes read, or why it could not be read.
+type HashOutcome = Result<([u8; 32], u64), String>;
+
+fn hash_file(p: &Path) -> HashOutcome {
     let mut f = open_read_only(p).map_err(|e| format!("cannot open: {e}"))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -464,7 +477,7 @@ fn hash_directory_files(
         .filter_map(|&i| entries.get(i))
         .map(|e| walk::physical(Some(root), e.path.as_bytes()))
         .collect();
-    let results: Vec<std::sync::Mutex<Option<Result<([u8; 32], u64), String>>>> =
+    let results: Vec<std::sync::Mutex<Option<HashOutcome>>> =
         paths.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -482,7 +495,7 @@ fn hash_directory_files(
                         *g = Some(r);
                     }
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if d % 64 == 0 {
+                    if d.is_multiple_of(64) {
                         progress.update(&Progress {
                             phase: "hashing",
                             files_done: d,
@@ -502,7 +515,9 @@ fn hash_directory_files(
         let r = results
             .get(k)
             .and_then(|m| m.lock().ok().and_then(|mut g| g.take()));
-        let Some(e) = entries.get_mut(i) else { continue };
+        let Some(e) = entries.get_mut(i) else {
+            continue;
+        };
         match r {
             Some(Ok((sha, n))) => {
                 e.sha256 = Some(sha);

@@ -114,7 +114,10 @@ impl HashSet {
                 set.hashes.insert(d, n.to_string());
                 continue;
             }
-            let fields: Vec<&str> = line.split(',').map(|f| f.trim().trim_matches('"')).collect();
+            let fields: Vec<&str> = line
+                .split(',')
+                .map(|f| f.trim().trim_matches('"'))
+                .collect();
             if was_first && sha_col.is_none() {
                 let lower: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
                 if let Some(i) = lower.iter().position(|c| c == "sha256" || c == "sha-256") {
@@ -156,7 +159,10 @@ mod tests {
         let s = HashSet::parse("s", &format!("{H1}  evil.php\n{H2} *bin/x\n\ngarbage\n"));
         assert_eq!(s.hashes.len(), 2);
         assert_eq!(s.unparsed_lines, 1);
-        assert_eq!(s.hashes.get(&sha(H2).expect("hex")).map(String::as_str), Some("bin/x"));
+        assert_eq!(
+            s.hashes.get(&sha(H2).expect("hex")).map(String::as_str),
+            Some("bin/x")
+        );
     }
 
     #[test]
@@ -165,13 +171,19 @@ mod tests {
             "%%%% HASHDEEP-1.0\n%%%% size,md5,sha256,filename\n## Invoked from: /root\n## $ hashdeep -c md5,sha256 x\n##\n5,d41d8cd98f00b204e9800998ecf8427e,{H1},/tmp/x\n"
         );
         let s = HashSet::parse("h", &t);
-        assert_eq!(s.hashes.get(&sha(H1).expect("hex")).map(String::as_str), Some("/tmp/x"));
+        assert_eq!(
+            s.hashes.get(&sha(H1).expect("hex")).map(String::as_str),
+            Some("/tmp/x")
+        );
     }
 
     #[test]
     fn csv_format() {
         let s = HashSet::parse("c", &format!("name,SHA256,note\nweb.php,{H1},bad\n"));
-        assert_eq!(s.hashes.get(&sha(H1).expect("hex")).map(String::as_str), Some("web.php"));
+        assert_eq!(
+            s.hashes.get(&sha(H1).expect("hex")).map(String::as_str),
+            Some("web.php")
+        );
         let s = HashSet::parse("c2", &format!("x,{H2}\n"));
         assert!(s.hashes.contains_key(&sha(H2).expect("hex")));
     }

@@ -30,9 +30,7 @@ pub use hashsets::{HashSet, HashSets};
 pub use rules::Rules;
 
 /// How much a finding matters. Ordered from least to most severe.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,

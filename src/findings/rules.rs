@@ -36,11 +36,23 @@ use std::path::Path;
 
 /// The built-in rule files: (file name, TOML text).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("webshell.toml", include_str!("../../assets/rules/webshell.toml")),
-    ("persistence.toml", include_str!("../../assets/rules/persistence.toml")),
-    ("accounts.toml", include_str!("../../assets/rules/accounts.toml")),
+    (
+        "webshell.toml",
+        include_str!("../../assets/rules/webshell.toml"),
+    ),
+    (
+        "persistence.toml",
+        include_str!("../../assets/rules/persistence.toml"),
+    ),
+    (
+        "accounts.toml",
+        include_str!("../../assets/rules/accounts.toml"),
+    ),
     ("tmp.toml", include_str!("../../assets/rules/tmp.toml")),
-    ("privilege.toml", include_str!("../../assets/rules/privilege.toml")),
+    (
+        "privilege.toml",
+        include_str!("../../assets/rules/privilege.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -99,7 +111,11 @@ impl Magic {
             Some(Magic::Pe)
         } else if matches!(
             h(4),
-            Some([0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe] | [0xca, 0xfe, 0xba, 0xbe])
+            Some(
+                [0xfe, 0xed, 0xfa, 0xce | 0xcf]
+                    | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
+                    | [0xca, 0xfe, 0xba, 0xbe]
+            )
         ) {
             Some(Magic::Macho)
         } else if h(2) == Some(b"#!") {
@@ -200,10 +216,10 @@ impl Rules {
         for d in f.rule {
             let mut changes = Vec::new();
             for c in &d.changes {
-                changes.push(
-                    ChangeClass::parse(c)
-                        .ok_or_else(|| err(format!("rule {}: unknown change class {c:?}", d.id)))?,
-                );
+                changes
+                    .push(ChangeClass::parse(c).ok_or_else(|| {
+                        err(format!("rule {}: unknown change class {c:?}", d.id))
+                    })?);
             }
             let mode_any = match &d.mode_any {
                 Some(m) => u32::from_str_radix(m, 8)
@@ -313,8 +329,7 @@ impl Rule {
         if !self.types.is_empty() && !self.types.contains(&e.kind) {
             return None;
         }
-        if self.min_size.is_some_and(|m| e.size < m) || self.max_size.is_some_and(|m| e.size > m)
-        {
+        if self.min_size.is_some_and(|m| e.size < m) || self.max_size.is_some_and(|m| e.size > m) {
             return None;
         }
         let mut evidence = Vec::new();
@@ -334,7 +349,8 @@ impl Rule {
                 evidence.push(format!(
                     "mode {:04o}, was {}",
                     e.mode,
-                    s.old.map_or("absent".to_string(), |o| format!("{:04o}", o.mode))
+                    s.old
+                        .map_or("absent".to_string(), |o| format!("{:04o}", o.mode))
                 ));
             } else {
                 evidence.push(format!("mode {:04o}", e.mode));
@@ -428,8 +444,11 @@ mod tests {
 
     #[test]
     fn bad_rule_is_a_clear_error() {
-        let e = Rules::parse("x.toml", "[[rule]]\nid='a'\nseverity='nope'\ntitle=''\nexplanation=''")
-            .expect_err("must fail");
+        let e = Rules::parse(
+            "x.toml",
+            "[[rule]]\nid='a'\nseverity='nope'\ntitle=''\nexplanation=''",
+        )
+        .expect_err("must fail");
         assert!(e.to_string().contains("x.toml"), "{e}");
         let e = Rules::parse(
             "y.toml",

@@ -88,7 +88,12 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
         if items.is_empty() {
             continue;
         }
-        let _ = write!(h, "<h3>{} ({})</h3><table><tr><th>path</th><th>details</th></tr>", class.as_str(), items.len());
+        let _ = write!(
+            h,
+            "<h3>{} ({})</h3><table><tr><th>path</th><th>details</th></tr>",
+            class.as_str(),
+            items.len()
+        );
         for c in items {
             let mut details = Vec::new();
             if !c.attributes.is_empty() {
@@ -141,7 +146,9 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
                 escape(&details.join("\n"))
             );
             let wants_content = c.change.content_changed()
-                && c.new.as_ref().is_some_and(|s| s.kind == crate::archive::EntryType::File);
+                && c.new
+                    .as_ref()
+                    .is_some_and(|s| s.kind == crate::archive::EntryType::File);
             if wants_content && diffs_left > 0 {
                 diffs_left -= 1;
                 content_html(&mut h, &r.content_diff(c, &limits));
@@ -238,7 +245,10 @@ mod tests {
 
     #[test]
     fn escapes_and_anchors() {
-        assert_eq!(escape("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
         assert_eq!(anchor("/a b"), "p-_2fa_20b");
     }
 }

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 const MAX_DB_BYTES: u64 = 16 << 20;
 
 /// Groups whose members can become root.
-const ADMIN_GROUPS: &[&str] = &["root", "sudo", "wheel", "admin", "adm", "docker", "lxd", "disk", "shadow"];
+const ADMIN_GROUPS: &[&str] = &[
+    "root", "sudo", "wheel", "admin", "adm", "docker", "lxd", "disk", "shadow",
+];
 
 /// Shells that do not allow a login.
 fn is_login_shell(shell: &str) -> bool {
@@ -111,7 +113,10 @@ impl Detector for Accounts {
         }
         for u in new.values() {
             let before = old.as_ref().and_then(|o| o.get(&u.name));
-            let line_ev = format!("/etc/passwd line {}: {}:…:{}:{}", u.line, u.name, u.home, u.shell);
+            let line_ev = format!(
+                "/etc/passwd line {}: {}:…:{}:{}",
+                u.line, u.name, u.home, u.shell
+            );
             if u.uid == Some(0) && u.name != "root" {
                 let was_root = before.is_some_and(|b| b.uid == Some(0));
                 let severity = if diff_mode && was_root {
@@ -204,7 +209,8 @@ mod tests {
 
     #[test]
     fn passwd_parsing() {
-        let p = parse_passwd("root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/sh\nbad\n# c\n");
+        let p =
+            parse_passwd("root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/sh\nbad\n# c\n");
         assert_eq!(p.get("toor").and_then(|u| u.uid), Some(0));
         assert_eq!(p.get("toor").map(|u| u.line), Some(2));
         assert!(p.contains_key("bad"));

@@ -86,8 +86,19 @@ impl Detector for AntiForensics {
                             }
                             (
                                 "antiforensics.replaced_by_symlink",
-                                if to_null { Severity::Critical } else { Severity::High },
-                                format!("{what} replaced by {}", if to_null { "a symlink to /dev/null" } else { "another file type" }),
+                                if to_null {
+                                    Severity::Critical
+                                } else {
+                                    Severity::High
+                                },
+                                format!(
+                                    "{what} replaced by {}",
+                                    if to_null {
+                                        "a symlink to /dev/null"
+                                    } else {
+                                        "another file type"
+                                    }
+                                ),
                                 "Replacing a log or history file with a link to /dev/null makes the system silently discard what it would have recorded.",
                             )
                         }
@@ -98,7 +109,14 @@ impl Detector for AntiForensics {
                             (
                                 "antiforensics.history_emptied",
                                 Severity::High,
-                                format!("{what} {}", if n.is_some_and(|e| e.size == 0) { "emptied" } else { "shrank" }),
+                                format!(
+                                    "{what} {}",
+                                    if n.is_some_and(|e| e.size == 0) {
+                                        "emptied"
+                                    } else {
+                                        "shrank"
+                                    }
+                                ),
                                 "Shell history only grows during normal use; emptying or cutting it removes the record of commands run.",
                             )
                         }
@@ -119,8 +137,7 @@ impl Detector for AntiForensics {
                         continue;
                     }
                     let what = if history { "Shell history" } else { "Log" };
-                    if e.kind == EntryType::Symlink
-                        && e.link_target.as_deref() == Some("/dev/null")
+                    if e.kind == EntryType::Symlink && e.link_target.as_deref() == Some("/dev/null")
                     {
                         out.push(ctx.finding(
                             "antiforensics.replaced_by_symlink",

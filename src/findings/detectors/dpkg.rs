@@ -78,10 +78,7 @@ pub fn package_index(snap: &Snapshot) -> HashMap<String, Listed> {
         let Ok(raw) = snap.read_prefix(l, MAX_LIST_BYTES) else {
             continue;
         };
-        let package = l
-            .name()
-            .trim_end_matches(".md5sums")
-            .to_string();
+        let package = l.name().trim_end_matches(".md5sums").to_string();
         for (p, md5) in parse_md5sums(&String::from_utf8_lossy(&raw)) {
             let logical = resolve(snap, &p);
             out.entry(logical).or_insert(Listed {
@@ -110,9 +107,18 @@ fn md5_of(snap: &Snapshot, e: &Entry) -> Option<[u8; 16]> {
 }
 
 fn is_system_binary(path: &str) -> bool {
-    ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/lib/", "/usr/lib/", "/lib64/", "/usr/lib64/"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    [
+        "/bin/",
+        "/sbin/",
+        "/usr/bin/",
+        "/usr/sbin/",
+        "/lib/",
+        "/usr/lib/",
+        "/lib64/",
+        "/usr/lib64/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
 }
 
 /// The package-hash detector.
@@ -174,7 +180,11 @@ impl Detector for Dpkg {
                 ev.push(format!(
                     "change: {}; package list {}",
                     c.as_str(),
-                    if list_changed { "changed too" } else { "unchanged" }
+                    if list_changed {
+                        "changed too"
+                    } else {
+                        "unchanged"
+                    }
                 ));
             }
             if let Some(h) = e.sha256_hex() {

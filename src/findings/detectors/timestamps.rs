@@ -95,7 +95,10 @@ impl Detector for Timestamps {
     fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let reference = match ctx.new.kind {
             SnapshotKind::Archive => ctx.new.taken_at_ns,
-            _ => ctx.new.taken_at_ns.or_else(|| chrono::Utc::now().timestamp_nanos_opt()),
+            _ => ctx
+                .new
+                .taken_at_ns
+                .or_else(|| chrono::Utc::now().timestamp_nanos_opt()),
         };
         let base = ctx.old.and_then(baseline_time);
         let mut packaged: Option<HashMap<String, super::dpkg::Listed>> = None;
