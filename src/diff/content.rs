@@ -346,6 +346,70 @@ mod tests {
     }
 
     #[test]
+    fn on_directories_text_binary_and_bounded_stream() {
+        use crate::job::{CancelToken, NoProgress};
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        for (root, text, bin) in [(&a, "x\ny\n", 1u8), (&b, "x\nY\n", 2u8)] {
+            std::fs::create_dir_all(root).expect("mkdir");
+            std::fs::write(root.join("t.txt"), text).expect("write");
+            let mut big = vec![0u8; 3 << 20];
+            big[(2 << 20) + 5] = bin;
+            std::fs::write(root.join("big.bin"), &big).expect("write");
+        }
+        let c = CancelToken::new();
+        let old = Snapshot::open(&a, &NoProgress, &c).expect("old");
+        let new = Snapshot::open(&b, &NoProgress, &c).expect("new");
+        let l = ContentLimits {
+            max_text_bytes: 1 << 20,
+            ..ContentLimits::default()
+        };
+        match content_diff(&old, old.get("/t.txt"), &new, new.get("/t.txt"), &l) {
+            ContentDiff::Text {
+                added_lines,
+                removed_lines,
+                hunks,
+                ..
+            } => {
+                assert_eq!((added_lines, removed_lines), (1, 1));
+                assert!(
+                    hunks[0]
+                        .lines
+                        .iter()
+                        .any(|x| x.text == "Y" && x.tag == LineTag::Added)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match content_diff(&old, old.get("/big.bin"), &new, new.get("/big.bin"), &l) {
+            ContentDiff::Binary {
+                reason,
+                first_difference_offset,
+                old_hex,
+                new_hex,
+                ..
+            } => {
+                assert_eq!(reason, "too_large");
+                assert_eq!(first_difference_offset, Some((2 << 20) + 5));
+                assert!(old_hex.starts_with("00 00 00 00 00 01"), "{old_hex}");
+                assert!(new_hex.starts_with("00 00 00 00 00 02"), "{new_hex}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn diffs_never_panic(a in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+                             b in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let l = ContentLimits { max_hunks: 2, ..ContentLimits::default() };
+            let _ = text_diff(&a, &b, &l);
+            let _ = binary_summary_bytes("binary", None, None, &a, &b, &l);
+            let _ = looks_text(&a);
+        }
+    }
+
+    #[test]
     fn first_difference_offsets() {
         assert_eq!(first_difference(b"abc", b"abd"), Some(2));
         assert_eq!(first_difference(b"abc", b"abcd"), Some(3));

@@ -239,6 +239,19 @@ impl DiffResult {
         m.into_iter().collect()
     }
 
+    /// The change at a path (changes are sorted by path).
+    pub fn change(&self, path: &str) -> Option<&Change> {
+        self.changes
+            .binary_search_by(|c| c.path.as_str().cmp(path))
+            .ok()
+            .and_then(|i| self.changes.get(i))
+    }
+
+    /// The findings about a path, most severe first.
+    pub fn findings_for<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| f.path == path)
+    }
+
     /// The line or binary diff of one change, read from the snapshots,
     /// bounded by `limits`.
     pub fn content_diff(&self, change: &Change, limits: &ContentLimits) -> ContentDiff {
@@ -285,4 +298,27 @@ pub fn diff(
         findings,
         snapshots: Some(Box::new((old, new))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_can_move_to_a_background_thread() {
+        fn is_send_sync<T: Send + Sync>() {}
+        is_send_sync::<DiffResult>();
+        is_send_sync::<Snapshot>();
+    }
+
+    #[test]
+    fn class_names_round_trip() {
+        for c in ChangeClass::ALL {
+            assert_eq!(ChangeClass::parse(c.as_str()), Some(c));
+            assert_eq!(
+                serde_json::to_value(c).ok(),
+                Some(serde_json::Value::from(c.as_str()))
+            );
+        }
+    }
 }

@@ -459,6 +459,26 @@ mod tests {
     }
 
     #[test]
+    fn user_directory_replaces_and_adds_rule_files() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("webshell.toml"),
+            "[[rule]]\nid='local.only'\nseverity='low'\ntitle='t'\nexplanation='e'\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("extra.toml"),
+            "[[rule]]\nid='local.extra'\nseverity='info'\ntitle='t'\nexplanation='e'\npaths=['/opt/**']\n",
+        )
+        .expect("write");
+        let r = Rules::load(Some(dir.path())).expect("rules");
+        let ids: Vec<&str> = r.rules.iter().map(|r| r.id.as_str()).collect();
+        assert!(ids.contains(&"local.only") && ids.contains(&"local.extra"));
+        assert!(!ids.iter().any(|i| i.starts_with("webshell.")), "{ids:?}");
+        assert!(ids.iter().any(|i| i.starts_with("persistence.")));
+    }
+
+    #[test]
     fn magic_and_entropy() {
         assert_eq!(Magic::of(b"\x7fELF\x02"), Some(Magic::Elf));
         assert_eq!(Magic::of(b"#!/bin/sh"), Some(Magic::Shebang));
