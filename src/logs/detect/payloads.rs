@@ -1,0 +1,49 @@
+//! Attack payloads in requests: SQL injection, traversal, XSS, shellshock,
+//! JNDI (log4shell) and command injection, in the decoded URL, the user
+//! agent and the referer.
+
+use super::{Ctx, Finding, Severity, decode_url};
+use crate::logs::event::{Field, Kind};
+use std::collections::BTreeMap;
+
+/// Run the payload detection.
+pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
+    let store = ctx.store;
+    let rules = &ctx.cfg.rules.payloads;
+    let mut groups: BTreeMap<(&str, &str), (Vec<u32>, u32)> = BTreeMap::new();
+    for (i, e) in ctx.timed(&[Kind::WebRequest, Kind::WebError]) {
+        let Some(ip) = e.get(Field::Ip) else { continue };
+        let mut hay = String::new();
+        for f in [Field::Path, Field::Agent, Field::Referer] {
+            if let Some(v) = e.get(f) {
+                hay.push_str(&decode_url(v));
+                hay.push('\n');
+            }
+        }
+        if hay.is_empty() {
+            continue;
+        }
+        for r in rules {
+            if r.patterns.iter().any(|p| hay.contains(p.as_str())) {
+                let g = groups.entry((ip, r.name.as_str())).or_default();
+                g.0.push(i);
+                if e.status.is_some_and(|s| (200..300).contains(&s)) {
+                    g.1 += 1;
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((ip, cat), (evs, ok)) in groups {
+        let sev = if ok > 0 { Severity::High } else { Severity::Medium };
+        out.push(Finding::from_events(
+            store,
+            "attack_payload",
+            sev,
+            format!("{} attempts from {ip}: {} request(s), {ok} answered 2xx", cat.replace('_', " "), evs.len()),
+            format!("Requests from {ip} carry {cat} payloads; a 2xx answer means the server processed them and deserves a look."),
+            evs,
+        ));
+    }
+    out
+}

@@ -1,0 +1,156 @@
+//! The pattern lists the detections match against, as data. All matching is
+//! on lowercased, percent-decoded text. Replace any list through
+//! [`super::DetectConfig::rules`].
+
+use serde::{Deserialize, Serialize};
+
+fn v(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// One attack-payload category: a name and substrings that reveal it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayloadRule {
+    pub name: String,
+    pub patterns: Vec<String>,
+}
+
+/// Every pattern list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Rules {
+    /// Path endings of files that should never be served (backups, dumps,
+    /// secrets, repositories).
+    pub sensitive_suffixes: Vec<String>,
+    /// Path fragments of sensitive files anywhere in the path.
+    pub sensitive_fragments: Vec<String>,
+    /// Directory names whose archives/exports are sensitive (`/backup/x.zip`).
+    pub sensitive_dirs: Vec<String>,
+    /// Extensions that are sensitive under `sensitive_dirs`.
+    pub data_extensions: Vec<String>,
+    /// Substrings of scanner user agents.
+    pub scanner_agents: Vec<String>,
+    /// Attack payload categories.
+    pub payloads: Vec<PayloadRule>,
+    /// Login endpoints for credential stuffing.
+    pub login_paths: Vec<String>,
+    /// Upload directories where a script should never run.
+    pub upload_dirs: Vec<String>,
+    /// Server-side script extensions.
+    pub script_extensions: Vec<String>,
+    /// Query parameters web shells take commands in.
+    pub webshell_params: Vec<String>,
+    /// Commands that open a shell (after sudo/su) or an interactive escape.
+    pub shell_commands: Vec<String>,
+    /// Commands that tamper with accounts, logs or auditing.
+    pub tamper_commands: Vec<String>,
+    /// Groups that give administrative rights.
+    pub privileged_groups: Vec<String>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            sensitive_suffixes: v(&[
+                ".sql", ".sql.gz", ".sql.zip", ".sql.bz2", ".dump", ".bak", ".backup", ".old",
+                ".orig", ".save", ".swp", "~", ".env", ".env.local", ".env.production", ".pem",
+                ".key", ".p12", ".pfx", ".kdbx", ".sqlite", ".sqlite3", ".db", ".mdb",
+                ".htpasswd", ".htaccess", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
+                "wp-config.php.bak", "/.ds_store", ".bash_history", "/etc/passwd", "/etc/shadow",
+                "web.config", "/.git", "/.svn", "/.hg",
+            ]),
+            sensitive_fragments: v(&[
+                "/.git/", "/.svn/", "/.hg/", "/.aws/", "/.ssh/", "/.env", "phpinfo.php",
+                "/server-status", "/config.php.", "/database.yml", "/settings.py", "/dump.",
+            ]),
+            sensitive_dirs: v(&["/backup", "/backups", "/bak/", "/dump", "/dumps/", "/export", "/exports/", "/db/", "/database/", "/private/"]),
+            data_extensions: v(&[
+                ".csv", ".xls", ".xlsx", ".json", ".xml", ".zip", ".tar", ".tar.gz", ".tgz",
+                ".gz", ".7z", ".rar", ".bz2", ".txt",
+            ]),
+            scanner_agents: v(&[
+                "sqlmap", "nikto", "acunetix", "netsparker", "w3af", "nmap", "masscan", "zgrab",
+                "dirbuster", "gobuster", "dirb/", "wfuzz", "ffuf", "wpscan", "nuclei", "openvas",
+                "nessus", "qualys", "burp", "zmeu", "morfeus", "jorgee", "hydra", "havij",
+                "appscan", "webinspect", "arachni", "skipfish", "whatweb", "feroxbuster",
+                "python-requests", "go-http-client", "libwww-perl", "zgrab", "censys",
+            ]),
+            payloads: vec![
+                PayloadRule {
+                    name: "sql_injection".into(),
+                    patterns: v(&[
+                        "union select", "union all select", "' or '1'='1", "' or 1=1", "\" or 1=1",
+                        " or 1=1--", "information_schema", "sleep(", "benchmark(", "waitfor delay",
+                        "xp_cmdshell", "';--", "extractvalue(", "updatexml(", "load_file(",
+                        "@@version", "concat(0x",
+                    ]),
+                },
+                PayloadRule {
+                    name: "path_traversal".into(),
+                    patterns: v(&["../", "..\\", "/etc/passwd", "/etc/shadow", "c:\\windows", "win.ini", "/proc/self/environ", "php://filter", "file://"]),
+                },
+                PayloadRule {
+                    name: "xss".into(),
+                    patterns: v(&["<script", "javascript:", "onerror=", "onload=", "<svg", "alert(", "document.cookie", "<iframe"]),
+                },
+                PayloadRule {
+                    name: "shellshock".into(),
+                    patterns: v(&["() {"]),
+                },
+                PayloadRule {
+                    name: "jndi".into(),
+                    patterns: v(&["${jndi:", "${${", "${lower:", "${env:"]),
+                },
+                PayloadRule {
+                    name: "command_injection".into(),
+                    patterns: v(&[";wget ", ";curl ", "|wget ", "|curl ", "$(wget", "`wget", ";cat /etc", "|sh", ";sh ", "/bin/sh", "/bin/bash", "cmd.exe", "powershell"]),
+                },
+            ],
+            login_paths: v(&[
+                "/login", "/signin", "/sign_in", "/wp-login.php", "/xmlrpc.php", "/user/login",
+                "/users/sign_in", "/admin/login", "/administrator/index.php", "/auth", "/session",
+                "/j_security_check", "/account/login", "/api/login", "/oauth/token",
+            ]),
+            upload_dirs: v(&["/upload/", "/uploads/", "/files/", "/images/", "/img/", "/media/", "/tmp/", "/attachments/", "/wp-content/uploads/", "/userfiles/", "/assets/upload"]),
+            script_extensions: v(&[".php", ".php3", ".php4", ".php5", ".phtml", ".phar", ".jsp", ".jspx", ".asp", ".aspx", ".cgi", ".pl", ".py", ".sh"]),
+            webshell_params: v(&["cmd=", "exec=", "command=", "execute=", "shell=", "c=", "run=", "passthru", "system(", "shell_exec", "eval("]),
+            shell_commands: v(&[
+                "/bin/bash", "/bin/sh", "/bin/zsh", "/bin/dash", "/usr/bin/bash", "/usr/bin/sh",
+                "/usr/bin/zsh", "/bin/su", "/usr/bin/su", "sudo -i", "sudo su", "su -",
+                "pty.spawn", "python -c", "python3 -c", "perl -e", "nc -e", "ncat -e", "socat ",
+                "/bin/busybox sh", "script -qc", "vim -c", "find . -exec", "awk 'begin {system",
+            ]),
+            tamper_commands: v(&[
+                "useradd", "adduser", "usermod", "userdel", "passwd", "chpasswd", "visudo",
+                "/etc/sudoers", "/etc/shadow", "/etc/passwd", "authorized_keys", "/var/log",
+                "history -c", "unset histfile", "histfile=/dev/null", "shred", "truncate ",
+                "auditctl -d", "auditctl -e 0", "systemctl stop auditd", "systemctl stop rsyslog",
+                "service rsyslog stop", "service auditd stop", "chattr ", "journalctl --vacuum",
+                "rm -rf /var/log", "wtmp", "btmp", "lastlog", "crontab ", "/etc/cron",
+                "setenforce 0", "iptables -f", "ufw disable",
+            ]),
+            privileged_groups: v(&["root", "sudo", "wheel", "admin", "adm", "docker", "lxd", "disk", "shadow"]),
+        }
+    }
+}
+
+/// Whether `hay` (lowercase) contains any of `pats`; returns the first match.
+pub fn any<'a>(hay: &str, pats: &'a [String]) -> Option<&'a str> {
+    pats.iter().find(|p| hay.contains(p.as_str())).map(String::as_str)
+}
+
+/// Whether a decoded, lowercased path (no query) names a sensitive file.
+pub fn sensitive_path(r: &Rules, path: &str) -> Option<String> {
+    if let Some(s) = r.sensitive_suffixes.iter().find(|s| path.ends_with(s.as_str())) {
+        return Some(s.clone());
+    }
+    if let Some(s) = any(path, &r.sensitive_fragments) {
+        return Some(s.to_string());
+    }
+    if let Some(d) = any(path, &r.sensitive_dirs) {
+        if r.data_extensions.iter().any(|e| path.ends_with(e.as_str())) {
+            return Some(format!("data file under {d}"));
+        }
+    }
+    None
+}
