@@ -209,6 +209,7 @@ fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
 pub fn run(a: Args) -> u8 {
     match run_inner(a) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => EXIT_OK,
         Err(e) => {
             report_error(&e);
             EXIT_ERROR

@@ -84,7 +84,11 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 store,
                 "ssh_bruteforce",
                 sev,
-                format!("Brute force from {ip}: {total} failed logins on {} account(s)", users.len()),
+                if users.is_empty() {
+                    format!("Brute force from {ip}: {total} failed logins")
+                } else {
+                    format!("Brute force from {ip}: {total} failed logins on {} account(s)", users.len())
+                },
                 format!(
                     "{total} authentication failures from {ip}, up to {peak} within {} s (threshold {} in {} s).",
                     cfg.findtime_s, cfg.maxretry, cfg.findtime_s

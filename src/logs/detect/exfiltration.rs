@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "large_download",
-                Severity::Medium,
+                Severity::Low,
                 format!("{} large response(s) to {ip}", big.len()),
                 format!("Single responses of at least {} were served to {ip}.", human_bytes(cfg.exfil_single_bytes)),
                 big,

@@ -38,6 +38,9 @@ pub struct Rules {
     pub upload_dirs: Vec<String>,
     /// Server-side script extensions.
     pub script_extensions: Vec<String>,
+    /// Extensions a server executes: a file with one of them in an upload
+    /// directory that answers 2xx is a script that ran.
+    pub upload_script_extensions: Vec<String>,
     /// Query parameters web shells take commands in.
     pub webshell_params: Vec<String>,
     /// Commands that open a shell (after sudo/su) or an interactive escape.
@@ -113,7 +116,8 @@ impl Default for Rules {
             ]),
             upload_dirs: v(&["/upload/", "/uploads/", "/files/", "/images/", "/img/", "/media/", "/tmp/", "/attachments/", "/wp-content/uploads/", "/userfiles/", "/assets/upload"]),
             script_extensions: v(&[".php", ".php3", ".php4", ".php5", ".phtml", ".phar", ".jsp", ".jspx", ".asp", ".aspx", ".cgi", ".pl", ".py", ".sh"]),
-            webshell_params: v(&["cmd=", "exec=", "command=", "execute=", "shell=", "c=", "run=", "passthru", "system(", "shell_exec", "eval("]),
+            upload_script_extensions: v(&[".php", ".php3", ".php4", ".php5", ".phtml", ".phar", ".jsp", ".jspx", ".asp", ".aspx", ".cgi"]),
+            webshell_params: v(&["cmd=", "exec=", "command=", "execute=", "shell=", "c=", "run=", "passthru(", "system(", "shell_exec("]),
             shell_commands: v(&[
                 "/bin/bash", "/bin/sh", "/bin/zsh", "/bin/dash", "/usr/bin/bash", "/usr/bin/sh",
                 "/usr/bin/zsh", "/bin/su", "/usr/bin/su", "sudo -i", "sudo su", "su -",

@@ -13,8 +13,23 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         e.get(Field::Method) == Some("POST")
             && e.get(Field::Path).is_some_and(|p| rules::any(&decode_url(strip_query(p)), &cfg.rules.login_paths).is_some())
     });
-    let by_ip = group_by(posts, |e| e.get(Field::Ip));
+    let posts: Vec<(u32, &crate::logs::Event)> = posts.collect();
+    let by_ip = group_by(posts.iter().copied(), |e| e.get(Field::Ip));
+    let by_path = group_by(posts.iter().copied(), |e| e.get(Field::Path).map(strip_query));
     let mut out = Vec::new();
+    for (path, evs) in by_path {
+        let ips: std::collections::BTreeSet<&str> = evs.iter().filter_map(|&i| store.events.get(i as usize)?.get(Field::Ip)).collect();
+        if ips.len() >= cfg.distributed_ips * 2 {
+            out.push(Finding::from_events(
+                store,
+                "distributed_login_posts",
+                Severity::Medium,
+                format!("{} login POSTs to {path} from {} addresses", evs.len(), ips.len()),
+                format!("Many addresses ({}, threshold {}) posted to the same login endpoint: a botnet trying credentials or registrations.", ips.len(), cfg.distributed_ips * 2),
+                evs,
+            ));
+        }
+    }
     for (ip, evs) in by_ip {
         let times: Vec<(i64, u32)> = evs.iter().filter_map(|&i| store.events.get(i as usize)).map(|e| (e.time_us.unwrap_or(0), 1)).collect();
         let (peak, _) = max_in_window(&times, cfg.findtime_s * US);

@@ -30,7 +30,8 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             && r.webshell_params.iter().any(|p| {
                 query.starts_with(p.as_str()) || query.contains(&format!("&{p}")) || (p.contains('(') && query.contains(p.as_str()))
             });
-        let upload = rules::any(&script, &r.upload_dirs).is_some();
+        let upload = rules::any(&script, &r.upload_dirs).is_some()
+            && r.upload_script_extensions.iter().any(|x| script.ends_with(x.as_str()));
         if params {
             groups.entry((script, "command parameters")).or_default().push(i);
         } else if upload {

@@ -60,8 +60,9 @@ impl LineParser for Auditd {
         if let Some(p) = kv(body, "pid=") {
             d.set_sub(line, Field::Pid, p);
         }
-        if let Some(u) = kv(body, "auid=").or_else(|| kv(body, "uid=")) {
-            d.set_sub(line, Field::Uid, u);
+        // The acting account's audit uid (not the account acted on).
+        if let Some(u) = kv(body, "auid=") {
+            d.set_sub(line, Field::Target, u);
         }
         let success = kv(body, "res=").is_some_and(|r| r == "success" || r == "1");
         let acct = kv(body, "acct=").filter(|a| !a.is_empty());
@@ -94,9 +95,6 @@ impl LineParser for Auditd {
         }
         if let Some(a) = addr {
             d.set_sub(line, Field::Ip, a);
-        }
-        if let Some(t) = kv(body, "terminal=").filter(|t| *t != "?") {
-            d.set_sub(line, Field::Target, t);
         }
         match typ {
             "EXECVE" => {
