@@ -443,7 +443,8 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
         info.error = Some(format!("read error: {e}"));
     }
     // Sniff unless forced; a forced "unknown" (explicit file) is a fallback.
-    let sniffed = parsers::sniff(&head, &ctx);
+    let ranked = parsers::sniff_ranked(&head, &ctx);
+    let sniffed = ranked.first().filter(|(_, s)| *s >= 30).map(|(f, _)| *f);
     let format = match (input.forced, sniffed) {
         (Some(f), _) if f.name != "unknown" => Some(f),
         (_, Some(s)) => Some(s),
@@ -475,8 +476,19 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
         },
         Method::Lines(make) => {
             let mut p = make(&ctx);
+            // Other line formats seen in the sample read the lines the main
+            // one does not understand (files that mix formats). Formats that
+            // fix times at the end (syslog) only serve as the main format.
+            let mut fallbacks: Vec<Box<dyn parsers::LineParser>> = ranked
+                .iter()
+                .filter(|(f, s)| *s >= 10 && f.name != format.name && f.name != "syslog")
+                .filter_map(|(f, _)| match f.method {
+                    Method::Lines(mk) => Some(mk(&ctx)),
+                    Method::Records(_) => None,
+                })
+                .collect();
             let mut br = BufReader::with_capacity(256 * 1024, &mut chained);
-            read_lines(&mut br, p.as_mut(), &mut events, &mut info);
+            read_lines(&mut br, p.as_mut(), &mut fallbacks, &mut events, &mut info);
             let notes = p.finish(&mut events);
             info.notes.extend(notes);
         }
@@ -505,6 +517,7 @@ impl<R: Read> Read for CountingReader<R> {
 pub fn read_lines(
     r: &mut dyn BufRead,
     p: &mut dyn parsers::LineParser,
+    fallbacks: &mut [Box<dyn parsers::LineParser>],
     events: &mut Vec<Event>,
     info: &mut SourceInfo,
 ) {
@@ -544,8 +557,18 @@ pub fn read_lines(
         };
         d.reset(line);
         if !p.parse(line, &mut d) {
-            d.reset(line);
-            d.kind = Kind::Unparsed;
+            let mut ok = false;
+            for f in fallbacks.iter_mut() {
+                d.reset(line);
+                if f.parse(line, &mut d) {
+                    ok = true;
+                    break;
+                }
+            }
+            if !ok {
+                d.reset(line);
+                d.kind = Kind::Unparsed;
+            }
         }
         if d.kind == Kind::Unparsed {
             info.unparsed += 1;

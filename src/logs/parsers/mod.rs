@@ -105,13 +105,23 @@ pub fn by_name(name: &str) -> Option<&'static Format> {
 /// Pick the format of a file from its first bytes (decompressed) and name.
 /// Returns `None` when nothing understands it.
 pub fn sniff(head: &[u8], ctx: &SourceCtx) -> Option<&'static Format> {
+    sniff_ranked(head, ctx)
+        .into_iter()
+        .next()
+        .filter(|(_, s)| *s >= 30)
+        .map(|(f, _)| f)
+}
+
+/// Every format that understands some of the sample, best first, with its
+/// score (percentage of sample lines understood plus the name hint).
+pub fn sniff_ranked(head: &[u8], ctx: &SourceCtx) -> Vec<(&'static Format, u32)> {
     let name = ctx.file_name();
-    let mut best: Option<(&'static Format, u32)> = None;
+    let mut ranked: Vec<(&'static Format, u32)> = Vec::new();
     let text = String::from_utf8_lossy(head);
     let mut lines: Vec<&str> = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("# "))
         .take(40)
         .collect();
     // The last piece may be cut by the sample size.
@@ -143,12 +153,11 @@ pub fn sniff(head: &[u8], ctx: &SourceCtx) -> Option<&'static Format> {
         if score == 0 {
             continue;
         }
-        let score = score + (f.name_hint)(name);
-        if best.is_none_or(|(_, s)| score > s) {
-            best = Some((f, score));
-        }
+        ranked.push((f, score + (f.name_hint)(name)));
     }
-    best.filter(|(_, s)| *s >= 30).map(|(f, _)| f)
+    // Stable: on a tie the registry order decides.
+    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked
 }
 
 /// How many bytes sniffing looks at.

@@ -10,7 +10,21 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
     if !(program == "sshd" || program.starts_with("sshd-") || program == "dropbear") {
         return false;
     }
-    let msg = msg.strip_prefix("error: ").unwrap_or(msg);
+    if program == "dropbear" {
+        return dropbear(msg, line, d);
+    }
+    let mut msg = msg.strip_prefix("error: ").unwrap_or(msg);
+    // Solaris: "[ID 800047 auth.info] Failed ..."
+    if let Some(r) = msg.strip_prefix("[ID ") {
+        msg = r.split_once("] ").map_or(msg, |x| x.1);
+    }
+    if let Some(r) = msg.strip_prefix("ROOT LOGIN REFUSED FROM ") {
+        d.kind = Kind::AuthFailure;
+        d.set_sub(line, Field::User, &msg[..0]);
+        let ip = token(r);
+        d.set_sub(line, Field::Ip, ip.strip_prefix("::ffff:").unwrap_or(ip));
+        return true;
+    }
     if let Some(r) = msg.strip_prefix("Failed ") {
         d.kind = Kind::AuthFailure;
         return auth(r, line, d);
@@ -38,9 +52,11 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
         }
         return true;
     }
-    if let Some(r) = msg.strip_prefix("PAM: Authentication failure for ") {
+    let pam = ["PAM: Authentication failure for ", "PAM: authentication failure for ", "PAM: Authentication error for ", "PAM: authentication error for "];
+    if let Some(r) = pam.iter().find_map(|p| msg.strip_prefix(p)) {
         d.kind = Kind::AuthFailure;
         let r = r.strip_prefix("illegal user ").unwrap_or(r);
+        let r = r.split(" via ").next().unwrap_or(r);
         if let Some(i) = r.rfind(" from ") {
             d.set_sub(line, Field::User, &r[..i]);
             from_ip(&r[i + 6..], line, d);
@@ -107,8 +123,9 @@ fn auth(r: &str, line: &str, d: &mut Draft) -> bool {
         Some(x) => (x, true),
         None => (r, false),
     };
-    // The user may be empty or contain spaces: split at the last " from ".
-    let Some(i) = r.rfind(" from ") else {
+    // The user may be empty or contain spaces, and text after "ssh2:" can
+    // hold anything: take the first " from ADDR port N", else the last " from ".
+    let Some(i) = first_from_port(r).or_else(|| r.rfind(" from ")) else {
         d.set_sub(line, Field::User, token(r));
         return true;
     };
@@ -117,6 +134,49 @@ fn auth(r: &str, line: &str, d: &mut Draft) -> bool {
         d.set_sub(line, Field::Target, orig.get(..12).unwrap_or(""));
     }
     from_ip(&r[i + 6..], line, d);
+    true
+}
+
+fn first_from_port(r: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = r.get(from..)?.find(" from ") {
+        let at = from + p;
+        let rest = r.get(at + 6..)?;
+        let ip = token(rest);
+        if let Some(port) = rest.get(ip.len()..).and_then(|x| x.strip_prefix(" port ")) {
+            if token(port).bytes().all(|c| c.is_ascii_digit()) && looks_like_ip(ip) {
+                return Some(at);
+            }
+        }
+        from = at + 6;
+    }
+    None
+}
+
+/// dropbear: "bad password attempt for 'root' from IP:port",
+/// "login attempt for nonexistent user from IP:port",
+/// "Password auth succeeded for 'root' from IP:port".
+fn dropbear(msg: &str, line: &str, d: &mut Draft) -> bool {
+    let (kind, r) = if let Some(r) = msg.strip_prefix("bad password attempt for ") {
+        (Kind::AuthFailure, r)
+    } else if let Some(r) = msg.strip_prefix("login attempt for nonexistent user") {
+        (Kind::InvalidUser, r)
+    } else if let Some(r) = msg.strip_prefix("Password auth succeeded for ").or_else(|| msg.strip_prefix("Pubkey auth succeeded for ")) {
+        (Kind::AuthSuccess, r)
+    } else {
+        return true;
+    };
+    d.kind = kind;
+    if let Some(u) = r.strip_prefix('\'') {
+        d.set_sub(line, Field::User, u.split('\'').next().unwrap_or(""));
+    }
+    if let Some(a) = after(r, "from ") {
+        let a = token(a);
+        // IPv4 "1.2.3.4:5543", IPv6 "::ffff:1.2.3.4:60495": the port is after the last colon.
+        let (ip, port) = a.rsplit_once(':').unwrap_or((a, ""));
+        d.set_sub(line, Field::Ip, ip.strip_prefix("::ffff:").unwrap_or(ip));
+        d.port = port.parse().ok();
+    }
     true
 }
 

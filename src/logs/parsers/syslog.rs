@@ -196,20 +196,22 @@ impl Syslog {
         if rest.get(3) != Some(&b' ') {
             return false;
         }
-        let day = match (rest.get(4), rest.get(5)) {
-            (Some(b' '), Some(c)) if c.is_ascii_digit() => u32::from(c - b'0'),
+        // "Mmm dd", "Mmm  d" or (seen in the wild) "Mmm d".
+        let (day, tpos) = match (rest.get(4), rest.get(5)) {
+            (Some(b' '), Some(c)) if c.is_ascii_digit() => (u32::from(c - b'0'), 7),
+            (Some(a), Some(b' ')) if a.is_ascii_digit() => (u32::from(a - b'0'), 6),
             (Some(a), Some(c)) if a.is_ascii_digit() && c.is_ascii_digit() => {
-                u32::from(a - b'0') * 10 + u32::from(c - b'0')
+                (u32::from(a - b'0') * 10 + u32::from(c - b'0'), 7)
             }
             _ => return false,
         };
-        if rest.get(6) != Some(&b' ') {
+        if rest.get(tpos - 1) != Some(&b' ') {
             return false;
         }
-        let Some((hh, mm, ss)) = rest.get(7..).and_then(time::hms) else {
+        let Some((hh, mm, ss)) = rest.get(tpos..).and_then(time::hms) else {
             return false;
         };
-        let (us, flen) = time::fraction(rest.get(15..).unwrap_or(&[]));
+        let (us, flen) = time::fraction(rest.get(tpos + 8..).unwrap_or(&[]));
         if m + 1 < self.prev_month {
             self.rollovers = self.rollovers.saturating_add(1);
         }
@@ -221,7 +223,7 @@ impl Syslog {
         d.time_us = Some(t);
         *mark = k;
         self.last_classic = Some((k, m, day, i64::from(hh * 3600 + mm * 60 + ss) * US + i64::from(us)));
-        let mut j = i + 15 + flen;
+        let mut j = i + tpos + 8 + flen;
         // "Mar 11 09:39:39: --- last message repeated 5 times ---"
         if b.get(j) == Some(&b':') {
             j += 1;
