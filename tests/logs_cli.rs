@@ -308,7 +308,21 @@ fn timeline_merges_archive_files_logs_findings_and_custody() {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "zip"))
         .unwrap();
-    let tl = exhibit().args(["timeline", "-q"]).arg(&archive).output().unwrap();
+    // A custody log beside the archive (read leniently: unknown fields kept,
+    // a bad line reported, not fatal).
+    let custody = out.join(format!(
+        "{}.custody.jsonl",
+        archive.file_stem().unwrap().to_str().unwrap()
+    ));
+    if !custody.exists() {
+        std::fs::write(
+            &custody,
+            "{\"seq\":1,\"at\":\"2024-03-07T09:00:00Z\",\"action\":\"acquired\",\"actor\":{\"name\":\"Tester\"},\"note\":\"seized\"}\nnot json\n{\"seq\":2,\"at\":\"2024-03-08T10:30:00.5+01:00\",\"action\":\"transferred\",\"actor\":{\"name\":\"Courier\"}}\n",
+        )
+        .unwrap();
+    }
+    let tl = exhibit().args(["timeline"]).arg(&archive).output().unwrap();
+    let notes = String::from_utf8_lossy(&tl.stderr);
     assert!(tl.status.success(), "{}", String::from_utf8_lossy(&tl.stderr));
     let lines: Vec<Value> = tl.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
     for l in &lines {
@@ -323,6 +337,14 @@ fn timeline_merges_archive_files_logs_findings_and_custody() {
     }
     let origins: std::collections::BTreeSet<&str> = lines.iter().map(|l| l["origin"].as_str().unwrap()).collect();
     assert!(origins.contains("file") && origins.contains("log") && origins.contains("finding"), "{origins:?}");
+    assert!(origins.contains("custody"), "{origins:?}");
+    let cust: Vec<&Value> = lines.iter().filter(|l| l["origin"] == "custody").collect();
+    assert!(cust.len() >= 2);
+    if notes.contains("not JSON") {
+        let t = cust.iter().find(|l| l["kind"] == "custody_transferred").unwrap();
+        assert_eq!(t["datetime"], "2024-03-08T09:30:00.500000+00:00");
+        assert_eq!(t["message"], "custody: transferred by Courier");
+    }
     let log_line = lines.iter().find(|l| l["kind"] == "auth_success").unwrap();
     assert_eq!(log_line["path"], "/var/log/auth.log");
     assert_eq!(log_line["archive"].as_str().unwrap(), archive.to_str().unwrap());

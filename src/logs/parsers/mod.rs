@@ -199,3 +199,74 @@ pub fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::load::{SourceInfo, read_lines};
+    use proptest::prelude::*;
+
+    fn run_all(bytes: &[u8]) {
+        let ctx = SourceCtx {
+            path: "/var/log/x".into(),
+            mtime_us: Some(1_700_000_000_000_000),
+            tz_offset_s: None,
+        };
+        let _ = sniff(bytes, &ctx);
+        for f in FORMATS {
+            let mut events = Vec::new();
+            match &f.method {
+                Method::Lines(make) => {
+                    let mut p = make(&ctx);
+                    let mut info = SourceInfo::default();
+                    let mut r = bytes;
+                    read_lines(&mut r, p.as_mut(), &mut [], &mut events, &mut info);
+                    let _ = p.finish(&mut events);
+                    // Nothing dropped: one event per non-blank line.
+                    let lines = bytes
+                        .split(|&b| b == b'\n')
+                        .filter(|l| !l.iter().all(|c| c.is_ascii_whitespace()))
+                        .count();
+                    assert_eq!(events.len(), lines, "{}", f.name);
+                }
+                Method::Records(read) => {
+                    let mut r = bytes;
+                    let _ = read(&mut r, &ctx, 0, &mut events);
+                    assert_eq!(events.len(), bytes.len().div_ceil(utmp::RECORD), "{}", f.name);
+                }
+            }
+            for e in &events {
+                let _ = e.summary();
+                let _ = e.fields().count();
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn parsers_never_panic_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            run_all(&bytes);
+        }
+
+        #[test]
+        fn parsers_never_panic_on_log_like_text(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    "[A-Z][a-z]{2} [ 0-9]{1,2} [0-9:]{8} [a-z]{1,8} [a-z]{1,6}(\\[[0-9]{1,5}\\])?: .{0,80}",
+                    "[0-9.:a-f]{1,20} - [a-z-]{1,5} \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} [+-][0-9]{4}\\] \"[A-Z]{0,6} .{0,40}\" [0-9-]{1,3} [0-9-]{1,6}( \".{0,20}\"){0,3}",
+                    "type=[A-Z_]{1,10} msg=audit\\([0-9.:]{1,20}\\): .{0,80}",
+                    "<[0-9]{1,3}>1 .{0,80}",
+                    "[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}[ T][0-9:]{8}.{0,60}",
+                    "\\[[A-Za-z :0-9.]{10,32}\\] \\[[a-z:]{1,12}\\] .{0,60}",
+                    "(#[0-9]{1,12}|: [0-9]{1,12}:[0-9];.{0,30}|[A-Z][a-z-]{1,12}: .{0,40})",
+                    ".{0,120}",
+                ],
+                0..30,
+            )
+        ) {
+            let text = lines.join("\n");
+            run_all(text.as_bytes());
+        }
+    }
+}
