@@ -168,16 +168,29 @@ impl Kind {
     }
 }
 
+/// A byte range of the event's text. 16-bit offsets keep events small;
+/// fields beyond 64 KiB into a line are left unset (the line itself is kept
+/// whole).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span {
-    start: u32,
-    end: u32,
+    start: u16,
+    end: u16,
 }
 
 const NONE: Span = Span {
-    start: u32::MAX,
-    end: u32::MAX,
+    start: u16::MAX,
+    end: u16::MAX,
 };
+
+fn span(start: usize, end: usize) -> Option<Span> {
+    if end >= usize::from(u16::MAX) {
+        return None;
+    }
+    Some(Span {
+        start: start as u16,
+        end: end as u16,
+    })
+}
 
 /// One parsed log line or binary record.
 #[derive(Debug, Clone)]
@@ -304,11 +317,8 @@ impl Draft {
     /// ranges are ignored (the field stays absent).
     pub fn set(&mut self, f: Field, start: usize, end: usize) {
         if start <= end && end <= self.line_len && self.text.get(start..end).is_some() {
-            if let Some(s) = self.spans.get_mut(f as usize) {
-                *s = Span {
-                    start: start as u32,
-                    end: end as u32,
-                };
+            if let (Some(s), Some(new)) = (self.spans.get_mut(f as usize), span(start, end)) {
+                *s = new;
             }
         }
     }
@@ -325,14 +335,14 @@ impl Draft {
 
     /// Set a field to a derived value stored after the line.
     pub fn set_owned(&mut self, f: Field, value: &str) {
-        let start = self.text.len();
+        let start = self.text.len() + 1;
+        let Some(new) = span(start, start + value.len()) else {
+            return;
+        };
         self.text.push('\u{1f}');
         self.text.push_str(value);
         if let Some(s) = self.spans.get_mut(f as usize) {
-            *s = Span {
-                start: (start + 1) as u32,
-                end: self.text.len() as u32,
-            };
+            *s = new;
         }
     }
 
@@ -352,6 +362,7 @@ impl Draft {
 
     /// Build the event.
     pub fn finish(&self, source: u32, line: u64) -> Event {
+        // `line_text` must not include derived values.
         Event {
             time_us: self.time_us,
             source,
@@ -368,3 +379,34 @@ impl Draft {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_derived_values() {
+        let mut d = Draft::default();
+        d.reset("Failed password for root from 1.2.3.4");
+        d.set(Field::User, 20, 24);
+        d.set_owned(Field::Command, "id");
+        d.set(Field::Ip, 30, 99); // out of range: ignored
+        let e = d.finish(3, 7);
+        assert_eq!(e.get(Field::User), Some("root"));
+        assert_eq!(e.get(Field::Command), Some("id"));
+        assert_eq!(e.get(Field::Ip), None);
+        assert_eq!(e.line_text(), "Failed password for root from 1.2.3.4");
+        assert!(std::mem::size_of::<Event>() <= 144, "{}", std::mem::size_of::<Event>());
+    }
+
+    #[test]
+    fn huge_lines_keep_text_without_far_fields() {
+        let line = format!("{}user", "x".repeat(70_000));
+        let mut d = Draft::default();
+        d.reset(&line);
+        d.set(Field::User, 70_000, 70_004);
+        let e = d.finish(0, 1);
+        assert_eq!(e.get(Field::User), None);
+        assert_eq!(e.line_text().len(), 70_004);
+    }
+}

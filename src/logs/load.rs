@@ -100,6 +100,10 @@ pub struct LogStore {
     pub skipped: Vec<Skipped>,
     /// Event indices sorted by (time, source, line); untimed events last.
     pub by_time: Vec<u32>,
+    /// Position of each event in `by_time`.
+    pub rank: Vec<u32>,
+    /// Event indices of each kind, in time order.
+    pub by_kind: std::collections::HashMap<Kind, Vec<u32>>,
 }
 
 impl LogStore {
@@ -375,7 +379,19 @@ pub fn load(
         let e = &store.events[i as usize];
         (e.time_us.is_none(), e.time_us, e.source, e.line)
     });
+    let mut rank = vec![0u32; by_time.len()];
+    let mut by_kind: std::collections::HashMap<Kind, Vec<u32>> = std::collections::HashMap::new();
+    for (pos, &i) in by_time.iter().enumerate() {
+        if let Some(r) = rank.get_mut(i as usize) {
+            *r = pos as u32;
+        }
+        if let Some(e) = store.events.get(i as usize) {
+            by_kind.entry(e.kind).or_default().push(i);
+        }
+    }
     store.by_time = by_time;
+    store.rank = rank;
+    store.by_kind = by_kind;
     Ok(store)
 }
 

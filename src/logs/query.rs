@@ -24,13 +24,13 @@ pub struct Access {
 }
 
 /// Whether a request's path is `path`: compared without the query string,
-/// percent-decoded; a `path` ending in `*` matches as a prefix.
+/// percent-decoded, case-sensitively (as the server's filesystem would); a
+/// `path` ending in `*` matches as a prefix.
 pub fn path_matches(request: &str, path: &str) -> bool {
     let req = decode_url(strip_query(request));
-    let want = path.to_ascii_lowercase();
-    match want.strip_suffix('*') {
+    match path.strip_suffix('*') {
         Some(prefix) => req.starts_with(prefix),
-        None => req == want || req.trim_end_matches('/') == want.trim_end_matches('/'),
+        None => req == path || req.trim_end_matches('/') == path.trim_end_matches('/'),
     }
 }
 

@@ -203,22 +203,34 @@ pub static DETECTIONS: &[(&str, Detection)] = &[
 pub struct Ctx<'a> {
     pub store: &'a LogStore,
     pub cfg: &'a DetectConfig,
+    /// The pattern lists, compiled.
+    pub m: rules::Compiled,
 }
 
 impl Ctx<'_> {
     /// Events of some kinds, in time order.
     pub fn timed(&self, kinds: &[Kind]) -> impl Iterator<Item = (u32, &Event)> {
-        self.store.by_time.iter().filter_map(move |&i| {
-            let e = ev(self.store, i)?;
-            kinds.contains(&e.kind).then_some((i, e))
-        })
+        let mut idx: Vec<u32> = Vec::new();
+        for k in kinds {
+            if let Some(v) = self.store.by_kind.get(k) {
+                idx.extend_from_slice(v);
+            }
+        }
+        if kinds.len() > 1 {
+            idx.sort_by_key(|&i| self.store.rank.get(i as usize).copied().unwrap_or(u32::MAX));
+        }
+        idx.into_iter().filter_map(move |i| ev(self.store, i).map(|e| (i, e)))
     }
 }
 
 /// Run every detection. Findings are sorted by severity (worst first), then
 /// time, then rule.
 pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
-    let ctx = Ctx { store, cfg };
+    let ctx = Ctx {
+        store,
+        cfg,
+        m: rules::Compiled::new(&cfg.rules),
+    };
     let mut all: Vec<Finding> = Vec::new();
     for (_, d) in DETECTIONS {
         let mut f = d(&ctx, &all);
@@ -244,8 +256,13 @@ pub fn strip_query(p: &str) -> &str {
     p.split(['?', '#']).next().unwrap_or(p)
 }
 
-/// Percent-decode (and `+` to space) for pattern matching, lossily, lowercased.
-pub fn decode_url(s: &str) -> String {
+/// Percent-decode (and `+` to space) for pattern matching, lossily. Text
+/// with nothing to decode is borrowed. Case is kept: matching is
+/// case-insensitive.
+pub fn decode_url(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.bytes().any(|c| c == b'%' || c == b'+') {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -264,7 +281,7 @@ pub fn decode_url(s: &str) -> String {
         out.push(if c == b'+' { b' ' } else { c });
         i += 1;
     }
-    String::from_utf8_lossy(&out).to_ascii_lowercase()
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The largest number of occurrences within any window of `window_us`, for
@@ -333,6 +350,7 @@ mod tests {
 
     #[test]
     fn url_decoding() {
-        assert_eq!(decode_url("/a%20B+c%2e%2E/%zz"), "/a b c../%zz");
+        assert_eq!(decode_url("/a%20B+c%2e%2E/%zz"), "/a B c../%zz");
+        assert!(matches!(decode_url("/plain"), std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -13,18 +13,21 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let mut groups: BTreeMap<(&str, &str), (Vec<u32>, u32)> = BTreeMap::new();
     for (i, e) in ctx.timed(&[Kind::WebRequest, Kind::WebError]) {
         let Some(ip) = e.get(Field::Ip) else { continue };
-        let mut hay = String::new();
+        let mut cats: u64 = 0;
         for f in [Field::Path, Field::Agent, Field::Referer] {
             if let Some(v) = e.get(f) {
-                hay.push_str(&decode_url(v));
-                hay.push('\n');
+                ctx.m.payloads.each(&decode_url(v), |p| {
+                    if let Some(&c) = ctx.m.payload_category.get(p) {
+                        cats |= 1u64 << c.min(63);
+                    }
+                });
             }
         }
-        if hay.is_empty() {
+        if cats == 0 {
             continue;
         }
-        for r in rules {
-            if r.patterns.iter().any(|p| hay.contains(p.as_str())) {
+        for (ci, r) in rules.iter().enumerate() {
+            if cats & (1u64 << ci.min(63)) != 0 {
                 let g = groups.entry((ip, r.name.as_str())).or_default();
                 g.0.push(i);
                 if e.status.is_some_and(|s| (200..300).contains(&s)) {

@@ -143,18 +143,124 @@ pub fn any<'a>(hay: &str, pats: &'a [String]) -> Option<&'a str> {
     pats.iter().find(|p| hay.contains(p.as_str())).map(String::as_str)
 }
 
-/// Whether a decoded, lowercased path (no query) names a sensitive file.
-pub fn sensitive_path(r: &Rules, path: &str) -> Option<String> {
-    if let Some(s) = r.sensitive_suffixes.iter().find(|s| path.ends_with(s.as_str())) {
-        return Some(s.clone());
+/// A set of substrings searched at once (Aho-Corasick, ASCII
+/// case-insensitive), falling back to plain searches if the automaton cannot
+/// be built.
+#[derive(Debug, Clone)]
+pub struct Set {
+    ac: Option<aho_corasick::AhoCorasick>,
+    pats: Vec<String>,
+}
+
+impl Set {
+    /// Compile a list.
+    pub fn new(pats: &[String]) -> Self {
+        let pats: Vec<String> = pats.iter().map(|p| p.to_ascii_lowercase()).collect();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&pats)
+            .ok();
+        Self { ac, pats }
     }
-    if let Some(s) = any(path, &r.sensitive_fragments) {
-        return Some(s.to_string());
-    }
-    if let Some(d) = any(path, &r.sensitive_dirs) {
-        if r.data_extensions.iter().any(|e| path.ends_with(e.as_str())) {
-            return Some(format!("data file under {d}"));
+
+    /// The first pattern found in `hay` (by position), as its index.
+    pub fn first(&self, hay: &str) -> Option<usize> {
+        if self.pats.is_empty() {
+            return None;
+        }
+        match &self.ac {
+            Some(ac) => ac.find(hay).map(|m| m.pattern().as_usize()),
+            None => {
+                let l = hay.to_ascii_lowercase();
+                self.pats.iter().position(|p| l.contains(p.as_str()))
+            }
         }
     }
-    None
+
+    /// Every pattern found in `hay` (with repeats), as indices.
+    pub fn each(&self, hay: &str, mut f: impl FnMut(usize)) {
+        if self.pats.is_empty() {
+            return;
+        }
+        match &self.ac {
+            Some(ac) => {
+                for m in ac.find_overlapping_iter(hay) {
+                    f(m.pattern().as_usize());
+                }
+            }
+            None => {
+                let l = hay.to_ascii_lowercase();
+                for (i, p) in self.pats.iter().enumerate() {
+                    if l.contains(p.as_str()) {
+                        f(i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The pattern text of an index.
+    pub fn pattern(&self, i: usize) -> &str {
+        self.pats.get(i).map_or("", String::as_str)
+    }
+}
+
+/// The rules compiled for fast matching.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub scanner_agents: Set,
+    /// All payload patterns; `payload_category[i]` names pattern i's rule.
+    pub payloads: Set,
+    pub payload_category: Vec<usize>,
+    pub sensitive_fragments: Set,
+    pub sensitive_dirs: Set,
+    pub login_paths: Set,
+    pub upload_dirs: Set,
+}
+
+impl Compiled {
+    pub fn new(r: &Rules) -> Self {
+        let mut pats = Vec::new();
+        let mut cat = Vec::new();
+        for (ci, p) in r.payloads.iter().enumerate() {
+            for s in &p.patterns {
+                pats.push(s.clone());
+                cat.push(ci);
+            }
+        }
+        Self {
+            scanner_agents: Set::new(&r.scanner_agents),
+            payloads: Set::new(&pats),
+            payload_category: cat,
+            sensitive_fragments: Set::new(&r.sensitive_fragments),
+            sensitive_dirs: Set::new(&r.sensitive_dirs),
+            login_paths: Set::new(&r.login_paths),
+            upload_dirs: Set::new(&r.upload_dirs),
+        }
+    }
+
+    /// Whether a decoded path (no query) names a sensitive file; the reason.
+    pub fn sensitive_path(&self, r: &Rules, path: &str) -> Option<String> {
+        if let Some(s) = r.sensitive_suffixes.iter().find(|s| ends_with_ci(path, s)) {
+            return Some(s.clone());
+        }
+        if let Some(i) = self.sensitive_fragments.first(path) {
+            return Some(self.sensitive_fragments.pattern(i).to_string());
+        }
+        if let Some(i) = self.sensitive_dirs.first(path) {
+            if r.data_extensions.iter().any(|e| ends_with_ci(path, e)) {
+                return Some(format!("data file under {}", self.sensitive_dirs.pattern(i)));
+            }
+        }
+        None
+    }
+}
+
+/// ASCII case-insensitive `ends_with`.
+pub fn ends_with_ci(hay: &str, suffix: &str) -> bool {
+    hay.len() >= suffix.len()
+        && hay
+            .as_bytes()
+            .get(hay.len() - suffix.len()..)
+            .is_some_and(|t| t.eq_ignore_ascii_case(suffix.as_bytes()))
 }

@@ -2,7 +2,7 @@
 //! (answered with an error), and the ones actually served (2xx with a body),
 //! which is data that left.
 
-use super::{Ctx, Finding, Severity, decode_url, human_bytes, rules, strip_query};
+use super::{Ctx, Finding, Severity, decode_url, human_bytes, strip_query};
 use crate::logs::event::{Field, Kind};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +15,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     for (i, e) in ctx.timed(&[Kind::WebRequest]) {
         let (Some(ip), Some(path)) = (e.get(Field::Ip), e.get(Field::Path)) else { continue };
         let p = decode_url(strip_query(path));
-        if rules::sensitive_path(r, &p).is_none() {
+        if ctx.m.sensitive_path(r, &p).is_none() {
             continue;
         }
         let ok = e.status.is_some_and(|s| (200..300).contains(&s)) && e.bytes.unwrap_or(0) > 0;

@@ -1,7 +1,7 @@
 //! Credential stuffing: many POSTs to login endpoints from one address in a
 //! short time.
 
-use super::{Ctx, Finding, Severity, decode_url, group_by, max_in_window, rules, strip_query};
+use super::{Ctx, Finding, Severity, decode_url, group_by, max_in_window, strip_query};
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::US;
 
@@ -11,7 +11,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let cfg = ctx.cfg;
     let posts = ctx.timed(&[Kind::WebRequest]).filter(|(_, e)| {
         e.get(Field::Method) == Some("POST")
-            && e.get(Field::Path).is_some_and(|p| rules::any(&decode_url(strip_query(p)), &cfg.rules.login_paths).is_some())
+            && e.get(Field::Path).is_some_and(|p| ctx.m.login_paths.first(&decode_url(strip_query(p))).is_some())
     });
     let posts: Vec<(u32, &crate::logs::Event)> = posts.collect();
     let by_ip = group_by(posts.iter().copied(), |e| e.get(Field::Ip));

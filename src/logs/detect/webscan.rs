@@ -1,7 +1,7 @@
 //! Web scanning: bursts of 4xx responses from one address, and scanner user
 //! agents.
 
-use super::{Ctx, Finding, Severity, group_by, max_in_window, rules};
+use super::{Ctx, Finding, Severity, group_by, max_in_window};
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::US;
 
@@ -23,9 +23,8 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 times.push((e.time_us.unwrap_or(0), 1));
             }
             if let Some(a) = e.get(Field::Agent) {
-                let la = a.to_ascii_lowercase();
-                if let Some(p) = rules::any(&la, &cfg.rules.scanner_agents) {
-                    agent.get_or_insert(p.to_string());
+                if let Some(p) = ctx.m.scanner_agents.first(a) {
+                    agent.get_or_insert(ctx.m.scanner_agents.pattern(p).to_string());
                     agent_hits.push(i);
                 }
             }

@@ -14,13 +14,14 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let mut groups: BTreeMap<(String, &'static str), Vec<u32>> = BTreeMap::new();
     for (i, e) in ctx.timed(&[Kind::WebRequest]) {
         let Some(path) = e.get(Field::Path) else { continue };
-        let dec = decode_url(path);
+        let script_raw = strip_query(path);
+        if !r.script_extensions.iter().any(|x| rules::ends_with_ci(script_raw, x)) {
+            continue;
+        }
+        let dec = decode_url(path).to_ascii_lowercase();
         let script = strip_query(&dec).to_string();
         if let Some(t) = e.time_us {
             first_seen.entry(script.clone()).or_insert(t);
-        }
-        if !r.script_extensions.iter().any(|x| script.ends_with(x.as_str())) {
-            continue;
         }
         if !e.status.is_some_and(|s| (200..300).contains(&s)) {
             continue;
@@ -30,7 +31,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             && r.webshell_params.iter().any(|p| {
                 query.starts_with(p.as_str()) || query.contains(&format!("&{p}")) || (p.contains('(') && query.contains(p.as_str()))
             });
-        let upload = rules::any(&script, &r.upload_dirs).is_some()
+        let upload = ctx.m.upload_dirs.first(&script).is_some()
             && r.upload_script_extensions.iter().any(|x| script.ends_with(x.as_str()));
         if params {
             groups.entry((script, "command parameters")).or_default().push(i);
