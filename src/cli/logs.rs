@@ -6,7 +6,7 @@ use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
 use exhibit::job::CancelToken;
 use exhibit::logs::detect::{self, DetectConfig, Finding, Severity};
-use exhibit::logs::time::{rfc3339, parse_bound};
+use exhibit::logs::time::{parse_bound, rfc3339};
 use exhibit::logs::{Event, LoadRequest, LogStore, query};
 use serde_json::{Value, json};
 use std::io::Write as _;
@@ -119,7 +119,9 @@ fn severity(s: &str) -> Option<Severity> {
 
 fn load(sources: &[PathBuf], c: &Common) -> anyhow::Result<LogStore> {
     let tz = match &c.tz {
-        Some(t) => Some(parse_tz(t).with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?),
+        Some(t) => {
+            Some(parse_tz(t).with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?)
+        }
         None => None,
     };
     let req = LoadRequest {
@@ -209,7 +211,12 @@ fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
 pub fn run(a: Args) -> u8 {
     match run_inner(a) {
         Ok(code) => code,
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => EXIT_OK,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            EXIT_OK
+        }
         Err(e) => {
             report_error(&e);
             EXIT_ERROR
@@ -219,7 +226,8 @@ pub fn run(a: Args) -> u8 {
 
 fn run_inner(a: Args) -> anyhow::Result<u8> {
     let c = &a.common;
-    let min = severity(&c.min_severity).with_context(|| format!("bad --min-severity {:?}", c.min_severity))?;
+    let min = severity(&c.min_severity)
+        .with_context(|| format!("bad --min-severity {:?}", c.min_severity))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match a.question {
         None => {
@@ -229,7 +237,10 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 findtime_s: c.findtime,
                 ..DetectConfig::default()
             };
-            let findings: Vec<Finding> = detect::run(&store, &cfg).into_iter().filter(|f| f.severity >= min).collect();
+            let findings: Vec<Finding> = detect::run(&store, &cfg)
+                .into_iter()
+                .filter(|f| f.severity >= min)
+                .collect();
             if c.json {
                 let doc = json!({
                     "sources": store.sources.iter().map(|s| {
@@ -248,7 +259,12 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 });
                 writeln!(out, "{doc:#}")?;
             } else {
-                writeln!(out, "{} source(s), {} events", store.sources.len(), store.events.len())?;
+                writeln!(
+                    out,
+                    "{} source(s), {} events",
+                    store.sources.len(),
+                    store.events.len()
+                )?;
                 for s in &store.sources {
                     let loc = match &s.archive {
                         Some(ar) => format!("{}:{}", ar.display(), s.path),
@@ -261,7 +277,10 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                         s.events,
                         s.unparsed,
                         if s.gzip { ", gzip" } else { "" },
-                        s.error.as_deref().map(|e| format!(", ERROR: {e}")).unwrap_or_default()
+                        s.error
+                            .as_deref()
+                            .map(|e| format!(", ERROR: {e}"))
+                            .unwrap_or_default()
                     )?;
                     for n in &s.notes {
                         writeln!(out, "      note: {n}")?;
@@ -272,7 +291,13 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 }
                 writeln!(out, "\n{} finding(s)", findings.len())?;
                 for f in &findings {
-                    writeln!(out, "\n[{}] {} ({})", f.severity.as_str().to_uppercase(), f.title, f.rule)?;
+                    writeln!(
+                        out,
+                        "\n[{}] {} ({})",
+                        f.severity.as_str().to_uppercase(),
+                        f.title,
+                        f.rule
+                    )?;
                     writeln!(out, "  {}", f.explanation)?;
                     if let (Some(a), Some(b)) = (f.first_us, f.last_us) {
                         writeln!(out, "  from {} to {}", rfc3339(a), rfc3339(b))?;
@@ -310,7 +335,8 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             } else {
                 writeln!(out, "{} address(es) requested {path}", acc.len())?;
                 for x in &acc {
-                    let st: Vec<String> = x.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+                    let st: Vec<String> =
+                        x.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
                     writeln!(
                         out,
                         "  {}  first {}  last {}  {} request(s)  {} bytes  [{}]",
@@ -359,7 +385,9 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             let ev = |i: u32| store.events.get(i as usize).map(|e| event_json(&store, e));
             if c.json {
                 let doc = match r {
-                    Some((f, l, n)) => json!({"text": text, "count": n, "first": ev(f), "last": ev(l)}),
+                    Some((f, l, n)) => {
+                        json!({"text": text, "count": n, "first": ev(f), "last": ev(l)})
+                    }
                     None => json!({"text": text, "count": 0, "first": null, "last": null}),
                 };
                 writeln!(out, "{doc:#}")?;
@@ -368,7 +396,13 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     Some((f, l, n)) => {
                         for (label, i) in [("first", f), ("last", l)] {
                             if let Some(e) = store.events.get(i as usize) {
-                                writeln!(out, "{label}: {}  {}  ({})", e.time_us.map(rfc3339).unwrap_or_default(), e.line_text(), store.location(e))?;
+                                writeln!(
+                                    out,
+                                    "{label}: {}  {}  ({})",
+                                    e.time_us.map(rfc3339).unwrap_or_default(),
+                                    e.line_text(),
+                                    store.location(e)
+                                )?;
                             }
                         }
                         writeln!(out, "{n} timed line(s) contain {text:?}")?;

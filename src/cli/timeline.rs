@@ -51,7 +51,12 @@ pub struct Args {
 pub fn run(a: Args) -> u8 {
     match run_inner(a) {
         Ok(c) => c,
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => EXIT_OK,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            EXIT_OK
+        }
         Err(e) => {
             report_error(&e);
             EXIT_ERROR
@@ -62,11 +67,18 @@ pub fn run(a: Args) -> u8 {
 fn run_inner(a: Args) -> anyhow::Result<u8> {
     let bound = |s: &Option<String>| -> anyhow::Result<Option<i64>> {
         s.as_deref()
-            .map(|v| parse_bound(v).with_context(|| format!("bad time {v:?}: expected RFC 3339, YYYY-MM-DD or Unix seconds")))
+            .map(|v| {
+                parse_bound(v).with_context(|| {
+                    format!("bad time {v:?}: expected RFC 3339, YYYY-MM-DD or Unix seconds")
+                })
+            })
             .transpose()
     };
     let tz = match &a.tz {
-        Some(t) => Some(super::logs::parse_tz(t).with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?),
+        Some(t) => Some(
+            super::logs::parse_tz(t)
+                .with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?,
+        ),
         None => None,
     };
     let req = TimelineRequest {
@@ -90,10 +102,13 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
     };
     match &a.output {
         Some(p) => {
-            let f = std::fs::File::create_new(p).with_context(|| format!("cannot create {}", p.display()))?;
+            let f = std::fs::File::create_new(p)
+                .with_context(|| format!("cannot create {}", p.display()))?;
             let mut w = std::io::BufWriter::new(f);
-            timeline::write(&tl, format, &mut w).with_context(|| format!("cannot write {}", p.display()))?;
-            w.flush().with_context(|| format!("cannot write {}", p.display()))?;
+            timeline::write(&tl, format, &mut w)
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            w.flush()
+                .with_context(|| format!("cannot write {}", p.display()))?;
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());

@@ -218,7 +218,9 @@ pub struct Event {
 impl Event {
     /// The evidence line as read (lossy UTF-8, without its line ending).
     pub fn line_text(&self) -> &str {
-        self.text.get(..self.line_len as usize).unwrap_or(&self.text)
+        self.text
+            .get(..self.line_len as usize)
+            .unwrap_or(&self.text)
     }
 
     /// A field's value, if the line has it.
@@ -241,7 +243,10 @@ impl Event {
     pub fn summary(&self) -> String {
         let mut s = String::from(self.kind.as_str());
         for (f, v) in self.fields() {
-            if matches!(f, Field::Host | Field::Pid | Field::Protocol | Field::Referer) {
+            if matches!(
+                f,
+                Field::Host | Field::Pid | Field::Protocol | Field::Referer
+            ) {
                 continue;
             }
             s.push(' ');
@@ -379,7 +384,6 @@ impl Draft {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,7 +400,11 @@ mod tests {
         assert_eq!(e.get(Field::Command), Some("id"));
         assert_eq!(e.get(Field::Ip), None);
         assert_eq!(e.line_text(), "Failed password for root from 1.2.3.4");
-        assert!(std::mem::size_of::<Event>() <= 144, "{}", std::mem::size_of::<Event>());
+        assert!(
+            std::mem::size_of::<Event>() <= 144,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
     }
 
     #[test]

@@ -130,6 +130,8 @@ enum Origin {
 }
 
 struct Input {
+    /// Expected size in bytes (to size buffers), 0 when unknown.
+    size: u64,
     archive: Option<usize>,
     path: String,
     origin: Origin,
@@ -151,7 +153,9 @@ pub fn looks_like_log(path: &str) -> bool {
         || name.contains("utmp")
         || name.starts_with("access")
         || name.starts_with("error")
-        || ["auth", "secure", "messages", "syslog"].iter().any(|n| name.starts_with(n))
+        || ["auth", "secure", "messages", "syslog"]
+            .iter()
+            .any(|n| name.starts_with(n))
 }
 
 fn mtime_of(md: &std::fs::Metadata) -> Option<i64> {
@@ -216,7 +220,11 @@ pub fn load(
         Some(name) => Some(parsers::by_name(name).ok_or_else(|| {
             LogError::UnknownFormat(
                 name.clone(),
-                parsers::FORMATS.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
+                parsers::FORMATS
+                    .iter()
+                    .map(|f| f.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             )
         })?),
         None => None,
@@ -231,7 +239,9 @@ pub fn load(
             walk(src, &mut files, &mut skipped);
             for f in files {
                 let mtime_us = std::fs::metadata(&f).ok().as_ref().and_then(mtime_of);
+                let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
                 inputs.push(Input {
+                    size,
                     archive: None,
                     path: f.display().to_string(),
                     origin: Origin::Fs(f),
@@ -256,6 +266,7 @@ pub fn load(
                 }
                 match (&r.member, r.status.has_content()) {
                     (Some(m), true) => inputs.push(Input {
+                        size: r.size,
                         archive: Some(ai),
                         path: r.path.clone(),
                         origin: Origin::Member(m.clone()),
@@ -268,7 +279,10 @@ pub fn load(
                         reason: format!(
                             "not captured ({}{})",
                             r.status.as_str(),
-                            r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
+                            r.reason
+                                .as_deref()
+                                .map(|x| format!(": {x}"))
+                                .unwrap_or_default()
                         ),
                     }),
                 }
@@ -276,6 +290,7 @@ pub fn load(
             archives.push(a);
         } else {
             inputs.push(Input {
+                size: md.len(),
                 archive: None,
                 path: src.display().to_string(),
                 origin: Origin::Fs(src.clone()),
@@ -291,7 +306,9 @@ pub fn load(
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let threads = match req.threads {
-        0 => std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
+        0 => std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8),
         n => n,
     }
     .min(inputs.len().max(1));
@@ -338,13 +355,20 @@ pub fn load(
             order.push((i, p));
         }
     }
+    store
+        .events
+        .reserve(order.iter().map(|(_, p)| p.events.len()).sum());
     for (i, mut p) in order {
         let Some(input) = inputs.get(i) else { continue };
         if p.info.parser.is_empty() {
             store.skipped.push(Skipped {
                 archive: p.info.archive.clone(),
                 path: input.path.clone(),
-                reason: p.info.error.take().unwrap_or_else(|| "not a recognised log format".into()),
+                reason: p
+                    .info
+                    .error
+                    .take()
+                    .unwrap_or_else(|| "not a recognised log format".into()),
             });
             continue;
         }
@@ -367,15 +391,23 @@ pub fn load(
             new_index[old] = new as u32;
         }
         let mut sources: Vec<Option<SourceInfo>> = store.sources.drain(..).map(Some).collect();
-        store.sources = perm.iter().filter_map(|&o| sources.get_mut(o).and_then(Option::take)).collect();
+        store.sources = perm
+            .iter()
+            .filter_map(|&o| sources.get_mut(o).and_then(Option::take))
+            .collect();
         for e in &mut store.events {
-            e.source = new_index.get(e.source as usize).copied().unwrap_or(e.source);
+            e.source = new_index
+                .get(e.source as usize)
+                .copied()
+                .unwrap_or(e.source);
         }
         store.events.sort_by_key(|e| (e.source, e.line));
     }
-    store.skipped.sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
+    store
+        .skipped
+        .sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
     let mut by_time: Vec<u32> = (0..store.events.len() as u32).collect();
-    by_time.sort_by_key(|&i| {
+    by_time.sort_unstable_by_key(|&i| {
         let e = &store.events[i as usize];
         (e.time_us.is_none(), e.time_us, e.source, e.line)
     });
@@ -416,7 +448,10 @@ struct Parsed {
     events: Vec<Event>,
 }
 
-fn open<'a>(input: &Input, archive: Option<&'a Archive>) -> std::io::Result<Box<dyn Read + Send + 'a>> {
+fn open<'a>(
+    input: &Input,
+    archive: Option<&'a Archive>,
+) -> std::io::Result<Box<dyn Read + Send + 'a>> {
     match (&input.origin, archive) {
         (Origin::Fs(p), _) => Ok(Box::new(std::fs::File::open(p)?)),
         (Origin::Member(m), Some(a)) => a.open_member(m),
@@ -431,7 +466,9 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
         mtime_us: input.mtime_us,
         ..Default::default()
     };
-    let mut events = Vec::new();
+    // About one event per 150 bytes of plain text (capped: compressed input
+    // or a wrong estimate only costs a regrowth).
+    let mut events = Vec::with_capacity(((input.size / 150) as usize).min(4 << 20));
     let ctx = SourceCtx {
         path: input.path.clone(),
         mtime_us: input.mtime_us,
@@ -446,16 +483,25 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
         }
     };
     let mut raw = BufReader::with_capacity(256 * 1024, raw);
-    let gzip = raw.fill_buf().map(|b| b.starts_with(&[0x1f, 0x8b])).unwrap_or(false);
+    let gzip = raw
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
     info.gzip = gzip;
     let reader: Box<dyn Read + Send> = if gzip {
         Box::new(flate2::read::MultiGzDecoder::new(raw))
     } else {
         Box::new(raw)
     };
-    let mut counted = CountingReader { inner: reader, n: 0 };
+    let mut counted = CountingReader {
+        inner: reader,
+        n: 0,
+    };
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    if let Err(e) = (&mut counted).take(SNIFF_BYTES as u64).read_to_end(&mut head) {
+    if let Err(e) = (&mut counted)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+    {
         info.error = Some(format!("read error: {e}"));
     }
     // Sniff unless forced; a forced "unknown" (explicit file) is a fallback.

@@ -3,9 +3,9 @@
 //! one address did across sources, first and last access of anything, and
 //! the filters the GUI's tables use.
 
+use super::detect::{decode_url, strip_query};
 use super::event::{Event, Field, Kind};
 use super::load::LogStore;
-use super::detect::{decode_url, strip_query};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -38,11 +38,15 @@ pub fn path_matches(request: &str, path: &str) -> bool {
 pub fn who_accessed(store: &LogStore, path: &str) -> Vec<Access> {
     let mut by_ip: BTreeMap<&str, Access> = BTreeMap::new();
     for &i in &store.by_time {
-        let Some(e) = store.events.get(i as usize) else { continue };
+        let Some(e) = store.events.get(i as usize) else {
+            continue;
+        };
         if e.kind != Kind::WebRequest {
             continue;
         }
-        let Some(p) = e.get(Field::Path) else { continue };
+        let Some(p) = e.get(Field::Path) else {
+            continue;
+        };
         if !path_matches(p, path) {
             continue;
         }
@@ -70,7 +74,9 @@ pub fn who_accessed(store: &LogStore, path: &str) -> Vec<Access> {
         a.events.push(i);
     }
     let mut v: Vec<Access> = by_ip.into_values().collect();
-    v.sort_by(|a, b| (a.first_us.is_none(), a.first_us, &a.ip).cmp(&(b.first_us.is_none(), b.first_us, &b.ip)));
+    v.sort_by(|a, b| {
+        (a.first_us.is_none(), a.first_us, &a.ip).cmp(&(b.first_us.is_none(), b.first_us, &b.ip))
+    });
     v
 }
 
@@ -84,7 +90,8 @@ pub fn ip_activity(store: &LogStore, ip: &str) -> Vec<u32> {
         .filter(|&i| {
             store.events.get(i as usize).is_some_and(|e| {
                 e.get(Field::Ip) == Some(ip)
-                    || e.get(Field::Forwarded).is_some_and(|f| f.split(',').any(|x| x.trim() == ip))
+                    || e.get(Field::Forwarded)
+                        .is_some_and(|f| f.split(',').any(|x| x.trim() == ip))
                     || (e.get(Field::Ip).is_none() && contains_token(e.line_text(), ip))
             })
         })
@@ -97,7 +104,9 @@ fn contains_token(hay: &str, needle: &str) -> bool {
         let at = from + p;
         let before = hay[..at].chars().next_back();
         let after = hay[at + needle.len()..].chars().next();
-        let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'));
+        let edge = |c: Option<char>| {
+            c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'))
+        };
         if edge(before) && edge(after) {
             return true;
         }
@@ -109,7 +118,10 @@ fn contains_token(hay: &str, needle: &str) -> bool {
 /// First and last event whose line contains `needle` (any source).
 pub fn first_last(store: &LogStore, needle: &str) -> Option<(u32, u32, u64)> {
     let mut it = store.by_time.iter().copied().filter(|&i| {
-        store.events.get(i as usize).is_some_and(|e| e.time_us.is_some() && e.line_text().contains(needle))
+        store
+            .events
+            .get(i as usize)
+            .is_some_and(|e| e.time_us.is_some() && e.line_text().contains(needle))
     });
     let first = it.next()?;
     let mut last = first;
@@ -183,7 +195,12 @@ impl Filter {
             .by_time
             .iter()
             .copied()
-            .filter(|&i| store.events.get(i as usize).is_some_and(|e| self.matches(e)))
+            .filter(|&i| {
+                store
+                    .events
+                    .get(i as usize)
+                    .is_some_and(|e| self.matches(e))
+            })
             .collect()
     }
 }

@@ -94,7 +94,11 @@ pub fn hms(b: &[u8]) -> Option<(u32, u32, u32)> {
     if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') {
         return None;
     }
-    Some((digits(b, 2)?, digits(b.get(3..)?, 2)?, digits(b.get(6..)?, 2)?))
+    Some((
+        digits(b, 2)?,
+        digits(b.get(3..)?, 2)?,
+        digits(b.get(6..)?, 2)?,
+    ))
 }
 
 /// Parse an optional fraction `.ffffff` at the start of `b`: returns the

@@ -100,7 +100,9 @@ pub enum TimelineError {
 }
 
 fn us(s: &Option<String>) -> Option<i64> {
-    s.as_deref().and_then(|v| time::iso(v.as_bytes(), 0)).map(|t| t.0)
+    s.as_deref()
+        .and_then(|v| time::iso(v.as_bytes(), 0))
+        .map(|t| t.0)
 }
 
 fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<TimelineEvent>) {
@@ -141,12 +143,19 @@ fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<Tim
     }
 }
 
-fn custody_events(archive_path: &std::path::Path, out: &mut Vec<TimelineEvent>, notes: &mut Vec<String>) {
+fn custody_events(
+    archive_path: &std::path::Path,
+    out: &mut Vec<TimelineEvent>,
+    notes: &mut Vec<String>,
+) {
     let log = archive::custody_log_path(archive_path);
     let text = match std::fs::read(&log) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            notes.push(format!("no custody log beside the archive: {}", log.display()));
+            notes.push(format!(
+                "no custody log beside the archive: {}",
+                log.display()
+            ));
             return;
         }
         Err(e) => {
@@ -161,20 +170,39 @@ fn custody_events(archive_path: &std::path::Path, out: &mut Vec<TimelineEvent>, 
         let v: serde_json::Value = match serde_json::from_slice(line) {
             Ok(v) => v,
             Err(e) => {
-                notes.push(format!("custody log line {} is not JSON ({e}): {}", n + 1, log.display()));
+                notes.push(format!(
+                    "custody log line {} is not JSON ({e}): {}",
+                    n + 1,
+                    log.display()
+                ));
                 continue;
             }
         };
-        let Some(t) = v.get("at").and_then(|a| a.as_str()).and_then(|a| time::iso(a.as_bytes(), 0)).map(|x| x.0) else {
-            notes.push(format!("custody log line {} has no usable `at` time: {}", n + 1, log.display()));
+        let Some(t) = v
+            .get("at")
+            .and_then(|a| a.as_str())
+            .and_then(|a| time::iso(a.as_bytes(), 0))
+            .map(|x| x.0)
+        else {
+            notes.push(format!(
+                "custody log line {} has no usable `at` time: {}",
+                n + 1,
+                log.display()
+            ));
             continue;
         };
         let action = v.get("action").and_then(|a| a.as_str()).unwrap_or("?");
-        let actor = v.pointer("/actor/name").and_then(|a| a.as_str()).unwrap_or("?");
+        let actor = v
+            .pointer("/actor/name")
+            .and_then(|a| a.as_str())
+            .unwrap_or("?");
         let mut fields = Vec::new();
         if let Some(obj) = v.as_object() {
             for (k, val) in obj {
-                if matches!(k.as_str(), "at" | "action" | "actor" | "prev" | "hash" | "sig" | "signature") {
+                if matches!(
+                    k.as_str(),
+                    "at" | "action" | "actor" | "prev" | "hash" | "sig" | "signature"
+                ) {
                     continue;
                 }
                 let s = match val {
@@ -217,7 +245,10 @@ pub fn build(
             let a = Archive::open(src)?;
             let (records, bad) = a.records()?;
             for (line, err) in bad {
-                tl.notes.push(format!("files.jsonl line {line} unreadable ({err}): {}", src.display()));
+                tl.notes.push(format!(
+                    "files.jsonl line {line} unreadable ({err}): {}",
+                    src.display()
+                ));
             }
             for r in &records {
                 file_events(src, r, &mut events);
@@ -238,12 +269,14 @@ pub fn build(
     )?;
     for s in &store.skipped {
         if s.archive.is_none() {
-            tl.notes.push(format!("not read as a log ({}): {}", s.reason, s.path));
+            tl.notes
+                .push(format!("not read as a log ({}): {}", s.reason, s.path));
         }
     }
     for s in &store.sources {
         if let Some(e) = &s.error {
-            tl.notes.push(format!("log read incompletely ({e}): {}", s.path));
+            tl.notes
+                .push(format!("log read incompletely ({e}): {}", s.path));
         }
         for n in &s.notes {
             tl.notes.push(format!("{n}: {}", s.path));
@@ -259,7 +292,10 @@ pub fn build(
             continue;
         };
         let src = store.source_of(e);
-        let mut fields: Vec<(String, String)> = e.fields().map(|(f, v)| (f.name().to_string(), v.to_string())).collect();
+        let mut fields: Vec<(String, String)> = e
+            .fields()
+            .map(|(f, v)| (f.name().to_string(), v.to_string()))
+            .collect();
         if let Some(s) = e.status {
             fields.push(("status".into(), s.to_string()));
         }
@@ -285,7 +321,9 @@ pub fn build(
         });
     }
     if untimed > 0 {
-        tl.notes.push(format!("{untimed} log event(s) without a time are not on the timeline"));
+        tl.notes.push(format!(
+            "{untimed} log event(s) without a time are not on the timeline"
+        ));
     }
     for f in detect::run(&store, &DetectConfig::default()) {
         let Some(t) = f.first_us else { continue };
@@ -294,7 +332,10 @@ pub fn build(
         let mut fields = vec![("events".to_string(), f.events.len().to_string())];
         for (k, v) in [("ips", &f.ips), ("users", &f.users), ("paths", &f.paths)] {
             if !v.is_empty() {
-                fields.push((k.into(), v.iter().take(20).cloned().collect::<Vec<_>>().join(" ")));
+                fields.push((
+                    k.into(),
+                    v.iter().take(20).cloned().collect::<Vec<_>>().join(" "),
+                ));
             }
         }
         events.push(TimelineEvent {
@@ -311,10 +352,26 @@ pub fn build(
             bodyfile: None,
         });
     }
-    events.retain(|e| req.from_us.is_none_or(|f| e.time_us >= f) && req.to_us.is_none_or(|x| e.time_us <= x));
+    events.retain(|e| {
+        req.from_us.is_none_or(|f| e.time_us >= f) && req.to_us.is_none_or(|x| e.time_us <= x)
+    });
     events.sort_by(|a, b| {
-        (a.time_us, a.origin, &a.archive, &a.path, a.line, &a.timestamp_desc)
-            .cmp(&(b.time_us, b.origin, &b.archive, &b.path, b.line, &b.timestamp_desc))
+        (
+            a.time_us,
+            a.origin,
+            &a.archive,
+            &a.path,
+            a.line,
+            &a.timestamp_desc,
+        )
+            .cmp(&(
+                b.time_us,
+                b.origin,
+                &b.archive,
+                &b.path,
+                b.line,
+                &b.timestamp_desc,
+            ))
     });
     tl.events = events;
     Ok(tl)
@@ -360,8 +417,24 @@ fn json_line(e: &TimelineEvent) -> serde_json::Value {
 
 /// The CSV columns, in order. Timesketch needs the first four.
 pub const CSV_COLUMNS: &[&str] = &[
-    "message", "datetime", "timestamp_desc", "timestamp", "origin", "kind", "severity", "archive",
-    "path", "line", "host", "program", "user", "ip", "method", "status", "bytes", "command",
+    "message",
+    "datetime",
+    "timestamp_desc",
+    "timestamp",
+    "origin",
+    "kind",
+    "severity",
+    "archive",
+    "path",
+    "line",
+    "host",
+    "program",
+    "user",
+    "ip",
+    "method",
+    "status",
+    "bytes",
+    "command",
 ];
 
 fn csv_field(s: &str) -> String {
@@ -373,7 +446,10 @@ fn csv_field(s: &str) -> String {
 }
 
 fn bodyfile_clean(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', "\\n").replace('\r', "\\r")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
 }
 
 /// Write the timeline in a format.
@@ -387,9 +463,19 @@ pub fn write(tl: &Timeline, format: ExportFormat, w: &mut dyn Write) -> std::io:
         ExportFormat::Csv => {
             writeln!(w, "{}", CSV_COLUMNS.join(","))?;
             for e in &tl.events {
-                let get = |k: &str| e.fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str()).unwrap_or("");
+                let get = |k: &str| {
+                    e.fields
+                        .iter()
+                        .find(|(f, _)| f == k)
+                        .map(|(_, v)| v.as_str())
+                        .unwrap_or("")
+                };
                 let line = e.line.map(|l| l.to_string()).unwrap_or_default();
-                let archive = e.archive.as_ref().map(|a| a.display().to_string()).unwrap_or_default();
+                let archive = e
+                    .archive
+                    .as_ref()
+                    .map(|a| a.display().to_string())
+                    .unwrap_or_default();
                 let cols = [
                     e.message.as_str(),
                     &rfc3339_offset(e.time_us),
@@ -428,7 +514,11 @@ pub fn write(tl: &Timeline, format: ExportFormat, w: &mut dyn Write) -> std::io:
                 }
                 let secs = e.time_us.div_euclid(time::US);
                 let name = format!("[{}:{}] {}", e.origin.as_str(), e.kind, e.message);
-                writeln!(w, "0|{}|0|0|0|0|0|{secs}|{secs}|{secs}|{secs}", bodyfile_clean(&name))?;
+                writeln!(
+                    w,
+                    "0|{}|0|0|0|0|0|{secs}|{secs}|{secs}|{secs}",
+                    bodyfile_clean(&name)
+                )?;
             }
         }
     }
@@ -472,7 +562,9 @@ mod tests {
         write(&tl, ExportFormat::Csv, &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(s.starts_with("message,datetime,timestamp_desc,timestamp,"));
-        assert!(s.contains("\"a, \"\"quoted\"\"\nline|x\",1970-01-01T00:00:01.500000+00:00,Log Entry,1500000,"));
+        assert!(s.contains(
+            "\"a, \"\"quoted\"\"\nline|x\",1970-01-01T00:00:01.500000+00:00,Log Entry,1500000,"
+        ));
         let mut out = Vec::new();
         write(&tl, ExportFormat::Bodyfile, &mut out).unwrap();
         assert_eq!(

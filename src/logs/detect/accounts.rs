@@ -17,20 +17,30 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         Kind::PasswordChange,
     ]) {
         let user = e.get(Field::User).unwrap_or("?");
-        let uid0 = e.get(Field::Uid) == Some("0") && matches!(e.kind, Kind::UserAdd | Kind::UserChange);
+        let uid0 =
+            e.get(Field::Uid) == Some("0") && matches!(e.kind, Kind::UserAdd | Kind::UserChange);
         let target = e.get(Field::Target).unwrap_or("");
         let priv_group = e.kind == Kind::GroupChange && groups.iter().any(|g| g == target);
         let (sev, title) = if uid0 {
-            (Severity::Critical, format!("Account {user:?} has uid 0 (root rights)"))
+            (
+                Severity::Critical,
+                format!("Account {user:?} has uid 0 (root rights)"),
+            )
         } else if priv_group {
-            (Severity::High, format!("Account {user:?} added to administrative group {target:?}"))
+            (
+                Severity::High,
+                format!("Account {user:?} added to administrative group {target:?}"),
+            )
         } else {
             match e.kind {
                 Kind::UserAdd => (Severity::Medium, format!("Account {user:?} created")),
                 Kind::UserDelete => (Severity::Medium, format!("Account {user:?} deleted")),
                 Kind::PasswordChange => (Severity::Low, format!("Password of {user:?} changed")),
                 Kind::GroupAdd => (Severity::Low, format!("Group {target:?} created")),
-                Kind::GroupChange => (Severity::Low, format!("Account {user:?} added to group {target:?}")),
+                Kind::GroupChange => (
+                    Severity::Low,
+                    format!("Account {user:?} added to group {target:?}"),
+                ),
                 _ => (Severity::Low, format!("Account {user:?} changed")),
             }
         };

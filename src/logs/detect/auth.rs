@@ -12,7 +12,8 @@ use crate::logs::time::{US, rfc3339};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 fn is_pam(e: &Event) -> bool {
-    e.get(Field::Program).is_some_and(|p| p.ends_with("(pam_unix)"))
+    e.get(Field::Program)
+        .is_some_and(|p| p.ends_with("(pam_unix)"))
         || e.line_text().contains("pam_unix(")
         || e.line_text().contains("pam_sss(")
 }
@@ -32,7 +33,9 @@ pub fn failures(ctx: &Ctx<'_>) -> Vec<u32> {
         .filter(|(_, e)| e.get(Field::Ip).is_some_and(|ip| !ip.is_empty()))
         .filter(|(_, e)| {
             let secondary = e.kind == Kind::InvalidUser || is_pam(e);
-            !(secondary && e.get(Field::Pid).is_some_and(|p| direct.contains(&(e.source, p))))
+            !(secondary
+                && e.get(Field::Pid)
+                    .is_some_and(|p| direct.contains(&(e.source, p))))
         })
         .map(|(i, _)| i)
         .collect()
@@ -71,15 +74,31 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             by_user.entry(u).or_default().push(i);
         }
     }
-    let count = |v: &[u32]| -> u64 { v.iter().filter_map(|&i| ev(store, i)).map(|e| u64::from(e.count)).sum() };
+    let count = |v: &[u32]| -> u64 {
+        v.iter()
+            .filter_map(|&i| ev(store, i))
+            .map(|e| u64::from(e.count))
+            .sum()
+    };
 
     for (ip, v) in &by_ip {
-        let times: Vec<(i64, u32)> = v.iter().filter_map(|&i| ev(store, i)).map(|e| (t(e), e.count)).collect();
+        let times: Vec<(i64, u32)> = v
+            .iter()
+            .filter_map(|&i| ev(store, i))
+            .map(|e| (t(e), e.count))
+            .collect();
         let (peak, _) = max_in_window(&times, window);
         let total = count(v);
-        let users: BTreeSet<&str> = v.iter().filter_map(|&i| ev(store, i)?.get(Field::User)).collect();
+        let users: BTreeSet<&str> = v
+            .iter()
+            .filter_map(|&i| ev(store, i)?.get(Field::User))
+            .collect();
         if peak >= u64::from(cfg.maxretry) {
-            let sev = if total >= 1000 { Severity::High } else { Severity::Medium };
+            let sev = if total >= 1000 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
             out.push(Finding::from_events(
                 store,
                 "ssh_bruteforce",
@@ -111,7 +130,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         }
     }
     for (user, v) in &by_user {
-        let ips: BTreeSet<&str> = v.iter().filter_map(|&i| ev(store, i)?.get(Field::Ip)).collect();
+        let ips: BTreeSet<&str> = v
+            .iter()
+            .filter_map(|&i| ev(store, i)?.get(Field::Ip))
+            .collect();
         let total = count(v);
         if ips.len() >= cfg.distributed_ips {
             let top = v
@@ -145,7 +167,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let mut reported: HashSet<(&str, &str)> = HashSet::new();
     for &si in &succ {
         let Some(s) = ev(store, si) else { continue };
-        let (Some(ip), user) = (s.get(Field::Ip), s.get(Field::User).unwrap_or("")) else { continue };
+        let (Some(ip), user) = (s.get(Field::Ip), s.get(Field::User).unwrap_or("")) else {
+            continue;
+        };
         let ts = t(s);
         let since = ts.saturating_sub(cfg.lookback_s * US);
         let before = |v: Option<&Vec<u32>>| -> Vec<u32> {
@@ -176,7 +200,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 ),
                 evs,
             ));
-        } else if n_user >= u64::from(cfg.maxretry) && !user.is_empty() && reported.insert(("user", user)) {
+        } else if n_user >= u64::from(cfg.maxretry)
+            && !user.is_empty()
+            && reported.insert(("user", user))
+        {
             let mut evs = user_f.clone();
             evs.push(si);
             out.push(Finding::from_events(

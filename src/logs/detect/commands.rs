@@ -13,12 +13,23 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     for (i, e) in ctx.timed(&[Kind::Sudo, Kind::Command, Kind::Exec]) {
         let cmd = e.get(Field::Command).unwrap_or("").to_ascii_lowercase();
         let user = e.get(Field::User).unwrap_or("").to_string();
-        let via = if e.kind == Kind::Sudo { "sudo" } else { "shell" };
-        let su_shell = e.kind == Kind::Sudo && cmd.is_empty() && e.get(Field::Program) == Some("su");
+        let via = if e.kind == Kind::Sudo {
+            "sudo"
+        } else {
+            "shell"
+        };
+        let su_shell =
+            e.kind == Kind::Sudo && cmd.is_empty() && e.get(Field::Program) == Some("su");
         if su_shell || (e.kind == Kind::Sudo && shell_cmd(&cmd, &r.shell_commands)) {
-            groups.entry(("sudo_shell", user.clone(), via.into())).or_default().push(i);
+            groups
+                .entry(("sudo_shell", user.clone(), via.into()))
+                .or_default()
+                .push(i);
         } else if let Some(p) = rules::any(&cmd, &r.tamper_commands) {
-            groups.entry(("tampering_command", user, p.to_string())).or_default().push(i);
+            groups
+                .entry(("tampering_command", user, p.to_string()))
+                .or_default()
+                .push(i);
         }
     }
     let mut out = Vec::new();
@@ -39,7 +50,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 "tampering_command",
                 Severity::High,
                 format!("Command touching {what:?} run by {user:?} ({n} time(s))"),
-                format!("Commands that change accounts, logs or auditing (matched {what:?}) are how intruders keep access and hide."),
+                format!(
+                    "Commands that change accounts, logs or auditing (matched {what:?}) are how intruders keep access and hide."
+                ),
                 evs,
             )
         };
@@ -51,6 +64,12 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
 fn shell_cmd(cmd: &str, shells: &[String]) -> bool {
     let first = cmd.split(' ').next().unwrap_or("");
     shells.iter().any(|s| {
-        if s.contains(' ') { cmd.contains(s.as_str()) } else { first == s || first.ends_with(&format!("/{}", s.rsplit('/').next().unwrap_or(s))) && s.starts_with('/') }
+        if s.contains(' ') {
+            cmd.contains(s.as_str())
+        } else {
+            first == s
+                || first.ends_with(&format!("/{}", s.rsplit('/').next().unwrap_or(s)))
+                    && s.starts_with('/')
+        }
     })
 }

@@ -48,7 +48,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 Vec::new(),
             ));
         }
-        let Some(times) = per_source.get(si) else { continue };
+        let Some(times) = per_source.get(si) else {
+            continue;
+        };
         if src.missing_final_newline {
             let last = times.iter().max_by_key(|x| x.1).map(|x| x.1);
             out.push(mk(
@@ -94,10 +96,17 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         spacing.sort_unstable();
         let median = spacing.get(spacing.len() / 2).copied().unwrap_or(0).max(US);
         let limit = (median * cfg.gap_factor).max(cfg.gap_min_s * US);
-        let mut found: Vec<(i64, usize)> = gaps.drain(..).enumerate().filter(|(_, g)| *g > limit).map(|(k, g)| (g, k)).collect();
+        let mut found: Vec<(i64, usize)> = gaps
+            .drain(..)
+            .enumerate()
+            .filter(|(_, g)| *g > limit)
+            .map(|(k, g)| (g, k))
+            .collect();
         found.sort_by(|a, b| b.cmp(a));
         for (g, k) in found.iter().take(3) {
-            let (Some(a), Some(b)) = (sorted.get(*k), sorted.get(k + 1)) else { continue };
+            let (Some(a), Some(b)) = (sorted.get(*k), sorted.get(k + 1)) else {
+                continue;
+            };
             out.push(mk(
                 "log_gap",
                 if *g > 24 * 3600 * US { Severity::Medium } else { Severity::Low },
@@ -117,7 +126,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 "log_gap",
                 Severity::Info,
                 format!("{} more gaps in {name}", found.len() - 3),
-                format!("Silences longer than {} s beyond the three largest.", limit / US),
+                format!(
+                    "Silences longer than {} s beyond the three largest.",
+                    limit / US
+                ),
                 Vec::new(),
             ));
         }

@@ -219,7 +219,27 @@ impl Ctx<'_> {
         if kinds.len() > 1 {
             idx.sort_by_key(|&i| self.store.rank.get(i as usize).copied().unwrap_or(u32::MAX));
         }
-        idx.into_iter().filter_map(move |i| ev(self.store, i).map(|e| (i, e)))
+        idx.into_iter()
+            .filter_map(move |i| ev(self.store, i).map(|e| (i, e)))
+    }
+
+    /// Events of some kinds in storage order (sequential memory access) for
+    /// detections that do not need time order.
+    pub fn stored(&self, kinds: &[Kind]) -> impl Iterator<Item = (u32, &Event)> {
+        let mut idx: Vec<u32> = Vec::new();
+        for k in kinds {
+            if let Some(v) = self.store.by_kind.get(k) {
+                idx.extend_from_slice(v);
+            }
+        }
+        idx.sort_unstable();
+        idx.into_iter()
+            .filter_map(move |i| ev(self.store, i).map(|e| (i, e)))
+    }
+
+    /// Sort event indices into time order.
+    pub fn time_sort(&self, v: &mut [u32]) {
+        v.sort_unstable_by_key(|&i| self.store.rank.get(i as usize).copied().unwrap_or(u32::MAX));
     }
 }
 
@@ -231,8 +251,41 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         cfg,
         m: rules::Compiled::new(&cfg.rules),
     };
+    // Every detection but the last (the pivot, which reads the others'
+    // findings) is independent: run them on all cores, keep registry order.
+    let (last, first) = match DETECTIONS.split_last() {
+        Some((l, f)) => (Some(l), f),
+        None => (None, DETECTIONS),
+    };
+    let results: Vec<std::sync::Mutex<Vec<Finding>>> = first
+        .iter()
+        .map(|_| std::sync::Mutex::new(Vec::new()))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(first.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((_, d)) = first.get(i) else { break };
+                    let found = d(&ctx, &[]);
+                    if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
+                        *slot = found;
+                    }
+                }
+            });
+        }
+    });
     let mut all: Vec<Finding> = Vec::new();
-    for (_, d) in DETECTIONS {
+    for r in results {
+        if let Ok(mut v) = r.into_inner() {
+            all.append(&mut v);
+        }
+    }
+    if let Some((_, d)) = last {
         let mut f = d(&ctx, &all);
         all.append(&mut f);
     }
@@ -281,7 +334,10 @@ pub fn decode_url(s: &str) -> std::borrow::Cow<'_, str> {
         out.push(if c == b'+' { b' ' } else { c });
         i += 1;
     }
-    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    std::borrow::Cow::Owned(match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 /// The largest number of occurrences within any window of `window_us`, for
@@ -307,18 +363,25 @@ pub fn max_in_window(times: &[(i64, u32)], window_us: i64) -> (u64, usize) {
     best
 }
 
-/// Group event indices by a key, keeping time order inside each group.
-pub fn group_by<'a, K: Ord>(
+/// Group event indices by a key; each group in time order, groups sorted
+/// by key.
+pub fn group_by<'a, K: Ord + std::hash::Hash>(
+    ctx: &Ctx<'_>,
     items: impl Iterator<Item = (u32, &'a Event)>,
     key: impl Fn(&'a Event) -> Option<K>,
 ) -> BTreeMap<K, Vec<u32>> {
-    let mut m: BTreeMap<K, Vec<u32>> = BTreeMap::new();
+    let mut m: std::collections::HashMap<K, Vec<u32>> = std::collections::HashMap::new();
     for (i, e) in items {
         if let Some(k) = key(e) {
             m.entry(k).or_default().push(i);
         }
     }
-    m
+    m.into_iter()
+        .map(|(k, mut v)| {
+            ctx.time_sort(&mut v);
+            (k, v)
+        })
+        .collect()
 }
 
 /// Human byte size.
@@ -351,6 +414,9 @@ mod tests {
     #[test]
     fn url_decoding() {
         assert_eq!(decode_url("/a%20B+c%2e%2E/%zz"), "/a B c../%zz");
-        assert!(matches!(decode_url("/plain"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            decode_url("/plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

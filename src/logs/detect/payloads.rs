@@ -11,15 +11,21 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let rules = &ctx.cfg.rules.payloads;
     let mut groups: BTreeMap<(&str, &str), (Vec<u32>, u32)> = BTreeMap::new();
-    for (i, e) in ctx.timed(&[Kind::WebRequest, Kind::WebError]) {
+    // Agents, referers and paths repeat: classify each distinct value once.
+    let mut cache: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for (i, e) in ctx.stored(&[Kind::WebRequest, Kind::WebError]) {
         let Some(ip) = e.get(Field::Ip) else { continue };
         let mut cats: u64 = 0;
         for f in [Field::Path, Field::Agent, Field::Referer] {
             if let Some(v) = e.get(f) {
-                ctx.m.payloads.each(&decode_url(v), |p| {
-                    if let Some(&c) = ctx.m.payload_category.get(p) {
-                        cats |= 1u64 << c.min(63);
-                    }
+                cats |= *cache.entry(v).or_insert_with(|| {
+                    let mut bits = 0u64;
+                    ctx.m.payloads.each(&decode_url(v), |p| {
+                        if let Some(&c) = ctx.m.payload_category.get(p) {
+                            bits |= 1u64 << c.min(63);
+                        }
+                    });
+                    bits
                 });
             }
         }
@@ -38,7 +44,11 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((ip, cat), (evs, ok)) in groups {
-        let sev = if ok > 0 { Severity::High } else { Severity::Medium };
+        let sev = if ok > 0 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         out.push(Finding::from_events(
             store,
             "attack_payload",

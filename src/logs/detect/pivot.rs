@@ -34,7 +34,12 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
         return Vec::new();
     }
     let mut logins: BTreeMap<&str, (Vec<u32>, bool)> = BTreeMap::new();
-    for (i, e) in ctx.timed(&[Kind::AuthSuccess, Kind::AuthFailure, Kind::InvalidUser, Kind::Login]) {
+    for (i, e) in ctx.timed(&[
+        Kind::AuthSuccess,
+        Kind::AuthFailure,
+        Kind::InvalidUser,
+        Kind::Login,
+    ]) {
         let Some(ip) = e.get(Field::Ip) else { continue };
         let Some((t, _)) = web.get(ip) else { continue };
         if e.time_us.unwrap_or(i64::MIN) < *t {
@@ -47,7 +52,10 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (ip, (evs, success)) in logins {
         let rule = web.get(ip).map(|x| x.1).unwrap_or("");
-        let users: Vec<&str> = evs.iter().filter_map(|&i| ev(store, i)?.get(Field::User)).collect();
+        let users: Vec<&str> = evs
+            .iter()
+            .filter_map(|&i| ev(store, i)?.get(Field::User))
+            .collect();
         let _ = users;
         out.push(Finding::from_events(
             store,

@@ -12,10 +12,16 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let r = &ctx.cfg.rules;
     let mut served: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     let mut probed: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    for (i, e) in ctx.timed(&[Kind::WebRequest]) {
-        let (Some(ip), Some(path)) = (e.get(Field::Ip), e.get(Field::Path)) else { continue };
-        let p = decode_url(strip_query(path));
-        if ctx.m.sensitive_path(r, &p).is_none() {
+    let mut cache: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    for (i, e) in ctx.stored(&[Kind::WebRequest]) {
+        let (Some(ip), Some(path)) = (e.get(Field::Ip), e.get(Field::Path)) else {
+            continue;
+        };
+        let raw = strip_query(path);
+        let hit = *cache
+            .entry(raw)
+            .or_insert_with(|| ctx.m.sensitive_path(r, &decode_url(raw)).is_some());
+        if !hit {
             continue;
         }
         let ok = e.status.is_some_and(|s| (200..300).contains(&s)) && e.bytes.unwrap_or(0) > 0;
@@ -27,7 +33,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for (ip, evs) in served {
-        let bytes: u64 = evs.iter().filter_map(|&i| store.events.get(i as usize)?.bytes).sum();
+        let bytes: u64 = evs
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize)?.bytes)
+            .sum();
         let paths: BTreeSet<&str> = evs
             .iter()
             .filter_map(|&i| store.events.get(i as usize)?.get(Field::Path))
@@ -37,10 +46,18 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             store,
             "sensitive_file_served",
             Severity::Critical,
-            format!("Sensitive files served to {ip}: {} file(s), {}", paths.len(), human_bytes(bytes)),
+            format!(
+                "Sensitive files served to {ip}: {} file(s), {}",
+                paths.len(),
+                human_bytes(bytes)
+            ),
             format!(
                 "{ip} received {} with a body ({} in {} responses): {}.",
-                if paths.len() == 1 { "a backup/secret/export file" } else { "backup/secret/export files" },
+                if paths.len() == 1 {
+                    "a backup/secret/export file"
+                } else {
+                    "backup/secret/export files"
+                },
                 human_bytes(bytes),
                 evs.len(),
                 paths.iter().take(5).copied().collect::<Vec<_>>().join(", ")
@@ -53,8 +70,12 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             store,
             "sensitive_file_probe",
             Severity::Low,
-            format!("Probes for sensitive files from {ip}: {} request(s)", evs.len()),
-            "Requests for backups, dumps, secrets or repositories that were refused or empty.".into(),
+            format!(
+                "Probes for sensitive files from {ip}: {} request(s)",
+                evs.len()
+            ),
+            "Requests for backups, dumps, secrets or repositories that were refused or empty."
+                .into(),
             evs,
         ));
     }

@@ -9,16 +9,26 @@ use crate::logs::time::US;
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
-    let posts = ctx.timed(&[Kind::WebRequest]).filter(|(_, e)| {
+    let posts = ctx.stored(&[Kind::WebRequest]).filter(|(_, e)| {
         e.get(Field::Method) == Some("POST")
-            && e.get(Field::Path).is_some_and(|p| ctx.m.login_paths.first(&decode_url(strip_query(p))).is_some())
+            && e.get(Field::Path).is_some_and(|p| {
+                ctx.m
+                    .login_paths
+                    .first(&decode_url(strip_query(p)))
+                    .is_some()
+            })
     });
     let posts: Vec<(u32, &crate::logs::Event)> = posts.collect();
-    let by_ip = group_by(posts.iter().copied(), |e| e.get(Field::Ip));
-    let by_path = group_by(posts.iter().copied(), |e| e.get(Field::Path).map(strip_query));
+    let by_ip = group_by(ctx, posts.iter().copied(), |e| e.get(Field::Ip));
+    let by_path = group_by(ctx, posts.iter().copied(), |e| {
+        e.get(Field::Path).map(strip_query)
+    });
     let mut out = Vec::new();
     for (path, evs) in by_path {
-        let ips: std::collections::BTreeSet<&str> = evs.iter().filter_map(|&i| store.events.get(i as usize)?.get(Field::Ip)).collect();
+        let ips: std::collections::BTreeSet<&str> = evs
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize)?.get(Field::Ip))
+            .collect();
         if ips.len() >= cfg.distributed_ips * 2 {
             out.push(Finding::from_events(
                 store,
@@ -31,7 +41,11 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         }
     }
     for (ip, evs) in by_ip {
-        let times: Vec<(i64, u32)> = evs.iter().filter_map(|&i| store.events.get(i as usize)).map(|e| (e.time_us.unwrap_or(0), 1)).collect();
+        let times: Vec<(i64, u32)> = evs
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize))
+            .map(|e| (e.time_us.unwrap_or(0), 1))
+            .collect();
         let (peak, _) = max_in_window(&times, cfg.findtime_s * US);
         if peak >= u64::from(cfg.stuffing_posts) {
             out.push(Finding::from_events(

@@ -9,21 +9,28 @@ use crate::logs::time::US;
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
-    let by_ip = group_by(ctx.timed(&[Kind::WebRequest]), |e| e.get(Field::Ip));
+    let by_ip = group_by(ctx, ctx.stored(&[Kind::WebRequest]), |e| e.get(Field::Ip));
     let mut out = Vec::new();
+    let mut agents: std::collections::HashMap<&str, Option<usize>> =
+        std::collections::HashMap::new();
     for (ip, evs) in by_ip {
         let mut errors = Vec::new();
         let mut times = Vec::new();
         let mut agent_hits = Vec::new();
         let mut agent = None;
         for &i in &evs {
-            let Some(e) = store.events.get(i as usize) else { continue };
+            let Some(e) = store.events.get(i as usize) else {
+                continue;
+            };
             if e.status.is_some_and(|s| (400..500).contains(&s)) {
                 errors.push(i);
                 times.push((e.time_us.unwrap_or(0), 1));
             }
             if let Some(a) = e.get(Field::Agent) {
-                if let Some(p) = ctx.m.scanner_agents.first(a) {
+                if let Some(p) = *agents
+                    .entry(a)
+                    .or_insert_with(|| ctx.m.scanner_agents.first(a))
+                {
                     agent.get_or_insert(ctx.m.scanner_agents.pattern(p).to_string());
                     agent_hits.push(i);
                 }
@@ -50,7 +57,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 store,
                 "scanner_user_agent",
                 Severity::Medium,
-                format!("Scanner user agent from {ip} ({a}): {} requests", agent_hits.len()),
+                format!(
+                    "Scanner user agent from {ip} ({a}): {} requests",
+                    agent_hits.len()
+                ),
                 format!("The user agent names a known scanning tool ({a:?})."),
                 agent_hits,
             ));

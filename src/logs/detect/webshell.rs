@@ -1,7 +1,7 @@
 //! Web shell use: successful requests to a script in an upload directory,
 //! or to any script with command-style parameters (`cmd=`, `exec=`...).
 
-use super::{Ctx, Finding, Severity, decode_url, rules, strip_query};
+use super::{Ctx, Finding, Severity, decode_url, strip_query};
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::rfc3339;
 use std::collections::BTreeMap;
@@ -12,16 +12,19 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let r = &ctx.cfg.rules;
     let mut first_seen: BTreeMap<String, i64> = BTreeMap::new();
     let mut groups: BTreeMap<(String, &'static str), Vec<u32>> = BTreeMap::new();
-    for (i, e) in ctx.timed(&[Kind::WebRequest]) {
-        let Some(path) = e.get(Field::Path) else { continue };
+    for (i, e) in ctx.stored(&[Kind::WebRequest]) {
+        let Some(path) = e.get(Field::Path) else {
+            continue;
+        };
         let script_raw = strip_query(path);
-        if !r.script_extensions.iter().any(|x| rules::ends_with_ci(script_raw, x)) {
+        if !ctx.m.is_script(script_raw) {
             continue;
         }
         let dec = decode_url(path).to_ascii_lowercase();
         let script = strip_query(&dec).to_string();
         if let Some(t) = e.time_us {
-            first_seen.entry(script.clone()).or_insert(t);
+            let f = first_seen.entry(script.clone()).or_insert(t);
+            *f = (*f).min(t);
         }
         if !e.status.is_some_and(|s| (200..300).contains(&s)) {
             continue;
@@ -29,19 +32,32 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         let query = dec.split_once('?').map(|q| q.1).unwrap_or("");
         let params = !query.is_empty()
             && r.webshell_params.iter().any(|p| {
-                query.starts_with(p.as_str()) || query.contains(&format!("&{p}")) || (p.contains('(') && query.contains(p.as_str()))
+                query.starts_with(p.as_str())
+                    || query.contains(&format!("&{p}"))
+                    || (p.contains('(') && query.contains(p.as_str()))
             });
         let upload = ctx.m.upload_dirs.first(&script).is_some()
-            && r.upload_script_extensions.iter().any(|x| script.ends_with(x.as_str()));
+            && r.upload_script_extensions
+                .iter()
+                .any(|x| script.ends_with(x.as_str()));
         if params {
-            groups.entry((script, "command parameters")).or_default().push(i);
+            groups
+                .entry((script, "command parameters"))
+                .or_default()
+                .push(i);
         } else if upload {
-            groups.entry((script, "script in an upload directory")).or_default().push(i);
+            groups
+                .entry((script, "script in an upload directory"))
+                .or_default()
+                .push(i);
         }
     }
     let mut out = Vec::new();
     for ((script, why), evs) in groups {
-        let first = first_seen.get(&script).map(|t| rfc3339(*t)).unwrap_or_default();
+        let first = first_seen
+            .get(&script)
+            .map(|t| rfc3339(*t))
+            .unwrap_or_default();
         out.push(Finding::from_events(
             store,
             "web_shell",

@@ -115,7 +115,11 @@ fn parse(line: &str, s: &str, d: &mut Draft) -> bool {
     let status = it.next().unwrap_or("");
     d.status = status.parse().ok();
     let bytes = it.next().unwrap_or("");
-    d.bytes = if bytes == "-" { Some(0) } else { bytes.parse().ok() };
+    d.bytes = if bytes == "-" {
+        Some(0)
+    } else {
+        bytes.parse().ok()
+    };
     pos = s.len() - it.next().map_or(0, str::len);
     // Optional "referer" "agent" "x-forwarded-for".
     for f in [Field::Referer, Field::Agent, Field::Forwarded] {
@@ -135,7 +139,11 @@ fn request(line: &str, req: &str, d: &mut Draft) {
     }
     let mut parts = req.splitn(2, ' ');
     let method = parts.next().unwrap_or("");
-    if method.is_empty() || !method.bytes().all(|c| c.is_ascii_uppercase() || c == b'_' || c == b'-') {
+    if method.is_empty()
+        || !method
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c == b'_' || c == b'-')
+    {
         d.set_sub(line, Field::Path, req);
         return;
     }
@@ -204,7 +212,9 @@ mod tests {
 
     #[test]
     fn combined_with_zone() {
-        let d = p(r#"68.49.152.86 - - [22/Apr/2004:11:45:29 -0400] "GET /php72/sql/nuke.sql HTTP/1.1" 200 85576 "http://ns1.bkwconsulting.com/php72/sql/" "Mozilla/5.0""#);
+        let d = p(
+            r#"68.49.152.86 - - [22/Apr/2004:11:45:29 -0400] "GET /php72/sql/nuke.sql HTTP/1.1" 200 85576 "http://ns1.bkwconsulting.com/php72/sql/" "Mozilla/5.0""#,
+        );
         assert_eq!(rfc3339(d.time_us.unwrap()), "2004-04-22T15:45:29.000000Z");
         assert_eq!(d.get(Field::Path), Some("/php72/sql/nuke.sql"));
         assert_eq!(d.status, Some(200));
@@ -214,19 +224,25 @@ mod tests {
 
     #[test]
     fn vhost_xff_ipv6_and_wrapped() {
-        let d = p(r#"www.example.com:443 2001:db8::1 - bob [20/Jan/2015:19:53:28 +0100] "POST /login HTTP/1.1" 401 47 "-" "curl/8" "203.0.113.9""#);
+        let d = p(
+            r#"www.example.com:443 2001:db8::1 - bob [20/Jan/2015:19:53:28 +0100] "POST /login HTTP/1.1" 401 47 "-" "curl/8" "203.0.113.9""#,
+        );
         assert_eq!(d.get(Field::Host), Some("www.example.com"));
         assert_eq!(d.get(Field::Ip), Some("2001:db8::1"));
         assert_eq!(d.get(Field::User), Some("bob"));
         assert_eq!(d.get(Field::Forwarded), Some("203.0.113.9"));
-        let d = p(r#""192.168.4.25 - - [22/Dec/2016:16:18:49 +0300] "GET /DVWA/ HTTP/1.1" 200 1 "-" "Mozilla/5.0""#);
+        let d = p(
+            r#""192.168.4.25 - - [22/Dec/2016:16:18:49 +0300] "GET /DVWA/ HTTP/1.1" 200 1 "-" "Mozilla/5.0""#,
+        );
         assert_eq!(d.get(Field::Ip), Some("192.168.4.25"));
         assert_eq!(d.get(Field::Agent), Some("Mozilla/5.0"));
     }
 
     #[test]
     fn common_and_garbage_request() {
-        let d = p(r#"10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] "GET /x.php?install2 HTTP/1.1" 200 494"#);
+        let d = p(
+            r#"10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] "GET /x.php?install2 HTTP/1.1" 200 494"#,
+        );
         assert_eq!(d.get(Field::Path), Some("/x.php?install2"));
         let d = p(r#"1.2.3.4 - - [13/Jan/2016:19:31:16 +0000] "\x16\x03\x01" 400 - "-" "-""#);
         assert_eq!(d.status, Some(400));

@@ -69,18 +69,28 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
         d.set_sub(line, Field::Detail, msg);
         return true;
     }
-    if let Some(r) = msg.strip_prefix("delete user '").or_else(|| msg.strip_prefix("delete user ")) {
+    if let Some(r) = msg
+        .strip_prefix("delete user '")
+        .or_else(|| msg.strip_prefix("delete user "))
+    {
         d.kind = Kind::UserDelete;
         d.set_sub(line, Field::User, r.split(['\'', ' ']).next().unwrap_or(""));
         return true;
     }
-    if let Some(r) = msg.strip_prefix("password for '").or_else(|| msg.strip_prefix("password changed for ")) {
+    if let Some(r) = msg
+        .strip_prefix("password for '")
+        .or_else(|| msg.strip_prefix("password changed for "))
+    {
         d.kind = Kind::PasswordChange;
         d.set_sub(line, Field::User, r.split(['\'', ' ']).next().unwrap_or(""));
         return true;
     }
     if program == "usermod" || program == "groupmod" {
-        d.kind = if program == "usermod" { Kind::UserChange } else { Kind::GroupChange };
+        d.kind = if program == "usermod" {
+            Kind::UserChange
+        } else {
+            Kind::GroupChange
+        };
     }
     true
 }

@@ -35,7 +35,9 @@ fn date(v: &str, offset_s: i64) -> Option<i64> {
     let v = v.trim();
     let (day, t) = v.split_once(' ')?;
     let s = format!("{}T{}", day, t.trim());
-    time::iso(s.as_bytes(), offset_s).filter(|(_, n)| *n == s.len()).map(|x| x.0)
+    time::iso(s.as_bytes(), offset_s)
+        .filter(|(_, n)| *n == s.len())
+        .map(|x| x.0)
 }
 
 impl LineParser for Apt {
@@ -47,12 +49,16 @@ impl LineParser for Apt {
         d.set_sub(line, Field::Detail, key);
         match key {
             "Start-Date" => {
-                let Some(t) = date(value, self.offset_s) else { return false };
+                let Some(t) = date(value, self.offset_s) else {
+                    return false;
+                };
                 self.start = Some(t);
                 d.time_us = Some(t);
             }
             "End-Date" => {
-                let Some(t) = date(value, self.offset_s) else { return false };
+                let Some(t) = date(value, self.offset_s) else {
+                    return false;
+                };
                 d.time_us = Some(t);
             }
             "Commandline" => {

@@ -2,7 +2,7 @@
 //! ADD_USER and friends, USER_CMD and EXECVE (hex-encoded arguments decoded).
 //! Every record is kept; the listed types get a specific kind.
 
-use super::{kv, Format, LineParser, Method, SourceCtx};
+use super::{Format, LineParser, Method, SourceCtx, kv};
 use crate::logs::event::{Draft, Field, Kind};
 use crate::logs::time::US;
 
@@ -70,7 +70,11 @@ impl LineParser for Auditd {
         let kind = match typ {
             "USER_AUTH" | "USER_LOGIN" | "USER_ERR" => {
                 if success {
-                    if typ == "USER_LOGIN" { Kind::AuthSuccess } else { Kind::Info }
+                    if typ == "USER_LOGIN" {
+                        Kind::AuthSuccess
+                    } else {
+                        Kind::Info
+                    }
                 } else {
                     Kind::AuthFailure
                 }
@@ -102,13 +106,19 @@ impl LineParser for Auditd {
                 let mut cmd = String::new();
                 for i in 0..argc.min(256) {
                     let key = format!("a{i}=");
-                    let Some(pos) = body.find(&format!(" {key}")) else { break };
+                    let Some(pos) = body.find(&format!(" {key}")) else {
+                        break;
+                    };
                     let v = &body[pos + 1 + key.len()..];
                     let arg = if let Some(q) = v.strip_prefix('"') {
                         q.split('"').next().unwrap_or("").to_string()
                     } else {
                         let h = v.split(' ').next().unwrap_or("");
-                        if is_hex(h) { decode_hex(h) } else { h.to_string() }
+                        if is_hex(h) {
+                            decode_hex(h)
+                        } else {
+                            h.to_string()
+                        }
                     };
                     if i > 0 {
                         cmd.push(' ');
@@ -137,7 +147,10 @@ impl LineParser for Auditd {
 }
 
 fn is_hex(s: &str) -> bool {
-    s.len() >= 2 && s.len() % 2 == 0 && s.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+    s.len() >= 2
+        && s.len() % 2 == 0
+        && s.bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
 }
 
 fn decode_hex(s: &str) -> String {
@@ -160,14 +173,18 @@ mod tests {
 
     #[test]
     fn add_user_and_execve() {
-        let d = p(r#"type=ADD_USER msg=audit(1783414573.160:408): pid=2062 uid=0 auid=0 ses=6 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 msg='op=add-user acct="specimenuser" exe="/usr/bin/useradd" hostname=? addr=? terminal=? res=success'UID="root" AUID="root""#);
+        let d = p(
+            r#"type=ADD_USER msg=audit(1783414573.160:408): pid=2062 uid=0 auid=0 ses=6 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 msg='op=add-user acct="specimenuser" exe="/usr/bin/useradd" hostname=? addr=? terminal=? res=success'UID="root" AUID="root""#,
+        );
         assert_eq!(d.kind, Kind::UserAdd);
         assert_eq!(d.get(Field::User), Some("specimenuser"));
         assert_eq!(d.time_us, Some(1_783_414_573_160_000));
         let d = p(r#"type=EXECVE msg=audit(1.0:1): argc=3 a0="sh" a1="-c" a2=6964"#);
         assert_eq!(d.kind, Kind::Exec);
         assert_eq!(d.get(Field::Command), Some("sh -c id"));
-        let d = p(r#"type=USER_AUTH msg=audit(1.5:2): pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:authentication grantors=? acct="root" exe="/usr/sbin/sshd" hostname=1.2.3.4 addr=1.2.3.4 terminal=ssh res=failed'"#);
+        let d = p(
+            r#"type=USER_AUTH msg=audit(1.5:2): pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:authentication grantors=? acct="root" exe="/usr/sbin/sshd" hostname=1.2.3.4 addr=1.2.3.4 terminal=ssh res=failed'"#,
+        );
         assert_eq!(d.kind, Kind::AuthFailure);
         assert_eq!(d.get(Field::Ip), Some("1.2.3.4"));
     }

@@ -39,14 +39,33 @@ impl LineParser for Dpkg {
         let rest = line.get(20..).unwrap_or("");
         let mut it = rest.split(' ');
         let action = it.next().unwrap_or("");
-        if !matches!(action, "install" | "upgrade" | "remove" | "purge" | "configure" | "status" | "trigproc" | "startup" | "conffile") {
+        if !matches!(
+            action,
+            "install"
+                | "upgrade"
+                | "remove"
+                | "purge"
+                | "configure"
+                | "status"
+                | "trigproc"
+                | "startup"
+                | "conffile"
+        ) {
             return false;
         }
         d.time_us = Some(t);
-        d.kind = if matches!(action, "install" | "upgrade" | "remove" | "purge") { Kind::Package } else { Kind::Info };
+        d.kind = if matches!(action, "install" | "upgrade" | "remove" | "purge") {
+            Kind::Package
+        } else {
+            Kind::Info
+        };
         d.set_sub(line, Field::Program, "dpkg");
         d.set_sub(line, Field::Detail, action);
-        let target = if action == "status" { it.nth(1) } else { it.next() };
+        let target = if action == "status" {
+            it.nth(1)
+        } else {
+            it.next()
+        };
         if let Some(p) = target {
             d.set_sub(line, Field::Target, p);
         }

@@ -18,7 +18,11 @@ pub const FORMAT: Format = Format {
 
 fn name_hint(name: &str) -> u32 {
     let n = name.to_ascii_lowercase();
-    if n.ends_with("sh_history") || n == ".history" || n.contains("bash_history") || n.contains("zsh_history") {
+    if n.ends_with("sh_history")
+        || n == ".history"
+        || n.contains("bash_history")
+        || n.contains("zsh_history")
+    {
         60
     } else {
         0

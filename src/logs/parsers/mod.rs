@@ -193,7 +193,11 @@ pub fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
             if let Some(q) = rest.strip_prefix('"') {
                 return Some(q.split('"').next().unwrap_or(q));
             }
-            return Some(rest.split([' ', ',', ';', '\'', ')']).next().unwrap_or(rest));
+            return Some(
+                rest.split([' ', ',', ';', '\'', ')'])
+                    .next()
+                    .unwrap_or(rest),
+            );
         }
         from = at + key.len();
     }
@@ -232,7 +236,12 @@ mod tests {
                 Method::Records(read) => {
                     let mut r = bytes;
                     let _ = read(&mut r, &ctx, 0, &mut events);
-                    assert_eq!(events.len(), bytes.len().div_ceil(utmp::RECORD), "{}", f.name);
+                    assert_eq!(
+                        events.len(),
+                        bytes.len().div_ceil(utmp::RECORD),
+                        "{}",
+                        f.name
+                    );
                 }
             }
             for e in &events {

@@ -7,7 +7,10 @@ use crate::logs::event::{Draft, Field, Kind};
 
 /// Parse a PAM (or login) message of any program.
 pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
-    let (service, body) = if let Some(r) = msg.strip_prefix("pam_unix(").or_else(|| msg.strip_prefix("pam_sss(")) {
+    let (service, body) = if let Some(r) = msg
+        .strip_prefix("pam_unix(")
+        .or_else(|| msg.strip_prefix("pam_sss("))
+    {
         let svc = r.split([':', ')']).next().unwrap_or("");
         (svc, r.split_once("): ").map(|x| x.1).unwrap_or(r))
     } else if let Some(p) = program.strip_suffix("(pam_unix)") {

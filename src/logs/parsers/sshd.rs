@@ -44,7 +44,11 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
     }
     if let Some(r) = msg.strip_prefix("maximum authentication attempts exceeded for ") {
         d.kind = Kind::AuthFailure;
-        d.set_sub(line, Field::Detail, "maximum authentication attempts exceeded");
+        d.set_sub(
+            line,
+            Field::Detail,
+            "maximum authentication attempts exceeded",
+        );
         let r = r.strip_prefix("invalid user ").unwrap_or(r);
         if let Some(i) = r.find(" from ") {
             d.set_sub(line, Field::User, &r[..i]);
@@ -52,7 +56,12 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
         }
         return true;
     }
-    let pam = ["PAM: Authentication failure for ", "PAM: authentication failure for ", "PAM: Authentication error for ", "PAM: authentication error for "];
+    let pam = [
+        "PAM: Authentication failure for ",
+        "PAM: authentication failure for ",
+        "PAM: Authentication error for ",
+        "PAM: authentication error for ",
+    ];
     if let Some(r) = pam.iter().find_map(|p| msg.strip_prefix(p)) {
         d.kind = Kind::AuthFailure;
         let r = r.strip_prefix("illegal user ").unwrap_or(r);
@@ -78,7 +87,15 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
         return false; // PAM parser
     }
     // Anything else that names an address: keep the address.
-    for pat in [" from ", "Connection closed by ", "Disconnected from ", "Received disconnect from ", "Connection reset by ", "Connection from ", "Unable to negotiate with "] {
+    for pat in [
+        " from ",
+        "Connection closed by ",
+        "Disconnected from ",
+        "Received disconnect from ",
+        "Connection reset by ",
+        "Connection from ",
+        "Unable to negotiate with ",
+    ] {
         if let Some(r) = after(msg, pat) {
             let r = r
                 .strip_prefix("authenticating user ")
@@ -161,7 +178,10 @@ fn dropbear(msg: &str, line: &str, d: &mut Draft) -> bool {
         (Kind::AuthFailure, r)
     } else if let Some(r) = msg.strip_prefix("login attempt for nonexistent user") {
         (Kind::InvalidUser, r)
-    } else if let Some(r) = msg.strip_prefix("Password auth succeeded for ").or_else(|| msg.strip_prefix("Pubkey auth succeeded for ")) {
+    } else if let Some(r) = msg
+        .strip_prefix("Password auth succeeded for ")
+        .or_else(|| msg.strip_prefix("Pubkey auth succeeded for "))
+    {
         (Kind::AuthSuccess, r)
     } else {
         return true;
@@ -219,7 +239,9 @@ mod tests {
 
     #[test]
     fn failed_invalid_user_ipv6() {
-        let d = p("Failed password for invalid user ROOT from aaaa:bbbb:cccc:1234::1:1 port 50273 ssh2");
+        let d = p(
+            "Failed password for invalid user ROOT from aaaa:bbbb:cccc:1234::1:1 port 50273 ssh2",
+        );
         assert_eq!(d.kind, Kind::AuthFailure);
         assert_eq!(d.get(Field::User), Some("ROOT"));
         assert_eq!(d.get(Field::Ip), Some("aaaa:bbbb:cccc:1234::1:1"));

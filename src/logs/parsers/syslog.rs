@@ -29,11 +29,13 @@ pub const FORMAT: Format = Format {
 
 fn name_hint(name: &str) -> u32 {
     let n = name.to_ascii_lowercase();
-    ["auth", "secure", "messages", "syslog", "daemon", "kern", "cron", "mail"]
-        .iter()
-        .any(|p| n.starts_with(p))
-        .then_some(10)
-        .unwrap_or(0)
+    [
+        "auth", "secure", "messages", "syslog", "daemon", "kern", "cron", "mail",
+    ]
+    .iter()
+    .any(|p| n.starts_with(p))
+    .then_some(10)
+    .unwrap_or(0)
 }
 
 fn make(ctx: &SourceCtx) -> Box<dyn LineParser> {
@@ -98,9 +100,8 @@ impl LineParser for Syslog {
             ),
         };
         let (ref_year, _, _) = time::civil_from_days(ref_us.div_euclid(86_400 * US));
-        let local = |y: i64| -> Option<i64> {
-            time::to_us(y, m, d, 0, 0, 0, 0).map(|t| t + sod_us)
-        };
+        let local =
+            |y: i64| -> Option<i64> { time::to_us(y, m, d, 0, 0, 0, 0).map(|t| t + sod_us) };
         let mut last_year = ref_year;
         if local(ref_year).is_none_or(|t| t > ref_us + 86_400 * US) {
             last_year -= 1;
@@ -174,7 +175,9 @@ impl Syslog {
         // Optional <PRI>.
         if b.first() == Some(&b'<') {
             if let Some(end) = b.iter().take(5).position(|&c| c == b'>') {
-                if b.get(1..end).is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit)) {
+                if b.get(1..end)
+                    .is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
+                {
                     i = end + 1;
                 }
             }
@@ -222,7 +225,12 @@ impl Syslog {
         };
         d.time_us = Some(t);
         *mark = k;
-        self.last_classic = Some((k, m, day, i64::from(hh * 3600 + mm * 60 + ss) * US + i64::from(us)));
+        self.last_classic = Some((
+            k,
+            m,
+            day,
+            i64::from(hh * 3600 + mm * 60 + ss) * US + i64::from(us),
+        ));
         let mut j = i + tpos + 8 + flen;
         // "Mar 11 09:39:39: --- last message repeated 5 times ---"
         if b.get(j) == Some(&b':') {
@@ -255,7 +263,10 @@ impl Syslog {
             return true;
         };
         let (name, pid) = match tag.find('[') {
-            Some(p) => (&tag[..p], tag.get(p + 1..).and_then(|s| s.strip_suffix(']'))),
+            Some(p) => (
+                &tag[..p],
+                tag.get(p + 1..).and_then(|s| s.strip_suffix(']')),
+            ),
             None => (tag, None),
         };
         if name.is_empty() {
@@ -265,7 +276,10 @@ impl Syslog {
         if let Some(pid) = pid {
             d.set_sub(line, Field::Pid, pid);
         }
-        let msg = words.get(prog.len()..).unwrap_or("").trim_start_matches(' ');
+        let msg = words
+            .get(prog.len()..)
+            .unwrap_or("")
+            .trim_start_matches(' ');
         message(name, msg, line, d);
         true
     }
@@ -353,7 +367,11 @@ pub fn message(program: &str, msg: &str, line: &str, d: &mut Draft) {
         let n = super::token(r);
         if let (Ok(n), Some(inner)) = (n.parse::<u32>(), super::after(r, "times: [")) {
             d.count = n;
-            msg = inner.trim_start().strip_suffix(']').unwrap_or(inner).trim_end();
+            msg = inner
+                .trim_start()
+                .strip_suffix(']')
+                .unwrap_or(inner)
+                .trim_end();
         }
     }
     for p in MESSAGES {
@@ -400,18 +418,29 @@ mod tests {
             ],
             Some("2021-01-05T00:00:00Z"),
         );
-        assert_eq!(rfc3339(evs[0].time_us.unwrap()), "2020-12-31T23:59:58.000000Z");
-        assert_eq!(rfc3339(evs[1].time_us.unwrap()), "2021-01-01T00:00:02.000000Z");
+        assert_eq!(
+            rfc3339(evs[0].time_us.unwrap()),
+            "2020-12-31T23:59:58.000000Z"
+        );
+        assert_eq!(
+            rfc3339(evs[1].time_us.unwrap()),
+            "2021-01-01T00:00:02.000000Z"
+        );
         assert!(notes.iter().any(|n| n.contains("roll-over")), "{notes:?}");
     }
 
     #[test]
     fn last_line_after_mtime_goes_to_previous_year() {
         let (evs, _) = run(
-            &["Dec 10 07:13:43 LabSZ sshd[24227]: Failed password for root from 5.36.59.76 port 42393 ssh2"],
+            &[
+                "Dec 10 07:13:43 LabSZ sshd[24227]: Failed password for root from 5.36.59.76 port 42393 ssh2",
+            ],
             Some("2026-11-22T22:46:00Z"),
         );
-        assert_eq!(rfc3339(evs[0].time_us.unwrap()), "2025-12-10T07:13:43.000000Z");
+        assert_eq!(
+            rfc3339(evs[0].time_us.unwrap()),
+            "2025-12-10T07:13:43.000000Z"
+        );
         assert_eq!(evs[0].kind, Kind::AuthFailure);
         assert_eq!(evs[0].get(Field::Ip), Some("5.36.59.76"));
         assert_eq!(evs[0].get(Field::Host), Some("LabSZ"));
@@ -423,7 +452,10 @@ mod tests {
             &["Mar  6 08:00:00 h cron[2]: (root) CMD (true)"],
             Some("2024-03-06T07:00:10Z"),
         );
-        assert_eq!(rfc3339(evs[0].time_us.unwrap()), "2024-03-06T07:00:00.000000Z");
+        assert_eq!(
+            rfc3339(evs[0].time_us.unwrap()),
+            "2024-03-06T07:00:00.000000Z"
+        );
         assert!(notes.iter().any(|n| n.contains("UTC+01:00")), "{notes:?}");
     }
 
@@ -437,7 +469,10 @@ mod tests {
             ],
             None,
         );
-        assert_eq!(rfc3339(evs[0].time_us.unwrap()), "2020-05-31T00:00:45.738158Z");
+        assert_eq!(
+            rfc3339(evs[0].time_us.unwrap()),
+            "2020-05-31T00:00:45.738158Z"
+        );
         assert_eq!(evs[0].get(Field::Program), Some("systemd"));
         assert_eq!(evs[1].get(Field::Host), Some("hostname"));
         assert_eq!(evs[1].get(Field::Pid), None);
@@ -449,7 +484,9 @@ mod tests {
     #[test]
     fn repeated_message_counts() {
         let (evs, _) = run(
-            &["Dec 10 07:13:56 LabSZ sshd[24227]: message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]"],
+            &[
+                "Dec 10 07:13:56 LabSZ sshd[24227]: message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]",
+            ],
             None,
         );
         assert_eq!(evs[0].kind, Kind::AuthFailure);

@@ -21,12 +21,20 @@ pub const FORMAT: Format = Format {
 
 fn name_hint(name: &str) -> u32 {
     let n = name.to_ascii_lowercase();
-    if n.contains("wtmp") || n.contains("btmp") || n.contains("utmp") { 50 } else { 0 }
+    if n.contains("wtmp") || n.contains("btmp") || n.contains("utmp") {
+        50
+    } else {
+        0
+    }
 }
 
 fn sniff(head: &[u8], name: &str) -> u32 {
     let Some(r) = head.get(..RECORD) else {
-        return if head.is_empty() { 0 } else { name_hint(name) / 2 };
+        return if head.is_empty() {
+            0
+        } else {
+            name_hint(name) / 2
+        };
     };
     match decode(r) {
         Some(rec) if (0..=9).contains(&rec.typ) && (rec.typ == 0 || rec.sec > 0) => 100,
@@ -126,7 +134,9 @@ pub fn read(
         index += 1;
         let offset = (index - 1) * RECORD as u64;
         if got < RECORD {
-            d.reset(&format!("truncated record at offset {offset}: {got} of {RECORD} bytes"));
+            d.reset(&format!(
+                "truncated record at offset {offset}: {got} of {RECORD} bytes"
+            ));
             d.kind = Kind::Unparsed;
             out.push(d.finish(source, index));
             stats.unparsed += 1;
@@ -135,9 +145,13 @@ pub fn read(
             ));
             break;
         }
-        let rec = decode(&buf).filter(|r| (0..=9).contains(&r.typ) && (0..1_000_000).contains(&r.usec));
+        let rec =
+            decode(&buf).filter(|r| (0..=9).contains(&r.typ) && (0..1_000_000).contains(&r.usec));
         let Some(rec) = rec else {
-            d.reset(&format!("invalid record at offset {offset}: {}", hex::encode(&buf[..16])));
+            d.reset(&format!(
+                "invalid record at offset {offset}: {}",
+                hex::encode(&buf[..16])
+            ));
             d.kind = Kind::Unparsed;
             out.push(d.finish(source, index));
             stats.unparsed += 1;
@@ -162,7 +176,12 @@ pub fn read(
         let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         put(&mut text, "line", &lossy(rec.line), Some(Field::Target));
         put(&mut text, "id", &lossy(rec.id), None);
-        put(&mut text, "user", &lossy(rec.user), (!rec.user.is_empty()).then_some(Field::User));
+        put(
+            &mut text,
+            "user",
+            &lossy(rec.user),
+            (!rec.user.is_empty()).then_some(Field::User),
+        );
         let addr = addr_text(&rec.addr);
         let host = lossy(rec.host);
         let ip_from_host = !host.is_empty();
@@ -209,7 +228,10 @@ mod tests {
         data.extend(record(99, "x", "", 5));
         data.extend(record(8, "", "", 2_000));
         data.push(1);
-        let ctx = SourceCtx { path: "/var/log/wtmp".into(), ..Default::default() };
+        let ctx = SourceCtx {
+            path: "/var/log/wtmp".into(),
+            ..Default::default()
+        };
         let mut out = Vec::new();
         let st = read(&mut data.as_slice(), &ctx, 0, &mut out).unwrap();
         assert_eq!(out.len(), 4);

@@ -1,7 +1,7 @@
 //! Apache (2.0–2.4) and nginx error logs. Their times carry no zone: they
 //! are read at the analyst's offset, or UTC.
 
-use super::{after, Format, LineParser, Method, SourceCtx};
+use super::{Format, LineParser, Method, SourceCtx, after};
 use crate::logs::event::{Draft, Field, Kind};
 use crate::logs::time;
 
@@ -14,7 +14,11 @@ pub const FORMAT: Format = Format {
 };
 
 fn name_hint(name: &str) -> u32 {
-    if name.to_ascii_lowercase().contains("error") { 10 } else { 0 }
+    if name.to_ascii_lowercase().contains("error") {
+        10
+    } else {
+        0
+    }
 }
 
 fn make(ctx: &SourceCtx) -> Box<dyn LineParser> {
@@ -118,7 +122,11 @@ impl WebError {
         let rest = line.get(21..).unwrap_or("");
         if let Some((level, r)) = rest.split_once("] ") {
             d.set_sub(line, Field::Detail, level);
-            if let Some(pid) = r.split('#').next().filter(|p| p.bytes().all(|c| c.is_ascii_digit())) {
+            if let Some(pid) = r
+                .split('#')
+                .next()
+                .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+            {
                 d.set_sub(line, Field::Pid, pid);
             }
         }
@@ -143,7 +151,13 @@ impl WebError {
 }
 
 fn message_path(line: &str, msg: &str, d: &mut Draft) {
-    for pat in ["File does not exist: ", "script '", "client denied by server configuration: ", "Directory index forbidden by rule: ", "open() \""] {
+    for pat in [
+        "File does not exist: ",
+        "script '",
+        "client denied by server configuration: ",
+        "Directory index forbidden by rule: ",
+        "open() \"",
+    ] {
         if let Some(p) = after(msg, pat) {
             let p = p.split(['\'', '"', ',', ' ']).next().unwrap_or(p);
             d.set_sub(line, Field::Path, p);
@@ -165,18 +179,27 @@ mod tests {
 
     #[test]
     fn apache_22_and_24() {
-        let d = p("[Sun Dec 04 05:15:09 2005] [error] [client 222.166.160.184] Directory index forbidden by rule: /var/www/html/");
+        let d = p(
+            "[Sun Dec 04 05:15:09 2005] [error] [client 222.166.160.184] Directory index forbidden by rule: /var/www/html/",
+        );
         assert_eq!(d.get(Field::Ip), Some("222.166.160.184"));
         assert_eq!(d.get(Field::Path), Some("/var/www/html/"));
-        let d = p("[Sat Jul 20 21:34:49.453232 2013] [access_compat:error] [pid 17512:tid 140123104306944] [client 127.0.0.1:51380] AH01797: client denied by server configuration: /var/www/html/noentry/cant_get_me.html");
+        let d = p(
+            "[Sat Jul 20 21:34:49.453232 2013] [access_compat:error] [pid 17512:tid 140123104306944] [client 127.0.0.1:51380] AH01797: client denied by server configuration: /var/www/html/noentry/cant_get_me.html",
+        );
         assert_eq!(d.get(Field::Ip), Some("127.0.0.1"));
         assert_eq!(d.get(Field::Detail), Some("access_compat:error"));
-        assert_eq!(crate::logs::time::rfc3339(d.time_us.unwrap()), "2013-07-20T21:34:49.453232Z");
+        assert_eq!(
+            crate::logs::time::rfc3339(d.time_us.unwrap()),
+            "2013-07-20T21:34:49.453232Z"
+        );
     }
 
     #[test]
     fn nginx() {
-        let d = p(r#"2012/04/09 11:53:29 [error] 2865#0: *66647 user "xyz" was not found in "/var/www/.htpasswd", client: 192.0.43.10, server: www.myhost.com, request: "GET / HTTP/1.1", host: "www.myhost.com""#);
+        let d = p(
+            r#"2012/04/09 11:53:29 [error] 2865#0: *66647 user "xyz" was not found in "/var/www/.htpasswd", client: 192.0.43.10, server: www.myhost.com, request: "GET / HTTP/1.1", host: "www.myhost.com""#,
+        );
         assert_eq!(d.get(Field::Ip), Some("192.0.43.10"));
         assert_eq!(d.get(Field::Path), Some("/"));
         assert_eq!(d.get(Field::Detail), Some("error"));
