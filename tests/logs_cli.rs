@@ -138,13 +138,13 @@ fn real_access_log_who_accessed_matches_independent_count() {
     let target = "/favicon.ico";
     let mut want: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
     for l in text.lines() {
-        if let Some((ip, p, st, b)) = naive(l) {
-            if p == target {
-                let e = want.entry(ip).or_default();
-                e.0 += 1;
-                if (200..300).contains(&st) {
-                    e.1 += b;
-                }
+        if let Some((ip, p, st, b)) = naive(l)
+            && p == target
+        {
+            let e = want.entry(ip).or_default();
+            e.0 += 1;
+            if (200..300).contains(&st) {
+                e.1 += b;
             }
         }
     }
@@ -581,12 +581,11 @@ fn timeline_merges_archive_files_logs_findings_and_custody() {
         .arg(&bf)
         .args(["-z", "UTC", "-d"])
         .output()
+        && out.status.success()
     {
-        if out.status.success() {
-            let m = String::from_utf8_lossy(&out.stdout);
-            assert!(m.contains("/var/log/auth.log"));
-            assert!(m.contains("Accepted password for root"));
-        }
+        let m = String::from_utf8_lossy(&out.stdout);
+        assert!(m.contains("/var/log/auth.log"));
+        assert!(m.contains("Accepted password for root"));
     }
 }
 

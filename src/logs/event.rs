@@ -321,10 +321,12 @@ impl Draft {
     /// Set a field to a byte range of the line. Out-of-range or non-boundary
     /// ranges are ignored (the field stays absent).
     pub fn set(&mut self, f: Field, start: usize, end: usize) {
-        if start <= end && end <= self.line_len && self.text.get(start..end).is_some() {
-            if let (Some(s), Some(new)) = (self.spans.get_mut(f as usize), span(start, end)) {
-                *s = new;
-            }
+        if start <= end
+            && end <= self.line_len
+            && self.text.get(start..end).is_some()
+            && let (Some(s), Some(new)) = (self.spans.get_mut(f as usize), span(start, end))
+        {
+            *s = new;
         }
     }
 

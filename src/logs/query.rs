@@ -151,28 +151,28 @@ pub struct Filter {
 impl Filter {
     /// Whether an event passes.
     pub fn matches(&self, e: &Event) -> bool {
-        if let Some(s) = self.source {
-            if e.source != s {
-                return false;
-            }
+        if let Some(s) = self.source
+            && e.source != s
+        {
+            return false;
         }
         if !self.kinds.is_empty() && !self.kinds.contains(&e.kind) {
             return false;
         }
-        if let Some(ip) = &self.ip {
-            if e.get(Field::Ip) != Some(ip.as_str()) {
-                return false;
-            }
+        if let Some(ip) = &self.ip
+            && e.get(Field::Ip) != Some(ip.as_str())
+        {
+            return false;
         }
-        if let Some(u) = &self.user {
-            if e.get(Field::User) != Some(u.as_str()) {
-                return false;
-            }
+        if let Some(u) = &self.user
+            && e.get(Field::User) != Some(u.as_str())
+        {
+            return false;
         }
-        if let Some((lo, hi)) = self.status {
-            if !e.status.is_some_and(|s| (lo..=hi).contains(&s)) {
-                return false;
-            }
+        if let Some((lo, hi)) = self.status
+            && !e.status.is_some_and(|s| (lo..=hi).contains(&s))
+        {
+            return false;
         }
         if self.from_us.is_some() || self.to_us.is_some() {
             let Some(t) = e.time_us else { return false };

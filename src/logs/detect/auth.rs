@@ -23,10 +23,11 @@ pub fn failures(ctx: &Ctx<'_>) -> Vec<u32> {
     let store = ctx.store;
     let mut direct: HashSet<(u32, &str)> = HashSet::new();
     for e in &store.events {
-        if e.kind == Kind::AuthFailure && !is_pam(e) {
-            if let Some(pid) = e.get(Field::Pid) {
-                direct.insert((e.source, pid));
-            }
+        if e.kind == Kind::AuthFailure
+            && !is_pam(e)
+            && let Some(pid) = e.get(Field::Pid)
+        {
+            direct.insert((e.source, pid));
         }
     }
     ctx.timed(&[Kind::AuthFailure, Kind::InvalidUser])

@@ -13,10 +13,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut per_source: Vec<Vec<(i64, u32)>> = vec![Vec::new(); store.sources.len()];
     for (i, e) in store.events.iter().enumerate() {
-        if let (Some(t), Some(v)) = (e.time_us, per_source.get_mut(e.source as usize)) {
-            if e.kind != Kind::Unparsed {
-                v.push((t, i as u32));
-            }
+        if let (Some(t), Some(v)) = (e.time_us, per_source.get_mut(e.source as usize))
+            && e.kind != Kind::Unparsed
+        {
+            v.push((t, i as u32));
         }
     }
     for (si, src) in store.sources.iter().enumerate() {
@@ -64,10 +64,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         // Backward jumps, in file order.
         let mut jumps = Vec::new();
         for w in times.windows(2) {
-            if let [(a, ia), (b, ib)] = w {
-                if a - b > cfg.backwards_s * US {
-                    jumps.push((*ia, *ib, a - b));
-                }
+            if let [(a, ia), (b, ib)] = w
+                && a - b > cfg.backwards_s * US
+            {
+                jumps.push((*ia, *ib, a - b));
             }
         }
         if !jumps.is_empty() {

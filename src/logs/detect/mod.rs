@@ -104,10 +104,10 @@ impl Finding {
             if let Some(v) = e.get(Field::User) {
                 users.insert(v.to_string());
             }
-            if let Some(v) = e.get(Field::Path) {
-                if paths.len() < 200 {
-                    paths.insert(strip_query(v).to_string());
-                }
+            if let Some(v) = e.get(Field::Path)
+                && paths.len() < 200
+            {
+                paths.insert(strip_query(v).to_string());
             }
         }
         Finding {
@@ -320,16 +320,15 @@ pub fn decode_url(s: &str) -> std::borrow::Cow<'_, str> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        if c == b'%' {
-            if let Some(v) = b
+        if c == b'%'
+            && let Some(v) = b
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(if c == b'+' { b' ' } else { c });
         i += 1;

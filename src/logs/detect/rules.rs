@@ -515,13 +515,13 @@ impl Compiled {
         if let Some(i) = self.sensitive_fragments.first(path) {
             return Some(self.sensitive_fragments.pattern(i).to_string());
         }
-        if let Some(i) = self.sensitive_dirs.first(path) {
-            if r.data_extensions.iter().any(|e| ends_with_ci(path, e)) {
-                return Some(format!(
-                    "data file under {}",
-                    self.sensitive_dirs.pattern(i)
-                ));
-            }
+        if let Some(i) = self.sensitive_dirs.first(path)
+            && r.data_extensions.iter().any(|e| ends_with_ci(path, e))
+        {
+            return Some(format!(
+                "data file under {}",
+                self.sensitive_dirs.pattern(i)
+            ));
         }
         None
     }

@@ -26,14 +26,13 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 errors.push(i);
                 times.push((e.time_us.unwrap_or(0), 1));
             }
-            if let Some(a) = e.get(Field::Agent) {
-                if let Some(p) = *agents
+            if let Some(a) = e.get(Field::Agent)
+                && let Some(p) = *agents
                     .entry(a)
                     .or_insert_with(|| ctx.m.scanner_agents.first(a))
-                {
-                    agent.get_or_insert(ctx.m.scanner_agents.pattern(p).to_string());
-                    agent_hits.push(i);
-                }
+            {
+                agent.get_or_insert(ctx.m.scanner_agents.pattern(p).to_string());
+                agent_hits.push(i);
             }
         }
         let (peak, _) = max_in_window(&times, cfg.findtime_s * US);

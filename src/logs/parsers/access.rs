@@ -82,11 +82,11 @@ fn parse(line: &str, s: &str, d: &mut Draft) -> bool {
     let (us, flen) = time::fraction(tb.get(20..).unwrap_or(&[]));
     let mut i = 20 + flen;
     let mut off = 0;
-    if tb.get(i) == Some(&b' ') {
-        if let Some((o, used)) = tb.get(i + 1..).and_then(time::zone) {
-            off = o;
-            i += 1 + used;
-        }
+    if tb.get(i) == Some(&b' ')
+        && let Some((o, used)) = tb.get(i + 1..).and_then(time::zone)
+    {
+        off = o;
+        i += 1 + used;
     }
     if tb.get(i) != Some(&b']') {
         return false;

@@ -51,13 +51,13 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
         return true;
     }
     // gpasswd: "user alice added by root to group sudo"
-    if let Some(r) = msg.strip_prefix("user ") {
-        if let Some(g) = after(r, " to group ") {
-            d.kind = Kind::GroupChange;
-            d.set_sub(line, Field::User, token(r));
-            d.set_sub(line, Field::Target, token(g));
-            return true;
-        }
+    if let Some(r) = msg.strip_prefix("user ")
+        && let Some(g) = after(r, " to group ")
+    {
+        d.kind = Kind::GroupChange;
+        d.set_sub(line, Field::User, token(r));
+        d.set_sub(line, Field::Target, token(g));
+        return true;
     }
     // usermod: "change user 'alice' UID from '1001' to '0'", "change user 'x' shell ..."
     if let Some(r) = msg.strip_prefix("change user '") {

@@ -148,7 +148,7 @@ impl LineParser for Auditd {
 
 fn is_hex(s: &str) -> bool {
     s.len() >= 2
-        && s.len() % 2 == 0
+        && s.len().is_multiple_of(2)
         && s.bytes()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
 }

@@ -56,28 +56,29 @@ impl LineParser for History {
             }
             return true;
         }
-        if let Some(e) = line.strip_prefix('#') {
-            if !e.is_empty() && e.len() <= 12 && e.bytes().all(|c| c.is_ascii_digit()) {
-                if let Ok(s) = e.parse::<i64>() {
-                    self.next_time = Some(s * US);
-                    d.set_sub(line, Field::Detail, "timestamp");
-                    d.time_us = self.next_time;
-                    return true;
-                }
-            }
+        if let Some(e) = line.strip_prefix('#')
+            && !e.is_empty()
+            && e.len() <= 12
+            && e.bytes().all(|c| c.is_ascii_digit())
+            && let Ok(s) = e.parse::<i64>()
+        {
+            self.next_time = Some(s * US);
+            d.set_sub(line, Field::Detail, "timestamp");
+            d.time_us = self.next_time;
+            return true;
         }
-        if let Some(r) = line.strip_prefix(": ") {
-            if let Some((stamp, cmd)) = r.split_once(';') {
-                let secs = stamp.split(':').next().unwrap_or("");
-                if let Ok(s) = secs.parse::<i64>() {
-                    d.time_us = Some(s * US);
-                    d.kind = Kind::Command;
-                    d.set_sub(line, Field::Command, cmd);
-                    if cmd.ends_with('\\') {
-                        self.continued = Some(d.time_us);
-                    }
-                    return true;
+        if let Some(r) = line.strip_prefix(": ")
+            && let Some((stamp, cmd)) = r.split_once(';')
+        {
+            let secs = stamp.split(':').next().unwrap_or("");
+            if let Ok(s) = secs.parse::<i64>() {
+                d.time_us = Some(s * US);
+                d.kind = Kind::Command;
+                d.set_sub(line, Field::Command, cmd);
+                if cmd.ends_with('\\') {
+                    self.continued = Some(d.time_us);
                 }
+                return true;
             }
         }
         if !self.by_name && self.next_time.is_none() {

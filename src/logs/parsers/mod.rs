@@ -156,7 +156,7 @@ pub fn sniff_ranked(head: &[u8], ctx: &SourceCtx) -> Vec<(&'static Format, u32)>
         ranked.push((f, score + (f.name_hint)(name)));
     }
     // Stable: on a tie the registry order decides.
-    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.sort_by_key(|x| std::cmp::Reverse(x.1));
     ranked
 }
 

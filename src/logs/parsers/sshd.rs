@@ -74,13 +74,13 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
     }
     if let Some(r) = msg.strip_prefix("User ") {
         // "User root from 1.2.3.4 not allowed because ..."
-        if let Some(i) = r.find(" from ") {
-            if r.contains("not allowed") {
-                d.kind = Kind::AuthFailure;
-                d.set_sub(line, Field::User, &r[..i]);
-                from_ip(&r[i + 6..], line, d);
-                return true;
-            }
+        if let Some(i) = r.find(" from ")
+            && r.contains("not allowed")
+        {
+            d.kind = Kind::AuthFailure;
+            d.set_sub(line, Field::User, &r[..i]);
+            from_ip(&r[i + 6..], line, d);
+            return true;
         }
     }
     if msg.starts_with("pam_unix(") || msg.starts_with("PAM ") || msg.starts_with("Postponed ") {
@@ -118,10 +118,10 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
     }
     if let Some(r) = after(msg, " [") {
         // reverse mapping checking getaddrinfo for NAME [IP] failed
-        if let Some(ip) = r.split(']').next() {
-            if looks_like_ip(ip) {
-                d.set_sub(line, Field::Ip, ip);
-            }
+        if let Some(ip) = r.split(']').next()
+            && looks_like_ip(ip)
+        {
+            d.set_sub(line, Field::Ip, ip);
         }
     }
     true
@@ -160,10 +160,11 @@ fn first_from_port(r: &str) -> Option<usize> {
         let at = from + p;
         let rest = r.get(at + 6..)?;
         let ip = token(rest);
-        if let Some(port) = rest.get(ip.len()..).and_then(|x| x.strip_prefix(" port ")) {
-            if token(port).bytes().all(|c| c.is_ascii_digit()) && looks_like_ip(ip) {
-                return Some(at);
-            }
+        if let Some(port) = rest.get(ip.len()..).and_then(|x| x.strip_prefix(" port "))
+            && token(port).bytes().all(|c| c.is_ascii_digit())
+            && looks_like_ip(ip)
+        {
+            return Some(at);
         }
         from = at + 6;
     }

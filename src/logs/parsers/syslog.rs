@@ -29,13 +29,16 @@ pub const FORMAT: Format = Format {
 
 fn name_hint(name: &str) -> u32 {
     let n = name.to_ascii_lowercase();
-    [
+    if [
         "auth", "secure", "messages", "syslog", "daemon", "kern", "cron", "mail",
     ]
     .iter()
     .any(|p| n.starts_with(p))
-    .then_some(10)
-    .unwrap_or(0)
+    {
+        10
+    } else {
+        0
+    }
 }
 
 fn make(ctx: &SourceCtx) -> Box<dyn LineParser> {
@@ -173,14 +176,12 @@ impl Syslog {
         let b = line.as_bytes();
         let mut i = 0;
         // Optional <PRI>.
-        if b.first() == Some(&b'<') {
-            if let Some(end) = b.iter().take(5).position(|&c| c == b'>') {
-                if b.get(1..end)
-                    .is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
-                {
-                    i = end + 1;
-                }
-            }
+        if b.first() == Some(&b'<')
+            && let Some(end) = b.iter().take(5).position(|&c| c == b'>')
+            && b.get(1..end)
+                .is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
+        {
+            i = end + 1;
         }
         let rest = &b[i..];
         // RFC 5424: VERSION SP TIMESTAMP SP HOST SP APP SP PROCID SP MSGID SP SD [SP MSG]
