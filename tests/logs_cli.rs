@@ -604,3 +604,40 @@ fn bad_input_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn rotation_order_fixes_the_year_of_an_older_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let newer = dir.path().join("auth.log");
+    let older = dir.path().join("auth.log.1");
+    std::fs::write(
+        &newer,
+        "Jan  2 10:00:00 h sshd[1]: Server listening on 0.0.0.0 port 22.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &older,
+        "Dec 30 23:00:00 h sshd[1]: Server listening on 0.0.0.0 port 22.\n",
+    )
+    .unwrap();
+    // The newer file was written on 2025-01-03; the older one's mtime was
+    // lost (today), so on its own it would be placed in the wrong year.
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_735_900_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&newer)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+    let evs = events(&["--tz", "UTC", dir.path().to_str().unwrap()]);
+    let by = |suffix: &str| {
+        evs.iter()
+            .find(|e| e["path"].as_str().unwrap().ends_with(suffix))
+            .unwrap()["time"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(by("auth.log"), "2025-01-02T10:00:00.000000Z");
+    assert_eq!(by("auth.log.1"), "2024-12-30T23:00:00.000000Z");
+}

@@ -75,6 +75,9 @@ pub struct SourceInfo {
     pub first_us: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_us: Option<i64>,
+    /// The year of the times was inferred (classic syslog).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub year_inferred: bool,
     /// Assumptions made while reading (year, zone...).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -406,6 +409,7 @@ pub fn load(
     store
         .skipped
         .sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
+    rotation_years(&mut store);
     let mut by_time: Vec<u32> = (0..store.events.len() as u32).collect();
     by_time.sort_unstable_by_key(|&i| {
         let e = &store.events[i as usize];
@@ -553,6 +557,7 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
             read_lines(&mut br, p.as_mut(), &mut fallbacks, &mut events, &mut info);
             let notes = p.finish(&mut events);
             info.notes.extend(notes);
+            info.year_inferred = p.year_inferred();
         }
     }
     let (_, counted) = chained.into_inner();
@@ -636,6 +641,96 @@ pub fn read_lines(
             info.unparsed += 1;
         }
         events.push(d.finish(0, lineno));
+    }
+}
+
+/// `auth.log.2.gz` -> (`auth.log`, 2); `auth.log` -> (`auth.log`, 0).
+pub fn rotation(path: &str) -> (&str, u32) {
+    let p = path.strip_suffix(".gz").unwrap_or(path);
+    if let Some((base, n)) = p.rsplit_once('.') {
+        if !n.is_empty() && n.len() <= 4 && n.bytes().all(|c| c.is_ascii_digit()) {
+            return (base, n.parse().unwrap_or(0));
+        }
+    }
+    (p, 0)
+}
+
+fn minus_year(t: i64) -> i64 {
+    let us = super::time::US;
+    let days = t.div_euclid(86_400 * us);
+    let sod = t.rem_euclid(86_400 * us);
+    let (y, m, d) = super::time::civil_from_days(days);
+    let d = if m == 2 && d == 29 { 28 } else { d };
+    super::time::to_us(y - 1, m, d, 0, 0, 0, 0).map_or(t, |x| x + sod)
+}
+
+/// Rotation order corrects inferred years: an older rotation (`auth.log.1`)
+/// must end before the next newer one (`auth.log`) begins. When it does not
+/// (its modification time was lost, say), its times move back a year at a
+/// time while that makes them fit.
+fn rotation_years(store: &mut LogStore) {
+    use std::collections::BTreeMap;
+    let slack = 86_400 * super::time::US;
+    let mut groups: BTreeMap<(Option<PathBuf>, String), Vec<(u32, usize)>> = BTreeMap::new();
+    for (i, s) in store.sources.iter().enumerate() {
+        if s.parser == "syslog" {
+            let (base, n) = rotation(&s.path);
+            groups
+                .entry((s.archive.clone(), base.to_string()))
+                .or_default()
+                .push((n, i));
+        }
+    }
+    for (_, mut files) in groups {
+        if files.len() < 2 {
+            continue;
+        }
+        files.sort();
+        for w in 1..files.len() {
+            let (Some(&(_, newer)), Some(&(_, older))) = (files.get(w - 1), files.get(w)) else {
+                continue;
+            };
+            let Some(newer_first) = store.sources.get(newer).and_then(|s| s.first_us) else {
+                continue;
+            };
+            let mut moved = 0;
+            while moved < 5 {
+                let Some(src) = store.sources.get(older) else {
+                    break;
+                };
+                let Some(last) = src.last_us else { break };
+                if !src.year_inferred
+                    || last <= newer_first + slack
+                    || minus_year(last) > newer_first + slack
+                {
+                    break;
+                }
+                for e in store
+                    .events
+                    .iter_mut()
+                    .filter(|e| e.source as usize == older)
+                {
+                    e.time_us = e.time_us.map(minus_year);
+                }
+                if let Some(s) = store.sources.get_mut(older) {
+                    s.first_us = s.first_us.map(minus_year);
+                    s.last_us = s.last_us.map(minus_year);
+                }
+                moved += 1;
+            }
+            if moved > 0 {
+                let newer_path = store
+                    .sources
+                    .get(newer)
+                    .map(|s| s.path.clone())
+                    .unwrap_or_default();
+                if let Some(s) = store.sources.get_mut(older) {
+                    s.notes.push(format!(
+                        "times moved back {moved} year(s) so that this rotation ends before {newer_path} begins"
+                    ));
+                }
+            }
+        }
     }
 }
 

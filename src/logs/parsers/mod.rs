@@ -57,6 +57,12 @@ pub trait LineParser: Send {
     fn finish(&mut self, _events: &mut [Event]) -> Vec<String> {
         Vec::new()
     }
+
+    /// Whether the years of this file's times were inferred (classic
+    /// syslog), so that rotation order may correct them.
+    fn year_inferred(&self) -> bool {
+        false
+    }
 }
 
 /// Counters a record-based parser reports.

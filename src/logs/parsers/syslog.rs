@@ -81,6 +81,10 @@ struct Syslog {
 }
 
 impl LineParser for Syslog {
+    fn year_inferred(&self) -> bool {
+        self.last_classic.is_some()
+    }
+
     fn parse(&mut self, line: &str, d: &mut Draft) -> bool {
         let mut mark = NO_MARK;
         let ok = self.parse_inner(line, d, &mut mark);
