@@ -641,3 +641,15 @@ fn rotation_order_fixes_the_year_of_an_older_rotation() {
     assert_eq!(by("auth.log"), "2025-01-02T10:00:00.000000Z");
     assert_eq!(by("auth.log.1"), "2024-12-30T23:00:00.000000Z");
 }
+
+#[test]
+fn empty_rotated_log_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("access_log.3"), "\n").unwrap();
+    std::fs::write(dir.path().join("access_log.2"), "").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "").unwrap();
+    let doc = json(&["logs", dir.path().to_str().unwrap()]);
+    let empty = findings(&doc, "empty_log");
+    assert_eq!(empty.len(), 2, "{doc:#}");
+    assert!(doc["skipped"].as_array().unwrap().iter().any(|s| s["path"].as_str().unwrap().ends_with("notes.txt")));
+}

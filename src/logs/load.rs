@@ -517,8 +517,9 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
         (Some(f), None) => Some(f),
         (None, None) => None,
     };
-    if head.is_empty() && info.error.is_none() {
-        // Empty files are logs too (an emptied log is a finding).
+    if head.iter().all(u8::is_ascii_whitespace) && info.error.is_none() {
+        // Empty (or blank) files are logs too: an emptied log is a finding.
+        info.size_bytes = head.len() as u64;
         if input.forced.is_some() || looks_like_log(&input.path) {
             info.parser = "empty".into();
         } else {
