@@ -651,5 +651,11 @@ fn empty_rotated_log_is_a_finding() {
     let doc = json(&["logs", dir.path().to_str().unwrap()]);
     let empty = findings(&doc, "empty_log");
     assert_eq!(empty.len(), 2, "{doc:#}");
-    assert!(doc["skipped"].as_array().unwrap().iter().any(|s| s["path"].as_str().unwrap().ends_with("notes.txt")));
+    assert!(
+        doc["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["path"].as_str().unwrap().ends_with("notes.txt"))
+    );
 }

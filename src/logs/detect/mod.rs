@@ -11,14 +11,19 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bruteforce;
 pub mod commands;
+pub mod distributed;
 pub mod exfiltration;
 pub mod integrity;
+pub mod new_source;
 pub mod payloads;
 pub mod pivot;
 pub mod rules;
 pub mod sensitive;
+pub mod spraying;
 pub mod stuffing;
+pub mod success_after_failures;
 pub mod webscan;
 pub mod webshell;
 
@@ -186,7 +191,11 @@ pub type Detection = fn(&Ctx<'_>, &[Finding]) -> Vec<Finding>;
 
 /// Every detection, in run order (pivots last).
 pub static DETECTIONS: &[(&str, Detection)] = &[
-    ("auth", auth::run),
+    ("ssh_bruteforce", bruteforce::run),
+    ("password_spraying", spraying::run),
+    ("distributed_attack", distributed::run),
+    ("success_after_failures", success_after_failures::run),
+    ("new_login_source", new_source::run),
     ("accounts", accounts::run),
     ("commands", commands::run),
     ("web_scan", webscan::run),
