@@ -648,10 +648,12 @@ pub fn read_lines(
 /// `auth.log.2.gz` -> (`auth.log`, 2); `auth.log` -> (`auth.log`, 0).
 pub fn rotation(path: &str) -> (&str, u32) {
     let p = path.strip_suffix(".gz").unwrap_or(path);
-    if let Some((base, n)) = p.rsplit_once('.') {
-        if !n.is_empty() && n.len() <= 4 && n.bytes().all(|c| c.is_ascii_digit()) {
-            return (base, n.parse().unwrap_or(0));
-        }
+    if let Some((base, n)) = p.rsplit_once('.')
+        && !n.is_empty()
+        && n.len() <= 4
+        && n.bytes().all(|c| c.is_ascii_digit())
+    {
+        return (base, n.parse().unwrap_or(0));
     }
     (p, 0)
 }
@@ -672,7 +674,9 @@ fn minus_year(t: i64) -> i64 {
 fn rotation_years(store: &mut LogStore) {
     use std::collections::BTreeMap;
     let slack = 86_400 * super::time::US;
-    let mut groups: BTreeMap<(Option<PathBuf>, String), Vec<(u32, usize)>> = BTreeMap::new();
+    // (archive, rotation base) -> [(rotation number, source index)]
+    type Group = (Option<PathBuf>, String);
+    let mut groups: BTreeMap<Group, Vec<(u32, usize)>> = BTreeMap::new();
     for (i, s) in store.sources.iter().enumerate() {
         if s.parser == "syslog" {
             let (base, n) = rotation(&s.path);
