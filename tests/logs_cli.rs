@@ -317,6 +317,7 @@ fn compromised(dir: &Path) {
     acc.push_str("192.0.2.50 - - [06/Mar/2024:07:00:00 +0000] \"GET /export/customers.csv HTTP/1.1\" 200 73400320 \"-\" \"curl/8.0\"\n");
     acc.push_str("192.0.2.50 - - [06/Mar/2024:07:05:00 +0000] \"GET /export/customers.csv HTTP/1.1\" 200 73400320 \"-\" \"curl/8.0\"\n");
     acc.push_str("2001:db8::5 - - [06/Mar/2024:07:06:00 +0000] \"GET /export/customers.csv?x=1 HTTP/1.1\" 403 199 \"-\" \"curl/8.0\"\n");
+    acc.push_str("10.0.0.2 - - [06/Mar/2024:07:07:00 +0000] \"GET /export/customers.csv HTTP/1.1\" 304 - \"-\" \"curl/8.0\" \"198.51.100.99\"\n");
     acc.push_str("192.0.2.77 - - [06/Mar/2024:07:10:00 +0000] \"GET /uploads/shell.php?cmd=id HTTP/1.1\" 200 40 \"-\" \"curl/8.0\"\n");
     acc.push_str("this line is not an access log line\n");
     std::fs::write(log.join("apache2/access.log"), acc).unwrap();
@@ -433,7 +434,10 @@ fn compromised_server_story() {
         dir.path().to_str().unwrap(),
     ]);
     let acc = who["accesses"].as_array().unwrap();
-    assert_eq!(acc.len(), 2);
+    assert_eq!(acc.len(), 3);
+    assert_eq!(acc[2]["ip"], "10.0.0.2");
+    assert_eq!(acc[2]["forwarded_for"][0], "198.51.100.99");
+    assert_eq!(acc[2]["bytes"], 0);
     assert_eq!(acc[0]["ip"], "192.0.2.50");
     assert_eq!(acc[0]["requests"], 2);
     assert_eq!(acc[0]["bytes"], 2 * 73_400_320u64);

@@ -329,6 +329,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                         "requests": x.requests,
                         "bytes": x.bytes,
                         "statuses": x.statuses.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                        "forwarded_for": x.forwarded_for,
                     })).collect::<Vec<_>>(),
                 });
                 writeln!(out, "{doc:#}")?;
