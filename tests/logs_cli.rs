@@ -522,12 +522,19 @@ fn timeline_merges_archive_files_logs_findings_and_custody() {
         assert_eq!(t["message"], "custody: transferred by Courier");
     }
     let log_line = lines.iter().find(|l| l["kind"] == "auth_success").unwrap();
-    assert_eq!(log_line["path"], "/var/log/auth.log");
+    assert_eq!(log_line["source_file"], "/var/log/auth.log");
     assert_eq!(
         log_line["archive"].as_str().unwrap(),
         archive.to_str().unwrap()
     );
-    assert_eq!(log_line["line"], 9);
+    assert_eq!(log_line["source_line"], 9);
+    // A web request keeps its own path beside the provenance.
+    let web = lines
+        .iter()
+        .find(|l| l["kind"] == "web_request" && l["status"] == "403")
+        .unwrap();
+    assert_eq!(web["path"], "/export/customers.csv?x=1");
+    assert_eq!(web["source_file"], "/var/log/apache2/access.log");
     assert!(lines.iter().any(|l| l["origin"] == "file"
         && l["path"] == "/var/log/auth.log"
         && l["timestamp_desc"] == "Modification Time"));
