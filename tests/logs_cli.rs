@@ -670,3 +670,35 @@ fn empty_rotated_log_is_a_finding() {
             .any(|s| s["path"].as_str().unwrap().ends_with("notes.txt"))
     );
 }
+
+#[test]
+fn detection_config_file_changes_thresholds_and_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    compromised(dir.path());
+    let cfg = dir.path().join("detect.toml");
+    std::fs::write(
+        &cfg,
+        "maxretry = 100\n[rules]\nscanner_agents = [\"nothing-matches-this\"]\n",
+    )
+    .unwrap();
+    let doc = json(&[
+        "logs",
+        "--config",
+        cfg.to_str().unwrap(),
+        dir.path().join("var").to_str().unwrap(),
+    ]);
+    assert!(findings(&doc, "ssh_bruteforce").is_empty());
+    assert!(findings(&doc, "scanner_user_agent").is_empty());
+    // Lists the file leaves out keep their defaults.
+    assert!(!findings(&doc, "sensitive_file_served").is_empty());
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "maxretry = \"five\"").unwrap();
+    let out = exhibit()
+        .args(["logs", "-q", "--config"])
+        .arg(&bad)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
+}
