@@ -1,6 +1,7 @@
 //! `exhibit logs` and `exhibit timeline` end to end: real sample files from
 //! tests/data/logs (see tests/data/ATTRIBUTION.md) and synthetic fixtures
 //! written here, checked against counts taken independently of the parsers.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
 use assert_cmd::Command;
 use serde_json::Value;
