@@ -291,6 +291,55 @@ fn log_classes_appended_rotated_truncated_rewritten() {
     assert!(findings_on(&v, "/var/log/app/rot.log").is_empty());
 }
 
+fn gz(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, b).expect("gz");
+    e.finish().expect("gz")
+}
+
+/// logrotate with `rotate 3` and `delaycompress`: every copy shifts by one,
+/// the oldest is dropped. None of it is tampering.
+#[test]
+fn logrotate_shift_is_rotation_not_tampering() {
+    let (a, b, c, d) = (b"A1\nA2\n", b"B1\n", b"C1\n", b"D1\n");
+    let t = trees(&[]);
+    for root in [&t.old, &t.new] {
+        std::fs::remove_file(root.join("var/log/syslog")).expect("rm");
+    }
+    write(&t.old, "var/log/syslog", a);
+    write(&t.old, "var/log/syslog.1", b);
+    write(&t.old, "var/log/syslog.2.gz", &gz(c));
+    write(&t.old, "var/log/syslog.3.gz", &gz(d));
+    write(&t.new, "var/log/syslog", b"E1\n");
+    write(&t.new, "var/log/syslog.1", a);
+    write(&t.new, "var/log/syslog.2.gz", &gz(b));
+    std::fs::copy(
+        t.old.join("var/log/syslog.2.gz"),
+        t.new.join("var/log/syslog.3.gz"),
+    )
+    .expect("cp");
+    let v = diff_json(&t, &[]);
+    for p in [
+        "/var/log/syslog",
+        "/var/log/syslog.1",
+        "/var/log/syslog.2.gz",
+        "/var/log/syslog.3.gz",
+    ] {
+        assert_eq!(
+            change_of(&v, p).as_deref(),
+            Some("rotated"),
+            "{p}: {:#}",
+            v["changes"]
+        );
+    }
+    let sev = max_severity(&v);
+    assert!(
+        matches!(sev, "none" | "info" | "low"),
+        "rotation rated {sev}: {:#}",
+        v["findings"]
+    );
+}
+
 #[test]
 fn noise_stays_low_log_growth_images_sessions() {
     let t = trees(&[("var/lib/php/sessions/.keep", "")]);

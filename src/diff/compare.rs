@@ -257,6 +257,13 @@ fn classify_log(
         c.rotated_to = to;
         return;
     }
+    if let Some(from) = shifted_from(old, n) {
+        c.change = ChangeClass::Rotated;
+        c.detail = Some(format!(
+            "rotation shifted copies: now holds what was in {from}"
+        ));
+        return;
+    }
     if n.size >= o.size && o.sha256.is_some() && new.prefix_sha256(n, o.size) == o.sha256 {
         if new_inode {
             c.change = ChangeClass::Rewritten;
@@ -288,6 +295,52 @@ fn classify_log(
     });
 }
 
+/// The log a rotation file belongs to: `syslog.2.gz` -> `syslog`,
+/// `auth.log-20261101` -> `auth.log`, `messages.old` -> `messages`. A name
+/// without a rotation suffix is its own base.
+pub fn rotation_base(name: &str) -> &str {
+    let mut n = name;
+    for ext in [".gz", ".bz2", ".xz", ".zst", ".Z"] {
+        if let Some(x) = n.strip_suffix(ext) {
+            n = x;
+            break;
+        }
+    }
+    if let Some(x) = n.strip_suffix(".old") {
+        return x;
+    }
+    if let Some((head, tail)) = n.rsplit_once(['.', '-'])
+        && !head.is_empty()
+        && !tail.is_empty()
+        && tail.bytes().all(|b| b.is_ascii_digit())
+    {
+        return head;
+    }
+    n
+}
+
+/// For a rotated copy (`syslog.3.gz`) whose content changed: the old
+/// sibling of the same log whose exact content it now holds, i.e. the copies
+/// were shifted by log rotation.
+fn shifted_from(old: &Snapshot, n: &Entry) -> Option<String> {
+    let (dir, name) = n.path.rsplit_once('/')?;
+    let base = rotation_base(name);
+    if base == name {
+        return None;
+    }
+    let h = n.sha256?;
+    let prefix = format!("{dir}/{base}");
+    old.with_prefix(&prefix)
+        .find(|s| {
+            s.path != n.path
+                && s.sha256 == Some(h)
+                && s.path
+                    .get(dir.len() + 1..)
+                    .is_some_and(|r| !r.contains('/') && rotation_base(r) == base)
+        })
+        .map(|s| s.path.clone())
+}
+
 /// New-snapshot siblings of a log (`name.1`, `name-20240101`, `name.1.gz`…)
 /// that start with the old log's whole content.
 fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
@@ -301,18 +354,20 @@ fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
         Some((d, n)) => (d, n),
         None => return Vec::new(),
     };
+    let base = rotation_base(name);
+    let prefix = format!("{dir}/{base}");
     let mut out = Vec::new();
-    for s in new.with_prefix(&o.path) {
+    for s in new.with_prefix(&prefix) {
         let Some(rest) = s.path.get(dir.len() + 1..) else {
             continue;
         };
-        if rest.contains('/') || s.kind != EntryType::File || !s.has_content() {
+        if rest.contains('/') || rest == name || s.kind != EntryType::File || !s.has_content() {
             continue;
         }
-        let Some(suffix) = rest.strip_prefix(name) else {
+        let Some(suffix) = rest.strip_prefix(base) else {
             continue;
         };
-        if !(suffix.starts_with('.') || suffix.starts_with('-')) {
+        if !(suffix.starts_with('.') || suffix.starts_with('-')) || rotation_base(rest) != base {
             continue;
         }
         // A sibling that existed unchanged before is old rotation, not this one.
@@ -323,7 +378,7 @@ fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
         }
         let matches = if s.sha256 == Some(old_hash) {
             true
-        } else if suffix.ends_with(".gz") {
+        } else if suffix.ends_with(".gz") || suffix.ends_with(".Z") {
             gz_prefix_sha256(new, s, o.size) == Some(old_hash)
         } else {
             s.size >= o.size && new.prefix_sha256(s, o.size) == Some(old_hash)
@@ -399,6 +454,18 @@ mod tests {
         assert_eq!(c[3].attributes, vec![Attribute::Mode]);
         assert_eq!(c[4].renamed_from.as_deref(), Some("/c"));
         assert_eq!(c[0].attributes, vec![Attribute::Content, Attribute::Size]);
+    }
+
+    #[test]
+    fn rotation_bases() {
+        assert_eq!(rotation_base("syslog.2.gz"), "syslog");
+        assert_eq!(rotation_base("syslog.1"), "syslog");
+        assert_eq!(rotation_base("auth.log-20261101"), "auth.log");
+        assert_eq!(rotation_base("auth.log-20261101.gz"), "auth.log");
+        assert_eq!(rotation_base("messages.old"), "messages");
+        assert_eq!(rotation_base("syslog"), "syslog");
+        assert_eq!(rotation_base("app.log"), "app.log");
+        assert_eq!(rotation_base(".1"), ".1");
     }
 
     #[test]
