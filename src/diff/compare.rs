@@ -250,6 +250,10 @@ fn classify_log(
     c: &mut Change,
 ) {
     let new_inode = inodes && o.inode != 0 && n.inode != 0 && o.inode != n.inode;
+    if old.open_content(o).is_err() || new.open_content(n).is_err() {
+        c.detail = Some("log content not readable on one side: log class unknown".into());
+        return;
+    }
     let to = rotation_targets(old, o, new);
     if !to.is_empty() {
         c.change = ChangeClass::Rotated;

@@ -135,7 +135,9 @@ pub enum SnapshotKind {
 }
 
 enum Source {
-    Archive(Box<Archive>),
+    /// The archive and its member indices sorted by name, for lookups in
+    /// O(log n) instead of a scan per member.
+    Archive(Box<Archive>, Vec<u32>),
     Directory(PathBuf),
     Memory,
 }
@@ -223,13 +225,19 @@ impl Snapshot {
             })
             .collect();
         sort_dedup(&mut entries, &mut problems);
+        let members = &archive.index.members;
+        let mut by_name: Vec<u32> = (0..members.len() as u32).collect();
+        by_name.sort_by(|&a, &b| {
+            let name = |i: u32| members.get(i as usize).map(|m| m.name.as_str());
+            name(a).cmp(&name(b))
+        });
         Ok(Snapshot {
             label: path.display().to_string(),
             kind: SnapshotKind::Archive,
             taken_at_ns,
             entries,
             problems,
-            source: Source::Archive(Box::new(archive)),
+            source: Source::Archive(Box::new(archive), by_name),
         })
     }
 
@@ -338,12 +346,24 @@ impl Snapshot {
             ));
         }
         match &self.source {
-            Source::Archive(a) => {
-                let m = entry
+            Source::Archive(a, by_name) => {
+                let name = entry
                     .member
                     .as_deref()
                     .ok_or_else(|| Error::new(ErrorKind::NotFound, "no archive member"))?;
-                a.open_member(m)
+                let members = &a.index.members;
+                let m = by_name
+                    .binary_search_by(|&i| {
+                        members
+                            .get(i as usize)
+                            .map(|m| m.name.as_str())
+                            .cmp(&Some(name))
+                    })
+                    .ok()
+                    .and_then(|k| by_name.get(k))
+                    .and_then(|&i| members.get(i as usize))
+                    .ok_or_else(|| Error::new(ErrorKind::NotFound, name.to_string()))?;
+                crate::archive::zipread::member_reader(&a.file, m)
             }
             Source::Directory(root) => Ok(Box::new(open_read_only(&walk::physical(
                 Some(root),
