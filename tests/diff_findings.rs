@@ -638,6 +638,37 @@ fn privilege_new_setuid_and_setgid() {
     assert!(findings_on(&v, "/usr/bin/passwd").is_empty());
 }
 
+/// Needs `setcap` (libcap2-bin) and the right to set file capabilities;
+/// says so and skips the assertions when either is missing.
+#[test]
+fn privilege_file_capabilities() {
+    let t = trees(&[("usr/bin/python3.11", "interpreter\n")]);
+    let setcap = |root: &Path, rel: &str, caps: &str| {
+        std::process::Command::new("setcap")
+            .arg(caps)
+            .arg(root.join(rel))
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    write(&t.new, "usr/bin/ping2", b"ping\n");
+    if !setcap(&t.new, "usr/bin/python3.11", "cap_setuid+ep") {
+        eprintln!("setcap unavailable or not permitted: file capability test skipped");
+        return;
+    }
+    assert!(setcap(&t.new, "usr/bin/ping2", "cap_net_raw+ep"));
+    let v = diff_json(&t, &[]);
+    assert_eq!(
+        change_of(&v, "/usr/bin/python3.11").as_deref(),
+        Some("metadata")
+    );
+    assert_has(&v, "/usr/bin/python3.11", "privilege.capabilities", "high");
+    assert_has(&v, "/usr/bin/ping2", "privilege.capabilities", "medium");
+    let s = scan_json(&t.new);
+    assert_has(&s, "/usr/bin/python3.11", "privilege.capabilities", "high");
+    assert_has(&s, "/usr/bin/ping2", "privilege.capabilities", "low");
+}
+
 fn md5_hex(b: &[u8]) -> String {
     use md5::Digest;
     hex::encode(md5::Md5::digest(b))

@@ -45,7 +45,10 @@ pub fn inodes_comparable(old: &Snapshot, new: &Snapshot) -> bool {
 
 /// Compare two snapshots; the changes come back sorted by path.
 pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
-    let inodes = inodes_comparable(old, new);
+    let cmp = Comparable {
+        inodes: inodes_comparable(old, new),
+        capabilities: old.knows_capabilities && new.knows_capabilities,
+    };
     let mut changes = Vec::new();
     let (a, b) = (&old.entries, &new.entries);
     let (mut i, mut j) = (0, 0);
@@ -63,7 +66,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
                     j += 1;
                 }
                 std::cmp::Ordering::Equal => {
-                    if let Some(c) = pair(old, o, new, n, inodes) {
+                    if let Some(c) = pair(old, o, new, n, cmp) {
                         changes.push(c);
                     }
                     i += 1;
@@ -124,7 +127,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
         if let Some(o) = renamed_from.get(n.path.as_str()) {
             c.change = ChangeClass::Renamed;
             c.renamed_from = Some(o.path.clone());
-            c.attributes = attributes(o, n, inodes)
+            c.attributes = attributes(o, n, cmp)
                 .into_iter()
                 .filter(|a| *a != Attribute::Content)
                 .collect();
@@ -160,9 +163,19 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
     changes
 }
 
-/// The attributes that differ between two entries at the same path; inode
-/// numbers only count when `inodes` says they are comparable.
-pub fn attributes(o: &Entry, n: &Entry, inodes: bool) -> Vec<Attribute> {
+/// Which attributes the two snapshots allow to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparable {
+    /// Inode numbers (see [`inodes_comparable`]).
+    pub inodes: bool,
+    /// File capabilities (both snapshots read them).
+    pub capabilities: bool,
+}
+
+/// The attributes that differ between two entries at the same path, among
+/// those `cmp` allows.
+pub fn attributes(o: &Entry, n: &Entry, cmp: Comparable) -> Vec<Attribute> {
+    let inodes = cmp.inodes;
     let mut v = Vec::new();
     if o.kind == EntryType::File && n.kind == EntryType::File {
         let differs = match (o.sha256, n.sha256) {
@@ -194,15 +207,18 @@ pub fn attributes(o: &Entry, n: &Entry, inodes: bool) -> Vec<Attribute> {
     if o.link_target != n.link_target {
         v.push(Attribute::LinkTarget);
     }
+    if cmp.capabilities && o.capabilities != n.capabilities {
+        v.push(Attribute::Capabilities);
+    }
     v
 }
 
-fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, inodes: bool) -> Option<Change> {
+fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, cmp: Comparable) -> Option<Change> {
     let type_changed = o.kind != n.kind;
     let attrs = if type_changed {
         Vec::new()
     } else {
-        let a = attributes(o, n, inodes);
+        let a = attributes(o, n, cmp);
         if a.is_empty() {
             return None;
         }
@@ -228,7 +244,7 @@ fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, inodes: bool) -> O
         if o.sha256.is_none() || n.sha256.is_none() {
             c.detail = Some("content not read on one side; compared by size".into());
         } else if is_log_path(&n.path) {
-            classify_log(old, o, new, n, inodes, &mut c);
+            classify_log(old, o, new, n, cmp.inodes, &mut c);
         }
     } else if n.kind == EntryType::File
         && is_log_path(&n.path)

@@ -112,6 +112,8 @@ pub enum Attribute {
     Ctime,
     Inode,
     LinkTarget,
+    /// File capabilities (`security.capability`), directory snapshots only.
+    Capabilities,
 }
 
 /// One side of a change as it is shown: the entry's attributes.
@@ -131,6 +133,9 @@ pub struct Side {
     pub sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_target: Option<String>,
+    /// File capabilities, when the file has any (directory snapshots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<String>,
     /// The snapshot's status of the entry when it is not `captured`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
@@ -150,6 +155,7 @@ impl Side {
             ctime: e.ctime_ns.map(format_time),
             sha256: e.sha256_hex(),
             link_target: e.link_target.clone(),
+            capabilities: e.capabilities.clone(),
             status: (e.status != crate::archive::Status::Captured).then(|| e.status.as_str()),
         }
     }
