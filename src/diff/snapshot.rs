@@ -546,28 +546,6 @@ pub fn decode_capabilities(raw: &[u8]) -> Option<String> {
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capability_decoding() {
-        // VFS_CAP_REVISION_2 | effective, permitted = cap_setuid (bit 7).
-        let mut raw = vec![0x01, 0, 0, 0x02];
-        raw.extend(0x80u32.to_le_bytes());
-        raw.extend([0u8; 12]);
-        assert_eq!(decode_capabilities(&raw).as_deref(), Some("cap_setuid=ep"));
-        assert_eq!(decode_capabilities(&[1, 2]), None);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn capability_decoding_never_panics(b in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
-            let _ = decode_capabilities(&b);
-        }
-    }
-}
-
 fn read_capabilities(p: &Path) -> Option<String> {
     let mut buf = [0u8; 64];
     let n = rustix::fs::lgetxattr(p, "security.capability", &mut buf[..]).ok()?;
@@ -680,4 +658,26 @@ fn hash_directory_files(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_decoding() {
+        // VFS_CAP_REVISION_2 | effective, permitted = cap_setuid (bit 7).
+        let mut raw = vec![0x01, 0, 0, 0x02];
+        raw.extend(0x80u32.to_le_bytes());
+        raw.extend([0u8; 12]);
+        assert_eq!(decode_capabilities(&raw).as_deref(), Some("cap_setuid=ep"));
+        assert_eq!(decode_capabilities(&[1, 2]), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn capability_decoding_never_panics(b in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let _ = decode_capabilities(&b);
+        }
+    }
 }

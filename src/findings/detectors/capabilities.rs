@@ -53,7 +53,7 @@ impl Detector for Capabilities {
                     Vec::new(),
                 ),
                 Some(c) if c.change == ChangeClass::Removed => continue,
-                Some(c) => {
+                Some(_) => {
                     let before = s.old.and_then(|o| o.capabilities.clone());
                     if old_knows && before.as_deref() == Some(caps) {
                         continue;
