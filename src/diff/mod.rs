@@ -288,22 +288,37 @@ pub fn diff(
     progress: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<DiffResult, DiffError> {
+    let rules = if req.no_findings {
+        None
+    } else {
+        Some(findings::Rules::load(req.rules_dir.as_deref())?)
+    };
     let old = Snapshot::open(&req.old, progress, cancel)?;
     let new = Snapshot::open(&req.new, progress, cancel)?;
+    Ok(diff_snapshots(old, new, rules.as_ref(), &req.hash_sets))
+}
+
+/// Compare two snapshots that are already open (the GUI keeps them open) and,
+/// with `rules`, judge the changes. The result keeps the snapshots for
+/// content diffs on demand.
+pub fn diff_snapshots(
+    old: Snapshot,
+    new: Snapshot,
+    rules: Option<&findings::Rules>,
+    hash_sets: &HashSets,
+) -> DiffResult {
     let changes = compare(&old, &new);
-    let findings = if req.no_findings {
-        Vec::new()
-    } else {
-        let rules = findings::Rules::load(req.rules_dir.as_deref())?;
-        findings::on_diff(&old, &new, &changes, &rules, &req.hash_sets)
+    let findings = match rules {
+        Some(r) => findings::on_diff(&old, &new, &changes, r, hash_sets),
+        None => Vec::new(),
     };
-    Ok(DiffResult {
+    DiffResult {
         old: SnapshotInfo::of(&old),
         new: SnapshotInfo::of(&new),
         changes,
         findings,
         snapshots: Some(Box::new((old, new))),
-    })
+    }
 }
 
 #[cfg(test)]
