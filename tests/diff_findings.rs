@@ -704,19 +704,44 @@ fn system_binary_differs_from_dpkg_md5sums_merged_usr() {
 fn package_upgrade_with_matching_md5sums_is_not_flagged() {
     let v1 = b"\x7fELF cat version 1".to_vec();
     let v2 = b"\x7fELF cat version 2, upgraded".to_vec();
-    let t = trees(&[(
-        "var/lib/dpkg/info/coreutils.md5sums",
-        &format!("{}  usr/bin/cat\n", md5_hex(&v1)),
-    )]);
+    let u1 = b"[Service]\nExecStart=/usr/sbin/cron -f\n".to_vec();
+    let u2 = b"[Service]\nExecStart=/usr/sbin/cron -f -P\n".to_vec();
+    let list = |cat: &[u8], unit: &[u8]| {
+        format!(
+            "{}  usr/bin/cat\n{}  lib/systemd/system/cron.service\n",
+            md5_hex(cat),
+            md5_hex(unit)
+        )
+    };
+    let t = trees(&[("var/lib/dpkg/info/coreutils.md5sums", &list(&v1, &u1))]);
     write(&t.old, "usr/bin/cat", &v1);
     write(&t.new, "usr/bin/cat", &v2);
+    write(&t.old, "usr/lib/systemd/system/cron.service", &u1);
+    write(&t.new, "usr/lib/systemd/system/cron.service", &u2);
+    for root in [&t.old, &t.new] {
+        std::os::unix::fs::symlink("usr/lib", root.join("lib")).expect("ln");
+    }
     write(
         &t.new,
         "var/lib/dpkg/info/coreutils.md5sums",
-        format!("{}  usr/bin/cat\n", md5_hex(&v2)).as_bytes(),
+        list(&v2, &u2).as_bytes(),
     );
     let v = diff_json(&t, &[]);
     assert_eq!(change_of(&v, "/usr/bin/cat").as_deref(), Some("modified"));
+    assert_eq!(
+        change_of(&v, "/usr/lib/systemd/system/cron.service").as_deref(),
+        Some("modified")
+    );
+    assert!(
+        has(
+            &v,
+            "/usr/lib/systemd/system/cron.service",
+            "persistence.systemd_unit_changed",
+            "low"
+        ),
+        "the unit change is reported, rated low: {:#}",
+        v["findings"]
+    );
     let sev = max_severity(&v);
     assert!(
         matches!(sev, "none" | "info" | "low"),
