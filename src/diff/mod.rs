@@ -295,6 +295,15 @@ pub fn diff(
     };
     let old = Snapshot::open(&req.old, progress, cancel)?;
     let new = Snapshot::open(&req.new, progress, cancel)?;
+    if cancel.is_cancelled() {
+        return Err(SnapshotError::Cancelled.into());
+    }
+    progress.update(&crate::job::Progress {
+        phase: "comparing",
+        files_done: 0,
+        files_total: Some((old.entries.len() + new.entries.len()) as u64),
+        ..Default::default()
+    });
     Ok(diff_snapshots(old, new, rules.as_ref(), &req.hash_sets))
 }
 
