@@ -81,8 +81,11 @@ impl Archive {
         let stem = index
             .members
             .iter()
-            .find_map(|m| m.name.strip_suffix("/bagit.txt"))
-            .filter(|s| !s.contains('/'))
+            .find_map(|m| {
+                m.name
+                    .strip_suffix("/bagit.txt")
+                    .filter(|s| !s.contains('/'))
+            })
             .map(str::to_string)
             .ok_or_else(|| {
                 ArchiveError::Format("no <stem>/bagit.txt member".into(), path.to_path_buf())

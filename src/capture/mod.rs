@@ -13,6 +13,8 @@ pub mod acquire;
 pub mod compress;
 pub mod fstype;
 pub mod host;
+pub mod live;
+pub mod profile;
 pub mod select;
 pub mod sink;
 pub mod walk;

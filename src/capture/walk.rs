@@ -261,7 +261,10 @@ impl Walker<'_> {
     ) -> Option<(OwnedFd, u64)> {
         let kind = stat.kind;
         let mut selection = match kind {
-            Some(k) => self.opts.selector.select(&logical, k, stat.size),
+            Some(k) => self
+                .opts
+                .selector
+                .select_entry(&logical, k, stat.size, stat.mode),
             None => Selection::Content {
                 size_limit: None,
                 rule: None,
