@@ -10,6 +10,7 @@ command -v zip >/dev/null || need+=(zip)
 command -v 7z >/dev/null || need+=(p7zip-full)
 command -v mactime >/dev/null || need+=(sleuthkit)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v bsdtar >/dev/null || need+=(libarchive-tools)
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -208,3 +208,50 @@ fn bodyfile_reads_with_mactime() {
     let body_lines = String::from_utf8(body).unwrap().lines().count();
     assert_eq!(body_lines, records);
 }
+
+#[test]
+fn streamed_members_are_self_delimiting() {
+    // Members over 8 MiB are streamed with a data descriptor; they must never
+    // use method 0 (stored), whose end streaming extractors find only by
+    // scanning for the descriptor signature, which file content can forge.
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    let mut evil: Vec<u8> = (0..9_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8)
+        .collect();
+    // A forged data descriptor in the middle of the content.
+    evil[4_000_000..4_000_004].copy_from_slice(b"PK\x07\x08");
+    fs::write(src.join("evil.bin"), &evil).unwrap();
+    let archive = archive_path(&capture(
+        &[src.to_str().unwrap(), "--store"],
+        &t.path().join("out"),
+    ));
+    let f = fs::File::open(&archive).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    let name = z
+        .file_names()
+        .find(|n| n.ends_with("evil.bin"))
+        .unwrap()
+        .to_string();
+    let m = z.by_name(&name).unwrap();
+    assert_eq!(m.compression(), zip::CompressionMethod::Deflated);
+    // Uncompressed blocks: barely larger than the content.
+    assert!(m.compressed_size() < m.size() + m.size() / 100);
+    drop(m);
+    // A streaming reader (Python reading the local headers in order) gets the whole member.
+    let script = "import sys, zipfile, io\nraw = open(sys.argv[1], 'rb').read()\nz = zipfile.ZipFile(io.BytesIO(raw))\nd = [z.read(i) for i in z.infolist() if i.filename.endswith('evil.bin')][0]\nassert len(d) == 9_000_000, len(d)\n";
+    tool(
+        "python3",
+        &["-c", script, archive.to_str().unwrap()],
+        t.path(),
+    );
+    // bsdtar reading from a pipe cannot seek to the central directory: it
+    // must find every member's end from the local data alone.
+    let piped = format!(
+        "bsdtar -xOf - '{name}' < '{}' | sha256sum",
+        archive.to_str().unwrap()
+    );
+    let out = tool("bash", &["-c", &piped], t.path());
+    assert!(out.starts_with(&sha256_hex(&evil)), "{out}");
+}

@@ -75,6 +75,8 @@ pub struct Acquirer {
     pub cancel: CancelToken,
     deflater: Deflater,
     trial: Deflater,
+    /// Level 0: "stored" deflate blocks for streamed content that does not compress.
+    blocks: Deflater,
     buf: Vec<u8>,
 }
 
@@ -147,6 +149,8 @@ enum Output {
         tx: crossbeam_channel::Sender<Chunk>,
         is_head: Arc<AtomicBool>,
         method: u16,
+        /// Deflate at level 0 (uncompressed blocks) instead of compressing.
+        raw_blocks: bool,
     },
 }
 
@@ -165,6 +169,7 @@ impl Acquirer {
             cancel,
             deflater: Deflater::new(level),
             trial: Deflater::new(level),
+            blocks: Deflater::new(0),
             buf: vec![0; CHUNK],
         }
     }
@@ -315,6 +320,15 @@ impl Acquirer {
             }
         }
 
+        // A streamed member is never stored with method 0: its end would be
+        // found only through the data descriptor, which streaming extractors
+        // look for by scanning the data for its signature, so a file holding a
+        // forged descriptor could end the member early for them. Deflate
+        // "stored" blocks (level 0) are self-delimiting and cost about a copy.
+        let raw_blocks = stream && method == METHOD_STORED;
+        if raw_blocks {
+            method = METHOD_DEFLATED;
+        }
         let mut out = if let Some(meta) = job.member.clone().filter(|_| stream) {
             let (tx, rx) = crossbeam_channel::bounded(64);
             let is_head = Arc::new(AtomicBool::new(false));
@@ -330,10 +344,12 @@ impl Acquirer {
                 })
                 .map_err(|_| Stop)?;
             self.deflater.reset();
+            self.blocks.reset();
             Output::Stream {
                 tx,
                 is_head,
                 method,
+                raw_blocks,
             }
         } else if job.member.is_some() {
             Output::Whole
@@ -360,12 +376,16 @@ impl Acquirer {
                         tx,
                         is_head,
                         method,
+                        raw_blocks,
                     } => {
                         let bytes = if *method == METHOD_DEFLATED {
-                            let mut c = Vec::with_capacity(pending.len() / 2);
-                            self.deflater
-                                .push(&pending, &mut c, false)
-                                .map_err(|_| Stop)?;
+                            let d = if *raw_blocks {
+                                &mut self.blocks
+                            } else {
+                                &mut self.deflater
+                            };
+                            let mut c = Vec::with_capacity(pending.len() + pending.len() / 64 + 64);
+                            d.push(&pending, &mut c, false).map_err(|_| Stop)?;
                             c
                         } else {
                             std::mem::take(&mut pending)
@@ -434,10 +454,16 @@ impl Acquirer {
                 tx,
                 is_head,
                 method,
+                raw_blocks,
             } => {
                 if method == METHOD_DEFLATED {
+                    let d = if raw_blocks {
+                        &mut self.blocks
+                    } else {
+                        &mut self.deflater
+                    };
                     let mut tail = Vec::new();
-                    self.deflater.push(&[], &mut tail, true).map_err(|_| Stop)?;
+                    d.push(&[], &mut tail, true).map_err(|_| Stop)?;
                     if !tail.is_empty() {
                         let budgeted = !is_head.load(Ordering::SeqCst);
                         if budgeted && !self.sink.budget.acquire(tail.len() as u64, Some(&is_head))

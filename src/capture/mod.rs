@@ -641,6 +641,7 @@ pub fn capture(
             _ => None,
         })
         .collect();
+    let jobs_total = to_read.len() as u64;
     let feeder_cancel = worker_cancel.clone();
     let feeder = std::thread::spawn(move || {
         for job in to_read {
@@ -690,8 +691,16 @@ pub fn capture(
         progress.update(&prog);
     }
     let _ = feeder.join();
-    for w in workers {
-        let _ = w.join();
+    let crashed = workers
+        .into_iter()
+        .map(|w| w.join())
+        .filter(Result::is_err)
+        .count();
+    // Every file handed to a reader must have come back with an outcome: a
+    // reader that died would otherwise leave records that look captured.
+    let lost = !cancel.is_cancelled() && (crashed > 0 || outcomes != jobs_total);
+    if lost {
+        worker_cancel.cancel();
     }
     if worker_cancel.is_cancelled() || cancel.is_cancelled() {
         // Either the user cancelled or the writer failed (and the readers
@@ -704,6 +713,10 @@ pub fn capture(
         }
         let err = match res {
             Ok(Err(e)) => e,
+            _ if lost => std::io::Error::other(format!(
+                "{} of {jobs_total} files came back from the readers ({crashed} reader threads failed)",
+                outcomes
+            )),
             _ => std::io::Error::other("reading stopped before every file was captured"),
         };
         return Err(CaptureError::Write(err, partial));
