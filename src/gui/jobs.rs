@@ -37,9 +37,12 @@ pub struct Job<T> {
     finished: bool,
 }
 
+/// The sender with the time and phase of the last message sent.
+type Throttled<T> = (Sender<JobEvent<T>>, Option<Instant>, &'static str);
+
 /// Forwards progress from the worker thread to the UI, throttled.
 struct ChannelSink<T> {
-    tx: Mutex<(Sender<JobEvent<T>>, Option<Instant>, &'static str)>,
+    tx: Mutex<Throttled<T>>,
     ctx: egui::Context,
 }
 

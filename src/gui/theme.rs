@@ -107,7 +107,8 @@ pub fn app_icon() -> egui::IconData {
                 }
             }
             // Border of the page.
-            let on_border = inside_page && (fx < 12.5 || fx > 43.5 || fy < 8.5 || fy > 55.5);
+            let on_border =
+                inside_page && (!(12.5..=43.5).contains(&fx) || !(8.5..=55.5).contains(&fy));
             if on_border {
                 px = [0x2b, 0x35, 0x4a, 0xff];
             }

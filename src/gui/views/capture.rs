@@ -33,6 +33,9 @@ pub struct Estimate {
     pub capped: bool,
 }
 
+/// Sources and image root an estimate (or a running pre-scan) belongs to.
+type ScanKey = (Vec<String>, Option<String>);
+
 /// The largest tree the pre-scan walks before giving a lower bound.
 const PRESCAN_CAP: u64 = 2_000_000;
 
@@ -52,8 +55,8 @@ pub struct CaptureView {
     pub purpose: String,
     pub location: String,
     pub signing_key: PathField,
-    prescan: Option<(Vec<String>, Option<String>, Job<Estimate>)>,
-    pub estimate: Option<(Vec<String>, Option<String>, Result<Estimate, String>)>,
+    prescan: Option<(ScanKey, Job<Estimate>)>,
+    pub estimate: Option<(ScanKey, Result<Estimate, String>)>,
     job: Option<Job<CaptureSummary>>,
     /// The last capture's outcome.
     pub result: Option<Result<CaptureSummary, String>>,
@@ -135,10 +138,10 @@ impl CaptureView {
         if let Some(p) = self.source_picker.poll() {
             self.add_source(p);
         }
-        if let Some((srcs, root, job)) = self.prescan.as_mut()
+        if let Some((key, job)) = self.prescan.as_mut()
             && let Some(r) = job.poll()
         {
-            self.estimate = Some((std::mem::take(srcs), root.take(), r));
+            self.estimate = Some((std::mem::take(key), r));
             self.prescan = None;
         }
         if let Some(job) = self.job.as_mut()
@@ -161,16 +164,16 @@ impl CaptureView {
 
     /// Start (or restart) the pre-scan when the sources changed.
     fn refresh_estimate(&mut self, ctx: &egui::Context) {
-        let key = (self.sources.clone(), self.root_key());
+        let key: ScanKey = (self.sources.clone(), self.root_key());
         let current = self
             .prescan
             .as_ref()
-            .map(|(s, r, _)| (s, r))
-            .or(self.estimate.as_ref().map(|(s, r, _)| (s, r)));
-        if current.is_some_and(|(s, r)| *s == key.0 && *r == key.1) {
+            .map(|(k, _)| k)
+            .or(self.estimate.as_ref().map(|(k, _)| k));
+        if current == Some(&key) {
             return;
         }
-        if let Some((_, _, old)) = &self.prescan {
+        if let Some((_, old)) = &self.prescan {
             old.cancel();
         }
         self.estimate = None;
@@ -182,7 +185,7 @@ impl CaptureView {
         let job = Job::spawn(ctx, "Estimating", move |sink, cancel| {
             prescan(&sources, root.as_deref().map(Path::new), sink, cancel)
         });
-        self.prescan = Some((key.0, key.1, job));
+        self.prescan = Some((key, job));
     }
 
     fn validated(&self, ctx_case: Option<&CaseFolder>) -> Result<CaptureRequest, String> {
@@ -358,7 +361,7 @@ impl CaptureView {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Estimate").strong());
             match (&self.prescan, &self.estimate) {
-                (Some((_, _, job)), _) => {
+                (Some((_, job)), _) => {
                     ui.spinner();
                     ui.label(format!(
                         "scanning… {} files, {} so far",
@@ -366,7 +369,7 @@ impl CaptureView {
                         widgets::human_bytes(job.progress.bytes_done)
                     ));
                 }
-                (None, Some((_, _, Ok(e)))) => {
+                (None, Some((_, Ok(e)))) => {
                     ui.label(format!(
                         "{}{} files, {} ({} entries in all)",
                         if e.capped { "at least " } else { "" },
@@ -375,7 +378,7 @@ impl CaptureView {
                         widgets::thousands(e.entries)
                     ));
                 }
-                (None, Some((_, _, Err(e)))) => {
+                (None, Some((_, Err(e)))) => {
                     ui.label(widgets::toned(
                         ui,
                         Tone::Warn,
