@@ -79,7 +79,7 @@ pub fn parse_manifest(text: &str) -> (Vec<ManifestLine>, Vec<(usize, String)>) {
         if raw.is_empty() {
             continue;
         }
-        let Some((hash, path)) = raw.split_once(|c: char| c == ' ' || c == '\t') else {
+        let Some((hash, path)) = raw.split_once([' ', '\t']) else {
             bad.push((line_no, raw.to_string()));
             continue;
         };

@@ -61,6 +61,9 @@ pub enum ArchiveError {
     Format(String, PathBuf),
 }
 
+/// All records of an archive, plus (line number, error) for lines that did not parse.
+pub type RecordsRead = (Vec<FileRecord>, Vec<(usize, String)>);
+
 /// A read-only view of an evidence archive. Opening parses the structure and
 /// the tag files; content is streamed on demand and never extracted.
 pub struct Archive {
@@ -78,8 +81,11 @@ impl Archive {
         let stem = index
             .members
             .iter()
-            .find_map(|m| m.name.strip_suffix("/bagit.txt"))
-            .filter(|s| !s.contains('/'))
+            .find_map(|m| {
+                m.name
+                    .strip_suffix("/bagit.txt")
+                    .filter(|s| !s.contains('/'))
+            })
             .map(str::to_string)
             .ok_or_else(|| {
                 ArchiveError::Format("no <stem>/bagit.txt member".into(), path.to_path_buf())
@@ -107,7 +113,8 @@ impl Archive {
         if m.usize > max {
             return Err(err(format!("{name} is {} bytes, more than {max}", m.usize)));
         }
-        let mut out = Vec::with_capacity(m.usize as usize);
+        // Never trust a declared size for an allocation.
+        let mut out = Vec::with_capacity(m.usize.min(64 << 20) as usize);
         zipread::member_reader(&self.file, m)
             .and_then(|r| r.take(max + 1).read_to_end(&mut out))
             .map_err(|e| err(format!("cannot read {name}: {e}")))?;
@@ -123,7 +130,7 @@ impl Archive {
 
     /// All file records. Lines that do not parse are returned as errors with
     /// their line numbers rather than failing the whole read.
-    pub fn records(&self) -> Result<(Vec<FileRecord>, Vec<(usize, String)>), ArchiveError> {
+    pub fn records(&self) -> Result<RecordsRead, ArchiveError> {
         let raw = self.read_tag(FILES_JSONL, 16 << 30)?;
         let mut out = Vec::new();
         let mut bad = Vec::new();

@@ -180,11 +180,33 @@ impl ZipIndex {
             };
             match rec {
                 Some(r) if u32_at(&r, 0) == Some(ZIP64_EOCD_SIG) => {
-                    entries = u64_at(&r, 32).unwrap_or(0);
-                    cd_size = u64_at(&r, 40).unwrap_or(0);
-                    cd_start = u64_at(&r, 48).unwrap_or(0);
+                    let on_disk = u64_at(&r, 24).unwrap_or(0);
+                    let z_entries = u64_at(&r, 32).unwrap_or(0);
+                    let z_cd_size = u64_at(&r, 40).unwrap_or(0);
+                    let z_cd_start = u64_at(&r, 48).unwrap_or(0);
+                    // A field of the end record that is not a sentinel is what
+                    // readers without ZIP64 use: it must say the same.
+                    let e_on_disk = u16_at(e, 8).unwrap_or(0) as u64;
+                    let disagree = on_disk != z_entries
+                        || (e_on_disk != U16_SENTINEL && e_on_disk != z_entries)
+                        || (entries != U16_SENTINEL && entries != z_entries)
+                        || (cd_size != U32_SENTINEL && cd_size != z_cd_size)
+                        || (cd_start != U32_SENTINEL && cd_start != z_cd_start);
+                    if disagree {
+                        issues.push(issue(
+                            "zip64_inconsistent",
+                            None,
+                            format!(
+                                "ZIP64 end record ({on_disk}/{z_entries} members, {z_cd_size} bytes at {z_cd_start}) \
+                                 disagrees with the end record ({e_on_disk}/{entries} members, {cd_size} bytes at {cd_start})"
+                            ),
+                        ));
+                    }
+                    entries = z_entries;
+                    cd_size = z_cd_size;
+                    cd_start = z_cd_start;
                     end_of_cd_region = z64_pos;
-                    let rec_end = z64_pos + 12 + u64_at(&r, 4).unwrap_or(0);
+                    let rec_end = (z64_pos + 12).saturating_add(u64_at(&r, 4).unwrap_or(0));
                     if rec_end != eocd_pos - ZIP64_LOCATOR_LEN as u64 {
                         issues.push(issue(
                             "gap",
@@ -301,10 +323,8 @@ impl ZipIndex {
                             }
                         }
                     }
-                    EXTRA_TIMESTAMP => {
-                        if data.first().is_some_and(|f| f & 1 == 1) {
-                            mtime = u32_at(data, 1).map(|t| t as i32 as i64);
-                        }
+                    EXTRA_TIMESTAMP if data.first().is_some_and(|f| f & 1 == 1) => {
+                        mtime = u32_at(data, 1).map(|t| t as i32 as i64);
                     }
                     _ => {}
                 }
@@ -596,5 +616,106 @@ pub fn member_reader<'a>(file: &'a File, m: &Member) -> io::Result<Box<dyn Read 
             "unsupported compression method {other}: {}",
             m.name
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::archive::zipwrite::{EntryMeta, ZipWriter};
+    use std::io::Write;
+
+    /// An archive of `(name, content)` members, stored, as the writer makes it.
+    fn archive(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = ZipWriter::new(Vec::new());
+        for (name, data) in members {
+            let meta = EntryMeta {
+                name: name.to_string(),
+                mode: 0o644,
+                ..EntryMeta::default()
+            };
+            w.add_whole(
+                meta,
+                METHOD_STORED,
+                crc32fast::hash(data),
+                data.len() as u64,
+                data,
+            )
+            .unwrap();
+        }
+        w.finish().unwrap().0
+    }
+
+    fn index_of(bytes: &[u8]) -> Result<ZipIndex, ZipReadError> {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        ZipIndex::open(&f)
+    }
+
+    fn kinds(ix: &ZipIndex) -> Vec<&'static str> {
+        ix.issues.iter().map(|i| i.kind).collect()
+    }
+
+    /// Put a ZIP64 end record (entries on disk, entries total, record size)
+    /// and its locator before the end record of a plain archive.
+    fn with_zip64(zip: &[u8], on_disk: u64, total: u64, rec_size: u64) -> Vec<u8> {
+        let eocd = zip.len() - EOCD_LEN;
+        let cd_size = u32_at(zip, eocd + 12).unwrap() as u64;
+        let cd_start = u32_at(zip, eocd + 16).unwrap() as u64;
+        let mut out = zip[..eocd].to_vec();
+        let z64 = out.len() as u64;
+        out.put_u32(ZIP64_EOCD_SIG);
+        out.put_u64(rec_size);
+        out.put_u16(VERSION_MADE_BY);
+        out.put_u16(VERSION_NEEDED_ZIP64);
+        out.put_u32(0);
+        out.put_u32(0);
+        out.put_u64(on_disk);
+        out.put_u64(total);
+        out.put_u64(cd_size);
+        out.put_u64(cd_start);
+        out.put_u32(ZIP64_LOCATOR_SIG);
+        out.put_u32(0);
+        out.put_u64(z64);
+        out.put_u32(1);
+        out.extend_from_slice(&zip[eocd..]);
+        out
+    }
+
+    #[test]
+    fn plain_archive_has_no_issues() {
+        let ix = index_of(&archive(&[("b/data/x", b"hello")])).unwrap();
+        assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+        let ix = index_of(&with_zip64(&archive(&[("b/data/x", b"hello")]), 1, 1, 44)).unwrap();
+        assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn zip64_record_size_near_u64_max_does_not_overflow() {
+        let zip = with_zip64(&archive(&[("b/data/x", b"hello")]), 1, 1, u64::MAX - 4);
+        let ix = index_of(&zip).expect("the central directory is still readable");
+        assert!(kinds(&ix).contains(&"gap"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn zip64_counts_that_disagree_are_an_issue() {
+        let plain = archive(&[("b/data/x", b"hello")]);
+        // The ZIP64 record's two counts disagree.
+        let ix = index_of(&with_zip64(&plain, 2, 1, 44)).unwrap();
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+        // The 16-bit count of the end record (not a sentinel) disagrees with
+        // the ZIP64 record: readers without ZIP64 see another archive.
+        let mut zip = with_zip64(&plain, 1, 1, 44);
+        let eocd = zip.len() - EOCD_LEN;
+        zip[eocd + 8..eocd + 12].copy_from_slice(&[2, 0, 2, 0]);
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+        // So does its central directory offset.
+        let mut zip = with_zip64(&plain, 1, 1, 44);
+        let eocd = zip.len() - EOCD_LEN;
+        zip[eocd + 16] ^= 1;
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
     }
 }

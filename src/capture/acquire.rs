@@ -181,7 +181,6 @@ impl Acquirer {
         let mut sha = Sha256::new();
         let mut crc = crc32fast::Hasher::new();
         let mut total: u64 = 0;
-        let mut first = Vec::new();
         let mut read_error = None;
         let mut eof = false;
         let want_first = if size_at_open > STREAM_THRESHOLD {
@@ -189,6 +188,7 @@ impl Acquirer {
         } else {
             (size_at_open as usize).max(1)
         };
+        let mut first = Vec::with_capacity(want_first);
         while first.len() < want_first {
             let room = (want_first - first.len()).min(CHUNK);
             match file.read(&mut self.buf[..room.max(1)]) {
@@ -258,6 +258,9 @@ impl Acquirer {
                     .fetch_add(pending.len() as u64, Ordering::Relaxed);
                 match &mut out {
                     Output::None => {}
+                    Output::Whole if whole_plain.is_empty() => {
+                        whole_plain = std::mem::take(&mut pending)
+                    }
                     Output::Whole => whole_plain.extend_from_slice(&pending),
                     Output::Stream {
                         tx,

@@ -13,6 +13,8 @@ pub mod acquire;
 pub mod compress;
 pub mod fstype;
 pub mod host;
+pub mod live;
+pub mod profile;
 pub mod select;
 pub mod sink;
 pub mod walk;
@@ -629,10 +631,10 @@ pub fn capture(
                 if !matches!(o.status, Status::Captured) {
                     warnings += 1;
                 }
-                if o.stored {
-                    if let Plan::Read(j) = &plans[o.index] {
-                        rec.member = j.member.as_ref().map(|m| m.name.clone());
-                    }
+                if o.stored
+                    && let Plan::Read(j) = &plans[o.index]
+                {
+                    rec.member = j.member.as_ref().map(|m| m.name.clone());
                 }
                 rec.sha256 = o.sha256;
                 if rec.status != Status::MetadataOnly || !matches!(o.status, Status::Captured) {
@@ -877,6 +879,7 @@ pub fn capture(
         evidence_id: evidence_id.clone(),
         purpose: req.case.purpose.clone(),
         signer: req.signer.as_deref(),
+        acquisition: Some(&acquisition),
     })?;
     Ok(CaptureSummary {
         archive: final_path,

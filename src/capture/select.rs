@@ -36,6 +36,15 @@ pub trait Selector: Send + Sync {
     /// What to do with one entry.
     fn select(&self, logical: &[u8], kind: EntryType, size: u64) -> Selection;
 
+    /// What to do with one entry, knowing its full `st_mode` (type and
+    /// permission bits), for selectors that decide on permissions (e.g. hash
+    /// every executable). The walker calls this; the default asks [`select`].
+    ///
+    /// [`select`]: Selector::select
+    fn select_entry(&self, logical: &[u8], kind: EntryType, size: u64, _mode: u32) -> Selection {
+        self.select(logical, kind, size)
+    }
+
     /// Directories where walking must start: the selector's roots. `None`
     /// means the sources given in the request.
     fn start_points(&self) -> Option<Vec<Vec<u8>>> {

@@ -240,7 +240,7 @@ struct Walker<'a> {
 impl Walker<'_> {
     fn tick(&mut self, path: &[u8]) -> Result<(), WalkError> {
         self.seen += 1;
-        if self.seen % 256 == 0 {
+        if self.seen.is_multiple_of(256) {
             if self.opts.cancel.is_cancelled() {
                 return Err(WalkError::Cancelled);
             }
@@ -261,7 +261,10 @@ impl Walker<'_> {
     ) -> Option<(OwnedFd, u64)> {
         let kind = stat.kind;
         let mut selection = match kind {
-            Some(k) => self.opts.selector.select(&logical, k, stat.size),
+            Some(k) => self
+                .opts
+                .selector
+                .select_entry(&logical, k, stat.size, stat.mode),
             None => Selection::Content {
                 size_limit: None,
                 rule: None,

@@ -1,18 +1,38 @@
-//! `exhibit capture`: snapshot paths into a new evidence archive.
+//! `exhibit capture`: snapshot paths or collection profiles into a new
+//! evidence archive, with live response first when the running system is
+//! captured with a profile.
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use exhibit::archive::acquisition::{CaseInfo, Examiner};
-use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface};
+use exhibit::capture::profile::{self, ProfileSelector};
+use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface, live};
 use exhibit::job::CancelToken;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Paths to capture. With --root, paths inside the target root (default: all of it).
+    /// Paths to capture. With --root, paths inside the target root (default: all of it,
+    /// or the profile's own places with --profile).
     pub paths: Vec<PathBuf>,
     /// Treat DIR as the examined system's `/` (a mounted image or a copied tree).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Collection profile (repeatable; see `exhibit profiles`), or a profile file
+    /// (`*.toml`). `triage` is what a first responder wants.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// Also take what profiles mark secret (shadow, gshadow, private keys), flagged
+    /// `secret` in the records. Without it they are recorded as excluded.
+    #[arg(long, requires = "profiles")]
+    pub include_secrets: bool,
+    /// Skip live response (processes, sockets, users... of the running system),
+    /// which a profile capture without --root collects first.
+    #[arg(long, conflicts_with = "live")]
+    pub no_live: bool,
+    /// Collect live response even for a plain path capture (never with --root).
+    #[arg(long, conflicts_with = "root")]
+    pub live: bool,
     /// Directory to write the archive and its custody log into.
     #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
     pub out_dir: PathBuf,
@@ -52,6 +72,10 @@ pub struct Args {
     /// Do not cross into any other filesystem.
     #[arg(long, short = 'x')]
     pub one_file_system: bool,
+    /// Sign the custody events: OpenSSH Ed25519 private key, its `.pub`
+    /// (key held by ssh-agent), or `agent`.
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
     /// Print the summary as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +85,19 @@ pub struct Args {
 }
 
 pub fn run(a: Args, command_line: Vec<String>) -> u8 {
+    // Load the key first, so a wrong passphrase fails before any reading.
+    let signer = match a
+        .sign
+        .as_deref()
+        .map(super::custody::load_signer)
+        .transpose()
+    {
+        Ok(s) => s.map(Arc::new),
+        Err(e) => {
+            report_error(&e.context("cannot load the signing key"));
+            return EXIT_ERROR;
+        }
+    };
     let mut req = CaptureRequest::new(a.paths.clone(), a.out_dir.clone(), &a.case, &a.examiner);
     req.root = a.root.clone();
     req.case = CaseInfo {
@@ -85,6 +122,31 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     req.all_filesystems = a.all_filesystems;
     req.one_file_system = a.one_file_system;
     req.location = a.location.clone();
+    req.signer = signer;
+
+    let mut selector: Option<Arc<ProfileSelector>> = None;
+    if !a.profiles.is_empty() {
+        match profile::prepare(&a.profiles, a.root.as_deref(), a.include_secrets) {
+            Ok(s) => {
+                let s = Arc::new(s);
+                req.selector = Some(s.clone());
+                selector = Some(s);
+            }
+            Err(e) => {
+                report_error(&anyhow::Error::new(e).context("preparing profiles"));
+                return EXIT_ERROR;
+            }
+        }
+    }
+    if a.root.is_none() && !a.no_live && (a.live || !a.profiles.is_empty()) {
+        // Most volatile first: before a single file is read.
+        if !a.quiet {
+            eprintln!("exhibit: collecting live response from /proc ...");
+        }
+        for d in live::collect(&live::LiveRequest::default()) {
+            req.extra_tags.push((d.name, d.json));
+        }
+    }
 
     let cancel = CancelToken::new();
     let on_signal = cancel.clone();
@@ -104,6 +166,7 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
                     "custody_log": s.custody_log,
                     "entries": s.entries,
                     "archive_bytes": s.archive_bytes,
+                    "walk": selector.as_ref().map(|s| s.walk_stats()),
                 });
                 println!("{doc:#}");
             } else {
@@ -114,6 +177,13 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
                     s.entries, s.files, s.bytes
                 );
                 println!("custody log: {}", s.custody_log.display());
+                if let Some(sel) = &selector {
+                    let w = sel.walk_stats();
+                    println!(
+                        "walk:        one pass: {} directories listed ({} twice), {} entries examined",
+                        w.dirs_listed, w.dirs_listed_again, w.entries_examined
+                    );
+                }
                 if s.errors.is_empty() {
                     println!("problems:    none");
                 } else {

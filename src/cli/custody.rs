@@ -1,15 +1,402 @@
-//! `exhibit custody` (not implemented yet).
+//! `exhibit custody`: show, extend and print the chain-of-custody log of an
+//! archive. Also holds the signing-key loader shared by `capture --sign` and
+//! `verify --record --sign` (passphrase from `EXHIBIT_KEY_PASSPHRASE`, from
+//! ssh-agent when it holds the key, or from a prompt on the terminal).
 
-use super::EXIT_ERROR;
+use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, report_error};
+use anyhow::{Context, anyhow};
+use exhibit::archive::{self, Archive};
+use exhibit::custody::{
+    self, Action, Actor, AllowedSigners, CheckOptions, CustodyError, KeyFile, NewEvent, Signer,
+    form,
+};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Environment variable holding the signing key's passphrase (for scripts).
+pub const PASSPHRASE_ENV: &str = "EXHIBIT_KEY_PASSPHRASE";
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    #[command(subcommand)]
+    pub command: Sub,
 }
 
-pub fn run(_a: Args) -> u8 {
-    eprintln!("exhibit: error: `custody` is not implemented yet");
-    EXIT_ERROR
+#[derive(clap::Subcommand, Debug)]
+pub enum Sub {
+    /// Print the custody events of an archive and check the chain.
+    Show(ShowArgs),
+    /// Append an event (transfer, receipt, note...) to an archive's custody log.
+    Add(Box<AddArgs>),
+    /// Write the printable chain-of-custody form (HTML).
+    Form(FormArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    /// The archive (`.zip`) or its custody log (`.custody.jsonl`).
+    pub archive: PathBuf,
+    /// OpenSSH allowed_signers file: whose signatures to trust.
+    #[arg(long, value_name = "ALLOWED_SIGNERS")]
+    pub trust: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AddArgs {
+    /// The archive (`.zip`).
+    pub archive: PathBuf,
+    /// transferred, received, verified, opened, exported or note.
+    #[arg(long)]
+    pub action: String,
+    /// Who performs the action (name).
+    #[arg(long)]
+    pub actor: String,
+    /// The actor's role (e.g. "evidence custodian").
+    #[arg(long)]
+    pub role: Option<String>,
+    /// The actor's organisation.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The actor's contact (e-mail or phone).
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Who releases the evidence (transfers, receipts).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Who receives the evidence (transfers).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// How it travels (e.g. "USB disk SN 1234, sealed bag 77").
+    #[arg(long)]
+    pub medium: Option<String>,
+    /// Where the action takes place.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Why.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// A free-text note.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Sign the event: OpenSSH private key, its `.pub` (key in ssh-agent), or `agent`.
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
+    /// Do not re-hash the archive (the event then repeats the sealed hash
+    /// without checking it).
+    #[arg(long)]
+    pub no_hash: bool,
+    /// Print the new event as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FormArgs {
+    /// The archive (`.zip`).
+    pub archive: PathBuf,
+    /// Output HTML file.
+    #[arg(short = 'o', long = "output", value_name = "FILE.html")]
+    pub output: PathBuf,
+    /// OpenSSH allowed_signers file: whose signatures to trust.
+    #[arg(long, value_name = "ALLOWED_SIGNERS")]
+    pub trust: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> u8 {
+    match a.command {
+        Sub::Show(s) => show(s),
+        Sub::Add(s) => add(*s),
+        Sub::Form(s) => form_cmd(s),
+    }
+}
+
+/// Load a signing identity for `--sign`: a private key file (asking for its
+/// passphrase when needed), a public key whose private half is in ssh-agent,
+/// or `agent` for the agent's first Ed25519 key.
+pub fn load_signer(path: &Path) -> anyhow::Result<Signer> {
+    if path.as_os_str() == "agent" {
+        return Ok(Signer::from_agent(None)?);
+    }
+    match Signer::inspect(path)? {
+        KeyFile::Plain => Ok(Signer::from_key_file(path, None)?),
+        KeyFile::Public(pk) => Ok(Signer::from_agent(Some(&pk))?),
+        KeyFile::Encrypted(pk) => {
+            if let Ok(pass) = std::env::var(PASSPHRASE_ENV) {
+                return Ok(Signer::from_key_file(path, Some(&pass))?);
+            }
+            if std::env::var_os("SSH_AUTH_SOCK").is_some()
+                && let Ok(s) = Signer::from_agent(Some(&pk))
+            {
+                return Ok(s);
+            }
+            if std::io::stdin().is_terminal() {
+                let pass =
+                    rpassword::prompt_password(format!("Passphrase for {}: ", path.display()))
+                        .context("cannot read the passphrase")?;
+                return Ok(Signer::from_key_file(path, Some(&pass))?);
+            }
+            Err(anyhow!(
+                "the key is protected by a passphrase: add it to ssh-agent, set {PASSPHRASE_ENV} or run on a terminal: {}",
+                path.display()
+            ))
+        }
+        _ => Err(anyhow!("unsupported key file: {}", path.display())),
+    }
+}
+
+/// The archive and log paths for an argument that names either.
+fn paths(arg: &Path) -> (PathBuf, PathBuf) {
+    let name = arg
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.strip_suffix(".custody.jsonl") {
+        Some(stem) => (arg.with_file_name(format!("{stem}.zip")), arg.to_path_buf()),
+        None => (arg.to_path_buf(), archive::custody_log_path(arg)),
+    }
+}
+
+fn load_trust(trust: Option<&Path>) -> anyhow::Result<Option<AllowedSigners>> {
+    trust
+        .map(|t| AllowedSigners::load(t).map_err(|e| anyhow!("cannot read allowed signers: {e}")))
+        .transpose()
+}
+
+fn show(a: ShowArgs) -> u8 {
+    let (archive_path, log) = paths(&a.archive);
+    let trust = match load_trust(a.trust.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            report_error(&e);
+            return EXIT_ERROR;
+        }
+    };
+    let bytes = match custody::read_log_bytes(&log) {
+        Ok(b) => b,
+        Err(e) => {
+            report_error(&anyhow::Error::new(e));
+            return EXIT_ERROR;
+        }
+    };
+    let log_name = log
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let c = custody::check_log(
+        &bytes,
+        &CheckOptions {
+            trust: trust.as_ref(),
+            log_name: Some(&log_name),
+            ..CheckOptions::default()
+        },
+    );
+    if a.json {
+        let doc = serde_json::json!({
+            "custody_log": log,
+            "archive": archive_path,
+            "events": c.log,
+            "signatures": c.signatures,
+            "problems": c.problems,
+            "head": c.head,
+        });
+        println!("{doc:#}");
+    } else {
+        println!("custody log: {}", log.display());
+        for e in &c.log {
+            let sig = c
+                .signatures
+                .iter()
+                .find(|s| s.seq == e.seq)
+                .map(|s| match &s.signer {
+                    Some(w) => format!("{} ({w})", s.status),
+                    None => s.status.clone(),
+                })
+                .unwrap_or_default();
+            println!(
+                "{:>3}  {}  {:<11}  {}{}",
+                e.seq,
+                e.at,
+                e.action.as_str(),
+                e.actor.name,
+                e.actor
+                    .organisation
+                    .as_deref()
+                    .map(|o| format!(" ({o})"))
+                    .unwrap_or_default()
+            );
+            if let Some(l) = &e.location {
+                println!("       location:  {l}");
+            }
+            if let Some(p) = &e.purpose {
+                println!("       purpose:   {p}");
+            }
+            for (k, v) in &e.details {
+                if let Some(s) = v.as_str() {
+                    println!("       {k}: {s}");
+                } else if v.is_number() || v.is_boolean() {
+                    println!("       {k}: {v}");
+                }
+            }
+            println!(
+                "       archive:   {} sha256 {}",
+                e.archive.file, e.archive.sha256
+            );
+            println!("       signature: {sig}");
+        }
+        if let Some(h) = &c.head {
+            println!("chain head:  {h} (SHA-256 of line {})", c.events);
+        }
+        if c.problems.is_empty() {
+            println!(
+                "chain:       intact ({} events; run `exhibit verify` to check the archive against it)",
+                c.events
+            );
+        } else {
+            println!("chain:       BROKEN, {} problem(s):", c.problems.len());
+            for p in &c.problems {
+                println!("  {:<28} {}", p.kind, p.detail);
+            }
+        }
+    }
+    if c.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }
+}
+
+fn add(a: AddArgs) -> u8 {
+    let (archive_path, log) = paths(&a.archive);
+    let Some(action) = Action::parse(&a.action) else {
+        report_error(&anyhow!(
+            "unknown action {:?} (transferred, received, verified, opened, exported, note)",
+            a.action
+        ));
+        return EXIT_ERROR;
+    };
+    let signer = match a.sign.as_deref().map(load_signer).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            report_error(&e);
+            return EXIT_ERROR;
+        }
+    };
+    let archive_sha256 = if a.no_hash {
+        None
+    } else {
+        match custody::hash_file(&archive_path) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                report_error(&anyhow::Error::new(e).context("cannot hash the archive"));
+                return EXIT_ERROR;
+            }
+        }
+    };
+    let new = NewEvent {
+        action: Some(action),
+        actor: Actor {
+            name: a.actor.clone(),
+            role: a.role.clone(),
+            organisation: a.org.clone(),
+            contact: a.contact.clone(),
+        },
+        location: a.location.clone(),
+        purpose: a.purpose.clone(),
+        details: custody::transfer_details(
+            a.from.as_deref(),
+            a.to.as_deref(),
+            a.medium.as_deref(),
+            a.note.as_deref(),
+        ),
+        archive_file: archive_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned()),
+        archive_sha256,
+    };
+    match custody::append_event(&log, &new, signer.as_ref()) {
+        Ok(e) => {
+            if a.json {
+                println!("{}", serde_json::json!({"custody_log": log, "event": e}));
+            } else {
+                println!(
+                    "appended {} to {}{}",
+                    e.label(),
+                    log.display(),
+                    signer
+                        .as_ref()
+                        .map(|s| format!(", signed with {}", s.fingerprint()))
+                        .unwrap_or_default()
+                );
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            let code = match e {
+                CustodyError::Broken(..) | CustodyError::ArchiveMismatch(..) => EXIT_FAIL,
+                _ => EXIT_ERROR,
+            };
+            report_error(&anyhow::Error::new(e));
+            code
+        }
+    }
+}
+
+fn form_cmd(a: FormArgs) -> u8 {
+    let (archive_path, log) = paths(&a.archive);
+    let run = || -> anyhow::Result<bool> {
+        let trust = load_trust(a.trust.as_deref())?;
+        let bytes = custody::read_log_bytes(&log)?;
+        let actual = custody::hash_file(&archive_path).ok();
+        let size = std::fs::metadata(&archive_path).ok().map(|m| m.len());
+        let acquisition = Archive::open(&archive_path)
+            .ok()
+            .and_then(|ar| ar.acquisition().ok());
+        let log_name = log
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let check = custody::check_log(
+            &bytes,
+            &CheckOptions {
+                archive_sha256: actual.as_deref(),
+                trust: trust.as_ref(),
+                log_name: Some(&log_name),
+                now: None,
+            },
+        );
+        let file = archive_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let html = form::render_form_html(&form::FormInput {
+            archive_file: &file,
+            archive_size_bytes: size,
+            archive_sha256: actual.as_deref(),
+            acquisition: acquisition.as_ref(),
+            check: &check,
+            generated_at: &now,
+        });
+        std::fs::write(&a.output, html)
+            .with_context(|| format!("cannot write {}", a.output.display()))?;
+        println!("form: {}", a.output.display());
+        if !check.problems.is_empty() {
+            eprintln!(
+                "exhibit: warning: the custody log has {} problem(s); they are listed on the form",
+                check.problems.len()
+            );
+        }
+        Ok(check.problems.is_empty())
+    };
+    match run() {
+        Ok(true) => EXIT_OK,
+        Ok(false) => EXIT_FAIL,
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
+    }
 }

@@ -1,15 +1,194 @@
-//! `exhibit diff` (not implemented yet).
+//! `exhibit diff OLD NEW`: compare two snapshots (archives or directories)
+//! and judge the changes.
 
-use super::EXIT_ERROR;
+use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
+use anyhow::Context as _;
+use exhibit::diff::{self, ChangeClass, DiffRequest};
+use exhibit::findings::{Finding, HashSet, HashSets, Severity};
+use exhibit::job::CancelToken;
+use std::path::PathBuf;
+
+/// Options shared by `diff` and `scan`: rules and hash sets.
+#[derive(clap::Args, Debug)]
+pub struct JudgeArgs {
+    /// Directory of rule files (*.toml) replacing or adding to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Known-bad hash set (sha256sum, hashdeep or CSV); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub known_bad: Vec<PathBuf>,
+    /// Known-good hash set: findings on files it lists are suppressed; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub known_good: Vec<PathBuf>,
+    /// Exit with 1 when a finding is at least this severe
+    /// (critical, high, medium, low, info).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    match s {
+        "critical" => Ok(Severity::Critical),
+        "high" => Ok(Severity::High),
+        "medium" => Ok(Severity::Medium),
+        "low" => Ok(Severity::Low),
+        "info" => Ok(Severity::Info),
+        _ => Err(format!(
+            "unknown severity {s:?} (critical, high, medium, low, info)"
+        )),
+    }
+}
+
+impl JudgeArgs {
+    /// Load the hash sets named on the command line.
+    pub fn hash_sets(&self) -> anyhow::Result<HashSets> {
+        let load = |v: &[PathBuf]| -> anyhow::Result<Vec<HashSet>> {
+            v.iter()
+                .map(|p| HashSet::load(p).map_err(anyhow::Error::new))
+                .collect()
+        };
+        Ok(HashSets {
+            bad: load(&self.known_bad)?,
+            good: load(&self.known_good)?,
+        })
+    }
+
+    /// The exit code for these findings.
+    pub fn exit_code(&self, findings: &[Finding]) -> u8 {
+        match self.fail_on {
+            Some(min) if findings.iter().any(|f| f.severity >= min) => EXIT_FAIL,
+            _ => EXIT_OK,
+        }
+    }
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// The baseline: an evidence archive or a directory (read as a target root).
+    pub old: PathBuf,
+    /// The snapshot to examine: an evidence archive or a directory.
+    pub new: PathBuf,
+    /// Print the result as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write an HTML report (findings, changes, line diffs) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// List changes only, without findings.
+    #[arg(long)]
+    pub no_findings: bool,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
-pub fn run(_a: Args) -> u8 {
-    eprintln!("exhibit: error: `diff` is not implemented yet");
-    EXIT_ERROR
+pub fn run(a: Args) -> u8 {
+    match run_inner(&a) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Print findings for people, most severe first.
+pub fn print_findings(findings: &[Finding]) {
+    println!("findings: {}", findings.len());
+    for f in findings {
+        println!(
+            "  [{}] {}  {}\n      {}",
+            f.severity.as_str(),
+            f.path,
+            f.title,
+            f.explanation
+        );
+        for e in &f.evidence {
+            println!("      - {e}");
+        }
+        println!("      rule: {}", f.rule);
+    }
+}
+
+fn run_inner(a: &Args) -> anyhow::Result<u8> {
+    let req = DiffRequest {
+        old: a.old.clone(),
+        new: a.new.clone(),
+        rules_dir: a.judge.rules.clone(),
+        hash_sets: a.judge.hash_sets()?,
+        no_findings: a.no_findings,
+    };
+    let cancel = CancelToken::new();
+    let on_signal = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let bar = Bar::new(a.quiet || a.json);
+    let result = diff::diff(&req, &bar, &cancel);
+    bar.finish();
+    let r = result?;
+    if let Some(path) = &a.html {
+        let html = exhibit::report::diff::render(&r, &chrono::Utc::now().to_rfc3339());
+        std::fs::write(path, html)
+            .with_context(|| format!("cannot write the HTML report: {}", path.display()))?;
+    }
+    if a.json {
+        let doc = serde_json::json!({
+            "old": r.old,
+            "new": r.new,
+            "changes": r.changes,
+            "findings": r.findings,
+        });
+        println!("{doc:#}");
+    } else {
+        println!("old: {} ({} entries)", r.old.label, r.old.entries);
+        println!("new: {} ({} entries)", r.new.label, r.new.entries);
+        for (name, s) in [("old", &r.old), ("new", &r.new)] {
+            for p in &s.problems {
+                println!("problem in {name}: {p}");
+            }
+        }
+        if !a.no_findings {
+            print_findings(&r.findings);
+        }
+        let counts: Vec<String> = r
+            .counts()
+            .iter()
+            .map(|(c, n)| format!("{} {n}", c.as_str()))
+            .collect();
+        println!("changes: {} ({})", r.changes.len(), counts.join(", "));
+        for class in ChangeClass::ALL {
+            let items: Vec<_> = r.changes.iter().filter(|c| c.change == class).collect();
+            if items.is_empty() {
+                continue;
+            }
+            println!("{} ({}):", class.as_str(), items.len());
+            for c in items {
+                let mut extra = Vec::new();
+                if let Some(f) = &c.renamed_from {
+                    extra.push(format!("from {f}"));
+                }
+                if !c.rotated_to.is_empty() {
+                    extra.push(format!("to {}", c.rotated_to.join(", ")));
+                }
+                if !c.attributes.is_empty() {
+                    let at: Vec<String> = c
+                        .attributes
+                        .iter()
+                        .map(|x| format!("{x:?}").to_lowercase())
+                        .collect();
+                    extra.push(at.join(","));
+                }
+                if let Some(d) = &c.detail {
+                    extra.push(d.clone());
+                }
+                if extra.is_empty() {
+                    println!("  {}", c.path);
+                } else {
+                    println!("  {}  [{}]", c.path, extra.join("; "));
+                }
+            }
+        }
+    }
+    Ok(a.judge.exit_code(&r.findings))
 }

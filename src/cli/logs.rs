@@ -1,15 +1,455 @@
-//! `exhibit logs` (not implemented yet).
+//! `exhibit logs`: parse logs in archives, folders or files, run the
+//! detections, and answer the analyst's questions (`who-accessed`, `ip`,
+//! `first-last`); `events` dumps every event as JSON Lines.
 
-use super::EXIT_ERROR;
+use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
+use anyhow::Context as _;
+use exhibit::job::CancelToken;
+use exhibit::logs::detect::{self, DetectConfig, Finding, Severity};
+use exhibit::logs::time::{parse_bound, rfc3339};
+use exhibit::logs::{Event, LoadRequest, LogStore, query};
+use serde_json::{Value, json};
+use std::io::Write as _;
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    #[command(subcommand)]
+    pub question: Option<Question>,
+    /// Log files, folders (read recursively) or evidence archives.
+    #[arg(required = true)]
+    pub sources: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
 }
 
-pub fn run(_a: Args) -> u8 {
-    eprintln!("exhibit: error: `logs` is not implemented yet");
-    EXIT_ERROR
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Print one JSON document on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// UTC offset of the examined system's local time (e.g. +02:00), for
+    /// formats that write no zone. Default: inferred, else UTC.
+    #[arg(long, global = true, value_name = "OFFSET", allow_hyphen_values = true)]
+    pub tz: Option<String>,
+    /// Read every file with this format instead of sniffing.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub format: Option<String>,
+    /// Evidence lines shown per finding.
+    #[arg(long, global = true, default_value_t = 5)]
+    pub evidence: usize,
+    /// Hide findings below this severity (info, low, medium, high, critical).
+    #[arg(long, global = true, default_value = "info")]
+    pub min_severity: String,
+    /// Failures within --findtime that make a brute force.
+    #[arg(long, global = true, default_value_t = 5)]
+    pub maxretry: u32,
+    /// Window for --maxretry, in seconds.
+    #[arg(long, global = true, default_value_t = 600)]
+    pub findtime: i64,
+    /// No progress bar.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Question {
+    /// Who accessed PATH (web requests): per address first, last, requests, bytes, statuses.
+    /// PATH is compared without the query string; a trailing `*` matches a prefix.
+    WhoAccessed {
+        path: String,
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+    },
+    /// Everything one address did, across sources, in time order.
+    Ip {
+        ip: String,
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+    },
+    /// First and last line containing TEXT, across sources.
+    FirstLast {
+        text: String,
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+    },
+    /// Every event as JSON Lines (time, kind, fields, provenance).
+    Events {
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+        /// Only events at or after this time (RFC 3339, date or Unix seconds).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only events at or before this time.
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+/// Parse `+02:00`, `-0500`, `+2`, `Z` or `UTC` into seconds east of UTC.
+pub fn parse_tz(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("utc") || s == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => (1, s),
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?),
+        None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
+        None => (rest.parse().ok()?, 0),
+    };
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
+
+fn severity(s: &str) -> Option<Severity> {
+    Some(match s {
+        "info" => Severity::Info,
+        "low" => Severity::Low,
+        "medium" => Severity::Medium,
+        "high" => Severity::High,
+        "critical" => Severity::Critical,
+        _ => return None,
+    })
+}
+
+fn load(sources: &[PathBuf], c: &Common) -> anyhow::Result<LogStore> {
+    let tz = match &c.tz {
+        Some(t) => {
+            Some(parse_tz(t).with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?)
+        }
+        None => None,
+    };
+    let req = LoadRequest {
+        sources: sources.to_vec(),
+        tz_offset_s: tz,
+        format: c.format.clone(),
+        threads: 0,
+    };
+    let cancel = CancelToken::new();
+    let on_signal = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let bar = Bar::new(c.quiet || c.json);
+    let r = exhibit::logs::load(&req, &bar, &cancel);
+    bar.finish();
+    Ok(r?)
+}
+
+fn t(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, |t| Value::String(rfc3339(t)))
+}
+
+/// One event as JSON, with its provenance.
+pub fn event_json(store: &LogStore, e: &Event) -> Value {
+    let src = store.source_of(e);
+    let mut fields = serde_json::Map::new();
+    for (f, v) in e.fields() {
+        fields.insert(f.name().into(), Value::String(v.to_string()));
+    }
+    let mut o = json!({
+        "time": t(e.time_us),
+        "kind": e.kind.as_str(),
+        "fields": fields,
+        "archive": src.and_then(|s| s.archive.as_ref()).map(|a| a.display().to_string()),
+        "path": src.map(|s| s.path.clone()),
+        "line": e.line,
+        "text": e.line_text(),
+    });
+    if let Some(m) = o.as_object_mut() {
+        if let Some(s) = e.status {
+            m.insert("status".into(), json!(s));
+        }
+        if let Some(b) = e.bytes {
+            m.insert("bytes".into(), json!(b));
+        }
+        if let Some(p) = e.port {
+            m.insert("port".into(), json!(p));
+        }
+        if e.count > 1 {
+            m.insert("count".into(), json!(e.count));
+        }
+    }
+    o
+}
+
+fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
+    let evidence: Vec<Value> = f
+        .events
+        .iter()
+        .take(max)
+        .filter_map(|&i| store.events.get(i as usize))
+        .map(|e| {
+            let src = store.source_of(e);
+            json!({
+                "archive": src.and_then(|s| s.archive.as_ref()).map(|a| a.display().to_string()),
+                "path": src.map(|s| s.path.clone()),
+                "line": e.line,
+                "time": t(e.time_us),
+                "text": e.line_text(),
+            })
+        })
+        .collect();
+    json!({
+        "rule": f.rule,
+        "severity": f.severity,
+        "title": f.title,
+        "explanation": f.explanation,
+        "first": t(f.first_us),
+        "last": t(f.last_us),
+        "ips": f.ips,
+        "users": f.users,
+        "paths": f.paths,
+        "events": f.events.len(),
+        "evidence": evidence,
+    })
+}
+
+pub fn run(a: Args) -> u8 {
+    match run_inner(a) {
+        Ok(code) => code,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            EXIT_OK
+        }
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_inner(a: Args) -> anyhow::Result<u8> {
+    let c = &a.common;
+    let min = severity(&c.min_severity)
+        .with_context(|| format!("bad --min-severity {:?}", c.min_severity))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match a.question {
+        None => {
+            let store = load(&a.sources, c)?;
+            let cfg = DetectConfig {
+                maxretry: c.maxretry,
+                findtime_s: c.findtime,
+                ..DetectConfig::default()
+            };
+            let findings: Vec<Finding> = detect::run(&store, &cfg)
+                .into_iter()
+                .filter(|f| f.severity >= min)
+                .collect();
+            if c.json {
+                let doc = json!({
+                    "sources": store.sources.iter().map(|s| {
+                        let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+                        if let Some(m) = v.as_object_mut() {
+                            m.insert("first".into(), t(s.first_us));
+                            m.insert("last".into(), t(s.last_us));
+                            m.remove("first_us");
+                            m.remove("last_us");
+                            m.remove("mtime_us");
+                        }
+                        v
+                    }).collect::<Vec<_>>(),
+                    "skipped": store.skipped,
+                    "findings": findings.iter().map(|f| finding_json(&store, f, c.evidence.max(1))).collect::<Vec<_>>(),
+                });
+                writeln!(out, "{doc:#}")?;
+            } else {
+                writeln!(
+                    out,
+                    "{} source(s), {} events",
+                    store.sources.len(),
+                    store.events.len()
+                )?;
+                for s in &store.sources {
+                    let loc = match &s.archive {
+                        Some(ar) => format!("{}:{}", ar.display(), s.path),
+                        None => s.path.clone(),
+                    };
+                    writeln!(
+                        out,
+                        "  {loc}  [{}] {} events, {} unparsed{}{}",
+                        s.parser,
+                        s.events,
+                        s.unparsed,
+                        if s.gzip { ", gzip" } else { "" },
+                        s.error
+                            .as_deref()
+                            .map(|e| format!(", ERROR: {e}"))
+                            .unwrap_or_default()
+                    )?;
+                    for n in &s.notes {
+                        writeln!(out, "      note: {n}")?;
+                    }
+                }
+                for s in &store.skipped {
+                    writeln!(out, "  skipped {}: {}", s.path, s.reason)?;
+                }
+                writeln!(out, "\n{} finding(s)", findings.len())?;
+                for f in &findings {
+                    writeln!(
+                        out,
+                        "\n[{}] {} ({})",
+                        f.severity.as_str().to_uppercase(),
+                        f.title,
+                        f.rule
+                    )?;
+                    writeln!(out, "  {}", f.explanation)?;
+                    if let (Some(a), Some(b)) = (f.first_us, f.last_us) {
+                        writeln!(out, "  from {} to {}", rfc3339(a), rfc3339(b))?;
+                    }
+                    for &i in f.events.iter().take(c.evidence) {
+                        if let Some(e) = store.events.get(i as usize) {
+                            writeln!(out, "    {}: {}", store.location(e), e.line_text())?;
+                        }
+                    }
+                    if f.events.len() > c.evidence {
+                        writeln!(out, "    … {} more event(s)", f.events.len() - c.evidence)?;
+                    }
+                }
+            }
+            let incomplete = store.sources.iter().any(|s| s.error.is_some());
+            out.flush()?;
+            Ok(if incomplete { EXIT_FAIL } else { EXIT_OK })
+        }
+        Some(Question::WhoAccessed { path, sources }) => {
+            let store = load(&sources, c)?;
+            let acc = query::who_accessed(&store, &path);
+            if c.json {
+                let doc = json!({
+                    "path": path,
+                    "accesses": acc.iter().map(|x| json!({
+                        "ip": x.ip,
+                        "first": t(x.first_us),
+                        "last": t(x.last_us),
+                        "requests": x.requests,
+                        "bytes": x.bytes,
+                        "statuses": x.statuses.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                    })).collect::<Vec<_>>(),
+                });
+                writeln!(out, "{doc:#}")?;
+            } else {
+                writeln!(out, "{} address(es) requested {path}", acc.len())?;
+                for x in &acc {
+                    let st: Vec<String> =
+                        x.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+                    writeln!(
+                        out,
+                        "  {}  first {}  last {}  {} request(s)  {} bytes  [{}]",
+                        x.ip,
+                        x.first_us.map(rfc3339).unwrap_or_else(|| "-".into()),
+                        x.last_us.map(rfc3339).unwrap_or_else(|| "-".into()),
+                        x.requests,
+                        x.bytes,
+                        st.join(" ")
+                    )?;
+                }
+            }
+            out.flush()?;
+            Ok(EXIT_OK)
+        }
+        Some(Question::Ip { ip, sources }) => {
+            let store = load(&sources, c)?;
+            let evs = query::ip_activity(&store, &ip);
+            if c.json {
+                let doc = json!({
+                    "ip": ip,
+                    "events": evs.iter().filter_map(|&i| store.events.get(i as usize)).map(|e| event_json(&store, e)).collect::<Vec<_>>(),
+                });
+                writeln!(out, "{doc:#}")?;
+            } else {
+                writeln!(out, "{} event(s) name {ip}", evs.len())?;
+                for &i in &evs {
+                    if let Some(e) = store.events.get(i as usize) {
+                        writeln!(
+                            out,
+                            "  {}  {:<14} {}  ({})",
+                            e.time_us.map(rfc3339).unwrap_or_else(|| "-".into()),
+                            e.kind.as_str(),
+                            e.line_text(),
+                            store.location(e)
+                        )?;
+                    }
+                }
+            }
+            out.flush()?;
+            Ok(EXIT_OK)
+        }
+        Some(Question::FirstLast { text, sources }) => {
+            let store = load(&sources, c)?;
+            let r = query::first_last(&store, &text);
+            let ev = |i: u32| store.events.get(i as usize).map(|e| event_json(&store, e));
+            if c.json {
+                let doc = match r {
+                    Some((f, l, n)) => {
+                        json!({"text": text, "count": n, "first": ev(f), "last": ev(l)})
+                    }
+                    None => json!({"text": text, "count": 0, "first": null, "last": null}),
+                };
+                writeln!(out, "{doc:#}")?;
+            } else {
+                match r {
+                    Some((f, l, n)) => {
+                        for (label, i) in [("first", f), ("last", l)] {
+                            if let Some(e) = store.events.get(i as usize) {
+                                writeln!(
+                                    out,
+                                    "{label}: {}  {}  ({})",
+                                    e.time_us.map(rfc3339).unwrap_or_default(),
+                                    e.line_text(),
+                                    store.location(e)
+                                )?;
+                            }
+                        }
+                        writeln!(out, "{n} timed line(s) contain {text:?}")?;
+                    }
+                    None => writeln!(out, "no timed line contains {text:?}")?,
+                }
+            }
+            out.flush()?;
+            Ok(EXIT_OK)
+        }
+        Some(Question::Events { sources, from, to }) => {
+            let store = load(&sources, c)?;
+            let bound = |s: &Option<String>| -> anyhow::Result<Option<i64>> {
+                s.as_deref()
+                    .map(|v| parse_bound(v).with_context(|| format!("bad time {v:?}")))
+                    .transpose()
+            };
+            let filter = query::Filter {
+                from_us: bound(&from)?,
+                to_us: bound(&to)?,
+                ..Default::default()
+            };
+            let order: Vec<u32> = if filter.from_us.is_some() || filter.to_us.is_some() {
+                filter.apply(&store)
+            } else {
+                (0..store.events.len() as u32).collect()
+            };
+            for i in order {
+                if let Some(e) = store.events.get(i as usize) {
+                    writeln!(out, "{}", event_json(&store, e))?;
+                }
+            }
+            out.flush()?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_tz;
+
+    #[test]
+    fn tz() {
+        assert_eq!(parse_tz("+02:00"), Some(7200));
+        assert_eq!(parse_tz("-0530"), Some(-19800));
+        assert_eq!(parse_tz("UTC"), Some(0));
+        assert_eq!(parse_tz("+25"), None);
+    }
 }

@@ -1,15 +1,60 @@
-//! `exhibit scan` (not implemented yet).
+//! `exhibit scan SNAPSHOT`: findings on one snapshot, without a baseline.
 
-use super::EXIT_ERROR;
+use super::diff::{JudgeArgs, print_findings};
+use super::{EXIT_ERROR, progress::Bar, report_error};
+use exhibit::findings::{self, ScanRequest};
+use exhibit::job::CancelToken;
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// An evidence archive or a directory (read as a target root).
+    pub snapshot: PathBuf,
+    /// Print the result as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
-pub fn run(_a: Args) -> u8 {
-    eprintln!("exhibit: error: `scan` is not implemented yet");
-    EXIT_ERROR
+pub fn run(a: Args) -> u8 {
+    match run_inner(&a) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_inner(a: &Args) -> anyhow::Result<u8> {
+    let req = ScanRequest {
+        snapshot: a.snapshot.clone(),
+        rules_dir: a.judge.rules.clone(),
+        hash_sets: a.judge.hash_sets()?,
+    };
+    let cancel = CancelToken::new();
+    let on_signal = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let bar = Bar::new(a.quiet || a.json);
+    let result = findings::scan(&req, &bar, &cancel);
+    bar.finish();
+    let r = result?;
+    if a.json {
+        let doc = serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings });
+        println!("{doc:#}");
+    } else {
+        println!(
+            "snapshot: {} ({} entries)",
+            r.snapshot.label, r.snapshot.entries
+        );
+        for p in &r.snapshot.problems {
+            println!("problem: {p}");
+        }
+        print_findings(&r.findings);
+    }
+    Ok(a.judge.exit_code(&r.findings))
 }

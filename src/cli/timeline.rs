@@ -1,15 +1,126 @@
-//! `exhibit timeline` (not implemented yet).
+//! `exhibit timeline`: merge file times, log events, findings and custody
+//! events into one timeline; export for Timesketch (JSONL, CSV) or mactime
+//! (bodyfile).
 
-use super::EXIT_ERROR;
+use super::{EXIT_ERROR, EXIT_OK, progress::Bar, report_error};
+use anyhow::Context as _;
+use exhibit::job::CancelToken;
+use exhibit::logs::time::parse_bound;
+use exhibit::timeline::{self, ExportFormat, TimelineRequest};
+use std::io::Write as _;
+use std::path::PathBuf;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Format {
+    /// Timesketch JSON Lines.
+    Jsonl,
+    /// Timesketch CSV.
+    Csv,
+    /// Sleuth Kit bodyfile (mactime -b).
+    Bodyfile,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// Evidence archives, folders or log files.
+    #[arg(required = true)]
+    pub sources: Vec<PathBuf>,
+    /// Only events at or after this time (RFC 3339, YYYY-MM-DD or Unix seconds; UTC).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only events at or before this time.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// UTC offset of the examined system's local time (e.g. +02:00).
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    pub tz: Option<String>,
+    /// Leave out log lines no parser understood.
+    #[arg(long)]
+    pub skip_unparsed: bool,
+    /// No progress bar and no notes on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
-pub fn run(_a: Args) -> u8 {
-    eprintln!("exhibit: error: `timeline` is not implemented yet");
-    EXIT_ERROR
+pub fn run(a: Args) -> u8 {
+    match run_inner(a) {
+        Ok(c) => c,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            EXIT_OK
+        }
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_inner(a: Args) -> anyhow::Result<u8> {
+    let bound = |s: &Option<String>| -> anyhow::Result<Option<i64>> {
+        s.as_deref()
+            .map(|v| {
+                parse_bound(v).with_context(|| {
+                    format!("bad time {v:?}: expected RFC 3339, YYYY-MM-DD or Unix seconds")
+                })
+            })
+            .transpose()
+    };
+    let tz = match &a.tz {
+        Some(t) => Some(
+            super::logs::parse_tz(t)
+                .with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?,
+        ),
+        None => None,
+    };
+    let req = TimelineRequest {
+        sources: a.sources.clone(),
+        from_us: bound(&a.from)?,
+        to_us: bound(&a.to)?,
+        tz_offset_s: tz,
+        skip_unparsed: a.skip_unparsed,
+    };
+    let cancel = CancelToken::new();
+    let on_signal = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let bar = Bar::new(a.quiet);
+    let tl = timeline::build(&req, &bar, &cancel);
+    bar.finish();
+    let tl = tl?;
+    let format = match a.format {
+        Format::Jsonl => ExportFormat::Jsonl,
+        Format::Csv => ExportFormat::Csv,
+        Format::Bodyfile => ExportFormat::Bodyfile,
+    };
+    match &a.output {
+        Some(p) => {
+            let f = std::fs::File::create_new(p)
+                .with_context(|| format!("cannot create {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            timeline::write(&tl, format, &mut w)
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            w.flush()
+                .with_context(|| format!("cannot write {}", p.display()))?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            timeline::write(&tl, format, &mut w)?;
+            w.flush()?;
+        }
+    }
+    if !a.quiet {
+        for n in &tl.notes {
+            eprintln!("exhibit: note: {n}");
+        }
+        eprintln!("exhibit: {} timeline event(s)", tl.events.len());
+    }
+    Ok(EXIT_OK)
 }

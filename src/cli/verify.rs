@@ -1,6 +1,7 @@
 //! `exhibit verify`: check an archive and its custody log.
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
+use exhibit::custody::{self, AllowedSigners};
 use exhibit::job::CancelToken;
 use exhibit::verify::{self, VerifyRequest};
 use std::path::PathBuf;
@@ -21,9 +22,51 @@ pub struct Args {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Append a `verified` event with the result to the custody log.
+    #[arg(long, requires = "actor")]
+    pub record: bool,
+    /// Who verifies (for --record).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// The verifier's organisation (for --record).
+    #[arg(long, requires = "record")]
+    pub org: Option<String>,
+    /// Where the verification takes place (for --record).
+    #[arg(long, requires = "record")]
+    pub location: Option<String>,
+    /// Sign the `verified` event: OpenSSH private key, its `.pub` (key in
+    /// ssh-agent), or `agent`.
+    #[arg(long, value_name = "KEYFILE", requires = "record")]
+    pub sign: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> u8 {
+    if let Some(t) = &a.trust
+        && let Err(e) = AllowedSigners::load(t)
+    {
+        report_error(&anyhow::anyhow!("cannot read allowed signers: {e}"));
+        return EXIT_ERROR;
+    }
+    let signer = match a
+        .sign
+        .as_deref()
+        .map(super::custody::load_signer)
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            report_error(&e.context("cannot load the signing key"));
+            return EXIT_ERROR;
+        }
+    };
+    let log = exhibit::archive::custody_log_path(&a.archive);
+    if a.record && !log.exists() {
+        report_error(&anyhow::anyhow!(
+            "--record: no custody log beside the archive: {}",
+            log.display()
+        ));
+        return EXIT_ERROR;
+    }
     let req = VerifyRequest {
         archive: a.archive.clone(),
         trust: a.trust.clone(),
@@ -42,6 +85,17 @@ pub fn run(a: Args) -> u8 {
             return EXIT_ERROR;
         }
     };
+    let recorded = if a.record {
+        match record(&a, &report, &log, signer.as_ref()) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                report_error(&anyhow::Error::new(e).context("could not record the verification"));
+                return if report.ok { EXIT_ERROR } else { EXIT_FAIL };
+            }
+        }
+    } else {
+        None
+    };
     if a.json {
         let doc = serde_json::json!({
             "ok": report.ok,
@@ -51,6 +105,7 @@ pub fn run(a: Args) -> u8 {
             "problems": report.problems,
             "custody_log": report.custody_log,
             "signatures": report.signatures,
+            "recorded": recorded,
         });
         println!("{doc:#}");
     } else {
@@ -72,6 +127,12 @@ pub fn run(a: Args) -> u8 {
                     .unwrap_or_default()
             );
         }
+        match &report.custody_log {
+            Some(log) => println!("custody: {}", log.display()),
+            None => println!(
+                "custody: no custody log beside the archive; the chain of custody cannot be checked"
+            ),
+        }
         if report.ok {
             println!("result:  INTACT");
         } else {
@@ -86,5 +147,58 @@ pub fn run(a: Args) -> u8 {
             }
         }
     }
+    if let Some(e) = &recorded {
+        eprintln!("recorded {} in {}", e.label(), log.display());
+    }
     if report.ok { EXIT_OK } else { EXIT_FAIL }
+}
+
+/// Append the `verified` event with the result.
+fn record(
+    a: &Args,
+    report: &verify::VerifyReport,
+    log: &std::path::Path,
+    signer: Option<&custody::Signer>,
+) -> Result<custody::Event, custody::CustodyError> {
+    let mut details = serde_json::Map::new();
+    details.insert(
+        "result".into(),
+        (if report.ok { "intact" } else { "failed" }).into(),
+    );
+    details.insert("observed_sha256".into(), report.sha256.clone().into());
+    details.insert("problems".into(), report.problems.len().into());
+    let mut kinds: Vec<&str> = report.problems.iter().map(|p| p.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        details.insert("problem_kinds".into(), kinds.join(", ").into());
+    }
+    details.insert(
+        "tool".into(),
+        format!("exhibit {}", env!("CARGO_PKG_VERSION")).into(),
+    );
+    if let Some(t) = &a.trust {
+        details.insert(
+            "trust".into(),
+            t.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+                .into(),
+        );
+    }
+    let new = custody::NewEvent {
+        action: Some(custody::Action::Verified),
+        actor: custody::Actor {
+            name: a.actor.clone().unwrap_or_default(),
+            role: Some("verifier".into()),
+            organisation: a.org.clone(),
+            contact: None,
+        },
+        location: a.location.clone(),
+        purpose: Some("integrity verification".into()),
+        details,
+        archive_file: None,
+        archive_sha256: None,
+    };
+    custody::append_event(log, &new, signer)
 }

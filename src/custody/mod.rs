@@ -1,12 +1,44 @@
 //! Chain of custody: the append-only, hash-chained custody log beside each
-//! archive (`<stem>.custody.jsonl`), OpenSSH signatures, and the printable form.
+//! archive (`<stem>.custody.jsonl`), OpenSSH signatures, and the printable
+//! chain-of-custody form.
 //!
-//! (Interface stub: the full implementation lands with the custody work.)
+//! Each line of the log is one [`Event`] (see [`event`] for the exact bytes).
+//! `prev` links every line to the one before by SHA-256, so an edited,
+//! removed or reordered event breaks the chain; a signature (SSHSIG,
+//! namespace `exhibit-custody`) binds an event to its author's key, so
+//! nobody can rewrite the chain without the keys. Appending takes a lock,
+//! re-checks the chain, and replaces the log atomically with the old bytes
+//! plus one line (written and fsynced under a temporary name, then renamed),
+//! so a crash leaves either the old or the new log, never a torn line.
+//!
+//! The functions here are what the CLI and the GUI call: [`record_acquisition`],
+//! [`append_event`], [`load_log`], [`check_log`], [`verify_for_archive`] and
+//! [`form::render_form_html`].
 
+pub mod allowed_signers;
+pub mod chain;
+pub mod event;
+pub mod form;
+pub mod signer;
+
+pub use allowed_signers::AllowedSigners;
+pub use chain::{CheckOptions, check_log};
+pub use event::{Action, ArchiveRef, Event};
+pub use signer::{KeyFile, NAMESPACE, Signer};
+
+use crate::archive::acquisition::Acquisition;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+
+/// The largest custody log Exhibit reads (a log is a few KiB per event).
+pub const MAX_LOG_BYTES: u64 = 64 << 20;
 
 /// Who performed a custody action.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Actor {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17,17 +49,28 @@ pub struct Actor {
     pub contact: Option<String>,
 }
 
-/// A loaded signing key (OpenSSH Ed25519).
-#[derive(Debug)]
-pub struct Signer {
-    _private: (),
-}
-
+/// Why a custody operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CustodyError {
     #[error("cannot write custody log: {0}: {1}")]
     Io(std::io::Error, PathBuf),
+    #[error("refusing to append: the custody chain is already broken ({0}): {1}")]
+    Broken(String, PathBuf),
+    #[error("a custody log already exists: {0}")]
+    Exists(PathBuf),
+    #[error("no custody log beside the archive: {0}")]
+    Missing(PathBuf),
+    #[error("the archive does not match its sealed SHA-256 ({0}): {1}")]
+    ArchiveMismatch(String, PathBuf),
+    #[error("cannot use signing key ({0}): {1}")]
+    Key(String, PathBuf),
+    #[error("ssh-agent: {0}")]
+    Agent(String),
+    #[error("cannot sign: {0}")]
+    Sign(String),
+    #[error("invalid custody event: {0}")]
+    Invalid(String),
 }
 
 /// What capture knows when it seals an archive.
@@ -36,6 +79,7 @@ pub struct AcquisitionEvents<'a> {
     pub archive_path: &'a Path,
     pub archive_sha256: &'a str,
     pub archive_size: u64,
+    /// SHA-256 of the exact bytes of `exhibit/acquisition.json`.
     pub acquisition_sha256: &'a str,
     pub actor: Actor,
     pub location: Option<String>,
@@ -43,12 +87,8 @@ pub struct AcquisitionEvents<'a> {
     pub evidence_id: String,
     pub purpose: Option<String>,
     pub signer: Option<&'a Signer>,
-}
-
-/// Start the custody log of a freshly sealed archive with its `acquired` and
-/// `sealed` events. Returns the log's path.
-pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, CustodyError> {
-    Ok(crate::archive::custody_log_path(ev.archive_path))
+    /// The acquisition record, whose key fields the `acquired` event repeats.
+    pub acquisition: Option<&'a Acquisition>,
 }
 
 /// A custody event's signature verdict, for reports.
@@ -57,22 +97,554 @@ pub struct SignatureStatus {
     pub seq: u64,
     /// `valid`, `untrusted`, `invalid` or `unsigned`.
     pub status: String,
+    /// The trusted principals (`valid`) or the key fingerprint (`untrusted`).
     pub signer: Option<String>,
 }
 
 /// The custody part of a verification.
 #[derive(Debug, Clone, Default)]
 pub struct CustodyCheck {
+    /// Lines in the log.
     pub events: u64,
     pub problems: Vec<crate::verify::Problem>,
     pub signatures: Vec<SignatureStatus>,
+    /// The events that could be read, in log order.
+    pub log: Vec<Event>,
+    /// SHA-256 of the last line: write it down (the form prints it) to pin
+    /// the chain's length, since removing whole events from the end leaves
+    /// a consistent chain.
+    pub head: Option<String>,
 }
 
-/// Verify the custody log of an archive whose actual SHA-256 is `archive_sha256`.
-pub fn verify_for_archive(
-    _log: &Path,
-    _archive_sha256: &str,
-    _trust: Option<&Path>,
-) -> CustodyCheck {
-    CustodyCheck::default()
+impl CustodyCheck {
+    /// The SHA-256 recorded by the `sealed` event, if any.
+    pub fn sealed(&self) -> Option<&Event> {
+        self.log.iter().find(|e| e.action == Action::Sealed)
+    }
+}
+
+/// An event to append; `seq`, `prev`, the time and the archive reference are
+/// filled in by [`append_event`].
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    pub action: Option<Action>,
+    pub actor: Actor,
+    pub location: Option<String>,
+    pub purpose: Option<String>,
+    /// Action-specific details (see [`transfer_details`], [`note_details`]).
+    pub details: Map<String, Value>,
+    /// The archive's file name; default: the one in the log.
+    pub archive_file: Option<String>,
+    /// The archive's SHA-256 as the actor observed it; must equal the sealed
+    /// one. `None` repeats the sealed hash without a new observation.
+    pub archive_sha256: Option<String>,
+}
+
+/// Details of a `transferred` or `received` event. Empty values are left out.
+pub fn transfer_details(
+    from: Option<&str>,
+    to: Option<&str>,
+    medium: Option<&str>,
+    note: Option<&str>,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (k, v) in [
+        ("from", from),
+        ("to", to),
+        ("medium", medium),
+        ("note", note),
+    ] {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            m.insert(k.into(), Value::String(v.into()));
+        }
+    }
+    m
+}
+
+/// Details holding only a free-text note.
+pub fn note_details(note: &str) -> Map<String, Value> {
+    transfer_details(None, None, None, Some(note))
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CustodyError + '_ {
+    move |e| CustodyError::Io(e, path.to_path_buf())
+}
+
+/// SHA-256 (hex) of a whole file, streamed.
+pub fn hash_file(path: &Path) -> Result<String, CustodyError> {
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        sha.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(hex::encode(sha.finalize()))
+}
+
+/// Read a log's bytes (bounded by [`MAX_LOG_BYTES`]).
+pub fn read_log_bytes(path: &Path) -> Result<Vec<u8>, CustodyError> {
+    let f = File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            CustodyError::Missing(path.to_path_buf())
+        } else {
+            CustodyError::Io(e, path.to_path_buf())
+        }
+    })?;
+    let mut bytes = Vec::new();
+    f.take(MAX_LOG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err(path))?;
+    if bytes.len() as u64 > MAX_LOG_BYTES {
+        return Err(CustodyError::Invalid(format!(
+            "the log is larger than {MAX_LOG_BYTES} bytes: {}",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Read every event of a log; fails on any line that cannot be read (use
+/// [`check_log`] to see a damaged log line by line).
+pub fn load_log(path: &Path) -> Result<Vec<Event>, CustodyError> {
+    let bytes = read_log_bytes(path)?;
+    let c = check_log(&bytes, &CheckOptions::default());
+    if let Some(p) = c
+        .problems
+        .iter()
+        .find(|p| matches!(p.kind.as_str(), "custody_parse" | "custody_truncated"))
+    {
+        return Err(CustodyError::Broken(p.detail.clone(), path.to_path_buf()));
+    }
+    Ok(c.log)
+}
+
+/// The chain defects that forbid appending (signatures are not checked
+/// here: a receiver without the sender's key may still append).
+fn chain_defect(c: &CustodyCheck) -> Option<String> {
+    c.problems
+        .iter()
+        .find(|p| !p.kind.starts_with("custody_signature"))
+        .map(|p| p.detail.clone())
+}
+
+/// Hold an exclusive lock on the log's directory while reading and
+/// replacing the log (released when dropped).
+struct DirLock(#[allow(dead_code)] File);
+
+fn lock_dir(log: &Path) -> Result<DirLock, CustodyError> {
+    let dir = log
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let f = File::open(dir).map_err(io_err(dir))?;
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| CustodyError::Io(e.into(), dir.to_path_buf()))?;
+    Ok(DirLock(f))
+}
+
+/// Replace `log` with `bytes`: write a temporary file beside it, fsync,
+/// rename, fsync the directory. A crash leaves the old log or the new one.
+fn replace_log(log: &Path, bytes: &[u8]) -> Result<(), CustodyError> {
+    let dir = log
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = log
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // We hold the lock: a file by this name is a leftover of a crashed run
+    // whose process id was reused, never another writer's.
+    let _ = std::fs::remove_file(&tmp);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        if let Ok(meta) = std::fs::metadata(log) {
+            f.set_permissions(meta.permissions())?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, log)?;
+        File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        CustodyError::Io(e, log.to_path_buf())
+    })
+}
+
+/// Build the next line of a chain: fills `seq`, `prev`, signs when asked.
+fn make_event(
+    prev_line: Option<&[u8]>,
+    seq: u64,
+    at: String,
+    action: Action,
+    new: &NewEvent,
+    archive: ArchiveRef,
+    signer: Option<&Signer>,
+) -> Result<Event, CustodyError> {
+    let mut e = Event {
+        seq,
+        at,
+        action,
+        actor: new.actor.clone(),
+        location: new.location.clone(),
+        purpose: new.purpose.clone(),
+        archive,
+        details: new.details.clone(),
+        prev: prev_line.map(event::line_hash),
+        signature: None,
+    };
+    if e.actor.name.trim().is_empty() {
+        return Err(CustodyError::Invalid("the actor's name is empty".into()));
+    }
+    if let Some(s) = signer {
+        e.signature = Some(s.sign(e.unsigned_line().as_bytes())?);
+    }
+    Ok(e)
+}
+
+/// Append one event to an existing custody log and return it. Refuses when
+/// the chain is already broken (saying why) or when `new.archive_sha256`
+/// differs from the sealed hash.
+pub fn append_event(
+    log_path: &Path,
+    new: &NewEvent,
+    signer: Option<&Signer>,
+) -> Result<Event, CustodyError> {
+    let action = new
+        .action
+        .ok_or_else(|| CustodyError::Invalid("no action given".into()))?;
+    if matches!(action, Action::Acquired | Action::Sealed) {
+        return Err(CustodyError::Invalid(format!(
+            "{action} events are written by capture only"
+        )));
+    }
+    let _lock = lock_dir(log_path)?;
+    let bytes = read_log_bytes(log_path)?;
+    let c = check_log(&bytes, &CheckOptions::default());
+    if let Some(why) = chain_defect(&c) {
+        return Err(CustodyError::Broken(why, log_path.to_path_buf()));
+    }
+    let sealed = c
+        .sealed()
+        .ok_or_else(|| CustodyError::Broken("no sealed event".into(), log_path.to_path_buf()))?;
+    if let Some(seen) = &new.archive_sha256
+        && seen != &sealed.archive.sha256
+    {
+        return Err(CustodyError::ArchiveMismatch(
+            format!("now {seen}, sealed {}", sealed.archive.sha256),
+            log_path.to_path_buf(),
+        ));
+    }
+    let archive = ArchiveRef {
+        file: new
+            .archive_file
+            .clone()
+            .unwrap_or_else(|| sealed.archive.file.clone()),
+        sha256: sealed.archive.sha256.clone(),
+    };
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let last_line = body.rsplit(|&b| b == b'\n').next();
+    let e = make_event(
+        last_line,
+        c.events + 1,
+        now_utc(),
+        action,
+        new,
+        archive,
+        signer,
+    )?;
+    let mut out = bytes.clone();
+    out.extend_from_slice(e.line().as_bytes());
+    out.push(b'\n');
+    replace_log(log_path, &out)?;
+    Ok(e)
+}
+
+/// The `details` of the `acquired` event: the key fields of
+/// `exhibit/acquisition.json` and that file's SHA-256.
+fn acquired_details(ev: &AcquisitionEvents<'_>) -> Map<String, Value> {
+    let mut d = Map::new();
+    d.insert(
+        "acquisition_json_sha256".into(),
+        json!(ev.acquisition_sha256),
+    );
+    d.insert("case_id".into(), json!(ev.case_id));
+    d.insert("evidence_id".into(), json!(ev.evidence_id));
+    if let Some(a) = ev.acquisition {
+        d.insert("examiner".into(), json!(a.examiner));
+        d.insert("source_host".into(), json!(a.host));
+        d.insert(
+            "tool".into(),
+            json!(format!("{} {}", a.method.tool, a.method.tool_version)),
+        );
+        d.insert(
+            "command_line".into(),
+            match &a.method.command_line {
+                Some(c) => json!(c),
+                None => json!(a.method.interface.to_uppercase()),
+            },
+        );
+        d.insert("profiles".into(), json!(a.method.profiles));
+        d.insert("sources".into(), json!(a.method.sources));
+        if let Some(r) = &a.method.root {
+            d.insert("root".into(), json!(r));
+        }
+        d.insert("started_at".into(), json!(a.started_at));
+        d.insert("finished_at".into(), json!(a.finished_at));
+        d.insert("counts".into(), json!(a.counts));
+        d.insert("errors".into(), json!(a.errors.len()));
+    }
+    d
+}
+
+/// Start the custody log of a freshly sealed archive with its `acquired`
+/// and `sealed` events (signed when a signer is given). Returns the log's
+/// path. Refuses to overwrite an existing log.
+pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, CustodyError> {
+    let log = crate::archive::custody_log_path(ev.archive_path);
+    let file = ev
+        .archive_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let archive = ArchiveRef {
+        file,
+        sha256: ev.archive_sha256.to_string(),
+    };
+    let acquired = NewEvent {
+        action: Some(Action::Acquired),
+        actor: ev.actor.clone(),
+        location: ev.location.clone(),
+        purpose: ev.purpose.clone(),
+        details: acquired_details(ev),
+        ..NewEvent::default()
+    };
+    let at = ev
+        .acquisition
+        .map(|a| a.finished_at.clone())
+        .filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z'))
+        .unwrap_or_else(now_utc);
+    let first = make_event(
+        None,
+        1,
+        at,
+        Action::Acquired,
+        &acquired,
+        archive.clone(),
+        ev.signer,
+    )?;
+    let first_line = first.line();
+    let mut sealed_details = Map::new();
+    sealed_details.insert("size_bytes".into(), json!(ev.archive_size));
+    sealed_details.insert(
+        "format".into(),
+        json!(format!(
+            "{} {}",
+            crate::archive::FORMAT_NAME,
+            crate::archive::FORMAT_VERSION
+        )),
+    );
+    let sealed = NewEvent {
+        action: Some(Action::Sealed),
+        details: sealed_details,
+        ..acquired.clone()
+    };
+    let second = make_event(
+        Some(first_line.as_bytes()),
+        2,
+        now_utc(),
+        Action::Sealed,
+        &sealed,
+        archive,
+        ev.signer,
+    )?;
+    let content = format!("{first_line}\n{}\n", second.line());
+    let _lock = lock_dir(&log)?;
+    if log.exists() {
+        return Err(CustodyError::Exists(log));
+    }
+    replace_log(&log, content.as_bytes())?;
+    Ok(log)
+}
+
+/// Verify the custody log of an archive whose actual SHA-256 is
+/// `archive_sha256`. With `trust`, a valid signature by a key that is not in
+/// the allowed_signers file is a problem (`custody_signature_untrusted`);
+/// without it, valid signatures are reported as `untrusted` and are not
+/// problems.
+pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>) -> CustodyCheck {
+    let log_name = log
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let fail = |kind: &str, detail: String| CustodyCheck {
+        problems: vec![crate::verify::Problem {
+            kind: kind.into(),
+            path: Some(log_name.clone()),
+            detail,
+        }],
+        ..CustodyCheck::default()
+    };
+    let signers = match trust.map(AllowedSigners::load).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail("custody_trust_unreadable", e),
+    };
+    let bytes = match read_log_bytes(log) {
+        Ok(b) => b,
+        Err(e) => return fail("custody_unreadable", e.to_string()),
+    };
+    check_log(
+        &bytes,
+        &CheckOptions {
+            archive_sha256: Some(archive_sha256),
+            trust: signers.as_ref(),
+            log_name: Some(&log_name),
+            now: None,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(dir: &Path) -> PathBuf {
+        let archive = dir.join("C_E01_h_20260101T000000Z.zip");
+        std::fs::write(&archive, b"not really a zip").unwrap();
+        let sha = hash_file(&archive).unwrap();
+        record_acquisition(&AcquisitionEvents {
+            archive_path: &archive,
+            archive_sha256: &sha,
+            archive_size: 16,
+            acquisition_sha256: "ab",
+            actor: Actor {
+                name: "Ann".into(),
+                ..Actor::default()
+            },
+            location: Some("lab".into()),
+            case_id: "C".into(),
+            evidence_id: "E01".into(),
+            purpose: None,
+            signer: None,
+            acquisition: None,
+        })
+        .unwrap()
+    }
+
+    fn note(who: &str) -> NewEvent {
+        NewEvent {
+            action: Some(Action::Note),
+            actor: Actor {
+                name: who.into(),
+                ..Actor::default()
+            },
+            details: note_details("n"),
+            ..NewEvent::default()
+        }
+    }
+
+    #[test]
+    fn record_acquisition_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        let before = std::fs::read(&log).unwrap();
+        let archive = dir.path().join("C_E01_h_20260101T000000Z.zip");
+        let again = record_acquisition(&AcquisitionEvents {
+            archive_path: &archive,
+            archive_sha256: "00",
+            archive_size: 1,
+            acquisition_sha256: "ab",
+            actor: Actor {
+                name: "Eve".into(),
+                ..Actor::default()
+            },
+            location: None,
+            case_id: "C".into(),
+            evidence_id: "E01".into(),
+            purpose: None,
+            signer: None,
+            acquisition: None,
+        });
+        assert!(matches!(again, Err(CustodyError::Exists(_))));
+        assert_eq!(std::fs::read(&log).unwrap(), before);
+    }
+
+    #[test]
+    fn concurrent_appends_keep_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let log = &log;
+                s.spawn(move || {
+                    for _ in 0..5 {
+                        append_event(log, &note(&format!("writer {t}")), None).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&log).unwrap();
+        let c = check_log(&bytes, &CheckOptions::default());
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.events, 22);
+        let seqs: Vec<u64> = c.log.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=22).collect::<Vec<_>>());
+        // No temporary files are left beside the log.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn append_rejects_capture_only_actions_and_empty_actor() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        let mut e = note("Ann");
+        e.action = Some(Action::Sealed);
+        assert!(matches!(
+            append_event(&log, &e, None),
+            Err(CustodyError::Invalid(_))
+        ));
+        assert!(matches!(
+            append_event(&log, &note(" "), None),
+            Err(CustodyError::Invalid(_))
+        ));
+        let mut e = note("Ann");
+        e.archive_sha256 = Some("00".repeat(32));
+        assert!(matches!(
+            append_event(&log, &e, None),
+            Err(CustodyError::ArchiveMismatch(..))
+        ));
+        assert_eq!(load_log(&log).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn append_refuses_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = start(dir.path());
+        let mut bytes = std::fs::read(&log).unwrap();
+        bytes.truncate(bytes.len() - 10);
+        std::fs::write(&log, &bytes).unwrap();
+        let err = append_event(&log, &note("Bob"), None).unwrap_err();
+        assert!(
+            err.to_string().contains("line 2 (event 2, sealed?)"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&log).unwrap(), bytes);
+    }
 }

@@ -1,1 +1,269 @@
-//! (placeholder: filled by the findings work)
+//! Findings: anomalies judged on a comparison or on a single snapshot.
+//!
+//! A [`Finding`] says which rule fired, how severe it is, on which path, and
+//! explains itself with evidence an analyst can check. Two kinds of logic
+//! produce findings:
+//!
+//! - **rules as data** ([`rules`]): `assets/rules/*.toml`, embedded in the
+//!   binary and overridable file by file from a user directory: path globs,
+//!   change classes, entry types, mode bits, link targets, magic bytes,
+//!   content patterns for small text files, size and entropy thresholds;
+//! - **detectors** ([`detectors`]): logic that needs code (account files,
+//!   package-manager hashes, timestamps, anti-forensics, hash sets), one per
+//!   file, registered in one list.
+//!
+//! The same engine runs on a diff ([`on_diff`]: only what changed is judged)
+//! and on one snapshot ([`scan`]: triage without a baseline). Known-good hash
+//! sets suppress findings on files whose content they list.
+
+pub mod detectors;
+pub mod hashsets;
+pub mod rules;
+
+use crate::diff::snapshot::{Entry, Snapshot, SnapshotError};
+use crate::diff::{Change, ChangeClass, SnapshotInfo};
+use crate::job::{CancelToken, ProgressSink};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+pub use hashsets::{HashSet, HashSets};
+pub use rules::Rules;
+
+/// How much a finding matters. Ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One anomaly, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule or detector id, e.g. `webshell.php_eval`.
+    pub rule: String,
+    pub severity: Severity,
+    /// The logical path the finding concerns.
+    pub path: String,
+    pub title: String,
+    /// Why this matters, in a sentence or two.
+    pub explanation: String,
+    /// Facts that support the finding (matched lines, modes, times, hashes).
+    pub evidence: Vec<String>,
+    /// The change the finding is about, on a diff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeClass>,
+    /// The snapshot (archive or directory) the path was read from.
+    pub snapshot: String,
+}
+
+/// Errors loading rules or hash sets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FindingsError {
+    #[error("bad rule file: {0}: {1}")]
+    Rule(String, String),
+    #[error("cannot read: {0}: {1}")]
+    Io(std::io::Error, PathBuf),
+    #[error("bad hash set ({0}): {1}")]
+    HashSet(String, PathBuf),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
+
+/// What the rules and detectors look at: the snapshot judged, the baseline
+/// and the changes when there is one.
+pub struct Context<'a> {
+    pub new: &'a Snapshot,
+    pub old: Option<&'a Snapshot>,
+    /// `None` on a scan.
+    pub changes: Option<&'a [Change]>,
+    pub hash_sets: &'a HashSets,
+}
+
+/// One thing to judge: an entry (new side, or old side when removed) and its
+/// change on a diff.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub entry: &'a Entry,
+    /// The old entry at the same (or renamed-from) path, on a diff.
+    pub old: Option<&'a Entry>,
+    pub change: Option<&'a Change>,
+    /// The snapshot holding `entry`.
+    pub snapshot: &'a Snapshot,
+}
+
+impl<'a> Context<'a> {
+    /// Every subject: on a diff the changed entries, on a scan all entries.
+    pub fn subjects(&self) -> Vec<Subject<'a>> {
+        match (self.changes, self.old) {
+            (Some(changes), Some(old)) => changes
+                .iter()
+                .filter_map(|c| {
+                    let old_path = c.renamed_from.as_deref().unwrap_or(&c.path);
+                    let o = old.get(old_path);
+                    match self.new.get(&c.path) {
+                        Some(e) if c.change != ChangeClass::Removed => Some(Subject {
+                            entry: e,
+                            old: o,
+                            change: Some(c),
+                            snapshot: self.new,
+                        }),
+                        _ => o.map(|e| Subject {
+                            entry: e,
+                            old: Some(e),
+                            change: Some(c),
+                            snapshot: old,
+                        }),
+                    }
+                })
+                .collect(),
+            _ => self
+                .new
+                .entries
+                .iter()
+                .map(|e| Subject {
+                    entry: e,
+                    old: None,
+                    change: None,
+                    snapshot: self.new,
+                })
+                .collect(),
+        }
+    }
+
+    /// A finding about a path in the judged snapshot.
+    pub fn finding(
+        &self,
+        rule: &str,
+        severity: Severity,
+        path: &str,
+        title: impl Into<String>,
+        explanation: impl Into<String>,
+        evidence: Vec<String>,
+    ) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            severity,
+            path: path.to_string(),
+            title: title.into(),
+            explanation: explanation.into(),
+            evidence,
+            change: self
+                .changes
+                .and_then(|cs| {
+                    cs.binary_search_by(|c| c.path.as_str().cmp(path))
+                        .ok()
+                        .and_then(|i| cs.get(i))
+                })
+                .map(|c| c.change),
+            snapshot: self.new.label.clone(),
+        }
+    }
+}
+
+/// Run every rule and detector on a diff's changes.
+pub fn on_diff(
+    old: &Snapshot,
+    new: &Snapshot,
+    changes: &[Change],
+    rules: &Rules,
+    hash_sets: &HashSets,
+) -> Vec<Finding> {
+    let ctx = Context {
+        new,
+        old: Some(old),
+        changes: Some(changes),
+        hash_sets,
+    };
+    run(&ctx, rules)
+}
+
+/// Run every rule and detector on one snapshot.
+pub fn on_snapshot(snap: &Snapshot, rules: &Rules, hash_sets: &HashSets) -> Vec<Finding> {
+    let ctx = Context {
+        new: snap,
+        old: None,
+        changes: None,
+        hash_sets,
+    };
+    run(&ctx, rules)
+}
+
+fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
+    let mut out = Vec::new();
+    rules.apply(ctx, &mut out);
+    for d in detectors::registry() {
+        d.run(ctx, &mut out);
+    }
+    // Known-good content suppresses everything but known-bad matches.
+    if !ctx.hash_sets.good.is_empty() {
+        out.retain(|f| {
+            f.rule == detectors::known_hashes::RULE_BAD
+                || !ctx
+                    .new
+                    .get(&f.path)
+                    .and_then(|e| e.sha256)
+                    .is_some_and(|h| ctx.hash_sets.is_known_good(&h))
+        });
+    }
+    sort_findings(&mut out);
+    out
+}
+
+/// Most severe first, then by path and rule; exact duplicates removed.
+pub fn sort_findings(v: &mut Vec<Finding>) {
+    v.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    v.dedup_by(|b, a| a.rule == b.rule && a.path == b.path);
+}
+
+/// What to scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanRequest {
+    /// An archive or a directory (read as a target root).
+    pub snapshot: PathBuf,
+    pub rules_dir: Option<PathBuf>,
+    pub hash_sets: HashSets,
+}
+
+/// The findings on one snapshot.
+#[derive(Debug, Serialize)]
+pub struct ScanResult {
+    pub snapshot: SnapshotInfo,
+    pub findings: Vec<Finding>,
+}
+
+/// Open a snapshot and find anomalies without a baseline.
+pub fn scan(
+    req: &ScanRequest,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<ScanResult, FindingsError> {
+    let rules = Rules::load(req.rules_dir.as_deref())?;
+    let snap = Snapshot::open(&req.snapshot, progress, cancel)?;
+    let findings = on_snapshot(&snap, &rules, &req.hash_sets);
+    Ok(ScanResult {
+        snapshot: SnapshotInfo::of(&snap),
+        findings,
+    })
+}

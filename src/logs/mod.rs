@@ -1,1 +1,27 @@
-//! (placeholder: filled by the logs work)
+//! Log analysis: read the logs inside evidence archives, folders and plain
+//! files into one in-memory event store, run detections over it, and answer
+//! the analyst's questions ("who accessed this path", "everything this IP
+//! did", "first and last access of X").
+//!
+//! - [`load`] turns a [`LoadRequest`] into a [`LogStore`]: every source file
+//!   with its parser and counts, every event with its provenance (archive,
+//!   logical path, line). Lines no parser understands are kept as
+//!   [`Kind::Unparsed`] events and counted, never dropped.
+//! - [`parsers`] holds the formats, one file each, registered in one list.
+//! - [`detect`] holds the detections, one file each, registered in one list,
+//!   with thresholds in [`detect::DetectConfig`].
+//! - [`query`] answers the analyst's questions and filters events (for the
+//!   GUI's tables).
+//!
+//! The core never prints: the CLI and the GUI render these results.
+
+pub mod detect;
+pub mod event;
+pub mod load;
+pub mod parsers;
+pub mod query;
+pub mod time;
+
+pub use detect::{DetectConfig, Finding, Severity};
+pub use event::{Event, Field, Kind};
+pub use load::{LoadRequest, LogError, LogStore, Skipped, SourceInfo, load};

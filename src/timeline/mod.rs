@@ -1,1 +1,575 @@
-//! (placeholder: filled by the timeline work)
+//! One timeline from everything Exhibit knows about a case: file MACB times
+//! from the snapshots' records, log events, log findings and custody events,
+//! merged in time order, with exports Timesketch imports (JSON Lines and
+//! CSV with `message`, `datetime`, `timestamp_desc`, `timestamp` in
+//! microseconds) and a Sleuth Kit bodyfile for `mactime`.
+//!
+//! [`build`] takes a [`TimelineRequest`] (archives, folders, log files and a
+//! time range) and returns a [`Timeline`]; [`write`] renders it. Every event
+//! names where it came from (archive, logical path, line).
+
+use crate::archive::{self, Archive, ArchiveError, FileRecord};
+use crate::job::{CancelToken, ProgressSink};
+use crate::logs::detect::{self, DetectConfig, Severity};
+use crate::logs::time::{self, rfc3339_offset};
+use crate::logs::{self, LoadRequest, LogError};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// What to put on the timeline.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineRequest {
+    /// Evidence archives, folders or log files.
+    pub sources: Vec<PathBuf>,
+    /// Keep events at or after this time (UTC microseconds).
+    pub from_us: Option<i64>,
+    /// Keep events at or before this time.
+    pub to_us: Option<i64>,
+    /// Local-time offset for logs without a zone (see [`LoadRequest`]).
+    pub tz_offset_s: Option<i64>,
+    /// Leave out lines no parser understood.
+    pub skip_unparsed: bool,
+}
+
+/// Where a timeline event comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Origin {
+    File,
+    Log,
+    Finding,
+    Custody,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::File => "file",
+            Origin::Log => "log",
+            Origin::Finding => "finding",
+            Origin::Custody => "custody",
+        }
+    }
+}
+
+/// One event on the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEvent {
+    pub time_us: i64,
+    /// What the time means (`Modification Time`, `Log Entry`, ...).
+    pub timestamp_desc: String,
+    pub origin: Origin,
+    pub message: String,
+    /// The archive it came from, if any.
+    pub archive: Option<PathBuf>,
+    /// Logical path of the file (or log, or custody log).
+    pub path: String,
+    /// Line (or record) number, when it came from a line.
+    pub line: Option<u64>,
+    /// Event kind or finding rule.
+    pub kind: String,
+    pub severity: Option<Severity>,
+    /// Extra fields (ip, user, status...), sorted.
+    pub fields: Vec<(String, String)>,
+    /// For file events: the bodyfile line of the record.
+    #[serde(skip)]
+    pub bodyfile: Option<String>,
+}
+
+/// The merged timeline.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    /// Events sorted by time, then origin, path and line.
+    pub events: Vec<TimelineEvent>,
+    /// What could not be read (with the reason) and assumptions made.
+    pub notes: Vec<String>,
+}
+
+/// A failure that stops the timeline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimelineError {
+    #[error(transparent)]
+    Logs(#[from] LogError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("cannot write timeline: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+fn us(s: &Option<String>) -> Option<i64> {
+    s.as_deref()
+        .and_then(|v| time::iso(v.as_bytes(), 0))
+        .map(|t| t.0)
+}
+
+fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<TimelineEvent>) {
+    let body = archive::bodyfile::line(r);
+    for (label, t) in [
+        ("Modification Time", &r.mtime),
+        ("Last Access Time", &r.atime),
+        ("Metadata Modification Time", &r.ctime),
+        ("Creation Time", &r.btime),
+    ] {
+        let Some(t) = us(t) else { continue };
+        let mut fields = vec![
+            ("size_bytes".to_string(), r.size.to_string()),
+            ("mode".to_string(), r.mode.clone()),
+            ("uid".to_string(), r.uid.to_string()),
+            ("status".to_string(), r.status.as_str().to_string()),
+        ];
+        if let Some(h) = &r.sha256 {
+            fields.push(("sha256".into(), h.clone()));
+        }
+        if let Some(u) = &r.user {
+            fields.push(("user".into(), u.clone()));
+        }
+        fields.sort();
+        out.push(TimelineEvent {
+            time_us: t,
+            timestamp_desc: label.into(),
+            origin: Origin::File,
+            message: format!("{} {} ({} bytes, {})", label, r.path, r.size, r.mode),
+            archive: Some(archive_path.to_path_buf()),
+            path: r.path.clone(),
+            line: None,
+            kind: format!("file_{}", r.kind.letter()),
+            severity: None,
+            fields,
+            bodyfile: Some(body.clone()),
+        });
+    }
+}
+
+fn custody_events(
+    archive_path: &std::path::Path,
+    out: &mut Vec<TimelineEvent>,
+    notes: &mut Vec<String>,
+) {
+    let log = archive::custody_log_path(archive_path);
+    let text = match std::fs::read(&log) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            notes.push(format!(
+                "no custody log beside the archive: {}",
+                log.display()
+            ));
+            return;
+        }
+        Err(e) => {
+            notes.push(format!("cannot read custody log: {e}: {}", log.display()));
+            return;
+        }
+    };
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let v: serde_json::Value = match serde_json::from_slice(line) {
+            Ok(v) => v,
+            Err(e) => {
+                notes.push(format!(
+                    "custody log line {} is not JSON ({e}): {}",
+                    n + 1,
+                    log.display()
+                ));
+                continue;
+            }
+        };
+        let Some(t) = v
+            .get("at")
+            .and_then(|a| a.as_str())
+            .and_then(|a| time::iso(a.as_bytes(), 0))
+            .map(|x| x.0)
+        else {
+            notes.push(format!(
+                "custody log line {} has no usable `at` time: {}",
+                n + 1,
+                log.display()
+            ));
+            continue;
+        };
+        let action = v.get("action").and_then(|a| a.as_str()).unwrap_or("?");
+        let actor = v
+            .pointer("/actor/name")
+            .and_then(|a| a.as_str())
+            .unwrap_or("?");
+        let mut fields = Vec::new();
+        if let Some(obj) = v.as_object() {
+            for (k, val) in obj {
+                if matches!(
+                    k.as_str(),
+                    "at" | "action" | "actor" | "prev" | "hash" | "sig" | "signature"
+                ) {
+                    continue;
+                }
+                let s = match val {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if s.len() <= 512 {
+                    fields.push((k.clone(), s));
+                }
+            }
+        }
+        fields.sort();
+        out.push(TimelineEvent {
+            time_us: t,
+            timestamp_desc: "Custody Event".into(),
+            origin: Origin::Custody,
+            message: format!("custody: {action} by {actor}"),
+            archive: Some(archive_path.to_path_buf()),
+            path: log.display().to_string(),
+            line: Some(n as u64 + 1),
+            kind: format!("custody_{action}"),
+            severity: None,
+            fields,
+            bodyfile: None,
+        });
+    }
+}
+
+/// Build the timeline.
+pub fn build(
+    req: &TimelineRequest,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<Timeline, TimelineError> {
+    let mut tl = Timeline::default();
+    let mut events = Vec::new();
+    // Files and custody from archives.
+    for src in &req.sources {
+        if src.is_file() && Archive::open(src).is_ok() {
+            let a = Archive::open(src)?;
+            let (records, bad) = a.records()?;
+            for (line, err) in bad {
+                tl.notes.push(format!(
+                    "files.jsonl line {line} unreadable ({err}): {}",
+                    src.display()
+                ));
+            }
+            for r in &records {
+                file_events(src, r, &mut events);
+            }
+            custody_events(src, &mut events, &mut tl.notes);
+        }
+    }
+    // Logs and findings.
+    let store = logs::load(
+        &LoadRequest {
+            sources: req.sources.clone(),
+            tz_offset_s: req.tz_offset_s,
+            format: None,
+            threads: 0,
+        },
+        progress,
+        cancel,
+    )?;
+    for s in &store.skipped {
+        if s.archive.is_none() {
+            tl.notes
+                .push(format!("not read as a log ({}): {}", s.reason, s.path));
+        }
+    }
+    for s in &store.sources {
+        if let Some(e) = &s.error {
+            tl.notes
+                .push(format!("log read incompletely ({e}): {}", s.path));
+        }
+        for n in &s.notes {
+            tl.notes.push(format!("{n}: {}", s.path));
+        }
+    }
+    let mut untimed = 0u64;
+    for e in &store.events {
+        if req.skip_unparsed && e.kind == logs::Kind::Unparsed {
+            continue;
+        }
+        let Some(t) = e.time_us else {
+            untimed += 1;
+            continue;
+        };
+        let src = store.source_of(e);
+        let mut fields: Vec<(String, String)> = e
+            .fields()
+            .map(|(f, v)| (f.name().to_string(), v.to_string()))
+            .collect();
+        if let Some(s) = e.status {
+            fields.push(("status".into(), s.to_string()));
+        }
+        if let Some(b) = e.bytes {
+            fields.push(("bytes".into(), b.to_string()));
+        }
+        if let Some(p) = src {
+            fields.push(("parser".into(), p.parser.clone()));
+        }
+        fields.sort();
+        events.push(TimelineEvent {
+            time_us: t,
+            timestamp_desc: "Log Entry".into(),
+            origin: Origin::Log,
+            message: e.line_text().to_string(),
+            archive: src.and_then(|s| s.archive.clone()),
+            path: src.map(|s| s.path.clone()).unwrap_or_default(),
+            line: Some(e.line),
+            kind: e.kind.as_str().into(),
+            severity: None,
+            fields,
+            bodyfile: None,
+        });
+    }
+    if untimed > 0 {
+        tl.notes.push(format!(
+            "{untimed} log event(s) without a time are not on the timeline"
+        ));
+    }
+    for f in detect::run(&store, &DetectConfig::default()) {
+        let Some(t) = f.first_us else { continue };
+        let first = f.events.first().and_then(|&i| store.events.get(i as usize));
+        let src = first.and_then(|e| store.source_of(e));
+        let mut fields = vec![("events".to_string(), f.events.len().to_string())];
+        for (k, v) in [("ips", &f.ips), ("users", &f.users), ("paths", &f.paths)] {
+            if !v.is_empty() {
+                fields.push((
+                    k.into(),
+                    v.iter().take(20).cloned().collect::<Vec<_>>().join(" "),
+                ));
+            }
+        }
+        events.push(TimelineEvent {
+            time_us: t,
+            timestamp_desc: "Finding".into(),
+            origin: Origin::Finding,
+            message: format!("[{}] {}", f.severity.as_str(), f.title),
+            archive: src.and_then(|s| s.archive.clone()),
+            path: src.map(|s| s.path.clone()).unwrap_or_default(),
+            line: first.map(|e| e.line),
+            kind: f.rule.into(),
+            severity: Some(f.severity),
+            fields,
+            bodyfile: None,
+        });
+    }
+    events.retain(|e| {
+        req.from_us.is_none_or(|f| e.time_us >= f) && req.to_us.is_none_or(|x| e.time_us <= x)
+    });
+    events.sort_by(|a, b| {
+        (
+            a.time_us,
+            a.origin,
+            &a.archive,
+            &a.path,
+            a.line,
+            &a.timestamp_desc,
+        )
+            .cmp(&(
+                b.time_us,
+                b.origin,
+                &b.archive,
+                &b.path,
+                b.line,
+                &b.timestamp_desc,
+            ))
+    });
+    tl.events = events;
+    Ok(tl)
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportFormat {
+    /// Timesketch JSON Lines.
+    Jsonl,
+    /// Timesketch CSV.
+    Csv,
+    /// Sleuth Kit bodyfile (for `mactime -b`).
+    Bodyfile,
+}
+
+fn json_line(e: &TimelineEvent) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("message".into(), e.message.clone().into());
+    m.insert("datetime".into(), rfc3339_offset(e.time_us).into());
+    m.insert("timestamp".into(), e.time_us.into());
+    m.insert("timestamp_desc".into(), e.timestamp_desc.clone().into());
+    m.insert("origin".into(), e.origin.as_str().into());
+    m.insert("kind".into(), e.kind.clone().into());
+    m.insert("path".into(), e.path.clone().into());
+    if let Some(a) = &e.archive {
+        m.insert("archive".into(), a.display().to_string().into());
+    }
+    if let Some(l) = e.line {
+        m.insert("line".into(), l.into());
+    }
+    if let Some(s) = e.severity {
+        m.insert("severity".into(), s.as_str().into());
+    }
+    for (k, v) in &e.fields {
+        if !m.contains_key(k) {
+            m.insert(k.clone(), v.clone().into());
+        }
+    }
+    serde_json::Value::Object(m)
+}
+
+/// The CSV columns, in order. Timesketch needs the first four.
+pub const CSV_COLUMNS: &[&str] = &[
+    "message",
+    "datetime",
+    "timestamp_desc",
+    "timestamp",
+    "origin",
+    "kind",
+    "severity",
+    "archive",
+    "path",
+    "line",
+    "host",
+    "program",
+    "user",
+    "ip",
+    "method",
+    "status",
+    "bytes",
+    "command",
+];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn bodyfile_clean(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+/// Write the timeline in a format.
+pub fn write(tl: &Timeline, format: ExportFormat, w: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        ExportFormat::Jsonl => {
+            for e in &tl.events {
+                writeln!(w, "{}", json_line(e))?;
+            }
+        }
+        ExportFormat::Csv => {
+            writeln!(w, "{}", CSV_COLUMNS.join(","))?;
+            for e in &tl.events {
+                let get = |k: &str| {
+                    e.fields
+                        .iter()
+                        .find(|(f, _)| f == k)
+                        .map(|(_, v)| v.as_str())
+                        .unwrap_or("")
+                };
+                let line = e.line.map(|l| l.to_string()).unwrap_or_default();
+                let archive = e
+                    .archive
+                    .as_ref()
+                    .map(|a| a.display().to_string())
+                    .unwrap_or_default();
+                let cols = [
+                    e.message.as_str(),
+                    &rfc3339_offset(e.time_us),
+                    &e.timestamp_desc,
+                    &e.time_us.to_string(),
+                    e.origin.as_str(),
+                    &e.kind,
+                    e.severity.map(Severity::as_str).unwrap_or(""),
+                    &archive,
+                    &e.path,
+                    &line,
+                    get("host"),
+                    get("program"),
+                    get("user"),
+                    get("ip"),
+                    get("method"),
+                    get("status"),
+                    get("bytes"),
+                    get("command"),
+                ];
+                let row: Vec<String> = cols.iter().map(|c| csv_field(c)).collect();
+                writeln!(w, "{}", row.join(","))?;
+            }
+        }
+        ExportFormat::Bodyfile => {
+            // Files: their record's line, once (all four times). Others: the
+            // time in all four fields (mactime prints a zero time as 1970),
+            // named `[origin:kind] message`.
+            let mut seen = std::collections::HashSet::new();
+            for e in &tl.events {
+                if let Some(b) = &e.bodyfile {
+                    if seen.insert((e.archive.clone(), e.path.clone())) {
+                        writeln!(w, "{b}")?;
+                    }
+                    continue;
+                }
+                let secs = e.time_us.div_euclid(time::US);
+                let name = format!("[{}:{}] {}", e.origin.as_str(), e.kind, e.message);
+                writeln!(
+                    w,
+                    "0|{}|0|0|0|0|0|{secs}|{secs}|{secs}|{secs}",
+                    bodyfile_clean(&name)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t: i64, msg: &str) -> TimelineEvent {
+        TimelineEvent {
+            time_us: t,
+            timestamp_desc: "Log Entry".into(),
+            origin: Origin::Log,
+            message: msg.into(),
+            archive: None,
+            path: "/var/log/auth.log".into(),
+            line: Some(3),
+            kind: "auth_failure".into(),
+            severity: None,
+            fields: vec![("ip".into(), "10.0.0.1".into())],
+            bodyfile: None,
+        }
+    }
+
+    #[test]
+    fn timesketch_jsonl_and_csv_fields() {
+        let tl = Timeline {
+            events: vec![ev(1_500_000, "a, \"quoted\"\nline|x")],
+            notes: vec![],
+        };
+        let mut out = Vec::new();
+        write(&tl, ExportFormat::Jsonl, &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["datetime"], "1970-01-01T00:00:01.500000+00:00");
+        assert_eq!(v["timestamp"], 1_500_000);
+        assert_eq!(v["timestamp_desc"], "Log Entry");
+        assert_eq!(v["ip"], "10.0.0.1");
+        let mut out = Vec::new();
+        write(&tl, ExportFormat::Csv, &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("message,datetime,timestamp_desc,timestamp,"));
+        assert!(s.contains(
+            "\"a, \"\"quoted\"\"\nline|x\",1970-01-01T00:00:01.500000+00:00,Log Entry,1500000,"
+        ));
+        let mut out = Vec::new();
+        write(&tl, ExportFormat::Bodyfile, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "0|[log:auth_failure] a, \"quoted\"\\nline\\|x|0|0|0|0|0|1|1|1|1\n"
+        );
+    }
+}

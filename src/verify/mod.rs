@@ -71,6 +71,9 @@ pub enum VerifyError {
     Cancelled,
 }
 
+/// Largest tag file the verifier reads into memory (files.jsonl of ~4M entries).
+const MAX_TAG_BYTES: u64 = 2 << 30;
+
 fn problem(kind: &str, path: Option<&str>, detail: impl Into<String>) -> Problem {
     Problem {
         kind: kind.to_string(),
@@ -140,11 +143,7 @@ fn check_member(
                 }
                 sha.update(&buf[..n]);
                 crc.update(&buf[..n]);
-                let share = if m.usize > 0 {
-                    n as u64 * m.csize / m.usize
-                } else {
-                    0
-                };
+                let share = (n as u64 * m.csize).checked_div(m.usize).unwrap_or(0);
                 done.fetch_add(share / 2, Ordering::Relaxed);
             }
             Err(e) => {
@@ -354,7 +353,8 @@ fn verify_structure(
     let read_tag = |rel: &str| -> Option<Vec<u8>> {
         let name = format!("{prefix}{rel}");
         let m = index.members.iter().find(|m| m.name == name)?;
-        if m.usize > 16 << 30 {
+        // Tag files are metadata: a multi-gigabyte one is hostile or broken.
+        if m.usize > MAX_TAG_BYTES {
             return None;
         }
         let mut out = Vec::new();

@@ -1,0 +1,327 @@
+//! Logged-in users: the running system's utmp (`/run/utmp`), 384-byte
+//! glibc records on every 64-bit and 32-bit Linux ABI, and systemd-logind's
+//! sessions (`/run/systemd/sessions/*`), which systems without utmp keep.
+
+use super::{Problem, now};
+use crate::capture::walk::{physical, resolve_in_root};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Size of one utmp record.
+pub const UTMP_RECORD: usize = 384;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UtmpEntry {
+    /// `USER_PROCESS`, `LOGIN_PROCESS`, `BOOT_TIME`, `DEAD_PROCESS`...
+    pub kind: String,
+    pub pid: i32,
+    pub line: String,
+    pub id: String,
+    pub user: String,
+    pub host: String,
+    pub session: i32,
+    /// Login time, RFC 3339 UTC.
+    pub time: Option<String>,
+    /// Remote address (IPv4 or IPv6) when recorded.
+    pub addr: Option<String>,
+}
+
+/// `live/users.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UsersDoc {
+    pub collected_at: String,
+    pub source: Option<String>,
+    /// Entries of users logged in now (`USER_PROCESS`).
+    pub logged_in: Vec<UtmpEntry>,
+    /// Every record of the file, for the record.
+    pub records: Vec<UtmpEntry>,
+    /// Bytes at the end that do not form a whole record.
+    pub trailing_bytes: usize,
+    /// systemd-logind sessions.
+    pub sessions: Vec<Session>,
+    pub problems: Vec<Problem>,
+}
+
+/// One systemd-logind session (`/run/systemd/sessions/<id>`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub user: Option<String>,
+    pub uid: Option<u32>,
+    pub service: Option<String>,
+    pub tty: Option<String>,
+    pub remote_host: Option<String>,
+    pub remote_user: Option<String>,
+    pub leader_pid: Option<i32>,
+    pub state: Option<String>,
+    /// Session start, RFC 3339 UTC.
+    pub started: Option<String>,
+}
+
+/// Parse a logind session file (`KEY=value` lines).
+pub fn parse_session(id: &str, text: &str) -> Session {
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+            .map(str::to_string)
+            .filter(|v| !v.is_empty())
+    };
+    Session {
+        id: id.to_string(),
+        user: get("USER"),
+        uid: get("UID").and_then(|v| v.parse().ok()),
+        service: get("SERVICE"),
+        tty: get("TTY"),
+        remote_host: get("REMOTE_HOST"),
+        remote_user: get("REMOTE_USER"),
+        leader_pid: get("LEADER").and_then(|v| v.parse().ok()),
+        state: get("STATE"),
+        started: get("REALTIME")
+            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+    }
+}
+
+fn sessions(root: &Path, problems: &mut Vec<Problem>) -> Vec<Session> {
+    let Ok(dir) = resolve_in_root(root, b"/run/systemd/sessions", true) else {
+        return Vec::new();
+    };
+    let rd = match std::fs::read_dir(physical(Some(root), &dir)) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            problems.push(Problem::new("/run/systemd/sessions", &e));
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<Session> = rd
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let id = e.file_name().to_string_lossy().into_owned();
+            if id.ends_with(".ref") {
+                return None;
+            }
+            match std::fs::read(e.path()) {
+                Ok(b) => Some(parse_session(&id, &String::from_utf8_lossy(&b))),
+                Err(err) => {
+                    problems.push(Problem::new(format!("/run/systemd/sessions/{id}"), &err));
+                    None
+                }
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+fn kind_name(t: i32) -> String {
+    match t {
+        0 => "EMPTY",
+        1 => "RUN_LVL",
+        2 => "BOOT_TIME",
+        3 => "NEW_TIME",
+        4 => "OLD_TIME",
+        5 => "INIT_PROCESS",
+        6 => "LOGIN_PROCESS",
+        7 => "USER_PROCESS",
+        8 => "DEAD_PROCESS",
+        9 => "ACCOUNTING",
+        _ => return format!("UNKNOWN({t})"),
+    }
+    .to_string()
+}
+
+fn i32_at(r: &[u8], off: usize) -> i32 {
+    r.get(off..off + 4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(i32::from_le_bytes)
+        .unwrap_or(0)
+}
+
+fn text_at(r: &[u8], off: usize, len: usize) -> String {
+    let b = r.get(off..off + len).unwrap_or(&[]);
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+/// Parse utmp/wtmp bytes (little-endian records). Returns the records and
+/// the number of trailing bytes that do not form a whole record.
+pub fn parse_utmp(data: &[u8]) -> (Vec<UtmpEntry>, usize) {
+    let mut out = Vec::new();
+    let chunks = data.chunks_exact(UTMP_RECORD);
+    let trailing = chunks.remainder().len();
+    for r in chunks {
+        let t = i32_at(r, 0);
+        if t == 0 {
+            continue;
+        }
+        let secs = i32_at(r, 340);
+        let usecs = i32_at(r, 344);
+        let time = chrono::DateTime::from_timestamp(
+            i64::from(secs),
+            u32::try_from(usecs.clamp(0, 999_999)).unwrap_or(0) * 1000,
+        )
+        .filter(|_| secs != 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        let a: Vec<u8> = r.get(348..364).map(<[u8]>::to_vec).unwrap_or_default();
+        let addr = if a.iter().all(|&b| b == 0) {
+            None
+        } else if a.get(4..).is_some_and(|rest| rest.iter().all(|&b| b == 0)) {
+            Some(format!(
+                "{}",
+                std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3])
+            ))
+        } else {
+            <[u8; 16]>::try_from(a.as_slice())
+                .ok()
+                .map(|b| std::net::Ipv6Addr::from(b).to_string())
+        };
+        out.push(UtmpEntry {
+            kind: kind_name(t),
+            pid: i32_at(r, 4),
+            line: text_at(r, 8, 32),
+            id: text_at(r, 40, 4),
+            user: text_at(r, 44, 32),
+            host: text_at(r, 76, 256),
+            session: i32_at(r, 336),
+            time,
+            addr,
+        });
+    }
+    (out, trailing)
+}
+
+/// Read the running system's utmp (inside `root`).
+pub fn collect(root: &Path) -> UsersDoc {
+    let mut problems = Vec::new();
+    let sessions = sessions(root, &mut problems);
+    for cand in ["/run/utmp", "/var/run/utmp"] {
+        let Ok(l) = resolve_in_root(root, cand.as_bytes(), true) else {
+            continue;
+        };
+        match std::fs::read(physical(Some(root), &l)) {
+            Ok(data) => {
+                let (records, trailing_bytes) = parse_utmp(&data);
+                return UsersDoc {
+                    collected_at: now(),
+                    source: Some(cand.to_string()),
+                    logged_in: records
+                        .iter()
+                        .filter(|r| r.kind == "USER_PROCESS")
+                        .cloned()
+                        .collect(),
+                    records,
+                    trailing_bytes,
+                    sessions,
+                    problems,
+                };
+            }
+            Err(e) => problems.push(Problem::new(cand, &e)),
+        }
+    }
+    UsersDoc {
+        collected_at: now(),
+        source: None,
+        logged_in: Vec::new(),
+        records: Vec::new(),
+        trailing_bytes: 0,
+        sessions,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn record(
+        kind: i32,
+        pid: i32,
+        line: &str,
+        user: &str,
+        host: &str,
+        t: i32,
+        ip: [u8; 4],
+    ) -> Vec<u8> {
+        let mut r = vec![0u8; UTMP_RECORD];
+        r[0..4].copy_from_slice(&kind.to_le_bytes());
+        r[4..8].copy_from_slice(&pid.to_le_bytes());
+        r[8..8 + line.len()].copy_from_slice(line.as_bytes());
+        r[44..44 + user.len()].copy_from_slice(user.as_bytes());
+        r[76..76 + host.len()].copy_from_slice(host.as_bytes());
+        r[340..344].copy_from_slice(&t.to_le_bytes());
+        r[348..352].copy_from_slice(&ip);
+        r
+    }
+
+    #[test]
+    fn parses_records() {
+        let mut data = record(2, 0, "~", "reboot", "6.1.0", 1_700_000_000, [0; 4]);
+        data.extend(record(
+            7,
+            4242,
+            "pts/0",
+            "alice",
+            "203.0.113.9",
+            1_700_000_100,
+            [203, 0, 113, 9],
+        ));
+        data.extend(vec![0u8; UTMP_RECORD]);
+        data.extend([1, 2, 3]);
+        let (r, trailing) = parse_utmp(&data);
+        assert_eq!(trailing, 3);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].kind, "BOOT_TIME");
+        assert_eq!(r[1].kind, "USER_PROCESS");
+        assert_eq!(r[1].user, "alice");
+        assert_eq!(r[1].line, "pts/0");
+        assert_eq!(r[1].pid, 4242);
+        assert_eq!(r[1].addr.as_deref(), Some("203.0.113.9"));
+        assert_eq!(r[1].time.as_deref(), Some("2023-11-14T22:15:00.000000Z"));
+    }
+
+    #[test]
+    fn reads_utmp_inside_a_root() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("run")).unwrap();
+        std::fs::write(
+            d.path().join("run/utmp"),
+            record(7, 1, "tty1", "root", "", 1, [0; 4]),
+        )
+        .unwrap();
+        let doc = collect(d.path());
+        assert_eq!(doc.logged_in.len(), 1);
+        assert_eq!(doc.source.as_deref(), Some("/run/utmp"));
+    }
+
+    #[test]
+    fn reads_logind_sessions_inside_a_root() {
+        let d = tempfile::tempdir().unwrap();
+        let s = d.path().join("run/systemd/sessions");
+        std::fs::create_dir_all(&s).unwrap();
+        std::fs::write(
+            s.join("42"),
+            "# This is private data.\nUID=1000\nUSER=alice\nACTIVE=1\nSTATE=active\nREMOTE=1\nTYPE=tty\nSERVICE=sshd\nREMOTE_HOST=203.0.113.9\nLEADER=4242\nREALTIME=1700000000000000\n",
+        )
+        .unwrap();
+        std::fs::write(s.join("42.ref"), "").unwrap();
+        let doc = collect(d.path());
+        assert_eq!(doc.source, None);
+        assert_eq!(doc.sessions.len(), 1);
+        let x = &doc.sessions[0];
+        assert_eq!(x.user.as_deref(), Some("alice"));
+        assert_eq!(x.remote_host.as_deref(), Some("203.0.113.9"));
+        assert_eq!(x.leader_pid, Some(4242));
+        assert_eq!(x.started.as_deref(), Some("2023-11-14T22:13:20.000000Z"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..1200)) {
+            let _ = parse_utmp(&data);
+            let _ = parse_session("x", &String::from_utf8_lossy(&data));
+        }
+    }
+}

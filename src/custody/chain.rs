@@ -1,0 +1,280 @@
+//! Checking a custody log: every line parses in canonical form, `seq` counts
+//! up from 1, every `prev` is the SHA-256 of the line before, the first event
+//! is `acquired` and the second `sealed`, every event names the archive's
+//! actual SHA-256, and every signature is valid (and trusted, when a trust
+//! file is given). Each finding is a [`Problem`] whose detail names the event.
+
+use super::allowed_signers::AllowedSigners;
+use super::event::{Action, line_hash, parse_line};
+use super::signer::{Verdict, check_signature};
+use super::{CustodyCheck, SignatureStatus};
+use crate::verify::Problem;
+
+fn problem(kind: &str, log: Option<&str>, detail: String) -> Problem {
+    Problem {
+        kind: kind.to_string(),
+        path: log.map(str::to_string),
+        detail,
+    }
+}
+
+/// Best-effort action name of an unparsable line, for messages.
+fn guess_action(line: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(line);
+    let at = text.find("\"action\":\"")? + 10;
+    let rest = text.get(at..)?;
+    let end = rest.find('"')?;
+    let a = rest.get(..end)?;
+    Action::parse(a).map(|a| a.as_str().to_string())
+}
+
+/// What [`check_log`] compares against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions<'a> {
+    /// The archive's actual SHA-256; `None` checks the chain only.
+    pub archive_sha256: Option<&'a str>,
+    /// Trusted signers; `None` reports valid signatures as `untrusted`.
+    pub trust: Option<&'a AllowedSigners>,
+    /// Shown in problem paths (the log's file name).
+    pub log_name: Option<&'a str>,
+    /// Current time as `YYYYMMDDHHMMSS` (UTC), for allowed_signers validity.
+    pub now: Option<&'a str>,
+}
+
+/// Check the bytes of a custody log. Never panics; every defect is a
+/// problem naming the event (by `seq` and action, or by line when the line
+/// cannot be read).
+pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
+    let mut out = CustodyCheck::default();
+    let log = opt.log_name;
+    let now_owned = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
+    let now = opt.now.unwrap_or(&now_owned);
+    if bytes.is_empty() {
+        out.problems.push(problem(
+            "custody_empty",
+            log,
+            "the custody log is empty: no acquired or sealed event".into(),
+        ));
+        return out;
+    }
+    let complete = bytes.ends_with(b"\n");
+    let body = if complete {
+        bytes.get(..bytes.len() - 1).unwrap_or_default()
+    } else {
+        bytes
+    };
+    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    let last = lines.len().saturating_sub(1);
+    let mut prev_line: Option<&[u8]> = None;
+    let mut prev_seq: u64 = 0;
+    let mut sealed_sha: Option<String> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let n = i as u64 + 1;
+        let torn = !complete && i == last;
+        let parsed = parse_line(line);
+        let expected_prev = prev_line.map(line_hash);
+        prev_line = Some(line);
+        let p = match parsed {
+            Ok(p) => p,
+            Err(why) => {
+                let what = match guess_action(line) {
+                    Some(a) => format!("line {n} (event {n}, {a}?)"),
+                    None => format!("line {n} (event {n}?)"),
+                };
+                if torn {
+                    out.problems.push(problem(
+                        "custody_truncated",
+                        log,
+                        format!("{what} is cut short: the last line has no line end and is incomplete ({why})"),
+                    ));
+                } else {
+                    out.problems
+                        .push(problem("custody_parse", log, format!("{what}: {why}")));
+                }
+                prev_seq += 1;
+                continue;
+            }
+        };
+        let e = p.event;
+        let label = e.label();
+        if torn {
+            out.problems.push(problem(
+                "custody_truncated",
+                log,
+                format!("{label} on the last line has no line end: the write was cut short"),
+            ));
+        }
+        if e.seq != prev_seq + 1 {
+            let detail = if e.seq > prev_seq + 1 {
+                if e.seq == prev_seq + 2 {
+                    format!(
+                        "{label} follows event {prev_seq}: event {} is missing",
+                        prev_seq + 1
+                    )
+                } else {
+                    format!(
+                        "{label} follows event {prev_seq}: events {} to {} are missing",
+                        prev_seq + 1,
+                        e.seq - 1
+                    )
+                }
+            } else {
+                format!(
+                    "{label} on line {n} comes after event {prev_seq}: events are out of order or repeated"
+                )
+            };
+            out.problems.push(problem("custody_seq", log, detail));
+        }
+        prev_seq = e.seq.max(prev_seq + 1);
+        if e.prev != expected_prev {
+            let detail = match (&expected_prev, &e.prev) {
+                (None, _) => format!(
+                    "{label} is the first line but has a prev hash: earlier events were removed"
+                ),
+                (Some(_), None) => {
+                    format!("{label} on line {n} has no prev hash: the chain was restarted")
+                }
+                (Some(_), Some(_)) => format!(
+                    "{label}: prev does not match the SHA-256 of line {}: an event before it was edited, removed or reordered",
+                    n - 1
+                ),
+            };
+            out.problems
+                .push(problem("custody_chain_broken", log, detail));
+        }
+        if chrono::DateTime::parse_from_rfc3339(&e.at).is_err() || !e.at.ends_with('Z') {
+            out.problems.push(problem(
+                "custody_parse",
+                log,
+                format!("{label}: time {:?} is not RFC 3339 UTC", e.at),
+            ));
+        }
+        match (n, e.action) {
+            (1, Action::Acquired) | (2, Action::Sealed) => {}
+            (1, a) => out.problems.push(problem(
+                "custody_order",
+                log,
+                format!("{label}: the first event must be acquired, not {a}"),
+            )),
+            (2, a) => out.problems.push(problem(
+                "custody_order",
+                log,
+                format!("{label}: the second event must be sealed, not {a}"),
+            )),
+            (_, a @ (Action::Acquired | Action::Sealed)) => out.problems.push(problem(
+                "custody_order",
+                log,
+                format!("{label}: an archive is {a} only once, at the start of its log"),
+            )),
+            _ => {}
+        }
+        if e.action == Action::Sealed && sealed_sha.is_none() {
+            sealed_sha = Some(e.archive.sha256.clone());
+        }
+        match opt.archive_sha256 {
+            Some(actual) if e.archive.sha256 != actual => {
+                let detail = if e.action == Action::Sealed {
+                    format!(
+                        "{label} sealed the archive with SHA-256 {}, but the archive's SHA-256 is {actual}: the archive was replaced or altered, or this log belongs to another archive",
+                        e.archive.sha256
+                    )
+                } else {
+                    format!(
+                        "{label} is about an archive with SHA-256 {}, but the archive's SHA-256 is {actual}",
+                        e.archive.sha256
+                    )
+                };
+                out.problems
+                    .push(problem("custody_archive_mismatch", log, detail));
+            }
+            None => {
+                if let Some(s) = &sealed_sha
+                    && &e.archive.sha256 != s
+                {
+                    out.problems.push(problem(
+                        "custody_archive_mismatch",
+                        log,
+                        format!(
+                            "{label} is about an archive with SHA-256 {}, not the sealed {s}",
+                            e.archive.sha256
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let status = match &e.signature {
+            None => SignatureStatus {
+                seq: e.seq,
+                status: "unsigned".into(),
+                signer: None,
+            },
+            Some(sig) => {
+                match check_signature(sig, &p.signed_message, opt.trust, now) {
+                    Verdict::Valid(who) => SignatureStatus {
+                        seq: e.seq,
+                        status: "valid".into(),
+                        signer: Some(who),
+                    },
+                    Verdict::Untrusted(fp) => {
+                        if opt.trust.is_some() {
+                            out.problems.push(problem(
+                            "custody_signature_untrusted",
+                            log,
+                            format!("{label}: signed by {fp}, a key that is not in the allowed signers"),
+                        ));
+                        }
+                        SignatureStatus {
+                            seq: e.seq,
+                            status: "untrusted".into(),
+                            signer: Some(fp),
+                        }
+                    }
+                    Verdict::Invalid(why) => {
+                        out.problems.push(problem(
+                            "custody_signature_invalid",
+                            log,
+                            format!("{label}: {why}"),
+                        ));
+                        SignatureStatus {
+                            seq: e.seq,
+                            status: "invalid".into(),
+                            signer: None,
+                        }
+                    }
+                }
+            }
+        };
+        out.signatures.push(status);
+        out.log.push(e);
+    }
+    out.events = lines.len() as u64;
+    out.head = lines.last().map(|l| line_hash(l));
+    if sealed_sha.is_none() {
+        out.problems.push(problem(
+            "custody_not_sealed",
+            log,
+            "no sealed event: the log does not record the archive's SHA-256".into(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn check_log_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = check_log(&bytes, &CheckOptions { archive_sha256: Some("ab"), ..Default::default() });
+        }
+
+        #[test]
+        fn check_log_never_panics_on_lines(lines in proptest::collection::vec("[ -~]{0,80}", 0..6)) {
+            let text = lines.join("\n");
+            let _ = check_log(text.as_bytes(), &CheckOptions::default());
+        }
+    }
+}

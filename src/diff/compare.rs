@@ -1,0 +1,421 @@
+//! Pairing two snapshots' entries by path and classing each difference.
+//!
+//! Both entry lists are sorted by path, so pairing is one merge pass. Content
+//! is compared by SHA-256; the content itself is read only for log files whose
+//! hash changed, to tell growth (`appended`), rotation, truncation and
+//! rewriting apart, and those reads hash a prefix as a stream, so memory stays
+//! bounded whatever the log's size.
+
+use super::snapshot::{Entry, Snapshot};
+use super::{Attribute, Change, ChangeClass, Side};
+use crate::archive::EntryType;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Read;
+
+/// True when a path is treated as a log: below `/var/log`, or named `*.log`.
+pub fn is_log_path(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.starts_with("/var/log/") || name.ends_with(".log") || name.contains(".log.")
+}
+
+/// True when the two snapshots' inode numbers can be compared: most entries
+/// at the same path keep their inode (same filesystem, in place). A copy of a
+/// tree gets new inodes everywhere; then inode changes mean nothing.
+pub fn inodes_comparable(old: &Snapshot, new: &Snapshot) -> bool {
+    let (mut pairs, mut same) = (0u64, 0u64);
+    let (a, b) = (&old.entries, &new.entries);
+    let (mut i, mut j) = (0, 0);
+    while let (Some(o), Some(n)) = (a.get(i), b.get(j)) {
+        match o.path.cmp(&n.path) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if o.inode != 0 && n.inode != 0 {
+                    pairs += 1;
+                    same += u64::from(o.inode == n.inode);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    pairs == 0 || same * 2 >= pairs
+}
+
+/// Compare two snapshots; the changes come back sorted by path.
+pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
+    let inodes = inodes_comparable(old, new);
+    let mut changes = Vec::new();
+    let (a, b) = (&old.entries, &new.entries);
+    let (mut i, mut j) = (0, 0);
+    let mut removed: Vec<&Entry> = Vec::new();
+    let mut added: Vec<&Entry> = Vec::new();
+    loop {
+        match (a.get(i), b.get(j)) {
+            (Some(o), Some(n)) => match o.path.cmp(&n.path) {
+                std::cmp::Ordering::Less => {
+                    removed.push(o);
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    added.push(n);
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    if let Some(c) = pair(old, o, new, n, inodes) {
+                        changes.push(c);
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            },
+            (Some(o), None) => {
+                removed.push(o);
+                i += 1;
+            }
+            (None, Some(n)) => {
+                added.push(n);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+
+    // Renames: a removed file whose exact (non-empty) content appears at an
+    // added path. Pairs are made in path order, one to one.
+    let mut by_hash: HashMap<[u8; 32], Vec<&Entry>> = HashMap::new();
+    for r in &removed {
+        if r.kind == EntryType::File
+            && r.size > 0
+            && let Some(h) = r.sha256
+        {
+            by_hash.entry(h).or_default().push(r);
+        }
+    }
+    for v in by_hash.values_mut() {
+        v.reverse();
+    }
+    let mut renamed_from: HashMap<&str, &Entry> = HashMap::new();
+    for n in &added {
+        if n.kind == EntryType::File
+            && n.size > 0
+            && let Some(h) = n.sha256
+            && let Some(v) = by_hash.get_mut(&h)
+            && let Some(o) = v.pop()
+        {
+            renamed_from.insert(n.path.as_str(), o);
+        }
+    }
+    let consumed: std::collections::HashSet<&str> =
+        renamed_from.values().map(|o| o.path.as_str()).collect();
+
+    for n in &added {
+        let mut c = Change {
+            path: n.path.clone(),
+            change: ChangeClass::Added,
+            attributes: Vec::new(),
+            renamed_from: None,
+            rotated_to: Vec::new(),
+            detail: None,
+            old: None,
+            new: Some(Side::of(n)),
+        };
+        if let Some(o) = renamed_from.get(n.path.as_str()) {
+            c.change = ChangeClass::Renamed;
+            c.renamed_from = Some(o.path.clone());
+            c.attributes = attributes(o, n, inodes)
+                .into_iter()
+                .filter(|a| *a != Attribute::Content)
+                .collect();
+            c.old = Some(Side::of(o));
+        }
+        changes.push(c);
+    }
+    for o in removed {
+        if consumed.contains(o.path.as_str()) {
+            continue;
+        }
+        let mut c = Change {
+            path: o.path.clone(),
+            change: ChangeClass::Removed,
+            attributes: Vec::new(),
+            renamed_from: None,
+            rotated_to: Vec::new(),
+            detail: None,
+            old: Some(Side::of(o)),
+            new: None,
+        };
+        if o.kind == EntryType::File && is_log_path(&o.path) {
+            let to = rotation_targets(old, o, new);
+            if !to.is_empty() {
+                c.change = ChangeClass::Rotated;
+                c.detail = Some("the log was rotated away: its content is now in a sibling".into());
+                c.rotated_to = to;
+            }
+        }
+        changes.push(c);
+    }
+    changes.sort_by(|x, y| x.path.cmp(&y.path));
+    changes
+}
+
+/// The attributes that differ between two entries at the same path; inode
+/// numbers only count when `inodes` says they are comparable.
+pub fn attributes(o: &Entry, n: &Entry, inodes: bool) -> Vec<Attribute> {
+    let mut v = Vec::new();
+    if o.kind == EntryType::File && n.kind == EntryType::File {
+        let differs = match (o.sha256, n.sha256) {
+            (Some(x), Some(y)) => x != y,
+            _ => o.size != n.size,
+        };
+        if differs {
+            v.push(Attribute::Content);
+        }
+    }
+    if o.size != n.size && o.kind != EntryType::Dir {
+        v.push(Attribute::Size);
+    }
+    if o.mode != n.mode {
+        v.push(Attribute::Mode);
+    }
+    if o.uid != n.uid || o.gid != n.gid {
+        v.push(Attribute::Owner);
+    }
+    if o.mtime_ns != n.mtime_ns {
+        v.push(Attribute::Mtime);
+    }
+    if o.ctime_ns != n.ctime_ns {
+        v.push(Attribute::Ctime);
+    }
+    if inodes && o.inode != n.inode {
+        v.push(Attribute::Inode);
+    }
+    if o.link_target != n.link_target {
+        v.push(Attribute::LinkTarget);
+    }
+    v
+}
+
+fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, inodes: bool) -> Option<Change> {
+    let type_changed = o.kind != n.kind;
+    let attrs = if type_changed {
+        Vec::new()
+    } else {
+        let a = attributes(o, n, inodes);
+        if a.is_empty() {
+            return None;
+        }
+        a
+    };
+    let mut c = Change {
+        path: n.path.clone(),
+        change: ChangeClass::Metadata,
+        attributes: attrs,
+        renamed_from: None,
+        rotated_to: Vec::new(),
+        detail: None,
+        old: Some(Side::of(o)),
+        new: Some(Side::of(n)),
+    };
+    if type_changed {
+        c.change = ChangeClass::TypeChanged;
+        c.detail = Some(format!("was {:?}, now {:?}", o.kind, n.kind).to_lowercase());
+        return Some(c);
+    }
+    if c.attributes.contains(&Attribute::Content) {
+        c.change = ChangeClass::Modified;
+        if o.sha256.is_none() || n.sha256.is_none() {
+            c.detail = Some("content not read on one side; compared by size".into());
+        } else if is_log_path(&n.path) {
+            classify_log(old, o, new, n, inodes, &mut c);
+        }
+    } else if n.kind == EntryType::File
+        && is_log_path(&n.path)
+        && c.attributes.contains(&Attribute::Inode)
+        && n.size > 0
+    {
+        c.change = ChangeClass::Rewritten;
+        c.detail = Some("same content, but the log was replaced by a new file (new inode)".into());
+    }
+    Some(c)
+}
+
+fn classify_log(
+    old: &Snapshot,
+    o: &Entry,
+    new: &Snapshot,
+    n: &Entry,
+    inodes: bool,
+    c: &mut Change,
+) {
+    let new_inode = inodes && o.inode != 0 && n.inode != 0 && o.inode != n.inode;
+    let to = rotation_targets(old, o, new);
+    if !to.is_empty() {
+        c.change = ChangeClass::Rotated;
+        c.detail = Some("the old content moved to a rotation sibling".into());
+        c.rotated_to = to;
+        return;
+    }
+    if n.size >= o.size && o.sha256.is_some() && new.prefix_sha256(n, o.size) == o.sha256 {
+        if new_inode {
+            c.change = ChangeClass::Rewritten;
+            c.detail = Some(format!(
+                "the old content is a prefix of the new, but the file was replaced by a new inode ({} -> {})",
+                o.inode, n.inode
+            ));
+        } else {
+            c.change = ChangeClass::Appended;
+            c.detail = Some(format!("{} bytes appended", n.size - o.size));
+        }
+        return;
+    }
+    if n.size < o.size && n.sha256.is_some() && old.prefix_sha256(o, n.size) == n.sha256 {
+        c.change = ChangeClass::Truncated;
+        c.detail = Some(format!(
+            "{} bytes cut from the end ({} -> {} bytes)",
+            o.size - n.size,
+            o.size,
+            n.size
+        ));
+        return;
+    }
+    c.change = ChangeClass::Rewritten;
+    c.detail = Some(if new_inode {
+        "earlier content altered or removed, and the file was replaced by a new inode".into()
+    } else {
+        "earlier content altered or removed".into()
+    });
+}
+
+/// New-snapshot siblings of a log (`name.1`, `name-20240101`, `name.1.gz`…)
+/// that start with the old log's whole content.
+fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
+    let Some(old_hash) = o.sha256 else {
+        return Vec::new();
+    };
+    if o.size == 0 {
+        return Vec::new();
+    }
+    let (dir, name) = match o.path.rsplit_once('/') {
+        Some((d, n)) => (d, n),
+        None => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for s in new.with_prefix(&o.path) {
+        let Some(rest) = s.path.get(dir.len() + 1..) else {
+            continue;
+        };
+        if rest.contains('/') || s.kind != EntryType::File || !s.has_content() {
+            continue;
+        }
+        let Some(suffix) = rest.strip_prefix(name) else {
+            continue;
+        };
+        if !(suffix.starts_with('.') || suffix.starts_with('-')) {
+            continue;
+        }
+        // A sibling that existed unchanged before is old rotation, not this one.
+        if let Some(prev) = old.get(&s.path)
+            && prev.sha256 == s.sha256
+        {
+            continue;
+        }
+        let matches = if s.sha256 == Some(old_hash) {
+            true
+        } else if suffix.ends_with(".gz") {
+            gz_prefix_sha256(new, s, o.size) == Some(old_hash)
+        } else {
+            s.size >= o.size && new.prefix_sha256(s, o.size) == Some(old_hash)
+        };
+        if matches {
+            out.push(s.path.clone());
+        }
+    }
+    out
+}
+
+fn gz_prefix_sha256(snap: &Snapshot, e: &Entry, len: u64) -> Option<[u8; 32]> {
+    let r = snap.open_content(e).ok()?;
+    let mut r = flate2::read::MultiGzDecoder::new(r).take(len);
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n)?);
+        total += n as u64;
+    }
+    (total == len).then(|| h.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(path: &str, size: u64, h: u8) -> Entry {
+        Entry::file(path, size, [h; 32])
+    }
+
+    #[test]
+    fn classes_added_removed_modified_metadata_renamed() {
+        let mut moded = f("/etc/mode", 1, 9);
+        let old = Snapshot::from_entries(
+            "old",
+            vec![
+                f("/a", 1, 1),
+                f("/b", 1, 2),
+                f("/c", 1, 3),
+                f("/etc/mode", 1, 9),
+                f("/same", 1, 7),
+            ],
+        );
+        moded.mode = 0o4755;
+        let new = Snapshot::from_entries(
+            "new",
+            vec![
+                f("/a", 2, 4),
+                f("/d", 1, 5),
+                moded,
+                f("/moved", 1, 3),
+                f("/same", 1, 7),
+            ],
+        );
+        let c = compare(&old, &new);
+        let got: Vec<(&str, ChangeClass)> = c.iter().map(|c| (c.path.as_str(), c.change)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/a", ChangeClass::Modified),
+                ("/b", ChangeClass::Removed),
+                ("/d", ChangeClass::Added),
+                ("/etc/mode", ChangeClass::Metadata),
+                ("/moved", ChangeClass::Renamed),
+            ]
+        );
+        assert_eq!(c[3].attributes, vec![Attribute::Mode]);
+        assert_eq!(c[4].renamed_from.as_deref(), Some("/c"));
+        assert_eq!(c[0].attributes, vec![Attribute::Content, Attribute::Size]);
+    }
+
+    #[test]
+    fn type_change_and_link_target() {
+        let mut l1 = f("/l", 0, 0);
+        l1.kind = EntryType::Symlink;
+        l1.sha256 = None;
+        l1.link_target = Some("/a".into());
+        let mut l2 = l1.clone();
+        l2.link_target = Some("/dev/null".into());
+        let old = Snapshot::from_entries("o", vec![l1, f("/t", 3, 1)]);
+        let mut t2 = f("/t", 3, 1);
+        t2.kind = EntryType::Symlink;
+        let new = Snapshot::from_entries("n", vec![l2, t2]);
+        let c = compare(&old, &new);
+        assert_eq!(c[0].change, ChangeClass::Metadata);
+        assert_eq!(c[0].attributes, vec![Attribute::LinkTarget]);
+        assert_eq!(c[1].change, ChangeClass::TypeChanged);
+    }
+}

@@ -1,0 +1,541 @@
+//! A snapshot: one side of a comparison, or the subject of a scan.
+//!
+//! A snapshot is either an evidence archive (its `files.jsonl` records, with
+//! content streamed from the ZIP on demand) or a directory on the examiner's
+//! machine read as a target root (`--root` semantics: `DIR/etc/passwd` is the
+//! logical path `/etc/passwd`). Directories are walked read-only with the
+//! capture walker and every regular file is hashed with SHA-256 on all cores;
+//! nothing in them is ever modified. Both kinds become the same compact,
+//! path-sorted list of [`Entry`] values, so the comparison, the findings and
+//! the GUI never care where a snapshot came from.
+
+use crate::archive::{Archive, EntryType, FileRecord, Status};
+use crate::capture::select::Everything;
+use crate::capture::walk::{self, WalkItem, WalkOptions};
+use crate::job::{CancelToken, Progress, ProgressSink};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// A time as nanoseconds since the Unix epoch, UTC.
+pub type TimeNs = i64;
+
+/// One entry of a snapshot, reduced to what comparison and findings need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Logical path as the examined system sees it (escaped when not UTF-8).
+    pub path: String,
+    pub kind: EntryType,
+    pub size: u64,
+    /// Permission bits including setuid/setgid/sticky (no type bits).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub inode: u64,
+    pub nlink: u64,
+    pub mtime_ns: Option<TimeNs>,
+    pub ctime_ns: Option<TimeNs>,
+    pub link_target: Option<String>,
+    /// SHA-256 of the content (regular files whose content was read).
+    pub sha256: Option<[u8; 32]>,
+    /// What happened to the entry when the snapshot was taken.
+    pub status: Status,
+    /// The status reason, when there is one.
+    pub reason: Option<String>,
+    /// Archive member holding the content (archives only).
+    pub member: Option<String>,
+}
+
+impl Entry {
+    /// A regular file with this content hash, for tests and benches.
+    pub fn file(path: &str, size: u64, sha256: [u8; 32]) -> Self {
+        Entry {
+            path: path.to_string(),
+            kind: EntryType::File,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            inode: 0,
+            nlink: 1,
+            mtime_ns: None,
+            ctime_ns: None,
+            link_target: None,
+            sha256: Some(sha256),
+            status: Status::Captured,
+            reason: None,
+            member: None,
+        }
+    }
+
+    /// The SHA-256 as lowercase hex, when known.
+    pub fn sha256_hex(&self) -> Option<String> {
+        self.sha256.map(hex::encode)
+    }
+
+    /// The last path component.
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// True when the content can be read from the snapshot.
+    pub fn has_content(&self) -> bool {
+        self.kind == EntryType::File && self.status.has_content()
+    }
+
+    fn from_record(r: &FileRecord, member: Option<String>) -> Self {
+        Entry {
+            path: r.path.clone(),
+            kind: r.kind,
+            size: r.size,
+            mode: r.mode_bits() & 0o7777,
+            uid: r.uid,
+            gid: r.gid,
+            inode: r.inode,
+            nlink: r.nlink,
+            mtime_ns: r.mtime.as_deref().and_then(parse_time),
+            ctime_ns: r.ctime.as_deref().and_then(parse_time),
+            link_target: r.link_target.clone(),
+            sha256: r.sha256.as_deref().and_then(parse_sha256),
+            status: r.status,
+            reason: r.reason.clone(),
+            member,
+        }
+    }
+}
+
+/// Parse an RFC 3339 time into nanoseconds since the epoch.
+pub fn parse_time(s: &str) -> Option<TimeNs> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .and_then(|t| t.timestamp_nanos_opt())
+}
+
+/// Format nanoseconds since the epoch as RFC 3339 UTC.
+pub fn format_time(ns: TimeNs) -> String {
+    chrono::DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+fn parse_sha256(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+/// Where a snapshot came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotKind {
+    Archive,
+    Directory,
+    /// Built in memory (tests, benches).
+    Memory,
+}
+
+enum Source {
+    Archive(Box<Archive>),
+    Directory(PathBuf),
+    Memory,
+}
+
+/// Errors opening a snapshot. Problems with single entries are not errors:
+/// they stay in the entries' status and in [`Snapshot::problems`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+    #[error("cannot read snapshot: {0}: {1}")]
+    Io(std::io::Error, PathBuf),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// One side of a comparison: every entry, sorted by path, and a way to read
+/// their content.
+pub struct Snapshot {
+    /// The archive or directory as given, for display and provenance.
+    pub label: String,
+    pub kind: SnapshotKind,
+    /// When the snapshot was taken: the acquisition start of an archive, the
+    /// start of the walk of a directory.
+    pub taken_at_ns: Option<TimeNs>,
+    /// Every entry, sorted by path, one per path.
+    pub entries: Vec<Entry>,
+    /// Records that could not be read and files that could not be hashed.
+    pub problems: Vec<String>,
+    source: Source,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("label", &self.label)
+            .field("kind", &self.kind)
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+impl Snapshot {
+    /// Open an archive (a file) or walk a directory, read-only.
+    pub fn open(
+        path: &Path,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+    ) -> Result<Self, SnapshotError> {
+        let meta = std::fs::metadata(path).map_err(|e| SnapshotError::Io(e, path.to_path_buf()))?;
+        if meta.is_dir() {
+            Self::open_directory(path, progress, cancel)
+        } else {
+            Self::open_archive(path)
+        }
+    }
+
+    /// Read an evidence archive's records.
+    pub fn open_archive(path: &Path) -> Result<Self, SnapshotError> {
+        let archive = Archive::open(path)?;
+        let taken_at_ns = archive
+            .acquisition()
+            .ok()
+            .and_then(|a| parse_time(&a.started_at));
+        let (records, bad) = archive.records()?;
+        let mut problems: Vec<String> = bad
+            .into_iter()
+            .map(|(line, e)| format!("files.jsonl line {line} does not parse: {e}"))
+            .collect();
+        let members: std::collections::HashMap<&str, &str> = records
+            .iter()
+            .filter_map(|r| Some((r.path.as_str(), r.member.as_deref()?)))
+            .collect();
+        let mut entries: Vec<Entry> = records
+            .iter()
+            .map(|r| {
+                let member = r.member.clone().or_else(|| {
+                    r.hardlink_of
+                        .as_deref()
+                        .and_then(|h| members.get(h))
+                        .map(|m| m.to_string())
+                });
+                Entry::from_record(r, member)
+            })
+            .collect();
+        sort_dedup(&mut entries, &mut problems);
+        Ok(Snapshot {
+            label: path.display().to_string(),
+            kind: SnapshotKind::Archive,
+            taken_at_ns,
+            entries,
+            problems,
+            source: Source::Archive(Box::new(archive)),
+        })
+    }
+
+    /// Walk a directory as a target root and hash its regular files.
+    pub fn open_directory(
+        root: &Path,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+    ) -> Result<Self, SnapshotError> {
+        let taken_at_ns = chrono::Utc::now().timestamp_nanos_opt();
+        let on_progress = |n: u64, p: &[u8]| {
+            progress.update(&Progress {
+                phase: "walking",
+                files_done: n,
+                current: String::from_utf8_lossy(p).into_owned(),
+                ..Progress::default()
+            })
+        };
+        let opts = WalkOptions {
+            root: Some(root),
+            selector: &Everything,
+            all_filesystems: false,
+            one_file_system: false,
+            exclude: Vec::new(),
+            cancel,
+            on_progress: &on_progress,
+        };
+        let items = walk::walk(&[b"/".to_vec()], &opts).map_err(|_| SnapshotError::Cancelled)?;
+        let mut entries: Vec<Entry> = items.iter().filter_map(entry_from_walk).collect();
+        let mut problems = Vec::new();
+        hash_directory_files(root, &mut entries, progress, cancel)?;
+        for e in &entries {
+            if e.kind == EntryType::File && !e.status.has_content() {
+                problems.push(format!(
+                    "{}: {}",
+                    e.reason.as_deref().unwrap_or("not read"),
+                    e.path
+                ));
+            }
+        }
+        sort_dedup(&mut entries, &mut problems);
+        Ok(Snapshot {
+            label: root.display().to_string(),
+            kind: SnapshotKind::Directory,
+            taken_at_ns,
+            entries,
+            problems,
+            source: Source::Directory(root.to_path_buf()),
+        })
+    }
+
+    /// A snapshot of entries built in memory (content is not readable).
+    pub fn from_entries(label: &str, mut entries: Vec<Entry>) -> Self {
+        let mut problems = Vec::new();
+        sort_dedup(&mut entries, &mut problems);
+        Snapshot {
+            label: label.to_string(),
+            kind: SnapshotKind::Memory,
+            taken_at_ns: None,
+            entries,
+            problems,
+            source: Source::Memory,
+        }
+    }
+
+    /// The entry at a logical path.
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|e| e.path.as_str().cmp(path))
+            .ok()
+            .and_then(|i| self.entries.get(i))
+    }
+
+    /// Entries directly or indirectly below a directory (`dir` without a
+    /// trailing slash), in path order.
+    pub fn under<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a Entry> + 'a {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let start = self
+            .entries
+            .partition_point(|e| e.path.as_str() < prefix.as_str());
+        self.entries
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |e| e.path.starts_with(&prefix))
+    }
+
+    /// Entries whose path starts with `prefix` (a plain string prefix), in
+    /// path order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        let start = self.entries.partition_point(|e| e.path.as_str() < prefix);
+        self.entries
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |e| e.path.starts_with(prefix))
+    }
+
+    /// A reader of an entry's content, read-only.
+    pub fn open_content(&self, entry: &Entry) -> std::io::Result<Box<dyn Read + Send + '_>> {
+        use std::io::{Error, ErrorKind};
+        if !entry.has_content() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no content in the snapshot ({})", entry.status.as_str()),
+            ));
+        }
+        match &self.source {
+            Source::Archive(a) => {
+                let m = entry
+                    .member
+                    .as_deref()
+                    .ok_or_else(|| Error::new(ErrorKind::NotFound, "no archive member"))?;
+                a.open_member(m)
+            }
+            Source::Directory(root) => Ok(Box::new(open_read_only(&walk::physical(
+                Some(root),
+                entry.path.as_bytes(),
+            ))?)),
+            Source::Memory => Err(Error::new(
+                ErrorKind::NotFound,
+                "in-memory snapshot holds no content",
+            )),
+        }
+    }
+
+    /// Up to `max` bytes of an entry's content.
+    pub fn read_prefix(&self, entry: &Entry, max: u64) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(entry.size.min(max) as usize);
+        self.open_content(entry)?.take(max).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    /// The SHA-256 of the first `len` bytes of an entry's content, read in a
+    /// stream; `None` when the content is shorter or unreadable.
+    pub fn prefix_sha256(&self, entry: &Entry, len: u64) -> Option<[u8; 32]> {
+        let mut r = self.open_content(entry).ok()?.take(len);
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0u64;
+        loop {
+            let n = r.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            h.update(buf.get(..n)?);
+            total += n as u64;
+        }
+        (total == len).then(|| h.finalize().into())
+    }
+}
+
+fn sort_dedup(entries: &mut Vec<Entry>, problems: &mut Vec<String>) {
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let before = entries.len();
+    entries.dedup_by(|b, a| a.path == b.path);
+    if entries.len() != before {
+        problems.push(format!(
+            "{} duplicate path records ignored (first kept)",
+            before - entries.len()
+        ));
+    }
+}
+
+fn open_read_only(p: &Path) -> std::io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(p, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => rustix::fs::open(p, flags, Mode::empty()),
+        other => other,
+    }?;
+    Ok(File::from(fd))
+}
+
+fn entry_from_walk(w: &WalkItem) -> Option<Entry> {
+    let kind = w.stat.kind?;
+    let to_ns = |t: Option<(i64, u32)>| t.map(|(s, n)| s * 1_000_000_000 + i64::from(n));
+    let (status, reason) = match &w.outcome {
+        Some((s, r)) => (*s, Some(r.clone())),
+        None if kind == EntryType::File => (Status::Captured, None),
+        None => (Status::Captured, None),
+    };
+    Some(Entry {
+        path: String::from_utf8_lossy(&w.logical).into_owned(),
+        kind,
+        size: w.stat.size,
+        mode: w.stat.mode & 0o7777,
+        uid: w.stat.uid,
+        gid: w.stat.gid,
+        inode: w.stat.ino,
+        nlink: w.stat.nlink,
+        mtime_ns: to_ns(w.stat.mtime),
+        ctime_ns: to_ns(w.stat.ctime),
+        link_target: w
+            .link_target
+            .as_ref()
+            .map(|t| String::from_utf8_lossy(t).into_owned()),
+        sha256: None,
+        status,
+        reason,
+        member: None,
+    })
+}
+
+/// A file's SHA-256 and the bytes read, or why it could not be read.
+type HashOutcome = Result<([u8; 32], u64), String>;
+
+fn hash_file(p: &Path) -> HashOutcome {
+    let mut f = open_read_only(p).map_err(|e| format!("cannot open: {e}"))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| format!("cannot read: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n).unwrap_or_default());
+        total += n as u64;
+    }
+    Ok((h.finalize().into(), total))
+}
+
+fn hash_directory_files(
+    root: &Path,
+    entries: &mut [Entry],
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<(), SnapshotError> {
+    let todo: Vec<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == EntryType::File && e.status == Status::Captured)
+        .map(|(i, _)| i)
+        .collect();
+    let total = todo.len() as u64;
+    let next = AtomicUsize::new(0);
+    let done = AtomicU64::new(0);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(16);
+    let paths: Vec<PathBuf> = todo
+        .iter()
+        .filter_map(|&i| entries.get(i))
+        .map(|e| walk::physical(Some(root), e.path.as_bytes()))
+        .collect();
+    let results: Vec<std::sync::Mutex<Option<HashOutcome>>> =
+        paths.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    if cancel.is_cancelled() {
+                        return;
+                    }
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = paths.get(k) else { return };
+                    let r = hash_file(p);
+                    if let Some(slot) = results.get(k)
+                        && let Ok(mut g) = slot.lock()
+                    {
+                        *g = Some(r);
+                    }
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if d.is_multiple_of(64) {
+                        progress.update(&Progress {
+                            phase: "hashing",
+                            files_done: d,
+                            files_total: Some(total),
+                            current: p.display().to_string(),
+                            ..Progress::default()
+                        });
+                    }
+                }
+            });
+        }
+    });
+    if cancel.is_cancelled() {
+        return Err(SnapshotError::Cancelled);
+    }
+    for (k, &i) in todo.iter().enumerate() {
+        let r = results
+            .get(k)
+            .and_then(|m| m.lock().ok().and_then(|mut g| g.take()));
+        let Some(e) = entries.get_mut(i) else {
+            continue;
+        };
+        match r {
+            Some(Ok((sha, n))) => {
+                e.sha256 = Some(sha);
+                if n != e.size {
+                    e.status = Status::ChangedDuringRead;
+                    e.reason = Some(format!("size was {} when listed, read {n}", e.size));
+                    e.size = n;
+                }
+            }
+            Some(Err(msg)) => {
+                e.status = Status::Unreadable;
+                e.reason = Some(msg);
+            }
+            None => {
+                e.status = Status::Unreadable;
+                e.reason = Some("not hashed".into());
+            }
+        }
+    }
+    Ok(())
+}

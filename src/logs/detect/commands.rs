@@ -1,0 +1,75 @@
+//! Privileged and suspicious commands: sudo/su to a shell, and commands
+//! (through sudo, in shell history, in auditd EXECVE) that tamper with
+//! accounts, logs or auditing.
+
+use super::{Ctx, Finding, Severity, rules};
+use crate::logs::event::{Field, Kind};
+use std::collections::BTreeMap;
+
+/// Run the command detection.
+pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
+    let r = &ctx.cfg.rules;
+    let mut groups: BTreeMap<(&'static str, String, String), Vec<u32>> = BTreeMap::new();
+    for (i, e) in ctx.timed(&[Kind::Sudo, Kind::Command, Kind::Exec]) {
+        let cmd = e.get(Field::Command).unwrap_or("").to_ascii_lowercase();
+        let user = e.get(Field::User).unwrap_or("").to_string();
+        let via = if e.kind == Kind::Sudo {
+            "sudo"
+        } else {
+            "shell"
+        };
+        let su_shell =
+            e.kind == Kind::Sudo && cmd.is_empty() && e.get(Field::Program) == Some("su");
+        if su_shell || (e.kind == Kind::Sudo && shell_cmd(&cmd, &r.shell_commands)) {
+            groups
+                .entry(("sudo_shell", user.clone(), via.into()))
+                .or_default()
+                .push(i);
+        } else if let Some(p) = rules::any(&cmd, &r.tamper_commands) {
+            groups
+                .entry(("tampering_command", user, p.to_string()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for ((rule, user, what), evs) in groups {
+        let n = evs.len();
+        let f = if rule == "sudo_shell" {
+            Finding::from_events(
+                ctx.store,
+                "sudo_shell",
+                Severity::High,
+                format!("{user:?} opened a root shell through sudo/su ({n} time(s))"),
+                "A shell as another user escapes per-command sudo logging: what followed is only in shell history or audit logs.".into(),
+                evs,
+            )
+        } else {
+            Finding::from_events(
+                ctx.store,
+                "tampering_command",
+                Severity::High,
+                format!("Command touching {what:?} run by {user:?} ({n} time(s))"),
+                format!(
+                    "Commands that change accounts, logs or auditing (matched {what:?}) are how intruders keep access and hide."
+                ),
+                evs,
+            )
+        };
+        out.push(f);
+    }
+    out
+}
+
+fn shell_cmd(cmd: &str, shells: &[String]) -> bool {
+    let first = cmd.split(' ').next().unwrap_or("");
+    shells.iter().any(|s| {
+        if s.contains(' ') {
+            cmd.contains(s.as_str())
+        } else {
+            first == s
+                || first.ends_with(&format!("/{}", s.rsplit('/').next().unwrap_or(s)))
+                    && s.starts_with('/')
+        }
+    })
+}

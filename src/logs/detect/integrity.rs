@@ -1,0 +1,138 @@
+//! Log integrity: gaps (silence far beyond a source's normal spacing),
+//! timestamps jumping backwards, empty (rotated or emptied) logs, files
+//! ending in a cut line, and files that could not be read completely.
+
+use super::{Ctx, Finding, Severity};
+use crate::logs::event::Kind;
+use crate::logs::time::{US, rfc3339};
+
+/// Run the integrity detection.
+pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
+    let store = ctx.store;
+    let cfg = ctx.cfg;
+    let mut out = Vec::new();
+    let mut per_source: Vec<Vec<(i64, u32)>> = vec![Vec::new(); store.sources.len()];
+    for (i, e) in store.events.iter().enumerate() {
+        if let (Some(t), Some(v)) = (e.time_us, per_source.get_mut(e.source as usize))
+            && e.kind != Kind::Unparsed
+        {
+            v.push((t, i as u32));
+        }
+    }
+    for (si, src) in store.sources.iter().enumerate() {
+        let name = match &src.archive {
+            Some(a) => format!("{} in {}", src.path, a.display()),
+            None => src.path.clone(),
+        };
+        let mk = |rule, sev, title: String, expl: String, evs: Vec<u32>| {
+            let mut f = super::Finding::from_events(store, rule, sev, title, expl, evs);
+            f.paths = vec![src.path.clone()];
+            f
+        };
+        if src.parser == "empty" {
+            out.push(mk(
+                "empty_log",
+                Severity::Medium,
+                format!("Empty log file {name}"),
+                "An empty log may be a fresh rotation or a log that was emptied; compare with its rotated siblings and the file's times.".into(),
+                Vec::new(),
+            ));
+            continue;
+        }
+        if let Some(err) = &src.error {
+            out.push(mk(
+                "log_unreadable",
+                Severity::High,
+                format!("Log {name} could not be read completely"),
+                format!("{err}. Events after that point are missing."),
+                Vec::new(),
+            ));
+        }
+        let Some(times) = per_source.get(si) else {
+            continue;
+        };
+        if src.missing_final_newline {
+            let last = times.iter().max_by_key(|x| x.1).map(|x| x.1);
+            out.push(mk(
+                "log_truncated",
+                Severity::Low,
+                format!("Log {name} ends without a line break"),
+                "The last line has no line ending: the file may have been cut (or copied while written).".into(),
+                last.into_iter().collect(),
+            ));
+        }
+        // Backward jumps, in file order.
+        let mut jumps = Vec::new();
+        for w in times.windows(2) {
+            if let [(a, ia), (b, ib)] = w
+                && a - b > cfg.backwards_s * US
+            {
+                jumps.push((*ia, *ib, a - b));
+            }
+        }
+        if !jumps.is_empty() {
+            let worst = jumps.iter().map(|j| j.2).max().unwrap_or(0);
+            let evs: Vec<u32> = jumps.iter().take(50).flat_map(|j| [j.0, j.1]).collect();
+            out.push(mk(
+                "time_jump",
+                Severity::Medium,
+                format!("Timestamps go backwards {} time(s) in {name}", jumps.len()),
+                format!(
+                    "Lines later in the file are earlier in time by more than {} s (worst {} s): clock changes, merged or edited logs.",
+                    cfg.backwards_s,
+                    worst / US
+                ),
+                evs,
+            ));
+        }
+        // Gaps, in time order.
+        if times.len() < cfg.gap_min_events {
+            continue;
+        }
+        let mut sorted = times.clone();
+        sorted.sort_unstable();
+        let mut gaps: Vec<i64> = sorted.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        let mut spacing = gaps.clone();
+        spacing.sort_unstable();
+        let median = spacing.get(spacing.len() / 2).copied().unwrap_or(0).max(US);
+        let limit = (median * cfg.gap_factor).max(cfg.gap_min_s * US);
+        let mut found: Vec<(i64, usize)> = gaps
+            .drain(..)
+            .enumerate()
+            .filter(|(_, g)| *g > limit)
+            .map(|(k, g)| (g, k))
+            .collect();
+        found.sort_by(|a, b| b.cmp(a));
+        for (g, k) in found.iter().take(3) {
+            let (Some(a), Some(b)) = (sorted.get(*k), sorted.get(k + 1)) else {
+                continue;
+            };
+            out.push(mk(
+                "log_gap",
+                if *g > 24 * 3600 * US { Severity::Medium } else { Severity::Low },
+                format!("{} h of silence in {name}", g / US / 3600),
+                format!(
+                    "No event between {} and {} ({} s), while this log's median spacing is {} s: logging stopped, or lines were removed.",
+                    rfc3339(a.0),
+                    rfc3339(b.0),
+                    g / US,
+                    median / US
+                ),
+                vec![a.1, b.1],
+            ));
+        }
+        if found.len() > 3 {
+            out.push(mk(
+                "log_gap",
+                Severity::Info,
+                format!("{} more gaps in {name}", found.len() - 3),
+                format!(
+                    "Silences longer than {} s beyond the three largest.",
+                    limit / US
+                ),
+                Vec::new(),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,430 @@
+//! Detections over the event store: each looks at the events (in time
+//! order) and reports [`Finding`]s with a severity, an explanation, the
+//! addresses, accounts and paths concerned, and the indices of the events
+//! behind it (the evidence lines).
+//!
+//! One detection per file, registered in [`DETECTIONS`]; thresholds live in
+//! [`DetectConfig`] (defaults like fail2ban's: 5 failures in 10 minutes) and
+//! the pattern lists (sensitive files, scanner agents, attack payloads,
+//! dangerous commands) are data in [`rules`], copied into the config so a
+//! caller can replace them.
+
+pub mod accounts;
+pub mod auth;
+pub mod bruteforce;
+pub mod commands;
+pub mod distributed;
+pub mod exfiltration;
+pub mod integrity;
+pub mod new_source;
+pub mod payloads;
+pub mod pivot;
+pub mod rules;
+pub mod sensitive;
+pub mod spraying;
+pub mod stuffing;
+pub mod success_after_failures;
+pub mod webscan;
+pub mod webshell;
+
+use super::event::{Event, Field, Kind};
+use super::load::LogStore;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One result of a detection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The detection's id (`ssh_bruteforce`, `sensitive_file_served`...).
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// One line: what happened.
+    pub title: String,
+    /// Why it matters and how it was decided (thresholds, counts).
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_us: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_us: Option<i64>,
+    pub ips: Vec<String>,
+    pub users: Vec<String>,
+    pub paths: Vec<String>,
+    /// Indices into [`LogStore::events`], in time order.
+    pub events: Vec<u32>,
+}
+
+impl Finding {
+    /// A finding over `events` (indices), with times and the ips/users/paths
+    /// collected from them.
+    pub fn from_events(
+        store: &LogStore,
+        rule: &'static str,
+        severity: Severity,
+        title: String,
+        explanation: String,
+        mut events: Vec<u32>,
+    ) -> Self {
+        events.sort_by_key(|&i| {
+            let e = ev(store, i);
+            (e.map(|e| e.time_us), e.map(|e| (e.source, e.line)))
+        });
+        events.dedup();
+        let mut ips = BTreeSet::new();
+        let mut users = BTreeSet::new();
+        let mut paths = BTreeSet::new();
+        let (mut first, mut last) = (None::<i64>, None::<i64>);
+        for &i in &events {
+            let Some(e) = ev(store, i) else { continue };
+            if let Some(t) = e.time_us {
+                first = Some(first.map_or(t, |f| f.min(t)));
+                last = Some(last.map_or(t, |l| l.max(t)));
+            }
+            if let Some(v) = e.get(Field::Ip) {
+                ips.insert(v.to_string());
+            }
+            if let Some(v) = e.get(Field::User) {
+                users.insert(v.to_string());
+            }
+            if let Some(v) = e.get(Field::Path)
+                && paths.len() < 200
+            {
+                paths.insert(strip_query(v).to_string());
+            }
+        }
+        Finding {
+            rule,
+            severity,
+            title,
+            explanation,
+            first_us: first,
+            last_us: last,
+            ips: ips.into_iter().collect(),
+            users: users.into_iter().collect(),
+            paths: paths.into_iter().collect(),
+            events,
+        }
+    }
+}
+
+/// Thresholds and pattern lists. `Default` gives fail2ban-like values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetectConfig {
+    /// Failures that make a brute force within `findtime_s` (fail2ban maxretry).
+    pub maxretry: u32,
+    /// The window for `maxretry` (fail2ban findtime), seconds.
+    pub findtime_s: i64,
+    /// Distinct accounts one address must fail on to be spraying.
+    pub spray_accounts: usize,
+    /// Distinct addresses failing on one account to be a distributed attack.
+    pub distributed_ips: usize,
+    /// How far back failures count for "success after failures", seconds.
+    pub lookback_s: i64,
+    /// 4xx responses from one address within `findtime_s` that make a scan.
+    pub scan_4xx: u32,
+    /// Login-endpoint POSTs from one address within `findtime_s`.
+    pub stuffing_posts: u32,
+    /// Bytes served to one address (2xx) that make a large download.
+    pub exfil_total_bytes: u64,
+    /// One response at least this large is reported.
+    pub exfil_single_bytes: u64,
+    /// A silence longer than this many times a source's median spacing...
+    pub gap_factor: i64,
+    /// ...and longer than this (seconds) is a gap.
+    pub gap_min_s: i64,
+    /// Sources with fewer timed events are not checked for gaps.
+    pub gap_min_events: usize,
+    /// A step back in time larger than this (seconds) is a time jump.
+    pub backwards_s: i64,
+    /// Pattern lists (see [`rules`]).
+    pub rules: rules::Rules,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        Self {
+            maxretry: 5,
+            findtime_s: 600,
+            spray_accounts: 10,
+            distributed_ips: 10,
+            lookback_s: 86_400,
+            scan_4xx: 30,
+            stuffing_posts: 20,
+            exfil_total_bytes: 100 << 20,
+            exfil_single_bytes: 50 << 20,
+            gap_factor: 100,
+            gap_min_s: 3600,
+            gap_min_events: 100,
+            backwards_s: 3600,
+            rules: rules::Rules::default(),
+        }
+    }
+}
+
+/// A detection: reads the store and the findings of the detections before
+/// it (for pivots), returns its own.
+pub type Detection = fn(&Ctx<'_>, &[Finding]) -> Vec<Finding>;
+
+/// Every detection, in run order (pivots last).
+pub static DETECTIONS: &[(&str, Detection)] = &[
+    ("ssh_bruteforce", bruteforce::run),
+    ("password_spraying", spraying::run),
+    ("distributed_attack", distributed::run),
+    ("success_after_failures", success_after_failures::run),
+    ("new_login_source", new_source::run),
+    ("accounts", accounts::run),
+    ("commands", commands::run),
+    ("web_scan", webscan::run),
+    ("sensitive_files", sensitive::run),
+    ("attack_payloads", payloads::run),
+    ("credential_stuffing", stuffing::run),
+    ("web_shell", webshell::run),
+    ("exfiltration", exfiltration::run),
+    ("log_integrity", integrity::run),
+    ("cross_source_pivot", pivot::run),
+];
+
+/// What a detection sees.
+pub struct Ctx<'a> {
+    pub store: &'a LogStore,
+    pub cfg: &'a DetectConfig,
+    /// The pattern lists, compiled.
+    pub m: rules::Compiled,
+}
+
+impl Ctx<'_> {
+    /// Events of some kinds, in time order.
+    pub fn timed(&self, kinds: &[Kind]) -> impl Iterator<Item = (u32, &Event)> {
+        let mut idx: Vec<u32> = Vec::new();
+        for k in kinds {
+            if let Some(v) = self.store.by_kind.get(k) {
+                idx.extend_from_slice(v);
+            }
+        }
+        if kinds.len() > 1 {
+            idx.sort_by_key(|&i| self.store.rank.get(i as usize).copied().unwrap_or(u32::MAX));
+        }
+        idx.into_iter()
+            .filter_map(move |i| ev(self.store, i).map(|e| (i, e)))
+    }
+
+    /// Events of some kinds in storage order (sequential memory access) for
+    /// detections that do not need time order.
+    pub fn stored(&self, kinds: &[Kind]) -> impl Iterator<Item = (u32, &Event)> {
+        let mut idx: Vec<u32> = Vec::new();
+        for k in kinds {
+            if let Some(v) = self.store.by_kind.get(k) {
+                idx.extend_from_slice(v);
+            }
+        }
+        idx.sort_unstable();
+        idx.into_iter()
+            .filter_map(move |i| ev(self.store, i).map(|e| (i, e)))
+    }
+
+    /// Sort event indices into time order.
+    pub fn time_sort(&self, v: &mut [u32]) {
+        v.sort_unstable_by_key(|&i| self.store.rank.get(i as usize).copied().unwrap_or(u32::MAX));
+    }
+}
+
+/// Run every detection. Findings are sorted by severity (worst first), then
+/// time, then rule.
+pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
+    let ctx = Ctx {
+        store,
+        cfg,
+        m: rules::Compiled::new(&cfg.rules),
+    };
+    // Every detection but the last (the pivot, which reads the others'
+    // findings) is independent: run them on all cores, keep registry order.
+    let (last, first) = match DETECTIONS.split_last() {
+        Some((l, f)) => (Some(l), f),
+        None => (None, DETECTIONS),
+    };
+    let results: Vec<std::sync::Mutex<Vec<Finding>>> = first
+        .iter()
+        .map(|_| std::sync::Mutex::new(Vec::new()))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(first.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((_, d)) = first.get(i) else { break };
+                    let found = d(&ctx, &[]);
+                    if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
+                        *slot = found;
+                    }
+                }
+            });
+        }
+    });
+    let mut all: Vec<Finding> = Vec::new();
+    for r in results {
+        if let Ok(mut v) = r.into_inner() {
+            all.append(&mut v);
+        }
+    }
+    if let Some((_, d)) = last {
+        let mut f = d(&ctx, &all);
+        all.append(&mut f);
+    }
+    all.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_us.cmp(&b.first_us))
+            .then(a.rule.cmp(b.rule))
+            .then(a.title.cmp(&b.title))
+    });
+    all
+}
+
+/// The event at an index.
+pub fn ev(store: &LogStore, i: u32) -> Option<&Event> {
+    store.events.get(i as usize)
+}
+
+/// A path without its query string.
+pub fn strip_query(p: &str) -> &str {
+    p.split(['?', '#']).next().unwrap_or(p)
+}
+
+/// Percent-decode (and `+` to space) for pattern matching, lossily. Text
+/// with nothing to decode is borrowed. Case is kept: matching is
+/// case-insensitive.
+pub fn decode_url(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.bytes().any(|c| c == b'%' || c == b'+') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%'
+            && let Some(v) = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if c == b'+' { b' ' } else { c });
+        i += 1;
+    }
+    std::borrow::Cow::Owned(match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// The largest number of occurrences within any window of `window_us`, for
+/// (time, count) pairs sorted by time; with the window's start index.
+pub fn max_in_window(times: &[(i64, u32)], window_us: i64) -> (u64, usize) {
+    let mut best = (0u64, 0usize);
+    let mut sum = 0u64;
+    let mut lo = 0usize;
+    for (hi, &(t, c)) in times.iter().enumerate() {
+        sum += u64::from(c);
+        while let Some(&(tl, cl)) = times.get(lo) {
+            if t - tl < window_us {
+                break;
+            }
+            sum -= u64::from(cl);
+            lo += 1;
+        }
+        if sum > best.0 {
+            best = (sum, lo);
+        }
+        let _ = hi;
+    }
+    best
+}
+
+/// Group event indices by a key; each group in time order, groups sorted
+/// by key.
+pub fn group_by<'a, K: Ord + std::hash::Hash>(
+    ctx: &Ctx<'_>,
+    items: impl Iterator<Item = (u32, &'a Event)>,
+    key: impl Fn(&'a Event) -> Option<K>,
+) -> BTreeMap<K, Vec<u32>> {
+    let mut m: std::collections::HashMap<K, Vec<u32>> = std::collections::HashMap::new();
+    for (i, e) in items {
+        if let Some(k) = key(e) {
+            m.entry(k).or_default().push(i);
+        }
+    }
+    m.into_iter()
+        .map(|(k, mut v)| {
+            ctx.time_sort(&mut v);
+            (k, v)
+        })
+        .collect()
+}
+
+/// Human byte size.
+pub fn human_bytes(b: u64) -> String {
+    const U: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < U.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", U[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window() {
+        let t = [(0, 1), (10, 1), (20, 3), (700, 1), (710, 1)];
+        assert_eq!(max_in_window(&t, 600).0, 5);
+        assert_eq!(max_in_window(&t, 5).0, 3);
+    }
+
+    #[test]
+    fn url_decoding() {
+        assert_eq!(decode_url("/a%20B+c%2e%2E/%zz"), "/a B c../%zz");
+        assert!(matches!(
+            decode_url("/plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

@@ -1,0 +1,62 @@
+//! Attack payloads in requests: SQL injection, traversal, XSS, shellshock,
+//! JNDI (log4shell) and command injection, in the decoded URL, the user
+//! agent and the referer.
+
+use super::{Ctx, Finding, Severity, decode_url};
+use crate::logs::event::{Field, Kind};
+use std::collections::BTreeMap;
+
+/// Run the payload detection.
+pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
+    let store = ctx.store;
+    let rules = &ctx.cfg.rules.payloads;
+    let mut groups: BTreeMap<(&str, &str), (Vec<u32>, u32)> = BTreeMap::new();
+    // Agents, referers and paths repeat: classify each distinct value once.
+    let mut cache: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for (i, e) in ctx.stored(&[Kind::WebRequest, Kind::WebError]) {
+        let Some(ip) = e.get(Field::Ip) else { continue };
+        let mut cats: u64 = 0;
+        for f in [Field::Path, Field::Agent, Field::Referer] {
+            if let Some(v) = e.get(f) {
+                cats |= *cache.entry(v).or_insert_with(|| {
+                    let mut bits = 0u64;
+                    ctx.m.payloads.each(&decode_url(v), |p| {
+                        if let Some(&c) = ctx.m.payload_category.get(p) {
+                            bits |= 1u64 << c.min(63);
+                        }
+                    });
+                    bits
+                });
+            }
+        }
+        if cats == 0 {
+            continue;
+        }
+        for (ci, r) in rules.iter().enumerate() {
+            if cats & (1u64 << ci.min(63)) != 0 {
+                let g = groups.entry((ip, r.name.as_str())).or_default();
+                g.0.push(i);
+                if e.status.is_some_and(|s| (200..300).contains(&s)) {
+                    g.1 += 1;
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((ip, cat), (evs, ok)) in groups {
+        let sev = if ok > 0 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        out.push(Finding::from_events(
+            store,
+            "attack_payload",
+            sev,
+            format!("{} attempts from {ip}: {} request(s), {ok} answered 2xx", cat.replace('_', " "), evs.len()),
+            format!("Requests from {ip} carry {cat} payloads; a 2xx answer means the server processed them and deserves a look."),
+            evs,
+        ));
+    }
+    out
+}

@@ -1,0 +1,73 @@
+//! Cross-source pivots: an address seen attacking the web server that later
+//! tries (or manages) to log in over SSH or another remote login.
+
+use super::{Ctx, Finding, Severity, ev};
+use crate::logs::event::{Field, Kind};
+use std::collections::BTreeMap;
+
+const WEB_RULES: &[&str] = &[
+    "web_scan",
+    "scanner_user_agent",
+    "attack_payload",
+    "sensitive_file_probe",
+    "sensitive_file_served",
+    "credential_stuffing",
+    "web_shell",
+    "large_download",
+];
+
+/// Run the pivot detection over the web findings before it.
+pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
+    let store = ctx.store;
+    // First web-attack time per address.
+    let mut web: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
+    for f in prior.iter().filter(|f| WEB_RULES.contains(&f.rule)) {
+        for ip in &f.ips {
+            let t = f.first_us.unwrap_or(i64::MIN);
+            let e = web.entry(ip.as_str()).or_insert((t, f.rule));
+            if t < e.0 {
+                *e = (t, f.rule);
+            }
+        }
+    }
+    if web.is_empty() {
+        return Vec::new();
+    }
+    let mut logins: BTreeMap<&str, (Vec<u32>, bool)> = BTreeMap::new();
+    for (i, e) in ctx.timed(&[
+        Kind::AuthSuccess,
+        Kind::AuthFailure,
+        Kind::InvalidUser,
+        Kind::Login,
+    ]) {
+        let Some(ip) = e.get(Field::Ip) else { continue };
+        let Some((t, _)) = web.get(ip) else { continue };
+        if e.time_us.unwrap_or(i64::MIN) < *t {
+            continue;
+        }
+        let g = logins.entry(ip).or_default();
+        g.0.push(i);
+        g.1 |= matches!(e.kind, Kind::AuthSuccess | Kind::Login);
+    }
+    let mut out = Vec::new();
+    for (ip, (evs, success)) in logins {
+        let rule = web.get(ip).map(|x| x.1).unwrap_or("");
+        let users: Vec<&str> = evs
+            .iter()
+            .filter_map(|&i| ev(store, i)?.get(Field::User))
+            .collect();
+        let _ = users;
+        out.push(Finding::from_events(
+            store,
+            "cross_source_pivot",
+            if success { Severity::Critical } else { Severity::Medium },
+            format!(
+                "{ip} moved from web attacks ({rule}) to {} logins",
+                if success { "successful" } else { "attempted" }
+            ),
+            format!("The same address first showed up in web-attack findings ({rule}) and then in {} login event(s).", evs.len()),
+            evs,
+        ));
+    }
+    out
+}

@@ -1,0 +1,83 @@
+//! Sensitive files: probes for backups, dumps, secrets and repositories
+//! (answered with an error), and the ones actually served (2xx with a body),
+//! which is data that left.
+
+use super::{Ctx, Finding, Severity, decode_url, human_bytes, strip_query};
+use crate::logs::event::{Field, Kind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Run the sensitive-file detection.
+pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
+    let store = ctx.store;
+    let r = &ctx.cfg.rules;
+    let mut served: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    let mut probed: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    let mut cache: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    for (i, e) in ctx.stored(&[Kind::WebRequest]) {
+        let (Some(ip), Some(path)) = (e.get(Field::Ip), e.get(Field::Path)) else {
+            continue;
+        };
+        let raw = strip_query(path);
+        let hit = *cache
+            .entry(raw)
+            .or_insert_with(|| ctx.m.sensitive_path(r, &decode_url(raw)).is_some());
+        if !hit {
+            continue;
+        }
+        let ok = e.status.is_some_and(|s| (200..300).contains(&s)) && e.bytes.unwrap_or(0) > 0;
+        if ok {
+            served.entry(ip).or_default().push(i);
+        } else {
+            probed.entry(ip).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for (ip, evs) in served {
+        let bytes: u64 = evs
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize)?.bytes)
+            .sum();
+        let paths: BTreeSet<&str> = evs
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize)?.get(Field::Path))
+            .map(strip_query)
+            .collect();
+        out.push(Finding::from_events(
+            store,
+            "sensitive_file_served",
+            Severity::Critical,
+            format!(
+                "Sensitive files served to {ip}: {} file(s), {}",
+                paths.len(),
+                human_bytes(bytes)
+            ),
+            format!(
+                "{ip} received {} with a body ({} in {} responses): {}.",
+                if paths.len() == 1 {
+                    "a backup/secret/export file"
+                } else {
+                    "backup/secret/export files"
+                },
+                human_bytes(bytes),
+                evs.len(),
+                paths.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            ),
+            evs,
+        ));
+    }
+    for (ip, evs) in probed {
+        out.push(Finding::from_events(
+            store,
+            "sensitive_file_probe",
+            Severity::Low,
+            format!(
+                "Probes for sensitive files from {ip}: {} request(s)",
+                evs.len()
+            ),
+            "Requests for backups, dumps, secrets or repositories that were refused or empty."
+                .into(),
+            evs,
+        ));
+    }
+    out
+}

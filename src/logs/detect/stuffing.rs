@@ -1,0 +1,62 @@
+//! Credential stuffing: many POSTs to login endpoints from one address in a
+//! short time.
+
+use super::{Ctx, Finding, Severity, decode_url, group_by, max_in_window, strip_query};
+use crate::logs::event::{Field, Kind};
+use crate::logs::time::US;
+
+/// Run the credential-stuffing detection.
+pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
+    let store = ctx.store;
+    let cfg = ctx.cfg;
+    let posts = ctx.stored(&[Kind::WebRequest]).filter(|(_, e)| {
+        e.get(Field::Method) == Some("POST")
+            && e.get(Field::Path).is_some_and(|p| {
+                ctx.m
+                    .login_paths
+                    .first(&decode_url(strip_query(p)))
+                    .is_some()
+            })
+    });
+    let posts: Vec<(u32, &crate::logs::Event)> = posts.collect();
+    let by_ip = group_by(ctx, posts.iter().copied(), |e| e.get(Field::Ip));
+    let by_path = group_by(ctx, posts.iter().copied(), |e| {
+        e.get(Field::Path).map(strip_query)
+    });
+    let mut out = Vec::new();
+    for (path, evs) in by_path {
+        let ips: std::collections::BTreeSet<&str> = evs
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize)?.get(Field::Ip))
+            .collect();
+        if ips.len() >= cfg.distributed_ips * 2 {
+            out.push(Finding::from_events(
+                store,
+                "distributed_login_posts",
+                Severity::Medium,
+                format!("{} login POSTs to {path} from {} addresses", evs.len(), ips.len()),
+                format!("Many addresses ({}, threshold {}) posted to the same login endpoint: a botnet trying credentials or registrations.", ips.len(), cfg.distributed_ips * 2),
+                evs,
+            ));
+        }
+    }
+    for (ip, evs) in by_ip {
+        let times: Vec<(i64, u32)> = evs
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize))
+            .map(|e| (e.time_us.unwrap_or(0), 1))
+            .collect();
+        let (peak, _) = max_in_window(&times, cfg.findtime_s * US);
+        if peak >= u64::from(cfg.stuffing_posts) {
+            out.push(Finding::from_events(
+                store,
+                "credential_stuffing",
+                Severity::High,
+                format!("Credential stuffing from {ip}: {} login POSTs", evs.len()),
+                format!("{ip} posted to login endpoints {} times, up to {peak} within {} s (threshold {}).", evs.len(), cfg.findtime_s, cfg.stuffing_posts),
+                evs,
+            ));
+        }
+    }
+    out
+}

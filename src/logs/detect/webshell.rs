@@ -1,0 +1,71 @@
+//! Web shell use: successful requests to a script in an upload directory,
+//! or to any script with command-style parameters (`cmd=`, `exec=`...).
+
+use super::{Ctx, Finding, Severity, decode_url, strip_query};
+use crate::logs::event::{Field, Kind};
+use crate::logs::time::rfc3339;
+use std::collections::BTreeMap;
+
+/// Run the web-shell detection.
+pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
+    let store = ctx.store;
+    let r = &ctx.cfg.rules;
+    let mut first_seen: BTreeMap<String, i64> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, &'static str), Vec<u32>> = BTreeMap::new();
+    for (i, e) in ctx.stored(&[Kind::WebRequest]) {
+        let Some(path) = e.get(Field::Path) else {
+            continue;
+        };
+        let script_raw = strip_query(path);
+        if !ctx.m.is_script(script_raw) {
+            continue;
+        }
+        let dec = decode_url(path).to_ascii_lowercase();
+        let script = strip_query(&dec).to_string();
+        if let Some(t) = e.time_us {
+            let f = first_seen.entry(script.clone()).or_insert(t);
+            *f = (*f).min(t);
+        }
+        if !e.status.is_some_and(|s| (200..300).contains(&s)) {
+            continue;
+        }
+        let query = dec.split_once('?').map(|q| q.1).unwrap_or("");
+        let params = !query.is_empty()
+            && r.webshell_params.iter().any(|p| {
+                query.starts_with(p.as_str())
+                    || query.contains(&format!("&{p}"))
+                    || (p.contains('(') && query.contains(p.as_str()))
+            });
+        let upload = ctx.m.upload_dirs.first(&script).is_some()
+            && r.upload_script_extensions
+                .iter()
+                .any(|x| script.ends_with(x.as_str()));
+        if params {
+            groups
+                .entry((script, "command parameters"))
+                .or_default()
+                .push(i);
+        } else if upload {
+            groups
+                .entry((script, "script in an upload directory"))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for ((script, why), evs) in groups {
+        let first = first_seen
+            .get(&script)
+            .map(|t| rfc3339(*t))
+            .unwrap_or_default();
+        out.push(Finding::from_events(
+            store,
+            "web_shell",
+            Severity::Critical,
+            format!("Possible web shell {script}: {} successful request(s) ({why})", evs.len()),
+            format!("{script} (first requested {first}) answered 2xx to requests with {why}: the way attackers run commands through an uploaded script."),
+            evs,
+        ));
+    }
+    out
+}

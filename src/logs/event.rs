@@ -1,0 +1,422 @@
+//! The log event: one parsed line (or binary record) with its UTC time, its
+//! kind, named fields and where it came from.
+//!
+//! An event owns one string: the evidence line exactly as read (lossy UTF-8,
+//! without the line ending), optionally followed by values a parser derived
+//! (a hex-decoded command, a synthesized utmp description). Fields are byte
+//! ranges into that string, so a parsed line costs one allocation.
+
+use serde::Serialize;
+
+/// A named field of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum Field {
+    /// The host that wrote the line (syslog host, web virtual host).
+    Host,
+    /// The program that wrote the line (`sshd`, `sudo`, `apache`...).
+    Program,
+    /// Process id as written.
+    Pid,
+    /// The account concerned (login name, sudo caller, new user...).
+    User,
+    /// The remote address (client IP or hostname as logged).
+    Ip,
+    /// HTTP method.
+    Method,
+    /// Request target (path and query) or file path.
+    Path,
+    /// HTTP protocol.
+    Protocol,
+    /// HTTP referer.
+    Referer,
+    /// HTTP user agent.
+    Agent,
+    /// X-Forwarded-For as logged.
+    Forwarded,
+    /// Command line (sudo, cron, history, EXECVE).
+    Command,
+    /// The other account or object: sudo target user, group name, tty.
+    Target,
+    /// Numeric uid as written (useradd, auditd).
+    Uid,
+    /// Authentication method, package action, audit record type...
+    Detail,
+}
+
+impl Field {
+    /// Every field, in serialization order.
+    pub const ALL: [Field; 15] = [
+        Field::Host,
+        Field::Program,
+        Field::Pid,
+        Field::User,
+        Field::Ip,
+        Field::Method,
+        Field::Path,
+        Field::Protocol,
+        Field::Referer,
+        Field::Agent,
+        Field::Forwarded,
+        Field::Command,
+        Field::Target,
+        Field::Uid,
+        Field::Detail,
+    ];
+
+    /// The field's name in JSON and CSV output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Host => "host",
+            Field::Program => "program",
+            Field::Pid => "pid",
+            Field::User => "user",
+            Field::Ip => "ip",
+            Field::Method => "method",
+            Field::Path => "path",
+            Field::Protocol => "protocol",
+            Field::Referer => "referer",
+            Field::Agent => "user_agent",
+            Field::Forwarded => "forwarded_for",
+            Field::Command => "command",
+            Field::Target => "target",
+            Field::Uid => "uid",
+            Field::Detail => "detail",
+        }
+    }
+}
+
+const NFIELD: usize = Field::ALL.len();
+
+/// What an event says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Kind {
+    /// A line no parser understood, kept verbatim.
+    Unparsed,
+    /// A recognised line with nothing more specific to say.
+    Info,
+    /// A failed authentication (ssh, PAM, su, sudo password, btmp, audit).
+    AuthFailure,
+    /// A login attempt for an account that does not exist.
+    InvalidUser,
+    /// A successful authentication / login.
+    AuthSuccess,
+    SessionOpen,
+    SessionClose,
+    /// A command run through sudo (or su to another account).
+    Sudo,
+    /// sudo refused or password wrong.
+    SudoFailure,
+    UserAdd,
+    UserChange,
+    UserDelete,
+    GroupAdd,
+    GroupChange,
+    PasswordChange,
+    /// A cron job run.
+    Cron,
+    /// An HTTP request from an access log.
+    WebRequest,
+    /// An entry of a web server error log.
+    WebError,
+    /// A login record (utmp/wtmp USER_PROCESS).
+    Login,
+    /// A logout record (utmp/wtmp DEAD_PROCESS).
+    Logout,
+    /// A boot, shutdown or run-level record.
+    System,
+    /// A shell history command.
+    Command,
+    /// A process execution (auditd EXECVE).
+    Exec,
+    /// A package installed, removed or upgraded (dpkg, apt).
+    Package,
+}
+
+impl Kind {
+    /// The kind's name in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Unparsed => "unparsed",
+            Kind::Info => "info",
+            Kind::AuthFailure => "auth_failure",
+            Kind::InvalidUser => "invalid_user",
+            Kind::AuthSuccess => "auth_success",
+            Kind::SessionOpen => "session_open",
+            Kind::SessionClose => "session_close",
+            Kind::Sudo => "sudo",
+            Kind::SudoFailure => "sudo_failure",
+            Kind::UserAdd => "user_add",
+            Kind::UserChange => "user_change",
+            Kind::UserDelete => "user_delete",
+            Kind::GroupAdd => "group_add",
+            Kind::GroupChange => "group_change",
+            Kind::PasswordChange => "password_change",
+            Kind::Cron => "cron",
+            Kind::WebRequest => "web_request",
+            Kind::WebError => "web_error",
+            Kind::Login => "login",
+            Kind::Logout => "logout",
+            Kind::System => "system",
+            Kind::Command => "command",
+            Kind::Exec => "exec",
+            Kind::Package => "package",
+        }
+    }
+}
+
+/// A byte range of the event's text. 16-bit offsets keep events small;
+/// fields beyond 64 KiB into a line are left unset (the line itself is kept
+/// whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u16,
+    end: u16,
+}
+
+const NONE: Span = Span {
+    start: u16::MAX,
+    end: u16::MAX,
+};
+
+fn span(start: usize, end: usize) -> Option<Span> {
+    if end >= usize::from(u16::MAX) {
+        return None;
+    }
+    Some(Span {
+        start: start as u16,
+        end: end as u16,
+    })
+}
+
+/// One parsed log line or binary record.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// UTC time in microseconds since the Unix epoch, when the line has one.
+    pub time_us: Option<i64>,
+    /// Index of the source in [`super::LogStore::sources`].
+    pub source: u32,
+    /// 1-based line number (text) or record index (binary formats).
+    pub line: u64,
+    pub kind: Kind,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Remote port.
+    pub port: Option<u16>,
+    /// Response size in bytes (access logs).
+    pub bytes: Option<u64>,
+    /// How many occurrences this line stands for (`message repeated N times`).
+    pub count: u32,
+    text: Box<str>,
+    line_len: u32,
+    spans: [Span; NFIELD],
+}
+
+impl Event {
+    /// The evidence line as read (lossy UTF-8, without its line ending).
+    pub fn line_text(&self) -> &str {
+        self.text
+            .get(..self.line_len as usize)
+            .unwrap_or(&self.text)
+    }
+
+    /// A field's value, if the line has it.
+    pub fn get(&self, f: Field) -> Option<&str> {
+        let s = self.spans.get(f as usize)?;
+        if *s == NONE {
+            return None;
+        }
+        self.text.get(s.start as usize..s.end as usize)
+    }
+
+    /// The fields present, in [`Field::ALL`] order.
+    pub fn fields(&self) -> impl Iterator<Item = (Field, &str)> {
+        Field::ALL
+            .iter()
+            .filter_map(|f| self.get(*f).map(|v| (*f, v)))
+    }
+
+    /// A short human description: `kind program: message`.
+    pub fn summary(&self) -> String {
+        let mut s = String::from(self.kind.as_str());
+        for (f, v) in self.fields() {
+            if matches!(
+                f,
+                Field::Host | Field::Pid | Field::Protocol | Field::Referer
+            ) {
+                continue;
+            }
+            s.push(' ');
+            s.push_str(f.name());
+            s.push('=');
+            s.push_str(v);
+        }
+        if let Some(st) = self.status {
+            s.push_str(&format!(" status={st}"));
+        }
+        if let Some(b) = self.bytes {
+            s.push_str(&format!(" bytes={b}"));
+        }
+        if self.count > 1 {
+            s.push_str(&format!(" count={}", self.count));
+        }
+        s
+    }
+}
+
+/// A reusable builder for one event. Parsers fill it from a line; the driver
+/// turns it into an [`Event`] when the parser accepts the line.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub time_us: Option<i64>,
+    pub kind: Kind,
+    pub status: Option<u16>,
+    pub port: Option<u16>,
+    pub bytes: Option<u64>,
+    pub count: u32,
+    text: String,
+    line_len: usize,
+    spans: [Span; NFIELD],
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Self {
+            time_us: None,
+            kind: Kind::Info,
+            status: None,
+            port: None,
+            bytes: None,
+            count: 1,
+            text: String::new(),
+            line_len: 0,
+            spans: [NONE; NFIELD],
+        }
+    }
+}
+
+impl Draft {
+    /// Reset the draft for a new line.
+    pub fn reset(&mut self, line: &str) {
+        self.time_us = None;
+        self.kind = Kind::Info;
+        self.status = None;
+        self.port = None;
+        self.bytes = None;
+        self.count = 1;
+        self.text.clear();
+        self.text.push_str(line);
+        self.line_len = line.len();
+        self.spans = [NONE; NFIELD];
+    }
+
+    /// The line being parsed.
+    pub fn line(&self) -> &str {
+        self.text.get(..self.line_len).unwrap_or("")
+    }
+
+    /// Set a field to a byte range of the line. Out-of-range or non-boundary
+    /// ranges are ignored (the field stays absent).
+    pub fn set(&mut self, f: Field, start: usize, end: usize) {
+        if start <= end
+            && end <= self.line_len
+            && self.text.get(start..end).is_some()
+            && let (Some(s), Some(new)) = (self.spans.get_mut(f as usize), span(start, end))
+        {
+            *s = new;
+        }
+    }
+
+    /// Set a field to `sub`, a sub-slice of `line` (the string this draft
+    /// was reset with). A slice that does not point into `line` is ignored.
+    pub fn set_sub(&mut self, line: &str, f: Field, sub: &str) {
+        let base = line.as_ptr() as usize;
+        let p = sub.as_ptr() as usize;
+        if p >= base && p + sub.len() <= base + line.len() {
+            self.set(f, p - base, p - base + sub.len());
+        }
+    }
+
+    /// Set a field to a derived value stored after the line.
+    pub fn set_owned(&mut self, f: Field, value: &str) {
+        let start = self.text.len() + 1;
+        let Some(new) = span(start, start + value.len()) else {
+            return;
+        };
+        self.text.push('\u{1f}');
+        self.text.push_str(value);
+        if let Some(s) = self.spans.get_mut(f as usize) {
+            *s = new;
+        }
+    }
+
+    /// Whether a field is set.
+    pub fn has(&self, f: Field) -> bool {
+        self.spans.get(f as usize).is_some_and(|s| *s != NONE)
+    }
+
+    /// A field's current value.
+    pub fn get(&self, f: Field) -> Option<&str> {
+        let s = self.spans.get(f as usize)?;
+        if *s == NONE {
+            return None;
+        }
+        self.text.get(s.start as usize..s.end as usize)
+    }
+
+    /// Build the event.
+    pub fn finish(&self, source: u32, line: u64) -> Event {
+        // `line_text` must not include derived values.
+        Event {
+            time_us: self.time_us,
+            source,
+            line,
+            kind: self.kind,
+            status: self.status,
+            port: self.port,
+            bytes: self.bytes,
+            count: self.count.max(1),
+            text: self.text.as_str().into(),
+            line_len: self.line_len as u32,
+            spans: self.spans,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_derived_values() {
+        let mut d = Draft::default();
+        d.reset("Failed password for root from 1.2.3.4");
+        d.set(Field::User, 20, 24);
+        d.set_owned(Field::Command, "id");
+        d.set(Field::Ip, 30, 99); // out of range: ignored
+        let e = d.finish(3, 7);
+        assert_eq!(e.get(Field::User), Some("root"));
+        assert_eq!(e.get(Field::Command), Some("id"));
+        assert_eq!(e.get(Field::Ip), None);
+        assert_eq!(e.line_text(), "Failed password for root from 1.2.3.4");
+        assert!(
+            std::mem::size_of::<Event>() <= 144,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
+    }
+
+    #[test]
+    fn huge_lines_keep_text_without_far_fields() {
+        let line = format!("{}user", "x".repeat(70_000));
+        let mut d = Draft::default();
+        d.reset(&line);
+        d.set(Field::User, 70_000, 70_004);
+        let e = d.finish(0, 1);
+        assert_eq!(e.get(Field::User), None);
+        assert_eq!(e.line_text().len(), 70_004);
+    }
+}

@@ -1,0 +1,754 @@
+//! Loading sources into the event store: log files, folders (recursively)
+//! and evidence archives; gzip-compressed and rotated logs read
+//! transparently; files parsed in parallel, results kept in a stable order
+//! (sources sorted by archive and path, events in file order).
+
+use super::event::{Draft, Event, Kind};
+use super::parsers::{self, Format, Method, SNIFF_BYTES, SourceCtx};
+use crate::archive::{Archive, ArchiveError};
+use crate::job::{CancelToken, Progress, ProgressSink};
+use serde::Serialize;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadRequest {
+    /// Log files, folders or evidence archives.
+    pub sources: Vec<PathBuf>,
+    /// Offset of the examined system's local time from UTC, in seconds, for
+    /// formats that write no zone. `None`: infer (classic syslog) or UTC.
+    pub tz_offset_s: Option<i64>,
+    /// Force one format (by [`parsers::Format::name`]) instead of sniffing.
+    pub format: Option<String>,
+    /// Worker threads (0: one per core, at most 8).
+    pub threads: usize,
+}
+
+/// A failure that stops the whole load (a named source that cannot be read
+/// at all). Problems with single files inside a folder or an archive are
+/// recorded on their [`SourceInfo`] instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    #[error("cannot read log source: {0}: {1}")]
+    Io(std::io::Error, PathBuf),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("unknown log format {0:?} (known: {1})")]
+    UnknownFormat(String, String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// One file that was read (or could not be).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SourceInfo {
+    /// The evidence archive holding the file, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<PathBuf>,
+    /// Logical path (in an archive) or the file's path.
+    pub path: String,
+    /// The format that read it.
+    pub parser: String,
+    /// Events produced (parsed and unparsed lines/records).
+    pub events: u64,
+    /// Lines or records no parser understood (kept as unparsed events).
+    pub unparsed: u64,
+    /// Bytes read after decompression.
+    pub size_bytes: u64,
+    /// Whether the file was gzip-compressed.
+    pub gzip: bool,
+    /// The file's modification time (UTC microseconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtime_us: Option<i64>,
+    /// The last line has no line ending (it may have been cut).
+    pub missing_final_newline: bool,
+    /// Lines that were not valid UTF-8 (read lossily).
+    pub invalid_utf8_lines: u64,
+    /// Steps where a line's time is earlier than the previous line's.
+    pub backwards_steps: u64,
+    /// Earliest and latest event times.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_us: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_us: Option<i64>,
+    /// The year of the times was inferred (classic syslog).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub year_inferred: bool,
+    /// Assumptions made while reading (year, zone...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Why the file could not be read completely.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A file that was looked at but not read as a log, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<PathBuf>,
+    pub path: String,
+    pub reason: String,
+}
+
+/// Every event of every source, with the sources' summaries.
+#[derive(Debug, Default)]
+pub struct LogStore {
+    pub sources: Vec<SourceInfo>,
+    pub events: Vec<Event>,
+    pub skipped: Vec<Skipped>,
+    /// Event indices sorted by (time, source, line); untimed events last.
+    pub by_time: Vec<u32>,
+    /// Position of each event in `by_time`.
+    pub rank: Vec<u32>,
+    /// Event indices of each kind, in time order.
+    pub by_kind: std::collections::HashMap<Kind, Vec<u32>>,
+}
+
+impl LogStore {
+    /// The source of an event.
+    pub fn source_of(&self, e: &Event) -> Option<&SourceInfo> {
+        self.sources.get(e.source as usize)
+    }
+
+    /// `archive:path:line` (or `path:line`) of an event, for evidence lines.
+    pub fn location(&self, e: &Event) -> String {
+        match self.source_of(e) {
+            Some(s) => match &s.archive {
+                Some(a) => format!("{}:{}:{}", a.display(), s.path, e.line),
+                None => format!("{}:{}", s.path, e.line),
+            },
+            None => format!("?:{}", e.line),
+        }
+    }
+}
+
+enum Origin {
+    Fs(PathBuf),
+    Member(String),
+}
+
+struct Input {
+    /// Expected size in bytes (to size buffers), 0 when unknown.
+    size: u64,
+    archive: Option<usize>,
+    path: String,
+    origin: Origin,
+    mtime_us: Option<i64>,
+    forced: Option<&'static Format>,
+}
+
+/// Whether a logical path inside an archive looks like a log worth reading.
+pub fn looks_like_log(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    let name = p.rsplit('/').next().unwrap_or(&p);
+    p.contains("/log/")
+        || p.contains("/logs/")
+        || name.contains(".log")
+        || name.ends_with("_log")
+        || name.contains("history")
+        || name.contains("wtmp")
+        || name.contains("btmp")
+        || name.contains("utmp")
+        || name.starts_with("access")
+        || name.starts_with("error")
+        || ["auth", "secure", "messages", "syslog"]
+            .iter()
+            .any(|n| name.starts_with(n))
+}
+
+fn mtime_of(md: &std::fs::Metadata) -> Option<i64> {
+    let t = md.modified().ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_micros()).ok()
+}
+
+fn rfc_us(s: &Option<String>) -> Option<i64> {
+    s.as_deref()
+        .and_then(|s| super::time::iso(s.as_bytes(), 0))
+        .map(|t| t.0)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            skipped.push(Skipped {
+                archive: None,
+                path: dir.display().to_string(),
+                reason: format!("cannot list folder: {e}"),
+            });
+            return;
+        }
+    };
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        match std::fs::symlink_metadata(&p) {
+            Ok(md) if md.is_dir() => walk(&p, out, skipped),
+            Ok(md) if md.is_file() => out.push(p),
+            Ok(_) => skipped.push(Skipped {
+                archive: None,
+                path: p.display().to_string(),
+                reason: "not a regular file".into(),
+            }),
+            Err(e) => skipped.push(Skipped {
+                archive: None,
+                path: p.display().to_string(),
+                reason: format!("cannot stat: {e}"),
+            }),
+        }
+    }
+}
+
+fn is_zip(p: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"PK\x03\x04"
+}
+
+/// Load every source into one store.
+pub fn load(
+    req: &LoadRequest,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<LogStore, LogError> {
+    let forced = match &req.format {
+        Some(name) => Some(parsers::by_name(name).ok_or_else(|| {
+            LogError::UnknownFormat(
+                name.clone(),
+                parsers::FORMATS
+                    .iter()
+                    .map(|f| f.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })?),
+        None => None,
+    };
+    let mut archives: Vec<Archive> = Vec::new();
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut skipped = Vec::new();
+    for src in &req.sources {
+        let md = std::fs::metadata(src).map_err(|e| LogError::Io(e, src.clone()))?;
+        if md.is_dir() {
+            let mut files = Vec::new();
+            walk(src, &mut files, &mut skipped);
+            for f in files {
+                let mtime_us = std::fs::metadata(&f).ok().as_ref().and_then(mtime_of);
+                let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+                inputs.push(Input {
+                    size,
+                    archive: None,
+                    path: f.display().to_string(),
+                    origin: Origin::Fs(f),
+                    mtime_us,
+                    forced,
+                });
+            }
+        } else if is_zip(src) {
+            let a = Archive::open(src)?;
+            let (records, bad) = a.records()?;
+            for (line, err) in bad {
+                skipped.push(Skipped {
+                    archive: Some(src.clone()),
+                    path: format!("files.jsonl line {line}"),
+                    reason: format!("unreadable file record: {err}"),
+                });
+            }
+            let ai = archives.len();
+            for r in records {
+                if r.kind != crate::archive::EntryType::File || !looks_like_log(&r.path) {
+                    continue;
+                }
+                match (&r.member, r.status.has_content()) {
+                    (Some(m), true) => inputs.push(Input {
+                        size: r.size,
+                        archive: Some(ai),
+                        path: r.path.clone(),
+                        origin: Origin::Member(m.clone()),
+                        mtime_us: rfc_us(&r.mtime),
+                        forced,
+                    }),
+                    _ => skipped.push(Skipped {
+                        archive: Some(src.clone()),
+                        path: r.path.clone(),
+                        reason: format!(
+                            "not captured ({}{})",
+                            r.status.as_str(),
+                            r.reason
+                                .as_deref()
+                                .map(|x| format!(": {x}"))
+                                .unwrap_or_default()
+                        ),
+                    }),
+                }
+            }
+            archives.push(a);
+        } else {
+            inputs.push(Input {
+                size: md.len(),
+                archive: None,
+                path: src.display().to_string(),
+                origin: Origin::Fs(src.clone()),
+                mtime_us: mtime_of(&md),
+                // A file named explicitly is read even when nothing sniffs it.
+                forced: forced.or(Some(&UNKNOWN)),
+            });
+        }
+    }
+    let total = inputs.len() as u64;
+    let results: Vec<Mutex<Option<Parsed>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let threads = match req.threads {
+        0 => std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8),
+        n => n,
+    }
+    .min(inputs.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(input) = inputs.get(i) else { break };
+                    let archive = input.archive.and_then(|a| archives.get(a));
+                    let parsed = parse_input(input, archive, req.tz_offset_s);
+                    let b = bytes.fetch_add(parsed.info.size_bytes, Ordering::Relaxed)
+                        + parsed.info.size_bytes;
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    progress.update(&Progress {
+                        phase: "reading logs",
+                        files_done: d,
+                        files_total: Some(total),
+                        bytes_done: b,
+                        bytes_total: None,
+                        current: input.path.clone(),
+                        warnings: 0,
+                    });
+                    if let Some(Ok(mut g)) = results.get(i).map(Mutex::lock) {
+                        *g = Some(parsed);
+                    }
+                }
+            });
+        }
+    });
+    if cancel.is_cancelled() {
+        return Err(LogError::Cancelled);
+    }
+    let mut store = LogStore {
+        skipped,
+        ..Default::default()
+    };
+    let mut order: Vec<(usize, Parsed)> = Vec::new();
+    for (i, m) in results.into_iter().enumerate() {
+        if let Some(p) = m.into_inner().ok().flatten() {
+            order.push((i, p));
+        }
+    }
+    store
+        .events
+        .reserve(order.iter().map(|(_, p)| p.events.len()).sum());
+    for (i, mut p) in order {
+        let Some(input) = inputs.get(i) else { continue };
+        if p.info.parser.is_empty() {
+            store.skipped.push(Skipped {
+                archive: p.info.archive.clone(),
+                path: input.path.clone(),
+                reason: p
+                    .info
+                    .error
+                    .take()
+                    .unwrap_or_else(|| "not a recognised log format".into()),
+            });
+            continue;
+        }
+        let idx = store.sources.len() as u32;
+        for e in &mut p.events {
+            e.source = idx;
+        }
+        store.events.append(&mut p.events);
+        store.sources.push(p.info);
+    }
+    // Sources sorted by (archive, path) for deterministic output.
+    let mut perm: Vec<usize> = (0..store.sources.len()).collect();
+    perm.sort_by(|&a, &b| {
+        let (x, y) = (&store.sources[a], &store.sources[b]);
+        (&x.archive, &x.path).cmp(&(&y.archive, &y.path))
+    });
+    if perm.iter().enumerate().any(|(i, &p)| i != p) {
+        let mut new_index = vec![0u32; perm.len()];
+        for (new, &old) in perm.iter().enumerate() {
+            new_index[old] = new as u32;
+        }
+        let mut sources: Vec<Option<SourceInfo>> = store.sources.drain(..).map(Some).collect();
+        store.sources = perm
+            .iter()
+            .filter_map(|&o| sources.get_mut(o).and_then(Option::take))
+            .collect();
+        for e in &mut store.events {
+            e.source = new_index
+                .get(e.source as usize)
+                .copied()
+                .unwrap_or(e.source);
+        }
+        store.events.sort_by_key(|e| (e.source, e.line));
+    }
+    store
+        .skipped
+        .sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
+    rotation_years(&mut store);
+    let mut by_time: Vec<u32> = (0..store.events.len() as u32).collect();
+    by_time.sort_unstable_by_key(|&i| {
+        let e = &store.events[i as usize];
+        (e.time_us.is_none(), e.time_us, e.source, e.line)
+    });
+    let mut rank = vec![0u32; by_time.len()];
+    let mut by_kind: std::collections::HashMap<Kind, Vec<u32>> = std::collections::HashMap::new();
+    for (pos, &i) in by_time.iter().enumerate() {
+        if let Some(r) = rank.get_mut(i as usize) {
+            *r = pos as u32;
+        }
+        if let Some(e) = store.events.get(i as usize) {
+            by_kind.entry(e.kind).or_default().push(i);
+        }
+    }
+    store.by_time = by_time;
+    store.rank = rank;
+    store.by_kind = by_kind;
+    Ok(store)
+}
+
+/// The pseudo-format of a file nothing recognises: every line unparsed.
+static UNKNOWN: Format = Format {
+    name: "unknown",
+    name_hint: parsers::no_hint,
+    sniff_bytes: None,
+    method: Method::Lines(|_| Box::new(Unknown)),
+};
+
+struct Unknown;
+
+impl parsers::LineParser for Unknown {
+    fn parse(&mut self, _line: &str, _d: &mut Draft) -> bool {
+        false
+    }
+}
+
+struct Parsed {
+    info: SourceInfo,
+    events: Vec<Event>,
+}
+
+fn open<'a>(
+    input: &Input,
+    archive: Option<&'a Archive>,
+) -> std::io::Result<Box<dyn Read + Send + 'a>> {
+    match (&input.origin, archive) {
+        (Origin::Fs(p), _) => Ok(Box::new(std::fs::File::open(p)?)),
+        (Origin::Member(m), Some(a)) => a.open_member(m),
+        (Origin::Member(m), None) => Err(std::io::Error::other(format!("no archive for {m}"))),
+    }
+}
+
+fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Parsed {
+    let mut info = SourceInfo {
+        archive: archive.map(|a| a.path.clone()),
+        path: input.path.clone(),
+        mtime_us: input.mtime_us,
+        ..Default::default()
+    };
+    // About one event per 150 bytes of plain text (capped: compressed input
+    // or a wrong estimate only costs a regrowth).
+    let mut events = Vec::with_capacity(((input.size / 150) as usize).min(4 << 20));
+    let ctx = SourceCtx {
+        path: input.path.clone(),
+        mtime_us: input.mtime_us,
+        tz_offset_s: tz,
+    };
+    let raw = match open(input, archive) {
+        Ok(r) => r,
+        Err(e) => {
+            info.error = Some(format!("cannot open: {e}"));
+            info.parser = "none".into();
+            return Parsed { info, events };
+        }
+    };
+    let mut raw = BufReader::with_capacity(256 * 1024, raw);
+    let gzip = raw
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
+    info.gzip = gzip;
+    let reader: Box<dyn Read + Send> = if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let mut counted = CountingReader {
+        inner: reader,
+        n: 0,
+    };
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    if let Err(e) = (&mut counted)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+    {
+        info.error = Some(format!("read error: {e}"));
+    }
+    // Sniff unless forced; a forced "unknown" (explicit file) is a fallback.
+    let ranked = parsers::sniff_ranked(&head, &ctx);
+    let sniffed = ranked.first().filter(|(_, s)| *s >= 30).map(|(f, _)| *f);
+    let format = match (input.forced, sniffed) {
+        (Some(f), _) if f.name != "unknown" => Some(f),
+        (_, Some(s)) => Some(s),
+        (Some(f), None) => Some(f),
+        (None, None) => None,
+    };
+    if head.iter().all(u8::is_ascii_whitespace) && info.error.is_none() {
+        // Empty (or blank) files are logs too: an emptied log is a finding.
+        info.size_bytes = head.len() as u64;
+        if input.forced.is_some() || looks_like_log(&input.path) {
+            info.parser = "empty".into();
+        } else {
+            info.error = Some("empty file".into());
+        }
+        return Parsed { info, events };
+    }
+    let Some(format) = format else {
+        info.size_bytes = head.len() as u64;
+        return Parsed { info, events };
+    };
+    info.parser = format.name.into();
+    let mut chained = std::io::Cursor::new(head).chain(counted);
+    match &format.method {
+        Method::Records(read) => match read(&mut chained, &ctx, 0, &mut events) {
+            Ok(st) => {
+                info.unparsed = st.unparsed;
+                info.notes = st.notes;
+            }
+            Err(e) => info.error = Some(format!("read error after {} records: {e}", events.len())),
+        },
+        Method::Lines(make) => {
+            let mut p = make(&ctx);
+            // Other line formats seen in the sample read the lines the main
+            // one does not understand (files that mix formats). Formats that
+            // fix times at the end (syslog) only serve as the main format.
+            let mut fallbacks: Vec<Box<dyn parsers::LineParser>> = ranked
+                .iter()
+                .filter(|(f, s)| *s >= 10 && f.name != format.name && f.name != "syslog")
+                .filter_map(|(f, _)| match f.method {
+                    Method::Lines(mk) => Some(mk(&ctx)),
+                    Method::Records(_) => None,
+                })
+                .collect();
+            let mut br = BufReader::with_capacity(256 * 1024, &mut chained);
+            read_lines(&mut br, p.as_mut(), &mut fallbacks, &mut events, &mut info);
+            let notes = p.finish(&mut events);
+            info.notes.extend(notes);
+            info.year_inferred = p.year_inferred();
+        }
+    }
+    let (_, counted) = chained.into_inner();
+    info.size_bytes = counted.n;
+    summarize(&mut info, &events);
+    Parsed { info, events }
+}
+
+struct CountingReader<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+}
+
+/// The shared line driver: split lines, strip CR, decode lossily, hand each
+/// line to the parser, keep what it does not understand.
+pub fn read_lines(
+    r: &mut dyn BufRead,
+    p: &mut dyn parsers::LineParser,
+    fallbacks: &mut [Box<dyn parsers::LineParser>],
+    events: &mut Vec<Event>,
+    info: &mut SourceInfo,
+) {
+    let mut buf = Vec::with_capacity(4096);
+    let mut d = Draft::default();
+    let mut lineno = 0u64;
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                info.error = Some(format!("read error after line {lineno}: {e}"));
+                break;
+            }
+        }
+        lineno += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        } else {
+            info.missing_final_newline = true;
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if buf.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let lossy;
+        let line = match std::str::from_utf8(&buf) {
+            Ok(s) => s,
+            Err(_) => {
+                info.invalid_utf8_lines += 1;
+                lossy = String::from_utf8_lossy(&buf).into_owned();
+                &lossy
+            }
+        };
+        d.reset(line);
+        if !p.parse(line, &mut d) {
+            let mut ok = false;
+            for f in fallbacks.iter_mut() {
+                d.reset(line);
+                if f.parse(line, &mut d) {
+                    ok = true;
+                    break;
+                }
+            }
+            if !ok {
+                d.reset(line);
+                d.kind = Kind::Unparsed;
+            }
+        }
+        if d.kind == Kind::Unparsed {
+            info.unparsed += 1;
+        }
+        events.push(d.finish(0, lineno));
+    }
+}
+
+/// `auth.log.2.gz` -> (`auth.log`, 2); `auth.log` -> (`auth.log`, 0).
+pub fn rotation(path: &str) -> (&str, u32) {
+    let p = path.strip_suffix(".gz").unwrap_or(path);
+    if let Some((base, n)) = p.rsplit_once('.')
+        && !n.is_empty()
+        && n.len() <= 4
+        && n.bytes().all(|c| c.is_ascii_digit())
+    {
+        return (base, n.parse().unwrap_or(0));
+    }
+    (p, 0)
+}
+
+fn minus_year(t: i64) -> i64 {
+    let us = super::time::US;
+    let days = t.div_euclid(86_400 * us);
+    let sod = t.rem_euclid(86_400 * us);
+    let (y, m, d) = super::time::civil_from_days(days);
+    let d = if m == 2 && d == 29 { 28 } else { d };
+    super::time::to_us(y - 1, m, d, 0, 0, 0, 0).map_or(t, |x| x + sod)
+}
+
+/// Rotation order corrects inferred years: an older rotation (`auth.log.1`)
+/// must end before the next newer one (`auth.log`) begins. When it does not
+/// (its modification time was lost, say), its times move back a year at a
+/// time while that makes them fit.
+fn rotation_years(store: &mut LogStore) {
+    use std::collections::BTreeMap;
+    let slack = 86_400 * super::time::US;
+    // (archive, rotation base) -> [(rotation number, source index)]
+    type Group = (Option<PathBuf>, String);
+    let mut groups: BTreeMap<Group, Vec<(u32, usize)>> = BTreeMap::new();
+    for (i, s) in store.sources.iter().enumerate() {
+        if s.parser == "syslog" {
+            let (base, n) = rotation(&s.path);
+            groups
+                .entry((s.archive.clone(), base.to_string()))
+                .or_default()
+                .push((n, i));
+        }
+    }
+    for (_, mut files) in groups {
+        if files.len() < 2 {
+            continue;
+        }
+        files.sort();
+        for w in 1..files.len() {
+            let (Some(&(_, newer)), Some(&(_, older))) = (files.get(w - 1), files.get(w)) else {
+                continue;
+            };
+            let Some(newer_first) = store.sources.get(newer).and_then(|s| s.first_us) else {
+                continue;
+            };
+            let mut moved = 0;
+            while moved < 5 {
+                let Some(src) = store.sources.get(older) else {
+                    break;
+                };
+                let Some(last) = src.last_us else { break };
+                if !src.year_inferred
+                    || last <= newer_first + slack
+                    || minus_year(last) > newer_first + slack
+                {
+                    break;
+                }
+                for e in store
+                    .events
+                    .iter_mut()
+                    .filter(|e| e.source as usize == older)
+                {
+                    e.time_us = e.time_us.map(minus_year);
+                }
+                if let Some(s) = store.sources.get_mut(older) {
+                    s.first_us = s.first_us.map(minus_year);
+                    s.last_us = s.last_us.map(minus_year);
+                }
+                moved += 1;
+            }
+            if moved > 0 {
+                let newer_path = store
+                    .sources
+                    .get(newer)
+                    .map(|s| s.path.clone())
+                    .unwrap_or_default();
+                if let Some(s) = store.sources.get_mut(older) {
+                    s.notes.push(format!(
+                        "times moved back {moved} year(s) so that this rotation ends before {newer_path} begins"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn summarize(info: &mut SourceInfo, events: &[Event]) {
+    info.events = events.len() as u64;
+    let mut prev: Option<i64> = None;
+    for e in events {
+        let Some(t) = e.time_us else { continue };
+        info.first_us = Some(info.first_us.map_or(t, |f| f.min(t)));
+        info.last_us = Some(info.last_us.map_or(t, |l| l.max(t)));
+        if prev.is_some_and(|p| t < p) {
+            info.backwards_steps += 1;
+        }
+        prev = Some(t);
+    }
+}

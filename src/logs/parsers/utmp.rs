@@ -1,0 +1,247 @@
+//! Binary login records: utmp, wtmp and btmp (glibc x86_64 layout, 384-byte
+//! records). A record with an impossible type or time is kept as an unparsed
+//! event naming its offset; a trailing partial record is kept the same way.
+//! In btmp every login record is a failed login.
+
+use super::{Format, Method, RecordStats, SourceCtx};
+use crate::logs::event::{Draft, Event, Field, Kind};
+use crate::logs::time::US;
+use std::io::Read;
+
+/// Size of one record.
+pub const RECORD: usize = 384;
+
+/// The registry entry.
+pub const FORMAT: Format = Format {
+    name: "utmp",
+    name_hint,
+    sniff_bytes: Some(sniff),
+    method: Method::Records(read),
+};
+
+fn name_hint(name: &str) -> u32 {
+    let n = name.to_ascii_lowercase();
+    if n.contains("wtmp") || n.contains("btmp") || n.contains("utmp") {
+        50
+    } else {
+        0
+    }
+}
+
+fn sniff(head: &[u8], name: &str) -> u32 {
+    let Some(r) = head.get(..RECORD) else {
+        return if head.is_empty() {
+            0
+        } else {
+            name_hint(name) / 2
+        };
+    };
+    match decode(r) {
+        Some(rec) if (0..=9).contains(&rec.typ) && (rec.typ == 0 || rec.sec > 0) => 100,
+        _ => 0,
+    }
+}
+
+struct Rec<'a> {
+    typ: i16,
+    pid: i32,
+    line: &'a [u8],
+    id: &'a [u8],
+    user: &'a [u8],
+    host: &'a [u8],
+    sec: i64,
+    usec: i64,
+    addr: [u8; 16],
+}
+
+fn le_i32(b: &[u8], at: usize) -> Option<i32> {
+    let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(i32::from_le_bytes(s))
+}
+
+fn cstr(b: &[u8]) -> &[u8] {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    &b[..end]
+}
+
+fn decode(r: &[u8]) -> Option<Rec<'_>> {
+    let typ = i16::from_le_bytes(r.get(0..2)?.try_into().ok()?);
+    let mut addr = [0u8; 16];
+    addr.copy_from_slice(r.get(348..364)?);
+    Some(Rec {
+        typ,
+        pid: le_i32(r, 4)?,
+        line: cstr(r.get(8..40)?),
+        id: cstr(r.get(40..44)?),
+        user: cstr(r.get(44..76)?),
+        host: cstr(r.get(76..332)?),
+        sec: i64::from(le_i32(r, 340)? as u32),
+        usec: i64::from(le_i32(r, 344)?),
+        addr,
+    })
+}
+
+fn type_name(t: i16) -> &'static str {
+    match t {
+        0 => "EMPTY",
+        1 => "RUN_LVL",
+        2 => "BOOT_TIME",
+        3 => "NEW_TIME",
+        4 => "OLD_TIME",
+        5 => "INIT_PROCESS",
+        6 => "LOGIN_PROCESS",
+        7 => "USER_PROCESS",
+        8 => "DEAD_PROCESS",
+        9 => "ACCOUNTING",
+        _ => "INVALID",
+    }
+}
+
+fn addr_text(a: &[u8; 16]) -> Option<String> {
+    if a.iter().all(|&b| b == 0) {
+        return None;
+    }
+    if a[4..].iter().all(|&b| b == 0) {
+        return Some(std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3]).to_string());
+    }
+    Some(std::net::Ipv6Addr::from(*a).to_string())
+}
+
+/// Read every record of a utmp/wtmp/btmp stream.
+pub fn read(
+    input: &mut dyn Read,
+    ctx: &SourceCtx,
+    source: u32,
+    out: &mut Vec<Event>,
+) -> std::io::Result<RecordStats> {
+    let btmp = ctx.file_name().to_ascii_lowercase().contains("btmp");
+    let mut stats = RecordStats::default();
+    let mut buf = [0u8; RECORD];
+    let mut index = 0u64;
+    let mut d = Draft::default();
+    loop {
+        let mut got = 0;
+        while got < RECORD {
+            let n = input.read(&mut buf[got..])?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        if got == 0 {
+            break;
+        }
+        index += 1;
+        let offset = (index - 1) * RECORD as u64;
+        if got < RECORD {
+            d.reset(&format!(
+                "truncated record at offset {offset}: {got} of {RECORD} bytes"
+            ));
+            d.kind = Kind::Unparsed;
+            out.push(d.finish(source, index));
+            stats.unparsed += 1;
+            stats.notes.push(format!(
+                "file ends with a partial record ({got} bytes at offset {offset})"
+            ));
+            break;
+        }
+        let rec =
+            decode(&buf).filter(|r| (0..=9).contains(&r.typ) && (0..1_000_000).contains(&r.usec));
+        let Some(rec) = rec else {
+            d.reset(&format!(
+                "invalid record at offset {offset}: {}",
+                hex::encode(&buf[..16])
+            ));
+            d.kind = Kind::Unparsed;
+            out.push(d.finish(source, index));
+            stats.unparsed += 1;
+            continue;
+        };
+        let mut text = String::with_capacity(128);
+        let mut spans: Vec<(Field, usize, usize)> = Vec::new();
+        let mut put = |text: &mut String, key: &str, val: &str, f: Option<Field>| {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(key);
+            text.push('=');
+            let s = text.len();
+            text.push_str(val);
+            if let Some(f) = f {
+                spans.push((f, s, text.len()));
+            }
+        };
+        put(&mut text, "type", type_name(rec.typ), Some(Field::Detail));
+        put(&mut text, "pid", &rec.pid.to_string(), Some(Field::Pid));
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        put(&mut text, "line", &lossy(rec.line), Some(Field::Target));
+        put(&mut text, "id", &lossy(rec.id), None);
+        put(
+            &mut text,
+            "user",
+            &lossy(rec.user),
+            (!rec.user.is_empty()).then_some(Field::User),
+        );
+        let addr = addr_text(&rec.addr);
+        let host = lossy(rec.host);
+        let ip_from_host = !host.is_empty();
+        put(&mut text, "host", &host, ip_from_host.then_some(Field::Ip));
+        if let Some(a) = &addr {
+            put(&mut text, "addr", a, (!ip_from_host).then_some(Field::Ip));
+        }
+        d.reset(&text);
+        for (f, s, e) in spans {
+            d.set(f, s, e);
+        }
+        d.set_owned(Field::Program, if btmp { "btmp" } else { "utmp" });
+        d.time_us = (rec.sec > 0).then_some(rec.sec * US + rec.usec);
+        d.kind = match rec.typ {
+            7 if btmp => Kind::AuthFailure,
+            7 => Kind::Login,
+            8 => Kind::Logout,
+            1..=4 => Kind::System,
+            _ => Kind::Info,
+        };
+        out.push(d.finish(source, index));
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(typ: i16, user: &str, host: &str, sec: i32) -> Vec<u8> {
+        let mut r = vec![0u8; RECORD];
+        r[0..2].copy_from_slice(&typ.to_le_bytes());
+        r[4..8].copy_from_slice(&42i32.to_le_bytes());
+        r[8..13].copy_from_slice(b"pts/1");
+        r[44..44 + user.len()].copy_from_slice(user.as_bytes());
+        r[76..76 + host.len()].copy_from_slice(host.as_bytes());
+        r[340..344].copy_from_slice(&sec.to_le_bytes());
+        r
+    }
+
+    #[test]
+    fn records_partial_and_invalid() {
+        let mut data = record(7, "alice", "10.0.0.9", 1_000);
+        data.extend(record(99, "x", "", 5));
+        data.extend(record(8, "", "", 2_000));
+        data.push(1);
+        let ctx = SourceCtx {
+            path: "/var/log/wtmp".into(),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        let st = read(&mut data.as_slice(), &ctx, 0, &mut out).unwrap();
+        assert_eq!(out.len(), 4);
+        assert_eq!(out[0].kind, Kind::Login);
+        assert_eq!(out[0].get(Field::User), Some("alice"));
+        assert_eq!(out[0].get(Field::Ip), Some("10.0.0.9"));
+        assert_eq!(out[0].time_us, Some(1_000 * US));
+        assert_eq!(out[1].kind, Kind::Unparsed);
+        assert_eq!(out[2].kind, Kind::Logout);
+        assert_eq!(out[3].kind, Kind::Unparsed);
+        assert_eq!(st.unparsed, 2);
+    }
+}

@@ -1,0 +1,206 @@
+//! The analyst's questions, answered from the event store: who accessed a
+//! path (per address: first, last, requests, bytes, statuses), everything
+//! one address did across sources, first and last access of anything, and
+//! the filters the GUI's tables use.
+
+use super::detect::{decode_url, strip_query};
+use super::event::{Event, Field, Kind};
+use super::load::LogStore;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One address's accesses to a path.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Access {
+    pub ip: String,
+    pub first_us: Option<i64>,
+    pub last_us: Option<i64>,
+    pub requests: u64,
+    pub bytes: u64,
+    /// Status code -> count.
+    pub statuses: BTreeMap<u16, u64>,
+    /// The events (indices), in time order.
+    pub events: Vec<u32>,
+}
+
+/// Whether a request's path is `path`: compared without the query string,
+/// percent-decoded, case-sensitively (as the server's filesystem would); a
+/// `path` ending in `*` matches as a prefix.
+pub fn path_matches(request: &str, path: &str) -> bool {
+    let req = decode_url(strip_query(request));
+    match path.strip_suffix('*') {
+        Some(prefix) => req.starts_with(prefix),
+        None => req == path || req.trim_end_matches('/') == path.trim_end_matches('/'),
+    }
+}
+
+/// Who accessed `path` (web requests), per address, sorted by first access.
+pub fn who_accessed(store: &LogStore, path: &str) -> Vec<Access> {
+    let mut by_ip: BTreeMap<&str, Access> = BTreeMap::new();
+    for &i in &store.by_time {
+        let Some(e) = store.events.get(i as usize) else {
+            continue;
+        };
+        if e.kind != Kind::WebRequest {
+            continue;
+        }
+        let Some(p) = e.get(Field::Path) else {
+            continue;
+        };
+        if !path_matches(p, path) {
+            continue;
+        }
+        let ip = e.get(Field::Ip).unwrap_or("-");
+        let a = by_ip.entry(ip).or_insert_with(|| Access {
+            ip: ip.to_string(),
+            first_us: None,
+            last_us: None,
+            requests: 0,
+            bytes: 0,
+            statuses: BTreeMap::new(),
+            events: Vec::new(),
+        });
+        if let Some(t) = e.time_us {
+            a.first_us = Some(a.first_us.map_or(t, |f| f.min(t)));
+            a.last_us = Some(a.last_us.map_or(t, |l| l.max(t)));
+        }
+        a.requests += 1;
+        if e.status.is_some_and(|s| (200..300).contains(&s)) {
+            a.bytes += e.bytes.unwrap_or(0);
+        }
+        if let Some(s) = e.status {
+            *a.statuses.entry(s).or_default() += 1;
+        }
+        a.events.push(i);
+    }
+    let mut v: Vec<Access> = by_ip.into_values().collect();
+    v.sort_by(|a, b| {
+        (a.first_us.is_none(), a.first_us, &a.ip).cmp(&(b.first_us.is_none(), b.first_us, &b.ip))
+    });
+    v
+}
+
+/// Every event that names `ip` (as client, X-Forwarded-For or in the line),
+/// across sources, in time order.
+pub fn ip_activity(store: &LogStore, ip: &str) -> Vec<u32> {
+    store
+        .by_time
+        .iter()
+        .copied()
+        .filter(|&i| {
+            store.events.get(i as usize).is_some_and(|e| {
+                e.get(Field::Ip) == Some(ip)
+                    || e.get(Field::Forwarded)
+                        .is_some_and(|f| f.split(',').any(|x| x.trim() == ip))
+                    || (e.get(Field::Ip).is_none() && contains_token(e.line_text(), ip))
+            })
+        })
+        .collect()
+}
+
+fn contains_token(hay: &str, needle: &str) -> bool {
+    let mut from = 0;
+    while let Some(p) = hay.get(from..).and_then(|h| h.find(needle)) {
+        let at = from + p;
+        let before = hay[..at].chars().next_back();
+        let after = hay[at + needle.len()..].chars().next();
+        let edge = |c: Option<char>| {
+            c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'))
+        };
+        if edge(before) && edge(after) {
+            return true;
+        }
+        from = at + needle.len();
+    }
+    false
+}
+
+/// First and last event whose line contains `needle` (any source).
+pub fn first_last(store: &LogStore, needle: &str) -> Option<(u32, u32, u64)> {
+    let mut it = store.by_time.iter().copied().filter(|&i| {
+        store
+            .events
+            .get(i as usize)
+            .is_some_and(|e| e.time_us.is_some() && e.line_text().contains(needle))
+    });
+    let first = it.next()?;
+    let mut last = first;
+    let mut n = 1u64;
+    for i in it {
+        last = i;
+        n += 1;
+    }
+    Some((first, last, n))
+}
+
+/// A filter over events (for the GUI's tables and the CLI).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Case-insensitive substring of the line.
+    pub text: Option<String>,
+    pub ip: Option<String>,
+    pub user: Option<String>,
+    /// Inclusive status range.
+    pub status: Option<(u16, u16)>,
+    pub from_us: Option<i64>,
+    pub to_us: Option<i64>,
+    pub source: Option<u32>,
+    pub kinds: Vec<Kind>,
+}
+
+impl Filter {
+    /// Whether an event passes.
+    pub fn matches(&self, e: &Event) -> bool {
+        if let Some(s) = self.source
+            && e.source != s
+        {
+            return false;
+        }
+        if !self.kinds.is_empty() && !self.kinds.contains(&e.kind) {
+            return false;
+        }
+        if let Some(ip) = &self.ip
+            && e.get(Field::Ip) != Some(ip.as_str())
+        {
+            return false;
+        }
+        if let Some(u) = &self.user
+            && e.get(Field::User) != Some(u.as_str())
+        {
+            return false;
+        }
+        if let Some((lo, hi)) = self.status
+            && !e.status.is_some_and(|s| (lo..=hi).contains(&s))
+        {
+            return false;
+        }
+        if self.from_us.is_some() || self.to_us.is_some() {
+            let Some(t) = e.time_us else { return false };
+            if self.from_us.is_some_and(|f| t < f) || self.to_us.is_some_and(|x| t > x) {
+                return false;
+            }
+        }
+        if let Some(txt) = &self.text {
+            let l = txt.to_ascii_lowercase();
+            if !e.line_text().to_ascii_lowercase().contains(&l) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Indices of matching events, in time order.
+    pub fn apply(&self, store: &LogStore) -> Vec<u32> {
+        store
+            .by_time
+            .iter()
+            .copied()
+            .filter(|&i| {
+                store
+                    .events
+                    .get(i as usize)
+                    .is_some_and(|e| self.matches(e))
+            })
+            .collect()
+    }
+}

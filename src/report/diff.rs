@@ -1,0 +1,254 @@
+//! The HTML report of a comparison: the two snapshots, the findings ranked by
+//! severity with their explanations and evidence, and every change grouped by
+//! class with its line diff (bounded) one click away. One self-contained
+//! file, no scripts, every evidence-derived string escaped.
+
+use super::escape;
+use crate::diff::content::{ContentDiff, ContentLimits, LineTag};
+use crate::diff::{ChangeClass, DiffResult};
+use std::fmt::Write as _;
+
+/// Content diffs included in a report at most (the rest are listed only).
+pub const MAX_CONTENT_DIFFS: usize = 500;
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;width:100%;margin-bottom:1.5em}\
+td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;font-size:13px}\
+th{background:#f0f0f0}code,pre{font-family:monospace;font-size:12px}\
+pre{margin:0;white-space:pre-wrap;word-break:break-all}\
+.critical{background:#7a0010;color:#fff}.high{background:#d43f3a;color:#fff}\
+.medium{background:#f0ad4e}.low{background:#d9edf7}.info{background:#eee}\
+.add{background:#e6ffec}.del{background:#ffebe9}.hunk{color:#666;background:#f6f8fa}";
+
+/// Render a diff result as an HTML document.
+pub fn render(r: &DiffResult, generated_at: &str) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Exhibit comparison</title><style>{STYLE}</style></head><body>\
+         <h1>Exhibit comparison</h1><table><tr><th></th><th>snapshot</th><th>kind</th><th>entries</th><th>taken at (UTC)</th></tr>"
+    );
+    for (name, s) in [("old", &r.old), ("new", &r.new)] {
+        let _ = write!(
+            h,
+            "<tr><th>{name}</th><td><code>{}</code></td><td>{:?}</td><td>{}</td><td>{}</td></tr>",
+            escape(&s.label),
+            s.kind,
+            s.entries,
+            escape(s.taken_at.as_deref().unwrap_or("unknown"))
+        );
+    }
+    let _ = write!(h, "</table><p>Generated {}.</p>", escape(generated_at));
+    for (name, s) in [("old", &r.old), ("new", &r.new)] {
+        if !s.problems.is_empty() {
+            let _ = write!(h, "<h3>Problems reading the {name} snapshot</h3><ul>");
+            for p in &s.problems {
+                let _ = write!(h, "<li>{}</li>", escape(p));
+            }
+            h.push_str("</ul>");
+        }
+    }
+
+    let _ = write!(h, "<h2>Findings ({})</h2>", r.findings.len());
+    if r.findings.is_empty() {
+        h.push_str("<p>No findings.</p>");
+    } else {
+        h.push_str("<table><tr><th>severity</th><th>path</th><th>finding</th><th>evidence</th><th>rule</th></tr>");
+        for f in &r.findings {
+            let sev = f.severity.as_str();
+            let _ = write!(
+                h,
+                "<tr><td class=\"{sev}\">{sev}</td><td><a href=\"#{}\"><code>{}</code></a></td>\
+                 <td><b>{}</b><br>{}</td><td><pre>{}</pre></td><td><code>{}</code></td></tr>",
+                anchor(&f.path),
+                escape(&f.path),
+                escape(&f.title),
+                escape(&f.explanation),
+                escape(&f.evidence.join("\n")),
+                escape(&f.rule)
+            );
+        }
+        h.push_str("</table>");
+    }
+
+    let _ = write!(h, "<h2>Changes ({})</h2><ul>", r.changes.len());
+    for (c, n) in r.counts() {
+        let _ = write!(h, "<li>{}: {n}</li>", c.as_str());
+    }
+    h.push_str("</ul>");
+    let limits = ContentLimits {
+        max_text_bytes: 1 << 20,
+        max_hunks: 50,
+        ..ContentLimits::default()
+    };
+    let mut diffs_left = MAX_CONTENT_DIFFS;
+    for class in ChangeClass::ALL {
+        let items: Vec<_> = r.changes.iter().filter(|c| c.change == class).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            h,
+            "<h3>{} ({})</h3><table><tr><th>path</th><th>details</th></tr>",
+            class.as_str(),
+            items.len()
+        );
+        for c in items {
+            let mut details = Vec::new();
+            if !c.attributes.is_empty() {
+                let a: Vec<String> = c
+                    .attributes
+                    .iter()
+                    .map(|a| format!("{a:?}").to_lowercase())
+                    .collect();
+                details.push(format!("attributes: {}", a.join(", ")));
+            }
+            if let Some(f) = &c.renamed_from {
+                details.push(format!("renamed from {f}"));
+            }
+            if !c.rotated_to.is_empty() {
+                details.push(format!("rotated to {}", c.rotated_to.join(", ")));
+            }
+            if let Some(d) = &c.detail {
+                details.push(d.clone());
+            }
+            if let (Some(o), Some(n)) = (&c.old, &c.new) {
+                if o.size_bytes != n.size_bytes {
+                    details.push(format!("size {} -> {} bytes", o.size_bytes, n.size_bytes));
+                }
+                if o.mode != n.mode {
+                    details.push(format!("mode {} -> {}", o.mode, n.mode));
+                }
+                if (o.uid, o.gid) != (n.uid, n.gid) {
+                    details.push(format!("owner {}:{} -> {}:{}", o.uid, o.gid, n.uid, n.gid));
+                }
+                if o.mtime != n.mtime {
+                    details.push(format!(
+                        "mtime {} -> {}",
+                        o.mtime.as_deref().unwrap_or("?"),
+                        n.mtime.as_deref().unwrap_or("?")
+                    ));
+                }
+                if o.link_target != n.link_target {
+                    details.push(format!(
+                        "link {} -> {}",
+                        o.link_target.as_deref().unwrap_or("-"),
+                        n.link_target.as_deref().unwrap_or("-")
+                    ));
+                }
+            }
+            let _ = write!(
+                h,
+                "<tr id=\"{}\"><td><code>{}</code></td><td><pre>{}</pre>",
+                anchor(&c.path),
+                escape(&c.path),
+                escape(&details.join("\n"))
+            );
+            let wants_content = c.change.content_changed()
+                && c.new
+                    .as_ref()
+                    .is_some_and(|s| s.kind == crate::archive::EntryType::File);
+            if wants_content && diffs_left > 0 {
+                diffs_left -= 1;
+                content_html(&mut h, &r.content_diff(c, &limits));
+            }
+            h.push_str("</td></tr>");
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+fn anchor(path: &str) -> String {
+    let mut s = String::from("p-");
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() {
+            s.push(b as char);
+        } else {
+            let _ = write!(s, "_{b:02x}");
+        }
+    }
+    s
+}
+
+fn content_html(h: &mut String, d: &ContentDiff) {
+    match d {
+        ContentDiff::Text {
+            hunks,
+            hunks_omitted,
+            added_lines,
+            removed_lines,
+        } => {
+            let _ = write!(
+                h,
+                "<details><summary>line diff: +{added_lines} −{removed_lines}</summary><table>"
+            );
+            for hunk in hunks {
+                let _ = write!(
+                    h,
+                    "<tr class=\"hunk\"><td colspan=\"3\"><code>@@ -{},{} +{},{} @@</code></td></tr>",
+                    hunk.old_start, hunk.old_lines, hunk.new_start, hunk.new_lines
+                );
+                for l in &hunk.lines {
+                    let (cls, sign) = match l.tag {
+                        LineTag::Context => ("", ' '),
+                        LineTag::Removed => ("del", '-'),
+                        LineTag::Added => ("add", '+'),
+                    };
+                    let _ = write!(
+                        h,
+                        "<tr class=\"{cls}\"><td>{}</td><td>{}</td><td><pre>{sign}{}</pre></td></tr>",
+                        l.old_line.map(|n| n.to_string()).unwrap_or_default(),
+                        l.new_line.map(|n| n.to_string()).unwrap_or_default(),
+                        escape(&l.text)
+                    );
+                }
+            }
+            h.push_str("</table>");
+            if *hunks_omitted > 0 {
+                let _ = write!(h, "<p>{hunks_omitted} more hunks not shown.</p>");
+            }
+            h.push_str("</details>");
+        }
+        ContentDiff::Binary {
+            reason,
+            old_size_bytes,
+            new_size_bytes,
+            first_difference_offset,
+            old_hex,
+            new_hex,
+            ..
+        } => {
+            let _ = write!(
+                h,
+                "<pre>{}</pre>",
+                escape(&format!(
+                    "{reason}: size {} -> {} bytes; first difference at {}\nold: {old_hex}\nnew: {new_hex}",
+                    old_size_bytes.map_or("-".into(), |s| s.to_string()),
+                    new_size_bytes.map_or("-".into(), |s| s.to_string()),
+                    first_difference_offset.map_or("-".into(), |s| format!("offset {s}")),
+                ))
+            );
+        }
+        ContentDiff::Identical => h.push_str("<p>content identical</p>"),
+        ContentDiff::Unavailable { reason } => {
+            let _ = write!(h, "<p>content diff unavailable: {}</p>", escape(reason));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_anchors() {
+        assert_eq!(
+            escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+        assert_eq!(anchor("/a b"), "p-_2fa_20b");
+    }
+}

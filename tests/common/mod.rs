@@ -1,0 +1,169 @@
+//! Shared helpers for the integration tests: build source trees, run the
+//! real `exhibit` binary, and read archives back with readers we did not
+//! write (the `zip` crate, Info-ZIP, 7-Zip, Python).
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub fn exhibit() -> Command {
+    Command::cargo_bin("exhibit").expect("exhibit binary")
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// Run `exhibit capture --json` and return the summary document.
+pub fn capture(args: &[&str], out: &Path) -> Value {
+    let mut cmd = exhibit();
+    cmd.arg("capture").args(args).arg("-o").arg(out);
+    cmd.args([
+        "--case",
+        "CASE-1",
+        "--examiner",
+        "Test Examiner",
+        "--json",
+        "-q",
+    ]);
+    let output = cmd.output().expect("run exhibit capture");
+    assert!(
+        output.status.success(),
+        "capture failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).expect("capture --json prints JSON")
+}
+
+pub fn archive_path(summary: &Value) -> PathBuf {
+    PathBuf::from(summary["archive"].as_str().expect("archive path"))
+}
+
+/// Run `exhibit verify --json`; returns (exit code, report).
+pub fn verify(archive: &Path) -> (i32, Value) {
+    let output = exhibit()
+        .arg("verify")
+        .arg(archive)
+        .arg("--json")
+        .output()
+        .expect("run exhibit verify");
+    let code = output.status.code().unwrap_or(-1);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (code, report)
+}
+
+/// The problem kinds in a verify report.
+pub fn problem_kinds(report: &Value) -> Vec<String> {
+    report["problems"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| p["kind"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every member (name -> content) read with the `zip` crate.
+pub fn members(archive: &Path) -> Vec<(String, Vec<u8>)> {
+    let f = fs::File::open(archive).expect("open archive");
+    let mut z = zip::ZipArchive::new(f).expect("zip crate reads the archive");
+    let mut out = Vec::new();
+    for i in 0..z.len() {
+        let mut m = z.by_index(i).expect("member");
+        let mut data = Vec::new();
+        m.read_to_end(&mut data).expect("member content");
+        out.push((m.name().to_string(), data));
+    }
+    out
+}
+
+/// The records of `exhibit/files.jsonl`, read with the `zip` crate.
+pub fn records(archive: &Path) -> Vec<Value> {
+    let files = members(archive)
+        .into_iter()
+        .find(|(n, _)| n.ends_with("/exhibit/files.jsonl"))
+        .expect("files.jsonl member")
+        .1;
+    String::from_utf8(files)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("record is JSON"))
+        .collect()
+}
+
+pub fn record<'a>(records: &'a [Value], path: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|r| r["path"] == path)
+        .unwrap_or_else(|| panic!("no record for {path}"))
+}
+
+pub fn member_content(archive: &Path, member: &str) -> Vec<u8> {
+    members(archive)
+        .into_iter()
+        .find(|(n, _)| n == member)
+        .unwrap_or_else(|| panic!("no member {member}"))
+        .1
+}
+
+/// Run an external tool; panic with its output when it fails.
+pub fn tool(program: &str, args: &[&str], dir: &Path) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} must be installed (scripts/install-test-tools.sh): {e}")
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
+    text
+}
+
+/// Like `tool` but returns (success, output) instead of panicking on failure.
+pub fn tool_status(program: &str, args: &[&str], dir: &Path) -> (bool, String) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} must be installed (scripts/install-test-tools.sh): {e}")
+        });
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The logical path of a file under the test's temp dir (capture records
+/// absolute paths with symlinks in the parent resolved).
+pub fn logical(p: &Path) -> String {
+    let parent = p
+        .parent()
+        .expect("parent")
+        .canonicalize()
+        .expect("canonical parent");
+    parent
+        .join(p.file_name().expect("name"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}

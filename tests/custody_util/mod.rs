@@ -1,0 +1,193 @@
+//! Shared fixture for the custody tests: a captured, signed and handed-over
+//! archive built with the real `exhibit` binary and keys made by the real
+//! `ssh-keygen`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+pub const PASS: &str = "correct horse battery";
+
+pub struct Case {
+    pub dir: tempfile::TempDir,
+    pub archive: PathBuf,
+    pub log: PathBuf,
+    pub allowed: PathBuf,
+}
+
+impl Case {
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    pub fn lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+    pub fn write_lines(&self, lines: &[String]) {
+        let mut s = lines.join("\n");
+        s.push('\n');
+        std::fs::write(&self.log, s).unwrap();
+    }
+}
+
+pub fn exhibit() -> Command {
+    let mut c = Command::cargo_bin("exhibit").unwrap();
+    c.env_remove("SSH_AUTH_SOCK")
+        .env_remove("EXHIBIT_KEY_PASSPHRASE");
+    c
+}
+
+pub fn keygen(dir: &Path, name: &str, pass: &str) -> PathBuf {
+    let key = dir.join(name);
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-C", name, "-N", pass, "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen must be installed (openssh-client)");
+    assert!(st.success());
+    key
+}
+
+pub fn pubkey(key: &Path) -> String {
+    std::fs::read_to_string(key.with_extension("pub"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Capture `files` from a fresh source tree into `out`; returns the archive.
+pub fn capture(dir: &Path, src_name: &str, files: &[(&str, &str)], extra: &[&str]) -> PathBuf {
+    let src = dir.join(src_name);
+    std::fs::create_dir_all(&src).unwrap();
+    for (n, c) in files {
+        std::fs::write(src.join(n), c).unwrap();
+    }
+    let out = dir.join(format!("{src_name}-out"));
+    let o = exhibit()
+        .arg("capture")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--case",
+            "CASE-7",
+            "--examiner",
+            "Ann Responder",
+            "--org",
+            "CERT",
+            "--json",
+            "-q",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "capture failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    PathBuf::from(v["archive"].as_str().unwrap())
+}
+
+/// Ann captures and signs, transfers to Bob (signed), Bob receives (signed
+/// with his passphrase-protected key). allowed_signers trusts Ann and Bob.
+pub fn handed_over() -> Case {
+    let dir = tempfile::tempdir().unwrap();
+    let ann = keygen(dir.path(), "ann", "");
+    let bob = keygen(dir.path(), "bob", PASS);
+    let allowed = dir.path().join("allowed_signers");
+    std::fs::write(
+        &allowed,
+        format!(
+            "ann@example.org {}\nbob@example.org namespaces=\"exhibit-custody\" {}\n",
+            pubkey(&ann),
+            pubkey(&bob)
+        ),
+    )
+    .unwrap();
+    let sign = ann.to_str().unwrap().to_string();
+    let archive = capture(
+        dir.path(),
+        "src",
+        &[
+            ("passwd", "root:x:0:0\n"),
+            ("auth.log", "Accepted password for root\n"),
+        ],
+        &["--sign", &sign, "--location", "Server room 2"],
+    );
+    exhibit()
+        .args(["custody", "add"])
+        .arg(&archive)
+        .args([
+            "--action",
+            "transferred",
+            "--actor",
+            "Ann Responder",
+            "--from",
+            "Ann Responder",
+        ])
+        .args([
+            "--to",
+            "Bob Custodian",
+            "--medium",
+            "USB disk SN 1234, bag 77",
+            "--sign",
+        ])
+        .arg(&ann)
+        .assert()
+        .success();
+    exhibit()
+        .env("EXHIBIT_KEY_PASSPHRASE", PASS)
+        .args(["custody", "add"])
+        .arg(&archive)
+        .args([
+            "--action",
+            "received",
+            "--actor",
+            "Bob Custodian",
+            "--from",
+            "Ann Responder",
+        ])
+        .args(["--location", "Evidence locker", "--sign"])
+        .arg(&bob)
+        .assert()
+        .success();
+    let log = exhibit::archive::custody_log_path(&archive);
+    Case {
+        dir,
+        archive,
+        log,
+        allowed,
+    }
+}
+
+/// Run `exhibit verify --trust`; returns (exit code, stdout).
+pub fn verify(c: &Case) -> (i32, String) {
+    let o = exhibit()
+        .arg("verify")
+        .arg(&c.archive)
+        .arg("--trust")
+        .arg(&c.allowed)
+        .arg("-q")
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+/// Assert `verify` fails (exit 1) with a problem of `kind` whose line names `event`.
+pub fn assert_fails_naming(c: &Case, kind: &str, event: &str) -> String {
+    let (code, out) = verify(c);
+    assert_eq!(code, 1, "verify should fail:\n{out}");
+    assert!(
+        out.lines().any(|l| l.contains(kind) && l.contains(event)),
+        "expected a {kind} problem naming {event:?}:\n{out}"
+    );
+    out
+}
