@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 fn harness() -> Harness<'static, ExhibitApp> {
     Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
+        .with_size(egui::vec2(1400.0, 1600.0))
         .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()))
 }
 
@@ -146,6 +146,10 @@ fn capture_through_the_ui_shows_the_archive_sha256_then_browse_and_filter() {
     let mut h = harness();
     h.step();
     click(&mut h, "Capture");
+    // The collection profiles are listed with their descriptions.
+    wait_until(&mut h, "the profiles", |h| {
+        h.query_by_label("triage").is_some()
+    });
     type_into(&mut h, "Source path", &src.display().to_string());
     click(&mut h, "Add source");
     wait_until(&mut h, "the pre-scan estimate", |h| {

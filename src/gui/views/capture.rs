@@ -29,15 +29,10 @@ pub struct Estimate {
     pub entries: u64,
     pub files: u64,
     pub bytes: u64,
-    /// The scan stopped at its entry cap; the figures are lower bounds.
-    pub capped: bool,
 }
 
-/// Sources and image root an estimate (or a running pre-scan) belongs to.
-type ScanKey = (Vec<String>, Option<String>);
-
-/// The largest tree the pre-scan walks before giving a lower bound.
-const PRESCAN_CAP: u64 = 2_000_000;
+/// Sources, image root and profiles an estimate (or a running pre-scan) belongs to.
+type ScanKey = (Vec<String>, Option<String>, Vec<String>);
 
 /// Form and job state of the Capture screen.
 pub struct CaptureView {
@@ -55,6 +50,11 @@ pub struct CaptureView {
     pub purpose: String,
     pub location: String,
     pub signing_key: PathField,
+    /// Known profiles (name, description), loaded in the background.
+    pub profiles: Option<Result<Vec<(String, String)>, String>>,
+    profiles_job: Option<Job<Vec<(String, String)>>>,
+    /// Profiles ticked for this capture.
+    pub chosen_profiles: Vec<String>,
     prescan: Option<(ScanKey, Job<Estimate>)>,
     pub estimate: Option<(ScanKey, Result<Estimate, String>)>,
     job: Option<Job<CaptureSummary>>,
@@ -80,6 +80,9 @@ impl CaptureView {
             purpose: String::new(),
             location: String::new(),
             signing_key: PathField::new(settings.signing_key.clone()),
+            profiles: None,
+            profiles_job: None,
+            chosen_profiles: Vec::new(),
             prescan: None,
             estimate: None,
             job: None,
@@ -138,6 +141,12 @@ impl CaptureView {
         if let Some(p) = self.source_picker.poll() {
             self.add_source(p);
         }
+        if let Some(job) = self.profiles_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.profiles_job = None;
+            self.profiles = Some(r);
+        }
         if let Some((key, job)) = self.prescan.as_mut()
             && let Some(r) = job.poll()
         {
@@ -164,7 +173,11 @@ impl CaptureView {
 
     /// Start (or restart) the pre-scan when the sources changed.
     fn refresh_estimate(&mut self, ctx: &egui::Context) {
-        let key: ScanKey = (self.sources.clone(), self.root_key());
+        let key: ScanKey = (
+            self.sources.clone(),
+            self.root_key(),
+            self.chosen_profiles.clone(),
+        );
         let current = self
             .prescan
             .as_ref()
@@ -177,13 +190,19 @@ impl CaptureView {
             old.cancel();
         }
         self.estimate = None;
-        if key.0.is_empty() && key.1.as_deref().is_none_or(str::is_empty) {
+        if key.0.is_empty() && key.1.as_deref().is_none_or(str::is_empty) && key.2.is_empty() {
             self.prescan = None;
             return;
         }
-        let (sources, root) = key.clone();
+        let (sources, root, profiles) = key.clone();
         let job = Job::spawn(ctx, "Estimating", move |sink, cancel| {
-            prescan(&sources, root.as_deref().map(Path::new), sink, cancel)
+            prescan(
+                &sources,
+                root.as_deref().map(Path::new),
+                &profiles,
+                sink,
+                cancel,
+            )
         });
         self.prescan = Some((key, job));
     }
@@ -197,8 +216,8 @@ impl CaptureView {
                     .ok_or("choose the folder where the image is mounted (its /)")?,
             ),
         };
-        if self.sources.is_empty() && root.is_none() {
-            return Err("add at least one folder or file to capture".into());
+        if self.sources.is_empty() && root.is_none() && self.chosen_profiles.is_empty() {
+            return Err("add at least one folder or file to capture, or tick a profile".into());
         }
         let out = self
             .destination
@@ -236,10 +255,17 @@ impl CaptureView {
     /// Start the capture job.
     pub fn start(&mut self, ctx: &egui::Context, case: Option<&CaseFolder>) {
         match self.validated(case) {
-            Ok(req) => {
+            Ok(mut req) => {
                 self.form_error = None;
                 self.result = None;
+                let profiles = self.chosen_profiles.clone();
                 self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
+                    if !profiles.is_empty() {
+                        let sel =
+                            crate::capture::profile::prepare(&profiles, req.root.as_deref(), false)
+                                .map_err(|e| anyhow::anyhow!("preparing profiles: {e}"))?;
+                        req.selector = Some(std::sync::Arc::new(sel));
+                    }
                     Ok(crate::capture::capture(&req, sink, cancel)?)
                 }));
             }
@@ -273,6 +299,62 @@ impl CaptureView {
                 }
                 self.form_ui(ui, vc);
             });
+    }
+
+    fn profiles_ui(&mut self, ui: &mut Ui) {
+        if self.profiles.is_none() && self.profiles_job.is_none() {
+            self.profiles_job = Some(Job::spawn(ui.ctx(), "Loading profiles", |_, _| {
+                let set = crate::capture::profile::ProfileSet::load(
+                    crate::capture::profile::user_profile_dir().as_deref(),
+                )?;
+                Ok(set
+                    .profiles
+                    .values()
+                    .map(|p| (p.name.clone(), p.description.trim().to_string()))
+                    .collect())
+            }));
+        }
+        ui.label(RichText::new("Collection profiles").strong());
+        widgets::hint(
+            ui,
+            "Tick profiles to take the places that matter on a server (logs, accounts, persistence…). \
+             With no profile ticked, the sources above are captured completely.",
+        );
+        match &self.profiles {
+            None => {
+                ui.spinner();
+            }
+            Some(Err(e)) => {
+                ui.label(widgets::toned(
+                    ui,
+                    Tone::Bad,
+                    format!("cannot load profiles: {e}"),
+                ));
+            }
+            Some(Ok(list)) => {
+                egui::Grid::new("profile_grid")
+                    .num_columns(2)
+                    .spacing([12.0, 2.0])
+                    .show(ui, |ui| {
+                        for (name, desc) in list {
+                            let mut on = self.chosen_profiles.contains(name);
+                            if ui
+                                .checkbox(&mut on, RichText::new(name).monospace())
+                                .changed()
+                            {
+                                if on {
+                                    self.chosen_profiles.push(name.clone());
+                                } else {
+                                    self.chosen_profiles.retain(|n| n != name);
+                                }
+                            }
+                            ui.add(egui::Label::new(RichText::new(desc).weak()).truncate())
+                                .on_hover_text(desc);
+                            ui.end_row();
+                        }
+                    });
+            }
+        }
     }
 
     fn form_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
@@ -350,13 +432,7 @@ impl CaptureView {
         });
         widgets::hint(ui, "Tip: drop folders on the window to add them.");
         ui.add_space(4.0);
-        ui.horizontal(|ui| {
-            ui.label(RichText::new("Profiles").strong());
-            widgets::hint(
-                ui,
-                "Collection profiles are not in this build yet: the sources above are captured completely.",
-            );
-        });
+        self.profiles_ui(ui);
         self.refresh_estimate(ui.ctx());
         ui.horizontal(|ui| {
             ui.label(RichText::new("Estimate").strong());
@@ -371,8 +447,7 @@ impl CaptureView {
                 }
                 (None, Some((_, Ok(e)))) => {
                     ui.label(format!(
-                        "{}{} files, {} ({} entries in all)",
-                        if e.capped { "at least " } else { "" },
+                        "{} files, {} to store ({} entries in all)",
                         widgets::thousands(e.files),
                         widgets::human_bytes(e.bytes),
                         widgets::thousands(e.entries)
@@ -538,54 +613,84 @@ fn result_ui(
     }
 }
 
-/// Count what a capture of these sources would take: regular files and
-/// their bytes, without following symlinks or reading content.
+/// Count what a capture would take (regular files whose content would be
+/// stored, and their bytes) with the same walk and selection as the capture,
+/// without reading any content.
 pub fn prescan(
     sources: &[String],
     root: Option<&Path>,
+    profiles: &[String],
     sink: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> anyhow::Result<Estimate> {
-    let mut est = Estimate::default();
-    let starts: Vec<PathBuf> = match root {
-        Some(r) if sources.is_empty() => vec![r.to_path_buf()],
-        Some(r) => sources
-            .iter()
-            .map(|s| r.join(s.trim_start_matches('/')))
-            .collect(),
-        None => sources.iter().map(PathBuf::from).collect(),
+    use crate::capture::select::{Everything, Selection, Selector};
+    use crate::capture::walk;
+    use std::os::unix::ffi::OsStrExt as _;
+    let selector: Box<dyn Selector> = if profiles.is_empty() {
+        Box::new(Everything)
+    } else {
+        Box::new(
+            crate::capture::profile::prepare(profiles, root, false)
+                .map_err(|e| anyhow::anyhow!("preparing profiles: {e}"))?,
+        )
     };
-    let mut stack = starts;
-    let mut last = std::time::Instant::now();
-    while let Some(p) = stack.pop() {
-        if cancel.is_cancelled() {
-            anyhow::bail!("estimate cancelled");
-        }
-        if est.entries >= PRESCAN_CAP {
-            est.capped = true;
-            break;
-        }
-        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+    let root = root
+        .map(std::fs::canonicalize)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("cannot open the image root: {e}"))?;
+    let starts: Vec<Vec<u8>> = if sources.is_empty() {
+        selector.start_points().unwrap_or_else(|| {
+            if root.is_some() {
+                vec![b"/".to_vec()]
+            } else {
+                Vec::new()
+            }
+        })
+    } else {
+        sources
+            .iter()
+            .map(|s| match &root {
+                Some(_) => format!("/{}", s.trim_start_matches('/')).into_bytes(),
+                None => std::path::absolute(s)
+                    .map(|p| p.as_os_str().as_bytes().to_vec())
+                    .unwrap_or_else(|_| s.as_bytes().to_vec()),
+            })
+            .collect()
+    };
+    let on_progress = |n: u64, p: &[u8]| {
+        sink.update(&Progress {
+            phase: "estimating",
+            files_done: n,
+            current: String::from_utf8_lossy(p).into_owned(),
+            ..Progress::default()
+        })
+    };
+    let items = walk::walk(
+        &starts,
+        &walk::WalkOptions {
+            root: root.as_deref(),
+            selector: selector.as_ref(),
+            all_filesystems: false,
+            one_file_system: false,
+            exclude: Vec::new(),
+            cancel,
+            on_progress: &on_progress,
+        },
+    )
+    .map_err(|_| anyhow::anyhow!("estimate cancelled"))?;
+    let mut est = Estimate {
+        entries: items.len() as u64,
+        ..Estimate::default()
+    };
+    for it in &items {
+        if it.stat.kind != Some(crate::archive::EntryType::File) || it.outcome.is_some() {
             continue;
-        };
-        est.entries += 1;
-        if meta.is_file() {
-            est.files += 1;
-            est.bytes += meta.len();
-        } else if meta.is_dir()
-            && let Ok(rd) = std::fs::read_dir(&p)
-        {
-            stack.extend(rd.flatten().map(|e| e.path()));
         }
-        if last.elapsed().as_millis() > 100 {
-            last = std::time::Instant::now();
-            sink.update(&Progress {
-                phase: "estimating",
-                files_done: est.files,
-                bytes_done: est.bytes,
-                current: p.display().to_string(),
-                ..Progress::default()
-            });
+        if let Selection::Content { size_limit, .. } = &it.selection
+            && size_limit.is_none_or(|l| it.stat.size <= l)
+        {
+            est.files += 1;
+            est.bytes += it.stat.size;
         }
     }
     Ok(est)
@@ -605,6 +710,7 @@ mod tests {
         let e = prescan(
             &["/etc".into()],
             Some(tmp.path()),
+            &[],
             &crate::job::NoProgress,
             &CancelToken::new(),
         )
@@ -612,6 +718,6 @@ mod tests {
         assert_eq!((e.files, e.bytes, e.entries), (2, 1011, 5));
         let cancel = CancelToken::new();
         cancel.cancel();
-        assert!(prescan(&[], Some(tmp.path()), &crate::job::NoProgress, &cancel).is_err());
+        assert!(prescan(&[], Some(tmp.path()), &[], &crate::job::NoProgress, &cancel).is_err());
     }
 }
