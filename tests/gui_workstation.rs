@@ -240,22 +240,13 @@ fn verify_intact_then_tampered_archive() {
 }
 
 #[test]
-fn custody_chain_is_shown_with_its_status() {
+fn custody_chain_add_an_event_and_export_the_form() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("srv");
     evidence_tree(&src);
     let archive = core_capture(&src, &tmp.path().join("out"));
     let log = exhibit::archive::custody_log_path(&archive);
-    if !log.exists() {
-        // Until the custody module writes logs, write a two-event chain.
-        use sha2::Digest as _;
-        let l1 = r#"{"seq":1,"at":"2026-11-22T10:00:00Z","action":"acquired","actor":{"name":"Tess"},"location":"DC1","prev":null}"#;
-        let prev = hex::encode(sha2::Sha256::digest(l1.as_bytes()));
-        let l2 = format!(
-            r#"{{"seq":2,"at":"2026-11-22T11:00:00Z","action":"transferred","actor":{{"name":"Tess"}},"location":"DC1","details":{{"to":"Lab courier"}},"prev":"{prev}"}}"#
-        );
-        std::fs::write(&log, format!("{l1}\n{l2}\n")).unwrap();
-    }
+    assert!(log.exists(), "capture starts the custody log");
     let mut h = harness();
     h.step();
     click(&mut h, "Custody");
@@ -264,6 +255,69 @@ fn custody_chain_is_shown_with_its_status() {
     wait_until(&mut h, "the chain", |h| {
         shows(h, "chain intact") || shows(h, "chain broken")
     });
-    assert!(shows(&h, "chain intact"), "an untouched log is intact");
-    assert!(shows(&h, "acquired"));
+    assert!(shows(&h, "chain intact (2 events)"), "acquired + sealed");
+    assert!(shows(&h, "acquired") && shows(&h, "sealed"));
+
+    type_into(&mut h, "Actor", "Fox Mulder");
+    type_into(&mut h, "Released by", "Tess");
+    type_into(&mut h, "Released to", "Evidence locker 3");
+    click(&mut h, "Add event");
+    wait_until(&mut h, "the event", |h| {
+        shows(h, "event added") || shows(h, "Not done")
+    });
+    wait_until(&mut h, "the reloaded chain", |h| {
+        shows(h, "chain intact (3 events)")
+    });
+    assert!(
+        shows(&h, "Evidence locker 3"),
+        "the new event is in the chain"
+    );
+    // What the window shows is what is in the log on disk.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "transferred");
+    assert_eq!(last["actor"]["name"], "Fox Mulder");
+    assert_eq!(last["details"]["to"], "Evidence locker 3");
+
+    let form = tmp.path().join("form.html");
+    h.get_by_label("Form file").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Form file")
+        .type_text(&form.display().to_string());
+    h.step();
+    click(&mut h, "Export custody form");
+    wait_until(&mut h, "the form", |h| {
+        shows(h, "Custody form written") || shows(h, "Not done")
+    });
+    let html = std::fs::read_to_string(&form).unwrap();
+    assert!(html.contains("Evidence locker 3"));
+}
+
+#[test]
+fn an_edited_custody_log_is_shown_as_broken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let archive = core_capture(&src, &tmp.path().join("out"));
+    let log = exhibit::archive::custody_log_path(&archive);
+    // Someone rewrites who acquired the evidence after the fact.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("\"Tess\""));
+    std::fs::write(&log, text.replacen("\"Tess\"", "\"Mallory\"", 1)).unwrap();
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Custody");
+    type_into(&mut h, "Archive", &archive.display().to_string());
+    click(&mut h, "Show chain");
+    wait_until(&mut h, "the chain", |h| {
+        shows(h, "chain intact") || shows(h, "chain broken")
+    });
+    assert!(shows(&h, "chain broken"), "an edited log is not intact");
+    assert!(!shows(&h, "chain intact"));
+    assert!(
+        shows(&h, "Mallory"),
+        "the edited event is still shown, not hidden"
+    );
 }

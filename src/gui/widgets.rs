@@ -115,7 +115,7 @@ pub fn labeled_text(ui: &mut Ui, label: &str, value: &mut String, hint: &str) ->
         ui.add(
             egui::TextEdit::singleline(value)
                 .hint_text(hint)
-                .desired_width(ui.available_width().min(520.0)),
+                .desired_width(ui.available_width().clamp(120.0, 420.0)),
         )
         .labelled_by(l.id)
     })
@@ -156,14 +156,13 @@ impl PathField {
                 .add(
                     egui::TextEdit::singleline(&mut self.text)
                         .hint_text(hint)
-                        .desired_width((ui.available_width() - 110.0).clamp(120.0, 480.0)),
+                        .desired_width((ui.available_width() - 90.0).clamp(120.0, 420.0)),
                 )
                 .labelled_by(l.id);
             changed |= r.changed();
-            let browse = ui.add_enabled(
-                !self.picker.is_open(),
-                egui::Button::new(format!("Browse… ({label})")),
-            );
+            let browse = ui
+                .add_enabled(!self.picker.is_open(), egui::Button::new("Browse…"))
+                .on_hover_text(format!("Choose {label} with a file dialog"));
             if browse.clicked() {
                 self.picker.open(ui.ctx(), kind, label);
             }

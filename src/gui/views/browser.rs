@@ -456,9 +456,14 @@ impl BrowserView {
         }
         egui::Panel::right("preview_pane")
             .resizable(true)
-            .default_size(420.0)
+            .default_size(460.0)
             .show(ui, |ui| self.preview_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            // Narrow windows scroll the columns sideways instead of hiding them.
+            egui::ScrollArea::horizontal()
+                .id_salt("evidence_table_h")
+                .show(ui, |ui| self.table_ui(ui));
+        });
     }
 
     fn open_bar_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
@@ -648,14 +653,14 @@ impl BrowserView {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .column(Column::initial(380.0).at_least(120.0).clip(true))
-            .column(Column::initial(56.0))
-            .column(Column::initial(84.0))
-            .column(Column::initial(170.0).clip(true))
-            .column(Column::initial(52.0))
-            .column(Column::initial(90.0).clip(true))
-            .column(Column::initial(130.0).clip(true))
-            .column(Column::remainder().at_least(120.0).clip(true))
+            .column(Column::initial(420.0).at_least(120.0).clip(true))
+            .column(Column::initial(48.0).clip(true))
+            .column(Column::initial(70.0).clip(true))
+            .column(Column::initial(150.0).clip(true))
+            .column(Column::initial(46.0).clip(true))
+            .column(Column::initial(60.0).clip(true))
+            .column(Column::initial(80.0).clip(true))
+            .column(Column::remainder().at_least(90.0).clip(true))
             .header(24.0, |mut h| {
                 for (title, key) in [
                     ("Path", SortKey::Path),
@@ -767,9 +772,18 @@ impl BrowserView {
                 widgets::copy_button(ui, "Copy SHA-256", h);
             }
         });
-        egui::CollapsingHeader::new("Details")
+        ui.horizontal(|ui| {
+            widgets::badge(ui, widgets::status_tone(r.status), r.status.as_str());
+            ui.label(format!(
+                "{} · {} bytes · mode {}",
+                kind_name(r.kind),
+                widgets::thousands(r.size),
+                r.mode
+            ));
+        });
+        egui::CollapsingHeader::new("All record fields")
             .id_salt("record_details")
-            .default_open(true)
+            .default_open(false)
             .show(ui, |ui| record_grid(ui, r));
         ui.separator();
         match (&self.preview_job, &self.preview) {

@@ -230,13 +230,6 @@ impl CaptureView {
         if self.examiner.trim().is_empty() {
             return Err("the examiner's name is required".into());
         }
-        if self.signing_key.path().is_some() {
-            return Err(
-                "signing custody events needs the custody module, which is not in this build yet; \
-                 clear the signing key to capture unsigned"
-                    .into(),
-            );
-        }
         let sources = self.sources.iter().map(PathBuf::from).collect();
         let mut req = CaptureRequest::new(sources, out, self.case_id.trim(), self.examiner.trim());
         req.root = root;
@@ -259,7 +252,12 @@ impl CaptureView {
                 self.form_error = None;
                 self.result = None;
                 let profiles = self.chosen_profiles.clone();
+                let key = self.signing_key.path();
                 self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
+                    if let Some(k) = &key {
+                        let signer = crate::gui::views::custody::load_signer(k)?;
+                        req.signer = Some(std::sync::Arc::new(signer));
+                    }
                     if !profiles.is_empty() {
                         let sel =
                             crate::capture::profile::prepare(&profiles, req.root.as_deref(), false)
@@ -290,14 +288,15 @@ impl CaptureView {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 if let Some(r) = &self.result {
+                    // The outcome alone, at the top: nothing to scroll past.
                     let mut dismiss = false;
                     result_ui(ui, r, vc.commands, &mut dismiss);
                     if dismiss {
                         self.result = None;
                     }
-                    ui.separator();
+                } else {
+                    self.form_ui(ui, vc);
                 }
-                self.form_ui(ui, vc);
             });
     }
 

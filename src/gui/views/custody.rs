@@ -156,19 +156,87 @@ pub fn load(
     })
 }
 
+/// Load an OpenSSH signing key: a plain private key file, or (for a public
+/// key or a passphrase-protected key) the matching key in ssh-agent.
+pub fn load_signer(path: &Path) -> anyhow::Result<crate::custody::Signer> {
+    use crate::custody::{KeyFile, Signer};
+    Ok(match Signer::inspect(path)? {
+        KeyFile::Plain => Signer::from_key_file(path, None)?,
+        KeyFile::Public(pk) | KeyFile::Encrypted(pk) => Signer::from_agent(Some(&pk)).map_err(|e| {
+            anyhow::anyhow!(
+                "the key is protected by a passphrase or public only; add it to ssh-agent ({e}): {}",
+                path.display()
+            )
+        })?,
+        #[allow(unreachable_patterns)]
+        _ => anyhow::bail!("unsupported key file: {}", path.display()),
+    })
+}
+
 /// Append a custody event through the core custody module.
-pub fn add_event(_archive: &Path, _ev: &NewEvent) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "adding custody events needs the custody module, which is not in this build yet \
-         (use `exhibit custody add` once it is)"
-    )
+pub fn add_event(archive: &Path, ev: &NewEvent) -> anyhow::Result<()> {
+    use crate::custody::{self, Action};
+    let log = crate::archive::custody_log_path(archive);
+    let signer = ev.signing_key.as_deref().map(load_signer).transpose()?;
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let (action, details) = match ev.action {
+        ManualAction::Transferred => (
+            Action::Transferred,
+            custody::transfer_details(
+                Some(&ev.from),
+                Some(&ev.to),
+                Some(&ev.medium),
+                Some(&ev.note),
+            ),
+        ),
+        ManualAction::Received => (
+            Action::Received,
+            custody::transfer_details(Some(&ev.from), None, Some(&ev.medium), Some(&ev.note)),
+        ),
+        ManualAction::Note => (Action::Note, custody::note_details(&ev.note)),
+    };
+    let new = custody::NewEvent {
+        action: Some(action),
+        actor: custody::Actor {
+            name: ev.actor.clone(),
+            role: opt(&ev.role),
+            organisation: opt(&ev.organisation),
+            contact: None,
+        },
+        location: opt(&ev.location),
+        details,
+        ..custody::NewEvent::default()
+    };
+    custody::append_event(&log, &new, signer.as_ref())?;
+    Ok(())
 }
 
 /// Write the printable custody form (HTML) through the core custody module.
-pub fn export_form(_archive: &Path, _out: &Path) -> anyhow::Result<PathBuf> {
-    anyhow::bail!(
-        "the printable custody form needs the custody module, which is not in this build yet"
-    )
+pub fn export_form(archive: &Path, out: &Path, trust: Option<&Path>) -> anyhow::Result<PathBuf> {
+    use crate::custody::{self, form};
+    let log = crate::archive::custody_log_path(archive);
+    let sha = custody::hash_file(archive)?;
+    let check = custody::verify_for_archive(&log, &sha, trust);
+    let acquisition = crate::archive::Archive::open(archive)
+        .ok()
+        .and_then(|a| a.acquisition().ok());
+    let size = std::fs::metadata(archive).ok().map(|m| m.len());
+    let name = archive
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let html = form::render_form_html(&form::FormInput {
+        archive_file: &name,
+        archive_size_bytes: size,
+        archive_sha256: Some(&sha),
+        acquisition: acquisition.as_ref(),
+        check: &check,
+        generated_at: &now,
+    });
+    std::fs::write(out, html)
+        .map_err(|e| anyhow::anyhow!("cannot write the custody form: {e}: {}", out.display()))?;
+    Ok(out.to_path_buf())
 }
 
 impl CustodyView {
@@ -404,10 +472,11 @@ impl CustodyView {
             match self.form_path.path() {
                 Some(out) => {
                     let archive = data.archive.clone();
+                    let trust = self.trust.clone();
                     self.export_job = Some(Job::spawn(
                         ui.ctx(),
                         "Exporting custody form",
-                        move |_, _| export_form(&archive, &out),
+                        move |_, _| export_form(&archive, &out, trust.as_deref()),
                     ));
                 }
                 None => self.message = Some((Tone::Bad, "choose where to write the form".into())),

@@ -293,30 +293,32 @@ fn case_ui(
                         verification_badge(ui, v);
                     });
                     row.col(|ui| {
-                        if a.verification == VerificationState::Incomplete {
-                            return;
-                        }
-                        if ui
-                            .small_button("Open")
-                            .on_hover_text(format!("Open {name}"))
-                            .clicked()
-                        {
-                            commands.push(Command::OpenArchive(a.path.clone()));
-                        }
-                        if ui
-                            .small_button("Verify…")
-                            .on_hover_text(format!("Verify {name}"))
-                            .clicked()
-                        {
-                            commands.push(Command::VerifyArchive(a.path.clone()));
-                        }
-                        if ui
-                            .small_button("Custody…")
-                            .on_hover_text(format!("Custody of {name}"))
-                            .clicked()
-                        {
-                            commands.push(Command::ShowCustody(a.path.clone()));
-                        }
+                        ui.horizontal(|ui| {
+                            if a.verification == VerificationState::Incomplete {
+                                return;
+                            }
+                            if ui
+                                .small_button("Open")
+                                .on_hover_text(format!("Open {name}"))
+                                .clicked()
+                            {
+                                commands.push(Command::OpenArchive(a.path.clone()));
+                            }
+                            if ui
+                                .small_button("Verify…")
+                                .on_hover_text(format!("Verify {name}"))
+                                .clicked()
+                            {
+                                commands.push(Command::VerifyArchive(a.path.clone()));
+                            }
+                            if ui
+                                .small_button("Custody…")
+                                .on_hover_text(format!("Custody of {name}"))
+                                .clicked()
+                            {
+                                commands.push(Command::ShowCustody(a.path.clone()));
+                            }
+                        });
                     });
                 });
             }

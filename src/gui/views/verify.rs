@@ -194,8 +194,8 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
             .id_salt("verify_problems")
             .striped(true)
             .column(Column::auto().at_least(150.0))
-            .column(Column::initial(360.0).at_least(160.0).clip(true))
-            .column(Column::remainder().at_least(200.0))
+            .column(Column::remainder().at_least(300.0).clip(true))
+            .column(Column::initial(420.0).at_least(200.0).clip(true))
             .header(22.0, |mut h| {
                 for t in ["Kind", "File", "Detail"] {
                     h.col(|ui| {
