@@ -3,6 +3,7 @@
 //! what the window shows or what landed on disk. Runs headless under plain
 //! `cargo test`.
 #![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used)]
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
