@@ -625,6 +625,9 @@ pub fn prescan(
     use crate::capture::select::{Everything, Selection, Selector};
     use crate::capture::walk;
     use std::os::unix::ffi::OsStrExt as _;
+    if cancel.is_cancelled() {
+        anyhow::bail!("estimate cancelled");
+    }
     let selector: Box<dyn Selector> = if profiles.is_empty() {
         Box::new(Everything)
     } else {
