@@ -189,10 +189,12 @@ fn capture_through_the_ui_shows_the_archive_sha256_then_browse_and_filter() {
     wait_until(&mut h, "the archive to load", |h| {
         shows(h, "of 9 entries") && h.state().browser.loaded.is_some()
     });
-    assert!(shows(&h, "/etc/passwd"));
+    wait_until(&mut h, "the rows", |h| shows(h, "/etc/passwd"));
     type_into(&mut h, "Filter paths", "needle");
     wait_until(&mut h, "the filter", |h| shows(h, "1 of 9 entries"));
-    assert!(shows(&h, "/var/log/needle.bin"));
+    wait_until(&mut h, "the filtered row", |h| {
+        shows(h, "/var/log/needle.bin")
+    });
     assert!(!shows(&h, "/etc/passwd"), "filtered-out rows are gone");
     h.check_accessibility();
 }
@@ -321,4 +323,39 @@ fn an_edited_custody_log_is_shown_as_broken() {
         shows(&h, "Mallory"),
         "the edited event is still shown, not hidden"
     );
+}
+
+#[test]
+fn verifying_can_record_a_verified_event_in_the_custody_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let archive = core_capture(&src, &tmp.path().join("out"));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1600.0))
+        .build_eframe(|_cc| {
+            ExhibitApp::with_settings(Settings {
+                examiner: "Eve Auditor".into(),
+                ..Settings::default()
+            })
+        });
+    h.step();
+    click(&mut h, "Verify");
+    type_into(&mut h, "Archive to verify", &archive.display().to_string());
+    click(&mut h, "Record a verified event in the custody log");
+    click(&mut h, "Run verification");
+    wait_until(&mut h, "the verdict", |h| {
+        shows(h, "INTACT") || shows(h, "PROBLEM")
+    });
+    assert!(shows(&h, "INTACT"));
+    assert!(
+        shows(&h, "verified event #3 recorded"),
+        "the window says it was recorded"
+    );
+    let log = exhibit::archive::custody_log_path(&archive);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "verified");
+    assert_eq!(last["actor"]["name"], "Eve Auditor");
+    assert_eq!(last["details"]["result"], "intact");
 }

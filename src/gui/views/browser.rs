@@ -686,11 +686,14 @@ impl BrowserView {
                     let Some(r) = records.get(ri) else { return };
                     row.set_selected(selected == Some(ri));
                     row.col(|ui| {
+                        // Long paths lose their start, never their file name.
+                        let max = (ui.available_width() / 8.2).max(8.0) as usize;
                         ui.add(
-                            egui::Label::new(RichText::new(&r.path).monospace())
+                            egui::Label::new(RichText::new(elide_start(&r.path, max)).monospace())
                                 .truncate()
                                 .selectable(false),
-                        );
+                        )
+                        .on_hover_text(&r.path);
                     });
                     row.col(|ui| {
                         ui.label(kind_name(r.kind));
@@ -795,6 +798,16 @@ impl BrowserView {
             _ => {}
         }
     }
+}
+
+/// `…` plus the end of `s` when it is longer than `max` characters.
+pub fn elide_start(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let n = s.chars().count();
+    if n <= max {
+        return s.into();
+    }
+    let tail: String = s.chars().skip(n - max.saturating_sub(1)).collect();
+    format!("…{tail}").into()
 }
 
 fn kind_name(k: EntryType) -> String {
@@ -1140,6 +1153,12 @@ mod tests {
             ..ViewQuery::default()
         };
         assert_eq!(run_query(&rs, &q), [2]);
+    }
+
+    #[test]
+    fn long_paths_keep_their_file_name() {
+        assert_eq!(elide_start("/a/b", 10), "/a/b");
+        assert_eq!(elide_start("/very/long/path/passwd", 8), "…/passwd");
     }
 
     #[test]

@@ -17,8 +17,72 @@ use std::path::PathBuf;
 pub struct VerifyView {
     pub archive: PathField,
     pub trust: PathField,
-    job: Option<Job<VerifyReport>>,
+    /// Append a `verified` event to the custody log after verifying.
+    pub record: bool,
+    job: Option<Job<(VerifyReport, Option<String>)>>,
     pub result: Option<Result<VerifyReport, String>>,
+    /// What happened to the `verified` event, when one was asked for.
+    pub recorded: Option<(Tone, String)>,
+}
+
+/// Append the `verified` event for a finished verification (same details as
+/// `exhibit verify --record`).
+fn record_verification(
+    rep: &VerifyReport,
+    actor: &str,
+    organisation: &str,
+    key: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
+    use crate::custody;
+    let log = rep
+        .custody_log
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no custody log beside the archive to record in"))?;
+    if actor.trim().is_empty() {
+        anyhow::bail!("set the examiner's name (Cases screen) to record who verified");
+    }
+    let signer = key
+        .map(crate::gui::views::custody::load_signer)
+        .transpose()?;
+    let mut details = serde_json::Map::new();
+    details.insert(
+        "result".into(),
+        (if rep.ok { "intact" } else { "failed" }).into(),
+    );
+    details.insert("observed_sha256".into(), rep.sha256.clone().into());
+    details.insert("problems".into(), rep.problems.len().into());
+    let mut kinds: Vec<&str> = rep.problems.iter().map(|p| p.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        details.insert("problem_kinds".into(), kinds.join(", ").into());
+    }
+    details.insert(
+        "tool".into(),
+        format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")).into(),
+    );
+    let new = custody::NewEvent {
+        action: Some(custody::Action::Verified),
+        actor: custody::Actor {
+            name: actor.trim().to_string(),
+            role: Some("verifier".into()),
+            organisation: (!organisation.trim().is_empty())
+                .then(|| organisation.trim().to_string()),
+            contact: None,
+        },
+        details,
+        ..custody::NewEvent::default()
+    };
+    let ev = custody::append_event(log, &new, signer.as_ref())?;
+    Ok(format!(
+        "verified event #{} recorded in the custody log{}",
+        ev.seq,
+        if signer.is_some() {
+            " (signed)"
+        } else {
+            " (unsigned)"
+        }
+    ))
 }
 
 impl VerifyView {
@@ -41,8 +105,22 @@ impl VerifyView {
             threads: 0,
         };
         self.result = None;
+        self.recorded = None;
+        let record = self.record;
+        let actor = settings.examiner.clone();
+        let org = settings.organisation.clone();
+        let key = (!settings.signing_key.trim().is_empty())
+            .then(|| PathBuf::from(settings.signing_key.trim()));
         self.job = Some(Job::spawn(ctx, "Verifying", move |sink, cancel| {
-            Ok(crate::verify::verify(&req, sink, cancel)?)
+            let rep = crate::verify::verify(&req, sink, cancel)?;
+            let recorded =
+                record.then(
+                    || match record_verification(&rep, &actor, &org, key.as_deref()) {
+                        Ok(m) => m,
+                        Err(e) => format!("NOT recorded: {e:#}"),
+                    },
+                );
+            Ok((rep, recorded))
         }));
     }
 
@@ -51,6 +129,17 @@ impl VerifyView {
             && let Some(r) = job.poll()
         {
             self.job = None;
+            let r = r.map(|(rep, rec)| {
+                self.recorded = rec.map(|m| {
+                    let tone = if m.starts_with("NOT") {
+                        Tone::Bad
+                    } else {
+                        Tone::Good
+                    };
+                    (tone, m)
+                });
+                rep
+            });
             if let Ok(rep) = &r {
                 let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 let state = if rep.ok {
@@ -103,6 +192,13 @@ impl VerifyView {
             }
             return;
         }
+        ui.checkbox(
+            &mut self.record,
+            "Record a verified event in the custody log",
+        )
+        .on_hover_text(
+            "Signed with the signing key from the Capture or Custody screen, when one is set",
+        );
         if ui
             .add(
                 egui::Button::new(RichText::new("Run verification").size(17.0).strong())
@@ -122,7 +218,12 @@ impl VerifyView {
         match &self.result {
             None => {}
             Some(Err(e)) => widgets::message_box(ui, Tone::Bad, "Verification could not run", e),
-            Some(Ok(rep)) => report_ui(ui, rep, vc.commands),
+            Some(Ok(rep)) => {
+                if let Some((tone, m)) = &self.recorded {
+                    ui.label(widgets::toned(ui, *tone, m));
+                }
+                report_ui(ui, rep, vc.commands);
+            }
         }
     }
 }
