@@ -703,31 +703,19 @@ mod tests {
         let plain = archive(&[("b/data/x", b"hello")]);
         // The ZIP64 record's two counts disagree.
         let ix = index_of(&with_zip64(&plain, 2, 1, 44)).unwrap();
-        assert!(
-            kinds(&ix).contains(&"zip64_inconsistent"),
-            "{:?}",
-            ix.issues
-        );
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
         // The 16-bit count of the end record (not a sentinel) disagrees with
         // the ZIP64 record: readers without ZIP64 see another archive.
         let mut zip = with_zip64(&plain, 1, 1, 44);
         let eocd = zip.len() - EOCD_LEN;
         zip[eocd + 8..eocd + 12].copy_from_slice(&[2, 0, 2, 0]);
         let ix = index_of(&zip).unwrap();
-        assert!(
-            kinds(&ix).contains(&"zip64_inconsistent"),
-            "{:?}",
-            ix.issues
-        );
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
         // So does its central directory offset.
         let mut zip = with_zip64(&plain, 1, 1, 44);
         let eocd = zip.len() - EOCD_LEN;
         zip[eocd + 16] ^= 1;
         let ix = index_of(&zip).unwrap();
-        assert!(
-            kinds(&ix).contains(&"zip64_inconsistent"),
-            "{:?}",
-            ix.issues
-        );
+        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
     }
 }
