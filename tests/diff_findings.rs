@@ -291,6 +291,55 @@ fn log_classes_appended_rotated_truncated_rewritten() {
     assert!(findings_on(&v, "/var/log/app/rot.log").is_empty());
 }
 
+fn gz(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, b).expect("gz");
+    e.finish().expect("gz")
+}
+
+/// logrotate with `rotate 3` and `delaycompress`: every copy shifts by one,
+/// the oldest is dropped. None of it is tampering.
+#[test]
+fn logrotate_shift_is_rotation_not_tampering() {
+    let (a, b, c, d) = (b"A1\nA2\n", b"B1\n", b"C1\n", b"D1\n");
+    let t = trees(&[]);
+    for root in [&t.old, &t.new] {
+        std::fs::remove_file(root.join("var/log/syslog")).expect("rm");
+    }
+    write(&t.old, "var/log/syslog", a);
+    write(&t.old, "var/log/syslog.1", b);
+    write(&t.old, "var/log/syslog.2.gz", &gz(c));
+    write(&t.old, "var/log/syslog.3.gz", &gz(d));
+    write(&t.new, "var/log/syslog", b"E1\n");
+    write(&t.new, "var/log/syslog.1", a);
+    write(&t.new, "var/log/syslog.2.gz", &gz(b));
+    std::fs::copy(
+        t.old.join("var/log/syslog.2.gz"),
+        t.new.join("var/log/syslog.3.gz"),
+    )
+    .expect("cp");
+    let v = diff_json(&t, &[]);
+    for p in [
+        "/var/log/syslog",
+        "/var/log/syslog.1",
+        "/var/log/syslog.2.gz",
+        "/var/log/syslog.3.gz",
+    ] {
+        assert_eq!(
+            change_of(&v, p).as_deref(),
+            Some("rotated"),
+            "{p}: {:#}",
+            v["changes"]
+        );
+    }
+    let sev = max_severity(&v);
+    assert!(
+        matches!(sev, "none" | "info" | "low"),
+        "rotation rated {sev}: {:#}",
+        v["findings"]
+    );
+}
+
 #[test]
 fn noise_stays_low_log_growth_images_sessions() {
     let t = trees(&[("var/lib/php/sessions/.keep", "")]);
@@ -589,6 +638,37 @@ fn privilege_new_setuid_and_setgid() {
     assert!(findings_on(&v, "/usr/bin/passwd").is_empty());
 }
 
+/// Needs `setcap` (libcap2-bin) and the right to set file capabilities;
+/// says so and skips the assertions when either is missing.
+#[test]
+fn privilege_file_capabilities() {
+    let t = trees(&[("usr/bin/python3.11", "interpreter\n")]);
+    let setcap = |root: &Path, rel: &str, caps: &str| {
+        std::process::Command::new("setcap")
+            .arg(caps)
+            .arg(root.join(rel))
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    write(&t.new, "usr/bin/ping2", b"ping\n");
+    if !setcap(&t.new, "usr/bin/python3.11", "cap_setuid+ep") {
+        eprintln!("setcap unavailable or not permitted: file capability test skipped");
+        return;
+    }
+    assert!(setcap(&t.new, "usr/bin/ping2", "cap_net_raw+ep"));
+    let v = diff_json(&t, &[]);
+    assert_eq!(
+        change_of(&v, "/usr/bin/python3.11").as_deref(),
+        Some("metadata")
+    );
+    assert_has(&v, "/usr/bin/python3.11", "privilege.capabilities", "high");
+    assert_has(&v, "/usr/bin/ping2", "privilege.capabilities", "medium");
+    let s = scan_json(&t.new);
+    assert_has(&s, "/usr/bin/python3.11", "privilege.capabilities", "high");
+    assert_has(&s, "/usr/bin/ping2", "privilege.capabilities", "low");
+}
+
 fn md5_hex(b: &[u8]) -> String {
     use md5::Digest;
     hex::encode(md5::Md5::digest(b))
@@ -624,19 +704,44 @@ fn system_binary_differs_from_dpkg_md5sums_merged_usr() {
 fn package_upgrade_with_matching_md5sums_is_not_flagged() {
     let v1 = b"\x7fELF cat version 1".to_vec();
     let v2 = b"\x7fELF cat version 2, upgraded".to_vec();
-    let t = trees(&[(
-        "var/lib/dpkg/info/coreutils.md5sums",
-        &format!("{}  usr/bin/cat\n", md5_hex(&v1)),
-    )]);
+    let u1 = b"[Service]\nExecStart=/usr/sbin/cron -f\n".to_vec();
+    let u2 = b"[Service]\nExecStart=/usr/sbin/cron -f -P\n".to_vec();
+    let list = |cat: &[u8], unit: &[u8]| {
+        format!(
+            "{}  usr/bin/cat\n{}  lib/systemd/system/cron.service\n",
+            md5_hex(cat),
+            md5_hex(unit)
+        )
+    };
+    let t = trees(&[("var/lib/dpkg/info/coreutils.md5sums", &list(&v1, &u1))]);
     write(&t.old, "usr/bin/cat", &v1);
     write(&t.new, "usr/bin/cat", &v2);
+    write(&t.old, "usr/lib/systemd/system/cron.service", &u1);
+    write(&t.new, "usr/lib/systemd/system/cron.service", &u2);
+    for root in [&t.old, &t.new] {
+        std::os::unix::fs::symlink("usr/lib", root.join("lib")).expect("ln");
+    }
     write(
         &t.new,
         "var/lib/dpkg/info/coreutils.md5sums",
-        format!("{}  usr/bin/cat\n", md5_hex(&v2)).as_bytes(),
+        list(&v2, &u2).as_bytes(),
     );
     let v = diff_json(&t, &[]);
     assert_eq!(change_of(&v, "/usr/bin/cat").as_deref(), Some("modified"));
+    assert_eq!(
+        change_of(&v, "/usr/lib/systemd/system/cron.service").as_deref(),
+        Some("modified")
+    );
+    assert!(
+        has(
+            &v,
+            "/usr/lib/systemd/system/cron.service",
+            "persistence.systemd_unit_changed",
+            "low"
+        ),
+        "the unit change is reported, rated low: {:#}",
+        v["findings"]
+    );
     let sev = max_severity(&v);
     assert!(
         matches!(sev, "none" | "info" | "low"),

@@ -1,6 +1,7 @@
 //! `exhibit logs` and `exhibit timeline` end to end: real sample files from
 //! tests/data/logs (see tests/data/ATTRIBUTION.md) and synthetic fixtures
 //! written here, checked against counts taken independently of the parsers.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -317,6 +318,7 @@ fn compromised(dir: &Path) {
     acc.push_str("192.0.2.50 - - [06/Mar/2024:07:00:00 +0000] \"GET /export/customers.csv HTTP/1.1\" 200 73400320 \"-\" \"curl/8.0\"\n");
     acc.push_str("192.0.2.50 - - [06/Mar/2024:07:05:00 +0000] \"GET /export/customers.csv HTTP/1.1\" 200 73400320 \"-\" \"curl/8.0\"\n");
     acc.push_str("2001:db8::5 - - [06/Mar/2024:07:06:00 +0000] \"GET /export/customers.csv?x=1 HTTP/1.1\" 403 199 \"-\" \"curl/8.0\"\n");
+    acc.push_str("10.0.0.2 - - [06/Mar/2024:07:07:00 +0000] \"GET /export/customers.csv HTTP/1.1\" 304 - \"-\" \"curl/8.0\" \"198.51.100.99\"\n");
     acc.push_str("192.0.2.77 - - [06/Mar/2024:07:10:00 +0000] \"GET /uploads/shell.php?cmd=id HTTP/1.1\" 200 40 \"-\" \"curl/8.0\"\n");
     acc.push_str("this line is not an access log line\n");
     std::fs::write(log.join("apache2/access.log"), acc).unwrap();
@@ -433,7 +435,10 @@ fn compromised_server_story() {
         dir.path().to_str().unwrap(),
     ]);
     let acc = who["accesses"].as_array().unwrap();
-    assert_eq!(acc.len(), 2);
+    assert_eq!(acc.len(), 3);
+    assert_eq!(acc[2]["ip"], "10.0.0.2");
+    assert_eq!(acc[2]["forwarded_for"][0], "198.51.100.99");
+    assert_eq!(acc[2]["bytes"], 0);
     assert_eq!(acc[0]["ip"], "192.0.2.50");
     assert_eq!(acc[0]["requests"], 2);
     assert_eq!(acc[0]["bytes"], 2 * 73_400_320u64);
@@ -518,12 +523,19 @@ fn timeline_merges_archive_files_logs_findings_and_custody() {
         assert_eq!(t["message"], "custody: transferred by Courier");
     }
     let log_line = lines.iter().find(|l| l["kind"] == "auth_success").unwrap();
-    assert_eq!(log_line["path"], "/var/log/auth.log");
+    assert_eq!(log_line["source_file"], "/var/log/auth.log");
     assert_eq!(
         log_line["archive"].as_str().unwrap(),
         archive.to_str().unwrap()
     );
-    assert_eq!(log_line["line"], 9);
+    assert_eq!(log_line["source_line"], 9);
+    // A web request keeps its own path beside the provenance.
+    let web = lines
+        .iter()
+        .find(|l| l["kind"] == "web_request" && l["status"] == "403")
+        .unwrap();
+    assert_eq!(web["path"], "/export/customers.csv?x=1");
+    assert_eq!(web["source_file"], "/var/log/apache2/access.log");
     assert!(lines.iter().any(|l| l["origin"] == "file"
         && l["path"] == "/var/log/auth.log"
         && l["timestamp_desc"] == "Modification Time"));
@@ -658,4 +670,36 @@ fn empty_rotated_log_is_a_finding() {
             .iter()
             .any(|s| s["path"].as_str().unwrap().ends_with("notes.txt"))
     );
+}
+
+#[test]
+fn detection_config_file_changes_thresholds_and_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    compromised(dir.path());
+    let cfg = dir.path().join("detect.toml");
+    std::fs::write(
+        &cfg,
+        "maxretry = 100\n[rules]\nscanner_agents = [\"nothing-matches-this\"]\n",
+    )
+    .unwrap();
+    let doc = json(&[
+        "logs",
+        "--config",
+        cfg.to_str().unwrap(),
+        dir.path().join("var").to_str().unwrap(),
+    ]);
+    assert!(findings(&doc, "ssh_bruteforce").is_empty());
+    assert!(findings(&doc, "scanner_user_agent").is_empty());
+    // Lists the file leaves out keep their defaults.
+    assert!(!findings(&doc, "sensitive_file_served").is_empty());
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "maxretry = \"five\"").unwrap();
+    let out = exhibit()
+        .args(["logs", "-q", "--config"])
+        .arg(&bad)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
 }

@@ -347,6 +347,36 @@ fn triage_takes_exactly_what_a_responder_would() {
         );
         assert!(r.member.is_none() && r.sha256.is_none());
     }
+    // Exactly these are metadata only, and exactly these hit a size limit.
+    let with_status = |st: Status| -> BTreeSet<&str> {
+        recs.values()
+            .filter(|r| r.status == st)
+            .map(|r| r.path.as_str())
+            .collect()
+    };
+    assert_eq!(
+        with_status(Status::MetadataOnly),
+        ["/home/alice/.ssh/id_ed25519"].into_iter().collect()
+    );
+    let limited: BTreeSet<&str> = recs
+        .values()
+        .filter(|r| {
+            r.reason
+                .as_deref()
+                .is_some_and(|x| x.starts_with("size_limit"))
+        })
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(
+        limited,
+        [
+            "/tmp/big.bin",
+            "/var/log/lastlog",
+            "/var/www/html/backup.tar"
+        ]
+        .into_iter()
+        .collect()
+    );
     // Private keys in homes: metadata only.
     let key = &recs["/home/alice/.ssh/id_ed25519"];
     assert_eq!(key.status, Status::MetadataOnly);
@@ -404,6 +434,20 @@ fn triage_takes_exactly_what_a_responder_would() {
     let acq = a.acquisition().unwrap();
     assert_eq!(acq.method.profiles, vec!["triage"]);
     assert_eq!(acq.host.hostname.as_deref(), Some("web01"));
+    // `show --json` reports the limits and the excluded secrets.
+    let shown = Command::cargo_bin("exhibit")
+        .unwrap()
+        .args(["show", "--json"])
+        .arg(&archive)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let shown: serde_json::Value = serde_json::from_slice(&shown).unwrap();
+    assert_eq!(shown["size_limited"].as_array().unwrap().len(), 3);
+    assert_eq!(shown["records"].as_u64(), Some(recs.len() as u64));
+    assert!(shown["by_rule"]["persistence/sysv-init"].as_u64().unwrap() >= 2);
     // No live response for a mounted image.
     assert!(
         a.index

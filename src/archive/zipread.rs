@@ -168,6 +168,15 @@ impl ZipIndex {
                 ),
             ));
         }
+        if comment_len > 0 && record_end == file_size {
+            issues.push(issue(
+                "archive_comment",
+                None,
+                format!(
+                    "the end record carries a {comment_len}-byte comment that no manifest covers"
+                ),
+            ));
+        }
         let mut end_of_cd_region = eocd_pos;
         let loc_rel = eocd_rel.checked_sub(ZIP64_LOCATOR_LEN);
         let locator = loc_rel.filter(|&i| u32_at(&tail, i) == Some(ZIP64_LOCATOR_SIG));
@@ -329,6 +338,15 @@ impl ZipIndex {
                     _ => {}
                 }
             }
+            if k > 0 {
+                issues.push(issue(
+                    "archive_comment",
+                    Some(&name),
+                    format!(
+                        "the central header carries a {k}-byte comment that no manifest covers"
+                    ),
+                ));
+            }
             let unix_mode = if made_by >> 8 == 3 { external >> 16 } else { 0 };
             members.push(Member {
                 name,
@@ -430,7 +448,18 @@ impl ZipIndex {
             }
             let data_start = var_start + n + e;
             if descriptor {
-                // Sizes and CRC live in the data descriptor after the data.
+                // Sizes and CRC live in the data descriptor after the data; the
+                // local fields are zero, and a streaming reader must not find
+                // other values there.
+                if (crc != 0 && crc != m.crc)
+                    || (csize != 0 && csize != m.csize)
+                    || (usize != 0 && usize != m.usize)
+                {
+                    problems.push(format!(
+                        "local CRC {crc:08x} and sizes {csize}/{usize} of a member with a data descriptor vs {:08x} and {}/{} in the central directory",
+                        m.crc, m.csize, m.usize
+                    ));
+                }
                 let dd_at = data_start.saturating_add(m.csize);
                 let dd_len = if local_zip64 { 24 } else { 16 };
                 match read_exact_at(file, dd_len, dd_at) {
@@ -540,6 +569,40 @@ impl ZipIndex {
                     "duplicate_member",
                     Some(&m.name),
                     "name appears more than once",
+                ));
+            }
+            // An extractor makes the directory and drops its data: hidden bytes.
+            // (An empty deflate stream takes 2 bytes.)
+            if m.is_dir()
+                && (m.usize > 0 || m.csize > 2 || (m.csize > 0 && m.method == METHOD_STORED))
+            {
+                self.issues.push(issue(
+                    "directory_with_data",
+                    Some(&m.name),
+                    format!(
+                        "directory member holds {} bytes ({} uncompressed) that extraction drops",
+                        m.csize, m.usize
+                    ),
+                ));
+            }
+            // Extractors recreate the type in the Unix mode: a "symlink"
+            // member becomes a link to its content, pointing anywhere.
+            let file_type = m.unix_mode & 0o170_000;
+            if file_type != 0 && file_type != 0o100_000 && !(file_type == 0o040_000 && m.is_dir()) {
+                self.issues.push(issue(
+                    "special_member",
+                    Some(&m.name),
+                    format!(
+                        "Unix mode {:o} is not a regular file: extractors would not create a plain file",
+                        m.unix_mode
+                    ),
+                ));
+            }
+            if !m.name.is_ascii() && m.flags & FLAG_UTF8 == 0 {
+                self.issues.push(issue(
+                    "name_encoding",
+                    Some(&m.name),
+                    "non-ASCII name without the UTF-8 flag: other readers decode it as CP437",
                 ));
             }
             if let Some(why) = unsafe_name(&m.name) {
@@ -703,19 +766,132 @@ mod tests {
         let plain = archive(&[("b/data/x", b"hello")]);
         // The ZIP64 record's two counts disagree.
         let ix = index_of(&with_zip64(&plain, 2, 1, 44)).unwrap();
-        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+        assert!(
+            kinds(&ix).contains(&"zip64_inconsistent"),
+            "{:?}",
+            ix.issues
+        );
         // The 16-bit count of the end record (not a sentinel) disagrees with
         // the ZIP64 record: readers without ZIP64 see another archive.
         let mut zip = with_zip64(&plain, 1, 1, 44);
         let eocd = zip.len() - EOCD_LEN;
         zip[eocd + 8..eocd + 12].copy_from_slice(&[2, 0, 2, 0]);
         let ix = index_of(&zip).unwrap();
-        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+        assert!(
+            kinds(&ix).contains(&"zip64_inconsistent"),
+            "{:?}",
+            ix.issues
+        );
         // So does its central directory offset.
         let mut zip = with_zip64(&plain, 1, 1, 44);
         let eocd = zip.len() - EOCD_LEN;
         zip[eocd + 16] ^= 1;
         let ix = index_of(&zip).unwrap();
-        assert!(kinds(&ix).contains(&"zip64_inconsistent"), "{:?}", ix.issues);
+        assert!(
+            kinds(&ix).contains(&"zip64_inconsistent"),
+            "{:?}",
+            ix.issues
+        );
+    }
+
+    #[test]
+    fn directory_member_with_data_is_an_issue() {
+        // Extractors create the directory and drop its data: hidden bytes.
+        let ix = index_of(&archive(&[("b/data/x/", b"hidden payload")])).unwrap();
+        assert!(
+            kinds(&ix).contains(&"directory_with_data"),
+            "{:?}",
+            ix.issues
+        );
+        let ix = index_of(&archive(&[("b/data/x/", b"")])).unwrap();
+        assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn end_record_comment_is_an_issue() {
+        // A comment is covered by the end record's own length, so it is not
+        // trailing data, but it holds bytes no manifest lists.
+        let mut zip = archive(&[("b/data/x", b"hello")]);
+        let hidden = b"exfiltrated secrets";
+        let len = zip.len();
+        zip[len - 2..].copy_from_slice(&(hidden.len() as u16).to_le_bytes());
+        zip.extend_from_slice(hidden);
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"archive_comment"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn member_comment_is_an_issue() {
+        // A central header's file comment holds bytes no manifest covers.
+        let zip = archive(&[("b/data/x", b"hello")]);
+        let eocd = zip.len() - EOCD_LEN;
+        let cd_size = u32_at(&zip, eocd + 12).unwrap() as usize;
+        let cd_start = u32_at(&zip, eocd + 16).unwrap() as usize;
+        let hidden = b"exfiltrated secrets";
+        let mut out = zip[..cd_start + cd_size].to_vec();
+        out[cd_start + 32..cd_start + 34].copy_from_slice(&(hidden.len() as u16).to_le_bytes());
+        out.extend_from_slice(hidden);
+        out.extend_from_slice(&zip[eocd..]);
+        let at = out.len() - EOCD_LEN + 12;
+        out[at..at + 4].copy_from_slice(&((cd_size + hidden.len()) as u32).to_le_bytes());
+        let ix = index_of(&out).unwrap();
+        assert!(kinds(&ix).contains(&"archive_comment"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn streamed_member_with_forged_local_crc_or_sizes_is_an_issue() {
+        // With a data descriptor the local CRC and sizes are zero; readers
+        // that stream the local headers may trust non-zero ones instead.
+        for (at, large) in [(14, false), (18, false), (22, false), (14, true)] {
+            let mut w = ZipWriter::new(Vec::new());
+            let meta = EntryMeta {
+                name: "b/data/big".into(),
+                mode: 0o644,
+                ..EntryMeta::default()
+            };
+            w.begin_stream(meta, METHOD_STORED, large).unwrap();
+            w.stream_data(b"streamed content").unwrap();
+            w.end_stream(crc32fast::hash(b"streamed content"), 16)
+                .unwrap();
+            let mut zip = w.finish().unwrap().0;
+            let ix = index_of(&zip).unwrap();
+            assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+            zip[at] ^= 0x5a;
+            let ix = index_of(&zip).unwrap();
+            assert!(
+                kinds(&ix).contains(&"local_header_mismatch"),
+                "byte {at}, zip64 {large}: {:?}",
+                ix.issues
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_name_without_utf8_flag_is_an_issue() {
+        // Without the flag other readers decode the name as CP437: they see
+        // another name than the manifest lists.
+        let mut zip = archive(&[("b/data/caf\u{e9}", b"x")]);
+        let ix = index_of(&zip).unwrap();
+        assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+        let eocd = zip.len() - EOCD_LEN;
+        let cd_start = u32_at(&zip, eocd + 16).unwrap() as usize;
+        for flags_at in [6, cd_start + 8] {
+            let f = u16_at(&zip, flags_at).unwrap() & !FLAG_UTF8;
+            zip[flags_at..flags_at + 2].copy_from_slice(&f.to_le_bytes());
+        }
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"name_encoding"), "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn symlink_member_is_an_issue() {
+        // Info-ZIP and others extract a member whose Unix mode says "symlink"
+        // as a link to its content: an archive can plant a link to anywhere.
+        let mut zip = archive(&[("b/data/x", b"/etc")]);
+        let eocd = zip.len() - EOCD_LEN;
+        let cd_start = u32_at(&zip, eocd + 16).unwrap() as usize;
+        zip[cd_start + 38..cd_start + 42].copy_from_slice(&(0o120_777u32 << 16).to_le_bytes());
+        let ix = index_of(&zip).unwrap();
+        assert!(kinds(&ix).contains(&"special_member"), "{:?}", ix.issues);
     }
 }

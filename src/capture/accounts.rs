@@ -29,9 +29,20 @@ pub fn parse_id_file(text: &str) -> HashMap<u32, String> {
 
 impl Accounts {
     /// Read the accounts of the system whose root directory is `root`.
+    /// Symlinks (e.g. `/etc/passwd -> /some/where`) resolve inside `root`,
+    /// never on the examiner's machine.
     pub fn load(root: &Path) -> Self {
         let read = |p: &str| {
-            std::fs::read(root.join(p))
+            let logical = format!("/{p}");
+            super::walk::resolve_in_root(root, logical.as_bytes(), true)
+                .and_then(|resolved| {
+                    let phys = super::walk::physical(Some(root), &resolved);
+                    // The final component is resolved: refuse to follow anything further.
+                    if std::fs::symlink_metadata(&phys)?.file_type().is_symlink() {
+                        return Err(std::io::Error::other("symlink loop"));
+                    }
+                    std::fs::read(phys)
+                })
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default()
         };
@@ -54,5 +65,25 @@ mod tests {
         assert_eq!(m.get(&0).map(String::as_str), Some("root"));
         assert_eq!(m.get(&33).map(String::as_str), Some("www-data"));
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn passwd_link_resolves_inside_the_root() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::write(root.join("data/passwd"), "inside:x:1234:1234::/:/bin/sh\n").unwrap();
+        // An absolute link: on the examined system it means <root>/data/passwd.
+        std::os::unix::fs::symlink("/data/passwd", root.join("etc/passwd")).unwrap();
+        // And a link that would read the examiner's own group file if followed naively.
+        std::os::unix::fs::symlink("/etc/group.host", root.join("etc/group")).unwrap();
+        let acc = Accounts::load(root);
+        assert_eq!(acc.users.get(&1234).map(String::as_str), Some("inside"));
+        assert!(
+            !acc.users.contains_key(&0),
+            "the examiner's /etc/passwd must not be read"
+        );
+        assert!(acc.groups.is_empty());
     }
 }

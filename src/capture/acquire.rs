@@ -1,11 +1,13 @@
 //! Acquiring one regular file: open it without changing it, read it once,
 //! and in that one pass compute SHA-256 and CRC-32 and compress it.
 //!
-//! The file is opened read-only with `O_NOATIME` (when permitted),
-//! `O_NOFOLLOW` (a symlink swapped in after listing is refused) and
-//! `O_NONBLOCK` (a FIFO swapped in cannot hang the capture). The opened inode
-//! is compared with the one the walk saw; size and mtime are compared before
-//! and after the read, and any difference is recorded.
+//! The path is resolved without following any symlink (one swapped in after
+//! listing, in the file's place or a directory's, is refused) into an
+//! `O_PATH` handle; only when that handle is a regular file is it opened
+//! read-only with `O_NOATIME` (when permitted) and `O_NONBLOCK`, so a FIFO
+//! or device swapped in is never opened. The opened inode is compared with
+//! the one the walk saw; size, mtime and ctime are compared before and after
+//! the read, and any difference is recorded.
 
 use super::compress::{Deflater, already_compressed};
 use super::sink::{Chunk, SinkHandle, ToWriter};
@@ -20,6 +22,7 @@ use rustix::io::Errno;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -44,6 +47,9 @@ pub struct FileJob {
     pub walk_ino: u64,
     pub walk_size: u64,
     pub walk_mtime: Option<Time>,
+    /// Status change time at listing: moves on any write, even one that
+    /// keeps the size and puts the mtime back.
+    pub walk_ctime: Option<Time>,
 }
 
 /// The result for one file.
@@ -79,6 +85,59 @@ fn rfc3339(t: Option<Time>) -> Option<String> {
 
 fn errno_text(e: Errno) -> String {
     std::io::Error::from(e).to_string()
+}
+
+/// Open `path` without following a symbolic link anywhere on it. The walk
+/// never followed one, so a link met now was swapped in after the listing
+/// (e.g. a directory replaced by a link to elsewhere): refused with `ELOOP`,
+/// never read through. Paths longer than `PATH_MAX` (which the walk reaches
+/// with `openat`) and kernels without `openat2` (before 5.6) are opened one
+/// directory at a time, each with `O_NOFOLLOW`.
+fn open_no_symlinks(path: &std::path::Path, flags: OFlags) -> Result<std::os::fd::OwnedFd, Errno> {
+    let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS;
+    match rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), resolve) {
+        Err(Errno::NOSYS | Errno::NAMETOOLONG) => open_by_components(path, flags),
+        other => other,
+    }
+}
+
+/// Open `path` one component at a time, never following a symbolic link.
+fn open_by_components(
+    path: &std::path::Path,
+    flags: OFlags,
+) -> Result<std::os::fd::OwnedFd, Errno> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let start = if bytes.starts_with(b"/") { "/" } else { "." };
+    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut dir = rustix::fs::open(start, dir_flags, Mode::empty())?;
+    let mut comps = bytes
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .peekable();
+    while let Some(c) = comps.next() {
+        let name = std::ffi::CString::new(c).map_err(|_| Errno::INVAL)?;
+        if comps.peek().is_none() {
+            return rustix::fs::openat(&dir, name.as_c_str(), flags, Mode::empty());
+        }
+        dir = match rustix::fs::openat(&dir, name.as_c_str(), dir_flags, Mode::empty()) {
+            // `O_PATH | O_NOFOLLOW` on a link gives ENOTDIR; say what it is.
+            Err(Errno::NOTDIR)
+                if rustix::fs::statat(
+                    &dir,
+                    name.as_c_str(),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                )
+                .is_ok_and(|s| {
+                    rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::Symlink
+                }) =>
+            {
+                return Err(Errno::LOOP);
+            }
+            other => other?,
+        };
+    }
+    Err(Errno::INVAL)
 }
 
 enum Output {
@@ -123,10 +182,45 @@ impl Acquirer {
     }
 
     fn open(job: &FileJob) -> Result<File, (Status, String)> {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let res = match rustix::fs::open(&job.physical, flags | OFlags::NOATIME, Mode::empty()) {
-            Err(Errno::PERM) => rustix::fs::open(&job.physical, flags, Mode::empty()),
-            other => other,
+        // First an `O_PATH` handle, which opens nothing: only a regular file
+        // is then opened for reading, through that very handle, so a FIFO or
+        // device swapped in after the listing is never opened.
+        let res = open_no_symlinks(
+            &job.physical,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        )
+        .and_then(|handle| {
+            let kind = EntryType::from_mode(rustix::fs::fstat(&handle)?.st_mode);
+            if kind == Some(EntryType::Symlink) {
+                return Err(Errno::LOOP);
+            }
+            if kind != Some(EntryType::File) {
+                return Ok(Err(kind));
+            }
+            let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+            let fd_path = format!("/proc/self/fd/{}", handle.as_raw_fd());
+            let reopen = |flags| match rustix::fs::open(fd_path.as_str(), flags, Mode::empty()) {
+                // No /proc: open by path again (the type is checked after).
+                Err(Errno::NOENT) => open_no_symlinks(&job.physical, flags | OFlags::NOFOLLOW),
+                other => other,
+            };
+            match reopen(flags | OFlags::NOATIME) {
+                Err(Errno::PERM) => reopen(flags),
+                other => other,
+            }
+            .map(Ok)
+        });
+        let res = match res {
+            Ok(Err(kind)) => {
+                return Err((
+                    Status::Skipped,
+                    format!(
+                        "special_file: became a {kind:?} between listing and reading; not opened"
+                    ),
+                ));
+            }
+            Ok(Ok(fd)) => Ok(fd),
+            Err(e) => Err(e),
         };
         match res {
             Ok(fd) => Ok(File::from(fd)),
@@ -136,7 +230,7 @@ impl Acquirer {
             )),
             Err(Errno::LOOP) => Err((
                 Status::Vanished,
-                "replaced by a symbolic link between listing and reading (not followed)"
+                "it or a directory on its path was replaced by a symbolic link between listing and reading (not followed)"
                     .to_string(),
             )),
             Err(e) => Err((
@@ -363,10 +457,15 @@ impl Acquirer {
         }
 
         let after = rustix::fs::fstat(&file).ok();
-        let (size_after, mtime_after) = match &after {
-            Some(a) => (a.st_size as u64, Some((a.st_mtime, a.st_mtime_nsec as u32))),
-            None => (size_at_open, None),
+        let (size_after, mtime_after, ctime_after) = match &after {
+            Some(a) => (
+                a.st_size as u64,
+                Some((a.st_mtime, a.st_mtime_nsec as u32)),
+                Some((a.st_ctime, a.st_ctime_nsec as u32)),
+            ),
+            None => (size_at_open, None, None),
         };
+        let ctime_at_open = Some((before.st_ctime, before.st_ctime_nsec as u32));
         let mtime_at_open = Some((before.st_mtime, before.st_mtime_nsec as u32));
         let change = ReadChange {
             size_before: job.walk_size,
@@ -413,6 +512,13 @@ impl Acquirer {
         }
         if mtime_after != job.walk_mtime || mtime_at_open != job.walk_mtime {
             why.push("modification time changed while reading".to_string());
+        } else if job.walk_ctime.is_some()
+            && (ctime_at_open != job.walk_ctime || ctime_after != job.walk_ctime)
+        {
+            why.push(
+                "status change time (ctime) changed while reading: written to or altered, though size and modification time are the same"
+                    .to_string(),
+            );
         }
         if total != size_after && eof {
             why.push(format!(
@@ -437,5 +543,182 @@ impl Acquirer {
             bytes_read: total,
             change,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::capture::sink::Budget;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    use std::path::Path;
+
+    fn acquirer() -> (Acquirer, crossbeam_channel::Receiver<ToWriter>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sink = SinkHandle {
+            tx,
+            budget: Arc::new(Budget::new(1 << 20)),
+        };
+        let acq = Acquirer::new(None, sink, Arc::new(AtomicU64::new(0)), CancelToken::new());
+        (acq, rx)
+    }
+
+    /// A hash-only job for `physical`, as the walk saw `seen` (dev, ino, size).
+    fn job(physical: &Path, seen: &Path) -> FileJob {
+        let m = std::fs::symlink_metadata(seen).unwrap();
+        FileJob {
+            index: 0,
+            physical: physical.to_path_buf(),
+            logical: physical.as_os_str().as_bytes().to_vec(),
+            member: None,
+            walk_dev: m.dev(),
+            walk_ino: m.ino(),
+            walk_size: m.size(),
+            walk_mtime: Some((m.mtime(), m.mtime_nsec() as u32)),
+            walk_ctime: Some((m.ctime(), m.ctime_nsec() as u32)),
+        }
+    }
+
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn directory_replaced_by_symlink_after_listing_is_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        // The walk listed src/dir/f; then src/dir became a link to a
+        // directory outside the source holding a file of the same name.
+        std::fs::create_dir_all(t.path().join("src")).unwrap();
+        std::fs::create_dir_all(t.path().join("outside")).unwrap();
+        std::fs::write(t.path().join("outside/f"), b"not part of the source").unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), t.path().join("src/dir")).unwrap();
+        let (mut acq, _rx) = acquirer();
+        let path = t.path().join("src/dir/f");
+        let o = acq.run(&job(&path, &t.path().join("outside/f"))).unwrap();
+        assert_eq!(o.status, Status::Vanished, "{o:?}");
+        assert!(o.sha256.is_none(), "content read through a symlink: {o:?}");
+        assert!(o.reason.unwrap_or_default().contains("symbolic link"));
+    }
+
+    #[test]
+    fn path_longer_than_path_max_is_read() {
+        let t = tempfile::tempdir().unwrap();
+        // 20 directories of 250 bytes: about 5,000 bytes, over PATH_MAX (4096).
+        let name = "d".repeat(250);
+        let mut dir =
+            rustix::fs::open(t.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let mut path = t.path().to_path_buf();
+        for _ in 0..20 {
+            rustix::fs::mkdirat(&dir, name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+            dir = rustix::fs::openat(
+                &dir,
+                name.as_str(),
+                OFlags::PATH | OFlags::DIRECTORY,
+                Mode::empty(),
+            )
+            .unwrap();
+            path.push(&name);
+        }
+        let fd = rustix::fs::openat(
+            &dir,
+            "f",
+            OFlags::WRONLY | OFlags::CREATE,
+            Mode::from_raw_mode(0o644),
+        )
+        .unwrap();
+        rustix::io::write(&fd, b"deep content").unwrap();
+        let st = rustix::fs::fstat(&fd).unwrap();
+        drop(fd);
+        path.push("f");
+        assert!(path.as_os_str().len() > 4096);
+        let mut j = job(t.path(), t.path());
+        j.physical = path;
+        j.walk_dev = st.st_dev;
+        j.walk_ino = st.st_ino;
+        j.walk_size = st.st_size as u64;
+        j.walk_mtime = Some((st.st_mtime, st.st_mtime_nsec as u32));
+        j.walk_ctime = Some((st.st_ctime, st.st_ctime_nsec as u32));
+        let (mut acq, _rx) = acquirer();
+        let o = acq.run(&j).unwrap();
+        assert_eq!(o.status, Status::Captured, "{o:?}");
+        assert_eq!(
+            o.sha256.as_deref(),
+            Some(hex::encode(Sha256::digest(b"deep content")).as_str())
+        );
+    }
+
+    #[test]
+    fn component_fallback_refuses_a_symlinked_directory() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("outside")).unwrap();
+        std::fs::write(t.path().join("outside/f"), b"x").unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), t.path().join("dir")).unwrap();
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let e = open_by_components(&t.path().join("dir/f"), flags).unwrap_err();
+        assert_eq!(e, Errno::LOOP);
+        assert!(open_by_components(&t.path().join("outside/f"), flags).is_ok());
+        assert_eq!(
+            open_by_components(&t.path().join("missing/f"), flags).unwrap_err(),
+            Errno::NOENT
+        );
+    }
+
+    #[test]
+    fn fifo_swapped_in_after_listing_is_never_opened() {
+        // Opening a FIFO for reading releases a writer blocked in open(2)
+        // (and opening a device runs its driver): a file replaced by one
+        // after the listing must be examined without being opened.
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("f");
+        std::fs::write(&fifo, b"listed as a regular file").unwrap();
+        let j = job(&fifo, &fifo);
+        std::fs::remove_file(&fifo).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (fifo, released) = (fifo.clone(), released.clone());
+            std::thread::spawn(move || {
+                let f = std::fs::OpenOptions::new().write(true).open(&fifo);
+                released.store(true, Ordering::SeqCst);
+                drop(f);
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (mut acq, _rx) = acquirer();
+        let o = acq.run(&j).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let opened = released.load(Ordering::SeqCst);
+        // Release the writer thread (a non-blocking reader never waits).
+        let r = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&fifo)
+            .unwrap();
+        writer.join().unwrap();
+        drop(r);
+        assert!(!opened, "the FIFO was opened: {o:?}");
+        assert_eq!(o.status, Status::Skipped, "{o:?}");
+        assert!(o.sha256.is_none());
+    }
+
+    #[test]
+    fn file_replaced_by_symlink_after_listing_is_vanished_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        std::fs::write(&f, b"listed").unwrap();
+        std::fs::write(t.path().join("target"), b"elsewhere").unwrap();
+        let j = job(&f, &f);
+        std::fs::remove_file(&f).unwrap();
+        std::os::unix::fs::symlink(t.path().join("target"), &f).unwrap();
+        let (mut acq, _rx) = acquirer();
+        let o = acq.run(&j).unwrap();
+        assert_eq!(o.status, Status::Vanished, "{o:?}");
+        assert!(o.sha256.is_none());
     }
 }

@@ -253,8 +253,9 @@ enum Plan {
     Done,
     /// Read it (store and/or hash).
     Read(FileJob),
-    /// A further name of a hard-linked file read under another index.
-    Alias(usize),
+    /// A further name of a hard-linked file read under another index; the
+    /// job reads it under this name if the first name vanished unread.
+    Alias(usize, Box<FileJob>),
 }
 
 /// Run a capture. Progress goes to `progress`; `cancel` stops it cleanly.
@@ -324,7 +325,13 @@ pub fn capture(
                     .map_err(|e| CaptureError::Source(e, src.clone()))?;
                 match (parent, abs.file_name()) {
                     (Some(p), Some(name)) => p.join(name).as_os_str().as_bytes().to_vec(),
-                    _ => abs.as_os_str().as_bytes().to_vec(),
+                    // `/` or a path ending in `..` (which `absolute` keeps):
+                    // a directory the user named; resolve it.
+                    _ => std::fs::canonicalize(&abs)
+                        .map_err(|e| CaptureError::Source(e, src.clone()))?
+                        .as_os_str()
+                        .as_bytes()
+                        .to_vec(),
                 }
             }
         };
@@ -412,7 +419,7 @@ pub fn capture(
     let mut records: Vec<FileRecord> = Vec::with_capacity(items.len());
     let mut plans: Vec<Plan> = Vec::with_capacity(items.len());
     let mut members_used: HashSet<String> = HashSet::new();
-    let mut inodes: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut inodes: HashMap<(u64, u64), (usize, bool)> = HashMap::new();
     let mut bytes_total = 0u64;
     let mut files_total = 0u64;
     for (i, item) in items.iter().enumerate() {
@@ -460,18 +467,46 @@ pub fn capture(
                         _ => (false, false),
                     };
                     let key = (item.stat.dev, item.stat.ino);
+                    // A name that must store the content cannot share the
+                    // result of a name that was only hashed.
                     if (store || hash)
                         && item.stat.nlink > 1
-                        && let Some(&first) = inodes.get(&key)
+                        && let Some(&(first, first_stored)) = inodes.get(&key)
+                        && (first_stored || !store)
                     {
                         rec.hardlink_of = Some(records[first].path.clone());
-                        plan = Plan::Alias(first);
+                        // Its own job, without a member name: named only if used.
+                        let job = FileJob {
+                            index: i,
+                            physical: walk::physical(root.as_deref(), &item.logical),
+                            logical: item.logical.clone(),
+                            member: store.then(|| EntryMeta {
+                                name: String::new(),
+                                mode: item.stat.mode & 0o7777,
+                                mtime: item.stat.mtime.map(|t| t.0).unwrap_or(0),
+                                atime: item.stat.atime.map(|t| t.0).unwrap_or(0),
+                                uid: item.stat.uid,
+                                gid: item.stat.gid,
+                            }),
+                            walk_dev: item.stat.dev,
+                            walk_ino: item.stat.ino,
+                            walk_size: item.stat.size,
+                            walk_mtime: item.stat.mtime,
+                            walk_ctime: item.stat.ctime,
+                        };
+                        plan = Plan::Alias(first, Box::new(job));
                     } else if store || hash {
-                        if item.stat.nlink > 1 {
-                            inodes.insert(key, i);
-                        }
+                        // `\` is a separator to some extractors: never let it
+                        // form a `..` component of a member name.
+                        let payload_member = |path: &str| {
+                            let name = archive::payload_member(&stem, path);
+                            match archive::zipread::unsafe_name(&name) {
+                                Some(_) => name.replace('\\', "%5C"),
+                                None => name,
+                            }
+                        };
                         let member = if store {
-                            let mut name = archive::payload_member(&stem, &rec.path);
+                            let mut name = payload_member(&rec.path);
                             if name.len() > 65_000 {
                                 rec.status = Status::Skipped;
                                 rec.reason =
@@ -481,10 +516,7 @@ pub fn capture(
                                 let mut n = 1;
                                 while !members_used.insert(name.clone()) {
                                     n += 1;
-                                    name = format!(
-                                        "{}~{n}",
-                                        archive::payload_member(&stem, &rec.path)
-                                    );
+                                    name = format!("{}~{n}", payload_member(&rec.path));
                                 }
                                 Some(name)
                             }
@@ -494,6 +526,9 @@ pub fn capture(
                         if store && member.is_none() {
                             // Name too long: recorded as skipped above.
                         } else {
+                            if item.stat.nlink > 1 {
+                                inodes.insert(key, (i, store));
+                            }
                             files_total += 1;
                             bytes_total += item.stat.size;
                             plan = Plan::Read(FileJob {
@@ -512,6 +547,7 @@ pub fn capture(
                                 walk_ino: item.stat.ino,
                                 walk_size: item.stat.size,
                                 walk_mtime: item.stat.mtime,
+                                walk_ctime: item.stat.ctime,
                             });
                         }
                     }
@@ -673,9 +709,84 @@ pub fn capture(
         return Err(CaptureError::Write(err, partial));
     }
 
+    // 3b. A hard-linked file whose first name vanished before it was read is
+    // read under its next name instead of being recorded vanished as well.
+    let mut late: Option<Acquirer> = None;
+    for i in 0..records.len() {
+        let Plan::Alias(first, job) = &mut plans[i] else {
+            continue;
+        };
+        let first = *first;
+        if records[first].status != Status::Vanished || records[first].sha256.is_some() {
+            continue;
+        }
+        if let Some(meta) = job.member.as_mut() {
+            let mut name = archive::payload_member(&stem, &records[i].path);
+            if archive::zipread::unsafe_name(&name).is_some() {
+                name = name.replace('\\', "%5C");
+            }
+            let base = name.clone();
+            let mut n = 1;
+            while name.len() <= 65_000 && !members_used.insert(name.clone()) {
+                n += 1;
+                name = format!("{base}~{n}");
+            }
+            if name.len() > 65_000 {
+                continue;
+            }
+            meta.name = name;
+        }
+        let acq = late.get_or_insert_with(|| {
+            Acquirer::new(
+                level,
+                sink::SinkHandle {
+                    tx: wtx.clone(),
+                    budget: budget.clone(),
+                },
+                bytes_done.clone(),
+                worker_cancel.clone(),
+            )
+        });
+        let o = acq.run(job).map_err(|_| {
+            CaptureError::Write(
+                std::io::Error::other("the writer stopped while reading a hard link"),
+                partial.clone(),
+            )
+        })?;
+        // Now read (and maybe stored) under its own name; the first name is
+        // matched to the next alias too.
+        let rec = &mut records[i];
+        rec.hardlink_of = None;
+        if o.stored {
+            rec.member = job.member.as_ref().map(|m| m.name.clone());
+        }
+        rec.sha256 = o.sha256;
+        if rec.status != Status::MetadataOnly || !matches!(o.status, Status::Captured) {
+            rec.status = o.status;
+            if o.reason.is_some() {
+                rec.reason = o.reason;
+            }
+        }
+        rec.change = o.change;
+        // Later names of the same file share this name's result.
+        let key = (job.walk_dev, job.walk_ino);
+        let path = records[i].path.clone();
+        for (k, p) in plans.iter_mut().enumerate().skip(i + 1) {
+            if let Plan::Alias(f, j) = p
+                && *f == first
+                && (j.walk_dev, j.walk_ino) == key
+            {
+                *f = i;
+                records[k].hardlink_of = Some(path.clone());
+            }
+        }
+        plans[i] = Plan::Done;
+    }
+    drop(late);
+
     // 4. Hard-link aliases share their first name's result.
     for i in 0..records.len() {
-        if let Plan::Alias(first) = plans[i] {
+        if let Plan::Alias(first, _) = plans[i] {
             let (sha, member, status, reason) = {
                 let f = &records[first];
                 (

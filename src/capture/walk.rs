@@ -350,8 +350,35 @@ impl Walker<'_> {
     }
 }
 
+/// The walk holds one directory descriptor per level. Processes often start
+/// with a soft limit of 1024 open files (and a higher hard limit): raise the
+/// soft limit, within the hard one, so a tree `MAX_DEPTH` deep can be walked
+/// rather than recorded as "Too many open files" from some depth on.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let want = (MAX_DEPTH + 1024) as u64;
+    let lim = getrlimit(Resource::Nofile);
+    let Some(current) = lim.current else { return };
+    if current >= want {
+        return;
+    }
+    let target = lim.maximum.map_or(want, |max| max.min(want));
+    if target > current {
+        // On failure the walk goes on; directories it cannot open are
+        // recorded with the OS error.
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(target),
+                maximum: lim.maximum,
+            },
+        );
+    }
+}
+
 /// Walk every start point (logical paths) and return the items in walk order.
 pub fn walk(starts: &[Vec<u8>], opts: &WalkOptions<'_>) -> Result<Vec<WalkItem>, WalkError> {
+    raise_open_file_limit();
     let mut w = Walker {
         opts,
         items: Vec::new(),

@@ -42,12 +42,16 @@ pub struct Common {
     /// Hide findings below this severity (info, low, medium, high, critical).
     #[arg(long, global = true, default_value = "info")]
     pub min_severity: String,
-    /// Failures within --findtime that make a brute force.
-    #[arg(long, global = true, default_value_t = 5)]
-    pub maxretry: u32,
-    /// Window for --maxretry, in seconds.
-    #[arg(long, global = true, default_value_t = 600)]
-    pub findtime: i64,
+    /// Detection thresholds and pattern lists (TOML: `maxretry = 3`,
+    /// `[rules] scanner_agents = [...]`; what it leaves out keeps its default).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Failures within --findtime that make a brute force (default 5).
+    #[arg(long, global = true)]
+    pub maxretry: Option<u32>,
+    /// Window for --maxretry, in seconds (default 600).
+    #[arg(long, global = true)]
+    pub findtime: Option<i64>,
     /// No progress bar.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -232,11 +236,27 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
     match a.question {
         None => {
             let store = load(&a.sources, c)?;
-            let cfg = DetectConfig {
-                maxretry: c.maxretry,
-                findtime_s: c.findtime,
-                ..DetectConfig::default()
+            let mut cfg = match &c.config {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p).map_err(|e| {
+                        anyhow::anyhow!("cannot read detection config: {e}: {}", p.display())
+                    })?;
+                    toml::from_str::<DetectConfig>(&text).map_err(|e| {
+                        anyhow::anyhow!(
+                            "bad detection config: {}: {}",
+                            e.message().trim(),
+                            p.display()
+                        )
+                    })?
+                }
+                None => DetectConfig::default(),
             };
+            if let Some(m) = c.maxretry {
+                cfg.maxretry = m;
+            }
+            if let Some(f) = c.findtime {
+                cfg.findtime_s = f;
+            }
             let findings: Vec<Finding> = detect::run(&store, &cfg)
                 .into_iter()
                 .filter(|f| f.severity >= min)
@@ -329,6 +349,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                         "requests": x.requests,
                         "bytes": x.bytes,
                         "statuses": x.statuses.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                        "forwarded_for": x.forwarded_for,
                     })).collect::<Vec<_>>(),
                 });
                 writeln!(out, "{doc:#}")?;

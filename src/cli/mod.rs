@@ -60,6 +60,9 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // Behave like other Unix tools when the reader of our output goes away
+    // (`exhibit show ... | head`): end quietly instead of panicking in println!.
+    sigpipe::reset();
     let raw: Vec<String> = std::env::args().collect();
     let cli = match Cli::try_parse() {
         Ok(c) => c,

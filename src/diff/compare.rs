@@ -45,7 +45,10 @@ pub fn inodes_comparable(old: &Snapshot, new: &Snapshot) -> bool {
 
 /// Compare two snapshots; the changes come back sorted by path.
 pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
-    let inodes = inodes_comparable(old, new);
+    let cmp = Comparable {
+        inodes: inodes_comparable(old, new),
+        capabilities: old.knows_capabilities && new.knows_capabilities,
+    };
     let mut changes = Vec::new();
     let (a, b) = (&old.entries, &new.entries);
     let (mut i, mut j) = (0, 0);
@@ -63,7 +66,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
                     j += 1;
                 }
                 std::cmp::Ordering::Equal => {
-                    if let Some(c) = pair(old, o, new, n, inodes) {
+                    if let Some(c) = pair(old, o, new, n, cmp) {
                         changes.push(c);
                     }
                     i += 1;
@@ -124,7 +127,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
         if let Some(o) = renamed_from.get(n.path.as_str()) {
             c.change = ChangeClass::Renamed;
             c.renamed_from = Some(o.path.clone());
-            c.attributes = attributes(o, n, inodes)
+            c.attributes = attributes(o, n, cmp)
                 .into_iter()
                 .filter(|a| *a != Attribute::Content)
                 .collect();
@@ -160,9 +163,19 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
     changes
 }
 
-/// The attributes that differ between two entries at the same path; inode
-/// numbers only count when `inodes` says they are comparable.
-pub fn attributes(o: &Entry, n: &Entry, inodes: bool) -> Vec<Attribute> {
+/// Which attributes the two snapshots allow to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparable {
+    /// Inode numbers (see [`inodes_comparable`]).
+    pub inodes: bool,
+    /// File capabilities (both snapshots read them).
+    pub capabilities: bool,
+}
+
+/// The attributes that differ between two entries at the same path, among
+/// those `cmp` allows.
+pub fn attributes(o: &Entry, n: &Entry, cmp: Comparable) -> Vec<Attribute> {
+    let inodes = cmp.inodes;
     let mut v = Vec::new();
     if o.kind == EntryType::File && n.kind == EntryType::File {
         let differs = match (o.sha256, n.sha256) {
@@ -194,15 +207,18 @@ pub fn attributes(o: &Entry, n: &Entry, inodes: bool) -> Vec<Attribute> {
     if o.link_target != n.link_target {
         v.push(Attribute::LinkTarget);
     }
+    if cmp.capabilities && o.capabilities != n.capabilities {
+        v.push(Attribute::Capabilities);
+    }
     v
 }
 
-fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, inodes: bool) -> Option<Change> {
+fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, cmp: Comparable) -> Option<Change> {
     let type_changed = o.kind != n.kind;
     let attrs = if type_changed {
         Vec::new()
     } else {
-        let a = attributes(o, n, inodes);
+        let a = attributes(o, n, cmp);
         if a.is_empty() {
             return None;
         }
@@ -228,7 +244,7 @@ fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, inodes: bool) -> O
         if o.sha256.is_none() || n.sha256.is_none() {
             c.detail = Some("content not read on one side; compared by size".into());
         } else if is_log_path(&n.path) {
-            classify_log(old, o, new, n, inodes, &mut c);
+            classify_log(old, o, new, n, cmp.inodes, &mut c);
         }
     } else if n.kind == EntryType::File
         && is_log_path(&n.path)
@@ -250,11 +266,22 @@ fn classify_log(
     c: &mut Change,
 ) {
     let new_inode = inodes && o.inode != 0 && n.inode != 0 && o.inode != n.inode;
+    if old.open_content(o).is_err() || new.open_content(n).is_err() {
+        c.detail = Some("log content not readable on one side: log class unknown".into());
+        return;
+    }
     let to = rotation_targets(old, o, new);
     if !to.is_empty() {
         c.change = ChangeClass::Rotated;
         c.detail = Some("the old content moved to a rotation sibling".into());
         c.rotated_to = to;
+        return;
+    }
+    if let Some(from) = shifted_from(old, n) {
+        c.change = ChangeClass::Rotated;
+        c.detail = Some(format!(
+            "rotation shifted copies: now holds what was in {from}"
+        ));
         return;
     }
     if n.size >= o.size && o.sha256.is_some() && new.prefix_sha256(n, o.size) == o.sha256 {
@@ -288,6 +315,52 @@ fn classify_log(
     });
 }
 
+/// The log a rotation file belongs to: `syslog.2.gz` -> `syslog`,
+/// `auth.log-20261101` -> `auth.log`, `messages.old` -> `messages`. A name
+/// without a rotation suffix is its own base.
+pub fn rotation_base(name: &str) -> &str {
+    let mut n = name;
+    for ext in [".gz", ".bz2", ".xz", ".zst", ".Z"] {
+        if let Some(x) = n.strip_suffix(ext) {
+            n = x;
+            break;
+        }
+    }
+    if let Some(x) = n.strip_suffix(".old") {
+        return x;
+    }
+    if let Some((head, tail)) = n.rsplit_once(['.', '-'])
+        && !head.is_empty()
+        && !tail.is_empty()
+        && tail.bytes().all(|b| b.is_ascii_digit())
+    {
+        return head;
+    }
+    n
+}
+
+/// For a rotated copy (`syslog.3.gz`) whose content changed: the old
+/// sibling of the same log whose exact content it now holds, i.e. the copies
+/// were shifted by log rotation.
+fn shifted_from(old: &Snapshot, n: &Entry) -> Option<String> {
+    let (dir, name) = n.path.rsplit_once('/')?;
+    let base = rotation_base(name);
+    if base == name {
+        return None;
+    }
+    let h = n.sha256?;
+    let prefix = format!("{dir}/{base}");
+    old.with_prefix(&prefix)
+        .find(|s| {
+            s.path != n.path
+                && s.sha256 == Some(h)
+                && s.path
+                    .get(dir.len() + 1..)
+                    .is_some_and(|r| !r.contains('/') && rotation_base(r) == base)
+        })
+        .map(|s| s.path.clone())
+}
+
 /// New-snapshot siblings of a log (`name.1`, `name-20240101`, `name.1.gz`…)
 /// that start with the old log's whole content.
 fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
@@ -301,18 +374,20 @@ fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
         Some((d, n)) => (d, n),
         None => return Vec::new(),
     };
+    let base = rotation_base(name);
+    let prefix = format!("{dir}/{base}");
     let mut out = Vec::new();
-    for s in new.with_prefix(&o.path) {
+    for s in new.with_prefix(&prefix) {
         let Some(rest) = s.path.get(dir.len() + 1..) else {
             continue;
         };
-        if rest.contains('/') || s.kind != EntryType::File || !s.has_content() {
+        if rest.contains('/') || rest == name || s.kind != EntryType::File || !s.has_content() {
             continue;
         }
-        let Some(suffix) = rest.strip_prefix(name) else {
+        let Some(suffix) = rest.strip_prefix(base) else {
             continue;
         };
-        if !(suffix.starts_with('.') || suffix.starts_with('-')) {
+        if !(suffix.starts_with('.') || suffix.starts_with('-')) || rotation_base(rest) != base {
             continue;
         }
         // A sibling that existed unchanged before is old rotation, not this one.
@@ -323,7 +398,7 @@ fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
         }
         let matches = if s.sha256 == Some(old_hash) {
             true
-        } else if suffix.ends_with(".gz") {
+        } else if suffix.ends_with(".gz") || suffix.ends_with(".Z") {
             gz_prefix_sha256(new, s, o.size) == Some(old_hash)
         } else {
             s.size >= o.size && new.prefix_sha256(s, o.size) == Some(old_hash)
@@ -399,6 +474,18 @@ mod tests {
         assert_eq!(c[3].attributes, vec![Attribute::Mode]);
         assert_eq!(c[4].renamed_from.as_deref(), Some("/c"));
         assert_eq!(c[0].attributes, vec![Attribute::Content, Attribute::Size]);
+    }
+
+    #[test]
+    fn rotation_bases() {
+        assert_eq!(rotation_base("syslog.2.gz"), "syslog");
+        assert_eq!(rotation_base("syslog.1"), "syslog");
+        assert_eq!(rotation_base("auth.log-20261101"), "auth.log");
+        assert_eq!(rotation_base("auth.log-20261101.gz"), "auth.log");
+        assert_eq!(rotation_base("messages.old"), "messages");
+        assert_eq!(rotation_base("syslog"), "syslog");
+        assert_eq!(rotation_base("app.log"), "app.log");
+        assert_eq!(rotation_base(".1"), ".1");
     }
 
     #[test]

@@ -112,6 +112,8 @@ pub enum Attribute {
     Ctime,
     Inode,
     LinkTarget,
+    /// File capabilities (`security.capability`), directory snapshots only.
+    Capabilities,
 }
 
 /// One side of a change as it is shown: the entry's attributes.
@@ -131,6 +133,9 @@ pub struct Side {
     pub sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_target: Option<String>,
+    /// File capabilities, when the file has any (directory snapshots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<String>,
     /// The snapshot's status of the entry when it is not `captured`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
@@ -150,6 +155,7 @@ impl Side {
             ctime: e.ctime_ns.map(format_time),
             sha256: e.sha256_hex(),
             link_target: e.link_target.clone(),
+            capabilities: e.capabilities.clone(),
             status: (e.status != crate::archive::Status::Captured).then(|| e.status.as_str()),
         }
     }
@@ -282,22 +288,46 @@ pub fn diff(
     progress: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<DiffResult, DiffError> {
+    let rules = if req.no_findings {
+        None
+    } else {
+        Some(findings::Rules::load(req.rules_dir.as_deref())?)
+    };
     let old = Snapshot::open(&req.old, progress, cancel)?;
     let new = Snapshot::open(&req.new, progress, cancel)?;
+    if cancel.is_cancelled() {
+        return Err(SnapshotError::Cancelled.into());
+    }
+    progress.update(&crate::job::Progress {
+        phase: "comparing",
+        files_done: 0,
+        files_total: Some((old.entries.len() + new.entries.len()) as u64),
+        ..Default::default()
+    });
+    Ok(diff_snapshots(old, new, rules.as_ref(), &req.hash_sets))
+}
+
+/// Compare two snapshots that are already open (the GUI keeps them open) and,
+/// with `rules`, judge the changes. The result keeps the snapshots for
+/// content diffs on demand.
+pub fn diff_snapshots(
+    old: Snapshot,
+    new: Snapshot,
+    rules: Option<&findings::Rules>,
+    hash_sets: &HashSets,
+) -> DiffResult {
     let changes = compare(&old, &new);
-    let findings = if req.no_findings {
-        Vec::new()
-    } else {
-        let rules = findings::Rules::load(req.rules_dir.as_deref())?;
-        findings::on_diff(&old, &new, &changes, &rules, &req.hash_sets)
+    let findings = match rules {
+        Some(r) => findings::on_diff(&old, &new, &changes, r, hash_sets),
+        None => Vec::new(),
     };
-    Ok(DiffResult {
+    DiffResult {
         old: SnapshotInfo::of(&old),
         new: SnapshotInfo::of(&new),
         changes,
         findings,
         snapshots: Some(Box::new((old, new))),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -46,6 +46,10 @@ pub struct Entry {
     pub reason: Option<String>,
     /// Archive member holding the content (archives only).
     pub member: Option<String>,
+    /// File capabilities (`security.capability`) as decoded names, when the
+    /// file has any. Only directory snapshots read them
+    /// ([`Snapshot::knows_capabilities`]).
+    pub capabilities: Option<String>,
 }
 
 impl Entry {
@@ -67,6 +71,7 @@ impl Entry {
             status: Status::Captured,
             reason: None,
             member: None,
+            capabilities: None,
         }
     }
 
@@ -102,6 +107,7 @@ impl Entry {
             status: r.status,
             reason: r.reason.clone(),
             member,
+            capabilities: None,
         }
     }
 }
@@ -135,7 +141,9 @@ pub enum SnapshotKind {
 }
 
 enum Source {
-    Archive(Box<Archive>),
+    /// The archive and its member indices sorted by name, for lookups in
+    /// O(log n) instead of a scan per member.
+    Archive(Box<Archive>, Vec<u32>),
     Directory(PathBuf),
     Memory,
 }
@@ -166,6 +174,9 @@ pub struct Snapshot {
     pub entries: Vec<Entry>,
     /// Records that could not be read and files that could not be hashed.
     pub problems: Vec<String>,
+    /// True when file capabilities were read (directories); archives do not
+    /// record them.
+    pub knows_capabilities: bool,
     source: Source,
 }
 
@@ -223,13 +234,20 @@ impl Snapshot {
             })
             .collect();
         sort_dedup(&mut entries, &mut problems);
+        let members = &archive.index.members;
+        let mut by_name: Vec<u32> = (0..members.len() as u32).collect();
+        by_name.sort_by(|&a, &b| {
+            let name = |i: u32| members.get(i as usize).map(|m| m.name.as_str());
+            name(a).cmp(&name(b))
+        });
         Ok(Snapshot {
             label: path.display().to_string(),
             kind: SnapshotKind::Archive,
             taken_at_ns,
             entries,
             problems,
-            source: Source::Archive(Box::new(archive)),
+            knows_capabilities: false,
+            source: Source::Archive(Box::new(archive), by_name),
         })
     }
 
@@ -277,6 +295,7 @@ impl Snapshot {
             taken_at_ns,
             entries,
             problems,
+            knows_capabilities: true,
             source: Source::Directory(root.to_path_buf()),
         })
     }
@@ -291,6 +310,7 @@ impl Snapshot {
             taken_at_ns: None,
             entries,
             problems,
+            knows_capabilities: false,
             source: Source::Memory,
         }
     }
@@ -338,12 +358,24 @@ impl Snapshot {
             ));
         }
         match &self.source {
-            Source::Archive(a) => {
-                let m = entry
+            Source::Archive(a, by_name) => {
+                let name = entry
                     .member
                     .as_deref()
                     .ok_or_else(|| Error::new(ErrorKind::NotFound, "no archive member"))?;
-                a.open_member(m)
+                let members = &a.index.members;
+                let m = by_name
+                    .binary_search_by(|&i| {
+                        members
+                            .get(i as usize)
+                            .map(|m| m.name.as_str())
+                            .cmp(&Some(name))
+                    })
+                    .ok()
+                    .and_then(|k| by_name.get(k))
+                    .and_then(|&i| members.get(i as usize))
+                    .ok_or_else(|| Error::new(ErrorKind::NotFound, name.to_string()))?;
+                crate::archive::zipread::member_reader(&a.file, m)
             }
             Source::Directory(root) => Ok(Box::new(open_read_only(&walk::physical(
                 Some(root),
@@ -431,11 +463,94 @@ fn entry_from_walk(w: &WalkItem) -> Option<Entry> {
         status,
         reason,
         member: None,
+        capabilities: None,
     })
 }
 
 /// A file's SHA-256 and the bytes read, or why it could not be read.
 type HashOutcome = Result<([u8; 32], u64), String>;
+
+/// Names of the capability bits, by bit number (linux/capability.h).
+const CAP_NAMES: [&str; 41] = [
+    "cap_chown",
+    "cap_dac_override",
+    "cap_dac_read_search",
+    "cap_fowner",
+    "cap_fsetid",
+    "cap_kill",
+    "cap_setgid",
+    "cap_setuid",
+    "cap_setpcap",
+    "cap_linux_immutable",
+    "cap_net_bind_service",
+    "cap_net_broadcast",
+    "cap_net_admin",
+    "cap_net_raw",
+    "cap_ipc_lock",
+    "cap_ipc_owner",
+    "cap_sys_module",
+    "cap_sys_rawio",
+    "cap_sys_chroot",
+    "cap_sys_ptrace",
+    "cap_sys_pacct",
+    "cap_sys_admin",
+    "cap_sys_boot",
+    "cap_sys_nice",
+    "cap_sys_resource",
+    "cap_sys_time",
+    "cap_sys_tty_config",
+    "cap_mknod",
+    "cap_lease",
+    "cap_audit_write",
+    "cap_audit_control",
+    "cap_setfcap",
+    "cap_mac_override",
+    "cap_mac_admin",
+    "cap_syslog",
+    "cap_wake_alarm",
+    "cap_block_suspend",
+    "cap_audit_read",
+    "cap_perfmon",
+    "cap_bpf",
+    "cap_checkpoint_restore",
+];
+
+/// Decode a `security.capability` value (vfs_cap_data) into
+/// `cap_a,cap_b=p` style text: permitted set, `+e` when effective.
+pub fn decode_capabilities(raw: &[u8]) -> Option<String> {
+    let word = |i: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(
+            raw.get(i * 4..i * 4 + 4)?.try_into().ok()?,
+        ))
+    };
+    let magic = word(0)?;
+    let mut permitted = u64::from(word(1)?);
+    if magic & 0xff00_0000 >= 0x0200_0000 {
+        permitted |= u64::from(word(3).unwrap_or(0)) << 32;
+    }
+    let mut names = Vec::new();
+    for bit in 0..64 {
+        if permitted & (1u64 << bit) != 0 {
+            names.push(
+                CAP_NAMES
+                    .get(bit)
+                    .map_or_else(|| format!("cap_{bit}"), |n| n.to_string()),
+            );
+        }
+    }
+    let effective = magic & 1 == 1;
+    Some(format!(
+        "{}={}",
+        names.join(","),
+        if effective { "ep" } else { "p" }
+    ))
+}
+
+fn read_capabilities(p: &Path) -> Option<String> {
+    let mut buf = [0u8; 64];
+    let n = rustix::fs::lgetxattr(p, "security.capability", &mut buf[..]).ok()?;
+    decode_capabilities(buf.get(..n)?)
+}
 
 fn hash_file(p: &Path) -> HashOutcome {
     let mut f = open_read_only(p).map_err(|e| format!("cannot open: {e}"))?;
@@ -477,7 +592,8 @@ fn hash_directory_files(
         .filter_map(|&i| entries.get(i))
         .map(|e| walk::physical(Some(root), e.path.as_bytes()))
         .collect();
-    let results: Vec<std::sync::Mutex<Option<HashOutcome>>> =
+    type Slot = Option<(HashOutcome, Option<String>)>;
+    let results: Vec<std::sync::Mutex<Slot>> =
         paths.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -488,7 +604,7 @@ fn hash_directory_files(
                     }
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(p) = paths.get(k) else { return };
-                    let r = hash_file(p);
+                    let r = (hash_file(p), read_capabilities(p));
                     if let Some(slot) = results.get(k)
                         && let Ok(mut g) = slot.lock()
                     {
@@ -518,6 +634,10 @@ fn hash_directory_files(
         let Some(e) = entries.get_mut(i) else {
             continue;
         };
+        let r = r.map(|(h, caps)| {
+            e.capabilities = caps;
+            h
+        });
         match r {
             Some(Ok((sha, n))) => {
                 e.sha256 = Some(sha);
@@ -538,4 +658,26 @@ fn hash_directory_files(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_decoding() {
+        // VFS_CAP_REVISION_2 | effective, permitted = cap_setuid (bit 7).
+        let mut raw = vec![0x01, 0, 0, 0x02];
+        raw.extend(0x80u32.to_le_bytes());
+        raw.extend([0u8; 12]);
+        assert_eq!(decode_capabilities(&raw).as_deref(), Some("cap_setuid=ep"));
+        assert_eq!(decode_capabilities(&[1, 2]), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn capability_decoding_never_panics(b in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let _ = decode_capabilities(&b);
+        }
+    }
 }

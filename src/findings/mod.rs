@@ -211,6 +211,30 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
     for d in detectors::registry() {
         d.run(ctx, &mut out);
     }
+    // Files exactly as their package installed them are normal change:
+    // findings on them drop to `low` and say why.
+    if out.iter().any(|f| f.severity > Severity::Low) {
+        let index = detectors::dpkg::package_index(ctx.new);
+        if !index.is_empty() {
+            for f in out.iter_mut() {
+                if f.severity <= Severity::Low
+                    || f.rule.starts_with("packages.")
+                    || f.rule == detectors::known_hashes::RULE_BAD
+                {
+                    continue;
+                }
+                if let (Some(l), Some(e)) = (index.get(&f.path), ctx.new.get(&f.path))
+                    && detectors::dpkg::md5_of(ctx.new, e) == Some(l.md5)
+                {
+                    f.evidence.push(format!(
+                        "content matches package {} ({}): rated low, as installed by the package manager",
+                        l.package, l.list
+                    ));
+                    f.severity = Severity::Low;
+                }
+            }
+        }
+    }
     // Known-good content suppresses everything but known-bad matches.
     if !ctx.hash_sets.good.is_empty() {
         out.retain(|f| {

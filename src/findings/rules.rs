@@ -267,8 +267,9 @@ impl Rules {
     pub fn apply(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let subjects = ctx.subjects();
         for s in &subjects {
+            let mut cache = HeadCache::default();
             for r in &self.rules {
-                if let Some(f) = r.check(ctx, s) {
+                if let Some(f) = r.check_cached(ctx, s, &mut cache) {
                     out.push(f);
                 }
             }
@@ -298,9 +299,57 @@ pub fn entropy(b: &[u8]) -> f64 {
         .sum()
 }
 
+/// The first bytes of one subject's content, read once for every rule that
+/// looks at it.
+#[derive(Debug, Default)]
+pub struct HeadCache {
+    data: Vec<u8>,
+    /// The limit the data was read with; `None` before any read.
+    limit: Option<u64>,
+    failed: bool,
+}
+
+impl HeadCache {
+    fn get(&mut self, s: &Subject<'_>, limit: u64) -> Option<&[u8]> {
+        if self.failed {
+            return None;
+        }
+        let covered = self
+            .limit
+            .is_some_and(|l| l >= limit || (self.data.len() as u64) < l);
+        if !covered {
+            match s.snapshot.read_prefix(s.entry, limit) {
+                Ok(d) => {
+                    self.data = d;
+                    self.limit = Some(limit);
+                }
+                Err(_) => {
+                    self.failed = true;
+                    return None;
+                }
+            }
+        }
+        let n = self
+            .data
+            .len()
+            .min(usize::try_from(limit).unwrap_or(usize::MAX));
+        self.data.get(..n)
+    }
+}
+
 impl Rule {
     /// The finding this rule makes on a subject, if it matches.
     pub fn check(&self, ctx: &Context<'_>, s: &Subject<'_>) -> Option<Finding> {
+        self.check_cached(ctx, s, &mut HeadCache::default())
+    }
+
+    /// [`Self::check`], sharing content already read for the same subject.
+    pub fn check_cached(
+        &self,
+        ctx: &Context<'_>,
+        s: &Subject<'_>,
+        cache: &mut HeadCache,
+    ) -> Option<Finding> {
         let e = s.entry;
         let severity = match s.change {
             Some(c) => {
@@ -377,9 +426,9 @@ impl Rule {
             } else {
                 64 << 10
             };
-            let head = s.snapshot.read_prefix(e, limit).ok()?;
+            let head = cache.get(s, limit)?;
             if !self.magic.is_empty() {
-                let m = Magic::of(&head)?;
+                let m = Magic::of(head)?;
                 if !self.magic.contains(&m) {
                     return None;
                 }
@@ -393,7 +442,7 @@ impl Rule {
                 evidence.push(format!("entropy {h:.2} bits/byte (threshold {min})"));
             }
             if let Some(re) = &self.content {
-                let m = re.find(&head)?;
+                let m = re.find(head)?;
                 let line_no = head
                     .get(..m.start())
                     .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())

@@ -410,11 +410,16 @@ pub fn load(
         .skipped
         .sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
     rotation_years(&mut store);
-    let mut by_time: Vec<u32> = (0..store.events.len() as u32).collect();
-    by_time.sort_unstable_by_key(|&i| {
-        let e = &store.events[i as usize];
-        (e.time_us.is_none(), e.time_us, e.source, e.line)
-    });
+    // Events are stored by (source, line), so the index breaks ties in that
+    // order; sorting compact keys keeps the sort in cache.
+    let mut keys: Vec<(i64, u32)> = store
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.time_us.unwrap_or(i64::MAX), i as u32))
+        .collect();
+    keys.sort_unstable();
+    let by_time: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
     let mut rank = vec![0u32; by_time.len()];
     let mut by_kind: std::collections::HashMap<Kind, Vec<u32>> = std::collections::HashMap::new();
     for (pos, &i) in by_time.iter().enumerate() {

@@ -19,6 +19,9 @@ pub struct Access {
     pub bytes: u64,
     /// Status code -> count.
     pub statuses: BTreeMap<u16, u64>,
+    /// Distinct X-Forwarded-For values logged with these requests (the
+    /// clients behind a proxy), sorted.
+    pub forwarded_for: Vec<String>,
     /// The events (indices), in time order.
     pub events: Vec<u32>,
 }
@@ -58,8 +61,15 @@ pub fn who_accessed(store: &LogStore, path: &str) -> Vec<Access> {
             requests: 0,
             bytes: 0,
             statuses: BTreeMap::new(),
+            forwarded_for: Vec::new(),
             events: Vec::new(),
         });
+        if let Some(f) = e.get(Field::Forwarded)
+            && let Err(pos) = a.forwarded_for.binary_search_by(|x| x.as_str().cmp(f))
+            && a.forwarded_for.len() < 100
+        {
+            a.forwarded_for.insert(pos, f.to_string());
+        }
         if let Some(t) = e.time_us {
             a.first_us = Some(a.first_us.map_or(t, |f| f.min(t)));
             a.last_us = Some(a.last_us.map_or(t, |l| l.max(t)));

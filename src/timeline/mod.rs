@@ -115,6 +115,7 @@ fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<Tim
     ] {
         let Some(t) = us(t) else { continue };
         let mut fields = vec![
+            ("path".to_string(), r.path.clone()),
             ("size_bytes".to_string(), r.size.to_string()),
             ("mode".to_string(), r.mode.clone()),
             ("uid".to_string(), r.uid.to_string()),
@@ -397,12 +398,14 @@ fn json_line(e: &TimelineEvent) -> serde_json::Value {
     m.insert("timestamp_desc".into(), e.timestamp_desc.clone().into());
     m.insert("origin".into(), e.origin.as_str().into());
     m.insert("kind".into(), e.kind.clone().into());
-    m.insert("path".into(), e.path.clone().into());
+    // Provenance keys are prefixed so they never hide an event's own fields
+    // (a web request's `path`).
+    m.insert("source_file".into(), e.path.clone().into());
     if let Some(a) = &e.archive {
         m.insert("archive".into(), a.display().to_string().into());
     }
     if let Some(l) = e.line {
-        m.insert("line".into(), l.into());
+        m.insert("source_line".into(), l.into());
     }
     if let Some(s) = e.severity {
         m.insert("severity".into(), s.as_str().into());
@@ -425,8 +428,9 @@ pub const CSV_COLUMNS: &[&str] = &[
     "kind",
     "severity",
     "archive",
+    "source_file",
+    "source_line",
     "path",
-    "line",
     "host",
     "program",
     "user",
@@ -487,6 +491,7 @@ pub fn write(tl: &Timeline, format: ExportFormat, w: &mut dyn Write) -> std::io:
                     &archive,
                     &e.path,
                     &line,
+                    get("path"),
                     get("host"),
                     get("program"),
                     get("user"),

@@ -6,7 +6,7 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::diff::ChangeClass;
-use crate::diff::compare::is_log_path;
+use crate::diff::compare::{is_log_path, rotation_base};
 use crate::findings::{Context, Finding, Severity};
 
 /// Shell and tool history file names.
@@ -71,12 +71,24 @@ impl Detector for AntiForensics {
                             format!("{what} rewritten"),
                             "Earlier content was altered or removed (or the file was replaced by a new one under the same name). Logs only grow; editing them out of order is how intruders erase their traces.",
                         ),
-                        ChangeClass::Removed if o.is_some_and(|e| e.kind == EntryType::File) => (
-                            "antiforensics.log_deleted",
-                            Severity::High,
-                            format!("{what} deleted"),
-                            "The file is gone and its content was not found in a rotation sibling.",
-                        ),
+                        ChangeClass::Removed if o.is_some_and(|e| e.kind == EntryType::File) => {
+                            let name = c.path.rsplit('/').next().unwrap_or(&c.path);
+                            if !history && rotation_base(name) != name {
+                                (
+                                    "antiforensics.old_rotation_deleted",
+                                    Severity::Low,
+                                    format!("Rotated {} removed", what.to_lowercase()),
+                                    "An old rotated copy of a log is gone; log rotation deletes the oldest copies as retention expires, so this is usually normal. Check it against the rotation settings if the period matters.",
+                                )
+                            } else {
+                                (
+                                    "antiforensics.log_deleted",
+                                    Severity::High,
+                                    format!("{what} deleted"),
+                                    "The file is gone and its content was not found in a rotation sibling.",
+                                )
+                            }
+                        }
                         ChangeClass::TypeChanged => {
                             let to_null = n
                                 .and_then(|e| e.link_target.as_deref())

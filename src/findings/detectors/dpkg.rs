@@ -92,7 +92,8 @@ pub fn package_index(snap: &Snapshot) -> HashMap<String, Listed> {
     out
 }
 
-fn md5_of(snap: &Snapshot, e: &Entry) -> Option<[u8; 16]> {
+/// The MD5 of an entry's content, streamed.
+pub fn md5_of(snap: &Snapshot, e: &Entry) -> Option<[u8; 16]> {
     let mut r = snap.open_content(e).ok()?;
     let mut h = Md5::new();
     let mut buf = vec![0u8; 1 << 16];

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod antiforensics;
+pub mod capabilities;
 pub mod dpkg;
 pub mod known_hashes;
 pub mod timestamps;
@@ -22,6 +23,7 @@ pub fn registry() -> &'static [&'static dyn Detector] {
     &[
         &accounts::Accounts,
         &antiforensics::AntiForensics,
+        &capabilities::Capabilities,
         &dpkg::Dpkg,
         &known_hashes::KnownHashes,
         &timestamps::Timestamps,

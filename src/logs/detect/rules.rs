@@ -4,10 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-fn v(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-
 /// One attack-payload category: a name and substrings that reveal it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PayloadRule {
@@ -51,309 +47,81 @@ pub struct Rules {
     pub privileged_groups: Vec<String>,
 }
 
-impl Default for Rules {
-    fn default() -> Self {
+/// The built-in pattern lists (`assets/rules/logs/patterns.toml`).
+pub const BUILTIN: &str = include_str!("../../../assets/rules/logs/patterns.toml");
+
+impl Rules {
+    /// Parse pattern lists from TOML; lists a file leaves out keep their
+    /// built-in value.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// No patterns at all (the base the built-in file is read onto).
+    fn empty() -> Self {
         Self {
-            sensitive_suffixes: v(&[
-                ".sql",
-                ".sql.gz",
-                ".sql.zip",
-                ".sql.bz2",
-                ".dump",
-                ".bak",
-                ".backup",
-                ".old",
-                ".orig",
-                ".save",
-                ".swp",
-                "~",
-                ".env",
-                ".env.local",
-                ".env.production",
-                ".pem",
-                ".key",
-                ".p12",
-                ".pfx",
-                ".kdbx",
-                ".sqlite",
-                ".sqlite3",
-                ".db",
-                ".mdb",
-                ".htpasswd",
-                ".htaccess",
-                "id_rsa",
-                "id_dsa",
-                "id_ecdsa",
-                "id_ed25519",
-                "wp-config.php.bak",
-                "/.ds_store",
-                ".bash_history",
-                "/etc/passwd",
-                "/etc/shadow",
-                "web.config",
-                "/.git",
-                "/.svn",
-                "/.hg",
-            ]),
-            sensitive_fragments: v(&[
-                "/.git/",
-                "/.svn/",
-                "/.hg/",
-                "/.aws/",
-                "/.ssh/",
-                "/.env",
-                "phpinfo.php",
-                "/server-status",
-                "/config.php.",
-                "/database.yml",
-                "/settings.py",
-                "/dump.",
-            ]),
-            sensitive_dirs: v(&[
-                "/backup",
-                "/backups",
-                "/bak/",
-                "/dump",
-                "/dumps/",
-                "/export",
-                "/exports/",
-                "/db/",
-                "/database/",
-                "/private/",
-            ]),
-            data_extensions: v(&[
-                ".csv", ".xls", ".xlsx", ".json", ".xml", ".zip", ".tar", ".tar.gz", ".tgz", ".gz",
-                ".7z", ".rar", ".bz2", ".txt",
-            ]),
-            scanner_agents: v(&[
-                "sqlmap",
-                "nikto",
-                "acunetix",
-                "netsparker",
-                "w3af",
-                "nmap",
-                "masscan",
-                "zgrab",
-                "dirbuster",
-                "gobuster",
-                "dirb/",
-                "wfuzz",
-                "ffuf",
-                "wpscan",
-                "nuclei",
-                "openvas",
-                "nessus",
-                "qualys",
-                "burp",
-                "zmeu",
-                "morfeus",
-                "jorgee",
-                "hydra",
-                "havij",
-                "appscan",
-                "webinspect",
-                "arachni",
-                "skipfish",
-                "whatweb",
-                "feroxbuster",
-                "python-requests",
-                "go-http-client",
-                "libwww-perl",
-                "zgrab",
-                "censys",
-            ]),
-            payloads: vec![
-                PayloadRule {
-                    name: "sql_injection".into(),
-                    patterns: v(&[
-                        "union select",
-                        "union all select",
-                        "' or '1'='1",
-                        "' or 1=1",
-                        "\" or 1=1",
-                        " or 1=1--",
-                        "information_schema",
-                        "sleep(",
-                        "benchmark(",
-                        "waitfor delay",
-                        "xp_cmdshell",
-                        "';--",
-                        "extractvalue(",
-                        "updatexml(",
-                        "load_file(",
-                        "@@version",
-                        "concat(0x",
-                    ]),
-                },
-                PayloadRule {
-                    name: "path_traversal".into(),
-                    patterns: v(&[
-                        "../",
-                        "..\\",
-                        "/etc/passwd",
-                        "/etc/shadow",
-                        "c:\\windows",
-                        "win.ini",
-                        "/proc/self/environ",
-                        "php://filter",
-                        "file://",
-                    ]),
-                },
-                PayloadRule {
-                    name: "xss".into(),
-                    patterns: v(&[
-                        "<script",
-                        "javascript:",
-                        "onerror=",
-                        "onload=",
-                        "<svg",
-                        "alert(",
-                        "document.cookie",
-                        "<iframe",
-                    ]),
-                },
-                PayloadRule {
-                    name: "shellshock".into(),
-                    patterns: v(&["() {"]),
-                },
-                PayloadRule {
-                    name: "jndi".into(),
-                    patterns: v(&["${jndi:", "${${", "${lower:", "${env:"]),
-                },
-                PayloadRule {
-                    name: "command_injection".into(),
-                    patterns: v(&[
-                        ";wget ",
-                        ";curl ",
-                        "|wget ",
-                        "|curl ",
-                        "$(wget",
-                        "`wget",
-                        ";cat /etc",
-                        "|sh",
-                        ";sh ",
-                        "/bin/sh",
-                        "/bin/bash",
-                        "cmd.exe",
-                        "powershell",
-                    ]),
-                },
-            ],
-            login_paths: v(&[
-                "/login",
-                "/signin",
-                "/sign_in",
-                "/wp-login.php",
-                "/xmlrpc.php",
-                "/user/login",
-                "/users/sign_in",
-                "/admin/login",
-                "/administrator/index.php",
-                "/auth",
-                "/session",
-                "/j_security_check",
-                "/account/login",
-                "/api/login",
-                "/oauth/token",
-            ]),
-            upload_dirs: v(&[
-                "/upload/",
-                "/uploads/",
-                "/files/",
-                "/images/",
-                "/img/",
-                "/media/",
-                "/tmp/",
-                "/attachments/",
-                "/wp-content/uploads/",
-                "/userfiles/",
-                "/assets/upload",
-            ]),
-            script_extensions: v(&[
-                ".php", ".php3", ".php4", ".php5", ".phtml", ".phar", ".jsp", ".jspx", ".asp",
-                ".aspx", ".cgi", ".pl", ".py", ".sh",
-            ]),
-            upload_script_extensions: v(&[
-                ".php", ".php3", ".php4", ".php5", ".phtml", ".phar", ".jsp", ".jspx", ".asp",
-                ".aspx", ".cgi",
-            ]),
-            webshell_params: v(&[
-                "cmd=",
-                "exec=",
-                "command=",
-                "execute=",
-                "shell=",
-                "c=",
-                "run=",
-                "passthru(",
-                "system(",
-                "shell_exec(",
-            ]),
-            shell_commands: v(&[
-                "/bin/bash",
-                "/bin/sh",
-                "/bin/zsh",
-                "/bin/dash",
-                "/usr/bin/bash",
-                "/usr/bin/sh",
-                "/usr/bin/zsh",
-                "/bin/su",
-                "/usr/bin/su",
-                "sudo -i",
-                "sudo su",
-                "su -",
-                "pty.spawn",
-                "python -c",
-                "python3 -c",
-                "perl -e",
-                "nc -e",
-                "ncat -e",
-                "socat ",
-                "/bin/busybox sh",
-                "script -qc",
-                "vim -c",
-                "find . -exec",
-                "awk 'begin {system",
-            ]),
-            tamper_commands: v(&[
-                "useradd",
-                "adduser",
-                "usermod",
-                "userdel",
-                "passwd",
-                "chpasswd",
-                "visudo",
-                "/etc/sudoers",
-                "/etc/shadow",
-                "/etc/passwd",
-                "authorized_keys",
-                "/var/log",
-                "history -c",
-                "unset histfile",
-                "histfile=/dev/null",
-                "shred",
-                "truncate ",
-                "auditctl -d",
-                "auditctl -e 0",
-                "systemctl stop auditd",
-                "systemctl stop rsyslog",
-                "service rsyslog stop",
-                "service auditd stop",
-                "chattr ",
-                "journalctl --vacuum",
-                "rm -rf /var/log",
-                "wtmp",
-                "btmp",
-                "lastlog",
-                "crontab ",
-                "/etc/cron",
-                "setenforce 0",
-                "iptables -f",
-                "ufw disable",
-            ]),
-            privileged_groups: v(&[
-                "root", "sudo", "wheel", "admin", "adm", "docker", "lxd", "disk", "shadow",
-            ]),
+            sensitive_suffixes: Vec::new(),
+            sensitive_fragments: Vec::new(),
+            sensitive_dirs: Vec::new(),
+            data_extensions: Vec::new(),
+            scanner_agents: Vec::new(),
+            payloads: Vec::new(),
+            login_paths: Vec::new(),
+            upload_dirs: Vec::new(),
+            upload_script_extensions: Vec::new(),
+            script_extensions: Vec::new(),
+            webshell_params: Vec::new(),
+            shell_commands: Vec::new(),
+            tamper_commands: Vec::new(),
+            privileged_groups: Vec::new(),
+        }
+    }
+}
+
+impl Default for Rules {
+    /// The built-in lists. The embedded file is checked by a unit test; were
+    /// it ever unreadable, the lists would be empty rather than a panic.
+    fn default() -> Self {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(flatten)]
+            rules: RawRules,
+        }
+        #[derive(Deserialize)]
+        struct RawRules {
+            sensitive_suffixes: Vec<String>,
+            sensitive_fragments: Vec<String>,
+            sensitive_dirs: Vec<String>,
+            data_extensions: Vec<String>,
+            scanner_agents: Vec<String>,
+            payloads: Vec<PayloadRule>,
+            login_paths: Vec<String>,
+            upload_dirs: Vec<String>,
+            upload_script_extensions: Vec<String>,
+            script_extensions: Vec<String>,
+            webshell_params: Vec<String>,
+            shell_commands: Vec<String>,
+            tamper_commands: Vec<String>,
+            privileged_groups: Vec<String>,
+        }
+        match toml::from_str::<Raw>(BUILTIN) {
+            Ok(Raw { rules: r }) => Self {
+                sensitive_suffixes: r.sensitive_suffixes,
+                sensitive_fragments: r.sensitive_fragments,
+                sensitive_dirs: r.sensitive_dirs,
+                data_extensions: r.data_extensions,
+                scanner_agents: r.scanner_agents,
+                payloads: r.payloads,
+                login_paths: r.login_paths,
+                upload_dirs: r.upload_dirs,
+                upload_script_extensions: r.upload_script_extensions,
+                script_extensions: r.script_extensions,
+                webshell_params: r.webshell_params,
+                shell_commands: r.shell_commands,
+                tamper_commands: r.tamper_commands,
+                privileged_groups: r.privileged_groups,
+            },
+            Err(_) => Self::empty(),
         }
     }
 }
@@ -538,4 +306,55 @@ pub fn ends_with_ci(hay: &str, suffix: &str) -> bool {
             .as_bytes()
             .get(hay.len() - suffix.len()..)
             .is_some_and(|t| t.eq_ignore_ascii_case(suffix.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_file_is_complete_and_overridable() {
+        // Every list is present in the embedded file (no silent defaults).
+        let raw: toml::Table = toml::from_str(BUILTIN).unwrap();
+        for key in [
+            "sensitive_suffixes",
+            "sensitive_fragments",
+            "sensitive_dirs",
+            "data_extensions",
+            "scanner_agents",
+            "payloads",
+            "login_paths",
+            "upload_dirs",
+            "upload_script_extensions",
+            "script_extensions",
+            "webshell_params",
+            "shell_commands",
+            "tamper_commands",
+            "privileged_groups",
+        ] {
+            assert!(raw.contains_key(key), "{key} missing from patterns.toml");
+        }
+        let r = Rules::default();
+        assert!(r.scanner_agents.iter().any(|a| a == "sqlmap"));
+        assert!(r.payloads.iter().any(|p| p.name == "jndi"));
+        let o = Rules::from_toml("scanner_agents = [\"mytool\"]").unwrap();
+        assert_eq!(o.scanner_agents, vec!["mytool".to_string()]);
+        assert_eq!(o.login_paths, r.login_paths);
+    }
+
+    #[test]
+    fn sets_match_case_insensitively() {
+        let c = Compiled::new(&Rules::default());
+        assert!(c.scanner_agents.first("Mozilla/5.0 SQLMap/1.7").is_some());
+        assert!(
+            c.sensitive_path(&Rules::default(), "/backup/DB.SQL")
+                .is_some()
+        );
+        assert!(
+            c.sensitive_path(&Rules::default(), "/export/customers.csv")
+                .is_some()
+        );
+        assert!(c.sensitive_path(&Rules::default(), "/index.html").is_none());
+        assert!(c.is_script("/uploads/x.PHP"));
+    }
 }

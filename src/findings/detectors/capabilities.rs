@@ -1,0 +1,97 @@
+//! File capabilities (`security.capability`): a file given capabilities such
+//! as `cap_setuid` is a setuid binary in disguise that `find -perm -4000`
+//! does not show. Only directory snapshots read capabilities; archives do not
+//! record them yet.
+
+use super::Detector;
+use crate::diff::ChangeClass;
+use crate::findings::{Context, Finding, Severity};
+
+/// Capabilities that give root (or its equivalent) to whoever runs the file.
+const DANGEROUS: &[&str] = &[
+    "cap_setuid",
+    "cap_setgid",
+    "cap_sys_admin",
+    "cap_dac_override",
+    "cap_dac_read_search",
+    "cap_sys_ptrace",
+    "cap_sys_module",
+    "cap_chown",
+    "cap_fowner",
+    "cap_setfcap",
+    "cap_sys_rawio",
+    "cap_bpf",
+];
+
+fn dangerous(caps: &str) -> bool {
+    let set = caps.split('=').next().unwrap_or("");
+    set.split(',').any(|c| DANGEROUS.contains(&c))
+}
+
+/// The capabilities detector.
+pub struct Capabilities;
+
+impl Detector for Capabilities {
+    fn id(&self) -> &'static str {
+        "capabilities"
+    }
+
+    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        if !ctx.new.knows_capabilities {
+            return;
+        }
+        let old_knows = ctx.old.is_some_and(|o| o.knows_capabilities);
+        for s in ctx.subjects() {
+            let Some(caps) = s.entry.capabilities.as_deref() else {
+                continue;
+            };
+            let bad = dangerous(caps);
+            let (severity, title, mut ev) = match s.change {
+                None => (
+                    if bad { Severity::High } else { Severity::Low },
+                    "File has capabilities",
+                    Vec::new(),
+                ),
+                Some(c) if c.change == ChangeClass::Removed => continue,
+                Some(_) => {
+                    let before = s.old.and_then(|o| o.capabilities.clone());
+                    if old_knows && before.as_deref() == Some(caps) {
+                        continue;
+                    }
+                    let ev = vec![format!(
+                        "before: {}",
+                        if old_knows {
+                            before.unwrap_or_else(|| "none".into())
+                        } else {
+                            "not recorded by the baseline".into()
+                        }
+                    )];
+                    (
+                        if bad {
+                            Severity::High
+                        } else {
+                            Severity::Medium
+                        },
+                        "File newly given capabilities",
+                        ev,
+                    )
+                }
+            };
+            ev.insert(0, format!("security.capability: {caps}"));
+            let mut f = ctx.finding(
+                "privilege.capabilities",
+                severity,
+                &s.entry.path,
+                title,
+                if bad {
+                    "The file carries capabilities that let whoever runs it become root or bypass file permissions (e.g. cap_setuid on an interpreter): a setuid backdoor that a search for setuid files does not show."
+                } else {
+                    "The file carries Linux capabilities; check they belong to a package (ping, some network tools) and were not added by hand."
+                },
+                ev,
+            );
+            f.change = s.change.map(|c| c.change);
+            out.push(f);
+        }
+    }
+}
