@@ -9,13 +9,16 @@
 //! - [`archive`]: the archive format (ZIP + BagIt), its records and a reader;
 //! - [`verify`]: whole-archive verification;
 //! - [`custody`]: the hash-chained, signed custody log;
-//! - [`job`]: progress reporting and cancellation shared by long jobs.
+//! - [`job`]: progress reporting and cancellation shared by long jobs;
+//! - `gui` (feature `gui`): the eframe workstation, a caller like the CLI.
 
 pub mod archive;
 pub mod capture;
 pub mod custody;
 pub mod diff;
 pub mod findings;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod job;
 pub mod logs;
 pub mod report;

@@ -81,13 +81,29 @@ pub fn main() -> ExitCode {
         Some(Command::Scan(a)) => scan::run(a),
         Some(Command::Logs(a)) => logs::run(a),
         Some(Command::Timeline(a)) => timeline::run(a),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            EXIT_OK
-        }
+        None => no_subcommand(),
     };
     ExitCode::from(code)
+}
+
+/// No subcommand: open the workstation (GUI builds), else print help.
+#[cfg(feature = "gui")]
+fn no_subcommand() -> u8 {
+    match exhibit::gui::run() {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+/// No subcommand: open the workstation (GUI builds), else print help.
+#[cfg(not(feature = "gui"))]
+fn no_subcommand() -> u8 {
+    use clap::CommandFactory;
+    let _ = Cli::command().print_help();
+    EXIT_OK
 }
 
 /// Print an error chain as one line on stderr.

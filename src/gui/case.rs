@@ -1,0 +1,219 @@
+//! Case folders: a directory holding `case.json` (case id, title,
+//! organisation, examiner, display time zone) beside the case's evidence
+//! archives and their custody logs. Every function here touches the disk and
+//! is called from a background job, never from a frame.
+
+use crate::gui::custody_log;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The file that marks a folder as a case.
+pub const CASE_FILE: &str = "case.json";
+
+/// The contents of `case.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseInfo {
+    pub case_id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub organisation: String,
+    #[serde(default)]
+    pub examiner: String,
+    /// IANA name or UTC offset used to show local times beside UTC.
+    #[serde(default)]
+    pub timezone: String,
+    /// When the case folder was created (RFC 3339 UTC).
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// What is known about an archive's integrity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerificationState {
+    /// Never verified (no `verified` event and none this session).
+    NotVerified,
+    /// Verified intact at this time.
+    Intact(String),
+    /// Verified with problems at this time.
+    Problems(u64, String),
+    /// `<stem>.zip.partial`: an interrupted capture, not evidence.
+    Incomplete,
+}
+
+/// One archive in a case folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveEntry {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    /// Modification time of the file (RFC 3339 UTC).
+    pub modified: String,
+    pub custody_events: usize,
+    pub verification: VerificationState,
+}
+
+impl ArchiveEntry {
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// An open case: its folder, `case.json` and archives (sorted by name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFolder {
+    pub dir: PathBuf,
+    pub info: CaseInfo,
+    pub archives: Vec<ArchiveEntry>,
+}
+
+/// Create a new case folder (the folder may exist but must not hold a case).
+pub fn create(dir: &Path, mut info: CaseInfo) -> anyhow::Result<CaseFolder> {
+    if info.case_id.trim().is_empty() {
+        anyhow::bail!("a case ID is required");
+    }
+    if dir.as_os_str().is_empty() {
+        anyhow::bail!("choose a folder for the case");
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the case folder: {e}: {}", dir.display()))?;
+    let file = dir.join(CASE_FILE);
+    if file.exists() {
+        anyhow::bail!(
+            "this folder already holds a case; open it instead: {}",
+            file.display()
+        );
+    }
+    if info.created_at.is_empty() {
+        info.created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    }
+    let mut json = serde_json::to_vec_pretty(&info)?;
+    json.push(b'\n');
+    // create_new: never overwrite a case.json that appeared meanwhile.
+    use std::io::Write as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .and_then(|mut f| f.write_all(&json).and_then(|()| f.sync_all()))
+        .map_err(|e| anyhow::anyhow!("cannot write the case file: {e}: {}", file.display()))?;
+    open(dir)
+}
+
+/// Open an existing case folder (or the folder of a `case.json`).
+pub fn open(path: &Path) -> anyhow::Result<CaseFolder> {
+    let dir = if path.file_name().is_some_and(|n| n == CASE_FILE) {
+        path.parent().unwrap_or(path).to_path_buf()
+    } else {
+        path.to_path_buf()
+    };
+    let file = dir.join(CASE_FILE);
+    let raw = std::fs::read(&file).map_err(|e| {
+        anyhow::anyhow!(
+            "not a case folder (no readable {CASE_FILE}): {e}: {}",
+            file.display()
+        )
+    })?;
+    let info: CaseInfo = serde_json::from_slice(&raw)
+        .map_err(|e| anyhow::anyhow!("{CASE_FILE} is not valid: {e}: {}", file.display()))?;
+    let archives = list_archives(&dir)?;
+    Ok(CaseFolder {
+        dir,
+        info,
+        archives,
+    })
+}
+
+/// Every `*.zip` and `*.zip.partial` in the folder with its verification
+/// state as recorded by the last `verified` event of its custody log.
+pub fn list_archives(dir: &Path) -> anyhow::Result<Vec<ArchiveEntry>> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot list the case folder: {e}: {}", dir.display()))?;
+    let mut out = Vec::new();
+    for entry in rd.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let partial = name.ends_with(".zip.partial");
+        if !(partial || name.ends_with(".zip")) {
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(m) if m.is_file() => m,
+            _ => continue,
+        };
+        let modified = meta
+            .modified()
+            .ok()
+            .map(|t| {
+                chrono::DateTime::<chrono::Utc>::from(t)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default();
+        let (events, verification) = if partial {
+            (0, VerificationState::Incomplete)
+        } else {
+            let log = crate::archive::custody_log_path(&path);
+            let lines = custody_log::read(&log)
+                .map(|l| l.events)
+                .unwrap_or_default();
+            (lines.len(), custody_log::last_verification(&lines))
+        };
+        out.push(ArchiveEntry {
+            path,
+            size_bytes: meta.len(),
+            modified,
+            custody_events: events,
+            verification,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_then_open_reads_back_and_refuses_twice() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("case-7");
+        let info = CaseInfo {
+            case_id: "IR-7".into(),
+            title: "Web server".into(),
+            organisation: "ACME".into(),
+            examiner: "Dana".into(),
+            timezone: "UTC".into(),
+            created_at: String::new(),
+        };
+        let c = create(&dir, info).unwrap();
+        assert_eq!(c.info.case_id, "IR-7");
+        assert!(!c.info.created_at.is_empty());
+        std::fs::write(dir.join("a.zip"), b"x").unwrap();
+        std::fs::write(dir.join("b.zip.partial"), b"x").unwrap();
+        std::fs::write(dir.join("notes.txt"), b"x").unwrap();
+        let again = open(&dir.join(CASE_FILE)).unwrap();
+        assert_eq!(again.info.title, "Web server");
+        let names: Vec<_> = again.archives.iter().map(ArchiveEntry::file_name).collect();
+        assert_eq!(names, ["a.zip", "b.zip.partial"]);
+        assert_eq!(
+            again.archives[0].verification,
+            VerificationState::NotVerified
+        );
+        assert_eq!(
+            again.archives[1].verification,
+            VerificationState::Incomplete
+        );
+        let e = create(&dir, again.info).unwrap_err().to_string();
+        assert!(e.contains("already holds a case"), "{e}");
+    }
+
+    #[test]
+    fn open_non_case_is_a_clear_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = open(tmp.path()).unwrap_err().to_string();
+        assert!(e.contains("not a case folder"), "{e}");
+    }
+}

@@ -1,0 +1,39 @@
+//! The Exhibit workstation: an eframe/egui desktop application over the core
+//! library. It is built only with the `gui` feature and nothing in the core
+//! imports it.
+//!
+//! - [`app`]: the application, persisted settings, commands, shortcuts;
+//! - [`jobs`]: background jobs (capture, verify, loading) and file dialogs;
+//! - [`case`]: case folders (`case.json` beside the archives);
+//! - [`custody_log`]: a lenient custody-log reader for display;
+//! - [`views`]: one module per screen; [`widgets`] and [`theme`]: shared look.
+
+pub mod app;
+pub mod case;
+pub mod custody_log;
+pub mod jobs;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+
+pub use app::{ExhibitApp, Settings};
+
+/// Open the workstation window and run until it is closed.
+pub fn run() -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Exhibit — evidence workstation")
+            .with_app_id("exhibit")
+            .with_inner_size([1360.0, 860.0])
+            .with_min_inner_size([960.0, 620.0])
+            .with_icon(theme::app_icon())
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "exhibit",
+        options,
+        Box::new(|cc| Ok(Box::new(ExhibitApp::new(cc)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the workstation window: {e}"))
+}

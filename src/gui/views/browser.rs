@@ -1,0 +1,1206 @@
+//! The Evidence browser: any archive opened read-only. Acquisition summary
+//! (who, when, where, why, how); a virtualized file table that stays smooth
+//! with a million rows (sorted and filtered in a background job); a folder
+//! tree; and a preview pane showing text with line numbers or a hex dump,
+//! capped in size. Nothing from the archive is executed or rendered as
+//! markup: content is shown as plain monospace text only.
+
+use crate::archive::{Acquisition, Archive, EntryType, FileRecord, Status};
+use crate::gui::app::{Command, ViewCtx};
+use crate::gui::jobs::{Job, PickKind};
+use crate::gui::theme::Tone;
+use crate::gui::widgets::{self, PathField};
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The most content the preview reads from a member.
+pub const PREVIEW_CAP_BYTES: u64 = 256 * 1024;
+/// Bytes per hex-dump line.
+const HEX_WIDTH: usize = 16;
+/// Children listed per folder in the tree before "… more".
+const TREE_CHILD_CAP: usize = 2000;
+
+/// A folder of the tree (directories only; files are in the table).
+#[derive(Debug, Clone, Default)]
+pub struct FolderNode {
+    pub name: String,
+    pub path: String,
+    pub children: Vec<usize>,
+    /// Entries anywhere below this folder.
+    pub entries: u64,
+}
+
+/// Folders of an archive, node 0 is `/`.
+#[derive(Debug, Clone, Default)]
+pub struct FolderTree {
+    pub nodes: Vec<FolderNode>,
+}
+
+impl FolderTree {
+    /// Build the folder tree of a record list.
+    pub fn build(records: &[FileRecord]) -> Self {
+        let mut nodes = vec![FolderNode {
+            name: "/".into(),
+            path: "/".into(),
+            ..FolderNode::default()
+        }];
+        let mut index: HashMap<String, usize> = HashMap::new();
+        index.insert("/".into(), 0);
+        for r in records {
+            if let Some(n) = nodes.get_mut(0) {
+                n.entries += 1;
+            }
+            let mut parent = 0usize;
+            let mut end = 0usize;
+            let path = r.path.as_str();
+            // Every proper ancestor directory of the path.
+            while let Some(rel) = path.get(end + 1..).and_then(|s| s.find('/')) {
+                end = end + 1 + rel;
+                let Some(prefix) = path.get(..end) else { break };
+                if prefix.is_empty() {
+                    continue;
+                }
+                let id = match index.get(prefix) {
+                    Some(&id) => id,
+                    None => {
+                        let id = nodes.len();
+                        nodes.push(FolderNode {
+                            name: prefix.rsplit('/').next().unwrap_or(prefix).to_string(),
+                            path: prefix.to_string(),
+                            ..FolderNode::default()
+                        });
+                        index.insert(prefix.to_string(), id);
+                        if let Some(p) = nodes.get_mut(parent) {
+                            p.children.push(id);
+                        }
+                        id
+                    }
+                };
+                if let Some(n) = nodes.get_mut(id) {
+                    n.entries += 1;
+                }
+                parent = id;
+            }
+        }
+        let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+        for n in &mut nodes {
+            n.children.sort_by(|a, b| names.get(*a).cmp(&names.get(*b)));
+        }
+        Self { nodes }
+    }
+}
+
+/// An archive loaded for browsing.
+pub struct Loaded {
+    pub path: PathBuf,
+    pub archive: Arc<Archive>,
+    pub acquisition: Result<Acquisition, String>,
+    pub records: Arc<Vec<FileRecord>>,
+    /// `files.jsonl` lines that did not parse (line number, error).
+    pub bad_lines: Vec<(usize, String)>,
+    pub tree: FolderTree,
+}
+
+/// Table columns that can be sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Path,
+    Type,
+    Size,
+    Mtime,
+    Mode,
+    Owner,
+    Status,
+    Sha256,
+}
+
+/// Which records the table shows, in which order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewQuery {
+    pub text: String,
+    pub status: Option<Status>,
+    pub kind: Option<EntryType>,
+    pub folder: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+}
+
+impl Default for ViewQuery {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            status: None,
+            kind: None,
+            folder: None,
+            sort: SortKey::Path,
+            descending: false,
+        }
+    }
+}
+
+/// Apply a query: the indices of matching records in display order.
+pub fn run_query(records: &[FileRecord], q: &ViewQuery) -> Vec<u32> {
+    let needle = q.text.trim().to_lowercase();
+    let folder = q.folder.as_deref().map(|f| {
+        if f == "/" {
+            "/".to_string()
+        } else {
+            format!("{f}/")
+        }
+    });
+    let mut out: Vec<u32> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            q.status.is_none_or(|s| r.status == s)
+                && q.kind.is_none_or(|k| r.kind == k)
+                && folder.as_deref().is_none_or(|f| r.path.starts_with(f))
+                && (needle.is_empty()
+                    || r.path.to_lowercase().contains(&needle)
+                    || r.sha256.as_deref().is_some_and(|h| h.starts_with(&needle)))
+        })
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect();
+    let rec = |i: &u32| records.get(*i as usize);
+    match q.sort {
+        SortKey::Path => {} // files.jsonl is sorted by path already.
+        SortKey::Type => out.sort_by_key(|i| rec(i).map(|r| r.kind.letter())),
+        SortKey::Size => out.sort_by_key(|i| rec(i).map(|r| r.size)),
+        SortKey::Mtime => out.sort_by(|a, b| {
+            rec(a)
+                .map(|r| r.mtime.as_deref())
+                .cmp(&rec(b).map(|r| r.mtime.as_deref()))
+        }),
+        SortKey::Mode => out.sort_by(|a, b| rec(a).map(|r| &r.mode).cmp(&rec(b).map(|r| &r.mode))),
+        SortKey::Owner => out.sort_by_key(|i| rec(i).map(|r| r.uid)),
+        SortKey::Status => out.sort_by_key(|i| rec(i).map(|r| r.status.as_str())),
+        SortKey::Sha256 => out.sort_by(|a, b| {
+            rec(a)
+                .map(|r| r.sha256.as_deref())
+                .cmp(&rec(b).map(|r| r.sha256.as_deref()))
+        }),
+    }
+    if q.descending {
+        out.reverse();
+    }
+    out
+}
+
+/// What the preview pane shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreviewBody {
+    Text(Vec<String>),
+    Hex(Vec<u8>),
+    Nothing(String),
+}
+
+/// A loaded preview of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub record: usize,
+    pub body: PreviewBody,
+    /// True when only the first [`PREVIEW_CAP_BYTES`] were read.
+    pub truncated: bool,
+}
+
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let head = bytes.get(..8192).unwrap_or(bytes);
+    if head.contains(&0) {
+        return false;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        // A multi-byte character cut at the cap is still text.
+        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 >= bytes.len(),
+    }
+}
+
+/// Read the start of a member for the preview (never more than the cap).
+pub fn load_preview(
+    archive: &Archive,
+    record: usize,
+    member: Option<String>,
+) -> anyhow::Result<Preview> {
+    let Some(member) = member else {
+        return Ok(Preview {
+            record,
+            body: PreviewBody::Nothing("No content stored for this entry (see its status).".into()),
+            truncated: false,
+        });
+    };
+    let reader = archive
+        .open_member(&member)
+        .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
+    let mut buf = Vec::new();
+    reader
+        .take(PREVIEW_CAP_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
+    let truncated = buf.len() as u64 > PREVIEW_CAP_BYTES;
+    buf.truncate(PREVIEW_CAP_BYTES as usize);
+    let body = if buf.is_empty() {
+        PreviewBody::Nothing("Empty file.".into())
+    } else if looks_like_text(&buf) {
+        PreviewBody::Text(
+            String::from_utf8_lossy(&buf)
+                .lines()
+                .map(|l| l.replace('\t', "    "))
+                .collect(),
+        )
+    } else {
+        PreviewBody::Hex(buf)
+    };
+    Ok(Preview {
+        record,
+        body,
+        truncated,
+    })
+}
+
+/// One hex-dump line: offset, hex bytes, printable ASCII.
+pub fn hex_line(offset: usize, chunk: &[u8]) -> String {
+    let mut hex = String::with_capacity(HEX_WIDTH * 3);
+    for (i, b) in chunk.iter().enumerate() {
+        if i == 8 {
+            hex.push(' ');
+        }
+        hex.push_str(&format!("{b:02x} "));
+    }
+    let ascii: String = chunk
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{offset:08x}  {hex:<49} |{ascii}|")
+}
+
+/// State of the Evidence screen.
+#[derive(Default)]
+pub struct BrowserView {
+    pub path: PathField,
+    load: Option<Job<Loaded>>,
+    pub loaded: Option<Loaded>,
+    pub query: ViewQuery,
+    /// The query the current `rows` answer.
+    shown_query: Option<ViewQuery>,
+    filter_job: Option<(ViewQuery, Job<Vec<u32>>)>,
+    /// Indices into `records`, in display order.
+    pub rows: Vec<u32>,
+    pub selected: Option<usize>,
+    preview_job: Option<Job<Preview>>,
+    pub preview: Option<Result<Preview, String>>,
+    pub show_tree: bool,
+    pub error: Option<String>,
+    open_dialog_requested: bool,
+}
+
+impl BrowserView {
+    /// Open the file dialog next frame (Ctrl+O).
+    pub fn request_open_dialog(&mut self, _ctx: &egui::Context) {
+        self.open_dialog_requested = true;
+    }
+
+    pub fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(j) = &self.load {
+            v.push(j.title.clone());
+        }
+        if self.filter_job.is_some() {
+            v.push("Filtering".into());
+        }
+        v
+    }
+
+    /// Load an archive in the background.
+    pub fn open(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.path.text = path.display().to_string();
+        self.error = None;
+        self.loaded = None;
+        self.rows.clear();
+        self.selected = None;
+        self.preview = None;
+        self.shown_query = None;
+        self.query.folder = None;
+        self.load = Some(Job::spawn(ctx, "Opening archive", move |sink, _| {
+            sink.update(&crate::job::Progress {
+                phase: "reading the archive index",
+                current: path.display().to_string(),
+                ..Default::default()
+            });
+            let archive = Archive::open(&path)?;
+            let acquisition = archive.acquisition().map_err(|e| format!("{e:#}"));
+            sink.update(&crate::job::Progress {
+                phase: "reading the file records",
+                current: path.display().to_string(),
+                ..Default::default()
+            });
+            let (records, bad_lines) = archive.records()?;
+            let tree = FolderTree::build(&records);
+            Ok(Loaded {
+                path,
+                archive: Arc::new(archive),
+                acquisition,
+                records: Arc::new(records),
+                bad_lines,
+                tree,
+            })
+        }));
+    }
+
+    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
+        if let Some(job) = self.load.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.load = None;
+            match r {
+                Ok(l) => self.loaded = Some(l),
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if let Some((q, job)) = self.filter_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            let q = q.clone();
+            self.filter_job = None;
+            if let Ok(rows) = r {
+                self.rows = rows;
+                self.shown_query = Some(q);
+            }
+        }
+        if let Some(job) = self.preview_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.preview_job = None;
+            self.preview = Some(r);
+        }
+    }
+
+    fn refresh_rows(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        let wanted = &self.query;
+        if self.shown_query.as_ref() == Some(wanted) {
+            return;
+        }
+        if let Some((q, _)) = &self.filter_job {
+            if q == wanted {
+                return;
+            }
+            if let Some((_, j)) = &self.filter_job {
+                j.cancel();
+            }
+        }
+        let records = Arc::clone(&l.records);
+        let q = wanted.clone();
+        let q2 = q.clone();
+        self.filter_job = Some((
+            q,
+            Job::spawn(ctx, "Filtering", move |_, _| Ok(run_query(&records, &q2))),
+        ));
+    }
+
+    fn select(&mut self, ctx: &egui::Context, idx: usize) {
+        let Some(l) = &self.loaded else { return };
+        self.selected = Some(idx);
+        let Some(rec) = l.records.get(idx) else {
+            return;
+        };
+        let member = rec.member.clone().or_else(|| {
+            rec.hardlink_of.as_ref().and_then(|target| {
+                l.records
+                    .binary_search_by(|r| r.path.as_str().cmp(target))
+                    .ok()
+                    .and_then(|i| l.records.get(i))
+                    .and_then(|r| r.member.clone())
+            })
+        });
+        let archive = Arc::clone(&l.archive);
+        self.preview = None;
+        self.preview_job = Some(Job::spawn(ctx, "Loading preview", move |_, _| {
+            load_preview(&archive, idx, member)
+        }));
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let ctx = ui.ctx().clone();
+        if self.open_dialog_requested {
+            self.open_dialog_requested = false;
+        }
+        self.open_bar_ui(ui, vc);
+        if let Some(job) = &self.load {
+            widgets::job_progress_ui(ui, job);
+            return;
+        }
+        if let Some(e) = &self.error {
+            widgets::message_box(ui, Tone::Bad, "Cannot open this archive", e);
+        }
+        if self.loaded.is_none() {
+            return;
+        }
+        self.refresh_rows(&ctx);
+        self.summary_ui(ui);
+        self.filter_bar_ui(ui);
+        if self.show_tree {
+            egui::Panel::left("folder_tree")
+                .resizable(true)
+                .default_size(260.0)
+                .show(ui, |ui| self.tree_ui(ui));
+        }
+        egui::Panel::right("preview_pane")
+            .resizable(true)
+            .default_size(460.0)
+            .show(ui, |ui| self.preview_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            // Narrow windows scroll the columns sideways instead of hiding them.
+            egui::ScrollArea::horizontal()
+                .id_salt("evidence_table_h")
+                .show(ui, |ui| self.table_ui(ui));
+        });
+    }
+
+    fn open_bar_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        ui.horizontal(|ui| {
+            let changed = self.path.ui(
+                ui,
+                "Archive",
+                PickKind::Archive,
+                "/cases/IR-7/IR-7_E01_host_….zip",
+            );
+            let open = ui.button("Open archive").clicked();
+            let picked = changed
+                && self.path.text.ends_with(".zip")
+                && self.loaded.is_none()
+                && self.load.is_none();
+            if open || picked {
+                match self.path.path() {
+                    Some(p) => vc.commands.push(Command::OpenArchive(p)),
+                    None => self.error = Some("type or choose an archive (.zip) first".into()),
+                }
+            }
+            if let Some(l) = &self.loaded {
+                if ui.button("Verify this archive").clicked() {
+                    vc.commands.push(Command::VerifyArchive(l.path.clone()));
+                }
+                if ui.button("Custody of this archive").clicked() {
+                    vc.commands.push(Command::ShowCustody(l.path.clone()));
+                }
+            }
+        });
+        if self.loaded.is_none()
+            && self.load.is_none()
+            && let Some(case) = vc.case
+            && !case.archives.is_empty()
+        {
+            ui.label("Archives of this case:");
+            for a in &case.archives {
+                if a.verification == crate::gui::case::VerificationState::Incomplete {
+                    continue;
+                }
+                if ui.link(a.file_name()).clicked() {
+                    vc.commands.push(Command::OpenArchive(a.path.clone()));
+                }
+            }
+        }
+    }
+
+    fn summary_ui(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loaded else { return };
+        let title = format!(
+            "Acquisition — {}",
+            l.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
+        egui::CollapsingHeader::new(RichText::new(title).strong())
+            .id_salt("acq_summary")
+            .default_open(true)
+            .show(ui, |ui| match &l.acquisition {
+                Err(e) => widgets::message_box(ui, Tone::Bad, "No readable acquisition record", e),
+                Ok(a) => acquisition_grid(ui, a),
+            });
+        if !l.bad_lines.is_empty() {
+            widgets::message_box(
+                ui,
+                Tone::Bad,
+                &format!(
+                    "{} record lines in files.jsonl could not be read",
+                    l.bad_lines.len()
+                ),
+                &l.bad_lines
+                    .iter()
+                    .take(5)
+                    .map(|(n, e)| format!("line {n}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+    }
+
+    fn filter_bar_ui(&mut self, ui: &mut Ui) {
+        let total = self.loaded.as_ref().map_or(0, |l| l.records.len());
+        ui.horizontal(|ui| {
+            let l = ui.label("Filter paths");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.query.text)
+                    .hint_text("part of a path or a SHA-256 prefix")
+                    .desired_width(280.0),
+            )
+            .labelled_by(l.id);
+            egui::ComboBox::from_label("Status")
+                .selected_text(self.query.status.map_or("any status", Status::as_str))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.query.status, None, "any status");
+                    for s in [
+                        Status::Captured,
+                        Status::ChangedDuringRead,
+                        Status::Unreadable,
+                        Status::Vanished,
+                        Status::Skipped,
+                        Status::MetadataOnly,
+                    ] {
+                        ui.selectable_value(&mut self.query.status, Some(s), s.as_str());
+                    }
+                });
+            egui::ComboBox::from_label("Type")
+                .selected_text(self.query.kind.map_or("any type".to_string(), kind_name))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.query.kind, None, "any type");
+                    for k in [
+                        EntryType::File,
+                        EntryType::Dir,
+                        EntryType::Symlink,
+                        EntryType::Fifo,
+                        EntryType::Socket,
+                        EntryType::Block,
+                        EntryType::Char,
+                    ] {
+                        ui.selectable_value(&mut self.query.kind, Some(k), kind_name(k));
+                    }
+                });
+            ui.toggle_value(&mut self.show_tree, "Folder tree");
+            if let Some(f) = self.query.folder.clone() {
+                ui.label(format!("in {f}"));
+                if ui.small_button("Clear folder").clicked() {
+                    self.query.folder = None;
+                }
+            }
+            let shown = if self.shown_query.is_some() {
+                self.rows.len()
+            } else {
+                0
+            };
+            ui.label(format!(
+                "{} of {} entries",
+                widgets::thousands(shown as u64),
+                widgets::thousands(total as u64)
+            ));
+            if self.filter_job.is_some() {
+                ui.spinner();
+            }
+        });
+    }
+
+    fn tree_ui(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loaded else { return };
+        let mut chosen = None;
+        egui::ScrollArea::both()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                tree_node_ui(ui, &l.tree, 0, self.query.folder.as_deref(), &mut chosen, 0);
+            });
+        if let Some(f) = chosen {
+            self.query.folder = Some(f);
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loaded else { return };
+        let records = Arc::clone(&l.records);
+        let rows = &self.rows;
+        let mut clicked = None;
+        let q = &self.query;
+        let header = |h: &mut egui_extras::TableRow<'_, '_>, title: &str, key: SortKey| -> bool {
+            let mut clicked = false;
+            h.col(|ui| {
+                let arrow = match (q.sort == key, q.descending) {
+                    (true, false) => " (asc)",
+                    (true, true) => " (desc)",
+                    _ => "",
+                };
+                clicked = ui
+                    .add(
+                        egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
+                            .frame(false),
+                    )
+                    .on_hover_text(format!("Sort by {title}"))
+                    .clicked();
+            });
+            clicked
+        };
+        let selected = self.selected;
+        let mut sort_clicked = None;
+        TableBuilder::new(ui)
+            .id_salt("evidence_table")
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .column(Column::initial(420.0).at_least(120.0).clip(true))
+            .column(Column::initial(48.0).clip(true))
+            .column(Column::initial(70.0).clip(true))
+            .column(Column::initial(150.0).clip(true))
+            .column(Column::initial(46.0).clip(true))
+            .column(Column::initial(60.0).clip(true))
+            .column(Column::initial(80.0).clip(true))
+            .column(Column::remainder().at_least(90.0).clip(true))
+            .header(24.0, |mut h| {
+                for (title, key) in [
+                    ("Path", SortKey::Path),
+                    ("Type", SortKey::Type),
+                    ("Size", SortKey::Size),
+                    ("Modified (UTC)", SortKey::Mtime),
+                    ("Mode", SortKey::Mode),
+                    ("Owner", SortKey::Owner),
+                    ("Status", SortKey::Status),
+                    ("SHA-256", SortKey::Sha256),
+                ] {
+                    if header(&mut h, title, key) {
+                        sort_clicked = Some(key);
+                    }
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, rows.len(), |mut row| {
+                    let Some(&ri) = rows.get(row.index()) else {
+                        return;
+                    };
+                    let ri = ri as usize;
+                    let Some(r) = records.get(ri) else { return };
+                    row.set_selected(selected == Some(ri));
+                    row.col(|ui| {
+                        // Long paths lose their start, never their file name.
+                        let max = (ui.available_width() / 8.2).max(8.0) as usize;
+                        ui.add(
+                            egui::Label::new(RichText::new(elide_start(&r.path, max)).monospace())
+                                .truncate()
+                                .selectable(false),
+                        )
+                        .on_hover_text(&r.path);
+                    });
+                    row.col(|ui| {
+                        ui.label(kind_name(r.kind));
+                    });
+                    row.col(|ui| {
+                        ui.label(widgets::human_bytes(r.size))
+                            .on_hover_text(format!("{} bytes", r.size));
+                    });
+                    row.col(|ui| {
+                        ui.label(short_time(r.mtime.as_deref()));
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new(&r.mode).monospace());
+                    });
+                    row.col(|ui| {
+                        ui.label(r.user.clone().unwrap_or_else(|| r.uid.to_string()));
+                    });
+                    row.col(|ui| {
+                        let c = widgets::status_color(ui, r.status);
+                        ui.label(RichText::new(r.status.as_str()).color(c));
+                    });
+                    row.col(|ui| {
+                        let h = r.sha256.as_deref().unwrap_or("");
+                        ui.add(
+                            egui::Label::new(RichText::new(h).monospace())
+                                .truncate()
+                                .selectable(false),
+                        );
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(ri);
+                    }
+                });
+            });
+        if let Some(key) = sort_clicked {
+            if self.query.sort == key {
+                self.query.descending = !self.query.descending;
+            } else {
+                self.query.sort = key;
+                self.query.descending = false;
+            }
+        }
+        if let Some(ri) = clicked {
+            self.select(ui.ctx(), ri);
+        }
+        // Keyboard: up/down move the selection within the shown rows.
+        let (up, down) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowUp),
+                i.key_pressed(egui::Key::ArrowDown),
+            )
+        });
+        if (up || down)
+            && ui.ctx().memory(|m| m.focused().is_none())
+            && let Some(sel) = self.selected
+            && let Some(pos) = self.rows.iter().position(|&r| r as usize == sel)
+        {
+            let next = if down { pos + 1 } else { pos.saturating_sub(1) };
+            if let Some(&n) = self.rows.get(next) {
+                self.select(ui.ctx(), n as usize);
+            }
+        }
+    }
+
+    fn preview_ui(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loaded else { return };
+        let Some(idx) = self.selected else {
+            widgets::hint(
+                ui,
+                "Select a file to see its details and a preview of its content.",
+            );
+            return;
+        };
+        let Some(r) = l.records.get(idx) else { return };
+        ui.label(RichText::new(&r.path).monospace().strong());
+        ui.horizontal(|ui| {
+            widgets::copy_button(ui, "Copy path", &r.path);
+            if let Some(h) = &r.sha256 {
+                widgets::copy_button(ui, "Copy SHA-256", h);
+            }
+        });
+        ui.horizontal(|ui| {
+            widgets::badge(ui, widgets::status_tone(r.status), r.status.as_str());
+            ui.label(format!(
+                "{} · {} bytes · mode {}",
+                kind_name(r.kind),
+                widgets::thousands(r.size),
+                r.mode
+            ));
+        });
+        egui::CollapsingHeader::new("All record fields")
+            .id_salt("record_details")
+            .default_open(false)
+            .show(ui, |ui| record_grid(ui, r));
+        ui.separator();
+        match (&self.preview_job, &self.preview) {
+            (Some(_), _) => {
+                ui.spinner();
+            }
+            (None, Some(Err(e))) => widgets::message_box(ui, Tone::Bad, "Cannot preview", e),
+            (None, Some(Ok(p))) if p.record == idx => preview_body_ui(ui, p),
+            _ => {}
+        }
+    }
+}
+
+/// `…` plus the end of `s` when it is longer than `max` characters.
+pub fn elide_start(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let n = s.chars().count();
+    if n <= max {
+        return s.into();
+    }
+    let tail: String = s.chars().skip(n - max.saturating_sub(1)).collect();
+    format!("…{tail}").into()
+}
+
+fn kind_name(k: EntryType) -> String {
+    match k {
+        EntryType::File => "file",
+        EntryType::Dir => "dir",
+        EntryType::Symlink => "symlink",
+        EntryType::Fifo => "fifo",
+        EntryType::Socket => "socket",
+        EntryType::Block => "block",
+        EntryType::Char => "char",
+    }
+    .to_string()
+}
+
+/// `2026-11-22T23:01:00.123456789Z` → `2026-11-22 23:01:00`.
+fn short_time(t: Option<&str>) -> String {
+    match t {
+        None => "—".into(),
+        Some(s) => {
+            let s = s.get(..19).unwrap_or(s);
+            s.replacen('T', " ", 1)
+        }
+    }
+}
+
+fn tree_node_ui(
+    ui: &mut Ui,
+    tree: &FolderTree,
+    id: usize,
+    current: Option<&str>,
+    chosen: &mut Option<String>,
+    depth: usize,
+) {
+    let Some(node) = tree.nodes.get(id) else {
+        return;
+    };
+    let label = format!("{}  ({})", node.name, widgets::thousands(node.entries));
+    let selected = current == Some(node.path.as_str());
+    if node.children.is_empty() || depth > 64 {
+        if ui.selectable_label(selected, label).clicked() {
+            *chosen = Some(node.path.clone());
+        }
+        return;
+    }
+    let state = egui::collapsing_header::CollapsingState::load_with_default_open(
+        ui.ctx(),
+        ui.make_persistent_id(("folder", &node.path)),
+        id == 0,
+    );
+    state
+        .show_header(ui, |ui| {
+            if ui.selectable_label(selected, label).clicked() {
+                *chosen = Some(node.path.clone());
+            }
+        })
+        .body(|ui| {
+            for &c in node.children.iter().take(TREE_CHILD_CAP) {
+                tree_node_ui(ui, tree, c, current, chosen, depth + 1);
+            }
+            if node.children.len() > TREE_CHILD_CAP {
+                ui.label(format!(
+                    "… {} more folders (use the filter)",
+                    node.children.len() - TREE_CHILD_CAP
+                ));
+            }
+        });
+}
+
+fn grid_row(ui: &mut Ui, k: &str, v: impl Into<String>) {
+    ui.label(RichText::new(k).weak());
+    ui.add(egui::Label::new(v.into()).wrap().selectable(true));
+    ui.end_row();
+}
+
+fn acquisition_grid(ui: &mut Ui, a: &Acquisition) {
+    ui.columns(3, |cols| {
+        let [c1, c2, c3] = cols else { return };
+        egui::Grid::new("acq_who_when")
+            .num_columns(2)
+            .show(c1, |ui| {
+                let e = &a.examiner;
+                grid_row(ui, "Who", &e.name);
+                grid_row(
+                    ui,
+                    "Organisation",
+                    e.organisation.clone().unwrap_or_default(),
+                );
+                grid_row(ui, "Started (UTC)", &a.started_at);
+                grid_row(ui, "Finished (UTC)", &a.finished_at);
+                grid_row(ui, "Examiner time zone", &e.timezone);
+            });
+        egui::Grid::new("acq_where_why")
+            .num_columns(2)
+            .show(c2, |ui| {
+                let h = &a.host;
+                grid_row(ui, "Host", h.hostname.clone().unwrap_or_default());
+                grid_row(ui, "OS", h.os.clone().unwrap_or_default());
+                grid_row(ui, "Kernel", h.kernel.clone().unwrap_or_default());
+                grid_row(
+                    ui,
+                    "Source",
+                    if h.from_target_root {
+                        "mounted image / copied tree"
+                    } else {
+                        "live system"
+                    },
+                );
+                grid_row(
+                    ui,
+                    "Case / evidence",
+                    format!("{} / {}", a.case.case_id, a.case.evidence_id),
+                );
+                grid_row(ui, "Purpose", a.case.purpose.clone().unwrap_or_default());
+            });
+        egui::Grid::new("acq_how").num_columns(2).show(c3, |ui| {
+            let m = &a.method;
+            grid_row(
+                ui,
+                "Tool",
+                format!("{} {} ({})", m.tool, m.tool_version, m.interface),
+            );
+            grid_row(ui, "Sources", m.sources.join(", "));
+            if let Some(r) = &m.root {
+                grid_row(ui, "Image root", r);
+            }
+            if !m.profiles.is_empty() {
+                grid_row(ui, "Profiles", m.profiles.join(", "));
+            }
+            let c = &a.counts;
+            grid_row(
+                ui,
+                "Captured",
+                format!(
+                    "{} files, {} of {} entries",
+                    widgets::thousands(c.files_captured),
+                    widgets::human_bytes(c.bytes_captured),
+                    widgets::thousands(c.entries)
+                ),
+            );
+            let problems = c.unreadable + c.vanished + c.changed_during_read;
+            ui.label(RichText::new("Problems").weak());
+            if problems == 0 && a.errors.is_empty() {
+                ui.label(widgets::toned(ui, Tone::Good, "none"));
+            } else {
+                ui.label(widgets::toned(
+                    ui,
+                    Tone::Warn,
+                    format!(
+                        "{} unreadable, {} vanished, {} changed during read, {} skipped",
+                        c.unreadable, c.vanished, c.changed_during_read, c.skipped
+                    ),
+                ));
+            }
+            ui.end_row();
+        });
+    });
+}
+
+fn record_grid(ui: &mut Ui, r: &FileRecord) {
+    egui::Grid::new("record_grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            grid_row(ui, "Type", kind_name(r.kind));
+            grid_row(ui, "Size", format!("{} bytes", widgets::thousands(r.size)));
+            grid_row(ui, "Mode", &r.mode);
+            grid_row(
+                ui,
+                "Owner",
+                format!(
+                    "{} ({}) : {} ({})",
+                    r.user.as_deref().unwrap_or("?"),
+                    r.uid,
+                    r.group.as_deref().unwrap_or("?"),
+                    r.gid
+                ),
+            );
+            grid_row(ui, "Inode / links", format!("{} / {}", r.inode, r.nlink));
+            for (k, v) in [
+                ("mtime", &r.mtime),
+                ("atime", &r.atime),
+                ("ctime", &r.ctime),
+                ("btime", &r.btime),
+            ] {
+                grid_row(ui, k, v.clone().unwrap_or_else(|| "unknown".into()));
+            }
+            if let Some(t) = &r.link_target {
+                grid_row(ui, "Link target", t);
+            }
+            if let Some(h) = &r.hardlink_of {
+                grid_row(ui, "Hard link of", h);
+            }
+            ui.label(RichText::new("Status").weak());
+            ui.horizontal(|ui| {
+                widgets::badge(ui, widgets::status_tone(r.status), r.status.as_str());
+            });
+            ui.end_row();
+            if let Some(reason) = &r.reason {
+                grid_row(ui, "Reason", reason);
+            }
+            if let Some(h) = &r.sha256 {
+                ui.label(RichText::new("SHA-256").weak());
+                ui.add(
+                    egui::Label::new(RichText::new(h).monospace())
+                        .wrap()
+                        .selectable(true),
+                );
+                ui.end_row();
+            }
+            if let Some(rule) = &r.rule {
+                grid_row(ui, "Profile rule", rule);
+            }
+        });
+}
+
+fn preview_body_ui(ui: &mut Ui, p: &Preview) {
+    if p.truncated {
+        widgets::hint(
+            ui,
+            &format!(
+                "Showing the first {} only.",
+                widgets::human_bytes(PREVIEW_CAP_BYTES)
+            ),
+        );
+    }
+    let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
+    match &p.body {
+        PreviewBody::Nothing(msg) => widgets::hint(ui, msg),
+        PreviewBody::Text(lines) => {
+            let width = lines.len().to_string().len();
+            egui::ScrollArea::both()
+                .id_salt("preview_text")
+                .auto_shrink([false, false])
+                .show_rows(ui, row_h, lines.len(), |ui, range| {
+                    for i in range {
+                        let Some(line) = lines.get(i) else { continue };
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(format!("{:>width$}  {line}", i + 1)).monospace(),
+                            )
+                            .extend(),
+                        );
+                    }
+                });
+        }
+        PreviewBody::Hex(bytes) => {
+            let n = bytes.len().div_ceil(HEX_WIDTH);
+            egui::ScrollArea::both()
+                .id_salt("preview_hex")
+                .auto_shrink([false, false])
+                .show_rows(ui, row_h, n, |ui, range| {
+                    for i in range {
+                        let start = i * HEX_WIDTH;
+                        let Some(chunk) = bytes.get(start..(start + HEX_WIDTH).min(bytes.len()))
+                        else {
+                            continue;
+                        };
+                        ui.add(
+                            egui::Label::new(RichText::new(hex_line(start, chunk)).monospace())
+                                .extend(),
+                        );
+                    }
+                });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(path: &str, size: u64, status: Status) -> FileRecord {
+        FileRecord {
+            path: path.into(),
+            path_bytes_b64: None,
+            kind: EntryType::File,
+            size,
+            mode: "0644".into(),
+            uid: 0,
+            gid: 0,
+            user: None,
+            group: None,
+            inode: 1,
+            dev: 1,
+            nlink: 1,
+            atime: None,
+            mtime: None,
+            ctime: None,
+            btime: None,
+            link_target: None,
+            link_target_bytes_b64: None,
+            sha256: Some(format!("{size:064x}")),
+            member: None,
+            hardlink_of: None,
+            status,
+            reason: None,
+            change: None,
+            size_limit: None,
+            rule: None,
+            flags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn query_filters_sorts_and_scopes_to_a_folder() {
+        let rs = vec![
+            rec("/etc/passwd", 30, Status::Captured),
+            rec("/etc/shadow", 10, Status::Unreadable),
+            rec("/var/log/auth.log", 20, Status::Captured),
+        ];
+        let all = run_query(&rs, &ViewQuery::default());
+        assert_eq!(all, [0, 1, 2]);
+        let q = ViewQuery {
+            text: "AUTH".into(),
+            ..ViewQuery::default()
+        };
+        assert_eq!(run_query(&rs, &q), [2]);
+        let q = ViewQuery {
+            status: Some(Status::Unreadable),
+            ..ViewQuery::default()
+        };
+        assert_eq!(run_query(&rs, &q), [1]);
+        let q = ViewQuery {
+            sort: SortKey::Size,
+            descending: true,
+            ..ViewQuery::default()
+        };
+        assert_eq!(run_query(&rs, &q), [0, 2, 1]);
+        let q = ViewQuery {
+            folder: Some("/etc".into()),
+            ..ViewQuery::default()
+        };
+        assert_eq!(run_query(&rs, &q), [0, 1]);
+        // A folder filter never matches a sibling with the same prefix.
+        let q = ViewQuery {
+            folder: Some("/et".into()),
+            ..ViewQuery::default()
+        };
+        assert!(run_query(&rs, &q).is_empty());
+        // SHA-256 prefix search.
+        let q = ViewQuery {
+            text: format!("{:064x}", 20).to_uppercase(),
+            ..ViewQuery::default()
+        };
+        assert_eq!(run_query(&rs, &q), [2]);
+    }
+
+    #[test]
+    fn long_paths_keep_their_file_name() {
+        assert_eq!(elide_start("/a/b", 10), "/a/b");
+        assert_eq!(elide_start("/very/long/path/passwd", 8), "…/passwd");
+    }
+
+    #[test]
+    fn tree_counts_entries_per_folder() {
+        let rs = vec![
+            rec("/etc", 0, Status::Captured),
+            rec("/etc/passwd", 0, Status::Captured),
+            rec("/etc/ssh/sshd_config", 0, Status::Captured),
+            rec("/var/log/syslog", 0, Status::Captured),
+        ];
+        let t = FolderTree::build(&rs);
+        let find = |p: &str| t.nodes.iter().find(|n| n.path == p).unwrap();
+        assert_eq!(t.nodes[0].entries, 4);
+        assert_eq!(find("/etc").entries, 2);
+        assert_eq!(find("/etc/ssh").entries, 1);
+        assert_eq!(find("/var/log").entries, 1);
+        let root_children: Vec<_> = t.nodes[0]
+            .children
+            .iter()
+            .map(|&c| t.nodes[c].name.clone())
+            .collect();
+        assert_eq!(root_children, ["etc", "var"]);
+    }
+
+    #[test]
+    fn text_and_binary_detection_and_hex_lines() {
+        assert!(looks_like_text(b"hello\nworld\n"));
+        assert!(!looks_like_text(b"ELF\0\x01\x02"));
+        assert!(looks_like_text(
+            "é".repeat(10).as_bytes().get(..19).unwrap()
+        ));
+        let line = hex_line(16, b"AB\x00");
+        assert!(line.starts_with("00000010  41 42 00"), "{line}");
+        assert!(line.ends_with("|AB.|"), "{line}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tree_and_query_never_panic(paths in proptest::collection::vec(".{0,40}", 0..40), text in ".{0,8}") {
+            let rs: Vec<FileRecord> = paths.iter().map(|p| rec(p, 1, Status::Captured)).collect();
+            let _ = FolderTree::build(&rs);
+            let _ = run_query(&rs, &ViewQuery { text, folder: Some("/".into()), sort: SortKey::Mtime, ..ViewQuery::default() });
+        }
+    }
+}

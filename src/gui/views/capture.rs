@@ -1,0 +1,725 @@
+//! The Capture screen: sources (typed, picked or dropped), live system or
+//! mounted image, a quick pre-scan estimate, destination and case details,
+//! then the capture as a background job with progress and Cancel, and the
+//! result: archive name, SHA-256 for the paper form, warnings with reasons.
+
+use crate::capture::{CaptureRequest, CaptureSummary, Interface};
+use crate::gui::app::{Command, Settings, ViewCtx};
+use crate::gui::case::CaseFolder;
+use crate::gui::jobs::{Job, PickKind, Picker};
+use crate::gui::theme::Tone;
+use crate::gui::widgets::{self, PathField};
+use crate::job::{CancelToken, Progress, ProgressSink};
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use std::path::{Path, PathBuf};
+
+/// Where the sources live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceMode {
+    /// The running system: paths are local paths.
+    ThisMachine,
+    /// A mounted image or copied tree: paths are logical paths inside it.
+    MountedImage,
+}
+
+/// What the pre-scan found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Estimate {
+    pub entries: u64,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Sources, image root and profiles an estimate (or a running pre-scan) belongs to.
+type ScanKey = (Vec<String>, Option<String>, Vec<String>);
+
+/// Form and job state of the Capture screen.
+pub struct CaptureView {
+    pub sources: Vec<String>,
+    pub new_source: String,
+    source_picker: Picker,
+    pub mode: SourceMode,
+    pub root: PathField,
+    pub destination: PathField,
+    pub case_id: String,
+    pub evidence_id: String,
+    pub examiner: String,
+    pub organisation: String,
+    pub timezone: String,
+    pub purpose: String,
+    pub location: String,
+    pub signing_key: PathField,
+    /// Known profiles (name, description), loaded in the background.
+    pub profiles: Option<Result<Vec<(String, String)>, String>>,
+    profiles_job: Option<Job<Vec<(String, String)>>>,
+    /// Profiles ticked for this capture.
+    pub chosen_profiles: Vec<String>,
+    prescan: Option<(ScanKey, Job<Estimate>)>,
+    pub estimate: Option<(ScanKey, Result<Estimate, String>)>,
+    job: Option<Job<CaptureSummary>>,
+    /// The last capture's outcome.
+    pub result: Option<Result<CaptureSummary, String>>,
+    form_error: Option<String>,
+}
+
+impl CaptureView {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            sources: Vec::new(),
+            new_source: String::new(),
+            source_picker: Picker::new(),
+            mode: SourceMode::ThisMachine,
+            root: PathField::default(),
+            destination: PathField::default(),
+            case_id: String::new(),
+            evidence_id: String::new(),
+            examiner: settings.examiner.clone(),
+            organisation: settings.organisation.clone(),
+            timezone: crate::capture::local_timezone(),
+            purpose: String::new(),
+            location: String::new(),
+            signing_key: PathField::new(settings.signing_key.clone()),
+            profiles: None,
+            profiles_job: None,
+            chosen_profiles: Vec::new(),
+            prescan: None,
+            estimate: None,
+            job: None,
+            result: None,
+            form_error: None,
+        }
+    }
+
+    /// Fill case, examiner and destination from an opened case.
+    pub fn prefill_from_case(&mut self, case: &CaseFolder) {
+        self.case_id = case.info.case_id.clone();
+        if !case.info.examiner.is_empty() {
+            self.examiner = case.info.examiner.clone();
+        }
+        if !case.info.organisation.is_empty() {
+            self.organisation = case.info.organisation.clone();
+        }
+        if !case.info.timezone.is_empty() {
+            self.timezone = case.info.timezone.clone();
+        }
+        self.destination.text = case.dir.display().to_string();
+    }
+
+    /// Add a source path (typed, picked or dropped), once.
+    pub fn add_source(&mut self, p: PathBuf) {
+        let s = p.display().to_string();
+        if !s.trim().is_empty() && !self.sources.contains(&s) {
+            self.sources.push(s);
+        }
+    }
+
+    /// What is running, for the status bar.
+    pub fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(j) = &self.job {
+            v.push(format!(
+                "{} {}",
+                j.title,
+                j.fraction()
+                    .map(|f| format!("{:.0}%", f * 100.0))
+                    .unwrap_or_default()
+            ));
+        }
+        if self.prescan.is_some() {
+            v.push("Estimating".into());
+        }
+        v
+    }
+
+    /// True while a capture runs.
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+        if let Some(p) = self.source_picker.poll() {
+            self.add_source(p);
+        }
+        if let Some(job) = self.profiles_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.profiles_job = None;
+            self.profiles = Some(r);
+        }
+        if let Some((key, job)) = self.prescan.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.estimate = Some((std::mem::take(key), r));
+            self.prescan = None;
+        }
+        if let Some(job) = self.job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.job = None;
+            if r.is_ok() {
+                commands.push(Command::RefreshCase);
+            }
+            self.result = Some(r);
+        }
+    }
+
+    fn root_key(&self) -> Option<String> {
+        match self.mode {
+            SourceMode::ThisMachine => None,
+            SourceMode::MountedImage => Some(self.root.text.trim().to_string()),
+        }
+    }
+
+    /// Start (or restart) the pre-scan when the sources changed.
+    fn refresh_estimate(&mut self, ctx: &egui::Context) {
+        let key: ScanKey = (
+            self.sources.clone(),
+            self.root_key(),
+            self.chosen_profiles.clone(),
+        );
+        let current = self
+            .prescan
+            .as_ref()
+            .map(|(k, _)| k)
+            .or(self.estimate.as_ref().map(|(k, _)| k));
+        if current == Some(&key) {
+            return;
+        }
+        if let Some((_, old)) = &self.prescan {
+            old.cancel();
+        }
+        self.estimate = None;
+        if key.0.is_empty() && key.1.as_deref().is_none_or(str::is_empty) && key.2.is_empty() {
+            self.prescan = None;
+            return;
+        }
+        let (sources, root, profiles) = key.clone();
+        let job = Job::spawn(ctx, "Estimating", move |sink, cancel| {
+            prescan(
+                &sources,
+                root.as_deref().map(Path::new),
+                &profiles,
+                sink,
+                cancel,
+            )
+        });
+        self.prescan = Some((key, job));
+    }
+
+    fn validated(&self, ctx_case: Option<&CaseFolder>) -> Result<CaptureRequest, String> {
+        let root = match self.mode {
+            SourceMode::ThisMachine => None,
+            SourceMode::MountedImage => Some(
+                self.root
+                    .path()
+                    .ok_or("choose the folder where the image is mounted (its /)")?,
+            ),
+        };
+        if self.sources.is_empty() && root.is_none() && self.chosen_profiles.is_empty() {
+            return Err("add at least one folder or file to capture, or tick a profile".into());
+        }
+        let out = self
+            .destination
+            .path()
+            .or_else(|| ctx_case.map(|c| c.dir.clone()))
+            .ok_or("choose a destination folder for the archive")?;
+        if self.case_id.trim().is_empty() {
+            return Err("a case ID is required".into());
+        }
+        if self.examiner.trim().is_empty() {
+            return Err("the examiner's name is required".into());
+        }
+        let sources = self.sources.iter().map(PathBuf::from).collect();
+        let mut req = CaptureRequest::new(sources, out, self.case_id.trim(), self.examiner.trim());
+        req.root = root;
+        req.interface = Interface::Gui;
+        req.case.evidence_id = self.evidence_id.trim().to_string();
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        req.case.purpose = opt(&self.purpose);
+        req.examiner.organisation = opt(&self.organisation);
+        if let Some(tz) = opt(&self.timezone) {
+            req.examiner.timezone = tz;
+        }
+        req.location = opt(&self.location);
+        Ok(req)
+    }
+
+    /// Start the capture job.
+    pub fn start(&mut self, ctx: &egui::Context, case: Option<&CaseFolder>) {
+        match self.validated(case) {
+            Ok(mut req) => {
+                self.form_error = None;
+                self.result = None;
+                let profiles = self.chosen_profiles.clone();
+                let key = self.signing_key.path();
+                self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
+                    if let Some(k) = &key {
+                        let signer = crate::gui::views::custody::load_signer(k)?;
+                        req.signer = Some(std::sync::Arc::new(signer));
+                    }
+                    if !profiles.is_empty() {
+                        let sel =
+                            crate::capture::profile::prepare(&profiles, req.root.as_deref(), false)
+                                .map_err(|e| anyhow::anyhow!("preparing profiles: {e}"))?;
+                        req.selector = Some(std::sync::Arc::new(sel));
+                    }
+                    Ok(crate::capture::capture(&req, sink, cancel)?)
+                }));
+            }
+            Err(e) => self.form_error = Some(e),
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        if let Some(job) = &self.job {
+            ui.label(RichText::new("Capture in progress").heading());
+            widgets::hint(
+                ui,
+                "The archive is written as .zip.partial and only renamed once complete and hashed.",
+            );
+            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
+            if widgets::job_progress_ui(ui, job) || esc {
+                job.cancel();
+            }
+            return;
+        }
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                if let Some(r) = &self.result {
+                    // The outcome alone, at the top: nothing to scroll past.
+                    let mut dismiss = false;
+                    result_ui(ui, r, vc.commands, &mut dismiss);
+                    if dismiss {
+                        self.result = None;
+                    }
+                } else {
+                    self.form_ui(ui, vc);
+                }
+            });
+    }
+
+    fn profiles_ui(&mut self, ui: &mut Ui) {
+        if self.profiles.is_none() && self.profiles_job.is_none() {
+            self.profiles_job = Some(Job::spawn(ui.ctx(), "Loading profiles", |_, _| {
+                let set = crate::capture::profile::ProfileSet::load(
+                    crate::capture::profile::user_profile_dir().as_deref(),
+                )?;
+                Ok(set
+                    .profiles
+                    .values()
+                    .map(|p| (p.name.clone(), p.description.trim().to_string()))
+                    .collect())
+            }));
+        }
+        ui.label(RichText::new("Collection profiles").strong());
+        widgets::hint(
+            ui,
+            "Tick profiles to take the places that matter on a server (logs, accounts, persistence…). \
+             With no profile ticked, the sources above are captured completely.",
+        );
+        match &self.profiles {
+            None => {
+                ui.spinner();
+            }
+            Some(Err(e)) => {
+                ui.label(widgets::toned(
+                    ui,
+                    Tone::Bad,
+                    format!("cannot load profiles: {e}"),
+                ));
+            }
+            Some(Ok(list)) => {
+                egui::Grid::new("profile_grid")
+                    .num_columns(2)
+                    .spacing([12.0, 2.0])
+                    .show(ui, |ui| {
+                        for (name, desc) in list {
+                            let mut on = self.chosen_profiles.contains(name);
+                            if ui
+                                .checkbox(&mut on, RichText::new(name).monospace())
+                                .changed()
+                            {
+                                if on {
+                                    self.chosen_profiles.push(name.clone());
+                                } else {
+                                    self.chosen_profiles.retain(|n| n != name);
+                                }
+                            }
+                            ui.add(egui::Label::new(RichText::new(desc).weak()).truncate())
+                                .on_hover_text(desc);
+                            ui.end_row();
+                        }
+                    });
+            }
+        }
+    }
+
+    fn form_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        ui.label(RichText::new("New capture").heading());
+        widgets::section(ui, "1. What to capture");
+        ui.horizontal(|ui| {
+            ui.radio_value(
+                &mut self.mode,
+                SourceMode::ThisMachine,
+                "This machine (live system)",
+            );
+            ui.radio_value(
+                &mut self.mode,
+                SourceMode::MountedImage,
+                "Mounted image / copied tree",
+            );
+        });
+        if self.mode == SourceMode::MountedImage {
+            self.root.ui(
+                ui,
+                "Image root",
+                PickKind::Folder,
+                "/mnt/evidence (the image's /)",
+            );
+            widgets::hint(
+                ui,
+                "Paths are recorded as the examined system sees them (/mnt/evidence/etc is recorded as /etc); \
+                 with no sources the whole image is captured.",
+            );
+        }
+        let mut remove = None;
+        for (i, s) in self.sources.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(s).monospace());
+                if ui
+                    .small_button(format!("Remove source {}", i + 1))
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
+            });
+        }
+        if let Some(i) = remove {
+            self.sources.remove(i);
+        }
+        ui.horizontal(|ui| {
+            let l = ui.add_sized([150.0, 20.0], egui::Label::new("Source path"));
+            let hint = match self.mode {
+                SourceMode::ThisMachine => "/var/log or /etc/passwd",
+                SourceMode::MountedImage => "/var/log (inside the image)",
+            };
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.new_source)
+                        .hint_text(hint)
+                        .desired_width(360.0),
+                )
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Add source").clicked() || enter) && !self.new_source.trim().is_empty() {
+                let p = PathBuf::from(self.new_source.trim());
+                self.add_source(p);
+                self.new_source.clear();
+            }
+            if ui
+                .add_enabled(
+                    !self.source_picker.is_open(),
+                    egui::Button::new("Add folder…"),
+                )
+                .clicked()
+            {
+                self.source_picker
+                    .open(ui.ctx(), PickKind::Folder, "Folder to capture");
+            }
+        });
+        widgets::hint(ui, "Tip: drop folders on the window to add them.");
+        ui.add_space(4.0);
+        self.profiles_ui(ui);
+        self.refresh_estimate(ui.ctx());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Estimate").strong());
+            match (&self.prescan, &self.estimate) {
+                (Some((_, job)), _) => {
+                    ui.spinner();
+                    ui.label(format!(
+                        "scanning… {} files, {} so far",
+                        widgets::thousands(job.progress.files_done),
+                        widgets::human_bytes(job.progress.bytes_done)
+                    ));
+                }
+                (None, Some((_, Ok(e)))) => {
+                    ui.label(format!(
+                        "{} files, {} to store ({} entries in all)",
+                        widgets::thousands(e.files),
+                        widgets::human_bytes(e.bytes),
+                        widgets::thousands(e.entries)
+                    ));
+                }
+                (None, Some((_, Err(e)))) => {
+                    ui.label(widgets::toned(
+                        ui,
+                        Tone::Warn,
+                        format!("cannot estimate: {e}"),
+                    ));
+                }
+                (None, None) => widgets::hint(ui, "add a source to see how much will be captured"),
+            }
+        });
+
+        widgets::section(ui, "2. Where the archive goes");
+        self.destination.ui(
+            ui,
+            "Destination folder",
+            PickKind::Folder,
+            "the case folder",
+        );
+        widgets::section(ui, "3. Case and examiner");
+        widgets::labeled_text(ui, "Capture case ID", &mut self.case_id, "IR-2026-014");
+        widgets::labeled_text(ui, "Evidence ID", &mut self.evidence_id, "E01 (default)");
+        widgets::labeled_text(ui, "Capture examiner", &mut self.examiner, "your name");
+        widgets::labeled_text(ui, "Capture organisation", &mut self.organisation, "");
+        widgets::labeled_text(ui, "Purpose", &mut self.purpose, "why this capture is made");
+        widgets::labeled_text(
+            ui,
+            "Location",
+            &mut self.location,
+            "where you are (for the custody log)",
+        );
+        self.signing_key.ui(
+            ui,
+            "Signing key (optional)",
+            PickKind::File,
+            "~/.ssh/id_ed25519",
+        );
+        if let Some(e) = &self.form_error {
+            widgets::message_box(ui, Tone::Bad, "Cannot start the capture", e);
+        }
+        ui.add_space(8.0);
+        let start = ui
+            .add(
+                egui::Button::new(RichText::new("Start capture").size(18.0).strong())
+                    .min_size(egui::vec2(180.0, 36.0)),
+            )
+            .on_hover_text("Ctrl+Enter");
+        let shortcut = ui.ctx().input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::Enter,
+            ))
+        });
+        if start.clicked() || shortcut {
+            vc.settings.signing_key = self.signing_key.text.clone();
+            self.start(ui.ctx(), vc.case);
+        }
+    }
+}
+
+fn result_ui(
+    ui: &mut Ui,
+    r: &Result<CaptureSummary, String>,
+    commands: &mut Vec<Command>,
+    dismiss: &mut bool,
+) {
+    match r {
+        Err(e) => {
+            widgets::message_box(ui, Tone::Bad, "The capture did not complete", e);
+            if ui.button("Dismiss").clicked() {
+                *dismiss = true;
+            }
+        }
+        Ok(s) => {
+            let name = s
+                .archive
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let (tone, headline) = if s.errors.is_empty() {
+                (Tone::Good, "Capture complete".to_string())
+            } else {
+                (
+                    Tone::Warn,
+                    format!("Capture complete with {} warnings", s.errors.len()),
+                )
+            };
+            widgets::verdict(
+                ui,
+                tone,
+                &headline,
+                &format!(
+                    "{} files, {} captured into {} ({}) ",
+                    widgets::thousands(s.files),
+                    widgets::human_bytes(s.bytes),
+                    name,
+                    widgets::human_bytes(s.archive_bytes)
+                ),
+            );
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("Archive").strong());
+                ui.label(RichText::new(s.archive.display().to_string()).monospace());
+                widgets::copy_button(ui, "Copy archive path", &s.archive.display().to_string());
+            });
+            widgets::hash_display(ui, "Archive SHA-256", &s.sha256);
+            widgets::hint(ui, "Write this SHA-256 on the paper custody form.");
+            ui.horizontal(|ui| {
+                if ui.button("Open in evidence browser").clicked() {
+                    commands.push(Command::OpenArchive(s.archive.clone()));
+                }
+                if ui.button("Verify now").clicked() {
+                    commands.push(Command::VerifyArchive(s.archive.clone()));
+                }
+                if ui.button("Custody and printable form").clicked() {
+                    commands.push(Command::ShowCustody(s.archive.clone()));
+                }
+                if ui.button("New capture").clicked() {
+                    *dismiss = true;
+                }
+            });
+            if !s.errors.is_empty() {
+                widgets::section(
+                    ui,
+                    "Warnings (every entry is in the archive's records with its reason)",
+                );
+                TableBuilder::new(ui)
+                    .id_salt("capture_warnings")
+                    .striped(true)
+                    .max_scroll_height(240.0)
+                    .column(Column::remainder().at_least(300.0).clip(true))
+                    .column(Column::auto().at_least(140.0))
+                    .column(Column::remainder().at_least(200.0))
+                    .header(22.0, |mut h| {
+                        for t in ["Path", "Status", "Reason"] {
+                            h.col(|ui| {
+                                ui.strong(t);
+                            });
+                        }
+                    })
+                    .body(|body| {
+                        body.rows(22.0, s.errors.len(), |mut row| {
+                            let Some(e) = s.errors.get(row.index()) else {
+                                return;
+                            };
+                            row.col(|ui| {
+                                ui.label(RichText::new(&e.path).monospace());
+                            });
+                            row.col(|ui| {
+                                ui.label(widgets::toned(ui, Tone::Warn, &e.status));
+                            });
+                            row.col(|ui| {
+                                ui.label(&e.reason);
+                            });
+                        });
+                    });
+            }
+        }
+    }
+}
+
+/// Count what a capture would take (regular files whose content would be
+/// stored, and their bytes) with the same walk and selection as the capture,
+/// without reading any content.
+pub fn prescan(
+    sources: &[String],
+    root: Option<&Path>,
+    profiles: &[String],
+    sink: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> anyhow::Result<Estimate> {
+    use crate::capture::select::{Everything, Selection, Selector};
+    use crate::capture::walk;
+    use std::os::unix::ffi::OsStrExt as _;
+    if cancel.is_cancelled() {
+        anyhow::bail!("estimate cancelled");
+    }
+    let selector: Box<dyn Selector> = if profiles.is_empty() {
+        Box::new(Everything)
+    } else {
+        Box::new(
+            crate::capture::profile::prepare(profiles, root, false)
+                .map_err(|e| anyhow::anyhow!("preparing profiles: {e}"))?,
+        )
+    };
+    let root = root
+        .map(std::fs::canonicalize)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("cannot open the image root: {e}"))?;
+    let starts: Vec<Vec<u8>> = if sources.is_empty() {
+        selector.start_points().unwrap_or_else(|| {
+            if root.is_some() {
+                vec![b"/".to_vec()]
+            } else {
+                Vec::new()
+            }
+        })
+    } else {
+        sources
+            .iter()
+            .map(|s| match &root {
+                Some(_) => format!("/{}", s.trim_start_matches('/')).into_bytes(),
+                None => std::path::absolute(s)
+                    .map(|p| p.as_os_str().as_bytes().to_vec())
+                    .unwrap_or_else(|_| s.as_bytes().to_vec()),
+            })
+            .collect()
+    };
+    let on_progress = |n: u64, p: &[u8]| {
+        sink.update(&Progress {
+            phase: "estimating",
+            files_done: n,
+            current: String::from_utf8_lossy(p).into_owned(),
+            ..Progress::default()
+        })
+    };
+    let items = walk::walk(
+        &starts,
+        &walk::WalkOptions {
+            root: root.as_deref(),
+            selector: selector.as_ref(),
+            all_filesystems: false,
+            one_file_system: false,
+            exclude: Vec::new(),
+            cancel,
+            on_progress: &on_progress,
+        },
+    )
+    .map_err(|_| anyhow::anyhow!("estimate cancelled"))?;
+    let mut est = Estimate {
+        entries: items.len() as u64,
+        ..Estimate::default()
+    };
+    for it in &items {
+        if it.stat.kind != Some(crate::archive::EntryType::File) || it.outcome.is_some() {
+            continue;
+        }
+        if let Selection::Content { size_limit, .. } = &it.selection
+            && size_limit.is_none_or(|l| it.stat.size <= l)
+        {
+            est.files += 1;
+            est.bytes += it.stat.size;
+        }
+    }
+    Ok(est)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prescan_counts_files_and_bytes_without_following_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("etc/ssh")).unwrap();
+        std::fs::write(tmp.path().join("etc/passwd"), b"root:x:0:0\n").unwrap();
+        std::fs::write(tmp.path().join("etc/ssh/sshd_config"), vec![b'x'; 1000]).unwrap();
+        std::os::unix::fs::symlink("/usr", tmp.path().join("etc/loop")).unwrap();
+        let e = prescan(
+            &["/etc".into()],
+            Some(tmp.path()),
+            &[],
+            &crate::job::NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+        assert_eq!((e.files, e.bytes, e.entries), (2, 1011, 5));
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        assert!(prescan(&[], Some(tmp.path()), &[], &crate::job::NoProgress, &cancel).is_err());
+    }
+}

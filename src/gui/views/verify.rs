@@ -1,0 +1,335 @@
+//! The Verify screen: run `verify` on an archive in the background, then a
+//! clear verdict (intact / N problems), a table of every problem with its
+//! kind and file, the custody signatures, and what was checked.
+
+use crate::gui::app::{Command, Settings, ViewCtx};
+use crate::gui::case::VerificationState;
+use crate::gui::jobs::{Job, PickKind};
+use crate::gui::theme::Tone;
+use crate::gui::widgets::{self, PathField};
+use crate::verify::{VerifyReport, VerifyRequest};
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use std::path::PathBuf;
+
+/// State of the Verify screen.
+#[derive(Default)]
+pub struct VerifyView {
+    pub archive: PathField,
+    pub trust: PathField,
+    /// Append a `verified` event to the custody log after verifying.
+    pub record: bool,
+    job: Option<Job<(VerifyReport, Option<String>)>>,
+    pub result: Option<Result<VerifyReport, String>>,
+    /// What happened to the `verified` event, when one was asked for.
+    pub recorded: Option<(Tone, String)>,
+}
+
+/// Append the `verified` event for a finished verification (same details as
+/// `exhibit verify --record`).
+fn record_verification(
+    rep: &VerifyReport,
+    actor: &str,
+    organisation: &str,
+    key: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
+    use crate::custody;
+    let log = rep
+        .custody_log
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no custody log beside the archive to record in"))?;
+    if actor.trim().is_empty() {
+        anyhow::bail!("set the examiner's name (Cases screen) to record who verified");
+    }
+    let signer = key
+        .map(crate::gui::views::custody::load_signer)
+        .transpose()?;
+    let mut details = serde_json::Map::new();
+    details.insert(
+        "result".into(),
+        (if rep.ok { "intact" } else { "failed" }).into(),
+    );
+    details.insert("observed_sha256".into(), rep.sha256.clone().into());
+    details.insert("problems".into(), rep.problems.len().into());
+    let mut kinds: Vec<&str> = rep.problems.iter().map(|p| p.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        details.insert("problem_kinds".into(), kinds.join(", ").into());
+    }
+    details.insert(
+        "tool".into(),
+        format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")).into(),
+    );
+    let new = custody::NewEvent {
+        action: Some(custody::Action::Verified),
+        actor: custody::Actor {
+            name: actor.trim().to_string(),
+            role: Some("verifier".into()),
+            organisation: (!organisation.trim().is_empty())
+                .then(|| organisation.trim().to_string()),
+            contact: None,
+        },
+        details,
+        ..custody::NewEvent::default()
+    };
+    let ev = custody::append_event(log, &new, signer.as_ref())?;
+    Ok(format!(
+        "verified event #{} recorded in the custody log{}",
+        ev.seq,
+        if signer.is_some() {
+            " (signed)"
+        } else {
+            " (unsigned)"
+        }
+    ))
+}
+
+impl VerifyView {
+    pub fn busy(&self) -> Vec<String> {
+        self.job.iter().map(|j| j.title.clone()).collect()
+    }
+
+    /// Start verifying `path`.
+    pub fn start(&mut self, ctx: &egui::Context, path: PathBuf, settings: &Settings) {
+        if self.job.is_some() {
+            return;
+        }
+        self.archive.text = path.display().to_string();
+        if self.trust.text.is_empty() {
+            self.trust.text = settings.trust_file.clone();
+        }
+        let req = VerifyRequest {
+            archive: path,
+            trust: self.trust.path(),
+            threads: 0,
+        };
+        self.result = None;
+        self.recorded = None;
+        let record = self.record;
+        let actor = settings.examiner.clone();
+        let org = settings.organisation.clone();
+        let key = (!settings.signing_key.trim().is_empty())
+            .then(|| PathBuf::from(settings.signing_key.trim()));
+        self.job = Some(Job::spawn(ctx, "Verifying", move |sink, cancel| {
+            let rep = crate::verify::verify(&req, sink, cancel)?;
+            let recorded =
+                record.then(
+                    || match record_verification(&rep, &actor, &org, key.as_deref()) {
+                        Ok(m) => m,
+                        Err(e) => format!("NOT recorded: {e:#}"),
+                    },
+                );
+            Ok((rep, recorded))
+        }));
+    }
+
+    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+        if let Some(job) = self.job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.job = None;
+            let r = r.map(|(rep, rec)| {
+                self.recorded = rec.map(|m| {
+                    let tone = if m.starts_with("NOT") {
+                        Tone::Bad
+                    } else {
+                        Tone::Good
+                    };
+                    (tone, m)
+                });
+                rep
+            });
+            if let Ok(rep) = &r {
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let state = if rep.ok {
+                    VerificationState::Intact(now)
+                } else {
+                    VerificationState::Problems(rep.problems.len() as u64, now)
+                };
+                commands.push(Command::Verified(rep.archive.clone(), state));
+            }
+            self.result = Some(r);
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        ui.label(RichText::new("Verify an archive").heading());
+        widgets::hint(
+            ui,
+            "Checks the ZIP structure, every file against the BagIt manifests and the records, \
+             and the custody log beside the archive. Nothing is extracted.",
+        );
+        self.archive.ui(
+            ui,
+            "Archive to verify",
+            PickKind::Archive,
+            "…/IR-7_E01_host_….zip",
+        );
+        self.trust.ui(
+            ui,
+            "Trusted signers (optional)",
+            PickKind::File,
+            "OpenSSH allowed_signers file",
+        );
+        if let Some(case) = vc.case {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Case archives:");
+                for a in &case.archives {
+                    if a.verification == VerificationState::Incomplete {
+                        continue;
+                    }
+                    if ui.link(a.file_name()).clicked() {
+                        self.archive.text = a.path.display().to_string();
+                    }
+                }
+            });
+        }
+        if let Some(job) = &self.job {
+            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
+            if widgets::job_progress_ui(ui, job) || esc {
+                job.cancel();
+            }
+            return;
+        }
+        ui.checkbox(
+            &mut self.record,
+            "Record a verified event in the custody log",
+        )
+        .on_hover_text(
+            "Signed with the signing key from the Capture or Custody screen, when one is set",
+        );
+        if ui
+            .add(
+                egui::Button::new(RichText::new("Run verification").size(17.0).strong())
+                    .min_size(egui::vec2(120.0, 32.0)),
+            )
+            .clicked()
+        {
+            vc.settings.trust_file = self.trust.text.clone();
+            match self.archive.path() {
+                Some(p) => self.start(ui.ctx(), p, vc.settings),
+                None => {
+                    self.result = Some(Err("type or choose the archive to verify first".into()))
+                }
+            }
+        }
+        ui.add_space(6.0);
+        match &self.result {
+            None => {}
+            Some(Err(e)) => widgets::message_box(ui, Tone::Bad, "Verification could not run", e),
+            Some(Ok(rep)) => {
+                if let Some((tone, m)) = &self.recorded {
+                    ui.label(widgets::toned(ui, *tone, m));
+                }
+                report_ui(ui, rep, vc.commands);
+            }
+        }
+    }
+}
+
+fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
+    let n = rep.problems.len();
+    if rep.ok {
+        widgets::verdict(
+            ui,
+            Tone::Good,
+            "INTACT",
+            "The archive is exactly what was sealed: every check passed.",
+        );
+    } else {
+        widgets::verdict(
+            ui,
+            Tone::Bad,
+            &format!("{n} PROBLEM{}", if n == 1 { "" } else { "S" }),
+            "The archive does not match what was sealed. Every discrepancy is listed below.",
+        );
+    }
+    ui.add_space(4.0);
+    widgets::hash_display(ui, "Verified SHA-256", &rep.sha256);
+    let c = &rep.checked;
+    ui.label(format!(
+        "Checked {} members, {} payload files ({}), {} tag files, {} records, {} custody events.",
+        widgets::thousands(c.members),
+        widgets::thousands(c.payload_files),
+        widgets::human_bytes(c.payload_bytes),
+        c.tag_files,
+        widgets::thousands(c.records),
+        c.custody_events
+    ));
+    ui.horizontal(|ui| {
+        if ui.button("Open in evidence browser").clicked() {
+            commands.push(Command::OpenArchive(rep.archive.clone()));
+        }
+        if ui.button("Custody chain").clicked() {
+            commands.push(Command::ShowCustody(rep.archive.clone()));
+        }
+    });
+    match &rep.custody_log {
+        Some(log) => {
+            ui.label(format!("Custody log: {}", log.display()));
+        }
+        None => {
+            ui.label(widgets::toned(
+                ui,
+                Tone::Warn,
+                "No custody log beside this archive.",
+            ));
+        }
+    }
+    if !rep.signatures.is_empty() {
+        widgets::section(ui, "Custody signatures");
+        for s in &rep.signatures {
+            ui.horizontal(|ui| {
+                ui.label(format!("event {}", s.seq));
+                widgets::badge(ui, signature_tone(&s.status), &s.status);
+                if let Some(who) = &s.signer {
+                    ui.label(who);
+                }
+            });
+        }
+    }
+    if n > 0 {
+        widgets::section(ui, "Problems");
+        TableBuilder::new(ui)
+            .id_salt("verify_problems")
+            .striped(true)
+            .column(Column::auto().at_least(150.0))
+            .column(Column::remainder().at_least(300.0).clip(true))
+            .column(Column::initial(420.0).at_least(200.0).clip(true))
+            .header(22.0, |mut h| {
+                for t in ["Kind", "File", "Detail"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(24.0, n, |mut row| {
+                    let Some(p) = rep.problems.get(row.index()) else {
+                        return;
+                    };
+                    row.col(|ui| {
+                        ui.label(widgets::toned(ui, Tone::Bad, &p.kind));
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            RichText::new(p.path.as_deref().unwrap_or("(archive)")).monospace(),
+                        );
+                    });
+                    row.col(|ui| {
+                        ui.label(&p.detail).on_hover_text(&p.detail);
+                    });
+                });
+            });
+    }
+}
+
+/// The tone of a signature verdict.
+pub fn signature_tone(status: &str) -> Tone {
+    match status {
+        "valid" => Tone::Good,
+        "untrusted" | "unsigned" => Tone::Warn,
+        _ => Tone::Bad,
+    }
+}

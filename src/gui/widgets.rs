@@ -1,0 +1,314 @@
+//! Widgets shared by the views: status badges, the SHA-256 display with its
+//! copy button, labelled inputs (every input has a label, for screen readers
+//! and for tests that look widgets up by label), path fields that accept a
+//! typed path or a native dialog, the job progress panel, and error banners.
+
+use crate::archive::Status;
+use crate::gui::jobs::{Job, PickKind, Picker};
+use crate::gui::theme::{Tone, tone_color};
+use egui::{Color32, RichText, Ui};
+use std::time::Duration;
+
+/// Bytes as a short human figure (SI units, like `ls -h --si`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{n} B"),
+        _ => format!("{v:.1} {}", UNITS.get(u).copied().unwrap_or("B")),
+    }
+}
+
+/// A duration as `1 h 02 min`, `3 min 05 s` or `12 s`.
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// A number with thousands separators (`1 234 567`).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The tone of a record status.
+pub fn status_tone(s: Status) -> Tone {
+    match s {
+        Status::Captured => Tone::Good,
+        Status::ChangedDuringRead | Status::Skipped | Status::MetadataOnly => Tone::Warn,
+        Status::Unreadable | Status::Vanished => Tone::Bad,
+    }
+}
+
+/// A small coloured pill with text.
+pub fn badge(ui: &mut Ui, tone: Tone, text: &str) -> egui::Response {
+    let color = tone_color(ui, tone);
+    let fill = color.gamma_multiply(0.18);
+    egui::Frame::new()
+        .fill(fill)
+        .stroke(egui::Stroke::new(1.0, color))
+        .corner_radius(8.0)
+        .inner_margin(egui::Margin::symmetric(6, 1))
+        .show(ui, |ui| ui.label(RichText::new(text).color(color).strong()))
+        .inner
+}
+
+/// Colour-only text in a tone.
+pub fn toned(ui: &Ui, tone: Tone, text: impl Into<String>) -> RichText {
+    RichText::new(text.into()).color(tone_color(ui, tone))
+}
+
+/// A copy button that puts `text` on the clipboard; the label names what is
+/// copied so several can live on one screen.
+pub fn copy_button(ui: &mut Ui, label: &str, text: &str) {
+    if ui
+        .button(label)
+        .on_hover_text("Copy to the clipboard")
+        .clicked()
+    {
+        ui.ctx().copy_text(text.to_string());
+    }
+}
+
+/// A SHA-256 in large monospace, in two groups of 32 so it can be read aloud
+/// and written on a paper form, with a copy button.
+pub fn hash_display(ui: &mut Ui, label: &str, sha256: &str) {
+    ui.label(RichText::new(label).strong());
+    ui.horizontal_wrapped(|ui| {
+        let grouped = sha256
+            .as_bytes()
+            .chunks(8)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        ui.add(
+            egui::Label::new(RichText::new(grouped).monospace().size(20.0).strong())
+                .selectable(true),
+        );
+    });
+    copy_button(ui, &format!("Copy {label}"), sha256);
+}
+
+/// A labelled single-line text input. The label is linked to the input so
+/// screen readers (and tests) find it by name.
+pub fn labeled_text(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> egui::Response {
+    ui.horizontal(|ui| {
+        let l = ui.add_sized([150.0, 20.0], egui::Label::new(label));
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(ui.available_width().clamp(120.0, 420.0)),
+        )
+        .labelled_by(l.id)
+    })
+    .inner
+}
+
+/// A path input: typed, or chosen with a native dialog ("Browse…"). Returns
+/// true when the path changed (typed or picked).
+#[derive(Default)]
+pub struct PathField {
+    pub text: String,
+    picker: Picker,
+}
+
+impl PathField {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            picker: Picker::new(),
+        }
+    }
+
+    /// The trimmed path, or `None` when empty.
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        let t = self.text.trim();
+        (!t.is_empty()).then(|| std::path::PathBuf::from(t))
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, label: &str, kind: PickKind, hint: &str) -> bool {
+        let mut changed = false;
+        if let Some(p) = self.picker.poll() {
+            self.text = p.display().to_string();
+            changed = true;
+        }
+        ui.horizontal(|ui| {
+            let l = ui.add_sized([150.0, 20.0], egui::Label::new(label));
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.text)
+                        .hint_text(hint)
+                        .desired_width((ui.available_width() - 90.0).clamp(120.0, 420.0)),
+                )
+                .labelled_by(l.id);
+            changed |= r.changed();
+            let browse = ui
+                .add_enabled(!self.picker.is_open(), egui::Button::new("Browse…"))
+                .on_hover_text(format!("Choose {label} with a file dialog"));
+            if browse.clicked() {
+                self.picker.open(ui.ctx(), kind, label);
+            }
+        });
+        changed
+    }
+}
+
+/// The progress of a running job: bar, counts, rate, ETA, current item,
+/// warnings, and a Cancel button. Returns true when Cancel was clicked.
+pub fn job_progress_ui<T>(ui: &mut Ui, job: &Job<T>) -> bool {
+    let p = &job.progress;
+    let phase = if p.phase.is_empty() {
+        "starting"
+    } else {
+        p.phase
+    };
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(RichText::new(format!("{} — {phase}", job.title)).strong());
+    });
+    let frac = job.fraction();
+    let bar = match frac {
+        Some(f) => egui::ProgressBar::new(f).show_percentage(),
+        None => egui::ProgressBar::new(0.0).animate(true),
+    };
+    ui.add(bar.desired_height(18.0));
+    egui::Grid::new("job_progress_grid")
+        .num_columns(2)
+        .spacing([24.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Files");
+            ui.label(match p.files_total {
+                Some(t) => format!("{} / {}", thousands(p.files_done), thousands(t)),
+                None => thousands(p.files_done),
+            });
+            ui.end_row();
+            ui.label("Bytes");
+            ui.label(match p.bytes_total {
+                Some(t) => format!("{} / {}", human_bytes(p.bytes_done), human_bytes(t)),
+                None => human_bytes(p.bytes_done),
+            });
+            ui.end_row();
+            ui.label("Speed");
+            ui.label(match job.bytes_per_sec() {
+                Some(r) => format!("{:.1} MB/s", r / 1e6),
+                None => "—".into(),
+            });
+            ui.end_row();
+            ui.label("Time left");
+            ui.label(match job.eta() {
+                Some(d) => format!("about {}", human_duration(d)),
+                None => "—".into(),
+            });
+            ui.end_row();
+            ui.label("Elapsed");
+            ui.label(human_duration(job.elapsed()));
+            ui.end_row();
+            ui.label("Warnings");
+            if p.warnings > 0 {
+                ui.label(toned(ui, Tone::Warn, thousands(p.warnings)).strong());
+            } else {
+                ui.label("0");
+            }
+            ui.end_row();
+        });
+    ui.horizontal(|ui| {
+        ui.label("Current:");
+        ui.add(egui::Label::new(RichText::new(&p.current).monospace()).truncate());
+    });
+    if job.is_cancelling() {
+        ui.label(toned(
+            ui,
+            Tone::Warn,
+            "Cancelling… waiting for the current file to finish",
+        ));
+        false
+    } else {
+        ui.button(RichText::new("Cancel").color(tone_color(ui, Tone::Bad)))
+            .on_hover_text("Stop the job; nothing incomplete is left looking complete (Esc)")
+            .clicked()
+    }
+}
+
+/// A boxed message in a tone (errors in red, with the full text selectable).
+pub fn message_box(ui: &mut Ui, tone: Tone, title: &str, text: &str) {
+    let color = tone_color(ui, tone);
+    egui::Frame::new()
+        .fill(color.gamma_multiply(0.10))
+        .stroke(egui::Stroke::new(1.0, color))
+        .corner_radius(6.0)
+        .inner_margin(10)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(title).color(color).strong());
+            if !text.is_empty() {
+                ui.add(egui::Label::new(text).selectable(true).wrap());
+            }
+        });
+}
+
+/// A section heading with a little space above.
+pub fn section(ui: &mut Ui, title: &str) {
+    ui.add_space(8.0);
+    ui.label(RichText::new(title).heading().size(17.0));
+    ui.add_space(2.0);
+}
+
+/// A large verdict banner ("INTACT" / "3 PROBLEMS").
+pub fn verdict(ui: &mut Ui, tone: Tone, headline: &str, sub: &str) {
+    let color = tone_color(ui, tone);
+    egui::Frame::new()
+        .fill(color.gamma_multiply(0.15))
+        .stroke(egui::Stroke::new(2.0, color))
+        .corner_radius(8.0)
+        .inner_margin(14)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(headline).size(28.0).strong().color(color));
+            if !sub.is_empty() {
+                ui.label(sub);
+            }
+        });
+}
+
+/// A muted explanatory line.
+pub fn hint(ui: &mut Ui, text: &str) {
+    ui.label(RichText::new(text).weak());
+}
+
+/// Colour for table text of a status (kept here so every table agrees).
+pub fn status_color(ui: &Ui, s: Status) -> Color32 {
+    tone_color(ui, status_tone(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_figures() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500_000), "1.5 MB");
+        assert_eq!(human_duration(Duration::from_secs(65)), "1 min 05 s");
+        assert_eq!(human_duration(Duration::from_secs(3725)), "1 h 02 min");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+    }
+}

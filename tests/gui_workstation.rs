@@ -1,0 +1,361 @@
+//! The workstation driven like a user with egui_kittest: widgets are found by
+//! role and label, clicked and typed into, and every assertion reads back
+//! what the window shows or what landed on disk. Runs headless under plain
+//! `cargo test`.
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used)]
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::{ExhibitApp, Settings};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn harness() -> Harness<'static, ExhibitApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 1600.0))
+        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()))
+}
+
+/// Step frames (with real time passing for background jobs) until `done`.
+fn wait_until(
+    h: &mut Harness<'static, ExhibitApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, ExhibitApp>) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+}
+
+fn type_into(h: &mut Harness<'static, ExhibitApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+fn click(h: &mut Harness<'static, ExhibitApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+fn shows(h: &Harness<'static, ExhibitApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// A small tree to capture: a few text files and a binary one.
+fn evidence_tree(dir: &Path) {
+    std::fs::create_dir_all(dir.join("etc/ssh")).unwrap();
+    std::fs::create_dir_all(dir.join("var/log")).unwrap();
+    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    std::fs::write(dir.join("etc/ssh/sshd_config"), "PermitRootLogin no\n").unwrap();
+    std::fs::write(
+        dir.join("var/log/auth.log"),
+        "Nov 22 10:00:00 host sshd[1]: Accepted password for root\n",
+    )
+    .unwrap();
+    // Incompressible bytes, stored as-is in the archive: easy to tamper with.
+    let mut x = 0x1234_5678u32;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(dir.join("var/log/needle.bin"), noise).unwrap();
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// Capture through the core (for tests that start from an existing archive).
+fn core_capture(src: &Path, out: &Path) -> PathBuf {
+    let mut req = exhibit::capture::CaptureRequest::new(
+        vec![src.to_path_buf()],
+        out.to_path_buf(),
+        "IR-9",
+        "Tess",
+    );
+    req.compression = exhibit::capture::Compression::Store;
+    exhibit::capture::capture(
+        &req,
+        &exhibit::job::NoProgress,
+        &exhibit::job::CancelToken::new(),
+    )
+    .unwrap()
+    .archive
+}
+
+#[test]
+fn create_a_case_from_the_start_screen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("IR-1");
+    let mut h = harness();
+    h.step();
+    type_into(&mut h, "Case folder", &dir.display().to_string());
+    type_into(&mut h, "Case ID", "IR-1");
+    type_into(&mut h, "Title", "Defaced web server");
+    type_into(&mut h, "Examiner", "Dana Scully");
+    click(&mut h, "Create case");
+    wait_until(&mut h, "the case to open", |h| {
+        shows(h, "Case IR-1 — Defaced web server")
+    });
+    assert!(shows(&h, "Evidence archives (0)"));
+    // What the window says is what is on disk.
+    let raw = std::fs::read_to_string(dir.join("case.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v["case_id"], "IR-1");
+    assert_eq!(v["examiner"], "Dana Scully");
+    assert_eq!(h.state().settings.recent_cases, vec![dir.clone()]);
+    h.check_accessibility();
+}
+
+#[test]
+fn missing_case_id_is_explained_not_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.step();
+    type_into(
+        &mut h,
+        "Case folder",
+        &tmp.path().join("x").display().to_string(),
+    );
+    click(&mut h, "Create case");
+    assert!(shows(&h, "a case ID is required"));
+    assert!(!tmp.path().join("x").exists());
+}
+
+#[test]
+fn capture_through_the_ui_shows_the_archive_sha256_then_browse_and_filter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let out = tmp.path().join("out");
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Capture");
+    // The collection profiles are listed with their descriptions.
+    wait_until(&mut h, "the profiles", |h| {
+        h.query_by_label("triage").is_some()
+    });
+    type_into(&mut h, "Source path", &src.display().to_string());
+    click(&mut h, "Add source");
+    wait_until(&mut h, "the pre-scan estimate", |h| {
+        shows(h, "4 files, 4.2 kB")
+    });
+    type_into(&mut h, "Destination folder", &out.display().to_string());
+    type_into(&mut h, "Capture case ID", "IR-2");
+    type_into(&mut h, "Capture examiner", "Dana Scully");
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the capture to finish", |h| {
+        shows(h, "Capture complete")
+    });
+    let archive = h.state().capture.result.clone().unwrap().unwrap().archive;
+    // The SHA-256 shown is the archive's real SHA-256, computed independently.
+    let sha = sha256_hex(&archive);
+    let first = &sha[..8];
+    let last = &sha[56..];
+    assert!(
+        shows(&h, &format!("{first} ")),
+        "shown hash starts with {first}"
+    );
+    assert!(
+        shows(&h, &format!(" {last}")),
+        "shown hash ends with {last}"
+    );
+    assert!(h.query_by_label("Copy Archive SHA-256").is_some());
+    if let Ok(o) = std::process::Command::new("sha256sum")
+        .arg(&archive)
+        .output()
+    {
+        assert!(String::from_utf8_lossy(&o.stdout).starts_with(&sha));
+    }
+
+    // Open it and find a file by filter.
+    click(&mut h, "Open in evidence browser");
+    wait_until(&mut h, "the archive to load", |h| {
+        shows(h, "of 9 entries") && h.state().browser.loaded.is_some()
+    });
+    wait_until(&mut h, "the rows", |h| shows(h, "/etc/passwd"));
+    type_into(&mut h, "Filter paths", "needle");
+    wait_until(&mut h, "the filter", |h| shows(h, "1 of 9 entries"));
+    wait_until(&mut h, "the filtered row", |h| {
+        shows(h, "/var/log/needle.bin")
+    });
+    assert!(!shows(&h, "/etc/passwd"), "filtered-out rows are gone");
+    h.check_accessibility();
+}
+
+#[test]
+fn verify_intact_then_tampered_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let archive = core_capture(&src, &tmp.path().join("out"));
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Verify");
+    type_into(&mut h, "Archive to verify", &archive.display().to_string());
+    click(&mut h, "Run verification");
+    wait_until(&mut h, "the verdict", |h| {
+        shows(h, "INTACT") || shows(h, "PROBLEM")
+    });
+    assert!(shows(&h, "INTACT"), "an untouched archive verifies intact");
+
+    // Flip one byte inside the stored content of needle.bin.
+    let noise = std::fs::read(src.join("var/log/needle.bin")).unwrap();
+    let mut zip = std::fs::read(&archive).unwrap();
+    let at = zip
+        .windows(64)
+        .position(|w| w == &noise[1000..1064])
+        .expect("content stored as-is");
+    zip[at] ^= 0xff;
+    let tampered = tmp.path().join("tampered.zip");
+    std::fs::write(&tampered, zip).unwrap();
+
+    h.get_by_label("Archive to verify").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Archive to verify")
+        .type_text(&tampered.display().to_string());
+    h.step();
+    click(&mut h, "Run verification");
+    wait_until(&mut h, "the verdict", |h| {
+        shows(h, "INTACT") || shows(h, "PROBLEM")
+    });
+    assert!(shows(&h, "PROBLEM"), "a tampered archive is not intact");
+    assert!(!shows(&h, "INTACT"));
+    assert!(shows(&h, "needle.bin"), "the problem names the file");
+}
+
+#[test]
+fn custody_chain_add_an_event_and_export_the_form() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let archive = core_capture(&src, &tmp.path().join("out"));
+    let log = exhibit::archive::custody_log_path(&archive);
+    assert!(log.exists(), "capture starts the custody log");
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Custody");
+    type_into(&mut h, "Archive", &archive.display().to_string());
+    click(&mut h, "Show chain");
+    wait_until(&mut h, "the chain", |h| {
+        shows(h, "chain intact") || shows(h, "chain broken")
+    });
+    assert!(shows(&h, "chain intact (2 events)"), "acquired + sealed");
+    assert!(shows(&h, "acquired") && shows(&h, "sealed"));
+
+    type_into(&mut h, "Actor", "Fox Mulder");
+    type_into(&mut h, "Released by", "Tess");
+    type_into(&mut h, "Released to", "Evidence locker 3");
+    click(&mut h, "Add event");
+    wait_until(&mut h, "the event", |h| {
+        shows(h, "event added") || shows(h, "Not done")
+    });
+    wait_until(&mut h, "the reloaded chain", |h| {
+        shows(h, "chain intact (3 events)")
+    });
+    assert!(
+        shows(&h, "Evidence locker 3"),
+        "the new event is in the chain"
+    );
+    // What the window shows is what is in the log on disk.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "transferred");
+    assert_eq!(last["actor"]["name"], "Fox Mulder");
+    assert_eq!(last["details"]["to"], "Evidence locker 3");
+
+    let form = tmp.path().join("form.html");
+    h.get_by_label("Form file").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label("Form file")
+        .type_text(&form.display().to_string());
+    h.step();
+    click(&mut h, "Export custody form");
+    wait_until(&mut h, "the form", |h| {
+        shows(h, "Custody form written") || shows(h, "Not done")
+    });
+    let html = std::fs::read_to_string(&form).unwrap();
+    assert!(html.contains("Evidence locker 3"));
+}
+
+#[test]
+fn an_edited_custody_log_is_shown_as_broken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let archive = core_capture(&src, &tmp.path().join("out"));
+    let log = exhibit::archive::custody_log_path(&archive);
+    // Someone rewrites who acquired the evidence after the fact.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("\"Tess\""));
+    std::fs::write(&log, text.replacen("\"Tess\"", "\"Mallory\"", 1)).unwrap();
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Custody");
+    type_into(&mut h, "Archive", &archive.display().to_string());
+    click(&mut h, "Show chain");
+    wait_until(&mut h, "the chain", |h| {
+        shows(h, "chain intact") || shows(h, "chain broken")
+    });
+    assert!(shows(&h, "chain broken"), "an edited log is not intact");
+    assert!(!shows(&h, "chain intact"));
+    assert!(
+        shows(&h, "Mallory"),
+        "the edited event is still shown, not hidden"
+    );
+}
+
+#[test]
+fn verifying_can_record_a_verified_event_in_the_custody_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let archive = core_capture(&src, &tmp.path().join("out"));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1600.0))
+        .build_eframe(|_cc| {
+            ExhibitApp::with_settings(Settings {
+                examiner: "Eve Auditor".into(),
+                ..Settings::default()
+            })
+        });
+    h.step();
+    click(&mut h, "Verify");
+    type_into(&mut h, "Archive to verify", &archive.display().to_string());
+    click(&mut h, "Record a verified event in the custody log");
+    click(&mut h, "Run verification");
+    wait_until(&mut h, "the verdict", |h| {
+        shows(h, "INTACT") || shows(h, "PROBLEM")
+    });
+    assert!(shows(&h, "INTACT"));
+    assert!(
+        shows(&h, "verified event #3 recorded"),
+        "the window says it was recorded"
+    );
+    let log = exhibit::archive::custody_log_path(&archive);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "verified");
+    assert_eq!(last["actor"]["name"], "Eve Auditor");
+    assert_eq!(last["details"]["result"], "intact");
+}
