@@ -43,6 +43,9 @@ EXS_ARCHIVE=$(ls "$WORK"/exs/*.zip); S[exhibit_store]=$(du -b --apparent-size "$
 run tar_sha256sum "" bash -c "tar -cf - '$CORPUS' | sha256sum"
 run find_sha256sum "" bash -c "find '$CORPUS' -type f -print0 | xargs -0 sha256sum"
 run tar_file "$WORK/out.tar" tar -cf "$WORK/out.tar" "$CORPUS"
+rm -f "$WORK/out-sync.tar"; sync
+run tar_file_sync "$WORK/out-sync.tar" bash -c "tar -cf '$WORK/out-sync.tar' '$CORPUS' && sync -f '$WORK/out-sync.tar'"
+rm -f "$WORK/out-sync.tar"
 run zip_r1 "$WORK/out.zip" zip -r -1 -q "$WORK/out.zip" "$CORPUS"
 run tar_pigz "$WORK/out.tar.gz" bash -c "tar -cf - '$CORPUS' | pigz -1 -p2 > '$WORK/out.tar.gz'"
 run tar_zstd "$WORK/out.tar.zst" bash -c "tar -cf - '$CORPUS' | zstd -1 -T2 -q > '$WORK/out.tar.zst'"
@@ -53,7 +56,7 @@ run unzip_sha256_store "" bash -c "unzip -p '$EXS_ARCHIVE' | sha256sum"
 run unzip_t_deflate "" unzip -tq "$EX_ARCHIVE"
 
 printf '\n%-22s %9s %12s %8s %10s\n' command seconds output_MB ratio MB/s
-for n in exhibit_capture exhibit_store tar_sha256sum find_sha256sum tar_file zip_r1 tar_pigz tar_zstd verify_deflate verify_store unzip_sha256_deflate unzip_sha256_store unzip_t_deflate; do
+for n in exhibit_capture exhibit_store tar_sha256sum find_sha256sum tar_file tar_file_sync zip_r1 tar_pigz tar_zstd verify_deflate verify_store unzip_sha256_deflate unzip_sha256_store unzip_t_deflate; do
   ratio=$( [ "${S[$n]}" != 0 ] && echo "scale=2; $BYTES / ${S[$n]}" | bc || echo -)
   printf '%-22s %9.2f %12.1f %8s %10.0f\n' "$n" "${T[$n]}" "$(echo "${S[$n]} / 1048576" | bc -l)" "$ratio" "$(echo "$BYTES / ${T[$n]} / 1000000" | bc -l)"
 done
@@ -63,6 +66,7 @@ echo "targets (issue: capture, archive and verify):"
 echo "  zip -r -1 / exhibit capture          = $(r ${T[zip_r1]} ${T[exhibit_capture]})x   (target >= 3)"
 echo "  exhibit capture / tar|pigz -1 -p2    = $(r ${T[exhibit_capture]} ${T[tar_pigz]})x   (target <= 1)"
 echo "  exhibit archive / pigz output        = $(r ${S[exhibit_capture]} ${S[tar_pigz]})x   (target <= 1.15)"
-echo "  exhibit --store / tar -cf OUT.tar    = $(r ${T[exhibit_store]} ${T[tar_file]})x   (target <= 1.2)"
+echo "  exhibit --store / tar -cf OUT.tar    = $(r ${T[exhibit_store]} ${T[tar_file]})x   (target <= 1.2; tar does not sync)"
+echo "  exhibit --store / tar -cf && sync    = $(r ${T[exhibit_store]} ${T[tar_file_sync]})x   (both durable on disk)"
 echo "  verify stored payload                = $(echo "$BYTES / ${T[verify_store]} / 1000000000" | bc -l | cut -c1-4) GB/s (target >= 1)"
 echo "  unzip -p|sha256sum / exhibit verify  = $(r ${T[unzip_sha256_deflate]} ${T[verify_deflate]})x   (deflated; target >= 2)"
