@@ -456,3 +456,35 @@ fn output_inside_the_source_is_not_captured_into_itself() {
     assert!(own.get("member").is_none());
     assert_eq!(verify(&archive).0, 0);
 }
+
+#[test]
+fn a_source_on_a_pseudo_filesystem_is_recorded_not_read() {
+    // /proc/kcore claims ~128 TiB; proc files change as they are read.
+    let t = tempfile::tempdir().unwrap();
+    let s = capture(
+        &["/proc/version", "/proc/sys/kernel"],
+        &t.path().join("out"),
+    );
+    let archive = archive_path(&s);
+    let recs = records(&archive);
+    let paths: Vec<&str> = recs.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    for p in ["/proc/version", "/proc/sys/kernel"] {
+        assert!(paths.contains(&p), "{paths:?}");
+        let r = record(&recs, p);
+        assert_eq!(r["status"], "skipped", "{r}");
+        assert!(
+            r["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("other_filesystem: proc"),
+            "{r}"
+        );
+        assert!(r.get("member").is_none());
+    }
+    assert!(
+        !recs
+            .iter()
+            .any(|r| r["path"].as_str().unwrap().starts_with("/proc/sys/kernel/"))
+    );
+    assert_eq!(verify(&archive).0, 0);
+}

@@ -416,6 +416,33 @@ pub fn walk(starts: &[Vec<u8>], opts: &WalkOptions<'_>) -> Result<Vec<WalkItem>,
                 continue;
             }
         };
+        // A start point on a pseudo or network filesystem (`exhibit capture
+        // /proc`) gets the same rule as a mount met during the walk: recorded,
+        // not entered or read (/proc/kcore alone claims ~128 TiB).
+        if !opts.all_filesystems
+            && stat.kind != Some(EntryType::Symlink)
+            && let Some(kind) = rustix::fs::statfs(cpath.as_c_str())
+                .ok()
+                .and_then(|s| fstype::skipped_kind(s.f_type as u64))
+        {
+            w.items.push(WalkItem {
+                logical: start.clone(),
+                stat,
+                link_target: None,
+                selection: Selection::Content {
+                    size_limit: None,
+                    rule: None,
+                    flags: Vec::new(),
+                },
+                outcome: Some((
+                    Status::Skipped,
+                    format!(
+                        "other_filesystem: {kind} (pseudo or network filesystem; use --all-filesystems to enter)"
+                    ),
+                )),
+            });
+            continue;
+        }
         let Some(first) = w.visit(None, cpath.as_c_str(), start.clone(), stat, 0) else {
             continue;
         };
