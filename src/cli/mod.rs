@@ -93,6 +93,9 @@ fn no_subcommand() -> u8 {
         Ok(()) => EXIT_OK,
         Err(e) => {
             report_error(&e);
+            eprintln!(
+                "exhibit: every action also works from the command line: see `exhibit --help`"
+            );
             EXIT_ERROR
         }
     }
