@@ -160,23 +160,8 @@ fn record(
     log: &std::path::Path,
     signer: Option<&custody::Signer>,
 ) -> Result<custody::Event, custody::CustodyError> {
-    let mut details = serde_json::Map::new();
-    details.insert(
-        "result".into(),
-        (if report.ok { "intact" } else { "failed" }).into(),
-    );
-    details.insert("observed_sha256".into(), report.sha256.clone().into());
-    details.insert("problems".into(), report.problems.len().into());
-    let mut kinds: Vec<&str> = report.problems.iter().map(|p| p.kind.as_str()).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    if !kinds.is_empty() {
-        details.insert("problem_kinds".into(), kinds.join(", ").into());
-    }
-    details.insert(
-        "tool".into(),
-        format!("exhibit {}", env!("CARGO_PKG_VERSION")).into(),
-    );
+    let mut details =
+        custody::verification_details(report, &format!("exhibit {}", env!("CARGO_PKG_VERSION")));
     if let Some(t) = &a.trust {
         details.insert(
             "trust".into(),

@@ -517,6 +517,31 @@ pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>
     )
 }
 
+/// The `details` of a `verified` event recording a verification's result:
+/// `result` (`intact`/`failed`), `observed_sha256`, `problems`,
+/// `problem_kinds` (sorted, distinct) and `tool`. Shared by the CLI's
+/// `verify --record` and the workstation, so both record the same facts.
+pub fn verification_details(
+    report: &crate::verify::VerifyReport,
+    tool: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut details = serde_json::Map::new();
+    details.insert(
+        "result".into(),
+        (if report.ok { "intact" } else { "failed" }).into(),
+    );
+    details.insert("observed_sha256".into(), report.sha256.clone().into());
+    details.insert("problems".into(), report.problems.len().into());
+    let mut kinds: Vec<&str> = report.problems.iter().map(|p| p.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        details.insert("problem_kinds".into(), kinds.join(", ").into());
+    }
+    details.insert("tool".into(), tool.into());
+    details
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,23 +44,8 @@ fn record_verification(
     let signer = key
         .map(crate::gui::views::custody::load_signer)
         .transpose()?;
-    let mut details = serde_json::Map::new();
-    details.insert(
-        "result".into(),
-        (if rep.ok { "intact" } else { "failed" }).into(),
-    );
-    details.insert("observed_sha256".into(), rep.sha256.clone().into());
-    details.insert("problems".into(), rep.problems.len().into());
-    let mut kinds: Vec<&str> = rep.problems.iter().map(|p| p.kind.as_str()).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    if !kinds.is_empty() {
-        details.insert("problem_kinds".into(), kinds.join(", ").into());
-    }
-    details.insert(
-        "tool".into(),
-        format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")).into(),
-    );
+    let details =
+        custody::verification_details(rep, &format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")));
     let new = custody::NewEvent {
         action: Some(custody::Action::Verified),
         actor: custody::Actor {
