@@ -8,8 +8,8 @@ use crate::gui::case::{self, CaseFolder, CaseInfo, VerificationState};
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::views::{
-    browser::BrowserView, capture::CaptureView, custody::CustodyView, start::StartView,
-    verify::VerifyView,
+    browser::BrowserView, capture::CaptureView, custody::CustodyView, logs::LogsView,
+    start::StartView, timeline::TimelineView, verify::VerifyView,
 };
 use crate::gui::widgets;
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
@@ -71,15 +71,19 @@ pub enum Screen {
     Evidence,
     Verify,
     Custody,
+    Logs,
+    Timeline,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 7] = [
         Screen::Cases,
         Screen::Capture,
         Screen::Evidence,
         Screen::Verify,
         Screen::Custody,
+        Screen::Logs,
+        Screen::Timeline,
     ];
 
     pub fn title(self) -> &'static str {
@@ -89,6 +93,8 @@ impl Screen {
             Screen::Evidence => "Evidence",
             Screen::Verify => "Verify",
             Screen::Custody => "Custody",
+            Screen::Logs => "Logs",
+            Screen::Timeline => "Timeline",
         }
     }
 
@@ -99,6 +105,8 @@ impl Screen {
             Screen::Evidence => Key::Num3,
             Screen::Verify => Key::Num4,
             Screen::Custody => Key::Num5,
+            Screen::Logs => Key::Num6,
+            Screen::Timeline => Key::Num7,
         }
     }
 }
@@ -113,6 +121,20 @@ pub enum Command {
     Go(Screen),
     /// Open an archive in the evidence browser.
     OpenArchive(PathBuf),
+    /// Open an archive in the evidence browser and select one file (a log
+    /// event's file; `line` is shown beside it).
+    OpenArchiveAt {
+        archive: PathBuf,
+        path: String,
+        line: Option<u64>,
+    },
+    /// Show a log finding's events on the Logs screen (loading `sources`
+    /// there if needed).
+    ShowFinding {
+        sources: Vec<PathBuf>,
+        rule: String,
+        title: String,
+    },
     /// Verify an archive (switches to the Verify screen and starts).
     VerifyArchive(PathBuf),
     /// Show the custody chain of an archive.
@@ -145,6 +167,8 @@ pub struct ExhibitApp {
     pub browser: BrowserView,
     pub verify: VerifyView,
     pub custody: CustodyView,
+    pub logs: LogsView,
+    pub timeline: TimelineView,
     /// Errors shown in the banner until dismissed.
     pub errors: Vec<String>,
     verdicts: HashMap<PathBuf, VerificationState>,
@@ -176,6 +200,8 @@ impl ExhibitApp {
             browser: BrowserView::default(),
             verify: VerifyView::default(),
             custody: CustodyView::default(),
+            logs: LogsView::default(),
+            timeline: TimelineView::default(),
             errors: Vec::new(),
             verdicts: HashMap::new(),
             commands: Vec::new(),
@@ -221,7 +247,12 @@ impl ExhibitApp {
         });
         for p in dropped {
             let name = p.to_string_lossy().to_lowercase();
-            if name.ends_with(".zip") {
+            // On the log screens, anything dropped is a source to read.
+            if self.screen == Screen::Logs {
+                self.logs.sources.add(p);
+            } else if self.screen == Screen::Timeline {
+                self.timeline.sources.add(p);
+            } else if name.ends_with(".zip") {
                 self.commands.push(Command::OpenArchive(p));
             } else if name.ends_with("case.json") {
                 self.commands.push(Command::OpenCase(p));
@@ -309,6 +340,22 @@ impl ExhibitApp {
                     self.screen = Screen::Evidence;
                     self.browser.open(ctx, p);
                 }
+                Command::OpenArchiveAt {
+                    archive,
+                    path,
+                    line,
+                } => {
+                    self.screen = Screen::Evidence;
+                    self.browser.open_at(ctx, archive, path, line);
+                }
+                Command::ShowFinding {
+                    sources,
+                    rule,
+                    title,
+                } => {
+                    self.screen = Screen::Logs;
+                    self.logs.show_finding(ctx, sources, rule, title);
+                }
                 Command::VerifyArchive(p) => {
                     self.screen = Screen::Verify;
                     self.verify.start(ctx, p, &self.settings);
@@ -390,6 +437,8 @@ impl ExhibitApp {
             busy.extend(self.browser.busy());
             busy.extend(self.verify.busy());
             busy.extend(self.custody.busy());
+            busy.extend(self.logs.busy());
+            busy.extend(self.timeline.busy());
             if busy.is_empty() {
                 ui.label(RichText::new("Ready").weak());
             } else {
@@ -399,7 +448,7 @@ impl ExhibitApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(
                     RichText::new(
-                        "Ctrl+1…5 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
+                        "Ctrl+1…7 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
                     )
                     .small()
                     .weak(),
@@ -438,6 +487,8 @@ impl eframe::App for ExhibitApp {
         self.browser.poll(&mut self.commands);
         self.verify.poll(&mut self.commands);
         self.custody.poll(&mut self.commands);
+        self.logs.poll(&mut self.commands);
+        self.timeline.poll(&mut self.commands);
 
         egui::Panel::top("top_bar")
             .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(8))
@@ -460,6 +511,8 @@ impl eframe::App for ExhibitApp {
                 Screen::Evidence => self.browser.ui(ui, &mut vc),
                 Screen::Verify => self.verify.ui(ui, &mut vc),
                 Screen::Custody => self.custody.ui(ui, &mut vc),
+                Screen::Logs => self.logs.ui(ui, &mut vc),
+                Screen::Timeline => self.timeline.ui(ui, &mut vc, &self.logs.sources.paths),
             }
         });
         self.hovered_files_ui(ui);

@@ -301,6 +301,11 @@ pub struct BrowserView {
     pub show_tree: bool,
     pub error: Option<String>,
     open_dialog_requested: bool,
+    /// A file to select once the archive is loaded, and the line that led
+    /// there (a jump from a log event).
+    pending_select: Option<(String, Option<u64>)>,
+    /// The file and line a jump selected, shown in the preview.
+    pub jumped_to: Option<(usize, Option<u64>)>,
 }
 
 impl BrowserView {
@@ -320,6 +325,40 @@ impl BrowserView {
         v
     }
 
+    /// Open an archive (unless it is the one loaded) and select the file at
+    /// `member_path` (a logical path), noting the line that led there.
+    pub fn open_at(
+        &mut self,
+        ctx: &egui::Context,
+        archive: PathBuf,
+        member_path: String,
+        line: Option<u64>,
+    ) {
+        let loaded = self.loaded.as_ref().is_some_and(|l| l.path == archive);
+        if !loaded {
+            self.open(ctx, archive);
+        }
+        self.pending_select = Some((member_path, line));
+    }
+
+    /// Select the pending file once the archive is loaded.
+    fn select_pending(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        let Some((path, line)) = self.pending_select.take() else {
+            return;
+        };
+        match l.records.iter().position(|r| r.path == path) {
+            Some(idx) => {
+                self.query = ViewQuery::default();
+                self.select(ctx, idx);
+                self.jumped_to = Some((idx, line));
+            }
+            None => {
+                self.error = Some(format!("no file with this path in the archive: {path}"));
+            }
+        }
+    }
+
     /// Load an archive in the background.
     pub fn open(&mut self, ctx: &egui::Context, path: PathBuf) {
         self.path.text = path.display().to_string();
@@ -330,6 +369,7 @@ impl BrowserView {
         self.preview = None;
         self.shown_query = None;
         self.query.folder = None;
+        self.jumped_to = None;
         self.load = Some(Job::spawn(ctx, "Opening archive", move |sink, _| {
             sink.update(&crate::job::Progress {
                 phase: "reading the archive index",
@@ -445,6 +485,7 @@ impl BrowserView {
         if self.loaded.is_none() {
             return;
         }
+        self.select_pending(&ctx);
         self.refresh_rows(&ctx);
         self.summary_ui(ui);
         self.filter_bar_ui(ui);
@@ -769,6 +810,15 @@ impl BrowserView {
         };
         let Some(r) = l.records.get(idx) else { return };
         ui.label(RichText::new(&r.path).monospace().strong());
+        if let Some((j, Some(line))) = self.jumped_to
+            && j == idx
+        {
+            ui.label(widgets::toned(
+                ui,
+                Tone::Info,
+                format!("Opened from the event at line {line} of this file"),
+            ));
+        }
         ui.horizontal(|ui| {
             widgets::copy_button(ui, "Copy path", &r.path);
             if let Some(h) = &r.sha256 {

@@ -5,5 +5,7 @@
 pub mod browser;
 pub mod capture;
 pub mod custody;
+pub mod logs;
 pub mod start;
+pub mod timeline;
 pub mod verify;

@@ -1,0 +1,1054 @@
+//! The Logs screen: choose log sources (the case's archives, typed paths,
+//! file dialogs, dropped files), load and run the detections in a background
+//! job, then read the events in one virtualized table with filters (text,
+//! address, account, status, time range, source), the detections sorted by
+//! severity (clicking one shows the evidence lines behind it), and the
+//! analyst's three questions: who accessed a path, everything an address
+//! did, first and last access of anything.
+//!
+//! Filtering never re-scans the store on a frame: the table shows a cached
+//! list of event indices, recomputed in a background job only when the
+//! filter changes.
+
+use crate::gui::app::{Command, ViewCtx};
+use crate::gui::jobs::{Job, PickKind, Picker};
+use crate::gui::theme::{self, Tone};
+use crate::gui::widgets;
+use crate::logs::detect::{self, DetectConfig, Finding, Severity};
+use crate::logs::query::{self, Filter};
+use crate::logs::{Event, Field, LoadRequest, LogStore};
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A UTC time in microseconds as `YYYY-MM-DD HH:MM:SS` (fractions dropped).
+pub fn fmt_time(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| format!("{us} µs"))
+}
+
+/// Parse a typed UTC time: `2026-11-22`, `2026-11-22 10:00`,
+/// `2026-11-22T10:00:05Z`... A date alone means its first second, or its
+/// last second when `end` is set. Empty text is `Ok(None)`.
+pub fn parse_time(text: &str, end: bool) -> Result<Option<i64>, String> {
+    let t = text.trim().trim_end_matches('Z').replace('T', " ");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&t, f) {
+            return Ok(Some(dt.and_utc().timestamp_micros()));
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
+        let time = if end {
+            d.and_hms_micro_opt(23, 59, 59, 999_999)
+        } else {
+            d.and_hms_opt(0, 0, 0)
+        };
+        if let Some(dt) = time {
+            return Ok(Some(dt.and_utc().timestamp_micros()));
+        }
+    }
+    Err(format!(
+        "not a time (use YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], UTC): {}",
+        text.trim()
+    ))
+}
+
+/// Parse a status filter: `404`, `4xx`, `400-499`. Empty is `Ok(None)`.
+pub fn parse_status(text: &str) -> Result<Option<(u16, u16)>, String> {
+    let t = text.trim().to_ascii_lowercase();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let bad = || format!("not a status (use 404, 4xx or 400-499): {}", text.trim());
+    if let Some(d) = t.strip_suffix("xx") {
+        let d: u16 = d.parse().map_err(|_| bad())?;
+        return Ok(Some((d * 100, d * 100 + 99)));
+    }
+    if let Some((a, b)) = t.split_once('-') {
+        let a: u16 = a.trim().parse().map_err(|_| bad())?;
+        let b: u16 = b.trim().parse().map_err(|_| bad())?;
+        return Ok(Some((a.min(b), a.max(b))));
+    }
+    let s: u16 = t.parse().map_err(|_| bad())?;
+    Ok(Some((s, s)))
+}
+
+/// The theme's severity for a finding's severity.
+pub fn theme_severity(s: Severity) -> theme::Severity {
+    match s {
+        Severity::Info => theme::Severity::Info,
+        Severity::Low => theme::Severity::Low,
+        Severity::Medium => theme::Severity::Medium,
+        Severity::High => theme::Severity::High,
+        _ => theme::Severity::Critical,
+    }
+}
+
+/// A list of sources to read: typed paths, file and folder dialogs, the
+/// open case's archives, dropped files.
+#[derive(Default)]
+pub struct SourceList {
+    pub paths: Vec<PathBuf>,
+    /// The path being typed.
+    pub typed: String,
+    picker: Picker,
+}
+
+impl SourceList {
+    /// Add a source (once).
+    pub fn add(&mut self, p: PathBuf) {
+        if !self.paths.contains(&p) {
+            self.paths.push(p);
+        }
+    }
+
+    /// The list with its add/remove controls. `what` names the screen in
+    /// labels ("log source", "timeline source") so they stay unique.
+    pub fn ui(&mut self, ui: &mut Ui, vc: &ViewCtx<'_>, what: &str) {
+        if let Some(p) = self.picker.poll() {
+            self.add(p);
+        }
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(format!("Add {what}"));
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.typed)
+                        .hint_text("log file, folder or evidence archive (.zip)")
+                        .desired_width(360.0),
+                )
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Add").clicked() || enter) && !self.typed.trim().is_empty() {
+                self.add(PathBuf::from(self.typed.trim()));
+                self.typed.clear();
+            }
+            let open = !self.picker.is_open();
+            if ui.add_enabled(open, egui::Button::new("File…")).clicked() {
+                self.picker.open(ui.ctx(), PickKind::File, "Choose a log file or archive");
+            }
+            if ui.add_enabled(open, egui::Button::new("Folder…")).clicked() {
+                self.picker.open(ui.ctx(), PickKind::Folder, "Choose a folder of logs");
+            }
+            if let Some(case) = vc.case {
+                let archives: Vec<PathBuf> = case
+                    .archives
+                    .iter()
+                    .filter(|a| a.path.extension().is_some_and(|e| e == "zip"))
+                    .map(|a| a.path.clone())
+                    .collect();
+                if !archives.is_empty()
+                    && ui
+                        .button(format!("Add the case's {} archive(s)", archives.len()))
+                        .clicked()
+                {
+                    for a in archives {
+                        self.add(a);
+                    }
+                }
+            }
+        });
+        let mut remove = None;
+        ui.horizontal_wrapped(|ui| {
+            if self.paths.is_empty() {
+                widgets::hint(ui, "No source yet: type a path, choose one, or drop files here.");
+            }
+            for (i, p) in self.paths.iter().enumerate() {
+                let name = p.display().to_string();
+                ui.label(RichText::new(&name).monospace());
+                if ui
+                    .small_button("✕")
+                    .on_hover_text(format!("Remove {name}"))
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
+                ui.add_space(8.0);
+            }
+        });
+        if let Some(i) = remove {
+            self.paths.remove(i);
+        }
+    }
+}
+
+/// What a load produced.
+pub struct LogsLoaded {
+    pub sources: Vec<PathBuf>,
+    pub store: Arc<LogStore>,
+    /// Sorted by severity (worst first), then time.
+    pub findings: Arc<Vec<Finding>>,
+}
+
+/// Which events the table starts from before the filters apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Base {
+    #[default]
+    All,
+    /// The events behind one finding (index into the findings).
+    Finding(usize),
+    /// The events of the current answer (by its sequence number).
+    Answer(u64),
+}
+
+/// The table's filters, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogsFilter {
+    pub text: String,
+    pub ip: String,
+    pub user: String,
+    pub status: String,
+    pub from: String,
+    pub to: String,
+    pub source: Option<u32>,
+    pub base: Base,
+}
+
+impl LogsFilter {
+    /// The core filter, or the first input that does not parse.
+    pub fn to_filter(&self) -> Result<Filter, String> {
+        let opt = |s: &str| {
+            let t = s.trim();
+            (!t.is_empty()).then(|| t.to_string())
+        };
+        let from_us = parse_time(&self.from, false)?;
+        let to_us = parse_time(&self.to, true)?;
+        Ok(Filter {
+            text: opt(&self.text),
+            ip: opt(&self.ip),
+            user: opt(&self.user),
+            status: parse_status(&self.status)?,
+            from_us,
+            to_us,
+            source: self.source,
+            kinds: Vec::new(),
+        })
+    }
+}
+
+/// The analyst's questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Question {
+    WhoAccessed,
+    IpActivity,
+    FirstLast,
+}
+
+impl Question {
+    fn label(self) -> &'static str {
+        match self {
+            Question::WhoAccessed => "Who accessed this path",
+            Question::IpActivity => "Everything this IP did",
+            Question::FirstLast => "First and last access of",
+        }
+    }
+}
+
+/// An answer: summary lines and the events behind it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub seq: u64,
+    pub heading: String,
+    pub lines: Vec<String>,
+    pub events: Arc<Vec<u32>>,
+}
+
+/// Compute the events a filter shows (the work of the filter job).
+pub fn filter_rows(
+    store: &LogStore,
+    findings: &[Finding],
+    answer: Option<&Answer>,
+    base: &Base,
+    filter: &Filter,
+) -> Vec<u32> {
+    let base: &[u32] = match base {
+        Base::All => &store.by_time,
+        Base::Finding(i) => findings.get(*i).map_or(&[], |f| f.events.as_slice()),
+        Base::Answer(_) => answer.map_or(&[], |a| a.events.as_slice()),
+    };
+    let nothing = filter.text.is_none()
+        && filter.ip.is_none()
+        && filter.user.is_none()
+        && filter.status.is_none()
+        && filter.from_us.is_none()
+        && filter.to_us.is_none()
+        && filter.source.is_none();
+    if nothing {
+        return base.to_vec();
+    }
+    base.iter()
+        .copied()
+        .filter(|&i| {
+            store
+                .events
+                .get(i as usize)
+                .is_some_and(|e| filter.matches(e))
+        })
+        .collect()
+}
+
+/// Answer a question over the store.
+pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64) -> Answer {
+    let mut lines = Vec::new();
+    let t = |v: Option<i64>| v.map_or_else(|| "no time".to_string(), fmt_time);
+    let events = match q {
+        Question::WhoAccessed => {
+            let acc = query::who_accessed(store, subject);
+            for a in &acc {
+                let statuses: Vec<String> =
+                    a.statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
+                let fwd = if a.forwarded_for.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · for {}", a.forwarded_for.join(", "))
+                };
+                lines.push(format!(
+                    "{} — {} request(s), {} served, first {}, last {}, status {}{fwd}",
+                    a.ip,
+                    a.requests,
+                    widgets::human_bytes(a.bytes),
+                    t(a.first_us),
+                    t(a.last_us),
+                    statuses.join(" "),
+                ));
+            }
+            let mut ev: Vec<u32> = acc.into_iter().flat_map(|a| a.events).collect();
+            ev.sort_by_key(|&i| store.rank.get(i as usize).copied().unwrap_or(u32::MAX));
+            ev
+        }
+        Question::IpActivity => {
+            let ev = query::ip_activity(store, subject);
+            let mut per_source: std::collections::BTreeMap<String, u64> = Default::default();
+            for &i in &ev {
+                if let Some(s) = store.events.get(i as usize).and_then(|e| store.source_of(e)) {
+                    *per_source.entry(s.path.clone()).or_default() += 1;
+                }
+            }
+            for (p, n) in per_source {
+                lines.push(format!("{n} event(s) in {p}"));
+            }
+            ev
+        }
+        Question::FirstLast => match query::first_last(store, subject) {
+            Some((f, l, n)) => {
+                let when = |i: u32| {
+                    store
+                        .events
+                        .get(i as usize)
+                        .map(|e| format!("{} at {}", t(e.time_us), store.location(e)))
+                        .unwrap_or_default()
+                };
+                lines.push(format!("{n} line(s) mention it"));
+                lines.push(format!("first: {}", when(f)));
+                lines.push(format!("last: {}", when(l)));
+                if f == l { vec![f] } else { vec![f, l] }
+            }
+            None => Vec::new(),
+        },
+    };
+    let heading = if events.is_empty() {
+        format!("{} {subject:?}: nothing in these logs", q.label())
+    } else {
+        format!("{} {subject:?}: {} event(s)", q.label(), events.len())
+    };
+    Answer {
+        seq,
+        heading,
+        lines,
+        events: Arc::new(events),
+    }
+}
+
+/// State of the Logs screen.
+pub struct LogsView {
+    pub sources: SourceList,
+    load: Option<Job<LogsLoaded>>,
+    pub loaded: Option<LogsLoaded>,
+    pub load_error: Option<String>,
+    pub filter: LogsFilter,
+    /// The filter the current `rows` answer.
+    shown: Option<LogsFilter>,
+    filter_job: Option<(LogsFilter, Job<Vec<u32>>)>,
+    pub filter_error: Option<String>,
+    /// Event indices shown, in display order.
+    pub rows: Vec<u32>,
+    pub selected: Option<u32>,
+    pub question: Question,
+    pub subject: String,
+    answer_job: Option<Job<Answer>>,
+    pub answer: Option<Answer>,
+    answer_seq: u64,
+    /// A finding to select once the load finishes (rule, title).
+    pending_finding: Option<(String, String)>,
+}
+
+impl Default for LogsView {
+    fn default() -> Self {
+        Self {
+            sources: SourceList::default(),
+            load: None,
+            loaded: None,
+            load_error: None,
+            filter: LogsFilter::default(),
+            shown: None,
+            filter_job: None,
+            filter_error: None,
+            rows: Vec::new(),
+            selected: None,
+            question: Question::WhoAccessed,
+            subject: String::new(),
+            answer_job: None,
+            answer: None,
+            answer_seq: 0,
+            pending_finding: None,
+        }
+    }
+}
+
+impl LogsView {
+    /// Titles of running jobs, for the status bar.
+    pub fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(j) = &self.load {
+            v.push(j.title.clone());
+        }
+        if self.filter_job.is_some() {
+            v.push("Filtering events".into());
+        }
+        if self.answer_job.is_some() {
+            v.push("Answering".into());
+        }
+        v
+    }
+
+    /// True while sources are being read.
+    pub fn loading(&self) -> bool {
+        self.load.is_some()
+    }
+
+    /// Read the current sources and run the detections in the background.
+    pub fn start_load(&mut self, ctx: &egui::Context) {
+        if let Some(j) = &self.load {
+            j.cancel();
+        }
+        let sources = self.sources.paths.clone();
+        self.load_error = None;
+        self.loaded = None;
+        self.rows.clear();
+        self.shown = None;
+        self.selected = None;
+        self.answer = None;
+        self.filter.base = Base::All;
+        self.load = Some(Job::spawn(ctx, "Reading logs", move |sink, cancel| {
+            let store = crate::logs::load(
+                &LoadRequest {
+                    sources: sources.clone(),
+                    ..Default::default()
+                },
+                sink,
+                cancel,
+            )?;
+            sink.update(&crate::job::Progress {
+                phase: "running detections",
+                ..Default::default()
+            });
+            let mut findings = detect::run(&store, &DetectConfig::default());
+            // Worst first (the core's order already; kept explicit).
+            findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+            Ok(LogsLoaded {
+                sources,
+                store: Arc::new(store),
+                findings: Arc::new(findings),
+            })
+        }));
+    }
+
+    /// Show a finding's events, loading `sources` first if they are not the
+    /// ones loaded (the Timeline's jump).
+    pub fn show_finding(
+        &mut self,
+        ctx: &egui::Context,
+        sources: Vec<PathBuf>,
+        rule: String,
+        title: String,
+    ) {
+        if self.loaded.as_ref().is_some_and(|l| l.sources == sources) {
+            self.select_finding(&rule, &title);
+            return;
+        }
+        self.sources.paths = sources;
+        self.start_load(ctx);
+        self.pending_finding = Some((rule, title));
+    }
+
+    fn select_finding(&mut self, rule: &str, title: &str) {
+        let Some(l) = &self.loaded else { return };
+        if let Some(i) = l
+            .findings
+            .iter()
+            .position(|f| f.rule == rule && f.title == title)
+        {
+            self.filter.base = Base::Finding(i);
+            self.selected = None;
+        }
+    }
+
+    /// Drain the jobs (once per frame).
+    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
+        if let Some(job) = self.load.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.load = None;
+            match r {
+                Ok(l) => {
+                    self.loaded = Some(l);
+                    if let Some((rule, title)) = self.pending_finding.take() {
+                        self.select_finding(&rule, &title);
+                    }
+                }
+                Err(e) => self.load_error = Some(e),
+            }
+        }
+        if let Some((f, job)) = self.filter_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            let f = f.clone();
+            self.filter_job = None;
+            if let Ok(rows) = r {
+                self.rows = rows;
+                self.shown = Some(f);
+            }
+        }
+        if let Some(job) = self.answer_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.answer_job = None;
+            match r {
+                Ok(a) => {
+                    self.filter.base = Base::Answer(a.seq);
+                    self.answer = Some(a);
+                }
+                Err(e) => self.load_error = Some(e),
+            }
+        }
+    }
+
+    /// Start the filter job when the filter differs from what is shown.
+    fn refresh_rows(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        if self.shown.as_ref() == Some(&self.filter) {
+            return;
+        }
+        if let Some((f, j)) = &self.filter_job {
+            if f == &self.filter {
+                return;
+            }
+            j.cancel();
+        }
+        let filter = match self.filter.to_filter() {
+            Ok(f) => {
+                self.filter_error = None;
+                f
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                return;
+            }
+        };
+        let store = Arc::clone(&l.store);
+        let findings = Arc::clone(&l.findings);
+        let answer = self.answer.clone();
+        let base = self.filter.base.clone();
+        self.filter_job = Some((
+            self.filter.clone(),
+            Job::spawn(ctx, "Filtering events", move |_, _| {
+                Ok(filter_rows(
+                    &store,
+                    &findings,
+                    answer.as_ref(),
+                    &base,
+                    &filter,
+                ))
+            }),
+        ));
+    }
+
+    fn ask(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        let subject = self.subject.trim().to_string();
+        if subject.is_empty() {
+            return;
+        }
+        self.answer_seq += 1;
+        let seq = self.answer_seq;
+        let q = self.question;
+        let store = Arc::clone(&l.store);
+        self.answer_job = Some(Job::spawn(ctx, "Answering", move |_, _| {
+            Ok(answer(&store, q, &subject, seq))
+        }));
+    }
+
+    /// Draw the screen.
+    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let ctx = ui.ctx().clone();
+        ui.label(RichText::new("Logs").heading());
+        self.sources.ui(ui, vc, "log source");
+        ui.horizontal(|ui| {
+            let can = !self.sources.paths.is_empty() && self.load.is_none();
+            if ui
+                .add_enabled(can, egui::Button::new(RichText::new("Read logs").strong()))
+                .on_hover_text("Parse every log in the sources and run the detections")
+                .clicked()
+            {
+                self.start_load(&ctx);
+            }
+            if let Some(l) = &self.loaded {
+                let s = &l.store;
+                let unparsed: u64 = s.sources.iter().map(|x| x.unparsed).sum();
+                ui.label(format!(
+                    "{} events from {} log file(s) · {} unparsed line(s) kept · {} finding(s)",
+                    widgets::thousands(s.events.len() as u64),
+                    s.sources.len(),
+                    widgets::thousands(unparsed),
+                    l.findings.len()
+                ));
+            }
+        });
+        if let Some(job) = &self.load {
+            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
+            if widgets::job_progress_ui(ui, job) || esc {
+                job.cancel();
+            }
+            return;
+        }
+        if let Some(e) = &self.load_error {
+            widgets::message_box(ui, Tone::Bad, "Cannot read these logs", e);
+        }
+        if self.loaded.is_none() {
+            widgets::hint(
+                ui,
+                "Add evidence archives, log folders or files, then Read logs. Lines no parser understands are kept and counted.",
+            );
+            return;
+        }
+        self.refresh_rows(&ctx);
+        egui::Panel::left("detections_panel")
+            .resizable(true)
+            .default_size(400.0)
+            .show(ui, |ui| self.detections_ui(ui));
+        self.query_bar_ui(ui);
+        self.filter_bar_ui(ui);
+        if self.selected.is_some() {
+            egui::Panel::bottom("log_event_detail")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| self.detail_ui(ui, vc));
+        }
+        self.table_ui(ui);
+    }
+
+    fn detections_ui(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loaded else { return };
+        let findings = Arc::clone(&l.findings);
+        let store = Arc::clone(&l.store);
+        widgets::section(ui, &format!("Detections ({})", findings.len()));
+        if findings.is_empty() {
+            widgets::hint(ui, "No detection fired on these logs.");
+        }
+        let mut chosen = None;
+        egui::ScrollArea::vertical()
+            .id_salt("detections_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                for (i, f) in findings.iter().enumerate() {
+                    let color = theme::severity_color(ui, theme_severity(f.severity));
+                    let selected = self.filter.base == Base::Finding(i);
+                    egui::Frame::new()
+                        .stroke(egui::Stroke::new(if selected { 2.0 } else { 1.0 }, color))
+                        .corner_radius(4.0)
+                        .inner_margin(6)
+                        .show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            ui.horizontal_wrapped(|ui| {
+                                ui.label(
+                                    RichText::new(f.severity.as_str().to_uppercase())
+                                        .color(color)
+                                        .strong()
+                                        .small(),
+                                );
+                                if ui
+                                    .selectable_label(selected, RichText::new(&f.title).strong())
+                                    .on_hover_text("Show the events behind this detection")
+                                    .clicked()
+                                {
+                                    chosen = Some(i);
+                                }
+                            });
+                            ui.add(
+                                egui::Label::new(RichText::new(&f.explanation).small()).wrap(),
+                            );
+                            let when = match (f.first_us, f.last_us) {
+                                (Some(a), Some(b)) if a != b => {
+                                    format!("{} – {}", fmt_time(a), fmt_time(b))
+                                }
+                                (Some(a), _) => fmt_time(a),
+                                _ => "no time".into(),
+                            };
+                            let first = f
+                                .events
+                                .first()
+                                .and_then(|&e| store.events.get(e as usize))
+                                .map(|e| store.location(e))
+                                .unwrap_or_default();
+                            ui.label(
+                                RichText::new(format!(
+                                    "{} · {} event(s) · {} · first evidence {first}",
+                                    f.rule,
+                                    f.events.len(),
+                                    when
+                                ))
+                                .small()
+                                .weak(),
+                            );
+                        });
+                    ui.add_space(4.0);
+                }
+            });
+        if let Some(i) = chosen {
+            self.filter.base = Base::Finding(i);
+            self.selected = None;
+        }
+    }
+
+    fn query_bar_ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_label("Question")
+                .selected_text(self.question.label())
+                .show_ui(ui, |ui| {
+                    for q in [
+                        Question::WhoAccessed,
+                        Question::IpActivity,
+                        Question::FirstLast,
+                    ] {
+                        ui.selectable_value(&mut self.question, q, q.label());
+                    }
+                });
+            let hint = match self.question {
+                Question::WhoAccessed => "/export/customers.csv (end with * for a prefix)",
+                Question::IpActivity => "203.0.113.7",
+                Question::FirstLast => "any text: a path, an account, an address",
+            };
+            let l = ui.label("Question subject");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.subject)
+                        .hint_text(hint)
+                        .desired_width(320.0),
+                )
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Ask").clicked() || enter {
+                self.ask(&ctx);
+            }
+            if self.answer_job.is_some() {
+                ui.spinner();
+            }
+        });
+        if let Some(a) = &self.answer {
+            let active = self.filter.base == Base::Answer(a.seq);
+            let mut show = false;
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&a.heading).strong());
+                    if !active && ui.button("Show the answer's events").clicked() {
+                        show = true;
+                    }
+                });
+                for line in a.lines.iter().take(12) {
+                    ui.add(egui::Label::new(RichText::new(line).monospace()).wrap());
+                }
+                if a.lines.len() > 12 {
+                    widgets::hint(ui, &format!("… and {} more", a.lines.len() - 12));
+                }
+            });
+            if show {
+                self.filter.base = Base::Answer(a.seq);
+            }
+        }
+    }
+
+    fn filter_bar_ui(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loaded else { return };
+        let store = Arc::clone(&l.store);
+        let findings = Arc::clone(&l.findings);
+        ui.horizontal_wrapped(|ui| {
+            let field = |ui: &mut Ui, label: &str, v: &mut String, hint: &str, w: f32| {
+                let l = ui.label(label);
+                ui.add(
+                    egui::TextEdit::singleline(v)
+                        .hint_text(hint)
+                        .desired_width(w),
+                )
+                .labelled_by(l.id);
+            };
+            field(ui, "Text filter", &mut self.filter.text, "in the line", 150.0);
+            field(ui, "IP filter", &mut self.filter.ip, "exact address", 120.0);
+            field(ui, "User filter", &mut self.filter.user, "account", 90.0);
+            field(ui, "Status filter", &mut self.filter.status, "404, 4xx, 400-499", 80.0);
+            field(ui, "From (UTC)", &mut self.filter.from, "YYYY-MM-DD HH:MM", 130.0);
+            field(ui, "To (UTC)", &mut self.filter.to, "YYYY-MM-DD HH:MM", 130.0);
+            let name = |i: u32| {
+                store
+                    .sources
+                    .get(i as usize)
+                    .map(|s| format!("{} ({})", s.path, widgets::thousands(s.events)))
+                    .unwrap_or_default()
+            };
+            egui::ComboBox::from_label("Log file")
+                .selected_text(match self.filter.source {
+                    None => "all sources".to_string(),
+                    Some(i) => name(i),
+                })
+                .width(220.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter.source, None, "all sources");
+                    for i in 0..store.sources.len() as u32 {
+                        ui.selectable_value(&mut self.filter.source, Some(i), name(i));
+                    }
+                });
+        });
+        ui.horizontal(|ui| {
+            let base = match &self.filter.base {
+                Base::All => "all events".to_string(),
+                Base::Finding(i) => findings
+                    .get(*i)
+                    .map(|f| format!("events of: {}", f.title))
+                    .unwrap_or_default(),
+                Base::Answer(_) => "events of the answer".to_string(),
+            };
+            ui.label(format!(
+                "Showing {} event(s) — {base}",
+                widgets::thousands(self.rows.len() as u64)
+            ));
+            if self.filter.base != Base::All && ui.button("Show all events").clicked() {
+                self.filter.base = Base::All;
+            }
+            if self.filter != LogsFilter::default() && ui.button("Clear filters").clicked() {
+                self.filter = LogsFilter::default();
+            }
+            if self.filter_job.is_some() {
+                ui.spinner();
+            }
+            if let Some(e) = &self.filter_error {
+                ui.label(widgets::toned(ui, Tone::Bad, e));
+            }
+        });
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui) {
+        let Some(l) = &self.loaded else { return };
+        let store = Arc::clone(&l.store);
+        let rows = &self.rows;
+        let selected = self.selected;
+        let mut clicked = None;
+        let cell = |ui: &mut Ui, s: &str| {
+            ui.add(egui::Label::new(s).truncate().selectable(false));
+        };
+        TableBuilder::new(ui)
+            .id_salt("log_events_table")
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .column(Column::initial(140.0).clip(true))
+            .column(Column::initial(80.0).clip(true))
+            .column(Column::initial(110.0).clip(true))
+            .column(Column::initial(95.0).clip(true))
+            .column(Column::initial(70.0).clip(true))
+            .column(Column::initial(105.0).clip(true))
+            .column(Column::initial(180.0).clip(true))
+            .column(Column::initial(44.0).clip(true))
+            .column(Column::initial(60.0).clip(true))
+            .column(Column::remainder().at_least(120.0).clip(true))
+            .header(22.0, |mut h| {
+                for t in [
+                    "Time (UTC)",
+                    "Host",
+                    "Source",
+                    "Kind",
+                    "User",
+                    "IP",
+                    "Request",
+                    "Status",
+                    "Bytes",
+                    "Message",
+                ] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(20.0, rows.len(), |mut row| {
+                    let Some(&i) = rows.get(row.index()) else {
+                        return;
+                    };
+                    let Some(e) = store.events.get(i as usize) else {
+                        return;
+                    };
+                    row.set_selected(selected == Some(i));
+                    row.col(|ui| cell(ui, &e.time_us.map(fmt_time).unwrap_or_default()));
+                    row.col(|ui| cell(ui, e.get(Field::Host).unwrap_or("")));
+                    row.col(|ui| {
+                        let src = store.source_of(e);
+                        let full = src.map(|s| s.path.as_str()).unwrap_or("");
+                        let short = full.rsplit('/').next().unwrap_or(full);
+                        let prog = e.get(Field::Program).unwrap_or("");
+                        let text = if prog.is_empty() {
+                            short.to_string()
+                        } else {
+                            format!("{short} {prog}")
+                        };
+                        ui.add(egui::Label::new(text).truncate().selectable(false))
+                            .on_hover_text(store.location(e));
+                    });
+                    row.col(|ui| cell(ui, e.kind.as_str()));
+                    row.col(|ui| cell(ui, e.get(Field::User).unwrap_or("")));
+                    row.col(|ui| cell(ui, e.get(Field::Ip).unwrap_or("")));
+                    row.col(|ui| {
+                        let req = match (e.get(Field::Method), e.get(Field::Path)) {
+                            (Some(m), Some(p)) => format!("{m} {p}"),
+                            (None, Some(p)) => p.to_string(),
+                            _ => String::new(),
+                        };
+                        cell(ui, &req);
+                    });
+                    row.col(|ui| {
+                        let s = e.status.map(|s| s.to_string()).unwrap_or_default();
+                        let tone = match e.status {
+                            Some(500..) => Some(Tone::Bad),
+                            Some(400..=499) => Some(Tone::Warn),
+                            _ => None,
+                        };
+                        match tone {
+                            Some(t) => {
+                                ui.label(widgets::toned(ui, t, s));
+                            }
+                            None => cell(ui, &s),
+                        }
+                    });
+                    row.col(|ui| {
+                        cell(ui, &e.bytes.map(|b| b.to_string()).unwrap_or_default())
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(RichText::new(e.line_text()).monospace())
+                                .truncate()
+                                .selectable(false),
+                        );
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(i);
+                    }
+                });
+            });
+        if let Some(i) = clicked {
+            self.selected = Some(i);
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let Some(l) = &self.loaded else { return };
+        let Some(e) = self.selected.and_then(|i| l.store.events.get(i as usize)) else {
+            return;
+        };
+        event_detail_ui(ui, &l.store, e, vc);
+    }
+}
+
+/// One event's evidence line, fields and location, with a jump to the file
+/// in the evidence browser when it came from an archive.
+pub fn event_detail_ui(ui: &mut Ui, store: &LogStore, e: &Event, vc: &mut ViewCtx<'_>) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(store.location(e)).monospace().strong());
+        if let Some(s) = store.source_of(e)
+            && let Some(a) = &s.archive
+            && ui
+                .button("Open in the evidence browser")
+                .on_hover_text("Open the archive and select this log file")
+                .clicked()
+        {
+            vc.commands.push(Command::OpenArchiveAt {
+                archive: a.clone(),
+                path: s.path.clone(),
+                line: Some(e.line),
+            });
+        }
+        widgets::copy_button(ui, "Copy line", e.line_text());
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("log_event_detail_scroll")
+        .show(ui, |ui| {
+            ui.add(
+                egui::Label::new(RichText::new(e.line_text()).monospace())
+                    .wrap()
+                    .selectable(true),
+            );
+            let mut parts: Vec<String> = vec![
+                format!("kind={}", e.kind.as_str()),
+                format!(
+                    "time={}",
+                    e.time_us
+                        .map(crate::logs::time::rfc3339_offset)
+                        .unwrap_or_else(|| "none".into())
+                ),
+            ];
+            parts.extend(e.fields().map(|(f, v)| format!("{}={v}", f.name())));
+            if let Some(s) = e.status {
+                parts.push(format!("status={s}"));
+            }
+            if let Some(b) = e.bytes {
+                parts.push(format!("bytes={b}"));
+            }
+            if let Some(p) = e.port {
+                parts.push(format!("port={p}"));
+            }
+            if let Some(s) = store.source_of(e) {
+                parts.push(format!("parser={}", s.parser));
+            }
+            ui.label(RichText::new(parts.join("  ")).small());
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_statuses_parse_or_explain() {
+        assert_eq!(parse_time("", false), Ok(None));
+        assert_eq!(
+            parse_time("1970-01-01 00:01", false),
+            Ok(Some(60_000_000))
+        );
+        assert_eq!(
+            parse_time("1970-01-01T00:00:01Z", false),
+            Ok(Some(1_000_000))
+        );
+        assert_eq!(
+            parse_time("1970-01-01", true),
+            Ok(Some(86_400_000_000 - 1))
+        );
+        assert!(parse_time("yesterday", false).is_err());
+        assert_eq!(parse_status("4xx"), Ok(Some((400, 499))));
+        assert_eq!(parse_status("500-404"), Ok(Some((404, 500))));
+        assert_eq!(parse_status(" 200 "), Ok(Some((200, 200))));
+        assert!(parse_status("ok").is_err());
+        assert_eq!(fmt_time(0), "1970-01-01 00:00:00");
+    }
+}

@@ -1,0 +1,1240 @@
+//! The Timeline screen: one virtualized table merging file MACB times from
+//! evidence archives, log events, log findings and custody events (built by
+//! [`crate::timeline::build`] in a background job), a histogram of events
+//! over time (egui_plot) where clicking a bar or dragging a range zooms the
+//! table, filters by origin, kind, severity, text, star and tag, stars and
+//! tags saved with the case (`timeline-marks.json` beside `case.json`), jumps
+//! from a finding to its events on the Logs screen and from an event to its
+//! file in the evidence browser, and exports of the visible events to
+//! Timesketch JSONL or CSV.
+//!
+//! Like the Logs screen, the table shows a cached list of event indices and
+//! histogram counts, recomputed in a background job only when the filter,
+//! the zoom or the marks change; a frame only draws the visible rows.
+
+use crate::gui::app::{Command, Screen, ViewCtx};
+use crate::gui::jobs::Job;
+use crate::gui::theme::{self, Tone};
+use crate::gui::views::logs::{SourceList, fmt_time, theme_severity};
+use crate::gui::widgets;
+use crate::logs::detect::Severity;
+use crate::timeline::{self, ExportFormat, Origin, Timeline, TimelineEvent, TimelineRequest};
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The file beside `case.json` that holds the stars and tags.
+pub const MARKS_FILE: &str = "timeline-marks.json";
+
+/// The most bars the histogram draws.
+const MAX_BUCKETS: i64 = 120;
+
+/// Bucket sizes the histogram chooses from, in seconds.
+const BUCKETS_S: &[i64] = &[
+    1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400,
+    7 * 86_400, 30 * 86_400, 365 * 86_400,
+];
+
+/// A stable id for a timeline event, the key of its marks: origin, archive
+/// file name, logical path, line, kind, time description and time. Readable
+/// on purpose, so an auditor can match a mark to its event by hand.
+pub fn event_id(e: &TimelineEvent) -> String {
+    let archive = e
+        .archive
+        .as_ref()
+        .and_then(|a| a.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let line = e.line.map(|l| l.to_string()).unwrap_or_default();
+    format!(
+        "{}|{archive}|{}|{line}|{}|{}|{}",
+        e.origin.as_str(),
+        e.path,
+        e.kind,
+        e.timestamp_desc,
+        e.time_us
+    )
+}
+
+/// The marks on one event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    #[serde(default)]
+    pub starred: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The event's time (RFC 3339 UTC) and message, so the file explains
+    /// itself without the timeline.
+    #[serde(default)]
+    pub time: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Stars and tags of a case, keyed by [`event_id`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marks {
+    #[serde(default)]
+    pub version: u32,
+    #[serde(default)]
+    pub events: BTreeMap<String, Mark>,
+}
+
+impl Marks {
+    /// How many events are starred.
+    pub fn starred(&self) -> usize {
+        self.events.values().filter(|m| m.starred).count()
+    }
+
+    /// Every tag in use, sorted.
+    pub fn tags(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .events
+            .values()
+            .flat_map(|m| m.tags.iter().cloned())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn entry(&mut self, e: &TimelineEvent) -> &mut Mark {
+        let m = self.events.entry(event_id(e)).or_default();
+        m.time = crate::logs::time::rfc3339(e.time_us);
+        m.message = e.message.chars().take(200).collect();
+        m
+    }
+
+    fn tidy(&mut self) {
+        self.events.retain(|_, m| m.starred || !m.tags.is_empty());
+    }
+}
+
+/// Read a case's marks (none yet is an empty set; an unreadable file is an
+/// error, never silently replaced).
+pub fn load_marks(case_dir: &Path) -> anyhow::Result<Marks> {
+    let p = case_dir.join(MARKS_FILE);
+    match std::fs::read(&p) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map_err(|e| anyhow::anyhow!("{MARKS_FILE} is not valid: {e}: {}", p.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Marks::default()),
+        Err(e) => Err(anyhow::anyhow!("cannot read {MARKS_FILE}: {e}: {}", p.display())),
+    }
+}
+
+/// Write a case's marks (to a temporary file, then renamed over the old).
+pub fn save_marks(case_dir: &Path, marks: &Marks) -> anyhow::Result<()> {
+    let p = case_dir.join(MARKS_FILE);
+    let tmp = case_dir.join(format!(".{MARKS_FILE}.tmp"));
+    let mut m = marks.clone();
+    m.version = 1;
+    let mut json = serde_json::to_vec_pretty(&m)?;
+    json.push(b'\n');
+    use std::io::Write as _;
+    std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(&json).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, &p))
+        .map_err(|e| anyhow::anyhow!("cannot save {MARKS_FILE}: {e}: {}", p.display()))
+}
+
+/// A built timeline with what the screen needs beside it.
+pub struct Built {
+    pub sources: Vec<PathBuf>,
+    pub timeline: Arc<Timeline>,
+    /// [`event_id`] of every event.
+    pub ids: Arc<Vec<String>>,
+    /// Distinct kinds, sorted.
+    pub kinds: Vec<String>,
+    /// First and last event time (µs), if any event.
+    pub span: Option<(i64, i64)>,
+}
+
+impl Built {
+    /// Wrap a timeline (computes ids, kinds and span).
+    pub fn new(sources: Vec<PathBuf>, timeline: Timeline) -> Self {
+        let ids: Vec<String> = timeline.events.iter().map(event_id).collect();
+        let mut kinds: Vec<String> = timeline.events.iter().map(|e| e.kind.clone()).collect();
+        kinds.sort();
+        kinds.dedup();
+        let span = match (timeline.events.first(), timeline.events.last()) {
+            (Some(a), Some(b)) => Some((a.time_us, b.time_us)),
+            _ => None,
+        };
+        Self {
+            sources,
+            timeline: Arc::new(timeline),
+            ids: Arc::new(ids),
+            kinds,
+            span,
+        }
+    }
+}
+
+/// The timeline's filters and zoom.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlFilter {
+    pub text: String,
+    pub origin: Option<Origin>,
+    pub kind: Option<String>,
+    /// Findings at or above this severity (other origins pass).
+    pub min_severity: Option<Severity>,
+    pub starred_only: bool,
+    pub tag: Option<String>,
+    /// The zoomed range (inclusive, µs); `None` shows everything.
+    pub range: Option<(i64, i64)>,
+    /// Bumped when the marks change, so star/tag filters recompute.
+    pub marks_gen: u64,
+}
+
+/// Histogram counts over the visible range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Histogram {
+    /// Start of the first bucket (µs).
+    pub from_us: i64,
+    pub bucket_us: i64,
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    /// The range `[start, end]` (µs) of the bucket holding time `t_us`.
+    pub fn bucket_at(&self, t_us: i64) -> Option<(i64, i64)> {
+        if self.bucket_us <= 0 || t_us < self.from_us {
+            return None;
+        }
+        let i = (t_us - self.from_us) / self.bucket_us;
+        if i as usize >= self.counts.len() {
+            return None;
+        }
+        let start = self.from_us + i * self.bucket_us;
+        Some((start, start + self.bucket_us - 1))
+    }
+}
+
+/// The bucket size (µs) for a visible range: the smallest listed size that
+/// needs at most [`MAX_BUCKETS`] bars.
+pub fn bucket_for(range_us: i64) -> i64 {
+    let secs = (range_us / 1_000_000).max(1);
+    for &b in BUCKETS_S {
+        if secs / b < MAX_BUCKETS {
+            return b * 1_000_000;
+        }
+    }
+    let last = BUCKETS_S.last().copied().unwrap_or(86_400);
+    (secs / MAX_BUCKETS + 1).max(last) * 1_000_000
+}
+
+/// The filter job's result.
+#[derive(Debug, Clone, Default)]
+pub struct Filtered {
+    pub rows: Vec<u32>,
+    pub histogram: Histogram,
+}
+
+/// Whether an event passes the filter's non-time parts.
+fn passes(e: &TimelineEvent, id: &str, f: &TlFilter, marks: &Marks, text: &str) -> bool {
+    if f.origin.is_some_and(|o| o != e.origin) {
+        return false;
+    }
+    if f.kind.as_ref().is_some_and(|k| *k != e.kind) {
+        return false;
+    }
+    if let Some(min) = f.min_severity
+        && e.origin == Origin::Finding
+        && e.severity.is_none_or(|s| s < min)
+    {
+        return false;
+    }
+    if f.starred_only || f.tag.is_some() {
+        let Some(m) = marks.events.get(id) else {
+            return false;
+        };
+        if f.starred_only && !m.starred {
+            return false;
+        }
+        if let Some(t) = &f.tag
+            && !m.tags.contains(t)
+        {
+            return false;
+        }
+    }
+    if !text.is_empty()
+        && !e.message.to_lowercase().contains(text)
+        && !e.path.to_lowercase().contains(text)
+    {
+        return false;
+    }
+    true
+}
+
+/// Compute the visible rows and the histogram (the filter job's work).
+pub fn filter_timeline(tl: &Timeline, ids: &[String], f: &TlFilter, marks: &Marks) -> Filtered {
+    let text = f.text.trim().to_lowercase();
+    let (lo, hi) = match f.range {
+        Some(r) => r,
+        None => match (tl.events.first(), tl.events.last()) {
+            (Some(a), Some(b)) => (a.time_us, b.time_us),
+            _ => return Filtered::default(),
+        },
+    };
+    // Events are sorted by time: find the range by binary search.
+    let start = tl.events.partition_point(|e| e.time_us < lo);
+    let end = tl.events.partition_point(|e| e.time_us <= hi);
+    let bucket_us = bucket_for(hi.saturating_sub(lo));
+    let from_us = lo.div_euclid(bucket_us) * bucket_us;
+    let n = ((hi - from_us) / bucket_us + 1).clamp(1, MAX_BUCKETS * 4) as usize;
+    let mut counts = vec![0u64; n];
+    let mut rows = Vec::new();
+    for i in start..end.max(start) {
+        let (Some(e), Some(id)) = (tl.events.get(i), ids.get(i)) else {
+            continue;
+        };
+        if !passes(e, id, f, marks, &text) {
+            continue;
+        }
+        rows.push(i as u32);
+        let b = ((e.time_us - from_us) / bucket_us) as usize;
+        if let Some(c) = counts.get_mut(b) {
+            *c += 1;
+        }
+    }
+    Filtered {
+        rows,
+        histogram: Histogram {
+            from_us,
+            bucket_us,
+            counts,
+        },
+    }
+}
+
+/// State of the Timeline screen.
+pub struct TimelineView {
+    pub sources: SourceList,
+    build: Option<Job<Built>>,
+    pub built: Option<Built>,
+    pub error: Option<String>,
+    pub filter: TlFilter,
+    shown: Option<TlFilter>,
+    filter_job: Option<(TlFilter, Job<Filtered>)>,
+    /// Timeline event indices shown, in time order.
+    pub rows: Vec<u32>,
+    pub histogram: Histogram,
+    pub selected: Option<u32>,
+    pub marks: Marks,
+    /// The case folder the marks belong to.
+    marks_dir: Option<PathBuf>,
+    marks_job: Option<Job<(PathBuf, Marks)>>,
+    save_job: Option<Job<()>>,
+    save_again: bool,
+    pub new_tag: String,
+    drag_from_s: Option<f64>,
+    pub export_path: String,
+    pub export_format: ExportFormat,
+    export_job: Option<Job<(usize, PathBuf)>>,
+    pub export_result: Option<Result<String, String>>,
+    /// Where the histogram was drawn last frame (screen ↔ plot), so tests
+    /// can point at a bar like a user.
+    pub histogram_transform: Option<egui_plot::PlotTransform>,
+}
+
+impl Default for TimelineView {
+    fn default() -> Self {
+        Self {
+            sources: SourceList::default(),
+            build: None,
+            built: None,
+            error: None,
+            filter: TlFilter::default(),
+            shown: None,
+            filter_job: None,
+            rows: Vec::new(),
+            histogram: Histogram::default(),
+            selected: None,
+            marks: Marks::default(),
+            marks_dir: None,
+            marks_job: None,
+            save_job: None,
+            save_again: false,
+            new_tag: String::new(),
+            drag_from_s: None,
+            export_path: String::new(),
+            export_format: ExportFormat::Jsonl,
+            export_job: None,
+            export_result: None,
+            histogram_transform: None,
+        }
+    }
+}
+
+impl TimelineView {
+    /// Titles of running jobs, for the status bar.
+    pub fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for (j, t) in [
+            (self.build.is_some(), "Building timeline"),
+            (self.filter_job.is_some(), "Filtering timeline"),
+            (self.export_job.is_some(), "Exporting timeline"),
+            (self.save_job.is_some(), "Saving marks"),
+        ] {
+            if j {
+                v.push(t.to_string());
+            }
+        }
+        v
+    }
+
+    /// True while the timeline is being built.
+    pub fn building(&self) -> bool {
+        self.build.is_some()
+    }
+
+    /// Show an already built timeline (tests and benchmarks use this).
+    pub fn set_built(&mut self, b: Built) {
+        self.built = Some(b);
+        self.shown = None;
+        self.rows.clear();
+        self.selected = None;
+        self.filter.range = None;
+    }
+
+    /// Build the timeline of the current sources in the background.
+    pub fn start_build(&mut self, ctx: &egui::Context) {
+        if let Some(j) = &self.build {
+            j.cancel();
+        }
+        let sources = self.sources.paths.clone();
+        self.error = None;
+        self.built = None;
+        self.rows.clear();
+        self.shown = None;
+        self.selected = None;
+        self.filter.range = None;
+        self.build = Some(Job::spawn(ctx, "Building timeline", move |sink, cancel| {
+            let tl = timeline::build(
+                &TimelineRequest {
+                    sources: sources.clone(),
+                    ..Default::default()
+                },
+                sink,
+                cancel,
+            )?;
+            Ok(Built::new(sources, tl))
+        }));
+    }
+
+    /// Zoom the table and histogram to `[from_us, to_us]`.
+    pub fn zoom_to(&mut self, from_us: i64, to_us: i64) {
+        let (a, b) = (from_us.min(to_us), from_us.max(to_us));
+        self.filter.range = Some((a, b));
+    }
+
+    /// What a click on the histogram at `x_s` (seconds since the epoch)
+    /// does: zoom to the bar under it. Returns whether it zoomed.
+    pub fn click_histogram_at(&mut self, x_s: f64) -> bool {
+        let t = (x_s * 1e6) as i64;
+        match self.histogram.bucket_at(t) {
+            Some((a, b)) => {
+                self.zoom_to(a, b);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Show the whole timeline again.
+    pub fn reset_zoom(&mut self) {
+        self.filter.range = None;
+    }
+
+    /// Toggle the star of a timeline event and save the marks.
+    pub fn toggle_star(&mut self, ctx: &egui::Context, i: u32) {
+        let Some(b) = &self.built else { return };
+        let Some(e) = b.timeline.events.get(i as usize) else {
+            return;
+        };
+        let m = self.marks.entry(e);
+        m.starred = !m.starred;
+        self.marks_changed(ctx);
+    }
+
+    /// Add a tag to a timeline event and save the marks.
+    pub fn add_tag(&mut self, ctx: &egui::Context, i: u32, tag: &str) {
+        let tag = tag.trim();
+        let Some(b) = &self.built else { return };
+        let Some(e) = b.timeline.events.get(i as usize) else {
+            return;
+        };
+        if tag.is_empty() {
+            return;
+        }
+        let m = self.marks.entry(e);
+        if !m.tags.iter().any(|t| t == tag) {
+            m.tags.push(tag.to_string());
+            m.tags.sort();
+        }
+        self.marks_changed(ctx);
+    }
+
+    fn remove_tag(&mut self, ctx: &egui::Context, i: u32, tag: &str) {
+        let Some(b) = &self.built else { return };
+        let Some(e) = b.timeline.events.get(i as usize) else {
+            return;
+        };
+        self.marks.entry(e).tags.retain(|t| t != tag);
+        self.marks_changed(ctx);
+    }
+
+    fn marks_changed(&mut self, ctx: &egui::Context) {
+        self.marks.tidy();
+        self.filter.marks_gen += 1;
+        self.save_marks(ctx);
+    }
+
+    fn save_marks(&mut self, ctx: &egui::Context) {
+        let Some(dir) = self.marks_dir.clone() else {
+            return;
+        };
+        if self.save_job.is_some() {
+            self.save_again = true;
+            return;
+        }
+        let marks = self.marks.clone();
+        self.save_job = Some(Job::spawn(ctx, "Saving marks", move |_, _| {
+            save_marks(&dir, &marks)
+        }));
+    }
+
+    /// Follow the open case: load its marks when it changes.
+    fn follow_case(&mut self, ctx: &egui::Context, vc: &ViewCtx<'_>) {
+        let dir = vc.case.map(|c| c.dir.clone());
+        if dir == self.marks_dir {
+            return;
+        }
+        if let Some(j) = &self.marks_job {
+            j.cancel();
+        }
+        self.marks_dir = dir.clone();
+        self.marks = Marks::default();
+        self.filter.marks_gen += 1;
+        self.marks_job = dir.map(|d| {
+            Job::spawn(ctx, "Reading marks", move |_, _| {
+                let m = load_marks(&d)?;
+                Ok((d, m))
+            })
+        });
+    }
+
+    /// Drain the jobs (once per frame).
+    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+        if let Some(job) = self.build.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.build = None;
+            match r {
+                Ok(b) => self.set_built(b),
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if let Some((f, job)) = self.filter_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            let f = f.clone();
+            self.filter_job = None;
+            if let Ok(x) = r {
+                self.rows = x.rows;
+                self.histogram = x.histogram;
+                self.shown = Some(f);
+            }
+        }
+        if let Some(job) = self.marks_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.marks_job = None;
+            match r {
+                Ok((d, m)) => {
+                    if Some(&d) == self.marks_dir.as_ref() {
+                        // Marks set before the file arrived are kept too.
+                        let mut merged = m;
+                        for (k, v) in std::mem::take(&mut self.marks.events) {
+                            merged.events.insert(k, v);
+                        }
+                        self.marks = merged;
+                        self.filter.marks_gen += 1;
+                    }
+                }
+                Err(e) => commands.push(Command::Error(e)),
+            }
+        }
+        if let Some(job) = self.save_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.save_job = None;
+            if let Err(e) = r {
+                commands.push(Command::Error(e));
+            }
+        }
+        if let Some(job) = self.export_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.export_job = None;
+            self.export_result = Some(r.map(|(n, p)| {
+                format!("Exported {n} event(s) to {}", p.display())
+            }));
+        }
+    }
+
+    fn refresh_rows(&mut self, ctx: &egui::Context) {
+        if self.save_again && self.save_job.is_none() {
+            self.save_again = false;
+            self.save_marks(ctx);
+        }
+        let Some(b) = &self.built else { return };
+        if self.shown.as_ref() == Some(&self.filter) {
+            return;
+        }
+        if let Some((f, j)) = &self.filter_job {
+            if f == &self.filter {
+                return;
+            }
+            j.cancel();
+        }
+        let tl = Arc::clone(&b.timeline);
+        let ids = Arc::clone(&b.ids);
+        let f = self.filter.clone();
+        let f2 = f.clone();
+        let marks = self.marks.clone();
+        self.filter_job = Some((
+            f,
+            Job::spawn(ctx, "Filtering timeline", move |_, _| {
+                Ok(filter_timeline(&tl, &ids, &f2, &marks))
+            }),
+        ));
+    }
+
+    fn start_export(&mut self, ctx: &egui::Context) {
+        let Some(b) = &self.built else { return };
+        let path = PathBuf::from(self.export_path.trim());
+        if path.as_os_str().is_empty() {
+            self.export_result = Some(Err("type the file to export to first".into()));
+            return;
+        }
+        let tl = Arc::clone(&b.timeline);
+        let rows = self.rows.clone();
+        let format = self.export_format;
+        self.export_result = None;
+        self.export_job = Some(Job::spawn(ctx, "Exporting timeline", move |_, _| {
+            let visible = Timeline {
+                events: rows
+                    .iter()
+                    .filter_map(|&i| tl.events.get(i as usize).cloned())
+                    .collect(),
+                notes: Vec::new(),
+            };
+            let f = std::fs::File::create(&path)
+                .map_err(|e| anyhow::anyhow!("cannot create the export: {e}: {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            timeline::write(&visible, format, &mut w)
+                .and_then(|()| std::io::Write::flush(&mut w))
+                .map_err(|e| anyhow::anyhow!("cannot write the export: {e}: {}", path.display()))?;
+            Ok((visible.events.len(), path))
+        }));
+    }
+
+    /// Draw the screen. `logs_sources` are the Logs screen's sources, offered
+    /// as a shortcut.
+    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>, logs_sources: &[PathBuf]) {
+        let ctx = ui.ctx().clone();
+        self.follow_case(&ctx, vc);
+        ui.label(RichText::new("Timeline").heading());
+        self.sources.ui(ui, vc, "timeline source");
+        ui.horizontal(|ui| {
+            let can = !self.sources.paths.is_empty() && self.build.is_none();
+            if ui
+                .add_enabled(can, egui::Button::new(RichText::new("Build timeline").strong()))
+                .on_hover_text("Merge file times, log events, findings and custody events")
+                .clicked()
+            {
+                self.start_build(&ctx);
+            }
+            if !logs_sources.is_empty()
+                && logs_sources != self.sources.paths.as_slice()
+                && ui.button("Use the Logs screen's sources").clicked()
+            {
+                self.sources.paths = logs_sources.to_vec();
+            }
+            if let Some(b) = &self.built {
+                ui.label(format!(
+                    "{} events",
+                    widgets::thousands(b.timeline.events.len() as u64)
+                ));
+                if !b.timeline.notes.is_empty() {
+                    ui.label(widgets::toned(
+                        ui,
+                        Tone::Warn,
+                        format!("{} note(s)", b.timeline.notes.len()),
+                    ))
+                    .on_hover_text(
+                        b.timeline
+                            .notes
+                            .iter()
+                            .take(30)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                }
+            }
+            if vc.case.is_none() {
+                widgets::hint(ui, "Open a case to keep stars and tags.");
+            }
+        });
+        if let Some(job) = &self.build {
+            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
+            if widgets::job_progress_ui(ui, job) || esc {
+                job.cancel();
+            }
+            return;
+        }
+        if let Some(e) = &self.error {
+            widgets::message_box(ui, Tone::Bad, "Cannot build the timeline", e);
+        }
+        if self.built.is_none() {
+            widgets::hint(
+                ui,
+                "Add evidence archives, log folders or files, then Build timeline.",
+            );
+            return;
+        }
+        self.refresh_rows(&ctx);
+        self.histogram_ui(ui);
+        self.filter_bar_ui(ui);
+        if self.selected.is_some() {
+            egui::Panel::bottom("timeline_event_detail")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| self.detail_ui(ui, vc));
+        }
+        self.table_ui(ui);
+    }
+
+    fn histogram_ui(&mut self, ui: &mut Ui) {
+        let h = self.histogram.clone();
+        let span_s = h.bucket_us as f64 / 1e6;
+        let bar_color = theme::tone_color(ui, Tone::Info);
+        let bars: Vec<egui_plot::Bar> = h
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(i, &c)| {
+                let start = (h.from_us + i as i64 * h.bucket_us) as f64 / 1e6;
+                egui_plot::Bar::new(start + span_s / 2.0, c as f64)
+                    .width(span_s * 0.9)
+                    .fill(bar_color)
+            })
+            .collect();
+        let x0 = h.from_us as f64 / 1e6;
+        let x1 = x0 + span_s * h.counts.len().max(1) as f64;
+        let y1 = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+        let drag_from = self.drag_from_s;
+        let range = x1 - x0;
+        let resp = egui_plot::Plot::new("timeline_histogram")
+            .height(150.0)
+            .allow_zoom(false)
+            .allow_drag(false)
+            .allow_scroll(false)
+            .allow_boxed_zoom(false)
+            .allow_double_click_reset(false)
+            .show_y(false)
+            .y_axis_min_width(40.0)
+            .x_axis_formatter(move |m, _| axis_label(m.value, range))
+            .label_formatter(|p| {
+                let pos = match p {
+                    egui_plot::HoverPosition::NearDataPoint { position, .. }
+                    | egui_plot::HoverPosition::Elsewhere { position } => position,
+                };
+                Some(fmt_time((pos.x * 1e6) as i64))
+            })
+            .show(ui, |pui| {
+                pui.set_plot_bounds_x(x0..=x1);
+                pui.set_plot_bounds_y(0.0..=y1);
+                pui.bar_chart(egui_plot::BarChart::new("events", bars).element_formatter(
+                    Box::new(move |b, _| {
+                        let start = ((b.argument - span_s / 2.0) * 1e6) as i64;
+                        format!("{} event(s) from {}", b.value, fmt_time(start))
+                    }),
+                ));
+                if let (Some(a), Some(p)) = (drag_from, pui.pointer_coordinate()) {
+                    pui.span(
+                        egui_plot::Span::new("zoom", a.min(p.x)..=a.max(p.x))
+                            .fill(bar_color.gamma_multiply(0.25)),
+                    );
+                }
+                pui.pointer_coordinate()
+            });
+        let pointer = resp.inner;
+        self.histogram_transform = Some(resp.transform);
+        let r = &resp.response;
+        if r.drag_started() {
+            self.drag_from_s = pointer.map(|p| p.x);
+        }
+        if r.drag_stopped() {
+            if let (Some(a), Some(p)) = (self.drag_from_s.take(), pointer) {
+                let (lo, hi) = (a.min(p.x), a.max(p.x));
+                // A drag narrower than a few pixels is a click.
+                if (hi - lo) > range / 200.0 {
+                    self.zoom_to((lo * 1e6) as i64, (hi * 1e6) as i64);
+                } else {
+                    self.click_histogram_at(p.x);
+                }
+            }
+        } else if r.clicked()
+            && let Some(p) = pointer
+        {
+            self.click_histogram_at(p.x);
+        }
+    }
+
+    fn filter_bar_ui(&mut self, ui: &mut Ui) {
+        let Some(b) = &self.built else { return };
+        let kinds = b.kinds.clone();
+        let (lo, hi) = match (self.filter.range, b.span) {
+            (Some(r), _) => r,
+            (None, Some(s)) => s,
+            _ => (0, 0),
+        };
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!(
+                "Showing {} – {} UTC · {} event(s) · {} per bar",
+                fmt_time(lo),
+                fmt_time(hi),
+                widgets::thousands(self.rows.len() as u64),
+                widgets::human_duration(std::time::Duration::from_micros(
+                    self.histogram.bucket_us.max(0) as u64
+                )),
+            )));
+            if self.filter.range.is_some() && ui.button("Reset zoom").clicked() {
+                self.reset_zoom();
+            }
+            widgets::hint(ui, "Click a bar to zoom to it; drag across bars for a range.");
+            if self.filter_job.is_some() {
+                ui.spinner();
+            }
+        });
+        let ctx = ui.ctx().clone();
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("Search timeline");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter.text)
+                    .hint_text("message or path")
+                    .desired_width(180.0),
+            )
+            .labelled_by(l.id);
+            egui::ComboBox::from_label("Origin filter")
+                .selected_text(self.filter.origin.map_or("all origins", |o| o.as_str()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter.origin, None, "all origins");
+                    for o in [Origin::File, Origin::Log, Origin::Finding, Origin::Custody] {
+                        ui.selectable_value(&mut self.filter.origin, Some(o), o.as_str());
+                    }
+                });
+            egui::ComboBox::from_label("Kind filter")
+                .selected_text(self.filter.kind.clone().unwrap_or_else(|| "all kinds".into()))
+                .width(150.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter.kind, None, "all kinds");
+                    for k in kinds {
+                        ui.selectable_value(&mut self.filter.kind, Some(k.clone()), k);
+                    }
+                });
+            egui::ComboBox::from_label("Severity filter")
+                .selected_text(
+                    self.filter
+                        .min_severity
+                        .map_or("any severity".to_string(), |s| {
+                            format!("findings ≥ {}", s.as_str())
+                        }),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter.min_severity, None, "any severity");
+                    for s in [
+                        Severity::Low,
+                        Severity::Medium,
+                        Severity::High,
+                        Severity::Critical,
+                    ] {
+                        ui.selectable_value(
+                            &mut self.filter.min_severity,
+                            Some(s),
+                            format!("findings ≥ {}", s.as_str()),
+                        );
+                    }
+                });
+            ui.checkbox(
+                &mut self.filter.starred_only,
+                format!("Starred only ({})", self.marks.starred()),
+            );
+            let tags = self.marks.tags();
+            if !tags.is_empty() {
+                egui::ComboBox::from_label("Tag filter")
+                    .selected_text(self.filter.tag.clone().unwrap_or_else(|| "any tag".into()))
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.filter.tag, None, "any tag");
+                        for t in tags {
+                            ui.selectable_value(&mut self.filter.tag, Some(t.clone()), t);
+                        }
+                    });
+            }
+            ui.separator();
+            egui::ComboBox::from_label("Export format")
+                .selected_text(match self.export_format {
+                    ExportFormat::Csv => "Timesketch CSV",
+                    _ => "Timesketch JSONL",
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(
+                        &mut self.export_format,
+                        ExportFormat::Jsonl,
+                        "Timesketch JSONL",
+                    );
+                    ui.selectable_value(&mut self.export_format, ExportFormat::Csv, "Timesketch CSV");
+                });
+            let l = ui.label("Export file");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.export_path)
+                    .hint_text("/path/timeline.jsonl")
+                    .desired_width(200.0),
+            )
+            .labelled_by(l.id);
+            if ui
+                .add_enabled(
+                    self.export_job.is_none(),
+                    egui::Button::new("Export visible events"),
+                )
+                .clicked()
+            {
+                self.start_export(&ctx);
+            }
+        });
+        match &self.export_result {
+            Some(Ok(m)) => {
+                ui.label(widgets::toned(ui, Tone::Good, m));
+            }
+            Some(Err(e)) => {
+                ui.label(widgets::toned(ui, Tone::Bad, e));
+            }
+            None => {}
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui) {
+        let Some(b) = &self.built else { return };
+        let tl = Arc::clone(&b.timeline);
+        let ids = Arc::clone(&b.ids);
+        let rows = &self.rows;
+        let marks = &self.marks;
+        let selected = self.selected;
+        let mut clicked = None;
+        let mut star = None;
+        let cell = |ui: &mut Ui, s: &str| {
+            ui.add(egui::Label::new(s).truncate().selectable(false));
+        };
+        TableBuilder::new(ui)
+            .id_salt("timeline_table")
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .column(Column::exact(24.0))
+            .column(Column::initial(140.0).clip(true))
+            .column(Column::initial(60.0).clip(true))
+            .column(Column::initial(150.0).clip(true))
+            .column(Column::initial(200.0).clip(true))
+            .column(Column::initial(90.0).clip(true))
+            .column(Column::remainder().at_least(160.0).clip(true))
+            .header(22.0, |mut h| {
+                for t in ["★", "Time (UTC)", "Origin", "What", "Where", "Tags", "Message"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(20.0, rows.len(), |mut row| {
+                    let Some(&i) = rows.get(row.index()) else {
+                        return;
+                    };
+                    let (Some(e), Some(id)) = (tl.events.get(i as usize), ids.get(i as usize))
+                    else {
+                        return;
+                    };
+                    let mark = marks.events.get(id);
+                    let starred = mark.is_some_and(|m| m.starred);
+                    row.set_selected(selected == Some(i));
+                    row.col(|ui| {
+                        let r = ui
+                            .add(egui::Button::new(if starred { "★" } else { "☆" }).frame(false))
+                            .on_hover_text(if starred { "Unstar" } else { "Star" });
+                        if r.clicked() {
+                            star = Some(i);
+                        }
+                    });
+                    row.col(|ui| cell(ui, &fmt_time(e.time_us)));
+                    row.col(|ui| cell(ui, e.origin.as_str()));
+                    row.col(|ui| {
+                        let what = if e.origin == Origin::Log {
+                            e.kind.clone()
+                        } else {
+                            format!("{} · {}", e.timestamp_desc, e.kind)
+                        };
+                        match e.severity {
+                            Some(s) => {
+                                let c = theme::severity_color(ui, theme_severity(s));
+                                ui.add(
+                                    egui::Label::new(RichText::new(what).color(c))
+                                        .truncate()
+                                        .selectable(false),
+                                );
+                            }
+                            None => cell(ui, &what),
+                        }
+                    });
+                    row.col(|ui| {
+                        let loc = match e.line {
+                            Some(l) => format!("{}:{l}", e.path),
+                            None => e.path.clone(),
+                        };
+                        ui.add(egui::Label::new(&loc).truncate().selectable(false))
+                            .on_hover_text(&loc);
+                    });
+                    row.col(|ui| {
+                        cell(ui, &mark.map(|m| m.tags.join(", ")).unwrap_or_default())
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(RichText::new(&e.message).monospace())
+                                .truncate()
+                                .selectable(false),
+                        );
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(i);
+                    }
+                });
+            });
+        if let Some(i) = star {
+            self.toggle_star(ui.ctx(), i);
+        } else if let Some(i) = clicked {
+            self.selected = Some(i);
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let Some(b) = &self.built else { return };
+        let Some(i) = self.selected else { return };
+        let tl = Arc::clone(&b.timeline);
+        let sources = b.sources.clone();
+        let Some(e) = tl.events.get(i as usize) else {
+            return;
+        };
+        let id = b.ids.get(i as usize).cloned().unwrap_or_default();
+        let mark = self.marks.events.get(&id).cloned().unwrap_or_default();
+        let ctx = ui.ctx().clone();
+        let mut remove_tag = None;
+        ui.horizontal_wrapped(|ui| {
+            let star = if mark.starred { "Unstar event" } else { "Star event" };
+            if ui.button(star).clicked() {
+                self.toggle_star(&ctx, i);
+            }
+            let l = ui.label("New tag");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.new_tag)
+                        .hint_text("exfiltration, initial access…")
+                        .desired_width(160.0),
+                )
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Add tag").clicked() || enter {
+                let t = std::mem::take(&mut self.new_tag);
+                self.add_tag(&ctx, i, &t);
+            }
+            for t in &mark.tags {
+                if ui
+                    .small_button(format!("{t} ✕"))
+                    .on_hover_text(format!("Remove tag {t}"))
+                    .clicked()
+                {
+                    remove_tag = Some(t.clone());
+                }
+            }
+            ui.separator();
+            if let Some(a) = &e.archive
+                && ui
+                    .button("Open in the evidence browser")
+                    .on_hover_text("Open the archive and select this file")
+                    .clicked()
+            {
+                vc.commands.push(Command::OpenArchiveAt {
+                    archive: a.clone(),
+                    path: e.path.clone(),
+                    line: e.line,
+                });
+            }
+            if e.origin == Origin::Finding
+                && ui
+                    .button("Show the finding's events")
+                    .on_hover_text("Open this finding on the Logs screen, with the evidence lines behind it")
+                    .clicked()
+            {
+                let title = e
+                    .message
+                    .split_once("] ")
+                    .map_or(e.message.clone(), |(_, t)| t.to_string());
+                vc.commands.push(Command::ShowFinding {
+                    sources,
+                    rule: e.kind.clone(),
+                    title,
+                });
+                vc.commands.push(Command::Go(Screen::Logs));
+            }
+        });
+        if let Some(t) = remove_tag {
+            self.remove_tag(&ctx, i, &t);
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("timeline_detail_scroll")
+            .show(ui, |ui| {
+                let loc = match (&e.archive, e.line) {
+                    (Some(a), Some(l)) => format!("{}:{}:{l}", a.display(), e.path),
+                    (Some(a), None) => format!("{}:{}", a.display(), e.path),
+                    (None, Some(l)) => format!("{}:{l}", e.path),
+                    (None, None) => e.path.clone(),
+                };
+                ui.label(RichText::new(loc).monospace().strong());
+                ui.label(format!(
+                    "{} · {} · {} · {}",
+                    crate::logs::time::rfc3339_offset(e.time_us),
+                    e.timestamp_desc,
+                    e.origin.as_str(),
+                    e.kind
+                ));
+                ui.add(
+                    egui::Label::new(RichText::new(&e.message).monospace())
+                        .wrap()
+                        .selectable(true),
+                );
+                let fields: Vec<String> =
+                    e.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                ui.label(RichText::new(fields.join("  ")).small());
+            });
+    }
+}
+
+/// An axis label for `x_s` (seconds since the epoch), as precise as the
+/// visible range needs.
+fn axis_label(x_s: f64, range_s: f64) -> String {
+    let Some(t) = chrono::DateTime::from_timestamp(x_s as i64, 0) else {
+        return String::new();
+    };
+    let f = if range_s > 2.0 * 86_400.0 * 365.0 {
+        "%Y-%m"
+    } else if range_s > 3.0 * 86_400.0 {
+        "%Y-%m-%d"
+    } else if range_s > 600.0 {
+        "%m-%d %H:%M"
+    } else {
+        "%H:%M:%S"
+    };
+    t.format(f).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t_s: i64, origin: Origin, msg: &str) -> TimelineEvent {
+        TimelineEvent {
+            time_us: t_s * 1_000_000,
+            timestamp_desc: "Log Entry".into(),
+            origin,
+            message: msg.into(),
+            archive: None,
+            path: "/var/log/auth.log".into(),
+            line: Some(t_s as u64),
+            kind: "auth_failure".into(),
+            severity: None,
+            fields: Vec::new(),
+            bodyfile: None,
+        }
+    }
+
+    #[test]
+    fn buckets_follow_the_visible_range() {
+        assert_eq!(bucket_for(0), 1_000_000);
+        assert_eq!(bucket_for(60 * 1_000_000), 1_000_000);
+        assert_eq!(bucket_for(3600 * 1_000_000), 60 * 1_000_000);
+        assert_eq!(bucket_for(86_400 * 1_000_000), 900 * 1_000_000);
+        assert!(bucket_for(i64::MAX / 2) > 0);
+    }
+
+    #[test]
+    fn filter_zooms_counts_and_honours_stars() {
+        let tl = Timeline {
+            events: (0..100)
+                .map(|i| ev(1_000 + i * 36, Origin::Log, &format!("line {i}")))
+                .collect(),
+            notes: Vec::new(),
+        };
+        let b = Built::new(Vec::new(), tl);
+        let mut f = TlFilter::default();
+        let all = filter_timeline(&b.timeline, &b.ids, &f, &Marks::default());
+        assert_eq!(all.rows.len(), 100);
+        assert_eq!(all.histogram.counts.iter().sum::<u64>(), 100);
+        // Zoom to the bar holding the 10th event.
+        let t = b.timeline.events[10].time_us;
+        let (lo, hi) = all.histogram.bucket_at(t).unwrap();
+        f.range = Some((lo, hi));
+        let z = filter_timeline(&b.timeline, &b.ids, &f, &Marks::default());
+        assert!(!z.rows.is_empty() && z.rows.len() < 100);
+        assert!(z.rows.contains(&10));
+        for &r in &z.rows {
+            let t = b.timeline.events[r as usize].time_us;
+            assert!(t >= lo && t <= hi);
+        }
+        // Stars.
+        let mut marks = Marks::default();
+        marks.entry(&b.timeline.events[42]).starred = true;
+        let s = filter_timeline(
+            &b.timeline,
+            &b.ids,
+            &TlFilter {
+                starred_only: true,
+                ..Default::default()
+            },
+            &marks,
+        );
+        assert_eq!(s.rows, vec![42]);
+    }
+
+    #[test]
+    fn marks_round_trip_and_bad_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load_marks(dir.path()).unwrap(), Marks::default());
+        let mut m = Marks::default();
+        let e = ev(5, Origin::Log, "Failed password");
+        m.entry(&e).starred = true;
+        m.entry(&e).tags.push("initial access".into());
+        save_marks(dir.path(), &m).unwrap();
+        let back = load_marks(dir.path()).unwrap();
+        let mark = back.events.get(&event_id(&e)).unwrap();
+        assert!(mark.starred);
+        assert_eq!(mark.tags, ["initial access"]);
+        assert_eq!(mark.message, "Failed password");
+        std::fs::write(dir.path().join(MARKS_FILE), b"{not json").unwrap();
+        let err = load_marks(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not valid"), "{err}");
+    }
+}

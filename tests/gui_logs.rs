@@ -1,0 +1,487 @@
+//! The Logs and Timeline screens driven like a user with egui_kittest: read
+//! a small compromised server's logs, see the detections, click one and see
+//! its evidence lines, filter by address, ask who accessed a file, star a
+//! timeline event and find it starred after reopening the case, zoom the
+//! histogram by clicking and dragging on it, jump from an event to its file
+//! in the evidence browser and from a finding to its events.
+//!
+//! One `#[ignore]` test measures frame times with a million events (see
+//! docs/logs.md for the command and figures).
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used)]
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::app::Screen;
+use exhibit::gui::case::{self, CaseInfo};
+use exhibit::gui::{ExhibitApp, Settings};
+use exhibit::logs::Field;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const ACCEPTED: &str =
+    "Nov 22 10:00:20 web1 sshd[4107]: Accepted password for root from 203.0.113.66 port 50007 ssh2";
+
+fn harness() -> Harness<'static, ExhibitApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 1200.0))
+        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()))
+}
+
+/// Step frames (with real time passing for background jobs) until `done`.
+fn wait_until(
+    h: &mut Harness<'static, ExhibitApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, ExhibitApp>) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+}
+
+fn type_into(h: &mut Harness<'static, ExhibitApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+fn click(h: &mut Harness<'static, ExhibitApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+fn shows(h: &Harness<'static, ExhibitApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+fn add_source(h: &mut Harness<'static, ExhibitApp>, label: &str, p: &Path) {
+    type_into(h, label, &p.display().to_string());
+    click(h, "Add");
+}
+
+/// An auth.log with six failed root logins from one address then a
+/// success from it, and an access log where /export/customers.csv is served
+/// to another address an hour later.
+fn fixtures(dir: &Path) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut auth = String::new();
+    for i in 0..6 {
+        auth.push_str(&format!(
+            "Nov 22 10:00:{:02} web1 sshd[{}]: Failed password for root from 203.0.113.66 port {} ssh2\n",
+            1 + 2 * i,
+            4101 + i,
+            50001 + i
+        ));
+    }
+    auth.push_str(ACCEPTED);
+    auth.push('\n');
+    auth.push_str(
+        "Nov 22 10:05:00 web1 sshd[4200]: Accepted publickey for deploy from 192.0.2.10 port 40000 ssh2\n",
+    );
+    let access = "\
+198.51.100.23 - - [22/Nov/2026:11:00:00 +0000] \"GET /index.html HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"
+198.51.100.23 - - [22/Nov/2026:11:02:00 +0000] \"GET /export/customers.csv HTTP/1.1\" 200 4242424 \"-\" \"curl/8.4.0\"
+192.0.2.10 - - [22/Nov/2026:11:03:00 +0000] \"GET /index.html HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"
+";
+    let a = dir.join("auth.log");
+    let w = dir.join("access.log");
+    std::fs::write(&a, auth).unwrap();
+    std::fs::write(&w, access).unwrap();
+    // Classic syslog has no year: it comes from the file's time (2026-11-22
+    // 12:00 UTC), so the test means the same thing in any year.
+    let t = std::time::UNIX_EPOCH + Duration::from_secs(1_795_348_800);
+    for p in [&a, &w] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+    (a, w)
+}
+
+fn open_case(h: &mut Harness<'static, ExhibitApp>, dir: &Path) {
+    type_into(h, "Existing case folder", &dir.display().to_string());
+    click(h, "Open case");
+    wait_until(h, "the case to open", |h| h.state().case.is_some());
+}
+
+fn build_timeline(h: &mut Harness<'static, ExhibitApp>, src: &Path) {
+    click(h, "Timeline");
+    add_source(h, "Add timeline source", src);
+    click(h, "Build timeline");
+    wait_until(h, "the timeline", |h| {
+        let t = &h.state().timeline;
+        !t.building() && t.built.is_some() && !t.rows.is_empty()
+    });
+}
+
+#[test]
+fn logs_detections_filters_and_questions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (auth, access) = fixtures(&tmp.path().join("logs"));
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Logs");
+    add_source(&mut h, "Add log source", &auth);
+    add_source(&mut h, "Add log source", &access);
+    click(&mut h, "Read logs");
+    wait_until(&mut h, "the logs to load", |h| {
+        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
+    });
+    assert!(shows(&h, "11 events from 2 log file(s)"));
+
+    // The worst finding comes first: the brute force that worked.
+    let (title, rule) = {
+        let l = h.state().logs.loaded.as_ref().unwrap();
+        let f = &l.findings[0];
+        (f.title.clone(), f.rule)
+    };
+    assert_eq!(rule, "success_after_failures", "{title}");
+    assert!(title.contains("203.0.113.66"), "{title}");
+    assert!(shows(&h, &title));
+    assert!(shows(&h, "CRITICAL"));
+    assert!(shows(&h, "failed 6 times"), "the finding explains itself");
+
+    // Clicking it shows the seven evidence lines behind it.
+    h.get_by_label(&title).click();
+    wait_until(&mut h, "the finding's events", |h| {
+        h.state().logs.rows.len() == 7
+    });
+    assert!(shows(&h, "Showing 7 event(s) — events of: Login as"));
+    assert!(shows(&h, ACCEPTED));
+    assert!(!shows(&h, "GET /index.html"), "other events are hidden");
+
+    // Filter every event by address.
+    click(&mut h, "Show all events");
+    type_into(&mut h, "IP filter", "198.51.100.23");
+    wait_until(&mut h, "the address filter", |h| {
+        shows(h, "Showing 2 event(s) — all events")
+    });
+    {
+        let st = h.state();
+        let store = &st.logs.loaded.as_ref().unwrap().store;
+        for &i in &st.logs.rows {
+            assert_eq!(
+                store.events[i as usize].get(Field::Ip),
+                Some("198.51.100.23")
+            );
+        }
+    }
+    assert!(shows(&h, "GET /export/customers.csv"));
+    assert!(!shows(&h, "Failed password"));
+
+    // Who accessed the export?
+    click(&mut h, "Clear filters");
+    type_into(&mut h, "Question subject", "/export/customers.csv");
+    click(&mut h, "Ask");
+    wait_until(&mut h, "the answer", |h| {
+        shows(h, "Who accessed this path \"/export/customers.csv\": 1 event(s)")
+    });
+    assert!(shows(&h, "198.51.100.23 — 1 request(s)"));
+    assert!(shows(&h, "first 2026-11-22 11:02:00"));
+    assert!(shows(&h, "status 200×1"));
+    wait_until(&mut h, "the answer's events", |h| {
+        shows(h, "Showing 1 event(s) — events of the answer")
+    });
+    h.check_accessibility();
+}
+
+#[test]
+fn timeline_star_survives_reopening_and_histogram_zooms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (auth, _) = fixtures(&tmp.path().join("logs"));
+    let case_dir = tmp.path().join("case");
+    case::create(
+        &case_dir,
+        CaseInfo {
+            case_id: "IR-7".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let marks_file = case_dir.join("timeline-marks.json");
+    {
+        let mut h = harness();
+        h.step();
+        open_case(&mut h, &case_dir);
+        build_timeline(&mut h, &auth);
+        assert!(shows(&h, "Starred only (0)"));
+        h.get_by_label(ACCEPTED).click();
+        wait_until(&mut h, "the selection", |h| {
+            h.state().timeline.selected.is_some()
+        });
+        click(&mut h, "Star event");
+        wait_until(&mut h, "the marks to be saved", |_| {
+            std::fs::read_to_string(&marks_file).is_ok_and(|s| s.contains("Accepted password"))
+        });
+        assert!(shows(&h, "Starred only (1)"));
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&marks_file).unwrap()).unwrap();
+        let (id, mark) = saved["events"].as_object().unwrap().iter().next().unwrap();
+        assert!(id.starts_with("log||"), "{id}");
+        assert!(id.contains("auth.log|7|auth_success"), "{id}");
+        assert_eq!(mark["starred"], true);
+
+        // Clicking a bar of the histogram zooms the table to that bar: point
+        // at the bar holding 10:05:00 and click, like a user.
+        let total = h.state().timeline.rows.len();
+        let t_deploy = {
+            let t = &h.state().timeline;
+            let tl = &t.built.as_ref().unwrap().timeline;
+            tl.events
+                .iter()
+                .find(|e| e.message.contains("deploy"))
+                .unwrap()
+                .time_us
+        };
+        let at = |h: &Harness<'static, ExhibitApp>, t_us: i64| {
+            let tr = h.state().timeline.histogram_transform.unwrap();
+            let y = tr.frame().center().y;
+            egui::pos2(tr.position_from_point_x(t_us as f64 / 1e6 + 1.0), y)
+        };
+        let p = at(&h, t_deploy);
+        h.hover_at(p);
+        h.step();
+        h.drag_at(p);
+        h.step();
+        h.drop_at(p);
+        wait_until(&mut h, "the zoom", |h| {
+            h.state().timeline.filter.range.is_some() && h.state().timeline.rows.len() < total
+        });
+        {
+            let t = &h.state().timeline;
+            let (lo, hi) = t.filter.range.unwrap();
+            assert!(lo <= t_deploy && t_deploy <= hi);
+            assert!(hi - lo < 60_000_000, "one bar, not the whole day");
+            let tl = &t.built.as_ref().unwrap().timeline;
+            for &r in &t.rows {
+                let e = &tl.events[r as usize];
+                assert!(e.time_us >= lo && e.time_us <= hi);
+            }
+        }
+        assert!(shows(&h, "Showing 2026-11-22 10:05:00"));
+        assert!(shows(&h, "deploy"));
+        assert!(!shows(&h, ACCEPTED));
+        click(&mut h, "Reset zoom");
+        wait_until(&mut h, "the reset", |h| {
+            h.state().timeline.rows.len() == total
+        });
+
+        // Dragging across bars zooms to the dragged range.
+        let t0 = {
+            let tl = &h.state().timeline.built.as_ref().unwrap().timeline;
+            tl.events[0].time_us
+        };
+        let from = at(&h, t0);
+        let to = at(&h, t0 + 12_000_000);
+        h.drag_at(from);
+        h.step();
+        for k in 1..=5 {
+            h.hover_at(from + (to - from) * (k as f32 / 5.0));
+            h.step();
+        }
+        h.drop_at(to);
+        wait_until(&mut h, "the drag zoom", |h| {
+            h.state().timeline.filter.range.is_some()
+                && h.state().timeline.rows.len() < total
+        });
+        let (lo, hi) = h.state().timeline.filter.range.unwrap();
+        assert!(lo <= t0 + 2_000_000 && hi >= t0 + 10_000_000, "{lo} {hi}");
+        assert!(hi < t_deploy, "the drag did not reach 10:05");
+        h.check_accessibility();
+    }
+
+    // A new session: open the case again, the star is still there.
+    let mut h = harness();
+    h.step();
+    open_case(&mut h, &case_dir);
+    build_timeline(&mut h, &auth);
+    wait_until(&mut h, "the marks to load", |h| shows(h, "Starred only (1)"));
+    click(&mut h, "Starred only (1)");
+    wait_until(&mut h, "the starred events", |h| {
+        h.state().timeline.rows.len() == 1
+    });
+    assert!(shows(&h, ACCEPTED));
+    assert!(shows(&h, "★"));
+
+    // Jump from the finding to its evidence lines on the Logs screen.
+    click(&mut h, "Starred only (1)");
+    wait_until(&mut h, "all events again", |h| {
+        h.state().timeline.rows.len() > 1
+    });
+    let finding_row = {
+        let tl = &h.state().timeline.built.as_ref().unwrap().timeline;
+        tl.events
+            .iter()
+            .find(|e| e.message.starts_with("[critical] Login as"))
+            .unwrap()
+            .message
+            .clone()
+    };
+    h.get_by_label(&finding_row).click();
+    wait_until(&mut h, "the finding selected", |h| {
+        h.state().timeline.selected.is_some()
+    });
+    click(&mut h, "Show the finding's events");
+    wait_until(&mut h, "the Logs screen with the finding's events", |h| {
+        h.state().screen == Screen::Logs
+            && h.state().logs.loaded.is_some()
+            && h.state().logs.rows.len() == 7
+    });
+    assert!(shows(&h, "events of: Login as"));
+}
+
+/// Capture a small server tree through the core.
+fn core_capture(src: &Path, out: &Path) -> PathBuf {
+    let mut req = exhibit::capture::CaptureRequest::new(
+        vec![src.to_path_buf()],
+        out.to_path_buf(),
+        "IR-9",
+        "Tess",
+    );
+    req.compression = exhibit::capture::Compression::Store;
+    exhibit::capture::capture(
+        &req,
+        &exhibit::job::NoProgress,
+        &exhibit::job::CancelToken::new(),
+    )
+    .unwrap()
+    .archive
+}
+
+#[test]
+fn a_log_event_opens_its_file_in_the_evidence_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = tmp.path().join("srv");
+    fixtures(&srv.join("var/log"));
+    let archive = core_capture(&srv, &tmp.path().join("out"));
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Logs");
+    add_source(&mut h, "Add log source", &archive);
+    click(&mut h, "Read logs");
+    wait_until(&mut h, "the archive's logs", |h| {
+        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
+    });
+    h.get_by_label(ACCEPTED).click();
+    wait_until(&mut h, "the event", |h| h.state().logs.selected.is_some());
+    assert!(shows(&h, "/var/log/auth.log:7"));
+    click(&mut h, "Open in the evidence browser");
+    wait_until(&mut h, "the browser on auth.log", |h| {
+        h.state().screen == Screen::Evidence
+            && h.state().browser.selected.is_some()
+            && shows(h, "Opened from the event at line 7 of this file")
+    });
+    let st = h.state();
+    let l = st.browser.loaded.as_ref().unwrap();
+    let r = &l.records[st.browser.selected.unwrap()];
+    assert_eq!(r.path, "/var/log/auth.log");
+}
+
+/// Frame times with a million events on both screens. Run with
+/// `cargo test --release --test gui_logs -- --ignored --nocapture million`.
+#[test]
+#[ignore]
+fn a_million_events_scroll_smoothly() {
+    use exhibit::timeline::{Origin, Timeline, TimelineEvent};
+    const N: usize = 1_000_000;
+    let t0 = 1_795_300_000_000_000i64;
+    let events: Vec<TimelineEvent> = (0..N)
+        .map(|i| TimelineEvent {
+            time_us: t0 + (i as i64) * 250_000,
+            timestamp_desc: "Log Entry".into(),
+            origin: Origin::Log,
+            message: format!(
+                "Nov 22 10:00:00 web1 sshd[{i}]: Failed password for root from 203.0.{}.{} port 22 ssh2",
+                (i / 256) % 256,
+                i % 256
+            ),
+            archive: None,
+            path: "/var/log/auth.log".into(),
+            line: Some(i as u64 + 1),
+            kind: "auth_failure".into(),
+            severity: None,
+            fields: vec![("ip".into(), format!("203.0.{}.{}", (i / 256) % 256, i % 256))],
+            bodyfile: None,
+        })
+        .collect();
+    let mut h = harness();
+    h.step();
+    h.state_mut().screen = Screen::Timeline;
+    h.state_mut()
+        .timeline
+        .set_built(exhibit::gui::views::timeline::Built::new(
+            Vec::new(),
+            Timeline {
+                events,
+                notes: Vec::new(),
+            },
+        ));
+    let start = Instant::now();
+    wait_until(&mut h, "the first filter", |h| h.state().timeline.rows.len() == N);
+    let first_filter = start.elapsed();
+    let frames = scroll_frames(&mut h);
+    report("timeline", &frames, first_filter);
+
+    // A filter change: frames keep coming while the job runs.
+    h.state_mut().timeline.filter.text = "203.0.7.".into();
+    let start = Instant::now();
+    let mut during = Vec::new();
+    while h.state().timeline.rows.len() == N {
+        let f = Instant::now();
+        h.step();
+        during.push(f.elapsed());
+        assert!(start.elapsed() < Duration::from_secs(120));
+    }
+    let filtered = start.elapsed();
+    during.sort();
+    eprintln!(
+        "timeline text filter over {N} events: {:.0} ms in the background; slowest frame meanwhile {:.1} ms over {} frames",
+        filtered.as_secs_f64() * 1e3,
+        during.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+        during.len()
+    );
+}
+
+fn scroll_frames(h: &mut Harness<'static, ExhibitApp>) -> Vec<Duration> {
+    let over_table = egui::pos2(700.0, 900.0);
+    h.hover_at(over_table);
+    let mut frames = Vec::new();
+    for k in 0..300 {
+        let delta = if k < 200 { -400.0 } else { 4000.0 };
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, delta),
+            phase: egui::TouchPhase::Move,
+            modifiers: egui::Modifiers::NONE,
+        });
+        let f = Instant::now();
+        h.step();
+        frames.push(f.elapsed());
+    }
+    frames
+}
+
+fn report(what: &str, frames: &[Duration], first_filter: Duration) {
+    let mut v: Vec<f64> = frames.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let p95 = v[(v.len() * 95) / 100];
+    let max = v[v.len() - 1];
+    eprintln!(
+        "{what}: 1,000,000 events; first filter {:.0} ms (background); {} scrolling frames: mean {mean:.1} ms, p95 {p95:.1} ms, max {max:.1} ms",
+        first_filter.as_secs_f64() * 1e3,
+        v.len()
+    );
+}
