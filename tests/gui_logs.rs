@@ -63,6 +63,19 @@ fn shows(h: &Harness<'static, ExhibitApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
 
+/// Click a table row by its line text, near the start of the text (long
+/// lines run past the window's edge).
+fn click_row(h: &mut Harness<'static, ExhibitApp>, text: &str) {
+    let r = h.get_by_label(text).rect();
+    let p = r.left_center() + egui::vec2(12.0, 0.0);
+    h.hover_at(p);
+    h.step();
+    h.drag_at(p);
+    h.step();
+    h.drop_at(p);
+    h.step();
+}
+
 fn add_source(h: &mut Harness<'static, ExhibitApp>, label: &str, p: &Path) {
     type_into(h, label, &p.display().to_string());
     click(h, "Add");
@@ -190,7 +203,7 @@ fn logs_detections_filters_and_questions() {
     });
     assert!(shows(&h, "198.51.100.23 — 1 request(s)"));
     assert!(shows(&h, "first 2026-11-22 11:02:00"));
-    assert!(shows(&h, "status 200×1"));
+    assert!(shows(&h, "status 200x1"));
     wait_until(&mut h, "the answer's events", |h| {
         shows(h, "Showing 1 event(s) — events of the answer")
     });
@@ -217,7 +230,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         open_case(&mut h, &case_dir);
         build_timeline(&mut h, &auth);
         assert!(shows(&h, "Starred only (0)"));
-        h.get_by_label(ACCEPTED).click();
+        click_row(&mut h, ACCEPTED);
         wait_until(&mut h, "the selection", |h| {
             h.state().timeline.selected.is_some()
         });
@@ -272,7 +285,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         }
         assert!(shows(&h, "Showing 2026-11-22 10:05:00"));
         assert!(shows(&h, "deploy"));
-        assert!(!shows(&h, ACCEPTED));
+        assert!(!shows(&h, "Failed password"), "the zoom hides other bars' events");
         click(&mut h, "Reset zoom");
         wait_until(&mut h, "the reset", |h| {
             h.state().timeline.rows.len() == total
@@ -313,7 +326,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         h.state().timeline.rows.len() == 1
     });
     assert!(shows(&h, ACCEPTED));
-    assert!(shows(&h, "★"));
+    assert!(h.query_all_by_label("*").next().is_some(), "the star is shown");
 
     // Jump from the finding to its evidence lines on the Logs screen.
     click(&mut h, "Starred only (1)");
@@ -329,7 +342,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
             .message
             .clone()
     };
-    h.get_by_label(&finding_row).click();
+    click_row(&mut h, &finding_row);
     wait_until(&mut h, "the finding selected", |h| {
         h.state().timeline.selected.is_some()
     });
@@ -374,7 +387,7 @@ fn a_log_event_opens_its_file_in_the_evidence_browser() {
     wait_until(&mut h, "the archive's logs", |h| {
         h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
     });
-    h.get_by_label(ACCEPTED).click();
+    click_row(&mut h, ACCEPTED);
     wait_until(&mut h, "the event", |h| h.state().logs.selected.is_some());
     assert!(shows(&h, "/var/log/auth.log:7"));
     click(&mut h, "Open in the evidence browser");
@@ -386,7 +399,7 @@ fn a_log_event_opens_its_file_in_the_evidence_browser() {
     let st = h.state();
     let l = st.browser.loaded.as_ref().unwrap();
     let r = &l.records[st.browser.selected.unwrap()];
-    assert_eq!(r.path, "/var/log/auth.log");
+    assert!(r.path.ends_with("/var/log/auth.log"), "{}", r.path);
 }
 
 /// Frame times with a million events on both screens. Run with
@@ -465,6 +478,7 @@ fn scroll_frames(h: &mut Harness<'static, ExhibitApp>) -> Vec<Duration> {
             delta: egui::vec2(0.0, delta),
             phase: egui::TouchPhase::Move,
             modifiers: egui::Modifiers::NONE,
+            source: egui::MouseWheelSource::Wheel,
         });
         let f = Instant::now();
         h.step();

@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub fn fmt_time(us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| format!("{us} µs"))
+        .unwrap_or_else(|| format!("{us} us"))
 }
 
 /// Parse a typed UTC time: `2026-11-22`, `2026-11-22 10:00`,
@@ -161,7 +161,7 @@ impl SourceList {
                 let name = p.display().to_string();
                 ui.label(RichText::new(&name).monospace());
                 if ui
-                    .small_button("✕")
+                    .small_button("remove")
                     .on_hover_text(format!("Remove {name}"))
                     .clicked()
                 {
@@ -300,7 +300,7 @@ pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64) -> Answer 
             let acc = query::who_accessed(store, subject);
             for a in &acc {
                 let statuses: Vec<String> =
-                    a.statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
+                    a.statuses.iter().map(|(s, n)| format!("{s}x{n}")).collect();
                 let fwd = if a.forwarded_for.is_empty() {
                     String::new()
                 } else {
@@ -638,7 +638,7 @@ impl LogsView {
         self.refresh_rows(&ctx);
         egui::Panel::left("detections_panel")
             .resizable(true)
-            .default_size(400.0)
+            .default_size(330.0)
             .show(ui, |ui| self.detections_ui(ui));
         self.query_bar_ui(ui);
         self.filter_bar_ui(ui);
@@ -693,7 +693,7 @@ impl LogsView {
                             );
                             let when = match (f.first_us, f.last_us) {
                                 (Some(a), Some(b)) if a != b => {
-                                    format!("{} – {}", fmt_time(a), fmt_time(b))
+                                    format!("{} to {}", fmt_time(a), fmt_time(b))
                                 }
                                 (Some(a), _) => fmt_time(a),
                                 _ => "no time".into(),
@@ -865,15 +865,15 @@ impl LogsView {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .column(Column::initial(140.0).clip(true))
-            .column(Column::initial(80.0).clip(true))
-            .column(Column::initial(110.0).clip(true))
-            .column(Column::initial(95.0).clip(true))
-            .column(Column::initial(70.0).clip(true))
-            .column(Column::initial(105.0).clip(true))
-            .column(Column::initial(180.0).clip(true))
-            .column(Column::initial(44.0).clip(true))
-            .column(Column::initial(60.0).clip(true))
+            .column(Column::initial(128.0).clip(true))
+            .column(Column::initial(56.0).clip(true))
+            .column(Column::initial(96.0).clip(true))
+            .column(Column::initial(84.0).clip(true))
+            .column(Column::initial(56.0).clip(true))
+            .column(Column::initial(96.0).clip(true))
+            .column(Column::initial(150.0).clip(true))
+            .column(Column::initial(40.0).clip(true))
+            .column(Column::initial(56.0).clip(true))
             .column(Column::remainder().at_least(120.0).clip(true))
             .header(22.0, |mut h| {
                 for t in [
@@ -946,11 +946,15 @@ impl LogsView {
                         cell(ui, &e.bytes.map(|b| b.to_string()).unwrap_or_default())
                     });
                     row.col(|ui| {
-                        ui.add(
+                        let r = ui.add(
                             egui::Label::new(RichText::new(e.line_text()).monospace())
                                 .truncate()
-                                .selectable(false),
+                                .selectable(false)
+                                .sense(egui::Sense::click()),
                         );
+                        if r.clicked() {
+                            clicked = Some(i);
+                        }
                     });
                     if row.response().clicked() {
                         clicked = Some(i);

@@ -808,7 +808,7 @@ impl TimelineView {
         };
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!(
-                "Showing {} – {} UTC · {} event(s) · {} per bar",
+                "Showing {} to {} UTC · {} event(s) · {} per bar",
                 fmt_time(lo),
                 fmt_time(hi),
                 widgets::thousands(self.rows.len() as u64),
@@ -855,7 +855,7 @@ impl TimelineView {
                     self.filter
                         .min_severity
                         .map_or("any severity".to_string(), |s| {
-                            format!("findings ≥ {}", s.as_str())
+                            format!("findings >= {}", s.as_str())
                         }),
                 )
                 .show_ui(ui, |ui| {
@@ -869,7 +869,7 @@ impl TimelineView {
                         ui.selectable_value(
                             &mut self.filter.min_severity,
                             Some(s),
-                            format!("findings ≥ {}", s.as_str()),
+                            format!("findings >= {}", s.as_str()),
                         );
                     }
                 });
@@ -947,7 +947,7 @@ impl TimelineView {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .column(Column::exact(24.0))
+            .column(Column::exact(36.0))
             .column(Column::initial(140.0).clip(true))
             .column(Column::initial(60.0).clip(true))
             .column(Column::initial(150.0).clip(true))
@@ -955,7 +955,7 @@ impl TimelineView {
             .column(Column::initial(90.0).clip(true))
             .column(Column::remainder().at_least(160.0).clip(true))
             .header(22.0, |mut h| {
-                for t in ["★", "Time (UTC)", "Origin", "What", "Where", "Tags", "Message"] {
+                for t in ["Star", "Time (UTC)", "Origin", "What", "Where", "Tags", "Message"] {
                     h.col(|ui| {
                         ui.strong(t);
                     });
@@ -975,7 +975,7 @@ impl TimelineView {
                     row.set_selected(selected == Some(i));
                     row.col(|ui| {
                         let r = ui
-                            .add(egui::Button::new(if starred { "★" } else { "☆" }).frame(false))
+                            .add(egui::Button::new(if starred { "*" } else { "·" }).frame(false))
                             .on_hover_text(if starred { "Unstar" } else { "Star" });
                         if r.clicked() {
                             star = Some(i);
@@ -1013,11 +1013,15 @@ impl TimelineView {
                         cell(ui, &mark.map(|m| m.tags.join(", ")).unwrap_or_default())
                     });
                     row.col(|ui| {
-                        ui.add(
+                        let r = ui.add(
                             egui::Label::new(RichText::new(&e.message).monospace())
                                 .truncate()
-                                .selectable(false),
+                                .selectable(false)
+                                .sense(egui::Sense::click()),
                         );
+                        if r.clicked() {
+                            clicked = Some(i);
+                        }
                     });
                     if row.response().clicked() {
                         clicked = Some(i);
@@ -1063,7 +1067,7 @@ impl TimelineView {
             }
             for t in &mark.tags {
                 if ui
-                    .small_button(format!("{t} ✕"))
+                    .small_button(format!("{t} (remove)"))
                     .on_hover_text(format!("Remove tag {t}"))
                     .clicked()
                 {
