@@ -199,7 +199,10 @@ fn logs_detections_filters_and_questions() {
     type_into(&mut h, "Question subject", "/export/customers.csv");
     click(&mut h, "Ask");
     wait_until(&mut h, "the answer", |h| {
-        shows(h, "Who accessed this path \"/export/customers.csv\": 1 event(s)")
+        shows(
+            h,
+            "Who accessed this path \"/export/customers.csv\": 1 event(s)",
+        )
     });
     assert!(shows(&h, "198.51.100.23 — 1 request(s)"));
     assert!(shows(&h, "first 2026-11-22 11:02:00"));
@@ -285,7 +288,10 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         }
         assert!(shows(&h, "Showing 2026-11-22 10:05:00"));
         assert!(shows(&h, "deploy"));
-        assert!(!shows(&h, "Failed password"), "the zoom hides other bars' events");
+        assert!(
+            !shows(&h, "Failed password"),
+            "the zoom hides other bars' events"
+        );
         click(&mut h, "Reset zoom");
         wait_until(&mut h, "the reset", |h| {
             h.state().timeline.rows.len() == total
@@ -306,8 +312,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         }
         h.drop_at(to);
         wait_until(&mut h, "the drag zoom", |h| {
-            h.state().timeline.filter.range.is_some()
-                && h.state().timeline.rows.len() < total
+            h.state().timeline.filter.range.is_some() && h.state().timeline.rows.len() < total
         });
         let (lo, hi) = h.state().timeline.filter.range.unwrap();
         assert!(lo <= t0 + 2_000_000 && hi >= t0 + 10_000_000, "{lo} {hi}");
@@ -320,13 +325,18 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
     h.step();
     open_case(&mut h, &case_dir);
     build_timeline(&mut h, &auth);
-    wait_until(&mut h, "the marks to load", |h| shows(h, "Starred only (1)"));
+    wait_until(&mut h, "the marks to load", |h| {
+        shows(h, "Starred only (1)")
+    });
     click(&mut h, "Starred only (1)");
     wait_until(&mut h, "the starred events", |h| {
         h.state().timeline.rows.len() == 1
     });
     assert!(shows(&h, ACCEPTED));
-    assert!(h.query_all_by_label("*").next().is_some(), "the star is shown");
+    assert!(
+        h.query_all_by_label("*").next().is_some(),
+        "the star is shown"
+    );
 
     // Jump from the finding to its evidence lines on the Logs screen.
     click(&mut h, "Starred only (1)");
@@ -442,7 +452,9 @@ fn a_million_events_scroll_smoothly() {
             },
         ));
     let start = Instant::now();
-    wait_until(&mut h, "the first filter", |h| h.state().timeline.rows.len() == N);
+    wait_until(&mut h, "the first filter", |h| {
+        h.state().timeline.rows.len() == N
+    });
     let first_filter = start.elapsed();
     let frames = scroll_frames(&mut h);
     report("timeline", &frames, first_filter);

@@ -37,7 +37,11 @@ pub fn parse_time(text: &str, end: bool) -> Result<Option<i64>, String> {
     if t.is_empty() {
         return Ok(None);
     }
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&t, f) {
             return Ok(Some(dt.and_utc().timestamp_micros()));
         }
@@ -129,10 +133,12 @@ impl SourceList {
             }
             let open = !self.picker.is_open();
             if ui.add_enabled(open, egui::Button::new("File…")).clicked() {
-                self.picker.open(ui.ctx(), PickKind::File, "Choose a log file or archive");
+                self.picker
+                    .open(ui.ctx(), PickKind::File, "Choose a log file or archive");
             }
             if ui.add_enabled(open, egui::Button::new("Folder…")).clicked() {
-                self.picker.open(ui.ctx(), PickKind::Folder, "Choose a folder of logs");
+                self.picker
+                    .open(ui.ctx(), PickKind::Folder, "Choose a folder of logs");
             }
             if let Some(case) = vc.case {
                 let archives: Vec<PathBuf> = case
@@ -155,7 +161,10 @@ impl SourceList {
         let mut remove = None;
         ui.horizontal_wrapped(|ui| {
             if self.paths.is_empty() {
-                widgets::hint(ui, "No source yet: type a path, choose one, or drop files here.");
+                widgets::hint(
+                    ui,
+                    "No source yet: type a path, choose one, or drop files here.",
+                );
             }
             for (i, p) in self.paths.iter().enumerate() {
                 let name = p.display().to_string();
@@ -324,7 +333,11 @@ pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64) -> Answer 
             let ev = query::ip_activity(store, subject);
             let mut per_source: std::collections::BTreeMap<String, u64> = Default::default();
             for &i in &ev {
-                if let Some(s) = store.events.get(i as usize).and_then(|e| store.source_of(e)) {
+                if let Some(s) = store
+                    .events
+                    .get(i as usize)
+                    .and_then(|e| store.source_of(e))
+                {
                     *per_source.entry(s.path.clone()).or_default() += 1;
                 }
             }
@@ -638,7 +651,7 @@ impl LogsView {
         self.refresh_rows(&ctx);
         egui::Panel::left("detections_panel")
             .resizable(true)
-            .default_size(330.0)
+            .default_size(300.0)
             .show(ui, |ui| self.detections_ui(ui));
         self.query_bar_ui(ui);
         self.filter_bar_ui(ui);
@@ -673,24 +686,20 @@ impl LogsView {
                         .inner_margin(6)
                         .show(ui, |ui| {
                             ui.set_width(ui.available_width());
-                            ui.horizontal_wrapped(|ui| {
-                                ui.label(
-                                    RichText::new(f.severity.as_str().to_uppercase())
-                                        .color(color)
-                                        .strong()
-                                        .small(),
-                                );
-                                if ui
-                                    .selectable_label(selected, RichText::new(&f.title).strong())
-                                    .on_hover_text("Show the events behind this detection")
-                                    .clicked()
-                                {
-                                    chosen = Some(i);
-                                }
-                            });
-                            ui.add(
-                                egui::Label::new(RichText::new(&f.explanation).small()).wrap(),
+                            ui.label(
+                                RichText::new(f.severity.as_str().to_uppercase())
+                                    .color(color)
+                                    .strong()
+                                    .small(),
                             );
+                            if ui
+                                .selectable_label(selected, RichText::new(&f.title).strong())
+                                .on_hover_text("Show the events behind this detection")
+                                .clicked()
+                            {
+                                chosen = Some(i);
+                            }
+                            ui.add(egui::Label::new(RichText::new(&f.explanation).small()).wrap());
                             let when = match (f.first_us, f.last_us) {
                                 (Some(a), Some(b)) if a != b => {
                                     format!("{} to {}", fmt_time(a), fmt_time(b))
@@ -727,7 +736,8 @@ impl LogsView {
     fn query_bar_ui(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         ui.horizontal(|ui| {
-            egui::ComboBox::from_label("Question")
+            let l = ui.label("Question");
+            let r = egui::ComboBox::from_id_salt("question")
                 .selected_text(self.question.label())
                 .show_ui(ui, |ui| {
                     for q in [
@@ -738,6 +748,7 @@ impl LogsView {
                         ui.selectable_value(&mut self.question, q, q.label());
                     }
                 });
+            r.response.labelled_by(l.id);
             let hint = match self.question {
                 Question::WhoAccessed => "/export/customers.csv (end with * for a prefix)",
                 Question::IpActivity => "203.0.113.7",
@@ -797,12 +808,36 @@ impl LogsView {
                 )
                 .labelled_by(l.id);
             };
-            field(ui, "Text filter", &mut self.filter.text, "in the line", 150.0);
-            field(ui, "IP filter", &mut self.filter.ip, "exact address", 120.0);
-            field(ui, "User filter", &mut self.filter.user, "account", 90.0);
-            field(ui, "Status filter", &mut self.filter.status, "404, 4xx, 400-499", 80.0);
-            field(ui, "From (UTC)", &mut self.filter.from, "YYYY-MM-DD HH:MM", 130.0);
-            field(ui, "To (UTC)", &mut self.filter.to, "YYYY-MM-DD HH:MM", 130.0);
+            field(
+                ui,
+                "Text filter",
+                &mut self.filter.text,
+                "in the line",
+                120.0,
+            );
+            field(ui, "IP filter", &mut self.filter.ip, "exact address", 110.0);
+            field(ui, "User filter", &mut self.filter.user, "account", 70.0);
+            field(
+                ui,
+                "Status filter",
+                &mut self.filter.status,
+                "404, 4xx, 400-499",
+                70.0,
+            );
+            field(
+                ui,
+                "From (UTC)",
+                &mut self.filter.from,
+                "YYYY-MM-DD HH:MM",
+                120.0,
+            );
+            field(
+                ui,
+                "To (UTC)",
+                &mut self.filter.to,
+                "YYYY-MM-DD HH:MM",
+                120.0,
+            );
             let name = |i: u32| {
                 store
                     .sources
@@ -810,7 +845,8 @@ impl LogsView {
                     .map(|s| format!("{} ({})", s.path, widgets::thousands(s.events)))
                     .unwrap_or_default()
             };
-            egui::ComboBox::from_label("Log file")
+            let l = ui.label("Log file");
+            let r = egui::ComboBox::from_id_salt("log_file_filter")
                 .selected_text(match self.filter.source {
                     None => "all sources".to_string(),
                     Some(i) => name(i),
@@ -822,6 +858,7 @@ impl LogsView {
                         ui.selectable_value(&mut self.filter.source, Some(i), name(i));
                     }
                 });
+            r.response.labelled_by(l.id);
         });
         ui.horizontal(|ui| {
             let base = match &self.filter.base {
@@ -865,14 +902,14 @@ impl LogsView {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .column(Column::initial(128.0).clip(true))
-            .column(Column::initial(56.0).clip(true))
+            .column(Column::initial(146.0).clip(true))
+            .column(Column::initial(50.0).clip(true))
             .column(Column::initial(96.0).clip(true))
-            .column(Column::initial(84.0).clip(true))
+            .column(Column::initial(100.0).clip(true))
             .column(Column::initial(56.0).clip(true))
-            .column(Column::initial(96.0).clip(true))
+            .column(Column::initial(112.0).clip(true))
             .column(Column::initial(150.0).clip(true))
-            .column(Column::initial(40.0).clip(true))
+            .column(Column::initial(46.0).clip(true))
             .column(Column::initial(56.0).clip(true))
             .column(Column::remainder().at_least(120.0).clip(true))
             .header(22.0, |mut h| {
@@ -942,9 +979,7 @@ impl LogsView {
                             None => cell(ui, &s),
                         }
                     });
-                    row.col(|ui| {
-                        cell(ui, &e.bytes.map(|b| b.to_string()).unwrap_or_default())
-                    });
+                    row.col(|ui| cell(ui, &e.bytes.map(|b| b.to_string()).unwrap_or_default()));
                     row.col(|ui| {
                         let r = ui.add(
                             egui::Label::new(RichText::new(e.line_text()).monospace())
@@ -1036,18 +1071,12 @@ mod tests {
     #[test]
     fn times_and_statuses_parse_or_explain() {
         assert_eq!(parse_time("", false), Ok(None));
-        assert_eq!(
-            parse_time("1970-01-01 00:01", false),
-            Ok(Some(60_000_000))
-        );
+        assert_eq!(parse_time("1970-01-01 00:01", false), Ok(Some(60_000_000)));
         assert_eq!(
             parse_time("1970-01-01T00:00:01Z", false),
             Ok(Some(1_000_000))
         );
-        assert_eq!(
-            parse_time("1970-01-01", true),
-            Ok(Some(86_400_000_000 - 1))
-        );
+        assert_eq!(parse_time("1970-01-01", true), Ok(Some(86_400_000_000 - 1)));
         assert!(parse_time("yesterday", false).is_err());
         assert_eq!(parse_status("4xx"), Ok(Some((400, 499))));
         assert_eq!(parse_status("500-404"), Ok(Some((404, 500))));

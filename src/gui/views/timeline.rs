@@ -34,8 +34,23 @@ const MAX_BUCKETS: i64 = 120;
 
 /// Bucket sizes the histogram chooses from, in seconds.
 const BUCKETS_S: &[i64] = &[
-    1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400,
-    7 * 86_400, 30 * 86_400, 365 * 86_400,
+    1,
+    5,
+    10,
+    30,
+    60,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86_400,
+    7 * 86_400,
+    30 * 86_400,
+    365 * 86_400,
 ];
 
 /// A stable id for a timeline event, the key of its marks: origin, archive
@@ -121,7 +136,10 @@ pub fn load_marks(case_dir: &Path) -> anyhow::Result<Marks> {
         Ok(b) => serde_json::from_slice(&b)
             .map_err(|e| anyhow::anyhow!("{MARKS_FILE} is not valid: {e}: {}", p.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Marks::default()),
-        Err(e) => Err(anyhow::anyhow!("cannot read {MARKS_FILE}: {e}: {}", p.display())),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot read {MARKS_FILE}: {e}: {}",
+            p.display()
+        )),
     }
 }
 
@@ -580,9 +598,8 @@ impl TimelineView {
             && let Some(r) = job.poll()
         {
             self.export_job = None;
-            self.export_result = Some(r.map(|(n, p)| {
-                format!("Exported {n} event(s) to {}", p.display())
-            }));
+            self.export_result =
+                Some(r.map(|(n, p)| format!("Exported {n} event(s) to {}", p.display())));
         }
     }
 
@@ -633,8 +650,9 @@ impl TimelineView {
                     .collect(),
                 notes: Vec::new(),
             };
-            let f = std::fs::File::create(&path)
-                .map_err(|e| anyhow::anyhow!("cannot create the export: {e}: {}", path.display()))?;
+            let f = std::fs::File::create(&path).map_err(|e| {
+                anyhow::anyhow!("cannot create the export: {e}: {}", path.display())
+            })?;
             let mut w = std::io::BufWriter::new(f);
             timeline::write(&visible, format, &mut w)
                 .and_then(|()| std::io::Write::flush(&mut w))
@@ -653,7 +671,10 @@ impl TimelineView {
         ui.horizontal(|ui| {
             let can = !self.sources.paths.is_empty() && self.build.is_none();
             if ui
-                .add_enabled(can, egui::Button::new(RichText::new("Build timeline").strong()))
+                .add_enabled(
+                    can,
+                    egui::Button::new(RichText::new("Build timeline").strong()),
+                )
                 .on_hover_text("Merge file times, log events, findings and custody events")
                 .clicked()
             {
@@ -819,7 +840,10 @@ impl TimelineView {
             if self.filter.range.is_some() && ui.button("Reset zoom").clicked() {
                 self.reset_zoom();
             }
-            widgets::hint(ui, "Click a bar to zoom to it; drag across bars for a range.");
+            widgets::hint(
+                ui,
+                "Click a bar to zoom to it; drag across bars for a range.",
+            );
             if self.filter_job.is_some() {
                 ui.spinner();
             }
@@ -833,7 +857,8 @@ impl TimelineView {
                     .desired_width(180.0),
             )
             .labelled_by(l.id);
-            egui::ComboBox::from_label("Origin filter")
+            let l = ui.label("Origin");
+            let r = egui::ComboBox::from_id_salt("tl_origin")
                 .selected_text(self.filter.origin.map_or("all origins", |o| o.as_str()))
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.filter.origin, None, "all origins");
@@ -841,8 +866,15 @@ impl TimelineView {
                         ui.selectable_value(&mut self.filter.origin, Some(o), o.as_str());
                     }
                 });
-            egui::ComboBox::from_label("Kind filter")
-                .selected_text(self.filter.kind.clone().unwrap_or_else(|| "all kinds".into()))
+            r.response.labelled_by(l.id);
+            let l = ui.label("Kind");
+            let r = egui::ComboBox::from_id_salt("tl_kind")
+                .selected_text(
+                    self.filter
+                        .kind
+                        .clone()
+                        .unwrap_or_else(|| "all kinds".into()),
+                )
                 .width(150.0)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.filter.kind, None, "all kinds");
@@ -850,7 +882,9 @@ impl TimelineView {
                         ui.selectable_value(&mut self.filter.kind, Some(k.clone()), k);
                     }
                 });
-            egui::ComboBox::from_label("Severity filter")
+            r.response.labelled_by(l.id);
+            let l = ui.label("Severity");
+            let r = egui::ComboBox::from_id_salt("tl_severity")
                 .selected_text(
                     self.filter
                         .min_severity
@@ -873,13 +907,15 @@ impl TimelineView {
                         );
                     }
                 });
+            r.response.labelled_by(l.id);
             ui.checkbox(
                 &mut self.filter.starred_only,
                 format!("Starred only ({})", self.marks.starred()),
             );
             let tags = self.marks.tags();
             if !tags.is_empty() {
-                egui::ComboBox::from_label("Tag filter")
+                let l = ui.label("Tag");
+                let r = egui::ComboBox::from_id_salt("tl_tag")
                     .selected_text(self.filter.tag.clone().unwrap_or_else(|| "any tag".into()))
                     .show_ui(ui, |ui| {
                         ui.selectable_value(&mut self.filter.tag, None, "any tag");
@@ -887,9 +923,11 @@ impl TimelineView {
                             ui.selectable_value(&mut self.filter.tag, Some(t.clone()), t);
                         }
                     });
+                r.response.labelled_by(l.id);
             }
             ui.separator();
-            egui::ComboBox::from_label("Export format")
+            let l = ui.label("Export as");
+            let r = egui::ComboBox::from_id_salt("tl_export")
                 .selected_text(match self.export_format {
                     ExportFormat::Csv => "Timesketch CSV",
                     _ => "Timesketch JSONL",
@@ -900,8 +938,13 @@ impl TimelineView {
                         ExportFormat::Jsonl,
                         "Timesketch JSONL",
                     );
-                    ui.selectable_value(&mut self.export_format, ExportFormat::Csv, "Timesketch CSV");
+                    ui.selectable_value(
+                        &mut self.export_format,
+                        ExportFormat::Csv,
+                        "Timesketch CSV",
+                    );
                 });
+            r.response.labelled_by(l.id);
             let l = ui.label("Export file");
             ui.add(
                 egui::TextEdit::singleline(&mut self.export_path)
@@ -955,7 +998,15 @@ impl TimelineView {
             .column(Column::initial(90.0).clip(true))
             .column(Column::remainder().at_least(160.0).clip(true))
             .header(22.0, |mut h| {
-                for t in ["Star", "Time (UTC)", "Origin", "What", "Where", "Tags", "Message"] {
+                for t in [
+                    "Star",
+                    "Time (UTC)",
+                    "Origin",
+                    "What",
+                    "Where",
+                    "Tags",
+                    "Message",
+                ] {
                     h.col(|ui| {
                         ui.strong(t);
                     });
@@ -1006,12 +1057,15 @@ impl TimelineView {
                             Some(l) => format!("{}:{l}", e.path),
                             None => e.path.clone(),
                         };
-                        ui.add(egui::Label::new(&loc).truncate().selectable(false))
+                        let name = e.path.rsplit('/').next().unwrap_or(&e.path);
+                        let short = match e.line {
+                            Some(l) => format!("{name}:{l}"),
+                            None => name.to_string(),
+                        };
+                        ui.add(egui::Label::new(short).truncate().selectable(false))
                             .on_hover_text(&loc);
                     });
-                    row.col(|ui| {
-                        cell(ui, &mark.map(|m| m.tags.join(", ")).unwrap_or_default())
-                    });
+                    row.col(|ui| cell(ui, &mark.map(|m| m.tags.join(", ")).unwrap_or_default()));
                     row.col(|ui| {
                         let r = ui.add(
                             egui::Label::new(RichText::new(&e.message).monospace())
@@ -1048,7 +1102,11 @@ impl TimelineView {
         let ctx = ui.ctx().clone();
         let mut remove_tag = None;
         ui.horizontal_wrapped(|ui| {
-            let star = if mark.starred { "Unstar event" } else { "Star event" };
+            let star = if mark.starred {
+                "Unstar event"
+            } else {
+                "Star event"
+            };
             if ui.button(star).clicked() {
                 self.toggle_star(&ctx, i);
             }
@@ -1090,7 +1148,9 @@ impl TimelineView {
             if e.origin == Origin::Finding
                 && ui
                     .button("Show the finding's events")
-                    .on_hover_text("Open this finding on the Logs screen, with the evidence lines behind it")
+                    .on_hover_text(
+                        "Open this finding on the Logs screen, with the evidence lines behind it",
+                    )
                     .clicked()
             {
                 let title = e
