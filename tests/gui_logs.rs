@@ -479,6 +479,72 @@ fn a_million_events_scroll_smoothly() {
     );
 }
 
+/// The Logs screen with a million access-log events (built in memory).
+#[test]
+#[ignore]
+fn a_million_log_events_scroll_smoothly() {
+    use exhibit::logs::event::Draft;
+    use exhibit::logs::{Kind, LogStore, SourceInfo};
+    const N: usize = 1_000_000;
+    let mut d = Draft::default();
+    let mut events = Vec::with_capacity(N);
+    for i in 0..N {
+        let ip = format!("203.0.{}.{}", (i / 256) % 256, i % 256);
+        let line = format!(
+            "{ip} - - [22/Nov/2026:10:00:00 +0000] \"GET /page/{i} HTTP/1.1\" 200 {i} \"-\" \"curl\""
+        );
+        d.reset(&line);
+        d.kind = Kind::WebRequest;
+        d.time_us = Some(1_795_300_000_000_000 + i as i64 * 250_000);
+        d.status = Some(200);
+        d.bytes = Some(i as u64);
+        d.set(Field::Ip, 0, ip.len());
+        events.push(d.finish(0, i as u64 + 1));
+    }
+    let by_time: Vec<u32> = (0..N as u32).collect();
+    let store = LogStore {
+        sources: vec![SourceInfo {
+            path: "/var/log/apache2/access.log".into(),
+            parser: "access".into(),
+            events: N as u64,
+            ..Default::default()
+        }],
+        events,
+        rank: by_time.clone(),
+        by_time,
+        ..Default::default()
+    };
+    let mut h = harness();
+    h.step();
+    h.state_mut().screen = Screen::Logs;
+    h.state_mut().logs.loaded = Some(exhibit::gui::views::logs::LogsLoaded {
+        sources: Vec::new(),
+        store: std::sync::Arc::new(store),
+        findings: std::sync::Arc::new(Vec::new()),
+    });
+    let start = Instant::now();
+    wait_until(&mut h, "the first filter", |h| {
+        h.state().logs.rows.len() == N
+    });
+    let first = start.elapsed();
+    let frames = scroll_frames(&mut h);
+    report("logs", &frames, first);
+    h.state_mut().logs.filter.text = "GET /page/99".into();
+    let start = Instant::now();
+    let mut slowest = Duration::ZERO;
+    while h.state().logs.rows.len() == N {
+        let f = Instant::now();
+        h.step();
+        slowest = slowest.max(f.elapsed());
+        assert!(start.elapsed() < Duration::from_secs(120));
+    }
+    eprintln!(
+        "logs text filter over {N} events: {:.0} ms in the background; slowest frame meanwhile {:.1} ms",
+        start.elapsed().as_secs_f64() * 1e3,
+        slowest.as_secs_f64() * 1e3
+    );
+}
+
 fn scroll_frames(h: &mut Harness<'static, ExhibitApp>) -> Vec<Duration> {
     let over_table = egui::pos2(700.0, 900.0);
     h.hover_at(over_table);

@@ -661,7 +661,12 @@ impl LogsView {
                 .default_size(170.0)
                 .show(ui, |ui| self.detail_ui(ui, vc));
         }
-        self.table_ui(ui);
+        // A child with exactly the space left, so the table's column lines
+        // stop above the detail panel.
+        let rest = ui.available_rect_before_wrap();
+        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
+            self.table_ui(ui)
+        });
     }
 
     fn detections_ui(&mut self, ui: &mut Ui) {

@@ -738,7 +738,12 @@ impl TimelineView {
                 .default_size(170.0)
                 .show(ui, |ui| self.detail_ui(ui, vc));
         }
-        self.table_ui(ui);
+        // A child with exactly the space left, so the table's column lines
+        // stop above the detail panel.
+        let rest = ui.available_rect_before_wrap();
+        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
+            self.table_ui(ui)
+        });
     }
 
     fn histogram_ui(&mut self, ui: &mut Ui) {
@@ -1026,7 +1031,17 @@ impl TimelineView {
                     row.set_selected(selected == Some(i));
                     row.col(|ui| {
                         let r = ui
-                            .add(egui::Button::new(if starred { "*" } else { "·" }).frame(false))
+                            .add(
+                                egui::Button::new(if starred {
+                                    RichText::new("*")
+                                        .size(20.0)
+                                        .strong()
+                                        .color(theme::tone_color(ui, Tone::Warn))
+                                } else {
+                                    RichText::new("·")
+                                })
+                                .frame(false),
+                            )
                             .on_hover_text(if starred { "Unstar" } else { "Star" });
                         if r.clicked() {
                             star = Some(i);
