@@ -471,7 +471,7 @@ impl LogsView {
             });
             let mut findings = detect::run(&store, &DetectConfig::default());
             // Worst first (the core's order already; kept explicit).
-            findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
             Ok(LogsLoaded {
                 sources,
                 store: Arc::new(store),
