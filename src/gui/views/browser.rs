@@ -10,6 +10,7 @@ use crate::gui::app::{Command, ViewCtx};
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
+use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::HashMap;
@@ -301,6 +302,8 @@ pub struct BrowserView {
     pub show_tree: bool,
     pub error: Option<String>,
     open_dialog_requested: bool,
+    /// The zone times are shown in (from the frame's [`ViewCtx`]).
+    zone: DisplayZone,
 }
 
 impl BrowserView {
@@ -431,6 +434,7 @@ impl BrowserView {
 
     pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
+        self.zone = vc.zone;
         if self.open_dialog_requested {
             self.open_dialog_requested = false;
         }
@@ -525,7 +529,7 @@ impl BrowserView {
             .default_open(true)
             .show(ui, |ui| match &l.acquisition {
                 Err(e) => widgets::message_box(ui, Tone::Bad, "No readable acquisition record", e),
-                Ok(a) => acquisition_grid(ui, a),
+                Ok(a) => acquisition_grid(ui, a, self.zone),
             });
         if !l.bad_lines.is_empty() {
             widgets::message_box(
@@ -647,6 +651,8 @@ impl BrowserView {
             clicked
         };
         let selected = self.selected;
+        let zone = self.zone;
+        let modified_title = format!("Modified ({})", zone.name());
         let mut sort_clicked = None;
         TableBuilder::new(ui)
             .id_salt("evidence_table")
@@ -666,7 +672,7 @@ impl BrowserView {
                     ("Path", SortKey::Path),
                     ("Type", SortKey::Type),
                     ("Size", SortKey::Size),
-                    ("Modified (UTC)", SortKey::Mtime),
+                    (modified_title.as_str(), SortKey::Mtime),
                     ("Mode", SortKey::Mode),
                     ("Owner", SortKey::Owner),
                     ("Status", SortKey::Status),
@@ -703,7 +709,7 @@ impl BrowserView {
                             .on_hover_text(format!("{} bytes", r.size));
                     });
                     row.col(|ui| {
-                        ui.label(short_time(r.mtime.as_deref()));
+                        ui.label(short_time(r.mtime.as_deref(), zone));
                     });
                     row.col(|ui| {
                         ui.label(RichText::new(&r.mode).monospace());
@@ -787,7 +793,7 @@ impl BrowserView {
         egui::CollapsingHeader::new("All record fields")
             .id_salt("record_details")
             .default_open(false)
-            .show(ui, |ui| record_grid(ui, r));
+            .show(ui, |ui| record_grid(ui, r, self.zone));
         ui.separator();
         match (&self.preview_job, &self.preview) {
             (Some(_), _) => {
@@ -824,12 +830,17 @@ fn kind_name(k: EntryType) -> String {
 }
 
 /// `2026-11-22T23:01:00.123456789Z` → `2026-11-22 23:01:00`.
-fn short_time(t: Option<&str>) -> String {
+/// A record time for the table: seconds, in the display zone, without the
+/// zone suffix (the column header names the zone).
+fn short_time(t: Option<&str>, zone: DisplayZone) -> String {
     match t {
         None => "—".into(),
         Some(s) => {
-            let s = s.get(..19).unwrap_or(s);
-            s.replacen('T', " ", 1)
+            let shown = zone.format_stored(s, Precision::Seconds);
+            match shown.rsplit_once(' ') {
+                Some((time, _zone)) if shown != s => time.to_string(),
+                _ => shown,
+            }
         }
     }
 }
@@ -877,13 +888,14 @@ fn tree_node_ui(
         });
 }
 
-fn grid_row(ui: &mut Ui, k: &str, v: impl Into<String>) {
+fn grid_row(ui: &mut Ui, k: &str, v: impl Into<String>) -> egui::Response {
     ui.label(RichText::new(k).weak());
-    ui.add(egui::Label::new(v.into()).wrap().selectable(true));
+    let r = ui.add(egui::Label::new(v.into()).wrap().selectable(true));
     ui.end_row();
+    r
 }
 
-fn acquisition_grid(ui: &mut Ui, a: &Acquisition) {
+fn acquisition_grid(ui: &mut Ui, a: &Acquisition, zone: DisplayZone) {
     ui.columns(3, |cols| {
         let [c1, c2, c3] = cols else { return };
         egui::Grid::new("acq_who_when")
@@ -896,8 +908,18 @@ fn acquisition_grid(ui: &mut Ui, a: &Acquisition) {
                     "Organisation",
                     e.organisation.clone().unwrap_or_default(),
                 );
-                grid_row(ui, "Started (UTC)", &a.started_at);
-                grid_row(ui, "Finished (UTC)", &a.finished_at);
+                grid_row(
+                    ui,
+                    "Started",
+                    zone.format_stored(&a.started_at, Precision::Full),
+                )
+                .on_hover_text(&a.started_at);
+                grid_row(
+                    ui,
+                    "Finished",
+                    zone.format_stored(&a.finished_at, Precision::Full),
+                )
+                .on_hover_text(&a.finished_at);
                 grid_row(ui, "Examiner time zone", &e.timezone);
             });
         egui::Grid::new("acq_where_why")
@@ -967,7 +989,7 @@ fn acquisition_grid(ui: &mut Ui, a: &Acquisition) {
     });
 }
 
-fn record_grid(ui: &mut Ui, r: &FileRecord) {
+fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
     egui::Grid::new("record_grid")
         .num_columns(2)
         .show(ui, |ui| {
@@ -992,7 +1014,11 @@ fn record_grid(ui: &mut Ui, r: &FileRecord) {
                 ("ctime", &r.ctime),
                 ("btime", &r.btime),
             ] {
-                grid_row(ui, k, v.clone().unwrap_or_else(|| "unknown".into()));
+                let shown = v.as_deref().map_or_else(
+                    || "unknown".into(),
+                    |t| zone.format_stored(t, Precision::Full),
+                );
+                grid_row(ui, k, shown).on_hover_text(v.as_deref().unwrap_or("not recorded"));
             }
             if let Some(t) = &r.link_target {
                 grid_row(ui, "Link target", t);

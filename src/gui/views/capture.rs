@@ -50,6 +50,7 @@ pub struct CaptureView {
     pub purpose: String,
     pub location: String,
     pub signing_key: PathField,
+    unlock: crate::gui::keyring::UnlockField,
     /// Known profiles (name, description), loaded in the background.
     pub profiles: Option<Result<Vec<(String, String)>, String>>,
     profiles_job: Option<Job<Vec<(String, String)>>>,
@@ -80,6 +81,7 @@ impl CaptureView {
             purpose: String::new(),
             location: String::new(),
             signing_key: PathField::new(settings.signing_key.clone()),
+            unlock: Default::default(),
             profiles: None,
             profiles_job: None,
             chosen_profiles: Vec::new(),
@@ -255,8 +257,7 @@ impl CaptureView {
                 let key = self.signing_key.path();
                 self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
                     if let Some(k) = &key {
-                        let signer = crate::gui::views::custody::load_signer(k)?;
-                        req.signer = Some(std::sync::Arc::new(signer));
+                        req.signer = Some(crate::gui::keyring::load_signer(k)?);
                     }
                     if !profiles.is_empty() {
                         let sel =
@@ -488,6 +489,7 @@ impl CaptureView {
             PickKind::File,
             "~/.ssh/id_ed25519",
         );
+        self.unlock.ui(ui, self.signing_key.path().as_deref());
         if let Some(e) = &self.form_error {
             widgets::message_box(ui, Tone::Bad, "Cannot start the capture", e);
         }
