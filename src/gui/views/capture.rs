@@ -285,6 +285,11 @@ impl CaptureView {
             }
             return;
         }
+        if self.result.is_none() {
+            egui::Panel::bottom("capture_start_bar")
+                .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
+                .show(ui, |ui| self.start_bar_ui(ui, vc));
+        }
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -296,7 +301,7 @@ impl CaptureView {
                         self.result = None;
                     }
                 } else {
-                    self.form_ui(ui, vc);
+                    self.form_ui(ui);
                 }
             });
     }
@@ -357,7 +362,7 @@ impl CaptureView {
         }
     }
 
-    fn form_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn form_ui(&mut self, ui: &mut Ui) {
         ui.label(RichText::new("New capture").heading());
         widgets::section(ui, "1. What to capture");
         ui.horizontal(|ui| {
@@ -490,10 +495,15 @@ impl CaptureView {
             "~/.ssh/id_ed25519",
         );
         self.unlock.ui(ui, self.signing_key.path().as_deref());
+    }
+
+    /// The Start button (and why the capture cannot start), pinned below the
+    /// form so it is reachable on a small screen without scrolling.
+    fn start_bar_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         if let Some(e) = &self.form_error {
             widgets::message_box(ui, Tone::Bad, "Cannot start the capture", e);
         }
-        ui.add_space(8.0);
+        ui.add_space(4.0);
         let start = ui
             .add(
                 egui::Button::new(RichText::new("Start capture").size(18.0).strong())
