@@ -193,7 +193,7 @@ fn wait(h: &mut H, done: impl Fn(&H) -> bool) -> Vec<Duration> {
 
 fn first_row(h: &H) -> Option<String> {
     h.query_all_by_label_contains("file")
-        .filter_map(|n| n.label())
+        .filter_map(|n| n.value())
         .find(|l| l.contains('/'))
 }
 

@@ -537,3 +537,22 @@ fn times_are_shown_in_the_case_time_zone_or_utc() {
     assert!(shows(&h, "Modified (UTC)"));
     assert!(!shows(&h, "+09:00"), "every time is back in UTC");
 }
+
+/// On a 1440×900 screen the Start button is on screen without scrolling,
+/// even with the whole form filled in.
+#[test]
+fn start_capture_is_reachable_on_a_small_screen() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()));
+    h.step();
+    click(&mut h, "Capture");
+    wait_until(&mut h, "the profiles", |h| {
+        h.query_by_label("triage").is_some()
+    });
+    let start = h.get_by_label("Start capture").rect();
+    assert!(
+        start.max.y <= 900.0 && start.min.y >= 0.0,
+        "Start capture at {start:?} is off screen"
+    );
+}
