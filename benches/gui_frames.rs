@@ -122,9 +122,12 @@ fn main() {
         let b = &h.state().browser;
         b.busy().is_empty() && b.rows.len() == entries
     });
+    let unsorted_first = first_row(&h);
     h.get_by_label("Size").click();
     let t = Instant::now();
-    let sort_frames = wait(&mut h, |h| h.state().browser.busy().is_empty());
+    let sort_frames = wait(&mut h, |h| {
+        h.state().browser.busy().is_empty() && first_row(h) != unsorted_first
+    });
     println!(
         "sort by size: {:.0} ms; frames meanwhile p50 {:.1} ms, worst {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3,
@@ -238,7 +241,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -51,6 +51,11 @@ impl FolderTree {
         }];
         let mut index: HashMap<String, usize> = HashMap::new();
         index.insert("/".into(), 0);
+        // Records come sorted by path, so a path mostly shares its folders
+        // with the one before: those are reused without hashing.
+        let mut last_path = "";
+        let mut last_chain: Vec<(usize, usize)> = Vec::new();
+        let mut chain: Vec<(usize, usize)> = Vec::new();
         for r in records {
             if let Some(n) = nodes.get_mut(0) {
                 n.entries += 1;
@@ -58,6 +63,12 @@ impl FolderTree {
             let mut parent = 0usize;
             let mut end = 0usize;
             let path = r.path.as_str();
+            let common = path
+                .bytes()
+                .zip(last_path.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            chain.clear();
             // Every proper ancestor directory of the path.
             while let Some(rel) = path.get(end + 1..).and_then(|s| s.find('/')) {
                 end = end + 1 + rel;
@@ -65,8 +76,16 @@ impl FolderTree {
                 if prefix.is_empty() {
                     continue;
                 }
-                let id = match index.get(prefix) {
-                    Some(&id) => id,
+                let known = (end < common)
+                    .then(|| {
+                        last_chain
+                            .iter()
+                            .find(|(e, _)| *e == end)
+                            .map(|&(_, id)| id)
+                    })
+                    .flatten();
+                let id = match known.or_else(|| index.get(prefix).copied()) {
+                    Some(id) => id,
                     None => {
                         let id = nodes.len();
                         nodes.push(FolderNode {
@@ -84,8 +103,11 @@ impl FolderTree {
                 if let Some(n) = nodes.get_mut(id) {
                     n.entries += 1;
                 }
+                chain.push((end, id));
                 parent = id;
             }
+            last_path = path;
+            std::mem::swap(&mut last_chain, &mut chain);
         }
         let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
         for n in &mut nodes {
@@ -1227,6 +1249,39 @@ mod tests {
             let rs: Vec<FileRecord> = paths.iter().map(|p| rec(p, 1, Status::Captured)).collect();
             let _ = FolderTree::build(&rs);
             let _ = run_query(&rs, &ViewQuery { text, folder: Some("/".into()), sort: SortKey::Mtime, ..ViewQuery::default() });
+        }
+
+        /// The reuse of the previous path's folders changes nothing: the
+        /// tree of sorted records equals the tree of the same records in
+        /// any order (same folders, same counts, same children).
+        #[test]
+        fn tree_of_sorted_records_equals_tree_of_shuffled(
+            paths in proptest::collection::vec("(/[ab]{1,2}){1,4}", 0..40),
+            seed in 0u64..1000,
+        ) {
+            let mut sorted = paths.clone();
+            sorted.sort();
+            let mut shuffled = paths;
+            let n = shuffled.len().max(1) as u64;
+            for i in 0..shuffled.len() {
+                let j = ((seed.wrapping_mul(31).wrapping_add(i as u64 * 7)) % n) as usize;
+                shuffled.swap(i, j);
+            }
+            let summary = |ps: &[String]| {
+                let rs: Vec<FileRecord> = ps.iter().map(|p| rec(p, 1, Status::Captured)).collect();
+                let t = FolderTree::build(&rs);
+                let mut v: Vec<(String, u64, Vec<String>)> = t
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        let kids = n.children.iter().map(|&c| t.nodes[c].path.clone()).collect();
+                        (n.path.clone(), n.entries, kids)
+                    })
+                    .collect();
+                v.sort();
+                v
+            };
+            proptest::prop_assert_eq!(summary(&sorted), summary(&shuffled));
         }
     }
 }
