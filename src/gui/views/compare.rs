@@ -665,10 +665,13 @@ fn what_changed(c: &Change) -> String {
     out
 }
 
+/// An attribute's name and how to show it from a side.
+type SideField<'a> = (&'a str, &'a dyn Fn(&Side) -> String);
+
 /// Old and new attributes side by side; differing values are highlighted.
 fn sides_grid_ui(ui: &mut Ui, c: &Change) {
     let get = |s: &Option<Side>, f: &dyn Fn(&Side) -> String| s.as_ref().map(f);
-    let rows: [(&str, &dyn Fn(&Side) -> String); 9] = [
+    let rows: [SideField<'_>; 9] = [
         ("Type", &|s| format!("{:?}", s.kind).to_lowercase()),
         ("Size", &|s| format!("{} bytes", s.size_bytes)),
         ("Mode", &|s| s.mode.clone()),

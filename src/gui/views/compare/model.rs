@@ -131,17 +131,14 @@ impl DiffModel {
     /// Index the result for display.
     pub fn build(result: DiffResult, duration_ms: u128) -> Self {
         let mut severity = vec![None; result.changes.len()];
-        let mut counts: HashMap<Severity, u32> = HashMap::new();
         for f in &result.findings {
-            *counts.entry(f.severity).or_insert(0) += 1;
             if let Some(i) = change_index(&result.changes, &f.path)
                 && let Some(s) = severity.get_mut(i)
             {
                 *s = (*s).max(Some(f.severity));
             }
         }
-        let mut severity_counts: Vec<(Severity, u32)> = counts.into_iter().collect();
-        severity_counts.sort_by(|a, b| b.0.cmp(&a.0));
+        let severity_counts = crate::gui::views::findings::count_severities(&result.findings);
         let tree = ChangeTree::build(&result.changes, &severity);
         DiffModel {
             result: Arc::new(result),
