@@ -270,7 +270,11 @@ impl ExhibitApp {
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
+            match self.screen {
+                Screen::Compare => "Drop an archive or a folder:\nit fills the baseline, then the incident side",
+                Screen::Findings => "Drop an archive or a folder to scan it",
+                _ => "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
+            },
             egui::FontId::proportional(22.0),
             egui::Color32::WHITE,
         );

@@ -19,6 +19,7 @@ use crate::findings::Severity;
 use crate::gui::app::{Command, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
+use crate::gui::views::browser::elide_start;
 use crate::gui::views::findings::{
     self as fview, finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
@@ -71,8 +72,9 @@ pub struct CompareView {
     pub content: Option<(usize, Result<ContentView, String>)>,
     scroll_to_row: Option<usize>,
     scroll_to_finding: Option<usize>,
-    /// A path whose folders the tree opens once.
-    reveal: Option<String>,
+    /// A path whose folders the tree opens, and for how many more frames
+    /// (nested folders open one level per frame).
+    reveal: Option<(String, u8)>,
     /// Show the snapshot pickers although results are shown.
     choose: bool,
 }
@@ -204,7 +206,7 @@ impl CompareView {
             self.filter.text.clear();
             self.filter.folder = None;
         }
-        self.reveal = Some(path);
+        self.reveal = Some((path, 16));
         self.scroll_to_row = Some(idx);
         self.select_change(ctx, idx);
     }
@@ -406,24 +408,27 @@ impl CompareView {
         let mut chosen_folder = None;
         egui::Panel::left("compare_tree")
             .resizable(true)
-            .default_size(250.0)
+            .default_size(270.0)
             .show(ui, |ui| {
                 if let Some(m) = &self.model {
-                    chosen_folder = tree_ui(
-                        ui,
-                        &m.tree,
-                        self.filter.folder.as_deref(),
-                        self.reveal.take(),
-                    );
+                    let reveal = self.reveal.as_ref().map(|(p, _)| p.as_str());
+                    chosen_folder = tree_ui(ui, &m.tree, self.filter.folder.as_deref(), reveal);
                 }
             });
+        self.reveal = match self.reveal.take() {
+            Some((p, n)) if n > 0 && chosen_folder.is_none() => {
+                ui.ctx().request_repaint();
+                Some((p, n - 1))
+            }
+            _ => None,
+        };
         if let Some(f) = chosen_folder {
             self.filter.folder = Some(f);
         }
         let mut finding_clicked = None;
         egui::Panel::right("compare_findings")
             .resizable(true)
-            .default_size(390.0)
+            .default_size(370.0)
             .show(ui, |ui| {
                 let Some(m) = &self.model else { return };
                 ui.label(
@@ -451,8 +456,12 @@ impl CompareView {
             let h = ui.available_height();
             egui::Panel::bottom("compare_diff")
                 .resizable(true)
-                .default_size((h * 0.6).max(200.0))
-                .show(ui, |ui| self.detail_ui(ui));
+                .default_size((h * 0.58).max(220.0))
+                .min_size((h * 0.3).max(160.0))
+                .show(ui, |ui| {
+                    ui.set_min_height(ui.available_height());
+                    self.detail_ui(ui);
+                });
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::horizontal()
                     .id_salt("compare_table_h")
@@ -487,9 +496,9 @@ impl CompareView {
             .sense(egui::Sense::click())
             .column(Column::initial(78.0).clip(true))
             .column(Column::initial(96.0).clip(true))
-            .column(Column::initial(340.0).at_least(120.0).clip(true))
-            .column(Column::initial(150.0).clip(true))
-            .column(Column::remainder().at_least(120.0).clip(true));
+            .column(Column::initial(300.0).at_least(120.0).clip(true))
+            .column(Column::initial(110.0).clip(true))
+            .column(Column::remainder().at_least(100.0).clip(true));
         if let Some(idx) = self.scroll_to_row.take()
             && let Some(pos) = rows.iter().position(|&r| r as usize == idx)
         {
@@ -527,8 +536,10 @@ impl CompareView {
                         ui.label(RichText::new(c.change.as_str()).color(color));
                     });
                     row.col(|ui| {
+                        // Long paths lose their start, never their file name.
+                        let max = (ui.available_width() / 8.2).max(8.0) as usize;
                         ui.add(
-                            egui::Label::new(RichText::new(&c.path).monospace())
+                            egui::Label::new(RichText::new(elide_start(&c.path, max)).monospace())
                                 .truncate()
                                 .selectable(false),
                         )
@@ -587,9 +598,12 @@ impl CompareView {
             ui.add(egui::Label::new(RichText::new(&c.path).monospace().strong()).truncate());
         });
         let findings: Vec<_> = m.result.findings_for(&c.path).collect();
-        egui::ScrollArea::vertical()
+        // Long hashes scroll inside this area instead of widening the pane.
+        let width = ui.available_width();
+        egui::ScrollArea::both()
             .id_salt("compare_detail_facts")
             .max_height((ui.available_height() * 0.4).max(90.0))
+            .max_width(width)
             .auto_shrink([false, true])
             .show(ui, |ui| {
                 if let Some(d) = &c.detail {
@@ -601,11 +615,11 @@ impl CompareView {
                 if !c.rotated_to.is_empty() {
                     ui.label(format!("old content now in {}", c.rotated_to.join(", ")));
                 }
-                sides_grid_ui(ui, c);
                 for f in findings {
-                    ui.separator();
                     finding_detail_ui(ui, f);
+                    ui.separator();
                 }
+                sides_grid_ui(ui, c);
             });
         ui.separator();
         let idx = self.selected;
@@ -617,7 +631,7 @@ impl CompareView {
             return;
         }
         match &self.content {
-            Some((i, Ok((diff, rows)))) if Some(*i) == idx => content_ui(ui, diff, rows),
+            Some((i, Ok((diff, rows)))) if Some(*i) == idx => content_ui(ui, diff, rows, width),
             Some((i, Err(e))) if Some(*i) == idx => {
                 widgets::message_box(ui, Tone::Bad, "No content diff", e)
             }
@@ -714,7 +728,7 @@ fn sides_grid_ui(ui: &mut Ui, c: &Change) {
 }
 
 /// A content diff: side-by-side lines, or the binary summary.
-fn content_ui(ui: &mut Ui, diff: &ContentDiff, rows: &[SbsRow]) {
+fn content_ui(ui: &mut Ui, diff: &ContentDiff, rows: &[SbsRow], width: f32) {
     match diff {
         ContentDiff::Text {
             hunks_omitted,
@@ -730,7 +744,7 @@ fn content_ui(ui: &mut Ui, diff: &ContentDiff, rows: &[SbsRow]) {
                     String::new()
                 }
             ));
-            side_by_side_ui(ui, rows);
+            side_by_side_ui(ui, rows, width);
         }
         ContentDiff::Binary {
             reason,
@@ -797,11 +811,11 @@ fn content_ui(ui: &mut Ui, diff: &ContentDiff, rows: &[SbsRow]) {
 
 /// The side-by-side rows in a virtualized table: removed lines red on the
 /// left, added lines green on the right, context on both.
-fn side_by_side_ui(ui: &mut Ui, rows: &[SbsRow]) {
+fn side_by_side_ui(ui: &mut Ui, rows: &[SbsRow], width: f32) {
     let bad = theme::tone_color(ui, Tone::Bad).gamma_multiply(0.22);
     let good = theme::tone_color(ui, Tone::Good).gamma_multiply(0.22);
     let info = theme::tone_color(ui, Tone::Info);
-    let half = ((ui.available_width() - 110.0) / 2.0).max(160.0);
+    let half = ((width.min(ui.available_width()) - 120.0) / 2.0).max(160.0);
     TableBuilder::new(ui)
         .id_salt("compare_sbs")
         .striped(false)
@@ -867,7 +881,7 @@ fn tree_ui(
     ui: &mut Ui,
     tree: &ChangeTree,
     current: Option<&str>,
-    reveal: Option<String>,
+    reveal: Option<&str>,
 ) -> Option<String> {
     let mut chosen = None;
     ui.label(RichText::new("Folders").strong());
@@ -875,7 +889,7 @@ fn tree_ui(
         .id_salt("compare_tree_scroll")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            tree_node_ui(ui, tree, 0, current, reveal.as_deref(), &mut chosen, 0);
+            tree_node_ui(ui, tree, 0, current, reveal, &mut chosen, 0);
         });
     chosen
 }
@@ -908,7 +922,7 @@ fn tree_node_ui(
                 severity_badge(ui, s);
             }
             let counts = tree.counts(id);
-            for (c, n) in counts.iter().take(2) {
+            for (c, n) in counts.iter().take(1) {
                 let color = theme::tone_color(ui, class_tone(*c));
                 ui.label(
                     RichText::new(format!("{} {n}", c.as_str()))
@@ -916,7 +930,7 @@ fn tree_node_ui(
                         .small(),
                 );
             }
-            if counts.len() > 2 {
+            if counts.len() > 1 {
                 ui.label(RichText::new("…").small());
             }
         });

@@ -165,11 +165,15 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
                 .layout(egui::Layout::top_down(egui::Align::Min)),
         );
         child.spacing_mut().item_spacing.y = 2.0;
+        child.shrink_clip_rect(inner);
         child.horizontal(|ui| {
             severity_badge(ui, f.severity);
             if ui
                 .add(egui::Link::new(RichText::new(&f.title).strong()))
-                .on_hover_text("Show this file and its changes")
+                .on_hover_text(format!(
+                    "{}\n(click to show the file and its changes)",
+                    f.title
+                ))
                 .clicked()
             {
                 clicked = true;
@@ -187,7 +191,14 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
                     .selectable(false),
             )
             .on_hover_text(&f.explanation);
-        if let Some(ev) = f.evidence.first() {
+        // The most telling line: what matched, rather than the change class
+        // or the hash every finding on the file repeats.
+        let telling = f
+            .evidence
+            .iter()
+            .find(|e| !e.starts_with("change: ") && !e.starts_with("sha256 "))
+            .or(f.evidence.first());
+        if let Some(ev) = telling {
             let more = match f.evidence.len() {
                 0 | 1 => String::new(),
                 n => format!("  (+{} more)", n - 1),
@@ -369,7 +380,7 @@ impl FindingsView {
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
             ui,
-            "Triage without a baseline: the rules and detectors of `exhibit scan` judge every \
+            "Triage without a baseline: the rules and detectors of exhibit scan judge every \
              file of an archive or a folder (read-only; a folder is read as a target root).",
         );
         if let Some(p) = self.folder.poll() {
@@ -477,8 +488,10 @@ impl FindingsView {
         let mut open = None;
         egui::Panel::right("scan_details")
             .resizable(true)
-            .default_size(520.0)
+            .default_size(560.0)
+            .min_size(360.0)
             .show(ui, |ui| {
+                ui.set_min_width(ui.available_width());
                 open = self.details_ui(ui);
             });
         let mut clicked = None;
