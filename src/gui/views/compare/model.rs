@@ -469,4 +469,29 @@ mod tests {
             }
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn tree_and_filter_never_panic(
+            paths in proptest::collection::vec(".{0,40}", 0..40),
+            text in ".{0,8}",
+            folder in ".{0,12}",
+        ) {
+            let mut changes: Vec<Change> = paths
+                .iter()
+                .enumerate()
+                .map(|(i, p)| change(p, ChangeClass::ALL[i % CLASSES]))
+                .collect();
+            changes.sort_by(|a, b| a.path.cmp(&b.path));
+            let sev: Vec<Option<Severity>> = (0..changes.len())
+                .map(|i| [None, Some(Severity::Low), Some(Severity::Critical)][i % 3])
+                .collect();
+            let tree = ChangeTree::build(&changes, &sev);
+            proptest::prop_assert_eq!(tree.nodes[0].total as usize, changes.len());
+            let f = ChangeFilter { text, folder: Some(folder), hide_noise: true, ..ChangeFilter::default() };
+            for (c, s) in changes.iter().zip(&sev) {
+                let _ = f.shows_change(c, *s);
+            }
+        }
+    }
 }
