@@ -290,7 +290,7 @@ pub struct ScanModel {
 impl ScanModel {
     /// True when the snapshot is an archive (it can open in the browser).
     pub fn is_archive(&self) -> bool {
-        self.path.is_file()
+        self.info.kind == crate::diff::snapshot::SnapshotKind::Archive
     }
 }
 
