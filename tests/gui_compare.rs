@@ -124,6 +124,19 @@ fn archives(dir: &Path) -> (PathBuf, PathBuf) {
     (a, b)
 }
 
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
 fn run_compare(h: &mut Harness<'static, ExhibitApp>, old: &Path, new: &Path) {
     click(h, "Compare");
     type_into(h, "Baseline (before)", &old.display().to_string());
@@ -235,6 +248,22 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     click(&mut h, "Hide noise");
     assert!(shows(&h, "Showing 0 of"));
     click(&mut h, "All classes");
+    // A folder of the tree scopes the table.
+    h.get_by_label_contains("etc  ").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().compare.filter.folder.as_deref(), Some("/etc"));
+    let model = h.state().compare.model.as_ref().unwrap();
+    let in_etc: Vec<&str> = h
+        .state()
+        .compare
+        .rows
+        .iter()
+        .map(|&i| model.result.changes[i as usize].path.as_str())
+        .collect();
+    assert!(in_etc.contains(&"/etc/passwd"), "{in_etc:?}");
+    assert!(in_etc.iter().all(|p| p.starts_with("/etc/")), "{in_etc:?}");
+    click(&mut h, "All folders");
     let rows = h.state().compare.rows.clone();
     let model = h.state().compare.model.as_ref().unwrap();
     let shown: Vec<&str> = rows
@@ -256,7 +285,31 @@ fn compare_an_archive_with_a_folder_and_filter_by_path() {
     let a = core_capture(&old, &tmp.path().join("out-before"));
     let mut h = harness();
     h.step();
-    run_compare(&mut h, &a, &new);
+    click(&mut h, "Compare");
+    // Dropped on the Compare screen: the baseline first, then the incident.
+    for p in [&a, &new] {
+        h.input_mut()
+            .dropped_files
+            .push(std::sync::Arc::new(Dropped(p.clone())));
+        h.step();
+    }
+    h.step();
+    assert_eq!(h.state().compare.old.text, a.display().to_string());
+    assert_eq!(h.state().compare.new.text, new.display().to_string());
+    assert_eq!(
+        h.state().screen,
+        Screen::Compare,
+        "a drop here is not a capture source"
+    );
+    click(&mut h, "Run comparison");
+    wait_until(&mut h, "the comparison", |h| {
+        h.state().compare.model.is_some() || h.state().compare.error.is_some()
+    });
+    assert!(
+        h.state().compare.error.is_none(),
+        "{:?}",
+        h.state().compare.error
+    );
     assert!(shows(&h, "added (1)"));
     type_into(&mut h, "Filter paths", "passwd");
     h.step();
