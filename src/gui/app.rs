@@ -12,6 +12,7 @@ use crate::gui::views::{
     findings::FindingsView, start::StartView, verify::VerifyView,
 };
 use crate::gui::widgets;
+use crate::tz::DisplayZone;
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub struct Settings {
     /// OpenSSH `allowed_signers` file used to judge signatures.
     pub trust_file: String,
     pub theme: ThemeChoice,
+    /// Show times in UTC even when the case names another zone.
+    pub times_in_utc: bool,
 }
 
 impl Settings {
@@ -142,6 +145,9 @@ pub struct ViewCtx<'a> {
     pub commands: &'a mut Vec<Command>,
     /// Verdicts of verifications run in this session, by archive path.
     pub verdicts: &'a HashMap<PathBuf, VerificationState>,
+    /// The zone times are shown in: the case's, or UTC when no case is
+    /// open or the examiner chose UTC.
+    pub zone: DisplayZone,
 }
 
 /// The workstation.
@@ -194,6 +200,14 @@ impl ExhibitApp {
             verdicts: HashMap::new(),
             commands: Vec::new(),
             applied_theme: None,
+        }
+    }
+
+    /// The zone times are shown in (see [`ViewCtx::zone`]).
+    pub fn display_zone(&self) -> DisplayZone {
+        match &self.case {
+            Some(c) if !self.settings.times_in_utc => DisplayZone::parse_or_utc(&c.info.timezone),
+            _ => DisplayZone::Utc,
         }
     }
 
@@ -398,6 +412,16 @@ impl ExhibitApp {
                 if before != self.settings.theme {
                     self.applied_theme = None;
                 }
+                if let Some(c) = &self.case {
+                    let case_zone = DisplayZone::parse_or_utc(&c.info.timezone);
+                    if !case_zone.is_utc() {
+                        ui.checkbox(&mut self.settings.times_in_utc, "Times in UTC")
+                            .on_hover_text(format!(
+                                "Show every time in UTC instead of the case's zone ({})",
+                                case_zone.name()
+                            ));
+                    }
+                }
                 match &self.case {
                     Some(c) => {
                         ui.label(
@@ -486,7 +510,9 @@ impl eframe::App for ExhibitApp {
                 self.errors_ui(ui);
                 ui.add_space(6.0);
             }
+            let zone = self.display_zone();
             let mut vc = ViewCtx {
+                zone,
                 case: self.case.as_ref(),
                 settings: &mut self.settings,
                 commands: &mut self.commands,
