@@ -276,6 +276,15 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
         "{shown:?}"
     );
     assert!(!shown.contains(&"/var/log/apache2/access.log"), "{shown:?}");
+
+    // The selected file opens in the evidence browser of the incident archive.
+    click(&mut h, "Open in evidence browser");
+    assert_eq!(h.state().screen, Screen::Evidence);
+    assert_eq!(
+        h.state().browser.query.text,
+        "/var/www/html/uploads/cache.php"
+    );
+    assert_eq!(h.state().browser.path.text, b.display().to_string());
 }
 
 #[test]

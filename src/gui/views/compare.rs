@@ -243,7 +243,7 @@ impl CompareView {
         }
         if self.model.is_some() {
             self.refresh_rows();
-            self.results_ui(ui);
+            self.results_ui(ui, vc.commands);
         }
     }
 
@@ -323,7 +323,7 @@ impl CompareView {
         }
     }
 
-    fn results_ui(&mut self, ui: &mut Ui) {
+    fn results_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
         let Some(m) = &self.model else { return };
         let r = &m.result;
         ui.label(
@@ -460,7 +460,7 @@ impl CompareView {
                 .min_size((h * 0.3).max(160.0))
                 .show(ui, |ui| {
                     ui.set_min_height(ui.available_height());
-                    self.detail_ui(ui);
+                    self.detail_ui(ui, commands);
                 });
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::horizontal()
@@ -582,7 +582,7 @@ impl CompareView {
         clicked
     }
 
-    fn detail_ui(&mut self, ui: &mut Ui) {
+    fn detail_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
         let Some(m) = &self.model else { return };
         let Some(c) = self.selected.and_then(|i| m.result.changes.get(i)) else {
             widgets::hint(
@@ -592,9 +592,30 @@ impl CompareView {
             );
             return;
         };
+        // The side holding the entry: the incident, or the baseline for a
+        // removed file; archives open in the evidence browser.
+        let (side, path) = if c.change == ChangeClass::Removed {
+            (&m.result.old, c.path.as_str())
+        } else {
+            (&m.result.new, c.path.as_str())
+        };
         ui.horizontal(|ui| {
             let color = theme::tone_color(ui, class_tone(c.change));
             ui.label(RichText::new(c.change.as_str()).color(color).strong());
+            if side.kind == crate::diff::snapshot::SnapshotKind::Archive
+                && ui
+                    .small_button("Open in evidence browser")
+                    .on_hover_text(format!(
+                        "Show this file's record and content in {}",
+                        side.label
+                    ))
+                    .clicked()
+            {
+                commands.push(Command::OpenArchiveAt(
+                    PathBuf::from(&side.label),
+                    path.to_string(),
+                ));
+            }
             ui.add(egui::Label::new(RichText::new(&c.path).monospace().strong()).truncate());
         });
         let findings: Vec<_> = m.result.findings_for(&c.path).collect();
