@@ -556,3 +556,81 @@ fn start_capture_is_reachable_on_a_small_screen() {
         "Start capture at {start:?} is off screen"
     );
 }
+
+/// A responder with no key makes one in the window; it is unlocked at once,
+/// signs the capture, and the allowed_signers line shown makes every
+/// signature valid.
+#[test]
+fn create_a_signing_key_in_the_window_and_sign_a_capture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("keys/dana_ed25519");
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let out = tmp.path().join("out");
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Capture");
+    type_into(&mut h, "Source path", &src.display().to_string());
+    click(&mut h, "Add source");
+    type_into(&mut h, "Destination folder", &out.display().to_string());
+    type_into(&mut h, "Capture case ID", "IR-6");
+    type_into(&mut h, "Capture examiner", "Dana Scully");
+    click(&mut h, "No key yet? Create one…");
+    h.get_by_label("New key file").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("New key file")
+        .type_text(&key.display().to_string());
+    h.step();
+    assert_eq!(
+        h.get_by_label("Key holder").value().as_deref(),
+        Some("dana.scully"),
+        "the holder comes from the examiner's name"
+    );
+    type_into(&mut h, "New key passphrase", "a long passphrase");
+    type_into(&mut h, "Repeat passphrase", "a long passphrase, typo");
+    click(&mut h, "Create key");
+    assert!(shows(&h, "the two passphrases differ"));
+    assert!(!key.exists());
+    for field in ["New key passphrase", "Repeat passphrase"] {
+        h.get_by_label(field).click();
+        h.step();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.get_by_label(field).type_text("a long passphrase");
+        h.step();
+    }
+    click(&mut h, "Create key");
+    wait_until(&mut h, "the new key", |h| shows(h, "New signing key"));
+    assert!(shows(&h, "key unlocked for this session"));
+    let line = h
+        .query_all_by_label_contains("namespaces=\"exhibit-custody\"")
+        .find_map(|n| n.value())
+        .expect("the allowed_signers line is shown");
+    assert!(line.starts_with("dana.scully namespaces="), "{line}");
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the capture to finish", |h| {
+        shows(h, "Capture complete") || shows(h, "did not complete")
+    });
+    assert!(shows(&h, "Capture complete"));
+    let archive = h.state().capture.result.clone().unwrap().unwrap().archive;
+    let signers = tmp.path().join("allowed_signers");
+    std::fs::write(&signers, format!("{line}\n")).unwrap();
+    let log = exhibit::archive::custody_log_path(&archive);
+    let sha = exhibit::custody::hash_file(&archive).unwrap();
+    let check = exhibit::custody::verify_for_archive(&log, &sha, Some(&signers));
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert_eq!(check.signatures.len(), 2, "acquired and sealed are signed");
+    for s in &check.signatures {
+        assert_eq!(s.status, "valid", "{s:?}");
+    }
+    // The private key on disk is encrypted and private to its owner.
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(matches!(
+        exhibit::custody::Signer::inspect(&key).unwrap(),
+        exhibit::custody::KeyFile::Encrypted(_)
+    ));
+}

@@ -146,3 +146,207 @@ impl UnlockField {
         }
     }
 }
+
+/// Where the workstation offers to keep new keys:
+/// `$XDG_CONFIG_HOME/exhibit/keys` or `~/.config/exhibit/keys` (never the
+/// case folder: keys must not travel with the evidence).
+pub fn default_key_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("XDG_CONFIG_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("exhibit/keys"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|h| PathBuf::from(h).join(".config/exhibit/keys"))
+}
+
+/// The key holder's principal from a display name: `Dana Scully` →
+/// `dana.scully`.
+fn principal_from(name: &str) -> String {
+    name.split_whitespace()
+        .map(|w| w.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// What a finished key creation produced.
+struct Made {
+    path: PathBuf,
+    fingerprint: String,
+    allowed_signers_line: String,
+}
+
+/// "No key yet? Create one": makes a passphrase-protected Ed25519 key in a
+/// background job, unlocks it for the session, and shows the
+/// allowed_signers line to hand to the auditor.
+#[derive(Default)]
+pub struct KeygenForm {
+    open: bool,
+    path: String,
+    principal: String,
+    pass: String,
+    again: String,
+    job: Option<Job<Made>>,
+    made: Option<Made>,
+    error: Option<String>,
+}
+
+impl KeygenForm {
+    /// Draw the form. Returns the new key's path once it is created (the
+    /// caller puts it in its signing-key field).
+    pub fn ui(&mut self, ui: &mut Ui, examiner: &str) -> Option<PathBuf> {
+        let mut created = None;
+        if let Some(job) = self.job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.job = None;
+            match r {
+                Ok(m) => {
+                    created = Some(m.path.clone());
+                    self.made = Some(m);
+                    self.open = false;
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if let Some(m) = &self.made {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.label(widgets::toned(
+                    ui,
+                    Tone::Good,
+                    format!("New signing key {} ({})", m.path.display(), m.fingerprint),
+                ));
+                ui.label(
+                    "Give this line to whoever verifies your custody records; it goes in \
+                     their allowed_signers file:",
+                );
+                ui.add(
+                    egui::Label::new(egui::RichText::new(&m.allowed_signers_line).monospace())
+                        .wrap(),
+                );
+                widgets::copy_button(ui, "Copy allowed_signers line", &m.allowed_signers_line);
+            });
+        }
+        if !self.open {
+            if ui
+                .small_button("No key yet? Create one…")
+                .on_hover_text("Make a passphrase-protected Ed25519 key (like ssh-keygen)")
+                .clicked()
+            {
+                self.open = true;
+                self.error = None;
+                if self.principal.is_empty() {
+                    self.principal = principal_from(examiner);
+                }
+                if self.path.is_empty() {
+                    let file = format!(
+                        "{}_ed25519",
+                        if self.principal.is_empty() {
+                            "exhibit"
+                        } else {
+                            &self.principal
+                        }
+                    );
+                    self.path = default_key_dir()
+                        .map(|d| d.join(&file).display().to_string())
+                        .unwrap_or(file);
+                }
+            }
+            return created;
+        }
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(egui::RichText::new("Create a signing key").strong());
+            widgets::labeled_text(ui, "New key file", &mut self.path, "where to keep the key");
+            widgets::labeled_text(
+                ui,
+                "Key holder",
+                &mut self.principal,
+                "dana.scully@example.org",
+            );
+            for (label, value) in [
+                ("New key passphrase", &mut self.pass),
+                ("Repeat passphrase", &mut self.again),
+            ] {
+                ui.horizontal(|ui| {
+                    let l = ui.add_sized([150.0, 20.0], egui::Label::new(label));
+                    ui.add(
+                        egui::TextEdit::singleline(value)
+                            .password(true)
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(l.id);
+                });
+            }
+            if let Some(e) = &self.error {
+                ui.label(widgets::toned(ui, Tone::Bad, e.as_str()));
+            }
+            ui.horizontal(|ui| {
+                let busy = self.job.is_some();
+                if ui
+                    .add_enabled(!busy, egui::Button::new("Create key"))
+                    .clicked()
+                {
+                    self.start(ui.ctx());
+                }
+                if busy {
+                    ui.spinner();
+                }
+                if ui.button("Close").clicked() {
+                    self.open = false;
+                }
+            });
+        });
+        created
+    }
+
+    fn start(&mut self, ctx: &egui::Context) {
+        let path = PathBuf::from(self.path.trim());
+        let principal = self.principal.trim().to_string();
+        if self.path.trim().is_empty() {
+            self.error = Some("choose where to write the key".into());
+            return;
+        }
+        if self.pass.is_empty() {
+            self.error = Some("a passphrase is required: the key signs evidence records".into());
+            return;
+        }
+        if self.pass != self.again {
+            self.error = Some("the two passphrases differ".into());
+            return;
+        }
+        let pass = std::mem::take(&mut self.pass);
+        self.again.clear();
+        self.error = None;
+        self.job = Some(Job::spawn(ctx, "Creating key", move |_, _| {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                use std::os::unix::fs::DirBuilderExt as _;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            }
+            let made = crate::custody::generate_key(&path, &principal, Some(&pass))?;
+            let fingerprint = made.signer.fingerprint();
+            unlocked()
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the key store is unusable after an earlier crash"))?
+                .insert(path.clone(), Arc::new(made.signer));
+            Ok(Made {
+                path,
+                fingerprint,
+                allowed_signers_line: made.allowed_signers_line,
+            })
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principal_is_one_lowercase_word() {
+        assert_eq!(principal_from("Dana  Scully"), "dana.scully");
+        assert_eq!(principal_from(""), "");
+    }
+}

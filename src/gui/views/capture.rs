@@ -51,6 +51,7 @@ pub struct CaptureView {
     pub location: String,
     pub signing_key: PathField,
     unlock: crate::gui::keyring::UnlockField,
+    keygen: crate::gui::keyring::KeygenForm,
     /// Known profiles (name, description), loaded in the background.
     pub profiles: Option<Result<Vec<(String, String)>, String>>,
     profiles_job: Option<Job<Vec<(String, String)>>>,
@@ -82,6 +83,7 @@ impl CaptureView {
             location: String::new(),
             signing_key: PathField::new(settings.signing_key.clone()),
             unlock: Default::default(),
+            keygen: Default::default(),
             profiles: None,
             profiles_job: None,
             chosen_profiles: Vec::new(),
@@ -495,6 +497,9 @@ impl CaptureView {
             "~/.ssh/id_ed25519",
         );
         self.unlock.ui(ui, self.signing_key.path().as_deref());
+        if let Some(p) = self.keygen.ui(ui, &self.examiner) {
+            self.signing_key.text = p.display().to_string();
+        }
     }
 
     /// The Start button (and why the capture cannot start), pinned below the
