@@ -8,8 +8,8 @@ use crate::gui::case::{self, CaseFolder, CaseInfo, VerificationState};
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::views::{
-    browser::BrowserView, capture::CaptureView, custody::CustodyView, start::StartView,
-    verify::VerifyView,
+    browser::BrowserView, capture::CaptureView, compare::CompareView, custody::CustodyView,
+    findings::FindingsView, start::StartView, verify::VerifyView,
 };
 use crate::gui::widgets;
 use crate::tz::DisplayZone;
@@ -74,15 +74,19 @@ pub enum Screen {
     Evidence,
     Verify,
     Custody,
+    Compare,
+    Findings,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 7] = [
         Screen::Cases,
         Screen::Capture,
         Screen::Evidence,
         Screen::Verify,
         Screen::Custody,
+        Screen::Compare,
+        Screen::Findings,
     ];
 
     pub fn title(self) -> &'static str {
@@ -92,6 +96,8 @@ impl Screen {
             Screen::Evidence => "Evidence",
             Screen::Verify => "Verify",
             Screen::Custody => "Custody",
+            Screen::Compare => "Compare",
+            Screen::Findings => "Findings",
         }
     }
 
@@ -102,6 +108,8 @@ impl Screen {
             Screen::Evidence => Key::Num3,
             Screen::Verify => Key::Num4,
             Screen::Custody => Key::Num5,
+            Screen::Compare => Key::Num6,
+            Screen::Findings => Key::Num7,
         }
     }
 }
@@ -116,6 +124,8 @@ pub enum Command {
     Go(Screen),
     /// Open an archive in the evidence browser.
     OpenArchive(PathBuf),
+    /// Open an archive in the evidence browser, filtered to one logical path.
+    OpenArchiveAt(PathBuf, String),
     /// Verify an archive (switches to the Verify screen and starts).
     VerifyArchive(PathBuf),
     /// Show the custody chain of an archive.
@@ -151,6 +161,8 @@ pub struct ExhibitApp {
     pub browser: BrowserView,
     pub verify: VerifyView,
     pub custody: CustodyView,
+    pub compare: CompareView,
+    pub findings: FindingsView,
     /// Errors shown in the banner until dismissed.
     pub errors: Vec<String>,
     verdicts: HashMap<PathBuf, VerificationState>,
@@ -182,6 +194,8 @@ impl ExhibitApp {
             browser: BrowserView::default(),
             verify: VerifyView::default(),
             custody: CustodyView::default(),
+            compare: CompareView::default(),
+            findings: FindingsView::default(),
             errors: Vec::new(),
             verdicts: HashMap::new(),
             commands: Vec::new(),
@@ -234,6 +248,17 @@ impl ExhibitApp {
                 .collect()
         });
         for p in dropped {
+            match self.screen {
+                Screen::Compare => {
+                    self.compare.drop_path(p);
+                    continue;
+                }
+                Screen::Findings => {
+                    self.findings.drop_path(p);
+                    continue;
+                }
+                _ => {}
+            }
             let name = p.to_string_lossy().to_lowercase();
             if name.ends_with(".zip") {
                 self.commands.push(Command::OpenArchive(p));
@@ -259,7 +284,11 @@ impl ExhibitApp {
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
+            match self.screen {
+                Screen::Compare => "Drop an archive or a folder:\nit fills the baseline, then the incident side",
+                Screen::Findings => "Drop an archive or a folder to scan it",
+                _ => "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
+            },
             egui::FontId::proportional(22.0),
             egui::Color32::WHITE,
         );
@@ -322,6 +351,11 @@ impl ExhibitApp {
                 Command::OpenArchive(p) => {
                     self.screen = Screen::Evidence;
                     self.browser.open(ctx, p);
+                }
+                Command::OpenArchiveAt(p, path) => {
+                    self.screen = Screen::Evidence;
+                    self.browser.open(ctx, p);
+                    self.browser.query.text = path;
                 }
                 Command::VerifyArchive(p) => {
                     self.screen = Screen::Verify;
@@ -414,6 +448,8 @@ impl ExhibitApp {
             busy.extend(self.browser.busy());
             busy.extend(self.verify.busy());
             busy.extend(self.custody.busy());
+            busy.extend(self.compare.busy());
+            busy.extend(self.findings.busy());
             if busy.is_empty() {
                 ui.label(RichText::new("Ready").weak());
             } else {
@@ -423,7 +459,7 @@ impl ExhibitApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(
                     RichText::new(
-                        "Ctrl+1…5 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
+                        "Ctrl+1…7 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
                     )
                     .small()
                     .weak(),
@@ -462,6 +498,8 @@ impl eframe::App for ExhibitApp {
         self.browser.poll(&mut self.commands);
         self.verify.poll(&mut self.commands);
         self.custody.poll(&mut self.commands);
+        self.compare.poll(&mut self.commands);
+        self.findings.poll(&mut self.commands);
 
         egui::Panel::top("top_bar")
             .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(8))
@@ -486,6 +524,8 @@ impl eframe::App for ExhibitApp {
                 Screen::Evidence => self.browser.ui(ui, &mut vc),
                 Screen::Verify => self.verify.ui(ui, &mut vc),
                 Screen::Custody => self.custody.ui(ui, &mut vc),
+                Screen::Compare => self.compare.ui(ui, &mut vc),
+                Screen::Findings => self.findings.ui(ui, &mut vc),
             }
         });
         self.hovered_files_ui(ui);
