@@ -50,6 +50,8 @@ pub fn class_tone(c: ChangeClass) -> Tone {
 /// State of the Compare screen.
 #[derive(Default)]
 pub struct CompareView {
+    /// The zone times are shown in (from the frame's `ViewCtx`).
+    zone: crate::tz::DisplayZone,
     pub old: PathField,
     pub new: PathField,
     old_folder: Picker,
@@ -222,6 +224,7 @@ impl CompareView {
     }
 
     pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        self.zone = vc.zone;
         ui.horizontal(|ui| {
             ui.label(RichText::new("Compare snapshots").heading());
             if self.model.is_some() && !self.choose && ui.button("Change snapshots").clicked() {
@@ -640,7 +643,7 @@ impl CompareView {
                     finding_detail_ui(ui, f);
                     ui.separator();
                 }
-                sides_grid_ui(ui, c);
+                sides_grid_ui(ui, c, self.zone);
             });
         ui.separator();
         let idx = self.selected;
@@ -704,15 +707,20 @@ fn what_changed(c: &Change) -> String {
 type SideField<'a> = (&'a str, &'a dyn Fn(&Side) -> String);
 
 /// Old and new attributes side by side; differing values are highlighted.
-fn sides_grid_ui(ui: &mut Ui, c: &Change) {
+fn sides_grid_ui(ui: &mut Ui, c: &Change, zone: crate::tz::DisplayZone) {
     let get = |s: &Option<Side>, f: &dyn Fn(&Side) -> String| s.as_ref().map(f);
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| zone.format_stored(t, crate::tz::Precision::Full))
+            .unwrap_or_default()
+    };
     let rows: [SideField<'_>; 9] = [
         ("Type", &|s| format!("{:?}", s.kind).to_lowercase()),
         ("Size", &|s| format!("{} bytes", s.size_bytes)),
         ("Mode", &|s| s.mode.clone()),
         ("Owner", &|s| format!("{}:{}", s.uid, s.gid)),
-        ("Modified (UTC)", &|s| s.mtime.clone().unwrap_or_default()),
-        ("Changed (UTC)", &|s| s.ctime.clone().unwrap_or_default()),
+        ("Modified", &|s| time(&s.mtime)),
+        ("Changed", &|s| time(&s.ctime)),
         ("Inode", &|s| s.inode.to_string()),
         ("SHA-256", &|s| s.sha256.clone().unwrap_or_default()),
         ("Link target", &|s| {

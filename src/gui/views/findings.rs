@@ -234,7 +234,7 @@ pub fn finding_detail_ui(ui: &mut Ui, f: &Finding) {
 }
 
 /// The attributes of one entry as a two-column grid.
-pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry) {
+pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZone) {
     egui::Grid::new(id)
         .num_columns(2)
         .spacing([16.0, 3.0])
@@ -251,14 +251,12 @@ pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry) {
             );
             row("Mode", format!("{:04o}", e.mode));
             row("Owner", format!("uid {} gid {}", e.uid, e.gid));
-            row(
-                "Modified (UTC)",
-                e.mtime_ns.map(format_time).unwrap_or_else(|| "—".into()),
-            );
-            row(
-                "Changed (UTC)",
-                e.ctime_ns.map(format_time).unwrap_or_else(|| "—".into()),
-            );
+            let time = |t: Option<crate::diff::snapshot::TimeNs>| {
+                t.map(|t| zone.format_stored(&format_time(t), crate::tz::Precision::Full))
+                    .unwrap_or_else(|| "—".into())
+            };
+            row("Modified", time(e.mtime_ns));
+            row("Changed", time(e.ctime_ns));
             row("Inode", e.inode.to_string());
             row("SHA-256", e.sha256_hex().unwrap_or_else(|| "—".into()));
             if let Some(t) = &e.link_target {
@@ -326,6 +324,8 @@ pub fn run_scan(
 /// State of the Findings screen.
 #[derive(Default)]
 pub struct FindingsView {
+    /// The zone times are shown in (from the frame's `ViewCtx`).
+    zone: crate::tz::DisplayZone,
     pub snapshot: PathField,
     folder: Picker,
     job: Option<Job<ScanModel>>,
@@ -377,6 +377,7 @@ impl FindingsView {
     }
 
     pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        self.zone = vc.zone;
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
             ui,
@@ -534,7 +535,7 @@ impl FindingsView {
                 }
                 widgets::section(ui, "File");
                 match m.snapshot.get(&f.path) {
-                    Some(e) => entry_grid_ui(ui, "scan_entry", e),
+                    Some(e) => entry_grid_ui(ui, "scan_entry", e, self.zone),
                     None => widgets::hint(
                         ui,
                         "Not in the snapshot (the finding names a missing file).",
