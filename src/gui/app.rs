@@ -371,6 +371,14 @@ impl ExhibitApp {
                 }
                 Command::Verified(p, v) => {
                     self.verdicts.insert(p, v);
+                    // A recorded `verified` event changes the case list's
+                    // custody counts: list the case again in the background.
+                    if let Some(c) = &self.case
+                        && self.case_job.is_none()
+                    {
+                        let dir = c.dir.clone();
+                        self.start_case_job(ctx, "Refreshing case", move || case::open(&dir));
+                    }
                 }
                 Command::Error(e) => self.errors.push(e),
             }

@@ -207,6 +207,7 @@ fn case_ui(
             .heading()
             .strong(),
     );
+    let created = zone.format_stored(&i.created_at, crate::tz::Precision::Seconds);
     egui::Grid::new("case_info_grid")
         .num_columns(2)
         .spacing([20.0, 4.0])
@@ -216,7 +217,7 @@ fn case_ui(
                 ("Organisation", i.organisation.as_str()),
                 ("Examiner", i.examiner.as_str()),
                 ("Time zone", i.timezone.as_str()),
-                ("Created (UTC)", i.created_at.as_str()),
+                ("Created", created.as_str()),
             ] {
                 ui.label(RichText::new(k).weak());
                 ui.label(v);
