@@ -1027,7 +1027,7 @@ pub fn event_detail_ui(ui: &mut Ui, store: &LogStore, e: &Event, vc: &mut ViewCt
                 .on_hover_text("Open the archive and select this log file")
                 .clicked()
         {
-            vc.commands.push(Command::OpenArchiveAt {
+            vc.commands.push(Command::OpenArchiveLine {
                 archive: a.clone(),
                 path: s.path.clone(),
                 line: Some(e.line),

@@ -4,7 +4,9 @@
 
 pub mod browser;
 pub mod capture;
+pub mod compare;
 pub mod custody;
+pub mod findings;
 pub mod logs;
 pub mod start;
 pub mod timeline;

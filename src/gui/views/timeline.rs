@@ -1154,7 +1154,7 @@ impl TimelineView {
                     .on_hover_text("Open the archive and select this file")
                     .clicked()
             {
-                vc.commands.push(Command::OpenArchiveAt {
+                vc.commands.push(Command::OpenArchiveLine {
                     archive: a.clone(),
                     path: e.path.clone(),
                     line: e.line,
