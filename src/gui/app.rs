@@ -319,6 +319,9 @@ impl ExhibitApp {
             match self.screen {
                 Screen::Compare => "Drop an archive or a folder:\nit fills the baseline, then the incident side",
                 Screen::Findings => "Drop an archive or a folder to scan it",
+                Screen::Logs | Screen::Timeline => {
+                    "Drop log files, folders or archives to add them as sources"
+                }
                 _ => "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
             },
             egui::FontId::proportional(22.0),
