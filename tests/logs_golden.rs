@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// SHA-256 of the dump below for `tests/data/logs`.
-const GOLDEN: &str = "eec17c254982af3c018ea32335208594325362628d4af956a29d3ab346f5671e";
+const GOLDEN: &str = "e1a03755df38ab0b60ce548b73b061503ef1d2f83c3a93f4cbd6a39f4151e0af";
 
 fn dump(dir: &Path) -> String {
     let store = logs::load(
@@ -29,7 +29,11 @@ fn dump(dir: &Path) -> String {
     .expect("load");
     let findings = logs::detect::run(&store, &DetectConfig::default());
     let mut out = String::new();
-    let rel = |p: &str| p.strip_prefix(&dir.display().to_string()).unwrap_or(p).to_string();
+    let rel = |p: &str| {
+        p.strip_prefix(&dir.display().to_string())
+            .unwrap_or(p)
+            .to_string()
+    };
     for s in &store.sources {
         let mut v = serde_json::to_value(s).expect("source json");
         v["path"] = json!(rel(&s.path));
@@ -80,7 +84,10 @@ fn events_and_findings_match_golden() {
     for n in names {
         let to = tmp.path().join(&n);
         std::fs::copy(src.join(&n), &to).expect("copy");
-        let f = std::fs::File::options().write(true).open(&to).expect("open");
+        let f = std::fs::File::options()
+            .write(true)
+            .open(&to)
+            .expect("open");
         f.set_modified(mtime).expect("set mtime");
     }
     let text = dump(tmp.path());
@@ -90,6 +97,13 @@ fn events_and_findings_match_golden() {
         std::fs::write(&out, &text).expect("write dump");
         eprintln!("dump written to {}", out.display());
     }
-    assert!(text.lines().count() > 4000, "too few lines: {}", text.lines().count());
-    assert_eq!(hash, GOLDEN, "log output changed (set EXHIBIT_GOLDEN_DUMP=1 to see it)");
+    assert!(
+        text.lines().count() > 4000,
+        "too few lines: {}",
+        text.lines().count()
+    );
+    assert_eq!(
+        hash, GOLDEN,
+        "log output changed (set EXHIBIT_GOLDEN_DUMP=1 to see it)"
+    );
 }

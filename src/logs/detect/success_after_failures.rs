@@ -12,7 +12,7 @@ use std::collections::HashSet;
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
-    let a = auth::collect(ctx);
+    let a = auth::shared(ctx);
     let mut out = Vec::new();
     let mut ips_done: HashSet<&str> = HashSet::new();
     let mut users_done: HashSet<&str> = HashSet::new();
