@@ -41,6 +41,9 @@ def auth_line(t, host):
     if r < 0.6:
         return head + f"sshd[{pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={ip}  user={u}"
     if r < 0.7:
+        # Logins come from a few known admins' addresses (as on a real
+        # server), so "first-seen login source" stays meaningful.
+        u, ip = rnd.choice(users[:6]), rnd.choice(ips[40:52])
         return head + f"sshd[{pid}]: Accepted publickey for {u} from {ip} port {rnd.randint(1024, 65535)} ssh2: RSA SHA256:abcdefghijklmnop"
     if r < 0.8:
         return head + f"sshd[{pid}]: pam_unix(sshd:session): session opened for user {u} by (uid=0)"
