@@ -23,4 +23,5 @@ pub mod job;
 pub mod logs;
 pub mod report;
 pub mod timeline;
+pub mod tz;
 pub mod verify;

@@ -500,3 +500,73 @@ fn ssh_agent_signs_without_the_private_key_file() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// `custody keygen` makes a passphrase-protected key that signs a capture,
+/// and the one line it prints is all an auditor needs: `custody show
+/// --trust` and OpenSSH's `ssh-keygen -Y verify` both accept the events.
+#[test]
+fn keygen_key_signs_a_capture_that_its_printed_line_trusts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("ann_ed25519");
+    let o = exhibit()
+        .args(["custody", "keygen", "--principal", "ann@cert.example"])
+        .arg(&key)
+        .env("EXHIBIT_KEY_PASSPHRASE", "long passphrase")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let line = String::from_utf8(o.stdout).unwrap();
+    assert!(line.starts_with("ann@cert.example namespaces=\"exhibit-custody\" ssh-ed25519 "));
+    // The key is encrypted: without the passphrase, signing is refused.
+    let private = std::fs::read_to_string(&key).unwrap();
+    assert!(private.contains("BEGIN OPENSSH PRIVATE KEY"));
+    let again = exhibit()
+        .args(["custody", "keygen", "--principal", "x", "--no-passphrase"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "never overwrites a key");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), private);
+
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), "evidence").unwrap();
+    let out = tmp.path().join("out");
+    let o = exhibit()
+        .arg("capture")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--case",
+            "C-1",
+            "--examiner",
+            "Ann",
+            "--json",
+            "-q",
+            "--sign",
+        ])
+        .arg(&key)
+        .env("EXHIBIT_KEY_PASSPHRASE", "long passphrase")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let archive = std::path::PathBuf::from(v["archive"].as_str().unwrap());
+    let signers = tmp.path().join("allowed_signers");
+    std::fs::write(&signers, &line).unwrap();
+    let o = exhibit()
+        .args(["custody", "show", "--json", "--trust"])
+        .arg(&signers)
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = shown.to_string();
+    assert!(text.contains("ann@cert.example"), "{text}");
+    let log = exhibit::archive::custody_log_path(&archive);
+    let (msg, sig) = extract_with_python(&log, 1, tmp.path());
+    let (ok, why) = ssh_keygen_verify(&signers, "ann@cert.example", &sig, &msg);
+    assert!(ok, "{why}");
+}

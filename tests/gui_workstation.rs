@@ -359,3 +359,278 @@ fn verifying_can_record_a_verified_event_in_the_custody_log() {
     assert_eq!(last["actor"]["name"], "Eve Auditor");
     assert_eq!(last["details"]["result"], "intact");
 }
+
+/// Cancel during a capture: the window says the capture did not complete
+/// and why, and nothing in the destination looks like a finished archive.
+#[test]
+fn cancelling_a_capture_leaves_no_archive_that_looks_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("big");
+    std::fs::create_dir_all(&src).unwrap();
+    // Enough work that the capture is still running when Cancel is pressed
+    // in the very next frames (incompressible, so no shortcut is taken).
+    let mut block = vec![0u8; 1 << 20];
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    for b in block.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    for i in 0..192 {
+        block[0] = i as u8;
+        std::fs::write(src.join(format!("f{i:03}.bin")), &block).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Capture");
+    type_into(&mut h, "Source path", &src.display().to_string());
+    click(&mut h, "Add source");
+    type_into(&mut h, "Destination folder", &out.display().to_string());
+    type_into(&mut h, "Capture case ID", "IR-3");
+    type_into(&mut h, "Capture examiner", "Dana Scully");
+    click(&mut h, "Start capture");
+    assert!(
+        h.state()
+            .capture
+            .busy()
+            .iter()
+            .any(|b| b.starts_with("Capturing")),
+        "the capture runs as a background job"
+    );
+    h.get_by_label("Cancel").click();
+    h.step();
+    wait_until(&mut h, "the capture to stop", |h| {
+        h.state().capture.busy().is_empty()
+    });
+    assert!(
+        shows(&h, "The capture did not complete"),
+        "the window says it stopped"
+    );
+    assert!(shows(&h, "capture cancelled"), "and why");
+    assert!(!shows(&h, "Capture complete"));
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        names.iter().all(|n| !n.ends_with(".zip")),
+        "no finished-looking archive: {names:?}"
+    );
+}
+
+/// A passphrase-protected key is unlocked in the window (no ssh-agent, no
+/// terminal) and signs the capture's custody events.
+#[test]
+fn a_passphrase_protected_key_is_unlocked_in_the_window_and_signs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("examiner_key");
+    let st = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-C",
+            "dana",
+            "-N",
+            "correct horse",
+            "-f",
+        ])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen must be installed (openssh-client)");
+    assert!(st.success());
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let out = tmp.path().join("out");
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Capture");
+    type_into(&mut h, "Source path", &src.display().to_string());
+    click(&mut h, "Add source");
+    type_into(&mut h, "Destination folder", &out.display().to_string());
+    type_into(&mut h, "Capture case ID", "IR-4");
+    type_into(&mut h, "Capture examiner", "Dana Scully");
+    type_into(&mut h, "Signing key (optional)", &key.display().to_string());
+    // A wrong passphrase is refused, readably.
+    type_into(&mut h, "Key passphrase", "wrong");
+    click(&mut h, "Unlock key");
+    wait_until(&mut h, "the refusal", |h| shows(h, "wrong passphrase"));
+    assert!(!shows(&h, "key unlocked for this session"));
+    // Starting now names the problem instead of capturing unsigned.
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the capture to stop", |h| {
+        shows(h, "did not complete") || shows(h, "Capture complete")
+    });
+    assert!(shows(&h, "protected by a passphrase"));
+    assert!(!shows(&h, "Capture complete"));
+    click(&mut h, "Dismiss");
+    type_into(&mut h, "Key passphrase", "correct horse");
+    click(&mut h, "Unlock key");
+    wait_until(&mut h, "the key to unlock", |h| {
+        shows(h, "key unlocked for this session")
+    });
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the capture to finish", |h| {
+        shows(h, "Capture complete") || shows(h, "did not complete")
+    });
+    assert!(shows(&h, "Capture complete"));
+    let archive = h.state().capture.result.clone().unwrap().unwrap().archive;
+    // The custody events are signed by that key, checked by the core
+    // against an allowed_signers file naming it.
+    let pubkey = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let signers = tmp.path().join("allowed_signers");
+    std::fs::write(&signers, format!("dana {}", pubkey.trim())).unwrap();
+    let log = exhibit::archive::custody_log_path(&archive);
+    let sha = exhibit::custody::hash_file(&archive).unwrap();
+    let check = exhibit::custody::verify_for_archive(&log, &sha, Some(&signers));
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert!(!check.signatures.is_empty());
+    for s in &check.signatures {
+        assert_eq!(s.status, "valid", "{s:?}");
+    }
+}
+
+/// Times are shown in the case's zone with the offset written out, and the
+/// top bar switches them back to UTC.
+#[test]
+fn times_are_shown_in_the_case_time_zone_or_utc() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let dir = tmp.path().join("IR-5");
+    let archive = core_capture(&src, &dir);
+    let mut h = harness();
+    h.step();
+    type_into(&mut h, "Case folder", &dir.display().to_string());
+    type_into(&mut h, "Case ID", "IR-5");
+    type_into(&mut h, "Examiner", "Dana Scully");
+    h.get_by_label("Time zone").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Time zone").type_text("Asia/Tokyo");
+    h.step();
+    click(&mut h, "Create case");
+    wait_until(&mut h, "the case to open", |h| shows(h, "Case IR-5"));
+    let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        shows(&h, "Modified (Asia/Tokyo)"),
+        "the case list names the zone"
+    );
+    assert!(shows(&h, &name));
+    click(&mut h, "Open");
+    wait_until(&mut h, "the archive to load", |h| {
+        h.state().browser.loaded.is_some() && shows(h, "Finished")
+    });
+    assert!(
+        shows(&h, "Modified (Asia/Tokyo)"),
+        "the column names the zone"
+    );
+    assert!(
+        shows(&h, "+09:00"),
+        "acquisition times carry Tokyo's offset"
+    );
+    click(&mut h, "Times in UTC");
+    assert!(shows(&h, "Modified (UTC)"));
+    assert!(!shows(&h, "+09:00"), "every time is back in UTC");
+}
+
+/// On a 1440×900 screen the Start button is on screen without scrolling,
+/// even with the whole form filled in.
+#[test]
+fn start_capture_is_reachable_on_a_small_screen() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()));
+    h.step();
+    click(&mut h, "Capture");
+    wait_until(&mut h, "the profiles", |h| {
+        h.query_by_label("triage").is_some()
+    });
+    let start = h.get_by_label("Start capture").rect();
+    assert!(
+        start.max.y <= 900.0 && start.min.y >= 0.0,
+        "Start capture at {start:?} is off screen"
+    );
+}
+
+/// A responder with no key makes one in the window; it is unlocked at once,
+/// signs the capture, and the allowed_signers line shown makes every
+/// signature valid.
+#[test]
+fn create_a_signing_key_in_the_window_and_sign_a_capture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("keys/dana_ed25519");
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let out = tmp.path().join("out");
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Capture");
+    type_into(&mut h, "Source path", &src.display().to_string());
+    click(&mut h, "Add source");
+    type_into(&mut h, "Destination folder", &out.display().to_string());
+    type_into(&mut h, "Capture case ID", "IR-6");
+    type_into(&mut h, "Capture examiner", "Dana Scully");
+    click(&mut h, "No key yet? Create one…");
+    h.get_by_label("New key file").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("New key file")
+        .type_text(&key.display().to_string());
+    h.step();
+    assert_eq!(
+        h.get_by_label("Key holder").value().as_deref(),
+        Some("dana.scully"),
+        "the holder comes from the examiner's name"
+    );
+    type_into(&mut h, "New key passphrase", "a long passphrase");
+    type_into(&mut h, "Repeat passphrase", "a long passphrase, typo");
+    click(&mut h, "Create key");
+    assert!(shows(&h, "the two passphrases differ"));
+    assert!(!key.exists());
+    for field in ["New key passphrase", "Repeat passphrase"] {
+        h.get_by_label(field).click();
+        h.step();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.get_by_label(field).type_text("a long passphrase");
+        h.step();
+    }
+    click(&mut h, "Create key");
+    wait_until(&mut h, "the new key", |h| shows(h, "New signing key"));
+    assert!(shows(&h, "key unlocked for this session"));
+    let line = h
+        .query_all_by_label_contains("namespaces=\"exhibit-custody\"")
+        .find_map(|n| n.value())
+        .expect("the allowed_signers line is shown");
+    assert!(line.starts_with("dana.scully namespaces="), "{line}");
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the capture to finish", |h| {
+        shows(h, "Capture complete") || shows(h, "did not complete")
+    });
+    assert!(shows(&h, "Capture complete"));
+    let archive = h.state().capture.result.clone().unwrap().unwrap().archive;
+    let signers = tmp.path().join("allowed_signers");
+    std::fs::write(&signers, format!("{line}\n")).unwrap();
+    let log = exhibit::archive::custody_log_path(&archive);
+    let sha = exhibit::custody::hash_file(&archive).unwrap();
+    let check = exhibit::custody::verify_for_archive(&log, &sha, Some(&signers));
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert_eq!(check.signatures.len(), 2, "acquired and sealed are signed");
+    for s in &check.signatures {
+        assert_eq!(s.status, "valid", "{s:?}");
+    }
+    // The private key on disk is encrypted and private to its owner.
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(matches!(
+        exhibit::custody::Signer::inspect(&key).unwrap(),
+        exhibit::custody::KeyFile::Encrypted(_)
+    ));
+}

@@ -132,16 +132,28 @@ impl Archive {
     /// their line numbers rather than failing the whole read.
     pub fn records(&self) -> Result<RecordsRead, ArchiveError> {
         let raw = self.read_tag(FILES_JSONL, 16 << 30)?;
-        let mut out = Vec::new();
+        // Parse in as many slices as there are cores, each cut at a line
+        // end; the slices are joined back in order.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunks = split_lines(&raw, if raw.len() < (4 << 20) { 1 } else { threads });
+        let parsed: Vec<RecordsRead> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|&(first_line, chunk)| scope.spawn(move || parse_records(chunk, first_line)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| (Vec::new(), vec![(0, "parser thread failed".into())]))
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(parsed.iter().map(|p| p.0.len()).sum());
         let mut bad = Vec::new();
-        for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
-            if line.is_empty() {
-                continue;
-            }
-            match serde_json::from_slice::<FileRecord>(line) {
-                Ok(r) => out.push(r),
-                Err(e) => bad.push((i + 1, e.to_string())),
-            }
+        for (records, errors) in parsed {
+            out.extend(records);
+            bad.extend(errors);
         }
         Ok((out, bad))
     }
@@ -152,5 +164,112 @@ impl Archive {
             .member(name)
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, name.to_string()))?;
         zipread::member_reader(&self.file, m)
+    }
+}
+
+/// Cut `raw` into at most `n` slices ending at line ends, each with the
+/// number of the line it starts at (1-based).
+fn split_lines(raw: &[u8], n: usize) -> Vec<(usize, &[u8])> {
+    let n = n.max(1);
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0usize;
+    let mut line = 1usize;
+    for k in 1..=n {
+        if start >= raw.len() {
+            break;
+        }
+        let mut end = if k == n {
+            raw.len()
+        } else {
+            (raw.len() * k / n).max(start)
+        };
+        if end < raw.len() {
+            end = raw
+                .get(end..)
+                .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                .map_or(raw.len(), |p| end + p + 1);
+        }
+        let Some(chunk) = raw.get(start..end) else {
+            break;
+        };
+        out.push((line, chunk));
+        line += chunk.iter().filter(|&&b| b == b'\n').count();
+        start = end;
+    }
+    out
+}
+
+/// Parse `files.jsonl` lines; `first_line` numbers the first one.
+fn parse_records(chunk: &[u8], first_line: usize) -> RecordsRead {
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in chunk.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<FileRecord>(line) {
+            Ok(r) => out.push(r),
+            Err(e) => bad.push((first_line + i, e.to_string())),
+        }
+    }
+    (out, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_property_test_line_is_a_valid_record() {
+        let line = br#"{"path":"/a/b","type":"file","size":1,"mode":"0644","uid":0,"gid":0,"inode":1,"dev":1,"nlink":1,"atime":null,"mtime":null,"ctime":null,"btime":null,"status":"captured"}"#;
+        let (ok, bad) = parse_records(line, 7);
+        assert_eq!((ok.len(), bad.len()), (1, 0), "{bad:?}");
+        let (ok, bad) = parse_records(b"\nnope\n", 7);
+        assert_eq!((ok.len(), bad), (0, vec![(8, bad_text())]));
+    }
+
+    fn bad_text() -> String {
+        serde_json::from_slice::<FileRecord>(b"nope")
+            .unwrap_err()
+            .to_string()
+    }
+
+    proptest::proptest! {
+        /// Parsing in slices gives exactly what one serial pass gives,
+        /// including the line numbers of bad lines.
+        #[test]
+        fn sliced_parse_equals_serial_parse(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(String::new()),
+                    proptest::strategy::Just("not json".to_string()),
+                    proptest::strategy::Strategy::prop_map("[a-z/]{1,12}", |p| format!(
+                        "{{\"path\":\"/{p}\",\"type\":\"file\",\"size\":1,\"mode\":\"0644\",\"uid\":0,\"gid\":0,\"inode\":1,\"dev\":1,\"nlink\":1,\"atime\":null,\"mtime\":null,\"ctime\":null,\"btime\":null,\"status\":\"captured\"}}"
+                    )),
+                ],
+                0..60,
+            ),
+            n in 1usize..9,
+            trailing_newline: bool,
+        ) {
+            let mut raw = lines.join("\n");
+            if trailing_newline {
+                raw.push('\n');
+            }
+            let raw = raw.into_bytes();
+            let chunks = split_lines(&raw, n);
+            let joined: Vec<u8> = chunks.iter().flat_map(|c| c.1.iter().copied()).collect();
+            proptest::prop_assert_eq!(&joined, &raw);
+            let mut recs = Vec::new();
+            let mut bad = Vec::new();
+            for (first, c) in chunks {
+                let (r, b) = parse_records(c, first);
+                recs.extend(r.into_iter().map(|r| r.path));
+                bad.extend(b.into_iter().map(|b| b.0));
+            }
+            let (sr, sb) = parse_records(&raw, 1);
+            proptest::prop_assert_eq!(recs, sr.into_iter().map(|r| r.path).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(bad, sb.into_iter().map(|b| b.0).collect::<Vec<_>>());
+        }
     }
 }

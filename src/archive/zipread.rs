@@ -85,6 +85,70 @@ fn read_exact_at(f: &File, len: usize, at: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// How much a [`Window`] reads at once.
+const WINDOW_LEN: usize = 1 << 20;
+
+/// Reads small pieces of a file, mostly at increasing offsets, through one
+/// buffer. Pieces larger than the buffer are read directly.
+struct Window<'f> {
+    file: &'f File,
+    start: u64,
+    buf: Vec<u8>,
+}
+
+impl<'f> Window<'f> {
+    fn new(file: &'f File) -> Self {
+        Self {
+            file,
+            start: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Exactly `len` bytes at `at` (an `UnexpectedEof` error past the end,
+    /// like `read_exact_at`).
+    fn read(&mut self, len: usize, at: u64) -> io::Result<Vec<u8>> {
+        let end = at
+            .checked_add(len as u64)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "offset overflows"))?;
+        let have_end = self.start.saturating_add(self.buf.len() as u64);
+        if at >= self.start && end <= have_end {
+            let from = (at - self.start) as usize;
+            if let Some(piece) = self.buf.get(from..from + len) {
+                return Ok(piece.to_vec());
+            }
+        }
+        if len > WINDOW_LEN {
+            return read_exact_at(self.file, len, at);
+        }
+        self.buf.resize(WINDOW_LEN, 0);
+        let mut filled = 0usize;
+        while filled < WINDOW_LEN {
+            let Some(rest) = self.buf.get_mut(filled..) else {
+                break;
+            };
+            match self.file.read_at(rest, at + filled as u64) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.clear();
+                    return Err(e);
+                }
+            }
+        }
+        self.buf.truncate(filled);
+        self.start = at;
+        match self.buf.get(..len) {
+            Some(piece) => Ok(piece.to_vec()),
+            None => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "failed to fill whole buffer",
+            )),
+        }
+    }
+}
+
 /// Walk the extra fields of a header: (id, data) pairs; stops at malformed data.
 fn extras(mut b: &[u8]) -> Vec<(u16, &[u8])> {
     let mut out = Vec::new();
@@ -384,10 +448,18 @@ impl ZipIndex {
     }
 
     fn check_local_headers(&mut self, file: &File, cd_start: u64) -> io::Result<()> {
-        for m in &mut self.members {
+        // Walk the members in file order through one read window: a million
+        // small members cost a few hundred reads instead of two million.
+        let mut order: Vec<usize> = (0..self.members.len()).collect();
+        order.sort_by_key(|&i| self.members.get(i).map_or(0, |m| m.local_offset));
+        let mut window = Window::new(file);
+        for i in order {
+            let Some(m) = self.members.get_mut(i) else {
+                continue;
+            };
             let name = m.name.clone();
             let fixed = if m.local_offset.saturating_add(LOCAL_HEADER_LEN as u64) <= cd_start {
-                read_exact_at(file, LOCAL_HEADER_LEN, m.local_offset).ok()
+                window.read(LOCAL_HEADER_LEN, m.local_offset).ok()
             } else {
                 None
             };
@@ -415,7 +487,7 @@ impl ZipIndex {
                 ));
                 continue;
             }
-            let var = read_exact_at(file, (n + e) as usize, var_start)?;
+            let var = window.read((n + e) as usize, var_start)?;
             let (lname, lextra) = var.split_at(n as usize);
             let mut problems = Vec::new();
             if lname != m.name.as_bytes() {
@@ -462,7 +534,7 @@ impl ZipIndex {
                 }
                 let dd_at = data_start.saturating_add(m.csize);
                 let dd_len = if local_zip64 { 24 } else { 16 };
-                match read_exact_at(file, dd_len, dd_at) {
+                match window.read(dd_len, dd_at) {
                     Ok(dd) if u32_at(&dd, 0) == Some(DATA_DESCRIPTOR_SIG) => {
                         let dcrc = u32_at(&dd, 4).unwrap_or(0);
                         let (dc, du) = if local_zip64 {

@@ -30,6 +30,25 @@ pub enum Sub {
     Add(Box<AddArgs>),
     /// Write the printable chain-of-custody form (HTML).
     Form(FormArgs),
+    /// Make a new Ed25519 signing key (like `ssh-keygen -t ed25519`) and
+    /// print the allowed_signers line an auditor needs to trust it.
+    Keygen(KeygenArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct KeygenArgs {
+    /// Where to write the private key (the public key goes to `<FILE>.pub`).
+    /// Existing files are never replaced.
+    #[arg(value_name = "FILE")]
+    pub output: PathBuf,
+    /// Who holds the key, as one word (e.g. dana.scully@example.org): the
+    /// key's comment and the principal of the allowed_signers line.
+    #[arg(long)]
+    pub principal: String,
+    /// Write the private key unencrypted (otherwise the passphrase comes
+    /// from EXHIBIT_KEY_PASSPHRASE or is asked twice on the terminal).
+    #[arg(long)]
+    pub no_passphrase: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -110,6 +129,58 @@ pub fn run(a: Args) -> u8 {
         Sub::Show(s) => show(s),
         Sub::Add(s) => add(*s),
         Sub::Form(s) => form_cmd(s),
+        Sub::Keygen(k) => keygen(k),
+    }
+}
+
+fn keygen(k: KeygenArgs) -> u8 {
+    let pass = if k.no_passphrase {
+        None
+    } else if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+        Some(p)
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Passphrase for the new key: ");
+        let again = rpassword::prompt_password("Same passphrase again: ");
+        match (first, again) {
+            (Ok(a), Ok(b)) if a == b && !a.is_empty() => Some(a),
+            (Ok(a), Ok(b)) if a != b => {
+                report_error(&anyhow!("the two passphrases differ; no key was written"));
+                return EXIT_ERROR;
+            }
+            _ => {
+                report_error(&anyhow!(
+                    "no passphrase given (use --no-passphrase for an unencrypted key); no key was written"
+                ));
+                return EXIT_ERROR;
+            }
+        }
+    } else {
+        report_error(&anyhow!(
+            "set {PASSPHRASE_ENV}, run on a terminal, or pass --no-passphrase; no key was written"
+        ));
+        return EXIT_ERROR;
+    };
+    match custody::generate_key(&k.output, &k.principal, pass.as_deref()) {
+        Ok(made) => {
+            eprintln!(
+                "Wrote {} ({}) and {}",
+                made.private_path.display(),
+                if pass.is_some() {
+                    "encrypted"
+                } else {
+                    "NOT encrypted"
+                },
+                made.public_path.display()
+            );
+            eprintln!("Key fingerprint: {}", made.signer.fingerprint());
+            eprintln!("Give this line to whoever verifies your custody records (allowed_signers):");
+            println!("{}", made.allowed_signers_line);
+            EXIT_OK
+        }
+        Err(e) => {
+            report_error(&anyhow::Error::from(e));
+            EXIT_ERROR
+        }
     }
 }
 

@@ -24,7 +24,7 @@ pub mod signer;
 pub use allowed_signers::AllowedSigners;
 pub use chain::{CheckOptions, check_log};
 pub use event::{Action, ArchiveRef, Event};
-pub use signer::{KeyFile, NAMESPACE, Signer};
+pub use signer::{KeyFile, NAMESPACE, NewKey, Signer, generate_key};
 
 use crate::archive::acquisition::Acquisition;
 use serde_json::{Map, Value, json};

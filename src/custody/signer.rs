@@ -55,6 +55,100 @@ fn key_error(path: &Path, why: impl std::fmt::Display) -> CustodyError {
     CustodyError::Key(why.to_string(), path.to_path_buf())
 }
 
+/// A signing key made by [`generate_key`].
+#[derive(Debug)]
+pub struct NewKey {
+    /// The signer, ready to use (no need to decrypt the file again).
+    pub signer: Signer,
+    /// The private key file (mode 0600).
+    pub private_path: PathBuf,
+    /// The public key file (`<private>.pub`).
+    pub public_path: PathBuf,
+    /// The line an auditor adds to an OpenSSH `allowed_signers` file to
+    /// trust this key for custody signatures (`principal
+    /// namespaces="exhibit-custody" ssh-ed25519 AAAA... comment`).
+    pub allowed_signers_line: String,
+}
+
+/// Make a new Ed25519 signing key as `ssh-keygen -t ed25519` would: the
+/// private key in OpenSSH format at `path` (mode 0600, encrypted with
+/// `passphrase` when one is given, AES-256-CTR with bcrypt-pbkdf) and the
+/// public key beside it as `<path>.pub`. Never overwrites a file.
+/// `principal` names the key holder (used as the key's comment and in the
+/// allowed_signers line); it must not contain whitespace.
+pub fn generate_key(
+    path: &Path,
+    principal: &str,
+    passphrase: Option<&str>,
+) -> Result<NewKey, CustodyError> {
+    if principal.is_empty()
+        || principal
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(key_error(
+            path,
+            "the key holder's name must be one word (for example dana.scully@example.org)",
+        ));
+    }
+    let mut pub_name = path.as_os_str().to_os_string();
+    pub_name.push(".pub");
+    let public_path = PathBuf::from(pub_name);
+    for p in [path, public_path.as_path()] {
+        if std::fs::symlink_metadata(p).is_ok() {
+            return Err(key_error(
+                p,
+                "a file already exists there; choose another name",
+            ));
+        }
+    }
+    let mut rng = ssh_key::rand_core::OsRng;
+    let mut key =
+        PrivateKey::random(&mut rng, Algorithm::Ed25519).map_err(|e| key_error(path, e))?;
+    key.set_comment(principal);
+    let stored = match passphrase {
+        Some(p) if !p.is_empty() => key.encrypt(&mut rng, p).map_err(|e| key_error(path, e))?,
+        _ => key.clone(),
+    };
+    let pem = stored
+        .to_openssh(LineEnding::LF)
+        .map_err(|e| key_error(path, e))?;
+    let public_line = key
+        .public_key()
+        .to_openssh()
+        .map_err(|e| key_error(path, e))?;
+    write_new(path, pem.as_bytes(), 0o600)?;
+    if let Err(e) = write_new(&public_path, format!("{public_line}\n").as_bytes(), 0o644) {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    let allowed_signers_line = format!("{principal} namespaces=\"{NAMESPACE}\" {public_line}");
+    let public = key.public_key().clone();
+    Ok(NewKey {
+        signer: Signer {
+            backend: Backend::Key(Box::new(key)),
+            public,
+        },
+        private_path: path.to_path_buf(),
+        public_path,
+        allowed_signers_line,
+    })
+}
+
+/// Create `path` (never replacing anything) with `mode`, write and fsync.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CustodyError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let io = |e| CustodyError::Io(e, path.to_path_buf());
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)
+}
+
 impl Signer {
     /// Look at a key file: plain, encrypted or public.
     pub fn inspect(path: &Path) -> Result<KeyFile, CustodyError> {
@@ -377,5 +471,91 @@ mod tests {
             check_signature("garbage", b"hello", None, "2026"),
             Verdict::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn generated_key_is_readable_back_signs_and_is_trusted_by_its_line() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dana_ed25519");
+        let made = generate_key(&path, "dana@example.org", Some("s3cret pass")).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // Read back through the real path: encrypted, and the passphrase opens it.
+        assert!(matches!(
+            Signer::inspect(&path).unwrap(),
+            KeyFile::Encrypted(_)
+        ));
+        assert!(Signer::from_key_file(&path, Some("wrong")).is_err());
+        let loaded = Signer::from_key_file(&path, Some("s3cret pass")).unwrap();
+        assert_eq!(loaded.fingerprint(), made.signer.fingerprint());
+        let public = std::fs::read_to_string(&made.public_path).unwrap();
+        assert!(public.starts_with("ssh-ed25519 "), "{public}");
+        assert!(public.trim_end().ends_with("dana@example.org"));
+        // The allowed_signers line it prints makes its signatures valid.
+        let trust = AllowedSigners::parse(&made.allowed_signers_line).unwrap();
+        let pem = loaded.sign(b"event").unwrap();
+        assert_eq!(
+            check_signature(&pem, b"event", Some(&trust), "20260101000000"),
+            Verdict::Valid("dana@example.org".into())
+        );
+        // Never overwrites, and refuses a name with spaces.
+        assert!(generate_key(&path, "dana@example.org", None).is_err());
+        assert!(generate_key(&dir.path().join("k2"), "Dana Scully", None).is_err());
+        let plain = generate_key(&dir.path().join("k3"), "ann", None).unwrap();
+        assert!(matches!(
+            Signer::inspect(&plain.private_path).unwrap(),
+            KeyFile::Plain
+        ));
+    }
+
+    /// OpenSSH itself reads the generated key and verifies a signature made
+    /// with it against the printed allowed_signers line.
+    #[test]
+    fn generated_key_works_with_openssh() {
+        if std::process::Command::new("ssh-keygen")
+            .arg("-?")
+            .output()
+            .is_err()
+        {
+            panic!("ssh-keygen must be installed (openssh-client; scripts/install-test-tools.sh)");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let made = generate_key(&path, "eve", Some("pw")).unwrap();
+        let out = std::process::Command::new("ssh-keygen")
+            .args(["-y", "-P", "pw", "-f"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let derived = String::from_utf8_lossy(&out.stdout);
+        let on_disk = std::fs::read_to_string(&made.public_path).unwrap();
+        let key_part = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        assert_eq!(key_part(&derived), key_part(&on_disk));
+        let msg = dir.path().join("msg");
+        std::fs::write(&msg, b"custody line").unwrap();
+        let pem = made.signer.sign(b"custody line").unwrap();
+        std::fs::write(dir.path().join("msg.sig"), pem).unwrap();
+        let signers = dir.path().join("allowed_signers");
+        std::fs::write(&signers, format!("{}\n", made.allowed_signers_line)).unwrap();
+        let out = std::process::Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-n", NAMESPACE, "-I", "eve", "-f"])
+            .arg(&signers)
+            .arg("-s")
+            .arg(dir.path().join("msg.sig"))
+            .stdin(std::fs::File::open(&msg).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -8,10 +8,11 @@ use crate::gui::case::{self, CaseFolder, CaseInfo, VerificationState};
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::views::{
-    browser::BrowserView, capture::CaptureView, custody::CustodyView, start::StartView,
-    verify::VerifyView,
+    browser::BrowserView, capture::CaptureView, compare::CompareView, custody::CustodyView,
+    findings::FindingsView, start::StartView, verify::VerifyView,
 };
 use crate::gui::widgets;
+use crate::tz::DisplayZone;
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub struct Settings {
     /// OpenSSH `allowed_signers` file used to judge signatures.
     pub trust_file: String,
     pub theme: ThemeChoice,
+    /// Show times in UTC even when the case names another zone.
+    pub times_in_utc: bool,
 }
 
 impl Settings {
@@ -71,15 +74,19 @@ pub enum Screen {
     Evidence,
     Verify,
     Custody,
+    Compare,
+    Findings,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 7] = [
         Screen::Cases,
         Screen::Capture,
         Screen::Evidence,
         Screen::Verify,
         Screen::Custody,
+        Screen::Compare,
+        Screen::Findings,
     ];
 
     pub fn title(self) -> &'static str {
@@ -89,6 +96,8 @@ impl Screen {
             Screen::Evidence => "Evidence",
             Screen::Verify => "Verify",
             Screen::Custody => "Custody",
+            Screen::Compare => "Compare",
+            Screen::Findings => "Findings",
         }
     }
 
@@ -99,6 +108,8 @@ impl Screen {
             Screen::Evidence => Key::Num3,
             Screen::Verify => Key::Num4,
             Screen::Custody => Key::Num5,
+            Screen::Compare => Key::Num6,
+            Screen::Findings => Key::Num7,
         }
     }
 }
@@ -113,6 +124,8 @@ pub enum Command {
     Go(Screen),
     /// Open an archive in the evidence browser.
     OpenArchive(PathBuf),
+    /// Open an archive in the evidence browser, filtered to one logical path.
+    OpenArchiveAt(PathBuf, String),
     /// Verify an archive (switches to the Verify screen and starts).
     VerifyArchive(PathBuf),
     /// Show the custody chain of an archive.
@@ -132,6 +145,9 @@ pub struct ViewCtx<'a> {
     pub commands: &'a mut Vec<Command>,
     /// Verdicts of verifications run in this session, by archive path.
     pub verdicts: &'a HashMap<PathBuf, VerificationState>,
+    /// The zone times are shown in: the case's, or UTC when no case is
+    /// open or the examiner chose UTC.
+    pub zone: DisplayZone,
 }
 
 /// The workstation.
@@ -145,6 +161,8 @@ pub struct ExhibitApp {
     pub browser: BrowserView,
     pub verify: VerifyView,
     pub custody: CustodyView,
+    pub compare: CompareView,
+    pub findings: FindingsView,
     /// Errors shown in the banner until dismissed.
     pub errors: Vec<String>,
     verdicts: HashMap<PathBuf, VerificationState>,
@@ -176,10 +194,20 @@ impl ExhibitApp {
             browser: BrowserView::default(),
             verify: VerifyView::default(),
             custody: CustodyView::default(),
+            compare: CompareView::default(),
+            findings: FindingsView::default(),
             errors: Vec::new(),
             verdicts: HashMap::new(),
             commands: Vec::new(),
             applied_theme: None,
+        }
+    }
+
+    /// The zone times are shown in (see [`ViewCtx::zone`]).
+    pub fn display_zone(&self) -> DisplayZone {
+        match &self.case {
+            Some(c) if !self.settings.times_in_utc => DisplayZone::parse_or_utc(&c.info.timezone),
+            _ => DisplayZone::Utc,
         }
     }
 
@@ -220,6 +248,17 @@ impl ExhibitApp {
                 .collect()
         });
         for p in dropped {
+            match self.screen {
+                Screen::Compare => {
+                    self.compare.drop_path(p);
+                    continue;
+                }
+                Screen::Findings => {
+                    self.findings.drop_path(p);
+                    continue;
+                }
+                _ => {}
+            }
             let name = p.to_string_lossy().to_lowercase();
             if name.ends_with(".zip") {
                 self.commands.push(Command::OpenArchive(p));
@@ -245,7 +284,11 @@ impl ExhibitApp {
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
+            match self.screen {
+                Screen::Compare => "Drop an archive or a folder:\nit fills the baseline, then the incident side",
+                Screen::Findings => "Drop an archive or a folder to scan it",
+                _ => "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
+            },
             egui::FontId::proportional(22.0),
             egui::Color32::WHITE,
         );
@@ -309,6 +352,11 @@ impl ExhibitApp {
                     self.screen = Screen::Evidence;
                     self.browser.open(ctx, p);
                 }
+                Command::OpenArchiveAt(p, path) => {
+                    self.screen = Screen::Evidence;
+                    self.browser.open(ctx, p);
+                    self.browser.query.text = path;
+                }
                 Command::VerifyArchive(p) => {
                     self.screen = Screen::Verify;
                     self.verify.start(ctx, p, &self.settings);
@@ -323,6 +371,14 @@ impl ExhibitApp {
                 }
                 Command::Verified(p, v) => {
                     self.verdicts.insert(p, v);
+                    // A recorded `verified` event changes the case list's
+                    // custody counts: list the case again in the background.
+                    if let Some(c) = &self.case
+                        && self.case_job.is_none()
+                    {
+                        let dir = c.dir.clone();
+                        self.start_case_job(ctx, "Refreshing case", move || case::open(&dir));
+                    }
                 }
                 Command::Error(e) => self.errors.push(e),
             }
@@ -364,6 +420,16 @@ impl ExhibitApp {
                 if before != self.settings.theme {
                     self.applied_theme = None;
                 }
+                if let Some(c) = &self.case {
+                    let case_zone = DisplayZone::parse_or_utc(&c.info.timezone);
+                    if !case_zone.is_utc() {
+                        ui.checkbox(&mut self.settings.times_in_utc, "Times in UTC")
+                            .on_hover_text(format!(
+                                "Show every time in UTC instead of the case's zone ({})",
+                                case_zone.name()
+                            ));
+                    }
+                }
                 match &self.case {
                     Some(c) => {
                         ui.label(
@@ -390,6 +456,8 @@ impl ExhibitApp {
             busy.extend(self.browser.busy());
             busy.extend(self.verify.busy());
             busy.extend(self.custody.busy());
+            busy.extend(self.compare.busy());
+            busy.extend(self.findings.busy());
             if busy.is_empty() {
                 ui.label(RichText::new("Ready").weak());
             } else {
@@ -399,7 +467,7 @@ impl ExhibitApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(
                     RichText::new(
-                        "Ctrl+1…5 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
+                        "Ctrl+1…7 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
                     )
                     .small()
                     .weak(),
@@ -438,6 +506,8 @@ impl eframe::App for ExhibitApp {
         self.browser.poll(&mut self.commands);
         self.verify.poll(&mut self.commands);
         self.custody.poll(&mut self.commands);
+        self.compare.poll(&mut self.commands);
+        self.findings.poll(&mut self.commands);
 
         egui::Panel::top("top_bar")
             .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(8))
@@ -448,7 +518,9 @@ impl eframe::App for ExhibitApp {
                 self.errors_ui(ui);
                 ui.add_space(6.0);
             }
+            let zone = self.display_zone();
             let mut vc = ViewCtx {
+                zone,
                 case: self.case.as_ref(),
                 settings: &mut self.settings,
                 commands: &mut self.commands,
@@ -460,6 +532,8 @@ impl eframe::App for ExhibitApp {
                 Screen::Evidence => self.browser.ui(ui, &mut vc),
                 Screen::Verify => self.verify.ui(ui, &mut vc),
                 Screen::Custody => self.custody.ui(ui, &mut vc),
+                Screen::Compare => self.compare.ui(ui, &mut vc),
+                Screen::Findings => self.findings.ui(ui, &mut vc),
             }
         });
         self.hovered_files_ui(ui);

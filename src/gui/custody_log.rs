@@ -53,6 +53,27 @@ fn text(v: Option<&Value>) -> String {
     }
 }
 
+/// A detail value as a person reads it: strings bare, lists joined, objects
+/// as `key value` pairs without JSON punctuation (nulls and empty values
+/// left out). The raw JSON stays available through [`EventRow::raw`].
+fn humane(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.is_empty() => "none".into(),
+        Value::Array(a) => a.iter().map(humane).collect::<Vec<_>>().join(", "),
+        Value::Object(o) => o
+            .iter()
+            .filter_map(|(k, v)| {
+                let t = humane(v);
+                (!t.is_empty()).then(|| format!("{} {t}", k.replace('_', " ")))
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        other => other.to_string(),
+    }
+}
+
 fn actor_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::Object(o)) => {
@@ -102,7 +123,7 @@ pub fn parse(raw: &[u8]) -> CustodyLog {
                 let details = match v.get("details") {
                     Some(Value::Object(o)) => {
                         let mut d: Vec<(String, String)> =
-                            o.iter().map(|(k, v)| (k.clone(), text(Some(v)))).collect();
+                            o.iter().map(|(k, v)| (k.clone(), humane(v))).collect();
                         d.sort();
                         d
                     }

@@ -12,6 +12,7 @@ pub mod app;
 pub mod case;
 pub mod custody_log;
 pub mod jobs;
+pub mod keyring;
 pub mod theme;
 pub mod views;
 pub mod widgets;

@@ -182,7 +182,14 @@ pub fn job_progress_ui<T>(ui: &mut Ui, job: &Job<T>) -> bool {
     };
     ui.horizontal(|ui| {
         ui.spinner();
-        ui.label(RichText::new(format!("{} — {phase}", job.title)).strong());
+        // "Capturing — capturing" says nothing twice: the phase is shown
+        // only when it adds to the title.
+        let text = if phase.eq_ignore_ascii_case(&job.title) {
+            job.title.clone()
+        } else {
+            format!("{} — {phase}", job.title)
+        };
+        ui.label(RichText::new(text).strong());
     });
     let frac = job.fraction();
     let bar = match frac {

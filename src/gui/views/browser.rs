@@ -10,6 +10,7 @@ use crate::gui::app::{Command, ViewCtx};
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
+use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::HashMap;
@@ -50,6 +51,11 @@ impl FolderTree {
         }];
         let mut index: HashMap<String, usize> = HashMap::new();
         index.insert("/".into(), 0);
+        // Records come sorted by path, so a path mostly shares its folders
+        // with the one before: those are reused without hashing.
+        let mut last_path = "";
+        let mut last_chain: Vec<(usize, usize)> = Vec::new();
+        let mut chain: Vec<(usize, usize)> = Vec::new();
         for r in records {
             if let Some(n) = nodes.get_mut(0) {
                 n.entries += 1;
@@ -57,6 +63,12 @@ impl FolderTree {
             let mut parent = 0usize;
             let mut end = 0usize;
             let path = r.path.as_str();
+            let common = path
+                .bytes()
+                .zip(last_path.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            chain.clear();
             // Every proper ancestor directory of the path.
             while let Some(rel) = path.get(end + 1..).and_then(|s| s.find('/')) {
                 end = end + 1 + rel;
@@ -64,8 +76,16 @@ impl FolderTree {
                 if prefix.is_empty() {
                     continue;
                 }
-                let id = match index.get(prefix) {
-                    Some(&id) => id,
+                let known = (end < common)
+                    .then(|| {
+                        last_chain
+                            .iter()
+                            .find(|(e, _)| *e == end)
+                            .map(|&(_, id)| id)
+                    })
+                    .flatten();
+                let id = match known.or_else(|| index.get(prefix).copied()) {
+                    Some(id) => id,
                     None => {
                         let id = nodes.len();
                         nodes.push(FolderNode {
@@ -83,8 +103,11 @@ impl FolderTree {
                 if let Some(n) = nodes.get_mut(id) {
                     n.entries += 1;
                 }
+                chain.push((end, id));
                 parent = id;
             }
+            last_path = path;
+            std::mem::swap(&mut last_chain, &mut chain);
         }
         let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
         for n in &mut nodes {
@@ -301,6 +324,8 @@ pub struct BrowserView {
     pub show_tree: bool,
     pub error: Option<String>,
     open_dialog_requested: bool,
+    /// The zone times are shown in (from the frame's [`ViewCtx`]).
+    zone: DisplayZone,
 }
 
 impl BrowserView {
@@ -431,6 +456,7 @@ impl BrowserView {
 
     pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
+        self.zone = vc.zone;
         if self.open_dialog_requested {
             self.open_dialog_requested = false;
         }
@@ -525,7 +551,7 @@ impl BrowserView {
             .default_open(true)
             .show(ui, |ui| match &l.acquisition {
                 Err(e) => widgets::message_box(ui, Tone::Bad, "No readable acquisition record", e),
-                Ok(a) => acquisition_grid(ui, a),
+                Ok(a) => acquisition_grid(ui, a, self.zone),
             });
         if !l.bad_lines.is_empty() {
             widgets::message_box(
@@ -647,6 +673,8 @@ impl BrowserView {
             clicked
         };
         let selected = self.selected;
+        let zone = self.zone;
+        let modified_title = format!("Modified ({})", zone.name());
         let mut sort_clicked = None;
         TableBuilder::new(ui)
             .id_salt("evidence_table")
@@ -666,7 +694,7 @@ impl BrowserView {
                     ("Path", SortKey::Path),
                     ("Type", SortKey::Type),
                     ("Size", SortKey::Size),
-                    ("Modified (UTC)", SortKey::Mtime),
+                    (modified_title.as_str(), SortKey::Mtime),
                     ("Mode", SortKey::Mode),
                     ("Owner", SortKey::Owner),
                     ("Status", SortKey::Status),
@@ -703,7 +731,7 @@ impl BrowserView {
                             .on_hover_text(format!("{} bytes", r.size));
                     });
                     row.col(|ui| {
-                        ui.label(short_time(r.mtime.as_deref()));
+                        ui.label(short_time(r.mtime.as_deref(), zone));
                     });
                     row.col(|ui| {
                         ui.label(RichText::new(&r.mode).monospace());
@@ -787,7 +815,7 @@ impl BrowserView {
         egui::CollapsingHeader::new("All record fields")
             .id_salt("record_details")
             .default_open(false)
-            .show(ui, |ui| record_grid(ui, r));
+            .show(ui, |ui| record_grid(ui, r, self.zone));
         ui.separator();
         match (&self.preview_job, &self.preview) {
             (Some(_), _) => {
@@ -824,12 +852,17 @@ fn kind_name(k: EntryType) -> String {
 }
 
 /// `2026-11-22T23:01:00.123456789Z` → `2026-11-22 23:01:00`.
-fn short_time(t: Option<&str>) -> String {
+/// A record time for the table: seconds, in the display zone, without the
+/// zone suffix (the column header names the zone).
+fn short_time(t: Option<&str>, zone: DisplayZone) -> String {
     match t {
         None => "—".into(),
         Some(s) => {
-            let s = s.get(..19).unwrap_or(s);
-            s.replacen('T', " ", 1)
+            let shown = zone.format_stored(s, Precision::Seconds);
+            match shown.rsplit_once(' ') {
+                Some((time, _zone)) if shown != s => time.to_string(),
+                _ => shown,
+            }
         }
     }
 }
@@ -877,13 +910,14 @@ fn tree_node_ui(
         });
 }
 
-fn grid_row(ui: &mut Ui, k: &str, v: impl Into<String>) {
+fn grid_row(ui: &mut Ui, k: &str, v: impl Into<String>) -> egui::Response {
     ui.label(RichText::new(k).weak());
-    ui.add(egui::Label::new(v.into()).wrap().selectable(true));
+    let r = ui.add(egui::Label::new(v.into()).wrap().selectable(true));
     ui.end_row();
+    r
 }
 
-fn acquisition_grid(ui: &mut Ui, a: &Acquisition) {
+fn acquisition_grid(ui: &mut Ui, a: &Acquisition, zone: DisplayZone) {
     ui.columns(3, |cols| {
         let [c1, c2, c3] = cols else { return };
         egui::Grid::new("acq_who_when")
@@ -896,8 +930,18 @@ fn acquisition_grid(ui: &mut Ui, a: &Acquisition) {
                     "Organisation",
                     e.organisation.clone().unwrap_or_default(),
                 );
-                grid_row(ui, "Started (UTC)", &a.started_at);
-                grid_row(ui, "Finished (UTC)", &a.finished_at);
+                grid_row(
+                    ui,
+                    "Started",
+                    zone.format_stored(&a.started_at, Precision::Full),
+                )
+                .on_hover_text(&a.started_at);
+                grid_row(
+                    ui,
+                    "Finished",
+                    zone.format_stored(&a.finished_at, Precision::Full),
+                )
+                .on_hover_text(&a.finished_at);
                 grid_row(ui, "Examiner time zone", &e.timezone);
             });
         egui::Grid::new("acq_where_why")
@@ -967,7 +1011,7 @@ fn acquisition_grid(ui: &mut Ui, a: &Acquisition) {
     });
 }
 
-fn record_grid(ui: &mut Ui, r: &FileRecord) {
+fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
     egui::Grid::new("record_grid")
         .num_columns(2)
         .show(ui, |ui| {
@@ -992,7 +1036,11 @@ fn record_grid(ui: &mut Ui, r: &FileRecord) {
                 ("ctime", &r.ctime),
                 ("btime", &r.btime),
             ] {
-                grid_row(ui, k, v.clone().unwrap_or_else(|| "unknown".into()));
+                let shown = v.as_deref().map_or_else(
+                    || "unknown".into(),
+                    |t| zone.format_stored(t, Precision::Full),
+                );
+                grid_row(ui, k, shown).on_hover_text(v.as_deref().unwrap_or("not recorded"));
             }
             if let Some(t) = &r.link_target {
                 grid_row(ui, "Link target", t);
@@ -1201,6 +1249,39 @@ mod tests {
             let rs: Vec<FileRecord> = paths.iter().map(|p| rec(p, 1, Status::Captured)).collect();
             let _ = FolderTree::build(&rs);
             let _ = run_query(&rs, &ViewQuery { text, folder: Some("/".into()), sort: SortKey::Mtime, ..ViewQuery::default() });
+        }
+
+        /// The reuse of the previous path's folders changes nothing: the
+        /// tree of sorted records equals the tree of the same records in
+        /// any order (same folders, same counts, same children).
+        #[test]
+        fn tree_of_sorted_records_equals_tree_of_shuffled(
+            paths in proptest::collection::vec("(/[ab]{1,2}){1,4}", 0..40),
+            seed in 0u64..1000,
+        ) {
+            let mut sorted = paths.clone();
+            sorted.sort();
+            let mut shuffled = paths;
+            let n = shuffled.len().max(1) as u64;
+            for i in 0..shuffled.len() {
+                let j = ((seed.wrapping_mul(31).wrapping_add(i as u64 * 7)) % n) as usize;
+                shuffled.swap(i, j);
+            }
+            let summary = |ps: &[String]| {
+                let rs: Vec<FileRecord> = ps.iter().map(|p| rec(p, 1, Status::Captured)).collect();
+                let t = FolderTree::build(&rs);
+                let mut v: Vec<(String, u64, Vec<String>)> = t
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        let kids = n.children.iter().map(|&c| t.nodes[c].path.clone()).collect();
+                        (n.path.clone(), n.entries, kids)
+                    })
+                    .collect();
+                v.sort();
+                v
+            };
+            proptest::prop_assert_eq!(summary(&sorted), summary(&shuffled));
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct CaptureView {
     pub purpose: String,
     pub location: String,
     pub signing_key: PathField,
+    unlock: crate::gui::keyring::UnlockField,
+    keygen: crate::gui::keyring::KeygenForm,
     /// Known profiles (name, description), loaded in the background.
     pub profiles: Option<Result<Vec<(String, String)>, String>>,
     profiles_job: Option<Job<Vec<(String, String)>>>,
@@ -80,6 +82,8 @@ impl CaptureView {
             purpose: String::new(),
             location: String::new(),
             signing_key: PathField::new(settings.signing_key.clone()),
+            unlock: Default::default(),
+            keygen: Default::default(),
             profiles: None,
             profiles_job: None,
             chosen_profiles: Vec::new(),
@@ -255,8 +259,7 @@ impl CaptureView {
                 let key = self.signing_key.path();
                 self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
                     if let Some(k) = &key {
-                        let signer = crate::gui::views::custody::load_signer(k)?;
-                        req.signer = Some(std::sync::Arc::new(signer));
+                        req.signer = Some(crate::gui::keyring::load_signer(k)?);
                     }
                     if !profiles.is_empty() {
                         let sel =
@@ -284,6 +287,11 @@ impl CaptureView {
             }
             return;
         }
+        if self.result.is_none() {
+            egui::Panel::bottom("capture_start_bar")
+                .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
+                .show(ui, |ui| self.start_bar_ui(ui, vc));
+        }
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -295,7 +303,7 @@ impl CaptureView {
                         self.result = None;
                     }
                 } else {
-                    self.form_ui(ui, vc);
+                    self.form_ui(ui);
                 }
             });
     }
@@ -356,7 +364,7 @@ impl CaptureView {
         }
     }
 
-    fn form_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn form_ui(&mut self, ui: &mut Ui) {
         ui.label(RichText::new("New capture").heading());
         widgets::section(ui, "1. What to capture");
         ui.horizontal(|ui| {
@@ -488,10 +496,19 @@ impl CaptureView {
             PickKind::File,
             "~/.ssh/id_ed25519",
         );
+        self.unlock.ui(ui, self.signing_key.path().as_deref());
+        if let Some(p) = self.keygen.ui(ui, &self.examiner) {
+            self.signing_key.text = p.display().to_string();
+        }
+    }
+
+    /// The Start button (and why the capture cannot start), pinned below the
+    /// form so it is reachable on a small screen without scrolling.
+    fn start_bar_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         if let Some(e) = &self.form_error {
             widgets::message_box(ui, Tone::Bad, "Cannot start the capture", e);
         }
-        ui.add_space(8.0);
+        ui.add_space(4.0);
         let start = ui
             .add(
                 egui::Button::new(RichText::new("Start capture").size(18.0).strong())

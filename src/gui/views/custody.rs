@@ -7,9 +7,11 @@ use crate::custody::CustodyCheck;
 use crate::gui::app::{Command, Settings, ViewCtx};
 use crate::gui::custody_log::{self, CustodyLog};
 use crate::gui::jobs::{Job, PickKind};
+use crate::gui::keyring::UnlockField;
 use crate::gui::theme::Tone;
 use crate::gui::views::verify::signature_tone;
 use crate::gui::widgets::{self, PathField};
+use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
 use sha2::{Digest, Sha256};
 use std::io::Read as _;
@@ -74,6 +76,7 @@ pub struct CustodyView {
     pub medium: String,
     pub note: String,
     pub signing_key: PathField,
+    unlock: UnlockField,
     add_job: Option<Job<()>>,
     export_job: Option<Job<PathBuf>>,
     pub form_path: PathField,
@@ -99,6 +102,7 @@ impl Default for CustodyView {
             medium: String::new(),
             note: String::new(),
             signing_key: PathField::default(),
+            unlock: UnlockField::default(),
             add_job: None,
             export_job: None,
             form_path: PathField::default(),
@@ -156,28 +160,15 @@ pub fn load(
     })
 }
 
-/// Load an OpenSSH signing key: a plain private key file, or (for a public
-/// key or a passphrase-protected key) the matching key in ssh-agent.
-pub fn load_signer(path: &Path) -> anyhow::Result<crate::custody::Signer> {
-    use crate::custody::{KeyFile, Signer};
-    Ok(match Signer::inspect(path)? {
-        KeyFile::Plain => Signer::from_key_file(path, None)?,
-        KeyFile::Public(pk) | KeyFile::Encrypted(pk) => Signer::from_agent(Some(&pk)).map_err(|e| {
-            anyhow::anyhow!(
-                "the key is protected by a passphrase or public only; add it to ssh-agent ({e}): {}",
-                path.display()
-            )
-        })?,
-        #[allow(unreachable_patterns)]
-        _ => anyhow::bail!("unsupported key file: {}", path.display()),
-    })
-}
-
 /// Append a custody event through the core custody module.
 pub fn add_event(archive: &Path, ev: &NewEvent) -> anyhow::Result<()> {
     use crate::custody::{self, Action};
     let log = crate::archive::custody_log_path(archive);
-    let signer = ev.signing_key.as_deref().map(load_signer).transpose()?;
+    let signer = ev
+        .signing_key
+        .as_deref()
+        .map(crate::gui::keyring::load_signer)
+        .transpose()?;
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let (action, details) = match ev.action {
         ManualAction::Transferred => (
@@ -207,7 +198,7 @@ pub fn add_event(archive: &Path, ev: &NewEvent) -> anyhow::Result<()> {
         details,
         ..custody::NewEvent::default()
     };
-    custody::append_event(&log, &new, signer.as_ref())?;
+    custody::append_event(&log, &new, signer.as_deref())?;
     Ok(())
 }
 
@@ -374,7 +365,7 @@ impl CustodyView {
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                chain_ui(ui, &data);
+                chain_ui(ui, &data, vc.zone);
                 ui.separator();
                 self.form_ui(ui, &data, vc);
             });
@@ -428,6 +419,7 @@ impl CustodyView {
             PickKind::File,
             "~/.ssh/id_ed25519 (optional)",
         );
+        self.unlock.ui(ui, self.signing_key.path().as_deref());
         let busy = self.add_job.is_some() || self.export_job.is_some();
         ui.horizontal(|ui| {
             if ui
@@ -497,7 +489,12 @@ impl CustodyView {
     }
 }
 
-fn chain_ui(ui: &mut Ui, data: &CustodyData) {
+/// Hex digests are shown in monospace so they can be read out and compared.
+fn looks_like_hash(v: &str) -> bool {
+    v.len() >= 32 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
     let Some(log) = &data.log else {
         widgets::message_box(
             ui,
@@ -568,7 +565,8 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData) {
                             .weak(),
                     );
                     ui.label(RichText::new(&ev.action).strong().size(16.0));
-                    ui.label(&ev.at);
+                    ui.label(zone.format_stored(&ev.at, Precision::Seconds))
+                        .on_hover_text(format!("recorded as {}", ev.at));
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         let tone = if sig.0 == "not checked" {
                             Tone::Warn
@@ -588,12 +586,26 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData) {
                     }
                 });
                 if !ev.details.is_empty() {
-                    ui.horizontal_wrapped(|ui| {
-                        for (k, v) in &ev.details {
-                            ui.label(RichText::new(format!("{k}:")).weak());
-                            ui.label(RichText::new(v).monospace());
-                        }
-                    });
+                    egui::Grid::new(("custody_details", ev.line))
+                        .num_columns(2)
+                        .spacing([12.0, 2.0])
+                        .show(ui, |ui| {
+                            for (k, v) in &ev.details {
+                                ui.label(RichText::new(k.replace('_', " ")).weak());
+                                let shown = if k.ends_with("_at") {
+                                    zone.format_stored(v, Precision::Full)
+                                } else {
+                                    v.clone()
+                                };
+                                let text = if looks_like_hash(v) {
+                                    RichText::new(shown).monospace()
+                                } else {
+                                    RichText::new(shown)
+                                };
+                                ui.add(egui::Label::new(text).wrap().selectable(true));
+                                ui.end_row();
+                            }
+                        });
                 }
                 if let Some(p) = &ev.chain_problem {
                     ui.label(widgets::toned(ui, Tone::Bad, p));

@@ -4,6 +4,8 @@
 
 pub mod browser;
 pub mod capture;
+pub mod compare;
 pub mod custody;
+pub mod findings;
 pub mod start;
 pub mod verify;

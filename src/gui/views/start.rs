@@ -45,7 +45,7 @@ impl StartView {
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| match vc.case {
-                Some(case) => case_ui(ui, case, vc.commands, vc.verdicts),
+                Some(case) => case_ui(ui, case, vc.commands, vc.verdicts, vc.zone),
                 None => self.no_case_ui(ui, vc),
             });
     }
@@ -75,7 +75,10 @@ impl StartView {
                         &mut self.timezone,
                         "Europe/Berlin or +02:00",
                     )
-                    .on_hover_text("Shown beside UTC; evidence always records UTC");
+                    .on_hover_text(
+                        "Times are shown in this zone (the top bar can switch to UTC); \
+                         evidence always records UTC",
+                    );
                     if let Some(e) = &self.form_error {
                         ui.label(widgets::toned(ui, Tone::Bad, e));
                     }
@@ -156,6 +159,7 @@ impl StartView {
         if self.examiner.trim().is_empty() {
             return Err("the examiner's name is required".into());
         }
+        let zone = crate::tz::DisplayZone::parse(&self.timezone).map_err(|e| e.to_string())?;
         Ok((
             dir,
             CaseInfo {
@@ -163,7 +167,7 @@ impl StartView {
                 title: self.title.trim().to_string(),
                 organisation: self.organisation.trim().to_string(),
                 examiner: self.examiner.trim().to_string(),
-                timezone: self.timezone.trim().to_string(),
+                timezone: zone.name(),
                 created_at: String::new(),
             },
         ))
@@ -195,6 +199,7 @@ fn case_ui(
     case: &CaseFolder,
     commands: &mut Vec<Command>,
     verdicts: &std::collections::HashMap<std::path::PathBuf, VerificationState>,
+    zone: crate::tz::DisplayZone,
 ) {
     let i = &case.info;
     ui.label(
@@ -202,6 +207,7 @@ fn case_ui(
             .heading()
             .strong(),
     );
+    let created = zone.format_stored(&i.created_at, crate::tz::Precision::Seconds);
     egui::Grid::new("case_info_grid")
         .num_columns(2)
         .spacing([20.0, 4.0])
@@ -211,7 +217,7 @@ fn case_ui(
                 ("Organisation", i.organisation.as_str()),
                 ("Examiner", i.examiner.as_str()),
                 ("Time zone", i.timezone.as_str()),
-                ("Created (UTC)", i.created_at.as_str()),
+                ("Created", created.as_str()),
             ] {
                 ui.label(RichText::new(k).weak());
                 ui.label(v);
@@ -244,6 +250,7 @@ fn case_ui(
         );
         return;
     }
+    let modified_title = format!("Modified ({})", zone.name());
     TableBuilder::new(ui)
         .id_salt("case_archives")
         .striped(true)
@@ -257,7 +264,7 @@ fn case_ui(
             for t in [
                 "Archive",
                 "Size",
-                "Modified (UTC)",
+                modified_title.as_str(),
                 "Custody",
                 "Verification",
                 "Actions",
@@ -278,7 +285,9 @@ fn case_ui(
                         ui.label(widgets::human_bytes(a.size_bytes));
                     });
                     row.col(|ui| {
-                        ui.label(&a.modified);
+                        let shown = zone.format_stored(&a.modified, crate::tz::Precision::Seconds);
+                        ui.label(shown.rsplit_once(' ').map_or(shown.as_str(), |(t, _)| t))
+                            .on_hover_text(&a.modified);
                     });
                     row.col(|ui| {
                         ui.label(format!("{} events", a.custody_events));

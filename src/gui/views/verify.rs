@@ -23,6 +23,7 @@ pub struct VerifyView {
     pub result: Option<Result<VerifyReport, String>>,
     /// What happened to the `verified` event, when one was asked for.
     pub recorded: Option<(Tone, String)>,
+    unlock: crate::gui::keyring::UnlockField,
 }
 
 /// Append the `verified` event for a finished verification (same details as
@@ -41,9 +42,7 @@ fn record_verification(
     if actor.trim().is_empty() {
         anyhow::bail!("set the examiner's name (Cases screen) to record who verified");
     }
-    let signer = key
-        .map(crate::gui::views::custody::load_signer)
-        .transpose()?;
+    let signer = key.map(crate::gui::keyring::load_signer).transpose()?;
     let details =
         custody::verification_details(rep, &format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")));
     let new = custody::NewEvent {
@@ -58,7 +57,7 @@ fn record_verification(
         details,
         ..custody::NewEvent::default()
     };
-    let ev = custody::append_event(log, &new, signer.as_ref())?;
+    let ev = custody::append_event(log, &new, signer.as_deref())?;
     Ok(format!(
         "verified event #{} recorded in the custody log{}",
         ev.seq,
@@ -184,6 +183,11 @@ impl VerifyView {
         .on_hover_text(
             "Signed with the signing key from the Capture or Custody screen, when one is set",
         );
+        let key = vc.settings.signing_key.trim();
+        if self.record && !key.is_empty() {
+            ui.label(RichText::new(format!("Signing key: {key}")).weak());
+            self.unlock.ui(ui, Some(std::path::Path::new(key)));
+        }
         if ui
             .add(
                 egui::Button::new(RichText::new("Run verification").size(17.0).strong())

@@ -1,0 +1,992 @@
+//! The Compare screen: what changed between two snapshots, and which of
+//! those changes are the attacker's.
+//!
+//! Pick a baseline and an incident snapshot (a case archive, a typed path, a
+//! file dialog, a dropped file, or a folder for either side); the diff and
+//! its findings run in a background job that also builds the display model
+//! ([`model::DiffModel`]), so nothing is computed per frame beyond the rows
+//! on screen. The results: change counts per class (click to filter), a
+//! folder tree with badges and counts aggregated up the tree, a virtualized
+//! change table filtered by class, severity, path text and folder, the
+//! findings panel sorted by severity, and for the selected change its
+//! attributes, its findings and a side-by-side line diff (or a binary
+//! summary) computed in the background within [`ContentLimits`].
+
+pub mod model;
+
+use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, DiffRequest, Side};
+use crate::findings::Severity;
+use crate::gui::app::{Command, ViewCtx};
+use crate::gui::jobs::{Job, PickKind, Picker};
+use crate::gui::theme::{self, Tone};
+use crate::gui::views::browser::elide_start;
+use crate::gui::views::findings::{
+    self as fview, finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
+};
+use crate::gui::widgets::{self, PathField};
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use model::{ChangeFilter, ChangeTree, DiffModel, SbsRow, side_by_side};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Sub-folders listed per folder in the tree before "… more".
+const TREE_CHILD_CAP: usize = 500;
+
+/// A content diff ready to show: the diff and its side-by-side rows.
+pub type ContentView = (ContentDiff, Vec<SbsRow>);
+
+/// The tone of a change class (green growth, red tampering, neutral rest).
+pub fn class_tone(c: ChangeClass) -> Tone {
+    match c {
+        ChangeClass::Added | ChangeClass::Appended | ChangeClass::Rotated => Tone::Good,
+        ChangeClass::Removed | ChangeClass::Truncated | ChangeClass::Rewritten => Tone::Bad,
+        ChangeClass::Modified | ChangeClass::TypeChanged => Tone::Warn,
+        _ => Tone::Info,
+    }
+}
+
+/// State of the Compare screen.
+#[derive(Default)]
+pub struct CompareView {
+    /// The zone times are shown in (from the frame's `ViewCtx`).
+    zone: crate::tz::DisplayZone,
+    pub old: PathField,
+    pub new: PathField,
+    old_folder: Picker,
+    new_folder: Picker,
+    job: Option<Job<DiffModel>>,
+    pub model: Option<DiffModel>,
+    pub error: Option<String>,
+    pub filter: ChangeFilter,
+    /// The filter `rows` and `finding_rows` answer.
+    shown_filter: Option<ChangeFilter>,
+    /// Indices of the shown changes, in path order.
+    pub rows: Vec<u32>,
+    /// Indices of the shown findings, most severe first.
+    pub finding_rows: Vec<u32>,
+    /// The selected change (index into the changes).
+    pub selected: Option<usize>,
+    pub selected_finding: Option<usize>,
+    diff_job: Option<(usize, Job<ContentView>)>,
+    /// The content diff of a change, once computed.
+    pub content: Option<(usize, Result<ContentView, String>)>,
+    scroll_to_row: Option<usize>,
+    scroll_to_finding: Option<usize>,
+    /// A path whose folders the tree opens, and for how many more frames
+    /// (nested folders open one level per frame).
+    reveal: Option<(String, u8)>,
+    /// Show the snapshot pickers although results are shown.
+    choose: bool,
+}
+
+impl CompareView {
+    pub fn busy(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.job.iter().map(|j| j.title.clone()).collect();
+        if self.diff_job.is_some() {
+            v.push("Diffing content".into());
+        }
+        v
+    }
+
+    /// A dropped archive or folder fills the baseline first, then the
+    /// incident side.
+    pub fn drop_path(&mut self, p: PathBuf) {
+        let text = p.display().to_string();
+        if self.old.text.trim().is_empty() || !self.new.text.trim().is_empty() {
+            if !self.new.text.trim().is_empty() {
+                self.new.text.clear();
+            }
+            self.old.text = text;
+        } else {
+            self.new.text = text;
+        }
+        self.choose = true;
+    }
+
+    /// Compare the two chosen snapshots in the background.
+    pub fn start(&mut self, ctx: &egui::Context) {
+        if self.job.is_some() {
+            return;
+        }
+        let (Some(old), Some(new)) = (self.old.path(), self.new.path()) else {
+            self.error = Some("choose both snapshots first: a baseline and an incident".into());
+            return;
+        };
+        self.error = None;
+        let req = DiffRequest {
+            old,
+            new,
+            ..DiffRequest::default()
+        };
+        self.job = Some(Job::spawn(ctx, "Comparing", move |sink, cancel| {
+            let t0 = Instant::now();
+            let result = crate::diff::diff(&req, sink, cancel)?;
+            sink.update(&crate::job::Progress {
+                phase: "indexing the changes",
+                ..Default::default()
+            });
+            Ok(DiffModel::build(result, t0.elapsed().as_millis()))
+        }));
+    }
+
+    /// Show a finished comparison (the job's result; tests and benches).
+    pub fn set_model(&mut self, model: DiffModel) {
+        self.model = Some(model);
+        self.shown_filter = None;
+        self.rows.clear();
+        self.finding_rows.clear();
+        self.selected = None;
+        self.selected_finding = None;
+        self.content = None;
+        self.diff_job = None;
+        self.filter.folder = None;
+        self.choose = false;
+    }
+
+    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
+        if let Some(job) = self.job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.job = None;
+            match r {
+                Ok(m) => self.set_model(m),
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if let Some((idx, job)) = self.diff_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            let idx = *idx;
+            self.diff_job = None;
+            self.content = Some((idx, r));
+        }
+    }
+
+    /// Select a change and compute its content diff in the background.
+    pub fn select_change(&mut self, ctx: &egui::Context, idx: usize) {
+        let Some(m) = &self.model else { return };
+        let Some(change) = m.result.changes.get(idx).cloned() else {
+            return;
+        };
+        self.selected = Some(idx);
+        if self.content.as_ref().is_some_and(|(i, _)| *i == idx) {
+            return;
+        }
+        self.content = None;
+        let result = Arc::clone(&m.result);
+        self.diff_job = Some((
+            idx,
+            Job::spawn(ctx, "Diffing content", move |_, _| {
+                let d = result.content_diff(&change, &ContentLimits::default());
+                let rows = side_by_side(&d);
+                Ok((d, rows))
+            }),
+        ));
+    }
+
+    /// Jump to a finding's file: select its change (clearing filters that
+    /// would hide it), open its folders in the tree, scroll the table to it.
+    pub fn select_finding(&mut self, ctx: &egui::Context, fi: usize) {
+        let Some(m) = &self.model else { return };
+        let Some(f) = m.result.findings.get(fi) else {
+            return;
+        };
+        self.selected_finding = Some(fi);
+        let path = f.path.clone();
+        let Some(idx) = m.index_of(&path) else {
+            self.selected = None;
+            self.content = None;
+            return;
+        };
+        let sev = m.severity.get(idx).copied().flatten();
+        if let Some(c) = m.result.changes.get(idx)
+            && !self.filter.shows_change(c, sev)
+        {
+            self.filter.classes.clear();
+            self.filter.text.clear();
+            self.filter.folder = None;
+        }
+        self.reveal = Some((path, 16));
+        self.scroll_to_row = Some(idx);
+        self.select_change(ctx, idx);
+    }
+
+    fn refresh_rows(&mut self) {
+        let Some(m) = &self.model else { return };
+        if self.shown_filter.as_ref() == Some(&self.filter) {
+            return;
+        }
+        self.rows = self.filter.rows(m);
+        self.finding_rows = self.filter.findings(&m.result.findings);
+        self.shown_filter = Some(self.filter.clone());
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        self.zone = vc.zone;
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Compare snapshots").heading());
+            if self.model.is_some() && !self.choose && ui.button("Change snapshots").clicked() {
+                self.choose = true;
+            }
+        });
+        if self.model.is_none() || self.choose || self.job.is_some() {
+            self.pickers_ui(ui, vc);
+        }
+        if let Some(job) = &self.job {
+            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
+            if widgets::job_progress_ui(ui, job) || esc {
+                job.cancel();
+            }
+            return;
+        }
+        if let Some(e) = &self.error {
+            widgets::message_box(ui, Tone::Bad, "The comparison could not run", e);
+        }
+        if self.model.is_some() {
+            self.refresh_rows();
+            self.results_ui(ui, vc.commands);
+        }
+    }
+
+    fn pickers_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        widgets::hint(
+            ui,
+            "Each side is an evidence archive or a folder (read-only, as a target root). \
+             Drop an archive or a folder on the window to fill the next empty side.",
+        );
+        if let Some(p) = self.old_folder.poll() {
+            self.old.text = p.display().to_string();
+        }
+        if let Some(p) = self.new_folder.poll() {
+            self.new.text = p.display().to_string();
+        }
+        for (field, picker, label, folder_label) in [
+            (
+                &mut self.old,
+                &mut self.old_folder,
+                "Baseline (before)",
+                "Baseline folder…",
+            ),
+            (
+                &mut self.new,
+                &mut self.new_folder,
+                "Incident (after)",
+                "Incident folder…",
+            ),
+        ] {
+            ui.horizontal(|ui| {
+                field.ui(ui, label, PickKind::Archive, "archive (.zip) or folder");
+                if ui
+                    .add_enabled(!picker.is_open(), egui::Button::new(folder_label))
+                    .on_hover_text("Compare a folder on this machine")
+                    .clicked()
+                {
+                    picker.open(ui.ctx(), PickKind::Folder, label);
+                }
+            });
+        }
+        if let Some(case) = vc.case
+            && !case.archives.is_empty()
+        {
+            egui::CollapsingHeader::new("Archives of this case")
+                .default_open(true)
+                .show(ui, |ui| {
+                    egui::Grid::new("compare_case_archives")
+                        .num_columns(3)
+                        .show(ui, |ui| {
+                            for a in &case.archives {
+                                if a.verification == crate::gui::case::VerificationState::Incomplete
+                                {
+                                    continue;
+                                }
+                                ui.label(RichText::new(a.file_name()).monospace());
+                                if ui.small_button("as baseline").clicked() {
+                                    self.old.text = a.path.display().to_string();
+                                }
+                                if ui.small_button("as incident").clicked() {
+                                    self.new.text = a.path.display().to_string();
+                                }
+                                ui.end_row();
+                            }
+                        });
+                });
+        }
+        if self.job.is_none()
+            && ui
+                .add(
+                    egui::Button::new(RichText::new("Run comparison").size(16.0).strong())
+                        .min_size(egui::vec2(120.0, 30.0)),
+                )
+                .on_hover_text("Compare the two snapshots and judge the changes")
+                .clicked()
+        {
+            self.start(ui.ctx());
+        }
+    }
+
+    fn results_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        let Some(m) = &self.model else { return };
+        let r = &m.result;
+        ui.label(
+            RichText::new(format!(
+                "{} changes · {} findings ({}) · baseline {}, incident {} · {} + {} entries in {} ms",
+                widgets::thousands(r.changes.len() as u64),
+                widgets::thousands(r.findings.len() as u64),
+                fview::severity_summary(&m.severity_counts),
+                short_label(&r.old.label),
+                short_label(&r.new.label),
+                widgets::thousands(r.old.entries),
+                widgets::thousands(r.new.entries),
+                m.duration_ms
+            ))
+            .strong(),
+        )
+        .on_hover_text(format!("baseline: {}\nincident: {}", r.old.label, r.new.label));
+        for p in r.old.problems.iter().chain(r.new.problems.iter()).take(5) {
+            ui.label(widgets::toned(ui, Tone::Warn, p));
+        }
+        // Class counts double as the class filter.
+        let counts = m.tree.counts(0);
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Classes:");
+            for (class, n) in counts {
+                let on = self.filter.classes.contains(&class);
+                let color = theme::tone_color(ui, class_tone(class));
+                let text = RichText::new(format!(
+                    "{} ({})",
+                    class.as_str(),
+                    widgets::thousands(n as u64)
+                ))
+                .color(color)
+                .strong();
+                if ui
+                    .selectable_label(on, text)
+                    .on_hover_text(format!(
+                        "Show only {} changes (click again to undo)",
+                        class.as_str()
+                    ))
+                    .clicked()
+                {
+                    if on {
+                        self.filter.classes.remove(&class);
+                    } else {
+                        self.filter.classes.insert(class);
+                    }
+                }
+            }
+            if !self.filter.classes.is_empty() && ui.button("All classes").clicked() {
+                self.filter.classes.clear();
+            }
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Filter paths");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter.text)
+                    .hint_text("part of a path")
+                    .desired_width(240.0),
+            )
+            .labelled_by(l.id);
+            min_severity_ui(
+                ui,
+                "compare_min_sev",
+                &mut self.filter.min_severity,
+                "any change",
+            );
+            ui.checkbox(&mut self.filter.hide_noise, "Hide noise")
+                .on_hover_text(
+                    "Hide normal change: log growth and rotation nobody flagged, and changes \
+                     whose findings are only info or low",
+                );
+            if let Some(f) = self.filter.folder.clone() {
+                ui.label(format!("Folder: {f}"));
+                if ui.button("All folders").clicked() {
+                    self.filter.folder = None;
+                }
+            }
+        });
+        self.refresh_rows();
+        let ctx = ui.ctx().clone();
+        let mut chosen_folder = None;
+        egui::Panel::left("compare_tree")
+            .resizable(true)
+            .default_size(270.0)
+            .show(ui, |ui| {
+                if let Some(m) = &self.model {
+                    let reveal = self.reveal.as_ref().map(|(p, _)| p.as_str());
+                    chosen_folder = tree_ui(ui, &m.tree, self.filter.folder.as_deref(), reveal);
+                }
+            });
+        self.reveal = match self.reveal.take() {
+            Some((p, n)) if n > 0 && chosen_folder.is_none() => {
+                ui.ctx().request_repaint();
+                Some((p, n - 1))
+            }
+            _ => None,
+        };
+        if let Some(f) = chosen_folder {
+            self.filter.folder = Some(f);
+        }
+        let mut finding_clicked = None;
+        egui::Panel::right("compare_findings")
+            .resizable(true)
+            .default_size(370.0)
+            .show(ui, |ui| {
+                let Some(m) = &self.model else { return };
+                ui.label(
+                    RichText::new(format!(
+                        "Findings ({} of {})",
+                        widgets::thousands(self.finding_rows.len() as u64),
+                        widgets::thousands(m.result.findings.len() as u64)
+                    ))
+                    .strong(),
+                );
+                finding_clicked = findings_list_ui(
+                    ui,
+                    "compare_findings_list",
+                    &m.result.findings,
+                    &self.finding_rows,
+                    self.selected_finding,
+                    self.scroll_to_finding.take(),
+                );
+            });
+        if let Some(fi) = finding_clicked {
+            self.select_finding(&ctx, fi);
+        }
+        let mut row_clicked = None;
+        egui::CentralPanel::default().show(ui, |ui| {
+            let h = ui.available_height();
+            egui::Panel::bottom("compare_diff")
+                .resizable(true)
+                .default_size((h * 0.58).max(220.0))
+                .min_size((h * 0.3).max(160.0))
+                .show(ui, |ui| {
+                    ui.set_min_height(ui.available_height());
+                    self.detail_ui(ui, commands);
+                });
+            egui::CentralPanel::default().show(ui, |ui| {
+                egui::ScrollArea::horizontal()
+                    .id_salt("compare_table_h")
+                    .show(ui, |ui| row_clicked = self.table_ui(ui));
+            });
+        });
+        if let Some(idx) = row_clicked {
+            self.select_change(&ctx, idx);
+            // The finding list follows the selected file.
+            if let Some(m) = &self.model
+                && let Some(c) = m.result.changes.get(idx)
+            {
+                self.selected_finding = m.result.findings.iter().position(|f| f.path == c.path);
+                self.scroll_to_finding = self.selected_finding;
+            }
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui) -> Option<usize> {
+        let m = self.model.as_ref()?;
+        let rows = &self.rows;
+        let mut clicked = None;
+        ui.label(format!(
+            "Showing {} of {} changes",
+            widgets::thousands(rows.len() as u64),
+            widgets::thousands(m.result.changes.len() as u64)
+        ));
+        let mut table = TableBuilder::new(ui)
+            .id_salt("compare_table")
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .column(Column::initial(78.0).clip(true))
+            .column(Column::initial(96.0).clip(true))
+            .column(Column::initial(300.0).at_least(120.0).clip(true))
+            .column(Column::initial(110.0).clip(true))
+            .column(Column::remainder().at_least(100.0).clip(true));
+        if let Some(idx) = self.scroll_to_row.take()
+            && let Some(pos) = rows.iter().position(|&r| r as usize == idx)
+        {
+            table = table.scroll_to_row(pos, Some(egui::Align::Center));
+        }
+        let selected = self.selected;
+        table
+            .header(22.0, |mut h| {
+                for t in ["Severity", "Change", "Path", "Size", "What changed"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, rows.len(), |mut row| {
+                    let Some(&i) = rows.get(row.index()) else {
+                        return;
+                    };
+                    let i = i as usize;
+                    let Some(c) = m.result.changes.get(i) else {
+                        return;
+                    };
+                    row.set_selected(selected == Some(i));
+                    row.col(|ui| match m.severity.get(i).copied().flatten() {
+                        Some(s) => {
+                            severity_badge(ui, s);
+                        }
+                        None => {
+                            ui.label(RichText::new("—").weak());
+                        }
+                    });
+                    row.col(|ui| {
+                        let color = theme::tone_color(ui, class_tone(c.change));
+                        ui.label(RichText::new(c.change.as_str()).color(color));
+                    });
+                    row.col(|ui| {
+                        // Long paths lose their start, never their file name.
+                        let max = (ui.available_width() / 8.2).max(8.0) as usize;
+                        ui.add(
+                            egui::Label::new(RichText::new(elide_start(&c.path, max)).monospace())
+                                .truncate()
+                                .selectable(false),
+                        )
+                        .on_hover_text(&c.path);
+                    });
+                    row.col(|ui| {
+                        ui.label(size_change(c));
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(what_changed(c))
+                                .truncate()
+                                .selectable(false),
+                        );
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(i);
+                    }
+                });
+            });
+        // Keyboard: up/down move the selection within the shown rows.
+        let (up, down) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowUp),
+                i.key_pressed(egui::Key::ArrowDown),
+            )
+        });
+        if (up || down)
+            && clicked.is_none()
+            && ui.ctx().memory(|m| m.focused().is_none())
+            && let Some(sel) = self.selected
+            && let Some(pos) = rows.iter().position(|&r| r as usize == sel)
+        {
+            let next = if down { pos + 1 } else { pos.saturating_sub(1) };
+            if let Some(&n) = rows.get(next) {
+                clicked = Some(n as usize);
+                self.scroll_to_row = Some(n as usize);
+            }
+        }
+        clicked
+    }
+
+    fn detail_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        let Some(m) = &self.model else { return };
+        let Some(c) = self.selected.and_then(|i| m.result.changes.get(i)) else {
+            widgets::hint(
+                ui,
+                "Select a change in the table, or click a finding, to see its attributes, \
+                 its findings and the line-level diff.",
+            );
+            return;
+        };
+        // The side holding the entry: the incident, or the baseline for a
+        // removed file; archives open in the evidence browser.
+        let (side, path) = if c.change == ChangeClass::Removed {
+            (&m.result.old, c.path.as_str())
+        } else {
+            (&m.result.new, c.path.as_str())
+        };
+        ui.horizontal(|ui| {
+            let color = theme::tone_color(ui, class_tone(c.change));
+            ui.label(RichText::new(c.change.as_str()).color(color).strong());
+            if side.kind == crate::diff::snapshot::SnapshotKind::Archive
+                && ui
+                    .small_button("Open in evidence browser")
+                    .on_hover_text(format!(
+                        "Show this file's record and content in {}",
+                        side.label
+                    ))
+                    .clicked()
+            {
+                commands.push(Command::OpenArchiveAt(
+                    PathBuf::from(&side.label),
+                    path.to_string(),
+                ));
+            }
+            ui.add(egui::Label::new(RichText::new(&c.path).monospace().strong()).truncate());
+        });
+        let findings: Vec<_> = m.result.findings_for(&c.path).collect();
+        // Long hashes scroll inside this area instead of widening the pane.
+        let width = ui.available_width();
+        egui::ScrollArea::both()
+            .id_salt("compare_detail_facts")
+            .max_height((ui.available_height() * 0.4).max(90.0))
+            .max_width(width)
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                if let Some(d) = &c.detail {
+                    ui.label(d);
+                }
+                if let Some(from) = &c.renamed_from {
+                    ui.label(format!("renamed from {from}"));
+                }
+                if !c.rotated_to.is_empty() {
+                    ui.label(format!("old content now in {}", c.rotated_to.join(", ")));
+                }
+                for f in findings {
+                    finding_detail_ui(ui, f);
+                    ui.separator();
+                }
+                sides_grid_ui(ui, c, self.zone);
+            });
+        ui.separator();
+        let idx = self.selected;
+        if self.diff_job.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Computing the content diff…");
+            });
+            return;
+        }
+        match &self.content {
+            Some((i, Ok((diff, rows)))) if Some(*i) == idx => content_ui(ui, diff, rows, width),
+            Some((i, Err(e))) if Some(*i) == idx => {
+                widgets::message_box(ui, Tone::Bad, "No content diff", e)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The last path component of a snapshot label.
+fn short_label(label: &str) -> &str {
+    let l = label.trim_end_matches('/');
+    l.rsplit('/').next().unwrap_or(l)
+}
+
+/// `1.2 kB to 1.4 kB`, or one size for added/removed entries.
+fn size_change(c: &Change) -> String {
+    match (&c.old, &c.new) {
+        (Some(o), Some(n)) if o.size_bytes != n.size_bytes => format!(
+            "{} to {}",
+            widgets::human_bytes(o.size_bytes),
+            widgets::human_bytes(n.size_bytes)
+        ),
+        (_, Some(s)) | (Some(s), None) => widgets::human_bytes(s.size_bytes),
+        (None, None) => String::new(),
+    }
+}
+
+/// The changed attributes and the change's short explanation.
+fn what_changed(c: &Change) -> String {
+    let attrs: Vec<String> = c
+        .attributes
+        .iter()
+        .map(|a| format!("{a:?}").to_lowercase())
+        .collect();
+    let mut out = attrs.join(", ");
+    if let Some(from) = &c.renamed_from {
+        out = format!("from {from}");
+    }
+    if let Some(d) = &c.detail {
+        if !out.is_empty() {
+            out.push_str(" — ");
+        }
+        out.push_str(d);
+    }
+    out
+}
+
+/// An attribute's name and how to show it from a side.
+type SideField<'a> = (&'a str, &'a dyn Fn(&Side) -> String);
+
+/// Old and new attributes side by side; differing values are highlighted.
+fn sides_grid_ui(ui: &mut Ui, c: &Change, zone: crate::tz::DisplayZone) {
+    let get = |s: &Option<Side>, f: &dyn Fn(&Side) -> String| s.as_ref().map(f);
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| zone.format_stored(t, crate::tz::Precision::Full))
+            .unwrap_or_default()
+    };
+    let rows: [SideField<'_>; 9] = [
+        ("Type", &|s| format!("{:?}", s.kind).to_lowercase()),
+        ("Size", &|s| format!("{} bytes", s.size_bytes)),
+        ("Mode", &|s| s.mode.clone()),
+        ("Owner", &|s| format!("{}:{}", s.uid, s.gid)),
+        ("Modified", &|s| time(&s.mtime)),
+        ("Changed", &|s| time(&s.ctime)),
+        ("Inode", &|s| s.inode.to_string()),
+        ("SHA-256", &|s| s.sha256.clone().unwrap_or_default()),
+        ("Link target", &|s| {
+            s.link_target.clone().unwrap_or_default()
+        }),
+    ];
+    let warn = theme::tone_color(ui, Tone::Warn);
+    egui::Grid::new("compare_sides")
+        .num_columns(3)
+        .spacing([14.0, 2.0])
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label("");
+            ui.strong("Baseline");
+            ui.strong("Incident");
+            ui.end_row();
+            for (name, f) in rows {
+                let o = get(&c.old, f);
+                let n = get(&c.new, f);
+                if o.as_deref().unwrap_or("").is_empty() && n.as_deref().unwrap_or("").is_empty() {
+                    continue;
+                }
+                let differs = o != n && c.old.is_some() && c.new.is_some();
+                ui.label(RichText::new(name).weak());
+                for v in [o, n] {
+                    let t = RichText::new(v.unwrap_or_else(|| "—".into())).monospace();
+                    ui.add(
+                        egui::Label::new(if differs { t.color(warn) } else { t }).selectable(true),
+                    );
+                }
+                ui.end_row();
+            }
+        });
+}
+
+/// A content diff: side-by-side lines, or the binary summary.
+fn content_ui(ui: &mut Ui, diff: &ContentDiff, rows: &[SbsRow], width: f32) {
+    match diff {
+        ContentDiff::Text {
+            hunks_omitted,
+            added_lines,
+            removed_lines,
+            ..
+        } => {
+            ui.label(format!(
+                "Line diff: {added_lines} added, {removed_lines} removed{}",
+                if *hunks_omitted > 0 {
+                    format!(" ({hunks_omitted} more hunks left out)")
+                } else {
+                    String::new()
+                }
+            ));
+            side_by_side_ui(ui, rows, width);
+        }
+        ContentDiff::Binary {
+            reason,
+            old_size_bytes,
+            new_size_bytes,
+            old_sha256,
+            new_sha256,
+            first_difference_offset,
+            old_hex,
+            new_hex,
+        } => {
+            ui.label(format!(
+                "No line diff ({}): size and hash change, and the first differing bytes",
+                reason.replace('_', " ")
+            ));
+            let opt = |v: &Option<u64>| v.map_or("—".to_string(), |n| format!("{n} bytes"));
+            egui::Grid::new("compare_binary")
+                .num_columns(3)
+                .spacing([14.0, 2.0])
+                .show(ui, |ui| {
+                    ui.label("");
+                    ui.strong("Baseline");
+                    ui.strong("Incident");
+                    ui.end_row();
+                    ui.label("Size");
+                    ui.label(opt(old_size_bytes));
+                    ui.label(opt(new_size_bytes));
+                    ui.end_row();
+                    ui.label("SHA-256");
+                    for h in [old_sha256, new_sha256] {
+                        ui.label(
+                            RichText::new(h.as_deref().unwrap_or("—"))
+                                .monospace()
+                                .small(),
+                        );
+                    }
+                    ui.end_row();
+                    ui.label("First difference");
+                    ui.label(
+                        first_difference_offset.map_or("not found within the limit".into(), |o| {
+                            format!("offset {o} (0x{o:x})")
+                        }),
+                    );
+                    ui.end_row();
+                    ui.label("Hex at that row");
+                    for h in [old_hex, new_hex] {
+                        ui.label(RichText::new(if h.is_empty() { "—" } else { h }).monospace());
+                    }
+                    ui.end_row();
+                });
+        }
+        ContentDiff::Identical => {
+            ui.label("Same content on both sides: only attributes changed.");
+        }
+        ContentDiff::Unavailable { reason } => {
+            ui.label(widgets::toned(
+                ui,
+                Tone::Warn,
+                format!("No content diff: {reason}"),
+            ));
+        }
+    }
+}
+
+/// The side-by-side rows in a virtualized table: removed lines red on the
+/// left, added lines green on the right, context on both.
+fn side_by_side_ui(ui: &mut Ui, rows: &[SbsRow], width: f32) {
+    let bad = theme::tone_color(ui, Tone::Bad).gamma_multiply(0.22);
+    let good = theme::tone_color(ui, Tone::Good).gamma_multiply(0.22);
+    let info = theme::tone_color(ui, Tone::Info);
+    let half = ((width.min(ui.available_width()) - 120.0) / 2.0).max(160.0);
+    TableBuilder::new(ui)
+        .id_salt("compare_sbs")
+        .striped(false)
+        .column(Column::exact(44.0))
+        .column(Column::exact(half).clip(true))
+        .column(Column::exact(44.0))
+        .column(Column::remainder().at_least(160.0).clip(true))
+        .header(20.0, |mut h| {
+            for t in ["", "Baseline", "", "Incident"] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(18.0, rows.len(), |mut row| {
+                let Some(r) = rows.get(row.index()) else {
+                    return;
+                };
+                match r {
+                    SbsRow::Hunk(h) => {
+                        row.col(|_| {});
+                        row.col(|ui| {
+                            ui.label(RichText::new(h).monospace().color(info));
+                        });
+                        row.col(|_| {});
+                        row.col(|ui| {
+                            ui.label(RichText::new(h).monospace().color(info));
+                        });
+                    }
+                    SbsRow::Line { old, new, changed } => {
+                        for (side, fill, mark) in [(old, bad, "- "), (new, good, "+ ")] {
+                            row.col(|ui| {
+                                if let Some((n, _)) = side {
+                                    ui.label(RichText::new(n.to_string()).monospace().weak());
+                                }
+                            });
+                            row.col(|ui| {
+                                if let Some((_, text)) = side {
+                                    if *changed {
+                                        ui.painter().rect_filled(ui.max_rect(), 0.0, fill);
+                                    }
+                                    let prefix = if *changed { mark } else { "  " };
+                                    ui.add(
+                                        egui::Label::new(
+                                            RichText::new(format!("{prefix}{text}")).monospace(),
+                                        )
+                                        .truncate()
+                                        .selectable(false),
+                                    )
+                                    .on_hover_text(text);
+                                }
+                            });
+                        }
+                    }
+                }
+            });
+        });
+}
+
+/// The folder tree with per-class counts; returns a clicked folder.
+fn tree_ui(
+    ui: &mut Ui,
+    tree: &ChangeTree,
+    current: Option<&str>,
+    reveal: Option<&str>,
+) -> Option<String> {
+    let mut chosen = None;
+    ui.label(RichText::new("Folders").strong());
+    egui::ScrollArea::both()
+        .id_salt("compare_tree_scroll")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            tree_node_ui(ui, tree, 0, current, reveal, &mut chosen, 0);
+        });
+    chosen
+}
+
+fn tree_node_ui(
+    ui: &mut Ui,
+    tree: &ChangeTree,
+    id: usize,
+    current: Option<&str>,
+    reveal: Option<&str>,
+    chosen: &mut Option<String>,
+    depth: usize,
+) {
+    let Some(node) = tree.nodes.get(id) else {
+        return;
+    };
+    let selected = current == Some(node.path.as_str()) || (current.is_none() && id == 0);
+    let header = |ui: &mut Ui, chosen: &mut Option<String>| {
+        ui.horizontal(|ui| {
+            let text = format!("{}  {}", node.name, widgets::thousands(node.total as u64));
+            let r = ui.selectable_label(selected, text);
+            let mut tip = String::new();
+            for (c, n) in tree.counts(id) {
+                tip.push_str(&format!("{} {n}\n", c.as_str()));
+            }
+            if r.on_hover_text(tip.trim_end()).clicked() {
+                *chosen = Some(node.path.clone());
+            }
+            if let Some(s) = node.severity.filter(|s| *s >= Severity::Medium) {
+                severity_badge(ui, s);
+            }
+            let counts = tree.counts(id);
+            for (c, n) in counts.iter().take(1) {
+                let color = theme::tone_color(ui, class_tone(*c));
+                ui.label(
+                    RichText::new(format!("{} {n}", c.as_str()))
+                        .color(color)
+                        .small(),
+                );
+            }
+            if counts.len() > 1 {
+                ui.label(RichText::new("…").small());
+            }
+        });
+    };
+    if node.children.is_empty() || depth > 64 {
+        header(ui, chosen);
+        return;
+    }
+    let mut state = egui::collapsing_header::CollapsingState::load_with_default_open(
+        ui.ctx(),
+        ui.make_persistent_id(("compare_folder", &node.path)),
+        depth < 2,
+    );
+    if let Some(r) = reveal
+        && (node.path == "/" || r.starts_with(&format!("{}/", node.path)))
+    {
+        state.set_open(true);
+    }
+    state.show_header(ui, |ui| header(ui, chosen)).body(|ui| {
+        for &c in node.children.iter().take(TREE_CHILD_CAP) {
+            tree_node_ui(ui, tree, c, current, reveal, chosen, depth + 1);
+        }
+        if node.children.len() > TREE_CHILD_CAP {
+            ui.label(format!(
+                "… {} more folders (use the path filter)",
+                node.children.len() - TREE_CHILD_CAP
+            ));
+        }
+    });
+}

@@ -1,0 +1,513 @@
+//! The Compare and Findings screens driven like a user with egui_kittest:
+//! two generated snapshots of a web server (before and after a compromise)
+//! are captured with the core library, then compared through the window;
+//! widgets are found by role and label, and every assertion reads back what
+//! the window shows. Runs headless under plain `cargo test`.
+//!
+//! `frame_time_with_a_million_entry_diff` (ignored by default) measures the
+//! compare screen's frame time with a 1,000,000-entry, 1%-changed diff:
+//! `cargo test --release --test gui_compare -- --ignored --nocapture`.
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used)]
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::app::Screen;
+use exhibit::gui::{ExhibitApp, Settings};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn harness() -> Harness<'static, ExhibitApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1440.0, 1000.0))
+        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()))
+}
+
+/// Step frames (with real time passing for background jobs) until `done`.
+fn wait_until(
+    h: &mut Harness<'static, ExhibitApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, ExhibitApp>) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+}
+
+fn type_into(h: &mut Harness<'static, ExhibitApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+fn click(h: &mut Harness<'static, ExhibitApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+fn shows(h: &Harness<'static, ExhibitApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+fn write(root: &Path, rel: &str, content: &[u8]) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n";
+const ACCESS: &str = "203.0.113.5 - - [22/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 512\n";
+const SHELL: &str = "<?php eval(base64_decode($_POST['c'])); ?>\n";
+
+/// A web server before and after: the after side gains a PHP web shell in
+/// the upload folder, a second uid-0 account, and more access-log lines.
+fn trees(dir: &Path) -> (PathBuf, PathBuf) {
+    let (old, new) = (dir.join("before"), dir.join("after"));
+    for root in [&old, &new] {
+        write(root, "etc/passwd", PASSWD.as_bytes());
+        write(root, "etc/hostname", b"web01\n");
+        write(
+            root,
+            "var/www/html/index.php",
+            b"<?php echo 'Welcome'; ?>\n",
+        );
+        write(
+            root,
+            "var/www/html/uploads/logo.png",
+            b"\x89PNG\r\n\x1a\n0000",
+        );
+        write(root, "var/log/apache2/access.log", ACCESS.as_bytes());
+    }
+    write(
+        &new,
+        "etc/passwd",
+        format!("{PASSWD}toor:x:0:0::/root:/bin/bash\n").as_bytes(),
+    );
+    write(&new, "var/www/html/uploads/cache.php", SHELL.as_bytes());
+    write(
+        &new,
+        "var/log/apache2/access.log",
+        format!("{ACCESS}198.51.100.7 - - [22/Nov/2026:11:00:00 +0000] \"POST /uploads/cache.php HTTP/1.1\" 200 31\n").as_bytes(),
+    );
+    (old, new)
+}
+
+/// Capture a tree as a target root through the core library.
+fn core_capture(root: &Path, out: &Path) -> PathBuf {
+    let mut req =
+        exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), "IR-6", "Tess");
+    req.root = Some(root.to_path_buf());
+    req.compression = exhibit::capture::Compression::Store;
+    exhibit::capture::capture(
+        &req,
+        &exhibit::job::NoProgress,
+        &exhibit::job::CancelToken::new(),
+    )
+    .unwrap()
+    .archive
+}
+
+fn archives(dir: &Path) -> (PathBuf, PathBuf) {
+    let (old, new) = trees(dir);
+    let a = core_capture(&old, &dir.join("out-before"));
+    let b = core_capture(&new, &dir.join("out-after"));
+    (a, b)
+}
+
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn run_compare(h: &mut Harness<'static, ExhibitApp>, old: &Path, new: &Path) {
+    click(h, "Compare");
+    type_into(h, "Baseline (before)", &old.display().to_string());
+    type_into(h, "Incident (after)", &new.display().to_string());
+    click(h, "Run comparison");
+    wait_until(h, "the comparison to finish", |h| {
+        h.state().compare.model.is_some() || h.state().compare.error.is_some()
+    });
+    assert!(
+        h.state().compare.error.is_none(),
+        "{:?}",
+        h.state().compare.error
+    );
+}
+
+#[test]
+fn compare_two_archives_shows_counts_findings_and_line_diffs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = archives(tmp.path());
+    let mut h = harness();
+    h.step();
+    run_compare(&mut h, &a, &b);
+    assert_eq!(h.state().screen, Screen::Compare);
+
+    // The counts per class, as the class filter shows them.
+    assert!(shows(&h, "added (1)"), "the web shell is one added file");
+    assert!(shows(&h, "appended (1)"), "the access log grew");
+    assert!(shows(&h, "modified (1)"), "/etc/passwd changed");
+
+    // The most severe finding is at the top of the findings panel.
+    let findings = &h.state().compare.model.as_ref().unwrap().result.findings;
+    let first = findings.first().unwrap();
+    let top = h
+        .get_all_by_role_and_label(Role::Link, &first.title)
+        .next()
+        .unwrap()
+        .rect();
+    assert!(
+        h.get_all_by_role(Role::Link)
+            .all(|n| n.rect().top() >= top.top()),
+        "the first finding's card is the topmost"
+    );
+    assert!(
+        first.severity >= exhibit::findings::Severity::High,
+        "{first:?}"
+    );
+    let shell = findings
+        .iter()
+        .find(|f| {
+            f.path == "/var/www/html/uploads/cache.php"
+                && f.severity >= exhibit::findings::Severity::High
+        })
+        .expect("a severe finding on the web shell")
+        .clone();
+    let uid0 = findings
+        .iter()
+        .find(|f| f.path == "/etc/passwd" && f.severity >= exhibit::findings::Severity::High)
+        .expect("a severe finding on the second uid-0 account")
+        .clone();
+    assert!(
+        shows(&h, &shell.explanation[..40]),
+        "cards explain themselves"
+    );
+
+    // A click on a finding opens its file's diff.
+    h.get_all_by_role_and_label(Role::Link, &uid0.title)
+        .next()
+        .unwrap()
+        .click();
+    wait_until(&mut h, "the passwd diff", |h| {
+        shows(h, "+ toor:x:0:0::/root:/bin/bash")
+    });
+    assert!(shows(&h, "@@ -1,3 +1,4 @@"), "the hunk header is shown");
+    assert!(
+        shows(&h, "  www-data:x:33:33"),
+        "context lines are shown on both sides"
+    );
+    h.get_all_by_role_and_label(Role::Link, &shell.title)
+        .next()
+        .unwrap()
+        .click();
+    wait_until(&mut h, "the web shell's diff", |h| {
+        shows(h, "+ <?php eval(base64_decode($_POST['c'])); ?>")
+    });
+    assert_eq!(
+        h.state().compare.selected.map(|i| h
+            .state()
+            .compare
+            .model
+            .as_ref()
+            .unwrap()
+            .result
+            .changes[i]
+            .path
+            .clone()),
+        Some("/var/www/html/uploads/cache.php".to_string())
+    );
+
+    // Filter by class: only the appended log is left.
+    click(&mut h, "appended (1)");
+    assert!(shows(&h, "Showing 1 of"), "one change is shown");
+    assert!(
+        h.query_all_by_label("/var/log/apache2/access.log")
+            .next()
+            .is_some()
+    );
+    assert!(h.query_all_by_label("/etc/hostname").next().is_none());
+    // Hiding noise hides normal log growth.
+    click(&mut h, "Hide noise");
+    assert!(shows(&h, "Showing 0 of"));
+    click(&mut h, "All classes");
+    // A folder of the tree scopes the table.
+    h.get_by_label_contains("etc  ").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().compare.filter.folder.as_deref(), Some("/etc"));
+    let model = h.state().compare.model.as_ref().unwrap();
+    let in_etc: Vec<&str> = h
+        .state()
+        .compare
+        .rows
+        .iter()
+        .map(|&i| model.result.changes[i as usize].path.as_str())
+        .collect();
+    assert!(in_etc.contains(&"/etc/passwd"), "{in_etc:?}");
+    assert!(in_etc.iter().all(|p| p.starts_with("/etc/")), "{in_etc:?}");
+    click(&mut h, "All folders");
+    let rows = h.state().compare.rows.clone();
+    let model = h.state().compare.model.as_ref().unwrap();
+    let shown: Vec<&str> = rows
+        .iter()
+        .map(|&i| model.result.changes[i as usize].path.as_str())
+        .collect();
+    assert!(shown.contains(&"/etc/passwd"), "{shown:?}");
+    assert!(
+        shown.contains(&"/var/www/html/uploads/cache.php"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains(&"/var/log/apache2/access.log"), "{shown:?}");
+
+    // The selected file opens in the evidence browser of the incident archive.
+    click(&mut h, "Open in evidence browser");
+    assert_eq!(h.state().screen, Screen::Evidence);
+    assert_eq!(
+        h.state().browser.query.text,
+        "/var/www/html/uploads/cache.php"
+    );
+    assert_eq!(h.state().browser.path.text, b.display().to_string());
+}
+
+#[test]
+fn compare_an_archive_with_a_folder_and_filter_by_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = trees(tmp.path());
+    let a = core_capture(&old, &tmp.path().join("out-before"));
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Compare");
+    // Dropped on the Compare screen: the baseline first, then the incident.
+    for p in [&a, &new] {
+        h.input_mut()
+            .dropped_files
+            .push(std::sync::Arc::new(Dropped(p.clone())));
+        h.step();
+    }
+    h.step();
+    assert_eq!(h.state().compare.old.text, a.display().to_string());
+    assert_eq!(h.state().compare.new.text, new.display().to_string());
+    assert_eq!(
+        h.state().screen,
+        Screen::Compare,
+        "a drop here is not a capture source"
+    );
+    click(&mut h, "Run comparison");
+    wait_until(&mut h, "the comparison", |h| {
+        h.state().compare.model.is_some() || h.state().compare.error.is_some()
+    });
+    assert!(
+        h.state().compare.error.is_none(),
+        "{:?}",
+        h.state().compare.error
+    );
+    assert!(shows(&h, "added (1)"));
+    type_into(&mut h, "Filter paths", "passwd");
+    h.step();
+    assert!(shows(&h, "Showing 1 of"));
+    assert!(h.query_all_by_label("/etc/passwd").next().is_some());
+    // The source folder was only read.
+    assert_eq!(
+        std::fs::read_to_string(new.join("var/www/html/uploads/cache.php")).unwrap(),
+        SHELL
+    );
+}
+
+#[test]
+fn a_missing_snapshot_is_a_readable_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Compare");
+    click(&mut h, "Run comparison");
+    assert!(shows(&h, "choose both snapshots first"));
+    type_into(
+        &mut h,
+        "Baseline (before)",
+        &tmp.path().join("nope.zip").display().to_string(),
+    );
+    type_into(
+        &mut h,
+        "Incident (after)",
+        &tmp.path().display().to_string(),
+    );
+    click(&mut h, "Run comparison");
+    wait_until(&mut h, "the error", |h| h.state().compare.error.is_some());
+    assert!(shows(&h, "The comparison could not run"));
+    assert!(shows(&h, "nope.zip"), "the message names the file");
+}
+
+#[test]
+fn scan_one_snapshot_and_open_the_file_in_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, b) = archives(tmp.path());
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Findings");
+    type_into(&mut h, "Snapshot to scan", &b.display().to_string());
+    click(&mut h, "Scan for findings");
+    wait_until(&mut h, "the scan", |h| {
+        h.state().findings.model.is_some() || h.state().findings.error.is_some()
+    });
+    assert!(
+        h.state().findings.error.is_none(),
+        "{:?}",
+        h.state().findings.error
+    );
+    let findings = &h.state().findings.model.as_ref().unwrap().findings;
+    let shell = findings
+        .iter()
+        .find(|f| f.path == "/var/www/html/uploads/cache.php")
+        .expect("the web shell is found without a baseline")
+        .clone();
+    assert!(findings.windows(2).all(|w| w[0].severity >= w[1].severity));
+    h.get_all_by_role_and_label(Role::Link, &shell.title)
+        .next()
+        .unwrap()
+        .click();
+    h.step();
+    h.step();
+    assert!(shows(&h, "Findings on this file"));
+    assert!(shows(&h, "eval(base64_decode"), "the evidence is shown");
+    click(&mut h, "Open in evidence browser");
+    assert_eq!(h.state().screen, Screen::Evidence);
+    assert_eq!(
+        h.state().browser.query.text,
+        "/var/www/html/uploads/cache.php"
+    );
+}
+
+/// Frame time of the compare screen with a 1,000,000 vs 1,000,000-entry diff
+/// (1% changed) and 2,000 dropped scripts, scrolling the change table.
+/// Measures the egui pass of each frame on the CPU (layout of every panel;
+/// the harness neither tessellates nor paints).
+#[test]
+#[ignore]
+fn frame_time_with_a_million_entry_diff() {
+    use exhibit::diff::snapshot::{Entry, Snapshot};
+    use exhibit::gui::views::compare::model::DiffModel;
+    const N: usize = 1_000_000;
+    let sha = |i: usize, salt: u8| {
+        let mut h = [0u8; 32];
+        h[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        h[8] = salt;
+        h
+    };
+    let entry = |i: usize| {
+        let dir = i / 1000;
+        let path = match i % 10 {
+            0 => format!("/var/www/html/site{}/uploads/img{:07}.jpg", dir % 50, i),
+            1 => format!("/var/log/app{}/part{:07}.log", dir % 20, i),
+            2 => format!("/usr/lib/pkg{:04}/lib{:07}.so", dir, i),
+            _ => format!("/srv/data/d{:04}/f{:07}.dat", dir, i),
+        };
+        let mut e = Entry::file(&path, 4096 + (i as u64 % 1000), sha(i, 0));
+        e.inode = i as u64 + 100;
+        e.mtime_ns = Some(1_700_000_000_000_000_000 + i as i64 * 1_000_000);
+        e.ctime_ns = e.mtime_ns;
+        e
+    };
+    let old: Vec<Entry> = (0..N).map(entry).collect();
+    let mut new = Vec::with_capacity(N);
+    for (i, e) in old.iter().enumerate() {
+        let mut n = e.clone();
+        if i % 100 == 7 {
+            match (i / 100) % 5 {
+                0 => n.sha256 = Some(sha(i, 1)),
+                1 => n.mode = 0o755,
+                2 => continue,
+                3 => n.path.push_str(".moved"),
+                _ => n.uid = 0,
+            }
+        }
+        new.push(n);
+    }
+    // 2,000 scripts dropped in upload folders: findings to list.
+    for i in 0..N / 500 {
+        let mut e = entry(N + i);
+        e.path = format!("/var/www/html/site{}/uploads/shell{i:05}.php", i % 50);
+        new.push(e);
+    }
+    let rules = exhibit::findings::Rules::load(None).unwrap();
+    let t0 = Instant::now();
+    let result = exhibit::diff::diff_snapshots(
+        Snapshot::from_entries("old", old),
+        Snapshot::from_entries("new", new),
+        Some(&rules),
+        &exhibit::findings::HashSets::default(),
+    );
+    let diff_ms = t0.elapsed().as_millis();
+    let t1 = Instant::now();
+    let model = DiffModel::build(result, diff_ms);
+    let model_ms = t1.elapsed().as_millis();
+    let (changes, findings, folders) = (
+        model.result.changes.len(),
+        model.result.findings.len(),
+        model.tree.nodes.len(),
+    );
+    let first_path = model.result.changes[0].path.clone();
+    let mut h = harness();
+    h.state_mut().screen = Screen::Compare;
+    h.state_mut().compare.set_model(model);
+    // A selected change: its attributes and findings are drawn too.
+    let shell = h.state().compare.model.as_ref().and_then(|m| {
+        m.result
+            .changes
+            .iter()
+            .position(|c| c.path.ends_with(".php"))
+    });
+    h.state_mut().compare.selected = shell;
+    h.step();
+    // Select a change so the detail pane is drawn too.
+    let t_first = Instant::now();
+    h.step();
+    let first_ms = t_first.elapsed().as_secs_f64() * 1e3;
+    let table = h.get_by_label_contains("Showing ").rect().center() + egui::vec2(0.0, 120.0);
+    let mut frames = Vec::new();
+    for i in 0..300 {
+        h.event(egui::Event::PointerMoved(table));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, if i < 250 { -120.0 } else { 120.0 }),
+            modifiers: egui::Modifiers::NONE,
+            source: egui::MouseWheelSource::Wheel,
+            phase: egui::TouchPhase::Move,
+        });
+        let t = Instant::now();
+        h.step();
+        frames.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    h.step();
+    assert!(
+        h.query_all_by_label(&first_path).next().is_none(),
+        "the table scrolled away from its first row"
+    );
+    frames.sort_by(f64::total_cmp);
+    let p = |q: f64| frames[((frames.len() - 1) as f64 * q) as usize];
+    eprintln!(
+        "changes={changes} findings={findings} folders={folders} diff_ms={diff_ms} model_ms={model_ms} \
+         first_frame_ms={first_ms:.1} frame_ms median={:.2} p95={:.2} max={:.2}",
+        p(0.5),
+        p(0.95),
+        p(1.0)
+    );
+    assert!(p(0.5) < 16.7, "median frame {:.1} ms", p(0.5));
+}
