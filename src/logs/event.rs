@@ -118,7 +118,8 @@ pub enum Kind {
     PasswordChange,
     /// A cron job run.
     Cron,
-    /// An HTTP request from an access log.
+    /// An HTTP request from an access log, or a completed FTP download
+    /// (method `RETR`, status 226).
     WebRequest,
     /// An entry of a web server error log.
     WebError,

@@ -5,12 +5,18 @@
 //!
 //! A failure counts once: PAM's `authentication failure` and sshd's
 //! `Invalid user` lines are skipped when the same process also logged a
-//! `Failed ...` line for it, and `message repeated N times` counts N.
+//! `Failed ...` line for it, and `message repeated N times` counts N. A
+//! btmp record is skipped when a text log (auth.log, secure) holds a failure
+//! for the same account from the same address within a second of it: btmp
+//! and the text log record the same attempt.
+//!
+//! The data is collected once per detection run ([`shared`]) and read by
+//! every authentication detection.
 
 use super::{Ctx, ev};
 use crate::logs::event::{Event, Field, Kind};
 use crate::logs::load::LogStore;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 fn is_pam(e: &Event) -> bool {
     e.get(Field::Program)
@@ -19,19 +25,30 @@ fn is_pam(e: &Event) -> bool {
         || e.line_text().contains("pam_sss(")
 }
 
-/// Remote authentication failures (with an address), deduplicated.
+/// Whether an event comes from a binary btmp file.
+fn is_btmp(e: &Event) -> bool {
+    e.get(Field::Program) == Some("btmp")
+}
+
+/// Remote authentication failures (with an address), deduplicated, in time
+/// order.
 pub fn failures<'a>(ctx: &Ctx<'a>) -> Vec<u32> {
-    let store = ctx.store;
-    let mut direct: HashSet<(u32, &'a str)> = HashSet::new();
-    for e in &store.events {
-        if e.kind == Kind::AuthFailure
+    let store: &'a LogStore = ctx.store;
+    let mut direct: foldhash::HashSet<(u32, &'a str)> = foldhash::HashSet::default();
+    for &i in store
+        .by_kind
+        .get(&Kind::AuthFailure)
+        .map_or(&[][..], Vec::as_slice)
+    {
+        if let Some(e) = ev(store, i)
             && !is_pam(e)
             && let Some(pid) = e.get(Field::Pid)
         {
             direct.insert((e.source, pid));
         }
     }
-    ctx.timed(&[Kind::AuthFailure, Kind::InvalidUser])
+    let mut out: Vec<u32> = ctx
+        .timed(&[Kind::AuthFailure, Kind::InvalidUser])
         .filter(|(_, e)| e.get(Field::Ip).is_some_and(|ip| !ip.is_empty()))
         .filter(|(_, e)| {
             let secondary = e.kind == Kind::InvalidUser || is_pam(e);
@@ -40,7 +57,40 @@ pub fn failures<'a>(ctx: &Ctx<'a>) -> Vec<u32> {
                     .is_some_and(|p| direct.contains(&(e.source, p))))
         })
         .map(|(i, _)| i)
-        .collect()
+        .collect();
+    // btmp and a text log seen together: keep the text log's line.
+    let has_btmp = out.iter().any(|&i| ev(store, i).is_some_and(is_btmp));
+    if has_btmp {
+        let mut text: foldhash::HashMap<(&'a str, &'a str), Vec<i64>> =
+            foldhash::HashMap::default();
+        for &i in &out {
+            if let Some(e) = ev(store, i)
+                && !is_btmp(e)
+                && e.kind == Kind::AuthFailure
+                && let (Some(ip), Some(user), Some(tt)) =
+                    (e.get(Field::Ip), e.get(Field::User), e.time_us)
+            {
+                text.entry((ip, user)).or_default().push(tt);
+            }
+        }
+        out.retain(|&i| {
+            let Some(e) = ev(store, i) else { return true };
+            if !is_btmp(e) {
+                return true;
+            }
+            let (Some(ip), Some(user), Some(tt)) =
+                (e.get(Field::Ip), e.get(Field::User), e.time_us)
+            else {
+                return true;
+            };
+            // Times are in time order: find the nearest text-log failure.
+            !text.get(&(ip, user)).is_some_and(|v| {
+                let k = v.partition_point(|&x| x < tt - super::super::time::US);
+                v.get(k).is_some_and(|&x| x <= tt + super::super::time::US)
+            })
+        });
+    }
+    out
 }
 
 /// Successful remote logins (with an address).
@@ -64,6 +114,11 @@ pub struct AuthData<'a> {
     pub by_ip: BTreeMap<&'a str, Vec<u32>>,
     /// Failures per (non-empty) account, in time order.
     pub by_user: BTreeMap<&'a str, Vec<u32>>,
+}
+
+/// The authentication data of this detection run, collected on first use.
+pub fn shared<'c, 'a>(ctx: &'c Ctx<'a>) -> &'c AuthData<'a> {
+    ctx.auth.get_or_init(|| collect(ctx))
 }
 
 /// Collect the authentication data of a store.

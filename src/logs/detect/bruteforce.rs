@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
-    let a = auth::collect(ctx);
+    let a = auth::shared(ctx);
     let mut out = Vec::new();
     for (ip, v) in &a.by_ip {
         let times: Vec<(i64, u32)> = v

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
-    let a = auth::collect(ctx);
+    let a = auth::shared(ctx);
     let mut out = Vec::new();
     for (user, v) in &a.by_user {
         let mut per_ip: BTreeMap<&str, u64> = BTreeMap::new();

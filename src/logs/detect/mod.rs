@@ -214,6 +214,9 @@ pub struct Ctx<'a> {
     pub cfg: &'a DetectConfig,
     /// The pattern lists, compiled.
     pub m: rules::Compiled,
+    /// The authentication data the login detections share, collected once
+    /// (see [`auth::shared`]).
+    pub auth: std::sync::OnceLock<auth::AuthData<'a>>,
 }
 
 impl Ctx<'_> {
@@ -259,6 +262,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         store,
         cfg,
         m: rules::Compiled::new(&cfg.rules),
+        auth: std::sync::OnceLock::new(),
     };
     // Every detection but the last (the pivot, which reads the others'
     // findings) is independent: run them on all cores, keep registry order.
@@ -378,7 +382,7 @@ pub fn group_by<'a, K: Ord + std::hash::Hash>(
     items: impl Iterator<Item = (u32, &'a Event)>,
     key: impl Fn(&'a Event) -> Option<K>,
 ) -> BTreeMap<K, Vec<u32>> {
-    let mut m: std::collections::HashMap<K, Vec<u32>> = std::collections::HashMap::new();
+    let mut m: foldhash::HashMap<K, Vec<u32>> = foldhash::HashMap::default();
     for (i, e) in items {
         if let Some(k) = key(e) {
             m.entry(k).or_default().push(i);

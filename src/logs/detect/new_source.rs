@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Run the first-seen-source detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
-    let a = auth::collect(ctx);
+    let a = auth::shared(ctx);
     let mut out = Vec::new();
     let mut seen: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for &si in &a.succ {

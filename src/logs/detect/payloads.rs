@@ -12,7 +12,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let rules = &ctx.cfg.rules.payloads;
     let mut groups: BTreeMap<(&str, &str), (Vec<u32>, u32)> = BTreeMap::new();
     // Agents, referers and paths repeat: classify each distinct value once.
-    let mut cache: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    let mut cache: foldhash::HashMap<&str, u64> = foldhash::HashMap::default();
     for (i, e) in ctx.stored(&[Kind::WebRequest, Kind::WebError]) {
         let Some(ip) = e.get(Field::Ip) else { continue };
         let mut cats: u64 = 0;

@@ -12,7 +12,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let r = &ctx.cfg.rules;
     let mut served: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     let mut probed: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    let mut cache: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let mut cache: foldhash::HashMap<&str, bool> = foldhash::HashMap::default();
     for (i, e) in ctx.stored(&[Kind::WebRequest]) {
         let (Some(ip), Some(path)) = (e.get(Field::Ip), e.get(Field::Path)) else {
             continue;

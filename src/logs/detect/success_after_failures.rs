@@ -6,16 +6,20 @@ use super::auth::{self, t};
 use super::{Ctx, Finding, Severity, ev};
 use crate::logs::event::Field;
 use crate::logs::time::{US, rfc3339};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+
+/// Occurrence prefix sums per failure list (keyed by the list's address).
+type PrefixSums = foldhash::HashMap<usize, Vec<u64>>;
 
 /// Run the success-after-failures detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
-    let a = auth::collect(ctx);
+    let a = auth::shared(ctx);
     let mut out = Vec::new();
     let mut ips_done: HashSet<&str> = HashSet::new();
     let mut users_done: HashSet<&str> = HashSet::new();
+    let mut sums: PrefixSums = PrefixSums::default();
     for &si in &a.succ {
         let Some(s) = ev(store, si) else { continue };
         let (Some(ip), user) = (s.get(Field::Ip), s.get(Field::User).unwrap_or("")) else {
@@ -23,21 +27,50 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         };
         let ts = t(s);
         let since = ts.saturating_sub(cfg.lookback_s * US);
-        let before = |v: Option<&Vec<u32>>| -> Vec<u32> {
-            v.map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|&i| ev(store, i).is_some_and(|e| t(e) <= ts && t(e) >= since))
-                    .collect()
-            })
-            .unwrap_or_default()
+        // The failures of a list (time order, untimed last) in [since, ts],
+        // as a range found by binary search, and their occurrence count from
+        // prefix sums: linear in the number of events overall.
+        let window = |key: &str, lists: &BTreeMap<&str, Vec<u32>>, sums: &mut PrefixSums| {
+            let Some(v) = lists.get(key) else {
+                return (Vec::new(), 0);
+            };
+            let time = |i: u32| ev(store, i).map_or(i64::MIN, t);
+            let timed = v.partition_point(|&i| ev(store, i).is_some_and(|e| e.time_us.is_some()));
+            let tv = v.get(..timed).unwrap_or(&[]);
+            let lo = tv.partition_point(|&i| time(i) < since);
+            let hi = tv.partition_point(|&i| time(i) <= ts).max(lo);
+            let pre = sums.entry(v.as_ptr() as usize).or_insert_with(|| {
+                let mut acc = vec![0u64];
+                let mut sum = 0u64;
+                for &i in v {
+                    sum += ev(store, i).map_or(0, |e| u64::from(e.count));
+                    acc.push(sum);
+                }
+                acc
+            });
+            let at = |k: usize| pre.get(k).copied().unwrap_or(0);
+            let mut n = at(hi) - at(lo);
+            let mut range: Vec<(usize, usize)> = vec![(lo, hi)];
+            if since == i64::MIN {
+                // Untimed failures also satisfy the window when it is open.
+                n += at(v.len()) - at(timed);
+                range.push((timed, v.len()));
+            }
+            (range, n)
         };
-        let ip_f = before(a.by_ip.get(ip));
-        let user_f = before(a.by_user.get(user));
-        let n_ip = auth::count(store, &ip_f);
-        let n_user = auth::count(store, &user_f);
+        let (ip_r, n_ip) = window(ip, &a.by_ip, &mut sums);
+        let (user_r, n_user) = window(user, &a.by_user, &mut sums);
+        let take =
+            |key: &str, lists: &BTreeMap<&str, Vec<u32>>, r: &[(usize, usize)]| -> Vec<u32> {
+                let Some(v) = lists.get(key) else {
+                    return Vec::new();
+                };
+                r.iter()
+                    .flat_map(|&(lo, hi)| v.get(lo..hi).unwrap_or(&[]).iter().copied())
+                    .collect()
+            };
         if n_ip >= u64::from(cfg.maxretry) && ips_done.insert(ip) {
-            let mut evs = ip_f;
+            let mut evs = take(ip, &a.by_ip, &ip_r);
             evs.push(si);
             out.push(Finding::from_events(
                 store,
@@ -52,7 +85,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 evs,
             ));
         } else if n_user >= u64::from(cfg.maxretry) && !user.is_empty() && users_done.insert(user) {
-            let mut evs = user_f;
+            let mut evs = take(user, &a.by_user, &user_r);
             evs.push(si);
             out.push(Finding::from_events(
                 store,

@@ -11,8 +11,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let cfg = ctx.cfg;
     let by_ip = group_by(ctx, ctx.stored(&[Kind::WebRequest]), |e| e.get(Field::Ip));
     let mut out = Vec::new();
-    let mut agents: std::collections::HashMap<&str, Option<usize>> =
-        std::collections::HashMap::new();
+    let mut agents: foldhash::HashMap<&str, Option<usize>> = foldhash::HashMap::default();
     for (ip, evs) in by_ip {
         let mut errors = Vec::new();
         let mut times = Vec::new();

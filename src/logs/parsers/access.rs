@@ -176,6 +176,11 @@ fn quoted<'a>(s: &'a str, pos: &mut usize) -> Option<&'a str> {
     let start = i + 1;
     let mut j = start;
     loop {
+        // Skip to the next quote or backslash.
+        j = b
+            .get(j..)
+            .and_then(|r| memchr::memchr2(b'"', b'\\', r))
+            .map_or(b.len().max(j), |k| j + k);
         match b.get(j) {
             None => {
                 // Unterminated: take the rest.

@@ -1,6 +1,14 @@
 //! Linux audit logs (`/var/log/audit/audit.log`): USER_AUTH, USER_LOGIN,
 //! ADD_USER and friends, USER_CMD and EXECVE (hex-encoded arguments decoded).
 //! Every record is kept; the listed types get a specific kind.
+//!
+//! The records of one audit event share its `msg=audit(TIME:SERIAL)` stamp.
+//! auditd writes the SYSCALL record first, so an EXECVE record is joined to
+//! the SYSCALL record of the same serial read before it: it gets that
+//! record's `uid` (as `uid`), `auid` (as `target`), `pid` and `exe` (as
+//! `path`). SELinux AVC denials (`avc:  denied  { read } for pid=.. comm=..
+//! name=.. scontext=.. tcontext=.. tclass=..`) keep the permission, the
+//! program, the object and the contexts.
 
 use super::{Format, LineParser, Method, SourceCtx, kv};
 use crate::logs::event::{Draft, Field, Kind};
@@ -19,10 +27,24 @@ fn name_hint(name: &str) -> u32 {
 }
 
 fn make(_: &SourceCtx) -> Box<dyn LineParser> {
-    Box::new(Auditd)
+    Box::new(Auditd::default())
 }
 
-struct Auditd;
+/// What an EXECVE record takes from the SYSCALL record of its event.
+#[derive(Default)]
+struct Syscall {
+    serial: String,
+    uid: Option<String>,
+    auid: Option<String>,
+    pid: Option<String>,
+    exe: Option<String>,
+}
+
+#[derive(Default)]
+struct Auditd {
+    /// The last SYSCALL record read.
+    syscall: Option<Syscall>,
+}
 
 impl LineParser for Auditd {
     fn parse(&mut self, line: &str, d: &mut Draft) -> bool {
@@ -46,7 +68,7 @@ impl LineParser for Auditd {
         let Some((stamp, body)) = r.split_once("):") else {
             return false;
         };
-        let ts = stamp.split(':').next().unwrap_or("");
+        let (ts, serial) = stamp.split_once(':').unwrap_or((stamp, ""));
         let (secs, frac) = ts.split_once('.').unwrap_or((ts, "0"));
         let (Ok(secs), Ok(ms)) = (secs.parse::<i64>(), frac.parse::<i64>()) else {
             return false;
@@ -101,7 +123,60 @@ impl LineParser for Auditd {
             d.set_sub(line, Field::Ip, a);
         }
         match typ {
+            "SYSCALL" => {
+                let exe = kv(body, "exe=");
+                if let Some(e) = exe {
+                    d.set_sub(line, Field::Command, e);
+                }
+                if let Some(u) = kv(body, "uid=") {
+                    d.set_sub(line, Field::Uid, u);
+                }
+                let owned = |v: Option<&str>| v.map(str::to_string);
+                self.syscall = Some(Syscall {
+                    serial: serial.to_string(),
+                    uid: owned(kv(body, "uid=")),
+                    auid: owned(kv(body, "auid=")),
+                    pid: owned(kv(body, "pid=")),
+                    exe: owned(exe),
+                });
+            }
+            "AVC" | "USER_AVC" => {
+                if let Some(perm) = super::after(body, "{ ").and_then(|r| r.split(" }").next()) {
+                    let verdict = if body.contains("denied") {
+                        "denied"
+                    } else {
+                        "granted"
+                    };
+                    d.set_owned(Field::Detail, &format!("{typ} {verdict} {{ {perm} }}"));
+                }
+                if let Some(c) = kv(body, "comm=") {
+                    d.set_sub(line, Field::Command, c);
+                }
+                if let Some(p) = kv(body, "path=").or_else(|| kv(body, "name=")) {
+                    d.set_sub(line, Field::Path, p);
+                }
+                if let Some(t) = kv(body, "tcontext=") {
+                    d.set_sub(line, Field::Target, t);
+                }
+                if let Some(u) = kv(body, "scontext=") {
+                    d.set_sub(line, Field::User, u);
+                }
+            }
             "EXECVE" => {
+                if let Some(sc) = self.syscall.as_ref().filter(|s| s.serial == serial) {
+                    if let Some(u) = &sc.uid {
+                        d.set_owned(Field::Uid, u);
+                    }
+                    if let Some(a) = &sc.auid {
+                        d.set_owned(Field::Target, a);
+                    }
+                    if let Some(p) = &sc.pid {
+                        d.set_owned(Field::Pid, p);
+                    }
+                    if let Some(e) = &sc.exe {
+                        d.set_owned(Field::Path, e);
+                    }
+                }
                 let argc: usize = kv(body, "argc=").and_then(|a| a.parse().ok()).unwrap_or(0);
                 let mut cmd = String::new();
                 for i in 0..argc.min(256) {
@@ -167,7 +242,7 @@ mod tests {
     fn p(line: &str) -> Draft {
         let mut d = Draft::default();
         d.reset(line);
-        assert!(Auditd.parse(line, &mut d), "{line}");
+        assert!(Auditd::default().parse(line, &mut d), "{line}");
         d
     }
 
@@ -187,5 +262,44 @@ mod tests {
         );
         assert_eq!(d.kind, Kind::AuthFailure);
         assert_eq!(d.get(Field::Ip), Some("1.2.3.4"));
+    }
+
+    #[test]
+    fn execve_joined_to_its_syscall_by_serial() {
+        let mut a = Auditd::default();
+        let mut d = Draft::default();
+        let lines = [
+            r#"type=SYSCALL msg=audit(1700000000.100:77): arch=c000003e syscall=59 success=yes exit=0 ppid=10 pid=4242 auid=1000 uid=0 gid=0 euid=0 comm="cat" exe="/usr/bin/cat" key=(null)"#,
+            r#"type=EXECVE msg=audit(1700000000.100:77): argc=2 a0="cat" a1="/etc/shadow""#,
+            r#"type=EXECVE msg=audit(1700000000.200:78): argc=1 a0="id""#,
+        ];
+        let mut out = Vec::new();
+        for l in lines {
+            d.reset(l);
+            assert!(a.parse(l, &mut d));
+            out.push(d.finish(0, 1));
+        }
+        assert_eq!(out[0].get(Field::Uid), Some("0"));
+        assert_eq!(out[1].kind, Kind::Exec);
+        assert_eq!(out[1].get(Field::Command), Some("cat /etc/shadow"));
+        assert_eq!(out[1].get(Field::Uid), Some("0"));
+        assert_eq!(out[1].get(Field::Target), Some("1000"));
+        assert_eq!(out[1].get(Field::Pid), Some("4242"));
+        assert_eq!(out[1].get(Field::Path), Some("/usr/bin/cat"));
+        // Another serial: not joined.
+        assert_eq!(out[2].get(Field::Uid), None);
+        assert_eq!(out[2].get(Field::Path), None);
+    }
+
+    #[test]
+    fn selinux_avc_denial() {
+        let d = p(
+            r#"type=AVC msg=audit(1700000001.5:90): avc:  denied  { read } for  pid=2001 comm="httpd" name="shadow" dev="dm-0" ino=123 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0"#,
+        );
+        assert_eq!(d.get(Field::Detail), Some("AVC denied { read }"));
+        assert_eq!(d.get(Field::Command), Some("httpd"));
+        assert_eq!(d.get(Field::Path), Some("shadow"));
+        assert_eq!(d.get(Field::Pid), Some("2001"));
+        assert_eq!(d.get(Field::Target), Some("system_u:object_r:shadow_t:s0"));
     }
 }

@@ -14,11 +14,14 @@ pub mod auditd;
 pub mod cron;
 pub mod dpkg;
 pub mod history;
+pub mod journald;
 pub mod pam;
+pub mod postgres;
 pub mod sshd;
 pub mod sudo;
 pub mod syslog;
 pub mod utmp;
+pub mod vsftpd;
 pub mod weberror;
 
 use super::event::{Draft, Event};
@@ -100,6 +103,9 @@ pub static FORMATS: &[Format] = &[
     dpkg::FORMAT,
     apt::FORMAT,
     history::FORMAT,
+    vsftpd::FORMAT,
+    postgres::FORMAT,
+    journald::FORMAT,
     utmp::FORMAT,
 ];
 
