@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// SHA-256 of the dump below for `tests/data/logs`.
-const GOLDEN: &str = "e1a03755df38ab0b60ce548b73b061503ef1d2f83c3a93f4cbd6a39f4151e0af";
+const GOLDEN: &str = "156b72cbf4c3ad534905aa7606e99fcb864091540a0429e4c3c4b1d5cc50579f";
 
 fn dump(dir: &Path) -> String {
     let store = logs::load(

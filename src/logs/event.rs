@@ -331,13 +331,17 @@ impl Draft {
         }
     }
 
-    /// Set a field to `sub`, a sub-slice of `line` (the string this draft
-    /// was reset with). A slice that does not point into `line` is ignored.
+    /// Set a field to `sub`: a sub-slice of `line` (the string this draft
+    /// was reset with) is stored as a range of it; any other string (a
+    /// constant such as the program name of a format) is stored after the
+    /// line, as [`Draft::set_owned`] does.
     pub fn set_sub(&mut self, line: &str, f: Field, sub: &str) {
         let base = line.as_ptr() as usize;
         let p = sub.as_ptr() as usize;
         if p >= base && p + sub.len() <= base + line.len() {
             self.set(f, p - base, p - base + sub.len());
+        } else {
+            self.set_owned(f, sub);
         }
     }
 
@@ -390,6 +394,18 @@ impl Draft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_constant_given_to_set_sub_is_kept_not_dropped() {
+        let line = String::from("2026-01-01 10:00:00 install foo:amd64 <none> 1.0");
+        let mut d = Draft::default();
+        d.reset(&line);
+        d.set_sub(&line, Field::Program, "dpkg");
+        d.set_sub(&line, Field::Detail, line.get(20..27).unwrap());
+        let e = d.finish(1, 1);
+        assert_eq!(e.get(Field::Program), Some("dpkg"));
+        assert_eq!(e.get(Field::Detail), Some("install"));
+    }
 
     #[test]
     fn fields_and_derived_values() {
