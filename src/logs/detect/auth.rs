@@ -126,8 +126,10 @@ pub fn collect<'a>(ctx: &Ctx<'a>) -> AuthData<'a> {
     let store: &'a LogStore = ctx.store;
     let fails = failures(ctx);
     let succ = successes(ctx);
-    let mut by_ip: BTreeMap<&'a str, Vec<u32>> = BTreeMap::new();
-    let mut by_user: BTreeMap<&'a str, Vec<u32>> = BTreeMap::new();
+    // Grouped through hash maps (millions of failures, few distinct keys),
+    // then sorted once into the ordered maps the detections iterate.
+    let mut by_ip: foldhash::HashMap<&'a str, Vec<u32>> = foldhash::HashMap::default();
+    let mut by_user: foldhash::HashMap<&'a str, Vec<u32>> = foldhash::HashMap::default();
     for &i in &fails {
         let Some(e) = ev(store, i) else { continue };
         if let Some(ip) = e.get(Field::Ip) {
@@ -137,11 +139,16 @@ pub fn collect<'a>(ctx: &Ctx<'a>) -> AuthData<'a> {
             by_user.entry(u).or_default().push(i);
         }
     }
+    let ordered = |m: foldhash::HashMap<&'a str, Vec<u32>>| {
+        let mut v: Vec<(&'a str, Vec<u32>)> = m.into_iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v.into_iter().collect::<BTreeMap<_, _>>()
+    };
     AuthData {
         fails,
         succ,
-        by_ip,
-        by_user,
+        by_ip: ordered(by_ip),
+        by_user: ordered(by_user),
     }
 }
 

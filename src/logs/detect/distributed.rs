@@ -4,7 +4,6 @@
 use super::auth;
 use super::{Ctx, Finding, Severity, ev};
 use crate::logs::event::Field;
-use std::collections::BTreeMap;
 
 /// Run the distributed-attack detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
@@ -13,7 +12,8 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let a = auth::shared(ctx);
     let mut out = Vec::new();
     for (user, v) in &a.by_user {
-        let mut per_ip: BTreeMap<&str, u64> = BTreeMap::new();
+        // Only the number of addresses and the largest count matter: no order.
+        let mut per_ip: foldhash::HashMap<&str, u64> = foldhash::HashMap::default();
         for e in v.iter().filter_map(|&i| ev(store, i)) {
             if let Some(ip) = e.get(Field::Ip) {
                 *per_ip.entry(ip).or_default() += u64::from(e.count);

@@ -93,9 +93,12 @@ impl Finding {
             (e.map(|e| e.time_us), e.map(|e| (e.source, e.line)))
         });
         events.dedup();
-        let mut ips = BTreeSet::new();
-        let mut users = BTreeSet::new();
-        let mut paths = BTreeSet::new();
+        // Distinct values are collected borrowed from the store (a finding
+        // can stand on millions of events sharing a few values) and sorted
+        // once at the end.
+        let mut ips: foldhash::HashSet<&str> = foldhash::HashSet::default();
+        let mut users: foldhash::HashSet<&str> = foldhash::HashSet::default();
+        let mut paths: foldhash::HashSet<&str> = foldhash::HashSet::default();
         let (mut first, mut last) = (None::<i64>, None::<i64>);
         for &i in &events {
             let Some(e) = ev(store, i) else { continue };
@@ -104,17 +107,21 @@ impl Finding {
                 last = Some(last.map_or(t, |l| l.max(t)));
             }
             if let Some(v) = e.get(Field::Ip) {
-                ips.insert(v.to_string());
+                ips.insert(v);
             }
             if let Some(v) = e.get(Field::User) {
-                users.insert(v.to_string());
+                users.insert(v);
             }
             if let Some(v) = e.get(Field::Path)
                 && paths.len() < 200
             {
-                paths.insert(strip_query(v).to_string());
+                paths.insert(strip_query(v));
             }
         }
+        let sorted = |set: foldhash::HashSet<&str>| -> Vec<String> {
+            let set: BTreeSet<&str> = set.into_iter().collect();
+            set.into_iter().map(str::to_string).collect()
+        };
         Finding {
             rule,
             severity,
@@ -122,9 +129,9 @@ impl Finding {
             explanation,
             first_us: first,
             last_us: last,
-            ips: ips.into_iter().collect(),
-            users: users.into_iter().collect(),
-            paths: paths.into_iter().collect(),
+            ips: sorted(ips),
+            users: sorted(users),
+            paths: sorted(paths),
             events,
         }
     }
