@@ -254,6 +254,14 @@ pub fn job_progress_ui<T>(ui: &mut Ui, job: &Job<T>) -> bool {
     }
 }
 
+/// [`job_progress_ui`] for a job the user may stop: Cancel or Esc cancels it.
+pub fn cancellable_job_ui<T>(ui: &mut Ui, job: &Job<T>) {
+    let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
+    if job_progress_ui(ui, job) || esc {
+        job.cancel();
+    }
+}
+
 /// A boxed message in a tone (errors in red, with the full text selectable).
 pub fn message_box(ui: &mut Ui, tone: Tone, title: &str, text: &str) {
     let color = tone_color(ui, tone);

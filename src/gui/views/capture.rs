@@ -281,10 +281,7 @@ impl CaptureView {
                 ui,
                 "The archive is written as .zip.partial and only renamed once complete and hashed.",
             );
-            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
-            if widgets::job_progress_ui(ui, job) || esc {
-                job.cancel();
-            }
+            widgets::cancellable_job_ui(ui, job);
             return;
         }
         if self.result.is_none() {

@@ -235,10 +235,7 @@ impl CompareView {
             self.pickers_ui(ui, vc);
         }
         if let Some(job) = &self.job {
-            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
-            if widgets::job_progress_ui(ui, job) || esc {
-                job.cancel();
-            }
+            widgets::cancellable_job_ui(ui, job);
             return;
         }
         if let Some(e) = &self.error {

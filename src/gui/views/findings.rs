@@ -419,10 +419,7 @@ impl FindingsView {
             });
         }
         if let Some(job) = &self.job {
-            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
-            if widgets::job_progress_ui(ui, job) || esc {
-                job.cancel();
-            }
+            widgets::cancellable_job_ui(ui, job);
             return;
         }
         if ui

@@ -632,10 +632,7 @@ impl LogsView {
             }
         });
         if let Some(job) = &self.load {
-            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
-            if widgets::job_progress_ui(ui, job) || esc {
-                job.cancel();
-            }
+            widgets::cancellable_job_ui(ui, job);
             return;
         }
         if let Some(e) = &self.load_error {

@@ -713,10 +713,7 @@ impl TimelineView {
             }
         });
         if let Some(job) = &self.build {
-            let esc = ui.ctx().input(|i| i.key_pressed(egui::Key::Escape));
-            if widgets::job_progress_ui(ui, job) || esc {
-                job.cancel();
-            }
+            widgets::cancellable_job_ui(ui, job);
             return;
         }
         if let Some(e) = &self.error {
