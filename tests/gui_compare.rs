@@ -10,53 +10,18 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)]
 
+mod gui_util;
+use gui_util::*;
+
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::Settings;
 use exhibit::gui::app::Screen;
-use exhibit::gui::{ExhibitApp, Settings};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-fn harness() -> Harness<'static, ExhibitApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1440.0, 1000.0))
-        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()))
-}
-
-/// Step frames (with real time passing for background jobs) until `done`.
-fn wait_until(
-    h: &mut Harness<'static, ExhibitApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, ExhibitApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.step();
-}
-
-fn type_into(h: &mut Harness<'static, ExhibitApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.step();
-    h.get_by_label(label).type_text(text);
-    h.step();
-}
-
-fn click(h: &mut Harness<'static, ExhibitApp>, label: &str) {
-    h.get_by_label(label).click();
-    h.step();
-    h.step();
-}
-
-fn shows(h: &Harness<'static, ExhibitApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
+fn harness() -> H {
+    app(1440.0, 1000.0, Settings::default())
 }
 
 fn write(root: &Path, rel: &str, content: &[u8]) {
@@ -137,7 +102,7 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
-fn run_compare(h: &mut Harness<'static, ExhibitApp>, old: &Path, new: &Path) {
+fn run_compare(h: &mut H, old: &Path, new: &Path) {
     click(h, "Compare");
     type_into(h, "Baseline (before)", &old.display().to_string());
     type_into(h, "Incident (after)", &new.display().to_string());

@@ -10,11 +10,13 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)]
 
-use egui_kittest::Harness;
+mod gui_util;
+use gui_util::*;
+
 use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::Settings;
 use exhibit::gui::app::Screen;
 use exhibit::gui::case::{self, CaseInfo};
-use exhibit::gui::{ExhibitApp, Settings};
 use exhibit::logs::Field;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,50 +24,13 @@ use std::time::{Duration, Instant};
 const ACCEPTED: &str =
     "Nov 22 10:00:20 web1 sshd[4107]: Accepted password for root from 203.0.113.66 port 50007 ssh2";
 
-fn harness() -> Harness<'static, ExhibitApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1200.0))
-        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()))
-}
-
-/// Step frames (with real time passing for background jobs) until `done`.
-fn wait_until(
-    h: &mut Harness<'static, ExhibitApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, ExhibitApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.step();
-}
-
-fn type_into(h: &mut Harness<'static, ExhibitApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.step();
-    h.get_by_label(label).type_text(text);
-    h.step();
-}
-
-fn click(h: &mut Harness<'static, ExhibitApp>, label: &str) {
-    h.get_by_label(label).click();
-    h.step();
-    h.step();
-}
-
-fn shows(h: &Harness<'static, ExhibitApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
+fn harness() -> H {
+    app(1400.0, 1200.0, Settings::default())
 }
 
 /// Click a table row by its line text, near the start of the text (long
 /// lines run past the window's edge).
-fn click_row(h: &mut Harness<'static, ExhibitApp>, text: &str) {
+fn click_row(h: &mut H, text: &str) {
     let r = h.get_by_label(text).rect();
     let p = r.left_center() + egui::vec2(12.0, 0.0);
     h.hover_at(p);
@@ -76,7 +41,7 @@ fn click_row(h: &mut Harness<'static, ExhibitApp>, text: &str) {
     h.step();
 }
 
-fn add_source(h: &mut Harness<'static, ExhibitApp>, label: &str, p: &Path) {
+fn add_source(h: &mut H, label: &str, p: &Path) {
     type_into(h, label, &p.display().to_string());
     click(h, "Add");
 }
@@ -123,13 +88,13 @@ fn fixtures(dir: &Path) -> (PathBuf, PathBuf) {
     (a, w)
 }
 
-fn open_case(h: &mut Harness<'static, ExhibitApp>, dir: &Path) {
+fn open_case(h: &mut H, dir: &Path) {
     type_into(h, "Existing case folder", &dir.display().to_string());
     click(h, "Open case");
     wait_until(h, "the case to open", |h| h.state().case.is_some());
 }
 
-fn build_timeline(h: &mut Harness<'static, ExhibitApp>, src: &Path) {
+fn build_timeline(h: &mut H, src: &Path) {
     click(h, "Timeline");
     add_source(h, "Add timeline source", src);
     click(h, "Build timeline");
@@ -261,7 +226,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
                 .unwrap()
                 .time_us
         };
-        let at = |h: &Harness<'static, ExhibitApp>, t_us: i64| {
+        let at = |h: &H, t_us: i64| {
             let tr = h.state().timeline.histogram_transform.unwrap();
             let y = tr.frame().center().y;
             egui::pos2(tr.position_from_point_x(t_us as f64 / 1e6 + 1.0), y)
@@ -545,7 +510,7 @@ fn a_million_log_events_scroll_smoothly() {
     );
 }
 
-fn scroll_frames(h: &mut Harness<'static, ExhibitApp>) -> Vec<Duration> {
+fn scroll_frames(h: &mut H) -> Vec<Duration> {
     let over_table = egui::pos2(700.0, 900.0);
     h.hover_at(over_table);
     let mut frames = Vec::new();

@@ -5,51 +5,27 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)]
 
+mod gui_util;
+use gui_util::*;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use exhibit::gui::{ExhibitApp, Settings};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-fn harness() -> Harness<'static, ExhibitApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1600.0))
-        .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()))
+fn harness() -> H {
+    app(1400.0, 1600.0, Settings::default())
 }
 
-/// Step frames (with real time passing for background jobs) until `done`.
-fn wait_until(
-    h: &mut Harness<'static, ExhibitApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, ExhibitApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.step();
-}
-
-fn type_into(h: &mut Harness<'static, ExhibitApp>, label: &str, text: &str) {
-    h.get_by_label(label).click();
-    h.step();
-    h.get_by_label(label).type_text(text);
-    h.step();
-}
-
-fn click(h: &mut Harness<'static, ExhibitApp>, label: &str) {
-    h.get_by_label(label).click();
-    h.step();
-    h.step();
-}
-
-fn shows(h: &Harness<'static, ExhibitApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
+/// On the Capture screen: add `src`, write to `out`, for `case`, examiner
+/// Dana Scully.
+fn fill_capture_form(h: &mut H, src: &Path, out: &Path, case: &str) {
+    click(h, "Capture");
+    type_into(h, "Source path", &src.display().to_string());
+    click(h, "Add source");
+    type_into(h, "Destination folder", &out.display().to_string());
+    type_into(h, "Capture case ID", case);
+    type_into(h, "Capture examiner", "Dana Scully");
 }
 
 /// A small tree to capture: a few text files and a binary one.
@@ -226,13 +202,7 @@ fn verify_intact_then_tampered_archive() {
     let tampered = tmp.path().join("tampered.zip");
     std::fs::write(&tampered, zip).unwrap();
 
-    h.get_by_label("Archive to verify").click();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.get_by_label("Archive to verify")
-        .type_text(&tampered.display().to_string());
-    h.step();
+    replace_text(&mut h, "Archive to verify", &tampered.display().to_string());
     click(&mut h, "Run verification");
     wait_until(&mut h, "the verdict", |h| {
         shows(h, "INTACT") || shows(h, "PROBLEM")
@@ -283,13 +253,7 @@ fn custody_chain_add_an_event_and_export_the_form() {
     assert_eq!(last["details"]["to"], "Evidence locker 3");
 
     let form = tmp.path().join("form.html");
-    h.get_by_label("Form file").click();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.step();
-    h.get_by_label("Form file")
-        .type_text(&form.display().to_string());
-    h.step();
+    replace_text(&mut h, "Form file", &form.display().to_string());
     click(&mut h, "Export custody form");
     wait_until(&mut h, "the form", |h| {
         shows(h, "Custody form written") || shows(h, "Not done")
@@ -384,12 +348,7 @@ fn cancelling_a_capture_leaves_no_archive_that_looks_complete() {
     let out = tmp.path().join("out");
     let mut h = harness();
     h.step();
-    click(&mut h, "Capture");
-    type_into(&mut h, "Source path", &src.display().to_string());
-    click(&mut h, "Add source");
-    type_into(&mut h, "Destination folder", &out.display().to_string());
-    type_into(&mut h, "Capture case ID", "IR-3");
-    type_into(&mut h, "Capture examiner", "Dana Scully");
+    fill_capture_form(&mut h, &src, &out, "IR-3");
     click(&mut h, "Start capture");
     assert!(
         h.state()
@@ -448,12 +407,7 @@ fn a_passphrase_protected_key_is_unlocked_in_the_window_and_signs() {
     let out = tmp.path().join("out");
     let mut h = harness();
     h.step();
-    click(&mut h, "Capture");
-    type_into(&mut h, "Source path", &src.display().to_string());
-    click(&mut h, "Add source");
-    type_into(&mut h, "Destination folder", &out.display().to_string());
-    type_into(&mut h, "Capture case ID", "IR-4");
-    type_into(&mut h, "Capture examiner", "Dana Scully");
+    fill_capture_form(&mut h, &src, &out, "IR-4");
     type_into(&mut h, "Signing key (optional)", &key.display().to_string());
     // A wrong passphrase is refused, readably.
     type_into(&mut h, "Key passphrase", "wrong");
@@ -508,11 +462,7 @@ fn times_are_shown_in_the_case_time_zone_or_utc() {
     type_into(&mut h, "Case folder", &dir.display().to_string());
     type_into(&mut h, "Case ID", "IR-5");
     type_into(&mut h, "Examiner", "Dana Scully");
-    h.get_by_label("Time zone").click();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_label("Time zone").type_text("Asia/Tokyo");
-    h.step();
+    replace_text(&mut h, "Time zone", "Asia/Tokyo");
     click(&mut h, "Create case");
     wait_until(&mut h, "the case to open", |h| shows(h, "Case IR-5"));
     let name = archive.file_name().unwrap().to_string_lossy().into_owned();
@@ -569,19 +519,9 @@ fn create_a_signing_key_in_the_window_and_sign_a_capture() {
     let out = tmp.path().join("out");
     let mut h = harness();
     h.step();
-    click(&mut h, "Capture");
-    type_into(&mut h, "Source path", &src.display().to_string());
-    click(&mut h, "Add source");
-    type_into(&mut h, "Destination folder", &out.display().to_string());
-    type_into(&mut h, "Capture case ID", "IR-6");
-    type_into(&mut h, "Capture examiner", "Dana Scully");
+    fill_capture_form(&mut h, &src, &out, "IR-6");
     click(&mut h, "No key yet? Create one…");
-    h.get_by_label("New key file").click();
-    h.step();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_label("New key file")
-        .type_text(&key.display().to_string());
-    h.step();
+    replace_text(&mut h, "New key file", &key.display().to_string());
     assert_eq!(
         h.get_by_label("Key holder").value().as_deref(),
         Some("dana.scully"),
@@ -593,11 +533,7 @@ fn create_a_signing_key_in_the_window_and_sign_a_capture() {
     assert!(shows(&h, "the two passphrases differ"));
     assert!(!key.exists());
     for field in ["New key passphrase", "Repeat passphrase"] {
-        h.get_by_label(field).click();
-        h.step();
-        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        h.get_by_label(field).type_text("a long passphrase");
-        h.step();
+        replace_text(&mut h, field, "a long passphrase");
     }
     click(&mut h, "Create key");
     wait_until(&mut h, "the new key", |h| shows(h, "New signing key"));

@@ -1,0 +1,60 @@
+//! Driving the workstation like a user in egui_kittest tests: build the
+//! app, type into and click widgets found by their label, and wait for
+//! background jobs by stepping frames with real time passing.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::{ExhibitApp, Settings};
+use std::time::{Duration, Instant};
+
+pub type H = Harness<'static, ExhibitApp>;
+
+/// The whole app in a window of `width`×`height` points.
+pub fn app(width: f32, height: f32, settings: Settings) -> H {
+    Harness::builder()
+        .with_size(egui::vec2(width, height))
+        .build_eframe(move |_cc| ExhibitApp::with_settings(settings.clone()))
+}
+
+/// Step frames (with real time passing for background jobs) until `done`.
+pub fn wait_until(h: &mut H, what: &str, done: impl Fn(&H) -> bool) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+}
+
+/// Click the labelled field and type `text` after what it holds.
+pub fn type_into(h: &mut H, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+/// Click the labelled field, select all it holds and type `text` over it.
+pub fn replace_text(h: &mut H, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+pub fn click(h: &mut H, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+/// Whether some widget's label contains `text`.
+pub fn shows(h: &H, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
