@@ -1,12 +1,16 @@
 //! The log event: one parsed line (or binary record) with its UTC time, its
 //! kind, named fields and where it came from.
 //!
-//! An event owns one string: the evidence line exactly as read (lossy UTF-8,
+//! An event's text is the evidence line exactly as read (lossy UTF-8,
 //! without the line ending), optionally followed by values a parser derived
 //! (a hex-decoded command, a synthesized utmp description). Fields are byte
-//! ranges into that string, so a parsed line costs one allocation.
+//! ranges into that text. The text lives in a shared chunk: the line driver
+//! packs the texts of many consecutive lines into one chunk of about 1 MiB
+//! ([`TextArena`]), so reading a line allocates nothing of its own; an event
+//! built alone ([`Draft::finish`]) gets a chunk of its own.
 
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A named field of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -211,7 +215,9 @@ pub struct Event {
     pub bytes: Option<u64>,
     /// How many occurrences this line stands for (`message repeated N times`).
     pub count: u32,
-    text: Box<str>,
+    /// The chunk holding this event's text, from byte `off`.
+    chunk: Arc<str>,
+    off: u32,
     line_len: u32,
     spans: [Span; NFIELD],
 }
@@ -219,9 +225,10 @@ pub struct Event {
 impl Event {
     /// The evidence line as read (lossy UTF-8, without its line ending).
     pub fn line_text(&self) -> &str {
-        self.text
-            .get(..self.line_len as usize)
-            .unwrap_or(&self.text)
+        let off = self.off as usize;
+        self.chunk
+            .get(off..off + self.line_len as usize)
+            .unwrap_or_default()
     }
 
     /// A field's value, if the line has it.
@@ -230,7 +237,8 @@ impl Event {
         if *s == NONE {
             return None;
         }
-        self.text.get(s.start as usize..s.end as usize)
+        let off = self.off as usize;
+        self.chunk.get(off + s.start as usize..off + s.end as usize)
     }
 
     /// The fields present, in [`Field::ALL`] order.
@@ -372,8 +380,12 @@ impl Draft {
         self.text.get(s.start as usize..s.end as usize)
     }
 
-    /// Build the event.
+    /// Build the event, with a text chunk of its own.
     pub fn finish(&self, source: u32, line: u64) -> Event {
+        self.build(source, line, self.text.as_str().into(), 0)
+    }
+
+    fn build(&self, source: u32, line: u64, chunk: Arc<str>, off: u32) -> Event {
         // `line_text` must not include derived values.
         Event {
             time_us: self.time_us,
@@ -384,10 +396,79 @@ impl Draft {
             port: self.port,
             bytes: self.bytes,
             count: self.count.max(1),
-            text: self.text.as_str().into(),
+            chunk,
+            off,
             line_len: self.line_len as u32,
             spans: self.spans,
         }
+    }
+}
+
+/// Packs the texts of consecutive events into shared chunks of about
+/// [`TextArena::CHUNK`] bytes: one allocation per chunk instead of one per
+/// line. Events are pushed with a placeholder chunk and given the real one
+/// when it is sealed, so [`TextArena::seal`] must run before anything
+/// reorders or reads the pushed events.
+#[derive(Debug)]
+pub struct TextArena {
+    cur: String,
+    /// Index in the event list of the first event not yet sealed.
+    pending: usize,
+    placeholder: Arc<str>,
+}
+
+impl Default for TextArena {
+    fn default() -> Self {
+        Self {
+            cur: String::with_capacity(Self::CHUNK),
+            pending: 0,
+            placeholder: Arc::from(""),
+        }
+    }
+}
+
+impl TextArena {
+    /// Target chunk size.
+    pub const CHUNK: usize = 1 << 20;
+
+    /// Start packing after the events already in `events`.
+    pub fn new(events: &[Event]) -> Self {
+        Self {
+            pending: events.len(),
+            ..Self::default()
+        }
+    }
+
+    /// Build the draft's event into `events`.
+    pub fn push(&mut self, d: &Draft, source: u32, line: u64, events: &mut Vec<Event>) {
+        let t = d.text.as_str();
+        if t.len() > Self::CHUNK / 4 {
+            // A huge line gets its own chunk.
+            self.seal(events);
+            events.push(d.finish(source, line));
+            self.pending = events.len();
+            return;
+        }
+        if self.cur.len() + t.len() > Self::CHUNK {
+            self.seal(events);
+        }
+        let off = self.cur.len() as u32;
+        self.cur.push_str(t);
+        events.push(d.build(source, line, self.placeholder.clone(), off));
+    }
+
+    /// Give the events pushed since the last seal their chunk.
+    pub fn seal(&mut self, events: &mut [Event]) {
+        if let Some(pending) = events.get_mut(self.pending..)
+            && !pending.is_empty()
+        {
+            let chunk: Arc<str> = Arc::from(self.cur.as_str());
+            for e in pending {
+                e.chunk = chunk.clone();
+            }
+        }
+        self.cur.clear();
+        self.pending = events.len();
     }
 }
 

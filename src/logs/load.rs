@@ -3,7 +3,7 @@
 //! transparently; files parsed in parallel, results kept in a stable order
 //! (sources sorted by archive and path, events in file order).
 
-use super::event::{Draft, Event, Kind};
+use super::event::{Draft, Event, Kind, TextArena};
 use super::parsers::{self, Format, Method, SNIFF_BYTES, SourceCtx};
 use crate::archive::{Archive, ArchiveError};
 use crate::job::{CancelToken, Progress, ProgressSink};
@@ -315,6 +315,7 @@ pub fn load(
         n => n,
     }
     .min(inputs.len().max(1));
+    let phase = super::timing::Phase::start("read + parse");
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
@@ -345,9 +346,11 @@ pub fn load(
             });
         }
     });
+    drop(phase);
     if cancel.is_cancelled() {
         return Err(LogError::Cancelled);
     }
+    let phase = super::timing::Phase::start("merge sources");
     let mut store = LogStore {
         skipped,
         ..Default::default()
@@ -410,6 +413,8 @@ pub fn load(
         .skipped
         .sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
     rotation_years(&mut store);
+    drop(phase);
+    let _phase = super::timing::Phase::start("time index");
     // Events are stored by (source, line), so the index breaks ties in that
     // order; sorting compact keys keeps the sort in cache.
     let mut keys: Vec<(i64, u32)> = store
@@ -596,6 +601,7 @@ pub fn read_lines(
 ) {
     let mut buf = Vec::with_capacity(4096);
     let mut d = Draft::default();
+    let mut arena = TextArena::new(events);
     let mut lineno = 0u64;
     loop {
         buf.clear();
@@ -646,8 +652,9 @@ pub fn read_lines(
         if d.kind == Kind::Unparsed {
             info.unparsed += 1;
         }
-        events.push(d.finish(0, lineno));
+        arena.push(&d, 0, lineno, events);
     }
+    arena.seal(events);
 }
 
 /// `auth.log.2.gz` -> (`auth.log`, 2); `auth.log` -> (`auth.log`, 0).

@@ -21,6 +21,7 @@ pub mod load;
 pub mod parsers;
 pub mod query;
 pub mod time;
+pub mod timing;
 
 pub use detect::{DetectConfig, Finding, Severity};
 pub use event::{Event, Field, Kind};

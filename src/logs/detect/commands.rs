@@ -10,9 +10,16 @@ use std::collections::BTreeMap;
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let r = &ctx.cfg.rules;
     let mut groups: BTreeMap<(&'static str, String, String), Vec<u32>> = BTreeMap::new();
-    for (i, e) in ctx.timed(&[Kind::Sudo, Kind::Command, Kind::Exec]) {
-        let cmd = e.get(Field::Command).unwrap_or("").to_ascii_lowercase();
-        let user = e.get(Field::User).unwrap_or("").to_string();
+    // Storage order (sequential memory); `Finding::from_events` puts each
+    // group in time order.
+    for (i, e) in ctx.stored(&[Kind::Sudo, Kind::Command, Kind::Exec]) {
+        let raw = e.get(Field::Command).unwrap_or("");
+        let cmd: std::borrow::Cow<'_, str> = if raw.bytes().any(|b| b.is_ascii_uppercase()) {
+            raw.to_ascii_lowercase().into()
+        } else {
+            raw.into()
+        };
+        let user = e.get(Field::User).unwrap_or("");
         let via = if e.kind == Kind::Sudo {
             "sudo"
         } else {
@@ -22,12 +29,12 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             e.kind == Kind::Sudo && cmd.is_empty() && e.get(Field::Program) == Some("su");
         if su_shell || (e.kind == Kind::Sudo && shell_cmd(&cmd, &r.shell_commands)) {
             groups
-                .entry(("sudo_shell", user.clone(), via.into()))
+                .entry(("sudo_shell", user.to_string(), via.into()))
                 .or_default()
                 .push(i);
         } else if let Some(p) = rules::any(&cmd, &r.tamper_commands) {
             groups
-                .entry(("tampering_command", user, p.to_string()))
+                .entry(("tampering_command", user.to_string(), p.to_string()))
                 .or_default()
                 .push(i);
         }

@@ -2,42 +2,48 @@
 //! of them dominant.
 
 use super::auth;
-use super::{Ctx, Finding, Severity, ev};
-use crate::logs::event::Field;
+use super::{Ctx, Finding, Severity};
 
 /// Run the distributed-attack detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
-    let store = ctx.store;
     let cfg = ctx.cfg;
     let a = auth::shared(ctx);
     let mut out = Vec::new();
-    for (user, v) in &a.by_user {
-        // Only the number of addresses and the largest count matter: no order.
-        let mut per_ip: foldhash::HashMap<&str, u64> = foldhash::HashMap::default();
-        for e in v.iter().filter_map(|&i| ev(store, i)) {
-            if let Some(ip) = e.get(Field::Ip) {
-                *per_ip.entry(ip).or_default() += u64::from(e.count);
-            }
-        }
-        if per_ip.len() < cfg.distributed_ips {
+    for (id, (user, g)) in a.user_names.iter().zip(&a.by_user).enumerate() {
+        if g.events.len() < cfg.distributed_ips {
             continue;
         }
-        let total = auth::count(store, v);
-        let top = per_ip.values().copied().max().unwrap_or(0);
+        // Occurrences per address: (address id, count) pairs, summed by run.
+        let mut per_ip: Vec<(u32, u32)> = g
+            .other
+            .iter()
+            .zip(&g.times)
+            .map(|(&ip, &(_, c))| (ip, c))
+            .collect();
+        per_ip.sort_unstable_by_key(|p| p.0);
+        let (mut addresses, mut top, mut run) = (0usize, 0u64, 0u64);
+        for (k, &(ip, c)) in per_ip.iter().enumerate() {
+            if k == 0 || per_ip.get(k - 1).is_some_and(|p| p.0 != ip) {
+                addresses += 1;
+                run = 0;
+            }
+            run += u64::from(c);
+            top = top.max(run);
+        }
+        if addresses < cfg.distributed_ips {
+            continue;
+        }
+        let total = g.total;
         if top * 2 <= total {
-            out.push(Finding::from_events(
-                store,
+            out.push(a.group_finding(
+                ctx.store,
+                auth::By::User(id as u32),
                 "distributed_attack",
                 Severity::Medium,
+                format!("Distributed attack on account {user:?}: {addresses} addresses"),
                 format!(
-                    "Distributed attack on account {user:?}: {} addresses",
-                    per_ip.len()
+                    "{total} failures for {user:?} came from {addresses} different addresses; none sent more than {top}."
                 ),
-                format!(
-                    "{total} failures for {user:?} came from {} different addresses; none sent more than {top}.",
-                    per_ip.len()
-                ),
-                v.clone(),
             ));
         }
     }

@@ -88,36 +88,55 @@ impl Finding {
         explanation: String,
         mut events: Vec<u32>,
     ) -> Self {
-        events.sort_by_key(|&i| {
-            let e = ev(store, i);
-            (e.map(|e| e.time_us), e.map(|e| (e.source, e.line)))
-        });
-        events.dedup();
-        // Distinct values are collected borrowed from the store (a finding
-        // can stand on millions of events sharing a few values) and sorted
-        // once at the end.
+        // One pass over the events reads each once: its sort key (time,
+        // then storage order; untimed first), the time span and the distinct
+        // values. Distinct values are collected borrowed from the store (a
+        // finding can stand on millions of events sharing a few values), a
+        // value equal to the previous event's skipping the hash set, and
+        // sorted once at the end.
+        type Key = (Option<Option<i64>>, Option<(u32, u64)>);
+        let mut keys: Vec<Key> = Vec::with_capacity(events.len());
         let mut ips: foldhash::HashSet<&str> = foldhash::HashSet::default();
         let mut users: foldhash::HashSet<&str> = foldhash::HashSet::default();
         let mut paths: foldhash::HashSet<&str> = foldhash::HashSet::default();
+        let (mut last_ip, mut last_user, mut last_path) = (None, None, None);
         let (mut first, mut last) = (None::<i64>, None::<i64>);
         for &i in &events {
-            let Some(e) = ev(store, i) else { continue };
+            let Some(e) = ev(store, i) else {
+                keys.push((None, None));
+                continue;
+            };
+            keys.push((Some(e.time_us), Some((e.source, e.line))));
             if let Some(t) = e.time_us {
                 first = Some(first.map_or(t, |f| f.min(t)));
                 last = Some(last.map_or(t, |l| l.max(t)));
             }
-            if let Some(v) = e.get(Field::Ip) {
+            if let Some(v) = e.get(Field::Ip)
+                && last_ip != Some(v)
+            {
                 ips.insert(v);
+                last_ip = Some(v);
             }
-            if let Some(v) = e.get(Field::User) {
+            if let Some(v) = e.get(Field::User)
+                && last_user != Some(v)
+            {
                 users.insert(v);
+                last_user = Some(v);
             }
             if let Some(v) = e.get(Field::Path)
+                && last_path != Some(v)
                 && paths.len() < 200
             {
                 paths.insert(strip_query(v));
+                last_path = Some(v);
             }
         }
+        if !keys.is_sorted() {
+            let mut pairs: Vec<(Key, u32)> = keys.into_iter().zip(events).collect();
+            pairs.sort_by_key(|p| p.0);
+            events = pairs.into_iter().map(|p| p.1).collect();
+        }
+        events.dedup();
         let sorted = |set: foldhash::HashSet<&str>| -> Vec<String> {
             let set: BTreeSet<&str> = set.into_iter().collect();
             set.into_iter().map(str::to_string).collect()
@@ -281,6 +300,24 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         .iter()
         .map(|_| std::sync::Mutex::new(Vec::new()))
         .collect();
+    // Run order: the detections sharing the authentication data
+    // ([`auth::shared`]) wait while the first of them collects it, so they
+    // go last and the other cores run the web detections meanwhile. Output
+    // order does not depend on run order.
+    let mut order: Vec<usize> = (0..first.len()).collect();
+    let auth_users = [
+        "ssh_bruteforce",
+        "password_spraying",
+        "distributed_attack",
+        "success_after_failures",
+        "new_login_source",
+    ];
+    order.sort_by_key(|&i| {
+        first
+            .get(i)
+            .and_then(|(n, _)| auth_users.iter().position(|a| a == n))
+            .map_or(1, |p| if p == 0 { 0 } else { 2 })
+    });
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -289,8 +326,10 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some((_, d)) = first.get(i) else { break };
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(&i) = order.get(k) else { break };
+                    let Some((name, d)) = first.get(i) else { break };
+                    let _phase = super::timing::Phase::start(name);
                     let found = d(&ctx, &[]);
                     if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
                         *slot = found;
@@ -305,7 +344,8 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
             all.append(&mut v);
         }
     }
-    if let Some((_, d)) = last {
+    if let Some((name, d)) = last {
+        let _phase = super::timing::Phase::start(name);
         let mut f = d(&ctx, &all);
         all.append(&mut f);
     }

@@ -1,7 +1,7 @@
 //! Cross-source pivots: an address seen attacking the web server that later
 //! tries (or manages) to log in over SSH or another remote login.
 
-use super::{Ctx, Finding, Severity, ev};
+use super::{Ctx, Finding, Severity};
 use crate::logs::event::{Field, Kind};
 use std::collections::BTreeMap;
 
@@ -20,7 +20,7 @@ const WEB_RULES: &[&str] = &[
 pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     // First web-attack time per address.
-    let mut web: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
+    let mut web: foldhash::HashMap<&str, (i64, &str)> = foldhash::HashMap::default();
     for f in prior.iter().filter(|f| WEB_RULES.contains(&f.rule)) {
         for ip in &f.ips {
             let t = f.first_us.unwrap_or(i64::MIN);
@@ -33,8 +33,10 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
     if web.is_empty() {
         return Vec::new();
     }
-    let mut logins: BTreeMap<&str, (Vec<u32>, bool)> = BTreeMap::new();
-    for (i, e) in ctx.timed(&[
+    // Storage order (sequential memory): each group is put in time order by
+    // `Finding::from_events`.
+    let mut logins: foldhash::HashMap<&str, (Vec<u32>, bool)> = foldhash::HashMap::default();
+    for (i, e) in ctx.stored(&[
         Kind::AuthSuccess,
         Kind::AuthFailure,
         Kind::InvalidUser,
@@ -49,14 +51,10 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
         g.0.push(i);
         g.1 |= matches!(e.kind, Kind::AuthSuccess | Kind::Login);
     }
+    let logins: BTreeMap<&str, (Vec<u32>, bool)> = logins.into_iter().collect();
     let mut out = Vec::new();
     for (ip, (evs, success)) in logins {
         let rule = web.get(ip).map(|x| x.1).unwrap_or("");
-        let users: Vec<&str> = evs
-            .iter()
-            .filter_map(|&i| ev(store, i)?.get(Field::User))
-            .collect();
-        let _ = users;
         out.push(Finding::from_events(
             store,
             "cross_source_pivot",

@@ -2,33 +2,30 @@
 //! attempts each.
 
 use super::auth;
-use super::{Ctx, Finding, Severity, ev};
-use crate::logs::event::Field;
-use std::collections::BTreeSet;
+use super::{Ctx, Finding, Severity};
 
 /// Run the spraying detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
-    let store = ctx.store;
     let cfg = ctx.cfg;
     let a = auth::shared(ctx);
     let mut out = Vec::new();
-    for (ip, v) in &a.by_ip {
-        let users: BTreeSet<&str> = v
-            .iter()
-            .filter_map(|&i| ev(store, i)?.get(Field::User))
-            .collect();
-        let total = auth::count(store, v);
-        if users.len() >= cfg.spray_accounts && total <= 3 * users.len() as u64 {
-            out.push(Finding::from_events(
-                store,
+    for (id, (ip, g)) in a.ip_names.iter().zip(&a.by_ip).enumerate() {
+        // Quick reject: too few failures to have tried enough accounts.
+        if g.events.len() < cfg.spray_accounts {
+            continue;
+        }
+        let users = g.distinct_other().len();
+        let total = g.total;
+        if users >= cfg.spray_accounts && total <= 3 * users as u64 {
+            out.push(a.group_finding(
+                ctx.store,
+                auth::By::Ip(id as u32),
                 "password_spraying",
                 Severity::High,
-                format!("Password spraying from {ip}: {} accounts tried", users.len()),
+                format!("Password spraying from {ip}: {users} accounts tried"),
                 format!(
-                    "{ip} failed on {} distinct accounts with {total} attempts (at most ~3 per account): few passwords tried across many accounts.",
-                    users.len()
+                    "{ip} failed on {users} distinct accounts with {total} attempts (at most ~3 per account): few passwords tried across many accounts."
                 ),
-                v.clone(),
             ));
         }
     }

@@ -6,10 +6,10 @@ use super::auth::{self, t};
 use super::{Ctx, Finding, Severity, ev};
 use crate::logs::event::Field;
 use crate::logs::time::{US, rfc3339};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-/// Occurrence prefix sums per failure list (keyed by the list's address).
-type PrefixSums = foldhash::HashMap<usize, Vec<u64>>;
+/// Occurrence prefix sums per group (keyed by (by address, id)).
+type PrefixSums = foldhash::HashMap<(bool, u32), Vec<u64>>;
 
 /// Run the success-after-failures detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
@@ -27,23 +27,25 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         };
         let ts = t(s);
         let since = ts.saturating_sub(cfg.lookback_s * US);
-        // The failures of a list (time order, untimed last) in [since, ts],
-        // as a range found by binary search, and their occurrence count from
-        // prefix sums: linear in the number of events overall.
-        let window = |key: &str, lists: &BTreeMap<&str, Vec<u32>>, sums: &mut PrefixSums| {
-            let Some(v) = lists.get(key) else {
+        // The failures of a group (time order, untimed last) in [since, ts],
+        // as a range found by binary search over the group's times, and
+        // their occurrence count from prefix sums: linear in the number of
+        // events overall.
+        let window = |by_ip: bool, id: Option<u32>, sums: &mut PrefixSums| {
+            let groups = if by_ip { &a.by_ip } else { &a.by_user };
+            let Some((id, g)) = id.and_then(|id| Some((id, groups.get(id as usize)?))) else {
                 return (Vec::new(), 0);
             };
-            let time = |i: u32| ev(store, i).map_or(i64::MIN, t);
-            let timed = v.partition_point(|&i| ev(store, i).is_some_and(|e| e.time_us.is_some()));
-            let tv = v.get(..timed).unwrap_or(&[]);
-            let lo = tv.partition_point(|&i| time(i) < since);
-            let hi = tv.partition_point(|&i| time(i) <= ts).max(lo);
-            let pre = sums.entry(v.as_ptr() as usize).or_insert_with(|| {
-                let mut acc = vec![0u64];
+            let timed = g.times.len() - g.untimed;
+            let tv = g.times.get(..timed).unwrap_or(&[]);
+            let lo = tv.partition_point(|x| x.0 < since);
+            let hi = tv.partition_point(|x| x.0 <= ts).max(lo);
+            let pre = sums.entry((by_ip, id)).or_insert_with(|| {
+                let mut acc = Vec::with_capacity(g.times.len() + 1);
+                acc.push(0u64);
                 let mut sum = 0u64;
-                for &i in v {
-                    sum += ev(store, i).map_or(0, |e| u64::from(e.count));
+                for &(_, c) in &g.times {
+                    sum += u64::from(c);
                     acc.push(sum);
                 }
                 acc
@@ -53,24 +55,27 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             let mut range: Vec<(usize, usize)> = vec![(lo, hi)];
             if since == i64::MIN {
                 // Untimed failures also satisfy the window when it is open.
-                n += at(v.len()) - at(timed);
-                range.push((timed, v.len()));
+                n += at(g.times.len()) - at(timed);
+                range.push((timed, g.times.len()));
             }
             (range, n)
         };
-        let (ip_r, n_ip) = window(ip, &a.by_ip, &mut sums);
-        let (user_r, n_user) = window(user, &a.by_user, &mut sums);
-        let take =
-            |key: &str, lists: &BTreeMap<&str, Vec<u32>>, r: &[(usize, usize)]| -> Vec<u32> {
-                let Some(v) = lists.get(key) else {
-                    return Vec::new();
-                };
-                r.iter()
-                    .flat_map(|&(lo, hi)| v.get(lo..hi).unwrap_or(&[]).iter().copied())
-                    .collect()
+        let ip_id = a.ip_id(ip);
+        // The empty account has no failures group.
+        let user_id = a.user_id(user).filter(|_| !user.is_empty());
+        let (ip_r, n_ip) = window(true, ip_id, &mut sums);
+        let (user_r, n_user) = window(false, user_id, &mut sums);
+        let take = |by_ip: bool, id: Option<u32>, r: &[(usize, usize)]| -> Vec<u32> {
+            let groups = if by_ip { &a.by_ip } else { &a.by_user };
+            let Some(g) = id.and_then(|id| groups.get(id as usize)) else {
+                return Vec::new();
             };
+            r.iter()
+                .flat_map(|&(lo, hi)| g.events.get(lo..hi).unwrap_or(&[]).iter().copied())
+                .collect()
+        };
         if n_ip >= u64::from(cfg.maxretry) && ips_done.insert(ip) {
-            let mut evs = take(ip, &a.by_ip, &ip_r);
+            let mut evs = take(true, ip_id, &ip_r);
             evs.push(si);
             out.push(Finding::from_events(
                 store,
@@ -85,7 +90,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 evs,
             ));
         } else if n_user >= u64::from(cfg.maxretry) && !user.is_empty() && users_done.insert(user) {
-            let mut evs = take(user, &a.by_user, &user_r);
+            let mut evs = take(false, user_id, &user_r);
             evs.push(si);
             out.push(Finding::from_events(
                 store,
