@@ -474,7 +474,7 @@ fn a_million_log_events_scroll_smoothly() {
             events: N as u64,
             ..Default::default()
         }],
-        events,
+        events: events.into(),
         rank: by_time.clone(),
         by_time,
         ..Default::default()

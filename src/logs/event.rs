@@ -472,6 +472,119 @@ impl TextArena {
     }
 }
 
+/// Every event of a store under one index (`0..len`), kept as the blocks
+/// the parsing threads filled (one per source file) instead of copied into
+/// one list: copying a million-line store's events costs as much as
+/// reading them. Reads like a slice: [`Events::get`], [`Events::len`],
+/// iteration in index order, `events[i]`.
+#[derive(Debug, Default, Clone)]
+pub struct Events {
+    blocks: Vec<Vec<Event>>,
+    /// Index of each block's first event.
+    starts: Vec<usize>,
+    /// For each page of `1 << PAGE_SHIFT` indices, the block holding the
+    /// page's first index: a lookup reads one entry and searches only the
+    /// blocks starting inside that page.
+    page_block: Vec<u32>,
+    len: usize,
+}
+
+const PAGE_SHIFT: u32 = 12;
+
+impl Events {
+    /// Append a block: its events get the next indices.
+    pub fn push_block(&mut self, block: Vec<Event>) {
+        if block.is_empty() {
+            return;
+        }
+        let b = self.blocks.len() as u32;
+        self.starts.push(self.len);
+        self.len += block.len();
+        self.blocks.push(block);
+        // Pages whose first index now falls in this block.
+        while self.page_block.len() << PAGE_SHIFT < self.len {
+            self.page_block.push(b);
+        }
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The event at an index.
+    pub fn get(&self, i: usize) -> Option<&Event> {
+        let b = match self.blocks.len() {
+            0 => return None,
+            1 => 0,
+            _ => {
+                let page = i >> PAGE_SHIFT;
+                let lo = *self.page_block.get(page)? as usize;
+                let hi = self
+                    .page_block
+                    .get(page + 1)
+                    .map_or(self.blocks.len(), |&x| x as usize + 1);
+                let within = self.starts.get(lo..hi)?;
+                lo + within.partition_point(|&s| s <= i).checked_sub(1)?
+            }
+        };
+        self.blocks.get(b)?.get(i - self.starts.get(b)?)
+    }
+
+    /// Events in index order.
+    pub fn iter(&self) -> impl Iterator<Item = &Event> {
+        self.blocks.iter().flatten()
+    }
+
+    /// Events in index order, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Event> {
+        self.blocks.iter_mut().flatten()
+    }
+
+    /// The blocks, in index order.
+    pub fn blocks(&self) -> &[Vec<Event>] {
+        &self.blocks
+    }
+
+    /// The blocks, mutably (their lengths cannot change).
+    pub fn blocks_mut(&mut self) -> impl Iterator<Item = &mut [Event]> {
+        self.blocks.iter_mut().map(Vec::as_mut_slice)
+    }
+}
+
+impl From<Vec<Event>> for Events {
+    fn from(v: Vec<Event>) -> Self {
+        let mut e = Events::default();
+        e.push_block(v);
+        e
+    }
+}
+
+impl std::ops::Index<usize> for Events {
+    type Output = Event;
+
+    /// Panics when `i` is out of range, like a slice.
+    fn index(&self, i: usize) -> &Event {
+        match self.get(i) {
+            Some(e) => e,
+            None => panic!("event index {i} out of range ({} events)", self.len),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Events {
+    type Item = &'a Event;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<Event>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.blocks.iter().flatten()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,6 +618,89 @@ mod tests {
             "{}",
             std::mem::size_of::<Event>()
         );
+    }
+
+    fn draft(line: &str, derived: Option<&str>) -> Draft {
+        let mut d = Draft::default();
+        d.reset(line);
+        if line.len() >= 4 {
+            d.set(Field::User, 1, 4);
+        }
+        if let Some(v) = derived {
+            d.set_owned(Field::Command, v);
+        }
+        d
+    }
+
+    #[test]
+    fn arena_events_read_like_events_built_alone() {
+        // Sizes that fill and seal chunks, one line too big for a chunk,
+        // and derived values after some lines.
+        let sizes = [
+            10,
+            TextArena::CHUNK / 3,
+            TextArena::CHUNK / 5,
+            TextArena::CHUNK / 5,
+            5,
+            TextArena::CHUNK / 4 + 1,
+            7,
+            TextArena::CHUNK / 5,
+            0,
+            1,
+        ];
+        let mut events = vec![Draft::default().finish(0, 0)];
+        let mut arena = TextArena::new(&events);
+        let mut alone = Vec::new();
+        for (n, &size) in sizes.iter().enumerate() {
+            let line: String = (0..size)
+                .map(|k| char::from(b'a' + ((k + n) % 26) as u8))
+                .collect();
+            let derived = (n % 3 == 0).then(|| format!("derived {n}"));
+            let d = draft(&line, derived.as_deref());
+            arena.push(&d, 1, n as u64 + 1, &mut events);
+            alone.push(d.finish(1, n as u64 + 1));
+        }
+        arena.seal(&mut events);
+        assert_eq!(events.len(), sizes.len() + 1);
+        for (a, b) in events.iter().skip(1).zip(&alone) {
+            assert_eq!(a.line_text(), b.line_text());
+            assert_eq!(a.line, b.line);
+            for f in Field::ALL {
+                assert_eq!(a.get(f), b.get(f), "{f:?} of line {}", a.line);
+            }
+        }
+        // The event before the arena started is untouched.
+        assert_eq!(events[0].line_text(), "");
+    }
+
+    fn event(line: u64) -> Event {
+        let mut d = Draft::default();
+        d.reset(&line.to_string());
+        d.finish(0, line)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn events_in_blocks_index_like_one_list(sizes in proptest::collection::vec(0usize..40, 0..400), big in 0usize..5000) {
+            let mut all = Events::default();
+            let mut flat: Vec<u64> = Vec::new();
+            let mut n = 0u64;
+            for (k, &size) in sizes.iter().enumerate() {
+                // Now and then a block larger than a lookup page.
+                let size = if k % 97 == 3 { size + big } else { size };
+                let block: Vec<Event> = (0..size).map(|_| { n += 1; event(n) }).collect();
+                flat.extend(block.iter().map(|e| e.line));
+                all.push_block(block);
+            }
+            proptest::prop_assert_eq!(all.len(), flat.len());
+            for (i, want) in flat.iter().enumerate() {
+                proptest::prop_assert_eq!(all.get(i).map(|e| e.line), Some(*want));
+                proptest::prop_assert_eq!(all[i].line_text(), want.to_string());
+            }
+            proptest::prop_assert!(all.get(flat.len()).is_none());
+            let iterated: Vec<u64> = all.iter().map(|e| e.line).collect();
+            proptest::prop_assert_eq!(iterated, flat);
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! transparently; files parsed in parallel, results kept in a stable order
 //! (sources sorted by archive and path, events in file order).
 
-use super::event::{Draft, Event, Kind, TextArena};
+use super::event::{Draft, Event, Events, Kind, TextArena};
 use super::parsers::{self, Format, Method, SNIFF_BYTES, SourceCtx};
 use crate::archive::{Archive, ArchiveError};
 use crate::job::{CancelToken, Progress, ProgressSink};
@@ -99,7 +99,7 @@ pub struct Skipped {
 #[derive(Debug, Default)]
 pub struct LogStore {
     pub sources: Vec<SourceInfo>,
-    pub events: Vec<Event>,
+    pub events: Events,
     pub skipped: Vec<Skipped>,
     /// Event indices sorted by (time, source, line); untimed events last.
     pub by_time: Vec<u32>,
@@ -361,9 +361,7 @@ pub fn load(
             order.push((i, p));
         }
     }
-    store
-        .events
-        .reserve(order.iter().map(|(_, p)| p.events.len()).sum());
+    let mut kept: Vec<Parsed> = Vec::with_capacity(order.len());
     for (i, mut p) in order {
         let Some(input) = inputs.get(i) else { continue };
         if p.info.parser.is_empty() {
@@ -378,36 +376,43 @@ pub fn load(
             });
             continue;
         }
-        let idx = store.sources.len() as u32;
-        for e in &mut p.events {
-            e.source = idx;
-        }
-        store.events.append(&mut p.events);
-        store.sources.push(p.info);
+        kept.push(p);
     }
-    // Sources sorted by (archive, path) for deterministic output.
-    let mut perm: Vec<usize> = (0..store.sources.len()).collect();
-    perm.sort_by(|&a, &b| {
-        let (x, y) = (&store.sources[a], &store.sources[b]);
-        (&x.archive, &x.path).cmp(&(&y.archive, &y.path))
+    // Sources sorted by (archive, path) for deterministic output; each
+    // source's events stay the block its thread filled (never copied).
+    kept.sort_by(|x, y| (&x.info.archive, &x.info.path).cmp(&(&y.info.archive, &y.info.path)));
+    let mut blocks: Vec<Vec<Event>> = Vec::with_capacity(kept.len());
+    for p in kept {
+        store.sources.push(p.info);
+        blocks.push(p.events);
+    }
+    // Number the events' sources, on all cores.
+    let next_block = AtomicUsize::new(0);
+    let slots: Vec<Mutex<(u32, Vec<Event>)>> = blocks
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| Mutex::new((i as u32, b)))
+        .collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let k = next_block.fetch_add(1, Ordering::Relaxed);
+                    let Some(Ok(mut g)) = slots.get(k).map(Mutex::lock) else {
+                        break;
+                    };
+                    let (idx, ref mut evs) = *g;
+                    for e in evs.iter_mut() {
+                        e.source = idx;
+                    }
+                }
+            });
+        }
     });
-    if perm.iter().enumerate().any(|(i, &p)| i != p) {
-        let mut new_index = vec![0u32; perm.len()];
-        for (new, &old) in perm.iter().enumerate() {
-            new_index[old] = new as u32;
+    for m in slots {
+        if let Ok((_, b)) = m.into_inner() {
+            store.events.push_block(b);
         }
-        let mut sources: Vec<Option<SourceInfo>> = store.sources.drain(..).map(Some).collect();
-        store.sources = perm
-            .iter()
-            .filter_map(|&o| sources.get_mut(o).and_then(Option::take))
-            .collect();
-        for e in &mut store.events {
-            e.source = new_index
-                .get(e.source as usize)
-                .copied()
-                .unwrap_or(e.source);
-        }
-        store.events.sort_by_key(|e| (e.source, e.line));
     }
     store
         .skipped
@@ -417,24 +422,36 @@ pub fn load(
     let _phase = super::timing::Phase::start("time index");
     // Events are stored by (source, line), so the index breaks ties in that
     // order; sorting compact keys keeps the sort in cache.
-    let mut keys: Vec<(i64, u32)> = store
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.time_us.unwrap_or(i64::MAX), i as u32))
-        .collect();
-    keys.sort_unstable();
+    let mut keys: Vec<(i64, u32)> = Vec::with_capacity(store.events.len());
+    let mut kinds: Vec<Kind> = Vec::with_capacity(store.events.len());
+    for (i, e) in store.events.iter().enumerate() {
+        keys.push((e.time_us.unwrap_or(i64::MAX), i as u32));
+        kinds.push(e.kind);
+    }
+    // A stable sort finds the runs already in time order (each log mostly
+    // is) and merges them; keys are unique, so it orders as any sort would.
+    keys.sort();
     let by_time: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
     let mut rank = vec![0u32; by_time.len()];
-    let mut by_kind: std::collections::HashMap<Kind, Vec<u32>> = std::collections::HashMap::new();
+    // Grouped by kind through a table indexed by the kind's number.
+    let mut per_kind: Vec<(Kind, Vec<u32>)> = Vec::new();
     for (pos, &i) in by_time.iter().enumerate() {
         if let Some(r) = rank.get_mut(i as usize) {
             *r = pos as u32;
         }
-        if let Some(e) = store.events.get(i as usize) {
-            by_kind.entry(e.kind).or_default().push(i);
+        if let Some(&k) = kinds.get(i as usize) {
+            let slot = k as usize;
+            if per_kind.len() <= slot {
+                per_kind.resize_with(slot + 1, || (Kind::Unparsed, Vec::new()));
+            }
+            if let Some(g) = per_kind.get_mut(slot) {
+                g.0 = k;
+                g.1.push(i);
+            }
         }
     }
+    let by_kind: std::collections::HashMap<Kind, Vec<u32>> =
+        per_kind.into_iter().filter(|g| !g.1.is_empty()).collect();
     store.by_time = by_time;
     store.rank = rank;
     store.by_kind = by_kind;

@@ -35,6 +35,38 @@ fn is_btmp(e: &Event) -> bool {
     e.get(Field::Program) == Some("btmp")
 }
 
+/// A set of (source, process id): numeric ids (nearly all) as numbers,
+/// anything else as text.
+#[derive(Default)]
+struct Processes<'a> {
+    numeric: foldhash::HashSet<(u32, u64)>,
+    other: foldhash::HashSet<(u32, &'a str)>,
+}
+
+impl<'a> Processes<'a> {
+    fn number(pid: &str) -> Option<u64> {
+        (pid.len() <= 19 && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| pid.parse().ok())
+            .flatten()
+            // "007" and "7" are different texts: keep such ids as text.
+            .filter(|_| !(pid.len() > 1 && pid.starts_with('0')))
+    }
+
+    fn insert(&mut self, source: u32, pid: &'a str) {
+        match Self::number(pid) {
+            Some(n) => self.numeric.insert((source, n)),
+            None => self.other.insert((source, pid)),
+        };
+    }
+
+    fn contains(&self, source: u32, pid: &str) -> bool {
+        match Self::number(pid) {
+            Some(n) => self.numeric.contains(&(source, n)),
+            None => self.other.contains(&(source, pid)),
+        }
+    }
+}
+
 /// One remote authentication failure, read once from its event.
 #[derive(Debug, Clone, Copy)]
 pub struct FailRow<'a> {
@@ -62,7 +94,7 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
     let store: &'a LogStore = ctx.store;
     // One pass in storage order (sequential memory) reads every failure
     // once; the rows are put in time order afterwards.
-    let mut direct: foldhash::HashSet<(u32, &'a str)> = foldhash::HashSet::default();
+    let mut direct = Processes::default();
     let mut cands: Vec<(FailRow<'a>, Option<(u32, &'a str)>)> = Vec::new();
     let mut idx: Vec<u32> = Vec::new();
     for k in [Kind::AuthFailure, Kind::InvalidUser] {
@@ -77,7 +109,7 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
             && !pam
             && let Some(p) = pid
         {
-            direct.insert((e.source, p));
+            direct.insert(e.source, p);
         }
         let Some(ip) = e.get(Field::Ip).filter(|ip| !ip.is_empty()) else {
             continue;
@@ -101,7 +133,7 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
     // a direct failure is the same attempt.
     let mut out: Vec<FailRow<'a>> = cands
         .into_iter()
-        .filter(|(_, key)| !key.is_some_and(|k| direct.contains(&k)))
+        .filter(|(_, key)| !key.is_some_and(|(src, pid)| direct.contains(src, pid)))
         .map(|(r, _)| r)
         .collect();
     let _ph = crate::logs::timing::Phase::start("auth: time order, btmp");
@@ -160,29 +192,121 @@ pub const NO_ID: u32 = u32::MAX;
 
 /// The failures of one address or one account, in time order (untimed
 /// last), as columns read without going back to the events.
-#[derive(Debug, Default)]
-pub struct Group {
+#[derive(Debug, Clone, Copy)]
+pub struct Group<'g> {
     /// Event indices.
-    pub events: Vec<u32>,
+    pub events: &'g [u32],
     /// (time, occurrences) of each event; untimed events have `i64::MIN`.
-    pub times: Vec<(i64, u32)>,
+    pub times: &'g [(i64, u32)],
     /// The other key of each event: the account id in an address's group
     /// (the empty account has an id, an absent one is [`NO_ID`]), the
     /// address id in an account's group.
-    pub other: Vec<u32>,
+    pub other: &'g [u32],
     /// Occurrences in all (`message repeated N times` counts N).
     pub total: u64,
     /// Events without a time (they sort last).
     pub untimed: usize,
 }
 
-impl Group {
+impl Group<'_> {
     /// The distinct ids of [`Group::other`], sorted, without [`NO_ID`].
     pub fn distinct_other(&self) -> Vec<u32> {
         let mut v: Vec<u32> = self.other.iter().copied().filter(|&x| x != NO_ID).collect();
         v.sort_unstable();
         v.dedup();
         v
+    }
+}
+
+/// Failures grouped by one key: every group's columns laid end to end
+/// (group `k` is `starts[k]..starts[k + 1]`), filled by a counting sort that
+/// keeps time order inside each group.
+#[derive(Debug, Default)]
+pub struct Grouping {
+    events: Vec<u32>,
+    times: Vec<(i64, u32)>,
+    other: Vec<u32>,
+    starts: Vec<usize>,
+    totals: Vec<u64>,
+    untimed: Vec<usize>,
+}
+
+impl Grouping {
+    /// Group rows `(key, other, event, time, count)` given in time order;
+    /// rows whose key is [`NO_ID`] or not below `keys` are left out.
+    fn build(keys: usize, rows: impl Iterator<Item = (u32, u32, u32, i64, u32)> + Clone) -> Self {
+        let mut counts = vec![0usize; keys + 1];
+        for (k, ..) in rows.clone() {
+            if let Some(c) = counts.get_mut(k as usize).filter(|_| (k as usize) < keys) {
+                *c += 1;
+            }
+        }
+        let mut starts = Vec::with_capacity(keys + 1);
+        let mut acc = 0usize;
+        for &c in counts.iter().take(keys) {
+            starts.push(acc);
+            acc += c;
+        }
+        starts.push(acc);
+        let mut g = Grouping {
+            events: vec![0; acc],
+            times: vec![(0, 0); acc],
+            other: vec![NO_ID; acc],
+            starts: starts.clone(),
+            totals: vec![0; keys],
+            untimed: vec![0; keys],
+        };
+        let mut at = starts;
+        for (k, other, i, t, count) in rows {
+            let k = k as usize;
+            if k >= keys {
+                continue;
+            }
+            let Some(pos) = at.get_mut(k) else { continue };
+            let p = *pos;
+            *pos += 1;
+            if let (Some(e), Some(tc), Some(o)) =
+                (g.events.get_mut(p), g.times.get_mut(p), g.other.get_mut(p))
+            {
+                *e = i;
+                *tc = (t, count);
+                *o = other;
+            }
+            if let Some(total) = g.totals.get_mut(k) {
+                *total += u64::from(count);
+            }
+            if let Some(u) = g.untimed.get_mut(k) {
+                *u += usize::from(t == i64::MIN);
+            }
+        }
+        g
+    }
+
+    /// Number of groups (ids `0..len`).
+    pub fn len(&self) -> usize {
+        self.totals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.totals.is_empty()
+    }
+
+    /// The group of an id.
+    pub fn get(&self, id: u32) -> Option<Group<'_>> {
+        let k = id as usize;
+        let (lo, hi) = (*self.starts.get(k)?, *self.starts.get(k + 1)?);
+        Some(Group {
+            events: self.events.get(lo..hi)?,
+            times: self.times.get(lo..hi)?,
+            other: self.other.get(lo..hi)?,
+            total: *self.totals.get(k)?,
+            untimed: *self.untimed.get(k)?,
+        })
+    }
+
+    /// Every group with its id, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, Group<'_>)> {
+        (0..self.len() as u32).filter_map(|id| Some((id, self.get(id)?)))
     }
 }
 
@@ -201,9 +325,9 @@ pub struct AuthData<'a> {
     /// Account names by id, sorted (the empty account included).
     pub user_names: Vec<&'a str>,
     /// Failures per address id.
-    pub by_ip: Vec<Group>,
+    pub by_ip: Grouping,
     /// Failures per account id; the empty account's group stays empty.
-    pub by_user: Vec<Group>,
+    pub by_user: Grouping,
     /// Some failure has a path field (findings then collect paths from the
     /// events themselves).
     pub any_path: bool,
@@ -248,7 +372,7 @@ impl<'a> AuthData<'a> {
         } else {
             (&self.by_user, &self.user_names, &self.ip_names)
         };
-        let Some(g) = groups.get(id as usize) else {
+        let Some(g) = groups.get(id) else {
             return super::Finding::from_events(store, rule, severity, title, explanation, vec![]);
         };
         if g.untimed > 0 || self.any_path {
@@ -258,7 +382,7 @@ impl<'a> AuthData<'a> {
                 severity,
                 title,
                 explanation,
-                g.events.clone(),
+                g.events.to_vec(),
             );
         }
         let mine = self.names(&[id], own);
@@ -278,7 +402,7 @@ impl<'a> AuthData<'a> {
             ips,
             users,
             paths: Vec::new(),
-            events: g.events.clone(),
+            events: g.events.to_vec(),
         }
     }
 }
@@ -356,38 +480,36 @@ pub fn collect<'a>(ctx: &Ctx<'a>) -> AuthData<'a> {
     let (ip_names, ip_map) = ips.finish();
     let (user_names, user_map) = users.finish();
     let empty_user = user_names.binary_search(&"").ok().map(|i| i as u32);
-    let mut by_ip: Vec<Group> = (0..ip_names.len()).map(|_| Group::default()).collect();
-    let mut by_user: Vec<Group> = (0..user_names.len()).map(|_| Group::default()).collect();
-    // `fails` is in time order with untimed failures last, so every group is too.
-    for (r, &(ip, user)) in rows.iter().zip(&ids) {
-        let (i, t, count) = (r.i, r.t, r.count);
-        let ip = if ip == NO_ID {
+    let remap = |map: &[u32], id: u32| {
+        if id == NO_ID {
             NO_ID
         } else {
-            ip_map.get(ip as usize).copied().unwrap_or(NO_ID)
-        };
-        let user = if user == NO_ID {
-            NO_ID
-        } else {
-            user_map.get(user as usize).copied().unwrap_or(NO_ID)
-        };
-        let add = |g: &mut Group, other: u32| {
-            g.events.push(i);
-            g.times.push((t, count));
-            g.other.push(other);
-            g.total += u64::from(count);
-            g.untimed += usize::from(t == i64::MIN);
-        };
-        if let Some(g) = by_ip.get_mut(ip as usize) {
-            add(g, user);
+            map.get(id as usize).copied().unwrap_or(NO_ID)
         }
-        if user != NO_ID
-            && Some(user) != empty_user
-            && let Some(g) = by_user.get_mut(user as usize)
-        {
-            add(g, ip);
-        }
-    }
+    };
+    let final_ids: Vec<(u32, u32)> = ids
+        .iter()
+        .map(|&(ip, user)| (remap(&ip_map, ip), remap(&user_map, user)))
+        .collect();
+    // `rows` is in time order with untimed failures last, so every group is too.
+    let by_ip = Grouping::build(
+        ip_names.len(),
+        rows.iter()
+            .zip(&final_ids)
+            .map(|(r, &(ip, user))| (ip, user, r.i, r.t, r.count)),
+    );
+    let by_user = Grouping::build(
+        user_names.len(),
+        rows.iter().zip(&final_ids).map(|(r, &(ip, user))| {
+            // The empty account is no account to attack.
+            let key = if Some(user) == empty_user {
+                NO_ID
+            } else {
+                user
+            };
+            (key, ip, r.i, r.t, r.count)
+        }),
+    );
     AuthData {
         fails: rows.iter().map(|r| r.i).collect(),
         succ,
@@ -405,4 +527,46 @@ pub fn count(store: &LogStore, v: &[u32]) -> u64 {
         .filter_map(|&i| ev(store, i))
         .map(|e| u64::from(e.count))
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_ids_compare_as_written() {
+        let mut p = Processes::default();
+        p.insert(1, "4242");
+        p.insert(1, "007");
+        p.insert(2, "x9");
+        assert!(p.contains(1, "4242"));
+        assert!(!p.contains(2, "4242"), "another source");
+        assert!(p.contains(1, "007"));
+        assert!(!p.contains(1, "7"), "007 and 7 are different texts");
+        assert!(p.contains(2, "x9"));
+        assert!(!p.contains(1, "99999999999999999999999"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn grouping_keeps_every_row_in_order(rows in proptest::collection::vec((0u32..6, 0u32..4, -5i64..5, 1u32..3), 0..200)) {
+            let keys = 5usize; // key 5 is out of range and left out
+            let rows: Vec<(u32, u32, u32, i64, u32)> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, &(k, o, t, c))| (k, o, i as u32, t, c))
+                .collect();
+            let g = Grouping::build(keys, rows.iter().copied());
+            proptest::prop_assert_eq!(g.len(), keys);
+            for k in 0..keys as u32 {
+                let want: Vec<&(u32, u32, u32, i64, u32)> = rows.iter().filter(|r| r.0 == k).collect();
+                let got = g.get(k).expect("group");
+                proptest::prop_assert_eq!(got.events.to_vec(), want.iter().map(|r| r.2).collect::<Vec<_>>());
+                proptest::prop_assert_eq!(got.other.to_vec(), want.iter().map(|r| r.1).collect::<Vec<_>>());
+                proptest::prop_assert_eq!(got.times.to_vec(), want.iter().map(|r| (r.3, r.4)).collect::<Vec<_>>());
+                proptest::prop_assert_eq!(got.total, want.iter().map(|r| u64::from(r.4)).sum::<u64>());
+            }
+            proptest::prop_assert!(g.get(keys as u32).is_none());
+        }
+    }
 }

@@ -10,8 +10,8 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let cfg = ctx.cfg;
     let a = auth::shared(ctx);
     let mut out = Vec::new();
-    for (id, (ip, g)) in a.ip_names.iter().zip(&a.by_ip).enumerate() {
-        let (peak, _) = max_in_window(&g.times, cfg.findtime_s * US);
+    for ((id, g), ip) in a.by_ip.iter().zip(&a.ip_names) {
+        let (peak, _) = max_in_window(g.times, cfg.findtime_s * US);
         if peak < u64::from(cfg.maxretry) {
             continue;
         }
@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         };
         out.push(a.group_finding(
             ctx.store,
-            auth::By::Ip(id as u32),
+            auth::By::Ip(id),
             "ssh_bruteforce",
             sev,
             if users == 0 {

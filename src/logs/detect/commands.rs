@@ -2,7 +2,7 @@
 //! (through sudo, in shell history, in auditd EXECVE) that tamper with
 //! accounts, logs or auditing.
 
-use super::{Ctx, Finding, Severity, rules};
+use super::{Ctx, Finding, Severity};
 use crate::logs::event::{Field, Kind};
 use std::collections::BTreeMap;
 
@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 .entry(("sudo_shell", user.to_string(), via.into()))
                 .or_default()
                 .push(i);
-        } else if let Some(p) = rules::any(&cmd, &r.tamper_commands) {
+        } else if let Some(p) = ctx.m.tamper_commands.first_listed(&cmd) {
             groups
                 .entry(("tampering_command", user.to_string(), p.to_string()))
                 .or_default()
@@ -74,9 +74,34 @@ fn shell_cmd(cmd: &str, shells: &[String]) -> bool {
         if s.contains(' ') {
             cmd.contains(s.as_str())
         } else {
+            // `/usr/bin/bash` matches `/bin/bash`: same name after a slash.
+            let name = s.rsplit('/').next().unwrap_or(s);
             first == s
-                || first.ends_with(&format!("/{}", s.rsplit('/').next().unwrap_or(s)))
-                    && s.starts_with('/')
+                || s.starts_with('/')
+                    && first
+                        .strip_suffix(name)
+                        .is_some_and(|rest| rest.ends_with('/'))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_cmd;
+
+    #[test]
+    fn shells_by_name_path_or_phrase() {
+        let shells: Vec<String> = ["/bin/bash", "sh", "su -"].map(String::from).to_vec();
+        assert!(shell_cmd("/bin/bash", &shells));
+        assert!(shell_cmd("/usr/bin/bash -i", &shells));
+        assert!(shell_cmd("sh", &shells));
+        assert!(shell_cmd("/usr/bin/su - root", &shells));
+        assert!(!shell_cmd("/usr/bin/rbash", &shells));
+        assert!(!shell_cmd("bash", &shells));
+        assert!(
+            !shell_cmd("/usr/bin/sh", &shells),
+            "a bare name matches only itself"
+        );
+        assert!(!shell_cmd("/usr/bin/systemctl restart nginx", &shells));
+    }
 }

@@ -9,7 +9,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let cfg = ctx.cfg;
     let a = auth::shared(ctx);
     let mut out = Vec::new();
-    for (id, (user, g)) in a.user_names.iter().zip(&a.by_user).enumerate() {
+    for ((id, g), user) in a.by_user.iter().zip(&a.user_names) {
         if g.events.len() < cfg.distributed_ips {
             continue;
         }
@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         let mut per_ip: Vec<(u32, u32)> = g
             .other
             .iter()
-            .zip(&g.times)
+            .zip(g.times)
             .map(|(&ip, &(_, c))| (ip, c))
             .collect();
         per_ip.sort_unstable_by_key(|p| p.0);
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         if top * 2 <= total {
             out.push(a.group_finding(
                 ctx.store,
-                auth::By::User(id as u32),
+                auth::By::User(id),
                 "distributed_attack",
                 Severity::Medium,
                 format!("Distributed attack on account {user:?}: {addresses} addresses"),

@@ -78,6 +78,22 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A copy without the event list (which can be millions long).
+    pub fn clone_without_events(&self) -> Finding {
+        Finding {
+            rule: self.rule,
+            severity: self.severity,
+            title: self.title.clone(),
+            explanation: self.explanation.clone(),
+            first_us: self.first_us,
+            last_us: self.last_us,
+            ips: self.ips.clone(),
+            users: self.users.clone(),
+            paths: self.paths.clone(),
+            events: Vec::new(),
+        }
+    }
+
     /// A finding over `events` (indices), with times and the ips/users/paths
     /// collected from them.
     pub fn from_events(
@@ -290,8 +306,10 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         m: rules::Compiled::new(&cfg.rules),
         auth: std::sync::OnceLock::new(),
     };
-    // Every detection but the last (the pivot, which reads the others'
-    // findings) is independent: run them on all cores, keep registry order.
+    // Every detection but the last (the pivot, which reads the web
+    // detections' findings) is independent. All run on all cores; the pivot
+    // as soon as the detections it reads ([`pivot::NEEDS`]) are done, while
+    // the others go on. Findings are kept in registry order.
     let (last, first) = match DETECTIONS.split_last() {
         Some((l, f)) => (Some(l), f),
         None => (None, DETECTIONS),
@@ -300,11 +318,16 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         .iter()
         .map(|_| std::sync::Mutex::new(Vec::new()))
         .collect();
-    // Run order: the detections sharing the authentication data
-    // ([`auth::shared`]) wait while the first of them collects it, so they
-    // go last and the other cores run the web detections meanwhile. Output
-    // order does not depend on run order.
-    let mut order: Vec<usize> = (0..first.len()).collect();
+    let needed = |i: usize| first.get(i).is_some_and(|(n, _)| pivot::NEEDS.contains(n));
+    let n_needed = (0..first.len()).filter(|&i| needed(i)).count();
+    let needed_done = std::sync::atomic::AtomicUsize::new(0);
+    let pivot_result: std::sync::Mutex<Vec<Finding>> = std::sync::Mutex::new(Vec::new());
+    // Run order: the first detection reading the authentication data
+    // ([`auth::shared`]) collects it while the other cores run the web
+    // detections and then the pivot; the other authentication detections,
+    // which would only wait for that data, go last. Output order does not
+    // depend on run order.
+    const PIVOT: usize = usize::MAX;
     let auth_users = [
         "ssh_bruteforce",
         "password_spraying",
@@ -312,27 +335,68 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         "success_after_failures",
         "new_login_source",
     ];
+    let mut order: Vec<usize> = (0..first.len()).collect();
+    if last.is_some() {
+        order.push(PIVOT);
+    }
     order.sort_by_key(|&i| {
-        first
+        if i == PIVOT {
+            return 2;
+        }
+        match first
             .get(i)
             .and_then(|(n, _)| auth_users.iter().position(|a| a == n))
-            .map_or(1, |p| if p == 0 { 0 } else { 2 })
+        {
+            Some(0) => 0,
+            Some(_) => 4,
+            None if needed(i) => 1,
+            None => 3,
+        }
     });
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .min(first.len().max(1));
+        .min(order.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some(&i) = order.get(k) else { break };
+                    if i == PIVOT {
+                        let Some((name, d)) = last else { continue };
+                        // Every needed detection was taken before this one:
+                        // wait for the last of them to finish.
+                        while needed_done.load(std::sync::atomic::Ordering::SeqCst) < n_needed {
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
+                        // The pivot reads rules, addresses and times, not
+                        // event lists: it gets the findings without them.
+                        let prior: Vec<Finding> = (0..first.len())
+                            .filter(|&j| needed(j))
+                            .filter_map(|j| results.get(j)?.lock().ok())
+                            .flat_map(|g| {
+                                g.iter()
+                                    .map(Finding::clone_without_events)
+                                    .collect::<Vec<_>>()
+                            })
+                            .collect();
+                        let _phase = super::timing::Phase::start(name);
+                        let found = d(&ctx, &prior);
+                        if let Ok(mut slot) = pivot_result.lock() {
+                            *slot = found;
+                        }
+                        continue;
+                    }
                     let Some((name, d)) = first.get(i) else { break };
-                    let _phase = super::timing::Phase::start(name);
+                    let phase = super::timing::Phase::start(name);
                     let found = d(&ctx, &[]);
+                    drop(phase);
                     if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
                         *slot = found;
+                    }
+                    if needed(i) {
+                        needed_done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     }
                 }
             });
@@ -344,9 +408,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
             all.append(&mut v);
         }
     }
-    if let Some((name, d)) = last {
-        let _phase = super::timing::Phase::start(name);
-        let mut f = d(&ctx, &all);
+    if let Ok(mut f) = pivot_result.into_inner() {
         all.append(&mut f);
     }
     all.sort_by(|a, b| {

@@ -5,6 +5,17 @@ use super::{Ctx, Finding, Severity};
 use crate::logs::event::{Field, Kind};
 use std::collections::BTreeMap;
 
+/// The detections whose findings the pivot reads (those producing
+/// [`WEB_RULES`]); it runs once they are done.
+pub const NEEDS: &[&str] = &[
+    "web_scan",
+    "sensitive_files",
+    "attack_payloads",
+    "credential_stuffing",
+    "web_shell",
+    "exfiltration",
+];
+
 const WEB_RULES: &[&str] = &[
     "web_scan",
     "scanner_user_agent",

@@ -195,9 +195,45 @@ impl Set {
     }
 }
 
+/// A list of substrings where the answer is the first pattern *in list
+/// order* that occurs (as [`any`] gives), found in one pass (case-sensitive
+/// Aho-Corasick, overlapping matches) instead of one search per pattern.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    ac: Option<aho_corasick::AhoCorasick>,
+    pats: Vec<String>,
+}
+
+impl Listed {
+    pub fn new(pats: &[String]) -> Self {
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(pats)
+            .ok();
+        Self {
+            ac,
+            pats: pats.to_vec(),
+        }
+    }
+
+    /// The first listed pattern contained in `hay`.
+    pub fn first_listed(&self, hay: &str) -> Option<&str> {
+        match &self.ac {
+            Some(ac) => ac
+                .find_overlapping_iter(hay)
+                .map(|m| m.pattern().as_usize())
+                .min()
+                .and_then(|i| self.pats.get(i))
+                .map(String::as_str),
+            None => any(hay, &self.pats),
+        }
+    }
+}
+
 /// The rules compiled for fast matching.
 #[derive(Debug, Clone)]
 pub struct Compiled {
+    pub tamper_commands: Listed,
     pub scanner_agents: Set,
     /// All payload patterns; `payload_category[i]` names pattern i's rule.
     pub payloads: Set,
@@ -238,6 +274,7 @@ impl Compiled {
             }
         }
         Self {
+            tamper_commands: Listed::new(&r.tamper_commands),
             scanner_agents: Set::new(&r.scanner_agents),
             payloads: Set::new(&pats),
             payload_category: cat,
@@ -310,6 +347,14 @@ pub fn ends_with_ci(hay: &str, suffix: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #[test]
+        fn listed_finds_the_pattern_any_finds(hay in "[abc/ ]{0,40}", pats in proptest::collection::vec("[abc/]{0,4}", 0..8)) {
+            let l = super::Listed::new(&pats);
+            proptest::prop_assert_eq!(l.first_listed(&hay), super::any(&hay, &pats));
+        }
+    }
+
     use super::*;
 
     #[test]

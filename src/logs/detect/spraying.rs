@@ -9,7 +9,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let cfg = ctx.cfg;
     let a = auth::shared(ctx);
     let mut out = Vec::new();
-    for (id, (ip, g)) in a.ip_names.iter().zip(&a.by_ip).enumerate() {
+    for ((id, g), ip) in a.by_ip.iter().zip(&a.ip_names) {
         // Quick reject: too few failures to have tried enough accounts.
         if g.events.len() < cfg.spray_accounts {
             continue;
@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         if users >= cfg.spray_accounts && total <= 3 * users as u64 {
             out.push(a.group_finding(
                 ctx.store,
-                auth::By::Ip(id as u32),
+                auth::By::Ip(id),
                 "password_spraying",
                 Severity::High,
                 format!("Password spraying from {ip}: {users} accounts tried"),

@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         // events overall.
         let window = |by_ip: bool, id: Option<u32>, sums: &mut PrefixSums| {
             let groups = if by_ip { &a.by_ip } else { &a.by_user };
-            let Some((id, g)) = id.and_then(|id| Some((id, groups.get(id as usize)?))) else {
+            let Some((id, g)) = id.and_then(|id| Some((id, groups.get(id)?))) else {
                 return (Vec::new(), 0);
             };
             let timed = g.times.len() - g.untimed;
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 let mut acc = Vec::with_capacity(g.times.len() + 1);
                 acc.push(0u64);
                 let mut sum = 0u64;
-                for &(_, c) in &g.times {
+                for &(_, c) in g.times {
                     sum += u64::from(c);
                     acc.push(sum);
                 }
@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         let (user_r, n_user) = window(false, user_id, &mut sums);
         let take = |by_ip: bool, id: Option<u32>, r: &[(usize, usize)]| -> Vec<u32> {
             let groups = if by_ip { &a.by_ip } else { &a.by_user };
-            let Some(g) = id.and_then(|id| groups.get(id as usize)) else {
+            let Some(g) = id.and_then(|id| groups.get(id)) else {
                 return Vec::new();
             };
             r.iter()

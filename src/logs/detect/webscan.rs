@@ -1,39 +1,62 @@
 //! Web scanning: bursts of 4xx responses from one address, and scanner user
 //! agents.
 
-use super::{Ctx, Finding, Severity, group_by, max_in_window};
+use super::{Ctx, Finding, Severity, max_in_window};
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::US;
+
+/// What one address did, gathered in one pass.
+#[derive(Default)]
+struct PerIp {
+    /// (time, event) of each 4xx response.
+    errors: Vec<(i64, u32)>,
+    agent_hits: Vec<u32>,
+    /// The scanner pattern of the earliest matching request (by time rank).
+    agent: Option<(u32, usize)>,
+}
 
 /// Run the scan detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
-    let by_ip = group_by(ctx, ctx.stored(&[Kind::WebRequest]), |e| e.get(Field::Ip));
-    let mut out = Vec::new();
+    // One pass in storage order (sequential memory) reads each request
+    // once; the user agent's verdict is cached by agent string.
+    let mut by_ip: foldhash::HashMap<&str, PerIp> = foldhash::HashMap::default();
     let mut agents: foldhash::HashMap<&str, Option<usize>> = foldhash::HashMap::default();
-    for (ip, evs) in by_ip {
-        let mut errors = Vec::new();
-        let mut times = Vec::new();
-        let mut agent_hits = Vec::new();
-        let mut agent = None;
-        for &i in &evs {
-            let Some(e) = store.events.get(i as usize) else {
-                continue;
+    let mut last: Option<(&str, Option<usize>)> = None;
+    for (i, e) in ctx.stored(&[Kind::WebRequest]) {
+        let Some(ip) = e.get(Field::Ip) else { continue };
+        let g = by_ip.entry(ip).or_default();
+        if e.status.is_some_and(|s| (400..500).contains(&s)) {
+            g.errors.push((e.time_us.unwrap_or(0), i));
+        }
+        if let Some(a) = e.get(Field::Agent) {
+            let verdict = match last {
+                Some((l, v)) if l == a => v,
+                _ => {
+                    let v = *agents
+                        .entry(a)
+                        .or_insert_with(|| ctx.m.scanner_agents.first(a));
+                    last = Some((a, v));
+                    v
+                }
             };
-            if e.status.is_some_and(|s| (400..500).contains(&s)) {
-                errors.push(i);
-                times.push((e.time_us.unwrap_or(0), 1));
-            }
-            if let Some(a) = e.get(Field::Agent)
-                && let Some(p) = *agents
-                    .entry(a)
-                    .or_insert_with(|| ctx.m.scanner_agents.first(a))
-            {
-                agent.get_or_insert(ctx.m.scanner_agents.pattern(p).to_string());
-                agent_hits.push(i);
+            if let Some(p) = verdict {
+                g.agent_hits.push(i);
+                let rank = store.rank.get(i as usize).copied().unwrap_or(u32::MAX);
+                if g.agent.is_none_or(|(r, _)| rank < r) {
+                    g.agent = Some((rank, p));
+                }
             }
         }
+    }
+    let mut by_ip: Vec<(&str, PerIp)> = by_ip.into_iter().collect();
+    by_ip.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = Vec::new();
+    for (ip, mut g) in by_ip {
+        g.errors.sort_unstable();
+        let times: Vec<(i64, u32)> = g.errors.iter().map(|&(t, _)| (t, 1)).collect();
+        let errors: Vec<u32> = g.errors.iter().map(|&(_, i)| i).collect();
         let (peak, _) = max_in_window(&times, cfg.findtime_s * US);
         if peak >= u64::from(cfg.scan_4xx) {
             out.push(Finding::from_events(
@@ -50,17 +73,18 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 errors,
             ));
         }
-        if let Some(a) = agent {
+        if let Some((_, p)) = g.agent {
+            let a = ctx.m.scanner_agents.pattern(p).to_string();
             out.push(Finding::from_events(
                 store,
                 "scanner_user_agent",
                 Severity::Medium,
                 format!(
                     "Scanner user agent from {ip} ({a}): {} requests",
-                    agent_hits.len()
+                    g.agent_hits.len()
                 ),
                 format!("The user agent names a known scanning tool ({a:?})."),
-                agent_hits,
+                g.agent_hits,
             ));
         }
     }
