@@ -96,13 +96,7 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
     // once; the rows are put in time order afterwards.
     let mut direct = Processes::default();
     let mut cands: Vec<(FailRow<'a>, Option<(u32, &'a str)>)> = Vec::new();
-    let mut idx: Vec<u32> = Vec::new();
-    for k in [Kind::AuthFailure, Kind::InvalidUser] {
-        idx.extend_from_slice(store.by_kind.get(&k).map_or(&[][..], Vec::as_slice));
-    }
-    idx.sort_unstable();
-    for i in idx {
-        let Some(e) = ev(store, i) else { continue };
+    for (i, e) in super::stored(store, &[Kind::AuthFailure, Kind::InvalidUser]) {
         let pam = is_pam(e);
         let pid = e.get(Field::Pid);
         if e.kind == Kind::AuthFailure

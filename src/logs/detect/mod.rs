@@ -77,7 +77,68 @@ pub struct Finding {
     pub events: Vec<u32>,
 }
 
+/// What a detection read of one event while scanning, so that its finding
+/// can be built without reading the event again ([`Finding::from_collected`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Collected<'a> {
+    pub i: u32,
+    pub time_us: Option<i64>,
+    pub ip: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub has_path: bool,
+}
+
+impl<'a> Collected<'a> {
+    /// Read what a finding needs of an event.
+    pub fn of(i: u32, e: &'a Event) -> Self {
+        Collected {
+            i,
+            time_us: e.time_us,
+            ip: e.get(Field::Ip),
+            user: e.get(Field::User),
+            has_path: e.get(Field::Path).is_some(),
+        }
+    }
+}
+
 impl Finding {
+    /// The same finding as [`Finding::from_events`] over the collected
+    /// events, built from what was collected: times and storage order come
+    /// from the store's time index, values from the items. Falls back to
+    /// `from_events` when an event is untimed or has a path (rare for the
+    /// login events this serves).
+    pub fn from_collected(
+        store: &LogStore,
+        rule: &'static str,
+        severity: Severity,
+        title: String,
+        explanation: String,
+        mut items: Vec<Collected<'_>>,
+    ) -> Self {
+        if items.iter().any(|c| c.time_us.is_none() || c.has_path) {
+            let events = items.iter().map(|c| c.i).collect();
+            return Finding::from_events(store, rule, severity, title, explanation, events);
+        }
+        // Timed events: (time, storage order) is the order `from_events`
+        // gives; indices are unique.
+        items.sort_unstable_by_key(|c| (c.time_us, c.i));
+        items.dedup_by_key(|c| c.i);
+        let ips: BTreeSet<&str> = items.iter().filter_map(|c| c.ip).collect();
+        let users: BTreeSet<&str> = items.iter().filter_map(|c| c.user).collect();
+        Finding {
+            rule,
+            severity,
+            title,
+            explanation,
+            first_us: items.iter().filter_map(|c| c.time_us).min(),
+            last_us: items.iter().filter_map(|c| c.time_us).max(),
+            ips: ips.into_iter().map(str::to_string).collect(),
+            users: users.into_iter().map(str::to_string).collect(),
+            paths: Vec::new(),
+            events: items.iter().map(|c| c.i).collect(),
+        }
+    }
+
     /// A copy without the event list (which can be millions long).
     pub fn clone_without_events(&self) -> Finding {
         Finding {
@@ -279,16 +340,8 @@ impl Ctx<'_> {
 
     /// Events of some kinds in storage order (sequential memory access) for
     /// detections that do not need time order.
-    pub fn stored(&self, kinds: &[Kind]) -> impl Iterator<Item = (u32, &Event)> {
-        let mut idx: Vec<u32> = Vec::new();
-        for k in kinds {
-            if let Some(v) = self.store.by_kind.get(k) {
-                idx.extend_from_slice(v);
-            }
-        }
-        idx.sort_unstable();
-        idx.into_iter()
-            .filter_map(move |i| ev(self.store, i).map(|e| (i, e)))
+    pub fn stored(&self, kinds: &[Kind]) -> Box<dyn Iterator<Item = (u32, &Event)> + '_> {
+        stored(self.store, kinds)
     }
 
     /// Sort event indices into time order.
@@ -419,6 +472,43 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
             .then(a.title.cmp(&b.title))
     });
     all
+}
+
+/// Events of some kinds in storage order. When they are a good part of the
+/// store, every event is scanned in order (reading the kind is cheaper than
+/// sorting and looking up their indices); otherwise their indices are
+/// sorted.
+pub fn stored<'s>(
+    store: &'s LogStore,
+    kinds: &[Kind],
+) -> Box<dyn Iterator<Item = (u32, &'s Event)> + 's> {
+    let n: usize = kinds
+        .iter()
+        .filter_map(|k| store.by_kind.get(k))
+        .map(Vec::len)
+        .sum();
+    if n.saturating_mul(8) >= store.events.len() {
+        let wanted: Vec<Kind> = kinds.to_vec();
+        return Box::new(
+            store
+                .events
+                .iter()
+                .enumerate()
+                .filter(move |(_, e)| wanted.contains(&e.kind))
+                .map(|(i, e)| (i as u32, e)),
+        );
+    }
+    let mut idx: Vec<u32> = Vec::with_capacity(n);
+    for k in kinds {
+        if let Some(v) = store.by_kind.get(k) {
+            idx.extend_from_slice(v);
+        }
+    }
+    idx.sort_unstable();
+    Box::new(
+        idx.into_iter()
+            .filter_map(move |i| ev(store, i).map(|e| (i, e))),
+    )
 }
 
 /// The event at an index.

@@ -1,7 +1,7 @@
 //! Cross-source pivots: an address seen attacking the web server that later
 //! tries (or manages) to log in over SSH or another remote login.
 
-use super::{Ctx, Finding, Severity};
+use super::{Collected, Ctx, Finding, Severity};
 use crate::logs::event::{Field, Kind};
 use std::collections::BTreeMap;
 
@@ -46,7 +46,8 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
     }
     // Storage order (sequential memory): each group is put in time order by
     // `Finding::from_events`.
-    let mut logins: foldhash::HashMap<&str, (Vec<u32>, bool)> = foldhash::HashMap::default();
+    let mut logins: foldhash::HashMap<&str, (Vec<Collected<'_>>, bool)> =
+        foldhash::HashMap::default();
     for (i, e) in ctx.stored(&[
         Kind::AuthSuccess,
         Kind::AuthFailure,
@@ -59,14 +60,14 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
             continue;
         }
         let g = logins.entry(ip).or_default();
-        g.0.push(i);
+        g.0.push(Collected::of(i, e));
         g.1 |= matches!(e.kind, Kind::AuthSuccess | Kind::Login);
     }
-    let logins: BTreeMap<&str, (Vec<u32>, bool)> = logins.into_iter().collect();
+    let logins: BTreeMap<&str, (Vec<Collected<'_>>, bool)> = logins.into_iter().collect();
     let mut out = Vec::new();
     for (ip, (evs, success)) in logins {
         let rule = web.get(ip).map(|x| x.1).unwrap_or("");
-        out.push(Finding::from_events(
+        out.push(Finding::from_collected(
             store,
             "cross_source_pivot",
             if success { Severity::Critical } else { Severity::Medium },
