@@ -93,6 +93,32 @@ impl DisplayZone {
         humane(&s)
     }
 
+    /// The wall-clock time of an instant in this zone.
+    pub fn local(&self, t: DateTime<Utc>) -> chrono::NaiveDateTime {
+        match self {
+            DisplayZone::Utc => t.naive_utc(),
+            DisplayZone::Named(tz) => tz.from_utc_datetime(&t.naive_utc()).naive_local(),
+            DisplayZone::Fixed(off) => off.from_utc_datetime(&t.naive_utc()).naive_local(),
+        }
+    }
+
+    /// The UTC instant of a wall-clock time in this zone. In a daylight-saving
+    /// fold (a time that happens twice) the earlier one; `None` for a time
+    /// the zone skips.
+    pub fn to_utc(&self, local: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+        match self {
+            DisplayZone::Utc => Some(local.and_utc()),
+            DisplayZone::Named(tz) => tz
+                .from_local_datetime(&local)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc)),
+            DisplayZone::Fixed(off) => off
+                .from_local_datetime(&local)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc)),
+        }
+    }
+
     /// Format a stored RFC 3339 time. Text that does not parse is returned
     /// unchanged: a display must never hide what the record says.
     pub fn format_stored(&self, stored: &str, precision: Precision) -> String {

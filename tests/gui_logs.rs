@@ -542,3 +542,54 @@ fn report(what: &str, frames: &[Duration], first_filter: Duration) {
         v.len()
     );
 }
+
+/// The Logs and Timeline screens show and read times in the case's zone:
+/// with a case in Asia/Tokyo, columns name the zone, an event logged at
+/// 10:00:20 UTC reads 19:00:20 +09:00, and a typed "From" time is Tokyo
+/// time.
+#[test]
+fn log_times_follow_the_case_time_zone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (auth, access) = fixtures(&tmp.path().join("logs"));
+    let mut h = harness();
+    h.step();
+    type_into(
+        &mut h,
+        "Case folder",
+        &tmp.path().join("IR-9").display().to_string(),
+    );
+    type_into(&mut h, "Case ID", "IR-9");
+    type_into(&mut h, "Examiner", "Dana Scully");
+    replace_text(&mut h, "Time zone", "Asia/Tokyo");
+    click(&mut h, "Create case");
+    wait_until(&mut h, "the case to open", |h| h.state().case.is_some());
+    click(&mut h, "Logs");
+    add_source(&mut h, "Add log source", &auth);
+    add_source(&mut h, "Add log source", &access);
+    click(&mut h, "Read logs");
+    wait_until(&mut h, "the logs to load", |h| {
+        h.state().logs.loaded.is_some() && h.state().logs.rows.len() == 11
+    });
+    assert!(shows(&h, "Time (Asia/Tokyo)"), "the column names the zone");
+    assert!(
+        h.query_all_by_label_contains("2026-11-22 19:00:20 +09:00")
+            .next()
+            .is_some(),
+        "10:00:20 UTC is shown as Tokyo time"
+    );
+    // 19:00:10 in Tokyo is 10:00:10 UTC: one failure, both logins and the
+    // three web requests are at or after it (read as UTC it would be none).
+    type_into(&mut h, "From (Asia/Tokyo)", "2026-11-22 19:00:10");
+    wait_until(&mut h, "the filter", |h| h.state().logs.rows.len() == 6);
+
+    build_timeline(&mut h, &auth);
+    assert!(
+        shows(&h, "Time (Asia/Tokyo)"),
+        "the timeline names the zone too"
+    );
+    assert!(
+        h.query_all_by_label_contains("19:00:20 +09:00")
+            .next()
+            .is_some()
+    );
+}

@@ -17,33 +17,53 @@ use crate::gui::widgets;
 use crate::logs::detect::{self, DetectConfig, Finding, Severity};
 use crate::logs::query::{self, Filter};
 use crate::logs::{Event, Field, LoadRequest, LogStore};
+use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A UTC time in microseconds as `YYYY-MM-DD HH:MM:SS` (fractions dropped).
-pub fn fmt_time(us: i64) -> String {
+/// A UTC time in microseconds in the case's zone, to the second, with its
+/// offset: `2026-11-22 15:03:07 +01:00` (`... UTC` in UTC).
+pub fn fmt_time(us: i64, zone: DisplayZone) -> String {
     chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| zone.format(t, Precision::Seconds))
         .unwrap_or_else(|| format!("{us} us"))
 }
 
-/// Parse a typed UTC time: `2026-11-22`, `2026-11-22 10:00`,
-/// `2026-11-22T10:00:05Z`... A date alone means its first second, or its
-/// last second when `end` is set. Empty text is `Ok(None)`.
-pub fn parse_time(text: &str, end: bool) -> Result<Option<i64>, String> {
-    let t = text.trim().trim_end_matches('Z').replace('T', " ");
+/// Parse a typed time in the case's zone (`Z` at the end: UTC):
+/// `2026-11-22`, `2026-11-22 10:00`, `2026-11-22T10:00:05Z`... A date alone
+/// means its first second, or its last second when `end` is set. Empty text
+/// is `Ok(None)`.
+pub fn parse_time(text: &str, end: bool, zone: DisplayZone) -> Result<Option<i64>, String> {
+    let trimmed = text.trim();
+    let zone = if trimmed.ends_with('Z') {
+        DisplayZone::Utc
+    } else {
+        zone
+    };
+    let t = trimmed.trim_end_matches('Z').replace('T', " ");
     if t.is_empty() {
         return Ok(None);
     }
+    let instant = |dt: chrono::NaiveDateTime| {
+        zone.to_utc(dt)
+            .map(|u| Some(u.timestamp_micros()))
+            .ok_or_else(|| {
+                format!(
+                    "{} does not exist in {} (clocks skipped it)",
+                    trimmed,
+                    zone.name()
+                )
+            })
+    };
     for f in [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S",
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&t, f) {
-            return Ok(Some(dt.and_utc().timestamp_micros()));
+            return instant(dt);
         }
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
@@ -53,11 +73,12 @@ pub fn parse_time(text: &str, end: bool) -> Result<Option<i64>, String> {
             d.and_hms_opt(0, 0, 0)
         };
         if let Some(dt) = time {
-            return Ok(Some(dt.and_utc().timestamp_micros()));
+            return instant(dt);
         }
     }
     Err(format!(
-        "not a time (use YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], UTC): {}",
+        "not a time (use YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], in {}): {}",
+        zone.name(),
         text.trim()
     ))
 }
@@ -219,13 +240,13 @@ pub struct LogsFilter {
 
 impl LogsFilter {
     /// The core filter, or the first input that does not parse.
-    pub fn to_filter(&self) -> Result<Filter, String> {
+    pub fn to_filter(&self, zone: DisplayZone) -> Result<Filter, String> {
         let opt = |s: &str| {
             let t = s.trim();
             (!t.is_empty()).then(|| t.to_string())
         };
-        let from_us = parse_time(&self.from, false)?;
-        let to_us = parse_time(&self.to, true)?;
+        let from_us = parse_time(&self.from, false, zone)?;
+        let to_us = parse_time(&self.to, true, zone)?;
         Ok(Filter {
             text: opt(&self.text),
             ip: opt(&self.ip),
@@ -301,9 +322,9 @@ pub fn filter_rows(
 }
 
 /// Answer a question over the store.
-pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64) -> Answer {
+pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64, zone: DisplayZone) -> Answer {
     let mut lines = Vec::new();
-    let t = |v: Option<i64>| v.map_or_else(|| "no time".to_string(), fmt_time);
+    let t = |v: Option<i64>| v.map_or_else(|| "no time".to_string(), |v| fmt_time(v, zone));
     let events = match q {
         Question::WhoAccessed => {
             let acc = query::who_accessed(store, subject);
@@ -397,6 +418,8 @@ pub struct LogsView {
     answer_seq: u64,
     /// A finding to select once the load finishes (rule, title).
     pending_finding: Option<(String, String)>,
+    /// The case's display zone (times shown and typed in it).
+    pub zone: DisplayZone,
 }
 
 impl Default for LogsView {
@@ -418,6 +441,7 @@ impl Default for LogsView {
             answer: None,
             answer_seq: 0,
             pending_finding: None,
+            zone: DisplayZone::Utc,
         }
     }
 }
@@ -562,7 +586,7 @@ impl LogsView {
             }
             j.cancel();
         }
-        let filter = match self.filter.to_filter() {
+        let filter = match self.filter.to_filter(self.zone) {
             Ok(f) => {
                 self.filter_error = None;
                 f
@@ -600,14 +624,20 @@ impl LogsView {
         let seq = self.answer_seq;
         let q = self.question;
         let store = Arc::clone(&l.store);
+        let zone = self.zone;
         self.answer_job = Some(Job::spawn(ctx, "Answering", move |_, _| {
-            Ok(answer(&store, q, &subject, seq))
+            Ok(answer(&store, q, &subject, seq, zone))
         }));
     }
 
     /// Draw the screen.
     pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
+        if self.zone != vc.zone {
+            // Typed times mean another instant now: filter again.
+            self.zone = vc.zone;
+            self.shown = None;
+        }
         ui.label(RichText::new("Logs").heading());
         self.sources.ui(ui, vc, "log source");
         ui.horizontal(|ui| {
@@ -667,6 +697,7 @@ impl LogsView {
     }
 
     fn detections_ui(&mut self, ui: &mut Ui) {
+        let zone = self.zone;
         let Some(l) = &self.loaded else { return };
         let findings = Arc::clone(&l.findings);
         let store = Arc::clone(&l.store);
@@ -704,9 +735,9 @@ impl LogsView {
                             ui.add(egui::Label::new(RichText::new(&f.explanation).small()).wrap());
                             let when = match (f.first_us, f.last_us) {
                                 (Some(a), Some(b)) if a != b => {
-                                    format!("{} to {}", fmt_time(a), fmt_time(b))
+                                    format!("{} to {}", fmt_time(a, zone), fmt_time(b, zone))
                                 }
-                                (Some(a), _) => fmt_time(a),
+                                (Some(a), _) => fmt_time(a, zone),
                                 _ => "no time".into(),
                             };
                             let first = f
@@ -828,14 +859,14 @@ impl LogsView {
             );
             field(
                 ui,
-                "From (UTC)",
+                &format!("From ({})", self.zone.name()),
                 &mut self.filter.from,
                 "YYYY-MM-DD HH:MM",
                 120.0,
             );
             field(
                 ui,
-                "To (UTC)",
+                &format!("To ({})", self.zone.name()),
                 &mut self.filter.to,
                 "YYYY-MM-DD HH:MM",
                 120.0,
@@ -891,6 +922,7 @@ impl LogsView {
     }
 
     fn table_ui(&mut self, ui: &mut Ui) {
+        let zone = self.zone;
         let Some(l) = &self.loaded else { return };
         let store = Arc::clone(&l.store);
         let rows = &self.rows;
@@ -904,7 +936,7 @@ impl LogsView {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .column(Column::initial(146.0).clip(true))
+            .column(Column::initial(if zone.is_utc() { 166.0 } else { 186.0 }).clip(true))
             .column(Column::initial(50.0).clip(true))
             .column(Column::initial(96.0).clip(true))
             .column(Column::initial(100.0).clip(true))
@@ -915,8 +947,9 @@ impl LogsView {
             .column(Column::initial(56.0).clip(true))
             .column(Column::remainder().at_least(120.0).clip(true))
             .header(22.0, |mut h| {
+                let time_header = format!("Time ({})", zone.name());
                 for t in [
-                    "Time (UTC)",
+                    time_header.as_str(),
                     "Host",
                     "Source",
                     "Kind",
@@ -941,7 +974,12 @@ impl LogsView {
                         return;
                     };
                     row.set_selected(selected == Some(i));
-                    row.col(|ui| cell(ui, &e.time_us.map(fmt_time).unwrap_or_default()));
+                    row.col(|ui| {
+                        cell(
+                            ui,
+                            &e.time_us.map(|t| fmt_time(t, zone)).unwrap_or_default(),
+                        )
+                    });
                     row.col(|ui| cell(ui, e.get(Field::Host).unwrap_or("")));
                     row.col(|ui| {
                         let src = store.source_of(e);
@@ -1045,7 +1083,18 @@ pub fn event_detail_ui(ui: &mut Ui, store: &LogStore, e: &Event, vc: &mut ViewCt
                 format!(
                     "time={}",
                     e.time_us
-                        .map(crate::logs::time::rfc3339_offset)
+                        .and_then(chrono::DateTime::from_timestamp_micros)
+                        .map(|t| {
+                            let shown = vc.zone.format(t, Precision::Full);
+                            if vc.zone.is_utc() {
+                                shown
+                            } else {
+                                format!(
+                                    "{shown} ({})",
+                                    crate::logs::time::rfc3339(t.timestamp_micros())
+                                )
+                            }
+                        })
                         .unwrap_or_else(|| "none".into())
                 ),
             ];
@@ -1072,18 +1121,39 @@ mod tests {
 
     #[test]
     fn times_and_statuses_parse_or_explain() {
-        assert_eq!(parse_time("", false), Ok(None));
-        assert_eq!(parse_time("1970-01-01 00:01", false), Ok(Some(60_000_000)));
+        assert_eq!(parse_time("", false, DisplayZone::Utc), Ok(None));
         assert_eq!(
-            parse_time("1970-01-01T00:00:01Z", false),
+            parse_time("1970-01-01 00:01", false, DisplayZone::Utc),
+            Ok(Some(60_000_000))
+        );
+        assert_eq!(
+            parse_time("1970-01-01T00:00:01Z", false, DisplayZone::Utc),
             Ok(Some(1_000_000))
         );
-        assert_eq!(parse_time("1970-01-01", true), Ok(Some(86_400_000_000 - 1)));
-        assert!(parse_time("yesterday", false).is_err());
+        assert_eq!(
+            parse_time("1970-01-01", true, DisplayZone::Utc),
+            Ok(Some(86_400_000_000 - 1))
+        );
+        assert!(parse_time("yesterday", false, DisplayZone::Utc).is_err());
         assert_eq!(parse_status("4xx"), Ok(Some((400, 499))));
         assert_eq!(parse_status("500-404"), Ok(Some((404, 500))));
         assert_eq!(parse_status(" 200 "), Ok(Some((200, 200))));
         assert!(parse_status("ok").is_err());
-        assert_eq!(fmt_time(0), "1970-01-01 00:00:00");
+        assert_eq!(fmt_time(0, DisplayZone::Utc), "1970-01-01 00:00:00 UTC");
+        let paris = DisplayZone::parse("Europe/Paris").expect("zone");
+        assert_eq!(fmt_time(0, paris), "1970-01-01 01:00:00 +01:00");
+        // Typed times are the case's wall clock; a final Z means UTC.
+        assert_eq!(parse_time("1970-01-01 01:00", false, paris), Ok(Some(0)));
+        assert_eq!(
+            parse_time("1970-01-01T01:00:00Z", false, paris),
+            Ok(Some(3_600_000_000))
+        );
+        // 02:30 on 2026-03-29 does not exist in Paris (clocks jump 02:00 -> 03:00).
+        assert!(parse_time("2026-03-29 02:30", false, paris).is_err());
+        // 02:30 on 2026-10-25 happens twice: the first (summer time, +02:00).
+        assert_eq!(
+            parse_time("2026-10-25 02:30", false, paris),
+            Ok(Some(1_792_888_200_000_000))
+        );
     }
 }

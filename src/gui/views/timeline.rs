@@ -19,6 +19,7 @@ use crate::gui::views::logs::{SourceList, fmt_time, theme_severity};
 use crate::gui::widgets;
 use crate::logs::detect::Severity;
 use crate::timeline::{self, ExportFormat, Origin, Timeline, TimelineEvent, TimelineRequest};
+use crate::tz::DisplayZone;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use serde::{Deserialize, Serialize};
@@ -356,6 +357,8 @@ pub struct TimelineView {
     /// Where the histogram was drawn last frame (screen ↔ plot), so tests
     /// can point at a bar like a user.
     pub histogram_transform: Option<egui_plot::PlotTransform>,
+    /// The case's display zone.
+    pub zone: DisplayZone,
 }
 
 impl Default for TimelineView {
@@ -383,6 +386,7 @@ impl Default for TimelineView {
             export_job: None,
             export_result: None,
             histogram_transform: None,
+            zone: DisplayZone::Utc,
         }
     }
 }
@@ -665,6 +669,7 @@ impl TimelineView {
     /// as a shortcut.
     pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>, logs_sources: &[PathBuf]) {
         let ctx = ui.ctx().clone();
+        self.zone = vc.zone;
         self.follow_case(&ctx, vc);
         ui.label(RichText::new("Timeline").heading());
         self.sources.ui(ui, vc, "timeline source");
@@ -744,6 +749,7 @@ impl TimelineView {
     }
 
     fn histogram_ui(&mut self, ui: &mut Ui) {
+        let zone = self.zone;
         let h = self.histogram.clone();
         let span_s = h.bucket_us as f64 / 1e6;
         let bar_color = theme::tone_color(ui, Tone::Info);
@@ -773,13 +779,13 @@ impl TimelineView {
             .allow_double_click_reset(false)
             .show_y(false)
             .y_axis_min_width(40.0)
-            .x_axis_formatter(move |m, _| axis_label(m.value, range))
+            .x_axis_formatter(move |m, _| axis_label(m.value, range, zone))
             .label_formatter(|p| {
                 let pos = match p {
                     egui_plot::HoverPosition::NearDataPoint { position, .. }
                     | egui_plot::HoverPosition::Elsewhere { position } => position,
                 };
-                Some(fmt_time((pos.x * 1e6) as i64))
+                Some(fmt_time((pos.x * 1e6) as i64, zone))
             })
             .show(ui, |pui| {
                 pui.set_plot_bounds_x(x0..=x1);
@@ -787,7 +793,7 @@ impl TimelineView {
                 pui.bar_chart(egui_plot::BarChart::new("events", bars).element_formatter(
                     Box::new(move |b, _| {
                         let start = ((b.argument - span_s / 2.0) * 1e6) as i64;
-                        format!("{} event(s) from {}", b.value, fmt_time(start))
+                        format!("{} event(s) from {}", b.value, fmt_time(start, zone))
                     }),
                 ));
                 if let (Some(a), Some(p)) = (drag_from, pui.pointer_coordinate()) {
@@ -831,9 +837,9 @@ impl TimelineView {
         };
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!(
-                "Showing {} to {} UTC · {} event(s) · {} per bar",
-                fmt_time(lo),
-                fmt_time(hi),
+                "Showing {} to {} · {} event(s) · {} per bar",
+                fmt_time(lo, self.zone),
+                fmt_time(hi, self.zone),
                 widgets::thousands(self.rows.len() as u64),
                 widgets::human_duration(std::time::Duration::from_micros(
                     self.histogram.bucket_us.max(0) as u64
@@ -976,6 +982,7 @@ impl TimelineView {
     }
 
     fn table_ui(&mut self, ui: &mut Ui) {
+        let zone = self.zone;
         let Some(b) = &self.built else { return };
         let tl = Arc::clone(&b.timeline);
         let ids = Arc::clone(&b.ids);
@@ -1000,9 +1007,10 @@ impl TimelineView {
             .column(Column::initial(90.0).clip(true))
             .column(Column::remainder().at_least(160.0).clip(true))
             .header(22.0, |mut h| {
+                let time_header = format!("Time ({})", zone.name());
                 for t in [
                     "Star",
-                    "Time (UTC)",
+                    time_header.as_str(),
                     "Origin",
                     "What",
                     "Where",
@@ -1044,7 +1052,7 @@ impl TimelineView {
                             star = Some(i);
                         }
                     });
-                    row.col(|ui| cell(ui, &fmt_time(e.time_us)));
+                    row.col(|ui| cell(ui, &fmt_time(e.time_us, zone)));
                     row.col(|ui| cell(ui, e.origin.as_str()));
                     row.col(|ui| {
                         let what = if e.origin == Origin::Log {
@@ -1211,10 +1219,11 @@ impl TimelineView {
 
 /// An axis label for `x_s` (seconds since the epoch), as precise as the
 /// visible range needs.
-fn axis_label(x_s: f64, range_s: f64) -> String {
+fn axis_label(x_s: f64, range_s: f64, zone: DisplayZone) -> String {
     let Some(t) = chrono::DateTime::from_timestamp(x_s as i64, 0) else {
         return String::new();
     };
+    let t = zone.local(t);
     let f = if range_s > 2.0 * 86_400.0 * 365.0 {
         "%Y-%m"
     } else if range_s > 3.0 * 86_400.0 {
