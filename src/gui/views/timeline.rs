@@ -1000,7 +1000,7 @@ impl TimelineView {
             .resizable(true)
             .sense(egui::Sense::click())
             .column(Column::exact(36.0))
-            .column(Column::initial(140.0).clip(true))
+            .column(Column::initial(if zone.is_utc() { 166.0 } else { 186.0 }).clip(true))
             .column(Column::initial(60.0).clip(true))
             .column(Column::initial(150.0).clip(true))
             .column(Column::initial(200.0).clip(true))
