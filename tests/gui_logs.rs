@@ -377,6 +377,58 @@ fn a_log_event_opens_its_file_in_the_evidence_browser() {
     assert!(r.path.ends_with("/var/log/auth.log"), "{}", r.path);
 }
 
+/// A jump to a line far down its file scrolls the preview there and marks
+/// it: the line is drawn although 300 lines come before it.
+#[test]
+fn a_jump_scrolls_the_preview_to_the_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log_dir = tmp.path().join("srv/var/log");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let mut auth = String::new();
+    for i in 0..300 {
+        auth.push_str(&format!(
+            "Nov 22 09:{:02}:{:02} web1 CRON[{}]: pam_unix(cron:session): session closed for user root\n",
+            i / 60,
+            i % 60,
+            1000 + i
+        ));
+    }
+    auth.push_str(ACCEPTED);
+    auth.push('\n');
+    let a = log_dir.join("auth.log");
+    std::fs::write(&a, auth).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_795_348_800))
+        .unwrap();
+    let archive = core_capture(&tmp.path().join("srv"), &tmp.path().join("out"));
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Logs");
+    add_source(&mut h, "Add log source", &archive);
+    click(&mut h, "Read logs");
+    wait_until(&mut h, "the archive's logs", |h| {
+        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
+    });
+    type_into(&mut h, "Text filter", "Accepted");
+    wait_until(&mut h, "the filter", |h| h.state().logs.rows.len() == 1);
+    click_row(&mut h, ACCEPTED);
+    wait_until(&mut h, "the event", |h| h.state().logs.selected.is_some());
+    click(&mut h, "Open in the evidence browser");
+    wait_until(&mut h, "the preview at line 301", |h| {
+        h.state().screen == Screen::Evidence
+            && shows(h, "Opened from the event at line 301 of this file")
+            && h.query_all_by_label_contains(ACCEPTED).next().is_some()
+    });
+    // Line 1 scrolled out of view (only visible rows are drawn).
+    assert!(
+        h.query_all_by_label_contains("CRON[1000]").next().is_none(),
+        "the preview starts near the marked line, not at the top"
+    );
+}
+
 /// Frame times with a million events on both screens. Run with
 /// `cargo test --release --test gui_logs -- --ignored --nocapture million`.
 #[test]

@@ -331,6 +331,9 @@ pub struct BrowserView {
     pending_select: Option<(String, Option<u64>)>,
     /// The file and line a jump selected, shown in the preview.
     pub jumped_to: Option<(usize, Option<u64>)>,
+    /// The preview still has to scroll to the jumped-to line (once, when
+    /// it has loaded; the user scrolls freely afterwards).
+    scroll_to_line: bool,
 }
 
 impl BrowserView {
@@ -377,6 +380,7 @@ impl BrowserView {
                 self.query = ViewQuery::default();
                 self.select(ctx, idx);
                 self.jumped_to = Some((idx, line));
+                self.scroll_to_line = line.is_some();
             }
             None => {
                 self.error = Some(format!("no file with this path in the archive: {path}"));
@@ -872,7 +876,13 @@ impl BrowserView {
                 ui.spinner();
             }
             (None, Some(Err(e))) => widgets::message_box(ui, Tone::Bad, "Cannot preview", e),
-            (None, Some(Ok(p))) if p.record == idx => preview_body_ui(ui, p),
+            (None, Some(Ok(p))) if p.record == idx => {
+                let focus = match self.jumped_to {
+                    Some((j, line)) if j == idx => line,
+                    _ => None,
+                };
+                preview_body_ui(ui, p, focus, &mut self.scroll_to_line);
+            }
             _ => {}
         }
     }
@@ -1121,7 +1131,10 @@ fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
         });
 }
 
-fn preview_body_ui(ui: &mut Ui, p: &Preview) {
+/// The preview's content. `focus` is a 1-based line to mark (the line a
+/// jump came from); while `scroll` is set the text scrolls to show it, then
+/// `scroll` is cleared.
+fn preview_body_ui(ui: &mut Ui, p: &Preview, focus: Option<u64>, scroll: &mut bool) {
     if p.truncated {
         widgets::hint(
             ui,
@@ -1136,20 +1149,36 @@ fn preview_body_ui(ui: &mut Ui, p: &Preview) {
         PreviewBody::Nothing(msg) => widgets::hint(ui, msg),
         PreviewBody::Text(lines) => {
             let width = lines.len().to_string().len();
-            egui::ScrollArea::both()
+            let focus_row = focus
+                .and_then(|l| usize::try_from(l).ok())
+                .and_then(|l| l.checked_sub(1));
+            if let Some(r) = focus_row
+                && r >= lines.len()
+            {
+                widgets::hint(ui, &format!("Line {} is past the part shown here.", r + 1));
+            }
+            let mut area = egui::ScrollArea::both()
                 .id_salt("preview_text")
-                .auto_shrink([false, false])
-                .show_rows(ui, row_h, lines.len(), |ui, range| {
-                    for i in range {
-                        let Some(line) = lines.get(i) else { continue };
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(format!("{:>width$}  {line}", i + 1)).monospace(),
-                            )
-                            .extend(),
-                        );
+                .auto_shrink([false, false]);
+            if *scroll {
+                if let Some(r) = focus_row.filter(|&r| r < lines.len()) {
+                    // A few lines of context above the marked one.
+                    let step = row_h + ui.spacing().item_spacing.y;
+                    area = area.vertical_scroll_offset(r.saturating_sub(5) as f32 * step);
+                }
+                *scroll = false;
+            }
+            let mark = ui.visuals().selection.bg_fill;
+            area.show_rows(ui, row_h, lines.len(), |ui, range| {
+                for i in range {
+                    let Some(line) = lines.get(i) else { continue };
+                    let mut text = RichText::new(format!("{:>width$}  {line}", i + 1)).monospace();
+                    if focus_row == Some(i) {
+                        text = text.background_color(mark).strong();
                     }
-                });
+                    ui.add(egui::Label::new(text).extend());
+                }
+            });
         }
         PreviewBody::Hex(bytes) => {
             let n = bytes.len().div_ceil(HEX_WIDTH);
