@@ -19,9 +19,104 @@ use crate::logs::time;
 pub const FORMAT: Format = Format {
     name: "postgresql",
     name_hint,
-    sniff_bytes: None,
+    sniff_bytes: Some(sniff),
     method: Method::Lines(make),
 };
+
+/// The share of sampled lines that carry PostgreSQL's own prefix
+/// (`2026-11-22 10:01:02.345 UTC [4242] ... LOG:  `), plus 10: those lines
+/// also read as "date host message" syslog, so the more specific format
+/// must win the tie whatever the file is called.
+fn sniff(head: &[u8], _name: &str) -> u32 {
+    let text = String::from_utf8_lossy(head);
+    let mut lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .filter(|l| !l.trim().is_empty())
+        .take(40)
+        .collect();
+    if head.len() >= super::SNIFF_BYTES && lines.len() > 1 {
+        lines.pop();
+    }
+    if lines.is_empty() {
+        return 0;
+    }
+    // csvlog and unusual prefixes: what the parser itself accepts.
+    let ctx = SourceCtx {
+        path: String::new(),
+        mtime_us: None,
+        tz_offset_s: None,
+    };
+    let mut p = make(&ctx);
+    let mut d = Draft::default();
+    let parsed = lines
+        .iter()
+        .filter(|l| {
+            d.reset(l);
+            p.parse(l, &mut d) && d.kind != Kind::Unparsed
+        })
+        .count();
+    let prefixed = lines.iter().filter(|l| has_prefix(l)).count();
+    let share = |n: usize| (n * 100 / lines.len()) as u32;
+    match share(prefixed) {
+        0 => share(parsed),
+        s => (s + 10).max(share(parsed)),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.fff] ZONE [PID] [anything] LEVEL:`
+fn has_prefix(line: &str) -> bool {
+    const LEVELS: [&str; 13] = [
+        "LOG:",
+        "FATAL:",
+        "ERROR:",
+        "WARNING:",
+        "DETAIL:",
+        "STATEMENT:",
+        "HINT:",
+        "PANIC:",
+        "NOTICE:",
+        "INFO:",
+        "CONTEXT:",
+        "QUERY:",
+        "LOCATION:",
+    ];
+    let b = line.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    if !(digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && b.get(10) == Some(&b' ')
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19))
+    {
+        return false;
+    }
+    let mut rest = line.get(19..).unwrap_or("");
+    // Fractional seconds belong to the time ("...:02.345 UTC").
+    if let Some(frac) = rest.strip_prefix('.') {
+        rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let mut words = rest.split(' ').filter(|w| !w.is_empty());
+    let _zone = words.next();
+    let Some(pid) = words.next() else {
+        return false;
+    };
+    let pid_ok = pid
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix(']'))
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+    pid_ok
+        && words
+            .take(3)
+            .any(|w| LEVELS.contains(&w) || (w.starts_with("DEBUG") && w.ends_with(':')))
+}
 
 fn name_hint(name: &str) -> u32 {
     let n = name.to_ascii_lowercase();
@@ -248,6 +343,32 @@ mod tests {
     use super::*;
     use crate::logs::load::{SourceInfo, read_lines};
     use proptest::prelude::*;
+
+    fn sniffed(name: &str, text: &str) -> &'static str {
+        let ctx = SourceCtx {
+            path: format!("/var/log/{name}"),
+            ..SourceCtx::default()
+        };
+        crate::logs::parsers::sniff_ranked(text.as_bytes(), &ctx)
+            .first()
+            .map_or("none", |f| f.0.name)
+    }
+
+    #[test]
+    fn recognised_by_content_whatever_the_file_name() {
+        let stderr = "2026-11-22 10:00:00.123 UTC [1234] LOG:  database system is ready to accept connections\n\
+            2026-11-22 10:00:05.456 UTC [1240] postgres@shop FATAL:  password authentication failed for user \"postgres\"\n\
+            2026-11-22 10:00:05 UTC [1240] postgres@shop DETAIL:  Connection matched pg_hba.conf line 99\n";
+        // Before, a name without "postgres" or "pg" read these as syslog
+        // lines from a host called "UTC".
+        assert_eq!(sniffed("main.log", stderr), "postgresql");
+        assert_eq!(sniffed("postgresql-16-main.log", stderr), "postgresql");
+        let csv = r#"2026-11-22 10:01:02.401 UTC,"postgres","postgres",4242,"203.0.113.5:51234",65a1.1092,1,"authentication",2026-11-22 10:01:02 UTC,3/1,0,FATAL,28P01,"password authentication failed for user ""postgres""","Connection matched pg_hba.conf line 99",,,,,,,,,"","client backend",,0"#;
+        assert_eq!(sniffed("postgresql-16-main.csv", csv), "postgresql");
+        // Syslog with a numeric date stays syslog.
+        let syslog = "2026-11-22 10:00:00 web1 sshd[42]: Failed password for root from 203.0.113.9 port 22 ssh2\n";
+        assert_eq!(sniffed("auth.log", syslog), "syslog");
+    }
 
     fn run(lines: &[&str]) -> Vec<crate::logs::Event> {
         let mut p = make(&SourceCtx::default());
