@@ -148,6 +148,9 @@ pub enum Command {
         sources: Vec<PathBuf>,
         rule: String,
         title: String,
+        /// The finding's first time: several findings can share a rule
+        /// and a title (`Password of "test" changed`).
+        first_us: Option<i64>,
     },
     /// Verify an archive (switches to the Verify screen and starts).
     VerifyArchive(PathBuf),
@@ -404,9 +407,10 @@ impl ExhibitApp {
                     sources,
                     rule,
                     title,
+                    first_us,
                 } => {
                     self.screen = Screen::Logs;
-                    self.logs.show_finding(ctx, sources, rule, title);
+                    self.logs.show_finding(ctx, sources, rule, title, first_us);
                 }
                 Command::VerifyArchive(p) => {
                     self.screen = Screen::Verify;

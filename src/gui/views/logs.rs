@@ -416,8 +416,8 @@ pub struct LogsView {
     answer_job: Option<Job<Answer>>,
     pub answer: Option<Answer>,
     answer_seq: u64,
-    /// A finding to select once the load finishes (rule, title).
-    pending_finding: Option<(String, String)>,
+    /// A finding to select once the load finishes (rule, title, first time).
+    pending_finding: Option<(String, String, Option<i64>)>,
     /// The case's display zone (times shown and typed in it).
     pub zone: DisplayZone,
 }
@@ -512,23 +512,27 @@ impl LogsView {
         sources: Vec<PathBuf>,
         rule: String,
         title: String,
+        first_us: Option<i64>,
     ) {
         if self.loaded.as_ref().is_some_and(|l| l.sources == sources) {
-            self.select_finding(&rule, &title);
+            self.select_finding(&rule, &title, first_us);
             return;
         }
         self.sources.paths = sources;
         self.start_load(ctx);
-        self.pending_finding = Some((rule, title));
+        self.pending_finding = Some((rule, title, first_us));
     }
 
-    fn select_finding(&mut self, rule: &str, title: &str) {
+    /// Select the finding with this rule, title and first time (or, failing
+    /// that, the first with this rule and title).
+    fn select_finding(&mut self, rule: &str, title: &str, first_us: Option<i64>) {
         let Some(l) = &self.loaded else { return };
-        if let Some(i) = l
+        let same = |f: &&Finding| f.rule == rule && f.title == title;
+        let exact = l
             .findings
             .iter()
-            .position(|f| f.rule == rule && f.title == title)
-        {
+            .position(|f| same(&f) && first_us.is_none_or(|t| f.first_us == Some(t)));
+        if let Some(i) = exact.or_else(|| l.findings.iter().position(|f| same(&f))) {
             self.filter.base = Base::Finding(i);
             self.selected = None;
         }
@@ -543,8 +547,8 @@ impl LogsView {
             match r {
                 Ok(l) => {
                     self.loaded = Some(l);
-                    if let Some((rule, title)) = self.pending_finding.take() {
-                        self.select_finding(&rule, &title);
+                    if let Some((rule, title, first_us)) = self.pending_finding.take() {
+                        self.select_finding(&rule, &title, first_us);
                     }
                 }
                 Err(e) => self.load_error = Some(e),
@@ -1117,6 +1121,38 @@ pub fn event_detail_ui(ui: &mut Ui, store: &LogStore, e: &Event, vc: &mut ViewCt
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_jump_selects_the_finding_with_its_time_among_equal_titles() {
+        let finding = |t: i64| Finding {
+            rule: "account_change",
+            severity: Severity::Low,
+            title: "Password of \"test\" changed".into(),
+            explanation: String::new(),
+            first_us: Some(t),
+            last_us: Some(t),
+            ips: vec![],
+            users: vec![],
+            paths: vec![],
+            events: vec![],
+        };
+        let mut v = LogsView {
+            loaded: Some(LogsLoaded {
+                sources: vec![],
+                store: Arc::new(LogStore::default()),
+                findings: Arc::new(vec![finding(10), finding(20), finding(30)]),
+            }),
+            ..LogsView::default()
+        };
+        let title = "Password of \"test\" changed";
+        v.select_finding("account_change", title, Some(20));
+        assert_eq!(v.filter.base, Base::Finding(1));
+        v.select_finding("account_change", title, Some(30));
+        assert_eq!(v.filter.base, Base::Finding(2));
+        // No finding at that time: the first with the title.
+        v.select_finding("account_change", title, Some(99));
+        assert_eq!(v.filter.base, Base::Finding(0));
+    }
     use super::*;
 
     #[test]

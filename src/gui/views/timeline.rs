@@ -1181,6 +1181,7 @@ impl TimelineView {
                     sources,
                     rule: e.kind.clone(),
                     title,
+                    first_us: Some(e.time_us),
                 });
                 vc.commands.push(Command::Go(Screen::Logs));
             }
