@@ -74,18 +74,34 @@ fn fixtures(dir: &Path) -> (PathBuf, PathBuf) {
     let w = dir.join("access.log");
     std::fs::write(&a, auth).unwrap();
     std::fs::write(&w, access).unwrap();
-    // Classic syslog has no year: it comes from the file's time (2026-11-22
-    // 12:00 UTC), so the test means the same thing in any year.
-    let t = std::time::UNIX_EPOCH + Duration::from_secs(1_795_348_800);
     for p in [&a, &w] {
-        std::fs::File::options()
-            .write(true)
-            .open(p)
-            .unwrap()
-            .set_modified(t)
-            .unwrap();
+        set_mtime_2026(p);
     }
     (a, w)
+}
+
+/// Classic syslog has no year: it comes from the file's time, set here to
+/// 2026-11-22 12:00 UTC so that the tests mean the same thing in any year.
+fn set_mtime_2026(p: &Path) {
+    std::fs::File::options()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_795_348_800))
+        .unwrap();
+}
+
+/// The Logs screen with an archive's logs read.
+fn logs_of_archive(archive: &Path) -> H {
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Logs");
+    add_source(&mut h, "Add log source", archive);
+    click(&mut h, "Read logs");
+    wait_until(&mut h, "the archive's logs", |h| {
+        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
+    });
+    h
 }
 
 fn open_case(h: &mut H, dir: &Path) {
@@ -354,14 +370,7 @@ fn a_log_event_opens_its_file_in_the_evidence_browser() {
     let srv = tmp.path().join("srv");
     fixtures(&srv.join("var/log"));
     let archive = core_capture(&srv, &tmp.path().join("out"));
-    let mut h = harness();
-    h.step();
-    click(&mut h, "Logs");
-    add_source(&mut h, "Add log source", &archive);
-    click(&mut h, "Read logs");
-    wait_until(&mut h, "the archive's logs", |h| {
-        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
-    });
+    let mut h = logs_of_archive(&archive);
     click_row(&mut h, ACCEPTED);
     wait_until(&mut h, "the event", |h| h.state().logs.selected.is_some());
     assert!(shows(&h, "/var/log/auth.log:7"));
@@ -397,21 +406,9 @@ fn a_jump_scrolls_the_preview_to_the_line() {
     auth.push('\n');
     let a = log_dir.join("auth.log");
     std::fs::write(&a, auth).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&a)
-        .unwrap()
-        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_795_348_800))
-        .unwrap();
+    set_mtime_2026(&a);
     let archive = core_capture(&tmp.path().join("srv"), &tmp.path().join("out"));
-    let mut h = harness();
-    h.step();
-    click(&mut h, "Logs");
-    add_source(&mut h, "Add log source", &archive);
-    click(&mut h, "Read logs");
-    wait_until(&mut h, "the archive's logs", |h| {
-        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
-    });
+    let mut h = logs_of_archive(&archive);
     type_into(&mut h, "Text filter", "Accepted");
     wait_until(&mut h, "the filter", |h| h.state().logs.rows.len() == 1);
     click_row(&mut h, ACCEPTED);
