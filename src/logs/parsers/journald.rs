@@ -132,7 +132,6 @@ fn classify_owned(program: &str, msg: &str, d: &mut Draft) {
 mod tests {
     use super::*;
     use crate::logs::event::Kind;
-    use crate::logs::load::{SourceInfo, read_lines};
     use proptest::prelude::*;
 
     fn p(line: &str) -> Option<crate::logs::Event> {
@@ -171,14 +170,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(s in "\\{(\"[A-Z_]{1,20}\":(\"[ -~]{0,30}\"|\\[[0-9,]{0,10}\\]|[0-9]{1,16}),?){0,6}\\}?") {
-            let mut parser = make(&SourceCtx::default());
-            let mut events = Vec::new();
-            let mut info = SourceInfo::default();
-            let mut r = s.as_bytes();
-            read_lines(&mut r, parser.as_mut(), &mut [], &mut events, &mut info);
-            for e in &events {
-                let _ = e.summary();
-            }
+            let _ = crate::logs::parsers::read_all_lines(make, &s);
         }
     }
 }

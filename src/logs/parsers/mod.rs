@@ -216,6 +216,24 @@ pub fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     None
 }
 
+/// Read `text` through one line format with a default context, touching
+/// every event's fields: the body of each format's never-panics test.
+#[cfg(test)]
+pub(crate) fn read_all_lines(
+    make: fn(&SourceCtx) -> Box<dyn LineParser>,
+    text: &str,
+) -> Vec<crate::logs::Event> {
+    let mut parser = make(&SourceCtx::default());
+    let mut events = Vec::new();
+    let mut info = crate::logs::load::SourceInfo::default();
+    let mut r = text.as_bytes();
+    crate::logs::load::read_lines(&mut r, parser.as_mut(), &mut [], &mut events, &mut info);
+    for e in &events {
+        let _ = e.summary();
+    }
+    events
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -341,7 +341,6 @@ fn csv_fields(line: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::load::{SourceInfo, read_lines};
     use proptest::prelude::*;
 
     fn sniffed(name: &str, text: &str) -> &'static str {
@@ -425,14 +424,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(s in "(2026-11-22 10:01:0[0-9](\\.[0-9]{3})?( UTC| CET)?)?( \\[[0-9]{1,5}\\])?[ ,].{0,120}") {
-            let mut parser = make(&SourceCtx::default());
-            let mut events = Vec::new();
-            let mut info = SourceInfo::default();
-            let mut r = s.as_bytes();
-            read_lines(&mut r, parser.as_mut(), &mut [], &mut events, &mut info);
-            for e in &events {
-                let _ = e.summary();
-            }
+            let _ = crate::logs::parsers::read_all_lines(make, &s);
         }
     }
 }

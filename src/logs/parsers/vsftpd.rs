@@ -216,7 +216,6 @@ fn xferlog(line: &str, r: &str, d: &mut Draft) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::load::{SourceInfo, read_lines};
     use proptest::prelude::*;
 
     fn p(line: &str) -> Option<crate::logs::Event> {
@@ -286,15 +285,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(s in "(Sun Nov [ 0-9]{2} [0-9:]{8} 20[0-9]{2})?( \\[pid [0-9]{1,5}\\])?( \\[[a-z]{0,5}\\])? .{0,120}") {
-            let ctx = SourceCtx::default();
-            let mut parser = make(&ctx);
-            let mut events = Vec::new();
-            let mut info = SourceInfo::default();
-            let mut r = s.as_bytes();
-            read_lines(&mut r, parser.as_mut(), &mut [], &mut events, &mut info);
-            for e in &events {
-                let _ = e.summary();
-            }
+            let _ = crate::logs::parsers::read_all_lines(make, &s);
         }
     }
 }
