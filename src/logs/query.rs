@@ -161,6 +161,20 @@ pub struct Filter {
 impl Filter {
     /// Whether an event passes.
     pub fn matches(&self, e: &Event) -> bool {
+        self.passes(e, self.text_finder().as_ref())
+    }
+
+    /// The text filter compiled once (ASCII case-insensitive), for
+    /// filtering many events without folding every line's case.
+    fn text_finder(&self) -> Option<aho_corasick::AhoCorasick> {
+        let t = self.text.as_deref()?;
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([t])
+            .ok()
+    }
+
+    fn passes(&self, e: &Event, text: Option<&aho_corasick::AhoCorasick>) -> bool {
         if let Some(s) = self.source
             && e.source != s
         {
@@ -191,8 +205,14 @@ impl Filter {
             }
         }
         if let Some(txt) = &self.text {
-            let l = txt.to_ascii_lowercase();
-            if !e.line_text().to_ascii_lowercase().contains(&l) {
+            let found = match text {
+                Some(ac) => ac.is_match(e.line_text()),
+                None => e
+                    .line_text()
+                    .to_ascii_lowercase()
+                    .contains(&txt.to_ascii_lowercase()),
+            };
+            if !found {
                 return false;
             }
         }
@@ -201,16 +221,91 @@ impl Filter {
 
     /// Indices of matching events, in time order.
     pub fn apply(&self, store: &LogStore) -> Vec<u32> {
-        store
-            .by_time
-            .iter()
+        self.apply_to(store, &store.by_time)
+    }
+
+    /// Whether the filter lets every event through.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_none()
+            && self.ip.is_none()
+            && self.user.is_none()
+            && self.status.is_none()
+            && self.from_us.is_none()
+            && self.to_us.is_none()
+            && self.source.is_none()
+            && self.kinds.is_empty()
+    }
+
+    /// The events of `base` (indices, kept in their order) that match.
+    pub fn apply_to(&self, store: &LogStore, base: &[u32]) -> Vec<u32> {
+        if self.is_empty() {
+            return base.to_vec();
+        }
+        let text = self.text_finder();
+        base.iter()
             .copied()
             .filter(|&i| {
                 store
                     .events
                     .get(i as usize)
-                    .is_some_and(|e| self.matches(e))
+                    .is_some_and(|e| self.passes(e, text.as_ref()))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::event::Draft;
+
+    fn store(lines: &[&str]) -> LogStore {
+        let events: Vec<Event> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut d = Draft::default();
+                d.reset(l);
+                d.finish(0, i as u64 + 1)
+            })
+            .collect();
+        LogStore {
+            by_time: (0..events.len() as u32).collect(),
+            rank: (0..events.len() as u32).collect(),
+            events: events.into(),
+            ..LogStore::default()
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_filter_is_ascii_case_insensitive(lines in proptest::collection::vec("[a-cA-Cé ]{0,12}", 0..20), needle in "[a-cA-C]{1,3}") {
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let s = store(&refs);
+            let f = Filter { text: Some(needle.clone()), ..Filter::default() };
+            let want: Vec<u32> = (0..lines.len() as u32)
+                .filter(|&i| lines[i as usize].to_ascii_lowercase().contains(&needle.to_ascii_lowercase()))
+                .collect();
+            proptest::prop_assert_eq!(f.apply(&s), want.clone());
+            let one_by_one: Vec<u32> = (0..lines.len() as u32).filter(|&i| f.matches(&s.events[i as usize])).collect();
+            proptest::prop_assert_eq!(one_by_one, want);
+        }
+    }
+
+    #[test]
+    fn an_empty_filter_keeps_the_base_as_given() {
+        let s = store(&["a", "b", "c"]);
+        let f = Filter::default();
+        assert!(f.is_empty());
+        assert_eq!(f.apply_to(&s, &[2, 0]), vec![2, 0]);
+        let kinds = Filter {
+            kinds: vec![Kind::WebRequest],
+            ..Filter::default()
+        };
+        assert!(!kinds.is_empty());
+        assert!(
+            kinds.apply_to(&s, &[2, 0]).is_empty(),
+            "no event is a web request"
+        );
     }
 }

@@ -300,25 +300,7 @@ pub fn filter_rows(
         Base::Finding(i) => findings.get(*i).map_or(&[], |f| f.events.as_slice()),
         Base::Answer(_) => answer.map_or(&[], |a| a.events.as_slice()),
     };
-    let nothing = filter.text.is_none()
-        && filter.ip.is_none()
-        && filter.user.is_none()
-        && filter.status.is_none()
-        && filter.from_us.is_none()
-        && filter.to_us.is_none()
-        && filter.source.is_none();
-    if nothing {
-        return base.to_vec();
-    }
-    base.iter()
-        .copied()
-        .filter(|&i| {
-            store
-                .events
-                .get(i as usize)
-                .is_some_and(|e| filter.matches(e))
-        })
-        .collect()
+    filter.apply_to(store, base)
 }
 
 /// Answer a question over the store.
