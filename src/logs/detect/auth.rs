@@ -84,12 +84,7 @@ pub struct FailRow<'a> {
 }
 
 /// Remote authentication failures (with an address), deduplicated, in time
-/// order.
-pub fn failures<'a>(ctx: &Ctx<'a>) -> Vec<u32> {
-    failure_rows(ctx).iter().map(|r| r.i).collect()
-}
-
-/// [`failures`] with what the detections read of each.
+/// order, with what the detections read of each.
 pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
     let store: &'a LogStore = ctx.store;
     // One pass in storage order (sequential memory) reads every failure
@@ -312,7 +307,6 @@ impl Grouping {
 /// detections count, window and group without dereferencing millions of
 /// events.
 pub struct AuthData<'a> {
-    pub fails: Vec<u32>,
     pub succ: Vec<u32>,
     /// Address names by id, sorted.
     pub ip_names: Vec<&'a str>,
@@ -505,7 +499,6 @@ pub fn collect<'a>(ctx: &Ctx<'a>) -> AuthData<'a> {
         }),
     );
     AuthData {
-        fails: rows.iter().map(|r| r.i).collect(),
         succ,
         ip_names,
         user_names,
