@@ -95,7 +95,7 @@ fn errno_text(e: Errno) -> String {
 /// never read through. Paths longer than `PATH_MAX` (which the walk reaches
 /// with `openat`) and kernels without `openat2` (before 5.6) are opened one
 /// directory at a time, each with `O_NOFOLLOW`.
-fn open_no_symlinks(path: &std::path::Path, flags: OFlags) -> Result<std::os::fd::OwnedFd, Errno> {
+pub(crate) fn open_no_symlinks(path: &std::path::Path, flags: OFlags) -> Result<std::os::fd::OwnedFd, Errno> {
     let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS;
     match rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), resolve) {
         Err(Errno::NOSYS | Errno::NAMETOOLONG) => open_by_components(path, flags),
@@ -140,6 +140,65 @@ fn open_by_components(
         };
     }
     Err(Errno::INVAL)
+}
+
+/// A regular file opened for reading by [`open_regular`].
+#[derive(Debug)]
+pub(crate) struct Opened {
+    pub file: File,
+    /// Opened with `O_NOATIME`: reading it leaves its access time alone.
+    /// False only when the kernel refused the flag (not the owner and no
+    /// `CAP_FOWNER`), so reading it may change its access time.
+    pub noatime: bool,
+}
+
+/// Why [`open_regular`] did not open a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Not a regular file (FIFO, socket, device, directory...): never opened.
+    /// `None` when the type is unknown.
+    NotRegular(Option<EntryType>),
+    /// The OS error; `ELOOP` when a symbolic link is on the path.
+    Os(Errno),
+}
+
+/// Open the regular file at `path` for reading without ever opening
+/// anything else. The path is first resolved without following any
+/// symbolic link into an `O_PATH` handle, which opens nothing; only when
+/// that handle is a regular file is it opened read-only, `O_NONBLOCK`, and
+/// `O_NOATIME` unless the kernel refuses it, through that very handle, so a
+/// FIFO or device swapped in is never opened (opening a FIFO can block or
+/// release a writer; opening a device runs its driver).
+pub(crate) fn open_regular(path: &std::path::Path) -> Result<Opened, Refused> {
+    let handle = open_no_symlinks(path, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC)
+        .map_err(Refused::Os)?;
+    let kind = EntryType::from_mode(rustix::fs::fstat(&handle).map_err(Refused::Os)?.st_mode);
+    if kind == Some(EntryType::Symlink) {
+        return Err(Refused::Os(Errno::LOOP));
+    }
+    if kind != Some(EntryType::File) {
+        return Err(Refused::NotRegular(kind));
+    }
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd_path = format!("/proc/self/fd/{}", handle.as_raw_fd());
+    let reopen = |flags| match rustix::fs::open(fd_path.as_str(), flags, Mode::empty()) {
+        // No /proc: open by path again (the type is checked below).
+        Err(Errno::NOENT) => open_no_symlinks(path, flags | OFlags::NOFOLLOW),
+        other => other,
+    };
+    let (fd, noatime) = match reopen(flags | OFlags::NOATIME) {
+        Err(Errno::PERM) => (reopen(flags).map_err(Refused::Os)?, false),
+        other => (other.map_err(Refused::Os)?, true),
+    };
+    // Opened by path again without /proc: it may have changed in between.
+    let kind = EntryType::from_mode(rustix::fs::fstat(&fd).map_err(Refused::Os)?.st_mode);
+    if kind != Some(EntryType::File) {
+        return Err(Refused::NotRegular(kind));
+    }
+    Ok(Opened {
+        file: File::from(fd),
+        noatime,
+    })
 }
 
 enum Output {
@@ -187,58 +246,22 @@ impl Acquirer {
     }
 
     fn open(job: &FileJob) -> Result<File, (Status, String)> {
-        // First an `O_PATH` handle, which opens nothing: only a regular file
-        // is then opened for reading, through that very handle, so a FIFO or
-        // device swapped in after the listing is never opened.
-        let res = open_no_symlinks(
-            &job.physical,
-            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        )
-        .and_then(|handle| {
-            let kind = EntryType::from_mode(rustix::fs::fstat(&handle)?.st_mode);
-            if kind == Some(EntryType::Symlink) {
-                return Err(Errno::LOOP);
-            }
-            if kind != Some(EntryType::File) {
-                return Ok(Err(kind));
-            }
-            let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-            let fd_path = format!("/proc/self/fd/{}", handle.as_raw_fd());
-            let reopen = |flags| match rustix::fs::open(fd_path.as_str(), flags, Mode::empty()) {
-                // No /proc: open by path again (the type is checked after).
-                Err(Errno::NOENT) => open_no_symlinks(&job.physical, flags | OFlags::NOFOLLOW),
-                other => other,
-            };
-            match reopen(flags | OFlags::NOATIME) {
-                Err(Errno::PERM) => reopen(flags),
-                other => other,
-            }
-            .map(Ok)
-        });
-        let res = match res {
-            Ok(Err(kind)) => {
-                return Err((
-                    Status::Skipped,
-                    format!(
-                        "special_file: became a {kind:?} between listing and reading; not opened"
-                    ),
-                ));
-            }
-            Ok(Ok(fd)) => Ok(fd),
-            Err(e) => Err(e),
-        };
-        match res {
-            Ok(fd) => Ok(File::from(fd)),
-            Err(Errno::NOENT) => Err((
+        match open_regular(&job.physical) {
+            Ok(opened) => Ok(opened.file),
+            Err(Refused::NotRegular(kind)) => Err((
+                Status::Skipped,
+                format!("special_file: became a {kind:?} between listing and reading; not opened"),
+            )),
+            Err(Refused::Os(Errno::NOENT)) => Err((
                 Status::Vanished,
                 "gone between listing and reading".to_string(),
             )),
-            Err(Errno::LOOP) => Err((
+            Err(Refused::Os(Errno::LOOP)) => Err((
                 Status::Vanished,
                 "it or a directory on its path was replaced by a symbolic link between listing and reading (not followed)"
                     .to_string(),
             )),
-            Err(e) => Err((
+            Err(Refused::Os(e)) => Err((
                 Status::Unreadable,
                 format!("cannot open: {}", errno_text(e)),
             )),

@@ -127,6 +127,9 @@ pub fn physical(root: Option<&Path>, logical: &[u8]) -> PathBuf {
 /// would, with every symlink (absolute or relative) interpreted inside
 /// `root`, never on the examiner's machine. With `follow_last` false the
 /// final component is left as it is. Returns the resolved logical path.
+///
+/// Every link read on the way has its access time noted in
+/// [`super::atime`] when reading it changed it.
 pub fn resolve_in_root(root: &Path, logical: &[u8], follow_last: bool) -> std::io::Result<Vec<u8>> {
     let mut pending: Vec<Vec<u8>> = logical
         .split(|&b| b == b'/')
@@ -150,17 +153,21 @@ pub fn resolve_in_root(root: &Path, logical: &[u8], follow_last: bool) -> std::i
         candidate.push(comp.clone());
         let logical_now = join_components(&candidate);
         let phys = physical(Some(root), &logical_now);
-        let is_link = std::fs::symlink_metadata(&phys)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
-        if is_link && (follow_last || !last) {
+        let link = std::fs::symlink_metadata(&phys)
+            .ok()
+            .filter(|m| m.file_type().is_symlink());
+        if let Some(link) = link.filter(|_| follow_last || !last) {
             hops += 1;
             if hops > 40 {
                 return Err(std::io::Error::from_raw_os_error(
                     Errno::LOOP.raw_os_error(),
                 ));
             }
-            let target = std::fs::read_link(&phys)?;
+            // Reading a link may update its access time (the kernel offers
+            // no way around it): note the value from before for the record.
+            let target = std::fs::read_link(&phys);
+            super::atime::note_path(&phys, &link);
+            let target = target?;
             let t = target.as_os_str().as_bytes();
             if t.starts_with(b"/") {
                 resolved.clear();
@@ -204,7 +211,8 @@ fn open_dir(dirfd: impl std::os::fd::AsFd, name: &std::ffi::CStr) -> Result<Owne
     }
 }
 
-fn list_dir(fd: &OwnedFd) -> Result<Vec<CString>, Errno> {
+/// The names in an open directory (without `.` and `..`), sorted bytewise.
+pub(crate) fn list_dir(fd: &OwnedFd) -> Result<Vec<CString>, Errno> {
     let mut names = Vec::new();
     for entry in rustix::fs::Dir::read_from(fd)? {
         let entry = entry?;
