@@ -1,7 +1,9 @@
 //! User and group names of the examined system, read from the target's own
 //! `/etc/passwd` and `/etc/group` (never from the examiner's machine when a
-//! target root is given).
+//! target root is given) through [`super::target`]: inside the root,
+//! regular files only, `O_NOATIME`, at most [`ACCOUNTS_CAP`] bytes.
 
+use super::target::{self, ACCOUNTS_CAP, TargetReadError};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -10,6 +12,9 @@ use std::path::Path;
 pub struct Accounts {
     pub users: HashMap<u32, String>,
     pub groups: HashMap<u32, String>,
+    /// Account files that exist but were not read, or not read whole:
+    /// (logical path, why). A missing file is not a problem.
+    pub refused: Vec<(String, String)>,
 }
 
 /// Parse `name:x:id:...` lines; malformed lines are ignored.
@@ -32,23 +37,40 @@ impl Accounts {
     /// Symlinks (e.g. `/etc/passwd -> /some/where`) resolve inside `root`,
     /// never on the examiner's machine.
     pub fn load(root: &Path) -> Self {
-        let read = |p: &str| {
-            let logical = format!("/{p}");
-            super::walk::resolve_in_root(root, logical.as_bytes(), true)
-                .and_then(|resolved| {
-                    let phys = super::walk::physical(Some(root), &resolved);
-                    // The final component is resolved: refuse to follow anything further.
-                    if std::fs::symlink_metadata(&phys)?.file_type().is_symlink() {
-                        return Err(std::io::Error::other("symlink loop"));
-                    }
-                    std::fs::read(phys)
-                })
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default()
+        let mut refused = Vec::new();
+        let mut read = |p: &str| match target::read(root, p, ACCOUNTS_CAP) {
+            Ok(f) => {
+                let mut text = f.text();
+                if f.truncated {
+                    // A cut line could map an id to a wrong name: drop it.
+                    text.truncate(text.rfind('\n').map_or(0, |i| i + 1));
+                    refused.push((
+                        p.to_string(),
+                        format!("accounts: only the first {ACCOUNTS_CAP} bytes were read"),
+                    ));
+                }
+                text
+            }
+            Err(TargetReadError::NotFound) => {
+                if target::exists(root, p) {
+                    refused.push((
+                        p.to_string(),
+                        "accounts: a symbolic link to nothing inside the target (links resolve inside it); not used".to_string(),
+                    ));
+                }
+                String::new()
+            }
+            Err(e) => {
+                refused.push((p.to_string(), format!("accounts: not read: {e}")));
+                String::new()
+            }
         };
+        let users = parse_id_file(&read("/etc/passwd"));
+        let groups = parse_id_file(&read("/etc/group"));
         Self {
-            users: parse_id_file(&read("etc/passwd")),
-            groups: parse_id_file(&read("etc/group")),
+            users,
+            groups,
+            refused,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod acquire;
+pub mod atime;
 pub mod compress;
 pub mod fstype;
 pub mod host;
@@ -17,6 +18,7 @@ pub mod live;
 pub mod profile;
 pub mod select;
 pub mod sink;
+pub mod target;
 pub mod walk;
 
 use crate::archive::acquisition::{
@@ -60,6 +62,31 @@ impl Default for Compression {
 /// several times the speed of level 6.
 pub const DEFAULT_LEVEL: u32 = 2;
 
+/// Reason prefix of a file whose path is too long for a ZIP member name:
+/// recorded `skipped`, and counted as a problem (its content is missing).
+pub const NAME_TOO_LONG: &str = "name_too_long";
+
+/// The most reader threads a capture starts, whatever it is asked for.
+pub const MAX_THREADS: usize = 64;
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+/// Reader threads a capture asked for `requested` threads uses: one per
+/// core for 0, else `requested`, at most four per core and at most
+/// [`MAX_THREADS`] (each holds buffers and compressors; reading is bound by
+/// the disk long before that).
+pub fn reader_threads(requested: usize) -> usize {
+    let max = cores().saturating_mul(4).clamp(1, MAX_THREADS);
+    match requested {
+        0 => cores().clamp(1, MAX_THREADS),
+        n => n.min(max),
+    }
+}
+
 /// Which front end asked for the capture (recorded in the acquisition).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interface {
@@ -81,7 +108,8 @@ pub struct CaptureRequest {
     pub examiner: Examiner,
     pub interface: Interface,
     pub compression: Compression,
-    /// Worker threads; 0 = one per core.
+    /// Worker threads; 0 = one per core. More than [`reader_threads`]
+    /// allows is reduced to that.
     pub threads: usize,
     pub all_filesystems: bool,
     pub one_file_system: bool,
@@ -171,12 +199,22 @@ pub fn local_timezone() -> String {
     {
         return tz.trim().trim_start_matches(':').to_string();
     }
-    if let Ok(tz) = std::fs::read_to_string("/etc/timezone")
-        && !tz.trim().is_empty()
+    // On a live capture these are files of the examined system too: read
+    // like the target's own (regular file, `O_NOATIME`, capped), the link's
+    // access time noted for its record.
+    if let Ok(tz) = target::read(Path::new("/"), "/etc/timezone", 4096)
+        && !tz.truncated
+        && !tz.text().trim().is_empty()
     {
-        return tz.trim().to_string();
+        return tz.text().trim().to_string();
     }
-    if let Ok(link) = std::fs::read_link("/etc/localtime") {
+    let localtime = Path::new("/etc/localtime");
+    let before = std::fs::symlink_metadata(localtime);
+    let link = std::fs::read_link(localtime);
+    if let Ok(before) = &before {
+        atime::note_path(localtime, before);
+    }
+    if let Ok(link) = link {
         let s = link.to_string_lossy();
         if let Some((_, zone)) = s.split_once("zoneinfo/") {
             return zone.to_string();
@@ -356,8 +394,17 @@ pub fn capture(
     }
     let starts = deduped;
 
-    let host = host::host_info(root.as_deref());
-    let host_name = host.hostname.clone().unwrap_or_else(host::local_hostname);
+    let host::HostRead {
+        info: host,
+        refused: host_refused,
+    } = host::host_info(root.as_deref());
+    // An image without a readable hostname is not named after the
+    // examiner's own machine.
+    let host_name = match (&host.hostname, &root) {
+        (Some(h), _) => h.clone(),
+        (None, Some(_)) => "unknown".to_string(),
+        (None, None) => host::local_hostname(),
+    };
     let evidence_id = if req.case.evidence_id.trim().is_empty() {
         "E01".to_string()
     } else {
@@ -401,7 +448,7 @@ pub fn capture(
             ..Progress::default()
         })
     };
-    let items = walk::walk(
+    let mut items = walk::walk(
         &starts,
         &WalkOptions {
             root: root.as_deref(),
@@ -414,6 +461,12 @@ pub fn capture(
         },
     )
     .map_err(|_| CaptureError::Cancelled(partial.clone()))?;
+    // Access times Exhibit changed before the walk and could not avoid
+    // changing (links read while resolving): recorded as they were before.
+    let touched = atime::take();
+    for item in &mut items {
+        item.stat.atime = atime::original(&touched, item.stat.dev, item.stat.ino, item.stat.atime);
+    }
 
     // 2. Plan: base records, member names, hard links.
     let mut records: Vec<FileRecord> = Vec::with_capacity(items.len());
@@ -509,8 +562,10 @@ pub fn capture(
                             let mut name = payload_member(&rec.path);
                             if name.len() > 65_000 {
                                 rec.status = Status::Skipped;
-                                rec.reason =
-                                    Some("excluded: path too long for a ZIP member name".into());
+                                rec.reason = Some(format!(
+                                    "{NAME_TOO_LONG}: {} bytes is too long for a ZIP member name; content not stored",
+                                    rec.path.len()
+                                ));
                                 None
                             } else {
                                 let mut n = 1;
@@ -577,13 +632,7 @@ pub fn capture(
     drop(items);
 
     // 3. Acquire on all cores; the writer thread lays out the ZIP.
-    let threads = if req.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        req.threads
-    };
+    let threads = reader_threads(req.threads);
     let level = match req.compression {
         Compression::Deflate(l) => Some(l.clamp(1, 9)),
         Compression::Store => None,
@@ -827,7 +876,17 @@ pub fn capture(
         entries: records.len() as u64,
         ..Counts::default()
     };
-    let mut errors = Vec::new();
+    // Identity and account files of the target that were not read: not
+    // records of the walk, but what the capture refused to read.
+    let mut errors: Vec<AcquisitionError> = host_refused
+        .iter()
+        .chain(&acc.refused)
+        .map(|(path, reason)| AcquisitionError {
+            path: path.clone(),
+            status: Status::Skipped.as_str().to_string(),
+            reason: reason.clone(),
+        })
+        .collect();
     let mut payload: Vec<(String, String)> = Vec::new();
     let mut payload_bytes = 0u64;
     let mut files_jsonl = Vec::with_capacity(records.len() * 300);

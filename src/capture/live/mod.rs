@@ -58,6 +58,10 @@ pub struct Problem {
 
 impl Problem {
     pub(crate) fn new(what: impl Into<String>, err: &std::io::Error) -> Self {
+        Self::text(what, err)
+    }
+
+    pub(crate) fn text(what: impl Into<String>, err: &impl std::fmt::Display) -> Self {
         Self {
             what: what.into(),
             error: err.to_string(),
@@ -87,13 +91,20 @@ fn doc<T: Serialize>(name: &str, value: &T) -> LiveDocument {
 /// Collect every live-response artefact, most volatile first. Returns the
 /// documents in collection order (names like `live/processes.json`).
 pub fn collect(req: &LiveRequest) -> Vec<LiveDocument> {
-    let users = crate::capture::accounts::Accounts::load(&req.root).users;
+    let accounts = crate::capture::accounts::Accounts::load(&req.root);
+    let users = accounts.users;
     // Network tables first: connections come and go within seconds.
     let mut socks = sockets::collect(&req.proc_dir);
     let procs = processes::collect(&req.proc_dir, &users);
     sockets::attach_owners(&mut socks, &procs.fds);
     let del = deleted::from_scan(&procs);
-    let logged_in = users::collect(&req.root);
+    let mut logged_in = users::collect(&req.root);
+    logged_in.problems.extend(
+        accounts
+            .refused
+            .iter()
+            .map(|(what, error)| Problem::text(what.clone(), error)),
+    );
     let network = net::collect(&req.proc_dir, &req.sys_dir);
     let mnt = mounts::collect(&req.proc_dir);
     let mods = modules::collect(&req.proc_dir);

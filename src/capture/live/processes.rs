@@ -9,6 +9,7 @@ use super::{Problem, now, read_text};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use rustix::fs::OFlags;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -108,8 +109,40 @@ fn vanished(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(c) if c == rustix::io::Errno::NOENT.raw_os_error() || c == rustix::io::Errno::SRCH.raw_os_error())
 }
 
+/// Hash an executable through `/proc/<pid>/exe`, opened `O_NOATIME` (the
+/// flag is dropped only when the kernel refuses it: not the owner and no
+/// `CAP_FOWNER`; then the access time it had is noted for the file's record).
 fn hash_file(p: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(p)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = |flags: OFlags| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags((flags | OFlags::NONBLOCK).bits() as i32)
+            .open(p)
+    };
+    let (mut f, noatime) = match open(OFlags::NOATIME) {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
+            (open(OFlags::empty())?, false)
+        }
+        other => (other?, true),
+    };
+    let before = f.metadata()?;
+    if !before.is_file() {
+        return Err(std::io::Error::other("not a regular file; not read"));
+    }
+    let hashed = hash_open(&mut f);
+    if !noatime && let Ok(after) = f.metadata() {
+        crate::capture::atime::note(
+            before.dev(),
+            before.ino(),
+            crate::capture::atime::time_of(before.atime(), before.atime_nsec()),
+            crate::capture::atime::time_of(after.atime(), after.atime_nsec()),
+        );
+    }
+    hashed
+}
+
+fn hash_open(f: &mut std::fs::File) -> std::io::Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

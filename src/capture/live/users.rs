@@ -1,9 +1,11 @@
 //! Logged-in users: the running system's utmp (`/run/utmp`), 384-byte
 //! glibc records on every 64-bit and 32-bit Linux ABI, and systemd-logind's
 //! sessions (`/run/systemd/sessions/*`), which systems without utmp keep.
+//! Both are read through [`crate::capture::target`]: regular files only,
+//! `O_NOATIME`, capped.
 
 use super::{Problem, now};
-use crate::capture::walk::{physical, resolve_in_root};
+use crate::capture::target::{self, TargetReadError, UTMP_CAP};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -84,29 +86,37 @@ pub fn parse_session(id: &str, text: &str) -> Session {
 }
 
 fn sessions(root: &Path, problems: &mut Vec<Problem>) -> Vec<Session> {
-    let Ok(dir) = resolve_in_root(root, b"/run/systemd/sessions", true) else {
-        return Vec::new();
-    };
-    let rd = match std::fs::read_dir(physical(Some(root), &dir)) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+    const DIR: &str = "/run/systemd/sessions";
+    let names = match target::list(root, DIR) {
+        Ok((_, names)) => names,
+        Err(TargetReadError::NotFound) => return Vec::new(),
         Err(e) => {
-            problems.push(Problem::new("/run/systemd/sessions", &e));
+            problems.push(Problem::text(DIR, &e));
             return Vec::new();
         }
     };
-    let mut out: Vec<Session> = rd
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| {
-            let id = e.file_name().to_string_lossy().into_owned();
+    let mut out: Vec<Session> = names
+        .into_iter()
+        .filter_map(|name| {
+            let id = String::from_utf8_lossy(&name).into_owned();
+            // `<id>.ref` are FIFOs logind holds open: never opened.
             if id.ends_with(".ref") {
                 return None;
             }
-            match std::fs::read(e.path()) {
-                Ok(b) => Some(parse_session(&id, &String::from_utf8_lossy(&b))),
-                Err(err) => {
-                    problems.push(Problem::new(format!("/run/systemd/sessions/{id}"), &err));
+            let path = format!("{DIR}/{id}");
+            match target::read(root, &path, UTMP_CAP) {
+                Ok(f) if f.truncated => {
+                    problems.push(Problem {
+                        what: path,
+                        error: format!("over {UTMP_CAP} bytes; not read"),
+                    });
+                    None
+                }
+                Ok(f) => Some(parse_session(&id, &f.text())),
+                // Not a session file (a directory, a FIFO...), as before.
+                Err(TargetReadError::NotRegular(_) | TargetReadError::NotFound) => None,
+                Err(e) => {
+                    problems.push(Problem::text(path, &e));
                     None
                 }
             }
@@ -198,12 +208,15 @@ pub fn collect(root: &Path) -> UsersDoc {
     let mut problems = Vec::new();
     let sessions = sessions(root, &mut problems);
     for cand in ["/run/utmp", "/var/run/utmp"] {
-        let Ok(l) = resolve_in_root(root, cand.as_bytes(), true) else {
-            continue;
-        };
-        match std::fs::read(physical(Some(root), &l)) {
-            Ok(data) => {
-                let (records, trailing_bytes) = parse_utmp(&data);
+        match target::read(root, cand, UTMP_CAP) {
+            Ok(f) => {
+                if f.truncated {
+                    problems.push(Problem {
+                        what: cand.to_string(),
+                        error: format!("only the first {UTMP_CAP} bytes were read"),
+                    });
+                }
+                let (records, trailing_bytes) = parse_utmp(&f.bytes);
                 return UsersDoc {
                     collected_at: now(),
                     source: Some(cand.to_string()),
@@ -218,7 +231,11 @@ pub fn collect(root: &Path) -> UsersDoc {
                     problems,
                 };
             }
-            Err(e) => problems.push(Problem::new(cand, &e)),
+            Err(TargetReadError::NotFound) => problems.push(Problem::new(
+                cand,
+                &std::io::Error::from_raw_os_error(rustix::io::Errno::NOENT.raw_os_error()),
+            )),
+            Err(e) => problems.push(Problem::text(cand, &e)),
         }
     }
     UsersDoc {

@@ -6,6 +6,7 @@
 //! per-user directories (`/`, `/nonexistent`, pseudo filesystems, system
 //! binary directories) are left out so `{home}` rules do not sweep them.
 
+use crate::capture::target::{self, ACCOUNTS_CAP};
 use crate::capture::walk::{physical, resolve_in_root};
 use std::path::Path;
 
@@ -64,18 +65,17 @@ pub fn homes(root: &Path) -> Vec<String> {
     // Entries of /home are kept even when they are links leading nowhere
     // inside the target: the link itself is evidence and gets recorded.
     let mut listed: Vec<String> = Vec::new();
-    let passwd = resolve_in_root(root, b"/etc/passwd", true)
-        .ok()
-        .and_then(|l| std::fs::read(physical(Some(root), &l)).ok())
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    // Read and listed like every file of the target outside the walk
+    // (regular file only, `O_NOATIME`, capped); what cannot be read here
+    // is recorded by the capture itself, which reads passwd too.
+    let passwd = target::read(root, "/etc/passwd", ACCOUNTS_CAP)
+        .map(|f| f.text())
         .unwrap_or_default();
     found.extend(parse_passwd_homes(&passwd));
     found.push("/root".into());
-    if let Ok(home) = resolve_in_root(root, b"/home", true)
-        && let Ok(rd) = std::fs::read_dir(physical(Some(root), &home))
-    {
-        for e in rd.flatten() {
-            if let Some(n) = e.file_name().to_str() {
+    if let Ok((_, names)) = target::list(root, "/home") {
+        for n in names {
+            if let Ok(n) = std::str::from_utf8(&n) {
                 listed.push(format!("/home/{n}"));
             }
         }

@@ -453,20 +453,17 @@ fn link_targets(root: &Path, pat: &str, out: &mut Vec<String>) {
                 return;
             };
             let logical = if dir.is_empty() { "/" } else { dir.as_str() };
-            let Ok(resolved) = resolve_in_root(root, logical.as_bytes(), true) else {
+            // Listed `O_NOATIME`, inside the root, like the walk lists.
+            let Ok((_, names)) = crate::capture::target::list(root, logical) else {
                 continue;
             };
-            let Ok(rd) = std::fs::read_dir(physical(Some(root), &resolved)) else {
-                continue;
-            };
-            for e in rd.flatten() {
+            for name in names {
                 examined += 1;
                 if examined > MAX_FOLLOW_ENTRIES {
                     return;
                 }
-                let name = e.file_name();
-                if m.is_match(Path::new(&name))
-                    && let Some(n) = name.to_str()
+                if m.is_match(Path::new(std::ffi::OsStr::from_bytes(&name)))
+                    && let Ok(n) = std::str::from_utf8(&name)
                 {
                     next.push(format!("{dir}/{n}"));
                 }
