@@ -264,3 +264,303 @@ fn hard_link_whose_first_name_vanished_is_read_under_its_other_name() {
     );
     assert_eq!(verify(&s.archive).0, 0);
 }
+
+/// Run `exhibit capture --json -q` with `args` under a time limit and a
+/// memory limit, so a capture that blocks on a FIFO or reads a device
+/// without end fails the test instead of hanging it or exhausting the
+/// machine. Returns (success, stdout, stderr).
+fn guarded_capture(args: &[&std::ffi::OsStr], out: &std::path::Path) -> (bool, String, String) {
+    let bin = assert_cmd::cargo::cargo_bin("exhibit");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4194304 && exec timeout -s KILL 60 \"$@\"")
+        .arg("sh")
+        .arg(bin)
+        .arg("capture")
+        .args(args)
+        .args(["--case", "C", "--examiner", "E", "--json", "-q", "-o"])
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn mkfifo(p: &std::path::Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        p,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+}
+
+#[test]
+fn hostile_root_never_makes_capture_read_the_examiners_files() {
+    // A target whose identity and account files are links out of the
+    // image, a FIFO and a device: the examiner's own files must not reach
+    // the evidence, and the capture must finish.
+    let t = tempfile::tempdir().unwrap();
+    let marker = "EXAMINER-SECRET-5e1f0c";
+    let examiner = t.path().join("examiner");
+    fs::create_dir_all(&examiner).unwrap();
+    fs::write(examiner.join("shadow"), format!("{marker}\n")).unwrap();
+    fs::write(
+        examiner.join("passwd"),
+        format!("{marker}:x:4242:4242::/:/bin/sh\n"),
+    )
+    .unwrap();
+    let root = t.path().join("image");
+    for d in ["etc", "usr/lib", "data"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    use std::os::unix::fs::symlink;
+    // Absolute links to the examiner's files (like `-> /etc/shadow`).
+    symlink(examiner.join("shadow"), root.join("etc/hostname")).unwrap();
+    symlink(examiner.join("passwd"), root.join("etc/passwd")).unwrap();
+    // A relative link climbing out of the image.
+    symlink("../../examiner/passwd", root.join("etc/group")).unwrap();
+    mkfifo(&root.join("etc/machine-id"));
+    symlink("/dev/zero", root.join("etc/os-release")).unwrap();
+    // The fallback os-release: a FIFO too.
+    mkfifo(&root.join("usr/lib/os-release"));
+    fs::write(root.join("data/owned"), "owned by uid 4242").unwrap();
+    if is_root() {
+        std::os::unix::fs::chown(root.join("data/owned"), Some(4242), Some(4242)).unwrap();
+    }
+    let out = t.path().join("out");
+    let started = std::time::Instant::now();
+    let (ok, stdout, stderr) = guarded_capture(&["--root".as_ref(), root.as_os_str()], &out);
+    assert!(ok, "capture failed or hung: {stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(!stdout.contains(marker), "{stdout}");
+    let s: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let archive = archive_path(&s);
+    assert!(
+        !archive.to_string_lossy().contains(marker),
+        "{}",
+        archive.display()
+    );
+    // Every member, decompressed (bag-info.txt, acquisition.json, records...).
+    let all = members(&archive);
+    for (name, data) in &all {
+        assert!(
+            !String::from_utf8_lossy(data).contains(marker),
+            "the examiner's file reached {name}"
+        );
+    }
+    let custody = fs::read_to_string(s["custody_log"].as_str().unwrap()).unwrap();
+    assert!(!custody.contains(marker), "{custody}");
+    let tag = |suffix: &str| {
+        all.iter()
+            .find(|(n, _)| n.ends_with(suffix))
+            .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+            .unwrap()
+    };
+    // Not named after the examiner's machine either.
+    assert!(
+        tag("/bag-info.txt").contains("Exhibit-Source-Host: unknown"),
+        "{}",
+        tag("/bag-info.txt")
+    );
+    // What was refused is recorded, not silently dropped.
+    let acq: serde_json::Value = serde_json::from_str(&tag("/exhibit/acquisition.json")).unwrap();
+    assert!(acq["host"]["hostname"].is_null(), "{:#}", acq["host"]);
+    assert!(acq["host"]["machine_id"].is_null());
+    assert!(acq["host"]["os"].is_null());
+    let errors = acq["errors"].as_array().unwrap();
+    let reason = |path: &str| {
+        errors
+            .iter()
+            .filter(|e| e["path"] == path)
+            .map(|e| e["reason"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    assert!(reason("/etc/machine-id").contains("FIFO"), "{errors:#?}");
+    assert!(reason("/usr/lib/os-release").contains("FIFO"), "{errors:#?}");
+    for p in ["/etc/hostname", "/etc/os-release", "/etc/passwd", "/etc/group"] {
+        assert!(
+            reason(p).contains("symbolic link to nothing inside the target"),
+            "{p}: {errors:#?}"
+        );
+    }
+    let recs = records(&archive);
+    let owned = record(&recs, "/data/owned");
+    assert!(owned["user"].is_null(), "{owned:#}");
+}
+
+/// 2001-09-09T01:46:40Z: an access time far in the past, which `relatime`
+/// updates on any read.
+const OLD_ATIME: i64 = 1_000_000_000;
+
+fn set_old_atime(p: &std::path::Path) {
+    use rustix::fs::{AtFlags, Timespec, Timestamps, UTIME_OMIT};
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        p,
+        &Timestamps {
+            last_access: Timespec {
+                tv_sec: OLD_ATIME,
+                tv_nsec: 0,
+            },
+            last_modification: Timespec {
+                tv_sec: 0,
+                tv_nsec: UTIME_OMIT,
+            },
+        },
+        AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+}
+
+fn atime_of(p: &std::path::Path) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::symlink_metadata(p).unwrap().atime()
+}
+
+#[test]
+fn capture_leaves_access_times_alone_and_records_the_old_ones() {
+    // Capture reads the target's passwd, group, hostname, machine-id and
+    // os-release before its walk: those reads must not make the capture
+    // time the files' access time, in the files or in their records.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("image");
+    for d in ["etc", "usr/lib", "data"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    fs::write(root.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    fs::write(root.join("etc/group"), "root:x:0:\n").unwrap();
+    fs::write(root.join("etc/hostname"), "victim\n").unwrap();
+    fs::write(root.join("etc/machine-id"), "0123456789abcdef\n").unwrap();
+    fs::write(root.join("usr/lib/os-release"), "PRETTY_NAME=\"Test OS\"\n").unwrap();
+    std::os::unix::fs::symlink("../usr/lib/os-release", root.join("etc/os-release")).unwrap();
+    fs::write(root.join("data/file.txt"), "ordinary").unwrap();
+    let files = [
+        "etc/passwd",
+        "etc/group",
+        "etc/hostname",
+        "etc/machine-id",
+        "usr/lib/os-release",
+        "data/file.txt",
+    ];
+    // Entries first, the directories holding them last.
+    let mut all: Vec<&str> = files.to_vec();
+    all.extend(["etc/os-release", "etc", "usr/lib", "usr", "data", ""]);
+    for p in &all {
+        set_old_atime(&root.join(p));
+    }
+    let out = t.path().join("out");
+    let (ok, stdout, stderr) = guarded_capture(&["--root".as_ref(), root.as_os_str()], &out);
+    assert!(ok, "{stderr}");
+    let s: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let archive = archive_path(&s);
+    let acq: serde_json::Value = serde_json::from_slice(
+        &members(&archive)
+            .into_iter()
+            .find(|(n, _)| n.ends_with("/exhibit/acquisition.json"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    // The identity files were read.
+    assert_eq!(acq["host"]["hostname"], "victim");
+    assert_eq!(acq["host"]["os"], "Test OS");
+    assert_eq!(acq["host"]["machine_id"], "0123456789abcdef");
+    // On disk: untouched (files and directories).
+    for p in files.iter().chain(&["etc", "usr/lib", "data", ""]) {
+        assert_eq!(atime_of(&root.join(p)), OLD_ATIME, "{p}: access time changed");
+    }
+    // In the records: the old value, the link included (the kernel updates
+    // a link's access time when it is read; its record keeps the old one).
+    let recs = records(&archive);
+    for p in &all {
+        let logical = format!("/{p}");
+        let logical = if p.is_empty() { "/".to_string() } else { logical };
+        let r = record(&recs, &logical);
+        assert_eq!(r["atime"], "2001-09-09T01:46:40.000000000Z", "{r:#}");
+    }
+}
+
+#[test]
+fn a_huge_thread_count_is_bounded() {
+    // `--threads 100000000` must not try to start that many readers (each
+    // with its buffers) until memory or the process table runs out.
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    for i in 0..20 {
+        fs::write(src.join(format!("f{i}")), format!("file {i}")).unwrap();
+    }
+    let (ok, stdout, stderr) = guarded_capture(
+        &[src.as_os_str(), "--threads".as_ref(), "100000000".as_ref()],
+        &t.path().join("out"),
+    );
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("using"), "{stderr}");
+    let s: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(s["files"], 20);
+    // The library request is bounded the same way.
+    assert!(exhibit::capture::reader_threads(usize::MAX) <= exhibit::capture::MAX_THREADS);
+    let mut req = CaptureRequest::new(vec![src.clone()], t.path().join("out2"), "C", "E");
+    req.threads = usize::MAX;
+    let s = run_capture(&req, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(s.files, 20);
+}
+
+#[test]
+fn a_path_too_long_for_a_member_name_is_counted_as_a_problem() {
+    // 262 directories of 250 bytes: a path over the 65,000 bytes a ZIP
+    // member name may take. Its content cannot be stored: the summary must
+    // count it, not file it with what the examiner chose to exclude.
+    use rustix::fs::{Mode, OFlags};
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    let name = "d".repeat(250);
+    let mut dir = rustix::fs::open(&src, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+    for _ in 0..262 {
+        rustix::fs::mkdirat(&dir, name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+        dir = rustix::fs::openat(
+            &dir,
+            name.as_str(),
+            OFlags::PATH | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
+    }
+    let fd = rustix::fs::openat(
+        &dir,
+        "deep.txt",
+        OFlags::WRONLY | OFlags::CREATE,
+        Mode::from_raw_mode(0o644),
+    )
+    .unwrap();
+    rustix::io::write(&fd, b"too deep to name").unwrap();
+    drop(fd);
+    fs::write(src.join("shallow.txt"), "fine").unwrap();
+    let req = CaptureRequest::new(vec![src.clone()], t.path().join("out"), "C", "E");
+    let s = run_capture(&req, &NoProgress, &CancelToken::new()).unwrap();
+    let recs = records(&s.archive);
+    let deep = recs
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("/deep.txt"))
+        .unwrap();
+    assert_eq!(deep["status"], "skipped", "{}", deep["reason"]);
+    assert!(deep["member"].is_null());
+    let path = deep["path"].as_str().unwrap();
+    assert!(path.len() > 65_000);
+    let problem = s.errors.iter().find(|e| e.path == path);
+    assert!(
+        problem.is_some_and(|e| e.reason.starts_with("name_too_long")),
+        "not counted: {:?}",
+        s.errors.iter().map(|e| &e.reason).collect::<Vec<_>>()
+    );
+    assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+    assert_eq!(record(&recs, &logical(&src.join("shallow.txt")))["status"], "captured");
+}

@@ -169,3 +169,50 @@ fn a_plain_path_capture_has_no_live_response() {
             .all(|m| !m.name.contains("/exhibit/live/"))
     );
 }
+
+#[test]
+fn hashing_a_running_executable_leaves_its_access_time_alone() {
+    // Live response hashes every running executable through
+    // /proc/<pid>/exe: with O_NOATIME, or the binary's access time becomes
+    // the time of the capture (relatime updates a time this old on a read).
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("sleep-copy");
+    std::fs::copy("/bin/sleep", &exe).unwrap();
+    let mut child = std::process::Command::new(&exe).arg("30").spawn().unwrap();
+    // Let exec finish reading the binary, then age its access time.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let old = rustix::fs::Timespec {
+        tv_sec: 1_000_000_000,
+        tv_nsec: 0,
+    };
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        &exe,
+        &rustix::fs::Timestamps {
+            last_access: old,
+            last_modification: rustix::fs::Timespec {
+                tv_sec: 0,
+                tv_nsec: rustix::fs::UTIME_OMIT,
+            },
+        },
+        rustix::fs::AtFlags::empty(),
+    )
+    .unwrap();
+    let scan = exhibit::capture::live::processes::collect(
+        std::path::Path::new("/proc"),
+        &std::collections::HashMap::new(),
+    );
+    let atime = std::fs::metadata(&exe).unwrap().atime();
+    let _ = child.kill();
+    let _ = child.wait();
+    let me = scan
+        .doc
+        .processes
+        .iter()
+        .find(|p| p.pid == child.id() as i32)
+        .expect("the child process is listed");
+    let want = hex::encode(Sha256::digest(std::fs::read(&exe).unwrap()));
+    assert_eq!(me.exe_sha256.as_deref(), Some(want.as_str()), "{me:?}");
+    assert_eq!(atime, 1_000_000_000, "hashing changed the access time");
+}

@@ -63,7 +63,7 @@ pub struct Args {
     /// Deflate level 1-9 (default 2), applied per file where it pays.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=9))]
     pub level: Option<u32>,
-    /// Reader threads (default: one per core).
+    /// Reader threads (default: one per core; at most four per core and 64).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Also enter pseudo and network filesystems (proc, sysfs, nfs, fuse...).
@@ -118,6 +118,13 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     } else {
         Compression::Deflate(a.level.unwrap_or(capture::DEFAULT_LEVEL))
     };
+    let threads = capture::reader_threads(a.threads);
+    if a.threads > threads {
+        eprintln!(
+            "exhibit: note: --threads {} is more than this machine can use; using {threads} reader threads",
+            a.threads
+        );
+    }
     req.threads = a.threads;
     req.all_filesystems = a.all_filesystems;
     req.one_file_system = a.one_file_system;
