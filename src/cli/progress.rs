@@ -82,6 +82,9 @@ impl ProgressSink for Bar {
             String::new()
         };
         self.bar
-            .set_message(format!("{files}{warn} {}", short(&p.current)));
+            .set_message(format!(
+                "{files}{warn} {}",
+                exhibit::report::text::inert(&short(&p.current))
+            ));
     }
 }
