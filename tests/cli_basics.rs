@@ -43,7 +43,10 @@ fn has_raw_control(b: &[u8]) -> bool {
         (c.is_control() && c != '\n')
             || ('\u{202a}'..='\u{202e}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}')
+            || matches!(
+                c,
+                '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}'
+            )
     })
 }
 
@@ -56,10 +59,7 @@ fn capture_evil(dir: &Path, content: &str, out: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join(EVIL), content).unwrap();
     std::fs::write(src.join("plain"), "x").unwrap();
-    common::archive_path(&common::capture(
-        &[src.to_str().unwrap()],
-        &dir.join(out),
-    ))
+    common::archive_path(&common::capture(&[src.to_str().unwrap()], &dir.join(out)))
 }
 
 #[test]
@@ -98,7 +98,10 @@ fn hostile_file_names_are_inert_on_the_terminal() {
         .unwrap();
     assert!(!has_raw_control(&o.stdout));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v.to_string().contains("\\u001b[2J"), "the exact name is kept");
+    assert!(
+        v.to_string().contains("\\u001b[2J"),
+        "the exact name is kept"
+    );
     assert!(
         v["changes"]
             .as_array()
@@ -251,7 +254,10 @@ fn files_jsonl_bomb(dir: &Path, chunk: &[u8], times: u32, name: &str) -> std::pa
 fn exhibit_limited(args: &[&std::ffi::OsStr], limit_mib: u64) -> std::process::Output {
     Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", limit_mib * 1024))
+        .arg(format!(
+            "ulimit -v {}; exec \"$0\" \"$@\"",
+            limit_mib * 1024
+        ))
         .arg(assert_cmd::cargo::cargo_bin("exhibit"))
         .args(args)
         .output()
@@ -298,17 +304,32 @@ fn show_and_scan_stream_files_jsonl_with_bounded_memory() {
 
     let o = exhibit_limited(&[&os("show"), long.as_os_str()], limit);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "show: {}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains("WARNING: 1 record lines could not be parsed"), "{out}");
+    assert!(
+        o.status.success(),
+        "show: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("WARNING: 1 record lines could not be parsed"),
+        "{out}"
+    );
 
     let o = exhibit_limited(&[&os("scan"), &os("-q"), bomb.as_os_str()], limit);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "scan: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "scan: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains("duplicate path records ignored"), "{out}");
 
     let o = exhibit_limited(&[&os("scan"), &os("-q"), long.as_os_str()], limit);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "scan: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "scan: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(
         out.contains("files.jsonl line 1 does not parse: longer than 1048576 bytes"),
         "{out}"

@@ -455,8 +455,15 @@ fn ssh_agent_signs_without_the_private_key_file() {
             .args(["custody", "add"])
             .arg(&archive)
             .args([
-                "--action", "note", "--actor", "Dora", "--contact", "dora@example.org",
-                "--note", "agent", "--sign",
+                "--action",
+                "note",
+                "--actor",
+                "Dora",
+                "--contact",
+                "dora@example.org",
+                "--note",
+                "agent",
+                "--sign",
             ])
             .arg(key.with_extension("pub"))
             .assert()
@@ -467,8 +474,15 @@ fn ssh_agent_signs_without_the_private_key_file() {
             .args(["custody", "add"])
             .arg(&archive)
             .args([
-                "--action", "note", "--actor", "Dora", "--contact", "dora@example.org",
-                "--note", "agent 2", "--sign",
+                "--action",
+                "note",
+                "--actor",
+                "Dora",
+                "--contact",
+                "dora@example.org",
+                "--note",
+                "agent 2",
+                "--sign",
             ])
             .arg(&key)
             .write_stdin("")
@@ -626,22 +640,67 @@ fn allowed_signers_decide_as_ssh_keygen_does() {
         .to_string();
     let rows: Vec<(String, bool)> = vec![
         (format!("ann@example.org {k}"), true),
-        (format!("ann@example.org namespaces=\"exhibit-custody\" {k}"), true),
-        (format!("ann@example.org NameSpaces=\"exhibit-custody\" {k}"), true),
-        (format!("ann@example.org namespaces=\"!exhibit-custody,*\" {k}"), false),
-        (format!("ann@example.org namespaces=\"*,!exhibit-custody\" {k}"), false),
-        (format!("ann@example.org namespaces=\"!git,exhibit-custody\" {k}"), true),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org NameSpaces=\"exhibit-custody\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org namespaces=\"!exhibit-custody,*\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"*,!exhibit-custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"!git,exhibit-custody\" {k}"),
+            true,
+        ),
         (format!("ann@example.org namespaces=\"!git\" {k}"), false),
-        (format!("ann@example.org namespaces=\"!exhibit-*,exhibit-custody\" {k}"), false),
-        (format!("ann@example.org namespaces=\"exhibit-*\" {k}"), true),
-        (format!("ann@example.org namespaces=\"exhibit-custod?\" {k}"), true),
-        (format!("ann@example.org namespaces=\"git,file\" {k}"), false),
-        (format!("ann@example.org namespaces=\"git, exhibit-custody\" {k}"), false),
-        (format!("ann@example.org namespaces=\"Exhibit-Custody\" {k}"), false),
-        (format!("ann@example.org namespaces=exhibit-custody {k}"), false),
-        (format!("ann@example.org namespaces=\"exhibit-custody\",namespaces=\"git\" {k}"), false),
-        (format!("ann@example.org namespaces=\"exhibit-custody\", {k}"), false),
-        (format!("ann@example.org namespaces=\"exhibit-custody\" valid-after=\"20200101\" {k}"), false),
+        (
+            format!("ann@example.org namespaces=\"!exhibit-*,exhibit-custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-*\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custod?\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org namespaces=\"git,file\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"git, exhibit-custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"Exhibit-Custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=exhibit-custody {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\",namespaces=\"git\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\", {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\" valid-after=\"20200101\" {k}"),
+            false,
+        ),
         (format!("*@example.org {k}"), true),
         (format!("*@EXAMPLE.org {k}"), false),
         (format!("ann@* {k}"), true),
@@ -655,20 +714,56 @@ fn allowed_signers_decide_as_ssh_keygen_does() {
         (format!("\"Ann Responder\" {k}"), true),
         (format!("ann.responder {k}"), true),
         (format!("ann.* {k}"), true),
-        (format!("ann@example.org valid-before=\"20200101\" {k}"), false),
-        (format!("ann@example.org valid-after=\"20990101\" {k}"), false),
-        (format!("ann@example.org valid-after=\"20200101Z\",valid-before=\"20990101Z\" {k}"), true),
-        (format!("ann@example.org valid-after=\"20200101z\" {k}"), true),
-        (format!("ann@example.org valid-before=\"209901010000UTC\" {k}"), true),
-        (format!("ann@example.org valid-before=\"{hour_ago_utc}\" {k}"), true),
-        (format!("ann@example.org valid-before=\"{hour_ago_utc}Z\" {k}"), false),
-        (format!("ann@example.org valid-after=\"{hour_ago_utc}\" {k}"), false),
-        (format!("ann@example.org valid-after=\"{hour_ago_utc}Z\" {k}"), true),
+        (
+            format!("ann@example.org valid-before=\"20200101\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"20990101\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"20200101Z\",valid-before=\"20990101Z\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-after=\"20200101z\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-before=\"209901010000UTC\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-before=\"{hour_ago_utc}\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-before=\"{hour_ago_utc}Z\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"{hour_ago_utc}\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"{hour_ago_utc}Z\" {k}"),
+            true,
+        ),
         (format!("ann@example.org valid-after=\"2020\" {k}"), false),
-        (format!("ann@example.org valid-before=\"20990101\",valid-after=\"20990102\" {k}"), false),
-        (format!("ann@example.org valid-after=\"19690101Z\" {k}"), false),
+        (
+            format!("ann@example.org valid-before=\"20990101\",valid-after=\"20990102\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"19690101Z\" {k}"),
+            false,
+        ),
         (format!("ann@example.org cert-authority {k}"), false),
-        (format!("ann@example.org cert-authority,namespaces=\"exhibit-custody\" {k}"), false),
+        (
+            format!("ann@example.org cert-authority,namespaces=\"exhibit-custody\" {k}"),
+            false,
+        ),
         (format!("ann@example.org restrict {k}"), false),
         (format!("ann@example.org foo=\"bar\" {k}"), false),
         (format!("ann@example.org no-touch-required {k}"), false),
@@ -676,14 +771,27 @@ fn allowed_signers_decide_as_ssh_keygen_does() {
         (format!("   ann@example.org {k}"), true),
         (format!("ann@example.org\t{k}"), true),
         (format!("ann@example.org {k}\r"), true),
-        (format!("ann@example.org {}", k.replace("AAAA", "AAAB")), false),
-        (format!("ann@example.org namespaces=\"git\" {k}\nann@example.org {k}"), true),
-        (format!("ann@example.org bogus {k}\nann@example.org {k}"), true),
+        (
+            format!("ann@example.org {}", k.replace("AAAA", "AAAB")),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"git\" {k}\nann@example.org {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org bogus {k}\nann@example.org {k}"),
+            true,
+        ),
     ];
     let allowed = dir.path().join("allowed_signers");
     for (line, expected) in &rows {
         // Another key's line keeps the file usable when Ann's line is not.
-        std::fs::write(&allowed, format!("bob@example.org {}\n{line}\n", pubkey(&other))).unwrap();
+        std::fs::write(
+            &allowed,
+            format!("bob@example.org {}\n{line}\n", pubkey(&other)),
+        )
+        .unwrap();
         let keygen_ok = ["Ann Responder", "ann.responder", "ann@example.org"]
             .iter()
             .any(|id| ssh_keygen_accepts(&allowed, id, &sig, &msg, tz));
@@ -706,7 +814,10 @@ fn allowed_signers_decide_as_ssh_keygen_does() {
             exhibit_ok, keygen_ok,
             "{line:?}: Exhibit says {exhibit_ok}, ssh-keygen -Y verify says {keygen_ok}"
         );
-        assert_eq!(keygen_ok, *expected, "{line:?}: the table is wrong about ssh-keygen");
+        assert_eq!(
+            keygen_ok, *expected,
+            "{line:?}: the table is wrong about ssh-keygen"
+        );
     }
 }
 
@@ -720,7 +831,11 @@ fn fifo_named_like_the_custody_log_does_not_hang() {
     mkfifo(&c.log);
     let os = |p: &Path| p.as_os_str().to_owned();
     let o = run_with_deadline(
-        &[&os(Path::new("verify")), &os(&c.archive), &os(Path::new("-q"))],
+        &[
+            &os(Path::new("verify")),
+            &os(&c.archive),
+            &os(Path::new("-q")),
+        ],
         60,
     );
     let out = String::from_utf8_lossy(&o.stdout);
@@ -731,7 +846,11 @@ fn fifo_named_like_the_custody_log_does_not_hang() {
         "{out}"
     );
     let o = run_with_deadline(
-        &[&os(Path::new("custody")), &os(Path::new("show")), &os(&c.archive)],
+        &[
+            &os(Path::new("custody")),
+            &os(Path::new("show")),
+            &os(&c.archive),
+        ],
         60,
     );
     assert_eq!(o.status.code(), Some(2));
@@ -750,7 +869,12 @@ fn fifo_named_like_the_custody_log_does_not_hang() {
             ],
             60,
         );
-        assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     // custody add hashes the archive: a FIFO there is refused too.
     let fake = c.path("fifo.zip");
@@ -779,18 +903,35 @@ fn hostile_actor_names_are_inert_in_show_and_the_form() {
     exhibit()
         .args(["custody", "add"])
         .arg(&c.archive)
-        .args(["--action", "note", "--actor", evil, "--note", "\u{9b}31m\u{2066}x"])
+        .args([
+            "--action",
+            "note",
+            "--actor",
+            evil,
+            "--note",
+            "\u{9b}31m\u{2066}x",
+        ])
         .assert()
         .success();
     let raw = |b: &[u8]| {
         let s = String::from_utf8_lossy(b);
-        s.chars()
-            .any(|ch| (ch.is_control() && ch != '\n') || ('\u{202a}'..='\u{202e}').contains(&ch) || ('\u{2066}'..='\u{2069}').contains(&ch))
+        s.chars().any(|ch| {
+            (ch.is_control() && ch != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(&ch)
+                || ('\u{2066}'..='\u{2069}').contains(&ch)
+        })
     };
-    let o = exhibit().args(["custody", "show"]).arg(&c.archive).output().unwrap();
+    let o = exhibit()
+        .args(["custody", "show"])
+        .arg(&c.archive)
+        .output()
+        .unwrap();
     assert!(!raw(&o.stdout), "{}", String::from_utf8_lossy(&o.stdout));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("Eve\\x1b[2J\\x1b[H\\u{202e}TCATNI\\r"), "{out}");
+    assert!(
+        out.contains("Eve\\x1b[2J\\x1b[H\\u{202e}TCATNI\\r"),
+        "{out}"
+    );
     let o = exhibit()
         .args(["custody", "show", "--json"])
         .arg(&c.archive)

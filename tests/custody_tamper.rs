@@ -56,7 +56,10 @@ fn trust_without_a_custody_log_fails() {
     assert_eq!(v["custody_assurance"]["level"], "internal_only");
     let said = v["custody_assurance"]["statement"].as_str().unwrap();
     assert!(said.contains("only internally consistent"), "{said}");
-    assert!(said.contains("nothing ties it to the sealed original"), "{said}");
+    assert!(
+        said.contains("nothing ties it to the sealed original"),
+        "{said}"
+    );
     let o = exhibit()
         .arg("verify")
         .arg(&c.archive)
@@ -65,7 +68,9 @@ fn trust_without_a_custody_log_fails() {
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("result:  INTACT (internally consistent only: nothing ties it to the sealed original)"),
+        out.contains(
+            "result:  INTACT (internally consistent only: nothing ties it to the sealed original)"
+        ),
         "{out}"
     );
 }
@@ -130,8 +135,15 @@ fn signer_who_is_not_the_actor_is_reported() {
         .args(["custody", "add"])
         .arg(&c.archive)
         .args([
-            "--action", "note", "--actor", "Ann Responder", "--contact",
-            "ann@example.org", "--note", "returned", "--sign",
+            "--action",
+            "note",
+            "--actor",
+            "Ann Responder",
+            "--contact",
+            "ann@example.org",
+            "--note",
+            "returned",
+            "--sign",
         ])
         .arg(&bob)
         .assert()

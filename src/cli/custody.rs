@@ -232,7 +232,8 @@ fn paths(arg: &Path) -> (PathBuf, PathBuf) {
 
 fn load_trust(trust: Option<&Path>) -> anyhow::Result<Option<AllowedSigners>> {
     let Some(t) = trust else { return Ok(None) };
-    let signers = AllowedSigners::load(t).map_err(|e| anyhow!("cannot read allowed signers: {e}"))?;
+    let signers =
+        AllowedSigners::load(t).map_err(|e| anyhow!("cannot read allowed signers: {e}"))?;
     warn_skipped(t, &signers);
     Ok(Some(signers))
 }

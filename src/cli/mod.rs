@@ -153,8 +153,5 @@ pub fn report_error(err: &anyhow::Error) {
 /// raw in strings but a terminal obeys (DEL, C1, bidi) as `\uXXXX` escapes:
 /// the same document, inert.
 pub fn print_json(doc: &serde_json::Value) {
-    println!(
-        "{}",
-        exhibit::report::text::inert_json(&format!("{doc:#}"))
-    );
+    println!("{}", exhibit::report::text::inert_json(&format!("{doc:#}")));
 }

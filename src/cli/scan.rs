@@ -48,7 +48,8 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     } else {
         outln!(
             "snapshot: {} ({} entries)",
-            r.snapshot.label, r.snapshot.entries
+            r.snapshot.label,
+            r.snapshot.entries
         );
         for p in &r.snapshot.problems {
             outln!("problem: {p}");

@@ -113,7 +113,11 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     outln!("Processes ({})", procs.len());
     outln!(
         "  {:>7} {:>7} {:<12} {:<24} {:<16} command",
-        "PID", "PPID", "USER", "STARTED (UTC)", "NAME"
+        "PID",
+        "PPID",
+        "USER",
+        "STARTED (UTC)",
+        "NAME"
     );
     let is_kernel_thread = |p: &serde_json::Value| {
         p.get("exe").is_none_or(|e| e.is_null())
@@ -174,7 +178,10 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     );
     outln!(
         "  {:<6} {:<40} {:<40} {:<12} owners",
-        "PROTO", "LOCAL", "REMOTE", "STATE"
+        "PROTO",
+        "LOCAL",
+        "REMOTE",
+        "STATE"
     );
     for x in inet {
         let ep = |a: &str, p: &str| {
@@ -412,12 +419,18 @@ fn sweep(ar: &Archive, json: bool) -> anyhow::Result<()> {
             outln!("  {p}");
         }
         if v.total > v.paths.len() as u64 {
-            outln!("  … and {} more (not listed)", v.total - v.paths.len() as u64);
+            outln!(
+                "  … and {} more (not listed)",
+                v.total - v.paths.len() as u64
+            );
         }
         outln!();
     }
     if stats.bad_total > 0 {
-        outln!("WARNING: {} record lines could not be parsed", stats.bad_total);
+        outln!(
+            "WARNING: {} record lines could not be parsed",
+            stats.bad_total
+        );
     }
     Ok(())
 }
@@ -501,14 +514,16 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
     outln!("archive:      {}", ar.path.display());
     outln!(
         "case:         {} / {}",
-        acq.case.case_id, acq.case.evidence_id
+        acq.case.case_id,
+        acq.case.evidence_id
     );
     if let Some(p) = &acq.case.purpose {
         outln!("purpose:      {p}");
     }
     outln!(
         "examiner:     {} ({})",
-        acq.examiner.name, acq.examiner.timezone
+        acq.examiner.name,
+        acq.examiner.timezone
     );
     outln!(
         "host:         {} — {}",
@@ -535,7 +550,9 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
     );
     outln!(
         "records:      {} entries, {} files captured ({} bytes)",
-        acq.counts.entries, acq.counts.files_captured, acq.counts.bytes_captured
+        acq.counts.entries,
+        acq.counts.files_captured,
+        acq.counts.bytes_captured
     );
     for (k, v) in &by_status {
         outln!("  {k:<22} {v}");
@@ -553,7 +570,10 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         }
     }
     if secret.total > 0 {
-        outln!("secret material taken (--include-secrets): {}", secret.total);
+        outln!(
+            "secret material taken (--include-secrets): {}",
+            secret.total
+        );
         for p in &secret.paths {
             outln!("  {p}");
         }
@@ -585,7 +605,10 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         );
     }
     if stats.bad_total > 0 {
-        outln!("WARNING: {} record lines could not be parsed", stats.bad_total);
+        outln!(
+            "WARNING: {} record lines could not be parsed",
+            stats.bad_total
+        );
     }
     Ok(())
 }

@@ -163,7 +163,9 @@ fn print_text(report: &verify::VerifyReport) {
     if report.ok {
         match report.custody_assurance.level {
             custody::AssuranceLevel::SignedCustody => outln!("result:  INTACT"),
-            _ => outln!("result:  INTACT (internally consistent only: nothing ties it to the sealed original)"),
+            _ => outln!(
+                "result:  INTACT (internally consistent only: nothing ties it to the sealed original)"
+            ),
         }
     } else {
         outln!("result:  FAILED, {} problem(s):", report.problems.len());

@@ -208,8 +208,7 @@ fn parse_options(mut s: &[u8]) -> Result<Options, String> {
 /// `YYYYMMDDHHMMSS`, UTC with a `Z`/`UTC` suffix (any case), otherwise local
 /// time. Unix seconds; `None` when malformed or before 1970.
 pub fn parse_absolute_time(s: &[u8]) -> Option<i64> {
-    let (digits, utc) = if s.len() > 1 && s.last().is_some_and(|c| c.eq_ignore_ascii_case(&b'z'))
-    {
+    let (digits, utc) = if s.len() > 1 && s.last().is_some_and(|c| c.eq_ignore_ascii_case(&b'z')) {
         (s.get(..s.len() - 1)?, true)
     } else if s.len() > 3
         && s.get(s.len() - 3..)
@@ -240,10 +239,13 @@ pub fn parse_absolute_time(s: &[u8]) -> Option<i64> {
     {
         return None;
     }
-    let first = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
-    let naive = first.and_hms_opt(0, 0, 0)?.checked_add_signed(
-        chrono::TimeDelta::try_seconds(((day - 1) * 24 + hour) * 3600 + minute * 60 + second)?,
-    )?;
+    let first =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
+    let naive = first
+        .and_hms_opt(0, 0, 0)?
+        .checked_add_signed(chrono::TimeDelta::try_seconds(
+            ((day - 1) * 24 + hour) * 3600 + minute * 60 + second,
+        )?)?;
     let t = if utc {
         naive.and_utc().timestamp()
     } else {
@@ -282,7 +284,8 @@ fn match_bytes(p: &[u8], s: &[u8]) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// OpenSSH `match_pattern_list(string, list, 0) == 1`: some pattern of the
@@ -336,7 +339,10 @@ fn parse_line(n: usize, raw: &[u8]) -> Result<Option<AllowedSigner>, String> {
                 .take_while(|&&b| b == b' ' || b == b'\t')
                 .count();
             let key = read_key(after.get(skip..).unwrap_or_default()).ok_or("invalid key")?;
-            (parse_options(opts).map_err(|e| format!("bad options: {e}"))?, key)
+            (
+                parse_options(opts).map_err(|e| format!("bad options: {e}"))?,
+                key,
+            )
         }
     };
     Ok(Some(AllowedSigner {
@@ -370,8 +376,8 @@ impl AllowedSigners {
     /// Fails when it cannot be read or holds no usable line at all (the
     /// wrong file, most likely).
     pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes =
-            read_input_file(path, MAX_FILE_BYTES).map_err(|e| format!("{e}: {}", path.display()))?;
+        let bytes = read_input_file(path, MAX_FILE_BYTES)
+            .map_err(|e| format!("{e}: {}", path.display()))?;
         let a = Self::parse_bytes(&bytes);
         if a.entries.is_empty() {
             let why = a
@@ -483,7 +489,8 @@ mod tests {
             Some("ann@example.org")
         );
         assert_eq!(
-            a.principals_for(&k, "exhibit-custody", 1_546_300_800).as_deref(),
+            a.principals_for(&k, "exhibit-custody", 1_546_300_800)
+                .as_deref(),
             Some("ann@example.org")
         );
         assert!(a.accepts("carl", &k, "exhibit-custody", NOW));
@@ -520,7 +527,10 @@ mod tests {
         assert!(!pattern_list_match("exhibit-custody", "*,!exhibit-*"));
         assert!(pattern_list_match("git", "!exhibit-custody,*"));
         assert!(!pattern_list_match("git", "!exhibit-custody"));
-        assert!(!pattern_list_match("exhibit-custody", "git, exhibit-custody"));
+        assert!(!pattern_list_match(
+            "exhibit-custody",
+            "git, exhibit-custody"
+        ));
         assert!(!pattern_list_match("Ann", "ann"));
         assert!(pattern_list_match("", "a,,b"));
     }

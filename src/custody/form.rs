@@ -361,7 +361,9 @@ mod tests {
             generated_at: "now",
         });
         assert!(
-            !html.chars().any(|c| crate::report::text::is_unsafe(c) && c != '\n'),
+            !html
+                .chars()
+                .any(|c| crate::report::text::is_unsafe(c) && c != '\n'),
             "raw control or bidi character in the form"
         );
         assert!(html.contains("Eve\\u{202e}rotidua\\x1b[2J"));

@@ -244,9 +244,7 @@ impl Snapshot {
         })?;
         if too_many {
             return Err(SnapshotError::TooLarge(
-                format!(
-                    "files.jsonl holds more than {MAX_SNAPSHOT_RECORDS} distinct paths"
-                ),
+                format!("files.jsonl holds more than {MAX_SNAPSHOT_RECORDS} distinct paths"),
                 path.to_path_buf(),
             ));
         }
@@ -501,7 +499,9 @@ impl RecordStats {
             .collect();
         let more = self.bad_total.saturating_sub(self.bad.len() as u64);
         if more > 0 {
-            out.push(format!("… and {more} more files.jsonl lines that do not parse"));
+            out.push(format!(
+                "… and {more} more files.jsonl lines that do not parse"
+            ));
         }
         out
     }

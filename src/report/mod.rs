@@ -38,6 +38,9 @@ mod tests {
             e,
             "evil\\u{202e}gpj.exe &lt;b&gt;\\x1b[2J\\x9b\\r\nnext\tcol"
         );
-        assert!(!e.chars().any(|c| text::is_unsafe(c) && c != '\n' && c != '\t'));
+        assert!(
+            !e.chars()
+                .any(|c| text::is_unsafe(c) && c != '\n' && c != '\t')
+        );
     }
 }

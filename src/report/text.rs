@@ -127,7 +127,10 @@ mod tests {
             inert("a\u{1b}[2Jb\r\n\t\u{7f}\u{9b}"),
             "a\\x1b[2Jb\\r\\n\\t\\x7f\\x9b"
         );
-        assert_eq!(inert("x\u{202e}txt.exe\u{2066}"), "x\\u{202e}txt.exe\\u{2066}");
+        assert_eq!(
+            inert("x\u{202e}txt.exe\u{2066}"),
+            "x\\u{202e}txt.exe\\u{2066}"
+        );
         assert_eq!(inert_keep_layout("a\nb\u{1b}\tc"), "a\nb\\x1b\tc");
     }
 
