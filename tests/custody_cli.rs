@@ -455,7 +455,15 @@ fn ssh_agent_signs_without_the_private_key_file() {
             .args(["custody", "add"])
             .arg(&archive)
             .args([
-                "--action", "note", "--actor", "Dora", "--note", "agent", "--sign",
+                "--action",
+                "note",
+                "--actor",
+                "Dora",
+                "--contact",
+                "dora@example.org",
+                "--note",
+                "agent",
+                "--sign",
             ])
             .arg(key.with_extension("pub"))
             .assert()
@@ -466,7 +474,15 @@ fn ssh_agent_signs_without_the_private_key_file() {
             .args(["custody", "add"])
             .arg(&archive)
             .args([
-                "--action", "note", "--actor", "Dora", "--note", "agent 2", "--sign",
+                "--action",
+                "note",
+                "--actor",
+                "Dora",
+                "--contact",
+                "dora@example.org",
+                "--note",
+                "agent 2",
+                "--sign",
             ])
             .arg(&key)
             .write_stdin("")
@@ -483,8 +499,12 @@ fn ssh_agent_signs_without_the_private_key_file() {
             .output()
             .unwrap();
         let out = String::from_utf8_lossy(&o.stdout);
-        // Events 1-2 are unsigned (capture without --sign); 3 and 4 by the agent.
-        assert_eq!(o.status.code(), Some(0), "{out}");
+        // Events 1-2 are unsigned (capture without --sign), which --trust
+        // does not accept; 3 and 4 are signed by the agent, as Dora.
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert_eq!(out.matches("custody_unsigned").count(), 2, "{out}");
+        assert!(out.contains("result:  FAILED, 2 problem(s)"), "{out}");
+        assert!(!out.contains("WARNING"), "{out}");
         assert!(
             out.contains("custody event 3: signature valid (dora@example.org)"),
             "{out}"
@@ -569,4 +589,367 @@ fn keygen_key_signs_a_capture_that_its_printed_line_trusts() {
     let (msg, sig) = extract_with_python(&log, 1, tmp.path());
     let (ok, why) = ssh_keygen_verify(&signers, "ann@cert.example", &sig, &msg);
     assert!(ok, "{why}");
+}
+
+fn mkfifo(p: &Path) {
+    assert!(Std::new("mkfifo").arg(p).status().unwrap().success());
+}
+
+/// `ssh-keygen -Y verify -I principal` under the time zone `tz`.
+fn ssh_keygen_accepts(allowed: &Path, principal: &str, sig: &Path, msg: &Path, tz: &str) -> bool {
+    Std::new("ssh-keygen")
+        .env("TZ", tz)
+        .args(["-Y", "verify", "-f"])
+        .arg(allowed)
+        .args(["-I", principal, "-n", "exhibit-custody", "-s"])
+        .arg(sig)
+        .stdin(std::fs::File::open(msg).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// Every allowed_signers option, decided by Exhibit and by the real
+/// `ssh-keygen -Y verify`: they must agree on every line. Exhibit's "yes" is
+/// a `valid` signature with no `custody_signer_not_actor` warning; ssh-keygen's
+/// is acceptance for one of the actor's names (name, suggested principal,
+/// contact), which is how docs/custody.md defines the actor check.
+#[test]
+fn allowed_signers_decide_as_ssh_keygen_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let ann = keygen(dir.path(), "ann", "");
+    let other = keygen(dir.path(), "other", "");
+    let sign = ann.to_str().unwrap().to_string();
+    let archive = capture(
+        dir.path(),
+        "src",
+        &[("a", "1")],
+        &["--sign", &sign, "--contact", "ann@example.org"],
+    );
+    let log = exhibit::archive::custody_log_path(&archive);
+    // Event 2 (sealed), signed by Ann; its actor is "Ann Responder".
+    let (msg, sig) = extract_with_python(&log, 2, dir.path());
+    let k = pubkey(&ann);
+    // The examiner's clock is 5 hours behind UTC: a time without `Z` is
+    // local time, for ssh-keygen and for Exhibit alike.
+    let tz = "EST5";
+    let hour_ago_utc = (chrono::Utc::now() - chrono::TimeDelta::hours(1))
+        .format("%Y%m%d%H%M%S")
+        .to_string();
+    let rows: Vec<(String, bool)> = vec![
+        (format!("ann@example.org {k}"), true),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org NameSpaces=\"exhibit-custody\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org namespaces=\"!exhibit-custody,*\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"*,!exhibit-custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"!git,exhibit-custody\" {k}"),
+            true,
+        ),
+        (format!("ann@example.org namespaces=\"!git\" {k}"), false),
+        (
+            format!("ann@example.org namespaces=\"!exhibit-*,exhibit-custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-*\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custod?\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org namespaces=\"git,file\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"git, exhibit-custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"Exhibit-Custody\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=exhibit-custody {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\",namespaces=\"git\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\", {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"exhibit-custody\" valid-after=\"20200101\" {k}"),
+            false,
+        ),
+        (format!("*@example.org {k}"), true),
+        (format!("*@EXAMPLE.org {k}"), false),
+        (format!("ann@* {k}"), true),
+        (format!("!ann@example.org,*@example.org {k}"), false),
+        (format!("*@example.org,!ann@* {k}"), false),
+        (format!("!bob@example.org,*@example.org {k}"), true),
+        (format!("!ann@example.org {k}"), false),
+        (format!("\"bob@example.org,ann@example.org\" {k}"), true),
+        (format!("bob@example.org,carl@example.org {k}"), false),
+        (format!("Ann@Example.org {k}"), false),
+        (format!("\"Ann Responder\" {k}"), true),
+        (format!("ann.responder {k}"), true),
+        (format!("ann.* {k}"), true),
+        (
+            format!("ann@example.org valid-before=\"20200101\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"20990101\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"20200101Z\",valid-before=\"20990101Z\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-after=\"20200101z\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-before=\"209901010000UTC\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-before=\"{hour_ago_utc}\" {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org valid-before=\"{hour_ago_utc}Z\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"{hour_ago_utc}\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"{hour_ago_utc}Z\" {k}"),
+            true,
+        ),
+        (format!("ann@example.org valid-after=\"2020\" {k}"), false),
+        (
+            format!("ann@example.org valid-before=\"20990101\",valid-after=\"20990102\" {k}"),
+            false,
+        ),
+        (
+            format!("ann@example.org valid-after=\"19690101Z\" {k}"),
+            false,
+        ),
+        (format!("ann@example.org cert-authority {k}"), false),
+        (
+            format!("ann@example.org cert-authority,namespaces=\"exhibit-custody\" {k}"),
+            false,
+        ),
+        (format!("ann@example.org restrict {k}"), false),
+        (format!("ann@example.org foo=\"bar\" {k}"), false),
+        (format!("ann@example.org no-touch-required {k}"), false),
+        (format!("# ann@example.org {k}"), false),
+        (format!("   ann@example.org {k}"), true),
+        (format!("ann@example.org\t{k}"), true),
+        (format!("ann@example.org {k}\r"), true),
+        (
+            format!("ann@example.org {}", k.replace("AAAA", "AAAB")),
+            false,
+        ),
+        (
+            format!("ann@example.org namespaces=\"git\" {k}\nann@example.org {k}"),
+            true,
+        ),
+        (
+            format!("ann@example.org bogus {k}\nann@example.org {k}"),
+            true,
+        ),
+    ];
+    let allowed = dir.path().join("allowed_signers");
+    for (line, expected) in &rows {
+        // Another key's line keeps the file usable when Ann's line is not.
+        std::fs::write(
+            &allowed,
+            format!("bob@example.org {}\n{line}\n", pubkey(&other)),
+        )
+        .unwrap();
+        let keygen_ok = ["Ann Responder", "ann.responder", "ann@example.org"]
+            .iter()
+            .any(|id| ssh_keygen_accepts(&allowed, id, &sig, &msg, tz));
+        let o = exhibit()
+            .env("TZ", tz)
+            .args(["custody", "show", "--json", "--trust"])
+            .arg(&allowed)
+            .arg(&log)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{line}: {e}: {}", String::from_utf8_lossy(&o.stderr)));
+        let not_actor = v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["detail"].as_str().unwrap().contains("event 2"));
+        let exhibit_ok = v["signatures"][1]["status"] == "valid" && !not_actor;
+        assert_eq!(
+            exhibit_ok, keygen_ok,
+            "{line:?}: Exhibit says {exhibit_ok}, ssh-keygen -Y verify says {keygen_ok}"
+        );
+        assert_eq!(
+            keygen_ok, *expected,
+            "{line:?}: the table is wrong about ssh-keygen"
+        );
+    }
+}
+
+/// A FIFO (or a device) named like the custody log, or given as the trust
+/// file, is refused at once: it used to block `verify` and `custody show`
+/// forever.
+#[test]
+fn fifo_named_like_the_custody_log_does_not_hang() {
+    let c = handed_over();
+    std::fs::remove_file(&c.log).unwrap();
+    mkfifo(&c.log);
+    let os = |p: &Path| p.as_os_str().to_owned();
+    let o = run_with_deadline(
+        &[
+            &os(Path::new("verify")),
+            &os(&c.archive),
+            &os(Path::new("-q")),
+        ],
+        60,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("custody_unreadable") && l.contains("FIFO")),
+        "{out}"
+    );
+    let o = run_with_deadline(
+        &[
+            &os(Path::new("custody")),
+            &os(Path::new("show")),
+            &os(&c.archive),
+        ],
+        60,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FIFO"));
+    // A FIFO or a device as the allowed_signers file.
+    let fifo = c.path("allowed_fifo");
+    mkfifo(&fifo);
+    for trust in [fifo.as_path(), Path::new("/dev/zero")] {
+        let o = run_with_deadline(
+            &[
+                &os(Path::new("verify")),
+                &os(&c.archive),
+                &os(Path::new("-q")),
+                &os(Path::new("--trust")),
+                &os(trust),
+            ],
+            60,
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // custody add hashes the archive: a FIFO there is refused too.
+    let fake = c.path("fifo.zip");
+    mkfifo(&fake);
+    let o = run_with_deadline(
+        &[
+            &os(Path::new("custody")),
+            &os(Path::new("add")),
+            &os(&fake),
+            &os(Path::new("--action")),
+            &os(Path::new("note")),
+            &os(Path::new("--actor")),
+            &os(Path::new("Bob")),
+        ],
+        60,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Actor names and notes from the log cannot drive the terminal or the
+/// HTML form: control and bidi-override characters are shown escaped.
+#[test]
+fn hostile_actor_names_are_inert_in_show_and_the_form() {
+    let c = handed_over();
+    let evil = "Eve\u{1b}[2J\u{1b}[H\u{202e}TCATNI\r";
+    exhibit()
+        .args(["custody", "add"])
+        .arg(&c.archive)
+        .args([
+            "--action",
+            "note",
+            "--actor",
+            evil,
+            "--note",
+            "\u{9b}31m\u{2066}x",
+        ])
+        .assert()
+        .success();
+    let raw = |b: &[u8]| {
+        let s = String::from_utf8_lossy(b);
+        s.chars().any(|ch| {
+            (ch.is_control() && ch != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(&ch)
+                || ('\u{2066}'..='\u{2069}').contains(&ch)
+        })
+    };
+    let o = exhibit()
+        .args(["custody", "show"])
+        .arg(&c.archive)
+        .output()
+        .unwrap();
+    assert!(!raw(&o.stdout), "{}", String::from_utf8_lossy(&o.stdout));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Eve\\x1b[2J\\x1b[H\\u{202e}TCATNI\\r"),
+        "{out}"
+    );
+    let o = exhibit()
+        .args(["custody", "show", "--json"])
+        .arg(&c.archive)
+        .output()
+        .unwrap();
+    assert!(!raw(&o.stdout));
+    // The JSON still holds the exact name.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["events"][4]["actor"]["name"], evil);
+    let form = c.path("form.html");
+    exhibit()
+        .args(["custody", "form"])
+        .arg(&c.archive)
+        .arg("-o")
+        .arg(&form)
+        .assert()
+        .success();
+    let html = std::fs::read(&form).unwrap();
+    assert!(!raw(&html), "raw control or bidi character in the form");
+    assert!(String::from_utf8_lossy(&html).contains("Eve\\x1b[2J\\x1b[H\\u{202e}TCATNI\\r"));
 }

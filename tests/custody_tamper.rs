@@ -19,6 +19,161 @@ fn untouched_chain_verifies() {
         out.contains("custody event 1: signature valid (ann@example.org)"),
         "{out}"
     );
+    assert!(
+        out.contains("assurance: the archive is the one sealed by a trusted key (ann@example.org)"),
+        "{out}"
+    );
+    assert!(!out.contains("WARNING"), "{out}");
+    assert!(out.contains("result:  INTACT\n"), "{out}");
+}
+
+/// `verify --json`: the report as a JSON document.
+fn verify_json(c: &Case, trust: bool) -> (i32, serde_json::Value) {
+    let mut cmd = exhibit();
+    cmd.arg("verify").arg(&c.archive).arg("--json");
+    if trust {
+        cmd.arg("--trust").arg(&c.allowed);
+    }
+    let o = cmd.output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        serde_json::from_slice(&o.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn trust_without_a_custody_log_fails() {
+    let c = handed_over();
+    std::fs::remove_file(&c.log).unwrap();
+    assert_fails_naming(&c, "custody_missing", "no custody log beside the archive");
+    let (code, v) = verify_json(&c, true);
+    assert_eq!(code, 1);
+    assert_eq!(v["custody_assurance"]["level"], "failed");
+    // Without --trust the archive is intact, and the report says plainly
+    // that nothing ties it to the sealed original.
+    let (code, v) = verify_json(&c, false);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["custody_assurance"]["level"], "internal_only");
+    let said = v["custody_assurance"]["statement"].as_str().unwrap();
+    assert!(said.contains("only internally consistent"), "{said}");
+    assert!(
+        said.contains("nothing ties it to the sealed original"),
+        "{said}"
+    );
+    let o = exhibit()
+        .arg("verify")
+        .arg(&c.archive)
+        .arg("-q")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "result:  INTACT (internally consistent only: nothing ties it to the sealed original)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn trust_with_a_log_nobody_signed_fails() {
+    let c = handed_over();
+    let other = capture(c.dir.path(), "unsigned", &[("a", "1")], &[]);
+    let c = Case {
+        log: exhibit::archive::custody_log_path(&other),
+        archive: other,
+        ..c
+    };
+    assert_fails_naming(&c, "custody_unsigned", "event 1 (acquired)");
+    assert_fails_naming(&c, "custody_unsigned", "event 2 (sealed)");
+    // `custody show --trust` judges the log the same way.
+    let o = exhibit()
+        .args(["custody", "show"])
+        .arg(&c.archive)
+        .arg("--trust")
+        .arg(&c.allowed)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("custody_unsigned"), "{out}");
+    // Without --trust the same log is not a failure.
+    let (code, v) = verify_json(&c, false);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["custody_assurance"]["level"], "internal_only");
+}
+
+#[test]
+fn stripped_and_rebuilt_log_fails_with_trust() {
+    let c = handed_over();
+    c.write_lines(&strip_signatures(&c.lines()));
+    // The rebuilt chain is consistent: without --trust nothing is wrong...
+    let (code, v) = verify_json(&c, false);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "unsigned")
+    );
+    // ...but the auditor asked for signed custody.
+    let out = assert_fails_naming(&c, "custody_unsigned", "event 2 (sealed)");
+    assert!(!out.contains("custody_chain_broken"), "{out}");
+    assert_fails_naming(&c, "custody_unsigned", "event 1 (acquired)");
+    let (_, v) = verify_json(&c, true);
+    assert_eq!(v["custody_assurance"]["level"], "failed");
+}
+
+#[test]
+fn signer_who_is_not_the_actor_is_reported() {
+    let c = handed_over();
+    let bob = c.path("bob");
+    // Bob, a trusted signer, records a note in Ann's name.
+    exhibit()
+        .env("EXHIBIT_KEY_PASSPHRASE", PASS)
+        .args(["custody", "add"])
+        .arg(&c.archive)
+        .args([
+            "--action",
+            "note",
+            "--actor",
+            "Ann Responder",
+            "--contact",
+            "ann@example.org",
+            "--note",
+            "returned",
+            "--sign",
+        ])
+        .arg(&bob)
+        .assert()
+        .success();
+    // A warning every auditor sees, not a failure: the signature is valid
+    // and Bob is trusted, but he is not the person the event names.
+    let (code, out) = verify(&c);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("WARNING")
+            && l.contains("custody_signer_not_actor")
+            && l.contains("event 5 (note)")
+            && l.contains("bob@example.org")),
+        "{out}"
+    );
+    let (_, v) = verify_json(&c, true);
+    let w = v["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{v:#}");
+    assert_eq!(w[0]["kind"], "custody_signer_not_actor");
+    let o = exhibit()
+        .args(["custody", "show"])
+        .arg(&c.archive)
+        .arg("--trust")
+        .arg(&c.allowed)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("WARNING: custody_signer_not_actor"), "{out}");
+    // Events 1 to 4 name their signers: no other warning.
+    assert_eq!(out.matches("WARNING").count(), 1, "{out}");
 }
 
 #[test]

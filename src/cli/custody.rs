@@ -162,7 +162,7 @@ fn keygen(k: KeygenArgs) -> u8 {
     };
     match custody::generate_key(&k.output, &k.principal, pass.as_deref()) {
         Ok(made) => {
-            eprintln!(
+            errln!(
                 "Wrote {} ({}) and {}",
                 made.private_path.display(),
                 if pass.is_some() {
@@ -172,9 +172,9 @@ fn keygen(k: KeygenArgs) -> u8 {
                 },
                 made.public_path.display()
             );
-            eprintln!("Key fingerprint: {}", made.signer.fingerprint());
-            eprintln!("Give this line to whoever verifies your custody records (allowed_signers):");
-            println!("{}", made.allowed_signers_line);
+            errln!("Key fingerprint: {}", made.signer.fingerprint());
+            errln!("Give this line to whoever verifies your custody records (allowed_signers):");
+            outln!("{}", made.allowed_signers_line);
             EXIT_OK
         }
         Err(e) => {
@@ -231,9 +231,21 @@ fn paths(arg: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn load_trust(trust: Option<&Path>) -> anyhow::Result<Option<AllowedSigners>> {
-    trust
-        .map(|t| AllowedSigners::load(t).map_err(|e| anyhow!("cannot read allowed signers: {e}")))
-        .transpose()
+    let Some(t) = trust else { return Ok(None) };
+    let signers =
+        AllowedSigners::load(t).map_err(|e| anyhow!("cannot read allowed signers: {e}"))?;
+    warn_skipped(t, &signers);
+    Ok(Some(signers))
+}
+
+/// Say which allowed_signers lines are ignored (as ssh-keygen ignores them).
+pub fn warn_skipped(path: &Path, signers: &AllowedSigners) {
+    for s in &signers.skipped {
+        errln!(
+            "exhibit: warning: {}: {s}: ignored, as ssh-keygen ignores it",
+            path.display()
+        );
+    }
 }
 
 fn show(a: ShowArgs) -> u8 {
@@ -265,77 +277,86 @@ fn show(a: ShowArgs) -> u8 {
         },
     );
     if a.json {
-        let doc = serde_json::json!({
+        super::print_json(&serde_json::json!({
             "custody_log": log,
             "archive": archive_path,
             "events": c.log,
             "signatures": c.signatures,
             "problems": c.problems,
+            "warnings": c.warnings,
             "head": c.head,
-        });
-        println!("{doc:#}");
+        }));
     } else {
-        println!("custody log: {}", log.display());
-        for e in &c.log {
-            let sig = c
-                .signatures
-                .iter()
-                .find(|s| s.seq == e.seq)
-                .map(|s| match &s.signer {
-                    Some(w) => format!("{} ({w})", s.status),
-                    None => s.status.clone(),
-                })
-                .unwrap_or_default();
-            println!(
-                "{:>3}  {}  {:<11}  {}{}",
-                e.seq,
-                e.at,
-                e.action.as_str(),
-                e.actor.name,
-                e.actor
-                    .organisation
-                    .as_deref()
-                    .map(|o| format!(" ({o})"))
-                    .unwrap_or_default()
-            );
-            if let Some(l) = &e.location {
-                println!("       location:  {l}");
-            }
-            if let Some(p) = &e.purpose {
-                println!("       purpose:   {p}");
-            }
-            for (k, v) in &e.details {
-                if let Some(s) = v.as_str() {
-                    println!("       {k}: {s}");
-                } else if v.is_number() || v.is_boolean() {
-                    println!("       {k}: {v}");
-                }
-            }
-            println!(
-                "       archive:   {} sha256 {}",
-                e.archive.file, e.archive.sha256
-            );
-            println!("       signature: {sig}");
-        }
-        if let Some(h) = &c.head {
-            println!("chain head:  {h} (SHA-256 of line {})", c.events);
-        }
-        if c.problems.is_empty() {
-            println!(
-                "chain:       intact ({} events; run `exhibit verify` to check the archive against it)",
-                c.events
-            );
-        } else {
-            println!("chain:       BROKEN, {} problem(s):", c.problems.len());
-            for p in &c.problems {
-                println!("  {:<28} {}", p.kind, p.detail);
-            }
-        }
+        print_log(&log, &c);
     }
     if c.problems.is_empty() {
         EXIT_OK
     } else {
         EXIT_FAIL
+    }
+}
+
+/// The log for people, one inert line at a time.
+fn print_log(log: &Path, c: &custody::CustodyCheck) {
+    outln!("custody log: {}", log.display());
+    for e in &c.log {
+        let sig = c
+            .signatures
+            .iter()
+            .find(|s| s.seq == e.seq)
+            .map(|s| match &s.signer {
+                Some(w) => format!("{} ({w})", s.status),
+                None => s.status.clone(),
+            })
+            .unwrap_or_default();
+        outln!(
+            "{:>3}  {}  {:<11}  {}{}",
+            e.seq,
+            e.at,
+            e.action.as_str(),
+            e.actor.name,
+            e.actor
+                .organisation
+                .as_deref()
+                .map(|o| format!(" ({o})"))
+                .unwrap_or_default()
+        );
+        if let Some(l) = &e.location {
+            outln!("       location:  {l}");
+        }
+        if let Some(p) = &e.purpose {
+            outln!("       purpose:   {p}");
+        }
+        for (k, v) in &e.details {
+            if let Some(s) = v.as_str() {
+                outln!("       {k}: {s}");
+            } else if v.is_number() || v.is_boolean() {
+                outln!("       {k}: {v}");
+            }
+        }
+        outln!(
+            "       archive:   {} sha256 {}",
+            e.archive.file,
+            e.archive.sha256
+        );
+        outln!("       signature: {sig}");
+    }
+    if let Some(h) = &c.head {
+        outln!("chain head:  {h} (SHA-256 of line {})", c.events);
+    }
+    for w in &c.warnings {
+        outln!("WARNING: {:<28} {}", w.kind, w.detail);
+    }
+    if c.problems.is_empty() {
+        outln!(
+            "chain:       intact ({} events; run `exhibit verify` to check the archive against it)",
+            c.events
+        );
+    } else {
+        outln!("chain:       BROKEN, {} problem(s):", c.problems.len());
+        for p in &c.problems {
+            outln!("  {:<28} {}", p.kind, p.detail);
+        }
     }
 }
 
@@ -390,9 +411,10 @@ fn add(a: AddArgs) -> u8 {
     match custody::append_event(&log, &new, signer.as_ref()) {
         Ok(e) => {
             if a.json {
-                println!("{}", serde_json::json!({"custody_log": log, "event": e}));
+                let doc = serde_json::json!({"custody_log": log, "event": e});
+                println!("{}", exhibit::report::text::inert_json(&doc.to_string()));
             } else {
-                println!(
+                outln!(
                     "appended {} to {}{}",
                     e.label(),
                     log.display(),
@@ -453,9 +475,9 @@ fn form_cmd(a: FormArgs) -> u8 {
         });
         std::fs::write(&a.output, html)
             .with_context(|| format!("cannot write {}", a.output.display()))?;
-        println!("form: {}", a.output.display());
+        outln!("form: {}", a.output.display());
         if !check.problems.is_empty() {
-            eprintln!(
+            errln!(
                 "exhibit: warning: the custody log has {} problem(s); they are listed on the form",
                 check.problems.len()
             );

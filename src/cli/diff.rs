@@ -96,19 +96,14 @@ pub fn run(a: Args) -> u8 {
 
 /// Print findings for people, most severe first.
 pub fn print_findings(findings: &[Finding]) {
-    println!("findings: {}", findings.len());
+    outln!("findings: {}", findings.len());
     for f in findings {
-        println!(
-            "  [{}] {}  {}\n      {}",
-            f.severity.as_str(),
-            f.path,
-            f.title,
-            f.explanation
-        );
+        outln!("  [{}] {}  {}", f.severity.as_str(), f.path, f.title);
+        outln!("      {}", f.explanation);
         for e in &f.evidence {
-            println!("      - {e}");
+            outln!("      - {e}");
         }
-        println!("      rule: {}", f.rule);
+        outln!("      rule: {}", f.rule);
     }
 }
 
@@ -133,19 +128,18 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write the HTML report: {}", path.display()))?;
     }
     if a.json {
-        let doc = serde_json::json!({
+        super::print_json(&serde_json::json!({
             "old": r.old,
             "new": r.new,
             "changes": r.changes,
             "findings": r.findings,
-        });
-        println!("{doc:#}");
+        }));
     } else {
-        println!("old: {} ({} entries)", r.old.label, r.old.entries);
-        println!("new: {} ({} entries)", r.new.label, r.new.entries);
+        outln!("old: {} ({} entries)", r.old.label, r.old.entries);
+        outln!("new: {} ({} entries)", r.new.label, r.new.entries);
         for (name, s) in [("old", &r.old), ("new", &r.new)] {
             for p in &s.problems {
-                println!("problem in {name}: {p}");
+                outln!("problem in {name}: {p}");
             }
         }
         if !a.no_findings {
@@ -156,13 +150,13 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
             .iter()
             .map(|(c, n)| format!("{} {n}", c.as_str()))
             .collect();
-        println!("changes: {} ({})", r.changes.len(), counts.join(", "));
+        outln!("changes: {} ({})", r.changes.len(), counts.join(", "));
         for class in ChangeClass::ALL {
             let items: Vec<_> = r.changes.iter().filter(|c| c.change == class).collect();
             if items.is_empty() {
                 continue;
             }
-            println!("{} ({}):", class.as_str(), items.len());
+            outln!("{} ({}):", class.as_str(), items.len());
             for c in items {
                 let mut extra = Vec::new();
                 if let Some(f) = &c.renamed_from {
@@ -183,9 +177,9 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
                     extra.push(d.clone());
                 }
                 if extra.is_empty() {
-                    println!("  {}", c.path);
+                    outln!("  {}", c.path);
                 } else {
-                    println!("  {}  [{}]", c.path, extra.join("; "));
+                    outln!("  {}  [{}]", c.path, extra.join("; "));
                 }
             }
         }

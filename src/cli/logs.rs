@@ -8,6 +8,7 @@ use exhibit::job::CancelToken;
 use exhibit::logs::detect::{self, DetectConfig, Finding, Severity};
 use exhibit::logs::time::{parse_bound, rfc3339};
 use exhibit::logs::{Event, LoadRequest, LogStore, query};
+use exhibit::report::text::inert_json;
 use serde_json::{Value, json};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -283,9 +284,9 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     "skipped": store.skipped,
                     "findings": findings.iter().map(|f| finding_json(&store, f, c.evidence.max(1))).collect::<Vec<_>>(),
                 });
-                writeln!(out, "{doc:#}")?;
+                writeln!(out, "{}", inert_json(&format!("{doc:#}")))?;
             } else {
-                writeln!(
+                wln!(
                     out,
                     "{} source(s), {} events",
                     store.sources.len(),
@@ -296,7 +297,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                         Some(ar) => format!("{}:{}", ar.display(), s.path),
                         None => s.path.clone(),
                     };
-                    writeln!(
+                    wln!(
                         out,
                         "  {loc}  [{}] {} events, {} unparsed{}{}",
                         s.parser,
@@ -309,32 +310,34 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                             .unwrap_or_default()
                     )?;
                     for n in &s.notes {
-                        writeln!(out, "      note: {n}")?;
+                        wln!(out, "      note: {n}")?;
                     }
                 }
                 for s in &store.skipped {
-                    writeln!(out, "  skipped {}: {}", s.path, s.reason)?;
+                    wln!(out, "  skipped {}: {}", s.path, s.reason)?;
                 }
-                writeln!(out, "\n{} finding(s)", findings.len())?;
+                wln!(out)?;
+                wln!(out, "{} finding(s)", findings.len())?;
                 for f in &findings {
-                    writeln!(
+                    wln!(out)?;
+                    wln!(
                         out,
-                        "\n[{}] {} ({})",
+                        "[{}] {} ({})",
                         f.severity.as_str().to_uppercase(),
                         f.title,
                         f.rule
                     )?;
-                    writeln!(out, "  {}", f.explanation)?;
+                    wln!(out, "  {}", f.explanation)?;
                     if let (Some(a), Some(b)) = (f.first_us, f.last_us) {
-                        writeln!(out, "  from {} to {}", rfc3339(a), rfc3339(b))?;
+                        wln!(out, "  from {} to {}", rfc3339(a), rfc3339(b))?;
                     }
                     for &i in f.events.iter().take(c.evidence) {
                         if let Some(e) = store.events.get(i as usize) {
-                            writeln!(out, "    {}: {}", store.location(e), e.line_text())?;
+                            wln!(out, "    {}: {}", store.location(e), e.line_text())?;
                         }
                     }
                     if f.events.len() > c.evidence {
-                        writeln!(out, "    … {} more event(s)", f.events.len() - c.evidence)?;
+                        wln!(out, "    … {} more event(s)", f.events.len() - c.evidence)?;
                     }
                 }
             }
@@ -358,13 +361,13 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                         "forwarded_for": x.forwarded_for,
                     })).collect::<Vec<_>>(),
                 });
-                writeln!(out, "{doc:#}")?;
+                writeln!(out, "{}", inert_json(&format!("{doc:#}")))?;
             } else {
-                writeln!(out, "{} address(es) requested {path}", acc.len())?;
+                wln!(out, "{} address(es) requested {path}", acc.len())?;
                 for x in &acc {
                     let st: Vec<String> =
                         x.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
-                    writeln!(
+                    wln!(
                         out,
                         "  {}  first {}  last {}  {} request(s)  {} bytes  [{}]",
                         x.ip,
@@ -387,12 +390,12 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     "ip": ip,
                     "events": evs.iter().filter_map(|&i| store.events.get(i as usize)).map(|e| event_json(&store, e)).collect::<Vec<_>>(),
                 });
-                writeln!(out, "{doc:#}")?;
+                writeln!(out, "{}", inert_json(&format!("{doc:#}")))?;
             } else {
-                writeln!(out, "{} event(s) name {ip}", evs.len())?;
+                wln!(out, "{} event(s) name {ip}", evs.len())?;
                 for &i in &evs {
                     if let Some(e) = store.events.get(i as usize) {
-                        writeln!(
+                        wln!(
                             out,
                             "  {}  {:<14} {}  ({})",
                             e.time_us.map(rfc3339).unwrap_or_else(|| "-".into()),
@@ -417,13 +420,13 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     }
                     None => json!({"text": text, "count": 0, "first": null, "last": null}),
                 };
-                writeln!(out, "{doc:#}")?;
+                writeln!(out, "{}", inert_json(&format!("{doc:#}")))?;
             } else {
                 match r {
                     Some((f, l, n)) => {
                         for (label, i) in [("first", f), ("last", l)] {
                             if let Some(e) = store.events.get(i as usize) {
-                                writeln!(
+                                wln!(
                                     out,
                                     "{label}: {}  {}  ({})",
                                     e.time_us.map(rfc3339).unwrap_or_default(),
@@ -432,9 +435,9 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                                 )?;
                             }
                         }
-                        writeln!(out, "{n} timed line(s) contain {text:?}")?;
+                        wln!(out, "{n} timed line(s) contain {text:?}")?;
                     }
-                    None => writeln!(out, "no timed line contains {text:?}")?,
+                    None => wln!(out, "no timed line contains {text:?}")?,
                 }
             }
             out.flush()?;
@@ -459,7 +462,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             };
             for i in order {
                 if let Some(e) = store.events.get(i as usize) {
-                    writeln!(out, "{}", event_json(&store, e))?;
+                    writeln!(out, "{}", inert_json(&event_json(&store, e).to_string()))?;
                 }
             }
             out.flush()?;

@@ -1,6 +1,41 @@
 //! Command-line front end: one module per subcommand. Each turns its clap
 //! arguments into a core request, runs it, prints the result and returns an
 //! exit code. Errors are one clear line naming the file.
+//!
+//! Output is inert: every line of text goes through [`outln!`] / [`errln!`]
+//! / [`wln!`], which write it through [`exhibit::report::text::inert`], and
+//! every JSON document through [`print_json`], so that no name or log line
+//! from the evidence can move the cursor, clear the screen or reorder text
+//! on the examiner's terminal. (A format string therefore holds no `\n`:
+//! print an empty line with `outln!()` instead.)
+
+/// `println!` with the whole line made inert (controls and bidi characters
+/// shown as escapes).
+macro_rules! outln {
+    () => {
+        println!()
+    };
+    ($($arg:tt)*) => {
+        println!("{}", exhibit::report::text::inert(&format!($($arg)*)))
+    };
+}
+
+/// `eprintln!` with the whole line made inert.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        eprintln!("{}", exhibit::report::text::inert(&format!($($arg)*)))
+    };
+}
+
+/// `writeln!` with the whole line made inert.
+macro_rules! wln {
+    ($w:expr) => {
+        writeln!($w)
+    };
+    ($w:expr, $($arg:tt)*) => {
+        writeln!($w, "{}", exhibit::report::text::inert(&format!($($arg)*)))
+    };
+}
 
 mod capture;
 mod custody;
@@ -109,7 +144,14 @@ fn no_subcommand() -> u8 {
     EXIT_OK
 }
 
-/// Print an error chain as one line on stderr.
+/// Print an error chain as one line on stderr (inert: errors name files).
 pub fn report_error(err: &anyhow::Error) {
-    eprintln!("exhibit: error: {err:#}");
+    errln!("exhibit: error: {err:#}");
+}
+
+/// Print a JSON document on stdout, pretty, with the characters JSON allows
+/// raw in strings but a terminal obeys (DEL, C1, bidi) as `\uXXXX` escapes:
+/// the same document, inert.
+pub fn print_json(doc: &serde_json::Value) {
+    println!("{}", exhibit::report::text::inert_json(&format!("{doc:#}")));
 }

@@ -53,7 +53,7 @@ pub fn run(a: Args) -> u8 {
             "user_profile_dir": dir,
             "profiles": profiles,
         });
-        println!("{doc:#}");
+        super::print_json(&doc);
         return EXIT_OK;
     }
     for p in set.profiles.values() {
@@ -62,13 +62,13 @@ pub fn run(a: Args) -> u8 {
         } else {
             ""
         };
-        println!("{}{default}", p.name);
-        println!("    {}", p.description);
+        outln!("{}{default}", p.name);
+        outln!("    {}", p.description);
         if !p.includes.is_empty() {
-            println!("    includes: {}", p.includes.join(", "));
+            outln!("    includes: {}", p.includes.join(", "));
         }
         if !p.origin.starts_with("builtin") {
-            println!("    from: {}", p.origin);
+            outln!("    from: {}", p.origin);
         }
         if a.verbose {
             for r in &p.rules {
@@ -88,23 +88,23 @@ pub fn run(a: Args) -> u8 {
                 if r.secret {
                     notes.push("secret: only with --include-secrets".into());
                 }
-                println!("    - {} ({}): {}", r.name, notes.join(", "), r.description);
+                outln!("    - {} ({}): {}", r.name, notes.join(", "), r.description);
                 for path in &r.paths {
-                    println!("        {path}");
+                    outln!("        {path}");
                 }
                 for x in &r.exclude {
-                    println!("        not {x}");
+                    outln!("        not {x}");
                 }
             }
         }
-        println!();
+        outln!();
     }
     if let Some(d) = dir {
-        println!(
+        outln!(
             "User profiles: {} (a file there replaces a built-in profile of the same name).",
             d.display()
         );
     }
-    println!("Format: docs/profiles.md. Use with: exhibit capture --profile NAME ...");
+    outln!("Format: docs/profiles.md. Use with: exhibit capture --profile NAME ...");
     EXIT_OK
 }

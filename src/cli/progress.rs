@@ -81,7 +81,9 @@ impl ProgressSink for Bar {
         } else {
             String::new()
         };
-        self.bar
-            .set_message(format!("{files}{warn} {}", short(&p.current)));
+        self.bar.set_message(format!(
+            "{files}{warn} {}",
+            exhibit::report::text::inert(&short(&p.current))
+        ));
     }
 }

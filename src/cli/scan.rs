@@ -44,15 +44,15 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     bar.finish();
     let r = result?;
     if a.json {
-        let doc = serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings });
-        println!("{doc:#}");
+        super::print_json(&serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings }));
     } else {
-        println!(
+        outln!(
             "snapshot: {} ({} entries)",
-            r.snapshot.label, r.snapshot.entries
+            r.snapshot.label,
+            r.snapshot.entries
         );
         for p in &r.snapshot.problems {
-            println!("problem: {p}");
+            outln!("problem: {p}");
         }
         print_findings(&r.findings);
     }

@@ -7,7 +7,9 @@
 use super::{EXIT_ERROR, EXIT_OK, report_error};
 use anyhow::Context;
 use exhibit::archive::{Archive, FileRecord, LIVE_DIR, Status};
+use exhibit::diff::snapshot::stream_records;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -82,14 +84,11 @@ fn arr<'a>(v: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
 fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     let docs = live_docs(ar)?;
     if json {
-        println!(
-            "{:#}",
-            serde_json::json!({ "archive": ar.path, "live": docs })
-        );
+        super::print_json(&serde_json::json!({ "archive": ar.path, "live": docs }));
         return Ok(());
     }
     if docs.is_empty() {
-        println!(
+        outln!(
             "{}: no live response in this archive (captured with --root, --no-live, or plain paths)",
             ar.path.display()
         );
@@ -98,7 +97,7 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     let null = serde_json::Value::Null;
     let get = |n: &str| docs.get(n).unwrap_or(&null);
     let sys = get("system");
-    println!("System");
+    outln!("System");
     for k in [
         "collected_at",
         "boot_time",
@@ -107,13 +106,18 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
         "kernel",
         "load_average",
     ] {
-        println!("  {k:<16} {}", s(sys.get(k).unwrap_or(&null)));
+        outln!("  {k:<16} {}", s(sys.get(k).unwrap_or(&null)));
     }
     let procs = arr(get("processes"), "processes");
-    println!("\nProcesses ({})", procs.len());
-    println!(
+    outln!();
+    outln!("Processes ({})", procs.len());
+    outln!(
         "  {:>7} {:>7} {:<12} {:<24} {:<16} command",
-        "PID", "PPID", "USER", "STARTED (UTC)", "NAME"
+        "PID",
+        "PPID",
+        "USER",
+        "STARTED (UTC)",
+        "NAME"
     );
     let is_kernel_thread = |p: &serde_json::Value| {
         p.get("exe").is_none_or(|e| e.is_null())
@@ -141,7 +145,7 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
             .or(p.get("uid"))
             .map(s)
             .unwrap_or_default();
-        println!(
+        outln!(
             "  {:>7} {:>7} {:<12} {:<24} {:<16} {} {}",
             g("pid"),
             g("ppid"),
@@ -159,21 +163,25 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
         );
     }
     if kthreads > 0 {
-        println!("  ({kthreads} kernel threads not shown; see --json)");
+        outln!("  ({kthreads} kernel threads not shown; see --json)");
     }
     let socks = arr(get("sockets"), "sockets");
     let inet: Vec<_> = socks
         .iter()
         .filter(|x| x.get("protocol").and_then(|p| p.as_str()) != Some("unix"))
         .collect();
-    println!(
-        "\nNetwork sockets ({} inet, {} unix)",
+    outln!();
+    outln!(
+        "Network sockets ({} inet, {} unix)",
         inet.len(),
         socks.len() - inet.len()
     );
-    println!(
+    outln!(
         "  {:<6} {:<40} {:<40} {:<12} owners",
-        "PROTO", "LOCAL", "REMOTE", "STATE"
+        "PROTO",
+        "LOCAL",
+        "REMOTE",
+        "STATE"
     );
     for x in inet {
         let ep = |a: &str, p: &str| {
@@ -193,7 +201,7 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
                 )
             })
             .collect();
-        println!(
+        outln!(
             "  {:<6} {:<40} {:<40} {:<12} {}",
             s(x.get("protocol").unwrap_or(&null)),
             ep("local_address", "local_port"),
@@ -204,13 +212,14 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     }
     let users = get("users");
     let logged = arr(users, "logged_in");
-    println!(
-        "\nLogged-in users ({}, from {})",
+    outln!();
+    outln!(
+        "Logged-in users ({}, from {})",
         logged.len(),
         s(users.get("source").unwrap_or(&null))
     );
     for u in logged {
-        println!(
+        outln!(
             "  {:<12} {:<10} {:<30} {}",
             s(u.get("user").unwrap_or(&null)),
             s(u.get("line").unwrap_or(&null)),
@@ -220,9 +229,9 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     }
     let sessions = arr(users, "sessions");
     if !sessions.is_empty() {
-        println!("Login sessions (systemd-logind): {}", sessions.len());
+        outln!("Login sessions (systemd-logind): {}", sessions.len());
         for x in sessions {
-            println!(
+            outln!(
                 "  {:<12} {:<8} {:<10} {:<30} leader {} since {}",
                 s(x.get("user").unwrap_or(&null)),
                 s(x.get("service").unwrap_or(&null)),
@@ -234,9 +243,10 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
         }
     }
     let del = arr(get("deleted_files"), "files");
-    println!("\nOpen but deleted files ({})", del.len());
+    outln!();
+    outln!("Open but deleted files ({})", del.len());
     for d in del {
-        println!(
+        outln!(
             "  pid {:>7} {:<16} fd {:<5} {} ({} bytes)",
             s(d.get("pid").unwrap_or(&null)),
             s(d.get("process").unwrap_or(&null)),
@@ -246,10 +256,11 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
         );
     }
     let net = get("network");
-    println!("\nInterfaces");
+    outln!();
+    outln!("Interfaces");
     for i in arr(net, "interfaces") {
         let list = |k: &str| arr(i, k).iter().map(s).collect::<Vec<_>>().join(" ");
-        println!(
+        outln!(
             "  {:<12} {:<8} {:<18} {} {}",
             s(i.get("name").unwrap_or(&null)),
             s(i.get("state").unwrap_or(&null)),
@@ -258,7 +269,7 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
             list("ipv6")
         );
     }
-    println!(
+    outln!(
         "  ARP entries: {}, routes: {}",
         arr(net, "arp").len(),
         arr(net, "routes").len()
@@ -276,8 +287,9 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
             )
         })
         .collect();
-    println!(
-        "\nKernel modules: {} loaded; kernel taint {}; tainting modules: {}",
+    outln!();
+    outln!(
+        "Kernel modules: {} loaded; kernel taint {}; tainting modules: {}",
         all.len(),
         s(mods.get("kernel_tainted").unwrap_or(&null)),
         if tainted.is_empty() {
@@ -286,7 +298,7 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
             tainted.join(", ")
         }
     );
-    println!("Mounts: {}", arr(get("mounts"), "mounts").len());
+    outln!("Mounts: {}", arr(get("mounts"), "mounts").len());
     let problems: usize = docs
         .values()
         .map(|d| arr(d, "problems").len())
@@ -295,61 +307,98 @@ fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
             .iter()
             .map(|p| arr(p, "problems").len())
             .sum::<usize>();
-    println!("\nProblems while collecting: {problems} (details in exhibit/live/*.json)");
+    outln!();
+    outln!("Problems while collecting: {problems} (details in exhibit/live/*.json)");
     Ok(())
+}
+
+/// Paths listed per list at most (the rest are counted): a crafted
+/// `files.jsonl` must not make `show` hold millions of names.
+const MAX_LISTED: usize = 10_000;
+
+/// A list of paths kept up to [`MAX_LISTED`], with the full count. In JSON
+/// it is the list of paths (the counts go beside it).
+#[derive(Debug, Default)]
+struct Listed {
+    paths: Vec<String>,
+    total: u64,
+}
+
+impl serde::Serialize for Listed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.paths.serialize(s)
+    }
+}
+
+impl Listed {
+    fn push(&mut self, p: impl FnOnce() -> String) {
+        self.total += 1;
+        if self.paths.len() < MAX_LISTED {
+            self.paths.push(p());
+        }
+    }
 }
 
 /// Entries of the metadata-sweep lists.
 #[derive(Debug, Default, serde::Serialize)]
 struct Lists {
-    suid: Vec<String>,
-    sgid: Vec<String>,
-    world_writable: Vec<String>,
-    hidden: Vec<String>,
-    unknown_owner: Vec<String>,
+    suid: Listed,
+    sgid: Listed,
+    world_writable: Listed,
+    hidden: Listed,
+    unknown_owner: Listed,
 }
 
-fn lists(records: &[FileRecord]) -> Lists {
-    let mut l = Lists::default();
-    for r in records {
+impl Lists {
+    fn add(&mut self, r: &FileRecord) {
         let mode = r.mode_bits();
         let is_link = r.kind == exhibit::archive::EntryType::Symlink;
         if mode & 0o4000 != 0 && !is_link {
-            l.suid.push(r.path.clone());
+            self.suid.push(|| r.path.clone());
         }
         if mode & 0o2000 != 0 && r.kind == exhibit::archive::EntryType::File {
-            l.sgid.push(r.path.clone());
+            self.sgid.push(|| r.path.clone());
         }
         // World-writable, except symlinks and sticky directories (/tmp).
         if mode & 0o002 != 0
             && !is_link
             && !(r.kind == exhibit::archive::EntryType::Dir && mode & 0o1000 != 0)
         {
-            l.world_writable.push(r.path.clone());
+            self.world_writable.push(|| r.path.clone());
         }
         if r.path
             .rsplit('/')
             .next()
             .is_some_and(|n| n.starts_with('.'))
         {
-            l.hidden.push(r.path.clone());
+            self.hidden.push(|| r.path.clone());
         }
         if r.user.is_none() || r.group.is_none() {
-            l.unknown_owner
-                .push(format!("{} (uid {}, gid {})", r.path, r.uid, r.gid));
+            self.unknown_owner
+                .push(|| format!("{} (uid {}, gid {})", r.path, r.uid, r.gid));
         }
     }
-    l
 }
 
 fn sweep(ar: &Archive, json: bool) -> anyhow::Result<()> {
-    let (records, bad) = ar.records()?;
-    let l = lists(&records);
+    let mut l = Lists::default();
+    let stats = stream_records(ar, |r| {
+        l.add(&r);
+        ControlFlow::Continue(())
+    })?;
     if json {
-        println!(
-            "{:#}",
-            serde_json::json!({ "archive": ar.path, "lists": l, "unparsed_records": bad.len() })
-        );
+        super::print_json(&serde_json::json!({
+            "archive": ar.path,
+            "lists": l,
+            "list_totals": {
+                "suid": l.suid.total,
+                "sgid": l.sgid.total,
+                "world_writable": l.world_writable.total,
+                "hidden": l.hidden.total,
+                "unknown_owner": l.unknown_owner.total,
+            },
+            "unparsed_records": stats.bad_total,
+        }));
         return Ok(());
     }
     for (title, v) in [
@@ -365,44 +414,76 @@ fn sweep(ar: &Archive, json: bool) -> anyhow::Result<()> {
             &l.unknown_owner,
         ),
     ] {
-        println!("{title}: {}", v.len());
-        for p in v {
-            println!("  {p}");
+        outln!("{title}: {}", v.total);
+        for p in &v.paths {
+            outln!("  {p}");
         }
-        println!();
+        if v.total > v.paths.len() as u64 {
+            outln!(
+                "  … and {} more (not listed)",
+                v.total - v.paths.len() as u64
+            );
+        }
+        outln!();
+    }
+    if stats.bad_total > 0 {
+        outln!(
+            "WARNING: {} record lines could not be parsed",
+            stats.bad_total
+        );
     }
     Ok(())
 }
 
+/// Distinct keys counted per table at most; the rest go under `(other)`.
+const MAX_KEYS: usize = 1_000;
+/// Keys are cut to this many characters.
+const MAX_KEY_CHARS: usize = 120;
+
+/// Count one more `key` in a bounded table.
+fn count(map: &mut BTreeMap<String, u64>, key: &str) {
+    let key: String = key.chars().take(MAX_KEY_CHARS).collect();
+    if map.len() >= MAX_KEYS && !map.contains_key(&key) {
+        *map.entry("(other)".into()).or_default() += 1;
+    } else {
+        *map.entry(key).or_default() += 1;
+    }
+}
+
 fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
     let acq = ar.acquisition()?;
-    let (records, bad) = ar.records()?;
-    let mut by_status: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut records = 0u64;
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
     let mut skipped_by_reason: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
-    let mut secret = Vec::new();
+    let mut secret = Listed::default();
     let mut limited = Vec::new();
-    for r in &records {
-        *by_status.entry(r.status.as_str()).or_default() += 1;
+    let mut limited_total = 0u64;
+    let stats = stream_records(ar, |r| {
+        records += 1;
+        count(&mut by_status, r.status.as_str());
         if r.status == Status::Skipped {
             let kind = r
                 .reason
                 .as_deref()
                 .and_then(|x| x.split(':').next())
-                .unwrap_or("unknown")
-                .to_string();
-            *skipped_by_reason.entry(kind).or_default() += 1;
+                .unwrap_or("unknown");
+            count(&mut skipped_by_reason, kind);
         }
         if let Some(rule) = &r.rule {
-            *by_rule.entry(rule.clone()).or_default() += 1;
+            count(&mut by_rule, rule);
         }
         if r.flags.iter().any(|f| f == "secret") {
-            secret.push(r.path.clone());
+            secret.push(|| r.path.clone());
         }
         if r.status == Status::Skipped && r.size_limit.is_some() {
-            limited.push((r.path.clone(), r.size, r.size_limit.unwrap_or(0)));
+            limited_total += 1;
+            if limited.len() < MAX_LISTED {
+                limited.push((r.path.clone(), r.size, r.size_limit.unwrap_or(0)));
+            }
         }
-    }
+        ControlFlow::Continue(())
+    })?;
     let live: Vec<String> = ar
         .index
         .members
@@ -414,48 +495,49 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         })
         .collect();
     if json {
-        println!(
-            "{:#}",
-            serde_json::json!({
-                "archive": ar.path,
-                "acquisition": acq,
-                "records": records.len(),
-                "unparsed_records": bad.len(),
-                "by_status": by_status,
-                "skipped_by_reason": skipped_by_reason,
-                "by_rule": by_rule,
-                "secret": secret,
-                "size_limited": limited.iter().map(|(p, s, l)| serde_json::json!({"path": p, "size_bytes": s, "size_limit_bytes": l})).collect::<Vec<_>>(),
-                "live": live,
-            })
-        );
+        super::print_json(&serde_json::json!({
+            "archive": ar.path,
+            "acquisition": acq,
+            "records": records,
+            "unparsed_records": stats.bad_total,
+            "by_status": by_status,
+            "skipped_by_reason": skipped_by_reason,
+            "by_rule": by_rule,
+            "secret": secret.paths,
+            "secret_total": secret.total,
+            "size_limited": limited.iter().map(|(p, s, l)| serde_json::json!({"path": p, "size_bytes": s, "size_limit_bytes": l})).collect::<Vec<_>>(),
+            "size_limited_total": limited_total,
+            "live": live,
+        }));
         return Ok(());
     }
-    println!("archive:      {}", ar.path.display());
-    println!(
+    outln!("archive:      {}", ar.path.display());
+    outln!(
         "case:         {} / {}",
-        acq.case.case_id, acq.case.evidence_id
+        acq.case.case_id,
+        acq.case.evidence_id
     );
     if let Some(p) = &acq.case.purpose {
-        println!("purpose:      {p}");
+        outln!("purpose:      {p}");
     }
-    println!(
+    outln!(
         "examiner:     {} ({})",
-        acq.examiner.name, acq.examiner.timezone
+        acq.examiner.name,
+        acq.examiner.timezone
     );
-    println!(
+    outln!(
         "host:         {} — {}",
         acq.host.hostname.as_deref().unwrap_or("?"),
         acq.host.os.as_deref().unwrap_or("unknown OS")
     );
     if let Some(r) = &acq.method.root {
-        println!(
+        outln!(
             "target root:  {r} (acquired on {})",
             acq.method.acquired_on.as_deref().unwrap_or("?")
         );
     }
-    println!("acquired:     {} → {}", acq.started_at, acq.finished_at);
-    println!(
+    outln!("acquired:     {} → {}", acq.started_at, acq.finished_at);
+    outln!(
         "method:       {} {} via {}; profiles: {}",
         acq.method.tool,
         acq.method.tool_version,
@@ -466,44 +548,49 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
             acq.method.profiles.join(", ")
         }
     );
-    println!(
+    outln!(
         "records:      {} entries, {} files captured ({} bytes)",
-        acq.counts.entries, acq.counts.files_captured, acq.counts.bytes_captured
+        acq.counts.entries,
+        acq.counts.files_captured,
+        acq.counts.bytes_captured
     );
     for (k, v) in &by_status {
-        println!("  {k:<22} {v}");
+        outln!("  {k:<22} {v}");
     }
     if !skipped_by_reason.is_empty() {
-        println!("skipped by reason:");
+        outln!("skipped by reason:");
         for (k, v) in &skipped_by_reason {
-            println!("  {k:<22} {v}");
+            outln!("  {k:<22} {v}");
         }
     }
-    if !limited.is_empty() {
-        println!(
-            "over a size limit (recorded, not copied): {}",
-            limited.len()
-        );
+    if limited_total > 0 {
+        outln!("over a size limit (recorded, not copied): {limited_total}");
         for (p, s, l) in limited.iter().take(20) {
-            println!("  {p} ({s} bytes > {l})");
+            outln!("  {p} ({s} bytes > {l})");
         }
     }
-    if !secret.is_empty() {
-        println!(
+    if secret.total > 0 {
+        outln!(
             "secret material taken (--include-secrets): {}",
-            secret.len()
+            secret.total
         );
-        for p in &secret {
-            println!("  {p}");
+        for p in &secret.paths {
+            outln!("  {p}");
+        }
+        if secret.total > secret.paths.len() as u64 {
+            outln!(
+                "  … and {} more (not listed)",
+                secret.total - secret.paths.len() as u64
+            );
         }
     }
     if !by_rule.is_empty() {
-        println!("entries per rule:");
+        outln!("entries per rule:");
         for (k, v) in &by_rule {
-            println!("  {k:<40} {v}");
+            outln!("  {k:<40} {v}");
         }
     }
-    println!(
+    outln!(
         "live response: {}",
         if live.is_empty() {
             "none".into()
@@ -512,13 +599,16 @@ fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
         }
     );
     if !acq.errors.is_empty() {
-        println!(
+        outln!(
             "problems:     {} (exhibit/acquisition.json)",
             acq.errors.len()
         );
     }
-    if !bad.is_empty() {
-        println!("WARNING: {} record lines could not be parsed", bad.len());
+    if stats.bad_total > 0 {
+        outln!(
+            "WARNING: {} record lines could not be parsed",
+            stats.bad_total
+        );
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use exhibit::job::CancelToken;
 use exhibit::logs::time::parse_bound;
 use exhibit::timeline::{self, ExportFormat, TimelineRequest};
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -111,16 +111,75 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 .with_context(|| format!("cannot write {}", p.display()))?;
         }
         None => {
-            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            // JSON Lines are always made inert (same values); CSV and
+            // bodyfile only on a terminal, so a pipe gets the exact data.
+            let stdout = std::io::stdout();
+            let json = matches!(format, ExportFormat::Jsonl);
+            let escape = json || stdout.is_terminal();
+            let mut w = std::io::BufWriter::new(InertLines {
+                inner: stdout.lock(),
+                line: Vec::new(),
+                json,
+                escape,
+            });
             timeline::write(&tl, format, &mut w)?;
             w.flush()?;
         }
     }
     if !a.quiet {
         for n in &tl.notes {
-            eprintln!("exhibit: note: {n}");
+            errln!("exhibit: note: {n}");
         }
-        eprintln!("exhibit: {} timeline event(s)", tl.events.len());
+        errln!("exhibit: {} timeline event(s)", tl.events.len());
     }
     Ok(EXIT_OK)
+}
+
+/// A writer that passes whole lines on, each made inert (JSON lines with
+/// `inert_json`, other text with `inert`) when `escape` is set.
+struct InertLines<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+    json: bool,
+    escape: bool,
+}
+
+impl<W: Write> InertLines<W> {
+    fn emit(&mut self) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(&self.line);
+        let safe = if self.json {
+            exhibit::report::text::inert_json(&text)
+        } else {
+            exhibit::report::text::inert(&text)
+        };
+        self.inner.write_all(safe.as_bytes())?;
+        self.line.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for InertLines<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.escape {
+            return self.inner.write(buf);
+        }
+        for part in buf.split_inclusive(|&b| b == b'\n') {
+            match part.strip_suffix(b"\n") {
+                Some(body) => {
+                    self.line.extend_from_slice(body);
+                    self.emit()?;
+                    self.inner.write_all(b"\n")?;
+                }
+                None => self.line.extend_from_slice(part),
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.line.is_empty() {
+            self.emit()?;
+        }
+        self.inner.flush()
+    }
 }

@@ -41,11 +41,14 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> u8 {
-    if let Some(t) = &a.trust
-        && let Err(e) = AllowedSigners::load(t)
-    {
-        report_error(&anyhow::anyhow!("cannot read allowed signers: {e}"));
-        return EXIT_ERROR;
+    if let Some(t) = &a.trust {
+        match AllowedSigners::load(t) {
+            Ok(signers) => super::custody::warn_skipped(t, &signers),
+            Err(e) => {
+                report_error(&anyhow::anyhow!("cannot read allowed signers: {e}"));
+                return EXIT_ERROR;
+            }
+        }
     }
     let signer = match a
         .sign
@@ -60,7 +63,7 @@ pub fn run(a: Args) -> u8 {
         }
     };
     let log = exhibit::archive::custody_log_path(&a.archive);
-    if a.record && !log.exists() {
+    if a.record && std::fs::symlink_metadata(&log).is_err() {
         report_error(&anyhow::anyhow!(
             "--record: no custody log beside the archive: {}",
             log.display()
@@ -97,60 +100,84 @@ pub fn run(a: Args) -> u8 {
         None
     };
     if a.json {
-        let doc = serde_json::json!({
+        super::print_json(&serde_json::json!({
             "ok": report.ok,
             "archive": report.archive,
             "sha256": report.sha256,
             "checked": report.checked,
             "problems": report.problems,
+            "warnings": report.warnings,
             "custody_log": report.custody_log,
+            "custody_assurance": report.custody_assurance,
             "signatures": report.signatures,
             "recorded": recorded,
-        });
-        println!("{doc:#}");
+        }));
     } else {
-        println!("archive: {}", report.archive.display());
-        println!("sha256:  {}", report.sha256);
-        let c = &report.checked;
-        println!(
-            "checked: {} members, {} payload files ({} bytes), {} tag files, {} records, {} custody events",
-            c.members, c.payload_files, c.payload_bytes, c.tag_files, c.records, c.custody_events
-        );
-        for s in &report.signatures {
-            println!(
-                "  custody event {}: signature {}{}",
-                s.seq,
-                s.status,
-                s.signer
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            );
-        }
-        match &report.custody_log {
-            Some(log) => println!("custody: {}", log.display()),
-            None => println!(
-                "custody: no custody log beside the archive; the chain of custody cannot be checked"
-            ),
-        }
-        if report.ok {
-            println!("result:  INTACT");
-        } else {
-            println!("result:  FAILED, {} problem(s):", report.problems.len());
-            for p in &report.problems {
-                println!(
-                    "  {:<24} {}: {}",
-                    p.kind,
-                    p.path.as_deref().unwrap_or("(archive)"),
-                    p.detail
-                );
-            }
-        }
+        print_text(&report);
     }
     if let Some(e) = &recorded {
-        eprintln!("recorded {} in {}", e.label(), log.display());
+        errln!("recorded {} in {}", e.label(), log.display());
     }
     if report.ok { EXIT_OK } else { EXIT_FAIL }
+}
+
+/// The report for people. Every line goes through `outln!`, so names from
+/// the archive cannot redraw it.
+fn print_text(report: &verify::VerifyReport) {
+    outln!("archive: {}", report.archive.display());
+    outln!("sha256:  {}", report.sha256);
+    let c = &report.checked;
+    outln!(
+        "checked: {} members, {} payload files ({} bytes), {} tag files, {} records, {} custody events",
+        c.members,
+        c.payload_files,
+        c.payload_bytes,
+        c.tag_files,
+        c.records,
+        c.custody_events
+    );
+    for s in &report.signatures {
+        outln!(
+            "  custody event {}: signature {}{}",
+            s.seq,
+            s.status,
+            s.signer
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        );
+    }
+    match &report.custody_log {
+        Some(log) => outln!("custody: {}", log.display()),
+        None => outln!("custody: no custody log beside the archive"),
+    }
+    outln!("assurance: {}", report.custody_assurance.statement);
+    for w in &report.warnings {
+        outln!(
+            "WARNING: {:<24} {}: {}",
+            w.kind,
+            w.path.as_deref().unwrap_or("(archive)"),
+            w.detail
+        );
+    }
+    if report.ok {
+        match report.custody_assurance.level {
+            custody::AssuranceLevel::SignedCustody => outln!("result:  INTACT"),
+            _ => outln!(
+                "result:  INTACT (internally consistent only: nothing ties it to the sealed original)"
+            ),
+        }
+    } else {
+        outln!("result:  FAILED, {} problem(s):", report.problems.len());
+        for p in &report.problems {
+            outln!(
+                "  {:<24} {}: {}",
+                p.kind,
+                p.path.as_deref().unwrap_or("(archive)"),
+                p.detail
+            );
+        }
+    }
 }
 
 /// Append the `verified` event with the result.

@@ -3,6 +3,12 @@
 //! is `acquired` and the second `sealed`, every event names the archive's
 //! actual SHA-256, and every signature is valid (and trusted, when a trust
 //! file is given). Each finding is a [`Problem`] whose detail names the event.
+//!
+//! With a trust file, the `acquired` and `sealed` events must carry a valid
+//! signature by a trusted key (`custody_unsigned` otherwise): they are what
+//! ties the archive's SHA-256 to the person who sealed it, and a log rebuilt
+//! without signatures must not pass. A trusted signature whose principals do
+//! not name the event's actor is a warning (`custody_signer_not_actor`).
 
 use super::allowed_signers::AllowedSigners;
 use super::event::{Action, line_hash, parse_line};
@@ -37,8 +43,9 @@ pub struct CheckOptions<'a> {
     pub trust: Option<&'a AllowedSigners>,
     /// Shown in problem paths (the log's file name).
     pub log_name: Option<&'a str>,
-    /// Current time as `YYYYMMDDHHMMSS` (UTC), for allowed_signers validity.
-    pub now: Option<&'a str>,
+    /// Current time (Unix seconds), for allowed_signers validity; `None`
+    /// for the clock's time.
+    pub now: Option<i64>,
 }
 
 /// Check the bytes of a custody log. Never panics; every defect is a
@@ -47,8 +54,7 @@ pub struct CheckOptions<'a> {
 pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
     let mut out = CustodyCheck::default();
     let log = opt.log_name;
-    let now_owned = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
-    let now = opt.now.unwrap_or(&now_owned);
+    let now = opt.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
     if bytes.is_empty() {
         out.problems.push(problem(
             "custody_empty",
@@ -204,46 +210,74 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
             _ => {}
         }
         let status = match &e.signature {
-            None => SignatureStatus {
-                seq: e.seq,
-                status: "unsigned".into(),
-                signer: None,
-            },
-            Some(sig) => {
-                match check_signature(sig, &p.signed_message, opt.trust, now) {
-                    Verdict::Valid(who) => SignatureStatus {
-                        seq: e.seq,
-                        status: "valid".into(),
-                        signer: Some(who),
-                    },
-                    Verdict::Untrusted(fp) => {
-                        if opt.trust.is_some() {
-                            out.problems.push(problem(
-                            "custody_signature_untrusted",
-                            log,
-                            format!("{label}: signed by {fp}, a key that is not in the allowed signers"),
-                        ));
-                        }
-                        SignatureStatus {
-                            seq: e.seq,
-                            status: "untrusted".into(),
-                            signer: Some(fp),
-                        }
-                    }
-                    Verdict::Invalid(why) => {
-                        out.problems.push(problem(
-                            "custody_signature_invalid",
-                            log,
-                            format!("{label}: {why}"),
-                        ));
-                        SignatureStatus {
-                            seq: e.seq,
-                            status: "invalid".into(),
-                            signer: None,
-                        }
-                    }
+            None => {
+                if opt.trust.is_some() && matches!(e.action, Action::Acquired | Action::Sealed) {
+                    out.problems.push(problem(
+                        "custody_unsigned",
+                        log,
+                        format!(
+                            "{label} is not signed: with a trust file the {} event must be signed by a trusted key, or nothing ties the archive to the person who sealed it",
+                            e.action
+                        ),
+                    ));
+                }
+                SignatureStatus {
+                    seq: e.seq,
+                    status: "unsigned".into(),
+                    signer: None,
                 }
             }
+            Some(sig) => match check_signature(sig, &p.signed_message, opt.trust, now) {
+                Verdict::Valid { principals, key } => {
+                    if let Some(trust) = opt.trust
+                        && !super::actor_ids(&e.actor)
+                            .iter()
+                            .any(|id| trust.accepts(id, &key, super::NAMESPACE, now))
+                    {
+                        out.warnings.push(problem(
+                            "custody_signer_not_actor",
+                            log,
+                            format!(
+                                "{label}: the actor is {:?}, but the signing key is trusted only for {principals}: the signer may not be the person the event names",
+                                e.actor.name
+                            ),
+                        ));
+                    }
+                    SignatureStatus {
+                        seq: e.seq,
+                        status: "valid".into(),
+                        signer: Some(principals),
+                    }
+                }
+                Verdict::Untrusted(fp) => {
+                    if opt.trust.is_some() {
+                        out.problems.push(problem(
+                            "custody_signature_untrusted",
+                            log,
+                            format!(
+                                "{label}: signed by {fp}, a key that is not in the allowed signers"
+                            ),
+                        ));
+                    }
+                    SignatureStatus {
+                        seq: e.seq,
+                        status: "untrusted".into(),
+                        signer: Some(fp),
+                    }
+                }
+                Verdict::Invalid(why) => {
+                    out.problems.push(problem(
+                        "custody_signature_invalid",
+                        log,
+                        format!("{label}: {why}"),
+                    ));
+                    SignatureStatus {
+                        seq: e.seq,
+                        status: "invalid".into(),
+                        signer: None,
+                    }
+                }
+            },
         };
         out.signatures.push(status);
         out.log.push(e);

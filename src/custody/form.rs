@@ -2,10 +2,14 @@
 //! CSS, A4) with the case header, the item table (archive, size, SHA-256)
 //! and the custody table (time UTC, action, released by, received by,
 //! purpose, location, signature status), plus blank rows for handovers on
-//! paper. Everything printed is escaped: case fields and notes are user input.
+//! paper. Everything printed is escaped with the report's one HTML escaper
+//! ([`crate::report::escape`]): case fields, names and notes are user input,
+//! and control or bidirectional-override characters in them are shown as
+//! visible escapes rather than obeyed.
 
 use super::{Action, CustodyCheck, Event};
 use crate::archive::acquisition::Acquisition;
+use crate::report::escape;
 use std::fmt::Write;
 
 /// What the form shows.
@@ -21,22 +25,6 @@ pub struct FormInput<'a> {
     pub check: &'a CustodyCheck,
     /// When the form was produced (RFC 3339 UTC).
     pub generated_at: &'a str,
-}
-
-/// Escape text for HTML element content and quoted attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn detail<'e>(e: &'e Event, key: &str) -> Option<&'e str> {
@@ -272,6 +260,18 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
         }
         h.push_str("</ul>\n");
     }
+    if !c.warnings.is_empty() {
+        h.push_str("<h2 class=\"bad\">Custody log warnings</h2>\n<ul>\n");
+        for p in &c.warnings {
+            let _ = writeln!(
+                h,
+                "<li><b>{}</b>: {}</li>",
+                escape(&p.kind),
+                escape(&p.detail)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
     let _ = writeln!(
         h,
         "<footer>Generated {} by Exhibit {}. Signatures: valid = by a trusted key; untrusted = valid, key not in the \
@@ -326,5 +326,47 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("&lt;b&gt;Eve&lt;/b&gt;"));
         assert!(html.contains("&quot;room&quot; &amp; &#39;lab&#39;"));
+    }
+
+    #[test]
+    fn bidi_overrides_and_controls_are_shown_not_obeyed() {
+        let e = Event {
+            seq: 1,
+            at: "2026-01-01T00:00:00Z".into(),
+            action: Action::Note,
+            actor: Actor {
+                name: "Eve\u{202e}rotidua\u{1b}[2J".into(),
+                ..Actor::default()
+            },
+            location: None,
+            purpose: None,
+            archive: ArchiveRef {
+                file: "a.zip".into(),
+                sha256: "x".into(),
+            },
+            details: serde_json::Map::new(),
+            prev: None,
+            signature: None,
+        };
+        let check = CustodyCheck {
+            log: vec![e],
+            ..CustodyCheck::default()
+        };
+        let html = render_form_html(&FormInput {
+            archive_file: "a\u{2066}.zip",
+            archive_size_bytes: None,
+            archive_sha256: None,
+            acquisition: None,
+            check: &check,
+            generated_at: "now",
+        });
+        assert!(
+            !html
+                .chars()
+                .any(|c| crate::report::text::is_unsafe(c) && c != '\n'),
+            "raw control or bidi character in the form"
+        );
+        assert!(html.contains("Eve\\u{202e}rotidua\\x1b[2J"));
+        assert!(html.contains("a\\u{2066}.zip"));
     }
 }

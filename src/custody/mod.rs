@@ -19,6 +19,7 @@ pub mod allowed_signers;
 pub mod chain;
 pub mod event;
 pub mod form;
+pub mod input_file;
 pub mod signer;
 
 pub use allowed_signers::AllowedSigners;
@@ -55,6 +56,8 @@ pub struct Actor {
 pub enum CustodyError {
     #[error("cannot write custody log: {0}: {1}")]
     Io(std::io::Error, PathBuf),
+    #[error("cannot read {0}: {1}")]
+    Read(std::io::Error, PathBuf),
     #[error("refusing to append: the custody chain is already broken ({0}): {1}")]
     Broken(String, PathBuf),
     #[error("a custody log already exists: {0}")]
@@ -107,6 +110,10 @@ pub struct CustodyCheck {
     /// Lines in the log.
     pub events: u64,
     pub problems: Vec<crate::verify::Problem>,
+    /// Findings an auditor must see that do not fail the check: a trusted
+    /// signature whose principals do not name the event's actor
+    /// (`custody_signer_not_actor`).
+    pub warnings: Vec<crate::verify::Problem>,
     pub signatures: Vec<SignatureStatus>,
     /// The events that could be read, in log order.
     pub log: Vec<Event>,
@@ -174,13 +181,15 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CustodyError + '_ {
     move |e| CustodyError::Io(e, path.to_path_buf())
 }
 
-/// SHA-256 (hex) of a whole file, streamed.
+/// SHA-256 (hex) of a whole regular file, streamed (a FIFO or device is
+/// refused without blocking).
 pub fn hash_file(path: &Path) -> Result<String, CustodyError> {
-    let mut f = File::open(path).map_err(io_err(path))?;
+    let read_err = |e| CustodyError::Read(e, path.to_path_buf());
+    let mut f = input_file::open_input_file(path).map_err(read_err)?;
     let mut sha = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(io_err(path))?;
+        let n = f.read(&mut buf).map_err(read_err)?;
         if n == 0 {
             break;
         }
@@ -189,26 +198,17 @@ pub fn hash_file(path: &Path) -> Result<String, CustodyError> {
     Ok(hex::encode(sha.finalize()))
 }
 
-/// Read a log's bytes (bounded by [`MAX_LOG_BYTES`]).
+/// Read a log's bytes (bounded by [`MAX_LOG_BYTES`]; a FIFO, device or
+/// directory is refused without blocking).
 pub fn read_log_bytes(path: &Path) -> Result<Vec<u8>, CustodyError> {
-    let f = File::open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            CustodyError::Missing(path.to_path_buf())
-        } else {
-            CustodyError::Io(e, path.to_path_buf())
-        }
-    })?;
-    let mut bytes = Vec::new();
-    f.take(MAX_LOG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_err(path))?;
-    if bytes.len() as u64 > MAX_LOG_BYTES {
-        return Err(CustodyError::Invalid(format!(
+    input_file::read_input_file(path, MAX_LOG_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CustodyError::Missing(path.to_path_buf()),
+        std::io::ErrorKind::InvalidData => CustodyError::Invalid(format!(
             "the log is larger than {MAX_LOG_BYTES} bytes: {}",
             path.display()
-        )));
-    }
-    Ok(bytes)
+        )),
+        _ => CustodyError::Read(e, path.to_path_buf()),
+    })
 }
 
 /// Read every event of a log; fails on any line that cannot be read (use
@@ -482,14 +482,12 @@ pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, Custody
 
 /// Verify the custody log of an archive whose actual SHA-256 is
 /// `archive_sha256`. With `trust`, a valid signature by a key that is not in
-/// the allowed_signers file is a problem (`custody_signature_untrusted`);
+/// the allowed_signers file is a problem (`custody_signature_untrusted`), and
+/// so is an unsigned `acquired` or `sealed` event (`custody_unsigned`);
 /// without it, valid signatures are reported as `untrusted` and are not
 /// problems.
 pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>) -> CustodyCheck {
-    let log_name = log
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let log_name = file_name(log);
     let fail = |kind: &str, detail: String| CustodyCheck {
         problems: vec![crate::verify::Problem {
             kind: kind.into(),
@@ -515,6 +513,145 @@ pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>
             now: None,
         },
     )
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// How far a verification ties an archive to the original that was sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AssuranceLevel {
+    /// A trust file was given, the custody log checks out, and its
+    /// `acquired` and `sealed` events are signed by trusted keys: the
+    /// archive is the one those people sealed.
+    SignedCustody,
+    /// No trust file: the archive is only consistent with itself (and with
+    /// an unauthenticated log); whoever could rewrite the archive could have
+    /// rewritten the log too.
+    InternalOnly,
+    /// A trust file was given, but the custody log is missing or fails a
+    /// check: the signed custody the auditor asked for is not there.
+    Failed,
+}
+
+/// The custody assurance of a verification, with one plain sentence.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CustodyAssurance {
+    pub level: AssuranceLevel,
+    pub statement: String,
+}
+
+/// The custody part of `exhibit verify`: the check, whether a log was
+/// found, and what that proves.
+#[derive(Debug, Clone)]
+pub struct CustodyVerification {
+    pub check: CustodyCheck,
+    /// False when there is no custody log beside the archive.
+    pub found: bool,
+    pub assurance: CustodyAssurance,
+}
+
+/// Check the custody log beside an archive (`log` may not exist). With
+/// `trust`, a missing log is a problem (`custody_missing`): the auditor
+/// asked for signed custody. Never blocks on a FIFO or device named like the
+/// log (`custody_unreadable`).
+pub fn verify_beside_archive(
+    log: &Path,
+    archive_sha256: &str,
+    trust: Option<&Path>,
+) -> CustodyVerification {
+    let missing = matches!(std::fs::symlink_metadata(log), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+    let mut check = if missing {
+        CustodyCheck::default()
+    } else {
+        verify_for_archive(log, archive_sha256, trust)
+    };
+    if missing && trust.is_some() {
+        check.problems.push(crate::verify::Problem {
+            kind: "custody_missing".into(),
+            path: Some(file_name(log)),
+            detail: "no custody log beside the archive: with --trust the chain of custody must be proven by a signed log, and there is none".into(),
+        });
+    }
+    let assurance = assurance(&check, !missing, trust.is_some());
+    CustodyVerification {
+        check,
+        found: !missing,
+        assurance,
+    }
+}
+
+/// What a custody check proves, in one level and one sentence.
+pub fn assurance(check: &CustodyCheck, found: bool, trusted: bool) -> CustodyAssurance {
+    let (level, statement) = match (trusted, found, check.problems.is_empty()) {
+        (false, false, _) => (
+            AssuranceLevel::InternalOnly,
+            "no custody log beside the archive: the archive is only internally consistent; nothing ties it to the sealed original".to_string(),
+        ),
+        (false, true, _) => (
+            AssuranceLevel::InternalOnly,
+            "no --trust given: the archive and its custody log are only internally consistent; nothing ties them to the sealed original (anyone able to rewrite the archive can rewrite an unauthenticated log); give --trust ALLOWED_SIGNERS".to_string(),
+        ),
+        (true, _, false) => (
+            AssuranceLevel::Failed,
+            "signed custody was asked for (--trust) and is not proven: see the custody problems".to_string(),
+        ),
+        (true, _, true) => {
+            let by = |a: Action| {
+                check
+                    .log
+                    .iter()
+                    .find(|e| e.action == a)
+                    .and_then(|e| check.signatures.iter().find(|s| s.seq == e.seq))
+                    .and_then(|s| s.signer.clone())
+                    .unwrap_or_default()
+            };
+            let unsigned: Vec<String> = check
+                .signatures
+                .iter()
+                .filter(|s| s.status == "unsigned")
+                .map(|s| s.seq.to_string())
+                .collect();
+            let mut text = format!(
+                "the archive is the one sealed by a trusted key ({}); the chain of {} events is intact",
+                by(Action::Sealed),
+                check.events
+            );
+            if !unsigned.is_empty() {
+                text.push_str(&format!(
+                    "; unsigned events ({}) are not attested by anyone",
+                    unsigned.join(", ")
+                ));
+            }
+            (AssuranceLevel::SignedCustody, text)
+        }
+    };
+    CustodyAssurance { level, statement }
+}
+
+/// The names under which an event's actor may appear in an allowed_signers
+/// file: the name, the contact, and the name as [`principal_from_name`]
+/// writes it. A trusted signature is the actor's when `ssh-keygen -Y verify
+/// -I ID` would accept it for one of these.
+pub fn actor_ids(actor: &Actor) -> Vec<String> {
+    let mut ids = vec![actor.name.clone(), principal_from_name(&actor.name)];
+    ids.extend(actor.contact.clone());
+    ids.retain(|i| !i.is_empty());
+    ids
+}
+
+/// The principal Exhibit suggests for a display name: `Dana Scully` →
+/// `dana.scully` (lowercase words joined with dots).
+pub fn principal_from_name(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// The `details` of a `verified` event recording a verification's result:

@@ -11,6 +11,7 @@
 
 use super::CustodyError;
 use super::allowed_signers::AllowedSigners;
+use ssh_key::public::KeyData;
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey, Signature, SshSig};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -287,9 +288,14 @@ impl Signer {
 /// The verdict on one signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Cryptographically valid, and the key is in the trust file under these
-    /// principals.
-    Valid(String),
+    /// Cryptographically valid, and the key is in the trust file for this
+    /// namespace and time.
+    Valid {
+        /// The principals fields of the trusting lines, joined with `, `.
+        principals: String,
+        /// The signing key, to ask the trust file about principals.
+        key: KeyData,
+    },
     /// Cryptographically valid, by a key not in the trust file (or no trust
     /// file given); carries the key's fingerprint.
     Untrusted(String),
@@ -297,12 +303,13 @@ pub enum Verdict {
     Invalid(String),
 }
 
-/// Check an armored SSHSIG over `msg`.
+/// Check an armored SSHSIG over `msg`; `now` (Unix seconds) is the time the
+/// trust file's `valid-after`/`valid-before` are compared with.
 pub fn check_signature(
     armored: &str,
     msg: &[u8],
     trust: Option<&AllowedSigners>,
-    now: &str,
+    now: i64,
 ) -> Verdict {
     let sig = match SshSig::from_pem(armored) {
         Ok(s) => s,
@@ -320,7 +327,10 @@ pub fn check_signature(
         return Verdict::Invalid(format!("signature by {fp} does not match the event ({e})"));
     }
     match trust.and_then(|t| t.principals_for(sig.public_key(), NAMESPACE, now)) {
-        Some(p) => Verdict::Valid(p),
+        Some(principals) => Verdict::Valid {
+            principals,
+            key: sig.public_key().clone(),
+        },
         None => Verdict::Untrusted(fp),
     }
 }
@@ -436,6 +446,9 @@ mod agent {
 mod tests {
     use super::*;
 
+    /// 2026-01-01T00:00:00Z
+    const NOW: i64 = 1_767_225_600;
+
     fn test_key() -> Signer {
         // A throwaway key for this test only.
         let key = PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[7u8; 32]));
@@ -452,23 +465,22 @@ mod tests {
         let pem = s.sign(b"hello").unwrap();
         assert!(pem.starts_with("-----BEGIN SSH SIGNATURE-----"));
         assert!(
-            matches!(check_signature(&pem, b"hello", None, "20260101000000"), Verdict::Untrusted(fp) if fp == s.fingerprint())
+            matches!(check_signature(&pem, b"hello", None, NOW), Verdict::Untrusted(fp) if fp == s.fingerprint())
         );
         assert!(matches!(
-            check_signature(&pem, b"hellO", None, "20260101000000"),
+            check_signature(&pem, b"hellO", None, NOW),
             Verdict::Invalid(_)
         ));
         let trust = AllowedSigners::parse(&format!(
             "ann@example.org {}\n",
             s.public_key().to_openssh().unwrap()
-        ))
-        .unwrap();
-        assert_eq!(
-            check_signature(&pem, b"hello", Some(&trust), "20260101000000"),
-            Verdict::Valid("ann@example.org".into())
-        );
+        ));
         assert!(matches!(
-            check_signature("garbage", b"hello", None, "2026"),
+            check_signature(&pem, b"hello", Some(&trust), NOW),
+            Verdict::Valid { principals, .. } if principals == "ann@example.org"
+        ));
+        assert!(matches!(
+            check_signature("garbage", b"hello", None, NOW),
             Verdict::Invalid(_)
         ));
     }
@@ -493,12 +505,12 @@ mod tests {
         assert!(public.starts_with("ssh-ed25519 "), "{public}");
         assert!(public.trim_end().ends_with("dana@example.org"));
         // The allowed_signers line it prints makes its signatures valid.
-        let trust = AllowedSigners::parse(&made.allowed_signers_line).unwrap();
+        let trust = AllowedSigners::parse(&made.allowed_signers_line);
         let pem = loaded.sign(b"event").unwrap();
-        assert_eq!(
-            check_signature(&pem, b"event", Some(&trust), "20260101000000"),
-            Verdict::Valid("dana@example.org".into())
-        );
+        assert!(matches!(
+            check_signature(&pem, b"event", Some(&trust), NOW),
+            Verdict::Valid { principals, .. } if principals == "dana@example.org"
+        ));
         // Never overwrites, and refuses a name with spaces.
         assert!(generate_key(&path, "dana@example.org", None).is_err());
         assert!(generate_key(&dir.path().join("k2"), "Dana Scully", None).is_err());

@@ -16,6 +16,7 @@ use crate::job::{CancelToken, Progress, ProgressSink};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -159,6 +160,8 @@ pub enum SnapshotError {
     Io(std::io::Error, PathBuf),
     #[error("cancelled")]
     Cancelled,
+    #[error("{0}: {1}")]
+    TooLarge(String, PathBuf),
 }
 
 /// One side of a comparison: every entry, sorted by path, and a way to read
@@ -205,35 +208,62 @@ impl Snapshot {
         }
     }
 
-    /// Read an evidence archive's records.
+    /// Read an evidence archive's records, streamed from `files.jsonl` (see
+    /// [`stream_records`]): memory grows with the distinct paths, never with
+    /// the inflated size of the file, however well it compresses.
     pub fn open_archive(path: &Path) -> Result<Self, SnapshotError> {
         let archive = Archive::open(path)?;
         let taken_at_ns = archive
             .acquisition()
             .ok()
             .and_then(|a| parse_time(&a.started_at));
-        let (records, bad) = archive.records()?;
-        let mut problems: Vec<String> = bad
-            .into_iter()
-            .map(|(line, e)| format!("files.jsonl line {line} does not parse: {e}"))
-            .collect();
-        let members: std::collections::HashMap<&str, &str> = records
-            .iter()
-            .filter_map(|r| Some((r.path.as_str(), r.member.as_deref()?)))
-            .collect();
-        let mut entries: Vec<Entry> = records
-            .iter()
-            .map(|r| {
-                let member = r.member.clone().or_else(|| {
-                    r.hardlink_of
-                        .as_deref()
-                        .and_then(|h| members.get(h))
-                        .map(|m| m.to_string())
-                });
-                Entry::from_record(r, member)
-            })
-            .collect();
-        sort_dedup(&mut entries, &mut problems);
+        let mut entries: Vec<Entry> = Vec::new();
+        // (path, hardlink_of) of records that name no member of their own.
+        let mut links: Vec<(String, String)> = Vec::new();
+        let mut duplicates = 0u64;
+        let mut compact_at = COMPACT_FIRST;
+        let mut too_many = false;
+        let stats = stream_records(&archive, |r| {
+            if r.member.is_none()
+                && let Some(h) = &r.hardlink_of
+            {
+                links.push((r.path.clone(), h.clone()));
+            }
+            entries.push(Entry::from_record(&r, r.member.clone()));
+            if entries.len() >= compact_at {
+                duplicates += compact(&mut entries);
+                links.sort_by(|a, b| a.0.cmp(&b.0));
+                links.dedup_by(|b, a| a.0 == b.0);
+                if entries.len() > MAX_SNAPSHOT_RECORDS {
+                    too_many = true;
+                    return ControlFlow::Break(());
+                }
+                compact_at = (entries.len() * 2).max(COMPACT_FIRST);
+            }
+            ControlFlow::Continue(())
+        })?;
+        if too_many {
+            return Err(SnapshotError::TooLarge(
+                format!("files.jsonl holds more than {MAX_SNAPSHOT_RECORDS} distinct paths"),
+                path.to_path_buf(),
+            ));
+        }
+        let mut problems = stats.problems();
+        duplicates += compact(&mut entries);
+        if duplicates > 0 {
+            problems.push(format!(
+                "{duplicates} duplicate path records ignored (first kept)"
+            ));
+        }
+        for (p, target) in &links {
+            let member = find(&entries, target).and_then(|e| e.member.clone());
+            if let Some(i) = entries.binary_search_by(|e| e.path.as_str().cmp(p)).ok()
+                && let Some(e) = entries.get_mut(i)
+                && e.member.is_none()
+            {
+                e.member = member;
+            }
+        }
         let members = &archive.index.members;
         let mut by_name: Vec<u32> = (0..members.len() as u32).collect();
         by_name.sort_by(|&a, &b| {
@@ -412,6 +442,165 @@ impl Snapshot {
         }
         (total == len).then(|| h.finalize().into())
     }
+}
+
+/// Sort by path and drop repeated paths (the first kept); returns how many
+/// were dropped.
+fn compact(entries: &mut Vec<Entry>) -> u64 {
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let before = entries.len();
+    entries.dedup_by(|b, a| a.path == b.path);
+    (before - entries.len()) as u64
+}
+
+/// The entry at `path` in a sorted list.
+fn find<'a>(entries: &'a [Entry], path: &str) -> Option<&'a Entry> {
+    entries
+        .binary_search_by(|e| e.path.as_str().cmp(path))
+        .ok()
+        .and_then(|i| entries.get(i))
+}
+
+/// Entries gathered before the first compaction.
+const COMPACT_FIRST: usize = 1 << 18;
+
+/// The most distinct paths an archive snapshot holds (about 4 GiB of
+/// entries); a larger `files.jsonl` is refused rather than exhausting memory.
+pub const MAX_SNAPSHOT_RECORDS: usize = 16_000_000;
+
+/// The longest `files.jsonl` line read; a longer one is reported and skipped
+/// without being held in memory (a real record is at most a few KiB).
+pub const MAX_RECORD_LINE_BYTES: usize = 1 << 20;
+
+/// The most inflated `files.jsonl` bytes read (about 40 million records).
+pub const MAX_RECORDS_BYTES: u64 = 16 << 30;
+
+/// Lines that do not parse whose messages are kept (the rest are counted).
+const BAD_LINES_KEPT: usize = 100;
+
+/// What [`stream_records`] saw besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct RecordStats {
+    /// Lines read (empty ones included).
+    pub lines: u64,
+    /// The first lines that did not parse: (line number, why).
+    pub bad: Vec<(u64, String)>,
+    /// How many lines did not parse (or were too long), in all.
+    pub bad_total: u64,
+}
+
+impl RecordStats {
+    /// One message per kept bad line, and one for the rest.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .bad
+            .iter()
+            .map(|(line, e)| format!("files.jsonl line {line} does not parse: {e}"))
+            .collect();
+        let more = self.bad_total.saturating_sub(self.bad.len() as u64);
+        if more > 0 {
+            out.push(format!(
+                "… and {more} more files.jsonl lines that do not parse"
+            ));
+        }
+        out
+    }
+}
+
+/// Stream the records of an archive's `exhibit/files.jsonl` straight from
+/// the inflater, one line at a time, into `visit` (which may stop early).
+/// A line longer than [`MAX_RECORD_LINE_BYTES`] is skipped and reported, a
+/// file larger than [`MAX_RECORDS_BYTES`] when inflated is an error: memory
+/// stays bounded whatever the archive holds.
+pub fn stream_records(
+    archive: &Archive,
+    mut visit: impl FnMut(FileRecord) -> ControlFlow<()>,
+) -> Result<RecordStats, crate::archive::ArchiveError> {
+    use crate::archive::ArchiveError;
+    use std::io::BufRead as _;
+    let name = format!("{}/{}", archive.stem, crate::archive::FILES_JSONL);
+    let err = |msg: String| ArchiveError::Format(msg, archive.path.clone());
+    let member = archive
+        .member(&name)
+        .ok_or_else(|| err(format!("missing {name}")))?;
+    if member.usize > MAX_RECORDS_BYTES {
+        return Err(err(format!(
+            "{name} is {} bytes, more than {MAX_RECORDS_BYTES}",
+            member.usize
+        )));
+    }
+    let reader = crate::archive::zipread::member_reader(&archive.file, member)
+        .map_err(|e| err(format!("cannot read {name}: {e}")))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader.take(MAX_RECORDS_BYTES + 1));
+    let mut stats = RecordStats::default();
+    let mut line: Vec<u8> = Vec::new();
+    let mut too_long = false;
+    let mut total = 0u64;
+    let bad = |stats: &mut RecordStats, n: u64, why: String| {
+        stats.bad_total += 1;
+        if stats.bad.len() < BAD_LINES_KEPT {
+            stats.bad.push((n, why));
+        }
+    };
+    loop {
+        let buf = reader
+            .fill_buf()
+            .map_err(|e| err(format!("cannot read {name}: {e}")))?;
+        let at_end = buf.is_empty();
+        let (chunk, ends_line) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (buf.get(..i).unwrap_or_default(), true),
+            None => (buf, at_end),
+        };
+        if !too_long {
+            if line.len() + chunk.len() > MAX_RECORD_LINE_BYTES {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        let used = chunk.len() + usize::from(!at_end && ends_line);
+        reader.consume(used);
+        total += used as u64;
+        if total > MAX_RECORDS_BYTES {
+            return Err(err(format!(
+                "{name} inflates to more than {MAX_RECORDS_BYTES} bytes"
+            )));
+        }
+        if !ends_line {
+            continue;
+        }
+        if at_end && line.is_empty() && !too_long {
+            break;
+        }
+        stats.lines += 1;
+        let n = stats.lines;
+        if too_long {
+            bad(
+                &mut stats,
+                n,
+                format!("longer than {MAX_RECORD_LINE_BYTES} bytes; skipped"),
+            );
+        } else if !line.is_empty() {
+            match serde_json::from_slice::<FileRecord>(&line) {
+                Ok(r) => {
+                    if visit(r).is_break() {
+                        return Ok(stats);
+                    }
+                }
+                Err(e) => bad(&mut stats, n, e.to_string()),
+            }
+        }
+        line.clear();
+        if line.capacity() > 1 << 16 {
+            line.shrink_to(1 << 16);
+        }
+        too_long = false;
+        if at_end {
+            break;
+        }
+    }
+    Ok(stats)
 }
 
 fn sort_dedup(entries: &mut Vec<Entry>, problems: &mut Vec<String>) {

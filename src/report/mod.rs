@@ -1,9 +1,16 @@
 //! Reports: self-contained HTML renderings of results for people who do not
-//! run Exhibit. Every piece of text taken from evidence is escaped.
+//! run Exhibit, and [`text`], which makes evidence text inert for terminals.
+//! Every piece of text taken from evidence is escaped.
 
 pub mod diff;
+pub mod text;
 
-/// Escape text for HTML element content and attribute values.
+/// Escape text for HTML element content and attribute values: the five
+/// HTML-special characters as entities, and control characters (except
+/// line feed and tab), bidirectional formatting characters and Unicode
+/// line/paragraph separators as visible escapes (`\x1b`, `\u{202e}`), so
+/// the page shows the examiner what the name really holds instead of letting
+/// it reorder or hide text. The one HTML escaper of Exhibit.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -13,11 +20,27 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {
-                out.push_str(&format!("&#x{:x};", c as u32))
-            }
+            c if text::is_unsafe(c) && c != '\n' && c != '\t' => text::push_escape(&mut out, c),
             c => out.push(c),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_shows_controls_and_bidi_overrides_as_visible_escapes() {
+        let e = escape("evil\u{202e}gpj.exe <b>\u{1b}[2J\u{9b}\r\nnext\tcol");
+        assert_eq!(
+            e,
+            "evil\\u{202e}gpj.exe &lt;b&gt;\\x1b[2J\\x9b\\r\nnext\tcol"
+        );
+        assert!(
+            !e.chars()
+                .any(|c| text::is_unsafe(c) && c != '\n' && c != '\t')
+        );
+    }
 }

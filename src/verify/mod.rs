@@ -4,7 +4,8 @@
 //! (local against central headers, CRCs, overlaps, duplicates, hidden bytes,
 //! names that escape the bag), every payload file against
 //! `manifest-sha256.txt` and `files.jsonl`, Payload-Oxum, every tag file
-//! against `tagmanifest-sha256.txt`, and the custody log beside the archive.
+//! against `tagmanifest-sha256.txt`, and the custody log beside the archive
+//! (missing or unsigned, it fails the verification when `trust` is given).
 //! Everything is streamed from the archive; nothing is extracted to disk.
 
 use crate::archive::zipread::{self, ZipIndex};
@@ -60,6 +61,11 @@ pub struct VerifyReport {
     pub custody_log: Option<PathBuf>,
     /// Signature verdicts of the custody events (`valid`, `untrusted`...).
     pub signatures: Vec<custody::SignatureStatus>,
+    /// Findings that do not fail the verification but must be seen
+    /// (a signer who is not the event's actor).
+    pub warnings: Vec<Problem>,
+    /// What the custody check proves about the archive's origin.
+    pub custody_assurance: custody::CustodyAssurance,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +206,8 @@ pub fn verify(
         problems: Vec::new(),
         custody_log: None,
         signatures: Vec::new(),
+        warnings: Vec::new(),
+        custody_assurance: custody::assurance(&custody::CustodyCheck::default(), false, false),
     };
     let done = AtomicU64::new(0);
 
@@ -235,13 +243,13 @@ pub fn verify(
 
     // Custody log beside the archive.
     let log = archive::custody_log_path(path);
-    if log.exists() {
-        let c = custody::verify_for_archive(&log, &report.sha256, req.trust.as_deref());
-        report.checked.custody_events = c.events;
-        report.problems.extend(c.problems);
-        report.signatures = c.signatures;
-        report.custody_log = Some(log);
-    }
+    let c = custody::verify_beside_archive(&log, &report.sha256, req.trust.as_deref());
+    report.checked.custody_events = c.check.events;
+    report.problems.extend(c.check.problems);
+    report.warnings = c.check.warnings;
+    report.signatures = c.check.signatures;
+    report.custody_log = c.found.then_some(log);
+    report.custody_assurance = c.assurance;
     report.ok = report.problems.is_empty();
     progress.update(&Progress {
         phase: "verified",

@@ -94,7 +94,9 @@ pub fn capture(dir: &Path, src_name: &str, files: &[(&str, &str)], extra: &[&str
 }
 
 /// Ann captures and signs, transfers to Bob (signed), Bob receives (signed
-/// with his passphrase-protected key). allowed_signers trusts Ann and Bob.
+/// with his passphrase-protected key). allowed_signers trusts Ann and Bob
+/// under their e-mail addresses, which the events give as the actors'
+/// contacts.
 pub fn handed_over() -> Case {
     let dir = tempfile::tempdir().unwrap();
     let ann = keygen(dir.path(), "ann", "");
@@ -117,7 +119,14 @@ pub fn handed_over() -> Case {
             ("passwd", "root:x:0:0\n"),
             ("auth.log", "Accepted password for root\n"),
         ],
-        &["--sign", &sign, "--location", "Server room 2"],
+        &[
+            "--sign",
+            &sign,
+            "--location",
+            "Server room 2",
+            "--contact",
+            "ann@example.org",
+        ],
     );
     exhibit()
         .args(["custody", "add"])
@@ -127,6 +136,8 @@ pub fn handed_over() -> Case {
             "transferred",
             "--actor",
             "Ann Responder",
+            "--contact",
+            "ann@example.org",
             "--from",
             "Ann Responder",
         ])
@@ -149,6 +160,8 @@ pub fn handed_over() -> Case {
             "received",
             "--actor",
             "Bob Custodian",
+            "--contact",
+            "bob@example.org",
             "--from",
             "Ann Responder",
         ])
@@ -189,5 +202,52 @@ pub fn assert_fails_naming(c: &Case, kind: &str, event: &str) -> String {
         out.lines().any(|l| l.contains(kind) && l.contains(event)),
         "expected a {kind} problem naming {event:?}:\n{out}"
     );
+    out
+}
+
+/// Run `exhibit` with `args`, failing the test if it has not finished within
+/// `secs` seconds (it is then killed): for inputs that used to hang it.
+pub fn run_with_deadline(args: &[&std::ffi::OsStr], secs: u64) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exhibit"))
+        .args(args)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("exhibit {args:?} still running after {secs} s: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The log's lines with every signature removed and every `prev` recomputed:
+/// a consistent chain nobody signed, as a forger without the keys would
+/// rebuild it.
+pub fn strip_signatures(lines: &[String]) -> Vec<String> {
+    use sha2::Digest;
+    let mut out: Vec<String> = Vec::new();
+    for l in lines {
+        let body = match l.rfind(",\"signature\":") {
+            Some(cut) => format!("{}}}", &l[..cut]),
+            None => l.clone(),
+        };
+        let cut = body.rfind(",\"prev\":").unwrap();
+        let prev = match out.last() {
+            Some(p) => format!("\"{}\"", hex::encode(sha2::Sha256::digest(p.as_bytes()))),
+            None => "null".into(),
+        };
+        out.push(format!("{},\"prev\":{prev}}}", &body[..cut]));
+    }
     out
 }
