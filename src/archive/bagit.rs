@@ -68,9 +68,82 @@ pub struct ManifestLine {
     pub path: String,
 }
 
-/// Parse a manifest; malformed lines are returned as errors with their line
-/// number instead of aborting the whole parse.
+/// A checksum algorithm of a BagIt manifest (`manifest-<name>.txt`), among
+/// those bagit-python writes and checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Algorithm {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Algorithm {
+    /// Every algorithm, in a fixed order.
+    pub const ALL: [Algorithm; 6] = [
+        Algorithm::Md5,
+        Algorithm::Sha1,
+        Algorithm::Sha224,
+        Algorithm::Sha256,
+        Algorithm::Sha384,
+        Algorithm::Sha512,
+    ];
+
+    /// The name used in manifest file names (`sha256`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "md5",
+            Algorithm::Sha1 => "sha1",
+            Algorithm::Sha224 => "sha224",
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha384 => "sha384",
+            Algorithm::Sha512 => "sha512",
+        }
+    }
+
+    /// The algorithm of a manifest file name's `<name>` part.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Length of a digest in hex digits.
+    pub fn hex_len(self) -> usize {
+        match self {
+            Algorithm::Md5 => 32,
+            Algorithm::Sha1 => 40,
+            Algorithm::Sha224 => 56,
+            Algorithm::Sha256 => 64,
+            Algorithm::Sha384 => 96,
+            Algorithm::Sha512 => 128,
+        }
+    }
+}
+
+/// Which manifest a bag-root tag file name is: (`tag` manifest?, the name
+/// of its algorithm), e.g. `tagmanifest-md5.txt` gives `(true, "md5")`.
+pub fn manifest_kind(rel: &str) -> Option<(bool, &str)> {
+    let (tag, rest) = match rel.strip_prefix("tagmanifest-") {
+        Some(rest) => (true, rest),
+        None => (false, rel.strip_prefix("manifest-")?),
+    };
+    let alg = rest.strip_suffix(".txt")?;
+    (!alg.is_empty() && !alg.contains('/')).then_some((tag, alg))
+}
+
+/// Parse a SHA-256 manifest; malformed lines are returned as errors with
+/// their line number instead of aborting the whole parse.
 pub fn parse_manifest(text: &str) -> (Vec<ManifestLine>, Vec<(usize, String)>) {
+    parse_manifest_of(text, Algorithm::Sha256)
+}
+
+/// Parse a manifest of `alg` digests; malformed lines are returned as
+/// errors with their line number.
+pub fn parse_manifest_of(
+    text: &str,
+    alg: Algorithm,
+) -> (Vec<ManifestLine>, Vec<(usize, String)>) {
     let mut lines = Vec::new();
     let mut bad = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {
@@ -85,7 +158,7 @@ pub fn parse_manifest(text: &str) -> (Vec<ManifestLine>, Vec<(usize, String)>) {
         };
         let path = path.trim_start_matches([' ', '\t']);
         let path = path.strip_prefix('*').unwrap_or(path);
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || path.is_empty() {
+        if hash.len() != alg.hex_len() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || path.is_empty() {
             bad.push((line_no, raw.to_string()));
             continue;
         }
@@ -157,6 +230,19 @@ mod tests {
         assert_eq!(lines[0].path, "data/x y");
         assert_eq!(lines[1].path, "data/100%\n");
         assert_eq!(bad, vec![(3, "garbage".to_string())]);
+    }
+
+    #[test]
+    fn manifest_names_and_algorithms() {
+        assert_eq!(manifest_kind("manifest-md5.txt"), Some((false, "md5")));
+        assert_eq!(manifest_kind("tagmanifest-sha512.txt"), Some((true, "sha512")));
+        assert_eq!(manifest_kind("manifest-.txt"), None);
+        assert_eq!(manifest_kind("bag-info.txt"), None);
+        assert_eq!(Algorithm::from_name("sha1"), Some(Algorithm::Sha1));
+        assert_eq!(Algorithm::from_name("blake2b"), None);
+        let md5 = format!("{}  data/x\n{}  data/y\n", "a".repeat(32), "b".repeat(64));
+        let (lines, bad) = parse_manifest_of(&md5, Algorithm::Md5);
+        assert_eq!((lines.len(), bad.len()), (1, 1));
     }
 
     proptest! {

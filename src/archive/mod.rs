@@ -15,6 +15,7 @@ pub mod bagit;
 pub mod bodyfile;
 pub mod names;
 pub mod record;
+pub mod regular;
 pub mod zipread;
 pub mod zipspec;
 pub mod zipwrite;

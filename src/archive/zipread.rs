@@ -9,6 +9,12 @@
 //! never panics on any input. Member data is read positionally (`pread`), so
 //! several threads can stream members of one open file at once.
 
+mod extra;
+mod inflate;
+mod paths;
+
+pub use inflate::MemberReader;
+
 use super::zipspec::*;
 use std::fs::File;
 use std::io::{self, Read};
@@ -39,6 +45,8 @@ pub enum ZipReadError {
 pub struct Member {
     /// Name as text (lossy for non-UTF-8 names, which Exhibit never writes).
     pub name: String,
+    /// The exact name bytes, kept only when they are not valid UTF-8.
+    pub raw_name: Option<Box<[u8]>>,
     pub flags: u16,
     pub method: u16,
     pub crc: u32,
@@ -49,15 +57,36 @@ pub struct Member {
     pub unix_mode: u32,
     /// Modification time from the extended-timestamp extra field.
     pub mtime: Option<i64>,
+    /// (uid, gid) from the Info-ZIP Unix extra field.
+    pub owner: Option<(u32, u32)>,
+    /// The flags of the central extended timestamp (which times the local one holds).
+    pub timestamp_flags: Option<u8>,
+    /// MS-DOS (time, date) of the central header.
+    pub dos_datetime: (u16, u16),
+    /// "Version made by": host system in the high byte.
+    pub made_by: u16,
+    /// External file attributes (Unix mode in the high half, DOS bits in the low).
+    pub external: u32,
+    /// Internal file attributes.
+    pub internal: u16,
     /// Where the compressed data starts; `None` when the local header is unusable.
     pub data_start: Option<u64>,
     /// The local header carries ZIP64 sizes (so a data descriptor has 8-byte sizes).
     pub local_zip64: bool,
+    /// The member's bytes overlap another member's (or the central
+    /// directory): its content must not be inflated, it is not its own.
+    pub overlaps: bool,
 }
 
 impl Member {
+    /// A directory member (name ending in `/`).
     pub fn is_dir(&self) -> bool {
         self.name.ends_with('/')
+    }
+
+    /// The exact bytes of the name.
+    pub fn name_bytes(&self) -> &[u8] {
+        self.raw_name.as_deref().unwrap_or(self.name.as_bytes())
     }
 }
 
@@ -147,21 +176,6 @@ impl<'f> Window<'f> {
             )),
         }
     }
-}
-
-/// Walk the extra fields of a header: (id, data) pairs; stops at malformed data.
-fn extras(mut b: &[u8]) -> Vec<(u16, &[u8])> {
-    let mut out = Vec::new();
-    while b.len() >= 4 {
-        let id = u16::from_le_bytes([b[0], b[1]]);
-        let len = u16::from_le_bytes([b[2], b[3]]) as usize;
-        let Some(data) = b.get(4..4 + len) else {
-            break;
-        };
-        out.push((id, data));
-        b = &b[4 + len..];
-    }
-    out
 }
 
 fn issue(kind: &'static str, member: Option<&str>, detail: impl Into<String>) -> ZipIssue {
@@ -279,7 +293,32 @@ impl ZipIndex {
                     cd_size = z_cd_size;
                     cd_start = z_cd_start;
                     end_of_cd_region = z64_pos;
-                    let rec_end = (z64_pos + 12).saturating_add(u64_at(&r, 4).unwrap_or(0));
+                    let rec_size = u64_at(&r, 4).unwrap_or(0);
+                    if rec_size != (ZIP64_EOCD_LEN - 12) as u64 {
+                        issues.push(issue(
+                            "zip64_extensible_data",
+                            None,
+                            format!(
+                                "the ZIP64 end record says it is {rec_size} bytes long (Exhibit writes {}): \
+                                 an extensible data sector holds bytes no manifest covers",
+                                ZIP64_EOCD_LEN - 12
+                            ),
+                        ));
+                    }
+                    let disks = [
+                        u32_at(&r, 16),
+                        u32_at(&r, 20),
+                        u32_at(&tail, li + 4),
+                        u32_at(&tail, li + 16).map(|n| n.saturating_sub(1)),
+                    ];
+                    if disks.iter().any(|d| d.unwrap_or(0) != 0) {
+                        issues.push(issue(
+                            "multi_disk",
+                            None,
+                            "the ZIP64 end record or its locator claims several disks",
+                        ));
+                    }
+                    let rec_end = (z64_pos + 12).saturating_add(rec_size);
                     if rec_end != eocd_pos - ZIP64_LOCATOR_LEN as u64 {
                         issues.push(issue(
                             "gap",
@@ -349,12 +388,16 @@ impl ZipIndex {
             };
             let flags = u16_at(h, 8).unwrap_or(0);
             let method = u16_at(h, 10).unwrap_or(0);
+            let dos_time = u16_at(h, 12).unwrap_or(0);
+            let dos_date = u16_at(h, 14).unwrap_or(0);
             let crc = u32_at(h, 16).unwrap_or(0);
             let mut csize = u32_at(h, 20).unwrap_or(0) as u64;
             let mut usize = u32_at(h, 24).unwrap_or(0) as u64;
             let n = u16_at(h, 28).unwrap_or(0) as usize;
             let m = u16_at(h, 30).unwrap_or(0) as usize;
             let k = u16_at(h, 32).unwrap_or(0) as usize;
+            let disk_start = u16_at(h, 34).unwrap_or(0);
+            let internal = u16_at(h, 36).unwrap_or(0);
             let external = u32_at(h, 38).unwrap_or(0);
             let made_by = u16_at(h, 4).unwrap_or(0);
             let mut local_offset = u32_at(h, 42).unwrap_or(0) as u64;
@@ -367,7 +410,21 @@ impl ZipIndex {
                 ));
                 break;
             };
-            let name = String::from_utf8_lossy(name_raw).into_owned();
+            let (name, raw_name) = match std::str::from_utf8(name_raw) {
+                Ok(s) => (s.to_string(), None),
+                Err(_) => (
+                    String::from_utf8_lossy(name_raw).into_owned(),
+                    Some(name_raw.to_vec().into_boxed_slice()),
+                ),
+            };
+            if raw_name.is_some() {
+                issues.push(issue(
+                    "name_not_utf8",
+                    Some(&name),
+                    "the name is not valid UTF-8 (Exhibit writes only UTF-8 names): \
+                     readers decode it in different ways",
+                ));
+            }
             let extra_start = at + CENTRAL_HEADER_LEN + n;
             let Some(extra) = cd.get(extra_start..extra_start + m) else {
                 issues.push(issue(
@@ -377,30 +434,61 @@ impl ZipIndex {
                 ));
                 break;
             };
-            let mut mtime = None;
-            for (id, data) in extras(extra) {
-                match id {
-                    EXTRA_ZIP64 => {
-                        let mut p = 0;
-                        for field in [&mut usize, &mut csize, &mut local_offset] {
-                            if *field == U32_SENTINEL {
-                                match u64_at(data, p) {
-                                    Some(v) => *field = v,
-                                    None => issues.push(issue(
-                                        "central_directory_corrupt",
-                                        Some(&name),
-                                        "ZIP64 extra field too short",
-                                    )),
-                                }
-                                p += 8;
+            let parsed = extra::parse(extra, false);
+            for (kind, detail) in parsed.findings {
+                issues.push(issue(kind, Some(&name), detail));
+            }
+            let sentinels = [usize, csize, local_offset]
+                .iter()
+                .filter(|&&v| v == U32_SENTINEL)
+                .count();
+            match parsed.zip64 {
+                Some(data) => {
+                    let mut p = 0;
+                    for field in [&mut usize, &mut csize, &mut local_offset] {
+                        if *field == U32_SENTINEL {
+                            match u64_at(data, p) {
+                                Some(v) => *field = v,
+                                None => issues.push(issue(
+                                    "central_directory_corrupt",
+                                    Some(&name),
+                                    "ZIP64 extra field too short",
+                                )),
                             }
+                            p += 8;
                         }
                     }
-                    EXTRA_TIMESTAMP if data.first().is_some_and(|f| f & 1 == 1) => {
-                        mtime = u32_at(data, 1).map(|t| t as i32 as i64);
+                    if data.len() > 8 * sentinels {
+                        issues.push(issue(
+                            "extra_field_malformed",
+                            Some(&name),
+                            format!(
+                                "the central ZIP64 field holds {} bytes where the header needs {}",
+                                data.len(),
+                                8 * sentinels
+                            ),
+                        ));
                     }
-                    _ => {}
                 }
+                None if sentinels > 0 => issues.push(issue(
+                    "extra_field_malformed",
+                    Some(&name),
+                    "the central header has ZIP64 sentinels but no ZIP64 field",
+                )),
+                None => {}
+            }
+            let mtime = parsed.timestamp.map(|t| t.mtime);
+            if let Some(t) = mtime
+                && dos_datetime(t) != (dos_time, dos_date)
+            {
+                issues.push(issue(
+                    "timestamp_mismatch",
+                    Some(&name),
+                    format!(
+                        "the extended timestamp ({t}) and the DOS date/time of the central header disagree: \
+                         extractors that use one show another time than those using the other"
+                    ),
+                ));
             }
             if k > 0 {
                 issues.push(issue(
@@ -411,9 +499,17 @@ impl ZipIndex {
                     ),
                 ));
             }
+            if disk_start != 0 {
+                issues.push(issue(
+                    "multi_disk",
+                    Some(&name),
+                    format!("member claims to start on disk {disk_start}"),
+                ));
+            }
             let unix_mode = if made_by >> 8 == 3 { external >> 16 } else { 0 };
             members.push(Member {
                 name,
+                raw_name,
                 flags,
                 method,
                 crc,
@@ -422,8 +518,15 @@ impl ZipIndex {
                 local_offset,
                 unix_mode,
                 mtime,
+                owner: parsed.owner,
+                timestamp_flags: parsed.timestamp.map(|t| t.flags),
+                dos_datetime: (dos_time, dos_date),
+                made_by,
+                external,
+                internal,
                 data_start: None,
                 local_zip64: false,
+                overlaps: false,
             });
             at = extra_start + m + k;
         }
@@ -444,6 +547,8 @@ impl ZipIndex {
         };
         index.check_local_headers(file, cd_start)?;
         index.check_layout(cd_start);
+        index.check_names();
+        index.check_members();
         Ok(index)
     }
 
@@ -473,6 +578,8 @@ impl ZipIndex {
             };
             let flags = u16_at(&h, 6).unwrap_or(0);
             let method = u16_at(&h, 8).unwrap_or(0);
+            let time = u16_at(&h, 10).unwrap_or(0);
+            let date = u16_at(&h, 12).unwrap_or(0);
             let crc = u32_at(&h, 14).unwrap_or(0);
             let mut csize = u32_at(&h, 18).unwrap_or(0) as u64;
             let mut usize = u32_at(&h, 22).unwrap_or(0) as u64;
@@ -490,7 +597,8 @@ impl ZipIndex {
             let var = window.read((n + e) as usize, var_start)?;
             let (lname, lextra) = var.split_at(n as usize);
             let mut problems = Vec::new();
-            if lname != m.name.as_bytes() {
+            // Raw bytes: two different invalid names can decode to one text.
+            if lname != m.name_bytes() {
                 problems.push(format!(
                     "name `{}` differs from the central directory's",
                     String::from_utf8_lossy(lname)
@@ -505,18 +613,61 @@ impl ZipIndex {
             if (flags ^ m.flags) & (FLAG_DATA_DESCRIPTOR | FLAG_UTF8 | 1) != 0 {
                 problems.push(format!("flags {flags:#06x} vs {:#06x}", m.flags));
             }
+            if (time, date) != m.dos_datetime {
+                problems.push(format!(
+                    "DOS date/time {date:#06x} {time:#06x} vs {:#06x} {:#06x} in the central directory",
+                    m.dos_datetime.1, m.dos_datetime.0
+                ));
+            }
             let descriptor = flags & FLAG_DATA_DESCRIPTOR != 0;
-            let mut local_zip64 = false;
-            for (id, data) in extras(lextra) {
-                if id == EXTRA_ZIP64 {
-                    local_zip64 = true;
-                    if usize == U32_SENTINEL {
-                        usize = u64_at(data, 0).unwrap_or(0);
-                    }
-                    if csize == U32_SENTINEL {
-                        csize = u64_at(data, 8).unwrap_or(0);
-                    }
+            let parsed = extra::parse(lextra, true);
+            for (kind, detail) in parsed.findings {
+                self.issues.push(issue(kind, Some(&name), detail));
+            }
+            let local_zip64 = parsed.zip64.is_some();
+            let sentinel_sizes = csize == U32_SENTINEL && usize == U32_SENTINEL;
+            match parsed.zip64 {
+                Some(data) if data.len() == 16 && sentinel_sizes => {
+                    usize = u64_at(data, 0).unwrap_or(0);
+                    csize = u64_at(data, 8).unwrap_or(0);
                 }
+                Some(data) => self.issues.push(issue(
+                    "extra_field_malformed",
+                    Some(&name),
+                    format!(
+                        "the local ZIP64 field holds {} bytes and the sizes are {csize}/{usize} \
+                         (Exhibit writes 16 bytes behind two sentinels)",
+                        data.len()
+                    ),
+                )),
+                None if csize == U32_SENTINEL || usize == U32_SENTINEL => self.issues.push(issue(
+                    "extra_field_malformed",
+                    Some(&name),
+                    "the local header has ZIP64 sentinels but no ZIP64 field",
+                )),
+                None => {}
+            }
+            let local_ts = parsed.timestamp;
+            let central_ts = m.mtime.zip(m.timestamp_flags);
+            if local_ts.map(|t| (t.mtime, t.flags)) != central_ts {
+                let show = |t: Option<(i64, u8)>| {
+                    t.map_or("none".to_string(), |(t, f)| format!("{t} (flags {f:#04x})"))
+                };
+                self.issues.push(issue(
+                    "timestamp_mismatch",
+                    Some(&name),
+                    format!(
+                        "extended timestamp {} in the local header vs {} in the central directory",
+                        show(local_ts.map(|t| (t.mtime, t.flags))),
+                        show(central_ts),
+                    ),
+                ));
+            }
+            if parsed.owner != m.owner {
+                problems.push(format!(
+                    "Unix uid/gid {:?} vs {:?} in the central directory",
+                    parsed.owner, m.owner
+                ));
             }
             let data_start = var_start + n + e;
             if descriptor {
@@ -584,8 +735,13 @@ impl ZipIndex {
         Ok(())
     }
 
+    /// Lay every member's bytes (local header, name, extra, data, data
+    /// descriptor) out by offset, from the headers alone, before anything is
+    /// inflated: overlaps and unaccounted bytes are found here, and members
+    /// that overlap are marked so that no one inflates them.
     fn check_layout(&mut self, cd_start: u64) {
         let mut spans: Vec<(u64, u64, usize)> = Vec::new();
+        let mut into_cd = Vec::new();
         for (i, m) in self.members.iter().enumerate() {
             let Some(ds) = m.data_start else { continue };
             let mut end = ds.saturating_add(m.csize);
@@ -593,6 +749,7 @@ impl ZipIndex {
                 end = end.saturating_add(if m.local_zip64 { 24 } else { 16 });
             }
             if ds.saturating_add(m.csize) > cd_start {
+                into_cd.push(i);
                 self.issues.push(issue(
                     "member_overlaps",
                     Some(&m.name),
@@ -601,28 +758,40 @@ impl ZipIndex {
             }
             spans.push((m.local_offset, end, i));
         }
-        spans.sort();
+        spans.sort_unstable();
         let mut cursor = 0u64;
-        let mut prev: Option<usize> = None;
-        for (start, end, i) in &spans {
-            if *start < cursor {
-                let other = prev
-                    .map(|p| self.members[p].name.clone())
+        // The member whose bytes reach furthest so far.
+        let mut owner: Option<usize> = None;
+        let mut overlapping = into_cd;
+        for &(start, end, i) in &spans {
+            if start < cursor {
+                let other = owner
+                    .and_then(|p| self.members.get(p))
+                    .map(|m| m.name.clone())
                     .unwrap_or_default();
                 self.issues.push(issue(
                     "member_overlaps",
-                    Some(&self.members[*i].name),
-                    format!("overlaps member `{other}`"),
+                    Some(&self.members[i].name),
+                    format!("overlaps member `{other}`: its content is not inflated"),
                 ));
-            } else if *start > cursor {
+                overlapping.push(i);
+                overlapping.extend(owner);
+            } else if start > cursor {
                 self.issues.push(issue(
                     "gap",
-                    Some(&self.members[*i].name),
+                    Some(&self.members[i].name),
                     format!("{} unaccounted bytes before this member", start - cursor),
                 ));
             }
-            cursor = cursor.max(*end);
-            prev = Some(*i);
+            if end > cursor || owner.is_none() {
+                cursor = cursor.max(end);
+                owner = Some(i);
+            }
+        }
+        for i in overlapping {
+            if let Some(m) = self.members.get_mut(i) {
+                m.overlaps = true;
+            }
         }
         if cursor < cd_start && !spans.is_empty() {
             self.issues.push(issue(
@@ -634,15 +803,62 @@ impl ZipIndex {
                 ),
             ));
         }
+    }
+
+    /// Names: duplicates, names extractors resolve to one path, names that
+    /// escape the extraction directory or that readers decode differently.
+    fn check_names(&mut self) {
         let mut seen = std::collections::HashSet::new();
         for m in &self.members {
-            if !seen.insert(m.name.as_str()) {
+            if !seen.insert(m.name_bytes()) {
                 self.issues.push(issue(
                     "duplicate_member",
                     Some(&m.name),
                     "name appears more than once",
                 ));
             }
+            if paths::is_noncanonical(&m.name) {
+                self.issues.push(issue(
+                    "noncanonical_name",
+                    Some(&m.name),
+                    "the name has an empty or `.` component (Exhibit never writes one): \
+                     extractors resolve it to another path",
+                ));
+            }
+            if !m.name.is_ascii() && m.flags & FLAG_UTF8 == 0 {
+                self.issues.push(issue(
+                    "name_encoding",
+                    Some(&m.name),
+                    "non-ASCII name without the UTF-8 flag: other readers decode it as CP437",
+                ));
+            }
+            if let Some(why) = unsafe_name(&m.name) {
+                self.issues
+                    .push(issue("unsafe_member_name", Some(&m.name), why));
+            }
+        }
+        let names: Vec<&str> = self.members.iter().map(|m| m.name.as_str()).collect();
+        let dirs: Vec<bool> = self.members.iter().map(Member::is_dir).collect();
+        let found = paths::collisions(&names, &dirs);
+        let found: Vec<ZipIssue> = found
+            .into_iter()
+            .map(|(i, j, what)| {
+                issue(
+                    "name_collision",
+                    names.get(i).copied(),
+                    format!(
+                        "{what} `{}` once extracted",
+                        names.get(j).copied().unwrap_or_default()
+                    ),
+                )
+            })
+            .collect();
+        self.issues.extend(found);
+    }
+
+    /// What each member asks an extractor to create, and how.
+    fn check_members(&mut self) {
+        for m in &self.members {
             // An extractor makes the directory and drops its data: hidden bytes.
             // (An empty deflate stream takes 2 bytes.)
             if m.is_dir()
@@ -657,30 +873,8 @@ impl ZipIndex {
                     ),
                 ));
             }
-            // Extractors recreate the type in the Unix mode: a "symlink"
-            // member becomes a link to its content, pointing anywhere.
-            let file_type = m.unix_mode & 0o170_000;
-            if file_type != 0 && file_type != 0o100_000 && !(file_type == 0o040_000 && m.is_dir()) {
-                self.issues.push(issue(
-                    "special_member",
-                    Some(&m.name),
-                    format!(
-                        "Unix mode {:o} is not a regular file: extractors would not create a plain file",
-                        m.unix_mode
-                    ),
-                ));
-            }
-            if !m.name.is_ascii() && m.flags & FLAG_UTF8 == 0 {
-                self.issues.push(issue(
-                    "name_encoding",
-                    Some(&m.name),
-                    "non-ASCII name without the UTF-8 flag: other readers decode it as CP437",
-                ));
-            }
-            if let Some(why) = unsafe_name(&m.name) {
-                self.issues
-                    .push(issue("unsafe_member_name", Some(&m.name), why));
-            }
+            let found = attribute_issues(m);
+            self.issues.extend(found);
             if m.method != METHOD_STORED && m.method != METHOD_DEFLATED {
                 self.issues.push(issue(
                     "unsupported_method",
@@ -695,8 +889,80 @@ impl ZipIndex {
                     "member is encrypted",
                 ));
             }
+            // Bits 1-2 only describe the deflate level; 3 and 11 are understood.
+            let unknown = m.flags & !(1 | 0b110 | FLAG_DATA_DESCRIPTOR | FLAG_UTF8);
+            if unknown != 0 {
+                self.issues.push(issue(
+                    "unsupported_flags",
+                    Some(&m.name),
+                    format!(
+                        "general-purpose flags {unknown:#06x} (patched data, strong encryption, \
+                         masked headers…) are not ones Exhibit writes or reads"
+                    ),
+                ));
+            }
+            if m.method == METHOD_STORED && m.flags & FLAG_DATA_DESCRIPTOR != 0 {
+                self.issues.push(issue(
+                    "stored_with_data_descriptor",
+                    Some(&m.name),
+                    "a stored member with a data descriptor (Exhibit never writes one): \
+                     streaming extractors find its end by scanning for a signature \
+                     that its content can forge",
+                ));
+            }
         }
     }
+
+}
+
+/// The file type an extractor recreates. 7-Zip reads a Unix mode in the
+/// high half of the external attributes whatever the "made by" host, and
+/// makes a directory of a member with the DOS directory bit.
+fn attribute_issues(m: &Member) -> Vec<ZipIssue> {
+    let mut out = Vec::new();
+    let mode = m.external >> 16;
+    let file_type = mode & 0o170_000;
+    if file_type != 0 && file_type != 0o100_000 && !(file_type == 0o040_000 && m.is_dir()) {
+        out.push(issue(
+            "special_member",
+            Some(&m.name),
+            format!(
+                "Unix mode {mode:o} is not a regular file: extractors would not create a plain file",
+            ),
+        ));
+    }
+    let dos = m.external & 0xffff;
+    if dos & 0x10 != 0 && !m.is_dir() {
+        out.push(issue(
+            "special_member",
+            Some(&m.name),
+            "the DOS directory attribute is set on a file member: 7-Zip extracts it as a directory",
+        ));
+    }
+    let mut odd = Vec::new();
+    if m.made_by >> 8 != 3 {
+        odd.push(format!("made by host {} rather than Unix", m.made_by >> 8));
+    }
+    if file_type == 0 && !m.is_dir() {
+        odd.push("no Unix file type in the external attributes".to_string());
+    }
+    if dos & !0x10 != 0 {
+        odd.push(format!("DOS attributes {:#06x}", dos & !0x10));
+    }
+    if m.internal != 0 {
+        odd.push(format!("internal attributes {:#06x}", m.internal));
+    }
+    if !odd.is_empty() {
+        out.push(issue(
+            "member_attributes",
+            Some(&m.name),
+            format!(
+                "{} (Exhibit writes Unix attributes only)",
+                odd.join(", ")
+            ),
+        ));
+    }
+    out
 }
 
 /// Reads a byte range of a file with `pread`, so many readers share one `File`.
@@ -735,23 +1001,26 @@ impl Read for RangeReader<'_> {
     }
 }
 
-/// A reader of a member's uncompressed content. The caller checks CRC and size.
-pub fn member_reader<'a>(file: &'a File, m: &Member) -> io::Result<Box<dyn Read + Send + 'a>> {
+/// A reader of a member's uncompressed content that accounts for every
+/// compressed byte (see [`MemberReader`]). The caller checks CRC and size.
+pub fn open_member<'a>(file: &'a File, m: &Member) -> io::Result<MemberReader<'a>> {
     let start = m.data_start.ok_or_else(|| {
         io::Error::other(format!("member has no usable local header: {}", m.name))
     })?;
     let raw = RangeReader::new(file, start, m.csize);
     match m.method {
-        METHOD_STORED => Ok(Box::new(raw)),
-        METHOD_DEFLATED => Ok(Box::new(flate2::read::DeflateDecoder::new_with_buf(
-            raw,
-            vec![0; 256 * 1024],
-        ))),
+        METHOD_STORED => Ok(MemberReader::stored(raw)),
+        METHOD_DEFLATED => Ok(MemberReader::deflated(raw, m.csize)),
         other => Err(io::Error::other(format!(
             "unsupported compression method {other}: {}",
             m.name
         ))),
     }
+}
+
+/// A reader of a member's uncompressed content. The caller checks CRC and size.
+pub fn member_reader<'a>(file: &'a File, m: &Member) -> io::Result<Box<dyn Read + Send + 'a>> {
+    Ok(Box::new(open_member(file, m)?))
 }
 
 #[cfg(test)]
@@ -780,6 +1049,12 @@ mod tests {
             .unwrap();
         }
         w.finish().unwrap().0
+    }
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        d.write_all(data).unwrap();
+        d.finish().unwrap()
     }
 
     fn index_of(bytes: &[u8]) -> Result<ZipIndex, ZipReadError> {
@@ -921,8 +1196,9 @@ mod tests {
                 mode: 0o644,
                 ..EntryMeta::default()
             };
-            w.begin_stream(meta, METHOD_STORED, large).unwrap();
-            w.stream_data(b"streamed content").unwrap();
+            // Deflated: Exhibit never streams a stored member.
+            w.begin_stream(meta, METHOD_DEFLATED, large).unwrap();
+            w.stream_data(&deflate(b"streamed content")).unwrap();
             w.end_stream(crc32fast::hash(b"streamed content"), 16)
                 .unwrap();
             let mut zip = w.finish().unwrap().0;
@@ -965,5 +1241,147 @@ mod tests {
         zip[cd_start + 38..cd_start + 42].copy_from_slice(&(0o120_777u32 << 16).to_le_bytes());
         let ix = index_of(&zip).unwrap();
         assert!(kinds(&ix).contains(&"special_member"), "{:?}", ix.issues);
+    }
+
+    /// The central header of the first member.
+    fn central_start(zip: &[u8]) -> usize {
+        u32_at(zip, zip.len() - EOCD_LEN + 16).unwrap() as usize
+    }
+
+    /// An archive of one deflated member whose compressed data is `data`.
+    fn deflated(content: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut w = ZipWriter::new(Vec::new());
+        let meta = EntryMeta {
+            name: "b/data/x".into(),
+            mode: 0o644,
+            ..EntryMeta::default()
+        };
+        w.add_whole(
+            meta,
+            METHOD_DEFLATED,
+            crc32fast::hash(content),
+            content.len() as u64,
+            data,
+        )
+        .unwrap();
+        w.finish().unwrap().0
+    }
+
+    fn read_member(zip: &[u8]) -> (io::Result<Vec<u8>>, u64) {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(zip).unwrap();
+        let ix = ZipIndex::open(&f).unwrap();
+        let mut r = open_member(&f, &ix.members[0]).unwrap();
+        let mut out = Vec::new();
+        let res = r.read_to_end(&mut out).map(|_| out);
+        (res, r.unread_compressed())
+    }
+
+    #[test]
+    fn bytes_after_the_deflate_stream_are_counted() {
+        let content = b"evidence ".repeat(100);
+        let mut data = deflate(&content);
+        let (got, unread) = read_member(&deflated(&content, &data));
+        assert_eq!((got.unwrap(), unread), (content.clone(), 0));
+        data.extend_from_slice(b"hidden!");
+        let (got, unread) = read_member(&deflated(&content, &data));
+        assert_eq!((got.unwrap(), unread), (content.clone(), 7));
+        // A stream cut before its final block is an error, not a short file.
+        let data = deflate(&content);
+        let (got, _) = read_member(&deflated(&content, &data[..data.len() - 3]));
+        assert!(got.is_err());
+    }
+
+    #[test]
+    fn overlapping_members_are_marked_before_inflation() {
+        // A second central entry pointing at the first member's local header.
+        let zip = archive(&[("b/data/x", b"hello")]);
+        let cd = central_start(&zip);
+        let eocd = zip.len() - EOCD_LEN;
+        let mut entry = zip[cd..eocd].to_vec();
+        let name_at = CENTRAL_HEADER_LEN + "b/data/".len();
+        entry[name_at] = b'y';
+        let mut out = zip[..eocd].to_vec();
+        out.extend_from_slice(&entry);
+        let mut end = zip[eocd..].to_vec();
+        end[8..12].copy_from_slice(&[2, 0, 2, 0]);
+        end[12..16].copy_from_slice(&((2 * entry.len()) as u32).to_le_bytes());
+        out.extend_from_slice(&end);
+        let ix = index_of(&out).unwrap();
+        assert!(ix.members.iter().all(|m| m.overlaps), "{:?}", ix.members);
+        assert!(kinds(&ix).contains(&"member_overlaps"), "{:?}", ix.issues);
+        let ix = index_of(&zip).unwrap();
+        assert!(!ix.members[0].overlaps);
+    }
+
+    #[test]
+    fn stored_member_with_data_descriptor_is_an_issue() {
+        let mut w = ZipWriter::new(Vec::new());
+        let meta = EntryMeta {
+            name: "b/data/x".into(),
+            mode: 0o644,
+            ..EntryMeta::default()
+        };
+        w.begin_stream(meta, METHOD_STORED, false).unwrap();
+        w.stream_data(b"content").unwrap();
+        w.end_stream(crc32fast::hash(b"content"), 7).unwrap();
+        let ix = index_of(&w.finish().unwrap().0).unwrap();
+        assert_eq!(kinds(&ix), ["stored_with_data_descriptor"], "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn zip64_extensible_data_sector_is_an_issue() {
+        let plain = archive(&[("b/data/x", b"hello")]);
+        let hidden = b"hidden in the extensible data sector";
+        let mut zip = with_zip64(&plain, 1, 1, 44 + hidden.len() as u64);
+        // Put the sector's bytes between the record and its locator.
+        let loc = zip.len() - EOCD_LEN - ZIP64_LOCATOR_LEN;
+        zip.splice(loc..loc, hidden.iter().copied());
+        let ix = index_of(&zip).unwrap();
+        assert_eq!(kinds(&ix), ["zip64_extensible_data"], "{:?}", ix.issues);
+    }
+
+    #[test]
+    fn attributes_and_flags_exhibit_never_writes_are_issues() {
+        let zip = archive(&[("b/data/x", b"hello")]);
+        let cd = central_start(&zip);
+        // (offset in the central header, bytes, expected kinds)
+        let cases: [(usize, Vec<u8>, &[&str]); 5] = [
+            (38, vec![0x10], &["special_member"]),
+            (38, vec![0x01], &["member_attributes"]),
+            (36, vec![1, 0], &["member_attributes"]),
+            (5, vec![0], &["member_attributes"]),
+            (9, vec![0x20], &["unsupported_flags"]),
+        ];
+        for (at, bytes, want) in cases {
+            let mut z = zip.clone();
+            z[cd + at..cd + at + bytes.len()].copy_from_slice(&bytes);
+            let ix = index_of(&z).unwrap();
+            let mut got = kinds(&ix);
+            got.retain(|k| *k != "local_header_mismatch");
+            assert_eq!(got, want, "offset {at}: {:?}", ix.issues);
+        }
+    }
+
+    #[test]
+    fn forged_timestamp_and_unknown_extra_are_issues() {
+        let zip = archive(&[("b/data/x", b"hello")]);
+        let cd = central_start(&zip);
+        // The central extended timestamp's mtime (after the 8-byte name,
+        // the 4-byte field header and the flags byte).
+        let at = cd + CENTRAL_HEADER_LEN + 8 + 4 + 1;
+        let mut z = zip.clone();
+        z[at + 3] ^= 0x60; // 1970 becomes 2021: the DOS time disagrees too
+
+        let ix = index_of(&z).unwrap();
+        assert_eq!(kinds(&ix), ["timestamp_mismatch", "timestamp_mismatch"], "{:?}", ix.issues);
+        // Rename the uid/gid field of the local header (after the 9-byte
+        // timestamp field): an unknown field, and the owner no longer agrees.
+        let at = LOCAL_HEADER_LEN + 8 + 4 + 9;
+        let mut z = zip.clone();
+        z[at] = 0xfe;
+        let ix = index_of(&z).unwrap();
+        let got = kinds(&ix);
+        assert!(got.contains(&"unknown_extra_field"), "{:?}", ix.issues);
     }
 }

@@ -4,20 +4,29 @@
 //! (local against central headers, CRCs, overlaps, duplicates, hidden bytes,
 //! names that escape the bag), every payload file against
 //! `manifest-sha256.txt` and `files.jsonl`, Payload-Oxum, every tag file
-//! against `tagmanifest-sha256.txt`, and the custody log beside the archive
-//! (missing or unsigned, it fails the verification when `trust` is given).
-//! Everything is streamed from the archive; nothing is extracted to disk.
+//! against `tagmanifest-sha256.txt`, every other manifest present, every
+//! `files.jsonl` record against the member it describes, and the custody log
+//! beside the archive (missing or unsigned, it fails the verification when
+//! `trust` is given). Everything is streamed from the archive; nothing is
+//! extracted to disk. Members whose bytes overlap another's are never
+//! inflated (a "zip bomb" of many entries sharing one stream costs nothing).
 
+mod digest;
+mod manifests;
+mod records;
+
+use crate::archive::bagit::{self, Algorithm};
 use crate::archive::zipread::{self, ZipIndex};
-use crate::archive::{self, FileRecord, bagit};
+use crate::archive::{self, regular};
 use crate::custody;
 use crate::job::{CancelToken, Progress, ProgressSink};
+use digest::{Digests, MultiHasher};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -91,19 +100,26 @@ fn problem(kind: &str, path: Option<&str>, detail: impl Into<String>) -> Problem
 /// Result of streaming one member.
 #[derive(Debug, Default, Clone)]
 struct MemberCheck {
-    sha256: String,
-    error: Option<Problem>,
+    /// The content's digests; `None` when it could not be read as declared.
+    digests: Option<Digests>,
+    problems: Vec<Problem>,
 }
 
-fn sha256_file(path: &Path, done: &AtomicU64, cancel: &CancelToken) -> std::io::Result<String> {
-    let mut f = File::open(path)?;
+/// SHA-256 of the whole open archive, read positionally.
+fn sha256_whole(
+    file: &File,
+    len: u64,
+    done: &AtomicU64,
+    cancel: &CancelToken,
+) -> std::io::Result<String> {
+    let mut r = zipread::RangeReader::new(file, 0, len);
     let mut sha = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         if cancel.is_cancelled() {
             return Err(std::io::Error::other("cancelled"));
         }
-        let n = f.read(&mut buf)?;
+        let n = r.read(&mut buf)?;
         if n == 0 {
             break;
         }
@@ -116,18 +132,20 @@ fn sha256_file(path: &Path, done: &AtomicU64, cancel: &CancelToken) -> std::io::
 fn check_member(
     file: &File,
     m: &zipread::Member,
+    algs: &[Algorithm],
     done: &AtomicU64,
     cancel: &CancelToken,
 ) -> MemberCheck {
     let mut out = MemberCheck::default();
-    let mut reader = match zipread::member_reader(file, m) {
+    let mut reader = match zipread::open_member(file, m) {
         Ok(r) => r,
         Err(e) => {
-            out.error = Some(problem("unreadable_member", Some(&m.name), e.to_string()));
+            out.problems
+                .push(problem("unreadable_member", Some(&m.name), e.to_string()));
             return out;
         }
     };
-    let mut sha = Sha256::new();
+    let mut hasher = MultiHasher::new(algs);
     let mut crc = crc32fast::Hasher::new();
     let mut total = 0u64;
     let mut buf = vec![0u8; 1 << 20];
@@ -140,20 +158,21 @@ fn check_member(
             Ok(n) => {
                 total += n as u64;
                 if total > m.usize {
-                    out.error = Some(problem(
+                    out.problems.push(problem(
                         "size_mismatch",
                         Some(&m.name),
                         format!("content is longer than the declared {} bytes", m.usize),
                     ));
                     return out;
                 }
-                sha.update(&buf[..n]);
+                hasher.update(&buf[..n]);
                 crc.update(&buf[..n]);
                 let share = (n as u64 * m.csize).checked_div(m.usize).unwrap_or(0);
                 done.fetch_add(share / 2, Ordering::Relaxed);
             }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
-                out.error = Some(problem(
+                out.problems.push(problem(
                     "corrupt_data",
                     Some(&m.name),
                     format!("cannot decompress: {e}"),
@@ -162,10 +181,9 @@ fn check_member(
             }
         }
     }
-    out.sha256 = hex::encode(sha.finalize());
     let crc = crc.finalize();
     if total != m.usize {
-        out.error = Some(problem(
+        out.problems.push(problem(
             "size_mismatch",
             Some(&m.name),
             format!(
@@ -173,8 +191,9 @@ fn check_member(
                 m.usize
             ),
         ));
+        return out;
     } else if crc != m.crc {
-        out.error = Some(problem(
+        out.problems.push(problem(
             "crc_mismatch",
             Some(&m.name),
             format!(
@@ -182,7 +201,20 @@ fn check_member(
                 m.crc
             ),
         ));
+        return out;
     }
+    let unread = reader.unread_compressed();
+    if unread > 0 {
+        out.problems.push(problem(
+            "trailing_compressed_data",
+            Some(&m.name),
+            format!(
+                "the deflate stream ends {unread} bytes before the member's compressed size: \
+                 bytes no extractor reads and no hash covers"
+            ),
+        ));
+    }
+    out.digests = Some(hasher.finish());
     out
 }
 
@@ -193,7 +225,8 @@ pub fn verify(
     cancel: &CancelToken,
 ) -> Result<VerifyReport, VerifyError> {
     let path = &req.archive;
-    let file = File::open(path).map_err(|e| VerifyError::Io(e, path.clone()))?;
+    // A FIFO or a device would block or never end: refused before opening.
+    let file = regular::open_regular(path).map_err(|e| VerifyError::Io(e, path.clone()))?;
     let file_size = file
         .metadata()
         .map_err(|e| VerifyError::Io(e, path.clone()))?
@@ -220,8 +253,8 @@ pub fn verify(
         req.threads
     };
     let (whole_sha, structure) = std::thread::scope(|s| {
-        let whole = s.spawn(|| sha256_file(path, &done, cancel));
-        let structure = verify_structure(&file, file_size, threads, &done, progress, cancel);
+        let whole = s.spawn(|| sha256_whole(&file, file_size, &done, cancel));
+        let structure = verify_structure(&file, threads, &done, progress, cancel);
         (whole.join(), structure)
     });
     if cancel.is_cancelled() {
@@ -261,9 +294,101 @@ pub fn verify(
     Ok(report)
 }
 
+/// Why a tag file could not be read.
+enum TagError {
+    /// No such member.
+    Absent,
+    /// Not read; the reason is a problem of its own unless already reported
+    /// (an overlapping or corrupt member).
+    Unread(Option<String>),
+}
+
+/// Read a tag file (bag-relative `rel`) whole.
+fn read_tag(file: &File, index: &ZipIndex, prefix: &str, rel: &str) -> Result<Vec<u8>, TagError> {
+    let name = format!("{prefix}{rel}");
+    let m = index
+        .members
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or(TagError::Absent)?;
+    if m.overlaps {
+        return Err(TagError::Unread(None));
+    }
+    // Tag files are metadata: a multi-gigabyte one is hostile or broken.
+    if m.usize > MAX_TAG_BYTES {
+        return Err(TagError::Unread(Some(format!(
+            "a tag file of {} bytes, more than the {MAX_TAG_BYTES} the verifier reads",
+            m.usize
+        ))));
+    }
+    let mut out = Vec::new();
+    zipread::open_member(file, m)
+        .and_then(|r| r.take(m.usize).read_to_end(&mut out))
+        .map_err(|_| TagError::Unread(None))?;
+    Ok(out)
+}
+
+/// Stream every member that is not a directory and does not overlap
+/// another on all cores: (member, its check) in member order.
+fn stream_members<'a>(
+    file: &File,
+    index: &'a ZipIndex,
+    algs: &[Algorithm],
+    threads: usize,
+    done: &AtomicU64,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Vec<(&'a zipread::Member, MemberCheck)> {
+    let file_size = index.file_size;
+    let members: Vec<&zipread::Member> = index
+        .members
+        .iter()
+        .filter(|m| !m.is_dir() && !m.overlaps)
+        .collect();
+    let results: Vec<Mutex<Option<MemberCheck>>> =
+        members.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(m) = members.get(i) else { break };
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let r = check_member(file, m, algs, done, cancel);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+        loop {
+            let finished = next.load(Ordering::Relaxed) >= members.len() + threads.max(1);
+            progress.update(&Progress {
+                phase: "verifying",
+                files_done: next.load(Ordering::Relaxed).min(members.len()) as u64,
+                files_total: Some(members.len() as u64),
+                bytes_done: done.load(Ordering::Relaxed).min(file_size),
+                bytes_total: Some(file_size),
+                ..Progress::default()
+            });
+            if finished || cancel.is_cancelled() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    members
+        .into_iter()
+        .zip(results)
+        .map(|(m, r)| (m, r.into_inner().ok().flatten().unwrap_or_default()))
+        .collect()
+}
+
 fn verify_structure(
     file: &File,
-    file_size: u64,
     threads: usize,
     done: &AtomicU64,
     progress: &dyn ProgressSink,
@@ -310,107 +435,67 @@ fn verify_structure(
     };
     let prefix = format!("{stem}/");
 
-    // Stream every member on all cores.
-    let members: Vec<&zipread::Member> = index.members.iter().filter(|m| !m.is_dir()).collect();
-    let results: Vec<Mutex<Option<MemberCheck>>> =
-        members.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(m) = members.get(i) else { break };
-                    if cancel.is_cancelled() {
-                        break;
-                    }
-                    let r = check_member(file, m, done, cancel);
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(r);
-                    }
-                }
-            });
-        }
-        loop {
-            let finished = next.load(Ordering::Relaxed) >= members.len() + threads.max(1);
-            progress.update(&Progress {
-                phase: "verifying",
-                files_done: next.load(Ordering::Relaxed).min(members.len()) as u64,
-                files_total: Some(members.len() as u64),
-                bytes_done: done.load(Ordering::Relaxed).min(file_size),
-                bytes_total: Some(file_size),
-                ..Progress::default()
-            });
-            if finished || cancel.is_cancelled() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    });
-    let mut hashes: HashMap<&str, String> = HashMap::new();
-    for (m, r) in members.iter().zip(results) {
-        let r = r.into_inner().ok().flatten().unwrap_or_default();
-        if let Some(p) = r.error {
-            problems.push(p);
-        } else {
-            hashes.insert(m.name.as_str(), r.sha256);
+    // Every manifest present is checked, so hash with each algorithm used.
+    let manifest_files = manifests::present(&index, &prefix, &mut problems);
+    let mut algs = vec![Algorithm::Sha256];
+    algs.extend(manifest_files.iter().map(|m| m.alg));
+
+    let mut digests: HashMap<&str, Digests> = HashMap::new();
+    for (m, r) in stream_members(file, &index, &algs, threads, done, progress, cancel) {
+        problems.extend(r.problems);
+        if let Some(d) = r.digests {
+            digests.insert(m.name.as_str(), d);
         }
     }
-
-    // Read a tag file that passed its CRC check.
-    let read_tag = |rel: &str| -> Option<Vec<u8>> {
-        let name = format!("{prefix}{rel}");
-        let m = index.members.iter().find(|m| m.name == name)?;
-        // Tag files are metadata: a multi-gigabyte one is hostile or broken.
-        if m.usize > MAX_TAG_BYTES {
-            return None;
+    let read = |rel: &str, problems: &mut Vec<Problem>| -> Option<Vec<u8>> {
+        match read_tag(file, &index, &prefix, rel) {
+            Ok(b) => Some(b),
+            Err(TagError::Absent) => {
+                problems.push(problem(
+                    "missing_member",
+                    Some(&format!("{prefix}{rel}")),
+                    format!("{rel} is missing"),
+                ));
+                None
+            }
+            Err(TagError::Unread(why)) => {
+                if let Some(why) = why {
+                    problems.push(problem(
+                        "unreadable_member",
+                        Some(&format!("{prefix}{rel}")),
+                        why,
+                    ));
+                }
+                None
+            }
         }
-        let mut out = Vec::new();
-        zipread::member_reader(file, m)
-            .ok()?
-            .take(m.usize)
-            .read_to_end(&mut out)
-            .ok()?;
-        Some(out)
     };
 
     // bagit.txt
-    match read_tag("bagit.txt") {
-        Some(b) => {
-            let text = String::from_utf8_lossy(&b);
-            let fields = bagit::parse_bag_info(&text);
-            let version = fields
-                .iter()
-                .find(|(k, _)| k == "BagIt-Version")
-                .map(|(_, v)| v.as_str());
-            let enc = fields
-                .iter()
-                .find(|(k, _)| k == "Tag-File-Character-Encoding")
-                .map(|(_, v)| v.as_str());
-            if version.is_none() || enc.map(|e| e.eq_ignore_ascii_case("UTF-8")) != Some(true) {
-                problems.push(problem(
-                    "bag_declaration",
-                    Some(&format!("{prefix}bagit.txt")),
-                    "bagit.txt lacks BagIt-Version or UTF-8 encoding",
-                ));
-            }
+    if let Some(b) = read("bagit.txt", &mut problems) {
+        let text = String::from_utf8_lossy(&b);
+        let fields = bagit::parse_bag_info(&text);
+        let version = fields
+            .iter()
+            .find(|(k, _)| k == "BagIt-Version")
+            .map(|(_, v)| v.as_str());
+        let enc = fields
+            .iter()
+            .find(|(k, _)| k == "Tag-File-Character-Encoding")
+            .map(|(_, v)| v.as_str());
+        if version.is_none() || enc.map(|e| e.eq_ignore_ascii_case("UTF-8")) != Some(true) {
+            problems.push(problem(
+                "bag_declaration",
+                Some(&format!("{prefix}bagit.txt")),
+                "bagit.txt lacks BagIt-Version or UTF-8 encoding",
+            ));
         }
-        None => problems.push(problem(
-            "missing_member",
-            Some(&format!("{prefix}bagit.txt")),
-            "bagit.txt is missing",
-        )),
     }
 
     // Manifests.
     let parse = |rel: &str, problems: &mut Vec<Problem>| -> HashMap<String, (String, usize)> {
         let mut map = HashMap::new();
-        let Some(raw) = read_tag(rel) else {
-            problems.push(problem(
-                "missing_member",
-                Some(&format!("{prefix}{rel}")),
-                format!("{rel} is missing"),
-            ));
+        let Some(raw) = read(rel, problems) else {
             return map;
         };
         let text = String::from_utf8_lossy(&raw);
@@ -440,6 +525,7 @@ fn verify_structure(
     let mut payload_count = 0u64;
     let mut seen_payload: HashSet<String> = HashSet::new();
     let mut seen_tags: HashSet<String> = HashSet::new();
+    let mut tag_files: HashSet<String> = HashSet::new();
     for m in &index.members {
         let Some(rel) = m.name.strip_prefix(&prefix) else {
             problems.push(problem(
@@ -450,9 +536,17 @@ fn verify_structure(
             continue;
         };
         if m.is_dir() {
+            problems.push(problem(
+                "directory_member",
+                Some(&m.name),
+                "a directory member (Exhibit stores none): extractors create a directory \
+                 that is not in the payload",
+            ));
             continue;
         }
-        let actual = hashes.get(m.name.as_str());
+        let actual = digests
+            .get(m.name.as_str())
+            .and_then(|d| d.get(Algorithm::Sha256));
         if rel.starts_with("data/") {
             payload_count += 1;
             payload_bytes += m.usize;
@@ -477,29 +571,41 @@ fn verify_structure(
                     }
                 }
             }
-        } else if rel == bagit::TAGMANIFEST {
-            checked.tag_files += 1;
-        } else {
-            checked.tag_files += 1;
-            seen_tags.insert(rel.to_string());
-            match tagmanifest.get(rel) {
-                None => problems.push(problem(
-                    "unlisted_member",
-                    Some(&m.name),
-                    "tag file not listed in tagmanifest-sha256.txt",
-                )),
-                Some((want, line)) => {
-                    if let Some(got) = actual
-                        && got != want
-                    {
-                        problems.push(problem(
-                            "tag_mismatch",
-                            Some(&m.name),
-                            format!(
-                                "SHA-256 is {got}, tagmanifest-sha256.txt line {line} says {want}"
-                            ),
-                        ));
-                    }
+            continue;
+        }
+        // Tag file names are fixed (bagit.txt, exhibit/files.jsonl…): a `\`
+        // in one is a name Windows tools extract somewhere else.
+        if rel.contains('\\') {
+            problems.push(problem(
+                "noncanonical_name",
+                Some(&m.name),
+                format!(
+                    "a tag file name with `\\`: Windows tools and 7-Zip extract it as `{}`",
+                    rel.replace('\\', "/")
+                ),
+            ));
+        }
+        checked.tag_files += 1;
+        tag_files.insert(rel.to_string());
+        if rel == bagit::TAGMANIFEST {
+            continue;
+        }
+        seen_tags.insert(rel.to_string());
+        match tagmanifest.get(rel) {
+            None => problems.push(problem(
+                "unlisted_member",
+                Some(&m.name),
+                "tag file not listed in tagmanifest-sha256.txt",
+            )),
+            Some((want, line)) => {
+                if let Some(got) = actual
+                    && got != want
+                {
+                    problems.push(problem(
+                        "tag_mismatch",
+                        Some(&m.name),
+                        format!("SHA-256 is {got}, tagmanifest-sha256.txt line {line} says {want}"),
+                    ));
                 }
             }
         }
@@ -525,8 +631,26 @@ fn verify_structure(
     checked.payload_files = payload_count;
     checked.payload_bytes = payload_bytes;
 
+    // Every other manifest, line by line.
+    for mf in &manifest_files {
+        if mf.alg == Algorithm::Sha256 {
+            continue;
+        }
+        if let Some(raw) = read(&mf.rel, &mut problems) {
+            manifests::check_other(
+                mf,
+                &String::from_utf8_lossy(&raw),
+                &prefix,
+                &seen_payload,
+                &tag_files,
+                &digests,
+                &mut problems,
+            );
+        }
+    }
+
     // Payload-Oxum.
-    if let Some(info) = read_tag("bag-info.txt") {
+    if let Ok(info) = read_tag(file, &index, &prefix, "bag-info.txt") {
         let fields = bagit::parse_bag_info(&String::from_utf8_lossy(&info));
         match fields.iter().find(|(k, _)| k == "Payload-Oxum") {
             Some((_, v)) => {
@@ -548,81 +672,19 @@ fn verify_structure(
     }
 
     // files.jsonl against the payload.
-    if let Some(raw) = read_tag(archive::FILES_JSONL) {
-        let mut referenced: HashSet<String> = HashSet::new();
-        for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
-            if line.is_empty() {
-                continue;
-            }
-            let r: FileRecord = match serde_json::from_slice(line) {
-                Ok(r) => r,
-                Err(e) => {
-                    problems.push(problem(
-                        "record_malformed",
-                        Some(&format!("{prefix}{}", archive::FILES_JSONL)),
-                        format!("line {}: {e}", i + 1),
-                    ));
-                    continue;
-                }
-            };
-            checked.records += 1;
-            let Some(member) = &r.member else {
-                if r.status.has_content()
-                    && r.kind == archive::EntryType::File
-                    && r.hardlink_of.is_none()
-                {
-                    problems.push(problem(
-                        "record_mismatch",
-                        Some(&r.path),
-                        "record says captured but names no member",
-                    ));
-                }
-                continue;
-            };
-            referenced.insert(member.clone());
-            let Some(rel) = member.strip_prefix(&prefix) else {
-                problems.push(problem(
-                    "record_mismatch",
-                    Some(&r.path),
-                    format!("member `{member}` is outside the bag"),
-                ));
-                continue;
-            };
-            match (manifest.get(rel), &r.sha256) {
-                (None, _) => problems.push(problem(
-                    "record_mismatch",
-                    Some(&r.path),
-                    format!("member `{member}` is not in the manifest"),
-                )),
-                (Some((want, _)), Some(have)) if want != have => problems.push(problem(
-                    "record_mismatch",
-                    Some(&r.path),
-                    format!("files.jsonl says SHA-256 {have}, the manifest says {want}"),
-                )),
-                (Some(_), None) => problems.push(problem(
-                    "record_mismatch",
-                    Some(&r.path),
-                    "record has a member but no SHA-256",
-                )),
-                _ => {}
-            }
+    if let Some(raw) = read(archive::FILES_JSONL, &mut problems) {
+        let mut members = HashMap::with_capacity(index.members.len());
+        for m in &index.members {
+            members.entry(m.name.as_str()).or_insert(m);
         }
-        for p in &seen_payload {
-            let name = format!("{prefix}{p}");
-            if !referenced.contains(&name) {
-                problems.push(problem(
-                    "record_mismatch",
-                    Some(&name),
-                    "payload file has no record in files.jsonl",
-                ));
-            }
-        }
-    } else {
-        problems.push(problem(
-            "missing_member",
-            Some(&format!("{prefix}{}", archive::FILES_JSONL)),
-            "files.jsonl is missing",
-        ));
+        let ctx = records::Context {
+            stem: &stem,
+            prefix: &prefix,
+            manifest: &manifest,
+            members,
+            payload: &seen_payload,
+        };
+        records::check(&raw, &ctx, &mut checked, &mut problems);
     }
     (checked, problems)
 }

@@ -1,0 +1,100 @@
+//! Opening a file that must be a regular file, without ever blocking.
+//!
+//! Every reader of something a user or an archive names (the archive to
+//! verify, the custody log beside it) goes through [`open_regular`]: a FIFO
+//! would block `open` until a writer appears, and a device such as
+//! `/dev/zero` or `/dev/urandom` never ends. The path is checked with `stat`
+//! before it is opened (opening some devices has side effects, such as a tape
+//! rewinding), then opened with `O_NONBLOCK` and checked again on the open
+//! descriptor, so a file swapped in between is caught too. Symlinks the user
+//! gave are followed: the check is on what they point to.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// The kind of a non-regular file, for error messages.
+fn kind_of(meta: &Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn refuse(meta: &Metadata) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{}, not a regular file", kind_of(meta)),
+    )
+}
+
+/// Whether `path` names (after following symlinks) a regular file. Errors
+/// from `stat` (e.g. it does not exist) are returned as they are.
+pub fn is_regular(path: &Path) -> io::Result<bool> {
+    Ok(std::fs::metadata(path)?.is_file())
+}
+
+/// Open `path` read-only, refusing anything but a regular file. Never
+/// blocks: FIFOs and devices are refused before they are opened, and the
+/// open itself uses `O_NONBLOCK`. The error says what the file is instead.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let before = std::fs::metadata(path)?;
+    if !before.is_file() {
+        return Err(refuse(&before));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    let after = file.metadata()?;
+    if !after.is_file() {
+        return Err(refuse(&after));
+    }
+    if (after.dev(), after.ino()) != (before.dev(), before.ino()) {
+        return Err(io::Error::other(
+            "the file was replaced while it was being opened",
+        ));
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn regular_files_open_and_others_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        std::fs::write(&f, b"x").unwrap();
+        assert!(open_regular(&f).is_ok());
+        assert!(is_regular(&f).unwrap());
+        let e = open_regular(t.path()).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+        let e = open_regular(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        assert!(!is_regular(Path::new("/dev/null")).unwrap());
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("p");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from(0o600)).unwrap();
+        let e = open_regular(&fifo).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+    }
+}

@@ -1,0 +1,288 @@
+//! `exhibit/files.jsonl` against the archive: every record tied to the
+//! member it describes.
+//!
+//! A record says "the file at this logical path had this SHA-256, this size,
+//! these times, and its content is in that member". Each link is checked:
+//! the member's name is the one capture derives from the record's path
+//! (`archive::payload_member`, with the writer's `%5C` and `~N` rules), the
+//! manifest's line for that member holds the record's hash, the member's
+//! size, mode, owner and extended timestamp are the record's, and no member
+//! is claimed by two records (hard-link aliases excepted, which must name
+//! their first path's member). Without these ties, two records could swap
+//! their `member` and `sha256` and every hash would still match while
+//! extractors put each file's content under the other's name.
+
+use super::{Checked, Problem, problem};
+use crate::archive::zipread::{self, Member};
+use crate::archive::{self, EntryType, FileRecord, Status};
+use std::collections::{HashMap, HashSet};
+
+/// What the records are checked against.
+pub(super) struct Context<'a> {
+    pub stem: &'a str,
+    pub prefix: &'a str,
+    /// `manifest-sha256.txt`: bag-relative path -> (hash, line number).
+    pub manifest: &'a HashMap<String, (String, usize)>,
+    /// Members by name (the first of duplicates).
+    pub members: HashMap<&'a str, &'a Member>,
+    /// Bag-relative names of the payload members.
+    pub payload: &'a HashSet<String>,
+}
+
+/// The member name capture gives the content of `path` (before any `~N`).
+pub(super) fn expected_member(stem: &str, path: &str) -> String {
+    let name = archive::payload_member(stem, path);
+    match zipread::unsafe_name(&name) {
+        Some(_) => name.replace('\\', "%5C"),
+        None => name,
+    }
+}
+
+/// `member` is `base~N` with N >= 2, the writer's suffix for a taken name.
+fn is_suffixed(member: &str, base: &str) -> bool {
+    member
+        .strip_prefix(base)
+        .and_then(|s| s.strip_prefix('~'))
+        .is_some_and(|n| !n.starts_with('0') && n.parse::<u64>().is_ok_and(|n| n >= 2))
+}
+
+/// Check every line of `files.jsonl` (`raw`).
+pub(super) fn check(
+    raw: &[u8],
+    ctx: &Context<'_>,
+    checked: &mut Checked,
+    problems: &mut Vec<Problem>,
+) {
+    let files_jsonl = format!("{}{}", ctx.prefix, archive::FILES_JSONL);
+    let mut referenced: HashSet<String> = HashSet::new();
+    // Member -> the path of the record whose content it holds.
+    let mut claimed: HashMap<String, String> = HashMap::new();
+    // Path -> member, for records that hold their own content.
+    let mut owners: HashMap<String, String> = HashMap::new();
+    let mut suffixed: Vec<(String, String, String)> = Vec::new();
+    let mut aliases: Vec<(String, String, String)> = Vec::new();
+    for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let r: FileRecord = match serde_json::from_slice(line) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(problem(
+                    "record_malformed",
+                    Some(&files_jsonl),
+                    format!("line {}: {e}", i + 1),
+                ));
+                continue;
+            }
+        };
+        checked.records += 1;
+        let Some(member) = &r.member else {
+            if r.status.has_content() && r.kind == EntryType::File && r.hardlink_of.is_none() {
+                problems.push(problem(
+                    "record_mismatch",
+                    Some(&r.path),
+                    "record says captured but names no member",
+                ));
+            }
+            continue;
+        };
+        referenced.insert(member.clone());
+        let Some(rel) = member.strip_prefix(ctx.prefix) else {
+            problems.push(problem(
+                "record_mismatch",
+                Some(&r.path),
+                format!("member `{member}` is outside the bag"),
+            ));
+            continue;
+        };
+        match (ctx.manifest.get(rel), &r.sha256) {
+            (None, _) => problems.push(problem(
+                "record_mismatch",
+                Some(&r.path),
+                format!("member `{member}` is not in the manifest"),
+            )),
+            (Some((want, _)), Some(have)) if want != have => problems.push(problem(
+                "record_mismatch",
+                Some(&r.path),
+                format!("files.jsonl says SHA-256 {have}, the manifest says {want}"),
+            )),
+            (Some(_), None) => problems.push(problem(
+                "record_mismatch",
+                Some(&r.path),
+                "record has a member but no SHA-256",
+            )),
+            _ => {}
+        }
+        if r.kind != EntryType::File {
+            problems.push(problem(
+                "record_member_mismatch",
+                Some(&r.path),
+                format!(
+                    "a `{}` record names member `{member}`: only regular files have content",
+                    format!("{:?}", r.kind).to_lowercase()
+                ),
+            ));
+        }
+        if let Some(target) = &r.hardlink_of {
+            aliases.push((r.path.clone(), target.clone(), member.clone()));
+            continue;
+        }
+        let base = expected_member(ctx.stem, &r.path);
+        if *member != base {
+            if is_suffixed(member, &base) {
+                suffixed.push((r.path.clone(), member.clone(), base));
+            } else {
+                problems.push(problem(
+                    "record_member_mismatch",
+                    Some(&r.path),
+                    format!(
+                        "the record names member `{member}`, but capture stores this path's content in `{base}`: \
+                         extractors put another file's content under this path"
+                    ),
+                ));
+            }
+        }
+        if let Some(prev) = claimed.insert(member.clone(), r.path.clone()) {
+            problems.push(problem(
+                "record_member_mismatch",
+                Some(&r.path),
+                format!("member `{member}` is also claimed by the record of `{prev}`"),
+            ));
+        }
+        if let Some(m) = ctx.members.get(member.as_str()) {
+            compare_header(&r, m, problems);
+        }
+        owners.insert(r.path, member.clone());
+    }
+    for (path, member, base) in suffixed {
+        if !claimed.contains_key(&base) {
+            problems.push(problem(
+                "record_member_mismatch",
+                Some(&path),
+                format!(
+                    "the record names member `{member}`, a name capture uses only when `{base}` is taken, \
+                     but no record holds `{base}`"
+                ),
+            ));
+        }
+    }
+    for (path, target, member) in aliases {
+        match owners.get(&target) {
+            Some(m) if *m == member => {}
+            Some(m) => problems.push(problem(
+                "record_member_mismatch",
+                Some(&path),
+                format!(
+                    "hard link of `{target}` names member `{member}`, but that record's member is `{m}`"
+                ),
+            )),
+            None => problems.push(problem(
+                "record_member_mismatch",
+                Some(&path),
+                format!("hard link of `{target}`, which has no record holding content"),
+            )),
+        }
+    }
+    let mut unreferenced: Vec<&String> = ctx
+        .payload
+        .iter()
+        .filter(|p| !referenced.contains(&format!("{}{p}", ctx.prefix)))
+        .collect();
+    unreferenced.sort();
+    for p in unreferenced {
+        problems.push(problem(
+            "record_mismatch",
+            Some(&format!("{}{p}", ctx.prefix)),
+            "payload file has no record in files.jsonl",
+        ));
+    }
+}
+
+/// The member's header against the record: size, mode, owner, mtime.
+fn compare_header(r: &FileRecord, m: &Member, problems: &mut Vec<Problem>) {
+    let size = match (&r.change, r.status) {
+        (Some(c), _) => Some(c.bytes_read),
+        (None, Status::Captured) => Some(r.size),
+        _ => None,
+    };
+    if let Some(size) = size
+        && size != m.usize
+    {
+        problems.push(problem(
+            "record_member_mismatch",
+            Some(&r.path),
+            format!(
+                "member `{}` holds {} bytes, the record says {size}",
+                m.name, m.usize
+            ),
+        ));
+    }
+    let mut differ = Vec::new();
+    if m.unix_mode & 0o7777 != r.mode_bits() {
+        differ.push(format!(
+            "mode {:04o} (record {})",
+            m.unix_mode & 0o7777,
+            r.mode
+        ));
+    }
+    if m.owner != Some((r.uid, r.gid)) {
+        let shown = m
+            .owner
+            .map_or("none".to_string(), |(u, g)| format!("{u}:{g}"));
+        differ.push(format!("uid:gid {shown} (record {}:{})", r.uid, r.gid));
+    }
+    if !differ.is_empty() {
+        problems.push(problem(
+            "member_metadata_mismatch",
+            Some(&r.path),
+            format!(
+                "the headers of member `{}` say {}",
+                m.name,
+                differ.join(", ")
+            ),
+        ));
+    }
+    // Capture writes the record's mtime (whole seconds; 0 when unknown) as
+    // the extended timestamp when it fits in 32 bits, and none otherwise.
+    let secs = r.mtime.as_deref().map(|t| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|d| d.timestamp())
+            .ok()
+    });
+    let fits = |s: i64| i32::try_from(s).is_ok();
+    let agrees = match (secs, m.mtime) {
+        (Some(Some(s)), Some(t)) => s == t,
+        (Some(Some(s)), None) => !fits(s),
+        (None, t) => t.is_none() || t == Some(0),
+        (Some(None), _) => false,
+    };
+    if !agrees {
+        problems.push(problem(
+            "timestamp_mismatch",
+            Some(&r.path),
+            format!(
+                "member `{}` has the extended timestamp {}, the record's mtime is {}",
+                m.name,
+                m.mtime.map_or("none".to_string(), |t| t.to_string()),
+                r.mtime.as_deref().unwrap_or("null")
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_follow_capture() {
+        assert_eq!(expected_member("s", "/etc/passwd"), "s/data/etc/passwd");
+        assert_eq!(expected_member("s", "/x/..\\y"), "s/data/x/..%5Cy");
+        assert!(is_suffixed("s/data/a~2", "s/data/a"));
+        assert!(is_suffixed("s/data/a~17", "s/data/a"));
+        for no in ["s/data/a~1", "s/data/a~02", "s/data/a~", "s/data/a~x", "s/data/ab"] {
+            assert!(!is_suffixed(no, "s/data/a"), "{no}");
+        }
+    }
+}
