@@ -99,13 +99,28 @@ pub enum TimelineError {
     Write(#[from] std::io::Error),
 }
 
-fn us(s: &Option<String>) -> Option<i64> {
+/// An RFC 3339 time of a file record, in the range an event may carry
+/// (`Err` when it parses but lies outside the years 1900–9999).
+fn us(s: &Option<String>) -> Option<Result<i64, ()>> {
     s.as_deref()
         .and_then(|v| time::iso(v.as_bytes(), 0))
-        .map(|t| t.0)
+        .map(|t| {
+            if time::in_range(t.0) {
+                Ok(t.0)
+            } else {
+                Err(())
+            }
+        })
 }
 
-fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<TimelineEvent>) {
+/// Add the events of one file record; returns how many of its times lie
+/// outside the years 1900–9999 and were left out.
+fn file_events(
+    archive_path: &std::path::Path,
+    r: &FileRecord,
+    out: &mut Vec<TimelineEvent>,
+) -> u64 {
+    let mut out_of_range = 0;
     let body = archive::bodyfile::line(r);
     for (label, t) in [
         ("Modification Time", &r.mtime),
@@ -113,7 +128,14 @@ fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<Tim
         ("Metadata Modification Time", &r.ctime),
         ("Creation Time", &r.btime),
     ] {
-        let Some(t) = us(t) else { continue };
+        let t = match us(t) {
+            Some(Ok(t)) => t,
+            Some(Err(())) => {
+                out_of_range += 1;
+                continue;
+            }
+            None => continue,
+        };
         let mut fields = vec![
             ("path".to_string(), r.path.clone()),
             ("size_bytes".to_string(), r.size.to_string()),
@@ -142,6 +164,7 @@ fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<Tim
             bodyfile: Some(body.clone()),
         });
     }
+    out_of_range
 }
 
 fn custody_events(
@@ -184,6 +207,7 @@ fn custody_events(
             .and_then(|a| a.as_str())
             .and_then(|a| time::iso(a.as_bytes(), 0))
             .map(|x| x.0)
+            .filter(|&t| time::in_range(t))
         else {
             notes.push(format!(
                 "custody log line {} has no usable `at` time: {}",
@@ -251,8 +275,15 @@ pub fn build(
                     src.display()
                 ));
             }
+            let mut out_of_range = 0;
             for r in &records {
-                file_events(src, r, &mut events);
+                out_of_range += file_events(src, r, &mut events);
+            }
+            if out_of_range > 0 {
+                tl.notes.push(format!(
+                    "{out_of_range} file time(s) outside the years 1900-9999 are not on the timeline: {}",
+                    src.display()
+                ));
             }
             custody_events(src, &mut events, &mut tl.notes);
         }
