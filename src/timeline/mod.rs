@@ -582,6 +582,42 @@ mod tests {
     }
 
     #[test]
+    fn file_and_custody_times_outside_1900_to_9999_are_left_out() {
+        let r: FileRecord = serde_json::from_str(
+            r#"{"path":"/etc/x","type":"file","size":1,"mode":"0644","uid":0,"gid":0,"inode":1,"dev":1,"nlink":1,"mtime":"0001-01-01T00:00:00Z","atime":"9999-12-31T23:59:59-01:00","ctime":"1900-01-01T00:30:00+00:30","btime":"2024-01-01T00:00:00Z","status":"captured"}"#,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("a.zip");
+        let mut out = Vec::new();
+        assert_eq!(file_events(&archive, &r, &mut out), 2);
+        let kept: Vec<(&str, i64)> = out
+            .iter()
+            .map(|e| (e.timestamp_desc.as_str(), e.time_us))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("Metadata Modification Time", time::MIN_US),
+                ("Creation Time", 1_704_067_200 * time::US)
+            ]
+        );
+        std::fs::write(
+            dir.path().join("a.custody.jsonl"),
+            "{\"at\":\"0001-01-01T00:00:00Z\",\"action\":\"acquired\"}\n{\"at\":\"2024-01-01T00:00:00Z\",\"action\":\"sealed\"}\n",
+        )
+        .unwrap();
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        custody_events(&archive, &mut out, &mut notes);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].kind, "custody_sealed");
+        assert!(
+            notes[0].starts_with("custody log line 1 has no usable `at` time"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
     fn timesketch_jsonl_and_csv_fields() {
         let tl = Timeline {
             events: vec![ev(1_500_000, "a, \"quoted\"\nline|x")],
