@@ -703,3 +703,104 @@ fn detection_config_file_changes_thresholds_and_patterns() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
 }
+
+/// A gzip of one 1 GiB line (it compresses to about 1 MB) between normal
+/// lines once took 3.15 GB of memory: the line driver buffered the whole
+/// line. Now the line is cut at `MAX_LINE_BYTES`, named in a note, and the
+/// lines after it are read. The binary runs under a 1.5 GB address-space
+/// limit, which the old reader exceeded.
+#[test]
+fn a_gigabyte_line_in_a_small_gzip_is_cut_and_reading_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("auth.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    let ok =
+        "Nov 22 10:00:00 web sshd[42]: Accepted password for root from 10.0.0.9 port 2222 ssh2\n";
+    enc.write_all(ok.as_bytes()).unwrap();
+    let chunk = vec![b'A'; 1 << 20];
+    for _ in 0..1024 {
+        enc.write_all(&chunk).unwrap();
+    }
+    enc.write_all(b"\n").unwrap();
+    for _ in 0..3 {
+        enc.write_all(ok.as_bytes()).unwrap();
+    }
+    enc.finish().unwrap();
+    assert!(std::fs::metadata(&gz).unwrap().len() < 8 << 20);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000 && exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin("exhibit"))
+        .args(["logs", "--json", "-q"])
+        .arg(&gz)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["sources"][0];
+    assert_eq!(s["parser"], "syslog");
+    assert_eq!(s["events"], 5);
+    assert_eq!(s["unparsed"], 1);
+    assert_eq!(s["truncated_lines"], 1);
+    let notes: Vec<&str> = s["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes.contains(&"line 2 is 1073741824 bytes long: its first 1048576 bytes are kept, the rest is skipped"),
+        "{notes:?}"
+    );
+    // The logins after the long line were read.
+    let mut evs = events(&[gz.to_str().unwrap()]);
+    evs.sort_by_key(|e| e["line"].as_u64());
+    assert_eq!(evs.len(), 5);
+    assert_eq!(evs[1]["text"].as_str().map(str::len), Some(1 << 20));
+    assert!(evs[2..].iter().all(|e| e["kind"] == "auth_success"));
+}
+
+/// `: 14589914589932970:0;cmd` in a zsh history overflowed `s * US` (a
+/// panic in debug builds) and was dated to the year -44295; an auditd
+/// time of 10^17 s did the same. Such events now keep no time, and the
+/// source says why.
+#[test]
+fn overflowing_times_are_dropped_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let hist = dir.path().join(".zsh_history");
+    std::fs::write(&hist, ": 14589914589932970:0;cmd\n: 1700000000:0;id\n").unwrap();
+    let audit = dir.path().join("audit.log");
+    std::fs::write(
+        &audit,
+        "type=USER_AUTH msg=audit(99999999999999999.123:1): pid=1 uid=0 msg='op=PAM:authentication acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=1.2.3.4 addr=1.2.3.4 terminal=ssh res=failed'\n\
+         type=USER_AUTH msg=audit(1700000000.123:2): pid=1 uid=0 msg='op=PAM:authentication acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=1.2.3.4 addr=1.2.3.4 terminal=ssh res=failed'\n",
+    )
+    .unwrap();
+    for (path, kind) in [(&hist, "command"), (&audit, "auth_failure")] {
+        let mut evs = events(&[path.to_str().unwrap()]);
+        evs.sort_by_key(|e| e["line"].as_u64());
+        assert_eq!(evs.len(), 2, "{evs:?}");
+        assert_eq!(evs[0]["kind"], kind);
+        assert_eq!(evs[0]["time"], Value::Null, "{path:?}");
+        let frac = if kind == "command" {
+            "000000"
+        } else {
+            "123000"
+        };
+        assert_eq!(evs[1]["time"], format!("2023-11-14T22:13:20.{frac}Z"));
+        let doc = json(&["logs", path.to_str().unwrap()]);
+        let notes = doc["sources"][0]["notes"].to_string();
+        assert!(
+            notes.contains("1 line(s) carry a time outside the years 1900-9999 (corrupt or forged) and are kept without a time: line 1"),
+            "{notes}"
+        );
+    }
+}

@@ -68,6 +68,10 @@ pub struct SourceInfo {
     pub missing_final_newline: bool,
     /// Lines that were not valid UTF-8 (read lossily).
     pub invalid_utf8_lines: u64,
+    /// Lines longer than [`MAX_LINE_BYTES`]: their first [`MAX_LINE_BYTES`]
+    /// are kept, the rest skipped (each named in a note).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub truncated_lines: u64,
     /// Steps where a line's time is earlier than the previous line's.
     pub backwards_steps: u64,
     /// Earliest and latest event times.
@@ -85,6 +89,20 @@ pub struct SourceInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The longest line the line driver keeps: the first this-many bytes of a
+/// longer line are kept (cut back to a character boundary), the rest is
+/// read and dropped without being buffered, and the source gets a note. A
+/// single line (a gzip bomb of one 1 GiB line, say) cannot take more memory
+/// than this.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Notes naming single over-long lines, per source; more are only counted.
+const TRUNCATION_NOTES: u64 = 10;
 
 /// A file that was looked at but not read as a log, with the reason.
 #[derive(Debug, Clone, Serialize)]
@@ -590,6 +608,11 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
     }
     let (_, counted) = chained.into_inner();
     info.size_bytes = counted.n;
+    let unit = match format.method {
+        Method::Records(_) => "record",
+        Method::Lines(_) => "line",
+    };
+    drop_out_of_range_times(&mut info, &mut events, unit);
     summarize(&mut info, &events);
     Parsed { info, events }
 }
@@ -607,8 +630,99 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// Times outside the years 1900–9999 come from corrupt or hostile fields
+/// (or from arithmetic that saturated on them): such events keep no time,
+/// and the source gets a note naming the first few lines (or records).
+fn drop_out_of_range_times(info: &mut SourceInfo, events: &mut [Event], unit: &str) {
+    let mut count = 0u64;
+    let mut first: Vec<String> = Vec::new();
+    for e in events.iter_mut() {
+        if e.time_us.is_some_and(|t| !super::time::in_range(t)) {
+            e.time_us = None;
+            count += 1;
+            if first.len() < 5 {
+                first.push(e.line.to_string());
+            }
+        }
+    }
+    if count > 0 {
+        info.notes.push(format!(
+            "{count} {unit}(s) carry a time outside the years 1900-9999 (corrupt or forged) and are kept without a time: {unit} {}{}",
+            first.join(", "),
+            if count > first.len() as u64 { ", ..." } else { "" }
+        ));
+    }
+}
+
+/// One line as [`read_line_bounded`] read it.
+struct LineRead {
+    /// Bytes consumed from the reader, line ending included (0: end).
+    consumed: u64,
+    /// Bytes of the line that were dropped (beyond the bound).
+    dropped: u64,
+    /// The line ended with `\n` (not with the end of the input).
+    newline: bool,
+}
+
+/// Read one line into `buf` (without its `\n`), keeping at most `max`
+/// bytes of it: the rest of an over-long line is read and dropped chunk by
+/// chunk, never buffered.
+fn read_line_bounded(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<LineRead> {
+    let mut line = LineRead {
+        consumed: 0,
+        dropped: 0,
+        newline: false,
+    };
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(line);
+        }
+        let end = memchr::memchr(b'\n', avail);
+        let content = avail.get(..end.unwrap_or(avail.len())).unwrap_or_default();
+        let keep = content.len().min(max.saturating_sub(buf.len()));
+        buf.extend_from_slice(content.get(..keep).unwrap_or_default());
+        line.dropped += (content.len() - keep) as u64;
+        let used = content.len() + usize::from(end.is_some());
+        line.consumed += used as u64;
+        r.consume(used);
+        if end.is_some() {
+            line.newline = true;
+            return Ok(line);
+        }
+    }
+}
+
+/// Cut a partial UTF-8 character off the end of `buf` (left by cutting a
+/// line at a byte count), so that the kept text decodes cleanly.
+fn cut_partial_char(buf: &mut Vec<u8>) {
+    for k in 1..=buf.len().min(4) {
+        let at = buf.len() - k;
+        let Some(&b) = buf.get(at) else { return };
+        if b < 0x80 {
+            return;
+        }
+        if b >= 0xC0 {
+            let needed = b.leading_ones() as usize;
+            if needed > k {
+                buf.truncate(at);
+            }
+            return;
+        }
+    }
+}
+
 /// The shared line driver: split lines, strip CR, decode lossily, hand each
-/// line to the parser, keep what it does not understand.
+/// line to the parser, keep what it does not understand. A line longer
+/// than [`MAX_LINE_BYTES`] is cut to that length and noted.
 pub fn read_lines(
     r: &mut dyn BufRead,
     p: &mut dyn parsers::LineParser,
@@ -616,25 +730,45 @@ pub fn read_lines(
     events: &mut Vec<Event>,
     info: &mut SourceInfo,
 ) {
+    read_lines_bounded(r, p, fallbacks, events, info, MAX_LINE_BYTES);
+}
+
+fn read_lines_bounded(
+    r: &mut dyn BufRead,
+    p: &mut dyn parsers::LineParser,
+    fallbacks: &mut [Box<dyn parsers::LineParser>],
+    events: &mut Vec<Event>,
+    info: &mut SourceInfo,
+    max_line: usize,
+) {
     let mut buf = Vec::with_capacity(4096);
     let mut d = Draft::default();
     let mut arena = TextArena::new(events);
     let mut lineno = 0u64;
     loop {
         buf.clear();
-        match r.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
+        let read = match read_line_bounded(r, &mut buf, max_line) {
+            Ok(l) if l.consumed == 0 => break,
+            Ok(l) => l,
             Err(e) => {
                 info.error = Some(format!("read error after line {lineno}: {e}"));
                 break;
             }
-        }
+        };
         lineno += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        } else {
+        if !read.newline {
             info.missing_final_newline = true;
+        }
+        if read.dropped > 0 {
+            let total = buf.len() as u64 + read.dropped;
+            cut_partial_char(&mut buf);
+            info.truncated_lines += 1;
+            if info.truncated_lines <= TRUNCATION_NOTES {
+                info.notes.push(format!(
+                    "line {lineno} is {total} bytes long: its first {} bytes are kept, the rest is skipped",
+                    buf.len()
+                ));
+            }
         }
         if buf.last() == Some(&b'\r') {
             buf.pop();
@@ -672,6 +806,13 @@ pub fn read_lines(
         arena.push(&d, 0, lineno, events);
     }
     arena.seal(events);
+    if info.truncated_lines > TRUNCATION_NOTES {
+        info.notes.push(format!(
+            "{} more line(s) longer than {max_line} bytes were cut the same way ({} in all)",
+            info.truncated_lines - TRUNCATION_NOTES,
+            info.truncated_lines
+        ));
+    }
 }
 
 /// `auth.log.2.gz` -> (`auth.log`, 2); `auth.log` -> (`auth.log`, 0).
@@ -693,7 +834,7 @@ fn minus_year(t: i64) -> i64 {
     let sod = t.rem_euclid(86_400 * us);
     let (y, m, d) = super::time::civil_from_days(days);
     let d = if m == 2 && d == 29 { 28 } else { d };
-    super::time::to_us(y - 1, m, d, 0, 0, 0, 0).map_or(t, |x| x + sod)
+    super::time::to_us(y - 1, m, d, 0, 0, 0, 0).map_or(t, |x| super::time::plus_us(x, sod))
 }
 
 /// Rotation order corrects inferred years: an older rotation (`auth.log.1`)
@@ -779,5 +920,111 @@ fn summarize(info: &mut SourceInfo, events: &[Event]) {
             info.backwards_steps += 1;
         }
         prev = Some(t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::Field;
+
+    fn read(text: &[u8], max_line: usize) -> (Vec<Event>, SourceInfo) {
+        let ctx = SourceCtx {
+            path: "/root/.bash_history".into(),
+            ..Default::default()
+        };
+        let mut p = (match parsers::history::FORMAT.method {
+            Method::Lines(make) => Some(make),
+            Method::Records(_) => None,
+        })
+        .expect("history is line-based")(&ctx);
+        let mut events = Vec::new();
+        let mut info = SourceInfo::default();
+        let mut r = text;
+        read_lines_bounded(
+            &mut r,
+            p.as_mut(),
+            &mut [],
+            &mut events,
+            &mut info,
+            max_line,
+        );
+        (events, info)
+    }
+
+    #[test]
+    fn an_over_long_line_is_cut_noted_and_reading_goes_on() {
+        let mut text = b"#1700000000\nfirst\n".to_vec();
+        text.extend(std::iter::repeat_n(b'A', 100));
+        text.extend(b"\r\nafter\n");
+        let (events, info) = read(&text, 16);
+        let lines: Vec<&str> = events.iter().map(Event::line_text).collect();
+        assert_eq!(lines, ["#1700000000", "first", &"A".repeat(16), "after"]);
+        assert_eq!(events[3].line, 4);
+        assert_eq!(events[3].get(Field::Command), Some("after"));
+        assert_eq!(info.truncated_lines, 1);
+        assert_eq!(
+            info.notes,
+            ["line 3 is 101 bytes long: its first 16 bytes are kept, the rest is skipped"]
+        );
+        assert!(!info.missing_final_newline);
+    }
+
+    #[test]
+    fn a_cut_line_ends_on_a_character_boundary() {
+        // 15 ASCII bytes then "é" (2 bytes): the cut at 16 splits it.
+        let text = format!("{}éééé\n", "x".repeat(15));
+        let (events, info) = read(text.as_bytes(), 16);
+        assert_eq!(events[0].line_text(), "x".repeat(15));
+        assert_eq!(info.invalid_utf8_lines, 0);
+        for (bytes, kept) in [
+            (&b"ab\xe2\x82"[..], 2),
+            (b"ab\xe2\x82\xac", 5),
+            (b"\xf0\x9f\x98", 0),
+            (b"a\x80", 2),
+        ] {
+            let mut b = bytes.to_vec();
+            cut_partial_char(&mut b);
+            assert_eq!(b.len(), kept, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn many_over_long_lines_are_counted_beyond_the_first_notes() {
+        let text = format!("{}\n", "y".repeat(40)).repeat(13);
+        let (events, info) = read(text.as_bytes(), 8);
+        assert_eq!(events.len(), 13);
+        assert_eq!(info.truncated_lines, 13);
+        assert_eq!(info.notes.len(), 11);
+        assert_eq!(
+            info.notes.last().map(String::as_str),
+            Some("3 more line(s) longer than 8 bytes were cut the same way (13 in all)")
+        );
+    }
+
+    #[test]
+    fn a_last_line_without_newline_and_one_exactly_at_the_bound() {
+        let (events, info) = read(b"12345678\nabc", 8);
+        assert_eq!(events.len(), 2);
+        assert_eq!(info.truncated_lines, 0);
+        assert!(info.missing_final_newline);
+        assert_eq!(events[1].line_text(), "abc");
+    }
+
+    #[test]
+    fn times_outside_1900_to_9999_are_dropped_with_a_note() {
+        let (mut events, mut info) = read(
+            b": 14589914589932970:0;cmd\n: 1700000000:0;ok\n: -99999999999:0;old\n",
+            MAX_LINE_BYTES,
+        );
+        drop_out_of_range_times(&mut info, &mut events, "line");
+        let times: Vec<Option<i64>> = events.iter().map(|e| e.time_us).collect();
+        assert_eq!(times, [None, Some(1_700_000_000_000_000), None]);
+        assert_eq!(
+            info.notes,
+            [
+                "2 line(s) carry a time outside the years 1900-9999 (corrupt or forged) and are kept without a time: line 1, 3"
+            ]
+        );
     }
 }

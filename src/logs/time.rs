@@ -1,8 +1,43 @@
 //! Small, allocation-free time parsing for log headers, and the conversions
 //! between civil dates and Unix microseconds the parsers share.
+//!
+//! Time arithmetic on values read from a log never overflows: conversions
+//! from seconds and shifts by a zone offset saturate ([`from_secs`],
+//! [`shift`]), and a saturated value lies outside [`MIN_US`]..=[`MAX_US`],
+//! the range the loader accepts ([`in_range`]); an event outside it keeps
+//! no time and its source gets a note.
 
 /// Microseconds per second.
 pub const US: i64 = 1_000_000;
+
+/// The earliest time an event may carry: 1900-01-01T00:00:00Z.
+pub const MIN_US: i64 = -2_208_988_800 * US;
+
+/// The latest time an event may carry: 9999-12-31T23:59:59.999999Z.
+pub const MAX_US: i64 = 253_402_300_800 * US - 1;
+
+/// Whether a time lies in the years 1900–9999 (UTC), the range an event's
+/// time may take. Anything else is a corrupt or hostile field.
+pub fn in_range(t_us: i64) -> bool {
+    (MIN_US..=MAX_US).contains(&t_us)
+}
+
+/// Unix seconds to microseconds, saturating at the ends of `i64` (which
+/// lie far outside [`in_range`]) instead of overflowing.
+pub fn from_secs(secs: i64) -> i64 {
+    secs.saturating_mul(US)
+}
+
+/// A time plus microseconds, saturating like [`from_secs`].
+pub fn plus_us(t_us: i64, us: i64) -> i64 {
+    t_us.saturating_add(us)
+}
+
+/// A local time read at `offset_s` seconds east of UTC, as UTC, saturating
+/// like [`from_secs`].
+pub fn shift(local_us: i64, offset_s: i64) -> i64 {
+    local_us.saturating_sub(offset_s.saturating_mul(US))
+}
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
 /// algorithm). `m` is 1..=12.
@@ -47,13 +82,24 @@ pub fn valid_date(y: i64, m: u32, d: u32) -> bool {
     (1..=days).contains(&d)
 }
 
-/// Unix microseconds of a civil date and time (UTC), or `None` when invalid.
+/// Unix microseconds of a civil date and time (UTC), or `None` when invalid
+/// (including years beyond ±1,000,000, whose microseconds `i64` cannot
+/// hold).
 pub fn to_us(y: i64, m: u32, d: u32, hh: u32, mm: u32, ss: u32, us: u32) -> Option<i64> {
-    if !valid_date(y, m, d) || hh > 23 || mm > 59 || ss > 60 || us >= 1_000_000 {
+    if !(-1_000_000..=1_000_000).contains(&y)
+        || !valid_date(y, m, d)
+        || hh > 23
+        || mm > 59
+        || ss > 60
+        || us >= 1_000_000
+    {
         return None;
     }
     let days = days_from_civil(y, m, d);
-    Some((days * 86_400 + i64::from(hh * 3600 + mm * 60 + ss)) * US + i64::from(us))
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(i64::from(hh * 3600 + mm * 60 + ss))?;
+    secs.checked_mul(US)?.checked_add(i64::from(us))
 }
 
 /// Month number of an English three-letter abbreviation.
@@ -174,7 +220,7 @@ pub fn iso(b: &[u8], default_offset_s: i64) -> Option<(i64, usize)> {
         None => (default_offset_s, 0),
     };
     i += used;
-    Some((to_us(y, mo, d, hh, mm, ss, us)? - off * US, i))
+    Some((shift(to_us(y, mo, d, hh, mm, ss, us)?, off), i))
 }
 
 /// RFC 3339 text of a UTC microsecond time, `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
@@ -219,7 +265,7 @@ pub fn parse_bound(s: &str) -> Option<i64> {
             0,
         );
     }
-    s.parse::<i64>().ok().map(|v| v * US)
+    s.parse::<i64>().ok().and_then(|v| v.checked_mul(US))
 }
 
 #[cfg(test)]
@@ -250,5 +296,28 @@ mod tests {
         assert_eq!(parse_bound("86400"), Some(86_400 * US));
         assert_eq!(parse_bound("1970-01-01T00:00:01Z"), Some(US));
         assert_eq!(parse_bound("nonsense"), None);
+        assert_eq!(parse_bound("99999999999999999"), None);
+    }
+
+    #[test]
+    fn the_valid_range_is_1900_to_9999() {
+        assert_eq!(to_us(1900, 1, 1, 0, 0, 0, 0), Some(MIN_US));
+        assert_eq!(to_us(9999, 12, 31, 23, 59, 59, 999_999), Some(MAX_US));
+        assert!(in_range(MIN_US) && in_range(MAX_US) && in_range(0));
+        assert!(!in_range(MIN_US - 1) && !in_range(MAX_US + 1));
+        assert_eq!(rfc3339(MAX_US), "9999-12-31T23:59:59.999999Z");
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_overflowing() {
+        // `: 14589914589932970:0;cmd` in a zsh history once wrapped to -44295.
+        assert!(!in_range(from_secs(14_589_914_589_932_970)));
+        assert_eq!(from_secs(i64::MIN), i64::MIN);
+        assert_eq!(shift(i64::MAX, -1), i64::MAX);
+        assert!(!in_range(shift(0, i64::MAX)) && !in_range(shift(0, i64::MIN)));
+        assert_eq!(plus_us(i64::MAX, 1), i64::MAX);
+        assert_eq!(to_us(i64::MAX, 1, 1, 0, 0, 0, 0), None);
+        assert_eq!(to_us(290_000, 1, 1, 0, 0, 0, 0).map(in_range), Some(false));
+        assert_eq!(to_us(300_000, 1, 1, 0, 0, 0, 0), None);
     }
 }

@@ -99,13 +99,28 @@ pub enum TimelineError {
     Write(#[from] std::io::Error),
 }
 
-fn us(s: &Option<String>) -> Option<i64> {
+/// An RFC 3339 time of a file record, in the range an event may carry
+/// (`Err` when it parses but lies outside the years 1900–9999).
+fn us(s: &Option<String>) -> Option<Result<i64, ()>> {
     s.as_deref()
         .and_then(|v| time::iso(v.as_bytes(), 0))
-        .map(|t| t.0)
+        .map(|t| {
+            if time::in_range(t.0) {
+                Ok(t.0)
+            } else {
+                Err(())
+            }
+        })
 }
 
-fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<TimelineEvent>) {
+/// Add the events of one file record; returns how many of its times lie
+/// outside the years 1900–9999 and were left out.
+fn file_events(
+    archive_path: &std::path::Path,
+    r: &FileRecord,
+    out: &mut Vec<TimelineEvent>,
+) -> u64 {
+    let mut out_of_range = 0;
     let body = archive::bodyfile::line(r);
     for (label, t) in [
         ("Modification Time", &r.mtime),
@@ -113,7 +128,14 @@ fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<Tim
         ("Metadata Modification Time", &r.ctime),
         ("Creation Time", &r.btime),
     ] {
-        let Some(t) = us(t) else { continue };
+        let t = match us(t) {
+            Some(Ok(t)) => t,
+            Some(Err(())) => {
+                out_of_range += 1;
+                continue;
+            }
+            None => continue,
+        };
         let mut fields = vec![
             ("path".to_string(), r.path.clone()),
             ("size_bytes".to_string(), r.size.to_string()),
@@ -142,6 +164,7 @@ fn file_events(archive_path: &std::path::Path, r: &FileRecord, out: &mut Vec<Tim
             bodyfile: Some(body.clone()),
         });
     }
+    out_of_range
 }
 
 fn custody_events(
@@ -184,6 +207,7 @@ fn custody_events(
             .and_then(|a| a.as_str())
             .and_then(|a| time::iso(a.as_bytes(), 0))
             .map(|x| x.0)
+            .filter(|&t| time::in_range(t))
         else {
             notes.push(format!(
                 "custody log line {} has no usable `at` time: {}",
@@ -251,8 +275,15 @@ pub fn build(
                     src.display()
                 ));
             }
+            let mut out_of_range = 0;
             for r in &records {
-                file_events(src, r, &mut events);
+                out_of_range += file_events(src, r, &mut events);
+            }
+            if out_of_range > 0 {
+                tl.notes.push(format!(
+                    "{out_of_range} file time(s) outside the years 1900-9999 are not on the timeline: {}",
+                    src.display()
+                ));
             }
             custody_events(src, &mut events, &mut tl.notes);
         }
@@ -548,6 +579,42 @@ mod tests {
             fields: vec![("ip".into(), "10.0.0.1".into())],
             bodyfile: None,
         }
+    }
+
+    #[test]
+    fn file_and_custody_times_outside_1900_to_9999_are_left_out() {
+        let r: FileRecord = serde_json::from_str(
+            r#"{"path":"/etc/x","type":"file","size":1,"mode":"0644","uid":0,"gid":0,"inode":1,"dev":1,"nlink":1,"mtime":"0001-01-01T00:00:00Z","atime":"9999-12-31T23:59:59-01:00","ctime":"1900-01-01T00:30:00+00:30","btime":"2024-01-01T00:00:00Z","status":"captured"}"#,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("a.zip");
+        let mut out = Vec::new();
+        assert_eq!(file_events(&archive, &r, &mut out), 2);
+        let kept: Vec<(&str, i64)> = out
+            .iter()
+            .map(|e| (e.timestamp_desc.as_str(), e.time_us))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("Metadata Modification Time", time::MIN_US),
+                ("Creation Time", 1_704_067_200 * time::US)
+            ]
+        );
+        std::fs::write(
+            dir.path().join("a.custody.jsonl"),
+            "{\"at\":\"0001-01-01T00:00:00Z\",\"action\":\"acquired\"}\n{\"at\":\"2024-01-01T00:00:00Z\",\"action\":\"sealed\"}\n",
+        )
+        .unwrap();
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        custody_events(&archive, &mut out, &mut notes);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].kind, "custody_sealed");
+        assert!(
+            notes[0].starts_with("custody log line 1 has no usable `at` time"),
+            "{notes:?}"
+        );
     }
 
     #[test]

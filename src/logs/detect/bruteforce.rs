@@ -11,7 +11,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let a = auth::shared(ctx);
     let mut out = Vec::new();
     for ((id, g), ip) in a.by_ip.iter().zip(&a.ip_names) {
-        let (peak, _) = max_in_window(g.times, cfg.findtime_s * US);
+        let (peak, _) = max_in_window(g.times, cfg.findtime_s.saturating_mul(US));
         if peak < u64::from(cfg.maxretry) {
             continue;
         }

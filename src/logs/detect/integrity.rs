@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         let mut jumps = Vec::new();
         for w in times.windows(2) {
             if let [(a, ia), (b, ib)] = w
-                && a - b > cfg.backwards_s * US
+                && a - b > cfg.backwards_s.saturating_mul(US)
             {
                 jumps.push((*ia, *ib, a - b));
             }
@@ -95,7 +95,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         let mut spacing = gaps.clone();
         spacing.sort_unstable();
         let median = spacing.get(spacing.len() / 2).copied().unwrap_or(0).max(US);
-        let limit = (median * cfg.gap_factor).max(cfg.gap_min_s * US);
+        let limit = median
+            .saturating_mul(cfg.gap_factor)
+            .max(cfg.gap_min_s.saturating_mul(US));
         let mut found: Vec<(i64, usize)> = gaps
             .drain(..)
             .enumerate()

@@ -553,6 +553,7 @@ pub fn decode_url(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// The largest number of occurrences within any window of `window_us`, for
 /// (time, count) pairs sorted by time; with the window's start index.
+/// Untimed events (`i64::MIN`) share a window only with each other.
 pub fn max_in_window(times: &[(i64, u32)], window_us: i64) -> (u64, usize) {
     let mut best = (0u64, 0usize);
     let mut sum = 0u64;
@@ -560,7 +561,7 @@ pub fn max_in_window(times: &[(i64, u32)], window_us: i64) -> (u64, usize) {
     for (hi, &(t, c)) in times.iter().enumerate() {
         sum += u64::from(c);
         while let Some(&(tl, cl)) = times.get(lo) {
-            if t - tl < window_us {
+            if t.saturating_sub(tl) < window_us {
                 break;
             }
             sum -= u64::from(cl);
@@ -620,6 +621,15 @@ mod tests {
         let t = [(0, 1), (10, 1), (20, 3), (700, 1), (710, 1)];
         assert_eq!(max_in_window(&t, 600).0, 5);
         assert_eq!(max_in_window(&t, 5).0, 3);
+    }
+
+    #[test]
+    fn untimed_and_timed_events_in_one_window_do_not_overflow() {
+        // Untimed failures (a btmp record with time 0) sort first as
+        // i64::MIN; `t - i64::MIN` overflowed (a panic in debug builds).
+        let t = [(i64::MIN, 2), (i64::MIN, 1), (0, 1), (10, 1)];
+        assert_eq!(max_in_window(&t, 600), (3, 0));
+        assert_eq!(max_in_window(&t, i64::MAX).0, 3);
     }
 
     #[test]

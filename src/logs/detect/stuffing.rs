@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             .filter_map(|&i| store.events.get(i as usize))
             .map(|e| (e.time_us.unwrap_or(0), 1))
             .collect();
-        let (peak, _) = max_in_window(&times, cfg.findtime_s * US);
+        let (peak, _) = max_in_window(&times, cfg.findtime_s.saturating_mul(US));
         if peak >= u64::from(cfg.stuffing_posts) {
             out.push(Finding::from_events(
                 store,

@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             continue;
         };
         let ts = t(s);
-        let since = ts.saturating_sub(cfg.lookback_s * US);
+        let since = ts.saturating_sub(cfg.lookback_s.saturating_mul(US));
         // The failures of a group (time order, untimed last) in [since, ts],
         // as a range found by binary search over the group's times, and
         // their occurrence count from prefix sums: linear in the number of

@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         g.errors.sort_unstable();
         let times: Vec<(i64, u32)> = g.errors.iter().map(|&(t, _)| (t, 1)).collect();
         let errors: Vec<u32> = g.errors.iter().map(|&(_, i)| i).collect();
-        let (peak, _) = max_in_window(&times, cfg.findtime_s * US);
+        let (peak, _) = max_in_window(&times, cfg.findtime_s.saturating_mul(US));
         if peak >= u64::from(cfg.scan_4xx) {
             out.push(Finding::from_events(
                 store,

@@ -94,7 +94,7 @@ fn parse(line: &str, s: &str, d: &mut Draft) -> bool {
     let Some(ts) = time::to_us(i64::from(year), mon, day, hh, mm, ss, us) else {
         return false;
     };
-    d.time_us = Some(ts - off * time::US);
+    d.time_us = Some(time::shift(ts, off));
     d.kind = Kind::WebRequest;
     if let Some(v) = vhost {
         d.set_sub(line, Field::Host, v.split(':').next().unwrap_or(v));

@@ -12,7 +12,7 @@
 
 use super::{Format, LineParser, Method, SourceCtx, kv};
 use crate::logs::event::{Draft, Field, Kind};
-use crate::logs::time::US;
+use crate::logs::time;
 
 /// The registry entry.
 pub const FORMAT: Format = Format {
@@ -73,7 +73,10 @@ impl LineParser for Auditd {
         let (Ok(secs), Ok(ms)) = (secs.parse::<i64>(), frac.parse::<i64>()) else {
             return false;
         };
-        d.time_us = Some(secs * US + ms * 1000);
+        d.time_us = Some(time::plus_us(
+            time::from_secs(secs),
+            ms.saturating_mul(1000),
+        ));
         if let Some(n) = node {
             d.set_sub(line, Field::Host, n);
         }
@@ -301,5 +304,20 @@ mod tests {
         assert_eq!(d.get(Field::Path), Some("shadow"));
         assert_eq!(d.get(Field::Pid), Some("2001"));
         assert_eq!(d.get(Field::Target), Some("system_u:object_r:shadow_t:s0"));
+    }
+
+    #[test]
+    fn an_overflowing_audit_time_saturates_out_of_range() {
+        // 99999999999999999 s does not fit in microseconds: it used to
+        // overflow (a panic in debug builds, a wrapped date in release).
+        for line in [
+            "type=USER_AUTH msg=audit(99999999999999999.123:1): pid=1 res=failed",
+            "type=USER_AUTH msg=audit(1.9999999999999999:1): pid=1 res=failed",
+            "type=USER_AUTH msg=audit(-9223372036854775808.1:1): pid=1 res=failed",
+        ] {
+            let d = p(line);
+            let t = d.time_us.expect("a time, to be dropped by the loader");
+            assert!(!crate::logs::time::in_range(t), "{line}: {t}");
+        }
     }
 }

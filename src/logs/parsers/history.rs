@@ -6,7 +6,7 @@
 
 use super::{Format, LineParser, Method, SourceCtx};
 use crate::logs::event::{Draft, Field, Kind};
-use crate::logs::time::US;
+use crate::logs::time;
 
 /// The registry entry.
 pub const FORMAT: Format = Format {
@@ -62,7 +62,7 @@ impl LineParser for History {
             && e.bytes().all(|c| c.is_ascii_digit())
             && let Ok(s) = e.parse::<i64>()
         {
-            self.next_time = Some(s * US);
+            self.next_time = Some(time::from_secs(s));
             d.set_sub(line, Field::Detail, "timestamp");
             d.time_us = self.next_time;
             return true;
@@ -72,7 +72,7 @@ impl LineParser for History {
         {
             let secs = stamp.split(':').next().unwrap_or("");
             if let Ok(s) = secs.parse::<i64>() {
-                d.time_us = Some(s * US);
+                d.time_us = Some(time::from_secs(s));
                 d.kind = Kind::Command;
                 d.set_sub(line, Field::Command, cmd);
                 if cmd.ends_with('\\') {
@@ -90,5 +90,34 @@ impl LineParser for History {
         d.kind = Kind::Command;
         d.set_sub(line, Field::Command, line);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::time::{US, in_range};
+
+    fn times(text: &str) -> Vec<Option<i64>> {
+        let mut h = make(&SourceCtx {
+            path: "/root/.zsh_history".into(),
+            ..Default::default()
+        });
+        let mut d = Draft::default();
+        text.lines()
+            .map(|l| {
+                d.reset(l);
+                assert!(h.parse(l, &mut d), "{l}");
+                d.time_us
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_overflowing_epoch_saturates_out_of_range() {
+        // Once dated to the year -44295 by a wrapping `s * US`.
+        let t = times(": 14589914589932970:0;cmd\n: -9223372036854775808:0;x\n#999999999999\nls");
+        assert!(t.iter().all(|t| t.is_some_and(|t| !in_range(t))), "{t:?}");
+        assert_eq!(times(": 1700000000:0;id"), [Some(1_700_000_000 * US)]);
     }
 }

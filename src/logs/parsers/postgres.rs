@@ -166,7 +166,7 @@ impl LineParser for Postgres {
             let name = z.get(..len).unwrap_or("");
             if len > 0 && matches!(z.as_bytes().get(len), None | Some(b' ' | b',')) {
                 if matches!(name, "UTC" | "GMT") {
-                    d.time_us = Some(t + self.offset_s * time::US);
+                    d.time_us = Some(time::plus_us(t, time::from_secs(self.offset_s)));
                 }
                 rest = z.get(len..).unwrap_or("");
             }

@@ -107,10 +107,11 @@ impl LineParser for Syslog {
             ),
         };
         let (ref_year, _, _) = time::civil_from_days(ref_us.div_euclid(86_400 * US));
-        let local =
-            |y: i64| -> Option<i64> { time::to_us(y, m, d, 0, 0, 0, 0).map(|t| t + sod_us) };
+        let local = |y: i64| -> Option<i64> {
+            time::to_us(y, m, d, 0, 0, 0, 0).map(|t| time::plus_us(t, sod_us))
+        };
         let mut last_year = ref_year;
-        if local(ref_year).is_none_or(|t| t > ref_us + 86_400 * US) {
+        if local(ref_year).is_none_or(|t| t > time::plus_us(ref_us, 86_400 * US)) {
             last_year -= 1;
         }
         let base = last_year - i64::from(k_last);
@@ -119,7 +120,7 @@ impl LineParser for Syslog {
             notes.push(format!("classic syslog times read at UTC{}", fmt_off(o)));
             o
         } else if let (Some(mt), Some(lt)) = (self.ctx.mtime_us, local(last_year)) {
-            let diff_s = (lt - mt).div_euclid(US);
+            let diff_s = lt.saturating_sub(mt).div_euclid(US);
             let q = (diff_s as f64 / 900.0).round() as i64 * 900;
             if diff_s.abs() <= 14 * 3600 && (diff_s - q).abs() <= 120 && q != 0 {
                 notes.push(format!(
@@ -158,7 +159,7 @@ impl LineParser for Syslog {
                 leap_fix += 1;
                 time::to_us(y, 3, 1, 0, 0, 0, 0)
             });
-            ev.time_us = fixed.map(|f| f + sod - offset_s * US);
+            ev.time_us = fixed.map(|f| time::shift(time::plus_us(f, sod), offset_s));
         }
         if leap_fix > 0 {
             notes.push(format!(

@@ -244,4 +244,23 @@ mod tests {
         assert_eq!(out[3].kind, Kind::Unparsed);
         assert_eq!(st.unparsed, 2);
     }
+
+    #[test]
+    fn times_at_the_limits_of_the_fields_stay_in_range() {
+        let mut data = Vec::new();
+        for sec in [i32::MAX, i32::MIN, -1, 1] {
+            let mut r = record(7, "u", "h", sec);
+            r[344..348].copy_from_slice(&999_999i32.to_le_bytes());
+            data.extend(r);
+        }
+        let mut out = Vec::new();
+        read(&mut data.as_slice(), &SourceCtx::default(), 0, &mut out).unwrap();
+        let times: Vec<i64> = out.iter().map(|e| e.time_us.unwrap()).collect();
+        // The seconds field is unsigned: 0xffffffff is 2106-02-07.
+        assert_eq!(
+            crate::logs::time::rfc3339(times[2]),
+            "2106-02-07T06:28:15.999999Z"
+        );
+        assert!(times.iter().all(|&t| crate::logs::time::in_range(t)));
+    }
 }

@@ -65,7 +65,7 @@ fn ctime(b: &[u8], offset_s: i64) -> Option<(i64, usize)> {
     let (hh, mm, ss) = time::hms(b.get(11..)?)?;
     let y = time::digits(b.get(20..)?, 4)?;
     let t = time::to_us(i64::from(y), m, day, hh, mm, ss, 0)?;
-    Some((t - offset_s * time::US, 24))
+    Some((time::shift(t, offset_s), 24))
 }
 
 impl LineParser for Vsftpd {

@@ -69,7 +69,7 @@ impl WebError {
         let Some(t) = time::to_us(i64::from(year), m, day, hh, mm, ss, us) else {
             return false;
         };
-        d.time_us = Some(t - self.offset_s * time::US);
+        d.time_us = Some(time::shift(t, self.offset_s));
         d.kind = Kind::WebError;
         d.set_sub(line, Field::Program, "apache");
         let mut rest = line.get(yi + 5..).unwrap_or("").trim_start();
@@ -116,7 +116,7 @@ impl WebError {
         let Some(t) = time::to_us(i64::from(y), mo, da, hh, mm, ss, 0) else {
             return false;
         };
-        d.time_us = Some(t - self.offset_s * time::US);
+        d.time_us = Some(time::shift(t, self.offset_s));
         d.kind = Kind::WebError;
         d.set_sub(line, Field::Program, "nginx");
         let rest = line.get(21..).unwrap_or("");
