@@ -1239,6 +1239,6 @@ fn custody_log_that_is_a_fifo_is_not_opened() {
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(
         problem_kinds(&report),
-        vec!["custody_log_not_regular".to_string()]
+        vec!["custody_unreadable".to_string()]
     );
 }

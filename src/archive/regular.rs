@@ -70,6 +70,22 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Read a whole regular file of at most `max` bytes (see [`open_regular`]);
+/// a larger one is refused rather than read without end.
+pub fn read_regular(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let f = open_regular(path)?;
+    let mut bytes = Vec::new();
+    f.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes: refusing to read it"),
+        ));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -87,6 +103,12 @@ mod tests {
         let e = open_regular(Path::new("/dev/zero")).unwrap_err();
         assert!(e.to_string().contains("character device"), "{e}");
         assert!(!is_regular(Path::new("/dev/null")).unwrap());
+        let e = read_regular(Path::new("/dev/zero"), 10).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        std::fs::write(&f, b"0123456789ab").unwrap();
+        assert_eq!(read_regular(&f, 12).unwrap(), b"0123456789ab");
+        let e = read_regular(&f, 11).unwrap_err();
+        assert!(e.to_string().contains("larger than 11 bytes"), "{e}");
     }
 
     #[test]

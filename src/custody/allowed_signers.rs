@@ -21,7 +21,7 @@
 //! - a line that cannot be read is skipped (ssh-keygen logs it and goes on);
 //!   Exhibit keeps the reason in [`AllowedSigners::skipped`].
 
-use super::input_file::read_input_file;
+use crate::archive::regular::read_regular;
 use ssh_key::PublicKey;
 use ssh_key::public::KeyData;
 use std::path::Path;
@@ -376,7 +376,7 @@ impl AllowedSigners {
     /// Fails when it cannot be read or holds no usable line at all (the
     /// wrong file, most likely).
     pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = read_input_file(path, MAX_FILE_BYTES)
+        let bytes = read_regular(path, MAX_FILE_BYTES)
             .map_err(|e| format!("{e}: {}", path.display()))?;
         let a = Self::parse_bytes(&bytes);
         if a.entries.is_empty() {

@@ -19,7 +19,6 @@ pub mod allowed_signers;
 pub mod chain;
 pub mod event;
 pub mod form;
-pub mod input_file;
 pub mod signer;
 
 pub use allowed_signers::AllowedSigners;
@@ -185,7 +184,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CustodyError + '_ {
 /// refused without blocking).
 pub fn hash_file(path: &Path) -> Result<String, CustodyError> {
     let read_err = |e| CustodyError::Read(e, path.to_path_buf());
-    let mut f = input_file::open_input_file(path).map_err(read_err)?;
+    let mut f = crate::archive::regular::open_regular(path).map_err(read_err)?;
     let mut sha = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -201,7 +200,7 @@ pub fn hash_file(path: &Path) -> Result<String, CustodyError> {
 /// Read a log's bytes (bounded by [`MAX_LOG_BYTES`]; a FIFO, device or
 /// directory is refused without blocking).
 pub fn read_log_bytes(path: &Path) -> Result<Vec<u8>, CustodyError> {
-    input_file::read_input_file(path, MAX_LOG_BYTES).map_err(|e| match e.kind() {
+    crate::archive::regular::read_regular(path, MAX_LOG_BYTES).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => CustodyError::Missing(path.to_path_buf()),
         std::io::ErrorKind::InvalidData => CustodyError::Invalid(format!(
             "the log is larger than {MAX_LOG_BYTES} bytes: {}",
