@@ -2,6 +2,10 @@
 //! the structural ZIP reader and the whole verifier must return a report (or
 //! a clean error) for any input — arbitrary bytes, and real archives with
 //! bytes flipped, cut or inserted — and never panic.
+//!
+//! It also replays, on stable, every seed and every saved crash input of the
+//! cargo-fuzz targets (`fuzz/seeds/<target>/`, `fuzz/regressions/<target>/`)
+//! through the very bodies the fuzzer runs (`fuzz/src/harness.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
@@ -11,7 +15,11 @@ use exhibit::job::{CancelToken, NoProgress};
 use exhibit::verify::{VerifyRequest, verify};
 use proptest::prelude::*;
 use std::fs;
+use std::path::Path;
 use std::sync::OnceLock;
+
+#[path = "../fuzz/src/harness.rs"]
+mod harness;
 
 /// One small valid archive, built once per test binary.
 fn sample() -> &'static [u8] {
@@ -109,5 +117,56 @@ proptest! {
         let i = at.index(bytes.len());
         bytes.splice(i..i, junk);
         check(&bytes);
+    }
+}
+
+/// Every file under `dir`, recursively, sorted.
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    let mut paths: Vec<_> = rd.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Crash inputs found by `scripts/fuzz.sh` stay tests: each file under
+/// `fuzz/regressions/<target>/` (and each seed) runs through the target's
+/// body without panicking.
+#[test]
+fn fuzz_seeds_and_regressions_replay_cleanly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut replayed = std::collections::BTreeMap::new();
+    for kind in ["seeds", "regressions"] {
+        let Ok(rd) = fs::read_dir(root.join(kind)) else {
+            continue;
+        };
+        for d in rd {
+            let d = d.unwrap().path();
+            let name = d.file_name().unwrap().to_string_lossy().into_owned();
+            let (_, body) = harness::TARGETS
+                .iter()
+                .find(|t| t.0 == name)
+                .unwrap_or_else(|| panic!("fuzz/{kind}/{name}: no fuzz target of that name"));
+            let mut inputs = Vec::new();
+            files_under(&d, &mut inputs);
+            for input in inputs {
+                let bytes = fs::read(&input).unwrap();
+                let run = std::panic::catch_unwind(|| body(&bytes));
+                assert!(run.is_ok(), "{} panics in {name}", input.display());
+                *replayed.entry(name.clone()).or_insert(0) += 1;
+            }
+        }
+    }
+    // Every target has seeds.
+    for (name, _) in harness::TARGETS {
+        assert!(
+            replayed.get(*name).is_some_and(|&n| n > 0),
+            "no seed for {name}"
+        );
     }
 }
