@@ -383,8 +383,16 @@ fn hostile_root_never_makes_capture_read_the_examiners_files() {
             .join(" | ")
     };
     assert!(reason("/etc/machine-id").contains("FIFO"), "{errors:#?}");
-    assert!(reason("/usr/lib/os-release").contains("FIFO"), "{errors:#?}");
-    for p in ["/etc/hostname", "/etc/os-release", "/etc/passwd", "/etc/group"] {
+    assert!(
+        reason("/usr/lib/os-release").contains("FIFO"),
+        "{errors:#?}"
+    );
+    for p in [
+        "/etc/hostname",
+        "/etc/os-release",
+        "/etc/passwd",
+        "/etc/group",
+    ] {
         assert!(
             reason(p).contains("symbolic link to nothing inside the target"),
             "{p}: {errors:#?}"
@@ -474,14 +482,22 @@ fn capture_leaves_access_times_alone_and_records_the_old_ones() {
     assert_eq!(acq["host"]["machine_id"], "0123456789abcdef");
     // On disk: untouched (files and directories).
     for p in files.iter().chain(&["etc", "usr/lib", "data", ""]) {
-        assert_eq!(atime_of(&root.join(p)), OLD_ATIME, "{p}: access time changed");
+        assert_eq!(
+            atime_of(&root.join(p)),
+            OLD_ATIME,
+            "{p}: access time changed"
+        );
     }
     // In the records: the old value, the link included (the kernel updates
     // a link's access time when it is read; its record keeps the old one).
     let recs = records(&archive);
     for p in &all {
         let logical = format!("/{p}");
-        let logical = if p.is_empty() { "/".to_string() } else { logical };
+        let logical = if p.is_empty() {
+            "/".to_string()
+        } else {
+            logical
+        };
         let r = record(&recs, &logical);
         assert_eq!(r["atime"], "2001-09-09T01:46:40.000000000Z", "{r:#}");
     }
@@ -562,5 +578,8 @@ fn a_path_too_long_for_a_member_name_is_counted_as_a_problem() {
         s.errors.iter().map(|e| &e.reason).collect::<Vec<_>>()
     );
     assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
-    assert_eq!(record(&recs, &logical(&src.join("shallow.txt")))["status"], "captured");
+    assert_eq!(
+        record(&recs, &logical(&src.join("shallow.txt")))["status"],
+        "captured"
+    );
 }

@@ -95,7 +95,10 @@ fn errno_text(e: Errno) -> String {
 /// never read through. Paths longer than `PATH_MAX` (which the walk reaches
 /// with `openat`) and kernels without `openat2` (before 5.6) are opened one
 /// directory at a time, each with `O_NOFOLLOW`.
-pub(crate) fn open_no_symlinks(path: &std::path::Path, flags: OFlags) -> Result<std::os::fd::OwnedFd, Errno> {
+pub(crate) fn open_no_symlinks(
+    path: &std::path::Path,
+    flags: OFlags,
+) -> Result<std::os::fd::OwnedFd, Errno> {
     let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS;
     match rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), resolve) {
         Err(Errno::NOSYS | Errno::NAMETOOLONG) => open_by_components(path, flags),

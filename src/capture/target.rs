@@ -128,7 +128,12 @@ pub fn read(root: &Path, logical: &str, cap: u64) -> Result<TargetFile, TargetRe
     if !opened.noatime
         && let Ok(after) = rustix::fs::fstat(&opened.file)
     {
-        atime::note(before.st_dev, before.st_ino, atime_of(&before), atime_of(&after));
+        atime::note(
+            before.st_dev,
+            before.st_ino,
+            atime_of(&before),
+            atime_of(&after),
+        );
     }
     read.map_err(TargetReadError::Io)?;
     let truncated = bytes.len() as u64 > cap;
@@ -168,7 +173,12 @@ pub fn list(root: &Path, logical: &str) -> Result<(Vec<u8>, Vec<Vec<u8>>), Targe
     let before = rustix::fs::fstat(&fd).map_err(TargetReadError::from_errno)?;
     let names = list_dir(&fd);
     if !noatime && let Ok(after) = rustix::fs::fstat(&fd) {
-        atime::note(before.st_dev, before.st_ino, atime_of(&before), atime_of(&after));
+        atime::note(
+            before.st_dev,
+            before.st_ino,
+            atime_of(&before),
+            atime_of(&after),
+        );
     }
     let names = names.map_err(TargetReadError::from_errno)?;
     Ok((
@@ -216,7 +226,7 @@ mod tests {
         let root = t.path().join("root");
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &root.join("etc/hostname"),
+            root.join("etc/hostname"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,

@@ -6,10 +6,10 @@
 
 use super::sockets::Owner;
 use super::{Problem, now, read_text};
+use rustix::fs::OFlags;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use rustix::fs::OFlags;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
