@@ -376,8 +376,8 @@ impl AllowedSigners {
     /// Fails when it cannot be read or holds no usable line at all (the
     /// wrong file, most likely).
     pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = read_regular(path, MAX_FILE_BYTES)
-            .map_err(|e| format!("{e}: {}", path.display()))?;
+        let bytes =
+            read_regular(path, MAX_FILE_BYTES).map_err(|e| format!("{e}: {}", path.display()))?;
         let a = Self::parse_bytes(&bytes);
         if a.entries.is_empty() {
             let why = a
