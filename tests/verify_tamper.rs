@@ -615,8 +615,7 @@ impl Zip {
             let Some(rel) = name.strip_prefix(&prefix) else {
                 continue;
             };
-            if !rel.starts_with("data/") && rel != "tagmanifest-sha256.txt" && !rel.ends_with('/')
-            {
+            if !rel.starts_with("data/") && rel != "tagmanifest-sha256.txt" && !rel.ends_with('/') {
                 tags.push_str(&format!("{}  {rel}\n", sha(&self.content(i))));
             }
         }
@@ -667,7 +666,13 @@ fn unzip_into(archive: &Path, dir: &Path) -> (bool, String) {
     fs::create_dir_all(dir).unwrap();
     tool_status(
         "unzip",
-        &["-o", "-q", archive.to_str().unwrap(), "-d", dir.to_str().unwrap()],
+        &[
+            "-o",
+            "-q",
+            archive.to_str().unwrap(),
+            "-d",
+            dir.to_str().unwrap(),
+        ],
         dir,
     )
 }
@@ -783,7 +788,11 @@ fn names_that_extract_to_the_same_path() {
     z.write(&archive);
     assert_only(
         &archive,
-        &["name_collision", "noncanonical_name", "record_member_mismatch"],
+        &[
+            "name_collision",
+            "noncanonical_name",
+            "record_member_mismatch",
+        ],
     );
     // Info-ZIP leaves the forged content where the sealed file belongs.
     let x = t.path().join("x");
@@ -835,7 +844,9 @@ fn central_name_not_utf8_matched_lossily() {
     let i = z.find("/src/customers.csv");
     let name = String::from_utf8(z.entries[i].name.clone()).unwrap();
     let lossy = name.replace("customers.csv", "customers\u{fffd}.csv");
-    z.entries[i].name = name.replace("customers.csv", "customers\u{1}.csv").into_bytes();
+    z.entries[i].name = name
+        .replace("customers.csv", "customers\u{1}.csv")
+        .into_bytes();
     let at = z.entries[i].name.iter().position(|&b| b == 1).unwrap();
     z.entries[i].name[at] = 0xff;
     z.entries[i].local_name = lossy.clone().into_bytes();
@@ -845,7 +856,10 @@ fn central_name_not_utf8_matched_lossily() {
             .find(|r| r["member"].as_str() == Some(name.as_str()))
             .unwrap();
         r["member"] = lossy.clone().into();
-        let path = r["path"].as_str().unwrap().replace("customers.csv", "customers\u{fffd}.csv");
+        let path = r["path"]
+            .as_str()
+            .unwrap()
+            .replace("customers.csv", "customers\u{fffd}.csv");
         r["path"] = path.into();
     });
     z.reseal(&stem);
@@ -903,7 +917,10 @@ fn stored_member_with_a_data_descriptor() {
     // Read from a pipe, bsdtar sees an empty report.bin and a planted file.
     let piped = tool(
         "bash",
-        &["-c", &format!("cat '{}' | bsdtar -tvf -", archive.display())],
+        &[
+            "-c",
+            &format!("cat '{}' | bsdtar -tvf -", archive.display()),
+        ],
         t.path(),
     );
     assert!(piped.contains("planted/evil.sh"), "{piped}");
@@ -927,7 +944,12 @@ fn symlink_attributes_under_a_non_unix_host() {
     let x = t.path().join("x");
     tool(
         "7z",
-        &["x", "-y", &format!("-o{}", x.display()), archive.to_str().unwrap()],
+        &[
+            "x",
+            "-y",
+            &format!("-o{}", x.display()),
+            archive.to_str().unwrap(),
+        ],
         t.path(),
     );
     let name = String::from_utf8(z.entries[i].name.clone()).unwrap();
@@ -950,12 +972,21 @@ fn dos_directory_bit_on_a_file_member() {
     z.write(&archive);
     assert_only(
         &archive,
-        &["member_attributes", "member_metadata_mismatch", "special_member"],
+        &[
+            "member_attributes",
+            "member_metadata_mismatch",
+            "special_member",
+        ],
     );
     let x = t.path().join("x");
     tool(
         "7z",
-        &["x", "-y", &format!("-o{}", x.display()), archive.to_str().unwrap()],
+        &[
+            "x",
+            "-y",
+            &format!("-o{}", x.display()),
+            archive.to_str().unwrap(),
+        ],
         t.path(),
     );
     let name = String::from_utf8(z.entries[i].name.clone()).unwrap();
@@ -1068,7 +1099,10 @@ fn extra_manifest_with_a_wrong_line() {
     let mut wrong = String::new();
     for i in 0..z.entries.len() {
         let name = String::from_utf8(z.entries[i].name.clone()).unwrap();
-        if let Some(rel) = name.strip_prefix(&prefix).filter(|r| r.starts_with("data/")) {
+        if let Some(rel) = name
+            .strip_prefix(&prefix)
+            .filter(|r| r.starts_with("data/"))
+        {
             let mut h = hex::encode(md5::Md5::digest(z.content(i)));
             if rel.ends_with("customers.csv") {
                 h = "0".repeat(32);
@@ -1108,7 +1142,10 @@ fn extra_manifest_not_in_the_tag_manifest() {
     let mut sha1 = String::new();
     for i in 0..z.entries.len() {
         let name = String::from_utf8(z.entries[i].name.clone()).unwrap();
-        if let Some(rel) = name.strip_prefix(&prefix).filter(|r| r.starts_with("data/")) {
+        if let Some(rel) = name
+            .strip_prefix(&prefix)
+            .filter(|r| r.starts_with("data/"))
+        {
             let h = hex::encode(sha1::Sha1::digest(z.content(i)));
             sha1.push_str(&format!("{h}  {rel}\n"));
         }
@@ -1129,7 +1166,10 @@ fn extra_manifest_not_in_the_tag_manifest() {
 
 /// Run `exhibit verify --json` on `path`, killing it after `limit`:
 /// (exit code, stdout, elapsed).
-fn verify_within(path: &Path, limit: std::time::Duration) -> (Option<i32>, Vec<u8>, std::time::Duration) {
+fn verify_within(
+    path: &Path,
+    limit: std::time::Duration,
+) -> (Option<i32>, Vec<u8>, std::time::Duration) {
     let started = std::time::Instant::now();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("exhibit"))
         .args(["verify", "--json", "-q"])
@@ -1200,7 +1240,10 @@ fn overlapping_members_are_not_inflated() {
         ],
         t.path(),
     );
-    assert!(total.trim().parse::<u64>().unwrap() >= 60_000 << 30, "{total}");
+    assert!(
+        total.trim().parse::<u64>().unwrap() >= 60_000 << 30,
+        "{total}"
+    );
     let (code, out, took) = verify_within(&archive, std::time::Duration::from_secs(300));
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(code, Some(1));

@@ -140,10 +140,7 @@ pub fn parse_manifest(text: &str) -> (Vec<ManifestLine>, Vec<(usize, String)>) {
 
 /// Parse a manifest of `alg` digests; malformed lines are returned as
 /// errors with their line number.
-pub fn parse_manifest_of(
-    text: &str,
-    alg: Algorithm,
-) -> (Vec<ManifestLine>, Vec<(usize, String)>) {
+pub fn parse_manifest_of(text: &str, alg: Algorithm) -> (Vec<ManifestLine>, Vec<(usize, String)>) {
     let mut lines = Vec::new();
     let mut bad = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {
@@ -158,7 +155,10 @@ pub fn parse_manifest_of(
         };
         let path = path.trim_start_matches([' ', '\t']);
         let path = path.strip_prefix('*').unwrap_or(path);
-        if hash.len() != alg.hex_len() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || path.is_empty() {
+        if hash.len() != alg.hex_len()
+            || !hash.bytes().all(|b| b.is_ascii_hexdigit())
+            || path.is_empty()
+        {
             bad.push((line_no, raw.to_string()));
             continue;
         }
@@ -235,7 +235,10 @@ mod tests {
     #[test]
     fn manifest_names_and_algorithms() {
         assert_eq!(manifest_kind("manifest-md5.txt"), Some((false, "md5")));
-        assert_eq!(manifest_kind("tagmanifest-sha512.txt"), Some((true, "sha512")));
+        assert_eq!(
+            manifest_kind("tagmanifest-sha512.txt"),
+            Some((true, "sha512"))
+        );
         assert_eq!(manifest_kind("manifest-.txt"), None);
         assert_eq!(manifest_kind("bag-info.txt"), None);
         assert_eq!(Algorithm::from_name("sha1"), Some(Algorithm::Sha1));

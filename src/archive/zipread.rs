@@ -912,7 +912,6 @@ impl ZipIndex {
             }
         }
     }
-
 }
 
 /// The file type an extractor recreates. 7-Zip reads a Unix mode in the
@@ -956,10 +955,7 @@ fn attribute_issues(m: &Member) -> Vec<ZipIssue> {
         out.push(issue(
             "member_attributes",
             Some(&m.name),
-            format!(
-                "{} (Exhibit writes Unix attributes only)",
-                odd.join(", ")
-            ),
+            format!("{} (Exhibit writes Unix attributes only)", odd.join(", ")),
         ));
     }
     out
@@ -1326,7 +1322,12 @@ mod tests {
         w.stream_data(b"content").unwrap();
         w.end_stream(crc32fast::hash(b"content"), 7).unwrap();
         let ix = index_of(&w.finish().unwrap().0).unwrap();
-        assert_eq!(kinds(&ix), ["stored_with_data_descriptor"], "{:?}", ix.issues);
+        assert_eq!(
+            kinds(&ix),
+            ["stored_with_data_descriptor"],
+            "{:?}",
+            ix.issues
+        );
     }
 
     #[test]
@@ -1374,7 +1375,12 @@ mod tests {
         z[at + 3] ^= 0x60; // 1970 becomes 2021: the DOS time disagrees too
 
         let ix = index_of(&z).unwrap();
-        assert_eq!(kinds(&ix), ["timestamp_mismatch", "timestamp_mismatch"], "{:?}", ix.issues);
+        assert_eq!(
+            kinds(&ix),
+            ["timestamp_mismatch", "timestamp_mismatch"],
+            "{:?}",
+            ix.issues
+        );
         // Rename the uid/gid field of the local header (after the 9-byte
         // timestamp field): an unknown field, and the owner no longer agrees.
         let at = LOCAL_HEADER_LEN + 8 + 4 + 9;

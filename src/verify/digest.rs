@@ -123,6 +123,11 @@ mod tests {
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
         assert_eq!(d.get(Algorithm::Sha512).map(str::len), Some(128));
-        assert_eq!(MultiHasher::new(&[Algorithm::Md5]).finish().get(Algorithm::Sha1), None);
+        assert_eq!(
+            MultiHasher::new(&[Algorithm::Md5])
+                .finish()
+                .get(Algorithm::Sha1),
+            None
+        );
     }
 }

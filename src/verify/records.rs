@@ -281,7 +281,13 @@ mod tests {
         assert_eq!(expected_member("s", "/x/..\\y"), "s/data/x/..%5Cy");
         assert!(is_suffixed("s/data/a~2", "s/data/a"));
         assert!(is_suffixed("s/data/a~17", "s/data/a"));
-        for no in ["s/data/a~1", "s/data/a~02", "s/data/a~", "s/data/a~x", "s/data/ab"] {
+        for no in [
+            "s/data/a~1",
+            "s/data/a~02",
+            "s/data/a~",
+            "s/data/a~x",
+            "s/data/ab",
+        ] {
             assert!(!is_suffixed(no, "s/data/a"), "{no}");
         }
     }

@@ -211,7 +211,10 @@ mod tests {
         );
         // Timestamp with ctime, central timestamp carrying atime, short uid.
         for (area, local) in [
-            (field(EXTRA_TIMESTAMP, &[7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), true),
+            (
+                field(EXTRA_TIMESTAMP, &[7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                true,
+            ),
             (field(EXTRA_TIMESTAMP, &[3, 0, 0, 0, 0, 0, 0, 0, 0]), false),
             (field(EXTRA_TIMESTAMP, &[1, 0, 0, 0, 0, 9]), true),
             (field(EXTRA_UNIX_UIDGID, &[1, 2, 0, 0, 2, 0, 0]), true),
