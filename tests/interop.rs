@@ -247,9 +247,11 @@ fn streamed_members_are_self_delimiting() {
         t.path(),
     );
     // bsdtar reading from a pipe cannot seek to the central directory: it
-    // must find every member's end from the local data alone.
+    // must find every member's end from the local data alone. (Through `<`
+    // its stdin would be the seekable file, and it would read the central
+    // directory instead.)
     let piped = format!(
-        "bsdtar -xOf - '{name}' < '{}' | sha256sum",
+        "cat '{}' | bsdtar -xOf - '{name}' | sha256sum",
         archive.to_str().unwrap()
     );
     let out = tool("bash", &["-c", &piped], t.path());

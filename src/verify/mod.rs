@@ -167,7 +167,10 @@ fn check_member(
                 }
                 hasher.update(&buf[..n]);
                 crc.update(&buf[..n]);
-                let share = (n as u64 * m.csize).checked_div(m.usize).unwrap_or(0);
+                let share = (n as u64)
+                    .saturating_mul(m.csize)
+                    .checked_div(m.usize)
+                    .unwrap_or(0);
                 done.fetch_add(share / 2, Ordering::Relaxed);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
