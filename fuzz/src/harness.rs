@@ -26,8 +26,11 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+/// The body of a fuzz target.
+pub type Body = fn(&[u8]);
+
 /// Every target by name, as `scripts/fuzz.sh` and the replay test know them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("archive_verify", archive_verify),
     ("custody_log", custody_log),
     ("allowed_signers", allowed_signers),
