@@ -74,7 +74,8 @@ fn hex(b: &[u8]) -> String {
 }
 
 /// The ZIP reader and the whole verifier on an archive file holding `data`;
-/// then the archive handle's own readers (records, acquisition, members).
+/// then the archive handle's own readers (records, acquisition, members)
+/// and the log loader reading the archive's logs (`exhibit logs ARCHIVE`).
 pub fn archive_verify(data: &[u8]) {
     let p = put("fuzz.zip", data);
     if let Ok(f) = std::fs::File::open(&p) {
@@ -102,6 +103,12 @@ pub fn archive_verify(data: &[u8]) {
             }
         }
     }
+    let req = LoadRequest {
+        sources: vec![p],
+        threads: 1,
+        ..Default::default()
+    };
+    let _ = load(&req, &NoProgress, &CancelToken::new());
 }
 
 fn sample_signers() -> &'static AllowedSigners {
