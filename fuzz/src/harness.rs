@@ -26,8 +26,11 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+/// The body of a fuzz target.
+pub type Body = fn(&[u8]);
+
 /// Every target by name, as `scripts/fuzz.sh` and the replay test know them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("archive_verify", archive_verify),
     ("custody_log", custody_log),
     ("allowed_signers", allowed_signers),
@@ -71,7 +74,8 @@ fn hex(b: &[u8]) -> String {
 }
 
 /// The ZIP reader and the whole verifier on an archive file holding `data`;
-/// then the archive handle's own readers (records, acquisition, members).
+/// then the archive handle's own readers (records, acquisition, members)
+/// and the log loader reading the archive's logs (`exhibit logs ARCHIVE`).
 pub fn archive_verify(data: &[u8]) {
     let p = put("fuzz.zip", data);
     if let Ok(f) = std::fs::File::open(&p) {
@@ -99,6 +103,12 @@ pub fn archive_verify(data: &[u8]) {
             }
         }
     }
+    let req = LoadRequest {
+        sources: vec![p],
+        threads: 1,
+        ..Default::default()
+    };
+    let _ = load(&req, &NoProgress, &CancelToken::new());
 }
 
 fn sample_signers() -> &'static AllowedSigners {

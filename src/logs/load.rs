@@ -828,13 +828,18 @@ pub fn rotation(path: &str) -> (&str, u32) {
     (p, 0)
 }
 
+/// The same time a year earlier; unchanged when that would leave the
+/// valid range (before 1900).
 fn minus_year(t: i64) -> i64 {
     let us = super::time::US;
     let days = t.div_euclid(86_400 * us);
     let sod = t.rem_euclid(86_400 * us);
     let (y, m, d) = super::time::civil_from_days(days);
     let d = if m == 2 && d == 29 { 28 } else { d };
-    super::time::to_us(y - 1, m, d, 0, 0, 0, 0).map_or(t, |x| super::time::plus_us(x, sod))
+    super::time::to_us(y - 1, m, d, 0, 0, 0, 0)
+        .map(|x| super::time::plus_us(x, sod))
+        .filter(|&x| super::time::in_range(x))
+        .unwrap_or(t)
 }
 
 /// Rotation order corrects inferred years: an older rotation (`auth.log.1`)
@@ -1009,6 +1014,17 @@ mod tests {
         assert_eq!(info.truncated_lines, 0);
         assert!(info.missing_final_newline);
         assert_eq!(events[1].line_text(), "abc");
+    }
+
+    #[test]
+    fn rotation_never_moves_a_time_before_1900() {
+        let t = super::super::time::to_us(1900, 6, 1, 12, 0, 0, 0).expect("valid");
+        assert_eq!(minus_year(t), t);
+        let t = super::super::time::to_us(2024, 2, 29, 12, 0, 0, 0).expect("valid");
+        assert_eq!(
+            super::super::time::rfc3339(minus_year(t)),
+            "2023-02-28T12:00:00.000000Z"
+        );
     }
 
     #[test]
