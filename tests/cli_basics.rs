@@ -159,7 +159,7 @@ fn write_zip(path: &Path, members: &[RawMember]) {
     for m in members {
         let offset = out.len() as u32;
         let name = m.name.as_bytes();
-        let mut fixed = |buf: &mut Vec<u8>, sig: u32, central: bool| {
+        let fixed = |buf: &mut Vec<u8>, sig: u32, central: bool| {
             buf.extend(sig.to_le_bytes());
             if central {
                 buf.extend(0x031eu16.to_le_bytes()); // made by Unix, 3.0
