@@ -184,7 +184,7 @@ fn parse_options(mut s: &[u8]) -> Result<Options, String> {
         }
         match s.split_first() {
             None => break,
-            Some((&b',', rest)) if rest.is_empty() => {
+            Some((&b',', [])) => {
                 return Err("unexpected end-of-options".into());
             }
             Some((&b',', rest)) => s = rest,
