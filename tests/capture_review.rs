@@ -109,6 +109,12 @@ fn backslash_dot_dot_names_on_the_source_still_verify() {
     fs::write(src.join("..\\evil"), "planted name").unwrap();
     fs::write(src.join("..\\dir/f"), "inside").unwrap();
     fs::write(src.join("ok\\name"), "plain backslash").unwrap();
+    // `x\y` beside a directory `x` holding `y`: once `\` is a separator the
+    // two are one path, and a literal `x%5Cy` takes the escaped name first.
+    fs::create_dir_all(src.join("x")).unwrap();
+    fs::write(src.join("x/y"), "the real x/y").unwrap();
+    fs::write(src.join("x\\y"), "backslash x-y").unwrap();
+    fs::write(src.join("x%5Cy"), "percent x-y").unwrap();
     let s = capture(&[src.to_str().unwrap()], &t.path().join("out"));
     let archive = archive_path(&s);
     let (code, report) = verify(&archive);
@@ -118,13 +124,30 @@ fn backslash_dot_dot_names_on_the_source_still_verify() {
         ("..\\evil", "planted name"),
         ("..\\dir/f", "inside"),
         ("ok\\name", "plain backslash"),
+        ("x/y", "the real x/y"),
+        ("x\\y", "backslash x-y"),
+        ("x%5Cy", "percent x-y"),
     ] {
         let r = record(&recs, &logical(&src.join(name)));
         assert_eq!(r["status"], "captured", "{r:#}");
         let member = r["member"].as_str().unwrap();
         assert!(!member.split(['/', '\\']).any(|c| c == ".."), "{member}");
+        assert!(!member.contains('\\'), "{member}");
         assert_eq!(member_content(&archive, member), content.as_bytes());
     }
+    // Python's zipfile, which neither we nor the capture wrote, sees no two
+    // members that a backslash-splitting extractor would merge.
+    let script = "import sys, zipfile\n\
+names = zipfile.ZipFile(sys.argv[1]).namelist()\n\
+keys = [n.replace(chr(92), '/') for n in names]\n\
+assert len(set(keys)) == len(keys), sorted(keys)\n\
+print(len(names))\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

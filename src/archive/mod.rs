@@ -36,9 +36,26 @@ pub const FILES_JSONL: &str = "exhibit/files.jsonl";
 pub const BODYFILE: &str = "exhibit/bodyfile.txt";
 pub const LIVE_DIR: &str = "exhibit/live/";
 
-/// The member name of a logical path's content: `<stem>/data/<path>`.
+/// The member name of a logical path's content: `<stem>/data/<path>`, with
+/// every `\` written `%5C`. Some extractors (Windows ones, 7-Zip, bsdtar on
+/// request) take `\` for a separator: unescaped, a file named `x\y` would
+/// land on `x/y`, over another file or out of its directory. The record
+/// keeps the true path; a name already taken gets a `~N` suffix.
 pub fn payload_member(stem: &str, logical: &str) -> String {
-    format!("{stem}/data/{}", logical.trim_start_matches('/'))
+    format!(
+        "{stem}/data/{}",
+        logical.trim_start_matches('/').replace('\\', "%5C")
+    )
+}
+
+/// The member name earlier versions gave `logical`: `\` kept, except where
+/// it formed a `..` component. Verify accepts it in archives they sealed.
+pub fn legacy_payload_member(stem: &str, logical: &str) -> String {
+    let name = format!("{stem}/data/{}", logical.trim_start_matches('/'));
+    match zipread::unsafe_name(&name) {
+        Some(_) => name.replace('\\', "%5C"),
+        None => name,
+    }
 }
 
 /// The custody log that belongs beside an archive: `<stem>.custody.jsonl`.

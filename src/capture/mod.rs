@@ -549,15 +549,7 @@ pub fn capture(
                         };
                         plan = Plan::Alias(first, Box::new(job));
                     } else if store || hash {
-                        // `\` is a separator to some extractors: never let it
-                        // form a `..` component of a member name.
-                        let payload_member = |path: &str| {
-                            let name = archive::payload_member(&stem, path);
-                            match archive::zipread::unsafe_name(&name) {
-                                Some(_) => name.replace('\\', "%5C"),
-                                None => name,
-                            }
-                        };
+                        let payload_member = |path: &str| archive::payload_member(&stem, path);
                         let member = if store {
                             let mut name = payload_member(&rec.path);
                             if name.len() > 65_000 {
@@ -784,9 +776,6 @@ pub fn capture(
         }
         if let Some(meta) = job.member.as_mut() {
             let mut name = archive::payload_member(&stem, &records[i].path);
-            if archive::zipread::unsafe_name(&name).is_some() {
-                name = name.replace('\\', "%5C");
-            }
             let base = name.clone();
             let mut n = 1;
             while name.len() <= 65_000 && !members_used.insert(name.clone()) {

@@ -31,11 +31,18 @@ pub(super) struct Context<'a> {
 
 /// The member name capture gives the content of `path` (before any `~N`).
 pub(super) fn expected_member(stem: &str, path: &str) -> String {
-    let name = archive::payload_member(stem, path);
-    match zipread::unsafe_name(&name) {
-        Some(_) => name.replace('\\', "%5C"),
-        None => name,
-    }
+    archive::payload_member(stem, path)
+}
+
+/// `member` is the name capture gives `path`, or the one earlier versions
+/// gave it (a kept `\`; a collision it causes is `name_collision`), either
+/// possibly with a `~N` suffix. Returns the base name it matched.
+fn member_base(stem: &str, path: &str, member: &str) -> Option<String> {
+    let current = expected_member(stem, path);
+    let legacy = archive::legacy_payload_member(stem, path);
+    [current, legacy]
+        .into_iter()
+        .find(|base| member == base || is_suffixed(member, base))
 }
 
 /// `member` is `base~N` with N >= 2, the writer's suffix for a taken name.
@@ -128,11 +135,12 @@ pub(super) fn check(
             aliases.push((r.path.clone(), target.clone(), member.clone()));
             continue;
         }
-        let base = expected_member(ctx.stem, &r.path);
-        if *member != base {
-            if is_suffixed(member, &base) {
+        let base = member_base(ctx.stem, &r.path, member);
+        if base.as_deref() != Some(member.as_str()) {
+            if let Some(base) = base {
                 suffixed.push((r.path.clone(), member.clone(), base));
             } else {
+                let base = expected_member(ctx.stem, &r.path);
                 problems.push(problem(
                     "record_member_mismatch",
                     Some(&r.path),
@@ -279,6 +287,17 @@ mod tests {
     fn member_names_follow_capture() {
         assert_eq!(expected_member("s", "/etc/passwd"), "s/data/etc/passwd");
         assert_eq!(expected_member("s", "/x/..\\y"), "s/data/x/..%5Cy");
+        assert_eq!(expected_member("s", "/x\\y"), "s/data/x%5Cy");
+        // Archives sealed before every `\` was escaped still verify.
+        assert_eq!(
+            member_base("s", "/x\\y", "s/data/x\\y").as_deref(),
+            Some("s/data/x\\y")
+        );
+        assert_eq!(
+            member_base("s", "/x\\y", "s/data/x%5Cy~2").as_deref(),
+            Some("s/data/x%5Cy")
+        );
+        assert_eq!(member_base("s", "/x\\y", "s/data/x/y"), None);
         assert!(is_suffixed("s/data/a~2", "s/data/a"));
         assert!(is_suffixed("s/data/a~17", "s/data/a"));
         for no in [
