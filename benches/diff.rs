@@ -9,7 +9,7 @@
 use criterion::{Criterion, criterion_group};
 use exhibit::archive::EntryType;
 use exhibit::diff::compare;
-use exhibit::diff::snapshot::{Entry, Snapshot};
+use exhibit::snapshot::{Entry, Snapshot};
 use exhibit::findings::{self, HashSets, Rules};
 use std::hint::black_box;
 use std::time::Instant;

@@ -9,6 +9,7 @@
 //! - [`archive`]: the archive format (ZIP + BagIt), its records and a reader;
 //! - [`verify`]: whole-archive verification;
 //! - [`custody`]: the hash-chained, signed custody log;
+//! - [`problem`]: the discrepancies verification and custody report;
 //! - [`job`]: progress reporting and cancellation shared by long jobs;
 //! - `gui` (feature `gui`): the eframe workstation, a caller like the CLI.
 
@@ -16,12 +17,15 @@ pub mod archive;
 pub mod capture;
 pub mod custody;
 pub mod diff;
+pub mod examine;
 pub mod findings;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod job;
 pub mod logs;
+pub mod problem;
 pub mod report;
+pub mod snapshot;
 pub mod timeline;
 pub mod tz;
 pub mod verify;

@@ -5,7 +5,8 @@
 //! `diff` -> `DiffResult`, then `content_diff` of one change on demand.
 
 use exhibit::diff::content::{ContentDiff, ContentLimits, LineTag};
-use exhibit::diff::{ChangeClass, DiffRequest, diff};
+use exhibit::diff::ChangeClass;
+use exhibit::examine::{DiffRequest, diff};
 use exhibit::job::{CancelToken, NoProgress};
 use std::path::{Path, PathBuf};
 

@@ -367,7 +367,7 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
 #[test]
 #[ignore]
 fn frame_time_with_a_million_entry_diff() {
-    use exhibit::diff::snapshot::{Entry, Snapshot};
+    use exhibit::snapshot::{Entry, Snapshot};
     use exhibit::gui::views::compare::model::DiffModel;
     const N: usize = 1_000_000;
     let sha = |i: usize, salt: u8| {
@@ -413,7 +413,7 @@ fn frame_time_with_a_million_entry_diff() {
     }
     let rules = exhibit::findings::Rules::load(None).unwrap();
     let t0 = Instant::now();
-    let result = exhibit::diff::diff_snapshots(
+    let result = exhibit::examine::diff_snapshots(
         Snapshot::from_entries("old", old),
         Snapshot::from_entries("new", new),
         Some(&rules),

@@ -17,8 +17,9 @@
 use exhibit::archive::Archive;
 use exhibit::archive::zipread::ZipIndex;
 use exhibit::custody::{AllowedSigners, CheckOptions, check_log};
-use exhibit::diff::snapshot::Snapshot;
-use exhibit::diff::{ContentLimits, diff_snapshots};
+use exhibit::snapshot::Snapshot;
+use exhibit::diff::ContentLimits;
+use exhibit::examine::diff_snapshots;
 use exhibit::job::{CancelToken, NoProgress};
 use exhibit::logs::{DetectConfig, LoadRequest, detect, load, parsers};
 use exhibit::verify::{VerifyRequest, verify};
@@ -255,8 +256,8 @@ fn rules() -> &'static exhibit::findings::rules::Rules {
 /// prefixes, then a diff (with findings and content diffs) against the
 /// sample archive, as `exhibit diff SAMPLE FUZZED` does.
 pub fn snapshot(data: &[u8]) {
-    let _ = exhibit::diff::snapshot::decode_capabilities(data);
-    let _ = exhibit::diff::snapshot::parse_time(&String::from_utf8_lossy(data));
+    let _ = exhibit::snapshot::decode_capabilities(data);
+    let _ = exhibit::snapshot::parse_time(&String::from_utf8_lossy(data));
     let p = put("fuzz-snap.zip", data);
     let Ok(new) = Snapshot::open_archive(&p) else {
         return;

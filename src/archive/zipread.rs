@@ -16,6 +16,7 @@ mod paths;
 pub use inflate::MemberReader;
 
 use super::zipspec::*;
+use crate::problem::ProblemKind;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
@@ -24,7 +25,7 @@ use std::os::unix::fs::FileExt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZipIssue {
     /// Stable machine-readable kind, e.g. `local_header_mismatch`.
-    pub kind: &'static str,
+    pub kind: ProblemKind,
     /// The member concerned, when there is one.
     pub member: Option<String>,
     pub detail: String,
@@ -178,7 +179,7 @@ impl<'f> Window<'f> {
     }
 }
 
-fn issue(kind: &'static str, member: Option<&str>, detail: impl Into<String>) -> ZipIssue {
+fn issue(kind: ProblemKind, member: Option<&str>, detail: impl Into<String>) -> ZipIssue {
     ZipIssue {
         kind,
         member: member.map(str::to_string),
@@ -231,7 +232,7 @@ impl ZipIndex {
         let comment_len = u16_at(e, 20).unwrap_or(0) as u64;
         if disk != 0 || cd_disk != 0 {
             issues.push(issue(
-                "multi_disk",
+                ProblemKind::MultiDisk,
                 None,
                 "archive claims to span several disks",
             ));
@@ -239,7 +240,7 @@ impl ZipIndex {
         let record_end = eocd_pos + EOCD_LEN as u64 + comment_len;
         if record_end != file_size {
             issues.push(issue(
-                "trailing_data",
+                ProblemKind::TrailingData,
                 None,
                 format!(
                     "end record (with comment) ends at {record_end} but the file is {file_size} bytes"
@@ -248,7 +249,7 @@ impl ZipIndex {
         }
         if comment_len > 0 && record_end == file_size {
             issues.push(issue(
-                "archive_comment",
+                ProblemKind::ArchiveComment,
                 None,
                 format!(
                     "the end record carries a {comment_len}-byte comment that no manifest covers"
@@ -281,7 +282,7 @@ impl ZipIndex {
                         || (cd_start != U32_SENTINEL && cd_start != z_cd_start);
                     if disagree {
                         issues.push(issue(
-                            "zip64_inconsistent",
+                            ProblemKind::Zip64Inconsistent,
                             None,
                             format!(
                                 "ZIP64 end record ({on_disk}/{z_entries} members, {z_cd_size} bytes at {z_cd_start}) \
@@ -296,7 +297,7 @@ impl ZipIndex {
                     let rec_size = u64_at(&r, 4).unwrap_or(0);
                     if rec_size != (ZIP64_EOCD_LEN - 12) as u64 {
                         issues.push(issue(
-                            "zip64_extensible_data",
+                            ProblemKind::Zip64ExtensibleData,
                             None,
                             format!(
                                 "the ZIP64 end record says it is {rec_size} bytes long (Exhibit writes {}): \
@@ -313,7 +314,7 @@ impl ZipIndex {
                     ];
                     if disks.iter().any(|d| d.unwrap_or(0) != 0) {
                         issues.push(issue(
-                            "multi_disk",
+                            ProblemKind::MultiDisk,
                             None,
                             "the ZIP64 end record or its locator claims several disks",
                         ));
@@ -321,7 +322,7 @@ impl ZipIndex {
                     let rec_end = (z64_pos + 12).saturating_add(rec_size);
                     if rec_end != eocd_pos - ZIP64_LOCATOR_LEN as u64 {
                         issues.push(issue(
-                            "gap",
+                            ProblemKind::Gap,
                             None,
                             "bytes between the ZIP64 end record and its locator",
                         ));
@@ -348,7 +349,7 @@ impl ZipIndex {
             })?;
         if cd_end != end_of_cd_region {
             issues.push(issue(
-                "gap",
+                ProblemKind::Gap,
                 None,
                 format!(
                     "{} bytes between the central directory and the end record",
@@ -369,7 +370,7 @@ impl ZipIndex {
         while at < cd.len() {
             if u32_at(&cd, at) != Some(CENTRAL_SIG) {
                 issues.push(issue(
-                    "central_directory_corrupt",
+                    ProblemKind::CentralDirectoryCorrupt,
                     None,
                     format!(
                         "no central header signature at offset {}",
@@ -380,7 +381,7 @@ impl ZipIndex {
             }
             let Some(h) = cd.get(at..at + CENTRAL_HEADER_LEN) else {
                 issues.push(issue(
-                    "central_directory_corrupt",
+                    ProblemKind::CentralDirectoryCorrupt,
                     None,
                     "truncated central header",
                 ));
@@ -404,7 +405,7 @@ impl ZipIndex {
             let Some(name_raw) = cd.get(at + CENTRAL_HEADER_LEN..at + CENTRAL_HEADER_LEN + n)
             else {
                 issues.push(issue(
-                    "central_directory_corrupt",
+                    ProblemKind::CentralDirectoryCorrupt,
                     None,
                     "name runs past the central directory",
                 ));
@@ -419,7 +420,7 @@ impl ZipIndex {
             };
             if raw_name.is_some() {
                 issues.push(issue(
-                    "name_not_utf8",
+                    ProblemKind::NameNotUtf8,
                     Some(&name),
                     "the name is not valid UTF-8 (Exhibit writes only UTF-8 names): \
                      readers decode it in different ways",
@@ -428,7 +429,7 @@ impl ZipIndex {
             let extra_start = at + CENTRAL_HEADER_LEN + n;
             let Some(extra) = cd.get(extra_start..extra_start + m) else {
                 issues.push(issue(
-                    "central_directory_corrupt",
+                    ProblemKind::CentralDirectoryCorrupt,
                     Some(&name),
                     "extra field runs past the central directory",
                 ));
@@ -450,7 +451,7 @@ impl ZipIndex {
                             match u64_at(data, p) {
                                 Some(v) => *field = v,
                                 None => issues.push(issue(
-                                    "central_directory_corrupt",
+                                    ProblemKind::CentralDirectoryCorrupt,
                                     Some(&name),
                                     "ZIP64 extra field too short",
                                 )),
@@ -460,7 +461,7 @@ impl ZipIndex {
                     }
                     if data.len() > 8 * sentinels {
                         issues.push(issue(
-                            "extra_field_malformed",
+                            ProblemKind::ExtraFieldMalformed,
                             Some(&name),
                             format!(
                                 "the central ZIP64 field holds {} bytes where the header needs {}",
@@ -471,7 +472,7 @@ impl ZipIndex {
                     }
                 }
                 None if sentinels > 0 => issues.push(issue(
-                    "extra_field_malformed",
+                    ProblemKind::ExtraFieldMalformed,
                     Some(&name),
                     "the central header has ZIP64 sentinels but no ZIP64 field",
                 )),
@@ -482,7 +483,7 @@ impl ZipIndex {
                 && dos_datetime(t) != (dos_time, dos_date)
             {
                 issues.push(issue(
-                    "timestamp_mismatch",
+                    ProblemKind::TimestampMismatch,
                     Some(&name),
                     format!(
                         "the extended timestamp ({t}) and the DOS date/time of the central header disagree: \
@@ -492,7 +493,7 @@ impl ZipIndex {
             }
             if k > 0 {
                 issues.push(issue(
-                    "archive_comment",
+                    ProblemKind::ArchiveComment,
                     Some(&name),
                     format!(
                         "the central header carries a {k}-byte comment that no manifest covers"
@@ -501,7 +502,7 @@ impl ZipIndex {
             }
             if disk_start != 0 {
                 issues.push(issue(
-                    "multi_disk",
+                    ProblemKind::MultiDisk,
                     Some(&name),
                     format!("member claims to start on disk {disk_start}"),
                 ));
@@ -532,7 +533,7 @@ impl ZipIndex {
         }
         if members.len() as u64 != entries {
             issues.push(issue(
-                "central_directory_corrupt",
+                ProblemKind::CentralDirectoryCorrupt,
                 None,
                 format!(
                     "end record says {entries} members, central directory holds {}",
@@ -570,7 +571,7 @@ impl ZipIndex {
             };
             let Some(h) = fixed.filter(|h| u32_at(h, 0) == Some(LOCAL_SIG)) else {
                 self.issues.push(issue(
-                    "local_header_missing",
+                    ProblemKind::LocalHeaderMissing,
                     Some(&name),
                     format!("no local header at offset {}", m.local_offset),
                 ));
@@ -588,7 +589,7 @@ impl ZipIndex {
             let var_start = m.local_offset + LOCAL_HEADER_LEN as u64;
             if var_start + n + e > cd_start {
                 self.issues.push(issue(
-                    "local_header_mismatch",
+                    ProblemKind::LocalHeaderMismatch,
                     Some(&name),
                     "local header runs into the central directory",
                 ));
@@ -632,7 +633,7 @@ impl ZipIndex {
                     csize = u64_at(data, 8).unwrap_or(0);
                 }
                 Some(data) => self.issues.push(issue(
-                    "extra_field_malformed",
+                    ProblemKind::ExtraFieldMalformed,
                     Some(&name),
                     format!(
                         "the local ZIP64 field holds {} bytes and the sizes are {csize}/{usize} \
@@ -641,7 +642,7 @@ impl ZipIndex {
                     ),
                 )),
                 None if csize == U32_SENTINEL || usize == U32_SENTINEL => self.issues.push(issue(
-                    "extra_field_malformed",
+                    ProblemKind::ExtraFieldMalformed,
                     Some(&name),
                     "the local header has ZIP64 sentinels but no ZIP64 field",
                 )),
@@ -654,7 +655,7 @@ impl ZipIndex {
                     t.map_or("none".to_string(), |(t, f)| format!("{t} (flags {f:#04x})"))
                 };
                 self.issues.push(issue(
-                    "timestamp_mismatch",
+                    ProblemKind::TimestampMismatch,
                     Some(&name),
                     format!(
                         "extended timestamp {} in the local header vs {} in the central directory",
@@ -727,7 +728,7 @@ impl ZipIndex {
             }
             for p in problems {
                 self.issues
-                    .push(issue("local_header_mismatch", Some(&name), p));
+                    .push(issue(ProblemKind::LocalHeaderMismatch, Some(&name), p));
             }
             m.data_start = Some(data_start);
             m.local_zip64 = local_zip64;
@@ -751,7 +752,7 @@ impl ZipIndex {
             if ds.saturating_add(m.csize) > cd_start {
                 into_cd.push(i);
                 self.issues.push(issue(
-                    "member_overlaps",
+                    ProblemKind::MemberOverlaps,
                     Some(&m.name),
                     "member data runs into the central directory (truncated or forged sizes)",
                 ));
@@ -770,7 +771,7 @@ impl ZipIndex {
                     .map(|m| m.name.clone())
                     .unwrap_or_default();
                 self.issues.push(issue(
-                    "member_overlaps",
+                    ProblemKind::MemberOverlaps,
                     Some(&self.members[i].name),
                     format!("overlaps member `{other}`: its content is not inflated"),
                 ));
@@ -778,7 +779,7 @@ impl ZipIndex {
                 overlapping.extend(owner);
             } else if start > cursor {
                 self.issues.push(issue(
-                    "gap",
+                    ProblemKind::Gap,
                     Some(&self.members[i].name),
                     format!("{} unaccounted bytes before this member", start - cursor),
                 ));
@@ -795,7 +796,7 @@ impl ZipIndex {
         }
         if cursor < cd_start && !spans.is_empty() {
             self.issues.push(issue(
-                "gap",
+                ProblemKind::Gap,
                 None,
                 format!(
                     "{} unaccounted bytes before the central directory",
@@ -812,14 +813,14 @@ impl ZipIndex {
         for m in &self.members {
             if !seen.insert(m.name_bytes()) {
                 self.issues.push(issue(
-                    "duplicate_member",
+                    ProblemKind::DuplicateMember,
                     Some(&m.name),
                     "name appears more than once",
                 ));
             }
             if paths::is_noncanonical(&m.name) {
                 self.issues.push(issue(
-                    "noncanonical_name",
+                    ProblemKind::NoncanonicalName,
                     Some(&m.name),
                     "the name has an empty or `.` component (Exhibit never writes one): \
                      extractors resolve it to another path",
@@ -827,14 +828,14 @@ impl ZipIndex {
             }
             if !m.name.is_ascii() && m.flags & FLAG_UTF8 == 0 {
                 self.issues.push(issue(
-                    "name_encoding",
+                    ProblemKind::NameEncoding,
                     Some(&m.name),
                     "non-ASCII name without the UTF-8 flag: other readers decode it as CP437",
                 ));
             }
             if let Some(why) = unsafe_name(&m.name) {
                 self.issues
-                    .push(issue("unsafe_member_name", Some(&m.name), why));
+                    .push(issue(ProblemKind::UnsafeMemberName, Some(&m.name), why));
             }
         }
         let names: Vec<&str> = self.members.iter().map(|m| m.name.as_str()).collect();
@@ -844,7 +845,7 @@ impl ZipIndex {
             .into_iter()
             .map(|(i, j, what)| {
                 issue(
-                    "name_collision",
+                    ProblemKind::NameCollision,
                     names.get(i).copied(),
                     format!(
                         "{what} `{}` once extracted",
@@ -865,7 +866,7 @@ impl ZipIndex {
                 && (m.usize > 0 || m.csize > 2 || (m.csize > 0 && m.method == METHOD_STORED))
             {
                 self.issues.push(issue(
-                    "directory_with_data",
+                    ProblemKind::DirectoryWithData,
                     Some(&m.name),
                     format!(
                         "directory member holds {} bytes ({} uncompressed) that extraction drops",
@@ -877,14 +878,14 @@ impl ZipIndex {
             self.issues.extend(found);
             if m.method != METHOD_STORED && m.method != METHOD_DEFLATED {
                 self.issues.push(issue(
-                    "unsupported_method",
+                    ProblemKind::UnsupportedMethod,
                     Some(&m.name),
                     format!("compression method {}", m.method),
                 ));
             }
             if m.flags & 1 != 0 {
                 self.issues.push(issue(
-                    "encrypted_member",
+                    ProblemKind::EncryptedMember,
                     Some(&m.name),
                     "member is encrypted",
                 ));
@@ -893,7 +894,7 @@ impl ZipIndex {
             let unknown = m.flags & !(1 | 0b110 | FLAG_DATA_DESCRIPTOR | FLAG_UTF8);
             if unknown != 0 {
                 self.issues.push(issue(
-                    "unsupported_flags",
+                    ProblemKind::UnsupportedFlags,
                     Some(&m.name),
                     format!(
                         "general-purpose flags {unknown:#06x} (patched data, strong encryption, \
@@ -903,7 +904,7 @@ impl ZipIndex {
             }
             if m.method == METHOD_STORED && m.flags & FLAG_DATA_DESCRIPTOR != 0 {
                 self.issues.push(issue(
-                    "stored_with_data_descriptor",
+                    ProblemKind::StoredWithDataDescriptor,
                     Some(&m.name),
                     "a stored member with a data descriptor (Exhibit never writes one): \
                      streaming extractors find its end by scanning for a signature \
@@ -923,7 +924,7 @@ fn attribute_issues(m: &Member) -> Vec<ZipIssue> {
     let file_type = mode & 0o170_000;
     if file_type != 0 && file_type != 0o100_000 && !(file_type == 0o040_000 && m.is_dir()) {
         out.push(issue(
-            "special_member",
+            ProblemKind::SpecialMember,
             Some(&m.name),
             format!(
                 "Unix mode {mode:o} is not a regular file: extractors would not create a plain file",
@@ -933,7 +934,7 @@ fn attribute_issues(m: &Member) -> Vec<ZipIssue> {
     let dos = m.external & 0xffff;
     if dos & 0x10 != 0 && !m.is_dir() {
         out.push(issue(
-            "special_member",
+            ProblemKind::SpecialMember,
             Some(&m.name),
             "the DOS directory attribute is set on a file member: 7-Zip extracts it as a directory",
         ));
@@ -953,7 +954,7 @@ fn attribute_issues(m: &Member) -> Vec<ZipIssue> {
     }
     if !odd.is_empty() {
         out.push(issue(
-            "member_attributes",
+            ProblemKind::MemberAttributes,
             Some(&m.name),
             format!("{} (Exhibit writes Unix attributes only)", odd.join(", ")),
         ));
@@ -1060,7 +1061,7 @@ mod tests {
     }
 
     fn kinds(ix: &ZipIndex) -> Vec<&'static str> {
-        ix.issues.iter().map(|i| i.kind).collect()
+        ix.issues.iter().map(|i| i.kind.as_str()).collect()
     }
 
     /// Put a ZIP64 end record (entries on disk, entries total, record size)

@@ -3,7 +3,8 @@
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
-use exhibit::diff::{self, ChangeClass, DiffRequest};
+use exhibit::diff::ChangeClass;
+use exhibit::examine::{self, DiffRequest};
 use exhibit::findings::{Finding, HashSet, HashSets, Severity};
 use exhibit::job::CancelToken;
 use std::path::PathBuf;
@@ -119,7 +120,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     let on_signal = cancel.clone();
     let _ = ctrlc::set_handler(move || on_signal.cancel());
     let bar = Bar::new(a.quiet || a.json);
-    let result = diff::diff(&req, &bar, &cancel);
+    let result = examine::diff(&req, &bar, &cancel);
     bar.finish();
     let r = result?;
     if let Some(path) = &a.html {

@@ -7,7 +7,7 @@
 use super::{EXIT_ERROR, EXIT_OK, report_error};
 use anyhow::Context;
 use exhibit::archive::{Archive, FileRecord, LIVE_DIR, Status};
-use exhibit::diff::snapshot::stream_records;
+use exhibit::snapshot::stream_records;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::PathBuf;

@@ -188,7 +188,7 @@ fn record(
     signer: Option<&custody::Signer>,
 ) -> Result<custody::Event, custody::CustodyError> {
     let mut details =
-        custody::verification_details(report, &format!("exhibit {}", env!("CARGO_PKG_VERSION")));
+        report.custody_details(&format!("exhibit {}", env!("CARGO_PKG_VERSION")));
     if let Some(t) = &a.trust {
         details.insert(
             "trust".into(),

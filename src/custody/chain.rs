@@ -14,14 +14,10 @@ use super::allowed_signers::AllowedSigners;
 use super::event::{Action, line_hash, parse_line};
 use super::signer::{Verdict, check_signature};
 use super::{CustodyCheck, SignatureStatus};
-use crate::verify::Problem;
+use crate::problem::{Problem, ProblemKind};
 
-fn problem(kind: &str, log: Option<&str>, detail: String) -> Problem {
-    Problem {
-        kind: kind.to_string(),
-        path: log.map(str::to_string),
-        detail,
-    }
+fn problem(kind: ProblemKind, log: Option<&str>, detail: String) -> Problem {
+    Problem::new(kind, log, detail)
 }
 
 /// Best-effort action name of an unparsable line, for messages.
@@ -57,7 +53,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
     let now = opt.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
     if bytes.is_empty() {
         out.problems.push(problem(
-            "custody_empty",
+            ProblemKind::CustodyEmpty,
             log,
             "the custody log is empty: no acquired or sealed event".into(),
         ));
@@ -89,13 +85,13 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                 };
                 if torn {
                     out.problems.push(problem(
-                        "custody_truncated",
+                        ProblemKind::CustodyTruncated,
                         log,
                         format!("{what} is cut short: the last line has no line end and is incomplete ({why})"),
                     ));
                 } else {
                     out.problems
-                        .push(problem("custody_parse", log, format!("{what}: {why}")));
+                        .push(problem(ProblemKind::CustodyParse, log, format!("{what}: {why}")));
                 }
                 prev_seq += 1;
                 continue;
@@ -105,7 +101,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
         let label = e.label();
         if torn {
             out.problems.push(problem(
-                "custody_truncated",
+                ProblemKind::CustodyTruncated,
                 log,
                 format!("{label} on the last line has no line end: the write was cut short"),
             ));
@@ -129,7 +125,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                     "{label} on line {n} comes after event {prev_seq}: events are out of order or repeated"
                 )
             };
-            out.problems.push(problem("custody_seq", log, detail));
+            out.problems.push(problem(ProblemKind::CustodySeq, log, detail));
         }
         prev_seq = e.seq.max(prev_seq + 1);
         if e.prev != expected_prev {
@@ -146,11 +142,11 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                 ),
             };
             out.problems
-                .push(problem("custody_chain_broken", log, detail));
+                .push(problem(ProblemKind::CustodyChainBroken, log, detail));
         }
         if chrono::DateTime::parse_from_rfc3339(&e.at).is_err() || !e.at.ends_with('Z') {
             out.problems.push(problem(
-                "custody_parse",
+                ProblemKind::CustodyParse,
                 log,
                 format!("{label}: time {:?} is not RFC 3339 UTC", e.at),
             ));
@@ -158,17 +154,17 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
         match (n, e.action) {
             (1, Action::Acquired) | (2, Action::Sealed) => {}
             (1, a) => out.problems.push(problem(
-                "custody_order",
+                ProblemKind::CustodyOrder,
                 log,
                 format!("{label}: the first event must be acquired, not {a}"),
             )),
             (2, a) => out.problems.push(problem(
-                "custody_order",
+                ProblemKind::CustodyOrder,
                 log,
                 format!("{label}: the second event must be sealed, not {a}"),
             )),
             (_, a @ (Action::Acquired | Action::Sealed)) => out.problems.push(problem(
-                "custody_order",
+                ProblemKind::CustodyOrder,
                 log,
                 format!("{label}: an archive is {a} only once, at the start of its log"),
             )),
@@ -191,14 +187,14 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                     )
                 };
                 out.problems
-                    .push(problem("custody_archive_mismatch", log, detail));
+                    .push(problem(ProblemKind::CustodyArchiveMismatch, log, detail));
             }
             None => {
                 if let Some(s) = &sealed_sha
                     && &e.archive.sha256 != s
                 {
                     out.problems.push(problem(
-                        "custody_archive_mismatch",
+                        ProblemKind::CustodyArchiveMismatch,
                         log,
                         format!(
                             "{label} is about an archive with SHA-256 {}, not the sealed {s}",
@@ -213,7 +209,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
             None => {
                 if opt.trust.is_some() && matches!(e.action, Action::Acquired | Action::Sealed) {
                     out.problems.push(problem(
-                        "custody_unsigned",
+                        ProblemKind::CustodyUnsigned,
                         log,
                         format!(
                             "{label} is not signed: with a trust file the {} event must be signed by a trusted key, or nothing ties the archive to the person who sealed it",
@@ -235,7 +231,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                             .any(|id| trust.accepts(id, &key, super::NAMESPACE, now))
                     {
                         out.warnings.push(problem(
-                            "custody_signer_not_actor",
+                            ProblemKind::CustodySignerNotActor,
                             log,
                             format!(
                                 "{label}: the actor is {:?}, but the signing key is trusted only for {principals}: the signer may not be the person the event names",
@@ -252,7 +248,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                 Verdict::Untrusted(fp) => {
                     if opt.trust.is_some() {
                         out.problems.push(problem(
-                            "custody_signature_untrusted",
+                            ProblemKind::CustodySignatureUntrusted,
                             log,
                             format!(
                                 "{label}: signed by {fp}, a key that is not in the allowed signers"
@@ -267,7 +263,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                 }
                 Verdict::Invalid(why) => {
                     out.problems.push(problem(
-                        "custody_signature_invalid",
+                        ProblemKind::CustodySignatureInvalid,
                         log,
                         format!("{label}: {why}"),
                     ));
@@ -286,7 +282,7 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
     out.head = lines.last().map(|l| line_hash(l));
     if sealed_sha.is_none() {
         out.problems.push(problem(
-            "custody_not_sealed",
+            ProblemKind::CustodyNotSealed,
             log,
             "no sealed event: the log does not record the archive's SHA-256".into(),
         ));

@@ -254,7 +254,7 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
             let _ = writeln!(
                 h,
                 "<li><b>{}</b>: {}</li>",
-                escape(&p.kind),
+                escape(p.kind.as_str()),
                 escape(&p.detail)
             );
         }
@@ -266,7 +266,7 @@ pub fn render_form_html(input: &FormInput<'_>) -> String {
             let _ = writeln!(
                 h,
                 "<li><b>{}</b>: {}</li>",
-                escape(&p.kind),
+                escape(p.kind.as_str()),
                 escape(&p.detail)
             );
         }

@@ -27,6 +27,7 @@ pub use event::{Action, ArchiveRef, Event};
 pub use signer::{KeyFile, NAMESPACE, NewKey, Signer, generate_key};
 
 use crate::archive::acquisition::Acquisition;
+use crate::problem::ProblemKind;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -108,11 +109,11 @@ pub struct SignatureStatus {
 pub struct CustodyCheck {
     /// Lines in the log.
     pub events: u64,
-    pub problems: Vec<crate::verify::Problem>,
+    pub problems: Vec<crate::problem::Problem>,
     /// Findings an auditor must see that do not fail the check: a trusted
     /// signature whose principals do not name the event's actor
     /// (`custody_signer_not_actor`).
-    pub warnings: Vec<crate::verify::Problem>,
+    pub warnings: Vec<crate::problem::Problem>,
     pub signatures: Vec<SignatureStatus>,
     /// The events that could be read, in log order.
     pub log: Vec<Event>,
@@ -218,7 +219,7 @@ pub fn load_log(path: &Path) -> Result<Vec<Event>, CustodyError> {
     if let Some(p) = c
         .problems
         .iter()
-        .find(|p| matches!(p.kind.as_str(), "custody_parse" | "custody_truncated"))
+        .find(|p| matches!(p.kind, ProblemKind::CustodyParse | ProblemKind::CustodyTruncated))
     {
         return Err(CustodyError::Broken(p.detail.clone(), path.to_path_buf()));
     }
@@ -230,7 +231,12 @@ pub fn load_log(path: &Path) -> Result<Vec<Event>, CustodyError> {
 fn chain_defect(c: &CustodyCheck) -> Option<String> {
     c.problems
         .iter()
-        .find(|p| !p.kind.starts_with("custody_signature"))
+        .find(|p| {
+            !matches!(
+                p.kind,
+                ProblemKind::CustodySignatureInvalid | ProblemKind::CustodySignatureUntrusted
+            )
+        })
         .map(|p| p.detail.clone())
 }
 
@@ -487,9 +493,9 @@ pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, Custody
 /// problems.
 pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>) -> CustodyCheck {
     let log_name = file_name(log);
-    let fail = |kind: &str, detail: String| CustodyCheck {
-        problems: vec![crate::verify::Problem {
-            kind: kind.into(),
+    let fail = |kind: ProblemKind, detail: String| CustodyCheck {
+        problems: vec![crate::problem::Problem {
+            kind,
             path: Some(log_name.clone()),
             detail,
         }],
@@ -497,11 +503,11 @@ pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>
     };
     let signers = match trust.map(AllowedSigners::load).transpose() {
         Ok(s) => s,
-        Err(e) => return fail("custody_trust_unreadable", e),
+        Err(e) => return fail(ProblemKind::CustodyTrustUnreadable, e),
     };
     let bytes = match read_log_bytes(log) {
         Ok(b) => b,
-        Err(e) => return fail("custody_unreadable", e.to_string()),
+        Err(e) => return fail(ProblemKind::CustodyUnreadable, e.to_string()),
     };
     check_log(
         &bytes,
@@ -571,8 +577,8 @@ pub fn verify_beside_archive(
         verify_for_archive(log, archive_sha256, trust)
     };
     if missing && trust.is_some() {
-        check.problems.push(crate::verify::Problem {
-            kind: "custody_missing".into(),
+        check.problems.push(crate::problem::Problem {
+            kind: ProblemKind::CustodyMissing,
             path: Some(file_name(log)),
             detail: "no custody log beside the archive: with --trust the chain of custody must be proven by a signed log, and there is none".into(),
         });
@@ -651,31 +657,6 @@ pub fn principal_from_name(name: &str) -> String {
         .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join(".")
-}
-
-/// The `details` of a `verified` event recording a verification's result:
-/// `result` (`intact`/`failed`), `observed_sha256`, `problems`,
-/// `problem_kinds` (sorted, distinct) and `tool`. Shared by the CLI's
-/// `verify --record` and the workstation, so both record the same facts.
-pub fn verification_details(
-    report: &crate::verify::VerifyReport,
-    tool: &str,
-) -> serde_json::Map<String, serde_json::Value> {
-    let mut details = serde_json::Map::new();
-    details.insert(
-        "result".into(),
-        (if report.ok { "intact" } else { "failed" }).into(),
-    );
-    details.insert("observed_sha256".into(), report.sha256.clone().into());
-    details.insert("problems".into(), report.problems.len().into());
-    let mut kinds: Vec<&str> = report.problems.iter().map(|p| p.kind.as_str()).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    if !kinds.is_empty() {
-        details.insert("problem_kinds".into(), kinds.join(", ").into());
-    }
-    details.insert("tool".into(), tool.into());
-    details
 }
 
 #[cfg(test)]

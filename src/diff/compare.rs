@@ -6,7 +6,7 @@
 //! rewriting apart, and those reads hash a prefix as a stream, so memory stays
 //! bounded whatever the log's size.
 
-use super::snapshot::{Entry, Snapshot};
+use crate::snapshot::{Entry, Snapshot};
 use super::{Attribute, Change, ChangeClass, Side};
 use crate::archive::EntryType;
 use sha2::{Digest, Sha256};

@@ -7,7 +7,7 @@
 //! both sides in chunks, so memory stays bounded whatever the size) and a
 //! short hex dump of each side at that offset.
 
-use super::snapshot::{Entry, Snapshot};
+use crate::snapshot::{Entry, Snapshot};
 use serde::Serialize;
 use std::io::Read;
 

@@ -1,23 +1,21 @@
 //! Snapshot comparison: what changed between two snapshots, classed.
 //!
-//! [`diff`] opens two snapshots (archives or directories, see [`snapshot`]),
-//! pairs their entries by logical path and classes every difference as one
+//! [`compare`] takes two open snapshots (archives or directories, see
+//! [`crate::snapshot`]), pairs their entries by logical path and classes
+//! every difference as one
 //! [`Change`]: `added`, `removed`, `modified` (content), `metadata` (which
 //! attributes), `type_changed` or `renamed` (same content, new path). Log files
 //! get log-aware classes that say whether the change was normal growth or
-//! tampering: `appended`, `rotated`, `truncated`, `rewritten`. The findings
-//! engine ([`crate::findings`]) then judges the changes. Line-level content
-//! diffs are computed on demand, one path at a time, by [`content`].
+//! tampering: `appended`, `rotated`, `truncated`, `rewritten`. Judging the
+//! changes is not done here: [`crate::examine`] runs the comparison and then
+//! the findings engine ([`crate::findings`]) on it. Line-level content diffs
+//! are computed on demand, one path at a time, by [`content`].
 
 pub mod compare;
 pub mod content;
-pub mod snapshot;
 
-use crate::findings::{self, Finding, FindingsError, HashSets};
-use crate::job::{CancelToken, ProgressSink};
+use crate::snapshot::{Entry, format_time};
 use serde::Serialize;
-use snapshot::{Entry, Snapshot, SnapshotError, SnapshotKind, format_time};
-use std::path::PathBuf;
 
 pub use compare::compare;
 pub use content::{ContentDiff, ContentLimits, content_diff};
@@ -183,163 +181,9 @@ pub struct Change {
     pub new: Option<Side>,
 }
 
-/// What to compare and how.
-#[derive(Debug, Clone, Default)]
-pub struct DiffRequest {
-    /// The baseline: an archive or a directory (read as a target root).
-    pub old: PathBuf,
-    /// The snapshot examined: an archive or a directory.
-    pub new: PathBuf,
-    /// Where to look for rule files overriding the built-in ones.
-    pub rules_dir: Option<PathBuf>,
-    /// Known-bad and known-good hash sets.
-    pub hash_sets: HashSets,
-    /// Skip the findings (changes only).
-    pub no_findings: bool,
-}
-
-/// Where a side of the comparison came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SnapshotInfo {
-    pub label: String,
-    pub kind: SnapshotKind,
-    pub entries: u64,
-    pub taken_at: Option<String>,
-    /// Records that could not be read, files that could not be hashed.
-    pub problems: Vec<String>,
-}
-
-impl SnapshotInfo {
-    /// The summary of a snapshot.
-    pub fn of(s: &Snapshot) -> Self {
-        SnapshotInfo {
-            label: s.label.clone(),
-            kind: s.kind,
-            entries: s.entries.len() as u64,
-            taken_at: s.taken_at_ns.map(format_time),
-            problems: s.problems.clone(),
-        }
-    }
-}
-
-/// The comparison: every change sorted by path, and the findings on them
-/// sorted by severity (most severe first).
-#[derive(Debug, Serialize)]
-pub struct DiffResult {
-    pub old: SnapshotInfo,
-    pub new: SnapshotInfo,
-    pub changes: Vec<Change>,
-    pub findings: Vec<Finding>,
-    /// The opened snapshots, for content diffs on demand.
-    #[serde(skip)]
-    pub snapshots: Option<Box<(Snapshot, Snapshot)>>,
-}
-
-impl DiffResult {
-    /// Count of changes per class, in display order, zero counts left out.
-    pub fn counts(&self) -> Vec<(ChangeClass, u64)> {
-        let mut m = std::collections::BTreeMap::new();
-        for c in &self.changes {
-            *m.entry(c.change).or_insert(0u64) += 1;
-        }
-        m.into_iter().collect()
-    }
-
-    /// The change at a path (changes are sorted by path).
-    pub fn change(&self, path: &str) -> Option<&Change> {
-        self.changes
-            .binary_search_by(|c| c.path.as_str().cmp(path))
-            .ok()
-            .and_then(|i| self.changes.get(i))
-    }
-
-    /// The findings about a path, most severe first.
-    pub fn findings_for<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| f.path == path)
-    }
-
-    /// The line or binary diff of one change, read from the snapshots,
-    /// bounded by `limits`.
-    pub fn content_diff(&self, change: &Change, limits: &ContentLimits) -> ContentDiff {
-        let Some(pair) = self.snapshots.as_deref() else {
-            return ContentDiff::Unavailable {
-                reason: "the snapshots are closed".into(),
-            };
-        };
-        let (old, new) = (&pair.0, &pair.1);
-        let old_path = change.renamed_from.as_deref().unwrap_or(&change.path);
-        content_diff(old, old.get(old_path), new, new.get(&change.path), limits)
-    }
-}
-
-/// Errors that stop a comparison.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DiffError {
-    #[error(transparent)]
-    Snapshot(#[from] SnapshotError),
-    #[error(transparent)]
-    Findings(#[from] FindingsError),
-}
-
-/// Open both snapshots, compare them and run the findings on the changes.
-pub fn diff(
-    req: &DiffRequest,
-    progress: &dyn ProgressSink,
-    cancel: &CancelToken,
-) -> Result<DiffResult, DiffError> {
-    let rules = if req.no_findings {
-        None
-    } else {
-        Some(findings::Rules::load(req.rules_dir.as_deref())?)
-    };
-    let old = Snapshot::open(&req.old, progress, cancel)?;
-    let new = Snapshot::open(&req.new, progress, cancel)?;
-    if cancel.is_cancelled() {
-        return Err(SnapshotError::Cancelled.into());
-    }
-    progress.update(&crate::job::Progress {
-        phase: "comparing",
-        files_done: 0,
-        files_total: Some((old.entries.len() + new.entries.len()) as u64),
-        ..Default::default()
-    });
-    Ok(diff_snapshots(old, new, rules.as_ref(), &req.hash_sets))
-}
-
-/// Compare two snapshots that are already open (the GUI keeps them open) and,
-/// with `rules`, judge the changes. The result keeps the snapshots for
-/// content diffs on demand.
-pub fn diff_snapshots(
-    old: Snapshot,
-    new: Snapshot,
-    rules: Option<&findings::Rules>,
-    hash_sets: &HashSets,
-) -> DiffResult {
-    let changes = compare(&old, &new);
-    let findings = match rules {
-        Some(r) => findings::on_diff(&old, &new, &changes, r, hash_sets),
-        None => Vec::new(),
-    };
-    DiffResult {
-        old: SnapshotInfo::of(&old),
-        new: SnapshotInfo::of(&new),
-        changes,
-        findings,
-        snapshots: Some(Box::new((old, new))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn results_can_move_to_a_background_thread() {
-        fn is_send_sync<T: Send + Sync>() {}
-        is_send_sync::<DiffResult>();
-        is_send_sync::<Snapshot>();
-    }
 
     #[test]
     fn class_names_round_trip() {

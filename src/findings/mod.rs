@@ -20,8 +20,9 @@ pub mod detectors;
 pub mod hashsets;
 pub mod rules;
 
-use crate::diff::snapshot::{Entry, Snapshot, SnapshotError};
-use crate::diff::{Change, ChangeClass, SnapshotInfo};
+use crate::snapshot::{Entry, Snapshot, SnapshotError};
+use crate::diff::{Change, ChangeClass};
+use crate::snapshot::SnapshotInfo;
 use crate::job::{CancelToken, ProgressSink};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

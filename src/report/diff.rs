@@ -5,7 +5,8 @@
 
 use super::escape;
 use crate::diff::content::{ContentDiff, ContentLimits, LineTag};
-use crate::diff::{ChangeClass, DiffResult};
+use crate::diff::ChangeClass;
+use crate::examine::DiffResult;
 use std::fmt::Write as _;
 
 /// Content diffs included in a report at most (the rest are listed only).

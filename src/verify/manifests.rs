@@ -11,7 +11,7 @@
 //! also be listed in `tagmanifest-sha256.txt`, like any other tag file.)
 
 use super::digest::Digests;
-use super::{Problem, problem};
+use super::{Problem, ProblemKind, problem};
 use crate::archive::bagit::{self, Algorithm};
 use crate::archive::zipread::ZipIndex;
 use std::collections::{HashMap, HashSet};
@@ -48,7 +48,7 @@ pub(super) fn present(
                 rel: rel.to_string(),
             }),
             None => problems.push(problem(
-                "manifest_unsupported",
+                ProblemKind::ManifestUnsupported,
                 Some(&m.name),
                 format!("a manifest of algorithm `{alg}`, which Exhibit cannot check"),
             )),
@@ -75,7 +75,7 @@ pub(super) fn check_other(
     let (lines, bad) = bagit::parse_manifest_of(text, mf.alg);
     for (n, l) in bad {
         problems.push(problem(
-            "manifest_malformed",
+            ProblemKind::ManifestMalformed,
             Some(&here),
             format!("line {n}: {l}"),
         ));
@@ -85,7 +85,7 @@ pub(super) fn check_other(
     for l in &lines {
         if !listed.insert(l.path.as_str()) {
             problems.push(problem(
-                "manifest_malformed",
+                ProblemKind::ManifestMalformed,
                 Some(&here),
                 format!("line {}: `{}` listed twice", l.line_no, l.path),
             ));
@@ -94,7 +94,7 @@ pub(super) fn check_other(
         let name = format!("{prefix}{}", l.path);
         if !pool.contains(&l.path) {
             problems.push(problem(
-                "missing_member",
+                ProblemKind::MissingMember,
                 Some(&name),
                 format!(
                     "listed in {} line {} but not in the archive",
@@ -109,9 +109,9 @@ pub(super) fn check_other(
         {
             problems.push(problem(
                 if mf.tag {
-                    "tag_mismatch"
+                    ProblemKind::TagMismatch
                 } else {
-                    "manifest_mismatch"
+                    ProblemKind::ManifestMismatch
                 },
                 Some(&name),
                 format!(
@@ -132,7 +132,7 @@ pub(super) fn check_other(
         unlisted.sort();
         for p in unlisted {
             problems.push(problem(
-                "unlisted_member",
+                ProblemKind::UnlistedMember,
                 Some(&format!("{prefix}{p}")),
                 format!("payload file not listed in {}", mf.rel),
             ));

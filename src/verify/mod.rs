@@ -40,13 +40,7 @@ pub struct VerifyRequest {
     pub threads: usize,
 }
 
-/// One discrepancy. `kind` is stable and machine-readable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub kind: String,
-    pub path: Option<String>,
-    pub detail: String,
-}
+pub use crate::problem::{Problem, ProblemKind};
 
 /// What was checked, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -77,6 +71,30 @@ pub struct VerifyReport {
     pub custody_assurance: custody::CustodyAssurance,
 }
 
+impl VerifyReport {
+    /// The `details` of a `verified` custody event recording this result:
+    /// `result` (`intact`/`failed`), `observed_sha256`, `problems`,
+    /// `problem_kinds` (sorted, distinct) and `tool`. Shared by the CLI's
+    /// `verify --record` and the workstation, so both record the same facts.
+    pub fn custody_details(&self, tool: &str) -> serde_json::Map<String, serde_json::Value> {
+        let mut details = serde_json::Map::new();
+        details.insert(
+            "result".into(),
+            (if self.ok { "intact" } else { "failed" }).into(),
+        );
+        details.insert("observed_sha256".into(), self.sha256.clone().into());
+        details.insert("problems".into(), self.problems.len().into());
+        let mut kinds: Vec<&str> = self.problems.iter().map(|p| p.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        if !kinds.is_empty() {
+            details.insert("problem_kinds".into(), kinds.join(", ").into());
+        }
+        details.insert("tool".into(), tool.into());
+        details
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
@@ -89,12 +107,8 @@ pub enum VerifyError {
 /// Largest tag file the verifier reads into memory (files.jsonl of ~4M entries).
 const MAX_TAG_BYTES: u64 = 2 << 30;
 
-fn problem(kind: &str, path: Option<&str>, detail: impl Into<String>) -> Problem {
-    Problem {
-        kind: kind.to_string(),
-        path: path.map(str::to_string),
-        detail: detail.into(),
-    }
+fn problem(kind: ProblemKind, path: Option<&str>, detail: impl Into<String>) -> Problem {
+    Problem::new(kind, path, detail)
 }
 
 /// Result of streaming one member.
@@ -141,7 +155,7 @@ fn check_member(
         Ok(r) => r,
         Err(e) => {
             out.problems
-                .push(problem("unreadable_member", Some(&m.name), e.to_string()));
+                .push(problem(ProblemKind::UnreadableMember, Some(&m.name), e.to_string()));
             return out;
         }
     };
@@ -159,7 +173,7 @@ fn check_member(
                 total += n as u64;
                 if total > m.usize {
                     out.problems.push(problem(
-                        "size_mismatch",
+                        ProblemKind::SizeMismatch,
                         Some(&m.name),
                         format!("content is longer than the declared {} bytes", m.usize),
                     ));
@@ -176,7 +190,7 @@ fn check_member(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 out.problems.push(problem(
-                    "corrupt_data",
+                    ProblemKind::CorruptData,
                     Some(&m.name),
                     format!("cannot decompress: {e}"),
                 ));
@@ -187,7 +201,7 @@ fn check_member(
     let crc = crc.finalize();
     if total != m.usize {
         out.problems.push(problem(
-            "size_mismatch",
+            ProblemKind::SizeMismatch,
             Some(&m.name),
             format!(
                 "content is {total} bytes, the central directory says {}",
@@ -197,7 +211,7 @@ fn check_member(
         return out;
     } else if crc != m.crc {
         out.problems.push(problem(
-            "crc_mismatch",
+            ProblemKind::CrcMismatch,
             Some(&m.name),
             format!(
                 "content CRC-32 is {crc:08x}, the central directory says {:08x}",
@@ -209,7 +223,7 @@ fn check_member(
     let unread = reader.unread_compressed();
     if unread > 0 {
         out.problems.push(problem(
-            "trailing_compressed_data",
+            ProblemKind::TrailingCompressedData,
             Some(&m.name),
             format!(
                 "the deflate stream ends {unread} bytes before the member's compressed size: \
@@ -402,7 +416,7 @@ fn verify_structure(
     let index = match ZipIndex::open(file) {
         Ok(i) => i,
         Err(e) => {
-            problems.push(problem("not_a_zip", None, e.to_string()));
+            problems.push(problem(ProblemKind::NotAZip, None, e.to_string()));
             return (checked, problems);
         }
     };
@@ -421,7 +435,7 @@ fn verify_structure(
         [one] => one.to_string(),
         [] => {
             problems.push(problem(
-                "not_a_bag",
+                ProblemKind::NotABag,
                 None,
                 "no <stem>/bagit.txt member: not a BagIt bag",
             ));
@@ -429,7 +443,7 @@ fn verify_structure(
         }
         many => {
             problems.push(problem(
-                "not_a_bag",
+                ProblemKind::NotABag,
                 None,
                 format!("{} bag directories", many.len()),
             ));
@@ -455,7 +469,7 @@ fn verify_structure(
             Ok(b) => Some(b),
             Err(TagError::Absent) => {
                 problems.push(problem(
-                    "missing_member",
+                    ProblemKind::MissingMember,
                     Some(&format!("{prefix}{rel}")),
                     format!("{rel} is missing"),
                 ));
@@ -464,7 +478,7 @@ fn verify_structure(
             Err(TagError::Unread(why)) => {
                 if let Some(why) = why {
                     problems.push(problem(
-                        "unreadable_member",
+                        ProblemKind::UnreadableMember,
                         Some(&format!("{prefix}{rel}")),
                         why,
                     ));
@@ -488,7 +502,7 @@ fn verify_structure(
             .map(|(_, v)| v.as_str());
         if version.is_none() || enc.map(|e| e.eq_ignore_ascii_case("UTF-8")) != Some(true) {
             problems.push(problem(
-                "bag_declaration",
+                ProblemKind::BagDeclaration,
                 Some(&format!("{prefix}bagit.txt")),
                 "bagit.txt lacks BagIt-Version or UTF-8 encoding",
             ));
@@ -505,7 +519,7 @@ fn verify_structure(
         let (lines, bad) = bagit::parse_manifest(&text);
         for (n, l) in bad {
             problems.push(problem(
-                "manifest_malformed",
+                ProblemKind::ManifestMalformed,
                 Some(&format!("{prefix}{rel}")),
                 format!("line {n}: {l}"),
             ));
@@ -513,7 +527,7 @@ fn verify_structure(
         for l in lines {
             if map.insert(l.path.clone(), (l.hash, l.line_no)).is_some() {
                 problems.push(problem(
-                    "manifest_malformed",
+                    ProblemKind::ManifestMalformed,
                     Some(&format!("{prefix}{rel}")),
                     format!("line {}: `{}` listed twice", l.line_no, l.path),
                 ));
@@ -532,7 +546,7 @@ fn verify_structure(
     for m in &index.members {
         let Some(rel) = m.name.strip_prefix(&prefix) else {
             problems.push(problem(
-                "outside_bag",
+                ProblemKind::OutsideBag,
                 Some(&m.name),
                 format!("member is not inside the bag directory `{stem}/`"),
             ));
@@ -540,7 +554,7 @@ fn verify_structure(
         };
         if m.is_dir() {
             problems.push(problem(
-                "directory_member",
+                ProblemKind::DirectoryMember,
                 Some(&m.name),
                 "a directory member (Exhibit stores none): extractors create a directory \
                  that is not in the payload",
@@ -556,7 +570,7 @@ fn verify_structure(
             seen_payload.insert(rel.to_string());
             match manifest.get(rel) {
                 None => problems.push(problem(
-                    "unlisted_member",
+                    ProblemKind::UnlistedMember,
                     Some(&m.name),
                     "payload file not listed in manifest-sha256.txt",
                 )),
@@ -565,7 +579,7 @@ fn verify_structure(
                         && got != want
                     {
                         problems.push(problem(
-                            "manifest_mismatch",
+                            ProblemKind::ManifestMismatch,
                             Some(&m.name),
                             format!(
                                 "SHA-256 is {got}, manifest-sha256.txt line {line} says {want}"
@@ -580,7 +594,7 @@ fn verify_structure(
         // in one is a name Windows tools extract somewhere else.
         if rel.contains('\\') {
             problems.push(problem(
-                "noncanonical_name",
+                ProblemKind::NoncanonicalName,
                 Some(&m.name),
                 format!(
                     "a tag file name with `\\`: Windows tools and 7-Zip extract it as `{}`",
@@ -596,7 +610,7 @@ fn verify_structure(
         seen_tags.insert(rel.to_string());
         match tagmanifest.get(rel) {
             None => problems.push(problem(
-                "unlisted_member",
+                ProblemKind::UnlistedMember,
                 Some(&m.name),
                 "tag file not listed in tagmanifest-sha256.txt",
             )),
@@ -605,7 +619,7 @@ fn verify_structure(
                     && got != want
                 {
                     problems.push(problem(
-                        "tag_mismatch",
+                        ProblemKind::TagMismatch,
                         Some(&m.name),
                         format!("SHA-256 is {got}, tagmanifest-sha256.txt line {line} says {want}"),
                     ));
@@ -616,7 +630,7 @@ fn verify_structure(
     for (p, (_, line)) in &manifest {
         if !seen_payload.contains(p) {
             problems.push(problem(
-                "missing_member",
+                ProblemKind::MissingMember,
                 Some(&format!("{prefix}{p}")),
                 format!("listed in manifest-sha256.txt line {line} but not in the archive"),
             ));
@@ -625,7 +639,7 @@ fn verify_structure(
     for (p, (_, line)) in &tagmanifest {
         if !seen_tags.contains(p) {
             problems.push(problem(
-                "missing_member",
+                ProblemKind::MissingMember,
                 Some(&format!("{prefix}{p}")),
                 format!("listed in tagmanifest-sha256.txt line {line} but not in the archive"),
             ));
@@ -660,14 +674,14 @@ fn verify_structure(
                 let want = format!("{payload_bytes}.{payload_count}");
                 if v.trim() != want {
                     problems.push(problem(
-                        "oxum_mismatch",
+                        ProblemKind::OxumMismatch,
                         Some(&format!("{prefix}bag-info.txt")),
                         format!("Payload-Oxum says {v}, the payload is {want}"),
                     ));
                 }
             }
             None => problems.push(problem(
-                "oxum_mismatch",
+                ProblemKind::OxumMismatch,
                 Some(&format!("{prefix}bag-info.txt")),
                 "no Payload-Oxum",
             )),

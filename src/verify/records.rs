@@ -12,7 +12,7 @@
 //! their `member` and `sha256` and every hash would still match while
 //! extractors put each file's content under the other's name.
 
-use super::{Checked, Problem, problem};
+use super::{Checked, Problem, ProblemKind, problem};
 use crate::archive::zipread::Member;
 use crate::archive::{self, EntryType, FileRecord, Status};
 use std::collections::{HashMap, HashSet};
@@ -76,7 +76,7 @@ pub(super) fn check(
             Ok(r) => r,
             Err(e) => {
                 problems.push(problem(
-                    "record_malformed",
+                    ProblemKind::RecordMalformed,
                     Some(&files_jsonl),
                     format!("line {}: {e}", i + 1),
                 ));
@@ -87,7 +87,7 @@ pub(super) fn check(
         let Some(member) = &r.member else {
             if r.status.has_content() && r.kind == EntryType::File && r.hardlink_of.is_none() {
                 problems.push(problem(
-                    "record_mismatch",
+                    ProblemKind::RecordMismatch,
                     Some(&r.path),
                     "record says captured but names no member",
                 ));
@@ -97,7 +97,7 @@ pub(super) fn check(
         referenced.insert(member.clone());
         let Some(rel) = member.strip_prefix(ctx.prefix) else {
             problems.push(problem(
-                "record_mismatch",
+                ProblemKind::RecordMismatch,
                 Some(&r.path),
                 format!("member `{member}` is outside the bag"),
             ));
@@ -105,17 +105,17 @@ pub(super) fn check(
         };
         match (ctx.manifest.get(rel), &r.sha256) {
             (None, _) => problems.push(problem(
-                "record_mismatch",
+                ProblemKind::RecordMismatch,
                 Some(&r.path),
                 format!("member `{member}` is not in the manifest"),
             )),
             (Some((want, _)), Some(have)) if want != have => problems.push(problem(
-                "record_mismatch",
+                ProblemKind::RecordMismatch,
                 Some(&r.path),
                 format!("files.jsonl says SHA-256 {have}, the manifest says {want}"),
             )),
             (Some(_), None) => problems.push(problem(
-                "record_mismatch",
+                ProblemKind::RecordMismatch,
                 Some(&r.path),
                 "record has a member but no SHA-256",
             )),
@@ -123,7 +123,7 @@ pub(super) fn check(
         }
         if r.kind != EntryType::File {
             problems.push(problem(
-                "record_member_mismatch",
+                ProblemKind::RecordMemberMismatch,
                 Some(&r.path),
                 format!(
                     "a `{}` record names member `{member}`: only regular files have content",
@@ -142,7 +142,7 @@ pub(super) fn check(
             } else {
                 let base = expected_member(ctx.stem, &r.path);
                 problems.push(problem(
-                    "record_member_mismatch",
+                    ProblemKind::RecordMemberMismatch,
                     Some(&r.path),
                     format!(
                         "the record names member `{member}`, but capture stores this path's content in `{base}`: \
@@ -153,7 +153,7 @@ pub(super) fn check(
         }
         if let Some(prev) = claimed.insert(member.clone(), r.path.clone()) {
             problems.push(problem(
-                "record_member_mismatch",
+                ProblemKind::RecordMemberMismatch,
                 Some(&r.path),
                 format!("member `{member}` is also claimed by the record of `{prev}`"),
             ));
@@ -166,7 +166,7 @@ pub(super) fn check(
     for (path, member, base) in suffixed {
         if !claimed.contains_key(&base) {
             problems.push(problem(
-                "record_member_mismatch",
+                ProblemKind::RecordMemberMismatch,
                 Some(&path),
                 format!(
                     "the record names member `{member}`, a name capture uses only when `{base}` is taken, \
@@ -179,14 +179,14 @@ pub(super) fn check(
         match owners.get(&target) {
             Some(m) if *m == member => {}
             Some(m) => problems.push(problem(
-                "record_member_mismatch",
+                ProblemKind::RecordMemberMismatch,
                 Some(&path),
                 format!(
                     "hard link of `{target}` names member `{member}`, but that record's member is `{m}`"
                 ),
             )),
             None => problems.push(problem(
-                "record_member_mismatch",
+                ProblemKind::RecordMemberMismatch,
                 Some(&path),
                 format!("hard link of `{target}`, which has no record holding content"),
             )),
@@ -200,7 +200,7 @@ pub(super) fn check(
     unreferenced.sort();
     for p in unreferenced {
         problems.push(problem(
-            "record_mismatch",
+            ProblemKind::RecordMismatch,
             Some(&format!("{}{p}", ctx.prefix)),
             "payload file has no record in files.jsonl",
         ));
@@ -218,7 +218,7 @@ fn compare_header(r: &FileRecord, m: &Member, problems: &mut Vec<Problem>) {
         && size != m.usize
     {
         problems.push(problem(
-            "record_member_mismatch",
+            ProblemKind::RecordMemberMismatch,
             Some(&r.path),
             format!(
                 "member `{}` holds {} bytes, the record says {size}",
@@ -242,7 +242,7 @@ fn compare_header(r: &FileRecord, m: &Member, problems: &mut Vec<Problem>) {
     }
     if !differ.is_empty() {
         problems.push(problem(
-            "member_metadata_mismatch",
+            ProblemKind::MemberMetadataMismatch,
             Some(&r.path),
             format!(
                 "the headers of member `{}` say {}",
@@ -267,7 +267,7 @@ fn compare_header(r: &FileRecord, m: &Member, problems: &mut Vec<Problem>) {
     };
     if !agrees {
         problems.push(problem(
-            "timestamp_mismatch",
+            ProblemKind::TimestampMismatch,
             Some(&r.path),
             format!(
                 "member `{}` has the extended timestamp {}, the record's mtime is {}",

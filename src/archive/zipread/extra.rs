@@ -12,12 +12,13 @@
 //! and turns everything else into a finding.
 
 use super::super::zipspec::{EXTRA_TIMESTAMP, EXTRA_UNIX_UIDGID, EXTRA_ZIP64};
+use crate::problem::ProblemKind;
 
 /// Info-ZIP Unicode Path extra field: another name for the member.
 const EXTRA_UNICODE_PATH: u16 = 0x7075;
 
 /// One finding about an extra-field area: (stable kind, detail).
-pub(super) type Finding = (&'static str, String);
+pub(super) type Finding = (ProblemKind, String);
 
 /// The extended timestamp as a header carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +63,7 @@ pub(super) fn parse(area: &[u8], local: bool) -> Extras<'_> {
                 .map(|l| u16::from_le_bytes([l[0], l[1]]) as usize),
         ) else {
             out.findings.push((
-                "extra_field_malformed",
+                ProblemKind::ExtraFieldMalformed,
                 format!(
                     "{} bytes after the last extra field of the {}",
                     rest.len(),
@@ -74,7 +75,7 @@ pub(super) fn parse(area: &[u8], local: bool) -> Extras<'_> {
         let id = u16::from_le_bytes([head[0], head[1]]);
         let Some(data) = rest.get(4..4 + len) else {
             out.findings.push((
-                "extra_field_malformed",
+                ProblemKind::ExtraFieldMalformed,
                 format!(
                     "extra field {id:#06x} of the {} claims {len} bytes but only {} follow",
                     where_(local),
@@ -86,7 +87,7 @@ pub(super) fn parse(area: &[u8], local: bool) -> Extras<'_> {
         rest = &rest[4 + len..];
         if seen.contains(&id) {
             out.findings.push((
-                "extra_field_malformed",
+                ProblemKind::ExtraFieldMalformed,
                 format!(
                     "extra field {id:#06x} appears twice in the {}: readers disagree on which counts",
                     where_(local)
@@ -102,7 +103,7 @@ pub(super) fn parse(area: &[u8], local: bool) -> Extras<'_> {
             EXTRA_UNICODE_PATH => {
                 let name = data.get(5..).map(String::from_utf8_lossy);
                 out.findings.push((
-                    "unicode_path_field",
+                    ProblemKind::UnicodePathField,
                     format!(
                         "an Info-ZIP Unicode Path field in the {} names the member `{}`: unzip and 7-Zip extract it under that name",
                         where_(local),
@@ -111,7 +112,7 @@ pub(super) fn parse(area: &[u8], local: bool) -> Extras<'_> {
                 ));
             }
             other => out.findings.push((
-                "unknown_extra_field",
+                ProblemKind::UnknownExtraField,
                 format!(
                     "extra field {other:#06x} ({len} bytes) in the {} is not one Exhibit writes",
                     where_(local)
@@ -133,7 +134,7 @@ fn timestamp(data: &[u8], local: bool, out: &mut Extras<'_>) {
     };
     if (flags != 0b01 && flags != 0b11) || data.len() != want_len {
         out.findings.push((
-            "extra_field_malformed",
+            ProblemKind::ExtraFieldMalformed,
             format!(
                 "extended timestamp in the {} has flags {flags:#04x} and {} bytes (Exhibit writes flags 0x01 or 0x03 and {} bytes)",
                 where_(local),
@@ -160,7 +161,7 @@ fn owner(data: &[u8], local: bool, out: &mut Extras<'_>) {
     match (layout_ok, u32_le(data, 2), u32_le(data, 7)) {
         (true, Some(uid), Some(gid)) => out.owner = Some((uid, gid)),
         _ => out.findings.push((
-            "extra_field_malformed",
+            ProblemKind::ExtraFieldMalformed,
             format!(
                 "Unix uid/gid field in the {} has {} bytes, not the version-1 layout with 4-byte ids",
                 where_(local),
@@ -182,7 +183,7 @@ mod tests {
     }
 
     fn kinds(e: &Extras<'_>) -> Vec<&'static str> {
-        e.findings.iter().map(|f| f.0).collect()
+        e.findings.iter().map(|f| f.0.as_str()).collect()
     }
 
     #[test]

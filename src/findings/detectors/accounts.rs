@@ -5,7 +5,7 @@
 //! a diff), bounded to a few MiB each.
 
 use super::Detector;
-use crate::diff::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 use crate::findings::{Context, Finding, Severity};
 use std::collections::BTreeMap;
 

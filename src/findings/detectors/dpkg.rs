@@ -11,7 +11,7 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::diff::ChangeClass;
-use crate::diff::snapshot::{Entry, Snapshot};
+use crate::snapshot::{Entry, Snapshot};
 use crate::findings::{Context, Finding, Severity};
 use md5::{Digest, Md5};
 use std::collections::HashMap;

@@ -9,7 +9,7 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::diff::ChangeClass;
-use crate::diff::snapshot::{Entry, Snapshot, SnapshotKind, TimeNs, format_time};
+use crate::snapshot::{Entry, Snapshot, SnapshotKind, TimeNs, format_time};
 use crate::findings::{Context, Finding, Severity};
 use std::collections::HashMap;
 

@@ -14,7 +14,8 @@
 
 pub mod model;
 
-use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, DiffRequest, Side};
+use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
+use crate::examine::DiffRequest;
 use crate::findings::Severity;
 use crate::gui::app::{Command, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
@@ -122,7 +123,7 @@ impl CompareView {
         };
         self.job = Some(Job::spawn(ctx, "Comparing", move |sink, cancel| {
             let t0 = Instant::now();
-            let result = crate::diff::diff(&req, sink, cancel)?;
+            let result = crate::examine::diff(&req, sink, cancel)?;
             sink.update(&crate::job::Progress {
                 phase: "indexing the changes",
                 ..Default::default()
@@ -602,7 +603,7 @@ impl CompareView {
         ui.horizontal(|ui| {
             let color = theme::tone_color(ui, class_tone(c.change));
             ui.label(RichText::new(c.change.as_str()).color(color).strong());
-            if side.kind == crate::diff::snapshot::SnapshotKind::Archive
+            if side.kind == crate::snapshot::SnapshotKind::Archive
                 && ui
                     .small_button("Open in evidence browser")
                     .on_hover_text(format!(

@@ -8,8 +8,8 @@
 //! screen: fixed-height cards in a virtualized scroll area, so thousands of
 //! findings cost no more per frame than the dozen on screen.
 
-use crate::diff::SnapshotInfo;
-use crate::diff::snapshot::{Entry, Snapshot, format_time};
+use crate::snapshot::SnapshotInfo;
+use crate::snapshot::{Entry, Snapshot, format_time};
 use crate::findings::{self, Finding, HashSets, Rules, Severity};
 use crate::gui::app::{Command, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
@@ -251,7 +251,7 @@ pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZ
             );
             row("Mode", format!("{:04o}", e.mode));
             row("Owner", format!("uid {} gid {}", e.uid, e.gid));
-            let time = |t: Option<crate::diff::snapshot::TimeNs>| {
+            let time = |t: Option<crate::snapshot::TimeNs>| {
                 t.map(|t| zone.format_stored(&format_time(t), crate::tz::Precision::Full))
                     .unwrap_or_else(|| "—".into())
             };
@@ -288,7 +288,7 @@ pub struct ScanModel {
 impl ScanModel {
     /// True when the snapshot is an archive (it can open in the browser).
     pub fn is_archive(&self) -> bool {
-        self.info.kind == crate::diff::snapshot::SnapshotKind::Archive
+        self.info.kind == crate::snapshot::SnapshotKind::Archive
     }
 }
 

@@ -44,7 +44,7 @@ fn record_verification(
     }
     let signer = key.map(crate::gui::keyring::load_signer).transpose()?;
     let details =
-        custody::verification_details(rep, &format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")));
+        rep.custody_details(&format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")));
     let new = custody::NewEvent {
         action: Some(custody::Action::Verified),
         actor: custody::Actor {
@@ -296,7 +296,7 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
                         return;
                     };
                     row.col(|ui| {
-                        ui.label(widgets::toned(ui, Tone::Bad, &p.kind));
+                        ui.label(widgets::toned(ui, Tone::Bad, p.kind.as_str()));
                     });
                     row.col(|ui| {
                         ui.label(

@@ -4,7 +4,8 @@
 //! picks the table's rows, and the side-by-side layout of a line diff. None
 //! of it touches the disk; all of it is plain data a test can check.
 
-use crate::diff::{Change, ChangeClass, ContentDiff, DiffResult, content::LineTag};
+use crate::diff::{Change, ChangeClass, ContentDiff, content::LineTag};
+use crate::examine::DiffResult;
 use crate::findings::{Finding, Severity};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -388,11 +389,11 @@ mod tests {
             DiffModel {
                 tree: ChangeTree::build(&changes, &sev),
                 result: Arc::new(DiffResult {
-                    old: crate::diff::SnapshotInfo::of(
-                        &crate::diff::snapshot::Snapshot::from_entries("a", Vec::new()),
+                    old: crate::snapshot::SnapshotInfo::of(
+                        &crate::snapshot::Snapshot::from_entries("a", Vec::new()),
                     ),
-                    new: crate::diff::SnapshotInfo::of(
-                        &crate::diff::snapshot::Snapshot::from_entries("b", Vec::new()),
+                    new: crate::snapshot::SnapshotInfo::of(
+                        &crate::snapshot::Snapshot::from_entries("b", Vec::new()),
                     ),
                     changes,
                     findings: Vec::new(),

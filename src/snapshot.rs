@@ -849,6 +849,31 @@ fn hash_directory_files(
     Ok(())
 }
 
+/// Where a side of the comparison came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SnapshotInfo {
+    pub label: String,
+    pub kind: SnapshotKind,
+    pub entries: u64,
+    pub taken_at: Option<String>,
+    /// Records that could not be read, files that could not be hashed.
+    pub problems: Vec<String>,
+}
+
+impl SnapshotInfo {
+    /// The summary of a snapshot.
+    pub fn of(s: &Snapshot) -> Self {
+        SnapshotInfo {
+            label: s.label.clone(),
+            kind: s.kind,
+            entries: s.entries.len() as u64,
+            taken_at: s.taken_at_ns.map(format_time),
+            problems: s.problems.clone(),
+        }
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

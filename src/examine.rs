@@ -1,0 +1,151 @@
+//! Examine snapshots: compare two and judge the changes.
+//!
+//! The comparison ([`crate::diff`]) only says what changed; the findings
+//! engine ([`crate::findings`]) judges changes. [`diff`] opens both
+//! snapshots ([`crate::snapshot`]), compares them, and runs the rules and
+//! detectors on the changes, giving one [`DiffResult`] for the CLI's `diff`,
+//! the workstation's Compare screen and the HTML report. Keeping this above
+//! both means neither the comparison nor the findings depends on the other
+//! the wrong way.
+
+use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, compare, content_diff};
+use crate::findings::{self, Finding, FindingsError, HashSets};
+use crate::job::{CancelToken, ProgressSink};
+use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// What to compare and how.
+#[derive(Debug, Clone, Default)]
+pub struct DiffRequest {
+    /// The baseline: an archive or a directory (read as a target root).
+    pub old: PathBuf,
+    /// The snapshot examined: an archive or a directory.
+    pub new: PathBuf,
+    /// Where to look for rule files overriding the built-in ones.
+    pub rules_dir: Option<PathBuf>,
+    /// Known-bad and known-good hash sets.
+    pub hash_sets: HashSets,
+    /// Skip the findings (changes only).
+    pub no_findings: bool,
+}
+
+/// The comparison: every change sorted by path, and the findings on them
+/// sorted by severity (most severe first).
+#[derive(Debug, Serialize)]
+pub struct DiffResult {
+    pub old: SnapshotInfo,
+    pub new: SnapshotInfo,
+    pub changes: Vec<Change>,
+    pub findings: Vec<Finding>,
+    /// The opened snapshots, for content diffs on demand.
+    #[serde(skip)]
+    pub snapshots: Option<Box<(Snapshot, Snapshot)>>,
+}
+
+impl DiffResult {
+    /// Count of changes per class, in display order, zero counts left out.
+    pub fn counts(&self) -> Vec<(ChangeClass, u64)> {
+        let mut m = std::collections::BTreeMap::new();
+        for c in &self.changes {
+            *m.entry(c.change).or_insert(0u64) += 1;
+        }
+        m.into_iter().collect()
+    }
+
+    /// The change at a path (changes are sorted by path).
+    pub fn change(&self, path: &str) -> Option<&Change> {
+        self.changes
+            .binary_search_by(|c| c.path.as_str().cmp(path))
+            .ok()
+            .and_then(|i| self.changes.get(i))
+    }
+
+    /// The findings about a path, most severe first.
+    pub fn findings_for<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| f.path == path)
+    }
+
+    /// The line or binary diff of one change, read from the snapshots,
+    /// bounded by `limits`.
+    pub fn content_diff(&self, change: &Change, limits: &ContentLimits) -> ContentDiff {
+        let Some(pair) = self.snapshots.as_deref() else {
+            return ContentDiff::Unavailable {
+                reason: "the snapshots are closed".into(),
+            };
+        };
+        let (old, new) = (&pair.0, &pair.1);
+        let old_path = change.renamed_from.as_deref().unwrap_or(&change.path);
+        content_diff(old, old.get(old_path), new, new.get(&change.path), limits)
+    }
+}
+
+/// Errors that stop a comparison.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiffError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Findings(#[from] FindingsError),
+}
+
+/// Open both snapshots, compare them and run the findings on the changes.
+pub fn diff(
+    req: &DiffRequest,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<DiffResult, DiffError> {
+    let rules = if req.no_findings {
+        None
+    } else {
+        Some(findings::Rules::load(req.rules_dir.as_deref())?)
+    };
+    let old = Snapshot::open(&req.old, progress, cancel)?;
+    let new = Snapshot::open(&req.new, progress, cancel)?;
+    if cancel.is_cancelled() {
+        return Err(SnapshotError::Cancelled.into());
+    }
+    progress.update(&crate::job::Progress {
+        phase: "comparing",
+        files_done: 0,
+        files_total: Some((old.entries.len() + new.entries.len()) as u64),
+        ..Default::default()
+    });
+    Ok(diff_snapshots(old, new, rules.as_ref(), &req.hash_sets))
+}
+
+/// Compare two snapshots that are already open (the GUI keeps them open) and,
+/// with `rules`, judge the changes. The result keeps the snapshots for
+/// content diffs on demand.
+pub fn diff_snapshots(
+    old: Snapshot,
+    new: Snapshot,
+    rules: Option<&findings::Rules>,
+    hash_sets: &HashSets,
+) -> DiffResult {
+    let changes = compare(&old, &new);
+    let findings = match rules {
+        Some(r) => findings::on_diff(&old, &new, &changes, r, hash_sets),
+        None => Vec::new(),
+    };
+    DiffResult {
+        old: SnapshotInfo::of(&old),
+        new: SnapshotInfo::of(&new),
+        changes,
+        findings,
+        snapshots: Some(Box::new((old, new))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_can_move_to_a_background_thread() {
+        fn is_send_sync<T: Send + Sync>() {}
+        is_send_sync::<DiffResult>();
+        is_send_sync::<Snapshot>();
+    }
+}
