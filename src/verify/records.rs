@@ -13,7 +13,7 @@
 //! extractors put each file's content under the other's name.
 
 use super::{Checked, Problem, problem};
-use crate::archive::zipread::{self, Member};
+use crate::archive::zipread::Member;
 use crate::archive::{self, EntryType, FileRecord, Status};
 use std::collections::{HashMap, HashSet};
 
