@@ -16,6 +16,7 @@ pub mod bodyfile;
 pub mod names;
 pub mod record;
 pub mod regular;
+pub mod seal;
 pub mod zipread;
 pub mod zipspec;
 pub mod zipwrite;
