@@ -1,7 +1,8 @@
 //! Capture: snapshot files into a hashed, timestamped evidence archive.
 //!
 //! [`capture`] takes a validated [`CaptureRequest`] and runs it in parts:
-//! walk the sources once,
+//! collect live response when the request's [`LivePolicy`] says so (most
+//! volatile first, before a single file is read); walk the sources once,
 //! recording every entry ([`walk`]); plan the records, member names and
 //! hard links (`plan`); read the regular files on all cores (hash +
 //! compress in one pass) while a writer thread lays out the ZIP (`pipeline`,
@@ -10,6 +11,10 @@
 //! manifests), and start the custody log. The archive is written as
 //! `<stem>.zip.partial` and renamed only once complete and synced, so an
 //! interrupted capture never leaves a file that looks complete.
+//!
+//! Every front end (CLI, GUI) fills a [`CaptureRequest`] and calls
+//! [`capture`]: what is collected (profiles, secrets, live response) is
+//! decided here, so they all capture the same way.
 
 pub mod accounts;
 pub mod acquire;
@@ -31,6 +36,7 @@ use crate::archive::{self, Status, names, seal};
 use crate::custody;
 use crate::job::{CancelToken, Progress, ProgressSink};
 use pipeline::Pipeline;
+use profile::{ProfileError, ProfileSelector};
 use select::{Everything, Selector};
 use std::fs::{File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
@@ -90,6 +96,21 @@ pub enum Interface {
     Gui,
 }
 
+/// When a capture collects live response (the running system's processes,
+/// sockets, users… under `exhibit/live/`). Never with a target root: an
+/// image has no running system, and the examiner's own is not evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LivePolicy {
+    /// When the running system is captured with collection profiles (no
+    /// root, at least one profile): what a first responder wants.
+    #[default]
+    Auto,
+    /// Whenever the running system is captured, profiles or not.
+    Always,
+    /// Never.
+    Never,
+}
+
 /// Everything a capture needs, validated by the caller (CLI or GUI).
 pub struct CaptureRequest {
     /// Paths to capture. With `root`, logical paths inside the root
@@ -97,7 +118,18 @@ pub struct CaptureRequest {
     pub sources: Vec<PathBuf>,
     /// A mounted image or copied tree whose `/` is this directory.
     pub root: Option<PathBuf>,
-    /// Decides what is taken; `None` takes everything below the sources.
+    /// Collection profiles (built-in names or `*.toml` files) that decide
+    /// what is taken. [`capture`] prepares them into `selector` unless the
+    /// caller did ([`CaptureRequest::prepare_profiles`]).
+    pub profiles: Vec<String>,
+    /// Also take what the profiles mark secret (shadow, private keys),
+    /// flagged `secret` in the records; otherwise they are recorded as
+    /// excluded.
+    pub include_secrets: bool,
+    /// When to collect live response first.
+    pub live: LivePolicy,
+    /// Decides what is taken; `None` takes everything below the sources
+    /// (or what `profiles` select).
     pub selector: Option<Arc<dyn Selector>>,
     pub out_dir: PathBuf,
     pub case: CaseInfo,
@@ -113,7 +145,8 @@ pub struct CaptureRequest {
     pub signer: Option<Arc<custody::Signer>>,
     /// Where the acquisition took place (free text for the custody log).
     pub location: Option<String>,
-    /// Extra tag files (name under `exhibit/`, content), e.g. live response.
+    /// Extra tag files (name under `exhibit/`, content), stored after the
+    /// live response.
     pub extra_tags: Vec<(String, Vec<u8>)>,
 }
 
@@ -123,6 +156,9 @@ impl CaptureRequest {
         Self {
             sources,
             root: None,
+            profiles: Vec::new(),
+            include_secrets: false,
+            live: LivePolicy::Auto,
             selector: None,
             out_dir,
             case: CaseInfo {
@@ -146,6 +182,33 @@ impl CaptureRequest {
             location: None,
             extra_tags: Vec::new(),
         }
+    }
+
+    /// Compile `profiles` (for `root`, with `include_secrets`) into the
+    /// request's selector, and return it (for its walk statistics). `None`
+    /// without profiles. A front end calls this to report a bad profile
+    /// before anything is read; [`capture`] does it otherwise.
+    pub fn prepare_profiles(&mut self) -> Result<Option<Arc<ProfileSelector>>, ProfileError> {
+        if self.profiles.is_empty() {
+            return Ok(None);
+        }
+        let sel = Arc::new(profile::prepare(
+            &self.profiles,
+            self.root.as_deref(),
+            self.include_secrets,
+        )?);
+        self.selector = Some(sel.clone());
+        Ok(Some(sel))
+    }
+
+    /// Whether this capture collects live response (see [`LivePolicy`]).
+    pub fn collects_live(&self) -> bool {
+        self.root.is_none()
+            && match self.live {
+                LivePolicy::Auto => !self.profiles.is_empty(),
+                LivePolicy::Always => true,
+                LivePolicy::Never => false,
+            }
     }
 }
 
@@ -183,6 +246,8 @@ pub enum CaptureError {
         "capture cancelled; the incomplete archive was left as {0} and must not be used as evidence"
     )]
     Cancelled(PathBuf),
+    #[error("preparing profiles: {0}")]
+    Profiles(ProfileError),
     #[error("the archive was sealed but its custody log could not be started: {0}")]
     Custody(#[from] custody::CustodyError),
 }
@@ -256,7 +321,16 @@ pub fn capture(
         return Err(CaptureError::Invalid("an examiner name is required".into()));
     }
     let root = resolve_root(req.root.as_deref())?;
-    let selector: Arc<dyn Selector> = req.selector.clone().unwrap_or_else(|| Arc::new(Everything));
+    let selector: Arc<dyn Selector> = match &req.selector {
+        Some(s) => s.clone(),
+        None if !req.profiles.is_empty() => Arc::new(
+            profile::prepare(&req.profiles, req.root.as_deref(), req.include_secrets)
+                .map_err(CaptureError::Profiles)?,
+        ),
+        None => Arc::new(Everything),
+    };
+    // Most volatile first: before a single file is read.
+    let live_tags = live_response(req, progress);
     let starts = start_points(req, root.as_deref(), selector.as_ref())?;
 
     let host::HostRead {
@@ -354,10 +428,14 @@ pub fn capture(
         errors: tally.errors.clone(),
     };
     let (counts, errors) = (tally.counts.clone(), tally.errors.clone());
+    let extra: Vec<(String, Vec<u8>)> = live_tags
+        .into_iter()
+        .chain(req.extra_tags.iter().cloned())
+        .collect();
     let tags = seal::tag_files(
         &acquisition,
         tally,
-        &req.extra_tags,
+        &extra,
         &host_name,
         &finished_at.format("%Y-%m-%d").to_string(),
     );
@@ -416,6 +494,22 @@ fn resolve_root(root: Option<&Path>) -> Result<Option<PathBuf>, CaptureError> {
         )));
     }
     Ok(Some(c))
+}
+
+/// The live-response tag files (name under `exhibit/`, content) the
+/// request's [`LivePolicy`] asks for; none otherwise.
+fn live_response(req: &CaptureRequest, progress: &dyn ProgressSink) -> Vec<(String, Vec<u8>)> {
+    if !req.collects_live() {
+        return Vec::new();
+    }
+    progress.update(&Progress {
+        phase: "live response",
+        ..Progress::default()
+    });
+    live::collect(&live::LiveRequest::default())
+        .into_iter()
+        .map(|d| (d.name, d.json))
+        .collect()
 }
 
 /// Where the walk starts, as logical paths: the request's sources (or the
