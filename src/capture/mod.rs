@@ -321,14 +321,7 @@ pub fn capture(
         return Err(CaptureError::Invalid("an examiner name is required".into()));
     }
     let root = resolve_root(req.root.as_deref())?;
-    let selector: Arc<dyn Selector> = match &req.selector {
-        Some(s) => s.clone(),
-        None if !req.profiles.is_empty() => Arc::new(
-            profile::prepare(&req.profiles, req.root.as_deref(), req.include_secrets)
-                .map_err(CaptureError::Profiles)?,
-        ),
-        None => Arc::new(Everything),
-    };
+    let selector = request_selector(req)?;
     // Most volatile first: before a single file is read.
     let live_tags = live_response(req, progress);
     let starts = start_points(req, root.as_deref(), selector.as_ref())?;
@@ -367,14 +360,7 @@ pub fn capture(
         one_file_system: req.one_file_system,
         exclude,
         cancel,
-        on_progress: &|n: u64, p: &[u8]| {
-            progress.update(&Progress {
-                phase: "walking",
-                files_done: n,
-                current: String::from_utf8_lossy(p).into_owned(),
-                ..Progress::default()
-            })
-        },
+        on_progress: &|n: u64, p: &[u8]| walk_progress(progress, n, p),
     };
     let items = walk_sources(&starts, &walk).ok_or(CaptureError::Cancelled(out.partial.clone()))?;
 
@@ -398,17 +384,7 @@ pub fn capture(
 
     // 5. Tag files, written last by the still-running writer.
     let finished_at = chrono::Utc::now();
-    // Identity and account files of the target that were not read: not
-    // records of the walk, but what the capture refused to read.
-    let refused: Vec<AcquisitionError> = host_refused
-        .iter()
-        .chain(&acc.refused)
-        .map(|(path, reason)| AcquisitionError {
-            path: path.clone(),
-            status: Status::Skipped.as_str().to_string(),
-            reason: reason.clone(),
-        })
-        .collect();
+    let refused = refused_reads(host_refused.iter().chain(&acc.refused));
     let tally = seal::tally(&out.stem, &mut planned.records, refused);
     drop(planned);
     let acquisition = Acquisition {
@@ -447,27 +423,13 @@ pub fn capture(
     prog.phase = "sealed";
     progress.update(&prog);
 
-    let custody_log = custody::record_acquisition(&custody::AcquisitionEvents {
-        archive_path: &out.final_path,
-        archive_sha256: &finished.sha256,
-        archive_size: finished.bytes,
-        acquisition_sha256: &tags.acquisition_sha256,
-        actor: custody::Actor {
-            name: req.examiner.name.clone(),
-            role: Some("first responder".into()),
-            organisation: req.examiner.organisation.clone(),
-            contact: req.examiner.contact.clone(),
-        },
-        location: req
-            .location
-            .clone()
-            .or_else(|| Some(host::local_hostname())),
-        case_id: req.case.case_id.clone(),
-        evidence_id,
-        purpose: req.case.purpose.clone(),
-        signer: req.signer.as_deref(),
-        acquisition: Some(&acquisition),
-    })?;
+    let custody_log = start_custody(
+        req,
+        &out.final_path,
+        &finished,
+        &tags.acquisition_sha256,
+        &acquisition,
+    )?;
     Ok(CaptureSummary {
         archive: out.final_path,
         sha256: finished.sha256,
@@ -479,6 +441,71 @@ pub fn capture(
         entries: counts.entries,
         stem: out.stem,
     })
+}
+
+/// The request's selector: the one given, its profiles compiled, or
+/// everything.
+fn request_selector(req: &CaptureRequest) -> Result<Arc<dyn Selector>, CaptureError> {
+    Ok(match &req.selector {
+        Some(s) => s.clone(),
+        None if !req.profiles.is_empty() => Arc::new(
+            profile::prepare(&req.profiles, req.root.as_deref(), req.include_secrets)
+                .map_err(CaptureError::Profiles)?,
+        ),
+        None => Arc::new(Everything),
+    })
+}
+
+fn walk_progress(progress: &dyn ProgressSink, n: u64, path: &[u8]) {
+    progress.update(&Progress {
+        phase: "walking",
+        files_done: n,
+        current: String::from_utf8_lossy(path).into_owned(),
+        ..Progress::default()
+    })
+}
+
+/// Identity and account files of the target that were not read (path,
+/// reason): not records of the walk, but what the capture refused to read.
+fn refused_reads<'a>(refused: impl Iterator<Item = &'a (String, String)>) -> Vec<AcquisitionError> {
+    refused
+        .map(|(path, reason)| AcquisitionError {
+            path: path.clone(),
+            status: Status::Skipped.as_str().to_string(),
+            reason: reason.clone(),
+        })
+        .collect()
+}
+
+/// Start the custody log of the sealed archive at `archive`.
+fn start_custody(
+    req: &CaptureRequest,
+    archive: &Path,
+    finished: &archive::zipwrite::Finished,
+    acquisition_sha256: &str,
+    acquisition: &Acquisition,
+) -> Result<PathBuf, CaptureError> {
+    Ok(custody::record_acquisition(&custody::AcquisitionEvents {
+        archive_path: archive,
+        archive_sha256: &finished.sha256,
+        archive_size: finished.bytes,
+        acquisition_sha256,
+        actor: custody::Actor {
+            name: req.examiner.name.clone(),
+            role: Some("first responder".into()),
+            organisation: req.examiner.organisation.clone(),
+            contact: req.examiner.contact.clone(),
+        },
+        location: req
+            .location
+            .clone()
+            .or_else(|| Some(host::local_hostname())),
+        case_id: req.case.case_id.clone(),
+        evidence_id: acquisition.case.evidence_id.clone(),
+        purpose: req.case.purpose.clone(),
+        signer: req.signer.as_deref(),
+        acquisition: Some(acquisition),
+    })?)
 }
 
 /// The target root, resolved; it must be a directory.
