@@ -129,7 +129,8 @@ pub struct CaptureRequest {
     /// When to collect live response first.
     pub live: LivePolicy,
     /// Decides what is taken; `None` takes everything below the sources
-    /// (or what `profiles` select).
+    /// (or what `profiles` select). A selector given here wins over
+    /// `profiles`, which then only count for the live-response policy.
     pub selector: Option<Arc<dyn Selector>>,
     pub out_dir: PathBuf,
     pub case: CaseInfo,
@@ -322,9 +323,9 @@ pub fn capture(
     }
     let root = resolve_root(req.root.as_deref())?;
     let selector = request_selector(req)?;
+    let starts = start_points(req, root.as_deref(), selector.as_ref())?;
     // Most volatile first: before a single file is read.
     let live_tags = live_response(req, progress);
-    let starts = start_points(req, root.as_deref(), selector.as_ref())?;
 
     let host::HostRead {
         info: host,
