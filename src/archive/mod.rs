@@ -6,9 +6,9 @@
 //!   <stem>/exhibit/acquisition.json, files.jsonl, bodyfile.txt, live/*.json
 //!   <stem>/data/<logical path>
 //! ```
-//! Writing happens in [`crate::capture`]; this module owns the layout, the
-//! record types and a read-only [`Archive`] handle for everything that
-//! examines archives later.
+//! The payload is written by [`crate::capture`]; this module owns the
+//! layout, the record types, the tag files and the seal ([`seal`]), and a
+//! read-only [`Archive`] handle for everything that examines archives later.
 
 pub mod acquisition;
 pub mod bagit;
@@ -16,6 +16,7 @@ pub mod bodyfile;
 pub mod names;
 pub mod record;
 pub mod regular;
+pub mod seal;
 pub mod zipread;
 pub mod zipspec;
 pub mod zipwrite;

@@ -1,11 +1,11 @@
 //! `exhibit capture`: snapshot paths or collection profiles into a new
 //! evidence archive, with live response first when the running system is
-//! captured with a profile.
+//! captured with a profile. A thin mapping of the flags onto a
+//! [`CaptureRequest`]: what is collected is decided by the core.
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use exhibit::archive::acquisition::{CaseInfo, Examiner};
-use exhibit::capture::profile::{self, ProfileSelector};
-use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface, live};
+use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface, LivePolicy};
 use exhibit::job::CancelToken;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -131,28 +131,27 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     req.location = a.location.clone();
     req.signer = signer;
 
-    let mut selector: Option<Arc<ProfileSelector>> = None;
-    if !a.profiles.is_empty() {
-        match profile::prepare(&a.profiles, a.root.as_deref(), a.include_secrets) {
-            Ok(s) => {
-                let s = Arc::new(s);
-                req.selector = Some(s.clone());
-                selector = Some(s);
-            }
-            Err(e) => {
-                report_error(&anyhow::Error::new(e).context("preparing profiles"));
-                return EXIT_ERROR;
-            }
+    req.profiles = a.profiles.clone();
+    req.include_secrets = a.include_secrets;
+    req.live = if a.no_live {
+        LivePolicy::Never
+    } else if a.live {
+        LivePolicy::Always
+    } else {
+        LivePolicy::Auto
+    };
+    // Compiled here so a bad profile is reported before anything is read,
+    // and the selector's walk statistics can be printed.
+    let selector = match req.prepare_profiles() {
+        Ok(s) => s,
+        Err(e) => {
+            report_error(&anyhow::Error::new(e).context("preparing profiles"));
+            return EXIT_ERROR;
         }
-    }
-    if a.root.is_none() && !a.no_live && (a.live || !a.profiles.is_empty()) {
-        // Most volatile first: before a single file is read.
-        if !a.quiet {
-            eprintln!("exhibit: collecting live response from /proc ...");
-        }
-        for d in live::collect(&live::LiveRequest::default()) {
-            req.extra_tags.push((d.name, d.json));
-        }
+    };
+    if req.collects_live() && !a.quiet {
+        // The capture collects it first: before a single file is read.
+        eprintln!("exhibit: collecting live response from /proc ...");
     }
 
     let cancel = CancelToken::new();
@@ -210,7 +209,9 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
         }
         Err(e) => {
             let code = match e {
-                CaptureError::Invalid(_) | CaptureError::Source(..) => EXIT_ERROR,
+                CaptureError::Invalid(_) | CaptureError::Source(..) | CaptureError::Profiles(_) => {
+                    EXIT_ERROR
+                }
                 _ => EXIT_FAIL,
             };
             report_error(&anyhow::Error::new(e).context("capture failed"));

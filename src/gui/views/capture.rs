@@ -3,7 +3,7 @@
 //! then the capture as a background job with progress and Cancel, and the
 //! result: archive name, SHA-256 for the paper form, warnings with reasons.
 
-use crate::capture::{CaptureRequest, CaptureSummary, Interface};
+use crate::capture::{CaptureRequest, CaptureSummary, Interface, LivePolicy};
 use crate::gui::app::{Command, Settings, ViewCtx};
 use crate::gui::case::CaseFolder;
 use crate::gui::jobs::{Job, PickKind, Picker};
@@ -246,6 +246,8 @@ impl CaptureView {
             req.examiner.timezone = tz;
         }
         req.location = opt(&self.location);
+        req.profiles = self.chosen_profiles.clone();
+        req.live = LivePolicy::Auto;
         Ok(req)
     }
 
@@ -255,17 +257,10 @@ impl CaptureView {
             Ok(mut req) => {
                 self.form_error = None;
                 self.result = None;
-                let profiles = self.chosen_profiles.clone();
                 let key = self.signing_key.path();
                 self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
                     if let Some(k) = &key {
                         req.signer = Some(crate::gui::keyring::load_signer(k)?);
-                    }
-                    if !profiles.is_empty() {
-                        let sel =
-                            crate::capture::profile::prepare(&profiles, req.root.as_deref(), false)
-                                .map_err(|e| anyhow::anyhow!("preparing profiles: {e}"))?;
-                        req.selector = Some(std::sync::Arc::new(sel));
                     }
                     Ok(crate::capture::capture(&req, sink, cancel)?)
                 }));

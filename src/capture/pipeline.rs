@@ -1,0 +1,340 @@
+//! The capture pipeline: reader threads and the archive's writer thread.
+//!
+//! One writer thread owns the `.zip.partial` file and lays out the ZIP as
+//! entries arrive ([`sink::run_writer`]); reader threads take the planned
+//! [`FileJob`]s, read each file once (hash and compress in one pass, see
+//! [`acquire`]) and hand the content to the writer, within a memory budget.
+//! The calling thread feeds nothing itself: it collects the outcomes into the
+//! records, reports progress and watches for cancellation. A hard-linked
+//! file whose first name vanished unread is then read under its next name,
+//! and at the end the tag files go to the writer last, which then finishes
+//! the archive and hands the file back for sealing.
+
+use super::acquire::{self, Acquirer, FileJob, FileOutcome};
+use super::plan::{Plan, Planned, record_outcome};
+use super::{CaptureError, Compression, compress, sink};
+use crate::archive::zipspec::{METHOD_DEFLATED, METHOD_STORED};
+use crate::archive::zipwrite::{EntryMeta, Finished};
+use crate::archive::{Status, zipwrite};
+use crate::job::{CancelToken, Progress, ProgressSink};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Memory the readers may hold for the writer at once.
+const WRITER_BUDGET: u64 = 256 << 20;
+
+/// The writer thread and what readers need to reach it.
+pub(super) struct Pipeline {
+    writer: JoinHandle<std::io::Result<(File, Finished)>>,
+    wtx: crossbeam_channel::Sender<sink::ToWriter>,
+    budget: Arc<sink::Budget>,
+    /// Deflate level; `None` stores everything.
+    level: Option<u32>,
+    bytes_done: Arc<AtomicU64>,
+    /// Stops the readers: the user cancelled, or the writer failed.
+    worker_cancel: CancelToken,
+    partial: PathBuf,
+}
+
+impl Pipeline {
+    /// Start the writer thread on `file`, the archive being written as
+    /// `partial`.
+    pub(super) fn start(
+        file: File,
+        compression: Compression,
+        partial: &Path,
+    ) -> Result<Self, CaptureError> {
+        let level = match compression {
+            Compression::Deflate(l) => Some(l.clamp(1, 9)),
+            Compression::Store => None,
+        };
+        let budget = Arc::new(sink::Budget::new(WRITER_BUDGET));
+        let (wtx, wrx) = crossbeam_channel::bounded::<sink::ToWriter>(4096);
+        let writer_budget = budget.clone();
+        let writer = std::thread::Builder::new()
+            .name("exhibit-writer".into())
+            .spawn(move || sink::run_writer(file, wrx, writer_budget))
+            .map_err(|e| CaptureError::Write(e, partial.to_path_buf()))?;
+        Ok(Self {
+            writer,
+            wtx,
+            budget,
+            level,
+            bytes_done: Arc::new(AtomicU64::new(0)),
+            worker_cancel: CancelToken::new(),
+            partial: partial.to_path_buf(),
+        })
+    }
+
+    fn acquirer(&self) -> Acquirer {
+        Acquirer::new(
+            self.level,
+            sink::SinkHandle {
+                tx: self.wtx.clone(),
+                budget: self.budget.clone(),
+            },
+            self.bytes_done.clone(),
+            self.worker_cancel.clone(),
+        )
+    }
+
+    /// Read every planned file on `threads` reader threads and fold the
+    /// outcomes into the records. Returns the pipeline for the tag files,
+    /// or the error that ended the capture (cancelled, writer failed, a
+    /// reader lost).
+    pub(super) fn read_planned(
+        self,
+        planned: &mut Planned,
+        threads: usize,
+        prog: &mut Progress,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+    ) -> Result<Self, CaptureError> {
+        let (job_tx, job_rx) = crossbeam_channel::bounded::<FileJob>(1024);
+        let (out_tx, out_rx) = crossbeam_channel::unbounded::<FileOutcome>();
+        let mut workers = Vec::new();
+        for w in 0..threads {
+            let jobs = job_rx.clone();
+            let outs = out_tx.clone();
+            let mut acq = self.acquirer();
+            let spawned = std::thread::Builder::new()
+                .name(format!("exhibit-reader-{w}"))
+                .spawn(move || read_jobs(&mut acq, &jobs, &outs));
+            match spawned {
+                Ok(h) => workers.push(h),
+                Err(e) => return Err(CaptureError::Write(e, self.partial.clone())),
+            }
+        }
+        drop(job_rx);
+        drop(out_tx);
+        let to_read: Vec<FileJob> = planned
+            .plans
+            .iter()
+            .filter_map(|p| match p {
+                Plan::Read(j) => Some(j.clone()),
+                _ => None,
+            })
+            .collect();
+        let jobs_total = to_read.len() as u64;
+        let feeder_cancel = self.worker_cancel.clone();
+        let feeder = std::thread::spawn(move || {
+            for job in to_read {
+                if feeder_cancel.is_cancelled() || job_tx.send(job).is_err() {
+                    break;
+                }
+            }
+        });
+        prog.phase = "capturing";
+        prog.files_total = Some(planned.files_total);
+        prog.bytes_total = Some(planned.bytes_total);
+        let outcomes = self.collect_outcomes(&out_rx, planned, prog, progress, cancel);
+        let _ = feeder.join();
+        let crashed = workers
+            .into_iter()
+            .map(|w| w.join())
+            .filter(Result::is_err)
+            .count();
+        // Every file handed to a reader must have come back with an outcome:
+        // a reader that died would otherwise leave records that look captured.
+        let lost = !cancel.is_cancelled() && (crashed > 0 || outcomes != jobs_total);
+        if lost {
+            self.worker_cancel.cancel();
+        }
+        if self.worker_cancel.is_cancelled() || cancel.is_cancelled() {
+            let lost = lost.then(|| {
+                std::io::Error::other(format!(
+                    "{outcomes} of {jobs_total} files came back from the readers ({crashed} reader threads failed)"
+                ))
+            });
+            return Err(self.stopped(cancel, lost));
+        }
+        Ok(self)
+    }
+
+    /// Receive the readers' outcomes until they are all gone, reporting
+    /// progress and passing a cancel on to the readers. Returns how many
+    /// outcomes came back.
+    fn collect_outcomes(
+        &self,
+        out_rx: &crossbeam_channel::Receiver<FileOutcome>,
+        planned: &mut Planned,
+        prog: &mut Progress,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+    ) -> u64 {
+        let mut outcomes = 0u64;
+        let mut warnings = 0u64;
+        loop {
+            if cancel.is_cancelled() && !self.worker_cancel.is_cancelled() {
+                self.worker_cancel.cancel();
+                self.budget.close();
+            }
+            match out_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(o) => {
+                    outcomes += 1;
+                    let index = o.index;
+                    prog.current = planned.records[index].path.clone();
+                    if !matches!(o.status, Status::Captured) {
+                        warnings += 1;
+                    }
+                    let member = match &planned.plans[index] {
+                        Plan::Read(j) => j.member.as_ref().map(|m| m.name.clone()),
+                        _ => None,
+                    };
+                    record_outcome(&mut planned.records[index], o, member);
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+            prog.files_done = outcomes;
+            prog.bytes_done = self.bytes_done.load(Ordering::Relaxed);
+            prog.warnings = warnings;
+            progress.update(prog);
+        }
+        outcomes
+    }
+
+    /// Either the user cancelled or the writer failed (and the readers
+    /// stopped because of it): close the writer and say which. `lost` is
+    /// the error when files never came back from the readers.
+    fn stopped(self, cancel: &CancelToken, lost: Option<std::io::Error>) -> CaptureError {
+        drop(self.wtx);
+        self.budget.close();
+        let res = self.writer.join();
+        if cancel.is_cancelled() {
+            return CaptureError::Cancelled(self.partial);
+        }
+        let err = match (res, lost) {
+            (Ok(Err(e)), _) => e,
+            (_, Some(lost)) => lost,
+            _ => std::io::Error::other("reading stopped before every file was captured"),
+        };
+        CaptureError::Write(err, self.partial)
+    }
+
+    /// A hard-linked file whose first name vanished before it was read is
+    /// read under its next name instead of being recorded vanished as well.
+    pub(super) fn read_vanished_hard_links(
+        &self,
+        planned: &mut Planned,
+    ) -> Result<(), CaptureError> {
+        let mut late: Option<Acquirer> = None;
+        for i in 0..planned.records.len() {
+            let Plan::Alias(first, job) = &mut planned.plans[i] else {
+                continue;
+            };
+            let first = *first;
+            let f = &planned.records[first];
+            if f.status != Status::Vanished || f.sha256.is_some() {
+                continue;
+            }
+            if let Some(meta) = job.member.as_mut() {
+                let Some(name) = planned.members.claim(&planned.records[i].path) else {
+                    continue;
+                };
+                meta.name = name;
+            }
+            let acq = late.get_or_insert_with(|| self.acquirer());
+            let o = acq.run(job).map_err(|_| {
+                CaptureError::Write(
+                    std::io::Error::other("the writer stopped while reading a hard link"),
+                    self.partial.clone(),
+                )
+            })?;
+            // Now read (and maybe stored) under its own name; the first name
+            // is matched to the next alias too.
+            let member = job.member.as_ref().map(|m| m.name.clone());
+            let key = (job.walk_dev, job.walk_ino);
+            let rec = &mut planned.records[i];
+            rec.hardlink_of = None;
+            record_outcome(rec, o, member);
+            // Later names of the same file share this name's result.
+            let path = rec.path.clone();
+            for (k, p) in planned.plans.iter_mut().enumerate().skip(i + 1) {
+                if let Plan::Alias(f, j) = p
+                    && *f == first
+                    && (j.walk_dev, j.walk_ino) == key
+                {
+                    *f = i;
+                    planned.records[k].hardlink_of = Some(path.clone());
+                }
+            }
+            planned.plans[i] = Plan::Done;
+        }
+        Ok(())
+    }
+
+    /// Hand the tag files (name inside the bag, content) to the writer, last
+    /// in the archive, and wait for the finished archive.
+    pub(super) fn finish(
+        self,
+        tags: Vec<(String, Vec<u8>)>,
+        stem: &str,
+    ) -> Result<(File, zipwrite::Finished), CaptureError> {
+        let now = chrono::Utc::now().timestamp();
+        let mut deflater = compress::Deflater::new(6);
+        for (name, data) in tags {
+            let crc = crc32fast::hash(&data);
+            let usize = data.len() as u64;
+            let (method, body) = match deflater.whole(&data) {
+                Ok(d) if d.len() < data.len() => (METHOD_DEFLATED, d),
+                _ => (METHOD_STORED, data),
+            };
+            let meta = EntryMeta {
+                name: format!("{stem}/{name}"),
+                mode: 0o444,
+                mtime: now,
+                atime: now,
+                uid: 0,
+                gid: 0,
+            };
+            if self
+                .wtx
+                .send(sink::ToWriter::Whole {
+                    meta,
+                    method,
+                    crc,
+                    usize,
+                    data: body,
+                })
+                .is_err()
+            {
+                break;
+            }
+        }
+        drop(self.wtx);
+        match self.writer.join() {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err(CaptureError::Write(e, self.partial)),
+            Err(_) => Err(CaptureError::Write(
+                std::io::Error::other("writer thread panicked"),
+                self.partial,
+            )),
+        }
+    }
+}
+
+/// A reader thread: run jobs until there are none, or the capture must stop.
+fn read_jobs(
+    acq: &mut Acquirer,
+    jobs: &crossbeam_channel::Receiver<FileJob>,
+    outs: &crossbeam_channel::Sender<FileOutcome>,
+) {
+    for job in jobs.iter() {
+        match acq.run(&job) {
+            Ok(o) => {
+                if outs.send(o).is_err() {
+                    break;
+                }
+            }
+            Err(acquire::Stop) => {
+                acq.cancel.cancel();
+                break;
+            }
+        }
+    }
+}
