@@ -9,8 +9,8 @@
 use criterion::{Criterion, criterion_group};
 use exhibit::archive::EntryType;
 use exhibit::diff::compare;
-use exhibit::snapshot::{Entry, Snapshot};
 use exhibit::findings::{self, HashSets, Rules};
+use exhibit::snapshot::{Entry, Snapshot};
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -112,7 +112,10 @@ kinds! {
 impl ProblemKind {
     /// The kind of a stable name.
     pub fn parse(name: &str) -> Option<ProblemKind> {
-        ProblemKind::ALL.iter().copied().find(|k| k.as_str() == name)
+        ProblemKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
     }
 }
 
@@ -186,6 +189,9 @@ mod tests {
             .map(|k| k.as_str())
             .filter(|k| !docs.contains(&format!("`{k}`")))
             .collect();
-        assert!(missing.is_empty(), "undocumented problem kinds: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "undocumented problem kinds: {missing:?}"
+        );
     }
 }

@@ -873,7 +873,6 @@ impl SnapshotInfo {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

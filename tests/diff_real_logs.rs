@@ -4,8 +4,8 @@
 //! grew by whole records. Runs through the library API the GUI uses:
 //! `diff` -> `DiffResult`, then `content_diff` of one change on demand.
 
-use exhibit::diff::content::{ContentDiff, ContentLimits, LineTag};
 use exhibit::diff::ChangeClass;
+use exhibit::diff::content::{ContentDiff, ContentLimits, LineTag};
 use exhibit::examine::{DiffRequest, diff};
 use exhibit::job::{CancelToken, NoProgress};
 use std::path::{Path, PathBuf};

@@ -367,8 +367,8 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
 #[test]
 #[ignore]
 fn frame_time_with_a_million_entry_diff() {
-    use exhibit::snapshot::{Entry, Snapshot};
     use exhibit::gui::views::compare::model::DiffModel;
+    use exhibit::snapshot::{Entry, Snapshot};
     const N: usize = 1_000_000;
     let sha = |i: usize, salt: u8| {
         let mut h = [0u8; 32];

@@ -17,11 +17,11 @@
 use exhibit::archive::Archive;
 use exhibit::archive::zipread::ZipIndex;
 use exhibit::custody::{AllowedSigners, CheckOptions, check_log};
-use exhibit::snapshot::Snapshot;
 use exhibit::diff::ContentLimits;
 use exhibit::examine::diff_snapshots;
 use exhibit::job::{CancelToken, NoProgress};
 use exhibit::logs::{DetectConfig, LoadRequest, detect, load, parsers};
+use exhibit::snapshot::Snapshot;
 use exhibit::verify::{VerifyRequest, verify};
 use std::io::Read;
 use std::path::PathBuf;

@@ -8,8 +8,8 @@ use anyhow::{Context, anyhow};
 use exhibit::archive::{self, Archive};
 use exhibit::custody::{
     self, Action, Actor, AllowedSigners, CheckOptions, CustodyError, KeyFile, NewEvent, Signer,
-    form,
 };
+use exhibit::report::custody_form as form;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 

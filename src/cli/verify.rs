@@ -187,8 +187,7 @@ fn record(
     log: &std::path::Path,
     signer: Option<&custody::Signer>,
 ) -> Result<custody::Event, custody::CustodyError> {
-    let mut details =
-        report.custody_details(&format!("exhibit {}", env!("CARGO_PKG_VERSION")));
+    let mut details = report.custody_details(&format!("exhibit {}", env!("CARGO_PKG_VERSION")));
     if let Some(t) = &a.trust {
         details.insert(
             "trust".into(),

@@ -90,8 +90,11 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                         format!("{what} is cut short: the last line has no line end and is incomplete ({why})"),
                     ));
                 } else {
-                    out.problems
-                        .push(problem(ProblemKind::CustodyParse, log, format!("{what}: {why}")));
+                    out.problems.push(problem(
+                        ProblemKind::CustodyParse,
+                        log,
+                        format!("{what}: {why}"),
+                    ));
                 }
                 prev_seq += 1;
                 continue;
@@ -125,7 +128,8 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                     "{label} on line {n} comes after event {prev_seq}: events are out of order or repeated"
                 )
             };
-            out.problems.push(problem(ProblemKind::CustodySeq, log, detail));
+            out.problems
+                .push(problem(ProblemKind::CustodySeq, log, detail));
         }
         prev_seq = e.seq.max(prev_seq + 1);
         if e.prev != expected_prev {

@@ -12,13 +12,12 @@
 //! so a crash leaves either the old or the new log, never a torn line.
 //!
 //! The functions here are what the CLI and the GUI call: [`record_acquisition`],
-//! [`append_event`], [`load_log`], [`check_log`], [`verify_for_archive`] and
-//! [`form::render_form_html`].
+//! [`append_event`], [`load_log`], [`check_log`] and [`verify_for_archive`].
+//! The printable form is rendered by [`crate::report::custody_form`].
 
 pub mod allowed_signers;
 pub mod chain;
 pub mod event;
-pub mod form;
 pub mod signer;
 
 pub use allowed_signers::AllowedSigners;
@@ -216,11 +215,12 @@ pub fn read_log_bytes(path: &Path) -> Result<Vec<u8>, CustodyError> {
 pub fn load_log(path: &Path) -> Result<Vec<Event>, CustodyError> {
     let bytes = read_log_bytes(path)?;
     let c = check_log(&bytes, &CheckOptions::default());
-    if let Some(p) = c
-        .problems
-        .iter()
-        .find(|p| matches!(p.kind, ProblemKind::CustodyParse | ProblemKind::CustodyTruncated))
-    {
+    if let Some(p) = c.problems.iter().find(|p| {
+        matches!(
+            p.kind,
+            ProblemKind::CustodyParse | ProblemKind::CustodyTruncated
+        )
+    }) {
         return Err(CustodyError::Broken(p.detail.clone(), path.to_path_buf()));
     }
     Ok(c.log)

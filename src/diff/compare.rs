@@ -6,9 +6,9 @@
 //! rewriting apart, and those reads hash a prefix as a stream, so memory stays
 //! bounded whatever the log's size.
 
-use crate::snapshot::{Entry, Snapshot};
 use super::{Attribute, Change, ChangeClass, Side};
 use crate::archive::EntryType;
+use crate::snapshot::{Entry, Snapshot};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;

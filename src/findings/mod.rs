@@ -20,10 +20,10 @@ pub mod detectors;
 pub mod hashsets;
 pub mod rules;
 
-use crate::snapshot::{Entry, Snapshot, SnapshotError};
 use crate::diff::{Change, ChangeClass};
-use crate::snapshot::SnapshotInfo;
 use crate::job::{CancelToken, ProgressSink};
+use crate::snapshot::SnapshotInfo;
+use crate::snapshot::{Entry, Snapshot, SnapshotError};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 

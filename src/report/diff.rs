@@ -4,8 +4,8 @@
 //! file, no scripts, every evidence-derived string escaped.
 
 use super::escape;
-use crate::diff::content::{ContentDiff, ContentLimits, LineTag};
 use crate::diff::ChangeClass;
+use crate::diff::content::{ContentDiff, ContentLimits, LineTag};
 use crate::examine::DiffResult;
 use std::fmt::Write as _;
 

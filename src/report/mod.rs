@@ -1,7 +1,10 @@
 //! Reports: self-contained HTML renderings of results for people who do not
-//! run Exhibit, and [`text`], which makes evidence text inert for terminals.
+//! run Exhibit (the comparison, [`diff`]; the chain-of-custody form,
+//! [`custody_form`]), and [`text`], which makes evidence text inert for
+//! terminals.
 //! Every piece of text taken from evidence is escaped.
 
+pub mod custody_form;
 pub mod diff;
 pub mod text;
 

@@ -154,8 +154,11 @@ fn check_member(
     let mut reader = match zipread::open_member(file, m) {
         Ok(r) => r,
         Err(e) => {
-            out.problems
-                .push(problem(ProblemKind::UnreadableMember, Some(&m.name), e.to_string()));
+            out.problems.push(problem(
+                ProblemKind::UnreadableMember,
+                Some(&m.name),
+                e.to_string(),
+            ));
             return out;
         }
     };

@@ -5,8 +5,8 @@
 //! a diff), bounded to a few MiB each.
 
 use super::Detector;
-use crate::snapshot::Snapshot;
 use crate::findings::{Context, Finding, Severity};
+use crate::snapshot::Snapshot;
 use std::collections::BTreeMap;
 
 const MAX_DB_BYTES: u64 = 16 << 20;

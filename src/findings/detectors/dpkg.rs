@@ -11,8 +11,8 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::diff::ChangeClass;
-use crate::snapshot::{Entry, Snapshot};
 use crate::findings::{Context, Finding, Severity};
+use crate::snapshot::{Entry, Snapshot};
 use md5::{Digest, Md5};
 use std::collections::HashMap;
 use std::io::Read;

@@ -9,8 +9,8 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::diff::ChangeClass;
-use crate::snapshot::{Entry, Snapshot, SnapshotKind, TimeNs, format_time};
 use crate::findings::{Context, Finding, Severity};
+use crate::snapshot::{Entry, Snapshot, SnapshotKind, TimeNs, format_time};
 use std::collections::HashMap;
 
 const SEC: i64 = 1_000_000_000;

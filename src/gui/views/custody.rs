@@ -204,7 +204,8 @@ pub fn add_event(archive: &Path, ev: &NewEvent) -> anyhow::Result<()> {
 
 /// Write the printable custody form (HTML) through the core custody module.
 pub fn export_form(archive: &Path, out: &Path, trust: Option<&Path>) -> anyhow::Result<PathBuf> {
-    use crate::custody::{self, form};
+    use crate::custody;
+    use crate::report::custody_form as form;
     let log = crate::archive::custody_log_path(archive);
     let sha = custody::hash_file(archive)?;
     let check = custody::verify_for_archive(&log, &sha, trust);

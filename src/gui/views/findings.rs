@@ -8,14 +8,14 @@
 //! screen: fixed-height cards in a virtualized scroll area, so thousands of
 //! findings cost no more per frame than the dozen on screen.
 
-use crate::snapshot::SnapshotInfo;
-use crate::snapshot::{Entry, Snapshot, format_time};
 use crate::findings::{self, Finding, HashSets, Rules, Severity};
 use crate::gui::app::{Command, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
 use crate::gui::views::compare::model::ChangeFilter;
 use crate::gui::widgets::{self, PathField};
+use crate::snapshot::SnapshotInfo;
+use crate::snapshot::{Entry, Snapshot, format_time};
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -43,8 +43,7 @@ fn record_verification(
         anyhow::bail!("set the examiner's name (Cases screen) to record who verified");
     }
     let signer = key.map(crate::gui::keyring::load_signer).transpose()?;
-    let details =
-        rep.custody_details(&format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")));
+    let details = rep.custody_details(&format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")));
     let new = custody::NewEvent {
         action: Some(custody::Action::Verified),
         actor: custody::Actor {

@@ -7,9 +7,9 @@
 //! and control or bidirectional-override characters in them are shown as
 //! visible escapes rather than obeyed.
 
-use super::{Action, CustodyCheck, Event};
+use super::escape;
 use crate::archive::acquisition::Acquisition;
-use crate::report::escape;
+use crate::custody::{Action, CustodyCheck, Event};
 use std::fmt::Write;
 
 /// What the form shows.
