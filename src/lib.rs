@@ -26,6 +26,7 @@ pub mod logs;
 pub mod problem;
 pub mod report;
 pub mod snapshot;
+pub mod sysfiles;
 pub mod timeline;
 pub mod tz;
 pub mod verify;

@@ -4,6 +4,7 @@
 //! regular files only, `O_NOATIME`, at most [`ACCOUNTS_CAP`] bytes.
 
 use super::target::{self, ACCOUNTS_CAP, TargetReadError};
+use crate::sysfiles::accounts::id_names;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -15,21 +16,6 @@ pub struct Accounts {
     /// Account files that exist but were not read, or not read whole:
     /// (logical path, why). A missing file is not a problem.
     pub refused: Vec<(String, String)>,
-}
-
-/// Parse `name:x:id:...` lines; malformed lines are ignored.
-pub fn parse_id_file(text: &str) -> HashMap<u32, String> {
-    let mut map = HashMap::new();
-    for line in text.lines() {
-        let mut f = line.split(':');
-        let (Some(name), Some(_), Some(id)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        if let Ok(id) = id.trim().parse::<u32>() {
-            map.entry(id).or_insert_with(|| name.to_string());
-        }
-    }
-    map
 }
 
 impl Accounts {
@@ -65,8 +51,8 @@ impl Accounts {
                 String::new()
             }
         };
-        let users = parse_id_file(&read("/etc/passwd"));
-        let groups = parse_id_file(&read("/etc/group"));
+        let users = id_names(&read("/etc/passwd"));
+        let groups = id_names(&read("/etc/group"));
         Self {
             users,
             groups,
@@ -81,7 +67,7 @@ mod tests {
 
     #[test]
     fn parses_passwd() {
-        let m = parse_id_file(
+        let m = id_names(
             "root:x:0:0:root:/root:/bin/bash\nbad\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
         );
         assert_eq!(m.get(&0).map(String::as_str), Some("root"));

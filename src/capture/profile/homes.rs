@@ -8,6 +8,7 @@
 
 use crate::capture::target::{self, ACCOUNTS_CAP};
 use crate::capture::walk::{physical, resolve_in_root};
+use crate::sysfiles::accounts::passwd_homes;
 use std::path::Path;
 
 /// Directories that are listed as homes of system accounts but hold no
@@ -29,16 +30,6 @@ const NOT_HOMES: &[&str] = &[
     "/dev/null",
 ];
 const PSEUDO: &[&str] = &["/proc", "/sys", "/dev"];
-
-/// Home directories named in passwd text (field 6), in file order.
-pub fn parse_passwd_homes(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split(':').nth(5))
-        .map(|h| h.trim().to_string())
-        .filter(|h| h.starts_with('/'))
-        .collect()
-}
 
 fn normalise(p: &str) -> String {
     let mut out = String::new();
@@ -71,7 +62,7 @@ pub fn homes(root: &Path) -> Vec<String> {
     let passwd = target::read(root, "/etc/passwd", ACCOUNTS_CAP)
         .map(|f| f.text())
         .unwrap_or_default();
-    found.extend(parse_passwd_homes(&passwd));
+    found.extend(passwd_homes(&passwd));
     found.push("/root".into());
     if let Ok((_, names)) = target::list(root, "/home") {
         for n in names {
@@ -114,7 +105,7 @@ mod tests {
 
     #[test]
     fn passwd_homes_in_order() {
-        let h = parse_passwd_homes(
+        let h = passwd_homes(
             "root:x:0:0:root:/root:/bin/bash\n#c:x:1:1::/x:/bin/sh\nbad\nbob:x:1000:1000::/srv/bob/:/bin/bash\nn:x:2:2::relative:/bin/sh\n",
         );
         assert_eq!(h, vec!["/root", "/srv/bob/"]);

@@ -7,7 +7,7 @@
 use super::Detector;
 use crate::findings::{Context, Finding, Severity};
 use crate::snapshot::Snapshot;
-use std::collections::BTreeMap;
+use crate::sysfiles::accounts::{parse_group, parse_passwd};
 
 const MAX_DB_BYTES: u64 = 16 << 20;
 
@@ -25,57 +25,6 @@ fn is_login_shell(shell: &str) -> bool {
         || s == "/bin/sync"
         || s.ends_with("/shutdown")
         || s.ends_with("/halt"))
-}
-
-/// One `/etc/passwd` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswdEntry {
-    pub name: String,
-    pub uid: Option<u32>,
-    pub home: String,
-    pub shell: String,
-    /// 1-based line number.
-    pub line: usize,
-}
-
-/// Parse `/etc/passwd` text; malformed lines are skipped.
-pub fn parse_passwd(text: &str) -> BTreeMap<String, PasswdEntry> {
-    let mut out = BTreeMap::new();
-    for (i, l) in text.lines().enumerate() {
-        if l.starts_with('#') || l.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = l.split(':').collect();
-        let Some(name) = f.first() else { continue };
-        out.entry(name.to_string()).or_insert(PasswdEntry {
-            name: name.to_string(),
-            uid: f.get(2).and_then(|u| u.trim().parse().ok()),
-            home: f.get(5).unwrap_or(&"").to_string(),
-            shell: f.get(6).unwrap_or(&"").to_string(),
-            line: i + 1,
-        });
-    }
-    out
-}
-
-/// Parse `/etc/group` into group name -> members.
-pub fn parse_group(text: &str) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for l in text.lines() {
-        let f: Vec<&str> = l.split(':').collect();
-        if let (Some(name), Some(members)) = (f.first(), f.get(3)) {
-            out.insert(
-                name.to_string(),
-                members
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            );
-        }
-    }
-    out
 }
 
 fn read_text(s: &Snapshot, path: &str) -> Option<String> {

@@ -1,0 +1,10 @@
+//! Unix system files that several parts of Exhibit read: the account
+//! databases (`/etc/passwd`, `/etc/group`). One parser each, so capture
+//! (owner names, home directories), the findings (new accounts, uid 0,
+//! administrative groups) and any later reader agree on what a line means.
+//!
+//! These parse text already read; how it is read (inside a target root,
+//! capped, from an archive) is the caller's business. This module is a leaf:
+//! it imports nothing from the crate.
+
+pub mod accounts;
