@@ -6,9 +6,10 @@
 //! markup: content is shown as plain monospace text only.
 
 use crate::archive::{Acquisition, Archive, EntryType, FileRecord, Status};
-use crate::gui::app::{Command, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, ViewCtx};
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
+use crate::gui::views::View;
 use crate::gui::widgets::{self, PathField};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
@@ -336,13 +337,59 @@ pub struct BrowserView {
     scroll_to_line: bool,
 }
 
-impl BrowserView {
-    /// Open the file dialog next frame (Ctrl+O).
-    pub fn request_open_dialog(&mut self, _ctx: &egui::Context) {
-        self.open_dialog_requested = true;
+impl View for BrowserView {
+    fn screen(&self) -> Screen {
+        Screen::Evidence
     }
 
-    pub fn busy(&self) -> Vec<String> {
+    fn title(&self) -> &'static str {
+        "Evidence"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let ctx = ui.ctx().clone();
+        self.zone = vc.zone;
+        if self.open_dialog_requested {
+            self.open_dialog_requested = false;
+        }
+        self.open_bar_ui(ui, vc);
+        if let Some(job) = &self.load {
+            widgets::job_progress_ui(ui, job);
+            return;
+        }
+        if let Some(e) = &self.error {
+            widgets::message_box(ui, Tone::Bad, "Cannot open this archive", e);
+        }
+        if self.loaded.is_none() {
+            return;
+        }
+        self.select_pending(&ctx);
+        self.refresh_rows(&ctx);
+        self.summary_ui(ui);
+        self.filter_bar_ui(ui);
+        if self.show_tree {
+            egui::Panel::left("folder_tree")
+                .resizable(true)
+                .default_size(260.0)
+                .show(ui, |ui| self.tree_ui(ui));
+        }
+        egui::Panel::right("preview_pane")
+            .resizable(true)
+            .default_size(460.0)
+            .show(ui, |ui| self.preview_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            // Narrow windows scroll the columns sideways instead of hiding them.
+            egui::ScrollArea::horizontal()
+                .id_salt("evidence_table_h")
+                .show(ui, |ui| self.table_ui(ui));
+        });
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
         let mut v = Vec::new();
         if let Some(j) = &self.load {
             v.push(j.title.clone());
@@ -351,6 +398,36 @@ impl BrowserView {
             v.push("Filtering".into());
         }
         v
+    }
+
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        _settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::PickArchive => self.request_open_dialog(ctx),
+            Command::OpenArchive(p) => self.open(ctx, p),
+            Command::OpenArchiveAt(p, path) => {
+                self.open(ctx, p);
+                self.query.text = path;
+            }
+            Command::OpenArchiveLine {
+                archive,
+                path,
+                line,
+            } => self.open_at(ctx, archive, path, line),
+            other => return Some(other),
+        }
+        None
+    }
+}
+
+impl BrowserView {
+    /// Open the file dialog next frame (Ctrl+O).
+    pub fn request_open_dialog(&mut self, _ctx: &egui::Context) {
+        self.open_dialog_requested = true;
     }
 
     /// Open an archive (unless it is the one loaded) and select the file at
@@ -425,7 +502,7 @@ impl BrowserView {
         }));
     }
 
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
         if let Some(job) = self.load.as_mut()
             && let Some(r) = job.poll()
         {
@@ -498,45 +575,6 @@ impl BrowserView {
         }));
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        let ctx = ui.ctx().clone();
-        self.zone = vc.zone;
-        if self.open_dialog_requested {
-            self.open_dialog_requested = false;
-        }
-        self.open_bar_ui(ui, vc);
-        if let Some(job) = &self.load {
-            widgets::job_progress_ui(ui, job);
-            return;
-        }
-        if let Some(e) = &self.error {
-            widgets::message_box(ui, Tone::Bad, "Cannot open this archive", e);
-        }
-        if self.loaded.is_none() {
-            return;
-        }
-        self.select_pending(&ctx);
-        self.refresh_rows(&ctx);
-        self.summary_ui(ui);
-        self.filter_bar_ui(ui);
-        if self.show_tree {
-            egui::Panel::left("folder_tree")
-                .resizable(true)
-                .default_size(260.0)
-                .show(ui, |ui| self.tree_ui(ui));
-        }
-        egui::Panel::right("preview_pane")
-            .resizable(true)
-            .default_size(460.0)
-            .show(ui, |ui| self.preview_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| {
-            // Narrow windows scroll the columns sideways instead of hiding them.
-            egui::ScrollArea::horizontal()
-                .id_salt("evidence_table_h")
-                .show(ui, |ui| self.table_ui(ui));
-        });
-    }
-
     fn open_bar_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         ui.horizontal(|ui| {
             let changed = self.path.ui(
@@ -572,7 +610,7 @@ impl BrowserView {
         {
             ui.label("Archives of this case:");
             for a in &case.archives {
-                if a.verification == crate::gui::case::VerificationState::Incomplete {
+                if a.verification == crate::gui::custody_log::VerificationState::Incomplete {
                     continue;
                 }
                 if ui.link(a.file_name()).clicked() {

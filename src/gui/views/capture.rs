@@ -4,10 +4,11 @@
 //! result: archive name, SHA-256 for the paper form, warnings with reasons.
 
 use crate::capture::{CaptureRequest, CaptureSummary, Interface};
-use crate::gui::app::{Command, Settings, ViewCtx};
 use crate::gui::case::CaseFolder;
+use crate::gui::context::{Command, Screen, Settings, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;
+use crate::gui::views::View;
 use crate::gui::widgets::{self, PathField};
 use crate::job::{CancelToken, Progress, ProgressSink};
 use egui::{RichText, Ui};
@@ -65,6 +66,88 @@ pub struct CaptureView {
     form_error: Option<String>,
 }
 
+impl View for CaptureView {
+    fn screen(&self) -> Screen {
+        Screen::Capture
+    }
+
+    fn title(&self) -> &'static str {
+        "Capture"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        if let Some(job) = &self.job {
+            ui.label(RichText::new("Capture in progress").heading());
+            widgets::hint(
+                ui,
+                "The archive is written as .zip.partial and only renamed once complete and hashed.",
+            );
+            widgets::cancellable_job_ui(ui, job);
+            return;
+        }
+        if self.result.is_none() {
+            egui::Panel::bottom("capture_start_bar")
+                .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
+                .show(ui, |ui| self.start_bar_ui(ui, vc));
+        }
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                if let Some(r) = &self.result {
+                    // The outcome alone, at the top: nothing to scroll past.
+                    let mut dismiss = false;
+                    result_ui(ui, r, vc.commands, &mut dismiss);
+                    if dismiss {
+                        self.result = None;
+                    }
+                } else {
+                    self.form_ui(ui);
+                }
+            });
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    /// What is running, for the status bar.
+    fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(j) = &self.job {
+            v.push(format!(
+                "{} {}",
+                j.title,
+                j.fraction()
+                    .map(|f| format!("{:.0}%", f * 100.0))
+                    .unwrap_or_default()
+            ));
+        }
+        if self.prescan.is_some() {
+            v.push("Estimating".into());
+        }
+        v
+    }
+
+    fn command(
+        &mut self,
+        _ctx: &egui::Context,
+        command: Command,
+        _settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::AddCaptureSource(p) => {
+                self.add_source(p);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    fn on_case_opened(&mut self, case: &CaseFolder) {
+        self.prefill_from_case(case);
+    }
+}
+
 impl CaptureView {
     pub fn new(settings: &Settings) -> Self {
         Self {
@@ -118,30 +201,12 @@ impl CaptureView {
         }
     }
 
-    /// What is running, for the status bar.
-    pub fn busy(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if let Some(j) = &self.job {
-            v.push(format!(
-                "{} {}",
-                j.title,
-                j.fraction()
-                    .map(|f| format!("{:.0}%", f * 100.0))
-                    .unwrap_or_default()
-            ));
-        }
-        if self.prescan.is_some() {
-            v.push("Estimating".into());
-        }
-        v
-    }
-
     /// True while a capture runs.
     pub fn is_running(&self) -> bool {
         self.job.is_some()
     }
 
-    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, commands: &mut Vec<Command>) {
         if let Some(p) = self.source_picker.poll() {
             self.add_source(p);
         }
@@ -272,37 +337,6 @@ impl CaptureView {
             }
             Err(e) => self.form_error = Some(e),
         }
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        if let Some(job) = &self.job {
-            ui.label(RichText::new("Capture in progress").heading());
-            widgets::hint(
-                ui,
-                "The archive is written as .zip.partial and only renamed once complete and hashed.",
-            );
-            widgets::cancellable_job_ui(ui, job);
-            return;
-        }
-        if self.result.is_none() {
-            egui::Panel::bottom("capture_start_bar")
-                .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
-                .show(ui, |ui| self.start_bar_ui(ui, vc));
-        }
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                if let Some(r) = &self.result {
-                    // The outcome alone, at the top: nothing to scroll past.
-                    let mut dismiss = false;
-                    result_ui(ui, r, vc.commands, &mut dismiss);
-                    if dismiss {
-                        self.result = None;
-                    }
-                } else {
-                    self.form_ui(ui);
-                }
-            });
     }
 
     fn profiles_ui(&mut self, ui: &mut Ui) {

@@ -11,9 +11,10 @@
 use crate::diff::SnapshotInfo;
 use crate::diff::snapshot::{Entry, Snapshot, format_time};
 use crate::findings::{self, Finding, HashSets, Rules, Severity};
-use crate::gui::app::{Command, ViewCtx};
+use crate::gui::context::{Command, Screen, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
+use crate::gui::views::View;
 use crate::gui::views::compare::model::ChangeFilter;
 use crate::gui::widgets::{self, PathField};
 use egui::{RichText, Ui};
@@ -338,45 +339,16 @@ pub struct FindingsView {
     pub selected: Option<usize>,
 }
 
-impl FindingsView {
-    pub fn busy(&self) -> Vec<String> {
-        self.job.iter().map(|j| j.title.clone()).collect()
+impl View for FindingsView {
+    fn screen(&self) -> Screen {
+        Screen::Findings
     }
 
-    /// A dropped archive or folder becomes the snapshot to scan.
-    pub fn drop_path(&mut self, p: PathBuf) {
-        self.snapshot.text = p.display().to_string();
+    fn title(&self) -> &'static str {
+        "Findings"
     }
 
-    /// Start scanning `path` in the background.
-    pub fn start(&mut self, ctx: &egui::Context, path: PathBuf) {
-        if self.job.is_some() {
-            return;
-        }
-        self.snapshot.text = path.display().to_string();
-        self.error = None;
-        self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
-            run_scan(path, sink, cancel)
-        }));
-    }
-
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
-        if let Some(job) = self.job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.job = None;
-            match r {
-                Ok(m) => {
-                    self.model = Some(m);
-                    self.shown = None;
-                    self.selected = None;
-                }
-                Err(e) => self.error = Some(e),
-            }
-        }
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         self.zone = vc.zone;
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
@@ -409,7 +381,7 @@ impl FindingsView {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Case archives:");
                 for a in &case.archives {
-                    if a.verification == crate::gui::case::VerificationState::Incomplete {
+                    if a.verification == crate::gui::custody_log::VerificationState::Incomplete {
                         continue;
                     }
                     if ui.link(a.file_name()).clicked() {
@@ -439,6 +411,58 @@ impl FindingsView {
         }
         if self.model.is_some() {
             self.results_ui(ui, vc);
+        }
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
+        self.job.iter().map(|j| j.title.clone()).collect()
+    }
+
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        self.drop_path(path);
+        None
+    }
+
+    fn drop_hint(&self) -> Option<&'static str> {
+        Some("Drop an archive or a folder to scan it")
+    }
+}
+
+impl FindingsView {
+    /// A dropped archive or folder becomes the snapshot to scan.
+    pub fn drop_path(&mut self, p: PathBuf) {
+        self.snapshot.text = p.display().to_string();
+    }
+
+    /// Start scanning `path` in the background.
+    pub fn start(&mut self, ctx: &egui::Context, path: PathBuf) {
+        if self.job.is_some() {
+            return;
+        }
+        self.snapshot.text = path.display().to_string();
+        self.error = None;
+        self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
+            run_scan(path, sink, cancel)
+        }));
+    }
+
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
+        if let Some(job) = self.job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.job = None;
+            match r {
+                Ok(m) => {
+                    self.model = Some(m);
+                    self.shown = None;
+                    self.selected = None;
+                }
+                Err(e) => self.error = Some(e),
+            }
         }
     }
 

@@ -10,9 +10,10 @@
 //! list of event indices, recomputed in a background job only when the
 //! filter changes.
 
-use crate::gui::app::{Command, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
+use crate::gui::views::View;
 use crate::gui::widgets;
 use crate::logs::detect::{self, DetectConfig, Finding, Severity};
 use crate::logs::query::{self, Filter};
@@ -114,6 +115,9 @@ pub fn theme_severity(s: Severity) -> theme::Severity {
     }
 }
 
+/// What the drop overlay says on the log screens.
+pub const SOURCES_DROP_HINT: &str = "Drop log files, folders or archives to add them as sources";
+
 /// A list of sources to read: typed paths, file and folder dialogs, the
 /// open case's archives, dropped files.
 #[derive(Default)]
@@ -134,10 +138,14 @@ impl SourceList {
 
     /// The list with its add/remove controls. `what` names the screen in
     /// labels ("log source", "timeline source") so they stay unique.
-    pub fn ui(&mut self, ui: &mut Ui, vc: &ViewCtx<'_>, what: &str) {
+    /// Take the path a file dialog picked, if one did (once per frame).
+    pub fn poll(&mut self) {
         if let Some(p) = self.picker.poll() {
             self.add(p);
         }
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, vc: &ViewCtx<'_>, what: &str) {
         ui.horizontal_wrapped(|ui| {
             let l = ui.label(format!("Add {what}"));
             let r = ui
@@ -428,9 +436,91 @@ impl Default for LogsView {
     }
 }
 
-impl LogsView {
+impl View for LogsView {
+    fn screen(&self) -> Screen {
+        Screen::Logs
+    }
+
+    fn title(&self) -> &'static str {
+        "Logs"
+    }
+
+    /// Draw the screen.
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let ctx = ui.ctx().clone();
+        if self.zone != vc.zone {
+            // Typed times mean another instant now: filter again.
+            self.zone = vc.zone;
+            self.shown = None;
+        }
+        ui.label(RichText::new("Logs").heading());
+        self.sources.ui(ui, vc, "log source");
+        ui.horizontal(|ui| {
+            let can = !self.sources.paths.is_empty() && self.load.is_none();
+            if ui
+                .add_enabled(can, egui::Button::new(RichText::new("Read logs").strong()))
+                .on_hover_text("Parse every log in the sources and run the detections")
+                .clicked()
+            {
+                self.start_load(&ctx);
+            }
+            if let Some(l) = &self.loaded {
+                let s = &l.store;
+                let unparsed: u64 = s.sources.iter().map(|x| x.unparsed).sum();
+                ui.label(format!(
+                    "{} events from {} log file(s) · {} unparsed line(s) kept · {} finding(s)",
+                    widgets::thousands(s.events.len() as u64),
+                    s.sources.len(),
+                    widgets::thousands(unparsed),
+                    l.findings.len()
+                ));
+            }
+        });
+        if let Some(job) = &self.load {
+            widgets::cancellable_job_ui(ui, job);
+            return;
+        }
+        if let Some(e) = &self.load_error {
+            widgets::message_box(ui, Tone::Bad, "Cannot read these logs", e);
+        }
+        if self.loaded.is_none() {
+            widgets::hint(
+                ui,
+                "Add evidence archives, log folders or files, then Read logs. Lines no parser understands are kept and counted.",
+            );
+            return;
+        }
+        self.refresh_rows(&ctx);
+        egui::Panel::left("detections_panel")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| self.detections_ui(ui));
+        self.query_bar_ui(ui);
+        self.filter_bar_ui(ui);
+        if self.selected.is_some() {
+            egui::Panel::bottom("log_event_detail")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| self.detail_ui(ui, vc));
+        }
+        // A child with exactly the space left, so the table's column lines
+        // stop above the detail panel.
+        let rest = ui.available_rect_before_wrap();
+        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
+            self.table_ui(ui)
+        });
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.sources.poll();
+        self.poll_jobs(vc.commands);
+        if vc.shared.log_sources != self.sources.paths {
+            vc.shared.log_sources = self.sources.paths.clone();
+        }
+    }
+
     /// Titles of running jobs, for the status bar.
-    pub fn busy(&self) -> Vec<String> {
+    fn busy(&self) -> Vec<String> {
         let mut v = Vec::new();
         if let Some(j) = &self.load {
             v.push(j.title.clone());
@@ -444,6 +534,38 @@ impl LogsView {
         v
     }
 
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        _settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::ShowFinding {
+                sources,
+                rule,
+                title,
+                first_us,
+            } => {
+                self.show_finding(ctx, sources, rule, title, first_us);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        // On the log screens, anything dropped is a source to read.
+        self.sources.add(path);
+        None
+    }
+
+    fn drop_hint(&self) -> Option<&'static str> {
+        Some(SOURCES_DROP_HINT)
+    }
+}
+
+impl LogsView {
     /// True while sources are being read.
     pub fn loading(&self) -> bool {
         self.load.is_some()
@@ -521,7 +643,7 @@ impl LogsView {
     }
 
     /// Drain the jobs (once per frame).
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
         if let Some(job) = self.load.as_mut()
             && let Some(r) = job.poll()
         {
@@ -614,72 +736,6 @@ impl LogsView {
         self.answer_job = Some(Job::spawn(ctx, "Answering", move |_, _| {
             Ok(answer(&store, q, &subject, seq, zone))
         }));
-    }
-
-    /// Draw the screen.
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        let ctx = ui.ctx().clone();
-        if self.zone != vc.zone {
-            // Typed times mean another instant now: filter again.
-            self.zone = vc.zone;
-            self.shown = None;
-        }
-        ui.label(RichText::new("Logs").heading());
-        self.sources.ui(ui, vc, "log source");
-        ui.horizontal(|ui| {
-            let can = !self.sources.paths.is_empty() && self.load.is_none();
-            if ui
-                .add_enabled(can, egui::Button::new(RichText::new("Read logs").strong()))
-                .on_hover_text("Parse every log in the sources and run the detections")
-                .clicked()
-            {
-                self.start_load(&ctx);
-            }
-            if let Some(l) = &self.loaded {
-                let s = &l.store;
-                let unparsed: u64 = s.sources.iter().map(|x| x.unparsed).sum();
-                ui.label(format!(
-                    "{} events from {} log file(s) · {} unparsed line(s) kept · {} finding(s)",
-                    widgets::thousands(s.events.len() as u64),
-                    s.sources.len(),
-                    widgets::thousands(unparsed),
-                    l.findings.len()
-                ));
-            }
-        });
-        if let Some(job) = &self.load {
-            widgets::cancellable_job_ui(ui, job);
-            return;
-        }
-        if let Some(e) = &self.load_error {
-            widgets::message_box(ui, Tone::Bad, "Cannot read these logs", e);
-        }
-        if self.loaded.is_none() {
-            widgets::hint(
-                ui,
-                "Add evidence archives, log folders or files, then Read logs. Lines no parser understands are kept and counted.",
-            );
-            return;
-        }
-        self.refresh_rows(&ctx);
-        egui::Panel::left("detections_panel")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| self.detections_ui(ui));
-        self.query_bar_ui(ui);
-        self.filter_bar_ui(ui);
-        if self.selected.is_some() {
-            egui::Panel::bottom("log_event_detail")
-                .resizable(true)
-                .default_size(170.0)
-                .show(ui, |ui| self.detail_ui(ui, vc));
-        }
-        // A child with exactly the space left, so the table's column lines
-        // stop above the detail panel.
-        let rest = ui.available_rect_before_wrap();
-        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
-            self.table_ui(ui)
-        });
     }
 
     fn detections_ui(&mut self, ui: &mut Ui) {

@@ -12,10 +12,11 @@
 //! histogram counts, recomputed in a background job only when the filter,
 //! the zoom or the marks change; a frame only draws the visible rows.
 
-use crate::gui::app::{Command, Screen, ViewCtx};
+use crate::gui::context::{Command, Screen, ViewCtx};
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::views::logs::{SourceList, fmt_time, theme_severity};
+use crate::gui::views::View;
+use crate::gui::views::logs::{SOURCES_DROP_HINT, SourceList, fmt_time, theme_severity};
 use crate::gui::widgets;
 use crate::logs::detect::Severity;
 use crate::timeline::{self, ExportFormat, Origin, Timeline, TimelineEvent, TimelineRequest};
@@ -391,9 +392,106 @@ impl Default for TimelineView {
     }
 }
 
-impl TimelineView {
+impl View for TimelineView {
+    fn screen(&self) -> Screen {
+        Screen::Timeline
+    }
+
+    fn title(&self) -> &'static str {
+        "Timeline"
+    }
+
+    /// Draw the screen. The Logs screen's sources (from the shared state)
+    /// are offered as a shortcut.
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let ctx = ui.ctx().clone();
+        self.zone = vc.zone;
+        self.follow_case(&ctx, vc);
+        ui.label(RichText::new("Timeline").heading());
+        self.sources.ui(ui, vc, "timeline source");
+        ui.horizontal(|ui| {
+            let can = !self.sources.paths.is_empty() && self.build.is_none();
+            if ui
+                .add_enabled(
+                    can,
+                    egui::Button::new(RichText::new("Build timeline").strong()),
+                )
+                .on_hover_text("Merge file times, log events, findings and custody events")
+                .clicked()
+            {
+                self.start_build(&ctx);
+            }
+            let logs_sources = &vc.shared.log_sources;
+            if !logs_sources.is_empty()
+                && logs_sources != &self.sources.paths
+                && ui.button("Use the Logs screen's sources").clicked()
+            {
+                self.sources.paths = logs_sources.clone();
+            }
+            if let Some(b) = &self.built {
+                ui.label(format!(
+                    "{} events",
+                    widgets::thousands(b.timeline.events.len() as u64)
+                ));
+                if !b.timeline.notes.is_empty() {
+                    ui.label(widgets::toned(
+                        ui,
+                        Tone::Warn,
+                        format!("{} note(s)", b.timeline.notes.len()),
+                    ))
+                    .on_hover_text(
+                        b.timeline
+                            .notes
+                            .iter()
+                            .take(30)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                }
+            }
+            if vc.case.is_none() {
+                widgets::hint(ui, "Open a case to keep stars and tags.");
+            }
+        });
+        if let Some(job) = &self.build {
+            widgets::cancellable_job_ui(ui, job);
+            return;
+        }
+        if let Some(e) = &self.error {
+            widgets::message_box(ui, Tone::Bad, "Cannot build the timeline", e);
+        }
+        if self.built.is_none() {
+            widgets::hint(
+                ui,
+                "Add evidence archives, log folders or files, then Build timeline.",
+            );
+            return;
+        }
+        self.refresh_rows(&ctx);
+        self.histogram_ui(ui);
+        self.filter_bar_ui(ui);
+        if self.selected.is_some() {
+            egui::Panel::bottom("timeline_event_detail")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| self.detail_ui(ui, vc));
+        }
+        // A child with exactly the space left, so the table's column lines
+        // stop above the detail panel.
+        let rest = ui.available_rect_before_wrap();
+        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
+            self.table_ui(ui)
+        });
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.sources.poll();
+        self.poll_jobs(vc.commands);
+    }
+
     /// Titles of running jobs, for the status bar.
-    pub fn busy(&self) -> Vec<String> {
+    fn busy(&self) -> Vec<String> {
         let mut v = Vec::new();
         for (j, t) in [
             (self.build.is_some(), "Building timeline"),
@@ -408,6 +506,17 @@ impl TimelineView {
         v
     }
 
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        self.sources.add(path);
+        None
+    }
+
+    fn drop_hint(&self) -> Option<&'static str> {
+        Some(SOURCES_DROP_HINT)
+    }
+}
+
+impl TimelineView {
     /// True while the timeline is being built.
     pub fn building(&self) -> bool {
         self.build.is_some()
@@ -550,7 +659,7 @@ impl TimelineView {
     }
 
     /// Drain the jobs (once per frame).
-    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, commands: &mut Vec<Command>) {
         if let Some(job) = self.build.as_mut()
             && let Some(r) = job.poll()
         {
@@ -663,89 +772,6 @@ impl TimelineView {
                 .map_err(|e| anyhow::anyhow!("cannot write the export: {e}: {}", path.display()))?;
             Ok((visible.events.len(), path))
         }));
-    }
-
-    /// Draw the screen. `logs_sources` are the Logs screen's sources, offered
-    /// as a shortcut.
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>, logs_sources: &[PathBuf]) {
-        let ctx = ui.ctx().clone();
-        self.zone = vc.zone;
-        self.follow_case(&ctx, vc);
-        ui.label(RichText::new("Timeline").heading());
-        self.sources.ui(ui, vc, "timeline source");
-        ui.horizontal(|ui| {
-            let can = !self.sources.paths.is_empty() && self.build.is_none();
-            if ui
-                .add_enabled(
-                    can,
-                    egui::Button::new(RichText::new("Build timeline").strong()),
-                )
-                .on_hover_text("Merge file times, log events, findings and custody events")
-                .clicked()
-            {
-                self.start_build(&ctx);
-            }
-            if !logs_sources.is_empty()
-                && logs_sources != self.sources.paths.as_slice()
-                && ui.button("Use the Logs screen's sources").clicked()
-            {
-                self.sources.paths = logs_sources.to_vec();
-            }
-            if let Some(b) = &self.built {
-                ui.label(format!(
-                    "{} events",
-                    widgets::thousands(b.timeline.events.len() as u64)
-                ));
-                if !b.timeline.notes.is_empty() {
-                    ui.label(widgets::toned(
-                        ui,
-                        Tone::Warn,
-                        format!("{} note(s)", b.timeline.notes.len()),
-                    ))
-                    .on_hover_text(
-                        b.timeline
-                            .notes
-                            .iter()
-                            .take(30)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    );
-                }
-            }
-            if vc.case.is_none() {
-                widgets::hint(ui, "Open a case to keep stars and tags.");
-            }
-        });
-        if let Some(job) = &self.build {
-            widgets::cancellable_job_ui(ui, job);
-            return;
-        }
-        if let Some(e) = &self.error {
-            widgets::message_box(ui, Tone::Bad, "Cannot build the timeline", e);
-        }
-        if self.built.is_none() {
-            widgets::hint(
-                ui,
-                "Add evidence archives, log folders or files, then Build timeline.",
-            );
-            return;
-        }
-        self.refresh_rows(&ctx);
-        self.histogram_ui(ui);
-        self.filter_bar_ui(ui);
-        if self.selected.is_some() {
-            egui::Panel::bottom("timeline_event_detail")
-                .resizable(true)
-                .default_size(170.0)
-                .show(ui, |ui| self.detail_ui(ui, vc));
-        }
-        // A child with exactly the space left, so the table's column lines
-        // stop above the detail panel.
-        let rest = ui.available_rect_before_wrap();
-        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
-            self.table_ui(ui)
-        });
     }
 
     fn histogram_ui(&mut self, ui: &mut Ui) {
