@@ -1,13 +1,14 @@
 //! What the app and its views share, with no dependency on either: the
 //! persisted [`Settings`], the [`Screen`] identifiers, the [`Command`]s a
-//! view asks the app for, and the [`ViewCtx`] every view reads during a
-//! frame. Views import this module, never `app.rs`, so the dependency
+//! view asks the app for, the [`ViewCtx`] every view reads during a
+//! frame, and the [`View`] trait every screen implements. Views import this module, never `app.rs`, so the dependency
 //! graph inside `gui/` has no cycles: `app` → `views` → `context`.
 
 use crate::gui::case::{CaseFolder, CaseInfo};
 use crate::gui::custody_log::VerificationState;
 use crate::tz::DisplayZone;
 use serde::{Deserialize, Serialize};
+use std::any::Any;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -141,4 +142,56 @@ pub struct ViewCtx<'a> {
     pub zone: DisplayZone,
     /// What views publish for each other.
     pub shared: &'a mut Shared,
+}
+
+/// A screen of the workstation.
+pub trait View: Any {
+    /// Which screen this is.
+    fn screen(&self) -> Screen;
+
+    /// The tab's title.
+    fn title(&self) -> &'static str;
+
+    /// Draw the screen (only the current screen is drawn).
+    fn ui(&mut self, ui: &mut egui::Ui, vc: &mut ViewCtx<'_>);
+
+    /// Drain finished background jobs and publish what other views read;
+    /// runs for every view once per frame, before any drawing.
+    fn logic(&mut self, ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        let _ = (ctx, vc);
+    }
+
+    /// Titles of running jobs, for the status bar.
+    fn busy(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Handle a command meant for this view, or hand it back. A handled
+    /// command switches to this view's screen.
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        settings: &Settings,
+    ) -> Option<Command> {
+        let _ = (ctx, settings);
+        Some(command)
+    }
+
+    /// A file dropped while this screen is shown: take it, or hand it back
+    /// for the app's default (open an archive or a case, or capture it).
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        Some(path)
+    }
+
+    /// What the drop overlay says on this screen, when it is not the app's
+    /// default.
+    fn drop_hint(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// A case was opened (or refreshed).
+    fn on_case_opened(&mut self, case: &CaseFolder) {
+        let _ = case;
+    }
 }

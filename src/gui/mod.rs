@@ -19,9 +19,11 @@
 
 pub mod app;
 pub mod case;
+pub mod change_filter;
 pub mod context;
 pub mod custody_log;
 pub mod derived;
+pub mod format;
 pub mod jobs;
 pub mod keyring;
 pub mod theme;

@@ -8,11 +8,11 @@
 pub mod model;
 
 use crate::archive::{Acquisition, EntryType, FileRecord, Status};
-use crate::gui::context::{Command, Screen, Settings, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::derived::Derived;
+use crate::gui::format::elide_start;
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
-use crate::gui::views::View;
 use crate::gui::widgets::{self, PathField};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 pub use model::{
     FolderNode, FolderTree, HEX_WIDTH, Loaded, PREVIEW_CAP_BYTES, Preview, PreviewBody, SortKey,
-    TREE_CHILD_CAP, ViewQuery, elide_start, hex_line, load_preview, run_query,
+    TREE_CHILD_CAP, ViewQuery, hex_line, load_preview, run_query,
 };
 
 /// State of the Evidence screen.

@@ -5,10 +5,9 @@
 
 use crate::capture::{CaptureRequest, CaptureSummary, Interface};
 use crate::gui::case::CaseFolder;
-use crate::gui::context::{Command, Screen, Settings, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;
-use crate::gui::views::View;
 use crate::gui::widgets::{self, PathField};
 use crate::job::{CancelToken, Progress, ProgressSink};
 use egui::{RichText, Ui};

@@ -16,13 +16,12 @@ pub mod model;
 
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, DiffRequest, Side};
 use crate::findings::Severity;
-use crate::gui::context::{Command, Screen, ViewCtx};
+use crate::gui::context::{Command, Screen, View, ViewCtx};
+use crate::gui::format::{elide_start, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
-use crate::gui::views::View;
-use crate::gui::views::browser::elide_start;
-use crate::gui::views::findings::{
-    self as fview, finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
+use crate::gui::widgets::findings::{
+    finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
 use crate::gui::widgets::{self, PathField};
 use egui::{RichText, Ui};
@@ -266,7 +265,7 @@ impl CompareView {
         if self.shown_filter.as_ref() == Some(&self.filter) {
             return;
         }
-        self.rows = self.filter.rows(m);
+        self.rows = m.rows(&self.filter);
         self.finding_rows = self.filter.findings(&m.result.findings);
         self.shown_filter = Some(self.filter.clone());
     }
@@ -356,7 +355,7 @@ impl CompareView {
                 "{} changes · {} findings ({}) · baseline {}, incident {} · {} + {} entries in {} ms",
                 widgets::thousands(r.changes.len() as u64),
                 widgets::thousands(r.findings.len() as u64),
-                fview::severity_summary(&m.severity_counts),
+                severity_summary(&m.severity_counts),
                 short_label(&r.old.label),
                 short_label(&r.new.label),
                 widgets::thousands(r.old.entries),

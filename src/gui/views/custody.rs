@@ -4,13 +4,11 @@
 //! custody form.
 
 use crate::custody::CustodyCheck;
-use crate::gui::context::{Command, Screen, Settings, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::custody_log::{self, CustodyLog};
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::keyring::UnlockField;
 use crate::gui::theme::Tone;
-use crate::gui::views::View;
-use crate::gui::views::verify::signature_tone;
 use crate::gui::widgets::{self, PathField};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
@@ -592,7 +590,7 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
                         let tone = if sig.0 == "not checked" {
                             Tone::Warn
                         } else {
-                            signature_tone(&sig.0)
+                            widgets::signature_tone(&sig.0)
                         };
                         widgets::badge(ui, tone, &format!("signature: {}", sig.0))
                             .on_hover_text(sig.1.clone().unwrap_or_default());

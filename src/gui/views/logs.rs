@@ -12,13 +12,13 @@
 
 pub mod model;
 
-use crate::gui::context::{Command, Screen, Settings, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::derived::Derived;
-use crate::gui::jobs::{Job, PickKind, Picker};
+use crate::gui::format::fmt_time;
+use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::views::View;
-use crate::gui::widgets;
-use crate::logs::detect::Severity;
+use crate::gui::widgets::findings::log_theme_severity as theme_severity;
+use crate::gui::widgets::{self, SOURCES_DROP_HINT, SourceList};
 use crate::logs::{Event, Field, LogStore};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
@@ -27,119 +27,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use model::{
-    Answer, Base, LogsFilter, LogsLoaded, Question, answer, filter_rows, fmt_time, parse_status,
-    parse_time,
+    Answer, Base, LogsFilter, LogsLoaded, Question, answer, filter_rows, parse_status, parse_time,
 };
-
-/// The theme's severity for a finding's severity.
-pub fn theme_severity(s: Severity) -> theme::Severity {
-    match s {
-        Severity::Info => theme::Severity::Info,
-        Severity::Low => theme::Severity::Low,
-        Severity::Medium => theme::Severity::Medium,
-        Severity::High => theme::Severity::High,
-        _ => theme::Severity::Critical,
-    }
-}
-
-/// What the drop overlay says on the log screens.
-pub const SOURCES_DROP_HINT: &str = "Drop log files, folders or archives to add them as sources";
-
-/// A list of sources to read: typed paths, file and folder dialogs, the
-/// open case's archives, dropped files.
-#[derive(Default)]
-pub struct SourceList {
-    pub paths: Vec<PathBuf>,
-    /// The path being typed.
-    pub typed: String,
-    picker: Picker,
-}
-
-impl SourceList {
-    /// Add a source (once).
-    pub fn add(&mut self, p: PathBuf) {
-        if !self.paths.contains(&p) {
-            self.paths.push(p);
-        }
-    }
-
-    /// The list with its add/remove controls. `what` names the screen in
-    /// labels ("log source", "timeline source") so they stay unique.
-    /// Take the path a file dialog picked, if one did (once per frame).
-    pub fn poll(&mut self) {
-        if let Some(p) = self.picker.poll() {
-            self.add(p);
-        }
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &ViewCtx<'_>, what: &str) {
-        ui.horizontal_wrapped(|ui| {
-            let l = ui.label(format!("Add {what}"));
-            let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.typed)
-                        .hint_text("log file, folder or evidence archive (.zip)")
-                        .desired_width(360.0),
-                )
-                .labelled_by(l.id);
-            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("Add").clicked() || enter) && !self.typed.trim().is_empty() {
-                self.add(PathBuf::from(self.typed.trim()));
-                self.typed.clear();
-            }
-            let open = !self.picker.is_open();
-            if ui.add_enabled(open, egui::Button::new("File…")).clicked() {
-                self.picker
-                    .open(ui.ctx(), PickKind::File, "Choose a log file or archive");
-            }
-            if ui.add_enabled(open, egui::Button::new("Folder…")).clicked() {
-                self.picker
-                    .open(ui.ctx(), PickKind::Folder, "Choose a folder of logs");
-            }
-            if let Some(case) = vc.case {
-                let archives: Vec<PathBuf> = case
-                    .archives
-                    .iter()
-                    .filter(|a| a.path.extension().is_some_and(|e| e == "zip"))
-                    .map(|a| a.path.clone())
-                    .collect();
-                if !archives.is_empty()
-                    && ui
-                        .button(format!("Add the case's {} archive(s)", archives.len()))
-                        .clicked()
-                {
-                    for a in archives {
-                        self.add(a);
-                    }
-                }
-            }
-        });
-        let mut remove = None;
-        ui.horizontal_wrapped(|ui| {
-            if self.paths.is_empty() {
-                widgets::hint(
-                    ui,
-                    "No source yet: type a path, choose one, or drop files here.",
-                );
-            }
-            for (i, p) in self.paths.iter().enumerate() {
-                let name = p.display().to_string();
-                ui.label(RichText::new(&name).monospace());
-                if ui
-                    .small_button("remove")
-                    .on_hover_text(format!("Remove {name}"))
-                    .clicked()
-                {
-                    remove = Some(i);
-                }
-                ui.add_space(8.0);
-            }
-        });
-        if let Some(i) = remove {
-            self.paths.remove(i);
-        }
-    }
-}
 
 /// State of the Logs screen.
 pub struct LogsView {

@@ -2,7 +2,9 @@
 //! owns its form state and its background jobs, drains its jobs in
 //! [`View::logic`] (before the frame is drawn), draws itself in
 //! [`View::ui`], and asks the app for anything beyond itself through
-//! [`Command`]s. Views import [`crate::gui::context`], never the app.
+//! [`crate::gui::context::Command`]s. Views import
+//! [`crate::gui::context`] (where the [`View`] trait lives), the widgets,
+//! jobs and theme, never the app, this list, or each other.
 //!
 //! Adding a screen: a file here with a type implementing [`View`], a
 //! variant of [`Screen`], and one entry in [`all`] (whose order is the tab
@@ -18,62 +20,9 @@ pub mod start;
 pub mod timeline;
 pub mod verify;
 
-use crate::gui::case::CaseFolder;
-use crate::gui::context::{Command, Screen, Settings, ViewCtx};
-use std::any::Any;
-use std::path::PathBuf;
+use crate::gui::context::Settings;
 
-/// A screen of the workstation.
-pub trait View: Any {
-    /// Which screen this is.
-    fn screen(&self) -> Screen;
-
-    /// The tab's title.
-    fn title(&self) -> &'static str;
-
-    /// Draw the screen (only the current screen is drawn).
-    fn ui(&mut self, ui: &mut egui::Ui, vc: &mut ViewCtx<'_>);
-
-    /// Drain finished background jobs and publish what other views read;
-    /// runs for every view once per frame, before any drawing.
-    fn logic(&mut self, ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
-        let _ = (ctx, vc);
-    }
-
-    /// Titles of running jobs, for the status bar.
-    fn busy(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// Handle a command meant for this view, or hand it back. A handled
-    /// command switches to this view's screen.
-    fn command(
-        &mut self,
-        ctx: &egui::Context,
-        command: Command,
-        settings: &Settings,
-    ) -> Option<Command> {
-        let _ = (ctx, settings);
-        Some(command)
-    }
-
-    /// A file dropped while this screen is shown: take it, or hand it back
-    /// for the app's default (open an archive or a case, or capture it).
-    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
-        Some(path)
-    }
-
-    /// What the drop overlay says on this screen, when it is not the app's
-    /// default.
-    fn drop_hint(&self) -> Option<&'static str> {
-        None
-    }
-
-    /// A case was opened (or refreshed).
-    fn on_case_opened(&mut self, case: &CaseFolder) {
-        let _ = case;
-    }
-}
+pub use crate::gui::context::View;
 
 /// Every screen, in tab order: the one list of views.
 pub fn all(settings: &Settings) -> Vec<Box<dyn View>> {

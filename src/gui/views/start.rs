@@ -2,11 +2,10 @@
 //! case's archives with their verification state and actions.
 
 use crate::gui::case::{CaseFolder, CaseInfo};
-use crate::gui::context::{Command, Screen, Settings, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::custody_log::VerificationState;
 use crate::gui::jobs::PickKind;
 use crate::gui::theme::Tone;
-use crate::gui::views::View;
 use crate::gui::widgets::{self, PathField};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};

@@ -14,13 +14,14 @@
 
 pub mod model;
 
-use crate::gui::context::{Command, Screen, ViewCtx};
+use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::derived::Derived;
+use crate::gui::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::views::View;
-use crate::gui::views::logs::{SOURCES_DROP_HINT, SourceList, fmt_time, theme_severity};
 use crate::gui::widgets;
+use crate::gui::widgets::findings::log_theme_severity as theme_severity;
+use crate::gui::widgets::{SOURCES_DROP_HINT, SourceList};
 use crate::logs::detect::Severity;
 use crate::timeline::{self, ExportFormat, Origin, TimelineRequest};
 use crate::tz::DisplayZone;

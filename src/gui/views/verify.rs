@@ -2,11 +2,10 @@
 //! clear verdict (intact / N problems), a table of every problem with its
 //! kind and file, the custody signatures, and what was checked.
 
-use crate::gui::context::{Command, Screen, Settings, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::custody_log::VerificationState;
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
-use crate::gui::views::View;
 use crate::gui::widgets::{self, PathField};
 use crate::verify::{VerifyReport, VerifyRequest};
 use egui::{RichText, Ui};
@@ -298,7 +297,7 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
         for s in &rep.signatures {
             ui.horizontal(|ui| {
                 ui.label(format!("event {}", s.seq));
-                widgets::badge(ui, signature_tone(&s.status), &s.status);
+                widgets::badge(ui, widgets::signature_tone(&s.status), &s.status);
                 if let Some(who) = &s.signer {
                     ui.label(who);
                 }
@@ -338,14 +337,5 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
                     });
                 });
             });
-    }
-}
-
-/// The tone of a signature verdict.
-pub fn signature_tone(status: &str) -> Tone {
-    match status {
-        "valid" => Tone::Good,
-        "untrusted" | "unsigned" => Tone::Warn,
-        _ => Tone::Bad,
     }
 }

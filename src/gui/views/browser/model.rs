@@ -298,16 +298,6 @@ pub fn hex_line(offset: usize, chunk: &[u8]) -> String {
     format!("{offset:08x}  {hex:<49} |{ascii}|")
 }
 
-/// `…` plus the end of `s` when it is longer than `max` characters.
-pub fn elide_start(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    let n = s.chars().count();
-    if n <= max {
-        return s.into();
-    }
-    let tail: String = s.chars().skip(n - max.saturating_sub(1)).collect();
-    format!("…{tail}").into()
-}
-
 /// Open an archive and read its index, records and acquisition (the load
 /// job's work).
 pub fn load_archive(path: PathBuf, sink: &dyn ProgressSink) -> anyhow::Result<Loaded> {
@@ -358,6 +348,7 @@ pub fn find_path(records: &[FileRecord], path: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gui::format::elide_start;
 
     fn rec(path: &str, size: u64, status: Status) -> FileRecord {
         FileRecord {

@@ -3,21 +3,14 @@
 //! their answers, which finding a jump selects, and the load (parse every
 //! source, run the detections) the view runs in a background job.
 
+use crate::gui::format::fmt_time;
 use crate::job::{CancelToken, ProgressSink};
 use crate::logs::detect::{self, DetectConfig, Finding};
 use crate::logs::query::{self, Filter};
 use crate::logs::{LoadRequest, LogStore};
-use crate::tz::{DisplayZone, Precision};
+use crate::tz::DisplayZone;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// A UTC time in microseconds in the case's zone, to the second, with its
-/// offset: `2026-11-22 15:03:07 +01:00` (`... UTC` in UTC).
-pub fn fmt_time(us: i64, zone: DisplayZone) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| zone.format(t, Precision::Seconds))
-        .unwrap_or_else(|| format!("{us} us"))
-}
 
 /// Parse a typed time in the case's zone (`Z` at the end: UTC):
 /// `2026-11-22`, `2026-11-22 10:00`, `2026-11-22T10:00:05Z`... A date alone
@@ -207,7 +200,7 @@ pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64, zone: Disp
                     "{} — {} request(s), {} served, first {}, last {}, status {}{fwd}",
                     a.ip,
                     a.requests,
-                    crate::gui::widgets::human_bytes(a.bytes),
+                    crate::gui::format::human_bytes(a.bytes),
                     t(a.first_us),
                     t(a.last_us),
                     statuses.join(" "),
