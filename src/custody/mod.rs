@@ -12,8 +12,9 @@
 //! so a crash leaves either the old or the new log, never a torn line.
 //!
 //! The functions here are what the CLI and the GUI call: [`record_acquisition`],
-//! [`append_event`], [`load_log`], [`check_log`], [`verify_for_archive`] and
-//! [`form::render_form_html`].
+//! [`append_event`], [`load_log`], [`check_log`] (and its lenient mode
+//! [`read_lenient`], which also returns every line for display),
+//! [`verify_for_archive`] and [`form::render_form_html`].
 
 pub mod allowed_signers;
 pub mod chain;

@@ -75,56 +75,15 @@ impl View for CaptureView {
     }
 
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        if let Some(job) = &self.job {
-            ui.label(RichText::new("Capture in progress").heading());
-            widgets::hint(
-                ui,
-                "The archive is written as .zip.partial and only renamed once complete and hashed.",
-            );
-            widgets::cancellable_job_ui(ui, job);
-            return;
-        }
-        if self.result.is_none() {
-            egui::Panel::bottom("capture_start_bar")
-                .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
-                .show(ui, |ui| self.start_bar_ui(ui, vc));
-        }
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                if let Some(r) = &self.result {
-                    // The outcome alone, at the top: nothing to scroll past.
-                    let mut dismiss = false;
-                    result_ui(ui, r, vc.commands, &mut dismiss);
-                    if dismiss {
-                        self.result = None;
-                    }
-                } else {
-                    self.form_ui(ui);
-                }
-            });
+        self.draw(ui, vc);
     }
 
     fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
         self.poll_jobs(vc.commands);
     }
 
-    /// What is running, for the status bar.
     fn busy(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if let Some(j) = &self.job {
-            v.push(format!(
-                "{} {}",
-                j.title,
-                j.fraction()
-                    .map(|f| format!("{:.0}%", f * 100.0))
-                    .unwrap_or_default()
-            ));
-        }
-        if self.prescan.is_some() {
-            v.push("Estimating".into());
-        }
-        v
+        CaptureView::busy(self)
     }
 
     fn command(
@@ -198,6 +157,24 @@ impl CaptureView {
         if !s.trim().is_empty() && !self.sources.contains(&s) {
             self.sources.push(s);
         }
+    }
+
+    /// What is running, for the status bar.
+    pub fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(j) = &self.job {
+            v.push(format!(
+                "{} {}",
+                j.title,
+                j.fraction()
+                    .map(|f| format!("{:.0}%", f * 100.0))
+                    .unwrap_or_default()
+            ));
+        }
+        if self.prescan.is_some() {
+            v.push("Estimating".into());
+        }
+        v
     }
 
     /// True while a capture runs.
@@ -336,6 +313,37 @@ impl CaptureView {
             }
             Err(e) => self.form_error = Some(e),
         }
+    }
+
+    fn draw(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        if let Some(job) = &self.job {
+            ui.label(RichText::new("Capture in progress").heading());
+            widgets::hint(
+                ui,
+                "The archive is written as .zip.partial and only renamed once complete and hashed.",
+            );
+            widgets::cancellable_job_ui(ui, job);
+            return;
+        }
+        if self.result.is_none() {
+            egui::Panel::bottom("capture_start_bar")
+                .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
+                .show(ui, |ui| self.start_bar_ui(ui, vc));
+        }
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                if let Some(r) = &self.result {
+                    // The outcome alone, at the top: nothing to scroll past.
+                    let mut dismiss = false;
+                    result_ui(ui, r, vc.commands, &mut dismiss);
+                    if dismiss {
+                        self.result = None;
+                    }
+                } else {
+                    self.form_ui(ui);
+                }
+            });
     }
 
     fn profiles_ui(&mut self, ui: &mut Ui) {

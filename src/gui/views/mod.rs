@@ -38,3 +38,25 @@ pub fn all(settings: &Settings) -> Vec<Box<dyn View>> {
         Box::new(timeline::TimelineView::default()),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_screen_and_title_is_listed_once() {
+        let views = all(&Settings::default());
+        let screens: std::collections::HashSet<_> = views.iter().map(|v| v.screen()).collect();
+        let mut titles: Vec<_> = views.iter().map(|v| v.title()).collect();
+        assert_eq!(
+            titles.first(),
+            Some(&"Cases"),
+            "the start screen comes first"
+        );
+        titles.sort_unstable();
+        titles.dedup();
+        assert_eq!(screens.len(), views.len());
+        assert_eq!(titles.len(), views.len());
+        assert!(views.len() <= 9, "Ctrl+1…9 reach every tab");
+    }
+}
