@@ -18,6 +18,7 @@
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::views::{View as _, browser::BrowserView};
 use exhibit::gui::{ExhibitApp, Settings};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -50,12 +51,22 @@ fn main() {
     h.get_by_label("Open archive").click();
     let t = Instant::now();
     let load_frames = wait(&mut h, |h| {
-        h.state().browser.loaded.is_some() && h.state().browser.busy().is_empty()
+        h.state()
+            .view::<BrowserView>()
+            .expect("the evidence view")
+            .loaded
+            .is_some()
+            && h.state()
+                .view::<BrowserView>()
+                .expect("the evidence view")
+                .busy()
+                .is_empty()
     });
     let load = t.elapsed();
     let entries = h
         .state()
-        .browser
+        .view::<BrowserView>()
+        .expect("the evidence view")
         .loaded
         .as_ref()
         .map_or(0, |l| l.records.len());
@@ -103,13 +114,19 @@ fn main() {
     h.get_by_label("Filter paths").type_text("file0999");
     let t = Instant::now();
     let filter_frames = wait(&mut h, |h| {
-        let b = &h.state().browser;
+        let b = &h.state().view::<BrowserView>().expect("the evidence view");
         b.busy().is_empty() && b.rows.len() < entries
     });
     println!(
         "filter 'file0999': {:.0} ms to {} rows; frames meanwhile p50 {:.1} ms, worst {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3,
-        thousands(h.state().browser.rows.len()),
+        thousands(
+            h.state()
+                .view::<BrowserView>()
+                .expect("the evidence view")
+                .rows
+                .len()
+        ),
         pct(&filter_frames, 0.5),
         max_ms(&filter_frames)
     );
@@ -119,14 +136,19 @@ fn main() {
     h.key_press(egui::Key::Backspace);
     h.step();
     wait(&mut h, |h| {
-        let b = &h.state().browser;
+        let b = &h.state().view::<BrowserView>().expect("the evidence view");
         b.busy().is_empty() && b.rows.len() == entries
     });
     let unsorted_first = first_row(&h);
     h.get_by_label("Size").click();
     let t = Instant::now();
     let sort_frames = wait(&mut h, |h| {
-        h.state().browser.busy().is_empty() && first_row(h) != unsorted_first
+        h.state()
+            .view::<BrowserView>()
+            .expect("the evidence view")
+            .busy()
+            .is_empty()
+            && first_row(h) != unsorted_first
     });
     println!(
         "sort by size: {:.0} ms; frames meanwhile p50 {:.1} ms, worst {:.1} ms",

@@ -15,8 +15,8 @@ use gui_util::*;
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::Screen;
 use exhibit::gui::Settings;
-use exhibit::gui::app::Screen;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -108,12 +108,12 @@ fn run_compare(h: &mut H, old: &Path, new: &Path) {
     type_into(h, "Incident (after)", &new.display().to_string());
     click(h, "Run comparison");
     wait_until(h, "the comparison to finish", |h| {
-        h.state().compare.model.is_some() || h.state().compare.error.is_some()
+        h.state().v::<CompareView>().model.is_some() || h.state().v::<CompareView>().error.is_some()
     });
     assert!(
-        h.state().compare.error.is_none(),
+        h.state().v::<CompareView>().error.is_none(),
         "{:?}",
-        h.state().compare.error
+        h.state().v::<CompareView>().error
     );
 }
 
@@ -132,7 +132,14 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     assert!(shows(&h, "modified (1)"), "/etc/passwd changed");
 
     // The most severe finding is at the top of the findings panel.
-    let findings = &h.state().compare.model.as_ref().unwrap().result.findings;
+    let findings = &h
+        .state()
+        .v::<CompareView>()
+        .model
+        .as_ref()
+        .unwrap()
+        .result
+        .findings;
     let first = findings.first().unwrap();
     let top = h
         .get_all_by_role_and_label(Role::Link, &first.title)
@@ -187,9 +194,9 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
         shows(h, "+ <?php eval(base64_decode($_POST['c'])); ?>")
     });
     assert_eq!(
-        h.state().compare.selected.map(|i| h
+        h.state().v::<CompareView>().selected.map(|i| h
             .state()
-            .compare
+            .v::<CompareView>()
             .model
             .as_ref()
             .unwrap()
@@ -217,11 +224,14 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     h.get_by_label_contains("etc  ").click();
     h.step();
     h.step();
-    assert_eq!(h.state().compare.filter.folder.as_deref(), Some("/etc"));
-    let model = h.state().compare.model.as_ref().unwrap();
+    assert_eq!(
+        h.state().v::<CompareView>().filter.folder.as_deref(),
+        Some("/etc")
+    );
+    let model = h.state().v::<CompareView>().model.as_ref().unwrap();
     let in_etc: Vec<&str> = h
         .state()
-        .compare
+        .v::<CompareView>()
         .rows
         .iter()
         .map(|&i| model.result.changes[i as usize].path.as_str())
@@ -229,8 +239,8 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     assert!(in_etc.contains(&"/etc/passwd"), "{in_etc:?}");
     assert!(in_etc.iter().all(|p| p.starts_with("/etc/")), "{in_etc:?}");
     click(&mut h, "All folders");
-    let rows = h.state().compare.rows.clone();
-    let model = h.state().compare.model.as_ref().unwrap();
+    let rows = h.state().v::<CompareView>().rows.clone();
+    let model = h.state().v::<CompareView>().model.as_ref().unwrap();
     let shown: Vec<&str> = rows
         .iter()
         .map(|&i| model.result.changes[i as usize].path.as_str())
@@ -246,10 +256,13 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     click(&mut h, "Open in evidence browser");
     assert_eq!(h.state().screen, Screen::Evidence);
     assert_eq!(
-        h.state().browser.query.text,
+        h.state().v::<BrowserView>().query.text,
         "/var/www/html/uploads/cache.php"
     );
-    assert_eq!(h.state().browser.path.text, b.display().to_string());
+    assert_eq!(
+        h.state().v::<BrowserView>().path.text,
+        b.display().to_string()
+    );
 }
 
 #[test]
@@ -268,8 +281,14 @@ fn compare_an_archive_with_a_folder_and_filter_by_path() {
         h.step();
     }
     h.step();
-    assert_eq!(h.state().compare.old.text, a.display().to_string());
-    assert_eq!(h.state().compare.new.text, new.display().to_string());
+    assert_eq!(
+        h.state().v::<CompareView>().old.text,
+        a.display().to_string()
+    );
+    assert_eq!(
+        h.state().v::<CompareView>().new.text,
+        new.display().to_string()
+    );
     assert_eq!(
         h.state().screen,
         Screen::Compare,
@@ -277,12 +296,12 @@ fn compare_an_archive_with_a_folder_and_filter_by_path() {
     );
     click(&mut h, "Run comparison");
     wait_until(&mut h, "the comparison", |h| {
-        h.state().compare.model.is_some() || h.state().compare.error.is_some()
+        h.state().v::<CompareView>().model.is_some() || h.state().v::<CompareView>().error.is_some()
     });
     assert!(
-        h.state().compare.error.is_none(),
+        h.state().v::<CompareView>().error.is_none(),
         "{:?}",
-        h.state().compare.error
+        h.state().v::<CompareView>().error
     );
     assert!(shows(&h, "added (1)"));
     type_into(&mut h, "Filter paths", "passwd");
@@ -315,7 +334,9 @@ fn a_missing_snapshot_is_a_readable_error() {
         &tmp.path().display().to_string(),
     );
     click(&mut h, "Run comparison");
-    wait_until(&mut h, "the error", |h| h.state().compare.error.is_some());
+    wait_until(&mut h, "the error", |h| {
+        h.state().v::<CompareView>().error.is_some()
+    });
     assert!(shows(&h, "The comparison could not run"));
     assert!(shows(&h, "nope.zip"), "the message names the file");
 }
@@ -330,14 +351,21 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
     type_into(&mut h, "Snapshot to scan", &b.display().to_string());
     click(&mut h, "Scan for findings");
     wait_until(&mut h, "the scan", |h| {
-        h.state().findings.model.is_some() || h.state().findings.error.is_some()
+        h.state().v::<FindingsView>().model.is_some()
+            || h.state().v::<FindingsView>().error.is_some()
     });
     assert!(
-        h.state().findings.error.is_none(),
+        h.state().v::<FindingsView>().error.is_none(),
         "{:?}",
-        h.state().findings.error
+        h.state().v::<FindingsView>().error
     );
-    let findings = &h.state().findings.model.as_ref().unwrap().findings;
+    let findings = &h
+        .state()
+        .v::<FindingsView>()
+        .model
+        .as_ref()
+        .unwrap()
+        .findings;
     let shell = findings
         .iter()
         .find(|f| f.path == "/var/www/html/uploads/cache.php")
@@ -355,7 +383,7 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
     click(&mut h, "Open in evidence browser");
     assert_eq!(h.state().screen, Screen::Evidence);
     assert_eq!(
-        h.state().browser.query.text,
+        h.state().v::<BrowserView>().query.text,
         "/var/www/html/uploads/cache.php"
     );
 }
@@ -431,15 +459,15 @@ fn frame_time_with_a_million_entry_diff() {
     let first_path = model.result.changes[0].path.clone();
     let mut h = harness();
     h.state_mut().screen = Screen::Compare;
-    h.state_mut().compare.set_model(model);
+    h.state_mut().v_mut::<CompareView>().set_model(model);
     // A selected change: its attributes and findings are drawn too.
-    let shell = h.state().compare.model.as_ref().and_then(|m| {
+    let shell = h.state().v::<CompareView>().model.as_ref().and_then(|m| {
         m.result
             .changes
             .iter()
             .position(|c| c.path.ends_with(".php"))
     });
-    h.state_mut().compare.selected = shell;
+    h.state_mut().v_mut::<CompareView>().selected = shell;
     h.step();
     // Select a change so the detail pane is drawn too.
     let t_first = Instant::now();

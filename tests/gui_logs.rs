@@ -14,8 +14,8 @@ mod gui_util;
 use gui_util::*;
 
 use egui_kittest::kittest::Queryable as _;
+use exhibit::gui::Screen;
 use exhibit::gui::Settings;
-use exhibit::gui::app::Screen;
 use exhibit::gui::case::{self, CaseInfo};
 use exhibit::logs::Field;
 use std::path::{Path, PathBuf};
@@ -99,7 +99,7 @@ fn logs_of_archive(archive: &Path) -> H {
     add_source(&mut h, "Add log source", archive);
     click(&mut h, "Read logs");
     wait_until(&mut h, "the archive's logs", |h| {
-        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
+        h.state().v::<LogsView>().loaded.is_some() && !h.state().v::<LogsView>().rows.is_empty()
     });
     h
 }
@@ -115,7 +115,7 @@ fn build_timeline(h: &mut H, src: &Path) {
     add_source(h, "Add timeline source", src);
     click(h, "Build timeline");
     wait_until(h, "the timeline", |h| {
-        let t = &h.state().timeline;
+        let t = &h.state().v::<TimelineView>();
         !t.building() && t.built.is_some() && !t.rows.is_empty()
     });
 }
@@ -131,13 +131,13 @@ fn logs_detections_filters_and_questions() {
     add_source(&mut h, "Add log source", &access);
     click(&mut h, "Read logs");
     wait_until(&mut h, "the logs to load", |h| {
-        h.state().logs.loaded.is_some() && !h.state().logs.rows.is_empty()
+        h.state().v::<LogsView>().loaded.is_some() && !h.state().v::<LogsView>().rows.is_empty()
     });
     assert!(shows(&h, "11 events from 2 log file(s)"));
 
     // The worst finding comes first: the brute force that worked.
     let (title, rule) = {
-        let l = h.state().logs.loaded.as_ref().unwrap();
+        let l = h.state().v::<LogsView>().loaded.as_ref().unwrap();
         let f = &l.findings[0];
         (f.title.clone(), f.rule)
     };
@@ -150,7 +150,7 @@ fn logs_detections_filters_and_questions() {
     // Clicking it shows the seven evidence lines behind it.
     h.get_by_label(&title).click();
     wait_until(&mut h, "the finding's events", |h| {
-        h.state().logs.rows.len() == 7
+        h.state().v::<LogsView>().rows.len() == 7
     });
     assert!(shows(&h, "Showing 7 event(s) — events of: Login as"));
     assert!(shows(&h, ACCEPTED));
@@ -164,8 +164,8 @@ fn logs_detections_filters_and_questions() {
     });
     {
         let st = h.state();
-        let store = &st.logs.loaded.as_ref().unwrap().store;
-        for &i in &st.logs.rows {
+        let store = &st.v::<LogsView>().loaded.as_ref().unwrap().store;
+        for &i in &st.v::<LogsView>().rows {
             assert_eq!(
                 store.events[i as usize].get(Field::Ip),
                 Some("198.51.100.23")
@@ -216,7 +216,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         assert!(shows(&h, "Starred only (0)"));
         click_row(&mut h, ACCEPTED);
         wait_until(&mut h, "the selection", |h| {
-            h.state().timeline.selected.is_some()
+            h.state().v::<TimelineView>().selected.is_some()
         });
         click(&mut h, "Star event");
         wait_until(&mut h, "the marks to be saved", |_| {
@@ -232,9 +232,9 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
 
         // Clicking a bar of the histogram zooms the table to that bar: point
         // at the bar holding 10:05:00 and click, like a user.
-        let total = h.state().timeline.rows.len();
+        let total = h.state().v::<TimelineView>().rows.len();
         let t_deploy = {
-            let t = &h.state().timeline;
+            let t = &h.state().v::<TimelineView>();
             let tl = &t.built.as_ref().unwrap().timeline;
             tl.events
                 .iter()
@@ -243,7 +243,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
                 .time_us
         };
         let at = |h: &H, t_us: i64| {
-            let tr = h.state().timeline.histogram_transform.unwrap();
+            let tr = h.state().v::<TimelineView>().histogram_transform.unwrap();
             let y = tr.frame().center().y;
             egui::pos2(tr.position_from_point_x(t_us as f64 / 1e6 + 1.0), y)
         };
@@ -254,10 +254,11 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         h.step();
         h.drop_at(p);
         wait_until(&mut h, "the zoom", |h| {
-            h.state().timeline.filter.range.is_some() && h.state().timeline.rows.len() < total
+            h.state().v::<TimelineView>().filter.range.is_some()
+                && h.state().v::<TimelineView>().rows.len() < total
         });
         {
-            let t = &h.state().timeline;
+            let t = &h.state().v::<TimelineView>();
             let (lo, hi) = t.filter.range.unwrap();
             assert!(lo <= t_deploy && t_deploy <= hi);
             assert!(hi - lo < 60_000_000, "one bar, not the whole day");
@@ -275,12 +276,18 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         );
         click(&mut h, "Reset zoom");
         wait_until(&mut h, "the reset", |h| {
-            h.state().timeline.rows.len() == total
+            h.state().v::<TimelineView>().rows.len() == total
         });
 
         // Dragging across bars zooms to the dragged range.
         let t0 = {
-            let tl = &h.state().timeline.built.as_ref().unwrap().timeline;
+            let tl = &h
+                .state()
+                .v::<TimelineView>()
+                .built
+                .as_ref()
+                .unwrap()
+                .timeline;
             tl.events[0].time_us
         };
         let from = at(&h, t0);
@@ -293,9 +300,10 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
         }
         h.drop_at(to);
         wait_until(&mut h, "the drag zoom", |h| {
-            h.state().timeline.filter.range.is_some() && h.state().timeline.rows.len() < total
+            h.state().v::<TimelineView>().filter.range.is_some()
+                && h.state().v::<TimelineView>().rows.len() < total
         });
-        let (lo, hi) = h.state().timeline.filter.range.unwrap();
+        let (lo, hi) = h.state().v::<TimelineView>().filter.range.unwrap();
         assert!(lo <= t0 + 2_000_000 && hi >= t0 + 10_000_000, "{lo} {hi}");
         assert!(hi < t_deploy, "the drag did not reach 10:05");
         h.check_accessibility();
@@ -311,7 +319,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
     });
     click(&mut h, "Starred only (1)");
     wait_until(&mut h, "the starred events", |h| {
-        h.state().timeline.rows.len() == 1
+        h.state().v::<TimelineView>().rows.len() == 1
     });
     assert!(shows(&h, ACCEPTED));
     assert!(
@@ -322,10 +330,16 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
     // Jump from the finding to its evidence lines on the Logs screen.
     click(&mut h, "Starred only (1)");
     wait_until(&mut h, "all events again", |h| {
-        h.state().timeline.rows.len() > 1
+        h.state().v::<TimelineView>().rows.len() > 1
     });
     let finding_row = {
-        let tl = &h.state().timeline.built.as_ref().unwrap().timeline;
+        let tl = &h
+            .state()
+            .v::<TimelineView>()
+            .built
+            .as_ref()
+            .unwrap()
+            .timeline;
         tl.events
             .iter()
             .find(|e| e.message.starts_with("[critical] Login as"))
@@ -335,13 +349,13 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
     };
     click_row(&mut h, &finding_row);
     wait_until(&mut h, "the finding selected", |h| {
-        h.state().timeline.selected.is_some()
+        h.state().v::<TimelineView>().selected.is_some()
     });
     click(&mut h, "Show the finding's events");
     wait_until(&mut h, "the Logs screen with the finding's events", |h| {
         h.state().screen == Screen::Logs
-            && h.state().logs.loaded.is_some()
-            && h.state().logs.rows.len() == 7
+            && h.state().v::<LogsView>().loaded.is_some()
+            && h.state().v::<LogsView>().rows.len() == 7
     });
     assert!(shows(&h, "events of: Login as"));
 }
@@ -372,17 +386,19 @@ fn a_log_event_opens_its_file_in_the_evidence_browser() {
     let archive = core_capture(&srv, &tmp.path().join("out"));
     let mut h = logs_of_archive(&archive);
     click_row(&mut h, ACCEPTED);
-    wait_until(&mut h, "the event", |h| h.state().logs.selected.is_some());
+    wait_until(&mut h, "the event", |h| {
+        h.state().v::<LogsView>().selected.is_some()
+    });
     assert!(shows(&h, "/var/log/auth.log:7"));
     click(&mut h, "Open in the evidence browser");
     wait_until(&mut h, "the browser on auth.log", |h| {
         h.state().screen == Screen::Evidence
-            && h.state().browser.selected.is_some()
+            && h.state().v::<BrowserView>().selected.is_some()
             && shows(h, "Opened from the event at line 7 of this file")
     });
     let st = h.state();
-    let l = st.browser.loaded.as_ref().unwrap();
-    let r = &l.records[st.browser.selected.unwrap()];
+    let l = st.v::<BrowserView>().loaded.as_ref().unwrap();
+    let r = &l.records[st.v::<BrowserView>().selected.unwrap()];
     assert!(r.path.ends_with("/var/log/auth.log"), "{}", r.path);
 }
 
@@ -410,9 +426,13 @@ fn a_jump_scrolls_the_preview_to_the_line() {
     let archive = core_capture(&tmp.path().join("srv"), &tmp.path().join("out"));
     let mut h = logs_of_archive(&archive);
     type_into(&mut h, "Text filter", "Accepted");
-    wait_until(&mut h, "the filter", |h| h.state().logs.rows.len() == 1);
+    wait_until(&mut h, "the filter", |h| {
+        h.state().v::<LogsView>().rows.len() == 1
+    });
     click_row(&mut h, ACCEPTED);
-    wait_until(&mut h, "the event", |h| h.state().logs.selected.is_some());
+    wait_until(&mut h, "the event", |h| {
+        h.state().v::<LogsView>().selected.is_some()
+    });
     click(&mut h, "Open in the evidence browser");
     wait_until(&mut h, "the preview at line 301", |h| {
         h.state().screen == Screen::Evidence
@@ -457,7 +477,7 @@ fn a_million_events_scroll_smoothly() {
     h.step();
     h.state_mut().screen = Screen::Timeline;
     h.state_mut()
-        .timeline
+        .v_mut::<TimelineView>()
         .set_built(exhibit::gui::views::timeline::Built::new(
             Vec::new(),
             Timeline {
@@ -467,17 +487,17 @@ fn a_million_events_scroll_smoothly() {
         ));
     let start = Instant::now();
     wait_until(&mut h, "the first filter", |h| {
-        h.state().timeline.rows.len() == N
+        h.state().v::<TimelineView>().rows.len() == N
     });
     let first_filter = start.elapsed();
     let frames = scroll_frames(&mut h);
     report("timeline", &frames, first_filter);
 
     // A filter change: frames keep coming while the job runs.
-    h.state_mut().timeline.filter.text = "203.0.7.".into();
+    h.state_mut().v_mut::<TimelineView>().filter.text = "203.0.7.".into();
     let start = Instant::now();
     let mut during = Vec::new();
-    while h.state().timeline.rows.len() == N {
+    while h.state().v::<TimelineView>().rows.len() == N {
         let f = Instant::now();
         h.step();
         during.push(f.elapsed());
@@ -531,22 +551,22 @@ fn a_million_log_events_scroll_smoothly() {
     let mut h = harness();
     h.step();
     h.state_mut().screen = Screen::Logs;
-    h.state_mut().logs.loaded = Some(exhibit::gui::views::logs::LogsLoaded {
+    h.state_mut().v_mut::<LogsView>().loaded = Some(exhibit::gui::views::logs::LogsLoaded {
         sources: Vec::new(),
         store: std::sync::Arc::new(store),
         findings: std::sync::Arc::new(Vec::new()),
     });
     let start = Instant::now();
     wait_until(&mut h, "the first filter", |h| {
-        h.state().logs.rows.len() == N
+        h.state().v::<LogsView>().rows.len() == N
     });
     let first = start.elapsed();
     let frames = scroll_frames(&mut h);
     report("logs", &frames, first);
-    h.state_mut().logs.filter.text = "GET /page/99".into();
+    h.state_mut().v_mut::<LogsView>().filter.text = "GET /page/99".into();
     let start = Instant::now();
     let mut slowest = Duration::ZERO;
-    while h.state().logs.rows.len() == N {
+    while h.state().v::<LogsView>().rows.len() == N {
         let f = Instant::now();
         h.step();
         slowest = slowest.max(f.elapsed());
@@ -617,7 +637,7 @@ fn log_times_follow_the_case_time_zone() {
     add_source(&mut h, "Add log source", &access);
     click(&mut h, "Read logs");
     wait_until(&mut h, "the logs to load", |h| {
-        h.state().logs.loaded.is_some() && h.state().logs.rows.len() == 11
+        h.state().v::<LogsView>().loaded.is_some() && h.state().v::<LogsView>().rows.len() == 11
     });
     assert!(shows(&h, "Time (Asia/Tokyo)"), "the column names the zone");
     assert!(
@@ -629,7 +649,9 @@ fn log_times_follow_the_case_time_zone() {
     // 19:00:10 in Tokyo is 10:00:10 UTC: one failure, both logins and the
     // three web requests are at or after it (read as UTC it would be none).
     type_into(&mut h, "From (Asia/Tokyo)", "2026-11-22 19:00:10");
-    wait_until(&mut h, "the filter", |h| h.state().logs.rows.len() == 6);
+    wait_until(&mut h, "the filter", |h| {
+        h.state().v::<LogsView>().rows.len() == 6
+    });
 
     build_timeline(&mut h, &auth);
     assert!(

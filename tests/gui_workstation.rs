@@ -139,7 +139,14 @@ fn capture_through_the_ui_shows_the_archive_sha256_then_browse_and_filter() {
     wait_until(&mut h, "the capture to finish", |h| {
         shows(h, "Capture complete")
     });
-    let archive = h.state().capture.result.clone().unwrap().unwrap().archive;
+    let archive = h
+        .state()
+        .v::<CaptureView>()
+        .result
+        .clone()
+        .unwrap()
+        .unwrap()
+        .archive;
     // The SHA-256 shown is the archive's real SHA-256, computed independently.
     let sha = sha256_hex(&archive);
     let first = &sha[..8];
@@ -163,7 +170,7 @@ fn capture_through_the_ui_shows_the_archive_sha256_then_browse_and_filter() {
     // Open it and find a file by filter.
     click(&mut h, "Open in evidence browser");
     wait_until(&mut h, "the archive to load", |h| {
-        shows(h, "of 9 entries") && h.state().browser.loaded.is_some()
+        shows(h, "of 9 entries") && h.state().v::<BrowserView>().loaded.is_some()
     });
     wait_until(&mut h, "the rows", |h| shows(h, "/etc/passwd"));
     type_into(&mut h, "Filter paths", "needle");
@@ -352,7 +359,7 @@ fn cancelling_a_capture_leaves_no_archive_that_looks_complete() {
     click(&mut h, "Start capture");
     assert!(
         h.state()
-            .capture
+            .v::<CaptureView>()
             .busy()
             .iter()
             .any(|b| b.starts_with("Capturing")),
@@ -361,7 +368,7 @@ fn cancelling_a_capture_leaves_no_archive_that_looks_complete() {
     h.get_by_label("Cancel").click();
     h.step();
     wait_until(&mut h, "the capture to stop", |h| {
-        h.state().capture.busy().is_empty()
+        h.state().v::<CaptureView>().busy().is_empty()
     });
     assert!(
         shows(&h, "The capture did not complete"),
@@ -432,7 +439,14 @@ fn a_passphrase_protected_key_is_unlocked_in_the_window_and_signs() {
         shows(h, "Capture complete") || shows(h, "did not complete")
     });
     assert!(shows(&h, "Capture complete"));
-    let archive = h.state().capture.result.clone().unwrap().unwrap().archive;
+    let archive = h
+        .state()
+        .v::<CaptureView>()
+        .result
+        .clone()
+        .unwrap()
+        .unwrap()
+        .archive;
     // The custody events are signed by that key, checked by the core
     // against an allowed_signers file naming it.
     let pubkey = std::fs::read_to_string(key.with_extension("pub")).unwrap();
@@ -473,7 +487,7 @@ fn times_are_shown_in_the_case_time_zone_or_utc() {
     assert!(shows(&h, &name));
     click(&mut h, "Open");
     wait_until(&mut h, "the archive to load", |h| {
-        h.state().browser.loaded.is_some() && shows(h, "Finished")
+        h.state().v::<BrowserView>().loaded.is_some() && shows(h, "Finished")
     });
     assert!(
         shows(&h, "Modified (Asia/Tokyo)"),
@@ -548,7 +562,14 @@ fn create_a_signing_key_in_the_window_and_sign_a_capture() {
         shows(h, "Capture complete") || shows(h, "did not complete")
     });
     assert!(shows(&h, "Capture complete"));
-    let archive = h.state().capture.result.clone().unwrap().unwrap().archive;
+    let archive = h
+        .state()
+        .v::<CaptureView>()
+        .result
+        .clone()
+        .unwrap()
+        .unwrap()
+        .archive;
     let signers = tmp.path().join("allowed_signers");
     std::fs::write(&signers, format!("{line}\n")).unwrap();
     let log = exhibit::archive::custody_log_path(&archive);

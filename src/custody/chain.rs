@@ -48,7 +48,80 @@ pub struct CheckOptions<'a> {
 /// problem naming the event (by `seq` and action, or by line when the line
 /// cannot be read).
 pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
+    check_lines(bytes, opt).0
+}
+
+/// One line of a log read leniently, for display: the line as JSON when it
+/// is JSON at all (canonical or not), and what the check found on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    /// 1-based line number.
+    pub line: u64,
+    /// The line as JSON, or why it is not JSON.
+    pub json: Result<serde_json::Value, String>,
+    /// The problems [`check_log`] reports on this line.
+    pub problems: Vec<Problem>,
+    /// The warnings [`check_log`] reports on this line.
+    pub warnings: Vec<Problem>,
+}
+
+/// A log read leniently: every line (nothing is hidden, a line that does
+/// not parse is still a line) beside the one strict check of the chain.
+#[derive(Debug, Clone, Default)]
+pub struct LenientLog {
+    pub lines: Vec<LogLine>,
+    /// Exactly what [`check_log`] returns for the same bytes and options.
+    pub check: CustodyCheck,
+}
+
+/// The lenient mode of [`check_log`]: the same check, plus every line as
+/// JSON with the problems found on it, so a viewer can show a damaged log
+/// line by line without a second parser. Never panics.
+pub fn read_lenient(bytes: &[u8], opt: &CheckOptions<'_>) -> LenientLog {
+    let (check, problem_lines, warning_lines) = check_lines(bytes, opt);
+    let on = |list: &[Problem], at: &[u64], n: u64| -> Vec<Problem> {
+        list.iter()
+            .zip(at)
+            .filter(|(_, l)| **l == n)
+            .map(|(p, _)| p.clone())
+            .collect()
+    };
+    let lines = split_lines(bytes)
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let n = i as u64 + 1;
+            LogLine {
+                line: n,
+                json: serde_json::from_slice(line).map_err(|e| e.to_string()),
+                problems: on(&check.problems, &problem_lines, n),
+                warnings: on(&check.warnings, &warning_lines, n),
+            }
+        })
+        .collect();
+    LenientLog { lines, check }
+}
+
+/// The lines of a log (the final line feed ends the last line; an empty
+/// log has no lines).
+fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let body = if bytes.ends_with(b"\n") {
+        bytes.get(..bytes.len() - 1).unwrap_or_default()
+    } else {
+        bytes
+    };
+    body.split(|&b| b == b'\n').collect()
+}
+
+/// [`check_log`], also returning the line (1-based; 0 for the whole log)
+/// each problem and each warning was found on.
+fn check_lines(bytes: &[u8], opt: &CheckOptions<'_>) -> (CustodyCheck, Vec<u64>, Vec<u64>) {
     let mut out = CustodyCheck::default();
+    let mut problem_lines: Vec<u64> = Vec::new();
+    let mut warning_lines: Vec<u64> = Vec::new();
     let log = opt.log_name;
     let now = opt.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
     if bytes.is_empty() {
@@ -57,15 +130,10 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
             log,
             "the custody log is empty: no acquired or sealed event".into(),
         ));
-        return out;
+        return (out, vec![0], Vec::new());
     }
     let complete = bytes.ends_with(b"\n");
-    let body = if complete {
-        bytes.get(..bytes.len() - 1).unwrap_or_default()
-    } else {
-        bytes
-    };
-    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    let lines = split_lines(bytes);
     let last = lines.len().saturating_sub(1);
     let mut prev_line: Option<&[u8]> = None;
     let mut prev_seq: u64 = 0;
@@ -97,6 +165,8 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
                     ));
                 }
                 prev_seq += 1;
+                problem_lines.resize(out.problems.len(), n);
+                warning_lines.resize(out.warnings.len(), n);
                 continue;
             }
         };
@@ -281,6 +351,8 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
         };
         out.signatures.push(status);
         out.log.push(e);
+        problem_lines.resize(out.problems.len(), n);
+        warning_lines.resize(out.warnings.len(), n);
     }
     out.events = lines.len() as u64;
     out.head = lines.last().map(|l| line_hash(l));
@@ -291,7 +363,9 @@ pub fn check_log(bytes: &[u8], opt: &CheckOptions<'_>) -> CustodyCheck {
             "no sealed event: the log does not record the archive's SHA-256".into(),
         ));
     }
-    out
+    problem_lines.resize(out.problems.len(), 0);
+    warning_lines.resize(out.warnings.len(), 0);
+    (out, problem_lines, warning_lines)
 }
 
 #[cfg(test)]
@@ -303,6 +377,16 @@ mod tests {
         #[test]
         fn check_log_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = check_log(&bytes, &CheckOptions { archive_sha256: Some("ab"), ..Default::default() });
+        }
+
+        #[test]
+        fn read_lenient_agrees_with_check_log(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let opt = CheckOptions::default();
+            let r = read_lenient(&bytes, &opt);
+            let c = check_log(&bytes, &opt);
+            prop_assert_eq!(&r.check.problems, &c.problems);
+            let on_lines: usize = r.lines.iter().map(|l| l.problems.len()).sum();
+            prop_assert!(on_lines <= c.problems.len());
         }
 
         #[test]

@@ -12,8 +12,10 @@
 //! so a crash leaves either the old or the new log, never a torn line.
 //!
 //! The functions here are what the CLI and the GUI call: [`record_acquisition`],
-//! [`append_event`], [`load_log`], [`check_log`] and [`verify_for_archive`].
-//! The printable form is rendered by [`crate::report::custody_form`].
+//! [`append_event`], [`load_log`], [`check_log`] (and its lenient mode
+//! [`read_lenient`], which also returns every line for display) and
+//! [`verify_for_archive`]. The printable form is rendered by
+//! [`crate::report::custody_form`].
 
 pub mod allowed_signers;
 pub mod chain;
@@ -21,7 +23,7 @@ pub mod event;
 pub mod signer;
 
 pub use allowed_signers::AllowedSigners;
-pub use chain::{CheckOptions, check_log};
+pub use chain::{CheckOptions, LenientLog, LogLine, check_log, read_lenient};
 pub use event::{Action, ArchiveRef, Event};
 pub use signer::{KeyFile, NAMESPACE, NewKey, Signer, generate_key};
 
@@ -492,14 +494,28 @@ pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, Custody
 /// without it, valid signatures are reported as `untrusted` and are not
 /// problems.
 pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>) -> CustodyCheck {
+    read_for_archive(log, archive_sha256, trust).check
+}
+
+/// [`verify_for_archive`] in the lenient mode of [`chain::read_lenient`]:
+/// the same check, plus every line of the log with the problems found on
+/// it, for a viewer. No lines when the log or the trust file is unreadable.
+pub fn read_for_archive(
+    log: &Path,
+    archive_sha256: &str,
+    trust: Option<&Path>,
+) -> chain::LenientLog {
     let log_name = file_name(log);
-    let fail = |kind: ProblemKind, detail: String| CustodyCheck {
-        problems: vec![crate::problem::Problem {
-            kind,
-            path: Some(log_name.clone()),
-            detail,
-        }],
-        ..CustodyCheck::default()
+    let fail = |kind: ProblemKind, detail: String| chain::LenientLog {
+        lines: Vec::new(),
+        check: CustodyCheck {
+            problems: vec![crate::problem::Problem {
+                kind,
+                path: Some(log_name.clone()),
+                detail,
+            }],
+            ..CustodyCheck::default()
+        },
     };
     let signers = match trust.map(AllowedSigners::load).transpose() {
         Ok(s) => s,
@@ -509,7 +525,7 @@ pub fn verify_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>
         Ok(b) => b,
         Err(e) => return fail(ProblemKind::CustodyUnreadable, e.to_string()),
     };
-    check_log(
+    chain::read_lenient(
         &bytes,
         &CheckOptions {
             archive_sha256: Some(archive_sha256),

@@ -1,180 +1,34 @@
-//! The workstation application: persisted settings (recent cases, examiner,
-//! theme, key paths) kept apart from runtime state (the open case, jobs,
-//! loaded archives), the frame layout (tabs, status bar, error banner),
-//! keyboard shortcuts, dropped files, and the commands views ask for, which
-//! are applied at the end of each frame.
+//! The workstation application: persisted settings kept apart from runtime
+//! state (the open case, its job, the views), the frame layout (tabs,
+//! status bar, error banner), keyboard shortcuts, dropped files, and the
+//! commands views ask for, which are applied at the end of each frame.
+//! Background jobs are drained in [`eframe::App::logic`], before drawing.
+//! The screens come from the one list [`views::all`]; this file names none.
 
-use crate::gui::case::{self, CaseFolder, CaseInfo, VerificationState};
+use crate::gui::case::{self, CaseFolder};
+use crate::gui::context::{Command, Screen, Settings, Shared, ThemeChoice, ViewCtx};
+use crate::gui::custody_log::VerificationState;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::views::{
-    browser::BrowserView, capture::CaptureView, compare::CompareView, custody::CustodyView,
-    findings::FindingsView, logs::LogsView, start::StartView, timeline::TimelineView,
-    verify::VerifyView,
-};
+use crate::gui::views::{self, View};
 use crate::gui::widgets;
 use crate::tz::DisplayZone;
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// How many recent cases the start screen remembers.
-const MAX_RECENT: usize = 8;
-
-/// Light, dark, or whatever the system says.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ThemeChoice {
-    #[default]
-    System,
-    Light,
-    Dark,
-}
-
-impl ThemeChoice {
-    fn preference(self) -> egui::ThemePreference {
-        match self {
-            ThemeChoice::System => egui::ThemePreference::System,
-            ThemeChoice::Light => egui::ThemePreference::Light,
-            ThemeChoice::Dark => egui::ThemePreference::Dark,
-        }
-    }
-}
-
-/// Everything remembered between runs (saved by eframe).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    /// Most recent first.
-    pub recent_cases: Vec<PathBuf>,
-    /// Prefilled examiner name and organisation for new cases.
-    pub examiner: String,
-    pub organisation: String,
-    /// OpenSSH private key used to sign custody events, if any.
-    pub signing_key: String,
-    /// OpenSSH `allowed_signers` file used to judge signatures.
-    pub trust_file: String,
-    pub theme: ThemeChoice,
-    /// Show times in UTC even when the case names another zone.
-    pub times_in_utc: bool,
-}
-
-impl Settings {
-    fn remember_case(&mut self, dir: PathBuf) {
-        self.recent_cases.retain(|d| d != &dir);
-        self.recent_cases.insert(0, dir);
-        self.recent_cases.truncate(MAX_RECENT);
-    }
-}
-
-/// The screens, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Cases,
-    Capture,
-    Evidence,
-    Verify,
-    Custody,
-    Compare,
-    Findings,
-    Logs,
-    Timeline,
-}
-
-impl Screen {
-    pub const ALL: [Screen; 9] = [
-        Screen::Cases,
-        Screen::Capture,
-        Screen::Evidence,
-        Screen::Verify,
-        Screen::Custody,
-        Screen::Compare,
-        Screen::Findings,
-        Screen::Logs,
-        Screen::Timeline,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Screen::Cases => "Cases",
-            Screen::Capture => "Capture",
-            Screen::Evidence => "Evidence",
-            Screen::Verify => "Verify",
-            Screen::Custody => "Custody",
-            Screen::Compare => "Compare",
-            Screen::Findings => "Findings",
-            Screen::Logs => "Logs",
-            Screen::Timeline => "Timeline",
-        }
-    }
-
-    fn key(self) -> Key {
-        match self {
-            Screen::Cases => Key::Num1,
-            Screen::Capture => Key::Num2,
-            Screen::Evidence => Key::Num3,
-            Screen::Verify => Key::Num4,
-            Screen::Custody => Key::Num5,
-            Screen::Compare => Key::Num6,
-            Screen::Findings => Key::Num7,
-            Screen::Logs => Key::Num8,
-            Screen::Timeline => Key::Num9,
-        }
-    }
-}
-
-/// What a view asks the app to do; applied after the frame's UI.
-#[derive(Debug, Clone)]
-pub enum Command {
-    OpenCase(PathBuf),
-    CreateCase(PathBuf, CaseInfo),
-    CloseCase,
-    RefreshCase,
-    Go(Screen),
-    /// Open an archive in the evidence browser.
-    OpenArchive(PathBuf),
-    /// Open an archive in the evidence browser, filtered to one logical path.
-    OpenArchiveAt(PathBuf, String),
-    /// Open an archive in the evidence browser and select one file (a log
-    /// event's file; `line` is shown beside it).
-    OpenArchiveLine {
-        archive: PathBuf,
-        path: String,
-        line: Option<u64>,
-    },
-    /// Show a log finding's events on the Logs screen (loading `sources`
-    /// there if needed).
-    ShowFinding {
-        sources: Vec<PathBuf>,
-        rule: String,
-        title: String,
-        /// The finding's first time: several findings can share a rule
-        /// and a title (`Password of "test" changed`).
-        first_us: Option<i64>,
-    },
-    /// Verify an archive (switches to the Verify screen and starts).
-    VerifyArchive(PathBuf),
-    /// Show the custody chain of an archive.
-    ShowCustody(PathBuf),
-    /// Add a path to the capture sources.
-    AddCaptureSource(PathBuf),
-    /// A verification finished: remember its verdict for the case list.
-    Verified(PathBuf, VerificationState),
-    /// Show an error in the banner.
-    Error(String),
-}
-
-/// What every view may read and ask for during a frame.
-pub struct ViewCtx<'a> {
-    pub case: Option<&'a CaseFolder>,
-    pub settings: &'a mut Settings,
-    pub commands: &'a mut Vec<Command>,
-    /// Verdicts of verifications run in this session, by archive path.
-    pub verdicts: &'a HashMap<PathBuf, VerificationState>,
-    /// The zone times are shown in: the case's, or UTC when no case is
-    /// open or the examiner chose UTC.
-    pub zone: DisplayZone,
-}
+/// Shortcut keys of the tabs, in tab order (Ctrl+1…9).
+const TAB_KEYS: [Key; 9] = [
+    Key::Num1,
+    Key::Num2,
+    Key::Num3,
+    Key::Num4,
+    Key::Num5,
+    Key::Num6,
+    Key::Num7,
+    Key::Num8,
+    Key::Num9,
+];
 
 /// The workstation.
 pub struct ExhibitApp {
@@ -182,18 +36,12 @@ pub struct ExhibitApp {
     pub screen: Screen,
     pub case: Option<CaseFolder>,
     case_job: Option<Job<CaseFolder>>,
-    pub start: StartView,
-    pub capture: CaptureView,
-    pub browser: BrowserView,
-    pub verify: VerifyView,
-    pub custody: CustodyView,
-    pub compare: CompareView,
-    pub findings: FindingsView,
-    pub logs: LogsView,
-    pub timeline: TimelineView,
+    /// Every screen, in tab order (see [`views::all`]).
+    views: Vec<Box<dyn View>>,
     /// Errors shown in the banner until dismissed.
     pub errors: Vec<String>,
     verdicts: HashMap<PathBuf, VerificationState>,
+    shared: Shared,
     commands: Vec<Command>,
     applied_theme: Option<ThemeChoice>,
 }
@@ -210,27 +58,33 @@ impl ExhibitApp {
 
     /// The app with the given settings (tests start from defaults).
     pub fn with_settings(settings: Settings) -> Self {
-        let start = StartView::new(&settings);
-        let capture = CaptureView::new(&settings);
+        let views = views::all(&settings);
         Self {
             settings,
             screen: Screen::Cases,
             case: None,
             case_job: None,
-            start,
-            capture,
-            browser: BrowserView::default(),
-            verify: VerifyView::default(),
-            custody: CustodyView::default(),
-            compare: CompareView::default(),
-            findings: FindingsView::default(),
-            logs: LogsView::default(),
-            timeline: TimelineView::default(),
+            views,
             errors: Vec::new(),
             verdicts: HashMap::new(),
+            shared: Shared::default(),
             commands: Vec::new(),
             applied_theme: None,
         }
+    }
+
+    /// The view of type `V` (tests and tools look inside views this way).
+    pub fn view<V: View>(&self) -> Option<&V> {
+        self.views
+            .iter()
+            .find_map(|v| (v.as_ref() as &dyn std::any::Any).downcast_ref::<V>())
+    }
+
+    /// The view of type `V`, to change it.
+    pub fn view_mut<V: View>(&mut self) -> Option<&mut V> {
+        self.views
+            .iter_mut()
+            .find_map(|v| (v.as_mut() as &mut dyn std::any::Any).downcast_mut::<V>())
     }
 
     /// The zone times are shown in (see [`ViewCtx::zone`]).
@@ -246,12 +100,19 @@ impl ExhibitApp {
         self.case_job.is_some()
     }
 
+    /// The shortcut of the tab at `index`, if it has one.
+    fn tab_shortcut(index: usize) -> Option<KeyboardShortcut> {
+        TAB_KEYS
+            .get(index)
+            .map(|k| KeyboardShortcut::new(Modifiers::COMMAND, *k))
+    }
+
     fn shortcuts(&mut self, ctx: &egui::Context) {
-        for s in Screen::ALL {
-            if ctx.input_mut(|i| {
-                i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, s.key()))
-            }) {
-                self.screen = s;
+        for (i, v) in self.views.iter().enumerate() {
+            if let Some(sc) = Self::tab_shortcut(i)
+                && ctx.input_mut(|inp| inp.consume_shortcut(&sc))
+            {
+                self.screen = v.screen();
             }
         }
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::N)))
@@ -260,12 +121,19 @@ impl ExhibitApp {
         }
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
         {
-            self.screen = Screen::Evidence;
-            self.browser.request_open_dialog(ctx);
+            self.route(ctx, Command::PickArchive);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::NONE, Key::F5))) {
             self.commands.push(Command::RefreshCase);
         }
+    }
+
+    /// The view shown now.
+    fn current(&self) -> Option<&dyn View> {
+        self.views
+            .iter()
+            .find(|v| v.screen() == self.screen)
+            .map(|v| v.as_ref())
     }
 
     fn dropped_files(&mut self, ctx: &egui::Context) {
@@ -278,24 +146,14 @@ impl ExhibitApp {
                 .collect()
         });
         for p in dropped {
-            match self.screen {
-                Screen::Compare => {
-                    self.compare.drop_path(p);
-                    continue;
-                }
-                Screen::Findings => {
-                    self.findings.drop_path(p);
-                    continue;
-                }
-                _ => {}
-            }
+            let screen = self.screen;
+            let p = match self.views.iter_mut().find(|v| v.screen() == screen) {
+                Some(v) => v.on_dropped_file(p),
+                None => Some(p),
+            };
+            let Some(p) = p else { continue };
             let name = p.to_string_lossy().to_lowercase();
-            // On the log screens, anything dropped is a source to read.
-            if self.screen == Screen::Logs {
-                self.logs.sources.add(p);
-            } else if self.screen == Screen::Timeline {
-                self.timeline.sources.add(p);
-            } else if name.ends_with(".zip") {
+            if name.ends_with(".zip") {
                 self.commands.push(Command::OpenArchive(p));
             } else if name.ends_with("case.json") {
                 self.commands.push(Command::OpenCase(p));
@@ -319,14 +177,9 @@ impl ExhibitApp {
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            match self.screen {
-                Screen::Compare => "Drop an archive or a folder:\nit fills the baseline, then the incident side",
-                Screen::Findings => "Drop an archive or a folder to scan it",
-                Screen::Logs | Screen::Timeline => {
-                    "Drop log files, folders or archives to add them as sources"
-                }
-                _ => "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
-            },
+            self.current().and_then(|v| v.drop_hint()).unwrap_or(
+                "Drop folders to capture them, an archive (.zip) to open it,\nor a case.json to open its case",
+            ),
             egui::FontId::proportional(22.0),
             egui::Color32::WHITE,
         );
@@ -344,7 +197,9 @@ impl ExhibitApp {
                     if !folder.info.examiner.is_empty() {
                         self.settings.examiner = folder.info.examiner.clone();
                     }
-                    self.capture.prefill_from_case(&folder);
+                    for v in &mut self.views {
+                        v.on_case_opened(&folder);
+                    }
                     self.case = Some(folder);
                 }
                 Err(e) => self.errors.push(e),
@@ -359,6 +214,22 @@ impl ExhibitApp {
         work: impl FnOnce() -> anyhow::Result<CaseFolder> + Send + 'static,
     ) {
         self.case_job = Some(Job::spawn(ctx, title, move |_, _| work()));
+    }
+
+    /// Hand a command to the views; the one that takes it is shown.
+    fn route(&mut self, ctx: &egui::Context, command: Command) {
+        let mut command = command;
+        for v in &mut self.views {
+            match v.command(ctx, command, &self.settings) {
+                None => {
+                    self.screen = v.screen();
+                    return;
+                }
+                Some(c) => command = c,
+            }
+        }
+        // No view takes it: nothing to do (every command has a taker).
+        drop(command);
     }
 
     fn apply_commands(&mut self, ctx: &egui::Context) {
@@ -386,44 +257,6 @@ impl ExhibitApp {
                     }
                 }
                 Command::Go(s) => self.screen = s,
-                Command::OpenArchive(p) => {
-                    self.screen = Screen::Evidence;
-                    self.browser.open(ctx, p);
-                }
-                Command::OpenArchiveAt(p, path) => {
-                    self.screen = Screen::Evidence;
-                    self.browser.open(ctx, p);
-                    self.browser.query.text = path;
-                }
-                Command::OpenArchiveLine {
-                    archive,
-                    path,
-                    line,
-                } => {
-                    self.screen = Screen::Evidence;
-                    self.browser.open_at(ctx, archive, path, line);
-                }
-                Command::ShowFinding {
-                    sources,
-                    rule,
-                    title,
-                    first_us,
-                } => {
-                    self.screen = Screen::Logs;
-                    self.logs.show_finding(ctx, sources, rule, title, first_us);
-                }
-                Command::VerifyArchive(p) => {
-                    self.screen = Screen::Verify;
-                    self.verify.start(ctx, p, &self.settings);
-                }
-                Command::ShowCustody(p) => {
-                    self.screen = Screen::Custody;
-                    self.custody.open(ctx, p, &self.settings);
-                }
-                Command::AddCaptureSource(p) => {
-                    self.screen = Screen::Capture;
-                    self.capture.add_source(p);
-                }
                 Command::Verified(p, v) => {
                     self.verdicts.insert(p, v);
                     // A recorded `verified` event changes the case list's
@@ -436,6 +269,7 @@ impl ExhibitApp {
                     }
                 }
                 Command::Error(e) => self.errors.push(e),
+                other => self.route(ctx, other),
             }
         }
     }
@@ -444,13 +278,15 @@ impl ExhibitApp {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Exhibit").heading().strong());
             ui.add_space(12.0);
-            for s in Screen::ALL {
-                let shortcut = ui
-                    .ctx()
-                    .format_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, s.key()));
+            for (i, v) in self.views.iter().enumerate() {
+                let (s, title) = (v.screen(), v.title());
+                let hover = match Self::tab_shortcut(i) {
+                    Some(sc) => format!("{title} ({})", ui.ctx().format_shortcut(&sc)),
+                    None => title.to_string(),
+                };
                 let r = ui
-                    .selectable_label(self.screen == s, RichText::new(s.title()).size(16.0))
-                    .on_hover_text(format!("{} ({shortcut})", s.title()));
+                    .selectable_label(self.screen == s, RichText::new(title).size(16.0))
+                    .on_hover_text(hover);
                 if r.clicked() {
                     self.screen = s;
                 }
@@ -507,14 +343,9 @@ impl ExhibitApp {
             if let Some(j) = &self.case_job {
                 busy.push(j.title.clone());
             }
-            busy.extend(self.capture.busy());
-            busy.extend(self.browser.busy());
-            busy.extend(self.verify.busy());
-            busy.extend(self.custody.busy());
-            busy.extend(self.compare.busy());
-            busy.extend(self.findings.busy());
-            busy.extend(self.logs.busy());
-            busy.extend(self.timeline.busy());
+            for v in &self.views {
+                busy.extend(v.busy());
+            }
             if busy.is_empty() {
                 ui.label(RichText::new("Ready").weak());
             } else {
@@ -550,6 +381,23 @@ impl ExhibitApp {
 }
 
 impl eframe::App for ExhibitApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_case_job();
+        let zone = self.display_zone();
+        let mut vc = ViewCtx {
+            zone,
+            case: self.case.as_ref(),
+            case_busy: self.case_job.as_ref().map(|j| j.title.as_str()),
+            settings: &mut self.settings,
+            commands: &mut self.commands,
+            verdicts: &self.verdicts,
+            shared: &mut self.shared,
+        };
+        for v in &mut self.views {
+            v.logic(ctx, &mut vc);
+        }
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         if self.applied_theme != Some(self.settings.theme) {
@@ -558,15 +406,6 @@ impl eframe::App for ExhibitApp {
         }
         self.shortcuts(&ctx);
         self.dropped_files(&ctx);
-        self.poll_case_job();
-        self.capture.poll(&mut self.commands);
-        self.browser.poll(&mut self.commands);
-        self.verify.poll(&mut self.commands);
-        self.custody.poll(&mut self.commands);
-        self.compare.poll(&mut self.commands);
-        self.findings.poll(&mut self.commands);
-        self.logs.poll(&mut self.commands);
-        self.timeline.poll(&mut self.commands);
 
         egui::Panel::top("top_bar")
             .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(8))
@@ -581,20 +420,15 @@ impl eframe::App for ExhibitApp {
             let mut vc = ViewCtx {
                 zone,
                 case: self.case.as_ref(),
+                case_busy: self.case_job.as_ref().map(|j| j.title.as_str()),
                 settings: &mut self.settings,
                 commands: &mut self.commands,
                 verdicts: &self.verdicts,
+                shared: &mut self.shared,
             };
-            match self.screen {
-                Screen::Cases => self.start.ui(ui, &mut vc, self.case_job.as_ref()),
-                Screen::Capture => self.capture.ui(ui, &mut vc),
-                Screen::Evidence => self.browser.ui(ui, &mut vc),
-                Screen::Verify => self.verify.ui(ui, &mut vc),
-                Screen::Custody => self.custody.ui(ui, &mut vc),
-                Screen::Compare => self.compare.ui(ui, &mut vc),
-                Screen::Findings => self.findings.ui(ui, &mut vc),
-                Screen::Logs => self.logs.ui(ui, &mut vc),
-                Screen::Timeline => self.timeline.ui(ui, &mut vc, &self.logs.sources.paths),
+            let screen = self.screen;
+            if let Some(v) = self.views.iter_mut().find(|v| v.screen() == screen) {
+                v.ui(ui, &mut vc);
             }
         });
         self.hovered_files_ui(ui);

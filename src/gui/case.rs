@@ -3,7 +3,7 @@
 //! archives and their custody logs. Every function here touches the disk and
 //! is called from a background job, never from a frame.
 
-use crate::gui::custody_log;
+use crate::gui::custody_log::{self, VerificationState};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -26,19 +26,6 @@ pub struct CaseInfo {
     /// When the case folder was created (RFC 3339 UTC).
     #[serde(default)]
     pub created_at: String,
-}
-
-/// What is known about an archive's integrity.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerificationState {
-    /// Never verified (no `verified` event and none this session).
-    NotVerified,
-    /// Verified intact at this time.
-    Intact(String),
-    /// Verified with problems at this time.
-    Problems(u64, String),
-    /// `<stem>.zip.partial`: an interrupted capture, not evidence.
-    Incomplete,
 }
 
 /// One archive in a case folder.

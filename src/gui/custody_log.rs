@@ -1,16 +1,27 @@
-//! A lenient reader of a custody log (`<stem>.custody.jsonl`) for display:
-//! every line becomes an event row, a line that does not parse becomes a row
-//! saying so (nothing is hidden), and the hash chain (`prev` = SHA-256 of the
-//! previous line's exact bytes, `seq` in order) is checked line by line.
-//! Signature verdicts come from the core's custody check, not from here.
+//! The custody log (`<stem>.custody.jsonl`) as the workstation shows it.
+//! Reading and checking is the core's one chain checker in its lenient mode
+//! ([`crate::custody::read_lenient`]): every line becomes an event row, a
+//! line that does not parse becomes a row saying so (nothing is hidden), and
+//! each row carries the problems the check found on it. This module only
+//! turns those lines into display rows and derives the case list's
+//! [`VerificationState`].
 
-use crate::gui::case::VerificationState;
+use crate::custody::{CheckOptions, CustodyCheck, LenientLog};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// The largest custody log the viewer reads (a log is a few kB per event).
-const MAX_LOG_BYTES: u64 = 64 << 20;
+/// What is known about an archive's integrity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerificationState {
+    /// Never verified (no `verified` event and none this session).
+    NotVerified,
+    /// Verified intact at this time.
+    Intact(String),
+    /// Verified with problems at this time.
+    Problems(u64, String),
+    /// `<stem>.zip.partial`: an interrupted capture, not evidence.
+    Incomplete,
+}
 
 /// One line of the log, as shown in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,22 +37,24 @@ pub struct EventRow {
     pub details: Vec<(String, String)>,
     /// True when the event carries a signature.
     pub signed: bool,
-    /// Why this line breaks the chain or could not be read, if it does.
+    /// What the chain check found on this line (problems joined), if
+    /// anything.
     pub chain_problem: Option<String>,
     /// The full JSON value, when the line parsed.
     pub raw: Option<Value>,
 }
 
-/// A read log.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A read log: one row per line, and the check they come from.
+#[derive(Debug, Clone, Default)]
 pub struct CustodyLog {
     pub events: Vec<EventRow>,
+    pub check: CustodyCheck,
 }
 
 impl CustodyLog {
-    /// True when every line parsed and links to the one before.
+    /// True when the check found no problem.
     pub fn chain_ok(&self) -> bool {
-        self.events.iter().all(|e| e.chain_problem.is_none())
+        self.check.problems.is_empty()
     }
 }
 
@@ -92,93 +105,84 @@ fn actor_text(v: Option<&Value>) -> String {
     }
 }
 
-/// Parse a log's bytes.
-pub fn parse(raw: &[u8]) -> CustodyLog {
-    let mut events = Vec::new();
-    let mut prev_line: Option<&[u8]> = None;
-    let mut prev_seq: Option<u64> = None;
-    for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
-        if line.is_empty() || line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let row = match serde_json::from_slice::<Value>(line) {
-            Ok(v) => {
-                let seq = v.get("seq").and_then(Value::as_u64);
-                let mut problem = None;
-                let expected_prev = prev_line.map(|p| hex::encode(Sha256::digest(p)));
-                let prev = v.get("prev").and_then(Value::as_str).map(str::to_string);
-                if prev != expected_prev {
-                    problem = Some(match expected_prev {
-                        None => "the first event must have no previous hash".to_string(),
-                        Some(_) => {
-                            "does not link to the previous line (hash chain broken)".to_string()
+/// Display rows of a log read by the core's lenient check.
+pub fn rows(log: LenientLog) -> CustodyLog {
+    let events = log
+        .lines
+        .into_iter()
+        .map(|l| {
+            let line = usize::try_from(l.line).unwrap_or(usize::MAX);
+            let problem = (!l.problems.is_empty()).then(|| {
+                l.problems
+                    .iter()
+                    .map(|p| p.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
+            match l.json {
+                Ok(v) => {
+                    let details = match v.get("details") {
+                        Some(Value::Object(o)) => {
+                            let mut d: Vec<(String, String)> =
+                                o.iter().map(|(k, v)| (k.clone(), humane(v))).collect();
+                            d.sort();
+                            d
                         }
-                    });
-                }
-                if let (Some(a), Some(b)) = (prev_seq, seq)
-                    && b != a + 1
-                {
-                    problem.get_or_insert(format!("sequence jumps from {a} to {b}"));
-                }
-                let details = match v.get("details") {
-                    Some(Value::Object(o)) => {
-                        let mut d: Vec<(String, String)> =
-                            o.iter().map(|(k, v)| (k.clone(), humane(v))).collect();
-                        d.sort();
-                        d
+                        Some(Value::Null) | None => Vec::new(),
+                        Some(other) => vec![("details".into(), other.to_string())],
+                    };
+                    EventRow {
+                        line,
+                        seq: v.get("seq").and_then(Value::as_u64),
+                        at: text(v.get("at")),
+                        action: text(v.get("action")),
+                        actor: actor_text(v.get("actor")),
+                        location: text(v.get("location")),
+                        details,
+                        signed: v.get("signature").is_some_and(|s| !s.is_null()),
+                        chain_problem: problem,
+                        raw: Some(v),
                     }
-                    Some(Value::Null) | None => Vec::new(),
-                    Some(other) => vec![("details".into(), other.to_string())],
-                };
-                prev_seq = seq;
-                EventRow {
-                    line: i + 1,
-                    seq,
-                    at: text(v.get("at")),
-                    action: text(v.get("action")),
-                    actor: actor_text(v.get("actor")),
-                    location: text(v.get("location")),
-                    details,
-                    signed: v.get("signature").is_some_and(|s| !s.is_null()),
-                    chain_problem: problem,
-                    raw: Some(v),
                 }
+                Err(e) => EventRow {
+                    line,
+                    seq: None,
+                    at: String::new(),
+                    action: "(unreadable line)".into(),
+                    actor: String::new(),
+                    location: String::new(),
+                    details: vec![("error".into(), e.clone())],
+                    signed: false,
+                    chain_problem: Some(
+                        problem.unwrap_or_else(|| format!("line {line} is not valid JSON: {e}")),
+                    ),
+                    raw: None,
+                },
             }
-            Err(e) => EventRow {
-                line: i + 1,
-                seq: None,
-                at: String::new(),
-                action: "(unreadable line)".into(),
-                actor: String::new(),
-                location: String::new(),
-                details: vec![("error".into(), e.to_string())],
-                signed: false,
-                chain_problem: Some(format!("line {} is not valid JSON: {e}", i + 1)),
-                raw: None,
-            },
-        };
-        events.push(row);
-        prev_line = Some(line);
+        })
+        .collect();
+    CustodyLog {
+        events,
+        check: log.check,
     }
-    CustodyLog { events }
 }
 
-/// Read and parse a log file (bounded in size).
+/// Parse a log's bytes (the chain only: no archive hash, no trust file).
+pub fn parse(raw: &[u8]) -> CustodyLog {
+    rows(crate::custody::read_lenient(raw, &CheckOptions::default()))
+}
+
+/// Read and parse a log file (bounded in size; a FIFO or device is refused).
 pub fn read(path: &Path) -> anyhow::Result<CustodyLog> {
-    use std::io::Read as _;
-    let f = std::fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("cannot open the custody log: {e}: {}", path.display()))?;
-    let mut raw = Vec::new();
-    f.take(MAX_LOG_BYTES + 1)
-        .read_to_end(&mut raw)
-        .map_err(|e| anyhow::anyhow!("cannot read the custody log: {e}: {}", path.display()))?;
-    if raw.len() as u64 > MAX_LOG_BYTES {
-        anyhow::bail!(
-            "the custody log is larger than {MAX_LOG_BYTES} bytes: {}",
-            path.display()
-        );
-    }
+    let raw = crate::custody::read_log_bytes(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the custody log: {e}"))?;
     Ok(parse(&raw))
+}
+
+/// Read a log file and check it against the archive's actual SHA-256 and an
+/// optional `allowed_signers` file (what the custody screen shows).
+pub fn read_for_archive(log: &Path, archive_sha256: &str, trust: Option<&Path>) -> CustodyLog {
+    rows(crate::custody::read_for_archive(log, archive_sha256, trust))
 }
 
 /// The verification state recorded by the last `verified` event.
@@ -207,33 +211,60 @@ pub fn last_verification(events: &[EventRow]) -> VerificationState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::custody::{Action, Actor, ArchiveRef, Event};
 
-    fn chain(lines: &[&str]) -> Vec<u8> {
-        // Build a valid chain by filling in `prev`.
+    /// A valid canonical chain of `actions` (details per event).
+    fn chain(events: &[(Action, &str, serde_json::Map<String, Value>)]) -> Vec<u8> {
         let mut out: Vec<u8> = Vec::new();
         let mut prev: Option<String> = None;
-        for l in lines {
-            let mut v: Value = serde_json::from_str(l).unwrap();
-            v["prev"] = prev.clone().map_or(Value::Null, Value::String);
-            let s = serde_json::to_string(&v).unwrap();
-            prev = Some(hex::encode(Sha256::digest(s.as_bytes())));
-            out.extend_from_slice(s.as_bytes());
+        for (i, (action, at, details)) in events.iter().enumerate() {
+            let e = Event {
+                seq: i as u64 + 1,
+                at: (*at).into(),
+                action: *action,
+                actor: Actor {
+                    name: "Dana".into(),
+                    role: Some("first responder".into()),
+                    ..Actor::default()
+                },
+                location: None,
+                purpose: None,
+                archive: ArchiveRef {
+                    file: "a.zip".into(),
+                    sha256: "ab".repeat(32),
+                },
+                details: details.clone(),
+                prev: prev.clone(),
+                signature: None,
+            };
+            let line = e.line();
+            prev = Some(crate::custody::event::line_hash(line.as_bytes()));
+            out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
         }
         out
     }
 
+    fn details(json: &str) -> serde_json::Map<String, Value> {
+        serde_json::from_str(json).unwrap()
+    }
+
     #[test]
     fn valid_chain_reads_back() {
         let raw = chain(&[
-            r#"{"seq":1,"at":"2026-01-01T00:00:00Z","action":"acquired","actor":{"name":"Dana","role":"first responder"}}"#,
-            r#"{"seq":2,"at":"2026-01-01T00:01:00Z","action":"verified","actor":{"name":"Eve"},"details":{"ok":true},"signature":"x"}"#,
+            (Action::Acquired, "2026-01-01T00:00:00Z", details("{}")),
+            (Action::Sealed, "2026-01-01T00:00:30Z", details("{}")),
+            (
+                Action::Verified,
+                "2026-01-01T00:01:00Z",
+                details(r#"{"ok":true}"#),
+            ),
         ]);
         let log = parse(&raw);
-        assert_eq!(log.events.len(), 2);
-        assert!(log.chain_ok(), "{:?}", log.events);
+        assert_eq!(log.events.len(), 3);
+        assert!(log.chain_ok(), "{:?}", log.check.problems);
         assert_eq!(log.events[0].actor, "Dana (first responder)");
-        assert!(log.events[1].signed);
+        assert!(!log.events[2].signed);
         assert_eq!(
             last_verification(&log.events),
             VerificationState::Intact("2026-01-01T00:01:00Z".into())
@@ -243,29 +274,32 @@ mod tests {
     #[test]
     fn tampered_and_garbage_lines_are_shown_as_problems() {
         let mut raw = chain(&[
-            r#"{"seq":1,"at":"t1","action":"acquired","actor":{"name":"Dana"}}"#,
-            r#"{"seq":2,"at":"t2","action":"note","actor":{"name":"Dana"},"details":{"text":"hello"}}"#,
+            (Action::Acquired, "2026-01-01T00:00:00Z", details("{}")),
+            (Action::Sealed, "2026-01-01T00:00:30Z", details("{}")),
+            (
+                Action::Note,
+                "2026-01-01T00:01:00Z",
+                details(r#"{"note":"hello"}"#),
+            ),
         ]);
-        // Alter the first line after the fact: the second no longer links.
-        let pos = raw.iter().position(|&b| b == b'D').unwrap();
-        raw[pos] = b'X';
+        // Alter the second line after the fact: the third no longer links.
+        let pos = raw.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let d = pos + raw[pos..].iter().position(|&b| b == b'D').unwrap();
+        raw[d] = b'X';
         raw.extend_from_slice(b"not json\n");
         let log = parse(&raw);
-        assert_eq!(log.events.len(), 3);
+        assert_eq!(log.events.len(), 4);
         assert!(log.events[0].chain_problem.is_none());
+        assert!(log.events[1].chain_problem.is_none());
+        let third = log.events[2].chain_problem.as_deref().unwrap();
+        assert!(third.contains("prev does not match"), "{third}");
+        assert_eq!(log.events[3].action, "(unreadable line)");
         assert!(
-            log.events[1]
+            log.events[3]
                 .chain_problem
                 .as_deref()
                 .unwrap()
-                .contains("chain broken")
-        );
-        assert!(
-            log.events[2]
-                .chain_problem
-                .as_deref()
-                .unwrap()
-                .contains("line 3")
+                .contains("line 4")
         );
         assert!(!log.chain_ok());
     }

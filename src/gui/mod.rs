@@ -2,22 +2,36 @@
 //! library. It is built only with the `gui` feature and nothing in the core
 //! imports it.
 //!
-//! - [`app`]: the application, persisted settings, commands, shortcuts;
+//! - [`app`]: the application: frame layout, shortcuts, dropped files, and
+//!   the commands views ask for;
+//! - [`context`]: what the app and views share (settings, screens,
+//!   commands, the per-frame [`context::ViewCtx`]);
 //! - [`jobs`]: background jobs (capture, verify, loading) and file dialogs;
+//!   [`derived`]: a value recomputed in the background from a query;
 //! - [`case`]: case folders (`case.json` beside the archives);
-//! - [`custody_log`]: a lenient custody-log reader for display;
-//! - [`views`]: one module per screen; [`widgets`] and [`theme`]: shared look.
+//! - [`custody_log`]: custody-log rows for display, from the core's lenient
+//!   check;
+//! - [`views`]: one module per screen and the one list of them;
+//!   [`widgets`] and [`theme`]: shared look.
+//!
+//! Imports go one way: `app` → `views` → `context`, `widgets`, `jobs`,
+//! `derived`, `theme`, `case` → `custody_log`; nothing imports `app`.
 
 pub mod app;
 pub mod case;
+pub mod change_filter;
+pub mod context;
 pub mod custody_log;
+pub mod derived;
+pub mod format;
 pub mod jobs;
 pub mod keyring;
 pub mod theme;
 pub mod views;
 pub mod widgets;
 
-pub use app::{ExhibitApp, Settings};
+pub use app::ExhibitApp;
+pub use context::{Screen, Settings};
 
 /// Open the workstation window and run until it is closed.
 pub fn run() -> anyhow::Result<()> {

@@ -4,25 +4,16 @@
 //! typed path or a native dialog, the job progress panel, and error banners.
 
 use crate::archive::Status;
+use crate::gui::context::ViewCtx;
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{Tone, tone_color};
 use egui::{Color32, RichText, Ui};
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// Bytes as a short human figure (SI units, like `ls -h --si`).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    match u {
-        0 => format!("{n} B"),
-        _ => format!("{v:.1} {}", UNITS.get(u).copied().unwrap_or("B")),
-    }
-}
+pub use crate::gui::format::{human_bytes, thousands};
+
+pub mod findings;
 
 /// A duration as `1 h 02 min`, `3 min 05 s` or `12 s`.
 pub fn human_duration(d: Duration) -> String {
@@ -34,19 +25,6 @@ pub fn human_duration(d: Duration) -> String {
     } else {
         format!("{s} s")
     }
-}
-
-/// A number with thousands separators (`1 234 567`).
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The tone of a record status.
@@ -311,6 +289,113 @@ pub fn hint(ui: &mut Ui, text: &str) {
 /// Colour for table text of a status (kept here so every table agrees).
 pub fn status_color(ui: &Ui, s: Status) -> Color32 {
     tone_color(ui, status_tone(s))
+}
+
+/// The tone of a signature verdict.
+pub fn signature_tone(status: &str) -> Tone {
+    match status {
+        "valid" => Tone::Good,
+        "untrusted" | "unsigned" => Tone::Warn,
+        _ => Tone::Bad,
+    }
+}
+/// What the drop overlay says on the log screens.
+pub const SOURCES_DROP_HINT: &str = "Drop log files, folders or archives to add them as sources";
+
+/// A list of sources to read: typed paths, file and folder dialogs, the
+/// open case's archives, dropped files.
+#[derive(Default)]
+pub struct SourceList {
+    pub paths: Vec<PathBuf>,
+    /// The path being typed.
+    pub typed: String,
+    picker: Picker,
+}
+
+impl SourceList {
+    /// Add a source (once).
+    pub fn add(&mut self, p: PathBuf) {
+        if !self.paths.contains(&p) {
+            self.paths.push(p);
+        }
+    }
+
+    /// The list with its add/remove controls. `what` names the screen in
+    /// labels ("log source", "timeline source") so they stay unique.
+    /// Take the path a file dialog picked, if one did (once per frame).
+    pub fn poll(&mut self) {
+        if let Some(p) = self.picker.poll() {
+            self.add(p);
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, vc: &ViewCtx<'_>, what: &str) {
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(format!("Add {what}"));
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.typed)
+                        .hint_text("log file, folder or evidence archive (.zip)")
+                        .desired_width(360.0),
+                )
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Add").clicked() || enter) && !self.typed.trim().is_empty() {
+                self.add(PathBuf::from(self.typed.trim()));
+                self.typed.clear();
+            }
+            let open = !self.picker.is_open();
+            if ui.add_enabled(open, egui::Button::new("File…")).clicked() {
+                self.picker
+                    .open(ui.ctx(), PickKind::File, "Choose a log file or archive");
+            }
+            if ui.add_enabled(open, egui::Button::new("Folder…")).clicked() {
+                self.picker
+                    .open(ui.ctx(), PickKind::Folder, "Choose a folder of logs");
+            }
+            if let Some(case) = vc.case {
+                let archives: Vec<PathBuf> = case
+                    .archives
+                    .iter()
+                    .filter(|a| a.path.extension().is_some_and(|e| e == "zip"))
+                    .map(|a| a.path.clone())
+                    .collect();
+                if !archives.is_empty()
+                    && ui
+                        .button(format!("Add the case's {} archive(s)", archives.len()))
+                        .clicked()
+                {
+                    for a in archives {
+                        self.add(a);
+                    }
+                }
+            }
+        });
+        let mut remove = None;
+        ui.horizontal_wrapped(|ui| {
+            if self.paths.is_empty() {
+                hint(
+                    ui,
+                    "No source yet: type a path, choose one, or drop files here.",
+                );
+            }
+            for (i, p) in self.paths.iter().enumerate() {
+                let name = p.display().to_string();
+                ui.label(RichText::new(&name).monospace());
+                if ui
+                    .small_button("remove")
+                    .on_hover_text(format!("Remove {name}"))
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
+                ui.add_space(8.0);
+            }
+        });
+        if let Some(i) = remove {
+            self.paths.remove(i);
+        }
+    }
 }
 
 #[cfg(test)]

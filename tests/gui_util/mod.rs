@@ -1,14 +1,33 @@
 //! Driving the workstation like a user in egui_kittest tests: build the
 //! app, type into and click widgets found by their label, and wait for
 //! background jobs by stepping frames with real time passing.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+pub use exhibit::gui::views::{
+    View, browser::BrowserView, capture::CaptureView, compare::CompareView, findings::FindingsView,
+    logs::LogsView, timeline::TimelineView,
+};
 use exhibit::gui::{ExhibitApp, Settings};
 use std::time::{Duration, Instant};
 
 pub type H = Harness<'static, ExhibitApp>;
+
+/// A view of the app by its type (every view is in the app's list).
+pub trait Views {
+    fn v<V: View>(&self) -> &V;
+    fn v_mut<V: View>(&mut self) -> &mut V;
+}
+
+impl Views for ExhibitApp {
+    fn v<V: View>(&self) -> &V {
+        self.view::<V>().expect("the view is in the app's list")
+    }
+    fn v_mut<V: View>(&mut self) -> &mut V {
+        self.view_mut::<V>().expect("the view is in the app's list")
+    }
+}
 
 /// The whole app in a window of `width`×`height` points.
 pub fn app(width: f32, height: f32, settings: Settings) -> H {

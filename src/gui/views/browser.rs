@@ -5,317 +5,34 @@
 //! capped in size. Nothing from the archive is executed or rendered as
 //! markup: content is shown as plain monospace text only.
 
-use crate::archive::{Acquisition, Archive, EntryType, FileRecord, Status};
-use crate::gui::app::{Command, ViewCtx};
+pub mod model;
+
+use crate::archive::{Acquisition, EntryType, FileRecord, Status};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
+use crate::gui::derived::Derived;
+use crate::gui::format::elide_start;
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use std::collections::HashMap;
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The most content the preview reads from a member.
-pub const PREVIEW_CAP_BYTES: u64 = 256 * 1024;
-/// Bytes per hex-dump line.
-const HEX_WIDTH: usize = 16;
-/// Children listed per folder in the tree before "… more".
-const TREE_CHILD_CAP: usize = 2000;
-
-/// A folder of the tree (directories only; files are in the table).
-#[derive(Debug, Clone, Default)]
-pub struct FolderNode {
-    pub name: String,
-    pub path: String,
-    pub children: Vec<usize>,
-    /// Entries anywhere below this folder.
-    pub entries: u64,
-}
-
-/// Folders of an archive, node 0 is `/`.
-#[derive(Debug, Clone, Default)]
-pub struct FolderTree {
-    pub nodes: Vec<FolderNode>,
-}
-
-impl FolderTree {
-    /// Build the folder tree of a record list.
-    pub fn build(records: &[FileRecord]) -> Self {
-        let mut nodes = vec![FolderNode {
-            name: "/".into(),
-            path: "/".into(),
-            ..FolderNode::default()
-        }];
-        let mut index: HashMap<String, usize> = HashMap::new();
-        index.insert("/".into(), 0);
-        // Records come sorted by path, so a path mostly shares its folders
-        // with the one before: those are reused without hashing.
-        let mut last_path = "";
-        let mut last_chain: Vec<(usize, usize)> = Vec::new();
-        let mut chain: Vec<(usize, usize)> = Vec::new();
-        for r in records {
-            if let Some(n) = nodes.get_mut(0) {
-                n.entries += 1;
-            }
-            let mut parent = 0usize;
-            let mut end = 0usize;
-            let path = r.path.as_str();
-            let common = path
-                .bytes()
-                .zip(last_path.bytes())
-                .take_while(|(a, b)| a == b)
-                .count();
-            chain.clear();
-            // Every proper ancestor directory of the path.
-            while let Some(rel) = path.get(end + 1..).and_then(|s| s.find('/')) {
-                end = end + 1 + rel;
-                let Some(prefix) = path.get(..end) else { break };
-                if prefix.is_empty() {
-                    continue;
-                }
-                let known = (end < common)
-                    .then(|| {
-                        last_chain
-                            .iter()
-                            .find(|(e, _)| *e == end)
-                            .map(|&(_, id)| id)
-                    })
-                    .flatten();
-                let id = match known.or_else(|| index.get(prefix).copied()) {
-                    Some(id) => id,
-                    None => {
-                        let id = nodes.len();
-                        nodes.push(FolderNode {
-                            name: prefix.rsplit('/').next().unwrap_or(prefix).to_string(),
-                            path: prefix.to_string(),
-                            ..FolderNode::default()
-                        });
-                        index.insert(prefix.to_string(), id);
-                        if let Some(p) = nodes.get_mut(parent) {
-                            p.children.push(id);
-                        }
-                        id
-                    }
-                };
-                if let Some(n) = nodes.get_mut(id) {
-                    n.entries += 1;
-                }
-                chain.push((end, id));
-                parent = id;
-            }
-            last_path = path;
-            std::mem::swap(&mut last_chain, &mut chain);
-        }
-        let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-        for n in &mut nodes {
-            n.children.sort_by(|a, b| names.get(*a).cmp(&names.get(*b)));
-        }
-        Self { nodes }
-    }
-}
-
-/// An archive loaded for browsing.
-pub struct Loaded {
-    pub path: PathBuf,
-    pub archive: Arc<Archive>,
-    pub acquisition: Result<Acquisition, String>,
-    pub records: Arc<Vec<FileRecord>>,
-    /// `files.jsonl` lines that did not parse (line number, error).
-    pub bad_lines: Vec<(usize, String)>,
-    pub tree: FolderTree,
-}
-
-/// Table columns that can be sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Path,
-    Type,
-    Size,
-    Mtime,
-    Mode,
-    Owner,
-    Status,
-    Sha256,
-}
-
-/// Which records the table shows, in which order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewQuery {
-    pub text: String,
-    pub status: Option<Status>,
-    pub kind: Option<EntryType>,
-    pub folder: Option<String>,
-    pub sort: SortKey,
-    pub descending: bool,
-}
-
-impl Default for ViewQuery {
-    fn default() -> Self {
-        Self {
-            text: String::new(),
-            status: None,
-            kind: None,
-            folder: None,
-            sort: SortKey::Path,
-            descending: false,
-        }
-    }
-}
-
-/// Apply a query: the indices of matching records in display order.
-pub fn run_query(records: &[FileRecord], q: &ViewQuery) -> Vec<u32> {
-    let needle = q.text.trim().to_lowercase();
-    let folder = q.folder.as_deref().map(|f| {
-        if f == "/" {
-            "/".to_string()
-        } else {
-            format!("{f}/")
-        }
-    });
-    let mut out: Vec<u32> = records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            q.status.is_none_or(|s| r.status == s)
-                && q.kind.is_none_or(|k| r.kind == k)
-                && folder.as_deref().is_none_or(|f| r.path.starts_with(f))
-                && (needle.is_empty()
-                    || r.path.to_lowercase().contains(&needle)
-                    || r.sha256.as_deref().is_some_and(|h| h.starts_with(&needle)))
-        })
-        .filter_map(|(i, _)| u32::try_from(i).ok())
-        .collect();
-    let rec = |i: &u32| records.get(*i as usize);
-    match q.sort {
-        SortKey::Path => {} // files.jsonl is sorted by path already.
-        SortKey::Type => out.sort_by_key(|i| rec(i).map(|r| r.kind.letter())),
-        SortKey::Size => out.sort_by_key(|i| rec(i).map(|r| r.size)),
-        SortKey::Mtime => out.sort_by(|a, b| {
-            rec(a)
-                .map(|r| r.mtime.as_deref())
-                .cmp(&rec(b).map(|r| r.mtime.as_deref()))
-        }),
-        SortKey::Mode => out.sort_by(|a, b| rec(a).map(|r| &r.mode).cmp(&rec(b).map(|r| &r.mode))),
-        SortKey::Owner => out.sort_by_key(|i| rec(i).map(|r| r.uid)),
-        SortKey::Status => out.sort_by_key(|i| rec(i).map(|r| r.status.as_str())),
-        SortKey::Sha256 => out.sort_by(|a, b| {
-            rec(a)
-                .map(|r| r.sha256.as_deref())
-                .cmp(&rec(b).map(|r| r.sha256.as_deref()))
-        }),
-    }
-    if q.descending {
-        out.reverse();
-    }
-    out
-}
-
-/// What the preview pane shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PreviewBody {
-    Text(Vec<String>),
-    Hex(Vec<u8>),
-    Nothing(String),
-}
-
-/// A loaded preview of one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Preview {
-    pub record: usize,
-    pub body: PreviewBody,
-    /// True when only the first [`PREVIEW_CAP_BYTES`] were read.
-    pub truncated: bool,
-}
-
-fn looks_like_text(bytes: &[u8]) -> bool {
-    let head = bytes.get(..8192).unwrap_or(bytes);
-    if head.contains(&0) {
-        return false;
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(_) => true,
-        // A multi-byte character cut at the cap is still text.
-        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 >= bytes.len(),
-    }
-}
-
-/// Read the start of a member for the preview (never more than the cap).
-pub fn load_preview(
-    archive: &Archive,
-    record: usize,
-    member: Option<String>,
-) -> anyhow::Result<Preview> {
-    let Some(member) = member else {
-        return Ok(Preview {
-            record,
-            body: PreviewBody::Nothing("No content stored for this entry (see its status).".into()),
-            truncated: false,
-        });
-    };
-    let reader = archive
-        .open_member(&member)
-        .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
-    let mut buf = Vec::new();
-    reader
-        .take(PREVIEW_CAP_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
-    let truncated = buf.len() as u64 > PREVIEW_CAP_BYTES;
-    buf.truncate(PREVIEW_CAP_BYTES as usize);
-    let body = if buf.is_empty() {
-        PreviewBody::Nothing("Empty file.".into())
-    } else if looks_like_text(&buf) {
-        PreviewBody::Text(
-            String::from_utf8_lossy(&buf)
-                .lines()
-                .map(|l| l.replace('\t', "    "))
-                .collect(),
-        )
-    } else {
-        PreviewBody::Hex(buf)
-    };
-    Ok(Preview {
-        record,
-        body,
-        truncated,
-    })
-}
-
-/// One hex-dump line: offset, hex bytes, printable ASCII.
-pub fn hex_line(offset: usize, chunk: &[u8]) -> String {
-    let mut hex = String::with_capacity(HEX_WIDTH * 3);
-    for (i, b) in chunk.iter().enumerate() {
-        if i == 8 {
-            hex.push(' ');
-        }
-        hex.push_str(&format!("{b:02x} "));
-    }
-    let ascii: String = chunk
-        .iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    format!("{offset:08x}  {hex:<49} |{ascii}|")
-}
+pub use model::{
+    FolderNode, FolderTree, HEX_WIDTH, Loaded, PREVIEW_CAP_BYTES, Preview, PreviewBody, SortKey,
+    TREE_CHILD_CAP, ViewQuery, hex_line, load_preview, run_query,
+};
 
 /// State of the Evidence screen.
-#[derive(Default)]
 pub struct BrowserView {
     pub path: PathField,
     load: Option<Job<Loaded>>,
     pub loaded: Option<Loaded>,
     pub query: ViewQuery,
-    /// The query the current `rows` answer.
-    shown_query: Option<ViewQuery>,
-    filter_job: Option<(ViewQuery, Job<Vec<u32>>)>,
+    /// The rows of `query`, recomputed in the background.
+    rows_job: Derived<ViewQuery, Vec<u32>>,
     /// Indices into `records`, in display order.
     pub rows: Vec<u32>,
     pub selected: Option<usize>,
@@ -336,169 +53,16 @@ pub struct BrowserView {
     scroll_to_line: bool,
 }
 
-impl BrowserView {
-    /// Open the file dialog next frame (Ctrl+O).
-    pub fn request_open_dialog(&mut self, _ctx: &egui::Context) {
-        self.open_dialog_requested = true;
+impl View for BrowserView {
+    fn screen(&self) -> Screen {
+        Screen::Evidence
     }
 
-    pub fn busy(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if let Some(j) = &self.load {
-            v.push(j.title.clone());
-        }
-        if self.filter_job.is_some() {
-            v.push("Filtering".into());
-        }
-        v
+    fn title(&self) -> &'static str {
+        "Evidence"
     }
 
-    /// Open an archive (unless it is the one loaded) and select the file at
-    /// `member_path` (a logical path), noting the line that led there.
-    pub fn open_at(
-        &mut self,
-        ctx: &egui::Context,
-        archive: PathBuf,
-        member_path: String,
-        line: Option<u64>,
-    ) {
-        let loaded = self.loaded.as_ref().is_some_and(|l| l.path == archive);
-        if !loaded {
-            self.open(ctx, archive);
-        }
-        self.pending_select = Some((member_path, line));
-    }
-
-    /// Select the pending file once the archive is loaded.
-    fn select_pending(&mut self, ctx: &egui::Context) {
-        let Some(l) = &self.loaded else { return };
-        let Some((path, line)) = self.pending_select.take() else {
-            return;
-        };
-        match l.records.iter().position(|r| r.path == path) {
-            Some(idx) => {
-                self.query = ViewQuery::default();
-                self.select(ctx, idx);
-                self.jumped_to = Some((idx, line));
-                self.scroll_to_line = line.is_some();
-            }
-            None => {
-                self.error = Some(format!("no file with this path in the archive: {path}"));
-            }
-        }
-    }
-
-    /// Load an archive in the background.
-    pub fn open(&mut self, ctx: &egui::Context, path: PathBuf) {
-        self.path.text = path.display().to_string();
-        self.error = None;
-        self.loaded = None;
-        self.rows.clear();
-        self.selected = None;
-        self.preview = None;
-        self.shown_query = None;
-        self.query.folder = None;
-        self.jumped_to = None;
-        self.load = Some(Job::spawn(ctx, "Opening archive", move |sink, _| {
-            sink.update(&crate::job::Progress {
-                phase: "reading the archive index",
-                current: path.display().to_string(),
-                ..Default::default()
-            });
-            let archive = Archive::open(&path)?;
-            let acquisition = archive.acquisition().map_err(|e| format!("{e:#}"));
-            sink.update(&crate::job::Progress {
-                phase: "reading the file records",
-                current: path.display().to_string(),
-                ..Default::default()
-            });
-            let (records, bad_lines) = archive.records()?;
-            let tree = FolderTree::build(&records);
-            Ok(Loaded {
-                path,
-                archive: Arc::new(archive),
-                acquisition,
-                records: Arc::new(records),
-                bad_lines,
-                tree,
-            })
-        }));
-    }
-
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
-        if let Some(job) = self.load.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.load = None;
-            match r {
-                Ok(l) => self.loaded = Some(l),
-                Err(e) => self.error = Some(e),
-            }
-        }
-        if let Some((q, job)) = self.filter_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            let q = q.clone();
-            self.filter_job = None;
-            if let Ok(rows) = r {
-                self.rows = rows;
-                self.shown_query = Some(q);
-            }
-        }
-        if let Some(job) = self.preview_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.preview_job = None;
-            self.preview = Some(r);
-        }
-    }
-
-    fn refresh_rows(&mut self, ctx: &egui::Context) {
-        let Some(l) = &self.loaded else { return };
-        let wanted = &self.query;
-        if self.shown_query.as_ref() == Some(wanted) {
-            return;
-        }
-        if let Some((q, _)) = &self.filter_job {
-            if q == wanted {
-                return;
-            }
-            if let Some((_, j)) = &self.filter_job {
-                j.cancel();
-            }
-        }
-        let records = Arc::clone(&l.records);
-        let q = wanted.clone();
-        let q2 = q.clone();
-        self.filter_job = Some((
-            q,
-            Job::spawn(ctx, "Filtering", move |_, _| Ok(run_query(&records, &q2))),
-        ));
-    }
-
-    fn select(&mut self, ctx: &egui::Context, idx: usize) {
-        let Some(l) = &self.loaded else { return };
-        self.selected = Some(idx);
-        let Some(rec) = l.records.get(idx) else {
-            return;
-        };
-        let member = rec.member.clone().or_else(|| {
-            rec.hardlink_of.as_ref().and_then(|target| {
-                l.records
-                    .binary_search_by(|r| r.path.as_str().cmp(target))
-                    .ok()
-                    .and_then(|i| l.records.get(i))
-                    .and_then(|r| r.member.clone())
-            })
-        });
-        let archive = Arc::clone(&l.archive);
-        self.preview = None;
-        self.preview_job = Some(Job::spawn(ctx, "Loading preview", move |_, _| {
-            load_preview(&archive, idx, member)
-        }));
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
         self.zone = vc.zone;
         if self.open_dialog_requested {
@@ -537,6 +101,170 @@ impl BrowserView {
         });
     }
 
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(j) = &self.load {
+            v.push(j.title.clone());
+        }
+        v.extend(self.rows_job.busy());
+        v
+    }
+
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        _settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::PickArchive => self.request_open_dialog(ctx),
+            Command::OpenArchive(p) => self.open(ctx, p),
+            Command::OpenArchiveAt(p, path) => {
+                self.open(ctx, p);
+                self.query.text = path;
+            }
+            Command::OpenArchiveLine {
+                archive,
+                path,
+                line,
+            } => self.open_at(ctx, archive, path, line),
+            other => return Some(other),
+        }
+        None
+    }
+}
+
+impl Default for BrowserView {
+    fn default() -> Self {
+        Self {
+            path: PathField::default(),
+            load: None,
+            loaded: None,
+            query: ViewQuery::default(),
+            rows_job: Derived::new("Filtering"),
+            rows: Vec::new(),
+            selected: None,
+            preview_job: None,
+            preview: None,
+            show_tree: false,
+            error: None,
+            open_dialog_requested: false,
+            zone: DisplayZone::default(),
+            pending_select: None,
+            jumped_to: None,
+            scroll_to_line: false,
+        }
+    }
+}
+
+impl BrowserView {
+    /// Open the file dialog next frame (Ctrl+O).
+    pub fn request_open_dialog(&mut self, _ctx: &egui::Context) {
+        self.open_dialog_requested = true;
+    }
+
+    /// Open an archive (unless it is the one loaded) and select the file at
+    /// `member_path` (a logical path), noting the line that led there.
+    pub fn open_at(
+        &mut self,
+        ctx: &egui::Context,
+        archive: PathBuf,
+        member_path: String,
+        line: Option<u64>,
+    ) {
+        let loaded = self.loaded.as_ref().is_some_and(|l| l.path == archive);
+        if !loaded {
+            self.open(ctx, archive);
+        }
+        self.pending_select = Some((member_path, line));
+    }
+
+    /// Select the pending file once the archive is loaded.
+    fn select_pending(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        let Some((path, line)) = self.pending_select.take() else {
+            return;
+        };
+        match model::find_path(&l.records, &path) {
+            Some(idx) => {
+                self.query = ViewQuery::default();
+                self.select(ctx, idx);
+                self.jumped_to = Some((idx, line));
+                self.scroll_to_line = line.is_some();
+            }
+            None => {
+                self.error = Some(format!("no file with this path in the archive: {path}"));
+            }
+        }
+    }
+
+    /// Load an archive in the background.
+    pub fn open(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.path.text = path.display().to_string();
+        self.error = None;
+        self.loaded = None;
+        self.rows.clear();
+        self.selected = None;
+        self.preview = None;
+        self.rows_job.invalidate();
+        self.query.folder = None;
+        self.jumped_to = None;
+        self.load = Some(Job::spawn(ctx, "Opening archive", move |sink, _| {
+            model::load_archive(path, sink)
+        }));
+    }
+
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
+        if let Some(job) = self.load.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.load = None;
+            match r {
+                Ok(l) => self.loaded = Some(l),
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if let Some(rows) = self.rows_job.poll() {
+            self.rows = rows;
+        }
+        if let Some(job) = self.preview_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.preview_job = None;
+            self.preview = Some(r);
+        }
+    }
+
+    /// Ask for the rows of the current query (a job starts only when it
+    /// changed).
+    fn refresh_rows(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        let records = &l.records;
+        self.rows_job.request(ctx, &self.query, || {
+            let records = Arc::clone(records);
+            let q = self.query.clone();
+            move || Ok(run_query(&records, &q))
+        });
+    }
+
+    fn select(&mut self, ctx: &egui::Context, idx: usize) {
+        let Some(l) = &self.loaded else { return };
+        self.selected = Some(idx);
+        if l.records.get(idx).is_none() {
+            return;
+        }
+        let member = model::content_member(&l.records, idx);
+        let archive = Arc::clone(&l.archive);
+        self.preview = None;
+        self.preview_job = Some(Job::spawn(ctx, "Loading preview", move |_, _| {
+            load_preview(&archive, idx, member)
+        }));
+    }
+
     fn open_bar_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         ui.horizontal(|ui| {
             let changed = self.path.ui(
@@ -572,7 +300,7 @@ impl BrowserView {
         {
             ui.label("Archives of this case:");
             for a in &case.archives {
-                if a.verification == crate::gui::case::VerificationState::Incomplete {
+                if a.verification == crate::gui::custody_log::VerificationState::Incomplete {
                     continue;
                 }
                 if ui.link(a.file_name()).clicked() {
@@ -664,7 +392,7 @@ impl BrowserView {
                     self.query.folder = None;
                 }
             }
-            let shown = if self.shown_query.is_some() {
+            let shown = if self.rows_job.shown().is_some() {
                 self.rows.len()
             } else {
                 0
@@ -674,7 +402,7 @@ impl BrowserView {
                 widgets::thousands(shown as u64),
                 widgets::thousands(total as u64)
             ));
-            if self.filter_job.is_some() {
+            if self.rows_job.is_running() {
                 ui.spinner();
             }
         });
@@ -886,16 +614,6 @@ impl BrowserView {
             _ => {}
         }
     }
-}
-
-/// `…` plus the end of `s` when it is longer than `max` characters.
-pub fn elide_start(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    let n = s.chars().count();
-    if n <= max {
-        return s.into();
-    }
-    let tail: String = s.chars().skip(n - max.saturating_sub(1)).collect();
-    format!("…{tail}").into()
 }
 
 fn kind_name(k: EntryType) -> String {
@@ -1198,169 +916,6 @@ fn preview_body_ui(ui: &mut Ui, p: &Preview, focus: Option<u64>, scroll: &mut bo
                         );
                     }
                 });
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(path: &str, size: u64, status: Status) -> FileRecord {
-        FileRecord {
-            path: path.into(),
-            path_bytes_b64: None,
-            kind: EntryType::File,
-            size,
-            mode: "0644".into(),
-            uid: 0,
-            gid: 0,
-            user: None,
-            group: None,
-            inode: 1,
-            dev: 1,
-            nlink: 1,
-            atime: None,
-            mtime: None,
-            ctime: None,
-            btime: None,
-            link_target: None,
-            link_target_bytes_b64: None,
-            sha256: Some(format!("{size:064x}")),
-            member: None,
-            hardlink_of: None,
-            status,
-            reason: None,
-            change: None,
-            size_limit: None,
-            rule: None,
-            flags: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn query_filters_sorts_and_scopes_to_a_folder() {
-        let rs = vec![
-            rec("/etc/passwd", 30, Status::Captured),
-            rec("/etc/shadow", 10, Status::Unreadable),
-            rec("/var/log/auth.log", 20, Status::Captured),
-        ];
-        let all = run_query(&rs, &ViewQuery::default());
-        assert_eq!(all, [0, 1, 2]);
-        let q = ViewQuery {
-            text: "AUTH".into(),
-            ..ViewQuery::default()
-        };
-        assert_eq!(run_query(&rs, &q), [2]);
-        let q = ViewQuery {
-            status: Some(Status::Unreadable),
-            ..ViewQuery::default()
-        };
-        assert_eq!(run_query(&rs, &q), [1]);
-        let q = ViewQuery {
-            sort: SortKey::Size,
-            descending: true,
-            ..ViewQuery::default()
-        };
-        assert_eq!(run_query(&rs, &q), [0, 2, 1]);
-        let q = ViewQuery {
-            folder: Some("/etc".into()),
-            ..ViewQuery::default()
-        };
-        assert_eq!(run_query(&rs, &q), [0, 1]);
-        // A folder filter never matches a sibling with the same prefix.
-        let q = ViewQuery {
-            folder: Some("/et".into()),
-            ..ViewQuery::default()
-        };
-        assert!(run_query(&rs, &q).is_empty());
-        // SHA-256 prefix search.
-        let q = ViewQuery {
-            text: format!("{:064x}", 20).to_uppercase(),
-            ..ViewQuery::default()
-        };
-        assert_eq!(run_query(&rs, &q), [2]);
-    }
-
-    #[test]
-    fn long_paths_keep_their_file_name() {
-        assert_eq!(elide_start("/a/b", 10), "/a/b");
-        assert_eq!(elide_start("/very/long/path/passwd", 8), "…/passwd");
-    }
-
-    #[test]
-    fn tree_counts_entries_per_folder() {
-        let rs = vec![
-            rec("/etc", 0, Status::Captured),
-            rec("/etc/passwd", 0, Status::Captured),
-            rec("/etc/ssh/sshd_config", 0, Status::Captured),
-            rec("/var/log/syslog", 0, Status::Captured),
-        ];
-        let t = FolderTree::build(&rs);
-        let find = |p: &str| t.nodes.iter().find(|n| n.path == p).unwrap();
-        assert_eq!(t.nodes[0].entries, 4);
-        assert_eq!(find("/etc").entries, 2);
-        assert_eq!(find("/etc/ssh").entries, 1);
-        assert_eq!(find("/var/log").entries, 1);
-        let root_children: Vec<_> = t.nodes[0]
-            .children
-            .iter()
-            .map(|&c| t.nodes[c].name.clone())
-            .collect();
-        assert_eq!(root_children, ["etc", "var"]);
-    }
-
-    #[test]
-    fn text_and_binary_detection_and_hex_lines() {
-        assert!(looks_like_text(b"hello\nworld\n"));
-        assert!(!looks_like_text(b"ELF\0\x01\x02"));
-        assert!(looks_like_text(
-            "é".repeat(10).as_bytes().get(..19).unwrap()
-        ));
-        let line = hex_line(16, b"AB\x00");
-        assert!(line.starts_with("00000010  41 42 00"), "{line}");
-        assert!(line.ends_with("|AB.|"), "{line}");
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn tree_and_query_never_panic(paths in proptest::collection::vec(".{0,40}", 0..40), text in ".{0,8}") {
-            let rs: Vec<FileRecord> = paths.iter().map(|p| rec(p, 1, Status::Captured)).collect();
-            let _ = FolderTree::build(&rs);
-            let _ = run_query(&rs, &ViewQuery { text, folder: Some("/".into()), sort: SortKey::Mtime, ..ViewQuery::default() });
-        }
-
-        /// The reuse of the previous path's folders changes nothing: the
-        /// tree of sorted records equals the tree of the same records in
-        /// any order (same folders, same counts, same children).
-        #[test]
-        fn tree_of_sorted_records_equals_tree_of_shuffled(
-            paths in proptest::collection::vec("(/[ab]{1,2}){1,4}", 0..40),
-            seed in 0u64..1000,
-        ) {
-            let mut sorted = paths.clone();
-            sorted.sort();
-            let mut shuffled = paths;
-            let n = shuffled.len().max(1) as u64;
-            for i in 0..shuffled.len() {
-                let j = ((seed.wrapping_mul(31).wrapping_add(i as u64 * 7)) % n) as usize;
-                shuffled.swap(i, j);
-            }
-            let summary = |ps: &[String]| {
-                let rs: Vec<FileRecord> = ps.iter().map(|p| rec(p, 1, Status::Captured)).collect();
-                let t = FolderTree::build(&rs);
-                let mut v: Vec<(String, u64, Vec<String>)> = t
-                    .nodes
-                    .iter()
-                    .map(|n| {
-                        let kids = n.children.iter().map(|&c| t.nodes[c].path.clone()).collect();
-                        (n.path.clone(), n.entries, kids)
-                    })
-                    .collect();
-                v.sort();
-                v
-            };
-            proptest::prop_assert_eq!(summary(&sorted), summary(&shuffled));
         }
     }
 }

@@ -4,8 +4,8 @@
 //! result: archive name, SHA-256 for the paper form, warnings with reasons.
 
 use crate::capture::{CaptureRequest, CaptureSummary, Interface, LivePolicy};
-use crate::gui::app::{Command, Settings, ViewCtx};
 use crate::gui::case::CaseFolder;
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
@@ -63,6 +63,47 @@ pub struct CaptureView {
     /// The last capture's outcome.
     pub result: Option<Result<CaptureSummary, String>>,
     form_error: Option<String>,
+}
+
+impl View for CaptureView {
+    fn screen(&self) -> Screen {
+        Screen::Capture
+    }
+
+    fn title(&self) -> &'static str {
+        "Capture"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        self.draw(ui, vc);
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
+        CaptureView::busy(self)
+    }
+
+    fn command(
+        &mut self,
+        _ctx: &egui::Context,
+        command: Command,
+        _settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::AddCaptureSource(p) => {
+                self.add_source(p);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    fn on_case_opened(&mut self, case: &CaseFolder) {
+        self.prefill_from_case(case);
+    }
 }
 
 impl CaptureView {
@@ -141,7 +182,7 @@ impl CaptureView {
         self.job.is_some()
     }
 
-    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, commands: &mut Vec<Command>) {
         if let Some(p) = self.source_picker.poll() {
             self.add_source(p);
         }
@@ -269,7 +310,7 @@ impl CaptureView {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn draw(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         if let Some(job) = &self.job {
             ui.label(RichText::new("Capture in progress").heading());
             widgets::hint(

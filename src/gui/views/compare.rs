@@ -17,12 +17,12 @@ pub mod model;
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
 use crate::examine::DiffRequest;
 use crate::findings::Severity;
-use crate::gui::app::{Command, ViewCtx};
+use crate::gui::context::{Command, Screen, View, ViewCtx};
+use crate::gui::format::{elide_start, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
-use crate::gui::views::browser::elide_start;
-use crate::gui::views::findings::{
-    self as fview, finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
+use crate::gui::widgets::findings::{
+    finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
 use crate::gui::widgets::{self, PathField};
 use egui::{RichText, Ui};
@@ -82,8 +82,44 @@ pub struct CompareView {
     choose: bool,
 }
 
-impl CompareView {
-    pub fn busy(&self) -> Vec<String> {
+impl View for CompareView {
+    fn screen(&self) -> Screen {
+        Screen::Compare
+    }
+
+    fn title(&self) -> &'static str {
+        "Compare"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        self.zone = vc.zone;
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Compare snapshots").heading());
+            if self.model.is_some() && !self.choose && ui.button("Change snapshots").clicked() {
+                self.choose = true;
+            }
+        });
+        if self.model.is_none() || self.choose || self.job.is_some() {
+            self.pickers_ui(ui, vc);
+        }
+        if let Some(job) = &self.job {
+            widgets::cancellable_job_ui(ui, job);
+            return;
+        }
+        if let Some(e) = &self.error {
+            widgets::message_box(ui, Tone::Bad, "The comparison could not run", e);
+        }
+        if self.model.is_some() {
+            self.refresh_rows();
+            self.results_ui(ui, vc.commands);
+        }
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
         let mut v: Vec<String> = self.job.iter().map(|j| j.title.clone()).collect();
         if self.diff_job.is_some() {
             v.push("Diffing content".into());
@@ -91,6 +127,17 @@ impl CompareView {
         v
     }
 
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        self.drop_path(path);
+        None
+    }
+
+    fn drop_hint(&self) -> Option<&'static str> {
+        Some("Drop an archive or a folder:\nit fills the baseline, then the incident side")
+    }
+}
+
+impl CompareView {
     /// A dropped archive or folder fills the baseline first, then the
     /// incident side.
     pub fn drop_path(&mut self, p: PathBuf) {
@@ -146,7 +193,7 @@ impl CompareView {
         self.choose = false;
     }
 
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
         if let Some(job) = self.job.as_mut()
             && let Some(r) = job.poll()
         {
@@ -219,33 +266,9 @@ impl CompareView {
         if self.shown_filter.as_ref() == Some(&self.filter) {
             return;
         }
-        self.rows = self.filter.rows(m);
+        self.rows = m.rows(&self.filter);
         self.finding_rows = self.filter.findings(&m.result.findings);
         self.shown_filter = Some(self.filter.clone());
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        self.zone = vc.zone;
-        ui.horizontal(|ui| {
-            ui.label(RichText::new("Compare snapshots").heading());
-            if self.model.is_some() && !self.choose && ui.button("Change snapshots").clicked() {
-                self.choose = true;
-            }
-        });
-        if self.model.is_none() || self.choose || self.job.is_some() {
-            self.pickers_ui(ui, vc);
-        }
-        if let Some(job) = &self.job {
-            widgets::cancellable_job_ui(ui, job);
-            return;
-        }
-        if let Some(e) = &self.error {
-            widgets::message_box(ui, Tone::Bad, "The comparison could not run", e);
-        }
-        if self.model.is_some() {
-            self.refresh_rows();
-            self.results_ui(ui, vc.commands);
-        }
     }
 
     fn pickers_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
@@ -295,7 +318,8 @@ impl CompareView {
                         .num_columns(3)
                         .show(ui, |ui| {
                             for a in &case.archives {
-                                if a.verification == crate::gui::case::VerificationState::Incomplete
+                                if a.verification
+                                    == crate::gui::custody_log::VerificationState::Incomplete
                                 {
                                     continue;
                                 }
@@ -332,7 +356,7 @@ impl CompareView {
                 "{} changes · {} findings ({}) · baseline {}, incident {} · {} + {} entries in {} ms",
                 widgets::thousands(r.changes.len() as u64),
                 widgets::thousands(r.findings.len() as u64),
-                fview::severity_summary(&m.severity_counts),
+                severity_summary(&m.severity_counts),
                 short_label(&r.old.label),
                 short_label(&r.new.label),
                 widgets::thousands(r.old.entries),

@@ -4,12 +4,11 @@
 //! custody form.
 
 use crate::custody::CustodyCheck;
-use crate::gui::app::{Command, Settings, ViewCtx};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::custody_log::{self, CustodyLog};
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::keyring::UnlockField;
 use crate::gui::theme::Tone;
-use crate::gui::views::verify::signature_tone;
 use crate::gui::widgets::{self, PathField};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
@@ -140,17 +139,13 @@ pub fn load(
     cancel: &crate::job::CancelToken,
 ) -> anyhow::Result<CustodyData> {
     let log_path = crate::archive::custody_log_path(archive);
-    let log = if log_path.exists() {
-        Some(custody_log::read(&log_path)?)
-    } else {
-        None
-    };
     let archive_sha256 = sha256_of(archive, cancel)?;
-    let check = if log.is_some() {
-        crate::custody::verify_for_archive(&log_path, &archive_sha256, trust)
-    } else {
-        CustodyCheck::default()
-    };
+    // One read, one check: the core's checker in its lenient mode gives
+    // both the verdict and the rows.
+    let log = log_path
+        .exists()
+        .then(|| custody_log::read_for_archive(&log_path, &archive_sha256, trust));
+    let check = log.as_ref().map(|l| l.check.clone()).unwrap_or_default();
     Ok(CustodyData {
         archive: archive.to_path_buf(),
         log_path,
@@ -231,8 +226,60 @@ pub fn export_form(archive: &Path, out: &Path, trust: Option<&Path>) -> anyhow::
     Ok(out.to_path_buf())
 }
 
-impl CustodyView {
-    pub fn busy(&self) -> Vec<String> {
+impl View for CustodyView {
+    fn screen(&self) -> Screen {
+        Screen::Custody
+    }
+
+    fn title(&self) -> &'static str {
+        "Custody"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        self.load_ctx = Some(ui.ctx().clone());
+        ui.label(RichText::new("Chain of custody").heading());
+        ui.horizontal(|ui| {
+            self.archive
+                .ui(ui, "Archive", PickKind::Archive, "…/IR-7_E01_host_….zip");
+            if ui.button("Show chain").clicked() {
+                match self.archive.path() {
+                    Some(p) => self.open(ui.ctx(), p, vc.settings),
+                    None => self.data = Some(Err("type or choose an archive first".into())),
+                }
+            }
+        });
+        if let Some(j) = &self.load {
+            widgets::job_progress_ui(ui, j);
+            return;
+        }
+        let Some(data) = &self.data else {
+            widgets::hint(
+                ui,
+                "Choose an archive to see who has held it, when and where.",
+            );
+            return;
+        };
+        let data = match data {
+            Err(e) => {
+                widgets::message_box(ui, Tone::Bad, "Cannot read the custody log", e);
+                return;
+            }
+            Ok(d) => d.clone(),
+        };
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                chain_ui(ui, &data, vc.zone);
+                ui.separator();
+                self.form_ui(ui, &data, vc);
+            });
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
         let mut v = Vec::new();
         for j in [&self.load].into_iter().flatten() {
             v.push(j.title.clone());
@@ -246,6 +293,23 @@ impl CustodyView {
         v
     }
 
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::ShowCustody(p) => {
+                self.open(ctx, p, settings);
+                None
+            }
+            other => Some(other),
+        }
+    }
+}
+
+impl CustodyView {
     /// Show the chain of `archive`.
     pub fn open(&mut self, ctx: &egui::Context, archive: PathBuf, settings: &Settings) {
         self.archive.text = archive.display().to_string();
@@ -286,7 +350,7 @@ impl CustodyView {
         }));
     }
 
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
         if let Some(j) = self.load.as_mut()
             && let Some(r) = j.poll()
         {
@@ -330,46 +394,6 @@ impl CustodyView {
         {
             self.reload(&ctx, p);
         }
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        self.load_ctx = Some(ui.ctx().clone());
-        ui.label(RichText::new("Chain of custody").heading());
-        ui.horizontal(|ui| {
-            self.archive
-                .ui(ui, "Archive", PickKind::Archive, "…/IR-7_E01_host_….zip");
-            if ui.button("Show chain").clicked() {
-                match self.archive.path() {
-                    Some(p) => self.open(ui.ctx(), p, vc.settings),
-                    None => self.data = Some(Err("type or choose an archive first".into())),
-                }
-            }
-        });
-        if let Some(j) = &self.load {
-            widgets::job_progress_ui(ui, j);
-            return;
-        }
-        let Some(data) = &self.data else {
-            widgets::hint(
-                ui,
-                "Choose an archive to see who has held it, when and where.",
-            );
-            return;
-        };
-        let data = match data {
-            Err(e) => {
-                widgets::message_box(ui, Tone::Bad, "Cannot read the custody log", e);
-                return;
-            }
-            Ok(d) => d.clone(),
-        };
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                chain_ui(ui, &data, vc.zone);
-                ui.separator();
-                self.form_ui(ui, &data, vc);
-            });
     }
 
     fn form_ui(&mut self, ui: &mut Ui, data: &CustodyData, vc: &mut ViewCtx<'_>) {
@@ -506,7 +530,7 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
         return;
     };
     let problems = &data.check.problems;
-    let chain_ok = log.chain_ok() && problems.is_empty();
+    let chain_ok = problems.is_empty();
     ui.horizontal(|ui| {
         ui.label(RichText::new("Chain status").strong());
         if chain_ok {
@@ -516,12 +540,7 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
                 &format!("chain intact ({} events)", log.events.len()),
             );
         } else {
-            let n = log
-                .events
-                .iter()
-                .filter(|e| e.chain_problem.is_some())
-                .count()
-                + problems.len();
+            let n = problems.len();
             widgets::badge(ui, Tone::Bad, &format!("chain broken ({n} problems)"));
         }
     });
@@ -572,7 +591,7 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
                         let tone = if sig.0 == "not checked" {
                             Tone::Warn
                         } else {
-                            signature_tone(&sig.0)
+                            widgets::signature_tone(&sig.0)
                         };
                         widgets::badge(ui, tone, &format!("signature: {}", sig.0))
                             .on_hover_text(sig.1.clone().unwrap_or_default());

@@ -4,274 +4,27 @@
 //! first. A click shows the file's recorded attributes and every finding on
 //! it; for an archive, a button opens the file in the evidence browser.
 //!
-//! The findings list itself ([`findings_list_ui`]) is shared with the Compare
-//! screen: fixed-height cards in a virtualized scroll area, so thousands of
-//! findings cost no more per frame than the dozen on screen.
+//! The findings list itself ([`findings_list_ui`], in
+//! [`crate::gui::widgets::findings`]) is shared with the Compare screen:
+//! fixed-height cards in a virtualized scroll area, so thousands of findings
+//! cost no more per frame than the dozen on screen.
 
 use crate::findings::{self, Finding, HashSets, Rules, Severity};
-use crate::gui::app::{Command, ViewCtx};
+use crate::gui::change_filter::ChangeFilter;
+use crate::gui::context::{Command, Screen, View, ViewCtx};
+use crate::gui::format::{count_severities, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
-use crate::gui::theme::{self, Tone};
-use crate::gui::views::compare::model::ChangeFilter;
+use crate::gui::theme::Tone;
+use crate::gui::widgets::findings::{
+    entry_grid_ui, finding_detail_ui, findings_list_ui, min_severity_ui,
+};
 use crate::gui::widgets::{self, PathField};
+use crate::snapshot::Snapshot;
 use crate::snapshot::SnapshotInfo;
-use crate::snapshot::{Entry, Snapshot, format_time};
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Height of one finding card in the list.
-const CARD_HEIGHT: f32 = 92.0;
-
-/// The theme's severity for a finding's severity.
-pub fn theme_severity(s: Severity) -> theme::Severity {
-    match s {
-        Severity::Info => theme::Severity::Info,
-        Severity::Low => theme::Severity::Low,
-        Severity::Medium => theme::Severity::Medium,
-        Severity::High => theme::Severity::High,
-        Severity::Critical => theme::Severity::Critical,
-    }
-}
-
-/// A severity pill in its colour ("CRITICAL", "high"…).
-pub fn severity_badge(ui: &mut Ui, s: Severity) -> egui::Response {
-    let color = theme::severity_color(ui, theme_severity(s));
-    egui::Frame::new()
-        .fill(color.gamma_multiply(0.18))
-        .stroke(egui::Stroke::new(1.0, color))
-        .corner_radius(8.0)
-        .inner_margin(egui::Margin::symmetric(6, 0))
-        .show(ui, |ui| {
-            ui.label(
-                RichText::new(s.as_str().to_uppercase())
-                    .color(color)
-                    .strong()
-                    .small(),
-            )
-        })
-        .inner
-}
-
-/// Every severity, most severe first (for the filter menus).
-pub const SEVERITIES: [Severity; 5] = [
-    Severity::Critical,
-    Severity::High,
-    Severity::Medium,
-    Severity::Low,
-    Severity::Info,
-];
-
-/// The "Minimum severity" menu. `any` is `None`.
-pub fn min_severity_ui(ui: &mut Ui, id: &str, value: &mut Option<Severity>, any: &str) {
-    let l = ui.label("Minimum severity");
-    egui::ComboBox::from_id_salt(id)
-        .selected_text(value.map_or(any, |s| s.as_str()))
-        .show_ui(ui, |ui| {
-            ui.selectable_value(value, None, any);
-            for s in SEVERITIES {
-                ui.selectable_value(value, Some(s), s.as_str());
-            }
-        })
-        .response
-        .labelled_by(l.id);
-}
-
-/// Counts per severity as `2 critical · 1 high`.
-pub fn severity_summary(counts: &[(Severity, u32)]) -> String {
-    if counts.is_empty() {
-        return "no findings".into();
-    }
-    counts
-        .iter()
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-/// Findings per severity, most severe first.
-pub fn count_severities(findings: &[Finding]) -> Vec<(Severity, u32)> {
-    SEVERITIES
-        .iter()
-        .map(|s| {
-            (
-                *s,
-                findings.iter().filter(|f| f.severity == *s).count() as u32,
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect()
-}
-
-/// The findings list: one fixed-height card per shown finding (severity,
-/// title, path, explanation and first evidence line; the full text is on
-/// hover and in the details). Returns the index of a clicked finding.
-pub fn findings_list_ui(
-    ui: &mut Ui,
-    id: &str,
-    findings: &[Finding],
-    shown: &[u32],
-    selected: Option<usize>,
-    scroll_to: Option<usize>,
-) -> Option<usize> {
-    let mut clicked = None;
-    if shown.is_empty() {
-        widgets::hint(ui, "No findings match the filter.");
-        return None;
-    }
-    let spacing = ui.spacing().item_spacing.y;
-    let mut area = egui::ScrollArea::vertical()
-        .id_salt(id)
-        .auto_shrink([false, false]);
-    if let Some(pos) = scroll_to.and_then(|f| shown.iter().position(|&i| i as usize == f)) {
-        area = area.vertical_scroll_offset(pos as f32 * (CARD_HEIGHT + spacing));
-    }
-    area.show_rows(ui, CARD_HEIGHT, shown.len(), |ui, range| {
-        for pos in range {
-            let Some(&fi) = shown.get(pos) else { continue };
-            let fi = fi as usize;
-            let Some(f) = findings.get(fi) else { continue };
-            if finding_card_ui(ui, f, selected == Some(fi)) {
-                clicked = Some(fi);
-            }
-        }
-    });
-    clicked
-}
-
-fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
-    let width = ui.available_width();
-    let color = theme::severity_color(ui, theme_severity(f.severity));
-    let fill = if selected {
-        ui.visuals().selection.bg_fill.gamma_multiply(0.5)
-    } else {
-        ui.visuals().faint_bg_color
-    };
-    let mut clicked = false;
-    let (rect, resp) = ui.allocate_exact_size(egui::vec2(width, CARD_HEIGHT), egui::Sense::click());
-    if ui.is_rect_visible(rect) {
-        ui.painter().rect_filled(rect, 4.0, fill);
-        // The severity stripe on the left edge.
-        ui.painter().rect_filled(
-            egui::Rect::from_min_size(rect.min, egui::vec2(4.0, rect.height())),
-            0.0,
-            color,
-        );
-        let inner = rect.shrink2(egui::vec2(10.0, 4.0));
-        let mut child = ui.new_child(
-            egui::UiBuilder::new()
-                .max_rect(inner)
-                .layout(egui::Layout::top_down(egui::Align::Min)),
-        );
-        child.spacing_mut().item_spacing.y = 2.0;
-        child.shrink_clip_rect(inner);
-        child.horizontal(|ui| {
-            severity_badge(ui, f.severity);
-            if ui
-                .add(egui::Link::new(RichText::new(&f.title).strong()))
-                .on_hover_text(format!(
-                    "{}\n(click to show the file and its changes)",
-                    f.title
-                ))
-                .clicked()
-            {
-                clicked = true;
-            }
-        });
-        child.add(
-            egui::Label::new(RichText::new(&f.path).monospace())
-                .truncate()
-                .selectable(false),
-        );
-        child
-            .add(
-                egui::Label::new(RichText::new(&f.explanation).weak())
-                    .truncate()
-                    .selectable(false),
-            )
-            .on_hover_text(&f.explanation);
-        // The most telling line: what matched, rather than the change class
-        // or the hash every finding on the file repeats.
-        let telling = f
-            .evidence
-            .iter()
-            .find(|e| !e.starts_with("change: ") && !e.starts_with("sha256 "))
-            .or(f.evidence.first());
-        if let Some(ev) = telling {
-            let more = match f.evidence.len() {
-                0 | 1 => String::new(),
-                n => format!("  (+{} more)", n - 1),
-            };
-            child
-                .add(
-                    egui::Label::new(RichText::new(format!("{ev}{more}")).monospace().small())
-                        .truncate()
-                        .selectable(false),
-                )
-                .on_hover_text(f.evidence.join("\n"));
-        }
-    }
-    clicked || resp.clicked()
-}
-
-/// A finding in full: severity, title, rule, explanation and every evidence
-/// line (selectable, for copying into a report).
-pub fn finding_detail_ui(ui: &mut Ui, f: &Finding) {
-    ui.horizontal_wrapped(|ui| {
-        severity_badge(ui, f.severity);
-        ui.label(RichText::new(&f.title).strong());
-        ui.label(RichText::new(format!("[{}]", f.rule)).weak().small());
-    });
-    ui.add(egui::Label::new(&f.explanation).wrap().selectable(true));
-    for e in &f.evidence {
-        ui.add(
-            egui::Label::new(RichText::new(format!("• {e}")).monospace())
-                .wrap()
-                .selectable(true),
-        );
-    }
-}
-
-/// The attributes of one entry as a two-column grid.
-pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZone) {
-    egui::Grid::new(id)
-        .num_columns(2)
-        .spacing([16.0, 3.0])
-        .show(ui, |ui| {
-            let mut row = |k: &str, v: String| {
-                ui.label(RichText::new(k).weak());
-                ui.add(egui::Label::new(RichText::new(v).monospace()).selectable(true));
-                ui.end_row();
-            };
-            row("Type", format!("{:?}", e.kind).to_lowercase());
-            row(
-                "Size",
-                format!("{} ({} bytes)", widgets::human_bytes(e.size), e.size),
-            );
-            row("Mode", format!("{:04o}", e.mode));
-            row("Owner", format!("uid {} gid {}", e.uid, e.gid));
-            let time = |t: Option<crate::snapshot::TimeNs>| {
-                t.map(|t| zone.format_stored(&format_time(t), crate::tz::Precision::Full))
-                    .unwrap_or_else(|| "—".into())
-            };
-            row("Modified", time(e.mtime_ns));
-            row("Changed", time(e.ctime_ns));
-            row("Inode", e.inode.to_string());
-            row("SHA-256", e.sha256_hex().unwrap_or_else(|| "—".into()));
-            if let Some(t) = &e.link_target {
-                row("Link target", t.clone());
-            }
-            if let Some(c) = &e.capabilities {
-                row("Capabilities", c.clone());
-            }
-            let status = match &e.reason {
-                Some(r) => format!("{} ({r})", e.status.as_str()),
-                None => e.status.as_str().to_string(),
-            };
-            row("Status", status);
-        });
-}
 
 /// A finished scan.
 pub struct ScanModel {
@@ -338,45 +91,16 @@ pub struct FindingsView {
     pub selected: Option<usize>,
 }
 
-impl FindingsView {
-    pub fn busy(&self) -> Vec<String> {
-        self.job.iter().map(|j| j.title.clone()).collect()
+impl View for FindingsView {
+    fn screen(&self) -> Screen {
+        Screen::Findings
     }
 
-    /// A dropped archive or folder becomes the snapshot to scan.
-    pub fn drop_path(&mut self, p: PathBuf) {
-        self.snapshot.text = p.display().to_string();
+    fn title(&self) -> &'static str {
+        "Findings"
     }
 
-    /// Start scanning `path` in the background.
-    pub fn start(&mut self, ctx: &egui::Context, path: PathBuf) {
-        if self.job.is_some() {
-            return;
-        }
-        self.snapshot.text = path.display().to_string();
-        self.error = None;
-        self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
-            run_scan(path, sink, cancel)
-        }));
-    }
-
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
-        if let Some(job) = self.job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.job = None;
-            match r {
-                Ok(m) => {
-                    self.model = Some(m);
-                    self.shown = None;
-                    self.selected = None;
-                }
-                Err(e) => self.error = Some(e),
-            }
-        }
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         self.zone = vc.zone;
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
@@ -409,7 +133,7 @@ impl FindingsView {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Case archives:");
                 for a in &case.archives {
-                    if a.verification == crate::gui::case::VerificationState::Incomplete {
+                    if a.verification == crate::gui::custody_log::VerificationState::Incomplete {
                         continue;
                     }
                     if ui.link(a.file_name()).clicked() {
@@ -439,6 +163,58 @@ impl FindingsView {
         }
         if self.model.is_some() {
             self.results_ui(ui, vc);
+        }
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
+        self.job.iter().map(|j| j.title.clone()).collect()
+    }
+
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        self.drop_path(path);
+        None
+    }
+
+    fn drop_hint(&self) -> Option<&'static str> {
+        Some("Drop an archive or a folder to scan it")
+    }
+}
+
+impl FindingsView {
+    /// A dropped archive or folder becomes the snapshot to scan.
+    pub fn drop_path(&mut self, p: PathBuf) {
+        self.snapshot.text = p.display().to_string();
+    }
+
+    /// Start scanning `path` in the background.
+    pub fn start(&mut self, ctx: &egui::Context, path: PathBuf) {
+        if self.job.is_some() {
+            return;
+        }
+        self.snapshot.text = path.display().to_string();
+        self.error = None;
+        self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
+            run_scan(path, sink, cancel)
+        }));
+    }
+
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
+        if let Some(job) = self.job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.job = None;
+            match r {
+                Ok(m) => {
+                    self.model = Some(m);
+                    self.shown = None;
+                    self.selected = None;
+                }
+                Err(e) => self.error = Some(e),
+            }
         }
     }
 

@@ -10,374 +10,25 @@
 //! list of event indices, recomputed in a background job only when the
 //! filter changes.
 
-use crate::gui::app::{Command, ViewCtx};
-use crate::gui::jobs::{Job, PickKind, Picker};
+pub mod model;
+
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
+use crate::gui::derived::Derived;
+use crate::gui::format::fmt_time;
+use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::widgets;
-use crate::logs::detect::{self, DetectConfig, Finding, Severity};
-use crate::logs::query::{self, Filter};
-use crate::logs::{Event, Field, LoadRequest, LogStore};
+use crate::gui::widgets::findings::log_theme_severity as theme_severity;
+use crate::gui::widgets::{self, SOURCES_DROP_HINT, SourceList};
+use crate::logs::{Event, Field, LogStore};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A UTC time in microseconds in the case's zone, to the second, with its
-/// offset: `2026-11-22 15:03:07 +01:00` (`... UTC` in UTC).
-pub fn fmt_time(us: i64, zone: DisplayZone) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| zone.format(t, Precision::Seconds))
-        .unwrap_or_else(|| format!("{us} us"))
-}
-
-/// Parse a typed time in the case's zone (`Z` at the end: UTC):
-/// `2026-11-22`, `2026-11-22 10:00`, `2026-11-22T10:00:05Z`... A date alone
-/// means its first second, or its last second when `end` is set. Empty text
-/// is `Ok(None)`.
-pub fn parse_time(text: &str, end: bool, zone: DisplayZone) -> Result<Option<i64>, String> {
-    let trimmed = text.trim();
-    let zone = if trimmed.ends_with('Z') {
-        DisplayZone::Utc
-    } else {
-        zone
-    };
-    let t = trimmed.trim_end_matches('Z').replace('T', " ");
-    if t.is_empty() {
-        return Ok(None);
-    }
-    let instant = |dt: chrono::NaiveDateTime| {
-        zone.to_utc(dt)
-            .map(|u| Some(u.timestamp_micros()))
-            .ok_or_else(|| {
-                format!(
-                    "{} does not exist in {} (clocks skipped it)",
-                    trimmed,
-                    zone.name()
-                )
-            })
-    };
-    for f in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&t, f) {
-            return instant(dt);
-        }
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
-        let time = if end {
-            d.and_hms_micro_opt(23, 59, 59, 999_999)
-        } else {
-            d.and_hms_opt(0, 0, 0)
-        };
-        if let Some(dt) = time {
-            return instant(dt);
-        }
-    }
-    Err(format!(
-        "not a time (use YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], in {}): {}",
-        zone.name(),
-        text.trim()
-    ))
-}
-
-/// Parse a status filter: `404`, `4xx`, `400-499`. Empty is `Ok(None)`.
-pub fn parse_status(text: &str) -> Result<Option<(u16, u16)>, String> {
-    let t = text.trim().to_ascii_lowercase();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    let bad = || format!("not a status (use 404, 4xx or 400-499): {}", text.trim());
-    if let Some(d) = t.strip_suffix("xx") {
-        let d: u16 = d.parse().map_err(|_| bad())?;
-        return Ok(Some((d * 100, d * 100 + 99)));
-    }
-    if let Some((a, b)) = t.split_once('-') {
-        let a: u16 = a.trim().parse().map_err(|_| bad())?;
-        let b: u16 = b.trim().parse().map_err(|_| bad())?;
-        return Ok(Some((a.min(b), a.max(b))));
-    }
-    let s: u16 = t.parse().map_err(|_| bad())?;
-    Ok(Some((s, s)))
-}
-
-/// The theme's severity for a finding's severity.
-pub fn theme_severity(s: Severity) -> theme::Severity {
-    match s {
-        Severity::Info => theme::Severity::Info,
-        Severity::Low => theme::Severity::Low,
-        Severity::Medium => theme::Severity::Medium,
-        Severity::High => theme::Severity::High,
-        _ => theme::Severity::Critical,
-    }
-}
-
-/// A list of sources to read: typed paths, file and folder dialogs, the
-/// open case's archives, dropped files.
-#[derive(Default)]
-pub struct SourceList {
-    pub paths: Vec<PathBuf>,
-    /// The path being typed.
-    pub typed: String,
-    picker: Picker,
-}
-
-impl SourceList {
-    /// Add a source (once).
-    pub fn add(&mut self, p: PathBuf) {
-        if !self.paths.contains(&p) {
-            self.paths.push(p);
-        }
-    }
-
-    /// The list with its add/remove controls. `what` names the screen in
-    /// labels ("log source", "timeline source") so they stay unique.
-    pub fn ui(&mut self, ui: &mut Ui, vc: &ViewCtx<'_>, what: &str) {
-        if let Some(p) = self.picker.poll() {
-            self.add(p);
-        }
-        ui.horizontal_wrapped(|ui| {
-            let l = ui.label(format!("Add {what}"));
-            let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.typed)
-                        .hint_text("log file, folder or evidence archive (.zip)")
-                        .desired_width(360.0),
-                )
-                .labelled_by(l.id);
-            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("Add").clicked() || enter) && !self.typed.trim().is_empty() {
-                self.add(PathBuf::from(self.typed.trim()));
-                self.typed.clear();
-            }
-            let open = !self.picker.is_open();
-            if ui.add_enabled(open, egui::Button::new("File…")).clicked() {
-                self.picker
-                    .open(ui.ctx(), PickKind::File, "Choose a log file or archive");
-            }
-            if ui.add_enabled(open, egui::Button::new("Folder…")).clicked() {
-                self.picker
-                    .open(ui.ctx(), PickKind::Folder, "Choose a folder of logs");
-            }
-            if let Some(case) = vc.case {
-                let archives: Vec<PathBuf> = case
-                    .archives
-                    .iter()
-                    .filter(|a| a.path.extension().is_some_and(|e| e == "zip"))
-                    .map(|a| a.path.clone())
-                    .collect();
-                if !archives.is_empty()
-                    && ui
-                        .button(format!("Add the case's {} archive(s)", archives.len()))
-                        .clicked()
-                {
-                    for a in archives {
-                        self.add(a);
-                    }
-                }
-            }
-        });
-        let mut remove = None;
-        ui.horizontal_wrapped(|ui| {
-            if self.paths.is_empty() {
-                widgets::hint(
-                    ui,
-                    "No source yet: type a path, choose one, or drop files here.",
-                );
-            }
-            for (i, p) in self.paths.iter().enumerate() {
-                let name = p.display().to_string();
-                ui.label(RichText::new(&name).monospace());
-                if ui
-                    .small_button("remove")
-                    .on_hover_text(format!("Remove {name}"))
-                    .clicked()
-                {
-                    remove = Some(i);
-                }
-                ui.add_space(8.0);
-            }
-        });
-        if let Some(i) = remove {
-            self.paths.remove(i);
-        }
-    }
-}
-
-/// What a load produced.
-pub struct LogsLoaded {
-    pub sources: Vec<PathBuf>,
-    pub store: Arc<LogStore>,
-    /// Sorted by severity (worst first), then time.
-    pub findings: Arc<Vec<Finding>>,
-}
-
-/// Which events the table starts from before the filters apply.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Base {
-    #[default]
-    All,
-    /// The events behind one finding (index into the findings).
-    Finding(usize),
-    /// The events of the current answer (by its sequence number).
-    Answer(u64),
-}
-
-/// The table's filters, as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogsFilter {
-    pub text: String,
-    pub ip: String,
-    pub user: String,
-    pub status: String,
-    pub from: String,
-    pub to: String,
-    pub source: Option<u32>,
-    pub base: Base,
-}
-
-impl LogsFilter {
-    /// The core filter, or the first input that does not parse.
-    pub fn to_filter(&self, zone: DisplayZone) -> Result<Filter, String> {
-        let opt = |s: &str| {
-            let t = s.trim();
-            (!t.is_empty()).then(|| t.to_string())
-        };
-        let from_us = parse_time(&self.from, false, zone)?;
-        let to_us = parse_time(&self.to, true, zone)?;
-        Ok(Filter {
-            text: opt(&self.text),
-            ip: opt(&self.ip),
-            user: opt(&self.user),
-            status: parse_status(&self.status)?,
-            from_us,
-            to_us,
-            source: self.source,
-            kinds: Vec::new(),
-        })
-    }
-}
-
-/// The analyst's questions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Question {
-    WhoAccessed,
-    IpActivity,
-    FirstLast,
-}
-
-impl Question {
-    fn label(self) -> &'static str {
-        match self {
-            Question::WhoAccessed => "Who accessed this path",
-            Question::IpActivity => "Everything this IP did",
-            Question::FirstLast => "First and last access of",
-        }
-    }
-}
-
-/// An answer: summary lines and the events behind it.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub seq: u64,
-    pub heading: String,
-    pub lines: Vec<String>,
-    pub events: Arc<Vec<u32>>,
-}
-
-/// Compute the events a filter shows (the work of the filter job).
-pub fn filter_rows(
-    store: &LogStore,
-    findings: &[Finding],
-    answer: Option<&Answer>,
-    base: &Base,
-    filter: &Filter,
-) -> Vec<u32> {
-    let base: &[u32] = match base {
-        Base::All => &store.by_time,
-        Base::Finding(i) => findings.get(*i).map_or(&[], |f| f.events.as_slice()),
-        Base::Answer(_) => answer.map_or(&[], |a| a.events.as_slice()),
-    };
-    filter.apply_to(store, base)
-}
-
-/// Answer a question over the store.
-pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64, zone: DisplayZone) -> Answer {
-    let mut lines = Vec::new();
-    let t = |v: Option<i64>| v.map_or_else(|| "no time".to_string(), |v| fmt_time(v, zone));
-    let events = match q {
-        Question::WhoAccessed => {
-            let acc = query::who_accessed(store, subject);
-            for a in &acc {
-                let statuses: Vec<String> =
-                    a.statuses.iter().map(|(s, n)| format!("{s}x{n}")).collect();
-                let fwd = if a.forwarded_for.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · for {}", a.forwarded_for.join(", "))
-                };
-                lines.push(format!(
-                    "{} — {} request(s), {} served, first {}, last {}, status {}{fwd}",
-                    a.ip,
-                    a.requests,
-                    widgets::human_bytes(a.bytes),
-                    t(a.first_us),
-                    t(a.last_us),
-                    statuses.join(" "),
-                ));
-            }
-            let mut ev: Vec<u32> = acc.into_iter().flat_map(|a| a.events).collect();
-            ev.sort_by_key(|&i| store.rank.get(i as usize).copied().unwrap_or(u32::MAX));
-            ev
-        }
-        Question::IpActivity => {
-            let ev = query::ip_activity(store, subject);
-            let mut per_source: std::collections::BTreeMap<String, u64> = Default::default();
-            for &i in &ev {
-                if let Some(s) = store
-                    .events
-                    .get(i as usize)
-                    .and_then(|e| store.source_of(e))
-                {
-                    *per_source.entry(s.path.clone()).or_default() += 1;
-                }
-            }
-            for (p, n) in per_source {
-                lines.push(format!("{n} event(s) in {p}"));
-            }
-            ev
-        }
-        Question::FirstLast => match query::first_last(store, subject) {
-            Some((f, l, n)) => {
-                let when = |i: u32| {
-                    store
-                        .events
-                        .get(i as usize)
-                        .map(|e| format!("{} at {}", t(e.time_us), store.location(e)))
-                        .unwrap_or_default()
-                };
-                lines.push(format!("{n} line(s) mention it"));
-                lines.push(format!("first: {}", when(f)));
-                lines.push(format!("last: {}", when(l)));
-                if f == l { vec![f] } else { vec![f, l] }
-            }
-            None => Vec::new(),
-        },
-    };
-    let heading = if events.is_empty() {
-        format!("{} {subject:?}: nothing in these logs", q.label())
-    } else {
-        format!("{} {subject:?}: {} event(s)", q.label(), events.len())
-    };
-    Answer {
-        seq,
-        heading,
-        lines,
-        events: Arc::new(events),
-    }
-}
+pub use model::{
+    Answer, Base, LogsFilter, LogsLoaded, Question, answer, filter_rows, parse_status, parse_time,
+};
 
 /// State of the Logs screen.
 pub struct LogsView {
@@ -386,9 +37,8 @@ pub struct LogsView {
     pub loaded: Option<LogsLoaded>,
     pub load_error: Option<String>,
     pub filter: LogsFilter,
-    /// The filter the current `rows` answer.
-    shown: Option<LogsFilter>,
-    filter_job: Option<(LogsFilter, Job<Vec<u32>>)>,
+    /// The rows of `filter`, recomputed in the background.
+    rows_job: Derived<LogsFilter, Vec<u32>>,
     pub filter_error: Option<String>,
     /// Event indices shown, in display order.
     pub rows: Vec<u32>,
@@ -412,8 +62,7 @@ impl Default for LogsView {
             loaded: None,
             load_error: None,
             filter: LogsFilter::default(),
-            shown: None,
-            filter_job: None,
+            rows_job: Derived::new("Filtering events"),
             filter_error: None,
             rows: Vec::new(),
             selected: None,
@@ -428,201 +77,22 @@ impl Default for LogsView {
     }
 }
 
-impl LogsView {
-    /// Titles of running jobs, for the status bar.
-    pub fn busy(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if let Some(j) = &self.load {
-            v.push(j.title.clone());
-        }
-        if self.filter_job.is_some() {
-            v.push("Filtering events".into());
-        }
-        if self.answer_job.is_some() {
-            v.push("Answering".into());
-        }
-        v
+impl View for LogsView {
+    fn screen(&self) -> Screen {
+        Screen::Logs
     }
 
-    /// True while sources are being read.
-    pub fn loading(&self) -> bool {
-        self.load.is_some()
-    }
-
-    /// Read the current sources and run the detections in the background.
-    pub fn start_load(&mut self, ctx: &egui::Context) {
-        if let Some(j) = &self.load {
-            j.cancel();
-        }
-        let sources = self.sources.paths.clone();
-        self.load_error = None;
-        self.loaded = None;
-        self.rows.clear();
-        self.shown = None;
-        self.selected = None;
-        self.answer = None;
-        self.filter.base = Base::All;
-        self.load = Some(Job::spawn(ctx, "Reading logs", move |sink, cancel| {
-            let store = crate::logs::load(
-                &LoadRequest {
-                    sources: sources.clone(),
-                    ..Default::default()
-                },
-                sink,
-                cancel,
-            )?;
-            sink.update(&crate::job::Progress {
-                phase: "running detections",
-                ..Default::default()
-            });
-            let mut findings = detect::run(&store, &DetectConfig::default());
-            // Worst first (the core's order already; kept explicit).
-            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-            Ok(LogsLoaded {
-                sources,
-                store: Arc::new(store),
-                findings: Arc::new(findings),
-            })
-        }));
-    }
-
-    /// Show a finding's events, loading `sources` first if they are not the
-    /// ones loaded (the Timeline's jump).
-    pub fn show_finding(
-        &mut self,
-        ctx: &egui::Context,
-        sources: Vec<PathBuf>,
-        rule: String,
-        title: String,
-        first_us: Option<i64>,
-    ) {
-        if self.loaded.as_ref().is_some_and(|l| l.sources == sources) {
-            self.select_finding(&rule, &title, first_us);
-            return;
-        }
-        self.sources.paths = sources;
-        self.start_load(ctx);
-        self.pending_finding = Some((rule, title, first_us));
-    }
-
-    /// Select the finding with this rule, title and first time (or, failing
-    /// that, the first with this rule and title).
-    fn select_finding(&mut self, rule: &str, title: &str, first_us: Option<i64>) {
-        let Some(l) = &self.loaded else { return };
-        let same = |f: &&Finding| f.rule == rule && f.title == title;
-        let exact = l
-            .findings
-            .iter()
-            .position(|f| same(&f) && first_us.is_none_or(|t| f.first_us == Some(t)));
-        if let Some(i) = exact.or_else(|| l.findings.iter().position(|f| same(&f))) {
-            self.filter.base = Base::Finding(i);
-            self.selected = None;
-        }
-    }
-
-    /// Drain the jobs (once per frame).
-    pub fn poll(&mut self, _commands: &mut Vec<Command>) {
-        if let Some(job) = self.load.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.load = None;
-            match r {
-                Ok(l) => {
-                    self.loaded = Some(l);
-                    if let Some((rule, title, first_us)) = self.pending_finding.take() {
-                        self.select_finding(&rule, &title, first_us);
-                    }
-                }
-                Err(e) => self.load_error = Some(e),
-            }
-        }
-        if let Some((f, job)) = self.filter_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            let f = f.clone();
-            self.filter_job = None;
-            if let Ok(rows) = r {
-                self.rows = rows;
-                self.shown = Some(f);
-            }
-        }
-        if let Some(job) = self.answer_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.answer_job = None;
-            match r {
-                Ok(a) => {
-                    self.filter.base = Base::Answer(a.seq);
-                    self.answer = Some(a);
-                }
-                Err(e) => self.load_error = Some(e),
-            }
-        }
-    }
-
-    /// Start the filter job when the filter differs from what is shown.
-    fn refresh_rows(&mut self, ctx: &egui::Context) {
-        let Some(l) = &self.loaded else { return };
-        if self.shown.as_ref() == Some(&self.filter) {
-            return;
-        }
-        if let Some((f, j)) = &self.filter_job {
-            if f == &self.filter {
-                return;
-            }
-            j.cancel();
-        }
-        let filter = match self.filter.to_filter(self.zone) {
-            Ok(f) => {
-                self.filter_error = None;
-                f
-            }
-            Err(e) => {
-                self.filter_error = Some(e);
-                return;
-            }
-        };
-        let store = Arc::clone(&l.store);
-        let findings = Arc::clone(&l.findings);
-        let answer = self.answer.clone();
-        let base = self.filter.base.clone();
-        self.filter_job = Some((
-            self.filter.clone(),
-            Job::spawn(ctx, "Filtering events", move |_, _| {
-                Ok(filter_rows(
-                    &store,
-                    &findings,
-                    answer.as_ref(),
-                    &base,
-                    &filter,
-                ))
-            }),
-        ));
-    }
-
-    fn ask(&mut self, ctx: &egui::Context) {
-        let Some(l) = &self.loaded else { return };
-        let subject = self.subject.trim().to_string();
-        if subject.is_empty() {
-            return;
-        }
-        self.answer_seq += 1;
-        let seq = self.answer_seq;
-        let q = self.question;
-        let store = Arc::clone(&l.store);
-        let zone = self.zone;
-        self.answer_job = Some(Job::spawn(ctx, "Answering", move |_, _| {
-            Ok(answer(&store, q, &subject, seq, zone))
-        }));
+    fn title(&self) -> &'static str {
+        "Logs"
     }
 
     /// Draw the screen.
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
         if self.zone != vc.zone {
             // Typed times mean another instant now: filter again.
             self.zone = vc.zone;
-            self.shown = None;
+            self.rows_job.invalidate();
         }
         ui.label(RichText::new("Logs").heading());
         self.sources.ui(ui, vc, "log source");
@@ -680,6 +150,192 @@ impl LogsView {
         ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
             self.table_ui(ui)
         });
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.sources.poll();
+        self.poll_jobs(vc.commands);
+        if vc.shared.log_sources != self.sources.paths {
+            vc.shared.log_sources = self.sources.paths.clone();
+        }
+    }
+
+    /// Titles of running jobs, for the status bar.
+    fn busy(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(j) = &self.load {
+            v.push(j.title.clone());
+        }
+        v.extend(self.rows_job.busy());
+        if self.answer_job.is_some() {
+            v.push("Answering".into());
+        }
+        v
+    }
+
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        _settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::ShowFinding {
+                sources,
+                rule,
+                title,
+                first_us,
+            } => {
+                self.show_finding(ctx, sources, rule, title, first_us);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        // On the log screens, anything dropped is a source to read.
+        self.sources.add(path);
+        None
+    }
+
+    fn drop_hint(&self) -> Option<&'static str> {
+        Some(SOURCES_DROP_HINT)
+    }
+}
+
+impl LogsView {
+    /// True while sources are being read.
+    pub fn loading(&self) -> bool {
+        self.load.is_some()
+    }
+
+    /// Read the current sources and run the detections in the background.
+    pub fn start_load(&mut self, ctx: &egui::Context) {
+        if let Some(j) = &self.load {
+            j.cancel();
+        }
+        let sources = self.sources.paths.clone();
+        self.load_error = None;
+        self.loaded = None;
+        self.rows.clear();
+        self.rows_job.invalidate();
+        self.selected = None;
+        self.answer = None;
+        self.filter.base = Base::All;
+        self.load = Some(Job::spawn(ctx, "Reading logs", move |sink, cancel| {
+            model::load(sources, sink, cancel)
+        }));
+    }
+
+    /// Show a finding's events, loading `sources` first if they are not the
+    /// ones loaded (the Timeline's jump).
+    pub fn show_finding(
+        &mut self,
+        ctx: &egui::Context,
+        sources: Vec<PathBuf>,
+        rule: String,
+        title: String,
+        first_us: Option<i64>,
+    ) {
+        if self.loaded.as_ref().is_some_and(|l| l.sources == sources) {
+            self.select_finding(&rule, &title, first_us);
+            return;
+        }
+        self.sources.paths = sources;
+        self.start_load(ctx);
+        self.pending_finding = Some((rule, title, first_us));
+    }
+
+    /// Select the finding with this rule, title and first time (or, failing
+    /// that, the first with this rule and title).
+    fn select_finding(&mut self, rule: &str, title: &str, first_us: Option<i64>) {
+        let Some(l) = &self.loaded else { return };
+        if let Some(i) = model::find_finding(&l.findings, rule, title, first_us) {
+            self.filter.base = Base::Finding(i);
+            self.selected = None;
+        }
+    }
+
+    /// Drain the jobs (once per frame).
+    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
+        if let Some(job) = self.load.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.load = None;
+            match r {
+                Ok(l) => {
+                    self.loaded = Some(l);
+                    if let Some((rule, title, first_us)) = self.pending_finding.take() {
+                        self.select_finding(&rule, &title, first_us);
+                    }
+                }
+                Err(e) => self.load_error = Some(e),
+            }
+        }
+        if let Some(rows) = self.rows_job.poll() {
+            self.rows = rows;
+        }
+        if let Some(job) = self.answer_job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.answer_job = None;
+            match r {
+                Ok(a) => {
+                    self.filter.base = Base::Answer(a.seq);
+                    self.answer = Some(a);
+                }
+                Err(e) => self.load_error = Some(e),
+            }
+        }
+    }
+
+    /// Ask for the rows of the current filter (a job starts only when it
+    /// changed; a filter that does not parse is explained instead).
+    fn refresh_rows(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        if self.rows_job.is_current(&self.filter) {
+            return;
+        }
+        let filter = match self.filter.to_filter(self.zone) {
+            Ok(f) => {
+                self.filter_error = None;
+                f
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                return;
+            }
+        };
+        let store = Arc::clone(&l.store);
+        let findings = Arc::clone(&l.findings);
+        let answer = self.answer.clone();
+        let base = self.filter.base.clone();
+        self.rows_job.start(ctx, self.filter.clone(), move || {
+            Ok(filter_rows(
+                &store,
+                &findings,
+                answer.as_ref(),
+                &base,
+                &filter,
+            ))
+        });
+    }
+
+    fn ask(&mut self, ctx: &egui::Context) {
+        let Some(l) = &self.loaded else { return };
+        let subject = self.subject.trim().to_string();
+        if subject.is_empty() {
+            return;
+        }
+        self.answer_seq += 1;
+        let seq = self.answer_seq;
+        let q = self.question;
+        let store = Arc::clone(&l.store);
+        let zone = self.zone;
+        self.answer_job = Some(Job::spawn(ctx, "Answering", move |_, _| {
+            Ok(answer(&store, q, &subject, seq, zone))
+        }));
     }
 
     fn detections_ui(&mut self, ui: &mut Ui) {
@@ -898,7 +554,7 @@ impl LogsView {
             if self.filter != LogsFilter::default() && ui.button("Clear filters").clicked() {
                 self.filter = LogsFilter::default();
             }
-            if self.filter_job.is_some() {
+            if self.rows_job.is_running() {
                 ui.spinner();
             }
             if let Some(e) = &self.filter_error {
@@ -1099,79 +755,4 @@ pub fn event_detail_ui(ui: &mut Ui, store: &LogStore, e: &Event, vc: &mut ViewCt
             }
             ui.label(RichText::new(parts.join("  ")).small());
         });
-}
-
-#[cfg(test)]
-mod tests {
-
-    #[test]
-    fn a_jump_selects_the_finding_with_its_time_among_equal_titles() {
-        let finding = |t: i64| Finding {
-            rule: "account_change",
-            severity: Severity::Low,
-            title: "Password of \"test\" changed".into(),
-            explanation: String::new(),
-            first_us: Some(t),
-            last_us: Some(t),
-            ips: vec![],
-            users: vec![],
-            paths: vec![],
-            events: vec![],
-        };
-        let mut v = LogsView {
-            loaded: Some(LogsLoaded {
-                sources: vec![],
-                store: Arc::new(LogStore::default()),
-                findings: Arc::new(vec![finding(10), finding(20), finding(30)]),
-            }),
-            ..LogsView::default()
-        };
-        let title = "Password of \"test\" changed";
-        v.select_finding("account_change", title, Some(20));
-        assert_eq!(v.filter.base, Base::Finding(1));
-        v.select_finding("account_change", title, Some(30));
-        assert_eq!(v.filter.base, Base::Finding(2));
-        // No finding at that time: the first with the title.
-        v.select_finding("account_change", title, Some(99));
-        assert_eq!(v.filter.base, Base::Finding(0));
-    }
-    use super::*;
-
-    #[test]
-    fn times_and_statuses_parse_or_explain() {
-        assert_eq!(parse_time("", false, DisplayZone::Utc), Ok(None));
-        assert_eq!(
-            parse_time("1970-01-01 00:01", false, DisplayZone::Utc),
-            Ok(Some(60_000_000))
-        );
-        assert_eq!(
-            parse_time("1970-01-01T00:00:01Z", false, DisplayZone::Utc),
-            Ok(Some(1_000_000))
-        );
-        assert_eq!(
-            parse_time("1970-01-01", true, DisplayZone::Utc),
-            Ok(Some(86_400_000_000 - 1))
-        );
-        assert!(parse_time("yesterday", false, DisplayZone::Utc).is_err());
-        assert_eq!(parse_status("4xx"), Ok(Some((400, 499))));
-        assert_eq!(parse_status("500-404"), Ok(Some((404, 500))));
-        assert_eq!(parse_status(" 200 "), Ok(Some((200, 200))));
-        assert!(parse_status("ok").is_err());
-        assert_eq!(fmt_time(0, DisplayZone::Utc), "1970-01-01 00:00:00 UTC");
-        let paris = DisplayZone::parse("Europe/Paris").expect("zone");
-        assert_eq!(fmt_time(0, paris), "1970-01-01 01:00:00 +01:00");
-        // Typed times are the case's wall clock; a final Z means UTC.
-        assert_eq!(parse_time("1970-01-01 01:00", false, paris), Ok(Some(0)));
-        assert_eq!(
-            parse_time("1970-01-01T01:00:00Z", false, paris),
-            Ok(Some(3_600_000_000))
-        );
-        // 02:30 on 2026-03-29 does not exist in Paris (clocks jump 02:00 -> 03:00).
-        assert!(parse_time("2026-03-29 02:30", false, paris).is_err());
-        // 02:30 on 2026-10-25 happens twice: the first (summer time, +02:00).
-        assert_eq!(
-            parse_time("2026-10-25 02:30", false, paris),
-            Ok(Some(1_792_888_200_000_000))
-        );
-    }
 }

@@ -1,6 +1,14 @@
-//! One module per screen. Each view owns its form state and its background
-//! jobs, draws itself in `ui`, drains its jobs in `poll`, and asks the app for
-//! anything beyond itself through [`crate::gui::app::Command`]s.
+//! One module per screen, and the one list of them ([`all`]). Each view
+//! owns its form state and its background jobs, drains its jobs in
+//! [`View::logic`] (before the frame is drawn), draws itself in
+//! [`View::ui`], and asks the app for anything beyond itself through
+//! [`crate::gui::context::Command`]s. Views import
+//! [`crate::gui::context`] (where the [`View`] trait lives), the widgets,
+//! jobs and theme, never the app, this list, or each other.
+//!
+//! Adding a screen: a file here with a type implementing [`View`], a
+//! variant of [`Screen`], and one entry in [`all`] (whose order is the tab
+//! order and gives the Ctrl+1…9 shortcuts).
 
 pub mod browser;
 pub mod capture;
@@ -11,3 +19,44 @@ pub mod logs;
 pub mod start;
 pub mod timeline;
 pub mod verify;
+
+use crate::gui::context::Settings;
+
+pub use crate::gui::context::View;
+
+/// Every screen, in tab order: the one list of views.
+pub fn all(settings: &Settings) -> Vec<Box<dyn View>> {
+    vec![
+        Box::new(start::StartView::new(settings)),
+        Box::new(capture::CaptureView::new(settings)),
+        Box::new(browser::BrowserView::default()),
+        Box::new(verify::VerifyView::default()),
+        Box::new(custody::CustodyView::default()),
+        Box::new(compare::CompareView::default()),
+        Box::new(findings::FindingsView::default()),
+        Box::new(logs::LogsView::default()),
+        Box::new(timeline::TimelineView::default()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_screen_and_title_is_listed_once() {
+        let views = all(&Settings::default());
+        let screens: std::collections::HashSet<_> = views.iter().map(|v| v.screen()).collect();
+        let mut titles: Vec<_> = views.iter().map(|v| v.title()).collect();
+        assert_eq!(
+            titles.first(),
+            Some(&"Cases"),
+            "the start screen comes first"
+        );
+        titles.sort_unstable();
+        titles.dedup();
+        assert_eq!(screens.len(), views.len());
+        assert_eq!(titles.len(), views.len());
+        assert!(views.len() <= 9, "Ctrl+1…9 reach every tab");
+    }
+}

@@ -1,9 +1,10 @@
 //! The Cases screen: create or open a case folder, recent cases, and the open
 //! case's archives with their verification state and actions.
 
-use crate::gui::app::{Command, Screen, Settings, ViewCtx};
-use crate::gui::case::{CaseFolder, CaseInfo, VerificationState};
-use crate::gui::jobs::{Job, PickKind};
+use crate::gui::case::{CaseFolder, CaseInfo};
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
+use crate::gui::custody_log::VerificationState;
+use crate::gui::jobs::PickKind;
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
 use egui::{RichText, Ui};
@@ -21,6 +22,20 @@ pub struct StartView {
     form_error: Option<String>,
 }
 
+impl View for StartView {
+    fn screen(&self) -> Screen {
+        Screen::Cases
+    }
+
+    fn title(&self) -> &'static str {
+        "Cases"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        self.draw(ui, vc);
+    }
+}
+
 impl StartView {
     pub fn new(settings: &Settings) -> Self {
         Self {
@@ -35,11 +50,11 @@ impl StartView {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>, case_job: Option<&Job<CaseFolder>>) {
-        if let Some(job) = case_job {
+    fn draw(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        if let Some(title) = vc.case_busy {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(format!("{}…", job.title));
+                ui.label(format!("{title}…"));
             });
         }
         egui::ScrollArea::vertical()

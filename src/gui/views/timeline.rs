@@ -12,322 +12,28 @@
 //! histogram counts, recomputed in a background job only when the filter,
 //! the zoom or the marks change; a frame only draws the visible rows.
 
-use crate::gui::app::{Command, Screen, ViewCtx};
+pub mod model;
+
+use crate::gui::context::{Command, Screen, View, ViewCtx};
+use crate::gui::derived::Derived;
+use crate::gui::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::views::logs::{SourceList, fmt_time, theme_severity};
 use crate::gui::widgets;
+use crate::gui::widgets::findings::log_theme_severity as theme_severity;
+use crate::gui::widgets::{SOURCES_DROP_HINT, SourceList};
 use crate::logs::detect::Severity;
-use crate::timeline::{self, ExportFormat, Origin, Timeline, TimelineEvent, TimelineRequest};
+use crate::timeline::{self, ExportFormat, Origin, TimelineRequest};
 use crate::tz::DisplayZone;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The file beside `case.json` that holds the stars and tags.
-pub const MARKS_FILE: &str = "timeline-marks.json";
-
-/// The most bars the histogram draws.
-const MAX_BUCKETS: i64 = 120;
-
-/// Bucket sizes the histogram chooses from, in seconds.
-const BUCKETS_S: &[i64] = &[
-    1,
-    5,
-    10,
-    30,
-    60,
-    300,
-    600,
-    900,
-    1800,
-    3600,
-    3 * 3600,
-    6 * 3600,
-    12 * 3600,
-    86_400,
-    7 * 86_400,
-    30 * 86_400,
-    365 * 86_400,
-];
-
-/// A stable id for a timeline event, the key of its marks: origin, archive
-/// file name, logical path, line, kind, time description and time. Readable
-/// on purpose, so an auditor can match a mark to its event by hand.
-pub fn event_id(e: &TimelineEvent) -> String {
-    let archive = e
-        .archive
-        .as_ref()
-        .and_then(|a| a.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let line = e.line.map(|l| l.to_string()).unwrap_or_default();
-    format!(
-        "{}|{archive}|{}|{line}|{}|{}|{}",
-        e.origin.as_str(),
-        e.path,
-        e.kind,
-        e.timestamp_desc,
-        e.time_us
-    )
-}
-
-/// The marks on one event.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mark {
-    #[serde(default)]
-    pub starred: bool,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// The event's time (RFC 3339 UTC) and message, so the file explains
-    /// itself without the timeline.
-    #[serde(default)]
-    pub time: String,
-    #[serde(default)]
-    pub message: String,
-}
-
-/// Stars and tags of a case, keyed by [`event_id`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Marks {
-    #[serde(default)]
-    pub version: u32,
-    #[serde(default)]
-    pub events: BTreeMap<String, Mark>,
-}
-
-impl Marks {
-    /// How many events are starred.
-    pub fn starred(&self) -> usize {
-        self.events.values().filter(|m| m.starred).count()
-    }
-
-    /// Every tag in use, sorted.
-    pub fn tags(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .events
-            .values()
-            .flat_map(|m| m.tags.iter().cloned())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    }
-
-    fn entry(&mut self, e: &TimelineEvent) -> &mut Mark {
-        let m = self.events.entry(event_id(e)).or_default();
-        m.time = crate::logs::time::rfc3339(e.time_us);
-        m.message = e.message.chars().take(200).collect();
-        m
-    }
-
-    fn tidy(&mut self) {
-        self.events.retain(|_, m| m.starred || !m.tags.is_empty());
-    }
-}
-
-/// Read a case's marks (none yet is an empty set; an unreadable file is an
-/// error, never silently replaced).
-pub fn load_marks(case_dir: &Path) -> anyhow::Result<Marks> {
-    let p = case_dir.join(MARKS_FILE);
-    match std::fs::read(&p) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map_err(|e| anyhow::anyhow!("{MARKS_FILE} is not valid: {e}: {}", p.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Marks::default()),
-        Err(e) => Err(anyhow::anyhow!(
-            "cannot read {MARKS_FILE}: {e}: {}",
-            p.display()
-        )),
-    }
-}
-
-/// Write a case's marks (to a temporary file, then renamed over the old).
-pub fn save_marks(case_dir: &Path, marks: &Marks) -> anyhow::Result<()> {
-    let p = case_dir.join(MARKS_FILE);
-    let tmp = case_dir.join(format!(".{MARKS_FILE}.tmp"));
-    let mut m = marks.clone();
-    m.version = 1;
-    let mut json = serde_json::to_vec_pretty(&m)?;
-    json.push(b'\n');
-    use std::io::Write as _;
-    std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&json).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, &p))
-        .map_err(|e| anyhow::anyhow!("cannot save {MARKS_FILE}: {e}: {}", p.display()))
-}
-
-/// A built timeline with what the screen needs beside it.
-pub struct Built {
-    pub sources: Vec<PathBuf>,
-    pub timeline: Arc<Timeline>,
-    /// [`event_id`] of every event.
-    pub ids: Arc<Vec<String>>,
-    /// Distinct kinds, sorted.
-    pub kinds: Vec<String>,
-    /// First and last event time (µs), if any event.
-    pub span: Option<(i64, i64)>,
-}
-
-impl Built {
-    /// Wrap a timeline (computes ids, kinds and span).
-    pub fn new(sources: Vec<PathBuf>, timeline: Timeline) -> Self {
-        let ids: Vec<String> = timeline.events.iter().map(event_id).collect();
-        let mut kinds: Vec<String> = timeline.events.iter().map(|e| e.kind.clone()).collect();
-        kinds.sort();
-        kinds.dedup();
-        let span = match (timeline.events.first(), timeline.events.last()) {
-            (Some(a), Some(b)) => Some((a.time_us, b.time_us)),
-            _ => None,
-        };
-        Self {
-            sources,
-            timeline: Arc::new(timeline),
-            ids: Arc::new(ids),
-            kinds,
-            span,
-        }
-    }
-}
-
-/// The timeline's filters and zoom.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlFilter {
-    pub text: String,
-    pub origin: Option<Origin>,
-    pub kind: Option<String>,
-    /// Findings at or above this severity (other origins pass).
-    pub min_severity: Option<Severity>,
-    pub starred_only: bool,
-    pub tag: Option<String>,
-    /// The zoomed range (inclusive, µs); `None` shows everything.
-    pub range: Option<(i64, i64)>,
-    /// Bumped when the marks change, so star/tag filters recompute.
-    pub marks_gen: u64,
-}
-
-/// Histogram counts over the visible range.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Histogram {
-    /// Start of the first bucket (µs).
-    pub from_us: i64,
-    pub bucket_us: i64,
-    pub counts: Vec<u64>,
-}
-
-impl Histogram {
-    /// The range `[start, end]` (µs) of the bucket holding time `t_us`.
-    pub fn bucket_at(&self, t_us: i64) -> Option<(i64, i64)> {
-        if self.bucket_us <= 0 || t_us < self.from_us {
-            return None;
-        }
-        let i = (t_us - self.from_us) / self.bucket_us;
-        if i as usize >= self.counts.len() {
-            return None;
-        }
-        let start = self.from_us + i * self.bucket_us;
-        Some((start, start + self.bucket_us - 1))
-    }
-}
-
-/// The bucket size (µs) for a visible range: the smallest listed size that
-/// needs at most [`MAX_BUCKETS`] bars.
-pub fn bucket_for(range_us: i64) -> i64 {
-    let secs = (range_us / 1_000_000).max(1);
-    for &b in BUCKETS_S {
-        if secs / b < MAX_BUCKETS {
-            return b * 1_000_000;
-        }
-    }
-    let last = BUCKETS_S.last().copied().unwrap_or(86_400);
-    (secs / MAX_BUCKETS + 1).max(last) * 1_000_000
-}
-
-/// The filter job's result.
-#[derive(Debug, Clone, Default)]
-pub struct Filtered {
-    pub rows: Vec<u32>,
-    pub histogram: Histogram,
-}
-
-/// Whether an event passes the filter's non-time parts.
-fn passes(e: &TimelineEvent, id: &str, f: &TlFilter, marks: &Marks, text: &str) -> bool {
-    if f.origin.is_some_and(|o| o != e.origin) {
-        return false;
-    }
-    if f.kind.as_ref().is_some_and(|k| *k != e.kind) {
-        return false;
-    }
-    if let Some(min) = f.min_severity
-        && e.origin == Origin::Finding
-        && e.severity.is_none_or(|s| s < min)
-    {
-        return false;
-    }
-    if f.starred_only || f.tag.is_some() {
-        let Some(m) = marks.events.get(id) else {
-            return false;
-        };
-        if f.starred_only && !m.starred {
-            return false;
-        }
-        if let Some(t) = &f.tag
-            && !m.tags.contains(t)
-        {
-            return false;
-        }
-    }
-    if !text.is_empty()
-        && !e.message.to_lowercase().contains(text)
-        && !e.path.to_lowercase().contains(text)
-    {
-        return false;
-    }
-    true
-}
-
-/// Compute the visible rows and the histogram (the filter job's work).
-pub fn filter_timeline(tl: &Timeline, ids: &[String], f: &TlFilter, marks: &Marks) -> Filtered {
-    let text = f.text.trim().to_lowercase();
-    let (lo, hi) = match f.range {
-        Some(r) => r,
-        None => match (tl.events.first(), tl.events.last()) {
-            (Some(a), Some(b)) => (a.time_us, b.time_us),
-            _ => return Filtered::default(),
-        },
-    };
-    // Events are sorted by time: find the range by binary search.
-    let start = tl.events.partition_point(|e| e.time_us < lo);
-    let end = tl.events.partition_point(|e| e.time_us <= hi);
-    let bucket_us = bucket_for(hi.saturating_sub(lo));
-    let from_us = lo.div_euclid(bucket_us) * bucket_us;
-    let n = ((hi - from_us) / bucket_us + 1).clamp(1, MAX_BUCKETS * 4) as usize;
-    let mut counts = vec![0u64; n];
-    let mut rows = Vec::new();
-    for i in start..end.max(start) {
-        let (Some(e), Some(id)) = (tl.events.get(i), ids.get(i)) else {
-            continue;
-        };
-        if !passes(e, id, f, marks, &text) {
-            continue;
-        }
-        rows.push(i as u32);
-        let b = ((e.time_us - from_us) / bucket_us) as usize;
-        if let Some(c) = counts.get_mut(b) {
-            *c += 1;
-        }
-    }
-    Filtered {
-        rows,
-        histogram: Histogram {
-            from_us,
-            bucket_us,
-            counts,
-        },
-    }
-}
+pub use model::{
+    Built, Filtered, Histogram, MARKS_FILE, Mark, Marks, TlFilter, bucket_for, event_id,
+    filter_timeline, load_marks, save_marks,
+};
 
 /// State of the Timeline screen.
 pub struct TimelineView {
@@ -336,8 +42,8 @@ pub struct TimelineView {
     pub built: Option<Built>,
     pub error: Option<String>,
     pub filter: TlFilter,
-    shown: Option<TlFilter>,
-    filter_job: Option<(TlFilter, Job<Filtered>)>,
+    /// The rows and histogram of `filter`, recomputed in the background.
+    rows_job: Derived<TlFilter, Filtered>,
     /// Timeline event indices shown, in time order.
     pub rows: Vec<u32>,
     pub histogram: Histogram,
@@ -369,8 +75,7 @@ impl Default for TimelineView {
             built: None,
             error: None,
             filter: TlFilter::default(),
-            shown: None,
-            filter_job: None,
+            rows_job: Derived::new("Filtering timeline"),
             rows: Vec::new(),
             histogram: Histogram::default(),
             selected: None,
@@ -391,13 +96,110 @@ impl Default for TimelineView {
     }
 }
 
-impl TimelineView {
+impl View for TimelineView {
+    fn screen(&self) -> Screen {
+        Screen::Timeline
+    }
+
+    fn title(&self) -> &'static str {
+        "Timeline"
+    }
+
+    /// Draw the screen. The Logs screen's sources (from the shared state)
+    /// are offered as a shortcut.
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let ctx = ui.ctx().clone();
+        self.zone = vc.zone;
+        self.follow_case(&ctx, vc);
+        ui.label(RichText::new("Timeline").heading());
+        self.sources.ui(ui, vc, "timeline source");
+        ui.horizontal(|ui| {
+            let can = !self.sources.paths.is_empty() && self.build.is_none();
+            if ui
+                .add_enabled(
+                    can,
+                    egui::Button::new(RichText::new("Build timeline").strong()),
+                )
+                .on_hover_text("Merge file times, log events, findings and custody events")
+                .clicked()
+            {
+                self.start_build(&ctx);
+            }
+            let logs_sources = &vc.shared.log_sources;
+            if !logs_sources.is_empty()
+                && logs_sources != &self.sources.paths
+                && ui.button("Use the Logs screen's sources").clicked()
+            {
+                self.sources.paths = logs_sources.clone();
+            }
+            if let Some(b) = &self.built {
+                ui.label(format!(
+                    "{} events",
+                    widgets::thousands(b.timeline.events.len() as u64)
+                ));
+                if !b.timeline.notes.is_empty() {
+                    ui.label(widgets::toned(
+                        ui,
+                        Tone::Warn,
+                        format!("{} note(s)", b.timeline.notes.len()),
+                    ))
+                    .on_hover_text(
+                        b.timeline
+                            .notes
+                            .iter()
+                            .take(30)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                }
+            }
+            if vc.case.is_none() {
+                widgets::hint(ui, "Open a case to keep stars and tags.");
+            }
+        });
+        if let Some(job) = &self.build {
+            widgets::cancellable_job_ui(ui, job);
+            return;
+        }
+        if let Some(e) = &self.error {
+            widgets::message_box(ui, Tone::Bad, "Cannot build the timeline", e);
+        }
+        if self.built.is_none() {
+            widgets::hint(
+                ui,
+                "Add evidence archives, log folders or files, then Build timeline.",
+            );
+            return;
+        }
+        self.refresh_rows(&ctx);
+        self.histogram_ui(ui);
+        self.filter_bar_ui(ui);
+        if self.selected.is_some() {
+            egui::Panel::bottom("timeline_event_detail")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| self.detail_ui(ui, vc));
+        }
+        // A child with exactly the space left, so the table's column lines
+        // stop above the detail panel.
+        let rest = ui.available_rect_before_wrap();
+        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
+            self.table_ui(ui)
+        });
+    }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.sources.poll();
+        self.poll_jobs(vc.commands);
+    }
+
     /// Titles of running jobs, for the status bar.
-    pub fn busy(&self) -> Vec<String> {
+    fn busy(&self) -> Vec<String> {
         let mut v = Vec::new();
         for (j, t) in [
             (self.build.is_some(), "Building timeline"),
-            (self.filter_job.is_some(), "Filtering timeline"),
+            (self.rows_job.is_running(), "Filtering timeline"),
             (self.export_job.is_some(), "Exporting timeline"),
             (self.save_job.is_some(), "Saving marks"),
         ] {
@@ -408,6 +210,17 @@ impl TimelineView {
         v
     }
 
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        self.sources.add(path);
+        None
+    }
+
+    fn drop_hint(&self) -> Option<&'static str> {
+        Some(SOURCES_DROP_HINT)
+    }
+}
+
+impl TimelineView {
     /// True while the timeline is being built.
     pub fn building(&self) -> bool {
         self.build.is_some()
@@ -416,7 +229,7 @@ impl TimelineView {
     /// Show an already built timeline (tests and benchmarks use this).
     pub fn set_built(&mut self, b: Built) {
         self.built = Some(b);
-        self.shown = None;
+        self.rows_job.invalidate();
         self.rows.clear();
         self.selected = None;
         self.filter.range = None;
@@ -431,7 +244,7 @@ impl TimelineView {
         self.error = None;
         self.built = None;
         self.rows.clear();
-        self.shown = None;
+        self.rows_job.invalidate();
         self.selected = None;
         self.filter.range = None;
         self.build = Some(Job::spawn(ctx, "Building timeline", move |sink, cancel| {
@@ -550,7 +363,7 @@ impl TimelineView {
     }
 
     /// Drain the jobs (once per frame).
-    pub fn poll(&mut self, commands: &mut Vec<Command>) {
+    fn poll_jobs(&mut self, commands: &mut Vec<Command>) {
         if let Some(job) = self.build.as_mut()
             && let Some(r) = job.poll()
         {
@@ -560,16 +373,9 @@ impl TimelineView {
                 Err(e) => self.error = Some(e),
             }
         }
-        if let Some((f, job)) = self.filter_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            let f = f.clone();
-            self.filter_job = None;
-            if let Ok(x) = r {
-                self.rows = x.rows;
-                self.histogram = x.histogram;
-                self.shown = Some(f);
-            }
+        if let Some(x) = self.rows_job.poll() {
+            self.rows = x.rows;
+            self.histogram = x.histogram;
         }
         if let Some(job) = self.marks_job.as_mut()
             && let Some(r) = job.poll()
@@ -613,26 +419,14 @@ impl TimelineView {
             self.save_marks(ctx);
         }
         let Some(b) = &self.built else { return };
-        if self.shown.as_ref() == Some(&self.filter) {
-            return;
-        }
-        if let Some((f, j)) = &self.filter_job {
-            if f == &self.filter {
-                return;
-            }
-            j.cancel();
-        }
-        let tl = Arc::clone(&b.timeline);
-        let ids = Arc::clone(&b.ids);
-        let f = self.filter.clone();
-        let f2 = f.clone();
-        let marks = self.marks.clone();
-        self.filter_job = Some((
-            f,
-            Job::spawn(ctx, "Filtering timeline", move |_, _| {
-                Ok(filter_timeline(&tl, &ids, &f2, &marks))
-            }),
-        ));
+        let marks = &self.marks;
+        self.rows_job.request(ctx, &self.filter, || {
+            let tl = Arc::clone(&b.timeline);
+            let ids = Arc::clone(&b.ids);
+            let f = self.filter.clone();
+            let marks = marks.clone();
+            move || Ok(filter_timeline(&tl, &ids, &f, &marks))
+        });
     }
 
     fn start_export(&mut self, ctx: &egui::Context) {
@@ -647,105 +441,9 @@ impl TimelineView {
         let format = self.export_format;
         self.export_result = None;
         self.export_job = Some(Job::spawn(ctx, "Exporting timeline", move |_, _| {
-            let visible = Timeline {
-                events: rows
-                    .iter()
-                    .filter_map(|&i| tl.events.get(i as usize).cloned())
-                    .collect(),
-                notes: Vec::new(),
-            };
-            let f = std::fs::File::create(&path).map_err(|e| {
-                anyhow::anyhow!("cannot create the export: {e}: {}", path.display())
-            })?;
-            let mut w = std::io::BufWriter::new(f);
-            timeline::write(&visible, format, &mut w)
-                .and_then(|()| std::io::Write::flush(&mut w))
-                .map_err(|e| anyhow::anyhow!("cannot write the export: {e}: {}", path.display()))?;
-            Ok((visible.events.len(), path))
+            let n = model::export(&tl, &rows, format, &path)?;
+            Ok((n, path))
         }));
-    }
-
-    /// Draw the screen. `logs_sources` are the Logs screen's sources, offered
-    /// as a shortcut.
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>, logs_sources: &[PathBuf]) {
-        let ctx = ui.ctx().clone();
-        self.zone = vc.zone;
-        self.follow_case(&ctx, vc);
-        ui.label(RichText::new("Timeline").heading());
-        self.sources.ui(ui, vc, "timeline source");
-        ui.horizontal(|ui| {
-            let can = !self.sources.paths.is_empty() && self.build.is_none();
-            if ui
-                .add_enabled(
-                    can,
-                    egui::Button::new(RichText::new("Build timeline").strong()),
-                )
-                .on_hover_text("Merge file times, log events, findings and custody events")
-                .clicked()
-            {
-                self.start_build(&ctx);
-            }
-            if !logs_sources.is_empty()
-                && logs_sources != self.sources.paths.as_slice()
-                && ui.button("Use the Logs screen's sources").clicked()
-            {
-                self.sources.paths = logs_sources.to_vec();
-            }
-            if let Some(b) = &self.built {
-                ui.label(format!(
-                    "{} events",
-                    widgets::thousands(b.timeline.events.len() as u64)
-                ));
-                if !b.timeline.notes.is_empty() {
-                    ui.label(widgets::toned(
-                        ui,
-                        Tone::Warn,
-                        format!("{} note(s)", b.timeline.notes.len()),
-                    ))
-                    .on_hover_text(
-                        b.timeline
-                            .notes
-                            .iter()
-                            .take(30)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    );
-                }
-            }
-            if vc.case.is_none() {
-                widgets::hint(ui, "Open a case to keep stars and tags.");
-            }
-        });
-        if let Some(job) = &self.build {
-            widgets::cancellable_job_ui(ui, job);
-            return;
-        }
-        if let Some(e) = &self.error {
-            widgets::message_box(ui, Tone::Bad, "Cannot build the timeline", e);
-        }
-        if self.built.is_none() {
-            widgets::hint(
-                ui,
-                "Add evidence archives, log folders or files, then Build timeline.",
-            );
-            return;
-        }
-        self.refresh_rows(&ctx);
-        self.histogram_ui(ui);
-        self.filter_bar_ui(ui);
-        if self.selected.is_some() {
-            egui::Panel::bottom("timeline_event_detail")
-                .resizable(true)
-                .default_size(170.0)
-                .show(ui, |ui| self.detail_ui(ui, vc));
-        }
-        // A child with exactly the space left, so the table's column lines
-        // stop above the detail panel.
-        let rest = ui.available_rect_before_wrap();
-        ui.scope_builder(egui::UiBuilder::new().max_rect(rest), |ui| {
-            self.table_ui(ui)
-        });
     }
 
     fn histogram_ui(&mut self, ui: &mut Ui) {
@@ -852,7 +550,7 @@ impl TimelineView {
                 ui,
                 "Click a bar to zoom to it; drag across bars for a range.",
             );
-            if self.filter_job.is_some() {
+            if self.rows_job.is_running() {
                 ui.spinner();
             }
         });
@@ -1235,92 +933,4 @@ fn axis_label(x_s: f64, range_s: f64, zone: DisplayZone) -> String {
         "%H:%M:%S"
     };
     t.format(f).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(t_s: i64, origin: Origin, msg: &str) -> TimelineEvent {
-        TimelineEvent {
-            time_us: t_s * 1_000_000,
-            timestamp_desc: "Log Entry".into(),
-            origin,
-            message: msg.into(),
-            archive: None,
-            path: "/var/log/auth.log".into(),
-            line: Some(t_s as u64),
-            kind: "auth_failure".into(),
-            severity: None,
-            fields: Vec::new(),
-            bodyfile: None,
-        }
-    }
-
-    #[test]
-    fn buckets_follow_the_visible_range() {
-        assert_eq!(bucket_for(0), 1_000_000);
-        assert_eq!(bucket_for(60 * 1_000_000), 1_000_000);
-        assert_eq!(bucket_for(3600 * 1_000_000), 60 * 1_000_000);
-        assert_eq!(bucket_for(86_400 * 1_000_000), 900 * 1_000_000);
-        assert!(bucket_for(i64::MAX / 2) > 0);
-    }
-
-    #[test]
-    fn filter_zooms_counts_and_honours_stars() {
-        let tl = Timeline {
-            events: (0..100)
-                .map(|i| ev(1_000 + i * 36, Origin::Log, &format!("line {i}")))
-                .collect(),
-            notes: Vec::new(),
-        };
-        let b = Built::new(Vec::new(), tl);
-        let mut f = TlFilter::default();
-        let all = filter_timeline(&b.timeline, &b.ids, &f, &Marks::default());
-        assert_eq!(all.rows.len(), 100);
-        assert_eq!(all.histogram.counts.iter().sum::<u64>(), 100);
-        // Zoom to the bar holding the 10th event.
-        let t = b.timeline.events[10].time_us;
-        let (lo, hi) = all.histogram.bucket_at(t).unwrap();
-        f.range = Some((lo, hi));
-        let z = filter_timeline(&b.timeline, &b.ids, &f, &Marks::default());
-        assert!(!z.rows.is_empty() && z.rows.len() < 100);
-        assert!(z.rows.contains(&10));
-        for &r in &z.rows {
-            let t = b.timeline.events[r as usize].time_us;
-            assert!(t >= lo && t <= hi);
-        }
-        // Stars.
-        let mut marks = Marks::default();
-        marks.entry(&b.timeline.events[42]).starred = true;
-        let s = filter_timeline(
-            &b.timeline,
-            &b.ids,
-            &TlFilter {
-                starred_only: true,
-                ..Default::default()
-            },
-            &marks,
-        );
-        assert_eq!(s.rows, vec![42]);
-    }
-
-    #[test]
-    fn marks_round_trip_and_bad_files_are_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(load_marks(dir.path()).unwrap(), Marks::default());
-        let mut m = Marks::default();
-        let e = ev(5, Origin::Log, "Failed password");
-        m.entry(&e).starred = true;
-        m.entry(&e).tags.push("initial access".into());
-        save_marks(dir.path(), &m).unwrap();
-        let back = load_marks(dir.path()).unwrap();
-        let mark = back.events.get(&event_id(&e)).unwrap();
-        assert!(mark.starred);
-        assert_eq!(mark.tags, ["initial access"]);
-        assert_eq!(mark.message, "Failed password");
-        std::fs::write(dir.path().join(MARKS_FILE), b"{not json").unwrap();
-        let err = load_marks(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("not valid"), "{err}");
-    }
 }

@@ -2,8 +2,8 @@
 //! clear verdict (intact / N problems), a table of every problem with its
 //! kind and file, the custody signatures, and what was checked.
 
-use crate::gui::app::{Command, Settings, ViewCtx};
-use crate::gui::case::VerificationState;
+use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
+use crate::gui::custody_log::VerificationState;
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
@@ -68,75 +68,16 @@ fn record_verification(
     ))
 }
 
-impl VerifyView {
-    pub fn busy(&self) -> Vec<String> {
-        self.job.iter().map(|j| j.title.clone()).collect()
+impl View for VerifyView {
+    fn screen(&self) -> Screen {
+        Screen::Verify
     }
 
-    /// Start verifying `path`.
-    pub fn start(&mut self, ctx: &egui::Context, path: PathBuf, settings: &Settings) {
-        if self.job.is_some() {
-            return;
-        }
-        self.archive.text = path.display().to_string();
-        if self.trust.text.is_empty() {
-            self.trust.text = settings.trust_file.clone();
-        }
-        let req = VerifyRequest {
-            archive: path,
-            trust: self.trust.path(),
-            threads: 0,
-        };
-        self.result = None;
-        self.recorded = None;
-        let record = self.record;
-        let actor = settings.examiner.clone();
-        let org = settings.organisation.clone();
-        let key = (!settings.signing_key.trim().is_empty())
-            .then(|| PathBuf::from(settings.signing_key.trim()));
-        self.job = Some(Job::spawn(ctx, "Verifying", move |sink, cancel| {
-            let rep = crate::verify::verify(&req, sink, cancel)?;
-            let recorded =
-                record.then(
-                    || match record_verification(&rep, &actor, &org, key.as_deref()) {
-                        Ok(m) => m,
-                        Err(e) => format!("NOT recorded: {e:#}"),
-                    },
-                );
-            Ok((rep, recorded))
-        }));
+    fn title(&self) -> &'static str {
+        "Verify"
     }
 
-    pub fn poll(&mut self, commands: &mut Vec<Command>) {
-        if let Some(job) = self.job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.job = None;
-            let r = r.map(|(rep, rec)| {
-                self.recorded = rec.map(|m| {
-                    let tone = if m.starts_with("NOT") {
-                        Tone::Bad
-                    } else {
-                        Tone::Good
-                    };
-                    (tone, m)
-                });
-                rep
-            });
-            if let Ok(rep) = &r {
-                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                let state = if rep.ok {
-                    VerificationState::Intact(now)
-                } else {
-                    VerificationState::Problems(rep.problems.len() as u64, now)
-                };
-                commands.push(Command::Verified(rep.archive.clone(), state));
-            }
-            self.result = Some(r);
-        }
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+    fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         ui.label(RichText::new("Verify an archive").heading());
         widgets::hint(
             ui,
@@ -211,6 +152,94 @@ impl VerifyView {
             }
         }
     }
+
+    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(vc.commands);
+    }
+
+    fn busy(&self) -> Vec<String> {
+        self.job.iter().map(|j| j.title.clone()).collect()
+    }
+
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::VerifyArchive(p) => {
+                self.start(ctx, p, settings);
+                None
+            }
+            other => Some(other),
+        }
+    }
+}
+
+impl VerifyView {
+    /// Start verifying `path`.
+    pub fn start(&mut self, ctx: &egui::Context, path: PathBuf, settings: &Settings) {
+        if self.job.is_some() {
+            return;
+        }
+        self.archive.text = path.display().to_string();
+        if self.trust.text.is_empty() {
+            self.trust.text = settings.trust_file.clone();
+        }
+        let req = VerifyRequest {
+            archive: path,
+            trust: self.trust.path(),
+            threads: 0,
+        };
+        self.result = None;
+        self.recorded = None;
+        let record = self.record;
+        let actor = settings.examiner.clone();
+        let org = settings.organisation.clone();
+        let key = (!settings.signing_key.trim().is_empty())
+            .then(|| PathBuf::from(settings.signing_key.trim()));
+        self.job = Some(Job::spawn(ctx, "Verifying", move |sink, cancel| {
+            let rep = crate::verify::verify(&req, sink, cancel)?;
+            let recorded =
+                record.then(
+                    || match record_verification(&rep, &actor, &org, key.as_deref()) {
+                        Ok(m) => m,
+                        Err(e) => format!("NOT recorded: {e:#}"),
+                    },
+                );
+            Ok((rep, recorded))
+        }));
+    }
+
+    fn poll_jobs(&mut self, commands: &mut Vec<Command>) {
+        if let Some(job) = self.job.as_mut()
+            && let Some(r) = job.poll()
+        {
+            self.job = None;
+            let r = r.map(|(rep, rec)| {
+                self.recorded = rec.map(|m| {
+                    let tone = if m.starts_with("NOT") {
+                        Tone::Bad
+                    } else {
+                        Tone::Good
+                    };
+                    (tone, m)
+                });
+                rep
+            });
+            if let Ok(rep) = &r {
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let state = if rep.ok {
+                    VerificationState::Intact(now)
+                } else {
+                    VerificationState::Problems(rep.problems.len() as u64, now)
+                };
+                commands.push(Command::Verified(rep.archive.clone(), state));
+            }
+            self.result = Some(r);
+        }
+    }
 }
 
 fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
@@ -267,7 +296,7 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
         for s in &rep.signatures {
             ui.horizontal(|ui| {
                 ui.label(format!("event {}", s.seq));
-                widgets::badge(ui, signature_tone(&s.status), &s.status);
+                widgets::badge(ui, widgets::signature_tone(&s.status), &s.status);
                 if let Some(who) = &s.signer {
                     ui.label(who);
                 }
@@ -307,14 +336,5 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
                     });
                 });
             });
-    }
-}
-
-/// The tone of a signature verdict.
-pub fn signature_tone(status: &str) -> Tone {
-    match status {
-        "valid" => Tone::Good,
-        "untrusted" | "unsigned" => Tone::Warn,
-        _ => Tone::Bad,
     }
 }

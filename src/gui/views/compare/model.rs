@@ -6,9 +6,11 @@
 
 use crate::diff::{Change, ChangeClass, ContentDiff, content::LineTag};
 use crate::examine::DiffResult;
-use crate::findings::{Finding, Severity};
-use std::collections::{BTreeSet, HashMap};
+use crate::findings::Severity;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+pub use crate::gui::change_filter::{ChangeFilter, is_noise};
 
 /// How many change classes there are (the width of a count row).
 pub const CLASSES: usize = ChangeClass::ALL.len();
@@ -129,6 +131,11 @@ pub struct DiffModel {
 }
 
 impl DiffModel {
+    /// The indices of the changes `filter` shows, in path order.
+    pub fn rows(&self, filter: &ChangeFilter) -> Vec<u32> {
+        filter.rows(&self.result.changes, &self.severity)
+    }
+
     /// Index the result for display.
     pub fn build(result: DiffResult, duration_ms: u128) -> Self {
         let mut severity = vec![None; result.changes.len()];
@@ -139,7 +146,7 @@ impl DiffModel {
                 *s = (*s).max(Some(f.severity));
             }
         }
-        let severity_counts = crate::gui::views::findings::count_severities(&result.findings);
+        let severity_counts = crate::gui::format::count_severities(&result.findings);
         let tree = ChangeTree::build(&result.changes, &severity);
         DiffModel {
             result: Arc::new(result),
@@ -159,103 +166,6 @@ impl DiffModel {
 /// The index of the change at `path` (changes are sorted by path).
 pub fn change_index(changes: &[Change], path: &str) -> Option<usize> {
     changes.binary_search_by(|c| c.path.as_str().cmp(path)).ok()
-}
-
-/// Noise: normal log growth nobody judged, or a change whose findings are all
-/// `info` or `low` ("same when filtered").
-pub fn is_noise(change: &Change, severity: Option<Severity>) -> bool {
-    match severity {
-        Some(s) => s <= Severity::Low,
-        None => matches!(change.change, ChangeClass::Appended | ChangeClass::Rotated),
-    }
-}
-
-/// What the table, the tree scope and the findings panel show.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChangeFilter {
-    /// Classes shown; empty means every class.
-    pub classes: BTreeSet<ChangeClass>,
-    /// Only changes (and findings) at least this severe; `None` shows
-    /// changes without findings too.
-    pub min_severity: Option<Severity>,
-    /// Case-insensitive part of the path.
-    pub text: String,
-    /// Only changes below this folder.
-    pub folder: Option<String>,
-    /// Hide noise (see [`is_noise`]).
-    pub hide_noise: bool,
-}
-
-impl ChangeFilter {
-    fn path_matches(&self, path: &str, needle: &str) -> bool {
-        if let Some(f) = &self.folder
-            && f != "/"
-            && !(path.starts_with(f.as_str()) && path.as_bytes().get(f.len()) == Some(&b'/'))
-        {
-            return false;
-        }
-        needle.is_empty() || path.to_lowercase().contains(needle)
-    }
-
-    /// True when the change passes the filter.
-    pub fn shows_change(&self, c: &Change, sev: Option<Severity>) -> bool {
-        self.shows_change_with(c, sev, &self.text.trim().to_lowercase())
-    }
-
-    fn shows_change_with(&self, c: &Change, sev: Option<Severity>, needle: &str) -> bool {
-        if !self.classes.is_empty() && !self.classes.contains(&c.change) {
-            return false;
-        }
-        if let Some(min) = self.min_severity
-            && sev.is_none_or(|s| s < min)
-        {
-            return false;
-        }
-        if self.hide_noise && is_noise(c, sev) {
-            return false;
-        }
-        self.path_matches(&c.path, needle)
-    }
-
-    /// True when the finding passes the filter.
-    pub fn shows_finding(&self, f: &Finding) -> bool {
-        if let Some(min) = self.min_severity
-            && f.severity < min
-        {
-            return false;
-        }
-        if self.hide_noise && f.severity <= Severity::Low {
-            return false;
-        }
-        if !self.classes.is_empty() && f.change.is_some_and(|c| !self.classes.contains(&c)) {
-            return false;
-        }
-        self.path_matches(&f.path, &self.text.trim().to_lowercase())
-    }
-
-    /// The indices of the changes that pass, in path order.
-    pub fn rows(&self, model: &DiffModel) -> Vec<u32> {
-        let needle = self.text.trim().to_lowercase();
-        model
-            .result
-            .changes
-            .iter()
-            .zip(model.severity.iter())
-            .enumerate()
-            .filter(|(_, (c, s))| self.shows_change_with(c, **s, &needle))
-            .map(|(i, _)| i as u32)
-            .collect()
-    }
-
-    /// The indices of the findings that pass, most severe first.
-    pub fn findings(&self, findings: &[Finding]) -> Vec<u32> {
-        findings
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| self.shows_finding(f))
-            .map(|(i, _)| i as u32)
-            .collect()
-    }
 }
 
 /// One row of a side-by-side diff.
@@ -404,24 +314,24 @@ mod tests {
                 duration_ms: 0,
             };
         let mut f = ChangeFilter::default();
-        assert_eq!(f.rows(&m), [0, 1, 2, 3]);
+        assert_eq!(m.rows(&f), [0, 1, 2, 3]);
         f.classes.insert(ChangeClass::Added);
-        assert_eq!(f.rows(&m), [2, 3]);
+        assert_eq!(m.rows(&f), [2, 3]);
         f.hide_noise = true;
-        assert_eq!(f.rows(&m), [2]);
+        assert_eq!(m.rows(&f), [2]);
         f.classes.clear();
-        assert_eq!(f.rows(&m), [0, 2], "appended log growth is noise");
+        assert_eq!(m.rows(&f), [0, 2], "appended log growth is noise");
         f.hide_noise = false;
         f.min_severity = Some(Severity::High);
-        assert_eq!(f.rows(&m), [0, 2]);
+        assert_eq!(m.rows(&f), [0, 2]);
         f.min_severity = None;
         f.text = "WWW".into();
-        assert_eq!(f.rows(&m), [2, 3]);
+        assert_eq!(m.rows(&f), [2, 3]);
         f.text.clear();
         f.folder = Some("/var/www".into());
-        assert_eq!(f.rows(&m), [2, 3]);
+        assert_eq!(m.rows(&f), [2, 3]);
         f.folder = Some("/var/ww".into());
-        assert!(f.rows(&m).is_empty(), "a folder is not a name prefix");
+        assert!(m.rows(&f).is_empty(), "a folder is not a name prefix");
     }
 
     #[test]

@@ -1,0 +1,197 @@
+//! What the app and its views share, with no dependency on either: the
+//! persisted [`Settings`], the [`Screen`] identifiers, the [`Command`]s a
+//! view asks the app for, the [`ViewCtx`] every view reads during a
+//! frame, and the [`View`] trait every screen implements. Views import this module, never `app.rs`, so the dependency
+//! graph inside `gui/` has no cycles: `app` → `views` → `context`.
+
+use crate::gui::case::{CaseFolder, CaseInfo};
+use crate::gui::custody_log::VerificationState;
+use crate::tz::DisplayZone;
+use serde::{Deserialize, Serialize};
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// How many recent cases the start screen remembers.
+const MAX_RECENT: usize = 8;
+
+/// Light, dark, or whatever the system says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl ThemeChoice {
+    /// The egui preference this choice stands for.
+    pub fn preference(self) -> egui::ThemePreference {
+        match self {
+            ThemeChoice::System => egui::ThemePreference::System,
+            ThemeChoice::Light => egui::ThemePreference::Light,
+            ThemeChoice::Dark => egui::ThemePreference::Dark,
+        }
+    }
+}
+
+/// Everything remembered between runs (saved by eframe).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Most recent first.
+    pub recent_cases: Vec<PathBuf>,
+    /// Prefilled examiner name and organisation for new cases.
+    pub examiner: String,
+    pub organisation: String,
+    /// OpenSSH private key used to sign custody events, if any.
+    pub signing_key: String,
+    /// OpenSSH `allowed_signers` file used to judge signatures.
+    pub trust_file: String,
+    pub theme: ThemeChoice,
+    /// Show times in UTC even when the case names another zone.
+    pub times_in_utc: bool,
+}
+
+impl Settings {
+    /// Put a case folder first in the recent list (once, bounded).
+    pub fn remember_case(&mut self, dir: PathBuf) {
+        self.recent_cases.retain(|d| d != &dir);
+        self.recent_cases.insert(0, dir);
+        self.recent_cases.truncate(MAX_RECENT);
+    }
+}
+
+/// The screens. Their tab order, titles and shortcuts come from the list of
+/// views (`views::all`); this enum only names them, so commands can say
+/// where to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Cases,
+    Capture,
+    Evidence,
+    Verify,
+    Custody,
+    Compare,
+    Findings,
+    Logs,
+    Timeline,
+}
+
+/// What a view asks the app to do; applied after the frame's UI.
+#[derive(Debug, Clone)]
+pub enum Command {
+    OpenCase(PathBuf),
+    CreateCase(PathBuf, CaseInfo),
+    CloseCase,
+    RefreshCase,
+    Go(Screen),
+    /// Open the archive file dialog of the evidence browser (Ctrl+O).
+    PickArchive,
+    /// Open an archive in the evidence browser.
+    OpenArchive(PathBuf),
+    /// Open an archive in the evidence browser, filtered to one logical path.
+    OpenArchiveAt(PathBuf, String),
+    /// Open an archive in the evidence browser and select one file (a log
+    /// event's file; `line` is shown beside it).
+    OpenArchiveLine {
+        archive: PathBuf,
+        path: String,
+        line: Option<u64>,
+    },
+    /// Show a log finding's events on the Logs screen (loading `sources`
+    /// there if needed).
+    ShowFinding {
+        sources: Vec<PathBuf>,
+        rule: String,
+        title: String,
+        /// The finding's first time: several findings can share a rule
+        /// and a title (`Password of "test" changed`).
+        first_us: Option<i64>,
+    },
+    /// Verify an archive (switches to the Verify screen and starts).
+    VerifyArchive(PathBuf),
+    /// Show the custody chain of an archive.
+    ShowCustody(PathBuf),
+    /// Add a path to the capture sources.
+    AddCaptureSource(PathBuf),
+    /// A verification finished: remember its verdict for the case list.
+    Verified(PathBuf, VerificationState),
+    /// Show an error in the banner.
+    Error(String),
+}
+
+/// State one view publishes for others (kept by the app between frames).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shared {
+    /// The Logs screen's sources, offered on the Timeline as a shortcut.
+    pub log_sources: Vec<PathBuf>,
+}
+
+/// What every view may read and ask for during a frame.
+pub struct ViewCtx<'a> {
+    pub case: Option<&'a CaseFolder>,
+    /// The title of the running case job (opening, creating, refreshing).
+    pub case_busy: Option<&'a str>,
+    pub settings: &'a mut Settings,
+    pub commands: &'a mut Vec<Command>,
+    /// Verdicts of verifications run in this session, by archive path.
+    pub verdicts: &'a HashMap<PathBuf, VerificationState>,
+    /// The zone times are shown in: the case's, or UTC when no case is
+    /// open or the examiner chose UTC.
+    pub zone: DisplayZone,
+    /// What views publish for each other.
+    pub shared: &'a mut Shared,
+}
+
+/// A screen of the workstation.
+pub trait View: Any {
+    /// Which screen this is.
+    fn screen(&self) -> Screen;
+
+    /// The tab's title.
+    fn title(&self) -> &'static str;
+
+    /// Draw the screen (only the current screen is drawn).
+    fn ui(&mut self, ui: &mut egui::Ui, vc: &mut ViewCtx<'_>);
+
+    /// Drain finished background jobs and publish what other views read;
+    /// runs for every view once per frame, before any drawing.
+    fn logic(&mut self, ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        let _ = (ctx, vc);
+    }
+
+    /// Titles of running jobs, for the status bar.
+    fn busy(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Handle a command meant for this view, or hand it back. A handled
+    /// command switches to this view's screen.
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        settings: &Settings,
+    ) -> Option<Command> {
+        let _ = (ctx, settings);
+        Some(command)
+    }
+
+    /// A file dropped while this screen is shown: take it, or hand it back
+    /// for the app's default (open an archive or a case, or capture it).
+    fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
+        Some(path)
+    }
+
+    /// What the drop overlay says on this screen, when it is not the app's
+    /// default.
+    fn drop_hint(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// A case was opened (or refreshed).
+    fn on_case_opened(&mut self, case: &CaseFolder) {
+        let _ = case;
+    }
+}

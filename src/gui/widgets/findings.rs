@@ -1,0 +1,240 @@
+//! Widgets for findings, shared by the Findings and Compare screens (and the
+//! severity colours of the Logs and Timeline screens): severity badges and
+//! menus, the virtualized list of finding cards, a finding's details and a
+//! snapshot entry's recorded attributes.
+
+use crate::findings::{Finding, Severity};
+use crate::gui::format::SEVERITIES;
+use crate::gui::theme;
+use crate::gui::widgets;
+use crate::logs::detect::Severity as LogSeverity;
+use crate::snapshot::{Entry, format_time};
+use egui::{RichText, Ui};
+
+/// Height of one finding card in the list.
+const CARD_HEIGHT: f32 = 92.0;
+
+/// The theme's severity for a finding's severity.
+pub fn theme_severity(s: Severity) -> theme::Severity {
+    match s {
+        Severity::Info => theme::Severity::Info,
+        Severity::Low => theme::Severity::Low,
+        Severity::Medium => theme::Severity::Medium,
+        Severity::High => theme::Severity::High,
+        Severity::Critical => theme::Severity::Critical,
+    }
+}
+
+/// A severity pill in its colour ("CRITICAL", "high"…).
+pub fn severity_badge(ui: &mut Ui, s: Severity) -> egui::Response {
+    let color = theme::severity_color(ui, theme_severity(s));
+    egui::Frame::new()
+        .fill(color.gamma_multiply(0.18))
+        .stroke(egui::Stroke::new(1.0, color))
+        .corner_radius(8.0)
+        .inner_margin(egui::Margin::symmetric(6, 0))
+        .show(ui, |ui| {
+            ui.label(
+                RichText::new(s.as_str().to_uppercase())
+                    .color(color)
+                    .strong()
+                    .small(),
+            )
+        })
+        .inner
+}
+
+/// The "Minimum severity" menu. `any` is `None`.
+pub fn min_severity_ui(ui: &mut Ui, id: &str, value: &mut Option<Severity>, any: &str) {
+    let l = ui.label("Minimum severity");
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(value.map_or(any, |s| s.as_str()))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(value, None, any);
+            for s in SEVERITIES {
+                ui.selectable_value(value, Some(s), s.as_str());
+            }
+        })
+        .response
+        .labelled_by(l.id);
+}
+
+/// The findings list: one fixed-height card per shown finding (severity,
+/// title, path, explanation and first evidence line; the full text is on
+/// hover and in the details). Returns the index of a clicked finding.
+pub fn findings_list_ui(
+    ui: &mut Ui,
+    id: &str,
+    findings: &[Finding],
+    shown: &[u32],
+    selected: Option<usize>,
+    scroll_to: Option<usize>,
+) -> Option<usize> {
+    let mut clicked = None;
+    if shown.is_empty() {
+        widgets::hint(ui, "No findings match the filter.");
+        return None;
+    }
+    let spacing = ui.spacing().item_spacing.y;
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt(id)
+        .auto_shrink([false, false]);
+    if let Some(pos) = scroll_to.and_then(|f| shown.iter().position(|&i| i as usize == f)) {
+        area = area.vertical_scroll_offset(pos as f32 * (CARD_HEIGHT + spacing));
+    }
+    area.show_rows(ui, CARD_HEIGHT, shown.len(), |ui, range| {
+        for pos in range {
+            let Some(&fi) = shown.get(pos) else { continue };
+            let fi = fi as usize;
+            let Some(f) = findings.get(fi) else { continue };
+            if finding_card_ui(ui, f, selected == Some(fi)) {
+                clicked = Some(fi);
+            }
+        }
+    });
+    clicked
+}
+
+fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
+    let width = ui.available_width();
+    let color = theme::severity_color(ui, theme_severity(f.severity));
+    let fill = if selected {
+        ui.visuals().selection.bg_fill.gamma_multiply(0.5)
+    } else {
+        ui.visuals().faint_bg_color
+    };
+    let mut clicked = false;
+    let (rect, resp) = ui.allocate_exact_size(egui::vec2(width, CARD_HEIGHT), egui::Sense::click());
+    if ui.is_rect_visible(rect) {
+        ui.painter().rect_filled(rect, 4.0, fill);
+        // The severity stripe on the left edge.
+        ui.painter().rect_filled(
+            egui::Rect::from_min_size(rect.min, egui::vec2(4.0, rect.height())),
+            0.0,
+            color,
+        );
+        let inner = rect.shrink2(egui::vec2(10.0, 4.0));
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(inner)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+        );
+        child.spacing_mut().item_spacing.y = 2.0;
+        child.shrink_clip_rect(inner);
+        child.horizontal(|ui| {
+            severity_badge(ui, f.severity);
+            if ui
+                .add(egui::Link::new(RichText::new(&f.title).strong()))
+                .on_hover_text(format!(
+                    "{}\n(click to show the file and its changes)",
+                    f.title
+                ))
+                .clicked()
+            {
+                clicked = true;
+            }
+        });
+        child.add(
+            egui::Label::new(RichText::new(&f.path).monospace())
+                .truncate()
+                .selectable(false),
+        );
+        child
+            .add(
+                egui::Label::new(RichText::new(&f.explanation).weak())
+                    .truncate()
+                    .selectable(false),
+            )
+            .on_hover_text(&f.explanation);
+        // The most telling line: what matched, rather than the change class
+        // or the hash every finding on the file repeats.
+        let telling = f
+            .evidence
+            .iter()
+            .find(|e| !e.starts_with("change: ") && !e.starts_with("sha256 "))
+            .or(f.evidence.first());
+        if let Some(ev) = telling {
+            let more = match f.evidence.len() {
+                0 | 1 => String::new(),
+                n => format!("  (+{} more)", n - 1),
+            };
+            child
+                .add(
+                    egui::Label::new(RichText::new(format!("{ev}{more}")).monospace().small())
+                        .truncate()
+                        .selectable(false),
+                )
+                .on_hover_text(f.evidence.join("\n"));
+        }
+    }
+    clicked || resp.clicked()
+}
+
+/// A finding in full: severity, title, rule, explanation and every evidence
+/// line (selectable, for copying into a report).
+pub fn finding_detail_ui(ui: &mut Ui, f: &Finding) {
+    ui.horizontal_wrapped(|ui| {
+        severity_badge(ui, f.severity);
+        ui.label(RichText::new(&f.title).strong());
+        ui.label(RichText::new(format!("[{}]", f.rule)).weak().small());
+    });
+    ui.add(egui::Label::new(&f.explanation).wrap().selectable(true));
+    for e in &f.evidence {
+        ui.add(
+            egui::Label::new(RichText::new(format!("• {e}")).monospace())
+                .wrap()
+                .selectable(true),
+        );
+    }
+}
+
+/// The attributes of one entry as a two-column grid.
+pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZone) {
+    egui::Grid::new(id)
+        .num_columns(2)
+        .spacing([16.0, 3.0])
+        .show(ui, |ui| {
+            let mut row = |k: &str, v: String| {
+                ui.label(RichText::new(k).weak());
+                ui.add(egui::Label::new(RichText::new(v).monospace()).selectable(true));
+                ui.end_row();
+            };
+            row("Type", format!("{:?}", e.kind).to_lowercase());
+            row(
+                "Size",
+                format!("{} ({} bytes)", widgets::human_bytes(e.size), e.size),
+            );
+            row("Mode", format!("{:04o}", e.mode));
+            row("Owner", format!("uid {} gid {}", e.uid, e.gid));
+            let time = |t: Option<crate::snapshot::TimeNs>| {
+                t.map(|t| zone.format_stored(&format_time(t), crate::tz::Precision::Full))
+                    .unwrap_or_else(|| "—".into())
+            };
+            row("Modified", time(e.mtime_ns));
+            row("Changed", time(e.ctime_ns));
+            row("Inode", e.inode.to_string());
+            row("SHA-256", e.sha256_hex().unwrap_or_else(|| "—".into()));
+            if let Some(t) = &e.link_target {
+                row("Link target", t.clone());
+            }
+            if let Some(c) = &e.capabilities {
+                row("Capabilities", c.clone());
+            }
+            let status = match &e.reason {
+                Some(r) => format!("{} ({r})", e.status.as_str()),
+                None => e.status.as_str().to_string(),
+            };
+            row("Status", status);
+        });
+}
+
+/// The theme's severity for a log detection's severity.
+pub fn log_theme_severity(s: LogSeverity) -> theme::Severity {
+    match s {
+        LogSeverity::Info => theme::Severity::Info,
+        LogSeverity::Low => theme::Severity::Low,
+        LogSeverity::Medium => theme::Severity::Medium,
+        LogSeverity::High => theme::Severity::High,
+        _ => theme::Severity::Critical,
+    }
+}
