@@ -2,7 +2,7 @@
 # Run the cargo-fuzz targets of fuzz/ for SECONDS each (all targets, or the
 # ones named), on the nightly toolchain. Stops at the first crash, hang or
 # out-of-memory: the input is copied to fuzz/regressions/<target>/ (commit
-# it: `cargo test --test fuzz_parsers` replays it on stable) and the script
+# it: `cargo test --test tests fuzz_parsers::` replays it on stable) and the script
 # exits 1. Prints each target's executions; see docs/fuzzing.md.
 #
 #   scripts/fuzz.sh 60                 # every target, 60 s each

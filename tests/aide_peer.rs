@@ -9,18 +9,13 @@
 //! `aide --check` and `exhibit diff ARCHIVE TREE` run on it.
 //! `scripts/install-test-tools.sh` installs AIDE.
 
+use crate::util::write;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-fn write(root: &Path, rel: &str, content: &[u8]) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&p, content).expect("write");
-}
 
 fn append(root: &Path, rel: &str, content: &[u8]) {
     std::fs::OpenOptions::new()

@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use exhibit::archive::{EntryType, Status};
 use exhibit::capture::select::{Selection, Selector};
 use exhibit::capture::{CaptureError, CaptureRequest, capture as run_capture};

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use exhibit::archive::EntryType;
 use exhibit::capture::select::{Selection, Selector};
 use exhibit::capture::{CaptureRequest, capture as run_capture};

@@ -31,8 +31,6 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-mod common;
-
 use std::path::Path;
 
 /// True when `b` holds a character a terminal would obey rather than show:
@@ -59,7 +57,10 @@ fn capture_evil(dir: &Path, content: &str, out: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join(EVIL), content).unwrap();
     std::fs::write(src.join("plain"), "x").unwrap();
-    common::archive_path(&common::capture(&[src.to_str().unwrap()], &dir.join(out)))
+    crate::util::archive_path(&crate::util::capture(
+        &[src.to_str().unwrap()],
+        &dir.join(out),
+    ))
 }
 
 #[test]
@@ -70,7 +71,7 @@ fn hostile_file_names_are_inert_on_the_terminal() {
     let shown = "\\x1b[2J\\x1b[H\\u{202e}txt.exe\\x9b0m";
 
     // show --sweep lists the hidden file by name.
-    let o = common::exhibit()
+    let o = crate::util::exhibit()
         .args(["show", "--sweep"])
         .arg(&first)
         .output()
@@ -80,7 +81,7 @@ fn hostile_file_names_are_inert_on_the_terminal() {
     assert!(out.contains(shown), "{out}");
 
     // diff names the changed file.
-    let o = common::exhibit()
+    let o = crate::util::exhibit()
         .args(["diff", "-q"])
         .arg(&first)
         .arg(&second)
@@ -90,7 +91,7 @@ fn hostile_file_names_are_inert_on_the_terminal() {
     assert!(!has_raw_control(&o.stdout), "{out:?}");
     assert!(out.contains(shown), "{out}");
     // ... and its JSON is the same document, without raw controls.
-    let o = common::exhibit()
+    let o = crate::util::exhibit()
         .args(["diff", "-q", "--json"])
         .arg(&first)
         .arg(&second)
@@ -123,7 +124,7 @@ fn hostile_file_names_are_inert_on_the_terminal() {
     let mut bytes = std::fs::read(&first).unwrap();
     bytes[data] ^= 0x20;
     std::fs::write(&first, &bytes).unwrap();
-    let o = common::exhibit()
+    let o = crate::util::exhibit()
         .args(["verify", "-q"])
         .arg(&first)
         .output()
@@ -133,7 +134,7 @@ fn hostile_file_names_are_inert_on_the_terminal() {
     assert!(!has_raw_control(&o.stdout), "{out:?}");
     assert!(out.contains(shown), "{out}");
     assert!(out.contains("result:  FAILED"), "{out}");
-    let o = common::exhibit()
+    let o = crate::util::exhibit()
         .args(["verify", "--json"])
         .arg(&first)
         .output()
@@ -219,12 +220,12 @@ fn deflate_repeated(chunk: &[u8], times: u32) -> (Vec<u8>, u32) {
 
 /// A real archive whose `files.jsonl` is replaced by `chunk` × `times`.
 fn files_jsonl_bomb(dir: &Path, chunk: &[u8], times: u32, name: &str) -> std::path::PathBuf {
-    let real = common::archive_path(&common::capture(
+    let real = crate::util::archive_path(&crate::util::capture(
         &[dir.join("src").to_str().unwrap()],
         &dir.join(format!("{name}-real")),
     ));
     let mut members = Vec::new();
-    for (n, content) in common::members(&real) {
+    for (n, content) in crate::util::members(&real) {
         if n.ends_with("/exhibit/files.jsonl") {
             let (data, crc) = deflate_repeated(chunk, times);
             members.push(RawMember {
@@ -271,11 +272,11 @@ fn show_and_scan_stream_files_jsonl_with_bounded_memory() {
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("a"), "1").unwrap();
     // 256 MiB of the same record (1.3 million lines) in a few MiB of archive.
-    let real = common::archive_path(&common::capture(
+    let real = crate::util::archive_path(&crate::util::capture(
         &[src.to_str().unwrap()],
         &dir.path().join("probe"),
     ));
-    let line = common::member_content(
+    let line = crate::util::member_content(
         &real,
         &format!(
             "{}/exhibit/files.jsonl",

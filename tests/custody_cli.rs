@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod custody_util;
-use custody_util::*;
+use crate::util::custody::*;
 use std::path::Path;
 use std::process::{Command as Std, Stdio};
 

@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod custody_util;
-use custody_util::*;
+use crate::util::custody::*;
 
 #[test]
 fn untouched_chain_verifies() {

@@ -3,7 +3,7 @@
 //! and the noise that must stay low. Each test builds a baseline and an
 //! incident tree, runs the real binary and asserts on its JSON.
 
-use assert_cmd::Command;
+use crate::util::{exhibit, write};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -49,12 +49,6 @@ fn trees(files: &[(&str, &str)]) -> Trees {
     }
 }
 
-fn write(root: &Path, rel: &str, content: &[u8]) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&p, content).expect("write");
-}
-
 fn chmod(root: &Path, rel: &str, mode: u32) {
     std::fs::set_permissions(root.join(rel), std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
@@ -65,10 +59,6 @@ fn set_mtime(root: &Path, rel: &str, t: SystemTime) {
         .open(root.join(rel))
         .expect("open");
     f.set_modified(t).expect("set mtime");
-}
-
-fn exhibit() -> Command {
-    Command::cargo_bin("exhibit").expect("binary")
 }
 
 fn diff_json(t: &Trees, extra: &[&str]) -> Value {

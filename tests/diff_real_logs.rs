@@ -4,11 +4,12 @@
 //! grew by whole records. Runs through the library API the GUI uses:
 //! `diff` -> `DiffResult`, then `content_diff` of one change on demand.
 
+use crate::util::write;
 use exhibit::diff::ChangeClass;
 use exhibit::diff::content::{ContentDiff, ContentLimits, LineTag};
 use exhibit::examine::{DiffRequest, diff};
 use exhibit::job::{CancelToken, NoProgress};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn data(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,12 +24,6 @@ fn lines(b: &[u8], n: usize) -> Vec<u8> {
         out.extend_from_slice(l);
     }
     out
-}
-
-fn write(root: &Path, rel: &str, content: &[u8]) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&p, content).expect("write");
 }
 
 #[test]

@@ -10,8 +10,8 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)]
 
-mod gui_util;
-use gui_util::*;
+use crate::util::gui::*;
+use crate::util::write;
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
@@ -22,12 +22,6 @@ use std::time::Instant;
 
 fn harness() -> H {
     app(1440.0, 1000.0, Settings::default())
-}
-
-fn write(root: &Path, rel: &str, content: &[u8]) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, content).unwrap();
 }
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n";

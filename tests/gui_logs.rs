@@ -10,8 +10,7 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)]
 
-mod gui_util;
-use gui_util::*;
+use crate::util::gui::*;
 
 use egui_kittest::kittest::Queryable as _;
 use exhibit::gui::Screen;
@@ -358,24 +357,6 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
             && h.state().v::<LogsView>().rows.len() == 7
     });
     assert!(shows(&h, "events of: Login as"));
-}
-
-/// Capture a small server tree through the core.
-fn core_capture(src: &Path, out: &Path) -> PathBuf {
-    let mut req = exhibit::capture::CaptureRequest::new(
-        vec![src.to_path_buf()],
-        out.to_path_buf(),
-        "IR-9",
-        "Tess",
-    );
-    req.compression = exhibit::capture::Compression::Store;
-    exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive
 }
 
 #[test]

@@ -5,13 +5,12 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)]
 
-mod gui_util;
-use gui_util::*;
+use crate::util::gui::*;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use exhibit::gui::{ExhibitApp, Settings};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn harness() -> H {
     app(1400.0, 1600.0, Settings::default())
@@ -55,24 +54,6 @@ fn evidence_tree(dir: &Path) {
 fn sha256_hex(path: &Path) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
-}
-
-/// Capture through the core (for tests that start from an existing archive).
-fn core_capture(src: &Path, out: &Path) -> PathBuf {
-    let mut req = exhibit::capture::CaptureRequest::new(
-        vec![src.to_path_buf()],
-        out.to_path_buf(),
-        "IR-9",
-        "Tess",
-    );
-    req.compression = exhibit::capture::Compression::Store;
-    exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive
 }
 
 #[test]

@@ -7,9 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use std::fs;
 use std::path::Path;
 

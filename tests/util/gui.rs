@@ -10,6 +10,7 @@ pub use exhibit::gui::views::{
     logs::LogsView, timeline::TimelineView,
 };
 use exhibit::gui::{ExhibitApp, Settings};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub type H = Harness<'static, ExhibitApp>;
@@ -76,4 +77,22 @@ pub fn click(h: &mut H, label: &str) {
 /// Whether some widget's label contains `text`.
 pub fn shows(h: &H, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Capture `src` with the core library (no GUI), stored, for case IR-9.
+pub fn core_capture(src: &Path, out: &Path) -> PathBuf {
+    let mut req = exhibit::capture::CaptureRequest::new(
+        vec![src.to_path_buf()],
+        out.to_path_buf(),
+        "IR-9",
+        "Tess",
+    );
+    req.compression = exhibit::capture::Compression::Store;
+    exhibit::capture::capture(
+        &req,
+        &exhibit::job::NoProgress,
+        &exhibit::job::CancelToken::new(),
+    )
+    .unwrap()
+    .archive
 }

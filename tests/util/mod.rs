@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+pub mod custody;
+#[cfg(feature = "gui")]
+pub mod gui;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -166,4 +170,11 @@ pub fn logical(p: &Path) -> String {
 
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
+}
+
+/// Write `content` to `root/rel`, creating the directories on the way.
+pub fn write(root: &Path, rel: &str, content: &[u8]) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    fs::write(&p, content).expect("write");
 }
