@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A time as nanoseconds since the Unix epoch, UTC.
 pub type TimeNs = i64;
@@ -770,56 +770,38 @@ fn hash_directory_files(
         .map(|(i, _)| i)
         .collect();
     let total = todo.len() as u64;
-    let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .min(16);
     let paths: Vec<PathBuf> = todo
         .iter()
         .filter_map(|&i| entries.get(i))
         .map(|e| walk::physical(Some(root), e.path.as_bytes()))
         .collect();
-    type Slot = Option<(HashOutcome, Option<String>)>;
-    let results: Vec<std::sync::Mutex<Slot>> =
-        paths.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                loop {
-                    if cancel.is_cancelled() {
-                        return;
-                    }
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(p) = paths.get(k) else { return };
-                    let r = (hash_file(p), read_capabilities(p));
-                    if let Some(slot) = results.get(k)
-                        && let Ok(mut g) = slot.lock()
-                    {
-                        *g = Some(r);
-                    }
-                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if d.is_multiple_of(64) {
-                        progress.update(&Progress {
-                            phase: "hashing",
-                            files_done: d,
-                            files_total: Some(total),
-                            current: p.display().to_string(),
-                            ..Progress::default()
-                        });
-                    }
-                }
-            });
-        }
-    });
+    let results = crate::job::par_map(
+        &paths,
+        crate::job::threads(0, 16),
+        cancel,
+        |p| {
+            let r = (hash_file(p), read_capabilities(p));
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if d.is_multiple_of(64) {
+                progress.update(&Progress {
+                    phase: "hashing",
+                    files_done: d,
+                    files_total: Some(total),
+                    current: p.display().to_string(),
+                    ..Progress::default()
+                });
+            }
+            r
+        },
+        None,
+    );
     if cancel.is_cancelled() {
         return Err(SnapshotError::Cancelled);
     }
-    for (k, &i) in todo.iter().enumerate() {
-        let r = results
-            .get(k)
-            .and_then(|m| m.lock().ok().and_then(|mut g| g.take()));
+    let mut results = results.into_iter();
+    for &i in &todo {
+        let r = results.next().flatten();
         let Some(e) = entries.get_mut(i) else {
             continue;
         };

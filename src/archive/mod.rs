@@ -153,21 +153,18 @@ impl Archive {
         let raw = self.read_tag(FILES_JSONL, 16 << 30)?;
         // Parse in as many slices as there are cores, each cut at a line
         // end; the slices are joined back in order.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = crate::job::threads(0, usize::MAX);
         let chunks = split_lines(&raw, if raw.len() < (4 << 20) { 1 } else { threads });
-        let parsed: Vec<RecordsRead> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .map(|&(first_line, chunk)| scope.spawn(move || parse_records(chunk, first_line)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| (Vec::new(), vec![(0, "parser thread failed".into())]))
-                })
-                .collect()
-        });
+        let parsed: Vec<RecordsRead> = crate::job::par_map(
+            &chunks,
+            threads,
+            &crate::job::CancelToken::new(),
+            |&(first_line, chunk)| parse_records(chunk, first_line),
+            None,
+        )
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| (Vec::new(), vec![(0, "parser thread failed".into())])))
+        .collect();
         let mut out = Vec::with_capacity(parsed.iter().map(|p| p.0.len()).sum());
         let mut bad = Vec::new();
         for (records, errors) in parsed {

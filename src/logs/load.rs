@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What to load.
 #[derive(Debug, Clone, Default)]
@@ -322,48 +322,33 @@ pub fn load(
         }
     }
     let total = inputs.len() as u64;
-    let results: Vec<Mutex<Option<Parsed>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let threads = match req.threads {
-        0 => std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(8),
-        n => n,
-    }
-    .min(inputs.len().max(1));
+    let threads = crate::job::threads(req.threads, 8).min(inputs.len().max(1));
     let phase = super::timing::Phase::start("read + parse");
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    if cancel.is_cancelled() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(input) = inputs.get(i) else { break };
-                    let archive = input.archive.and_then(|a| archives.get(a));
-                    let parsed = parse_input(input, archive, req.tz_offset_s);
-                    let b = bytes.fetch_add(parsed.info.size_bytes, Ordering::Relaxed)
-                        + parsed.info.size_bytes;
-                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    progress.update(&Progress {
-                        phase: "reading logs",
-                        files_done: d,
-                        files_total: Some(total),
-                        bytes_done: b,
-                        bytes_total: None,
-                        current: input.path.clone(),
-                        warnings: 0,
-                    });
-                    if let Some(Ok(mut g)) = results.get(i).map(Mutex::lock) {
-                        *g = Some(parsed);
-                    }
-                }
+    let results = crate::job::par_map(
+        &inputs,
+        threads,
+        cancel,
+        |input| {
+            let archive = input.archive.and_then(|a| archives.get(a));
+            let parsed = parse_input(input, archive, req.tz_offset_s);
+            let b =
+                bytes.fetch_add(parsed.info.size_bytes, Ordering::Relaxed) + parsed.info.size_bytes;
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.update(&Progress {
+                phase: "reading logs",
+                files_done: d,
+                files_total: Some(total),
+                bytes_done: b,
+                bytes_total: None,
+                current: input.path.clone(),
+                warnings: 0,
             });
-        }
-    });
+            parsed
+        },
+        None,
+    );
     drop(phase);
     if cancel.is_cancelled() {
         return Err(LogError::Cancelled);
@@ -374,8 +359,8 @@ pub fn load(
         ..Default::default()
     };
     let mut order: Vec<(usize, Parsed)> = Vec::new();
-    for (i, m) in results.into_iter().enumerate() {
-        if let Some(p) = m.into_inner().ok().flatten() {
+    for (i, p) in results.into_iter().enumerate() {
+        if let Some(p) = p {
             order.push((i, p));
         }
     }
@@ -405,28 +390,25 @@ pub fn load(
         blocks.push(p.events);
     }
     // Number the events' sources, on all cores.
-    let next_block = AtomicUsize::new(0);
     let slots: Vec<Mutex<(u32, Vec<Event>)>> = blocks
         .into_iter()
         .enumerate()
         .map(|(i, b)| Mutex::new((i as u32, b)))
         .collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let k = next_block.fetch_add(1, Ordering::Relaxed);
-                    let Some(Ok(mut g)) = slots.get(k).map(Mutex::lock) else {
-                        break;
-                    };
-                    let (idx, ref mut evs) = *g;
-                    for e in evs.iter_mut() {
-                        e.source = idx;
-                    }
+    crate::job::par_map(
+        &slots,
+        threads,
+        &CancelToken::new(),
+        |slot| {
+            if let Ok(mut g) = slot.lock() {
+                let (idx, ref mut evs) = *g;
+                for e in evs.iter_mut() {
+                    e.source = idx;
                 }
-            });
-        }
-    });
+            }
+        },
+        None,
+    );
     for m in slots {
         if let Ok((_, b)) = m.into_inner() {
             store.events.push_block(b);

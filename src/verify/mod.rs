@@ -27,8 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What to verify.
 #[derive(Debug, Clone, Default)]
@@ -365,45 +364,27 @@ fn stream_members<'a>(
         .iter()
         .filter(|m| !m.is_dir() && !m.overlaps)
         .collect();
-    let results: Vec<Mutex<Option<MemberCheck>>> =
-        members.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(m) = members.get(i) else { break };
-                    if cancel.is_cancelled() {
-                        break;
-                    }
-                    let r = check_member(file, m, algs, done, cancel);
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(r);
-                    }
-                }
-            });
-        }
-        loop {
-            let finished = next.load(Ordering::Relaxed) >= members.len() + threads.max(1);
-            progress.update(&Progress {
-                phase: "verifying",
-                files_done: next.load(Ordering::Relaxed).min(members.len()) as u64,
-                files_total: Some(members.len() as u64),
-                bytes_done: done.load(Ordering::Relaxed).min(file_size),
-                bytes_total: Some(file_size),
-                ..Progress::default()
-            });
-            if finished || cancel.is_cancelled() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    });
+    let mut report = |started: usize| {
+        progress.update(&Progress {
+            phase: "verifying",
+            files_done: started as u64,
+            files_total: Some(members.len() as u64),
+            bytes_done: done.load(Ordering::Relaxed).min(file_size),
+            bytes_total: Some(file_size),
+            ..Progress::default()
+        })
+    };
+    let results = crate::job::par_map(
+        &members,
+        threads,
+        cancel,
+        |m| check_member(file, m, algs, done, cancel),
+        Some((std::time::Duration::from_millis(100), &mut report)),
+    );
     members
         .into_iter()
         .zip(results)
-        .map(|(m, r)| (m, r.into_inner().ok().flatten().unwrap_or_default()))
+        .map(|(m, r)| (m, r.unwrap_or_default()))
         .collect()
 }
 
