@@ -1,16 +1,17 @@
-//! Logged-in users: the running system's utmp (`/run/utmp`), 384-byte
-//! glibc records on every 64-bit and 32-bit Linux ABI, and systemd-logind's
+//! Logged-in users: the running system's utmp (`/run/utmp`, decoded by
+//! [`crate::sysfiles::utmp`]), and systemd-logind's
 //! sessions (`/run/systemd/sessions/*`), which systems without utmp keep.
 //! Both are read through [`crate::capture::target`]: regular files only,
 //! `O_NOATIME`, capped.
 
 use super::{Problem, now};
 use crate::capture::target::{self, TargetReadError, UTMP_CAP};
+use crate::sysfiles::utmp;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Size of one utmp record.
-pub const UTMP_RECORD: usize = 384;
+pub use crate::sysfiles::utmp::RECORD as UTMP_RECORD;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UtmpEntry {
@@ -126,78 +127,34 @@ fn sessions(root: &Path, problems: &mut Vec<Problem>) -> Vec<Session> {
     out
 }
 
-fn kind_name(t: i32) -> String {
-    match t {
-        0 => "EMPTY",
-        1 => "RUN_LVL",
-        2 => "BOOT_TIME",
-        3 => "NEW_TIME",
-        4 => "OLD_TIME",
-        5 => "INIT_PROCESS",
-        6 => "LOGIN_PROCESS",
-        7 => "USER_PROCESS",
-        8 => "DEAD_PROCESS",
-        9 => "ACCOUNTING",
-        _ => return format!("UNKNOWN({t})"),
-    }
-    .to_string()
-}
-
-fn i32_at(r: &[u8], off: usize) -> i32 {
-    r.get(off..off + 4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(i32::from_le_bytes)
-        .unwrap_or(0)
-}
-
-fn text_at(r: &[u8], off: usize, len: usize) -> String {
-    let b = r.get(off..off + len).unwrap_or(&[]);
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
-}
-
 /// Parse utmp/wtmp bytes (little-endian records). Returns the records and
 /// the number of trailing bytes that do not form a whole record.
 pub fn parse_utmp(data: &[u8]) -> (Vec<UtmpEntry>, usize) {
     let mut out = Vec::new();
     let chunks = data.chunks_exact(UTMP_RECORD);
     let trailing = chunks.remainder().len();
-    for r in chunks {
-        let t = i32_at(r, 0);
-        if t == 0 {
+    for r in chunks.filter_map(utmp::decode) {
+        if r.typ == 0 {
             continue;
         }
-        let secs = i32_at(r, 340);
-        let usecs = i32_at(r, 344);
         let time = chrono::DateTime::from_timestamp(
-            i64::from(secs),
-            u32::try_from(usecs.clamp(0, 999_999)).unwrap_or(0) * 1000,
+            r.sec,
+            u32::try_from(r.usec.clamp(0, 999_999)).unwrap_or(0) * 1000,
         )
-        .filter(|_| secs != 0)
+        .filter(|_| r.sec != 0)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
-        let a: Vec<u8> = r.get(348..364).map(<[u8]>::to_vec).unwrap_or_default();
-        let addr = if a.iter().all(|&b| b == 0) {
-            None
-        } else if a.get(4..).is_some_and(|rest| rest.iter().all(|&b| b == 0)) {
-            Some(format!(
-                "{}",
-                std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3])
-            ))
-        } else {
-            <[u8; 16]>::try_from(a.as_slice())
-                .ok()
-                .map(|b| std::net::Ipv6Addr::from(b).to_string())
-        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         out.push(UtmpEntry {
-            kind: kind_name(t),
-            pid: i32_at(r, 4),
-            line: text_at(r, 8, 32),
-            id: text_at(r, 40, 4),
-            user: text_at(r, 44, 32),
-            host: text_at(r, 76, 256),
-            session: i32_at(r, 336),
+            kind: utmp::type_name(r.typ)
+                .map_or_else(|| format!("UNKNOWN({})", r.typ), str::to_string),
+            pid: r.pid,
+            line: text(r.line),
+            id: text(r.id),
+            user: text(r.user),
+            host: text(r.host),
+            session: r.session,
             time,
-            addr,
+            addr: utmp::addr_text(&r.addr),
         });
     }
     (out, trailing)

@@ -1,15 +1,15 @@
-//! Binary login records: utmp, wtmp and btmp (glibc x86_64 layout, 384-byte
-//! records). A record with an impossible type or time is kept as an unparsed
+//! Binary login records: utmp, wtmp and btmp (glibc's 384-byte records,
+//! decoded by [`crate::sysfiles::utmp`]). A record with an impossible type or time is kept as an unparsed
 //! event naming its offset; a trailing partial record is kept the same way.
 //! In btmp every login record is a failed login.
 
 use super::{Format, Method, RecordStats, SourceCtx};
 use crate::logs::event::{Draft, Event, Field, Kind};
 use crate::logs::time::US;
+use crate::sysfiles::utmp::{addr_text, decode, type_name};
 use std::io::Read;
 
-/// Size of one record.
-pub const RECORD: usize = 384;
+pub use crate::sysfiles::utmp::RECORD;
 
 /// The registry entry.
 pub const FORMAT: Format = Format {
@@ -40,71 +40,6 @@ fn sniff(head: &[u8], name: &str) -> u32 {
         Some(rec) if (0..=9).contains(&rec.typ) && (rec.typ == 0 || rec.sec > 0) => 100,
         _ => 0,
     }
-}
-
-struct Rec<'a> {
-    typ: i16,
-    pid: i32,
-    line: &'a [u8],
-    id: &'a [u8],
-    user: &'a [u8],
-    host: &'a [u8],
-    sec: i64,
-    usec: i64,
-    addr: [u8; 16],
-}
-
-fn le_i32(b: &[u8], at: usize) -> Option<i32> {
-    let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-    Some(i32::from_le_bytes(s))
-}
-
-fn cstr(b: &[u8]) -> &[u8] {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    &b[..end]
-}
-
-fn decode(r: &[u8]) -> Option<Rec<'_>> {
-    let typ = i16::from_le_bytes(r.get(0..2)?.try_into().ok()?);
-    let mut addr = [0u8; 16];
-    addr.copy_from_slice(r.get(348..364)?);
-    Some(Rec {
-        typ,
-        pid: le_i32(r, 4)?,
-        line: cstr(r.get(8..40)?),
-        id: cstr(r.get(40..44)?),
-        user: cstr(r.get(44..76)?),
-        host: cstr(r.get(76..332)?),
-        sec: i64::from(le_i32(r, 340)? as u32),
-        usec: i64::from(le_i32(r, 344)?),
-        addr,
-    })
-}
-
-fn type_name(t: i16) -> &'static str {
-    match t {
-        0 => "EMPTY",
-        1 => "RUN_LVL",
-        2 => "BOOT_TIME",
-        3 => "NEW_TIME",
-        4 => "OLD_TIME",
-        5 => "INIT_PROCESS",
-        6 => "LOGIN_PROCESS",
-        7 => "USER_PROCESS",
-        8 => "DEAD_PROCESS",
-        9 => "ACCOUNTING",
-        _ => "INVALID",
-    }
-}
-
-fn addr_text(a: &[u8; 16]) -> Option<String> {
-    if a.iter().all(|&b| b == 0) {
-        return None;
-    }
-    if a[4..].iter().all(|&b| b == 0) {
-        return Some(std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3]).to_string());
-    }
-    Some(std::net::Ipv6Addr::from(*a).to_string())
 }
 
 /// Read every record of a utmp/wtmp/btmp stream.
@@ -171,7 +106,12 @@ pub fn read(
                 spans.push((f, s, text.len()));
             }
         };
-        put(&mut text, "type", type_name(rec.typ), Some(Field::Detail));
+        put(
+            &mut text,
+            "type",
+            type_name(rec.typ).unwrap_or("INVALID"),
+            Some(Field::Detail),
+        );
         put(&mut text, "pid", &rec.pid.to_string(), Some(Field::Pid));
         let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         put(&mut text, "line", &lossy(rec.line), Some(Field::Target));
