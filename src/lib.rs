@@ -10,8 +10,16 @@
 //! - [`verify`]: whole-archive verification;
 //! - [`custody`]: the hash-chained, signed custody log;
 //! - [`problem`]: the discrepancies verification and custody report;
-//! - [`job`]: progress reporting and cancellation shared by long jobs;
+//! - [`snapshot`], [`diff`], [`findings`], [`examine`]: open snapshots,
+//!   compare them, judge the changes;
+//! - [`logs`], [`timeline`]: log analysis and the merged timeline;
+//! - [`report`]: HTML reports and inert terminal text;
+//! - [`sysfiles`], [`tz`], [`job`]: shared parsers of Unix system files,
+//!   time zones, progress, cancellation and the worker pool;
 //! - `gui` (feature `gui`): the eframe workstation, a caller like the CLI.
+//!
+//! ARCHITECTURE.md at the repository root draws the direction of the
+//! dependencies between these modules and the data's path through them.
 
 pub mod archive;
 pub mod capture;

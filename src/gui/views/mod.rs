@@ -7,7 +7,7 @@
 //! jobs and theme, never the app, this list, or each other.
 //!
 //! Adding a screen: a file here with a type implementing [`View`], a
-//! variant of [`Screen`], and one entry in [`all`] (whose order is the tab
+//! variant of [`Screen`](crate::gui::context::Screen), and one entry in [`all`] (whose order is the tab
 //! order and gives the Ctrl+1…9 shortcuts).
 
 pub mod browser;

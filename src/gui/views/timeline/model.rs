@@ -219,7 +219,7 @@ impl Histogram {
 }
 
 /// The bucket size (µs) for a visible range: the smallest listed size that
-/// needs at most [`MAX_BUCKETS`] bars.
+/// needs at most `MAX_BUCKETS` bars.
 pub fn bucket_for(range_us: i64) -> i64 {
     let secs = (range_us / 1_000_000).max(1);
     for &b in BUCKETS_S {
