@@ -9,6 +9,7 @@
 //! - [`archive`]: the archive format (ZIP + BagIt), its records and a reader;
 //! - [`verify`]: whole-archive verification;
 //! - [`custody`]: the hash-chained, signed custody log;
+//! - [`detect`]: what every detection shares (the one `Severity` scale);
 //! - [`problem`]: the discrepancies verification and custody report;
 //! - [`job`]: progress reporting and cancellation shared by long jobs;
 //! - `gui` (feature `gui`): the eframe workstation, a caller like the CLI.
@@ -16,6 +17,7 @@
 pub mod archive;
 pub mod capture;
 pub mod custody;
+pub mod detect;
 pub mod diff;
 pub mod examine;
 pub mod findings;

@@ -152,20 +152,20 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
         "the first finding's card is the topmost"
     );
     assert!(
-        first.severity >= exhibit::findings::Severity::High,
+        first.severity >= exhibit::detect::Severity::High,
         "{first:?}"
     );
     let shell = findings
         .iter()
         .find(|f| {
             f.path == "/var/www/html/uploads/cache.php"
-                && f.severity >= exhibit::findings::Severity::High
+                && f.severity >= exhibit::detect::Severity::High
         })
         .expect("a severe finding on the web shell")
         .clone();
     let uid0 = findings
         .iter()
-        .find(|f| f.path == "/etc/passwd" && f.severity >= exhibit::findings::Severity::High)
+        .find(|f| f.path == "/etc/passwd" && f.severity >= exhibit::detect::Severity::High)
         .expect("a severe finding on the second uid-0 account")
         .clone();
     assert!(

@@ -4,8 +4,9 @@
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
+use exhibit::detect::Severity;
 use exhibit::job::CancelToken;
-use exhibit::logs::detect::{self, DetectConfig, Finding, Severity};
+use exhibit::logs::detect::{self, DetectConfig, Finding};
 use exhibit::logs::time::{parse_bound, rfc3339};
 use exhibit::logs::{Event, LoadRequest, LogStore, query};
 use exhibit::report::text::inert_json;

@@ -1,6 +1,7 @@
 //! Findings: anomalies judged on a comparison or on a single snapshot.
 //!
-//! A [`Finding`] says which rule fired, how severe it is, on which path, and
+//! A [`Finding`] says which rule fired, how severe it is (the one
+//! [`Severity`] scale of [`crate::detect`]), on which path, and
 //! explains itself with evidence an analyst can check. Two kinds of logic
 //! produce findings:
 //!
@@ -20,38 +21,16 @@ pub mod detectors;
 pub mod hashsets;
 pub mod rules;
 
+use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass};
 use crate::job::{CancelToken, ProgressSink};
 use crate::snapshot::SnapshotInfo;
 use crate::snapshot::{Entry, Snapshot, SnapshotError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::PathBuf;
 
 pub use hashsets::{HashSet, HashSets};
 pub use rules::Rules;
-
-/// How much a finding matters. Ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
 
 /// One anomaly, explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -27,8 +27,9 @@
 //! min_entropy = 5.6               # bits per byte over the first 64 KiB
 //! ```
 
-use super::{Context, Finding, FindingsError, Severity, Subject};
+use super::{Context, Finding, FindingsError, Subject};
 use crate::archive::EntryType;
+use crate::detect::Severity;
 use crate::diff::ChangeClass;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;

@@ -3,8 +3,9 @@
 //! folder, noise) and what counts as noise. No egui here; both screens use
 //! it, so neither depends on the other.
 
+use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass};
-use crate::findings::{Finding, Severity};
+use crate::findings::Finding;
 use std::collections::BTreeSet;
 
 /// Noise: normal log growth nobody judged, or a change whose findings are all

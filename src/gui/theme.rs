@@ -3,6 +3,7 @@
 //! text sizes, and the application icon drawn in code so it needs no image
 //! decoder. Light and dark themes follow the system unless the user picks one.
 
+use crate::detect::Severity;
 use egui::{Color32, FontId, TextStyle, Ui};
 
 /// What a status means, independent of the theme.
@@ -16,16 +17,6 @@ pub enum Tone {
     Bad,
     /// Neutral information.
     Info,
-}
-
-/// Severity of a finding, for the severity scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
 }
 
 /// The colour of a tone in the current theme (darker shades on light

@@ -23,6 +23,6 @@ pub mod query;
 pub mod time;
 pub mod timing;
 
-pub use detect::{DetectConfig, Finding, Severity};
+pub use detect::{DetectConfig, Finding};
 pub use event::{Event, Field, Kind};
 pub use load::{LoadRequest, LogError, LogStore, Skipped, SourceInfo, load};

@@ -9,8 +9,9 @@
 //! names where it came from (archive, logical path, line).
 
 use crate::archive::{self, Archive, ArchiveError, FileRecord};
+use crate::detect::Severity;
 use crate::job::{CancelToken, ProgressSink};
-use crate::logs::detect::{self, DetectConfig, Severity};
+use crate::logs::detect::{self, DetectConfig};
 use crate::logs::time::{self, rfc3339_offset};
 use crate::logs::{self, LoadRequest, LogError};
 use serde::Serialize;

@@ -5,7 +5,8 @@
 //! a diff), bounded to a few MiB each.
 
 use super::Detector;
-use crate::findings::{Context, Finding, Severity};
+use crate::detect::Severity;
+use crate::findings::{Context, Finding};
 use crate::snapshot::Snapshot;
 use crate::sysfiles::accounts::{parse_group, parse_passwd};
 

@@ -5,9 +5,10 @@
 
 use super::Detector;
 use crate::archive::EntryType;
+use crate::detect::Severity;
 use crate::diff::ChangeClass;
 use crate::diff::compare::{is_log_path, rotation_base};
-use crate::findings::{Context, Finding, Severity};
+use crate::findings::{Context, Finding};
 
 /// Shell and tool history file names.
 const HISTORY_NAMES: &[&str] = &[

@@ -4,8 +4,9 @@
 //! record them yet.
 
 use super::Detector;
+use crate::detect::Severity;
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding, Severity};
+use crate::findings::{Context, Finding};
 
 /// Capabilities that give root (or its equivalent) to whoever runs the file.
 const DANGEROUS: &[&str] = &[

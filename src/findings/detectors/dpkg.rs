@@ -10,8 +10,9 @@
 
 use super::Detector;
 use crate::archive::EntryType;
+use crate::detect::Severity;
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding, Severity};
+use crate::findings::{Context, Finding};
 use crate::snapshot::{Entry, Snapshot};
 use md5::{Digest, Md5};
 use std::collections::HashMap;

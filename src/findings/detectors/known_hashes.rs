@@ -1,7 +1,8 @@
 //! Files whose content is in a user-supplied known-bad hash set.
 
 use super::Detector;
-use crate::findings::{Context, Finding, Severity};
+use crate::detect::Severity;
+use crate::findings::{Context, Finding};
 
 /// The rule id of a known-bad match (never suppressed by known-good sets).
 pub const RULE_BAD: &str = "hashes.known_bad";

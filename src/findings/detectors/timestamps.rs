@@ -8,8 +8,9 @@
 
 use super::Detector;
 use crate::archive::EntryType;
+use crate::detect::Severity;
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding, Severity};
+use crate::findings::{Context, Finding};
 use crate::snapshot::{Entry, Snapshot, SnapshotKind, TimeNs, format_time};
 use std::collections::HashMap;
 

@@ -14,9 +14,9 @@
 
 pub mod model;
 
+use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
 use crate::examine::DiffRequest;
-use crate::findings::Severity;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::format::{elide_start, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};

@@ -9,7 +9,8 @@
 //! fixed-height cards in a virtualized scroll area, so thousands of findings
 //! cost no more per frame than the dozen on screen.
 
-use crate::findings::{self, Finding, HashSets, Rules, Severity};
+use crate::detect::Severity;
+use crate::findings::{self, Finding, HashSets, Rules};
 use crate::gui::change_filter::ChangeFilter;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::format::{count_severities, severity_summary};

@@ -17,7 +17,6 @@ use crate::gui::derived::Derived;
 use crate::gui::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::widgets::findings::log_theme_severity as theme_severity;
 use crate::gui::widgets::{self, SOURCES_DROP_HINT, SourceList};
 use crate::logs::{Event, Field, LogStore};
 use crate::tz::{DisplayZone, Precision};
@@ -353,7 +352,7 @@ impl LogsView {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 for (i, f) in findings.iter().enumerate() {
-                    let color = theme::severity_color(ui, theme_severity(f.severity));
+                    let color = theme::severity_color(ui, f.severity);
                     let selected = self.filter.base == Base::Finding(i);
                     egui::Frame::new()
                         .stroke(egui::Stroke::new(if selected { 2.0 } else { 1.0 }, color))

@@ -3,31 +3,20 @@
 //! menus, the virtualized list of finding cards, a finding's details and a
 //! snapshot entry's recorded attributes.
 
-use crate::findings::{Finding, Severity};
+use crate::detect::Severity;
+use crate::findings::Finding;
 use crate::gui::format::SEVERITIES;
 use crate::gui::theme;
 use crate::gui::widgets;
-use crate::logs::detect::Severity as LogSeverity;
 use crate::snapshot::{Entry, format_time};
 use egui::{RichText, Ui};
 
 /// Height of one finding card in the list.
 const CARD_HEIGHT: f32 = 92.0;
 
-/// The theme's severity for a finding's severity.
-pub fn theme_severity(s: Severity) -> theme::Severity {
-    match s {
-        Severity::Info => theme::Severity::Info,
-        Severity::Low => theme::Severity::Low,
-        Severity::Medium => theme::Severity::Medium,
-        Severity::High => theme::Severity::High,
-        Severity::Critical => theme::Severity::Critical,
-    }
-}
-
 /// A severity pill in its colour ("CRITICAL", "high"…).
 pub fn severity_badge(ui: &mut Ui, s: Severity) -> egui::Response {
-    let color = theme::severity_color(ui, theme_severity(s));
+    let color = theme::severity_color(ui, s);
     egui::Frame::new()
         .fill(color.gamma_multiply(0.18))
         .stroke(egui::Stroke::new(1.0, color))
@@ -97,7 +86,7 @@ pub fn findings_list_ui(
 
 fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
     let width = ui.available_width();
-    let color = theme::severity_color(ui, theme_severity(f.severity));
+    let color = theme::severity_color(ui, f.severity);
     let fill = if selected {
         ui.visuals().selection.bg_fill.gamma_multiply(0.5)
     } else {
@@ -226,15 +215,4 @@ pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZ
             };
             row("Status", status);
         });
-}
-
-/// The theme's severity for a log detection's severity.
-pub fn log_theme_severity(s: LogSeverity) -> theme::Severity {
-    match s {
-        LogSeverity::Info => theme::Severity::Info,
-        LogSeverity::Low => theme::Severity::Low,
-        LogSeverity::Medium => theme::Severity::Medium,
-        LogSeverity::High => theme::Severity::High,
-        _ => theme::Severity::Critical,
-    }
 }

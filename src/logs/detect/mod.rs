@@ -1,5 +1,6 @@
 //! Detections over the event store: each looks at the events (in time
-//! order) and reports [`Finding`]s with a severity, an explanation, the
+//! order) and reports [`Finding`]s with a severity (the one [`Severity`]
+//! scale of [`crate::detect`]), an explanation, the
 //! addresses, accounts and paths concerned, and the indices of the events
 //! behind it (the evidence lines).
 //!
@@ -29,32 +30,9 @@ pub mod webshell;
 
 use super::event::{Event, Field, Kind};
 use super::load::LogStore;
+use crate::detect::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
 
 /// One result of a detection.
 #[derive(Debug, Clone, Serialize)]

@@ -4,9 +4,9 @@
 //! picks the table's rows, and the side-by-side layout of a line diff. None
 //! of it touches the disk; all of it is plain data a test can check.
 
+use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, content::LineTag};
 use crate::examine::DiffResult;
-use crate::findings::Severity;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -304,7 +304,7 @@ pub fn find_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::detect::Severity;
+    use crate::detect::Severity;
 
     #[test]
     fn a_jump_selects_the_finding_with_its_time_among_equal_titles() {
