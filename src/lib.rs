@@ -9,7 +9,8 @@
 //! - [`archive`]: the archive format (ZIP + BagIt), its records and a reader;
 //! - [`verify`]: whole-archive verification;
 //! - [`custody`]: the hash-chained, signed custody log;
-//! - [`detect`]: what every detection shares (the one `Severity` scale);
+//! - [`detect`]: the detections: file rules and detectors, log detections,
+//!   one `Severity` scale;
 //! - [`problem`]: the discrepancies verification and custody report;
 //! - [`job`]: progress reporting and cancellation shared by long jobs;
 //! - `gui` (feature `gui`): the eframe workstation, a caller like the CLI.
@@ -20,7 +21,6 @@ pub mod custody;
 pub mod detect;
 pub mod diff;
 pub mod examine;
-pub mod findings;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod job;

@@ -439,13 +439,13 @@ fn frame_time_with_a_million_entry_diff() {
         e.path = format!("/var/www/html/site{}/uploads/shell{i:05}.php", i % 50);
         new.push(e);
     }
-    let rules = exhibit::findings::Rules::load(None).unwrap();
+    let rules = exhibit::detect::files::Rules::load(None).unwrap();
     let t0 = Instant::now();
     let result = exhibit::examine::diff_snapshots(
         Snapshot::from_entries("old", old),
         Snapshot::from_entries("new", new),
         Some(&rules),
-        &exhibit::findings::HashSets::default(),
+        &exhibit::detect::files::HashSets::default(),
     );
     let diff_ms = t0.elapsed().as_millis();
     let t1 = Instant::now();

@@ -4,8 +4,9 @@
 //! brute force, journald JSON into the sshd parser, auditd EXECVE joined to
 //! its SYSCALL record.
 
+use exhibit::detect::logs::{self as detections, DetectConfig};
 use exhibit::job::{CancelToken, NoProgress};
-use exhibit::logs::{self, DetectConfig, Field, Kind, LoadRequest, LogStore};
+use exhibit::logs::{self, Field, Kind, LoadRequest, LogStore};
 use std::path::Path;
 
 const MTIME_S: u64 = 1_709_708_400; // 2024-03-06T07:00:00Z
@@ -73,7 +74,7 @@ fn btmp_and_auth_log_failures_count_once() {
         store.by_kind.get(&Kind::AuthFailure).map(Vec::len),
         Some(13)
     );
-    let findings = logs::detect::run(&store, &DetectConfig::default());
+    let findings = detections::run(&store, &DetectConfig::default());
     let bf: Vec<_> = findings
         .iter()
         .filter(|f| f.rule == "ssh_bruteforce")
@@ -139,7 +140,7 @@ fn ftp_postgres_journald_feed_the_detections() {
         .expect("exec event");
     assert_eq!(exec.get(Field::Uid), Some("0"));
     assert_eq!(exec.get(Field::Path), Some("/usr/bin/cat"));
-    let findings = logs::detect::run(&store, &DetectConfig::default());
+    let findings = detections::run(&store, &DetectConfig::default());
     let ips_of = |rule: &str| -> Vec<String> {
         findings
             .iter()

@@ -4,9 +4,9 @@
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
 use exhibit::detect::Severity;
+use exhibit::detect::files::{Finding, HashSet, HashSets};
 use exhibit::diff::ChangeClass;
 use exhibit::examine::{self, DiffRequest};
-use exhibit::findings::{Finding, HashSet, HashSets};
 use exhibit::job::CancelToken;
 use std::path::PathBuf;
 

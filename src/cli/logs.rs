@@ -5,8 +5,8 @@
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
 use exhibit::detect::Severity;
+use exhibit::detect::logs::{self as detections, DetectConfig, Finding};
 use exhibit::job::CancelToken;
-use exhibit::logs::detect::{self, DetectConfig, Finding};
 use exhibit::logs::time::{parse_bound, rfc3339};
 use exhibit::logs::{Event, LoadRequest, LogStore, query};
 use exhibit::report::text::inert_json;
@@ -263,7 +263,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 cfg.findtime_s = f;
             }
             let phase = exhibit::logs::timing::Phase::start("detections (all)");
-            let findings: Vec<Finding> = detect::run(&store, &cfg)
+            let findings: Vec<Finding> = detections::run(&store, &cfg)
                 .into_iter()
                 .filter(|f| f.severity >= min)
                 .collect();

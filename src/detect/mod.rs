@@ -1,8 +1,19 @@
-//! The detection layer: what every detection shares. Today that is the one
-//! [`Severity`] scale; the file findings live in `crate::findings` (rules
-//! and detectors judging snapshots and their changes) and the log findings
-//! in `crate::logs::detect` (detections over the event store).
+//! The detection layer: everything that judges evidence and reports
+//! findings, on the one [`Severity`] scale.
+//!
+//! - [`files`]: rules as data (`assets/rules/*.toml`) and detectors (one
+//!   file each in `files/detectors/`) judging a snapshot's changes
+//!   ([`files::on_diff`]) or one snapshot ([`files::scan`]);
+//! - [`logs`]: detections over the event store of [`crate::logs`] (one file
+//!   each, registered in [`logs::DETECTIONS`]), thresholds in
+//!   [`logs::DetectConfig`], pattern lists in [`logs::rules`];
+//! - [`severity`]: the one [`Severity`].
+//!
+//! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
+//! `logs` uses `crate::logs`; neither of those imports `detect`.
 
+pub mod files;
+pub mod logs;
 pub mod severity;
 
 pub use severity::Severity;

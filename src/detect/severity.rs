@@ -1,5 +1,5 @@
 //! The one [`Severity`] scale every finding uses: file findings
-//! (`crate::findings`), log findings (`crate::logs::detect`), the timeline,
+//! (`crate::detect::files`), log findings (`crate::detect::logs`), the timeline,
 //! the reports and the workstation's colours (`gui::theme::severity_color`).
 //! It depends on nothing, so any layer may name it.
 

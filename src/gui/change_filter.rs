@@ -4,8 +4,8 @@
 //! it, so neither depends on the other.
 
 use crate::detect::Severity;
+use crate::detect::files::Finding;
 use crate::diff::{Change, ChangeClass};
-use crate::findings::Finding;
 use std::collections::BTreeSet;
 
 /// Noise: normal log growth nobody judged, or a change whose findings are all

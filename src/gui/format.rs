@@ -3,7 +3,7 @@
 //! and models all use these, so the models stay free of egui.
 
 use crate::detect::Severity;
-use crate::findings::Finding;
+use crate::detect::files::Finding;
 use crate::tz::{DisplayZone, Precision};
 
 /// Bytes as a short human figure (SI units, like `ls -h --si`).

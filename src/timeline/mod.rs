@@ -10,8 +10,8 @@
 
 use crate::archive::{self, Archive, ArchiveError, FileRecord};
 use crate::detect::Severity;
+use crate::detect::logs::{self as detections, DetectConfig};
 use crate::job::{CancelToken, ProgressSink};
-use crate::logs::detect::{self, DetectConfig};
 use crate::logs::time::{self, rfc3339_offset};
 use crate::logs::{self, LoadRequest, LogError};
 use serde::Serialize;
@@ -358,7 +358,7 @@ pub fn build(
             "{untimed} log event(s) without a time are not on the timeline"
         ));
     }
-    for f in detect::run(&store, &DetectConfig::default()) {
+    for f in detections::run(&store, &DetectConfig::default()) {
         let Some(t) = f.first_us else { continue };
         let first = f.events.first().and_then(|&i| store.events.get(i as usize));
         let src = first.and_then(|e| store.source_of(e));

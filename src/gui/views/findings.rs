@@ -10,7 +10,7 @@
 //! cost no more per frame than the dozen on screen.
 
 use crate::detect::Severity;
-use crate::findings::{self, Finding, HashSets, Rules};
+use crate::detect::files::{self, Finding, HashSets, Rules};
 use crate::gui::change_filter::ChangeFilter;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::format::{count_severities, severity_summary};
@@ -46,7 +46,7 @@ impl ScanModel {
     }
 }
 
-/// Run the rules and detectors on one snapshot (what `findings::scan` does),
+/// Run the rules and detectors on one snapshot (what `detect::files::scan` does),
 /// keeping the snapshot open for the details pane.
 pub fn run_scan(
     path: PathBuf,
@@ -64,7 +64,7 @@ pub fn run_scan(
         files_total: Some(snap.entries.len() as u64),
         ..Default::default()
     });
-    let findings = findings::on_snapshot(&snap, &rules, &HashSets::default());
+    let findings = files::on_snapshot(&snap, &rules, &HashSets::default());
     Ok(ScanModel {
         path,
         info: SnapshotInfo::of(&snap),

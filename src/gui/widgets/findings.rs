@@ -4,7 +4,7 @@
 //! snapshot entry's recorded attributes.
 
 use crate::detect::Severity;
-use crate::findings::Finding;
+use crate::detect::files::Finding;
 use crate::gui::format::SEVERITIES;
 use crate::gui::theme;
 use crate::gui::widgets;

@@ -3,9 +3,9 @@
 //! their answers, which finding a jump selects, and the load (parse every
 //! source, run the detections) the view runs in a background job.
 
+use crate::detect::logs::{self as detections, DetectConfig, Finding};
 use crate::gui::format::fmt_time;
 use crate::job::{CancelToken, ProgressSink};
-use crate::logs::detect::{self, DetectConfig, Finding};
 use crate::logs::query::{self, Filter};
 use crate::logs::{LoadRequest, LogStore};
 use crate::tz::DisplayZone;
@@ -276,7 +276,7 @@ pub fn load(
         phase: "running detections",
         ..Default::default()
     });
-    let mut findings = detect::run(&store, &DetectConfig::default());
+    let mut findings = detections::run(&store, &DetectConfig::default());
     // Worst first (the core's order already; kept explicit).
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(LogsLoaded {

@@ -1,4 +1,5 @@
-//! Detectors: findings that need code, one per file, registered in
+//! File detectors (`detect::files::detectors`): findings that need code, one
+//! per file, registered in
 //! [`registry`]. Adding one is a new file plus one line here.
 
 pub mod accounts;

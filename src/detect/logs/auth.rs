@@ -148,8 +148,8 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
             let tt = r.t;
             // Times are in time order: find the nearest text-log failure.
             !text.get(&(r.ip, user)).is_some_and(|v| {
-                let k = v.partition_point(|&x| x < tt - super::super::time::US);
-                v.get(k).is_some_and(|&x| x <= tt + super::super::time::US)
+                let k = v.partition_point(|&x| x < tt - crate::logs::time::US);
+                v.get(k).is_some_and(|&x| x <= tt + crate::logs::time::US)
             })
         });
     }

@@ -9,8 +9,8 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding};
 use crate::snapshot::{Entry, Snapshot, SnapshotKind, TimeNs, format_time};
 use std::collections::HashMap;
 

@@ -5,8 +5,8 @@
 
 use super::Detector;
 use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding};
 
 /// Capabilities that give root (or its equivalent) to whoever runs the file.
 const DANGEROUS: &[&str] = &[

@@ -1,4 +1,5 @@
-//! Detections over the event store: each looks at the events (in time
+//! Log detections (`detect::logs`, the log half of the detection layer)
+//! over the event store of [`crate::logs`]: each looks at the events (in time
 //! order) and reports [`Finding`]s with a severity (the one [`Severity`]
 //! scale of [`crate::detect`]), an explanation, the
 //! addresses, accounts and paths concerned, and the indices of the events
@@ -28,9 +29,10 @@ pub mod success_after_failures;
 pub mod webscan;
 pub mod webshell;
 
-use super::event::{Event, Field, Kind};
-use super::load::LogStore;
 use crate::detect::Severity;
+use crate::logs::event::{Event, Field, Kind};
+use crate::logs::load::LogStore;
+use crate::logs::url::strip_query;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -412,7 +414,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                                     .collect::<Vec<_>>()
                             })
                             .collect();
-                        let _phase = super::timing::Phase::start(name);
+                        let _phase = crate::logs::timing::Phase::start(name);
                         let found = d(&ctx, &prior);
                         if let Ok(mut slot) = pivot_result.lock() {
                             *slot = found;
@@ -420,7 +422,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                         continue;
                     }
                     let Some((name, d)) = first.get(i) else { break };
-                    let phase = super::timing::Phase::start(name);
+                    let phase = crate::logs::timing::Phase::start(name);
                     let found = d(&ctx, &[]);
                     drop(phase);
                     if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
@@ -492,41 +494,6 @@ pub fn stored<'s>(
 /// The event at an index.
 pub fn ev(store: &LogStore, i: u32) -> Option<&Event> {
     store.events.get(i as usize)
-}
-
-/// A path without its query string.
-pub fn strip_query(p: &str) -> &str {
-    p.split(['?', '#']).next().unwrap_or(p)
-}
-
-/// Percent-decode (and `+` to space) for pattern matching, lossily. Text
-/// with nothing to decode is borrowed. Case is kept: matching is
-/// case-insensitive.
-pub fn decode_url(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.bytes().any(|c| c == b'%' || c == b'+') {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'%'
-            && let Some(v) = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(if c == b'+' { b' ' } else { c });
-        i += 1;
-    }
-    std::borrow::Cow::Owned(match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
 }
 
 /// The largest number of occurrences within any window of `window_us`, for
@@ -608,14 +575,5 @@ mod tests {
         let t = [(i64::MIN, 2), (i64::MIN, 1), (0, 1), (10, 1)];
         assert_eq!(max_in_window(&t, 600), (3, 0));
         assert_eq!(max_in_window(&t, i64::MAX).0, 3);
-    }
-
-    #[test]
-    fn url_decoding() {
-        assert_eq!(decode_url("/a%20B+c%2e%2E/%zz"), "/a B c../%zz");
-        assert!(matches!(
-            decode_url("/plain"),
-            std::borrow::Cow::Borrowed(_)
-        ));
     }
 }

@@ -6,7 +6,7 @@
 
 use super::Detector;
 use crate::detect::Severity;
-use crate::findings::{Context, Finding};
+use crate::detect::files::{Context, Finding};
 use crate::snapshot::Snapshot;
 use crate::sysfiles::accounts::{parse_group, parse_passwd};
 

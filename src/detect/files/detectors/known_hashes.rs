@@ -2,7 +2,7 @@
 
 use super::Detector;
 use crate::detect::Severity;
-use crate::findings::{Context, Finding};
+use crate::detect::files::{Context, Finding};
 
 /// The rule id of a known-bad match (never suppressed by known-good sets).
 pub const RULE_BAD: &str = "hashes.known_bad";

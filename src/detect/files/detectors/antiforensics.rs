@@ -6,9 +6,9 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
 use crate::diff::ChangeClass;
 use crate::diff::compare::{is_log_path, rotation_base};
-use crate::findings::{Context, Finding};
 
 /// Shell and tool history file names.
 const HISTORY_NAMES: &[&str] = &[

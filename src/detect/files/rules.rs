@@ -39,20 +39,20 @@ use std::path::Path;
 pub const BUILTIN: &[(&str, &str)] = &[
     (
         "webshell.toml",
-        include_str!("../../assets/rules/webshell.toml"),
+        include_str!("../../../assets/rules/webshell.toml"),
     ),
     (
         "persistence.toml",
-        include_str!("../../assets/rules/persistence.toml"),
+        include_str!("../../../assets/rules/persistence.toml"),
     ),
     (
         "accounts.toml",
-        include_str!("../../assets/rules/accounts.toml"),
+        include_str!("../../../assets/rules/accounts.toml"),
     ),
-    ("tmp.toml", include_str!("../../assets/rules/tmp.toml")),
+    ("tmp.toml", include_str!("../../../assets/rules/tmp.toml")),
     (
         "privilege.toml",
-        include_str!("../../assets/rules/privilege.toml"),
+        include_str!("../../../assets/rules/privilege.toml"),
     ),
 ];
 

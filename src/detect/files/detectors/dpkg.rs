@@ -11,8 +11,8 @@
 use super::Detector;
 use crate::archive::EntryType;
 use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding};
 use crate::snapshot::{Entry, Snapshot};
 use md5::{Digest, Md5};
 use std::collections::HashMap;

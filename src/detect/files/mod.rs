@@ -1,4 +1,5 @@
-//! Findings: anomalies judged on a comparison or on a single snapshot.
+//! File findings (`detect::files`, the file half of the detection layer):
+//! anomalies judged on a comparison or on a single snapshot.
 //!
 //! A [`Finding`] says which rule fired, how severe it is (the one
 //! [`Severity`] scale of [`crate::detect`]), on which path, and
