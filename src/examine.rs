@@ -63,7 +63,7 @@ impl DiffResult {
 
     /// The findings about a path, most severe first.
     pub fn findings_for<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| f.path == path)
+        self.findings.iter().filter(move |f| f.subject.path == path)
     }
 
     /// The line or binary diff of one change, read from the snapshots,

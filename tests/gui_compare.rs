@@ -158,14 +158,14 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     let shell = findings
         .iter()
         .find(|f| {
-            f.path == "/var/www/html/uploads/cache.php"
+            f.subject.path == "/var/www/html/uploads/cache.php"
                 && f.severity >= exhibit::detect::Severity::High
         })
         .expect("a severe finding on the web shell")
         .clone();
     let uid0 = findings
         .iter()
-        .find(|f| f.path == "/etc/passwd" && f.severity >= exhibit::detect::Severity::High)
+        .find(|f| f.subject.path == "/etc/passwd" && f.severity >= exhibit::detect::Severity::High)
         .expect("a severe finding on the second uid-0 account")
         .clone();
     assert!(
@@ -368,7 +368,7 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
         .findings;
     let shell = findings
         .iter()
-        .find(|f| f.path == "/var/www/html/uploads/cache.php")
+        .find(|f| f.subject.path == "/var/www/html/uploads/cache.php")
         .expect("the web shell is found without a baseline")
         .clone();
     assert!(findings.windows(2).all(|w| w[0].severity >= w[1].severity));

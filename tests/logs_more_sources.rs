@@ -80,8 +80,13 @@ fn btmp_and_auth_log_failures_count_once() {
         .filter(|f| f.rule == "ssh_bruteforce")
         .collect();
     assert_eq!(bf.len(), 1, "{findings:#?}");
-    assert_eq!(bf[0].events.len(), 7, "6 from auth.log, 1 only in btmp");
+    assert_eq!(
+        bf[0].subject.events.len(),
+        7,
+        "6 from auth.log, 1 only in btmp"
+    );
     let from_btmp = bf[0]
+        .subject
         .events
         .iter()
         .filter(|&&i| store.events[i as usize].get(Field::Program) == Some("btmp"))
@@ -145,7 +150,7 @@ fn ftp_postgres_journald_feed_the_detections() {
         findings
             .iter()
             .filter(|f| f.rule == rule)
-            .flat_map(|f| f.ips.clone())
+            .flat_map(|f| f.subject.ips.clone())
             .collect()
     };
     let bf = ips_of("ssh_bruteforce");

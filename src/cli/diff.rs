@@ -100,9 +100,14 @@ pub fn run(a: Args) -> u8 {
 pub fn print_findings(findings: &[Finding]) {
     outln!("findings: {}", findings.len());
     for f in findings {
-        outln!("  [{}] {}  {}", f.severity.as_str(), f.path, f.title);
+        outln!(
+            "  [{}] {}  {}",
+            f.severity.as_str(),
+            f.subject.path,
+            f.title
+        );
         outln!("      {}", f.explanation);
-        for e in &f.evidence {
+        for e in &f.subject.evidence {
             outln!("      - {e}");
         }
         outln!("      rule: {}", f.rule);

@@ -1,5 +1,5 @@
 //! The detection layer: everything that judges evidence and reports
-//! findings, on the one [`Severity`] scale.
+//! findings: one [`Finding`] type on the one [`Severity`] scale.
 //!
 //! - [`files`]: rules as data (`assets/rules/*.toml`) and detectors (one
 //!   file each in `files/detectors/`) judging a snapshot's changes
@@ -7,13 +7,17 @@
 //! - [`logs`]: detections over the event store of [`crate::logs`] (one file
 //!   each, registered in [`logs::DETECTIONS`]), thresholds in
 //!   [`logs::DetectConfig`], pattern lists in [`logs::rules`];
+//! - [`finding`]: the one [`Finding`], whose subject is files
+//!   ([`FileSubject`]) or events ([`EventSubject`]);
 //! - [`severity`]: the one [`Severity`].
 //!
 //! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
 //! `logs` uses `crate::logs`; neither of those imports `detect`.
 
 pub mod files;
+pub mod finding;
 pub mod logs;
 pub mod severity;
 
+pub use finding::{EventSubject, FileSubject, Finding, Subject};
 pub use severity::Severity;

@@ -359,11 +359,21 @@ pub fn build(
         ));
     }
     for f in detections::run(&store, &DetectConfig::default()) {
-        let Some(t) = f.first_us else { continue };
-        let first = f.events.first().and_then(|&i| store.events.get(i as usize));
+        let Some(t) = f.subject.first_us else {
+            continue;
+        };
+        let first = f
+            .subject
+            .events
+            .first()
+            .and_then(|&i| store.events.get(i as usize));
         let src = first.and_then(|e| store.source_of(e));
-        let mut fields = vec![("events".to_string(), f.events.len().to_string())];
-        for (k, v) in [("ips", &f.ips), ("users", &f.users), ("paths", &f.paths)] {
+        let mut fields = vec![("events".to_string(), f.subject.events.len().to_string())];
+        for (k, v) in [
+            ("ips", &f.subject.ips),
+            ("users", &f.subject.users),
+            ("paths", &f.subject.paths),
+        ] {
             if !v.is_empty() {
                 fields.push((
                     k.into(),
@@ -379,7 +389,7 @@ pub fn build(
             archive: src.and_then(|s| s.archive.clone()),
             path: src.map(|s| s.path.clone()).unwrap_or_default(),
             line: first.map(|e| e.line),
-            kind: f.rule.into(),
+            kind: f.rule,
             severity: Some(f.severity),
             fields,
             bodyfile: None,

@@ -472,7 +472,7 @@ impl Rule {
             self.explanation.clone(),
             evidence,
         );
-        f.change = s.change.map(|c| c.change);
+        f.subject.change = s.change.map(|c| c.change);
         Some(f)
     }
 }

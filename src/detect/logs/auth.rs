@@ -381,16 +381,18 @@ impl<'a> AuthData<'a> {
             (others, mine)
         };
         super::Finding {
-            rule,
+            rule: rule.to_string(),
             severity,
             title,
             explanation,
-            first_us: g.times.first().map(|x| x.0),
-            last_us: g.times.last().map(|x| x.0),
-            ips,
-            users,
-            paths: Vec::new(),
-            events: g.events.to_vec(),
+            subject: crate::detect::EventSubject {
+                first_us: g.times.first().map(|x| x.0),
+                last_us: g.times.last().map(|x| x.0),
+                ips,
+                users,
+                paths: Vec::new(),
+                events: g.events.to_vec(),
+            },
         }
     }
 }

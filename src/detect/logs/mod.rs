@@ -1,6 +1,7 @@
 //! Log detections (`detect::logs`, the log half of the detection layer)
 //! over the event store of [`crate::logs`]: each looks at the events (in time
-//! order) and reports [`Finding`]s with a severity (the one [`Severity`]
+//! order) and reports [`Finding`]s (the detection layer's one `Finding`
+//! with an [`EventSubject`]) with a severity (the one [`Severity`]
 //! scale of [`crate::detect`]), an explanation, the
 //! addresses, accounts and paths concerned, and the indices of the events
 //! behind it (the evidence lines).
@@ -29,33 +30,17 @@ pub mod success_after_failures;
 pub mod webscan;
 pub mod webshell;
 
-use crate::detect::Severity;
+use crate::detect::{EventSubject, Severity};
 use crate::logs::event::{Event, Field, Kind};
 use crate::logs::load::LogStore;
 use crate::logs::url::strip_query;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One result of a detection.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// The detection's id (`ssh_bruteforce`, `sensitive_file_served`...).
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// One line: what happened.
-    pub title: String,
-    /// Why it matters and how it was decided (thresholds, counts).
-    pub explanation: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_us: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_us: Option<i64>,
-    pub ips: Vec<String>,
-    pub users: Vec<String>,
-    pub paths: Vec<String>,
-    /// Indices into [`LogStore::events`], in time order.
-    pub events: Vec<u32>,
-}
+/// One result of a detection: the detection layer's
+/// [`crate::detect::Finding`] with an [`EventSubject`] (the events behind
+/// it, indices into [`LogStore::events`] in time order).
+pub type Finding = crate::detect::Finding<EventSubject>;
 
 /// What a detection read of one event while scanning, so that its finding
 /// can be built without reading the event again ([`Finding::from_collected`]).
@@ -106,32 +91,37 @@ impl Finding {
         let ips: BTreeSet<&str> = items.iter().filter_map(|c| c.ip).collect();
         let users: BTreeSet<&str> = items.iter().filter_map(|c| c.user).collect();
         Finding {
-            rule,
+            rule: rule.to_string(),
             severity,
             title,
             explanation,
-            first_us: items.iter().filter_map(|c| c.time_us).min(),
-            last_us: items.iter().filter_map(|c| c.time_us).max(),
-            ips: ips.into_iter().map(str::to_string).collect(),
-            users: users.into_iter().map(str::to_string).collect(),
-            paths: Vec::new(),
-            events: items.iter().map(|c| c.i).collect(),
+            subject: EventSubject {
+                first_us: items.iter().filter_map(|c| c.time_us).min(),
+                last_us: items.iter().filter_map(|c| c.time_us).max(),
+                ips: ips.into_iter().map(str::to_string).collect(),
+                users: users.into_iter().map(str::to_string).collect(),
+                paths: Vec::new(),
+                events: items.iter().map(|c| c.i).collect(),
+            },
         }
     }
 
     /// A copy without the event list (which can be millions long).
     pub fn clone_without_events(&self) -> Finding {
+        let s = &self.subject;
         Finding {
-            rule: self.rule,
+            rule: self.rule.clone(),
             severity: self.severity,
             title: self.title.clone(),
             explanation: self.explanation.clone(),
-            first_us: self.first_us,
-            last_us: self.last_us,
-            ips: self.ips.clone(),
-            users: self.users.clone(),
-            paths: self.paths.clone(),
-            events: Vec::new(),
+            subject: EventSubject {
+                first_us: s.first_us,
+                last_us: s.last_us,
+                ips: s.ips.clone(),
+                users: s.users.clone(),
+                paths: s.paths.clone(),
+                events: Vec::new(),
+            },
         }
     }
 
@@ -199,16 +189,18 @@ impl Finding {
             set.into_iter().map(str::to_string).collect()
         };
         Finding {
-            rule,
+            rule: rule.to_string(),
             severity,
             title,
             explanation,
-            first_us: first,
-            last_us: last,
-            ips: sorted(ips),
-            users: sorted(users),
-            paths: sorted(paths),
-            events,
+            subject: EventSubject {
+                first_us: first,
+                last_us: last,
+                ips: sorted(ips),
+                users: sorted(users),
+                paths: sorted(paths),
+                events,
+            },
         }
     }
 }
@@ -447,8 +439,8 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
     all.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then(a.first_us.cmp(&b.first_us))
-            .then(a.rule.cmp(b.rule))
+            .then(a.subject.first_us.cmp(&b.subject.first_us))
+            .then(a.rule.cmp(&b.rule))
             .then(a.title.cmp(&b.title))
     });
     all

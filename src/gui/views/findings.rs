@@ -298,17 +298,20 @@ impl FindingsView {
             .id_salt("scan_details_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                ui.label(RichText::new(&f.path).monospace().strong());
+                ui.label(RichText::new(&f.subject.path).monospace().strong());
                 if m.is_archive()
                     && ui
                         .button("Open in evidence browser")
                         .on_hover_text("Show this file's record and content in the Evidence screen")
                         .clicked()
                 {
-                    cmd = Some(Command::OpenArchiveAt(m.path.clone(), f.path.clone()));
+                    cmd = Some(Command::OpenArchiveAt(
+                        m.path.clone(),
+                        f.subject.path.clone(),
+                    ));
                 }
                 widgets::section(ui, "File");
-                match m.snapshot.get(&f.path) {
+                match m.snapshot.get(&f.subject.path) {
                     Some(e) => entry_grid_ui(ui, "scan_entry", e, self.zone),
                     None => widgets::hint(
                         ui,
@@ -316,7 +319,12 @@ impl FindingsView {
                     ),
                 }
                 widgets::section(ui, "Findings on this file");
-                for (i, g) in m.findings.iter().filter(|g| g.path == f.path).enumerate() {
+                for (i, g) in m
+                    .findings
+                    .iter()
+                    .filter(|g| g.subject.path == f.subject.path)
+                    .enumerate()
+                {
                     if i > 0 {
                         ui.separator();
                     }

@@ -374,7 +374,7 @@ impl LogsView {
                                 chosen = Some(i);
                             }
                             ui.add(egui::Label::new(RichText::new(&f.explanation).small()).wrap());
-                            let when = match (f.first_us, f.last_us) {
+                            let when = match (f.subject.first_us, f.subject.last_us) {
                                 (Some(a), Some(b)) if a != b => {
                                     format!("{} to {}", fmt_time(a, zone), fmt_time(b, zone))
                                 }
@@ -382,6 +382,7 @@ impl LogsView {
                                 _ => "no time".into(),
                             };
                             let first = f
+                                .subject
                                 .events
                                 .first()
                                 .and_then(|&e| store.events.get(e as usize))
@@ -391,7 +392,7 @@ impl LogsView {
                                 RichText::new(format!(
                                     "{} · {} event(s) · {} · first evidence {first}",
                                     f.rule,
-                                    f.events.len(),
+                                    f.subject.events.len(),
                                     when
                                 ))
                                 .small()

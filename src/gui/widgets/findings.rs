@@ -124,7 +124,7 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
             }
         });
         child.add(
-            egui::Label::new(RichText::new(&f.path).monospace())
+            egui::Label::new(RichText::new(&f.subject.path).monospace())
                 .truncate()
                 .selectable(false),
         );
@@ -138,12 +138,13 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
         // The most telling line: what matched, rather than the change class
         // or the hash every finding on the file repeats.
         let telling = f
+            .subject
             .evidence
             .iter()
             .find(|e| !e.starts_with("change: ") && !e.starts_with("sha256 "))
-            .or(f.evidence.first());
+            .or(f.subject.evidence.first());
         if let Some(ev) = telling {
-            let more = match f.evidence.len() {
+            let more = match f.subject.evidence.len() {
                 0 | 1 => String::new(),
                 n => format!("  (+{} more)", n - 1),
             };
@@ -153,7 +154,7 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
                         .truncate()
                         .selectable(false),
                 )
-                .on_hover_text(f.evidence.join("\n"));
+                .on_hover_text(f.subject.evidence.join("\n"));
         }
     }
     clicked || resp.clicked()
@@ -168,7 +169,7 @@ pub fn finding_detail_ui(ui: &mut Ui, f: &Finding) {
         ui.label(RichText::new(format!("[{}]", f.rule)).weak().small());
     });
     ui.add(egui::Label::new(&f.explanation).wrap().selectable(true));
-    for e in &f.evidence {
+    for e in &f.subject.evidence {
         ui.add(
             egui::Label::new(RichText::new(format!("• {e}")).monospace())
                 .wrap()

@@ -136,9 +136,9 @@ impl Detector for AntiForensics {
                         _ => continue,
                     };
                     let mut f = ctx.finding(rule, sev, &c.path, title, expl, ev);
-                    f.change = Some(c.change);
+                    f.subject.change = Some(c.change);
                     if n.is_none() {
-                        f.snapshot = old.label.clone();
+                        f.subject.snapshot = old.label.clone();
                     }
                     out.push(f);
                 }

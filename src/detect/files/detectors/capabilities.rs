@@ -91,7 +91,7 @@ impl Detector for Capabilities {
                 },
                 ev,
             );
-            f.change = s.change.map(|c| c.change);
+            f.subject.change = s.change.map(|c| c.change);
             out.push(f);
         }
     }

@@ -200,7 +200,7 @@ impl Detector for Dpkg {
                 "The file's content does not match the MD5 its Debian package recorded at install time (as `debsums` checks). Replaced system binaries and libraries are how rootkits hide; a legitimate upgrade updates the package's md5sums at the same time.",
                 ev,
             );
-            f.change = change;
+            f.subject.change = change;
             out.push(f);
         }
     }

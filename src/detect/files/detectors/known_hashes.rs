@@ -35,8 +35,8 @@ impl Detector for KnownHashes {
                         format!("listed in {set} as {listed:?}"),
                     ],
                 );
-                f.snapshot = s.snapshot.label.clone();
-                f.change = s.change.map(|c| c.change);
+                f.subject.snapshot = s.snapshot.label.clone();
+                f.subject.change = s.change.map(|c| c.change);
                 out.push(f);
             }
         }

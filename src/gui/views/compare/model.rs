@@ -140,7 +140,7 @@ impl DiffModel {
     pub fn build(result: DiffResult, duration_ms: u128) -> Self {
         let mut severity = vec![None; result.changes.len()];
         for f in &result.findings {
-            if let Some(i) = change_index(&result.changes, &f.path)
+            if let Some(i) = change_index(&result.changes, &f.subject.path)
                 && let Some(s) = severity.get_mut(i)
             {
                 *s = (*s).max(Some(f.severity));

@@ -175,7 +175,9 @@ pub fn filter_rows(
 ) -> Vec<u32> {
     let base: &[u32] = match base {
         Base::All => &store.by_time,
-        Base::Finding(i) => findings.get(*i).map_or(&[], |f| f.events.as_slice()),
+        Base::Finding(i) => findings
+            .get(*i)
+            .map_or(&[], |f| f.subject.events.as_slice()),
         Base::Answer(_) => answer.map_or(&[], |a| a.events.as_slice()),
     };
     filter.apply_to(store, base)
@@ -297,7 +299,7 @@ pub fn find_finding(
     let same = |f: &&Finding| f.rule == rule && f.title == title;
     let exact = findings
         .iter()
-        .position(|f| same(&f) && first_us.is_none_or(|t| f.first_us == Some(t)));
+        .position(|f| same(&f) && first_us.is_none_or(|t| f.subject.first_us == Some(t)));
     exact.or_else(|| findings.iter().position(|f| same(&f)))
 }
 
@@ -309,16 +311,15 @@ mod tests {
     #[test]
     fn a_jump_selects_the_finding_with_its_time_among_equal_titles() {
         let finding = |t: i64| Finding {
-            rule: "account_change",
+            rule: "account_change".into(),
             severity: Severity::Low,
             title: "Password of \"test\" changed".into(),
             explanation: String::new(),
-            first_us: Some(t),
-            last_us: Some(t),
-            ips: vec![],
-            users: vec![],
-            paths: vec![],
-            events: vec![],
+            subject: crate::detect::EventSubject {
+                first_us: Some(t),
+                last_us: Some(t),
+                ..Default::default()
+            },
         };
         let findings = vec![finding(10), finding(20), finding(30)];
         let title = "Password of \"test\" changed";
