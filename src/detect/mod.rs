@@ -7,6 +7,8 @@
 //! - [`logs`]: detections over the event store of [`crate::logs`] (one file
 //!   each, registered in [`logs::DETECTIONS`]), thresholds in
 //!   [`logs::DetectConfig`], pattern lists in [`logs::rules`];
+//! - [`detector`]: the one [`Detector`] trait file detectors and log
+//!   detections implement;
 //! - [`finding`]: the one [`Finding`], whose subject is files
 //!   ([`FileSubject`]) or events ([`EventSubject`]);
 //! - [`severity`]: the one [`Severity`].
@@ -14,10 +16,12 @@
 //! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
 //! `logs` uses `crate::logs`; neither of those imports `detect`.
 
+pub mod detector;
 pub mod files;
 pub mod finding;
 pub mod logs;
 pub mod severity;
 
+pub use detector::Detector;
 pub use finding::{EventSubject, FileSubject, Finding, Subject};
 pub use severity::Severity;

@@ -177,7 +177,7 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
     let mut out = Vec::new();
     rules.apply(ctx, &mut out);
     for d in detectors::registry() {
-        d.run(ctx, &mut out);
+        d.run(ctx, &[], &mut out);
     }
     // Files exactly as their package installed them are normal change:
     // findings on them drop to `low` and say why.

@@ -30,7 +30,7 @@ pub mod success_after_failures;
 pub mod webscan;
 pub mod webshell;
 
-use crate::detect::{EventSubject, Severity};
+use crate::detect::{Detector, EventSubject, Severity};
 use crate::logs::event::{Event, Field, Kind};
 use crate::logs::load::LogStore;
 use crate::logs::url::strip_query;
@@ -264,23 +264,47 @@ impl Default for DetectConfig {
 /// it (for pivots), returns its own.
 pub type Detection = fn(&Ctx<'_>, &[Finding]) -> Vec<Finding>;
 
+/// A log detection: its name and its function, the detection layer's
+/// [`Detector`] over the event store.
+#[derive(Debug, Clone, Copy)]
+pub struct LogDetection {
+    pub id: &'static str,
+    pub detect: Detection,
+}
+
+impl LogDetection {
+    pub const fn new(id: &'static str, detect: Detection) -> Self {
+        LogDetection { id, detect }
+    }
+}
+
+impl<'a> Detector<Ctx<'a>, EventSubject> for LogDetection {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn run(&self, ctx: &Ctx<'a>, prior: &[Finding], out: &mut Vec<Finding>) {
+        out.extend((self.detect)(ctx, prior));
+    }
+}
+
 /// Every detection, in run order (pivots last).
-pub static DETECTIONS: &[(&str, Detection)] = &[
-    ("ssh_bruteforce", bruteforce::run),
-    ("password_spraying", spraying::run),
-    ("distributed_attack", distributed::run),
-    ("success_after_failures", success_after_failures::run),
-    ("new_login_source", new_source::run),
-    ("accounts", accounts::run),
-    ("commands", commands::run),
-    ("web_scan", webscan::run),
-    ("sensitive_files", sensitive::run),
-    ("attack_payloads", payloads::run),
-    ("credential_stuffing", stuffing::run),
-    ("web_shell", webshell::run),
-    ("exfiltration", exfiltration::run),
-    ("log_integrity", integrity::run),
-    ("cross_source_pivot", pivot::run),
+pub static DETECTIONS: &[LogDetection] = &[
+    LogDetection::new("ssh_bruteforce", bruteforce::run),
+    LogDetection::new("password_spraying", spraying::run),
+    LogDetection::new("distributed_attack", distributed::run),
+    LogDetection::new("success_after_failures", success_after_failures::run),
+    LogDetection::new("new_login_source", new_source::run),
+    LogDetection::new("accounts", accounts::run),
+    LogDetection::new("commands", commands::run),
+    LogDetection::new("web_scan", webscan::run),
+    LogDetection::new("sensitive_files", sensitive::run),
+    LogDetection::new("attack_payloads", payloads::run),
+    LogDetection::new("credential_stuffing", stuffing::run),
+    LogDetection::new("web_shell", webshell::run),
+    LogDetection::new("exfiltration", exfiltration::run),
+    LogDetection::new("log_integrity", integrity::run),
+    LogDetection::new("cross_source_pivot", pivot::run),
 ];
 
 /// What a detection sees.
@@ -343,7 +367,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         .iter()
         .map(|_| std::sync::Mutex::new(Vec::new()))
         .collect();
-    let needed = |i: usize| first.get(i).is_some_and(|(n, _)| pivot::NEEDS.contains(n));
+    let needed = |i: usize| first.get(i).is_some_and(|d| pivot::NEEDS.contains(&d.id));
     let n_needed = (0..first.len()).filter(|&i| needed(i)).count();
     let needed_done = std::sync::atomic::AtomicUsize::new(0);
     let pivot_result: std::sync::Mutex<Vec<Finding>> = std::sync::Mutex::new(Vec::new());
@@ -370,7 +394,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         }
         match first
             .get(i)
-            .and_then(|(n, _)| auth_users.iter().position(|a| a == n))
+            .and_then(|d| auth_users.iter().position(|a| *a == d.id))
         {
             Some(0) => 0,
             Some(_) => 4,
@@ -389,7 +413,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some(&i) = order.get(k) else { break };
                     if i == PIVOT {
-                        let Some((name, d)) = last else { continue };
+                        let Some(d) = last else { continue };
                         // Every needed detection was taken before this one:
                         // wait for the last of them to finish.
                         while needed_done.load(std::sync::atomic::Ordering::SeqCst) < n_needed {
@@ -406,16 +430,18 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                                     .collect::<Vec<_>>()
                             })
                             .collect();
-                        let _phase = crate::logs::timing::Phase::start(name);
-                        let found = d(&ctx, &prior);
+                        let _phase = crate::logs::timing::Phase::start(d.id);
+                        let mut found = Vec::new();
+                        d.run(&ctx, &prior, &mut found);
                         if let Ok(mut slot) = pivot_result.lock() {
                             *slot = found;
                         }
                         continue;
                     }
-                    let Some((name, d)) = first.get(i) else { break };
-                    let phase = crate::logs::timing::Phase::start(name);
-                    let found = d(&ctx, &[]);
+                    let Some(d) = first.get(i) else { break };
+                    let phase = crate::logs::timing::Phase::start(d.id);
+                    let mut found = Vec::new();
+                    d.run(&ctx, &[], &mut found);
                     drop(phase);
                     if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
                         *slot = found;

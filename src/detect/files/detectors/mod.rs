@@ -9,18 +9,16 @@ pub mod dpkg;
 pub mod known_hashes;
 pub mod timestamps;
 
-use super::{Context, Finding};
+use super::Context;
+use crate::detect::{Detector, FileSubject};
 
-/// A piece of detection logic that cannot be expressed as a rule.
-pub trait Detector: Sync {
-    /// A stable id, the prefix of the rule ids it emits.
-    fn id(&self) -> &'static str;
-    /// Add findings about the context to `out`.
-    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>);
-}
+/// A file detector: logic that cannot be expressed as a rule, the
+/// detection layer's [`Detector`] over a snapshot and its changes. File
+/// detectors do not read each other's findings (`prior` is empty).
+pub type FileDetector = dyn for<'a> Detector<Context<'a>, FileSubject>;
 
 /// Every detector, in the order they run.
-pub fn registry() -> &'static [&'static dyn Detector] {
+pub fn registry() -> &'static [&'static FileDetector] {
     &[
         &accounts::Accounts,
         &antiforensics::AntiForensics,
