@@ -1,5 +1,6 @@
 //! The workstation's look: status colours used the same way on every screen
-//! (intact green, warning amber, failure red, a severity scale for findings),
+//! (intact green, warning amber, failure red, a severity scale for findings
+//! of every kind, on the one `detect::Severity`),
 //! text sizes, and the application icon drawn in code so it needs no image
 //! decoder. Light and dark themes follow the system unless the user picks one.
 

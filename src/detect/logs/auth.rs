@@ -340,7 +340,7 @@ impl<'a> AuthData<'a> {
     }
 
     /// A finding over a whole group, built from its columns; the same as
-    /// [`Finding::from_events`] over its events (which it falls back to
+    /// [`Finding::from_events`](super::Finding::from_events) over its events (which it falls back to
     /// when the group has untimed events or paths).
     pub fn group_finding(
         &self,

@@ -1,7 +1,8 @@
-//! Widgets for findings, shared by the Findings and Compare screens (and the
-//! severity colours of the Logs and Timeline screens): severity badges and
-//! menus, the virtualized list of finding cards, a finding's details and a
-//! snapshot entry's recorded attributes.
+//! Widgets for file findings (`detect::files::Finding`), shared by the
+//! Findings and Compare screens: severity badges and menus (on the one
+//! `detect::Severity`, so they suit log findings too), the virtualized list
+//! of finding cards, a finding's details and a snapshot entry's recorded
+//! attributes.
 
 use crate::detect::Severity;
 use crate::detect::files::Finding;
