@@ -8,8 +8,8 @@
 
 use criterion::{Criterion, criterion_group};
 use exhibit::archive::EntryType;
+use exhibit::detect::files::{self, HashSets, Rules};
 use exhibit::diff::compare;
-use exhibit::findings::{self, HashSets, Rules};
 use exhibit::snapshot::{Entry, Snapshot};
 use std::hint::black_box;
 use std::time::Instant;
@@ -78,7 +78,7 @@ fn snapshots() -> (Snapshot, Snapshot) {
 
 fn run(old: &Snapshot, new: &Snapshot, rules: &Rules) -> (usize, usize) {
     let changes = compare(old, new);
-    let f = findings::on_diff(old, new, &changes, rules, &HashSets::default());
+    let f = files::on_diff(old, new, &changes, rules, &HashSets::default());
     (changes.len(), f.len())
 }
 
@@ -107,7 +107,7 @@ fn main() {
         let t1 = Instant::now();
         let changes = compare(&old, &new);
         let compared = t1.elapsed();
-        let f = findings::on_diff(&old, &new, &changes, &rules, &HashSets::default());
+        let f = files::on_diff(&old, &new, &changes, &rules, &HashSets::default());
         let diffed = t1.elapsed();
         println!(
             "entries old={} new={} changes={} findings={} build_ms={} compare_ms={} diff_and_findings_ms={}",

@@ -1,15 +1,15 @@
 //! Examine snapshots: compare two and judge the changes.
 //!
 //! The comparison ([`crate::diff`]) only says what changed; the findings
-//! engine ([`crate::findings`]) judges changes. [`diff`] opens both
+//! engine ([`crate::detect::files`]) judges changes. [`diff`] opens both
 //! snapshots ([`crate::snapshot`]), compares them, and runs the rules and
 //! detectors on the changes, giving one [`DiffResult`] for the CLI's `diff`,
 //! the workstation's Compare screen and the HTML report. Keeping this above
 //! both means neither the comparison nor the findings depends on the other
 //! the wrong way.
 
+use crate::detect::files::{self, Finding, FindingsError, HashSets};
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, compare, content_diff};
-use crate::findings::{self, Finding, FindingsError, HashSets};
 use crate::job::{CancelToken, ProgressSink};
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo};
 use serde::Serialize;
@@ -63,7 +63,7 @@ impl DiffResult {
 
     /// The findings about a path, most severe first.
     pub fn findings_for<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| f.path == path)
+        self.findings.iter().filter(move |f| f.subject.path == path)
     }
 
     /// The line or binary diff of one change, read from the snapshots,
@@ -99,7 +99,7 @@ pub fn diff(
     let rules = if req.no_findings {
         None
     } else {
-        Some(findings::Rules::load(req.rules_dir.as_deref())?)
+        Some(files::Rules::load(req.rules_dir.as_deref())?)
     };
     let old = Snapshot::open(&req.old, progress, cancel)?;
     let new = Snapshot::open(&req.new, progress, cancel)?;
@@ -121,12 +121,12 @@ pub fn diff(
 pub fn diff_snapshots(
     old: Snapshot,
     new: Snapshot,
-    rules: Option<&findings::Rules>,
+    rules: Option<&files::Rules>,
     hash_sets: &HashSets,
 ) -> DiffResult {
     let changes = compare(&old, &new);
     let findings = match rules {
-        Some(r) => findings::on_diff(&old, &new, &changes, r, hash_sets),
+        Some(r) => files::on_diff(&old, &new, &changes, r, hash_sets),
         None => Vec::new(),
     };
     DiffResult {

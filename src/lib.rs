@@ -9,6 +9,8 @@
 //! - [`archive`]: the archive format (ZIP + BagIt), its records and a reader;
 //! - [`verify`]: whole-archive verification;
 //! - [`custody`]: the hash-chained, signed custody log;
+//! - [`detect`]: the detections: file rules and detectors, log detections,
+//!   one `Severity` scale;
 //! - [`problem`]: the discrepancies verification and custody report;
 //! - [`snapshot`], [`diff`], [`findings`], [`examine`]: open snapshots,
 //!   compare them, judge the changes;
@@ -24,9 +26,9 @@
 pub mod archive;
 pub mod capture;
 pub mod custody;
+pub mod detect;
 pub mod diff;
 pub mod examine;
-pub mod findings;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod job;

@@ -146,20 +146,20 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
         "the first finding's card is the topmost"
     );
     assert!(
-        first.severity >= exhibit::findings::Severity::High,
+        first.severity >= exhibit::detect::Severity::High,
         "{first:?}"
     );
     let shell = findings
         .iter()
         .find(|f| {
-            f.path == "/var/www/html/uploads/cache.php"
-                && f.severity >= exhibit::findings::Severity::High
+            f.subject.path == "/var/www/html/uploads/cache.php"
+                && f.severity >= exhibit::detect::Severity::High
         })
         .expect("a severe finding on the web shell")
         .clone();
     let uid0 = findings
         .iter()
-        .find(|f| f.path == "/etc/passwd" && f.severity >= exhibit::findings::Severity::High)
+        .find(|f| f.subject.path == "/etc/passwd" && f.severity >= exhibit::detect::Severity::High)
         .expect("a severe finding on the second uid-0 account")
         .clone();
     assert!(
@@ -362,7 +362,7 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
         .findings;
     let shell = findings
         .iter()
-        .find(|f| f.path == "/var/www/html/uploads/cache.php")
+        .find(|f| f.subject.path == "/var/www/html/uploads/cache.php")
         .expect("the web shell is found without a baseline")
         .clone();
     assert!(findings.windows(2).all(|w| w[0].severity >= w[1].severity));
@@ -433,13 +433,13 @@ fn frame_time_with_a_million_entry_diff() {
         e.path = format!("/var/www/html/site{}/uploads/shell{i:05}.php", i % 50);
         new.push(e);
     }
-    let rules = exhibit::findings::Rules::load(None).unwrap();
+    let rules = exhibit::detect::files::Rules::load(None).unwrap();
     let t0 = Instant::now();
     let result = exhibit::examine::diff_snapshots(
         Snapshot::from_entries("old", old),
         Snapshot::from_entries("new", new),
         Some(&rules),
-        &exhibit::findings::HashSets::default(),
+        &exhibit::detect::files::HashSets::default(),
     );
     let diff_ms = t0.elapsed().as_millis();
     let t1 = Instant::now();

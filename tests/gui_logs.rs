@@ -138,7 +138,7 @@ fn logs_detections_filters_and_questions() {
     let (title, rule) = {
         let l = h.state().v::<LogsView>().loaded.as_ref().unwrap();
         let f = &l.findings[0];
-        (f.title.clone(), f.rule)
+        (f.title.clone(), f.rule.clone())
     };
     assert_eq!(rule, "success_after_failures", "{title}");
     assert!(title.contains("203.0.113.66"), "{title}");

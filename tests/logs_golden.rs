@@ -1,13 +1,14 @@
 //! Golden test: the events, sources and findings that `logs::load` and
-//! `detect::run` produce for the test logs, reduced to one SHA-256. It pins
+//! `detect::logs::run` produce for the test logs, reduced to one SHA-256. It pins
 //! the output so that performance work can prove it changed nothing.
 //!
 //! When a change to the output is intended, run with `EXHIBIT_GOLDEN_DUMP=1`
 //! to write the dump to `target/logs_golden.jsonl`, compare it with the dump
 //! of the previous commit, and update [`GOLDEN`].
 
+use exhibit::detect::logs::{self as detections, DetectConfig};
 use exhibit::job::{CancelToken, NoProgress};
-use exhibit::logs::{self, DetectConfig, Field, LoadRequest};
+use exhibit::logs::{self, Field, LoadRequest};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -27,7 +28,7 @@ fn dump(dir: &Path) -> String {
         &CancelToken::new(),
     )
     .expect("load");
-    let findings = logs::detect::run(&store, &DetectConfig::default());
+    let findings = detections::run(&store, &DetectConfig::default());
     let mut out = String::new();
     let rel = |p: &str| {
         p.strip_prefix(&dir.display().to_string())

@@ -4,8 +4,9 @@
 //! brute force, journald JSON into the sshd parser, auditd EXECVE joined to
 //! its SYSCALL record.
 
+use exhibit::detect::logs::{self as detections, DetectConfig};
 use exhibit::job::{CancelToken, NoProgress};
-use exhibit::logs::{self, DetectConfig, Field, Kind, LoadRequest, LogStore};
+use exhibit::logs::{self, Field, Kind, LoadRequest, LogStore};
 use std::path::Path;
 
 const MTIME_S: u64 = 1_709_708_400; // 2024-03-06T07:00:00Z
@@ -73,14 +74,19 @@ fn btmp_and_auth_log_failures_count_once() {
         store.by_kind.get(&Kind::AuthFailure).map(Vec::len),
         Some(13)
     );
-    let findings = logs::detect::run(&store, &DetectConfig::default());
+    let findings = detections::run(&store, &DetectConfig::default());
     let bf: Vec<_> = findings
         .iter()
         .filter(|f| f.rule == "ssh_bruteforce")
         .collect();
     assert_eq!(bf.len(), 1, "{findings:#?}");
-    assert_eq!(bf[0].events.len(), 7, "6 from auth.log, 1 only in btmp");
+    assert_eq!(
+        bf[0].subject.events.len(),
+        7,
+        "6 from auth.log, 1 only in btmp"
+    );
     let from_btmp = bf[0]
+        .subject
         .events
         .iter()
         .filter(|&&i| store.events[i as usize].get(Field::Program) == Some("btmp"))
@@ -139,12 +145,12 @@ fn ftp_postgres_journald_feed_the_detections() {
         .expect("exec event");
     assert_eq!(exec.get(Field::Uid), Some("0"));
     assert_eq!(exec.get(Field::Path), Some("/usr/bin/cat"));
-    let findings = logs::detect::run(&store, &DetectConfig::default());
+    let findings = detections::run(&store, &DetectConfig::default());
     let ips_of = |rule: &str| -> Vec<String> {
         findings
             .iter()
             .filter(|f| f.rule == rule)
-            .flat_map(|f| f.ips.clone())
+            .flat_map(|f| f.subject.ips.clone())
             .collect()
     };
     let bf = ips_of("ssh_bruteforce");

@@ -17,10 +17,11 @@
 use exhibit::archive::Archive;
 use exhibit::archive::zipread::ZipIndex;
 use exhibit::custody::{AllowedSigners, CheckOptions, check_log};
+use exhibit::detect::logs::{self as detect, DetectConfig};
 use exhibit::diff::ContentLimits;
 use exhibit::examine::diff_snapshots;
 use exhibit::job::{CancelToken, NoProgress};
-use exhibit::logs::{DetectConfig, LoadRequest, detect, load, parsers};
+use exhibit::logs::{LoadRequest, load, parsers};
 use exhibit::snapshot::Snapshot;
 use exhibit::verify::{VerifyRequest, verify};
 use std::io::Read;
@@ -247,9 +248,9 @@ fn detect_config() -> &'static DetectConfig {
     C.get_or_init(DetectConfig::default)
 }
 
-fn rules() -> &'static exhibit::findings::rules::Rules {
-    static R: OnceLock<exhibit::findings::rules::Rules> = OnceLock::new();
-    R.get_or_init(|| exhibit::findings::rules::Rules::load(None).expect("built-in rules load"))
+fn rules() -> &'static exhibit::detect::files::rules::Rules {
+    static R: OnceLock<exhibit::detect::files::rules::Rules> = OnceLock::new();
+    R.get_or_init(|| exhibit::detect::files::rules::Rules::load(None).expect("built-in rules load"))
 }
 
 /// The snapshot reader on an archive holding `data`: entries, content

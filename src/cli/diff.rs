@@ -3,9 +3,10 @@
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
+use exhibit::detect::Severity;
+use exhibit::detect::files::{Finding, HashSet, HashSets};
 use exhibit::diff::ChangeClass;
 use exhibit::examine::{self, DiffRequest};
-use exhibit::findings::{Finding, HashSet, HashSets, Severity};
 use exhibit::job::CancelToken;
 use std::path::PathBuf;
 
@@ -99,9 +100,14 @@ pub fn run(a: Args) -> u8 {
 pub fn print_findings(findings: &[Finding]) {
     outln!("findings: {}", findings.len());
     for f in findings {
-        outln!("  [{}] {}  {}", f.severity.as_str(), f.path, f.title);
+        outln!(
+            "  [{}] {}  {}",
+            f.severity.as_str(),
+            f.subject.path,
+            f.title
+        );
         outln!("      {}", f.explanation);
-        for e in &f.evidence {
+        for e in &f.subject.evidence {
             outln!("      - {e}");
         }
         outln!("      rule: {}", f.rule);

@@ -4,8 +4,9 @@
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
+use exhibit::detect::Severity;
+use exhibit::detect::logs::{self as detections, DetectConfig, Finding};
 use exhibit::job::CancelToken;
-use exhibit::logs::detect::{self, DetectConfig, Finding, Severity};
 use exhibit::logs::time::{parse_bound, rfc3339};
 use exhibit::logs::{Event, LoadRequest, LogStore, query};
 use exhibit::report::text::inert_json;
@@ -186,6 +187,7 @@ pub fn event_json(store: &LogStore, e: &Event) -> Value {
 
 fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
     let evidence: Vec<Value> = f
+        .subject
         .events
         .iter()
         .take(max)
@@ -206,12 +208,12 @@ fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
         "severity": f.severity,
         "title": f.title,
         "explanation": f.explanation,
-        "first": t(f.first_us),
-        "last": t(f.last_us),
-        "ips": f.ips,
-        "users": f.users,
-        "paths": f.paths,
-        "events": f.events.len(),
+        "first": t(f.subject.first_us),
+        "last": t(f.subject.last_us),
+        "ips": f.subject.ips,
+        "users": f.subject.users,
+        "paths": f.subject.paths,
+        "events": f.subject.events.len(),
         "evidence": evidence,
     })
 }
@@ -262,7 +264,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 cfg.findtime_s = f;
             }
             let phase = exhibit::logs::timing::Phase::start("detections (all)");
-            let findings: Vec<Finding> = detect::run(&store, &cfg)
+            let findings: Vec<Finding> = detections::run(&store, &cfg)
                 .into_iter()
                 .filter(|f| f.severity >= min)
                 .collect();
@@ -328,16 +330,20 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                         f.rule
                     )?;
                     wln!(out, "  {}", f.explanation)?;
-                    if let (Some(a), Some(b)) = (f.first_us, f.last_us) {
+                    if let (Some(a), Some(b)) = (f.subject.first_us, f.subject.last_us) {
                         wln!(out, "  from {} to {}", rfc3339(a), rfc3339(b))?;
                     }
-                    for &i in f.events.iter().take(c.evidence) {
+                    for &i in f.subject.events.iter().take(c.evidence) {
                         if let Some(e) = store.events.get(i as usize) {
                             wln!(out, "    {}: {}", store.location(e), e.line_text())?;
                         }
                     }
-                    if f.events.len() > c.evidence {
-                        wln!(out, "    … {} more event(s)", f.events.len() - c.evidence)?;
+                    if f.subject.events.len() > c.evidence {
+                        wln!(
+                            out,
+                            "    … {} more event(s)",
+                            f.subject.events.len() - c.evidence
+                        )?;
                     }
                 }
             }

@@ -2,7 +2,7 @@
 
 use super::diff::{JudgeArgs, print_findings};
 use super::{EXIT_ERROR, progress::Bar, report_error};
-use exhibit::findings::{self, ScanRequest};
+use exhibit::detect::files::{self, ScanRequest};
 use exhibit::job::CancelToken;
 use std::path::PathBuf;
 
@@ -40,7 +40,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     let on_signal = cancel.clone();
     let _ = ctrlc::set_handler(move || on_signal.cancel());
     let bar = Bar::new(a.quiet || a.json);
-    let result = findings::scan(&req, &bar, &cancel);
+    let result = files::scan(&req, &bar, &cancel);
     bar.finish();
     let r = result?;
     if a.json {

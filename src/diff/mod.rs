@@ -8,7 +8,7 @@
 //! get log-aware classes that say whether the change was normal growth or
 //! tampering: `appended`, `rotated`, `truncated`, `rewritten`. Judging the
 //! changes is not done here: [`crate::examine`] runs the comparison and then
-//! the findings engine ([`crate::findings`]) on it. Line-level content diffs
+//! the findings engine ([`crate::detect::files`]) on it. Line-level content diffs
 //! are computed on demand, one path at a time, by [`content`].
 
 pub mod compare;

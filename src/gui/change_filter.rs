@@ -3,8 +3,9 @@
 //! folder, noise) and what counts as noise. No egui here; both screens use
 //! it, so neither depends on the other.
 
+use crate::detect::Severity;
+use crate::detect::files::Finding;
 use crate::diff::{Change, ChangeClass};
-use crate::findings::{Finding, Severity};
 use std::collections::BTreeSet;
 
 /// Noise: normal log growth nobody judged, or a change whose findings are all
@@ -73,10 +74,11 @@ impl ChangeFilter {
         if self.hide_noise && f.severity <= Severity::Low {
             return false;
         }
-        if !self.classes.is_empty() && f.change.is_some_and(|c| !self.classes.contains(&c)) {
+        if !self.classes.is_empty() && f.subject.change.is_some_and(|c| !self.classes.contains(&c))
+        {
             return false;
         }
-        self.path_matches(&f.path, &self.text.trim().to_lowercase())
+        self.path_matches(&f.subject.path, &self.text.trim().to_lowercase())
     }
 
     /// The indices of the changes that pass, in path order (`severity`:

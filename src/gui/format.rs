@@ -2,7 +2,8 @@
 //! in the case's zone, elided paths and severity summaries. Views, widgets
 //! and models all use these, so the models stay free of egui.
 
-use crate::findings::{Finding, Severity};
+use crate::detect::Severity;
+use crate::detect::files::Finding;
 use crate::tz::{DisplayZone, Precision};
 
 /// Bytes as a short human figure (SI units, like `ls -h --si`).

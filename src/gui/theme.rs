@@ -1,8 +1,10 @@
 //! The workstation's look: status colours used the same way on every screen
-//! (intact green, warning amber, failure red, a severity scale for findings),
+//! (intact green, warning amber, failure red, a severity scale for findings
+//! of every kind, on the one `detect::Severity`),
 //! text sizes, and the application icon drawn in code so it needs no image
 //! decoder. Light and dark themes follow the system unless the user picks one.
 
+use crate::detect::Severity;
 use egui::{Color32, FontId, TextStyle, Ui};
 
 /// What a status means, independent of the theme.
@@ -16,16 +18,6 @@ pub enum Tone {
     Bad,
     /// Neutral information.
     Info,
-}
-
-/// Severity of a finding, for the severity scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
 }
 
 /// The colour of a tone in the current theme (darker shades on light

@@ -1,6 +1,5 @@
 //! Log analysis: read the logs inside evidence archives, folders and plain
-//! files into one in-memory event store, run detections over it, and answer
-//! the analyst's questions ("who accessed this path", "everything this IP
+//! files into one in-memory event store and answer the analyst's questions ("who accessed this path", "everything this IP
 //! did", "first and last access of X").
 //!
 //! - [`load`] turns a [`LoadRequest`] into a [`LogStore`]: every source file
@@ -8,21 +7,23 @@
 //!   logical path, line). Lines no parser understands are kept as
 //!   [`Kind::Unparsed`] events and counted, never dropped.
 //! - [`parsers`] holds the formats, one file each, registered in one list.
-//! - [`detect`] holds the detections, one file each, registered in one list,
-//!   with thresholds in [`detect::DetectConfig`].
+//! - [`url`] reads web request paths (query string, percent-decoding) the
+//!   same way for queries and detections.
 //! - [`query`] answers the analyst's questions and filters events (for the
 //!   GUI's tables).
 //!
+//! The detections over the store live one layer up, in `crate::detect::logs`
+//! (this module never imports them).
+//!
 //! The core never prints: the CLI and the GUI render these results.
 
-pub mod detect;
 pub mod event;
 pub mod load;
 pub mod parsers;
 pub mod query;
 pub mod time;
 pub mod timing;
+pub mod url;
 
-pub use detect::{DetectConfig, Finding, Severity};
 pub use event::{Event, Field, Kind};
 pub use load::{LoadRequest, LogError, LogStore, Skipped, SourceInfo, load};

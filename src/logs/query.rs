@@ -3,9 +3,9 @@
 //! one address did across sources, first and last access of anything, and
 //! the filters the GUI's tables use.
 
-use super::detect::{decode_url, strip_query};
 use super::event::{Event, Field, Kind};
 use super::load::LogStore;
+use super::url::{decode_url, strip_query};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

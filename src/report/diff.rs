@@ -62,11 +62,11 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
                 h,
                 "<tr><td class=\"{sev}\">{sev}</td><td><a href=\"#{}\"><code>{}</code></a></td>\
                  <td><b>{}</b><br>{}</td><td><pre>{}</pre></td><td><code>{}</code></td></tr>",
-                anchor(&f.path),
-                escape(&f.path),
+                anchor(&f.subject.path),
+                escape(&f.subject.path),
                 escape(&f.title),
                 escape(&f.explanation),
-                escape(&f.evidence.join("\n")),
+                escape(&f.subject.evidence.join("\n")),
                 escape(&f.rule)
             );
         }

@@ -9,8 +9,9 @@
 //! names where it came from (archive, logical path, line).
 
 use crate::archive::{self, Archive, ArchiveError, FileRecord};
+use crate::detect::Severity;
+use crate::detect::logs::{self as detections, DetectConfig};
 use crate::job::{CancelToken, ProgressSink};
-use crate::logs::detect::{self, DetectConfig, Severity};
 use crate::logs::time::{self, rfc3339_offset};
 use crate::logs::{self, LoadRequest, LogError};
 use serde::Serialize;
@@ -357,12 +358,22 @@ pub fn build(
             "{untimed} log event(s) without a time are not on the timeline"
         ));
     }
-    for f in detect::run(&store, &DetectConfig::default()) {
-        let Some(t) = f.first_us else { continue };
-        let first = f.events.first().and_then(|&i| store.events.get(i as usize));
+    for f in detections::run(&store, &DetectConfig::default()) {
+        let Some(t) = f.subject.first_us else {
+            continue;
+        };
+        let first = f
+            .subject
+            .events
+            .first()
+            .and_then(|&i| store.events.get(i as usize));
         let src = first.and_then(|e| store.source_of(e));
-        let mut fields = vec![("events".to_string(), f.events.len().to_string())];
-        for (k, v) in [("ips", &f.ips), ("users", &f.users), ("paths", &f.paths)] {
+        let mut fields = vec![("events".to_string(), f.subject.events.len().to_string())];
+        for (k, v) in [
+            ("ips", &f.subject.ips),
+            ("users", &f.subject.users),
+            ("paths", &f.subject.paths),
+        ] {
             if !v.is_empty() {
                 fields.push((
                     k.into(),
@@ -378,7 +389,7 @@ pub fn build(
             archive: src.and_then(|s| s.archive.clone()),
             path: src.map(|s| s.path.clone()).unwrap_or_default(),
             line: first.map(|e| e.line),
-            kind: f.rule.into(),
+            kind: f.rule,
             severity: Some(f.severity),
             fields,
             bodyfile: None,

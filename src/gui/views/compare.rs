@@ -14,9 +14,9 @@
 
 pub mod model;
 
+use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
 use crate::examine::DiffRequest;
-use crate::findings::Severity;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::format::{elide_start, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
@@ -242,7 +242,7 @@ impl CompareView {
             return;
         };
         self.selected_finding = Some(fi);
-        let path = f.path.clone();
+        let path = f.subject.path.clone();
         let Some(idx) = m.index_of(&path) else {
             self.selected = None;
             self.content = None;
@@ -499,7 +499,11 @@ impl CompareView {
             if let Some(m) = &self.model
                 && let Some(c) = m.result.changes.get(idx)
             {
-                self.selected_finding = m.result.findings.iter().position(|f| f.path == c.path);
+                self.selected_finding = m
+                    .result
+                    .findings
+                    .iter()
+                    .position(|f| f.subject.path == c.path);
                 self.scroll_to_finding = self.selected_finding;
             }
         }

@@ -9,7 +9,8 @@
 //! fixed-height cards in a virtualized scroll area, so thousands of findings
 //! cost no more per frame than the dozen on screen.
 
-use crate::findings::{self, Finding, HashSets, Rules, Severity};
+use crate::detect::Severity;
+use crate::detect::files::{self, Finding, HashSets, Rules};
 use crate::gui::change_filter::ChangeFilter;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::format::{count_severities, severity_summary};
@@ -45,7 +46,7 @@ impl ScanModel {
     }
 }
 
-/// Run the rules and detectors on one snapshot (what `findings::scan` does),
+/// Run the rules and detectors on one snapshot (what `detect::files::scan` does),
 /// keeping the snapshot open for the details pane.
 pub fn run_scan(
     path: PathBuf,
@@ -63,7 +64,7 @@ pub fn run_scan(
         files_total: Some(snap.entries.len() as u64),
         ..Default::default()
     });
-    let findings = findings::on_snapshot(&snap, &rules, &HashSets::default());
+    let findings = files::on_snapshot(&snap, &rules, &HashSets::default());
     Ok(ScanModel {
         path,
         info: SnapshotInfo::of(&snap),
@@ -297,17 +298,20 @@ impl FindingsView {
             .id_salt("scan_details_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                ui.label(RichText::new(&f.path).monospace().strong());
+                ui.label(RichText::new(&f.subject.path).monospace().strong());
                 if m.is_archive()
                     && ui
                         .button("Open in evidence browser")
                         .on_hover_text("Show this file's record and content in the Evidence screen")
                         .clicked()
                 {
-                    cmd = Some(Command::OpenArchiveAt(m.path.clone(), f.path.clone()));
+                    cmd = Some(Command::OpenArchiveAt(
+                        m.path.clone(),
+                        f.subject.path.clone(),
+                    ));
                 }
                 widgets::section(ui, "File");
-                match m.snapshot.get(&f.path) {
+                match m.snapshot.get(&f.subject.path) {
                     Some(e) => entry_grid_ui(ui, "scan_entry", e, self.zone),
                     None => widgets::hint(
                         ui,
@@ -315,7 +319,12 @@ impl FindingsView {
                     ),
                 }
                 widgets::section(ui, "Findings on this file");
-                for (i, g) in m.findings.iter().filter(|g| g.path == f.path).enumerate() {
+                for (i, g) in m
+                    .findings
+                    .iter()
+                    .filter(|g| g.subject.path == f.subject.path)
+                    .enumerate()
+                {
                     if i > 0 {
                         ui.separator();
                     }

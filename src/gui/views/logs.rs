@@ -17,7 +17,6 @@ use crate::gui::derived::Derived;
 use crate::gui::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
-use crate::gui::widgets::findings::log_theme_severity as theme_severity;
 use crate::gui::widgets::{self, SOURCES_DROP_HINT, SourceList};
 use crate::logs::{Event, Field, LogStore};
 use crate::tz::{DisplayZone, Precision};
@@ -353,7 +352,7 @@ impl LogsView {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 for (i, f) in findings.iter().enumerate() {
-                    let color = theme::severity_color(ui, theme_severity(f.severity));
+                    let color = theme::severity_color(ui, f.severity);
                     let selected = self.filter.base == Base::Finding(i);
                     egui::Frame::new()
                         .stroke(egui::Stroke::new(if selected { 2.0 } else { 1.0 }, color))
@@ -375,7 +374,7 @@ impl LogsView {
                                 chosen = Some(i);
                             }
                             ui.add(egui::Label::new(RichText::new(&f.explanation).small()).wrap());
-                            let when = match (f.first_us, f.last_us) {
+                            let when = match (f.subject.first_us, f.subject.last_us) {
                                 (Some(a), Some(b)) if a != b => {
                                     format!("{} to {}", fmt_time(a, zone), fmt_time(b, zone))
                                 }
@@ -383,6 +382,7 @@ impl LogsView {
                                 _ => "no time".into(),
                             };
                             let first = f
+                                .subject
                                 .events
                                 .first()
                                 .and_then(|&e| store.events.get(e as usize))
@@ -392,7 +392,7 @@ impl LogsView {
                                 RichText::new(format!(
                                     "{} · {} event(s) · {} · first evidence {first}",
                                     f.rule,
-                                    f.events.len(),
+                                    f.subject.events.len(),
                                     when
                                 ))
                                 .small()

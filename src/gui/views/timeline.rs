@@ -14,15 +14,14 @@
 
 pub mod model;
 
+use crate::detect::Severity;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::derived::Derived;
 use crate::gui::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::widgets;
-use crate::gui::widgets::findings::log_theme_severity as theme_severity;
 use crate::gui::widgets::{SOURCES_DROP_HINT, SourceList};
-use crate::logs::detect::Severity;
 use crate::timeline::{self, ExportFormat, Origin, TimelineRequest};
 use crate::tz::DisplayZone;
 use egui::{RichText, Ui};
@@ -760,7 +759,7 @@ impl TimelineView {
                         };
                         match e.severity {
                             Some(s) => {
-                                let c = theme::severity_color(ui, theme_severity(s));
+                                let c = theme::severity_color(ui, s);
                                 ui.add(
                                     egui::Label::new(RichText::new(what).color(c))
                                         .truncate()

@@ -1,33 +1,23 @@
-//! Widgets for findings, shared by the Findings and Compare screens (and the
-//! severity colours of the Logs and Timeline screens): severity badges and
-//! menus, the virtualized list of finding cards, a finding's details and a
-//! snapshot entry's recorded attributes.
+//! Widgets for file findings (`detect::files::Finding`), shared by the
+//! Findings and Compare screens: severity badges and menus (on the one
+//! `detect::Severity`, so they suit log findings too), the virtualized list
+//! of finding cards, a finding's details and a snapshot entry's recorded
+//! attributes.
 
-use crate::findings::{Finding, Severity};
+use crate::detect::Severity;
+use crate::detect::files::Finding;
 use crate::gui::format::SEVERITIES;
 use crate::gui::theme;
 use crate::gui::widgets;
-use crate::logs::detect::Severity as LogSeverity;
 use crate::snapshot::{Entry, format_time};
 use egui::{RichText, Ui};
 
 /// Height of one finding card in the list.
 const CARD_HEIGHT: f32 = 92.0;
 
-/// The theme's severity for a finding's severity.
-pub fn theme_severity(s: Severity) -> theme::Severity {
-    match s {
-        Severity::Info => theme::Severity::Info,
-        Severity::Low => theme::Severity::Low,
-        Severity::Medium => theme::Severity::Medium,
-        Severity::High => theme::Severity::High,
-        Severity::Critical => theme::Severity::Critical,
-    }
-}
-
 /// A severity pill in its colour ("CRITICAL", "high"…).
 pub fn severity_badge(ui: &mut Ui, s: Severity) -> egui::Response {
-    let color = theme::severity_color(ui, theme_severity(s));
+    let color = theme::severity_color(ui, s);
     egui::Frame::new()
         .fill(color.gamma_multiply(0.18))
         .stroke(egui::Stroke::new(1.0, color))
@@ -97,7 +87,7 @@ pub fn findings_list_ui(
 
 fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
     let width = ui.available_width();
-    let color = theme::severity_color(ui, theme_severity(f.severity));
+    let color = theme::severity_color(ui, f.severity);
     let fill = if selected {
         ui.visuals().selection.bg_fill.gamma_multiply(0.5)
     } else {
@@ -135,7 +125,7 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
             }
         });
         child.add(
-            egui::Label::new(RichText::new(&f.path).monospace())
+            egui::Label::new(RichText::new(&f.subject.path).monospace())
                 .truncate()
                 .selectable(false),
         );
@@ -149,12 +139,13 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
         // The most telling line: what matched, rather than the change class
         // or the hash every finding on the file repeats.
         let telling = f
+            .subject
             .evidence
             .iter()
             .find(|e| !e.starts_with("change: ") && !e.starts_with("sha256 "))
-            .or(f.evidence.first());
+            .or(f.subject.evidence.first());
         if let Some(ev) = telling {
-            let more = match f.evidence.len() {
+            let more = match f.subject.evidence.len() {
                 0 | 1 => String::new(),
                 n => format!("  (+{} more)", n - 1),
             };
@@ -164,7 +155,7 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
                         .truncate()
                         .selectable(false),
                 )
-                .on_hover_text(f.evidence.join("\n"));
+                .on_hover_text(f.subject.evidence.join("\n"));
         }
     }
     clicked || resp.clicked()
@@ -179,7 +170,7 @@ pub fn finding_detail_ui(ui: &mut Ui, f: &Finding) {
         ui.label(RichText::new(format!("[{}]", f.rule)).weak().small());
     });
     ui.add(egui::Label::new(&f.explanation).wrap().selectable(true));
-    for e in &f.evidence {
+    for e in &f.subject.evidence {
         ui.add(
             egui::Label::new(RichText::new(format!("• {e}")).monospace())
                 .wrap()
@@ -226,15 +217,4 @@ pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZ
             };
             row("Status", status);
         });
-}
-
-/// The theme's severity for a log detection's severity.
-pub fn log_theme_severity(s: LogSeverity) -> theme::Severity {
-    match s {
-        LogSeverity::Info => theme::Severity::Info,
-        LogSeverity::Low => theme::Severity::Low,
-        LogSeverity::Medium => theme::Severity::Medium,
-        LogSeverity::High => theme::Severity::High,
-        _ => theme::Severity::Critical,
-    }
 }

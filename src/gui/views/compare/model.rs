@@ -4,9 +4,9 @@
 //! picks the table's rows, and the side-by-side layout of a line diff. None
 //! of it touches the disk; all of it is plain data a test can check.
 
+use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, content::LineTag};
 use crate::examine::DiffResult;
-use crate::findings::Severity;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -140,7 +140,7 @@ impl DiffModel {
     pub fn build(result: DiffResult, duration_ms: u128) -> Self {
         let mut severity = vec![None; result.changes.len()];
         for f in &result.findings {
-            if let Some(i) = change_index(&result.changes, &f.path)
+            if let Some(i) = change_index(&result.changes, &f.subject.path)
                 && let Some(s) = severity.get_mut(i)
             {
                 *s = (*s).max(Some(f.severity));

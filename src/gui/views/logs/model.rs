@@ -3,9 +3,9 @@
 //! their answers, which finding a jump selects, and the load (parse every
 //! source, run the detections) the view runs in a background job.
 
+use crate::detect::logs::{self as detections, DetectConfig, Finding};
 use crate::gui::format::fmt_time;
 use crate::job::{CancelToken, ProgressSink};
-use crate::logs::detect::{self, DetectConfig, Finding};
 use crate::logs::query::{self, Filter};
 use crate::logs::{LoadRequest, LogStore};
 use crate::tz::DisplayZone;
@@ -175,7 +175,9 @@ pub fn filter_rows(
 ) -> Vec<u32> {
     let base: &[u32] = match base {
         Base::All => &store.by_time,
-        Base::Finding(i) => findings.get(*i).map_or(&[], |f| f.events.as_slice()),
+        Base::Finding(i) => findings
+            .get(*i)
+            .map_or(&[], |f| f.subject.events.as_slice()),
         Base::Answer(_) => answer.map_or(&[], |a| a.events.as_slice()),
     };
     filter.apply_to(store, base)
@@ -276,7 +278,7 @@ pub fn load(
         phase: "running detections",
         ..Default::default()
     });
-    let mut findings = detect::run(&store, &DetectConfig::default());
+    let mut findings = detections::run(&store, &DetectConfig::default());
     // Worst first (the core's order already; kept explicit).
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(LogsLoaded {
@@ -297,28 +299,27 @@ pub fn find_finding(
     let same = |f: &&Finding| f.rule == rule && f.title == title;
     let exact = findings
         .iter()
-        .position(|f| same(&f) && first_us.is_none_or(|t| f.first_us == Some(t)));
+        .position(|f| same(&f) && first_us.is_none_or(|t| f.subject.first_us == Some(t)));
     exact.or_else(|| findings.iter().position(|f| same(&f)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::detect::Severity;
+    use crate::detect::Severity;
 
     #[test]
     fn a_jump_selects_the_finding_with_its_time_among_equal_titles() {
         let finding = |t: i64| Finding {
-            rule: "account_change",
+            rule: "account_change".into(),
             severity: Severity::Low,
             title: "Password of \"test\" changed".into(),
             explanation: String::new(),
-            first_us: Some(t),
-            last_us: Some(t),
-            ips: vec![],
-            users: vec![],
-            paths: vec![],
-            events: vec![],
+            subject: crate::detect::EventSubject {
+                first_us: Some(t),
+                last_us: Some(t),
+                ..Default::default()
+            },
         };
         let findings = vec![finding(10), finding(20), finding(30)];
         let title = "Password of \"test\" changed";

@@ -4,7 +4,7 @@
 //! their file beside `case.json`; and the export of the visible events.
 //! The view runs the I/O here in background jobs.
 
-use crate::logs::detect::Severity;
+use crate::detect::Severity;
 use crate::timeline::{self, ExportFormat, Origin, Timeline, TimelineEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

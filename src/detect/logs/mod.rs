@@ -1,5 +1,8 @@
-//! Detections over the event store: each looks at the events (in time
-//! order) and reports [`Finding`]s with a severity, an explanation, the
+//! Log detections (`detect::logs`, the log half of the detection layer)
+//! over the event store of [`crate::logs`]: each looks at the events (in time
+//! order) and reports [`Finding`]s (the detection layer's one `Finding`
+//! with an [`EventSubject`]) with a severity (the one [`Severity`]
+//! scale of [`crate::detect`]), an explanation, the
 //! addresses, accounts and paths concerned, and the indices of the events
 //! behind it (the evidence lines).
 //!
@@ -27,55 +30,17 @@ pub mod success_after_failures;
 pub mod webscan;
 pub mod webshell;
 
-use super::event::{Event, Field, Kind};
-use super::load::LogStore;
+use crate::detect::{Detector, EventSubject, Severity};
+use crate::logs::event::{Event, Field, Kind};
+use crate::logs::load::LogStore;
+use crate::logs::url::strip_query;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// One result of a detection.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// The detection's id (`ssh_bruteforce`, `sensitive_file_served`...).
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// One line: what happened.
-    pub title: String,
-    /// Why it matters and how it was decided (thresholds, counts).
-    pub explanation: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_us: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_us: Option<i64>,
-    pub ips: Vec<String>,
-    pub users: Vec<String>,
-    pub paths: Vec<String>,
-    /// Indices into [`LogStore::events`], in time order.
-    pub events: Vec<u32>,
-}
+/// One result of a detection: the detection layer's
+/// [`crate::detect::Finding`] with an [`EventSubject`] (the events behind
+/// it, indices into [`LogStore::events`] in time order).
+pub type Finding = crate::detect::Finding<EventSubject>;
 
 /// What a detection read of one event while scanning, so that its finding
 /// can be built without reading the event again ([`Finding::from_collected`]).
@@ -126,32 +91,37 @@ impl Finding {
         let ips: BTreeSet<&str> = items.iter().filter_map(|c| c.ip).collect();
         let users: BTreeSet<&str> = items.iter().filter_map(|c| c.user).collect();
         Finding {
-            rule,
+            rule: rule.to_string(),
             severity,
             title,
             explanation,
-            first_us: items.iter().filter_map(|c| c.time_us).min(),
-            last_us: items.iter().filter_map(|c| c.time_us).max(),
-            ips: ips.into_iter().map(str::to_string).collect(),
-            users: users.into_iter().map(str::to_string).collect(),
-            paths: Vec::new(),
-            events: items.iter().map(|c| c.i).collect(),
+            subject: EventSubject {
+                first_us: items.iter().filter_map(|c| c.time_us).min(),
+                last_us: items.iter().filter_map(|c| c.time_us).max(),
+                ips: ips.into_iter().map(str::to_string).collect(),
+                users: users.into_iter().map(str::to_string).collect(),
+                paths: Vec::new(),
+                events: items.iter().map(|c| c.i).collect(),
+            },
         }
     }
 
     /// A copy without the event list (which can be millions long).
     pub fn clone_without_events(&self) -> Finding {
+        let s = &self.subject;
         Finding {
-            rule: self.rule,
+            rule: self.rule.clone(),
             severity: self.severity,
             title: self.title.clone(),
             explanation: self.explanation.clone(),
-            first_us: self.first_us,
-            last_us: self.last_us,
-            ips: self.ips.clone(),
-            users: self.users.clone(),
-            paths: self.paths.clone(),
-            events: Vec::new(),
+            subject: EventSubject {
+                first_us: s.first_us,
+                last_us: s.last_us,
+                ips: s.ips.clone(),
+                users: s.users.clone(),
+                paths: s.paths.clone(),
+                events: Vec::new(),
+            },
         }
     }
 
@@ -219,16 +189,18 @@ impl Finding {
             set.into_iter().map(str::to_string).collect()
         };
         Finding {
-            rule,
+            rule: rule.to_string(),
             severity,
             title,
             explanation,
-            first_us: first,
-            last_us: last,
-            ips: sorted(ips),
-            users: sorted(users),
-            paths: sorted(paths),
-            events,
+            subject: EventSubject {
+                first_us: first,
+                last_us: last,
+                ips: sorted(ips),
+                users: sorted(users),
+                paths: sorted(paths),
+                events,
+            },
         }
     }
 }
@@ -292,23 +264,47 @@ impl Default for DetectConfig {
 /// it (for pivots), returns its own.
 pub type Detection = fn(&Ctx<'_>, &[Finding]) -> Vec<Finding>;
 
+/// A log detection: its name and its function, the detection layer's
+/// [`Detector`] over the event store.
+#[derive(Debug, Clone, Copy)]
+pub struct LogDetection {
+    pub id: &'static str,
+    pub detect: Detection,
+}
+
+impl LogDetection {
+    pub const fn new(id: &'static str, detect: Detection) -> Self {
+        LogDetection { id, detect }
+    }
+}
+
+impl<'a> Detector<Ctx<'a>, EventSubject> for LogDetection {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn run(&self, ctx: &Ctx<'a>, prior: &[Finding], out: &mut Vec<Finding>) {
+        out.extend((self.detect)(ctx, prior));
+    }
+}
+
 /// Every detection, in run order (pivots last).
-pub static DETECTIONS: &[(&str, Detection)] = &[
-    ("ssh_bruteforce", bruteforce::run),
-    ("password_spraying", spraying::run),
-    ("distributed_attack", distributed::run),
-    ("success_after_failures", success_after_failures::run),
-    ("new_login_source", new_source::run),
-    ("accounts", accounts::run),
-    ("commands", commands::run),
-    ("web_scan", webscan::run),
-    ("sensitive_files", sensitive::run),
-    ("attack_payloads", payloads::run),
-    ("credential_stuffing", stuffing::run),
-    ("web_shell", webshell::run),
-    ("exfiltration", exfiltration::run),
-    ("log_integrity", integrity::run),
-    ("cross_source_pivot", pivot::run),
+pub static DETECTIONS: &[LogDetection] = &[
+    LogDetection::new("ssh_bruteforce", bruteforce::run),
+    LogDetection::new("password_spraying", spraying::run),
+    LogDetection::new("distributed_attack", distributed::run),
+    LogDetection::new("success_after_failures", success_after_failures::run),
+    LogDetection::new("new_login_source", new_source::run),
+    LogDetection::new("accounts", accounts::run),
+    LogDetection::new("commands", commands::run),
+    LogDetection::new("web_scan", webscan::run),
+    LogDetection::new("sensitive_files", sensitive::run),
+    LogDetection::new("attack_payloads", payloads::run),
+    LogDetection::new("credential_stuffing", stuffing::run),
+    LogDetection::new("web_shell", webshell::run),
+    LogDetection::new("exfiltration", exfiltration::run),
+    LogDetection::new("log_integrity", integrity::run),
+    LogDetection::new("cross_source_pivot", pivot::run),
 ];
 
 /// What a detection sees.
@@ -371,7 +367,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         .iter()
         .map(|_| std::sync::Mutex::new(Vec::new()))
         .collect();
-    let needed = |i: usize| first.get(i).is_some_and(|(n, _)| pivot::NEEDS.contains(n));
+    let needed = |i: usize| first.get(i).is_some_and(|d| pivot::NEEDS.contains(&d.id));
     let n_needed = (0..first.len()).filter(|&i| needed(i)).count();
     let needed_done = std::sync::atomic::AtomicUsize::new(0);
     let pivot_result: std::sync::Mutex<Vec<Finding>> = std::sync::Mutex::new(Vec::new());
@@ -398,7 +394,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         }
         match first
             .get(i)
-            .and_then(|(n, _)| auth_users.iter().position(|a| a == n))
+            .and_then(|d| auth_users.iter().position(|a| *a == d.id))
         {
             Some(0) => 0,
             Some(_) => 4,
@@ -417,7 +413,7 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some(&i) = order.get(k) else { break };
                     if i == PIVOT {
-                        let Some((name, d)) = last else { continue };
+                        let Some(d) = last else { continue };
                         // Every needed detection was taken before this one:
                         // wait for the last of them to finish.
                         while needed_done.load(std::sync::atomic::Ordering::SeqCst) < n_needed {
@@ -434,16 +430,18 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                                     .collect::<Vec<_>>()
                             })
                             .collect();
-                        let _phase = super::timing::Phase::start(name);
-                        let found = d(&ctx, &prior);
+                        let _phase = crate::logs::timing::Phase::start(d.id);
+                        let mut found = Vec::new();
+                        d.run(&ctx, &prior, &mut found);
                         if let Ok(mut slot) = pivot_result.lock() {
                             *slot = found;
                         }
                         continue;
                     }
-                    let Some((name, d)) = first.get(i) else { break };
-                    let phase = super::timing::Phase::start(name);
-                    let found = d(&ctx, &[]);
+                    let Some(d) = first.get(i) else { break };
+                    let phase = crate::logs::timing::Phase::start(d.id);
+                    let mut found = Vec::new();
+                    d.run(&ctx, &[], &mut found);
                     drop(phase);
                     if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
                         *slot = found;
@@ -467,8 +465,8 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
     all.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then(a.first_us.cmp(&b.first_us))
-            .then(a.rule.cmp(b.rule))
+            .then(a.subject.first_us.cmp(&b.subject.first_us))
+            .then(a.rule.cmp(&b.rule))
             .then(a.title.cmp(&b.title))
     });
     all
@@ -514,41 +512,6 @@ pub fn stored<'s>(
 /// The event at an index.
 pub fn ev(store: &LogStore, i: u32) -> Option<&Event> {
     store.events.get(i as usize)
-}
-
-/// A path without its query string.
-pub fn strip_query(p: &str) -> &str {
-    p.split(['?', '#']).next().unwrap_or(p)
-}
-
-/// Percent-decode (and `+` to space) for pattern matching, lossily. Text
-/// with nothing to decode is borrowed. Case is kept: matching is
-/// case-insensitive.
-pub fn decode_url(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.bytes().any(|c| c == b'%' || c == b'+') {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'%'
-            && let Some(v) = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(if c == b'+' { b' ' } else { c });
-        i += 1;
-    }
-    std::borrow::Cow::Owned(match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
 }
 
 /// The largest number of occurrences within any window of `window_us`, for
@@ -630,14 +593,5 @@ mod tests {
         let t = [(i64::MIN, 2), (i64::MIN, 1), (0, 1), (10, 1)];
         assert_eq!(max_in_window(&t, 600), (3, 0));
         assert_eq!(max_in_window(&t, i64::MAX).0, 3);
-    }
-
-    #[test]
-    fn url_decoding() {
-        assert_eq!(decode_url("/a%20B+c%2e%2E/%zz"), "/a B c../%zz");
-        assert!(matches!(
-            decode_url("/plain"),
-            std::borrow::Cow::Borrowed(_)
-        ));
     }
 }

@@ -1,9 +1,10 @@
 //! Credential stuffing: many POSTs to login endpoints from one address in a
 //! short time.
 
-use super::{Ctx, Finding, Severity, decode_url, group_by, max_in_window, strip_query};
+use super::{Ctx, Finding, Severity, group_by, max_in_window};
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::US;
+use crate::logs::url::{decode_url, strip_query};
 
 /// Run the credential-stuffing detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {

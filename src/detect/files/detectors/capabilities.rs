@@ -3,9 +3,10 @@
 //! does not show. Only directory snapshots read capabilities; archives do not
 //! record them yet.
 
-use super::Detector;
+use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
+use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding, Severity};
 
 /// Capabilities that give root (or its equivalent) to whoever runs the file.
 const DANGEROUS: &[&str] = &[
@@ -31,12 +32,12 @@ fn dangerous(caps: &str) -> bool {
 /// The capabilities detector.
 pub struct Capabilities;
 
-impl Detector for Capabilities {
+impl<'a> Detector<Context<'a>, FileSubject> for Capabilities {
     fn id(&self) -> &'static str {
         "capabilities"
     }
 
-    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {
         if !ctx.new.knows_capabilities {
             return;
         }
@@ -90,7 +91,7 @@ impl Detector for Capabilities {
                 },
                 ev,
             );
-            f.change = s.change.map(|c| c.change);
+            f.subject.change = s.change.map(|c| c.change);
             out.push(f);
         }
     }

@@ -1,6 +1,9 @@
-//! Findings: anomalies judged on a comparison or on a single snapshot.
+//! File findings (`detect::files`, the file half of the detection layer):
+//! anomalies judged on a comparison or on a single snapshot.
 //!
-//! A [`Finding`] says which rule fired, how severe it is, on which path, and
+//! A [`Finding`] (the detection layer's one `Finding` with a
+//! [`FileSubject`]) says which rule fired, how severe it is (the one
+//! [`Severity`] scale of [`crate::detect`]), on which path, and
 //! explains itself with evidence an analyst can check. Two kinds of logic
 //! produce findings:
 //!
@@ -20,58 +23,20 @@ pub mod detectors;
 pub mod hashsets;
 pub mod rules;
 
+use crate::detect::{FileSubject, Severity};
 use crate::diff::{Change, ChangeClass};
 use crate::job::{CancelToken, ProgressSink};
 use crate::snapshot::SnapshotInfo;
 use crate::snapshot::{Entry, Snapshot, SnapshotError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::PathBuf;
 
 pub use hashsets::{HashSet, HashSets};
 pub use rules::Rules;
 
-/// How much a finding matters. Ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// One anomaly, explained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The rule or detector id, e.g. `webshell.php_eval`.
-    pub rule: String,
-    pub severity: Severity,
-    /// The logical path the finding concerns.
-    pub path: String,
-    pub title: String,
-    /// Why this matters, in a sentence or two.
-    pub explanation: String,
-    /// Facts that support the finding (matched lines, modes, times, hashes).
-    pub evidence: Vec<String>,
-    /// The change the finding is about, on a diff.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change: Option<ChangeClass>,
-    /// The snapshot (archive or directory) the path was read from.
-    pub snapshot: String,
-}
+/// One anomaly about a path, explained: the detection layer's
+/// [`crate::detect::Finding`] with a [`FileSubject`].
+pub type Finding = crate::detect::Finding<FileSubject>;
 
 /// Errors loading rules or hash sets.
 #[derive(Debug, thiserror::Error)]
@@ -161,19 +126,21 @@ impl<'a> Context<'a> {
         Finding {
             rule: rule.to_string(),
             severity,
-            path: path.to_string(),
             title: title.into(),
             explanation: explanation.into(),
-            evidence,
-            change: self
-                .changes
-                .and_then(|cs| {
-                    cs.binary_search_by(|c| c.path.as_str().cmp(path))
-                        .ok()
-                        .and_then(|i| cs.get(i))
-                })
-                .map(|c| c.change),
-            snapshot: self.new.label.clone(),
+            subject: FileSubject {
+                path: path.to_string(),
+                evidence,
+                change: self
+                    .changes
+                    .and_then(|cs| {
+                        cs.binary_search_by(|c| c.path.as_str().cmp(path))
+                            .ok()
+                            .and_then(|i| cs.get(i))
+                    })
+                    .map(|c| c.change),
+                snapshot: self.new.label.clone(),
+            },
         }
     }
 }
@@ -210,7 +177,7 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
     let mut out = Vec::new();
     rules.apply(ctx, &mut out);
     for d in detectors::registry() {
-        d.run(ctx, &mut out);
+        d.run(ctx, &[], &mut out);
     }
     // Files exactly as their package installed them are normal change:
     // findings on them drop to `low` and say why.
@@ -224,10 +191,11 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
                 {
                     continue;
                 }
-                if let (Some(l), Some(e)) = (index.get(&f.path), ctx.new.get(&f.path))
+                if let (Some(l), Some(e)) =
+                    (index.get(&f.subject.path), ctx.new.get(&f.subject.path))
                     && detectors::dpkg::md5_of(ctx.new, e) == Some(l.md5)
                 {
-                    f.evidence.push(format!(
+                    f.subject.evidence.push(format!(
                         "content matches package {} ({}): rated low, as installed by the package manager",
                         l.package, l.list
                     ));
@@ -242,7 +210,7 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
             f.rule == detectors::known_hashes::RULE_BAD
                 || !ctx
                     .new
-                    .get(&f.path)
+                    .get(&f.subject.path)
                     .and_then(|e| e.sha256)
                     .is_some_and(|h| ctx.hash_sets.is_known_good(&h))
         });
@@ -256,10 +224,10 @@ pub fn sort_findings(v: &mut Vec<Finding>) {
     v.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.subject.path.cmp(&b.subject.path))
             .then_with(|| a.rule.cmp(&b.rule))
     });
-    v.dedup_by(|b, a| a.rule == b.rule && a.path == b.path);
+    v.dedup_by(|b, a| a.rule == b.rule && a.subject.path == b.subject.path);
 }
 
 /// What to scan.

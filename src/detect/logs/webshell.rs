@@ -1,9 +1,10 @@
 //! Web shell use: successful requests to a script in an upload directory,
 //! or to any script with command-style parameters (`cmd=`, `exec=`...).
 
-use super::{Ctx, Finding, Severity, decode_url, strip_query};
+use super::{Ctx, Finding, Severity};
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::rfc3339;
+use crate::logs::url::{decode_url, strip_query};
 use std::collections::BTreeMap;
 
 /// Run the web-shell detection.

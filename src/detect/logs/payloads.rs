@@ -2,8 +2,9 @@
 //! JNDI (log4shell) and command injection, in the decoded URL, the user
 //! agent and the referer.
 
-use super::{Ctx, Finding, Severity, decode_url};
+use super::{Ctx, Finding, Severity};
 use crate::logs::event::{Field, Kind};
+use crate::logs::url::decode_url;
 use std::collections::BTreeMap;
 
 /// Run the payload detection.

@@ -2,8 +2,9 @@
 //! (answered with an error), and the ones actually served (2xx with a body),
 //! which is data that left.
 
-use super::{Ctx, Finding, Severity, decode_url, human_bytes, strip_query};
+use super::{Ctx, Finding, Severity, human_bytes};
 use crate::logs::event::{Field, Kind};
+use crate::logs::url::{decode_url, strip_query};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Run the sensitive-file detection.

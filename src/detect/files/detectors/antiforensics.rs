@@ -3,11 +3,12 @@
 //!
 //! Normal log growth (`appended`) and rotation produce no finding here.
 
-use super::Detector;
 use crate::archive::EntryType;
+use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
+use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
 use crate::diff::compare::{is_log_path, rotation_base};
-use crate::findings::{Context, Finding, Severity};
 
 /// Shell and tool history file names.
 const HISTORY_NAMES: &[&str] = &[
@@ -32,12 +33,12 @@ pub fn is_history(path: &str) -> bool {
 /// The anti-forensics detector.
 pub struct AntiForensics;
 
-impl Detector for AntiForensics {
+impl<'a> Detector<Context<'a>, FileSubject> for AntiForensics {
     fn id(&self) -> &'static str {
         "antiforensics"
     }
 
-    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {
         match (ctx.changes, ctx.old) {
             (Some(changes), Some(old)) => {
                 for c in changes {
@@ -135,9 +136,9 @@ impl Detector for AntiForensics {
                         _ => continue,
                     };
                     let mut f = ctx.finding(rule, sev, &c.path, title, expl, ev);
-                    f.change = Some(c.change);
+                    f.subject.change = Some(c.change);
                     if n.is_none() {
-                        f.snapshot = old.label.clone();
+                        f.subject.snapshot = old.label.clone();
                     }
                     out.push(f);
                 }

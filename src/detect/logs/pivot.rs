@@ -32,12 +32,15 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     // First web-attack time per address.
     let mut web: foldhash::HashMap<&str, (i64, &str)> = foldhash::HashMap::default();
-    for f in prior.iter().filter(|f| WEB_RULES.contains(&f.rule)) {
-        for ip in &f.ips {
-            let t = f.first_us.unwrap_or(i64::MIN);
-            let e = web.entry(ip.as_str()).or_insert((t, f.rule));
+    for f in prior
+        .iter()
+        .filter(|f| WEB_RULES.contains(&f.rule.as_str()))
+    {
+        for ip in &f.subject.ips {
+            let t = f.subject.first_us.unwrap_or(i64::MIN);
+            let e = web.entry(ip.as_str()).or_insert((t, f.rule.as_str()));
             if t < e.0 {
-                *e = (t, f.rule);
+                *e = (t, f.rule.as_str());
             }
         }
     }

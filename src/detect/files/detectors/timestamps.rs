@@ -6,10 +6,11 @@
 //! records the real time of the change. A gap between them that the
 //! neighbouring files do not share is the trace of backdating.
 
-use super::Detector;
 use crate::archive::EntryType;
+use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
+use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding, Severity};
 use crate::snapshot::{Entry, Snapshot, SnapshotKind, TimeNs, format_time};
 use std::collections::HashMap;
 
@@ -87,12 +88,12 @@ fn times(e: &Entry) -> String {
 /// The timestamp detector.
 pub struct Timestamps;
 
-impl Detector for Timestamps {
+impl<'a> Detector<Context<'a>, FileSubject> for Timestamps {
     fn id(&self) -> &'static str {
         "timestamps"
     }
 
-    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {
         let reference = match ctx.new.kind {
             SnapshotKind::Archive => ctx.new.taken_at_ns,
             _ => ctx

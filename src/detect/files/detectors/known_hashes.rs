@@ -1,7 +1,8 @@
 //! Files whose content is in a user-supplied known-bad hash set.
 
-use super::Detector;
-use crate::findings::{Context, Finding, Severity};
+use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
+use crate::detect::{Detector, FileSubject};
 
 /// The rule id of a known-bad match (never suppressed by known-good sets).
 pub const RULE_BAD: &str = "hashes.known_bad";
@@ -9,12 +10,12 @@ pub const RULE_BAD: &str = "hashes.known_bad";
 /// Flags every judged file whose SHA-256 is in a known-bad set.
 pub struct KnownHashes;
 
-impl Detector for KnownHashes {
+impl<'a> Detector<Context<'a>, FileSubject> for KnownHashes {
     fn id(&self) -> &'static str {
         "hashes"
     }
 
-    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {
         if ctx.hash_sets.bad.is_empty() {
             return;
         }
@@ -34,8 +35,8 @@ impl Detector for KnownHashes {
                         format!("listed in {set} as {listed:?}"),
                     ],
                 );
-                f.snapshot = s.snapshot.label.clone();
-                f.change = s.change.map(|c| c.change);
+                f.subject.snapshot = s.snapshot.label.clone();
+                f.subject.change = s.change.map(|c| c.change);
                 out.push(f);
             }
         }

@@ -8,10 +8,11 @@
 //! changed files are checked, and a binary updated together with its md5sums
 //! (a package upgrade) is not flagged.
 
-use super::Detector;
 use crate::archive::EntryType;
+use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
+use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
-use crate::findings::{Context, Finding, Severity};
 use crate::snapshot::{Entry, Snapshot};
 use md5::{Digest, Md5};
 use std::collections::HashMap;
@@ -125,12 +126,12 @@ fn is_system_binary(path: &str) -> bool {
 /// The package-hash detector.
 pub struct Dpkg;
 
-impl Detector for Dpkg {
+impl<'a> Detector<Context<'a>, FileSubject> for Dpkg {
     fn id(&self) -> &'static str {
         "packages"
     }
 
-    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {
         let index = package_index(ctx.new);
         if index.is_empty() {
             return;
@@ -199,7 +200,7 @@ impl Detector for Dpkg {
                 "The file's content does not match the MD5 its Debian package recorded at install time (as `debsums` checks). Replaced system binaries and libraries are how rootkits hide; a legitimate upgrade updates the package's md5sums at the same time.",
                 ev,
             );
-            f.change = change;
+            f.subject.change = change;
             out.push(f);
         }
     }

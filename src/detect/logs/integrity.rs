@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         };
         let mk = |rule, sev, title: String, expl: String, evs: Vec<u32>| {
             let mut f = super::Finding::from_events(store, rule, sev, title, expl, evs);
-            f.paths = vec![src.path.clone()];
+            f.subject.paths = vec![src.path.clone()];
             f
         };
         if src.parser == "empty" {

@@ -27,8 +27,9 @@
 //! min_entropy = 5.6               # bits per byte over the first 64 KiB
 //! ```
 
-use super::{Context, Finding, FindingsError, Severity, Subject};
+use super::{Context, Finding, FindingsError, Subject};
 use crate::archive::EntryType;
+use crate::detect::Severity;
 use crate::diff::ChangeClass;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -38,20 +39,20 @@ use std::path::Path;
 pub const BUILTIN: &[(&str, &str)] = &[
     (
         "webshell.toml",
-        include_str!("../../assets/rules/webshell.toml"),
+        include_str!("../../../assets/rules/webshell.toml"),
     ),
     (
         "persistence.toml",
-        include_str!("../../assets/rules/persistence.toml"),
+        include_str!("../../../assets/rules/persistence.toml"),
     ),
     (
         "accounts.toml",
-        include_str!("../../assets/rules/accounts.toml"),
+        include_str!("../../../assets/rules/accounts.toml"),
     ),
-    ("tmp.toml", include_str!("../../assets/rules/tmp.toml")),
+    ("tmp.toml", include_str!("../../../assets/rules/tmp.toml")),
     (
         "privilege.toml",
-        include_str!("../../assets/rules/privilege.toml"),
+        include_str!("../../../assets/rules/privilege.toml"),
     ),
 ];
 
@@ -471,7 +472,7 @@ impl Rule {
             self.explanation.clone(),
             evidence,
         );
-        f.change = s.change.map(|c| c.change);
+        f.subject.change = s.change.map(|c| c.change);
         Some(f)
     }
 }

@@ -148,8 +148,8 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
             let tt = r.t;
             // Times are in time order: find the nearest text-log failure.
             !text.get(&(r.ip, user)).is_some_and(|v| {
-                let k = v.partition_point(|&x| x < tt - super::super::time::US);
-                v.get(k).is_some_and(|&x| x <= tt + super::super::time::US)
+                let k = v.partition_point(|&x| x < tt - crate::logs::time::US);
+                v.get(k).is_some_and(|&x| x <= tt + crate::logs::time::US)
             })
         });
     }
@@ -340,7 +340,7 @@ impl<'a> AuthData<'a> {
     }
 
     /// A finding over a whole group, built from its columns; the same as
-    /// [`Finding::from_events`] over its events (which it falls back to
+    /// [`Finding::from_events`](super::Finding::from_events) over its events (which it falls back to
     /// when the group has untimed events or paths).
     pub fn group_finding(
         &self,
@@ -381,16 +381,18 @@ impl<'a> AuthData<'a> {
             (others, mine)
         };
         super::Finding {
-            rule,
+            rule: rule.to_string(),
             severity,
             title,
             explanation,
-            first_us: g.times.first().map(|x| x.0),
-            last_us: g.times.last().map(|x| x.0),
-            ips,
-            users,
-            paths: Vec::new(),
-            events: g.events.to_vec(),
+            subject: crate::detect::EventSubject {
+                first_us: g.times.first().map(|x| x.0),
+                last_us: g.times.last().map(|x| x.0),
+                ips,
+                users,
+                paths: Vec::new(),
+                events: g.events.to_vec(),
+            },
         }
     }
 }

@@ -4,8 +4,9 @@
 //! Reads `/etc/passwd` and `/etc/group` from the snapshot (and the baseline on
 //! a diff), bounded to a few MiB each.
 
-use super::Detector;
-use crate::findings::{Context, Finding, Severity};
+use crate::detect::Severity;
+use crate::detect::files::{Context, Finding};
+use crate::detect::{Detector, FileSubject};
 use crate::snapshot::Snapshot;
 use crate::sysfiles::accounts::{parse_group, parse_passwd};
 
@@ -37,12 +38,12 @@ fn read_text(s: &Snapshot, path: &str) -> Option<String> {
 /// The accounts detector.
 pub struct Accounts;
 
-impl Detector for Accounts {
+impl<'a> Detector<Context<'a>, FileSubject> for Accounts {
     fn id(&self) -> &'static str {
         "accounts"
     }
 
-    fn run(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {
         let Some(new_text) = read_text(ctx.new, "/etc/passwd") else {
             return;
         };

@@ -1,0 +1,27 @@
+//! The detection layer: everything that judges evidence and reports
+//! findings: one [`Finding`] type on the one [`Severity`] scale.
+//!
+//! - [`files`]: rules as data (`assets/rules/*.toml`) and detectors (one
+//!   file each in `files/detectors/`) judging a snapshot's changes
+//!   ([`files::on_diff`]) or one snapshot ([`files::scan`]);
+//! - [`logs`]: detections over the event store of [`crate::logs`] (one file
+//!   each, registered in [`logs::DETECTIONS`]), thresholds in
+//!   [`logs::DetectConfig`], pattern lists in [`logs::rules`];
+//! - [`detector`]: the one [`Detector`] trait file detectors and log
+//!   detections implement;
+//! - [`finding`]: the one [`Finding`], whose subject is files
+//!   ([`FileSubject`]) or events ([`EventSubject`]);
+//! - [`severity`]: the one [`Severity`].
+//!
+//! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
+//! `logs` uses `crate::logs`; neither of those imports `detect`.
+
+pub mod detector;
+pub mod files;
+pub mod finding;
+pub mod logs;
+pub mod severity;
+
+pub use detector::Detector;
+pub use finding::{EventSubject, FileSubject, Finding, Subject};
+pub use severity::Severity;
