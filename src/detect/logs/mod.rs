@@ -369,7 +369,9 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         .collect();
     let needed = |i: usize| first.get(i).is_some_and(|d| pivot::NEEDS.contains(&d.id));
     let n_needed = (0..first.len()).filter(|&i| needed(i)).count();
-    let needed_done = std::sync::atomic::AtomicUsize::new(0);
+    // How many of the detections the pivot reads are done; the pivot waits
+    // on the condition variable until all are.
+    let needed_done = (std::sync::Mutex::new(0usize), std::sync::Condvar::new());
     let pivot_result: std::sync::Mutex<Vec<Finding>> = std::sync::Mutex::new(Vec::new());
     // Run order: the first detection reading the authentication data
     // ([`auth::shared`]) collects it while the other cores run the web
@@ -403,9 +405,9 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         }
     });
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(order.len().max(1));
+    // Not `job::par_map`: the pivot must wait for the detections it reads
+    // while the others go on, which a plain map over items cannot express.
+    let workers = crate::job::threads(0, usize::MAX).min(order.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -416,8 +418,14 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                         let Some(d) = last else { continue };
                         // Every needed detection was taken before this one:
                         // wait for the last of them to finish.
-                        while needed_done.load(std::sync::atomic::Ordering::SeqCst) < n_needed {
-                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        let (count, done) = &needed_done;
+                        if let Ok(mut n) = count.lock() {
+                            while *n < n_needed {
+                                match done.wait(n) {
+                                    Ok(g) => n = g,
+                                    Err(_) => break,
+                                }
+                            }
                         }
                         // The pivot reads rules, addresses and times, not
                         // event lists: it gets the findings without them.
@@ -441,13 +449,23 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                     let Some(d) = first.get(i) else { break };
                     let phase = crate::logs::timing::Phase::start(d.id);
                     let mut found = Vec::new();
-                    d.run(&ctx, &[], &mut found);
+                    // A panic (a bug) loses this detection's findings, not
+                    // the run, and never leaves the pivot waiting.
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        d.run(&ctx, &[], &mut found)
+                    }));
                     drop(phase);
-                    if let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock()) {
+                    if ran.is_ok()
+                        && let Some(Ok(mut slot)) = results.get(i).map(|m| m.lock())
+                    {
                         *slot = found;
                     }
                     if needed(i) {
-                        needed_done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let (count, done) = &needed_done;
+                        if let Ok(mut n) = count.lock() {
+                            *n += 1;
+                        }
+                        done.notify_all();
                     }
                 }
             });
