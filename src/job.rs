@@ -83,8 +83,10 @@ pub fn threads(requested: usize, max: usize) -> usize {
 /// results in item order. Workers take the next item from a shared counter,
 /// so a slow item never holds up the others (items of very different
 /// sizes, as files are, balance themselves). Once `cancel` is set no new
-/// item starts; the items not run are `None`. A worker that panics loses
-/// only the item it was on (`None` too).
+/// item starts; the items not run are `None`. If `f` panics on an item (a
+/// bug), the other items still run, and then the first panic is raised
+/// again in the caller: a bug never passes as a silently missing result,
+/// and never leaves `watch` waiting for a worker that is gone.
 ///
 /// With `watch`, the calling thread calls it every `interval` while the
 /// workers run, with the number of items started so far, and once more at
@@ -107,6 +109,7 @@ where
     F: Fn(&T) -> R + Sync,
 {
     let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let panicked: Mutex<Option<Box<dyn std::any::Any + Send>>> = Mutex::new(None);
     let next = AtomicUsize::new(0);
     let running = AtomicUsize::new(0);
     let workers = threads.max(1).min(items.len().max(1));
@@ -120,10 +123,17 @@ where
                     }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
-                    // A panic (a bug) costs this item, not the job.
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
-                    if let (Ok(r), Some(Ok(mut slot))) = (r, slots.get(i).map(Mutex::lock)) {
-                        *slot = Some(r);
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item))) {
+                        Ok(r) => {
+                            if let Some(Ok(mut slot)) = slots.get(i).map(Mutex::lock) {
+                                *slot = Some(r);
+                            }
+                        }
+                        Err(payload) => {
+                            if let Ok(mut p) = panicked.lock() {
+                                p.get_or_insert(payload);
+                            }
+                        }
                     }
                 }
                 running.fetch_sub(1, Ordering::SeqCst);
@@ -138,6 +148,9 @@ where
     });
     if let Some((_, watch)) = watch.as_mut() {
         watch(next.load(Ordering::Relaxed).min(items.len()));
+    }
+    if let Some(payload) = panicked.into_inner().ok().flatten() {
+        std::panic::resume_unwind(payload);
     }
     slots
         .into_iter()
@@ -179,7 +192,7 @@ mod tests {
     }
 
     #[test]
-    fn par_map_watches_and_survives_a_panicking_item() {
+    fn par_map_watches_and_raises_a_panic_after_the_other_items() {
         let items: Vec<u32> = (0..50).collect();
         let mut calls = 0;
         let mut last = 0;
@@ -193,13 +206,26 @@ mod tests {
             &CancelToken::new(),
             |x| {
                 std::thread::sleep(Duration::from_millis(1));
-                assert!(*x != 7, "a bug in one item");
                 *x
             },
             Some((Duration::from_millis(2), &mut watch)),
         );
-        assert_eq!(out.iter().filter(|r| r.is_none()).count(), 1);
-        assert_eq!(out.get(7), Some(&None));
+        assert!(out.iter().all(Option::is_some));
+        let ran = AtomicUsize::new(0);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            par_map(
+                &items,
+                3,
+                &CancelToken::new(),
+                |x| {
+                    assert!(*x != 7, "a bug in one item");
+                    ran.fetch_add(1, Ordering::SeqCst);
+                },
+                None,
+            )
+        }));
+        assert!(caught.is_err(), "the panic reaches the caller");
+        assert_eq!(ran.load(Ordering::SeqCst), 49, "the other items still ran");
         assert!(calls >= 1 && last == 50, "{calls} {last}");
         assert_eq!(threads(3, 8), 3);
         assert!((1..=8).contains(&threads(0, 8)));

@@ -159,11 +159,16 @@ impl Archive {
             &chunks,
             threads,
             &crate::job::CancelToken::new(),
-            |&(first_line, chunk)| parse_records(chunk, first_line),
+            |&(first_line, chunk)| {
+                std::panic::catch_unwind(|| parse_records(chunk, first_line)).ok()
+            },
             None,
         )
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| (Vec::new(), vec![(0, "parser thread failed".into())])))
+        .map(|r| {
+            r.flatten()
+                .unwrap_or_else(|| (Vec::new(), vec![(0, "parser thread failed".into())]))
+        })
         .collect();
         let mut out = Vec::with_capacity(parsed.iter().map(|p| p.0.len()).sum());
         let mut bad = Vec::new();

@@ -172,7 +172,8 @@ impl LineParser for Syslog {
 
 fn fmt_off(s: i64) -> String {
     let sign = if s < 0 { '-' } else { '+' };
-    let a = s.abs();
+    // `unsigned_abs`: a caller's offset can be any i64, even i64::MIN.
+    let a = s.unsigned_abs();
     format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
 }
 
