@@ -15,6 +15,8 @@
 //! - [`snapshot`], [`diff`], [`findings`], [`examine`]: open snapshots,
 //!   compare them, judge the changes;
 //! - [`logs`], [`timeline`]: log analysis and the merged timeline;
+//! - [`case`]: the case folder (case.json, its archives and their custody
+//!   state), which the workstation opens;
 //! - [`report`]: HTML reports and inert terminal text;
 //! - [`sysfiles`], [`tz`], [`job`]: shared parsers of Unix system files,
 //!   time zones, progress, cancellation and the worker pool;
@@ -25,6 +27,7 @@
 
 pub mod archive;
 pub mod capture;
+pub mod case;
 pub mod custody;
 pub mod detect;
 pub mod diff;

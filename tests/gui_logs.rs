@@ -13,9 +13,9 @@
 use crate::util::gui::*;
 
 use egui_kittest::kittest::Queryable as _;
+use exhibit::case::{self, CaseInfo};
 use exhibit::gui::Screen;
 use exhibit::gui::Settings;
-use exhibit::gui::case::{self, CaseInfo};
 use exhibit::logs::Field;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -207,6 +207,11 @@ pub fn unsafe_name(name: &str) -> Option<&'static str> {
 impl ZipIndex {
     /// Parse the archive's structure. Fails only when there is no usable end
     /// of central directory; everything else becomes an issue.
+    ///
+    /// One long function on purpose: it reads the end records and the
+    /// central directory in file order, and each check needs what the ones
+    /// before it established (offsets, counts, ZIP64 values); the checks
+    /// that stand alone are the `check_*` methods it calls at the end.
     pub fn open(file: &File) -> Result<Self, ZipReadError> {
         let file_size = file.metadata()?.len();
         let mut issues = Vec::new();
@@ -553,6 +558,8 @@ impl ZipIndex {
         Ok(index)
     }
 
+    /// Every member's local header against its central header, field by
+    /// field (each comparison is a few lines; there are many fields).
     fn check_local_headers(&mut self, file: &File, cd_start: u64) -> io::Result<()> {
         // Walk the members in file order through one read window: a million
         // small members cost a few hundred reads instead of two million.

@@ -272,6 +272,12 @@ impl Acquirer {
     }
 
     /// Acquire one file. `Err(Stop)` only when the whole capture must stop.
+    ///
+    /// Long on purpose: it is the life of one open file descriptor (resolve,
+    /// open, compare the inode, read, hash and compress, re-check size and
+    /// times), and every early exit must record what was read so far;
+    /// split up, each piece would take the descriptor, the hashers and the
+    /// counters as arguments and could return without recording.
     pub fn run(&mut self, job: &FileJob) -> Result<FileOutcome, Stop> {
         if self.cancel.is_cancelled() {
             return Err(Stop);

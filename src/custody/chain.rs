@@ -118,6 +118,10 @@ fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
 
 /// [`check_log`], also returning the line (1-based; 0 for the whole log)
 /// each problem and each warning was found on.
+///
+/// One pass over the lines carrying the chain's state (previous hash,
+/// sequence, which events were seen); it stays one function so that every
+/// rule of docs/custody.md's table can be read in order against it.
 fn check_lines(bytes: &[u8], opt: &CheckOptions<'_>) -> (CustodyCheck, Vec<u64>, Vec<u64>) {
     let mut out = CustodyCheck::default();
     let mut problem_lines: Vec<u64> = Vec::new();

@@ -5,9 +5,9 @@
 //! Background jobs are drained in [`eframe::App::logic`], before drawing.
 //! The screens come from the one list [`views::all`]; this file names none.
 
-use crate::gui::case::{self, CaseFolder};
+use crate::case::custody_log::VerificationState;
+use crate::case::{self, CaseFolder};
 use crate::gui::context::{Command, Screen, Settings, Shared, ThemeChoice, ViewCtx};
-use crate::gui::custody_log::VerificationState;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::views::{self, View};

@@ -4,8 +4,8 @@
 //! frame, and the [`View`] trait every screen implements. Views import this module, never `app.rs`, so the dependency
 //! graph inside `gui/` has no cycles: `app` → `views` → `context`.
 
-use crate::gui::case::{CaseFolder, CaseInfo};
-use crate::gui::custody_log::VerificationState;
+use crate::case::custody_log::VerificationState;
+use crate::case::{CaseFolder, CaseInfo};
 use crate::tz::DisplayZone;
 use serde::{Deserialize, Serialize};
 use std::any::Any;

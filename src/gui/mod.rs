@@ -18,10 +18,8 @@
 //! `derived`, `theme`, `case` → `custody_log`; nothing imports `app`.
 
 pub mod app;
-pub mod case;
 pub mod change_filter;
 pub mod context;
-pub mod custody_log;
 pub mod derived;
 pub mod format;
 pub mod jobs;

@@ -232,6 +232,10 @@ fn is_zip(p: &Path) -> bool {
 }
 
 /// Load every source into one store.
+///
+/// The phases in order (list, read and parse on all cores, merge, number,
+/// index by time), each timed under `EXHIBIT_TIMINGS=1`; kept in one function
+/// so the phases and their timing read as the pipeline they are.
 pub fn load(
     req: &LoadRequest,
     progress: &dyn ProgressSink,

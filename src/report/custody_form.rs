@@ -95,7 +95,8 @@ th,td{border:1px solid #444;padding:1.5mm;text-align:left;vertical-align:top}th{
 .ok{color:#060}.blank td{height:11mm}.meta td:first-child{width:45mm;font-weight:bold}\
 tr{page-break-inside:avoid}footer{margin-top:6mm;font-size:8pt;color:#444}";
 
-/// Render the form as one HTML document.
+/// Render the form as one HTML document. Long because it is the page
+/// itself, written top to bottom as it prints.
 pub fn render_form_html(input: &FormInput<'_>) -> String {
     let mut h = String::new();
     let c = input.check;

@@ -257,7 +257,10 @@ fn custody_events(
     }
 }
 
-/// Build the timeline.
+/// Build the timeline: every kind of source in turn (snapshots' file times,
+/// logs and their findings, custody events), then one merge in time
+/// order. One function so the order of sources, which ties are broken by,
+/// is in one place.
 pub fn build(
     req: &TimelineRequest,
     progress: &dyn ProgressSink,

@@ -388,6 +388,10 @@ fn stream_members<'a>(
         .collect()
 }
 
+/// The archive's structure, manifests and records, in the order the report
+/// lists them. One function because each step uses the sets the previous
+/// ones built (members by name, the manifest, the payload); the steps that
+/// stand alone are in `manifests` and `records`.
 fn verify_structure(
     file: &File,
     threads: usize,

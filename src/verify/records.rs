@@ -53,7 +53,10 @@ fn is_suffixed(member: &str, base: &str) -> bool {
         .is_some_and(|n| !n.starts_with('0') && n.parse::<u64>().is_ok_and(|n| n >= 2))
 }
 
-/// Check every line of `files.jsonl` (`raw`).
+/// Check every line of `files.jsonl` (`raw`): one pass tying each record to
+/// its member, then the checks that need all records (suffixed names, hard
+/// links, unreferenced members). The ties are described at the top of this
+/// file, in the order this function checks them.
 pub(super) fn check(
     raw: &[u8],
     ctx: &Context<'_>,

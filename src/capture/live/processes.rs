@@ -160,6 +160,10 @@ fn link_text(p: &Path) -> std::io::Result<String> {
 }
 
 /// Read every process. `users` maps uids to names (the running system's).
+///
+/// One pass over `/proc`: each process's files are read together, at one
+/// moment, and every unreadable one is recorded as a problem on the spot;
+/// the readers of single files are the small functions above.
 pub fn collect(proc_dir: &Path, users: &HashMap<u32, String>) -> Scan {
     let boot = super::system::boot_time(proc_dir);
     let mut problems = Vec::new();

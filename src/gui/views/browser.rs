@@ -300,7 +300,7 @@ impl BrowserView {
         {
             ui.label("Archives of this case:");
             for a in &case.archives {
-                if a.verification == crate::gui::custody_log::VerificationState::Incomplete {
+                if a.verification == crate::case::custody_log::VerificationState::Incomplete {
                     continue;
                 }
                 if ui.link(a.file_name()).clicked() {

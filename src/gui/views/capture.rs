@@ -4,7 +4,7 @@
 //! result: archive name, SHA-256 for the paper form, warnings with reasons.
 
 use crate::capture::{CaptureRequest, CaptureSummary, Interface, LivePolicy};
-use crate::gui::case::CaseFolder;
+use crate::case::CaseFolder;
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;

@@ -319,7 +319,7 @@ impl CompareView {
                         .show(ui, |ui| {
                             for a in &case.archives {
                                 if a.verification
-                                    == crate::gui::custody_log::VerificationState::Incomplete
+                                    == crate::case::custody_log::VerificationState::Incomplete
                                 {
                                     continue;
                                 }

@@ -3,9 +3,9 @@
 //! `transferred` / `received` / `note` events, and export of the printable
 //! custody form.
 
+use crate::case::custody_log::{self, CustodyLog};
 use crate::custody::CustodyCheck;
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
-use crate::gui::custody_log::{self, CustodyLog};
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::keyring::UnlockField;
 use crate::gui::theme::Tone;

@@ -134,7 +134,7 @@ impl View for FindingsView {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Case archives:");
                 for a in &case.archives {
-                    if a.verification == crate::gui::custody_log::VerificationState::Incomplete {
+                    if a.verification == crate::case::custody_log::VerificationState::Incomplete {
                         continue;
                     }
                     if ui.link(a.file_name()).clicked() {

@@ -1,9 +1,9 @@
 //! The Cases screen: create or open a case folder, recent cases, and the open
 //! case's archives with their verification state and actions.
 
-use crate::gui::case::{CaseFolder, CaseInfo};
+use crate::case::custody_log::VerificationState;
+use crate::case::{CaseFolder, CaseInfo};
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
-use crate::gui::custody_log::VerificationState;
 use crate::gui::jobs::PickKind;
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};

@@ -2,8 +2,8 @@
 //! clear verdict (intact / N problems), a table of every problem with its
 //! kind and file, the custody signatures, and what was checked.
 
+use crate::case::custody_log::VerificationState;
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
-use crate::gui::custody_log::VerificationState;
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};

@@ -47,6 +47,8 @@ struct Auditd {
 }
 
 impl LineParser for Auditd {
+    /// One record: its header, then the fields of each record type Exhibit
+    /// reads, one arm per type (long because there are many types).
     fn parse(&mut self, line: &str, d: &mut Draft) -> bool {
         // Optional "node=host " prefix.
         let (node, rest) = match line.strip_prefix("node=") {

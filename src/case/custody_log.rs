@@ -4,7 +4,8 @@
 //! line that does not parse becomes a row saying so (nothing is hidden), and
 //! each row carries the problems the check found on it. This module only
 //! turns those lines into display rows and derives the case list's
-//! [`VerificationState`].
+//! [`VerificationState`]. It has no GUI types, so it lives in the core and
+//! its tests run without the `gui` feature.
 
 use crate::custody::{CheckOptions, CustodyCheck, LenientLog};
 use serde_json::Value;

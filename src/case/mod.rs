@@ -3,7 +3,9 @@
 //! archives and their custody logs. Every function here touches the disk and
 //! is called from a background job, never from a frame.
 
-use crate::gui::custody_log::{self, VerificationState};
+pub mod custody_log;
+
+use custody_log::VerificationState;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
