@@ -541,7 +541,11 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
             );
         } else {
             let n = problems.len();
-            widgets::badge(ui, Tone::Bad, &format!("chain broken ({n} problems)"));
+            widgets::badge(
+                ui,
+                Tone::Bad,
+                &format!("chain broken ({n} problem{})", if n == 1 { "" } else { "s" }),
+            );
         }
     });
     ui.label(RichText::new(format!("Log: {}", data.log_path.display())).weak());
