@@ -544,7 +544,10 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
             widgets::badge(
                 ui,
                 Tone::Bad,
-                &format!("chain broken ({n} problem{})", if n == 1 { "" } else { "s" }),
+                &format!(
+                    "chain broken ({n} problem{})",
+                    if n == 1 { "" } else { "s" }
+                ),
             );
         }
     });
