@@ -276,8 +276,12 @@ impl ExhibitApp {
 
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
+            // On a laptop-sized window (1024 wide) the tabs at full size
+            // leave no room for the case and theme on the right.
+            let narrow = ui.available_width() < 1200.0;
+            let tab_size = if narrow { 14.0 } else { 16.0 };
             ui.label(RichText::new("Exhibit").heading().strong());
-            ui.add_space(12.0);
+            ui.add_space(if narrow { 4.0 } else { 12.0 });
             for (i, v) in self.views.iter().enumerate() {
                 let (s, title) = (v.screen(), v.title());
                 let hover = match Self::tab_shortcut(i) {
@@ -285,7 +289,7 @@ impl ExhibitApp {
                     None => title.to_string(),
                 };
                 let r = ui
-                    .selectable_label(self.screen == s, RichText::new(title).size(16.0))
+                    .selectable_label(self.screen == s, RichText::new(title).size(tab_size))
                     .on_hover_text(hover);
                 if r.clicked() {
                     self.screen = s;
@@ -323,9 +327,15 @@ impl ExhibitApp {
                 }
                 match &self.case {
                     Some(c) => {
-                        ui.label(
-                            RichText::new(format!("Case {} — {}", c.info.case_id, c.info.title))
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(format!(
+                                    "Case {} — {}",
+                                    c.info.case_id, c.info.title
+                                ))
                                 .strong(),
+                            )
+                            .truncate(),
                         )
                         .on_hover_text(c.dir.display().to_string());
                     }
