@@ -572,3 +572,37 @@ fn create_a_signing_key_in_the_window_and_sign_a_capture() {
         exhibit::custody::KeyFile::Encrypted(_)
     ));
 }
+
+#[test]
+fn a_preview_of_content_that_is_not_the_sealed_content_says_so() {
+    use exhibit::gui::views::browser::model::{Integrity, load_archive, load_preview};
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let secret = "customer-table: 4242 rows of sealed content\n".repeat(50);
+    std::fs::write(src.join("customers.csv"), &secret).unwrap();
+    let archive = core_capture(&src, &tmp.path().join("out"));
+    let preview = |path: &Path| {
+        let l = load_archive(path.to_path_buf(), &exhibit::job::NoProgress).unwrap();
+        let idx = l
+            .records
+            .iter()
+            .position(|r| r.path.ends_with("customers.csv"))
+            .unwrap();
+        let member = exhibit::gui::views::browser::model::content_member(&l.records, idx);
+        load_preview(&l.archive, &l.manifest, idx, member).unwrap()
+    };
+    assert_eq!(preview(&archive).integrity, Integrity::Matches);
+    // One byte of the stored content changed inside the archive file.
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let at = bytes
+        .windows(14)
+        .position(|w| w == b"customer-table")
+        .unwrap();
+    bytes[at] = b'C';
+    std::fs::write(&archive, &bytes).unwrap();
+    match preview(&archive).integrity {
+        Integrity::Mismatch(why) => assert!(!why.is_empty()),
+        other => panic!("tampered content previewed as {other:?}"),
+    }
+}

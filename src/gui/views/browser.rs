@@ -259,9 +259,10 @@ impl BrowserView {
         }
         let member = model::content_member(&l.records, idx);
         let archive = Arc::clone(&l.archive);
+        let manifest = Arc::clone(&l.manifest);
         self.preview = None;
         self.preview_job = Some(Job::spawn(ctx, "Loading preview", move |_, _| {
-            load_preview(&archive, idx, member)
+            load_preview(&archive, &manifest, idx, member)
         }));
     }
 
@@ -853,6 +854,23 @@ fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
 /// jump came from); while `scroll` is set the text scrolls to show it, then
 /// `scroll` is cleared.
 fn preview_body_ui(ui: &mut Ui, p: &Preview, focus: Option<u64>, scroll: &mut bool) {
+    match &p.integrity {
+        model::Integrity::Matches | model::Integrity::NoContent => {}
+        model::Integrity::Mismatch(why) => {
+            ui.label(widgets::toned(
+                ui,
+                Tone::Bad,
+                format!("Not the sealed content: {why}"),
+            ));
+        }
+        model::Integrity::NotChecked(why) => {
+            ui.label(widgets::toned(
+                ui,
+                Tone::Warn,
+                format!("Content not checked against the manifest: {why}"),
+            ));
+        }
+    }
     if p.truncated {
         widgets::hint(
             ui,

@@ -118,6 +118,9 @@ pub struct Loaded {
     /// `files.jsonl` lines that did not parse (line number, error).
     pub bad_lines: Vec<(usize, String)>,
     pub tree: FolderTree,
+    /// `manifest-sha256.txt`: member name -> sealed SHA-256, for checking
+    /// every member the browser reads. `Err` when the manifest is unreadable.
+    pub manifest: Arc<Result<HashMap<String, String>, String>>,
 }
 
 /// Table columns that can be sorted.
@@ -220,7 +223,25 @@ pub struct Preview {
     pub body: PreviewBody,
     /// True when only the first [`PREVIEW_CAP_BYTES`] were read.
     pub truncated: bool,
+    /// Whether the member's bytes are the ones the manifest sealed.
+    pub integrity: Integrity,
 }
+
+/// The member's whole content hashed against the sealed manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integrity {
+    /// SHA-256 equal to the manifest's line.
+    Matches,
+    /// Different bytes (or unreadable past the preview): what was found.
+    Mismatch(String),
+    /// Not checked, and why (too large to hash for a preview, no manifest).
+    NotChecked(String),
+    /// The entry has no stored content.
+    NoContent,
+}
+
+/// Members up to this size are hashed whole for the preview's check.
+pub const HASH_CHECK_MAX_BYTES: u64 = 256 << 20;
 
 fn looks_like_text(bytes: &[u8]) -> bool {
     let head = bytes.get(..8192).unwrap_or(bytes);
@@ -234,27 +255,58 @@ fn looks_like_text(bytes: &[u8]) -> bool {
     }
 }
 
-/// Read the start of a member for the preview (never more than the cap).
+/// Read the start of a member for the preview (never more than the cap),
+/// and hash the whole member against the sealed manifest (`manifest`), so
+/// that content which is not what was sealed is never shown without a
+/// warning.
 pub fn load_preview(
     archive: &Archive,
+    manifest: &Result<HashMap<String, String>, String>,
     record: usize,
     member: Option<String>,
 ) -> anyhow::Result<Preview> {
+    use sha2::Digest as _;
     let Some(member) = member else {
         return Ok(Preview {
             record,
             body: PreviewBody::Nothing("No content stored for this entry (see its status).".into()),
             truncated: false,
+            integrity: Integrity::NoContent,
         });
     };
-    let reader = archive
+    let mut reader = archive
         .open_member(&member)
         .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
     let mut buf = Vec::new();
-    reader
+    (&mut reader)
         .take(PREVIEW_CAP_BYTES + 1)
         .read_to_end(&mut buf)
         .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
+    let size = archive.member(&member).map_or(0, |m| m.usize);
+    let integrity = match manifest.as_ref().map(|m| m.get(&member)) {
+        Err(e) => Integrity::NotChecked(format!("the manifest cannot be read: {e}")),
+        Ok(None) => Integrity::Mismatch("the manifest has no line for this member".into()),
+        Ok(Some(_)) if size > HASH_CHECK_MAX_BYTES => Integrity::NotChecked(format!(
+            "{size} bytes is too large to hash for a preview: run Verify"
+        )),
+        Ok(Some(sealed)) => {
+            let mut sha = sha2::Sha256::new();
+            sha.update(&buf);
+            match std::io::copy(&mut reader, &mut sha) {
+                Err(e) => Integrity::Mismatch(format!("the member cannot be read whole: {e}")),
+                Ok(_) => {
+                    let actual = hex::encode(sha.finalize());
+                    if actual.eq_ignore_ascii_case(sealed) {
+                        Integrity::Matches
+                    } else {
+                        Integrity::Mismatch(format!(
+                            "SHA-256 {actual}, but the manifest sealed {sealed}"
+                        ))
+                    }
+                }
+            }
+        }
+    };
     let truncated = buf.len() as u64 > PREVIEW_CAP_BYTES;
     buf.truncate(PREVIEW_CAP_BYTES as usize);
     let body = if buf.is_empty() {
@@ -273,6 +325,7 @@ pub fn load_preview(
         record,
         body,
         truncated,
+        integrity,
     })
 }
 
@@ -315,6 +368,17 @@ pub fn load_archive(path: PathBuf, sink: &dyn ProgressSink) -> anyhow::Result<Lo
     });
     let (records, bad_lines) = archive.records()?;
     let tree = FolderTree::build(&records);
+    let manifest = archive
+        .read_tag("manifest-sha256.txt", 2 << 30)
+        .map(|raw| {
+            let text = String::from_utf8_lossy(&raw);
+            crate::archive::bagit::parse_manifest(&text)
+                .0
+                .into_iter()
+                .map(|l| (format!("{}/{}", archive.stem, l.path), l.hash))
+                .collect()
+        })
+        .map_err(|e| format!("{e:#}"));
     Ok(Loaded {
         path,
         archive: Arc::new(archive),
@@ -322,6 +386,7 @@ pub fn load_archive(path: PathBuf, sink: &dyn ProgressSink) -> anyhow::Result<Lo
         records: Arc::new(records),
         bad_lines,
         tree,
+        manifest: Arc::new(manifest),
     })
 }
 
