@@ -15,6 +15,9 @@
 //! - [`snapshot`], [`diff`], [`findings`], [`examine`]: open snapshots,
 //!   compare them, judge the changes;
 //! - [`logs`], [`timeline`]: log analysis and the merged timeline;
+//! - [`leak`], [`investigate`]: is a published sample genuine, and the
+//!   investigation's answers (how, when, what was taken, who, whose
+//!   credentials to reset);
 //! - [`case`]: the case folder (case.json, its archives and their custody
 //!   state), which the workstation opens;
 //! - [`report`]: HTML reports and inert terminal text;
@@ -34,7 +37,9 @@ pub mod diff;
 pub mod examine;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod investigate;
 pub mod job;
+pub mod leak;
 pub mod logs;
 pub mod problem;
 pub mod report;

@@ -30,9 +30,12 @@ mod gui_logs;
 #[cfg(feature = "gui")]
 mod gui_workstation;
 mod interop;
+mod investigate;
+mod leak;
 mod live;
 mod logs_cli;
 mod logs_golden;
 mod logs_more_sources;
 mod profiles;
+mod report_investigation;
 mod verify_tamper;

@@ -40,9 +40,12 @@ macro_rules! wln {
 mod capture;
 mod custody;
 mod diff;
+mod investigate;
+mod leak;
 mod logs;
 mod profiles;
 mod progress;
+mod report;
 mod scan;
 mod show;
 mod timeline;
@@ -92,6 +95,12 @@ enum Command {
     Logs(logs::Args),
     /// Merge file times, log events, findings and custody events into one timeline.
     Timeline(timeline::Args),
+    /// Is a published sample genuine? Match it against the evidence's records.
+    Leak(leak::Args),
+    /// The answers: how, when, what was taken, who, whose credentials to reset.
+    Investigate(investigate::Args),
+    /// Write the investigation as one HTML report with a post-mortem draft.
+    Report(report::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -116,6 +125,9 @@ pub fn main() -> ExitCode {
         Some(Command::Scan(a)) => scan::run(a),
         Some(Command::Logs(a)) => logs::run(a),
         Some(Command::Timeline(a)) => timeline::run(a),
+        Some(Command::Leak(a)) => leak::run(a),
+        Some(Command::Investigate(a)) => investigate::run(a),
+        Some(Command::Report(a)) => report::run(a),
         None => no_subcommand(),
     };
     ExitCode::from(code)

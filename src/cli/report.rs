@@ -1,0 +1,18 @@
+//! `exhibit report EVIDENCE... -o report.html`: the investigation as one self-contained HTML (or Markdown, or JSON) report with a post-mortem draft.
+
+use super::{EXIT_ERROR, report_error};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Evidence archives or folders.
+    pub evidence: Vec<PathBuf>,
+}
+
+pub fn run(a: Args) -> u8 {
+    report_error(&anyhow::anyhow!(
+        "not built yet: {} evidence",
+        a.evidence.len()
+    ));
+    EXIT_ERROR
+}

@@ -1,0 +1,1 @@
+//! Tests of `exhibit investigate` (filled in by the change that builds it).
