@@ -3,6 +3,7 @@
 //! archives and their custody logs. Every function here touches the disk and
 //! is called from a background job, never from a frame.
 
+pub mod checklist;
 pub mod custody_log;
 
 use custody_log::VerificationState;
