@@ -118,7 +118,7 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     let mut h = harness();
     h.step();
     run_compare(&mut h, &a, &b);
-    assert_eq!(h.state().screen, Screen::Compare);
+    assert_eq!(h.state().screen, Screen::COMPARE);
 
     // The counts per class, as the class filter shows them.
     assert!(shows(&h, "added (1)"), "the web shell is one added file");
@@ -248,7 +248,7 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
 
     // The selected file opens in the evidence browser of the incident archive.
     click(&mut h, "Open in evidence browser");
-    assert_eq!(h.state().screen, Screen::Evidence);
+    assert_eq!(h.state().screen, Screen::EVIDENCE);
     assert_eq!(
         h.state().v::<BrowserView>().query.text,
         "/var/www/html/uploads/cache.php"
@@ -285,7 +285,7 @@ fn compare_an_archive_with_a_folder_and_filter_by_path() {
     );
     assert_eq!(
         h.state().screen,
-        Screen::Compare,
+        Screen::COMPARE,
         "a drop here is not a capture source"
     );
     click(&mut h, "Run comparison");
@@ -375,7 +375,7 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
     assert!(shows(&h, "Findings on this file"));
     assert!(shows(&h, "eval(base64_decode"), "the evidence is shown");
     click(&mut h, "Open in evidence browser");
-    assert_eq!(h.state().screen, Screen::Evidence);
+    assert_eq!(h.state().screen, Screen::EVIDENCE);
     assert_eq!(
         h.state().v::<BrowserView>().query.text,
         "/var/www/html/uploads/cache.php"
@@ -452,7 +452,7 @@ fn frame_time_with_a_million_entry_diff() {
     );
     let first_path = model.result.changes[0].path.clone();
     let mut h = harness();
-    h.state_mut().screen = Screen::Compare;
+    h.state_mut().screen = Screen::COMPARE;
     h.state_mut().v_mut::<CompareView>().set_model(model);
     // A selected change: its attributes and findings are drawn too.
     let shell = h.state().v::<CompareView>().model.as_ref().and_then(|m| {

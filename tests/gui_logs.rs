@@ -352,7 +352,7 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
     });
     click(&mut h, "Show the finding's events");
     wait_until(&mut h, "the Logs screen with the finding's events", |h| {
-        h.state().screen == Screen::Logs
+        h.state().screen == Screen::LOGS
             && h.state().v::<LogsView>().loaded.is_some()
             && h.state().v::<LogsView>().rows.len() == 7
     });
@@ -373,7 +373,7 @@ fn a_log_event_opens_its_file_in_the_evidence_browser() {
     assert!(shows(&h, "/var/log/auth.log:7"));
     click(&mut h, "Open in the evidence browser");
     wait_until(&mut h, "the browser on auth.log", |h| {
-        h.state().screen == Screen::Evidence
+        h.state().screen == Screen::EVIDENCE
             && h.state().v::<BrowserView>().selected.is_some()
             && shows(h, "Opened from the event at line 7 of this file")
     });
@@ -416,7 +416,7 @@ fn a_jump_scrolls_the_preview_to_the_line() {
     });
     click(&mut h, "Open in the evidence browser");
     wait_until(&mut h, "the preview at line 301", |h| {
-        h.state().screen == Screen::Evidence
+        h.state().screen == Screen::EVIDENCE
             && shows(h, "Opened from the event at line 301 of this file")
             && h.query_all_by_label_contains(ACCEPTED).next().is_some()
     });
@@ -456,7 +456,7 @@ fn a_million_events_scroll_smoothly() {
         .collect();
     let mut h = harness();
     h.step();
-    h.state_mut().screen = Screen::Timeline;
+    h.state_mut().screen = Screen::TIMELINE;
     h.state_mut()
         .v_mut::<TimelineView>()
         .set_built(exhibit::gui::views::timeline::Built::new(
@@ -531,7 +531,7 @@ fn a_million_log_events_scroll_smoothly() {
     };
     let mut h = harness();
     h.step();
-    h.state_mut().screen = Screen::Logs;
+    h.state_mut().screen = Screen::LOGS;
     h.state_mut().v_mut::<LogsView>().loaded = Some(exhibit::gui::views::logs::LogsLoaded {
         sources: Vec::new(),
         store: std::sync::Arc::new(store),

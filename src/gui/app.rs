@@ -17,8 +17,8 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// Shortcut keys of the tabs, in tab order (Ctrl+1…9).
-const TAB_KEYS: [Key; 9] = [
+/// Shortcut keys of the tabs, in tab order (Ctrl+1…9, then Ctrl+0).
+const TAB_KEYS: [Key; 10] = [
     Key::Num1,
     Key::Num2,
     Key::Num3,
@@ -28,6 +28,7 @@ const TAB_KEYS: [Key; 9] = [
     Key::Num7,
     Key::Num8,
     Key::Num9,
+    Key::Num0,
 ];
 
 /// The workstation.
@@ -61,7 +62,7 @@ impl ExhibitApp {
         let views = views::all(&settings);
         Self {
             settings,
-            screen: Screen::Cases,
+            screen: Screen::CASES,
             case: None,
             case_job: None,
             views,
@@ -117,7 +118,7 @@ impl ExhibitApp {
         }
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::N)))
         {
-            self.screen = Screen::Capture;
+            self.screen = Screen::CAPTURE;
         }
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
         {
@@ -200,6 +201,12 @@ impl ExhibitApp {
                     for v in &mut self.views {
                         v.on_case_opened(&folder);
                     }
+                    // A case just opened that holds evidence opens on its
+                    // answers; a refresh leaves the examiner where they are.
+                    let newly = self.case.as_ref().map(|c| &c.dir) != Some(&folder.dir);
+                    if newly && !folder.archives.is_empty() && self.screen == Screen::CASES {
+                        self.screen = Screen::INVESTIGATION;
+                    }
                     self.case = Some(folder);
                 }
                 Err(e) => self.errors.push(e),
@@ -237,18 +244,18 @@ impl ExhibitApp {
         for c in commands {
             match c {
                 Command::OpenCase(dir) => {
-                    self.screen = Screen::Cases;
+                    self.screen = Screen::CASES;
                     self.start_case_job(ctx, "Opening case", move || case::open(&dir));
                 }
                 Command::CreateCase(dir, info) => {
                     self.settings.examiner = info.examiner.clone();
                     self.settings.organisation = info.organisation.clone();
-                    self.screen = Screen::Cases;
+                    self.screen = Screen::CASES;
                     self.start_case_job(ctx, "Creating case", move || case::create(&dir, info));
                 }
                 Command::CloseCase => {
                     self.case = None;
-                    self.screen = Screen::Cases;
+                    self.screen = Screen::CASES;
                 }
                 Command::RefreshCase => {
                     if let Some(c) = &self.case {

@@ -62,20 +62,25 @@ impl Settings {
     }
 }
 
-/// The screens. Their tab order, titles and shortcuts come from the list of
-/// views (`views::all`); this enum only names them, so commands can say
-/// where to go.
+/// A screen's identity: a stable name. A view names its own screen
+/// (`Screen("investigation")`), so adding a screen takes its file and one
+/// entry in `views::all`; the constants below are for the screens other
+/// views and the app send the examiner to. Tab order, titles and shortcuts
+/// come from the list of views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Screen {
-    Cases,
-    Capture,
-    Evidence,
-    Verify,
-    Custody,
-    Compare,
-    Findings,
-    Logs,
-    Timeline,
+pub struct Screen(pub &'static str);
+
+impl Screen {
+    pub const CASES: Screen = Screen("cases");
+    pub const INVESTIGATION: Screen = Screen("investigation");
+    pub const CAPTURE: Screen = Screen("capture");
+    pub const EVIDENCE: Screen = Screen("evidence");
+    pub const VERIFY: Screen = Screen("verify");
+    pub const CUSTODY: Screen = Screen("custody");
+    pub const COMPARE: Screen = Screen("compare");
+    pub const FINDINGS: Screen = Screen("findings");
+    pub const LOGS: Screen = Screen("logs");
+    pub const TIMELINE: Screen = Screen("timeline");
 }
 
 /// What a view asks the app to do; applied after the frame's UI.

@@ -227,6 +227,8 @@ pub enum PickKind {
     File,
     Archive,
     SaveHtml,
+    /// Where to save a CSV file.
+    SaveCsv,
 }
 
 impl Default for Picker {
@@ -264,6 +266,7 @@ impl Picker {
                         .add_filter("Exhibit evidence archive", &["zip"])
                         .pick_file(),
                     PickKind::SaveHtml => d.add_filter("HTML", &["html"]).save_file(),
+                    PickKind::SaveCsv => d.add_filter("CSV", &["csv"]).save_file(),
                 };
                 let _ = tx.send(picked);
                 ctx.request_repaint();

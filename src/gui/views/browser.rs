@@ -55,7 +55,7 @@ pub struct BrowserView {
 
 impl View for BrowserView {
     fn screen(&self) -> Screen {
-        Screen::Evidence
+        Screen::EVIDENCE
     }
 
     fn title(&self) -> &'static str {

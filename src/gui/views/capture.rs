@@ -67,7 +67,7 @@ pub struct CaptureView {
 
 impl View for CaptureView {
     fn screen(&self) -> Screen {
-        Screen::Capture
+        Screen::CAPTURE
     }
 
     fn title(&self) -> &'static str {

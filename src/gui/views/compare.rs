@@ -84,7 +84,7 @@ pub struct CompareView {
 
 impl View for CompareView {
     fn screen(&self) -> Screen {
-        Screen::Compare
+        Screen::COMPARE
     }
 
     fn title(&self) -> &'static str {

@@ -228,7 +228,7 @@ pub fn export_form(archive: &Path, out: &Path, trust: Option<&Path>) -> anyhow::
 
 impl View for CustodyView {
     fn screen(&self) -> Screen {
-        Screen::Custody
+        Screen::CUSTODY
     }
 
     fn title(&self) -> &'static str {

@@ -94,7 +94,7 @@ pub struct FindingsView {
 
 impl View for FindingsView {
     fn screen(&self) -> Screen {
-        Screen::Findings
+        Screen::FINDINGS
     }
 
     fn title(&self) -> &'static str {

@@ -78,7 +78,7 @@ impl Default for LogsView {
 
 impl View for LogsView {
     fn screen(&self) -> Screen {
-        Screen::Logs
+        Screen::LOGS
     }
 
     fn title(&self) -> &'static str {

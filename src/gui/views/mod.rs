@@ -6,15 +6,16 @@
 //! [`crate::gui::context`] (where the [`View`] trait lives), the widgets,
 //! jobs and theme, never the app, this list, or each other.
 //!
-//! Adding a screen: a file here with a type implementing [`View`], a
-//! variant of [`Screen`](crate::gui::context::Screen), and one entry in [`all`] (whose order is the tab
-//! order and gives the Ctrl+1…9 shortcuts).
+//! Adding a screen: a file here with a type implementing [`View`] (its
+//! `screen()` names it), and one entry in [`all`] (whose order is the tab
+//! order and gives the Ctrl+1…9, 0 shortcuts).
 
 pub mod browser;
 pub mod capture;
 pub mod compare;
 pub mod custody;
 pub mod findings;
+pub mod investigation;
 pub mod logs;
 pub mod start;
 pub mod timeline;
@@ -28,6 +29,7 @@ pub use crate::gui::context::View;
 pub fn all(settings: &Settings) -> Vec<Box<dyn View>> {
     vec![
         Box::new(start::StartView::new(settings)),
+        Box::new(investigation::InvestigationView::default()),
         Box::new(capture::CaptureView::new(settings)),
         Box::new(browser::BrowserView::default()),
         Box::new(verify::VerifyView::default()),
@@ -57,6 +59,6 @@ mod tests {
         titles.dedup();
         assert_eq!(screens.len(), views.len());
         assert_eq!(titles.len(), views.len());
-        assert!(views.len() <= 9, "Ctrl+1…9 reach every tab");
+        assert!(views.len() <= 10, "Ctrl+1…9 and Ctrl+0 reach every tab");
     }
 }

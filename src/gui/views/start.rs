@@ -24,7 +24,7 @@ pub struct StartView {
 
 impl View for StartView {
     fn screen(&self) -> Screen {
-        Screen::Cases
+        Screen::CASES
     }
 
     fn title(&self) -> &'static str {
@@ -153,10 +153,10 @@ impl StartView {
                     widgets::section(ui, "Without a case");
                     ui.horizontal(|ui| {
                         if ui.button("Open an archive…").clicked() {
-                            vc.commands.push(Command::Go(Screen::Evidence));
+                            vc.commands.push(Command::Go(Screen::EVIDENCE));
                         }
                         if ui.button("Verify an archive…").clicked() {
-                            vc.commands.push(Command::Go(Screen::Verify));
+                            vc.commands.push(Command::Go(Screen::VERIFY));
                         }
                     });
                 });
@@ -248,7 +248,7 @@ fn case_ui(
             .on_hover_text("Ctrl+N")
             .clicked()
         {
-            commands.push(Command::Go(Screen::Capture));
+            commands.push(Command::Go(Screen::CAPTURE));
         }
         if ui.button("Refresh").on_hover_text("F5").clicked() {
             commands.push(Command::RefreshCase);

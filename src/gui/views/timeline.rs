@@ -97,7 +97,7 @@ impl Default for TimelineView {
 
 impl View for TimelineView {
     fn screen(&self) -> Screen {
-        Screen::Timeline
+        Screen::TIMELINE
     }
 
     fn title(&self) -> &'static str {
@@ -880,7 +880,7 @@ impl TimelineView {
                     title,
                     first_us: Some(e.time_us),
                 });
-                vc.commands.push(Command::Go(Screen::Logs));
+                vc.commands.push(Command::Go(Screen::LOGS));
             }
         });
         if let Some(t) = remove_tag {

@@ -70,7 +70,7 @@ fn record_verification(
 
 impl View for VerifyView {
     fn screen(&self) -> Screen {
-        Screen::Verify
+        Screen::VERIFY
     }
 
     fn title(&self) -> &'static str {

@@ -300,7 +300,16 @@ pub fn find_finding(
     let exact = findings
         .iter()
         .position(|f| same(&f) && first_us.is_none_or(|t| f.subject.first_us == Some(t)));
-    exact.or_else(|| findings.iter().position(|f| same(&f)))
+    exact
+        .or_else(|| findings.iter().position(|f| same(&f)))
+        // A jump that knows only the rule and a time (the Investigation
+        // screen's evidence): that rule's finding at that time, or its first.
+        .or_else(|| {
+            findings.iter().position(|f| {
+                f.rule == rule && first_us.is_some_and(|t| f.subject.first_us == Some(t))
+            })
+        })
+        .or_else(|| findings.iter().position(|f| f.rule == rule))
 }
 
 #[cfg(test)]
