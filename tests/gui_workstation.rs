@@ -460,6 +460,13 @@ fn times_are_shown_in_the_case_time_zone_or_utc() {
     replace_text(&mut h, "Time zone", "Asia/Tokyo");
     click(&mut h, "Create case");
     wait_until(&mut h, "the case to open", |h| shows(h, "Case IR-5"));
+    // A case holding evidence opens on its answers; the case list is a tab away.
+    assert!(
+        shows(&h, "How and when the attacker got in"),
+        "a case with evidence opens on the Investigation screen"
+    );
+    click(&mut h, "Cases");
+    h.step();
     let name = archive.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
         shows(&h, "Modified (Asia/Tokyo)"),

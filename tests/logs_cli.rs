@@ -452,6 +452,17 @@ fn timeline_merges_archive_files_logs_findings_and_custody() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     compromised(&root);
+    // A web shell whose modification time places its file finding.
+    let shell = root.join("var/www/html/uploads/x.php");
+    std::fs::create_dir_all(shell.parent().unwrap()).unwrap();
+    std::fs::write(&shell, "<?php eval($_POST['c']); ?>\n").unwrap();
+    let planted = chrono::DateTime::parse_from_rfc3339("2024-03-06T06:55:00Z").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&shell)
+        .unwrap()
+        .set_modified(std::time::SystemTime::from(planted))
+        .unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     exhibit()
@@ -539,6 +550,49 @@ fn timeline_merges_archive_files_logs_findings_and_custody() {
     assert!(lines.iter().any(|l| l["origin"] == "file"
         && l["path"] == "/var/log/auth.log"
         && l["timestamp_desc"] == "Modification Time"));
+    // File findings sit at their file's modification time, beside the log
+    // findings; --no-file-findings leaves them out.
+    let is_shell_finding = |l: &&Value| {
+        l["origin"] == "finding"
+            && l["source_file"] == "/var/www/html/uploads/x.php"
+            && l["kind"].as_str().unwrap().starts_with("webshell.")
+    };
+    let shell_findings: Vec<&Value> = lines.iter().filter(is_shell_finding).collect();
+    assert!(
+        !shell_findings.is_empty(),
+        "no web-shell finding on the timeline"
+    );
+    for f in &shell_findings {
+        assert_eq!(f["timestamp_desc"], "Finding (file modified)");
+        assert_eq!(f["timestamp"], planted.timestamp_micros());
+    }
+    let without = exhibit()
+        .args(["timeline", "-q", "--no-file-findings"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(without.status.success());
+    let without: Vec<Value> = without
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let file_finding = |l: &Value| {
+        l["timestamp_desc"]
+            .as_str()
+            .unwrap()
+            .starts_with("Finding (file")
+    };
+    assert!(
+        !without
+            .iter()
+            .any(|l| is_shell_finding(&l) || file_finding(l))
+    );
+    assert_eq!(
+        without.len() + lines.iter().filter(|l| file_finding(l)).count(),
+        lines.len()
+    );
     let ts: Vec<i64> = lines
         .iter()
         .map(|l| l["timestamp"].as_i64().unwrap())

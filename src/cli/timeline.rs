@@ -43,6 +43,11 @@ pub struct Args {
     /// Leave out log lines no parser understood.
     #[arg(long)]
     pub skip_unparsed: bool,
+    /// Leave out file findings (the rules and detectors of `exhibit scan`,
+    /// placed at the modification time of their file): faster on large
+    /// archives, since they read file contents.
+    #[arg(long)]
+    pub no_file_findings: bool,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -87,6 +92,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         to_us: bound(&a.to)?,
         tz_offset_s: tz,
         skip_unparsed: a.skip_unparsed,
+        no_file_findings: a.no_file_findings,
     };
     let cancel = CancelToken::new();
     let on_signal = cancel.clone();

@@ -101,6 +101,21 @@ impl ExhibitApp {
         self.case_job.is_some()
     }
 
+    /// What the views read during a frame, and the views themselves
+    /// (borrowed apart, so a view can be given the context).
+    fn frame_parts(&mut self) -> (ViewCtx<'_>, &mut [Box<dyn View>]) {
+        let vc = ViewCtx {
+            zone: self.display_zone(),
+            case: self.case.as_ref(),
+            case_busy: self.case_job.as_ref().map(|j| j.title.as_str()),
+            settings: &mut self.settings,
+            commands: &mut self.commands,
+            verdicts: &self.verdicts,
+            shared: &mut self.shared,
+        };
+        (vc, &mut self.views)
+    }
+
     /// The shortcut of the tab at `index`, if it has one.
     fn tab_shortcut(index: usize) -> Option<KeyboardShortcut> {
         TAB_KEYS
@@ -400,17 +415,8 @@ impl ExhibitApp {
 impl eframe::App for ExhibitApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_case_job();
-        let zone = self.display_zone();
-        let mut vc = ViewCtx {
-            zone,
-            case: self.case.as_ref(),
-            case_busy: self.case_job.as_ref().map(|j| j.title.as_str()),
-            settings: &mut self.settings,
-            commands: &mut self.commands,
-            verdicts: &self.verdicts,
-            shared: &mut self.shared,
-        };
-        for v in &mut self.views {
+        let (mut vc, views) = self.frame_parts();
+        for v in views {
             v.logic(ctx, &mut vc);
         }
     }
@@ -433,18 +439,9 @@ impl eframe::App for ExhibitApp {
                 self.errors_ui(ui);
                 ui.add_space(6.0);
             }
-            let zone = self.display_zone();
-            let mut vc = ViewCtx {
-                zone,
-                case: self.case.as_ref(),
-                case_busy: self.case_job.as_ref().map(|j| j.title.as_str()),
-                settings: &mut self.settings,
-                commands: &mut self.commands,
-                verdicts: &self.verdicts,
-                shared: &mut self.shared,
-            };
             let screen = self.screen;
-            if let Some(v) = self.views.iter_mut().find(|v| v.screen() == screen) {
+            let (mut vc, views) = self.frame_parts();
+            if let Some(v) = views.iter_mut().find(|v| v.screen() == screen) {
                 v.ui(ui, &mut vc);
             }
         });

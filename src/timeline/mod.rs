@@ -1,5 +1,7 @@
 //! One timeline from everything Exhibit knows about a case: file MACB times
-//! from the snapshots' records, log events, log findings and custody events,
+//! from the snapshots' records, file findings (placed at the modification
+//! time of the file they are about: when it took the content judged), log
+//! events, log findings and custody events,
 //! merged in time order, with exports Timesketch imports (JSON Lines and
 //! CSV with `message`, `datetime`, `timestamp_desc`, `timestamp` in
 //! microseconds) and a Sleuth Kit bodyfile for `mactime`.
@@ -10,6 +12,7 @@
 
 use crate::archive::{self, Archive, ArchiveError, FileRecord};
 use crate::detect::Severity;
+use crate::detect::files;
 use crate::detect::logs::{self as detections, DetectConfig};
 use crate::job::{CancelToken, ProgressSink};
 use crate::logs::time::{self, rfc3339_offset};
@@ -31,6 +34,9 @@ pub struct TimelineRequest {
     pub tz_offset_s: Option<i64>,
     /// Leave out lines no parser understood.
     pub skip_unparsed: bool,
+    /// Leave out the file findings (the rules and detectors of `exhibit
+    /// scan` run on each archive), which read file contents.
+    pub no_file_findings: bool,
 }
 
 /// Where a timeline event comes from.
@@ -168,6 +174,89 @@ fn file_events(
     out_of_range
 }
 
+/// Add the file findings of one archive (the detection layer's rules and
+/// detectors on the snapshot, as `exhibit scan` runs them), each at the
+/// modification time of its file — when the file took the content judged —
+/// or, without one, its metadata change time. Findings with neither are
+/// counted in a note.
+fn file_finding_events(
+    archive_path: &std::path::Path,
+    records: &[FileRecord],
+    out: &mut Vec<TimelineEvent>,
+    notes: &mut Vec<String>,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) {
+    let judged = crate::snapshot::Snapshot::open(archive_path, progress, cancel)
+        .map_err(|e| e.to_string())
+        .and_then(|snap| {
+            let rules = files::Rules::load(None).map_err(|e| e.to_string())?;
+            Ok(files::on_snapshot(
+                &snap,
+                &rules,
+                &files::HashSets::default(),
+            ))
+        });
+    let findings = match judged {
+        Ok(f) => f,
+        Err(e) => {
+            notes.push(format!(
+                "file findings left out ({e}): {}",
+                archive_path.display()
+            ));
+            return;
+        }
+    };
+    let by_path: std::collections::HashMap<&str, &FileRecord> =
+        records.iter().map(|r| (r.path.as_str(), r)).collect();
+    let mut untimed = 0u64;
+    for f in findings {
+        let record = by_path.get(f.subject.path.as_str());
+        let timed = record.and_then(|r| {
+            [
+                ("Finding (file modified)", &r.mtime),
+                ("Finding (file metadata changed)", &r.ctime),
+            ]
+            .into_iter()
+            .find_map(|(desc, t)| match us(t) {
+                Some(Ok(t)) => Some((desc, t)),
+                _ => None,
+            })
+        });
+        let Some((desc, t)) = timed else {
+            untimed += 1;
+            continue;
+        };
+        let mut fields = vec![("path".to_string(), f.subject.path.clone())];
+        if let Some(c) = f.subject.change {
+            fields.push(("change".into(), c.as_str().into()));
+        }
+        if let Some(e) = f.subject.evidence.first() {
+            fields.push(("evidence".into(), e.chars().take(512).collect()));
+        }
+        fields.sort();
+        out.push(TimelineEvent {
+            time_us: t,
+            timestamp_desc: desc.into(),
+            origin: Origin::Finding,
+            message: format!("[{}] {}: {}", f.severity.as_str(), f.title, f.subject.path),
+            archive: Some(archive_path.to_path_buf()),
+            path: f.subject.path,
+            line: None,
+            kind: f.rule,
+            severity: Some(f.severity),
+            fields,
+            bodyfile: None,
+        });
+    }
+    if untimed > 0 {
+        notes.push(format!(
+            "{untimed} file finding(s) about files without a recorded time are not on the timeline: {}",
+            archive_path.display()
+        ));
+    }
+}
+
 fn custody_events(
     archive_path: &std::path::Path,
     out: &mut Vec<TimelineEvent>,
@@ -288,6 +377,9 @@ pub fn build(
                     "{out_of_range} file time(s) outside the years 1900-9999 are not on the timeline: {}",
                     src.display()
                 ));
+            }
+            if !req.no_file_findings {
+                file_finding_events(src, &records, &mut events, &mut tl.notes, progress, cancel);
             }
             custody_events(src, &mut events, &mut tl.notes);
         }
