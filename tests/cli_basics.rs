@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
+use crate::util::exhibit;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
@@ -335,4 +336,54 @@ fn show_and_scan_stream_files_jsonl_with_bounded_memory() {
         out.contains("files.jsonl line 1 does not parse: longer than 1048576 bytes"),
         "{out}"
     );
+}
+
+/// `exhibit detections` lists every rule and detection with what it needs,
+/// including a rule from a user directory.
+#[test]
+fn detections_lists_rules_and_detectors_with_what_they_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("local.toml"),
+        "[[rule]]\nid = \"local.backup_in_webroot\"\nseverity = \"high\"\ntitle = \"Backup in the web root\"\nexplanation = \"x\"\npaths = [\"/var/www/**/*.bak\"]\n",
+    )
+    .unwrap();
+    let out = exhibit()
+        .args(["detections", "--json", "--rules"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = v["detections"].as_array().unwrap();
+    let find = |id: &str, kind: &str| {
+        all.iter()
+            .find(|e| e["id"] == id && e["kind"] == kind)
+            .unwrap_or_else(|| panic!("{id} ({kind}) listed"))
+    };
+    let brute = find("ssh_bruteforce", "log_detection");
+    assert_eq!(brute["needs"]["input"], "events");
+    assert!(
+        brute["needs"]["reads"][0]
+            .as_str()
+            .unwrap()
+            .contains("auth")
+    );
+    let anti = find("antiforensics", "file_detector");
+    assert_eq!(anti["needs"]["baseline"], "required");
+    let local = find("local.backup_in_webroot", "file_rule");
+    assert_eq!(local["severity"], "high");
+    assert_eq!(
+        local["needs"]["baseline"], "required",
+        "no scan severity: diff only"
+    );
+    // The human listing names the same entries.
+    let text = exhibit().arg("detections").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Log detections:") && text.contains("ssh_bruteforce"));
+    assert!(text.contains("reads: "));
 }

@@ -39,6 +39,7 @@ macro_rules! wln {
 
 mod capture;
 mod custody;
+mod detections;
 mod diff;
 mod investigate;
 mod leak;
@@ -91,6 +92,8 @@ enum Command {
     Diff(diff::Args),
     /// Find anomalies in one snapshot, without a baseline.
     Scan(scan::Args),
+    /// List every rule and detection, with what each reads.
+    Detections(detections::Args),
     /// Parse logs and run detections over archives, folders or log files.
     Logs(logs::Args),
     /// Merge file times, log events, findings and custody events into one timeline.
@@ -123,6 +126,7 @@ pub fn main() -> ExitCode {
         Some(Command::Profiles(a)) => profiles::run(a),
         Some(Command::Diff(a)) => diff::run(a),
         Some(Command::Scan(a)) => scan::run(a),
+        Some(Command::Detections(a)) => detections::run(a),
         Some(Command::Logs(a)) => logs::run(a),
         Some(Command::Timeline(a)) => timeline::run(a),
         Some(Command::Leak(a)) => leak::run(a),

@@ -8,7 +8,11 @@
 //!   each, registered in [`logs::DETECTIONS`]), thresholds in
 //!   [`logs::DetectConfig`], pattern lists in [`logs::rules`];
 //! - [`detector`]: the one [`Detector`] trait file detectors and log
-//!   detections implement;
+//!   detections implement, each declaring what it needs
+//!   ([`detector::Needs`]: files or events, a baseline, what it reads);
+//! - [`catalog`]: the one list of everything that raises findings (file
+//!   rules, file detectors, log detections), as `exhibit detections`
+//!   prints it;
 //! - [`finding`]: the one [`Finding`], whose subject is files
 //!   ([`FileSubject`]) or events ([`EventSubject`]);
 //! - [`severity`]: the one [`Severity`].
@@ -16,6 +20,7 @@
 //! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
 //! `logs` uses `crate::logs`; neither of those imports `detect`.
 
+pub mod catalog;
 pub mod detector;
 pub mod files;
 pub mod finding;

@@ -30,6 +30,7 @@ pub mod success_after_failures;
 pub mod webscan;
 pub mod webshell;
 
+use crate::detect::detector::{Baseline, Input, Needs};
 use crate::detect::{Detector, EventSubject, Severity};
 use crate::logs::event::{Event, Field, Kind};
 use crate::logs::load::LogStore;
@@ -264,23 +265,32 @@ impl Default for DetectConfig {
 /// it (for pivots), returns its own.
 pub type Detection = fn(&Ctx<'_>, &[Finding]) -> Vec<Finding>;
 
-/// A log detection: its name and its function, the detection layer's
-/// [`Detector`] over the event store.
+/// A log detection: its name, its function, the logs it reads and what it
+/// finds; the detection layer's [`Detector`] over the event store.
 #[derive(Debug, Clone, Copy)]
 pub struct LogDetection {
     pub id: &'static str,
     pub detect: Detection,
-}
-
-impl LogDetection {
-    pub const fn new(id: &'static str, detect: Detection) -> Self {
-        LogDetection { id, detect }
-    }
+    /// The logs it needs, in words an examiner can act on.
+    pub reads: &'static [&'static str],
+    pub describe: &'static str,
 }
 
 impl<'a> Detector<Ctx<'a>, EventSubject> for LogDetection {
     fn id(&self) -> &'static str {
         self.id
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            input: Input::Events,
+            baseline: Baseline::Unused,
+            reads: self.reads,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        self.describe
     }
 
     fn run(&self, ctx: &Ctx<'a>, prior: &[Finding], out: &mut Vec<Finding>) {
@@ -290,21 +300,99 @@ impl<'a> Detector<Ctx<'a>, EventSubject> for LogDetection {
 
 /// Every detection, in run order (pivots last).
 pub static DETECTIONS: &[LogDetection] = &[
-    LogDetection::new("ssh_bruteforce", bruteforce::run),
-    LogDetection::new("password_spraying", spraying::run),
-    LogDetection::new("distributed_attack", distributed::run),
-    LogDetection::new("success_after_failures", success_after_failures::run),
-    LogDetection::new("new_login_source", new_source::run),
-    LogDetection::new("accounts", accounts::run),
-    LogDetection::new("commands", commands::run),
-    LogDetection::new("web_scan", webscan::run),
-    LogDetection::new("sensitive_files", sensitive::run),
-    LogDetection::new("attack_payloads", payloads::run),
-    LogDetection::new("credential_stuffing", stuffing::run),
-    LogDetection::new("web_shell", webshell::run),
-    LogDetection::new("exfiltration", exfiltration::run),
-    LogDetection::new("log_integrity", integrity::run),
-    LogDetection::new("cross_source_pivot", pivot::run),
+    LogDetection {
+        id: "ssh_bruteforce",
+        detect: bruteforce::run,
+        reads: &["sshd/PAM/login authentication events (auth.log, secure, journal, wtmp/btmp)"],
+        describe: "Brute force per address: at least maxretry failures within findtime (fail2ban's rule).",
+    },
+    LogDetection {
+        id: "password_spraying",
+        detect: spraying::run,
+        reads: &["sshd/PAM/login authentication events (auth.log, secure, journal, wtmp/btmp)"],
+        describe: "Password spraying: one address failing on many accounts with few attempts each.",
+    },
+    LogDetection {
+        id: "distributed_attack",
+        detect: distributed::run,
+        reads: &["sshd/PAM/login authentication events (auth.log, secure, journal, wtmp/btmp)"],
+        describe: "Distributed attack on one account: failures from many addresses, none dominant.",
+    },
+    LogDetection {
+        id: "success_after_failures",
+        detect: success_after_failures::run,
+        reads: &["sshd/PAM/login authentication events (auth.log, secure, journal, wtmp/btmp)"],
+        describe: "A login from an address (or to an account) that failed many times before: a brute force that worked.",
+    },
+    LogDetection {
+        id: "new_login_source",
+        detect: new_source::run,
+        reads: &["sshd/PAM/login authentication events (auth.log, secure, journal, wtmp/btmp)"],
+        describe: "A successful login to an account from an address it never logged in from before.",
+    },
+    LogDetection {
+        id: "accounts",
+        detect: accounts::run,
+        reads: &["account tool logs (useradd, usermod, passwd, groupadd)"],
+        describe: "Accounts created, changed or given privileges (uid 0, administrative groups).",
+    },
+    LogDetection {
+        id: "commands",
+        detect: commands::run,
+        reads: &["sudo logs", "shell histories", "auditd EXECVE records"],
+        describe: "Sudo/su to a shell, and commands that tamper with accounts, logs or auditing.",
+    },
+    LogDetection {
+        id: "web_scan",
+        detect: webscan::run,
+        reads: &["web server access logs (Apache, nginx)"],
+        describe: "Web scanning: bursts of 4xx responses from one address, and scanner user agents.",
+    },
+    LogDetection {
+        id: "sensitive_files",
+        detect: sensitive::run,
+        reads: &["web server access logs (Apache, nginx)"],
+        describe: "Probes for backups, dumps, secrets and repositories, and the ones actually served.",
+    },
+    LogDetection {
+        id: "attack_payloads",
+        detect: payloads::run,
+        reads: &["web server access logs (Apache, nginx)"],
+        describe: "SQL injection, traversal, XSS, shellshock, JNDI and command injection in requests.",
+    },
+    LogDetection {
+        id: "credential_stuffing",
+        detect: stuffing::run,
+        reads: &["web server access logs (Apache, nginx)"],
+        describe: "Many POSTs to login endpoints from one address in a short time.",
+    },
+    LogDetection {
+        id: "web_shell",
+        detect: webshell::run,
+        reads: &["web server access logs (Apache, nginx)"],
+        describe: "Successful requests to a script in an upload directory, or to a script with command-style parameters.",
+    },
+    LogDetection {
+        id: "exfiltration",
+        detect: exfiltration::run,
+        reads: &["web server access logs (Apache, nginx)"],
+        describe: "Large downloads per address: total bytes served and single large responses.",
+    },
+    LogDetection {
+        id: "log_integrity",
+        detect: integrity::run,
+        reads: &["every log read"],
+        describe: "Gaps, timestamps jumping backwards, emptied logs, cut last lines, files not read completely.",
+    },
+    LogDetection {
+        id: "cross_source_pivot",
+        detect: pivot::run,
+        reads: &[
+            "web server access logs (Apache, nginx)",
+            "sshd/PAM/login authentication events (auth.log, secure, journal, wtmp/btmp)",
+        ],
+        describe: "An address seen attacking the web server that later tries (or manages) to log in remotely.",
+    },
 ];
 
 /// What a detection sees.

@@ -5,6 +5,7 @@
 //! a diff), bounded to a few MiB each.
 
 use crate::detect::Severity;
+use crate::detect::detector::{Baseline, Input, Needs};
 use crate::detect::files::{Context, Finding};
 use crate::detect::{Detector, FileSubject};
 use crate::snapshot::Snapshot;
@@ -41,6 +42,18 @@ pub struct Accounts;
 impl<'a> Detector<Context<'a>, FileSubject> for Accounts {
     fn id(&self) -> &'static str {
         "accounts"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            input: Input::Files,
+            baseline: Baseline::Optional,
+            reads: &["/etc/passwd", "/etc/group"],
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        "Extra uid-0 accounts, new login accounts, changed shells and uids, new members of administrative groups."
     }
 
     fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {

@@ -5,6 +5,7 @@
 
 use crate::archive::EntryType;
 use crate::detect::Severity;
+use crate::detect::detector::{Baseline, Input, Needs};
 use crate::detect::files::{Context, Finding};
 use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
@@ -36,6 +37,18 @@ pub struct AntiForensics;
 impl<'a> Detector<Context<'a>, FileSubject> for AntiForensics {
     fn id(&self) -> &'static str {
         "antiforensics"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            input: Input::Files,
+            baseline: Baseline::Required,
+            reads: &["logs under /var/log", "shell histories"],
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        "Logs truncated, rewritten or deleted; shell history emptied, deleted or sent to /dev/null."
     }
 
     fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {

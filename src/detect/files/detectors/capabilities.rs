@@ -4,6 +4,7 @@
 //! record them yet.
 
 use crate::detect::Severity;
+use crate::detect::detector::{Baseline, Input, Needs};
 use crate::detect::files::{Context, Finding};
 use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
@@ -35,6 +36,18 @@ pub struct Capabilities;
 impl<'a> Detector<Context<'a>, FileSubject> for Capabilities {
     fn id(&self) -> &'static str {
         "capabilities"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            input: Input::Files,
+            baseline: Baseline::Optional,
+            reads: &["file capabilities (security.capability; folders only)"],
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        "Files given capabilities such as cap_setuid: setuid binaries in disguise."
     }
 
     fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {

@@ -10,6 +10,7 @@
 
 use crate::archive::EntryType;
 use crate::detect::Severity;
+use crate::detect::detector::{Baseline, Input, Needs};
 use crate::detect::files::{Context, Finding};
 use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
@@ -129,6 +130,18 @@ pub struct Dpkg;
 impl<'a> Detector<Context<'a>, FileSubject> for Dpkg {
     fn id(&self) -> &'static str {
         "packages"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            input: Input::Files,
+            baseline: Baseline::Optional,
+            reads: &["/var/lib/dpkg/info/*.md5sums", "the packaged files"],
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        "System files that no longer match the package manager's own hashes (like debsums)."
     }
 
     fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {

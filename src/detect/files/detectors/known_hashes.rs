@@ -1,6 +1,7 @@
 //! Files whose content is in a user-supplied known-bad hash set.
 
 use crate::detect::Severity;
+use crate::detect::detector::{Baseline, Input, Needs};
 use crate::detect::files::{Context, Finding};
 use crate::detect::{Detector, FileSubject};
 
@@ -13,6 +14,18 @@ pub struct KnownHashes;
 impl<'a> Detector<Context<'a>, FileSubject> for KnownHashes {
     fn id(&self) -> &'static str {
         "hashes"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            input: Input::Files,
+            baseline: Baseline::Unused,
+            reads: &["the known-bad hash sets given (--hash-set)"],
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        "Files whose content is in a known-bad hash set."
     }
 
     fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {

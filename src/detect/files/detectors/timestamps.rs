@@ -8,6 +8,7 @@
 
 use crate::archive::EntryType;
 use crate::detect::Severity;
+use crate::detect::detector::{Baseline, Input, Needs};
 use crate::detect::files::{Context, Finding};
 use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
@@ -91,6 +92,18 @@ pub struct Timestamps;
 impl<'a> Detector<Context<'a>, FileSubject> for Timestamps {
     fn id(&self) -> &'static str {
         "timestamps"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            input: Input::Files,
+            baseline: Baseline::Optional,
+            reads: &["file times (mtime, ctime)"],
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        "Backdated files, mtime far older than ctime where neighbours agree, times in the future."
     }
 
     fn run(&self, ctx: &Context<'a>, _prior: &[Finding], out: &mut Vec<Finding>) {
