@@ -23,6 +23,7 @@
 //! - [`report`]: HTML reports and inert terminal text;
 //! - [`sysfiles`], [`tz`], [`job`]: shared parsers of Unix system files,
 //!   time zones, progress, cancellation and the worker pool;
+//! - [`viewmodel`]: what the workstation's screens show, without egui;
 //! - `gui` (feature `gui`): the eframe workstation, a caller like the CLI.
 //!
 //! ARCHITECTURE.md at the repository root draws the direction of the
@@ -48,3 +49,4 @@ pub mod sysfiles;
 pub mod timeline;
 pub mod tz;
 pub mod verify;
+pub mod viewmodel;

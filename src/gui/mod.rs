@@ -18,10 +18,8 @@
 //! `derived`, `theme`, `case` → `custody_log`; nothing imports `app`.
 
 pub mod app;
-pub mod change_filter;
 pub mod context;
 pub mod derived;
-pub mod format;
 pub mod jobs;
 pub mod keyring;
 pub mod theme;

@@ -11,7 +11,7 @@ use egui::{Color32, RichText, Ui};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use crate::gui::format::{human_bytes, thousands};
+pub use crate::viewmodel::format::{human_bytes, thousands};
 
 pub mod findings;
 

@@ -5,12 +5,12 @@
 //! capped in size. Nothing from the archive is executed or rendered as
 //! markup: content is shown as plain monospace text only.
 
-pub mod model;
+pub use crate::viewmodel::browser as model;
 
 use crate::archive::{Acquisition, EntryType, FileRecord, Status};
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::derived::Derived;
-use crate::gui::format::elide_start;
+use crate::viewmodel::format::elide_start;
 use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};

@@ -12,13 +12,13 @@
 //! attributes, its findings and a side-by-side line diff (or a binary
 //! summary) computed in the background within [`ContentLimits`].
 
-pub mod model;
+pub use crate::viewmodel::compare as model;
 
 use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
 use crate::examine::DiffRequest;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
-use crate::gui::format::{elide_start, severity_summary};
+use crate::viewmodel::format::{elide_start, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
 use crate::gui::widgets::findings::{

@@ -11,9 +11,9 @@
 
 use crate::detect::Severity;
 use crate::detect::files::{self, Finding, HashSets, Rules};
-use crate::gui::change_filter::ChangeFilter;
+use crate::viewmodel::change_filter::ChangeFilter;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
-use crate::gui::format::{count_severities, severity_summary};
+use crate::viewmodel::format::{count_severities, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::findings::{

@@ -10,11 +10,11 @@
 //! list of event indices, recomputed in a background job only when the
 //! filter changes.
 
-pub mod model;
+pub use crate::viewmodel::logs as model;
 
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::derived::Derived;
-use crate::gui::format::fmt_time;
+use crate::viewmodel::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::widgets::{self, SOURCES_DROP_HINT, SourceList};

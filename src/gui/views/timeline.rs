@@ -12,12 +12,12 @@
 //! histogram counts, recomputed in a background job only when the filter,
 //! the zoom or the marks change; a frame only draws the visible rows.
 
-pub mod model;
+pub use crate::viewmodel::timeline as model;
 
 use crate::detect::Severity;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::derived::Derived;
-use crate::gui::format::fmt_time;
+use crate::viewmodel::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::widgets;

@@ -6,7 +6,7 @@
 
 use crate::detect::Severity;
 use crate::detect::files::Finding;
-use crate::gui::format::SEVERITIES;
+use crate::viewmodel::format::SEVERITIES;
 use crate::gui::theme;
 use crate::gui::widgets;
 use crate::snapshot::{Entry, format_time};

@@ -10,7 +10,7 @@ use crate::examine::DiffResult;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use crate::gui::change_filter::{ChangeFilter, is_noise};
+pub use crate::viewmodel::change_filter::{ChangeFilter, is_noise};
 
 /// How many change classes there are (the width of a count row).
 pub const CLASSES: usize = ChangeClass::ALL.len();
@@ -146,7 +146,7 @@ impl DiffModel {
                 *s = (*s).max(Some(f.severity));
             }
         }
-        let severity_counts = crate::gui::format::count_severities(&result.findings);
+        let severity_counts = crate::viewmodel::format::count_severities(&result.findings);
         let tree = ChangeTree::build(&result.changes, &severity);
         DiffModel {
             result: Arc::new(result),

@@ -413,7 +413,7 @@ pub fn find_path(records: &[FileRecord], path: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gui::format::elide_start;
+    use crate::viewmodel::format::elide_start;
 
     fn rec(path: &str, size: u64, status: Status) -> FileRecord {
         FileRecord {

@@ -4,7 +4,7 @@
 //! source, run the detections) the view runs in a background job.
 
 use crate::detect::logs::{self as detections, DetectConfig, Finding};
-use crate::gui::format::fmt_time;
+use crate::viewmodel::format::fmt_time;
 use crate::job::{CancelToken, ProgressSink};
 use crate::logs::query::{self, Filter};
 use crate::logs::{LoadRequest, LogStore};
@@ -202,7 +202,7 @@ pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64, zone: Disp
                     "{} — {} request(s), {} served, first {}, last {}, status {}{fwd}",
                     a.ip,
                     a.requests,
-                    crate::gui::format::human_bytes(a.bytes),
+                    crate::viewmodel::format::human_bytes(a.bytes),
                     t(a.first_us),
                     t(a.last_us),
                     statuses.join(" "),
