@@ -21,6 +21,8 @@
 //! - [`case`]: the case folder (case.json, its archives and their custody
 //!   state), which the workstation opens;
 //! - [`report`]: HTML reports and inert terminal text;
+//! - [`text`]: evidence text made inert for terminals (every front end's
+//!   output goes through it);
 //! - [`sysfiles`], [`tz`], [`job`]: shared parsers of Unix system files,
 //!   time zones, progress, cancellation and the worker pool;
 //! - [`viewmodel`]: what the workstation's screens show, without egui;
@@ -46,6 +48,7 @@ pub mod problem;
 pub mod report;
 pub mod snapshot;
 pub mod sysfiles;
+pub mod text;
 pub mod timeline;
 pub mod tz;
 pub mod verify;

@@ -1,12 +1,12 @@
 //! Reports: self-contained HTML renderings of results for people who do not
 //! run Exhibit (the comparison, [`diff`]; the chain-of-custody form,
-//! [`custody_form`]), and [`text`], which makes evidence text inert for
-//! terminals.
+//! [`custody_form`]). [`text`] (the leaf module `crate::text`, re-exported
+//! here) makes evidence text inert for terminals.
 //! Every piece of text taken from evidence is escaped.
 
 pub mod custody_form;
 pub mod diff;
-pub mod text;
+pub use crate::text;
 
 /// Escape text for HTML element content and attribute values: the five
 /// HTML-special characters as entities, and control characters (except

@@ -4,11 +4,11 @@
 //! source, run the detections) the view runs in a background job.
 
 use crate::detect::logs::{self as detections, DetectConfig, Finding};
-use crate::viewmodel::format::fmt_time;
 use crate::job::{CancelToken, ProgressSink};
 use crate::logs::query::{self, Filter};
 use crate::logs::{LoadRequest, LogStore};
 use crate::tz::DisplayZone;
+use crate::viewmodel::format::fmt_time;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -18,13 +18,13 @@ use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
 use crate::examine::DiffRequest;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
-use crate::viewmodel::format::{elide_start, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
 use crate::gui::widgets::findings::{
     finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
 use crate::gui::widgets::{self, PathField};
+use crate::viewmodel::format::{elide_start, severity_summary};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use model::{ChangeFilter, ChangeTree, DiffModel, SbsRow, side_by_side};

@@ -11,9 +11,7 @@
 
 use crate::detect::Severity;
 use crate::detect::files::{self, Finding, HashSets, Rules};
-use crate::viewmodel::change_filter::ChangeFilter;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
-use crate::viewmodel::format::{count_severities, severity_summary};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::findings::{
@@ -22,6 +20,8 @@ use crate::gui::widgets::findings::{
 use crate::gui::widgets::{self, PathField};
 use crate::snapshot::Snapshot;
 use crate::snapshot::SnapshotInfo;
+use crate::viewmodel::change_filter::ChangeFilter;
+use crate::viewmodel::format::{count_severities, severity_summary};
 use egui::{RichText, Ui};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -14,12 +14,12 @@ pub use crate::viewmodel::logs as model;
 
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::derived::Derived;
-use crate::viewmodel::format::fmt_time;
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
 use crate::gui::widgets::{self, SOURCES_DROP_HINT, SourceList};
 use crate::logs::{Event, Field, LogStore};
 use crate::tz::{DisplayZone, Precision};
+use crate::viewmodel::format::fmt_time;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::PathBuf;

@@ -6,10 +6,10 @@
 
 use crate::detect::Severity;
 use crate::detect::files::Finding;
-use crate::viewmodel::format::SEVERITIES;
 use crate::gui::theme;
 use crate::gui::widgets;
 use crate::snapshot::{Entry, format_time};
+use crate::viewmodel::format::SEVERITIES;
 use egui::{RichText, Ui};
 
 /// Height of one finding card in the list.

@@ -1,4 +1,5 @@
-//! Evidence text made inert before it reaches a terminal, a JSON document on
+//! Evidence text made inert (`text`, a leaf module every other may use)
+//! before it reaches a terminal, a JSON document on
 //! a terminal, or an HTML page.
 //!
 //! Member names, file names, actor names and log lines come from the
