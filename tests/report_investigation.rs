@@ -110,7 +110,7 @@ fn investigation() -> Investigation {
         ),
     };
     let mut timeline = Vec::new();
-    let base = 1_763_608_320_000_000i64; // 2025-11-20T03:12:00Z
+    let base = 1_795_144_320_000_000i64; // 2026-11-20T03:12:00Z
     let phases = [
         ("recon", 0, 40),
         ("access", 120, 6),

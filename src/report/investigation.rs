@@ -400,7 +400,7 @@ pub fn post_mortem(inv: &Investigation, checklist: &Checklist) -> PostMortem {
     if answered(&inv.answers.taken) {
         pm.lasting_risks.push(format!(
             "Taken: {}: assume it stays in the attacker's hands.",
-            inv.answers.taken.summary.trim()
+            clause(&inv.answers.taken.summary)
         ));
     }
     let mut by_kind: Vec<(&str, usize)> = Vec::new();
@@ -428,7 +428,7 @@ pub fn post_mortem(inv: &Investigation, checklist: &Checklist) -> PostMortem {
     if answered(&inv.answers.left_behind) {
         pm.lasting_risks.push(format!(
             "Left behind: {}: the attacker keeps access until it is removed.",
-            inv.answers.left_behind.summary.trim()
+            clause(&inv.answers.left_behind.summary)
         ));
     }
     if pm.lasting_risks.is_empty() {
@@ -456,12 +456,12 @@ pub fn post_mortem(inv: &Investigation, checklist: &Checklist) -> PostMortem {
     }
     for c in &inv.credentials {
         pm.actions_to_take.push(format!(
-            "Reset the {} {} on {} (priority {}): {}",
+            "Reset the {} {} on {} (priority {}): {}.",
             c.kind.replace('_', " "),
             c.subject,
             if c.host.is_empty() { "?" } else { &c.host },
             c.priority.as_str(),
-            c.reason
+            clause(&c.reason)
         ));
     }
 
@@ -476,6 +476,11 @@ pub fn post_mortem(inv: &Investigation, checklist: &Checklist) -> PostMortem {
         );
     }
     pm
+}
+
+/// A sentence as a clause of another: trimmed, without its final period.
+fn clause(s: &str) -> &str {
+    s.trim().trim_end_matches('.')
 }
 
 fn capitalise(s: &str) -> String {
@@ -611,7 +616,7 @@ fn chart_svg(c: &Chart, zone: &DisplayZone) -> String {
              <line x1=\"{LEFT}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>",
             LEFT - 6,
             y + 16,
-            escape(name),
+            escape(&short_label(name)),
             y + LANE,
             LEFT + PLOT,
             y + LANE
@@ -669,6 +674,17 @@ fn chart_svg(c: &Chart, zone: &DisplayZone) -> String {
     s
 }
 
+/// A lane label that fits the chart's label column.
+fn short_label(name: &str) -> String {
+    const MAX: usize = 18;
+    if name.chars().count() <= MAX {
+        name.to_string()
+    } else {
+        let head: String = name.chars().take(MAX - 1).collect();
+        format!("{head}…")
+    }
+}
+
 fn duration_text(secs: i64) -> String {
     match secs {
         s if s < 120 => format!("{s} s"),
@@ -687,7 +703,7 @@ table.meta td:first-child{width:14em;font-weight:bold}\
 .conf{display:inline-block;padding:0 .5em;border-radius:3px;font-size:12px;border:1px solid #999}\
 .conf-high{background:#1b5e20;color:#fff}.conf-medium{background:#f0ad4e}\
 .conf-low{background:#d9edf7}.conf-none{background:#eee;color:#555}\
-ul.ev{margin:.3em 0 .8em;padding-left:1.2em;font-size:13px}ul.ev li{margin:.15em 0}\
+ul.ev{margin:.3em 0 .8em;padding-left:1.2em;font-size:13px}td.ev{font-size:13px}ul.ev li{margin:.15em 0}\
 .ev code{background:#f4f4f4;padding:0 .2em}.muted{color:#666}\
 .answer{border-left:4px solid #ccc;padding:.1em 0 .1em .8em;margin:1em 0}\
 .answer h3{margin-top:.2em}.chart{max-width:100%;height:auto;margin:.5em 0 1em}\
@@ -1001,13 +1017,18 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
             for e in inv.timeline.iter().take(MAX_TIMELINE_ROWS) {
                 let _ = write!(
                     p.h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"ev\">",
                     p.time(&e.time),
                     escape(&e.phase),
                     escape(&clip(&e.what))
                 );
-                p.evidence(std::slice::from_ref(&e.evidence));
-                p.h.push_str("</td></tr>");
+                let _ = write!(
+                    p.h,
+                    "<code>{}</code> <code>{}</code> — {}</td></tr>",
+                    escape(&e.evidence.snapshot),
+                    escape(&location(&e.evidence)),
+                    escape(&clip(&e.evidence.text))
+                );
             }
             p.h.push_str("</table>");
             p.more(inv.timeline.len(), MAX_TIMELINE_ROWS);
