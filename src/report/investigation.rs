@@ -17,7 +17,7 @@ use crate::archive::Archive;
 use crate::case::CaseInfo;
 use crate::case::checklist::{Checklist, Status};
 use crate::custody::SignatureStatus;
-use crate::investigate::{Answer, Answers, Confidence, EvidenceRef, Investigation};
+use crate::investigate::{Answer, Answers, Confidence, EvidenceRef, Investigation, KeyEvent};
 use crate::job::{CancelToken, ProgressSink};
 use crate::leak::{LeakReport, Verdict};
 use crate::problem::ProblemKind;
@@ -533,12 +533,25 @@ struct Chart {
     t0: i64,
     t1: i64,
     max: u64,
+    /// Times of the `capture` events outside the attack's time range: not
+    /// drawn (a capture days later would squeeze the attack into one
+    /// column), named under the chart instead.
+    captures_outside: Vec<i64>,
 }
 
 fn chart(inv: &Investigation) -> Option<Chart> {
-    let ev = &inv.timeline;
-    let t0 = ev.iter().map(|e| e.time_us).min()?;
-    let t1 = ev.iter().map(|e| e.time_us).max()?;
+    let all = &inv.timeline;
+    let attack: Vec<&KeyEvent> = all.iter().filter(|e| e.phase != "capture").collect();
+    let range: Vec<&KeyEvent> = if attack.is_empty() {
+        all.iter().collect()
+    } else {
+        attack
+    };
+    let t0 = range.iter().map(|e| e.time_us).min()?;
+    let t1 = range.iter().map(|e| e.time_us).max()?;
+    let (ev, outside): (Vec<&KeyEvent>, Vec<&KeyEvent>) =
+        all.iter().partition(|e| (t0..=t1).contains(&e.time_us));
+    let captures_outside: Vec<i64> = outside.iter().map(|e| e.time_us).collect();
     let span = (t1 as i128 - t0 as i128).max(0);
     let bins = if span == 0 { 1 } else { CHART_BINS };
     let mut names: Vec<String> = PHASES.iter().map(|(p, _)| (*p).to_string()).collect();
@@ -575,7 +588,13 @@ fn chart(inv: &Investigation) -> Option<Chart> {
         .flat_map(|(_, c)| c.iter().copied())
         .max()
         .unwrap_or(0);
-    Some(Chart { lanes, t0, t1, max })
+    Some(Chart {
+        lanes,
+        t0,
+        t1,
+        max,
+        captures_outside,
+    })
 }
 
 fn phase_colour(p: &str) -> &'static str {
@@ -1005,12 +1024,24 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         Some(c) => {
             let _ = write!(
                 p.h,
-                "<p>{} key events from {} to {}.</p>",
+                "<p>{} key events; the chart counts them per phase from {} to {}.</p>",
                 inv.timeline.len(),
                 escape(&us_to_text(c.t0, &p.zone)),
                 escape(&us_to_text(c.t1, &p.zone))
             );
             p.h.push_str(&chart_svg(&c, &p.zone));
+            if let (Some(first), Some(last)) = (
+                c.captures_outside.iter().min(),
+                c.captures_outside.iter().max(),
+            ) {
+                let _ = write!(
+                    p.h,
+                    "<p class=\"muted\">Not drawn: {} evidence capture event(s) outside the attack's time range, {} to {}.</p>",
+                    c.captures_outside.len(),
+                    escape(&us_to_text(*first, &p.zone)),
+                    escape(&us_to_text(*last, &p.zone))
+                );
+            }
             p.h.push_str(
                 "<table><tr><th>time</th><th>phase</th><th>what</th><th>evidence</th></tr>",
             );
@@ -1711,10 +1742,17 @@ mod tests {
                 ..Default::default()
             });
         }
+        inv.timeline.push(crate::investigate::KeyEvent {
+            time_us: 1_000_000 * 86_400 * 3,
+            phase: "capture".into(),
+            ..Default::default()
+        });
         let c = chart(&inv).expect("chart");
         let total: u64 = c.lanes.iter().flat_map(|(_, v)| v.iter()).sum();
         assert_eq!(total, 4);
         assert_eq!(c.lanes.len(), 3);
+        assert_eq!(c.captures_outside, [1_000_000 * 86_400 * 3]);
+        assert_eq!(c.t1, 1_000_000 * 3 * 3600);
         assert!(chart(&Investigation::default()).is_none());
     }
 }
