@@ -585,7 +585,7 @@ fn the_html_holds_every_section_and_only_its_own_markup() {
         .text()
         .collect();
     assert!(
-        timeline.contains("Not drawn: 1 evidence capture event(s) outside the attack's time range, 2026-11-21 10:12:00 +01:00"),
+        timeline.contains("Not drawn: 1 evidence capture event(s) outside the attack's time range, at 2026-11-21 10:12:00 +01:00"),
         "{timeline}"
     );
     // Credentials and the checklist.
