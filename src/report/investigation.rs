@@ -1720,7 +1720,7 @@ mod tests {
     fn markdown_escapes_syntax_and_code_spans_survive_backticks() {
         assert_eq!(
             md_text("*a*_[x](y)<b>|"),
-            "\\*a\\*\\_\\[x\\]\\(y\\)\\<b\\>\\|"
+            "\\*a\\*\\_\\[x\\](y)\\<b\\>\\|"
         );
         assert_eq!(md_text("a\nb\u{202e}"), "a\\\\nb\\\\u{202e}");
         assert_eq!(md_text("- 1. x"), "\\- 1. x");
