@@ -1009,3 +1009,67 @@ fn the_cli_checks_its_arguments_and_says_why_it_cannot_report() {
         assert!(!out.exists(), "no half report is left behind");
     }
 }
+
+/// A huge investigation (20,000 key events, 2,000 evidence lines under one
+/// answer, a megabyte-long line) gives a report of bounded size that says
+/// what it left out.
+#[test]
+fn a_huge_investigation_gives_a_bounded_report_that_says_what_it_cut() {
+    let mut inv = investigation();
+    let long = "A".repeat(1 << 20);
+    inv.answers.how.evidence = (0..2_000)
+        .map(|i| ev("/var/log/x.log", i, "2026-11-20T03:14:07Z", &long))
+        .collect();
+    inv.timeline = (0..20_000i64)
+        .map(|i| KeyEvent {
+            time: "2026-11-20T03:14:07Z".into(),
+            time_us: 1_795_144_320_000_000 + i * 1_000_000,
+            phase: "recon".into(),
+            what: "probe".into(),
+            evidence: ev("/var/log/x.log", i as u64, "2026-11-20T03:14:07Z", "GET /"),
+        })
+        .collect();
+    let st = statuses();
+    let input = ReportInput {
+        investigation: &inv,
+        evidence_status: &st,
+        case: None,
+        checklist: None,
+        generated_at: "2026-12-02T15:00:00Z",
+    };
+    let html = rep::render_html(&input);
+    let md = rep::render_markdown(&input);
+    assert!(html.len() < 2 << 20, "{} bytes of HTML", html.len());
+    assert!(md.len() < 2 << 20, "{} bytes of Markdown", md.len());
+    assert!(
+        html.contains("1975 more in"),
+        "the cut evidence lines are counted"
+    );
+    assert!(
+        html.contains("19700 more not shown"),
+        "the cut key events are counted"
+    );
+    let doc = Html::parse_document(&html);
+    let recon: u64 = doc
+        .select(&sel("#timeline svg rect"))
+        .map(|r| {
+            r.text()
+                .collect::<String>()
+                .rsplit(": ")
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(recon, 20_000, "the chart counts every key event");
+    // Without a case: UTC, the default checklist, all open.
+    let cl: String = doc
+        .select(&sel("#checklist"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    assert!(cl.contains("0 of 10 steps done"), "{cl}");
+    assert!(html.contains("no case folder given"));
+}

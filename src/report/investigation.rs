@@ -815,7 +815,7 @@ impl Html {
     fn list(&mut self, items: &[String], class: &str) {
         let _ = write!(self.h, "<ul class=\"{class}\">");
         for i in items {
-            let _ = write!(self.h, "<li>{}</li>", escape(i));
+            let _ = write!(self.h, "<li>{}</li>", escape(&clip(i)));
         }
         self.h.push_str("</ul>");
     }
@@ -983,7 +983,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
             if a.summary.trim().is_empty() {
                 "The evidence does not answer this.".to_string()
             } else {
-                escape(&a.summary)
+                escape(&clip(&a.summary))
             }
         );
         if !a.details.is_empty() {
@@ -1007,8 +1007,8 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
                 p.h,
                 "<tr><td>{}</td><td class=\"{sev}\">{sev}</td><td><b>{}</b><br>{}</td><td>",
                 i + 1,
-                escape(&f.title),
-                escape(&f.explanation)
+                escape(&clip(&f.title)),
+                escape(&clip(&f.explanation))
             );
             p.evidence(&f.evidence);
             let _ = write!(p.h, "</td><td><code>{}</code></td></tr>", escape(&f.rule));
@@ -1100,7 +1100,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
                 escape(&c.kind),
                 escape(&c.subject),
                 escape(&c.host),
-                escape(&c.reason)
+                escape(&clip(&c.reason))
             );
             p.evidence(&c.evidence);
             p.h.push_str("</td></tr>");
@@ -1144,7 +1144,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
     if !inv.gaps.is_empty() {
         p.h.push_str("<h3>What the evidence cannot show</h3>");
         for g in inv.gaps.iter().take(MAX_ROWS) {
-            let _ = write!(p.h, "<p>{}</p>", escape(&g.what));
+            let _ = write!(p.h, "<p>{}</p>", escape(&clip(&g.what)));
             p.evidence(&g.evidence);
         }
     }
@@ -1718,10 +1718,7 @@ mod tests {
 
     #[test]
     fn markdown_escapes_syntax_and_code_spans_survive_backticks() {
-        assert_eq!(
-            md_text("*a*_[x](y)<b>|"),
-            "\\*a\\*\\_\\[x\\](y)\\<b\\>\\|"
-        );
+        assert_eq!(md_text("*a*_[x](y)<b>|"), "\\*a\\*\\_\\[x\\](y)\\<b\\>\\|");
         assert_eq!(md_text("a\nb\u{202e}"), "a\\\\nb\\\\u{202e}");
         assert_eq!(md_text("- 1. x"), "\\- 1. x");
         assert_eq!(md_text("12. x &lt;"), "12\\. x \\&lt;");
