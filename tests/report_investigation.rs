@@ -390,6 +390,7 @@ const ATTRS: &[&str] = &[
     "id",
     "class",
     "contenteditable",
+    "colspan",
     "viewbox",
     "width",
     "height",

@@ -718,6 +718,7 @@ h1{margin-bottom:.2em}h2{border-bottom:2px solid #333;padding-bottom:.2em;margin
 h3{margin:1.2em 0 .3em}.sub{color:#555;margin-top:0}\
 table.meta td:first-child{width:14em;font-weight:bold}\
 .hash{font-family:monospace;font-size:11px;word-break:break-all}\
+table.items tbody.item{break-inside:avoid;page-break-inside:avoid}table.items td{overflow-wrap:anywhere}\
 .ok{color:#1b5e20;font-weight:bold}.bad{color:#a00;font-weight:bold}.warn{color:#8a5a00;font-weight:bold}\
 .conf{display:inline-block;padding:0 .5em;border-radius:3px;font-size:12px;border:1px solid #999}\
 .conf-high{background:#1b5e20;color:#fff}.conf-medium{background:#f0ad4e}\
@@ -918,7 +919,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
     p.section("evidence", false);
     p.h.push_str(
         "<p>Each item's SHA-256, verification and custody were computed when this report was made.</p>\
-         <table><tr><th>evidence</th><th>SHA-256 (now)</th><th>acquired</th><th>examiner</th>\
+         <table class=\"items\"><tr><th>evidence</th><th>acquired</th><th>examiner</th>\
          <th>verification</th><th>custody</th></tr>",
     );
     for s in input.evidence_status.iter().take(MAX_ROWS) {
@@ -937,26 +938,27 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         let (custody, cclass) = custody_text(&s.custody, &s.kind);
         let _ = write!(
             p.h,
-            "<tr><td><code>{}</code>{}</td><td class=\"hash\">{}</td><td>{}</td><td>{}</td>\
-             <td class=\"{}\">{}</td><td><span class=\"{cclass}\">{}</span><br><small class=\"muted\">{}</small></td></tr>",
+            "<tbody class=\"item\"><tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"{}\">{}</td><td><span class=\"{cclass}\">{}</span><br><small class=\"muted\">{}</small></td></tr>\
+             <tr><td colspan=\"5\">SHA-256 (now): <span class=\"hash\">{}</span></td></tr></tbody>",
             escape(&s.name),
             s.host
                 .as_deref()
                 .map(|h| format!("<br><small>host {}</small>", escape(h)))
                 .unwrap_or_default(),
-            escape(s.sha256.as_deref().unwrap_or("—")),
             p.opt_time(s.acquired_at.as_deref()),
             escape(s.examiner.as_deref().unwrap_or("—")),
             verification_class(s.verification),
             escape(&verification),
             escape(&custody),
-            escape(&s.custody.assurance)
+            escape(&s.custody.assurance),
+            escape(s.sha256.as_deref().unwrap_or("not computed"))
         );
     }
     p.h.push_str("</table>");
     p.more(input.evidence_status.len(), MAX_ROWS);
     if !inv.evidence.is_empty() {
-        p.h.push_str("<table><tr><th>snapshot</th><th>kind</th><th>host</th><th>captured</th><th>role</th></tr>");
+        p.h.push_str("<h3>The snapshots as the investigation read them</h3><table><tr><th>snapshot</th><th>kind</th><th>host</th><th>captured</th><th>role</th></tr>");
         for e in inv.evidence.iter().take(MAX_ROWS) {
             let _ = write!(
                 p.h,
