@@ -791,7 +791,7 @@ fn a_real_browser_draws_and_prints_the_report() {
         );
         return;
     };
-    let (html, _, _, _) = rendered();
+    let (html, md, _, _) = rendered();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.html");
     std::fs::write(&report, &html).unwrap();
@@ -853,6 +853,7 @@ fn a_real_browser_draws_and_prints_the_report() {
         let _ = std::fs::copy(&png, k.join("report.png"));
         let _ = std::fs::copy(&pdf, k.join("report.pdf"));
         let _ = std::fs::copy(&report, k.join("report.html"));
+        let _ = std::fs::write(k.join("report.md"), &md);
     }
 
     let (ok, dom) = browser(&bin, &profile, &["--dump-dom".into(), url]);
@@ -1073,4 +1074,54 @@ fn a_huge_investigation_gives_a_bounded_report_that_says_what_it_cut() {
         .collect();
     assert!(cl.contains("0 of 10 steps done"), "{cl}");
     assert!(html.contains("no case folder given"));
+}
+
+/// `--case` today: a corrupt checklist stops the report with an error
+/// naming the file; a good case folder is read and the report then stops at
+/// the investigation (until it lands: see the test above).
+#[test]
+fn the_cli_reads_the_case_folder_and_its_checklist() {
+    let t = tempfile::tempdir().unwrap();
+    let case_dir = t.path().join("case");
+    exhibit::case::create(&case_dir, case()).unwrap();
+    let src = t.path().join("src");
+    write(&src, "etc/hostname", b"web01\n");
+    let out = t.path().join("r.md");
+    std::fs::write(case_dir.join("checklist.json"), "{not json").unwrap();
+    let run = |format: &str| {
+        exhibit()
+            .arg("report")
+            .arg(&src)
+            .arg("--case")
+            .arg(&case_dir)
+            .args(["--format", format, "-q", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let bad = run("md");
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("cannot read the case's checklist") && err.contains("checklist.json"),
+        "{err}"
+    );
+
+    checklist().save(&case_dir).unwrap();
+    let good = run("md");
+    let err = String::from_utf8_lossy(&good.stderr);
+    if good.status.success() {
+        let md = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            md.contains("Customer database leak"),
+            "the case heads the report"
+        );
+        assert!(
+            md.contains("uploads locked"),
+            "the case's checklist is printed"
+        );
+    } else {
+        assert!(!err.contains("case"), "the case folder was read: {err}");
+        assert!(err.contains("cannot investigate the evidence"), "{err}");
+    }
 }

@@ -1340,9 +1340,11 @@ pub fn md_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     // A leading list marker, heading, quote or `1.` would start a block.
     let digits = s.chars().take_while(char::is_ascii_digit).count();
+    let after_digits = s.chars().nth(digits + 1);
+    let numbered = digits > 0 && after_digits.is_none_or(|c| c == ' ' || c == '\t');
     for (i, c) in s.chars().enumerate() {
         let leading = (i == 0 && matches!(c, '-' | '+' | '=' | '.'))
-            || (i == digits && i > 0 && matches!(c, '.' | ')'));
+            || (numbered && i == digits && matches!(c, '.' | ')'));
         if leading
             || matches!(
                 c,
@@ -1531,6 +1533,7 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
         );
         p.list(&a.details);
         p.evidence(&a.evidence, "");
+        p.m.push('\n');
     }
 
     p.section("findings");
@@ -1724,6 +1727,7 @@ mod tests {
         assert_eq!(md_text("a\nb\u{202e}"), "a\\\\nb\\\\u{202e}");
         assert_eq!(md_text("- 1. x"), "\\- 1. x");
         assert_eq!(md_text("12. x &lt;"), "12\\. x \\&lt;");
+        assert_eq!(md_text("203.0.113.9"), "203.0.113.9");
         assert_eq!(md_code("a`b"), "``a`b``");
         assert_eq!(md_code("`x"), "`` `x ``");
         assert_eq!(md_code("a|b"), "`a|b`");
