@@ -959,6 +959,15 @@ fn the_cli_checks_its_arguments_and_says_why_it_cannot_report() {
         "{err}"
     );
 
+    let bad_tz = exhibit()
+        .args(["report", "--tz", "+99:00", "-o"])
+        .arg(&out)
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert_eq!(bad_tz.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_tz.stderr).contains("bad --tz"));
+
     let no_out = exhibit().arg("report").arg(&archive).output().unwrap();
     assert_eq!(no_out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_out.stderr).contains("-o FILE is required"));

@@ -51,6 +51,10 @@ pub struct Args {
     /// checking the evidence.
     #[arg(long, value_name = "ALLOWED_SIGNERS")]
     pub trust: Option<PathBuf>,
+    /// UTC offset of the examined system's local time (e.g. +02:00), for
+    /// logs that write no zone. Default: inferred, else UTC.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    pub tz: Option<String>,
     /// Real values instead of masked ones in the leak examples.
     #[arg(long)]
     pub show_values: bool,
@@ -113,6 +117,13 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         None => Checklist::default(),
     };
 
+    let tz_offset_s = match &a.tz {
+        None => None,
+        Some(t) => Some(
+            super::logs::parse_tz(t)
+                .with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?,
+        ),
+    };
     let cancel = CancelToken::new();
     let on_signal = cancel.clone();
     let _ = ctrlc::set_handler(move || on_signal.cancel());
@@ -121,7 +132,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         evidence: a.evidence.clone(),
         leak: a.leak.clone(),
         leak_format: a.leak_format,
-        tz_offset_s: None,
+        tz_offset_s,
         show_values: a.show_values,
     };
     let investigation = investigate::investigate(&req, &bar, &cancel);

@@ -183,7 +183,7 @@ pub fn evidence_status(
         kind: "archive".into(),
         ..EvidenceStatus::default()
     };
-    match std::fs::symlink_metadata(path) {
+    match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => {
             s.kind = "directory".into();
             s.verification = Verification::NotAnArchive;
