@@ -1022,15 +1022,17 @@ fn the_cli_checks_its_arguments_and_says_why_it_cannot_report() {
 }
 
 /// A huge investigation (20,000 key events, 2,000 evidence lines under one
-/// answer, a megabyte-long line) gives a report of bounded size that says
+/// answer, a megabyte-long line and summary) gives a report of bounded size that says
 /// what it left out.
 #[test]
 fn a_huge_investigation_gives_a_bounded_report_that_says_what_it_cut() {
     let mut inv = investigation();
     let long = "A".repeat(1 << 20);
     inv.answers.how.evidence = (0..2_000)
-        .map(|i| ev("/var/log/x.log", i, "2026-11-20T03:14:07Z", &long))
+        .map(|i| ev("/var/log/x.log", i, "2026-11-20T03:14:07Z", "x"))
         .collect();
+    inv.answers.how.evidence[0].text = long.clone();
+    inv.answers.how.summary = long;
     inv.timeline = (0..20_000i64)
         .map(|i| KeyEvent {
             time: "2026-11-20T03:14:07Z".into(),
@@ -1056,6 +1058,8 @@ fn a_huge_investigation_gives_a_bounded_report_that_says_what_it_cut() {
         html.contains("1975 more in"),
         "the cut evidence lines are counted"
     );
+    assert!(!html.contains(&"A".repeat(601)), "a long line is cut");
+    assert!(html.contains(&format!("{}…", "A".repeat(600))));
     assert!(
         html.contains("19700 more not shown"),
         "the cut key events are counted"
