@@ -1138,3 +1138,27 @@ fn the_cli_reads_the_case_folder_and_its_checklist() {
         assert!(err.contains("cannot investigate the evidence"), "{err}");
     }
 }
+
+/// A case whose time zone Exhibit does not know: the header says so and
+/// every time is shown in UTC, marked as such.
+#[test]
+fn an_unknown_case_time_zone_is_named_and_times_fall_back_to_utc() {
+    let inv = investigation();
+    let mut c = case();
+    c.timezone = "Mars/Olympus_Mons".into();
+    let input = ReportInput {
+        investigation: &inv,
+        evidence_status: &[],
+        case: Some(&c),
+        checklist: None,
+        generated_at: "2026-12-02T15:00:00Z",
+    };
+    let doc = Html::parse_document(&rep::render_html(&input));
+    let header: String = doc.select(&sel("header")).next().unwrap().text().collect();
+    assert!(
+        header.contains("Mars/Olympus_Mons is not a known time zone: times are shown in UTC"),
+        "{header}"
+    );
+    let how: String = doc.select(&sel("#a-how")).next().unwrap().text().collect();
+    assert!(how.contains("2026-11-20 03:14:07 UTC"), "{how}");
+}
