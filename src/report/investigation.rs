@@ -1597,7 +1597,31 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
                 l.partial,
                 l.fabricated.len()
             );
-            p.list(&l.reasons);
+            if !l.reasons.is_empty() {
+                p.m.push_str("### Why\n\n");
+                p.list(&l.reasons);
+            }
+            if !l.fabricated.is_empty() {
+                let lines: Vec<String> = l
+                    .fabricated
+                    .iter()
+                    .take(MAX_ROWS)
+                    .map(u64::to_string)
+                    .collect();
+                let _ = writeln!(
+                    p.m,
+                    "\nFabricated rows (sample lines): {}{}",
+                    lines.join(", "),
+                    if l.fabricated.len() > MAX_ROWS {
+                        " …"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            if !l.sources.is_empty() {
+                p.m.push_str("\n### Sources and who accessed them\n\n");
+            }
             for s in l.sources.iter().take(MAX_ROWS) {
                 let _ = writeln!(
                     p.m,
@@ -1618,6 +1642,9 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
                         p.opt_time(a.last.as_deref())
                     );
                 }
+            }
+            if !l.examples.is_empty() {
+                p.m.push_str("\n### Examples (masked unless asked)\n\n");
             }
             for e in l.examples.iter().take(MAX_ROWS) {
                 let values: Vec<String> =
@@ -1713,7 +1740,7 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
         let _ = writeln!(p.m, "\n### {heading}\n");
         p.list(items);
         if heading == "Immediate actions taken" && !pm.actions_to_take.is_empty() {
-            p.m.push_str("\nStill to do: credentials to reset\n\n");
+            p.m.push_str("\n**Still to do: credentials to reset**\n\n");
             p.list(&pm.actions_to_take);
         }
     }
