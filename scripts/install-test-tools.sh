@@ -11,6 +11,9 @@ command -v 7z >/dev/null || need+=(p7zip-full)
 command -v mactime >/dev/null || need+=(sleuthkit)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v bsdtar >/dev/null || need+=(libarchive-tools)
+# The investigation report is opened, screenshotted and printed to PDF by a
+# real browser (tests/report_investigation.rs).
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

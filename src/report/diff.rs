@@ -12,14 +12,9 @@ use std::fmt::Write as _;
 /// Content diffs included in a report at most (the rest are listed only).
 pub const MAX_CONTENT_DIFFS: usize = 500;
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;width:100%;margin-bottom:1.5em}\
-td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;font-size:13px}\
-th{background:#f0f0f0}code,pre{font-family:monospace;font-size:12px}\
-pre{margin:0;white-space:pre-wrap;word-break:break-all}\
-.critical{background:#7a0010;color:#fff}.high{background:#d43f3a;color:#fff}\
-.medium{background:#f0ad4e}.low{background:#d9edf7}.info{background:#eee}\
-.add{background:#e6ffec}.del{background:#ffebe9}.hunk{color:#666;background:#f6f8fa}";
+/// The comparison's own CSS rules, after [`super::base_css`].
+const STYLE: &str =
+    ".add{background:#e6ffec}.del{background:#ffebe9}.hunk{color:#666;background:#f6f8fa}";
 
 /// Render a diff result as an HTML document.
 pub fn render(r: &DiffResult, generated_at: &str) -> String {
@@ -27,8 +22,9 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
     let _ = write!(
         h,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>Exhibit comparison</title><style>{STYLE}</style></head><body>\
-         <h1>Exhibit comparison</h1><table><tr><th></th><th>snapshot</th><th>kind</th><th>entries</th><th>taken at (UTC)</th></tr>"
+         <title>Exhibit comparison</title><style>{}</style></head><body>\
+         <h1>Exhibit comparison</h1><table><tr><th></th><th>snapshot</th><th>kind</th><th>entries</th><th>taken at (UTC)</th></tr>",
+        super::base_css(STYLE)
     );
     for (name, s) in [("old", &r.old), ("new", &r.new)] {
         let _ = write!(

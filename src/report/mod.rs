@@ -6,7 +6,25 @@
 
 pub mod custody_form;
 pub mod diff;
+pub mod investigation;
 pub use crate::text;
+
+/// The CSS the screen reports share (the comparison, [`diff`], and the
+/// investigation, [`investigation`]): body, tables, code, and the severity
+/// colours; each report appends its own rules.
+pub(crate) fn base_css(extra: &str) -> String {
+    let mut css = String::from(
+        "body{font-family:sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;width:100%;margin-bottom:1.5em}\
+td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;font-size:13px}\
+th{background:#f0f0f0}code,pre{font-family:monospace;font-size:12px}\
+pre{margin:0;white-space:pre-wrap;word-break:break-all}\
+.critical{background:#7a0010;color:#fff}.high{background:#d43f3a;color:#fff}\
+.medium{background:#f0ad4e}.low{background:#d9edf7}.info{background:#eee}",
+    );
+    css.push_str(extra);
+    css
+}
 
 /// Escape text for HTML element content and attribute values: the five
 /// HTML-special characters as entities, and control characters (except
