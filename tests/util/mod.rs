@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod custody;
+pub mod scenario;
 #[cfg(feature = "gui")]
 pub mod gui;
 
