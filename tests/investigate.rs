@@ -43,7 +43,10 @@ fn s(v: &Value) -> String {
 
 fn credential<'a>(doc: &'a Value, kind: &str, subject_has: &str) -> Option<&'a Value> {
     doc["credentials"].as_array()?.iter().find(|c| {
-        c["kind"] == kind && c["subject"].as_str().is_some_and(|x| x.contains(subject_has))
+        c["kind"] == kind
+            && c["subject"]
+                .as_str()
+                .is_some_and(|x| x.contains(subject_has))
     })
 }
 
@@ -55,20 +58,32 @@ fn check_ssh(doc: &Value, raw: &str) {
     assert!(how_s.contains(SSH_IP), "{how_s}");
     assert!(how_s.contains("40 failures"), "{how_s}");
     assert!(how_s.contains("2026-03-10 08:05:00"), "{how_s}");
-    assert!(how_s.contains("sudo"), "privilege escalation named: {how_s}");
+    assert!(
+        how_s.contains("sudo"),
+        "privilege escalation named: {how_s}"
+    );
     assert_eq!(how["confidence"], "high");
     // The first trace is the accepted login line of auth.log.
     let ev = how["evidence"].as_array().unwrap();
     assert!(
         ev.iter().any(|e| e["path"] == "/var/log/auth.log"
-            && e["text"].as_str().unwrap().contains("Accepted password for deploy")
+            && e["text"]
+                .as_str()
+                .unwrap()
+                .contains("Accepted password for deploy")
             && e["line"].as_u64().is_some()),
         "{}",
         s(&how["evidence"])
     );
     let when = doc["answers"]["when"]["summary"].as_str().unwrap();
-    assert!(when.contains("First attacker activity at 2026-03-10 08:00:00"), "{when}");
-    assert!(when.contains("last at 2026-03-10 08:19:00"), "history emptied last: {when}");
+    assert!(
+        when.contains("First attacker activity at 2026-03-10 08:00:00"),
+        "{when}"
+    );
+    assert!(
+        when.contains("last at 2026-03-10 08:19:00"),
+        "history emptied last: {when}"
+    );
     let taken = s(&doc["answers"]["taken"]);
     assert!(taken.contains("/tmp/.x.tgz"), "{taken}");
     assert!(taken.contains("/srv/app/exports"), "{taken}");
@@ -77,12 +92,23 @@ fn check_ssh(doc: &Value, raw: &str) {
     // Who: the address first, then the account.
     let actors = doc["actors"].as_array().unwrap();
     assert_eq!(actors[0]["value"], SSH_IP, "{}", s(&doc["actors"]));
-    assert!(actors.iter().any(|a| a["kind"] == "account" && a["value"] == "deploy"));
-    assert!(actors.iter().any(|a| a["kind"] == "key" && a["value"].as_str().unwrap().contains(EVIL_FP)));
+    assert!(
+        actors
+            .iter()
+            .any(|a| a["kind"] == "account" && a["value"] == "deploy")
+    );
+    assert!(
+        actors
+            .iter()
+            .any(|a| a["kind"] == "key" && a["value"].as_str().unwrap().contains(EVIL_FP))
+    );
     // Left behind: the account, the key, the cron job.
     let left = s(&doc["answers"]["left_behind"]);
     assert!(left.contains("backup2"), "{left}");
-    assert!(left.contains("/home/backup2/.ssh/authorized_keys"), "{left}");
+    assert!(
+        left.contains("/home/backup2/.ssh/authorized_keys"),
+        "{left}"
+    );
     assert!(left.contains("/etc/cron.d/backup2"), "{left}");
     // Erased: root's history.
     let erased = s(&doc["answers"]["erased"]);
@@ -91,21 +117,49 @@ fn check_ssh(doc: &Value, raw: &str) {
     // the added key, DB_PASSWORD named without its value.
     let deploy = credential(doc, "account", "deploy").expect("deploy");
     assert_eq!(deploy["priority"], "high");
-    assert!(credential(doc, "account", "backup2").is_some(), "{}", s(&doc["credentials"]));
+    assert!(
+        credential(doc, "account", "backup2").is_some(),
+        "{}",
+        s(&doc["credentials"])
+    );
     let key = credential(doc, "ssh_key", EVIL_FP).expect("added key");
     assert!(key["subject"].as_str().unwrap().contains("evil@attacker"));
     assert_eq!(key["priority"], "high");
     assert!(credential(doc, "secret", "/srv/app/.env: DB_PASSWORD").is_some());
-    assert!(credential(doc, "password_hash", "deploy").is_some(), "root access: hashes readable");
+    assert!(
+        credential(doc, "password_hash", "deploy").is_some(),
+        "root access: hashes readable"
+    );
     // Root cause from sshd_config.
     let rc = s(&doc["root_causes"]);
-    assert!(rc.contains("Password authentication enabled for SSH"), "{rc}");
+    assert!(
+        rc.contains("Password authentication enabled for SSH"),
+        "{rc}"
+    );
     assert!(rc.contains("PasswordAuthentication"), "{rc}");
     // Timeline phases in order.
-    let phases: Vec<&str> = doc["timeline"].as_array().unwrap().iter().map(|k| k["phase"].as_str().unwrap()).collect();
-    let pos = |p: &str| phases.iter().position(|x| *x == p).unwrap_or_else(|| panic!("{p} in {phases:?}"));
-    assert!(pos("recon") < pos("access") && pos("access") < pos("privilege") && pos("privilege") < pos("data"), "{phases:?}");
-    assert!(!raw.contains(DB_PASSWORD), "the secret leaked into the output");
+    let phases: Vec<&str> = doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["phase"].as_str().unwrap())
+        .collect();
+    let pos = |p: &str| {
+        phases
+            .iter()
+            .position(|x| *x == p)
+            .unwrap_or_else(|| panic!("{p} in {phases:?}"))
+    };
+    assert!(
+        pos("recon") < pos("access")
+            && pos("access") < pos("privilege")
+            && pos("privilege") < pos("data"),
+        "{phases:?}"
+    );
+    assert!(
+        !raw.contains(DB_PASSWORD),
+        "the secret leaked into the output"
+    );
 }
 
 #[test]
@@ -123,9 +177,16 @@ fn ssh_bruteforce_from_folders() {
     assert_eq!(doc["evidence"][1]["role"], "incident");
     assert_eq!(doc["evidence"][1]["host"], "web01");
     // Folders have no capture time: the gap says so.
-    assert!(s(&doc["gaps"]).contains("no capture time"), "{}", s(&doc["gaps"]));
+    assert!(
+        s(&doc["gaps"]).contains("no capture time"),
+        "{}",
+        s(&doc["gaps"])
+    );
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.starts_with("kind,subject,host,priority,reason,evidence\n"), "{text}");
+    assert!(
+        text.starts_with("kind,subject,host,priority,reason,evidence\n"),
+        "{text}"
+    );
     assert!(text.contains("/srv/app/.env: DB_PASSWORD"), "{text}");
     assert!(text.contains(EVIL_FP), "{text}");
     assert!(!text.contains(DB_PASSWORD));
@@ -133,7 +194,10 @@ fn ssh_bruteforce_from_folders() {
     let (code, out) = human(&[&tr.baseline, &tr.incident]);
     assert_eq!(code, 0);
     assert!(out.contains("HOW did the attacker get in? [high]"), "{out}");
-    assert!(out.contains("SSH password of deploy guessed by 203.0.113.7"), "{out}");
+    assert!(
+        out.contains("SSH password of deploy guessed by 203.0.113.7"),
+        "{out}"
+    );
     assert!(out.contains("CREDENTIALS to rotate"), "{out}");
     assert!(out.contains("GAPS"), "{out}");
     assert!(!out.contains(DB_PASSWORD));
@@ -163,7 +227,10 @@ fn ssh_bruteforce_from_archives() {
     // Evidence points into the archive.
     let how = &doc["answers"]["how"]["evidence"];
     assert!(
-        how.as_array().unwrap().iter().any(|e| e["snapshot"] == inc.display().to_string()),
+        how.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["snapshot"] == inc.display().to_string()),
         "{}",
         s(how)
     );
@@ -182,11 +249,20 @@ fn web_shell_upload_use_and_download() {
     assert!(how.contains(WEB_IP), "{how}");
     let details = s(&doc["answers"]["how"]["details"]);
     assert!(details.contains("POST /upload.php"), "{details}");
-    assert!(details.contains("/var/www/html/uploads/img.php"), "{details}");
+    assert!(
+        details.contains("/var/www/html/uploads/img.php"),
+        "{details}"
+    );
     let taken = s(&doc["answers"]["taken"]);
-    assert!(taken.contains("/srv/app/.env read through the web shell"), "{taken}");
+    assert!(
+        taken.contains("/srv/app/.env read through the web shell"),
+        "{taken}"
+    );
     assert!(taken.contains("/exports/clients.csv"), "{taken}");
-    assert!(taken.contains("/srv/app/exports/clients.csv"), "mapped onto the file: {taken}");
+    assert!(
+        taken.contains("/srv/app/exports/clients.csv"),
+        "mapped onto the file: {taken}"
+    );
     let when = doc["answers"]["when"]["summary"].as_str().unwrap();
     assert!(when.contains("2026-03-10 09:00:00"), "{when}");
     assert!(when.contains("2026-03-10 09:10:00"), "{when}");
@@ -196,7 +272,10 @@ fn web_shell_upload_use_and_download() {
     assert_eq!(c["priority"], "high");
     assert!(credential(&doc, "secret", "APP_NAME").is_none());
     let rc = s(&doc["root_causes"]);
-    assert!(rc.contains("PHP execution allowed in the uploads directory"), "{rc}");
+    assert!(
+        rc.contains("PHP execution allowed in the uploads directory"),
+        "{rc}"
+    );
     assert!(rc.contains("Data exports reachable from the web"), "{rc}");
     let left = s(&doc["answers"]["left_behind"]);
     assert!(left.contains("/var/www/html/uploads/img.php"), "{left}");
@@ -218,7 +297,10 @@ fn web_shell_from_archives() {
     let (code, doc, raw, err) = investigate_json(&[&base, &inc], &[]);
     assert_eq!(code, 0, "{err}");
     let how = doc["answers"]["how"]["summary"].as_str().unwrap();
-    assert!(how.contains("web shell") && how.contains("/uploads/img.php"), "{how}");
+    assert!(
+        how.contains("web shell") && how.contains("/uploads/img.php"),
+        "{how}"
+    );
     assert!(credential(&doc, "secret", "/srv/app/.env: DB_PASSWORD").is_some());
     assert!(!raw.contains(DB_PASSWORD));
 }
@@ -241,6 +323,7 @@ fn rewritten_auth_log_is_a_gap() {
     // The login is gone from the logs: no SSH vector is claimed...
     let how = doc["answers"]["how"]["summary"].as_str().unwrap();
     assert!(!how.contains("SSH password"), "{how}");
+    assert!(s(&doc["answers"]["how"]["details"]).contains("may have been erased"));
     // ...but what the files show is still there.
     let left = s(&doc["answers"]["left_behind"]);
     assert!(left.contains("/etc/cron.d/backup2"), "{left}");
@@ -254,7 +337,11 @@ fn one_snapshot_has_no_baseline() {
     let (code, doc, raw, err) = investigate_json(&[&tr.incident], &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(doc["evidence"][0]["role"], "only");
-    assert!(s(&doc["gaps"]).contains("Only one snapshot of web01"), "{}", s(&doc["gaps"]));
+    assert!(
+        s(&doc["gaps"]).contains("Only one snapshot of web01"),
+        "{}",
+        s(&doc["gaps"])
+    );
     // The logs still tell the vector.
     let how = doc["answers"]["how"]["summary"].as_str().unwrap();
     assert!(how.contains("SSH password of deploy"), "{how}");
@@ -287,6 +374,10 @@ fn no_web_logs_is_a_gap_and_bad_input_is_an_error() {
     assert_eq!(code, 0, "{err}");
     assert!(doc["leak"].is_null() || doc["leak"].is_object());
     if doc["leak"].is_null() {
-        assert!(s(&doc["notes"]).contains("leak validation failed"), "{}", s(&doc["notes"]));
+        assert!(
+            s(&doc["notes"]).contains("leak validation failed"),
+            "{}",
+            s(&doc["notes"])
+        );
     }
 }

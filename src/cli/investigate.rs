@@ -106,7 +106,11 @@ fn answer(title: &str, a: &Answer) {
             Some(l) => format!("{}:{l}", e.path),
             None => e.path.clone(),
         };
-        let time = e.time.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
+        let time = e
+            .time
+            .as_deref()
+            .map(|t| format!(" {t}"))
+            .unwrap_or_default();
         outln!("    > {at}{time}: {}", e.text);
     }
     outln!();

@@ -84,9 +84,33 @@ pub fn excerpt(s: &str) -> String {
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
         .take(MAX_TEXT_CHARS)
         .collect();
-    let mut out = crate::report::text::inert(&one).into_owned();
+    let mut out = inert(&one);
     if s.chars().count() > MAX_TEXT_CHARS {
         out.push('…');
+    }
+    out
+}
+
+/// Evidence text with every control, bidi and separator character written
+/// as a visible escape (`\x1b`, `\u{202e}`), the rule of
+/// `report::text::inert`, which this module cannot import: `report` renders
+/// the investigation, and the architecture test forbids the cycle.
+pub fn inert(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+        );
+        if c.is_control() || bidi {
+            if (c as u32) < 0x100 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+        } else {
+            out.push(c);
+        }
     }
     out
 }
@@ -252,7 +276,9 @@ impl<'a> Analysis<'a> {
             None => f.title.clone(),
         };
         let mut r = self.file_ref(&f.subject.snapshot, &f.subject.path, Some(&f.rule), &text);
-        r.time = self.mtime_of(&f.subject.snapshot, &f.subject.path).map(rfc3339);
+        r.time = self
+            .mtime_of(&f.subject.snapshot, &f.subject.path)
+            .map(rfc3339);
         r
     }
 
@@ -281,7 +307,15 @@ impl<'a> Analysis<'a> {
         });
     }
 
-    fn actor(&mut self, kind: &str, value: &str, score: u32, did: String, time: Option<i64>, ev: Option<EvidenceRef>) {
+    fn actor(
+        &mut self,
+        kind: &str,
+        value: &str,
+        score: u32,
+        did: String,
+        time: Option<i64>,
+        ev: Option<EvidenceRef>,
+    ) {
         if value.is_empty() {
             return;
         }
@@ -325,10 +359,21 @@ impl<'a> Analysis<'a> {
                 // the address, is suspect.
                 continue;
             }
-            let ev = f.subject.events.first().map(|&e| self.ev_ref(e, Some(&f.rule)));
+            let ev = f
+                .subject
+                .events
+                .first()
+                .map(|&e| self.ev_ref(e, Some(&f.rule)));
             for ip in f.subject.ips.iter().take(50) {
                 self.attacker_ips.insert(ip.clone());
-                self.actor("ip", ip, weight, f.title.clone(), f.subject.first_us, ev.clone());
+                self.actor(
+                    "ip",
+                    ip,
+                    weight,
+                    f.title.clone(),
+                    f.subject.first_us,
+                    ev.clone(),
+                );
                 if let Some(l) = f.subject.last_us {
                     self.actor("ip", ip, 0, f.title.clone(), Some(l), None);
                 }
@@ -358,22 +403,46 @@ impl<'a> Analysis<'a> {
                 self.attacker_accounts.insert(u.to_string());
                 if first_time {
                     let r = self.ev_ref(idx, None);
-                    self.actor("account", u, 50, format!("logged in from {ip}"), e.time_us, Some(r.clone()));
-                    self.actor("ip", ip, 20, format!("logged in as {u}"), e.time_us, Some(r));
+                    self.actor(
+                        "account",
+                        u,
+                        50,
+                        format!("logged in from {ip}"),
+                        e.time_us,
+                        Some(r.clone()),
+                    );
+                    self.actor(
+                        "ip",
+                        ip,
+                        20,
+                        format!("logged in as {u}"),
+                        e.time_us,
+                        Some(r),
+                    );
                 }
             }
             if let Some(agent) = e.get(Field::Agent).filter(|a| !a.is_empty() && *a != "-")
                 && agents.len() < 100
             {
-                let en = agents.entry(agent.to_string()).or_insert((0, e.time_us.unwrap_or(0), idx));
+                let en =
+                    agents
+                        .entry(agent.to_string())
+                        .or_insert((0, e.time_us.unwrap_or(0), idx));
                 en.0 += 1;
             }
         }
         let mut agents: Vec<(String, (u32, i64, u32))> = agents.into_iter().collect();
-        agents.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+        agents.sort_by_key(|b| std::cmp::Reverse(b.1.0));
         for (agent, (n, first, idx)) in agents.into_iter().take(5) {
             let r = self.ev_ref(idx, None);
-            self.actor("user_agent", &agent, n.min(20), format!("sent {n} request(s) from an attacking address"), Some(first), Some(r));
+            self.actor(
+                "user_agent",
+                &agent,
+                n.min(20),
+                format!("sent {n} request(s) from an attacking address"),
+                Some(first),
+                Some(r),
+            );
         }
     }
 
@@ -390,7 +459,10 @@ impl<'a> Analysis<'a> {
         let mut vectors: Vec<Vector> = Vec::new();
 
         // SSH password guessed.
-        for f in self.findings_with("success_after_failures").collect::<Vec<_>>() {
+        for f in self
+            .findings_with("success_after_failures")
+            .collect::<Vec<_>>()
+        {
             if f.severity < Severity::Critical {
                 continue;
             }
@@ -408,7 +480,13 @@ impl<'a> Analysis<'a> {
             let mut failures = 0u64;
             let mut first_fail: Option<u32> = None;
             for k in [Kind::AuthFailure, Kind::InvalidUser] {
-                for &j in self.store().by_kind.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
+                for &j in self
+                    .store()
+                    .by_kind
+                    .get(&k)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
                     let Some(e) = self.event(j) else { continue };
                     if e.get(Field::Ip) == Some(ip.as_str())
                         && e.time_us.zip(st).is_none_or(|(a, b)| a <= b)
@@ -434,15 +512,39 @@ impl<'a> Analysis<'a> {
                 let r = self.ev_ref(ff, Some("ssh_bruteforce"));
                 if let Some(ft) = self.event(ff).and_then(|e| e.time_us) {
                     details.push(format!("The guessing started at {}.", t(ft)));
-                    self.key_event(ft, "recon", format!("{ip} starts guessing SSH passwords"), r.clone());
+                    self.key_event(
+                        ft,
+                        "recon",
+                        format!("{ip} starts guessing SSH passwords"),
+                        r.clone(),
+                    );
                 }
                 evidence.push(r);
             }
             if let Some(tu) = st {
-                self.key_event(tu, "access", format!("{ip} logs in as {user} over SSH after {failures} failures"), sref.clone());
+                self.key_event(
+                    tu,
+                    "access",
+                    format!("{ip} logs in as {user} over SSH after {failures} failures"),
+                    sref.clone(),
+                );
             }
-            self.actor("ip", &ip, 0, format!("guessed the password of {user} after {failures} failures"), st, None);
-            self.actor("account", &user, 0, format!("password guessed by {ip}"), st, None);
+            self.actor(
+                "ip",
+                &ip,
+                0,
+                format!("guessed the password of {user} after {failures} failures"),
+                st,
+                None,
+            );
+            self.actor(
+                "account",
+                &user,
+                0,
+                format!("password guessed by {ip}"),
+                st,
+                None,
+            );
             self.attacker_accounts.insert(user.clone());
             vectors.push(Vector {
                 time: st,
@@ -459,8 +561,12 @@ impl<'a> Analysis<'a> {
 
         // Web shell uploaded and used.
         for f in self.findings_with("web_shell").collect::<Vec<_>>() {
-            let Some(&first) = f.subject.events.first() else { continue };
-            let Some(fe) = self.event(first) else { continue };
+            let Some(&first) = f.subject.events.first() else {
+                continue;
+            };
+            let Some(fe) = self.event(first) else {
+                continue;
+            };
             let script = strip_query(fe.get(Field::Path).unwrap_or("")).to_string();
             let ip = fe.get(Field::Ip).unwrap_or("?").to_string();
             let use_t = fe.time_us;
@@ -473,14 +579,25 @@ impl<'a> Analysis<'a> {
             )];
             // The upload: a 2xx POST from an attacking address before the
             // first use, to an upload endpoint or the shell's directory.
-            let dir = script.rsplit_once('/').map(|x| x.0).unwrap_or("").to_ascii_lowercase();
+            let dir = script
+                .rsplit_once('/')
+                .map(|x| x.0)
+                .unwrap_or("")
+                .to_ascii_lowercase();
             let mut upload: Option<u32> = None;
-            for &j in self.store().by_kind.get(&Kind::WebRequest).map(Vec::as_slice).unwrap_or(&[]) {
+            for &j in self
+                .store()
+                .by_kind
+                .get(&Kind::WebRequest)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 let Some(e) = self.event(j) else { continue };
                 let p = e.get(Field::Path).unwrap_or("").to_ascii_lowercase();
                 if e.get(Field::Method) == Some("POST")
                     && e.status.is_some_and(|s| (200..400).contains(&s))
-                    && e.get(Field::Ip).is_some_and(|x| self.attacker_ips.contains(x) || x == ip)
+                    && e.get(Field::Ip)
+                        .is_some_and(|x| self.attacker_ips.contains(x) || x == ip)
                     && e.time_us.zip(use_t).is_none_or(|(a, b)| a <= b)
                     && (p.contains("upload") || (!dir.is_empty() && p.starts_with(&dir)))
                 {
@@ -498,7 +615,9 @@ impl<'a> Analysis<'a> {
                         "Uploaded with POST {} from {} at {}.",
                         strip_query(ue.get(Field::Path).unwrap_or("")),
                         ue.get(Field::Ip).unwrap_or("?"),
-                        ue.time_us.map(t).unwrap_or_else(|| "an unknown time".into())
+                        ue.time_us
+                            .map(t)
+                            .unwrap_or_else(|| "an unknown time".into())
                     ),
                 );
                 if let Some(ut) = ue.time_us {
@@ -508,15 +627,28 @@ impl<'a> Analysis<'a> {
                 evidence.insert(0, r);
             }
             if let Some(ut) = use_t {
-                self.key_event(ut, "access", format!("{ip} runs commands through {script}"), evidence.last().cloned().unwrap_or_default());
+                self.key_event(
+                    ut,
+                    "access",
+                    format!("{ip} runs commands through {script}"),
+                    evidence.last().cloned().unwrap_or_default(),
+                );
             }
             // The file on disk.
             let mut on_disk = false;
             let script_l = script.to_ascii_lowercase();
-            for ff in self.file_findings().filter(|x| x.rule.starts_with("webshell.")).collect::<Vec<_>>() {
-                if !script_l.is_empty() && ff.subject.path.to_ascii_lowercase().ends_with(&script_l) {
+            for ff in self
+                .file_findings()
+                .filter(|x| x.rule.starts_with("webshell."))
+                .collect::<Vec<_>>()
+            {
+                if !script_l.is_empty() && ff.subject.path.to_ascii_lowercase().ends_with(&script_l)
+                {
                     if !on_disk {
-                        details.push(format!("The script is in the snapshot: {} ({}).", ff.subject.path, ff.rule));
+                        details.push(format!(
+                            "The script is in the snapshot: {} ({}).",
+                            ff.subject.path, ff.rule
+                        ));
                     }
                     on_disk = true;
                     evidence.push(self.finding_ref(ff));
@@ -527,29 +659,53 @@ impl<'a> Analysis<'a> {
                 .i
                 .log_findings
                 .iter()
-                .filter(|x| matches!(x.rule.as_str(), "web_scan" | "scanner_user_agent" | "sensitive_file_probe"))
+                .filter(|x| {
+                    matches!(
+                        x.rule.as_str(),
+                        "web_scan" | "scanner_user_agent" | "sensitive_file_probe"
+                    )
+                })
                 .filter(|x| x.subject.ips.contains(&ip))
                 .min_by_key(|x| x.subject.first_us)
                 && let Some(&si) = scan.subject.events.first()
             {
                 let r = self.ev_ref(si, Some(&scan.rule));
                 if let Some(st) = scan.subject.first_us {
-                    details.push(format!("{ip} probed the site first ({}, from {}).", scan.title, t(st)));
+                    details.push(format!(
+                        "{ip} probed the site first ({}, from {}).",
+                        scan.title,
+                        t(st)
+                    ));
                     self.key_event(st, "recon", format!("{ip} scans the web site"), r.clone());
                 }
                 evidence.push(r);
             }
-            self.actor("ip", &ip, 0, format!("ran commands through {script}"), use_t, None);
+            self.actor(
+                "ip",
+                &ip,
+                0,
+                format!("ran commands through {script}"),
+                use_t,
+                None,
+            );
             vectors.push(Vector {
                 time,
                 summary: format!(
                     "A web shell: {script} {}and used by {ip} from {}.",
-                    if upload.is_some() { "uploaded " } else { "planted " },
+                    if upload.is_some() {
+                        "uploaded "
+                    } else {
+                        "planted "
+                    },
                     use_t.map(t).unwrap_or_else(|| "an unknown time".into())
                 ),
                 details,
                 evidence,
-                confidence: if on_disk || upload.is_some() { Confidence::High } else { Confidence::Medium },
+                confidence: if on_disk || upload.is_some() {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                },
                 cause: Some(("upload".into(), dir)),
             });
         }
@@ -557,7 +713,8 @@ impl<'a> Analysis<'a> {
         // An exploited endpoint: attack payloads answered 2xx.
         for f in self.findings_with("attack_payload").collect::<Vec<_>>() {
             let ok = f.subject.events.iter().copied().find(|&i| {
-                self.event(i).is_some_and(|e| e.status.is_some_and(|s| (200..300).contains(&s)))
+                self.event(i)
+                    .is_some_and(|e| e.status.is_some_and(|s| (200..300).contains(&s)))
             });
             let Some(oi) = ok else { continue };
             let Some(oe) = self.event(oi) else { continue };
@@ -565,7 +722,15 @@ impl<'a> Analysis<'a> {
             let path = strip_query(oe.get(Field::Path).unwrap_or("")).to_string();
             let r = self.ev_ref(oi, Some("attack_payload"));
             if let Some(tu) = oe.time_us {
-                self.key_event(tu, "access", format!("{ip} sends an attack payload to {path}, answered {}", oe.status.unwrap_or(0)), r.clone());
+                self.key_event(
+                    tu,
+                    "access",
+                    format!(
+                        "{ip} sends an attack payload to {path}, answered {}",
+                        oe.status.unwrap_or(0)
+                    ),
+                    r.clone(),
+                );
             }
             vectors.push(Vector {
                 time: oe.time_us,
@@ -628,9 +793,17 @@ impl<'a> Analysis<'a> {
         // Privileges.
         let mut priv_lines: Vec<String> = Vec::new();
         let mut sudo_first: BTreeMap<String, u32> = BTreeMap::new();
-        for &j in self.store().by_kind.get(&Kind::Sudo).map(Vec::as_slice).unwrap_or(&[]) {
+        for &j in self
+            .store()
+            .by_kind
+            .get(&Kind::Sudo)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             let Some(e) = self.event(j) else { continue };
-            let Some(u) = e.get(Field::User) else { continue };
+            let Some(u) = e.get(Field::User) else {
+                continue;
+            };
             if self.attacker_accounts.contains(u) && !sudo_first.contains_key(u) {
                 sudo_first.insert(u.to_string(), j);
             }
@@ -648,9 +821,21 @@ impl<'a> Analysis<'a> {
                 e.get(Field::Command).unwrap_or("a command")
             ));
             if let Some(tu) = e.time_us {
-                self.key_event(tu, "privilege", format!("{u} runs sudo as {target}"), r.clone());
+                self.key_event(
+                    tu,
+                    "privilege",
+                    format!("{u} runs sudo as {target}"),
+                    r.clone(),
+                );
             }
-            self.actor("account", &u, 20, format!("became {target} with sudo"), e.time_us, Some(r.clone()));
+            self.actor(
+                "account",
+                &u,
+                20,
+                format!("became {target} with sudo"),
+                e.time_us,
+                Some(r.clone()),
+            );
             how.evidence.push(r);
             self.root_cause("sudo", &u, &[]);
         }
@@ -696,7 +881,10 @@ impl<'a> Analysis<'a> {
                         time: None,
                         rule: None,
                         text: if line.is_some() {
-                            format!("PasswordAuthentication {}", if s.password_auth { "yes" } else { "no" })
+                            format!(
+                                "PasswordAuthentication {}",
+                                if s.password_auth { "yes" } else { "no" }
+                            )
                         } else {
                             "PasswordAuthentication not set (default yes)".into()
                         },
@@ -721,17 +909,21 @@ impl<'a> Analysis<'a> {
             ),
             "exploit" => (
                 format!("A vulnerable endpoint: {what}"),
-                "Patch the application, validate its input, and filter attack payloads (WAF)".to_string(),
+                "Patch the application, validate its input, and filter attack payloads (WAF)"
+                    .to_string(),
                 evidence.iter().take(2).cloned().collect(),
             ),
             "sudo" => (
                 format!("{what} could become root with sudo"),
-                format!("Limit {what}'s sudo rights to the commands it needs and require a password (and MFA) for them"),
+                format!(
+                    "Limit {what}'s sudo rights to the commands it needs and require a password (and MFA) for them"
+                ),
                 evidence.to_vec(),
             ),
             "exports" => (
                 "Data exports reachable from the web".to_string(),
-                "Keep exports and backups outside the web root, or behind authentication".to_string(),
+                "Keep exports and backups outside the web root, or behind authentication"
+                    .to_string(),
                 evidence.iter().take(2).cloned().collect(),
             ),
             _ => return,
@@ -747,10 +939,14 @@ impl<'a> Analysis<'a> {
 
     /// sshd_config of the latest snapshot that has one.
     fn sshd_config(&self) -> Option<(String, secrets::SshdSettings)> {
-        self.i.hosts.iter().filter_map(|h| h.latest()).find_map(|s| {
-            read_text(&s.snapshot, "/etc/ssh/sshd_config", MAX_TEXT)
-                .map(|text| (s.label.clone(), secrets::sshd_settings(&text)))
-        })
+        self.i
+            .hosts
+            .iter()
+            .filter_map(|h| h.latest())
+            .find_map(|s| {
+                read_text(&s.snapshot, "/etc/ssh/sshd_config", MAX_TEXT)
+                    .map(|text| (s.label.clone(), secrets::sshd_settings(&text)))
+            })
     }
 
     /// A URL path mapped onto a file of the latest snapshots: the shortest
@@ -764,8 +960,7 @@ impl<'a> Analysis<'a> {
         for h in self.i.hosts {
             let Some(s) = h.latest() else { continue };
             for e in &s.snapshot.entries {
-                if e.path.ends_with(&url)
-                    && best.as_ref().is_none_or(|b| e.path.len() < b.1.len())
+                if e.path.ends_with(&url) && best.as_ref().is_none_or(|b| e.path.len() < b.1.len())
                 {
                     best = Some((s.label.clone(), e.path.clone()));
                 }
@@ -804,15 +999,27 @@ impl<'a> Analysis<'a> {
                 if let Some(tu) = e.time_us {
                     self.key_event(tu, "exfiltration", what.clone(), r.clone());
                 }
-                self.taken.push(Taken { time_us: e.time_us, what, evidence: r });
+                self.taken.push(Taken {
+                    time_us: e.time_us,
+                    what,
+                    evidence: r,
+                });
             }
             if f.rule == "sensitive_file_served"
                 && f.subject.paths.iter().any(|p| {
                     let p = p.to_ascii_lowercase();
-                    ["/export", "/backup", "/dump"].iter().any(|d| p.contains(d))
+                    ["/export", "/backup", "/dump"]
+                        .iter()
+                        .any(|d| p.contains(d))
                 })
             {
-                let ev: Vec<EvidenceRef> = f.subject.events.first().map(|&j| self.ev_ref(j, Some(&f.rule))).into_iter().collect();
+                let ev: Vec<EvidenceRef> = f
+                    .subject
+                    .events
+                    .first()
+                    .map(|&j| self.ev_ref(j, Some(&f.rule)))
+                    .into_iter()
+                    .collect();
                 self.root_cause("exports", "", &ev);
             }
         }
@@ -820,33 +1027,58 @@ impl<'a> Analysis<'a> {
         for f in self.findings_with("web_shell").collect::<Vec<_>>() {
             for &j in f.subject.events.iter().take(500) {
                 let Some(e) = self.event(j) else { continue };
-                let Some(cmd) = web_command(e.get(Field::Path).unwrap_or("")) else { continue };
+                let Some(cmd) = web_command(e.get(Field::Path).unwrap_or("")) else {
+                    continue;
+                };
                 let files = command_files(&cmd);
                 let r = self.ev_ref(j, Some("web_shell"));
                 let ip = e.get(Field::Ip).unwrap_or("?").to_string();
                 for p in files.read.iter().take(20) {
                     self.read_paths.push((p.clone(), r.clone()));
                     let what = format!("{p} read through the web shell by {ip} (`{}`)", cmd);
-                    self.actor("ip", &ip, 10, format!("read {p} through the web shell"), e.time_us, None);
+                    self.actor(
+                        "ip",
+                        &ip,
+                        10,
+                        format!("read {p} through the web shell"),
+                        e.time_us,
+                        None,
+                    );
                     if let Some(tu) = e.time_us {
                         self.key_event(tu, "data", what.clone(), r.clone());
                     }
-                    self.taken.push(Taken { time_us: e.time_us, what, evidence: r.clone() });
+                    self.taken.push(Taken {
+                        time_us: e.time_us,
+                        what,
+                        evidence: r.clone(),
+                    });
                 }
                 if files.dump {
                     let what = format!("database dumped through the web shell (`{cmd}`)");
-                    self.taken.push(Taken { time_us: e.time_us, what, evidence: r.clone() });
+                    self.taken.push(Taken {
+                        time_us: e.time_us,
+                        what,
+                        evidence: r.clone(),
+                    });
                 }
             }
         }
         // Commands: sudo, shell history.
         let mut cmds: Vec<u32> = Vec::new();
         for k in [Kind::Sudo, Kind::Command, Kind::Exec] {
-            cmds.extend(self.store().by_kind.get(&k).map(Vec::as_slice).unwrap_or(&[]));
+            cmds.extend(
+                self.store()
+                    .by_kind
+                    .get(&k)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+            );
         }
         for j in cmds {
             let Some(e) = self.event(j) else { continue };
-            let Some(cmd) = e.get(Field::Command) else { continue };
+            let Some(cmd) = e.get(Field::Command) else {
+                continue;
+            };
             // Sudo by an attacker account, or any history (the history of a
             // compromised host; untimed, so no dating).
             let by = match e.kind {
@@ -855,7 +1087,11 @@ impl<'a> Analysis<'a> {
                     _ => continue,
                 },
                 _ => {
-                    let src = self.store().source_of(e).map(|s| s.path.clone()).unwrap_or_default();
+                    let src = self
+                        .store()
+                        .source_of(e)
+                        .map(|s| s.path.clone())
+                        .unwrap_or_default();
                     let user = history_user(&src);
                     if !(self.attacker_accounts.contains(&user) || (self.root && user == "root")) {
                         continue;
@@ -872,7 +1108,12 @@ impl<'a> Analysis<'a> {
                 self.read_paths.push((p.clone(), r.clone()));
             }
             let what = if !files.written.is_empty() && !files.read.is_empty() {
-                format!("{} archived into {} by {by} (`{}`)", files.read.join(", "), files.written.join(", "), cmd)
+                format!(
+                    "{} archived into {} by {by} (`{}`)",
+                    files.read.join(", "),
+                    files.written.join(", "),
+                    cmd
+                )
             } else if files.dump {
                 format!("database dumped by {by} (`{cmd}`)")
             } else if !files.read.is_empty() {
@@ -884,7 +1125,11 @@ impl<'a> Analysis<'a> {
             if let Some(tu) = e.time_us {
                 self.key_event(tu, "data", what.clone(), r.clone());
             }
-            self.taken.push(Taken { time_us: e.time_us, what, evidence: r });
+            self.taken.push(Taken {
+                time_us: e.time_us,
+                what,
+                evidence: r,
+            });
         }
         // Archives staged in temp or web dirs.
         for (hi, h) in self.i.hosts.iter().enumerate() {
@@ -894,8 +1139,15 @@ impl<'a> Analysis<'a> {
                 Some(r) if h.snaps.len() > 1 => r
                     .changes
                     .iter()
-                    .filter(|c| matches!(c.change, ChangeClass::Added | ChangeClass::Modified | ChangeClass::Renamed))
-                    .filter(|c| secrets::is_staging_dir(&c.path) && secrets::is_archive_name(&c.path))
+                    .filter(|c| {
+                        matches!(
+                            c.change,
+                            ChangeClass::Added | ChangeClass::Modified | ChangeClass::Renamed
+                        )
+                    })
+                    .filter(|c| {
+                        secrets::is_staging_dir(&c.path) && secrets::is_archive_name(&c.path)
+                    })
                     .filter_map(|c| {
                         let e = latest.snapshot.get(&c.path)?;
                         Some((c.path.clone(), e.size, e.mtime_ns.map(|n| n / 1000), true))
@@ -906,30 +1158,58 @@ impl<'a> Analysis<'a> {
                     .entries
                     .iter()
                     .filter(|e| e.kind == crate::archive::EntryType::File)
-                    .filter(|e| secrets::is_staging_dir(&e.path) && secrets::is_archive_name(&e.path))
-                    .filter(|e| e.path.starts_with("/tmp/") || e.path.starts_with("/var/tmp/") || e.path.starts_with("/dev/shm/"))
+                    .filter(|e| {
+                        secrets::is_staging_dir(&e.path) && secrets::is_archive_name(&e.path)
+                    })
+                    .filter(|e| {
+                        e.path.starts_with("/tmp/")
+                            || e.path.starts_with("/var/tmp/")
+                            || e.path.starts_with("/dev/shm/")
+                    })
                     .take(50)
                     .map(|e| (e.path.clone(), e.size, e.mtime_ns.map(|n| n / 1000), false))
                     .collect(),
             };
             for (p, size, mt, new) in staged {
-                let mut r = self.file_ref(&latest.label, &p, None, &format!("{} archive, {}", if new { "new" } else { "present" }, human_bytes(size)));
+                let mut r = self.file_ref(
+                    &latest.label,
+                    &p,
+                    None,
+                    &format!(
+                        "{} archive, {}",
+                        if new { "new" } else { "present" },
+                        human_bytes(size)
+                    ),
+                );
                 r.time = mt.map(rfc3339);
                 let what = format!(
                     "{p} ({}) {} in a staging directory",
                     human_bytes(size),
-                    if new { "created between the captures" } else { "lies" }
+                    if new {
+                        "created between the captures"
+                    } else {
+                        "lies"
+                    }
                 );
                 if let Some(tu) = mt {
                     self.key_event(tu, "data", format!("{p} written"), r.clone());
                 }
-                self.taken.push(Taken { time_us: mt, what, evidence: r });
+                self.taken.push(Taken {
+                    time_us: mt,
+                    what,
+                    evidence: r,
+                });
             }
         }
         // The leak validation.
         if let Some(l) = self.i.leak {
             for s in &l.sources {
-                let mut r = self.file_ref(&s.snapshot, &s.path, Some("leak"), &format!("{} of {} sample rows found here", s.matched_rows, l.rows));
+                let mut r = self.file_ref(
+                    &s.snapshot,
+                    &s.path,
+                    Some("leak"),
+                    &format!("{} of {} sample rows found here", s.matched_rows, l.rows),
+                );
                 r.time = s.first_seen.clone();
                 self.read_paths.push((s.path.clone(), r.clone()));
                 let by: Vec<String> = s
@@ -943,24 +1223,44 @@ impl<'a> Analysis<'a> {
                         self.actor("ip", ip, 30, format!("read {} ({how})", s.path), None, None);
                     }
                     if let Some(u) = &a.user {
-                        self.actor("account", u, 30, format!("read {} ({how})", s.path), None, None);
+                        self.actor(
+                            "account",
+                            u,
+                            30,
+                            format!("read {} ({how})", s.path),
+                            None,
+                            None,
+                        );
                     }
                 }
                 let what = format!(
                     "the published sample comes from {} ({} matched rows){}",
                     s.path,
                     s.matched_rows,
-                    if by.is_empty() { String::new() } else { format!(", read by {}", by.join(", ")) }
+                    if by.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", read by {}", by.join(", "))
+                    }
                 );
-                self.taken.push(Taken { time_us: None, what, evidence: r });
+                self.taken.push(Taken {
+                    time_us: None,
+                    what,
+                    evidence: r,
+                });
             }
         }
 
         let mut taken = Answer::default();
         self.taken.sort_by_key(|x| (x.time_us.is_none(), x.time_us));
         if self.taken.is_empty() {
-            taken.summary = "The evidence shows no file read, downloaded or staged by the attacker.".into();
-            taken.confidence = Some(if self.i.store.events.is_empty() { Confidence::None } else { Confidence::Low });
+            taken.summary =
+                "The evidence shows no file read, downloaded or staged by the attacker.".into();
+            taken.confidence = Some(if self.i.store.events.is_empty() {
+                Confidence::None
+            } else {
+                Confidence::Low
+            });
         } else {
             let n = self.taken.len();
             let first: Vec<String> = self.taken.iter().take(3).map(|x| x.what.clone()).collect();
@@ -969,7 +1269,11 @@ impl<'a> Analysis<'a> {
                 first.join("; "),
                 if n > 3 { "; …" } else { "" }
             );
-            taken.confidence = Some(if self.taken.iter().any(|x| x.time_us.is_some()) { Confidence::High } else { Confidence::Medium });
+            taken.confidence = Some(if self.taken.iter().any(|x| x.time_us.is_some()) {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            });
             for x in &self.taken {
                 taken.details.push(format!("{}.", x.what));
                 taken.evidence.push(x.evidence.clone());
@@ -999,7 +1303,10 @@ impl<'a> Analysis<'a> {
             fa.evidence.push(first.evidence.clone());
             fa.details.push("The earliest timed read, download, dump or archive of data the evidence shows; an earlier untraced read cannot be ruled out.".into());
         } else if let Some(first) = self.taken.first() {
-            fa.summary = format!("The data was touched ({}), but the evidence does not date it.", first.what);
+            fa.summary = format!(
+                "The data was touched ({}), but the evidence does not date it.",
+                first.what
+            );
             fa.confidence = Some(Confidence::Low);
             fa.evidence.push(first.evidence.clone());
         } else {
@@ -1029,9 +1336,16 @@ impl<'a> Analysis<'a> {
             }
         }
         // Sudo by attacker accounts.
-        for &j in self.store().by_kind.get(&Kind::Sudo).map(Vec::as_slice).unwrap_or(&[]) {
+        for &j in self
+            .store()
+            .by_kind
+            .get(&Kind::Sudo)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             if let Some(e) = self.event(j)
-                && e.get(Field::User).is_some_and(|u| self.attacker_accounts.contains(u))
+                && e.get(Field::User)
+                    .is_some_and(|u| self.attacker_accounts.contains(u))
                 && let Some(tu) = e.time_us
             {
                 times.push((tu, self.ev_ref(j, Some("sudo"))));
@@ -1050,7 +1364,11 @@ impl<'a> Analysis<'a> {
         match (times.first(), times.last()) {
             (Some((f, fr)), Some((l, lr))) => {
                 when.summary = format!("First attacker activity at {}, last at {}.", t(*f), t(*l));
-                when.confidence = Some(if self.activity.is_empty() { Confidence::Low } else { Confidence::High });
+                when.confidence = Some(if self.activity.is_empty() {
+                    Confidence::Low
+                } else {
+                    Confidence::High
+                });
                 when.evidence = vec![fr.clone(), lr.clone()];
                 when.details.push(format!("First: {}", fr.text));
                 when.details.push(format!("Last: {}", lr.text));
@@ -1086,7 +1404,13 @@ impl<'a> Analysis<'a> {
         for h in self.i.hosts {
             for s in &h.snaps {
                 if let Some(c) = s.captured_ns {
-                    exposure.details.push(format!("{} captured {} ({}, {}).", h.name, t(c / 1000), s.item.role, s.label));
+                    exposure.details.push(format!(
+                        "{} captured {} ({}, {}).",
+                        h.name,
+                        t(c / 1000),
+                        s.item.role,
+                        s.label
+                    ));
                 }
             }
         }
@@ -1105,7 +1429,11 @@ impl<'a> Analysis<'a> {
                 format!("{} ({})", h.name, roles.join(", "))
             })
             .collect();
-        a.summary = format!("{} host(s) in the evidence: {}.", self.i.hosts.len(), names.join("; "));
+        a.summary = format!(
+            "{} host(s) in the evidence: {}.",
+            self.i.hosts.len(),
+            names.join("; ")
+        );
         a.confidence = Some(Confidence::High);
         for h in self.i.hosts {
             for s in &h.snaps {
@@ -1115,7 +1443,12 @@ impl<'a> Analysis<'a> {
                     line: None,
                     time: s.item.captured_at.clone(),
                     rule: None,
-                    text: excerpt(&format!("{} of {}, {} entries", s.item.role, h.name, s.snapshot.entries.len())),
+                    text: excerpt(&format!(
+                        "{} of {}, {} entries",
+                        s.item.role,
+                        h.name,
+                        s.snapshot.entries.len()
+                    )),
                 });
             }
         }
@@ -1149,9 +1482,14 @@ impl<'a> Analysis<'a> {
                 .map(|a| format!("{} {}", a.kind.replace('_', " "), a.value))
                 .collect();
             who.summary = format!("{}.", top.join(", "));
-            who.confidence = Some(if self.attacker_ips.is_empty() { Confidence::Low } else { Confidence::High });
+            who.confidence = Some(if self.attacker_ips.is_empty() {
+                Confidence::Low
+            } else {
+                Confidence::High
+            });
             for a in actors.iter().take(10) {
-                who.details.push(format!("{} {}: {}.", a.kind, a.value, a.did.join("; ")));
+                who.details
+                    .push(format!("{} {}: {}.", a.kind, a.value, a.did.join("; ")));
                 if let Some(e) = a.evidence.first() {
                     who.evidence.push(e.clone());
                 }
@@ -1164,25 +1502,48 @@ impl<'a> Analysis<'a> {
     fn erased(&mut self) {
         let mut a = Answer::default();
         let mut seen: BTreeSet<String> = BTreeSet::new();
-        for f in self.file_findings().filter(|f| f.rule.starts_with("antiforensics.")).collect::<Vec<_>>() {
+        for f in self
+            .file_findings()
+            .filter(|f| f.rule.starts_with("antiforensics."))
+            .collect::<Vec<_>>()
+        {
             let r = self.finding_ref(f);
             if let Some(tu) = self.mtime_of(&f.subject.snapshot, &f.subject.path) {
-                self.key_event(tu, "anti_forensics", format!("{}: {}", f.title, f.subject.path), r.clone());
+                self.key_event(
+                    tu,
+                    "anti_forensics",
+                    format!("{}: {}", f.title, f.subject.path),
+                    r.clone(),
+                );
             }
             seen.insert(f.subject.path.clone());
             a.details.push(format!("{}: {}.", f.title, f.subject.path));
             a.evidence.push(r);
         }
         for (hi, h) in self.i.hosts.iter().enumerate() {
-            let (Some(res), Some(latest)) = (self.i.results.get(hi), h.latest()) else { continue };
+            let (Some(res), Some(latest)) = (self.i.results.get(hi), h.latest()) else {
+                continue;
+            };
             for c in &res.changes {
                 if c.path.starts_with("/var/log/")
-                    && matches!(c.change, ChangeClass::Truncated | ChangeClass::Rewritten | ChangeClass::Removed)
+                    && matches!(
+                        c.change,
+                        ChangeClass::Truncated | ChangeClass::Rewritten | ChangeClass::Removed
+                    )
                     && !seen.contains(&c.path)
                 {
                     seen.insert(c.path.clone());
-                    a.details.push(format!("{} {} between the captures.", c.path, c.change.as_str()));
-                    a.evidence.push(self.file_ref(&latest.label, &c.path, None, c.detail.as_deref().unwrap_or(c.change.as_str())));
+                    a.details.push(format!(
+                        "{} {} between the captures.",
+                        c.path,
+                        c.change.as_str()
+                    ));
+                    a.evidence.push(self.file_ref(
+                        &latest.label,
+                        &c.path,
+                        None,
+                        c.detail.as_deref().unwrap_or(c.change.as_str()),
+                    ));
                 }
             }
         }
@@ -1190,16 +1551,33 @@ impl<'a> Analysis<'a> {
             .i
             .log_findings
             .iter()
-            .filter(|f| matches!(f.rule.as_str(), "tampering_command" | "log_gap" | "time_jump" | "empty_log" | "log_truncated"))
+            .filter(|f| {
+                matches!(
+                    f.rule.as_str(),
+                    "tampering_command" | "log_gap" | "time_jump" | "empty_log" | "log_truncated"
+                )
+            })
             .collect::<Vec<_>>()
         {
-            let r = f.subject.events.first().map(|&j| self.ev_ref(j, Some(&f.rule)));
+            // A log shown emptied by a file finding already is not repeated.
+            if seen.iter().any(|p| f.title.contains(p.as_str())) {
+                continue;
+            }
+            if f.rule == "tampering_command" && !self.by_attacker(f) {
+                continue;
+            }
+            let r = f
+                .subject
+                .events
+                .first()
+                .map(|&j| self.ev_ref(j, Some(&f.rule)));
             if f.rule == "tampering_command"
                 && let (Some(tu), Some(r)) = (f.subject.first_us, &r)
             {
                 self.key_event(tu, "anti_forensics", f.title.clone(), r.clone());
             }
-            a.details.push(format!("{}.", f.title.trim_end_matches('.')));
+            a.details
+                .push(format!("{}.", f.title.trim_end_matches('.')));
             if let Some(r) = r {
                 a.evidence.push(r);
             }
@@ -1212,8 +1590,17 @@ impl<'a> Analysis<'a> {
             };
             a.confidence = Some(Confidence::Low);
         } else {
-            let first: Vec<String> = a.details.iter().take(3).map(|d| d.trim_end_matches('.').to_string()).collect();
-            a.summary = format!("{} trace(s) of erasure: {}.", a.details.len(), first.join("; "));
+            let first: Vec<String> = a
+                .details
+                .iter()
+                .take(3)
+                .map(|d| d.trim_end_matches('.').to_string())
+                .collect();
+            a.summary = format!(
+                "{} trace(s) of erasure: {}.",
+                a.details.len(),
+                first.join("; ")
+            );
             a.confidence = Some(Confidence::High);
         }
         a.evidence.truncate(MAX_EVIDENCE);
@@ -1237,10 +1624,18 @@ impl<'a> Analysis<'a> {
             }
             let r = self.finding_ref(f);
             let what = match f.rule.as_str() {
-                "accounts.new_user" => format!("new account ({}) in {}", f.subject.evidence.first().cloned().unwrap_or_default(), f.subject.path),
+                "accounts.new_user" => format!(
+                    "new account ({}) in {}",
+                    f.subject.evidence.first().cloned().unwrap_or_default(),
+                    f.subject.path
+                ),
                 _ => format!("{}: {}", f.title, f.subject.path),
             };
-            let phase = if f.rule.starts_with("privilege.") { "privilege" } else { "persistence" };
+            let phase = if f.rule.starts_with("privilege.") {
+                "privilege"
+            } else {
+                "persistence"
+            };
             if let Some(tu) = self.mtime_of(&f.subject.snapshot, &f.subject.path) {
                 self.key_event(tu, phase, what.clone(), r.clone());
             }
@@ -1248,19 +1643,40 @@ impl<'a> Analysis<'a> {
             a.details.push(format!("{what}."));
             a.evidence.push(r);
         }
-        for &j in self.store().by_kind.get(&Kind::UserAdd).map(Vec::as_slice).unwrap_or(&[]) {
+        for &j in self
+            .store()
+            .by_kind
+            .get(&Kind::UserAdd)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             let Some(e) = self.event(j) else { continue };
-            let Some(u) = e.get(Field::User) else { continue };
+            let Some(u) = e.get(Field::User) else {
+                continue;
+            };
             let r = self.ev_ref(j, Some("account_change"));
             if let Some(tu) = e.time_us {
                 self.key_event(tu, "persistence", format!("account {u} created"), r.clone());
             }
             let u = u.to_string();
-            if self.activity_window().is_some_and(|(f, _)| e.time_us.is_some_and(|x| x >= f)) {
+            if self
+                .activity_window()
+                .is_some_and(|(f, _)| e.time_us.is_some_and(|x| x >= f))
+            {
                 self.attacker_accounts.insert(u.clone());
-                self.actor("account", &u, 30, "created during the attack".into(), e.time_us, Some(r.clone()));
+                self.actor(
+                    "account",
+                    &u,
+                    30,
+                    "created during the attack".into(),
+                    e.time_us,
+                    Some(r.clone()),
+                );
             }
-            a.details.push(format!("Account {u} created ({}).", e.time_us.map(t).unwrap_or_else(|| "untimed".into())));
+            a.details.push(format!(
+                "Account {u} created ({}).",
+                e.time_us.map(t).unwrap_or_else(|| "untimed".into())
+            ));
             a.evidence.push(r);
         }
         if a.details.is_empty() {
@@ -1268,11 +1684,40 @@ impl<'a> Analysis<'a> {
             a.confidence = Some(Confidence::Low);
         } else {
             let first: Vec<String> = items.iter().take(4).cloned().collect();
-            a.summary = format!("{} thing(s) to remove: {}.", a.details.len(), if first.is_empty() { a.details.join(" ") } else { first.join("; ") });
+            a.summary = format!(
+                "{} thing(s) to remove: {}.",
+                a.details.len(),
+                if first.is_empty() {
+                    a.details.join(" ")
+                } else {
+                    first.join("; ")
+                }
+            );
             a.confidence = Some(Confidence::High);
         }
         a.evidence.truncate(MAX_EVIDENCE);
         self.inv.answers.left_behind = a;
+    }
+
+    /// Whether a log finding's events are the attacker's: by an attacker
+    /// account (a history file's owner counts), or timed within the attack.
+    fn by_attacker(&self, f: &LogFinding) -> bool {
+        if f.subject
+            .users
+            .iter()
+            .any(|u| self.attacker_accounts.contains(u))
+        {
+            return true;
+        }
+        if let (Some(t0), Some((first, _))) = (f.subject.first_us, self.activity_window()) {
+            return t0 >= first;
+        }
+        f.subject.events.iter().take(100).any(|&j| {
+            self.event(j)
+                .and_then(|e| self.store().source_of(e))
+                .map(|s| history_user(&s.path))
+                .is_some_and(|u| self.attacker_accounts.contains(&u) || (self.root && u == "root"))
+        })
     }
 
     fn activity_window(&self) -> Option<(i64, i64)> {
@@ -1302,11 +1747,22 @@ impl<'a> Analysis<'a> {
     }
 
     fn credentials(&mut self) {
-        let default_host = self.i.hosts.first().map(|h| h.name.clone()).unwrap_or_default();
+        let default_host = self
+            .i
+            .hosts
+            .first()
+            .map(|h| h.name.clone())
+            .unwrap_or_default();
         // Accounts that logged in from attacking addresses.
         let mut logins: BTreeMap<String, (String, u32)> = BTreeMap::new();
         for k in [Kind::AuthSuccess, Kind::Login] {
-            for &j in self.store().by_kind.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
+            for &j in self
+                .store()
+                .by_kind
+                .get(&k)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 let Some(e) = self.event(j) else { continue };
                 if let (Some(u), Some(ip)) = (e.get(Field::User), e.get(Field::Ip))
                     && self.attacker_ips.contains(ip)
@@ -1329,7 +1785,9 @@ impl<'a> Analysis<'a> {
         // Accounts created by the attacker (between captures, or by useradd
         // during the attack).
         for (hi, h) in self.i.hosts.iter().enumerate() {
-            let (Some(base), Some(latest)) = (h.baseline(), h.latest()) else { continue };
+            let (Some(base), Some(latest)) = (h.baseline(), h.latest()) else {
+                continue;
+            };
             let _ = hi;
             let old = read_text(&base.snapshot, "/etc/passwd", MAX_TEXT).unwrap_or_default();
             let new = read_text(&latest.snapshot, "/etc/passwd", MAX_TEXT).unwrap_or_default();
@@ -1343,24 +1801,47 @@ impl<'a> Analysis<'a> {
                         line: Some(e.line as u64),
                         time: None,
                         rule: Some("accounts.new_user".into()),
-                        text: excerpt(&format!("{name} uid {} shell {}", e.uid.map(|u| u.to_string()).unwrap_or_default(), e.shell)),
+                        text: excerpt(&format!(
+                            "{name} uid {} shell {}",
+                            e.uid.map(|u| u.to_string()).unwrap_or_default(),
+                            e.shell
+                        )),
                     };
-                    self.actor("account", name, 30, "created between the captures".into(), None, Some(r.clone()));
+                    self.actor(
+                        "account",
+                        name,
+                        30,
+                        "created between the captures".into(),
+                        None,
+                        Some(r.clone()),
+                    );
                     self.add_credential(Credential {
                         kind: "account".into(),
                         subject: name.clone(),
                         host: h.name.clone(),
-                        reason: "account created between the captures (by the attacker): remove it".into(),
+                        reason: "account created between the captures (by the attacker): remove it"
+                            .into(),
                         priority: Confidence::High,
                         evidence: vec![r],
                     });
                 }
             }
         }
-        for &j in self.store().by_kind.get(&Kind::UserAdd).map(Vec::as_slice).unwrap_or(&[]) {
+        for &j in self
+            .store()
+            .by_kind
+            .get(&Kind::UserAdd)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             let Some(e) = self.event(j) else { continue };
-            let Some(u) = e.get(Field::User) else { continue };
-            if !self.activity_window().is_some_and(|(f, _)| e.time_us.is_some_and(|x| x >= f)) {
+            let Some(u) = e.get(Field::User) else {
+                continue;
+            };
+            let in_attack = self
+                .activity_window()
+                .is_some_and(|(f, _)| e.time_us.is_some_and(|x| x >= f));
+            if !in_attack {
                 continue;
             }
             let r = self.ev_ref(j, Some("account_change"));
@@ -1374,7 +1855,14 @@ impl<'a> Analysis<'a> {
             });
         }
         if self.root {
-            let r = self.inv.answers.how.evidence.iter().find(|e| e.rule.as_deref() == Some("sudo")).cloned();
+            let r = self
+                .inv
+                .answers
+                .how
+                .evidence
+                .iter()
+                .find(|e| e.rule.as_deref() == Some("sudo"))
+                .cloned();
             self.add_credential(Credential {
                 kind: "account".into(),
                 subject: "root".into(),
@@ -1386,11 +1874,15 @@ impl<'a> Analysis<'a> {
         }
         // SSH keys added.
         for (hi, h) in self.i.hosts.iter().enumerate() {
-            let (Some(res), Some(latest)) = (self.i.results.get(hi), h.latest()) else { continue };
+            let (Some(res), Some(latest)) = (self.i.results.get(hi), h.latest()) else {
+                continue;
+            };
             let keyfiles: Vec<(String, bool)> = if let Some(base) = h.baseline() {
                 res.changes
                     .iter()
-                    .filter(|c| c.path.contains("/.ssh/authorized_keys") && c.change.content_changed())
+                    .filter(|c| {
+                        c.path.contains("/.ssh/authorized_keys") && c.change.content_changed()
+                    })
                     .map(|c| (c.path.clone(), base.snapshot.get(&c.path).is_some()))
                     .collect()
             } else {
@@ -1408,7 +1900,10 @@ impl<'a> Analysis<'a> {
                     (true, Some(b)) => read_text(&b.snapshot, &path, MAX_TEXT).unwrap_or_default(),
                     _ => String::new(),
                 };
-                let old_keys: BTreeSet<String> = secrets::authorized_keys(&old).into_iter().map(|k| k.fingerprint).collect();
+                let old_keys: BTreeSet<String> = secrets::authorized_keys(&old)
+                    .into_iter()
+                    .map(|k| k.fingerprint)
+                    .collect();
                 let owner = path_owner(&path);
                 for k in secrets::authorized_keys(&new) {
                     if old_keys.contains(&k.fingerprint) {
@@ -1418,17 +1913,32 @@ impl<'a> Analysis<'a> {
                     if !added && !self.attacker_accounts.contains(&owner) {
                         continue;
                     }
-                    let comment = if k.comment.is_empty() { String::new() } else { format!(" ({})", k.comment) };
+                    let comment = if k.comment.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", k.comment)
+                    };
                     let subject = format!("{}{comment} in {path}", k.fingerprint);
                     let r = EvidenceRef {
                         snapshot: latest.label.clone(),
                         path: path.clone(),
                         line: Some(k.line),
-                        time: latest.snapshot.get(&path).and_then(|e| e.mtime_ns).map(|n| rfc3339(n / 1000)),
+                        time: latest
+                            .snapshot
+                            .get(&path)
+                            .and_then(|e| e.mtime_ns)
+                            .map(|n| rfc3339(n / 1000)),
                         rule: Some("accounts.authorized_keys_changed".into()),
                         text: excerpt(&format!("{} {}{comment}", k.algorithm, k.fingerprint)),
                     };
-                    self.actor("key", &format!("{}{comment}", k.fingerprint), 40, format!("added to {path}"), None, Some(r.clone()));
+                    self.actor(
+                        "key",
+                        &format!("{}{comment}", k.fingerprint),
+                        40,
+                        format!("added to {path}"),
+                        None,
+                        Some(r.clone()),
+                    );
                     self.add_credential(Credential {
                         kind: "ssh_key".into(),
                         subject,
@@ -1460,17 +1970,25 @@ impl<'a> Analysis<'a> {
                         .take(10_000)
                         .collect(),
                 };
-                for f in files.into_iter().filter(|f| secrets::is_config_file(f)).take(100) {
+                for f in files
+                    .into_iter()
+                    .filter(|f| secrets::is_config_file(f))
+                    .take(100)
+                {
                     if !checked.insert(format!("{}\u{0}{f}", h.name)) {
                         continue;
                     }
-                    let Some(text) = read_text(snap, &f, MAX_TEXT) else { continue };
+                    let Some(text) = read_text(snap, &f, MAX_TEXT) else {
+                        continue;
+                    };
                     for (var, line) in secrets::secret_variables(&text).into_iter().take(50) {
                         self.add_credential(Credential {
                             kind: "secret".into(),
                             subject: format!("{f}: {var}"),
                             host: h.name.clone(),
-                            reason: format!("{var} is set in {f}, which the attacker read or took: rotate it"),
+                            reason: format!(
+                                "{var} is set in {f}, which the attacker read or took: rotate it"
+                            ),
                             priority: Confidence::High,
                             evidence: vec![
                                 EvidenceRef {
@@ -1497,10 +2015,20 @@ impl<'a> Analysis<'a> {
                     .entries
                     .iter()
                     .filter(|e| e.has_content())
-                    .filter(|e| ["/srv/", "/var/www/", "/opt/", "/home/"].iter().any(|d| e.path.starts_with(d)))
+                    .filter(|e| {
+                        ["/srv/", "/var/www/", "/opt/", "/home/"]
+                            .iter()
+                            .any(|d| e.path.starts_with(d))
+                    })
                     .filter(|e| {
                         let n = e.name();
-                        n == ".env" || n == "wp-config.php" || n == "config.php" || n == "settings.py" || n == "database.yml" || n == ".my.cnf" || n == ".pgpass"
+                        n == ".env"
+                            || n == "wp-config.php"
+                            || n == "config.php"
+                            || n == "settings.py"
+                            || n == "database.yml"
+                            || n == ".my.cnf"
+                            || n == ".pgpass"
                     })
                     .map(|e| e.path.clone())
                     .take(100)
@@ -1509,7 +2037,9 @@ impl<'a> Analysis<'a> {
                     if !checked.insert(format!("{}\u{0}{f}", h.name)) {
                         continue;
                     }
-                    let Some(text) = read_text(&latest.snapshot, &f, MAX_TEXT) else { continue };
+                    let Some(text) = read_text(&latest.snapshot, &f, MAX_TEXT) else {
+                        continue;
+                    };
                     for (var, line) in secrets::secret_variables(&text).into_iter().take(50) {
                         self.add_credential(Credential {
                             kind: "secret".into(),
@@ -1517,7 +2047,11 @@ impl<'a> Analysis<'a> {
                             host: h.name.clone(),
                             reason: format!(
                                 "{var} is set in {f}, readable with the attacker's {}",
-                                if self.root { "root access" } else { "web shell" }
+                                if self.root {
+                                    "root access"
+                                } else {
+                                    "web shell"
+                                }
                             ),
                             priority: Confidence::Low,
                             evidence: vec![EvidenceRef {
@@ -1534,12 +2068,21 @@ impl<'a> Analysis<'a> {
             }
         }
         // Password hashes in a shadow file the attacker read or could read.
-        let shadow_read = self.read_paths.iter().find(|(p, _)| p == "/etc/shadow").map(|x| x.1.clone());
+        let shadow_read = self
+            .read_paths
+            .iter()
+            .find(|(p, _)| p == "/etc/shadow")
+            .map(|x| x.1.clone());
         if self.root || shadow_read.is_some() {
             for h in self.i.hosts {
                 let Some(latest) = h.latest() else { continue };
-                let Some(text) = read_text(&latest.snapshot, "/etc/shadow", MAX_TEXT) else { continue };
-                for acc in secrets::shadow_accounts_with_hash(&text).into_iter().take(500) {
+                let Some(text) = read_text(&latest.snapshot, "/etc/shadow", MAX_TEXT) else {
+                    continue;
+                };
+                for acc in secrets::shadow_accounts_with_hash(&text)
+                    .into_iter()
+                    .take(500)
+                {
                     let mut ev = vec![EvidenceRef {
                         snapshot: latest.label.clone(),
                         path: "/etc/shadow".into(),
@@ -1564,17 +2107,28 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        self.inv
-            .credentials
-            .sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.kind.cmp(&b.kind)).then_with(|| a.subject.cmp(&b.subject)));
+        self.inv.credentials.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.subject.cmp(&b.subject))
+        });
     }
 
     fn gaps(&mut self) {
         let store = self.store();
-        let has_web = store.by_kind.get(&Kind::WebRequest).is_some_and(|v| !v.is_empty());
-        let has_auth = [Kind::AuthSuccess, Kind::AuthFailure, Kind::SessionOpen, Kind::Sudo]
-            .iter()
-            .any(|k| store.by_kind.get(k).is_some_and(|v| !v.is_empty()));
+        let has_web = store
+            .by_kind
+            .get(&Kind::WebRequest)
+            .is_some_and(|v| !v.is_empty());
+        let has_auth = [
+            Kind::AuthSuccess,
+            Kind::AuthFailure,
+            Kind::SessionOpen,
+            Kind::Sudo,
+        ]
+        .iter()
+        .any(|k| store.by_kind.get(k).is_some_and(|v| !v.is_empty()));
         if !has_web {
             self.inv.gaps.push(Gap {
                 what: "No web server logs in the evidence: web uploads, scans and downloads cannot be seen.".into(),
@@ -1605,15 +2159,22 @@ impl<'a> Analysis<'a> {
         }
         // Rewritten or truncated logs: what is missing.
         for (hi, h) in self.i.hosts.iter().enumerate() {
-            let (Some(res), Some(latest)) = (self.i.results.get(hi), h.latest()) else { continue };
+            let (Some(res), Some(latest)) = (self.i.results.get(hi), h.latest()) else {
+                continue;
+            };
             for c in &res.changes {
                 if !c.path.starts_with("/var/log/")
-                    || !matches!(c.change, ChangeClass::Rewritten | ChangeClass::Truncated | ChangeClass::Removed)
+                    || !matches!(
+                        c.change,
+                        ChangeClass::Rewritten | ChangeClass::Truncated | ChangeClass::Removed
+                    )
                 {
                     continue;
                 }
                 let now = self.source_span(&self.i.store.sources, latest, &c.path);
-                let before = h.baseline().and_then(|b| self.source_span(self.i.baseline_sources, b, &c.path));
+                let before = h
+                    .baseline()
+                    .and_then(|b| self.source_span(self.i.baseline_sources, b, &c.path));
                 let when_changed = latest
                     .snapshot
                     .get(&c.path)
@@ -1621,37 +2182,85 @@ impl<'a> Analysis<'a> {
                     .map(|n| format!(" (last written {})", t(n / 1000)))
                     .unwrap_or_default();
                 let what = match (c.change, now, before) {
-                    (ChangeClass::Removed, _, _) => format!("{} was deleted between the captures{when_changed}: its events are missing.", c.path),
+                    (ChangeClass::Removed, _, _) => format!(
+                        "{} was deleted between the captures{when_changed}: its events are missing.",
+                        c.path
+                    ),
                     (_, Some((nf, _)), Some((bf, bl))) if nf > bf => format!(
                         "{} was {} between the captures{when_changed}: it now starts at {} while the baseline held lines from {} to {}; events before {} are missing.",
-                        c.path, c.change.as_str(), t(nf), t(bf), t(bl), t(nf)
+                        c.path,
+                        c.change.as_str(),
+                        t(nf),
+                        t(bf),
+                        t(bl),
+                        t(nf)
                     ),
                     (_, Some((nf, _)), _) => format!(
                         "{} was {} between the captures{when_changed}: its lines from before {} may be missing.",
-                        c.path, c.change.as_str(), t(nf)
+                        c.path,
+                        c.change.as_str(),
+                        t(nf)
                     ),
-                    _ => format!("{} was {} between the captures{when_changed}: some of its events are missing.", c.path, c.change.as_str()),
+                    _ => format!(
+                        "{} was {} between the captures{when_changed}: some of its events are missing.",
+                        c.path,
+                        c.change.as_str()
+                    ),
                 };
-                let r = self.file_ref(&latest.label, &c.path, Some("log_rewritten"), c.detail.as_deref().unwrap_or(c.change.as_str()));
-                self.inv.gaps.push(Gap { what, evidence: vec![r] });
+                if self.inv.answers.how.confidence == Some(Confidence::None) {
+                    self.inv.answers.how.details.push(format!(
+                        "{} was {} between the captures: the traces of the way in may have been erased with it.",
+                        c.path,
+                        c.change.as_str()
+                    ));
+                }
+                let r = self.file_ref(
+                    &latest.label,
+                    &c.path,
+                    Some("log_rewritten"),
+                    c.detail.as_deref().unwrap_or(c.change.as_str()),
+                );
+                self.inv.gaps.push(Gap {
+                    what,
+                    evidence: vec![r],
+                });
             }
         }
         for f in self.i.log_findings.iter().filter(|f| f.rule == "log_gap") {
-            let r: Vec<EvidenceRef> = f.subject.events.first().map(|&j| self.ev_ref(j, Some("log_gap"))).into_iter().collect();
+            let r: Vec<EvidenceRef> = f
+                .subject
+                .events
+                .first()
+                .map(|&j| self.ev_ref(j, Some("log_gap")))
+                .into_iter()
+                .collect();
             self.inv.gaps.push(Gap {
-                what: format!("{}: events in that silence are missing.", f.title.trim_end_matches('.')),
+                what: format!(
+                    "{}: events in that silence are missing.",
+                    f.title.trim_end_matches('.')
+                ),
                 evidence: r,
             });
         }
         // History without times.
-        let untimed_history = self.store().sources.iter().any(|s| s.parser == "history" && s.events > 0 && s.first_us.is_none());
+        let untimed_history = self
+            .store()
+            .sources
+            .iter()
+            .any(|s| s.parser == "history" && s.events > 0 && s.first_us.is_none());
         if untimed_history {
             self.inv.gaps.push(Gap {
                 what: "Shell history has no timestamps (HISTTIMEFORMAT unset): its commands cannot be dated.".into(),
                 evidence: Vec::new(),
             });
         }
-        if self.i.hosts.iter().flat_map(|h| h.snaps.iter()).any(|s| !s.snapshot.knows_capabilities) {
+        if self
+            .i
+            .hosts
+            .iter()
+            .flat_map(|h| h.snaps.iter())
+            .any(|s| !s.snapshot.knows_capabilities)
+        {
             self.inv.gaps.push(Gap {
                 what: "Archives do not record file capabilities: a binary given cap_setuid would not show.".into(),
                 evidence: Vec::new(),
@@ -1661,7 +2270,12 @@ impl<'a> Analysis<'a> {
 
     /// The first and last event time of a log file in a snapshot, from the
     /// load's source summaries.
-    fn source_span(&self, sources: &[SourceInfo], snap: &super::evidence::Snap, path: &str) -> Option<(i64, i64)> {
+    fn source_span(
+        &self,
+        sources: &[SourceInfo],
+        snap: &super::evidence::Snap,
+        path: &str,
+    ) -> Option<(i64, i64)> {
         sources
             .iter()
             .filter(|s| match &s.archive {
@@ -1688,10 +2302,20 @@ impl<'a> Analysis<'a> {
                 severity: f.severity,
                 title: excerpt(&f.title),
                 explanation: excerpt(&f.explanation),
-                evidence: f.subject.events.iter().take(3).map(|&j| self.ev_ref(j, Some(&f.rule))).collect(),
+                evidence: f
+                    .subject
+                    .events
+                    .iter()
+                    .take(3)
+                    .map(|&j| self.ev_ref(j, Some(&f.rule)))
+                    .collect(),
             });
         }
-        out.sort_by(|a, b| sev_rank(b.severity).cmp(&sev_rank(a.severity)).then_with(|| a.rule.cmp(&b.rule)));
+        out.sort_by(|a, b| {
+            sev_rank(b.severity)
+                .cmp(&sev_rank(a.severity))
+                .then_with(|| a.rule.cmp(&b.rule))
+        });
         out.truncate(500);
         self.inv.findings = out;
     }
@@ -1708,7 +2332,12 @@ impl<'a> Analysis<'a> {
                         rule: None,
                         text: format!("{} captured ({})", h.name, s.item.role),
                     };
-                    self.key_event(c / 1000, "capture", format!("{} captured ({})", h.name, s.item.role), r);
+                    self.key_event(
+                        c / 1000,
+                        "capture",
+                        format!("{} captured ({})", h.name, s.item.role),
+                        r,
+                    );
                 }
             }
         }
@@ -1793,7 +2422,10 @@ mod tests {
     fn durations() {
         assert_eq!(duration(59 * 60 * 1_000_000), "59 min");
         assert_eq!(duration((3 * 3600 + 12 * 60) * 1_000_000), "3 h 12 min");
-        assert_eq!(duration(2 * 86_400 * 1_000_000 + 4 * 3_600_000_000), "2 d 4 h");
+        assert_eq!(
+            duration(2 * 86_400 * 1_000_000 + 4 * 3_600_000_000),
+            "2 d 4 h"
+        );
     }
 
     #[test]
@@ -1801,6 +2433,7 @@ mod tests {
         let e = excerpt("a\u{1b}[2Jb\nc");
         assert!(!e.contains('\u{1b}'));
         assert!(!e.contains('\n'));
+        assert_eq!(inert("a\u{1b}b\u{202e}c"), "a\\x1bb\\u{202e}c");
         assert!(excerpt(&"x".repeat(1000)).chars().count() <= MAX_TEXT_CHARS + 1);
     }
 }

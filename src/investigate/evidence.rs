@@ -69,9 +69,8 @@ pub fn open_all(
         if cancel.is_cancelled() {
             return Err(InvestigateError::Cancelled);
         }
-        let snapshot = Snapshot::open(path, progress, cancel).map_err(|e| {
-            InvestigateError::Evidence(format!("{e} ({})", path.display()))
-        })?;
+        let snapshot = Snapshot::open(path, progress, cancel)
+            .map_err(|e| InvestigateError::Evidence(format!("{e} ({})", path.display())))?;
         for p in snapshot.problems.iter().take(5) {
             notes.push(format!("{}: {p}", path.display()));
         }
@@ -112,7 +111,15 @@ pub fn open_all(
             captured_at: captured_ns.map(format_time),
             role: String::new(),
         };
-        snaps.push((given, host, captured_ns, label, path.clone(), snapshot, item));
+        snaps.push((
+            given,
+            host,
+            captured_ns,
+            label,
+            path.clone(),
+            snapshot,
+            item,
+        ));
     }
     let mut hosts: Vec<Host> = Vec::new();
     for (_, host, captured_ns, label, path, snapshot, item) in snaps {

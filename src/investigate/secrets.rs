@@ -34,9 +34,17 @@ pub fn is_config_file(path: &str) -> bool {
             "application.yml",
         ]
         .contains(&name.as_str())
-        || [".ini", ".conf", ".cnf", ".toml", ".yaml", ".yml", ".properties"]
-            .iter()
-            .any(|x| name.ends_with(x))
+        || [
+            ".ini",
+            ".conf",
+            ".cnf",
+            ".toml",
+            ".yaml",
+            ".yml",
+            ".properties",
+        ]
+        .iter()
+        .any(|x| name.ends_with(x))
 }
 
 /// Whether a variable name is one that holds a secret.
@@ -240,10 +248,10 @@ pub fn command_files(cmd: &str) -> CommandFiles {
     let mut out = CommandFiles::default();
     for part in cmd.split(['|', ';', '&']) {
         let words: Vec<&str> = part.split_whitespace().collect();
-        let mut it = words.iter().copied().peekable();
+        let mut it = words.iter().copied();
         // Skip sudo and its options.
         let mut prog = "";
-        while let Some(w) = it.next() {
+        for w in it.by_ref() {
             let base = w.rsplit('/').next().unwrap_or(w);
             if base == "sudo" || base == "nohup" || base == "env" || w.starts_with('-') {
                 continue;
@@ -265,8 +273,7 @@ pub fn command_files(cmd: &str) -> CommandFiles {
                 continue;
             }
             if let Some(t) = w.strip_prefix('>') {
-                out.written
-                    .push(t.trim_start_matches('>').to_string());
+                out.written.push(t.trim_start_matches('>').to_string());
                 continue;
             }
             args.push(w);
@@ -278,8 +285,8 @@ pub fn command_files(cmd: &str) -> CommandFiles {
                 .collect()
         };
         match prog {
-            "cat" | "less" | "more" | "head" | "tail" | "base64" | "xxd" | "strings"
-            | "grep" | "curl" | "nc" | "scp" | "rsync" => out.read.extend(paths(&args)),
+            "cat" | "less" | "more" | "head" | "tail" | "base64" | "xxd" | "strings" | "grep"
+            | "curl" | "nc" | "scp" | "rsync" => out.read.extend(paths(&args)),
             "cp" | "mv" => {
                 if let Some((last, first)) = args
                     .iter()
@@ -457,7 +464,9 @@ mod tests {
 
     #[test]
     fn sshd() {
-        let s = sshd_settings("# x\nPermitRootLogin yes\nPasswordAuthentication no\nPasswordAuthentication yes\n");
+        let s = sshd_settings(
+            "# x\nPermitRootLogin yes\nPasswordAuthentication no\nPasswordAuthentication yes\n",
+        );
         assert!(!s.password_auth);
         assert_eq!(s.password_auth_line, Some(3));
         assert_eq!(s.permit_root_login, "yes");
@@ -498,6 +507,9 @@ mod tests {
         write_credentials_csv(&[c], &mut buf).unwrap();
         let s = String::from_utf8(buf).unwrap();
         assert!(s.starts_with("kind,subject,host,priority,reason,evidence\n"));
-        assert!(s.contains("account,'+evil,web01,none,\"r, with comma\","), "{s}");
+        assert!(
+            s.contains("account,'+evil,web01,none,\"r, with comma\","),
+            "{s}"
+        );
     }
 }

@@ -5,9 +5,9 @@
 #![allow(dead_code)]
 
 pub mod custody;
-pub mod scenario;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod scenario;
 
 use assert_cmd::Command;
 use serde_json::Value;

