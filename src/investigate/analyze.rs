@@ -155,8 +155,9 @@ struct Analysis<'a> {
     actors: BTreeMap<(String, String), ActorAcc>,
     attacker_ips: BTreeSet<String>,
     attacker_accounts: BTreeSet<String>,
-    /// Times of attacker activity (for when/exposure).
-    activity: Vec<(i64, EvidenceRef)>,
+    /// The first and last timed event from an attacking address: (time,
+    /// event index).
+    activity: Option<((i64, u32), (i64, u32))>,
     /// Files (logical paths) the attacker read, downloaded or archived, with
     /// the host index when known and the evidence.
     read_paths: Vec<(String, EvidenceRef)>,
@@ -173,7 +174,7 @@ pub fn analyze(i: &Inputs<'_>) -> Investigation {
         actors: BTreeMap::new(),
         attacker_ips: BTreeSet::new(),
         attacker_accounts: BTreeSet::new(),
-        activity: Vec::new(),
+        activity: None,
         read_paths: Vec::new(),
         taken: Vec::new(),
         root: false,
@@ -386,15 +387,21 @@ impl<'a> Analysis<'a> {
             return;
         }
         let mut agents: BTreeMap<String, (u32, i64, u32)> = BTreeMap::new();
-        for idx in self.store().by_time.clone() {
+        let store = self.store();
+        for &idx in &store.by_time {
             let Some(e) = self.event(idx) else { continue };
             let Some(ip) = e.get(Field::Ip) else { continue };
             if !ips.contains(ip) {
                 continue;
             }
             if let Some(tu) = e.time_us {
-                let r = self.ev_ref(idx, None);
-                self.activity.push((tu, r));
+                self.activity = Some(match self.activity {
+                    None => ((tu, idx), (tu, idx)),
+                    Some((f, l)) => (
+                        if tu < f.0 { (tu, idx) } else { f },
+                        if tu >= l.0 { (tu, idx) } else { l },
+                    ),
+                });
             }
             if matches!(e.kind, Kind::AuthSuccess | Kind::Login)
                 && let Some(u) = e.get(Field::User)
@@ -971,7 +978,8 @@ impl<'a> Analysis<'a> {
 
     /// What was read, downloaded or staged, and the first touch of the data.
     fn data(&mut self) {
-        // Downloads of sensitive files.
+        // Downloads of sensitive files (each URL looked up once).
+        let mut url_cache: BTreeMap<String, Option<(String, String)>> = BTreeMap::new();
         for f in self
             .i
             .log_findings
@@ -985,7 +993,14 @@ impl<'a> Analysis<'a> {
                 let ip = e.get(Field::Ip).unwrap_or("?").to_string();
                 let bytes = e.bytes.unwrap_or(0);
                 let r = self.ev_ref(j, Some(&f.rule));
-                let file = self.file_for_url(&url);
+                let file = match url_cache.get(&url) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let v = self.file_for_url(&url);
+                        url_cache.insert(url.clone(), v.clone());
+                        v
+                    }
+                };
                 let what = match &file {
                     Some((_, p)) if *p != url => {
                         format!("{url} ({p}, {}) downloaded by {ip}", human_bytes(bytes))
@@ -1318,7 +1333,11 @@ impl<'a> Analysis<'a> {
 
     /// First and last attacker activity; the exposure window.
     fn when(&mut self) {
-        let mut times: Vec<(i64, EvidenceRef)> = self.activity.clone();
+        let mut times: Vec<(i64, EvidenceRef)> = Vec::new();
+        if let Some((f, l)) = self.activity {
+            times.push((f.0, self.ev_ref(f.1, None)));
+            times.push((l.0, self.ev_ref(l.1, None)));
+        }
         // Key events from logs, and from files changed between two
         // captures (a lone snapshot's file times may be years old).
         let compared: BTreeSet<&str> = self
@@ -1364,7 +1383,7 @@ impl<'a> Analysis<'a> {
         match (times.first(), times.last()) {
             (Some((f, fr)), Some((l, lr))) => {
                 when.summary = format!("First attacker activity at {}, last at {}.", t(*f), t(*l));
-                when.confidence = Some(if self.activity.is_empty() {
+                when.confidence = Some(if self.activity.is_none() {
                     Confidence::Low
                 } else {
                     Confidence::High
@@ -1721,9 +1740,7 @@ impl<'a> Analysis<'a> {
     }
 
     fn activity_window(&self) -> Option<(i64, i64)> {
-        let min = self.activity.iter().map(|x| x.0).min()?;
-        let max = self.activity.iter().map(|x| x.0).max()?;
-        Some((min, max))
+        self.activity.map(|(f, l)| (f.0, l.0))
     }
 
     fn add_credential(&mut self, c: Credential) {
