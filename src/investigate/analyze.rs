@@ -1347,11 +1347,18 @@ impl<'a> Analysis<'a> {
             .filter(|h| h.snaps.len() > 1)
             .flat_map(|h| h.snaps.iter().map(|s| s.label.as_str()))
             .collect();
+        // File times can be legitimate changes of the months between the
+        // captures (or forged): once the logs date the attack, a file time
+        // only counts from the first logged attacker activity on.
+        let mut file_times: Vec<(i64, EvidenceRef)> = Vec::new();
         for ke in &self.inv.timeline {
-            if ke.phase != "capture"
-                && (ke.evidence.line.is_some() || compared.contains(ke.evidence.snapshot.as_str()))
-            {
+            if ke.phase == "capture" {
+                continue;
+            }
+            if ke.evidence.line.is_some() {
                 times.push((ke.time_us, ke.evidence.clone()));
+            } else if compared.contains(ke.evidence.snapshot.as_str()) {
+                file_times.push((ke.time_us, ke.evidence.clone()));
             }
         }
         // Sudo by attacker accounts.
@@ -1370,6 +1377,12 @@ impl<'a> Analysis<'a> {
                 times.push((tu, self.ev_ref(j, Some("sudo"))));
             }
         }
+        let first_logged = times.iter().map(|x| x.0).min();
+        times.extend(
+            file_times
+                .into_iter()
+                .filter(|x| first_logged.is_none_or(|f| x.0 >= f)),
+        );
         times.sort_by_key(|x| x.0);
         let capture = self
             .i
