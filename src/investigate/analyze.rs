@@ -2137,6 +2137,41 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
+        // Password hashes in the published sample.
+        if let Some(l) = self.i.leak {
+            let hashy = |c: &str| {
+                let c = c.to_ascii_lowercase();
+                c.contains("pass") || c.contains("hash") || c.contains("pwd")
+            };
+            let cols: Vec<&str> = l
+                .columns
+                .iter()
+                .filter(|(k, v)| hashy(k) || hashy(v))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if !cols.is_empty() {
+                for src in l.sources.iter().take(50) {
+                    let r = self.file_ref(
+                        &src.snapshot,
+                        &src.path,
+                        Some("leak"),
+                        &format!(
+                            "{} sample rows from this file, column(s) {}",
+                            src.matched_rows,
+                            cols.join(", ")
+                        ),
+                    );
+                    self.add_credential(Credential {
+                        kind: "password_hash".into(),
+                        subject: format!("every account of {} ({})", src.path, cols.join(", ")),
+                        host: default_host.clone(),
+                        reason: "the published sample holds password hashes of these accounts: force a password reset".into(),
+                        priority: Confidence::High,
+                        evidence: vec![r],
+                    });
+                }
+            }
+        }
         self.inv.credentials.sort_by(|a, b| {
             b.priority
                 .cmp(&a.priority)
@@ -2426,6 +2461,106 @@ pub fn duration(us: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leak_report_feeds_taken_who_and_credentials() {
+        use crate::leak::{Accessor, LeakReport, LeakSource, SampleInfo, Verdict};
+        use crate::snapshot::Snapshot;
+        let snap = super::super::evidence::Snap {
+            path: "mem".into(),
+            label: "mem".into(),
+            snapshot: Snapshot::from_entries("mem", Vec::new()),
+            host: "web01".into(),
+            captured_ns: None,
+            item: EvidenceItem {
+                path: "mem".into(),
+                kind: "directory".into(),
+                host: Some("web01".into()),
+                captured_at: None,
+                role: "only".into(),
+            },
+        };
+        let hosts = vec![Host {
+            name: "web01".into(),
+            snaps: vec![snap],
+        }];
+        let results = vec![HostResult {
+            changes: Vec::new(),
+            findings: Vec::new(),
+        }];
+        let leak = LeakReport {
+            verdict: Verdict::Genuine,
+            rows: 10,
+            matched: 10,
+            partial: 0,
+            fabricated: Vec::new(),
+            columns: [
+                ("email".to_string(), "email".to_string()),
+                ("pw".to_string(), "password_hash".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            sources: vec![LeakSource {
+                snapshot: "mem".into(),
+                path: "/srv/app/exports/users.csv".into(),
+                records: 100,
+                matched_rows: 10,
+                first_seen: None,
+                accessed_by: vec![Accessor {
+                    ip: Some("198.18.0.5".into()),
+                    how: "http GET 200".into(),
+                    requests: 1,
+                    ..Accessor::default()
+                }],
+            }],
+            reasons: Vec::new(),
+            sample: SampleInfo::default(),
+            examples: Vec::new(),
+            candidates_read: 1,
+            notes: Vec::new(),
+        };
+        let store = LogStore::default();
+        let inv = analyze(&Inputs {
+            hosts: &hosts,
+            results: &results,
+            store: &store,
+            log_findings: &[],
+            baseline_sources: &[],
+            leak: Some(&leak),
+        });
+        let taken = &inv.answers.taken;
+        assert!(
+            taken
+                .summary
+                .contains("published sample comes from /srv/app/exports/users.csv"),
+            "{}",
+            taken.summary
+        );
+        assert!(taken.details.iter().any(|d| d.contains("genuine")));
+        assert!(
+            inv.actors
+                .iter()
+                .any(|a| a.kind == "ip" && a.value == "198.18.0.5")
+        );
+        let c = inv
+            .credentials
+            .iter()
+            .find(|c| c.kind == "password_hash")
+            .expect("hash credential");
+        assert!(c.subject.contains("users.csv") && c.subject.contains("pw"));
+        assert_eq!(c.priority, Confidence::High);
+        // No logs and one snapshot: both gaps said.
+        assert!(
+            inv.gaps
+                .iter()
+                .any(|g| g.what.contains("No web server logs"))
+        );
+        assert!(
+            inv.gaps
+                .iter()
+                .any(|g| g.what.contains("Only one snapshot of web01"))
+        );
+    }
 
     #[test]
     fn web_commands_are_decoded() {
