@@ -69,8 +69,18 @@ pub fn open_all(
         if cancel.is_cancelled() {
             return Err(InvestigateError::Cancelled);
         }
-        let snapshot = Snapshot::open(path, progress, cancel)
-            .map_err(|e| InvestigateError::Evidence(format!("{e} ({})", path.display())))?;
+        let snapshot = Snapshot::open(path, progress, cancel).map_err(|e| match e {
+            crate::snapshot::SnapshotError::Cancelled => InvestigateError::Cancelled,
+            e => {
+                let msg = e.to_string();
+                let shown = path.display().to_string();
+                if msg.contains(&shown) {
+                    InvestigateError::Evidence(msg)
+                } else {
+                    InvestigateError::Evidence(format!("{msg}: {shown}"))
+                }
+            }
+        })?;
         for p in snapshot.problems.iter().take(5) {
             notes.push(format!("{}: {p}", path.display()));
         }
@@ -154,7 +164,7 @@ pub fn open_all(
         }
         if n > 2 {
             notes.push(format!(
-                "{}: {n} snapshots; the earliest is compared with the latest, the ones between are read for their logs only",
+                "{}: {n} snapshots; the earliest is compared with the latest, the ones between are not read",
                 h.name
             ));
         }
