@@ -367,6 +367,22 @@ fn no_web_logs_is_a_gap_and_bad_input_is_an_error() {
     let out = exhibit().arg("investigate").arg(&missing).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.zip"));
+    // Bad options: clear errors, exit 2.
+    let out = exhibit()
+        .arg("investigate")
+        .arg(&root)
+        .args(["--leak-format", "xls", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown --leak-format"));
+    let out = exhibit()
+        .arg("investigate")
+        .arg(&root)
+        .args(["--tz-offset", "+02:00", "-q", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
     // A leak sample that cannot be validated is a note, not a failure.
     let sample = t.path().join("sample.csv");
     write(t.path(), "sample.csv", b"email\nclient1@example.com\n");
