@@ -397,3 +397,21 @@ fn no_web_logs_is_a_gap_and_bad_input_is_an_error() {
         );
     }
 }
+
+#[test]
+fn exploited_endpoint_in_one_snapshot() {
+    let t = tempfile::tempdir().unwrap();
+    let root = scenario::sql_injection(t.path());
+    let (code, doc, raw, err) = investigate_json(&[&root], &[]);
+    assert_eq!(code, 0, "{err}");
+    let how = &doc["answers"]["how"];
+    let summary = how["summary"].as_str().unwrap();
+    assert!(summary.contains("vulnerable endpoint"), "{summary}");
+    assert!(summary.contains("/product.php"), "{summary}");
+    assert!(summary.contains(WEB_IP), "{summary}");
+    assert!(summary.contains("2026-03-11 14:03:00"), "{summary}");
+    assert_eq!(how["confidence"], "medium");
+    assert!(s(&doc["root_causes"]).contains("A vulnerable endpoint: /product.php"));
+    assert_eq!(doc["actors"][0]["value"], WEB_IP);
+    assert!(!raw.contains(DB_PASSWORD));
+}

@@ -11,7 +11,8 @@
 //! account with a key and a cron job, data archived into `/tmp`, history
 //! cleared), [`web_shell`] (a scanner, an upload, commands through the
 //! shell, a download of the exports) and [`rewritten_log`] (the SSH
-//! scenario with auth.log rewritten to start after the attack). All data is
+//! scenario with auth.log rewritten to start after the attack), and
+//! [`sql_injection`] (one snapshot: an endpoint exploited). All data is
 //! fake: example.com addresses, 555 phone numbers, documentation IPs.
 
 use super::write;
@@ -442,6 +443,49 @@ pub fn rewritten_log(dir: &Path) -> Trees {
     write(&t.incident, "var/log/auth.log", s.as_bytes());
     touch(&t.incident, "var/log/auth.log", "2026-03-10T10:20:00Z");
     t
+}
+
+/// Scenario 4 (one snapshot): a vulnerable endpoint. [`WEB_IP`] scans the
+/// site, then `/product.php` answers 200 to a SQL injection that dumps the
+/// users table.
+pub fn sql_injection(dir: &Path) -> PathBuf {
+    let root = dir.join("incident");
+    common(&root);
+    write(&root, "etc/passwd", passwd("").as_bytes());
+    let ua = "sqlmap/1.8.2#stable (https://sqlmap.org)";
+    let mut log = baseline_access();
+    for i in 0..35 {
+        log += &access(
+            WEB_IP,
+            &format!("11/Mar/2026:14:00:{i:02}"),
+            "GET",
+            &format!("/old/{i}.php"),
+            404,
+            150,
+            ua,
+        );
+    }
+    log += &access(
+        WEB_IP,
+        "11/Mar/2026:14:02:00",
+        "GET",
+        "/product.php?id=1%27%20AND%201=2",
+        500,
+        300,
+        ua,
+    );
+    log += &access(
+        WEB_IP,
+        "11/Mar/2026:14:03:00",
+        "GET",
+        "/product.php?id=-1%20UNION%20SELECT%20email,password%20FROM%20users--",
+        200,
+        18230,
+        ua,
+    );
+    write(&root, "var/log/nginx/access.log", log.as_bytes());
+    touch_all(&root, "2026-03-11T15:00:00Z");
+    root
 }
 
 /// Capture a tree as a target root with the real binary, into a folder of
