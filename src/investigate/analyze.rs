@@ -75,6 +75,9 @@ const PERSISTENCE_PREFIXES: &[&str] = &[
 ];
 
 const MAX_TEXT_CHARS: usize = 300;
+/// Findings of one kind read as candidate vectors (each scans the events
+/// of its kind once).
+const MAX_VECTORS: usize = 20;
 const MAX_EVIDENCE: usize = 20;
 
 /// An inert, bounded one-line excerpt of evidence text.
@@ -468,6 +471,8 @@ impl<'a> Analysis<'a> {
         // SSH password guessed.
         for f in self
             .findings_with("success_after_failures")
+            .filter(|f| f.severity >= Severity::Critical)
+            .take(MAX_VECTORS)
             .collect::<Vec<_>>()
         {
             if f.severity < Severity::Critical {
@@ -567,7 +572,11 @@ impl<'a> Analysis<'a> {
         }
 
         // Web shell uploaded and used.
-        for f in self.findings_with("web_shell").collect::<Vec<_>>() {
+        for f in self
+            .findings_with("web_shell")
+            .take(MAX_VECTORS)
+            .collect::<Vec<_>>()
+        {
             let Some(&first) = f.subject.events.first() else {
                 continue;
             };
@@ -718,7 +727,11 @@ impl<'a> Analysis<'a> {
         }
 
         // An exploited endpoint: attack payloads answered 2xx.
-        for f in self.findings_with("attack_payload").collect::<Vec<_>>() {
+        for f in self
+            .findings_with("attack_payload")
+            .take(MAX_VECTORS)
+            .collect::<Vec<_>>()
+        {
             let ok = f.subject.events.iter().copied().find(|&i| {
                 self.event(i)
                     .is_some_and(|e| e.status.is_some_and(|s| (200..300).contains(&s)))
@@ -1039,7 +1052,11 @@ impl<'a> Analysis<'a> {
             }
         }
         // Files read through a web shell.
-        for f in self.findings_with("web_shell").collect::<Vec<_>>() {
+        for f in self
+            .findings_with("web_shell")
+            .take(MAX_VECTORS)
+            .collect::<Vec<_>>()
+        {
             for &j in f.subject.events.iter().take(500) {
                 let Some(e) = self.event(j) else { continue };
                 let Some(cmd) = web_command(e.get(Field::Path).unwrap_or("")) else {
