@@ -106,6 +106,15 @@ pub fn investigate(
         }
     };
     let store = load_logs(latest, &mut notes)?;
+    // The loader's assumptions (a year or zone inferred, lines cut) bear on
+    // every time in the answers.
+    for src in &store.sources {
+        for n in src.notes.iter().take(3) {
+            if notes.len() < 40 {
+                notes.push(format!("{}: {n}", src.path));
+            }
+        }
+    }
     check()?;
     let baseline_store = load_logs(baselines, &mut notes)?;
     check()?;
