@@ -7,6 +7,7 @@
 pub mod custody;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod scenario;
 
 use assert_cmd::Command;
 use serde_json::Value;

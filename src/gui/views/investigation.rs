@@ -148,7 +148,8 @@ impl View for InvestigationView {
             });
         }
         if let Some(p) = self.report_picker.poll() {
-            self.start_report_export(ctx, p, vc.case);
+            let trust = vc.settings.trust_file.clone();
+            self.start_report_export(ctx, p, vc.case, &trust);
         }
         if let Some(p) = self.csv_picker.poll() {
             self.start_csv_export(ctx, p);
@@ -339,27 +340,26 @@ impl InvestigationView {
         ctx: &egui::Context,
         out: PathBuf,
         case: Option<&CaseFolder>,
+        trust: &str,
     ) {
         let Some(m) = &self.model else { return };
         let mut investigation = m.investigation.clone();
         if investigation.leak.is_none() {
             investigation.leak = self.leak.clone();
         }
-        let case = case.cloned();
-        let checklist = self.checklist.clone();
+        let job = ReportJob {
+            investigation,
+            sources: m.sources.clone(),
+            trust: (!trust.trim().is_empty()).then(|| PathBuf::from(trust.trim())),
+            case: case.cloned(),
+            checklist: self.checklist.clone(),
+        };
         self.export_message = None;
         self.export_job = Some(Job::spawn(
             ctx,
             "Writing the report",
             move |sink, cancel| {
-                write_report(
-                    &investigation,
-                    case.as_ref(),
-                    checklist.as_ref(),
-                    &out,
-                    sink,
-                    cancel,
-                )?;
+                write_report(job, &out, sink, cancel)?;
                 Ok(out)
             },
         ));
@@ -913,21 +913,50 @@ fn credential_card(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], c: &C
     });
 }
 
-/// Write the report (HTML) of an investigation.
+/// Write the report (HTML) of an investigation: each evidence item is
+/// verified now for its status (as `exhibit report` does), then the page is
+/// rendered and written.
 fn write_report(
-    investigation: &Investigation,
-    case: Option<&CaseFolder>,
-    checklist: Option<&Checklist>,
+    job: ReportJob,
     out: &Path,
     sink: &dyn crate::job::ProgressSink,
     cancel: &crate::job::CancelToken,
 ) -> anyhow::Result<()> {
-    let _ = (investigation, case, checklist, sink, cancel);
-    anyhow::bail!("report export is not available yet: {}", out.display())
+    use crate::report::investigation::{ReportInput, evidence_status, render_html};
+    let mut statuses = Vec::with_capacity(job.sources.len());
+    for p in &job.sources {
+        statuses.push(evidence_status(p, job.trust.as_deref(), sink, cancel));
+        if cancel.is_cancelled() {
+            anyhow::bail!("cancelled");
+        }
+    }
+    let checklist = job.checklist.unwrap_or_default();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let html = render_html(&ReportInput {
+        investigation: &job.investigation,
+        evidence_status: &statuses,
+        case: job.case.as_ref().map(|c| &c.info),
+        checklist: Some(&checklist),
+        generated_at: &now,
+    });
+    std::fs::write(out, html)
+        .map_err(|e| anyhow::anyhow!("cannot write the report: {e}: {}", out.display()))
 }
 
-/// Write the credential list as CSV.
+/// What a report export takes with it to its thread.
+struct ReportJob {
+    investigation: Investigation,
+    sources: Vec<PathBuf>,
+    trust: Option<PathBuf>,
+    case: Option<CaseFolder>,
+    checklist: Option<Checklist>,
+}
+
+/// Write the credential list as CSV (cells that a spreadsheet would run as a
+/// formula are quoted as text).
 fn write_credentials(creds: &[Credential], out: &Path) -> anyhow::Result<()> {
-    let _ = creds;
-    anyhow::bail!("CSV export is not available yet: {}", out.display())
+    let f = std::fs::File::create(out)
+        .map_err(|e| anyhow::anyhow!("cannot write the credential list: {e}: {}", out.display()))?;
+    crate::investigate::write_credentials_csv(creds, std::io::BufWriter::new(f))
+        .map_err(|e| anyhow::anyhow!("cannot write the credential list: {e}: {}", out.display()))
 }
