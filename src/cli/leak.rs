@@ -64,32 +64,45 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
+fn rows(n: u64) -> String {
+    if n == 1 {
+        "1 row is".into()
+    } else {
+        format!("{n} rows are")
+    }
+}
+
 fn headline(r: &LeakReport) -> String {
     let top = r.sources.first();
     let who = top
         .and_then(|s| s.accessed_by.first())
         .map(|a| {
             let id = a.ip.as_deref().or(a.user.as_deref()).unwrap_or("someone");
+            let verb = if a.how.starts_with("http") || a.how.starts_with("ftp") || a.how == "sftp" {
+                "downloaded"
+            } else {
+                "read"
+            };
             match &a.first {
-                Some(t) => format!(", which {id} read ({}) at {t}", a.how),
-                None => format!(", which {id} read ({})", a.how),
+                Some(t) => format!(", which {id} {verb} at {t} ({})", a.how),
+                None => format!(", which {id} {verb} ({})", a.how),
             }
         })
         .unwrap_or_default();
     let path = top.map(|s| s.path.as_str()).unwrap_or("?");
     match r.verdict {
-        Verdict::Genuine => format!(
-            "Genuine: the sample's {} rows match {path}{who}.",
-            r.rows
-        ),
+        Verdict::Genuine => format!("Genuine: the sample's {} rows match {path}{who}.", r.rows),
         Verdict::GenuineWithFabricatedRows => format!(
-            "Genuine with fabricated rows: {} of {} rows match {path}{who}; {} rows are found nowhere in the evidence.",
+            "Genuine with fabricated rows: {} of {} rows match {path}{who}; {} found nowhere in the evidence.",
             r.matched + r.partial,
             r.rows,
-            r.rows.saturating_sub(r.matched + r.partial)
+            rows(r.fabricated.len() as u64)
         ),
         Verdict::NotFromTheseRecords => {
-            format!("Not from these records: the sample's {} rows are not in the evidence.", r.rows)
+            format!(
+                "Not from these records: the sample's {} rows are not in the evidence.",
+                r.rows
+            )
         }
         Verdict::CannotTell => format!(
             "Cannot tell: the sample's {} rows have too few distinctive fields to decide.",

@@ -156,7 +156,9 @@ pub fn accessors(store: &LogStore, file: &str) -> Vec<Accessor> {
     for e in store.events.iter() {
         match e.kind {
             Kind::WebRequest => {
-                let Some(req) = e.get(Field::Path) else { continue };
+                let Some(req) = e.get(Field::Path) else {
+                    continue;
+                };
                 if !request_names(req, file, &urls) {
                     continue;
                 }
@@ -178,8 +180,12 @@ pub fn accessors(store: &LogStore, file: &str) -> Vec<Accessor> {
                 add(key, e, how, e.bytes.unwrap_or(0));
             }
             Kind::Command | Kind::Exec | Kind::Sudo => {
-                let Some(cmd) = e.get(Field::Command) else { continue };
-                let Some(v) = command_names(cmd, file) else { continue };
+                let Some(cmd) = e.get(Field::Command) else {
+                    continue;
+                };
+                let Some(v) = command_names(cmd, file) else {
+                    continue;
+                };
                 let user = e
                     .get(Field::User)
                     .map(str::to_string)
@@ -190,12 +196,9 @@ pub fn accessors(store: &LogStore, file: &str) -> Vec<Accessor> {
             _ => {
                 let sftp = e.get(Field::Program).is_some_and(|p| p.contains("sftp"));
                 if sftp && e.line_text().contains(&format!("\"{file}\"")) {
-                    let user = e
-                        .get(Field::User)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| {
-                            format!("sftp session (pid {})", e.get(Field::Pid).unwrap_or("?"))
-                        });
+                    let user = e.get(Field::User).map(str::to_string).unwrap_or_else(|| {
+                        format!("sftp session (pid {})", e.get(Field::Pid).unwrap_or("?"))
+                    });
                     add((false, user), e, "sftp".to_string(), 0);
                 }
             }
@@ -220,25 +223,49 @@ mod tests {
 
     #[test]
     fn urls_of_files_under_web_roots() {
-        assert_eq!(url_paths("/var/www/html/exports/a.csv"), ["/exports/a.csv", "/html/exports/a.csv"]);
+        assert_eq!(
+            url_paths("/var/www/html/exports/a.csv"),
+            ["/exports/a.csv", "/html/exports/a.csv"]
+        );
         assert_eq!(url_paths("/srv/shop/public/dl/a.csv"), ["/dl/a.csv"]);
-        assert!(request_names("/exports/clients.csv?x=1", "/srv/app/exports/clients.csv", &[]));
-        assert!(request_names("/exports/clients%2Ecsv", "/srv/app/exports/clients.csv", &[]));
-        assert!(!request_names("/exports/other.csv", "/srv/app/exports/clients.csv", &[]));
+        assert!(request_names(
+            "/exports/clients.csv?x=1",
+            "/srv/app/exports/clients.csv",
+            &[]
+        ));
+        assert!(request_names(
+            "/exports/clients%2Ecsv",
+            "/srv/app/exports/clients.csv",
+            &[]
+        ));
+        assert!(!request_names(
+            "/exports/other.csv",
+            "/srv/app/exports/clients.csv",
+            &[]
+        ));
     }
 
     #[test]
     fn commands_naming_a_file() {
         let f = "/srv/app/exports/clients.csv";
-        assert_eq!(command_names("cat /srv/app/exports/clients.csv", f).as_deref(), Some("cat"));
+        assert_eq!(
+            command_names("cat /srv/app/exports/clients.csv", f).as_deref(),
+            Some("cat")
+        );
         assert_eq!(
             command_names("sudo cp exports/clients.csv /tmp/x", f).as_deref(),
             Some("cp")
         );
-        assert_eq!(command_names("tar czf /tmp/e.tgz /srv/app/exports/", f).as_deref(), Some("tar"));
+        assert_eq!(
+            command_names("tar czf /tmp/e.tgz /srv/app/exports/", f).as_deref(),
+            Some("tar")
+        );
         assert_eq!(command_names("cd /srv/app/exports", f), None);
         assert_eq!(command_names("ls -l", f), None);
-        assert_eq!(history_owner("/home/alice/.bash_history").as_deref(), Some("alice"));
+        assert_eq!(
+            history_owner("/home/alice/.bash_history").as_deref(),
+            Some("alice")
+        );
         assert_eq!(history_owner("/root/.zsh_history").as_deref(), Some("root"));
     }
 }

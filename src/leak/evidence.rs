@@ -35,8 +35,20 @@ const DATA_EXT: [&str; 11] = [
 /// package trees): skipped without being opened.
 fn system_path(p: &str) -> bool {
     const PREFIXES: [&str; 14] = [
-        "/proc/", "/sys/", "/dev/", "/run/", "/boot/", "/bin/", "/sbin/", "/lib/", "/lib64/",
-        "/etc/", "/var/log/", "/var/lib/dpkg/", "/var/cache/", "/usr/",
+        "/proc/",
+        "/sys/",
+        "/dev/",
+        "/run/",
+        "/boot/",
+        "/bin/",
+        "/sbin/",
+        "/lib/",
+        "/lib64/",
+        "/etc/",
+        "/var/log/",
+        "/var/lib/dpkg/",
+        "/var/cache/",
+        "/usr/",
     ];
     const INSIDE: [&str; 6] = [
         "/node_modules/",
@@ -77,8 +89,16 @@ pub fn name_kind(name: &str) -> NameKind {
 /// unknown extension are sniffed.
 fn data_place(p: &str) -> bool {
     const PLACES: [&str; 10] = [
-        "/srv/", "/var/www/", "/home/", "/root/", "/backup", "/tmp/", "/opt/", "/data/",
-        "/var/backups/", "/usr/share/nginx/",
+        "/srv/",
+        "/var/www/",
+        "/home/",
+        "/root/",
+        "/backup",
+        "/tmp/",
+        "/opt/",
+        "/data/",
+        "/var/backups/",
+        "/usr/share/nginx/",
     ];
     PLACES.iter().any(|x| p.starts_with(x)) || p.contains("/backup") || p.contains("/export")
 }
@@ -136,7 +156,9 @@ impl<R: Read> Read for Stored<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.n.fetch_add(n as u64, Ordering::Relaxed);
-        self.budget.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
+        self.budget
+            .bytes_read
+            .fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -254,7 +276,15 @@ pub fn scan_entry(
     } else if want(path) {
         let plain = ctx.inflated(counted, None, false);
         let kind = name_kind(&lower);
-        one_file(&ctx, path, &lower, kind == NameKind::Data, plain, f, &mut notes)?;
+        one_file(
+            &ctx,
+            path,
+            &lower,
+            kind == NameKind::Data,
+            plain,
+            f,
+            &mut notes,
+        )?;
     }
     Ok(notes)
 }
@@ -382,7 +412,9 @@ fn tar_members<R: Read>(
         };
         seen += 1;
         if seen > MAX_MEMBERS {
-            notes.push(format!("{outer}: only the first {MAX_MEMBERS} members were looked at"));
+            notes.push(format!(
+                "{outer}: only the first {MAX_MEMBERS} members were looked at"
+            ));
             break;
         }
         if m.header().entry_type() != tar::EntryType::Regular {
@@ -411,10 +443,13 @@ fn member<R: Read>(
         l.ends_with(".zip") || l.ends_with(".tar") || l.ends_with(".tgz") || l.ends_with(".tar.gz")
     };
     if nested {
-        notes.push(format!("{display}: a container inside a container, not opened"));
+        notes.push(format!(
+            "{display}: a container inside a container, not opened"
+        ));
         return Ok(());
     }
-    if !(ctx.want)(display) || (kind == NameKind::Other && !gz && system_path(&format!("/{name}"))) {
+    if !(ctx.want)(display) || (kind == NameKind::Other && !gz && system_path(&format!("/{name}")))
+    {
         return Ok(());
     }
     if gz {
@@ -460,7 +495,9 @@ fn zip_members<R: Read>(
     };
     let n = z.len().min(MAX_MEMBERS);
     if z.len() > MAX_MEMBERS {
-        notes.push(format!("{outer}: only the first {MAX_MEMBERS} members were looked at"));
+        notes.push(format!(
+            "{outer}: only the first {MAX_MEMBERS} members were looked at"
+        ));
     }
     for i in 0..n {
         if ctx.cancel.is_cancelled() {

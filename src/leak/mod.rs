@@ -45,8 +45,9 @@ pub const MAX_SAMPLE_ROWS: usize = 20_000_000;
 pub const MAX_COLUMNS: usize = 64;
 /// A field is distinctive when its internal column holds at least this
 /// many distinct values per row (emails, ids, phones: about 1; cities far
-/// less).
-pub const DISTINCTIVE: f64 = 0.5;
+/// less; dates of a table of a few thousand rows, about 0.6: a made-up
+/// date is likely to equal some record's, so they are not).
+pub const DISTINCTIVE: f64 = 0.8;
 /// The most sample rows sharing one value that a lookup walks (a value
 /// that common is not distinctive in the sample anyway).
 const MAX_CHAIN: usize = 64;
@@ -183,13 +184,23 @@ struct Relevant {
 struct Best {
     eq: u16,
     neq: u16,
+    /// The distinctiveness of the equal and of the differing fields.
+    eq_w: f32,
+    neq_w: f32,
     unit: u32,
     line: u64,
 }
 
 impl Best {
     fn better_than(&self, o: &Best) -> bool {
-        (self.eq, std::cmp::Reverse(self.neq)) > (o.eq, std::cmp::Reverse(o.neq))
+        let (a, b) = (self.eq_w - self.neq_w, o.eq_w - o.neq_w);
+        a > b || (a == b && self.eq > o.eq)
+    }
+
+    /// Found in the evidence: equal on at least as much distinctiveness
+    /// as it differs on.
+    fn found(&self) -> bool {
+        self.eq > 0 && self.eq_w >= self.neq_w
     }
 }
 
@@ -293,7 +304,8 @@ fn read_sample(
             stats.notes.join("; ")
         ));
     }
-    let mut names: Vec<(usize, String)> = tables.iter().map(|(k, t)| (t.rows(), k.clone())).collect();
+    let mut names: Vec<(usize, String)> =
+        tables.iter().map(|(k, t)| (t.rows(), k.clone())).collect();
     names.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let Some((_, main)) = names.first().cloned() else {
         return Err(LeakError::EmptySample(
@@ -400,50 +412,59 @@ fn measure(
     let mut units: Vec<Unit> = Vec::new();
     let mut index = UnitIndex::new();
     let mut fps: Vec<Fp> = Vec::new();
-    let notes = evidence::scan_entry(snap, entry, budget, cancel, &|_| true, &mut |display, row| {
-        let u = match index.find(display, row.table) {
-            Some(u) => u,
-            None => {
-                units.push(Unit {
-                    snap: si,
-                    entry: ei,
-                    display: display.to_string(),
-                    table: row.table.to_string(),
-                    ..Unit::default()
-                });
-                let u = units.len() - 1;
-                index.by.insert((display.to_string(), row.table.to_string()), u);
-                u
+    let notes = evidence::scan_entry(
+        snap,
+        entry,
+        budget,
+        cancel,
+        &|_| true,
+        &mut |display, row| {
+            let u = match index.find(display, row.table) {
+                Some(u) => u,
+                None => {
+                    units.push(Unit {
+                        snap: si,
+                        entry: ei,
+                        display: display.to_string(),
+                        table: row.table.to_string(),
+                        ..Unit::default()
+                    });
+                    let u = units.len() - 1;
+                    index
+                        .by
+                        .insert((display.to_string(), row.table.to_string()), u);
+                    u
+                }
+            };
+            let Some(unit) = units.get_mut(u) else {
+                return ControlFlow::Continue(());
+            };
+            if unit.columns.len() < row.columns.len() {
+                unit.columns = row.columns.to_vec();
             }
-        };
-        let Some(unit) = units.get_mut(u) else {
-            return ControlFlow::Continue(());
-        };
-        if unit.columns.len() < row.columns.len() {
-            unit.columns = row.columns.to_vec();
-        }
-        unit.grow(row.values.len());
-        unit.rows += 1;
-        fps.clear();
-        fps.extend(row.values.iter().map(|v| fp_of(v)));
-        for (j, &f) in fps.iter().enumerate() {
-            if f == NONE {
-                continue;
+            unit.grow(row.values.len());
+            unit.rows += 1;
+            fps.clear();
+            fps.extend(row.values.iter().map(|v| fp_of(v)));
+            for (j, &f) in fps.iter().enumerate() {
+                if f == NONE {
+                    continue;
+                }
+                if let Some(n) = unit.nonempty.get_mut(j) {
+                    *n += 1;
+                }
+                if let Some(k) = unit.kmv.get_mut(j) {
+                    k.add(f);
+                }
+                if sv.masks.contains_key(&f)
+                    && let Some(h) = unit.hits.get_mut(j)
+                {
+                    h.insert(f);
+                }
             }
-            if let Some(n) = unit.nonempty.get_mut(j) {
-                *n += 1;
-            }
-            if let Some(k) = unit.kmv.get_mut(j) {
-                k.add(f);
-            }
-            if sv.masks.contains_key(&f)
-                && let Some(h) = unit.hits.get_mut(j)
-            {
-                h.insert(f);
-            }
-        }
-        ControlFlow::Continue(())
-    })?;
+            ControlFlow::Continue(())
+        },
+    )?;
     Ok((units, notes))
 }
 
@@ -612,11 +633,13 @@ fn join(
                 }
                 if sv == iv {
                     b.eq = b.eq.saturating_add(1);
+                    b.eq_w += p.weight as f32;
                 } else {
                     b.neq = b.neq.saturating_add(1);
+                    b.neq_w += p.weight as f32;
                 }
             }
-            if b.eq == 0 {
+            if !b.found() {
                 continue;
             }
             let slot = bests.entry(s).or_default();
@@ -668,7 +691,14 @@ pub fn validate(
     let sample_path = req.sample.as_path();
 
     // The sample.
-    progress(progress_sink, "reading the sample", 0, None, 0, &req.sample.display().to_string());
+    progress(
+        progress_sink,
+        "reading the sample",
+        0,
+        None,
+        0,
+        &req.sample.display().to_string(),
+    );
     let (sha256, head) = sample_head(sample_path)?;
     let detected = match req.format {
         Some(f) => {
@@ -704,7 +734,9 @@ pub fn validate(
         columns: sample.columns.clone(),
     };
     if !table.is_empty() {
-        notes.push(format!("the sample's rows are those of its table {table:?}"));
+        notes.push(format!(
+            "the sample's rows are those of its table {table:?}"
+        ));
     }
 
     // The evidence.
@@ -907,9 +939,9 @@ pub fn validate(
     let states: Vec<State> = (0..sample.rows())
         .map(|r| {
             let b = best.get(r).copied().unwrap_or_default();
-            if b.eq > 0 && b.neq == 0 {
+            if b.found() && b.neq == 0 {
                 State::Matched
-            } else if b.eq > 0 {
+            } else if b.found() {
                 State::Partial
             } else if distinctive_cols.iter().any(|&i| sample.get(r, i) != NONE) {
                 State::Fabricated
@@ -958,7 +990,9 @@ pub fn validate(
             .unwrap_or_else(|| format!("column_{}", j + 1))
     };
     let mut columns: std::collections::BTreeMap<String, String> = Default::default();
-    if let Some(top) = src_units.first().and_then(|&u| rel.iter().find(|r| r.unit == u))
+    if let Some(top) = src_units
+        .first()
+        .and_then(|&u| rel.iter().find(|r| r.unit == u))
         && let Some(unit) = units.get(top.unit)
     {
         for p in &top.pairs {
@@ -1018,7 +1052,9 @@ pub fn validate(
         .filter_map(|&i| sample.columns.get(i).cloned())
         .collect();
     let weak: Vec<String> = (0..sample.columns.len())
-        .filter(|i| !distinctive_cols.contains(i) && mapped_anywhere.get(*i).copied().unwrap_or(false))
+        .filter(|i| {
+            !distinctive_cols.contains(i) && mapped_anywhere.get(*i).copied().unwrap_or(false)
+        })
         .filter_map(|i| sample.columns.get(i).cloned())
         .collect();
     let mut reasons: Vec<String> = Vec::new();
@@ -1063,13 +1099,13 @@ pub fn validate(
         ));
         if partial > 0 {
             reasons.push(format!(
-                "{partial} rows equal a record on some distinctive fields and differ on others (edited, or changed since)."
+                "{partial} row(s) equal a record on some distinctive fields and differ on others (edited, or changed since)."
             ));
         }
     }
     if fabricated_n > 0 && found > 0 {
         reasons.push(format!(
-            "{fabricated_n} rows are found nowhere in the evidence (lines {}).",
+            "{fabricated_n} row(s) found nowhere in the evidence (lines {}).",
             lines_text(&fabricated)
         ));
     }
@@ -1086,7 +1122,9 @@ pub fn validate(
     }
 
     // Examples, read again from the sample.
-    let examples = examples(req, &detected, &table, &sample, &states, &best, &units, cancel)?;
+    let examples = examples(
+        req, &detected, &table, &sample, &states, &best, &units, cancel,
+    )?;
     info.columns = sample.columns.clone();
 
     progress(progress_sink, "done", total, Some(total), 0, "");
@@ -1123,7 +1161,12 @@ fn examples(
 ) -> Result<Vec<RowExample>, LeakError> {
     let mut want: HashMap<usize, State> = HashMap::new();
     for s in [State::Matched, State::Partial, State::Fabricated] {
-        for (r, _) in states.iter().enumerate().filter(|(_, x)| **x == s).take(EXAMPLES) {
+        for (r, _) in states
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x == s)
+            .take(EXAMPLES)
+        {
             want.insert(r, s);
         }
     }
@@ -1149,7 +1192,8 @@ fn examples(
                 .map(|(c, v)| (c.clone(), normalize::shown(c, v, req.show_values)))
                 .collect();
             let b = best.get(k).copied().unwrap_or_default();
-            let source = (b.eq > 0)
+            let source = b
+                .found()
                 .then(|| units.get(b.unit as usize))
                 .flatten()
                 .map(|u| format!("{}:{}", u.display, b.line));

@@ -86,6 +86,12 @@ fn phone(v: &str) -> Option<String> {
     {
         return None;
     }
+    // A date's shape (2023-02-30, even when not a real date) is no phone.
+    let parts: Vec<&str> = v.split(['-', '/', '.']).collect();
+    if parts.len() == 3 && parts.iter().any(|p| p.len() == 4) && parts.iter().all(|p| p.len() <= 4)
+    {
+        return None;
+    }
     let digits: String = v.chars().filter(char::is_ascii_digit).collect();
     let separators = v.len() != digits.len();
     (digits.len() >= 7 && digits.len() <= 16 && separators).then_some(digits)
@@ -168,10 +174,7 @@ pub fn date(v: &str) -> Option<String> {
         };
     }
     // 1 Mar 2024, 1 March 2024, Mar 1 2024, March 1, 2024.
-    let words: Vec<&str> = v
-        .split([' ', ','])
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> = v.split([' ', ',']).filter(|w| !w.is_empty()).collect();
     match words.as_slice() {
         [d, m, y] | [d, m, y, _] if num(d).is_some() => {
             ymd(num(y)?, month(m)?, num(d.trim_end_matches('.'))?)
@@ -187,8 +190,7 @@ fn time_like(rest: &str) -> bool {
     r.is_empty()
         || (r.len() <= 32
             && r.bytes().next().is_some_and(|b| b.is_ascii_digit())
-            && r
-                .bytes()
+            && r.bytes()
                 .all(|b| b.is_ascii_digit() || b":.+-z ".contains(&b)))
 }
 
@@ -196,9 +198,11 @@ fn time_like(rest: &str) -> bool {
 /// `--show-values`.
 pub fn is_secret_column(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["pass", "secret", "token", "api_key", "apikey", "private", "otp", "salt"]
-        .iter()
-        .any(|k| n.contains(k))
+    [
+        "pass", "secret", "token", "api_key", "apikey", "private", "otp", "salt",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
 }
 
 /// A value masked for a report: `j***@example.com`, `+** *** ***42`,
@@ -247,7 +251,10 @@ mod tests {
         assert_eq!(canonical("  Alice  ").as_deref(), Some("alice"));
         // "é" composed and decomposed are one value.
         assert_eq!(canonical("Jos\u{e9}"), canonical("Jose\u{301}"));
-        assert_eq!(canonical("J.Doe@Example.COM").as_deref(), Some("j.doe@example.com"));
+        assert_eq!(
+            canonical("J.Doe@Example.COM").as_deref(),
+            Some("j.doe@example.com")
+        );
         assert_eq!(canonical(""), None);
         assert_eq!(canonical("NULL"), None);
         assert_eq!(canonical("\\N"), None);
@@ -255,7 +262,10 @@ mod tests {
 
     #[test]
     fn phones_become_digits() {
-        assert_eq!(canonical("+44 20 7946 0018").as_deref(), Some("442079460018"));
+        assert_eq!(
+            canonical("+44 20 7946 0018").as_deref(),
+            Some("442079460018")
+        );
         assert_eq!(canonical("(555) 123-4567").as_deref(), Some("5551234567"));
         // Plain numbers are ids as often as phones: kept.
         assert_eq!(canonical("1234567").as_deref(), Some("1234567"));

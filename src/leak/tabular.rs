@@ -159,9 +159,17 @@ fn complete_lines(p: &[u8]) -> impl Iterator<Item = &[u8]> {
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
 }
 
+fn records(v: &serde_json::Value) -> bool {
+    matches!(v, serde_json::Value::Array(items)
+        if !items.is_empty() && items.iter().all(|v| v.is_object() || v.is_array()))
+}
+
 fn json_kind(p: &[u8]) -> Detected {
     let mut lines = complete_lines(p).filter(|l| !l.trim_ascii().is_empty());
-    let format = match lines.next().map(serde_json::from_slice::<serde_json::Value>) {
+    let format = match lines
+        .next()
+        .map(serde_json::from_slice::<serde_json::Value>)
+    {
         Some(Ok(serde_json::Value::Array(items)))
             if items.iter().all(|v| v.is_object() || v.is_array()) && !items.is_empty() =>
         {
@@ -171,6 +179,13 @@ fn json_kind(p: &[u8]) -> Detected {
                 Some(l) if l.trim_ascii_start().first() == Some(&b'[') => SampleFormat::JsonLines,
                 _ => SampleFormat::Json,
             }
+        }
+        // One object on the only line, holding an array of records:
+        // `{"data": [...]}`, a document.
+        Some(Ok(serde_json::Value::Object(m)))
+            if m.values().any(records) && lines.next().is_none() =>
+        {
+            SampleFormat::Json
         }
         Some(Ok(_)) => SampleFormat::JsonLines,
         _ => SampleFormat::Json,
@@ -184,10 +199,7 @@ fn json_kind(p: &[u8]) -> Detected {
 
 fn sql_kind(p: &[u8]) -> Option<SampleFormat> {
     let text = String::from_utf8_lossy(p).to_ascii_lowercase();
-    let starts = |kw: &str| {
-        text.lines()
-            .any(|l| l.trim_start().starts_with(kw))
-    };
+    let starts = |kw: &str| text.lines().any(|l| l.trim_start().starts_with(kw));
     let copy = text
         .lines()
         .any(|l| l.trim_start().starts_with("copy ") && l.contains("from stdin"));
@@ -258,9 +270,9 @@ fn identifier_like(f: &[u8]) -> bool {
     let f = f.trim_ascii();
     !f.is_empty()
         && f.len() <= 64
-        && f.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-        && f
-            .iter()
+        && f.first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        && f.iter()
             .all(|c| c.is_ascii_alphanumeric() || b" _-.#()/".contains(c))
 }
 
@@ -270,11 +282,7 @@ fn has_header(sample: &[u8], d: u8) -> bool {
         .has_headers(false)
         .flexible(true)
         .from_reader(sample);
-    let recs: Vec<csv::ByteRecord> = rdr
-        .byte_records()
-        .take(50)
-        .filter_map(Result::ok)
-        .collect();
+    let recs: Vec<csv::ByteRecord> = rdr.byte_records().take(50).filter_map(Result::ok).collect();
     let Some((first, rest)) = recs.split_first() else {
         return false;
     };
@@ -294,7 +302,9 @@ fn lines_kind(p: &[u8]) -> Detected {
         .iter()
         .filter(|l| {
             memchr::memchr(b':', l).is_some_and(|i| {
-                i > 0 && !l.get(..i).unwrap_or_default().contains(&b' ') && l.get(i + 1..i + 3) != Some(b"//")
+                i > 0
+                    && !l.get(..i).unwrap_or_default().contains(&b' ')
+                    && l.get(i + 1..i + 3) != Some(b"//")
             })
         })
         .count();
@@ -416,7 +426,10 @@ fn read_csv(
             Err(e) => match e.kind() {
                 csv::ErrorKind::Io(_) => {
                     let msg = e.to_string();
-                    return Err(ReadError::Io(io::Error::new(io::ErrorKind::InvalidData, msg)));
+                    return Err(ReadError::Io(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        msg,
+                    )));
                 }
                 _ => {
                     stats.skip(format!("unreadable record: {e}"));
@@ -701,7 +714,8 @@ impl<'de> serde::de::Visitor<'de> for Top<'_, '_, '_> {
                 return Err(serde::de::Error::custom(STOP));
             }
             if !w.rows.fill(v) {
-                w.stats.skip("an array element that is not an object or an array".into());
+                w.stats
+                    .skip("an array element that is not an object or an array".into());
                 continue;
             }
             w.stats.rows += 1;
@@ -903,8 +917,10 @@ impl<'r> Sql<'r> {
             push(&mut out, c);
         }
         if cut {
-            self.stats
-                .skip(format!("a value longer than {MAX_SQL_VALUE_BYTES} bytes was cut (line {})", self.line));
+            self.stats.skip(format!(
+                "a value longer than {MAX_SQL_VALUE_BYTES} bytes was cut (line {})",
+                self.line
+            ));
         }
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
@@ -1082,8 +1098,18 @@ impl<'r> Sql<'r> {
             return self.skip_statement(t);
         }
         const NOT_COLUMNS: [&str; 12] = [
-            "PRIMARY", "KEY", "UNIQUE", "CONSTRAINT", "INDEX", "FOREIGN", "FULLTEXT", "SPATIAL",
-            "CHECK", "LIKE", "EXCLUDE", "PERIOD",
+            "PRIMARY",
+            "KEY",
+            "UNIQUE",
+            "CONSTRAINT",
+            "INDEX",
+            "FOREIGN",
+            "FULLTEXT",
+            "SPATIAL",
+            "CHECK",
+            "LIKE",
+            "EXCLUDE",
+            "PERIOD",
         ];
         let mut cols = Vec::new();
         let mut depth = 1i64;
@@ -1129,7 +1155,11 @@ impl<'r> Sql<'r> {
 
     fn insert(&mut self, cancel: &CancelToken, f: &mut Sink<'_>) -> Result<(), ReadError> {
         let mut t = self.token()?;
-        while eq(&t, "LOW_PRIORITY") || eq(&t, "DELAYED") || eq(&t, "HIGH_PRIORITY") || eq(&t, "IGNORE") {
+        while eq(&t, "LOW_PRIORITY")
+            || eq(&t, "DELAYED")
+            || eq(&t, "HIGH_PRIORITY")
+            || eq(&t, "IGNORE")
+        {
             t = self.token()?;
         }
         if eq(&t, "INTO") {
@@ -1330,7 +1360,9 @@ mod tests {
 
     #[test]
     fn csv_with_header_and_quotes() {
-        let (d, r) = rows("id,email,name\n1,a@x.org,\"Doe, John\"\n2,b@x.org,\"Multi\nLine\"\n3,c@x.org,Z\n");
+        let (d, r) = rows(
+            "id,email,name\n1,a@x.org,\"Doe, John\"\n2,b@x.org,\"Multi\nLine\"\n3,c@x.org,Z\n",
+        );
         assert_eq!(d.format, SampleFormat::Csv);
         assert_eq!(d.delimiter, Some(b','));
         assert!(d.header);
@@ -1353,11 +1385,14 @@ mod tests {
 
     #[test]
     fn json_documents_and_lines() {
-        let (d, r) = rows("[\n {\"id\": 1, \"email\": \"a@x.org\", \"addr\": {\"city\": \"Paris\"}},\n {\"id\": 2, \"email\": null}\n]\n");
+        let (d, r) = rows(
+            "[\n {\"id\": 1, \"email\": \"a@x.org\", \"addr\": {\"city\": \"Paris\"}},\n {\"id\": 2, \"email\": null}\n]\n",
+        );
         assert_eq!(d.format, SampleFormat::Json);
         assert_eq!(r.len(), 2);
-        assert_eq!(r[0].2, ["id", "email", "addr.city"]);
-        assert_eq!(r[1].3, ["2", "", ""]);
+        // Keys in serde_json's (sorted) order.
+        assert_eq!(r[0].2, ["addr.city", "email", "id"]);
+        assert_eq!(r[1].3, ["", "", "2"]);
         let (d, r) = rows("{\"data\": [[1, \"a@x.org\"], [2, \"b@x.org\"]]}");
         assert_eq!(d.format, SampleFormat::Json);
         assert_eq!(r[1].3, ["2", "b@x.org"]);
@@ -1412,7 +1447,7 @@ mod tests {
     #[test]
     fn an_unbalanced_quote_is_an_error_not_a_huge_record() {
         let mut text = String::from("a,b\n1,\"open\n");
-        text.push_str(&"x".repeat((MAX_RECORD_BYTES + 10) as usize));
+        text.push_str(&"x".repeat((MAX_RECORD_BYTES + (1 << 20)) as usize));
         let d = Detected {
             format: SampleFormat::Csv,
             delimiter: Some(b','),
