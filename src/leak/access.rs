@@ -213,7 +213,7 @@ pub fn accessors(store: &LogStore, file: &str) -> Vec<Accessor> {
             (acc.first_us, acc.a)
         })
         .collect();
-    out.sort_by(|a, b| (a.0.is_none(), a.0).cmp(&(b.0.is_none(), b.0)));
+    out.sort_by_key(|a| (a.0.is_none(), a.0));
     out.into_iter().map(|(_, a)| a).collect()
 }
 

@@ -561,6 +561,10 @@ fn build_index(t: &SampleTable, cols: &BTreeSet<usize>) -> SampleIndex {
     SampleIndex { heads, next, ncols }
 }
 
+/// Pass 2's answer for one entry: per unit, each touched sample row's
+/// best record; and the notes.
+type Joined = (HashMap<usize, HashMap<u32, Best>>, Vec<String>);
+
 /// Pass 2 over one candidate entry: each touched sample row's best record
 /// in each relevant unit of the entry.
 #[allow(clippy::too_many_arguments)]
@@ -573,7 +577,7 @@ fn join(
     idx: &SampleIndex,
     budget: &Arc<evidence::Budget>,
     cancel: &CancelToken,
-) -> Result<(HashMap<usize, HashMap<u32, Best>>, Vec<String>), ReadError> {
+) -> Result<Joined, ReadError> {
     let Some(entry) = snap.entries.get(ei) else {
         return Ok((HashMap::new(), Vec::new()));
     };

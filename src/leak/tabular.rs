@@ -417,7 +417,7 @@ fn read_csv(
     let mut values: Vec<String> = Vec::new();
     let mut first = true;
     loop {
-        if stats.rows % 4096 == 0 && cancel.is_cancelled() {
+        if stats.rows.is_multiple_of(4096) && cancel.is_cancelled() {
             return Err(ReadError::Cancelled);
         }
         match rdr.read_byte_record(&mut rec) {
@@ -523,7 +523,7 @@ fn read_list(
     let mut values: Vec<String> = Vec::new();
     while let Some(cut) = read_line_capped(r, &mut buf)? {
         line += 1;
-        if line % 4096 == 0 && cancel.is_cancelled() {
+        if line.is_multiple_of(4096) && cancel.is_cancelled() {
             return Err(ReadError::Cancelled);
         }
         if cut {
@@ -642,7 +642,7 @@ fn read_json_lines(
     let mut line = 0u64;
     while let Some(cut) = read_line_capped(r, &mut buf)? {
         line += 1;
-        if line % 4096 == 0 && cancel.is_cancelled() {
+        if line.is_multiple_of(4096) && cancel.is_cancelled() {
             return Err(ReadError::Cancelled);
         }
         if cut {
@@ -710,7 +710,7 @@ impl<'de> serde::de::Visitor<'de> for Top<'_, '_, '_> {
         w.budget.reset();
         while let Some(v) = seq.next_element::<serde_json::Value>()? {
             w.budget.reset();
-            if w.stats.rows % 4096 == 0 && w.cancel.is_cancelled() {
+            if w.stats.rows.is_multiple_of(4096) && w.cancel.is_cancelled() {
                 return Err(serde::de::Error::custom(STOP));
             }
             if !w.rows.fill(v) {
@@ -1282,7 +1282,7 @@ impl<'r> Sql<'r> {
                     .skip(format!("line {line} is longer than {MAX_LINE_BYTES} bytes"));
                 continue;
             }
-            if line % 4096 == 0 && cancel.is_cancelled() {
+            if line.is_multiple_of(4096) && cancel.is_cancelled() {
                 return Err(ReadError::Cancelled);
             }
             values.clear();
@@ -1341,7 +1341,10 @@ fn copy_unescape(f: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn rows(text: &str) -> (Detected, Vec<(String, u64, Vec<String>, Vec<String>)>) {
+    /// (table, line, column names, values) of each row.
+    type Rows = Vec<(String, u64, Vec<String>, Vec<String>)>;
+
+    fn rows(text: &str) -> (Detected, Rows) {
         let d = detect(text.as_bytes()).expect("detected");
         let mut out = Vec::new();
         let mut r = text.as_bytes();
