@@ -636,3 +636,33 @@ fn a_gzip_bomb_in_the_evidence_is_stopped_and_noted() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn edited_rows_are_partial_not_fabricated() {
+    let (t, root, ps) = setup();
+    let mut sub = subset(&ps);
+    // Five rows with another phone number: the id and email still agree.
+    for p in sub.iter_mut().skip(10).step_by(30).take(5) {
+        p.phone = "+44 20 0000 0001".into();
+    }
+    let sample = t.path().join("sample.csv");
+    std::fs::write(&sample, sample_csv(&sub)).unwrap();
+    let r = leak_json(&sample, &[&root], &[]);
+    assert_eq!(r["verdict"], "genuine", "{r:#}");
+    assert_eq!(r["partial"], 5);
+    assert_eq!(r["matched"], (sub.len() - 5) as u64);
+    assert_eq!(r["fabricated"].as_array().unwrap().len(), 0);
+    let partial: Vec<&Value> = r["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["state"] == "partial")
+        .collect();
+    assert_eq!(partial.len(), 5);
+    assert!(
+        partial[0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("/srv/app/exports/clients.csv:")
+    );
+}

@@ -98,12 +98,15 @@ fn headline(r: &LeakReport) -> String {
             r.rows,
             rows(r.fabricated.len() as u64)
         ),
-        Verdict::NotFromTheseRecords => {
-            format!(
-                "Not from these records: the sample's {} rows are not in the evidence.",
-                r.rows
-            )
-        }
+        Verdict::NotFromTheseRecords if r.matched + r.partial > 0 => format!(
+            "Not from these records: only {} of the sample's {} rows are in the evidence.",
+            r.matched + r.partial,
+            r.rows
+        ),
+        Verdict::NotFromTheseRecords => format!(
+            "Not from these records: none of the sample's {} rows is in the evidence.",
+            r.rows
+        ),
         Verdict::CannotTell => format!(
             "Cannot tell: the sample's {} rows have too few distinctive fields to decide.",
             r.rows

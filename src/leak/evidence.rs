@@ -112,10 +112,14 @@ pub fn candidates(snap: &Snapshot) -> (Vec<usize>, u64) {
         if e.kind != crate::archive::EntryType::File || e.size == 0 {
             continue;
         }
-        if system_path(&e.path) || crate::logs::load::looks_like_log(&e.path) {
+        if system_path(&e.path) {
             continue;
         }
         let kind = name_kind(e.name());
+        // Logs are the logs module's; but `access_list.csv` is data.
+        if kind != NameKind::Data && crate::logs::load::looks_like_log(&e.path) {
+            continue;
+        }
         if kind == NameKind::Other && !data_place(&e.path) {
             continue;
         }

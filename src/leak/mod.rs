@@ -197,10 +197,11 @@ impl Best {
         a > b || (a == b && self.eq > o.eq)
     }
 
-    /// Found in the evidence: equal on at least as much distinctiveness
-    /// as it differs on.
+    /// Found in the evidence: equal on more distinctiveness than it
+    /// differs on (a tie, such as a made-up row whose phone number happens
+    /// to be a customer's while its email is no one's, is not enough).
     fn found(&self) -> bool {
-        self.eq > 0 && self.eq_w >= self.neq_w
+        self.eq > 0 && self.eq_w > self.neq_w
     }
 }
 
@@ -593,8 +594,14 @@ fn join(
         let Some(r) = rel.get(ri) else {
             return ControlFlow::Continue(());
         };
+        // Only the mapped columns are compared: normalise only those.
         fps.clear();
-        fps.extend(row.values.iter().map(|v| fp_of(v)));
+        fps.resize(row.values.len(), NONE);
+        for p in r.pairs.iter().filter(|p| p.distinctive()) {
+            if let (Some(slot), Some(v)) = (fps.get_mut(p.internal), row.values.get(p.internal)) {
+                *slot = fp_of(v);
+            }
+        }
         let at = |j: usize| fps.get(j).copied().unwrap_or(NONE);
         seen.clear();
         for p in r.pairs.iter().filter(|p| p.distinctive()) {
