@@ -182,26 +182,29 @@ struct Relevant {
 /// A sample row's best record.
 #[derive(Debug, Clone, Copy, Default)]
 struct Best {
+    /// Distinctive fields equal and different.
     eq: u16,
     neq: u16,
-    /// The distinctiveness of the equal and of the differing fields.
-    eq_w: f32,
-    neq_w: f32,
     unit: u32,
     line: u64,
 }
 
 impl Best {
     fn better_than(&self, o: &Best) -> bool {
-        let (a, b) = (self.eq_w - self.neq_w, o.eq_w - o.neq_w);
+        let (a, b) = (
+            i32::from(self.eq) - i32::from(self.neq),
+            i32::from(o.eq) - i32::from(o.neq),
+        );
         a > b || (a == b && self.eq > o.eq)
     }
 
-    /// Found in the evidence: equal on more distinctiveness than it
-    /// differs on (a tie, such as a made-up row whose phone number happens
-    /// to be a customer's while its email is no one's, is not enough).
+    /// Found in the evidence: equal on more distinctive fields than it
+    /// differs on. Every distinctive field counts the same (their measured
+    /// distinctiveness is an estimate); a tie, such as a made-up row whose
+    /// phone number happens to be a customer's while its email is no
+    /// one's, is not enough.
     fn found(&self) -> bool {
-        self.eq > 0 && self.eq_w > self.neq_w
+        self.eq > self.neq
     }
 }
 
@@ -644,10 +647,8 @@ fn join(
                 }
                 if sv == iv {
                     b.eq = b.eq.saturating_add(1);
-                    b.eq_w += p.weight as f32;
                 } else {
                     b.neq = b.neq.saturating_add(1);
-                    b.neq_w += p.weight as f32;
                 }
             }
             if !b.found() {
