@@ -161,6 +161,7 @@ fn investigation() -> Investigation {
             records: 48_210,
             matched_rows: 112,
             first_seen: Some("2026-11-01T00:00:00Z".into()),
+            table: Some("clients".into()),
             accessed_by: vec![Accessor {
                 ip: Some("203.0.113.9".into()),
                 user: None,

@@ -2499,6 +2499,7 @@ mod tests {
                 records: 100,
                 matched_rows: 10,
                 first_seen: None,
+                table: None,
                 accessed_by: vec![Accessor {
                     ip: Some("198.18.0.5".into()),
                     how: "http GET 200".into(),

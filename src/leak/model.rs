@@ -139,6 +139,10 @@ pub struct LeakSource {
     /// The logical path in it (`/srv/app/exports/clients.csv`, or
     /// `/backup/db.tar.gz!dump.sql` for a member of a compressed file).
     pub path: String,
+    /// The SQL table the rows are in, for a dump holding several (added
+    /// with the validator; absent for other formats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
     /// Records the file holds.
     pub records: u64,
     /// Sample rows found in it.

@@ -1287,9 +1287,13 @@ fn leak_html(p: &mut Html, l: &LeakReport) {
         for s in l.sources.iter().take(MAX_ROWS) {
             let _ = write!(
                 p.h,
-                "<tr><td><code>{}</code> <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>",
+                "<tr><td><code>{}</code> <code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td>",
                 escape(&s.snapshot),
                 escape(&s.path),
+                s.table
+                    .as_deref()
+                    .map(|t| format!(" table <code>{}</code>", escape(t)))
+                    .unwrap_or_default(),
                 s.records,
                 s.matched_rows,
                 p.opt_time(s.first_seen.as_deref())
@@ -1625,9 +1629,13 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
             for s in l.sources.iter().take(MAX_ROWS) {
                 let _ = writeln!(
                     p.m,
-                    "- source {} {}: {} records, {} matched rows",
+                    "- source {} {}{}: {} records, {} matched rows",
                     md_code(&s.snapshot),
                     md_code(&s.path),
+                    s.table
+                        .as_deref()
+                        .map(|t| format!(" table {}", md_code(t)))
+                        .unwrap_or_default(),
                     s.records,
                     s.matched_rows
                 );

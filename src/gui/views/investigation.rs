@@ -814,6 +814,9 @@ fn leak_report_ui(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], l: &Le
                 };
                 ui.horizontal_wrapped(|ui| {
                     evidence_link(ui, vc, sources, &r);
+                    if let Some(t) = &s.table {
+                        ui.label(format!("table {t}:"));
+                    }
                     ui.label(format!(
                         "{} of its {} record(s) in the sample",
                         s.matched_rows, s.records
