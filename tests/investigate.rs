@@ -415,3 +415,96 @@ fn exploited_endpoint_in_one_snapshot() {
     assert_eq!(doc["actors"][0]["value"], WEB_IP);
     assert!(!raw.contains(DB_PASSWORD));
 }
+
+/// The whole case, as the "done" asks: a baseline and an incident
+/// snapshot captured with the real binary, and a sample the attacker
+/// published (renamed columns, five rows made up). The investigation says
+/// the leak is genuine with made-up rows, where the rows come from and who
+/// took them; the report a lawyer reads says the same, with the archives'
+/// hashes, and neither prints the customers' addresses or the password.
+#[test]
+fn a_case_with_a_leaked_sample_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let trees = scenario::web_shell(dir.path());
+    let out = dir.path().join("evidence");
+    std::fs::create_dir_all(&out).unwrap();
+    let base = scenario::capture_tree(&trees.baseline, &out.join("base"));
+    let inc = scenario::capture_tree(&trees.incident, &out.join("inc"));
+    // The published sample: JSON Lines, keys renamed, no id, 30 real rows
+    // then 5 invented ones.
+    let mut sample = String::new();
+    for i in 1..=30 {
+        sample += &format!(
+            "{{\"full_name\":\"Client {i}\",\"mail\":\"CLIENT{i}@EXAMPLE.COM\",\"tel\":\"(555) 01{i:02}\"}}\n"
+        );
+    }
+    for i in 1..=5 {
+        sample += &format!(
+            "{{\"full_name\":\"Invented {i}\",\"mail\":\"nobody{i}@example.org\",\"tel\":\"555-99{i:02}\"}}\n"
+        );
+    }
+    let leak = dir.path().join("dump.jsonl");
+    write(dir.path(), "dump.jsonl", sample.as_bytes());
+
+    let (code, doc, raw, err) =
+        investigate_json(&[&base, &inc], &["--leak", leak.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let l = &doc["leak"];
+    assert_eq!(l["verdict"], "genuine_with_fabricated_rows", "{}", s(l));
+    assert_eq!(l["rows"], 35);
+    assert_eq!(l["fabricated"], serde_json::json!([31, 32, 33, 34, 35]));
+    let src = l["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["path"] == "/srv/app/exports/clients.csv")
+        .unwrap_or_else(|| panic!("the export is the source: {}", s(&l["sources"])));
+    assert_eq!(src["matched_rows"], 30);
+    assert!(
+        src["accessed_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["ip"] == WEB_IP),
+        "{}",
+        s(&src["accessed_by"])
+    );
+    let taken = s(&doc["answers"]["taken"]);
+    assert!(taken.contains("clients.csv"), "{taken}");
+    assert!(s(&doc["answers"]["who"]).contains(WEB_IP));
+    assert!(credential(&doc, "secret", "DB_PASSWORD").is_some());
+    for secret in [DB_PASSWORD, "client7@example.com", "CLIENT7@EXAMPLE.COM"] {
+        assert!(!raw.contains(secret), "{secret} printed");
+    }
+
+    // The report: every archive's hash computed now, the verdict, the
+    // address, and the post-mortem draft; no personal data, no password.
+    let html = dir.path().join("report.html");
+    let rep = exhibit()
+        .args(["report", "-q", "--leak"])
+        .arg(&leak)
+        .arg(&base)
+        .arg(&inc)
+        .arg("-o")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert_eq!(
+        rep.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rep.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    for archive in [&base, &inc] {
+        let sha = crate::util::sha256_hex(&std::fs::read(archive).unwrap());
+        assert!(page.contains(&sha), "the report names {}", archive.display());
+    }
+    assert!(page.contains(WEB_IP));
+    assert!(page.contains("clients.csv"));
+    assert!(page.to_lowercase().contains("post-mortem"));
+    assert!(page.contains("genuine"), "the verdict is in the report");
+    for secret in [DB_PASSWORD, "client7@example.com", "CLIENT7@EXAMPLE.COM"] {
+        assert!(!page.contains(secret), "{secret} in the report");
+    }
+}
