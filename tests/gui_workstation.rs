@@ -613,3 +613,139 @@ fn a_preview_of_content_that_is_not_the_sealed_content_says_so() {
         other => panic!("tampered content previewed as {other:?}"),
     }
 }
+
+/// A case holding a baseline and an incident capture opens on its answers:
+/// the investigation runs by itself, the cards name the web shell and the
+/// address that used it, a click on evidence opens the file in the evidence
+/// browser, a leaked sample is validated with its values masked, and the
+/// checklist saves with the case. At laptop size.
+#[test]
+fn a_case_opens_on_its_answers_and_validates_a_leak() {
+    use crate::util::scenario;
+    use exhibit::gui::views::investigation::InvestigationView;
+    let tmp = tempfile::tempdir().unwrap();
+    let trees = scenario::web_shell(tmp.path());
+    let dir = tmp.path().join("IR-77");
+    exhibit::case::create(
+        &dir,
+        exhibit::case::CaseInfo {
+            case_id: "IR-77".into(),
+            examiner: "Dana Scully".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (root, id) in [(&trees.baseline, "E01"), (&trees.incident, "E02")] {
+        crate::util::capture(&["--root", root.to_str().unwrap(), "--evidence", id], &dir);
+    }
+    let mut sample = String::from("email,name\n");
+    for i in 1..=12 {
+        sample += &format!("client{i}@example.com,Client {i}\n");
+    }
+    std::fs::write(tmp.path().join("sample.csv"), &sample).unwrap();
+
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    type_into(&mut h, "Existing case folder", &dir.display().to_string());
+    click(&mut h, "Open case");
+    wait_until(&mut h, "the answers", |h| {
+        let v = h.state().v::<InvestigationView>();
+        v.model.is_some() || v.error.is_some()
+    });
+    let v = h.state().v::<InvestigationView>();
+    assert!(v.error.is_none(), "{:?}", v.error);
+    assert_eq!(v.sources.paths.len(), 2, "the case's two archives");
+    h.step();
+    assert!(shows(&h, "What happened, and what to do"));
+    assert!(shows(&h, "How they got in"));
+    assert!(
+        shows(&h, scenario::WEB_IP),
+        "the attacker's address is on a card"
+    );
+    // Evidence in an archive opens at its file in the evidence browser.
+    let link = h
+        .query_all_by_label_contains("/var/log/nginx/access.log")
+        .next()
+        .is_some();
+    assert!(link, "an evidence line names the access log");
+    h.get_all_by_label_contains("/var/log/nginx/access.log")
+        .next()
+        .unwrap()
+        .click();
+    h.step();
+    h.step();
+    wait_until(&mut h, "the file in the evidence browser", |h| {
+        let b = h.state().v::<exhibit::gui::views::browser::BrowserView>();
+        h.state().screen == exhibit::gui::context::Screen::EVIDENCE
+            && b.jumped_to.is_some()
+            && b.selected.is_some_and(|i| {
+                b.loaded.as_ref().is_some_and(|l| {
+                    l.records
+                        .get(i)
+                        .is_some_and(|r| r.path == "/var/log/nginx/access.log")
+                })
+            })
+    });
+
+    // Validate a leak: masked by default.
+    click(&mut h, "Investigation");
+    click(&mut h, "Validate a leak");
+    type_into(
+        &mut h,
+        "Leaked sample",
+        &tmp.path().join("sample.csv").display().to_string(),
+    );
+    click(&mut h, "Validate");
+    wait_until(&mut h, "the verdict", |h| {
+        let v = h.state().v::<InvestigationView>();
+        v.leak.is_some() || v.leak_error.is_some()
+    });
+    let v = h.state().v::<InvestigationView>();
+    assert!(v.leak_error.is_none(), "{:?}", v.leak_error);
+    assert_eq!(
+        v.leak.as_ref().unwrap().verdict,
+        exhibit::leak::Verdict::Genuine
+    );
+    h.step();
+    assert!(shows(&h, "GENUINE"));
+    assert!(
+        !shows(&h, "client3@example.com"),
+        "personal data is masked unless asked"
+    );
+
+    // The checklist is saved with the case as it is edited.
+    h.get_all_by_label_contains("Checklist (")
+        .next()
+        .unwrap()
+        .click();
+    h.step();
+    h.step();
+    wait_until(&mut h, "the checklist", |h| {
+        h.state().v::<InvestigationView>().checklist.is_some()
+    });
+    h.state_mut()
+        .v_mut::<InvestigationView>()
+        .checklist
+        .as_mut()
+        .unwrap()
+        .steps[0]
+        .note = "reported by a journalist".into();
+    // An edit through the window: the owner field of the first step.
+    h.get_all_by_label("Owner").next().unwrap().click();
+    h.step();
+    h.get_all_by_label("Owner")
+        .next()
+        .unwrap()
+        .type_text("Dana");
+    h.step();
+    // Leaving the field (another part of the screen) saves.
+    click(&mut h, "Answers");
+    wait_until(&mut h, "the checklist saved", |_| {
+        exhibit::case::checklist::Checklist::load(&dir)
+            .map(|c| c.steps[0].owner == "Dana")
+            .unwrap_or(false)
+    });
+    let saved = exhibit::case::checklist::Checklist::load(&dir).unwrap();
+    assert_eq!(saved.steps[0].note, "reported by a journalist");
+    assert!(!saved.steps[0].updated_at.is_empty());
+}

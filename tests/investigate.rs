@@ -498,7 +498,11 @@ fn a_case_with_a_leaked_sample_end_to_end() {
     let page = std::fs::read_to_string(&html).unwrap();
     for archive in [&base, &inc] {
         let sha = crate::util::sha256_hex(&std::fs::read(archive).unwrap());
-        assert!(page.contains(&sha), "the report names {}", archive.display());
+        assert!(
+            page.contains(&sha),
+            "the report names {}",
+            archive.display()
+        );
     }
     assert!(page.contains(WEB_IP));
     assert!(page.contains("clients.csv"));

@@ -154,6 +154,12 @@ impl View for InvestigationView {
         if let Some(p) = self.csv_picker.poll() {
             self.start_csv_export(ctx, p);
         }
+        // Save the checklist once editing pauses (no text field focused),
+        // never per key, whichever part is shown.
+        let editing = ctx.memory(|m| m.focused().is_some());
+        if self.checklist_dirty && self.save_job.is_none() && !editing {
+            self.save_checklist(ctx);
+        }
         self.take_case_archives(ctx, vc.case);
     }
 
@@ -192,7 +198,7 @@ impl View for InvestigationView {
         {
             self.load_checklist(ui.ctx());
         }
-        ui.label(RichText::new("Investigation").heading());
+        ui.label(RichText::new("What happened, and what to do").heading());
         widgets::hint(
             ui,
             "How and when the attacker got in, what was taken, who, what they erased and left \
@@ -640,11 +646,6 @@ impl InvestigationView {
         }
         if changed {
             self.checklist_dirty = true;
-        }
-        // Save once editing pauses (no text field focused), never per key.
-        let editing = ui.ctx().memory(|m| m.focused().is_some());
-        if self.checklist_dirty && self.save_job.is_none() && !editing {
-            self.save_checklist(ui.ctx());
         }
     }
 }
