@@ -297,76 +297,92 @@ impl ExhibitApp {
     }
 
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        // Ten tabs beside the case and the theme need about 1,350 points;
+        // on a narrower window (a laptop at 1024) the tabs get a row of
+        // their own under the title, so none is covered.
+        let wide = ui.available_width() >= 1350.0;
         ui.horizontal(|ui| {
-            // On a laptop-sized window (1024 wide) the tabs at full size
-            // leave no room for the case and theme on the right.
-            let narrow = ui.available_width() < 1200.0;
-            let tab_size = if narrow { 14.0 } else { 16.0 };
             ui.label(RichText::new("Exhibit").heading().strong());
-            ui.add_space(if narrow { 4.0 } else { 12.0 });
-            for (i, v) in self.views.iter().enumerate() {
-                let (s, title) = (v.screen(), v.title());
-                let hover = match Self::tab_shortcut(i) {
-                    Some(sc) => format!("{title} ({})", ui.ctx().format_shortcut(&sc)),
-                    None => title.to_string(),
-                };
-                let r = ui
-                    .selectable_label(self.screen == s, RichText::new(title).size(tab_size))
-                    .on_hover_text(hover);
-                if r.clicked() {
-                    self.screen = s;
-                }
+            ui.add_space(12.0);
+            if wide {
+                self.tabs_ui(ui);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let before = self.settings.theme;
-                egui::ComboBox::from_label("Theme")
-                    .selected_text(match self.settings.theme {
-                        ThemeChoice::System => "system",
-                        ThemeChoice::Light => "light",
-                        ThemeChoice::Dark => "dark",
-                    })
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(
-                            &mut self.settings.theme,
-                            ThemeChoice::System,
-                            "Follow the system",
-                        );
-                        ui.selectable_value(&mut self.settings.theme, ThemeChoice::Light, "Light");
-                        ui.selectable_value(&mut self.settings.theme, ThemeChoice::Dark, "Dark");
-                    });
-                if before != self.settings.theme {
-                    self.applied_theme = None;
-                }
-                if let Some(c) = &self.case {
-                    let case_zone = DisplayZone::parse_or_utc(&c.info.timezone);
-                    if !case_zone.is_utc() {
-                        ui.checkbox(&mut self.settings.times_in_utc, "Times in UTC")
-                            .on_hover_text(format!(
-                                "Show every time in UTC instead of the case's zone ({})",
-                                case_zone.name()
-                            ));
-                    }
-                }
-                match &self.case {
-                    Some(c) => {
-                        ui.add(
-                            egui::Label::new(
-                                RichText::new(format!(
-                                    "Case {} — {}",
-                                    c.info.case_id, c.info.title
-                                ))
-                                .strong(),
-                            )
-                            .truncate(),
-                        )
-                        .on_hover_text(c.dir.display().to_string());
-                    }
-                    None => {
-                        ui.label(RichText::new("No case open").weak());
-                    }
-                }
+                self.case_and_theme_ui(ui);
             });
         });
+        if !wide {
+            ui.horizontal_wrapped(|ui| self.tabs_ui(ui));
+        }
+    }
+
+    /// The screens' tabs, in list order, with their shortcuts on hover.
+    fn tabs_ui(&mut self, ui: &mut egui::Ui) {
+        for (i, v) in self.views.iter().enumerate() {
+            let (s, title) = (v.screen(), v.title());
+            let hover = match Self::tab_shortcut(i) {
+                Some(sc) => format!("{title} ({})", ui.ctx().format_shortcut(&sc)),
+                None => title.to_string(),
+            };
+            let r = ui
+                .selectable_label(self.screen == s, RichText::new(title).size(16.0))
+                .on_hover_text(hover);
+            if r.clicked() {
+                self.screen = s;
+            }
+        }
+    }
+
+    /// Right of the title: theme, the UTC switch, the open case (elided).
+    fn case_and_theme_ui(&mut self, ui: &mut egui::Ui) {
+        let before = self.settings.theme;
+        egui::ComboBox::from_label("Theme")
+            .selected_text(match self.settings.theme {
+                ThemeChoice::System => "system",
+                ThemeChoice::Light => "light",
+                ThemeChoice::Dark => "dark",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(
+                    &mut self.settings.theme,
+                    ThemeChoice::System,
+                    "Follow the system",
+                );
+                ui.selectable_value(&mut self.settings.theme, ThemeChoice::Light, "Light");
+                ui.selectable_value(&mut self.settings.theme, ThemeChoice::Dark, "Dark");
+            });
+        if before != self.settings.theme {
+            self.applied_theme = None;
+        }
+        if let Some(c) = &self.case {
+            let case_zone = DisplayZone::parse_or_utc(&c.info.timezone);
+            if !case_zone.is_utc() {
+                ui.checkbox(&mut self.settings.times_in_utc, "Times in UTC")
+                    .on_hover_text(format!(
+                        "Show every time in UTC instead of the case's zone ({})",
+                        case_zone.name()
+                    ));
+            }
+        }
+        match &self.case {
+            Some(c) => {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(if c.info.title.trim().is_empty() {
+                            format!("Case {}", c.info.case_id)
+                        } else {
+                            format!("Case {} — {}", c.info.case_id, c.info.title)
+                        })
+                        .strong(),
+                    )
+                    .truncate(),
+                )
+                .on_hover_text(c.dir.display().to_string());
+            }
+            None => {
+                ui.label(RichText::new("No case open").weak());
+            }
+        }
     }
 
     fn status_bar_ui(&self, ui: &mut egui::Ui) {
@@ -387,7 +403,7 @@ impl ExhibitApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(
                     RichText::new(
-                        "Ctrl+1…9 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
+                        "Ctrl+1…9, 0 screens · Ctrl+N capture · Ctrl+O open archive · F5 refresh · Esc cancel",
                     )
                     .small()
                     .weak(),

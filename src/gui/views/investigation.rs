@@ -59,6 +59,9 @@ pub struct InvestigationView {
     pub error: Option<String>,
     /// Case folder whose archives were last taken as sources automatically.
     auto_for: Option<PathBuf>,
+    /// Fold (true) or unfold (false) the evidence list on the next frame:
+    /// folded when answers arrive, unfolded when a run starts.
+    fold_sources: Option<bool>,
     /// Answers whose evidence list is shown whole.
     expanded: Vec<&'static str>,
 
@@ -101,6 +104,7 @@ impl View for InvestigationView {
                 Ok(m) => {
                     self.model = Some(m);
                     self.error = None;
+                    self.fold_sources = Some(true);
                 }
                 Err(e) => self.error = Some(e),
             }
@@ -204,7 +208,14 @@ impl View for InvestigationView {
             "How and when the attacker got in, what was taken, who, what they erased and left \
              behind, whose credentials to reset: from every archive, folder and log given.",
         );
-        self.sources.ui(ui, vc, "evidence");
+        // Once answered, the evidence list folds away: the answers need the
+        // height on a laptop screen.
+        let n = self.sources.paths.len();
+        egui::CollapsingHeader::new(format!("Evidence ({n})"))
+            .id_salt("investigation-evidence")
+            .default_open(self.model.is_none())
+            .open(self.fold_sources.take().map(|fold| !fold))
+            .show(ui, |ui| self.sources.ui(ui, vc, "evidence"));
         ui.horizontal(|ui| {
             let can = self.job.is_none() && !self.sources.paths.is_empty();
             let label = if self.model.is_some() {
@@ -290,6 +301,7 @@ impl InvestigationView {
     fn start(&mut self, ctx: &egui::Context) {
         let sources = self.sources.paths.clone();
         self.error = None;
+        self.fold_sources = Some(false);
         self.export_message = None;
         self.job = Some(Job::spawn(ctx, "Investigating", move |sink, cancel| {
             let req = InvestigateRequest {
@@ -578,8 +590,9 @@ impl InvestigationView {
                                 .monospace(),
                         );
                         widgets::badge(ui, phase_tone(&e.phase), &e.phase);
-                        ui.add(egui::Label::new(&e.what).truncate());
                         evidence_link(ui, vc, &m.sources, &e.evidence);
+                        ui.add(egui::Label::new(&e.what).truncate())
+                            .on_hover_text(&e.what);
                     });
                 }
             });
@@ -738,7 +751,10 @@ fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &Evi
         ui.label(RichText::new(&place).monospace())
             .on_hover_text(&r.snapshot);
     }
+    // A log line (it has a line number) can be shown among its detection's
+    // events; a file finding's rule is not a log detection.
     if let Some(rule) = &r.rule
+        && r.line.is_some()
         && ui
             .small_button("Logs")
             .on_hover_text(format!(
