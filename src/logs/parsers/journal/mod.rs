@@ -1,0 +1,325 @@
+//! Binary systemd journal files (`/var/log/journal/<machine-id>/*.journal`,
+//! archived `system@….journal~`, `user-1000.journal`, volatile ones under
+//! `/run/log/journal`), read in pure Rust by [`file`] — no libsystemd, no
+//! `journalctl`. Each entry becomes one event, in file order: its time is
+//! `__REALTIME_TIMESTAMP` (UTC microseconds), its host `_HOSTNAME`, its
+//! program `SYSLOG_IDENTIFIER` (or `_COMM`), its pid `_PID` (or
+//! `SYSLOG_PID`), and `MESSAGE` goes through the same program parsers as
+//! syslog lines (`syslog::message`: sshd, sudo, PAM, useradd, cron...), so a
+//! Debian 12 host that logs only to the journal feeds the same detections
+//! as `auth.log`.
+//!
+//! The event's text is the entry as `journalctl -o short` would show it
+//! (`host program[pid]: message`) followed by the journal's own provenance:
+//! `[journal seqnum=… offset=… _BOOT_ID=… _TRANSPORT=… _UID=… _SYSTEMD_UNIT=…]`.
+//! The event's `line` is the entry's number in file order. A damaged entry
+//! is kept as an unparsed event naming its offset; what could not be read
+//! is listed in the source's notes and error with its offset.
+
+pub mod file;
+
+use super::{Format, Method, RecordStats, SourceCtx};
+use crate::logs::event::{Draft, Event, Field, Kind, TextArena};
+use file::{Journal, Problem, State};
+use std::collections::HashSet;
+use std::io::Read;
+
+/// The most bytes of one journal file held in memory (journald rotates at
+/// 128 MiB by default); a larger file is read up to this point, as if cut.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Problems named one by one in the notes; more are counted.
+const PROBLEM_NOTES: usize = 10;
+
+/// The registry entry.
+pub const FORMAT: Format = Format {
+    name: "journal",
+    name_hint,
+    sniff_bytes: Some(sniff),
+    method: Method::Records(read),
+};
+
+fn name_hint(name: &str) -> u32 {
+    let n = name.to_ascii_lowercase();
+    if n.ends_with(".journal") || n.ends_with(".journal~") {
+        20
+    } else {
+        0
+    }
+}
+
+fn sniff(head: &[u8], _name: &str) -> u32 {
+    if head.starts_with(file::SIGNATURE) {
+        100
+    } else {
+        0
+    }
+}
+
+/// The fields of one entry the event uses (reused between entries).
+#[derive(Default)]
+struct Fields {
+    message: Option<String>,
+    ident: Option<String>,
+    comm: Option<String>,
+    host: Option<String>,
+    pid: Option<String>,
+    syslog_pid: Option<String>,
+    uid: Option<String>,
+    unit: Option<String>,
+    transport: Option<String>,
+}
+
+impl Fields {
+    fn clear(&mut self) {
+        *self = Fields::default();
+    }
+
+    fn take(&mut self, payload: &[u8]) {
+        let Some(eq) = memchr::memchr(b'=', payload) else {
+            return;
+        };
+        let (name, value) = (payload.get(..eq).unwrap_or_default(), payload.get(eq + 1..));
+        let slot = match name {
+            b"MESSAGE" => &mut self.message,
+            b"SYSLOG_IDENTIFIER" => &mut self.ident,
+            b"_COMM" => &mut self.comm,
+            b"_HOSTNAME" => &mut self.host,
+            b"_PID" => &mut self.pid,
+            b"SYSLOG_PID" => &mut self.syslog_pid,
+            b"_UID" => &mut self.uid,
+            b"_SYSTEMD_UNIT" => &mut self.unit,
+            b"_TRANSPORT" => &mut self.transport,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = Some(String::from_utf8_lossy(value.unwrap_or_default()).into_owned());
+        }
+    }
+}
+
+/// Build the event text of an entry; returns the spans of host, program,
+/// pid and message in it.
+struct Text {
+    line: String,
+    host: Option<(usize, usize)>,
+    program: Option<(usize, usize)>,
+    pid: Option<(usize, usize)>,
+    message: Option<(usize, usize)>,
+}
+
+fn text(f: &Fields, e: &file::Entry, line: &mut String) -> Text {
+    line.clear();
+    let push = |line: &mut String, s: &str| {
+        let a = line.len();
+        line.push_str(s);
+        (a, line.len())
+    };
+    let host = f.host.as_deref().map(|h| {
+        let r = push(line, h);
+        line.push(' ');
+        r
+    });
+    let program = f
+        .ident
+        .as_deref()
+        .or(f.comm.as_deref())
+        .map(|p| push(line, p));
+    let pid = f.pid.as_deref().or(f.syslog_pid.as_deref()).map(|p| {
+        line.push('[');
+        let r = push(line, p);
+        line.push(']');
+        r
+    });
+    if program.is_some() || pid.is_some() {
+        line.push_str(": ");
+    }
+    let message = f.message.as_deref().map(|m| push(line, m));
+    if !line.is_empty() {
+        line.push(' ');
+    }
+    use std::fmt::Write;
+    let _ = write!(
+        line,
+        "[journal seqnum={} offset={} _BOOT_ID={}",
+        e.seqnum,
+        e.offset,
+        file::hex_id(&e.boot_id)
+    );
+    for (k, v) in [
+        ("_TRANSPORT", &f.transport),
+        ("_UID", &f.uid),
+        ("_SYSTEMD_UNIT", &f.unit),
+    ] {
+        if let Some(v) = v {
+            let _ = write!(line, " {k}={v}");
+        }
+    }
+    line.push(']');
+    Text {
+        line: std::mem::take(line),
+        host,
+        program,
+        pid,
+        message,
+    }
+}
+
+/// Read a journal file from a stream.
+pub fn read(
+    input: &mut dyn Read,
+    _ctx: &SourceCtx,
+    source: u32,
+    out: &mut Vec<Event>,
+) -> std::io::Result<RecordStats> {
+    let mut data = Vec::new();
+    input.take(MAX_FILE_BYTES + 1).read_to_end(&mut data)?;
+    let mut stats = RecordStats::default();
+    if data.len() as u64 > MAX_FILE_BYTES {
+        data.truncate(MAX_FILE_BYTES as usize);
+        stats.notes.push(format!(
+            "the file is larger than {MAX_FILE_BYTES} bytes: only its first {MAX_FILE_BYTES} bytes are read"
+        ));
+    }
+    read_bytes(&data, source, out, &mut stats);
+    Ok(stats)
+}
+
+/// Read a journal file held in memory into events (appended to `out`).
+pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut RecordStats) {
+    let (journal, mut problems) = match Journal::open(data) {
+        Ok(j) => j,
+        Err(p) => {
+            stats.error = Some(format!("unreadable journal header at {p}"));
+            return;
+        }
+    };
+    let h = &journal.header;
+    let walk = journal.walk();
+    problems.extend(walk.problems);
+    let mut offsets = walk.entries;
+    let mut scanned = 0usize;
+    if walk.broken {
+        let last = offsets.last().copied().unwrap_or(0);
+        let (found, _) = journal.scan_entries(last.saturating_add(1));
+        let before = offsets.len();
+        offsets.extend(found.into_iter().filter(|&o| o > last));
+        scanned = offsets.len() - before;
+    }
+    let mut arena = TextArena::new(out);
+    let mut d = Draft::default();
+    let mut f = Fields::default();
+    let mut scratch = Vec::new();
+    let mut buf = String::new();
+    let mut boots: HashSet<[u8; 16]> = HashSet::new();
+    let mut first: Option<u64> = None;
+    let mut last: Option<u64> = None;
+    let mut good = 0u64;
+    for (n, &off) in offsets.iter().enumerate() {
+        let number = n as u64 + 1;
+        let e = match journal.entry(off) {
+            Ok(e) => e,
+            Err(p) => {
+                d.reset(&format!("damaged journal entry at {p}"));
+                d.kind = Kind::Unparsed;
+                arena.push(&d, source, number, out);
+                stats.unparsed += 1;
+                problems.push(p);
+                continue;
+            }
+        };
+        f.clear();
+        problems.extend(journal.fields(&e, &mut scratch, |_, p| f.take(p)));
+        good += 1;
+        boots.insert(e.boot_id);
+        first = Some(first.map_or(e.realtime, |x| x.min(e.realtime)));
+        last = Some(last.map_or(e.realtime, |x| x.max(e.realtime)));
+        let t = text(&f, &e, &mut buf);
+        d.reset(&t.line);
+        d.time_us = Some(i64::try_from(e.realtime).unwrap_or(i64::MAX));
+        for (field, span) in [
+            (Field::Host, t.host),
+            (Field::Program, t.program),
+            (Field::Pid, t.pid),
+        ] {
+            if let Some((a, b)) = span {
+                d.set(field, a, b);
+            }
+        }
+        if let Some(msg) = t.message.and_then(|(a, b)| t.line.get(a..b)) {
+            let program = f.ident.as_deref().or(f.comm.as_deref()).unwrap_or("");
+            super::syslog::message(program, msg, &t.line, &mut d);
+        }
+        arena.push(&d, source, number, out);
+        buf = t.line;
+    }
+    arena.seal(out);
+    stats
+        .notes
+        .insert(0, summary(h, good, &offsets, boots.len(), first, last));
+    if scanned > 0 {
+        stats.notes.push(format!(
+            "{scanned} entries were found by scanning the objects after the broken entry-array chain (journalctl does not show them)"
+        ));
+    }
+    if h.state == State::Online {
+        stats.notes.push(
+            "the file was still open for writing (state online) when copied: its last entries may be incomplete".into(),
+        );
+    }
+    report_problems(&problems, stats);
+}
+
+fn summary(
+    h: &file::Header,
+    good: u64,
+    offsets: &[u64],
+    boots: usize,
+    first: Option<u64>,
+    last: Option<u64>,
+) -> String {
+    let time = |t: Option<u64>| {
+        t.and_then(|t| i64::try_from(t).ok())
+            .filter(|&t| crate::logs::time::in_range(t))
+            .map_or("-".into(), crate::logs::time::rfc3339)
+    };
+    let compression = h.compression();
+    format!(
+        "systemd journal: {good} entries read of {} listed (header: {}), {} to {}, {boots} boot(s); state {}, {}; {} format, {} hash{}; machine {}",
+        offsets.len(),
+        h.n_entries,
+        time(first),
+        time(last),
+        h.state.name(),
+        if h.sealed() {
+            "sealed (Forward Secure Sealing)"
+        } else {
+            "not sealed"
+        },
+        if h.compact() { "compact" } else { "regular" },
+        if h.keyed_hash() { "keyed" } else { "Jenkins" },
+        if compression.is_empty() {
+            String::new()
+        } else {
+            format!(", {} compression", compression.join("/"))
+        },
+        file::hex_id(&h.machine_id),
+    )
+}
+
+fn report_problems(problems: &[Problem], stats: &mut RecordStats) {
+    let Some(p) = problems.first() else { return };
+    for p in problems.iter().take(PROBLEM_NOTES) {
+        stats.notes.push(format!("damaged journal at {p}"));
+    }
+    if problems.len() > PROBLEM_NOTES {
+        stats.notes.push(format!(
+            "{} more damaged object(s) in the journal",
+            problems.len() - PROBLEM_NOTES
+        ));
+    }
+    stats.error = Some(format!(
+        "the journal file is damaged ({} problem(s)); first at {p}",
+        problems.len()
+    ));
+}
