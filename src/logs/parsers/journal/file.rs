@@ -255,6 +255,9 @@ pub struct Walk {
     pub problems: Vec<Problem>,
     /// The chain broke before listing the header's entry count.
     pub broken: bool,
+    /// Entries listed by the arrays whose objects lie past the end of the
+    /// bytes held (a file cut short).
+    pub past_end: u64,
 }
 
 impl<'a> Journal<'a> {
@@ -311,7 +314,7 @@ impl<'a> Journal<'a> {
         if typ != want {
             return Err(problem(
                 off,
-                format!("expected a {} object, found type {typ}", type_name(want)),
+                format!("not {} object (type {typ})", type_name(want)),
             ));
         }
         if size < min || size > self.end - off {
@@ -368,6 +371,10 @@ impl<'a> Journal<'a> {
                     done = true;
                     break;
                 }
+                if item >= self.end {
+                    w.past_end += 1;
+                    continue;
+                }
                 if item <= prev_entry {
                     w.problems.push(problem(
                         off + at,
@@ -385,7 +392,16 @@ impl<'a> Journal<'a> {
             off = next;
         }
         let listed = w.entries.len() as u64;
-        if listed < self.header.n_entries && !w.broken {
+        if w.past_end > 0 {
+            w.problems.push(problem(
+                self.end,
+                format!(
+                    "{} entries listed in the entry arrays lie past the end of the file",
+                    w.past_end
+                ),
+            ));
+        }
+        if listed + w.past_end < self.header.n_entries && !w.broken {
             w.problems.push(problem(
                 prev_array,
                 format!(
@@ -501,14 +517,14 @@ impl<'a> Journal<'a> {
 
 fn type_name(t: u8) -> &'static str {
     match t {
-        1 => "data",
-        2 => "field",
-        3 => "entry",
-        4 => "data hash table",
-        5 => "field hash table",
-        6 => "entry array",
-        7 => "tag",
-        _ => "unknown",
+        1 => "a data",
+        2 => "a field",
+        3 => "an entry",
+        4 => "a data hash table",
+        5 => "a field hash table",
+        6 => "an entry array",
+        7 => "a tag",
+        _ => "an unknown",
     }
 }
 
