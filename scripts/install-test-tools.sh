@@ -11,6 +11,9 @@ command -v 7z >/dev/null || need+=(p7zip-full)
 command -v mactime >/dev/null || need+=(sleuthkit)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v bsdtar >/dev/null || need+=(libarchive-tools)
+# systemd-journal-remote writes the journals tests/logs_journal.rs reads
+# (journalctl, from systemd, reads them back).
+[ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
