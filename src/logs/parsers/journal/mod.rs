@@ -323,3 +323,191 @@ fn report_problems(problems: &[Problem], stats: &mut RecordStats) {
         problems.len()
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny regular-format journal built by hand: entries of
+    /// (realtime, fields), each field given as (object flags, payload).
+    fn build(entries: &[(u64, Vec<(u8, Vec<u8>)>)], loop_array: bool) -> Vec<u8> {
+        let header_size = 272u64;
+        let mut b = vec![0u8; header_size as usize];
+        b[..8].copy_from_slice(file::SIGNATURE);
+        b[12..16].copy_from_slice(&(2u32 | 1).to_le_bytes()); // LZ4 + XZ
+        b[88..96].copy_from_slice(&header_size.to_le_bytes());
+        let put_obj = |b: &mut Vec<u8>, typ: u8, flags: u8, body: &[u8]| -> u64 {
+            let off = b.len() as u64;
+            b.push(typ);
+            b.push(flags);
+            b.extend([0u8; 6]);
+            b.extend((16 + body.len() as u64).to_le_bytes());
+            b.extend(body);
+            while b.len() % 8 != 0 {
+                b.push(0);
+            }
+            off
+        };
+        let mut entry_offs = Vec::new();
+        for (t, fields) in entries {
+            let mut items = Vec::new();
+            for (flags, payload) in fields {
+                let mut body = vec![0u8; 48];
+                body.extend(payload);
+                items.push(put_obj(&mut b, 1, *flags, &body));
+            }
+            let mut body = Vec::new();
+            body.extend(1u64.to_le_bytes());
+            body.extend(t.to_le_bytes());
+            body.extend(5u64.to_le_bytes());
+            body.extend([7u8; 16]);
+            body.extend(0u64.to_le_bytes());
+            for i in items {
+                body.extend(i.to_le_bytes());
+                body.extend(0u64.to_le_bytes());
+            }
+            entry_offs.push(put_obj(&mut b, 3, 0, &body));
+        }
+        let array_at = b.len() as u64;
+        let mut body = Vec::new();
+        body.extend((if loop_array { array_at } else { 0 }).to_le_bytes());
+        for o in &entry_offs {
+            body.extend(o.to_le_bytes());
+        }
+        if !loop_array {
+            body.extend(0u64.to_le_bytes()); // an unused slot
+        }
+        put_obj(&mut b, 6, 0, &body);
+        let arena = b.len() as u64 - header_size;
+        b[96..104].copy_from_slice(&arena.to_le_bytes());
+        b[152..160].copy_from_slice(&(entry_offs.len() as u64).to_le_bytes());
+        b[176..184].copy_from_slice(&array_at.to_le_bytes());
+        b
+    }
+
+    fn plain(s: &str) -> (u8, Vec<u8>) {
+        (0, s.as_bytes().to_vec())
+    }
+
+    fn read(b: &[u8]) -> (Vec<Event>, RecordStats) {
+        let mut out = Vec::new();
+        let mut st = RecordStats::default();
+        read_bytes(b, 3, &mut out, &mut st);
+        (out, st)
+    }
+
+    #[test]
+    fn entries_become_events_through_the_program_parsers() {
+        let msg = format!(
+            "Failed password for root from 203.0.113.9 port 22 ssh2 {}",
+            "z".repeat(900)
+        );
+        let full = format!("MESSAGE={msg}");
+        let mut lz4 = (full.len() as u64).to_le_bytes().to_vec();
+        lz4.extend(lz4_flex::block::compress(full.as_bytes()));
+        let b = build(
+            &[
+                (
+                    1_700_000_000_000_000,
+                    vec![
+                        plain("_HOSTNAME=h1"),
+                        plain("SYSLOG_IDENTIFIER=sshd"),
+                        plain("_PID=42"),
+                        (2, lz4),
+                    ],
+                ),
+                (
+                    1_700_000_001_000_000,
+                    vec![
+                        plain("_COMM=sudo"),
+                        plain("MESSAGE=alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh"),
+                        plain("_UID=1000"),
+                        plain("no equals sign"),
+                    ],
+                ),
+            ],
+            false,
+        );
+        assert_eq!(sniff(&b, "x"), 100);
+        let (ev, st) = read(&b);
+        assert!(st.error.is_none(), "{:?}", st);
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0].kind, Kind::AuthFailure);
+        assert_eq!(ev[0].source, 3);
+        assert_eq!(ev[0].line, 1);
+        assert_eq!(ev[0].time_us, Some(1_700_000_000_000_000));
+        assert_eq!(ev[0].get(Field::Host), Some("h1"));
+        assert_eq!(ev[0].get(Field::Pid), Some("42"));
+        assert_eq!(ev[0].get(Field::Ip), Some("203.0.113.9"));
+        assert_eq!(ev[1].kind, Kind::Sudo);
+        assert_eq!(ev[1].get(Field::Program), Some("sudo"));
+        assert_eq!(ev[1].get(Field::Command), Some("/bin/sh"));
+        assert!(
+            ev[1].line_text().starts_with("sudo: alice : TTY"),
+            "{}",
+            ev[1].line_text()
+        );
+        assert!(
+            ev[1].line_text().ends_with(" _UID=1000]"),
+            "{}",
+            ev[1].line_text()
+        );
+        assert!(
+            st.notes[0].contains("2 entries read of 2 listed"),
+            "{:?}",
+            st.notes
+        );
+        assert!(st.notes[0].contains("regular format, Jenkins hash, xz/lz4 compression"));
+    }
+
+    #[test]
+    fn a_looping_array_chain_and_hostile_counts_end_the_walk() {
+        let mut b = build(
+            &[(5, vec![plain("MESSAGE=a")]), (6, vec![plain("MESSAGE=b")])],
+            true,
+        );
+        // The header claims far more entries than the file can hold.
+        b[152..160].copy_from_slice(&u64::MAX.to_le_bytes());
+        let (ev, st) = read(&b);
+        assert_eq!(ev.len(), 2);
+        let notes = st.notes.join("\n");
+        assert!(notes.contains("links backwards"), "{notes}");
+        assert!(st.error.is_some());
+    }
+
+    #[test]
+    fn bad_headers_are_errors_and_bombs_are_refused() {
+        for b in [
+            b"LPKSHHRH".to_vec(),
+            [b"LPKSHHRH".as_slice(), &[0xff; 200]].concat(),
+            [b"LPKSHHRH".as_slice(), &[0; 400]].concat(),
+        ] {
+            let (ev, st) = read(&b);
+            assert!(ev.is_empty());
+            assert!(
+                st.error.as_deref().unwrap_or("").contains("header"),
+                "{st:?}"
+            );
+        }
+        // An LZ4 field claiming 1 TiB, an XZ field that is not XZ.
+        let mut lz4 = (1u64 << 40).to_le_bytes().to_vec();
+        lz4.extend([0u8; 8]);
+        let b = build(
+            &[(
+                5,
+                vec![(2, lz4), (1, b"garbage".to_vec()), plain("MESSAGE=kept")],
+            )],
+            false,
+        );
+        let (ev, st) = read(&b);
+        assert_eq!(ev.len(), 1);
+        assert!(
+            ev[0].line_text().starts_with("kept"),
+            "{}",
+            ev[0].line_text()
+        );
+        let notes = st.notes.join("\n");
+        assert!(notes.contains("decompresses beyond"), "{notes}");
+        assert!(notes.contains("XZ field does not decompress"), "{notes}");
+    }
+}
