@@ -44,17 +44,27 @@ fn stream(entries: usize, out: &mut impl Write) {
             10..=13 => (
                 "CRON",
                 "cron.service",
-                format!("pam_unix(cron:session): session opened for user root(uid=0) by (uid=0) #{i}"),
+                format!(
+                    "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0) #{i}"
+                ),
             ),
             14..=17 => (
                 "kernel",
                 "",
-                format!("[UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:00:00:01 SRC=203.0.{}.{} DST=10.0.0.5 LEN=60 TTL=51 ID={i} PROTO=TCP SPT={} DPT=23", i % 200, i % 250, 40000 + i % 20000),
+                format!(
+                    "[UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:00:00:01 SRC=203.0.{}.{} DST=10.0.0.5 LEN=60 TTL=51 ID={i} PROTO=TCP SPT={} DPT=23",
+                    i % 200,
+                    i % 250,
+                    40000 + i % 20000
+                ),
             ),
             18 => (
                 "systemd",
                 "init.scope",
-                format!("Started session-{}.scope - Session {} of User deploy.", i, i),
+                format!(
+                    "Started session-{}.scope - Session {} of User deploy.",
+                    i, i
+                ),
             ),
             _ => (
                 "app",
@@ -131,12 +141,17 @@ fn main() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    let bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
     let mb = bytes as f64 / 1e6;
     println!(
         "journal: {} file(s), {mb:.1} MB, {entries} entries written (load {})",
         files.len(),
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
 
     let reader = median(
@@ -169,9 +184,18 @@ fn main() {
         c.args(["-o", "export", "--no-pager"]);
         c
     });
-    println!("reader in process        {reader:7.3} s  {:8.1} MB/s", mb / reader);
-    println!("exhibit logs --json      {exhibit:7.3} s  {:8.1} MB/s", mb / exhibit);
-    println!("journalctl -o export     {journalctl:7.3} s  {:8.1} MB/s", mb / journalctl);
+    println!(
+        "reader in process        {reader:7.3} s  {:8.1} MB/s",
+        mb / reader
+    );
+    println!(
+        "exhibit logs --json      {exhibit:7.3} s  {:8.1} MB/s",
+        mb / exhibit
+    );
+    println!(
+        "journalctl -o export     {journalctl:7.3} s  {:8.1} MB/s",
+        mb / journalctl
+    );
     println!(
         "ratio exhibit/journalctl {:.2} (reader alone {:.2})",
         journalctl / exhibit,

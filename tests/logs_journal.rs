@@ -464,7 +464,7 @@ fn archived_and_volatile_journals_in_a_folder_and_an_evidence_archive() {
     archived[16] = 2;
     let archived_name =
         "system@f4c1b91a0ed74bd8a4d06e83620b126f-0000000000000001-0006442c01efb380.journal~";
-    std::fs::write(persistent.join(&archived_name), &archived).unwrap();
+    std::fs::write(persistent.join(archived_name), &archived).unwrap();
     std::fs::write(
         volatile.join("user-1000.journal"),
         fixture("system.journal"),

@@ -303,7 +303,7 @@ impl<'a> Journal<'a> {
     /// `min` bytes long, lying whole inside the file: its bytes.
     fn object(&self, off: u64, want: u8, min: u64) -> Result<&'a [u8], Problem> {
         if off < self.header.header_size
-            || off % 8 != 0
+            || !off.is_multiple_of(8)
             || off.saturating_add(OBJECT_HEADER) > self.end
         {
             return Err(problem(off, "object offset outside the file or misaligned"));

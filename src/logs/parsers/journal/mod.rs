@@ -330,7 +330,10 @@ mod tests {
 
     /// A tiny regular-format journal built by hand: entries of
     /// (realtime, fields), each field given as (object flags, payload).
-    fn build(entries: &[(u64, Vec<(u8, Vec<u8>)>)], loop_array: bool) -> Vec<u8> {
+    /// (object flags, `NAME=value` payload).
+    type Obj = (u8, Vec<u8>);
+
+    fn build(entries: &[(u64, Vec<Obj>)], loop_array: bool) -> Vec<u8> {
         let header_size = 272u64;
         let mut b = vec![0u8; header_size as usize];
         b[..8].copy_from_slice(file::SIGNATURE);
@@ -343,7 +346,7 @@ mod tests {
             b.extend([0u8; 6]);
             b.extend((16 + body.len() as u64).to_le_bytes());
             b.extend(body);
-            while b.len() % 8 != 0 {
+            while !b.len().is_multiple_of(8) {
                 b.push(0);
             }
             off
@@ -385,7 +388,7 @@ mod tests {
         b
     }
 
-    fn plain(s: &str) -> (u8, Vec<u8>) {
+    fn plain(s: &str) -> Obj {
         (0, s.as_bytes().to_vec())
     }
 
