@@ -56,30 +56,71 @@ fn sniff(head: &[u8], _name: &str) -> u32 {
     }
 }
 
+/// One field's value, its buffer reused between entries.
+#[derive(Default)]
+struct Slot {
+    set: bool,
+    buf: String,
+}
+
+impl Slot {
+    fn get(&self) -> Option<&str> {
+        self.set.then_some(self.buf.as_str())
+    }
+
+    /// Keep the first value an entry gives (lossy UTF-8).
+    fn put(&mut self, v: &[u8]) {
+        if self.set {
+            return;
+        }
+        self.set = true;
+        self.buf.clear();
+        match std::str::from_utf8(v) {
+            Ok(s) => self.buf.push_str(s),
+            Err(_) => self.buf.push_str(&String::from_utf8_lossy(v)),
+        }
+    }
+}
+
 /// The fields of one entry the event uses (reused between entries).
 #[derive(Default)]
 struct Fields {
-    message: Option<String>,
-    ident: Option<String>,
-    comm: Option<String>,
-    host: Option<String>,
-    pid: Option<String>,
-    syslog_pid: Option<String>,
-    uid: Option<String>,
-    unit: Option<String>,
-    transport: Option<String>,
+    message: Slot,
+    ident: Slot,
+    comm: Slot,
+    host: Slot,
+    pid: Slot,
+    syslog_pid: Slot,
+    uid: Slot,
+    unit: Slot,
+    transport: Slot,
 }
 
 impl Fields {
     fn clear(&mut self) {
-        *self = Fields::default();
+        for s in [
+            &mut self.message,
+            &mut self.ident,
+            &mut self.comm,
+            &mut self.host,
+            &mut self.pid,
+            &mut self.syslog_pid,
+            &mut self.uid,
+            &mut self.unit,
+            &mut self.transport,
+        ] {
+            s.set = false;
+        }
     }
 
     fn take(&mut self, payload: &[u8]) {
         let Some(eq) = memchr::memchr(b'=', payload) else {
             return;
         };
-        let (name, value) = (payload.get(..eq).unwrap_or_default(), payload.get(eq + 1..));
+        let (name, value) = (
+            payload.get(..eq).unwrap_or_default(),
+            payload.get(eq + 1..).unwrap_or_default(),
+        );
         let slot = match name {
             b"MESSAGE" => &mut self.message,
             b"SYSLOG_IDENTIFIER" => &mut self.ident,
@@ -92,9 +133,11 @@ impl Fields {
             b"_TRANSPORT" => &mut self.transport,
             _ => return,
         };
-        if slot.is_none() {
-            *slot = Some(String::from_utf8_lossy(value.unwrap_or_default()).into_owned());
-        }
+        slot.put(value);
+    }
+
+    fn program(&self) -> Option<&str> {
+        self.ident.get().or(self.comm.get())
     }
 }
 
@@ -108,24 +151,20 @@ struct Text {
     message: Option<(usize, usize)>,
 }
 
-fn text(f: &Fields, e: &file::Entry, line: &mut String) -> Text {
+fn text(f: &Fields, e: &file::Entry, boot: &str, line: &mut String) -> Text {
     line.clear();
     let push = |line: &mut String, s: &str| {
         let a = line.len();
         line.push_str(s);
         (a, line.len())
     };
-    let host = f.host.as_deref().map(|h| {
+    let host = f.host.get().map(|h| {
         let r = push(line, h);
         line.push(' ');
         r
     });
-    let program = f
-        .ident
-        .as_deref()
-        .or(f.comm.as_deref())
-        .map(|p| push(line, p));
-    let pid = f.pid.as_deref().or(f.syslog_pid.as_deref()).map(|p| {
+    let program = f.program().map(|p| push(line, p));
+    let pid = f.pid.get().or(f.syslog_pid.get()).map(|p| {
         line.push('[');
         let r = push(line, p);
         line.push(']');
@@ -134,24 +173,22 @@ fn text(f: &Fields, e: &file::Entry, line: &mut String) -> Text {
     if program.is_some() || pid.is_some() {
         line.push_str(": ");
     }
-    let message = f.message.as_deref().map(|m| push(line, m));
+    let message = f.message.get().map(|m| push(line, m));
     if !line.is_empty() {
         line.push(' ');
     }
     use std::fmt::Write;
     let _ = write!(
         line,
-        "[journal seqnum={} offset={} _BOOT_ID={}",
-        e.seqnum,
-        e.offset,
-        file::hex_id(&e.boot_id)
+        "[journal seqnum={} offset={} _BOOT_ID={boot}",
+        e.seqnum, e.offset
     );
     for (k, v) in [
         ("_TRANSPORT", &f.transport),
         ("_UID", &f.uid),
         ("_SYSTEMD_UNIT", &f.unit),
     ] {
-        if let Some(v) = v {
+        if let Some(v) = v.get() {
             let _ = write!(line, " {k}={v}");
         }
     }
@@ -212,6 +249,8 @@ pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut Re
     let mut scratch = Vec::new();
     let mut buf = String::new();
     let mut boots: HashSet<[u8; 16]> = HashSet::new();
+    // The current boot and its hex, written into every event's text.
+    let mut boot: Option<([u8; 16], String)> = None;
     let mut first: Option<u64> = None;
     let mut last: Option<u64> = None;
     let mut good = 0u64;
@@ -231,10 +270,13 @@ pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut Re
         f.clear();
         problems.extend(journal.fields(&e, &mut scratch, |_, p| f.take(p)));
         good += 1;
-        boots.insert(e.boot_id);
+        if boot.as_ref().map(|b| b.0) != Some(e.boot_id) {
+            boots.insert(e.boot_id);
+            boot = Some((e.boot_id, file::hex_id(&e.boot_id)));
+        }
         first = Some(first.map_or(e.realtime, |x| x.min(e.realtime)));
         last = Some(last.map_or(e.realtime, |x| x.max(e.realtime)));
-        let t = text(&f, &e, &mut buf);
+        let t = text(&f, &e, boot.as_ref().map_or("", |b| b.1.as_str()), &mut buf);
         d.reset(&t.line);
         d.time_us = Some(i64::try_from(e.realtime).unwrap_or(i64::MAX));
         for (field, span) in [
@@ -247,7 +289,7 @@ pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut Re
             }
         }
         if let Some(msg) = t.message.and_then(|(a, b)| t.line.get(a..b)) {
-            let program = f.ident.as_deref().or(f.comm.as_deref()).unwrap_or("");
+            let program = f.program().unwrap_or("");
             super::syslog::message(program, msg, &t.line, &mut d);
         }
         arena.push(&d, source, number, out);
