@@ -94,7 +94,8 @@ fn read_entries(bytes: &[u8]) -> Vec<(u64, String, Fields)> {
         .map(|&off| {
             let e = j.entry(off).unwrap();
             let mut fields = Vec::new();
-            let p = j.fields(&e, &mut scratch, |_, f| {
+            let mut p = exhibit::logs::parsers::journal::file::Problems::default();
+            j.fields(&e, &mut scratch, &mut p, |_, f| {
                 let eq = f.iter().position(|&c| c == b'=').unwrap();
                 fields.push((
                     String::from_utf8(f[..eq].to_vec()).unwrap(),

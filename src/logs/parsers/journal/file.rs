@@ -28,6 +28,10 @@ const OBJECT_HEADER: u64 = 16;
 pub const MAX_FIELD_BYTES: usize = 16 << 20;
 /// Fields decompressed for one entry, at most.
 const MAX_ENTRY_DECOMPRESSED: usize = 64 << 20;
+/// Fields decompressed for one file, at most (and at most 32 times the
+/// file's size plus 64 MiB): entries that all link one compressed bomb
+/// cannot make reading last for hours.
+const MAX_FILE_DECOMPRESSED: u64 = 4 << 30;
 
 /// Object types.
 const OBJECT_DATA: u8 = 1;
@@ -63,6 +67,38 @@ impl std::fmt::Display for Problem {
             "offset {} (0x{:x}): {}",
             self.offset, self.offset, self.what
         )
+    }
+}
+
+/// Problems found in one file: the first few kept, all counted (a hostile
+/// file may have millions).
+#[derive(Debug, Default, Clone)]
+pub struct Problems {
+    pub first: Vec<Problem>,
+    pub total: u64,
+}
+
+impl Problems {
+    /// How many are kept with their text.
+    pub const KEEP: usize = 10;
+
+    pub fn push(&mut self, p: Problem) {
+        self.total += 1;
+        if self.first.len() < Self::KEEP {
+            self.first.push(p);
+        }
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        let extra = other.total.saturating_sub(other.first.len() as u64);
+        for p in other.first {
+            self.push(p);
+        }
+        self.total += extra;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
     }
 }
 
@@ -223,6 +259,8 @@ pub struct Journal<'a> {
     /// the file was cut.
     end: u64,
     compact: bool,
+    /// Bytes the remaining compressed fields may still decompress to.
+    budget: std::cell::Cell<u64>,
 }
 
 /// One entry's fixed part and where its items are.
@@ -252,7 +290,7 @@ impl Entry {
 pub struct Walk {
     /// Entry object offsets in file order.
     pub entries: Vec<u64>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
     /// The chain broke before listing the header's entry count.
     pub broken: bool,
     /// Entries listed by the arrays whose objects lie past the end of the
@@ -262,9 +300,9 @@ pub struct Walk {
 
 impl<'a> Journal<'a> {
     /// Open the bytes of a journal file (possibly cut short).
-    pub fn open(data: &'a [u8]) -> Result<(Journal<'a>, Vec<Problem>), Problem> {
+    pub fn open(data: &'a [u8]) -> Result<(Journal<'a>, Problems), Problem> {
         let header = header(data)?;
-        let mut problems = Vec::new();
+        let mut problems = Problems::default();
         let declared = header.header_size.saturating_add(header.arena_size);
         let held = data.len() as u64;
         let end = if declared > held {
@@ -294,6 +332,12 @@ impl<'a> Journal<'a> {
                 header,
                 end,
                 compact,
+                budget: std::cell::Cell::new(
+                    (data.len() as u64)
+                        .saturating_mul(32)
+                        .saturating_add(64 << 20)
+                        .min(MAX_FILE_DECOMPRESSED),
+                ),
             },
             problems,
         ))
@@ -472,14 +516,14 @@ impl<'a> Journal<'a> {
 
     /// Call `f(offset, payload)` for each field of the entry (`NAME=value`
     /// bytes, decompressed into `scratch` when compressed), in the entry's
-    /// order. Damaged fields are skipped and returned as problems.
+    /// order. Damaged fields are skipped and added to `problems`.
     pub fn fields(
         &self,
         e: &Entry,
         scratch: &mut Vec<u8>,
+        problems: &mut Problems,
         mut f: impl FnMut(u64, &[u8]),
-    ) -> Vec<Problem> {
-        let mut problems = Vec::new();
+    ) {
         let mut budget = MAX_ENTRY_DECOMPRESSED;
         for i in 0..e.n_items {
             let Some(off) = self.item(e, i) else { break };
@@ -489,7 +533,6 @@ impl<'a> Journal<'a> {
                 Err(p) => problems.push(p),
             }
         }
-        problems
     }
 
     /// A data object's payload: borrowed when stored plain, `None` when it
@@ -507,9 +550,23 @@ impl<'a> Journal<'a> {
         if flags & (OBJ_XZ | OBJ_LZ4 | OBJ_ZSTD) == 0 {
             return Ok(Some(Cow::Borrowed(raw)));
         }
-        let limit = MAX_FIELD_BYTES.min(*budget);
+        let file_left = usize::try_from(self.budget.get()).unwrap_or(usize::MAX);
+        if file_left == 0 {
+            return Err(problem(
+                off,
+                "compressed field not read: the file's decompression budget is spent",
+            ));
+        }
+        let limit = MAX_FIELD_BYTES.min(*budget).min(file_left);
         scratch.clear();
-        decompress(flags, raw, scratch, limit).map_err(|what| problem(off, what))?;
+        let r = decompress(flags, raw, scratch, limit);
+        // A failed attempt may have decompressed up to the limit.
+        let spent = match r {
+            Ok(()) => scratch.len(),
+            Err(_) => limit.max(raw.len()),
+        } as u64;
+        self.budget.set(self.budget.get().saturating_sub(spent));
+        r.map_err(|what| problem(off, what))?;
         *budget = budget.saturating_sub(scratch.len());
         Ok(None)
     }

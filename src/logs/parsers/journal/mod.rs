@@ -20,16 +20,13 @@ pub mod file;
 
 use super::{Format, Method, RecordStats, SourceCtx};
 use crate::logs::event::{Draft, Event, Field, Kind, TextArena};
-use file::{Journal, Problem, State};
+use file::{Journal, Problems, State};
 use std::collections::HashSet;
 use std::io::Read;
 
 /// The most bytes of one journal file held in memory (journald rotates at
 /// 128 MiB by default); a larger file is read up to this point, as if cut.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
-
-/// Problems named one by one in the notes; more are counted.
-const PROBLEM_NOTES: usize = 10;
 
 /// The registry entry.
 pub const FORMAT: Format = Format {
@@ -268,7 +265,7 @@ pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut Re
             }
         };
         f.clear();
-        problems.extend(journal.fields(&e, &mut scratch, |_, p| f.take(p)));
+        journal.fields(&e, &mut scratch, &mut problems, |_, p| f.take(p));
         good += 1;
         if boot.as_ref().map(|b| b.0) != Some(e.boot_id) {
             boots.insert(e.boot_id);
@@ -349,20 +346,22 @@ fn summary(
     )
 }
 
-fn report_problems(problems: &[Problem], stats: &mut RecordStats) {
-    let Some(p) = problems.first() else { return };
-    for p in problems.iter().take(PROBLEM_NOTES) {
+fn report_problems(problems: &Problems, stats: &mut RecordStats) {
+    let Some(p) = problems.first.first() else {
+        return;
+    };
+    for p in &problems.first {
         stats.notes.push(format!("damaged journal at {p}"));
     }
-    if problems.len() > PROBLEM_NOTES {
-        stats.notes.push(format!(
-            "{} more damaged object(s) in the journal",
-            problems.len() - PROBLEM_NOTES
-        ));
+    let more = problems.total.saturating_sub(problems.first.len() as u64);
+    if more > 0 {
+        stats
+            .notes
+            .push(format!("{more} more damaged object(s) in the journal"));
     }
     stats.error = Some(format!(
         "the journal file is damaged ({} problem(s)); first at {p}",
-        problems.len()
+        problems.total
     ));
 }
 
@@ -518,6 +517,49 @@ mod tests {
         let notes = st.notes.join("\n");
         assert!(notes.contains("links backwards"), "{notes}");
         assert!(st.error.is_some());
+    }
+
+    #[test]
+    fn many_entries_linking_one_zstd_bomb_spend_the_file_budget_once() {
+        // 16 MiB of "MESSAGE=aaaa..." in a few KiB; 300 entries link it.
+        let big = [b"MESSAGE=".as_slice(), &vec![b'a'; (16 << 20) - 8]].concat();
+        let z = ruzstd::encoding::compress_to_vec(
+            big.as_slice(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        let mut b = build(&[(5, vec![(4, z)])], false);
+        // Point 300 entries at the first entry's data object (offset 272).
+        let first_entry = {
+            let (j, _) = Journal::open(&b).unwrap();
+            j.walk().entries[0]
+        };
+        let entry = b[first_entry as usize..first_entry as usize + 80].to_vec();
+        let mut offs = Vec::new();
+        for _ in 0..300 {
+            offs.push(b.len() as u64);
+            b.extend(&entry);
+        }
+        let array_at = b.len() as u64;
+        b.extend([6, 0, 0, 0, 0, 0, 0, 0]);
+        b.extend((24 + 8 * offs.len() as u64).to_le_bytes());
+        b.extend(0u64.to_le_bytes());
+        for o in &offs {
+            b.extend(o.to_le_bytes());
+        }
+        let arena = b.len() as u64 - 272;
+        b[96..104].copy_from_slice(&arena.to_le_bytes());
+        b[152..160].copy_from_slice(&300u64.to_le_bytes());
+        b[176..184].copy_from_slice(&array_at.to_le_bytes());
+        let t = std::time::Instant::now();
+        let (ev, st) = read(&b);
+        assert_eq!(ev.len(), 300);
+        // The budget (64 MiB plus 32 times the file) lets a few through.
+        let whole = ev.iter().filter(|e| e.line_text().len() > 1 << 20).count();
+        assert!((1..=5).contains(&whole), "{whole}");
+        let notes = st.notes.join("\n");
+        assert!(notes.contains("decompression budget is spent"), "{notes}");
+        assert!(notes.contains("more damaged object(s)"), "{notes}");
+        assert!(t.elapsed().as_secs() < 60);
     }
 
     #[test]
