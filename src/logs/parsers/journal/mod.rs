@@ -505,6 +505,22 @@ mod tests {
     }
 
     #[test]
+    fn an_online_sealed_file_says_so() {
+        let mut b = build(&[(5, vec![plain("MESSAGE=a")])], false);
+        b[16] = 1; // online
+        b[8] = 1; // sealed
+        let (ev, st) = read(&b);
+        assert_eq!(ev.len(), 1);
+        assert!(st.error.is_none());
+        assert!(
+            st.notes[0].contains("state online, sealed (Forward Secure Sealing)"),
+            "{:?}",
+            st.notes
+        );
+        assert!(st.notes[1].contains("still open for writing"));
+    }
+
+    #[test]
     fn a_looping_array_chain_and_hostile_counts_end_the_walk() {
         let mut b = build(
             &[(5, vec![plain("MESSAGE=a")]), (6, vec![plain("MESSAGE=b")])],
