@@ -56,7 +56,7 @@ printf 'ann@example.org cert-authority %s\n"bob@example.org" namespaces="*" %s\n
 # --- the file name and zone ------------------------------------------------
 # Formats in registry order: syslog 0, access 1, web_error 2, auditd 3,
 # dpkg 4, apt_history 5, shell_history 6, vsftpd 7, postgresql 8,
-# journald_json 9, utmp 10, 11 = sniff. Names (harness NAMES): auth.log 0,
+# journald_json 9, utmp 10, journal 11, 12 = sniff. Names (harness NAMES): auth.log 0,
 # access.log 1, error.log 2, audit.log 3, dpkg.log 4, history.log 5,
 # .bash_history 6, .zsh_history 7, vsftpd.log 8, postgresql.log 9,
 # journal.json 10, wtmp 11, btmp 12, messages.1 13. High nibble 0xf: no --tz.
@@ -74,9 +74,9 @@ text() { # FILE CONTENT
 }
 seed syslog 0 240 "$data/syslog_syslog_ssh.log"
 seed syslog-rfc5424 0 253 "$data/syslog_syslog_rsyslog_SyslogProtocol23Format"
-seed secure-sniffed 11 240 "$data/secrepo_auth.log_3000" 12
+seed secure-sniffed 12 240 "$data/secrepo_auth.log_3000" 12
 seed access 1 241 "$data/apache_access.log" 8
-seed access-sniffed-tz-max 11 1 "$data/elastic_apache_logs_1000" 5
+seed access-sniffed-tz-max 12 1 "$data/elastic_apache_logs_1000" 5
 seed web_error 2 242 "$(text e.log '[Sun Dec 04 05:15:09 2005] [error] [client 222.166.160.184] Directory index forbidden by rule: /var/www/html/
 [Sat Jul 20 21:34:49.453232 2013] [access_compat:error] [pid 17512:tid 140123104306944] [client 127.0.0.1:51380] AH01797: client denied by server configuration: /var/www/html/noentry/cant_get_me.html
 2026/11/22 10:00:00 [error] 1234#0: *5 open() "/usr/share/nginx/html/.env" failed (2: No such file or directory), client: 203.0.113.9, server: _, request: "GET /.env HTTP/1.1", host: "x"')"
@@ -98,8 +98,12 @@ seed journald 9 250 "$(text j.json '{"__REALTIME_TIMESTAMP":"1763805662123456","
 {"__REALTIME_TIMESTAMP":"99999999999999999999","MESSAGE":[104,105]}')"
 seed wtmp 10 251 "$data/utmp_wtmp.1"
 seed btmp-corrupt 10 252 "$data/utmp_utmp_corrupted"
+# A binary systemd journal written by systemd-journal-remote, gzipped (it
+# is 8 MiB of mostly zeros): forced, and sniffed.
+seed journal-gz 11 240 "$data/journal/system.journal.gz"
+seed journal-gz-sniffed 12 240 "$data/journal/regular.journal.gz"
 gzip -9n <"$data/dpkg.log" >"$work/dpkg.log.gz"
-seed dpkg-gzip-tz-min 11 20 "$work/dpkg.log.gz"
+seed dpkg-gzip-tz-min 12 20 "$work/dpkg.log.gz"
 # log_detect reads the same input layout.
 rm -rf "$seeds/log_detect"
 cp -r "$d" "$seeds/log_detect"

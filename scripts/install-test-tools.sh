@@ -14,6 +14,9 @@ command -v bsdtar >/dev/null || need+=(libarchive-tools)
 # The investigation report is opened, screenshotted and printed to PDF by a
 # real browser (tests/report_investigation.rs).
 command -v chromium >/dev/null || need+=(chromium)
+# systemd-journal-remote writes the journals tests/logs_journal.rs reads
+# (journalctl, from systemd, reads them back).
+[ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

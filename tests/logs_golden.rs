@@ -79,7 +79,10 @@ fn events_and_findings_match_golden() {
     let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
     let mut names: Vec<_> = std::fs::read_dir(&src)
         .expect("test data")
-        .map(|e| e.expect("entry").file_name())
+        .map(|e| e.expect("entry"))
+        // Subfolders (journal/) have tests of their own.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name())
         .collect();
     names.sort();
     for n in names {

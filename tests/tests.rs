@@ -35,6 +35,7 @@ mod leak;
 mod live;
 mod logs_cli;
 mod logs_golden;
+mod logs_journal;
 mod logs_more_sources;
 mod profiles;
 mod report_investigation;

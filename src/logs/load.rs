@@ -172,6 +172,8 @@ pub fn looks_like_log(path: &str) -> bool {
         || name.contains("wtmp")
         || name.contains("btmp")
         || name.contains("utmp")
+        || name.ends_with(".journal")
+        || name.ends_with(".journal~")
         || name.starts_with("access")
         || name.starts_with("error")
         || ["auth", "secure", "messages", "syslog"]
@@ -569,6 +571,7 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
             Ok(st) => {
                 info.unparsed = st.unparsed;
                 info.notes = st.notes;
+                info.error = st.error;
             }
             Err(e) => info.error = Some(format!("read error after {} records: {e}", events.len())),
         },
