@@ -687,6 +687,29 @@ fn a_case_opens_on_its_answers_and_validates_a_leak() {
             })
     });
 
+    // A timed piece of evidence opens its minutes on the Timeline.
+    click(&mut h, "Investigation");
+    // (The first button so named is the tab; the next sits on the first
+    // timed evidence, on screen.)
+    let buttons = h
+        .get_all_by_role_and_label(egui::accesskit::Role::Button, "Timeline")
+        .count();
+    assert!(buttons > 1, "timed evidence offers the Timeline");
+    h.get_all_by_role_and_label(egui::accesskit::Role::Button, "Timeline")
+        .nth(1)
+        .unwrap()
+        .click();
+    h.step();
+    wait_until(&mut h, "the timeline around the evidence", |h| {
+        let t = h.state().v::<exhibit::gui::views::timeline::TimelineView>();
+        t.built.is_some() && t.filter.range.is_some()
+    });
+    let t = h.state().v::<exhibit::gui::views::timeline::TimelineView>();
+    let (from, to) = t.filter.range.unwrap();
+    assert_eq!(to - from, 1_200_000_000, "ten minutes either side");
+    assert_eq!(t.sources.paths.len(), 2);
+    assert_eq!(h.state().screen, exhibit::gui::context::Screen::TIMELINE);
+
     // Validate a leak: masked by default.
     click(&mut h, "Investigation");
     click(&mut h, "Validate a leak");

@@ -114,6 +114,12 @@ pub enum Command {
         /// and a title (`Password of "test" changed`).
         first_us: Option<i64>,
     },
+    /// Show the timeline of `sources` (building it if needed) zoomed to the
+    /// minutes around `time_us`.
+    ShowOnTimeline {
+        sources: Vec<PathBuf>,
+        time_us: i64,
+    },
     /// Verify an archive (switches to the Verify screen and starts).
     VerifyArchive(PathBuf),
     /// Show the custody chain of an archive.

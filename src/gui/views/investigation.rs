@@ -5,8 +5,8 @@
 //! investigate`) and the answers shown as cards — how, when, systems, first
 //! access, what was taken, exposure, who, erased, left behind — each with
 //! its confidence and the evidence behind it; a click on a piece of
-//! evidence opens the file at its line in the evidence browser, or the
-//! detection on the Logs screen. Beside the answers: *Validate a leak*
+//! evidence opens the file at its line in the evidence browser, the
+//! detection on the Logs screen, or its minutes on the Timeline. Beside the answers: *Validate a leak*
 //! (`leak::validate` on a published sample, masked unless asked), the
 //! credentials to reset (with CSV export), the key events, the incident
 //! checklist kept with the case, and *Export report*.
@@ -721,6 +721,7 @@ fn evidence_row(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &Evid
             );
         }
         evidence_link(ui, vc, sources, r);
+        timeline_button(ui, vc, sources, r);
         ui.add(egui::Label::new(RichText::new(&r.text).monospace()).truncate())
             .on_hover_text(&r.text);
     });
@@ -767,6 +768,22 @@ fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &Evi
             rule: rule.clone(),
             title: String::new(),
             first_us: r.time.as_deref().and_then(rfc3339_us),
+        });
+    }
+}
+
+/// "Timeline": the minutes around a timed piece of evidence on the
+/// Timeline screen, built from the same sources.
+fn timeline_button(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &EvidenceRef) {
+    if let Some(t) = r.time.as_deref().and_then(rfc3339_us)
+        && ui
+            .small_button("Timeline")
+            .on_hover_text("Show the ten minutes around this on the Timeline screen")
+            .clicked()
+    {
+        vc.commands.push(Command::ShowOnTimeline {
+            sources: sources.to_vec(),
+            time_us: t,
         });
     }
 }

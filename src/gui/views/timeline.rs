@@ -38,6 +38,9 @@ pub use model::{
 pub struct TimelineView {
     pub sources: SourceList,
     build: Option<Job<Built>>,
+    /// A zoom asked for before the timeline was built (another screen's
+    /// "show on the timeline").
+    pending_zoom: Option<(i64, i64)>,
     pub built: Option<Built>,
     pub error: Option<String>,
     pub filter: TlFilter,
@@ -71,6 +74,7 @@ impl Default for TimelineView {
         Self {
             sources: SourceList::default(),
             build: None,
+            pending_zoom: None,
             built: None,
             error: None,
             filter: TlFilter::default(),
@@ -194,6 +198,21 @@ impl View for TimelineView {
     }
 
     /// Titles of running jobs, for the status bar.
+    fn command(
+        &mut self,
+        ctx: &egui::Context,
+        command: Command,
+        _settings: &crate::gui::context::Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::ShowOnTimeline { sources, time_us } => {
+                self.show_around(ctx, sources, time_us);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
     fn busy(&self) -> Vec<String> {
         let mut v = Vec::new();
         for (j, t) in [
@@ -257,6 +276,23 @@ impl TimelineView {
             )?;
             Ok(Built::new(sources, tl))
         }));
+    }
+
+    /// Show the timeline of `sources` around `time_us` (ten minutes either
+    /// side), building it first when it is not the one shown.
+    pub fn show_around(&mut self, ctx: &egui::Context, sources: Vec<PathBuf>, time_us: i64) {
+        const SPAN_US: i64 = 600 * 1_000_000;
+        let range = (
+            time_us.saturating_sub(SPAN_US),
+            time_us.saturating_add(SPAN_US),
+        );
+        if self.built.as_ref().is_some_and(|b| b.sources == sources) {
+            self.zoom_to(range.0, range.1);
+            return;
+        }
+        self.sources.paths = sources;
+        self.start_build(ctx);
+        self.pending_zoom = Some(range);
     }
 
     /// Zoom the table and histogram to `[from_us, to_us]`.
@@ -368,7 +404,12 @@ impl TimelineView {
         {
             self.build = None;
             match r {
-                Ok(b) => self.set_built(b),
+                Ok(b) => {
+                    self.set_built(b);
+                    if let Some((from, to)) = self.pending_zoom.take() {
+                        self.zoom_to(from, to);
+                    }
+                }
                 Err(e) => self.error = Some(e),
             }
         }
