@@ -432,7 +432,9 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// The vector and the privilege escalation.
+    /// The vector and the privilege escalation. One method for every vector
+    /// (SSH guessed, web shell, exploited endpoint) because they are ranked
+    /// against each other by their first trace; each is a marked block.
     fn how(&mut self) {
         struct Vector {
             time: Option<i64>,
@@ -966,6 +968,9 @@ impl<'a> Analysis<'a> {
     }
 
     /// What was read, downloaded or staged, and the first touch of the data.
+    /// One method because every way data left (web downloads, web-shell
+    /// reads, archive commands, staged files, the leak's sources) feeds the
+    /// same first-touch time and the same list; each is a marked block.
     fn data(&mut self) {
         // Downloads of sensitive files (each URL looked up once).
         let mut url_cache: BTreeMap<String, Option<(String, String)>> = BTreeMap::new();
@@ -1769,6 +1774,10 @@ impl<'a> Analysis<'a> {
         }
     }
 
+    /// Every account, key and secret to rotate. One method because the
+    /// kinds share the de-duplication and priority rules at its end; each
+    /// source of credentials (logins, accounts changed, keys added, secrets
+    /// in read files, password hashes) is a marked block.
     fn credentials(&mut self) {
         let default_host = self
             .i
@@ -2173,6 +2182,9 @@ impl<'a> Analysis<'a> {
         });
     }
 
+    /// What the evidence cannot show: rewritten or missing logs, a lone
+    /// snapshot, detections with nothing to read. A list of independent
+    /// checks, kept together so the gaps read in one place.
     fn gaps(&mut self) {
         let store = self.store();
         let has_web = store

@@ -693,7 +693,12 @@ fn lines_text(lines: &[u64]) -> String {
     }
 }
 
-/// Validate a sample against the evidence.
+/// Validate a sample against the evidence: read the sample, list the
+/// candidate files, map columns and weigh them (pass 1), look every
+/// internal row up in the sample's index (pass 2), tie the matching files to
+/// who read them, and decide. Kept as one function, its passes marked by
+/// comments, because the passes share the column map, the index and the
+/// notes, and the order of reading is the algorithm.
 pub fn validate(
     req: &LeakRequest,
     progress_sink: &dyn ProgressSink,

@@ -1457,7 +1457,8 @@ impl Md {
 }
 
 /// Render the report as Markdown: the same sections as the HTML, evidence
-/// text escaped ([`md_text`]) or in safe code spans ([`md_code`]).
+/// text escaped ([`md_text`]) or in safe code spans ([`md_code`]). Long for
+/// the same reason as [`render_html`]: the document, top to bottom.
 pub fn render_markdown(input: &ReportInput<'_>) -> String {
     let inv = input.investigation;
     let default_checklist = Checklist::default();
