@@ -360,6 +360,12 @@ fn no_web_logs_is_a_gap_and_bad_input_is_an_error() {
     let gaps = s(&doc["gaps"]);
     assert!(gaps.contains("No web server logs"), "{gaps}");
     assert!(gaps.contains("No authentication logs"), "{gaps}");
+    // The detections that had nothing to read are named (from what each
+    // declares it reads).
+    assert!(
+        gaps.contains("web_shell") && gaps.contains("ssh_bruteforce"),
+        "{gaps}"
+    );
     assert_eq!(doc["answers"]["how"]["confidence"], "none");
     assert_eq!(doc["confidence"], "none");
     // Missing evidence: a clear error naming the path, exit 2.

@@ -2199,15 +2199,31 @@ impl<'a> Analysis<'a> {
         ]
         .iter()
         .any(|k| store.by_kind.get(k).is_some_and(|v| !v.is_empty()));
+        // The log detections that read what is missing, from what each
+        // declares it needs (detect::catalog).
+        let idle = |reads: &str| {
+            crate::detect::logs::DETECTIONS
+                .iter()
+                .filter(|d| d.reads.iter().any(|r| r.contains(reads)))
+                .map(|d| d.id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !has_web {
             self.inv.gaps.push(Gap {
-                what: "No web server logs in the evidence: web uploads, scans and downloads cannot be seen.".into(),
+                what: format!(
+                    "No web server logs in the evidence: web uploads, scans and downloads cannot be seen (detections with nothing to judge: {}).",
+                    idle("web server")
+                ),
                 evidence: Vec::new(),
             });
         }
         if !has_auth {
             self.inv.gaps.push(Gap {
-                what: "No authentication logs (auth.log, secure, journal) in the evidence: logins and sudo cannot be seen.".into(),
+                what: format!(
+                    "No authentication logs (auth.log, secure, journal) in the evidence: logins and sudo cannot be seen (detections with nothing to judge: {}).",
+                    idle("authentication")
+                ),
                 evidence: Vec::new(),
             });
         }
