@@ -267,7 +267,7 @@ impl BrowserView {
     }
 
     fn open_bar_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let changed = self.path.ui(
                 ui,
                 "Archive",
