@@ -336,7 +336,8 @@ impl ExhibitApp {
     /// Right of the title: theme, the UTC switch, the open case (elided).
     fn case_and_theme_ui(&mut self, ui: &mut egui::Ui) {
         let before = self.settings.theme;
-        egui::ComboBox::from_label("Theme")
+        // Right to left: the menu first, so its label reads before it.
+        egui::ComboBox::from_id_salt("theme")
             .selected_text(match self.settings.theme {
                 ThemeChoice::System => "system",
                 ThemeChoice::Light => "light",
@@ -351,6 +352,7 @@ impl ExhibitApp {
                 ui.selectable_value(&mut self.settings.theme, ThemeChoice::Light, "Light");
                 ui.selectable_value(&mut self.settings.theme, ThemeChoice::Dark, "Dark");
             });
+        ui.label("Theme");
         if before != self.settings.theme {
             self.applied_theme = None;
         }

@@ -355,7 +355,9 @@ impl BrowserView {
                     .desired_width(280.0),
             )
             .labelled_by(l.id);
-            egui::ComboBox::from_label("Status")
+            // Labels before their menus, as they read.
+            let status_label = ui.label("Status");
+            egui::ComboBox::from_id_salt("evidence-status")
                 .selected_text(self.query.status.map_or("any status", Status::as_str))
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.query.status, None, "any status");
@@ -369,8 +371,11 @@ impl BrowserView {
                     ] {
                         ui.selectable_value(&mut self.query.status, Some(s), s.as_str());
                     }
-                });
-            egui::ComboBox::from_label("Type")
+                })
+                .response
+                .labelled_by(status_label.id);
+            let type_label = ui.label("Type");
+            egui::ComboBox::from_id_salt("evidence-type")
                 .selected_text(self.query.kind.map_or("any type".to_string(), kind_name))
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.query.kind, None, "any type");
@@ -385,7 +390,9 @@ impl BrowserView {
                     ] {
                         ui.selectable_value(&mut self.query.kind, Some(k), kind_name(k));
                     }
-                });
+                })
+                .response
+                .labelled_by(type_label.id);
             ui.toggle_value(&mut self.show_tree, "Folder tree");
             if let Some(f) = self.query.folder.clone() {
                 ui.label(format!("in {f}"));
