@@ -337,7 +337,7 @@ impl ExhibitApp {
     fn case_and_theme_ui(&mut self, ui: &mut egui::Ui) {
         let before = self.settings.theme;
         // Right to left: the menu first, so its label reads before it.
-        egui::ComboBox::from_id_salt("theme")
+        let menu = egui::ComboBox::from_id_salt("theme")
             .selected_text(match self.settings.theme {
                 ThemeChoice::System => "system",
                 ThemeChoice::Light => "light",
@@ -351,8 +351,10 @@ impl ExhibitApp {
                 );
                 ui.selectable_value(&mut self.settings.theme, ThemeChoice::Light, "Light");
                 ui.selectable_value(&mut self.settings.theme, ThemeChoice::Dark, "Dark");
-            });
-        ui.label("Theme");
+            })
+            .response;
+        let label = ui.label("Theme");
+        menu.labelled_by(label.id);
         if before != self.settings.theme {
             self.applied_theme = None;
         }
