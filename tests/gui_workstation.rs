@@ -772,3 +772,63 @@ fn a_case_opens_on_its_answers_and_validates_a_leak() {
     assert_eq!(saved.steps[0].note, "reported by a journalist");
     assert!(!saved.steps[0].updated_at.is_empty());
 }
+
+/// The Investigation screen never shows answers drawn from an altered
+/// archive as trustworthy: a case whose archive had one stored byte flipped
+/// gets a red banner naming it, while an untouched one is reported intact.
+#[test]
+fn answers_from_an_altered_archive_carry_a_red_warning() {
+    use exhibit::gui::views::investigation::InvestigationView;
+    use exhibit::report::investigation::Verification;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let dir = tmp.path().join("IR-88");
+    exhibit::case::create(
+        &dir,
+        exhibit::case::CaseInfo {
+            case_id: "IR-88".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let archive = core_capture(&src, &dir);
+    let open = |h: &mut H| {
+        type_into(h, "Existing case folder", &dir.display().to_string());
+        click(h, "Open case");
+        wait_until(h, "the answers", |h| {
+            let v = h.state().v::<InvestigationView>();
+            v.model.is_some() || v.error.is_some()
+        });
+    };
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    open(&mut h);
+    let m = h.state().v::<InvestigationView>().model.as_ref().unwrap();
+    assert_eq!(m.statuses.len(), 1);
+    assert_eq!(m.statuses[0].verification, Verification::Intact);
+    h.step();
+    assert!(shows(&h, "verified intact against their seal"));
+    assert!(!shows(&h, "does not match what was sealed"));
+
+    // Flip one byte of needle.bin's stored content, in place.
+    let noise = std::fs::read(src.join("var/log/needle.bin")).unwrap();
+    let mut zip = std::fs::read(&archive).unwrap();
+    let at = zip
+        .windows(64)
+        .position(|w| w == &noise[1000..1064])
+        .expect("content stored as-is");
+    zip[at] ^= 0xff;
+    std::fs::write(&archive, zip).unwrap();
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    open(&mut h);
+    let m = h.state().v::<InvestigationView>().model.as_ref().unwrap();
+    assert_eq!(m.statuses[0].verification, Verification::Failed);
+    h.step();
+    let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        shows(&h, &format!("{name} does not match what was sealed")),
+        "a red banner names the altered archive"
+    );
+}

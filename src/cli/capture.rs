@@ -6,7 +6,6 @@
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use exhibit::archive::acquisition::{CaseInfo, Examiner};
 use exhibit::capture::{self, CaptureError, CaptureRequest, Compression, Interface, LivePolicy};
-use exhibit::job::CancelToken;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -154,9 +153,7 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
         eprintln!("exhibit: collecting live response from /proc ...");
     }
 
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);
     let result = capture::capture(&req, &bar, &cancel);
     bar.finish();

@@ -7,7 +7,6 @@ use exhibit::detect::Severity;
 use exhibit::detect::files::{Finding, HashSet, HashSets};
 use exhibit::diff::ChangeClass;
 use exhibit::examine::{self, DiffRequest};
-use exhibit::job::CancelToken;
 use std::path::PathBuf;
 
 /// Options shared by `diff` and `scan`: rules and hash sets.
@@ -122,9 +121,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         hash_sets: a.judge.hash_sets()?,
         no_findings: a.no_findings,
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
     let result = examine::diff(&req, &bar, &cancel);
     bar.finish();

@@ -3,7 +3,6 @@
 use super::{EXIT_ERROR, EXIT_OK, print_json, progress::Bar, report_error};
 use anyhow::Context as _;
 use exhibit::investigate::{self, Answer, InvestigateRequest, Investigation};
-use exhibit::job::CancelToken;
 use exhibit::leak::SampleFormat;
 use std::path::PathBuf;
 
@@ -68,9 +67,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         tz_offset_s,
         show_values: a.show_values,
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);
     let result = investigate::investigate(&req, &bar, &cancel);
     bar.finish();

@@ -5,7 +5,6 @@
 //! [`LeakReport`]. Personal data appears only with `--show-values`.
 
 use super::{EXIT_ERROR, EXIT_OK, progress::Bar, report_error};
-use exhibit::job::CancelToken;
 use exhibit::leak::{self, LeakReport, LeakRequest, SampleFormat, Verdict};
 use std::path::PathBuf;
 
@@ -49,9 +48,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         format: a.format.as_deref().and_then(SampleFormat::from_name),
         show_values: a.show_values,
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
     let result = leak::validate(&req, &bar, &cancel);
     bar.finish();
@@ -171,12 +168,11 @@ fn print_human(r: &LeakReport) {
     }
     if !r.fabricated.is_empty() && r.verdict != Verdict::NotFromTheseRecords {
         outln!();
-        let first: Vec<String> = r.fabricated.iter().take(20).map(u64::to_string).collect();
-        let more = r.fabricated.len().saturating_sub(20);
+        let (first, more) = r.fabricated_lines(20);
         if more > 0 {
-            outln!("found nowhere, lines: {} and {more} more", first.join(", "));
+            outln!("found nowhere, lines: {first} and {more} more");
         } else {
-            outln!("found nowhere, lines: {}", first.join(", "));
+            outln!("found nowhere, lines: {first}");
         }
     }
     if !r.reasons.is_empty() {

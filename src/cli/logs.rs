@@ -6,7 +6,6 @@ use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
 use exhibit::detect::Severity;
 use exhibit::detect::logs::{self as detections, DetectConfig, Finding};
-use exhibit::job::CancelToken;
 use exhibit::logs::time::{parse_bound, rfc3339};
 use exhibit::logs::{Event, LoadRequest, LogStore, query};
 use exhibit::report::text::inert_json;
@@ -139,9 +138,7 @@ fn load(sources: &[PathBuf], c: &Common) -> anyhow::Result<std::mem::ManuallyDro
         format: c.format.clone(),
         threads: 0,
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(c.quiet || c.json);
     let r = exhibit::logs::load(&req, &bar, &cancel);
     bar.finish();

@@ -87,3 +87,13 @@ impl ProgressSink for Bar {
         ));
     }
 }
+
+/// A cancel token that Ctrl+C sets: the running core job stops between
+/// files and the command ends with "cancelled", leaving nothing that
+/// passes for complete.
+pub fn cancel_on_ctrl_c() -> exhibit::job::CancelToken {
+    let cancel = exhibit::job::CancelToken::new();
+    let on_signal = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    cancel
+}

@@ -9,7 +9,6 @@ use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
 use exhibit::case::checklist::Checklist;
 use exhibit::investigate::{self, InvestigateRequest};
-use exhibit::job::CancelToken;
 use exhibit::leak::SampleFormat;
 use exhibit::report::investigation::{self as inv_report, EvidenceStatus, ReportInput};
 use std::path::{Path, PathBuf};
@@ -124,9 +123,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
                 .with_context(|| format!("bad --tz {t:?}: expected like +02:00"))?,
         ),
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || (a.format == Format::Json && a.output.is_none()));
     let req = InvestigateRequest {
         evidence: a.evidence.clone(),

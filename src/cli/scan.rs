@@ -3,7 +3,6 @@
 use super::diff::{JudgeArgs, print_findings};
 use super::{EXIT_ERROR, progress::Bar, report_error};
 use exhibit::detect::files::{self, ScanRequest};
-use exhibit::job::CancelToken;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -36,9 +35,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         rules_dir: a.judge.rules.clone(),
         hash_sets: a.judge.hash_sets()?,
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
     let result = files::scan(&req, &bar, &cancel);
     bar.finish();

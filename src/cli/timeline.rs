@@ -4,7 +4,6 @@
 
 use super::{EXIT_ERROR, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
-use exhibit::job::CancelToken;
 use exhibit::logs::time::parse_bound;
 use exhibit::timeline::{self, ExportFormat, TimelineRequest};
 use std::io::{IsTerminal as _, Write};
@@ -94,9 +93,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         skip_unparsed: a.skip_unparsed,
         no_file_findings: a.no_file_findings,
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);
     let tl = timeline::build(&req, &bar, &cancel);
     bar.finish();

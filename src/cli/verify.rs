@@ -2,7 +2,6 @@
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use exhibit::custody::{self, AllowedSigners};
-use exhibit::job::CancelToken;
 use exhibit::verify::{self, VerifyRequest};
 use std::path::PathBuf;
 
@@ -75,9 +74,7 @@ pub fn run(a: Args) -> u8 {
         trust: a.trust.clone(),
         threads: a.threads,
     };
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_signal.cancel());
+    let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
     let result = verify::verify(&req, &bar, &cancel);
     bar.finish();

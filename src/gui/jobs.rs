@@ -220,6 +220,14 @@ pub struct Picker {
     rx: Option<Receiver<Option<std::path::PathBuf>>>,
 }
 
+/// Poll the job in `slot`: its result, once, emptying the slot when it
+/// has finished (the pattern every view's `logic` uses).
+pub fn poll_slot<T: Send + 'static>(slot: &mut Option<Job<T>>) -> Option<Result<T, String>> {
+    let r = slot.as_mut()?.poll()?;
+    *slot = None;
+    Some(r)
+}
+
 /// What a [`Picker`] asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PickKind {

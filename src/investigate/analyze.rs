@@ -470,13 +470,7 @@ impl<'a> Analysis<'a> {
             let mut failures = 0u64;
             let mut first_fail: Option<u32> = None;
             for k in [Kind::AuthFailure, Kind::InvalidUser] {
-                for &j in self
-                    .store()
-                    .by_kind
-                    .get(&k)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                {
+                for &j in self.store().of_kind(k) {
                     let Some(e) = self.event(j) else { continue };
                     if e.get(Field::Ip) == Some(ip.as_str())
                         && e.time_us.zip(st).is_none_or(|(a, b)| a <= b)
@@ -579,13 +573,7 @@ impl<'a> Analysis<'a> {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             let mut upload: Option<u32> = None;
-            for &j in self
-                .store()
-                .by_kind
-                .get(&Kind::WebRequest)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
+            for &j in self.store().of_kind(Kind::WebRequest) {
                 let Some(e) = self.event(j) else { continue };
                 let p = e.get(Field::Path).unwrap_or("").to_ascii_lowercase();
                 if e.get(Field::Method) == Some("POST")
@@ -791,13 +779,7 @@ impl<'a> Analysis<'a> {
         // Privileges.
         let mut priv_lines: Vec<String> = Vec::new();
         let mut sudo_first: BTreeMap<String, u32> = BTreeMap::new();
-        for &j in self
-            .store()
-            .by_kind
-            .get(&Kind::Sudo)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for &j in self.store().of_kind(Kind::Sudo) {
             let Some(e) = self.event(j) else { continue };
             let Some(u) = e.get(Field::User) else {
                 continue;
@@ -1079,13 +1061,7 @@ impl<'a> Analysis<'a> {
         // Commands: sudo, shell history.
         let mut cmds: Vec<u32> = Vec::new();
         for k in [Kind::Sudo, Kind::Command, Kind::Exec] {
-            cmds.extend(
-                self.store()
-                    .by_kind
-                    .get(&k)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]),
-            );
+            cmds.extend(self.store().of_kind(k));
         }
         for j in cmds {
             let Some(e) = self.event(j) else { continue };
@@ -1360,13 +1336,7 @@ impl<'a> Analysis<'a> {
             }
         }
         // Sudo by attacker accounts.
-        for &j in self
-            .store()
-            .by_kind
-            .get(&Kind::Sudo)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for &j in self.store().of_kind(Kind::Sudo) {
             if let Some(e) = self.event(j)
                 && e.get(Field::User)
                     .is_some_and(|u| self.attacker_accounts.contains(u))
@@ -1673,13 +1643,7 @@ impl<'a> Analysis<'a> {
             a.details.push(format!("{what}."));
             a.evidence.push(r);
         }
-        for &j in self
-            .store()
-            .by_kind
-            .get(&Kind::UserAdd)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for &j in self.store().of_kind(Kind::UserAdd) {
             let Some(e) = self.event(j) else { continue };
             let Some(u) = e.get(Field::User) else {
                 continue;
@@ -1788,13 +1752,7 @@ impl<'a> Analysis<'a> {
         // Accounts that logged in from attacking addresses.
         let mut logins: BTreeMap<String, (String, u32)> = BTreeMap::new();
         for k in [Kind::AuthSuccess, Kind::Login] {
-            for &j in self
-                .store()
-                .by_kind
-                .get(&k)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
+            for &j in self.store().of_kind(k) {
                 let Some(e) = self.event(j) else { continue };
                 if let (Some(u), Some(ip)) = (e.get(Field::User), e.get(Field::Ip))
                     && self.attacker_ips.contains(ip)
@@ -1859,13 +1817,7 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        for &j in self
-            .store()
-            .by_kind
-            .get(&Kind::UserAdd)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for &j in self.store().of_kind(Kind::UserAdd) {
             let Some(e) = self.event(j) else { continue };
             let Some(u) = e.get(Field::User) else {
                 continue;
@@ -2187,10 +2139,7 @@ impl<'a> Analysis<'a> {
     /// checks, kept together so the gaps read in one place.
     fn gaps(&mut self) {
         let store = self.store();
-        let has_web = store
-            .by_kind
-            .get(&Kind::WebRequest)
-            .is_some_and(|v| !v.is_empty());
+        let has_web = !store.of_kind(Kind::WebRequest).is_empty();
         let has_auth = [
             Kind::AuthSuccess,
             Kind::AuthFailure,
@@ -2198,7 +2147,7 @@ impl<'a> Analysis<'a> {
             Kind::Sudo,
         ]
         .iter()
-        .any(|k| store.by_kind.get(k).is_some_and(|v| !v.is_empty()));
+        .any(|&k| !store.of_kind(k).is_empty());
         // The log detections that read what is missing, from what each
         // declares it needs (detect::catalog).
         let idle = |reads: &str| {

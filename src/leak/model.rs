@@ -192,6 +192,20 @@ pub struct LeakReport {
     pub notes: Vec<String>,
 }
 
+impl LeakReport {
+    /// The first `max` fabricated line numbers, comma-separated, and how
+    /// many more there are: what every front end prints of the list.
+    pub fn fabricated_lines(&self, max: usize) -> (String, usize) {
+        let shown: Vec<String> = self
+            .fabricated
+            .iter()
+            .take(max)
+            .map(u64::to_string)
+            .collect();
+        (shown.join(", "), self.fabricated.len().saturating_sub(max))
+    }
+}
+
 /// A failure that stops validation.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

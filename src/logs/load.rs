@@ -128,6 +128,12 @@ pub struct LogStore {
 }
 
 impl LogStore {
+    /// The indices of the events of one kind, in time order (empty when
+    /// the logs hold none).
+    pub fn of_kind(&self, kind: Kind) -> &[u32] {
+        self.by_kind.get(&kind).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     /// The source of an event.
     pub fn source_of(&self, e: &Event) -> Option<&SourceInfo> {
         self.sources.get(e.source as usize)

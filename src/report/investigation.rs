@@ -1265,21 +1265,11 @@ fn leak_html(p: &mut Html, l: &LeakReport) {
         p.list(&reasons, "reasons");
     }
     if !l.fabricated.is_empty() {
-        let lines: Vec<String> = l
-            .fabricated
-            .iter()
-            .take(MAX_ROWS)
-            .map(u64::to_string)
-            .collect();
+        let (lines, more) = l.fabricated_lines(MAX_ROWS);
         let _ = write!(
             p.h,
-            "<p>Fabricated rows (sample lines): {}{}</p>",
-            lines.join(", "),
-            if l.fabricated.len() > MAX_ROWS {
-                " …"
-            } else {
-                ""
-            }
+            "<p>Fabricated rows (sample lines): {lines}{}</p>",
+            if more > 0 { " …" } else { "" }
         );
     }
     if !l.sources.is_empty() {
@@ -1607,21 +1597,11 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
                 p.list(&l.reasons);
             }
             if !l.fabricated.is_empty() {
-                let lines: Vec<String> = l
-                    .fabricated
-                    .iter()
-                    .take(MAX_ROWS)
-                    .map(u64::to_string)
-                    .collect();
+                let (lines, more) = l.fabricated_lines(MAX_ROWS);
                 let _ = writeln!(
                     p.m,
-                    "\nFabricated rows (sample lines): {}{}",
-                    lines.join(", "),
-                    if l.fabricated.len() > MAX_ROWS {
-                        " …"
-                    } else {
-                        ""
-                    }
+                    "\nFabricated rows (sample lines): {lines}{}",
+                    if more > 0 { " …" } else { "" }
                 );
             }
             if !l.sources.is_empty() {

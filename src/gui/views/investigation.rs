@@ -18,13 +18,14 @@
 use crate::case::CaseFolder;
 use crate::case::checklist::{Checklist, Status};
 use crate::gui::context::{Command, Screen, View, ViewCtx};
-use crate::gui::jobs::{Job, PickKind, Picker};
+use crate::gui::jobs::{Job, PickKind, Picker, poll_slot};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField, SourceList};
 use crate::investigate::{
     Answer, Confidence, Credential, EvidenceRef, InvestigateRequest, Investigation,
 };
 use crate::leak::{LeakReport, LeakRequest, Verdict};
+use crate::report::investigation::{EvidenceStatus, Verification, evidence_status};
 use crate::tz::Precision;
 use egui::{RichText, Ui};
 use std::path::{Path, PathBuf};
@@ -47,6 +48,9 @@ enum Part {
 pub struct Investigated {
     pub sources: Vec<PathBuf>,
     pub investigation: Investigation,
+    /// Each archive among the sources, verified in the same job: answers
+    /// drawn from an archive that no longer matches its seal are flagged.
+    pub statuses: Vec<EvidenceStatus>,
 }
 
 /// State of the Investigation screen.
@@ -96,10 +100,7 @@ impl View for InvestigationView {
 
     fn logic(&mut self, ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
         self.sources.poll();
-        if let Some(job) = self.job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.job = None;
+        if let Some(r) = poll_slot(&mut self.job) {
             match r {
                 Ok(m) => {
                     self.model = Some(m);
@@ -109,10 +110,7 @@ impl View for InvestigationView {
                 Err(e) => self.error = Some(e),
             }
         }
-        if let Some(job) = self.leak_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.leak_job = None;
+        if let Some(r) = poll_slot(&mut self.leak_job) {
             match r {
                 Ok(l) => {
                     self.leak = Some(l);
@@ -121,10 +119,7 @@ impl View for InvestigationView {
                 Err(e) => self.leak_error = Some(e),
             }
         }
-        if let Some(job) = self.checklist_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.checklist_job = None;
+        if let Some(r) = poll_slot(&mut self.checklist_job) {
             match r {
                 Ok(c) => {
                     self.checklist = Some(c);
@@ -133,27 +128,18 @@ impl View for InvestigationView {
                 Err(e) => self.checklist_error = Some(e),
             }
         }
-        if let Some(job) = self.save_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.save_job = None;
-            if let Err(e) = r {
-                self.checklist_error = Some(format!("The checklist was not saved: {e}"));
-                self.checklist_dirty = true;
-            }
+        if let Some(Err(e)) = poll_slot(&mut self.save_job) {
+            self.checklist_error = Some(format!("The checklist was not saved: {e}"));
+            self.checklist_dirty = true;
         }
-        if let Some(job) = self.export_job.as_mut()
-            && let Some(r) = job.poll()
-        {
-            self.export_job = None;
+        if let Some(r) = poll_slot(&mut self.export_job) {
             self.export_message = Some(match r {
                 Ok(p) => (Tone::Good, format!("Written: {}", p.display())),
                 Err(e) => (Tone::Bad, e),
             });
         }
         if let Some(p) = self.report_picker.poll() {
-            let trust = vc.settings.trust_file.clone();
-            self.start_report_export(ctx, p, vc.case, &trust);
+            self.start_report_export(ctx, p, vc.case);
         }
         if let Some(p) = self.csv_picker.poll() {
             self.start_csv_export(ctx, p);
@@ -164,7 +150,8 @@ impl View for InvestigationView {
         if self.checklist_dirty && self.save_job.is_none() && !editing {
             self.save_checklist(ctx);
         }
-        self.take_case_archives(ctx, vc.case);
+        let trust = vc.settings.trust_file.clone();
+        self.take_case_archives(ctx, vc.case, &trust);
     }
 
     fn busy(&self) -> Vec<String> {
@@ -228,7 +215,7 @@ impl View for InvestigationView {
                 .on_hover_text("Read every source and answer the investigation's questions")
                 .clicked()
             {
-                self.start(ui.ctx());
+                self.start(ui.ctx(), &vc.settings.trust_file);
             }
             let exportable = self.model.is_some() && self.export_job.is_none();
             if ui
@@ -274,7 +261,7 @@ impl View for InvestigationView {
 impl InvestigationView {
     /// Take the open case's archives as sources once per case, and start
     /// investigating them: the screen the analyst opens on has answers.
-    fn take_case_archives(&mut self, ctx: &egui::Context, case: Option<&CaseFolder>) {
+    fn take_case_archives(&mut self, ctx: &egui::Context, case: Option<&CaseFolder>, trust: &str) {
         let Some(case) = case else { return };
         if self.auto_for.as_deref() == Some(case.dir.as_path()) {
             return;
@@ -295,11 +282,12 @@ impl InvestigationView {
         }
         self.model = None;
         self.leak = None;
-        self.start(ctx);
+        self.start(ctx, trust);
     }
 
-    fn start(&mut self, ctx: &egui::Context) {
+    fn start(&mut self, ctx: &egui::Context, trust: &str) {
         let sources = self.sources.paths.clone();
+        let trust = (!trust.trim().is_empty()).then(|| PathBuf::from(trust.trim()));
         self.error = None;
         self.fold_sources = Some(false);
         self.export_message = None;
@@ -309,9 +297,11 @@ impl InvestigationView {
                 ..Default::default()
             };
             let investigation = crate::investigate::investigate(&req, sink, cancel)?;
+            let statuses = verify_archives(&sources, trust.as_deref(), sink, cancel)?;
             Ok(Investigated {
                 sources,
                 investigation,
+                statuses,
             })
         }));
     }
@@ -358,7 +348,6 @@ impl InvestigationView {
         ctx: &egui::Context,
         out: PathBuf,
         case: Option<&CaseFolder>,
-        trust: &str,
     ) {
         let Some(m) = &self.model else { return };
         let mut investigation = m.investigation.clone();
@@ -367,20 +356,15 @@ impl InvestigationView {
         }
         let job = ReportJob {
             investigation,
-            sources: m.sources.clone(),
-            trust: (!trust.trim().is_empty()).then(|| PathBuf::from(trust.trim())),
+            statuses: m.statuses.clone(),
             case: case.cloned(),
             checklist: self.checklist.clone(),
         };
         self.export_message = None;
-        self.export_job = Some(Job::spawn(
-            ctx,
-            "Writing the report",
-            move |sink, cancel| {
-                write_report(job, &out, sink, cancel)?;
-                Ok(out)
-            },
-        ));
+        self.export_job = Some(Job::spawn(ctx, "Writing the report", move |_, _| {
+            write_report(job, &out)?;
+            Ok(out)
+        }));
     }
 
     fn start_csv_export(&mut self, ctx: &egui::Context, out: PathBuf) {
@@ -436,6 +420,7 @@ impl InvestigationView {
             return;
         };
         let inv = &m.investigation;
+        integrity_ui(ui, &m.statuses);
         ui.horizontal_wrapped(|ui| {
             ui.label("Overall confidence:");
             confidence_badge(ui, inv.confidence);
@@ -660,6 +645,64 @@ impl InvestigationView {
         if changed {
             self.checklist_dirty = true;
         }
+    }
+}
+
+/// Verify each archive among the sources (folders and log files have no
+/// seal): what the integrity banner and the report's evidence table show.
+fn verify_archives(
+    sources: &[PathBuf],
+    trust: Option<&Path>,
+    sink: &dyn crate::job::ProgressSink,
+    cancel: &crate::job::CancelToken,
+) -> anyhow::Result<Vec<EvidenceStatus>> {
+    let mut out = Vec::new();
+    for p in sources {
+        if p.is_dir() || p.extension().is_some_and(|e| e == "zip") {
+            out.push(evidence_status(p, trust, sink, cancel));
+        }
+        if cancel.is_cancelled() {
+            anyhow::bail!("cancelled");
+        }
+    }
+    Ok(out)
+}
+
+/// A red banner for every archive whose content no longer matches its
+/// seal (or could not be read): the answers above may rest on altered
+/// evidence. Intact archives get one green line.
+fn integrity_ui(ui: &mut Ui, statuses: &[EvidenceStatus]) {
+    let mut intact = 0;
+    for s in statuses {
+        match s.verification {
+            Verification::Intact => intact += 1,
+            Verification::NotAnArchive => {}
+            Verification::Failed | Verification::Unreadable => widgets::message_box(
+                ui,
+                Tone::Bad,
+                &format!(
+                    "{} does not match what was sealed ({})",
+                    s.name,
+                    s.verification.as_str()
+                ),
+                &format!(
+                    "{} problem(s){}. Answers drawn from this archive may rest on altered \
+                     content: verify it on the Verify screen before relying on them.",
+                    s.problems,
+                    s.error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+            ),
+        }
+    }
+    if intact > 0 {
+        ui.label(widgets::toned(
+            ui,
+            Tone::Good,
+            format!("{intact} archive(s) verified intact against their seal just now"),
+        ));
     }
 }
 
@@ -896,9 +939,8 @@ fn leak_report_ui(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], l: &Le
     }
     if !l.fabricated.is_empty() {
         widgets::section(ui, "Rows found nowhere in the evidence");
-        let shown: Vec<String> = l.fabricated.iter().take(40).map(u64::to_string).collect();
-        let more = l.fabricated.len().saturating_sub(shown.len());
-        let mut text = format!("lines {}", shown.join(", "));
+        let (shown, more) = l.fabricated_lines(40);
+        let mut text = format!("lines {shown}");
         if more > 0 {
             text.push_str(&format!(" and {more} more"));
         }
@@ -950,23 +992,11 @@ fn credential_card(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], c: &C
     });
 }
 
-/// Write the report (HTML) of an investigation: each evidence item is
-/// verified now for its status (as `exhibit report` does), then the page is
-/// rendered and written.
-fn write_report(
-    job: ReportJob,
-    out: &Path,
-    sink: &dyn crate::job::ProgressSink,
-    cancel: &crate::job::CancelToken,
-) -> anyhow::Result<()> {
-    use crate::report::investigation::{ReportInput, evidence_status, render_html};
-    let mut statuses = Vec::with_capacity(job.sources.len());
-    for p in &job.sources {
-        statuses.push(evidence_status(p, job.trust.as_deref(), sink, cancel));
-        if cancel.is_cancelled() {
-            anyhow::bail!("cancelled");
-        }
-    }
+/// Write the report (HTML) of an investigation, with the archives' status
+/// as the investigation's job verified them.
+fn write_report(job: ReportJob, out: &Path) -> anyhow::Result<()> {
+    use crate::report::investigation::{ReportInput, render_html};
+    let statuses = job.statuses;
     let checklist = job.checklist.unwrap_or_default();
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let html = render_html(&ReportInput {
@@ -983,8 +1013,8 @@ fn write_report(
 /// What a report export takes with it to its thread.
 struct ReportJob {
     investigation: Investigation,
-    sources: Vec<PathBuf>,
-    trust: Option<PathBuf>,
+    /// The archives' statuses, from the investigation's job.
+    statuses: Vec<EvidenceStatus>,
     case: Option<CaseFolder>,
     checklist: Option<Checklist>,
 }
