@@ -39,6 +39,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("log_parsers", log_parsers),
     ("log_detect", log_detect),
     ("snapshot", snapshot),
+    ("leak_sample", leak_sample),
 ];
 
 /// A real evidence archive (two small files), captured by `exhibit capture
@@ -279,4 +280,33 @@ pub fn snapshot(data: &[u8]) {
     for c in result.changes.iter().take(16) {
         let _ = result.content_diff(c, &limits);
     }
+}
+
+/// A published sample through the leak validator's readers: `data[0]`
+/// forces one of the six formats or lets the content decide; the rest is
+/// the sample. Every value of every row is normalised, fingerprinted and
+/// masked, as validation does.
+pub fn leak_sample(data: &[u8]) {
+    use exhibit::leak::{SampleFormat, normalize, tabular};
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let prefix = &body[..body.len().min(64 * 1024)];
+    let detected = match SampleFormat::ALL.get(usize::from(pick % 7)) {
+        Some(&f) => Some(tabular::forced(prefix, f)),
+        None => tabular::detect(prefix),
+    };
+    let Some(d) = detected else { return };
+    let mut reader = std::io::BufReader::new(body);
+    let cancel = CancelToken::new();
+    let mut rows = 0u64;
+    let _ = tabular::read_rows(&mut reader, &d, &cancel, &mut |row| {
+        rows += 1;
+        for (i, v) in row.values.iter().enumerate() {
+            let column = row.columns.get(i).map_or("", String::as_str);
+            let _ = normalize::fp(v);
+            let _ = normalize::mask(column, v);
+        }
+        std::ops::ControlFlow::Continue(())
+    });
 }
