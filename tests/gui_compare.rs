@@ -126,15 +126,14 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     assert!(shows(&h, "modified (1)"), "/etc/passwd changed");
 
     // The most severe finding is at the top of the findings panel.
-    let findings = &h
-        .state()
-        .v::<CompareView>()
-        .model
-        .as_ref()
-        .unwrap()
-        .result
-        .findings;
+    let model = std::sync::Arc::clone(h.state().v::<CompareView>().model.as_ref().unwrap());
+    let findings = &model.result.findings;
     let first = findings.first().unwrap();
+    wait_until(&mut h, "the findings list", |h| {
+        h.query_all_by_role_and_label(Role::Link, &first.title)
+            .next()
+            .is_some()
+    });
     let top = h
         .get_all_by_role_and_label(Role::Link, &first.title)
         .next()
@@ -168,10 +167,7 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
     );
 
     // A click on a finding opens its file's diff.
-    h.get_all_by_role_and_label(Role::Link, &uid0.title)
-        .next()
-        .unwrap()
-        .click();
+    click_link(&mut h, &uid0.title);
     wait_until(&mut h, "the passwd diff", |h| {
         shows(h, "+ toor:x:0:0::/root:/bin/bash")
     });
@@ -180,10 +176,7 @@ fn compare_two_archives_shows_counts_findings_and_line_diffs() {
         shows(&h, "  www-data:x:33:33"),
         "context lines are shown on both sides"
     );
-    h.get_all_by_role_and_label(Role::Link, &shell.title)
-        .next()
-        .unwrap()
-        .click();
+    click_link(&mut h, &shell.title);
     wait_until(&mut h, "the web shell's diff", |h| {
         shows(h, "+ <?php eval(base64_decode($_POST['c'])); ?>")
     });
@@ -299,8 +292,7 @@ fn compare_an_archive_with_a_folder_and_filter_by_path() {
     );
     assert!(shows(&h, "added (1)"));
     type_into(&mut h, "Filter paths", "passwd");
-    h.step();
-    assert!(shows(&h, "Showing 1 of"));
+    wait_until(&mut h, "the filtered rows", |h| shows(h, "Showing 1 of"));
     assert!(h.query_all_by_label("/etc/passwd").next().is_some());
     // The source folder was only read.
     assert_eq!(
@@ -366,10 +358,7 @@ fn scan_one_snapshot_and_open_the_file_in_the_browser() {
         .expect("the web shell is found without a baseline")
         .clone();
     assert!(findings.windows(2).all(|w| w[0].severity >= w[1].severity));
-    h.get_all_by_role_and_label(Role::Link, &shell.title)
-        .next()
-        .unwrap()
-        .click();
+    click_link(&mut h, &shell.title);
     h.step();
     h.step();
     assert!(shows(&h, "Findings on this file"));

@@ -19,6 +19,17 @@ pub struct Derived<Q, R> {
     running: Option<(Q, Job<R>)>,
 }
 
+impl<Q, R> Default for Derived<Q, R> {
+    /// A derived value whose job is called "Filtering".
+    fn default() -> Self {
+        Self {
+            title: "Filtering",
+            shown: None,
+            running: None,
+        }
+    }
+}
+
 impl<Q, R> Derived<Q, R>
 where
     Q: Clone + PartialEq,
@@ -48,6 +59,35 @@ where
             return;
         }
         self.start(ctx, query.clone(), work());
+    }
+
+    /// Like [`Derived::request`], but compute on this thread, at once, when
+    /// `small` (a few thousand rows filter in well under a frame, and the
+    /// view then never shows a frame without rows); the result is returned
+    /// here instead of through [`Derived::poll`].
+    pub fn request_small<W>(
+        &mut self,
+        ctx: &egui::Context,
+        query: &Q,
+        small: bool,
+        work: impl FnOnce() -> W,
+    ) -> Option<R>
+    where
+        W: FnOnce() -> anyhow::Result<R> + Send + 'static,
+    {
+        if self.is_current(query) {
+            return None;
+        }
+        if !small {
+            self.start(ctx, query.clone(), work());
+            return None;
+        }
+        if let Some((_, j)) = self.running.take() {
+            j.cancel();
+        }
+        let r = work()().ok()?;
+        self.shown = Some(query.clone());
+        Some(r)
     }
 
     /// Start a job for `query` now (cancelling the running one).
@@ -162,5 +202,23 @@ mod tests {
         }
         assert!(!d.is_running());
         assert_eq!(d.shown(), None, "a failed job shows nothing new");
+    }
+
+    #[test]
+    fn small_queries_are_answered_at_once_and_large_ones_in_the_background() {
+        let ctx = egui::Context::default();
+        let mut d: Derived<u32, u32> = Derived::default();
+        assert_eq!(d.request_small(&ctx, &1, true, || || Ok(10)), Some(10));
+        assert!(!d.is_running());
+        assert_eq!(d.shown(), Some(&1));
+        assert_eq!(
+            d.request_small(&ctx, &1, true, || || Ok(11)),
+            None,
+            "current"
+        );
+        assert_eq!(d.request_small(&ctx, &2, false, || || Ok(20)), None);
+        assert!(d.is_running());
+        assert_eq!(wait(&mut d), Some(20));
+        assert_eq!(d.shown(), Some(&2));
     }
 }

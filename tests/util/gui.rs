@@ -3,6 +3,7 @@
 //! background jobs by stepping frames with real time passing.
 #![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 pub use exhibit::gui::views::{
@@ -71,6 +72,22 @@ pub fn replace_text(h: &mut H, label: &str, text: &str) {
 pub fn click(h: &mut H, label: &str) {
     h.get_by_label(label).click();
     h.step();
+    h.step();
+}
+
+/// Step frames until a link labelled `label` is shown (lists are filtered
+/// in the background, so their rows arrive a few frames after the data),
+/// then click it.
+pub fn click_link(h: &mut H, label: &str) {
+    wait_until(h, label, |h| {
+        h.query_all_by_role_and_label(Role::Link, label)
+            .next()
+            .is_some()
+    });
+    h.get_all_by_role_and_label(Role::Link, label)
+        .next()
+        .unwrap()
+        .click();
     h.step();
 }
 

@@ -18,6 +18,7 @@ use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
 use crate::examine::DiffRequest;
 use crate::gui::context::{Command, Screen, View, ViewCtx};
+use crate::gui::derived::Derived;
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
 use crate::gui::widgets::findings::{
@@ -48,6 +49,10 @@ pub fn class_tone(c: ChangeClass) -> Tone {
     }
 }
 
+/// Below this many changes the table is filtered on the UI thread (well
+/// under a millisecond); above, in the background.
+const INLINE_ROWS: usize = 20_000;
+
 /// State of the Compare screen.
 #[derive(Default)]
 pub struct CompareView {
@@ -58,11 +63,13 @@ pub struct CompareView {
     old_folder: Picker,
     new_folder: Picker,
     job: Option<Job<DiffModel>>,
-    pub model: Option<DiffModel>,
+    /// Shared with the background filter jobs.
+    pub model: Option<Arc<DiffModel>>,
     pub error: Option<String>,
     pub filter: ChangeFilter,
-    /// The filter `rows` and `finding_rows` answer.
-    shown_filter: Option<ChangeFilter>,
+    /// `rows` and `finding_rows` for a filter, recomputed in the
+    /// background (a million changes take a noticeable moment).
+    rows_job: Derived<ChangeFilter, (Vec<u32>, Vec<u32>)>,
     /// Indices of the shown changes, in path order.
     pub rows: Vec<u32>,
     /// Indices of the shown findings, most severe first.
@@ -110,7 +117,7 @@ impl View for CompareView {
             widgets::message_box(ui, Tone::Bad, "The comparison could not run", e);
         }
         if self.model.is_some() {
-            self.refresh_rows();
+            self.refresh_rows(ui.ctx());
             self.results_ui(ui, vc.commands);
         }
     }
@@ -124,6 +131,7 @@ impl View for CompareView {
         if self.diff_job.is_some() {
             v.push("Diffing content".into());
         }
+        v.extend(self.rows_job.busy());
         v
     }
 
@@ -181,8 +189,8 @@ impl CompareView {
 
     /// Show a finished comparison (the job's result; tests and benches).
     pub fn set_model(&mut self, model: DiffModel) {
-        self.model = Some(model);
-        self.shown_filter = None;
+        self.model = Some(Arc::new(model));
+        self.rows_job.invalidate();
         self.rows.clear();
         self.finding_rows.clear();
         self.selected = None;
@@ -261,14 +269,25 @@ impl CompareView {
         self.select_change(ctx, idx);
     }
 
-    fn refresh_rows(&mut self) {
-        let Some(m) = &self.model else { return };
-        if self.shown_filter.as_ref() == Some(&self.filter) {
-            return;
+    /// Take finished rows and make sure rows for the current filter are
+    /// on their way; until they arrive the table shows the last ones.
+    fn refresh_rows(&mut self, ctx: &egui::Context) {
+        if let Some((rows, finding_rows)) = self.rows_job.poll() {
+            self.rows = rows;
+            self.finding_rows = finding_rows;
         }
-        self.rows = m.rows(&self.filter);
-        self.finding_rows = self.filter.findings(&m.result.findings);
-        self.shown_filter = Some(self.filter.clone());
+        let Some(m) = &self.model else { return };
+        let small = m.result.changes.len() < INLINE_ROWS;
+        if let Some((rows, finding_rows)) =
+            self.rows_job.request_small(ctx, &self.filter, small, || {
+                let m = Arc::clone(m);
+                let f = self.filter.clone();
+                move || Ok((m.rows(&f), f.findings(&m.result.findings)))
+            })
+        {
+            self.rows = rows;
+            self.finding_rows = finding_rows;
+        }
     }
 
     fn pickers_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
@@ -428,7 +447,7 @@ impl CompareView {
                 }
             }
         });
-        self.refresh_rows();
+        self.refresh_rows(ui.ctx());
         let ctx = ui.ctx().clone();
         let mut chosen_folder = None;
         egui::Panel::left("compare_tree")

@@ -12,6 +12,7 @@
 use crate::detect::Severity;
 use crate::detect::files::{self, Finding, HashSets, Rules};
 use crate::gui::context::{Command, Screen, View, ViewCtx};
+use crate::gui::derived::Derived;
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::findings::{
@@ -83,11 +84,15 @@ pub struct FindingsView {
     pub snapshot: PathField,
     folder: Picker,
     job: Option<Job<ScanModel>>,
-    pub model: Option<ScanModel>,
+    /// Shared with the background filter job.
+    pub model: Option<Arc<ScanModel>>,
     pub error: Option<String>,
     /// Severity, path text and noise (classes and folders do not apply).
     pub filter: ChangeFilter,
-    shown: Option<(ChangeFilter, Vec<u32>)>,
+    /// `rows` for a filter, recomputed in the background.
+    rows_job: Derived<ChangeFilter, Vec<u32>>,
+    /// Indices of the shown findings, most severe first.
+    pub rows: Vec<u32>,
     /// Index into the model's findings.
     pub selected: Option<usize>,
 }
@@ -172,7 +177,9 @@ impl View for FindingsView {
     }
 
     fn busy(&self) -> Vec<String> {
-        self.job.iter().map(|j| j.title.clone()).collect()
+        let mut v: Vec<String> = self.job.iter().map(|j| j.title.clone()).collect();
+        v.extend(self.rows_job.busy());
+        v
     }
 
     fn on_dropped_file(&mut self, path: PathBuf) -> Option<PathBuf> {
@@ -210,8 +217,9 @@ impl FindingsView {
             self.job = None;
             match r {
                 Ok(m) => {
-                    self.model = Some(m);
-                    self.shown = None;
+                    self.model = Some(Arc::new(m));
+                    self.rows_job.invalidate();
+                    self.rows.clear();
                     self.selected = None;
                 }
                 Err(e) => self.error = Some(e),
@@ -220,6 +228,24 @@ impl FindingsView {
     }
 
     fn results_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        if let Some(rows) = self.rows_job.poll() {
+            self.rows = rows;
+        }
+        if let Some(m) = &self.model {
+            // A few thousand findings filter within a frame; more in the
+            // background.
+            let small = m.findings.len() < 20_000;
+            if let Some(rows) = self
+                .rows_job
+                .request_small(ui.ctx(), &self.filter, small, || {
+                    let m = Arc::clone(m);
+                    let f = self.filter.clone();
+                    move || Ok(f.findings(&m.findings))
+                })
+            {
+                self.rows = rows;
+            }
+        }
         let Some(m) = &self.model else { return };
         ui.add_space(4.0);
         ui.label(
@@ -250,11 +276,7 @@ impl FindingsView {
                     "Normal change (package files, uploads of real images) rates info or low",
                 );
         });
-        if self.shown.as_ref().is_none_or(|(f, _)| *f != self.filter) {
-            let rows = self.filter.findings(&m.findings);
-            self.shown = Some((self.filter.clone(), rows));
-        }
-        let shown: &[u32] = self.shown.as_ref().map_or(&[], |(_, r)| r.as_slice());
+        let shown: &[u32] = &self.rows;
         ui.label(format!(
             "Showing {} of {} findings, most severe first",
             widgets::thousands(shown.len() as u64),
