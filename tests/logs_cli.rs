@@ -758,6 +758,101 @@ fn detection_config_file_changes_thresholds_and_patterns() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
 }
 
+/// A rules directory tunes the log detections as data: a threshold, a
+/// detection switched off, a severity set; `exhibit detections` shows the
+/// switches, a misspelt detection id is an error naming the file, and the
+/// same directory reaches `timeline`.
+#[test]
+fn a_rules_directory_tunes_the_log_detections() {
+    let dir = tempfile::tempdir().unwrap();
+    compromised(dir.path());
+    let var = dir.path().join("var");
+    let before = json(&["logs", var.to_str().unwrap()]);
+    let brute = findings(&before, "ssh_bruteforce");
+    assert!(!brute.is_empty());
+    assert!(!findings(&before, "scanner_user_agent").is_empty());
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(rules.join("logs")).unwrap();
+    std::fs::write(
+        rules.join("logs/site.toml"),
+        "[detection.web_scan]\nenabled = false\n\n\
+         [detection.ssh_bruteforce]\nseverity = \"critical\"\n",
+    )
+    .unwrap();
+    let after = json(&[
+        "logs",
+        "--rules",
+        rules.to_str().unwrap(),
+        var.to_str().unwrap(),
+    ]);
+    assert!(
+        findings(&after, "scanner_user_agent").is_empty(),
+        "web_scan is off"
+    );
+    let brute_after = findings(&after, "ssh_bruteforce");
+    assert_eq!(brute_after.len(), brute.len(), "the same findings");
+    assert!(brute_after.iter().all(|f| f["severity"] == "critical"));
+    assert!(
+        !findings(&after, "sensitive_file_served").is_empty(),
+        "others run as before"
+    );
+
+    let cat = exhibit()
+        .args(["detections", "--json", "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let cat: serde_json::Value = serde_json::from_slice(&cat.stdout).unwrap();
+    let entry = |id: &str| {
+        cat["detections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id && e["kind"] == "log_detection")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(entry("web_scan")["disabled"], true);
+    assert_eq!(entry("ssh_bruteforce")["severity"], "critical");
+    assert!(entry("accounts").get("disabled").is_none());
+
+    let tl = exhibit()
+        .args(["timeline", "-q", "--format", "jsonl", "--rules"])
+        .arg(&rules)
+        .arg(&var)
+        .output()
+        .unwrap();
+    assert!(
+        tl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tl.stderr)
+    );
+    let tl = String::from_utf8_lossy(&tl.stdout);
+    assert!(
+        !tl.contains("scanner_user_agent"),
+        "the timeline uses the same rules"
+    );
+    assert!(tl.contains("ssh_bruteforce"));
+
+    std::fs::write(
+        rules.join("logs/typo.toml"),
+        "[detection.ssh_brute]\nenabled = false\n",
+    )
+    .unwrap();
+    let out = exhibit()
+        .args(["logs", "-q", "--rules"])
+        .arg(&rules)
+        .arg(&var)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("typo.toml") && err.contains("ssh_brute"),
+        "{err}"
+    );
+}
+
 /// A gzip of one 1 GiB line (it compresses to about 1 MB) between normal
 /// lines once took 3.15 GB of memory: the line driver buffered the whole
 /// line. Now the line is cut at `MAX_LINE_BYTES`, named in a note, and the

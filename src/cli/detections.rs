@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A directory of rule files (*.toml) adding to or replacing built-in rules.
+    /// A rules directory: `*.toml` file rules and `logs/*.toml` log
+    /// detection settings over the built-in ones.
     #[arg(long)]
     pub rules: Option<PathBuf>,
     /// Print the catalog as one JSON document.
@@ -52,7 +53,8 @@ pub fn run(a: Args) -> u8 {
                 .severity
                 .map(|s| format!(" [{}]", s.as_str()))
                 .unwrap_or_default();
-            outln!("  {}{severity} ({input}{baseline}): {}", e.id, e.title);
+            let off = if e.disabled { " DISABLED" } else { "" };
+            outln!("  {}{severity}{off} ({input}{baseline}): {}", e.id, e.title);
             if kind != Kind::FileRule {
                 outln!("      reads: {}", e.needs.reads.join("; "));
             }

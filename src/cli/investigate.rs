@@ -30,6 +30,10 @@ pub struct Args {
     /// UTC offset of the examined system's local time (e.g. +02:00) for logs without a zone.
     #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
     pub tz_offset: Option<String>,
+    /// A rules directory: `*.toml` file rules and `logs/*.toml` log
+    /// detection settings over the built-in ones (docs/detections.md).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -66,6 +70,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         leak_format,
         tz_offset_s,
         show_values: a.show_values,
+        rules_dir: a.rules.clone(),
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);

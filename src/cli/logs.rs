@@ -5,7 +5,8 @@
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, progress::Bar, report_error};
 use anyhow::Context as _;
 use exhibit::detect::Severity;
-use exhibit::detect::logs::{self as detections, DetectConfig, Finding};
+use exhibit::detect::logs::{self as detections, Finding};
+use exhibit::detect::ruleset::RuleSet;
 use exhibit::logs::time::{parse_bound, rfc3339};
 use exhibit::logs::{Event, LoadRequest, LogStore, query};
 use exhibit::report::text::inert_json;
@@ -47,6 +48,11 @@ pub struct Common {
     /// `[rules] scanner_agents = [...]`; what it leaves out keeps its default).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A rules directory: its `logs/*.toml` set thresholds, pattern lists
+    /// and per-detection switches over the built-in ones (--config is read
+    /// after them).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// Failures within --findtime that make a brute force (default 5).
     #[arg(long, global = true)]
     pub maxretry: Option<u32>,
@@ -239,21 +245,11 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
     match a.question {
         None => {
             let store = load(&a.sources, c)?;
-            let mut cfg = match &c.config {
-                Some(p) => {
-                    let text = std::fs::read_to_string(p).map_err(|e| {
-                        anyhow::anyhow!("cannot read detection config: {e}: {}", p.display())
-                    })?;
-                    toml::from_str::<DetectConfig>(&text).map_err(|e| {
-                        anyhow::anyhow!(
-                            "bad detection config: {}: {}",
-                            e.message().trim(),
-                            p.display()
-                        )
-                    })?
-                }
-                None => DetectConfig::default(),
-            };
+            let mut set = RuleSet::load(c.rules.as_deref())?;
+            if let Some(p) = &c.config {
+                set = set.with_log_file(p)?;
+            }
+            let mut cfg = set.logs;
             if let Some(m) = c.maxretry {
                 cfg.maxretry = m;
             }

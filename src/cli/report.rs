@@ -57,6 +57,10 @@ pub struct Args {
     /// Real values instead of masked ones in the leak examples.
     #[arg(long)]
     pub show_values: bool,
+    /// A rules directory: `*.toml` file rules and `logs/*.toml` log
+    /// detection settings over the built-in ones (docs/detections.md).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -131,6 +135,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         leak_format: a.leak_format,
         tz_offset_s,
         show_values: a.show_values,
+        rules_dir: a.rules.clone(),
     };
     let investigation = investigate::investigate(&req, &bar, &cancel);
     let investigation = match investigation {

@@ -47,6 +47,10 @@ pub struct Args {
     /// archives, since they read file contents.
     #[arg(long)]
     pub no_file_findings: bool,
+    /// A rules directory: `*.toml` file rules and `logs/*.toml` log
+    /// detection settings over the built-in ones (docs/detections.md).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -92,6 +96,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         tz_offset_s: tz,
         skip_unparsed: a.skip_unparsed,
         no_file_findings: a.no_file_findings,
+        rules_dir: a.rules.clone(),
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);

@@ -7,7 +7,8 @@
 //! evidence to judge.
 
 use crate::detect::detector::{Baseline, Input, Needs};
-use crate::detect::files::{FindingsError, Rules, detectors};
+use crate::detect::files::detectors;
+use crate::detect::ruleset::{RuleSet, RuleSetError};
 use crate::detect::{Detector, Severity, logs};
 use serde::Serialize;
 use std::path::Path;
@@ -40,14 +41,19 @@ pub struct Entry {
     /// The rule file it came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Switched off by the rules (`[detection.ID] enabled = false`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 /// Everything that can raise a finding: the file rules (built in, and
-/// those of `rules_dir`), the file detectors, the log detections, in the
-/// order they run.
-pub fn catalog(rules_dir: Option<&Path>) -> Result<Vec<Entry>, FindingsError> {
-    let rules = Rules::load(rules_dir)?;
-    let mut out: Vec<Entry> = rules
+/// those of `rules_dir`), the file detectors, the log detections (with the
+/// switches of `rules_dir/logs/*.toml`: a severity set there is shown as
+/// the detection's), in the order they run.
+pub fn catalog(rules_dir: Option<&Path>) -> Result<Vec<Entry>, RuleSetError> {
+    let set = RuleSet::load(rules_dir)?;
+    let mut out: Vec<Entry> = set
+        .files
         .rules
         .iter()
         .map(|r| Entry {
@@ -66,13 +72,17 @@ pub fn catalog(rules_dir: Option<&Path>) -> Result<Vec<Entry>, FindingsError> {
                 reads: &["the files its paths match"],
             },
             file: Some(r.file.clone()),
+            disabled: false,
         })
         .collect();
     for d in detectors::registry() {
         out.push(entry(*d, Kind::FileDetector));
     }
     for d in logs::DETECTIONS {
-        out.push(entry(d, Kind::LogDetection));
+        let mut e = entry(d, Kind::LogDetection);
+        e.severity = set.logs.severity_of(d.id);
+        e.disabled = !set.logs.enabled(d.id);
+        out.push(e);
     }
     Ok(out)
 }
@@ -86,6 +96,7 @@ fn entry<C: ?Sized, S>(d: &(impl Detector<C, S> + ?Sized), kind: Kind) -> Entry 
         title: d.describe().to_string(),
         needs: d.needs(),
         file: None,
+        disabled: false,
     }
 }
 

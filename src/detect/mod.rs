@@ -15,7 +15,9 @@
 //!   prints it;
 //! - [`finding`]: the one [`Finding`], whose subject is files
 //!   ([`FileSubject`]) or events ([`EventSubject`]);
-//! - [`severity`]: the one [`Severity`].
+//! - [`severity`]: the one [`Severity`];
+//! - [`ruleset`]: the one loader of rule files (built in and `--rules DIR`)
+//!   for both kinds.
 //!
 //! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
 //! `logs` uses `crate::logs`; neither of those imports `detect`.
@@ -25,6 +27,7 @@ pub mod detector;
 pub mod files;
 pub mod finding;
 pub mod logs;
+pub mod ruleset;
 pub mod severity;
 
 pub use detector::Detector;

@@ -51,9 +51,19 @@ pub struct Settings {
     pub theme: ThemeChoice,
     /// Show times in UTC even when the case names another zone.
     pub times_in_utc: bool,
+    /// The examiner's rules directory (`*.toml` file rules, `logs/*.toml`
+    /// log detection settings), used by every analysis screen; empty for
+    /// the built-in rules alone.
+    pub rules_dir: String,
 }
 
 impl Settings {
+    /// The rules directory, when one is set.
+    pub fn rules_dir(&self) -> Option<PathBuf> {
+        let t = self.rules_dir.trim();
+        (!t.is_empty()).then(|| PathBuf::from(t))
+    }
+
     /// Put a case folder first in the recent list (once, bounded).
     pub fn remember_case(&mut self, dir: PathBuf) {
         self.recent_cases.retain(|d| d != &dir);

@@ -15,6 +15,25 @@ pub use crate::viewmodel::format::{human_bytes, thousands};
 
 pub mod findings;
 
+/// The rules directory setting, shared by every analysis screen: a path
+/// field with a hint on what the folder holds.
+pub fn rules_dir_ui(ui: &mut Ui, settings: &mut crate::gui::context::Settings) {
+    ui.horizontal(|ui| {
+        let l = ui.label("Rules folder");
+        ui.add(
+            egui::TextEdit::singleline(&mut settings.rules_dir)
+                .hint_text("built-in rules only")
+                .desired_width(260.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text(
+            "Your rules directory: *.toml file rules and logs/*.toml log detection \
+             settings over the built-in ones (docs/logs.md). Used by Compare, Findings, \
+             Logs, Timeline and Investigation.",
+        );
+    });
+}
+
 /// A duration as `1 h 02 min`, `3 min 05 s` or `12 s`.
 pub fn human_duration(d: Duration) -> String {
     let s = d.as_secs();

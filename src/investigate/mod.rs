@@ -19,7 +19,7 @@ pub mod secrets;
 pub use model::*;
 pub use secrets::write_credentials_csv;
 
-use crate::detect::files::{self, HashSets, Rules};
+use crate::detect::files::{self, HashSets};
 use crate::job::{CancelToken, Progress, ProgressSink};
 use crate::logs::load::{LoadRequest, LogStore, load};
 use analyze::{HostResult, Inputs};
@@ -49,7 +49,9 @@ pub fn investigate(
         phase: "judging files",
         ..Progress::default()
     });
-    let rules = Rules::load(None).map_err(|e| InvestigateError::Evidence(e.to_string()))?;
+    let ruleset = crate::detect::ruleset::RuleSet::load(req.rules_dir.as_deref())
+        .map_err(|e| InvestigateError::Evidence(e.to_string()))?;
+    let rules = &ruleset.files;
     let hash_sets = HashSets::default();
     let mut results = Vec::new();
     for h in &hosts {
@@ -57,12 +59,12 @@ pub fn investigate(
             (Some(old), Some(new)) => {
                 let changes = crate::diff::compare(&old.snapshot, &new.snapshot);
                 let findings =
-                    files::on_diff(&old.snapshot, &new.snapshot, &changes, &rules, &hash_sets);
+                    files::on_diff(&old.snapshot, &new.snapshot, &changes, rules, &hash_sets);
                 HostResult { changes, findings }
             }
             (None, Some(only)) => HostResult {
                 changes: Vec::new(),
-                findings: files::on_snapshot(&only.snapshot, &rules, &hash_sets),
+                findings: files::on_snapshot(&only.snapshot, rules, &hash_sets),
             },
             _ => HostResult {
                 changes: Vec::new(),
@@ -122,8 +124,7 @@ pub fn investigate(
         phase: "running detections",
         ..Progress::default()
     });
-    let log_findings =
-        crate::detect::logs::run(&store, &crate::detect::logs::DetectConfig::default());
+    let log_findings = crate::detect::logs::run(&store, &ruleset.logs);
     check()?;
 
     // The leak sample, when given.

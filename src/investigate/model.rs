@@ -23,6 +23,8 @@ pub struct InvestigateRequest {
     pub tz_offset_s: Option<i64>,
     /// Real values instead of masked ones in leak examples.
     pub show_values: bool,
+    /// A rules directory over the built-in rules ([`crate::detect::ruleset`]).
+    pub rules_dir: Option<PathBuf>,
 }
 
 /// How sure an answer is.

@@ -13,7 +13,7 @@
 use crate::archive::{self, Archive, ArchiveError, FileRecord};
 use crate::detect::Severity;
 use crate::detect::files;
-use crate::detect::logs::{self as detections, DetectConfig};
+use crate::detect::logs as detections;
 use crate::job::{CancelToken, ProgressSink};
 use crate::logs::time::{self, rfc3339_offset};
 use crate::logs::{self, LoadRequest, LogError};
@@ -37,6 +37,8 @@ pub struct TimelineRequest {
     /// Leave out the file findings (the rules and detectors of `exhibit
     /// scan` run on each archive), which read file contents.
     pub no_file_findings: bool,
+    /// A rules directory over the built-in rules ([`crate::detect::ruleset`]).
+    pub rules_dir: Option<PathBuf>,
 }
 
 /// Where a timeline event comes from.
@@ -102,6 +104,8 @@ pub enum TimelineError {
     Logs(#[from] LogError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Rules(#[from] crate::detect::ruleset::RuleSetError),
     #[error("cannot write timeline: {0}")]
     Write(#[from] std::io::Error),
 }
@@ -182,6 +186,7 @@ fn file_events(
 fn file_finding_events(
     archive_path: &std::path::Path,
     records: &[FileRecord],
+    rules: &files::Rules,
     out: &mut Vec<TimelineEvent>,
     notes: &mut Vec<String>,
     progress: &dyn ProgressSink,
@@ -189,14 +194,7 @@ fn file_finding_events(
 ) {
     let judged = crate::snapshot::Snapshot::open(archive_path, progress, cancel)
         .map_err(|e| e.to_string())
-        .and_then(|snap| {
-            let rules = files::Rules::load(None).map_err(|e| e.to_string())?;
-            Ok(files::on_snapshot(
-                &snap,
-                &rules,
-                &files::HashSets::default(),
-            ))
-        });
+        .map(|snap| files::on_snapshot(&snap, rules, &files::HashSets::default()));
     let findings = match judged {
         Ok(f) => f,
         Err(e) => {
@@ -357,6 +355,7 @@ pub fn build(
 ) -> Result<Timeline, TimelineError> {
     let mut tl = Timeline::default();
     let mut events = Vec::new();
+    let ruleset = crate::detect::ruleset::RuleSet::load(req.rules_dir.as_deref())?;
     // Files and custody from archives.
     for src in &req.sources {
         if src.is_file() && Archive::open(src).is_ok() {
@@ -379,7 +378,15 @@ pub fn build(
                 ));
             }
             if !req.no_file_findings {
-                file_finding_events(src, &records, &mut events, &mut tl.notes, progress, cancel);
+                file_finding_events(
+                    src,
+                    &records,
+                    &ruleset.files,
+                    &mut events,
+                    &mut tl.notes,
+                    progress,
+                    cancel,
+                );
             }
             custody_events(src, &mut events, &mut tl.notes);
         }
@@ -453,7 +460,7 @@ pub fn build(
             "{untimed} log event(s) without a time are not on the timeline"
         ));
     }
-    for f in detections::run(&store, &DetectConfig::default()) {
+    for f in detections::run(&store, &ruleset.logs) {
         let Some(t) = f.subject.first_us else {
             continue;
         };

@@ -3,7 +3,7 @@
 //! their answers, which finding a jump selects, and the load (parse every
 //! source, run the detections) the view runs in a background job.
 
-use crate::detect::logs::{self as detections, DetectConfig, Finding};
+use crate::detect::logs::{self as detections, Finding};
 use crate::job::{CancelToken, ProgressSink};
 use crate::logs::query::{self, Filter};
 use crate::logs::{LoadRequest, LogStore};
@@ -263,6 +263,7 @@ pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64, zone: Disp
 /// findings come worst first.
 pub fn load(
     sources: Vec<PathBuf>,
+    rules_dir: Option<PathBuf>,
     sink: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> anyhow::Result<LogsLoaded> {
@@ -278,7 +279,8 @@ pub fn load(
         phase: "running detections",
         ..Default::default()
     });
-    let mut findings = detections::run(&store, &DetectConfig::default());
+    let cfg = crate::detect::ruleset::RuleSet::load(rules_dir.as_deref())?.logs;
+    let mut findings = detections::run(&store, &cfg);
     // Worst first (the core's order already; kept explicit).
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(LogsLoaded {

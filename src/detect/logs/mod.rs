@@ -206,9 +206,13 @@ impl Finding {
     }
 }
 
-/// Thresholds and pattern lists. `Default` gives fail2ban-like values.
+/// Thresholds, pattern lists and per-detection switches. Read from the rule
+/// files by [`crate::detect::ruleset`] (`assets/rules/logs/detections.toml`
+/// and `patterns.toml`, then the user's overrides); `Default` is the
+/// built-in files alone. Every key must be known: a misspelt threshold in
+/// an override is an error, not a silent default.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct DetectConfig {
     /// Failures that make a brute force within `findtime_s` (fail2ban maxretry).
     pub maxretry: u32,
@@ -238,11 +242,54 @@ pub struct DetectConfig {
     pub backwards_s: i64,
     /// Pattern lists (see [`rules`]).
     pub rules: rules::Rules,
+    /// Switches per detection id (`[detection.ssh_bruteforce]`); a
+    /// detection not named runs as its code says.
+    #[serde(default)]
+    pub detection: BTreeMap<String, DetectionSwitch>,
+}
+
+/// How one detection is run: on or off, and a severity that replaces the
+/// one its code gives every finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionSwitch {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for DetectionSwitch {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            severity: None,
+        }
+    }
+}
+
+impl DetectConfig {
+    /// Whether the detection `id` runs.
+    pub fn enabled(&self, id: &str) -> bool {
+        self.detection.get(id).is_none_or(|s| s.enabled)
+    }
+
+    /// The severity every finding of `id` is given, when one is set.
+    pub fn severity_of(&self, id: &str) -> Option<Severity> {
+        self.detection.get(id).and_then(|s| s.severity)
+    }
 }
 
 impl Default for DetectConfig {
+    /// The built-in rule files. They are checked by a unit test; were they
+    /// ever unreadable, fail2ban's thresholds and the built-in pattern
+    /// lists are used rather than a panic.
     fn default() -> Self {
-        Self {
+        crate::detect::ruleset::builtin_log_config().unwrap_or_else(|_| Self {
             maxretry: 5,
             findtime_s: 600,
             spray_accounts: 10,
@@ -257,7 +304,8 @@ impl Default for DetectConfig {
             gap_min_events: 100,
             backwards_s: 3600,
             rules: rules::Rules::default(),
-        }
+            detection: BTreeMap::new(),
+        })
     }
 }
 
@@ -528,7 +576,9 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                             .collect();
                         let _phase = crate::logs::timing::Phase::start(d.id);
                         let mut found = Vec::new();
-                        d.run(&ctx, &prior, &mut found);
+                        if cfg.enabled(d.id) {
+                            d.run(&ctx, &prior, &mut found);
+                        }
                         if let Ok(mut slot) = pivot_result.lock() {
                             *slot = found;
                         }
@@ -540,7 +590,9 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
                     // A panic (a bug) loses this detection's findings, not
                     // the run, and never leaves the pivot waiting.
                     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        d.run(&ctx, &[], &mut found)
+                        if cfg.enabled(d.id) {
+                            d.run(&ctx, &[], &mut found)
+                        }
                     }));
                     drop(phase);
                     if ran.is_ok()
@@ -560,13 +612,20 @@ pub fn run(store: &LogStore, cfg: &DetectConfig) -> Vec<Finding> {
         }
     });
     let mut all: Vec<Finding> = Vec::new();
-    for r in results {
+    let set_severity = |id: &str, v: &mut Vec<Finding>| {
+        if let Some(sev) = cfg.severity_of(id) {
+            v.iter_mut().for_each(|f| f.severity = sev);
+        }
+    };
+    for (d, r) in first.iter().zip(results) {
         if let Ok(mut v) = r.into_inner() {
+            set_severity(d.id, &mut v);
             all.append(&mut v);
         }
     }
-    if let Ok(mut f) = pivot_result.into_inner() {
-        all.append(&mut f);
+    if let (Some(d), Ok(mut v)) = (last, pivot_result.into_inner()) {
+        set_severity(d.id, &mut v);
+        all.append(&mut v);
     }
     all.sort_by(|a, b| {
         b.severity

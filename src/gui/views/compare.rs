@@ -59,6 +59,9 @@ pub struct CompareView {
     /// The zone times are shown in (from the frame's `ViewCtx`).
     zone: crate::tz::DisplayZone,
     pub old: PathField,
+    /// The examiner's rules directory (from the settings), if any.
+    rules_dir: Option<PathBuf>,
+
     pub new: PathField,
     old_folder: Picker,
     new_folder: Picker,
@@ -174,6 +177,7 @@ impl CompareView {
         let req = DiffRequest {
             old,
             new,
+            rules_dir: self.rules_dir.clone(),
             ..DiffRequest::default()
         };
         self.job = Some(Job::spawn(ctx, "Comparing", move |sink, cancel| {
@@ -296,6 +300,7 @@ impl CompareView {
             "Each side is an evidence archive or a folder (read-only, as a target root). \
              Drop an archive or a folder on the window to fill the next empty side.",
         );
+        self.rules_dir = vc.settings.rules_dir();
         if let Some(p) = self.old_folder.poll() {
             self.old.text = p.display().to_string();
         }
@@ -354,6 +359,7 @@ impl CompareView {
                         });
                 });
         }
+        widgets::rules_dir_ui(ui, vc.settings);
         if self.job.is_none()
             && ui
                 .add(

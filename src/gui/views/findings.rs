@@ -51,11 +51,12 @@ impl ScanModel {
 /// keeping the snapshot open for the details pane.
 pub fn run_scan(
     path: PathBuf,
+    rules_dir: Option<PathBuf>,
     sink: &dyn crate::job::ProgressSink,
     cancel: &crate::job::CancelToken,
 ) -> anyhow::Result<ScanModel> {
     let t0 = Instant::now();
-    let rules = Rules::load(None)?;
+    let rules = Rules::load(rules_dir.as_deref())?;
     let snap = Snapshot::open(&path, sink, cancel)?;
     if cancel.is_cancelled() {
         anyhow::bail!("cancelled");
@@ -82,6 +83,9 @@ pub struct FindingsView {
     /// The zone times are shown in (from the frame's `ViewCtx`).
     zone: crate::tz::DisplayZone,
     pub snapshot: PathField,
+    /// The examiner's rules directory (from the settings), if any.
+    rules_dir: Option<PathBuf>,
+
     folder: Picker,
     job: Option<Job<ScanModel>>,
     /// Shared with the background filter job.
@@ -108,6 +112,7 @@ impl View for FindingsView {
 
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         self.zone = vc.zone;
+        self.rules_dir = vc.settings.rules_dir();
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
             ui,
@@ -148,6 +153,7 @@ impl View for FindingsView {
                 }
             });
         }
+        widgets::rules_dir_ui(ui, vc.settings);
         if let Some(job) = &self.job {
             widgets::cancellable_job_ui(ui, job);
             return;
@@ -205,8 +211,9 @@ impl FindingsView {
         }
         self.snapshot.text = path.display().to_string();
         self.error = None;
+        let rules_dir = self.rules_dir.clone();
         self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
-            run_scan(path, sink, cancel)
+            run_scan(path, rules_dir, sink, cancel)
         }));
     }
 

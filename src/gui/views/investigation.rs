@@ -58,6 +58,9 @@ pub struct Investigated {
 pub struct InvestigationView {
     part: Part,
     pub sources: SourceList,
+    /// The examiner's rules directory (from the settings), if any.
+    rules_dir: Option<PathBuf>,
+
     job: Option<Job<Investigated>>,
     pub model: Option<Investigated>,
     pub error: Option<String>,
@@ -151,6 +154,7 @@ impl View for InvestigationView {
             self.save_checklist(ctx);
         }
         let trust = vc.settings.trust_file.clone();
+        self.rules_dir = vc.settings.rules_dir();
         self.take_case_archives(ctx, vc.case, &trust);
     }
 
@@ -288,12 +292,14 @@ impl InvestigationView {
     fn start(&mut self, ctx: &egui::Context, trust: &str) {
         let sources = self.sources.paths.clone();
         let trust = (!trust.trim().is_empty()).then(|| PathBuf::from(trust.trim()));
+        let rules_dir = self.rules_dir.clone();
         self.error = None;
         self.fold_sources = Some(false);
         self.export_message = None;
         self.job = Some(Job::spawn(ctx, "Investigating", move |sink, cancel| {
             let req = InvestigateRequest {
                 evidence: sources.clone(),
+                rules_dir,
                 ..Default::default()
             };
             let investigation = crate::investigate::investigate(&req, sink, cancel)?;

@@ -32,6 +32,9 @@ pub use model::{
 /// State of the Logs screen.
 pub struct LogsView {
     pub sources: SourceList,
+    /// The examiner's rules directory (from the settings), if any.
+    rules_dir: Option<PathBuf>,
+
     load: Option<Job<LogsLoaded>>,
     pub loaded: Option<LogsLoaded>,
     pub load_error: Option<String>,
@@ -56,6 +59,7 @@ pub struct LogsView {
 impl Default for LogsView {
     fn default() -> Self {
         Self {
+            rules_dir: None,
             sources: SourceList::default(),
             load: None,
             loaded: None,
@@ -88,6 +92,7 @@ impl View for LogsView {
     /// Draw the screen.
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
+        self.rules_dir = vc.settings.rules_dir();
         if self.zone != vc.zone {
             // Typed times mean another instant now: filter again.
             self.zone = vc.zone;
@@ -95,6 +100,7 @@ impl View for LogsView {
         }
         ui.label(RichText::new("Logs").heading());
         self.sources.ui(ui, vc, "log source");
+        widgets::rules_dir_ui(ui, vc.settings);
         ui.horizontal(|ui| {
             let can = !self.sources.paths.is_empty() && self.load.is_none();
             if ui
@@ -215,6 +221,7 @@ impl LogsView {
             j.cancel();
         }
         let sources = self.sources.paths.clone();
+        let rules_dir = self.rules_dir.clone();
         self.load_error = None;
         self.loaded = None;
         self.rows.clear();
@@ -223,7 +230,7 @@ impl LogsView {
         self.answer = None;
         self.filter.base = Base::All;
         self.load = Some(Job::spawn(ctx, "Reading logs", move |sink, cancel| {
-            model::load(sources, sink, cancel)
+            model::load(sources, rules_dir, sink, cancel)
         }));
     }
 

@@ -37,6 +37,8 @@ pub use model::{
 /// State of the Timeline screen.
 pub struct TimelineView {
     pub sources: SourceList,
+    /// The examiner's rules directory (from the settings), if any.
+    rules_dir: Option<PathBuf>,
     build: Option<Job<Built>>,
     /// A zoom asked for before the timeline was built (another screen's
     /// "show on the timeline").
@@ -72,6 +74,7 @@ pub struct TimelineView {
 impl Default for TimelineView {
     fn default() -> Self {
         Self {
+            rules_dir: None,
             sources: SourceList::default(),
             build: None,
             pending_zoom: None,
@@ -113,6 +116,7 @@ impl View for TimelineView {
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
         self.zone = vc.zone;
+        self.rules_dir = vc.settings.rules_dir();
         self.follow_case(&ctx, vc);
         ui.label(RichText::new("Timeline").heading());
         self.sources.ui(ui, vc, "timeline source");
@@ -259,6 +263,7 @@ impl TimelineView {
             j.cancel();
         }
         let sources = self.sources.paths.clone();
+        let rules_dir = self.rules_dir.clone();
         self.error = None;
         self.built = None;
         self.rows.clear();
@@ -269,6 +274,7 @@ impl TimelineView {
             let tl = timeline::build(
                 &TimelineRequest {
                     sources: sources.clone(),
+                    rules_dir: rules_dir.clone(),
                     ..Default::default()
                 },
                 sink,
