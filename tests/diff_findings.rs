@@ -959,3 +959,129 @@ fn fail_on_severity_sets_exit_code() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `chmod u+s /usr/bin/find` on a packaged binary: the content still
+/// matches the package's md5sums, the mode does not. The setuid finding
+/// keeps its severity (a package hash vouches for content, not mode) and
+/// the shell-escape detector rates it critical, on the diff and on a scan
+/// of the incident alone.
+#[test]
+fn a_packaged_binary_made_setuid_is_not_excused_by_its_package_hash() {
+    let find = b"\x7fELF find, as packaged".to_vec();
+    let list = format!("{}  usr/bin/find\n", md5_hex(&find));
+    let t = trees(&[("var/lib/dpkg/info/findutils.md5sums", &list)]);
+    for root in [&t.old, &t.new] {
+        write(root, "usr/bin/find", &find);
+        chmod(root, "usr/bin/find", 0o755);
+    }
+    chmod(&t.new, "usr/bin/find", 0o4755);
+    let v = diff_json(&t, &[]);
+    assert_eq!(change_of(&v, "/usr/bin/find").as_deref(), Some("metadata"));
+    assert_has(&v, "/usr/bin/find", "privilege.shell_escape", "critical");
+    assert_has(&v, "/usr/bin/find", "privilege.new_setuid_setgid", "high");
+    let rated_low = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "/usr/bin/find")
+        .flat_map(|f| f["evidence"].as_array().cloned().unwrap_or_default())
+        .any(|e| e.as_str().unwrap_or("").contains("rated low"));
+    assert!(
+        !rated_low,
+        "no finding on it is excused: {:#}",
+        v["findings"]
+    );
+    let s = scan_json(&t.new);
+    assert_has(&s, "/usr/bin/find", "privilege.shell_escape", "critical");
+    // The same file without the bit raises nothing of the kind.
+    let s = scan_json(&t.old);
+    assert!(
+        findings_on(&s, "/usr/bin/find")
+            .iter()
+            .all(|(r, _)| r != "privilege.shell_escape"),
+        "{:#}",
+        s["findings"]
+    );
+}
+
+/// A package installed today unpacks files with its build time as mtime:
+/// `/etc/crontab` looks "backdated" (mtime years before ctime) but its
+/// ctime is when dpkg wrote the package's `.list`. Such files are explained
+/// and not flagged; a file no package owns, and a packaged file whose
+/// content no longer matches the package, still are.
+#[test]
+fn files_a_package_just_installed_are_not_backdating() {
+    let cron = b"\x7fELF cron, as packaged".to_vec();
+    let md5s = format!("{}  usr/sbin/cron\n", md5_hex(&cron));
+    let t = trees(&[
+        ("srv/app/a.conf", "a\n"),
+        ("srv/app/b.conf", "b\n"),
+        ("srv/app/c.conf", "c\n"),
+        ("srv/app/d.conf", "d\n"),
+        ("usr/sbin/a", "a\n"),
+        ("usr/sbin/b", "b\n"),
+        ("usr/sbin/c", "c\n"),
+        ("etc/a.conf", "a\n"),
+        ("etc/b.conf", "b\n"),
+        ("etc/c.conf", "c\n"),
+    ]);
+    let years_ago = SystemTime::now() - Duration::from_secs(2 * 365 * 86400);
+    let root = &t.new;
+    write(root, "usr/sbin/cron", &cron);
+    write(
+        root,
+        "etc/crontab",
+        b"17 * * * * root cd / && run-parts --report /etc/cron.hourly\n",
+    );
+    write(root, "var/lib/dpkg/info/cron.md5sums", md5s.as_bytes());
+    for f in [
+        "usr/sbin/cron",
+        "etc/crontab",
+        "var/lib/dpkg/info/cron.md5sums",
+    ] {
+        set_mtime(root, f, years_ago);
+    }
+    // Not owned by any package, same times: backdated.
+    write(root, "srv/app/evil.conf", b"x\n");
+    set_mtime(root, "srv/app/evil.conf", years_ago);
+    // dpkg writes the .list last, now.
+    write(
+        root,
+        "var/lib/dpkg/info/cron.list",
+        b"/.\n/etc\n/etc/crontab\n/usr\n/usr/sbin\n/usr/sbin/cron\n",
+    );
+    let timestamp_findings = |v: &Value, path: &str| -> Vec<(String, String)> {
+        findings_on(v, path)
+            .into_iter()
+            .filter(|(r, _)| r.starts_with("timestamps."))
+            .collect()
+    };
+    for v in [diff_json(&t, &[]), scan_json(&t.new)] {
+        for p in [
+            "/etc/crontab",
+            "/usr/sbin/cron",
+            "/var/lib/dpkg/info/cron.md5sums",
+        ] {
+            assert!(
+                timestamp_findings(&v, p).is_empty(),
+                "{p} is explained by its package: {:?}",
+                timestamp_findings(&v, p)
+            );
+        }
+        assert!(
+            !timestamp_findings(&v, "/srv/app/evil.conf").is_empty(),
+            "a file no package owns is still flagged: {:#}",
+            v["findings"]
+        );
+    }
+    // The packaged binary replaced (content no longer as packaged) and
+    // backdated: flagged again.
+    write(root, "usr/sbin/cron", b"\x7fELF cron, trojaned");
+    set_mtime(root, "usr/sbin/cron", years_ago);
+    let v = diff_json(&t, &[]);
+    assert!(
+        !timestamp_findings(&v, "/usr/sbin/cron").is_empty(),
+        "{:#}",
+        v["findings"]
+    );
+}

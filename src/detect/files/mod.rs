@@ -180,7 +180,23 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
         d.run(ctx, &[], &mut out);
     }
     // Files exactly as their package installed them are normal change:
-    // findings on them drop to `low` and say why.
+    // findings on them drop to `low` and say why. A package's md5sums vouch
+    // for content, never for mode, owner or capabilities: a finding about
+    // those (a rule on mode bits, file capabilities, or any finding on a
+    // change of metadata only) keeps its severity — `chmod u+s
+    // /usr/bin/find` leaves the content as packaged.
+    let mode_rules: std::collections::HashSet<&str> = rules
+        .rules
+        .iter()
+        .filter(|r| r.judges_mode())
+        .map(|r| r.id.as_str())
+        .collect();
+    let about_metadata = |f: &Finding| {
+        mode_rules.contains(f.rule.as_str())
+            || f.rule == detectors::capabilities::RULE
+            || f.rule == detectors::shell_escape::RULE
+            || f.subject.change == Some(crate::diff::ChangeClass::Metadata)
+    };
     if out.iter().any(|f| f.severity > Severity::Low) {
         let index = detectors::dpkg::package_index(ctx.new);
         if !index.is_empty() {
@@ -188,6 +204,7 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
                 if f.severity <= Severity::Low
                     || f.rule.starts_with("packages.")
                     || f.rule == detectors::known_hashes::RULE_BAD
+                    || about_metadata(f)
                 {
                     continue;
                 }

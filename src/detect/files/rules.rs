@@ -339,6 +339,14 @@ impl HeadCache {
 }
 
 impl Rule {
+    /// True when the rule judges a file's mode (setuid, setgid, sticky,
+    /// world-writable bits) rather than its content: a package's hashes
+    /// vouch for content only, so such findings keep their severity on
+    /// packaged files.
+    pub fn judges_mode(&self) -> bool {
+        self.mode_any != 0
+    }
+
     /// The finding this rule makes on a subject, if it matches.
     pub fn check(&self, ctx: &Context<'_>, s: &Subject<'_>) -> Option<Finding> {
         self.check_cached(ctx, s, &mut HeadCache::default())

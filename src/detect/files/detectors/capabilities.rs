@@ -9,6 +9,9 @@ use crate::detect::files::{Context, Finding};
 use crate::detect::{Detector, FileSubject};
 use crate::diff::ChangeClass;
 
+/// The rule id of its findings.
+pub const RULE: &str = "privilege.capabilities";
+
 /// Capabilities that give root (or its equivalent) to whoever runs the file.
 const DANGEROUS: &[&str] = &[
     "cap_setuid",
@@ -25,7 +28,7 @@ const DANGEROUS: &[&str] = &[
     "cap_bpf",
 ];
 
-fn dangerous(caps: &str) -> bool {
+pub(crate) fn dangerous(caps: &str) -> bool {
     let set = caps.split('=').next().unwrap_or("");
     set.split(',').any(|c| DANGEROUS.contains(&c))
 }
@@ -93,7 +96,7 @@ impl<'a> Detector<Context<'a>, FileSubject> for Capabilities {
             };
             ev.insert(0, format!("security.capability: {caps}"));
             let mut f = ctx.finding(
-                "privilege.capabilities",
+                RULE,
                 severity,
                 &s.entry.path,
                 title,

@@ -94,6 +94,66 @@ pub fn package_index(snap: &Snapshot) -> HashMap<String, Listed> {
     out
 }
 
+/// A file the package manager owns and when its package was last
+/// installed or upgraded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owned {
+    pub package: String,
+    /// The modification time of the package's `.list`, which dpkg rewrites
+    /// whenever it unpacks the package: its install or upgrade time.
+    pub installed_ns: i64,
+}
+
+/// Every file a dpkg package owns, by logical path: what each
+/// `/var/lib/dpkg/info/<package>.list` names (conffiles too, which the
+/// md5sums leave out), and the package's own files in `info/`
+/// (`<package>.md5sums`, `.list`, maintainer scripts), with the time the
+/// package was installed or upgraded.
+pub fn owner_index(snap: &Snapshot) -> HashMap<String, Owned> {
+    let mut out = HashMap::new();
+    let mut installed: HashMap<String, i64> = HashMap::new();
+    let lists: Vec<&Entry> = snap
+        .under(INFO_DIR)
+        .filter(|e| e.path.ends_with(".list") && e.has_content())
+        .collect();
+    for l in lists {
+        let Some(t) = l.mtime_ns else { continue };
+        let package = l.name().trim_end_matches(".list").to_string();
+        installed.insert(package.clone(), t);
+        let Ok(raw) = snap.read_prefix(l, MAX_LIST_BYTES) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(&raw).lines() {
+            let p = line.trim_end();
+            let Some(rel) = p.strip_prefix('/') else {
+                continue;
+            };
+            if rel.is_empty() || rel == "." {
+                continue;
+            }
+            out.entry(resolve(snap, rel)).or_insert(Owned {
+                package: package.clone(),
+                installed_ns: t,
+            });
+        }
+    }
+    for e in snap.under(INFO_DIR) {
+        // `<package>[:arch].<what>`: the package is everything before the
+        // last dot.
+        let name = e.name();
+        let Some((package, _)) = name.rsplit_once('.') else {
+            continue;
+        };
+        if let Some(&t) = installed.get(package) {
+            out.entry(e.path.clone()).or_insert(Owned {
+                package: package.to_string(),
+                installed_ns: t,
+            });
+        }
+    }
+    out
+}
+
 /// The MD5 of an entry's content, streamed.
 pub fn md5_of(snap: &Snapshot, e: &Entry) -> Option<[u8; 16]> {
     let mut r = snap.open_content(e).ok()?;

@@ -7,6 +7,7 @@ pub mod antiforensics;
 pub mod capabilities;
 pub mod dpkg;
 pub mod known_hashes;
+pub mod shell_escape;
 pub mod timestamps;
 
 use super::Context;
@@ -25,6 +26,7 @@ pub fn registry() -> &'static [&'static FileDetector] {
         &capabilities::Capabilities,
         &dpkg::Dpkg,
         &known_hashes::KnownHashes,
+        &shell_escape::ShellEscape,
         &timestamps::Timestamps,
     ]
 }

@@ -20,6 +20,57 @@ const HOUR: i64 = 3600 * SEC;
 const DAY: i64 = 24 * HOUR;
 /// mtime older than ctime by more than this is a gap worth a look.
 const GAP: i64 = 30 * DAY;
+/// A packaged file whose ctime lies this close to its package's install or
+/// upgrade time was written by dpkg, which unpacks files with the
+/// package's build times: its old mtime is explained.
+const INSTALL_WINDOW: i64 = 15 * 60 * SEC;
+
+/// Packaged files whose old mtime the package manager explains, found once
+/// per run.
+struct Packages<'s> {
+    snap: &'s Snapshot,
+    owners: Option<HashMap<String, super::dpkg::Owned>>,
+    md5s: Option<HashMap<String, super::dpkg::Listed>>,
+}
+
+impl<'s> Packages<'s> {
+    fn new(snap: &'s Snapshot) -> Self {
+        Self {
+            snap,
+            owners: None,
+            md5s: None,
+        }
+    }
+
+    /// The package that installed `e` as it is, when its ctime is the
+    /// package's install or upgrade time and its content (where the
+    /// package lists an MD5) still matches: a fact for the evidence.
+    fn explains(&mut self, e: &Entry) -> Option<String> {
+        let c = e.ctime_ns?;
+        let snap = self.snap;
+        let owned = self
+            .owners
+            .get_or_insert_with(|| super::dpkg::owner_index(snap))
+            .get(&e.path)?;
+        if (c - owned.installed_ns).abs() > INSTALL_WINDOW {
+            return None;
+        }
+        let (package, installed) = (owned.package.clone(), owned.installed_ns);
+        let listed = self
+            .md5s
+            .get_or_insert_with(|| super::dpkg::package_index(snap))
+            .get(&e.path);
+        if let Some(l) = listed
+            && super::dpkg::md5_of(snap, e) != Some(l.md5)
+        {
+            return None;
+        }
+        Some(format!(
+            "installed by package {package} at {} (its ctime), content as packaged",
+            format_time(installed)
+        ))
+    }
+}
 
 /// The time a baseline was known to be complete: the acquisition start of
 /// an archive, the newest ctime seen in a directory.
@@ -116,6 +167,7 @@ impl<'a> Detector<Context<'a>, FileSubject> for Timestamps {
         };
         let base = ctx.old.and_then(baseline_time);
         let mut packaged: Option<HashMap<String, super::dpkg::Listed>> = None;
+        let mut packages = Packages::new(ctx.new);
         let mut profiles: HashMap<String, DirProfile> = HashMap::new();
         for s in ctx.subjects() {
             let e = s.entry;
@@ -142,6 +194,15 @@ impl<'a> Detector<Context<'a>, FileSubject> for Timestamps {
                 ));
             }
             let dir = parent(&e.path).to_string();
+            // Old mtimes dpkg wrote while installing or upgrading the
+            // file's package are not backdating (the check runs only for
+            // files that would be flagged).
+            let added = s.change.is_some_and(|ch| ch.change == ChangeClass::Added);
+            let suspicious_age =
+                c - m > GAP || (added && (m + DAY < c || base.is_some_and(|b| m < b)));
+            if suspicious_age && packages.explains(e).is_some() {
+                continue;
+            }
             // New file backdated to before the baseline or its siblings.
             if s.change.is_some_and(|ch| ch.change == ChangeClass::Added) {
                 let pkgs = packaged.get_or_insert_with(|| super::dpkg::package_index(ctx.new));
