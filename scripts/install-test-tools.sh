@@ -11,6 +11,8 @@ command -v 7z >/dev/null || need+=(p7zip-full)
 command -v mactime >/dev/null || need+=(sleuthkit)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v bsdtar >/dev/null || need+=(libarchive-tools)
+# setcap/getcap: file capabilities captured and judged (tests/diff_findings.rs).
+command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || need+=(libcap2-bin)
 # The investigation report is opened, screenshotted and printed to PDF by a
 # real browser (tests/report_investigation.rs).
 command -v chromium >/dev/null || need+=(chromium)

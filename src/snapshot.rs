@@ -108,7 +108,7 @@ impl Entry {
             status: r.status,
             reason: r.reason.clone(),
             member,
-            capabilities: None,
+            capabilities: r.capabilities.clone(),
         }
     }
 }
@@ -177,8 +177,8 @@ pub struct Snapshot {
     pub entries: Vec<Entry>,
     /// Records that could not be read and files that could not be hashed.
     pub problems: Vec<String>,
-    /// True when file capabilities were read (directories); archives do not
-    /// record them.
+    /// True when file capabilities were read: directories, and archives
+    /// whose acquisition says `records_capabilities`.
     pub knows_capabilities: bool,
     source: Source,
 }
@@ -213,10 +213,11 @@ impl Snapshot {
     /// the inflated size of the file, however well it compresses.
     pub fn open_archive(path: &Path) -> Result<Self, SnapshotError> {
         let archive = Archive::open(path)?;
-        let taken_at_ns = archive
-            .acquisition()
-            .ok()
-            .and_then(|a| parse_time(&a.started_at));
+        let acquisition = archive.acquisition().ok();
+        let taken_at_ns = acquisition.as_ref().and_then(|a| parse_time(&a.started_at));
+        let knows_capabilities = acquisition
+            .as_ref()
+            .is_some_and(|a| a.method.records_capabilities);
         let mut entries: Vec<Entry> = Vec::new();
         // (path, hardlink_of) of records that name no member of their own.
         let mut links: Vec<(String, String)> = Vec::new();
@@ -276,7 +277,7 @@ impl Snapshot {
             taken_at_ns,
             entries,
             problems,
-            knows_capabilities: false,
+            knows_capabilities,
             source: Source::Archive(Box::new(archive), by_name),
         })
     }
@@ -659,81 +660,7 @@ fn entry_from_walk(w: &WalkItem) -> Option<Entry> {
 /// A file's SHA-256 and the bytes read, or why it could not be read.
 type HashOutcome = Result<([u8; 32], u64), String>;
 
-/// Names of the capability bits, by bit number (linux/capability.h).
-const CAP_NAMES: [&str; 41] = [
-    "cap_chown",
-    "cap_dac_override",
-    "cap_dac_read_search",
-    "cap_fowner",
-    "cap_fsetid",
-    "cap_kill",
-    "cap_setgid",
-    "cap_setuid",
-    "cap_setpcap",
-    "cap_linux_immutable",
-    "cap_net_bind_service",
-    "cap_net_broadcast",
-    "cap_net_admin",
-    "cap_net_raw",
-    "cap_ipc_lock",
-    "cap_ipc_owner",
-    "cap_sys_module",
-    "cap_sys_rawio",
-    "cap_sys_chroot",
-    "cap_sys_ptrace",
-    "cap_sys_pacct",
-    "cap_sys_admin",
-    "cap_sys_boot",
-    "cap_sys_nice",
-    "cap_sys_resource",
-    "cap_sys_time",
-    "cap_sys_tty_config",
-    "cap_mknod",
-    "cap_lease",
-    "cap_audit_write",
-    "cap_audit_control",
-    "cap_setfcap",
-    "cap_mac_override",
-    "cap_mac_admin",
-    "cap_syslog",
-    "cap_wake_alarm",
-    "cap_block_suspend",
-    "cap_audit_read",
-    "cap_perfmon",
-    "cap_bpf",
-    "cap_checkpoint_restore",
-];
-
-/// Decode a `security.capability` value (vfs_cap_data) into
-/// `cap_a,cap_b=p` style text: permitted set, `+e` when effective.
-pub fn decode_capabilities(raw: &[u8]) -> Option<String> {
-    let word = |i: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(
-            raw.get(i * 4..i * 4 + 4)?.try_into().ok()?,
-        ))
-    };
-    let magic = word(0)?;
-    let mut permitted = u64::from(word(1)?);
-    if magic & 0xff00_0000 >= 0x0200_0000 {
-        permitted |= u64::from(word(3).unwrap_or(0)) << 32;
-    }
-    let mut names = Vec::new();
-    for bit in 0..64 {
-        if permitted & (1u64 << bit) != 0 {
-            names.push(
-                CAP_NAMES
-                    .get(bit)
-                    .map_or_else(|| format!("cap_{bit}"), |n| n.to_string()),
-            );
-        }
-    }
-    let effective = magic & 1 == 1;
-    Some(format!(
-        "{}={}",
-        names.join(","),
-        if effective { "ep" } else { "p" }
-    ))
-}
+pub use crate::archive::capabilities::decode_capabilities;
 
 fn read_capabilities(p: &Path) -> Option<String> {
     let mut buf = [0u8; 64];
@@ -851,28 +778,6 @@ impl SnapshotInfo {
             entries: s.entries.len() as u64,
             taken_at: s.taken_at_ns.map(format_time),
             problems: s.problems.clone(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capability_decoding() {
-        // VFS_CAP_REVISION_2 | effective, permitted = cap_setuid (bit 7).
-        let mut raw = vec![0x01, 0, 0, 0x02];
-        raw.extend(0x80u32.to_le_bytes());
-        raw.extend([0u8; 12]);
-        assert_eq!(decode_capabilities(&raw).as_deref(), Some("cap_setuid=ep"));
-        assert_eq!(decode_capabilities(&[1, 2]), None);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn capability_decoding_never_panics(b in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
-            let _ = decode_capabilities(&b);
         }
     }
 }

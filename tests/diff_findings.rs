@@ -654,9 +654,68 @@ fn privilege_file_capabilities() {
     );
     assert_has(&v, "/usr/bin/python3.11", "privilege.capabilities", "high");
     assert_has(&v, "/usr/bin/ping2", "privilege.capabilities", "medium");
+    assert_has(
+        &v,
+        "/usr/bin/python3.11",
+        "privilege.shell_escape",
+        "critical",
+    );
     let s = scan_json(&t.new);
     assert_has(&s, "/usr/bin/python3.11", "privilege.capabilities", "high");
     assert_has(&s, "/usr/bin/ping2", "privilege.capabilities", "low");
+    assert_has(
+        &s,
+        "/usr/bin/python3.11",
+        "privilege.shell_escape",
+        "critical",
+    );
+
+    // Archives record capabilities too (read through the walk's directory
+    // descriptor, as `getcap` reads them), so a diff of two captures sees
+    // them appear.
+    let cap = |root: &Path| {
+        crate::util::archive_path(&crate::util::capture(
+            &["--root", root.to_str().unwrap()],
+            &root.with_extension("out"),
+        ))
+    };
+    let (a, b) = (cap(&t.old), cap(&t.new));
+    let recs = crate::util::records(&b);
+    let getcap = crate::util::tool(
+        "getcap",
+        &[t.new.join("usr/bin/python3.11").to_str().unwrap()],
+        &t.new,
+    );
+    assert!(getcap.contains("cap_setuid"), "{getcap}");
+    assert_eq!(
+        crate::util::record(&recs, "/usr/bin/python3.11")["capabilities"],
+        "cap_setuid=ep"
+    );
+    assert_eq!(
+        crate::util::record(&recs, "/usr/bin/ping2")["capabilities"],
+        "cap_net_raw=ep"
+    );
+    assert!(
+        crate::util::record(&recs, "/etc/passwd")
+            .get("capabilities")
+            .is_none()
+    );
+    let out = exhibit()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_has(&v, "/usr/bin/python3.11", "privilege.capabilities", "high");
+    assert_has(
+        &v,
+        "/usr/bin/python3.11",
+        "privilege.shell_escape",
+        "critical",
+    );
+    assert_has(&v, "/usr/bin/ping2", "privilege.capabilities", "medium");
 }
 
 fn md5_hex(b: &[u8]) -> String {

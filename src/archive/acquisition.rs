@@ -59,6 +59,10 @@ pub struct Method {
     /// Acquisition host (where Exhibit ran), when different from the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acquired_on: Option<String>,
+    /// The file records carry `capabilities` for every regular file that
+    /// has them (archives of older versions did not read them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub records_capabilities: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@
 pub mod acquisition;
 pub mod bagit;
 pub mod bodyfile;
+pub mod capabilities;
 pub mod names;
 pub mod record;
 pub mod regular;

@@ -152,6 +152,12 @@ pub struct FileRecord {
     /// Free-form markers, e.g. `secret` for credential stores taken on request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+    /// File capabilities (`security.capability`, decoded:
+    /// `cap_net_raw=ep`) of a regular file that has them. Archives whose
+    /// acquisition says `records_capabilities` read them for every file, so
+    /// a record without the field has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<String>,
 }
 
 impl FileRecord {

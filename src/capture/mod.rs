@@ -695,5 +695,6 @@ fn method(
             Compression::Store => "stored".into(),
         },
         acquired_on: root.map(|_| host::local_hostname()),
+        records_capabilities: true,
     }
 }

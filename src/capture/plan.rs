@@ -150,6 +150,7 @@ fn base_record(item: &WalkItem, acc: &accounts::Accounts) -> FileRecord {
         size_limit: None,
         rule: None,
         flags: Vec::new(),
+        capabilities: st.capabilities.clone(),
     }
 }
 

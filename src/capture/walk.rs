@@ -37,6 +37,8 @@ pub struct Stat {
     pub mtime: Option<Time>,
     pub ctime: Option<Time>,
     pub btime: Option<Time>,
+    /// File capabilities of a regular file (`security.capability`), decoded.
+    pub capabilities: Option<String>,
 }
 
 impl Stat {
@@ -73,6 +75,7 @@ impl Stat {
             } else {
                 None
             },
+            capabilities: None,
         }
     }
 }
@@ -264,10 +267,13 @@ impl Walker<'_> {
         parent: Option<(&OwnedFd, u64)>,
         name: &std::ffi::CStr,
         logical: Vec<u8>,
-        stat: Stat,
+        mut stat: Stat,
         depth: usize,
     ) -> Option<(OwnedFd, u64)> {
         let kind = stat.kind;
+        if kind == Some(EntryType::File) {
+            stat.capabilities = capabilities_at(parent.map(|p| p.0), name);
+        }
         let mut selection = match kind {
             Some(k) => self
                 .opts
@@ -382,6 +388,27 @@ fn raise_open_file_limit() {
             },
         );
     }
+}
+
+/// The file capabilities of `name` in the directory `dirfd` (or of the
+/// path `name` when there is none), without following a symlink and
+/// without opening the file: through the directory's descriptor
+/// (`/proc/self/fd/N/name`), so the name is looked up in the directory the
+/// walk holds, not in whatever a path would lead to now. None when the
+/// file has none or they cannot be read.
+fn capabilities_at(dirfd: Option<&OwnedFd>, name: &std::ffi::CStr) -> Option<String> {
+    use std::os::fd::AsRawFd;
+    let mut buf = [0u8; 64];
+    let n = match dirfd {
+        Some(fd) => {
+            let mut p = format!("/proc/self/fd/{}/", fd.as_raw_fd()).into_bytes();
+            p.extend_from_slice(name.to_bytes());
+            let p = CString::new(p).ok()?;
+            rustix::fs::lgetxattr(p.as_c_str(), "security.capability", &mut buf[..]).ok()?
+        }
+        None => rustix::fs::lgetxattr(name, "security.capability", &mut buf[..]).ok()?,
+    };
+    crate::archive::capabilities::decode_capabilities(buf.get(..n)?)
 }
 
 /// Walk every start point (logical paths) and return the items in walk order.

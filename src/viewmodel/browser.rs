@@ -444,6 +444,7 @@ mod tests {
             size_limit: None,
             rule: None,
             flags: Vec::new(),
+            capabilities: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! File capabilities (`security.capability`): a file given capabilities such
 //! as `cap_setuid` is a setuid binary in disguise that `find -perm -4000`
-//! does not show. Only directory snapshots read capabilities; archives do not
-//! record them yet.
+//! does not show. Directory snapshots read them; archives record them since
+//! `acquisition.json` says `records_capabilities` (older archives do not).
 
 use crate::detect::Severity;
 use crate::detect::detector::{Baseline, Input, Needs};
