@@ -1083,6 +1083,9 @@ fn files_a_package_just_installed_are_not_backdating() {
         ("etc/a.conf", "a\n"),
         ("etc/b.conf", "b\n"),
         ("etc/c.conf", "c\n"),
+        ("etc/default/a", "a\n"),
+        ("etc/default/b", "b\n"),
+        ("etc/default/c", "c\n"),
     ]);
     let years_ago = SystemTime::now() - Duration::from_secs(2 * 365 * 86400);
     let root = &t.new;
@@ -1093,9 +1096,13 @@ fn files_a_package_just_installed_are_not_backdating() {
         b"17 * * * * root cd / && run-parts --report /etc/cron.hourly\n",
     );
     write(root, "var/lib/dpkg/info/cron.md5sums", md5s.as_bytes());
+    // A configuration file the maintainer script installed through ucf.
+    write(root, "etc/default/cron", b"EXTRA_OPTS=\"\"\n");
+    write(root, "var/lib/ucf/registry", b"cron \t /etc/default/cron\n");
     for f in [
         "usr/sbin/cron",
         "etc/crontab",
+        "etc/default/cron",
         "var/lib/dpkg/info/cron.md5sums",
     ] {
         set_mtime(root, f, years_ago);
@@ -1118,6 +1125,7 @@ fn files_a_package_just_installed_are_not_backdating() {
     for v in [diff_json(&t, &[]), scan_json(&t.new)] {
         for p in [
             "/etc/crontab",
+            "/etc/default/cron",
             "/usr/sbin/cron",
             "/var/lib/dpkg/info/cron.md5sums",
         ] {

@@ -21,6 +21,8 @@ use std::io::Read;
 
 const INFO_DIR: &str = "/var/lib/dpkg/info";
 const MAX_LIST_BYTES: u64 = 16 << 20;
+/// Which package each ucf-managed configuration file belongs to.
+const UCF_REGISTRY: &str = "/var/lib/ucf/registry";
 
 /// What a package says about one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +108,8 @@ pub struct Owned {
 
 /// Every file a dpkg package owns, by logical path: what each
 /// `/var/lib/dpkg/info/<package>.list` names (conffiles too, which the
-/// md5sums leave out), and the package's own files in `info/`
+/// md5sums leave out), the configuration files its maintainer scripts
+/// registered with ucf, and the package's own files in `info/`
 /// (`<package>.md5sums`, `.list`, maintainer scripts), with the time the
 /// package was installed or upgraded.
 pub fn owner_index(snap: &Snapshot) -> HashMap<String, Owned> {
@@ -133,6 +136,25 @@ pub fn owner_index(snap: &Snapshot) -> HashMap<String, Owned> {
             }
             out.entry(resolve(snap, rel)).or_insert(Owned {
                 package: package.clone(),
+                installed_ns: t,
+            });
+        }
+    }
+    // Configuration files maintainer scripts install through ucf (sshd_config
+    // from openssh-server): `/var/lib/ucf/registry` names their package.
+    if let Some(reg) = snap.get(UCF_REGISTRY).filter(|e| e.has_content())
+        && let Ok(raw) = snap.read_prefix(reg, MAX_LIST_BYTES)
+    {
+        for line in String::from_utf8_lossy(&raw).lines() {
+            let mut parts = line.split_whitespace();
+            let (Some(package), Some(path)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let Some(&t) = installed.get(package) else {
+                continue;
+            };
+            out.entry(path.to_string()).or_insert(Owned {
+                package: package.to_string(),
                 installed_ns: t,
             });
         }
