@@ -45,6 +45,7 @@ pub mod job;
 pub mod leak;
 pub mod logs;
 pub mod problem;
+pub mod remote;
 pub mod report;
 pub mod snapshot;
 pub mod sysfiles;

@@ -38,5 +38,6 @@ mod logs_golden;
 mod logs_journal;
 mod logs_more_sources;
 mod profiles;
+mod remote_capture;
 mod report_investigation;
 mod verify_tamper;
