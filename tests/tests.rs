@@ -29,6 +29,8 @@ mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_logs;
 #[cfg(feature = "gui")]
+mod gui_remote;
+#[cfg(feature = "gui")]
 mod gui_workstation;
 mod interop;
 mod investigate;
