@@ -52,37 +52,9 @@ pub struct Args {
         required_unless_present = "stream_out"
     )]
     pub out_dir: Option<PathBuf>,
-    /// Capture this server over SSH (the system's `ssh`, your keys, agent,
-    /// known_hosts and ssh config): PATHs and --root are on the server; the
-    /// archive is streamed back to OUTDIR and nothing is written to the
-    /// server's disks.
-    #[arg(long, value_name = "[USER@]HOST[:PORT]")]
-    pub remote: Option<String>,
-    /// ssh configuration file to use (`ssh -F FILE`).
-    #[arg(long, value_name = "FILE", requires = "remote")]
-    pub ssh_config: Option<PathBuf>,
-    /// An ssh option (`ssh -o OPT`, repeatable), e.g. `ProxyJump=bastion`.
-    #[arg(long = "ssh-option", value_name = "OPT", requires = "remote")]
-    pub ssh_options: Vec<String>,
-    /// Run this exhibit already on the server instead of uploading one.
-    #[arg(
-        long,
-        value_name = "PATH",
-        requires = "remote",
-        conflicts_with = "upload_binary"
-    )]
-    pub remote_exhibit: Option<String>,
-    /// Upload this binary instead of the static build for the server's
-    /// architecture (`exhibit-<arch>-linux-musl` in $EXHIBIT_REMOTE_BIN_DIR
-    /// or beside this exhibit).
-    #[arg(long, value_name = "PATH", requires = "remote")]
-    pub upload_binary: Option<PathBuf>,
-    /// Server side of --remote: write the archive, framed, to standard output.
-    #[arg(long, hide = true, conflicts_with_all = ["out_dir", "remote", "sign"])]
-    pub stream_out: bool,
-    /// The examiner's time zone (sent by --remote; default: this machine's).
-    #[arg(long, hide = true, value_name = "TZ")]
-    pub examiner_timezone: Option<String>,
+    /// Capture over SSH (and its server side).
+    #[command(flatten)]
+    pub ssh: Box<RemoteArgs>,
     /// Case identifier (goes into the archive name and every record).
     #[arg(long)]
     pub case: String,
@@ -131,6 +103,42 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// The flags of a capture over SSH.
+#[derive(clap::Args, Debug)]
+pub struct RemoteArgs {
+    /// Capture this server over SSH (the system's `ssh`, your keys, agent,
+    /// known_hosts and ssh config): PATHs and --root are on the server; the
+    /// archive is streamed back to OUTDIR and nothing is written to the
+    /// server's disks.
+    #[arg(long, value_name = "[USER@]HOST[:PORT]")]
+    pub remote: Option<String>,
+    /// ssh configuration file to use (`ssh -F FILE`).
+    #[arg(long, value_name = "FILE", requires = "remote")]
+    pub ssh_config: Option<PathBuf>,
+    /// An ssh option (`ssh -o OPT`, repeatable), e.g. `ProxyJump=bastion`.
+    #[arg(long = "ssh-option", value_name = "OPT", requires = "remote")]
+    pub ssh_options: Vec<String>,
+    /// Run this exhibit already on the server instead of uploading one.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "remote",
+        conflicts_with = "upload_binary"
+    )]
+    pub remote_exhibit: Option<String>,
+    /// Upload this binary instead of the static build for the server's
+    /// architecture (`exhibit-<arch>-linux-musl` in $EXHIBIT_REMOTE_BIN_DIR
+    /// or beside this exhibit).
+    #[arg(long, value_name = "PATH", requires = "remote")]
+    pub upload_binary: Option<PathBuf>,
+    /// Server side of --remote: write the archive, framed, to standard output.
+    #[arg(long, hide = true, conflicts_with_all = ["out_dir", "remote", "sign"])]
+    pub stream_out: bool,
+    /// The examiner's time zone (sent by --remote; default: this machine's).
+    #[arg(long, hide = true, value_name = "TZ")]
+    pub examiner_timezone: Option<String>,
+}
+
 pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     // Load the key first, so a wrong passphrase fails before any reading.
     let signer = match a
@@ -146,10 +154,10 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
         }
     };
     let mut req = request(&a, command_line, signer);
-    if a.stream_out {
+    if a.ssh.stream_out {
         return stream_out(&req, a.quiet);
     }
-    if let Some(dest) = &a.remote {
+    if let Some(dest) = &a.ssh.remote {
         return remote(&a, dest, req);
     }
     // Compiled here so a bad profile is reported before anything is read,
@@ -219,6 +227,7 @@ fn request(a: &Args, command_line: Vec<String>, signer: Option<Arc<Signer>>) -> 
         organisation: a.org.clone(),
         contact: a.contact.clone(),
         timezone: a
+            .ssh
             .examiner_timezone
             .clone()
             .unwrap_or_else(capture::local_timezone),
@@ -230,7 +239,7 @@ fn request(a: &Args, command_line: Vec<String>, signer: Option<Arc<Signer>>) -> 
         Compression::Deflate(a.level.unwrap_or(capture::DEFAULT_LEVEL))
     };
     let threads = capture::reader_threads(a.threads);
-    if a.threads > threads && a.remote.is_none() {
+    if a.threads > threads && a.ssh.remote.is_none() {
         eprintln!(
             "exhibit: note: --threads {} is more than this machine can use; using {threads} reader threads",
             a.threads
@@ -338,13 +347,13 @@ fn remote(a: &Args, dest: &str, req: CaptureRequest) -> u8 {
     let rreq = RemoteRequest {
         target,
         ssh: SshOptions {
-            config: a.ssh_config.clone(),
-            options: a.ssh_options.clone(),
+            config: a.ssh.ssh_config.clone(),
+            options: a.ssh.ssh_options.clone(),
             batch_mode: !std::io::stdin().is_terminal(),
             program: None,
         },
-        remote_exhibit: a.remote_exhibit.clone(),
-        upload_binary: a.upload_binary.clone(),
+        remote_exhibit: a.ssh.remote_exhibit.clone(),
+        upload_binary: a.ssh.upload_binary.clone(),
         capture: req,
     };
     let cancel = super::progress::cancel_on_ctrl_c();

@@ -45,7 +45,7 @@ pub struct RemoteForm {
 
 /// A validated capture: of this machine (or an image), or of a server.
 enum Planned {
-    Local(CaptureRequest),
+    Local(Box<CaptureRequest>),
     Remote(Box<crate::remote::RemoteRequest>),
 }
 
@@ -323,7 +323,7 @@ impl CaptureView {
         req.profiles = self.chosen_profiles.clone();
         req.live = LivePolicy::Auto;
         if !remote {
-            return Ok(Planned::Local(req));
+            return Ok(Planned::Local(Box::new(req)));
         }
         let target = crate::remote::ssh::SshTarget::parse(&self.remote.host)
             .map_err(|e| format!("server: {e}"))?;
