@@ -382,3 +382,31 @@ fn a_changed_host_key_is_refused_before_anything_runs() {
         names_in(out.path())
     );
 }
+
+#[test]
+fn a_capture_failing_on_the_server_reports_its_message_and_leaves_nothing() {
+    let sshd = Sshd::start("exhibit-test-nosuch");
+    let out = tempfile::tempdir().unwrap();
+    let res = remote_capture(
+        &sshd,
+        &[
+            "--upload-binary",
+            exhibit_bin().to_str().unwrap(),
+            "/nonexistent/exhibit-test-path",
+        ],
+        out.path(),
+    );
+    assert_eq!(res.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains(&sshd.alias)
+            && err.contains("/nonexistent/exhibit-test-path")
+            && err.contains("no archive was started"),
+        "{err}"
+    );
+    assert!(
+        names_in(out.path()).is_empty(),
+        "{:?}",
+        names_in(out.path())
+    );
+}

@@ -125,21 +125,17 @@ pub enum RemoteError {
     },
     #[error("cannot read the binary to upload: {0}: {1}")]
     ReadBinary(std::io::Error, PathBuf),
-    #[error(
-        "the capture on {host} failed: {detail}; the incomplete archive was left as {partial} and must not be used as evidence"
-    )]
+    #[error("the capture on {host} failed: {detail}; {partial}")]
     Capture {
         host: String,
         detail: String,
-        partial: PathBuf,
+        partial: Left,
     },
-    #[error(
-        "the connection to {host} was lost: {detail}; the incomplete archive was left as {partial} and must not be used as evidence"
-    )]
+    #[error("the connection to {host} was lost: {detail}; {partial}")]
     Lost {
         host: String,
         detail: String,
-        partial: PathBuf,
+        partial: Left,
     },
     #[error(
         "the archive received from {host} is not what the server sent (server: {sent_bytes} bytes, SHA-256 {sent}; received: {got_bytes} bytes, SHA-256 {got}); it was left as {partial} and must not be used as evidence"
@@ -152,14 +148,30 @@ pub enum RemoteError {
         got_bytes: u64,
         partial: PathBuf,
     },
-    #[error(
-        "capture cancelled; the incomplete archive was left as {0} and must not be used as evidence"
-    )]
-    Cancelled(PathBuf),
+    #[error("capture cancelled; {0}")]
+    Cancelled(Left),
     #[error("cannot write the archive: {0}: {1}")]
     Create(std::io::Error, PathBuf),
     #[error("the archive was sealed but its custody log could not be written: {0}")]
     Custody(#[from] custody::CustodyError),
+}
+
+/// What a failed capture left in the output folder: an incomplete
+/// `.partial` archive, or nothing.
+#[derive(Debug, Clone)]
+pub struct Left(pub Option<PathBuf>);
+
+impl std::fmt::Display for Left {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(p) => write!(
+                f,
+                "the incomplete archive was left as {} and must not be used as evidence",
+                p.display()
+            ),
+            None => write!(f, "no archive was started"),
+        }
+    }
 }
 
 /// What the probe learnt about the server.
@@ -520,15 +532,12 @@ fn run_and_receive(
         .lock()
         .map(|m| m.clone())
         .unwrap_or_default();
-    let partial_of = |r: &Received| r.partial.clone();
-    let fallback_partial = out_dir.join("(no archive was started)");
-
     if cancel.is_cancelled() {
-        let p = received
-            .as_ref()
-            .map(partial_of)
-            .unwrap_or_else(|e| e.partial.clone().unwrap_or(fallback_partial.clone()));
-        return Err(RemoteError::Cancelled(p));
+        let p = match &received {
+            Ok(r) => Some(r.partial.clone()),
+            Err(e) => e.partial.clone(),
+        };
+        return Err(RemoteError::Cancelled(Left(p)));
     }
     let ok_exit = status.is_some_and(|s| s.success());
     let received = match received {
@@ -537,11 +546,11 @@ fn run_and_receive(
             return Err(RemoteError::Capture {
                 host,
                 detail: server_detail(&messages, status),
-                partial: r.partial,
+                partial: Left(Some(r.partial)),
             });
         }
         Err(e) => {
-            let partial = e.partial.clone().unwrap_or(fallback_partial);
+            let partial = Left(e.partial.clone());
             let server_said = server_detail(&messages, status);
             return Err(match e.kind {
                 ReceiveFailure::Frame(FrameError::Truncated(n)) => {
@@ -566,7 +575,9 @@ fn run_and_receive(
                     detail: format!("{f}; {server_said}"),
                     partial,
                 },
-                ReceiveFailure::Write(io) => RemoteError::Create(io, partial),
+                ReceiveFailure::Write(io) => {
+                    RemoteError::Create(io, partial.0.unwrap_or_else(|| out_dir.clone()))
+                }
             });
         }
     };
