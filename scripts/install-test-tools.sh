@@ -13,6 +13,12 @@ command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v bsdtar >/dev/null || need+=(libarchive-tools)
 # setcap/getcap: file capabilities captured and judged (tests/diff_findings.rs).
 command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || need+=(libcap2-bin)
+# Capture over SSH is tested against real OpenSSH servers on 127.0.0.1
+# (tests/remote_capture.rs, tests/util/sshd.rs).
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# The fleet playbook (packaging/ansible/) runs with ansible-core alone: it
+# uses only ansible.builtin modules (tests/fleet_ansible.rs).
+command -v ansible-playbook >/dev/null || need+=(ansible-core)
 # The investigation report is opened, screenshotted and printed to PDF by a
 # real browser (tests/report_investigation.rs).
 command -v chromium >/dev/null || need+=(chromium)

@@ -18,6 +18,8 @@
 //! - [`leak`], [`investigate`]: is a published sample genuine, and the
 //!   investigation's answers (how, when, what was taken, who, whose
 //!   credentials to reset);
+//! - [`remote`]: capture a server over SSH, its archive streamed back and
+//!   sealed here;
 //! - [`case`]: the case folder (case.json, its archives and their custody
 //!   state), which the workstation opens;
 //! - [`report`]: HTML reports and inert terminal text;
@@ -45,6 +47,7 @@ pub mod job;
 pub mod leak;
 pub mod logs;
 pub mod problem;
+pub mod remote;
 pub mod report;
 pub mod snapshot;
 pub mod sysfiles;

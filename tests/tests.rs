@@ -22,11 +22,14 @@ mod custody_cli;
 mod custody_tamper;
 mod diff_findings;
 mod diff_real_logs;
+mod fleet_ansible;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_logs;
+#[cfg(feature = "gui")]
+mod gui_remote;
 #[cfg(feature = "gui")]
 mod gui_workstation;
 mod interop;
@@ -38,5 +41,6 @@ mod logs_golden;
 mod logs_journal;
 mod logs_more_sources;
 mod profiles;
+mod remote_capture;
 mod report_investigation;
 mod verify_tamper;

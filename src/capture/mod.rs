@@ -308,12 +308,132 @@ struct Output {
     partial: PathBuf,
 }
 
+/// Where a capture puts its archive.
+pub enum Destination {
+    /// `<stem>.zip` in the request's `out_dir`, sealed there, with its
+    /// custody log.
+    Dir,
+    /// A stream the caller opens once the archive's stem is known (the
+    /// server side of `exhibit capture --remote` writes to its standard
+    /// output): nothing is written to disk, and no custody log is started
+    /// (the receiver writes it).
+    Stream(StreamOpener),
+}
+
+/// Opens the stream a [`Destination::Stream`] capture writes to, given the
+/// archive's stem.
+pub type StreamOpener =
+    Box<dyn FnOnce(&str) -> std::io::Result<Box<dyn std::io::Write + Send>> + Send>;
+
+/// What a capture to a stream produced: everything the receiver needs to
+/// check what it received and to write the custody log.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Streamed {
+    pub stem: String,
+    /// SHA-256 of every byte of the archive written to the stream.
+    pub sha256: String,
+    pub archive_bytes: u64,
+    /// The archive's `exhibit/acquisition.json`, and the SHA-256 of its bytes.
+    pub acquisition: Acquisition,
+    pub acquisition_sha256: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub entries: u64,
+    pub errors: Vec<AcquisitionError>,
+}
+
+/// A finished archive not sealed yet.
+struct Built {
+    stem: String,
+    /// Where it went: the `.zip.partial` file, or the caller's stream.
+    out: Option<Output>,
+    archive: sink::ArchiveOut,
+    finished: archive::zipwrite::Finished,
+    acquisition: Acquisition,
+    acquisition_sha256: String,
+}
+
 /// Run a capture. Progress goes to `progress`; `cancel` stops it cleanly.
 pub fn capture(
     req: &CaptureRequest,
     progress: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<CaptureSummary, CaptureError> {
+    let built = build(req, Destination::Dir, progress, cancel)?;
+    let (Some(out), sink::ArchiveOut::File(file)) = (built.out, built.archive) else {
+        return Err(CaptureError::Invalid(
+            "the archive was not written to a file".into(),
+        ));
+    };
+    // Seal: durable data, then the rename that makes it an archive.
+    seal::seal(file, &out.partial, &out.final_path)
+        .map_err(|e| CaptureError::Write(e, out.partial.clone()))?;
+    progress.update(&Progress {
+        phase: "sealed",
+        ..Progress::default()
+    });
+    let custody_log = start_custody(
+        req,
+        &out.final_path,
+        &built.finished,
+        &built.acquisition_sha256,
+        &built.acquisition,
+    )?;
+    let counts = &built.acquisition.counts;
+    Ok(CaptureSummary {
+        archive: out.final_path,
+        sha256: built.finished.sha256,
+        files: counts.files_captured,
+        bytes: counts.bytes_captured,
+        errors: built.acquisition.errors.clone(),
+        custody_log,
+        archive_bytes: built.finished.bytes,
+        entries: counts.entries,
+        stem: out.stem,
+    })
+}
+
+/// Run a capture whose archive goes to the stream `open` returns (given
+/// the stem) instead of a file: nothing is written to disk. The caller
+/// sends the returned [`Streamed`] after the archive so the receiver can
+/// check it.
+pub fn capture_stream(
+    req: &CaptureRequest,
+    open: StreamOpener,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<Streamed, CaptureError> {
+    let built = build(req, Destination::Stream(open), progress, cancel)?;
+    let mut archive = built.archive;
+    std::io::Write::flush(&mut archive)
+        .map_err(|e| CaptureError::Write(e, stream_label(&built.stem)))?;
+    drop(archive);
+    let counts = &built.acquisition.counts;
+    Ok(Streamed {
+        sha256: built.finished.sha256,
+        archive_bytes: built.finished.bytes,
+        files: counts.files_captured,
+        bytes: counts.bytes_captured,
+        entries: counts.entries,
+        errors: built.acquisition.errors.clone(),
+        stem: built.stem,
+        acquisition_sha256: built.acquisition_sha256,
+        acquisition: built.acquisition,
+    })
+}
+
+/// How a streamed archive is named in errors.
+fn stream_label(stem: &str) -> PathBuf {
+    PathBuf::from(format!("{stem}.zip (streamed)"))
+}
+
+/// Walk, read and write the whole archive to `dest`; it is not sealed yet.
+fn build(
+    req: &CaptureRequest,
+    dest: Destination,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<Built, CaptureError> {
     let started = chrono::Utc::now();
     if req.case.case_id.trim().is_empty() {
         return Err(CaptureError::Invalid("a case id is required".into()));
@@ -344,8 +464,21 @@ pub fn capture(
         req.case.evidence_id.clone()
     };
     let stem = make_stem(&req.case.case_id, &evidence_id, &host_name, started);
-    let out = Output::new(&req.out_dir, stem)?;
-    let (file, exclude) = out.create_partial()?;
+    let (archive_out, exclude, out) = match dest {
+        Destination::Dir => {
+            let out = Output::new(&req.out_dir, stem.clone())?;
+            let (file, exclude) = out.create_partial()?;
+            (sink::ArchiveOut::File(file), exclude, Some(out))
+        }
+        Destination::Stream(open) => {
+            let w = open(&stem).map_err(|e| CaptureError::Write(e, stream_label(&stem)))?;
+            (sink::ArchiveOut::Stream(w), Vec::new(), None)
+        }
+    };
+    let partial = out
+        .as_ref()
+        .map(|o| o.partial.clone())
+        .unwrap_or_else(|| stream_label(&stem));
     let acc = accounts::Accounts::load(root.as_deref().unwrap_or(Path::new("/")));
 
     // 1. Walk.
@@ -363,15 +496,15 @@ pub fn capture(
         cancel,
         on_progress: &|n: u64, p: &[u8]| walk_progress(progress, n, p),
     };
-    let items = walk_sources(&starts, &walk).ok_or(CaptureError::Cancelled(out.partial.clone()))?;
+    let items = walk_sources(&starts, &walk).ok_or(CaptureError::Cancelled(partial.clone()))?;
 
     // 2. Plan: base records, member names, hard links.
-    let mut planned = plan::plan(&items, &acc, &out.stem, root.as_deref());
+    let mut planned = plan::plan(&items, &acc, &stem, root.as_deref());
     drop(items);
 
     // 3. Acquire on all cores; the writer thread lays out the ZIP. Then a
     // hard-linked file whose first name vanished is read under its next.
-    let pipeline = Pipeline::start(file, req.compression, &out.partial)?.read_planned(
+    let pipeline = Pipeline::start(archive_out, req.compression, &partial)?.read_planned(
         &mut planned,
         reader_threads(req.threads),
         &mut prog,
@@ -386,12 +519,12 @@ pub fn capture(
     // 5. Tag files, written last by the still-running writer.
     let finished_at = chrono::Utc::now();
     let refused = refused_reads(host_refused.iter().chain(&acc.refused));
-    let tally = seal::tally(&out.stem, &mut planned.records, refused);
+    let tally = seal::tally(&stem, &mut planned.records, refused);
     drop(planned);
     let acquisition = Acquisition {
         format: archive::FORMAT_NAME.into(),
         format_version: archive::FORMAT_VERSION,
-        stem: out.stem.clone(),
+        stem: stem.clone(),
         case: CaseInfo {
             evidence_id: evidence_id.clone(),
             ..req.case.clone()
@@ -404,7 +537,6 @@ pub fn capture(
         counts: tally.counts.clone(),
         errors: tally.errors.clone(),
     };
-    let (counts, errors) = (tally.counts.clone(), tally.errors.clone());
     let extra: Vec<(String, Vec<u8>)> = live_tags
         .into_iter()
         .chain(req.extra_tags.iter().cloned())
@@ -416,31 +548,14 @@ pub fn capture(
         &host_name,
         &finished_at.format("%Y-%m-%d").to_string(),
     );
-    let (file, finished) = pipeline.finish(tags.files, &out.stem)?;
-
-    // 6. Seal: durable data, then the rename that makes it an archive.
-    seal::seal(file, &out.partial, &out.final_path)
-        .map_err(|e| CaptureError::Write(e, out.partial.clone()))?;
-    prog.phase = "sealed";
-    progress.update(&prog);
-
-    let custody_log = start_custody(
-        req,
-        &out.final_path,
-        &finished,
-        &tags.acquisition_sha256,
-        &acquisition,
-    )?;
-    Ok(CaptureSummary {
-        archive: out.final_path,
-        sha256: finished.sha256,
-        files: counts.files_captured,
-        bytes: counts.bytes_captured,
-        errors,
-        custody_log,
-        archive_bytes: finished.bytes,
-        entries: counts.entries,
-        stem: out.stem,
+    let (archive, finished) = pipeline.finish(tags.files, &stem)?;
+    Ok(Built {
+        stem,
+        out,
+        archive,
+        finished,
+        acquisition,
+        acquisition_sha256: tags.acquisition_sha256,
     })
 }
 
@@ -506,6 +621,7 @@ fn start_custody(
         purpose: req.case.purpose.clone(),
         signer: req.signer.as_deref(),
         acquisition: Some(acquisition),
+        extra_details: serde_json::Map::new(),
     })?)
 }
 

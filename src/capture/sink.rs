@@ -10,7 +10,7 @@
 use crate::archive::zipwrite::{EntryMeta, Finished, ZipWriter};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -106,22 +106,47 @@ impl Budget {
     }
 }
 
+/// Where the writer thread puts the archive's bytes.
+pub enum ArchiveOut {
+    /// The `.zip.partial` file, sealed afterwards.
+    File(File),
+    /// A stream opened by the caller (the server side of a remote capture
+    /// writes to its standard output): nothing goes to disk.
+    Stream(Box<dyn Write + Send>),
+}
+
+impl Write for ArchiveOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            ArchiveOut::File(f) => f.write(buf),
+            ArchiveOut::Stream(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            ArchiveOut::File(f) => f.flush(),
+            ArchiveOut::Stream(w) => w.flush(),
+        }
+    }
+}
+
 /// Run the writer loop until the channel closes; then finish the archive.
 pub fn run_writer(
-    file: File,
+    file: ArchiveOut,
     rx: Receiver<ToWriter>,
     budget: Arc<Budget>,
-) -> std::io::Result<(File, Finished)> {
+) -> std::io::Result<(ArchiveOut, Finished)> {
     let result = writer_loop(file, &rx, &budget);
     budget.close();
     result
 }
 
 fn writer_loop(
-    file: File,
+    file: ArchiveOut,
     rx: &Receiver<ToWriter>,
     budget: &Budget,
-) -> std::io::Result<(File, Finished)> {
+) -> std::io::Result<(ArchiveOut, Finished)> {
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
     for msg in rx.iter() {
         match msg {
@@ -174,7 +199,8 @@ fn writer_loop(
         }
     }
     let (buf, finished) = zip.finish()?;
-    let file = buf.into_inner().map_err(|e| e.into_error())?;
+    let mut file = buf.into_inner().map_err(|e| e.into_error())?;
+    file.flush()?;
     Ok((file, finished))
 }
 

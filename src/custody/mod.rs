@@ -93,6 +93,9 @@ pub struct AcquisitionEvents<'a> {
     pub signer: Option<&'a Signer>,
     /// The acquisition record, whose key fields the `acquired` event repeats.
     pub acquisition: Option<&'a Acquisition>,
+    /// More details both the `acquired` and the `sealed` event carry (a
+    /// remote capture's server identity).
+    pub extra_details: Map<String, Value>,
 }
 
 /// A custody event's signature verdict, for reports.
@@ -414,6 +417,7 @@ fn acquired_details(ev: &AcquisitionEvents<'_>) -> Map<String, Value> {
         d.insert("counts".into(), json!(a.counts));
         d.insert("errors".into(), json!(a.errors.len()));
     }
+    d.extend(ev.extra_details.clone());
     d
 }
 
@@ -456,6 +460,7 @@ pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, Custody
     let first_line = first.line();
     let mut sealed_details = Map::new();
     sealed_details.insert("size_bytes".into(), json!(ev.archive_size));
+    sealed_details.extend(ev.extra_details.clone());
     sealed_details.insert(
         "format".into(),
         json!(format!(
@@ -698,6 +703,7 @@ mod tests {
             purpose: None,
             signer: None,
             acquisition: None,
+            extra_details: Map::new(),
         })
         .unwrap()
     }
@@ -735,6 +741,7 @@ mod tests {
             purpose: None,
             signer: None,
             acquisition: None,
+            extra_details: Map::new(),
         });
         assert!(matches!(again, Err(CustodyError::Exists(_))));
         assert_eq!(std::fs::read(&log).unwrap(), before);

@@ -8,6 +8,7 @@ pub mod custody;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod scenario;
+pub mod sshd;
 
 use assert_cmd::Command;
 use serde_json::Value;

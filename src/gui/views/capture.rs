@@ -2,6 +2,9 @@
 //! mounted image, a quick pre-scan estimate, destination and case details,
 //! then the capture as a background job with progress and Cancel, and the
 //! result: archive name, SHA-256 for the paper form, warnings with reasons.
+//! A third kind of source, *Remote server over SSH*, runs the same capture
+//! on a server through the system's `ssh` ([`crate::remote`]), the archive
+//! streamed back to the destination folder.
 
 use crate::capture::{CaptureRequest, CaptureSummary, Interface, LivePolicy};
 use crate::case::CaseFolder;
@@ -21,6 +24,29 @@ pub enum SourceMode {
     ThisMachine,
     /// A mounted image or copied tree: paths are logical paths inside it.
     MountedImage,
+    /// A server reached with the system's `ssh`: paths (and the optional
+    /// image root) are on the server.
+    RemoteServer,
+}
+
+/// The Remote server fields of the form.
+#[derive(Default)]
+pub struct RemoteForm {
+    /// `[user@]host[:port]`.
+    pub host: String,
+    pub ssh_config: PathField,
+    /// A mounted image on the server (its `/`); empty for its running system.
+    pub root: String,
+    /// An exhibit already on the server, run instead of uploading one.
+    pub remote_exhibit: String,
+    /// The binary to upload instead of the static build for the server.
+    pub upload_binary: PathField,
+}
+
+/// A validated capture: of this machine (or an image), or of a server.
+enum Planned {
+    Local(Box<CaptureRequest>),
+    Remote(Box<crate::remote::RemoteRequest>),
 }
 
 /// What the pre-scan found.
@@ -41,6 +67,7 @@ pub struct CaptureView {
     source_picker: Picker,
     pub mode: SourceMode,
     pub root: PathField,
+    pub remote: RemoteForm,
     pub destination: PathField,
     pub case_id: String,
     pub evidence_id: String,
@@ -114,6 +141,7 @@ impl CaptureView {
             source_picker: Picker::new(),
             mode: SourceMode::ThisMachine,
             root: PathField::default(),
+            remote: RemoteForm::default(),
             destination: PathField::default(),
             case_id: String::new(),
             evidence_id: String::new(),
@@ -211,7 +239,7 @@ impl CaptureView {
 
     fn root_key(&self) -> Option<String> {
         match self.mode {
-            SourceMode::ThisMachine => None,
+            SourceMode::ThisMachine | SourceMode::RemoteServer => None,
             SourceMode::MountedImage => Some(self.root.text.trim().to_string()),
         }
     }
@@ -252,7 +280,8 @@ impl CaptureView {
         self.prescan = Some((key, job));
     }
 
-    fn validated(&self, ctx_case: Option<&CaseFolder>) -> Result<CaptureRequest, String> {
+    fn validated(&self, ctx_case: Option<&CaseFolder>) -> Result<Planned, String> {
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         let root = match self.mode {
             SourceMode::ThisMachine => None,
             SourceMode::MountedImage => Some(
@@ -260,7 +289,12 @@ impl CaptureView {
                     .path()
                     .ok_or("choose the folder where the image is mounted (its /)")?,
             ),
+            SourceMode::RemoteServer => opt(&self.remote.root).map(PathBuf::from),
         };
+        let remote = self.mode == SourceMode::RemoteServer;
+        if remote && self.remote.host.trim().is_empty() {
+            return Err("enter the server to capture: [user@]host[:port]".into());
+        }
         if self.sources.is_empty() && root.is_none() && self.chosen_profiles.is_empty() {
             return Err("add at least one folder or file to capture, or tick a profile".into());
         }
@@ -280,7 +314,6 @@ impl CaptureView {
         req.root = root;
         req.interface = Interface::Gui;
         req.case.evidence_id = self.evidence_id.trim().to_string();
-        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         req.case.purpose = opt(&self.purpose);
         req.examiner.organisation = opt(&self.organisation);
         if let Some(tz) = opt(&self.timezone) {
@@ -289,25 +322,54 @@ impl CaptureView {
         req.location = opt(&self.location);
         req.profiles = self.chosen_profiles.clone();
         req.live = LivePolicy::Auto;
-        Ok(req)
+        if !remote {
+            return Ok(Planned::Local(Box::new(req)));
+        }
+        let target = crate::remote::ssh::SshTarget::parse(&self.remote.host)
+            .map_err(|e| format!("server: {e}"))?;
+        Ok(Planned::Remote(Box::new(crate::remote::RemoteRequest {
+            target,
+            ssh: crate::remote::ssh::SshOptions {
+                config: self.remote.ssh_config.path(),
+                options: Vec::new(),
+                // Nobody can answer a prompt: keys and the agent only.
+                batch_mode: true,
+                program: None,
+            },
+            remote_exhibit: opt(&self.remote.remote_exhibit),
+            upload_binary: self.remote.upload_binary.path(),
+            capture: req,
+        })))
     }
 
     /// Start the capture job.
     pub fn start(&mut self, ctx: &egui::Context, case: Option<&CaseFolder>) {
-        match self.validated(case) {
-            Ok(mut req) => {
-                self.form_error = None;
-                self.result = None;
-                let key = self.signing_key.path();
-                self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
-                    if let Some(k) = &key {
-                        req.signer = Some(crate::gui::keyring::load_signer(k)?);
-                    }
-                    Ok(crate::capture::capture(&req, sink, cancel)?)
-                }));
+        let planned = match self.validated(case) {
+            Ok(p) => p,
+            Err(e) => {
+                self.form_error = Some(e);
+                return;
             }
-            Err(e) => self.form_error = Some(e),
-        }
+        };
+        self.form_error = None;
+        self.result = None;
+        let key = self.signing_key.path();
+        self.job = Some(Job::spawn(ctx, "Capturing", move |sink, cancel| {
+            let signer = match &key {
+                Some(k) => Some(crate::gui::keyring::load_signer(k)?),
+                None => None,
+            };
+            match planned {
+                Planned::Local(mut req) => {
+                    req.signer = signer;
+                    Ok(crate::capture::capture(&req, sink, cancel)?)
+                }
+                Planned::Remote(mut req) => {
+                    req.capture.signer = signer;
+                    Ok(crate::remote::capture_remote(&req, sink, cancel)?.capture)
+                }
+            }
+        }));
     }
 
     fn draw(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
@@ -411,7 +473,15 @@ impl CaptureView {
                 SourceMode::MountedImage,
                 "Mounted image / copied tree",
             );
+            ui.radio_value(
+                &mut self.mode,
+                SourceMode::RemoteServer,
+                "Remote server over SSH",
+            );
         });
+        if self.mode == SourceMode::RemoteServer {
+            self.remote_ui(ui);
+        }
         if self.mode == SourceMode::MountedImage {
             self.root.ui(
                 ui,
@@ -445,6 +515,7 @@ impl CaptureView {
             let hint = match self.mode {
                 SourceMode::ThisMachine => "/var/log or /etc/passwd",
                 SourceMode::MountedImage => "/var/log (inside the image)",
+                SourceMode::RemoteServer => "/var/log (on the server)",
             };
             let r = ui
                 .add(
@@ -459,12 +530,13 @@ impl CaptureView {
                 self.add_source(p);
                 self.new_source.clear();
             }
-            if ui
-                .add_enabled(
-                    !self.source_picker.is_open(),
-                    egui::Button::new("Add folder…"),
-                )
-                .clicked()
+            if self.mode != SourceMode::RemoteServer
+                && ui
+                    .add_enabled(
+                        !self.source_picker.is_open(),
+                        egui::Button::new("Add folder…"),
+                    )
+                    .clicked()
             {
                 self.source_picker
                     .open(ui.ctx(), PickKind::Folder, "Folder to capture");
@@ -473,6 +545,53 @@ impl CaptureView {
         widgets::hint(ui, "Tip: drop folders on the window to add them.");
         ui.add_space(4.0);
         self.profiles_ui(ui);
+        if self.mode == SourceMode::RemoteServer {
+            widgets::hint(
+                ui,
+                "The server's files are counted by the capture itself; progress shows them as they are read.",
+            );
+        } else {
+            self.estimate_ui(ui);
+        }
+        self.destination_ui(ui);
+    }
+
+    /// The server, how to reach it, and which exhibit runs there.
+    fn remote_ui(&mut self, ui: &mut Ui) {
+        widgets::labeled_text(ui, "Server", &mut self.remote.host, "[user@]host[:port]");
+        self.remote.ssh_config.ui(
+            ui,
+            "SSH config file (optional)",
+            PickKind::File,
+            "~/.ssh/config",
+        );
+        widgets::labeled_text(
+            ui,
+            "Image root on the server (optional)",
+            &mut self.remote.root,
+            "/mnt/evidence; empty for its running system",
+        );
+        self.remote.upload_binary.ui(
+            ui,
+            "Binary to upload (optional)",
+            PickKind::File,
+            "exhibit-<arch>-linux-musl beside this exhibit",
+        );
+        widgets::labeled_text(
+            ui,
+            "Exhibit on the server (optional)",
+            &mut self.remote.remote_exhibit,
+            "/media/usb/exhibit, instead of uploading",
+        );
+        widgets::hint(
+            ui,
+            "Uses your ssh (keys, agent, known_hosts; no password prompts here). The static exhibit for the \
+             server's architecture is uploaded to RAM, checked, run and removed; the archive is streamed \
+             back and nothing is written to the server's disks.",
+        );
+    }
+
+    fn estimate_ui(&mut self, ui: &mut Ui) {
         self.refresh_estimate(ui.ctx());
         ui.horizontal(|ui| {
             ui.label(RichText::new("Estimate").strong());
@@ -503,7 +622,9 @@ impl CaptureView {
                 (None, None) => widgets::hint(ui, "add a source to see how much will be captured"),
             }
         });
+    }
 
+    fn destination_ui(&mut self, ui: &mut Ui) {
         widgets::section(ui, "2. Where the archive goes");
         self.destination.ui(
             ui,
