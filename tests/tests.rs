@@ -37,6 +37,7 @@ mod logs_cli;
 mod logs_golden;
 mod logs_journal;
 mod logs_more_sources;
+mod logs_snapshots;
 mod profiles;
 mod report_investigation;
 mod verify_tamper;
