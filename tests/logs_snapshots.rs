@@ -343,3 +343,92 @@ fn a_journal_rotated_between_captures_is_merged_entry_by_entry() {
     assert_eq!(doc["merged_lines"], entries);
     assert_eq!(doc["erased_lines"], 0);
 }
+
+/// `exhibit diff A B --json` and its text output.
+fn diff(a: &Path, b: &Path) -> (Value, String) {
+    let out = exhibit()
+        .args(["diff", "-q", "--json"])
+        .args([a, b])
+        .output()
+        .expect("run exhibit diff");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = serde_json::from_slice(&out.stdout).expect("json");
+    let text = exhibit()
+        .args(["diff", "-q"])
+        .args([a, b])
+        .output()
+        .expect("diff");
+    (doc, String::from_utf8(text.stdout).expect("utf-8"))
+}
+
+fn change<'a>(doc: &'a Value, path: &str) -> &'a Value {
+    doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == path)
+        .unwrap_or_else(|| panic!("no change for {path}: {doc:#}"))
+}
+
+#[test]
+fn diff_lists_the_lines_a_rewritten_log_lost() {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b, old, new) = deleted_lines(t.path());
+    std::fs::write(t.path().join("old.log"), &old).unwrap();
+    std::fs::write(t.path().join("new.log"), &new).unwrap();
+    let (_, d) = crate::util::tool_status("diff", &["old.log", "new.log"], t.path());
+    let mut gnu: Vec<String> = d
+        .lines()
+        .filter_map(|l| l.strip_prefix("< "))
+        .map(str::to_string)
+        .collect();
+    gnu.sort();
+
+    let (doc, text) = diff(&a, &b);
+    let c = change(&doc, "/var/log/auth.log");
+    assert_eq!(c["change"], "rewritten");
+    let lost = &c["lost_lines"];
+    assert_eq!(lost["erased"], 17, "{lost:#}");
+    assert_eq!(lost["cut"], 0);
+    assert_eq!(lost["addresses"][0]["address"], IP);
+    assert_eq!(lost["addresses"][0]["lines"], 17);
+    let mut shown: Vec<String> = lost["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap().to_string())
+        .collect();
+    shown.sort();
+    assert_eq!(shown, gnu);
+    assert_eq!(lost["lines"][0]["old_line"], 11);
+    assert!(
+        text.contains("lost: 17 line(s) erased between kept lines; mentioning 198.18.7.7 ×17"),
+        "{text}"
+    );
+    assert!(text.contains("erased line 11: "), "{text}");
+}
+
+#[test]
+fn diff_of_a_log_replaced_as_a_whole_lists_cut_lines_not_erased_ones() {
+    let t = tempfile::tempdir().unwrap();
+    let tr = crate::util::scenario::rewritten_log(t.path());
+    let out = t.path().join("archives");
+    let a = capture_tree(&tr.baseline, &out);
+    let b = capture_tree(&tr.incident, &out);
+    let old_lines = std::fs::read_to_string(tr.baseline.join("var/log/auth.log"))
+        .unwrap()
+        .lines()
+        .count();
+    let (doc, _) = diff(&a, &b);
+    let c = change(&doc, "/var/log/auth.log");
+    assert_eq!(c["change"], "rewritten");
+    assert_eq!(c["lost_lines"]["erased"], 0);
+    assert_eq!(c["lost_lines"]["cut"], old_lines);
+    // Read together, the two snapshots show no erased lines either.
+    let (logs_doc, _) = logs(&[&a, &b]);
+    assert_eq!(logs_doc["erased_lines"], 0);
+}

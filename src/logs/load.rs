@@ -719,19 +719,19 @@ fn drop_out_of_range_times(info: &mut SourceInfo, events: &mut [Event], unit: &s
 }
 
 /// One line as [`read_line_bounded`] read it.
-struct LineRead {
+pub(crate) struct LineRead {
     /// Bytes consumed from the reader, line ending included (0: end).
-    consumed: u64,
+    pub consumed: u64,
     /// Bytes of the line that were dropped (beyond the bound).
-    dropped: u64,
+    pub dropped: u64,
     /// The line ended with `\n` (not with the end of the input).
-    newline: bool,
+    pub newline: bool,
 }
 
 /// Read one line into `buf` (without its `\n`), keeping at most `max`
 /// bytes of it: the rest of an over-long line is read and dropped chunk by
 /// chunk, never buffered.
-fn read_line_bounded(
+pub(crate) fn read_line_bounded(
     r: &mut dyn BufRead,
     buf: &mut Vec<u8>,
     max: usize,

@@ -202,14 +202,53 @@ fn identity_text<'a>(e: &'a Event, journal: bool, buf: &'a mut String) -> &'a st
 }
 
 /// A 128-bit fingerprint: two 64-bit hashes with fixed, different seeds.
-fn fingerprint(text: &str) -> u128 {
+pub fn fingerprint(text: &str) -> u128 {
     let a = foldhash::quality::FixedState::with_seed(0x6578_6869_6269_7431).hash_one(text);
     let b = foldhash::quality::FixedState::with_seed(0x9e37_79b9_7f4a_7c15).hash_one(text);
     (u128::from(a) << 64) | u128::from(b)
 }
 
 /// A line's identity within its family: fingerprint and occurrence.
-type Key = (u128, u32);
+pub type Key = (u128, u32);
+
+/// Gives each line its [`Key`]: its fingerprint and how many identical
+/// lines came before it.
+#[derive(Debug, Default)]
+pub struct Keyer {
+    seen: HashMap<u128, u32>,
+}
+
+impl Keyer {
+    /// The next line's key.
+    pub fn key(&mut self, text: &str) -> Key {
+        let fp = fingerprint(text);
+        let n = self.seen.entry(fp).or_insert(0);
+        let k = (fp, *n);
+        *n += 1;
+        k
+    }
+}
+
+/// The positions of the `earlier` lines that `later` lacks, split into the
+/// erased ones (lines before and after them in `earlier` are still in
+/// `later`) and the others (before the first or after the last line
+/// `later` kept: rotated away, cut, or the whole file replaced).
+pub fn lost_lines(earlier: &[Key], later: &[Key]) -> (Vec<usize>, Vec<usize>) {
+    let now: std::collections::HashSet<&Key> = later.iter().collect();
+    let held: Vec<bool> = earlier.iter().map(|k| now.contains(k)).collect();
+    let bounds = (held.iter().position(|&h| h), held.iter().rposition(|&h| h));
+    let (mut erased, mut other) = (Vec::new(), Vec::new());
+    for (k, &h) in held.iter().enumerate() {
+        if h {
+            continue;
+        }
+        match bounds {
+            (Some(first), Some(last)) if k > first && k < last => erased.push(k),
+            _ => other.push(k),
+        }
+    }
+    (erased, other)
+}
 
 /// One snapshot's content of one family: for each line, its key and the
 /// event (source, position in that source's block).
@@ -336,7 +375,7 @@ fn content_of(
     blocks: &[Vec<Event>],
     buf: &mut String,
 ) -> Content {
-    let mut seen: HashMap<u128, u32> = HashMap::new();
+    let mut keyer = Keyer::default();
     let mut lines = Vec::new();
     for &src in files {
         let journal = sources
@@ -346,10 +385,7 @@ fn content_of(
             continue;
         };
         for (pos, e) in block.iter().enumerate() {
-            let fp = fingerprint(identity_text(e, journal, buf));
-            let n = seen.entry(fp).or_insert(0);
-            lines.push(((fp, *n), src, pos as u32));
-            *n += 1;
+            lines.push((keyer.key(identity_text(e, journal, buf)), src, pos as u32));
         }
     }
     Content {
@@ -366,16 +402,12 @@ fn erased(
     blocks: &[Vec<Event>],
     out: &mut Vec<(u32, u64, u32, u32)>,
 ) {
-    let now: std::collections::HashSet<Key> = later.lines.iter().map(|l| l.0).collect();
-    let held: Vec<bool> = earlier.lines.iter().map(|l| now.contains(&l.0)).collect();
-    let (Some(first), Some(last)) = (held.iter().position(|&h| h), held.iter().rposition(|&h| h))
-    else {
-        return;
-    };
-    for (k, line) in earlier.lines.iter().enumerate() {
-        if k <= first || k >= last || held.get(k).copied().unwrap_or(true) {
+    let keys = |c: &Content| c.lines.iter().map(|l| l.0).collect::<Vec<Key>>();
+    let (gone, _) = lost_lines(&keys(earlier), &keys(later));
+    for k in gone {
+        let Some(line) = earlier.lines.get(k) else {
             continue;
-        }
+        };
         let Some(&(src, pos)) = kept.get(&line.0) else {
             continue;
         };
@@ -383,6 +415,15 @@ fn erased(
             out.push((src, e.line, earlier.snapshot, later.snapshot));
         }
     }
+}
+
+/// The addresses a line of text names: IPv4 addresses among its tokens.
+pub fn addresses_in(text: &str) -> std::collections::BTreeSet<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|t| t.trim_matches('.'))
+        .filter(|t| t.len() >= 7 && t.parse::<std::net::Ipv4Addr>().is_ok())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]

@@ -127,19 +127,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
 /// The addresses a line names: its address field and IPv4 addresses in
 /// its text.
 fn addresses(e: &Event) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+    let mut out = crate::logs::merge::addresses_in(e.line_text());
     if let Some(ip) = e.get(Field::Ip) {
         out.insert(ip.to_string());
-    }
-    for tok in e
-        .line_text()
-        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .filter(|t| t.len() >= 7)
-    {
-        let tok = tok.trim_matches('.');
-        if tok.parse::<std::net::Ipv4Addr>().is_ok() {
-            out.insert(tok.to_string());
-        }
     }
     out
 }
