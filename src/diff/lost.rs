@@ -7,7 +7,7 @@
 //! addresses the lost lines mention.
 //!
 //! Bounded: at most [`MAX_LINES`] lines of each side are compared (as
-//! 20-byte keys, never their text), a line counts by its first
+//! 24-byte keys, never their text), a line counts by its first
 //! [`MAX_LINE_BYTES`], and only the shown lines keep their text.
 
 use crate::logs::merge::{Key, Keyer, addresses_in, lost_lines};

@@ -201,21 +201,22 @@ fn identity_text<'a>(e: &'a Event, journal: bool, buf: &'a mut String) -> &'a st
     buf.as_str()
 }
 
-/// A 128-bit fingerprint: two 64-bit hashes with fixed, different seeds.
-pub fn fingerprint(text: &str) -> u128 {
+/// A 128-bit fingerprint: two 64-bit hashes with fixed, different seeds
+/// (as two `u64`, so that a key packs in 24 bytes, not 32).
+pub fn fingerprint(text: &str) -> [u64; 2] {
     let a = foldhash::quality::FixedState::with_seed(0x6578_6869_6269_7431).hash_one(text);
     let b = foldhash::quality::FixedState::with_seed(0x9e37_79b9_7f4a_7c15).hash_one(text);
-    (u128::from(a) << 64) | u128::from(b)
+    [a, b]
 }
 
 /// A line's identity within its family: fingerprint and occurrence.
-pub type Key = (u128, u32);
+pub type Key = ([u64; 2], u32);
 
 /// Gives each line its [`Key`]: its fingerprint and how many identical
 /// lines came before it.
 #[derive(Debug, Default)]
 pub struct Keyer {
-    seen: HashMap<u128, u32>,
+    seen: foldhash::HashMap<[u64; 2], u32>,
 }
 
 impl Keyer {
@@ -234,7 +235,7 @@ impl Keyer {
 /// `later`) and the others (before the first or after the last line
 /// `later` kept: rotated away, cut, or the whole file replaced).
 pub fn lost_lines(earlier: &[Key], later: &[Key]) -> (Vec<usize>, Vec<usize>) {
-    let now: std::collections::HashSet<&Key> = later.iter().collect();
+    let now: foldhash::HashSet<&Key> = later.iter().collect();
     let held: Vec<bool> = earlier.iter().map(|k| now.contains(k)).collect();
     let bounds = (held.iter().position(|&h| h), held.iter().rposition(|&h| h));
     let (mut erased, mut other) = (Vec::new(), Vec::new());
@@ -294,7 +295,7 @@ pub(crate) fn merge(
     for (_, group) in groups {
         let mut snaps: Vec<(u32, Vec<u32>)> = group.into_iter().collect();
         snaps.sort_by_key(|(s, _)| rank_of.get(s).copied().unwrap_or(usize::MAX));
-        let mut kept: HashMap<Key, (u32, u32)> = HashMap::new();
+        let mut kept: foldhash::HashMap<Key, (u32, u32)> = foldhash::HashMap::default();
         let mut prev: Option<Content> = None;
         for (snap, mut files) in snaps {
             files.sort_by(|&a, &b| {
@@ -398,7 +399,7 @@ fn content_of(
 fn erased(
     earlier: &Content,
     later: &Content,
-    kept: &HashMap<Key, (u32, u32)>,
+    kept: &foldhash::HashMap<Key, (u32, u32)>,
     blocks: &[Vec<Event>],
     out: &mut Vec<(u32, u64, u32, u32)>,
 ) {
