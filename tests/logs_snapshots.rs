@@ -193,6 +193,25 @@ fn rotated_logs_are_one_event_per_line_and_not_erasure() {
         .unwrap();
     assert!(new.get("also_in").is_none());
 
+    // The timeline holds each log line once too.
+    let tl = exhibit()
+        .args(["timeline", "-q", "--no-file-findings"])
+        .args([&a, &b])
+        .output()
+        .expect("run exhibit timeline");
+    assert!(
+        tl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tl.stderr)
+    );
+    let log_rows = String::from_utf8(tl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("jsonl"))
+        .filter(|v| v["origin"] == "log")
+        .count();
+    assert_eq!(log_rows, union);
+
     // Each archive alone is unchanged by the merge: no also_in, no
     // snapshot keys.
     let (alone, alone_events) = logs(&[&a]);
