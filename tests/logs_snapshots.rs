@@ -451,3 +451,33 @@ fn diff_of_a_log_replaced_as_a_whole_lists_cut_lines_not_erased_ones() {
     let (logs_doc, _) = logs(&[&a, &b]);
     assert_eq!(logs_doc["erased_lines"], 0);
 }
+
+#[test]
+fn lines_deleted_from_a_log_that_was_then_rotated_are_still_named() {
+    let t = tempfile::tempdir().unwrap();
+    let root = host(t.path());
+    let ip_lines: Vec<u32> = (0..17).map(|k| 5 + k * 3).collect();
+    let old = lines(0, 60, &ip_lines);
+    write(&root, "var/log/auth.log", old.as_bytes());
+    let a = capture_tree(&root, &t.path().join("a"));
+    // The intruder's lines go, then logrotate moves the file on.
+    let kept: String = old
+        .lines()
+        .filter(|l| !l.contains(IP))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::remove_file(root.join("var/log/auth.log")).unwrap();
+    write(&root, "var/log/auth.log.1", kept.as_bytes());
+    write(&root, "var/log/auth.log", lines(60, 5, &[]).as_bytes());
+    let b = capture_tree(&root, &t.path().join("b"));
+
+    let (doc, events) = logs(&[&a, &b]);
+    assert_eq!(events.len(), 65);
+    assert_eq!(doc["erased_lines"], 17);
+    let (d, _) = diff(&a, &b);
+    let c = change(&d, "/var/log/auth.log");
+    assert_eq!(c["change"], "rewritten", "{c:#}");
+    assert_eq!(c["lost_lines"]["erased"], 17, "{c:#}");
+    assert_eq!(c["lost_lines"]["cut"], 0);
+    assert_eq!(c["lost_lines"]["lines"][0]["old_line"], 6);
+}

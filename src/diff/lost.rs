@@ -1,12 +1,13 @@
 //! The lines a rewritten log lost: the old file's lines that the new file
-//! lacks, found by line identity (the fingerprint and occurrence of
+//! and its rotation siblings lack (the old family's content against the
+//! new family's, oldest rotation first), found by line identity (the fingerprint and occurrence of
 //! [`crate::logs::merge`]), split into **erased** lines (the new file still
 //! holds lines before and after them: deleted from a log that went on) and
 //! lines **cut** with the start or the end of the file (or the whole file
 //! replaced). The first lines are shown, long ones shortened, with the
 //! addresses the lost lines mention.
 //!
-//! Bounded: at most [`MAX_LINES`] lines of each side are compared (as
+//! Bounded: at most [`MAX_LINES`] lines of each family are compared (as
 //! 24-byte keys, never their text), a line counts by its first
 //! [`MAX_LINE_BYTES`], and only the shown lines keep their text.
 
@@ -98,12 +99,59 @@ fn each_line(r: &mut dyn BufRead, mut f: impl FnMut(usize, &str)) -> bool {
     }
 }
 
-fn keys(s: &Snapshot, e: &Entry) -> Option<(Vec<Key>, bool)> {
-    let mut r = reader(s, e)?;
+/// The log's family in a snapshot: the entry at `path` and its rotation
+/// siblings in the same folder (plain or gzip), oldest rotation first.
+fn family<'a>(s: &'a Snapshot, path: &str) -> Vec<&'a Entry> {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let base = super::compare::rotation_base(name);
+    let prefix = format!("{dir}/{base}");
+    let paths: Vec<String> = s
+        .with_prefix(&prefix)
+        .filter(|e| {
+            e.kind == crate::archive::EntryType::File
+                && e.has_content()
+                && e.path.get(dir.len() + 1..).is_some_and(|r| {
+                    !r.contains('/')
+                        && super::compare::rotation_base(r) == base
+                        && ![".bz2", ".xz", ".zst", ".Z"].iter().any(|x| r.ends_with(x))
+                })
+        })
+        .map(|e| e.path.clone())
+        .collect();
+    let mut v: Vec<&Entry> = paths.iter().filter_map(|p| s.get(p)).collect();
+    let rank = |e: &Entry| {
+        let n = e.path.rsplit('/').next().unwrap_or(&e.path);
+        crate::logs::merge::rotation_rank(n).1
+    };
+    v.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.path.cmp(&b.path)));
+    v
+}
+
+/// The keys of a family's content, in order; the range of `path`'s lines
+/// among them; whether the content was cut at [`MAX_LINES`].
+fn keys(s: &Snapshot, entries: &[&Entry], path: &str) -> (Vec<Key>, std::ops::Range<usize>, bool) {
     let mut keyer = Keyer::default();
     let mut out = Vec::new();
-    let partial = each_line(r.as_mut(), |_, l| out.push(keyer.key(l)));
-    Some((out, partial))
+    let mut range = 0..0;
+    let mut partial = false;
+    for e in entries {
+        let start = out.len();
+        if let Some(mut r) = reader(s, e) {
+            let room = MAX_LINES.saturating_sub(out.len());
+            let mut n = 0usize;
+            partial |= each_line(r.as_mut(), |_, l| {
+                if n < room {
+                    out.push(keyer.key(l));
+                }
+                n += 1;
+            });
+            partial |= n > room;
+        }
+        if e.path == path {
+            range = start..out.len();
+        }
+    }
+    (out, range, partial)
 }
 
 fn shorten(s: &str) -> String {
@@ -116,15 +164,25 @@ fn shorten(s: &str) -> String {
 /// The lines the old side of a log lost in the new one; `None` when it
 /// lost none or a side cannot be read.
 pub fn lost(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<LostLines> {
-    let (before, p1) = keys(old, o)?;
-    let (after, p2) = keys(new, n)?;
+    // The old log's family against the new one's, so that lines moved to
+    // a rotation sibling are kept lines, not lost ones.
+    let (before, range, p1) = keys(old, &family(old, &o.path), &o.path);
+    let (after, _, p2) = keys(new, &family(new, &n.path), &n.path);
     let (erased, cut) = lost_lines(&before, &after);
+    let within = |v: Vec<usize>| -> Vec<usize> {
+        v.into_iter()
+            .filter(|k| range.contains(k))
+            .map(|k| k - range.start)
+            .collect()
+    };
+    let (erased, cut) = (within(erased), within(cut));
     if erased.is_empty() && cut.is_empty() {
         return None;
     }
+    let before_len = range.len();
     // A second pass over the old side: the addresses of every lost line,
     // the text of the shown ones. Positions are 0-based line indices.
-    let mut lost = vec![0u8; before.len()];
+    let mut lost = vec![0u8; before_len];
     for &k in &erased {
         if let Some(x) = lost.get_mut(k) {
             *x = 1;

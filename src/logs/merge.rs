@@ -146,7 +146,7 @@ pub fn family(path: &str, parser: &str) -> String {
 /// A file name's rotation base and its place among its family, oldest
 /// first: numbered rotations by number (highest first), dated rotations
 /// by date, the live file last.
-fn rotation_rank(name: &str) -> (&str, (u8, i64)) {
+pub fn rotation_rank(name: &str) -> (&str, (u8, i64)) {
     let n = name.strip_suffix(".gz").unwrap_or(name);
     if let Some((base, num)) = n.rsplit_once('.')
         && !num.is_empty()
