@@ -11,6 +11,9 @@ use super::{Ctx, Finding, Severity};
 use crate::logs::event::{Event, Field};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The detection's id (and its findings' rule).
+pub const ID: &str = "erased_lines";
+
 /// Values named per kind in the explanation; more are counted.
 const NAMED: usize = 5;
 
@@ -108,14 +111,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 format!(" {}.", parts.join("; "))
             }
         );
-        let mut f = Finding::from_events(
-            store,
-            "erased_lines",
-            Severity::High,
-            title,
-            explanation,
-            events,
-        );
+        let mut f = Finding::from_events(store, ID, Severity::High, title, explanation, events);
         f.subject.paths = vec![path];
         let all: BTreeSet<String> = f.subject.ips.drain(..).chain(ips.into_keys()).collect();
         f.subject.ips = all.into_iter().collect();

@@ -285,7 +285,13 @@ impl<'a> Detector<Ctx<'a>, EventSubject> for LogDetection {
     fn needs(&self) -> Needs {
         Needs {
             input: Input::Events,
-            baseline: Baseline::Unused,
+            // Erased lines are lines a later snapshot lost: they need an
+            // earlier snapshot of the same host read with it.
+            baseline: if self.id == erased::ID {
+                Baseline::Required
+            } else {
+                Baseline::Unused
+            },
             reads: self.reads,
         }
     }
@@ -386,7 +392,7 @@ pub static DETECTIONS: &[LogDetection] = &[
         describe: "Gaps, timestamps jumping backwards, emptied logs, cut last lines, files not read completely.",
     },
     LogDetection {
-        id: "erased_lines",
+        id: erased::ID,
         detect: erased::run,
         reads: &[
             "the same logs in two or more snapshots of one host (a baseline and a later capture)",
