@@ -40,6 +40,7 @@ mod logs_cli;
 mod logs_golden;
 mod logs_journal;
 mod logs_more_sources;
+mod logs_snapshots;
 mod profiles;
 mod remote_capture;
 mod report_investigation;

@@ -9,6 +9,9 @@ use exhibit::diff::ChangeClass;
 use exhibit::examine::{self, DiffRequest};
 use std::path::PathBuf;
 
+/// Lost lines of a rewritten log shown in the text output.
+const LOST_SHOWN: usize = 20;
+
 /// Options shared by `diff` and `scan`: rules and hash sets.
 #[derive(clap::Args, Debug)]
 pub struct JudgeArgs {
@@ -184,6 +187,21 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
                     outln!("  {}", c.path);
                 } else {
                     outln!("  {}  [{}]", c.path, extra.join("; "));
+                }
+                if let Some(lost) = &c.lost_lines {
+                    outln!("      lost: {}", lost.summary());
+                    for l in lost.lines.iter().take(LOST_SHOWN) {
+                        outln!(
+                            "      {} line {}: {}",
+                            if l.erased { "erased" } else { "cut" },
+                            l.old_line,
+                            l.text
+                        );
+                    }
+                    let more = (lost.erased + lost.cut).saturating_sub(LOST_SHOWN);
+                    if more > 0 {
+                        outln!("      … {more} more lost line(s) (--json lists the first 50)");
+                    }
                 }
             }
         }

@@ -184,8 +184,33 @@ pub fn event_json(store: &LogStore, e: &Event) -> Value {
         if e.count > 1 {
             m.insert("count".into(), json!(e.count));
         }
+        if let Some(a) = also_in_json(store, e) {
+            m.insert("also_in".into(), a);
+        }
     }
     o
+}
+
+/// The other snapshots holding an event's line, when several snapshots of
+/// one host were merged.
+fn also_in_json(store: &LogStore, e: &Event) -> Option<Value> {
+    let copies = store.also_in(e);
+    if copies.is_empty() {
+        return None;
+    }
+    Some(Value::Array(
+        copies
+            .iter()
+            .map(|c| {
+                let src = store.sources.get(c.in_source as usize);
+                json!({
+                    "archive": src.and_then(|s| s.archive.as_ref()).map(|a| a.display().to_string()),
+                    "path": src.map(|s| s.path.clone()),
+                    "line": c.in_line,
+                })
+            })
+            .collect(),
+    ))
 }
 
 fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
@@ -197,13 +222,17 @@ fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
         .filter_map(|&i| store.events.get(i as usize))
         .map(|e| {
             let src = store.source_of(e);
-            json!({
+            let mut v = json!({
                 "archive": src.and_then(|s| s.archive.as_ref()).map(|a| a.display().to_string()),
                 "path": src.map(|s| s.path.clone()),
                 "line": e.line,
                 "time": t(e.time_us),
                 "text": e.line_text(),
-            })
+            });
+            if let (Some(a), Some(m)) = (also_in_json(store, e), v.as_object_mut()) {
+                m.insert("also_in".into(), a);
+            }
+            v
         })
         .collect();
     json!({
@@ -264,7 +293,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             drop(phase);
             let _phase = exhibit::logs::timing::Phase::start("output");
             if c.json {
-                let doc = json!({
+                let mut doc = json!({
                     "sources": store.sources.iter().map(|s| {
                         let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
                         if let Some(m) = v.as_object_mut() {
@@ -279,6 +308,29 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     "skipped": store.skipped,
                     "findings": findings.iter().map(|f| finding_json(&store, f, c.evidence.max(1))).collect::<Vec<_>>(),
                 });
+                // Several snapshots: which archives are which host, and how
+                // many events the merged store holds (one per line).
+                if store.snapshots.len() > 1
+                    && let Some(m) = doc.as_object_mut()
+                {
+                    m.insert(
+                        "snapshots".into(),
+                        json!(
+                            store
+                                .snapshots
+                                .iter()
+                                .map(|s| json!({
+                                    "archive": s.archive.display().to_string(),
+                                    "host": s.host,
+                                    "acquired": t(s.acquired_us),
+                                }))
+                                .collect::<Vec<_>>()
+                        ),
+                    );
+                    m.insert("events".into(), json!(store.events.len()));
+                    m.insert("merged_lines".into(), json!(store.also_in.len()));
+                    m.insert("erased_lines".into(), json!(store.erased.len()));
+                }
                 writeln!(out, "{}", inert_json(&format!("{doc:#}")))?;
             } else {
                 wln!(
@@ -287,6 +339,14 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     store.sources.len(),
                     store.events.len()
                 )?;
+                if !store.also_in.is_empty() || !store.erased.is_empty() {
+                    wln!(
+                        out,
+                        "  {} line(s) held by several snapshots of one host counted once; {} line(s) erased between snapshots",
+                        store.also_in.len(),
+                        store.erased.len()
+                    )?;
+                }
                 for s in &store.sources {
                     let loc = match &s.archive {
                         Some(ar) => format!("{}:{}", ar.display(), s.path),
@@ -294,11 +354,16 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     };
                     wln!(
                         out,
-                        "  {loc}  [{}] {} events, {} unparsed{}{}",
+                        "  {loc}  [{}] {} events, {} unparsed{}{}{}",
                         s.parser,
                         s.events,
                         s.unparsed,
                         if s.gzip { ", gzip" } else { "" },
+                        if s.merged_lines > 0 {
+                            format!(", {} also in an earlier snapshot", s.merged_lines)
+                        } else {
+                            String::new()
+                        },
                         s.error
                             .as_deref()
                             .map(|e| format!(", ERROR: {e}"))

@@ -121,6 +121,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             renamed_from: None,
             rotated_to: Vec::new(),
             detail: None,
+            lost_lines: None,
             old: None,
             new: Some(Side::of(n)),
         };
@@ -146,6 +147,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             renamed_from: None,
             rotated_to: Vec::new(),
             detail: None,
+            lost_lines: None,
             old: Some(Side::of(o)),
             new: None,
         };
@@ -231,6 +233,7 @@ fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, cmp: Comparable) -
         renamed_from: None,
         rotated_to: Vec::new(),
         detail: None,
+        lost_lines: None,
         old: Some(Side::of(o)),
         new: Some(Side::of(n)),
     };
@@ -313,6 +316,7 @@ fn classify_log(
     } else {
         "earlier content altered or removed".into()
     });
+    c.lost_lines = super::lost::lost(old, o, new, n);
 }
 
 /// The log a rotation file belongs to: `syslog.2.gz` -> `syslog`,

@@ -9,10 +9,12 @@
 //! tampering: `appended`, `rotated`, `truncated`, `rewritten`. Judging the
 //! changes is not done here: [`crate::examine`] runs the comparison and then
 //! the findings engine ([`crate::detect::files`]) on it. Line-level content diffs
-//! are computed on demand, one path at a time, by [`content`].
+//! are computed on demand, one path at a time, by [`content`]. A rewritten
+//! log also lists the lines it lost ([`lost`]).
 
 pub mod compare;
 pub mod content;
+pub mod lost;
 
 use crate::snapshot::{Entry, format_time};
 use serde::Serialize;
@@ -177,6 +179,10 @@ pub struct Change {
     /// A short explanation of the class (log classes, unreadable content).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For a `rewritten` log: the old lines the new file lacks (erased
+    /// between kept lines, or cut), the first of them shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_lines: Option<lost::LostLines>,
     pub old: Option<Side>,
     pub new: Option<Side>,
 }

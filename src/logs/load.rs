@@ -4,6 +4,7 @@
 //! (sources sorted by archive and path, events in file order).
 
 use super::event::{Draft, Event, Events, Kind, TextArena};
+use super::merge::{AlsoIn, ErasedLine, SnapshotInfo};
 use super::parsers::{self, Format, Method, SNIFF_BYTES, SourceCtx};
 use crate::archive::{Archive, ArchiveError};
 use crate::job::{CancelToken, Progress, ProgressSink};
@@ -88,6 +89,14 @@ pub struct SourceInfo {
     /// Why the file could not be read completely.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Lines that an earlier snapshot of the same host holds too: they are
+    /// that snapshot's events, not repeated (see [`super::merge`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub merged_lines: u64,
+    /// The snapshot (index into [`LogStore::snapshots`]) the file was read
+    /// from, when its archive names its host.
+    #[serde(skip)]
+    pub snapshot: Option<u32>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -125,6 +134,14 @@ pub struct LogStore {
     pub rank: Vec<u32>,
     /// Event indices of each kind, in time order.
     pub by_kind: std::collections::HashMap<Kind, Vec<u32>>,
+    /// The evidence archives that name their host, as given.
+    pub snapshots: Vec<SnapshotInfo>,
+    /// Where else a merged event's line was read, sorted by the kept
+    /// event's (source, line); see [`LogStore::also_in`].
+    pub also_in: Vec<AlsoIn>,
+    /// Lines of an earlier snapshot that a later one of the same host lost
+    /// from the middle of its log, by event.
+    pub erased: Vec<ErasedLine>,
 }
 
 impl LogStore {
@@ -137,6 +154,18 @@ impl LogStore {
     /// The source of an event.
     pub fn source_of(&self, e: &Event) -> Option<&SourceInfo> {
         self.sources.get(e.source as usize)
+    }
+
+    /// The other snapshots' copies of an event's line (empty unless several
+    /// snapshots of one host were merged).
+    pub fn also_in(&self, e: &Event) -> &[AlsoIn] {
+        let lo = self
+            .also_in
+            .partition_point(|a| (a.source, a.line) < (e.source, e.line));
+        let n = self.also_in.get(lo..).map_or(0, |r| {
+            r.partition_point(|a| (a.source, a.line) == (e.source, e.line))
+        });
+        self.also_in.get(lo..lo + n).unwrap_or(&[])
     }
 
     /// `archive:path:line` (or `path:line`) of an event, for evidence lines.
@@ -164,6 +193,8 @@ struct Input {
     origin: Origin,
     mtime_us: Option<i64>,
     forced: Option<&'static Format>,
+    /// The snapshot of its host the file belongs to.
+    snapshot: Option<u32>,
 }
 
 /// Whether a logical path inside an archive looks like a log worth reading.
@@ -265,6 +296,7 @@ pub fn load(
     let mut archives: Vec<Archive> = Vec::new();
     let mut inputs: Vec<Input> = Vec::new();
     let mut skipped = Vec::new();
+    let mut snapshots: Vec<SnapshotInfo> = Vec::new();
     for src in &req.sources {
         let md = std::fs::metadata(src).map_err(|e| LogError::Io(e, src.clone()))?;
         if md.is_dir() {
@@ -280,6 +312,7 @@ pub fn load(
                     origin: Origin::Fs(f),
                     mtime_us,
                     forced,
+                    snapshot: None,
                 });
             }
         } else if is_zip(src) {
@@ -293,6 +326,10 @@ pub fn load(
                 });
             }
             let ai = archives.len();
+            let snapshot = super::merge::snapshot_of(&a, &records).map(|info| {
+                snapshots.push(info);
+                snapshots.len() as u32 - 1
+            });
             for r in records {
                 if r.kind != crate::archive::EntryType::File || !looks_like_log(&r.path) {
                     continue;
@@ -305,6 +342,7 @@ pub fn load(
                         origin: Origin::Member(m.clone()),
                         mtime_us: rfc_us(&r.mtime),
                         forced,
+                        snapshot,
                     }),
                     _ => skipped.push(Skipped {
                         archive: Some(src.clone()),
@@ -330,6 +368,7 @@ pub fn load(
                 mtime_us: mtime_of(&md),
                 // A file named explicitly is read even when nothing sniffs it.
                 forced: forced.or(Some(&UNKNOWN)),
+                snapshot: None,
             });
         }
     }
@@ -401,6 +440,14 @@ pub fn load(
         store.sources.push(p.info);
         blocks.push(p.events);
     }
+    // Several snapshots of one host: each line once.
+    let merged = if snapshots.len() > 1 {
+        super::merge::merge(&mut store.sources, &mut blocks, &snapshots)
+    } else {
+        super::merge::Outcome::default()
+    };
+    store.snapshots = snapshots;
+    store.also_in = merged.also_in;
     // Number the events' sources, on all cores.
     let slots: Vec<Mutex<(u32, Vec<Event>)>> = blocks
         .into_iter()
@@ -429,6 +476,27 @@ pub fn load(
     store
         .skipped
         .sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
+    if !merged.erased.is_empty() {
+        // Event indices of the erased lines: one pass over the events,
+        // looking up only the (few) erased ones.
+        let mut want: std::collections::HashMap<(u32, u64), Vec<(u32, u32)>> =
+            std::collections::HashMap::new();
+        for &(s, l, before, after) in &merged.erased {
+            want.entry((s, l)).or_default().push((before, after));
+        }
+        for (i, e) in store.events.iter().enumerate() {
+            if let Some(pairs) = want.get(&(e.source, e.line)) {
+                for &(before, after) in pairs {
+                    store.erased.push(ErasedLine {
+                        event: i as u32,
+                        before,
+                        after,
+                    });
+                }
+            }
+        }
+        store.erased.sort_unstable();
+    }
     rotation_years(&mut store);
     drop(phase);
     let _phase = super::timing::Phase::start("time index");
@@ -507,6 +575,7 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
         archive: archive.map(|a| a.path.clone()),
         path: input.path.clone(),
         mtime_us: input.mtime_us,
+        snapshot: input.snapshot,
         ..Default::default()
     };
     // About one event per 150 bytes of plain text (capped: compressed input
@@ -650,19 +719,19 @@ fn drop_out_of_range_times(info: &mut SourceInfo, events: &mut [Event], unit: &s
 }
 
 /// One line as [`read_line_bounded`] read it.
-struct LineRead {
+pub(crate) struct LineRead {
     /// Bytes consumed from the reader, line ending included (0: end).
-    consumed: u64,
+    pub consumed: u64,
     /// Bytes of the line that were dropped (beyond the bound).
-    dropped: u64,
+    pub dropped: u64,
     /// The line ended with `\n` (not with the end of the input).
-    newline: bool,
+    pub newline: bool,
 }
 
 /// Read one line into `buf` (without its `\n`), keeping at most `max`
 /// bytes of it: the rest of an over-long line is read and dropped chunk by
 /// chunk, never buffered.
-fn read_line_bounded(
+pub(crate) fn read_line_bounded(
     r: &mut dyn BufRead,
     buf: &mut Vec<u8>,
     max: usize,

@@ -6,6 +6,10 @@
 //!   with its parser and counts, every event with its provenance (archive,
 //!   logical path, line). Lines no parser understands are kept as
 //!   [`Kind::Unparsed`] events and counted, never dropped.
+//! - [`merge`] merges the logs of several snapshots of one host (a
+//!   baseline and an incident capture): each line is one event listing
+//!   every snapshot that holds it, and lines a later snapshot lost from the
+//!   middle of a log are named.
 //! - [`parsers`] holds the formats, one file each, registered in one list.
 //! - [`url`] reads web request paths (query string, percent-decoding) the
 //!   same way for queries and detections.
@@ -19,6 +23,7 @@
 
 pub mod event;
 pub mod load;
+pub mod merge;
 pub mod parsers;
 pub mod query;
 pub mod time;

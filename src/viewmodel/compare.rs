@@ -247,6 +247,7 @@ mod tests {
             attributes: Vec::new(),
             renamed_from: None,
             rotated_to: Vec::new(),
+            lost_lines: None,
             detail: None,
             old: None,
             new: None,

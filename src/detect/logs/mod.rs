@@ -17,6 +17,7 @@ pub mod auth;
 pub mod bruteforce;
 pub mod commands;
 pub mod distributed;
+pub mod erased;
 pub mod exfiltration;
 pub mod integrity;
 pub mod new_source;
@@ -332,7 +333,13 @@ impl<'a> Detector<Ctx<'a>, EventSubject> for LogDetection {
     fn needs(&self) -> Needs {
         Needs {
             input: Input::Events,
-            baseline: Baseline::Unused,
+            // Erased lines are lines a later snapshot lost: they need an
+            // earlier snapshot of the same host read with it.
+            baseline: if self.id == erased::ID {
+                Baseline::Required
+            } else {
+                Baseline::Unused
+            },
             reads: self.reads,
         }
     }
@@ -431,6 +438,14 @@ pub static DETECTIONS: &[LogDetection] = &[
         detect: integrity::run,
         reads: &["every log read"],
         describe: "Gaps, timestamps jumping backwards, emptied logs, cut last lines, files not read completely.",
+    },
+    LogDetection {
+        id: erased::ID,
+        detect: erased::run,
+        reads: &[
+            "the same logs in two or more snapshots of one host (a baseline and a later capture)",
+        ],
+        describe: "Lines a later snapshot lost from the middle of a log an earlier snapshot of the same host holds (not rotation, not a whole file cut), with the addresses, accounts and commands they mention.",
     },
     LogDetection {
         id: "cross_source_pivot",
