@@ -13,6 +13,7 @@ pub mod apt;
 pub mod auditd;
 pub mod cron;
 pub mod dpkg;
+pub mod ftpauth;
 pub mod history;
 pub mod journal;
 pub mod journald;
