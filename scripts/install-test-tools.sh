@@ -11,6 +11,7 @@ command -v 7z >/dev/null || need+=(p7zip-full)
 command -v mactime >/dev/null || need+=(sleuthkit)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v bsdtar >/dev/null || need+=(libarchive-tools)
+command -v sqlite3 >/dev/null || need+=(sqlite3)  # wtmpdb/lastlog2 fixtures (tests/logs_wtmpdb.rs)
 # The investigation report is opened, screenshotted and printed to PDF by a
 # real browser (tests/report_investigation.rs).
 command -v chromium >/dev/null || need+=(chromium)

@@ -37,6 +37,8 @@ mod logs_cli;
 mod logs_golden;
 mod logs_journal;
 mod logs_more_sources;
+mod logs_shapes;
+mod logs_wtmpdb;
 mod profiles;
 mod report_investigation;
 mod verify_tamper;

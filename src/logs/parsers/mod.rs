@@ -25,6 +25,7 @@ pub mod syslog;
 pub mod utmp;
 pub mod vsftpd;
 pub mod weberror;
+pub mod wtmpdb;
 
 use super::event::{Draft, Event};
 use std::io::Read;
@@ -112,6 +113,7 @@ pub static FORMATS: &[Format] = &[
     journald::FORMAT,
     utmp::FORMAT,
     journal::FORMAT,
+    wtmpdb::FORMAT,
 ];
 
 /// The format with this name.
