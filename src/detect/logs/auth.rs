@@ -137,7 +137,9 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
     let mut direct = Processes::default();
     let mut secondary = Processes::default();
     let mut preauth = Processes::default();
-    let mut cands: Vec<(FailRow<'a>, Tier, bool, Option<(u32, &'a str)>)> = Vec::new();
+    // (row, tier, a PAM line, its process)
+    type Cand<'a> = (FailRow<'a>, Tier, bool, Option<(u32, &'a str)>);
+    let mut cands: Vec<Cand<'a>> = Vec::new();
     for (i, e) in super::stored(store, &[Kind::AuthFailure, Kind::InvalidUser]) {
         let pam = is_pam(e);
         let pid = e.get(Field::Pid);
@@ -191,11 +193,12 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
         let keep = match (tier, key) {
             (Tier::Direct, _) | (_, None) => true,
             (Tier::Secondary, Some((src, pid))) => {
-                !direct.contains(src, pid)
-                    && !(pam
-                        && success
-                            .get(&(src, pid))
-                            .is_some_and(|us| r.user.is_some_and(|u| us.contains(&u))))
+                // A PAM failure of the account the process then logged in as.
+                let then_in = pam
+                    && success
+                        .get(&(src, pid))
+                        .is_some_and(|us| r.user.is_some_and(|u| us.contains(&u)));
+                !direct.contains(src, pid) && !then_in
             }
             (Tier::Preauth, Some((src, pid))) => {
                 let first = !preauth_counted.contains(src, pid);

@@ -154,7 +154,7 @@ impl LineParser for Auditd {
             "SYSCALL" => {
                 let exe = value(body, "exe=");
                 if let Some(e) = &exe {
-                    set_value(d, line, Field::Command, e);
+                    d.set_sub(line, Field::Command, e.as_ref());
                 }
                 let owned = |v: Option<&str>| v.map(str::to_string);
                 self.syscall = Some(Syscall {
@@ -167,7 +167,7 @@ impl LineParser for Auditd {
             }
             "PROCTITLE" => {
                 if let Some(t) = value(body, "proctitle=") {
-                    set_value(d, line, Field::Command, &t);
+                    d.set_sub(line, Field::Command, t.as_ref());
                 }
             }
             "AVC" | "USER_AVC" => {
@@ -243,7 +243,7 @@ impl LineParser for Auditd {
             }
             _ => {
                 if let Some(e) = value(body, "exe=") {
-                    set_value(d, line, Field::Command, &e);
+                    d.set_sub(line, Field::Command, e.as_ref());
                 }
             }
         }
@@ -263,14 +263,6 @@ fn value<'a>(body: &'a str, key: &str) -> Option<std::borrow::Cow<'a, str>> {
     } else {
         std::borrow::Cow::Borrowed(v)
     })
-}
-
-/// Set a field from [`value`]: a slice of the line, or the decoded text.
-fn set_value(d: &mut Draft, line: &str, f: Field, v: &std::borrow::Cow<'_, str>) {
-    match v {
-        std::borrow::Cow::Borrowed(b) => d.set_sub(line, f, b),
-        std::borrow::Cow::Owned(o) => d.set_owned(f, o),
-    }
 }
 
 fn is_hex(s: &str) -> bool {
