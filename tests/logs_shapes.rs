@@ -281,6 +281,31 @@ fn web_basic_auth_failures_reach_brute_force() {
     assert_eq!(ev[1]["kind"], "auth_failure");
     assert_eq!(field(&ev[1], "user"), "nobody");
     assert_eq!(ev[2]["kind"], "web_error");
+
+    // The same servers logging to syslog.
+    let p = write(
+        dir.path(),
+        "messages",
+        &[
+            syslog(
+                1,
+                "httpd[22]",
+                "[auth_basic:error] [pid 22] [client 203.0.113.45:4000] AH01618: user guest not found: /admin",
+            ),
+            syslog(
+                2,
+                "nginx[23]",
+                "2026/12/02 09:00:02 [error] 23#23: *1 user \"root\": password mismatch, client: 203.0.113.46, server: x, request: \"GET / HTTP/1.1\", host: \"x\"",
+            ),
+        ],
+    );
+    let ev = events(&p);
+    assert_eq!(ev[0]["kind"], "auth_failure", "{}", ev[0]);
+    assert_eq!(field(&ev[0], "user"), "guest");
+    assert_eq!(field(&ev[0], "ip"), "203.0.113.45");
+    assert_eq!(ev[1]["kind"], "auth_failure", "{}", ev[1]);
+    assert_eq!(field(&ev[1], "user"), "root");
+    assert_eq!(field(&ev[1], "ip"), "203.0.113.46");
 }
 
 #[test]
