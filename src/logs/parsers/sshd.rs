@@ -218,9 +218,15 @@ pub const PREAUTH: &str = "preauth: ";
 /// Whether an sshd message tells of a connection that ended before
 /// authentication, and what it says.
 fn preauth(msg: &str) -> Option<&'static str> {
-    let marked = msg.ends_with("[preauth]")
-        || msg.contains("authenticating user ")
-        || msg.contains("invalid user ");
+    // Most sshd lines start with none of these: decide on the first byte.
+    if !msg.starts_with(['C', 'D', 'R', 'U', 'B', 'T', 'b', 's', 'n', 'k']) {
+        return None;
+    }
+    let marked = || {
+        msg.ends_with("[preauth]")
+            || msg.contains("authenticating user ")
+            || msg.contains("invalid user ")
+    };
     let ends = [
         ("Connection closed by ", "preauth: connection closed"),
         ("Disconnected from ", "preauth: disconnected"),
@@ -235,7 +241,7 @@ fn preauth(msg: &str) -> Option<&'static str> {
                 && ([":3: ", ": 3: ", ":14: ", ": 14: "]
                     .iter()
                     .any(|c| msg.contains(c)));
-            return (marked || gave_up).then_some(what);
+            return (gave_up || marked()).then_some(what);
         }
     }
     let always = [
@@ -274,7 +280,7 @@ fn preauth(msg: &str) -> Option<&'static str> {
         // "banner line too long" is a scanner's own message, with no address.
         return (!r.starts_with("banner line")).then_some("preauth: key exchange failed");
     }
-    if msg.starts_with("Read from socket failed: ") && marked {
+    if msg.starts_with("Read from socket failed: ") && marked() {
         return Some("preauth: connection reset");
     }
     None
