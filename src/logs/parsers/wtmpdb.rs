@@ -107,23 +107,13 @@ fn sniff(head: &[u8], name: &str) -> u32 {
 /// journal, `-wal` or `-shm` file beside it.
 pub fn open_file(path: &Path) -> Result<Connection, WtmpdbError> {
     let shown = path.display().to_string();
+    // A URI path: every byte outside a safe set percent-encoded.
     let mut uri = String::from("file:");
-    // Percent-encode what a URI path may not hold as is.
     for b in path.as_os_str().as_encoded_bytes() {
-        match b {
-            b'%' | b'?' | b'#' => uri.push_str(&format!("%{b:02X}")),
-            _ => uri.push(char::from(*b)),
-        }
-    }
-    if !uri.is_ascii() {
-        // Non-ASCII bytes were pushed as Latin-1 chars: encode them instead.
-        uri = String::from("file:");
-        for b in path.as_os_str().as_encoded_bytes() {
-            if b.is_ascii_alphanumeric() || b"/._-~".contains(b) {
-                uri.push(char::from(*b));
-            } else {
-                uri.push_str(&format!("%{b:02X}"));
-            }
+        if b.is_ascii_alphanumeric() || b"/._-~".contains(b) {
+            uri.push(char::from(*b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
         }
     }
     uri.push_str("?mode=ro&immutable=1");
@@ -432,6 +422,35 @@ mod tests {
         c.execute_batch(sql).unwrap();
         drop(c);
         std::fs::read(p).unwrap()
+    }
+
+    #[test]
+    fn open_file_takes_any_path_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a b?c#%d.db");
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE Lastlog2(Name TEXT PRIMARY KEY, Time INTEGER, TTY TEXT, RemoteHost TEXT, Service TEXT); INSERT INTO Lastlog2 VALUES ('root', 1, 'tty1', NULL, 'login');",
+        )
+        .unwrap();
+        drop(c);
+        let before: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        let bytes = std::fs::read(&p).unwrap();
+        let conn = open_file(&p).unwrap();
+        let (table, rows) = rows(&conn, "x").unwrap();
+        assert_eq!(table, Table::Lastlog2);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].login_us, Some(1_000_000));
+        drop(conn);
+        let after: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(before, after);
+        assert_eq!(std::fs::read(&p).unwrap(), bytes);
     }
 
     #[test]
