@@ -19,6 +19,7 @@ command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || need+=(libcap2-bin)
 # The fleet playbook (packaging/ansible/) runs with ansible-core alone: it
 # uses only ansible.builtin modules (tests/fleet_ansible.rs).
 command -v ansible-playbook >/dev/null || need+=(ansible-core)
+command -v sqlite3 >/dev/null || need+=(sqlite3)  # wtmpdb/lastlog2 fixtures (tests/logs_wtmpdb.rs)
 # The investigation report is opened, screenshotted and printed to PDF by a
 # real browser (tests/report_investigation.rs).
 command -v chromium >/dev/null || need+=(chromium)

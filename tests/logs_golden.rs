@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// SHA-256 of the dump below for `tests/data/logs`.
-const GOLDEN: &str = "156b72cbf4c3ad534905aa7606e99fcb864091540a0429e4c3c4b1d5cc50579f";
+const GOLDEN: &str = "a776f8b0970fce960d3db49968481b3c33103405ca1d275889d3270720048472";
 
 fn dump(dir: &Path) -> String {
     let store = logs::load(

@@ -41,6 +41,8 @@ mod logs_golden;
 mod logs_journal;
 mod logs_more_sources;
 mod logs_snapshots;
+mod logs_shapes;
+mod logs_wtmpdb;
 mod profiles;
 mod remote_capture;
 mod report_investigation;

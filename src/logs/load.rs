@@ -209,6 +209,7 @@ pub fn looks_like_log(path: &str) -> bool {
         || name.contains("wtmp")
         || name.contains("btmp")
         || name.contains("utmp")
+        || (name.contains("lastlog") && name.ends_with(".db"))
         || name.ends_with(".journal")
         || name.ends_with(".journal~")
         || name.starts_with("access")

@@ -5,7 +5,9 @@
 //!
 //! A failure counts once: PAM's `authentication failure` and sshd's
 //! `Invalid user` lines are skipped when the same process also logged a
-//! `Failed ...` line for it, and `message repeated N times` counts N. A
+//! `Failed ...` line for it, a disconnect before authentication counts once
+//! per process when nothing else did (see [`failure_rows`]), and `message
+//! repeated N times` counts N. A
 //! btmp record is skipped when a text log (auth.log, secure) holds a failure
 //! for the same account from the same address within a second of it: btmp
 //! and the text log record the same attempt.
@@ -83,27 +85,76 @@ pub struct FailRow<'a> {
     kind: Kind,
 }
 
+/// How a failure counts against the other lines of its process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    /// `Failed password`, `ROOT LOGIN REFUSED`, btmp, a web login...
+    Direct,
+    /// PAM's `authentication failure`, sshd's `Invalid user`, auditd's
+    /// `USER_LOGIN res=failed`: the same attempt as a direct line, if any.
+    Secondary,
+    /// A connection that ended before authentication (detail `preauth:
+    /// ...`): one attempt per process, when nothing else counted one.
+    Preauth,
+    /// sshd's `Failed publickey`: a client trying its keys; counted only
+    /// when the process logged nothing else (no other failure, no success).
+    Key,
+}
+
+fn tier(e: &Event, pam: bool) -> Tier {
+    let detail = e.get(Field::Detail);
+    if e.kind == Kind::InvalidUser
+        || pam
+        || (detail == Some("USER_LOGIN") && e.get(Field::Program) == Some("auditd"))
+    {
+        Tier::Secondary
+    } else if detail.is_some_and(|d| d.starts_with(crate::logs::parsers::sshd::PREAUTH)) {
+        Tier::Preauth
+    } else if detail == Some("publickey")
+        && e.get(Field::Program)
+            .is_some_and(|p| p == "sshd" || p.starts_with("sshd-"))
+    {
+        Tier::Key
+    } else {
+        Tier::Direct
+    }
+}
+
 /// Remote authentication failures (with an address), deduplicated, in time
 /// order, with what the detections read of each.
+///
+/// Per process (source and pid): a secondary line is dropped when the
+/// process also logged a direct failure, and a PAM line when the process
+/// then logged in as the same account (stacked modules: `pam_unix` fails,
+/// `pam_ldap` succeeds); a disconnect before authentication is dropped when
+/// the process logged a direct or secondary failure, and only the first
+/// (with an address) of a process counts; a refused public key is dropped
+/// when the process logged any other failure or a success.
 pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
     let store: &'a LogStore = ctx.store;
     // One pass in storage order (sequential memory) reads every failure
     // once; the rows are put in time order afterwards.
     let mut direct = Processes::default();
-    let mut cands: Vec<(FailRow<'a>, Option<(u32, &'a str)>)> = Vec::new();
+    let mut secondary = Processes::default();
+    let mut preauth = Processes::default();
+    // (row, tier, a PAM line, its process)
+    type Cand<'a> = (FailRow<'a>, Tier, bool, Option<(u32, &'a str)>);
+    let mut cands: Vec<Cand<'a>> = Vec::new();
     for (i, e) in super::stored(store, &[Kind::AuthFailure, Kind::InvalidUser]) {
         let pam = is_pam(e);
         let pid = e.get(Field::Pid);
-        if e.kind == Kind::AuthFailure
-            && !pam
-            && let Some(p) = pid
-        {
-            direct.insert(e.source, p);
+        let tier = tier(e, pam);
+        if let Some(p) = pid {
+            match tier {
+                Tier::Direct => direct.insert(e.source, p),
+                Tier::Secondary => secondary.insert(e.source, p),
+                Tier::Preauth => preauth.insert(e.source, p),
+                Tier::Key => {}
+            }
         }
         let Some(ip) = e.get(Field::Ip).filter(|ip| !ip.is_empty()) else {
             continue;
         };
-        let secondary = e.kind == Kind::InvalidUser || pam;
         cands.push((
             FailRow {
                 i,
@@ -115,16 +166,58 @@ pub fn failure_rows<'a>(ctx: &Ctx<'a>) -> Vec<FailRow<'a>> {
                 btmp: is_btmp(e),
                 kind: e.kind,
             },
-            secondary.then_some(()).and(pid.map(|p| (e.source, p))),
+            tier,
+            pam,
+            pid.map(|p| (e.source, p)),
         ));
     }
-    // A secondary line (PAM, `Invalid user`) of a process that also logged
-    // a direct failure is the same attempt.
-    let mut out: Vec<FailRow<'a>> = cands
-        .into_iter()
-        .filter(|(_, key)| !key.is_some_and(|(src, pid)| direct.contains(src, pid)))
-        .map(|(r, _)| r)
-        .collect();
+    let needs_success = cands
+        .iter()
+        .any(|c| c.3.is_some() && (c.1 == Tier::Key || c.2));
+    // Successes per process, with their account (only when a refused key
+    // or a PAM line could be dropped by one).
+    let mut success: foldhash::HashMap<(u32, &'a str), Vec<&'a str>> = foldhash::HashMap::default();
+    if needs_success {
+        for (_, e) in super::stored(store, &[Kind::AuthSuccess]) {
+            if let Some(p) = e.get(Field::Pid) {
+                success
+                    .entry((e.source, p))
+                    .or_default()
+                    .push(e.get(Field::User).unwrap_or(""));
+            }
+        }
+    }
+    let mut preauth_counted = Processes::default();
+    let mut out: Vec<FailRow<'a>> = Vec::with_capacity(cands.len());
+    for (r, tier, pam, key) in cands {
+        let keep = match (tier, key) {
+            (Tier::Direct, _) | (_, None) => true,
+            (Tier::Secondary, Some((src, pid))) => {
+                // A PAM failure of the account the process then logged in as.
+                let then_in = pam
+                    && success
+                        .get(&(src, pid))
+                        .is_some_and(|us| r.user.is_some_and(|u| us.contains(&u)));
+                !direct.contains(src, pid) && !then_in
+            }
+            (Tier::Preauth, Some((src, pid))) => {
+                let first = !preauth_counted.contains(src, pid);
+                if first {
+                    preauth_counted.insert(src, pid);
+                }
+                first && !direct.contains(src, pid) && !secondary.contains(src, pid)
+            }
+            (Tier::Key, Some((src, pid))) => {
+                !direct.contains(src, pid)
+                    && !secondary.contains(src, pid)
+                    && !preauth.contains(src, pid)
+                    && !success.contains_key(&(src, pid))
+            }
+        };
+        if keep {
+            out.push(r);
+        }
+    }
     let _ph = crate::logs::timing::Phase::start("auth: time order, btmp");
     out.sort_unstable_by_key(|r| store.rank.get(r.i as usize).copied().unwrap_or(u32::MAX));
     // btmp and a text log seen together: keep the text log's line.

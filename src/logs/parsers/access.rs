@@ -35,8 +35,86 @@ impl LineParser for Access {
                 return true;
             }
         }
+        if line.starts_with('[') {
+            return ssl_request(line, d);
+        }
         parse(line, line, d)
     }
+}
+
+/// `[dd/Mon/yyyy:HH:MM:SS +zzzz]` at the start of `tb` (after the `[`):
+/// the time (UTC) and the index of the closing `]`.
+fn clf_time(tb: &[u8]) -> Option<(i64, usize)> {
+    let (Some(day), Some(mon), Some(year)) = (
+        time::digits(tb, 2),
+        tb.get(3..).and_then(time::month),
+        tb.get(7..).and_then(|x| time::digits(x, 4)),
+    ) else {
+        return None;
+    };
+    if tb.get(2) != Some(&b'/') || tb.get(6) != Some(&b'/') || tb.get(11) != Some(&b':') {
+        return None;
+    }
+    let (hh, mm, ss) = tb.get(12..).and_then(time::hms)?;
+    let (us, flen) = time::fraction(tb.get(20..).unwrap_or(&[]));
+    let mut i = 20 + flen;
+    let mut off = 0;
+    if tb.get(i) == Some(&b' ')
+        && let Some((o, used)) = tb.get(i + 1..).and_then(time::zone)
+    {
+        off = o;
+        i += 1 + used;
+    }
+    if tb.get(i) != Some(&b']') {
+        return None;
+    }
+    let ts = time::to_us(i64::from(year), mon, day, hh, mm, ss, us)?;
+    Some((time::shift(ts, off), i))
+}
+
+/// Apache mod_ssl's `ssl_request_log` (`%t %h %{SSL_PROTOCOL}x
+/// %{SSL_CIPHER}x "%r" %b`): `[time] IP TLSv1.2 CIPHER "GET / HTTP/1.1" 1234`.
+fn ssl_request(line: &str, d: &mut Draft) -> bool {
+    let Some((ts, close)) = line.as_bytes().get(1..).and_then(clf_time) else {
+        return false;
+    };
+    let rest = line.get(close + 2..).unwrap_or("");
+    let Some(r) = rest.strip_prefix(' ') else {
+        return false;
+    };
+    let mut it = r.splitn(4, ' ');
+    let (Some(ip), Some(proto), Some(cipher), Some(tail)) =
+        (it.next(), it.next(), it.next(), it.next())
+    else {
+        return false;
+    };
+    if ip.is_empty() || !tail.starts_with('"') {
+        return false;
+    }
+    d.time_us = Some(ts);
+    d.kind = Kind::WebRequest;
+    d.set_sub(line, Field::Ip, ip);
+    let start = line.len() - r.len() + ip.len() + 1;
+    let end = start + proto.len() + 1 + cipher.len();
+    d.set(Field::Detail, start, end);
+    let mut pos = line.len() - tail.len();
+    if let Some(req) = quoted(line, &mut pos) {
+        request(line, req, d);
+    }
+    let bytes = line.get(pos..).unwrap_or("").trim();
+    d.bytes = if bytes == "-" {
+        Some(0)
+    } else {
+        bytes.parse().ok()
+    };
+    true
+}
+
+/// The client field: one address, or an X-Forwarded-For list logged in its
+/// place (`10.0.0.2, 10.0.0.1, 127.0.0.1`), whose first entry is the client
+/// the proxies name.
+fn first_of_list(client: &str) -> &str {
+    client.split(',').next().unwrap_or(client).trim()
 }
 
 /// Parse `s` (a sub-slice of `line`).
@@ -46,12 +124,22 @@ fn parse(line: &str, s: &str, d: &mut Draft) -> bool {
     };
     let head = &s[..open];
     let mut toks = [""; 5];
+    let mut starts = [0usize; 5];
     let mut n = 0;
+    let mut at = 0;
     for t in head.split(' ') {
+        let start = at;
+        at += t.len() + 1;
+        // "10.0.0.2, 10.0.0.1, 127.0.0.1": one client field.
+        if n == 1 && toks[0].ends_with(',') {
+            toks[0] = head.get(starts[0]..start + t.len()).unwrap_or(t);
+            continue;
+        }
         if n == toks.len() {
             return false;
         }
         toks[n] = t;
+        starts[n] = start;
         n += 1;
     }
     let (vhost, client, user) = match n {
@@ -99,7 +187,10 @@ fn parse(line: &str, s: &str, d: &mut Draft) -> bool {
     if let Some(v) = vhost {
         d.set_sub(line, Field::Host, v.split(':').next().unwrap_or(v));
     }
-    d.set_sub(line, Field::Ip, client);
+    d.set_sub(line, Field::Ip, first_of_list(client));
+    if client.contains(',') {
+        d.set_sub(line, Field::Forwarded, client);
+    }
     if user != "-" {
         d.set_sub(line, Field::User, user);
     }

@@ -6,7 +6,11 @@
 //! auditd writes the SYSCALL record first, so an EXECVE record is joined to
 //! the SYSCALL record of the same serial read before it: it gets that
 //! record's `uid` (as `uid`), `auid` (as `target`), `pid` and `exe` (as
-//! `path`). SELinux AVC denials (`avc:  denied  { read } for pid=.. comm=..
+//! `path`). `exe=` and `proctitle=` values that auditd wrote in hex (a
+//! path with a space, as a deleted binary's `/tmp/x (deleted)`; every
+//! PROCTITLE) are decoded; `uid` and `auid` (as `target`) are kept on every
+//! record that has them (`uid` not on account-management records, where
+//! it would read as the uid of the account acted on). SELinux AVC denials (`avc:  denied  { read } for pid=.. comm=..
 //! name=.. scontext=.. tcontext=.. tclass=..`) keep the permission, the
 //! program, the object and the contexts.
 
@@ -87,9 +91,28 @@ impl LineParser for Auditd {
         if let Some(p) = kv(body, "pid=") {
             d.set_sub(line, Field::Pid, p);
         }
-        // The acting account's audit uid (not the account acted on).
+        // The acting account's audit uid (not the account acted on), and the
+        // process's uid, on every record type that has them.
         if let Some(u) = kv(body, "auid=") {
             d.set_sub(line, Field::Target, u);
+        }
+        // On account-management records `uid` would read as the uid of the
+        // account acted on (`src/detect/logs/accounts.rs`): it is the
+        // acting process's, so it is left out there.
+        let manages_accounts = matches!(
+            typ,
+            "ADD_USER"
+                | "DEL_USER"
+                | "ADD_GROUP"
+                | "DEL_GROUP"
+                | "USER_MGMT"
+                | "GRP_MGMT"
+                | "USER_CHAUTHTOK"
+                | "ACCT_LOCK"
+                | "ACCT_UNLOCK"
+        );
+        if !manages_accounts && let Some(u) = kv(body, "uid=") {
+            d.set_sub(line, Field::Uid, u);
         }
         let success = kv(body, "res=").is_some_and(|r| r == "success" || r == "1");
         let acct = kv(body, "acct=").filter(|a| !a.is_empty());
@@ -129,12 +152,9 @@ impl LineParser for Auditd {
         }
         match typ {
             "SYSCALL" => {
-                let exe = kv(body, "exe=");
-                if let Some(e) = exe {
-                    d.set_sub(line, Field::Command, e);
-                }
-                if let Some(u) = kv(body, "uid=") {
-                    d.set_sub(line, Field::Uid, u);
+                let exe = value(body, "exe=");
+                if let Some(e) = &exe {
+                    d.set_sub(line, Field::Command, e.as_ref());
                 }
                 let owned = |v: Option<&str>| v.map(str::to_string);
                 self.syscall = Some(Syscall {
@@ -142,8 +162,13 @@ impl LineParser for Auditd {
                     uid: owned(kv(body, "uid=")),
                     auid: owned(kv(body, "auid=")),
                     pid: owned(kv(body, "pid=")),
-                    exe: owned(exe),
+                    exe: exe.map(|e| e.into_owned()),
                 });
+            }
+            "PROCTITLE" => {
+                if let Some(t) = value(body, "proctitle=") {
+                    d.set_sub(line, Field::Command, t.as_ref());
+                }
             }
             "AVC" | "USER_AVC" => {
                 if let Some(perm) = super::after(body, "{ ").and_then(|r| r.split(" }").next()) {
@@ -217,13 +242,27 @@ impl LineParser for Auditd {
                 }
             }
             _ => {
-                if let Some(e) = kv(body, "exe=") {
-                    d.set_sub(line, Field::Command, e);
+                if let Some(e) = value(body, "exe=") {
+                    d.set_sub(line, Field::Command, e.as_ref());
                 }
             }
         }
         true
     }
+}
+
+/// The value of `key=` with auditd's encoding undone: a value auditd could
+/// not log as is (a space, a quote, a control character or a non-ASCII byte
+/// in it: a deleted binary's `exe=/tmp/x (deleted)`, any `proctitle=`) is
+/// written unquoted in hex; a quoted value is taken as it is.
+fn value<'a>(body: &'a str, key: &str) -> Option<std::borrow::Cow<'a, str>> {
+    let v = kv(body, key)?;
+    let quoted = super::after(body, key).is_some_and(|r| r.starts_with('"'));
+    Some(if !quoted && is_hex(v) {
+        std::borrow::Cow::Owned(decode_hex(v))
+    } else {
+        std::borrow::Cow::Borrowed(v)
+    })
 }
 
 fn is_hex(s: &str) -> bool {

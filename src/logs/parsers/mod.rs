@@ -13,6 +13,7 @@ pub mod apt;
 pub mod auditd;
 pub mod cron;
 pub mod dpkg;
+pub mod ftpauth;
 pub mod history;
 pub mod journal;
 pub mod journald;
@@ -24,6 +25,7 @@ pub mod syslog;
 pub mod utmp;
 pub mod vsftpd;
 pub mod weberror;
+pub mod wtmpdb;
 
 use super::event::{Draft, Event};
 use std::io::Read;
@@ -111,6 +113,7 @@ pub static FORMATS: &[Format] = &[
     journald::FORMAT,
     utmp::FORMAT,
     journal::FORMAT,
+    wtmpdb::FORMAT,
 ];
 
 /// The format with this name.
@@ -134,16 +137,7 @@ pub fn sniff_ranked(head: &[u8], ctx: &SourceCtx) -> Vec<(&'static Format, u32)>
     let name = ctx.file_name();
     let mut ranked: Vec<(&'static Format, u32)> = Vec::new();
     let text = String::from_utf8_lossy(head);
-    let mut lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .filter(|l| !l.trim().is_empty() && !l.starts_with("# "))
-        .take(40)
-        .collect();
-    // The last piece may be cut by the sample size.
-    if head.len() >= SNIFF_BYTES && lines.len() > 1 {
-        lines.pop();
-    }
+    let lines = sample_lines(&text, head.len() >= SNIFF_BYTES);
     let binary = head.iter().take(4096).filter(|&&b| b == 0).count() > 8;
     let mut d = Draft::default();
     for f in FORMATS {
@@ -174,6 +168,35 @@ pub fn sniff_ranked(head: &[u8], ctx: &SourceCtx) -> Vec<(&'static Format, u32)>
     // Stable: on a tie the registry order decides.
     ranked.sort_by_key(|x| std::cmp::Reverse(x.1));
     ranked
+}
+
+/// The lines sniffing tries: up to 40 non-blank lines of the head, without
+/// `# ` comments and without indented lines (the continuation lines of a
+/// multi-line message or statement say nothing of the format: a syslog file
+/// that opens with a 60-line stack trace is still syslog), unless there is
+/// nothing else. `cut`: the head was cut by the sample size, so its last
+/// piece may be a partial line.
+pub fn sample_lines(text: &str, cut: bool) -> Vec<&str> {
+    let mut all: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("# "))
+        .collect();
+    if cut && all.len() > 1 {
+        all.pop();
+    }
+    let starts: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with([' ', '\t']))
+        .take(40)
+        .collect();
+    if starts.is_empty() {
+        all.truncate(40);
+        all
+    } else {
+        starts
+    }
 }
 
 /// How many bytes sniffing looks at.

@@ -15,6 +15,16 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
         (svc, r.split_once("): ").map(|x| x.1).unwrap_or(r))
     } else if let Some(p) = program.strip_suffix("(pam_unix)") {
         (p, msg)
+    } else if let Some(r) = msg
+        .strip_prefix("(pam_unix) ")
+        .or_else(|| msg.strip_prefix("pam_unix: "))
+    {
+        // Old PAM: "vsftpd: (pam_unix) authentication failure; ...",
+        // "vsftpd: pam_unix: authentication failure; ...".
+        (program, r)
+    } else if msg.starts_with("authentication failure; logname=") {
+        // Without the module name: "vsftpd[1659]: authentication failure; logname=..."
+        (program, msg)
     } else if let Some(r) = msg.strip_prefix("FAILED LOGIN ") {
         d.kind = Kind::AuthFailure;
         if let Some(u) = after(r, "FOR '") {
@@ -30,7 +40,17 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
     d.set_sub(line, Field::Detail, service);
     if body.starts_with("authentication failure") {
         d.kind = Kind::AuthFailure;
-        if let Some(h) = kv(body, "rhost=").filter(|h| !h.is_empty()) {
+        // What a client sent (ruser= before rhost=, user= after it) may
+        // itself hold " rhost=": take the last one before the " user=" that
+        // follows the first.
+        let seg = body
+            .find(" rhost=")
+            .and_then(|i| body[i..].find(" user=").map(|j| &body[..i + j]))
+            .unwrap_or(body);
+        let rhost = seg
+            .rfind(" rhost=")
+            .and_then(|i| kv(&seg[i + 1..], "rhost="));
+        if let Some(h) = rhost.filter(|h| !h.is_empty()) {
             d.set_sub(line, Field::Ip, h);
         }
         if let Some(u) = kv(body, "user=") {

@@ -29,15 +29,7 @@ pub const FORMAT: Format = Format {
 /// must win the tie whatever the file is called.
 fn sniff(head: &[u8], _name: &str) -> u32 {
     let text = String::from_utf8_lossy(head);
-    let mut lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .filter(|l| !l.trim().is_empty())
-        .take(40)
-        .collect();
-    if head.len() >= super::SNIFF_BYTES && lines.len() > 1 {
-        lines.pop();
-    }
+    let lines = super::sample_lines(&text, head.len() >= super::SNIFF_BYTES);
     if lines.is_empty() {
         return 0;
     }
@@ -103,19 +95,35 @@ fn has_prefix(line: &str) -> bool {
     if let Some(frac) = rest.strip_prefix('.') {
         rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
     }
-    let mut words = rest.split(' ').filter(|w| !w.is_empty());
-    let _zone = words.next();
-    let Some(pid) = words.next() else {
+    // "[PID]" within the prefix (`%m [%p] `, `%t:%r:%u@%d:[%p]: `), then a
+    // level among the next words.
+    let head = rest.get(..rest.len().min(160)).unwrap_or(rest);
+    let Some(at) = pid_at(head) else {
         return false;
     };
-    let pid_ok = pid
-        .strip_prefix('[')
-        .and_then(|p| p.strip_suffix(']'))
-        .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
-    pid_ok
-        && words
-            .take(3)
-            .any(|w| LEVELS.contains(&w) || (w.starts_with("DEBUG") && w.ends_with(':')))
+    rest.get(at..)
+        .unwrap_or("")
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(5)
+        .any(|w| LEVELS.contains(&w) || (w.starts_with("DEBUG") && w.ends_with(':')))
+}
+
+/// Where the first `[PID]` (or `[PID-N]`) of a prefix ends.
+fn pid_at(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s.get(from..)?.find('[') {
+        let open = from + i;
+        let r = s.get(open + 1..)?;
+        let close = r.find(']')?;
+        let inner = &r[..close];
+        let pid = inner.split('-').next().unwrap_or(inner);
+        if !pid.is_empty() && pid.bytes().all(|c| c.is_ascii_digit()) {
+            return Some(open + 1 + close + 1);
+        }
+        from = open + 1;
+    }
+    None
 }
 
 fn name_hint(name: &str) -> u32 {
@@ -131,6 +139,7 @@ fn make(ctx: &SourceCtx) -> Box<dyn LineParser> {
     Box::new(Postgres {
         offset_s: ctx.tz_offset_s.unwrap_or(0),
         clients: foldhash::HashMap::default(),
+        last: None,
     })
 }
 
@@ -138,9 +147,12 @@ struct Postgres {
     offset_s: i64,
     /// Backend pid -> client address, from `connection received`.
     clients: foldhash::HashMap<String, String>,
+    /// The last entry read, for its DETAIL/STATEMENT/LOCATION lines and the
+    /// indented lines of a multi-line message.
+    last: Option<Entry>,
 }
 
-const LEVELS: [&str; 9] = [
+const LEVELS: [&str; 13] = [
     "LOG:",
     "FATAL:",
     "ERROR:",
@@ -150,13 +162,39 @@ const LEVELS: [&str; 9] = [
     "HINT:",
     "PANIC:",
     "NOTICE:",
+    "LOCATION:",
+    "CONTEXT:",
+    "QUERY:",
+    "INFO:",
 ];
+
+/// Levels that continue the entry before them (same pid) rather than
+/// start one.
+const ATTACHED: [&str; 6] = [
+    "DETAIL",
+    "HINT",
+    "STATEMENT",
+    "LOCATION",
+    "CONTEXT",
+    "QUERY",
+];
+
+/// The entry the next lines may continue.
+#[derive(Default)]
+struct Entry {
+    pid: String,
+    time_us: Option<i64>,
+    user: Option<String>,
+    ip: Option<String>,
+    /// The entry is a statement (its continuation lines are SQL).
+    sql: bool,
+}
 
 impl LineParser for Postgres {
     fn parse(&mut self, line: &str, d: &mut Draft) -> bool {
         let b = line.as_bytes();
         let Some((t, n)) = time::iso(b, self.offset_s) else {
-            return false;
+            return self.continuation(line, d);
         };
         d.time_us = Some(t);
         let mut rest = line.get(n..).unwrap_or("");
@@ -164,7 +202,7 @@ impl LineParser for Postgres {
         if let Some(z) = rest.strip_prefix(' ') {
             let len = z.bytes().take_while(u8::is_ascii_alphabetic).count();
             let name = z.get(..len).unwrap_or("");
-            if len > 0 && matches!(z.as_bytes().get(len), None | Some(b' ' | b',')) {
+            if len > 0 && matches!(z.as_bytes().get(len), None | Some(b' ' | b',' | b':')) {
                 if matches!(name, "UTC" | "GMT") {
                     d.time_us = Some(time::plus_us(t, time::from_secs(self.offset_s)));
                 }
@@ -175,46 +213,143 @@ impl LineParser for Postgres {
         if rest.starts_with(',') {
             return self.csv(line, d);
         }
-        // "[pid] ... LEVEL:  message"
+        // "[pid] ... LEVEL:  message", or a custom log_line_prefix with the
+        // pid anywhere in it ("%t:%r:%u@%d:[%p]: ").
         let rest = rest.trim_start_matches(' ');
-        let Some(r) = rest.strip_prefix('[') else {
-            return false;
-        };
-        let Some((pid, r)) = r.split_once(']') else {
-            return false;
-        };
-        let pid = pid.split('-').next().unwrap_or(pid);
-        if pid.is_empty() || !pid.bytes().all(|c| c.is_ascii_digit()) {
-            return false;
-        }
-        d.set_sub(line, Field::Pid, pid);
         let Some((lvl_at, level)) = LEVELS
             .iter()
-            .filter_map(|l| r.find(l).map(|i| (i, *l)))
+            .filter_map(|l| rest.find(l).map(|i| (i, *l)))
             .min_by_key(|x| x.0)
         else {
             return false;
         };
-        // "user@db" in the prefix.
-        let between = r.get(..lvl_at).unwrap_or("").trim();
-        if let Some((u, _db)) = between.split_once('@')
-            && !u.is_empty()
-            && !u.contains(' ')
-        {
-            d.set_sub(line, Field::User, u);
-        }
-        let msg = r
+        let prefix = rest.get(..lvl_at).unwrap_or("");
+        let Some(end) = pid_at(prefix) else {
+            return false;
+        };
+        let open = prefix[..end].rfind('[').unwrap_or(0);
+        let inner = prefix.get(open + 1..end - 1).unwrap_or("");
+        let pid = inner.split('-').next().unwrap_or(inner);
+        d.set_sub(line, Field::Pid, pid);
+        self.prefix_fields(line, prefix, d);
+        let msg = rest
             .get(lvl_at + level.len()..)
             .unwrap_or("")
             .trim_start_matches(' ');
-        d.set_sub(line, Field::Detail, level.trim_end_matches(':'));
+        let level = level.trim_end_matches(':');
+        d.set_sub(line, Field::Detail, level);
         let pid = pid.to_string();
+        if ATTACHED.contains(&level) {
+            self.attached(line, &pid, level, msg, d);
+            return true;
+        }
         self.message(line, &pid, msg, d);
+        let ip = d
+            .get(Field::Ip)
+            .or_else(|| self.clients.get(&pid).map(String::as_str))
+            .map(str::to_string);
+        self.last = Some(Entry {
+            pid,
+            time_us: d.time_us,
+            user: d.get(Field::User).map(str::to_string),
+            ip,
+            sql: d.has(Field::Command),
+        });
         true
     }
 }
 
 impl Postgres {
+    /// The fields a custom `log_line_prefix` may carry: `%u@%d`, `user=%u`,
+    /// `client=%h` / `host=%h` / `%r` (`IP(port)`).
+    fn prefix_fields(&self, line: &str, prefix: &str, d: &mut Draft) {
+        for w in prefix
+            .split([' ', ',', ':', '[', ']'])
+            .filter(|w| !w.is_empty())
+        {
+            if let Some(u) = w.strip_prefix("user=") {
+                if !u.is_empty() && u != "[unknown]" {
+                    d.set_sub(line, Field::User, u);
+                }
+            } else if let Some(h) = w
+                .strip_prefix("client=")
+                .or_else(|| w.strip_prefix("host="))
+                .or_else(|| w.strip_prefix("remote="))
+            {
+                let h = h.split('(').next().unwrap_or(h);
+                if !h.is_empty() && h != "[local]" {
+                    d.set_sub(line, Field::Ip, h);
+                }
+            } else if let Some((u, _db)) = w.split_once('@') {
+                if !u.is_empty() && !d.has(Field::User) {
+                    d.set_sub(line, Field::User, u);
+                }
+            } else if let Some((ip, port)) = w.split_once('(')
+                && port
+                    .strip_suffix(')')
+                    .is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit()))
+                && super::sshd::looks_like_ip(ip)
+            {
+                d.set_sub(line, Field::Ip, ip);
+            }
+        }
+    }
+
+    /// A DETAIL/HINT/STATEMENT/LOCATION/CONTEXT/QUERY line: part of the
+    /// entry of the same backend before it, whose account and client it
+    /// carries; a STATEMENT line keeps its SQL as the command.
+    fn attached(&mut self, line: &str, pid: &str, level: &str, msg: &str, d: &mut Draft) {
+        d.kind = Kind::Info;
+        if level == "STATEMENT" || level == "QUERY" {
+            d.set_sub(line, Field::Command, msg);
+        }
+        let same = self.last.as_mut().filter(|e| e.pid == pid);
+        if let Some(e) = same {
+            if !d.has(Field::User)
+                && let Some(u) = &e.user
+            {
+                d.set_owned(Field::User, u);
+            }
+            if !d.has(Field::Ip)
+                && let Some(ip) = &e.ip
+            {
+                d.set_owned(Field::Ip, ip);
+            }
+            e.sql = level == "STATEMENT" || level == "QUERY";
+        }
+        if !d.has(Field::Ip)
+            && let Some(ip) = self.clients.get(pid)
+        {
+            d.set_owned(Field::Ip, ip);
+        }
+    }
+
+    /// An indented line (a multi-line statement or message): the entry
+    /// before it goes on; it gets that entry's time, pid, account and client.
+    fn continuation(&mut self, line: &str, d: &mut Draft) -> bool {
+        if !line.starts_with([' ', '\t']) {
+            return false;
+        }
+        let Some(e) = &self.last else {
+            return false;
+        };
+        d.time_us = e.time_us;
+        d.kind = Kind::Info;
+        d.set_owned(Field::Program, "postgres");
+        d.set_owned(Field::Pid, &e.pid);
+        d.set_owned(Field::Detail, "continuation");
+        if let Some(u) = &e.user {
+            d.set_owned(Field::User, u);
+        }
+        if let Some(ip) = &e.ip {
+            d.set_owned(Field::Ip, ip);
+        }
+        if e.sql {
+            d.set_sub(line, Field::Command, line.trim());
+        }
+        true
+    }
+
     fn message(&mut self, line: &str, pid: &str, msg: &str, d: &mut Draft) {
         if let Some(r) = msg.strip_prefix("connection received: ") {
             if let Some(h) = kv(r, "host=") {

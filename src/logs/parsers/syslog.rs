@@ -16,7 +16,7 @@
 //! account management, cron) listed in [`MESSAGES`].
 
 use super::{Format, LineParser, Method, SourceCtx};
-use crate::logs::event::{Draft, Event, Field};
+use crate::logs::event::{Draft, Event, Field, Kind};
 use crate::logs::time::{self, US};
 
 /// The registry entry.
@@ -48,6 +48,7 @@ fn make(ctx: &SourceCtx) -> Box<dyn LineParser> {
         rollovers: 0,
         prev_month: 0,
         last_classic: None,
+        sshd_ips: foldhash::HashMap::default(),
     })
 }
 
@@ -63,6 +64,8 @@ pub static MESSAGES: &[MessageParser] = &[
     super::accounts::parse,
     super::cron::parse,
     super::pam::parse,
+    super::ftpauth::parse,
+    super::weberror::syslog_message,
 ];
 
 /// Provisional year for classic lines (leap, so Feb 29 parses).
@@ -78,6 +81,9 @@ struct Syslog {
     prev_month: u32,
     /// Provisional time (local, year 2000 + offset) of the last classic line.
     last_classic: Option<(u16, u32, u32, i64)>,
+    /// sshd/dropbear process id -> the client address it last named
+    /// (cleared at 65,536 processes, so memory stays bounded).
+    sshd_ips: foldhash::HashMap<String, String>,
 }
 
 impl LineParser for Syslog {
@@ -247,7 +253,7 @@ impl Syslog {
     }
 
     /// After the timestamp: `host program[pid]: message`.
-    fn after_time(&self, line: &str, at: usize, d: &mut Draft, with_host: bool) -> bool {
+    fn after_time(&mut self, line: &str, at: usize, d: &mut Draft, with_host: bool) -> bool {
         let Some(rest) = line.get(at..) else {
             return false;
         };
@@ -258,18 +264,37 @@ impl Syslog {
         let mut words = rest;
         if with_host {
             let host = super::token(rest);
-            // A token ending in ':' right after the time is a program (no host).
-            if !host.ends_with(':') && !host.starts_with('-') {
+            // A token ending in ':' right after the time is a program (no
+            // host), and so is "[sshd]".
+            if !host.ends_with(':') && !host.starts_with('-') && !host.starts_with('[') {
                 d.set_sub(line, Field::Host, host);
                 words = rest.get(host.len()..).unwrap_or("").trim_start_matches(' ');
             }
         }
         let prog = super::token(words);
-        let Some(tag) = prog.strip_suffix(':') else {
+        // "[sshd]: msg" and "[sshd] msg" (some embedded systems).
+        let bracketed = prog
+            .strip_prefix('[')
+            .map(|p| p.strip_suffix(':').unwrap_or(p))
+            .and_then(|p| p.strip_suffix(']'))
+            .filter(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && !p.contains('['));
+        // ProFTPD: "proftpd[12345] server (host[ip]): ..." (no colon).
+        let bare = prog
+            .strip_suffix(']')
+            .and_then(|p| p.split_once('['))
+            .filter(|(n, pid)| {
+                !n.is_empty()
+                    && n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    && !pid.is_empty()
+                    && pid.bytes().all(|b| b.is_ascii_digit())
+            })
+            .map(|_| prog);
+        let Some(tag) = bracketed.or(prog.strip_suffix(':')).or(bare) else {
             // No program tag: the whole rest is the message.
             return true;
         };
-        let (name, pid) = match tag.find('[') {
+        let (name, pid) = match tag.find('[').filter(|_| bracketed.is_none()) {
             Some(p) => (
                 &tag[..p],
                 tag.get(p + 1..).and_then(|s| s.strip_suffix(']')),
@@ -288,7 +313,40 @@ impl Syslog {
             .unwrap_or("")
             .trim_start_matches(' ');
         message(name, msg, line, d);
+        if let Some(pid) = pid {
+            self.sshd_addr(name, pid, d);
+        }
         true
+    }
+
+    /// sshd names the client's address on a connection's first lines only
+    /// (`Connection from`, `Failed password ... from`): a later failure of
+    /// the same process without one (`Disconnecting: Too many
+    /// authentication failures`, `kex_exchange_identification: ...`) gets
+    /// it from them.
+    fn sshd_addr(&mut self, program: &str, pid: &str, d: &mut Draft) {
+        if !(program == "sshd" || program.starts_with("sshd-") || program == "dropbear") {
+            return;
+        }
+        match d.get(Field::Ip) {
+            Some(ip) => {
+                if self.sshd_ips.get(pid).map(String::as_str) != Some(ip) {
+                    if self.sshd_ips.len() >= 65_536 {
+                        self.sshd_ips.clear();
+                    }
+                    let ip = ip.to_string();
+                    self.sshd_ips.insert(pid.to_string(), ip);
+                }
+            }
+            None => {
+                if matches!(d.kind, Kind::AuthFailure | Kind::InvalidUser)
+                    && let Some(ip) = self.sshd_ips.get(pid)
+                {
+                    let ip = ip.clone();
+                    d.set_owned(Field::Ip, &ip);
+                }
+            }
+        }
     }
 
     fn rfc5424(&self, line: &str, at: usize, d: &mut Draft) -> bool {

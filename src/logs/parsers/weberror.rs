@@ -70,28 +70,8 @@ impl WebError {
             return false;
         };
         d.time_us = Some(time::shift(t, self.offset_s));
-        d.kind = Kind::WebError;
         d.set_sub(line, Field::Program, "apache");
-        let mut rest = line.get(yi + 5..).unwrap_or("").trim_start();
-        while let Some(r) = rest.strip_prefix('[') {
-            let Some((inner, after_b)) = r.split_once(']') else {
-                break;
-            };
-            if let Some(c) = inner.strip_prefix("client ") {
-                let ip = if c.matches(':').count() == 1 {
-                    c.split(':').next().unwrap_or(c)
-                } else {
-                    c
-                };
-                d.set_sub(line, Field::Ip, ip);
-            } else if let Some(p) = inner.strip_prefix("pid ") {
-                d.set_sub(line, Field::Pid, p.split(':').next().unwrap_or(p));
-            } else if !inner.contains(' ') {
-                d.set_sub(line, Field::Detail, inner);
-            }
-            rest = after_b.trim_start();
-        }
-        message_path(line, rest, d);
+        apache_rest(line, line.get(yi + 5..).unwrap_or(""), d);
         true
     }
 
@@ -130,9 +110,7 @@ impl WebError {
                 d.set_sub(line, Field::Pid, pid);
             }
         }
-        if let Some(c) = after(rest, ", client: ") {
-            d.set_sub(line, Field::Ip, c.split(',').next().unwrap_or(c));
-        }
+        nginx_client(line, rest, d);
         if let Some(s) = after(rest, ", server: ") {
             d.set_sub(line, Field::Host, s.split(',').next().unwrap_or(s));
         }
@@ -146,7 +124,195 @@ impl WebError {
         } else {
             message_path(line, rest, d);
         }
+        nginx_auth(line, rest, d);
         true
+    }
+}
+
+/// An Apache error line after its time: `[module:level] [pid N] [client
+/// IP:PORT] AH01618: message`, with an APR status (`(70008)Partial results
+/// are valid...: `) possibly before the client.
+fn apache_rest(line: &str, rest: &str, d: &mut Draft) {
+    d.kind = Kind::WebError;
+    let mut rest = rest.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix('[') {
+            // "[client [2001:db8::1]:51548]": an IPv6 client in brackets.
+            if let Some(c) = r
+                .strip_prefix("client [")
+                .or_else(|| r.strip_prefix("remote ["))
+                && let Some((ip, tail)) = c.split_once(']')
+            {
+                if !d.has(Field::Ip) || r.starts_with("client") {
+                    d.set_sub(line, Field::Ip, ip);
+                }
+                rest = tail.split_once(']').map_or("", |x| x.1).trim_start();
+                continue;
+            }
+            let Some((inner, after_b)) = r.split_once(']') else {
+                break;
+            };
+            let client = inner.strip_prefix("client ");
+            // "[remote IP:PORT]" (2.4): the peer, when no client is named.
+            let remote = inner.strip_prefix("remote ").filter(|_| !d.has(Field::Ip));
+            if let Some(c) = client.or(remote) {
+                let ip = if c.matches(':').count() == 1 {
+                    c.split(':').next().unwrap_or(c)
+                } else {
+                    c
+                };
+                d.set_sub(line, Field::Ip, ip);
+            } else if let Some(p) = inner.strip_prefix("pid ") {
+                d.set_sub(line, Field::Pid, p.split(':').next().unwrap_or(p));
+            } else if !inner.contains(' ') {
+                d.set_sub(line, Field::Detail, inner);
+            }
+            rest = after_b.trim_start();
+            continue;
+        }
+        // "(70008)Partial results are valid but processing is incomplete:
+        // [client 1.2.3.4:5678] ...": an APR status, then the brackets.
+        if rest.starts_with('(')
+            && let Some(i) = rest.find(": [")
+        {
+            rest = &rest[i + 2..];
+            continue;
+        }
+        break;
+    }
+    message_path(line, rest, d);
+    apache_auth(line, rest, d);
+}
+
+/// Apache's authentication and access failures (mod_auth_basic,
+/// mod_auth_digest, mod_authz_*): failed logins of the named user from the
+/// client, so web password guessing reaches the brute-force detections.
+fn apache_auth(line: &str, msg: &str, d: &mut Draft) {
+    // "AH01618: ", "Digest: ".
+    let mut m = msg;
+    if let Some(r) = m.strip_prefix("AH")
+        && let Some((code, tail)) = r.split_once(": ")
+        && code.bytes().all(|b| b.is_ascii_digit())
+    {
+        m = tail;
+    }
+    m = m.strip_prefix("Digest: ").unwrap_or(m);
+    // mod_evasive's denials are rate limiting, not authentication.
+    if d.get(Field::Detail)
+        .is_some_and(|x| x.starts_with("evasive"))
+    {
+        return;
+    }
+    let failed = |d: &mut Draft, user: Option<&str>| {
+        d.kind = Kind::AuthFailure;
+        if let Some(u) = user {
+            d.set_sub(line, Field::User, u);
+        }
+    };
+    if let Some(r) = m.strip_prefix("user `") {
+        // Digest: "user `name' in realm `realm' not found".
+        if let Some((u, tail)) = r.split_once('\'')
+            && tail.contains("not found")
+        {
+            failed(d, Some(u));
+        }
+    } else if let Some(r) = m.strip_prefix("user ") {
+        // "user NAME not found: /path" (AH01618), "user NAME: authentication
+        // failure for "/path": Password Mismatch" (AH01617), "user NAME:
+        // password mismatch: /path" (digest), "user NAME: authorization
+        // failure for ..." (AH01631). NAME may be empty.
+        if let Some(i) = r.rfind(" not found") {
+            failed(d, Some(&r[..i]));
+        } else if let Some(i) = [
+            ": authentication failure",
+            ": password mismatch",
+            ": authorization failure",
+        ]
+        .iter()
+        .filter_map(|p| r.find(p))
+        .min()
+        {
+            failed(d, Some(&r[..i]));
+        }
+    } else if let Some(r) = m.strip_prefix("Authorization of user ") {
+        // AH01637 "Authorization of user NAME to access PATH failed".
+        if r.contains(" failed") {
+            failed(d, r.split(" to access ").next());
+        }
+    } else if m.starts_with("client denied by server configuration")
+        || m.starts_with("client used wrong authentication scheme")
+        || (m.starts_with("invalid nonce ") && !m.contains("hash is not"))
+        || m.starts_with("realm mismatch")
+        || m.starts_with("unknown algorithm ")
+        || m.starts_with("invalid qop ")
+    {
+        failed(d, None);
+    }
+}
+
+/// nginx's client address: the last `, client: ` before the last `,
+/// server: ` (a user name in the message may itself hold `, client: `).
+fn nginx_client(line: &str, rest: &str, d: &mut Draft) {
+    let upto = rest.rfind(", server: ").map_or(rest, |i| &rest[..i]);
+    if let Some(c) = upto.rfind(", client: ").and_then(|i| upto.get(i + 10..)) {
+        d.set_sub(line, Field::Ip, c.split(',').next().unwrap_or(c));
+    }
+}
+
+/// nginx `auth_basic` failures: `user "NAME": password mismatch`, `user
+/// "NAME" was not found in "FILE"`, and `auth_pam`'s `PAM: user 'NAME' - not
+/// authenticated`.
+fn nginx_auth(line: &str, rest: &str, d: &mut Draft) {
+    let Some(i) = rest.find("user \"").or_else(|| rest.find("PAM: user '")) else {
+        return;
+    };
+    let r = &rest[i..];
+    if let Some(u) = r.strip_prefix("user \"") {
+        let upto = u.rfind(", client: ").map_or(u, |j| &u[..j]);
+        let hit = [
+            "\": password mismatch",
+            "\" was not found in ",
+            "\": was not found in ",
+        ]
+        .iter()
+        .filter_map(|p| upto.rfind(p).map(|j| (j, p)))
+        .max();
+        if let Some((j, _)) = hit {
+            d.kind = Kind::AuthFailure;
+            d.set_sub(line, Field::User, &u[..j]);
+        }
+    } else if let Some(u) = r.strip_prefix("PAM: user '")
+        && let Some((name, tail)) = u.split_once('\'')
+        && tail.contains("not authenticated")
+    {
+        d.kind = Kind::AuthFailure;
+        d.set_sub(line, Field::User, name);
+    }
+}
+
+/// Apache or nginx logging through syslog (`httpd[PID]: [authz_core:error]
+/// [pid N] [client IP:PORT] AH01630: ...`, `nginx: 2023/12/09 21:35:20
+/// [error] ...`): the same fields as in their own files.
+pub fn syslog_message(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
+    let base = program.split('/').next().unwrap_or(program);
+    match base {
+        "httpd" | "apache" | "apache2" => {
+            if !msg.starts_with('[') {
+                return false;
+            }
+            apache_rest(line, msg, d);
+            true
+        }
+        "nginx" => {
+            let Some(i) = msg.find("] ") else {
+                return false;
+            };
+            d.kind = Kind::WebError;
+            nginx_client(line, &msg[i..], d);
+            nginx_auth(line, &msg[i..], d);
+            true
+        }
+        _ => false,
     }
 }
 
