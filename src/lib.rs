@@ -18,6 +18,8 @@
 //! - [`leak`], [`investigate`]: is a published sample genuine, and the
 //!   investigation's answers (how, when, what was taken, who, whose
 //!   credentials to reset);
+//! - [`stack`]: which host differs: least-frequency-of-occurrence stacking
+//!   of many hosts' snapshots;
 //! - [`case`]: the case folder (case.json, its archives and their custody
 //!   state), which the workstation opens;
 //! - [`report`]: HTML reports and inert terminal text;
@@ -47,6 +49,7 @@ pub mod logs;
 pub mod problem;
 pub mod report;
 pub mod snapshot;
+pub mod stack;
 pub mod sysfiles;
 pub mod text;
 pub mod timeline;
