@@ -39,4 +39,5 @@ mod logs_journal;
 mod logs_more_sources;
 mod profiles;
 mod report_investigation;
+mod stack;
 mod verify_tamper;
