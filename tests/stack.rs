@@ -55,7 +55,7 @@ fn chmod(root: &Path, rel: &str, mode: u32) {
 }
 
 /// One host's tree: the shared files, its own identity and log.
-fn host_tree(base: &Path, name: &str, admin_key: &str) -> PathBuf {
+pub(crate) fn host_tree(base: &Path, name: &str, admin_key: &str) -> PathBuf {
     let root = base.join(name);
     write(&root, "etc/hostname", format!("{name}\n").as_bytes());
     write(

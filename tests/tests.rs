@@ -26,6 +26,8 @@ mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
 #[cfg(feature = "gui")]
+mod gui_hosts;
+#[cfg(feature = "gui")]
 mod gui_logs;
 #[cfg(feature = "gui")]
 mod gui_workstation;

@@ -383,6 +383,17 @@ fn plan(inputs: &[PathBuf], notes: &mut Vec<String>) -> Vec<Planned> {
     out
 }
 
+/// The hosts the inputs belong to (names as a stack would give them), read
+/// from the archives' acquisition metadata or the folders' identity files
+/// without opening the snapshots: what a front end asks before offering a
+/// stack.
+pub fn host_names(inputs: &[PathBuf]) -> Vec<String> {
+    plan(inputs, &mut Vec::new())
+        .into_iter()
+        .map(|h| h.name)
+        .collect()
+}
+
 /// Read an archive's live-response documents, when it holds them.
 pub fn read_live(path: &Path) -> (LiveDocs, Vec<String>) {
     let mut notes = Vec::new();
