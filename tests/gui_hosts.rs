@@ -40,7 +40,10 @@ fn a_case_of_three_hosts_shows_the_one_that_differs() {
 
     let mut h = app(1024.0, 700.0, Settings::default());
     h.step();
-    assert!(h.query_by_label("Hosts").is_none(), "no Hosts tab without a case");
+    assert!(
+        h.query_by_label("Hosts").is_none(),
+        "no Hosts tab without a case"
+    );
     type_into(&mut h, "Existing case folder", &dir.display().to_string());
     click(&mut h, "Open case");
     wait_until(&mut h, "the case's hosts", |h| {
@@ -48,14 +51,22 @@ fn a_case_of_three_hosts_shows_the_one_that_differs() {
     });
     click(&mut h, "Hosts");
     assert_eq!(h.state().screen, Screen("hosts"));
-    wait_until(&mut h, "the stack", |h| h.state().v::<HostsView>().result.is_some());
+    wait_until(&mut h, "the stack", |h| {
+        h.state().v::<HostsView>().result.is_some()
+    });
     let v = h.state().v::<HostsView>();
     let r = v.result.as_ref().unwrap().as_ref().unwrap();
     assert_eq!(r.hosts.len(), 3);
     let ps = r.outliers.first().unwrap();
-    assert_eq!((ps.key.as_str(), ps.hosts.clone()), ("/usr/bin/ps", vec!["app2".to_string()]));
+    assert_eq!(
+        (ps.key.as_str(), ps.hosts.clone()),
+        ("/usr/bin/ps", vec!["app2".to_string()])
+    );
     h.step();
-    assert!(shows(&h, "/usr/bin/ps"), "the table lists the replaced program");
+    assert!(
+        shows(&h, "/usr/bin/ps"),
+        "the table lists the replaced program"
+    );
     assert!(shows(&h, "3 hosts"));
 
     // Its detail, then the file on app2 in the evidence browser.

@@ -107,6 +107,9 @@ fn danger(e: &Entry) -> (Severity, &'static str) {
     if p == "/etc/ld.so.preload" {
         return (Severity::High, "preloaded into every program");
     }
+    if p.ends_with("/.ssh/authorized_keys") || p.ends_with("/.ssh/authorized_keys2") {
+        return (Severity::Medium, "login keys");
+    }
     if p.starts_with("/etc/") {
         return (Severity::Medium, "configuration");
     }

@@ -126,7 +126,9 @@ impl View for HostsView {
             None => {
                 ui.label("Open a case holding archives of two hosts or more.");
             }
-            Some(Err(e)) => widgets::message_box(ui, Tone::Bad, "The hosts could not be stacked", e),
+            Some(Err(e)) => {
+                widgets::message_box(ui, Tone::Bad, "The hosts could not be stacked", e)
+            }
             Some(Ok(_)) => self.result_ui(ui, vc),
         }
     }
@@ -164,7 +166,10 @@ impl HostsView {
             .outliers
             .iter()
             .enumerate()
-            .filter(|(_, o)| self.kind.is_none_or(|k| o.kind == k) && self.min_severity.is_none_or(|m| o.severity >= m))
+            .filter(|(_, o)| {
+                self.kind.is_none_or(|k| o.kind == k)
+                    && self.min_severity.is_none_or(|m| o.severity >= m)
+            })
             .map(|(i, _)| i)
             .collect();
     }
@@ -302,7 +307,10 @@ fn detail_ui(ui: &mut Ui, o: &Outlier, r: &StackResult, commands: &mut Vec<Comma
                     let Some(src) = r.hosts.iter().find(|x| &x.name == h) else {
                         continue;
                     };
-                    if ui.button(format!("Open on {h} in the evidence browser")).clicked() {
+                    if ui
+                        .button(format!("Open on {h} in the evidence browser"))
+                        .clicked()
+                    {
                         commands.push(Command::OpenArchiveLine {
                             archive: PathBuf::from(&src.source),
                             path: o.key.clone(),
