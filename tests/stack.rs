@@ -328,6 +328,25 @@ fn two_hosts_give_no_outliers_and_say_why() {
             .any(|n| n.as_str().unwrap().contains("three hosts or more")),
         "{doc:#}"
     );
+
+    // A third "archive" that is not one: listed as unread, the two others
+    // still stacked, exit code 1 (incomplete).
+    let bad = dir.path().join("db03.zip");
+    std::fs::write(&bad, b"not a zip").unwrap();
+    let out = exhibit()
+        .arg("stack")
+        .args(&archives)
+        .arg(&bad)
+        .args(["--json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["hosts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        doc["unread"][0]["source"].as_str().unwrap(),
+        bad.display().to_string()
+    );
 }
 
 #[test]

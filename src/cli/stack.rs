@@ -38,7 +38,8 @@ pub struct Args {
     /// host-specific paths never reported as files.
     #[arg(long, value_name = "FILE")]
     pub exclusions: Option<PathBuf>,
-    /// Exit with 1 when an outlier is at least this severe.
+    /// Exit with 1 when an outlier is at least this severe (an archive that
+    /// could not be read always exits with 1).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
     /// No progress bar.
@@ -89,6 +90,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         print_text(&r, a.top);
     }
     Ok(match a.fail_on {
+        _ if !r.unread.is_empty() => EXIT_FAIL,
         Some(min) if r.outliers.iter().any(|o| o.severity >= min) => EXIT_FAIL,
         _ => EXIT_OK,
     })
@@ -124,6 +126,13 @@ fn print_text(r: &StackResult, top: usize) {
                 .map(|t| format!(", captured {t}"))
                 .unwrap_or_default(),
             h.source
+        );
+    }
+    for u in &r.unread {
+        outln!(
+            "NOT READ (left out of the stack): {}: {}",
+            u.error,
+            u.source
         );
     }
     for n in &r.notes {

@@ -239,6 +239,15 @@ pub struct StackResult {
     /// What the examiner should know: too few hosts, replaced snapshots,
     /// unreadable parts.
     pub notes: Vec<String>,
+    /// Snapshots that could not be read: the stack is of the others.
+    pub unread: Vec<Unread>,
+}
+
+/// A snapshot that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unread {
+    pub source: String,
+    pub error: String,
 }
 
 /// Why the stack could not be made.
@@ -505,6 +514,8 @@ pub fn stack(
     let threads = crate::job::threads(req.threads, 4);
     let mut stacker = Stacker::new();
     let mut hosts = Vec::with_capacity(planned.len());
+    let mut unread = Vec::new();
+    let mut first_error = None;
     for (chunk_no, chunk) in planned.chunks(threads).enumerate() {
         if cancel.is_cancelled() {
             return Err(StackError::Cancelled);
@@ -523,8 +534,21 @@ pub fn stack(
             |h| read_host(h, &ex, req.show_values),
             None,
         );
-        for r in read {
-            let (summary, facts, host_notes) = r.ok_or(StackError::Cancelled)??;
+        for (r, h) in read.into_iter().zip(chunk) {
+            let (summary, facts, host_notes) = match r.ok_or(StackError::Cancelled)? {
+                Ok(x) => x,
+                Err(StackError::Cancelled) => return Err(StackError::Cancelled),
+                // One unreadable archive does not hide the other hosts: it
+                // is listed, and the result is incomplete.
+                Err(e) => {
+                    unread.push(Unread {
+                        source: h.id.path.display().to_string(),
+                        error: e.to_string(),
+                    });
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
             let host = u16::try_from(hosts.len()).map_err(|_| StackError::TooManyHosts)?;
             stacker.add(host, facts);
             notes.extend(host_notes);
@@ -537,6 +561,11 @@ pub fn stack(
         files_total: Some(planned.len() as u64),
         ..Progress::default()
     });
+    if hosts.is_empty()
+        && let Some(e) = first_error
+    {
+        return Err(e);
+    }
     let names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
     let rare = rare_threshold(names.len(), req.rare);
     if names.len() < 3 {
@@ -553,6 +582,7 @@ pub fn stack(
         outliers,
         rare_threshold: rare,
         keys,
+        unread,
         notes,
     })
 }
