@@ -332,12 +332,11 @@ impl Identity {
         self.hostname.as_deref().unwrap_or(&self.stem)
     }
 
-    /// Same host: same hostname and machine id (clones of one image share
-    /// a machine id, so it alone is not enough), both known.
-    fn same_host(&self, other: &Identity) -> bool {
-        self.hostname.is_some()
-            && self.hostname == other.hostname
-            && self.machine_id == other.machine_id
+    /// What makes two snapshots the same host: the hostname and the
+    /// machine id (clones of one image share a machine id, so it alone is
+    /// not enough); none without a hostname.
+    fn host_key(&self) -> Option<(String, Option<String>)> {
+        self.hostname.clone().map(|h| (h, self.machine_id.clone()))
     }
 }
 
@@ -351,9 +350,13 @@ struct Planned {
 /// Group the inputs by host, newest snapshot of each first, names unique.
 fn plan(inputs: &[PathBuf], notes: &mut Vec<String>) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
+    // (hostname, machine id) -> index in `out`, for hosts with a hostname.
+    let mut by_identity: std::collections::HashMap<(String, Option<String>), usize> =
+        std::collections::HashMap::new();
     for p in inputs {
         let id = Identity::of(p, notes);
-        match out.iter_mut().find(|h| h.id.same_host(&id)) {
+        let known = id.host_key().and_then(|k| by_identity.get(&k).copied());
+        match known.and_then(|i| out.get_mut(i)) {
             Some(h) => {
                 let newer = id.taken_ns.unwrap_or(i64::MIN) > h.id.taken_ns.unwrap_or(i64::MIN);
                 let (keep, drop) = if newer {
@@ -370,14 +373,19 @@ fn plan(inputs: &[PathBuf], notes: &mut Vec<String>) -> Vec<Planned> {
                 h.replaced.push(drop.path.display().to_string());
                 h.id = keep;
             }
-            None => out.push(Planned {
-                name: String::new(),
-                id,
-                replaced: Vec::new(),
-            }),
+            None => {
+                if let Some(k) = id.host_key() {
+                    by_identity.insert(k, out.len());
+                }
+                out.push(Planned {
+                    name: String::new(),
+                    id,
+                    replaced: Vec::new(),
+                })
+            }
         }
     }
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for h in &mut out {
         let base = h.id.name().to_string();
         let mut name = base.clone();
@@ -386,7 +394,7 @@ fn plan(inputs: &[PathBuf], notes: &mut Vec<String>) -> Vec<Planned> {
             n += 1;
             name = format!("{base}#{n}");
         }
-        seen.push(name.clone());
+        seen.insert(name.clone());
         h.name = name;
     }
     out
@@ -614,9 +622,11 @@ mod tests {
             stem: "x".into(),
             taken_ns: None,
         };
-        assert!(id(Some("a"), Some("1")).same_host(&id(Some("a"), Some("1"))));
+        let same =
+            |a: Identity, b: Identity| a.host_key().is_some() && a.host_key() == b.host_key();
+        assert!(same(id(Some("a"), Some("1")), id(Some("a"), Some("1"))));
         // Clones of one image share a machine id.
-        assert!(!id(Some("a"), Some("1")).same_host(&id(Some("b"), Some("1"))));
-        assert!(!id(None, None).same_host(&id(None, None)));
+        assert!(!same(id(Some("a"), Some("1")), id(Some("b"), Some("1"))));
+        assert!(!same(id(None, None), id(None, None)));
     }
 }

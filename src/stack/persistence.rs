@@ -94,7 +94,7 @@ fn cron(s: &Snapshot, out: &mut Vec<Fact>) {
 }
 
 fn units(s: &Snapshot, out: &mut Vec<Fact>) {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for dir in UNIT_DIRS {
         for e in s.under(dir.trim_end_matches('/')) {
             let Some(name) = e.path.strip_prefix(dir) else {
@@ -117,7 +117,7 @@ fn units(s: &Snapshot, out: &mut Vec<Fact>) {
                 e.link_target.as_deref().map(|t| format!("-> {t}"))
             };
             let Some(value) = value else { continue };
-            seen.push(key.clone());
+            seen.insert(key.clone());
             let runs = value.contains('=');
             out.push(Fact {
                 kind: Kind::Unit,

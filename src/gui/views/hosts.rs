@@ -211,6 +211,13 @@ impl HostsView {
         self.filters_ui(ui);
         self.refresh_rows();
         let Some(Ok(r)) = &self.result else { return };
+        for u in &r.unread {
+            ui.label(widgets::toned(
+                ui,
+                Tone::Bad,
+                format!("Not read, left out of the stack: {}: {}", u.error, u.source),
+            ));
+        }
         for n in r.notes.iter().take(4) {
             ui.label(widgets::toned(ui, Tone::Warn, n));
         }
