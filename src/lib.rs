@@ -20,6 +20,8 @@
 //!   credentials to reset);
 //! - [`remote`]: capture a server over SSH, its archive streamed back and
 //!   sealed here;
+//! - [`stack`]: which host differs: least-frequency-of-occurrence stacking
+//!   of many hosts' snapshots;
 //! - [`case`]: the case folder (case.json, its archives and their custody
 //!   state), which the workstation opens;
 //! - [`report`]: HTML reports and inert terminal text;
@@ -50,6 +52,7 @@ pub mod problem;
 pub mod remote;
 pub mod report;
 pub mod snapshot;
+pub mod stack;
 pub mod sysfiles;
 pub mod text;
 pub mod timeline;

@@ -27,6 +27,8 @@ mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
 #[cfg(feature = "gui")]
+mod gui_hosts;
+#[cfg(feature = "gui")]
 mod gui_logs;
 #[cfg(feature = "gui")]
 mod gui_remote;
@@ -46,4 +48,5 @@ mod logs_wtmpdb;
 mod profiles;
 mod remote_capture;
 mod report_investigation;
+mod stack;
 mod verify_tamper;

@@ -30,7 +30,7 @@ pub struct JudgeArgs {
     pub fail_on: Option<Severity>,
 }
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
+pub fn parse_severity(s: &str) -> Result<Severity, String> {
     match s {
         "critical" => Ok(Severity::Critical),
         "high" => Ok(Severity::High),

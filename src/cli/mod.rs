@@ -49,6 +49,7 @@ mod progress;
 mod report;
 mod scan;
 mod show;
+mod stack;
 mod timeline;
 mod verify;
 
@@ -104,6 +105,8 @@ enum Command {
     Investigate(investigate::Args),
     /// Write the investigation as one HTML report with a post-mortem draft.
     Report(report::Args),
+    /// Which host differs: what few of many hosts have, ranked (stacking).
+    Stack(stack::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -132,6 +135,7 @@ pub fn main() -> ExitCode {
         Some(Command::Leak(a)) => leak::run(a),
         Some(Command::Investigate(a)) => investigate::run(a),
         Some(Command::Report(a)) => report::run(a),
+        Some(Command::Stack(a)) => stack::run(a),
         None => no_subcommand(),
     };
     ExitCode::from(code)

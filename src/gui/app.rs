@@ -126,6 +126,7 @@ impl ExhibitApp {
     fn shortcuts(&mut self, ctx: &egui::Context) {
         for (i, v) in self.views.iter().enumerate() {
             if let Some(sc) = Self::tab_shortcut(i)
+                && v.tab_shown()
                 && ctx.input_mut(|inp| inp.consume_shortcut(&sc))
             {
                 self.screen = v.screen();
@@ -319,6 +320,9 @@ impl ExhibitApp {
     /// The screens' tabs, in list order, with their shortcuts on hover.
     fn tabs_ui(&mut self, ui: &mut egui::Ui) {
         for (i, v) in self.views.iter().enumerate() {
+            if !v.tab_shown() {
+                continue;
+            }
             let (s, title) = (v.screen(), v.title());
             let hover = match Self::tab_shortcut(i) {
                 Some(sc) => format!("{title} ({})", ui.ctx().format_shortcut(&sc)),

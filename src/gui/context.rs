@@ -211,6 +211,13 @@ pub trait View: Any {
         None
     }
 
+    /// Whether its tab is shown now: a screen that only applies to some
+    /// cases (the Hosts screen, for cases of several hosts) hides it
+    /// otherwise.
+    fn tab_shown(&self) -> bool {
+        true
+    }
+
     /// A case was opened (or refreshed).
     fn on_case_opened(&mut self, case: &CaseFolder) {
         let _ = case;

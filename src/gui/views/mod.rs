@@ -15,6 +15,7 @@ pub mod capture;
 pub mod compare;
 pub mod custody;
 pub mod findings;
+pub mod hosts;
 pub mod investigation;
 pub mod logs;
 pub mod start;
@@ -38,6 +39,9 @@ pub fn all(settings: &Settings) -> Vec<Box<dyn View>> {
         Box::new(findings::FindingsView::default()),
         Box::new(logs::LogsView::default()),
         Box::new(timeline::TimelineView::default()),
+        // Shown only for a case of several hosts; last, so that the other
+        // tabs keep their shortcuts.
+        Box::new(hosts::HostsView::default()),
     ]
 }
 
@@ -59,6 +63,10 @@ mod tests {
         titles.dedup();
         assert_eq!(screens.len(), views.len());
         assert_eq!(titles.len(), views.len());
-        assert!(views.len() <= 10, "Ctrl+1…9 and Ctrl+0 reach every tab");
+        let always: Vec<_> = views.iter().filter(|v| v.tab_shown()).collect();
+        assert!(
+            always.len() <= 10,
+            "Ctrl+1…9 and Ctrl+0 reach every tab shown without a case"
+        );
     }
 }
