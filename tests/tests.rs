@@ -22,6 +22,7 @@ mod custody_cli;
 mod custody_tamper;
 mod diff_findings;
 mod diff_real_logs;
+mod encrypt;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;

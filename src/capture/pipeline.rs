@@ -13,11 +13,10 @@
 use super::acquire::{self, Acquirer, FileJob, FileOutcome};
 use super::plan::{Plan, Planned, record_outcome};
 use super::{CaptureError, Compression, compress, sink};
+use crate::archive::Status;
 use crate::archive::zipspec::{METHOD_DEFLATED, METHOD_STORED};
-use crate::archive::zipwrite::{EntryMeta, Finished};
-use crate::archive::{Status, zipwrite};
+use crate::archive::zipwrite::EntryMeta;
 use crate::job::{CancelToken, Progress, ProgressSink};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +28,7 @@ const WRITER_BUDGET: u64 = 256 << 20;
 
 /// The writer thread and what readers need to reach it.
 pub(super) struct Pipeline {
-    writer: JoinHandle<std::io::Result<(File, Finished)>>,
+    writer: JoinHandle<std::io::Result<sink::Written>>,
     wtx: crossbeam_channel::Sender<sink::ToWriter>,
     budget: Arc<sink::Budget>,
     /// Deflate level; `None` stores everything.
@@ -44,7 +43,7 @@ impl Pipeline {
     /// Start the writer thread on `file`, the archive being written as
     /// `partial`.
     pub(super) fn start(
-        file: File,
+        file: sink::ArchiveFile,
         compression: Compression,
         partial: &Path,
     ) -> Result<Self, CaptureError> {
@@ -274,7 +273,7 @@ impl Pipeline {
         self,
         tags: Vec<(String, Vec<u8>)>,
         stem: &str,
-    ) -> Result<(File, zipwrite::Finished), CaptureError> {
+    ) -> Result<sink::Written, CaptureError> {
         let now = chrono::Utc::now().timestamp();
         let mut deflater = compress::Deflater::new(6);
         for (name, data) in tags {

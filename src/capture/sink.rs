@@ -7,10 +7,11 @@
 //! writer is consuming right now (the "head"), which only waits for the
 //! writer itself, so the pipeline cannot deadlock.
 
+use crate::archive::encrypt::{EncryptingWriter, Hashes};
 use crate::archive::zipwrite::{EntryMeta, Finished, ZipWriter};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -106,22 +107,60 @@ impl Budget {
     }
 }
 
+/// The file the archive is written to: as is, or through age encryption
+/// (`--encrypt-to`), so no plaintext byte reaches the disk.
+pub enum ArchiveFile {
+    Plain(File),
+    Age(EncryptingWriter<File>),
+}
+
+impl Write for ArchiveFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            ArchiveFile::Plain(f) => f.write(buf),
+            ArchiveFile::Age(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            ArchiveFile::Plain(f) => f.flush(),
+            ArchiveFile::Age(w) => w.flush(),
+        }
+    }
+}
+
+impl ArchiveFile {
+    /// Finish the encryption (if any) and return the file, with the
+    /// plaintext and ciphertext hashes of an encrypted one.
+    pub fn finish(self) -> std::io::Result<(File, Option<Hashes>)> {
+        match self {
+            ArchiveFile::Plain(f) => Ok((f, None)),
+            ArchiveFile::Age(w) => w.finish().map(|(f, h)| (f, Some(h))),
+        }
+    }
+}
+
+/// What the writer hands back: the file to seal, the ZIP's own summary
+/// (its SHA-256 is the plaintext's) and the hashes of an encrypted archive.
+pub type Written = (File, Finished, Option<Hashes>);
+
 /// Run the writer loop until the channel closes; then finish the archive.
 pub fn run_writer(
-    file: File,
+    file: ArchiveFile,
     rx: Receiver<ToWriter>,
     budget: Arc<Budget>,
-) -> std::io::Result<(File, Finished)> {
+) -> std::io::Result<Written> {
     let result = writer_loop(file, &rx, &budget);
     budget.close();
     result
 }
 
 fn writer_loop(
-    file: File,
+    file: ArchiveFile,
     rx: &Receiver<ToWriter>,
     budget: &Budget,
-) -> std::io::Result<(File, Finished)> {
+) -> std::io::Result<Written> {
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
     for msg in rx.iter() {
         match msg {
@@ -174,8 +213,16 @@ fn writer_loop(
         }
     }
     let (buf, finished) = zip.finish()?;
-    let file = buf.into_inner().map_err(|e| e.into_error())?;
-    Ok((file, finished))
+    let out = buf.into_inner().map_err(|e| e.into_error())?;
+    let (file, hashes) = out.finish()?;
+    if let Some(h) = &hashes
+        && h.plaintext_sha256 != finished.sha256
+    {
+        return Err(std::io::Error::other(
+            "the encrypted stream's plaintext is not the archive written",
+        ));
+    }
+    Ok((file, finished, hashes))
 }
 
 /// Sender side helpers for workers.

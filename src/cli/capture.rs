@@ -75,6 +75,11 @@ pub struct Args {
     /// (key held by ssh-agent), or `agent`.
     #[arg(long, value_name = "KEYFILE")]
     pub sign: Option<PathBuf>,
+    /// Encrypt the archive with age as it is written (`<stem>.zip.age`, no
+    /// plaintext copy on disk): an age recipient `age1…`, an SSH public key
+    /// line, or a file of them (repeatable).
+    #[arg(long = "encrypt-to", value_name = "RECIPIENT")]
+    pub encrypt_to: Vec<String>,
     /// Print the summary as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -95,6 +100,17 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
         Err(e) => {
             report_error(&e.context("cannot load the signing key"));
             return EXIT_ERROR;
+        }
+    };
+    let encrypt_to = if a.encrypt_to.is_empty() {
+        None
+    } else {
+        match exhibit::archive::encrypt::parse_recipients(&a.encrypt_to) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                report_error(&anyhow::Error::new(e).context("--encrypt-to"));
+                return EXIT_ERROR;
+            }
         }
     };
     let mut req = CaptureRequest::new(a.paths.clone(), a.out_dir.clone(), &a.case, &a.examiner);
@@ -129,6 +145,7 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     req.one_file_system = a.one_file_system;
     req.location = a.location.clone();
     req.signer = signer;
+    req.encrypt_to = encrypt_to;
 
     req.profiles = a.profiles.clone();
     req.include_secrets = a.include_secrets;
@@ -169,12 +186,19 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
                     "custody_log": s.custody_log,
                     "entries": s.entries,
                     "archive_bytes": s.archive_bytes,
+                    "encryption": s.encryption,
                     "walk": selector.as_ref().map(|s| s.walk_stats()),
                 });
                 println!("{doc:#}");
             } else {
                 println!("archive:     {}", s.archive.display());
                 println!("sha256:      {}", s.sha256);
+                if let Some(h) = &s.encryption {
+                    println!(
+                        "encrypted:   age; plaintext ZIP sha256 {}",
+                        h.plaintext_sha256
+                    );
+                }
                 println!(
                     "entries:     {} ({} files, {} bytes captured)",
                     s.entries, s.files, s.bytes

@@ -93,6 +93,27 @@ pub struct AcquisitionEvents<'a> {
     pub signer: Option<&'a Signer>,
     /// The acquisition record, whose key fields the `acquired` event repeats.
     pub acquisition: Option<&'a Acquisition>,
+    /// An encrypted archive (`.zip.age`): `archive_sha256` and
+    /// `archive_size` are then the ciphertext's; the `sealed` event also
+    /// records these.
+    pub encryption: Option<Encryption<'a>>,
+}
+
+/// What the `sealed` event of an encrypted archive records.
+#[derive(Debug)]
+pub struct Encryption<'a> {
+    pub hashes: &'a crate::archive::encrypt::Hashes,
+    /// The recipients, as age or OpenSSH public key strings.
+    pub recipients: Vec<String>,
+}
+
+/// The plaintext SHA-256 a `sealed` event records for an encrypted archive
+/// (`details.plaintext_sha256`), if it is one.
+pub fn sealed_plaintext_sha256(sealed: &Event) -> Option<&str> {
+    sealed
+        .details
+        .get("plaintext_sha256")
+        .and_then(|v| v.as_str())
 }
 
 /// A custody event's signature verdict, for reports.
@@ -464,6 +485,22 @@ pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, Custody
             crate::archive::FORMAT_VERSION
         )),
     );
+    if let Some(enc) = &ev.encryption {
+        sealed_details.insert("encryption".into(), json!("age"));
+        sealed_details.insert(
+            "ciphertext_sha256".into(),
+            json!(enc.hashes.ciphertext_sha256),
+        );
+        sealed_details.insert(
+            "plaintext_sha256".into(),
+            json!(enc.hashes.plaintext_sha256),
+        );
+        sealed_details.insert(
+            "plaintext_size_bytes".into(),
+            json!(enc.hashes.plaintext_bytes),
+        );
+        sealed_details.insert("recipients".into(), json!(enc.recipients));
+    }
     let sealed = NewEvent {
         action: Some(Action::Sealed),
         details: sealed_details,
@@ -698,6 +735,7 @@ mod tests {
             purpose: None,
             signer: None,
             acquisition: None,
+            encryption: None,
         })
         .unwrap()
     }
@@ -735,6 +773,7 @@ mod tests {
             purpose: None,
             signer: None,
             acquisition: None,
+            encryption: None,
         });
         assert!(matches!(again, Err(CustodyError::Exists(_))));
         assert_eq!(std::fs::read(&log).unwrap(), before);
