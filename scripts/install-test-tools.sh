@@ -11,6 +11,10 @@ command -v 7z >/dev/null || need+=(p7zip-full)
 command -v mactime >/dev/null || need+=(sleuthkit)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v bsdtar >/dev/null || need+=(libarchive-tools)
+# Encrypted evidence is decrypted with the standard age CLI (tests/encrypt.rs).
+command -v age >/dev/null || need+=(age)
+# `file` checks the static binaries (scripts/build-static.sh in CI).
+command -v file >/dev/null || need+=(file)
 # The investigation report is opened, screenshotted and printed to PDF by a
 # real browser (tests/report_investigation.rs).
 command -v chromium >/dev/null || need+=(chromium)
