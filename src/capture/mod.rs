@@ -688,10 +688,10 @@ impl Output {
             .map_err(|e| CaptureError::Create(e, self.partial.clone()))?;
         let out = match encrypt_to {
             None => sink::ArchiveFile::Plain(file),
-            Some(r) => sink::ArchiveFile::Age(
+            Some(r) => sink::ArchiveFile::Age(Box::new(
                 EncryptingWriter::new(file, r)
                     .map_err(|e| CaptureError::Encrypt(e, self.partial.clone()))?,
-            ),
+            )),
         };
         Ok((out, vec![(meta.dev(), meta.ino())]))
     }

@@ -111,7 +111,7 @@ impl Budget {
 /// (`--encrypt-to`), so no plaintext byte reaches the disk.
 pub enum ArchiveFile {
     Plain(File),
-    Age(EncryptingWriter<File>),
+    Age(Box<EncryptingWriter<File>>),
 }
 
 impl Write for ArchiveFile {
