@@ -20,6 +20,10 @@ command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || need+=(libcap2-bin)
 # uses only ansible.builtin modules (tests/fleet_ansible.rs).
 command -v ansible-playbook >/dev/null || need+=(ansible-core)
 command -v sqlite3 >/dev/null || need+=(sqlite3)  # wtmpdb/lastlog2 fixtures (tests/logs_wtmpdb.rs)
+# Encrypted evidence is decrypted with the standard age CLI (tests/encrypt.rs).
+command -v age >/dev/null || need+=(age)
+# `file` checks the static binaries (scripts/build-static.sh in CI).
+command -v file >/dev/null || need+=(file)
 # The investigation report is opened, screenshotted and printed to PDF by a
 # real browser (tests/report_investigation.rs).
 command -v chromium >/dev/null || need+=(chromium)

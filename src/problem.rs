@@ -70,6 +70,8 @@ kinds! {
     Zip64Inconsistent = "zip64_inconsistent",
     // Member content.
     CorruptData = "corrupt_data",
+    /// An encrypted archive whose ciphertext does not authenticate.
+    DecryptionFailed = "decryption_failed",
     CrcMismatch = "crc_mismatch",
     SizeMismatch = "size_mismatch",
     TrailingCompressedData = "trailing_compressed_data",
@@ -99,6 +101,8 @@ kinds! {
     CustodyNotSealed = "custody_not_sealed",
     CustodyOrder = "custody_order",
     CustodyParse = "custody_parse",
+    /// The decrypted archive is not the plaintext the `sealed` event hashed.
+    CustodyPlaintextMismatch = "custody_plaintext_mismatch",
     CustodySeq = "custody_seq",
     CustodySignatureInvalid = "custody_signature_invalid",
     CustodySignatureUntrusted = "custody_signature_untrusted",

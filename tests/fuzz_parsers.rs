@@ -47,6 +47,7 @@ fn check(bytes: &[u8]) {
         archive: p,
         trust: None,
         threads: 1,
+        identity: None,
     };
     let report = verify(&req, &NoProgress, &CancelToken::new())
         .expect("verify reports, never errors, on a readable file");
@@ -68,6 +69,7 @@ fn the_sample_is_intact() {
             archive: p,
             trust: None,
             threads: 1,
+            identity: None,
         },
         &NoProgress,
         &CancelToken::new(),

@@ -4,7 +4,9 @@
 //! and its host key as `ssh-keygen -l` prints it; a `--root` capture with
 //! the binary chosen by the server's architecture; a connection killed
 //! mid-stream, a stream altered in transit and a changed host key, each
-//! leaving no archive and an error naming the host.
+//! leaving no archive and an error naming the host; an archive encrypted
+//! on arrival (`--encrypt-to`) that only `age -d` turns back into what the
+//! server sent.
 
 use crate::util::sshd::{Sshd, script};
 use crate::util::{self, exhibit, sha256_hex};
@@ -408,5 +410,98 @@ fn a_capture_failing_on_the_server_reports_its_message_and_leaves_nothing() {
         names_in(out.path()).is_empty(),
         "{:?}",
         names_in(out.path())
+    );
+}
+
+#[test]
+fn an_encrypted_remote_capture_stores_only_ciphertext_that_age_decrypts() {
+    let sshd = Sshd::start("exhibit-test-encrypted");
+    let src = tempfile::tempdir().unwrap();
+    util::write(
+        src.path(),
+        "srv/secret.txt",
+        b"SECRET-CONTENT of the server\n",
+    );
+    util::write(src.path(), "srv/data.bin", &noise(200_000, 3));
+    let out = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("case-key.txt");
+    util::tool("age-keygen", &["-o", key.to_str().unwrap()], keys.path());
+    let recipient = util::tool("age-keygen", &["-y", key.to_str().unwrap()], keys.path());
+    let res = remote_capture(
+        &sshd,
+        &[
+            "--upload-binary",
+            exhibit_bin().to_str().unwrap(),
+            "--encrypt-to",
+            recipient.trim(),
+            src.path().join("srv").to_str().unwrap(),
+        ],
+        out.path(),
+    );
+    let doc = ok_json(&res);
+    let archive = util::archive_path(&doc);
+    assert!(
+        archive.to_str().unwrap().ends_with(".zip.age"),
+        "{archive:?}"
+    );
+    // Only the ciphertext and the custody log are here.
+    let names = names_in(out.path());
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with(".zip.age") || n.ends_with(".custody.jsonl"))
+    );
+    let stored = fs::read(&archive).unwrap();
+    assert!(!stored.windows(14).any(|w| w == b"SECRET-CONTENT"));
+    assert_eq!(doc["sha256"], sha256_hex(&stored));
+
+    // The standard age CLI gives back exactly what the server sent.
+    let plain = out.path().join("plain.zip");
+    util::tool(
+        "age",
+        &[
+            "-d",
+            "-i",
+            key.to_str().unwrap(),
+            "-o",
+            plain.to_str().unwrap(),
+            archive.to_str().unwrap(),
+        ],
+        out.path(),
+    );
+    let plain_sha = sha256_hex(&fs::read(&plain).unwrap());
+    assert_eq!(doc["remote"]["server_sha256"], plain_sha);
+    assert_eq!(doc["encryption"]["plaintext_sha256"], plain_sha);
+    util::tool("unzip", &["-tq", plain.to_str().unwrap()], out.path());
+
+    // The custody log: sealed records both hashes and the recipient;
+    // transferred compares the plaintext hashes, and names the ciphertext.
+    let events = custody_events(Path::new(doc["custody_log"].as_str().unwrap()));
+    let sealed = events.iter().find(|e| e["action"] == "sealed").unwrap();
+    assert_eq!(sealed["details"]["plaintext_sha256"], plain_sha);
+    assert_eq!(sealed["archive"]["sha256"], doc["sha256"]);
+    assert!(sealed.to_string().contains(recipient.trim()), "{sealed}");
+    let t = events
+        .iter()
+        .find(|e| e["action"] == "transferred")
+        .unwrap();
+    assert_eq!(t["details"]["server_sha256"], plain_sha);
+    assert_eq!(t["details"]["received_sha256"], plain_sha);
+
+    // verify with the key checks the contents too.
+    let v = exhibit()
+        .arg("verify")
+        .arg(&archive)
+        .arg("--identity")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        v.status.success(),
+        "verify --identity: {}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
     );
 }

@@ -22,6 +22,7 @@ mod custody_cli;
 mod custody_tamper;
 mod diff_findings;
 mod diff_real_logs;
+mod encrypt;
 mod fleet_ansible;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
@@ -42,8 +43,8 @@ mod logs_cli;
 mod logs_golden;
 mod logs_journal;
 mod logs_more_sources;
-mod logs_snapshots;
 mod logs_shapes;
+mod logs_snapshots;
 mod logs_wtmpdb;
 mod profiles;
 mod remote_capture;

@@ -14,6 +14,7 @@ pub mod acquisition;
 pub mod bagit;
 pub mod bodyfile;
 pub mod capabilities;
+pub mod encrypt;
 pub mod names;
 pub mod record;
 pub mod regular;
@@ -66,7 +67,8 @@ pub fn custody_log_path(archive: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = name.strip_suffix(".zip").unwrap_or(&name);
+    let stem = name.strip_suffix(".age").unwrap_or(&name);
+    let stem = stem.strip_suffix(".zip").unwrap_or(stem);
     archive.with_file_name(format!("{stem}.custody.jsonl"))
 }
 

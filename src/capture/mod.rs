@@ -32,13 +32,14 @@ pub mod target;
 pub mod walk;
 
 use crate::archive::acquisition::{Acquisition, AcquisitionError, CaseInfo, Examiner, Method};
+use crate::archive::encrypt::{EncryptingWriter, Hashes, Recipients};
 use crate::archive::{self, Status, names, seal};
 use crate::custody;
 use crate::job::{CancelToken, Progress, ProgressSink};
 use pipeline::Pipeline;
 use profile::{ProfileError, ProfileSelector};
 use select::{Everything, Selector};
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -149,6 +150,9 @@ pub struct CaptureRequest {
     /// Extra tag files (name under `exhibit/`, content), stored after the
     /// live response.
     pub extra_tags: Vec<(String, Vec<u8>)>,
+    /// Encrypt the archive to these age recipients as it is written: the
+    /// output is `<stem>.zip.age` and no plaintext copy touches the disk.
+    pub encrypt_to: Option<Arc<Recipients>>,
 }
 
 impl CaptureRequest {
@@ -182,6 +186,7 @@ impl CaptureRequest {
             signer: None,
             location: None,
             extra_tags: Vec::new(),
+            encrypt_to: None,
         }
     }
 
@@ -217,7 +222,11 @@ impl CaptureRequest {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CaptureSummary {
     pub archive: PathBuf,
+    /// SHA-256 of the archive file as stored (the ciphertext when
+    /// encrypted): the hash to write on the custody form.
     pub sha256: String,
+    /// An encrypted archive's hashes (ciphertext and plaintext ZIP).
+    pub encryption: Option<Hashes>,
     /// Regular files whose content is in the archive.
     pub files: u64,
     /// Payload bytes stored (uncompressed).
@@ -239,6 +248,8 @@ pub enum CaptureError {
     Source(std::io::Error, PathBuf),
     #[error("cannot create the archive: {0}: {1}")]
     Create(std::io::Error, PathBuf),
+    #[error("cannot start encrypting the archive: {0}: {1}")]
+    Encrypt(crate::archive::encrypt::EncryptError, PathBuf),
     #[error(
         "writing the archive failed ({0}); the incomplete archive was left as {1} and must not be used as evidence"
     )]
@@ -349,6 +360,8 @@ struct Built {
     out: Option<Output>,
     archive: sink::ArchiveOut,
     finished: archive::zipwrite::Finished,
+    /// The plaintext and ciphertext hashes of an encrypted archive.
+    encryption: Option<Hashes>,
     acquisition: Acquisition,
     acquisition_sha256: String,
 }
@@ -376,18 +389,27 @@ pub fn capture(
         req,
         &out.final_path,
         &built.finished,
+        built.encryption.as_ref(),
         &built.acquisition_sha256,
         &built.acquisition,
     )?;
     let counts = &built.acquisition.counts;
+    let encryption = built.encryption;
     Ok(CaptureSummary {
         archive: out.final_path,
-        sha256: built.finished.sha256,
+        sha256: encryption
+            .as_ref()
+            .map(|h| h.ciphertext_sha256.clone())
+            .unwrap_or(built.finished.sha256),
+        archive_bytes: encryption
+            .as_ref()
+            .map(|h| h.ciphertext_bytes)
+            .unwrap_or(built.finished.bytes),
+        encryption,
         files: counts.files_captured,
         bytes: counts.bytes_captured,
         errors: built.acquisition.errors.clone(),
         custody_log,
-        archive_bytes: built.finished.bytes,
         entries: counts.entries,
         stem: out.stem,
     })
@@ -466,9 +488,14 @@ fn build(
     let stem = make_stem(&req.case.case_id, &evidence_id, &host_name, started);
     let (archive_out, exclude, out) = match dest {
         Destination::Dir => {
-            let out = Output::new(&req.out_dir, stem.clone())?;
-            let (file, exclude) = out.create_partial()?;
-            (sink::ArchiveOut::File(file), exclude, Some(out))
+            let out = Output::new(&req.out_dir, stem.clone(), req.encrypt_to.is_some())?;
+            let (file, exclude) = out.create_partial(req.encrypt_to.as_deref())?;
+            (file, exclude, Some(out))
+        }
+        Destination::Stream(_) if req.encrypt_to.is_some() => {
+            return Err(CaptureError::Invalid(
+                "a streamed archive is encrypted by its receiver, not by the capture".into(),
+            ));
         }
         Destination::Stream(open) => {
             let w = open(&stem).map_err(|e| CaptureError::Write(e, stream_label(&stem)))?;
@@ -548,12 +575,13 @@ fn build(
         &host_name,
         &finished_at.format("%Y-%m-%d").to_string(),
     );
-    let (archive, finished) = pipeline.finish(tags.files, &stem)?;
+    let (archive, finished, encryption) = pipeline.finish(tags.files, &stem)?;
     Ok(Built {
         stem,
         out,
         archive,
         finished,
+        encryption,
         acquisition,
         acquisition_sha256: tags.acquisition_sha256,
     })
@@ -598,13 +626,22 @@ fn start_custody(
     req: &CaptureRequest,
     archive: &Path,
     finished: &archive::zipwrite::Finished,
+    encryption: Option<&Hashes>,
     acquisition_sha256: &str,
     acquisition: &Acquisition,
 ) -> Result<PathBuf, CaptureError> {
     Ok(custody::record_acquisition(&custody::AcquisitionEvents {
         archive_path: archive,
-        archive_sha256: &finished.sha256,
-        archive_size: finished.bytes,
+        archive_sha256: encryption.map_or(&finished.sha256, |h| &h.ciphertext_sha256),
+        archive_size: encryption.map_or(finished.bytes, |h| h.ciphertext_bytes),
+        encryption: encryption.map(|hashes| custody::Encryption {
+            hashes,
+            recipients: req
+                .encrypt_to
+                .as_ref()
+                .map(|r| r.labels.clone())
+                .unwrap_or_default(),
+        }),
         acquisition_sha256,
         actor: custody::Actor {
             name: req.examiner.name.clone(),
@@ -736,15 +773,16 @@ fn logical_source(root: Option<&Path>, src: &Path) -> Result<Vec<u8>, CaptureErr
 }
 
 impl Output {
-    /// Name the archive `stem` in `out_dir` (created if need be); it must
-    /// not exist yet.
-    fn new(out_dir: &Path, stem: String) -> Result<Self, CaptureError> {
+    /// Name the archive `stem` in `out_dir` (created if need be; `.zip.age`
+    /// when `encrypted`); it must not exist yet.
+    fn new(out_dir: &Path, stem: String, encrypted: bool) -> Result<Self, CaptureError> {
         std::fs::create_dir_all(out_dir)
             .map_err(|e| CaptureError::Create(e, out_dir.to_path_buf()))?;
         let out_dir = std::fs::canonicalize(out_dir)
             .map_err(|e| CaptureError::Create(e, out_dir.to_path_buf()))?;
-        let final_path = out_dir.join(format!("{stem}.zip"));
-        let partial = out_dir.join(format!("{stem}.zip.partial"));
+        let ext = if encrypted { "zip.age" } else { "zip" };
+        let final_path = out_dir.join(format!("{stem}.{ext}"));
+        let partial = out_dir.join(format!("{stem}.{ext}.partial"));
         if final_path.exists() {
             return Err(CaptureError::Create(
                 std::io::Error::new(std::io::ErrorKind::AlreadyExists, "archive already exists"),
@@ -758,9 +796,13 @@ impl Output {
         })
     }
 
-    /// Create the `.zip.partial` file; also returns its (dev, inode), which
-    /// the walk must never take.
-    fn create_partial(&self) -> Result<(File, Vec<(u64, u64)>), CaptureError> {
+    /// Create the `.partial` file, wrapped in age encryption to `encrypt_to`
+    /// when given; also returns its (dev, inode), which the walk must never
+    /// take.
+    fn create_partial(
+        &self,
+        encrypt_to: Option<&Recipients>,
+    ) -> Result<(sink::ArchiveOut, Vec<(u64, u64)>), CaptureError> {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -769,7 +811,14 @@ impl Output {
         let meta = file
             .metadata()
             .map_err(|e| CaptureError::Create(e, self.partial.clone()))?;
-        Ok((file, vec![(meta.dev(), meta.ino())]))
+        let out = match encrypt_to {
+            None => sink::ArchiveOut::File(file),
+            Some(r) => sink::ArchiveOut::Age(Box::new(
+                EncryptingWriter::new(file, r)
+                    .map_err(|e| CaptureError::Encrypt(e, self.partial.clone()))?,
+            )),
+        };
+        Ok((out, vec![(meta.dev(), meta.ino())]))
     }
 }
 

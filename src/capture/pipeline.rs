@@ -13,9 +13,9 @@
 use super::acquire::{self, Acquirer, FileJob, FileOutcome};
 use super::plan::{Plan, Planned, record_outcome};
 use super::{CaptureError, Compression, compress, sink};
+use crate::archive::Status;
 use crate::archive::zipspec::{METHOD_DEFLATED, METHOD_STORED};
-use crate::archive::zipwrite::{EntryMeta, Finished};
-use crate::archive::{Status, zipwrite};
+use crate::archive::zipwrite::EntryMeta;
 use crate::job::{CancelToken, Progress, ProgressSink};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,7 +28,7 @@ const WRITER_BUDGET: u64 = 256 << 20;
 
 /// The writer thread and what readers need to reach it.
 pub(super) struct Pipeline {
-    writer: JoinHandle<std::io::Result<(sink::ArchiveOut, Finished)>>,
+    writer: JoinHandle<std::io::Result<sink::Written>>,
     wtx: crossbeam_channel::Sender<sink::ToWriter>,
     budget: Arc<sink::Budget>,
     /// Deflate level; `None` stores everything.
@@ -273,7 +273,7 @@ impl Pipeline {
         self,
         tags: Vec<(String, Vec<u8>)>,
         stem: &str,
-    ) -> Result<(sink::ArchiveOut, zipwrite::Finished), CaptureError> {
+    ) -> Result<sink::Written, CaptureError> {
         let now = chrono::Utc::now().timestamp();
         let mut deflater = compress::Deflater::new(6);
         for (name, data) in tags {

@@ -7,6 +7,7 @@
 //! writer is consuming right now (the "head"), which only waits for the
 //! writer itself, so the pipeline cannot deadlock.
 
+use crate::archive::encrypt::{EncryptingWriter, Hashes};
 use crate::archive::zipwrite::{EntryMeta, Finished, ZipWriter};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::File;
@@ -110,6 +111,9 @@ impl Budget {
 pub enum ArchiveOut {
     /// The `.zip.partial` file, sealed afterwards.
     File(File),
+    /// The `.zip.age.partial` file, through age encryption (`--encrypt-to`),
+    /// so no plaintext byte reaches the disk.
+    Age(Box<EncryptingWriter<File>>),
     /// A stream opened by the caller (the server side of a remote capture
     /// writes to its standard output): nothing goes to disk.
     Stream(Box<dyn Write + Send>),
@@ -119,6 +123,7 @@ impl Write for ArchiveOut {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             ArchiveOut::File(f) => f.write(buf),
+            ArchiveOut::Age(w) => w.write(buf),
             ArchiveOut::Stream(w) => w.write(buf),
         }
     }
@@ -126,17 +131,34 @@ impl Write for ArchiveOut {
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             ArchiveOut::File(f) => f.flush(),
+            ArchiveOut::Age(w) => w.flush(),
             ArchiveOut::Stream(w) => w.flush(),
         }
     }
 }
+
+impl ArchiveOut {
+    /// Finish the encryption (if any): an encrypted archive becomes its
+    /// file again, with the plaintext and ciphertext hashes.
+    pub fn finish(self) -> std::io::Result<(ArchiveOut, Option<Hashes>)> {
+        match self {
+            ArchiveOut::Age(w) => w.finish().map(|(f, h)| (ArchiveOut::File(f), Some(h))),
+            other => Ok((other, None)),
+        }
+    }
+}
+
+/// What the writer hands back: where the archive went, the ZIP's own
+/// summary (its SHA-256 is the plaintext's) and the hashes of an encrypted
+/// archive.
+pub type Written = (ArchiveOut, Finished, Option<Hashes>);
 
 /// Run the writer loop until the channel closes; then finish the archive.
 pub fn run_writer(
     file: ArchiveOut,
     rx: Receiver<ToWriter>,
     budget: Arc<Budget>,
-) -> std::io::Result<(ArchiveOut, Finished)> {
+) -> std::io::Result<Written> {
     let result = writer_loop(file, &rx, &budget);
     budget.close();
     result
@@ -146,7 +168,7 @@ fn writer_loop(
     file: ArchiveOut,
     rx: &Receiver<ToWriter>,
     budget: &Budget,
-) -> std::io::Result<(ArchiveOut, Finished)> {
+) -> std::io::Result<Written> {
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
     for msg in rx.iter() {
         match msg {
@@ -199,9 +221,17 @@ fn writer_loop(
         }
     }
     let (buf, finished) = zip.finish()?;
-    let mut file = buf.into_inner().map_err(|e| e.into_error())?;
-    file.flush()?;
-    Ok((file, finished))
+    let mut out = buf.into_inner().map_err(|e| e.into_error())?;
+    out.flush()?;
+    let (out, hashes) = out.finish()?;
+    if let Some(h) = &hashes
+        && h.plaintext_sha256 != finished.sha256
+    {
+        return Err(std::io::Error::other(
+            "the encrypted stream's plaintext is not the archive written",
+        ));
+    }
+    Ok((out, finished, hashes))
 }
 
 /// Sender side helpers for workers.

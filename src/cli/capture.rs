@@ -95,6 +95,11 @@ pub struct Args {
     /// (key held by ssh-agent), or `agent`.
     #[arg(long, value_name = "KEYFILE")]
     pub sign: Option<PathBuf>,
+    /// Encrypt the archive with age as it is written (`<stem>.zip.age`, no
+    /// plaintext copy on disk): an age recipient `age1…`, an SSH public key
+    /// line, or a file of them (repeatable).
+    #[arg(long = "encrypt-to", value_name = "RECIPIENT")]
+    pub encrypt_to: Vec<String>,
     /// Print the summary as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -153,10 +158,28 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
             return EXIT_ERROR;
         }
     };
+    let encrypt_to = if a.encrypt_to.is_empty() {
+        None
+    } else {
+        match exhibit::archive::encrypt::parse_recipients(&a.encrypt_to) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                report_error(&anyhow::Error::new(e).context("--encrypt-to"));
+                return EXIT_ERROR;
+            }
+        }
+    };
     let mut req = request(&a, command_line, signer);
     if a.ssh.stream_out {
+        if encrypt_to.is_some() {
+            report_error(&anyhow::anyhow!(
+                "--encrypt-to is for the receiving side of --remote, not --stream-out"
+            ));
+            return EXIT_ERROR;
+        }
         return stream_out(&req, a.quiet);
     }
+    req.encrypt_to = encrypt_to;
     if let Some(dest) = &a.ssh.remote {
         return remote(&a, dest, req);
     }
@@ -190,6 +213,7 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
                     "custody_log": s.custody_log,
                     "entries": s.entries,
                     "archive_bytes": s.archive_bytes,
+                    "encryption": s.encryption,
                     "walk": selector.as_ref().map(|s| s.walk_stats()),
                 });
                 println!("{doc:#}");
@@ -373,6 +397,7 @@ fn remote(a: &Args, dest: &str, req: CaptureRequest) -> u8 {
                     "custody_log": s.custody_log,
                     "entries": s.entries,
                     "archive_bytes": s.archive_bytes,
+                    "encryption": s.encryption,
                     "remote": {
                         "server": r.server,
                         "exhibit": r.binary,
@@ -426,6 +451,12 @@ fn remote(a: &Args, dest: &str, req: CaptureRequest) -> u8 {
 fn print_summary(s: &CaptureSummary, selector: Option<&ProfileSelector>) {
     println!("archive:     {}", s.archive.display());
     println!("sha256:      {}", s.sha256);
+    if let Some(h) = &s.encryption {
+        println!(
+            "encrypted:   age; plaintext ZIP sha256 {}",
+            h.plaintext_sha256
+        );
+    }
     println!(
         "entries:     {} ({} files, {} bytes captured)",
         s.entries, s.files, s.bytes

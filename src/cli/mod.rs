@@ -39,6 +39,7 @@ macro_rules! wln {
 
 mod capture;
 mod custody;
+mod decrypt;
 mod detections;
 mod diff;
 mod investigate;
@@ -83,6 +84,8 @@ enum Command {
     Capture(capture::Args),
     /// Verify an archive and its custody log.
     Verify(verify::Args),
+    /// Decrypt an encrypted archive (`.zip.age`) and record it in the custody log.
+    Decrypt(decrypt::Args),
     /// Show, extend or print the chain-of-custody log of an archive.
     Custody(custody::Args),
     /// Show an archive's acquisition summary, records or live-response state.
@@ -124,6 +127,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Capture(a)) => capture::run(a, raw),
         Some(Command::Verify(a)) => verify::run(a),
+        Some(Command::Decrypt(a)) => decrypt::run(a),
         Some(Command::Custody(a)) => custody::run(a),
         Some(Command::Show(a)) => show::run(a),
         Some(Command::Profiles(a)) => profiles::run(a),

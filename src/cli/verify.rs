@@ -7,8 +7,13 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The archive (`.zip`) to verify.
+    /// The archive (`.zip`, or `.zip.age` encrypted) to verify.
     pub archive: PathBuf,
+    /// Decrypt an encrypted archive with this age identity file or OpenSSH
+    /// private key and verify its content too (without it, only the
+    /// ciphertext is checked against the custody log).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub identity: Option<PathBuf>,
     /// OpenSSH allowed_signers file: whose custody signatures to trust.
     #[arg(long, value_name = "ALLOWED_SIGNERS")]
     pub trust: Option<PathBuf>,
@@ -61,6 +66,14 @@ pub fn run(a: Args) -> u8 {
             return EXIT_ERROR;
         }
     };
+    let identity = match a.identity.as_deref().map(super::decrypt::load_identity) {
+        None => None,
+        Some(Ok(i)) => Some(i),
+        Some(Err(e)) => {
+            report_error(&e.context("cannot load the identity"));
+            return EXIT_ERROR;
+        }
+    };
     let log = exhibit::archive::custody_log_path(&a.archive);
     if a.record && std::fs::symlink_metadata(&log).is_err() {
         report_error(&anyhow::anyhow!(
@@ -73,6 +86,7 @@ pub fn run(a: Args) -> u8 {
         archive: a.archive.clone(),
         trust: a.trust.clone(),
         threads: a.threads,
+        identity,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
@@ -107,6 +121,7 @@ pub fn run(a: Args) -> u8 {
             "custody_log": report.custody_log,
             "custody_assurance": report.custody_assurance,
             "signatures": report.signatures,
+            "encryption": report.encryption,
             "recorded": recorded,
         }));
     } else {
@@ -123,6 +138,14 @@ pub fn run(a: Args) -> u8 {
 fn print_text(report: &verify::VerifyReport) {
     outln!("archive: {}", report.archive.display());
     outln!("sha256:  {}", report.sha256);
+    if let Some(enc) = &report.encryption {
+        match &enc.plaintext_sha256 {
+            Some(p) => outln!("encrypted: age; decrypted ZIP sha256 {p}, content verified"),
+            None => outln!(
+                "encrypted: age; only the ciphertext was checked against the custody log (give --identity to verify the content)"
+            ),
+        }
+    }
     let c = &report.checked;
     outln!(
         "checked: {} members, {} payload files ({} bytes), {} tag files, {} records, {} custody events",

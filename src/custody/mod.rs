@@ -96,6 +96,27 @@ pub struct AcquisitionEvents<'a> {
     /// More details both the `acquired` and the `sealed` event carry (a
     /// remote capture's server identity).
     pub extra_details: Map<String, Value>,
+    /// An encrypted archive (`.zip.age`): `archive_sha256` and
+    /// `archive_size` are then the ciphertext's; the `sealed` event also
+    /// records these.
+    pub encryption: Option<Encryption<'a>>,
+}
+
+/// What the `sealed` event of an encrypted archive records.
+#[derive(Debug)]
+pub struct Encryption<'a> {
+    pub hashes: &'a crate::archive::encrypt::Hashes,
+    /// The recipients, as age or OpenSSH public key strings.
+    pub recipients: Vec<String>,
+}
+
+/// The plaintext SHA-256 a `sealed` event records for an encrypted archive
+/// (`details.plaintext_sha256`), if it is one.
+pub fn sealed_plaintext_sha256(sealed: &Event) -> Option<&str> {
+    sealed
+        .details
+        .get("plaintext_sha256")
+        .and_then(|v| v.as_str())
 }
 
 /// A custody event's signature verdict, for reports.
@@ -469,6 +490,22 @@ pub fn record_acquisition(ev: &AcquisitionEvents<'_>) -> Result<PathBuf, Custody
             crate::archive::FORMAT_VERSION
         )),
     );
+    if let Some(enc) = &ev.encryption {
+        sealed_details.insert("encryption".into(), json!("age"));
+        sealed_details.insert(
+            "ciphertext_sha256".into(),
+            json!(enc.hashes.ciphertext_sha256),
+        );
+        sealed_details.insert(
+            "plaintext_sha256".into(),
+            json!(enc.hashes.plaintext_sha256),
+        );
+        sealed_details.insert(
+            "plaintext_size_bytes".into(),
+            json!(enc.hashes.plaintext_bytes),
+        );
+        sealed_details.insert("recipients".into(), json!(enc.recipients));
+    }
     let sealed = NewEvent {
         action: Some(Action::Sealed),
         details: sealed_details,
@@ -704,6 +741,7 @@ mod tests {
             signer: None,
             acquisition: None,
             extra_details: Map::new(),
+            encryption: None,
         })
         .unwrap()
     }
@@ -742,6 +780,7 @@ mod tests {
             signer: None,
             acquisition: None,
             extra_details: Map::new(),
+            encryption: None,
         });
         assert!(matches!(again, Err(CustodyError::Exists(_))));
         assert_eq!(std::fs::read(&log).unwrap(), before);

@@ -19,6 +19,7 @@ pub mod binary;
 pub mod ssh;
 pub mod stream;
 
+use crate::archive::encrypt::{EncryptingWriter, Hashes, Recipients};
 use crate::archive::seal;
 use crate::capture::{self, CaptureRequest, CaptureSummary, Compression, LivePolicy, Streamed};
 use crate::custody::{self, Action, Actor, NewEvent};
@@ -511,7 +512,7 @@ fn run_and_receive(
     let (received, status) = std::thread::scope(|s| {
         let messages = server_messages.clone();
         let reader = s.spawn(move || read_server_stderr(stderr, progress, &messages));
-        let r = receive(stdout, &out_dir, progress);
+        let r = receive(stdout, &out_dir, req.capture.encrypt_to.as_deref());
         // A stream cut short ends ssh by itself; anything else this side
         // gave up on stops ssh (and through it the server).
         let grace = match &r {
@@ -726,8 +727,11 @@ struct Received {
     stem: String,
     partial: PathBuf,
     final_path: PathBuf,
+    /// SHA-256 and size of the archive the server sent (the plaintext ZIP).
     sha256: String,
     bytes: u64,
+    /// The hashes of the `.zip.age` file, when encrypted on arrival.
+    encryption: Option<Hashes>,
     trailer: Streamed,
 }
 
@@ -741,10 +745,43 @@ struct ReceiveError {
     partial: Option<PathBuf>,
 }
 
-/// The one place received bytes go on their way to the `.zip.partial`
-/// file (encryption would wrap it here).
-fn open_sink(file: File) -> Box<dyn Write + Send> {
-    Box::new(std::io::BufWriter::with_capacity(1 << 20, file))
+/// Where received bytes go on their way to the `.partial` file: straight
+/// in, or through age encryption (`--encrypt-to`), so no plaintext byte of
+/// the archive reaches this machine's disk either.
+enum Sink {
+    Plain(std::io::BufWriter<File>),
+    Age(Box<EncryptingWriter<std::io::BufWriter<File>>>),
+}
+
+impl Sink {
+    fn open(file: File, encrypt_to: Option<&Recipients>) -> std::io::Result<Self> {
+        let buf = std::io::BufWriter::with_capacity(1 << 20, file);
+        Ok(match encrypt_to {
+            None => Sink::Plain(buf),
+            Some(r) => Sink::Age(Box::new(
+                EncryptingWriter::new(buf, r).map_err(std::io::Error::other)?,
+            )),
+        })
+    }
+
+    fn write_all(&mut self, d: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.write_all(d),
+            Sink::Age(w) => w.write_all(d),
+        }
+    }
+
+    /// Flush everything to the file; the hashes of an encrypted one.
+    fn finish(self) -> std::io::Result<Option<Hashes>> {
+        match self {
+            Sink::Plain(mut w) => w.flush().map(|()| None),
+            Sink::Age(w) => {
+                let (mut buf, hashes) = w.finish()?;
+                buf.flush()?;
+                Ok(Some(hashes))
+            }
+        }
+    }
 }
 
 /// Read the stream: the header names the archive, its data goes to
@@ -753,7 +790,7 @@ fn open_sink(file: File) -> Box<dyn Write + Send> {
 fn receive(
     stdout: impl Read,
     out_dir: &Path,
-    _progress: &dyn ProgressSink,
+    encrypt_to: Option<&Recipients>,
 ) -> Result<Received, ReceiveError> {
     let frame_err = |partial: Option<&PathBuf>| {
         let partial = partial.cloned();
@@ -776,8 +813,13 @@ fn receive(
             "bad archive name {stem:?}"
         ))));
     }
-    let final_path = out_dir.join(format!("{stem}.zip"));
-    let partial = out_dir.join(format!("{stem}.zip.partial"));
+    let ext = if encrypt_to.is_some() {
+        "zip.age"
+    } else {
+        "zip"
+    };
+    let final_path = out_dir.join(format!("{stem}.{ext}"));
+    let partial = out_dir.join(format!("{stem}.{ext}.partial"));
     let write_err = |p: &PathBuf| {
         let p = p.clone();
         move |e: std::io::Error| ReceiveError {
@@ -802,7 +844,7 @@ fn receive(
             kind: ReceiveFailure::Write(e),
             partial: None,
         })?;
-    let mut sink = open_sink(file);
+    let mut sink = Sink::open(file, encrypt_to).map_err(write_err(&partial))?;
     let mut sha = Sha256::new();
     let mut bytes = 0u64;
     let trailer = loop {
@@ -820,8 +862,7 @@ fn receive(
             }
         }
     };
-    sink.flush().map_err(write_err(&partial))?;
-    drop(sink);
+    let encryption = sink.finish().map_err(write_err(&partial))?;
     let trailer: Streamed = serde_json::from_slice(&trailer)
         .map_err(|e| frame_err(Some(&partial))(FrameError::Garbled(format!("bad trailer: {e}"))))?;
     Ok(Received {
@@ -830,6 +871,7 @@ fn receive(
         final_path,
         sha256: hex::encode(sha.finalize()),
         bytes,
+        encryption,
         trailer,
     })
 }
@@ -871,10 +913,23 @@ fn seal_received(
     let here = capture::host::local_hostname();
     let location = c.location.clone().or_else(|| Some(here.clone()));
     let server = server_details(probe, bin);
+    // What is stored: the ciphertext of an encrypted archive.
+    let (stored_sha256, stored_bytes) = match &r.encryption {
+        Some(h) => (h.ciphertext_sha256.clone(), h.ciphertext_bytes),
+        None => (r.sha256.clone(), r.bytes),
+    };
     let log = custody::record_acquisition(&custody::AcquisitionEvents {
         archive_path: &r.final_path,
-        archive_sha256: &r.sha256,
-        archive_size: r.bytes,
+        archive_sha256: &stored_sha256,
+        archive_size: stored_bytes,
+        encryption: r.encryption.as_ref().map(|hashes| custody::Encryption {
+            hashes,
+            recipients: c
+                .encrypt_to
+                .as_ref()
+                .map(|r| r.labels.clone())
+                .unwrap_or_default(),
+        }),
         acquisition_sha256: &t.acquisition_sha256,
         actor: actor.clone(),
         location: location.clone(),
@@ -907,18 +962,19 @@ fn seal_received(
             purpose: None,
             details,
             archive_file: None,
-            archive_sha256: Some(r.sha256.clone()),
+            archive_sha256: Some(stored_sha256.clone()),
         },
         c.signer.as_deref(),
     )?;
     let summary = CaptureSummary {
         archive: r.final_path,
-        sha256: r.sha256,
+        sha256: stored_sha256,
+        encryption: r.encryption,
         files: t.files,
         bytes: t.bytes,
         errors: t.errors.clone(),
         custody_log: log,
-        archive_bytes: r.bytes,
+        archive_bytes: stored_bytes,
         entries: t.entries,
         stem: r.stem,
     };

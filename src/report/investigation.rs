@@ -200,6 +200,7 @@ pub fn evidence_status(
         archive: path.to_path_buf(),
         trust: trust.map(Path::to_path_buf),
         threads: 0,
+        identity: None,
     };
     let report = match verify::verify(&req, progress, cancel) {
         Ok(r) => r,

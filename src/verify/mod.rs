@@ -17,7 +17,7 @@ mod records;
 
 use crate::archive::bagit::{self, Algorithm};
 use crate::archive::zipread::{self, ZipIndex};
-use crate::archive::{self, regular};
+use crate::archive::{self, encrypt, regular};
 use crate::custody;
 use crate::job::{CancelToken, Progress, ProgressSink};
 use digest::{Digests, MultiHasher};
@@ -37,6 +37,21 @@ pub struct VerifyRequest {
     pub trust: Option<PathBuf>,
     /// Worker threads; 0 = one per core.
     pub threads: usize,
+    /// Decrypts an encrypted archive (`.zip.age`) for the full check;
+    /// without it only its ciphertext is checked against the custody log.
+    pub identity: Option<crate::archive::encrypt::Identities>,
+}
+
+/// What was checked of an encrypted archive (`.zip.age`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EncryptionCheck {
+    /// SHA-256 of the `.zip.age` file.
+    pub ciphertext_sha256: String,
+    /// SHA-256 of the decrypted ZIP, when an identity decrypted it.
+    pub plaintext_sha256: Option<String>,
+    /// True when the archive was decrypted and its content verified; false
+    /// when only the ciphertext was checked (no identity given).
+    pub contents_checked: bool,
 }
 
 pub use crate::problem::{Problem, ProblemKind};
@@ -68,6 +83,9 @@ pub struct VerifyReport {
     pub warnings: Vec<Problem>,
     /// What the custody check proves about the archive's origin.
     pub custody_assurance: custody::CustodyAssurance,
+    /// Set for an encrypted archive; `sha256` is then the ciphertext's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<EncryptionCheck>,
 }
 
 impl VerifyReport {
@@ -99,6 +117,8 @@ impl VerifyReport {
 pub enum VerifyError {
     #[error("cannot read archive: {0}: {1}")]
     Io(std::io::Error, PathBuf),
+    #[error(transparent)]
+    Decrypt(crate::archive::encrypt::EncryptError),
     #[error("verification cancelled")]
     Cancelled,
 }
@@ -244,15 +264,20 @@ pub fn verify(
     cancel: &CancelToken,
 ) -> Result<VerifyReport, VerifyError> {
     let path = &req.archive;
-    // A FIFO or a device would block or never end: refused before opening.
+    if encrypt::is_age_file(path) {
+        return verify_encrypted(req, progress, cancel);
+    }
     let file = regular::open_regular(path).map_err(|e| VerifyError::Io(e, path.clone()))?;
-    let file_size = file
-        .metadata()
-        .map_err(|e| VerifyError::Io(e, path.clone()))?
-        .len();
-    let mut report = VerifyReport {
+    let mut report = check_zip(req, &file, progress, cancel)?;
+    check_custody(req, &mut report);
+    Ok(report)
+}
+
+/// An empty report on `path`, before anything is checked.
+fn new_report(path: &std::path::Path) -> VerifyReport {
+    VerifyReport {
         ok: false,
-        archive: path.clone(),
+        archive: path.to_path_buf(),
         sha256: String::new(),
         checked: Checked::default(),
         problems: Vec::new(),
@@ -260,10 +285,26 @@ pub fn verify(
         signatures: Vec::new(),
         warnings: Vec::new(),
         custody_assurance: custody::assurance(&custody::CustodyCheck::default(), false, false),
-    };
+        encryption: None,
+    }
+}
+
+/// Check the ZIP in `file` (the archive, or an encrypted one decrypted):
+/// its SHA-256 and structure, every member and manifest. No custody yet.
+fn check_zip(
+    req: &VerifyRequest,
+    file: &File,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<VerifyReport, VerifyError> {
+    let path = &req.archive;
+    let file_size = file
+        .metadata()
+        .map_err(|e| VerifyError::Io(e, path.clone()))?
+        .len();
+    let mut report = new_report(path);
     let done = AtomicU64::new(0);
 
-    // The whole-file hash runs beside the member checks.
     let threads = if req.threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -272,8 +313,8 @@ pub fn verify(
         req.threads
     };
     let (whole_sha, structure) = std::thread::scope(|s| {
-        let whole = s.spawn(|| sha256_whole(&file, file_size, &done, cancel));
-        let structure = verify_structure(&file, threads, &done, progress, cancel);
+        let whole = s.spawn(|| sha256_whole(file, file_size, &done, cancel));
+        let structure = verify_structure(file, threads, &done, progress, cancel);
         (whole.join(), structure)
     });
     if cancel.is_cancelled() {
@@ -292,17 +333,6 @@ pub fn verify(
     let (checked, problems) = structure;
     report.checked = checked;
     report.problems = problems;
-
-    // Custody log beside the archive.
-    let log = archive::custody_log_path(path);
-    let c = custody::verify_beside_archive(&log, &report.sha256, req.trust.as_deref());
-    report.checked.custody_events = c.check.events;
-    report.problems.extend(c.check.problems);
-    report.warnings = c.check.warnings;
-    report.signatures = c.check.signatures;
-    report.custody_log = c.found.then_some(log);
-    report.custody_assurance = c.assurance;
-    report.ok = report.problems.is_empty();
     progress.update(&Progress {
         phase: "verified",
         bytes_done: file_size,
@@ -313,7 +343,130 @@ pub fn verify(
     Ok(report)
 }
 
-/// Why a tag file could not be read.
+/// Check the custody log beside the archive against `report.sha256` (the
+/// archive file's hash: the ciphertext's for an encrypted one) and settle
+/// the verdict.
+fn check_custody(req: &VerifyRequest, report: &mut VerifyReport) {
+    let log = archive::custody_log_path(&req.archive);
+    let c = custody::verify_beside_archive(&log, &report.sha256, req.trust.as_deref());
+    report.checked.custody_events = c.check.events;
+    report.problems.extend(c.check.problems);
+    report.warnings = c.check.warnings;
+    report.signatures = c.check.signatures;
+    // An encrypted archive decrypted here: its plaintext must be the ZIP
+    // the `sealed` event hashed.
+    if let Some(enc) = &report.encryption
+        && let Some(plain) = &enc.plaintext_sha256
+        && let Some(sealed) = c
+            .check
+            .log
+            .iter()
+            .find(|e| e.action == custody::Action::Sealed)
+    {
+        match custody::sealed_plaintext_sha256(sealed) {
+            Some(want) if want == plain => {}
+            Some(want) => report.problems.push(problem(
+                ProblemKind::CustodyPlaintextMismatch,
+                Some(&file_name(&req.archive)),
+                format!("the decrypted archive's SHA-256 is {plain}, the sealed event says {want}"),
+            )),
+            None => report.problems.push(problem(
+                ProblemKind::CustodyPlaintextMismatch,
+                Some(&file_name(&req.archive)),
+                "the sealed event records no plaintext_sha256 for this encrypted archive",
+            )),
+        }
+    }
+    report.custody_log = c.found.then_some(log);
+    report.custody_assurance = c.assurance;
+    report.ok = report.problems.is_empty();
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Verify an encrypted archive (`.zip.age`). Its ciphertext is always
+/// hashed and checked against the custody log (no key needed). With an
+/// identity it is decrypted as a stream into an unnamed owner-only
+/// temporary file ([`encrypt::decrypt_to_temp`]; the ZIP checks need random
+/// access), both hashes are taken on the way, and the decrypted ZIP gets
+/// the full verification; the temporary file vanishes when it is closed.
+fn verify_encrypted(
+    req: &VerifyRequest,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<VerifyReport, VerifyError> {
+    let path = &req.archive;
+    let Some(ids) = &req.identity else {
+        let file = regular::open_regular(path).map_err(|e| VerifyError::Io(e, path.clone()))?;
+        let len = file
+            .metadata()
+            .map_err(|e| VerifyError::Io(e, path.clone()))?
+            .len();
+        let sha = sha256_whole(&file, len, &AtomicU64::new(0), cancel)
+            .map_err(|e| VerifyError::Io(e, path.clone()))?;
+        let mut report = new_report(path);
+        report.sha256 = sha.clone();
+        report.encryption = Some(EncryptionCheck {
+            ciphertext_sha256: sha,
+            plaintext_sha256: None,
+            contents_checked: false,
+        });
+        check_custody(req, &mut report);
+        return Ok(report);
+    };
+    progress.update(&Progress {
+        phase: "decrypting",
+        ..Progress::default()
+    });
+    match encrypt::decrypt_to_temp(path, ids) {
+        Ok((file, hashes)) => {
+            let mut report = check_zip(req, &file, progress, cancel)?;
+            if report.sha256 != hashes.plaintext_sha256 {
+                return Err(VerifyError::Io(
+                    std::io::Error::other("the decrypted copy changed while it was checked"),
+                    path.clone(),
+                ));
+            }
+            report.sha256 = hashes.ciphertext_sha256.clone();
+            report.encryption = Some(EncryptionCheck {
+                ciphertext_sha256: hashes.ciphertext_sha256,
+                plaintext_sha256: Some(hashes.plaintext_sha256),
+                contents_checked: true,
+            });
+            check_custody(req, &mut report);
+            Ok(report)
+        }
+        Err(encrypt::EncryptError::Corrupt(why, _)) => {
+            let file = regular::open_regular(path).map_err(|e| VerifyError::Io(e, path.clone()))?;
+            let len = file
+                .metadata()
+                .map_err(|e| VerifyError::Io(e, path.clone()))?
+                .len();
+            let sha = sha256_whole(&file, len, &AtomicU64::new(0), cancel)
+                .map_err(|e| VerifyError::Io(e, path.clone()))?;
+            let mut report = new_report(path);
+            report.sha256 = sha.clone();
+            report.problems.push(problem(
+                ProblemKind::DecryptionFailed,
+                Some(&file_name(path)),
+                format!("the ciphertext does not decrypt intact: {why}"),
+            ));
+            report.encryption = Some(EncryptionCheck {
+                ciphertext_sha256: sha,
+                plaintext_sha256: None,
+                contents_checked: false,
+            });
+            check_custody(req, &mut report);
+            Ok(report)
+        }
+        Err(e) => Err(VerifyError::Decrypt(e)),
+    }
+}
+
 enum TagError {
     /// No such member.
     Absent,

@@ -34,7 +34,7 @@ impl Case {
 }
 
 pub fn exhibit() -> Command {
-    let mut c = Command::cargo_bin("exhibit").unwrap();
+    let mut c = super::exhibit();
     c.env_remove("SSH_AUTH_SOCK")
         .env_remove("EXHIBIT_KEY_PASSPHRASE");
     c

@@ -17,8 +17,18 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// The `exhibit` binary under test: cargo's, or the one `EXHIBIT_BIN` names
+/// (CI runs the capture tests with the static musl build this way).
 pub fn exhibit() -> Command {
-    Command::cargo_bin("exhibit").expect("exhibit binary")
+    Command::new(exhibit_path())
+}
+
+/// The path of the binary [`exhibit`] runs (for a `std::process::Command`).
+pub fn exhibit_path() -> PathBuf {
+    match std::env::var_os("EXHIBIT_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => assert_cmd::cargo::cargo_bin("exhibit"),
+    }
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

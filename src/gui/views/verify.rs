@@ -191,6 +191,7 @@ impl VerifyView {
             archive: path,
             trust: self.trust.path(),
             threads: 0,
+            identity: None,
         };
         self.result = None;
         self.recorded = None;
