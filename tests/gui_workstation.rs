@@ -832,3 +832,79 @@ fn answers_from_an_altered_archive_carry_a_red_warning() {
         "a red banner names the altered archive"
     );
 }
+
+/// An encrypted archive (`--encrypt-to`) in a case is marked so; opening
+/// it asks for the identity, refuses a key it is not encrypted to, and with
+/// the right one (made by `age-keygen`) opens in the browser.
+#[test]
+fn an_encrypted_archive_opens_after_its_identity_is_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let keygen = |name: &str| {
+        let key = tmp.path().join(name);
+        crate::util::tool("age-keygen", &["-o", key.to_str().unwrap()], tmp.path());
+        let recipient = crate::util::tool("age-keygen", &["-y", key.to_str().unwrap()], tmp.path());
+        (key, recipient.trim().to_string())
+    };
+    let (key, recipient) = keygen("case-key.txt");
+    let (other_key, _) = keygen("other-key.txt");
+    let dir = tmp.path().join("IR-8");
+    let summary = crate::util::capture(&[src.to_str().unwrap(), "--encrypt-to", &recipient], &dir);
+    let archive = crate::util::archive_path(&summary);
+    let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.ends_with(".zip.age"), "{name}");
+
+    let mut h = harness();
+    h.step();
+    type_into(&mut h, "Case folder", &dir.display().to_string());
+    type_into(&mut h, "Case ID", "IR-8");
+    type_into(&mut h, "Examiner", "Dana Scully");
+    click(&mut h, "Create case");
+    wait_until(&mut h, "the case to open", |h| shows(h, "Case IR-8"));
+    click(&mut h, "Cases");
+    wait_until(&mut h, "the case list", |h| shows(h, &name));
+    assert!(shows(&h, "locked") && !shows(&h, "unlocked"));
+    // Without the key, verification checks the ciphertext and says so.
+    click(&mut h, "Verify…");
+    wait_until(&mut h, "the verdict", |h| {
+        shows(h, "CIPHERTEXT INTACT") || shows(h, "PROBLEM")
+    });
+    assert!(shows(&h, "CIPHERTEXT INTACT"));
+    click(&mut h, "Cases");
+    click(&mut h, "Open");
+    wait_until(&mut h, "the unlock window", |h| {
+        shows(h, "Unlock encrypted archive")
+    });
+    assert!(h.state().v::<BrowserView>().loaded.is_none());
+    // A key the archive is not encrypted to is refused, readably.
+    replace_text(&mut h, "Identity", &other_key.display().to_string());
+    click(&mut h, "Unlock");
+    wait_until(&mut h, "the refusal", |h| shows(h, "Not unlocked"));
+    assert!(h.state().v::<BrowserView>().loaded.is_none());
+    replace_text(&mut h, "Identity", &key.display().to_string());
+    click(&mut h, "Unlock");
+    wait_until(&mut h, "the archive to load", |h| {
+        h.state().v::<BrowserView>().loaded.is_some()
+    });
+    assert!(!shows(&h, "Unlock encrypted archive"), "the window closed");
+    wait_until(&mut h, "the browser's rows", |h| shows(h, "passwd"));
+    assert_eq!(
+        h.state().settings.identity_file,
+        key.display().to_string(),
+        "the identity file (never its passphrase) is remembered"
+    );
+    // With the session's key, verification checks every file too.
+    click(&mut h, "Verify this archive");
+    wait_until(&mut h, "the verdict", |h| {
+        shows(h, "Decrypted ZIP SHA-256") || shows(h, "PROBLEM")
+    });
+    assert!(!shows(&h, "CIPHERTEXT INTACT") && shows(&h, "INTACT"));
+    let plain = summary["encryption"]["plaintext_sha256"].as_str().unwrap();
+    assert!(
+        shows(&h, &plain[..8]),
+        "the decrypted ZIP's SHA-256 is the one sealed"
+    );
+    click(&mut h, "Cases");
+    wait_until(&mut h, "the case list", |h| shows(h, "unlocked"));
+}

@@ -19,6 +19,7 @@ pub mod names;
 pub mod record;
 pub mod regular;
 pub mod seal;
+pub mod unlocked;
 pub mod zipread;
 pub mod zipspec;
 pub mod zipwrite;
@@ -61,6 +62,14 @@ pub fn legacy_payload_member(stem: &str, logical: &str) -> String {
     }
 }
 
+/// Whether the name is an evidence archive's: `*.zip`, or `*.zip.age` when
+/// encrypted (see [`unlocked`]).
+pub fn is_archive_name(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|n| n.ends_with(".zip") || n.ends_with(".zip.age"))
+}
+
 /// The custody log that belongs beside an archive: `<stem>.custody.jsonl`.
 pub fn custody_log_path(archive: &Path) -> PathBuf {
     let name = archive
@@ -81,6 +90,10 @@ pub enum ArchiveError {
     Io(std::io::Error, PathBuf),
     #[error("not an Exhibit archive ({0}): {1}")]
     Format(String, PathBuf),
+    #[error(
+        "an encrypted archive: unlock it with its identity first (exhibit verify/decrypt --identity, or the workstation's Unlock): {0}"
+    )]
+    Locked(PathBuf),
 }
 
 /// All records of an archive, plus (line number, error) for lines that did not parse.
@@ -96,8 +109,18 @@ pub struct Archive {
 }
 
 impl Archive {
+    /// Open the archive at `path`; an encrypted one (`.zip.age`) reads its
+    /// decrypted copy once [`unlocked::unlock`] made one, and is
+    /// [`ArchiveError::Locked`] until then.
     pub fn open(path: &Path) -> Result<Self, ArchiveError> {
-        let file = File::open(path).map_err(|e| ArchiveError::Io(e, path.to_path_buf()))?;
+        let file = match unlocked::decrypted(path) {
+            Some(f) => f,
+            None if encrypt::is_age_file(path) => {
+                return Err(ArchiveError::Locked(path.to_path_buf()));
+            }
+            None => File::open(path),
+        }
+        .map_err(|e| ArchiveError::Io(e, path.to_path_buf()))?;
         let index =
             zipread::ZipIndex::open(&file).map_err(|e| ArchiveError::Zip(e, path.to_path_buf()))?;
         let stem = index

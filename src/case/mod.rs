@@ -116,7 +116,8 @@ pub fn open(path: &Path) -> anyhow::Result<CaseFolder> {
     })
 }
 
-/// Every `*.zip` and `*.zip.partial` in the folder with its verification
+/// Every `*.zip` and `*.zip.partial` in the folder (and `*.zip.age`,
+/// `*.zip.age.partial`: encrypted) with its verification
 /// state as recorded by the last `verified` event of its custody log.
 pub fn list_archives(dir: &Path) -> anyhow::Result<Vec<ArchiveEntry>> {
     let rd = std::fs::read_dir(dir)
@@ -125,8 +126,8 @@ pub fn list_archives(dir: &Path) -> anyhow::Result<Vec<ArchiveEntry>> {
     for entry in rd.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let partial = name.ends_with(".zip.partial");
-        if !(partial || name.ends_with(".zip")) {
+        let partial = name.ends_with(".zip.partial") || name.ends_with(".zip.age.partial");
+        if !(partial || crate::archive::is_archive_name(&path)) {
             continue;
         }
         let meta = match entry.metadata() {
@@ -183,11 +184,20 @@ mod tests {
         assert!(!c.info.created_at.is_empty());
         std::fs::write(dir.join("a.zip"), b"x").unwrap();
         std::fs::write(dir.join("b.zip.partial"), b"x").unwrap();
+        std::fs::write(dir.join("c.zip.age"), b"x").unwrap();
+        std::fs::write(dir.join("d.zip.age.partial"), b"x").unwrap();
         std::fs::write(dir.join("notes.txt"), b"x").unwrap();
         let again = open(&dir.join(CASE_FILE)).unwrap();
         assert_eq!(again.info.title, "Web server");
         let names: Vec<_> = again.archives.iter().map(ArchiveEntry::file_name).collect();
-        assert_eq!(names, ["a.zip", "b.zip.partial"]);
+        assert_eq!(
+            names,
+            ["a.zip", "b.zip.partial", "c.zip.age", "d.zip.age.partial"]
+        );
+        assert_eq!(
+            again.archives[3].verification,
+            VerificationState::Incomplete
+        );
         assert_eq!(
             again.archives[0].verification,
             VerificationState::NotVerified

@@ -10,6 +10,7 @@ use crate::case::{self, CaseFolder};
 use crate::gui::context::{Command, Screen, Settings, Shared, ThemeChoice, ViewCtx};
 use crate::gui::jobs::Job;
 use crate::gui::theme::{self, Tone};
+use crate::gui::unlock::{self, UnlockDialog};
 use crate::gui::views::{self, View};
 use crate::gui::widgets;
 use crate::tz::DisplayZone;
@@ -45,6 +46,8 @@ pub struct ExhibitApp {
     shared: Shared,
     commands: Vec<Command>,
     applied_theme: Option<ThemeChoice>,
+    /// The window asking for an encrypted archive's identity, when open.
+    pub unlock: Option<UnlockDialog>,
 }
 
 impl ExhibitApp {
@@ -71,6 +74,7 @@ impl ExhibitApp {
             shared: Shared::default(),
             commands: Vec::new(),
             applied_theme: None,
+            unlock: None,
         }
     }
 
@@ -170,7 +174,7 @@ impl ExhibitApp {
             };
             let Some(p) = p else { continue };
             let name = p.to_string_lossy().to_lowercase();
-            if name.ends_with(".zip") {
+            if crate::archive::is_archive_name(&p) {
                 self.commands.push(Command::OpenArchive(p));
             } else if name.ends_with("case.json") {
                 self.commands.push(Command::OpenCase(p));
@@ -292,6 +296,24 @@ impl ExhibitApp {
                     }
                 }
                 Command::Error(e) => self.errors.push(e),
+                Command::UnlockArchive { archive, then } => {
+                    self.unlock =
+                        Some(UnlockDialog::new(archive, then.map(|b| *b), &self.settings));
+                }
+                // An encrypted archive is unlocked before a reader opens it.
+                other
+                    if other
+                        .opened_archive()
+                        .is_some_and(crate::archive::unlocked::is_locked) =>
+                {
+                    if let Some(p) = other.opened_archive() {
+                        self.unlock = Some(UnlockDialog::new(
+                            p.to_path_buf(),
+                            Some(other),
+                            &self.settings,
+                        ));
+                    }
+                }
                 other => self.route(ctx, other),
             }
         }
@@ -470,6 +492,16 @@ impl eframe::App for ExhibitApp {
             }
         });
         self.hovered_files_ui(ui);
+        if let Some(d) = self.unlock.as_mut() {
+            match d.ui(&ctx, &mut self.settings) {
+                unlock::Outcome::Open => {}
+                unlock::Outcome::Closed => self.unlock = None,
+                unlock::Outcome::Unlocked(then) => {
+                    self.unlock = None;
+                    self.commands.extend(then);
+                }
+            }
+        }
         self.apply_commands(&ctx);
     }
 

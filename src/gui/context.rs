@@ -55,6 +55,9 @@ pub struct Settings {
     /// log detection settings), used by every analysis screen; empty for
     /// the built-in rules alone.
     pub rules_dir: String,
+    /// The identity file (age or OpenSSH private key) last used to unlock
+    /// an encrypted archive; never its passphrase.
+    pub identity_file: String,
 }
 
 impl Settings {
@@ -140,6 +143,24 @@ pub enum Command {
     Verified(PathBuf, VerificationState),
     /// Show an error in the banner.
     Error(String),
+    /// Ask for the identity of an encrypted archive (`.zip.age`) and
+    /// decrypt it for this session; then carry out `then`, if any.
+    UnlockArchive {
+        archive: PathBuf,
+        then: Option<Box<Command>>,
+    },
+}
+
+impl Command {
+    /// The archive this command opens in a reader, which must be unlocked
+    /// first when encrypted.
+    pub fn opened_archive(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::OpenArchive(p) | Command::OpenArchiveAt(p, _) => Some(p),
+            Command::OpenArchiveLine { archive, .. } => Some(archive),
+            _ => None,
+        }
+    }
 }
 
 /// State one view publishes for others (kept by the app between frames).

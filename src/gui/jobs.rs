@@ -271,7 +271,7 @@ impl Picker {
                     PickKind::Folder => d.pick_folder(),
                     PickKind::File => d.pick_file(),
                     PickKind::Archive => d
-                        .add_filter("Exhibit evidence archive", &["zip"])
+                        .add_filter("Exhibit evidence archive", &["zip", "age"])
                         .pick_file(),
                     PickKind::SaveHtml => d.add_filter("HTML", &["html"]).save_file(),
                     PickKind::SaveCsv => d.add_filter("CSV", &["csv"]).save_file(),

@@ -23,6 +23,7 @@ pub mod derived;
 pub mod jobs;
 pub mod keyring;
 pub mod theme;
+pub mod unlock;
 pub mod views;
 pub mod widgets;
 

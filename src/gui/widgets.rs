@@ -376,7 +376,7 @@ impl SourceList {
                 let archives: Vec<PathBuf> = case
                     .archives
                     .iter()
-                    .filter(|a| a.path.extension().is_some_and(|e| e == "zip"))
+                    .filter(|a| crate::archive::is_archive_name(&a.path))
                     .map(|a| a.path.clone())
                     .collect();
                 if !archives.is_empty()

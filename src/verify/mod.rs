@@ -388,6 +388,34 @@ fn file_name(p: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
+/// Unlock an encrypted archive for this process
+/// ([`archive::unlocked::unlock`]) with `identities`, keeping the decrypted
+/// copy only when it is the archive sealed: when a custody log is beside it
+/// and its `sealed` event records a plaintext SHA-256 for this ciphertext,
+/// the decrypted ZIP must have that SHA-256.
+pub fn unlock(
+    path: &std::path::Path,
+    identities: encrypt::Identities,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<encrypt::Hashes, archive::unlocked::UnlockError> {
+    let log = archive::custody_log_path(path);
+    archive::unlocked::unlock(path, identities, progress, cancel, &|hashes| {
+        if !log.exists() {
+            return Ok(());
+        }
+        let check = custody::verify_for_archive(&log, &hashes.ciphertext_sha256, None);
+        match check.sealed().and_then(custody::sealed_plaintext_sha256) {
+            Some(sealed) if sealed != hashes.plaintext_sha256 => Err(format!(
+                "the decrypted archive's SHA-256 {} is not the one its custody log sealed ({sealed}): {}",
+                hashes.plaintext_sha256,
+                path.display()
+            )),
+            _ => Ok(()),
+        }
+    })
+}
+
 /// Verify an encrypted archive (`.zip.age`). Its ciphertext is always
 /// hashed and checked against the custody log (no key needed). With an
 /// identity it is decrypted as a stream into an unnamed owner-only

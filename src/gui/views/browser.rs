@@ -276,13 +276,16 @@ impl BrowserView {
             );
             let open = ui.button("Open archive").clicked();
             let picked = changed
-                && self.path.text.ends_with(".zip")
+                && crate::archive::is_archive_name(std::path::Path::new(&self.path.text))
                 && self.loaded.is_none()
                 && self.load.is_none();
             if open || picked {
                 match self.path.path() {
                     Some(p) => vc.commands.push(Command::OpenArchive(p)),
-                    None => self.error = Some("type or choose an archive (.zip) first".into()),
+                    None => {
+                        self.error =
+                            Some("type or choose an archive (.zip or .zip.age) first".into())
+                    }
                 }
             }
             if let Some(l) = &self.loaded {

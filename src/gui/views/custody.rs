@@ -334,7 +334,8 @@ impl CustodyView {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let stem = name.strip_suffix(".zip").unwrap_or(&name);
+            let stem = name.strip_suffix(".age").unwrap_or(&name);
+            let stem = stem.strip_suffix(".zip").unwrap_or(stem);
             self.form_path.text = archive
                 .with_file_name(format!("{stem}.custody-form.html"))
                 .display()

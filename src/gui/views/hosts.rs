@@ -61,7 +61,7 @@ impl View for HostsView {
             .iter()
             .filter(|a| {
                 a.verification != VerificationState::Incomplete
-                    && a.path.extension().is_some_and(|e| e == "zip")
+                    && crate::archive::is_archive_name(&a.path)
             })
             .map(|a| a.path.clone())
             .collect();

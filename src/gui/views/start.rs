@@ -294,7 +294,27 @@ fn case_ui(
                 body.row(28.0, |mut row| {
                     let name = a.file_name();
                     row.col(|ui| {
-                        ui.label(RichText::new(&name).monospace());
+                        ui.horizontal(|ui| {
+                            // The marker first: a long name is cut, not it.
+                            if crate::archive::unlocked::is_encrypted_name(&a.path) {
+                                let (tone, text, hover) =
+                                    if crate::archive::unlocked::is_unlocked(&a.path) {
+                                        (
+                                            Tone::Good,
+                                            "unlocked",
+                                            "Encrypted with age; decrypted for this session",
+                                        )
+                                    } else {
+                                        (
+                                            Tone::Info,
+                                            "locked",
+                                            "Encrypted with age: Open asks for the identity",
+                                        )
+                                    };
+                                widgets::badge(ui, tone, text).on_hover_text(hover);
+                            }
+                            ui.label(RichText::new(&name).monospace());
+                        });
                     });
                     row.col(|ui| {
                         ui.label(widgets::human_bytes(a.size_bytes));

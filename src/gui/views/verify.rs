@@ -187,11 +187,14 @@ impl VerifyView {
         if self.trust.text.is_empty() {
             self.trust.text = settings.trust_file.clone();
         }
+        // An encrypted archive unlocked in this session is verified with
+        // its key (contents too); a locked one by its ciphertext alone.
+        let identity = crate::archive::unlocked::identities(&path).map(|i| (*i).clone());
         let req = VerifyRequest {
             archive: path,
             trust: self.trust.path(),
             threads: 0,
-            identity: None,
+            identity,
         };
         self.result = None;
         self.recorded = None;
@@ -245,7 +248,17 @@ impl VerifyView {
 
 fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
     let n = rep.problems.len();
-    if rep.ok {
+    let ciphertext_only = rep.encryption.as_ref().is_some_and(|e| !e.contents_checked);
+    if rep.ok && ciphertext_only {
+        widgets::verdict(
+            ui,
+            Tone::Warn,
+            "CIPHERTEXT INTACT",
+            "The encrypted file and its custody chain are what was sealed; its contents \
+             were not checked. Open the archive to unlock it with its identity, then \
+             verify again to check every file.",
+        );
+    } else if rep.ok {
         widgets::verdict(
             ui,
             Tone::Good,
@@ -262,6 +275,12 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
     }
     ui.add_space(4.0);
     widgets::hash_display(ui, "Verified SHA-256", &rep.sha256);
+    if let Some(e) = &rep.encryption
+        && let Some(plain) = &e.plaintext_sha256
+    {
+        ui.label("Encrypted with age; decrypted with this session's identity.");
+        widgets::hash_display(ui, "Decrypted ZIP SHA-256", plain);
+    }
     let c = &rep.checked;
     ui.label(format!(
         "Checked {} members, {} payload files ({}), {} tag files, {} records, {} custody events.",
