@@ -908,3 +908,68 @@ fn an_encrypted_archive_opens_after_its_identity_is_given() {
     click(&mut h, "Cases");
     wait_until(&mut h, "the case list", |h| shows(h, "unlocked"));
 }
+
+/// A capture started in the window with an age recipient writes only the
+/// encrypted archive; the standard `age` CLI turns it back into the ZIP
+/// whose SHA-256 the window and the custody log show.
+#[test]
+fn a_capture_in_the_window_can_be_encrypted_to_an_age_recipient() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let out = tmp.path().join("out");
+    let key = tmp.path().join("case-key.txt");
+    crate::util::tool("age-keygen", &["-o", key.to_str().unwrap()], tmp.path());
+    let recipient = crate::util::tool("age-keygen", &["-y", key.to_str().unwrap()], tmp.path());
+    let mut h = harness();
+    h.step();
+    fill_capture_form(&mut h, &src, &out, "IR-10");
+    type_into(&mut h, "Encrypt to (optional)", "not-a-key");
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the refusal", |h| shows(h, "encrypt to:"));
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    replace_text(&mut h, "Encrypt to (optional)", recipient.trim());
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the capture to finish", |h| {
+        shows(h, "Capture complete") || shows(h, "did not complete")
+    });
+    assert!(shows(&h, "Plaintext ZIP SHA-256"));
+    let s = h
+        .state()
+        .v::<CaptureView>()
+        .result
+        .clone()
+        .unwrap()
+        .unwrap();
+    assert!(s.archive.to_string_lossy().ends_with(".zip.age"));
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.ends_with(".zip")),
+        "no plaintext archive: {names:?}"
+    );
+    let plain = tmp.path().join("plain.zip");
+    crate::util::tool(
+        "age",
+        &[
+            "-d",
+            "-i",
+            key.to_str().unwrap(),
+            "-o",
+            plain.to_str().unwrap(),
+            s.archive.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let plain_sha = crate::util::sha256_hex(&std::fs::read(&plain).unwrap());
+    assert_eq!(s.encryption.as_ref().unwrap().plaintext_sha256, plain_sha);
+    assert!(shows(&h, &plain_sha[..8]));
+    crate::util::tool("unzip", &["-tq", plain.to_str().unwrap()], tmp.path());
+    assert_eq!(
+        h.state().settings.encrypt_to.trim(),
+        recipient.trim(),
+        "the recipients are remembered for the next capture"
+    );
+}

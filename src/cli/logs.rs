@@ -266,6 +266,10 @@ pub fn run(a: Args) -> u8 {
     }
 }
 
+/// `exhibit logs [QUESTION]`: one branch per question (none: the
+/// findings; or one of the queries), each loading, asking the core and
+/// printing as text or JSON. Long because each branch is mostly printing,
+/// read top to bottom; the work itself is in `exhibit::logs` and `detect`.
 fn run_inner(a: Args) -> anyhow::Result<u8> {
     let c = &a.common;
     let min = severity(&c.min_severity)

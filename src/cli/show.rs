@@ -81,6 +81,9 @@ fn arr<'a>(v: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
         .unwrap_or(&[])
 }
 
+/// `exhibit show --live`: the live-response tag files printed section by
+/// section (processes, sockets, users, ...); long because it is only the
+/// printing of each section, one after the other.
 fn live(ar: &Archive, json: bool) -> anyhow::Result<()> {
     let docs = live_docs(ar)?;
     if json {
@@ -450,6 +453,8 @@ fn count(map: &mut BTreeMap<String, u64>, key: &str) {
     }
 }
 
+/// `exhibit show`: the acquisition summary, one printed field after
+/// another (who, when, where, how, counts, problems).
 fn summary(ar: &Archive, json: bool) -> anyhow::Result<()> {
     let acq = ar.acquisition()?;
     let mut records = 0u64;

@@ -58,6 +58,8 @@ pub struct Settings {
     /// The identity file (age or OpenSSH private key) last used to unlock
     /// an encrypted archive; never its passphrase.
     pub identity_file: String,
+    /// The capture form's age recipients (public keys: no secret).
+    pub encrypt_to: String,
 }
 
 impl Settings {

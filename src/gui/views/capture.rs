@@ -77,6 +77,9 @@ pub struct CaptureView {
     pub purpose: String,
     pub location: String,
     pub signing_key: PathField,
+    /// age recipients (`age1…`, SSH public key lines, or files of them),
+    /// one per line or comma-separated: the archive is written encrypted.
+    pub encrypt_to: String,
     unlock: crate::gui::keyring::UnlockField,
     keygen: crate::gui::keyring::KeygenForm,
     /// Known profiles (name, description), loaded in the background.
@@ -151,6 +154,7 @@ impl CaptureView {
             purpose: String::new(),
             location: String::new(),
             signing_key: PathField::new(settings.signing_key.clone()),
+            encrypt_to: settings.encrypt_to.clone(),
             unlock: Default::default(),
             keygen: Default::default(),
             profiles: None,
@@ -322,6 +326,18 @@ impl CaptureView {
         req.location = opt(&self.location);
         req.profiles = self.chosen_profiles.clone();
         req.live = LivePolicy::Auto;
+        let specs: Vec<String> = self
+            .encrypt_to
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if !specs.is_empty() {
+            let r = crate::archive::encrypt::parse_recipients(&specs)
+                .map_err(|e| format!("encrypt to: {e}"))?;
+            req.encrypt_to = Some(std::sync::Arc::new(r));
+        }
         if !remote {
             return Ok(Planned::Local(Box::new(req)));
         }
@@ -651,6 +667,21 @@ impl CaptureView {
             "~/.ssh/id_ed25519",
         );
         self.unlock.ui(ui, self.signing_key.path().as_deref());
+        ui.horizontal(|ui| {
+            let l = ui.label("Encrypt to (optional)");
+            ui.add(
+                egui::TextEdit::multiline(&mut self.encrypt_to)
+                    .desired_rows(1)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("age1… or ssh-ed25519 AAAA… or a file of them; one per line")
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(l.id)
+            .on_hover_text(
+                "The archive is encrypted with age while it is written (.zip.age): \
+                 no plaintext copy on disk. Any one of these keys decrypts it.",
+            );
+        });
         if let Some(p) = self.keygen.ui(ui, &self.examiner) {
             self.signing_key.text = p.display().to_string();
         }
@@ -677,6 +708,7 @@ impl CaptureView {
         });
         if start.clicked() || shortcut {
             vc.settings.signing_key = self.signing_key.text.clone();
+            vc.settings.encrypt_to = self.encrypt_to.clone();
             self.start(ui.ctx(), vc.case);
         }
     }
@@ -728,6 +760,10 @@ fn result_ui(
                 widgets::copy_button(ui, "Copy archive path", &s.archive.display().to_string());
             });
             widgets::hash_display(ui, "Archive SHA-256", &s.sha256);
+            if let Some(h) = &s.encryption {
+                ui.label("Encrypted with age: the SHA-256 above is the .zip.age file's.");
+                widgets::hash_display(ui, "Plaintext ZIP SHA-256", &h.plaintext_sha256);
+            }
             widgets::hint(ui, "Write this SHA-256 on the paper custody form.");
             ui.horizontal(|ui| {
                 if ui.button("Open in evidence browser").clicked() {

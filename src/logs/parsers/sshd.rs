@@ -5,7 +5,9 @@
 use super::{after, token};
 use crate::logs::event::{Draft, Field, Kind};
 
-/// Parse an sshd message. Lines of other programs are declined.
+/// Parse an sshd message. Lines of other programs are declined. One
+/// function because it is one ordered list of message shapes (the first
+/// that matches wins; the order matters where shapes share a prefix).
 pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
     if !(program == "sshd" || program.starts_with("sshd-") || program == "dropbear") {
         return false;
