@@ -667,12 +667,15 @@ impl CaptureView {
             "~/.ssh/id_ed25519",
         );
         self.unlock.ui(ui, self.signing_key.path().as_deref());
+        if let Some(p) = self.keygen.ui(ui, &self.examiner) {
+            self.signing_key.text = p.display().to_string();
+        }
         ui.horizontal(|ui| {
-            let l = ui.label("Encrypt to (optional)");
+            let l = ui.add_sized([150.0, 20.0], egui::Label::new("Encrypt to (optional)"));
             ui.add(
                 egui::TextEdit::multiline(&mut self.encrypt_to)
                     .desired_rows(1)
-                    .desired_width(f32::INFINITY)
+                    .desired_width(ui.available_width().clamp(120.0, 420.0))
                     .hint_text("age1… or ssh-ed25519 AAAA… or a file of them; one per line")
                     .font(egui::TextStyle::Monospace),
             )
@@ -682,9 +685,6 @@ impl CaptureView {
                  no plaintext copy on disk. Any one of these keys decrypts it.",
             );
         });
-        if let Some(p) = self.keygen.ui(ui, &self.examiner) {
-            self.signing_key.text = p.display().to_string();
-        }
     }
 
     /// The Start button (and why the capture cannot start), pinned below the
