@@ -405,3 +405,29 @@ fn a_bad_recipient_is_refused_before_anything_is_read() {
     assert!(err.contains("age1notakey"), "{err}");
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
 }
+
+/// The readers of archives (show, diff, logs) refuse an encrypted archive
+/// with a message saying what to do, instead of reading its ciphertext as
+/// a log or failing on the ZIP structure.
+#[test]
+fn readers_refuse_a_locked_archive_and_say_how_to_open_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = source(tmp.path());
+    let (_, recipient) = age_key(tmp.path(), "key.txt");
+    let (summary, _) = capture_watched(&src, &tmp.path().join("out"), &recipient);
+    let archive = util::archive_path(&summary);
+    for args in [
+        vec!["show"],
+        vec!["diff", archive.to_str().unwrap()],
+        vec!["logs"],
+        vec!["scan"],
+    ] {
+        let out = exhibit().args(&args).arg(&archive).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            err.contains("an encrypted archive: unlock it with its identity first"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -263,12 +263,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
     }
 }
 
+/// Whether `p` is an evidence archive: a ZIP, or an encrypted one (age),
+/// which `Archive::open` reads once unlocked and refuses clearly before.
 fn is_zip(p: &Path) -> bool {
     let mut magic = [0u8; 4];
-    std::fs::File::open(p)
+    let zip = std::fs::File::open(p)
         .and_then(|mut f| f.read_exact(&mut magic))
         .is_ok()
-        && &magic == b"PK\x03\x04"
+        && &magic == b"PK\x03\x04";
+    zip || crate::archive::encrypt::is_age_file(p)
 }
 
 /// Load every source into one store.
