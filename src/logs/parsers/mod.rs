@@ -25,6 +25,12 @@ pub mod syslog;
 pub mod utmp;
 pub mod vsftpd;
 pub mod weberror;
+#[cfg(feature = "sqlite")]
+pub mod wtmpdb;
+/// Without the `sqlite` feature (the static server build): the databases
+/// are recognised and reported as unread, never taken for text.
+#[cfg(not(feature = "sqlite"))]
+#[path = "wtmpdb_absent.rs"]
 pub mod wtmpdb;
 
 use super::event::{Draft, Event};
