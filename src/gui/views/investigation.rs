@@ -664,7 +664,7 @@ fn verify_archives(
 ) -> anyhow::Result<Vec<EvidenceStatus>> {
     let mut out = Vec::new();
     for p in sources {
-        if p.is_dir() || crate::archive::is_archive_name(&p) {
+        if p.is_dir() || crate::archive::is_archive_name(p) {
             out.push(evidence_status(p, trust, sink, cancel));
         }
         if cancel.is_cancelled() {
@@ -784,7 +784,7 @@ fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &Evi
         None => r.path.clone(),
     };
     let archive = Path::new(&r.snapshot);
-    let is_archive = crate::archive::is_archive_name(&archive);
+    let is_archive = crate::archive::is_archive_name(archive);
     if is_archive && !r.path.is_empty() {
         if ui
             .link(RichText::new(&place).monospace())
