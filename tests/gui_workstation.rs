@@ -198,6 +198,58 @@ fn verify_intact_then_tampered_archive() {
     assert!(shows(&h, "PROBLEM"), "a tampered archive is not intact");
     assert!(!shows(&h, "INTACT"));
     assert!(shows(&h, "needle.bin"), "the problem names the file");
+    assert!(
+        shows(&h, "SHA-256 (computed now)") && !shows(&h, "Verified SHA-256"),
+        "a failed archive's hash is not called verified"
+    );
+    assert!(shows(&h, "contents do not match what was sealed"));
+    // Naming another archive clears the verdict about this one.
+    replace_text(&mut h, "Archive to verify", &archive.display().to_string());
+    assert!(!shows(&h, "PROBLEM") && !shows(&h, "INTACT"));
+}
+
+/// The verdict says what failed: an edited custody event is the custody
+/// log failing (naming the event), an archive swapped under its log does
+/// not match its sealed hash.
+#[test]
+fn the_verdict_names_the_custody_log_or_the_sealed_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("srv");
+    evidence_tree(&src);
+    let archive = core_capture(&src, &tmp.path().join("a"));
+    let log = exhibit::archive::custody_log_path(&archive);
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Verify");
+    let run = |h: &mut H| {
+        click(h, "Run verification");
+        wait_until(h, "the verdict", |h| {
+            shows(h, "INTACT") || shows(h, "PROBLEM") || shows(h, "FAILED") || shows(h, "DOES NOT")
+        });
+    };
+    type_into(&mut h, "Archive to verify", &archive.display().to_string());
+    run(&mut h);
+    assert!(shows(&h, "INTACT"));
+
+    // The first event's examiner edited: the chain breaks at event 2.
+    let original = std::fs::read_to_string(&log).unwrap();
+    let edited = original.replacen("\"Tess\"", "\"Someone Else\"", 1);
+    assert_ne!(edited, original, "the log names the examiner");
+    std::fs::write(&log, &edited).unwrap();
+    run(&mut h);
+    assert!(shows(&h, "CUSTODY LOG FAILED"), "edited event: custody");
+    assert!(shows(&h, "event 2"), "the event is named");
+    assert!(!shows(&h, "ARCHIVE DOES NOT MATCH"));
+
+    // The log restored, the archive swapped for another capture's.
+    std::fs::write(&log, &original).unwrap();
+    std::fs::write(src.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    let other = core_capture(&src, &tmp.path().join("b"));
+    std::fs::copy(&other, &archive).unwrap();
+    run(&mut h);
+    assert!(shows(&h, "ARCHIVE DOES NOT MATCH ITS SEALED HASH"));
+    assert!(!shows(&h, "CUSTODY LOG FAILED"));
+    assert!(shows(&h, "SHA-256 (computed now)"));
 }
 
 #[test]

@@ -89,6 +89,11 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// An empty report about `path`: not ok, nothing checked yet.
+    pub fn new(path: &std::path::Path) -> Self {
+        new_report(path)
+    }
+
     /// The `details` of a `verified` custody event recording this result:
     /// `result` (`intact`/`failed`), `observed_sha256`, `problems`,
     /// `problem_kinds` (sorted, distinct) and `tool`. Shared by the CLI's

@@ -11,6 +11,7 @@
 //! - [`logs`]: the Logs screen's filters and loaded store;
 //! - [`timeline`]: the built timeline, its filter, stars and tags;
 //! - [`change_filter`]: the change/finding filter Compare and Findings share;
+//! - [`verify`]: the Verify screen's verdict (what failed, in words);
 //! - [`format`]: byte counts, thousands separators, times for people.
 
 pub mod browser;
@@ -19,3 +20,4 @@ pub mod compare;
 pub mod format;
 pub mod logs;
 pub mod timeline;
+pub mod verify;

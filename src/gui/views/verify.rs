@@ -8,6 +8,7 @@ use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
 use crate::verify::{VerifyReport, VerifyRequest};
+use crate::viewmodel::verify::VerdictTone;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::PathBuf;
@@ -84,12 +85,15 @@ impl View for VerifyView {
             "Checks the ZIP structure, every file against the BagIt manifests and the records, \
              and the custody log beside the archive. Nothing is extracted.",
         );
-        self.archive.ui(
+        if self.archive.ui(
             ui,
             "Archive to verify",
             PickKind::Archive,
             "…/IR-7_E01_host_….zip",
-        );
+        ) {
+            // A verdict belongs to the archive it was given for.
+            self.clear_if_other_archive();
+        }
         self.trust.ui(
             ui,
             "Trusted signers (optional)",
@@ -105,6 +109,7 @@ impl View for VerifyView {
                     }
                     if ui.link(a.file_name()).clicked() {
                         self.archive.text = a.path.display().to_string();
+                        self.clear_if_other_archive();
                     }
                 }
             });
@@ -178,6 +183,19 @@ impl View for VerifyView {
 }
 
 impl VerifyView {
+    /// Forget the shown result when the archive field names another
+    /// archive than the one it is about.
+    fn clear_if_other_archive(&mut self) {
+        let shown = match &self.result {
+            Some(Ok(r)) => Some(r.archive.clone()),
+            _ => None,
+        };
+        if self.archive.path() != shown {
+            self.result = None;
+            self.recorded = None;
+        }
+    }
+
     /// Start verifying `path`.
     pub fn start(&mut self, ctx: &egui::Context, path: PathBuf, settings: &Settings) {
         if self.job.is_some() {
@@ -248,33 +266,15 @@ impl VerifyView {
 
 fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
     let n = rep.problems.len();
-    let ciphertext_only = rep.encryption.as_ref().is_some_and(|e| !e.contents_checked);
-    if rep.ok && ciphertext_only {
-        widgets::verdict(
-            ui,
-            Tone::Warn,
-            "CIPHERTEXT INTACT",
-            "The encrypted file and its custody chain are what was sealed; its contents \
-             were not checked. Open the archive to unlock it with its identity, then \
-             verify again to check every file.",
-        );
-    } else if rep.ok {
-        widgets::verdict(
-            ui,
-            Tone::Good,
-            "INTACT",
-            "The archive is exactly what was sealed: every check passed.",
-        );
-    } else {
-        widgets::verdict(
-            ui,
-            Tone::Bad,
-            &format!("{n} PROBLEM{}", if n == 1 { "" } else { "S" }),
-            "The archive does not match what was sealed. Every discrepancy is listed below.",
-        );
-    }
+    let v = crate::viewmodel::verify::verdict(rep);
+    let tone = match v.tone {
+        VerdictTone::Good => Tone::Good,
+        VerdictTone::Warn => Tone::Warn,
+        VerdictTone::Bad => Tone::Bad,
+    };
+    widgets::verdict(ui, tone, &v.headline, &v.sub);
     ui.add_space(4.0);
-    widgets::hash_display(ui, "Verified SHA-256", &rep.sha256);
+    widgets::hash_display(ui, v.hash_label, &rep.sha256);
     if let Some(e) = &rep.encryption
         && let Some(plain) = &e.plaintext_sha256
     {
