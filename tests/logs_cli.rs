@@ -958,3 +958,18 @@ fn overflowing_times_are_dropped_with_a_note() {
         );
     }
 }
+
+/// A command whose log names no user (a shell history outside a home
+/// folder) is said to be run by an unknown user, not by `""`.
+#[test]
+fn a_command_without_a_user_is_run_by_an_unknown_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join(".bash_history");
+    std::fs::write(&h, "ls\nrm -f /var/log/auth.log\n").unwrap();
+    let doc = json(&["logs", h.to_str().unwrap()]);
+    let f = findings(&doc, "tampering_command");
+    assert_eq!(f.len(), 1, "{doc:#}");
+    let title = f[0]["title"].as_str().unwrap();
+    assert!(title.contains("run by (unknown user)"), "{title}");
+    assert!(!title.contains("\"\""), "{title}");
+}

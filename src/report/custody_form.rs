@@ -32,7 +32,11 @@ fn detail<'e>(e: &'e Event, key: &str) -> Option<&'e str> {
 }
 
 fn actor_text(e: &Event) -> String {
-    let mut s = e.actor.name.clone();
+    let mut s = if e.actor.name.trim().is_empty() {
+        "(unknown)".to_string()
+    } else {
+        e.actor.name.clone()
+    };
     if let Some(o) = &e.actor.organisation {
         s.push_str(&format!(" ({o})"));
     }
@@ -369,5 +373,25 @@ mod tests {
         );
         assert!(html.contains("Eve\\u{202e}rotidua\\x1b[2J"));
         assert!(html.contains("a\\u{2066}.zip"));
+    }
+
+    #[test]
+    fn an_event_without_an_actor_says_unknown() {
+        let e = Event {
+            seq: 1,
+            at: "2026-01-01T00:00:00Z".into(),
+            action: Action::Note,
+            actor: Actor::default(),
+            location: None,
+            purpose: None,
+            archive: ArchiveRef {
+                file: "a.zip".into(),
+                sha256: "x".into(),
+            },
+            details: serde_json::Map::new(),
+            prev: None,
+            signature: None,
+        };
+        assert_eq!(actor_text(&e), "(unknown)");
     }
 }

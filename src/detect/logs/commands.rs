@@ -42,12 +42,19 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let mut out = Vec::new();
     for ((rule, user, what), evs) in groups {
         let n = evs.len();
+        // A command whose user the log does not name (shell history
+        // lines, some audit records): said so, not quoted as "".
+        let user = if user.is_empty() {
+            "(unknown user)".to_string()
+        } else {
+            format!("{user:?}")
+        };
         let f = if rule == "sudo_shell" {
             Finding::from_events(
                 ctx.store,
                 "sudo_shell",
                 Severity::High,
-                format!("{user:?} opened a root shell through sudo/su ({n} time(s))"),
+                format!("{user} opened a root shell through sudo/su ({n} time(s))"),
                 "A shell as another user escapes per-command sudo logging: what followed is only in shell history or audit logs.".into(),
                 evs,
             )
@@ -56,7 +63,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 ctx.store,
                 "tampering_command",
                 Severity::High,
-                format!("Command touching {what:?} run by {user:?} ({n} time(s))"),
+                format!("Command touching {what:?} run by {user} ({n} time(s))"),
                 format!(
                     "Commands that change accounts, logs or auditing (matched {what:?}) are how intruders keep access and hide."
                 ),

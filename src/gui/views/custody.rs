@@ -607,7 +607,12 @@ fn chain_ui(ui: &mut Ui, data: &CustodyData, zone: DisplayZone) {
                 });
                 ui.horizontal_wrapped(|ui| {
                     ui.label(RichText::new("by").weak());
-                    ui.label(&ev.actor);
+                    if ev.actor.trim().is_empty() {
+                        ui.label(RichText::new("(unknown)").italics())
+                            .on_hover_text("The event names no actor");
+                    } else {
+                        ui.label(&ev.actor);
+                    }
                     if !ev.location.is_empty() {
                         ui.label(RichText::new("at").weak());
                         ui.label(&ev.location);
