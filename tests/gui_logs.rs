@@ -645,3 +645,37 @@ fn log_times_follow_the_case_time_zone() {
             .is_some()
     );
 }
+
+/// Logs of two snapshots of one host read together: each line once, and a
+/// Snapshot column names the archive it was read from and how many other
+/// snapshots hold it; one archive alone has no such column.
+#[test]
+fn logs_of_two_snapshots_name_each_lines_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let host = tmp.path().join("host");
+    let (auth, _) = fixtures(&host.join("var/log"));
+    let a = core_capture(&host, &tmp.path().join("a"));
+    let mut more = std::fs::read_to_string(&auth).unwrap();
+    more.push_str("Nov 22 11:00:00 web1 sshd[4300]: Accepted publickey for ops from 192.0.2.77 port 40001 ssh2\n");
+    std::fs::write(&auth, more).unwrap();
+    set_mtime_2026(&auth);
+    let b = core_capture(&host, &tmp.path().join("b"));
+
+    let mut h = logs_of_archive(&a);
+    assert!(!shows(&h, "Snapshot"), "one snapshot: no column");
+    add_source(&mut h, "Add log source", &b);
+    click(&mut h, "Read logs");
+    wait_until(&mut h, "both snapshots' logs", |h| {
+        h.state()
+            .v::<LogsView>()
+            .loaded
+            .as_ref()
+            .is_some_and(|l| l.store.sources.len() >= 4)
+            && !h.state().v::<LogsView>().rows.is_empty()
+    });
+    assert!(shows(&h, "Snapshot"));
+    let an = a.file_name().unwrap().to_string_lossy().into_owned();
+    let bn = b.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(shows(&h, &format!("{an} +1")), "a line both snapshots hold");
+    assert!(shows(&h, &bn), "the line only the second holds");
+}

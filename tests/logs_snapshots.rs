@@ -218,6 +218,40 @@ fn rotated_logs_are_one_event_per_line_and_not_erasure() {
     assert_eq!(alone_events.len(), 70);
     assert!(alone.get("snapshots").is_none() && alone.get("events").is_none());
     assert!(alone_events.iter().all(|e| e.get("also_in").is_none()));
+
+    // The Logs screen's snapshot column: the archive each line was read
+    // from, and how many other snapshots hold it.
+    let load = |sources: Vec<PathBuf>| {
+        exhibit::logs::load(
+            &exhibit::logs::LoadRequest {
+                sources,
+                tz_offset_s: None,
+                format: None,
+                threads: 0,
+            },
+            &exhibit::job::NoProgress,
+            &exhibit::job::CancelToken::new(),
+        )
+        .unwrap()
+    };
+    use exhibit::viewmodel::logs::{several_snapshots, snapshot_label};
+    let store = load(vec![a.clone(), b.clone()]);
+    assert!(several_snapshots(&store));
+    let (an, bn) = (
+        a.file_name().unwrap().to_string_lossy().into_owned(),
+        b.file_name().unwrap().to_string_lossy().into_owned(),
+    );
+    let label = |needle: &str| {
+        let e = store
+            .events
+            .iter()
+            .find(|e| store.location(e).contains("auth") && e.line_text().contains(needle))
+            .expect(needle);
+        snapshot_label(&store, e)
+    };
+    assert_eq!(label("port 40040"), format!("{an} +1"));
+    assert_eq!(label("job 90"), bn);
+    assert!(!several_snapshots(&load(vec![a.clone()])));
 }
 
 #[test]

@@ -165,6 +165,37 @@ pub struct Answer {
     pub events: Arc<Vec<u32>>,
 }
 
+/// Whether the store holds logs of more than one evidence archive (the
+/// Logs table then names each event's snapshot).
+pub fn several_snapshots(store: &LogStore) -> bool {
+    let mut first = None;
+    store
+        .sources
+        .iter()
+        .filter_map(|s| s.archive.as_ref())
+        .any(|a| {
+            let other = first.is_some_and(|f| f != a);
+            first.get_or_insert(a);
+            other
+        })
+}
+
+/// The snapshot an event was read from, for the Logs table: the archive's
+/// file name ("folder" for a log read from disk), and "+N" when the same
+/// line is also in N other snapshots merged into it.
+pub fn snapshot_label(store: &LogStore, e: &crate::logs::event::Event) -> String {
+    let name = store
+        .source_of(e)
+        .and_then(|s| s.archive.as_ref())
+        .and_then(|a| a.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "folder".into());
+    match store.also_in(e).len() {
+        0 => name,
+        n => format!("{name} +{n}"),
+    }
+}
+
 /// Compute the events a filter shows (the work of the filter job).
 pub fn filter_rows(
     store: &LogStore,

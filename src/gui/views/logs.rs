@@ -580,14 +580,20 @@ impl LogsView {
         let cell = |ui: &mut Ui, s: &str| {
             ui.add(egui::Label::new(s).truncate().selectable(false));
         };
-        TableBuilder::new(ui)
+        // Logs of several snapshots: a column names each line's snapshot.
+        let snapshots = crate::viewmodel::logs::several_snapshots(&store);
+        let mut table = TableBuilder::new(ui)
             .id_salt("log_events_table")
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
             .column(Column::initial(if zone.is_utc() { 166.0 } else { 186.0 }).clip(true))
             .column(Column::initial(50.0).clip(true))
-            .column(Column::initial(96.0).clip(true))
+            .column(Column::initial(96.0).clip(true));
+        if snapshots {
+            table = table.column(Column::initial(120.0).clip(true));
+        }
+        table
             .column(Column::initial(100.0).clip(true))
             .column(Column::initial(56.0).clip(true))
             .column(Column::initial(112.0).clip(true))
@@ -601,6 +607,7 @@ impl LogsView {
                     time_header.as_str(),
                     "Host",
                     "Source",
+                    "Snapshot",
                     "Kind",
                     "User",
                     "IP",
@@ -609,6 +616,9 @@ impl LogsView {
                     "Bytes",
                     "Message",
                 ] {
+                    if t == "Snapshot" && !snapshots {
+                        continue;
+                    }
                     h.col(|ui| {
                         ui.strong(t);
                     });
@@ -643,6 +653,16 @@ impl LogsView {
                         ui.add(egui::Label::new(text).truncate().selectable(false))
                             .on_hover_text(store.location(e));
                     });
+                    if snapshots {
+                        row.col(|ui| {
+                            let label = crate::viewmodel::logs::snapshot_label(&store, e);
+                            ui.add(egui::Label::new(label).truncate().selectable(false))
+                                .on_hover_text(
+                                    "The snapshot this line was read from; +N: N other \
+                                     snapshots hold the same line",
+                                );
+                        });
+                    }
                     row.col(|ui| cell(ui, e.kind.as_str()));
                     row.col(|ui| cell(ui, e.get(Field::User).unwrap_or("")));
                     row.col(|ui| cell(ui, e.get(Field::Ip).unwrap_or("")));
