@@ -322,8 +322,12 @@ fn timeline_star_survives_reopening_and_histogram_zooms() {
     });
     assert!(shows(&h, ACCEPTED));
     assert!(
-        h.query_all_by_label("*").next().is_some(),
-        "the star is shown"
+        h.query_all_by_label("Starred").next().is_some(),
+        "the star is shown filled"
+    );
+    assert!(
+        h.query_all_by_label("Not starred").next().is_none(),
+        "and only starred rows"
     );
 
     // Jump from the finding to its evidence lines on the Logs screen.

@@ -259,6 +259,58 @@ pub fn cancellable_job_ui<T>(ui: &mut Ui, job: &Job<T>) {
     }
 }
 
+/// A star toggle drawn as a five-pointed star (the bundled fonts have no
+/// star glyph): filled in the warning tone when starred, an outline
+/// otherwise. Screen readers (and tests) read it as "Starred" or "Not
+/// starred".
+pub fn star_toggle(ui: &mut Ui, starred: bool) -> egui::Response {
+    let size = egui::vec2(18.0, 18.0);
+    let (rect, r) = ui.allocate_exact_size(size, egui::Sense::click());
+    r.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Button,
+            true,
+            if starred { "Starred" } else { "Not starred" },
+        )
+    });
+    if ui.is_rect_visible(rect) {
+        let c = rect.center();
+        let (outer, inner) = (7.5_f32, 3.2_f32);
+        let points: Vec<egui::Pos2> = (0..10)
+            .map(|k| {
+                let a = std::f32::consts::PI * (k as f32) / 5.0 - std::f32::consts::FRAC_PI_2;
+                let rad = if k % 2 == 0 { outer } else { inner };
+                c + egui::vec2(a.cos() * rad, a.sin() * rad)
+            })
+            .collect();
+        let hover = r.hovered();
+        let color = if starred {
+            crate::gui::theme::tone_color(ui, Tone::Warn)
+        } else if hover {
+            ui.visuals().strong_text_color()
+        } else {
+            ui.visuals().weak_text_color()
+        };
+        if starred {
+            // A concave star filled as five triangles around the centre.
+            for k in 0..10 {
+                let (a, b) = (points[k], points[(k + 1) % 10]);
+                ui.painter().add(egui::Shape::convex_polygon(
+                    vec![c, a, b],
+                    color,
+                    egui::Stroke::NONE,
+                ));
+            }
+        } else {
+            ui.painter().add(egui::Shape::closed_line(
+                points,
+                egui::Stroke::new(1.2, color),
+            ));
+        }
+    }
+    r
+}
+
 /// A boxed message in a tone (errors in red, with the full text selectable).
 pub fn message_box(ui: &mut Ui, tone: Tone, title: &str, text: &str) {
     let color = tone_color(ui, tone);

@@ -779,19 +779,11 @@ impl TimelineView {
                     let starred = mark.is_some_and(|m| m.starred);
                     row.set_selected(selected == Some(i));
                     row.col(|ui| {
-                        let r = ui
-                            .add(
-                                egui::Button::new(if starred {
-                                    RichText::new("*")
-                                        .size(20.0)
-                                        .strong()
-                                        .color(theme::tone_color(ui, Tone::Warn))
-                                } else {
-                                    RichText::new("·")
-                                })
-                                .frame(false),
-                            )
-                            .on_hover_text(if starred { "Unstar" } else { "Star" });
+                        let r = widgets::star_toggle(ui, starred).on_hover_text(if starred {
+                            "Unstar"
+                        } else {
+                            "Star"
+                        });
                         if r.clicked() {
                             star = Some(i);
                         }
