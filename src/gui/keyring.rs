@@ -181,6 +181,8 @@ struct Made {
 #[derive(Default)]
 pub struct KeygenForm {
     open: bool,
+    /// The form just opened: scroll it into view on its first frame.
+    just_opened: bool,
     path: String,
     principal: String,
     pass: String,
@@ -233,6 +235,7 @@ impl KeygenForm {
                 .clicked()
             {
                 self.open = true;
+                self.just_opened = true;
                 self.error = None;
                 if self.principal.is_empty() {
                     self.principal = principal_from(examiner);
@@ -253,7 +256,7 @@ impl KeygenForm {
             }
             return created;
         }
-        egui::Frame::group(ui.style()).show(ui, |ui| {
+        let form = egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.label(egui::RichText::new("Create a signing key").strong());
             widgets::labeled_text(ui, "New key file", &mut self.path, "where to keep the key");
             widgets::labeled_text(
@@ -295,6 +298,10 @@ impl KeygenForm {
                 }
             });
         });
+        // Opened below the fold of a long form: bring all of it into view.
+        if std::mem::take(&mut self.just_opened) {
+            form.response.scroll_to_me(Some(egui::Align::Max));
+        }
         created
     }
 
