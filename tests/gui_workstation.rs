@@ -296,10 +296,18 @@ fn custody_chain_add_an_event_and_export_the_form() {
     replace_text(&mut h, "Form file", &form.display().to_string());
     click(&mut h, "Export custody form");
     wait_until(&mut h, "the form", |h| {
-        shows(h, "Custody form written") || shows(h, "Not done")
+        shows(h, "Custody form written") || shows(h, "Form not written")
     });
     let html = std::fs::read_to_string(&form).unwrap();
     assert!(html.contains("Evidence locker 3"));
+    // Where the examiner looks: under the button, with a way to open it.
+    let button = h.get_by_label("Export custody form").rect();
+    let done = h.get_by_label("Custody form written").rect();
+    assert!(
+        done.top() >= button.bottom() && done.top() - button.bottom() < 80.0,
+        "the result is right under the button: {button:?} {done:?}"
+    );
+    assert!(h.query_by_label("Open the form").is_some());
 }
 
 #[test]

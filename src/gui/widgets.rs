@@ -311,6 +311,29 @@ pub fn star_toggle(ui: &mut Ui, starred: bool) -> egui::Response {
     r
 }
 
+/// Open a file with the desktop's default application (a browser for an
+/// HTML report). The opener is started and not waited for.
+pub fn open_with_system(path: &std::path::Path) -> std::io::Result<()> {
+    let mut cmd = if cfg!(target_os = "windows") {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let mut child = cmd
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    // Reap it in the background so no zombie is left.
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
 /// A boxed message in a tone (errors in red, with the full text selectable).
 pub fn message_box(ui: &mut Ui, tone: Tone, title: &str, text: &str) {
     let color = tone_color(ui, tone);

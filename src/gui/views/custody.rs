@@ -78,6 +78,9 @@ pub struct CustodyView {
     unlock: UnlockField,
     add_job: Option<Job<()>>,
     export_job: Option<Job<PathBuf>>,
+    /// The last form export: written (its path) or why not, shown under
+    /// the Export button.
+    form_result: Option<Result<PathBuf, String>>,
     pub form_path: PathField,
     /// Outcome of the last add or export, shown under the form.
     pub message: Option<(Tone, String)>,
@@ -104,6 +107,7 @@ impl Default for CustodyView {
             unlock: UnlockField::default(),
             add_job: None,
             export_job: None,
+            form_result: None,
             form_path: PathField::default(),
             message: None,
             trust: None,
@@ -379,16 +383,7 @@ impl CustodyView {
             && let Some(r) = j.poll()
         {
             self.export_job = None;
-            self.message = Some(match r {
-                Ok(p) => (
-                    Tone::Good,
-                    format!(
-                        "Custody form written: {} — open it in a browser and print it.",
-                        p.display()
-                    ),
-                ),
-                Err(e) => (Tone::Bad, e),
-            });
+            self.form_result = Some(r);
         }
         if let Some(p) = reload
             && let Some(ctx) = self.load_ctx.take()
@@ -497,8 +492,28 @@ impl CustodyView {
                         move |_, _| export_form(&archive, &out, trust.as_deref()),
                     ));
                 }
-                None => self.message = Some((Tone::Bad, "choose where to write the form".into())),
+                None => {
+                    self.form_result = Some(Err("choose where to write the form".into()));
+                }
             }
+        }
+        // The outcome right under the button that asked for it.
+        match &self.form_result {
+            Some(Ok(p)) => {
+                widgets::message_box(
+                    ui,
+                    Tone::Good,
+                    "Custody form written",
+                    &format!("{} — open it in a browser and print it.", p.display()),
+                );
+                if ui.button("Open the form").clicked()
+                    && let Err(e) = widgets::open_with_system(p)
+                {
+                    self.form_result = Some(Err(format!("cannot open {}: {e}", p.display())));
+                }
+            }
+            Some(Err(e)) => widgets::message_box(ui, Tone::Bad, "Form not written", e),
+            None => {}
         }
         if let Some((tone, m)) = &self.message {
             widgets::message_box(
