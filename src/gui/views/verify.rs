@@ -352,7 +352,9 @@ fn report_ui(ui: &mut Ui, rep: &VerifyReport, commands: &mut Vec<Command>) {
                         );
                     });
                     row.col(|ui| {
-                        ui.label(&p.detail).on_hover_text(&p.detail);
+                        // Cut to the column; egui shows the whole text on
+                        // hover when it was cut (one tooltip, not two).
+                        ui.add(egui::Label::new(&p.detail).truncate());
                     });
                 });
             });
