@@ -1033,3 +1033,27 @@ fn a_capture_in_the_window_can_be_encrypted_to_an_age_recipient() {
         "the recipients are remembered for the next capture"
     );
 }
+
+/// On a laptop screen the key-creation form, opened at the bottom of the
+/// long capture form, scrolls into view whole.
+#[test]
+fn the_key_creation_form_scrolls_into_view_on_a_small_screen() {
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    click(&mut h, "Capture");
+    // Scrolled just far enough for the button to show, as a user would.
+    h.get_by_label("No key yet? Create one…").scroll_to_me();
+    h.step();
+    h.step();
+    h.get_by_label("No key yet? Create one…").click_accesskit();
+    for _ in 0..4 {
+        h.step();
+    }
+    let create = h.get_by_label("Create key").rect();
+    let close = h.get_by_label("Close").rect();
+    let start = h.get_by_label("Start capture").rect();
+    assert!(
+        create.top() > 0.0 && close.bottom() <= start.top(),
+        "the form's buttons are on screen above the Start bar: {create:?} {close:?} {start:?}"
+    );
+}
