@@ -108,18 +108,33 @@ fn capture_through_the_ui_shows_the_archive_sha256_then_browse_and_filter() {
     wait_until(&mut h, "the profiles", |h| {
         h.query_by_label("triage").is_some()
     });
+    // A path that does not exist is flagged when added, and can go.
+    type_into(
+        &mut h,
+        "Source path",
+        &src.join("no-such-dir").display().to_string(),
+    );
+    click(&mut h, "Add source");
+    assert!(shows(&h, "not found"));
+    click(&mut h, "Remove source 1");
+    assert!(!shows(&h, "not found"));
     type_into(&mut h, "Source path", &src.display().to_string());
     click(&mut h, "Add source");
+    assert!(!shows(&h, "not found"));
     wait_until(&mut h, "the pre-scan estimate", |h| {
         shows(h, "4 files, 4.2 kB")
     });
     type_into(&mut h, "Destination folder", &out.display().to_string());
     type_into(&mut h, "Capture case ID", "IR-2");
     type_into(&mut h, "Capture examiner", "Dana Scully");
+    type_into(&mut h, "Purpose", "first look");
     click(&mut h, "Start capture");
     wait_until(&mut h, "the capture to finish", |h| {
         shows(h, "Capture complete")
     });
+    // The next capture is E02, and its purpose is asked again.
+    assert_eq!(h.state().v::<CaptureView>().evidence_id, "E02");
+    assert!(h.state().v::<CaptureView>().purpose.is_empty());
     let archive = h
         .state()
         .v::<CaptureView>()

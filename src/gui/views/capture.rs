@@ -71,6 +71,8 @@ pub struct CaptureView {
     pub destination: PathField,
     pub case_id: String,
     pub evidence_id: String,
+    /// Sources that did not exist when added (shown flagged).
+    pub missing: std::collections::HashSet<String>,
     pub examiner: String,
     pub organisation: String,
     pub timezone: String,
@@ -148,6 +150,7 @@ impl CaptureView {
             destination: PathField::default(),
             case_id: String::new(),
             evidence_id: String::new(),
+            missing: Default::default(),
             examiner: settings.examiner.clone(),
             organisation: settings.organisation.clone(),
             timezone: crate::capture::local_timezone(),
@@ -183,10 +186,25 @@ impl CaptureView {
         self.destination.text = case.dir.display().to_string();
     }
 
-    /// Add a source path (typed, picked or dropped), once.
+    /// Add a source path (typed, picked or dropped), once. A local path
+    /// (on this machine, or inside the image root) that does not exist is
+    /// flagged, not refused: it may appear before the capture starts.
     pub fn add_source(&mut self, p: PathBuf) {
         let s = p.display().to_string();
         if !s.trim().is_empty() && !self.sources.contains(&s) {
+            let on_disk = match self.mode {
+                SourceMode::ThisMachine => Some(p.clone()),
+                SourceMode::MountedImage => self
+                    .root
+                    .path()
+                    .map(|r| r.join(p.strip_prefix("/").unwrap_or(&p))),
+                SourceMode::RemoteServer => None,
+            };
+            if let Some(d) = on_disk
+                && std::fs::symlink_metadata(&d).is_err()
+            {
+                self.missing.insert(s.clone());
+            }
             self.sources.push(s);
         }
     }
@@ -236,6 +254,14 @@ impl CaptureView {
             self.job = None;
             if r.is_ok() {
                 commands.push(Command::RefreshCase);
+                // The next capture is another piece of evidence, for its
+                // own reason: E01 -> E02, and the purpose asked again.
+                let used = match self.evidence_id.trim() {
+                    "" => "E01",
+                    id => id,
+                };
+                self.evidence_id = next_evidence_id(used);
+                self.purpose.clear();
             }
             self.result = Some(r);
         }
@@ -515,6 +541,12 @@ impl CaptureView {
         for (i, s) in self.sources.iter().enumerate() {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(s).monospace());
+                if self.missing.contains(s) {
+                    widgets::badge(ui, Tone::Warn, "not found").on_hover_text(
+                        "Nothing at this path when it was added: the capture will \
+                         record it as an error",
+                    );
+                }
                 if ui
                     .small_button(format!("Remove source {}", i + 1))
                     .clicked()
@@ -524,7 +556,8 @@ impl CaptureView {
             });
         }
         if let Some(i) = remove {
-            self.sources.remove(i);
+            let gone = self.sources.remove(i);
+            self.missing.remove(&gone);
         }
         ui.horizontal(|ui| {
             let l = ui.add_sized([150.0, 20.0], egui::Label::new("Source path"));
@@ -910,6 +943,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn evidence_ids_advance_keeping_their_width() {
+        assert_eq!(next_evidence_id("E01"), "E02");
+        assert_eq!(next_evidence_id("E09"), "E10");
+        assert_eq!(next_evidence_id("E99"), "E100");
+        assert_eq!(next_evidence_id("HD-099"), "HD-100");
+        assert_eq!(next_evidence_id("disk"), "disk-2");
+        assert_eq!(next_evidence_id("7"), "8");
+    }
+
+    #[test]
     fn prescan_counts_files_and_bytes_without_following_links() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(tmp.path().join("etc/ssh")).unwrap();
@@ -928,5 +971,17 @@ mod tests {
         let cancel = CancelToken::new();
         cancel.cancel();
         assert!(prescan(&[], Some(tmp.path()), &[], &crate::job::NoProgress, &cancel).is_err());
+    }
+}
+
+/// The evidence ID after `id`: its trailing number plus one, as wide as it
+/// was (`E01` -> `E02`, `E09` -> `E10`, `HD-099` -> `HD-100`); an ID without
+/// a number gets `-2`.
+pub fn next_evidence_id(id: &str) -> String {
+    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let (stem, num) = id.split_at(id.len() - digits);
+    match num.parse::<u64>() {
+        Ok(n) => format!("{stem}{:0width$}", n + 1, width = digits),
+        Err(_) => format!("{id}-2"),
     }
 }
