@@ -938,6 +938,18 @@ pub fn prescan(
     Ok(est)
 }
 
+/// The evidence ID after `id`: its trailing number plus one, as wide as it
+/// was (`E01` -> `E02`, `E09` -> `E10`, `HD-099` -> `HD-100`); an ID without
+/// a number gets `-2`.
+pub fn next_evidence_id(id: &str) -> String {
+    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let (stem, num) = id.split_at(id.len() - digits);
+    match num.parse::<u64>() {
+        Ok(n) => format!("{stem}{:0width$}", n + 1, width = digits),
+        Err(_) => format!("{id}-2"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -971,17 +983,5 @@ mod tests {
         let cancel = CancelToken::new();
         cancel.cancel();
         assert!(prescan(&[], Some(tmp.path()), &[], &crate::job::NoProgress, &cancel).is_err());
-    }
-}
-
-/// The evidence ID after `id`: its trailing number plus one, as wide as it
-/// was (`E01` -> `E02`, `E09` -> `E10`, `HD-099` -> `HD-100`); an ID without
-/// a number gets `-2`.
-pub fn next_evidence_id(id: &str) -> String {
-    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
-    let (stem, num) = id.split_at(id.len() - digits);
-    match num.parse::<u64>() {
-        Ok(n) => format!("{stem}{:0width$}", n + 1, width = digits),
-        Err(_) => format!("{id}-2"),
     }
 }
