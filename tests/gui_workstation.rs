@@ -1072,3 +1072,42 @@ fn the_key_creation_form_scrolls_into_view_on_a_small_screen() {
         "the form's buttons are on screen above the Start bar: {create:?} {close:?} {start:?}"
     );
 }
+
+/// A capture of this machine with a profile ticked takes the live-response
+/// state first, exactly as the CLI does (the policy is the core's).
+#[test]
+fn a_profile_capture_of_this_machine_from_the_window_takes_live_response() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut h = harness();
+    h.step();
+    click(&mut h, "Capture");
+    wait_until(&mut h, "the profiles", |h| {
+        h.query_by_label("system").is_some()
+    });
+    click(&mut h, "system");
+    type_into(&mut h, "Destination folder", &out.display().to_string());
+    type_into(&mut h, "Capture case ID", "IR-11");
+    type_into(&mut h, "Capture examiner", "Dana Scully");
+    click(&mut h, "Start capture");
+    wait_until(&mut h, "the capture to finish", |h| {
+        shows(h, "Capture complete") || shows(h, "did not complete")
+    });
+    assert!(shows(&h, "Capture complete"));
+    let archive = h
+        .state()
+        .v::<CaptureView>()
+        .result
+        .clone()
+        .unwrap()
+        .unwrap()
+        .archive;
+    let names: Vec<String> = crate::util::members(&archive)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("/exhibit/live/")),
+        "live-response tag files: {names:?}"
+    );
+}
