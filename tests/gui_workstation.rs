@@ -1111,3 +1111,67 @@ fn a_profile_capture_of_this_machine_from_the_window_takes_live_response() {
         "live-response tag files: {names:?}"
     );
 }
+
+/// At 1024×700 with a case whose title is long, every tab is on screen,
+/// clear of the case title, and a click on it opens its screen.
+#[test]
+fn every_tab_is_reachable_by_mouse_at_1024x700() {
+    use exhibit::gui::Screen;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("IR-12");
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    type_into(&mut h, "Case folder", &dir.display().to_string());
+    type_into(&mut h, "Case ID", "IR-2026-0012");
+    type_into(
+        &mut h,
+        "Title",
+        "Compromised payment gateway web servers in the Frankfurt data centre",
+    );
+    type_into(&mut h, "Examiner", "Dana Scully");
+    click(&mut h, "Create case");
+    wait_until(&mut h, "the case to open", |h| shows(h, "IR-2026-0012"));
+    // The top bar's case title (the case screen shows it again below).
+    let title = h
+        .query_all_by_label_contains("Compromised payment")
+        .map(|n| n.rect())
+        .min_by(|a, b| a.top().total_cmp(&b.top()))
+        .unwrap();
+    for (label, screen) in [
+        ("Cases", Screen::CASES),
+        ("Investigation", Screen::INVESTIGATION),
+        ("Capture", Screen::CAPTURE),
+        ("Evidence", Screen::EVIDENCE),
+        ("Verify", Screen::VERIFY),
+        ("Custody", Screen::CUSTODY),
+        ("Compare", Screen::COMPARE),
+        ("Findings", Screen::FINDINGS),
+        ("Logs", Screen::LOGS),
+        ("Timeline", Screen::TIMELINE),
+    ] {
+        let tab = h
+            .query_all_by_label(label)
+            .map(|n| n.rect())
+            .min_by(|a, b| a.top().total_cmp(&b.top()))
+            .unwrap_or_else(|| panic!("no {label} tab"));
+        assert!(
+            tab.right() <= 1024.0 && tab.bottom() <= 700.0 && tab.left() >= 0.0,
+            "{label} tab off screen: {tab:?}"
+        );
+        assert!(
+            !tab.intersects(title),
+            "{label} tab under the case title: {tab:?} {title:?}"
+        );
+        // A real pointer click where the tab is drawn (a covered tab would
+        // not get it).
+        let p = tab.center();
+        h.hover_at(p);
+        h.step();
+        h.drag_at(p);
+        h.step();
+        h.drop_at(p);
+        h.step();
+        h.step();
+        assert_eq!(h.state().screen, screen, "clicking the {label} tab");
+    }
+}
