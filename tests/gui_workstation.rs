@@ -370,6 +370,13 @@ fn verifying_can_record_a_verified_event_in_the_custody_log() {
     click(&mut h, "Verify");
     type_into(&mut h, "Archive to verify", &archive.display().to_string());
     click(&mut h, "Record a verified event in the custody log");
+    // The auditor's own fields, prefilled from the settings, no case open.
+    assert_eq!(
+        h.get_by_label("Verified by").value().as_deref(),
+        Some("Eve Auditor")
+    );
+    replace_text(&mut h, "Role", "external auditor");
+    type_into(&mut h, "Organisation", "Audit & Co");
     click(&mut h, "Run verification");
     wait_until(&mut h, "the verdict", |h| {
         shows(h, "INTACT") || shows(h, "PROBLEM")
@@ -384,7 +391,10 @@ fn verifying_can_record_a_verified_event_in_the_custody_log() {
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["action"], "verified");
     assert_eq!(last["actor"]["name"], "Eve Auditor");
+    assert_eq!(last["actor"]["role"], "external auditor");
+    assert_eq!(last["actor"]["organisation"], "Audit & Co");
     assert_eq!(last["details"]["result"], "intact");
+    assert_eq!(h.state().settings.verifier_role, "external auditor");
 }
 
 /// Cancel during a capture: the window says the capture did not complete

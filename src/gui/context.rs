@@ -60,6 +60,11 @@ pub struct Settings {
     pub identity_file: String,
     /// The capture form's age recipients (public keys: no secret).
     pub encrypt_to: String,
+    /// Who records `verified` events from the Verify screen (the auditor,
+    /// who is not the case's examiner): name, role, organisation.
+    pub verifier_name: String,
+    pub verifier_role: String,
+    pub verifier_organisation: String,
 }
 
 impl Settings {

@@ -25,14 +25,23 @@ pub struct VerifyView {
     /// What happened to the `verified` event, when one was asked for.
     pub recorded: Option<(Tone, String)>,
     unlock: crate::gui::keyring::UnlockField,
+    /// Who the `verified` event names, when recorded.
+    pub verifier: Verifier,
+}
+
+/// The person recording a verification: the auditor, in their own name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verifier {
+    pub name: String,
+    pub role: String,
+    pub organisation: String,
 }
 
 /// Append the `verified` event for a finished verification (same details as
 /// `exhibit verify --record`).
 fn record_verification(
     rep: &VerifyReport,
-    actor: &str,
-    organisation: &str,
+    who: &Verifier,
     key: Option<&std::path::Path>,
 ) -> anyhow::Result<String> {
     use crate::custody;
@@ -40,18 +49,21 @@ fn record_verification(
         .custody_log
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("no custody log beside the archive to record in"))?;
-    if actor.trim().is_empty() {
-        anyhow::bail!("set the examiner's name (Cases screen) to record who verified");
+    if who.name.trim().is_empty() {
+        anyhow::bail!("give your name (Verified by) to record who verified");
     }
     let signer = key.map(crate::gui::keyring::load_signer).transpose()?;
     let details = rep.custody_details(&format!("exhibit {} (gui)", env!("CARGO_PKG_VERSION")));
     let new = custody::NewEvent {
         action: Some(custody::Action::Verified),
         actor: custody::Actor {
-            name: actor.trim().to_string(),
-            role: Some("verifier".into()),
-            organisation: (!organisation.trim().is_empty())
-                .then(|| organisation.trim().to_string()),
+            name: who.name.trim().to_string(),
+            role: Some(match who.role.trim() {
+                "" => "verifier".to_string(),
+                r => r.to_string(),
+            }),
+            organisation: (!who.organisation.trim().is_empty())
+                .then(|| who.organisation.trim().to_string()),
             contact: None,
         },
         details,
@@ -125,6 +137,31 @@ impl View for VerifyView {
         .on_hover_text(
             "Signed with the signing key from the Capture or Custody screen, when one is set",
         );
+        if self.record {
+            // The auditor's own name, not the case examiner's.
+            let v = &mut self.verifier;
+            if v.name.is_empty() && v.role.is_empty() && v.organisation.is_empty() {
+                let st = &vc.settings;
+                v.name = if st.verifier_name.is_empty() {
+                    st.examiner.clone()
+                } else {
+                    st.verifier_name.clone()
+                };
+                v.role = if st.verifier_role.is_empty() {
+                    "verifier".into()
+                } else {
+                    st.verifier_role.clone()
+                };
+                v.organisation = if st.verifier_organisation.is_empty() {
+                    st.organisation.clone()
+                } else {
+                    st.verifier_organisation.clone()
+                };
+            }
+            widgets::labeled_text(ui, "Verified by", &mut v.name, "your name");
+            widgets::labeled_text(ui, "Role", &mut v.role, "verifier, auditor…");
+            widgets::labeled_text(ui, "Organisation", &mut v.organisation, "");
+        }
         let key = vc.settings.signing_key.trim();
         if self.record && !key.is_empty() {
             ui.label(RichText::new(format!("Signing key: {key}")).weak());
@@ -138,6 +175,11 @@ impl View for VerifyView {
             .clicked()
         {
             vc.settings.trust_file = self.trust.text.clone();
+            if self.record {
+                vc.settings.verifier_name = self.verifier.name.clone();
+                vc.settings.verifier_role = self.verifier.role.clone();
+                vc.settings.verifier_organisation = self.verifier.organisation.clone();
+            }
             match self.archive.path() {
                 Some(p) => self.start(ui.ctx(), p, vc.settings),
                 None => {
@@ -217,19 +259,15 @@ impl VerifyView {
         self.result = None;
         self.recorded = None;
         let record = self.record;
-        let actor = settings.examiner.clone();
-        let org = settings.organisation.clone();
+        let who = self.verifier.clone();
         let key = (!settings.signing_key.trim().is_empty())
             .then(|| PathBuf::from(settings.signing_key.trim()));
         self.job = Some(Job::spawn(ctx, "Verifying", move |sink, cancel| {
             let rep = crate::verify::verify(&req, sink, cancel)?;
-            let recorded =
-                record.then(
-                    || match record_verification(&rep, &actor, &org, key.as_deref()) {
-                        Ok(m) => m,
-                        Err(e) => format!("NOT recorded: {e:#}"),
-                    },
-                );
+            let recorded = record.then(|| match record_verification(&rep, &who, key.as_deref()) {
+                Ok(m) => m,
+                Err(e) => format!("NOT recorded: {e:#}"),
+            });
             Ok((rep, recorded))
         }));
     }
