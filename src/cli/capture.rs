@@ -204,18 +204,8 @@ pub fn run(a: Args, command_line: Vec<String>) -> u8 {
     match result {
         Ok(s) => {
             if a.json {
-                let doc = serde_json::json!({
-                    "archive": s.archive,
-                    "sha256": s.sha256,
-                    "files": s.files,
-                    "bytes": s.bytes,
-                    "errors": s.errors,
-                    "custody_log": s.custody_log,
-                    "entries": s.entries,
-                    "archive_bytes": s.archive_bytes,
-                    "encryption": s.encryption,
-                    "walk": selector.as_ref().map(|s| s.walk_stats()),
-                });
+                let mut doc = summary_json(&s);
+                doc["walk"] = serde_json::json!(selector.as_ref().map(|s| s.walk_stats()));
                 println!("{doc:#}");
             } else {
                 print_summary(&s, selector.as_deref());
@@ -387,22 +377,11 @@ fn remote(a: &Args, dest: &str, req: CaptureRequest) -> u8 {
     match result {
         Ok(r) => {
             if a.json {
-                let s = &r.capture;
-                let doc = serde_json::json!({
-                    "archive": s.archive,
-                    "sha256": s.sha256,
-                    "files": s.files,
-                    "bytes": s.bytes,
-                    "errors": s.errors,
-                    "custody_log": s.custody_log,
-                    "entries": s.entries,
-                    "archive_bytes": s.archive_bytes,
-                    "encryption": s.encryption,
-                    "remote": {
-                        "server": r.server,
-                        "exhibit": r.binary,
-                        "server_sha256": r.server_sha256,
-                    },
+                let mut doc = summary_json(&r.capture);
+                doc["remote"] = serde_json::json!({
+                    "server": r.server,
+                    "exhibit": r.binary,
+                    "server_sha256": r.server_sha256,
                 });
                 println!("{doc:#}");
             } else {
@@ -448,6 +427,22 @@ fn remote(a: &Args, dest: &str, req: CaptureRequest) -> u8 {
 }
 
 /// The human summary of a finished capture.
+/// The `--json` summary of a capture, local or remote (callers add what
+/// only they know: the walk, the server).
+fn summary_json(s: &CaptureSummary) -> serde_json::Value {
+    serde_json::json!({
+        "archive": s.archive,
+        "sha256": s.sha256,
+        "files": s.files,
+        "bytes": s.bytes,
+        "errors": s.errors,
+        "custody_log": s.custody_log,
+        "entries": s.entries,
+        "archive_bytes": s.archive_bytes,
+        "encryption": s.encryption,
+    })
+}
+
 fn print_summary(s: &CaptureSummary, selector: Option<&ProfileSelector>) {
     println!("archive:     {}", s.archive.display());
     println!("sha256:      {}", s.sha256);

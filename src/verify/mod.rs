@@ -434,20 +434,7 @@ fn verify_encrypted(
 ) -> Result<VerifyReport, VerifyError> {
     let path = &req.archive;
     let Some(ids) = &req.identity else {
-        let file = regular::open_regular(path).map_err(|e| VerifyError::Io(e, path.clone()))?;
-        let len = file
-            .metadata()
-            .map_err(|e| VerifyError::Io(e, path.clone()))?
-            .len();
-        let sha = sha256_whole(&file, len, &AtomicU64::new(0), cancel)
-            .map_err(|e| VerifyError::Io(e, path.clone()))?;
-        let mut report = new_report(path);
-        report.sha256 = sha.clone();
-        report.encryption = Some(EncryptionCheck {
-            ciphertext_sha256: sha,
-            plaintext_sha256: None,
-            contents_checked: false,
-        });
+        let mut report = ciphertext_report(path, cancel)?;
         check_custody(req, &mut report);
         return Ok(report);
     };
@@ -474,30 +461,37 @@ fn verify_encrypted(
             Ok(report)
         }
         Err(encrypt::EncryptError::Corrupt(why, _)) => {
-            let file = regular::open_regular(path).map_err(|e| VerifyError::Io(e, path.clone()))?;
-            let len = file
-                .metadata()
-                .map_err(|e| VerifyError::Io(e, path.clone()))?
-                .len();
-            let sha = sha256_whole(&file, len, &AtomicU64::new(0), cancel)
-                .map_err(|e| VerifyError::Io(e, path.clone()))?;
-            let mut report = new_report(path);
-            report.sha256 = sha.clone();
+            let mut report = ciphertext_report(path, cancel)?;
             report.problems.push(problem(
                 ProblemKind::DecryptionFailed,
                 Some(&file_name(path)),
                 format!("the ciphertext does not decrypt intact: {why}"),
             ));
-            report.encryption = Some(EncryptionCheck {
-                ciphertext_sha256: sha,
-                plaintext_sha256: None,
-                contents_checked: false,
-            });
             check_custody(req, &mut report);
             Ok(report)
         }
         Err(e) => Err(VerifyError::Decrypt(e)),
     }
+}
+
+/// A report on an encrypted archive's ciphertext alone: its SHA-256, and
+/// its contents marked not checked (custody is checked by the caller).
+fn ciphertext_report(
+    path: &std::path::Path,
+    cancel: &CancelToken,
+) -> Result<VerifyReport, VerifyError> {
+    let io = |e| VerifyError::Io(e, path.to_path_buf());
+    let file = regular::open_regular(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let sha = sha256_whole(&file, len, &AtomicU64::new(0), cancel).map_err(io)?;
+    let mut report = new_report(path);
+    report.sha256 = sha.clone();
+    report.encryption = Some(EncryptionCheck {
+        ciphertext_sha256: sha,
+        plaintext_sha256: None,
+        contents_checked: false,
+    });
+    Ok(report)
 }
 
 enum TagError {
