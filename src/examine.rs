@@ -28,6 +28,8 @@ pub struct DiffRequest {
     pub hash_sets: HashSets,
     /// Skip the findings (changes only).
     pub no_findings: bool,
+    /// YARA rules to run over the new and changed files (none by default).
+    pub yara: crate::detect::yara::YaraRequest,
 }
 
 /// The comparison: every change sorted by path, and the findings on them
@@ -38,6 +40,9 @@ pub struct DiffResult {
     pub new: SnapshotInfo,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
+    /// What YARA scanned and skipped, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yara: Option<crate::detect::yara::YaraSummary>,
     /// The opened snapshots, for content diffs on demand.
     #[serde(skip)]
     pub snapshots: Option<Box<(Snapshot, Snapshot)>>,
@@ -88,6 +93,8 @@ pub enum DiffError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Findings(#[from] FindingsError),
+    #[error(transparent)]
+    Yara(#[from] crate::detect::yara::YaraError),
 }
 
 /// Open both snapshots, compare them and run the findings on the changes.
@@ -101,6 +108,12 @@ pub fn diff(
     } else {
         Some(files::Rules::load(req.rules_dir.as_deref())?)
     };
+    // YARA rules that do not compile stop here, before anything is read.
+    let yara_rules = if req.no_findings || req.yara.is_empty() {
+        None
+    } else {
+        Some(crate::detect::yara::YaraRules::compile(&req.yara)?)
+    };
     let old = Snapshot::open(&req.old, progress, cancel)?;
     let new = Snapshot::open(&req.new, progress, cancel)?;
     if cancel.is_cancelled() {
@@ -112,7 +125,23 @@ pub fn diff(
         files_total: Some((old.entries.len() + new.entries.len()) as u64),
         ..Default::default()
     });
-    Ok(diff_snapshots(old, new, rules.as_ref(), &req.hash_sets))
+    let mut result = diff_snapshots(old, new, rules.as_ref(), &req.hash_sets);
+    if let (Some(y), Some(pair)) = (&yara_rules, result.snapshots.as_deref()) {
+        use crate::detect::yara;
+        let r = yara::scan(
+            y,
+            &pair.1,
+            yara::Scope::Changes(&result.changes),
+            &req.yara,
+            &req.hash_sets,
+            progress,
+            cancel,
+        );
+        result.findings.extend(r.findings);
+        files::sort_findings(&mut result.findings);
+        result.yara = Some(r.summary);
+    }
+    Ok(result)
 }
 
 /// Compare two snapshots that are already open (the GUI keeps them open) and,
@@ -134,6 +163,7 @@ pub fn diff_snapshots(
         new: SnapshotInfo::of(&new),
         changes,
         findings,
+        yara: None,
         snapshots: Some(Box::new((old, new))),
     }
 }

@@ -419,6 +419,15 @@ impl Snapshot {
         }
     }
 
+    /// The evidence archive, for an archive snapshot (its tag files: live
+    /// response, acquisition).
+    pub fn archive(&self) -> Option<&Archive> {
+        match &self.source {
+            Source::Archive(a, _) => Some(&**a),
+            _ => None,
+        }
+    }
+
     /// Up to `max` bytes of an entry's content.
     pub fn read_prefix(&self, entry: &Entry, max: u64) -> std::io::Result<Vec<u8>> {
         let mut out = Vec::with_capacity(entry.size.min(max) as usize);

@@ -35,6 +35,8 @@ mod gui_logs;
 mod gui_remote;
 #[cfg(feature = "gui")]
 mod gui_workstation;
+#[cfg(feature = "gui")]
+mod gui_yara;
 mod interop;
 mod investigate;
 mod leak;
@@ -51,3 +53,4 @@ mod remote_capture;
 mod report_investigation;
 mod stack;
 mod verify_tamper;
+mod yara;

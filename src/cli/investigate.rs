@@ -34,6 +34,8 @@ pub struct Args {
     /// detection settings over the built-in ones (docs/detections.md).
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub yara: super::yara_args::YaraArgs,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -71,6 +73,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         tz_offset_s,
         show_values: a.show_values,
         rules_dir: a.rules.clone(),
+        yara: a.yara.request()?,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);

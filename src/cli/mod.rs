@@ -53,6 +53,7 @@ mod show;
 mod stack;
 mod timeline;
 mod verify;
+mod yara_args;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -176,6 +177,12 @@ pub fn report_error(err: &anyhow::Error) {
 /// Print a JSON document on stdout, pretty, with the characters JSON allows
 /// raw in strings but a terminal obeys (DEL, C1, bidi) as `\uXXXX` escapes:
 /// the same document, inert.
+///
+/// Objects are printed with their keys in order, in every build: the
+/// `yara` feature (yara-x) turns on serde_json's `preserve_order`, and the
+/// same command must print the same document with or without it.
 pub fn print_json(doc: &serde_json::Value) {
+    let mut doc = doc.clone();
+    doc.sort_all_objects();
     println!("{}", exhibit::report::text::inert_json(&format!("{doc:#}")));
 }

@@ -136,6 +136,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         tz_offset_s,
         show_values: a.show_values,
         rules_dir: a.rules.clone(),
+        ..InvestigateRequest::default()
     };
     let investigation = investigate::investigate(&req, &bar, &cancel);
     let investigation = match investigation {

@@ -34,6 +34,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         snapshot: a.snapshot.clone(),
         rules_dir: a.judge.rules.clone(),
         hash_sets: a.judge.hash_sets()?,
+        yara: a.judge.yara.request()?,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
@@ -41,7 +42,11 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     bar.finish();
     let r = result?;
     if a.json {
-        super::print_json(&serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings }));
+        let mut doc = serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings });
+        if let Some(y) = &r.yara {
+            doc["yara"] = serde_json::to_value(y)?;
+        }
+        super::print_json(&doc);
     } else {
         outln!(
             "snapshot: {} ({} entries)",
@@ -52,6 +57,9 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
             outln!("problem: {p}");
         }
         print_findings(&r.findings);
+        if let Some(y) = &r.yara {
+            super::yara_args::print_summary(y);
+        }
     }
     Ok(a.judge.exit_code(&r.findings))
 }

@@ -117,14 +117,28 @@ pub(crate) const SIGNATURE_KEY: &str = ",\"signature\":";
 impl Event {
     /// The canonical line without the signature: the signed message.
     pub fn unsigned_line(&self) -> String {
-        let mut e = self.clone();
+        let mut e = self.sorted();
         e.signature = None;
         serde_json::to_string(&e).unwrap_or_default()
     }
 
     /// The canonical line (without line feed), signature included.
     pub fn line(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(&self.sorted()).unwrap_or_default()
+    }
+
+    /// The event with every object in `details` in key order, as the
+    /// canonical form wants, whatever map serde_json was built with:
+    /// yara-x (feature `yara`) turns on serde_json's `preserve_order`,
+    /// which keeps insertion order, and the builds without it (the static
+    /// server build) must write and accept the same bytes.
+    fn sorted(&self) -> Event {
+        let mut e = self.clone();
+        for v in e.details.values_mut() {
+            v.sort_all_objects();
+        }
+        e.details.sort_keys();
+        e
     }
 
     /// A short name for messages: `event 3 (transferred)`.
@@ -185,6 +199,27 @@ pub fn line_hash(line: &[u8]) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn details_are_written_in_key_order_whatever_the_insertion_order() {
+        let mut e = sample();
+        e.details = serde_json::Map::new();
+        e.details.insert("zeta".into(), serde_json::json!({"b": 1, "a": 2}));
+        e.details.insert("alpha".into(), 1.into());
+        let line = e.line();
+        assert!(
+            line.contains(r#""details":{"alpha":1,"zeta":{"a":2,"b":1}}"#),
+            "{line}"
+        );
+        assert!(parse_line(line.as_bytes()).is_ok());
+        // A line whose details are out of order is not canonical, in every
+        // build (with or without serde_json's preserve_order).
+        let unsorted = line.replace(
+            r#""details":{"alpha":1,"zeta":{"a":2,"b":1}}"#,
+            r#""details":{"zeta":{"a":2,"b":1},"alpha":1}"#,
+        );
+        assert!(parse_line(unsorted.as_bytes()).is_err());
+    }
 
     fn sample() -> Event {
         let mut details = serde_json::Map::new();

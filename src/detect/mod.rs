@@ -17,7 +17,9 @@
 //!   ([`FileSubject`]) or events ([`EventSubject`]);
 //! - [`severity`]: the one [`Severity`];
 //! - [`ruleset`]: the one loader of rule files (built in and `--rules DIR`)
-//!   for both kinds.
+//!   for both kinds;
+//! - [`yara`]: YARA rules (`--yara`, yara-x behind the `yara` feature)
+//!   over every captured file's content, as file findings.
 //!
 //! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
 //! `logs` uses `crate::logs`; neither of those imports `detect`.
@@ -29,6 +31,7 @@ pub mod finding;
 pub mod logs;
 pub mod ruleset;
 pub mod severity;
+pub mod yara;
 
 pub use detector::Detector;
 pub use finding::{EventSubject, FileSubject, Finding, Subject};

@@ -55,6 +55,10 @@ pub struct Settings {
     /// log detection settings), used by every analysis screen; empty for
     /// the built-in rules alone.
     pub rules_dir: String,
+    /// The examiner's YARA rules (a rule file, a folder of them, or
+    /// `builtin`) run by the analysis screens with the rules above; empty
+    /// for none. A case folder's own `yara/` folder is added to it.
+    pub yara_rules: String,
     /// The identity file (age or OpenSSH private key) last used to unlock
     /// an encrypted archive; never its passphrase.
     pub identity_file: String,
@@ -72,6 +76,22 @@ impl Settings {
     pub fn rules_dir(&self) -> Option<PathBuf> {
         let t = self.rules_dir.trim();
         (!t.is_empty()).then(|| PathBuf::from(t))
+    }
+
+    /// The YARA rules to run: the setting's, and the case's `yara/`
+    /// folder when it has one.
+    pub fn yara_sources(&self, case_dir: Option<&std::path::Path>) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let t = self.yara_rules.trim();
+        if !t.is_empty() {
+            out.push(PathBuf::from(t));
+        }
+        if let Some(d) = case_dir.map(|d| d.join(crate::detect::yara::CASE_FOLDER))
+            && d.is_dir()
+        {
+            out.push(d);
+        }
+        out
     }
 
     /// Put a case folder first in the recent list (once, bounded).

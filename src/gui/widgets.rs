@@ -34,6 +34,32 @@ pub fn rules_dir_ui(ui: &mut Ui, settings: &mut crate::gui::context::Settings) {
     });
 }
 
+/// The YARA rules setting, beside the rules folder on every analysis
+/// screen: a rule file, a folder of `*.yar`, or `builtin`.
+pub fn yara_rules_ui(ui: &mut Ui, settings: &mut crate::gui::context::Settings) {
+    ui.horizontal(|ui| {
+        let l = ui.label("YARA rules");
+        let hint = if crate::detect::yara::available() {
+            "none (a .yar file, a folder, or builtin)"
+        } else {
+            "this build has no YARA"
+        };
+        ui.add_enabled(
+            crate::detect::yara::available(),
+            egui::TextEdit::singleline(&mut settings.yara_rules)
+                .hint_text(hint)
+                .desired_width(260.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text(
+            "YARA rules run over every captured file's content: a .yar file, a folder of \
+             .yar/.yara files, or builtin for the starter set (web shells, miners, reverse \
+             shells). A case folder's own yara/ folder is added. Used by Compare, Findings \
+             and Investigation (docs/yara.md).",
+        );
+    });
+}
+
 /// A duration as `1 h 02 min`, `3 min 05 s` or `12 s`.
 pub fn human_duration(d: Duration) -> String {
     let s = d.as_secs();

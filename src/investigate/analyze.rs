@@ -69,6 +69,8 @@ const PERSISTENCE_PREFIXES: &[&str] = &[
     "accounts.sudoers",
     "persistence.",
     "privilege.",
+    // A YARA match (a web shell, a miner, a reverse shell) is left behind.
+    "yara.",
     "webshell.",
     "tmp.executable_file",
     "tmp.binary_file",

@@ -34,6 +34,12 @@ pub fn investigate(
         return Err(InvestigateError::NoEvidence);
     }
     let mut notes: Vec<String> = Vec::new();
+    // YARA rules that do not compile stop here, before anything is read.
+    let yara_rules = if req.yara.is_empty() {
+        None
+    } else {
+        Some(crate::detect::yara::YaraRules::compile(&req.yara)?)
+    };
     let hosts = evidence::open_all(&req.evidence, progress, cancel, &mut notes)?;
     let check = || {
         if cancel.is_cancelled() {
@@ -71,6 +77,27 @@ pub fn investigate(
                 findings: Vec::new(),
             },
         };
+        let mut r = r;
+        if let (Some(y), Some(latest)) = (&yara_rules, h.latest()) {
+            use crate::detect::yara;
+            let scope = if h.baseline().is_some() {
+                yara::Scope::Changes(&r.changes)
+            } else {
+                yara::Scope::All
+            };
+            let s = yara::scan(
+                y,
+                &latest.snapshot,
+                scope,
+                &req.yara,
+                &hash_sets,
+                progress,
+                cancel,
+            );
+            r.findings.extend(s.findings);
+            files::sort_findings(&mut r.findings);
+            notes.extend(s.summary.notes());
+        }
         results.push(r);
         check()?;
     }

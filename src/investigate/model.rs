@@ -25,6 +25,9 @@ pub struct InvestigateRequest {
     pub show_values: bool,
     /// A rules directory over the built-in rules ([`crate::detect::ruleset`]).
     pub rules_dir: Option<PathBuf>,
+    /// YARA rules over each host's latest snapshot: its new and changed
+    /// files against a baseline, every file without one.
+    pub yara: crate::detect::yara::YaraRequest,
 }
 
 /// How sure an answer is.
@@ -226,6 +229,8 @@ pub enum InvestigateError {
     Evidence(String),
     #[error(transparent)]
     Leak(#[from] crate::leak::LeakError),
+    #[error(transparent)]
+    Yara(#[from] crate::detect::yara::YaraError),
     #[error("cancelled")]
     Cancelled,
 }

@@ -559,6 +559,9 @@ fn json_line(e: &TimelineEvent) -> serde_json::Value {
             m.insert(k.clone(), v.clone().into());
         }
     }
+    // Keys in order in every build (the `yara` feature turns on
+    // serde_json's `preserve_order`).
+    m.sort_keys();
     serde_json::Value::Object(m)
 }
 

@@ -308,6 +308,7 @@ mod tests {
                     ),
                     changes,
                     findings: Vec::new(),
+                    yara: None,
                     snapshots: None,
                 }),
                 severity: sev,

@@ -50,6 +50,8 @@ pub enum FindingsError {
     HashSet(String, PathBuf),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Yara(#[from] crate::detect::yara::YaraError),
 }
 
 /// What the rules and detectors look at: the snapshot judged, the baseline
@@ -254,6 +256,8 @@ pub struct ScanRequest {
     pub snapshot: PathBuf,
     pub rules_dir: Option<PathBuf>,
     pub hash_sets: HashSets,
+    /// YARA rules to run over every file's content (none by default).
+    pub yara: crate::detect::yara::YaraRequest,
 }
 
 /// The findings on one snapshot.
@@ -261,6 +265,9 @@ pub struct ScanRequest {
 pub struct ScanResult {
     pub snapshot: SnapshotInfo,
     pub findings: Vec<Finding>,
+    /// What YARA scanned and skipped, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yara: Option<crate::detect::yara::YaraSummary>,
 }
 
 /// Open a snapshot and find anomalies without a baseline.
@@ -269,11 +276,33 @@ pub fn scan(
     progress: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<ScanResult, FindingsError> {
+    use crate::detect::yara;
     let rules = Rules::load(req.rules_dir.as_deref())?;
+    // Rules that do not compile stop the scan before anything is read.
+    let yara_rules = if req.yara.is_empty() {
+        None
+    } else {
+        Some(yara::YaraRules::compile(&req.yara)?)
+    };
     let snap = Snapshot::open(&req.snapshot, progress, cancel)?;
-    let findings = on_snapshot(&snap, &rules, &req.hash_sets);
+    let mut findings = on_snapshot(&snap, &rules, &req.hash_sets);
+    let yara = yara_rules.map(|y| {
+        let r = yara::scan(
+            &y,
+            &snap,
+            yara::Scope::All,
+            &req.yara,
+            &req.hash_sets,
+            progress,
+            cancel,
+        );
+        findings.extend(r.findings);
+        sort_findings(&mut findings);
+        r.summary
+    });
     Ok(ScanResult {
         snapshot: SnapshotInfo::of(&snap),
         findings,
+        yara,
     })
 }

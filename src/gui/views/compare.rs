@@ -61,6 +61,8 @@ pub struct CompareView {
     pub old: PathField,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
+    /// The YARA rules (the setting and the case's `yara/` folder).
+    yara: Vec<PathBuf>,
 
     pub new: PathField,
     old_folder: Picker,
@@ -178,6 +180,10 @@ impl CompareView {
             old,
             new,
             rules_dir: self.rules_dir.clone(),
+            yara: crate::detect::yara::YaraRequest {
+                sources: self.yara.clone(),
+                ..Default::default()
+            },
             ..DiffRequest::default()
         };
         self.job = Some(Job::spawn(ctx, "Comparing", move |sink, cancel| {
@@ -301,6 +307,7 @@ impl CompareView {
              Drop an archive or a folder on the window to fill the next empty side.",
         );
         self.rules_dir = vc.settings.rules_dir();
+        self.yara = vc.settings.yara_sources(vc.case.map(|c| c.dir.as_path()));
         if let Some(p) = self.old_folder.poll() {
             self.old.text = p.display().to_string();
         }
@@ -360,6 +367,7 @@ impl CompareView {
                 });
         }
         widgets::rules_dir_ui(ui, vc.settings);
+        widgets::yara_rules_ui(ui, vc.settings);
         if self.job.is_none()
             && ui
                 .add(

@@ -38,6 +38,8 @@ pub struct ScanModel {
     pub findings: Vec<Finding>,
     pub severity_counts: Vec<(Severity, u32)>,
     pub duration_ms: u128,
+    /// What YARA scanned and skipped, when rules were set.
+    pub yara: Option<crate::detect::yara::YaraSummary>,
 }
 
 impl ScanModel {
@@ -52,11 +54,18 @@ impl ScanModel {
 pub fn run_scan(
     path: PathBuf,
     rules_dir: Option<PathBuf>,
+    yara_req: crate::detect::yara::YaraRequest,
     sink: &dyn crate::job::ProgressSink,
     cancel: &crate::job::CancelToken,
 ) -> anyhow::Result<ScanModel> {
+    use crate::detect::yara;
     let t0 = Instant::now();
     let rules = Rules::load(rules_dir.as_deref())?;
+    let yara_rules = if yara_req.is_empty() {
+        None
+    } else {
+        Some(yara::YaraRules::compile(&yara_req)?)
+    };
     let snap = Snapshot::open(&path, sink, cancel)?;
     if cancel.is_cancelled() {
         anyhow::bail!("cancelled");
@@ -66,8 +75,26 @@ pub fn run_scan(
         files_total: Some(snap.entries.len() as u64),
         ..Default::default()
     });
-    let findings = files::on_snapshot(&snap, &rules, &HashSets::default());
+    let mut findings = files::on_snapshot(&snap, &rules, &HashSets::default());
+    let yara = yara_rules.map(|y| {
+        let r = yara::scan(
+            &y,
+            &snap,
+            yara::Scope::All,
+            &yara_req,
+            &HashSets::default(),
+            sink,
+            cancel,
+        );
+        findings.extend(r.findings);
+        files::sort_findings(&mut findings);
+        r.summary
+    });
+    if cancel.is_cancelled() {
+        anyhow::bail!("cancelled");
+    }
     Ok(ScanModel {
+        yara,
         path,
         info: SnapshotInfo::of(&snap),
         severity_counts: count_severities(&findings),
@@ -85,6 +112,8 @@ pub struct FindingsView {
     pub snapshot: PathField,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
+    /// The YARA rules (the setting and the case's `yara/` folder).
+    yara: Vec<PathBuf>,
 
     folder: Picker,
     job: Option<Job<ScanModel>>,
@@ -113,6 +142,7 @@ impl View for FindingsView {
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         self.zone = vc.zone;
         self.rules_dir = vc.settings.rules_dir();
+        self.yara = vc.settings.yara_sources(vc.case.map(|c| c.dir.as_path()));
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
             ui,
@@ -154,6 +184,7 @@ impl View for FindingsView {
             });
         }
         widgets::rules_dir_ui(ui, vc.settings);
+        widgets::yara_rules_ui(ui, vc.settings);
         if let Some(job) = &self.job {
             widgets::cancellable_job_ui(ui, job);
             return;
@@ -212,8 +243,12 @@ impl FindingsView {
         self.snapshot.text = path.display().to_string();
         self.error = None;
         let rules_dir = self.rules_dir.clone();
+        let yara = crate::detect::yara::YaraRequest {
+            sources: self.yara.clone(),
+            ..Default::default()
+        };
         self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
-            run_scan(path, rules_dir, sink, cancel)
+            run_scan(path, rules_dir, yara, sink, cancel)
         }));
     }
 
@@ -268,6 +303,9 @@ impl FindingsView {
         );
         for p in m.info.problems.iter().take(5) {
             ui.label(widgets::toned(ui, Tone::Warn, p));
+        }
+        if let Some(y) = &m.yara {
+            yara_summary_ui(ui, y);
         }
         ui.horizontal(|ui| {
             let l = ui.label("Filter findings");
@@ -362,4 +400,23 @@ impl FindingsView {
             });
         cmd
     }
+}
+
+/// The YARA pass in one line, and what it did not scan (never hidden).
+fn yara_summary_ui(ui: &mut Ui, y: &crate::detect::yara::YaraSummary) {
+    ui.label(format!("YARA: {}", y.line()));
+    let notes = y.notes();
+    if notes.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new(format!("YARA: {} note(s) on what was not scanned", notes.len()))
+        .id_salt("scan_yara_notes")
+        .show(ui, |ui| {
+            for n in notes.iter().take(200) {
+                ui.label(widgets::toned(ui, Tone::Warn, n));
+            }
+            if notes.len() > 200 {
+                ui.label(format!("… and {} more", notes.len() - 200));
+            }
+        });
 }

@@ -60,6 +60,8 @@ pub struct InvestigationView {
     pub sources: SourceList,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
+    /// The YARA rules (the setting and the case's `yara/` folder).
+    yara: Vec<PathBuf>,
 
     job: Option<Job<Investigated>>,
     pub model: Option<Investigated>,
@@ -155,6 +157,7 @@ impl View for InvestigationView {
         }
         let trust = vc.settings.trust_file.clone();
         self.rules_dir = vc.settings.rules_dir();
+        self.yara = vc.settings.yara_sources(vc.case.map(|c| c.dir.as_path()));
         self.take_case_archives(ctx, vc.case, &trust);
     }
 
@@ -293,6 +296,10 @@ impl InvestigationView {
         let sources = self.sources.paths.clone();
         let trust = (!trust.trim().is_empty()).then(|| PathBuf::from(trust.trim()));
         let rules_dir = self.rules_dir.clone();
+        let yara = crate::detect::yara::YaraRequest {
+            sources: self.yara.clone(),
+            ..Default::default()
+        };
         self.error = None;
         self.fold_sources = Some(false);
         self.export_message = None;
@@ -300,6 +307,7 @@ impl InvestigationView {
             let req = InvestigateRequest {
                 evidence: sources.clone(),
                 rules_dir,
+                yara,
                 ..Default::default()
             };
             let investigation = crate::investigate::investigate(&req, sink, cancel)?;
