@@ -51,7 +51,10 @@ fn findings_screen_runs_the_yara_rules_setting_and_shows_the_strings() {
             .iter()
             .any(|f| f.rule.starts_with("yara.") && f.subject.path == "/opt/app/clean.sh")
     );
-    assert!(shows(&h, "YARA: 1 rules from 1 file(s)"), "the summary is shown");
+    assert!(
+        shows(&h, "YARA: 1 rules from 1 file(s)"),
+        "the summary is shown"
+    );
     click_link(&mut h, &f.title);
     h.step();
     h.step();

@@ -51,7 +51,9 @@ fn dump(dir: &Path) -> String {
         out.push('\n');
     }
     for sk in &store.skipped {
-        out.push_str(&sorted(json!({"skipped": rel(&sk.path), "reason": sk.reason})));
+        out.push_str(&sorted(
+            json!({"skipped": rel(&sk.path), "reason": sk.reason}),
+        ));
         out.push('\n');
     }
     for e in &store.events {

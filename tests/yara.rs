@@ -111,7 +111,10 @@ fn every_starter_rule_matches_its_sample_and_not_its_lookalike() {
     }
     for (rule, name, sample, lookalike) in &cases {
         let hit = rules.matching_rules(sample).unwrap();
-        assert!(hit.iter().any(|h| h == rule), "{rule} missed {name}: {hit:?}");
+        assert!(
+            hit.iter().any(|h| h == rule),
+            "{rule} missed {name}: {hit:?}"
+        );
         let miss = rules.matching_rules(lookalike).unwrap();
         assert!(miss.is_empty(), "the lookalike of {name} matched {miss:?}");
     }
@@ -281,7 +284,10 @@ fn findings_carry_rule_tags_meta_strings_offsets_and_severity() {
     };
     let t = f("yara.tagged_and_described");
     assert_eq!(t["severity"], "medium");
-    assert_eq!(t["title"], "YARA rule tagged_and_described matched: Finds the marker");
+    assert_eq!(
+        t["title"],
+        "YARA rule tagged_and_described matched: Finds the marker"
+    );
     let ev: Vec<&str> = t["evidence"]
         .as_array()
         .unwrap()
@@ -299,7 +305,10 @@ fn findings_carry_rule_tags_meta_strings_offsets_and_severity() {
         ev.contains(&"string $h at 0x1b (27), 4 bytes: [de ad be ef]"),
         "{ev:?}"
     );
-    assert!(ev.iter().any(|e| e.starts_with("rule: t:tagged_and_described (")));
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with("rule: t:tagged_and_described ("))
+    );
     assert_eq!(f("yara.scored")["severity"], "critical");
     assert_eq!(f("yara.plain")["severity"], "high");
     // The same facts as data.
@@ -323,14 +332,21 @@ fn findings_carry_rule_tags_meta_strings_offsets_and_severity() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("yara: 3 rules from 1 file(s); 1 files"), "{text}");
+    assert!(
+        text.contains("yara: 3 rules from 1 file(s); 1 files"),
+        "{text}"
+    );
 }
 
 #[test]
 fn files_over_the_size_cap_are_listed_not_dropped() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("t.yar");
-    std::fs::write(&rules, "rule marker { strings: $m = \"MARKER\" condition: $m }\n").unwrap();
+    std::fs::write(
+        &rules,
+        "rule marker { strings: $m = \"MARKER\" condition: $m }\n",
+    )
+    .unwrap();
     let src = tmp.path().join("tree");
     write(&src, "small.txt", b"a MARKER here");
     let mut big = vec![b'.'; 4000];
@@ -360,7 +376,10 @@ fn files_over_the_size_cap_are_listed_not_dropped() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&format!("NOT scanned: {big_path}")), "{text}");
-    assert!(text.contains("over the YARA size cap of 1024 bytes"), "{text}");
+    assert!(
+        text.contains("over the YARA size cap of 1024 bytes"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -373,7 +392,11 @@ fn diff_scans_only_what_is_new_or_changed() {
         write(root, "var/www/html/index.php", b"<?php echo 'hi'; ?>\n");
     }
     write(&new, "var/www/html/uploads/new-shell.php", shell);
-    write(&new, "var/www/html/index.php", b"<?php system($_POST['x']); ?>\n");
+    write(
+        &new,
+        "var/www/html/index.php",
+        b"<?php system($_POST['x']); ?>\n",
+    );
     let v = run_json(
         &["diff", "--json", "-q", "--yara", BUILTIN_NAME],
         &[&old, &new],
@@ -393,7 +416,10 @@ fn diff_scans_only_what_is_new_or_changed() {
     assert_eq!(
         yara,
         [
-            ("/var/www/html/index.php".to_string(), "modified".to_string()),
+            (
+                "/var/www/html/index.php".to_string(),
+                "modified".to_string()
+            ),
             (
                 "/var/www/html/uploads/new-shell.php".to_string(),
                 "added".to_string()

@@ -83,11 +83,7 @@ pub fn print_summary(s: &YaraSummary) {
             outln!("  running processes not read: {e}");
         }
         for u in p.not_captured.iter().take(SKIPPED_SHOWN) {
-            outln!(
-                "  not captured: {} ({})",
-                u.exe,
-                u.processes.join(", ")
-            );
+            outln!("  not captured: {} ({})", u.exe, u.processes.join(", "));
         }
     }
 }

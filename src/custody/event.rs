@@ -204,7 +204,8 @@ mod tests {
     fn details_are_written_in_key_order_whatever_the_insertion_order() {
         let mut e = sample();
         e.details = serde_json::Map::new();
-        e.details.insert("zeta".into(), serde_json::json!({"b": 1, "a": 2}));
+        e.details
+            .insert("zeta".into(), serde_json::json!({"b": 1, "a": 2}));
         e.details.insert("alpha".into(), 1.into());
         let line = e.line();
         assert!(

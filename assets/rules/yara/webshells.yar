@@ -12,7 +12,6 @@ rule webshell_php_request_exec : webshell php
         description = "PHP page passing request input to eval, assert or a command function"
         reference = "https://owasp.org/www-community/attacks/Code_Injection"
         severity = "critical"
-        date = "2025-01-01"
     strings:
         $php = "<?" ascii
         // eval($_POST['x']), system(base64_decode($_GET["c"])), assert(stripslashes($_REQUEST[...]))

@@ -21,6 +21,7 @@ const IGNORED_MODULES: &[&str] = &[
     "macho",
     "magic",
     "olecf",
+    "pe",
     "vba",
     "vt",
     "zip",
@@ -144,7 +145,11 @@ impl<'r> FileScanner<'r> {
             Some((stem, x)) if !stem.is_empty() => format!(".{}", x.to_lowercase()),
             _ => String::new(),
         };
-        for (k, v) in [("filename", name), ("filepath", path), ("extension", ext.as_str())] {
+        for (k, v) in [
+            ("filename", name),
+            ("filepath", path),
+            ("extension", ext.as_str()),
+        ] {
             self.scanner
                 .set_global(k, v)
                 .map_err(|e| ScanFailure::Other(e.to_string()))?;

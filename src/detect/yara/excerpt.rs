@@ -47,7 +47,13 @@ fn hex_spaced(b: &[u8]) -> String {
 pub fn inert_line(s: &str, max: usize) -> String {
     let flat: String = s
         .chars()
-        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let t = crate::text::inert(&flat);
     if t.chars().count() > max {
@@ -96,7 +102,10 @@ mod tests {
         );
         let b = string_match("$h", 1, vec![0], b"\x7fELF\x02\x01");
         assert_eq!(b.text, None);
-        assert_eq!(describe(&b), "string $h at 0x0 (0), 6 bytes: [7f 45 4c 46 02 01]");
+        assert_eq!(
+            describe(&b),
+            "string $h at 0x0 (0), 6 bytes: [7f 45 4c 46 02 01]"
+        );
     }
 
     #[test]

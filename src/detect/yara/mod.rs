@@ -424,7 +424,8 @@ pub fn scan(
             }
         }
     }
-    if snap.kind == crate::snapshot::SnapshotKind::Archive && (proc_problem.is_some() || procs.is_some())
+    if snap.kind == crate::snapshot::SnapshotKind::Archive
+        && (proc_problem.is_some() || procs.is_some())
     {
         summary.processes = Some(by_exe.coverage(proc_problem, &summary.skipped));
     }
@@ -475,19 +476,26 @@ fn scan_entries(
         cancel,
         |range: &std::ops::Range<usize>| {
             let batch = targets.get(range.clone()).unwrap_or_default();
-            scan_batch(rules, snap, batch, req.max_file_bytes, cancel, &|e: &Entry, n| {
-                use std::sync::atomic::Ordering::Relaxed;
-                done_files.fetch_add(1, Relaxed);
-                done_bytes.fetch_add(n, Relaxed);
-                report(&e.path);
-            })
+            scan_batch(
+                rules,
+                snap,
+                batch,
+                req.max_file_bytes,
+                cancel,
+                &|e: &Entry, n| {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    done_files.fetch_add(1, Relaxed);
+                    done_bytes.fetch_add(n, Relaxed);
+                    report(&e.path);
+                },
+            )
         },
         None,
     );
     let mut out: Vec<Option<Outcome>> = Vec::with_capacity(targets.len());
     for (range, r) in batches.iter().zip(per_batch) {
         match r {
-            Some(v) => out.extend(v),
+            Some(v) => out.extend(v.into_iter().map(Some)),
             None => out.extend(range.clone().map(|_| None)),
         }
     }
@@ -541,7 +549,14 @@ fn scan_batch(
             continue;
         }
         let o = scan_one(&mut scanner, snap, e, cap, &mut buf);
-        done(e, if let Outcome::Scanned { bytes, .. } = &o { *bytes } else { 0 });
+        done(
+            e,
+            if let Outcome::Scanned { bytes, .. } = &o {
+                *bytes
+            } else {
+                0
+            },
+        );
         out.push(o);
     }
     out
@@ -683,7 +698,11 @@ fn to_match(rules: &YaraRules, e: &Entry, h: RuleHit, running: &[String]) -> Yar
 fn finding(m: &YaraMatch, e: &Entry, changes: Option<&[Change]>, snapshot: &str) -> Finding {
     let description = meta_text(&m.meta, "description");
     let title = match &description {
-        Some(d) => format!("YARA rule {} matched: {}", m.rule, excerpt::inert_line(d, 120)),
+        Some(d) => format!(
+            "YARA rule {} matched: {}",
+            m.rule,
+            excerpt::inert_line(d, 120)
+        ),
         None => format!("YARA rule {} matched", m.rule),
     };
     let mut explanation = format!(
@@ -698,7 +717,10 @@ fn finding(m: &YaraMatch, e: &Entry, changes: Option<&[Change]>, snapshot: &str)
     if !m.processes.is_empty() {
         explanation.push_str(" It is the executable of a running process.");
     }
-    let mut evidence = vec![format!("rule: {}:{} ({})", m.namespace, m.rule, m.rule_file)];
+    let mut evidence = vec![format!(
+        "rule: {}:{} ({})",
+        m.namespace, m.rule, m.rule_file
+    )];
     if !m.tags.is_empty() {
         evidence.push(format!("tags: {}", m.tags.join(", ")));
     }
@@ -880,7 +902,10 @@ mod tests {
     use serde_json::json;
 
     fn meta(pairs: &[(&str, serde_json::Value)]) -> Vec<(String, serde_json::Value)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
@@ -894,9 +919,15 @@ mod tests {
             severity_of(&meta(&[("severity", json!("warning"))])),
             Severity::Medium
         );
-        assert_eq!(severity_of(&meta(&[("score", json!(85))])), Severity::Critical);
+        assert_eq!(
+            severity_of(&meta(&[("score", json!(85))])),
+            Severity::Critical
+        );
         assert_eq!(severity_of(&meta(&[("score", json!(60))])), Severity::High);
-        assert_eq!(severity_of(&meta(&[("score", json!("45"))])), Severity::Medium);
+        assert_eq!(
+            severity_of(&meta(&[("score", json!("45"))])),
+            Severity::Medium
+        );
         assert_eq!(severity_of(&meta(&[("score", json!(10))])), Severity::Info);
         // A named severity wins over a score; an unknown name falls back.
         assert_eq!(

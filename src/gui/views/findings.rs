@@ -409,14 +409,17 @@ fn yara_summary_ui(ui: &mut Ui, y: &crate::detect::yara::YaraSummary) {
     if notes.is_empty() {
         return;
     }
-    egui::CollapsingHeader::new(format!("YARA: {} note(s) on what was not scanned", notes.len()))
-        .id_salt("scan_yara_notes")
-        .show(ui, |ui| {
-            for n in notes.iter().take(200) {
-                ui.label(widgets::toned(ui, Tone::Warn, n));
-            }
-            if notes.len() > 200 {
-                ui.label(format!("… and {} more", notes.len() - 200));
-            }
-        });
+    egui::CollapsingHeader::new(format!(
+        "YARA: {} note(s) on what was not scanned",
+        notes.len()
+    ))
+    .id_salt("scan_yara_notes")
+    .show(ui, |ui| {
+        for n in notes.iter().take(200) {
+            ui.label(widgets::toned(ui, Tone::Warn, n));
+        }
+        if notes.len() > 200 {
+            ui.label(format!("… and {} more", notes.len() - 200));
+        }
+    });
 }
