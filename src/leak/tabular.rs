@@ -607,10 +607,14 @@ impl JsonRows {
     fn fill(&mut self, v: serde_json::Value) -> bool {
         self.values.clear();
         match v {
-            serde_json::Value::Object(m) => {
+            serde_json::Value::Object(mut m) => {
+                // Keys in order whatever map serde_json was built with (the
+                // `yara` feature turns on its `preserve_order`).
+                m.sort_keys();
                 for (k, v) in m {
                     match v {
-                        serde_json::Value::Object(inner) => {
+                        serde_json::Value::Object(mut inner) => {
+                            inner.sort_keys();
                             for (k2, v2) in inner {
                                 self.set(format!("{k}.{k2}"), scalar(&v2));
                             }
