@@ -57,7 +57,9 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 128 << 20;
 pub const SCAN_TIMEOUT_SECS: u64 = 60;
 
 /// Matched strings kept per finding (each with up to this many offsets).
+#[cfg_attr(not(feature = "yara"), allow(dead_code))]
 const STRINGS_SHOWN: usize = 8;
+#[cfg_attr(not(feature = "yara"), allow(dead_code))]
 const OFFSETS_PER_STRING: usize = 3;
 
 /// What YARA should do, as the CLI and the GUI give it.
@@ -348,8 +350,9 @@ pub(crate) struct RuleHit {
     pub strings: Vec<StringMatch>,
 }
 
-/// What scanning one file gave.
+/// What scanning one file gave (only the engine makes one).
 #[derive(Debug)]
+#[cfg_attr(not(feature = "yara"), allow(dead_code))]
 pub(crate) enum Outcome {
     Scanned { bytes: u64, hits: Vec<RuleHit> },
     Skipped(SkippedFile),
