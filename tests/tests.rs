@@ -46,6 +46,7 @@ mod logs_more_sources;
 mod logs_shapes;
 mod logs_snapshots;
 mod logs_wtmpdb;
+mod portable_cli;
 mod profiles;
 mod remote_capture;
 mod report_investigation;
