@@ -28,6 +28,8 @@ pub struct DiffRequest {
     pub hash_sets: HashSets,
     /// Skip the findings (changes only).
     pub no_findings: bool,
+    /// Indicator lists (`--ioc`) matched against the newer snapshot.
+    pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
 }
 
 /// The comparison: every change sorted by path, and the findings on them
@@ -112,7 +114,26 @@ pub fn diff(
         files_total: Some((old.entries.len() + new.entries.len()) as u64),
         ..Default::default()
     });
-    Ok(diff_snapshots(old, new, rules.as_ref(), &req.hash_sets))
+    let mut r = diff_snapshots(old, new, rules.as_ref(), &req.hash_sets);
+    if !req.no_findings && !req.ioc.is_empty() {
+        add_ioc(&mut r, &req.ioc, progress, cancel);
+    }
+    Ok(r)
+}
+
+/// Match the indicators against a comparison's snapshots and add the hits
+/// to its findings ([`crate::detect::ioc::files::on_diff`]).
+pub fn add_ioc(
+    r: &mut DiffResult,
+    ioc: &crate::detect::ioc::IocSet,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) {
+    if let Some(pair) = r.snapshots.as_deref() {
+        let more =
+            crate::detect::ioc::files::on_diff(&pair.0, &pair.1, &r.changes, ioc, progress, cancel);
+        crate::detect::ioc::files::merge(&mut r.findings, more);
+    }
 }
 
 /// Compare two snapshots that are already open (the GUI keeps them open) and,

@@ -30,6 +30,8 @@ mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]
+mod gui_ioc;
+#[cfg(feature = "gui")]
 mod gui_logs;
 #[cfg(feature = "gui")]
 mod gui_remote;
@@ -37,6 +39,7 @@ mod gui_remote;
 mod gui_workstation;
 mod interop;
 mod investigate;
+mod ioc;
 mod leak;
 mod live;
 mod logs_cli;

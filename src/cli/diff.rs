@@ -28,6 +28,8 @@ pub struct JudgeArgs {
     /// (critical, high, medium, low, info).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+    #[command(flatten)]
+    pub ioc: super::ioc::IocArgs,
 }
 
 pub fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -123,6 +125,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         rules_dir: a.judge.rules.clone(),
         hash_sets: a.judge.hash_sets()?,
         no_findings: a.no_findings,
+        ioc: a.judge.ioc.load()?,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
@@ -135,12 +138,17 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write the HTML report: {}", path.display()))?;
     }
     if a.json {
-        super::print_json(&serde_json::json!({
+        let mut doc = serde_json::json!({
             "old": r.old,
             "new": r.new,
             "changes": r.changes,
             "findings": r.findings,
-        }));
+        });
+        let ioc = super::ioc::IocArgs::summary(&req.ioc);
+        if let (false, Some(m)) = (ioc.is_null(), doc.as_object_mut()) {
+            m.insert("ioc".into(), ioc);
+        }
+        super::print_json(&doc);
     } else {
         outln!("old: {} ({} entries)", r.old.label, r.old.entries);
         outln!("new: {} ({} entries)", r.new.label, r.new.entries);

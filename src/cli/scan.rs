@@ -34,6 +34,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         snapshot: a.snapshot.clone(),
         rules_dir: a.judge.rules.clone(),
         hash_sets: a.judge.hash_sets()?,
+        ioc: a.judge.ioc.load()?,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
@@ -41,7 +42,12 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     bar.finish();
     let r = result?;
     if a.json {
-        super::print_json(&serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings }));
+        let mut doc = serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings });
+        let ioc = super::ioc::IocArgs::summary(&req.ioc);
+        if let (false, Some(m)) = (ioc.is_null(), doc.as_object_mut()) {
+            m.insert("ioc".into(), ioc);
+        }
+        super::print_json(&doc);
     } else {
         outln!(
             "snapshot: {} ({} entries)",

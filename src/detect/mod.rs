@@ -17,7 +17,10 @@
 //!   ([`FileSubject`]) or events ([`EventSubject`]);
 //! - [`severity`]: the one [`Severity`];
 //! - [`ruleset`]: the one loader of rule files (built in and `--rules DIR`)
-//!   for both kinds.
+//!   for both kinds;
+//! - [`ioc`]: the examiner's indicator lists (`--ioc FILE`) matched against
+//!   a snapshot's files ([`ioc::files`]) and the log events
+//!   ([`ioc::logs`]), as findings of both kinds.
 //!
 //! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
 //! `logs` uses `crate::logs`; neither of those imports `detect`.
@@ -26,6 +29,7 @@ pub mod catalog;
 pub mod detector;
 pub mod files;
 pub mod finding;
+pub mod ioc;
 pub mod logs;
 pub mod ruleset;
 pub mod severity;

@@ -26,6 +26,8 @@ use crate::logs::url::{decode_url, strip_query};
 use crate::snapshot::{Snapshot, format_time};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod ioc;
+
 /// What one host's snapshots gave.
 pub struct HostResult {
     /// Changes baseline → latest (empty with one snapshot).
@@ -74,6 +76,9 @@ const PERSISTENCE_PREFIXES: &[&str] = &[
     "webshell.",
     "tmp.executable_file",
     "tmp.binary_file",
+    // A file an indicator list names (a known-bad hash, a cron entry
+    // calling a listed domain).
+    "ioc.",
 ];
 
 const MAX_TEXT_CHARS: usize = 300;
@@ -168,6 +173,7 @@ pub fn analyze(i: &Inputs<'_>) -> Investigation {
     }
     a.attackers();
     a.how();
+    a.ioc_how();
     a.data();
     a.erased();
     a.left_behind();
@@ -361,6 +367,7 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
+        self.ioc_attackers();
         // Every event from an attacking address is attacker activity;
         // logins from them name the accounts used.
         let ips = self.attacker_ips.clone();

@@ -20,6 +20,7 @@ pub use model::*;
 pub use secrets::write_credentials_csv;
 
 use crate::detect::files::{self, HashSets};
+use crate::detect::ioc;
 use crate::job::{CancelToken, Progress, ProgressSink};
 use crate::logs::load::{LoadRequest, LogStore, load};
 use analyze::{HostResult, Inputs};
@@ -55,7 +56,7 @@ pub fn investigate(
     let hash_sets = HashSets::default();
     let mut results = Vec::new();
     for h in &hosts {
-        let r = match (h.baseline(), h.latest()) {
+        let mut r = match (h.baseline(), h.latest()) {
             (Some(old), Some(new)) => {
                 let changes = crate::diff::compare(&old.snapshot, &new.snapshot);
                 let findings =
@@ -71,6 +72,23 @@ pub fn investigate(
                 findings: Vec::new(),
             },
         };
+        if !req.ioc.is_empty() {
+            let more = match (h.baseline(), h.latest()) {
+                (Some(old), Some(new)) => ioc::files::on_diff(
+                    &old.snapshot,
+                    &new.snapshot,
+                    &r.changes,
+                    &req.ioc,
+                    progress,
+                    cancel,
+                ),
+                (None, Some(only)) => {
+                    ioc::files::on_snapshot(&only.snapshot, &req.ioc, progress, cancel)
+                }
+                _ => Vec::new(),
+            };
+            ioc::files::merge(&mut r.findings, more);
+        }
         results.push(r);
         check()?;
     }
@@ -132,7 +150,8 @@ pub fn investigate(
         phase: "running detections",
         ..Progress::default()
     });
-    let log_findings = crate::detect::logs::run(&store, &ruleset.logs);
+    let mut log_findings = crate::detect::logs::run(&store, &ruleset.logs);
+    log_findings.extend(ioc::logs::on_logs(&store, &req.ioc, cancel));
     check()?;
 
     // The leak sample, when given.

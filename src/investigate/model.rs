@@ -25,6 +25,9 @@ pub struct InvestigateRequest {
     pub show_values: bool,
     /// A rules directory over the built-in rules ([`crate::detect::ruleset`]).
     pub rules_dir: Option<PathBuf>,
+    /// Indicator lists (`--ioc`): their hits on files and log events are
+    /// findings, and feed the *who* and *how* answers.
+    pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
 }
 
 /// How sure an answer is.

@@ -254,6 +254,8 @@ pub struct ScanRequest {
     pub snapshot: PathBuf,
     pub rules_dir: Option<PathBuf>,
     pub hash_sets: HashSets,
+    /// Indicator lists (`--ioc`) matched against the snapshot's files.
+    pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
 }
 
 /// The findings on one snapshot.
@@ -271,7 +273,11 @@ pub fn scan(
 ) -> Result<ScanResult, FindingsError> {
     let rules = Rules::load(req.rules_dir.as_deref())?;
     let snap = Snapshot::open(&req.snapshot, progress, cancel)?;
-    let findings = on_snapshot(&snap, &rules, &req.hash_sets);
+    let mut findings = on_snapshot(&snap, &rules, &req.hash_sets);
+    if !req.ioc.is_empty() {
+        let more = crate::detect::ioc::files::on_snapshot(&snap, &req.ioc, progress, cancel);
+        crate::detect::ioc::files::merge(&mut findings, more);
+    }
     Ok(ScanResult {
         snapshot: SnapshotInfo::of(&snap),
         findings,

@@ -61,6 +61,8 @@ pub struct CompareView {
     pub old: PathField,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
+    /// The indicator lists (settings and case), if any.
+    ioc_lists: Vec<PathBuf>,
 
     pub new: PathField,
     old_folder: Picker,
@@ -174,14 +176,16 @@ impl CompareView {
             return;
         };
         self.error = None;
-        let req = DiffRequest {
+        let mut req = DiffRequest {
             old,
             new,
             rules_dir: self.rules_dir.clone(),
             ..DiffRequest::default()
         };
+        let ioc_lists = self.ioc_lists.clone();
         self.job = Some(Job::spawn(ctx, "Comparing", move |sink, cancel| {
             let t0 = Instant::now();
+            req.ioc = widgets::load_ioc(&ioc_lists)?;
             let result = crate::examine::diff(&req, sink, cancel)?;
             sink.update(&crate::job::Progress {
                 phase: "indexing the changes",
@@ -301,6 +305,7 @@ impl CompareView {
              Drop an archive or a folder on the window to fill the next empty side.",
         );
         self.rules_dir = vc.settings.rules_dir();
+        self.ioc_lists = vc.settings.ioc_lists(vc.case);
         if let Some(p) = self.old_folder.poll() {
             self.old.text = p.display().to_string();
         }
@@ -360,6 +365,7 @@ impl CompareView {
                 });
         }
         widgets::rules_dir_ui(ui, vc.settings);
+        widgets::ioc_files_ui(ui, vc.settings, vc.case);
         if self.job.is_none()
             && ui
                 .add(

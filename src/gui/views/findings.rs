@@ -52,11 +52,13 @@ impl ScanModel {
 pub fn run_scan(
     path: PathBuf,
     rules_dir: Option<PathBuf>,
+    ioc_lists: &[PathBuf],
     sink: &dyn crate::job::ProgressSink,
     cancel: &crate::job::CancelToken,
 ) -> anyhow::Result<ScanModel> {
     let t0 = Instant::now();
     let rules = Rules::load(rules_dir.as_deref())?;
+    let ioc = widgets::load_ioc(ioc_lists)?;
     let snap = Snapshot::open(&path, sink, cancel)?;
     if cancel.is_cancelled() {
         anyhow::bail!("cancelled");
@@ -66,7 +68,11 @@ pub fn run_scan(
         files_total: Some(snap.entries.len() as u64),
         ..Default::default()
     });
-    let findings = files::on_snapshot(&snap, &rules, &HashSets::default());
+    let mut findings = files::on_snapshot(&snap, &rules, &HashSets::default());
+    if !ioc.is_empty() {
+        let more = crate::detect::ioc::files::on_snapshot(&snap, &ioc, sink, cancel);
+        crate::detect::ioc::files::merge(&mut findings, more);
+    }
     Ok(ScanModel {
         path,
         info: SnapshotInfo::of(&snap),
@@ -85,6 +91,8 @@ pub struct FindingsView {
     pub snapshot: PathField,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
+    /// The indicator lists (settings and case), if any.
+    ioc_lists: Vec<PathBuf>,
 
     folder: Picker,
     job: Option<Job<ScanModel>>,
@@ -113,6 +121,7 @@ impl View for FindingsView {
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         self.zone = vc.zone;
         self.rules_dir = vc.settings.rules_dir();
+        self.ioc_lists = vc.settings.ioc_lists(vc.case);
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
             ui,
@@ -154,6 +163,7 @@ impl View for FindingsView {
             });
         }
         widgets::rules_dir_ui(ui, vc.settings);
+        widgets::ioc_files_ui(ui, vc.settings, vc.case);
         if let Some(job) = &self.job {
             widgets::cancellable_job_ui(ui, job);
             return;
@@ -212,8 +222,9 @@ impl FindingsView {
         self.snapshot.text = path.display().to_string();
         self.error = None;
         let rules_dir = self.rules_dir.clone();
+        let ioc_lists = self.ioc_lists.clone();
         self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
-            run_scan(path, rules_dir, sink, cancel)
+            run_scan(path, rules_dir, &ioc_lists, sink, cancel)
         }));
     }
 

@@ -60,6 +60,8 @@ pub struct InvestigationView {
     pub sources: SourceList,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
+    /// The indicator lists (settings and case), if any.
+    ioc_lists: Vec<PathBuf>,
 
     job: Option<Job<Investigated>>,
     pub model: Option<Investigated>,
@@ -155,6 +157,7 @@ impl View for InvestigationView {
         }
         let trust = vc.settings.trust_file.clone();
         self.rules_dir = vc.settings.rules_dir();
+        self.ioc_lists = vc.settings.ioc_lists(vc.case);
         self.take_case_archives(ctx, vc.case, &trust);
     }
 
@@ -207,6 +210,7 @@ impl View for InvestigationView {
             .default_open(self.model.is_none())
             .open(self.fold_sources.take().map(|fold| !fold))
             .show(ui, |ui| self.sources.ui(ui, vc, "evidence"));
+        widgets::ioc_files_ui(ui, vc.settings, vc.case);
         ui.horizontal(|ui| {
             let can = self.job.is_none() && !self.sources.paths.is_empty();
             let label = if self.model.is_some() {
@@ -293,6 +297,7 @@ impl InvestigationView {
         let sources = self.sources.paths.clone();
         let trust = (!trust.trim().is_empty()).then(|| PathBuf::from(trust.trim()));
         let rules_dir = self.rules_dir.clone();
+        let ioc_lists = self.ioc_lists.clone();
         self.error = None;
         self.fold_sources = Some(false);
         self.export_message = None;
@@ -300,6 +305,7 @@ impl InvestigationView {
             let req = InvestigateRequest {
                 evidence: sources.clone(),
                 rules_dir,
+                ioc: widgets::load_ioc(&ioc_lists)?,
                 ..Default::default()
             };
             let investigation = crate::investigate::investigate(&req, sink, cancel)?;
