@@ -65,7 +65,11 @@ fn the_ioc_setting_feeds_findings_and_the_case_lists_feed_logs() {
         .expect("the cron entry's domain is found")
         .clone();
     // The core capture takes the tree by its path on this machine.
-    assert!(f.subject.path.ends_with("/etc/cron.d/sync"), "{}", f.subject.path);
+    assert!(
+        f.subject.path.ends_with("/etc/cron.d/sync"),
+        "{}",
+        f.subject.path
+    );
     assert!(
         f.subject.evidence.iter().any(|e| e.contains("mine.txt:1")),
         "{:?}",

@@ -362,10 +362,11 @@ impl Index {
         if let Some(&i) = self.accounts.get(user) {
             out.push(i);
         }
-        if !self.emails.is_empty() && user.contains('@') {
-            if let Some(&i) = self.emails.get(&user.to_lowercase()) {
-                out.push(i);
-            }
+        if !self.emails.is_empty()
+            && user.contains('@')
+            && let Some(&i) = self.emails.get(&user.to_lowercase())
+        {
+            out.push(i);
         }
     }
 
@@ -463,9 +464,11 @@ fn bounded(hay: &[u8], s: usize, e: usize, kind: StrKind) -> bool {
                 && host_ends()
         }
         StrKind::Ipv4 => {
-            !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'.')
-                && !after.is_some_and(|b| b.is_ascii_alphanumeric())
-                && !(after == Some(b'.') && after2.is_some_and(|b| b.is_ascii_digit()))
+            // Not part of a longer number or name, nor followed by `.digit`.
+            let longer = before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'.')
+                || after.is_some_and(|b| b.is_ascii_alphanumeric())
+                || (after == Some(b'.') && after2.is_some_and(|b| b.is_ascii_digit()));
+            !longer
         }
         StrKind::Ipv6 => {
             let part = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';

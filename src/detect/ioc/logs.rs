@@ -238,14 +238,13 @@ fn match_event(set: &IocSet, e: &Event, sc: &mut Scratch, out: &mut Vec<(u32, u1
                 ix.url_hits(&u, &mut sc.host, &mut sc.found);
             }
             take(sc, out, Seen::Url);
-        } else if web {
-            if let Some(h) = host.filter(|h| !h.is_empty() && *h != "-")
-                && p.starts_with('/')
-                && let Some(u) = parse::url_parts(&format!("{h}{p}"), false)
-            {
-                url_only(set, &u, &mut sc.found);
-                take(sc, out, Seen::Url);
-            }
+        } else if web
+            && let Some(h) = host.filter(|h| !h.is_empty() && *h != "-")
+            && p.starts_with('/')
+            && let Some(u) = parse::url_parts(&format!("{h}{p}"), false)
+        {
+            url_only(set, &u, &mut sc.found);
+            take(sc, out, Seen::Url);
         }
         if web {
             let path = crate::logs::url::strip_query(p);
