@@ -104,7 +104,8 @@ fn main() {
         .take(50)
         .map(|i| i.value.clone())
         .collect();
-    let logs = dir.path().join("var/log");
+    // Apart from the list, so that only the logs are read as logs.
+    let logs = dir.path().join("logs/var/log");
     std::fs::create_dir_all(logs.join("apache2")).expect("mkdir");
     let mut g = Lcg(11);
     let n_web = n_ev * 9 / 10;
@@ -170,7 +171,7 @@ fn main() {
     let t = Instant::now();
     let store = load(
         &LoadRequest {
-            sources: vec![dir.path().to_path_buf()],
+            sources: vec![dir.path().join("logs")],
             ..LoadRequest::default()
         },
         &NoProgress,
