@@ -22,6 +22,18 @@ fn run_json(args: &[&std::ffi::OsStr]) -> (i32, Value, String) {
     )
 }
 
+/// `custody show --json --trust ALLOWED ARCHIVE` of a handed-over case.
+fn custody_show(c: &crate::util::custody::Case) -> (i32, Value, String) {
+    run_json(&[
+        os("custody"),
+        os("show"),
+        os("--json"),
+        os("--trust"),
+        c.allowed.as_os_str(),
+        c.archive.as_os_str(),
+    ])
+}
+
 fn os<S: AsRef<std::ffi::OsStr> + ?Sized>(s: &S) -> &std::ffi::OsStr {
     s.as_ref()
 }
@@ -109,14 +121,7 @@ fn a_folder_is_captured_whole_with_forward_slash_paths_and_verifies() {
 #[test]
 fn custody_signed_with_an_openssh_key_verifies_with_ssh_keygen() {
     let c = handed_over();
-    let (code, doc, err) = run_json(&[
-        os("custody"),
-        os("show"),
-        os("--json"),
-        os("--trust"),
-        c.allowed.as_os_str(),
-        c.archive.as_os_str(),
-    ]);
+    let (code, doc, err) = custody_show(&c);
     assert_eq!(code, 0, "{err}");
     assert_eq!(doc["events"].as_array().expect("events").len(), 4, "{doc}");
     let sigs = doc["signatures"].as_array().expect("signatures");
@@ -158,14 +163,7 @@ fn custody_signed_with_an_openssh_key_verifies_with_ssh_keygen() {
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
-    let (code, doc, _) = run_json(&[
-        os("custody"),
-        os("show"),
-        os("--json"),
-        os("--trust"),
-        c.allowed.as_os_str(),
-        c.archive.as_os_str(),
-    ]);
+    let (code, doc, _) = custody_show(&c);
     assert_ne!(code, 0, "an untrusted signer is not a clean log: {doc}");
     let last = doc["signatures"]
         .as_array()
