@@ -30,6 +30,10 @@ command -v chromium >/dev/null || need+=(chromium)
 # systemd-journal-remote writes the journals tests/logs_journal.rs reads
 # (journalctl, from systemd, reads them back).
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+# The Windows build: linked with MinGW-w64, its CLI tests run under Wine
+# (scripts/windows-tests.sh).
+command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
+command -v wine >/dev/null || need+=(wine wine64)
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

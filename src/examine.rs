@@ -30,6 +30,8 @@ pub struct DiffRequest {
     pub no_findings: bool,
     /// YARA rules to run over the new and changed files (none by default).
     pub yara: crate::detect::yara::YaraRequest,
+    /// Indicator lists (`--ioc`) matched against the newer snapshot.
+    pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
 }
 
 /// The comparison: every change sorted by path, and the findings on them
@@ -141,7 +143,25 @@ pub fn diff(
         files::sort_findings(&mut result.findings);
         result.yara = Some(r.summary);
     }
+    if !req.no_findings && !req.ioc.is_empty() {
+        add_ioc(&mut result, &req.ioc, progress, cancel);
+    }
     Ok(result)
+}
+
+/// Match the indicators against a comparison's snapshots and add the hits
+/// to its findings ([`crate::detect::ioc::files::on_diff`]).
+pub fn add_ioc(
+    r: &mut DiffResult,
+    ioc: &crate::detect::ioc::IocSet,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) {
+    if let Some(pair) = r.snapshots.as_deref() {
+        let more =
+            crate::detect::ioc::files::on_diff(&pair.0, &pair.1, &r.changes, ioc, progress, cancel);
+        crate::detect::ioc::files::merge(&mut r.findings, more);
+    }
 }
 
 /// Compare two snapshots that are already open (the GUI keeps them open) and,

@@ -27,6 +27,8 @@
 //! - [`report`]: HTML reports and inert terminal text;
 //! - [`text`]: evidence text made inert for terminals (every front end's
 //!   output goes through it);
+//! - [`platform`]: what differs between Linux, Windows and macOS, one
+//!   module per concern;
 //! - [`sysfiles`], [`tz`], [`job`]: shared parsers of Unix system files,
 //!   time zones, progress, cancellation and the worker pool;
 //! - [`viewmodel`]: what the workstation's screens show, without egui;
@@ -48,6 +50,7 @@ pub mod investigate;
 pub mod job;
 pub mod leak;
 pub mod logs;
+pub mod platform;
 pub mod problem;
 pub mod remote;
 pub mod report;

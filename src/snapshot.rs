@@ -626,13 +626,7 @@ fn sort_dedup(entries: &mut Vec<Entry>, problems: &mut Vec<String>) {
 }
 
 fn open_read_only(p: &Path) -> std::io::Result<File> {
-    use rustix::fs::{Mode, OFlags};
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = match rustix::fs::open(p, flags | OFlags::NOATIME, Mode::empty()) {
-        Err(rustix::io::Errno::PERM) => rustix::fs::open(p, flags, Mode::empty()),
-        other => other,
-    }?;
-    Ok(File::from(fd))
+    crate::capture::sys::open_read_noatime(p)
 }
 
 fn entry_from_walk(w: &WalkItem) -> Option<Entry> {
@@ -672,9 +666,7 @@ type HashOutcome = Result<([u8; 32], u64), String>;
 pub use crate::archive::capabilities::decode_capabilities;
 
 fn read_capabilities(p: &Path) -> Option<String> {
-    let mut buf = [0u8; 64];
-    let n = rustix::fs::lgetxattr(p, "security.capability", &mut buf[..]).ok()?;
-    decode_capabilities(buf.get(..n)?)
+    crate::capture::sys::capabilities(p)
 }
 
 fn hash_file(p: &Path) -> HashOutcome {

@@ -957,6 +957,8 @@ fn an_encrypted_archive_opens_after_its_identity_is_given() {
     });
     assert!(shows(&h, "CIPHERTEXT INTACT"));
     click(&mut h, "Cases");
+    // Recording the verdict refreshes the case list in the background.
+    wait_until(&mut h, "the case refresh", |h| !h.state().case_busy());
     click(&mut h, "Open");
     wait_until(&mut h, "the unlock window", |h| {
         shows(h, "Unlock encrypted archive")

@@ -518,3 +518,61 @@ fn a_case_with_a_leaked_sample_end_to_end() {
         assert!(!page.contains(secret), "{secret} in the report");
     }
 }
+
+#[test]
+fn lines_erased_between_two_archives_reach_the_answers() {
+    let t = tempfile::tempdir().unwrap();
+    let tr = scenario::ssh_bruteforce(t.path());
+    let out = t.path().join("archives");
+    // The first capture is taken after the break-in: auth.log holds it.
+    let first = scenario::capture_tree(&tr.incident, &out.join("a"));
+    // Then the intruder deletes every line naming the address, and the log
+    // goes on.
+    let log = tr.incident.join("var/log/auth.log");
+    let mut kept: String = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(SSH_IP))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    kept += &scenario::syslog(
+        "2026-03-10T09:00:00",
+        "CRON[900]",
+        "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+    );
+    write(&tr.incident, "var/log/auth.log", kept.as_bytes());
+    scenario::touch(&tr.incident, "var/log/auth.log", "2026-03-10T09:00:00Z");
+    let second = scenario::capture_tree(&tr.incident, &out.join("b"));
+
+    // The second capture alone no longer shows the way in...
+    let (code, alone, _, err) = investigate_json(&[&second], &[]);
+    assert_eq!(code, 0, "{err}");
+    let how = alone["answers"]["how"]["summary"].as_str().unwrap();
+    assert!(!how.contains(SSH_IP), "{how}");
+
+    // ...both together do: each host's archives are read as one log, the
+    // erased lines are named, and the brute force they held is found.
+    let (code, doc, _, err) = investigate_json(&[&second, &first], &[]);
+    assert_eq!(code, 0, "{err}");
+    let erased = s(&doc["answers"]["erased"]);
+    assert!(
+        erased.contains("line(s) erased from /var/log/auth.log"),
+        "{erased}"
+    );
+    assert!(erased.contains(&format!("mentioning {SSH_IP}")), "{erased}");
+    assert!(
+        doc["answers"]["erased"]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["snapshot"] == first.display().to_string()
+                && e["text"].as_str().unwrap_or("").contains(SSH_IP)),
+        "the erased line's evidence is in the first archive: {erased}"
+    );
+    let how = doc["answers"]["how"]["summary"].as_str().unwrap();
+    assert!(how.contains("SSH password of deploy"), "{how}");
+    assert!(how.contains(SSH_IP), "{how}");
+    assert!(how.contains("40 failures"), "{how}");
+    let findings = s(&doc["findings"]);
+    assert!(findings.contains("erased_lines"), "{findings}");
+}

@@ -5,7 +5,10 @@
 //! disconnects, dropbear, ProFTPD, Pure-FTPd, TCP wrappers, Apache and nginx
 //! basic-auth failures, X-Forwarded-For client lists, mod_ssl's
 //! `ssl_request_log`, APR statuses, auditd hex values, PostgreSQL
-//! continuation lines and custom prefixes, and sniffing past indented lines.
+//! continuation lines and custom prefixes, sniffing past indented lines,
+//! syslog-wrapped lines inside web error logs, TLS handshake failures and
+//! rate-limit denials (not failed logins), and an sshd failure whose address
+//! comes on the connection's closing line.
 
 use crate::util::exhibit;
 use serde_json::Value;
@@ -448,4 +451,102 @@ fn sniffing_looks_past_indented_continuation_lines() {
     assert_eq!(doc["sources"][0]["parser"], "syslog", "{doc}");
     let ev = events(&p);
     assert_eq!(ev.last().expect("events")["kind"], "auth_failure");
+}
+
+#[test]
+fn web_error_logs_with_syslog_lines_tls_failures_and_rate_limits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut apache = vec![
+        "[Wed Dec 02 09:00:00.000001 2026] [core:notice] [pid 900] AH00094: Command line: '/usr/sbin/apache2'".to_string(),
+        // A line that went through syslog into the same file.
+        "Dec  2 09:00:05 web1 httpd[22]: [authz_core:error] [pid 22] [client 203.0.113.90:4000] AH01630: client denied by server configuration: /srv/private".to_string(),
+        "[Wed Dec 02 09:00:06.000001 2026] [evasive20:error] [pid 901] [client 203.0.113.93:5001] client denied by server configuration: /index.php".to_string(),
+    ];
+    // A scanner connecting by address: SNI and Host do not match, six times.
+    for i in 0..6 {
+        apache.push(format!(
+            "[Wed Dec 02 09:01:{i:02}.000001 2026] [ssl:error] [pid 902] [client 203.0.113.92:{}] AH02032: Hostname a.example provided via SNI and hostname b.example provided via HTTP have no compatible SSL setup",
+            6000 + i
+        ));
+    }
+    let p = write(dir.path(), "error.log", &apache);
+    let ev = events(&p);
+    assert_eq!(ev[1]["kind"], "auth_failure", "{}", ev[1]);
+    assert_eq!(field(&ev[1], "ip"), "203.0.113.90");
+    assert_eq!(field(&ev[1], "program"), "httpd");
+    assert_eq!(ev[1]["time"], "2026-12-02T09:00:05.000000Z");
+    assert_eq!(ev[2]["kind"], "rate_limited", "{}", ev[2]);
+    assert_eq!(field(&ev[2], "ip"), "203.0.113.93");
+    assert_eq!(ev[3]["kind"], "tls_failure", "{}", ev[3]);
+    assert_eq!(field(&ev[3], "ip"), "203.0.113.92");
+    let doc = report(&p);
+    assert_eq!(doc["sources"][0]["parser"], "web_error", "{doc}");
+    assert_eq!(doc["sources"][0]["unparsed"], 0, "{doc}");
+    // TLS failures are no failed logins: no brute force.
+    assert!(brute_force(&doc, "203.0.113.92").is_none(), "{doc}");
+
+    let mut nginx = vec![
+        "2026/12/02 09:00:00 [notice] 77#77: signal process started".to_string(),
+        "Dec  2 09:00:01 web1 nginx[77]: 2026/12/02 09:00:01 [error] 77#77: *1 user \"root\": password mismatch, client: 203.0.113.91, server: x, request: \"GET / HTTP/1.1\", host: \"x\"".to_string(),
+        "2026/12/02 09:00:02 [error] 77#77: *2 limiting requests, excess: 10.500 by zone \"login\", client: 203.0.113.96, server: example.org, request: \"POST /login HTTP/1.1\", host: \"example.org\"".to_string(),
+        "2026/12/02 09:00:03 [info] 77#77: *3 client closed connection while SSL handshaking, client: 203.0.113.95, server: 0.0.0.0:443".to_string(),
+    ];
+    for i in 0..6 {
+        nginx.push(format!(
+            "2026/12/02 09:01:{i:02} [crit] 77#77: *{} SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking, client: 203.0.113.94, server: 0.0.0.0:443",
+            10 + i
+        ));
+    }
+    let p = write(dir.path(), "nginx-error.log", &nginx);
+    let ev = events(&p);
+    assert_eq!(ev[1]["kind"], "auth_failure", "{}", ev[1]);
+    assert_eq!(field(&ev[1], "user"), "root");
+    assert_eq!(field(&ev[1], "ip"), "203.0.113.91");
+    assert_eq!(ev[2]["kind"], "rate_limited", "{}", ev[2]);
+    assert_eq!(ev[3]["kind"], "web_error", "{}", ev[3]);
+    assert_eq!(ev[4]["kind"], "tls_failure", "{}", ev[4]);
+    assert_eq!(field(&ev[4], "ip"), "203.0.113.94");
+    let doc = report(&p);
+    assert!(brute_force(&doc, "203.0.113.94").is_none(), "{doc}");
+}
+
+#[test]
+fn sshd_failure_whose_address_comes_on_the_closing_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lines = Vec::new();
+    // Five clients that close before sending a banner (OpenSSH 8+ logs the
+    // failure, then the address on the close), one a session's logout.
+    for i in 0..5u32 {
+        let pid = format!("sshd[{}]", 800 + i);
+        lines.push(syslog(
+            i * 10,
+            &pid,
+            "error: kex_exchange_identification: Connection closed by remote host",
+        ));
+        lines.push(syslog(
+            i * 10 + 1,
+            &pid,
+            &format!("Connection closed by 203.0.113.97 port {}", 4100 + i),
+        ));
+    }
+    lines.push(syslog(
+        100,
+        "sshd[900]",
+        "Accepted password for alice from 192.0.2.60 port 4200 ssh2",
+    ));
+    lines.push(syslog(
+        160,
+        "sshd[900]",
+        "Connection closed by 192.0.2.60 port 4200",
+    ));
+    let p = write(dir.path(), "auth.log", &lines);
+    let ev = events(&p);
+    assert_eq!(ev[1]["kind"], "auth_failure", "{}", ev[1]);
+    assert_eq!(field(&ev[1], "ip"), "203.0.113.97");
+    assert_eq!(field(&ev[1], "detail"), "preauth: key exchange failed");
+    assert_eq!(ev[11]["kind"], "info", "{}", ev[11]);
+    let doc = report(&p);
+    let bf = brute_force(&doc, "203.0.113.97").expect("five connections, five attempts");
+    assert_eq!(bf["events"], 5, "{bf}");
+    assert!(brute_force(&doc, "192.0.2.60").is_none());
 }

@@ -30,6 +30,8 @@ mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]
+mod gui_ioc;
+#[cfg(feature = "gui")]
 mod gui_logs;
 #[cfg(feature = "gui")]
 mod gui_remote;
@@ -39,6 +41,7 @@ mod gui_workstation;
 mod gui_yara;
 mod interop;
 mod investigate;
+mod ioc;
 mod leak;
 mod live;
 mod logs_cli;
@@ -48,6 +51,7 @@ mod logs_more_sources;
 mod logs_shapes;
 mod logs_snapshots;
 mod logs_wtmpdb;
+mod portable_cli;
 mod profiles;
 mod remote_capture;
 mod report_investigation;

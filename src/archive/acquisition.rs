@@ -63,6 +63,12 @@ pub struct Method {
     /// has them (archives of older versions did not read them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub records_capabilities: bool,
+    /// Record fields the capturing system could not read (Windows: inode,
+    /// device, owner ids, link count, change time, Unix mode), each with
+    /// why: their values in the records are placeholders, not readings.
+    /// Empty (and absent) for captures on Linux and macOS.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unknown_fields: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -482,45 +482,13 @@ fn copy_plain(r: &mut impl Read, w: &mut impl Write) -> Result<(), CopyError> {
 /// disk: created in a fresh 0700 directory under `dir` (the system's
 /// temporary directory when `None`), then unlinked with its directory
 /// before it is returned, so its content disappears when the file is
-/// closed, even if the process dies.
+/// closed, even if the process dies (on Windows: delete-on-close, see
+/// [`crate::platform::files::anonymous_file`]).
 pub fn private_temp_file(dir: Option<&Path>) -> io::Result<File> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let base = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(std::env::temp_dir);
-    let mut last = None;
-    for attempt in 0..16u32 {
-        // Not a secret: the directory is created exclusively, so a name
-        // taken already only makes us try the next.
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0)
-            .wrapping_add(u64::from(attempt));
-        let d = base.join(format!(
-            ".exhibit-decrypt-{}-{nonce:016x}",
-            std::process::id()
-        ));
-        match std::fs::DirBuilder::new().mode(0o700).create(&d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                last = Some(e);
-                continue;
-            }
-            Err(e) => return Err(e),
-        }
-        let p = d.join("archive.zip");
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&p);
-        let _ = std::fs::remove_file(&p);
-        let _ = std::fs::remove_dir(&d);
-        return f;
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no unique temporary directory")))
+    crate::platform::files::anonymous_file(&base)
 }
 
 /// Decrypt `archive` into a [`private_temp_file`] and return it (rewound)
@@ -597,14 +565,14 @@ mod tests {
         ));
     }
 
+    #[cfg(unix)]
     #[test]
     fn private_temp_file_has_no_name_and_owner_only_mode() {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let dir = tempfile::tempdir().unwrap();
         let f = private_temp_file(Some(dir.path())).unwrap();
         assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(f.metadata().unwrap().nlink(), 0);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
-    use std::os::unix::fs::MetadataExt;
 }

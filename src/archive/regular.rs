@@ -9,34 +9,17 @@
 //! descriptor, so a file swapped in between is caught too. Symlinks the user
 //! gave are followed: the check is on what they point to.
 
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::{File, Metadata};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
-
-/// The kind of a non-regular file, for error messages.
-fn kind_of(meta: &Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
-}
 
 fn refuse(meta: &Metadata) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
-        format!("{}, not a regular file", kind_of(meta)),
+        format!(
+            "{}, not a regular file",
+            crate::platform::files::special_kind(meta)
+        ),
     )
 }
 
@@ -54,15 +37,12 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     if !before.is_file() {
         return Err(refuse(&before));
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)?;
+    let file = crate::platform::files::nonblocking_read().open(path)?;
     let after = file.metadata()?;
     if !after.is_file() {
         return Err(refuse(&after));
     }
-    if (after.dev(), after.ino()) != (before.dev(), before.ino()) {
+    if !crate::platform::meta::same_file(&before, &after) {
         return Err(io::Error::other(
             "the file was replaced while it was being opened",
         ));

@@ -188,10 +188,8 @@ pub fn seal(file: File, partial: &Path, final_path: &Path) -> std::io::Result<()
     file.sync_all()?;
     drop(file);
     std::fs::rename(partial, final_path)?;
-    if let Some(dir) = final_path.parent()
-        && let Ok(d) = File::open(dir)
-    {
-        let _ = d.sync_all();
+    if let Some(dir) = final_path.parent() {
+        let _ = crate::platform::files::sync_dir(dir);
     }
     Ok(())
 }

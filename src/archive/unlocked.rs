@@ -162,18 +162,7 @@ pub fn decrypted(path: &Path) -> Option<std::io::Result<File>> {
 }
 
 fn reopen(f: &File) -> std::io::Result<File> {
-    use std::os::fd::AsRawFd;
-    match File::open(format!("/proc/self/fd/{}", f.as_raw_fd())) {
-        Ok(own) => Ok(own),
-        // No /proc: a shared handle, rewound (the ZIP reader reads by
-        // position, not through the shared offset).
-        Err(_) => {
-            use std::io::Seek;
-            let mut c = f.try_clone()?;
-            c.rewind()?;
-            Ok(c)
-        }
-    }
+    crate::platform::files::reopen(f)
 }
 
 /// The identities an archive was unlocked with (verification with the key

@@ -16,10 +16,10 @@ mod paths;
 pub use inflate::MemberReader;
 
 use super::zipspec::*;
+use crate::platform::files::read_at;
 use crate::problem::ProblemKind;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 
 /// An irregularity in the archive's structure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 
 fn read_exact_at(f: &File, len: usize, at: u64) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; len];
-    f.read_exact_at(&mut buf, at)?;
+    crate::platform::files::read_exact_at(f, &mut buf, at)?;
     Ok(buf)
 }
 
@@ -157,7 +157,7 @@ impl<'f> Window<'f> {
             let Some(rest) = self.buf.get_mut(filled..) else {
                 break;
             };
-            match self.file.read_at(rest, at + filled as u64) {
+            match read_at(self.file, rest, at + filled as u64) {
                 Ok(0) => break,
                 Ok(k) => filled += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -993,7 +993,7 @@ impl Read for RangeReader<'_> {
             return Ok(0);
         }
         let want = buf.len().min(left as usize);
-        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        let n = read_at(self.file, &mut buf[..want], self.pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,

@@ -2,27 +2,26 @@
 //! and in that one pass compute SHA-256 and CRC-32 and compress it.
 //!
 //! The path is resolved without following any symlink (one swapped in after
-//! listing, in the file's place or a directory's, is refused) into an
-//! `O_PATH` handle; only when that handle is a regular file is it opened
-//! read-only with `O_NOATIME` (when permitted) and `O_NONBLOCK`, so a FIFO
-//! or device swapped in is never opened. The opened inode is compared with
+//! listing, in the file's place or a directory's, is refused); only a
+//! regular file is opened, read-only with `O_NOATIME` (when permitted) and
+//! `O_NONBLOCK`, so a FIFO or device swapped in is never opened
+//! ([`super::sys::open_regular`]). The opened inode is compared with
 //! the one the walk saw; size, mtime and ctime are compared before and after
 //! the read, and any difference is recorded.
 
 use super::compress::{Deflater, already_compressed};
 use super::sink::{Chunk, SinkHandle, ToWriter};
+use super::sys::{Refused, fstat, open_regular};
 use super::walk::Time;
 use crate::archive::record::ReadChange;
 use crate::archive::zipspec::{METHOD_DEFLATED, METHOD_STORED, U32_SENTINEL};
 use crate::archive::zipwrite::EntryMeta;
 use crate::archive::{EntryType, Status};
 use crate::job::CancelToken;
-use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
+use crate::platform::errno::Errno;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -87,121 +86,6 @@ fn rfc3339(t: Option<Time>) -> Option<String> {
 
 fn errno_text(e: Errno) -> String {
     std::io::Error::from(e).to_string()
-}
-
-/// Open `path` without following a symbolic link anywhere on it. The walk
-/// never followed one, so a link met now was swapped in after the listing
-/// (e.g. a directory replaced by a link to elsewhere): refused with `ELOOP`,
-/// never read through. Paths longer than `PATH_MAX` (which the walk reaches
-/// with `openat`) and kernels without `openat2` (before 5.6) are opened one
-/// directory at a time, each with `O_NOFOLLOW`.
-pub(crate) fn open_no_symlinks(
-    path: &std::path::Path,
-    flags: OFlags,
-) -> Result<std::os::fd::OwnedFd, Errno> {
-    let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS;
-    match rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), resolve) {
-        Err(Errno::NOSYS | Errno::NAMETOOLONG) => open_by_components(path, flags),
-        other => other,
-    }
-}
-
-/// Open `path` one component at a time, never following a symbolic link.
-fn open_by_components(
-    path: &std::path::Path,
-    flags: OFlags,
-) -> Result<std::os::fd::OwnedFd, Errno> {
-    use std::os::unix::ffi::OsStrExt;
-    let bytes = path.as_os_str().as_bytes();
-    let start = if bytes.starts_with(b"/") { "/" } else { "." };
-    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let mut dir = rustix::fs::open(start, dir_flags, Mode::empty())?;
-    let mut comps = bytes
-        .split(|&b| b == b'/')
-        .filter(|c| !c.is_empty())
-        .peekable();
-    while let Some(c) = comps.next() {
-        let name = std::ffi::CString::new(c).map_err(|_| Errno::INVAL)?;
-        if comps.peek().is_none() {
-            return rustix::fs::openat(&dir, name.as_c_str(), flags, Mode::empty());
-        }
-        dir = match rustix::fs::openat(&dir, name.as_c_str(), dir_flags, Mode::empty()) {
-            // `O_PATH | O_NOFOLLOW` on a link gives ENOTDIR; say what it is.
-            Err(Errno::NOTDIR)
-                if rustix::fs::statat(
-                    &dir,
-                    name.as_c_str(),
-                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                )
-                .is_ok_and(|s| {
-                    rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::Symlink
-                }) =>
-            {
-                return Err(Errno::LOOP);
-            }
-            other => other?,
-        };
-    }
-    Err(Errno::INVAL)
-}
-
-/// A regular file opened for reading by [`open_regular`].
-#[derive(Debug)]
-pub(crate) struct Opened {
-    pub file: File,
-    /// Opened with `O_NOATIME`: reading it leaves its access time alone.
-    /// False only when the kernel refused the flag (not the owner and no
-    /// `CAP_FOWNER`), so reading it may change its access time.
-    pub noatime: bool,
-}
-
-/// Why [`open_regular`] did not open a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refused {
-    /// Not a regular file (FIFO, socket, device, directory...): never opened.
-    /// `None` when the type is unknown.
-    NotRegular(Option<EntryType>),
-    /// The OS error; `ELOOP` when a symbolic link is on the path.
-    Os(Errno),
-}
-
-/// Open the regular file at `path` for reading without ever opening
-/// anything else. The path is first resolved without following any
-/// symbolic link into an `O_PATH` handle, which opens nothing; only when
-/// that handle is a regular file is it opened read-only, `O_NONBLOCK`, and
-/// `O_NOATIME` unless the kernel refuses it, through that very handle, so a
-/// FIFO or device swapped in is never opened (opening a FIFO can block or
-/// release a writer; opening a device runs its driver).
-pub(crate) fn open_regular(path: &std::path::Path) -> Result<Opened, Refused> {
-    let handle = open_no_symlinks(path, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC)
-        .map_err(Refused::Os)?;
-    let kind = EntryType::from_mode(rustix::fs::fstat(&handle).map_err(Refused::Os)?.st_mode);
-    if kind == Some(EntryType::Symlink) {
-        return Err(Refused::Os(Errno::LOOP));
-    }
-    if kind != Some(EntryType::File) {
-        return Err(Refused::NotRegular(kind));
-    }
-    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd_path = format!("/proc/self/fd/{}", handle.as_raw_fd());
-    let reopen = |flags| match rustix::fs::open(fd_path.as_str(), flags, Mode::empty()) {
-        // No /proc: open by path again (the type is checked below).
-        Err(Errno::NOENT) => open_no_symlinks(path, flags | OFlags::NOFOLLOW),
-        other => other,
-    };
-    let (fd, noatime) = match reopen(flags | OFlags::NOATIME) {
-        Err(Errno::PERM) => (reopen(flags).map_err(Refused::Os)?, false),
-        other => (other.map_err(Refused::Os)?, true),
-    };
-    // Opened by path again without /proc: it may have changed in between.
-    let kind = EntryType::from_mode(rustix::fs::fstat(&fd).map_err(Refused::Os)?.st_mode);
-    if kind != Some(EntryType::File) {
-        return Err(Refused::NotRegular(kind));
-    }
-    Ok(Opened {
-        file: File::from(fd),
-        noatime,
-    })
 }
 
 enum Output {
@@ -286,7 +170,7 @@ impl Acquirer {
             Ok(f) => f,
             Err((status, reason)) => return Ok(Self::outcome(job, status, reason)),
         };
-        let before = match rustix::fs::fstat(&file) {
+        let before = match fstat(&file) {
             Ok(s) => s,
             Err(e) => {
                 return Ok(Self::outcome(
@@ -296,7 +180,7 @@ impl Acquirer {
                 ));
             }
         };
-        let kind = EntryType::from_mode(before.st_mode);
+        let kind = EntryType::from_mode(before.mode);
         if kind != Some(EntryType::File) {
             return Ok(Self::outcome(
                 job,
@@ -304,8 +188,8 @@ impl Acquirer {
                 format!("special_file: became a {kind:?} between listing and reading; not read"),
             ));
         }
-        let replaced = before.st_ino != job.walk_ino || before.st_dev != job.walk_dev;
-        let size_at_open = before.st_size as u64;
+        let replaced = before.ino != job.walk_ino || before.dev != job.walk_dev;
+        let size_at_open = before.size;
         let cap = size_at_open.max(job.walk_size) + GROWTH_ALLOWANCE;
 
         // Read the first chunk to decide how to store the content.
@@ -514,17 +398,13 @@ impl Acquirer {
             }
         }
 
-        let after = rustix::fs::fstat(&file).ok();
+        let after = fstat(&file).ok();
         let (size_after, mtime_after, ctime_after) = match &after {
-            Some(a) => (
-                a.st_size as u64,
-                Some((a.st_mtime, a.st_mtime_nsec as u32)),
-                Some((a.st_ctime, a.st_ctime_nsec as u32)),
-            ),
+            Some(a) => (a.size, a.mtime, a.ctime),
             None => (size_at_open, None, None),
         };
-        let ctime_at_open = Some((before.st_ctime, before.st_ctime_nsec as u32));
-        let mtime_at_open = Some((before.st_mtime, before.st_mtime_nsec as u32));
+        let ctime_at_open = before.ctime;
+        let mtime_at_open = before.mtime;
         let change = ReadChange {
             size_before: job.walk_size,
             size_after,
@@ -554,7 +434,7 @@ impl Acquirer {
         if replaced {
             why.push(format!(
                 "replaced between listing and reading (inode {} became {})",
-                job.walk_ino, before.st_ino
+                job.walk_ino, before.ino
             ));
         }
         if !eof && total >= cap {
@@ -604,11 +484,15 @@ impl Acquirer {
     }
 }
 
-#[cfg(test)]
+// Linux: the tests make FIFOs, deep trees with `openat` and links swapped
+// in, with the system calls `sys::linux` guards against.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::capture::sink::Budget;
+    use crate::capture::sys::linux::open_by_components;
+    use rustix::fs::{Mode, OFlags};
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     use std::path::Path;
 

@@ -49,25 +49,22 @@ pub fn note(dev: u64, ino: u64, before: Time, after: Time) {
 /// Note the access-time change of the entry `path` (not followed if it is a
 /// symbolic link) whose metadata before the touch was `before`.
 pub fn note_path(path: &std::path::Path, before: &std::fs::Metadata) {
-    use std::os::unix::fs::MetadataExt;
+    use crate::platform::meta;
     let Ok(after) = std::fs::symlink_metadata(path) else {
         return;
     };
-    if (after.dev(), after.ino()) != (before.dev(), before.ino()) {
+    let (b, a) = (meta::of(before), meta::of(&after));
+    // Without an identity (Windows) nothing can be matched to the walk.
+    if (b.dev, b.ino) == (0, 0) || (a.dev, a.ino) != (b.dev, b.ino) {
         return;
     }
-    note(
-        before.dev(),
-        before.ino(),
-        time_of(before.atime(), before.atime_nsec()),
-        time_of(after.atime(), after.atime_nsec()),
-    );
+    if let (Some(bt), Some(at)) = (b.atime, a.atime) {
+        note(b.dev, b.ino, bt, at);
+    }
 }
 
 /// A `(seconds, nanoseconds)` time from `stat` fields.
-pub fn time_of(secs: i64, nsec: i64) -> Time {
-    (secs, u32::try_from(nsec).unwrap_or(0))
-}
+pub use crate::platform::meta::time_of;
 
 /// Take every noted change (the capture does, once its walk has seen the
 /// entries).

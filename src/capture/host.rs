@@ -84,22 +84,14 @@ pub fn host_info(target_root: Option<&Path>) -> HostRead {
             machine_id: r.trimmed("/etc/machine-id"),
             from_target_root: true,
         },
-        None => {
-            let uname = rustix::system::uname();
-            HostInfo {
-                hostname: Some(uname.nodename().to_string_lossy().into_owned()),
-                os: r.os_release(),
-                kernel: Some(format!(
-                    "{} {} {}",
-                    uname.sysname().to_string_lossy(),
-                    uname.release().to_string_lossy(),
-                    uname.version().to_string_lossy()
-                )),
-                boot_id: r.trimmed("/proc/sys/kernel/random/boot_id"),
-                machine_id: r.trimmed("/etc/machine-id"),
-                from_target_root: false,
-            }
-        }
+        None => HostInfo {
+            hostname: Some(crate::platform::host::hostname()),
+            os: r.os_release(),
+            kernel: crate::platform::host::kernel(),
+            boot_id: r.trimmed("/proc/sys/kernel/random/boot_id"),
+            machine_id: r.trimmed("/etc/machine-id"),
+            from_target_root: false,
+        },
     };
     HostRead {
         info,
@@ -109,8 +101,5 @@ pub fn host_info(target_root: Option<&Path>) -> HostRead {
 
 /// The name of the machine Exhibit itself runs on.
 pub fn local_hostname() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
+    crate::platform::host::hostname()
 }

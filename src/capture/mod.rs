@@ -28,6 +28,7 @@ mod plan;
 pub mod profile;
 pub mod select;
 pub mod sink;
+pub(crate) mod sys;
 pub mod target;
 pub mod walk;
 
@@ -40,8 +41,6 @@ use pipeline::Pipeline;
 use profile::{ProfileError, ProfileSelector};
 use select::{Everything, Selector};
 use std::fs::OpenOptions;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use walk::{WalkItem, WalkOptions};
@@ -506,7 +505,14 @@ fn build(
         .as_ref()
         .map(|o| o.partial.clone())
         .unwrap_or_else(|| stream_label(&stem));
-    let acc = accounts::Accounts::load(root.as_deref().unwrap_or(Path::new("/")));
+    // Owner names come from the target's own account files: those of the
+    // image (`--root`), or this machine's when it has numeric owners at
+    // all (not Windows, whose ids are placeholders: no names for them).
+    let acc = match root.as_deref() {
+        Some(r) => accounts::Accounts::load(r),
+        None if crate::platform::meta::OWNER_IDS => accounts::Accounts::load(Path::new("/")),
+        None => accounts::Accounts::default(),
+    };
 
     // 1. Walk.
     let mut prog = Progress {
@@ -704,7 +710,7 @@ fn start_points(
     let requested: Vec<PathBuf> = match (root, req.sources.is_empty(), selector.start_points()) {
         (_, _, Some(points)) if req.sources.is_empty() => points
             .into_iter()
-            .map(|p| PathBuf::from(std::ffi::OsStr::from_bytes(&p)))
+            .map(|p| crate::platform::names::bytes_path(&p))
             .collect(),
         (Some(_), true, _) => vec![PathBuf::from("/")],
         (None, true, _) => {
@@ -745,11 +751,11 @@ fn start_points(
 fn logical_source(root: Option<&Path>, src: &Path) -> Result<Vec<u8>, CaptureError> {
     let source_err = |e| CaptureError::Source(e, src.to_path_buf());
     if let Some(r) = root {
-        let l = src.as_os_str().as_bytes();
+        let l = crate::platform::names::path_bytes(src);
         let l = if l.starts_with(b"/") {
             l.to_vec()
         } else {
-            [b"/".as_slice(), l].concat()
+            [b"/".as_slice(), &l].concat()
         };
         return walk::resolve_in_root(r, &l, false).map_err(source_err);
     }
@@ -761,14 +767,10 @@ fn logical_source(root: Option<&Path>, src: &Path) -> Result<Vec<u8>, CaptureErr
         .transpose()
         .map_err(source_err)?;
     Ok(match (parent, abs.file_name()) {
-        (Some(p), Some(name)) => p.join(name).as_os_str().as_bytes().to_vec(),
+        (Some(p), Some(name)) => crate::platform::names::logical_of(&p.join(name)),
         // `/` or a path ending in `..` (which `absolute` keeps):
         // a directory the user named; resolve it.
-        _ => std::fs::canonicalize(&abs)
-            .map_err(source_err)?
-            .as_os_str()
-            .as_bytes()
-            .to_vec(),
+        _ => crate::platform::names::logical_of(&std::fs::canonicalize(&abs).map_err(source_err)?),
     })
 }
 
@@ -818,7 +820,7 @@ impl Output {
                     .map_err(|e| CaptureError::Encrypt(e, self.partial.clone()))?,
             )),
         };
-        Ok((out, vec![(meta.dev(), meta.ino())]))
+        Ok((out, vec![crate::platform::meta::identity(&meta)]))
     }
 }
 
@@ -860,6 +862,10 @@ fn method(
             Compression::Store => "stored".into(),
         },
         acquired_on: root.map(|_| host::local_hostname()),
-        records_capabilities: true,
+        records_capabilities: sys::READS_CAPABILITIES,
+        unknown_fields: crate::platform::meta::UNKNOWN
+            .iter()
+            .map(|(f, why)| ((*f).to_string(), (*why).to_string()))
+            .collect(),
     }
 }

@@ -13,12 +13,11 @@
 //! had is noted in [`super::atime`]); and at most a given number of bytes
 //! is read. Directories are listed `O_NOATIME` in the same way.
 
-use super::acquire::{Refused, open_no_symlinks, open_regular};
 use super::atime;
-use super::walk::{list_dir, physical, resolve_in_root};
+use super::sys::{Refused, fstat, open_regular};
+use super::walk::{physical, resolve_in_root};
 use crate::archive::EntryType;
-use rustix::fs::OFlags;
-use rustix::io::Errno;
+use crate::platform::errno::Errno;
 use std::io::Read;
 use std::path::Path;
 
@@ -97,17 +96,15 @@ fn resolve(root: &Path, logical: &str) -> Result<(Vec<u8>, std::path::PathBuf), 
         _ => TargetReadError::Io(e),
     })?;
     let resolved = resolve_in_root(&root, logical.as_bytes(), true).map_err(|e| {
-        match e.raw_os_error().map(Errno::from_raw_os_error) {
-            Some(errno) => TargetReadError::from_errno(errno),
-            None => TargetReadError::Io(e),
+        match crate::platform::errno::of(&e) {
+            errno @ (Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => {
+                TargetReadError::from_errno(errno)
+            }
+            _ => TargetReadError::Io(e),
         }
     })?;
     let phys = physical(Some(&root), &resolved);
     Ok((resolved, phys))
-}
-
-fn atime_of(st: &rustix::fs::Stat) -> super::walk::Time {
-    atime::time_of(st.st_atime, st.st_atime_nsec as i64)
 }
 
 /// Read the file at `logical` (an absolute path as the target sees it) of
@@ -119,21 +116,17 @@ pub fn read(root: &Path, logical: &str, cap: u64) -> Result<TargetFile, TargetRe
         Refused::NotRegular(kind) => TargetReadError::NotRegular(kind_name(kind)),
         Refused::Os(e) => TargetReadError::from_errno(e),
     })?;
-    let before = rustix::fs::fstat(&opened.file).map_err(TargetReadError::from_errno)?;
-    let hint = u64::try_from(before.st_size).unwrap_or(0).min(cap);
+    let before = fstat(&opened.file).map_err(TargetReadError::from_errno)?;
+    let hint = before.size.min(cap);
     let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
     let read = (&opened.file)
         .take(cap.saturating_add(1))
         .read_to_end(&mut bytes);
     if !opened.noatime
-        && let Ok(after) = rustix::fs::fstat(&opened.file)
+        && let Ok(after) = fstat(&opened.file)
+        && let (Some(b), Some(a)) = (before.atime, after.atime)
     {
-        atime::note(
-            before.st_dev,
-            before.st_ino,
-            atime_of(&before),
-            atime_of(&after),
-        );
+        atime::note(before.dev, before.ino, b, a);
     }
     read.map_err(TargetReadError::Io)?;
     let truncated = bytes.len() as u64 > cap;
@@ -161,30 +154,11 @@ pub fn exists(root: &Path, logical: &str) -> bool {
 /// Returns the resolved logical path of the directory too.
 pub fn list(root: &Path, logical: &str) -> Result<(Vec<u8>, Vec<Vec<u8>>), TargetReadError> {
     let (resolved, phys) = resolve(root, logical)?;
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let (fd, noatime) = match open_no_symlinks(&phys, flags | OFlags::NOATIME) {
-        Err(Errno::PERM) => (open_no_symlinks(&phys, flags), false),
-        other => (other, true),
-    };
-    let fd = fd.map_err(|e| match e {
+    let names = super::sys::list_dir(&phys).map_err(|e| match e {
         Errno::NOTDIR => TargetReadError::NotRegular("not a directory".into()),
         e => TargetReadError::from_errno(e),
     })?;
-    let before = rustix::fs::fstat(&fd).map_err(TargetReadError::from_errno)?;
-    let names = list_dir(&fd);
-    if !noatime && let Ok(after) = rustix::fs::fstat(&fd) {
-        atime::note(
-            before.st_dev,
-            before.st_ino,
-            atime_of(&before),
-            atime_of(&after),
-        );
-    }
-    let names = names.map_err(TargetReadError::from_errno)?;
-    Ok((
-        resolved,
-        names.into_iter().map(|n| n.into_bytes()).collect(),
-    ))
+    Ok((resolved, names))
 }
 
 #[cfg(test)]

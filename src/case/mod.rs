@@ -13,6 +13,11 @@ use std::path::{Path, PathBuf};
 /// The file that marks a folder as a case.
 pub const CASE_FILE: &str = "case.json";
 
+/// The case's own indicator lists (IOCs): every file in this folder of the
+/// case folder, used by every analysis screen besides the examiner's own
+/// lists (docs/ioc.md).
+pub const IOC_DIR: &str = "ioc";
+
 /// The contents of `case.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseInfo {
@@ -57,6 +62,8 @@ pub struct CaseFolder {
     pub dir: PathBuf,
     pub info: CaseInfo,
     pub archives: Vec<ArchiveEntry>,
+    /// The case's indicator lists: the files in `ioc/` (sorted).
+    pub ioc_lists: Vec<PathBuf>,
 }
 
 /// Create a new case folder (the folder may exist but must not hold a case).
@@ -109,11 +116,29 @@ pub fn open(path: &Path) -> anyhow::Result<CaseFolder> {
     let info: CaseInfo = serde_json::from_slice(&raw)
         .map_err(|e| anyhow::anyhow!("{CASE_FILE} is not valid: {e}: {}", file.display()))?;
     let archives = list_archives(&dir)?;
+    let ioc_lists = ioc_lists(&dir);
     Ok(CaseFolder {
         dir,
         info,
         archives,
+        ioc_lists,
     })
+}
+
+/// The regular files in the case's `ioc/` folder, by name (none when it
+/// does not exist); hidden files and sub-folders are left out.
+pub fn ioc_lists(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir.join(IOC_DIR)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
 }
 
 /// Every `*.zip` and `*.zip.partial` in the folder (and `*.zip.age`,

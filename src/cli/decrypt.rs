@@ -10,7 +10,6 @@ use anyhow::{Context, anyhow};
 use exhibit::archive::encrypt::{self, EncryptError, Identities};
 use exhibit::custody;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Environment variable holding the identity key's passphrase (for scripts).
@@ -88,10 +87,7 @@ fn decrypt(a: &Args) -> anyhow::Result<u8> {
     if a.output.exists() {
         return Err(anyhow!("the output exists already: {}", a.output.display()));
     }
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
+    let file = exhibit::platform::files::private_new_file()
         .open(&partial)
         .with_context(|| format!("cannot create {}", partial.display()))?;
     let result = encrypt::decrypt_to(

@@ -30,6 +30,8 @@ pub struct JudgeArgs {
     pub fail_on: Option<Severity>,
     #[command(flatten)]
     pub yara: super::yara_args::YaraArgs,
+    #[command(flatten)]
+    pub ioc: super::ioc::IocArgs,
 }
 
 pub fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -126,6 +128,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         hash_sets: a.judge.hash_sets()?,
         no_findings: a.no_findings,
         yara: a.judge.yara.request()?,
+        ioc: a.judge.ioc.load()?,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
@@ -146,6 +149,10 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         });
         if let Some(y) = &r.yara {
             doc["yara"] = serde_json::to_value(y)?;
+        }
+        let ioc = super::ioc::IocArgs::summary(&req.ioc);
+        if let (false, Some(m)) = (ioc.is_null(), doc.as_object_mut()) {
+            m.insert("ioc".into(), ioc);
         }
         super::print_json(&doc);
     } else {

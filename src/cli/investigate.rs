@@ -36,6 +36,8 @@ pub struct Args {
     pub rules: Option<PathBuf>,
     #[command(flatten)]
     pub yara: super::yara_args::YaraArgs,
+    #[command(flatten)]
+    pub ioc: super::ioc::IocArgs,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -74,6 +76,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         show_values: a.show_values,
         rules_dir: a.rules.clone(),
         yara: a.yara.request()?,
+        ioc: a.ioc.load()?,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);
@@ -87,7 +90,12 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if a.json {
-        print_json(&serde_json::to_value(&inv)?);
+        let mut doc = serde_json::to_value(&inv)?;
+        let ioc = super::ioc::IocArgs::summary(&req.ioc);
+        if let (false, Some(m)) = (ioc.is_null(), doc.as_object_mut()) {
+            m.insert("ioc".into(), ioc);
+        }
+        print_json(&doc);
     } else {
         print_human(&inv);
     }

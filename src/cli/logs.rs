@@ -62,6 +62,8 @@ pub struct Common {
     /// No progress bar.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub ioc: super::ioc::IocArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -277,6 +279,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match a.question {
         None => {
+            let ioc = c.ioc.load()?;
             let store = load(&a.sources, c)?;
             let mut set = RuleSet::load(c.rules.as_deref())?;
             if let Some(p) = &c.config {
@@ -290,10 +293,15 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 cfg.findtime_s = f;
             }
             let phase = exhibit::logs::timing::Phase::start("detections (all)");
-            let findings: Vec<Finding> = detections::run(&store, &cfg)
-                .into_iter()
-                .filter(|f| f.severity >= min)
-                .collect();
+            let mut findings: Vec<Finding> = detections::run(&store, &cfg);
+            drop(phase);
+            let phase = exhibit::logs::timing::Phase::start("indicators (--ioc)");
+            findings.extend(exhibit::detect::ioc::logs::on_logs(
+                &store,
+                &ioc,
+                &exhibit::job::CancelToken::new(),
+            ));
+            findings.retain(|f| f.severity >= min);
             drop(phase);
             let _phase = exhibit::logs::timing::Phase::start("output");
             if c.json {
@@ -312,6 +320,10 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     "skipped": store.skipped,
                     "findings": findings.iter().map(|f| finding_json(&store, f, c.evidence.max(1))).collect::<Vec<_>>(),
                 });
+                let ioc_doc = super::ioc::IocArgs::summary(&ioc);
+                if let (false, Some(m)) = (ioc_doc.is_null(), doc.as_object_mut()) {
+                    m.insert("ioc".into(), ioc_doc);
+                }
                 // Several snapshots: which archives are which host, and how
                 // many events the merged store holds (one per line).
                 if store.snapshots.len() > 1

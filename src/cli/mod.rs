@@ -43,6 +43,7 @@ mod decrypt;
 mod detections;
 mod diff;
 mod investigate;
+mod ioc;
 mod leak;
 mod logs;
 mod profiles;

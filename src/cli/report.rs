@@ -61,6 +61,8 @@ pub struct Args {
     /// detection settings over the built-in ones (docs/detections.md).
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub ioc: super::ioc::IocArgs,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -136,6 +138,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         tz_offset_s,
         show_values: a.show_values,
         rules_dir: a.rules.clone(),
+        ioc: a.ioc.load()?,
         ..InvestigateRequest::default()
     };
     let investigation = investigate::investigate(&req, &bar, &cancel);

@@ -35,6 +35,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         rules_dir: a.judge.rules.clone(),
         hash_sets: a.judge.hash_sets()?,
         yara: a.judge.yara.request()?,
+        ioc: a.judge.ioc.load()?,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);
@@ -45,6 +46,10 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         let mut doc = serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings });
         if let Some(y) = &r.yara {
             doc["yara"] = serde_json::to_value(y)?;
+        }
+        let ioc = super::ioc::IocArgs::summary(&req.ioc);
+        if let (false, Some(m)) = (ioc.is_null(), doc.as_object_mut()) {
+            m.insert("ioc".into(), ioc);
         }
         super::print_json(&doc);
     } else {

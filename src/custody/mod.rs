@@ -31,7 +31,6 @@ use crate::archive::acquisition::Acquisition;
 use crate::problem::ProblemKind;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -268,17 +267,15 @@ fn chain_defect(c: &CustodyCheck) -> Option<String> {
 
 /// Hold an exclusive lock on the log's directory while reading and
 /// replacing the log (released when dropped).
-struct DirLock(#[allow(dead_code)] File);
+struct DirLock(#[allow(dead_code)] crate::platform::files::DirLock);
 
 fn lock_dir(log: &Path) -> Result<DirLock, CustodyError> {
     let dir = log
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let f = File::open(dir).map_err(io_err(dir))?;
-    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(|e| CustodyError::Io(e.into(), dir.to_path_buf()))?;
-    Ok(DirLock(f))
+    let lock = crate::platform::files::lock_dir(dir).map_err(io_err(dir))?;
+    Ok(DirLock(lock))
 }
 
 /// Replace `log` with `bytes`: write a temporary file beside it, fsync,
@@ -307,7 +304,7 @@ fn replace_log(log: &Path, bytes: &[u8]) -> Result<(), CustodyError> {
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, log)?;
-        File::open(dir)?.sync_all()
+        crate::platform::files::sync_dir(dir)
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);

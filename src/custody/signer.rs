@@ -138,12 +138,8 @@ pub fn generate_key(
 
 /// Create `path` (never replacing anything) with `mode`, write and fsync.
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CustodyError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
     let io = |e| CustodyError::Io(e, path.to_path_buf());
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
+    let mut f = crate::platform::files::new_file_with_mode(mode)
         .open(path)
         .map_err(io)?;
     f.write_all(bytes).map_err(io)?;
@@ -338,7 +334,6 @@ pub fn check_signature(
 /// A minimal ssh-agent client: list identities, sign (draft-miller-ssh-agent).
 mod agent {
     use super::*;
-    use std::os::unix::net::UnixStream;
 
     const FAILURE: u8 = 5;
     const REQUEST_IDENTITIES: u8 = 11;
@@ -369,7 +364,7 @@ mod agent {
 
     fn request(sock: &Path, msg: &[u8]) -> Result<Vec<u8>, CustodyError> {
         let err = |e: std::io::Error| CustodyError::Agent(format!("{e}: {}", sock.display()));
-        let mut s = UnixStream::connect(sock).map_err(err)?;
+        let mut s = crate::platform::files::connect_local(sock).map_err(err)?;
         let mut framed = Vec::with_capacity(msg.len() + 4);
         put_string(&mut framed, msg);
         s.write_all(&framed).map_err(err)?;
@@ -487,12 +482,13 @@ mod tests {
 
     #[test]
     fn generated_key_is_readable_back_signs_and_is_trusted_by_its_line() {
-        use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dana_ed25519");
         let made = generate_key(&path, "dana@example.org", Some("s3cret pass")).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        let meta = std::fs::metadata(&path).unwrap();
+        if let Some(mode) = crate::platform::files::permission_bits(&meta) {
+            assert_eq!(mode & 0o777, 0o600);
+        }
         // Read back through the real path: encrypted, and the passphrase opens it.
         assert!(matches!(
             Signer::inspect(&path).unwrap(),

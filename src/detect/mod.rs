@@ -20,6 +20,9 @@
 //!   for both kinds;
 //! - [`yara`]: YARA rules (`--yara`, yara-x behind the `yara` feature)
 //!   over every captured file's content, as file findings.
+//! - [`ioc`]: the examiner's indicator lists (`--ioc FILE`) matched against
+//!   a snapshot's files ([`ioc::files`]) and the log events
+//!   ([`ioc::logs`]), as findings of both kinds.
 //!
 //! This layer sits above what it judges: `files` uses `diff` and `snapshot`,
 //! `logs` uses `crate::logs`; neither of those imports `detect`.
@@ -28,6 +31,7 @@ pub mod catalog;
 pub mod detector;
 pub mod files;
 pub mod finding;
+pub mod ioc;
 pub mod logs;
 pub mod ruleset;
 pub mod severity;

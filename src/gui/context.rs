@@ -69,6 +69,10 @@ pub struct Settings {
     pub verifier_name: String,
     pub verifier_role: String,
     pub verifier_organisation: String,
+    /// The examiner's indicator lists (IOC files, one path a line), used
+    /// by every analysis screen with the open case's own (`ioc/` in the
+    /// case folder).
+    pub ioc_files: String,
 }
 
 impl Settings {
@@ -92,6 +96,22 @@ impl Settings {
             out.push(d);
         }
         out
+    }
+
+    /// The indicator lists to match: the examiner's, then the open case's.
+    pub fn ioc_lists(&self, case: Option<&CaseFolder>) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self
+            .ioc_files
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        if let Some(c) = case {
+            v.extend(c.ioc_lists.iter().cloned());
+        }
+        v.dedup();
+        v
     }
 
     /// Put a case folder first in the recent list (once, bounded).

@@ -325,10 +325,8 @@ impl KeygenForm {
         self.error = None;
         self.job = Some(Job::spawn(ctx, "Creating key", move |_, _| {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                use std::os::unix::fs::DirBuilderExt as _;
-                std::fs::DirBuilder::new()
+                crate::platform::files::private_dir_builder()
                     .recursive(true)
-                    .mode(0o700)
                     .create(dir)
                     .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
             }

@@ -60,6 +60,125 @@ pub fn yara_rules_ui(ui: &mut Ui, settings: &mut crate::gui::context::Settings) 
     });
 }
 
+/// The indicator lists setting (IOC files), shared by every analysis
+/// screen like the rules folder: the examiner's files, one a line, plus the
+/// open case's `ioc/` folder; the lists are read in the background and what
+/// they hold (or why one cannot be used) is shown beside them.
+pub fn ioc_files_ui(
+    ui: &mut Ui,
+    settings: &mut crate::gui::context::Settings,
+    case: Option<&crate::case::CaseFolder>,
+) {
+    ui.horizontal(|ui| {
+        let l = ui.label("IOC lists");
+        ui.add(
+            egui::TextEdit::multiline(&mut settings.ioc_files)
+                .hint_text("none (one file a line)")
+                .desired_rows(1)
+                .desired_width(260.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text(
+            "Indicator lists, one file a line: plain text (type:value # comment), CSV \
+             (type,value,comment) or JSON ([{type, value, comment}]) of addresses, ranges, \
+             domains, URLs, hashes, file names, user agents, emails and accounts (docs/ioc.md). \
+             Files in the case folder's ioc/ folder are used too. Used by Compare, Findings, \
+             Logs and Investigation.",
+        );
+        if let Some(c) = case
+            && !c.ioc_lists.is_empty()
+        {
+            let names: Vec<String> = c
+                .ioc_lists
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            ui.label(format!("+ {} from the case", c.ioc_lists.len()))
+                .on_hover_text(names.join("\n"));
+        }
+        let lists = settings.ioc_lists(case);
+        if !lists.is_empty() {
+            ioc_check_ui(ui, &lists);
+        }
+    });
+}
+
+/// The last check of the indicator lists (kept in egui's memory).
+#[derive(Default)]
+struct IocCheck {
+    lists: Vec<PathBuf>,
+    job: Option<Job<(String, String)>>,
+    result: Option<Result<(String, String), String>>,
+}
+
+/// Read the lists in the background whenever they change; show the count
+/// of indicators and skipped lines (each named on hover), or the error.
+fn ioc_check_ui(ui: &mut Ui, lists: &[PathBuf]) {
+    let id = egui::Id::unique("exhibit_ioc_check");
+    let state = ui.data_mut(|d| {
+        d.get_temp_mut_or_default::<std::sync::Arc<std::sync::Mutex<IocCheck>>>(id)
+            .clone()
+    });
+    let Ok(mut st) = state.lock() else { return };
+    if st.lists != lists {
+        st.lists = lists.to_vec();
+        st.result = None;
+        let l = lists.to_vec();
+        st.job = Some(Job::spawn(
+            ui.ctx(),
+            "Reading the IOC lists",
+            move |_, _| {
+                let set = crate::detect::ioc::IocSet::load(&l)?;
+                let skipped: Vec<String> = set.rejected_lines().collect();
+                let text = format!(
+                    "{} indicator(s) from {} list(s){}",
+                    thousands(set.indicators.len() as u64),
+                    set.lists.len(),
+                    if skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} line(s) skipped", skipped.len())
+                    }
+                );
+                let hover = if skipped.is_empty() {
+                    "Every line was read.".to_string()
+                } else {
+                    let mut h: Vec<String> = skipped.iter().take(20).cloned().collect();
+                    if skipped.len() > 20 {
+                        h.push(format!("… {} more", skipped.len() - 20));
+                    }
+                    h.join("\n")
+                };
+                Ok((text, hover))
+            },
+        ));
+    }
+    if let Some(r) = crate::gui::jobs::poll_slot(&mut st.job) {
+        st.result = Some(r);
+    }
+    match &st.result {
+        None => {
+            ui.label("reading the lists…");
+        }
+        Some(Ok((text, hover))) => {
+            ui.label(text.as_str()).on_hover_text(hover.as_str());
+        }
+        Some(Err(e)) => {
+            ui.colored_label(tone_color(ui, Tone::Bad), format!("IOC list error: {e}"));
+        }
+    }
+}
+
+/// Read the indicator lists for a job: an empty set when there are none.
+pub fn load_ioc(lists: &[PathBuf]) -> anyhow::Result<std::sync::Arc<crate::detect::ioc::IocSet>> {
+    if lists.is_empty() {
+        return Ok(std::sync::Arc::default());
+    }
+    Ok(std::sync::Arc::new(crate::detect::ioc::IocSet::load(
+        lists,
+    )?))
+}
+
 /// A duration as `1 h 02 min`, `3 min 05 s` or `12 s`.
 pub fn human_duration(d: Duration) -> String {
     let s = d.as_secs();

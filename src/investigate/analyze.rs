@@ -3,7 +3,8 @@
 //! The inputs are what the other modules already produced: each host's
 //! snapshots and, with a baseline, the classed changes between them and the
 //! file findings on those changes (one snapshot: the findings of a scan),
-//! the event store of the latest snapshots' logs and the log detections'
+//! the event store of the hosts' logs (all snapshots of a host whose
+//! archives the loader merges, else the latest) and the log detections'
 //! findings. From them this module names the attacker's addresses and
 //! accounts, the vector and its first trace, the privilege escalation, the
 //! first touch of the data, what was taken, what was erased and left
@@ -25,6 +26,8 @@ use crate::logs::url::{decode_url, strip_query};
 use crate::snapshot::{Snapshot, format_time};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod ioc;
+
 /// What one host's snapshots gave.
 pub struct HostResult {
     /// Changes baseline → latest (empty with one snapshot).
@@ -38,7 +41,8 @@ pub struct Inputs<'a> {
     pub results: &'a [HostResult],
     pub store: &'a LogStore,
     pub log_findings: &'a [LogFinding],
-    /// The log sources of the baselines (to date rewritten logs).
+    /// The log sources that may belong to the baselines (to date rewritten
+    /// logs; each is matched to its snapshot by archive and path).
     pub baseline_sources: &'a [SourceInfo],
     pub leak: Option<&'a LeakReport>,
 }
@@ -74,6 +78,9 @@ const PERSISTENCE_PREFIXES: &[&str] = &[
     "webshell.",
     "tmp.executable_file",
     "tmp.binary_file",
+    // A file an indicator list names (a known-bad hash, a cron entry
+    // calling a listed domain).
+    "ioc.",
 ];
 
 const MAX_TEXT_CHARS: usize = 300;
@@ -168,6 +175,7 @@ pub fn analyze(i: &Inputs<'_>) -> Investigation {
     }
     a.attackers();
     a.how();
+    a.ioc_how();
     a.data();
     a.erased();
     a.left_behind();
@@ -361,6 +369,7 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
+        self.ioc_attackers();
         // Every event from an attacking address is attacker activity;
         // logins from them name the accounts used.
         let ips = self.attacker_ips.clone();
@@ -1556,13 +1565,20 @@ impl<'a> Analysis<'a> {
             .filter(|f| {
                 matches!(
                     f.rule.as_str(),
-                    "tampering_command" | "log_gap" | "time_jump" | "empty_log" | "log_truncated"
+                    "erased_lines"
+                        | "tampering_command"
+                        | "log_gap"
+                        | "time_jump"
+                        | "empty_log"
+                        | "log_truncated"
                 )
             })
             .collect::<Vec<_>>()
         {
-            // A log shown emptied by a file finding already is not repeated.
-            if seen.iter().any(|p| f.title.contains(p.as_str())) {
+            // A log shown emptied by a file finding already is not repeated;
+            // erased lines are (they name what was lost, which a changed
+            // file does not).
+            if f.rule != "erased_lines" && seen.iter().any(|p| f.title.contains(p.as_str())) {
                 continue;
             }
             if f.rule == "tampering_command" && !self.by_attacker(f) {

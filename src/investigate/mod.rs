@@ -20,6 +20,7 @@ pub use model::*;
 pub use secrets::write_credentials_csv;
 
 use crate::detect::files::{self, HashSets};
+use crate::detect::ioc;
 use crate::job::{CancelToken, Progress, ProgressSink};
 use crate::logs::load::{LoadRequest, LogStore, load};
 use analyze::{HostResult, Inputs};
@@ -98,24 +99,49 @@ pub fn investigate(
             files::sort_findings(&mut r.findings);
             notes.extend(s.summary.notes());
         }
+        if !req.ioc.is_empty() {
+            let more = match (h.baseline(), h.latest()) {
+                (Some(old), Some(new)) => ioc::files::on_diff(
+                    &old.snapshot,
+                    &new.snapshot,
+                    &r.changes,
+                    &req.ioc,
+                    progress,
+                    cancel,
+                ),
+                (None, Some(only)) => {
+                    ioc::files::on_snapshot(&only.snapshot, &req.ioc, progress, cancel)
+                }
+                _ => Vec::new(),
+            };
+            ioc::files::merge(&mut r.findings, more);
+        }
         results.push(r);
         check()?;
     }
 
-    // Logs: the latest snapshot of each host (the baselines' logs are read
-    // only to date rewritten files).
+    // Logs: every snapshot of a host whose archives the log loader merges
+    // line by line (each names the same host, `logs::merge`), as `exhibit
+    // logs` reads them: each line is one event, older lines rotated away
+    // before the incident are read, and the lines a later snapshot lost
+    // reach the `erased_lines` detection. Otherwise (folders, archives
+    // naming no host or different ones) only the latest snapshot: two
+    // copies of a log would count each line twice. The baselines of those
+    // hosts are read on their own only to date rewritten files.
     progress.update(&Progress {
         phase: "reading logs",
         ..Progress::default()
     });
-    let latest: Vec<_> = hosts
-        .iter()
-        .filter_map(|h| h.latest().map(|s| s.path.clone()))
-        .collect();
-    let baselines: Vec<_> = hosts
-        .iter()
-        .filter_map(|h| h.baseline().map(|s| s.path.clone()))
-        .collect();
+    let mut latest = Vec::new();
+    let mut baselines = Vec::new();
+    for h in &hosts {
+        if h.snaps.len() > 1 && merged_by_loader(h) {
+            latest.extend(h.snaps.iter().map(|s| s.path.clone()));
+            continue;
+        }
+        latest.extend(h.latest().map(|s| s.path.clone()));
+        baselines.extend(h.baseline().map(|s| s.path.clone()));
+    }
     let load_logs = |sources: Vec<std::path::PathBuf>, notes: &mut Vec<String>| {
         if sources.is_empty() {
             return Ok(LogStore::default());
@@ -151,7 +177,8 @@ pub fn investigate(
         phase: "running detections",
         ..Progress::default()
     });
-    let log_findings = crate::detect::logs::run(&store, &ruleset.logs);
+    let mut log_findings = crate::detect::logs::run(&store, &ruleset.logs);
+    log_findings.extend(ioc::logs::on_logs(&store, &req.ioc, cancel));
     check()?;
 
     // The leak sample, when given.
@@ -174,12 +201,16 @@ pub fn investigate(
         phase: "answering",
         ..Progress::default()
     });
+    // The baselines' sources: those read with their host's later
+    // snapshots, and those read on their own.
+    let mut baseline_sources = store.sources.clone();
+    baseline_sources.extend(baseline_store.sources);
     let inputs = Inputs {
         hosts: &hosts,
         results: &results,
         store: &store,
         log_findings: &log_findings,
-        baseline_sources: &baseline_store.sources,
+        baseline_sources: &baseline_sources,
         leak: leak.as_ref(),
     };
     let mut inv = analyze::analyze(&inputs);
@@ -187,4 +218,31 @@ pub fn investigate(
     notes.append(&mut inv.notes);
     inv.notes = notes;
     Ok(inv)
+}
+
+/// Whether the log loader merges the logs of all of a host's snapshots:
+/// every one an archive naming the same host the way `logs::merge` reads it
+/// (the acquisition's machine id or host name, else the captured
+/// `/etc/machine-id` or `/etc/hostname`).
+fn merged_by_loader(h: &evidence::Host) -> bool {
+    let mut first: Option<String> = None;
+    for s in &h.snaps {
+        if s.snapshot.kind != crate::snapshot::SnapshotKind::Archive {
+            return false;
+        }
+        let acq = crate::archive::Archive::open(&s.path)
+            .ok()
+            .and_then(|a| a.acquisition().ok());
+        let Some(id) = crate::logs::merge::host_identity(acq.as_ref(), |p| {
+            evidence::read_text(&s.snapshot, p, 256)
+        }) else {
+            return false;
+        };
+        match &first {
+            Some(f) if *f != id => return false,
+            Some(_) => {}
+            None => first = Some(id),
+        }
+    }
+    true
 }

@@ -28,6 +28,9 @@ pub struct InvestigateRequest {
     /// YARA rules over each host's latest snapshot: its new and changed
     /// files against a baseline, every file without one.
     pub yara: crate::detect::yara::YaraRequest,
+    /// Indicator lists (`--ioc`): their hits on files and log events are
+    /// findings, and feed the *who* and *how* answers.
+    pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
 }
 
 /// How sure an answer is.

@@ -127,6 +127,14 @@ pub enum Kind {
     WebRequest,
     /// An entry of a web server error log.
     WebError,
+    /// A client's TLS handshake that failed or did not fit the server
+    /// (nginx `SSL_do_handshake() failed`, Apache's SNI and Host
+    /// mismatches): a probe or a broken client, not a failed login, so the
+    /// authentication detections do not count it.
+    TlsFailure,
+    /// A client refused for its request rate (mod_evasive, nginx
+    /// `limit_req`/`limit_conn`): flooding, not a failed login.
+    RateLimited,
     /// A login record (utmp/wtmp USER_PROCESS).
     Login,
     /// A logout record (utmp/wtmp DEAD_PROCESS).
@@ -163,6 +171,8 @@ impl Kind {
             Kind::Cron => "cron",
             Kind::WebRequest => "web_request",
             Kind::WebError => "web_error",
+            Kind::TlsFailure => "tls_failure",
+            Kind::RateLimited => "rate_limited",
             Kind::Login => "login",
             Kind::Logout => "logout",
             Kind::System => "system",

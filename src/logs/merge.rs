@@ -56,10 +56,6 @@ pub(crate) fn snapshot_of(
     records: &[crate::archive::FileRecord],
 ) -> Option<SnapshotInfo> {
     let acq = a.acquisition().ok();
-    let clean = |s: &str| {
-        let s = s.trim();
-        (!s.is_empty() && s.len() <= 255).then(|| s.to_string())
-    };
     let captured = |path: &str| -> Option<String> {
         let r = records.iter().find(|r| r.path == path)?;
         let m = r.member.as_deref()?;
@@ -69,19 +65,9 @@ pub(crate) fn snapshot_of(
             &mut text,
         )
         .ok()?;
-        clean(&text)
+        Some(text)
     };
-    let host = acq
-        .as_ref()
-        .and_then(|q| q.host.machine_id.as_deref().and_then(clean))
-        .map(|m| format!("machine-id:{m}"))
-        .or_else(|| captured("/etc/machine-id").map(|m| format!("machine-id:{m}")))
-        .or_else(|| {
-            acq.as_ref()
-                .and_then(|q| q.host.hostname.as_deref().and_then(clean))
-                .or_else(|| captured("/etc/hostname"))
-                .map(|h| format!("hostname:{h}"))
-        })?;
+    let host = host_identity(acq.as_ref(), captured)?;
     let acquired_us = acq
         .as_ref()
         .and_then(|q| super::time::iso(q.started_at.as_bytes(), 0))
@@ -91,6 +77,29 @@ pub(crate) fn snapshot_of(
         host,
         acquired_us,
     })
+}
+
+/// The host an archive's logs are merged under: the acquisition's machine
+/// id, else the captured `/etc/machine-id` (`captured` reads a captured
+/// file's first bytes), else the acquisition's host name, else the captured
+/// `/etc/hostname`; `None` when it names none (never merged).
+pub(crate) fn host_identity(
+    acq: Option<&crate::archive::acquisition::Acquisition>,
+    captured: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let clean = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty() && s.len() <= 255).then(|| s.to_string())
+    };
+    let captured = |path: &str| captured(path).as_deref().and_then(clean);
+    acq.and_then(|q| q.host.machine_id.as_deref().and_then(clean))
+        .map(|m| format!("machine-id:{m}"))
+        .or_else(|| captured("/etc/machine-id").map(|m| format!("machine-id:{m}")))
+        .or_else(|| {
+            acq.and_then(|q| q.host.hostname.as_deref().and_then(clean))
+                .or_else(|| captured("/etc/hostname"))
+                .map(|h| format!("hostname:{h}"))
+        })
 }
 
 /// Another snapshot's copy of a kept event's line.

@@ -295,6 +295,7 @@ pub fn answer(store: &LogStore, q: Question, subject: &str, seq: u64, zone: Disp
 pub fn load(
     sources: Vec<PathBuf>,
     rules_dir: Option<PathBuf>,
+    ioc: &crate::detect::ioc::IocSet,
     sink: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> anyhow::Result<LogsLoaded> {
@@ -312,6 +313,7 @@ pub fn load(
     });
     let cfg = crate::detect::ruleset::RuleSet::load(rules_dir.as_deref())?.logs;
     let mut findings = detections::run(&store, &cfg);
+    findings.extend(crate::detect::ioc::logs::on_logs(&store, ioc, cancel));
     // Worst first (the core's order already; kept explicit).
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(LogsLoaded {

@@ -90,7 +90,7 @@ pub fn capture(dir: &Path, src_name: &str, files: &[(&str, &str)], extra: &[&str
         String::from_utf8_lossy(&o.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    PathBuf::from(v["archive"].as_str().unwrap())
+    super::host_path(v["archive"].as_str().unwrap())
 }
 
 /// Ann captures and signs, transfers to Bob (signed), Bob receives (signed

@@ -58,7 +58,25 @@ pub fn capture(args: &[&str], out: &Path) -> Value {
 }
 
 pub fn archive_path(summary: &Value) -> PathBuf {
-    PathBuf::from(summary["archive"].as_str().expect("archive path"))
+    host_path(summary["archive"].as_str().expect("archive path"))
+}
+
+/// A path the binary printed, as this machine names it: the Windows build
+/// under Wine (scripts/windows-tests.sh) prints `Z:\tmp\x` for `/tmp/x`
+/// (Wine's drive Z: is `/`).
+pub fn host_path(printed: &str) -> PathBuf {
+    match printed
+        .strip_prefix("Z:\\")
+        .or_else(|| printed.strip_prefix("\\\\?\\Z:\\"))
+    {
+        Some(rest) => PathBuf::from(format!("/{}", rest.replace('\\', "/"))),
+        None => PathBuf::from(printed),
+    }
+}
+
+/// Whether the binary under test is the Windows build (run under Wine).
+pub fn under_wine() -> bool {
+    std::env::var_os("EXHIBIT_BIN").is_some_and(|b| b.to_string_lossy().contains("wine"))
 }
 
 /// Run `exhibit verify --json`; returns (exit code, report).

@@ -6,13 +6,10 @@
 
 use super::sockets::Owner;
 use super::{Problem, now, read_text};
-use rustix::fs::OFlags;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (`USER_HZ`, fixed at
@@ -106,38 +103,28 @@ pub fn parse_uid(status: &str) -> Option<u32> {
 }
 
 fn vanished(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(c) if c == rustix::io::Errno::NOENT.raw_os_error() || c == rustix::io::Errno::SRCH.raw_os_error())
+    use crate::platform::errno::{self, Errno};
+    matches!(errno::of(e), Errno::NOENT | Errno::SRCH)
 }
 
 /// Hash an executable through `/proc/<pid>/exe`, opened `O_NOATIME` (the
 /// flag is dropped only when the kernel refuses it: not the owner and no
 /// `CAP_FOWNER`; then the access time it had is noted for the file's record).
 fn hash_file(p: &Path) -> std::io::Result<String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let open = |flags: OFlags| {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags((flags | OFlags::NONBLOCK).bits() as i32)
-            .open(p)
-    };
-    let (mut f, noatime) = match open(OFlags::NOATIME) {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
-            (open(OFlags::empty())?, false)
-        }
-        other => (other?, true),
-    };
+    let (mut f, noatime) = crate::platform::files::open_read_keeping_atime(p)?;
     let before = f.metadata()?;
     if !before.is_file() {
         return Err(std::io::Error::other("not a regular file; not read"));
     }
     let hashed = hash_open(&mut f);
     if !noatime && let Ok(after) = f.metadata() {
-        crate::capture::atime::note(
-            before.dev(),
-            before.ino(),
-            crate::capture::atime::time_of(before.atime(), before.atime_nsec()),
-            crate::capture::atime::time_of(after.atime(), after.atime_nsec()),
+        let (b, a) = (
+            crate::platform::meta::of(&before),
+            crate::platform::meta::of(&after),
         );
+        if let (Some(bt), Some(at)) = (b.atime, a.atime) {
+            crate::capture::atime::note(b.dev, b.ino, bt, at);
+        }
     }
     hashed
 }
@@ -156,7 +143,8 @@ fn hash_open(f: &mut std::fs::File) -> std::io::Result<String> {
 }
 
 fn link_text(p: &Path) -> std::io::Result<String> {
-    std::fs::read_link(p).map(|t| String::from_utf8_lossy(t.as_os_str().as_bytes()).into_owned())
+    std::fs::read_link(p)
+        .map(|t| String::from_utf8_lossy(&crate::platform::names::path_bytes(&t)).into_owned())
 }
 
 /// Read every process. `users` maps uids to names (the running system's).
@@ -259,7 +247,7 @@ pub fn collect(proc_dir: &Path, users: &HashMap<u32, String>) -> Scan {
                     }),
                     Ok(m) => {
                         let r = hashes
-                            .entry((m.dev(), m.ino()))
+                            .entry(crate::platform::meta::identity(&m))
                             .or_insert_with(|| hash_file(&exe).map_err(|e| e.to_string()));
                         match r {
                             Ok(h) => p.exe_sha256 = Some(h.clone()),
@@ -313,7 +301,7 @@ pub fn collect(proc_dir: &Path, users: &HashMap<u32, String>) -> Scan {
                             fd: Some(fd),
                             path: path.to_string(),
                             size_bytes: m.as_ref().map(|m| m.len()),
-                            inode: m.as_ref().map(|m| m.ino()),
+                            inode: m.as_ref().map(|m| crate::platform::meta::of(m).ino),
                         });
                     }
                 }

@@ -190,7 +190,7 @@ pub fn collect(root: &Path) -> UsersDoc {
             }
             Err(TargetReadError::NotFound) => problems.push(Problem::new(
                 cand,
-                &std::io::Error::from_raw_os_error(rustix::io::Errno::NOENT.raw_os_error()),
+                &std::io::Error::from(std::io::ErrorKind::NotFound),
             )),
             Err(e) => problems.push(Problem::text(cand, &e)),
         }

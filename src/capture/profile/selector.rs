@@ -12,9 +12,8 @@ use super::{Profile, ProfileError, Take, homes};
 use crate::archive::EntryType;
 use crate::capture::select::{Selection, Selector};
 use crate::capture::walk::{physical, resolve_in_root};
+use crate::platform::names;
 use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// How to compile profiles for one capture.
@@ -172,7 +171,7 @@ impl Pattern {
                 (Some(_), None) => true,
                 (Some(Comp::Literal(l)), Some(c)) => l.as_slice() == *c && go(&p[1..], &d[1..]),
                 (Some(Comp::Glob(g)), Some(c)) => {
-                    g.is_match(Path::new(OsStr::from_bytes(c))) && go(&p[1..], &d[1..])
+                    g.is_match(Path::new(&*names::from_bytes(c))) && go(&p[1..], &d[1..])
                 }
             }
         }
@@ -363,7 +362,7 @@ impl ProfileSelector {
         self.rules
             .get(rule)
             .and_then(|r| r.exclude.as_ref())
-            .is_some_and(|x| x.is_match(Path::new(OsStr::from_bytes(path))))
+            .is_some_and(|x| x.is_match(Path::new(&*names::from_bytes(path))))
     }
 
     /// Whether a pattern of a rule that does not exclude `path` may match
@@ -462,7 +461,7 @@ fn link_targets(root: &Path, pat: &str, out: &mut Vec<String>) {
                 if examined > MAX_FOLLOW_ENTRIES {
                     return;
                 }
-                if m.is_match(Path::new(std::ffi::OsStr::from_bytes(&name)))
+                if m.is_match(Path::new(&*names::from_bytes(&name)))
                     && let Ok(n) = std::str::from_utf8(&name)
                 {
                     next.push(format!("{dir}/{n}"));
@@ -542,7 +541,8 @@ impl Selector for ProfileSelector {
         if let Ok(mut c) = self.counters.lock() {
             c.stats.entries_examined += 1;
         }
-        let path = Path::new(OsStr::from_bytes(logical));
+        let path = names::from_bytes(logical);
+        let path = Path::new(&*path);
         let cand = Candidate::new(path);
         let mut hits: Vec<usize> = Vec::new();
         let depth = components(logical).len();

@@ -258,6 +258,8 @@ pub struct ScanRequest {
     pub hash_sets: HashSets,
     /// YARA rules to run over every file's content (none by default).
     pub yara: crate::detect::yara::YaraRequest,
+    /// Indicator lists (`--ioc`) matched against the snapshot's files.
+    pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
 }
 
 /// The findings on one snapshot.
@@ -300,6 +302,10 @@ pub fn scan(
         sort_findings(&mut findings);
         r.summary
     });
+    if !req.ioc.is_empty() {
+        let more = crate::detect::ioc::files::on_snapshot(&snap, &req.ioc, progress, cancel);
+        crate::detect::ioc::files::merge(&mut findings, more);
+    }
     Ok(ScanResult {
         snapshot: SnapshotInfo::of(&snap),
         findings,

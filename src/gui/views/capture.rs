@@ -864,7 +864,6 @@ pub fn prescan(
 ) -> anyhow::Result<Estimate> {
     use crate::capture::select::{Everything, Selection, Selector};
     use crate::capture::walk;
-    use std::os::unix::ffi::OsStrExt as _;
     if cancel.is_cancelled() {
         anyhow::bail!("estimate cancelled");
     }
@@ -894,7 +893,7 @@ pub fn prescan(
             .map(|s| match &root {
                 Some(_) => format!("/{}", s.trim_start_matches('/')).into_bytes(),
                 None => std::path::absolute(s)
-                    .map(|p| p.as_os_str().as_bytes().to_vec())
+                    .map(|p| crate::platform::names::logical_of(&p))
                     .unwrap_or_else(|_| s.as_bytes().to_vec()),
             })
             .collect()

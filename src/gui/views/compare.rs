@@ -63,6 +63,8 @@ pub struct CompareView {
     rules_dir: Option<PathBuf>,
     /// The YARA rules (the setting and the case's `yara/` folder).
     yara: Vec<PathBuf>,
+    /// The indicator lists (settings and case), if any.
+    ioc_lists: Vec<PathBuf>,
 
     pub new: PathField,
     old_folder: Picker,
@@ -176,7 +178,7 @@ impl CompareView {
             return;
         };
         self.error = None;
-        let req = DiffRequest {
+        let mut req = DiffRequest {
             old,
             new,
             rules_dir: self.rules_dir.clone(),
@@ -186,8 +188,10 @@ impl CompareView {
             },
             ..DiffRequest::default()
         };
+        let ioc_lists = self.ioc_lists.clone();
         self.job = Some(Job::spawn(ctx, "Comparing", move |sink, cancel| {
             let t0 = Instant::now();
+            req.ioc = widgets::load_ioc(&ioc_lists)?;
             let result = crate::examine::diff(&req, sink, cancel)?;
             sink.update(&crate::job::Progress {
                 phase: "indexing the changes",
@@ -308,6 +312,7 @@ impl CompareView {
         );
         self.rules_dir = vc.settings.rules_dir();
         self.yara = vc.settings.yara_sources(vc.case.map(|c| c.dir.as_path()));
+        self.ioc_lists = vc.settings.ioc_lists(vc.case);
         if let Some(p) = self.old_folder.poll() {
             self.old.text = p.display().to_string();
         }
@@ -368,6 +373,7 @@ impl CompareView {
         }
         widgets::rules_dir_ui(ui, vc.settings);
         widgets::yara_rules_ui(ui, vc.settings);
+        widgets::ioc_files_ui(ui, vc.settings, vc.case);
         if self.job.is_none()
             && ui
                 .add(

@@ -55,6 +55,7 @@ pub fn run_scan(
     path: PathBuf,
     rules_dir: Option<PathBuf>,
     yara_req: crate::detect::yara::YaraRequest,
+    ioc_lists: &[PathBuf],
     sink: &dyn crate::job::ProgressSink,
     cancel: &crate::job::CancelToken,
 ) -> anyhow::Result<ScanModel> {
@@ -66,6 +67,7 @@ pub fn run_scan(
     } else {
         Some(yara::YaraRules::compile(&yara_req)?)
     };
+    let ioc = widgets::load_ioc(ioc_lists)?;
     let snap = Snapshot::open(&path, sink, cancel)?;
     if cancel.is_cancelled() {
         anyhow::bail!("cancelled");
@@ -93,6 +95,10 @@ pub fn run_scan(
     if cancel.is_cancelled() {
         anyhow::bail!("cancelled");
     }
+    if !ioc.is_empty() {
+        let more = crate::detect::ioc::files::on_snapshot(&snap, &ioc, sink, cancel);
+        crate::detect::ioc::files::merge(&mut findings, more);
+    }
     Ok(ScanModel {
         yara,
         path,
@@ -114,6 +120,8 @@ pub struct FindingsView {
     rules_dir: Option<PathBuf>,
     /// The YARA rules (the setting and the case's `yara/` folder).
     yara: Vec<PathBuf>,
+    /// The indicator lists (settings and case), if any.
+    ioc_lists: Vec<PathBuf>,
 
     folder: Picker,
     job: Option<Job<ScanModel>>,
@@ -143,6 +151,7 @@ impl View for FindingsView {
         self.zone = vc.zone;
         self.rules_dir = vc.settings.rules_dir();
         self.yara = vc.settings.yara_sources(vc.case.map(|c| c.dir.as_path()));
+        self.ioc_lists = vc.settings.ioc_lists(vc.case);
         ui.label(RichText::new("Findings on one snapshot").heading());
         widgets::hint(
             ui,
@@ -185,6 +194,7 @@ impl View for FindingsView {
         }
         widgets::rules_dir_ui(ui, vc.settings);
         widgets::yara_rules_ui(ui, vc.settings);
+        widgets::ioc_files_ui(ui, vc.settings, vc.case);
         if let Some(job) = &self.job {
             widgets::cancellable_job_ui(ui, job);
             return;
@@ -247,8 +257,9 @@ impl FindingsView {
             sources: self.yara.clone(),
             ..Default::default()
         };
+        let ioc_lists = self.ioc_lists.clone();
         self.job = Some(Job::spawn(ctx, "Scanning", move |sink, cancel| {
-            run_scan(path, rules_dir, yara, sink, cancel)
+            run_scan(path, rules_dir, yara, &ioc_lists, sink, cancel)
         }));
     }
 

@@ -62,6 +62,8 @@ pub struct InvestigationView {
     rules_dir: Option<PathBuf>,
     /// The YARA rules (the setting and the case's `yara/` folder).
     yara: Vec<PathBuf>,
+    /// The indicator lists (settings and case), if any.
+    ioc_lists: Vec<PathBuf>,
 
     job: Option<Job<Investigated>>,
     pub model: Option<Investigated>,
@@ -158,6 +160,7 @@ impl View for InvestigationView {
         let trust = vc.settings.trust_file.clone();
         self.rules_dir = vc.settings.rules_dir();
         self.yara = vc.settings.yara_sources(vc.case.map(|c| c.dir.as_path()));
+        self.ioc_lists = vc.settings.ioc_lists(vc.case);
         self.take_case_archives(ctx, vc.case, &trust);
     }
 
@@ -210,6 +213,7 @@ impl View for InvestigationView {
             .default_open(self.model.is_none())
             .open(self.fold_sources.take().map(|fold| !fold))
             .show(ui, |ui| self.sources.ui(ui, vc, "evidence"));
+        widgets::ioc_files_ui(ui, vc.settings, vc.case);
         ui.horizontal(|ui| {
             let can = self.job.is_none() && !self.sources.paths.is_empty();
             let label = if self.model.is_some() {
@@ -300,6 +304,7 @@ impl InvestigationView {
             sources: self.yara.clone(),
             ..Default::default()
         };
+        let ioc_lists = self.ioc_lists.clone();
         self.error = None;
         self.fold_sources = Some(false);
         self.export_message = None;
@@ -308,6 +313,7 @@ impl InvestigationView {
                 evidence: sources.clone(),
                 rules_dir,
                 yara,
+                ioc: widgets::load_ioc(&ioc_lists)?,
                 ..Default::default()
             };
             let investigation = crate::investigate::investigate(&req, sink, cancel)?;

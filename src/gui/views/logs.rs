@@ -34,6 +34,8 @@ pub struct LogsView {
     pub sources: SourceList,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
+    /// The indicator lists (settings and case), if any.
+    ioc_lists: Vec<PathBuf>,
 
     load: Option<Job<LogsLoaded>>,
     pub loaded: Option<LogsLoaded>,
@@ -60,6 +62,7 @@ impl Default for LogsView {
     fn default() -> Self {
         Self {
             rules_dir: None,
+            ioc_lists: Vec::new(),
             sources: SourceList::default(),
             load: None,
             loaded: None,
@@ -93,6 +96,7 @@ impl View for LogsView {
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         let ctx = ui.ctx().clone();
         self.rules_dir = vc.settings.rules_dir();
+        self.ioc_lists = vc.settings.ioc_lists(vc.case);
         if self.zone != vc.zone {
             // Typed times mean another instant now: filter again.
             self.zone = vc.zone;
@@ -101,6 +105,7 @@ impl View for LogsView {
         ui.label(RichText::new("Logs").heading());
         self.sources.ui(ui, vc, "log source");
         widgets::rules_dir_ui(ui, vc.settings);
+        widgets::ioc_files_ui(ui, vc.settings, vc.case);
         ui.horizontal(|ui| {
             let can = !self.sources.paths.is_empty() && self.load.is_none();
             if ui
@@ -222,6 +227,7 @@ impl LogsView {
         }
         let sources = self.sources.paths.clone();
         let rules_dir = self.rules_dir.clone();
+        let ioc_lists = self.ioc_lists.clone();
         self.load_error = None;
         self.loaded = None;
         self.rows.clear();
@@ -230,7 +236,8 @@ impl LogsView {
         self.answer = None;
         self.filter.base = Base::All;
         self.load = Some(Job::spawn(ctx, "Reading logs", move |sink, cancel| {
-            model::load(sources, rules_dir, sink, cancel)
+            let ioc = widgets::load_ioc(&ioc_lists)?;
+            model::load(sources, rules_dir, &ioc, sink, cancel)
         }));
     }
 

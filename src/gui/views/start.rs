@@ -51,12 +51,15 @@ impl StartView {
     }
 
     fn draw(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        if let Some(title) = vc.case_busy {
-            ui.horizontal(|ui| {
+        // The busy line keeps its height when idle, so a refresh ending
+        // never moves the case list under the examiner's pointer.
+        ui.horizontal(|ui| {
+            ui.set_min_height(ui.spacing().interact_size.y);
+            if let Some(title) = vc.case_busy {
                 ui.spinner();
                 ui.label(format!("{title}…"));
-            });
-        }
+            }
+        });
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| match vc.case {

@@ -49,6 +49,7 @@ fn make(ctx: &SourceCtx) -> Box<dyn LineParser> {
         prev_month: 0,
         last_classic: None,
         sshd_ips: foldhash::HashMap::default(),
+        unplaced: foldhash::HashMap::default(),
     })
 }
 
@@ -84,6 +85,10 @@ struct Syslog {
     /// sshd/dropbear process id -> the client address it last named
     /// (cleared at 65,536 processes, so memory stays bounded).
     sshd_ips: foldhash::HashMap<String, String>,
+    /// sshd process id -> the detail of its pre-authentication failure
+    /// that named no address while none was known yet (bounded the same
+    /// way).
+    unplaced: foldhash::HashMap<String, String>,
 }
 
 impl LineParser for Syslog {
@@ -314,7 +319,7 @@ impl Syslog {
             .trim_start_matches(' ');
         message(name, msg, line, d);
         if let Some(pid) = pid {
-            self.sshd_addr(name, pid, d);
+            self.sshd_addr(name, pid, msg, d);
         }
         true
     }
@@ -324,9 +329,31 @@ impl Syslog {
     /// the same process without one (`Disconnecting: Too many
     /// authentication failures`, `kex_exchange_identification: ...`) gets
     /// it from them.
-    fn sshd_addr(&mut self, program: &str, pid: &str, d: &mut Draft) {
+    ///
+    /// A pre-authentication failure that names no address before any line
+    /// of its process did (OpenSSH 8 and later log a client that closes
+    /// without sending its banner as `error: kex_exchange_identification:
+    /// Connection closed by remote host`, then `Connection closed by IP port
+    /// N` without `[preauth]`) is carried by the process's next line that
+    /// names the address when that line closes the connection: it becomes
+    /// the failure (same detail), so the attempt counts from that address.
+    fn sshd_addr(&mut self, program: &str, pid: &str, msg: &str, d: &mut Draft) {
         if !(program == "sshd" || program.starts_with("sshd-") || program == "dropbear") {
             return;
+        }
+        if d.has(Field::Ip)
+            && let Some(what) = self.unplaced.remove(pid)
+            && d.kind == Kind::Info
+            && [
+                "Connection closed by ",
+                "Connection reset by ",
+                "Disconnected from ",
+            ]
+            .iter()
+            .any(|p| msg.starts_with(p))
+        {
+            d.kind = Kind::AuthFailure;
+            d.set_owned(Field::Detail, &what);
         }
         match d.get(Field::Ip) {
             Some(ip) => {
@@ -339,11 +366,21 @@ impl Syslog {
                 }
             }
             None => {
-                if matches!(d.kind, Kind::AuthFailure | Kind::InvalidUser)
-                    && let Some(ip) = self.sshd_ips.get(pid)
-                {
+                if !matches!(d.kind, Kind::AuthFailure | Kind::InvalidUser) {
+                    return;
+                }
+                if let Some(ip) = self.sshd_ips.get(pid) {
                     let ip = ip.clone();
                     d.set_owned(Field::Ip, &ip);
+                } else if let Some(what) = d
+                    .get(Field::Detail)
+                    .filter(|x| x.starts_with(super::sshd::PREAUTH))
+                {
+                    if self.unplaced.len() >= 65_536 {
+                        self.unplaced.clear();
+                    }
+                    let what = what.to_string();
+                    self.unplaced.insert(pid.to_string(), what);
                 }
             }
         }
@@ -557,5 +594,37 @@ mod tests {
         assert_eq!(evs[0].kind, Kind::AuthFailure);
         assert_eq!(evs[0].count, 5);
         assert_eq!(evs[0].get(Field::User), Some("root"));
+    }
+
+    #[test]
+    fn closing_line_carries_an_addressless_preauth_failure() {
+        let (evs, _) = run(
+            &[
+                // OpenSSH 8+: a client that closes before sending its banner.
+                "Dec  2 09:00:00 h sshd[500]: error: kex_exchange_identification: Connection closed by remote host",
+                "Dec  2 09:00:00 h sshd[500]: Connection closed by 198.51.100.20 port 4100",
+                // The address known first (LogLevel VERBOSE): the failure
+                // line has it, the close stays a close.
+                "Dec  2 09:00:01 h sshd[501]: Connection from 198.51.100.21 port 4101 on 192.0.2.1 port 22",
+                "Dec  2 09:00:01 h sshd[501]: error: kex_exchange_identification: Connection closed by remote host",
+                "Dec  2 09:00:01 h sshd[501]: Connection closed by 198.51.100.21 port 4101",
+                // A session's logout is no failure.
+                "Dec  2 09:00:02 h sshd[502]: Accepted password for alice from 192.0.2.60 port 4200 ssh2",
+                "Dec  2 09:00:09 h sshd[502]: Connection closed by 192.0.2.60 port 4200",
+            ],
+            None,
+        );
+        assert_eq!(evs[0].kind, Kind::AuthFailure);
+        assert_eq!(evs[0].get(Field::Ip), None);
+        assert_eq!(evs[1].kind, Kind::AuthFailure);
+        assert_eq!(evs[1].get(Field::Ip), Some("198.51.100.20"));
+        assert_eq!(
+            evs[1].get(Field::Detail),
+            Some("preauth: key exchange failed")
+        );
+        assert_eq!(evs[3].kind, Kind::AuthFailure);
+        assert_eq!(evs[3].get(Field::Ip), Some("198.51.100.21"));
+        assert_eq!(evs[4].kind, Kind::Info);
+        assert_eq!(evs[6].kind, Kind::Info);
     }
 }

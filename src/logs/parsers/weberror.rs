@@ -2,7 +2,7 @@
 //! are read at the analyst's offset, or UTC.
 
 use super::{Format, LineParser, Method, SourceCtx, after};
-use crate::logs::event::{Draft, Field, Kind};
+use crate::logs::event::{Draft, Event, Field, Kind};
 use crate::logs::time;
 
 /// The registry entry.
@@ -24,11 +24,17 @@ fn name_hint(name: &str) -> u32 {
 fn make(ctx: &SourceCtx) -> Box<dyn LineParser> {
     Box::new(WebError {
         offset_s: ctx.tz_offset_s.unwrap_or(0),
+        mtime_us: ctx.mtime_us,
+        wrapped_classic: 0,
     })
 }
 
 struct WebError {
     offset_s: i64,
+    /// The file's modification time: the year of syslog-wrapped lines.
+    mtime_us: Option<i64>,
+    /// Syslog-wrapped lines with a classic (yearless) time.
+    wrapped_classic: u64,
 }
 
 impl LineParser for WebError {
@@ -36,8 +42,23 @@ impl LineParser for WebError {
         if line.starts_with('[') {
             self.apache(line, d)
         } else {
-            self.nginx(line, d)
+            self.nginx(line, d) || self.syslog_wrapped(line, d)
         }
+    }
+
+    fn finish(&mut self, _events: &mut [Event]) -> Vec<String> {
+        if self.wrapped_classic == 0 {
+            return Vec::new();
+        }
+        vec![format!(
+            "{} syslog-wrapped line(s) (`Mmm dd HH:MM:SS host httpd[pid]: ...`): year from {}, the latest that does not put the line after it",
+            self.wrapped_classic,
+            if self.mtime_us.is_some() {
+                "the file's modification time"
+            } else {
+                "the current date (no modification time)"
+            }
+        )]
     }
 }
 
@@ -125,7 +146,86 @@ impl WebError {
             message_path(line, rest, d);
         }
         nginx_auth(line, rest, d);
+        nginx_class(rest, d);
         true
+    }
+
+    /// An Apache or nginx line that went through syslog (`ErrorLog
+    /// syslog`, `error_log syslog:`, the journal) and was then written into
+    /// the web error log, or a log that mixes both: `Mmm dd HH:MM:SS host
+    /// httpd[PID]: [authz_core:error] [client IP:PORT] ...`, or with an
+    /// RFC 3339 time. The inner line is read as in a syslog file
+    /// ([`syslog_message`]); other programs' lines are not this format.
+    fn syslog_wrapped(&mut self, line: &str, d: &mut Draft) -> bool {
+        let b = line.as_bytes();
+        let (t, at, classic) = if let Some((t, n)) = time::iso(b, self.offset_s) {
+            (t, n, false)
+        } else {
+            let Some(m) = time::month(b) else {
+                return false;
+            };
+            let (day, tpos) = match (b.get(3), b.get(4), b.get(5), b.get(6)) {
+                (Some(b' '), Some(b' '), Some(c), Some(b' ')) if c.is_ascii_digit() => {
+                    (u32::from(c - b'0'), 7)
+                }
+                (Some(b' '), Some(a), Some(c), Some(b' '))
+                    if a.is_ascii_digit() && c.is_ascii_digit() =>
+                {
+                    (u32::from(a - b'0') * 10 + u32::from(c - b'0'), 7)
+                }
+                _ => return false,
+            };
+            let Some((hh, mm, ss)) = b.get(tpos..).and_then(time::hms) else {
+                return false;
+            };
+            let (us, flen) = time::fraction(b.get(tpos + 8..).unwrap_or(&[]));
+            let Some(t) = self.classic_year(m, day, hh, mm, ss, us) else {
+                return false;
+            };
+            (time::shift(t, self.offset_s), tpos + 8 + flen, true)
+        };
+        let Some(rest) = line.get(at..).map(|r| r.trim_start_matches(' ')) else {
+            return false;
+        };
+        let host = super::token(rest);
+        let words = rest.get(host.len()..).unwrap_or("").trim_start_matches(' ');
+        let tag = super::token(words);
+        let Some(tag_name) = tag.strip_suffix(':') else {
+            return false;
+        };
+        let (name, pid) = match tag_name.split_once('[') {
+            Some((n, p)) => (n, p.strip_suffix(']')),
+            None => (tag_name, None),
+        };
+        let msg = words.get(tag.len()..).unwrap_or("").trim_start_matches(' ');
+        if name.is_empty() || !syslog_message(name, msg, line, d) {
+            return false;
+        }
+        d.time_us = Some(t);
+        d.set_sub(line, Field::Host, host);
+        d.set_sub(line, Field::Program, name);
+        if let Some(p) = pid.filter(|p| d.get(Field::Pid).is_none() && !p.is_empty()) {
+            d.set_sub(line, Field::Pid, p);
+        }
+        if classic {
+            self.wrapped_classic += 1;
+        }
+        true
+    }
+
+    /// A yearless local time in the latest year that does not put it after
+    /// the file's modification time (one day of slack for zones), as for
+    /// the last line of a classic syslog file.
+    fn classic_year(&self, m: u32, day: u32, hh: u32, mm: u32, ss: u32, us: u32) -> Option<i64> {
+        let reference = self
+            .mtime_us
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+        let (year, _, _) = time::civil_from_days(reference.div_euclid(86_400 * time::US));
+        let limit = time::plus_us(reference, 86_400 * time::US);
+        // Feb 29 needs a leap year: look back up to eight years.
+        (0..8)
+            .filter_map(|k| time::to_us(year - k, m, day, hh, mm, ss, us))
+            .find(|&t| t <= limit)
     }
 }
 
@@ -182,6 +282,60 @@ fn apache_rest(line: &str, rest: &str, d: &mut Draft) {
     }
     message_path(line, rest, d);
     apache_auth(line, rest, d);
+    apache_class(rest, d);
+}
+
+/// Apache lines that are neither errors of the site nor logins: mod_ssl's
+/// SNI and Host mismatches (`AH02031`–`AH02033`, a client that named
+/// another host in its handshake than in its request, as scanners that
+/// connect by address do) and handshake errors (`AH02008: SSL library
+/// error 1 in handshake`) as [`Kind::TlsFailure`]; mod_evasive's denial as
+/// [`Kind::RateLimited`].
+fn apache_class(msg: &str, d: &mut Draft) {
+    if d.kind != Kind::WebError {
+        return;
+    }
+    if d.get(Field::Detail)
+        .is_some_and(|x| x.starts_with("evasive"))
+        && msg.contains("client denied by server configuration")
+    {
+        d.kind = Kind::RateLimited;
+        return;
+    }
+    let m = msg
+        .strip_prefix("AH")
+        .and_then(|r| r.split_once(": "))
+        .filter(|(code, _)| code.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(msg, |(_, tail)| tail);
+    let sni = (m.starts_with("Hostname ") && m.contains(" provided via SNI"))
+        || m.starts_with("No hostname was provided via SNI");
+    let handshake = m.starts_with("SSL library error") && m.contains(" in handshake");
+    if sni || handshake {
+        d.kind = Kind::TlsFailure;
+    }
+}
+
+/// nginx lines that are neither errors of the site nor logins: a TLS error
+/// of the client's handshake (`SSL_do_handshake() failed (SSL: ...)`, or an
+/// `SSL_read() failed (SSL: ...)` alert before any request) as
+/// [`Kind::TlsFailure`]; a client refused by `limit_req`/`limit_conn`
+/// (`limiting requests, excess: ...`, `limiting connections by zone`; not
+/// the dry runs, not a delayed request) as [`Kind::RateLimited`]. A client
+/// that only connects and leaves (a TCP health check: `client closed
+/// connection while SSL handshaking`) stays a plain `web_error`.
+fn nginx_class(rest: &str, d: &mut Draft) {
+    if d.kind != Kind::WebError {
+        return;
+    }
+    if rest.contains("SSL_do_handshake() failed (SSL:")
+        || (rest.contains("SSL_read() failed (SSL:") && rest.contains("while waiting for request"))
+    {
+        d.kind = Kind::TlsFailure;
+    } else if rest.contains("limiting requests, excess:")
+        || rest.contains("limiting connections by zone")
+    {
+        d.kind = Kind::RateLimited;
+    }
 }
 
 /// Apache's authentication and access failures (mod_auth_basic,
@@ -310,6 +464,7 @@ pub fn syslog_message(program: &str, msg: &str, line: &str, d: &mut Draft) -> bo
             d.kind = Kind::WebError;
             nginx_client(line, &msg[i..], d);
             nginx_auth(line, &msg[i..], d);
+            nginx_class(&msg[i..], d);
             true
         }
         _ => false,
@@ -336,10 +491,19 @@ fn message_path(line: &str, msg: &str, d: &mut Draft) {
 mod tests {
     use super::*;
 
+    fn parser() -> WebError {
+        WebError {
+            offset_s: 0,
+            // 2027-01-05T00:00:00Z
+            mtime_us: Some(1_799_107_200 * crate::logs::time::US),
+            wrapped_classic: 0,
+        }
+    }
+
     fn p(line: &str) -> Draft {
         let mut d = Draft::default();
         d.reset(line);
-        assert!(WebError { offset_s: 0 }.parse(line, &mut d), "{line}");
+        assert!(parser().parse(line, &mut d), "{line}");
         d
     }
 
@@ -369,5 +533,87 @@ mod tests {
         assert_eq!(d.get(Field::Ip), Some("192.0.43.10"));
         assert_eq!(d.get(Field::Path), Some("/"));
         assert_eq!(d.get(Field::Detail), Some("error"));
+    }
+
+    #[test]
+    fn syslog_wrapped_lines() {
+        // A classic time takes the latest year not after the file's
+        // modification time (2027-01-05): Dec 31 is 2026.
+        let d = p(
+            "Dec 31 23:59:00 srv httpd/backend[41]: [authz_core:error] [pid 42] [client 198.51.100.1:4000] AH01630: client denied by server configuration: /srv/www/",
+        );
+        assert_eq!(d.kind, Kind::AuthFailure);
+        assert_eq!(d.get(Field::Ip), Some("198.51.100.1"));
+        assert_eq!(d.get(Field::Program), Some("httpd/backend"));
+        assert_eq!(d.get(Field::Host), Some("srv"));
+        assert_eq!(d.get(Field::Pid), Some("42"));
+        assert_eq!(
+            crate::logs::time::rfc3339(d.time_us.unwrap()),
+            "2026-12-31T23:59:00.000000Z"
+        );
+        let d = p(
+            "Jan  4 10:00:00 srv nginx[7]: srv nginx: 2027/01/04 10:00:00 [error] 7#7: *1 PAM: user 'eve' - not authenticated: Authentication failure, client: 198.51.100.2, server: dav, request: \"GET / HTTP/1.1\"",
+        );
+        assert_eq!(d.kind, Kind::AuthFailure);
+        assert_eq!(d.get(Field::User), Some("eve"));
+        assert_eq!(d.get(Field::Ip), Some("198.51.100.2"));
+        let d = p(
+            "2027-01-04T10:00:01.5+01:00 srv apache2[8]: [ssl:error] [pid 8] [client 198.51.100.3:5000] AH02033: No hostname was provided via SNI for a name based virtual host",
+        );
+        assert_eq!(d.kind, Kind::TlsFailure);
+        assert_eq!(
+            crate::logs::time::rfc3339(d.time_us.unwrap()),
+            "2027-01-04T09:00:01.500000Z"
+        );
+        // Other programs' syslog lines are not this format.
+        let line =
+            "Jan  4 10:00:02 srv sshd[9]: Failed password for root from 198.51.100.4 port 1 ssh2";
+        let mut d = Draft::default();
+        d.reset(line);
+        assert!(!parser().parse(line, &mut d));
+    }
+
+    #[test]
+    fn tls_failures_and_rate_limits() {
+        let want = [
+            (
+                "2027/01/04 10:00:00 [crit] 7#7: *1 SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking, client: 198.51.100.5, server: 0.0.0.0:443",
+                Kind::TlsFailure,
+            ),
+            (
+                "2027/01/04 10:00:00 [crit] 7#7: *2 SSL_read() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while waiting for request, client: 198.51.100.5, server: 0.0.0.0:443",
+                Kind::TlsFailure,
+            ),
+            // A client that connects and leaves (a TCP health check).
+            (
+                "2027/01/04 10:00:00 [info] 7#7: *3 client closed connection while SSL handshaking, client: 198.51.100.6, server: 0.0.0.0:443",
+                Kind::WebError,
+            ),
+            (
+                "2027/01/04 10:00:00 [error] 7#7: *4 limiting requests, excess: 5.120 by zone \"login\", client: 198.51.100.7, server: x, request: \"POST /login HTTP/1.1\", host: \"x\"",
+                Kind::RateLimited,
+            ),
+            (
+                "2027/01/04 10:00:00 [error] 7#7: *5 limiting requests, dry run, excess: 5.120 by zone \"login\", client: 198.51.100.7, server: x, request: \"POST /login HTTP/1.1\", host: \"x\"",
+                Kind::WebError,
+            ),
+            (
+                "[Mon Jan 04 10:00:00.000001 2027] [evasive20:error] [pid 9] [client 198.51.100.8:4000] client denied by server configuration: /index.php",
+                Kind::RateLimited,
+            ),
+            (
+                "[Mon Jan 04 10:00:00.000001 2027] [ssl:error] [pid 9] [client 198.51.100.9:4000] AH02032: Hostname a.example provided via SNI and hostname b.example provided via HTTP have no compatible SSL setup",
+                Kind::TlsFailure,
+            ),
+            (
+                "[Mon Jan 04 10:00:00.000001 2027] [ssl:info] [pid 9] [client 198.51.100.9:4001] AH02008: SSL library error 1 in handshake (server www.example:443)",
+                Kind::TlsFailure,
+            ),
+        ];
+        for (line, kind) in want {
+            let d = p(line);
+            assert_eq!(d.kind, kind, "{line}");
+            assert!(d.get(Field::Ip).is_some(), "{line}");
+        }
     }
 }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the release artefacts into dist/:
+#
+#   exhibit-VERSION-windows-x86_64.zip   the workstation and CLI for Windows
+#                                        (exhibit.exe: CLI, and the workstation
+#                                        when run without a subcommand;
+#                                        exhibit-gui.exe: the workstation
+#                                        without a console window)
+#   exhibit_VERSION_amd64.deb            the workstation and CLI for Debian and
+#                                        Ubuntu desktops (desktop entry included)
+#   exhibit-VERSION-linux-x86_64-static  the CLI alone, one static file for any
+#   exhibit-VERSION-linux-aarch64-static Linux server (no GUI, no libraries)
+#   SHA256SUMS                           sha256sum's format, for `sha256sum -c`
+#
+#   scripts/release.sh [windows|deb|static]...   (default: all three)
+#
+# Needs: the Rust toolchain, gcc-mingw-w64-x86-64 (Windows link), dpkg-deb
+# and zip. See packaging/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+dist="$PWD/dist"
+mkdir -p "$dist"
+what=("$@")
+[ ${#what[@]} -gt 0 ] || what=(windows deb static)
+
+windows() {
+  local t=x86_64-pc-windows-gnu
+  rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+  cargo build --release --target "$t" --all-features --bins
+  local stage
+  stage=$(mktemp -d)
+  local d="$stage/exhibit-$version-windows-x86_64"
+  mkdir -p "$d"
+  cp "target/$t/release/exhibit.exe" "target/$t/release/exhibit-gui.exe" "$d/"
+  cp README.md "$d/README.md"
+  cp packaging/windows/README.txt "$d/README-Windows.txt"
+  (cd "$stage" && rm -f "$dist/exhibit-$version-windows-x86_64.zip" &&
+    zip -qr "$dist/exhibit-$version-windows-x86_64.zip" "exhibit-$version-windows-x86_64")
+  rm -rf "$stage"
+}
+
+deb() {
+  cargo build --release --all-features --bins
+  local stage
+  stage=$(mktemp -d)
+  local root="$stage/exhibit_${version}_amd64"
+  install -Dm755 target/release/exhibit "$root/usr/bin/exhibit"
+  install -Dm755 target/release/exhibit-gui "$root/usr/bin/exhibit-gui"
+  install -Dm644 packaging/exhibit.desktop "$root/usr/share/applications/exhibit.desktop"
+  install -Dm644 README.md "$root/usr/share/doc/exhibit/README.md"
+  mkdir -p "$root/DEBIAN"
+  cat > "$root/DEBIAN/control" <<CONTROL
+Package: exhibit
+Version: $version
+Section: utils
+Priority: optional
+Architecture: amd64
+Maintainer: Exhibit maintainers
+Depends: libc6, libgl1, libxkbcommon0
+Recommends: xdg-desktop-portal
+Description: Evidence capture, verification and analysis workstation
+ Snapshot server files into hashed, timestamped evidence archives with a
+ signed chain-of-custody log; verify, compare, read the logs and the
+ timeline, and answer the data-breach questions. CLI and desktop GUI.
+CONTROL
+  dpkg-deb --root-owner-group --build "$root" "$dist/exhibit_${version}_amd64.deb" >/dev/null
+  rm -rf "$stage"
+}
+
+static() {
+  scripts/build-static.sh x86_64 aarch64
+  for a in x86_64 aarch64; do
+    cp "target/$a-unknown-linux-musl/release/exhibit" "$dist/exhibit-$version-linux-$a-static"
+  done
+}
+
+for w in "${what[@]}"; do
+  case "$w" in
+    windows | deb | static) "$w" ;;
+    *) echo "usage: $0 [windows|deb|static]..." >&2; exit 2 ;;
+  esac
+done
+(cd "$dist" && sha256sum -- * 2>/dev/null | grep -v ' SHA256SUMS$' > SHA256SUMS.new && mv SHA256SUMS.new SHA256SUMS)
+ls -l "$dist"
