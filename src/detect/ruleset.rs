@@ -22,6 +22,9 @@ use toml::{Table, Value};
 /// The built-in thresholds and switches of the log detections.
 pub const BUILTIN_DETECTIONS: &str = include_str!("../../assets/rules/logs/detections.toml");
 
+/// What each log detection says and the severities of its cases.
+pub const BUILTIN_FINDINGS: &str = include_str!("../../assets/rules/logs/findings.toml");
+
 /// Why rule files could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleSetError {
@@ -109,6 +112,7 @@ fn builtin_table() -> Result<Table, RuleSetError> {
         RuleSetError::Logs(e.message().trim().to_string(), "built-in rules".into())
     };
     let mut t: Table = toml::from_str(BUILTIN_DETECTIONS).map_err(bad)?;
+    merge(&mut t, toml::from_str(BUILTIN_FINDINGS).map_err(bad)?);
     let patterns: Table = toml::from_str(crate::detect::logs::rules::BUILTIN).map_err(bad)?;
     t.insert("rules".into(), Value::Table(patterns));
     Ok(t)
@@ -122,7 +126,8 @@ pub fn builtin_log_config() -> Result<DetectConfig, RuleSetError> {
 /// The built-in log settings with `files` read over them in order.
 pub fn log_config(files: &[PathBuf]) -> Result<DetectConfig, RuleSetError> {
     let mut t = builtin_table()?;
-    let mut config = to_config(t.clone(), "built-in rules")?;
+    let builtin = to_config(t.clone(), "built-in rules")?;
+    let mut config = builtin.clone();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| RuleSetError::Io {
             err: e,
@@ -134,6 +139,7 @@ pub fn log_config(files: &[PathBuf]) -> Result<DetectConfig, RuleSetError> {
         merge(&mut t, over);
         // Checked after each file, so that the error names the file.
         config = to_config(t.clone(), &name)?;
+        same_keys(&config, &builtin).map_err(|m| RuleSetError::Logs(m, name.clone()))?;
     }
     Ok(config)
 }
@@ -152,6 +158,44 @@ fn to_config(t: Table, source: &str) -> Result<DetectConfig, RuleSetError> {
         }
     }
     Ok(cfg)
+}
+
+/// An override may reword a detection's texts and rate its cases, but
+/// only those the detection has: every text, severity and limit key must
+/// be a built-in one, and a text may use only the values its built-in
+/// template uses.
+fn same_keys(cfg: &DetectConfig, builtin: &DetectConfig) -> Result<(), String> {
+    use crate::detect::logs::texts::names;
+    for (id, d) in &cfg.detection {
+        let b = builtin.detection.get(id).cloned().unwrap_or_default();
+        for (key, template) in &d.text {
+            let Some(known) = b.text.get(key) else {
+                return Err(format!("the log detection {id:?} has no text {key:?}"));
+            };
+            let allowed = names(known);
+            if let Some(n) = names(template).into_iter().find(|n| !allowed.contains(n)) {
+                return Err(format!(
+                    "the text {key:?} of {id:?} cannot use {{{n}}}; it has {}",
+                    allowed
+                        .iter()
+                        .map(|n| format!("{{{n}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        for key in d.severities.keys() {
+            if !b.severities.contains_key(key) {
+                return Err(format!("the log detection {id:?} has no case {key:?}"));
+            }
+        }
+        for key in d.limits.keys() {
+            if !b.limits.contains_key(key) {
+                return Err(format!("the log detection {id:?} has no limit {key:?}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Merge `over` into `base`: tables merge key by key, anything else
@@ -177,8 +221,18 @@ mod tests {
         let c = builtin_log_config().expect("built-in rules parse");
         assert_eq!((c.maxretry, c.findtime_s), (5, 600));
         assert!(!c.rules.scanner_agents.is_empty());
-        assert!(c.detection.is_empty());
         assert!(DETECTIONS.iter().all(|d| c.enabled(d.id)));
+        assert!(
+            c.detection.values().all(|d| d.severity.is_none()),
+            "no detection's severity is overridden"
+        );
+        for d in DETECTIONS {
+            let s = c
+                .detection
+                .get(d.id)
+                .expect("every detection has its texts");
+            assert!(!s.text.is_empty() && !s.severities.is_empty(), "{}", d.id);
+        }
     }
 
     #[test]
@@ -230,5 +284,55 @@ mod tests {
         assert!(e.contains("ssh_brutforce") && e.contains("x.toml"), "{e}");
         std::fs::write(&f, "[detection.web_scan]\nseverity = \"urgent\"\n").unwrap();
         assert!(log_config(&[f]).is_err());
+    }
+
+    #[test]
+    fn texts_and_case_severities_are_overridable_but_only_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.toml");
+        std::fs::write(
+            &f,
+            "[detection.ssh_bruteforce.text]
+title = \"SSH brute force: {ip} ({total})\"\n\
+             [detection.ssh_bruteforce.severities]\nsome = \"high\"\n\
+             [detection.ssh_bruteforce.limits]\nmany_failures = 10\n",
+        )
+        .unwrap();
+        let c = log_config(std::slice::from_ref(&f)).unwrap();
+        let ip = "192.0.2.9";
+        assert_eq!(
+            c.text("ssh_bruteforce", "title", &[("ip", &ip), ("total", &7)]),
+            "SSH brute force: 192.0.2.9 (7)"
+        );
+        assert_eq!(
+            c.text(
+                "ssh_bruteforce",
+                "title_accounts",
+                &[("ip", &ip), ("total", &7), ("users", &2)]
+            ),
+            "Brute force from 192.0.2.9: 7 failed logins on 2 account(s)",
+            "texts not named keep the built-in wording"
+        );
+        assert_eq!(c.case_severity("ssh_bruteforce", "some"), Severity::High);
+        assert_eq!(c.case_severity("ssh_bruteforce", "many"), Severity::High);
+        assert_eq!(c.limit("ssh_bruteforce", "many_failures"), 10);
+        for (bad, named) in [
+            ("[detection.ssh_bruteforce.text]\ntitel = \"x\"\n", "titel"),
+            (
+                "[detection.ssh_bruteforce.text]\ntitle = \"{address}\"\n",
+                "{address}",
+            ),
+            (
+                "[detection.ssh_bruteforce.severities]\nfew = \"low\"\n",
+                "few",
+            ),
+            ("[detection.ssh_bruteforce.limits]\nlots = 3\n", "lots"),
+        ] {
+            std::fs::write(&f, bad).unwrap();
+            let e = log_config(std::slice::from_ref(&f))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(named) && e.contains("x.toml"), "{e}");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! Accounts created, changed or given privileges: uid 0 accounts are
 //! critical, membership of an administrative group is high.
 
-use super::{Ctx, Finding, Severity};
+use super::texts::{Quoted, vars};
+use super::{Ctx, Finding};
+
+const ID: &str = "accounts";
 use crate::logs::event::{Field, Kind};
 
 /// Run the account detection.
@@ -21,35 +24,28 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             e.get(Field::Uid) == Some("0") && matches!(e.kind, Kind::UserAdd | Kind::UserChange);
         let target = e.get(Field::Target).unwrap_or("");
         let priv_group = e.kind == Kind::GroupChange && groups.iter().any(|g| g == target);
-        let (sev, title) = if uid0 {
-            (
-                Severity::Critical,
-                format!("Account {user:?} has uid 0 (root rights)"),
-            )
+        let case = if uid0 {
+            "uid0"
         } else if priv_group {
-            (
-                Severity::High,
-                format!("Account {user:?} added to administrative group {target:?}"),
-            )
+            "admin_group"
         } else {
             match e.kind {
-                Kind::UserAdd => (Severity::Medium, format!("Account {user:?} created")),
-                Kind::UserDelete => (Severity::Medium, format!("Account {user:?} deleted")),
-                Kind::PasswordChange => (Severity::Low, format!("Password of {user:?} changed")),
-                Kind::GroupAdd => (Severity::Low, format!("Group {target:?} created")),
-                Kind::GroupChange => (
-                    Severity::Low,
-                    format!("Account {user:?} added to group {target:?}"),
-                ),
-                _ => (Severity::Low, format!("Account {user:?} changed")),
+                Kind::UserAdd => "created",
+                Kind::UserDelete => "deleted",
+                Kind::PasswordChange => "password",
+                Kind::GroupAdd => "group_created",
+                Kind::GroupChange => "group_member",
+                _ => "changed",
             }
         };
+        let cfg = ctx.cfg;
+        let v = vars![user = Quoted(user), group = Quoted(target)];
         out.push(Finding::from_events(
             ctx.store,
             "account_change",
-            sev,
-            title,
-            "Attackers create or elevate accounts to keep access; check that this change was authorised.".into(),
+            cfg.case_severity(ID, case),
+            cfg.text(ID, case, v),
+            cfg.text(ID, "explanation", v),
             vec![i],
         ));
     }

@@ -2,7 +2,10 @@
 //! `maxretry` failures within `findtime` (fail2ban's rule).
 
 use super::auth;
-use super::{Ctx, Finding, Severity, max_in_window};
+use super::texts::vars;
+use super::{Ctx, Finding, max_in_window};
+
+const ID: &str = "ssh_bruteforce";
 use crate::logs::time::US;
 
 /// Run the brute-force detection.
@@ -17,25 +20,34 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         }
         let total = g.total;
         let users = g.distinct_other().len();
-        let sev = if total >= 1000 {
-            Severity::High
+        let case = if total >= cfg.limit(ID, "many_failures") {
+            "many"
         } else {
-            Severity::Medium
+            "some"
         };
+        let v = vars![
+            ip,
+            total,
+            users,
+            peak,
+            findtime_s = cfg.findtime_s,
+            maxretry = cfg.maxretry
+        ];
         out.push(a.group_finding(
             ctx.store,
             auth::By::Ip(id),
             "ssh_bruteforce",
-            sev,
-            if users == 0 {
-                format!("Brute force from {ip}: {total} failed logins")
-            } else {
-                format!("Brute force from {ip}: {total} failed logins on {users} account(s)")
-            },
-            format!(
-                "{total} authentication failures from {ip}, up to {peak} within {} s (threshold {} in {} s).",
-                cfg.findtime_s, cfg.maxretry, cfg.findtime_s
+            cfg.case_severity(ID, case),
+            cfg.text(
+                ID,
+                if users == 0 {
+                    "title"
+                } else {
+                    "title_accounts"
+                },
+                v,
             ),
+            cfg.text(ID, "explanation", v),
         ));
     }
     out

@@ -2,7 +2,10 @@
 //! (through sudo, in shell history, in auditd EXECVE) that tamper with
 //! accounts, logs or auditing.
 
-use super::{Ctx, Finding, Severity};
+use super::texts::vars;
+use super::{Ctx, Finding};
+
+const ID: &str = "commands";
 use crate::logs::event::{Field, Kind};
 use std::collections::BTreeMap;
 
@@ -45,31 +48,26 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         // A command whose user the log does not name (shell history
         // lines, some audit records): said so, not quoted as "".
         let user = if user.is_empty() {
-            "(unknown user)".to_string()
+            ctx.cfg.text(ID, "unknown_user", &[])
         } else {
             format!("{user:?}")
         };
-        let f = if rule == "sudo_shell" {
-            Finding::from_events(
-                ctx.store,
-                "sudo_shell",
-                Severity::High,
-                format!("{user} opened a root shell through sudo/su ({n} time(s))"),
-                "A shell as another user escapes per-command sudo logging: what followed is only in shell history or audit logs.".into(),
-                evs,
-            )
+        let cfg = ctx.cfg;
+        let what = super::texts::Quoted(&what);
+        let v = vars![user, n, what];
+        let case = if rule == "sudo_shell" {
+            "sudo_shell"
         } else {
-            Finding::from_events(
-                ctx.store,
-                "tampering_command",
-                Severity::High,
-                format!("Command touching {what:?} run by {user} ({n} time(s))"),
-                format!(
-                    "Commands that change accounts, logs or auditing (matched {what:?}) are how intruders keep access and hide."
-                ),
-                evs,
-            )
+            "tampering"
         };
+        let f = Finding::from_events(
+            ctx.store,
+            rule,
+            cfg.case_severity(ID, case),
+            cfg.text(ID, &format!("{case}_title"), v),
+            cfg.text(ID, &format!("{case}_explanation"), v),
+            evs,
+        );
         out.push(f);
     }
     out

@@ -2,7 +2,10 @@
 //! of them dominant.
 
 use super::auth;
-use super::{Ctx, Finding, Severity};
+use super::texts::{Quoted, vars};
+use super::{Ctx, Finding};
+
+const ID: &str = "distributed_attack";
 
 /// Run the distributed-attack detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
@@ -39,10 +42,12 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 ctx.store,
                 auth::By::User(id),
                 "distributed_attack",
-                Severity::Medium,
-                format!("Distributed attack on account {user:?}: {addresses} addresses"),
-                format!(
-                    "{total} failures for {user:?} came from {addresses} different addresses; none sent more than {top}."
+                cfg.case_severity(ID, "attack"),
+                cfg.text(ID, "title", vars![user = Quoted(user), addresses]),
+                cfg.text(
+                    ID,
+                    "explanation",
+                    vars![user = Quoted(user), total, addresses, top],
                 ),
             ));
         }

@@ -7,7 +7,8 @@
 //! lost lines mention ("17 lines mentioning 198.18.7.7 were removed from
 //! /var/log/auth.log between the two captures").
 
-use super::{Ctx, Finding, Severity};
+use super::texts::vars;
+use super::{Ctx, Finding};
 use crate::logs::event::{Event, Field};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,6 +48,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             })
             .unwrap_or_else(|| "?".into())
     };
+    let cfg = ctx.cfg;
     let mut out = Vec::new();
     for ((before, after, path), events) in groups {
         let mut ips: BTreeMap<String, usize> = BTreeMap::new();
@@ -68,50 +70,32 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         }
         let n = events.len();
         let mut parts = Vec::new();
-        for (what, counts) in [
-            ("mentioning", &ips),
-            ("of account", &users),
-            ("running", &commands),
-        ] {
+        for (what, counts) in [("ips", &ips), ("users", &users), ("commands", &commands)] {
+            let what = cfg.text(ID, &format!("what_{what}"), &[]);
             let mut v: Vec<(&String, &usize)> = counts.iter().collect();
             v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             for (value, k) in v.iter().take(NAMED) {
-                parts.push(format!(
-                    "{k} line{} {what} {value} {} removed from {path} between the two captures",
-                    if **k == 1 { "" } else { "s" },
-                    if **k == 1 { "was" } else { "were" },
-                ));
+                let key = if **k == 1 { "part_one" } else { "part_many" };
+                parts.push(cfg.text(ID, key, vars![k, what, value, path]));
             }
             if v.len() > NAMED {
-                parts.push(format!(
-                    "{} more value(s) {what} not named",
-                    v.len() - NAMED
-                ));
+                let more = v.len() - NAMED;
+                parts.push(cfg.text(ID, "part_more", vars![more, what]));
             }
         }
+        let (before, after) = (name(before), name(after));
         let title = match ips.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) {
-            Some((ip, k)) => format!(
-                "{n} line(s) erased from {path} between {} and {}: {k} mentioning {ip}",
-                name(before),
-                name(after)
-            ),
-            None => format!(
-                "{n} line(s) erased from {path} between {} and {}",
-                name(before),
-                name(after)
-            ),
+            Some((ip, k)) => cfg.text(ID, "title_ip", vars![n, path, before, after, k, ip]),
+            None => cfg.text(ID, "title", vars![n, path, before, after]),
         };
-        let explanation = format!(
-            "{n} line(s) of {path} in {} are missing from {}, while the lines before and after them are still there: they were deleted from the log, not rotated away or cut with the whole file.{}",
-            name(before),
-            name(after),
-            if parts.is_empty() {
-                String::new()
-            } else {
-                format!(" {}.", parts.join("; "))
-            }
-        );
-        let mut f = Finding::from_events(store, ID, Severity::High, title, explanation, events);
+        let details = if parts.is_empty() {
+            String::new()
+        } else {
+            cfg.text(ID, "details", vars![parts = parts.join("; ")])
+        };
+        let explanation = cfg.text(ID, "explanation", vars![n, path, before, after, details]);
+        let sev = cfg.case_severity(ID, "erased");
+        let mut f = Finding::from_events(store, ID, sev, title, explanation, events);
         f.subject.paths = vec![path];
         let all: BTreeSet<String> = f.subject.ips.drain(..).chain(ips.into_keys()).collect();
         f.subject.ips = all.into_iter().collect();

@@ -1,7 +1,10 @@
 //! Large downloads per address: the total bytes served (2xx) and single
 //! large responses.
 
-use super::{Ctx, Finding, Severity, group_by, human_bytes};
+use super::texts::vars;
+use super::{Ctx, Finding, group_by, human_bytes};
+
+const ID: &str = "exfiltration";
 use crate::logs::event::{Field, Kind};
 
 /// Run the download detection.
@@ -31,32 +34,32 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             })
             .collect();
         if total >= cfg.exfil_total_bytes {
+            let v = vars![
+                ip,
+                bytes = human_bytes(total),
+                responses = evs.len(),
+                threshold = human_bytes(cfg.exfil_total_bytes),
+            ];
             out.push(Finding::from_events(
                 store,
                 "large_download",
-                Severity::High,
-                format!(
-                    "{} downloaded by {ip} in {} responses",
-                    human_bytes(total),
-                    evs.len()
-                ),
-                format!(
-                    "{ip} received {} (threshold {}) in successful responses.",
-                    human_bytes(total),
-                    human_bytes(cfg.exfil_total_bytes)
-                ),
+                cfg.case_severity(ID, "total"),
+                cfg.text(ID, "total_title", v),
+                cfg.text(ID, "total_explanation", v),
                 evs,
             ));
         } else if !big.is_empty() {
+            let v = vars![
+                ip,
+                count = big.len(),
+                threshold = human_bytes(cfg.exfil_single_bytes),
+            ];
             out.push(Finding::from_events(
                 store,
                 "large_download",
-                Severity::Low,
-                format!("{} large response(s) to {ip}", big.len()),
-                format!(
-                    "Single responses of at least {} were served to {ip}.",
-                    human_bytes(cfg.exfil_single_bytes)
-                ),
+                cfg.case_severity(ID, "single"),
+                cfg.text(ID, "single_title", v),
+                cfg.text(ID, "single_explanation", v),
                 big,
             ));
         }

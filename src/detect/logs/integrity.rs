@@ -2,7 +2,10 @@
 //! timestamps jumping backwards, empty (rotated or emptied) logs, files
 //! ending in a cut line, and files that could not be read completely.
 
-use super::{Ctx, Finding, Severity};
+use super::texts::vars;
+use super::{Ctx, Finding};
+
+const ID: &str = "log_integrity";
 use crate::logs::event::Kind;
 use crate::logs::time::{US, rfc3339};
 
@@ -10,6 +13,9 @@ use crate::logs::time::{US, rfc3339};
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     let store = ctx.store;
     let cfg = ctx.cfg;
+    let long_gap = i64::try_from(cfg.limit(ID, "long_gap_s"))
+        .unwrap_or(i64::MAX)
+        .saturating_mul(US);
     let mut out = Vec::new();
     let mut per_source: Vec<Vec<(i64, u32)>> = vec![Vec::new(); store.sources.len()];
     for (i, e) in store.events.iter().enumerate() {
@@ -21,7 +27,11 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     }
     for (si, src) in store.sources.iter().enumerate() {
         let name = match &src.archive {
-            Some(a) => format!("{} in {}", src.path, a.display()),
+            Some(a) => cfg.text(
+                ID,
+                "name_in_archive",
+                vars![path = src.path, archive = a.display()],
+            ),
             None => src.path.clone(),
         };
         let mk = |rule, sev, title: String, expl: String, evs: Vec<u32>| {
@@ -32,9 +42,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         if src.parser == "empty" {
             out.push(mk(
                 "empty_log",
-                Severity::Medium,
-                format!("Empty log file {name}"),
-                "An empty log may be a fresh rotation or a log that was emptied; compare with its rotated siblings and the file's times.".into(),
+                cfg.case_severity(ID, "empty"),
+                cfg.text(ID, "empty_title", vars![name]),
+                cfg.text(ID, "empty_explanation", vars![name]),
                 Vec::new(),
             ));
             continue;
@@ -42,9 +52,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         if let Some(err) = &src.error {
             out.push(mk(
                 "log_unreadable",
-                Severity::High,
-                format!("Log {name} could not be read completely"),
-                format!("{err}. Events after that point are missing."),
+                cfg.case_severity(ID, "unreadable"),
+                cfg.text(ID, "unreadable_title", vars![name]),
+                cfg.text(ID, "unreadable_explanation", vars![name, error = err]),
                 Vec::new(),
             ));
         }
@@ -55,9 +65,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             let last = times.iter().max_by_key(|x| x.1).map(|x| x.1);
             out.push(mk(
                 "log_truncated",
-                Severity::Low,
-                format!("Log {name} ends without a line break"),
-                "The last line has no line ending: the file may have been cut (or copied while written).".into(),
+                cfg.case_severity(ID, "truncated"),
+                cfg.text(ID, "truncated_title", vars![name]),
+                cfg.text(ID, "truncated_explanation", vars![name]),
                 last.into_iter().collect(),
             ));
         }
@@ -75,12 +85,12 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             let evs: Vec<u32> = jumps.iter().take(50).flat_map(|j| [j.0, j.1]).collect();
             out.push(mk(
                 "time_jump",
-                Severity::Medium,
-                format!("Timestamps go backwards {} time(s) in {name}", jumps.len()),
-                format!(
-                    "Lines later in the file are earlier in time by more than {} s (worst {} s): clock changes, merged or edited logs.",
-                    cfg.backwards_s,
-                    worst / US
+                cfg.case_severity(ID, "time_jump"),
+                cfg.text(ID, "time_jump_title", vars![name, count = jumps.len()]),
+                cfg.text(
+                    ID,
+                    "time_jump_explanation",
+                    vars![name, backwards_s = cfg.backwards_s, worst_s = worst / US],
                 ),
                 evs,
             ));
@@ -111,14 +121,18 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             };
             out.push(mk(
                 "log_gap",
-                if *g > 24 * 3600 * US { Severity::Medium } else { Severity::Low },
-                format!("{} h of silence in {name}", g / US / 3600),
-                format!(
-                    "No event between {} and {} ({} s), while this log's median spacing is {} s: logging stopped, or lines were removed.",
-                    rfc3339(a.0),
-                    rfc3339(b.0),
-                    g / US,
-                    median / US
+                cfg.case_severity(ID, if *g > long_gap { "long_gap" } else { "gap" }),
+                cfg.text(ID, "gap_title", vars![name, hours = g / US / 3600]),
+                cfg.text(
+                    ID,
+                    "gap_explanation",
+                    vars![
+                        name,
+                        from = rfc3339(a.0),
+                        to = rfc3339(b.0),
+                        seconds = g / US,
+                        median_s = median / US
+                    ],
                 ),
                 vec![a.1, b.1],
             ));
@@ -126,11 +140,12 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         if found.len() > 3 {
             out.push(mk(
                 "log_gap",
-                Severity::Info,
-                format!("{} more gaps in {name}", found.len() - 3),
-                format!(
-                    "Silences longer than {} s beyond the three largest.",
-                    limit / US
+                cfg.case_severity(ID, "more_gaps"),
+                cfg.text(ID, "more_gaps_title", vars![name, more = found.len() - 3]),
+                cfg.text(
+                    ID,
+                    "more_gaps_explanation",
+                    vars![name, limit_s = limit / US],
                 ),
                 Vec::new(),
             ));

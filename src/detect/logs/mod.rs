@@ -28,6 +28,7 @@ pub mod sensitive;
 pub mod spraying;
 pub mod stuffing;
 pub mod success_after_failures;
+pub mod texts;
 pub mod webscan;
 pub mod webshell;
 
@@ -249,8 +250,10 @@ pub struct DetectConfig {
     pub detection: BTreeMap<String, DetectionSwitch>,
 }
 
-/// How one detection is run: on or off, and a severity that replaces the
-/// one its code gives every finding.
+/// How one detection is run and what it says: on or off, a severity that
+/// replaces the one its code gives every finding, and its data
+/// ([`texts`]): the templates of its titles and explanations, the
+/// severities of its cases and the numbers it rates them by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectionSwitch {
@@ -258,6 +261,15 @@ pub struct DetectionSwitch {
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    /// Title and explanation templates by name (`{ip}` is filled in).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub text: BTreeMap<String, String>,
+    /// The severity of each case the detection tells apart, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub severities: BTreeMap<String, Severity>,
+    /// Numbers the detection rates its cases by, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, u64>,
 }
 
 fn yes() -> bool {
@@ -269,6 +281,9 @@ impl Default for DetectionSwitch {
         Self {
             enabled: true,
             severity: None,
+            text: BTreeMap::new(),
+            severities: BTreeMap::new(),
+            limits: BTreeMap::new(),
         }
     }
 }
@@ -282,6 +297,34 @@ impl DetectConfig {
     /// The severity every finding of `id` is given, when one is set.
     pub fn severity_of(&self, id: &str) -> Option<Severity> {
         self.detection.get(id).and_then(|s| s.severity)
+    }
+
+    /// The text `key` of detection `id`, its template filled with `vars`.
+    /// The built-in data has every key the code asks for (a test runs every
+    /// detection); were one missing, the finding says which.
+    pub fn text(&self, id: &str, key: &str, vars: &[texts::Var<'_>]) -> String {
+        let t = self.detection.get(id).and_then(|d| d.text.get(key));
+        debug_assert!(t.is_some(), "no text {key} for the log detection {id}");
+        match t {
+            Some(t) => texts::fill(t, vars),
+            None => format!("({id}: no text {key})"),
+        }
+    }
+
+    /// The severity of case `key` of detection `id` (medium when the data
+    /// does not name it).
+    pub fn case_severity(&self, id: &str, key: &str) -> Severity {
+        let s = self.detection.get(id).and_then(|d| d.severities.get(key));
+        debug_assert!(s.is_some(), "no severity {key} for the log detection {id}");
+        s.copied().unwrap_or(Severity::Medium)
+    }
+
+    /// The number `key` of detection `id` (never reached when the data does
+    /// not name it).
+    pub fn limit(&self, id: &str, key: &str) -> u64 {
+        let v = self.detection.get(id).and_then(|d| d.limits.get(key));
+        debug_assert!(v.is_some(), "no limit {key} for the log detection {id}");
+        v.copied().unwrap_or(u64::MAX)
     }
 }
 

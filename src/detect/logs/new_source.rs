@@ -2,7 +2,10 @@
 //! address it never logged in from before (in these logs).
 
 use super::auth;
-use super::{Ctx, Finding, Severity, ev};
+use super::texts::{Quoted, vars};
+use super::{Ctx, Finding, ev};
+
+const ID: &str = "new_login_source";
 use crate::logs::event::Field;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,11 +25,16 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "new_login_source",
-                Severity::Low,
-                format!("First login of {user:?} from {ip}"),
-                format!(
-                    "{user:?} had logged in before only from {}; {ip} is new.",
-                    known.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+                ctx.cfg.case_severity(ID, "new_source"),
+                ctx.cfg.text(ID, "title", vars![user = Quoted(user), ip]),
+                ctx.cfg.text(
+                    ID,
+                    "explanation",
+                    vars![
+                        user = Quoted(user),
+                        ip,
+                        known = known.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+                    ],
                 ),
                 vec![si],
             ));

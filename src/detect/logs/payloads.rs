@@ -2,7 +2,10 @@
 //! JNDI (log4shell) and command injection, in the decoded URL, the user
 //! agent and the referer.
 
-use super::{Ctx, Finding, Severity};
+use super::texts::vars;
+use super::{Ctx, Finding};
+
+const ID: &str = "attack_payloads";
 use crate::logs::event::{Field, Kind};
 use crate::logs::url::decode_url;
 use std::collections::BTreeMap;
@@ -45,17 +48,21 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((ip, cat), (evs, ok)) in groups {
-        let sev = if ok > 0 {
-            Severity::High
-        } else {
-            Severity::Medium
-        };
+        let case = if ok > 0 { "answered" } else { "refused" };
+        let cfg = ctx.cfg;
+        let v = vars![
+            ip,
+            ok,
+            category = cat,
+            kind = cat.replace('_', " "),
+            requests = evs.len()
+        ];
         out.push(Finding::from_events(
             store,
             "attack_payload",
-            sev,
-            format!("{} attempts from {ip}: {} request(s), {ok} answered 2xx", cat.replace('_', " "), evs.len()),
-            format!("Requests from {ip} carry {cat} payloads; a 2xx answer means the server processed them and deserves a look."),
+            cfg.case_severity(ID, case),
+            cfg.text(ID, "title", v),
+            cfg.text(ID, "explanation", v),
             evs,
         ));
     }

@@ -1,7 +1,10 @@
 //! Cross-source pivots: an address seen attacking the web server that later
 //! tries (or manages) to log in over SSH or another remote login.
 
-use super::{Collected, Ctx, Finding, Severity};
+use super::texts::vars;
+use super::{Collected, Ctx, Finding};
+
+const ID: &str = "cross_source_pivot";
 use crate::logs::event::{Field, Kind};
 use std::collections::BTreeMap;
 
@@ -70,15 +73,14 @@ pub fn run(ctx: &Ctx<'_>, prior: &[Finding]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (ip, (evs, success)) in logins {
         let rule = web.get(ip).map(|x| x.1).unwrap_or("");
+        let case = if success { "succeeded" } else { "attempted" };
         out.push(Finding::from_collected(
             store,
             "cross_source_pivot",
-            if success { Severity::Critical } else { Severity::Medium },
-            format!(
-                "{ip} moved from web attacks ({rule}) to {} logins",
-                if success { "successful" } else { "attempted" }
-            ),
-            format!("The same address first showed up in web-attack findings ({rule}) and then in {} login event(s).", evs.len()),
+            ctx.cfg.case_severity(ID, case),
+            ctx.cfg.text(ID, &format!("{case}_title"), vars![ip, rule]),
+            ctx.cfg
+                .text(ID, "explanation", vars![ip, rule, logins = evs.len()]),
             evs,
         ));
     }

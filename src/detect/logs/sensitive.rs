@@ -2,7 +2,10 @@
 //! (answered with an error), and the ones actually served (2xx with a body),
 //! which is data that left.
 
-use super::{Ctx, Finding, Severity, human_bytes};
+use super::texts::vars;
+use super::{Ctx, Finding, human_bytes};
+
+const ID: &str = "sensitive_files";
 use crate::logs::event::{Field, Kind};
 use crate::logs::url::{decode_url, strip_query};
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,25 +46,26 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             .filter_map(|&i| store.events.get(i as usize)?.get(Field::Path))
             .map(strip_query)
             .collect();
+        let v = vars![
+            ip,
+            files = paths.len(),
+            bytes = human_bytes(bytes),
+            responses = evs.len(),
+            paths = paths.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+        ];
         out.push(Finding::from_events(
             store,
             "sensitive_file_served",
-            Severity::Critical,
-            format!(
-                "Sensitive files served to {ip}: {} file(s), {}",
-                paths.len(),
-                human_bytes(bytes)
-            ),
-            format!(
-                "{ip} received {} with a body ({} in {} responses): {}.",
+            ctx.cfg.case_severity(ID, "served"),
+            ctx.cfg.text(ID, "served_title", v),
+            ctx.cfg.text(
+                ID,
                 if paths.len() == 1 {
-                    "a backup/secret/export file"
+                    "served_explanation_one"
                 } else {
-                    "backup/secret/export files"
+                    "served_explanation_many"
                 },
-                human_bytes(bytes),
-                evs.len(),
-                paths.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+                v,
             ),
             evs,
         ));
@@ -70,13 +74,10 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         out.push(Finding::from_events(
             store,
             "sensitive_file_probe",
-            Severity::Low,
-            format!(
-                "Probes for sensitive files from {ip}: {} request(s)",
-                evs.len()
-            ),
-            "Requests for backups, dumps, secrets or repositories that were refused or empty."
-                .into(),
+            ctx.cfg.case_severity(ID, "probed"),
+            ctx.cfg
+                .text(ID, "probed_title", vars![ip, requests = evs.len()]),
+            ctx.cfg.text(ID, "probed_explanation", vars![ip]),
             evs,
         ));
     }

@@ -2,7 +2,10 @@
 //! attempts each.
 
 use super::auth;
-use super::{Ctx, Finding, Severity};
+use super::texts::vars;
+use super::{Ctx, Finding};
+
+const ID: &str = "password_spraying";
 
 /// Run the spraying detection.
 pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
@@ -21,11 +24,9 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 ctx.store,
                 auth::By::Ip(id),
                 "password_spraying",
-                Severity::High,
-                format!("Password spraying from {ip}: {users} accounts tried"),
-                format!(
-                    "{ip} failed on {users} distinct accounts with {total} attempts (at most ~3 per account): few passwords tried across many accounts."
-                ),
+                cfg.case_severity(ID, "spraying"),
+                cfg.text(ID, "title", vars![ip, users]),
+                cfg.text(ID, "explanation", vars![ip, users, total]),
             ));
         }
     }

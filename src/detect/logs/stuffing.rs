@@ -1,7 +1,10 @@
 //! Credential stuffing: many POSTs to login endpoints from one address in a
 //! short time.
 
-use super::{Ctx, Finding, Severity, group_by, max_in_window};
+use super::texts::vars;
+use super::{Ctx, Finding, group_by, max_in_window};
+
+const ID: &str = "credential_stuffing";
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::US;
 use crate::logs::url::{decode_url, strip_query};
@@ -34,9 +37,21 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "distributed_login_posts",
-                Severity::Medium,
-                format!("{} login POSTs to {path} from {} addresses", evs.len(), ips.len()),
-                format!("Many addresses ({}, threshold {}) posted to the same login endpoint: a botnet trying credentials or registrations.", ips.len(), cfg.distributed_ips * 2),
+                cfg.case_severity(ID, "distributed"),
+                cfg.text(
+                    ID,
+                    "distributed_title",
+                    vars![path, posts = evs.len(), addresses = ips.len()],
+                ),
+                cfg.text(
+                    ID,
+                    "distributed_explanation",
+                    vars![
+                        path,
+                        addresses = ips.len(),
+                        threshold = cfg.distributed_ips * 2
+                    ],
+                ),
                 evs,
             ));
         }
@@ -52,9 +67,19 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "credential_stuffing",
-                Severity::High,
-                format!("Credential stuffing from {ip}: {} login POSTs", evs.len()),
-                format!("{ip} posted to login endpoints {} times, up to {peak} within {} s (threshold {}).", evs.len(), cfg.findtime_s, cfg.stuffing_posts),
+                cfg.case_severity(ID, "stuffing"),
+                cfg.text(ID, "stuffing_title", vars![ip, posts = evs.len()]),
+                cfg.text(
+                    ID,
+                    "stuffing_explanation",
+                    vars![
+                        ip,
+                        posts = evs.len(),
+                        peak,
+                        findtime_s = cfg.findtime_s,
+                        threshold = cfg.stuffing_posts
+                    ],
+                ),
                 evs,
             ));
         }

@@ -3,7 +3,10 @@
 //! an account that did (high), within `lookback`.
 
 use super::auth::{self, t};
-use super::{Ctx, Finding, Severity, ev};
+use super::texts::{Quoted, vars};
+use super::{Ctx, Finding, ev};
+
+const ID: &str = "success_after_failures";
 use crate::logs::event::Field;
 use crate::logs::time::{US, rfc3339};
 use std::collections::HashSet;
@@ -80,12 +83,22 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "success_after_failures",
-                Severity::Critical,
-                format!("Login as {user:?} from {ip} succeeded after {n_ip} failures from that address"),
-                format!(
-                    "{ip} failed {n_ip} times in the {} h before it logged in as {user:?} at {}: a brute force that worked.",
-                    cfg.lookback_s / 3600,
-                    rfc3339(ts)
+                cfg.case_severity(ID, "by_address"),
+                cfg.text(
+                    ID,
+                    "by_address_title",
+                    vars![user = Quoted(user), ip, failures = n_ip],
+                ),
+                cfg.text(
+                    ID,
+                    "by_address_explanation",
+                    vars![
+                        user = Quoted(user),
+                        ip,
+                        failures = n_ip,
+                        hours = cfg.lookback_s / 3600,
+                        time = rfc3339(ts)
+                    ],
                 ),
                 evs,
             ));
@@ -95,12 +108,22 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "success_after_failures",
-                Severity::High,
-                format!("Account {user:?} logged in from {ip} after {n_user} failures on that account"),
-                format!(
-                    "{n_user} failures for {user:?} (from any address) in the {} h before a successful login from {ip} at {}.",
-                    cfg.lookback_s / 3600,
-                    rfc3339(ts)
+                cfg.case_severity(ID, "by_account"),
+                cfg.text(
+                    ID,
+                    "by_account_title",
+                    vars![user = Quoted(user), ip, failures = n_user],
+                ),
+                cfg.text(
+                    ID,
+                    "by_account_explanation",
+                    vars![
+                        user = Quoted(user),
+                        ip,
+                        failures = n_user,
+                        hours = cfg.lookback_s / 3600,
+                        time = rfc3339(ts)
+                    ],
                 ),
                 evs,
             ));

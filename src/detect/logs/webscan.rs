@@ -1,7 +1,10 @@
 //! Web scanning: bursts of 4xx responses from one address, and scanner user
 //! agents.
 
-use super::{Ctx, Finding, Severity, max_in_window};
+use super::texts::{Quoted, vars};
+use super::{Ctx, Finding, max_in_window};
+
+const ID: &str = "web_scan";
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::US;
 
@@ -62,13 +65,18 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "web_scan",
-                Severity::Medium,
-                format!("Web scan from {ip}: {} error responses", errors.len()),
-                format!(
-                    "{ip} drew {} 4xx responses, up to {peak} within {} s (threshold {}): probing for files and endpoints.",
-                    errors.len(),
-                    cfg.findtime_s,
-                    cfg.scan_4xx
+                cfg.case_severity(ID, "errors"),
+                cfg.text(ID, "errors_title", vars![ip, errors = errors.len()]),
+                cfg.text(
+                    ID,
+                    "errors_explanation",
+                    vars![
+                        ip,
+                        errors = errors.len(),
+                        peak,
+                        findtime_s = cfg.findtime_s,
+                        threshold = cfg.scan_4xx
+                    ],
                 ),
                 errors,
             ));
@@ -78,12 +86,13 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
             out.push(Finding::from_events(
                 store,
                 "scanner_user_agent",
-                Severity::Medium,
-                format!(
-                    "Scanner user agent from {ip} ({a}): {} requests",
-                    g.agent_hits.len()
+                cfg.case_severity(ID, "agent"),
+                cfg.text(
+                    ID,
+                    "agent_title",
+                    vars![ip, agent = a, requests = g.agent_hits.len()],
                 ),
-                format!("The user agent names a known scanning tool ({a:?})."),
+                cfg.text(ID, "agent_explanation", vars![ip, agent = Quoted(&a)]),
                 g.agent_hits,
             ));
         }

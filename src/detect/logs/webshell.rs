@@ -1,7 +1,10 @@
 //! Web shell use: successful requests to a script in an upload directory,
 //! or to any script with command-style parameters (`cmd=`, `exec=`...).
 
-use super::{Ctx, Finding, Severity};
+use super::texts::vars;
+use super::{Ctx, Finding};
+
+const ID: &str = "web_shell";
 use crate::logs::event::{Field, Kind};
 use crate::logs::time::rfc3339;
 use crate::logs::url::{decode_url, strip_query};
@@ -42,19 +45,15 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 .iter()
                 .any(|x| script.ends_with(x.as_str()));
         if params {
-            groups
-                .entry((script, "command parameters"))
-                .or_default()
-                .push(i);
+            groups.entry((script, "params")).or_default().push(i);
         } else if upload {
-            groups
-                .entry((script, "script in an upload directory"))
-                .or_default()
-                .push(i);
+            groups.entry((script, "upload")).or_default().push(i);
         }
     }
+    let cfg = ctx.cfg;
     let mut out = Vec::new();
     for ((script, why), evs) in groups {
+        let reason = cfg.text(ID, &format!("why_{why}"), &[]);
         let first = first_seen
             .get(&script)
             .map(|t| rfc3339(*t))
@@ -62,9 +61,13 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         out.push(Finding::from_events(
             store,
             "web_shell",
-            Severity::Critical,
-            format!("Possible web shell {script}: {} successful request(s) ({why})", evs.len()),
-            format!("{script} (first requested {first}) answered 2xx to requests with {why}: the way attackers run commands through an uploaded script."),
+            cfg.case_severity(ID, why),
+            cfg.text(
+                ID,
+                "title",
+                vars![script, requests = evs.len(), why = reason],
+            ),
+            cfg.text(ID, "explanation", vars![script, first, why = reason]),
             evs,
         ));
     }
