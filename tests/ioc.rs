@@ -230,6 +230,11 @@ fn scan_matches_files_names_hashes_and_text_of_a_captured_archive() {
     assert_eq!(md5[0]["path"], "/usr/local/bin/dropper");
     assert_eq!(md5[0]["severity"], "critical");
     assert!(evidence(md5[0]).contains(&md5_hex(DROPPER)));
+    assert!(
+        evidence(md5[0]).contains("whose SHA-256 is the recorded one"),
+        "{}",
+        evidence(md5[0])
+    );
     let sha1 = findings(&doc, "ioc.sha1");
     assert_eq!(sha1.len(), 1, "{sha1:?}");
     assert!(
@@ -431,4 +436,52 @@ fn diff_marks_the_change_and_a_bad_list_is_an_error_naming_it() {
             "{stderr}"
         );
     }
+}
+
+/// An archive whose dropper was swapped after capture (the ZIP rewritten
+/// with Python's zipfile, CRCs right, the records untouched): the MD5 of
+/// the swapped bytes matches a listed one, and the finding says that the
+/// content it was computed from is not the content captured.
+#[test]
+fn hashes_of_altered_content_are_flagged_as_such() {
+    let fx = fixture();
+    let planted: &[u8] = b"\x7fELF\x02\x01\x01\0a different binary, swapped in later\0";
+    let program = format!(
+        "import sys, zipfile\n\
+         src = zipfile.ZipFile(sys.argv[1])\n\
+         items = [(i.filename, src.read(i)) for i in src.infolist()]\n\
+         src.close()\n\
+         items = [(n, bytes.fromhex('{}') if n.endswith('/usr/local/bin/dropper') else d) for n, d in items]\n\
+         out = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED)\n\
+         for n, d in items:\n    out.writestr(n, d)\n\
+         out.close()\n",
+        hex::encode(planted)
+    );
+    crate::util::tool(
+        "python3",
+        &["-c", &program, fx.archive.to_str().unwrap()],
+        fx.archive.parent().unwrap(),
+    );
+    let list = fx.archive.parent().unwrap().join("planted.txt");
+    std::fs::write(
+        &list,
+        format!("md5:{} # the planted binary\n", md5_hex(planted)),
+    )
+    .unwrap();
+    let (code, doc, stderr) = run(&[
+        "scan".into(),
+        fx.archive.display().to_string(),
+        "--json".into(),
+        "-q".into(),
+        "--ioc".into(),
+        list.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let md5 = findings(&doc, "ioc.md5");
+    assert_eq!(md5.len(), 1, "{md5:?}");
+    let ev = evidence(md5[0]);
+    assert!(
+        ev.contains(&md5_hex(planted)) && ev.contains("does NOT match the SHA-256 recorded"),
+        "{ev}"
+    );
 }

@@ -232,11 +232,15 @@ fn hash_on_demand<'a>(
         &groups,
         threads(),
         cancel,
-        |(_, es)| {
+        |(sealed, es)| {
             let e = es.first()?;
             let mut r = snap.open_content(e).ok()?;
             let mut md5 = Md5::new();
             let mut sha1 = sha1::Sha1::new();
+            // The content read is checked against the SHA-256 the capture
+            // recorded: MD5/SHA-1 of altered bytes are never presented as
+            // the evidence's.
+            let mut sha256 = sha2::Sha256::new();
             let mut buf = vec![0u8; 1 << 20];
             loop {
                 let n = r.read(&mut buf).ok()?;
@@ -244,6 +248,7 @@ fn hash_on_demand<'a>(
                     break;
                 }
                 let chunk = buf.get(..n)?;
+                sha256.update(chunk);
                 if want_md5 {
                     md5.update(chunk);
                 }
@@ -253,12 +258,15 @@ fn hash_on_demand<'a>(
             }
             let m: [u8; 16] = md5.finalize().into();
             let s: [u8; 20] = sha1.finalize().into();
-            Some((m, s))
+            let read: [u8; 32] = sha256.finalize().into();
+            Some((m, s, read == **sealed))
         },
         None,
     );
     for ((_, es), d) in groups.iter().zip(digests) {
-        let Some(Some((m, s))) = d else { continue };
+        let Some(Some((m, s, intact))) = d else {
+            continue;
+        };
         let found = [
             (
                 want_md5.then(|| ix.md5(&m)).flatten(),
@@ -277,9 +285,13 @@ fn hash_on_demand<'a>(
                 hits.push(Hit {
                     ind: i,
                     entry: e,
-                    evidence: vec![format!(
-                        "{name} {hexd} (computed from the snapshot's content)"
-                    )],
+                    evidence: vec![if intact {
+                        format!("{name} {hexd} (computed from the snapshot's content, whose SHA-256 is the recorded one)")
+                    } else {
+                        format!(
+                            "{name} {hexd} computed from content that does NOT match the SHA-256 recorded at capture: the snapshot was altered; verify it before relying on this"
+                        )
+                    }],
                     what: format!("its content ({})", name.to_uppercase()),
                 });
             }
