@@ -40,6 +40,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("log_detect", log_detect),
     ("snapshot", snapshot),
     ("leak_sample", leak_sample),
+    ("ioc_list", ioc_list),
 ];
 
 /// A real evidence archive (two small files), captured by `exhibit capture
@@ -309,4 +310,40 @@ pub fn leak_sample(data: &[u8]) {
         }
         std::ops::ControlFlow::Continue(())
     });
+}
+
+/// An indicator list through its reader and index: `data[0]` picks the
+/// list's name (plain text, CSV or JSON by its extension, or none, so the
+/// content decides); the rest is the list. A list that reads is then
+/// matched against its own bytes the ways files and log events are: as
+/// text, and word by word as host, address, user agent, account and path.
+pub fn ioc_list(data: &[u8]) {
+    use exhibit::detect::ioc::IocSet;
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let names = ["list.txt", "feed.csv", "misp.json", "indicators"];
+    let name = names[usize::from(pick) % names.len()];
+    let text = String::from_utf8_lossy(body);
+    let Ok(set) = IocSet::from_text(name, &text) else {
+        return;
+    };
+    let ix = set.index();
+    let mut hits = Vec::new();
+    ix.text_hits(body, |i, _, _| hits.push(i));
+    let (mut scratch, mut buf) = (String::new(), Vec::new());
+    for word in text.split_whitespace().take(256) {
+        ix.host_hits(word, &mut scratch, &mut hits);
+        ix.agent_hits(word, &mut hits);
+        ix.user_hits(word, &mut hits);
+        ix.name_hits(word, &mut buf, &mut hits);
+        if let Ok(a) = word.parse() {
+            ix.ip_hits(a, &mut hits);
+        }
+    }
+    for i in hits {
+        if let Some(ind) = set.get(i) {
+            let _ = set.source(ind);
+        }
+    }
 }
