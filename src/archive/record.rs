@@ -158,6 +158,18 @@ pub struct FileRecord {
     /// a record without the field has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<String>,
+    /// NTFS alternate data streams of the file (Windows captures): each
+    /// named stream's name and size; their content is not captured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<AltStream>,
+}
+
+/// A named data stream of a file besides its content (NTFS alternate data
+/// streams: `Zone.Identifier`, or data hidden beside a file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AltStream {
+    pub name: String,
+    pub size: u64,
 }
 
 impl FileRecord {

@@ -151,6 +151,7 @@ fn base_record(item: &WalkItem, acc: &accounts::Accounts) -> FileRecord {
         rule: None,
         flags: Vec::new(),
         capabilities: st.capabilities.clone(),
+        streams: st.streams.clone(),
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Stat {
     pub btime: Option<Time>,
     /// File capabilities of a regular file (`security.capability`), decoded.
     pub capabilities: Option<String>,
+    /// NTFS alternate data streams of a regular file (Windows).
+    pub streams: Vec<crate::archive::record::AltStream>,
 }
 
 impl From<crate::platform::meta::Meta> for Stat {
@@ -57,6 +59,7 @@ impl From<crate::platform::meta::Meta> for Stat {
             ctime: m.ctime,
             btime: m.btime,
             capabilities: None,
+            streams: Vec::new(),
         }
     }
 }
@@ -234,6 +237,7 @@ impl Walker<'_> {
         let kind = stat.kind;
         if kind == Some(EntryType::File) {
             stat.capabilities = parent.capabilities(name);
+            stat.streams = parent.streams(name);
         }
         let mut selection = match kind {
             Some(k) => self

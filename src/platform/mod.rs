@@ -14,10 +14,13 @@
 //! - [`files`]: reading at an offset, private files and folders, locking a
 //!   folder, flushing a folder's entries;
 //! - [`errno`]: the OS error codes capture matches on;
-//! - [`host`]: the name and kernel of the machine Exhibit runs on.
+//! - [`host`]: the name and kernel of the machine Exhibit runs on;
+//! - [`streams`]: NTFS alternate data streams (Windows; the crate's one
+//!   `unsafe` call).
 
 pub mod errno;
 pub mod files;
 pub mod host;
 pub mod meta;
 pub mod names;
+pub mod streams;

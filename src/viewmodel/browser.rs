@@ -438,6 +438,7 @@ mod tests {
             sha256: Some(format!("{size:064x}")),
             member: None,
             hardlink_of: None,
+            streams: Vec::new(),
             status,
             reason: None,
             change: None,

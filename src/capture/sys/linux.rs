@@ -33,6 +33,7 @@ fn from_statx(s: &rustix::fs::Statx) -> Stat {
         ctime: t(StatxFlags::CTIME, s.stx_ctime),
         btime: t(StatxFlags::BTIME, s.stx_btime),
         capabilities: None,
+        streams: Vec::new(),
     }
 }
 

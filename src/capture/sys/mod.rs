@@ -48,6 +48,11 @@ pub(crate) trait Dir: Sized {
     fn open_dir(&self, name: &[u8]) -> Result<Self, Errno>;
     /// The file capabilities of the regular file `name`, decoded.
     fn capabilities(&self, name: &[u8]) -> Option<String>;
+    /// The NTFS alternate data streams of the regular file `name`
+    /// ([`crate::platform::streams`]); none where the system has none.
+    fn streams(&self, _name: &[u8]) -> Vec<crate::archive::record::AltStream> {
+        Vec::new()
+    }
     /// The kind of a pseudo or network filesystem this directory is on, if
     /// it is on one (such filesystems are not entered unless asked).
     fn skipped_filesystem(&self) -> Option<&'static str>;

@@ -126,6 +126,16 @@ impl Dir for PortableDir {
         None
     }
 
+    /// Listed from a handle opened as the entry itself (a link swapped in
+    /// is examined, never followed); a file that cannot be opened has its
+    /// reading error recorded when its content is read.
+    fn streams(&self, name: &[u8]) -> Vec<crate::archive::record::AltStream> {
+        no_follow_read()
+            .open(self.child(name))
+            .and_then(|f| crate::platform::streams::of(&f))
+            .unwrap_or_default()
+    }
+
     fn skipped_filesystem(&self) -> Option<&'static str> {
         None
     }

@@ -837,6 +837,20 @@ fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
             if let Some(h) = &r.hardlink_of {
                 grid_row(ui, "Hard link of", h);
             }
+            if let Some(c) = &r.capabilities {
+                grid_row(ui, "Capabilities", c);
+            }
+            if !r.streams.is_empty() {
+                let list: Vec<String> = r
+                    .streams
+                    .iter()
+                    .map(|s| format!("{} ({} bytes)", s.name, widgets::thousands(s.size)))
+                    .collect();
+                grid_row(ui, "Data streams", list.join(", ")).on_hover_text(
+                    "NTFS alternate data streams: named data beside the file's content. \
+                     Recorded by name and size; their content is not in the archive.",
+                );
+            }
             ui.label(RichText::new("Status").weak());
             ui.horizontal(|ui| {
                 widgets::badge(ui, widgets::status_tone(r.status), r.status.as_str());
