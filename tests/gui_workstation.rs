@@ -422,15 +422,25 @@ fn cancelling_a_capture_leaves_no_archive_that_looks_complete() {
     let mut h = harness();
     h.step();
     fill_capture_form(&mut h, &src, &out, "IR-3");
+    // The estimate of the sources ends first (its line changes the form's
+    // height, which would move the button under a click).
+    wait_until(&mut h, "the estimate", |h| {
+        !h.state()
+            .v::<CaptureView>()
+            .busy()
+            .iter()
+            .any(|b| b == "Estimating")
+    });
     click(&mut h, "Start capture");
-    assert!(
+    // The capture runs as a background job (on a loaded machine its first
+    // progress may take a few frames to show).
+    wait_until(&mut h, "the capture to run", |h| {
         h.state()
             .v::<CaptureView>()
             .busy()
             .iter()
-            .any(|b| b.starts_with("Capturing")),
-        "the capture runs as a background job"
-    );
+            .any(|b| b.starts_with("Capturing"))
+    });
     h.get_by_label("Cancel").click();
     h.step();
     wait_until(&mut h, "the capture to stop", |h| {

@@ -164,13 +164,9 @@ pub struct FileRecord {
     pub streams: Vec<AltStream>,
 }
 
-/// A named data stream of a file besides its content (NTFS alternate data
-/// streams: `Zone.Identifier`, or data hidden beside a file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AltStream {
-    pub name: String,
-    pub size: u64,
-}
+/// A named data stream of a file besides its content
+/// ([`crate::platform::streams`]).
+pub use crate::platform::streams::AltStream;
 
 impl FileRecord {
     /// Permission bits parsed back from `mode`.

@@ -11,8 +11,16 @@
 //! This is the crate's one `unsafe` call (Windows offers no safe API and
 //! no well-kept crate wraps this one). Other systems have no such streams.
 
-use crate::archive::record::AltStream;
+use serde::{Deserialize, Serialize};
 use std::fs::File;
+
+/// A named data stream of a file besides its content (NTFS alternate data
+/// streams: `Zone.Identifier`, or data hidden beside a file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AltStream {
+    pub name: String,
+    pub size: u64,
+}
 
 /// The named streams of an open file, without its unnamed content stream
 /// (`::$DATA`); empty when the system has none or cannot list them.
