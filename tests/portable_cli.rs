@@ -233,3 +233,35 @@ fn a_linux_image_is_captured_compared_its_logs_read_and_reported() {
     );
     assert!(page.contains("backup2"), "the account created is named");
 }
+
+/// A reader that stops early (`exhibit timeline ARCHIVE | head`) ends the
+/// run quietly: no panic and nothing on stderr. On Windows (under Wine in
+/// CI) there is no SIGPIPE: the closed pipe makes `println!` fail, which
+/// `platform::stdout` turns into a quiet exit.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let t = tempfile::tempdir().unwrap();
+    let tree = t.path().join("t");
+    std::fs::create_dir_all(&tree).unwrap();
+    for i in 0..2000 {
+        std::fs::write(tree.join(format!("file-{i:04}.txt")), "x").unwrap();
+    }
+    let archive = archive_of(&tree, &t.path().join("out"));
+    // Megabytes of timeline: far more than a pipe holds.
+    let mut child = std::process::Command::new(util::exhibit_path())
+        .arg("timeline")
+        .arg(&archive)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run exhibit");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 4096];
+    out.read_exact(&mut first).expect("the first lines");
+    drop(out);
+    let done = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(err.trim().is_empty(), "nothing on stderr: {err}");
+}

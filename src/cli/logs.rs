@@ -257,7 +257,7 @@ pub fn run(a: Args) -> u8 {
         Ok(code) => code,
         Err(e)
             if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+                .is_some_and(exhibit::platform::stdout::is_closed_pipe) =>
         {
             EXIT_OK
         }

@@ -115,9 +115,9 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
-    // Behave like other Unix tools when the reader of our output goes away
+    // Behave like other tools when the reader of our output goes away
     // (`exhibit show ... | head`): end quietly instead of panicking in println!.
-    sigpipe::reset();
+    exhibit::platform::stdout::end_quietly_when_closed();
     let raw: Vec<String> = std::env::args().collect();
     let cli = match Cli::try_parse() {
         Ok(c) => c,

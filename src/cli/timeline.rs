@@ -61,7 +61,7 @@ pub fn run(a: Args) -> u8 {
         Ok(c) => c,
         Err(e)
             if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+                .is_some_and(exhibit::platform::stdout::is_closed_pipe) =>
         {
             EXIT_OK
         }

@@ -15,6 +15,7 @@
 //!   folder, flushing a folder's entries;
 //! - [`errno`]: the OS error codes capture matches on;
 //! - [`host`]: the name and kernel of the machine Exhibit runs on;
+//! - [`stdout`]: ending quietly when the reader of our output goes away;
 //! - [`streams`]: NTFS alternate data streams (Windows; the crate's one
 //!   `unsafe` call).
 
@@ -23,4 +24,5 @@ pub mod files;
 pub mod host;
 pub mod meta;
 pub mod names;
+pub mod stdout;
 pub mod streams;
