@@ -77,54 +77,28 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 .flat_map(|&(lo, hi)| g.events.get(lo..hi).unwrap_or(&[]).iter().copied())
                 .collect()
         };
-        if n_ip >= u64::from(cfg.maxretry) && ips_done.insert(ip) {
-            let mut evs = take(true, ip_id, &ip_r);
-            evs.push(si);
-            out.push(Finding::from_events(
-                store,
-                "success_after_failures",
-                cfg.case_severity(ID, "by_address"),
-                cfg.text(
-                    ID,
-                    "by_address_title",
-                    vars![user = Quoted(user), ip, failures = n_ip],
-                ),
-                cfg.text(
-                    ID,
-                    "by_address_explanation",
-                    vars![
-                        user = Quoted(user),
-                        ip,
-                        failures = n_ip,
-                        hours = cfg.lookback_s / 3600,
-                        time = rfc3339(ts)
-                    ],
-                ),
-                evs,
-            ));
+        let found = if n_ip >= u64::from(cfg.maxretry) && ips_done.insert(ip) {
+            Some(("by_address", take(true, ip_id, &ip_r), n_ip))
         } else if n_user >= u64::from(cfg.maxretry) && !user.is_empty() && users_done.insert(user) {
-            let mut evs = take(false, user_id, &user_r);
+            Some(("by_account", take(false, user_id, &user_r), n_user))
+        } else {
+            None
+        };
+        if let Some((case, mut evs, failures)) = found {
             evs.push(si);
+            let v = vars![
+                user = Quoted(user),
+                ip,
+                failures,
+                hours = cfg.lookback_s / 3600,
+                time = rfc3339(ts)
+            ];
             out.push(Finding::from_events(
                 store,
                 "success_after_failures",
-                cfg.case_severity(ID, "by_account"),
-                cfg.text(
-                    ID,
-                    "by_account_title",
-                    vars![user = Quoted(user), ip, failures = n_user],
-                ),
-                cfg.text(
-                    ID,
-                    "by_account_explanation",
-                    vars![
-                        user = Quoted(user),
-                        ip,
-                        failures = n_user,
-                        hours = cfg.lookback_s / 3600,
-                        time = rfc3339(ts)
-                    ],
-                ),
+                cfg.case_severity(ID, case),
+                cfg.text(ID, &format!("{case}_title"), v),
+                cfg.text(ID, &format!("{case}_explanation"), v),
                 evs,
             ));
         }
