@@ -529,3 +529,50 @@ paths = ["/etc/hostname"]
         shows(h, "Our own rule saw the hostname file")
     });
 }
+
+/// At 1024×700 (a laptop) the changes table fits beside the findings
+/// without sideways scrolling: the folder tree starts folded away (one
+/// click shows it), every column header is on screen, and a deep path loses
+/// its middle, keeping where it lives and its file name.
+#[test]
+fn compare_on_a_laptop_screen_shows_whole_rows_and_paths_elided_in_the_middle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = trees(tmp.path());
+    let deep = "var/www/html/wp-content/uploads/2026/12/themes/storefront/assets/vendor/backdoor-payload.php";
+    write(&new, deep, SHELL.as_bytes());
+    let a = core_capture(&old, &tmp.path().join("out-before"));
+    let b = core_capture(&new, &tmp.path().join("out-after"));
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    run_compare(&mut h, &a, &b);
+    wait_until(&mut h, "the changes table", |h| shows(h, "What changed"));
+    assert!(
+        !shows(&h, "Folders"),
+        "the tree starts folded on a laptop screen"
+    );
+    for header in ["Severity", "Change", "Path", "Size", "What changed"] {
+        let r = h.get_by_label(header).rect();
+        assert!(r.right() <= 1024.0, "{header} header off screen: {r:?}");
+    }
+    type_into(&mut h, "Filter paths", "backdoor");
+    wait_until(&mut h, "the filtered table", |h| shows(h, "Showing 1 of"));
+    let cell = h
+        .query_all_by_label_contains("backdoor-payload.php")
+        .find(|n| n.value().is_some_and(|l| l.contains('…')))
+        .unwrap_or_else(|| {
+            let all: Vec<_> = h
+                .query_all_by_label_contains("payload")
+                .map(|n| (n.value(), n.rect()))
+                .collect();
+            panic!("the deep path, elided, not among {all:?}")
+        });
+    let text = cell.value().unwrap();
+    assert!(text.starts_with("/var/"), "the start is kept: {text}");
+    assert!(
+        text.ends_with("/backdoor-payload.php"),
+        "the name is kept: {text}"
+    );
+    assert!(cell.rect().right() <= 1024.0, "{:?}", cell.rect());
+    click(&mut h, "Folder tree");
+    wait_until(&mut h, "the folder tree", |h| shows(h, "Folders"));
+}

@@ -521,6 +521,29 @@ pub fn verdict(ui: &mut Ui, tone: Tone, headline: &str, sub: &str) {
 }
 
 /// A muted explanatory line.
+/// A path in monospace that fits the room it is given: too long, it loses
+/// its middle (never the file name) and shows the whole path on hover.
+/// `extra` is the room to leave for widgets drawn after it on the line.
+pub fn path_label(ui: &mut Ui, path: &str, extra: f32) -> egui::Response {
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let glyph = ui.ctx().fonts_mut(|f| f.glyph_width(&font, '0')).max(1.0);
+    let max = ((ui.available_width() - extra) / glyph).max(8.0) as usize;
+    let shown = crate::viewmodel::format::elide_middle(path, max);
+    let elided = shown.len() != path.len();
+    let r = ui.add(
+        egui::Label::new(RichText::new(shown.as_ref()).monospace())
+            .truncate()
+            .selectable(false),
+    );
+    if elided { r.on_hover_text(path) } else { r }
+}
+
+/// The width a side panel opens at: `share` of the window, kept between
+/// `min` and `max`, so a laptop screen leaves the centre its room.
+pub fn side_width(ui: &Ui, share: f32, min: f32, max: f32) -> f32 {
+    (ui.ctx().content_rect().width() * share).clamp(min, max)
+}
+
 pub fn hint(ui: &mut Ui, text: &str) {
     ui.label(RichText::new(text).weak());
 }
@@ -611,16 +634,17 @@ impl SourceList {
             }
         });
         let mut remove = None;
-        ui.horizontal_wrapped(|ui| {
-            if self.paths.is_empty() {
-                hint(
-                    ui,
-                    "No source yet: type a path, choose one, or drop files here.",
-                );
-            }
-            for (i, p) in self.paths.iter().enumerate() {
-                let name = p.display().to_string();
-                ui.label(RichText::new(&name).monospace());
+        if self.paths.is_empty() {
+            hint(
+                ui,
+                "No source yet: type a path, choose one, or drop files here.",
+            );
+        }
+        // One source a line, its remove button first so it stays in
+        // reach; long paths lose their middle, not their name.
+        for (i, p) in self.paths.iter().enumerate() {
+            let name = p.display().to_string();
+            ui.horizontal(|ui| {
                 if ui
                     .small_button("remove")
                     .on_hover_text(format!("Remove {name}"))
@@ -628,9 +652,9 @@ impl SourceList {
                 {
                     remove = Some(i);
                 }
-                ui.add_space(8.0);
-            }
-        });
+                path_label(ui, &name, 0.0);
+            });
+        }
         if let Some(i) = remove {
             self.paths.remove(i);
         }

@@ -52,6 +52,35 @@ pub fn elide_start(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     format!("…{tail}").into()
 }
 
+/// A path shortened to `max` characters by cutting its middle: the start
+/// (where it lives) and the end (the file name, kept whole whenever it fits)
+/// stay readable, `/var/www/…/uploads/shell.php`. Shorter paths are
+/// returned as they are; a file name longer than `max` keeps its end.
+pub fn elide_middle(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    if n <= max {
+        return s.into();
+    }
+    let budget = max.saturating_sub(1);
+    // The file name with its leading separator.
+    let name = chars
+        .iter()
+        .rposition(|&c| c == '/' || c == '\\')
+        .map_or(n, |i| n - i);
+    if name >= budget {
+        return elide_start(s, max);
+    }
+    // A third of the room to the start, the rest to the end (at least
+    // the whole name).
+    let head = (budget / 3).min(budget - name);
+    let tail = budget - head;
+    let mut out: String = chars.iter().take(head).collect();
+    out.push('…');
+    out.extend(chars.iter().skip(n - tail));
+    out.into()
+}
+
 /// Every severity, most severe first (for the filter menus).
 pub const SEVERITIES: [Severity; 5] = [
     Severity::Critical,
@@ -85,4 +114,23 @@ pub fn count_severities(findings: &[Finding]) -> Vec<(Severity, u32)> {
         })
         .filter(|(_, n)| *n > 0)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_lose_their_middle_and_keep_their_name() {
+        assert_eq!(elide_middle("/a/b", 10), "/a/b");
+        let p = "/var/www/html/wp-content/uploads/2026/12/shell.php";
+        let e = elide_middle(p, 30);
+        assert_eq!(e.chars().count(), 30);
+        assert!(e.starts_with("/var/www/"), "{e}");
+        assert!(e.ends_with("/2026/12/shell.php"), "{e}");
+        // A name longer than the room keeps its end.
+        let e = elide_middle("/x/a-very-long-file-name-indeed.tar.gz", 12);
+        assert_eq!(e, "…deed.tar.gz");
+        assert_eq!(e.chars().count(), 12);
+    }
 }

@@ -14,7 +14,6 @@ use crate::gui::jobs::{Job, PickKind};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
 use crate::tz::{DisplayZone, Precision};
-use crate::viewmodel::format::elide_start;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::PathBuf;
@@ -86,12 +85,12 @@ impl View for BrowserView {
         if self.show_tree {
             egui::Panel::left("folder_tree")
                 .resizable(true)
-                .default_size(260.0)
+                .default_size(widgets::side_width(ui, 0.2, 180.0, 260.0))
                 .show(ui, |ui| self.tree_ui(ui));
         }
         egui::Panel::right("preview_pane")
             .resizable(true)
-            .default_size(460.0)
+            .default_size(widgets::side_width(ui, 0.38, 300.0, 460.0))
             .show(ui, |ui| self.preview_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             // Narrow windows scroll the columns sideways instead of hiding them.
@@ -498,14 +497,8 @@ impl BrowserView {
                     let Some(r) = records.get(ri) else { return };
                     row.set_selected(selected == Some(ri));
                     row.col(|ui| {
-                        // Long paths lose their start, never their file name.
-                        let max = (ui.available_width() / 8.2).max(8.0) as usize;
-                        ui.add(
-                            egui::Label::new(RichText::new(elide_start(&r.path, max)).monospace())
-                                .truncate()
-                                .selectable(false),
-                        )
-                        .on_hover_text(&r.path);
+                        // Long paths lose their middle, never their file name.
+                        widgets::path_label(ui, &r.path, 0.0);
                     });
                     row.col(|ui| {
                         ui.label(kind_name(r.kind));

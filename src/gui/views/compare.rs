@@ -25,7 +25,7 @@ use crate::gui::widgets::findings::{
     finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
 use crate::gui::widgets::{self, PathField};
-use crate::viewmodel::format::{elide_start, severity_summary};
+use crate::viewmodel::format::severity_summary;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use model::{ChangeFilter, ChangeTree, DiffModel, SbsRow, side_by_side};
@@ -94,7 +94,13 @@ pub struct CompareView {
     reveal: Option<(String, u8)>,
     /// Show the snapshot pickers although results are shown.
     choose: bool,
+    /// The folder tree shown or hidden by the user; unset, it shows on
+    /// windows wide enough to leave the table its room.
+    pub show_tree: Option<bool>,
 }
+
+/// Below this window width the side tree starts hidden.
+const TREE_MIN_WINDOW: f32 = 1200.0;
 
 impl View for CompareView {
     fn screen(&self) -> Screen {
@@ -153,6 +159,13 @@ impl View for CompareView {
 }
 
 impl CompareView {
+    /// Whether the folder tree is shown: the user's choice, else by the
+    /// window's width.
+    fn tree_shown(&self, ui: &Ui) -> bool {
+        self.show_tree
+            .unwrap_or_else(|| ui.ctx().content_rect().width() >= TREE_MIN_WINDOW)
+    }
+
     /// A dropped archive or folder fills the baseline first, then the
     /// incident side.
     pub fn drop_path(&mut self, p: PathBuf) {
@@ -460,6 +473,14 @@ impl CompareView {
                     "Hide normal change: log growth and rotation nobody flagged, and changes \
                      whose findings are only info or low",
                 );
+            let mut tree = self.tree_shown(ui);
+            if ui
+                .toggle_value(&mut tree, "Folder tree")
+                .on_hover_text("Show or hide the folder tree beside the changes")
+                .changed()
+            {
+                self.show_tree = Some(tree);
+            }
             if let Some(f) = self.filter.folder.clone() {
                 ui.label(format!("Folder: {f}"));
                 if ui.button("All folders").clicked() {
@@ -470,15 +491,17 @@ impl CompareView {
         self.refresh_rows(ui.ctx());
         let ctx = ui.ctx().clone();
         let mut chosen_folder = None;
-        egui::Panel::left("compare_tree")
-            .resizable(true)
-            .default_size(270.0)
-            .show(ui, |ui| {
-                if let Some(m) = &self.model {
-                    let reveal = self.reveal.as_ref().map(|(p, _)| p.as_str());
-                    chosen_folder = tree_ui(ui, &m.tree, self.filter.folder.as_deref(), reveal);
-                }
-            });
+        if self.tree_shown(ui) {
+            egui::Panel::left("compare_tree")
+                .resizable(true)
+                .default_size(widgets::side_width(ui, 0.2, 180.0, 270.0))
+                .show(ui, |ui| {
+                    if let Some(m) = &self.model {
+                        let reveal = self.reveal.as_ref().map(|(p, _)| p.as_str());
+                        chosen_folder = tree_ui(ui, &m.tree, self.filter.folder.as_deref(), reveal);
+                    }
+                });
+        }
         self.reveal = match self.reveal.take() {
             Some((p, n)) if n > 0 && chosen_folder.is_none() => {
                 ui.ctx().request_repaint();
@@ -492,7 +515,7 @@ impl CompareView {
         let mut finding_clicked = None;
         egui::Panel::right("compare_findings")
             .resizable(true)
-            .default_size(370.0)
+            .default_size(widgets::side_width(ui, 0.3, 260.0, 370.0))
             .show(ui, |ui| {
                 let Some(m) = &self.model else { return };
                 ui.label(
@@ -518,14 +541,23 @@ impl CompareView {
         let mut row_clicked = None;
         egui::CentralPanel::default().show(ui, |ui| {
             let h = ui.available_height();
-            egui::Panel::bottom("compare_diff")
-                .resizable(true)
-                .default_size((h * 0.58).max(220.0))
-                .min_size((h * 0.3).max(160.0))
-                .show(ui, |ui| {
-                    ui.set_min_height(ui.available_height());
+            // The detail pane opens with a selection; until then the
+            // table has the whole height (a laptop screen shows twice
+            // the rows).
+            if self.selected.is_some() {
+                egui::Panel::bottom("compare_diff")
+                    .resizable(true)
+                    .default_size((h * 0.58).max(220.0))
+                    .min_size((h * 0.3).max(160.0))
+                    .show(ui, |ui| {
+                        ui.set_min_height(ui.available_height());
+                        self.detail_ui(ui, commands);
+                    });
+            } else {
+                egui::Panel::bottom("compare_diff_hint").show(ui, |ui| {
                     self.detail_ui(ui, commands);
                 });
+            }
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::horizontal()
                     .id_salt("compare_table_h")
@@ -557,6 +589,10 @@ impl CompareView {
             widgets::thousands(rows.len() as u64),
             widgets::thousands(m.result.changes.len() as u64)
         ));
+        // The path column takes what the other columns leave, so a laptop
+        // screen shows whole rows without scrolling sideways.
+        let path_width =
+            (ui.available_width() - 78.0 - 96.0 - 110.0 - 100.0 - 40.0).clamp(160.0, 420.0);
         let mut table = TableBuilder::new(ui)
             .id_salt("compare_table")
             .striped(true)
@@ -564,7 +600,7 @@ impl CompareView {
             .sense(egui::Sense::click())
             .column(Column::initial(78.0).clip(true))
             .column(Column::initial(96.0).clip(true))
-            .column(Column::initial(300.0).at_least(120.0).clip(true))
+            .column(Column::initial(path_width).at_least(120.0).clip(true))
             .column(Column::initial(110.0).clip(true))
             .column(Column::remainder().at_least(100.0).clip(true));
         if let Some(idx) = self.scroll_to_row.take()
@@ -604,14 +640,8 @@ impl CompareView {
                         ui.label(RichText::new(c.change.as_str()).color(color));
                     });
                     row.col(|ui| {
-                        // Long paths lose their start, never their file name.
-                        let max = (ui.available_width() / 8.2).max(8.0) as usize;
-                        ui.add(
-                            egui::Label::new(RichText::new(elide_start(&c.path, max)).monospace())
-                                .truncate()
-                                .selectable(false),
-                        )
-                        .on_hover_text(&c.path);
+                        // Long paths lose their middle, never their file name.
+                        widgets::path_label(ui, &c.path, 0.0);
                     });
                     row.col(|ui| {
                         ui.label(size_change(c));

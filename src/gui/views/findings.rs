@@ -341,8 +341,8 @@ impl FindingsView {
         let mut open = None;
         egui::Panel::right("scan_details")
             .resizable(true)
-            .default_size(560.0)
-            .min_size(360.0)
+            .default_size(widgets::side_width(ui, 0.42, 320.0, 560.0))
+            .min_size(320.0)
             .show(ui, |ui| {
                 ui.set_min_width(ui.available_width());
                 open = self.details_ui(ui);

@@ -144,7 +144,7 @@ impl View for LogsView {
         self.refresh_rows(&ctx);
         egui::Panel::left("detections_panel")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(widgets::side_width(ui, 0.25, 220.0, 300.0))
             .show(ui, |ui| self.detections_ui(ui));
         self.query_bar_ui(ui);
         self.filter_bar_ui(ui);
