@@ -251,7 +251,12 @@ fn rotated_logs_are_one_event_per_line_and_not_erasure() {
     };
     assert_eq!(label("port 40040"), format!("{an} +1"));
     assert_eq!(label("job 90"), bn);
+
     assert!(!several_snapshots(&load(vec![a.clone()])));
+    assert_eq!(
+        exhibit::viewmodel::logs::common_snapshot_prefix(&load(vec![a.clone()])),
+        0
+    );
 }
 
 #[test]

@@ -180,6 +180,38 @@ pub fn several_snapshots(store: &LogStore) -> bool {
         })
 }
 
+/// How many leading bytes every snapshot's archive name shares, cut just
+/// after a `_` (`IR-7_E01_web01_….zip` and `IR-7_E02_web01_….zip` share
+/// `IR-7_`): the Logs table leaves them out, so a narrow column still tells
+/// the snapshots apart. 0 with fewer than two archives.
+pub fn common_snapshot_prefix(store: &LogStore) -> usize {
+    let mut names = store
+        .sources
+        .iter()
+        .filter_map(|s| s.archive.as_ref()?.file_name()?.to_str());
+    let Some(first) = names.next() else { return 0 };
+    let mut common = first.len();
+    let mut several = false;
+    for n in names {
+        if n != first {
+            several = true;
+        }
+        common = first
+            .bytes()
+            .zip(n.bytes())
+            .take(common)
+            .take_while(|(a, b)| a == b)
+            .count();
+    }
+    if !several {
+        return 0;
+    }
+    first
+        .get(..common)
+        .and_then(|p| p.rfind('_'))
+        .map_or(0, |i| i + 1)
+}
+
 /// The snapshot an event was read from, for the Logs table: the archive's
 /// file name ("folder" for a log read from disk), and "+N" when the same
 /// line is also in N other snapshots merged into it.
@@ -350,6 +382,30 @@ pub fn find_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_snapshot_column_leaves_out_the_names_shared_start() {
+        use crate::logs::load::{LogStore, SourceInfo};
+        let store = |names: &[&str]| LogStore {
+            sources: names
+                .iter()
+                .map(|n| SourceInfo {
+                    archive: Some(std::path::PathBuf::from(format!("/cases/IR-7/{n}"))),
+                    ..SourceInfo::default()
+                })
+                .collect(),
+            ..LogStore::default()
+        };
+        let a = "IR-2026-041_E01_web01_20261203T141744Z.zip";
+        let b = "IR-2026-041_E02_web01_20261203T141745Z.zip";
+        let cut = common_snapshot_prefix(&store(&[a, b, a]));
+        assert_eq!(&a[cut..], "E01_web01_20261203T141744Z.zip");
+        assert_eq!(&b[cut..], "E02_web01_20261203T141745Z.zip");
+        // One snapshot, or names with nothing in common: nothing cut.
+        assert_eq!(common_snapshot_prefix(&store(&[a, a])), 0);
+        assert_eq!(common_snapshot_prefix(&store(&[a, "other.zip"])), 0);
+        assert_eq!(common_snapshot_prefix(&store(&[])), 0);
+    }
     use crate::detect::Severity;
 
     #[test]

@@ -589,6 +589,11 @@ impl LogsView {
         };
         // Logs of several snapshots: a column names each line's snapshot.
         let snapshots = crate::viewmodel::logs::several_snapshots(&store);
+        let snapshot_prefix = if snapshots {
+            crate::viewmodel::logs::common_snapshot_prefix(&store)
+        } else {
+            0
+        };
         let mut table = TableBuilder::new(ui)
             .id_salt("log_events_table")
             .striped(true)
@@ -663,11 +668,12 @@ impl LogsView {
                     if snapshots {
                         row.col(|ui| {
                             let label = crate::viewmodel::logs::snapshot_label(&store, e);
-                            ui.add(egui::Label::new(label).truncate().selectable(false))
-                                .on_hover_text(
-                                    "The snapshot this line was read from; +N: N other \
-                                     snapshots hold the same line",
-                                );
+                            let short = label.get(snapshot_prefix..).unwrap_or(&label);
+                            ui.add(egui::Label::new(short).truncate().selectable(false))
+                                .on_hover_text(format!(
+                                    "{label}: the snapshot this line was read from; +N: N \
+                                     other snapshots hold the same line"
+                                ));
                         });
                     }
                     row.col(|ui| cell(ui, e.kind.as_str()));
