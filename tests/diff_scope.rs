@@ -32,7 +32,11 @@ fn trees(dir: &Path) -> (PathBuf, PathBuf) {
         );
     }
     write(&old, "var/www/html/old.php", b"<?php echo 'old'; ?>\n");
-    write(&old, "var/www/html/debug.log", b"debug line 1\ndebug line 2\n");
+    write(
+        &old,
+        "var/www/html/debug.log",
+        b"debug line 1\ndebug line 2\n",
+    );
     (old, new)
 }
 
@@ -42,7 +46,13 @@ fn capture(root: &Path, out: &Path, args: &[&str], profiles: Option<&Path>) -> P
     let mut cmd = exhibit();
     cmd.arg("capture").arg("--root").arg(root).args(args);
     cmd.arg("-o").arg(out).args([
-        "--case", "IR-17", "--examiner", "Tess", "--store", "--json", "-q",
+        "--case",
+        "IR-17",
+        "--examiner",
+        "Tess",
+        "--store",
+        "--json",
+        "-q",
     ]);
     if let Some(p) = profiles {
         cmd.env("EXHIBIT_PROFILE_DIR", p);
@@ -243,7 +253,10 @@ fn different_profiles_are_named_and_judged_by_their_own_rules() {
             .as_str()
             .unwrap_or_else(|| panic!("no version of {name}: {}", doc["scope"][side]))
             .to_string();
-        assert!(v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()), "{v}");
+        assert!(
+            v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{v}"
+        );
         v
     };
     let (web_v, system_v) = (version("new", "web"), version("old", "system"));

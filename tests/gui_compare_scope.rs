@@ -67,7 +67,10 @@ fn compare_names_the_scope_difference_and_lists_entries_not_in_both() {
         shows(h, "The two captures cover different ground")
     });
     assert!(
-        shows(&h, "profiles differ: the newer capture used profile `web` v"),
+        shows(
+            &h,
+            "profiles differ: the newer capture used profile `web` v"
+        ),
         "the banner names the newer capture's profile and its version"
     );
     assert!(

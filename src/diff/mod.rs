@@ -24,8 +24,8 @@ use crate::snapshot::{Entry, format_time};
 use serde::Serialize;
 
 pub use compare::{compare, compare_scoped};
-pub use scope::{ScopeComparison, ScopeNote};
 pub use content::{ContentDiff, ContentLimits, content_diff};
+pub use scope::{ScopeComparison, ScopeNote};
 
 /// The class of one change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

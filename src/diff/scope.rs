@@ -136,7 +136,14 @@ impl Scope {
 
     /// The parts that decide which paths the capture took: equal ground
     /// means an entry missing on one side is added or removed.
-    fn ground(&self) -> (&[String], Vec<&String>, &BTreeMap<String, String>, &[String]) {
+    fn ground(
+        &self,
+    ) -> (
+        &[String],
+        Vec<&String>,
+        &BTreeMap<String, String>,
+        &[String],
+    ) {
         let mut p: Vec<&String> = self.profiles.iter().collect();
         p.sort();
         (&self.sources, p, &self.profile_versions, &self.unknown)
@@ -206,10 +213,7 @@ impl ScopeComparison {
     pub fn of(old: &Snapshot, new: &Snapshot) -> Self {
         let (o, n) = (Scope::of(old), Scope::of(new));
         let mut d = Vec::new();
-        if o.kind == SnapshotKind::Archive
-            && n.kind == SnapshotKind::Archive
-            && o.host != n.host
-        {
+        if o.kind == SnapshotKind::Archive && n.kind == SnapshotKind::Archive && o.host != n.host {
             let name = |h: &Option<String>| h.clone().unwrap_or_else(|| "(unknown)".into());
             d.push(ScopeDifference {
                 field: "host",
@@ -270,7 +274,12 @@ impl ScopeComparison {
         for (field, what, a, b) in [
             ("sources", "sources differ", &o.sources, &n.sources),
             ("excludes", "excludes differ", &o.excludes, &n.excludes),
-            ("size_limits", "size limits differ", &o.size_limits, &n.size_limits),
+            (
+                "size_limits",
+                "size limits differ",
+                &o.size_limits,
+                &n.size_limits,
+            ),
             (
                 "metadata_only",
                 "metadata-only rules differ",
@@ -285,10 +294,10 @@ impl ScopeComparison {
             }
             let mut parts = Vec::new();
             if !on.is_empty() {
-                parts.push(format!("{} only in the newer capture", on.join(", ")));
+                parts.push(format!("{} only in the newer capture", few(&on)));
             }
             if !oo.is_empty() {
-                parts.push(format!("{} only in the older", oo.join(", ")));
+                parts.push(format!("{} only in the older", few(&oo)));
             }
             d.push(ScopeDifference {
                 field,
@@ -319,6 +328,17 @@ impl ScopeComparison {
             not_in_both: 0,
             undecided: 0,
         }
+    }
+}
+
+/// Values shown in a sentence: the first few, then how many more (the
+/// JSON lists them all).
+fn few(v: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let head = v.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    match v.len().saturating_sub(SHOWN) {
+        0 => head,
+        more => format!("{head} and {more} more"),
     }
 }
 
@@ -461,7 +481,9 @@ impl ScopeMatcher {
         let rest = if start == "/" {
             path.trim_start_matches('/')
         } else {
-            path.get(start.len()..).unwrap_or("").trim_start_matches('/')
+            path.get(start.len()..)
+                .unwrap_or("")
+                .trim_start_matches('/')
         };
         let comps: Vec<&str> = rest.split('/').filter(|c| !c.is_empty()).collect();
         for (i, c) in comps.iter().enumerate() {
@@ -517,9 +539,12 @@ fn profile_ground(names: &[String], snap: &Snapshot) -> Ground {
     };
     let all: Vec<_> = set.profiles.values().collect();
     let uses_home = profiles.iter().any(|p| {
-        p.rules
-            .iter()
-            .any(|r| r.paths.iter().chain(&r.exclude).any(|x| x.contains("{home}")))
+        p.rules.iter().any(|r| {
+            r.paths
+                .iter()
+                .chain(&r.exclude)
+                .any(|x| x.contains("{home}"))
+        })
     });
     let follows = profiles
         .iter()
@@ -637,7 +662,11 @@ mod tests {
     fn links_resolve_through_the_records() {
         let s = Snapshot::from_entries(
             "s",
-            vec![link("/lib", "usr/lib"), dir("/usr/lib"), link("/a", "/b/../c")],
+            vec![
+                link("/lib", "usr/lib"),
+                dir("/usr/lib"),
+                link("/a", "/b/../c"),
+            ],
         );
         assert_eq!(
             resolve_recorded(&s, "/lib/modules", true).as_deref(),

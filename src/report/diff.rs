@@ -30,7 +30,9 @@ fn scope_html(h: &mut String, scope: &crate::diff::ScopeComparison) {
     if scope.differences.is_empty() {
         return;
     }
-    h.push_str("<div id=\"scope\" class=\"scope\"><h2>The two captures cover different ground</h2><ul>");
+    h.push_str(
+        "<div id=\"scope\" class=\"scope\"><h2>The two captures cover different ground</h2><ul>",
+    );
     for d in &scope.differences {
         let _ = write!(h, "<li>{}</li>", escape(&d.text));
     }

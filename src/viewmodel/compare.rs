@@ -242,7 +242,28 @@ pub fn scope_banner(scope: &crate::diff::ScopeComparison) -> Option<(String, Str
     if scope.differences.is_empty() {
         return None;
     }
-    let mut lines: Vec<String> = scope.differences.iter().map(|d| d.text.clone()).collect();
+    // The first differences in full (profiles, versions, hosts, sources
+    // come first), the rest named: a laptop screen keeps room for the
+    // table; the CLI and the report list them all.
+    const FULL: usize = 2;
+    let mut lines: Vec<String> = scope
+        .differences
+        .iter()
+        .take(FULL)
+        .map(|d| d.text.clone())
+        .collect();
+    let rest: Vec<&str> = scope
+        .differences
+        .iter()
+        .skip(FULL)
+        .map(|d| d.text.split(':').next().unwrap_or(d.field))
+        .collect();
+    if !rest.is_empty() {
+        lines.push(format!(
+            "also: {} (exhibit diff and the HTML report list them)",
+            rest.join("; ")
+        ));
+    }
     if scope.ground_differs {
         lines.push(format!(
             "{} entries lie outside the other capture's scope: they are listed as \

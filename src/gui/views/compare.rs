@@ -673,7 +673,11 @@ impl CompareView {
         };
         ui.horizontal(|ui| {
             let color = theme::tone_color(ui, class_tone(c.change));
-            ui.label(RichText::new(model::class_text(c.change)).color(color).strong());
+            ui.label(
+                RichText::new(model::class_text(c.change))
+                    .color(color)
+                    .strong(),
+            );
             if side.kind == crate::snapshot::SnapshotKind::Archive
                 && ui
                     .small_button("Open in evidence browser")
