@@ -606,7 +606,12 @@ pub fn resolve_recorded(snap: &Snapshot, logical: &str, follow_last: bool) -> Op
             _ => {}
         }
         let last = pending.is_empty();
-        let now = format!("/{}", [done.as_slice(), &[c.clone()]].concat().join("/"));
+        let now = format!(
+            "/{}",
+            [done.as_slice(), std::slice::from_ref(&c)]
+                .concat()
+                .join("/")
+        );
         let link = snap
             .get(&now)
             .filter(|e| e.kind == EntryType::Symlink)

@@ -197,6 +197,10 @@ struct Counters {
     listed: std::collections::HashSet<Vec<u8>>,
 }
 
+/// Resolves a logical path through a capture's recorded links (follow
+/// the last component or not); `None` when it cannot.
+pub type ResolveRecorded<'a> = &'a dyn Fn(&[u8], bool) -> Option<Vec<u8>>;
+
 /// Where [`ProfileSelector`] learns the target's homes and links.
 enum Target<'a> {
     /// The target itself, whose `/` is this directory.
@@ -204,7 +208,7 @@ enum Target<'a> {
     /// What a capture recorded of it; nothing is read.
     Recorded {
         homes: Vec<String>,
-        resolve: &'a dyn Fn(&[u8], bool) -> Option<Vec<u8>>,
+        resolve: ResolveRecorded<'a>,
     },
 }
 
@@ -268,7 +272,7 @@ impl ProfileSelector {
         profiles: &[&Profile],
         vetoes: &[&Profile],
         homes: Vec<String>,
-        resolve: &dyn Fn(&[u8], bool) -> Option<Vec<u8>>,
+        resolve: ResolveRecorded<'_>,
     ) -> Result<Self, ProfileError> {
         Self::compile_for(
             names,
