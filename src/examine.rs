@@ -9,7 +9,9 @@
 //! the wrong way.
 
 use crate::detect::files::{self, Finding, FindingsError, HashSets};
-use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, compare, content_diff};
+use crate::diff::{
+    Change, ChangeClass, ContentDiff, ContentLimits, ScopeComparison, compare_scoped, content_diff,
+};
 use crate::job::{CancelToken, ProgressSink};
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo};
 use serde::Serialize;
@@ -40,6 +42,8 @@ pub struct DiffRequest {
 pub struct DiffResult {
     pub old: SnapshotInfo,
     pub new: SnapshotInfo,
+    /// What ground each snapshot covered and how they differ.
+    pub scope: ScopeComparison,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
     /// What YARA scanned and skipped, when asked.
@@ -173,7 +177,8 @@ pub fn diff_snapshots(
     rules: Option<&files::Rules>,
     hash_sets: &HashSets,
 ) -> DiffResult {
-    let changes = compare(&old, &new);
+    let mut scope = ScopeComparison::of(&old, &new);
+    let changes = compare_scoped(&old, &new, &mut scope);
     let findings = match rules {
         Some(r) => files::on_diff(&old, &new, &changes, r, hash_sets),
         None => Vec::new(),
@@ -181,6 +186,7 @@ pub fn diff_snapshots(
     DiffResult {
         old: SnapshotInfo::of(&old),
         new: SnapshotInfo::of(&new),
+        scope,
         changes,
         findings,
         yara: None,

@@ -22,11 +22,14 @@ mod custody_cli;
 mod custody_tamper;
 mod diff_findings;
 mod diff_real_logs;
+mod diff_scope;
 mod encrypt;
 mod fleet_ansible;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
+#[cfg(feature = "gui")]
+mod gui_compare_scope;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]

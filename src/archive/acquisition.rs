@@ -50,6 +50,12 @@ pub struct Method {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_line: Option<Vec<String>>,
     pub profiles: Vec<String>,
+    /// The version of every profile the capture compiled (those named and
+    /// those they include): the SHA-256 of its definition, so a later
+    /// comparison knows whether it judges with the same rules. Absent for
+    /// captures without profiles and archives of older versions.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub profile_versions: std::collections::BTreeMap<String, String>,
     /// Logical paths requested.
     pub sources: Vec<String>,
     /// Target root on the examiner's machine (`--root`), if any.

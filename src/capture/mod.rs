@@ -853,6 +853,7 @@ fn method(
         interface: interface.into(),
         command_line,
         profiles: selector.profile_names(),
+        profile_versions: selector.profile_versions(),
         sources: starts.iter().map(|s| names::escape_bytes(s).0).collect(),
         root: root.map(|r| r.display().to_string()),
         compression: match req.compression {

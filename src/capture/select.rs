@@ -55,6 +55,12 @@ pub trait Selector: Send + Sync {
     fn profile_names(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Every compiled profile's version (see
+    /// [`crate::capture::profile::Profile::version`]), by name.
+    fn profile_versions(&self) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
+    }
 }
 
 /// Take everything below the sources, content and all.

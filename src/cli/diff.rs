@@ -120,6 +120,25 @@ pub fn print_findings(findings: &[Finding]) {
     }
 }
 
+/// The ways the two captures' scopes differ, before anything else; nothing
+/// when they cover the same ground the same way.
+fn print_scope(scope: &exhibit::diff::ScopeComparison) {
+    if scope.differences.is_empty() {
+        return;
+    }
+    outln!("scope: the two captures cover different ground");
+    for d in &scope.differences {
+        outln!("  {}", d.text);
+    }
+    if scope.ground_differs {
+        outln!(
+            "  entries outside the other capture's scope: {} not in both captures; {} undecided (kept as added/removed, with why)",
+            scope.not_in_both,
+            scope.undecided
+        );
+    }
+}
+
 fn run_inner(a: &Args) -> anyhow::Result<u8> {
     let req = DiffRequest {
         old: a.old.clone(),
@@ -144,6 +163,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         let mut doc = serde_json::json!({
             "old": r.old,
             "new": r.new,
+            "scope": r.scope,
             "changes": r.changes,
             "findings": r.findings,
         });
@@ -156,6 +176,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         }
         super::print_json(&doc);
     } else {
+        print_scope(&r.scope);
         outln!("old: {} ({} entries)", r.old.label, r.old.entries);
         outln!("new: {} ({} entries)", r.new.label, r.new.entries);
         for (name, s) in [("old", &r.old), ("new", &r.new)] {
@@ -172,9 +193,17 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         let counts: Vec<String> = r
             .counts()
             .iter()
+            .filter(|(c, _)| *c != ChangeClass::NotInBoth)
             .map(|(c, n)| format!("{} {n}", c.as_str()))
             .collect();
-        outln!("changes: {} ({})", r.changes.len(), counts.join(", "));
+        let in_both = r.changes.len() as u64 - r.scope.not_in_both;
+        outln!("changes: {in_both} ({})", counts.join(", "));
+        if r.scope.not_in_both > 0 {
+            outln!(
+                "not in both captures: {} (outside the other capture's scope, neither added nor removed)",
+                r.scope.not_in_both
+            );
+        }
         for class in ChangeClass::ALL {
             let items: Vec<_> = r.changes.iter().filter(|c| c.change == class).collect();
             if items.is_empty() {
@@ -199,6 +228,9 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
                 }
                 if let Some(d) = &c.detail {
                     extra.push(d.clone());
+                }
+                if let Some(n) = c.scope.as_ref().filter(|n| !n.decided) {
+                    extra.push(format!("scope undecided: {}", n.reason));
                 }
                 if extra.is_empty() {
                     outln!("  {}", c.path);

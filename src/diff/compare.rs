@@ -6,6 +6,7 @@
 //! rewriting apart, and those reads hash a prefix as a stream, so memory stays
 //! bounded whatever the log's size.
 
+use super::scope::{InScope, ScopeComparison, ScopeMatcher, ScopeNote};
 use super::{Attribute, Change, ChangeClass, Side};
 use crate::archive::EntryType;
 use crate::snapshot::{Entry, Snapshot};
@@ -45,6 +46,15 @@ pub fn inodes_comparable(old: &Snapshot, new: &Snapshot) -> bool {
 
 /// Compare two snapshots; the changes come back sorted by path.
 pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
+    compare_scoped(old, new, &mut ScopeComparison::of(old, new))
+}
+
+/// [`compare`] knowing the two snapshots' scopes: when their ground
+/// differs, an entry on one side only that lies outside the other's scope
+/// is `not_in_both` (never renamed or rotated), and one whose place the
+/// records cannot decide keeps its class with a note. Fills the scope's
+/// counts.
+pub fn compare_scoped(old: &Snapshot, new: &Snapshot, scope: &mut ScopeComparison) -> Vec<Change> {
     let cmp = Comparable {
         inodes: inodes_comparable(old, new),
         capabilities: old.knows_capabilities && new.knows_capabilities,
@@ -85,6 +95,33 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
         }
     }
 
+    let mut notes: HashMap<&str, ScopeNote> = HashMap::new();
+    if scope.ground_differs {
+        let old_scope = ScopeMatcher::new(&scope.old, old);
+        let new_scope = ScopeMatcher::new(&scope.new, new);
+        for (list, other, only_in) in [
+            (&mut added, &old_scope, "new"),
+            (&mut removed, &new_scope, "old"),
+        ] {
+            list.retain(|&e| match other.contains(&e.path, e.kind) {
+                InScope::Yes => true,
+                InScope::Undecided(reason) => {
+                    notes.insert(e.path.as_str(), note(only_in, false, reason));
+                    true
+                }
+                InScope::No(reason) => {
+                    changes.push(not_in_both(e, only_in, reason));
+                    false
+                }
+            });
+        }
+        scope.not_in_both = changes
+            .iter()
+            .filter(|c| c.change == ChangeClass::NotInBoth)
+            .count() as u64;
+        scope.undecided = notes.len() as u64;
+    }
+
     // Renames: a removed file whose exact (non-empty) content appears at an
     // added path. Pairs are made in path order, one to one.
     let mut by_hash: HashMap<[u8; 32], Vec<&Entry>> = HashMap::new();
@@ -122,6 +159,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             rotated_to: Vec::new(),
             detail: None,
             lost_lines: None,
+            scope: notes.get(n.path.as_str()).cloned(),
             old: None,
             new: Some(Side::of(n)),
         };
@@ -148,6 +186,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             rotated_to: Vec::new(),
             detail: None,
             lost_lines: None,
+            scope: notes.get(o.path.as_str()).cloned(),
             old: Some(Side::of(o)),
             new: None,
         };
@@ -163,6 +202,32 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
     }
     changes.sort_by(|x, y| x.path.cmp(&y.path));
     changes
+}
+
+fn note(only_in: &'static str, decided: bool, reason: String) -> ScopeNote {
+    ScopeNote {
+        only_in,
+        decided,
+        reason,
+    }
+}
+
+/// The change of an entry in one snapshot only, outside the other's scope.
+fn not_in_both(e: &Entry, only_in: &'static str, reason: String) -> Change {
+    let other = if only_in == "new" { "older" } else { "newer" };
+    let side = Some(Side::of(e));
+    Change {
+        path: e.path.clone(),
+        change: ChangeClass::NotInBoth,
+        attributes: Vec::new(),
+        renamed_from: None,
+        rotated_to: Vec::new(),
+        detail: Some(format!("outside the {other} capture's scope: {reason}")),
+        lost_lines: None,
+        scope: Some(note(only_in, true, reason)),
+        old: if only_in == "old" { side.clone() } else { None },
+        new: if only_in == "new" { side } else { None },
+    }
 }
 
 /// Which attributes the two snapshots allow to compare.
@@ -234,6 +299,7 @@ fn pair(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry, cmp: Comparable) -
         rotated_to: Vec::new(),
         detail: None,
         lost_lines: None,
+        scope: None,
         old: Some(Side::of(o)),
         new: Some(Side::of(n)),
     };

@@ -10,17 +10,22 @@
 //! changes is not done here: [`crate::examine`] runs the comparison and then
 //! the findings engine ([`crate::detect::files`]) on it. Line-level content diffs
 //! are computed on demand, one path at a time, by [`content`]. A rewritten
-//! log also lists the lines it lost ([`lost`]).
+//! log also lists the lines it lost ([`lost`]). When the two captures
+//! covered different ground ([`scope`]), an entry on one side only that the
+//! other capture would not have taken is "not in both captures", not added
+//! or removed.
 
 pub mod compare;
 pub mod content;
 pub mod lost;
+pub mod scope;
 
 use crate::snapshot::{Entry, format_time};
 use serde::Serialize;
 
-pub use compare::compare;
+pub use compare::{compare, compare_scoped};
 pub use content::{ContentDiff, ContentLimits, content_diff};
+pub use scope::{ScopeComparison, ScopeNote};
 
 /// The class of one change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -45,11 +50,15 @@ pub enum ChangeClass {
     /// A log whose earlier content was altered or removed, or that was
     /// replaced by a new file under the same name.
     Rewritten,
+    /// In one snapshot only, at a path outside the other capture's scope
+    /// (other sources or profiles): neither added nor removed as far as
+    /// the evidence shows. See [`Change::scope`].
+    NotInBoth,
 }
 
 impl ChangeClass {
     /// Every class, in display order.
-    pub const ALL: [ChangeClass; 10] = [
+    pub const ALL: [ChangeClass; 11] = [
         ChangeClass::Added,
         ChangeClass::Removed,
         ChangeClass::Modified,
@@ -60,6 +69,7 @@ impl ChangeClass {
         ChangeClass::Rotated,
         ChangeClass::Truncated,
         ChangeClass::Rewritten,
+        ChangeClass::NotInBoth,
     ];
 
     /// The name used in JSON, rules and the CLI.
@@ -75,6 +85,16 @@ impl ChangeClass {
             ChangeClass::Rotated => "rotated",
             ChangeClass::Truncated => "truncated",
             ChangeClass::Rewritten => "rewritten",
+            ChangeClass::NotInBoth => "not_in_both",
+        }
+    }
+
+    /// The class as people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeClass::TypeChanged => "type changed",
+            ChangeClass::NotInBoth => "not in both captures",
+            c => c.as_str(),
         }
     }
 
@@ -183,6 +203,11 @@ pub struct Change {
     /// between kept lines, or cut), the first of them shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost_lines: Option<lost::LostLines>,
+    /// For an entry in one snapshot only when the captures' scopes differ:
+    /// outside the other's scope (`not_in_both`), or undecided (the class
+    /// stays `added`/`removed`), and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeNote>,
     pub old: Option<Side>,
     pub new: Option<Side>,
 }

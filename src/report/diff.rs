@@ -16,6 +16,40 @@ pub const MAX_CONTENT_DIFFS: usize = 500;
 const STYLE: &str =
     ".add{background:#e6ffec}.del{background:#ffebe9}.hunk{color:#666;background:#f6f8fa}";
 
+/// A class's heading: its JSON name, "not in both captures" spelled out.
+fn class_heading(c: ChangeClass) -> &'static str {
+    match c {
+        ChangeClass::NotInBoth => c.label(),
+        c => c.as_str(),
+    }
+}
+
+/// The banner saying how the two captures' scopes differ; nothing when
+/// they cover the same ground the same way.
+fn scope_html(h: &mut String, scope: &crate::diff::ScopeComparison) {
+    if scope.differences.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<div id=\"scope\" class=\"scope\"><h2>The two captures cover different ground</h2><ul>",
+    );
+    for d in &scope.differences {
+        let _ = write!(h, "<li>{}</li>", escape(&d.text));
+    }
+    h.push_str("</ul>");
+    if scope.ground_differs {
+        let _ = write!(
+            h,
+            "<p>{} entries are in one capture only and outside the other's scope: they are listed as \
+             <i>not in both captures</i>, not as added or removed, and no finding is made on them as \
+             deletions. {} entries in one capture only could not be placed in the other's scope and are \
+             kept as added or removed, with why.</p>",
+            scope.not_in_both, scope.undecided
+        );
+    }
+    h.push_str("</div>");
+}
+
 /// Render a diff result as an HTML document.
 pub fn render(r: &DiffResult, generated_at: &str) -> String {
     let mut h = String::new();
@@ -37,6 +71,7 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
         );
     }
     let _ = write!(h, "</table><p>Generated {}.</p>", escape(generated_at));
+    scope_html(&mut h, &r.scope);
     for (name, s) in [("old", &r.old), ("new", &r.new)] {
         if !s.problems.is_empty() {
             let _ = write!(h, "<h3>Problems reading the {name} snapshot</h3><ul>");
@@ -71,7 +106,7 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
 
     let _ = write!(h, "<h2>Changes ({})</h2><ul>", r.changes.len());
     for (c, n) in r.counts() {
-        let _ = write!(h, "<li>{}: {n}</li>", c.as_str());
+        let _ = write!(h, "<li>{}: {n}</li>", class_heading(c));
     }
     h.push_str("</ul>");
     let limits = ContentLimits {
@@ -88,7 +123,7 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
         let _ = write!(
             h,
             "<h3>{} ({})</h3><table><tr><th>path</th><th>details</th></tr>",
-            class.as_str(),
+            class_heading(class),
             items.len()
         );
         for c in items {
@@ -109,6 +144,9 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
             }
             if let Some(d) = &c.detail {
                 details.push(d.clone());
+            }
+            if let Some(n) = c.scope.as_ref().filter(|n| !n.decided) {
+                details.push(format!("scope undecided: {}", n.reason));
             }
             if let (Some(o), Some(n)) = (&c.old, &c.new) {
                 if o.size_bytes != n.size_bytes {

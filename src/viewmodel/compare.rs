@@ -235,6 +235,65 @@ pub fn side_by_side(diff: &ContentDiff) -> Vec<SbsRow> {
     rows
 }
 
+/// The Compare screen's scope banner: its title and one line per way the
+/// two captures' scopes differ, then what that means for the entries;
+/// `None` when both cover the same ground the same way.
+pub fn scope_banner(scope: &crate::diff::ScopeComparison) -> Option<(String, String)> {
+    if scope.differences.is_empty() {
+        return None;
+    }
+    // The first differences in full (profiles, versions, hosts, sources
+    // come first), the rest named: a laptop screen keeps room for the
+    // table; the CLI and the report list them all.
+    const FULL: usize = 2;
+    let mut lines: Vec<String> = scope
+        .differences
+        .iter()
+        .take(FULL)
+        .map(|d| d.text.clone())
+        .collect();
+    let rest: Vec<&str> = scope
+        .differences
+        .iter()
+        .skip(FULL)
+        .map(|d| d.text.split(':').next().unwrap_or(d.field))
+        .collect();
+    if !rest.is_empty() {
+        lines.push(format!(
+            "also: {} (exhibit diff and the HTML report list them)",
+            rest.join("; ")
+        ));
+    }
+    if scope.ground_differs {
+        lines.push(format!(
+            "{} entries lie outside the other capture's scope: they are listed as \
+             \"{}\", not as added or removed, and make no deletion finding.",
+            scope.not_in_both,
+            ChangeClass::NotInBoth.label()
+        ));
+        if scope.undecided > 0 {
+            lines.push(format!(
+                "{} entries could not be placed in the other capture's scope; they stay \
+                 added or removed, and their details say why.",
+                scope.undecided
+            ));
+        }
+    }
+    Some((
+        "The two captures cover different ground".to_string(),
+        lines.join("\n"),
+    ))
+}
+
+/// A class as the Compare screen names it: its JSON name, "not in both
+/// captures" spelled out.
+pub fn class_text(c: ChangeClass) -> &'static str {
+    match c {
+        ChangeClass::NotInBoth => c.label(),
+        c => c.as_str(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +307,7 @@ mod tests {
             renamed_from: None,
             rotated_to: Vec::new(),
             lost_lines: None,
+            scope: None,
             detail: None,
             old: None,
             new: None,
@@ -304,6 +364,10 @@ mod tests {
                         &crate::snapshot::Snapshot::from_entries("a", Vec::new()),
                     ),
                     new: crate::snapshot::SnapshotInfo::of(
+                        &crate::snapshot::Snapshot::from_entries("b", Vec::new()),
+                    ),
+                    scope: crate::diff::ScopeComparison::of(
+                        &crate::snapshot::Snapshot::from_entries("a", Vec::new()),
                         &crate::snapshot::Snapshot::from_entries("b", Vec::new()),
                     ),
                     changes,

@@ -99,6 +99,30 @@ pub fn homes(root: &Path) -> Vec<String> {
     out
 }
 
+/// The homes `{home}` stood for on a target known only from a capture's
+/// records, to judge later what that capture's profiles would have taken:
+/// the homes its captured `/etc/passwd` names, `/root` and the entries of
+/// `/home` (`home_entries`), kept when usable and recorded as directories
+/// (`is_dir`). Nothing is read from any filesystem.
+pub fn recorded_homes(
+    passwd: &str,
+    home_entries: &[String],
+    is_dir: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut out: Vec<String> = home_entries.to_vec();
+    let mut found: Vec<String> = passwd_homes(passwd);
+    found.push("/root".into());
+    for h in found {
+        let h = normalise(&h);
+        if is_usable(&h) && is_dir(&h) && !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

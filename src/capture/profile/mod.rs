@@ -154,6 +154,15 @@ pub enum ProfileError {
 }
 
 impl Profile {
+    /// The profile's version: the SHA-256 (hex) of its definition (name,
+    /// description, includes, rules) as parsed, whatever the file's layout
+    /// or comments. Recorded by capture, compared by diff.
+    pub fn version(&self) -> String {
+        use sha2::Digest as _;
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(sha2::Sha256::digest(json))
+    }
+
     /// Parse and check one profile file's text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, ProfileError> {
         let mut p: Profile =

@@ -197,11 +197,39 @@ struct Counters {
     listed: std::collections::HashSet<Vec<u8>>,
 }
 
+/// Resolves a logical path through a capture's recorded links (follow
+/// the last component or not); `None` when it cannot.
+pub type ResolveRecorded<'a> = &'a dyn Fn(&[u8], bool) -> Option<Vec<u8>>;
+
+/// Where [`ProfileSelector`] learns the target's homes and links.
+enum Target<'a> {
+    /// The target itself, whose `/` is this directory.
+    Live(PathBuf),
+    /// What a capture recorded of it; nothing is read.
+    Recorded {
+        homes: Vec<String>,
+        resolve: ResolveRecorded<'a>,
+    },
+}
+
+impl Target<'_> {
+    /// A logical path with the links on the way resolved (the last one
+    /// too with `follow_last`).
+    fn resolve(&self, logical: &[u8], follow_last: bool) -> Option<Vec<u8>> {
+        match self {
+            Target::Live(root) => resolve_in_root(root, logical, follow_last).ok(),
+            Target::Recorded { resolve, .. } => resolve(logical, follow_last),
+        }
+    }
+}
+
 /// Profiles compiled for one capture.
 #[derive(Debug)]
 pub struct ProfileSelector {
     counters: std::sync::Mutex<Counters>,
     names: Vec<String>,
+    /// Every compiled profile's version, by name.
+    versions: std::collections::BTreeMap<String, String>,
     rules: Vec<CompiledRule>,
     patterns: Vec<Pattern>,
     set: GlobSet,
@@ -223,7 +251,49 @@ impl ProfileSelector {
         opts: &CompileOptions,
     ) -> Result<Self, ProfileError> {
         let root: PathBuf = opts.root.clone().unwrap_or_else(|| PathBuf::from("/"));
-        let homes = homes::homes(&root);
+        Self::compile_for(
+            names,
+            profiles,
+            vetoes,
+            opts.include_secrets,
+            &Target::Live(root),
+        )
+    }
+
+    /// Compile profiles against what a capture recorded of its target
+    /// instead of the target itself, to judge after the fact whether that
+    /// capture would have taken a path: `{home}` stands for `homes`, links
+    /// on the way to a pattern's base are resolved by `resolve` (logical
+    /// path, follow the last component) over the capture's records, and
+    /// nothing is read from any filesystem. `follow_links` targets, which
+    /// only the target's links can name, are not known this way.
+    pub fn compile_recorded(
+        names: &[String],
+        profiles: &[&Profile],
+        vetoes: &[&Profile],
+        homes: Vec<String>,
+        resolve: ResolveRecorded<'_>,
+    ) -> Result<Self, ProfileError> {
+        Self::compile_for(
+            names,
+            profiles,
+            vetoes,
+            false,
+            &Target::Recorded { homes, resolve },
+        )
+    }
+
+    fn compile_for(
+        names: &[String],
+        profiles: &[&Profile],
+        vetoes: &[&Profile],
+        include_secrets: bool,
+        target: &Target<'_>,
+    ) -> Result<Self, ProfileError> {
+        let homes = match target {
+            Target::Live(root) => homes::homes(root),
+            Target::Recorded { homes, .. } => homes.clone(),
+        };
         let mut rules = Vec::new();
         let mut patterns = Vec::new();
         let mut builder = GlobSetBuilder::new();
@@ -247,7 +317,7 @@ impl ProfileSelector {
             let mut excl = GlobSetBuilder::new();
             let mut n_excl = 0;
             for raw in &r.exclude {
-                for x in expand(raw, &homes, &root) {
+                for x in expand(raw, &homes, target) {
                     for g in [x.clone(), format!("{}/**", x.trim_end_matches('/'))] {
                         excl.add(glob(&g).map_err(|e| perr(raw, e.to_string()))?);
                         n_excl += 1;
@@ -271,14 +341,17 @@ impl ProfileSelector {
             });
             let mut expanded = Vec::new();
             for raw in &r.paths {
-                for pat in expand(raw, &homes, &root) {
+                for pat in expand(raw, &homes, target) {
                     expanded.push((raw, pat));
                 }
             }
-            if r.follow_links && !veto_only {
+            if r.follow_links
+                && !veto_only
+                && let Target::Live(root) = target
+            {
                 let mut targets = Vec::new();
                 for (_, pat) in &expanded {
-                    link_targets(&root, pat, &mut targets);
+                    link_targets(root, pat, &mut targets);
                 }
                 for t in targets {
                     let lit = escape(&t);
@@ -318,11 +391,11 @@ impl ProfileSelector {
                     base_len,
                 });
                 if !veto_only {
-                    add_starts(
-                        &root,
-                        if base.is_empty() { "/" } else { &base },
-                        &mut starts,
-                    );
+                    let base = if base.is_empty() { "/" } else { &base };
+                    match target {
+                        Target::Live(root) => add_starts(root, base, &mut starts),
+                        Target::Recorded { .. } => starts.push(base.as_bytes().to_vec()),
+                    }
                 }
             }
         }
@@ -334,12 +407,16 @@ impl ProfileSelector {
         Ok(Self {
             counters: std::sync::Mutex::new(Counters::default()),
             names: names.to_vec(),
+            versions: profiles
+                .iter()
+                .map(|p| (p.name.clone(), p.version()))
+                .collect(),
             rules,
             patterns,
             set,
             starts,
             homes,
-            include_secrets: opts.include_secrets,
+            include_secrets,
         })
     }
 
@@ -382,7 +459,7 @@ impl ProfileSelector {
 
 /// Expand `{home}` and braces; add an alias of each result at its literal
 /// base's resolved place when that base is (or passes through) a symlink.
-fn expand(raw: &str, homes: &[String], root: &Path) -> Vec<String> {
+fn expand(raw: &str, homes: &[String], target: &Target<'_>) -> Vec<String> {
     let with_homes: Vec<String> = if raw.contains("{home}") {
         homes
             .iter()
@@ -405,7 +482,7 @@ fn expand(raw: &str, homes: &[String], root: &Path) -> Vec<String> {
             // `.bash_history -> /etc/shadow` must not pull in the shadow file).
             // Directories on the way are followed, inside the root.
             let follow_last = n < comps.len();
-            if let Ok(resolved) = resolve_in_root(root, base.as_bytes(), follow_last)
+            if let Some(resolved) = target.resolve(base.as_bytes(), follow_last)
                 && resolved != base.as_bytes()
                 && let Ok(resolved) = String::from_utf8(resolved)
                 && resolved != "/"
@@ -676,6 +753,10 @@ impl Selector for ProfileSelector {
 
     fn profile_names(&self) -> Vec<String> {
         self.names.clone()
+    }
+
+    fn profile_versions(&self) -> std::collections::BTreeMap<String, String> {
+        self.versions.clone()
     }
 }
 

@@ -363,7 +363,9 @@ impl Rule {
         let severity = match s.change {
             Some(c) => {
                 let class_ok = if self.changes.is_empty() {
+                    // Every class with an entry in the new snapshot.
                     c.change != ChangeClass::Removed
+                        && !(c.change == ChangeClass::NotInBoth && c.new.is_none())
                 } else {
                     self.changes.contains(&c.change)
                 };

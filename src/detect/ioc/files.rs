@@ -72,7 +72,10 @@ pub fn on_diff(
     match_entries(new, &entries, &change_of, set, progress, cancel, &mut out);
     let removed: Vec<&Entry> = changes
         .iter()
-        .filter(|c| c.change == ChangeClass::Removed)
+        .filter(|c| {
+            c.change == ChangeClass::Removed
+                || (c.change == ChangeClass::NotInBoth && c.new.is_none())
+        })
         .filter_map(|c| old.get(&c.path))
         .collect();
     if !removed.is_empty() {

@@ -421,6 +421,9 @@ impl CompareView {
         for p in r.old.problems.iter().chain(r.new.problems.iter()).take(5) {
             ui.label(widgets::toned(ui, Tone::Warn, p));
         }
+        if let Some((title, text)) = model::scope_banner(&r.scope) {
+            widgets::message_box(ui, Tone::Warn, &title, &text);
+        }
         // Class counts double as the class filter.
         let counts = m.tree.counts(0);
         ui.horizontal_wrapped(|ui| {
@@ -430,7 +433,7 @@ impl CompareView {
                 let color = theme::tone_color(ui, class_tone(class));
                 let text = RichText::new(format!(
                     "{} ({})",
-                    class.as_str(),
+                    model::class_text(class),
                     widgets::thousands(n as u64)
                 ))
                 .color(color)
@@ -439,7 +442,7 @@ impl CompareView {
                     .selectable_label(on, text)
                     .on_hover_text(format!(
                         "Show only {} changes (click again to undo)",
-                        class.as_str()
+                        model::class_text(class)
                     ))
                     .clicked()
                 {
@@ -637,7 +640,7 @@ impl CompareView {
                     });
                     row.col(|ui| {
                         let color = theme::tone_color(ui, class_tone(c.change));
-                        ui.label(RichText::new(c.change.as_str()).color(color));
+                        ui.label(RichText::new(model::class_text(c.change)).color(color));
                     });
                     row.col(|ui| {
                         // Long paths lose their middle, never their file name.
@@ -691,15 +694,20 @@ impl CompareView {
             return;
         };
         // The side holding the entry: the incident, or the baseline for a
-        // removed file; archives open in the evidence browser.
-        let (side, path) = if c.change == ChangeClass::Removed {
+        // removed file (or one only the baseline holds); archives open in
+        // the evidence browser.
+        let (side, path) = if c.new.is_none() {
             (&m.result.old, c.path.as_str())
         } else {
             (&m.result.new, c.path.as_str())
         };
         ui.horizontal(|ui| {
             let color = theme::tone_color(ui, class_tone(c.change));
-            ui.label(RichText::new(c.change.as_str()).color(color).strong());
+            ui.label(
+                RichText::new(model::class_text(c.change))
+                    .color(color)
+                    .strong(),
+            );
             if side.kind == crate::snapshot::SnapshotKind::Archive
                 && ui
                     .small_button("Open in evidence browser")
@@ -727,6 +735,13 @@ impl CompareView {
             .show(ui, |ui| {
                 if let Some(d) = &c.detail {
                     ui.label(d);
+                }
+                if let Some(n) = c.scope.as_ref().filter(|n| !n.decided) {
+                    ui.label(widgets::toned(
+                        ui,
+                        Tone::Warn,
+                        format!("scope undecided: {}", n.reason),
+                    ));
                 }
                 if let Some(from) = &c.renamed_from {
                     ui.label(format!("renamed from {from}"));
