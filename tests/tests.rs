@@ -23,10 +23,13 @@ mod custody_tamper;
 mod diff_findings;
 mod diff_real_logs;
 mod encrypt;
+mod extract;
 mod fleet_ansible;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
+#[cfg(feature = "gui")]
+mod gui_exports;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]

@@ -24,6 +24,7 @@ use crate::gui::theme::{self, Tone};
 use crate::gui::widgets::findings::{
     finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
+use crate::gui::widgets::export::ExportControl;
 use crate::gui::widgets::{self, PathField};
 use crate::viewmodel::format::{elide_start, severity_summary};
 use egui::{RichText, Ui};
@@ -94,6 +95,8 @@ pub struct CompareView {
     reveal: Option<(String, u8)>,
     /// Show the snapshot pickers although results are shown.
     choose: bool,
+    /// Export of what the screen shows (HTML report and JSON).
+    pub export: ExportControl,
 }
 
 impl View for CompareView {
@@ -112,6 +115,28 @@ impl View for CompareView {
             if self.model.is_some() && !self.choose && ui.button("Change snapshots").clicked() {
                 self.choose = true;
             }
+            if self.model.is_some() {
+                self.export.toggle_ui(ui);
+            }
+        });
+        self.export.panel_ui(ui, "comparison.html", || {
+            let m = self.model.clone()?;
+            let filter = self.filter.clone();
+            Some(Box::new(move || {
+                let changes = m.rows(&filter);
+                let findings = filter.findings(&m.result.findings);
+                let note = filter.describe();
+                let sel = crate::report::diff::Selection {
+                    changes: &changes,
+                    findings: &findings,
+                    note: &note,
+                };
+                let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                Ok((
+                    crate::report::diff::render_selected(&m.result, &at, Some(&sel)),
+                    crate::report::diff::json(&m.result, Some(&sel)),
+                ))
+            }) as crate::gui::widgets::export::RenderWork)
         });
         if self.model.is_none() || self.choose || self.job.is_some() {
             self.pickers_ui(ui, vc);
@@ -139,6 +164,7 @@ impl View for CompareView {
             v.push("Diffing content".into());
         }
         v.extend(self.rows_job.busy());
+        v.extend(self.export.busy());
         v
     }
 
