@@ -24,7 +24,7 @@
 //! appends the `exported` custody event that names the list's SHA-256.
 
 use crate::archive::{Archive, EntryType, FileRecord, custody_log_path};
-use crate::custody::{self, Actor, Action, CustodyError, Event, NewEvent, Signer};
+use crate::custody::{self, Action, Actor, CustodyError, Event, NewEvent, Signer};
 use crate::job::{CancelToken, Progress, ProgressSink};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -460,7 +460,10 @@ pub fn extract(
         cancelled: false,
     };
     for w in &req.paths {
-        if !records.iter().any(|r| selected(&r.path, std::slice::from_ref(w))) {
+        if !records
+            .iter()
+            .any(|r| selected(&r.path, std::slice::from_ref(w)))
+        {
             report.skipped.push(Skipped {
                 path: w.clone(),
                 reason: "no such path in the archive".into(),
@@ -527,10 +530,9 @@ pub fn extract(
                 "symbolic link (to {}) not recreated",
                 rec.link_target.as_deref().unwrap_or("?")
             ))),
-            other => report.skipped.push(skip(format!(
-                "{} entry not recreated",
-                other.letter()
-            ))),
+            other => report
+                .skipped
+                .push(skip(format!("{} entry not recreated", other.letter()))),
         }
     }
     write_list(archive, &mut report)?;
@@ -667,7 +669,10 @@ mod tests {
         assert_eq!(safe_component("console"), Some("console".into()));
         assert_eq!(safe_component("x."), Some("x%2E".into()));
         assert_eq!(safe_component("a\nb"), Some("a%0Ab".into()));
-        assert_eq!(safe_relative("/../../etc/passwd"), Some("%2E%2E/%2E%2E/etc/passwd".into()));
+        assert_eq!(
+            safe_relative("/../../etc/passwd"),
+            Some("%2E%2E/%2E%2E/etc/passwd".into())
+        );
         assert_eq!(safe_relative("/"), None);
     }
 

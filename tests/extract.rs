@@ -186,10 +186,16 @@ fn a_tampered_member_is_written_as_a_mismatch_and_reported() {
     let (code, doc, err) = extract(&fx.archive, &[&a, &format!("{}/sub", fx.src)], &to);
     assert_eq!(code, 1, "{err}\n{doc:#}");
     let base = to.join(fx.src.trim_start_matches('/'));
-    assert!(!base.join("a.txt").exists(), "a mismatch never takes the name");
+    assert!(
+        !base.join("a.txt").exists(),
+        "a mismatch never takes the name"
+    );
     let bad = base.join("a.txt.HASH-MISMATCH");
     assert_eq!(std::fs::read(&bad).unwrap(), b"planted\n");
-    assert_eq!(sha256sum(&base.join("sub/b.bin")), sealed(&fx.archive, &format!("{}/sub/b.bin", fx.src)));
+    assert_eq!(
+        sha256sum(&base.join("sub/b.bin")),
+        sealed(&fx.archive, &format!("{}/sub/b.bin", fx.src))
+    );
     let files = doc["extract"]["files"].as_array().unwrap();
     let f = files.iter().find(|f| f["path"] == a).unwrap();
     assert_eq!(f["check"], "mismatch");
@@ -264,12 +270,17 @@ fn an_existing_file_is_never_overwritten() {
     );
     let skipped = doc["extract"]["skipped"].as_array().unwrap();
     assert!(
-        skipped.iter().any(|s| s["path"] == format!("{}/a.txt", fx.src)
-            && s["reason"].as_str().unwrap().contains("not overwritten")),
+        skipped
+            .iter()
+            .any(|s| s["path"] == format!("{}/a.txt", fx.src)
+                && s["reason"].as_str().unwrap().contains("not overwritten")),
         "{skipped:#?}"
     );
     // The others were written all the same.
-    assert_eq!(std::fs::read(base.join("sub/b.bin")).unwrap(), b"\x00\x01binary\xff");
+    assert_eq!(
+        std::fs::read(base.join("sub/b.bin")).unwrap(),
+        b"\x00\x01binary\xff"
+    );
     assert!(!base.join("a.txt.exhibit-part").exists());
 }
 

@@ -41,6 +41,18 @@ fn click_row(h: &mut H, text: &str) {
     h.step();
 }
 
+/// Press a button with the mouse, at its centre.
+fn press(h: &mut H, label: &str) {
+    let p = h.get_by_label(label).rect().center();
+    h.hover_at(p);
+    h.step();
+    h.drag_at(p);
+    h.step();
+    h.drop_at(p);
+    h.step();
+    h.step();
+}
+
 const AUTH: &str = "Nov 22 10:00:01 web1 sshd[1]: Failed password for root from 203.0.113.66 port 1 ssh2\n\
 Nov 22 10:00:03 web1 sshd[2]: Failed password for root from 203.0.113.66 port 2 ssh2\n\
 Nov 22 10:00:20 web1 sshd[3]: Accepted password for root from 203.0.113.66 port 3 ssh2\n";
@@ -78,14 +90,15 @@ fn open_in_browser(h: &mut H, archive: &Path) {
     type_into(h, "Archive", &archive.display().to_string());
     click(h, "Open archive");
     wait_until(h, "the archive to load", |h| {
-        h.state().v::<BrowserView>().loaded.is_some() && !h.state().v::<BrowserView>().rows.is_empty()
+        h.state().v::<BrowserView>().loaded.is_some()
+            && !h.state().v::<BrowserView>().rows.is_empty()
     });
 }
 
 fn select_file(h: &mut H, name: &str) {
     replace_text(h, "Filter paths", name);
     wait_until(h, "the filtered row", |h| {
-        h.state().v::<BrowserView>().rows.len() == 1
+        h.state().v::<BrowserView>().rows.len() == 1 && shows(h, name)
     });
     click_row(h, name);
     wait_until(h, "the preview", |h| {
@@ -154,18 +167,25 @@ fn ctrl_f_finds_in_a_text_preview_and_in_the_hex_text_column() {
     h.step();
     type_into(&mut h, "Find in preview", "FAILED password");
     assert!(shows(&h, "1 of 2"), "two lines match, case-insensitively");
-    click(&mut h, "Next");
-    assert!(shows(&h, "2 of 2"));
-    click(&mut h, "Next");
+    press(&mut h, "Next");
+    assert!(
+        shows(&h, "2 of 2"),
+        "{:?}",
+        h.state().v::<BrowserView>().find
+    );
+    press(&mut h, "Next");
     assert!(shows(&h, "1 of 2"), "Next wraps around");
-    click(&mut h, "Previous");
+    press(&mut h, "Previous");
     assert!(shows(&h, "2 of 2"));
     replace_text(&mut h, "Find in preview", "no such text");
     assert!(shows(&h, "no match"));
     h.key_press(egui::Key::Escape);
     h.step();
     h.step();
-    assert!(h.query_by_label("Find in preview").is_none(), "Escape closes");
+    assert!(
+        h.query_by_label("Find in preview").is_none(),
+        "Escape closes"
+    );
 
     // A binary: found in the hex dump's text column.
     select_file(&mut h, "implant");
@@ -188,10 +208,8 @@ fn export(h: &mut H, html: &Path) -> (String, serde_json::Value) {
     assert!(shows(h, "Report written"));
     assert!(h.query_by_label("Open report").is_some());
     let page = std::fs::read_to_string(html).unwrap();
-    let json = serde_json::from_str(
-        &std::fs::read_to_string(html.with_extension("json")).unwrap(),
-    )
-    .unwrap();
+    let json = serde_json::from_str(&std::fs::read_to_string(html.with_extension("json")).unwrap())
+        .unwrap();
     // Self-contained: nothing loaded from elsewhere, no scripts.
     for bad in ["<script", "src=", "<link", "http://", "https://"] {
         assert!(!page.contains(bad), "{bad} in the report");
@@ -220,7 +238,10 @@ fn findings_export_writes_the_findings_as_html_and_json() {
     assert!(shell["rule"].is_string());
     assert_eq!(json["filter"]["note"], "no filter");
     // The evidence is in the page, escaped: never live markup.
-    assert!(page.contains("eval(base64_decode($_POST[&#39;c&#39;]))"), "{page}");
+    assert!(
+        page.contains("eval(base64_decode($_POST[&#39;c&#39;]))"),
+        "{page}"
+    );
     assert!(!page.contains("<?php"));
     assert!(page.contains("/var/www/html/uploads/cache.php"));
 }
@@ -296,7 +317,11 @@ fn timesketch_export_carries_stars_tags_and_notes() {
     )
     .unwrap();
     let mut h = laptop();
-    type_into(&mut h, "Existing case folder", &case_dir.display().to_string());
+    type_into(
+        &mut h,
+        "Existing case folder",
+        &case_dir.display().to_string(),
+    );
     click(&mut h, "Open case");
     wait_until(&mut h, "the case", |h| h.state().case.is_some());
     click(&mut h, "Timeline");
@@ -311,15 +336,24 @@ fn timesketch_export_carries_stars_tags_and_notes() {
     wait_until(&mut h, "the selection", |h| {
         h.state().v::<TimelineView>().selected.is_some()
     });
+    let marks = case_dir.join("timeline-marks.json");
+    let saved = |what: &'static str| {
+        let file = marks.clone();
+        move |_: &H| std::fs::read_to_string(&file).is_ok_and(|s| s.contains(what))
+    };
     click(&mut h, "Star event");
+    wait_until(&mut h, "the star to be saved", saved("\"starred\": true"));
     type_into(&mut h, "New tag", "initial-access");
     click(&mut h, "Add tag");
+    wait_until(&mut h, "the tag to be saved", saved("initial-access"));
     type_into(&mut h, "Event note", "the attacker's first login");
     click(&mut h, "Save note");
-    let marks = case_dir.join("timeline-marks.json");
-    wait_until(&mut h, "the marks to be saved", |_| {
-        std::fs::read_to_string(&marks).is_ok_and(|s| s.contains("first login"))
-    });
+    wait_until(&mut h, "the note to be saved", saved("first login"));
+    let kept = std::fs::read_to_string(&marks).unwrap();
+    assert!(
+        kept.contains("initial-access") && kept.contains("\"starred\": true"),
+        "{kept}"
+    );
     let out = tmp.path().join("ts.jsonl");
     type_into(&mut h, "Export file", &out.display().to_string());
     click(&mut h, "Export visible events");

@@ -215,9 +215,8 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 let html =
                     exhibit::report::logs::render(&store, &findings, c.evidence.max(1), None, &at);
-                std::fs::write(path, html).with_context(|| {
-                    format!("cannot write the HTML report: {}", path.display())
-                })?;
+                std::fs::write(path, html)
+                    .with_context(|| format!("cannot write the HTML report: {}", path.display()))?;
             }
             if c.json {
                 let mut doc = exhibit::report::logs::findings_json(

@@ -177,7 +177,11 @@ pub fn render_selected(r: &DiffResult, generated_at: &str, sel: Option<&Selectio
     };
     let mut diffs_left = MAX_CONTENT_DIFFS;
     for class in ChangeClass::ALL {
-        let items: Vec<_> = shown.iter().filter(|c| c.change == class).copied().collect();
+        let items: Vec<_> = shown
+            .iter()
+            .filter(|c| c.change == class)
+            .copied()
+            .collect();
         if items.is_empty() {
             continue;
         }

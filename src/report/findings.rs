@@ -160,7 +160,10 @@ mod tests {
             selection: Some((&[0], "severity at least high")),
         };
         let h = render(&r, "now");
-        assert!(h.contains("&lt;?php eval($_POST[&#39;x&#39;]); ?&gt;"), "{h}");
+        assert!(
+            h.contains("&lt;?php eval($_POST[&#39;x&#39;]); ?&gt;"),
+            "{h}"
+        );
         assert!(!h.contains("<?php"));
         assert!(h.contains("&lt;host&gt;.zip"));
         assert!(h.contains("severity at least high — 1 of 2 findings"));

@@ -112,7 +112,6 @@ pub fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
     })
 }
 
-
 /// Events a report lists at most (the JSON, ten times as many).
 pub const MAX_EVENTS_HTML: usize = 1000;
 

@@ -820,7 +820,10 @@ mod tests {
         write_marked(&tl, ExportFormat::Csv, &marks, &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(s.lines().next().unwrap().ends_with(",tag,exhibit_note"));
-        assert!(s.contains(",\"c2,starred\",\"beacon, \"\"first\"\"\"\n"), "{s}");
+        assert!(
+            s.contains(",\"c2,starred\",\"beacon, \"\"first\"\"\"\n"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -648,8 +648,12 @@ impl BrowserView {
                 ));
         });
         ui.horizontal_wrapped(|ui| {
-            self.extract_to
-                .ui(ui, "Extract to", PickKind::Folder, "a folder on the examination disk");
+            self.extract_to.ui(
+                ui,
+                "Extract to",
+                PickKind::Folder,
+                "a folder on the examination disk",
+            );
             let busy = self.extract_job.is_some();
             if ui
                 .add_enabled(!busy, egui::Button::new("Extract"))
@@ -685,10 +689,8 @@ impl BrowserView {
                             to,
                         };
                         self.extract_result = None;
-                        self.extract_job = Some(Job::spawn(
-                            ui.ctx(),
-                            "Extracting",
-                            move |sink, cancel| {
+                        self.extract_job =
+                            Some(Job::spawn(ui.ctx(), "Extracting", move |sink, cancel| {
                                 let signer = key
                                     .as_deref()
                                     .map(crate::gui::keyring::load_signer)
@@ -705,8 +707,7 @@ impl BrowserView {
                                 .map(|e| e.label())
                                 .map_err(|e| format!("{e:#}"));
                                 Ok(Extraction { report, custody })
-                            },
-                        ));
+                            }));
                     }
                 }
             }
@@ -1094,14 +1095,8 @@ fn find_bar_ui(ui: &mut Ui, f: &mut PreviewFind, p: &Preview) {
         f.key = None;
         return;
     }
-    let key = (p.record, f.text.clone());
-    if f.key.as_ref() != Some(&key) {
-        f.hits = model::find_in_preview(&p.body, &f.text, FIND_MAX_HITS);
-        f.current = 0;
-        f.scroll = !f.hits.is_empty();
-        f.key = Some(key);
-    }
-    ui.horizontal(|ui| {
+    // Wrapped: at laptop width the preview pane is narrow.
+    ui.horizontal_wrapped(|ui| {
         let l = ui.label("Find in preview");
         let r = ui
             .add(
@@ -1112,6 +1107,14 @@ fn find_bar_ui(ui: &mut Ui, f: &mut PreviewFind, p: &Preview) {
             .labelled_by(l.id);
         if std::mem::take(&mut f.focus) {
             r.request_focus();
+        }
+        // Counted as typed, for the count beside it in this same frame.
+        let key = (p.record, f.text.clone());
+        if f.key.as_ref() != Some(&key) {
+            f.hits = model::find_in_preview(&p.body, &f.text, FIND_MAX_HITS);
+            f.current = 0;
+            f.scroll = !f.hits.is_empty();
+            f.key = Some(key);
         }
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let shift = ui.input(|i| i.modifiers.shift);
@@ -1164,7 +1167,9 @@ fn preview_body_ui(
         .open
         .then(|| find.hits.get(find.current).copied())
         .flatten();
-    let find_scroll = std::mem::take(&mut find.scroll).then_some(current_row).flatten();
+    let find_scroll = std::mem::take(&mut find.scroll)
+        .then_some(current_row)
+        .flatten();
     // Occurrences come in row order: a binary search finds a row's.
     let hits: &[usize] = if find.open { &find.hits } else { &[] };
     let is_hit = |row: usize| hits.binary_search(&row).is_ok();

@@ -21,10 +21,10 @@ use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::derived::Derived;
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
+use crate::gui::widgets::export::ExportControl;
 use crate::gui::widgets::findings::{
     finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
-use crate::gui::widgets::export::ExportControl;
 use crate::gui::widgets::{self, PathField};
 use crate::viewmodel::format::{elide_start, severity_summary};
 use egui::{RichText, Ui};

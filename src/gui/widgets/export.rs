@@ -51,9 +51,8 @@ pub fn write_documents(html_path: &Path, docs: Documents) -> anyhow::Result<Expo
         );
     }
     let (html, json) = docs;
-    std::fs::write(html_path, html).map_err(|e| {
-        anyhow::anyhow!("cannot write the report: {e}: {}", html_path.display())
-    })?;
+    std::fs::write(html_path, html)
+        .map_err(|e| anyhow::anyhow!("cannot write the report: {e}: {}", html_path.display()))?;
     let mut json = json;
     json.sort_all_objects();
     let text = format!("{json:#}\n");
@@ -87,7 +86,12 @@ impl ExportControl {
     /// The export row, when open: file, button, progress, outcome.
     /// `render` is called when the button is clicked, on this thread, to
     /// take what the screen shows; its work then runs in the background.
-    pub fn panel_ui(&mut self, ui: &mut Ui, hint: &str, render: impl FnOnce() -> Option<RenderWork>) {
+    pub fn panel_ui(
+        &mut self,
+        ui: &mut Ui,
+        hint: &str,
+        render: impl FnOnce() -> Option<RenderWork>,
+    ) {
         self.poll();
         if !self.open {
             return;
@@ -107,7 +111,8 @@ impl ExportControl {
                 match (self.path.path(), render()) {
                     (None, _) => self.result = Some(Err("choose where to write the report".into())),
                     (Some(_), None) => {
-                        self.result = Some(Err("nothing to export yet: run the screen first".into()))
+                        self.result =
+                            Some(Err("nothing to export yet: run the screen first".into()))
                     }
                     (Some(p), Some(work)) => {
                         let p = if p.extension().is_none() {
