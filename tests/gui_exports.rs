@@ -316,7 +316,17 @@ fn timesketch_export_carries_stars_tags_and_notes() {
         },
     )
     .unwrap();
-    let mut h = laptop();
+    // A taller window than the others: see the report on the Timeline's
+    // event detail at 1024×700.
+    let mut h = app(
+        1400.0,
+        1200.0,
+        Settings {
+            examiner: "Dana Scully".into(),
+            ..Settings::default()
+        },
+    );
+    h.step();
     type_into(
         &mut h,
         "Existing case folder",
