@@ -283,7 +283,7 @@ pub fn render(
                     "<tr><td><code>{}</code></td><td>{}</td><td><pre>{}</pre></td></tr>",
                     escape(&store.location(e)),
                     e.time_us.map(rfc3339).unwrap_or_default(),
-                    escape(&e.line_text())
+                    escape(e.line_text())
                 );
             }
         }
@@ -310,7 +310,7 @@ pub fn render(
                 "<tr><td><code>{}</code></td><td>{}</td><td><pre>{}</pre></td></tr>",
                 escape(&store.location(e)),
                 e.time_us.map(rfc3339).unwrap_or_default(),
-                escape(&e.line_text())
+                escape(e.line_text())
             );
         }
         h.push_str("</table>");
