@@ -44,6 +44,7 @@ pub mod custody;
 pub mod detect;
 pub mod diff;
 pub mod examine;
+pub mod extract;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod investigate;

@@ -24,12 +24,14 @@ mod diff_findings;
 mod diff_real_logs;
 mod diff_scope;
 mod encrypt;
+mod extract;
 mod fleet_ansible;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_compare_scope;
+mod gui_exports;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]

@@ -160,16 +160,7 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write the HTML report: {}", path.display()))?;
     }
     if a.json {
-        let mut doc = serde_json::json!({
-            "old": r.old,
-            "new": r.new,
-            "scope": r.scope,
-            "changes": r.changes,
-            "findings": r.findings,
-        });
-        if let Some(y) = &r.yara {
-            doc["yara"] = serde_json::to_value(y)?;
-        }
+        let mut doc = exhibit::report::diff::json(&r, None);
         let ioc = super::ioc::IocArgs::summary(&req.ioc);
         if let (false, Some(m)) = (ioc.is_null(), doc.as_object_mut()) {
             m.insert("ioc".into(), ioc);

@@ -8,9 +8,9 @@ use exhibit::detect::Severity;
 use exhibit::detect::logs::{self as detections, Finding};
 use exhibit::detect::ruleset::RuleSet;
 use exhibit::logs::time::{parse_bound, rfc3339};
-use exhibit::logs::{Event, LoadRequest, LogStore, query};
+use exhibit::logs::{LoadRequest, LogStore, query};
 use exhibit::report::text::inert_json;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -41,6 +41,10 @@ pub struct Common {
     /// Evidence lines shown per finding.
     #[arg(long, global = true, default_value_t = 5)]
     pub evidence: usize,
+    /// Also write the findings as an HTML report to FILE (sources,
+    /// findings with their evidence lines; without a question only).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Hide findings below this severity (info, low, medium, high, critical).
     #[arg(long, global = true, default_value = "info")]
     pub min_severity: String,
@@ -153,104 +157,7 @@ fn load(sources: &[PathBuf], c: &Common) -> anyhow::Result<std::mem::ManuallyDro
     Ok(std::mem::ManuallyDrop::new(r?))
 }
 
-fn t(v: Option<i64>) -> Value {
-    v.map_or(Value::Null, |t| Value::String(rfc3339(t)))
-}
-
-/// One event as JSON, with its provenance.
-pub fn event_json(store: &LogStore, e: &Event) -> Value {
-    let src = store.source_of(e);
-    let mut fields = serde_json::Map::new();
-    for (f, v) in e.fields() {
-        fields.insert(f.name().into(), Value::String(v.to_string()));
-    }
-    let mut o = json!({
-        "time": t(e.time_us),
-        "kind": e.kind.as_str(),
-        "fields": fields,
-        "archive": src.and_then(|s| s.archive.as_ref()).map(|a| a.display().to_string()),
-        "path": src.map(|s| s.path.clone()),
-        "line": e.line,
-        "text": e.line_text(),
-    });
-    if let Some(m) = o.as_object_mut() {
-        if let Some(s) = e.status {
-            m.insert("status".into(), json!(s));
-        }
-        if let Some(b) = e.bytes {
-            m.insert("bytes".into(), json!(b));
-        }
-        if let Some(p) = e.port {
-            m.insert("port".into(), json!(p));
-        }
-        if e.count > 1 {
-            m.insert("count".into(), json!(e.count));
-        }
-        if let Some(a) = also_in_json(store, e) {
-            m.insert("also_in".into(), a);
-        }
-    }
-    o
-}
-
-/// The other snapshots holding an event's line, when several snapshots of
-/// one host were merged.
-fn also_in_json(store: &LogStore, e: &Event) -> Option<Value> {
-    let copies = store.also_in(e);
-    if copies.is_empty() {
-        return None;
-    }
-    Some(Value::Array(
-        copies
-            .iter()
-            .map(|c| {
-                let src = store.sources.get(c.in_source as usize);
-                json!({
-                    "archive": src.and_then(|s| s.archive.as_ref()).map(|a| a.display().to_string()),
-                    "path": src.map(|s| s.path.clone()),
-                    "line": c.in_line,
-                })
-            })
-            .collect(),
-    ))
-}
-
-fn finding_json(store: &LogStore, f: &Finding, max: usize) -> Value {
-    let evidence: Vec<Value> = f
-        .subject
-        .events
-        .iter()
-        .take(max)
-        .filter_map(|&i| store.events.get(i as usize))
-        .map(|e| {
-            let src = store.source_of(e);
-            let mut v = json!({
-                "archive": src.and_then(|s| s.archive.as_ref()).map(|a| a.display().to_string()),
-                "path": src.map(|s| s.path.clone()),
-                "line": e.line,
-                "time": t(e.time_us),
-                "text": e.line_text(),
-            });
-            if let (Some(a), Some(m)) = (also_in_json(store, e), v.as_object_mut()) {
-                m.insert("also_in".into(), a);
-            }
-            v
-        })
-        .collect();
-    json!({
-        "rule": f.rule,
-        "severity": f.severity,
-        "title": f.title,
-        "explanation": f.explanation,
-        "first": t(f.subject.first_us),
-        "last": t(f.subject.last_us),
-        "ips": f.subject.ips,
-        "users": f.subject.users,
-        "paths": f.subject.paths,
-        "events": f.subject.events.len(),
-        "evidence": evidence,
-    })
-}
+use exhibit::report::logs::{event_json, t};
 
 pub fn run(a: Args) -> u8 {
     match run_inner(a) {
@@ -304,48 +211,23 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             findings.retain(|f| f.severity >= min);
             drop(phase);
             let _phase = exhibit::logs::timing::Phase::start("output");
+            if let Some(path) = &c.html {
+                let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let html =
+                    exhibit::report::logs::render(&store, &findings, c.evidence.max(1), None, &at);
+                std::fs::write(path, html)
+                    .with_context(|| format!("cannot write the HTML report: {}", path.display()))?;
+            }
             if c.json {
-                let mut doc = json!({
-                    "sources": store.sources.iter().map(|s| {
-                        let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
-                        if let Some(m) = v.as_object_mut() {
-                            m.insert("first".into(), t(s.first_us));
-                            m.insert("last".into(), t(s.last_us));
-                            m.remove("first_us");
-                            m.remove("last_us");
-                            m.remove("mtime_us");
-                        }
-                        v
-                    }).collect::<Vec<_>>(),
-                    "skipped": store.skipped,
-                    "findings": findings.iter().map(|f| finding_json(&store, f, c.evidence.max(1))).collect::<Vec<_>>(),
-                });
+                let mut doc = exhibit::report::logs::findings_json(
+                    &store,
+                    &findings,
+                    c.evidence.max(1),
+                    None,
+                );
                 let ioc_doc = super::ioc::IocArgs::summary(&ioc);
                 if let (false, Some(m)) = (ioc_doc.is_null(), doc.as_object_mut()) {
                     m.insert("ioc".into(), ioc_doc);
-                }
-                // Several snapshots: which archives are which host, and how
-                // many events the merged store holds (one per line).
-                if store.snapshots.len() > 1
-                    && let Some(m) = doc.as_object_mut()
-                {
-                    m.insert(
-                        "snapshots".into(),
-                        json!(
-                            store
-                                .snapshots
-                                .iter()
-                                .map(|s| json!({
-                                    "archive": s.archive.display().to_string(),
-                                    "host": s.host,
-                                    "acquired": t(s.acquired_us),
-                                }))
-                                .collect::<Vec<_>>()
-                        ),
-                    );
-                    m.insert("events".into(), json!(store.events.len()));
-                    m.insert("merged_lines".into(), json!(store.also_in.len()));
-                    m.insert("erased_lines".into(), json!(store.erased.len()));
                 }
                 writeln!(out, "{}", inert_json(&format!("{doc:#}")))?;
             } else {

@@ -42,6 +42,7 @@ mod custody;
 mod decrypt;
 mod detections;
 mod diff;
+mod extract;
 mod investigate;
 mod ioc;
 mod leak;
@@ -92,6 +93,8 @@ enum Command {
     Custody(custody::Args),
     /// Show an archive's acquisition summary, records or live-response state.
     Show(show::Args),
+    /// Copy files out of an archive, checked against the seal, recorded in the custody log.
+    Extract(extract::Args),
     /// List the collection profiles.
     Profiles(profiles::Args),
     /// Compare two snapshots (archives or directories).
@@ -132,6 +135,7 @@ pub fn main() -> ExitCode {
         Some(Command::Decrypt(a)) => decrypt::run(a),
         Some(Command::Custody(a)) => custody::run(a),
         Some(Command::Show(a)) => show::run(a),
+        Some(Command::Extract(a)) => extract::run(a),
         Some(Command::Profiles(a)) => profiles::run(a),
         Some(Command::Diff(a)) => diff::run(a),
         Some(Command::Scan(a)) => scan::run(a),

@@ -12,6 +12,9 @@ pub struct Args {
     /// Print the result as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also write an HTML report (the findings with their evidence) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub judge: JudgeArgs,
     /// No progress bar.
@@ -42,11 +45,20 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     let result = files::scan(&req, &bar, &cancel);
     bar.finish();
     let r = result?;
+    let report = exhibit::report::findings::ScanReport {
+        snapshot: &r.snapshot,
+        findings: &r.findings,
+        yara: r.yara.as_ref(),
+        selection: None,
+    };
+    if let Some(path) = &a.html {
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        std::fs::write(path, exhibit::report::findings::render(&report, &at)).map_err(|e| {
+            anyhow::anyhow!("cannot write the HTML report: {e}: {}", path.display())
+        })?;
+    }
     if a.json {
-        let mut doc = serde_json::json!({ "snapshot": r.snapshot, "findings": r.findings });
-        if let Some(y) = &r.yara {
-            doc["yara"] = serde_json::to_value(y)?;
-        }
+        let mut doc = exhibit::report::findings::json(&report);
         let ioc = super::ioc::IocArgs::summary(&req.ioc);
         if let (false, Some(m)) = (ioc.is_null(), doc.as_object_mut()) {
             m.insert("ioc".into(), ioc);

@@ -51,9 +51,24 @@ pub struct Args {
     /// detection settings over the built-in ones (docs/detections.md).
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// The analyst's stars, tags and notes to carry into the export: a
+    /// case folder (its `timeline-marks.json`, kept by the workstation's
+    /// Timeline) or such a file. JSONL gets `tag`, `exhibit_starred` and
+    /// `exhibit_note`; CSV the `tag` and `exhibit_note` columns.
+    #[arg(long, value_name = "CASE_DIR|FILE")]
+    pub marks: Option<PathBuf>,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+fn load_marks(p: &std::path::Path) -> anyhow::Result<exhibit::viewmodel::timeline::Marks> {
+    use exhibit::viewmodel::timeline as vm;
+    if p.is_dir() {
+        return vm::load_marks(p);
+    }
+    let b = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    serde_json::from_slice(&b).with_context(|| format!("not a marks file: {}", p.display()))
 }
 
 pub fn run(a: Args) -> u8 {
@@ -98,6 +113,8 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         no_file_findings: a.no_file_findings,
         rules_dir: a.rules.clone(),
     };
+    let marks = a.marks.as_deref().map(load_marks).transpose()?;
+    let marks_of = |e: &timeline::TimelineEvent| marks.as_ref().and_then(|m| m.export_marks(e));
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet);
     let tl = timeline::build(&req, &bar, &cancel);
@@ -113,7 +130,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             let f = std::fs::File::create_new(p)
                 .with_context(|| format!("cannot create {}", p.display()))?;
             let mut w = std::io::BufWriter::new(f);
-            timeline::write(&tl, format, &mut w)
+            timeline::write_marked(&tl, format, &marks_of, &mut w)
                 .with_context(|| format!("cannot write {}", p.display()))?;
             w.flush()
                 .with_context(|| format!("cannot write {}", p.display()))?;
@@ -130,7 +147,7 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                 json,
                 escape,
             });
-            timeline::write(&tl, format, &mut w)?;
+            timeline::write_marked(&tl, format, &marks_of, &mut w)?;
             w.flush()?;
         }
     }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 pub use crate::viewmodel::format::{human_bytes, thousands};
 
+pub mod export;
 pub mod findings;
 
 /// The rules directory setting, shared by every analysis screen: a path

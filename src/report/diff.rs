@@ -50,8 +50,69 @@ fn scope_html(h: &mut String, scope: &crate::diff::ScopeComparison) {
     h.push_str("</div>");
 }
 
+/// What part of a result a screen shows: the changes and findings its
+/// filters keep (indices into the result), and the filters in words.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection<'a> {
+    pub changes: &'a [u32],
+    pub findings: &'a [u32],
+    /// The filters, for the reader (e.g. `class: added; severity ≥ high`).
+    pub note: &'a str,
+}
+
 /// Render a diff result as an HTML document.
 pub fn render(r: &DiffResult, generated_at: &str) -> String {
+    render_selected(r, generated_at, None)
+}
+
+/// The result as the CLI's `exhibit diff --json` prints it, limited to
+/// `sel` (with its filters under `"filter"`) when given.
+pub fn json(r: &DiffResult, sel: Option<&Selection<'_>>) -> serde_json::Value {
+    let pick = |all: usize, idx: Option<&[u32]>| -> Vec<usize> {
+        match idx {
+            None => (0..all).collect(),
+            Some(i) => i.iter().map(|&i| i as usize).collect(),
+        }
+    };
+    let changes: Vec<_> = pick(r.changes.len(), sel.map(|s| s.changes))
+        .into_iter()
+        .filter_map(|i| r.changes.get(i))
+        .collect();
+    let findings: Vec<_> = pick(r.findings.len(), sel.map(|s| s.findings))
+        .into_iter()
+        .filter_map(|i| r.findings.get(i))
+        .collect();
+    let mut doc = serde_json::json!({
+        "old": r.old,
+        "new": r.new,
+        "scope": r.scope,
+        "changes": changes,
+        "findings": findings,
+    });
+    if let (Some(y), Some(m)) = (&r.yara, doc.as_object_mut()) {
+        m.insert(
+            "yara".into(),
+            serde_json::to_value(y).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    if let (Some(s), Some(m)) = (sel, doc.as_object_mut()) {
+        m.insert(
+            "filter".into(),
+            serde_json::json!({
+                "note": s.note,
+                "changes_shown": s.changes.len(),
+                "changes_total": r.changes.len(),
+                "findings_shown": s.findings.len(),
+                "findings_total": r.findings.len(),
+            }),
+        );
+    }
+    doc
+}
+
+/// Render a diff result as an HTML document, limited to what `sel` keeps
+/// (a screen's filters, noted at the top) when given.
+pub fn render_selected(r: &DiffResult, generated_at: &str, sel: Option<&Selection<'_>>) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -72,6 +133,31 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
     }
     let _ = write!(h, "</table><p>Generated {}.</p>", escape(generated_at));
     scope_html(&mut h, &r.scope);
+    let mut shown_change = vec![sel.is_none(); r.changes.len()];
+    let finding_order: Vec<usize> = match sel {
+        None => (0..r.findings.len()).collect(),
+        Some(s) => {
+            for &i in s.changes {
+                if let Some(b) = shown_change.get_mut(i as usize) {
+                    *b = true;
+                }
+            }
+            let _ = write!(
+                h,
+                "<p class=\"filter\"><b>Filtered as on screen:</b> {} — {} of {} changes, {} of {} findings.</p>",
+                escape(s.note),
+                s.changes.len(),
+                r.changes.len(),
+                s.findings.len(),
+                r.findings.len()
+            );
+            s.findings.iter().map(|&i| i as usize).collect()
+        }
+    };
+    let findings: Vec<_> = finding_order
+        .into_iter()
+        .filter_map(|i| r.findings.get(i))
+        .collect();
     for (name, s) in [("old", &r.old), ("new", &r.new)] {
         if !s.problems.is_empty() {
             let _ = write!(h, "<h3>Problems reading the {name} snapshot</h3><ul>");
@@ -82,12 +168,12 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
         }
     }
 
-    let _ = write!(h, "<h2>Findings ({})</h2>", r.findings.len());
-    if r.findings.is_empty() {
+    let _ = write!(h, "<h2>Findings ({})</h2>", findings.len());
+    if findings.is_empty() {
         h.push_str("<p>No findings.</p>");
     } else {
         h.push_str("<table><tr><th>severity</th><th>path</th><th>finding</th><th>evidence</th><th>rule</th></tr>");
-        for f in &r.findings {
+        for f in findings {
             let sev = f.severity.as_str();
             let _ = write!(
                 h,
@@ -104,8 +190,19 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
         h.push_str("</table>");
     }
 
-    let _ = write!(h, "<h2>Changes ({})</h2><ul>", r.changes.len());
-    for (c, n) in r.counts() {
+    let shown: Vec<_> = r
+        .changes
+        .iter()
+        .zip(&shown_change)
+        .filter(|(_, s)| **s)
+        .map(|(c, _)| c)
+        .collect();
+    let _ = write!(h, "<h2>Changes ({})</h2><ul>", shown.len());
+    let mut counts = std::collections::BTreeMap::new();
+    for c in &shown {
+        *counts.entry(c.change).or_insert(0u64) += 1;
+    }
+    for (c, n) in counts {
         let _ = write!(h, "<li>{}: {n}</li>", class_heading(c));
     }
     h.push_str("</ul>");
@@ -116,7 +213,11 @@ pub fn render(r: &DiffResult, generated_at: &str) -> String {
     };
     let mut diffs_left = MAX_CONTENT_DIFFS;
     for class in ChangeClass::ALL {
-        let items: Vec<_> = r.changes.iter().filter(|c| c.change == class).collect();
+        let items: Vec<_> = shown
+            .iter()
+            .filter(|c| c.change == class)
+            .copied()
+            .collect();
         if items.is_empty() {
             continue;
         }

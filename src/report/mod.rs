@@ -6,7 +6,9 @@
 
 pub mod custody_form;
 pub mod diff;
+pub mod findings;
 pub mod investigation;
+pub mod logs;
 pub use crate::text;
 
 /// The CSS the screen reports share (the comparison, [`diff`], and the

@@ -534,8 +534,48 @@ pub enum ExportFormat {
     Bodyfile,
 }
 
-fn json_line(e: &TimelineEvent) -> serde_json::Value {
+/// The analyst's marks on one event, as an export carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventMarks {
+    pub starred: bool,
+    pub tags: Vec<String>,
+    /// A free-text note (Timesketch: a comment).
+    pub note: String,
+}
+
+/// The tag a starred event carries in an export: Timesketch keeps stars
+/// per sketch and cannot import them, but it indexes an event's `tag`
+/// list, so `tag:starred` finds them after import.
+pub const STAR_TAG: &str = "starred";
+
+impl EventMarks {
+    /// The `tag` list: the analyst's tags, then [`STAR_TAG`] if starred.
+    pub fn tag_list(&self) -> Vec<String> {
+        let mut v = self.tags.clone();
+        if self.starred && !v.iter().any(|t| t == STAR_TAG) {
+            v.push(STAR_TAG.to_string());
+        }
+        v
+    }
+}
+
+/// How an export finds an event's marks (none: `None`).
+pub type MarksOf<'a> = &'a dyn Fn(&TimelineEvent) -> Option<EventMarks>;
+
+fn json_line(e: &TimelineEvent, marks: Option<&EventMarks>) -> serde_json::Value {
     let mut m = serde_json::Map::new();
+    if let Some(mk) = marks {
+        let tags = mk.tag_list();
+        if !tags.is_empty() {
+            m.insert("tag".into(), tags.into());
+        }
+        if mk.starred {
+            m.insert("exhibit_starred".into(), true.into());
+        }
+        if !mk.note.trim().is_empty() {
+            m.insert("exhibit_note".into(), mk.note.clone().into());
+        }
+    }
     m.insert("message".into(), e.message.clone().into());
     m.insert("datetime".into(), rfc3339_offset(e.time_us).into());
     m.insert("timestamp".into(), e.time_us.into());
@@ -586,6 +626,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "status",
     "bytes",
     "command",
+    "tag",
+    "exhibit_note",
 ];
 
 fn csv_field(s: &str) -> String {
@@ -605,10 +647,23 @@ fn bodyfile_clean(s: &str) -> String {
 
 /// Write the timeline in a format.
 pub fn write(tl: &Timeline, format: ExportFormat, w: &mut dyn Write) -> std::io::Result<()> {
+    write_marked(tl, format, &|_| None, w)
+}
+
+/// Write the timeline in a format with the analyst's marks: in JSON Lines
+/// `tag` (a list: the tags, and `starred` for a starred event),
+/// `exhibit_starred` and `exhibit_note`; in CSV the `tag` column (the list
+/// joined with `,`) and `exhibit_note`. The bodyfile has no place for them.
+pub fn write_marked(
+    tl: &Timeline,
+    format: ExportFormat,
+    marks: MarksOf<'_>,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
         ExportFormat::Jsonl => {
             for e in &tl.events {
-                writeln!(w, "{}", json_line(e))?;
+                writeln!(w, "{}", json_line(e, marks(e).as_ref()))?;
             }
         }
         ExportFormat::Csv => {
@@ -622,6 +677,8 @@ pub fn write(tl: &Timeline, format: ExportFormat, w: &mut dyn Write) -> std::io:
                         .unwrap_or("")
                 };
                 let line = e.line.map(|l| l.to_string()).unwrap_or_default();
+                let mk = marks(e).unwrap_or_default();
+                let tags = mk.tag_list().join(",");
                 let archive = e
                     .archive
                     .as_ref()
@@ -647,6 +704,8 @@ pub fn write(tl: &Timeline, format: ExportFormat, w: &mut dyn Write) -> std::io:
                     get("status"),
                     get("bytes"),
                     get("command"),
+                    &tags,
+                    &mk.note,
                 ];
                 let row: Vec<String> = cols.iter().map(|c| csv_field(c)).collect();
                 writeln!(w, "{}", row.join(","))?;
@@ -730,6 +789,40 @@ mod tests {
         assert!(
             notes[0].starts_with("custody log line 1 has no usable `at` time"),
             "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn marks_become_timesketch_tags_and_a_note_field() {
+        let tl = Timeline {
+            events: vec![ev(1, "marked"), ev(2, "plain")],
+            notes: vec![],
+        };
+        let marks = |e: &TimelineEvent| {
+            (e.message == "marked").then(|| EventMarks {
+                starred: true,
+                tags: vec!["c2".into()],
+                note: "beacon, \"first\"".into(),
+            })
+        };
+        let mut out = Vec::new();
+        write_marked(&tl, ExportFormat::Jsonl, &marks, &mut out).unwrap();
+        let lines: Vec<serde_json::Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["tag"], serde_json::json!(["c2", "starred"]));
+        assert_eq!(lines[0]["exhibit_starred"], true);
+        assert_eq!(lines[0]["exhibit_note"], "beacon, \"first\"");
+        assert!(lines[1].get("tag").is_none() && lines[1].get("exhibit_note").is_none());
+        let mut out = Vec::new();
+        write_marked(&tl, ExportFormat::Csv, &marks, &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.lines().next().unwrap().ends_with(",tag,exhibit_note"));
+        assert!(
+            s.contains(",\"c2,starred\",\"beacon, \"\"first\"\"\"\n"),
+            "{s}"
         );
     }
 

@@ -329,6 +329,62 @@ pub fn load_preview(
     })
 }
 
+/// Where a search text occurs in a preview (Ctrl+F), case-insensitive
+/// (ASCII and Unicode lowercase): one entry per occurrence, the row it
+/// starts on (a text line, or a hex-dump line: the hex view is searched in
+/// its text column, the bytes as the dump prints them, so a match may run
+/// across two rows). At most `max` occurrences.
+pub fn find_in_preview(body: &PreviewBody, needle: &str, max: usize) -> Vec<usize> {
+    let needle = needle.to_lowercase();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let mut hits = Vec::new();
+    match body {
+        PreviewBody::Nothing(_) => {}
+        PreviewBody::Text(lines) => {
+            for (i, line) in lines.iter().enumerate() {
+                let hay = line.to_lowercase();
+                let mut from = 0;
+                while let Some(at) = hay.get(from..).and_then(|h| h.find(&needle)) {
+                    hits.push(i);
+                    if hits.len() >= max {
+                        return hits;
+                    }
+                    from += at + needle.len().max(1);
+                }
+            }
+        }
+        PreviewBody::Hex(bytes) => {
+            // The text column: printable ASCII as is, everything else `.`.
+            let hay: Vec<u8> = bytes
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b.to_ascii_lowercase()
+                    } else {
+                        b'.'
+                    }
+                })
+                .collect();
+            let n = needle.as_bytes();
+            let mut at = 0;
+            while at + n.len() <= hay.len() {
+                if hay.get(at..at + n.len()) == Some(n) {
+                    hits.push(at / HEX_WIDTH);
+                    if hits.len() >= max {
+                        break;
+                    }
+                    at += n.len();
+                } else {
+                    at += 1;
+                }
+            }
+        }
+    }
+    hits
+}
+
 /// One hex-dump line: offset, hex bytes, printable ASCII.
 pub fn hex_line(offset: usize, chunk: &[u8]) -> String {
     let mut hex = String::with_capacity(HEX_WIDTH * 3);
@@ -368,17 +424,7 @@ pub fn load_archive(path: PathBuf, sink: &dyn ProgressSink) -> anyhow::Result<Lo
     });
     let (records, bad_lines) = archive.records()?;
     let tree = FolderTree::build(&records);
-    let manifest = archive
-        .read_tag("manifest-sha256.txt", 2 << 30)
-        .map(|raw| {
-            let text = String::from_utf8_lossy(&raw);
-            crate::archive::bagit::parse_manifest(&text)
-                .0
-                .into_iter()
-                .map(|l| (format!("{}/{}", archive.stem, l.path), l.hash))
-                .collect()
-        })
-        .map_err(|e| format!("{e:#}"));
+    let manifest = crate::extract::sealed_manifest(&archive);
     Ok(Loaded {
         path,
         archive: Arc::new(archive),
@@ -519,6 +565,26 @@ mod tests {
             .map(|&c| t.nodes[c].name.clone())
             .collect();
         assert_eq!(root_children, ["etc", "var"]);
+    }
+
+    #[test]
+    fn find_counts_every_occurrence_in_text_and_in_the_hex_text_column() {
+        let text = PreviewBody::Text(vec![
+            "root login from 10.0.0.1".into(),
+            "nothing".into(),
+            "ROOT and root again".into(),
+        ]);
+        assert_eq!(find_in_preview(&text, "root", 100), vec![0, 2, 2]);
+        assert_eq!(find_in_preview(&text, "Root", 1), vec![0]);
+        assert!(find_in_preview(&text, "", 100).is_empty());
+        // "password" spans the first and second hex rows.
+        let mut bytes = vec![0u8; 12];
+        bytes.extend_from_slice(b"PassWord\x00\x01secret");
+        let hex = PreviewBody::Hex(bytes);
+        assert_eq!(find_in_preview(&hex, "password", 100), vec![0]);
+        assert_eq!(find_in_preview(&hex, "secret", 100), vec![1]);
+        // Non-printable bytes read as `.` in the text column, as shown.
+        assert_eq!(find_in_preview(&hex, "d..s", 100), vec![1]);
     }
 
     #[test]

@@ -94,6 +94,33 @@ impl ChangeFilter {
             .collect()
     }
 
+    /// The filter in words, for an exported report (`no filter` when it
+    /// keeps everything).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.classes.is_empty() {
+            let c: Vec<&str> = self.classes.iter().map(|c| c.as_str()).collect();
+            parts.push(format!("classes: {}", c.join(", ")));
+        }
+        if let Some(s) = self.min_severity {
+            parts.push(format!("severity at least {}", s.as_str()));
+        }
+        if !self.text.trim().is_empty() {
+            parts.push(format!("path contains \"{}\"", self.text.trim()));
+        }
+        if let Some(f) = &self.folder {
+            parts.push(format!("folder {f}"));
+        }
+        if self.hide_noise {
+            parts.push("noise hidden".into());
+        }
+        if parts.is_empty() {
+            "no filter".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+
     /// The indices of the findings that pass, most severe first.
     pub fn findings(&self, findings: &[Finding]) -> Vec<u32> {
         findings

@@ -117,6 +117,40 @@ pub struct LogsFilter {
 }
 
 impl LogsFilter {
+    /// The filters in words, for an exported report (`no filter` when the
+    /// table shows every event).
+    pub fn describe(&self, findings: &[Finding]) -> String {
+        let mut parts = Vec::new();
+        for (name, v) in [
+            ("text", &self.text),
+            ("address", &self.ip),
+            ("user", &self.user),
+            ("status", &self.status),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if !v.trim().is_empty() {
+                parts.push(format!("{name} {:?}", v.trim()));
+            }
+        }
+        if let Some(s) = self.source {
+            parts.push(format!("source #{s}"));
+        }
+        match &self.base {
+            Base::All => {}
+            Base::Finding(i) => parts.push(format!(
+                "events of the finding {:?}",
+                findings.get(*i).map(|f| f.title.as_str()).unwrap_or("?")
+            )),
+            Base::Answer(_) => parts.push("events of the current answer".into()),
+        }
+        if parts.is_empty() {
+            "no filter".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+
     /// The core filter, or the first input that does not parse.
     pub fn to_filter(&self, zone: DisplayZone) -> Result<Filter, String> {
         let opt = |s: &str| {

@@ -66,6 +66,9 @@ pub struct Mark {
     pub starred: bool,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The analyst's note on the event (exported as a Timesketch field).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
     /// The event's time (RFC 3339 UTC) and message, so the file explains
     /// itself without the timeline.
     #[serde(default)]
@@ -109,9 +112,19 @@ impl Marks {
         m
     }
 
-    /// Drop events left with neither a star nor a tag.
+    /// Drop events left with neither a star, a tag nor a note.
     pub fn tidy(&mut self) {
-        self.events.retain(|_, m| m.starred || !m.tags.is_empty());
+        self.events
+            .retain(|_, m| m.starred || !m.tags.is_empty() || !m.note.trim().is_empty());
+    }
+
+    /// The marks of an event as an export carries them.
+    pub fn export_marks(&self, e: &TimelineEvent) -> Option<timeline::EventMarks> {
+        self.events.get(&event_id(e)).map(|m| timeline::EventMarks {
+            starred: m.starred,
+            tags: m.tags.clone(),
+            note: m.note.clone(),
+        })
     }
 }
 
@@ -321,6 +334,7 @@ pub fn export(
     tl: &Timeline,
     rows: &[u32],
     format: ExportFormat,
+    marks: &Marks,
     path: &Path,
 ) -> anyhow::Result<usize> {
     let visible = Timeline {
@@ -333,7 +347,7 @@ pub fn export(
     let f = std::fs::File::create(path)
         .map_err(|e| anyhow::anyhow!("cannot create the export: {e}: {}", path.display()))?;
     let mut w = std::io::BufWriter::new(f);
-    timeline::write(&visible, format, &mut w)
+    timeline::write_marked(&visible, format, &|e| marks.export_marks(e), &mut w)
         .and_then(|()| std::io::Write::flush(&mut w))
         .map_err(|e| anyhow::anyhow!("cannot write the export: {e}: {}", path.display()))?;
     Ok(visible.events.len())

@@ -11,7 +11,7 @@ use crate::archive::{Acquisition, EntryType, FileRecord, Status};
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::derived::Derived;
 use crate::gui::jobs::{Job, PickKind};
-use crate::gui::theme::Tone;
+use crate::gui::theme::{self, Tone};
 use crate::gui::widgets::{self, PathField};
 use crate::tz::{DisplayZone, Precision};
 use egui::{RichText, Ui};
@@ -50,6 +50,42 @@ pub struct BrowserView {
     /// The preview still has to scroll to the jumped-to line (once, when
     /// it has loaded; the user scrolls freely afterwards).
     scroll_to_line: bool,
+    /// The Extract bar is shown.
+    pub show_extract: bool,
+    /// Where "Extract" writes.
+    pub extract_to: PathField,
+    extract_job: Option<Job<Extraction>>,
+    /// The last extraction, shown under its button.
+    pub extract_result: Option<Result<Extraction, String>>,
+    /// Ctrl+F in the preview.
+    pub find: PreviewFind,
+}
+
+/// Most occurrences Ctrl+F counts in a preview.
+pub const FIND_MAX_HITS: usize = 100_000;
+
+/// The preview's find bar (Ctrl+F): the text, its occurrences (rows) in
+/// the preview shown, the current one.
+#[derive(Debug, Default)]
+pub struct PreviewFind {
+    pub open: bool,
+    pub text: String,
+    /// Row of each occurrence, in order.
+    pub hits: Vec<usize>,
+    /// Index into `hits`.
+    pub current: usize,
+    /// What `hits` was computed for: (record, text).
+    key: Option<(usize, String)>,
+    /// Scroll the preview to the current occurrence (once).
+    scroll: bool,
+    focus: bool,
+}
+
+/// An extraction and its custody event (or why it was not recorded).
+#[derive(Debug, Clone)]
+pub struct Extraction {
+    pub report: crate::extract::ExtractReport,
+    pub custody: Result<String, String>,
 }
 
 impl View for BrowserView {
@@ -82,6 +118,9 @@ impl View for BrowserView {
         self.refresh_rows(&ctx);
         self.summary_ui(ui);
         self.filter_bar_ui(ui);
+        if self.show_extract {
+            self.extract_ui(ui, vc);
+        }
         if self.show_tree {
             egui::Panel::left("folder_tree")
                 .resizable(true)
@@ -110,6 +149,9 @@ impl View for BrowserView {
             v.push(j.title.clone());
         }
         v.extend(self.rows_job.busy());
+        if let Some(j) = &self.extract_job {
+            v.push(j.title.clone());
+        }
         v
     }
 
@@ -156,6 +198,11 @@ impl Default for BrowserView {
             pending_select: None,
             jumped_to: None,
             scroll_to_line: false,
+            show_extract: false,
+            extract_to: PathField::default(),
+            extract_job: None,
+            extract_result: None,
+            find: PreviewFind::default(),
         }
     }
 }
@@ -236,6 +283,9 @@ impl BrowserView {
             self.preview_job = None;
             self.preview = Some(r);
         }
+        if let Some(r) = crate::gui::jobs::poll_slot(&mut self.extract_job) {
+            self.extract_result = Some(r);
+        }
     }
 
     /// Ask for the rows of the current query (a job starts only when it
@@ -294,6 +344,11 @@ impl BrowserView {
                 if ui.button("Custody of this archive").clicked() {
                     vc.commands.push(Command::ShowCustody(l.path.clone()));
                 }
+                ui.toggle_value(&mut self.show_extract, "Extract…")
+                    .on_hover_text(
+                        "Copy the selected file or folder out of the archive, checked against \
+                         the seal, and record it in the custody log",
+                    );
             }
         });
         if self.loaded.is_none()
@@ -563,6 +618,149 @@ impl BrowserView {
         }
     }
 
+    /// What "Extract" takes: the selected entry, else the folder shown,
+    /// else the whole archive.
+    pub fn extract_target(&self) -> String {
+        let l = self.loaded.as_ref();
+        self.selected
+            .and_then(|i| l.and_then(|l| l.records.get(i)))
+            .map(|r| r.path.clone())
+            .or_else(|| self.query.folder.clone())
+            .unwrap_or_else(|| "/".into())
+    }
+
+    fn extract_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        let Some(l) = &self.loaded else { return };
+        let target = self.extract_target();
+        ui.horizontal_wrapped(|ui| {
+            ui.label("To extract:");
+            ui.label(
+                RichText::new(crate::viewmodel::format::elide_middle(&target, 60))
+                    .monospace()
+                    .strong(),
+            )
+            .on_hover_text(format!(
+                "{target}\nThe selected entry (a file, or a folder with everything below \
+                     it); with none, the folder chosen in the tree; else the whole archive."
+            ));
+        });
+        ui.horizontal_wrapped(|ui| {
+            self.extract_to.ui(
+                ui,
+                "Extract to",
+                PickKind::Folder,
+                "a folder on the examination disk",
+            );
+            let busy = self.extract_job.is_some();
+            if ui
+                .add_enabled(!busy, egui::Button::new("Extract"))
+                .on_hover_text(
+                    "Each file's SHA-256 is checked against the sealed manifest on the way \
+                     out; a file that differs is written as NAME.HASH-MISMATCH; nothing is \
+                     overwritten; an 'exported' event goes to the custody log",
+                )
+                .clicked()
+            {
+                match self.extract_to.path() {
+                    None => self.extract_result = Some(Err("choose a folder to extract to".into())),
+                    Some(to) => {
+                        let archive = Arc::clone(&l.archive);
+                        let records = Arc::clone(&l.records);
+                        let manifest = Arc::clone(&l.manifest);
+                        let archive_path = l.path.clone();
+                        let actor = crate::custody::Actor {
+                            name: if vc.settings.examiner.trim().is_empty() {
+                                "unknown".into()
+                            } else {
+                                vc.settings.examiner.trim().into()
+                            },
+                            organisation: Some(vc.settings.organisation.trim().to_string())
+                                .filter(|o| !o.is_empty()),
+                            ..crate::custody::Actor::default()
+                        };
+                        let key = Some(vc.settings.signing_key.trim().to_string())
+                            .filter(|k| !k.is_empty())
+                            .map(PathBuf::from);
+                        let req = crate::extract::ExtractRequest {
+                            paths: vec![target.clone()],
+                            to,
+                        };
+                        self.extract_result = None;
+                        self.extract_job =
+                            Some(Job::spawn(ui.ctx(), "Extracting", move |sink, cancel| {
+                                let signer = key
+                                    .as_deref()
+                                    .map(crate::gui::keyring::load_signer)
+                                    .transpose()?;
+                                let report = crate::extract::extract(
+                                    &archive, &records, &manifest, &req, sink, cancel,
+                                )?;
+                                let custody = crate::extract::record_export(
+                                    &archive_path,
+                                    &report,
+                                    actor,
+                                    signer.as_deref(),
+                                )
+                                .map(|e| e.label())
+                                .map_err(|e| format!("{e:#}"));
+                                Ok(Extraction { report, custody })
+                            }));
+                    }
+                }
+            }
+        });
+        if let Some(j) = &self.extract_job {
+            widgets::cancellable_job_ui(ui, j);
+        }
+        match &self.extract_result {
+            None => {}
+            Some(Err(e)) => widgets::message_box(ui, Tone::Bad, "Nothing extracted", e),
+            Some(Ok(x)) => {
+                let r = &x.report;
+                let tone = if r.clean() && x.custody.is_ok() {
+                    Tone::Good
+                } else {
+                    Tone::Bad
+                };
+                let mut text = r.summary();
+                for f in r
+                    .files
+                    .iter()
+                    .filter(|f| f.check == crate::extract::Check::Mismatch)
+                    .take(5)
+                {
+                    text.push_str(&format!(
+                        "\nNot as sealed: {} (written as {})",
+                        f.path, f.written
+                    ));
+                }
+                for s in r.skipped.iter().take(5) {
+                    text.push_str(&format!("\nSkipped: {}: {}", s.path, s.reason));
+                }
+                if let Some(list) = &r.list_file {
+                    text.push_str(&format!("\nHash list: {}", list.display()));
+                }
+                match &x.custody {
+                    Ok(label) => text.push_str(&format!("\nCustody log: recorded {label}")),
+                    Err(e) => text.push_str(&format!("\nNot recorded in the custody log: {e}")),
+                }
+                let title = if tone == Tone::Good {
+                    "Extracted and checked"
+                } else {
+                    "Extracted with problems"
+                };
+                widgets::message_box(ui, tone, title, &text);
+                let to = r.to.clone();
+                if ui.button("Open the folder").clicked()
+                    && let Err(e) = widgets::open_with_system(&to)
+                {
+                    self.extract_result = Some(Err(format!("cannot open {}: {e}", to.display())));
+                }
+            }
+        }
+        ui.separator();
+    }
+
     fn preview_ui(&mut self, ui: &mut Ui) {
         let Some(l) = &self.loaded else { return };
         let Some(idx) = self.selected else {
@@ -613,7 +811,8 @@ impl BrowserView {
                     Some((j, line)) if j == idx => line,
                     _ => None,
                 };
-                preview_body_ui(ui, p, focus, &mut self.scroll_to_line);
+                find_bar_ui(ui, &mut self.find, p);
+                preview_body_ui(ui, p, focus, &mut self.scroll_to_line, &mut self.find);
             }
             _ => {}
         }
@@ -870,7 +1069,107 @@ fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
 /// The preview's content. `focus` is a 1-based line to mark (the line a
 /// jump came from); while `scroll` is set the text scrolls to show it, then
 /// `scroll` is cleared.
-fn preview_body_ui(ui: &mut Ui, p: &Preview, focus: Option<u64>, scroll: &mut bool) {
+/// The find bar over the preview: opens with Ctrl+F, closes with Escape;
+/// Enter or "Next" goes to the next occurrence, Shift+Enter or "Previous"
+/// back; the count says where it is.
+fn find_bar_ui(ui: &mut Ui, f: &mut PreviewFind, p: &Preview) {
+    let (ctrl_f, esc) = ui.input(|i| {
+        (
+            i.modifiers.command && i.key_pressed(egui::Key::F),
+            i.key_pressed(egui::Key::Escape),
+        )
+    });
+    if ctrl_f {
+        f.open = true;
+        f.focus = true;
+    }
+    if !f.open {
+        return;
+    }
+    if esc {
+        f.open = false;
+        f.hits.clear();
+        f.key = None;
+        return;
+    }
+    // Wrapped: at laptop width the preview pane is narrow.
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Find in preview");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut f.text)
+                    .hint_text("text (Esc closes)")
+                    .desired_width(160.0),
+            )
+            .labelled_by(l.id);
+        if std::mem::take(&mut f.focus) {
+            r.request_focus();
+        }
+        // Counted as typed, for the count beside it in this same frame.
+        let key = (p.record, f.text.clone());
+        if f.key.as_ref() != Some(&key) {
+            f.hits = model::find_in_preview(&p.body, &f.text, FIND_MAX_HITS);
+            f.current = 0;
+            f.scroll = !f.hits.is_empty();
+            f.key = Some(key);
+        }
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let shift = ui.input(|i| i.modifiers.shift);
+        let n = f.hits.len();
+        let prev = ui
+            .add_enabled(n > 0, egui::Button::new("Previous"))
+            .on_hover_text("Previous occurrence (Shift+Enter)")
+            .clicked()
+            || (enter && shift);
+        let next = ui
+            .add_enabled(n > 0, egui::Button::new("Next"))
+            .on_hover_text("Next occurrence (Enter)")
+            .clicked()
+            || (enter && !shift);
+        if n > 0 && (prev || next) {
+            f.current = if next {
+                (f.current + 1) % n
+            } else {
+                (f.current + n - 1) % n
+            };
+            f.scroll = true;
+        }
+        if enter {
+            r.request_focus();
+        }
+        let count = if f.text.is_empty() {
+            String::new()
+        } else if n == 0 {
+            "no match".into()
+        } else {
+            format!(
+                "{} of {}{}",
+                f.current + 1,
+                widgets::thousands(n as u64),
+                if n >= FIND_MAX_HITS { "+" } else { "" }
+            )
+        };
+        ui.label(count);
+    });
+}
+
+fn preview_body_ui(
+    ui: &mut Ui,
+    p: &Preview,
+    focus: Option<u64>,
+    scroll: &mut bool,
+    find: &mut PreviewFind,
+) {
+    let current_row = find
+        .open
+        .then(|| find.hits.get(find.current).copied())
+        .flatten();
+    let find_scroll = std::mem::take(&mut find.scroll)
+        .then_some(current_row)
+        .flatten();
+    // Occurrences come in row order: a binary search finds a row's.
+    let hits: &[usize] = if find.open { &find.hits } else { &[] };
+    let is_hit = |row: usize| hits.binary_search(&row).is_ok();
     match &p.integrity {
         model::Integrity::Matches | model::Integrity::NoContent => {}
         model::Integrity::Mismatch(why) => {
@@ -913,21 +1212,27 @@ fn preview_body_ui(ui: &mut Ui, p: &Preview, focus: Option<u64>, scroll: &mut bo
             let mut area = egui::ScrollArea::both()
                 .id_salt("preview_text")
                 .auto_shrink([false, false]);
+            let step = row_h + ui.spacing().item_spacing.y;
             if *scroll {
                 if let Some(r) = focus_row.filter(|&r| r < lines.len()) {
                     // A few lines of context above the marked one.
-                    let step = row_h + ui.spacing().item_spacing.y;
                     area = area.vertical_scroll_offset(r.saturating_sub(5) as f32 * step);
                 }
                 *scroll = false;
             }
+            if let Some(r) = find_scroll {
+                area = area.vertical_scroll_offset(r.saturating_sub(5) as f32 * step);
+            }
             let mark = ui.visuals().selection.bg_fill;
+            let hit_bg = theme::tone_color(ui, Tone::Warn).gamma_multiply(0.35);
             area.show_rows(ui, row_h, lines.len(), |ui, range| {
                 for i in range {
                     let Some(line) = lines.get(i) else { continue };
                     let mut text = RichText::new(format!("{:>width$}  {line}", i + 1)).monospace();
-                    if focus_row == Some(i) {
+                    if focus_row == Some(i) || current_row == Some(i) {
                         text = text.background_color(mark).strong();
+                    } else if is_hit(i) {
+                        text = text.background_color(hit_bg);
                     }
                     ui.add(egui::Label::new(text).extend());
                 }
@@ -935,22 +1240,30 @@ fn preview_body_ui(ui: &mut Ui, p: &Preview, focus: Option<u64>, scroll: &mut bo
         }
         PreviewBody::Hex(bytes) => {
             let n = bytes.len().div_ceil(HEX_WIDTH);
-            egui::ScrollArea::both()
+            let mut area = egui::ScrollArea::both()
                 .id_salt("preview_hex")
-                .auto_shrink([false, false])
-                .show_rows(ui, row_h, n, |ui, range| {
-                    for i in range {
-                        let start = i * HEX_WIDTH;
-                        let Some(chunk) = bytes.get(start..(start + HEX_WIDTH).min(bytes.len()))
-                        else {
-                            continue;
-                        };
-                        ui.add(
-                            egui::Label::new(RichText::new(hex_line(start, chunk)).monospace())
-                                .extend(),
-                        );
+                .auto_shrink([false, false]);
+            if let Some(r) = find_scroll {
+                let step = row_h + ui.spacing().item_spacing.y;
+                area = area.vertical_scroll_offset(r.saturating_sub(5) as f32 * step);
+            }
+            let mark = ui.visuals().selection.bg_fill;
+            let hit_bg = theme::tone_color(ui, Tone::Warn).gamma_multiply(0.35);
+            area.show_rows(ui, row_h, n, |ui, range| {
+                for i in range {
+                    let start = i * HEX_WIDTH;
+                    let Some(chunk) = bytes.get(start..(start + HEX_WIDTH).min(bytes.len())) else {
+                        continue;
+                    };
+                    let mut text = RichText::new(hex_line(start, chunk)).monospace();
+                    if current_row == Some(i) {
+                        text = text.background_color(mark).strong();
+                    } else if is_hit(i) {
+                        text = text.background_color(hit_bg);
                     }
-                });
+                    ui.add(egui::Label::new(text).extend());
+                }
+            });
         }
     }
 }

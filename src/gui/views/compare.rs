@@ -21,6 +21,7 @@ use crate::gui::context::{Command, Screen, View, ViewCtx};
 use crate::gui::derived::Derived;
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::{self, Tone};
+use crate::gui::widgets::export::ExportControl;
 use crate::gui::widgets::findings::{
     finding_detail_ui, findings_list_ui, min_severity_ui, severity_badge,
 };
@@ -97,6 +98,8 @@ pub struct CompareView {
     /// The folder tree shown or hidden by the user; unset, it shows on
     /// windows wide enough to leave the table its room.
     pub show_tree: Option<bool>,
+    /// Export of what the screen shows (HTML report and JSON).
+    pub export: ExportControl,
 }
 
 /// Below this window width the side tree starts hidden.
@@ -118,6 +121,28 @@ impl View for CompareView {
             if self.model.is_some() && !self.choose && ui.button("Change snapshots").clicked() {
                 self.choose = true;
             }
+            if self.model.is_some() {
+                self.export.toggle_ui(ui);
+            }
+        });
+        self.export.panel_ui(ui, "comparison.html", || {
+            let m = self.model.clone()?;
+            let filter = self.filter.clone();
+            Some(Box::new(move || {
+                let changes = m.rows(&filter);
+                let findings = filter.findings(&m.result.findings);
+                let note = filter.describe();
+                let sel = crate::report::diff::Selection {
+                    changes: &changes,
+                    findings: &findings,
+                    note: &note,
+                };
+                let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                Ok((
+                    crate::report::diff::render_selected(&m.result, &at, Some(&sel)),
+                    crate::report::diff::json(&m.result, Some(&sel)),
+                ))
+            }) as crate::gui::widgets::export::RenderWork)
         });
         if self.model.is_none() || self.choose || self.job.is_some() {
             self.pickers_ui(ui, vc);
@@ -145,6 +170,7 @@ impl View for CompareView {
             v.push("Diffing content".into());
         }
         v.extend(self.rows_job.busy());
+        v.extend(self.export.busy());
         v
     }
 

@@ -136,6 +136,8 @@ pub struct FindingsView {
     pub rows: Vec<u32>,
     /// Index into the model's findings.
     pub selected: Option<usize>,
+    /// Export of what the screen shows (HTML report and JSON).
+    pub export: crate::gui::widgets::export::ExportControl,
 }
 
 impl View for FindingsView {
@@ -199,18 +201,44 @@ impl View for FindingsView {
             widgets::cancellable_job_ui(ui, job);
             return;
         }
-        if ui
-            .add(
-                egui::Button::new(RichText::new("Scan for findings").size(16.0).strong())
-                    .min_size(egui::vec2(120.0, 30.0)),
-            )
-            .clicked()
-        {
-            match self.snapshot.path() {
-                Some(p) => self.start(ui.ctx(), p),
-                None => self.error = Some("type or choose an archive or a folder to scan".into()),
+        ui.horizontal(|ui| {
+            if ui
+                .add(
+                    egui::Button::new(RichText::new("Scan for findings").size(16.0).strong())
+                        .min_size(egui::vec2(120.0, 30.0)),
+                )
+                .clicked()
+            {
+                match self.snapshot.path() {
+                    Some(p) => self.start(ui.ctx(), p),
+                    None => {
+                        self.error = Some("type or choose an archive or a folder to scan".into())
+                    }
+                }
             }
-        }
+            if self.model.is_some() {
+                self.export.toggle_ui(ui);
+            }
+        });
+        self.export.panel_ui(ui, "findings.html", || {
+            let m = self.model.clone()?;
+            let filter = self.filter.clone();
+            Some(Box::new(move || {
+                let shown = filter.findings(&m.findings);
+                let note = filter.describe();
+                let r = crate::report::findings::ScanReport {
+                    snapshot: &m.info,
+                    findings: &m.findings,
+                    yara: m.yara.as_ref(),
+                    selection: Some((shown.as_slice(), note.as_str())),
+                };
+                let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                Ok((
+                    crate::report::findings::render(&r, &at),
+                    crate::report::findings::json(&r),
+                ))
+            }) as crate::gui::widgets::export::RenderWork)
+        });
         if let Some(e) = &self.error {
             widgets::message_box(ui, Tone::Bad, "The scan could not run", e);
         }
@@ -226,6 +254,7 @@ impl View for FindingsView {
     fn busy(&self) -> Vec<String> {
         let mut v: Vec<String> = self.job.iter().map(|j| j.title.clone()).collect();
         v.extend(self.rows_job.busy());
+        v.extend(self.export.busy());
         v
     }
 

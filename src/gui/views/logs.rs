@@ -56,6 +56,8 @@ pub struct LogsView {
     pending_finding: Option<(String, String, Option<i64>)>,
     /// The case's display zone (times shown and typed in it).
     pub zone: DisplayZone,
+    /// Export of what the screen shows (HTML report and JSON).
+    pub export: crate::gui::widgets::export::ExportControl,
 }
 
 impl Default for LogsView {
@@ -79,6 +81,7 @@ impl Default for LogsView {
             answer_seq: 0,
             pending_finding: None,
             zone: DisplayZone::Utc,
+            export: Default::default(),
         }
     }
 }
@@ -125,7 +128,26 @@ impl View for LogsView {
                     widgets::thousands(unparsed),
                     l.findings.len()
                 ));
+                self.export.toggle_ui(ui);
             }
+        });
+        self.export.panel_ui(ui, "logs.html", || {
+            let l = self.loaded.as_ref()?;
+            let (store, findings) = (Arc::clone(&l.store), Arc::clone(&l.findings));
+            let note = self.filter.describe(&l.findings);
+            let rows = self.rows.clone();
+            Some(Box::new(move || {
+                let shown = crate::report::logs::Shown {
+                    events: &rows,
+                    note: &note,
+                };
+                let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let max = crate::report::logs::MAX_EVENTS_HTML;
+                Ok((
+                    crate::report::logs::render(&store, &findings, max, Some(&shown), &at),
+                    crate::report::logs::findings_json(&store, &findings, max, Some(&shown)),
+                ))
+            }) as crate::gui::widgets::export::RenderWork)
         });
         if let Some(job) = &self.load {
             widgets::cancellable_job_ui(ui, job);
@@ -177,6 +199,7 @@ impl View for LogsView {
             v.push(j.title.clone());
         }
         v.extend(self.rows_job.busy());
+        v.extend(self.export.busy());
         if self.answer_job.is_some() {
             v.push("Answering".into());
         }

@@ -59,6 +59,9 @@ pub struct TimelineView {
     save_job: Option<Job<()>>,
     save_again: bool,
     pub new_tag: String,
+    /// The note being edited, and the event id it belongs to.
+    pub note_text: String,
+    note_for: Option<String>,
     drag_from_s: Option<f64>,
     pub export_path: String,
     pub export_format: ExportFormat,
@@ -91,6 +94,8 @@ impl Default for TimelineView {
             save_job: None,
             save_again: false,
             new_tag: String::new(),
+            note_text: String::new(),
+            note_for: None,
             drag_from_s: None,
             export_path: String::new(),
             export_format: ExportFormat::Jsonl,
@@ -354,6 +359,16 @@ impl TimelineView {
         self.marks_changed(ctx);
     }
 
+    /// Set the note of a timeline event and save the marks.
+    pub fn set_note(&mut self, ctx: &egui::Context, i: u32, note: &str) {
+        let Some(b) = &self.built else { return };
+        let Some(e) = b.timeline.events.get(i as usize) else {
+            return;
+        };
+        self.marks.entry(e).note = note.trim().to_string();
+        self.marks_changed(ctx);
+    }
+
     fn remove_tag(&mut self, ctx: &egui::Context, i: u32, tag: &str) {
         let Some(b) = &self.built else { return };
         let Some(e) = b.timeline.events.get(i as usize) else {
@@ -485,9 +500,10 @@ impl TimelineView {
         let tl = Arc::clone(&b.timeline);
         let rows = self.rows.clone();
         let format = self.export_format;
+        let marks = self.marks.clone();
         self.export_result = None;
         self.export_job = Some(Job::spawn(ctx, "Exporting timeline", move |_, _| {
-            let n = model::export(&tl, &rows, format, &path)?;
+            let n = model::export(&tl, &rows, format, &marks, &path)?;
             Ok((n, path))
         }));
     }
@@ -925,6 +941,31 @@ impl TimelineView {
         if let Some(t) = remove_tag {
             self.remove_tag(&ctx, i, &t);
         }
+        if self.note_for.as_deref() != Some(id.as_str()) {
+            self.note_for = Some(id.clone());
+            self.note_text = mark.note.clone();
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label("Event note");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.note_text)
+                        .hint_text("what this event means for the case")
+                        .desired_width(360.0),
+                )
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let changed = self.note_text.trim() != mark.note;
+            if ui
+                .add_enabled(changed, egui::Button::new("Save note"))
+                .on_hover_text("Kept with the case; exported as exhibit_note for Timesketch")
+                .clicked()
+                || (enter && changed)
+            {
+                let t = self.note_text.clone();
+                self.set_note(&ctx, i, &t);
+            }
+        });
         egui::ScrollArea::vertical()
             .id_salt("timeline_detail_scroll")
             .show(ui, |ui| {
