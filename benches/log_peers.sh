@@ -97,7 +97,7 @@ timed() {
   /usr/bin/time -f '%U %S' -o "$SCRATCH/time" "$@" > "$SCRATCH/out" 2> >(head -c 1000000 > "$SCRATCH/err") \
     || { echo "$1 failed: $(tail -c 2000 "$SCRATCH/err")" >&2; return 1; }
   t1=$(date +%s.%N)
-  echo "$t0 $t1 $(cat "$SCRATCH/time")" | awk '{printf "%.3f %.3f", $2 - $1, $3 + $4}'
+  echo "$t0 $t1 $(tail -1 "$SCRATCH/time")" | awk '{printf "%.3f %.3f", $2 - $1, $3 + $4}'
 }
 warm() { find "$@" -type f -exec cat {} + > /dev/null; }
 files() { find "$@" -type f | sort; }
