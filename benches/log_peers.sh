@@ -18,8 +18,8 @@
 #
 # Corpora: `real` is the syslog and access logs of $DATA (default
 # /work/shared/data/logs; loghub Linux and OpenSSH, secrepo auth.log,
-# elastic, basjes and honeynet access logs; not ocatak's quoted lines, which
-# the peers do not read) copied $COPIES times (default 8); `synthetic` is
+# elastic, basjes and honeynet access logs; not loghub's Apache error log nor
+# ocatak's quoted lines, which no peer reads) copied $COPIES times (default 8); `synthetic` is
 # $SYNTH_MB MB (default 1000) from benches/gen_logs.py.
 #
 # Usage: benches/log_peers.sh [--no-build] [real|synthetic|both]
