@@ -127,7 +127,8 @@ goaccess_row() { # GROUP DIR
 plaso_row() { # GROUP DIR
   local w
   rm -f "$SCRATCH/l2t.plaso"
-  w=$(timed "$L2T" --status_view none --unattended \
+  # --logfile: plaso otherwise writes its log into the current folder.
+  w=$(timed "$L2T" --status_view none --unattended --logfile "$SCRATCH/l2t.log.gz" \
       --parsers text/syslog,text/syslog_traditional,text/apache_access \
       --storage_file "$SCRATCH/l2t.plaso" "$2")
   "$PINFO" --output_format json "$SCRATCH/l2t.plaso" > "$SCRATCH/pinfo.json" 2>/dev/null
