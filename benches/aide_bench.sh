@@ -4,7 +4,8 @@
 #
 #   baseline  aide --init               vs  exhibit capture --root TREE
 #   check     aide --check              vs  exhibit capture --root TREE + exhibit diff OLD.zip NEW.zip
-#                                       and exhibit diff OLD.zip TREE (the tree read in place)
+#                                       and exhibit diff OLD.zip TREE (the tree read in place,
+#                                       every file hashed again, as AIDE does)
 #
 # The tree is benches/gen_corpus.py at --scale $SCALE (default 0.2, about
 # 450 MB and 5,000 files; 1.0 is the 2.28 GB corpus of benches/peers.sh).
