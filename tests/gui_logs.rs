@@ -683,3 +683,56 @@ fn logs_of_two_snapshots_name_each_lines_snapshot() {
     assert!(shows(&h, &format!("{an} +1")), "a line both snapshots hold");
     assert!(shows(&h, &bn), "the line only the second holds");
 }
+
+/// A real pointer press and release at the centre of the widget labelled
+/// `label`: it reaches the widget only if nothing covers it there.
+fn pointer_click(h: &mut H, label: &str) {
+    let p = h.get_by_label(label).rect().center();
+    h.hover_at(p);
+    h.step();
+    h.drag_at(p);
+    h.step();
+    h.drop_at(p);
+    h.step();
+    h.step();
+}
+
+/// On a 1024×700 laptop screen the event detail opens below the table
+/// without covering it: its Star button takes a real pointer click, and
+/// the rows above it stay where the pointer finds them.
+#[test]
+fn timeline_detail_fits_a_laptop_screen_and_takes_clicks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (auth, _) = fixtures(&tmp.path().join("logs"));
+    let case_dir = tmp.path().join("case");
+    case::create(
+        &case_dir,
+        CaseInfo {
+            case_id: "IR-7".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    open_case(&mut h, &case_dir);
+    build_timeline(&mut h, &auth);
+    click_row(&mut h, ACCEPTED);
+    wait_until(&mut h, "the selection", |h| {
+        h.state().v::<TimelineView>().selected.is_some()
+    });
+    let star = h.get_by_label("Star event").rect();
+    assert!(star.bottom() <= 700.0 && star.right() <= 1024.0, "{star:?}");
+    // The selected row scrolls back into view above the detail panel.
+    wait_until(&mut h, "the selected row in view", |h| {
+        h.query_all_by_label(ACCEPTED).count() == 2
+    });
+    for row in h.query_all_by_label(ACCEPTED).map(|n| n.rect()) {
+        assert!(
+            row.bottom() <= star.top() || row.top() >= star.bottom(),
+            "{row:?} overlaps the detail's buttons {star:?}"
+        );
+    }
+    pointer_click(&mut h, "Star event");
+    wait_until(&mut h, "the star", |h| shows(h, "Starred only (1)"));
+}

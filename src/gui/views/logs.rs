@@ -171,9 +171,11 @@ impl View for LogsView {
         self.query_bar_ui(ui);
         self.filter_bar_ui(ui);
         if self.selected.is_some() {
+            let room = ui.available_height();
             egui::Panel::bottom("log_event_detail")
                 .resizable(true)
-                .default_size(170.0)
+                .default_size((room * 0.45).clamp(120.0, 200.0))
+                .max_size((room - 80.0).max(120.0))
                 .show(ui, |ui| self.detail_ui(ui, vc));
         }
         // A child with exactly the space left, so the table's column lines
@@ -619,6 +621,7 @@ impl LogsView {
         };
         let mut table = TableBuilder::new(ui)
             .id_salt("log_events_table")
+            .min_scrolled_height(0.0)
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())

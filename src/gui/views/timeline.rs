@@ -37,6 +37,9 @@ pub use model::{
 /// State of the Timeline screen.
 pub struct TimelineView {
     pub sources: SourceList,
+    /// Frames left to keep the selected row in view (the detail panel
+    /// opening below shrinks the table under it).
+    reveal_selected: u8,
     /// The examiner's rules directory (from the settings), if any.
     rules_dir: Option<PathBuf>,
     build: Option<Job<Built>>,
@@ -79,6 +82,7 @@ impl Default for TimelineView {
         Self {
             rules_dir: None,
             sources: SourceList::default(),
+            reveal_selected: 0,
             build: None,
             pending_zoom: None,
             built: None,
@@ -188,10 +192,19 @@ impl View for TimelineView {
         self.histogram_ui(ui);
         self.filter_bar_ui(ui);
         if self.selected.is_some() {
+            // A share of what is left, scrolling inside, so on a laptop
+            // screen the detail never covers the table.
+            let room = ui.available_height();
             egui::Panel::bottom("timeline_event_detail")
                 .resizable(true)
-                .default_size(170.0)
-                .show(ui, |ui| self.detail_ui(ui, vc));
+                .default_size((room * 0.55).clamp(120.0, 260.0))
+                .max_size((room - 80.0).max(120.0))
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("timeline_event_detail_scroll")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| self.detail_ui(ui, vc));
+                });
         }
         // A child with exactly the space left, so the table's column lines
         // stop above the detail panel.
@@ -510,6 +523,8 @@ impl TimelineView {
 
     fn histogram_ui(&mut self, ui: &mut Ui) {
         let zone = self.zone;
+        // Shorter on a laptop screen, so the table keeps its rows.
+        let plot_height = (ui.available_height() * 0.25).clamp(72.0, 150.0);
         let h = self.histogram.clone();
         let span_s = h.bucket_us as f64 / 1e6;
         let bar_color = theme::tone_color(ui, Tone::Info);
@@ -531,7 +546,7 @@ impl TimelineView {
         let drag_from = self.drag_from_s;
         let range = x1 - x0;
         let resp = egui_plot::Plot::new("timeline_histogram")
-            .height(150.0)
+            .height(plot_height)
             .allow_zoom(false)
             .allow_drag(false)
             .allow_scroll(false)
@@ -746,6 +761,13 @@ impl TimelineView {
         let Some(b) = &self.built else { return };
         let tl = Arc::clone(&b.timeline);
         let ids = Arc::clone(&b.ids);
+        let reveal = if self.reveal_selected > 0 {
+            self.reveal_selected -= 1;
+            self.selected
+                .and_then(|s| self.rows.iter().position(|&r| r == s))
+        } else {
+            None
+        };
         let rows = &self.rows;
         let marks = &self.marks;
         let selected = self.selected;
@@ -754,8 +776,13 @@ impl TimelineView {
         let cell = |ui: &mut Ui, s: &str| {
             ui.add(egui::Label::new(s).truncate().selectable(false));
         };
-        TableBuilder::new(ui)
+        let mut table = TableBuilder::new(ui);
+        if let Some(pos) = reveal {
+            table = table.scroll_to_row(pos, Some(egui::Align::Center));
+        }
+        table
             .id_salt("timeline_table")
+            .min_scrolled_height(0.0)
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
@@ -858,6 +885,7 @@ impl TimelineView {
             self.toggle_star(ui.ctx(), i);
         } else if let Some(i) = clicked {
             self.selected = Some(i);
+            self.reveal_selected = 4;
         }
     }
 
