@@ -24,9 +24,12 @@ mod diff_findings;
 mod diff_real_logs;
 mod encrypt;
 mod fleet_ansible;
+mod forms;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
+#[cfg(feature = "gui")]
+mod gui_forms;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]
