@@ -142,8 +142,8 @@ impl TrustPanel {
                 ui,
                 &format!(
                     "OpenSSH allowed_signers file {}: the Custody and Verify screens and \
-                     `exhibit verify` judge this case's signatures with it; an auditor can \
-                     give it to `ssh-keygen -Y verify -f`.",
+                     exhibit verify judge this case's signatures with it; an auditor can \
+                     give it to ssh-keygen -Y verify -f.",
                     file.display()
                 ),
             );
