@@ -709,15 +709,12 @@ impl CaptureView {
                 (None, None) => widgets::hint(ui, "add a source to see how much will be captured"),
             }
         });
-        if let (None, Some((_, Ok(e)))) = (&self.prescan, &self.estimate) {
-            widgets::hint(
-                ui,
-                &format!(
-                    "Exact for the files as they are now, except: {}.",
-                    e.caveats().join("; ")
-                ),
-            );
-        }
+        // Always shown, so the form does not move when an estimate ends.
+        widgets::hint(
+            ui,
+            "Counted by the capture's own rules. Not in it: files that change, appear or vanish \
+             before they are read, and live response (taken at capture time).",
+        );
     }
 
     fn destination_ui(&mut self, ui: &mut Ui) {

@@ -13,6 +13,10 @@ use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::PathBuf;
 
+/// A finished verification: the report, what happened to the `verified`
+/// event (when one was asked for), and the trust file it was judged with.
+type Verified = (VerifyReport, Option<String>, Option<PathBuf>);
+
 /// State of the Verify screen.
 #[derive(Default)]
 pub struct VerifyView {
@@ -20,7 +24,7 @@ pub struct VerifyView {
     pub trust: PathField,
     /// Append a `verified` event to the custody log after verifying.
     pub record: bool,
-    job: Option<Job<(VerifyReport, Option<String>, Option<PathBuf>)>>,
+    job: Option<Job<Verified>>,
     pub result: Option<Result<VerifyReport, String>>,
     /// What happened to the `verified` event, when one was asked for.
     pub recorded: Option<(Tone, String)>,
