@@ -26,12 +26,16 @@ mod diff_scope;
 mod encrypt;
 mod extract;
 mod fleet_ansible;
+mod forms;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
 mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_compare_scope;
+#[cfg(feature = "gui")]
 mod gui_exports;
+#[cfg(feature = "gui")]
+mod gui_forms;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]

@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod acquire;
 pub mod atime;
 pub mod compress;
+pub mod estimate;
 pub mod fstype;
 pub mod host;
 pub mod live;

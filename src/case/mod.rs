@@ -5,6 +5,9 @@
 
 pub mod checklist;
 pub mod custody_log;
+pub mod notes;
+pub mod partial;
+pub mod trust;
 
 use custody_log::VerificationState;
 use serde::{Deserialize, Serialize};

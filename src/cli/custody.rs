@@ -33,6 +33,47 @@ pub enum Sub {
     /// Make a new Ed25519 signing key (like `ssh-keygen -t ed25519`) and
     /// print the allowed_signers line an auditor needs to trust it.
     Keygen(KeygenArgs),
+    /// List, add or remove the trusted signers of a case (its
+    /// `allowed_signers` file, used by default for the case's archives).
+    Trust(TrustArgs),
+    /// Delete an interrupted capture's `.zip.partial` from its case folder,
+    /// recorded first in the case notes (`notes.md`).
+    DeletePartial(DeletePartialArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TrustArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// Add this allowed_signers line (checked as ssh-keygen reads it).
+    #[arg(long, value_name = "LINE", conflicts_with_all = ["add_key", "remove"])]
+    pub add: Option<String>,
+    /// Add this public key (`.pub` file) for custody signatures by --principal.
+    #[arg(
+        long,
+        value_name = "FILE.pub",
+        requires = "principal",
+        conflicts_with = "remove"
+    )]
+    pub add_key: Option<PathBuf>,
+    /// Who holds the key added with --add-key (one word, e.g. dana.scully).
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// Remove the key line with this line number (as listed).
+    #[arg(long, value_name = "LINE_NO")]
+    pub remove: Option<usize>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeletePartialArgs {
+    /// The `.zip.partial` (or `.zip.age.partial`) in a case folder.
+    pub file: PathBuf,
+    /// Who deletes it (recorded in the case notes).
+    #[arg(long)]
+    pub actor: String,
+    /// Why (recorded in the case notes).
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -130,6 +171,102 @@ pub fn run(a: Args) -> u8 {
         Sub::Add(s) => add(*s),
         Sub::Form(s) => form_cmd(s),
         Sub::Keygen(k) => keygen(k),
+        Sub::Trust(t) => trust_cmd(t),
+        Sub::DeletePartial(d) => delete_partial(d),
+    }
+}
+
+/// The trust to judge `archive` with: the one given, else its case's
+/// `allowed_signers` (said on stderr), else none.
+pub fn case_trust(given: Option<&Path>, archive: &Path) -> Option<PathBuf> {
+    if let Some(t) = given {
+        return Some(t.to_path_buf());
+    }
+    let t = exhibit::case::trust::for_archive(archive)?;
+    errln!(
+        "exhibit: judging signatures with the case's trusted signers (--trust to use another file): {}",
+        t.display()
+    );
+    Some(t)
+}
+
+fn trust_cmd(t: TrustArgs) -> u8 {
+    use exhibit::case::trust;
+    let run = || -> anyhow::Result<()> {
+        if std::fs::symlink_metadata(t.case.join(exhibit::case::CASE_FILE)).is_err() {
+            anyhow::bail!("not a case folder (no case.json): {}", t.case.display());
+        }
+        let file = trust::path(&t.case);
+        if let Some(line) = &t.add {
+            let fp = trust::add(&file, line)?;
+            outln!("added {fp} to {}", file.display());
+        }
+        if let Some(k) = &t.add_key {
+            let text = std::fs::read_to_string(k)
+                .map_err(|e| anyhow!("cannot read the public key: {e}: {}", k.display()))?;
+            let key = ssh_key::PublicKey::from_openssh(text.trim())
+                .map_err(|e| anyhow!("not an OpenSSH public key: {e}: {}", k.display()))?;
+            let line = trust::line_for_key(t.principal.as_deref().unwrap_or_default(), &key)?;
+            let fp = trust::add(&file, &line)?;
+            outln!("added {fp} to {}", file.display());
+        }
+        if let Some(n) = t.remove {
+            let list = trust::list(&file)?;
+            let k = list
+                .keys
+                .iter()
+                .find(|k| k.line == n)
+                .ok_or_else(|| anyhow!("no key on line {n}: {}", file.display()))?;
+            trust::remove(&file, n, &k.text)?;
+            outln!(
+                "removed line {n} ({}) from {}",
+                k.fingerprint,
+                file.display()
+            );
+        }
+        let list = trust::list(&file)?;
+        for k in &list.keys {
+            outln!("{:>4}  {}  {}", k.line, k.fingerprint, k.principals);
+        }
+        for s in &list.skipped {
+            errln!(
+                "exhibit: warning: {}: {s}: ignored, as ssh-keygen ignores it",
+                file.display()
+            );
+        }
+        if list.keys.is_empty() {
+            errln!("exhibit: no trusted signers in {}", file.display());
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+fn delete_partial(d: DeletePartialArgs) -> u8 {
+    let file = std::path::absolute(&d.file).unwrap_or(d.file.clone());
+    let case = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let cancel = super::progress::cancel_on_ctrl_c();
+    match exhibit::case::partial::delete(&case, &file, &d.actor, &d.reason, &cancel) {
+        Ok(del) => {
+            outln!(
+                "deleted {} ({} bytes, SHA-256 {}); recorded in {}",
+                del.path.display(),
+                del.size_bytes,
+                del.sha256.as_deref().unwrap_or("not computed"),
+                del.notes.display()
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            report_error(&e);
+            EXIT_ERROR
+        }
     }
 }
 
@@ -250,7 +387,8 @@ pub fn warn_skipped(path: &Path, signers: &AllowedSigners) {
 
 fn show(a: ShowArgs) -> u8 {
     let (archive_path, log) = paths(&a.archive);
-    let trust = match load_trust(a.trust.as_deref()) {
+    let given = case_trust(a.trust.as_deref(), &archive_path);
+    let trust = match load_trust(given.as_deref()) {
         Ok(t) => t,
         Err(e) => {
             report_error(&e);
@@ -440,7 +578,8 @@ fn add(a: AddArgs) -> u8 {
 fn form_cmd(a: FormArgs) -> u8 {
     let (archive_path, log) = paths(&a.archive);
     let run = || -> anyhow::Result<bool> {
-        let trust = load_trust(a.trust.as_deref())?;
+        let given = case_trust(a.trust.as_deref(), &archive_path);
+        let trust = load_trust(given.as_deref())?;
         let bytes = custody::read_log_bytes(&log)?;
         let actual = custody::hash_file(&archive_path).ok();
         let size = std::fs::metadata(&archive_path).ok().map(|m| m.len());

@@ -44,7 +44,9 @@ pub struct Args {
     pub sign: Option<PathBuf>,
 }
 
-pub fn run(a: Args) -> u8 {
+pub fn run(mut a: Args) -> u8 {
+    // An archive of a case is judged with the case's trusted signers.
+    a.trust = super::custody::case_trust(a.trust.as_deref(), &a.archive);
     if let Some(t) = &a.trust {
         match AllowedSigners::load(t) {
             Ok(signers) => super::custody::warn_skipped(t, &signers),

@@ -138,7 +138,7 @@ impl ExhibitApp {
         }
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::N)))
         {
-            self.screen = Screen::CAPTURE;
+            self.commands.push(Command::NewCapture);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
         {

@@ -186,6 +186,12 @@ pub enum Command {
     ShowCustody(PathBuf),
     /// Add a path to the capture sources.
     AddCaptureSource(PathBuf),
+    /// Show a fresh capture form (Ctrl+N): the last result and sources
+    /// cleared, the case and examiner kept.
+    NewCapture,
+    /// Ask to delete an interrupted capture's `.partial` (its path and
+    /// size as listed) from the open case.
+    DeletePartial(PathBuf, u64),
     /// A verification finished: remember its verdict for the case list.
     Verified(PathBuf, VerificationState),
     /// Show an error in the banner.

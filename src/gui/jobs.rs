@@ -217,8 +217,18 @@ impl<T> Job<T> {
 /// Under a session without a portal the dialog returns `None` at once; every
 /// caller also accepts a typed or dropped path.
 pub struct Picker {
-    rx: Option<Receiver<Option<std::path::PathBuf>>>,
+    rx: Option<Receiver<(Option<std::path::PathBuf>, bool)>>,
+    /// The last dialog could not be shown (see [`Picker::take_unavailable`]).
+    unavailable: bool,
 }
+
+/// A dialog that closes with no choice faster than this was never shown:
+/// rfd returns `None` at once when there is no XDG desktop portal, and
+/// nobody opens, reads and cancels a file dialog in under a second.
+pub const NO_DIALOG_WITHIN: Duration = Duration::from_millis(1000);
+
+/// What to tell the examiner when no file dialog can be shown.
+pub const NO_DIALOG_MESSAGE: &str = "no file dialog is available on this system: type the path";
 
 /// Poll the job in `slot`: its result, once, emptying the slot when it
 /// has finished (the pattern every view's `logic` uses).
@@ -247,7 +257,17 @@ impl Default for Picker {
 
 impl Picker {
     pub fn new() -> Self {
-        Self { rx: None }
+        Self {
+            rx: None,
+            unavailable: false,
+        }
+    }
+
+    /// True once after a dialog closed at once without a choice: the
+    /// system has no file dialog (no XDG portal); the caller says so and
+    /// puts the focus in its typed path field.
+    pub fn take_unavailable(&mut self) -> bool {
+        std::mem::take(&mut self.unavailable)
     }
 
     /// True while a dialog is open.
@@ -266,6 +286,7 @@ impl Picker {
         let spawned = std::thread::Builder::new()
             .name("exhibit-file-dialog".into())
             .spawn(move || {
+                let opened = std::time::Instant::now();
                 let d = rfd::FileDialog::new().set_title(&title);
                 let picked = match kind {
                     PickKind::Folder => d.pick_folder(),
@@ -276,7 +297,8 @@ impl Picker {
                     PickKind::SaveHtml => d.add_filter("HTML", &["html"]).save_file(),
                     PickKind::SaveCsv => d.add_filter("CSV", &["csv"]).save_file(),
                 };
-                let _ = tx.send(picked);
+                let never_shown = picked.is_none() && opened.elapsed() < NO_DIALOG_WITHIN;
+                let _ = tx.send((picked, never_shown));
                 ctx.request_repaint();
             });
         if spawned.is_ok() {
@@ -288,8 +310,9 @@ impl Picker {
     pub fn poll(&mut self) -> Option<std::path::PathBuf> {
         let rx = self.rx.as_ref()?;
         match rx.try_recv() {
-            Ok(p) => {
+            Ok((p, never_shown)) => {
                 self.rx = None;
+                self.unavailable = never_shown;
                 p
             }
             Err(TryRecvError::Empty) => None,

@@ -31,6 +31,21 @@ pub fn is_unlocked(path: &Path) -> bool {
     cached(path).is_some()
 }
 
+/// The public halves of the keys created or unlocked in this session, by
+/// key file (sorted), for "Trust this key".
+pub fn session_keys() -> Vec<(PathBuf, ssh_key::PublicKey)> {
+    let mut v: Vec<(PathBuf, ssh_key::PublicKey)> = unlocked()
+        .lock()
+        .map(|m| {
+            m.iter()
+                .map(|(p, s)| (p.clone(), s.public_key().clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
 /// Load the signer for a key path: a key unlocked in this session, a plain
 /// private key file, or (for a public key or a passphrase-protected key)
 /// the matching key in ssh-agent. Blocking: call it from a job.

@@ -11,6 +11,8 @@
 //! - [`case`]: case folders (`case.json` beside the archives);
 //! - [`custody_log`]: custody-log rows for display, from the core's lenient
 //!   check;
+//! - [`keyring`]: signing keys of the session; [`trust`]: the case's
+//!   trusted signers panel; [`partial`] and [`unlock`]: dialogs;
 //! - [`views`]: one module per screen and the one list of them;
 //!   [`widgets`] and [`theme`]: shared look.
 //!
@@ -22,7 +24,9 @@ pub mod context;
 pub mod derived;
 pub mod jobs;
 pub mod keyring;
+pub mod partial;
 pub mod theme;
+pub mod trust;
 pub mod unlock;
 pub mod views;
 pub mod widgets;

@@ -271,6 +271,8 @@ pub fn labeled_text(ui: &mut Ui, label: &str, value: &mut String, hint: &str) ->
 pub struct PathField {
     pub text: String,
     picker: Picker,
+    /// Browse… found no file dialog: say so until the path is typed.
+    no_dialog: bool,
 }
 
 impl PathField {
@@ -278,6 +280,7 @@ impl PathField {
         Self {
             text: text.into(),
             picker: Picker::new(),
+            no_dialog: false,
         }
     }
 
@@ -293,6 +296,8 @@ impl PathField {
             self.text = p.display().to_string();
             changed = true;
         }
+        let focus = self.picker.take_unavailable();
+        self.no_dialog |= focus;
         ui.horizontal(|ui| {
             let l = ui.add_sized([150.0, 20.0], egui::Label::new(label));
             let r = ui
@@ -302,6 +307,12 @@ impl PathField {
                         .desired_width((ui.available_width() - 90.0).clamp(120.0, 420.0)),
                 )
                 .labelled_by(l.id);
+            if focus {
+                r.request_focus();
+            }
+            if r.changed() {
+                self.no_dialog = false;
+            }
             changed |= r.changed();
             let browse = ui
                 .add_enabled(!self.picker.is_open(), egui::Button::new("Browse…"))
@@ -310,8 +321,19 @@ impl PathField {
                 self.picker.open(ui.ctx(), kind, label);
             }
         });
+        if self.no_dialog {
+            no_dialog_ui(ui);
+        }
         changed
     }
+}
+
+/// The line shown under a path field whose Browse… found no file dialog.
+pub fn no_dialog_ui(ui: &mut Ui) {
+    ui.horizontal(|ui| {
+        ui.add_space(154.0);
+        ui.label(toned(ui, Tone::Warn, crate::gui::jobs::NO_DIALOG_MESSAGE));
+    });
 }
 
 /// The progress of a running job: bar, counts, rate, ETA, current item,

@@ -12,7 +12,7 @@ use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::jobs::{Job, PickKind, Picker};
 use crate::gui::theme::Tone;
 use crate::gui::widgets::{self, PathField};
-use crate::job::{CancelToken, Progress, ProgressSink};
+use crate::job::{CancelToken, ProgressSink};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::{Path, PathBuf};
@@ -49,13 +49,8 @@ enum Planned {
     Remote(Box<crate::remote::RemoteRequest>),
 }
 
-/// What the pre-scan found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Estimate {
-    pub entries: u64,
-    pub files: u64,
-    pub bytes: u64,
-}
+/// What the pre-scan found: the capture's own count (`capture::estimate`).
+pub use crate::capture::estimate::Estimate;
 
 /// Sources, image root and profiles an estimate (or a running pre-scan) belongs to.
 type ScanKey = (Vec<String>, Option<String>, Vec<String>);
@@ -65,6 +60,8 @@ pub struct CaptureView {
     pub sources: Vec<String>,
     pub new_source: String,
     source_picker: Picker,
+    /// Add folder… found no file dialog: say so until a path is typed.
+    source_no_dialog: bool,
     pub mode: SourceMode,
     pub root: PathField,
     pub remote: RemoteForm,
@@ -129,6 +126,10 @@ impl View for CaptureView {
                 self.add_source(p);
                 None
             }
+            Command::NewCapture => {
+                self.new_form();
+                None
+            }
             other => Some(other),
         }
     }
@@ -144,6 +145,7 @@ impl CaptureView {
             sources: Vec::new(),
             new_source: String::new(),
             source_picker: Picker::new(),
+            source_no_dialog: false,
             mode: SourceMode::ThisMachine,
             root: PathField::default(),
             remote: RemoteForm::default(),
@@ -207,6 +209,22 @@ impl CaptureView {
             }
             self.sources.push(s);
         }
+    }
+
+    /// A fresh form for the next capture (Ctrl+N): the last result, the
+    /// sources and the purpose cleared; case, examiner, destination, keys,
+    /// profiles and the (advanced) evidence ID kept. A running capture is
+    /// left alone and shown.
+    pub fn new_form(&mut self) {
+        if self.job.is_some() {
+            return;
+        }
+        self.result = None;
+        self.form_error = None;
+        self.sources.clear();
+        self.missing.clear();
+        self.new_source.clear();
+        self.purpose.clear();
     }
 
     /// What is running, for the status bar.
@@ -559,6 +577,8 @@ impl CaptureView {
             let gone = self.sources.remove(i);
             self.missing.remove(&gone);
         }
+        let focus = self.source_picker.take_unavailable();
+        self.source_no_dialog |= focus;
         ui.horizontal(|ui| {
             let l = ui.add_sized([150.0, 20.0], egui::Label::new("Source path"));
             let hint = match self.mode {
@@ -573,6 +593,12 @@ impl CaptureView {
                         .desired_width(360.0),
                 )
                 .labelled_by(l.id);
+            if focus {
+                r.request_focus();
+            }
+            if r.changed() {
+                self.source_no_dialog = false;
+            }
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Add source").clicked() || enter) && !self.new_source.trim().is_empty() {
                 let p = PathBuf::from(self.new_source.trim());
@@ -591,6 +617,9 @@ impl CaptureView {
                     .open(ui.ctx(), PickKind::Folder, "Folder to capture");
             }
         });
+        if self.source_no_dialog {
+            widgets::no_dialog_ui(ui);
+        }
         widgets::hint(ui, "Tip: drop folders on the window to add them.");
         ui.add_space(4.0);
         self.profiles_ui(ui);
@@ -654,11 +683,20 @@ impl CaptureView {
                     ));
                 }
                 (None, Some((_, Ok(e)))) => {
+                    let not_stored = if e.not_stored > 0 {
+                        format!(", {} more files recorded but not stored", widgets::thousands(e.not_stored))
+                    } else {
+                        String::new()
+                    };
                     ui.label(format!(
-                        "{} files, {} to store ({} entries in all)",
+                        "{} files, {} to store ({} entries in all{not_stored})",
                         widgets::thousands(e.files),
                         widgets::human_bytes(e.bytes),
                         widgets::thousands(e.entries)
+                    ))
+                    .on_hover_text(format!(
+                        "Counted by the capture's own walk, profiles and limits. It can still differ: {}.",
+                        e.caveats().join("; ")
                     ));
                 }
                 (None, Some((_, Err(e)))) => {
@@ -671,6 +709,12 @@ impl CaptureView {
                 (None, None) => widgets::hint(ui, "add a source to see how much will be captured"),
             }
         });
+        // Always shown, so the form does not move when an estimate ends.
+        widgets::hint(
+            ui,
+            "Counted by the capture's own rules. Not in it: files that change, appear or vanish \
+             before they are read, and live response (taken at capture time).",
+        );
     }
 
     fn destination_ui(&mut self, ui: &mut Ui) {
@@ -808,8 +852,8 @@ fn result_ui(
                 if ui.button("Custody and printable form").clicked() {
                     commands.push(Command::ShowCustody(s.archive.clone()));
                 }
-                if ui.button("New capture").clicked() {
-                    *dismiss = true;
+                if ui.button("New capture").on_hover_text("Ctrl+N").clicked() {
+                    commands.push(Command::NewCapture);
                 }
             });
             if !s.errors.is_empty() {
@@ -852,9 +896,9 @@ fn result_ui(
     }
 }
 
-/// Count what a capture would take (regular files whose content would be
-/// stored, and their bytes) with the same walk and selection as the capture,
-/// without reading any content.
+/// Count what a capture of `sources` (inside `root`, with `profiles`)
+/// would store, with the capture's own walk, selection and planner
+/// ([`crate::capture::estimate::estimate`]), without reading any content.
 pub fn prescan(
     sources: &[String],
     root: Option<&Path>,
@@ -862,79 +906,21 @@ pub fn prescan(
     sink: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> anyhow::Result<Estimate> {
-    use crate::capture::select::{Everything, Selection, Selector};
-    use crate::capture::walk;
     if cancel.is_cancelled() {
         anyhow::bail!("estimate cancelled");
     }
-    let selector: Box<dyn Selector> = if profiles.is_empty() {
-        Box::new(Everything)
-    } else {
-        Box::new(
-            crate::capture::profile::prepare(profiles, root, false)
-                .map_err(|e| anyhow::anyhow!("preparing profiles: {e}"))?,
-        )
-    };
-    let root = root
-        .map(std::fs::canonicalize)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("cannot open the image root: {e}"))?;
-    let starts: Vec<Vec<u8>> = if sources.is_empty() {
-        selector.start_points().unwrap_or_else(|| {
-            if root.is_some() {
-                vec![b"/".to_vec()]
-            } else {
-                Vec::new()
-            }
-        })
-    } else {
-        sources
-            .iter()
-            .map(|s| match &root {
-                Some(_) => format!("/{}", s.trim_start_matches('/')).into_bytes(),
-                None => std::path::absolute(s)
-                    .map(|p| crate::platform::names::logical_of(&p))
-                    .unwrap_or_else(|_| s.as_bytes().to_vec()),
-            })
-            .collect()
-    };
-    let on_progress = |n: u64, p: &[u8]| {
-        sink.update(&Progress {
-            phase: "estimating",
-            files_done: n,
-            current: String::from_utf8_lossy(p).into_owned(),
-            ..Progress::default()
-        })
-    };
-    let items = walk::walk(
-        &starts,
-        &walk::WalkOptions {
-            root: root.as_deref(),
-            selector: selector.as_ref(),
-            all_filesystems: false,
-            one_file_system: false,
-            exclude: Vec::new(),
-            cancel,
-            on_progress: &on_progress,
-        },
-    )
-    .map_err(|_| anyhow::anyhow!("estimate cancelled"))?;
-    let mut est = Estimate {
-        entries: items.len() as u64,
-        ..Estimate::default()
-    };
-    for it in &items {
-        if it.stat.kind != Some(crate::archive::EntryType::File) || it.outcome.is_some() {
-            continue;
-        }
-        if let Selection::Content { size_limit, .. } = &it.selection
-            && size_limit.is_none_or(|l| it.stat.size <= l)
-        {
-            est.files += 1;
-            est.bytes += it.stat.size;
-        }
-    }
-    Ok(est)
+    // The same request the form makes (validated()), minus what does not
+    // change what is taken (case, examiner, destination, keys).
+    let mut req = CaptureRequest::new(
+        sources.iter().map(PathBuf::from).collect(),
+        PathBuf::new(),
+        "estimate",
+        "estimate",
+    );
+    req.root = root.map(Path::to_path_buf);
+    req.profiles = profiles.to_vec();
+    req.live = LivePolicy::Auto;
+    Ok(crate::capture::estimate::estimate(&req, sink, cancel)?)
 }
 
 /// The evidence ID after `id`: its trailing number plus one, as wide as it

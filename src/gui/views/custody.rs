@@ -85,6 +85,7 @@ pub struct CustodyView {
     /// Outcome of the last add or export, shown under the form.
     pub message: Option<(Tone, String)>,
     trust: Option<PathBuf>,
+    trust_panel: crate::gui::trust::TrustPanel,
     load_ctx: Option<egui::Context>,
 }
 
@@ -111,6 +112,7 @@ impl Default for CustodyView {
             form_path: PathField::default(),
             message: None,
             trust: None,
+            trust_panel: Default::default(),
             load_ctx: None,
         }
     }
@@ -252,6 +254,14 @@ impl View for CustodyView {
                 }
             }
         });
+        if let Some(case) = vc.case
+            && self.trust_panel.ui(ui, &case.dir, &self.actor)
+            && let Some(Ok(d)) = &self.data
+        {
+            // The trust changed: judge the signatures again.
+            let archive = d.archive.clone();
+            self.reload(ui.ctx(), archive);
+        }
         if let Some(j) = &self.load {
             widgets::job_progress_ui(ui, j);
             return;
@@ -351,6 +361,8 @@ impl CustodyView {
     fn reload(&mut self, ctx: &egui::Context, archive: PathBuf) {
         let trust = self.trust.clone();
         self.load = Some(Job::spawn(ctx, "Reading custody log", move |_, cancel| {
+            // An archive of a case is judged with the case's trusted signers.
+            let trust = crate::case::trust::for_archive(&archive).or(trust);
             load(&archive, trust.as_deref(), cancel)
         }));
     }
@@ -489,7 +501,10 @@ impl CustodyView {
                     self.export_job = Some(Job::spawn(
                         ui.ctx(),
                         "Exporting custody form",
-                        move |_, _| export_form(&archive, &out, trust.as_deref()),
+                        move |_, _| {
+                            let trust = crate::case::trust::for_archive(&archive).or(trust);
+                            export_form(&archive, &out, trust.as_deref())
+                        },
                     ));
                 }
                 None => {

@@ -20,6 +20,10 @@ pub struct StartView {
     pub timezone: String,
     pub open_folder: PathField,
     form_error: Option<String>,
+    /// The open *Delete incomplete capture* window.
+    delete_partial: Option<crate::gui::partial::DeletePartialDialog>,
+    /// What the last deletion did.
+    deleted: Option<String>,
 }
 
 impl View for StartView {
@@ -33,6 +37,32 @@ impl View for StartView {
 
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
         self.draw(ui, vc);
+        self.delete_partial_ui(ui, vc);
+    }
+
+    fn command(
+        &mut self,
+        _ctx: &egui::Context,
+        command: Command,
+        settings: &Settings,
+    ) -> Option<Command> {
+        match command {
+            Command::DeletePartial(file, size) => {
+                let dir = file
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default();
+                self.deleted = None;
+                self.delete_partial = Some(crate::gui::partial::DeletePartialDialog::new(
+                    dir,
+                    file,
+                    size,
+                    &settings.examiner,
+                ));
+                None
+            }
+            other => Some(other),
+        }
     }
 }
 
@@ -47,6 +77,30 @@ impl StartView {
             timezone: crate::capture::local_timezone(),
             open_folder: PathField::default(),
             form_error: None,
+            delete_partial: None,
+            deleted: None,
+        }
+    }
+
+    fn delete_partial_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        // Only a .partial of the case open now.
+        if self
+            .delete_partial
+            .as_ref()
+            .is_some_and(|d| vc.case.map(|c| &c.dir) != Some(&d.case_dir))
+        {
+            self.delete_partial = None;
+        }
+        if let Some(d) = self.delete_partial.as_mut() {
+            match d.ui(ui.ctx()) {
+                crate::gui::partial::Outcome::Open => {}
+                crate::gui::partial::Outcome::Closed => self.delete_partial = None,
+                crate::gui::partial::Outcome::Deleted(m) => {
+                    self.delete_partial = None;
+                    self.deleted = Some(m);
+                    vc.commands.push(Command::RefreshCase);
+                }
+            }
         }
     }
 
@@ -60,6 +114,9 @@ impl StartView {
                 ui.label(format!("{title}…"));
             }
         });
+        if let Some(m) = &self.deleted {
+            ui.label(widgets::toned(ui, Tone::Good, m.as_str()));
+        }
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| match vc.case {
@@ -251,7 +308,7 @@ fn case_ui(
             .on_hover_text("Ctrl+N")
             .clicked()
         {
-            commands.push(Command::Go(Screen::CAPTURE));
+            commands.push(Command::NewCapture);
         }
         if ui.button("Refresh").on_hover_text("F5").clicked() {
             commands.push(Command::RefreshCase);
@@ -342,6 +399,16 @@ fn case_ui(
                     row.col(|ui| {
                         ui.horizontal(|ui| {
                             if a.verification == VerificationState::Incomplete {
+                                if ui
+                                    .small_button("Delete…")
+                                    .on_hover_text(format!(
+                                        "Delete {name} (recorded in the case notes)"
+                                    ))
+                                    .clicked()
+                                {
+                                    commands
+                                        .push(Command::DeletePartial(a.path.clone(), a.size_bytes));
+                                }
                                 return;
                             }
                             if ui

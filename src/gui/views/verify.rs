@@ -13,6 +13,10 @@ use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::path::PathBuf;
 
+/// A finished verification: the report, what happened to the `verified`
+/// event (when one was asked for), and the trust file it was judged with.
+type Verified = (VerifyReport, Option<String>, Option<PathBuf>);
+
 /// State of the Verify screen.
 #[derive(Default)]
 pub struct VerifyView {
@@ -20,13 +24,19 @@ pub struct VerifyView {
     pub trust: PathField,
     /// Append a `verified` event to the custody log after verifying.
     pub record: bool,
-    job: Option<Job<(VerifyReport, Option<String>)>>,
+    job: Option<Job<Verified>>,
     pub result: Option<Result<VerifyReport, String>>,
     /// What happened to the `verified` event, when one was asked for.
     pub recorded: Option<(Tone, String)>,
     unlock: crate::gui::keyring::UnlockField,
     /// Who the `verified` event names, when recorded.
     pub verifier: Verifier,
+    /// The key that signs the `verified` event (the auditor's own).
+    pub signing_key: PathField,
+    keygen: crate::gui::keyring::KeygenForm,
+    trust_panel: crate::gui::trust::TrustPanel,
+    /// The allowed_signers file the shown result was judged with.
+    pub trust_used: Option<PathBuf>,
 }
 
 /// The person recording a verification: the auditor, in their own name.
@@ -91,113 +101,11 @@ impl View for VerifyView {
     }
 
     fn ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
-        ui.label(RichText::new("Verify an archive").heading());
-        widgets::hint(
-            ui,
-            "Checks the ZIP structure, every file against the BagIt manifests and the records, \
-             and the custody log beside the archive. Nothing is extracted.",
-        );
-        if self.archive.ui(
-            ui,
-            "Archive to verify",
-            PickKind::Archive,
-            "…/IR-7_E01_host_….zip",
-        ) {
-            // A verdict belongs to the archive it was given for.
-            self.clear_if_other_archive();
-        }
-        self.trust.ui(
-            ui,
-            "Trusted signers (optional)",
-            PickKind::File,
-            "OpenSSH allowed_signers file",
-        );
-        if let Some(case) = vc.case {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Case archives:");
-                for a in &case.archives {
-                    if a.verification == VerificationState::Incomplete {
-                        continue;
-                    }
-                    if ui.link(a.file_name()).clicked() {
-                        self.archive.text = a.path.display().to_string();
-                        self.clear_if_other_archive();
-                    }
-                }
-            });
-        }
-        if let Some(job) = &self.job {
-            widgets::cancellable_job_ui(ui, job);
-            return;
-        }
-        ui.checkbox(
-            &mut self.record,
-            "Record a verified event in the custody log",
-        )
-        .on_hover_text(
-            "Signed with the signing key from the Capture or Custody screen, when one is set",
-        );
-        if self.record {
-            // The auditor's own name, not the case examiner's.
-            let v = &mut self.verifier;
-            if v.name.is_empty() && v.role.is_empty() && v.organisation.is_empty() {
-                let st = &vc.settings;
-                v.name = if st.verifier_name.is_empty() {
-                    st.examiner.clone()
-                } else {
-                    st.verifier_name.clone()
-                };
-                v.role = if st.verifier_role.is_empty() {
-                    "verifier".into()
-                } else {
-                    st.verifier_role.clone()
-                };
-                v.organisation = if st.verifier_organisation.is_empty() {
-                    st.organisation.clone()
-                } else {
-                    st.verifier_organisation.clone()
-                };
-            }
-            widgets::labeled_text(ui, "Verified by", &mut v.name, "your name");
-            widgets::labeled_text(ui, "Role", &mut v.role, "verifier, auditor…");
-            widgets::labeled_text(ui, "Organisation", &mut v.organisation, "");
-        }
-        let key = vc.settings.signing_key.trim();
-        if self.record && !key.is_empty() {
-            ui.label(RichText::new(format!("Signing key: {key}")).weak());
-            self.unlock.ui(ui, Some(std::path::Path::new(key)));
-        }
-        if ui
-            .add(
-                egui::Button::new(RichText::new("Run verification").size(17.0).strong())
-                    .min_size(egui::vec2(120.0, 32.0)),
-            )
-            .clicked()
-        {
-            vc.settings.trust_file = self.trust.text.clone();
-            if self.record {
-                vc.settings.verifier_name = self.verifier.name.clone();
-                vc.settings.verifier_role = self.verifier.role.clone();
-                vc.settings.verifier_organisation = self.verifier.organisation.clone();
-            }
-            match self.archive.path() {
-                Some(p) => self.start(ui.ctx(), p, vc.settings),
-                None => {
-                    self.result = Some(Err("type or choose the archive to verify first".into()))
-                }
-            }
-        }
-        ui.add_space(6.0);
-        match &self.result {
-            None => {}
-            Some(Err(e)) => widgets::message_box(ui, Tone::Bad, "Verification could not run", e),
-            Some(Ok(rep)) => {
-                if let Some((tone, m)) = &self.recorded {
-                    ui.label(widgets::toned(ui, *tone, m));
-                }
-                report_ui(ui, rep, vc.commands);
-            }
-        }
+        // Scrolls: with a case's trusted signers and a new key's form open,
+        // the screen is taller than a laptop's.
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.body_ui(ui, vc));
     }
 
     fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
@@ -225,6 +133,153 @@ impl View for VerifyView {
 }
 
 impl VerifyView {
+    fn body_ui(&mut self, ui: &mut Ui, vc: &mut ViewCtx<'_>) {
+        ui.label(RichText::new("Verify an archive").heading());
+        widgets::hint(
+            ui,
+            "Checks the ZIP structure, every file against the BagIt manifests and the records, \
+             and the custody log beside the archive. Nothing is extracted.",
+        );
+        if self.archive.ui(
+            ui,
+            "Archive to verify",
+            PickKind::Archive,
+            "…/IR-7_E01_host_….zip",
+        ) {
+            // A verdict belongs to the archive it was given for.
+            self.clear_if_other_archive();
+        }
+        if let Some(case) = vc.case {
+            // The case's own trust: one file for Custody, Verify and the CLI.
+            let name = if self.verifier.name.trim().is_empty() {
+                vc.settings.examiner.clone()
+            } else {
+                self.verifier.name.clone()
+            };
+            if self.trust_panel.ui(ui, &case.dir, &name) && self.job.is_none() {
+                // Judge the shown result's signatures again (not recorded twice).
+                if let Some(Ok(rep)) = &self.result {
+                    let p = rep.archive.clone();
+                    self.start_with(ui.ctx(), p, vc.settings, false);
+                }
+            }
+        } else {
+            self.trust.ui(
+                ui,
+                "Trusted signers (optional)",
+                PickKind::File,
+                "OpenSSH allowed_signers file",
+            );
+        }
+        if let Some(case) = vc.case {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Case archives:");
+                for a in &case.archives {
+                    if a.verification == VerificationState::Incomplete {
+                        continue;
+                    }
+                    if ui.link(a.file_name()).clicked() {
+                        self.archive.text = a.path.display().to_string();
+                        self.clear_if_other_archive();
+                    }
+                }
+            });
+        }
+        if let Some(job) = &self.job {
+            widgets::cancellable_job_ui(ui, job);
+            return;
+        }
+        ui.checkbox(
+            &mut self.record,
+            "Record a verified event in the custody log",
+        )
+        .on_hover_text(
+            "Signed with the verifier signing key below, when one is set: your own key, in your own name",
+        );
+        if self.record {
+            // The auditor's own name, not the case examiner's.
+            let v = &mut self.verifier;
+            if v.name.is_empty() && v.role.is_empty() && v.organisation.is_empty() {
+                let st = &vc.settings;
+                v.name = if st.verifier_name.is_empty() {
+                    st.examiner.clone()
+                } else {
+                    st.verifier_name.clone()
+                };
+                v.role = if st.verifier_role.is_empty() {
+                    "verifier".into()
+                } else {
+                    st.verifier_role.clone()
+                };
+                v.organisation = if st.verifier_organisation.is_empty() {
+                    st.organisation.clone()
+                } else {
+                    st.verifier_organisation.clone()
+                };
+            }
+            widgets::labeled_text(ui, "Verified by", &mut v.name, "your name");
+            widgets::labeled_text(ui, "Role", &mut v.role, "verifier, auditor…");
+            widgets::labeled_text(ui, "Organisation", &mut v.organisation, "");
+        }
+        if self.record {
+            if self.signing_key.text.is_empty() {
+                self.signing_key.text = vc.settings.signing_key.clone();
+            }
+            self.signing_key.ui(
+                ui,
+                "Verifier signing key",
+                PickKind::File,
+                "your OpenSSH private key (optional)",
+            );
+            self.unlock.ui(ui, self.signing_key.path().as_deref());
+            if let Some(p) = self.keygen.ui(ui, &self.verifier.name) {
+                self.signing_key.text = p.display().to_string();
+            }
+        }
+        if ui
+            .add(
+                egui::Button::new(RichText::new("Run verification").size(17.0).strong())
+                    .min_size(egui::vec2(120.0, 32.0)),
+            )
+            .clicked()
+        {
+            if vc.case.is_none() {
+                vc.settings.trust_file = self.trust.text.clone();
+            }
+            if self.record {
+                vc.settings.signing_key = self.signing_key.text.clone();
+                vc.settings.verifier_name = self.verifier.name.clone();
+                vc.settings.verifier_role = self.verifier.role.clone();
+                vc.settings.verifier_organisation = self.verifier.organisation.clone();
+            }
+            match self.archive.path() {
+                Some(p) => self.start(ui.ctx(), p, vc.settings),
+                None => {
+                    self.result = Some(Err("type or choose the archive to verify first".into()))
+                }
+            }
+        }
+        ui.add_space(6.0);
+        match &self.result {
+            None => {}
+            Some(Err(e)) => widgets::message_box(ui, Tone::Bad, "Verification could not run", e),
+            Some(Ok(rep)) => {
+                if let Some((tone, m)) = &self.recorded {
+                    ui.label(widgets::toned(ui, *tone, m));
+                }
+                match &self.trust_used {
+                    Some(t) => ui.label(format!("Signatures judged with {}", t.display())),
+                    None => ui.label(widgets::toned(
+                        ui,
+                        Tone::Warn,
+                        "No trusted signers: a valid signature shows as untrusted",
+                    )),
+                };
+                report_ui(ui, rep, vc.commands);
+            }
+        }
+    }
+
     /// Forget the shown result when the archive field names another
     /// archive than the one it is about.
     fn clear_if_other_archive(&mut self) {
@@ -238,8 +293,20 @@ impl VerifyView {
         }
     }
 
-    /// Start verifying `path`.
+    /// Start verifying `path` (recording a `verified` event when ticked).
     pub fn start(&mut self, ctx: &egui::Context, path: PathBuf, settings: &Settings) {
+        let record = self.record;
+        self.start_with(ctx, path, settings, record);
+    }
+
+    /// Start verifying `path`; `record` appends the `verified` event.
+    fn start_with(
+        &mut self,
+        ctx: &egui::Context,
+        path: PathBuf,
+        settings: &Settings,
+        record: bool,
+    ) {
         if self.job.is_some() {
             return;
         }
@@ -250,25 +317,30 @@ impl VerifyView {
         // An encrypted archive unlocked in this session is verified with
         // its key (contents too); a locked one by its ciphertext alone.
         let identity = crate::archive::unlocked::identities(&path).map(|i| (*i).clone());
-        let req = VerifyRequest {
+        let fallback = self.trust.path();
+        let mut req = VerifyRequest {
             archive: path,
-            trust: self.trust.path(),
+            trust: None,
             threads: 0,
             identity,
         };
         self.result = None;
         self.recorded = None;
-        let record = self.record;
+        self.trust_used = None;
         let who = self.verifier.clone();
-        let key = (!settings.signing_key.trim().is_empty())
-            .then(|| PathBuf::from(settings.signing_key.trim()));
+        if self.signing_key.text.is_empty() {
+            self.signing_key.text = settings.signing_key.clone();
+        }
+        let key = self.signing_key.path();
         self.job = Some(Job::spawn(ctx, "Verifying", move |sink, cancel| {
+            // An archive of a case is judged with the case's trusted signers.
+            req.trust = crate::case::trust::for_archive(&req.archive).or(fallback);
             let rep = crate::verify::verify(&req, sink, cancel)?;
             let recorded = record.then(|| match record_verification(&rep, &who, key.as_deref()) {
                 Ok(m) => m,
                 Err(e) => format!("NOT recorded: {e:#}"),
             });
-            Ok((rep, recorded))
+            Ok((rep, recorded, req.trust))
         }));
     }
 
@@ -277,7 +349,8 @@ impl VerifyView {
             && let Some(r) = job.poll()
         {
             self.job = None;
-            let r = r.map(|(rep, rec)| {
+            let r = r.map(|(rep, rec, trust)| {
+                self.trust_used = trust;
                 self.recorded = rec.map(|m| {
                     let tone = if m.starts_with("NOT") {
                         Tone::Bad
