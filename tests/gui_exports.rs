@@ -316,11 +316,9 @@ fn timesketch_export_carries_stars_tags_and_notes() {
         },
     )
     .unwrap();
-    // A taller window than the others: see the report on the Timeline's
-    // event detail at 1024×700.
     let mut h = app(
-        1400.0,
-        1200.0,
+        1024.0,
+        700.0,
         Settings {
             examiner: "Dana Scully".into(),
             ..Settings::default()
