@@ -30,6 +30,8 @@ mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]
+mod gui_integrity;
+#[cfg(feature = "gui")]
 mod gui_ioc;
 #[cfg(feature = "gui")]
 mod gui_logs;
@@ -39,6 +41,7 @@ mod gui_remote;
 mod gui_workstation;
 #[cfg(feature = "gui")]
 mod gui_yara;
+mod integrity;
 mod interop;
 mod investigate;
 mod ioc;

@@ -5,6 +5,7 @@
 
 pub mod checklist;
 pub mod custody_log;
+pub mod seal_check;
 
 use custody_log::VerificationState;
 use serde::{Deserialize, Serialize};

@@ -150,7 +150,29 @@ fn load(sources: &[PathBuf], c: &Common) -> anyhow::Result<std::mem::ManuallyDro
     let bar = Bar::new(c.quiet || c.json);
     let r = exhibit::logs::load(&req, &bar, &cancel);
     bar.finish();
-    Ok(std::mem::ManuallyDrop::new(r?))
+    let store = r?;
+    warn_altered(&store);
+    Ok(std::mem::ManuallyDrop::new(store))
+}
+
+/// One stderr line per log file whose bytes are not the ones its archive
+/// sealed: its events are shown, but may be altered.
+pub fn warn_altered(store: &LogStore) {
+    for s in store.altered_sources() {
+        let why = match &s.integrity {
+            Some(exhibit::archive::checked::Integrity::Mismatch(why)) => why.as_str(),
+            _ => "",
+        };
+        errln!(
+            "exhibit: WARNING: {} ({why}); the events read from it may be altered: {}:{}",
+            exhibit::archive::checked::MISMATCH_TEXT,
+            s.archive
+                .as_deref()
+                .map(|a| a.display().to_string())
+                .unwrap_or_default(),
+            s.path
+        );
+    }
 }
 
 fn t(v: Option<i64>) -> Value {
@@ -174,6 +196,9 @@ pub fn event_json(store: &LogStore, e: &Event) -> Value {
         "text": e.line_text(),
     });
     if let Some(m) = o.as_object_mut() {
+        if store.from_altered(e) {
+            m.insert("integrity".into(), json!("mismatch"));
+        }
         if let Some(s) = e.status {
             m.insert("status".into(), json!(s));
         }
@@ -385,6 +410,14 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                             .map(|e| format!(", ERROR: {e}"))
                             .unwrap_or_default()
                     )?;
+                    if let Some(exhibit::archive::checked::Integrity::Mismatch(why)) = &s.integrity
+                    {
+                        wln!(
+                            out,
+                            "      ALTERED: {} ({why})",
+                            exhibit::archive::checked::MISMATCH_TEXT
+                        )?;
+                    }
                     for n in &s.notes {
                         wln!(out, "      note: {n}")?;
                     }
@@ -421,7 +454,8 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     }
                 }
             }
-            let incomplete = store.sources.iter().any(|s| s.error.is_some());
+            let incomplete = store.sources.iter().any(|s| s.error.is_some())
+                || store.altered_sources().next().is_some();
             out.flush()?;
             Ok(if incomplete { EXIT_FAIL } else { EXIT_OK })
         }
