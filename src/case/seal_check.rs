@@ -101,3 +101,50 @@ pub fn red_mark(
     }
     (!why.is_empty()).then(|| why.join("; "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::custody_log::{EventRow, VerificationState};
+
+    fn row(action: &str, sha: &str) -> EventRow {
+        EventRow {
+            line: 1,
+            seq: Some(1),
+            at: "2026-01-01T00:00:00Z".into(),
+            action: action.into(),
+            actor: String::new(),
+            location: String::new(),
+            details: Vec::new(),
+            signed: false,
+            chain_problem: None,
+            raw: Some(serde_json::json!({"archive": {"file": "a.zip", "sha256": sha}})),
+        }
+    }
+
+    #[test]
+    fn the_sealed_event_names_the_hash_and_a_mismatch_or_failed_check_is_marked() {
+        let rows = [
+            row("acquired", "aa"),
+            row("sealed", "BB"),
+            row("verified", "cc"),
+        ];
+        assert_eq!(sealed_sha256(&rows).as_deref(), Some("bb"));
+        assert_eq!(sealed_sha256(&rows[..1]), None);
+        let differs = SealState::Differs {
+            sealed: "bb".into(),
+            actual: "dd".into(),
+        };
+        let intact = VerificationState::Intact("t".into());
+        assert_eq!(red_mark(&intact, Some(&SealState::Matches)), None);
+        assert_eq!(red_mark(&intact, Some(&SealState::NoSealedEvent)), None);
+        let why = red_mark(&intact, Some(&differs)).unwrap();
+        assert!(why.contains("dd") && why.contains("bb"), "{why}");
+        let failed = VerificationState::Problems(2, "t".into());
+        assert!(
+            red_mark(&failed, None)
+                .unwrap()
+                .contains("found 2 problem(s)")
+        );
+    }
+}

@@ -33,6 +33,10 @@ const TAB_KEYS: [Key; 10] = [
     Key::Num0,
 ];
 
+/// An archive hashed against its `sealed` event: path, size and mtime
+/// then, and the answer.
+type SealChecked = (PathBuf, u64, String, SealState);
+
 /// The workstation.
 pub struct ExhibitApp {
     pub settings: Settings,
@@ -47,7 +51,7 @@ pub struct ExhibitApp {
     /// Each case archive hashed against its `sealed` event, with the
     /// (size, mtime) it had then: a changed file is hashed again.
     seals: HashMap<PathBuf, (u64, String, SealState)>,
-    seal_job: Option<Job<Vec<(PathBuf, u64, String, SealState)>>>,
+    seal_job: Option<Job<Vec<SealChecked>>>,
     /// Archives marked red, and why (see [`ViewCtx::marks`]).
     marks: HashMap<PathBuf, String>,
     shared: Shared,
