@@ -89,6 +89,32 @@ impl DiffResult {
         let old_path = change.renamed_from.as_deref().unwrap_or(&change.path);
         content_diff(old, old.get(old_path), new, new.get(&change.path), limits)
     }
+
+    /// [`DiffResult::content_diff`], with whether each side's content is
+    /// the sealed one.
+    pub fn content_diff_checked(
+        &self,
+        change: &Change,
+        limits: &ContentLimits,
+    ) -> (ContentDiff, crate::diff::content::ContentChecks) {
+        let Some(pair) = self.snapshots.as_deref() else {
+            return (
+                ContentDiff::Unavailable {
+                    reason: "the snapshots are closed".into(),
+                },
+                Default::default(),
+            );
+        };
+        let (old, new) = (&pair.0, &pair.1);
+        let old_path = change.renamed_from.as_deref().unwrap_or(&change.path);
+        crate::diff::content::content_diff_checked(
+            old,
+            old.get(old_path),
+            new,
+            new.get(&change.path),
+            limits,
+        )
+    }
 }
 
 /// Errors that stop a comparison.

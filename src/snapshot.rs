@@ -9,6 +9,7 @@
 //! path-sorted list of [`Entry`] values, so the comparison, the findings and
 //! the GUI never care where a snapshot came from.
 
+use crate::archive::checked::Verdict;
 use crate::archive::{Archive, EntryType, FileRecord, Status};
 use crate::capture::select::Everything;
 use crate::capture::walk::{self, WalkItem, WalkOptions};
@@ -379,8 +380,26 @@ impl Snapshot {
             .take_while(move |e| e.path.starts_with(prefix))
     }
 
+    /// A reader of an entry's content, read-only; from an archive, checked
+    /// against its seal as it streams, with the handle on the verdict
+    /// (`None` for a directory, which has no seal).
+    pub fn open_content_checked(
+        &self,
+        entry: &Entry,
+    ) -> std::io::Result<(Box<dyn Read + Send + '_>, Option<Verdict>)> {
+        self.open_content_with(entry, true)
+    }
+
     /// A reader of an entry's content, read-only.
     pub fn open_content(&self, entry: &Entry) -> std::io::Result<Box<dyn Read + Send + '_>> {
+        Ok(self.open_content_with(entry, false)?.0)
+    }
+
+    fn open_content_with(
+        &self,
+        entry: &Entry,
+        checked: bool,
+    ) -> std::io::Result<(Box<dyn Read + Send + '_>, Option<Verdict>)> {
         use std::io::{Error, ErrorKind};
         if !entry.has_content() {
             return Err(Error::new(
@@ -406,12 +425,21 @@ impl Snapshot {
                     .and_then(|k| by_name.get(k))
                     .and_then(|&i| members.get(i as usize))
                     .ok_or_else(|| Error::new(ErrorKind::NotFound, name.to_string()))?;
-                crate::archive::zipread::member_reader(&a.file, m)
+                if checked {
+                    let r = a.checked_reader(m)?;
+                    let v = r.verdict_handle();
+                    Ok((Box::new(r), Some(v)))
+                } else {
+                    Ok((crate::archive::zipread::member_reader(&a.file, m)?, None))
+                }
             }
-            Source::Directory(root) => Ok(Box::new(open_read_only(&walk::physical(
-                Some(root),
-                entry.path.as_bytes(),
-            ))?)),
+            Source::Directory(root) => Ok((
+                Box::new(open_read_only(&walk::physical(
+                    Some(root),
+                    entry.path.as_bytes(),
+                ))?),
+                None,
+            )),
             Source::Memory => Err(Error::new(
                 ErrorKind::NotFound,
                 "in-memory snapshot holds no content",

@@ -468,6 +468,7 @@ fn a_million_events_scroll_smoothly() {
             Timeline {
                 events,
                 notes: Vec::new(),
+                altered: Vec::new(),
             },
         ));
     let start = Instant::now();

@@ -39,6 +39,8 @@ mod gui_forms;
 #[cfg(feature = "gui")]
 mod gui_hosts;
 #[cfg(feature = "gui")]
+mod gui_integrity;
+#[cfg(feature = "gui")]
 mod gui_ioc;
 #[cfg(feature = "gui")]
 mod gui_logs;
@@ -48,6 +50,7 @@ mod gui_remote;
 mod gui_workstation;
 #[cfg(feature = "gui")]
 mod gui_yara;
+mod integrity;
 mod interop;
 mod investigate;
 mod ioc;

@@ -14,6 +14,7 @@ pub mod acquisition;
 pub mod bagit;
 pub mod bodyfile;
 pub mod capabilities;
+pub mod checked;
 pub mod encrypt;
 pub mod names;
 pub mod record;
@@ -106,6 +107,8 @@ pub struct Archive {
     pub file: File,
     pub index: zipread::ZipIndex,
     pub stem: String,
+    /// The sealed manifest, read once on first use ([`Archive::sealed_manifest`]).
+    sealed: std::sync::OnceLock<Result<checked::SealedManifest, String>>,
 }
 
 impl Archive {
@@ -140,6 +143,7 @@ impl Archive {
             file,
             index,
             stem,
+            sealed: std::sync::OnceLock::new(),
         })
     }
 
@@ -205,7 +209,8 @@ impl Archive {
         Ok((out, bad))
     }
 
-    /// A reader of one member's uncompressed content.
+    /// A reader of one member's uncompressed content, unchecked: content
+    /// shown to anyone goes through [`Archive::open_member_checked`].
     pub fn open_member(&self, name: &str) -> std::io::Result<Box<dyn Read + Send + '_>> {
         let m = self
             .member(name)

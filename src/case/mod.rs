@@ -7,6 +7,7 @@ pub mod checklist;
 pub mod custody_log;
 pub mod notes;
 pub mod partial;
+pub mod seal_check;
 pub mod trust;
 
 use custody_log::VerificationState;

@@ -154,7 +154,29 @@ fn load(sources: &[PathBuf], c: &Common) -> anyhow::Result<std::mem::ManuallyDro
     let bar = Bar::new(c.quiet || c.json);
     let r = exhibit::logs::load(&req, &bar, &cancel);
     bar.finish();
-    Ok(std::mem::ManuallyDrop::new(r?))
+    let store = r?;
+    warn_altered(&store);
+    Ok(std::mem::ManuallyDrop::new(store))
+}
+
+/// One stderr line per log file whose bytes are not the ones its archive
+/// sealed: its events are shown, but may be altered.
+pub fn warn_altered(store: &LogStore) {
+    for s in store.altered_sources() {
+        let why = match &s.integrity {
+            Some(exhibit::archive::checked::Integrity::Mismatch(why)) => why.as_str(),
+            _ => "",
+        };
+        errln!(
+            "exhibit: WARNING: {} ({why}); the events read from it may be altered: {}:{}",
+            exhibit::archive::checked::MISMATCH_TEXT,
+            s.archive
+                .as_deref()
+                .map(|a| a.display().to_string())
+                .unwrap_or_default(),
+            s.path
+        );
+    }
 }
 
 use exhibit::report::logs::{event_json, t};
@@ -267,6 +289,14 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                             .map(|e| format!(", ERROR: {e}"))
                             .unwrap_or_default()
                     )?;
+                    if let Some(exhibit::archive::checked::Integrity::Mismatch(why)) = &s.integrity
+                    {
+                        wln!(
+                            out,
+                            "      ALTERED: {} ({why})",
+                            exhibit::archive::checked::MISMATCH_TEXT
+                        )?;
+                    }
                     for n in &s.notes {
                         wln!(out, "      note: {n}")?;
                     }
@@ -303,7 +333,8 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
                     }
                 }
             }
-            let incomplete = store.sources.iter().any(|s| s.error.is_some());
+            let incomplete = store.sources.iter().any(|s| s.error.is_some())
+                || store.altered_sources().next().is_some();
             out.flush()?;
             Ok(if incomplete { EXIT_FAIL } else { EXIT_OK })
         }

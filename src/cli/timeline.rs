@@ -151,6 +151,12 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             w.flush()?;
         }
     }
+    for (loc, why) in &tl.altered {
+        errln!(
+            "exhibit: WARNING: {} ({why}); the events read from it may be altered (field integrity=mismatch): {loc}",
+            exhibit::archive::checked::MISMATCH_TEXT
+        );
+    }
     if !a.quiet {
         for n in &tl.notes {
             errln!("exhibit: note: {n}");

@@ -7,6 +7,7 @@
 //! both sides in chunks, so memory stays bounded whatever the size) and a
 //! short hex dump of each side at that offset.
 
+use crate::archive::checked::Integrity;
 use crate::snapshot::{Entry, Snapshot};
 use serde::Serialize;
 use std::io::Read;
@@ -100,6 +101,24 @@ pub enum ContentDiff {
     Unavailable { reason: String },
 }
 
+/// Whether each side's bytes that a content diff read are the ones its
+/// archive sealed (`None`: not read, or not from an archive).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContentChecks {
+    pub old: Option<Integrity>,
+    pub new: Option<Integrity>,
+}
+
+impl ContentChecks {
+    /// True when either side's content is not the sealed content.
+    pub fn any_mismatch(&self) -> bool {
+        [&self.old, &self.new]
+            .into_iter()
+            .flatten()
+            .any(Integrity::is_mismatch)
+    }
+}
+
 /// Diff one path's content. Either side may be missing (added/removed).
 pub fn content_diff(
     old: &Snapshot,
@@ -107,6 +126,31 @@ pub fn content_diff(
     new: &Snapshot,
     new_entry: Option<&Entry>,
     limits: &ContentLimits,
+) -> ContentDiff {
+    content_diff_checked(old, old_entry, new, new_entry, limits).0
+}
+
+/// [`content_diff`], with each side read through the seal check
+/// ([`crate::archive::checked`]) and its verdict.
+pub fn content_diff_checked(
+    old: &Snapshot,
+    old_entry: Option<&Entry>,
+    new: &Snapshot,
+    new_entry: Option<&Entry>,
+    limits: &ContentLimits,
+) -> (ContentDiff, ContentChecks) {
+    let mut checks = ContentChecks::default();
+    let diff = diff_inner(old, old_entry, new, new_entry, limits, &mut checks);
+    (diff, checks)
+}
+
+fn diff_inner(
+    old: &Snapshot,
+    old_entry: Option<&Entry>,
+    new: &Snapshot,
+    new_entry: Option<&Entry>,
+    limits: &ContentLimits,
+    checks: &mut ContentChecks,
 ) -> ContentDiff {
     for (s, e) in [(old, old_entry), (new, new_entry)] {
         if let Some(e) = e
@@ -134,15 +178,22 @@ pub fn content_diff(
         .flatten()
         .any(|e| e.size > limits.max_text_bytes);
     if !too_large {
-        let read = |s: &Snapshot, e: Option<&Entry>| -> Result<Vec<u8>, String> {
-            match e {
-                None => Ok(Vec::new()),
-                Some(e) => s
-                    .read_prefix(e, limits.max_text_bytes + 1)
-                    .map_err(|err| format!("cannot read {} in {}: {err}", e.path, s.label)),
-            }
+        let read = |s: &Snapshot, e: Option<&Entry>, check: &mut Option<Integrity>| {
+            let Some(e) = e else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::with_capacity(e.size.min(limits.max_text_bytes + 1) as usize);
+            let res = s.open_content_checked(e).and_then(|(r, v)| {
+                let got = r.take(limits.max_text_bytes + 1).read_to_end(&mut out);
+                *check = v.map(|v| v.get());
+                got
+            });
+            res.map(|_| out)
+                .map_err(|err| format!("cannot read {} in {}: {err}", e.path, s.label))
         };
-        let (a, b) = match (read(old, old_entry), read(new, new_entry)) {
+        let a = read(old, old_entry, &mut checks.old);
+        let b = read(new, new_entry, &mut checks.new);
+        let (a, b) = match (a, b) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(r), _) | (_, Err(r)) => return ContentDiff::Unavailable { reason: r },
         };
@@ -151,7 +202,7 @@ pub fn content_diff(
         }
         return binary_summary_bytes("binary", old_entry, new_entry, &a, &b, limits);
     }
-    binary_summary_stream(old, old_entry, new, new_entry, limits)
+    binary_summary_stream(old, old_entry, new, new_entry, limits, checks)
 }
 
 /// True when bytes look like text: no NUL in the first 8 KiB.
@@ -267,10 +318,15 @@ fn binary_summary_stream(
     new: &Snapshot,
     n: Option<&Entry>,
     limits: &ContentLimits,
+    checks: &mut ContentChecks,
 ) -> ContentDiff {
     const CHUNK: usize = 1 << 20;
-    let mut ra = o.and_then(|e| old.open_content(e).ok());
-    let mut rb = n.and_then(|e| new.open_content(e).ok());
+    let (mut ra, va) = o
+        .and_then(|e| old.open_content_checked(e).ok())
+        .map_or((None, None), |(r, v)| (Some(r), v));
+    let (mut rb, vb) = n
+        .and_then(|e| new.open_content_checked(e).ok())
+        .map_or((None, None), |(r, v)| (Some(r), v));
     let mut ba = vec![0u8; CHUNK];
     let mut bb = vec![0u8; CHUNK];
     let mut base = 0u64;
@@ -294,6 +350,8 @@ fn binary_summary_stream(
         }
         base += la as u64;
     }
+    checks.old = va.map(|v| v.get());
+    checks.new = vb.map(|v| v.get());
     ContentDiff::Binary {
         reason: "too_large".into(),
         old_size_bytes: o.map(|e| e.size),

@@ -6,6 +6,7 @@
 //! The screens come from the one list [`views::all`]; this file names none.
 
 use crate::case::custody_log::VerificationState;
+use crate::case::seal_check::SealState;
 use crate::case::{self, CaseFolder};
 use crate::gui::context::{Command, Screen, Settings, Shared, ThemeChoice, ViewCtx};
 use crate::gui::jobs::Job;
@@ -32,6 +33,10 @@ const TAB_KEYS: [Key; 10] = [
     Key::Num0,
 ];
 
+/// An archive hashed against its `sealed` event: path, size and mtime
+/// then, and the answer.
+type SealChecked = (PathBuf, u64, String, SealState);
+
 /// The workstation.
 pub struct ExhibitApp {
     pub settings: Settings,
@@ -43,6 +48,12 @@ pub struct ExhibitApp {
     /// Errors shown in the banner until dismissed.
     pub errors: Vec<String>,
     verdicts: HashMap<PathBuf, VerificationState>,
+    /// Each case archive hashed against its `sealed` event, with the
+    /// (size, mtime) it had then: a changed file is hashed again.
+    seals: HashMap<PathBuf, (u64, String, SealState)>,
+    seal_job: Option<Job<Vec<SealChecked>>>,
+    /// Archives marked red, and why (see [`ViewCtx::marks`]).
+    marks: HashMap<PathBuf, String>,
     shared: Shared,
     commands: Vec<Command>,
     applied_theme: Option<ThemeChoice>,
@@ -71,6 +82,9 @@ impl ExhibitApp {
             views,
             errors: Vec::new(),
             verdicts: HashMap::new(),
+            seals: HashMap::new(),
+            seal_job: None,
+            marks: HashMap::new(),
             shared: Shared::default(),
             commands: Vec::new(),
             applied_theme: None,
@@ -115,6 +129,7 @@ impl ExhibitApp {
             settings: &mut self.settings,
             commands: &mut self.commands,
             verdicts: &self.verdicts,
+            marks: &self.marks,
             shared: &mut self.shared,
         };
         (vc, &mut self.views)
@@ -204,6 +219,124 @@ impl ExhibitApp {
             egui::FontId::proportional(22.0),
             egui::Color32::WHITE,
         );
+    }
+
+    /// Hash, in the background, the case's archives not hashed yet at
+    /// their current size and mtime, against their `sealed` events.
+    fn start_seal_job(&mut self, ctx: &egui::Context) {
+        if self.seal_job.is_some() {
+            return;
+        }
+        let Some(c) = &self.case else { return };
+        let todo: Vec<(PathBuf, u64, String)> = c
+            .archives
+            .iter()
+            .filter(|a| a.verification != VerificationState::Incomplete)
+            .filter(|a| {
+                self.seals
+                    .get(&a.path)
+                    .is_none_or(|(size, mtime, _)| (*size, mtime) != (a.size_bytes, &a.modified))
+            })
+            .map(|a| (a.path.clone(), a.size_bytes, a.modified.clone()))
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        self.seal_job = Some(Job::spawn(
+            ctx,
+            "Checking archives against their seals",
+            move |sink, cancel| {
+                let total: u64 = todo.iter().map(|t| t.1).sum();
+                let mut done = 0u64;
+                let mut out = Vec::with_capacity(todo.len());
+                for (i, (path, size, mtime)) in todo.into_iter().enumerate() {
+                    sink.update(&crate::job::Progress {
+                        phase: "hashing archives against their sealed custody events",
+                        files_done: i as u64,
+                        bytes_done: done,
+                        bytes_total: Some(total),
+                        current: path.display().to_string(),
+                        ..Default::default()
+                    });
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let state = case::seal_check::check_seal(&path, cancel);
+                    done += size;
+                    out.push((path, size, mtime, state));
+                }
+                Ok(out)
+            },
+        ));
+    }
+
+    fn poll_seal_job(&mut self) {
+        let Some(job) = self.seal_job.as_mut() else {
+            return;
+        };
+        if let Some(result) = job.poll() {
+            self.seal_job = None;
+            match result {
+                Ok(results) => {
+                    for (path, size, mtime, state) in results {
+                        self.seals.insert(path, (size, mtime, state));
+                    }
+                }
+                Err(e) => self.errors.push(e),
+            }
+        }
+    }
+
+    /// Which archives are marked red now, and why: the case's (their last
+    /// verification, recorded or run now, and their seal) and any other
+    /// archive verified in this session.
+    fn refresh_marks(&mut self) {
+        self.marks.clear();
+        if let Some(c) = &self.case {
+            for a in &c.archives {
+                if a.verification == VerificationState::Incomplete {
+                    continue;
+                }
+                let v = self.verdicts.get(&a.path).unwrap_or(&a.verification);
+                let seal = self
+                    .seals
+                    .get(&a.path)
+                    .filter(|(size, mtime, _)| (*size, mtime) == (a.size_bytes, &a.modified))
+                    .map(|(_, _, s)| s);
+                if let Some(why) = case::seal_check::red_mark(v, seal) {
+                    self.marks.insert(a.path.clone(), why);
+                }
+            }
+        }
+        for (p, v) in &self.verdicts {
+            if !self.marks.contains_key(p)
+                && let Some(why) = case::seal_check::red_mark(v, None)
+            {
+                self.marks.insert(p.clone(), why);
+            }
+        }
+    }
+
+    /// The marked archives the current screen uses, as (file name, why).
+    fn marked_in_use(&self) -> Vec<(String, String)> {
+        let Some(v) = self.views.iter().find(|v| v.screen() == self.screen) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, String)> = v
+            .archives_in_use()
+            .iter()
+            .filter_map(|p| {
+                self.marks.get(p).map(|why| {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| p.display().to_string());
+                    (name, why.clone())
+                })
+            })
+            .collect();
+        out.dedup();
+        out
     }
 
     fn poll_case_job(&mut self) {
@@ -394,6 +527,16 @@ impl ExhibitApp {
                     ));
             }
         }
+        let marked = self.marked_in_use();
+        if !marked.is_empty() {
+            widgets::badge(ui, Tone::Bad, crate::viewmodel::integrity::TOP_BAR_MARK).on_hover_text(
+                marked
+                    .iter()
+                    .map(|(name, why)| format!("{name}: {why}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
         match &self.case {
             Some(c) => {
                 ui.add(
@@ -419,6 +562,9 @@ impl ExhibitApp {
         ui.horizontal(|ui| {
             let mut busy = Vec::new();
             if let Some(j) = &self.case_job {
+                busy.push(j.title.clone());
+            }
+            if let Some(j) = &self.seal_job {
                 busy.push(j.title.clone());
             }
             for v in &self.views {
@@ -461,6 +607,11 @@ impl ExhibitApp {
 impl eframe::App for ExhibitApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_case_job();
+        self.poll_seal_job();
+        if self.case_job.is_none() {
+            self.start_seal_job(ctx);
+        }
+        self.refresh_marks();
         let (mut vc, views) = self.frame_parts();
         for v in views {
             v.logic(ctx, &mut vc);
@@ -484,6 +635,20 @@ impl eframe::App for ExhibitApp {
             if !self.errors.is_empty() {
                 self.errors_ui(ui);
                 ui.add_space(6.0);
+            }
+            let marked = self.marked_in_use();
+            if !marked.is_empty() {
+                let text: Vec<String> = marked
+                    .iter()
+                    .map(|(name, why)| format!("{name}: {why}"))
+                    .collect();
+                widgets::message_box(
+                    ui,
+                    Tone::Bad,
+                    &crate::viewmodel::integrity::archive_banner_title(marked.len()),
+                    &text.join("\n"),
+                );
+                ui.add_space(4.0);
             }
             let screen = self.screen;
             let (mut vc, views) = self.frame_parts();

@@ -232,6 +232,9 @@ pub struct ViewCtx<'a> {
     pub commands: &'a mut Vec<Command>,
     /// Verdicts of verifications run in this session, by archive path.
     pub verdicts: &'a HashMap<PathBuf, VerificationState>,
+    /// Archives marked red (why), by path: their last verification failed
+    /// or their file no longer matches their `sealed` custody event.
+    pub marks: &'a HashMap<PathBuf, String>,
     /// The zone times are shown in: the case's, or UTC when no case is
     /// open or the examiner chose UTC.
     pub zone: DisplayZone,
@@ -295,5 +298,12 @@ pub trait View: Any {
     /// A case was opened (or refreshed).
     fn on_case_opened(&mut self, case: &CaseFolder) {
         let _ = case;
+    }
+
+    /// The evidence archives this screen shows content of now: the app
+    /// marks the screen red when one of them failed its last verification
+    /// or no longer matches its seal.
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        Vec::new()
     }
 }

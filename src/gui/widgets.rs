@@ -519,6 +519,34 @@ pub fn message_box(ui: &mut Ui, tone: Tone, title: &str, text: &str) {
         });
 }
 
+/// The red banner over content read from files that do not match their
+/// archive's sealed manifest: its title, then each file with its badge.
+pub fn integrity_banner_ui(ui: &mut Ui, title: &str, files: &[(String, String)]) {
+    let color = tone_color(ui, Tone::Bad);
+    egui::Frame::new()
+        .fill(color.gamma_multiply(0.10))
+        .stroke(egui::Stroke::new(2.0, color))
+        .corner_radius(6.0)
+        .inner_margin(8)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(title).color(color).strong());
+            for (loc, why) in files.iter().take(20) {
+                ui.horizontal(|ui| {
+                    badge(ui, Tone::Bad, crate::viewmodel::integrity::BADGE);
+                    ui.add(
+                        egui::Label::new(crate::viewmodel::integrity::file_line(loc, why))
+                            .truncate()
+                            .selectable(true),
+                    );
+                });
+            }
+            if files.len() > 20 {
+                ui.label(format!("… and {} more", files.len() - 20));
+            }
+        });
+}
+
 /// A section heading with a little space above.
 pub fn section(ui: &mut Ui, title: &str) {
     ui.add_space(8.0);

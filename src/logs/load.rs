@@ -6,6 +6,7 @@
 use super::event::{Draft, Event, Events, Kind, TextArena};
 use super::merge::{AlsoIn, ErasedLine, SnapshotInfo};
 use super::parsers::{self, Format, Method, SNIFF_BYTES, SourceCtx};
+use crate::archive::checked::{Integrity, Verdict};
 use crate::archive::{Archive, ArchiveError};
 use crate::job::{CancelToken, Progress, ProgressSink};
 use serde::Serialize;
@@ -97,6 +98,11 @@ pub struct SourceInfo {
     /// from, when its archive names its host.
     #[serde(skip)]
     pub snapshot: Option<u32>,
+    /// For a file read from an archive: whether its bytes are the ones the
+    /// manifest sealed (checked as they were read, see
+    /// [`crate::archive::checked`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<Integrity>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -149,6 +155,21 @@ impl LogStore {
     /// the logs hold none).
     pub fn of_kind(&self, kind: Kind) -> &[u32] {
         self.by_kind.get(&kind).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The sources whose bytes are not the ones their archive sealed.
+    pub fn altered_sources(&self) -> impl Iterator<Item = &SourceInfo> {
+        self.sources
+            .iter()
+            .filter(|s| s.integrity.as_ref().is_some_and(Integrity::is_mismatch))
+    }
+
+    /// Whether an event was read from a file whose bytes are not the
+    /// sealed ones.
+    pub fn from_altered(&self, e: &Event) -> bool {
+        self.source_of(e)
+            .and_then(|s| s.integrity.as_ref())
+            .is_some_and(Integrity::is_mismatch)
     }
 
     /// The source of an event.
@@ -563,18 +584,48 @@ struct Parsed {
     events: Vec<Event>,
 }
 
+/// Open an input; a member of an archive is read through the seal check,
+/// whose verdict is put in `verdict`.
 fn open<'a>(
     input: &Input,
     archive: Option<&'a Archive>,
+    verdict: &mut Option<Verdict>,
 ) -> std::io::Result<Box<dyn Read + Send + 'a>> {
     match (&input.origin, archive) {
         (Origin::Fs(p), _) => Ok(Box::new(std::fs::File::open(p)?)),
-        (Origin::Member(m), Some(a)) => a.open_member(m),
+        (Origin::Member(m), Some(a)) => {
+            let r = a.open_member_checked(m)?;
+            *verdict = Some(r.verdict_handle());
+            Ok(Box::new(r))
+        }
         (Origin::Member(m), None) => Err(std::io::Error::other(format!("no archive for {m}"))),
     }
 }
 
+/// Parse one input; a file read from an archive gets its integrity
+/// verdict. A parser that stopped before the end (an empty-looking file, a
+/// binary format read by its header) leaves the member unchecked: the rest
+/// is then read once more, only to be hashed, so that no event is shown
+/// from a member nobody checked.
 fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Parsed {
+    let mut verdict = None;
+    let mut parsed = parse_source(input, archive, tz, &mut verdict);
+    if let (Some(v), Origin::Member(m), Some(a)) = (verdict, &input.origin, archive) {
+        parsed.info.integrity = Some(if v.is_final() {
+            v.get()
+        } else {
+            a.check_member(m)
+        });
+    }
+    parsed
+}
+
+fn parse_source(
+    input: &Input,
+    archive: Option<&Archive>,
+    tz: Option<i64>,
+    verdict: &mut Option<Verdict>,
+) -> Parsed {
     let mut info = SourceInfo {
         archive: archive.map(|a| a.path.clone()),
         path: input.path.clone(),
@@ -590,7 +641,7 @@ fn parse_input(input: &Input, archive: Option<&Archive>, tz: Option<i64>) -> Par
         mtime_us: input.mtime_us,
         tz_offset_s: tz,
     };
-    let raw = match open(input, archive) {
+    let raw = match open(input, archive, verdict) {
         Ok(r) => r,
         Err(e) => {
             info.error = Some(format!("cannot open: {e}"));

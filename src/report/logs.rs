@@ -33,6 +33,9 @@ pub fn event_json(store: &LogStore, e: &Event) -> Value {
         "text": e.line_text(),
     });
     if let Some(m) = o.as_object_mut() {
+        if store.from_altered(e) {
+            m.insert("integrity".into(), json!("mismatch"));
+        }
         if let Some(s) = e.status {
             m.insert("status".into(), json!(s));
         }

@@ -94,6 +94,24 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
     /// What could not be read (with the reason) and assumptions made.
     pub notes: Vec<String>,
+    /// Log files whose bytes are not the ones their archive sealed, as
+    /// (`archive:path`, what differs); their events carry the field
+    /// `integrity = mismatch` ([`INTEGRITY_FIELD`]).
+    pub altered: Vec<(String, String)>,
+}
+
+/// The field an event read from altered content carries, with the value
+/// `mismatch`.
+pub const INTEGRITY_FIELD: &str = "integrity";
+
+impl TimelineEvent {
+    /// Whether the event was read from content that does not match its
+    /// archive's sealed manifest.
+    pub fn from_altered(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|(k, v)| k == INTEGRITY_FIELD && v == "mismatch")
+    }
 }
 
 /// A failure that stops the timeline.
@@ -413,6 +431,19 @@ pub fn build(
             tl.notes
                 .push(format!("log read incompletely ({e}): {}", s.path));
         }
+        if let Some(crate::archive::checked::Integrity::Mismatch(why)) = &s.integrity {
+            tl.altered.push((
+                format!(
+                    "{}:{}",
+                    s.archive
+                        .as_deref()
+                        .map(|a| a.display().to_string())
+                        .unwrap_or_default(),
+                    s.path
+                ),
+                why.clone(),
+            ));
+        }
         for n in &s.notes {
             tl.notes.push(format!("{n}: {}", s.path));
         }
@@ -439,6 +470,9 @@ pub fn build(
         }
         if let Some(p) = src {
             fields.push(("parser".into(), p.parser.clone()));
+        }
+        if store.from_altered(e) {
+            fields.push((INTEGRITY_FIELD.into(), "mismatch".into()));
         }
         fields.sort();
         events.push(TimelineEvent {
@@ -471,6 +505,14 @@ pub fn build(
             .and_then(|&i| store.events.get(i as usize));
         let src = first.and_then(|e| store.source_of(e));
         let mut fields = vec![("events".to_string(), f.subject.events.len().to_string())];
+        if f.subject
+            .events
+            .iter()
+            .filter_map(|&i| store.events.get(i as usize))
+            .any(|e| store.from_altered(e))
+        {
+            fields.push((INTEGRITY_FIELD.into(), "mismatch".into()));
+        }
         for (k, v) in [
             ("ips", &f.subject.ips),
             ("users", &f.subject.users),
@@ -831,6 +873,7 @@ mod tests {
         let tl = Timeline {
             events: vec![ev(1_500_000, "a, \"quoted\"\nline|x")],
             notes: vec![],
+            altered: vec![],
         };
         let mut out = Vec::new();
         write(&tl, ExportFormat::Jsonl, &mut out).unwrap();

@@ -227,18 +227,9 @@ pub struct Preview {
     pub integrity: Integrity,
 }
 
-/// The member's whole content hashed against the sealed manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Integrity {
-    /// SHA-256 equal to the manifest's line.
-    Matches,
-    /// Different bytes (or unreadable past the preview): what was found.
-    Mismatch(String),
-    /// Not checked, and why (too large to hash for a preview, no manifest).
-    NotChecked(String),
-    /// The entry has no stored content.
-    NoContent,
-}
+/// The member's whole content checked against the sealed manifest (the
+/// one check of [`crate::archive::checked`]).
+pub use crate::archive::checked::Integrity;
 
 /// Members up to this size are hashed whole for the preview's check.
 pub const HASH_CHECK_MAX_BYTES: u64 = 256 << 20;
@@ -265,7 +256,6 @@ pub fn load_preview(
     record: usize,
     member: Option<String>,
 ) -> anyhow::Result<Preview> {
-    use sha2::Digest as _;
     let Some(member) = member else {
         return Ok(Preview {
             record,
@@ -274,38 +264,30 @@ pub fn load_preview(
             integrity: Integrity::NoContent,
         });
     };
-    let mut reader = archive
+    let size = archive.member(&member).map_or(0, |m| m.usize);
+    let sealed = manifest
+        .as_ref()
+        .map(|m| m.get(&member).cloned())
+        .map_err(Clone::clone);
+    let inner = archive
         .open_member(&member)
         .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
+    let expected = archive.member(&member).map(|m| (m.usize, m.crc));
+    let mut reader = crate::archive::checked::CheckedReader::new(inner, expected, sealed);
     let mut buf = Vec::new();
     (&mut reader)
         .take(PREVIEW_CAP_BYTES + 1)
         .read_to_end(&mut buf)
         .map_err(|e| anyhow::anyhow!("cannot read the member: {e}: {member}"))?;
-    let size = archive.member(&member).map_or(0, |m| m.usize);
-    let integrity = match manifest.as_ref().map(|m| m.get(&member)) {
+    let integrity = match manifest {
         Err(e) => Integrity::NotChecked(format!("the manifest cannot be read: {e}")),
-        Ok(None) => Integrity::Mismatch("the manifest has no line for this member".into()),
-        Ok(Some(_)) if size > HASH_CHECK_MAX_BYTES => Integrity::NotChecked(format!(
+        Ok(_) if size > HASH_CHECK_MAX_BYTES => Integrity::NotChecked(format!(
             "{size} bytes is too large to hash for a preview: run Verify"
         )),
-        Ok(Some(sealed)) => {
-            let mut sha = sha2::Sha256::new();
-            sha.update(&buf);
-            match std::io::copy(&mut reader, &mut sha) {
-                Err(e) => Integrity::Mismatch(format!("the member cannot be read whole: {e}")),
-                Ok(_) => {
-                    let actual = hex::encode(sha.finalize());
-                    if actual.eq_ignore_ascii_case(sealed) {
-                        Integrity::Matches
-                    } else {
-                        Integrity::Mismatch(format!(
-                            "SHA-256 {actual}, but the manifest sealed {sealed}"
-                        ))
-                    }
-                }
-            }
-        }
+        Ok(_) => match std::io::copy(&mut reader, &mut std::io::sink()) {
+            Err(e) => Integrity::Mismatch(format!("the member cannot be read whole: {e}")),
+            Ok(_) => reader.verdict(),
+        },
     };
     let truncated = buf.len() as u64 > PREVIEW_CAP_BYTES;
     buf.truncate(PREVIEW_CAP_BYTES as usize);

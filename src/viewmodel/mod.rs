@@ -12,12 +12,15 @@
 //! - [`timeline`]: the built timeline, its filter, stars and tags;
 //! - [`change_filter`]: the change/finding filter Compare and Findings share;
 //! - [`verify`]: the Verify screen's verdict (what failed, in words);
+//! - [`integrity`]: what the screens say about content that does not match
+//!   its archive's seal (banner titles, badges);
 //! - [`format`]: byte counts, thousands separators, times for people.
 
 pub mod browser;
 pub mod change_filter;
 pub mod compare;
 pub mod format;
+pub mod integrity;
 pub mod logs;
 pub mod timeline;
 pub mod verify;

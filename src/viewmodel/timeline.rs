@@ -343,6 +343,7 @@ pub fn export(
             .filter_map(|&i| tl.events.get(i as usize).cloned())
             .collect(),
         notes: Vec::new(),
+        altered: Vec::new(),
     };
     let f = std::fs::File::create(path)
         .map_err(|e| anyhow::anyhow!("cannot create the export: {e}: {}", path.display()))?;
@@ -389,6 +390,7 @@ mod tests {
                 .map(|i| ev(1_000 + i * 36, Origin::Log, &format!("line {i}")))
                 .collect(),
             notes: Vec::new(),
+            altered: Vec::new(),
         };
         let b = Built::new(Vec::new(), tl);
         let mut f = TlFilter::default();

@@ -143,6 +143,10 @@ impl View for BrowserView {
         self.poll_jobs(vc.commands);
     }
 
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        self.loaded.iter().map(|l| l.path.clone()).collect()
+    }
+
     fn busy(&self) -> Vec<String> {
         let mut v = Vec::new();
         if let Some(j) = &self.load {

@@ -40,6 +40,10 @@ const TREE_CHILD_CAP: usize = 500;
 /// A content diff ready to show: the diff and its side-by-side rows.
 pub type ContentView = (ContentDiff, Vec<SbsRow>);
 
+/// Files read for a content diff that do not match their seal, as
+/// (`archive:path`, what differs).
+pub type Altered = Vec<(String, String)>;
+
 /// The tone of a change class (green growth, red tampering, neutral rest).
 pub fn class_tone(c: ChangeClass) -> Tone {
     match c {
@@ -85,9 +89,12 @@ pub struct CompareView {
     /// The selected change (index into the changes).
     pub selected: Option<usize>,
     pub selected_finding: Option<usize>,
-    diff_job: Option<(usize, Job<ContentView>)>,
+    diff_job: Option<(usize, Job<(ContentView, Altered)>)>,
     /// The content diff of a change, once computed.
     pub content: Option<(usize, Result<ContentView, String>)>,
+    /// The sides of the shown content diff whose bytes are not the sealed
+    /// ones, as (`archive:path`, what differs).
+    pub content_altered: Altered,
     scroll_to_row: Option<usize>,
     scroll_to_finding: Option<usize>,
     /// A path whose folders the tree opens, and for how many more frames
@@ -155,6 +162,13 @@ impl View for CompareView {
             widgets::message_box(ui, Tone::Bad, "The comparison could not run", e);
         }
         if self.model.is_some() {
+            if !self.content_altered.is_empty() && self.diff_job.is_none() {
+                widgets::integrity_banner_ui(
+                    ui,
+                    &crate::viewmodel::integrity::banner_title(self.content_altered.len(), "lines"),
+                    &self.content_altered,
+                );
+            }
             self.refresh_rows(ui.ctx());
             self.results_ui(ui, vc.commands);
         }
@@ -181,6 +195,18 @@ impl View for CompareView {
 
     fn drop_hint(&self) -> Option<&'static str> {
         Some("Drop an archive or a folder:\nit fills the baseline, then the incident side")
+    }
+
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        self.model
+            .as_ref()
+            .map(|m| {
+                vec![
+                    PathBuf::from(&m.result.old.label),
+                    PathBuf::from(&m.result.new.label),
+                ]
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -249,6 +275,7 @@ impl CompareView {
         self.selected = None;
         self.selected_finding = None;
         self.content = None;
+        self.content_altered.clear();
         self.diff_job = None;
         self.filter.folder = None;
         self.choose = false;
@@ -269,7 +296,16 @@ impl CompareView {
         {
             let idx = *idx;
             self.diff_job = None;
-            self.content = Some((idx, r));
+            match r {
+                Ok((view, altered)) => {
+                    self.content = Some((idx, Ok(view)));
+                    self.content_altered = altered;
+                }
+                Err(e) => {
+                    self.content = Some((idx, Err(e)));
+                    self.content_altered.clear();
+                }
+            }
         }
     }
 
@@ -284,13 +320,27 @@ impl CompareView {
             return;
         }
         self.content = None;
+        self.content_altered.clear();
         let result = Arc::clone(&m.result);
         self.diff_job = Some((
             idx,
             Job::spawn(ctx, "Diffing content", move |_, _| {
-                let d = result.content_diff(&change, &ContentLimits::default());
+                let (d, checks) = result.content_diff_checked(&change, &ContentLimits::default());
                 let rows = side_by_side(&d);
-                Ok((d, rows))
+                let old_path = change.renamed_from.as_deref().unwrap_or(&change.path);
+                let altered: Altered = [
+                    (&checks.old, &result.old.label, old_path),
+                    (&checks.new, &result.new.label, change.path.as_str()),
+                ]
+                .into_iter()
+                .filter_map(|(c, label, path)| match c {
+                    Some(crate::archive::checked::Integrity::Mismatch(why)) => {
+                        Some((format!("{label}:{path}"), why.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+                Ok(((d, rows), altered))
             }),
         ));
     }
@@ -789,6 +839,21 @@ impl CompareView {
                 ui.label("Computing the content diff…");
             });
             return;
+        }
+        if self.content.as_ref().is_some_and(|(i, _)| Some(*i) == idx) {
+            for (loc, _) in &self.content_altered {
+                ui.horizontal(|ui| {
+                    widgets::badge(ui, Tone::Bad, crate::viewmodel::integrity::BADGE);
+                    ui.label(widgets::toned(
+                        ui,
+                        Tone::Bad,
+                        format!(
+                            "{}: {loc} — the lines below may be altered",
+                            crate::viewmodel::integrity::MISMATCH_TEXT
+                        ),
+                    ));
+                });
+            }
         }
         match &self.content {
             Some((i, Ok((diff, rows)))) if Some(*i) == idx => content_ui(ui, diff, rows, width),

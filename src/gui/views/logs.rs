@@ -164,6 +164,16 @@ impl View for LogsView {
             return;
         }
         self.refresh_rows(&ctx);
+        if let Some(l) = &self.loaded {
+            let altered = crate::viewmodel::integrity::altered_logs(&l.store);
+            if !altered.is_empty() {
+                widgets::integrity_banner_ui(
+                    ui,
+                    &crate::viewmodel::integrity::banner_title(altered.len(), "events"),
+                    &altered,
+                );
+            }
+        }
         egui::Panel::left("detections_panel")
             .resizable(true)
             .default_size(widgets::side_width(ui, 0.25, 220.0, 300.0))
@@ -236,6 +246,13 @@ impl View for LogsView {
 
     fn drop_hint(&self) -> Option<&'static str> {
         Some(SOURCES_DROP_HINT)
+    }
+
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        self.loaded
+            .as_ref()
+            .map(|l| l.sources.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -556,7 +573,14 @@ impl LogsView {
                 store
                     .sources
                     .get(i as usize)
-                    .map(|s| format!("{} ({})", s.path, widgets::thousands(s.events)))
+                    .map(|s| {
+                        let mark = if s.integrity.as_ref().is_some_and(|v| v.is_mismatch()) {
+                            format!("{} ", crate::viewmodel::integrity::ROW_MARK)
+                        } else {
+                            String::new()
+                        };
+                        format!("{mark}{} ({})", s.path, widgets::thousands(s.events))
+                    })
                     .unwrap_or_default()
             };
             let l = ui.label("Log file");
@@ -688,8 +712,22 @@ impl LogsView {
                         } else {
                             format!("{short} {prog}")
                         };
-                        ui.add(egui::Label::new(text).truncate().selectable(false))
-                            .on_hover_text(store.location(e));
+                        if store.from_altered(e) {
+                            let text = format!("{} {text}", crate::viewmodel::integrity::ROW_MARK);
+                            ui.add(
+                                egui::Label::new(widgets::toned(ui, Tone::Bad, text))
+                                    .truncate()
+                                    .selectable(false),
+                            )
+                            .on_hover_text(format!(
+                                "{}: {}",
+                                crate::viewmodel::integrity::MISMATCH_TEXT,
+                                store.location(e)
+                            ));
+                        } else {
+                            ui.add(egui::Label::new(text).truncate().selectable(false))
+                                .on_hover_text(store.location(e));
+                        }
                     });
                     if snapshots {
                         row.col(|ui| {
@@ -778,6 +816,19 @@ pub fn event_detail_ui(ui: &mut Ui, store: &LogStore, e: &Event, vc: &mut ViewCt
         }
         widgets::copy_button(ui, "Copy line", e.line_text());
     });
+    if store.from_altered(e) {
+        ui.horizontal(|ui| {
+            widgets::badge(ui, Tone::Bad, crate::viewmodel::integrity::BADGE);
+            ui.label(widgets::toned(
+                ui,
+                Tone::Bad,
+                format!(
+                    "Read from a file whose {}: this line may be altered.",
+                    crate::viewmodel::integrity::MISMATCH_TEXT
+                ),
+            ));
+        });
+    }
     egui::ScrollArea::vertical()
         .id_salt("log_event_detail_scroll")
         .show(ui, |ui| {

@@ -120,7 +120,7 @@ impl StartView {
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| match vc.case {
-                Some(case) => case_ui(ui, case, vc.commands, vc.verdicts, vc.zone),
+                Some(case) => case_ui(ui, case, vc.commands, vc.verdicts, vc.marks, vc.zone),
                 None => self.no_case_ui(ui, vc),
             });
     }
@@ -274,6 +274,7 @@ fn case_ui(
     case: &CaseFolder,
     commands: &mut Vec<Command>,
     verdicts: &std::collections::HashMap<std::path::PathBuf, VerificationState>,
+    marks: &std::collections::HashMap<std::path::PathBuf, String>,
     zone: crate::tz::DisplayZone,
 ) {
     let i = &case.info;
@@ -394,7 +395,19 @@ fn case_ui(
                         } else {
                             v
                         };
-                        verification_badge(ui, v);
+                        match marks.get(&a.path) {
+                            // A file swapped or altered since it was sealed:
+                            // never the green "intact" of an older check.
+                            Some(why) if !matches!(v, VerificationState::Problems(..)) => {
+                                widgets::badge(
+                                    ui,
+                                    Tone::Bad,
+                                    crate::viewmodel::integrity::NOT_SEALED_MARK,
+                                )
+                                .on_hover_text(why);
+                            }
+                            _ => verification_badge(ui, v),
+                        }
                     });
                     row.col(|ui| {
                         ui.horizontal(|ui| {

@@ -189,6 +189,15 @@ impl View for TimelineView {
             return;
         }
         self.refresh_rows(&ctx);
+        if let Some(b) = &self.built
+            && !b.timeline.altered.is_empty()
+        {
+            widgets::integrity_banner_ui(
+                ui,
+                &crate::viewmodel::integrity::banner_title(b.timeline.altered.len(), "events"),
+                &b.timeline.altered,
+            );
+        }
         self.histogram_ui(ui);
         self.filter_bar_ui(ui);
         if self.selected.is_some() {
@@ -257,6 +266,13 @@ impl View for TimelineView {
 
     fn drop_hint(&self) -> Option<&'static str> {
         Some(SOURCES_DROP_HINT)
+    }
+
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        self.built
+            .as_ref()
+            .map(|b| b.sources.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -861,8 +877,22 @@ impl TimelineView {
                             Some(l) => format!("{name}:{l}"),
                             None => name.to_string(),
                         };
-                        ui.add(egui::Label::new(short).truncate().selectable(false))
-                            .on_hover_text(&loc);
+                        if e.from_altered() {
+                            let short =
+                                format!("{} {short}", crate::viewmodel::integrity::ROW_MARK);
+                            ui.add(
+                                egui::Label::new(widgets::toned(ui, Tone::Bad, short))
+                                    .truncate()
+                                    .selectable(false),
+                            )
+                            .on_hover_text(format!(
+                                "{}: {loc}",
+                                crate::viewmodel::integrity::MISMATCH_TEXT
+                            ));
+                        } else {
+                            ui.add(egui::Label::new(short).truncate().selectable(false))
+                                .on_hover_text(&loc);
+                        }
                     });
                     row.col(|ui| cell(ui, &mark.map(|m| m.tags.join(", ")).unwrap_or_default()));
                     row.col(|ui| {
@@ -1004,6 +1034,19 @@ impl TimelineView {
                     (None, None) => e.path.clone(),
                 };
                 ui.label(RichText::new(loc).monospace().strong());
+                if e.from_altered() {
+                    ui.horizontal(|ui| {
+                        widgets::badge(ui, Tone::Bad, crate::viewmodel::integrity::BADGE);
+                        ui.label(widgets::toned(
+                            ui,
+                            Tone::Bad,
+                            format!(
+                                "Read from a file whose {}: this event may be altered.",
+                                crate::viewmodel::integrity::MISMATCH_TEXT
+                            ),
+                        ));
+                    });
+                }
                 ui.label(format!(
                     "{} · {} · {} · {}",
                     crate::logs::time::rfc3339_offset(e.time_us),
