@@ -839,6 +839,7 @@ mod tests {
         let tl = Timeline {
             events: vec![ev(1, "marked"), ev(2, "plain")],
             notes: vec![],
+            altered: vec![],
         };
         let marks = |e: &TimelineEvent| {
             (e.message == "marked").then(|| EventMarks {
