@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Retake the screenshots in docs/screenshots/ from a generated demo case:
+# a web server's files and logs captured twice (before and after a web
+# shell, an account removal and an SSH login), a copy of the first archive
+# with one log altered behind its seal (CRCs kept right, as a careful
+# attacker would), and the workstation driven like a user under Xvfb at a
+# laptop's 1024x700.
+#
+#   scripts/screenshots.sh [--keep] [OUT_DIR]   (default docs/screenshots)
+#
+# Needs Xvfb, xdotool and ImageMagick's `import` (GUI-TESTING notes in
+# docs/workstation.md) and a debug build (`cargo build`). The clicks are
+# positions on the 1024x700 layout: when a screen's layout changes, look at
+# the shots and adjust the positions below. Nothing here is a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+keep=0
+out=docs/screenshots
+for a in "$@"; do
+  case "$a" in
+    --keep) keep=1 ;;
+    -*) echo "usage: $0 [--keep] [OUT_DIR]" >&2; exit 2 ;;
+    *) out=$a ;;
+  esac
+done
+exe="${EXHIBIT_BIN:-$PWD/target/debug/exhibit}"
+[ -x "$exe" ] || { echo "build first: cargo build ($exe missing)" >&2; exit 1; }
+for t in Xvfb xdotool import python3 age-keygen; do
+  command -v "$t" >/dev/null || { echo "needs $t" >&2; exit 1; }
+done
+mkdir -p "$out"
+work=$(mktemp -d /tmp/exhibit-shots.XXXXXX)
+[ "$keep" = 1 ] || trap 'kill $app $xvfb 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# --- The demo case -------------------------------------------------------
+case_dir=$work/IR-2026-041
+src=$work/web01
+mkdir -p "$case_dir" "$src/etc" "$src/var/log/nginx" "$src/var/www/html/uploads" "$work/tampered"
+cat >"$case_dir/case.json" <<'EOF'
+{"case_id":"IR-2026-041","title":"Customer database leak claimed on a forum — web01 of the Lyon shop","organisation":"Acme Retail SAS","examiner":"A. Martin","timezone":"Europe/Paris","created_at":"2026-12-03T09:00:00Z"}
+EOF
+python3 - "$src" <<'EOF'
+import sys, os
+root = sys.argv[1]
+def w(rel, text):
+    with open(os.path.join(root, rel), "w") as f:
+        f.write(text)
+w("etc/passwd", "root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nbackup:x:34:34::/var/backups:/usr/sbin/nologin\n")
+w("etc/hostname", "web01\n")
+w("var/www/html/index.php", "<?php echo 'Welcome to the shop'; ?>\n")
+auth = [f"Dec  3 08:{i // 60:02d}:{i % 60:02d} web01 sshd[{1000 + i}]: Failed password for invalid user admin{i % 7} from 203.0.113.{i % 5 + 10} port {40000 + i} ssh2" for i in range(400)]
+auth.append("Dec  3 09:12:01 web01 sshd[2000]: Accepted password for deploy from 203.0.113.12 port 50000 ssh2")
+auth.append("Dec  3 09:13:44 web01 sudo:   deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/bin/bash")
+w("var/log/auth.log", "\n".join(auth) + "\n")
+acc = [f'198.51.100.{i % 9} - - [03/Dec/2026:09:{i // 60:02d}:{i % 60:02d} +0000] "GET /index.php?id={i}%27%20UNION%20SELECT%20card,cvv%20FROM%20customers HTTP/1.1" 200 512 "-" "sqlmap/1.7"' for i in range(300)]
+w("var/log/nginx/access.log", "\n".join(acc) + "\n")
+EOF
+"$exe" capture --case IR-2026-041 --examiner "A. Martin" --evidence E01 \
+  --purpose "First snapshot of web01 after the forum post" -o "$case_dir" "$src" >/dev/null
+sleep 1
+echo '<?php eval(base64_decode($_POST["c"])); ?>' >"$src/var/www/html/uploads/cache.php"
+sed -i '/^backup:/d' "$src/etc/passwd"
+echo "Dec  3 10:00:00 web01 sshd[3000]: Accepted publickey for root from 203.0.113.12 port 50001 ssh2" >>"$src/var/log/auth.log"
+"$exe" capture --case IR-2026-041 --examiner "A. Martin" --evidence E02 \
+  --purpose "Second snapshot, after containment" -o "$case_dir" "$src" >/dev/null
+e01=$(ls "$case_dir"/IR-2026-041_E01_*.zip)
+# A copy of E01 whose auth.log lost the successful login, rewritten with
+# Python's zipfile (CRCs right, the manifest untouched).
+cp "$e01" "${e01%.zip}.custody.jsonl" "$work/tampered/"
+tampered=$work/tampered/$(basename "$e01")
+python3 - "$tampered" <<'EOF'
+import sys, zipfile
+p = sys.argv[1]
+z = zipfile.ZipFile(p)
+items = [(i.filename, z.read(i)) for i in z.infolist()]
+z.close()
+out = zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED)
+for n, d in items:
+    if n.endswith("/var/log/auth.log"):
+        d = b"".join(l for l in d.splitlines(True) if b"Accepted password" not in l)
+    out.writestr(n, d)
+out.close()
+EOF
+
+# An encrypted capture (age) for the Unlock window, and a bigger folder
+# so a capture runs long enough to be seen running.
+age-keygen -o "$work/identity.txt" 2>/dev/null
+recipient=$(age-keygen -y "$work/identity.txt")
+"$exe" capture --case IR-2026-041 --examiner "A. Martin" --evidence E03 \
+  --purpose "Encrypted copy for the insurer" --encrypt-to "$recipient" -o "$case_dir" "$src" >/dev/null
+mkdir -p "$work/bulk"
+for i in $(seq 1 24); do head -c 20000000 /dev/urandom >"$work/bulk/part-$i.bin"; done
+
+# --- The window ------------------------------------------------------------
+display=:${SHOTS_DISPLAY:-93}
+Xvfb "$display" -screen 0 1024x700x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+sleep 1
+export DISPLAY=$display
+unset WAYLAND_DISPLAY
+mkdir -p -m700 "$work/xdg" "$work/home"
+HOME=$work/home XDG_RUNTIME_DIR=$work/xdg "$exe" >"$work/app.log" 2>&1 &
+app=$!
+sleep 6
+# With no window manager, keys reach the window only once it has the focus.
+xdotool search --name Exhibit windowfocus 2>/dev/null || true
+click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
+typed() { xdotool type --delay 40 "$1"; sleep 0.5; }
+shot() { import -window root "$out/$1"; echo "  $out/$1"; }
+# Tabs on the second row at 1024 px once a case is open.
+tab() {
+  case "$1" in
+    Cases) click 36 52 ;; Investigation) click 126 52 ;; Capture) click 224 52 ;;
+    Evidence) click 309 52 ;; Verify) click 385 52 ;; Custody) click 460 52 ;;
+    Compare) click 545 52 ;; Findings) click 631 52 ;; Logs) click 702 52 ;;
+    Timeline) click 772 52 ;;
+  esac
+  sleep 1
+}
+
+echo "screenshots:"
+# Open the case by its folder.
+click 798 226; typed "$case_dir"; click 765 257 5
+tab Cases; shot 01-case.png
+shot case-list-1024x700.png
+tab Investigation; sleep 3; shot 11-investigation.png
+tab Evidence; click 150 167 3; click 300 548 2; shot 04-browser.png
+tab Compare; click 393 240 0.5; click 487 270 0.5; click 72 396 6; shot 07-compare.png
+tab Findings; sleep 2; shot 08-findings.png
+tab Logs; click 762 124; click 47 277 6; shot 09-logs.png
+tab Timeline; click 794 124; click 60 215 6; shot 10-timeline.png
+tab Custody; sleep 2; shot 06-custody.png
+tab Capture; click 345 190; typed "$work/bulk"; click 578 190 2
+xdotool key ctrl+Return; sleep 1.5; shot 02-capture-running.png
+sleep 12; shot 03-capture-done.png
+tab Evidence; sleep 1; click 150 190 3; shot unlock.png; xdotool key Escape; sleep 1
+tab Verify; sleep 1
+click 380 95; xdotool key ctrl+a; typed "$tampered"; xdotool key Return; sleep 6
+shot 05-verify-failed.png
+echo "done (work files in $work)"
