@@ -283,4 +283,15 @@ fn an_archive_swapped_under_its_custody_log_is_marked_in_the_case_list_and_top_b
         "the screen that uses it carries the red banner"
     );
     assert!(shows(&h, "its sealed custody event recorded"));
+
+    // The Findings screen that scans it carries the same mark.
+    click(&mut h, "Findings");
+    type_into(&mut h, "Snapshot to scan", &archive.display().to_string());
+    click(&mut h, "Scan for findings");
+    wait_until(&mut h, "the scan", |h| {
+        h.state().v::<FindingsView>().model.is_some()
+    });
+    wait_until(&mut h, "the Findings screen's banner", |h| {
+        shows(h, TOP_BAR_MARK) && shows(h, &archive_banner_title(1))
+    });
 }

@@ -576,3 +576,59 @@ fn lines_erased_between_two_archives_reach_the_answers() {
     let findings = s(&doc["findings"]);
     assert!(findings.contains("erased_lines"), "{findings}");
 }
+
+/// An encrypted archive nobody unlocked is left out with a note naming it,
+/// and the answers come from the rest of the evidence (it used to stop the
+/// whole investigation).
+#[test]
+fn a_locked_archive_is_left_out_with_a_note_not_a_stop() {
+    let t = tempfile::tempdir().unwrap();
+    let tr = scenario::ssh_bruteforce(t.path());
+    let out = t.path().join("archives");
+    let base = scenario::capture_tree(&tr.baseline, &out);
+    let inc = scenario::capture_tree(&tr.incident, &out);
+    let identity = t.path().join("identity.txt");
+    let keygen = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&identity)
+        .output()
+        .expect("age-keygen (scripts/install-test-tools.sh)");
+    assert!(keygen.status.success());
+    let recipient = std::process::Command::new("age-keygen")
+        .arg("-y")
+        .arg(&identity)
+        .output()
+        .unwrap();
+    let recipient = String::from_utf8(recipient.stdout).unwrap();
+    let locked_dir = t.path().join("locked");
+    let status = exhibit()
+        .args([
+            "capture",
+            "--case",
+            "IR-9",
+            "--examiner",
+            "Tess",
+            "--encrypt-to",
+        ])
+        .arg(recipient.trim())
+        .arg("-o")
+        .arg(&locked_dir)
+        .arg("--root")
+        .arg(&tr.incident)
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let locked = std::fs::read_dir(&locked_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".zip.age"))
+        .expect("the encrypted archive");
+    let (code, doc, raw, err) = investigate_json(&[&base, &inc, &locked], &[]);
+    assert_eq!(code, 0, "{err}");
+    check_ssh(&doc, &raw);
+    assert!(
+        raw.contains("left out, encrypted and not unlocked") && raw.contains("zip.age"),
+        "{raw}"
+    );
+}

@@ -70,6 +70,45 @@ pub struct CaseFolder {
     pub ioc_lists: Vec<PathBuf>,
 }
 
+impl CaseFolder {
+    /// The first evidence ID from `start` on (`E01`, `E02`, …, see
+    /// [`next_evidence_id`]) that no archive of the case carries in its
+    /// name (`CASE_E01_host_time.zip`), so a new capture never repeats an
+    /// item's ID.
+    pub fn free_evidence_id(&self, start: &str) -> String {
+        let case = crate::archive::names::safe_component(&self.info.case_id);
+        let used = |id: &str| {
+            let prefix = format!("{case}_{}_", crate::archive::names::safe_component(id));
+            // An interrupted capture's `.partial` is not evidence: its ID
+            // is free for the capture that replaces it.
+            self.archives.iter().any(|a| {
+                a.verification != VerificationState::Incomplete
+                    && a.file_name().starts_with(&prefix)
+            })
+        };
+        let mut id = start.to_string();
+        for _ in 0..10_000 {
+            if !used(&id) {
+                break;
+            }
+            id = next_evidence_id(&id);
+        }
+        id
+    }
+}
+
+/// The evidence ID after `id`: its trailing number plus one, as wide as it
+/// was (`E01` -> `E02`, `E09` -> `E10`, `HD-099` -> `HD-100`); an ID without
+/// a number gets `-2`.
+pub fn next_evidence_id(id: &str) -> String {
+    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let (stem, num) = id.split_at(id.len() - digits);
+    match num.parse::<u64>() {
+        Ok(n) => format!("{stem}{:0width$}", n + 1, width = digits),
+        Err(_) => format!("{id}-2"),
+    }
+}
+
 /// Create a new case folder (the folder may exist but must not hold a case).
 pub fn create(dir: &Path, mut info: CaseInfo) -> anyhow::Result<CaseFolder> {
     if info.case_id.trim().is_empty() {
@@ -195,6 +234,39 @@ pub fn list_archives(dir: &Path) -> anyhow::Result<Vec<ArchiveEntry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_evidence_id_is_one_no_archive_of_the_case_carries() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = CaseInfo {
+            case_id: "IR 7".into(),
+            ..Default::default()
+        };
+        let mut case = create(dir.path(), info).unwrap();
+        assert_eq!(case.free_evidence_id("E01"), "E01");
+        for name in [
+            "IR-7_E01_web01_20261203T141744Z.zip",
+            "IR-7_E02_web01_20261203T141745Z.zip.age",
+            "IR-7_E010_db01_20261203T141745Z.zip",
+            "IR-7_E03_web01_20261203T141746Z.zip.partial",
+        ] {
+            case.archives.push(ArchiveEntry {
+                path: dir.path().join(name),
+                size_bytes: 0,
+                modified: String::new(),
+                custody_events: 0,
+                verification: if name.ends_with(".partial") {
+                    VerificationState::Incomplete
+                } else {
+                    VerificationState::NotVerified
+                },
+            });
+        }
+        // The case ID as archive names write it (`IR 7` -> `IR-7`).
+        assert_eq!(case.free_evidence_id("E01"), "E03");
+        assert_eq!(case.free_evidence_id("E09"), "E09");
+        assert_eq!(next_evidence_id("HD-099"), "HD-100");
+    }
 
     #[test]
     fn create_then_open_reads_back_and_refuses_twice() {

@@ -69,7 +69,21 @@ pub fn open_all(
         if cancel.is_cancelled() {
             return Err(InvestigateError::Cancelled);
         }
-        let snapshot = Snapshot::open(path, progress, cancel).map_err(|e| match e {
+        let opened = Snapshot::open(path, progress, cancel);
+        // An encrypted archive nobody unlocked yet is left out with a note
+        // (the answers say so), rather than stopping every other answer.
+        if let Err(crate::snapshot::SnapshotError::Archive(crate::archive::ArchiveError::Locked(
+            _,
+        ))) = &opened
+        {
+            notes.push(format!(
+                "left out, encrypted and not unlocked: unlock it (the workstation's Unlock, or \
+                 exhibit decrypt --identity) and investigate again to include it: {}",
+                path.display()
+            ));
+            continue;
+        }
+        let snapshot = opened.map_err(|e| match e {
             crate::snapshot::SnapshotError::Cancelled => InvestigateError::Cancelled,
             e => {
                 let msg = e.to_string();

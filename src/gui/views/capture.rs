@@ -186,6 +186,12 @@ impl CaptureView {
             self.timezone = case.info.timezone.clone();
         }
         self.destination.text = case.dir.display().to_string();
+        // Never an ID an archive of the case already carries.
+        let start = match self.evidence_id.trim() {
+            "" => "E01".to_string(),
+            id => id.to_string(),
+        };
+        self.evidence_id = case.free_evidence_id(&start);
     }
 
     /// Add a source path (typed, picked or dropped), once. A local path
@@ -923,17 +929,7 @@ pub fn prescan(
     Ok(crate::capture::estimate::estimate(&req, sink, cancel)?)
 }
 
-/// The evidence ID after `id`: its trailing number plus one, as wide as it
-/// was (`E01` -> `E02`, `E09` -> `E10`, `HD-099` -> `HD-100`); an ID without
-/// a number gets `-2`.
-pub fn next_evidence_id(id: &str) -> String {
-    let digits = id.bytes().rev().take_while(u8::is_ascii_digit).count();
-    let (stem, num) = id.split_at(id.len() - digits);
-    match num.parse::<u64>() {
-        Ok(n) => format!("{stem}{:0width$}", n + 1, width = digits),
-        Err(_) => format!("{id}-2"),
-    }
-}
+pub use crate::case::next_evidence_id;
 
 #[cfg(test)]
 mod tests {

@@ -145,6 +145,10 @@ impl View for FindingsView {
         Screen::FINDINGS
     }
 
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        self.model.iter().map(|m| m.path.clone()).collect()
+    }
+
     fn title(&self) -> &'static str {
         "Findings"
     }

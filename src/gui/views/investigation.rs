@@ -101,6 +101,13 @@ impl View for InvestigationView {
         Screen::INVESTIGATION
     }
 
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        self.model
+            .as_ref()
+            .map(|m| m.sources.clone())
+            .unwrap_or_default()
+    }
+
     fn title(&self) -> &'static str {
         "Investigation"
     }
