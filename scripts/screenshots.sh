@@ -87,9 +87,10 @@ EOF
 age-keygen -o "$work/identity.txt" 2>/dev/null
 recipient=$(age-keygen -y "$work/identity.txt")
 "$exe" capture --case IR-2026-041 --examiner "A. Martin" --evidence E03 \
-  --purpose "Encrypted copy for the insurer" --encrypt-to "$recipient" -o "$case_dir" "$src" >/dev/null
+  --purpose "Encrypted copy for the insurer" --encrypt-to "$recipient" -o "$work/locked" "$src" >/dev/null
+locked=$(ls "$work"/locked/*.zip.age)
 mkdir -p "$work/bulk"
-for i in $(seq 1 24); do head -c 20000000 /dev/urandom >"$work/bulk/part-$i.bin"; done
+for i in $(seq 1 60); do head -c 20000000 /dev/urandom >"$work/bulk/part-$i.bin"; done
 
 # --- The window ------------------------------------------------------------
 display=:${SHOTS_DISPLAY:-93}
@@ -125,16 +126,16 @@ tab Cases; shot 01-case.png
 shot case-list-1024x700.png
 tab Investigation; sleep 3; shot 11-investigation.png
 tab Evidence; click 150 167 3; click 300 548 2; shot 04-browser.png
+click 89 125 3; shot 06-custody.png
 tab Compare; click 393 240 0.5; click 487 270 0.5; click 72 396 6; shot 07-compare.png
-tab Findings; sleep 2; shot 08-findings.png
+tab Findings; click 555 173 1; click 72 296 8; shot 08-findings.png
 tab Logs; click 762 124; click 47 277 6; shot 09-logs.png
 tab Timeline; click 794 124; click 60 215 6; shot 10-timeline.png
-tab Custody; sleep 2; shot 06-custody.png
 tab Capture; click 345 190; typed "$work/bulk"; click 578 190 2
-xdotool key ctrl+Return; sleep 1.5; shot 02-capture-running.png
-sleep 12; shot 03-capture-done.png
-tab Evidence; sleep 1; click 150 190 3; shot unlock.png; xdotool key Escape; sleep 1
-tab Verify; sleep 1
-click 380 95; xdotool key ctrl+a; typed "$tampered"; xdotool key Return; sleep 6
+xdotool key ctrl+Return; sleep 1; shot 02-capture-running.png
+sleep 15; shot 03-capture-done.png
+tab Verify; click 400 143; xdotool key ctrl+a; typed "$tampered"; click 70 283 8
 shot 05-verify-failed.png
+tab Evidence; click 375 94; xdotool key ctrl+a; typed "$locked"; click 723 94 3
+shot unlock.png
 echo "done (work files in $work)"
