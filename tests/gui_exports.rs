@@ -25,34 +25,6 @@ fn laptop() -> H {
     h
 }
 
-/// Click a table row by its text, near the start of the text.
-fn click_row(h: &mut H, text: &str) {
-    let r = h
-        .query_all_by_label_contains(text)
-        .next()
-        .unwrap_or_else(|| panic!("no row showing {text}"))
-        .rect();
-    let p = r.left_center() + egui::vec2(12.0, 0.0);
-    h.hover_at(p);
-    h.step();
-    h.drag_at(p);
-    h.step();
-    h.drop_at(p);
-    h.step();
-}
-
-/// Press a button with the mouse, at its centre.
-fn press(h: &mut H, label: &str) {
-    let p = h.get_by_label(label).rect().center();
-    h.hover_at(p);
-    h.step();
-    h.drag_at(p);
-    h.step();
-    h.drop_at(p);
-    h.step();
-    h.step();
-}
-
 const AUTH: &str = "Nov 22 10:00:01 web1 sshd[1]: Failed password for root from 203.0.113.66 port 1 ssh2\n\
 Nov 22 10:00:03 web1 sshd[2]: Failed password for root from 203.0.113.66 port 2 ssh2\n\
 Nov 22 10:00:20 web1 sshd[3]: Accepted password for root from 203.0.113.66 port 3 ssh2\n";
@@ -167,15 +139,15 @@ fn ctrl_f_finds_in_a_text_preview_and_in_the_hex_text_column() {
     h.step();
     type_into(&mut h, "Find in preview", "FAILED password");
     assert!(shows(&h, "1 of 2"), "two lines match, case-insensitively");
-    press(&mut h, "Next");
+    pointer_click(&mut h, "Next");
     assert!(
         shows(&h, "2 of 2"),
         "{:?}",
         h.state().v::<BrowserView>().find
     );
-    press(&mut h, "Next");
+    pointer_click(&mut h, "Next");
     assert!(shows(&h, "1 of 2"), "Next wraps around");
-    press(&mut h, "Previous");
+    pointer_click(&mut h, "Previous");
     assert!(shows(&h, "2 of 2"));
     replace_text(&mut h, "Find in preview", "no such text");
     assert!(shows(&h, "no match"));

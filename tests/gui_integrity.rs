@@ -42,18 +42,6 @@ fn read_logs(archive: &Path) -> H {
     h
 }
 
-/// Click a table row by the start of its (long) text.
-fn click_row(h: &mut H, text: &str) {
-    let r = h.get_by_label(text).rect();
-    let p = r.left_center() + egui::vec2(12.0, 0.0);
-    h.hover_at(p);
-    h.step();
-    h.drag_at(p);
-    h.step();
-    h.drop_at(p);
-    h.step();
-}
-
 #[test]
 fn logs_mark_an_altered_log_and_its_events_and_not_an_intact_one() {
     let tmp = tempfile::tempdir().unwrap();

@@ -27,19 +27,6 @@ fn harness() -> H {
     app(1400.0, 1200.0, Settings::default())
 }
 
-/// Click a table row by its line text, near the start of the text (long
-/// lines run past the window's edge).
-fn click_row(h: &mut H, text: &str) {
-    let r = h.get_by_label(text).rect();
-    let p = r.left_center() + egui::vec2(12.0, 0.0);
-    h.hover_at(p);
-    h.step();
-    h.drag_at(p);
-    h.step();
-    h.drop_at(p);
-    h.step();
-}
-
 fn add_source(h: &mut H, label: &str, p: &Path) {
     type_into(h, label, &p.display().to_string());
     click(h, "Add");
@@ -683,19 +670,6 @@ fn logs_of_two_snapshots_name_each_lines_snapshot() {
     let bn = b.file_name().unwrap().to_string_lossy().into_owned();
     assert!(shows(&h, &format!("{an} +1")), "a line both snapshots hold");
     assert!(shows(&h, &bn), "the line only the second holds");
-}
-
-/// A real pointer press and release at the centre of the widget labelled
-/// `label`: it reaches the widget only if nothing covers it there.
-fn pointer_click(h: &mut H, label: &str) {
-    let p = h.get_by_label(label).rect().center();
-    h.hover_at(p);
-    h.step();
-    h.drag_at(p);
-    h.step();
-    h.drop_at(p);
-    h.step();
-    h.step();
 }
 
 /// On a 1024×700 laptop screen the event detail opens below the table

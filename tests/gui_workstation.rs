@@ -1186,14 +1186,7 @@ fn every_tab_is_reachable_by_mouse_at_1024x700() {
         );
         // A real pointer click where the tab is drawn (a covered tab would
         // not get it).
-        let p = tab.center();
-        h.hover_at(p);
-        h.step();
-        h.drag_at(p);
-        h.step();
-        h.drop_at(p);
-        h.step();
-        h.step();
+        pointer_click_at(&mut h, tab.center());
         assert_eq!(h.state().screen, screen, "clicking the {label} tab");
     }
 }

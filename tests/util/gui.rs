@@ -91,6 +91,31 @@ pub fn click_link(h: &mut H, label: &str) {
     h.step();
 }
 
+/// A real pointer press and release at `p`: it reaches the widget drawn
+/// there only if nothing covers it (unlike an accessibility click).
+pub fn pointer_click_at(h: &mut H, p: egui::Pos2) {
+    h.hover_at(p);
+    h.step();
+    h.drag_at(p);
+    h.step();
+    h.drop_at(p);
+    h.step();
+    h.step();
+}
+
+/// A real pointer click at the centre of the widget labelled `label`.
+pub fn pointer_click(h: &mut H, label: &str) {
+    let p = h.get_by_label(label).rect().center();
+    pointer_click_at(h, p);
+}
+
+/// Click a table row by its text, just inside the cell's left edge (long
+/// texts run past the window).
+pub fn click_row(h: &mut H, text: &str) {
+    let r = h.get_by_label(text).rect();
+    pointer_click_at(h, r.left_center() + egui::vec2(12.0, 0.0));
+}
+
 /// Whether some widget's label contains `text`.
 pub fn shows(h: &H, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
