@@ -1083,7 +1083,20 @@ fn the_key_creation_form_scrolls_into_view_on_a_small_screen() {
     h.step();
     h.step();
     h.get_by_label("No key yet? Create one…").click_accesskit();
-    for _ in 0..4 {
+    // The scroll is animated: give it the frames (and time) it takes.
+    let on_screen = |h: &H| {
+        let (Some(create), Some(close), Some(start)) = (
+            h.query_by_label("Create key"),
+            h.query_by_label("Close"),
+            h.query_by_label("Start capture"),
+        ) else {
+            return false;
+        };
+        create.rect().top() > 0.0 && close.rect().bottom() <= start.rect().top()
+    };
+    let start_wait = std::time::Instant::now();
+    while !on_screen(&h) && start_wait.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
         h.step();
     }
     let create = h.get_by_label("Create key").rect();

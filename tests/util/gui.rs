@@ -109,10 +109,16 @@ pub fn pointer_click(h: &mut H, label: &str) {
     pointer_click_at(h, p);
 }
 
-/// Click a table row by its text, just inside the cell's left edge (long
-/// texts run past the window).
+/// Click a table row by its text (the cell that shows exactly `text`, else
+/// the first that contains it), just inside the cell's left edge: long
+/// texts run past the window.
 pub fn click_row(h: &mut H, text: &str) {
-    let r = h.get_by_label(text).rect();
+    let r = h
+        .query_all_by_label(text)
+        .next()
+        .or_else(|| h.query_all_by_label_contains(text).next())
+        .unwrap_or_else(|| panic!("no row showing {text}"))
+        .rect();
     pointer_click_at(h, r.left_center() + egui::vec2(12.0, 0.0));
 }
 
