@@ -176,6 +176,15 @@ pub fn diff(
     if !req.no_findings && !req.ioc.is_empty() {
         add_ioc(&mut result, &req.ioc, progress, cancel);
     }
+    if let Some(pair) = result.snapshots.as_deref()
+        && !result.findings.is_empty()
+    {
+        progress.update(&crate::job::Progress {
+            phase: "checking the findings' files against the seal",
+            ..Default::default()
+        });
+        files::mark_altered(&[&pair.1, &pair.0], &mut result.findings, cancel);
+    }
     Ok(result)
 }
 

@@ -9,7 +9,7 @@
 //! path-sorted list of [`Entry`] values, so the comparison, the findings and
 //! the GUI never care where a snapshot came from.
 
-use crate::archive::checked::Verdict;
+use crate::archive::checked::{Integrity, Verdict};
 use crate::archive::{Archive, EntryType, FileRecord, Status};
 use crate::capture::select::Everything;
 use crate::capture::walk::{self, WalkItem, WalkOptions};
@@ -182,6 +182,9 @@ pub struct Snapshot {
     /// whose acquisition says `records_capabilities`.
     pub knows_capabilities: bool,
     source: Source,
+    /// Files read whole by [`Snapshot::read_prefix`] whose bytes are not the
+    /// ones the archive sealed: path → what differs.
+    altered_reads: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -280,6 +283,7 @@ impl Snapshot {
             problems,
             knows_capabilities,
             source: Source::Archive(Box::new(archive), by_name),
+            altered_reads: Default::default(),
         })
     }
 
@@ -329,6 +333,7 @@ impl Snapshot {
             problems,
             knows_capabilities: true,
             source: Source::Directory(root.to_path_buf()),
+            altered_reads: Default::default(),
         })
     }
 
@@ -344,6 +349,7 @@ impl Snapshot {
             problems,
             knows_capabilities: false,
             source: Source::Memory,
+            altered_reads: Default::default(),
         }
     }
 
@@ -388,6 +394,25 @@ impl Snapshot {
         entry: &Entry,
     ) -> std::io::Result<(Box<dyn Read + Send + '_>, Option<Verdict>)> {
         self.open_content_with(entry, true)
+    }
+
+    /// Read an entry's whole content through the seal check and return
+    /// the verdict; `None` for a directory snapshot or an entry without
+    /// content (nothing was sealed to check against).
+    pub fn check_content(&self, entry: &Entry) -> Option<Integrity> {
+        if !entry.has_content() || !matches!(self.source, Source::Archive(..)) {
+            return None;
+        }
+        Some(match self.open_content_checked(entry) {
+            Ok((mut r, v)) => match std::io::copy(&mut r, &mut std::io::sink()) {
+                Ok(_) => v.map_or_else(
+                    || Integrity::NotChecked("no seal to check against".into()),
+                    |v| v.get(),
+                ),
+                Err(e) => Integrity::Mismatch(format!("the content cannot be read whole: {e}")),
+            },
+            Err(e) => Integrity::Mismatch(format!("the content cannot be opened: {e}")),
+        })
     }
 
     /// A reader of an entry's content, read-only.
@@ -456,11 +481,43 @@ impl Snapshot {
         }
     }
 
-    /// Up to `max` bytes of an entry's content.
+    /// Up to `max` bytes of an entry's content. From an archive, a file
+    /// read whole (no larger than `max`) is checked against the seal on the
+    /// way, and one whose bytes are not the sealed ones is remembered
+    /// ([`Snapshot::altered_reads`]): whoever shows what was read can say
+    /// so.
     pub fn read_prefix(&self, entry: &Entry, max: u64) -> std::io::Result<Vec<u8>> {
         let mut out = Vec::with_capacity(entry.size.min(max) as usize);
+        if entry.size <= max && matches!(self.source, Source::Archive(..)) {
+            let (r, verdict) = self.open_content_checked(entry)?;
+            // One byte more than the size, so the reader meets the end of
+            // the member (and a member longer than recorded is caught).
+            let read = r.take(max.saturating_add(1)).read_to_end(&mut out);
+            if let Some(Integrity::Mismatch(why)) = verdict.map(|v| v.get()) {
+                self.note_altered(&entry.path, why);
+            }
+            read?;
+            out.truncate(usize::try_from(max).unwrap_or(usize::MAX));
+            return Ok(out);
+        }
         self.open_content(entry)?.take(max).read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    /// Remember that the content read at `path` is not the sealed content.
+    pub fn note_altered(&self, path: &str, why: String) {
+        if let Ok(mut m) = self.altered_reads.lock() {
+            m.entry(path.to_string()).or_insert(why);
+        }
+    }
+
+    /// The files read whole so far whose bytes are not the ones the archive
+    /// sealed, as (path, what differs), in path order.
+    pub fn altered_reads(&self) -> Vec<(String, String)> {
+        self.altered_reads
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
     }
 
     /// The SHA-256 of the first `len` bytes of an entry's content, read in a

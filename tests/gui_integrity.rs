@@ -283,3 +283,91 @@ fn an_archive_swapped_under_its_custody_log_is_marked_in_the_case_list_and_top_b
         shows(h, TOP_BAR_MARK) && shows(h, &archive_banner_title(1))
     });
 }
+
+/// Findings and the investigation on a web shell whose bytes were rewritten
+/// in the archive: the finding card carries the badge and the screens the
+/// red banner naming the file; the intact capture of the same tree gets
+/// neither.
+#[test]
+fn findings_and_the_investigation_mark_what_rests_on_an_altered_file() {
+    use crate::integrity::{SHELL, SHELL_FORGED};
+    use exhibit::gui::views::investigation::InvestigationView;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    write(&root, "var/www/html/shell.php", SHELL.as_bytes());
+    let dir = tmp.path().join("IR-17");
+    exhibit::case::create(
+        &dir,
+        exhibit::case::CaseInfo {
+            case_id: "IR-17".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let capture = |out: &Path| {
+        let mut req =
+            exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), "IR-17", "Tess");
+        req.root = Some(root.clone());
+        exhibit::capture::capture(
+            &req,
+            &exhibit::job::NoProgress,
+            &exhibit::job::CancelToken::new(),
+        )
+        .unwrap()
+        .archive
+    };
+    let altered = capture(&dir);
+    let intact = capture(&tmp.path().join("elsewhere"));
+    alter_member(&altered, "/var/www/html/shell.php", SHELL_FORGED.as_bytes());
+    let file_line = ":/var/www/html/shell.php: content does not match the sealed manifest (";
+
+    let mut h = harness();
+    h.step();
+    type_into(&mut h, "Existing case folder", &dir.display().to_string());
+    click(&mut h, "Open case");
+    wait_until(&mut h, "the answers", |h| {
+        let v = h.state().v::<InvestigationView>();
+        v.model.is_some() || v.error.is_some()
+    });
+    h.step();
+    assert!(
+        shows(&h, &banner_title(1, "answers and evidence")),
+        "the investigation's red banner"
+    );
+    assert!(shows(&h, file_line), "the banner names the file");
+
+    let scan = |h: &mut H, archive: &Path| {
+        click(h, "Findings");
+        replace_text(h, "Snapshot to scan", &archive.display().to_string());
+        click(h, "Scan for findings");
+        wait_until(h, "the scan", |h| {
+            h.state()
+                .v::<FindingsView>()
+                .model
+                .as_ref()
+                .is_some_and(|m| m.path == archive)
+        });
+        h.step();
+    };
+    scan(&mut h, &altered);
+    let marked = h
+        .state()
+        .v::<FindingsView>()
+        .model
+        .as_ref()
+        .unwrap()
+        .findings
+        .iter()
+        .filter(|f| f.subject.altered.is_some())
+        .count();
+    assert!(marked >= 1, "the web shell's findings are marked");
+    assert!(shows(&h, &banner_title(1, "findings")), "the red banner");
+    assert!(shows(&h, file_line), "the banner names the file");
+    // The banner's badge and one on each card of the file.
+    assert!(badges(&h) > 1, "{}", badges(&h));
+
+    scan(&mut h, &intact);
+    assert!(!shows(&h, &banner_title(1, "findings")));
+    assert!(!shows(&h, file_line));
+    assert_eq!(badges(&h), 0);
+}

@@ -114,3 +114,231 @@ fn timeline_cli_warns_and_marks_the_events_of_an_altered_log() {
     assert!(!err.contains("WARNING"), "{err}");
     assert!(!out.contains("\"integrity\""), "{out}");
 }
+
+pub const SHELL: &str = "<?php eval($_POST['cmd']); ?>\n";
+/// The web shell as an intruder would leave the evidence: the same rule
+/// still fires, but the bytes are not the ones sealed.
+pub const SHELL_FORGED: &str = "<?php eval($_POST['zzz']); ?>\n";
+
+/// (baseline, intact incident archive, altered copy of it) of a web root
+/// whose `shell.php` became a web shell between the two captures.
+fn shell_archives(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let capture = |root: &Path, out: &str| {
+        let mut req =
+            exhibit::capture::CaptureRequest::new(Vec::new(), dir.join(out), "IR-17", "Tess");
+        req.root = Some(root.to_path_buf());
+        exhibit::capture::capture(
+            &req,
+            &exhibit::job::NoProgress,
+            &exhibit::job::CancelToken::new(),
+        )
+        .unwrap()
+        .archive
+    };
+    let before = dir.join("before");
+    write(
+        &before,
+        "var/www/html/shell.php",
+        b"<?php echo 'hello'; ?>\n",
+    );
+    write(&before, "var/www/html/index.html", b"<p>hi</p>\n");
+    let after = dir.join("after");
+    write(&after, "var/www/html/shell.php", SHELL.as_bytes());
+    write(&after, "var/www/html/index.html", b"<p>hi</p>\n");
+    let base = capture(&before, "base");
+    let intact = capture(&after, "intact");
+    let altered_dir = dir.join("altered");
+    std::fs::create_dir_all(&altered_dir).unwrap();
+    let altered = altered_dir.join(intact.file_name().unwrap());
+    std::fs::copy(&intact, &altered).unwrap();
+    alter_member(&altered, "/var/www/html/shell.php", SHELL_FORGED.as_bytes());
+    (base, intact, altered)
+}
+
+fn shell_finding(doc: &Value) -> &Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "webshell.eval_of_request_or_decoded_data")
+        .unwrap_or_else(|| panic!("no web shell finding: {doc}"))
+}
+
+#[test]
+fn scan_and_diff_mark_findings_that_rest_on_altered_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, intact, altered) = shell_archives(tmp.path());
+    let forged_sha = crate::util::sha256_hex(SHELL_FORGED.as_bytes());
+
+    // scan: the finding says its bytes are not the sealed ones, stderr
+    // warns, the exit code is not a clean run's, the report marks it.
+    let html = tmp.path().join("scan.html");
+    let (code, out, err) = run(&[
+        "scan",
+        altered.to_str().unwrap(),
+        "--json",
+        "-q",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("WARNING: content does not match the sealed manifest")
+            && err.contains("/var/www/html/shell.php"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let f = shell_finding(&doc);
+    let why = f["altered"].as_str().unwrap_or_else(|| panic!("{f}"));
+    assert!(why.contains(&forged_sha), "{why}");
+    // Only the altered file's findings are marked.
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] != "/var/www/html/shell.php")
+            .all(|f| f.get("altered").is_none()),
+        "{doc}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("class=\"altered\""), "no badge in the report");
+    assert!(
+        page.contains("class=\"altered-box\""),
+        "no box in the report"
+    );
+
+    // The same scan of the intact archive: no mark, a clean exit, and the
+    // report without a badge.
+    let (code, out, err) = run(&[
+        "scan",
+        intact.to_str().unwrap(),
+        "--json",
+        "-q",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("WARNING"), "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(shell_finding(&doc).get("altered").is_none(), "{doc}");
+    assert!(!out.contains("\"altered\""), "{out}");
+    assert!(
+        !std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("class=\"altered")
+    );
+
+    // diff: the finding and the line diff of the changed file say so.
+    let (code, out, err) = run(&[
+        "diff",
+        base.to_str().unwrap(),
+        altered.to_str().unwrap(),
+        "--json",
+        "-q",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("/var/www/html/shell.php"), "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        shell_finding(&doc)["altered"]
+            .as_str()
+            .is_some_and(|w| w.contains(&forged_sha)),
+        "{doc}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("the new side's content does not match the sealed manifest"),
+        "the line diff of the altered file is not marked"
+    );
+    assert!(page.contains("zzz"), "the diff shows what was read");
+
+    let (code, _, err) = run(&[
+        "diff",
+        base.to_str().unwrap(),
+        intact.to_str().unwrap(),
+        "-q",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("class=\"altered")
+    );
+
+    // Text output: the finding carries the mark.
+    let (_, out, _) = run(&["scan", altered.to_str().unwrap(), "-q"]);
+    assert!(
+        out.contains("ALTERED: content does not match the sealed manifest"),
+        "{out}"
+    );
+}
+
+#[test]
+fn timeline_and_investigation_mark_what_rests_on_an_altered_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, intact, altered) = shell_archives(tmp.path());
+
+    // The timeline's file finding from the altered file.
+    let (_, out, err) = run(&["timeline", altered.to_str().unwrap(), "-q"]);
+    assert!(
+        err.contains("WARNING: content does not match the sealed manifest")
+            && err.contains("/var/www/html/shell.php"),
+        "{err}"
+    );
+    let findings: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["origin"] == "finding" && v["path"] == "/var/www/html/shell.php")
+        .collect();
+    assert!(!findings.is_empty(), "{out}");
+    assert!(
+        findings.iter().all(|e| e["integrity"] == "mismatch"),
+        "{out}"
+    );
+    let (_, out, err) = run(&["timeline", intact.to_str().unwrap(), "-q"]);
+    assert!(!err.contains("WARNING"), "{err}");
+    assert!(!out.contains("\"integrity\""), "{out}");
+
+    // The investigation lists the file, and its report marks the evidence.
+    let (code, out, err) = run(&["investigate", altered.to_str().unwrap(), "--json", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("WARNING") && err.contains("shell.php"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let inv = if doc.get("investigation").is_some() {
+        &doc["investigation"]
+    } else {
+        &doc
+    };
+    let listed = inv["altered"].as_array().unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        listed.iter().any(|a| a["path"] == "/var/www/html/shell.php"
+            && a["snapshot"] == altered.to_str().unwrap()),
+        "{out}"
+    );
+    let report = tmp.path().join("report.html");
+    let (_, _, err) = run(&[
+        "report",
+        altered.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+        "-q",
+    ]);
+    let page = std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert!(
+        page.contains("class=\"altered-box\""),
+        "no box in the report"
+    );
+    assert!(page.contains("class=\"altered\""), "no badge in the report");
+
+    let (_, out, err) = run(&["investigate", intact.to_str().unwrap(), "--json", "-q"]);
+    assert!(!err.contains("WARNING"), "{err}");
+    assert!(!out.contains("\"altered\""), "{out}");
+}

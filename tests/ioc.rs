@@ -476,12 +476,25 @@ fn hashes_of_altered_content_are_flagged_as_such() {
         "--ioc".into(),
         list.display().to_string(),
     ]);
-    assert_eq!(code, 0, "{stderr}");
+    // A finding on altered bytes is not a clean run (docs/diff.md).
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("WARNING: content does not match the sealed manifest")
+            && stderr.contains("/usr/local/bin/dropper"),
+        "{stderr}"
+    );
     let md5 = findings(&doc, "ioc.md5");
     assert_eq!(md5.len(), 1, "{md5:?}");
     let ev = evidence(md5[0]);
     assert!(
         ev.contains(&md5_hex(planted)) && ev.contains("does NOT match the SHA-256 recorded"),
         "{ev}"
+    );
+    assert!(
+        md5[0]["altered"]
+            .as_str()
+            .is_some_and(|w| w.contains("but the manifest sealed")),
+        "{}",
+        md5[0]
     );
 }

@@ -276,6 +276,7 @@ fn investigation() -> Investigation {
         ],
         leak: Some(leak),
         notes: vec![format!("Local times assumed UTC {SCRIPT}")],
+        altered: vec![],
     }
 }
 

@@ -62,7 +62,12 @@ impl JudgeArgs {
     }
 
     /// The exit code for these findings.
+    /// 1 when `--fail-on` is met or a finding rests on content that is
+    /// not the sealed content, else 0.
     pub fn exit_code(&self, findings: &[Finding]) -> u8 {
+        if findings.iter().any(|f| f.subject.altered.is_some()) {
+            return EXIT_FAIL;
+        }
         match self.fail_on {
             Some(min) if findings.iter().any(|f| f.severity >= min) => EXIT_FAIL,
             _ => EXIT_OK,
@@ -113,10 +118,35 @@ pub fn print_findings(findings: &[Finding]) {
             f.title
         );
         outln!("      {}", f.explanation);
+        if let Some(why) = &f.subject.altered {
+            outln!(
+                "      ALTERED: {} ({why}); this finding may rest on altered bytes",
+                exhibit::archive::checked::MISMATCH_TEXT
+            );
+        }
         for e in &f.subject.evidence {
             outln!("      - {e}");
         }
         outln!("      rule: {}", f.rule);
+    }
+}
+
+/// One stderr line per file whose findings rest on content that does not
+/// match its archive's seal (the findings carry `altered` in JSON).
+pub fn warn_altered(findings: &[Finding]) {
+    let mut seen = std::collections::BTreeMap::new();
+    for f in findings {
+        if let Some(why) = &f.subject.altered {
+            *seen
+                .entry((f.subject.path.as_str(), why.as_str()))
+                .or_insert(0u32) += 1;
+        }
+    }
+    for ((path, why), n) in seen {
+        errln!(
+            "exhibit: WARNING: {} ({why}); {n} finding(s) on it may rest on altered bytes: {path}",
+            exhibit::archive::checked::MISMATCH_TEXT
+        );
     }
 }
 
@@ -246,5 +276,6 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
             }
         }
     }
+    warn_altered(&r.findings);
     Ok(a.judge.exit_code(&r.findings))
 }

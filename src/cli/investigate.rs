@@ -104,6 +104,16 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
             errln!("note: {n}");
         }
     }
+    // Never quiet: the answers may rest on altered bytes.
+    for x in &inv.altered {
+        errln!(
+            "exhibit: WARNING: {} ({}); evidence drawn from it may be altered (\"altered\" in --json): {}:{}",
+            exhibit::archive::checked::MISMATCH_TEXT,
+            x.detail,
+            x.snapshot,
+            x.path
+        );
+    }
     Ok(EXIT_OK)
 }
 

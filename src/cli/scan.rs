@@ -78,5 +78,6 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
             super::yara_args::print_summary(y);
         }
     }
+    super::diff::warn_altered(&r.findings);
     Ok(a.judge.exit_code(&r.findings))
 }

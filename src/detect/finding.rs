@@ -42,6 +42,10 @@ pub struct FileSubject {
     pub change: Option<ChangeClass>,
     /// The snapshot (archive or directory) the path was read from.
     pub snapshot: String,
+    /// Set when the file's content, read back through the seal check
+    /// ([`crate::detect::files::mark_altered`]), is not the content its
+    /// archive sealed: what differs. The finding may rest on altered bytes.
+    pub altered: Option<String>,
 }
 
 /// A log finding's subject: the events behind it.
@@ -127,13 +131,15 @@ impl<S> Finding<S> {
 }
 
 /// A file finding: `rule, severity, path, title, explanation, evidence,
-/// change (when on a diff), snapshot`.
+/// change (when on a diff), snapshot, altered (when the content is not
+/// the sealed content)`.
 fn serialize_files<Se: Serializer>(
     h: Head<'_>,
     s: &FileSubject,
     ser: Se,
 ) -> Result<Se::Ok, Se::Error> {
-    let mut st = ser.serialize_struct("Finding", 7 + usize::from(s.change.is_some()))?;
+    let len = 7 + usize::from(s.change.is_some()) + usize::from(s.altered.is_some());
+    let mut st = ser.serialize_struct("Finding", len)?;
     st.serialize_field("rule", h.rule)?;
     st.serialize_field("severity", &h.severity)?;
     st.serialize_field("path", &s.path)?;
@@ -145,6 +151,10 @@ fn serialize_files<Se: Serializer>(
         None => st.skip_field("change")?,
     }
     st.serialize_field("snapshot", &s.snapshot)?;
+    match &s.altered {
+        Some(a) => st.serialize_field("altered", a)?,
+        None => st.skip_field("altered")?,
+    }
     st.end()
 }
 
@@ -218,6 +228,7 @@ mod tests {
                 evidence: vec!["x".into()],
                 change: None,
                 snapshot: "s".into(),
+                altered: None,
             },
         };
         let want = r#"{"rule":"r","severity":"high","path":"/p","title":"t","explanation":"e","evidence":["x"],"snapshot":"s"}"#;
@@ -230,6 +241,12 @@ mod tests {
         let json = serde_json::to_string(&f).unwrap();
         assert!(
             json.contains(r#""evidence":["x"],"change":"added","snapshot":"s"}"#),
+            "{json}"
+        );
+        f.subject.altered = Some("why".into());
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(
+            json.ends_with(r#""snapshot":"s","altered":"why"}"#),
             "{json}"
         );
     }

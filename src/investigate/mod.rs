@@ -116,6 +116,12 @@ pub fn investigate(
             };
             ioc::files::merge(&mut r.findings, more);
         }
+        let snaps: Vec<&crate::snapshot::Snapshot> = [h.latest(), h.baseline()]
+            .into_iter()
+            .flatten()
+            .map(|s| &s.snapshot)
+            .collect();
+        files::mark_altered(&snaps, &mut r.findings, cancel);
         results.push(r);
         check()?;
     }
@@ -204,7 +210,7 @@ pub fn investigate(
     // The baselines' sources: those read with their host's later
     // snapshots, and those read on their own.
     let mut baseline_sources = store.sources.clone();
-    baseline_sources.extend(baseline_store.sources);
+    baseline_sources.extend(baseline_store.sources.iter().cloned());
     let inputs = Inputs {
         hosts: &hosts,
         results: &results,
@@ -217,7 +223,58 @@ pub fn investigate(
     inv.leak = leak;
     notes.append(&mut inv.notes);
     inv.notes = notes;
+    inv.altered = altered_content(&hosts, &results, [&store, &baseline_store]);
     Ok(inv)
+}
+
+/// What the investigation read that is not what its archives sealed: the
+/// log files whose bytes differ, the files behind findings marked
+/// [`files::mark_altered`], and the files read whole for the answers
+/// (configuration, account databases) whose bytes differ.
+fn altered_content(
+    hosts: &[evidence::Host],
+    results: &[HostResult],
+    stores: [&LogStore; 2],
+) -> Vec<model::AlteredContent> {
+    let mut out = Vec::new();
+    for store in stores {
+        for s in store.altered_sources() {
+            if let Some(crate::archive::checked::Integrity::Mismatch(why)) = &s.integrity {
+                out.push(model::AlteredContent {
+                    snapshot: s
+                        .archive
+                        .as_deref()
+                        .map(|a| a.display().to_string())
+                        .unwrap_or_default(),
+                    path: s.path.clone(),
+                    detail: why.clone(),
+                });
+            }
+        }
+    }
+    for r in results {
+        for f in &r.findings {
+            if let Some(why) = &f.subject.altered {
+                out.push(model::AlteredContent {
+                    snapshot: f.subject.snapshot.clone(),
+                    path: f.subject.path.clone(),
+                    detail: why.clone(),
+                });
+            }
+        }
+    }
+    for s in hosts.iter().flat_map(|h| h.snaps.iter()) {
+        for (path, why) in s.snapshot.altered_reads() {
+            out.push(model::AlteredContent {
+                snapshot: s.snapshot.label.clone(),
+                path,
+                detail: why,
+            });
+        }
+    }
+    out.sort();
+    out.dedup_by(|b, a| a.snapshot == b.snapshot && a.path == b.path);
+    out
 }
 
 /// Whether the log loader merges the logs of all of a host's snapshots:

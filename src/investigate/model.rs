@@ -220,6 +220,33 @@ pub struct Investigation {
     pub leak: Option<LeakReport>,
     /// What could not be read, and assumptions made.
     pub notes: Vec<String>,
+    /// Files the investigation read whose bytes are not the ones their
+    /// archive sealed (log files, files behind findings, configuration
+    /// read for the answers): evidence drawn from them may be altered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub altered: Vec<AlteredContent>,
+}
+
+/// A file whose content, as read, does not match its archive's sealed
+/// manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AlteredContent {
+    /// The archive (as given).
+    pub snapshot: String,
+    /// Logical path in it.
+    pub path: String,
+    /// What differs.
+    pub detail: String,
+}
+
+impl Investigation {
+    /// The altered-content entry for an evidence reference's file, if its
+    /// content is not the sealed content.
+    pub fn altered_for(&self, r: &EvidenceRef) -> Option<&AlteredContent> {
+        self.altered
+            .iter()
+            .find(|a| a.path == r.path && a.snapshot == r.snapshot)
+    }
 }
 
 /// A failure that stops the investigation.

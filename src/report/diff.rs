@@ -172,15 +172,21 @@ pub fn render_selected(r: &DiffResult, generated_at: &str, sel: Option<&Selectio
     if findings.is_empty() {
         h.push_str("<p>No findings.</p>");
     } else {
+        h.push_str(&super::altered_findings_html(&findings));
         h.push_str("<table><tr><th>severity</th><th>path</th><th>finding</th><th>evidence</th><th>rule</th></tr>");
         for f in findings {
             let sev = f.severity.as_str();
             let _ = write!(
                 h,
                 "<tr><td class=\"{sev}\">{sev}</td><td><a href=\"#{}\"><code>{}</code></a></td>\
-                 <td><b>{}</b><br>{}</td><td><pre>{}</pre></td><td><code>{}</code></td></tr>",
+                 <td>{}<b>{}</b><br>{}</td><td><pre>{}</pre></td><td><code>{}</code></td></tr>",
                 anchor(&f.subject.path),
                 escape(&f.subject.path),
+                f.subject
+                    .altered
+                    .as_deref()
+                    .map(super::altered_badge)
+                    .unwrap_or_default(),
                 escape(&f.title),
                 escape(&f.explanation),
                 escape(&f.subject.evidence.join("\n")),
@@ -287,7 +293,18 @@ pub fn render_selected(r: &DiffResult, generated_at: &str, sel: Option<&Selectio
                     .is_some_and(|s| s.kind == crate::archive::EntryType::File);
             if wants_content && diffs_left > 0 {
                 diffs_left -= 1;
-                content_html(&mut h, &r.content_diff(c, &limits));
+                let (d, checks) = r.content_diff_checked(c, &limits);
+                for (side, check) in [("old", &checks.old), ("new", &checks.new)] {
+                    if let Some(crate::archive::checked::Integrity::Mismatch(why)) = check {
+                        let _ = write!(
+                            h,
+                            "<p>{}the {side} side's content does not match the sealed manifest ({}): the lines below may be altered.</p>",
+                            super::altered_badge(why),
+                            escape(why)
+                        );
+                    }
+                }
+                content_html(&mut h, &d);
             }
             h.push_str("</td></tr>");
         }

@@ -96,6 +96,7 @@ pub fn render(r: &ScanReport<'_>, generated_at: &str) -> String {
     if shown.is_empty() {
         h.push_str("<p>No findings.</p>");
     } else {
+        h.push_str(&super::altered_findings_html(&shown));
         h.push_str(
             "<table><tr><th>severity</th><th>path</th><th>finding</th><th>evidence</th><th>rule</th></tr>",
         );
@@ -104,8 +105,13 @@ pub fn render(r: &ScanReport<'_>, generated_at: &str) -> String {
             let _ = write!(
                 h,
                 "<tr><td class=\"{sev}\">{sev}</td><td><code>{}</code></td>\
-                 <td><b>{}</b><br>{}</td><td><pre>{}</pre></td><td><code>{}</code></td></tr>",
+                 <td>{}<b>{}</b><br>{}</td><td><pre>{}</pre></td><td><code>{}</code></td></tr>",
                 escape(&f.subject.path),
+                f.subject
+                    .altered
+                    .as_deref()
+                    .map(super::altered_badge)
+                    .unwrap_or_default(),
                 escape(&f.title),
                 escape(&f.explanation),
                 escape(&f.subject.evidence.join("\n")),
@@ -150,6 +156,7 @@ mod tests {
                 evidence: vec!["<?php eval($_POST['x']); ?>".into()],
                 change: None,
                 snapshot: "s".into(),
+                altered: None,
             },
         };
         let all = [f("/a.php", Severity::High), f("/b", Severity::Low)];

@@ -505,6 +505,16 @@ fn confidence_text(c: Option<Confidence>) -> &'static str {
 }
 
 /// `path:line`.
+/// The altered-content entry for an evidence line's file, if any.
+fn altered_for<'a>(
+    altered: &'a [crate::investigate::AlteredContent],
+    e: &EvidenceRef,
+) -> Option<&'a crate::investigate::AlteredContent> {
+    altered
+        .iter()
+        .find(|a| a.path == e.path && a.snapshot == e.snapshot)
+}
+
 fn location(e: &EvidenceRef) -> String {
     match e.line {
         Some(l) => format!("{}:{l}", e.path),
@@ -742,6 +752,9 @@ th{background:#eee!important;-webkit-print-color-adjust:exact;print-color-adjust
 struct Html {
     h: String,
     zone: DisplayZone,
+    /// Files whose content is not the sealed content: their evidence lines
+    /// carry the ALTERED mark.
+    altered: Vec<crate::investigate::AlteredContent>,
 }
 
 impl Html {
@@ -780,9 +793,17 @@ impl Html {
         }
         self.h.push_str("<ul class=\"ev\">");
         for e in refs.iter().take(MAX_EVIDENCE_LINES) {
+            self.h.push_str("<li>");
+            if let Some(a) = altered_for(&self.altered, e) {
+                let _ = write!(
+                    self.h,
+                    "<span class=\"altered\" title=\"{}\">ALTERED</span> ",
+                    escape(&format!("{}: {}", super::MISMATCH_TEXT, a.detail))
+                );
+            }
             let _ = write!(
                 self.h,
-                "<li><code>{}</code> <code>{}</code>",
+                "<code>{}</code> <code>{}</code>",
                 escape(&e.snapshot),
                 escape(&location(e))
             );
@@ -866,6 +887,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
     let mut p = Html {
         h: String::with_capacity(64 << 10),
         zone: zone_of(input.case),
+        altered: input.investigation.altered.clone(),
     };
     let title = match input.case {
         Some(c) if !c.title.trim().is_empty() => format!("Incident report – {}", c.title),
@@ -967,6 +989,25 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
     }
     p.h.push_str("</table>");
     p.more(input.evidence_status.len(), MAX_ROWS);
+    if !inv.altered.is_empty() {
+        let _ = write!(
+            p.h,
+            "<div class=\"altered-box\"><h3>{} file(s) read do not match the sealed manifest</h3>\
+             <p>Evidence drawn from them (marked <span class=\"altered\">ALTERED</span> below) may have been altered.</p>\
+             <table><tr><th>archive</th><th>file</th><th>what differs</th></tr>",
+            inv.altered.len()
+        );
+        for a in inv.altered.iter().take(MAX_ROWS) {
+            let _ = write!(
+                p.h,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+                escape(&a.snapshot),
+                escape(&a.path),
+                escape(&a.detail)
+            );
+        }
+        p.h.push_str("</table></div>");
+    }
     if !inv.evidence.is_empty() {
         p.h.push_str("<h3>The snapshots as the investigation read them</h3><table><tr><th>snapshot</th><th>kind</th><th>host</th><th>captured</th><th>role</th></tr>");
         for e in inv.evidence.iter().take(MAX_ROWS) {
@@ -1395,6 +1436,7 @@ pub fn md_code_cell(s: &str) -> String {
 struct Md {
     m: String,
     zone: DisplayZone,
+    altered: Vec<crate::investigate::AlteredContent>,
 }
 
 impl Md {
@@ -1417,9 +1459,14 @@ impl Md {
 
     fn evidence(&mut self, refs: &[EvidenceRef], indent: &str) {
         for e in refs.iter().take(MAX_EVIDENCE_LINES) {
+            let mark = if altered_for(&self.altered, e).is_some() {
+                "**ALTERED** "
+            } else {
+                ""
+            };
             let _ = write!(
                 self.m,
-                "{indent}- {} {}",
+                "{indent}- {mark}{} {}",
                 md_code(&e.snapshot),
                 md_code(&location(e))
             );
@@ -1457,6 +1504,7 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
     let mut p = Md {
         m: String::with_capacity(32 << 10),
         zone: zone_of(input.case),
+        altered: inv.altered.clone(),
     };
     let title = match input.case {
         Some(c) if !c.title.trim().is_empty() => md_text(&c.title),
@@ -1522,6 +1570,23 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
             md_text(&v),
             md_text(&custody)
         );
+    }
+
+    if !inv.altered.is_empty() {
+        let _ = writeln!(
+            p.m,
+            "\n**{} file(s) read do not match the sealed manifest**: evidence drawn from them (marked **ALTERED**) may have been altered.\n\n| archive | file | what differs |\n|---|---|---|",
+            inv.altered.len()
+        );
+        for a in inv.altered.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                p.m,
+                "| {} | {} | {} |",
+                md_code_cell(&a.snapshot),
+                md_code_cell(&a.path),
+                md_text(&a.detail)
+            );
+        }
     }
 
     p.section("answers");

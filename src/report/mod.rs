@@ -9,7 +9,42 @@ pub mod diff;
 pub mod findings;
 pub mod investigation;
 pub mod logs;
+pub use crate::archive::checked::MISMATCH_TEXT;
 pub use crate::text;
+
+/// The red ALTERED mark on what was read from content that does not match
+/// its archive's sealed manifest, with what differs on hover.
+pub(crate) fn altered_badge(why: &str) -> String {
+    format!(
+        "<span class=\"altered\" title=\"{}\">ALTERED</span> ",
+        escape(&format!("{MISMATCH_TEXT}: {why}"))
+    )
+}
+
+/// The boxed warning over findings resting on altered content: each file
+/// and what differs.
+pub(crate) fn altered_findings_html(findings: &[&crate::detect::files::Finding]) -> String {
+    use std::fmt::Write as _;
+    let mut files: Vec<(&str, &str)> = findings
+        .iter()
+        .filter_map(|f| Some((f.subject.path.as_str(), f.subject.altered.as_deref()?)))
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    if files.is_empty() {
+        return String::new();
+    }
+    let mut h = format!(
+        "<div class=\"altered-box\"><b>{} file(s) behind these findings do not match the sealed manifest:</b> \
+         the findings marked <span class=\"altered\">ALTERED</span> may rest on altered bytes.<ul>",
+        files.len()
+    );
+    for (path, why) in files {
+        let _ = write!(h, "<li><code>{}</code>: {}</li>", escape(path), escape(why));
+    }
+    h.push_str("</ul></div>");
+    h
+}
 
 /// The CSS the screen reports share (the comparison, [`diff`], and the
 /// investigation, [`investigation`]): body, tables, code, and the severity
@@ -22,7 +57,9 @@ td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;f
 th{background:#f0f0f0}code,pre{font-family:monospace;font-size:12px}\
 pre{margin:0;white-space:pre-wrap;word-break:break-all}\
 .critical{background:#7a0010;color:#fff}.high{background:#d43f3a;color:#fff}\
-.medium{background:#f0ad4e}.low{background:#d9edf7}.info{background:#eee}",
+.medium{background:#f0ad4e}.low{background:#d9edf7}.info{background:#eee}\
+.altered{background:#b00020;color:#fff;font-weight:bold;padding:0 4px;border-radius:3px}\
+.altered-box{border:2px solid #b00020;background:#fdecee;padding:6px 10px;margin:1em 0}",
     );
     css.push_str(extra);
     css

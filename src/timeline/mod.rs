@@ -200,19 +200,26 @@ fn file_events(
 /// detectors on the snapshot, as `exhibit scan` runs them), each at the
 /// modification time of its file — when the file took the content judged —
 /// or, without one, its metadata change time. Findings with neither are
-/// counted in a note.
+/// counted in a note. A finding on a file whose content is not the sealed
+/// content carries [`INTEGRITY_FIELD`] and the file joins `altered`.
+#[allow(clippy::too_many_arguments)]
 fn file_finding_events(
     archive_path: &std::path::Path,
     records: &[FileRecord],
     rules: &files::Rules,
     out: &mut Vec<TimelineEvent>,
     notes: &mut Vec<String>,
+    altered: &mut Vec<(String, String)>,
     progress: &dyn ProgressSink,
     cancel: &CancelToken,
 ) {
     let judged = crate::snapshot::Snapshot::open(archive_path, progress, cancel)
         .map_err(|e| e.to_string())
-        .map(|snap| files::on_snapshot(&snap, rules, &files::HashSets::default()));
+        .map(|snap| {
+            let mut f = files::on_snapshot(&snap, rules, &files::HashSets::default());
+            files::mark_altered(&[&snap], &mut f, cancel);
+            f
+        });
     let findings = match judged {
         Ok(f) => f,
         Err(e) => {
@@ -249,6 +256,13 @@ fn file_finding_events(
         }
         if let Some(e) = f.subject.evidence.first() {
             fields.push(("evidence".into(), e.chars().take(512).collect()));
+        }
+        if let Some(why) = &f.subject.altered {
+            fields.push((INTEGRITY_FIELD.into(), "mismatch".into()));
+            let loc = format!("{}:{}", archive_path.display(), f.subject.path);
+            if !altered.iter().any(|(l, _)| *l == loc) {
+                altered.push((loc, why.clone()));
+            }
         }
         fields.sort();
         out.push(TimelineEvent {
@@ -402,6 +416,7 @@ pub fn build(
                     &ruleset.files,
                     &mut events,
                     &mut tl.notes,
+                    &mut tl.altered,
                     progress,
                     cancel,
                 );

@@ -77,3 +77,22 @@ mod tests {
         );
     }
 }
+
+/// The files whose findings rest on content that is not the sealed content
+/// ([`crate::detect::files::mark_altered`]), as (`snapshot:path`, what
+/// differs), once each.
+pub fn altered_findings(findings: &[crate::detect::files::Finding]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = findings
+        .iter()
+        .filter_map(|f| {
+            let why = f.subject.altered.as_ref()?;
+            Some((
+                format!("{}:{}", f.subject.snapshot, f.subject.path),
+                why.clone(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

@@ -142,6 +142,7 @@ impl<'a> Context<'a> {
                     })
                     .map(|c| c.change),
                 snapshot: self.new.label.clone(),
+                altered: None,
             },
         }
     }
@@ -238,6 +239,75 @@ fn run(ctx: &Context<'_>, rules: &Rules) -> Vec<Finding> {
     out
 }
 
+/// The most content [`mark_altered`] reads back in one call; files beyond
+/// it are left unmarked and counted in its result.
+pub const MAX_ALTERED_CHECK_BYTES: u64 = 16 << 30;
+
+/// What [`mark_altered`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlteredCheck {
+    /// Files whose content was read back through the seal check.
+    pub files_checked: u64,
+    /// Findings marked as resting on altered content.
+    pub findings_marked: u64,
+    /// Files not checked: over [`MAX_ALTERED_CHECK_BYTES`], or cancelled.
+    pub files_unchecked: u64,
+}
+
+/// Mark the findings that rest on altered content: the content of each
+/// path a finding names is read back in full through the seal check
+/// ([`crate::archive::checked`]) in every snapshot given (the judged one
+/// and, on a diff, its baseline), and a finding whose file's bytes are not
+/// the ones its archive sealed gets [`FileSubject::altered`] with what
+/// differs. The detectors read content for speed without the check (a
+/// prefix, a sample); this pass is what keeps a finding's evidence from
+/// being shown as trustworthy when it was read from altered bytes. Each
+/// file is read once whatever the number of its findings, and only files
+/// with a finding are read.
+pub fn mark_altered(
+    snapshots: &[&Snapshot],
+    findings: &mut [Finding],
+    cancel: &CancelToken,
+) -> AlteredCheck {
+    let mut done = AlteredCheck::default();
+    let mut paths: Vec<&str> = findings.iter().map(|f| f.subject.path.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let mut budget = MAX_ALTERED_CHECK_BYTES;
+    let mut altered: std::collections::HashMap<String, String> = Default::default();
+    for path in paths {
+        for snap in snapshots {
+            let Some(e) = snap.get(path) else { continue };
+            if !e.has_content() || snap.archive().is_none() {
+                continue;
+            }
+            if cancel.is_cancelled() || e.size > budget {
+                done.files_unchecked += 1;
+                continue;
+            }
+            budget -= e.size;
+            done.files_checked += 1;
+            if let Some(crate::archive::checked::Integrity::Mismatch(why)) = snap.check_content(e) {
+                let note = format!("{}: {why}", snap.label);
+                altered
+                    .entry(path.to_string())
+                    .and_modify(|w| {
+                        w.push_str("; ");
+                        w.push_str(&note);
+                    })
+                    .or_insert(note);
+            }
+        }
+    }
+    for f in findings.iter_mut() {
+        if let Some(why) = altered.get(&f.subject.path) {
+            f.subject.altered = Some(why.clone());
+            done.findings_marked += 1;
+        }
+    }
+    done
+}
+
 /// Most severe first, then by path and rule; exact duplicates removed.
 pub fn sort_findings(v: &mut Vec<Finding>) {
     v.sort_by(|a, b| {
@@ -306,6 +376,7 @@ pub fn scan(
         let more = crate::detect::ioc::files::on_snapshot(&snap, &req.ioc, progress, cancel);
         crate::detect::ioc::files::merge(&mut findings, more);
     }
+    mark_altered(&[&snap], &mut findings, cancel);
     Ok(ScanResult {
         snapshot: SnapshotInfo::of(&snap),
         findings,

@@ -203,6 +203,7 @@ fn match_entries<'a>(
                 evidence,
                 change: change_of(&h.entry.path),
                 snapshot: snap.label.clone(),
+                altered: None,
             },
         });
     }

@@ -753,6 +753,7 @@ fn finding(m: &YaraMatch, e: &Entry, changes: Option<&[Change]>, snapshot: &str)
                     .map(|c| c.change)
             }),
             snapshot: snapshot.to_string(),
+            altered: None,
         },
     }
 }

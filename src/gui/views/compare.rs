@@ -169,6 +169,16 @@ impl View for CompareView {
                     &self.content_altered,
                 );
             }
+            if let Some(m) = &self.model {
+                let altered = crate::viewmodel::integrity::altered_findings(&m.result.findings);
+                if !altered.is_empty() {
+                    widgets::integrity_banner_ui(
+                        ui,
+                        &crate::viewmodel::integrity::banner_title(altered.len(), "findings"),
+                        &altered,
+                    );
+                }
+            }
             self.refresh_rows(ui.ctx());
             self.results_ui(ui, vc.commands);
         }

@@ -99,6 +99,11 @@ pub fn run_scan(
         let more = crate::detect::ioc::files::on_snapshot(&snap, &ioc, sink, cancel);
         crate::detect::ioc::files::merge(&mut findings, more);
     }
+    sink.update(&crate::job::Progress {
+        phase: "checking the findings' files against the seal",
+        ..Default::default()
+    });
+    files::mark_altered(&[&snap], &mut findings, cancel);
     Ok(ScanModel {
         yara,
         path,
@@ -347,6 +352,14 @@ impl FindingsView {
         );
         for p in m.info.problems.iter().take(5) {
             ui.label(widgets::toned(ui, Tone::Warn, p));
+        }
+        let altered = crate::viewmodel::integrity::altered_findings(&m.findings);
+        if !altered.is_empty() {
+            widgets::integrity_banner_ui(
+                ui,
+                &crate::viewmodel::integrity::banner_title(altered.len(), "findings"),
+                &altered,
+            );
         }
         if let Some(y) = &m.yara {
             yara_summary_ui(ui, y);

@@ -448,6 +448,22 @@ impl InvestigationView {
         };
         let inv = &m.investigation;
         integrity_ui(ui, &m.statuses);
+        if !inv.altered.is_empty() {
+            let files: Vec<(String, String)> = inv
+                .altered
+                .iter()
+                .map(|a| (format!("{}:{}", a.snapshot, a.path), a.detail.clone()))
+                .collect();
+            widgets::integrity_banner_ui(
+                ui,
+                &crate::viewmodel::integrity::banner_title(files.len(), "answers and evidence"),
+                &files,
+            );
+        }
+        let ev = Ev {
+            paths: &m.sources,
+            altered: &inv.altered,
+        };
         ui.horizontal_wrapped(|ui| {
             ui.label("Overall confidence:");
             confidence_badge(ui, inv.confidence);
@@ -473,7 +489,7 @@ impl InvestigationView {
         let mut toggle = None;
         for (key, title, answer) in cards {
             let expanded = self.expanded.contains(&key);
-            if answer_card(ui, vc, &m.sources, title, answer, expanded) {
+            if answer_card(ui, vc, &ev, title, answer, expanded) {
                 toggle = Some(key);
             }
         }
@@ -489,7 +505,7 @@ impl InvestigationView {
             for g in &inv.gaps {
                 ui.label(widgets::toned(ui, Tone::Warn, format!("• {}", g.what)));
                 for r in g.evidence.iter().take(EVIDENCE_SHOWN) {
-                    evidence_row(ui, vc, &m.sources, r);
+                    evidence_row(ui, vc, &ev, r);
                 }
             }
         }
@@ -547,7 +563,14 @@ impl InvestigationView {
             widgets::message_box(ui, Tone::Bad, "The validation stopped", e);
         }
         if let Some(l) = &self.leak {
-            leak_report_ui(ui, vc, &self.sources.paths, l);
+            let ev = Ev {
+                paths: &self.sources.paths,
+                altered: self
+                    .model
+                    .as_ref()
+                    .map_or(&[][..], |m| &m.investigation.altered),
+            };
+            leak_report_ui(ui, vc, &ev, l);
         }
     }
 
@@ -557,6 +580,10 @@ impl InvestigationView {
             return;
         };
         let creds = &m.investigation.credentials;
+        let ev = Ev {
+            paths: &m.sources,
+            altered: &m.investigation.altered,
+        };
         ui.horizontal(|ui| {
             ui.label(format!(
                 "{} credential(s) to rotate. Secrets are never shown: the list names the \
@@ -575,7 +602,7 @@ impl InvestigationView {
             }
         });
         for c in creds {
-            credential_card(ui, vc, &m.sources, c);
+            credential_card(ui, vc, &ev, c);
         }
     }
 
@@ -585,6 +612,10 @@ impl InvestigationView {
             return;
         };
         let events = &m.investigation.timeline;
+        let ev = Ev {
+            paths: &m.sources,
+            altered: &m.investigation.altered,
+        };
         if events.is_empty() {
             widgets::hint(ui, "No timed key events in this evidence.");
             return;
@@ -602,7 +633,7 @@ impl InvestigationView {
                                 .monospace(),
                         );
                         widgets::badge(ui, phase_tone(&e.phase), &e.phase);
-                        evidence_link(ui, vc, &m.sources, &e.evidence);
+                        evidence_link(ui, vc, &ev, &e.evidence);
                         ui.add(egui::Label::new(&e.what).truncate())
                             .on_hover_text(&e.what);
                     });
@@ -737,7 +768,7 @@ fn integrity_ui(ui: &mut Ui, statuses: &[EvidenceStatus]) {
 fn answer_card(
     ui: &mut Ui,
     vc: &mut ViewCtx<'_>,
-    sources: &[PathBuf],
+    sources: &Ev<'_>,
     title: &str,
     answer: &Answer,
     expanded: bool,
@@ -780,8 +811,16 @@ fn answer_card(
     toggle
 }
 
+/// What every piece of evidence on the screen is shown with: the sources
+/// (for the Logs and Timeline links) and the files read whose content is
+/// not the sealed content (their evidence carries the ALTERED badge).
+struct Ev<'a> {
+    paths: &'a [PathBuf],
+    altered: &'a [crate::investigate::AlteredContent],
+}
+
 /// One piece of evidence: when, where (a link), what.
-fn evidence_row(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &EvidenceRef) {
+fn evidence_row(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, r: &EvidenceRef) {
     ui.horizontal(|ui| {
         if let Some(t) = &r.time {
             ui.label(
@@ -799,7 +838,19 @@ fn evidence_row(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &Evid
 
 /// The place of a piece of evidence as a link: the file at its line in the
 /// evidence browser (archives), the detection on the Logs screen.
-fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &EvidenceRef) {
+fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, r: &EvidenceRef) {
+    if let Some(a) = sources
+        .altered
+        .iter()
+        .find(|a| a.path == r.path && a.snapshot == r.snapshot)
+    {
+        widgets::badge(ui, Tone::Bad, crate::viewmodel::integrity::BADGE).on_hover_text(
+            crate::viewmodel::integrity::file_line(
+                &format!("{}:{}", a.snapshot, a.path),
+                &a.detail,
+            ),
+        );
+    }
     let place = match r.line {
         Some(l) => format!("{}:{l}", r.path),
         None => r.path.clone(),
@@ -834,7 +885,7 @@ fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &Evi
             .clicked()
     {
         vc.commands.push(Command::ShowFinding {
-            sources: sources.to_vec(),
+            sources: sources.paths.to_vec(),
             rule: rule.clone(),
             title: String::new(),
             first_us: r.time.as_deref().and_then(rfc3339_us),
@@ -844,7 +895,7 @@ fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &Evi
 
 /// "Timeline": the minutes around a timed piece of evidence on the
 /// Timeline screen, built from the same sources.
-fn timeline_button(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &EvidenceRef) {
+fn timeline_button(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, r: &EvidenceRef) {
     if let Some(t) = r.time.as_deref().and_then(rfc3339_us)
         && ui
             .small_button("Timeline")
@@ -852,7 +903,7 @@ fn timeline_button(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], r: &E
             .clicked()
     {
         vc.commands.push(Command::ShowOnTimeline {
-            sources: sources.to_vec(),
+            sources: sources.paths.to_vec(),
             time_us: t,
         });
     }
@@ -893,7 +944,7 @@ fn verdict_words(v: Verdict) -> (&'static str, Tone) {
     }
 }
 
-fn leak_report_ui(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], l: &LeakReport) {
+fn leak_report_ui(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, l: &LeakReport) {
     let (headline, tone) = verdict_words(l.verdict);
     let sub = format!(
         "{} row(s): {} matched, {} partly, {} found nowhere",
@@ -996,7 +1047,7 @@ fn leak_report_ui(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], l: &Le
     }
 }
 
-fn credential_card(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &[PathBuf], c: &Credential) {
+fn credential_card(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, c: &Credential) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal_wrapped(|ui| {

@@ -113,6 +113,13 @@ fn finding_card_ui(ui: &mut Ui, f: &Finding, selected: bool) -> bool {
         child.shrink_clip_rect(inner);
         child.horizontal(|ui| {
             severity_badge(ui, f.severity);
+            if let Some(why) = &f.subject.altered {
+                widgets::badge(ui, widgets::Tone::Bad, crate::viewmodel::integrity::BADGE)
+                    .on_hover_text(format!(
+                        "The file's {} ({why}): this finding may rest on altered bytes.",
+                        crate::viewmodel::integrity::MISMATCH_TEXT
+                    ));
+            }
             if ui
                 .add(egui::Link::new(RichText::new(&f.title).strong()))
                 .on_hover_text(format!(
@@ -169,6 +176,23 @@ pub fn finding_detail_ui(ui: &mut Ui, f: &Finding) {
         ui.label(RichText::new(&f.title).strong());
         ui.label(RichText::new(format!("[{}]", f.rule)).weak().small());
     });
+    if let Some(why) = &f.subject.altered {
+        ui.horizontal_wrapped(|ui| {
+            widgets::badge(ui, widgets::Tone::Bad, crate::viewmodel::integrity::BADGE);
+            ui.add(
+                egui::Label::new(widgets::toned(
+                    ui,
+                    widgets::Tone::Bad,
+                    &format!(
+                        "The file's {} ({why}): the evidence below may have been read from altered bytes.",
+                        crate::viewmodel::integrity::MISMATCH_TEXT
+                    ),
+                ))
+                .wrap()
+                .selectable(true),
+            );
+        });
+    }
     ui.add(egui::Label::new(&f.explanation).wrap().selectable(true));
     for e in &f.subject.evidence {
         ui.add(
