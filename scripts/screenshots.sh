@@ -192,4 +192,48 @@ shot ioc-logs-1024x700.png
 xdotool windowsize "$wid" 1440 900; sleep 2
 click 210 21 2; click 70 178 10
 shot ioc-investigation-1440x900.png
+# Phase 2 of the screenshots: a case of two servers (web01 twice, once
+# whole and once with the logs profile; db01 once) for the Hosts screen and
+# Compare across different scopes.
+case2=$work/IR-2026-042
+db=$work/db01
+mkdir -p "$case2" "$db/etc" "$db/root/.ssh" "$db/var/log/mysql" "$src/root/.ssh"
+cat >"$case2/case.json" <<'JSON'
+{"case_id":"IR-2026-042","title":"Lyon shop — web01, db01 and app01","organisation":"Acme Retail SAS","examiner":"A. Martin","timezone":"Europe/Paris","created_at":"2026-12-03T11:00:00Z"}
+JSON
+echo db01 >"$db/etc/hostname"
+cp "$src/etc/passwd" "$db/etc/passwd"
+# db01 alone has a second root account and an unknown key: the outliers.
+echo 'sysbak:x:0:0::/root:/bin/bash' >>"$db/etc/passwd"
+app01=$work/app01
+mkdir -p "$app01/etc" "$app01/root/.ssh"
+echo app01 >"$app01/etc/hostname"
+cp "$src/etc/passwd" "$app01/etc/passwd"
+shared="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsAdminKeyOfTheShopxxxxxxxxxxxxxxxxxxxx ops@acme"
+printf '%s\n' "$shared" >"$src/root/.ssh/authorized_keys"
+printf '%s\n' "$shared" >"$app01/root/.ssh/authorized_keys"
+printf '%s\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIUnknownKeyOnlyOnDb01yyyyyyyyyyyyyyyyyyyyy deploy@laptop\n' "$shared" >"$db/root/.ssh/authorized_keys"
+printf '2026-12-03T09:20:11.000000Z 12 Connect\tdeploy@203.0.113.12 on shop\n' >"$db/var/log/mysql/mysql.log"
+touch -d '2026-12-03 09:20:11Z' "$db/var/log/mysql/mysql.log"
+"$exe" capture --case IR-2026-042 --examiner "A. Martin" --evidence E01 \
+  --purpose "web01, the whole tree" -o "$case2" --root "$src" >/dev/null
+"$exe" capture --case IR-2026-042 --examiner "A. Martin" --evidence E02 \
+  --purpose "web01, logs only" -o "$case2" --root "$src" --profile logs >/dev/null
+"$exe" capture --case IR-2026-042 --examiner "A. Martin" --evidence E03 \
+  --purpose "db01, the whole tree" -o "$case2" --root "$db" >/dev/null
+"$exe" capture --case IR-2026-042 --examiner "A. Martin" --evidence E04 \
+  --purpose "app01, the whole tree" -o "$case2" --root "$app01" >/dev/null
+kill "$app" 2>/dev/null || true; sleep 1
+mkdir -p -m700 "$work/home2"
+HOME=$work/home2 XDG_RUNTIME_DIR=$work/xdg "$exe" >"$work/app2.log" 2>&1 &
+app=$!
+sleep 6
+wid=$(xdotool search --name Exhibit | head -1)
+xdotool windowfocus "$wid" 2>/dev/null || true
+xdotool windowsize "$wid" 1024 700; sleep 2
+click 798 226; typed "$case2"; click 765 257 8
+click 848 52 10
+shot hosts.png
+click 545 52 1; click 393 240 0.5; click 487 270 0.5; click 72 454 6
+shot compare-scope-1024x700.png
 echo "done (work files in $work)"

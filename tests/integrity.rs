@@ -342,3 +342,33 @@ fn timeline_and_investigation_mark_what_rests_on_an_altered_file() {
     assert!(!err.contains("WARNING"), "{err}");
     assert!(!out.contains("\"altered\""), "{out}");
 }
+
+/// A file read whole through `Snapshot::read_prefix` (as the detectors and
+/// the investigation read configuration) is checked on the way and
+/// remembered when its bytes are not the sealed ones; a file read only in
+/// part cannot be judged and is not; the intact archive remembers nothing.
+#[test]
+fn whole_reads_remember_altered_content_and_partial_reads_do_not() {
+    use exhibit::job::{CancelToken, NoProgress};
+    use exhibit::snapshot::Snapshot;
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, intact, altered) = shell_archives(tmp.path());
+    let path = "/var/www/html/shell.php";
+
+    let snap = Snapshot::open(&altered, &NoProgress, &CancelToken::new()).unwrap();
+    let e = snap.get(path).unwrap();
+    let part = snap.read_prefix(e, 5).unwrap();
+    assert_eq!(part, SHELL_FORGED.as_bytes()[..5].to_vec());
+    assert!(snap.altered_reads().is_empty(), "a part proves nothing");
+    let whole = snap.read_prefix(e, 1 << 20).unwrap();
+    assert_eq!(whole, SHELL_FORGED.as_bytes(), "what was read is returned");
+    let got = snap.altered_reads();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, path);
+    assert!(got[0].1.contains("but the manifest sealed"), "{got:?}");
+
+    let snap = Snapshot::open(&intact, &NoProgress, &CancelToken::new()).unwrap();
+    let e = snap.get(path).unwrap();
+    assert_eq!(snap.read_prefix(e, 1 << 20).unwrap(), SHELL.as_bytes());
+    assert!(snap.altered_reads().is_empty());
+}

@@ -61,23 +61,6 @@ pub fn altered_logs(store: &LogStore) -> Vec<(String, String)> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_banner_counts_the_files_and_names_what_may_be_altered() {
-        assert_eq!(
-            banner_title(2, "events"),
-            "2 source file(s) do not match the sealed manifest: the events below from them may be altered"
-        );
-        assert_eq!(
-            file_line("a.zip:/var/log/auth.log", "SHA-256 x"),
-            "a.zip:/var/log/auth.log: content does not match the sealed manifest (SHA-256 x)"
-        );
-    }
-}
-
 /// The files whose findings rest on content that is not the sealed content
 /// ([`crate::detect::files::mark_altered`]), as (`snapshot:path`, what
 /// differs), once each.
@@ -95,4 +78,21 @@ pub fn altered_findings(findings: &[crate::detect::files::Finding]) -> Vec<(Stri
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_counts_the_files_and_names_what_may_be_altered() {
+        assert_eq!(
+            banner_title(2, "events"),
+            "2 source file(s) do not match the sealed manifest: the events below from them may be altered"
+        );
+        assert_eq!(
+            file_line("a.zip:/var/log/auth.log", "SHA-256 x"),
+            "a.zip:/var/log/auth.log: content does not match the sealed manifest (SHA-256 x)"
+        );
+    }
 }

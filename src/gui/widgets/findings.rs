@@ -183,7 +183,7 @@ pub fn finding_detail_ui(ui: &mut Ui, f: &Finding) {
                 egui::Label::new(widgets::toned(
                     ui,
                     widgets::Tone::Bad,
-                    &format!(
+                    format!(
                         "The file's {} ({why}): the evidence below may have been read from altered bytes.",
                         crate::viewmodel::integrity::MISMATCH_TEXT
                     ),
