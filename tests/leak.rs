@@ -666,3 +666,45 @@ fn edited_rows_are_partial_not_fabricated() {
             .starts_with("/srv/app/exports/clients.csv:")
     );
 }
+
+/// The export rewritten in the archive behind its seal (a row added with
+/// Python's zipfile, every ZIP CRC right): the verdict still comes, but the
+/// source says its rows were read from bytes that are not the sealed ones,
+/// and stderr warns; the intact archive says nothing of the kind.
+#[test]
+fn a_source_altered_behind_its_seal_is_marked() {
+    let (t, root, ps) = setup();
+    let summary = capture(
+        &["--root", root.to_str().unwrap(), "/srv", "/var/log"],
+        &t.path().join("out"),
+    );
+    let archive = archive_path(&summary);
+    let sample = t.path().join("sample.csv");
+    std::fs::write(&sample, sample_csv(&subset(&ps))).unwrap();
+    let intact = leak_json(&sample, &[&archive], &[]);
+    assert!(intact["sources"][0].get("altered").is_none(), "{intact:#}");
+
+    let mut forged = internal_csv(&ps);
+    forged.push_str("999999,planted@example.com,Eve,Planted,+33100000000,Paris,FR,2024-03-01\n");
+    crate::util::alter_member(&archive, "/srv/app/exports/clients.csv", forged.as_bytes());
+    let args: Vec<&std::ffi::OsStr> =
+        vec![sample.as_os_str(), archive.as_os_str(), "--json".as_ref()];
+    let r = leak(&args);
+    assert!(
+        r.stderr
+            .contains("WARNING: content does not match the sealed manifest")
+            && r.stderr.contains("/srv/app/exports/clients.csv"),
+        "{}",
+        r.stderr
+    );
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["verdict"], "genuine", "{doc:#}");
+    let src = &doc["sources"][0];
+    assert_eq!(src["path"], "/srv/app/exports/clients.csv");
+    assert!(
+        src["altered"]
+            .as_str()
+            .is_some_and(|w| w.contains("but the manifest sealed")),
+        "{src:#}"
+    );
+}

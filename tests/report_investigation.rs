@@ -162,6 +162,7 @@ fn investigation() -> Investigation {
             matched_rows: 112,
             first_seen: Some("2026-11-01T00:00:00Z".into()),
             table: Some("clients".into()),
+            altered: None,
             accessed_by: vec![Accessor {
                 ip: Some("203.0.113.9".into()),
                 user: None,

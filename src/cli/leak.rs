@@ -58,6 +58,15 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     } else {
         print_human(&r);
     }
+    for x in r.sources.iter().filter(|s| s.altered.is_some()) {
+        errln!(
+            "exhibit: WARNING: {} ({}); the rows read from it may be altered: {}:{}",
+            exhibit::archive::checked::MISMATCH_TEXT,
+            x.altered.as_deref().unwrap_or_default(),
+            x.snapshot,
+            x.path
+        );
+    }
     Ok(EXIT_OK)
 }
 
@@ -142,6 +151,12 @@ fn print_human(r: &LeakReport) {
             s.records,
             s.first_seen.as_deref().unwrap_or("?")
         );
+        if let Some(why) = &s.altered {
+            outln!(
+                "    ALTERED: {} ({why}); its rows may have been altered",
+                exhibit::archive::checked::MISMATCH_TEXT
+            );
+        }
         for a in &s.accessed_by {
             let id = a.ip.as_deref().or(a.user.as_deref()).unwrap_or("?");
             let bytes = if a.bytes > 0 {

@@ -2495,6 +2495,7 @@ mod tests {
                 matched_rows: 10,
                 first_seen: None,
                 table: None,
+                altered: None,
                 accessed_by: vec![Accessor {
                     ip: Some("198.18.0.5".into()),
                     how: "http GET 200".into(),

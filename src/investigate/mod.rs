@@ -224,6 +224,20 @@ pub fn investigate(
     notes.append(&mut inv.notes);
     inv.notes = notes;
     inv.altered = altered_content(&hosts, &results, [&store, &baseline_store]);
+    if let Some(l) = &inv.leak {
+        for s in &l.sources {
+            if let Some(why) = &s.altered {
+                inv.altered.push(model::AlteredContent {
+                    snapshot: s.snapshot.clone(),
+                    path: s.path.clone(),
+                    detail: why.clone(),
+                });
+            }
+        }
+        inv.altered.sort();
+        inv.altered
+            .dedup_by(|b, a| a.snapshot == b.snapshot && a.path == b.path);
+    }
     Ok(inv)
 }
 

@@ -240,13 +240,32 @@ pub fn scan_entry(
     f: &mut RowSink<'_>,
 ) -> Result<Vec<String>, ReadError> {
     let mut notes = Vec::new();
-    let raw = match snap.open_content(entry) {
+    let (raw, verdict) = match snap.open_content_checked(entry) {
         Ok(r) => r,
         Err(e) => {
             notes.push(format!("{}: not read: {e}", entry.path));
             return Ok(notes);
         }
     };
+    let notes = scan_content(entry, raw, budget, cancel, want, f, notes)?;
+    // Read to its end, the file was checked against the seal on the way:
+    // rows read from altered bytes are remembered, and said so.
+    if let Some(crate::archive::checked::Integrity::Mismatch(why)) = verdict.map(|v| v.get()) {
+        snap.note_altered(&entry.path, why);
+    }
+    Ok(notes)
+}
+
+/// [`scan_entry`] once the content is open.
+fn scan_content(
+    entry: &Entry,
+    raw: Box<dyn Read + Send + '_>,
+    budget: &Arc<Budget>,
+    cancel: &CancelToken,
+    want: &dyn Fn(&str) -> bool,
+    f: &mut RowSink<'_>,
+    mut notes: Vec<String>,
+) -> Result<Vec<String>, ReadError> {
     let stored = Arc::new(AtomicU64::new(0));
     let left = Arc::new(AtomicU64::new(MAX_CANDIDATE_BYTES));
     let counted = Stored {

@@ -150,6 +150,10 @@ pub struct LeakSource {
     /// When the file was first seen: its modification time (RFC 3339 UTC).
     pub first_seen: Option<String>,
     pub accessed_by: Vec<Accessor>,
+    /// Set when the file's bytes, as read, are not the ones its archive
+    /// sealed: what differs. Its rows may have been altered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub altered: Option<String>,
 }
 
 /// One sample row shown as an example (masked unless `show_values`).

@@ -1319,7 +1319,11 @@ fn leak_html(p: &mut Html, l: &LeakReport) {
         for s in l.sources.iter().take(MAX_ROWS) {
             let _ = write!(
                 p.h,
-                "<tr><td><code>{}</code> <code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td>",
+                "<tr><td>{}<code>{}</code> <code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td>",
+                s.altered
+                    .as_deref()
+                    .map(super::altered_badge)
+                    .unwrap_or_default(),
                 escape(&s.snapshot),
                 escape(&s.path),
                 s.table
@@ -1676,7 +1680,12 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
             for s in l.sources.iter().take(MAX_ROWS) {
                 let _ = writeln!(
                     p.m,
-                    "- source {} {}{}: {} records, {} matched rows",
+                    "- {}source {} {}{}: {} records, {} matched rows",
+                    if s.altered.is_some() {
+                        "**ALTERED** "
+                    } else {
+                        ""
+                    },
                     md_code(&s.snapshot),
                     md_code(&s.path),
                     s.table

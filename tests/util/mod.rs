@@ -215,6 +215,11 @@ pub fn write(root: &Path, rel: &str, content: &[u8]) {
 /// and Python's own test of the archive passes; only the sealed BagIt
 /// manifest still names the old content. Returns the member's name.
 pub fn alter_member(archive: &Path, suffix: &str, content: &[u8]) -> String {
+    // The new content goes through a file: a long one would not fit in
+    // the command line.
+    let dir = archive.parent().expect("parent");
+    let with = tempfile::NamedTempFile::new_in(dir).expect("temporary file");
+    std::fs::write(with.path(), content).expect("write the new content");
     let program = format!(
         "import sys, zipfile\n\
          src = zipfile.ZipFile(sys.argv[1])\n\
@@ -222,18 +227,22 @@ pub fn alter_member(archive: &Path, suffix: &str, content: &[u8]) -> String {
          src.close()\n\
          hit = [n for n, _ in items if n.endswith('{suffix}')]\n\
          assert len(hit) == 1, hit\n\
-         items = [(n, bytes.fromhex('{}') if n == hit[0] else d) for n, d in items]\n\
+         new = open(sys.argv[2], 'rb').read()\n\
+         items = [(n, new if n == hit[0] else d) for n, d in items]\n\
          out = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED)\n\
          for n, d in items:\n    out.writestr(n, d)\n\
          out.close()\n\
          assert zipfile.ZipFile(sys.argv[1]).testzip() is None\n\
-         print(hit[0])\n",
-        hex::encode(content)
+         print(hit[0])\n"
     );
-    let dir = archive.parent().expect("parent");
     tool(
         "python3",
-        &["-c", &program, archive.to_str().expect("utf-8 path")],
+        &[
+            "-c",
+            &program,
+            archive.to_str().expect("utf-8 path"),
+            with.path().to_str().expect("utf-8 path"),
+        ],
         dir,
     )
     .trim()

@@ -968,6 +968,13 @@ fn leak_report_ui(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, l: &LeakR
                     ..Default::default()
                 };
                 ui.horizontal_wrapped(|ui| {
+                    if let Some(why) = &s.altered {
+                        widgets::badge(ui, Tone::Bad, crate::viewmodel::integrity::BADGE)
+                            .on_hover_text(crate::viewmodel::integrity::file_line(
+                                &format!("{}:{}", s.snapshot, s.path),
+                                why,
+                            ));
+                    }
                     evidence_link(ui, vc, sources, &r);
                     if let Some(t) = &s.table {
                         ui.label(format!("table {t}:"));
