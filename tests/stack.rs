@@ -366,3 +366,48 @@ fn no_input_or_a_missing_file_is_an_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/"), "{err}");
 }
+
+/// An account file rewritten in one archive behind its seal (a uid-0
+/// account planted with Python's zipfile): the stack still runs, but says
+/// the accounts it read there may be altered, on stderr and in `altered`,
+/// and exits 1; the intact archives say nothing of the kind.
+#[test]
+fn accounts_read_from_altered_bytes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let trees = dir.path().join("trees");
+    let key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b";
+    let out = dir.path().join("out");
+    let archives: Vec<PathBuf> = ["db01", "db02", "db03"]
+        .iter()
+        .map(|n| capture_tree(&host_tree(&trees, n, key), &out))
+        .collect();
+    let doc = stack(&[&archives[0], &archives[1], &archives[2]], &[]);
+    assert!(doc.get("altered").is_none(), "{doc:#}");
+
+    let forged = format!("{PASSWD}sysbak:x:0:0::/root:/bin/bash\n");
+    crate::util::alter_member(&archives[1], "/etc/passwd", forged.as_bytes());
+    let run = exhibit()
+        .arg("stack")
+        .args(&archives)
+        .args(["--json", "-q"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("WARNING: content does not match the sealed manifest")
+            && stderr.contains("/etc/passwd"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let altered = doc["altered"].as_array().unwrap();
+    assert_eq!(altered.len(), 1, "{doc:#}");
+    assert_eq!(altered[0]["path"], "/etc/passwd");
+    assert_eq!(altered[0]["snapshot"], archives[1].display().to_string());
+    // What was read is still stacked: the planted account stands out.
+    assert!(
+        outliers(&doc).iter().any(|o| o.1.contains("sysbak")),
+        "{doc:#}"
+    );
+}

@@ -89,8 +89,17 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     } else {
         print_text(&r, a.top);
     }
+    for x in &r.altered {
+        errln!(
+            "exhibit: WARNING: {} ({}); what was stacked from it may be altered: {}:{}",
+            exhibit::archive::checked::MISMATCH_TEXT,
+            x.detail,
+            x.snapshot,
+            x.path
+        );
+    }
     Ok(match a.fail_on {
-        _ if !r.unread.is_empty() => EXIT_FAIL,
+        _ if !r.unread.is_empty() || !r.altered.is_empty() => EXIT_FAIL,
         Some(min) if r.outliers.iter().any(|o| o.severity >= min) => EXIT_FAIL,
         _ => EXIT_OK,
     })

@@ -241,6 +241,11 @@ pub struct StackResult {
     pub notes: Vec<String>,
     /// Snapshots that could not be read: the stack is of the others.
     pub unread: Vec<Unread>,
+    /// Files read for the stack (accounts, keys, cron tables, units) whose
+    /// bytes are not the ones their archive sealed: what was stacked from
+    /// them may be altered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub altered: Vec<crate::investigate::AlteredContent>,
 }
 
 /// A snapshot that could not be read, and why.
@@ -470,8 +475,17 @@ pub fn host_facts(
     out
 }
 
-/// What one host gave: its summary and facts, or why it gave none.
-type HostRead = Result<(HostSummary, Vec<Fact>, Vec<String>), StackError>;
+/// What one host gave: its summary, facts, notes and the files read from
+/// altered bytes, or why it gave none.
+type HostRead = Result<
+    (
+        HostSummary,
+        Vec<Fact>,
+        Vec<String>,
+        Vec<crate::investigate::AlteredContent>,
+    ),
+    StackError,
+>;
 
 fn read_host(h: &Planned, ex: &Exclusions, show_values: bool) -> HostRead {
     let snapshot = if h.id.path.is_dir() {
@@ -498,7 +512,16 @@ fn read_host(h: &Planned, ex: &Exclusions, show_values: bool) -> HostRead {
         live: live.processes.is_some() || live.sockets.is_some(),
         replaced: h.replaced.clone(),
     };
-    Ok((summary, facts, notes))
+    let altered = snapshot
+        .altered_reads()
+        .into_iter()
+        .map(|(path, detail)| crate::investigate::AlteredContent {
+            snapshot: summary.source.clone(),
+            path,
+            detail,
+        })
+        .collect();
+    Ok((summary, facts, notes, altered))
 }
 
 /// Stack the hosts' snapshots and rank what is unusual.
@@ -514,6 +537,7 @@ pub fn stack(
         Some(p) => Exclusions::load(p)?,
         None => Exclusions::builtin(),
     };
+    let mut altered = Vec::new();
     let mut notes = Vec::new();
     let planned = plan(&req.inputs, &mut notes);
     if planned.len() > usize::from(u16::MAX) {
@@ -543,7 +567,7 @@ pub fn stack(
             None,
         );
         for (r, h) in read.into_iter().zip(chunk) {
-            let (summary, facts, host_notes) = match r.ok_or(StackError::Cancelled)? {
+            let (summary, facts, host_notes, host_altered) = match r.ok_or(StackError::Cancelled)? {
                 Ok(x) => x,
                 Err(StackError::Cancelled) => return Err(StackError::Cancelled),
                 // One unreadable archive does not hide the other hosts: it
@@ -560,6 +584,7 @@ pub fn stack(
             let host = u16::try_from(hosts.len()).map_err(|_| StackError::TooManyHosts)?;
             stacker.add(host, facts);
             notes.extend(host_notes);
+            altered.extend(host_altered);
             hosts.push(summary);
         }
     }
@@ -592,6 +617,7 @@ pub fn stack(
         keys,
         unread,
         notes,
+        altered,
     })
 }
 

@@ -218,6 +218,21 @@ impl HostsView {
                 format!("Not read, left out of the stack: {}: {}", u.error, u.source),
             ));
         }
+        if !r.altered.is_empty() {
+            let files: Vec<(String, String)> = r
+                .altered
+                .iter()
+                .map(|a| (format!("{}:{}", a.snapshot, a.path), a.detail.clone()))
+                .collect();
+            widgets::integrity_banner_ui(
+                ui,
+                &crate::viewmodel::integrity::banner_title(
+                    files.len(),
+                    "accounts, keys and entries",
+                ),
+                &files,
+            );
+        }
         for n in r.notes.iter().take(4) {
             ui.label(widgets::toned(ui, Tone::Warn, n));
         }
