@@ -520,3 +520,52 @@ fn lines_deleted_from_a_log_that_was_then_rotated_are_still_named() {
     assert_eq!(c["lost_lines"]["cut"], 0);
     assert_eq!(c["lost_lines"]["lines"][0]["old_line"], 6);
 }
+
+/// The baseline's log rewritten behind its seal (a line planted with
+/// Python's zipfile): the planted line counts as lost, so the lost lines
+/// say the comparison read altered bytes, in JSON and in the text.
+#[test]
+fn lost_lines_read_from_an_altered_log_say_so() {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b, old, _) = deleted_lines(t.path());
+    let planted = format!(
+        "{old}Mar 11 11:59:59 web1 sshd[9]: Accepted password for root from 192.0.2.250 port 1 ssh2\n"
+    );
+    crate::util::alter_member(&a, "/var/log/auth.log", planted.as_bytes());
+    let run = |json: bool| {
+        let mut c = exhibit();
+        c.args(["diff", "-q"]);
+        if json {
+            c.arg("--json");
+        }
+        let out = c.args([&a, &b]).output().expect("run exhibit diff");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let doc: Value = serde_json::from_str(&run(true)).expect("json");
+    let lost = &change(&doc, "/var/log/auth.log")["lost_lines"];
+    assert_eq!(lost["erased"], 17, "{lost:#}");
+    assert_eq!(lost["cut"], 1, "the planted last line: {lost:#}");
+    let why = lost["altered"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{lost:#}"));
+    assert!(
+        why.contains("/var/log/auth.log in ") && why.contains("but the manifest sealed"),
+        "{why}"
+    );
+    let text = run(false);
+    assert!(
+        text.contains("ALTERED: content does not match the sealed manifest"),
+        "{text}"
+    );
+    // The intact pair: no mark.
+    let doc_intact = {
+        let t2 = tempfile::tempdir().unwrap();
+        let (a2, b2, _, _) = deleted_lines(t2.path());
+        diff(&a2, &b2).0
+    };
+    assert!(
+        change(&doc_intact, "/var/log/auth.log")["lost_lines"]
+            .get("altered")
+            .is_none()
+    );
+}

@@ -260,6 +260,12 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
                 }
                 if let Some(lost) = &c.lost_lines {
                     outln!("      lost: {}", lost.summary());
+                    if let Some(why) = &lost.altered {
+                        outln!(
+                            "      ALTERED: {} ({why}); these lines may be an artefact of the alteration",
+                            exhibit::archive::checked::MISMATCH_TEXT
+                        );
+                    }
                     for l in lost.lines.iter().take(LOST_SHOWN) {
                         outln!(
                             "      {} line {}: {}",

@@ -11,6 +11,7 @@
 //! 24-byte keys, never their text), a line counts by its first
 //! [`MAX_LINE_BYTES`], and only the shown lines keep their text.
 
+use crate::archive::checked::{Integrity, Verdict};
 use crate::logs::merge::{Key, Keyer, addresses_in, lost_lines};
 use crate::snapshot::{Entry, Snapshot};
 use serde::Serialize;
@@ -45,6 +46,11 @@ pub struct LostLines {
     /// compared.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// Set when a file compared (either side's log or a rotation sibling)
+    /// is not what its archive sealed: which, and what differs. The lost
+    /// lines may be an artefact of the alteration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub altered: Option<String>,
 }
 
 /// An address and how many lost lines mention it.
@@ -65,15 +71,26 @@ pub struct LostLine {
     pub text: String,
 }
 
-/// A reader of an entry's content, gzip decompressed.
-fn reader<'a>(s: &'a Snapshot, e: &Entry) -> Option<Box<dyn BufRead + 'a>> {
-    let mut raw = BufReader::with_capacity(64 << 10, s.open_content(e).ok()?);
+/// A reader of an entry's content, gzip decompressed, checked against the
+/// seal as it streams ([`noted`] records what it found once read).
+fn reader<'a>(s: &'a Snapshot, e: &Entry) -> Option<(Box<dyn BufRead + 'a>, Option<Verdict>)> {
+    let (raw, verdict) = s.open_content_checked(e).ok()?;
+    let mut raw = BufReader::with_capacity(64 << 10, raw);
     let gz = raw.fill_buf().ok()?.starts_with(&[0x1f, 0x8b]);
-    Some(if gz {
+    let r: Box<dyn BufRead + 'a> = if gz {
         Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(raw)))
     } else {
         Box::new(raw)
-    })
+    };
+    Some((r, verdict))
+}
+
+/// Remember, in its snapshot, a file read whole whose bytes are not the
+/// sealed ones.
+fn noted(s: &Snapshot, e: &Entry, verdict: Option<Verdict>) {
+    if let Some(Integrity::Mismatch(why)) = verdict.map(|v| v.get()) {
+        s.note_altered(&e.path, why);
+    }
 }
 
 /// Every line of a side, read bounded, handed to `f` with its number;
@@ -136,7 +153,7 @@ fn keys(s: &Snapshot, entries: &[&Entry], path: &str) -> (Vec<Key>, std::ops::Ra
     let mut partial = false;
     for e in entries {
         let start = out.len();
-        if let Some(mut r) = reader(s, e) {
+        if let Some((mut r, verdict)) = reader(s, e) {
             let room = MAX_LINES.saturating_sub(out.len());
             let mut n = 0usize;
             partial |= each_line(r.as_mut(), |_, l| {
@@ -146,6 +163,8 @@ fn keys(s: &Snapshot, entries: &[&Entry], path: &str) -> (Vec<Key>, std::ops::Ra
                 n += 1;
             });
             partial |= n > room;
+            drop(r);
+            noted(s, e, verdict);
         }
         if e.path == path {
             range = start..out.len();
@@ -201,7 +220,7 @@ pub fn lost(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<Lost
         .collect();
     let mut texts: BTreeMap<usize, String> = BTreeMap::new();
     let mut mentions: BTreeMap<String, usize> = BTreeMap::new();
-    let mut r = reader(old, o)?;
+    let (mut r, _) = reader(old, o)?;
     each_line(r.as_mut(), |line, text| {
         let k = line - 1;
         if lost.get(k).copied().unwrap_or(0) == 0 {
@@ -227,12 +246,22 @@ pub fn lost(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<Lost
         .collect();
     addresses.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.address.cmp(&b.address)));
     addresses.truncate(ADDRESSES);
+    let mut altered: Vec<String> = Vec::new();
+    for (s, fam) in [(old, family(old, &o.path)), (new, family(new, &n.path))] {
+        let reads = s.altered_reads();
+        for e in fam {
+            if let Some((_, why)) = reads.iter().find(|(p, _)| *p == e.path) {
+                altered.push(format!("{} in {}: {why}", e.path, s.label));
+            }
+        }
+    }
     Some(LostLines {
         erased: erased.len(),
         cut: cut.len(),
         addresses,
         lines,
         partial: p1 || p2,
+        altered: (!altered.is_empty()).then(|| altered.join("; ")),
     })
 }
 
