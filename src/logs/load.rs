@@ -862,54 +862,112 @@ fn read_lines_bounded(
 ) {
     let mut buf = Vec::with_capacity(4096);
     let mut d = Draft::default();
-    let mut arena = TextArena::new(events);
-    let mut lineno = 0u64;
+    let mut arena = TextArena::new(events, &mut d);
+    let mut lines = Lines {
+        p,
+        fallbacks,
+        d: &mut d,
+        arena: &mut arena,
+        events,
+        info,
+        lineno: 0,
+    };
     loop {
+        // The lines wholly in the reader's buffer are parsed where they
+        // lie; a line cut by the buffer's end, or too long, is read into
+        // `buf` (it is copied once more).
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                lines.info.error = Some(format!("read error after line {}: {e}", lines.lineno));
+                break;
+            }
+        };
+        let mut used = 0;
+        while let Some(rest) = avail.get(used..)
+            && let Some(end) = memchr::memchr(b'\n', rest)
+            && end <= max_line
+        {
+            lines.line(rest.get(..end).unwrap_or_default());
+            used += end + 1;
+        }
+        if used > 0 {
+            r.consume(used);
+            continue;
+        }
         buf.clear();
         let read = match read_line_bounded(r, &mut buf, max_line) {
             Ok(l) if l.consumed == 0 => break,
             Ok(l) => l,
             Err(e) => {
-                info.error = Some(format!("read error after line {lineno}: {e}"));
+                lines.info.error = Some(format!("read error after line {}: {e}", lines.lineno));
                 break;
             }
         };
-        lineno += 1;
         if !read.newline {
-            info.missing_final_newline = true;
+            lines.info.missing_final_newline = true;
         }
         if read.dropped > 0 {
             let total = buf.len() as u64 + read.dropped;
             cut_partial_char(&mut buf);
-            info.truncated_lines += 1;
-            if info.truncated_lines <= TRUNCATION_NOTES {
-                info.notes.push(format!(
-                    "line {lineno} is {total} bytes long: its first {} bytes are kept, the rest is skipped",
+            lines.info.truncated_lines += 1;
+            if lines.info.truncated_lines <= TRUNCATION_NOTES {
+                lines.info.notes.push(format!(
+                    "line {} is {total} bytes long: its first {} bytes are kept, the rest is skipped",
+                    lines.lineno + 1,
                     buf.len()
                 ));
             }
         }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-        if buf.iter().all(|c| c.is_ascii_whitespace()) {
-            continue;
+        lines.line(&buf);
+    }
+    lines.arena.finish(lines.d, lines.events);
+    if info.truncated_lines > TRUNCATION_NOTES {
+        info.notes.push(format!(
+            "{} more line(s) longer than {max_line} bytes were cut the same way ({} in all)",
+            info.truncated_lines - TRUNCATION_NOTES,
+            info.truncated_lines
+        ));
+    }
+}
+
+/// The line driver's state: what one line is handed to.
+struct Lines<'a> {
+    p: &'a mut dyn parsers::LineParser,
+    fallbacks: &'a mut [Box<dyn parsers::LineParser>],
+    d: &'a mut Draft,
+    arena: &'a mut TextArena,
+    events: &'a mut Vec<Event>,
+    info: &'a mut SourceInfo,
+    lineno: u64,
+}
+
+impl Lines<'_> {
+    /// One line, without its `\n`: strip CR, skip blank lines, decode
+    /// lossily, parse (the main parser, then the fallbacks), keep the event.
+    fn line(&mut self, bytes: &[u8]) {
+        self.lineno += 1;
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.iter().all(|c| c.is_ascii_whitespace()) {
+            return;
         }
         let lossy;
-        let line = match std::str::from_utf8(&buf) {
+        let line = match std::str::from_utf8(bytes) {
             Ok(s) => s,
             Err(_) => {
-                info.invalid_utf8_lines += 1;
-                lossy = String::from_utf8_lossy(&buf).into_owned();
+                self.info.invalid_utf8_lines += 1;
+                lossy = String::from_utf8_lossy(bytes).into_owned();
                 &lossy
             }
         };
+        let d = &mut *self.d;
         d.reset(line);
-        if !p.parse(line, &mut d) {
+        if !self.p.parse(line, d) {
             let mut ok = false;
-            for f in fallbacks.iter_mut() {
+            for f in self.fallbacks.iter_mut() {
                 d.reset(line);
-                if f.parse(line, &mut d) {
+                if f.parse(line, d) {
                     ok = true;
                     break;
                 }
@@ -920,17 +978,9 @@ fn read_lines_bounded(
             }
         }
         if d.kind == Kind::Unparsed {
-            info.unparsed += 1;
+            self.info.unparsed += 1;
         }
-        arena.push(&d, 0, lineno, events);
-    }
-    arena.seal(events);
-    if info.truncated_lines > TRUNCATION_NOTES {
-        info.notes.push(format!(
-            "{} more line(s) longer than {max_line} bytes were cut the same way ({} in all)",
-            info.truncated_lines - TRUNCATION_NOTES,
-            info.truncated_lines
-        ));
+        self.arena.push(d, 0, self.lineno, self.events);
     }
 }
 

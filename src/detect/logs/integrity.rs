@@ -17,14 +17,36 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         .unwrap_or(i64::MAX)
         .saturating_mul(US);
     let mut out = Vec::new();
-    let mut per_source: Vec<Vec<(i64, u32)>> = vec![Vec::new(); store.sources.len()];
-    for (i, e) in store.events.iter().enumerate() {
-        if let (Some(t), Some(v)) = (e.time_us, per_source.get_mut(e.source as usize))
-            && e.kind != Kind::Unparsed
-        {
-            v.push((t, i as u32));
-        }
+    // A source's times are gathered when it is examined, so that one
+    // source's list is held at a time (not one entry per event of the
+    // store): its events lie in the blocks whose sources span it (one block
+    // per source, as loaded).
+    let mut block_sources: Vec<(u32, u32, usize)> = Vec::new();
+    let mut start = 0usize;
+    for b in store.events.blocks() {
+        let (lo, hi) = b.iter().fold((u32::MAX, 0), |(lo, hi), e| {
+            (lo.min(e.source), hi.max(e.source))
+        });
+        block_sources.push((lo, hi, start));
+        start += b.len();
     }
+    let times_of = |si: usize| {
+        let mut v: Vec<(i64, u32)> = Vec::new();
+        for (b, &(lo, hi, start)) in store.events.blocks().iter().zip(&block_sources) {
+            if !(lo as usize..=hi as usize).contains(&si) {
+                continue;
+            }
+            for (k, e) in b.iter().enumerate() {
+                if e.source as usize == si
+                    && let Some(t) = e.time_us
+                    && e.kind != Kind::Unparsed
+                {
+                    v.push((t, (start + k) as u32));
+                }
+            }
+        }
+        v
+    };
     for (si, src) in store.sources.iter().enumerate() {
         let name = match &src.archive {
             Some(a) => cfg.text(
@@ -58,9 +80,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
                 Vec::new(),
             ));
         }
-        let Some(times) = per_source.get(si) else {
-            continue;
-        };
+        let times = times_of(si);
         if src.missing_final_newline {
             let last = times.iter().max_by_key(|x| x.1).map(|x| x.1);
             out.push(mk(
@@ -99,7 +119,7 @@ pub fn run(ctx: &Ctx<'_>, _prior: &[Finding]) -> Vec<Finding> {
         if times.len() < cfg.gap_min_events {
             continue;
         }
-        let mut sorted = times.clone();
+        let mut sorted = times;
         sorted.sort_unstable();
         let mut gaps: Vec<i64> = sorted.windows(2).map(|w| w[1].0 - w[0].0).collect();
         let mut spacing = gaps.clone();

@@ -119,7 +119,7 @@ fn first_of_list(client: &str) -> &str {
 
 /// Parse `s` (a sub-slice of `line`).
 fn parse(line: &str, s: &str, d: &mut Draft) -> bool {
-    let Some(open) = s.find(" [") else {
+    let Some(open) = super::find(s, " [") else {
         return false;
     };
     let head = &s[..open];

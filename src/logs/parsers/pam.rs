@@ -43,9 +43,8 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
         // What a client sent (ruser= before rhost=, user= after it) may
         // itself hold " rhost=": take the last one before the " user=" that
         // follows the first.
-        let seg = body
-            .find(" rhost=")
-            .and_then(|i| body[i..].find(" user=").map(|j| &body[..i + j]))
+        let seg = super::find(body, " rhost=")
+            .and_then(|i| super::find(&body[i..], " user=").map(|j| &body[..i + j]))
             .unwrap_or(body);
         let rhost = seg
             .rfind(" rhost=")

@@ -96,7 +96,7 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
             "preauth: maximum authentication attempts exceeded",
         );
         let r = r.strip_prefix("invalid user ").unwrap_or(r);
-        if let Some(i) = r.find(" from ") {
+        if let Some(i) = super::find(r, " from ") {
             d.set_sub(line, Field::User, &r[..i]);
             from_ip(&r[i + 6..], line, d);
         }
@@ -120,8 +120,8 @@ pub fn parse(program: &str, msg: &str, line: &str, d: &mut Draft) -> bool {
     }
     if let Some(r) = msg.strip_prefix("User ") {
         // "User root from 1.2.3.4 not allowed because ..."
-        if let Some(i) = r.find(" from ")
-            && r.contains("not allowed")
+        if let Some(i) = super::find(r, " from ")
+            && super::contains(r, "not allowed")
         {
             d.kind = Kind::AuthFailure;
             d.set_sub(line, Field::User, &r[..i]);
@@ -226,8 +226,8 @@ fn preauth(msg: &str) -> Option<&'static str> {
     }
     let marked = || {
         msg.ends_with("[preauth]")
-            || msg.contains("authenticating user ")
-            || msg.contains("invalid user ")
+            || super::contains(msg, "authenticating user ")
+            || super::contains(msg, "invalid user ")
     };
     let ends = [
         ("Connection closed by ", "preauth: connection closed"),
@@ -341,11 +341,11 @@ fn preauth_fields(msg: &str, line: &str, d: &mut Draft) {
 /// certificate): an account name chosen by a client may itself hold ` from
 /// 10.10.1.2 port 55555 ssh2`, sshd's own words come after it.
 fn last_from_port(r: &str) -> Option<usize> {
-    let end = r.find(" ssh2: ").map_or(r.len(), |i| i + 5);
+    let end = super::find(r, " ssh2: ").map_or(r.len(), |i| i + 5);
     let r = r.get(..end)?;
     let mut found = None;
     let mut from = 0;
-    while let Some(p) = r.get(from..)?.find(" from ") {
+    while let Some(p) = super::find(r.get(from..)?, " from ") {
         let at = from + p;
         let rest = r.get(at + 6..)?;
         let ip = token(rest);

@@ -240,8 +240,8 @@ pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut Re
         offsets.extend(found.into_iter().filter(|&o| o > last));
         scanned = offsets.len() - before;
     }
-    let mut arena = TextArena::new(out);
     let mut d = Draft::default();
+    let mut arena = TextArena::new(out, &mut d);
     let mut f = Fields::default();
     let mut scratch = Vec::new();
     let mut buf = String::new();
@@ -258,7 +258,7 @@ pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut Re
             Err(p) => {
                 d.reset(&format!("damaged journal entry at {p}"));
                 d.kind = Kind::Unparsed;
-                arena.push(&d, source, number, out);
+                arena.push(&mut d, source, number, out);
                 stats.unparsed += 1;
                 problems.push(p);
                 continue;
@@ -289,10 +289,10 @@ pub fn read_bytes(data: &[u8], source: u32, out: &mut Vec<Event>, stats: &mut Re
             let program = f.program().unwrap_or("");
             super::syslog::message(program, msg, &t.line, &mut d);
         }
-        arena.push(&d, source, number, out);
+        arena.push(&mut d, source, number, out);
         buf = t.line;
     }
-    arena.seal(out);
+    arena.finish(&mut d, out);
     stats
         .notes
         .insert(0, summary(h, good, &offsets, boots.len(), first, last));
