@@ -44,6 +44,7 @@ fn open_held(archive: &Path, first: usize, hold: &Arc<AtomicBool>) -> H {
         first_batch: first,
         batch: 1000,
         hold: Some(Arc::clone(hold)),
+        ..LoadPacing::default()
     };
     click(&mut h, "Evidence");
     type_into(&mut h, "Archive", &archive.display().to_string());
