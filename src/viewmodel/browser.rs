@@ -443,7 +443,7 @@ impl Partial {
                 acquisition,
                 bytes_total,
             } => {
-                self.acquisition = Some(acquisition);
+                self.acquisition = Some(*acquisition);
                 self.bytes_total = bytes_total;
             }
             LoadEvent::Records {
@@ -482,7 +482,7 @@ pub enum LoadEvent {
     /// The archive opened: its acquisition record and the size of
     /// `files.jsonl`.
     Opened {
-        acquisition: Result<Acquisition, String>,
+        acquisition: Box<Result<Acquisition, String>>,
         bytes_total: u64,
     },
     /// The next records in file order, the lines among them that did not
@@ -652,7 +652,7 @@ fn stream_records(
     let name = member.name.clone();
     let bytes_total = member.usize;
     send(LoadEvent::Opened {
-        acquisition,
+        acquisition: Box::new(acquisition),
         bytes_total,
     });
     let reader = zipread::open_member(&file, member)
