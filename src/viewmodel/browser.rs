@@ -521,7 +521,7 @@ impl Default for LoadPacing {
     fn default() -> Self {
         Self {
             first_batch: 2_000,
-            batch: 50_000,
+            batch: 10_000,
             block: 4 << 20,
             hold: None,
         }
