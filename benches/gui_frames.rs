@@ -1,9 +1,13 @@
 //! Frame times of the evidence browser with a large archive loaded.
 //!
 //! Drives the real workstation headlessly with egui_kittest: opens the
-//! archive through the Evidence screen, then measures how long each frame
+//! archive through the Evidence screen, takes the time to the first usable
+//! frame (one that lists entries while the rest loads) and the frame times
+//! while scrolling during the load, then measures how long each frame
 //! takes while the file table is scrolled by mouse-wheel and page jumps,
-//! while a path filter runs, and after sorting by size. A kittest frame also
+//! while a path filter runs, and after sorting by size. With
+//! `EXHIBIT_FRAMES_BREAKDOWN=1` it first times each step of an open on one
+//! thread and runs the previous loader and the streaming one side by side. A kittest frame also
 //! rebuilds the accessibility tree, which the desktop app does only when a
 //! screen reader asks, so these are upper bounds on the app's CPU cost per
 //! frame; GPU painting is not included (see docs/workstation.md for the
@@ -11,6 +15,7 @@
 //!
 //! ```text
 //! EXHIBIT_FRAMES_ARCHIVE=/path/to/big.zip cargo bench --bench gui_frames
+//! python3 benches/gen_browser_archive.py /tmp/big   # a 1,001,002-entry archive
 //! ```
 //! Without `EXHIBIT_FRAMES_ARCHIVE`, it captures a generated tree of
 //! `EXHIBIT_FRAMES_ENTRIES` files (default 20,000) into a temporary folder.
@@ -37,6 +42,9 @@ fn main() {
             generated_archive(tmp.path(), n)
         }
     };
+    if std::env::var_os("EXHIBIT_FRAMES_BREAKDOWN").is_some() {
+        breakdown(&archive);
+    }
     let mut h = Harness::builder()
         .with_size(egui::vec2(1440.0, 900.0))
         .build_eframe(|_cc| ExhibitApp::with_settings(Settings::default()));
@@ -50,6 +58,39 @@ fn main() {
     h.step();
     h.get_by_label("Open archive").click();
     let t = Instant::now();
+    // The first usable frame: one that lists records (they can be
+    // scrolled and selected; the rest is still being read).
+    let first_frames = wait(&mut h, |h| {
+        !h.state()
+            .view::<BrowserView>()
+            .expect("the evidence view")
+            .records()
+            .is_empty()
+    });
+    let first_at = t.elapsed();
+    let first_rows = first_row(&h);
+    let shown_at_first = h
+        .state()
+        .view::<BrowserView>()
+        .expect("the evidence view")
+        .records()
+        .len();
+    // Scroll while the rest loads: these frames are what a user sees.
+    h.hover_at(egui::pos2(700.0, 600.0));
+    let mut loading_frames = first_frames.clone();
+    let mut while_loading = Vec::new();
+    while h
+        .state()
+        .view::<BrowserView>()
+        .expect("the evidence view")
+        .loading()
+        && while_loading.len() < 100_000
+    {
+        h.event(wheel_event(egui::MouseWheelUnit::Point, -60.0));
+        std::thread::sleep(Duration::from_millis(10));
+        while_loading.push(timed_step(&mut h));
+    }
+    loading_frames.extend_from_slice(&while_loading);
     let load_frames = wait(&mut h, |h| {
         h.state()
             .view::<BrowserView>()
@@ -76,12 +117,26 @@ fn main() {
         thousands(entries)
     );
     println!(
-        "open + load + index: {:.2} s ({} frames meanwhile, worst {:.1} ms); RSS after load {}",
+        "first usable frame: {:.2} s after Open ({} entries listed, first row {:?})",
+        first_at.as_secs_f64(),
+        thousands(shown_at_first),
+        first_rows
+    );
+    report("frames while loading, scrolling by wheel", &while_loading);
+    loading_frames.extend_from_slice(&load_frames);
+    println!(
+        "open + load + index: {:.2} s ({} frames meanwhile, p50 {:.1} ms, worst {:.1} ms); RSS after load {}",
         load.as_secs_f64(),
-        load_frames.len(),
-        max_ms(&load_frames),
+        loading_frames.len(),
+        pct(&loading_frames, 0.5),
+        max_ms(&loading_frames),
         rss()
     );
+    // Back to the top for the scroll figures below.
+    for _ in 0..50 {
+        h.event(wheel_event(egui::MouseWheelUnit::Page, 200.0));
+        h.step();
+    }
 
     // Hover the table so wheel events scroll it.
     h.hover_at(egui::pos2(700.0, 600.0));
@@ -162,6 +217,88 @@ fn main() {
     }
     report("idle frames after sorting (100)", &idle);
     println!("RSS at end {}", rss());
+}
+
+/// Where an open's time goes, step by step on this thread (the steps the
+/// browser's load runs, without the GUI).
+fn breakdown(archive: &Path) {
+    use exhibit::archive::Archive;
+    let t = Instant::now();
+    let a = Archive::open(archive).unwrap();
+    let open = t.elapsed();
+    let t = Instant::now();
+    let _ = a.acquisition();
+    let acq = t.elapsed();
+    let t = Instant::now();
+    let raw = a.read_tag("exhibit/files.jsonl", 16 << 30).unwrap();
+    let read = t.elapsed();
+    let jsonl = raw.len();
+    drop(raw);
+    let t = Instant::now();
+    let (records, _) = a.records().unwrap();
+    let recs = t.elapsed();
+    let t = Instant::now();
+    let tree = exhibit::viewmodel::browser::FolderTree::build(&records);
+    let tree_t = t.elapsed();
+    let t = Instant::now();
+    let m = exhibit::extract::sealed_manifest(&a);
+    let man = t.elapsed();
+    println!(
+        "breakdown: zip index {:.2} s ({} members), acquisition {:.3} s, files.jsonl read+inflate {:.2} s ({} MB), \
+         records read+parse {:.2} s ({} records), folder tree {:.2} s ({} folders), manifest {:.2} s ({} lines)",
+        open.as_secs_f64(),
+        thousands(a.index.members.len()),
+        acq.as_secs_f64(),
+        read.as_secs_f64(),
+        jsonl >> 20,
+        recs.as_secs_f64(),
+        thousands(records.len()),
+        tree_t.as_secs_f64(),
+        thousands(tree.nodes.len()),
+        man.as_secs_f64(),
+        thousands(m.as_ref().map_or(0, |m| m.len())),
+    );
+    drop((a, records, tree, m));
+    // The two loaders side by side, headless: the previous one (all of the
+    // above before anything is shown) and the streaming one the browser
+    // runs now (records sent in batches while the index is checked).
+    let t = Instant::now();
+    let old =
+        exhibit::viewmodel::browser::load_archive(archive.to_path_buf(), &exhibit::job::NoProgress)
+            .unwrap();
+    let old_t = t.elapsed();
+    drop(old);
+    let first = std::cell::Cell::new(None);
+    let n = std::cell::Cell::new(0usize);
+    let t = Instant::now();
+    let rest = exhibit::viewmodel::browser::load_archive_streaming(
+        archive.to_path_buf(),
+        &exhibit::viewmodel::browser::LoadPacing::default(),
+        &|e| {
+            if let exhibit::viewmodel::browser::LoadEvent::Records { records, .. } = e {
+                if first.get().is_none() {
+                    first.set(Some(t.elapsed()));
+                }
+                n.set(n.get() + records.len());
+            }
+        },
+        &exhibit::job::NoProgress,
+        &exhibit::job::CancelToken::new(),
+    )
+    .unwrap();
+    let new_t = t.elapsed();
+    drop(rest);
+    let first = first.get().unwrap_or_default();
+    println!(
+        "loaders: previous {:.2} s to anything shown; streaming: first records after {:.3} s \
+         ({:.0}x sooner), all {} records + checked index + manifest after {:.2} s ({:.2}x the previous)",
+        old_t.as_secs_f64(),
+        first.as_secs_f64(),
+        old_t.as_secs_f64() / first.as_secs_f64().max(1e-9),
+        thousands(n.get()),
+        new_t.as_secs_f64(),
+        new_t.as_secs_f64() / old_t.as_secs_f64().max(1e-9),
+    );
 }
 
 fn generated_archive(dir: &Path, n: usize) -> PathBuf {

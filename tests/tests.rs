@@ -29,6 +29,8 @@ mod fleet_ansible;
 mod forms;
 mod fuzz_parsers;
 #[cfg(feature = "gui")]
+mod gui_browser_load;
+#[cfg(feature = "gui")]
 mod gui_compare;
 #[cfg(feature = "gui")]
 mod gui_compare_scope;

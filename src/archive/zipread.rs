@@ -1027,6 +1027,123 @@ pub fn member_reader<'a>(file: &'a File, m: &Member) -> io::Result<Box<dyn Read 
     Ok(Box::new(open_member(file, m)?))
 }
 
+impl ZipIndex {
+    /// The members whose names `wanted` picks, found by one pass over the
+    /// central directory, each with its local header read (so that
+    /// [`open_member`] reads it). None of the structure checks of
+    /// [`ZipIndex::open`] run: this is for showing a few tag files early
+    /// while the full index is built; whatever is shown from them must be
+    /// taken back if [`ZipIndex::open`] then fails.
+    pub fn find_members(
+        file: &File,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<Member>, ZipReadError> {
+        let file_size = file.metadata()?.len();
+        if file_size < EOCD_LEN as u64 {
+            return Err(ZipReadError::NotZip(format!("only {file_size} bytes")));
+        }
+        let tail_len = file_size.min((EOCD_LEN + 65535 + ZIP64_LOCATOR_LEN) as u64) as usize;
+        let tail_start = file_size - tail_len as u64;
+        let tail = read_exact_at(file, tail_len, tail_start)?;
+        let eocd_rel = (0..=tail_len - EOCD_LEN)
+            .rev()
+            .find(|&i| u32_at(&tail, i) == Some(EOCD_SIG))
+            .ok_or_else(|| {
+                ZipReadError::NotZip("no end-of-central-directory record".to_string())
+            })?;
+        let e = tail.get(eocd_rel..).unwrap_or_default();
+        let mut cd_size = u32_at(e, 12).unwrap_or(0) as u64;
+        let mut cd_start = u32_at(e, 16).unwrap_or(0) as u64;
+        let locator = eocd_rel
+            .checked_sub(ZIP64_LOCATOR_LEN)
+            .filter(|&i| u32_at(&tail, i) == Some(ZIP64_LOCATOR_SIG));
+        if let Some(li) = locator {
+            let z64_pos = u64_at(&tail, li + 8).unwrap_or(u64::MAX);
+            let r = (z64_pos <= file_size.saturating_sub(ZIP64_EOCD_LEN as u64))
+                .then(|| read_exact_at(file, ZIP64_EOCD_LEN, z64_pos).ok())
+                .flatten()
+                .filter(|r| u32_at(r, 0) == Some(ZIP64_EOCD_SIG))
+                .ok_or_else(|| {
+                    ZipReadError::NotZip("ZIP64 locator points to no ZIP64 end record".into())
+                })?;
+            cd_size = u64_at(&r, 40).unwrap_or(0);
+            cd_start = u64_at(&r, 48).unwrap_or(0);
+        }
+        if cd_start
+            .checked_add(cd_size)
+            .is_none_or(|end| end > file_size)
+        {
+            return Err(ZipReadError::NotZip(format!(
+                "central directory ({cd_size} bytes at {cd_start}) lies outside the file"
+            )));
+        }
+        let cd = read_exact_at(file, cd_size as usize, cd_start)?;
+        let mut found = Vec::new();
+        let mut at = 0usize;
+        while let Some(h) = cd.get(at..at + CENTRAL_HEADER_LEN) {
+            if u32_at(h, 0) != Some(CENTRAL_SIG) {
+                break;
+            }
+            let n = u16_at(h, 28).unwrap_or(0) as usize;
+            let m = u16_at(h, 30).unwrap_or(0) as usize;
+            let k = u16_at(h, 32).unwrap_or(0) as usize;
+            let name_at = at + CENTRAL_HEADER_LEN;
+            let Some(name) = cd
+                .get(name_at..name_at + n)
+                .and_then(|b| std::str::from_utf8(b).ok())
+            else {
+                at = name_at + n + m + k;
+                continue;
+            };
+            if wanted(name) {
+                let mut usize = u32_at(h, 24).unwrap_or(0) as u64;
+                let mut csize = u32_at(h, 20).unwrap_or(0) as u64;
+                let mut local_offset = u32_at(h, 42).unwrap_or(0) as u64;
+                let extra = cd.get(name_at + n..name_at + n + m).unwrap_or_default();
+                if let Some(data) = extra::parse(extra, false).zip64 {
+                    let mut p = 0;
+                    for field in [&mut usize, &mut csize, &mut local_offset] {
+                        if *field == U32_SENTINEL {
+                            *field = u64_at(data, p).unwrap_or(*field);
+                            p += 8;
+                        }
+                    }
+                }
+                let local = read_exact_at(file, LOCAL_HEADER_LEN, local_offset).ok();
+                let data_start = local.filter(|l| u32_at(l, 0) == Some(LOCAL_SIG)).map(|l| {
+                    local_offset
+                        + LOCAL_HEADER_LEN as u64
+                        + u16_at(&l, 26).unwrap_or(0) as u64
+                        + u16_at(&l, 28).unwrap_or(0) as u64
+                });
+                found.push(Member {
+                    name: name.to_string(),
+                    raw_name: None,
+                    flags: u16_at(h, 8).unwrap_or(0),
+                    method: u16_at(h, 10).unwrap_or(0),
+                    crc: u32_at(h, 16).unwrap_or(0),
+                    csize,
+                    usize,
+                    local_offset,
+                    unix_mode: 0,
+                    mtime: None,
+                    owner: None,
+                    timestamp_flags: None,
+                    dos_datetime: (u16_at(h, 12).unwrap_or(0), u16_at(h, 14).unwrap_or(0)),
+                    made_by: u16_at(h, 4).unwrap_or(0),
+                    external: u32_at(h, 38).unwrap_or(0),
+                    internal: u16_at(h, 36).unwrap_or(0),
+                    data_start,
+                    local_zip64: false,
+                    overlaps: false,
+                });
+            }
+            at = name_at + n + m + k;
+        }
+        Ok(found)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -1053,6 +1170,42 @@ mod tests {
             .unwrap();
         }
         w.finish().unwrap().0
+    }
+
+    #[test]
+    fn find_members_reads_the_named_members_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.zip");
+        std::fs::write(
+            &path,
+            archive(&[("S/a.txt", b"first"), ("S/b.txt", b"second"), ("S/c", b"")]),
+        )
+        .unwrap();
+        let f = File::open(&path).unwrap();
+        let found = ZipIndex::find_members(&f, &|n| n.ends_with("b.txt") || n == "S/c").unwrap();
+        let names: Vec<&str> = found.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["S/b.txt", "S/c"]);
+        let mut got = Vec::new();
+        open_member(&f, &found[0])
+            .unwrap()
+            .read_to_end(&mut got)
+            .unwrap();
+        assert_eq!(got, b"second");
+        // The same members as the full index finds.
+        let full = ZipIndex::open(&f).unwrap();
+        let b = full.members.iter().find(|m| m.name == "S/b.txt").unwrap();
+        assert_eq!(
+            (b.data_start, b.csize, b.usize, b.crc),
+            (
+                found[0].data_start,
+                found[0].csize,
+                found[0].usize,
+                found[0].crc
+            )
+        );
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, [0u8; 100]).unwrap();
+        assert!(ZipIndex::find_members(&File::open(&junk).unwrap(), &|_| true).is_err());
     }
 
     fn deflate(data: &[u8]) -> Vec<u8> {

@@ -117,7 +117,8 @@ pub struct Loaded {
     pub records: Arc<Vec<FileRecord>>,
     /// `files.jsonl` lines that did not parse (line number, error).
     pub bad_lines: Vec<(usize, String)>,
-    pub tree: FolderTree,
+    /// The folder tree, built when first shown (`None` until then).
+    pub tree: Option<FolderTree>,
     /// `manifest-sha256.txt`: member name -> sealed SHA-256, for checking
     /// every member the browser reads. `Err` when the manifest is unreadable.
     pub manifest: Arc<Result<HashMap<String, String>, String>>,
@@ -413,9 +414,351 @@ pub fn load_archive(path: PathBuf, sink: &dyn ProgressSink) -> anyhow::Result<Lo
         acquisition,
         records: Arc::new(records),
         bad_lines,
-        tree,
+        tree: Some(tree),
         manifest: Arc::new(manifest),
     })
+}
+
+/// An archive whose file records are still being read: what the browser
+/// shows until [`Loaded`] takes its place (the same records, in the same
+/// order, so rows and the selection carry over).
+#[derive(Default)]
+pub struct Partial {
+    /// The acquisition record, once read (it comes before any record).
+    pub acquisition: Option<Result<Acquisition, String>>,
+    /// The records read so far, in `files.jsonl` order.
+    pub records: Vec<FileRecord>,
+    /// `files.jsonl` lines that did not parse so far (line number, error).
+    pub bad_lines: Vec<(usize, String)>,
+    /// Uncompressed bytes of `files.jsonl` read so far, and in all.
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+impl Partial {
+    /// Take in one event of the load job.
+    pub fn apply(&mut self, event: LoadEvent) {
+        match event {
+            LoadEvent::Opened {
+                acquisition,
+                bytes_total,
+            } => {
+                self.acquisition = Some(*acquisition);
+                self.bytes_total = bytes_total;
+            }
+            LoadEvent::Records {
+                mut records,
+                mut bad_lines,
+                bytes_done,
+            } => {
+                if self.records.is_empty() && bytes_done > 0 {
+                    // Room for all the records to come at once, guessed
+                    // from the first batch's bytes per record (a frame
+                    // never waits on the vector growing; growing past the
+                    // guess is still right).
+                    let per = bytes_done as f64 / records.len().max(1) as f64;
+                    let guess = (self.bytes_total as f64 / per.max(1.0) * 1.02) as usize;
+                    self.records.reserve(guess.min(50_000_000));
+                }
+                self.records.append(&mut records);
+                self.bad_lines.append(&mut bad_lines);
+                self.bytes_done = bytes_done;
+            }
+        }
+    }
+
+    /// The share of `files.jsonl` read, 0 to 1.
+    pub fn fraction(&self) -> f32 {
+        if self.bytes_total == 0 {
+            0.0
+        } else {
+            (self.bytes_done as f64 / self.bytes_total as f64).clamp(0.0, 1.0) as f32
+        }
+    }
+}
+
+/// What the load job sends while it runs ([`load_archive_streaming`]).
+pub enum LoadEvent {
+    /// The archive opened: its acquisition record and the size of
+    /// `files.jsonl`.
+    Opened {
+        acquisition: Box<Result<Acquisition, String>>,
+        bytes_total: u64,
+    },
+    /// The next records in file order, the lines among them that did not
+    /// parse, and how far into `files.jsonl` they reach.
+    Records {
+        records: Vec<FileRecord>,
+        bad_lines: Vec<(usize, String)>,
+        bytes_done: u64,
+    },
+}
+
+/// What the load job ends with once every record was sent: the archive
+/// (for previews, extraction) and its sealed manifest.
+pub struct LoadRest {
+    pub archive: Arc<Archive>,
+    pub manifest: Arc<Result<HashMap<String, String>, String>>,
+}
+
+/// How the load job hands out records: the first batch small (the first
+/// screen), the later ones larger; and, for tests, a hold after the first
+/// batch that makes "still loading" last as long as a test needs.
+#[derive(Clone, Debug)]
+pub struct LoadPacing {
+    /// Records in the first batch.
+    pub first_batch: usize,
+    /// Records in each later batch (at most).
+    pub batch: usize,
+    /// Bytes of `files.jsonl` parsed at a time.
+    pub block: usize,
+    /// While set, the job waits after its first batch (it still notices a
+    /// cancel).
+    pub hold: Option<Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Default for LoadPacing {
+    fn default() -> Self {
+        Self {
+            first_batch: 2_000,
+            batch: 10_000,
+            block: 4 << 20,
+            hold: None,
+        }
+    }
+}
+
+/// Open an archive and read its records in batches, each sent through
+/// `send` as soon as it is parsed (the load job's work: the browser shows
+/// the first batch while the rest loads). The records come from
+/// `files.jsonl` found by a quick look at the central directory; the full
+/// index with every structure check ([`Archive::open`]) and the sealed
+/// manifest are read on a second thread meanwhile, and the load fails, as
+/// it always did, when they fail. Stops with an error when `cancel` is set.
+pub fn load_archive_streaming(
+    path: PathBuf,
+    pacing: &LoadPacing,
+    send: &dyn Fn(LoadEvent),
+    sink: &dyn ProgressSink,
+    cancel: &crate::job::CancelToken,
+) -> anyhow::Result<LoadRest> {
+    sink.update(&crate::job::Progress {
+        phase: "reading the archive index",
+        current: path.display().to_string(),
+        ..Default::default()
+    });
+    std::thread::scope(|s| {
+        let full = s.spawn(|| -> anyhow::Result<(Arc<Archive>, ManifestRead)> {
+            let archive = Archive::open(&path)?;
+            let manifest = crate::extract::sealed_manifest(&archive);
+            Ok((Arc::new(archive), manifest))
+        });
+        let streamed = stream_records(&path, pacing, send, sink, cancel);
+        let full = full
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the archive reader stopped unexpectedly")));
+        // The full index's error says most (a locked or broken archive).
+        let (archive, manifest) = full?;
+        let read = streamed?;
+        // The records shown came from the member the full index knows by
+        // that name, at the same place, or they are not shown at all.
+        let same = archive.member(&read.name).is_some_and(|m| {
+            (m.data_start, m.csize, m.usize, m.crc, m.method)
+                == (
+                    read.data_start,
+                    read.csize,
+                    read.usize,
+                    read.crc,
+                    read.method,
+                )
+        });
+        anyhow::ensure!(
+            same,
+            "{} is not where the central directory first said it is: the archive's structure is ambiguous (run Verify)",
+            read.name
+        );
+        Ok(LoadRest {
+            archive,
+            manifest: Arc::new(manifest),
+        })
+    })
+}
+
+/// The sealed manifest as [`crate::extract::sealed_manifest`] reads it.
+type ManifestRead = Result<HashMap<String, String>, String>;
+
+/// Find `files.jsonl` and `acquisition.json` in the central directory,
+/// send the acquisition, then the records in batches. Returns the member
+/// the records were read from.
+fn stream_records(
+    path: &std::path::Path,
+    pacing: &LoadPacing,
+    send: &dyn Fn(LoadEvent),
+    sink: &dyn ProgressSink,
+    cancel: &crate::job::CancelToken,
+) -> anyhow::Result<crate::archive::zipread::Member> {
+    use crate::archive::{ArchiveError, zipread};
+    use std::sync::atomic::Ordering;
+    let progress = |phase: &'static str, done: u64, total: Option<u64>, files: u64| {
+        sink.update(&crate::job::Progress {
+            phase,
+            current: path.display().to_string(),
+            bytes_done: done,
+            bytes_total: total,
+            files_done: files,
+            ..Default::default()
+        })
+    };
+    let file = match crate::archive::unlocked::decrypted(path) {
+        Some(f) => f,
+        None if crate::archive::encrypt::is_age_file(path) => {
+            return Err(ArchiveError::Locked(path.to_path_buf()).into());
+        }
+        None => std::fs::File::open(path),
+    }
+    .map_err(|e| ArchiveError::Io(e, path.to_path_buf()))?;
+    let tags = zipread::ZipIndex::find_members(&file, &|n| {
+        n.strip_suffix("/bagit.txt")
+            .is_some_and(|s| !s.contains('/'))
+            || n.ends_with(crate::archive::FILES_JSONL)
+            || n.ends_with(crate::archive::ACQUISITION_JSON)
+    })
+    .map_err(|e| ArchiveError::Zip(e, path.to_path_buf()))?;
+    let stem = tags
+        .iter()
+        .find_map(|m| {
+            m.name
+                .strip_suffix("/bagit.txt")
+                .filter(|s| !s.contains('/'))
+        })
+        .ok_or_else(|| anyhow::anyhow!("no <stem>/bagit.txt member"))?;
+    let tag = |rel: &str| {
+        let name = format!("{stem}/{rel}");
+        tags.iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| anyhow::anyhow!("missing {name}"))
+    };
+    let acquisition = tag(crate::archive::ACQUISITION_JSON)
+        .and_then(|m| {
+            let mut raw = Vec::new();
+            zipread::open_member(&file, m)?
+                .take(64 << 20)
+                .read_to_end(&mut raw)?;
+            serde_json::from_slice::<Acquisition>(&raw)
+                .map_err(|e| anyhow::anyhow!("bad {}: {e}", crate::archive::ACQUISITION_JSON))
+        })
+        .map_err(|e| format!("{e:#}"));
+    let member = tag(crate::archive::FILES_JSONL)?;
+    let name = member.name.clone();
+    let bytes_total = member.usize;
+    send(LoadEvent::Opened {
+        acquisition: Box::new(acquisition),
+        bytes_total,
+    });
+    let reader = zipread::open_member(&file, member)
+        .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
+    let mut reader = reader.take(16 << 30);
+    let block_len = pacing.block.max(1);
+    let mut buf: Vec<u8> = Vec::with_capacity(block_len + (64 << 10));
+    let mut line = 1usize;
+    let mut done = 0u64;
+    let mut sent_records = 0u64;
+    let mut first = true;
+    let mut pending: Vec<FileRecord> = Vec::new();
+    let mut pending_bad: Vec<(usize, String)> = Vec::new();
+    let mut eof = false;
+    while !eof {
+        anyhow::ensure!(!cancel.is_cancelled(), "cancelled");
+        // Fill the block, then parse up to its last line end.
+        let start = buf.len();
+        buf.resize(start + block_len, 0);
+        let mut filled = start;
+        while filled < buf.len() {
+            match buf.get_mut(filled..).map(|b| reader.read(b)) {
+                Some(Ok(0)) | None => {
+                    eof = true;
+                    break;
+                }
+                Some(Ok(k)) => filled += k,
+                Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Some(Err(e)) => anyhow::bail!("cannot read {name}: {e}"),
+            }
+        }
+        buf.truncate(filled);
+        let cut = if eof {
+            buf.len()
+        } else {
+            buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1)
+        };
+        if cut == 0 && !eof {
+            continue; // one line longer than a block: read on
+        }
+        let Some(block) = buf.get(..cut) else { break };
+        let mut end = 0usize;
+        for piece in block.split(|&b| b == b'\n') {
+            end = (end + piece.len() + 1).min(cut);
+            if !piece.is_empty() {
+                match serde_json::from_slice::<FileRecord>(piece) {
+                    Ok(r) => pending.push(r),
+                    Err(e) => pending_bad.push((line, e.to_string())),
+                }
+            }
+            line += 1;
+            let want = if first {
+                pacing.first_batch
+            } else {
+                pacing.batch
+            }
+            .max(1);
+            if pending.len() >= want {
+                sent_records += pending.len() as u64;
+                let at = done + end as u64;
+                send(LoadEvent::Records {
+                    records: std::mem::take(&mut pending),
+                    bad_lines: std::mem::take(&mut pending_bad),
+                    bytes_done: at,
+                });
+                progress(
+                    "reading the file records",
+                    at,
+                    Some(bytes_total),
+                    sent_records,
+                );
+                if first {
+                    first = false;
+                    while pacing
+                        .hold
+                        .as_ref()
+                        .is_some_and(|h| h.load(Ordering::SeqCst))
+                    {
+                        anyhow::ensure!(!cancel.is_cancelled(), "cancelled");
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                }
+                anyhow::ensure!(!cancel.is_cancelled(), "cancelled");
+            }
+        }
+        // The piece after a block's last line end is empty and is the
+        // next block's first line: it was counted once too many.
+        if !eof {
+            line -= 1;
+        }
+        done += cut as u64;
+        buf.drain(..cut);
+    }
+    sent_records += pending.len() as u64;
+    send(LoadEvent::Records {
+        records: pending,
+        bad_lines: pending_bad,
+        bytes_done: done,
+    });
+    progress(
+        "checking the archive's structure",
+        done,
+        Some(bytes_total),
+        sent_records,
+    );
+    Ok(member.clone())
 }
 
 /// The member holding a record's content: its own, or the one of the file
@@ -519,6 +862,118 @@ mod tests {
             ..ViewQuery::default()
         };
         assert_eq!(run_query(&rs, &q), [2]);
+    }
+
+    /// An archive with a bag declaration and the given `files.jsonl`.
+    fn bag_with_records(dir: &std::path::Path, jsonl: &[u8]) -> PathBuf {
+        use crate::archive::zipwrite::{EntryMeta, ZipWriter};
+        let mut w = ZipWriter::new(Vec::new());
+        for (name, data) in [
+            ("S/bagit.txt", &b"BagIt-Version: 1.0\n"[..]),
+            ("S/exhibit/acquisition.json", b"{}"),
+            ("S/exhibit/files.jsonl", jsonl),
+            ("S/manifest-sha256.txt", b""),
+        ] {
+            let meta = EntryMeta {
+                name: name.to_string(),
+                mode: 0o644,
+                ..EntryMeta::default()
+            };
+            w.add_whole(meta, 0, crc32fast::hash(data), data.len() as u64, data)
+                .unwrap();
+        }
+        let path = dir.join("a.zip");
+        std::fs::write(&path, w.finish().unwrap().0).unwrap();
+        path
+    }
+
+    fn line(path: &str) -> String {
+        format!(
+            r#"{{"path":"{path}","type":"file","size":1,"mode":"0644","uid":0,"gid":0,"inode":1,"dev":1,"nlink":1,"atime":null,"mtime":null,"ctime":null,"btime":null,"status":"captured"}}"#
+        )
+    }
+
+    /// The streaming load hands out, batch by batch and across block
+    /// boundaries (blocks shorter than a line too), exactly the records
+    /// and bad line numbers of [`Archive::records`].
+    #[test]
+    fn streaming_load_yields_what_records_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut jsonl = String::new();
+        for i in 0..30 {
+            match i {
+                7 => jsonl.push_str("not json\n"),
+                12 => jsonl.push('\n'),
+                _ => {
+                    jsonl.push_str(&line(&format!("/d/f{i:02}")));
+                    jsonl.push('\n');
+                }
+            }
+        }
+        jsonl.push_str(&line("/d/last-without-newline"));
+        let path = bag_with_records(dir.path(), jsonl.as_bytes());
+        let (want, want_bad) = Archive::open(&path).unwrap().records().unwrap();
+        assert_eq!(want_bad.len(), 1);
+        for block in [40, 200, 1000, 1 << 20] {
+            let pacing = LoadPacing {
+                first_batch: 1,
+                batch: 4,
+                block,
+                hold: None,
+            };
+            let got = std::sync::Mutex::new(Partial::default());
+            let batches = std::sync::atomic::AtomicUsize::new(0);
+            let rest = load_archive_streaming(
+                path.clone(),
+                &pacing,
+                &|e| {
+                    if matches!(e, LoadEvent::Records { .. }) {
+                        batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    got.lock().unwrap().apply(e);
+                },
+                &crate::job::NoProgress,
+                &crate::job::CancelToken::new(),
+            )
+            .unwrap();
+            let got = got.into_inner().unwrap();
+            let paths = |v: &[FileRecord]| v.iter().map(|r| r.path.clone()).collect::<Vec<_>>();
+            assert_eq!(paths(&got.records), paths(&want), "block {block}");
+            assert_eq!(got.bad_lines, want_bad, "block {block}");
+            assert!(batches.into_inner() >= 7, "sent in batches");
+            assert_eq!(got.bytes_done, got.bytes_total);
+            assert!(
+                got.acquisition.is_some_and(|a| a.is_err()),
+                "{{}} is no acquisition"
+            );
+            assert!(rest.manifest.as_ref().is_ok());
+        }
+    }
+
+    #[test]
+    fn streaming_load_stops_when_cancelled_and_fails_like_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = bag_with_records(dir.path(), line("/a").as_bytes());
+        let cancel = crate::job::CancelToken::new();
+        cancel.cancel();
+        let r = load_archive_streaming(
+            path,
+            &LoadPacing::default(),
+            &|_| {},
+            &crate::job::NoProgress,
+            &cancel,
+        );
+        assert!(r.is_err_and(|e| e.to_string().contains("cancelled")));
+        let not_zip = dir.path().join("b.zip");
+        std::fs::write(&not_zip, b"not a zip at all, long enough for an end record").unwrap();
+        let r = load_archive_streaming(
+            not_zip,
+            &LoadPacing::default(),
+            &|_| {},
+            &crate::job::NoProgress,
+            &crate::job::CancelToken::new(),
+        );
+        assert!(r.is_err());
     }
 
     #[test]

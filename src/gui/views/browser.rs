@@ -20,15 +20,29 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use model::{
-    FolderNode, FolderTree, HEX_WIDTH, Loaded, PREVIEW_CAP_BYTES, Preview, PreviewBody, SortKey,
-    TREE_CHILD_CAP, ViewQuery, hex_line, load_preview, run_query,
+    FolderNode, FolderTree, HEX_WIDTH, LoadEvent, LoadPacing, LoadRest, Loaded, PREVIEW_CAP_BYTES,
+    Partial, Preview, PreviewBody, SortKey, TREE_CHILD_CAP, ViewQuery, hex_line, load_preview,
+    run_query,
 };
 
 /// State of the Evidence screen.
 pub struct BrowserView {
     pub path: PathField,
-    load: Option<Job<Loaded>>,
+    load: Option<Job<LoadRest>>,
+    /// The records the load job sends while it runs.
+    load_events: Option<std::sync::mpsc::Receiver<LoadEvent>>,
+    /// The archive being opened.
+    opening: Option<PathBuf>,
+    /// What is read of the archive being opened: shown (and browsable)
+    /// until `loaded` takes its place.
+    pub partial: Option<Partial>,
+    /// How the load job hands out records (tests hold it mid-way).
+    pub load_pacing: LoadPacing,
+    /// The whole archive, once every record is read and the archive's
+    /// structure checked.
     pub loaded: Option<Loaded>,
+    /// Builds the folder tree when it is first shown.
+    tree_job: Option<Job<FolderTree>>,
     pub query: ViewQuery,
     /// The rows of `query`, recomputed in the background.
     rows_job: Derived<ViewQuery, Vec<u32>>,
@@ -104,14 +118,24 @@ impl View for BrowserView {
             self.open_dialog_requested = false;
         }
         self.open_bar_ui(ui, vc);
+        let opened = self
+            .partial
+            .as_ref()
+            .is_some_and(|p| p.acquisition.is_some());
         if let Some(job) = &self.load {
-            widgets::job_progress_ui(ui, job);
-            return;
+            if !opened {
+                // Until the archive's index is read there is nothing to show.
+                widgets::cancellable_job_ui(ui, job);
+                return;
+            }
+            if let Some(p) = &self.partial {
+                loading_strip_ui(ui, job, p);
+            }
         }
         if let Some(e) = &self.error {
             widgets::message_box(ui, Tone::Bad, "Cannot open this archive", e);
         }
-        if self.loaded.is_none() {
+        if self.loaded.is_none() && !opened {
             return;
         }
         self.select_pending(&ctx);
@@ -139,12 +163,16 @@ impl View for BrowserView {
         });
     }
 
-    fn logic(&mut self, _ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
-        self.poll_jobs(vc.commands);
+    fn logic(&mut self, ctx: &egui::Context, vc: &mut ViewCtx<'_>) {
+        self.poll_jobs(ctx, vc.commands);
     }
 
     fn archives_in_use(&self) -> Vec<PathBuf> {
-        self.loaded.iter().map(|l| l.path.clone()).collect()
+        self.loaded
+            .iter()
+            .map(|l| l.path.clone())
+            .chain(self.opening.clone())
+            .collect()
     }
 
     fn busy(&self) -> Vec<String> {
@@ -153,6 +181,9 @@ impl View for BrowserView {
             v.push(j.title.clone());
         }
         v.extend(self.rows_job.busy());
+        if let Some(j) = &self.tree_job {
+            v.push(j.title.clone());
+        }
         if let Some(j) = &self.extract_job {
             v.push(j.title.clone());
         }
@@ -188,7 +219,12 @@ impl Default for BrowserView {
         Self {
             path: PathField::default(),
             load: None,
+            load_events: None,
+            opening: None,
+            partial: None,
+            load_pacing: LoadPacing::default(),
             loaded: None,
+            tree_job: None,
             query: ViewQuery::default(),
             rows_job: Derived::new("Filtering"),
             rows: Vec::new(),
@@ -252,31 +288,108 @@ impl BrowserView {
         }
     }
 
-    /// Load an archive in the background.
+    /// Load an archive in the background: its records are shown as they
+    /// are read, the archive's index and sealed manifest are read meanwhile
+    /// (previews, extraction, filters and sorting wait for them).
     pub fn open(&mut self, ctx: &egui::Context, path: PathBuf) {
+        if let Some(j) = &self.load {
+            j.cancel();
+        }
         self.path.text = path.display().to_string();
         self.error = None;
         self.loaded = None;
+        self.tree_job = None;
         self.rows.clear();
         self.selected = None;
         self.preview = None;
         self.rows_job.invalidate();
         self.query.folder = None;
         self.jumped_to = None;
-        self.load = Some(Job::spawn(ctx, "Opening archive", move |sink, _| {
-            model::load_archive(path, sink)
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.load_events = Some(rx);
+        self.partial = Some(Partial::default());
+        self.opening = Some(path.clone());
+        let pacing = self.load_pacing.clone();
+        let wake = ctx.clone();
+        self.load = Some(Job::spawn(ctx, "Opening archive", move |sink, cancel| {
+            let send = move |e: LoadEvent| {
+                let _ = tx.send(e);
+                wake.request_repaint();
+            };
+            model::load_archive_streaming(path, &pacing, &send, sink, cancel)
         }));
     }
 
-    fn poll_jobs(&mut self, _commands: &mut Vec<Command>) {
+    /// Take in the records the load job sent since the last frame.
+    fn drain_load_events(&mut self) {
+        if let (Some(rx), Some(p)) = (&self.load_events, &mut self.partial) {
+            while let Ok(e) = rx.try_recv() {
+                p.apply(e);
+            }
+        }
+    }
+
+    /// The records shown: all of them once loaded, else those read so far.
+    pub fn records(&self) -> &[FileRecord] {
+        match (&self.loaded, &self.partial) {
+            (Some(l), _) => &l.records,
+            (None, Some(p)) => &p.records,
+            (None, None) => &[],
+        }
+    }
+
+    /// True while the archive's records are still being read.
+    pub fn loading(&self) -> bool {
+        self.load.is_some()
+    }
+
+    fn poll_jobs(&mut self, ctx: &egui::Context, _commands: &mut Vec<Command>) {
+        self.drain_load_events();
         if let Some(job) = self.load.as_mut()
             && let Some(r) = job.poll()
         {
+            let cancelled = job.is_cancelling();
             self.load = None;
+            // Everything the job sent came before its result.
+            self.drain_load_events();
+            self.load_events = None;
+            let partial = self.partial.take().unwrap_or_default();
+            let path = self.opening.take();
             match r {
-                Ok(l) => self.loaded = Some(l),
-                Err(e) => self.error = Some(e),
+                Ok(rest) => {
+                    self.loaded = Some(Loaded {
+                        path: path.unwrap_or_else(|| PathBuf::from(&self.path.text)),
+                        archive: rest.archive,
+                        acquisition: partial
+                            .acquisition
+                            .unwrap_or_else(|| Err("not read".into())),
+                        // Moved, not copied: the rows and the selection
+                        // made while loading stay valid.
+                        records: Arc::new(partial.records),
+                        bad_lines: partial.bad_lines,
+                        tree: None,
+                        manifest: rest.manifest,
+                    });
+                    if let Some(i) = self.selected {
+                        self.select(ctx, i);
+                    }
+                }
+                Err(_) if cancelled => {
+                    self.selected = None;
+                    self.error =
+                        Some("Opening was cancelled: nothing of this archive is shown.".into());
+                }
+                Err(e) => {
+                    self.selected = None;
+                    self.error = Some(e);
+                }
             }
+        }
+        if let Some(r) = crate::gui::jobs::poll_slot(&mut self.tree_job)
+            && let Some(l) = self.loaded.as_mut()
+        {
+            // A tree that failed to build is asked for again when shown.
+            l.tree = r.ok();
         }
         if let Some(rows) = self.rows_job.poll() {
             self.rows = rows;
@@ -305,7 +418,14 @@ impl BrowserView {
     }
 
     fn select(&mut self, ctx: &egui::Context, idx: usize) {
-        let Some(l) = &self.loaded else { return };
+        let Some(l) = &self.loaded else {
+            // While loading: the record's details now, its preview once
+            // the archive is open.
+            self.selected = Some(idx);
+            self.preview = None;
+            self.preview_job = None;
+            return;
+        };
         self.selected = Some(idx);
         if l.records.get(idx).is_none() {
             return;
@@ -373,30 +493,36 @@ impl BrowserView {
     }
 
     fn summary_ui(&mut self, ui: &mut Ui) {
-        let Some(l) = &self.loaded else { return };
+        let (path, acquisition, bad_lines) = match (&self.loaded, &self.partial, &self.opening) {
+            (Some(l), _, _) => (&l.path, Some(&l.acquisition), &l.bad_lines),
+            (None, Some(p), Some(path)) => (path, p.acquisition.as_ref(), &p.bad_lines),
+            _ => return,
+        };
+        let Some(acquisition) = acquisition else {
+            return;
+        };
         let title = format!(
             "Acquisition — {}",
-            l.path
-                .file_name()
+            path.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default()
         );
         egui::CollapsingHeader::new(RichText::new(title).strong())
             .id_salt("acq_summary")
             .default_open(true)
-            .show(ui, |ui| match &l.acquisition {
+            .show(ui, |ui| match acquisition {
                 Err(e) => widgets::message_box(ui, Tone::Bad, "No readable acquisition record", e),
                 Ok(a) => acquisition_grid(ui, a, self.zone),
             });
-        if !l.bad_lines.is_empty() {
+        if !bad_lines.is_empty() {
             widgets::message_box(
                 ui,
                 Tone::Bad,
                 &format!(
                     "{} record lines in files.jsonl could not be read",
-                    l.bad_lines.len()
+                    bad_lines.len()
                 ),
-                &l.bad_lines
+                &bad_lines
                     .iter()
                     .take(5)
                     .map(|(n, e)| format!("line {n}: {e}"))
@@ -407,8 +533,50 @@ impl BrowserView {
     }
 
     fn filter_bar_ui(&mut self, ui: &mut Ui) {
-        let total = self.loaded.as_ref().map_or(0, |l| l.records.len());
+        let total = self.records().len();
+        let loading = self.loaded.is_none();
         ui.horizontal(|ui| {
+            // Filters and sorting need every record: they wait for the load.
+            ui.add_enabled_ui(!loading, |ui| self.filter_controls_ui(ui));
+            if loading {
+                ui.label(format!(
+                    "{} entries read so far",
+                    widgets::thousands(total as u64)
+                ))
+                .on_hover_text("Filtering, sorting and previews start once every entry is read");
+                return;
+            }
+            let shown = if self.rows_job.shown().is_some() || self.query == ViewQuery::default() {
+                self.rows().len()
+            } else {
+                0
+            };
+            ui.label(format!(
+                "{} of {} entries",
+                widgets::thousands(shown as u64),
+                widgets::thousands(total as u64)
+            ));
+            if self.rows_job.is_running() {
+                ui.spinner();
+            }
+        });
+    }
+
+    /// The rows shown, in display order: every record in file order until a
+    /// query's rows are computed (that is the default query's answer).
+    fn rows(&self) -> Rows<'_> {
+        let all = Rows::All(self.records().len());
+        if self.loaded.is_none() {
+            return all;
+        }
+        if self.rows_job.shown().is_none() && self.query == ViewQuery::default() {
+            return all;
+        }
+        Rows::Some(&self.rows)
+    }
+
+    fn filter_controls_ui(&mut self, ui: &mut Ui) {
+        {
             let l = ui.label("Filter paths");
             ui.add(
                 egui::TextEdit::singleline(&mut self.query.text)
@@ -461,29 +629,35 @@ impl BrowserView {
                     self.query.folder = None;
                 }
             }
-            let shown = if self.rows_job.shown().is_some() {
-                self.rows.len()
-            } else {
-                0
-            };
-            ui.label(format!(
-                "{} of {} entries",
-                widgets::thousands(shown as u64),
-                widgets::thousands(total as u64)
-            ));
-            if self.rows_job.is_running() {
-                ui.spinner();
-            }
-        });
+        }
     }
 
     fn tree_ui(&mut self, ui: &mut Ui) {
-        let Some(l) = &self.loaded else { return };
+        let Some(l) = &self.loaded else {
+            widgets::hint(ui, "The folder tree is built once every entry is read.");
+            return;
+        };
+        let Some(tree) = &l.tree else {
+            // Built on first show, in the background.
+            if self.tree_job.is_none() {
+                let records = Arc::clone(&l.records);
+                self.tree_job = Some(Job::spawn(
+                    ui.ctx(),
+                    "Building the folder tree",
+                    move |_, _| Ok(FolderTree::build(&records)),
+                ));
+            }
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Building the folder tree…");
+            });
+            return;
+        };
         let mut chosen = None;
         egui::ScrollArea::both()
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                tree_node_ui(ui, &l.tree, 0, self.query.folder.as_deref(), &mut chosen, 0);
+                tree_node_ui(ui, tree, 0, self.query.folder.as_deref(), &mut chosen, 0);
             });
         if let Some(f) = chosen {
             self.query.folder = Some(f);
@@ -491,9 +665,9 @@ impl BrowserView {
     }
 
     fn table_ui(&mut self, ui: &mut Ui) {
-        let Some(l) = &self.loaded else { return };
-        let records = Arc::clone(&l.records);
-        let rows = &self.rows;
+        let records = self.records();
+        let rows = self.rows();
+        let loading = self.loaded.is_none();
         let mut clicked = None;
         let q = &self.query;
         let header = |h: &mut egui_extras::TableRow<'_, '_>, title: &str, key: SortKey| -> bool {
@@ -509,7 +683,11 @@ impl BrowserView {
                         egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
                             .frame(false),
                     )
-                    .on_hover_text(format!("Sort by {title}"))
+                    .on_hover_text(if loading {
+                        "Sorting starts once every entry is read".to_string()
+                    } else {
+                        format!("Sort by {title}")
+                    })
                     .clicked();
             });
             clicked
@@ -549,10 +727,9 @@ impl BrowserView {
             })
             .body(|body| {
                 body.rows(22.0, rows.len(), |mut row| {
-                    let Some(&ri) = rows.get(row.index()) else {
+                    let Some(ri) = rows.get(row.index()) else {
                         return;
                     };
-                    let ri = ri as usize;
                     let Some(r) = records.get(ri) else { return };
                     row.set_selected(selected == Some(ri));
                     row.col(|ui| {
@@ -592,17 +769,6 @@ impl BrowserView {
                     }
                 });
             });
-        if let Some(key) = sort_clicked {
-            if self.query.sort == key {
-                self.query.descending = !self.query.descending;
-            } else {
-                self.query.sort = key;
-                self.query.descending = false;
-            }
-        }
-        if let Some(ri) = clicked {
-            self.select(ui.ctx(), ri);
-        }
         // Keyboard: up/down move the selection within the shown rows.
         let (up, down) = ui.input(|i| {
             (
@@ -610,15 +776,27 @@ impl BrowserView {
                 i.key_pressed(egui::Key::ArrowDown),
             )
         });
+        let mut moved = None;
         if (up || down)
             && ui.ctx().memory(|m| m.focused().is_none())
             && let Some(sel) = self.selected
-            && let Some(pos) = self.rows.iter().position(|&r| r as usize == sel)
+            && let Some(pos) = rows.position(sel)
         {
             let next = if down { pos + 1 } else { pos.saturating_sub(1) };
-            if let Some(&n) = self.rows.get(next) {
-                self.select(ui.ctx(), n as usize);
+            moved = rows.get(next);
+        }
+        if let Some(key) = sort_clicked
+            && !loading
+        {
+            if self.query.sort == key {
+                self.query.descending = !self.query.descending;
+            } else {
+                self.query.sort = key;
+                self.query.descending = false;
             }
+        }
+        if let Some(ri) = clicked.or(moved) {
+            self.select(ui.ctx(), ri);
         }
     }
 
@@ -766,7 +944,6 @@ impl BrowserView {
     }
 
     fn preview_ui(&mut self, ui: &mut Ui) {
-        let Some(l) = &self.loaded else { return };
         let Some(idx) = self.selected else {
             widgets::hint(
                 ui,
@@ -774,7 +951,9 @@ impl BrowserView {
             );
             return;
         };
-        let Some(r) = l.records.get(idx) else { return };
+        let Some(r) = self.records().get(idx) else {
+            return;
+        };
         ui.label(RichText::new(&r.path).monospace().strong());
         if let Some((j, Some(line))) = self.jumped_to
             && j == idx
@@ -805,6 +984,16 @@ impl BrowserView {
             .default_open(false)
             .show(ui, |ui| record_grid(ui, r, self.zone));
         ui.separator();
+        if self.loaded.is_none() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                widgets::hint(
+                    ui,
+                    "The content preview opens once the archive is fully read.",
+                );
+            });
+            return;
+        }
         match (&self.preview_job, &self.preview) {
             (Some(_), _) => {
                 ui.spinner();
@@ -821,6 +1010,71 @@ impl BrowserView {
             _ => {}
         }
     }
+}
+
+/// The table's rows in display order: every record in file order, or the
+/// record indices a query returned.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    All(usize),
+    Some(&'a [u32]),
+}
+
+impl Rows<'_> {
+    fn len(self) -> usize {
+        match self {
+            Rows::All(n) => n,
+            Rows::Some(v) => v.len(),
+        }
+    }
+
+    /// The record shown at row `i`.
+    fn get(self, i: usize) -> Option<usize> {
+        match self {
+            Rows::All(n) => (i < n).then_some(i),
+            Rows::Some(v) => v.get(i).map(|&r| r as usize),
+        }
+    }
+
+    /// The row showing record `record`.
+    fn position(self, record: usize) -> Option<usize> {
+        match self {
+            Rows::All(n) => (record < n).then_some(record),
+            Rows::Some(v) => v.iter().position(|&r| r as usize == record),
+        }
+    }
+}
+
+/// One line over the table while the records are still read: what the
+/// job does, how many entries are in, how far it is, and Cancel.
+fn loading_strip_ui(ui: &mut Ui, job: &Job<LoadRest>, p: &Partial) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spinner();
+        let phase = if job.progress.phase.is_empty() {
+            "reading the file records"
+        } else {
+            job.progress.phase
+        };
+        ui.label(RichText::new(format!("Still loading — {phase}")).strong());
+        ui.add(
+            egui::ProgressBar::new(p.fraction())
+                .show_percentage()
+                .desired_width(160.0),
+        );
+        ui.label(format!(
+            "{} entries read",
+            widgets::thousands(p.records.len() as u64)
+        ));
+        if job.is_cancelling() {
+            ui.label(widgets::toned(ui, Tone::Warn, "Cancelling…"));
+        } else if ui
+            .button(RichText::new("Cancel opening").color(theme::tone_color(ui, Tone::Bad)))
+            .on_hover_text("Stop reading this archive; nothing of it stays shown")
+            .clicked()
+        {
+            job.cancel();
+        }
+    });
 }
 
 fn kind_name(k: EntryType) -> String {
