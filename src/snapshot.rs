@@ -143,9 +143,9 @@ pub enum SnapshotKind {
 }
 
 enum Source {
-    /// The archive and its member indices sorted by name, for lookups in
-    /// O(log n) instead of a scan per member.
-    Archive(Box<Archive>, Vec<u32>),
+    /// The archive (its tag files) and its payload members, compact and
+    /// looked up by name in O(log n).
+    Archive(Box<Archive>, crate::archive::zipread::MemberTable),
     Directory(PathBuf),
     Memory,
 }
@@ -216,7 +216,10 @@ impl Snapshot {
     /// [`stream_records`]): memory grows with the distinct paths, never with
     /// the inflated size of the file, however well it compresses.
     pub fn open_archive(path: &Path) -> Result<Self, SnapshotError> {
-        let archive = Archive::open(path)?;
+        // Tag files in the archive's index, the payload in a compact table:
+        // an archive of millions of files costs ~80 bytes and a name each.
+        let archive = Archive::open_tags(path)?;
+        let payload = archive.payload_members()?;
         let acquisition = archive.acquisition().ok();
         let taken_at_ns = acquisition.as_ref().and_then(|a| parse_time(&a.started_at));
         let knows_capabilities = acquisition
@@ -269,12 +272,6 @@ impl Snapshot {
                 e.member = member;
             }
         }
-        let members = &archive.index.members;
-        let mut by_name: Vec<u32> = (0..members.len() as u32).collect();
-        by_name.sort_by(|&a, &b| {
-            let name = |i: u32| members.get(i as usize).map(|m| m.name.as_str());
-            name(a).cmp(&name(b))
-        });
         Ok(Snapshot {
             label: path.display().to_string(),
             kind: SnapshotKind::Archive,
@@ -282,7 +279,7 @@ impl Snapshot {
             entries,
             problems,
             knows_capabilities,
-            source: Source::Archive(Box::new(archive), by_name),
+            source: Source::Archive(Box::new(archive), payload),
             altered_reads: Default::default(),
         })
     }
@@ -433,23 +430,16 @@ impl Snapshot {
             ));
         }
         match &self.source {
-            Source::Archive(a, by_name) => {
+            Source::Archive(a, payload) => {
                 let name = entry
                     .member
                     .as_deref()
                     .ok_or_else(|| Error::new(ErrorKind::NotFound, "no archive member"))?;
-                let members = &a.index.members;
-                let m = by_name
-                    .binary_search_by(|&i| {
-                        members
-                            .get(i as usize)
-                            .map(|m| m.name.as_str())
-                            .cmp(&Some(name))
-                    })
-                    .ok()
-                    .and_then(|k| by_name.get(k))
-                    .and_then(|&i| members.get(i as usize))
+                let m = payload
+                    .find(name)
+                    .map(|i| payload.member(i))
                     .ok_or_else(|| Error::new(ErrorKind::NotFound, name.to_string()))?;
+                let m = &m;
                 if checked {
                     let r = a.checked_reader(m)?;
                     let v = r.verdict_handle();

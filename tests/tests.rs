@@ -17,6 +17,7 @@ mod architecture;
 mod capture;
 mod capture_faults;
 mod capture_review;
+mod capture_spill;
 mod cli_basics;
 mod custody_cli;
 mod custody_tamper;

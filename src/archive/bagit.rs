@@ -144,31 +144,42 @@ pub fn parse_manifest_of(text: &str, alg: Algorithm) -> (Vec<ManifestLine>, Vec<
     let mut lines = Vec::new();
     let mut bad = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {
-        let line_no = i + 1;
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if raw.is_empty() {
-            continue;
+        match parse_manifest_line(raw, i + 1, alg) {
+            Ok(Some(l)) => lines.push(l),
+            Ok(None) => {}
+            Err(b) => bad.push(b),
         }
-        let Some((hash, path)) = raw.split_once([' ', '\t']) else {
-            bad.push((line_no, raw.to_string()));
-            continue;
-        };
-        let path = path.trim_start_matches([' ', '\t']);
-        let path = path.strip_prefix('*').unwrap_or(path);
-        if hash.len() != alg.hex_len()
-            || !hash.bytes().all(|b| b.is_ascii_hexdigit())
-            || path.is_empty()
-        {
-            bad.push((line_no, raw.to_string()));
-            continue;
-        }
-        lines.push(ManifestLine {
-            line_no,
-            hash: hash.to_ascii_lowercase(),
-            path: decode_path(path),
-        });
     }
     (lines, bad)
+}
+
+/// Parse line `line_no` of a manifest of `alg` digests (without its `\n`):
+/// `None` for an empty line, the line number and text of a malformed one.
+pub fn parse_manifest_line(
+    raw: &str,
+    line_no: usize,
+    alg: Algorithm,
+) -> Result<Option<ManifestLine>, (usize, String)> {
+    let raw = raw.strip_suffix('\r').unwrap_or(raw);
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let Some((hash, path)) = raw.split_once([' ', '\t']) else {
+        return Err((line_no, raw.to_string()));
+    };
+    let path = path.trim_start_matches([' ', '\t']);
+    let path = path.strip_prefix('*').unwrap_or(path);
+    if hash.len() != alg.hex_len()
+        || !hash.bytes().all(|b| b.is_ascii_hexdigit())
+        || path.is_empty()
+    {
+        return Err((line_no, raw.to_string()));
+    }
+    Ok(Some(ManifestLine {
+        line_no,
+        hash: hash.to_ascii_lowercase(),
+        path: decode_path(path),
+    }))
 }
 
 /// Make a value safe for a single-line `Label: value` tag (no line breaks).

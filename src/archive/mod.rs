@@ -20,6 +20,7 @@ pub mod names;
 pub mod record;
 pub mod regular;
 pub mod seal;
+pub mod spill;
 pub mod unlocked;
 pub mod zipread;
 pub mod zipspec;
@@ -61,6 +62,13 @@ pub fn legacy_payload_member(stem: &str, logical: &str) -> String {
         Some(_) => name.replace('\\', "%5C"),
         None => name,
     }
+}
+
+/// Whether a member name is a payload file's: `<stem>/data/…`.
+fn is_payload_name(name: &[u8]) -> bool {
+    name.iter()
+        .position(|&b| b == b'/')
+        .is_some_and(|slash| name[slash + 1..].starts_with(b"data/"))
 }
 
 /// Whether the name is an evidence archive's: `*.zip`, or `*.zip.age` when
@@ -116,6 +124,18 @@ impl Archive {
     /// decrypted copy once [`unlocked::unlock`] made one, and is
     /// [`ArchiveError::Locked`] until then.
     pub fn open(path: &Path) -> Result<Self, ArchiveError> {
+        Self::open_with(path, None)
+    }
+
+    /// [`Archive::open`] keeping only the tag files (every member outside
+    /// `<stem>/data/`) and checking nothing but their headers: what reads
+    /// the records and the acquisition of an archive of millions of files
+    /// (`exhibit show`) without an index of its payload.
+    pub fn open_tags(path: &Path) -> Result<Self, ArchiveError> {
+        Self::open_with(path, Some(&|name: &[u8]| !is_payload_name(name)))
+    }
+
+    fn open_with(path: &Path, keep: Option<zipread::KeepName<'_>>) -> Result<Self, ArchiveError> {
         let file = match unlocked::decrypted(path) {
             Some(f) => f,
             None if encrypt::is_age_file(path) => {
@@ -124,8 +144,11 @@ impl Archive {
             None => File::open(path),
         }
         .map_err(|e| ArchiveError::Io(e, path.to_path_buf()))?;
-        let index =
-            zipread::ZipIndex::open(&file).map_err(|e| ArchiveError::Zip(e, path.to_path_buf()))?;
+        let index = match keep {
+            None => zipread::ZipIndex::open(&file),
+            Some(keep) => zipread::ZipIndex::open_only(&file, keep),
+        }
+        .map_err(|e| ArchiveError::Zip(e, path.to_path_buf()))?;
         let stem = index
             .members
             .iter()
@@ -145,6 +168,16 @@ impl Archive {
             stem,
             sealed: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The payload members (`<stem>/data/…`) in a compact table (about 80
+    /// bytes and the name each), their local headers read and nothing else
+    /// checked: content lookups by member name in an archive opened with
+    /// [`Archive::open_tags`].
+    pub fn payload_members(&self) -> Result<zipread::MemberTable, ArchiveError> {
+        zipread::CompactIndex::open_only(&self.file, &is_payload_name)
+            .map(|c| c.members)
+            .map_err(|e| ArchiveError::Zip(e, self.path.clone()))
     }
 
     /// The member with this exact name.

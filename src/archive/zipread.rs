@@ -12,8 +12,11 @@
 mod extra;
 mod inflate;
 mod paths;
+mod table;
 
 pub use inflate::MemberReader;
+pub use table::MemberTable;
+use table::{HAS_OWNER, HAS_TIMESTAMP, LOCAL_ZIP64, OVERLAPS, Row};
 
 use super::zipspec::*;
 use crate::platform::files::read_at;
@@ -99,6 +102,20 @@ pub struct ZipIndex {
     pub file_size: u64,
 }
 
+/// Which members to keep, by name (see [`CompactIndex::open_only`]).
+pub type KeepName<'a> = &'a dyn Fn(&[u8]) -> bool;
+
+/// The parsed structure of an archive, its members kept compact
+/// ([`MemberTable`]: about 80 bytes and the name per member, where a
+/// [`ZipIndex`] holds a [`Member`] each): what reads archives of millions
+/// of members. Same checks, same issues, in the same order.
+#[derive(Debug)]
+pub struct CompactIndex {
+    pub members: MemberTable,
+    pub issues: Vec<ZipIssue>,
+    pub file_size: u64,
+}
+
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
@@ -179,6 +196,24 @@ impl<'f> Window<'f> {
     }
 }
 
+/// The central directory (`len` bytes at `start`), read through a window.
+struct CentralReader<'f> {
+    window: Window<'f>,
+    start: u64,
+    len: u64,
+}
+
+impl CentralReader<'_> {
+    /// `len` bytes at `at` inside the central directory; `None` when they
+    /// run past its end.
+    fn read(&mut self, at: u64, len: usize) -> io::Result<Option<Vec<u8>>> {
+        if at.saturating_add(len as u64) > self.len {
+            return Ok(None);
+        }
+        self.window.read(len, self.start + at).map(Some)
+    }
+}
+
 fn issue(kind: ProblemKind, member: Option<&str>, detail: impl Into<String>) -> ZipIssue {
     ZipIssue {
         kind,
@@ -207,12 +242,50 @@ pub fn unsafe_name(name: &str) -> Option<&'static str> {
 impl ZipIndex {
     /// Parse the archive's structure. Fails only when there is no usable end
     /// of central directory; everything else becomes an issue.
+    pub fn open(file: &File) -> Result<Self, ZipReadError> {
+        Ok(CompactIndex::open(file)?.into())
+    }
+
+    /// Only the members whose name `keep` accepts (see
+    /// [`CompactIndex::open_only`]).
+    pub fn open_only(file: &File, keep: KeepName<'_>) -> Result<Self, ZipReadError> {
+        Ok(CompactIndex::open_only(file, keep)?.into())
+    }
+}
+
+impl From<CompactIndex> for ZipIndex {
+    fn from(c: CompactIndex) -> Self {
+        Self {
+            members: c.members.members(),
+            issues: c.issues,
+            file_size: c.file_size,
+        }
+    }
+}
+
+impl CompactIndex {
+    /// Parse the archive's structure (see [`ZipIndex::open`]). The central
+    /// directory is read through a window, never whole.
+    pub fn open(file: &File) -> Result<Self, ZipReadError> {
+        Self::open_with(file, None)
+    }
+
+    /// Only the members whose name (bytes) `keep` accepts, their local
+    /// headers read, and no other check: for readers that need a few tag
+    /// files of an archive of millions of members (`exhibit show`). The
+    /// issues are those of the kept members' headers only.
+    pub fn open_only(file: &File, keep: KeepName<'_>) -> Result<Self, ZipReadError> {
+        Self::open_with(file, Some(keep))
+    }
+
+    /// Parse the archive's structure, keeping the members `keep` accepts
+    /// (every member and every check with `None`).
     ///
     /// One long function on purpose: it reads the end records and the
     /// central directory in file order, and each check needs what the ones
     /// before it established (offsets, counts, ZIP64 values); the checks
     /// that stand alone are the `check_*` methods it calls at the end.
-    pub fn open(file: &File) -> Result<Self, ZipReadError> {
+    fn open_with(file: &File, keep: Option<KeepName<'_>>) -> Result<Self, ZipReadError> {
         let file_size = file.metadata()?.len();
         let mut issues = Vec::new();
         if file_size < EOCD_LEN as u64 {
@@ -369,29 +442,40 @@ impl ZipIndex {
                 cd_size / CENTRAL_HEADER_LEN as u64
             )));
         }
-        let cd = read_exact_at(file, cd_size as usize, cd_start)?;
-        let mut members = Vec::with_capacity(entries as usize);
-        let mut at = 0usize;
-        while at < cd.len() {
-            if u32_at(&cd, at) != Some(CENTRAL_SIG) {
+        let mut cd = CentralReader {
+            window: Window::new(file),
+            start: cd_start,
+            len: cd_size,
+        };
+        // The end record's count is at most one per 46 bytes (checked
+        // above); names take at most what the fixed headers leave.
+        let mut members = MemberTable::with_capacity(
+            entries as usize,
+            cd_size.saturating_sub(entries * CENTRAL_HEADER_LEN as u64) as usize,
+        );
+        let mut at = 0u64;
+        while at < cd_size {
+            let Some(h) = cd.read(at, CENTRAL_HEADER_LEN)? else {
                 issues.push(issue(
                     ProblemKind::CentralDirectoryCorrupt,
                     None,
-                    format!(
-                        "no central header signature at offset {}",
-                        cd_start + at as u64
-                    ),
-                ));
-                break;
-            }
-            let Some(h) = cd.get(at..at + CENTRAL_HEADER_LEN) else {
-                issues.push(issue(
-                    ProblemKind::CentralDirectoryCorrupt,
-                    None,
-                    "truncated central header",
+                    if u32_at(&cd.read(at, 4)?.unwrap_or_default(), 0) == Some(CENTRAL_SIG) {
+                        "truncated central header".to_string()
+                    } else {
+                        format!("no central header signature at offset {}", cd_start + at)
+                    },
                 ));
                 break;
             };
+            if u32_at(&h, 0) != Some(CENTRAL_SIG) {
+                issues.push(issue(
+                    ProblemKind::CentralDirectoryCorrupt,
+                    None,
+                    format!("no central header signature at offset {}", cd_start + at),
+                ));
+                break;
+            }
+            let h = h.as_slice();
             let flags = u16_at(h, 8).unwrap_or(0);
             let method = u16_at(h, 10).unwrap_or(0);
             let dos_time = u16_at(h, 12).unwrap_or(0);
@@ -407,8 +491,7 @@ impl ZipIndex {
             let external = u32_at(h, 38).unwrap_or(0);
             let made_by = u16_at(h, 4).unwrap_or(0);
             let mut local_offset = u32_at(h, 42).unwrap_or(0) as u64;
-            let Some(name_raw) = cd.get(at + CENTRAL_HEADER_LEN..at + CENTRAL_HEADER_LEN + n)
-            else {
+            let Some(var) = cd.read(at + CENTRAL_HEADER_LEN as u64, n)? else {
                 issues.push(issue(
                     ProblemKind::CentralDirectoryCorrupt,
                     None,
@@ -416,14 +499,13 @@ impl ZipIndex {
                 ));
                 break;
             };
-            let (name, raw_name) = match std::str::from_utf8(name_raw) {
-                Ok(s) => (s.to_string(), None),
-                Err(_) => (
-                    String::from_utf8_lossy(name_raw).into_owned(),
-                    Some(name_raw.to_vec().into_boxed_slice()),
-                ),
-            };
-            if raw_name.is_some() {
+            let name_raw = var.as_slice();
+            if keep.is_some_and(|keep| !keep(name_raw)) {
+                at += (CENTRAL_HEADER_LEN + n + m + k) as u64;
+                continue;
+            }
+            let name = String::from_utf8_lossy(name_raw);
+            if std::str::from_utf8(name_raw).is_err() {
                 issues.push(issue(
                     ProblemKind::NameNotUtf8,
                     Some(&name),
@@ -431,8 +513,8 @@ impl ZipIndex {
                      readers decode it in different ways",
                 ));
             }
-            let extra_start = at + CENTRAL_HEADER_LEN + n;
-            let Some(extra) = cd.get(extra_start..extra_start + m) else {
+            let extra_start = at + (CENTRAL_HEADER_LEN + n) as u64;
+            let Some(extra) = cd.read(extra_start, m)? else {
                 issues.push(issue(
                     ProblemKind::CentralDirectoryCorrupt,
                     Some(&name),
@@ -440,7 +522,7 @@ impl ZipIndex {
                 ));
                 break;
             };
-            let parsed = extra::parse(extra, false);
+            let parsed = extra::parse(&extra, false);
             for (kind, detail) in parsed.findings {
                 issues.push(issue(kind, Some(&name), detail));
             }
@@ -512,31 +594,40 @@ impl ZipIndex {
                     format!("member claims to start on disk {disk_start}"),
                 ));
             }
-            let unix_mode = if made_by >> 8 == 3 { external >> 16 } else { 0 };
-            members.push(Member {
-                name,
-                raw_name,
-                flags,
-                method,
-                crc,
+            let mut bits = 0;
+            if parsed.timestamp.is_some() {
+                bits |= HAS_TIMESTAMP;
+            }
+            if parsed.owner.is_some() {
+                bits |= HAS_OWNER;
+            }
+            let (uid, gid) = parsed.owner.unwrap_or_default();
+            let row = Row {
                 csize,
                 usize,
                 local_offset,
-                unix_mode,
-                mtime,
-                owner: parsed.owner,
-                timestamp_flags: parsed.timestamp.map(|t| t.flags),
-                dos_datetime: (dos_time, dos_date),
-                made_by,
+                data_start: u64::MAX,
+                mtime: mtime.unwrap_or_default(),
+                crc,
                 external,
+                uid,
+                gid,
+                flags,
+                method,
+                made_by,
                 internal,
-                data_start: None,
-                local_zip64: false,
-                overlaps: false,
-            });
-            at = extra_start + m + k;
+                dos_time,
+                dos_date,
+                timestamp_flags: parsed.timestamp.map_or(0, |t| t.flags),
+                bits,
+                ..Row::default()
+            };
+            members.push(row, name_raw);
+            // The comment is not read, only skipped (its length is an issue).
+            at = extra_start + (m + k) as u64;
         }
-        if members.len() as u64 != entries {
+        members.shrink();
+        if keep.is_none() && members.len() as u64 != entries {
             issues.push(issue(
                 ProblemKind::CentralDirectoryCorrupt,
                 None,
@@ -546,15 +637,17 @@ impl ZipIndex {
                 ),
             ));
         }
-        let mut index = ZipIndex {
+        let mut index = CompactIndex {
             members,
             issues,
             file_size,
         };
         index.check_local_headers(file, cd_start)?;
-        index.check_layout(cd_start);
-        index.check_names();
-        index.check_members();
+        if keep.is_none() {
+            index.check_layout(cd_start);
+            index.check_names();
+            index.check_members();
+        }
         Ok(index)
     }
 
@@ -564,13 +657,11 @@ impl ZipIndex {
         // Walk the members in file order through one read window: a million
         // small members cost a few hundred reads instead of two million.
         let mut order: Vec<usize> = (0..self.members.len()).collect();
-        order.sort_by_key(|&i| self.members.get(i).map_or(0, |m| m.local_offset));
+        order.sort_by_key(|&i| self.members.row(i).local_offset);
         let mut window = Window::new(file);
         for i in order {
-            let Some(m) = self.members.get_mut(i) else {
-                continue;
-            };
-            let name = m.name.clone();
+            let name = self.members.name(i).into_owned();
+            let m = *self.members.row(i);
             let fixed = if m.local_offset.saturating_add(LOCAL_HEADER_LEN as u64) <= cd_start {
                 window.read(LOCAL_HEADER_LEN, m.local_offset).ok()
             } else {
@@ -606,7 +697,7 @@ impl ZipIndex {
             let (lname, lextra) = var.split_at(n as usize);
             let mut problems = Vec::new();
             // Raw bytes: two different invalid names can decode to one text.
-            if lname != m.name_bytes() {
+            if lname != self.members.name_bytes(i) {
                 problems.push(format!(
                     "name `{}` differs from the central directory's",
                     String::from_utf8_lossy(lname)
@@ -621,10 +712,10 @@ impl ZipIndex {
             if (flags ^ m.flags) & (FLAG_DATA_DESCRIPTOR | FLAG_UTF8 | 1) != 0 {
                 problems.push(format!("flags {flags:#06x} vs {:#06x}", m.flags));
             }
-            if (time, date) != m.dos_datetime {
+            if (time, date) != (m.dos_time, m.dos_date) {
                 problems.push(format!(
                     "DOS date/time {date:#06x} {time:#06x} vs {:#06x} {:#06x} in the central directory",
-                    m.dos_datetime.1, m.dos_datetime.0
+                    m.dos_date, m.dos_time
                 ));
             }
             let descriptor = flags & FLAG_DATA_DESCRIPTOR != 0;
@@ -656,7 +747,7 @@ impl ZipIndex {
                 None => {}
             }
             let local_ts = parsed.timestamp;
-            let central_ts = m.mtime.zip(m.timestamp_flags);
+            let central_ts = (m.bits & HAS_TIMESTAMP != 0).then_some((m.mtime, m.timestamp_flags));
             if local_ts.map(|t| (t.mtime, t.flags)) != central_ts {
                 let show = |t: Option<(i64, u8)>| {
                     t.map_or("none".to_string(), |(t, f)| format!("{t} (flags {f:#04x})"))
@@ -671,10 +762,11 @@ impl ZipIndex {
                     ),
                 ));
             }
-            if parsed.owner != m.owner {
+            let owner = (m.bits & HAS_OWNER != 0).then_some((m.uid, m.gid));
+            if parsed.owner != owner {
                 problems.push(format!(
-                    "Unix uid/gid {:?} vs {:?} in the central directory",
-                    parsed.owner, m.owner
+                    "Unix uid/gid {:?} vs {owner:?} in the central directory",
+                    parsed.owner
                 ));
             }
             let data_start = var_start + n + e;
@@ -737,8 +829,11 @@ impl ZipIndex {
                 self.issues
                     .push(issue(ProblemKind::LocalHeaderMismatch, Some(&name), p));
             }
-            m.data_start = Some(data_start);
-            m.local_zip64 = local_zip64;
+            let row = self.members.row_mut(i);
+            row.data_start = data_start;
+            if local_zip64 {
+                row.bits |= LOCAL_ZIP64;
+            }
         }
         Ok(())
     }
@@ -750,21 +845,25 @@ impl ZipIndex {
     fn check_layout(&mut self, cd_start: u64) {
         let mut spans: Vec<(u64, u64, usize)> = Vec::new();
         let mut into_cd = Vec::new();
-        for (i, m) in self.members.iter().enumerate() {
-            let Some(ds) = m.data_start else { continue };
+        for i in 0..self.members.len() {
+            let m = self.members.row(i);
+            if m.data_start == u64::MAX {
+                continue;
+            }
+            let ds = m.data_start;
             let mut end = ds.saturating_add(m.csize);
             if m.flags & FLAG_DATA_DESCRIPTOR != 0 {
-                end = end.saturating_add(if m.local_zip64 { 24 } else { 16 });
+                end = end.saturating_add(if m.bits & LOCAL_ZIP64 != 0 { 24 } else { 16 });
             }
+            spans.push((m.local_offset, end, i));
             if ds.saturating_add(m.csize) > cd_start {
                 into_cd.push(i);
                 self.issues.push(issue(
                     ProblemKind::MemberOverlaps,
-                    Some(&m.name),
+                    Some(&self.members.name(i)),
                     "member data runs into the central directory (truncated or forged sizes)",
                 ));
             }
-            spans.push((m.local_offset, end, i));
         }
         spans.sort_unstable();
         let mut cursor = 0u64;
@@ -774,12 +873,11 @@ impl ZipIndex {
         for &(start, end, i) in &spans {
             if start < cursor {
                 let other = owner
-                    .and_then(|p| self.members.get(p))
-                    .map(|m| m.name.clone())
+                    .map(|p| self.members.name(p).into_owned())
                     .unwrap_or_default();
                 self.issues.push(issue(
                     ProblemKind::MemberOverlaps,
-                    Some(&self.members[i].name),
+                    Some(&self.members.name(i)),
                     format!("overlaps member `{other}`: its content is not inflated"),
                 ));
                 overlapping.push(i);
@@ -787,7 +885,7 @@ impl ZipIndex {
             } else if start > cursor {
                 self.issues.push(issue(
                     ProblemKind::Gap,
-                    Some(&self.members[i].name),
+                    Some(&self.members.name(i)),
                     format!("{} unaccounted bytes before this member", start - cursor),
                 ));
             }
@@ -797,9 +895,7 @@ impl ZipIndex {
             }
         }
         for i in overlapping {
-            if let Some(m) = self.members.get_mut(i) {
-                m.overlaps = true;
-            }
+            self.members.row_mut(i).bits |= OVERLAPS;
         }
         if cursor < cd_start && !spans.is_empty() {
             self.issues.push(issue(
@@ -816,48 +912,66 @@ impl ZipIndex {
     /// Names: duplicates, names extractors resolve to one path, names that
     /// escape the extraction directory or that readers decode differently.
     fn check_names(&mut self) {
-        let mut seen = std::collections::HashSet::new();
-        for m in &self.members {
-            if !seen.insert(m.name_bytes()) {
+        // A name seen before (by bytes): within each run of names of one
+        // text (in member order), one whose bytes an earlier one has.
+        let mut duplicate = vec![false; self.members.len()];
+        let sorted = self.members.by_name();
+        let t = &self.members;
+        let mut start = 0;
+        for k in 1..=sorted.len() {
+            if k < sorted.len() && t.name(sorted[k] as usize) == t.name(sorted[start] as usize) {
+                continue;
+            }
+            let run = &sorted[start..k];
+            for (n, &b) in run.iter().enumerate() {
+                let b = b as usize;
+                if run[..n]
+                    .iter()
+                    .any(|&a| t.name_bytes(a as usize) == t.name_bytes(b))
+                {
+                    duplicate[b] = true;
+                }
+            }
+            start = k;
+        }
+        for (i, dup) in duplicate.into_iter().enumerate() {
+            let name = self.members.name(i);
+            if dup {
                 self.issues.push(issue(
                     ProblemKind::DuplicateMember,
-                    Some(&m.name),
+                    Some(&name),
                     "name appears more than once",
                 ));
             }
-            if paths::is_noncanonical(&m.name) {
+            if paths::is_noncanonical(&name) {
                 self.issues.push(issue(
                     ProblemKind::NoncanonicalName,
-                    Some(&m.name),
+                    Some(&name),
                     "the name has an empty or `.` component (Exhibit never writes one): \
                      extractors resolve it to another path",
                 ));
             }
-            if !m.name.is_ascii() && m.flags & FLAG_UTF8 == 0 {
+            if !name.is_ascii() && self.members.row(i).flags & FLAG_UTF8 == 0 {
                 self.issues.push(issue(
                     ProblemKind::NameEncoding,
-                    Some(&m.name),
+                    Some(&name),
                     "non-ASCII name without the UTF-8 flag: other readers decode it as CP437",
                 ));
             }
-            if let Some(why) = unsafe_name(&m.name) {
+            if let Some(why) = unsafe_name(&name) {
                 self.issues
-                    .push(issue(ProblemKind::UnsafeMemberName, Some(&m.name), why));
+                    .push(issue(ProblemKind::UnsafeMemberName, Some(&name), why));
             }
         }
-        let names: Vec<&str> = self.members.iter().map(|m| m.name.as_str()).collect();
-        let dirs: Vec<bool> = self.members.iter().map(Member::is_dir).collect();
-        let found = paths::collisions(&names, &dirs);
+        let table = &self.members;
+        let found = paths::collisions_by(table.len(), |i| table.name(i), |i| table.is_dir(i));
         let found: Vec<ZipIssue> = found
             .into_iter()
             .map(|(i, j, what)| {
                 issue(
                     ProblemKind::NameCollision,
-                    names.get(i).copied(),
-                    format!(
-                        "{what} `{}` once extracted",
-                        names.get(j).copied().unwrap_or_default()
-                    ),
+                    Some(&table.name(i)),
+                    format!("{what} `{}` once extracted", table.name(j)),
                 )
             })
             .collect();
@@ -866,7 +980,8 @@ impl ZipIndex {
 
     /// What each member asks an extractor to create, and how.
     fn check_members(&mut self) {
-        for m in &self.members {
+        for i in 0..self.members.len() {
+            let m = &self.members.member(i);
             // An extractor makes the directory and drops its data: hidden bytes.
             // (An empty deflate stream takes 2 bytes.)
             if m.is_dir()

@@ -10,9 +10,10 @@
 //! Unix uid/gid extra fields, and the UTF-8 flag. ZIP64 structures are written
 //! whenever a size, an offset or the entry count needs them.
 
+use super::spill::{Spill, SpillWriter};
 use super::zipspec::*;
 use sha2::{Digest, Sha256};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 /// Metadata of one member, taken from the source file.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +40,27 @@ struct Central {
     version_needed: u16,
 }
 
+/// Where the central directory goes until [`ZipWriter::finish`] writes it:
+/// each entry's central header is rendered as soon as the entry is
+/// complete, into memory or a [`Spill`], so the writer keeps no per-entry
+/// structure.
+enum CentralDir {
+    Memory(Vec<u8>),
+    Spilled(SpillWriter),
+}
+
+impl CentralDir {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            CentralDir::Memory(v) => {
+                v.extend_from_slice(bytes);
+                Ok(())
+            }
+            CentralDir::Spilled(w) => w.write_all(bytes),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct OpenStream {
     meta: EntryMeta,
@@ -60,8 +82,12 @@ pub struct ZipWriter<W: Write> {
     out: W,
     sha: Sha256,
     offset: u64,
-    central: Vec<Central>,
+    central: CentralDir,
+    /// Central headers rendered so far.
+    members: u64,
     open: Option<OpenStream>,
+    /// Scratch buffer for one central header.
+    scratch: Vec<u8>,
 }
 
 fn in_i32(t: i64) -> Option<i32> {
@@ -112,14 +138,83 @@ fn name_len(meta: &EntryMeta) -> io::Result<u16> {
 }
 
 impl<W: Write> ZipWriter<W> {
+    /// A writer keeping the central directory in memory (about 130 bytes
+    /// per member, rendered).
     pub fn new(out: W) -> Self {
+        Self::with_central(out, CentralDir::Memory(Vec::new()))
+    }
+
+    /// A writer keeping the central directory in `spill` until the end
+    /// (nothing per member in memory).
+    pub fn with_central_spill(out: W, spill: &Spill) -> io::Result<Self> {
+        Ok(Self::with_central(
+            out,
+            CentralDir::Spilled(spill.writer()?),
+        ))
+    }
+
+    fn with_central(out: W, central: CentralDir) -> Self {
         Self {
             out,
             sha: Sha256::new(),
             offset: 0,
-            central: Vec::new(),
+            central,
+            members: 0,
             open: None,
+            scratch: Vec::new(),
         }
+    }
+
+    /// Render the central header of a complete member.
+    fn push_central(&mut self, c: &Central) -> io::Result<()> {
+        let buf = &mut self.scratch;
+        buf.clear();
+        let mut z64 = Vec::new();
+        if c.usize >= U32_SENTINEL {
+            z64.put_u64(c.usize);
+        }
+        if c.csize >= U32_SENTINEL {
+            z64.put_u64(c.csize);
+        }
+        if c.offset >= U32_SENTINEL {
+            z64.put_u64(c.offset);
+        }
+        let mut extra = Vec::new();
+        if !z64.is_empty() {
+            extra.put_u16(EXTRA_ZIP64);
+            extra.put_u16(z64.len() as u16);
+            extra.extend_from_slice(&z64);
+        }
+        extra.extend(timestamp_extra(&c.meta, false));
+        extra.extend(unix_extra(&c.meta));
+        let (time, date) = dos_datetime(c.meta.mtime);
+        let version_needed = if z64.is_empty() {
+            c.version_needed
+        } else {
+            VERSION_NEEDED_ZIP64
+        };
+        buf.put_u32(CENTRAL_SIG);
+        buf.put_u16(VERSION_MADE_BY);
+        buf.put_u16(version_needed);
+        buf.put_u16(c.flags);
+        buf.put_u16(c.method);
+        buf.put_u16(time);
+        buf.put_u16(date);
+        buf.put_u32(c.crc);
+        buf.put_u32(c.csize.min(U32_SENTINEL) as u32);
+        buf.put_u32(c.usize.min(U32_SENTINEL) as u32);
+        buf.put_u16(name_len(&c.meta)?);
+        buf.put_u16(extra.len() as u16);
+        buf.put_u16(0); // comment length
+        buf.put_u16(0); // disk number start
+        buf.put_u16(0); // internal attributes
+        buf.put_u32((0o100000 | (c.meta.mode & 0o7777)) << 16);
+        buf.put_u32(c.offset.min(U32_SENTINEL) as u32);
+        buf.extend_from_slice(c.meta.name.as_bytes());
+        buf.extend_from_slice(&extra);
+        self.central.append(&self.scratch)?;
+        self.members += 1;
+        Ok(())
     }
 
     /// Bytes written so far.
@@ -203,7 +298,7 @@ impl<W: Write> ZipWriter<W> {
         let offset = self.offset;
         self.local_header(&meta, method, FLAG_UTF8, crc, csize, usize, zip64)?;
         self.emit(data)?;
-        self.central.push(Central {
+        self.push_central(&Central {
             meta,
             method,
             flags: FLAG_UTF8,
@@ -216,8 +311,66 @@ impl<W: Write> ZipWriter<W> {
             } else {
                 VERSION_NEEDED_DEFAULT
             },
-        });
-        Ok(())
+        })
+    }
+
+    /// [`ZipWriter::add_whole`] with the `csize` bytes of compressed data
+    /// read from `data` (a tag file too large to hold in memory), laid out
+    /// exactly as `add_whole` lays them out.
+    pub fn add_whole_from(
+        &mut self,
+        meta: EntryMeta,
+        method: u16,
+        crc: u32,
+        usize: u64,
+        csize: u64,
+        data: &mut dyn Read,
+    ) -> io::Result<()> {
+        self.check_idle()?;
+        let zip64 = usize >= U32_SENTINEL || csize >= U32_SENTINEL;
+        let offset = self.offset;
+        self.local_header(&meta, method, FLAG_UTF8, crc, csize, usize, zip64)?;
+        let copied = self.copy_from(data, csize)?;
+        if copied != csize {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: {copied} bytes of data where {csize} were announced",
+                    meta.name
+                ),
+            ));
+        }
+        self.push_central(&Central {
+            meta,
+            method,
+            flags: FLAG_UTF8,
+            crc,
+            csize,
+            usize,
+            offset,
+            version_needed: if zip64 {
+                VERSION_NEEDED_ZIP64
+            } else {
+                VERSION_NEEDED_DEFAULT
+            },
+        })
+    }
+
+    /// Emit at most `max` bytes read from `r`; how many there were.
+    fn copy_from(&mut self, r: &mut dyn Read, max: u64) -> io::Result<u64> {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut r = r.take(max);
+        let mut total = 0u64;
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.emit(&buf[..n])?;
+            total += n as u64;
+        }
     }
 
     /// Start an entry whose data will follow in chunks. `large` reserves ZIP64
@@ -276,7 +429,7 @@ impl<W: Write> ZipWriter<W> {
             d.put_u32(usize as u32);
         }
         self.emit(&d)?;
-        self.central.push(Central {
+        self.push_central(&Central {
             meta: open.meta,
             method: open.method,
             flags: FLAG_UTF8 | FLAG_DATA_DESCRIPTOR,
@@ -289,8 +442,7 @@ impl<W: Write> ZipWriter<W> {
             } else {
                 VERSION_NEEDED_DEFAULT
             },
-        });
-        Ok(())
+        })
     }
 
     /// Write the central directory and end records; return the inner writer,
@@ -298,60 +450,26 @@ impl<W: Write> ZipWriter<W> {
     pub fn finish(mut self) -> io::Result<(W, Finished)> {
         self.check_idle()?;
         let cd_start = self.offset;
-        let central = std::mem::take(&mut self.central);
-        let mut buf = Vec::with_capacity(64 * 1024);
-        for c in &central {
-            let mut z64 = Vec::new();
-            if c.usize >= U32_SENTINEL {
-                z64.put_u64(c.usize);
+        let central = std::mem::replace(&mut self.central, CentralDir::Memory(Vec::new()));
+        match central {
+            CentralDir::Memory(buf) => {
+                for chunk in buf.chunks(60 * 1024) {
+                    self.emit(chunk)?;
+                }
             }
-            if c.csize >= U32_SENTINEL {
-                z64.put_u64(c.csize);
-            }
-            if c.offset >= U32_SENTINEL {
-                z64.put_u64(c.offset);
-            }
-            let mut extra = Vec::new();
-            if !z64.is_empty() {
-                extra.put_u16(EXTRA_ZIP64);
-                extra.put_u16(z64.len() as u16);
-                extra.extend_from_slice(&z64);
-            }
-            extra.extend(timestamp_extra(&c.meta, false));
-            extra.extend(unix_extra(&c.meta));
-            let (time, date) = dos_datetime(c.meta.mtime);
-            let version_needed = if z64.is_empty() {
-                c.version_needed
-            } else {
-                VERSION_NEEDED_ZIP64
-            };
-            buf.put_u32(CENTRAL_SIG);
-            buf.put_u16(VERSION_MADE_BY);
-            buf.put_u16(version_needed);
-            buf.put_u16(c.flags);
-            buf.put_u16(c.method);
-            buf.put_u16(time);
-            buf.put_u16(date);
-            buf.put_u32(c.crc);
-            buf.put_u32(c.csize.min(U32_SENTINEL) as u32);
-            buf.put_u32(c.usize.min(U32_SENTINEL) as u32);
-            buf.put_u16(name_len(&c.meta)?);
-            buf.put_u16(extra.len() as u16);
-            buf.put_u16(0); // comment length
-            buf.put_u16(0); // disk number start
-            buf.put_u16(0); // internal attributes
-            buf.put_u32((0o100000 | (c.meta.mode & 0o7777)) << 16);
-            buf.put_u32(c.offset.min(U32_SENTINEL) as u32);
-            buf.extend_from_slice(c.meta.name.as_bytes());
-            buf.extend_from_slice(&extra);
-            if buf.len() >= 60 * 1024 {
-                self.emit(&buf)?;
-                buf.clear();
+            CentralDir::Spilled(w) => {
+                let len = w.len();
+                let mut r = w.finish()?.reader()?;
+                if self.copy_from(&mut r, len)? != len {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the spilled central directory is shorter than written",
+                    ));
+                }
             }
         }
-        self.emit(&buf)?;
         let cd_size = self.offset - cd_start;
-        let n = central.len() as u64;
+        let n = self.members;
         let mut end = Vec::new();
         if n >= U16_SENTINEL || cd_size >= U32_SENTINEL || cd_start >= U32_SENTINEL {
             let z64_start = self.offset;

@@ -72,6 +72,13 @@ pub fn take() -> BTreeMap<(u64, u64), Touched> {
     std::mem::take(&mut *NOTED.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
+/// [`original`] against the changes noted so far: for an entry as the walk
+/// meets it (a change noted later happened after the walk saw the entry).
+pub fn original_now(dev: u64, ino: u64, seen: Option<Time>) -> Option<Time> {
+    let noted = NOTED.lock().unwrap_or_else(|e| e.into_inner());
+    original(&noted, dev, ino, seen)
+}
+
 /// The access time to record for inode (`dev`, `ino`) whose access time the
 /// walk saw as `seen`: the one from before Exhibit touched it when `seen` is
 /// the one Exhibit left, `seen` otherwise.

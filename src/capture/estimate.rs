@@ -71,29 +71,28 @@ pub fn estimate(
         cancel,
         on_progress: &on_progress,
     };
-    let items = walk::walk(&starts, &opts)
-        .map_err(|_| CaptureError::Invalid("the estimate was cancelled".into()))?;
-    let planned = plan::plan(
-        &items,
-        &super::accounts::Accounts::default(),
-        "estimate",
-        root.as_deref(),
-    );
+    let acc = super::accounts::Accounts::default();
+    let mut planner = plan::Planner::new("estimate", root.as_deref(), &acc);
     let mut est = Estimate {
-        entries: planned.records.len() as u64,
         live_response: req.collects_live(),
         ..Estimate::default()
     };
-    for (p, it) in planned.plans.iter().zip(&items) {
+    let mut index = 0usize;
+    walk::walk_each(&starts, &opts, &mut |item| {
+        let (_, p) = planner.plan(index, &item);
+        index += 1;
+        est.entries += 1;
         match p {
             plan::Plan::Read(job) if job.member.is_some() => {
                 est.files += 1;
                 est.bytes += job.walk_size;
             }
             plan::Plan::Alias(..) => {}
-            _ if it.stat.kind == Some(EntryType::File) => est.not_stored += 1,
+            _ if item.stat.kind == Some(EntryType::File) => est.not_stored += 1,
             _ => {}
         }
-    }
+        true
+    })
+    .map_err(|_| CaptureError::Invalid("the estimate was cancelled".into()))?;
     Ok(est)
 }

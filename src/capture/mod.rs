@@ -35,6 +35,7 @@ pub mod walk;
 
 use crate::archive::acquisition::{Acquisition, AcquisitionError, CaseInfo, Examiner, Method};
 use crate::archive::encrypt::{EncryptingWriter, Hashes, Recipients};
+use crate::archive::spill::Spill;
 use crate::archive::{self, Status, names, seal};
 use crate::custody;
 use crate::job::{CancelToken, Progress, ProgressSink};
@@ -44,7 +45,7 @@ use select::{Everything, Selector};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use walk::{WalkItem, WalkOptions};
+use walk::WalkOptions;
 
 /// How payload content is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +154,15 @@ pub struct CaptureRequest {
     /// Encrypt the archive to these age recipients as it is written: the
     /// output is `<stem>.zip.age` and no plaintext copy touches the disk.
     pub encrypt_to: Option<Arc<Recipients>>,
+    /// Bytes of serialized records held in memory before they are sorted
+    /// and spilled beside the archive ([`DEFAULT_SPILL_THRESHOLD`]); tests
+    /// make it tiny to go through the spilling path.
+    pub spill_threshold: usize,
 }
+
+/// Records held in memory (serialized) before a sorted run of them is
+/// spilled: peak memory does not grow with the number of entries.
+pub const DEFAULT_SPILL_THRESHOLD: usize = 32 << 20;
 
 impl CaptureRequest {
     /// A request with defaults for everything but the essentials.
@@ -187,6 +196,7 @@ impl CaptureRequest {
             location: None,
             extra_tags: Vec::new(),
             encrypt_to: None,
+            spill_threshold: DEFAULT_SPILL_THRESHOLD,
         }
     }
 
@@ -515,7 +525,23 @@ fn build(
         None => accounts::Accounts::default(),
     };
 
-    // 1. Walk.
+    // Records and pending reads are spilled beside the archive (encrypted
+    // when it is), or kept in memory when nothing may touch the disk.
+    let spill = match &out {
+        Some(o) => {
+            let dir = o.partial.parent().unwrap_or(Path::new("."));
+            if req.encrypt_to.is_some() {
+                Spill::encrypted(dir)
+            } else {
+                Spill::disk(dir)
+            }
+        }
+        None => Spill::memory(),
+    };
+    let write_err = |e: std::io::Error| CaptureError::Write(e, partial.clone());
+
+    // 1. Walk, and plan each item as it is found: records that are final
+    // go to the tally, files to read wait in the spill.
     let mut prog = Progress {
         phase: "walking",
         ..Progress::default()
@@ -530,31 +556,87 @@ fn build(
         cancel,
         on_progress: &|n: u64, p: &[u8]| walk_progress(progress, n, p),
     };
-    let items = walk_sources(&starts, &walk).ok_or(CaptureError::Cancelled(partial.clone()))?;
+    let mut records = seal::RecordTally::new(&stem, spill.clone(), req.spill_threshold);
+    let mut pending = plan::PendingReads::new(&spill).map_err(write_err)?;
+    let mut planner = plan::Planner::new(&stem, root.as_deref(), &acc);
+    let mut aliases: Vec<plan::Alias> = Vec::new();
+    let mut index = 0usize;
+    let mut failed: Option<std::io::Error> = None;
+    let walked = walk::walk_each(&starts, &walk, &mut |mut item| {
+        // Access times Exhibit changed before the walk met the entry and
+        // could not avoid changing (links read while resolving) are put
+        // back as they were before.
+        item.stat.atime = atime::original_now(item.stat.dev, item.stat.ino, item.stat.atime);
+        let i = index;
+        index += 1;
+        let (rec, plan) = planner.plan(i, &item);
+        let kept = match plan {
+            plan::Plan::Done => records.push(i as u64, &rec),
+            plan::Plan::Read(job) => pending.push(&job, &rec),
+            plan::Plan::Alias(first, job) => {
+                aliases.push(plan::Alias {
+                    index: i,
+                    first,
+                    job,
+                    rec,
+                    done: false,
+                });
+                Ok(())
+            }
+        };
+        match kept {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    });
+    atime::take();
+    if let Some(e) = failed {
+        return Err(write_err(e));
+    }
+    if walked.is_err() {
+        return Err(CaptureError::Cancelled(partial.clone()));
+    }
 
-    // 2. Plan: base records, member names, hard links.
-    let mut planned = plan::plan(&items, &acc, &stem, root.as_deref());
-    drop(items);
-
-    // 3. Acquire on all cores; the writer thread lays out the ZIP. Then a
+    // 2. Read on all cores; the writer thread lays out the ZIP. Then a
     // hard-linked file whose first name vanished is read under its next.
-    let pipeline = Pipeline::start(archive_out, req.compression, &partial)?.read_planned(
-        &mut planned,
+    let jobs_total = pending.len();
+    let pending = pending.finish(root.as_deref()).map_err(write_err)?;
+    let firsts_wanted: std::collections::HashSet<usize> = aliases.iter().map(|a| a.first).collect();
+    let mut firsts = std::collections::HashMap::new();
+    prog.phase = "capturing";
+    prog.files_total = Some(planner.files_total);
+    prog.bytes_total = Some(planner.bytes_total);
+    let pipeline = Pipeline::start(archive_out, req.compression, &partial, &spill)?.read_pending(
+        pending,
+        jobs_total,
+        &mut records,
+        &firsts_wanted,
+        &mut firsts,
         reader_threads(req.threads),
         &mut prog,
         progress,
         cancel,
     )?;
-    pipeline.read_vanished_hard_links(&mut planned)?;
+    pipeline.read_vanished_hard_links(&mut aliases, &mut firsts, &mut planner.members)?;
+    drop(firsts);
 
-    // 4. Hard-link aliases share their first name's result.
-    plan::share_hard_link_results(&mut planned);
+    // 3. Hard-link aliases share their first name's result (done above);
+    // their records join the others.
+    for a in &aliases {
+        records.push(a.index as u64, &a.rec).map_err(write_err)?;
+    }
+    drop(aliases);
 
-    // 5. Tag files, written last by the still-running writer.
+    // 4. The records in path order, into the tag files written last by the
+    // still-running writer.
+    prog.phase = "sealing";
+    progress.update(&prog);
     let finished_at = chrono::Utc::now();
     let refused = refused_reads(host_refused.iter().chain(&acc.refused));
-    let tally = seal::tally(&stem, &mut planned.records, refused);
-    drop(planned);
+    let tally = records.finish(refused).map_err(write_err)?;
     let acquisition = Acquisition {
         format: archive::FORMAT_NAME.into(),
         format_version: archive::FORMAT_VERSION,
@@ -823,18 +905,6 @@ impl Output {
         };
         Ok((out, vec![crate::platform::meta::identity(&meta)]))
     }
-}
-
-/// Walk the sources; `None` if cancelled. Access times Exhibit changed
-/// before the walk and could not avoid changing (links read while
-/// resolving) are put back in the records as they were before.
-fn walk_sources(starts: &[Vec<u8>], opts: &WalkOptions<'_>) -> Option<Vec<WalkItem>> {
-    let mut items = walk::walk(starts, opts).ok()?;
-    let touched = atime::take();
-    for item in &mut items {
-        item.stat.atime = atime::original(&touched, item.stat.dev, item.stat.ino, item.stat.atime);
-    }
-    Some(items)
 }
 
 /// How the capture was made, for `acquisition.json`.

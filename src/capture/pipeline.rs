@@ -11,12 +11,16 @@
 //! the archive and hands the file back for sealing.
 
 use super::acquire::{self, Acquirer, FileJob, FileOutcome};
-use super::plan::{Plan, Planned, record_outcome};
+use super::plan::{Alias, First, MemberNames, PendingJobs, record_outcome, share_result};
 use super::{CaptureError, Compression, compress, sink};
 use crate::archive::Status;
+use crate::archive::record::FileRecord;
+use crate::archive::seal::{RecordTally, TagData};
+use crate::archive::spill::Spill;
 use crate::archive::zipspec::{METHOD_DEFLATED, METHOD_STORED};
 use crate::archive::zipwrite::EntryMeta;
 use crate::job::{CancelToken, Progress, ProgressSink};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +29,14 @@ use std::time::Duration;
 
 /// Memory the readers may hold for the writer at once.
 const WRITER_BUDGET: u64 = 256 << 20;
+
+/// A file read: its outcome, the member name it was to be stored under and
+/// its record, which the outcome completes.
+struct Read {
+    outcome: FileOutcome,
+    member: Option<String>,
+    rec: Box<FileRecord>,
+}
 
 /// The writer thread and what readers need to reach it.
 pub(super) struct Pipeline {
@@ -46,6 +58,7 @@ impl Pipeline {
         file: sink::ArchiveOut,
         compression: Compression,
         partial: &Path,
+        spill: &Spill,
     ) -> Result<Self, CaptureError> {
         let level = match compression {
             Compression::Deflate(l) => Some(l.clamp(1, 9)),
@@ -54,9 +67,10 @@ impl Pipeline {
         let budget = Arc::new(sink::Budget::new(WRITER_BUDGET));
         let (wtx, wrx) = crossbeam_channel::bounded::<sink::ToWriter>(4096);
         let writer_budget = budget.clone();
+        let writer_spill = spill.clone();
         let writer = std::thread::Builder::new()
             .name("exhibit-writer".into())
-            .spawn(move || sink::run_writer(file, wrx, writer_budget))
+            .spawn(move || sink::run_writer(file, wrx, writer_budget, &writer_spill))
             .map_err(|e| CaptureError::Write(e, partial.to_path_buf()))?;
         Ok(Self {
             writer,
@@ -81,20 +95,27 @@ impl Pipeline {
         )
     }
 
-    /// Read every planned file on `threads` reader threads and fold the
-    /// outcomes into the records. Returns the pipeline for the tag files,
-    /// or the error that ended the capture (cancelled, writer failed, a
-    /// reader lost).
-    pub(super) fn read_planned(
+    /// Read every pending file on `threads` reader threads and hand each
+    /// record, completed with its outcome, to `records`. The records of the
+    /// indices in `firsts_wanted` (first names of hard-linked files whose
+    /// later names share their result) are also kept in `firsts`. Returns
+    /// the pipeline for the tag files, or the error that ended the capture
+    /// (cancelled, writer failed, a reader lost, the spill unreadable).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn read_pending(
         self,
-        planned: &mut Planned,
+        mut pending: PendingJobs,
+        jobs_total: u64,
+        records: &mut RecordTally,
+        firsts_wanted: &HashSet<usize>,
+        firsts: &mut HashMap<usize, First>,
         threads: usize,
         prog: &mut Progress,
         progress: &dyn ProgressSink,
         cancel: &CancelToken,
     ) -> Result<Self, CaptureError> {
-        let (job_tx, job_rx) = crossbeam_channel::bounded::<FileJob>(1024);
-        let (out_tx, out_rx) = crossbeam_channel::unbounded::<FileOutcome>();
+        let (job_tx, job_rx) = crossbeam_channel::bounded::<(FileJob, Box<FileRecord>)>(1024);
+        let (out_tx, out_rx) = crossbeam_channel::unbounded::<Read>();
         let mut workers = Vec::new();
         for w in 0..threads {
             let jobs = job_rx.clone();
@@ -110,44 +131,55 @@ impl Pipeline {
         }
         drop(job_rx);
         drop(out_tx);
-        let to_read: Vec<FileJob> = planned
-            .plans
-            .iter()
-            .filter_map(|p| match p {
-                Plan::Read(j) => Some(j.clone()),
-                _ => None,
-            })
-            .collect();
-        let jobs_total = to_read.len() as u64;
         let feeder_cancel = self.worker_cancel.clone();
-        let feeder = std::thread::spawn(move || {
-            for job in to_read {
+        let feeder = std::thread::spawn(move || -> std::io::Result<()> {
+            while let Some(job) = pending.next()? {
                 if feeder_cancel.is_cancelled() || job_tx.send(job).is_err() {
                     break;
                 }
             }
+            Ok(())
         });
-        prog.phase = "capturing";
-        prog.files_total = Some(planned.files_total);
-        prog.bytes_total = Some(planned.bytes_total);
-        let outcomes = self.collect_outcomes(&out_rx, planned, prog, progress, cancel);
-        let _ = feeder.join();
+        let collected = self.collect_outcomes(
+            &out_rx,
+            records,
+            firsts_wanted,
+            firsts,
+            prog,
+            progress,
+            cancel,
+        );
+        let fed = feeder.join();
         let crashed = workers
             .into_iter()
             .map(|w| w.join())
             .filter(Result::is_err)
             .count();
+        let (outcomes, kept) = match collected {
+            Ok(n) => (n, None),
+            Err(e) => (0, Some(e)),
+        };
+        let fed = match fed {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some(std::io::Error::other(
+                "the thread feeding the readers failed",
+            )),
+        };
         // Every file handed to a reader must have come back with an outcome:
         // a reader that died would otherwise leave records that look captured.
-        let lost = !cancel.is_cancelled() && (crashed > 0 || outcomes != jobs_total);
+        let lost = !cancel.is_cancelled()
+            && (crashed > 0 || outcomes != jobs_total || kept.is_some() || fed.is_some());
         if lost {
             self.worker_cancel.cancel();
         }
         if self.worker_cancel.is_cancelled() || cancel.is_cancelled() {
             let lost = lost.then(|| {
-                std::io::Error::other(format!(
-                    "{outcomes} of {jobs_total} files came back from the readers ({crashed} reader threads failed)"
-                ))
+                kept.or(fed).unwrap_or_else(|| {
+                    std::io::Error::other(format!(
+                        "{outcomes} of {jobs_total} files came back from the readers ({crashed} reader threads failed)"
+                    ))
+                })
             });
             return Err(self.stopped(cancel, lost));
         }
@@ -155,16 +187,20 @@ impl Pipeline {
     }
 
     /// Receive the readers' outcomes until they are all gone, reporting
-    /// progress and passing a cancel on to the readers. Returns how many
-    /// outcomes came back.
+    /// progress and passing a cancel on to the readers; each record,
+    /// completed, goes to `records`. Returns how many outcomes came back,
+    /// or the error keeping a record.
+    #[allow(clippy::too_many_arguments)]
     fn collect_outcomes(
         &self,
-        out_rx: &crossbeam_channel::Receiver<FileOutcome>,
-        planned: &mut Planned,
+        out_rx: &crossbeam_channel::Receiver<Read>,
+        records: &mut RecordTally,
+        firsts_wanted: &HashSet<usize>,
+        firsts: &mut HashMap<usize, First>,
         prog: &mut Progress,
         progress: &dyn ProgressSink,
         cancel: &CancelToken,
-    ) -> u64 {
+    ) -> std::io::Result<u64> {
         let mut outcomes = 0u64;
         let mut warnings = 0u64;
         loop {
@@ -173,18 +209,26 @@ impl Pipeline {
                 self.budget.close();
             }
             match out_rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(o) => {
+                Ok(Read {
+                    outcome,
+                    member,
+                    mut rec,
+                }) => {
                     outcomes += 1;
-                    let index = o.index;
-                    prog.current = planned.records[index].path.clone();
-                    if !matches!(o.status, Status::Captured) {
+                    let index = outcome.index;
+                    if !matches!(outcome.status, Status::Captured) {
                         warnings += 1;
                     }
-                    let member = match &planned.plans[index] {
-                        Plan::Read(j) => j.member.as_ref().map(|m| m.name.clone()),
-                        _ => None,
-                    };
-                    record_outcome(&mut planned.records[index], o, member);
+                    record_outcome(&mut rec, outcome, member);
+                    if firsts_wanted.contains(&index) {
+                        firsts.insert(index, First::of(&rec));
+                    }
+                    if let Err(e) = records.push(index as u64, &rec) {
+                        self.worker_cancel.cancel();
+                        self.budget.close();
+                        return Err(e);
+                    }
+                    prog.current = std::mem::take(&mut rec.path);
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
@@ -194,7 +238,7 @@ impl Pipeline {
             prog.warnings = warnings;
             progress.update(prog);
         }
-        outcomes
+        Ok(outcomes)
     }
 
     /// Either the user cancelled or the writer failed (and the readers
@@ -217,28 +261,32 @@ impl Pipeline {
 
     /// A hard-linked file whose first name vanished before it was read is
     /// read under its next name instead of being recorded vanished as well.
+    /// `aliases` are in walk order; `firsts` holds the result of every name
+    /// they share, and gains the names read here.
     pub(super) fn read_vanished_hard_links(
         &self,
-        planned: &mut Planned,
+        aliases: &mut [Alias],
+        firsts: &mut HashMap<usize, First>,
+        members: &mut MemberNames,
     ) -> Result<(), CaptureError> {
         let mut late: Option<Acquirer> = None;
-        for i in 0..planned.records.len() {
-            let Plan::Alias(first, job) = &mut planned.plans[i] else {
+        for a in 0..aliases.len() {
+            let alias = &mut aliases[a];
+            let first = alias.first;
+            let Some(f) = firsts.get(&first) else {
                 continue;
             };
-            let first = *first;
-            let f = &planned.records[first];
             if f.status != Status::Vanished || f.sha256.is_some() {
                 continue;
             }
-            if let Some(meta) = job.member.as_mut() {
-                let Some(name) = planned.members.claim(&planned.records[i].path) else {
+            if let Some(meta) = alias.job.member.as_mut() {
+                let Some(name) = members.claim(&alias.rec.path) else {
                     continue;
                 };
                 meta.name = name;
             }
             let acq = late.get_or_insert_with(|| self.acquirer());
-            let o = acq.run(job).map_err(|_| {
+            let o = acq.run(&alias.job).map_err(|_| {
                 CaptureError::Write(
                     std::io::Error::other("the writer stopped while reading a hard link"),
                     self.partial.clone(),
@@ -246,23 +294,29 @@ impl Pipeline {
             })?;
             // Now read (and maybe stored) under its own name; the first name
             // is matched to the next alias too.
-            let member = job.member.as_ref().map(|m| m.name.clone());
-            let key = (job.walk_dev, job.walk_ino);
-            let rec = &mut planned.records[i];
-            rec.hardlink_of = None;
-            record_outcome(rec, o, member);
+            let member = alias.job.member.as_ref().map(|m| m.name.clone());
+            let key = (alias.job.walk_dev, alias.job.walk_ino);
+            let i = alias.index;
+            alias.rec.hardlink_of = None;
+            record_outcome(&mut alias.rec, o, member);
+            alias.done = true;
+            let path = alias.rec.path.clone();
+            firsts.insert(i, First::of(&alias.rec));
             // Later names of the same file share this name's result.
-            let path = rec.path.clone();
-            for (k, p) in planned.plans.iter_mut().enumerate().skip(i + 1) {
-                if let Plan::Alias(f, j) = p
-                    && *f == first
-                    && (j.walk_dev, j.walk_ino) == key
+            for later in aliases.iter_mut().skip(a + 1) {
+                if !later.done
+                    && later.first == first
+                    && (later.job.walk_dev, later.job.walk_ino) == key
                 {
-                    *f = i;
-                    planned.records[k].hardlink_of = Some(path.clone());
+                    later.first = i;
+                    later.rec.hardlink_of = Some(path.clone());
                 }
             }
-            planned.plans[i] = Plan::Done;
+        }
+        for alias in aliases.iter_mut().filter(|a| !a.done) {
+            if let Some(f) = firsts.get(&alias.first) {
+                share_result(alias, f);
+            }
         }
         Ok(())
     }
@@ -271,18 +325,12 @@ impl Pipeline {
     /// in the archive, and wait for the finished archive.
     pub(super) fn finish(
         self,
-        tags: Vec<(String, Vec<u8>)>,
+        tags: Vec<(String, TagData)>,
         stem: &str,
     ) -> Result<sink::Written, CaptureError> {
         let now = chrono::Utc::now().timestamp();
-        let mut deflater = compress::Deflater::new(6);
+        let mut deflater = compress::Deflater::new(crate::archive::seal::TAG_LEVEL);
         for (name, data) in tags {
-            let crc = crc32fast::hash(&data);
-            let usize = data.len() as u64;
-            let (method, body) = match deflater.whole(&data) {
-                Ok(d) if d.len() < data.len() => (METHOD_DEFLATED, d),
-                _ => (METHOD_STORED, data),
-            };
             let meta = EntryMeta {
                 name: format!("{stem}/{name}"),
                 mode: 0o444,
@@ -290,6 +338,24 @@ impl Pipeline {
                 atime: now,
                 uid: 0,
                 gid: 0,
+            };
+            let data = match data {
+                TagData::Bytes(b) => b,
+                TagData::Streamed(t) => {
+                    let tag = t
+                        .stored()
+                        .map_err(|e| CaptureError::Write(e, self.partial.clone()))?;
+                    if self.wtx.send(sink::ToWriter::Tag { meta, tag }).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let crc = crc32fast::hash(&data);
+            let usize = data.len() as u64;
+            let (method, body) = match deflater.whole(&data) {
+                Ok(d) if d.len() < data.len() => (METHOD_DEFLATED, d),
+                _ => (METHOD_STORED, data),
             };
             if self
                 .wtx
@@ -320,13 +386,21 @@ impl Pipeline {
 /// A reader thread: run jobs until there are none, or the capture must stop.
 fn read_jobs(
     acq: &mut Acquirer,
-    jobs: &crossbeam_channel::Receiver<FileJob>,
-    outs: &crossbeam_channel::Sender<FileOutcome>,
+    jobs: &crossbeam_channel::Receiver<(FileJob, Box<FileRecord>)>,
+    outs: &crossbeam_channel::Sender<Read>,
 ) {
-    for job in jobs.iter() {
+    for (job, rec) in jobs.iter() {
         match acq.run(&job) {
-            Ok(o) => {
-                if outs.send(o).is_err() {
+            Ok(outcome) => {
+                let member = job.member.map(|m| m.name);
+                if outs
+                    .send(Read {
+                        outcome,
+                        member,
+                        rec,
+                    })
+                    .is_err()
+                {
                     break;
                 }
             }

@@ -3,22 +3,28 @@
 //!
 //! Every walk item becomes one [`FileRecord`] holding its metadata, and one
 //! [`Plan`]: nothing more to do, read the file (store and/or hash it), or
-//! share the result of an earlier name of the same hard-linked file. This is
-//! also where payload member names are given out ([`MemberNames`]: the
-//! `<stem>/data/…` name of [`archive::payload_member`], `~N` appended until
-//! it is unique, refused as [`NAME_TOO_LONG`] when it cannot be a ZIP member
-//! name), and where the readers' outcomes are folded back into the records.
-//! Nothing here reads a file or writes the archive.
+//! share the result of an earlier name of the same hard-linked file. Items
+//! are planned one at a time as the walk finds them ([`Planner`]), so the
+//! planner keeps nothing per entry but what hard links and colliding
+//! member names need. This is also where payload member names are given
+//! out ([`MemberNames`]: the `<stem>/data/…` name of
+//! [`archive::payload_member`], `~N` appended until it is unique, refused
+//! as [`NAME_TOO_LONG`] when it cannot be a ZIP member name), where the
+//! files to read wait for the readers ([`PendingReads`]) and where the
+//! readers' outcomes are folded back into the records. Nothing here reads
+//! a file or writes the archive.
 
 use super::acquire::{FileJob, FileOutcome};
 use super::select::Selection;
 use super::walk::{self, WalkItem};
 use super::{NAME_TOO_LONG, accounts};
 use crate::archive::record::FileRecord;
+use crate::archive::spill::{self, Spill, SpillWriter};
 use crate::archive::zipwrite::EntryMeta;
 use crate::archive::{self, EntryType, Status, names};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 
 /// The longest payload member name given out: a ZIP member name has at
 /// most 65,535 bytes, and `~N` may still be appended.
@@ -36,6 +42,12 @@ pub(super) enum Plan {
 }
 
 /// The payload member names given out so far in one archive.
+///
+/// Only names holding a `%` are remembered: a name without one comes from
+/// a path without `%`, `\` or bytes that are not UTF-8, which
+/// [`archive::payload_member`] keeps as they are, so it cannot equal the
+/// name of another path (the walk meets every path once), and every name
+/// given a `~N` suffix holds a `%`. Memory grows with those names only.
 pub(super) struct MemberNames {
     stem: String,
     used: HashSet<String>,
@@ -57,6 +69,9 @@ impl MemberNames {
         if base.len() > MAX_MEMBER_NAME {
             return None;
         }
+        if !base.contains('%') {
+            return Some(base);
+        }
         let mut name = base.clone();
         let mut n = 1;
         while !self.used.insert(name.clone()) {
@@ -65,17 +80,6 @@ impl MemberNames {
         }
         Some(name)
     }
-}
-
-/// The records and plans of one capture, index for index with the walk.
-pub(super) struct Planned {
-    pub records: Vec<FileRecord>,
-    pub plans: Vec<Plan>,
-    /// Member names given out; a late read of a hard link claims one more.
-    pub members: MemberNames,
-    /// Files to read and their bytes (for progress).
-    pub files_total: u64,
-    pub bytes_total: u64,
 }
 
 /// The job that reads `item`, stored under `member` (`None`: hash only).
@@ -155,42 +159,41 @@ fn base_record(item: &WalkItem, acc: &accounts::Accounts) -> FileRecord {
     }
 }
 
-/// Plan the capture of the walk's `items` into the archive named `stem`.
-pub(super) fn plan(
-    items: &[WalkItem],
-    acc: &accounts::Accounts,
-    stem: &str,
-    root: Option<&Path>,
-) -> Planned {
-    let mut planner = Planner {
-        root,
-        planned: Planned {
-            records: Vec::with_capacity(items.len()),
-            plans: Vec::with_capacity(items.len()),
+/// Plans the walk's items one at a time, in walk order.
+pub(super) struct Planner<'a> {
+    root: Option<&'a Path>,
+    acc: &'a accounts::Accounts,
+    /// Member names given out; a late read of a hard link claims one more.
+    pub members: MemberNames,
+    /// Files to read and their bytes (for progress).
+    pub files_total: u64,
+    pub bytes_total: u64,
+    /// (dev, inode) of a hard-linked file -> (index of its first name read,
+    /// whether that name stores the content, its path).
+    inodes: HashMap<(u64, u64), (usize, bool, String)>,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner for the archive named `stem` of the target at `root`
+    /// (`None`: the running system), owners named from `acc`.
+    pub(super) fn new(stem: &str, root: Option<&'a Path>, acc: &'a accounts::Accounts) -> Self {
+        Self {
+            root,
+            acc,
             members: MemberNames::new(stem),
             files_total: 0,
             bytes_total: 0,
-        },
-        inodes: HashMap::new(),
-    };
-    for (i, item) in items.iter().enumerate() {
-        let mut rec = base_record(item, acc);
-        let plan = planner.plan_item(i, item, &mut rec);
-        planner.planned.records.push(rec);
-        planner.planned.plans.push(plan);
+            inodes: HashMap::new(),
+        }
     }
-    planner.planned
-}
 
-struct Planner<'a> {
-    root: Option<&'a Path>,
-    planned: Planned,
-    /// (dev, inode) of a hard-linked file -> (index of its first name read,
-    /// whether that name stores the content).
-    inodes: HashMap<(u64, u64), (usize, bool)>,
-}
+    /// The record of walk item `i` and what to do with it.
+    pub(super) fn plan(&mut self, i: usize, item: &WalkItem) -> (FileRecord, Plan) {
+        let mut rec = base_record(item, self.acc);
+        let plan = self.plan_item(i, item, &mut rec);
+        (rec, plan)
+    }
 
-impl Planner<'_> {
     /// Complete `rec` with what the walk and the selection say, and decide
     /// what to read for item `i`.
     fn plan_item(&mut self, i: usize, item: &WalkItem, rec: &mut FileRecord) -> Plan {
@@ -269,16 +272,17 @@ impl Planner<'_> {
         // A name that must store the content cannot share the result of a
         // name that was only hashed.
         if item.stat.nlink > 1
-            && let Some(&(first, first_stored)) = self.inodes.get(&key)
-            && (first_stored || !store)
+            && let Some((first, first_stored, first_path)) = self.inodes.get(&key)
+            && (*first_stored || !store)
         {
-            rec.hardlink_of = Some(self.planned.records[first].path.clone());
+            let first = *first;
+            rec.hardlink_of = Some(first_path.clone());
             // Its own job, without a member name: named only if used.
             let job = file_job(i, item, self.root, store.then(String::new));
             return Plan::Alias(first, Box::new(job));
         }
         let member = if store {
-            let Some(name) = self.planned.members.claim(&rec.path) else {
+            let Some(name) = self.members.claim(&rec.path) else {
                 rec.status = Status::Skipped;
                 rec.reason = Some(format!(
                     "{NAME_TOO_LONG}: {} bytes is too long for a ZIP member name; content not stored",
@@ -291,10 +295,10 @@ impl Planner<'_> {
             None
         };
         if item.stat.nlink > 1 {
-            self.inodes.insert(key, (i, store));
+            self.inodes.insert(key, (i, store, rec.path.clone()));
         }
-        self.planned.files_total += 1;
-        self.planned.bytes_total += item.stat.size;
+        self.files_total += 1;
+        self.bytes_total += item.stat.size;
         Plan::Read(file_job(i, item, self.root, member))
     }
 }
@@ -316,27 +320,188 @@ pub(super) fn record_outcome(rec: &mut FileRecord, o: FileOutcome, member: Optio
     rec.change = o.change;
 }
 
-/// Hard-link aliases share their first name's result.
-pub(super) fn share_hard_link_results(planned: &mut Planned) {
-    let records = &mut planned.records;
-    for (i, plan) in planned.plans.iter().enumerate() {
-        if let Plan::Alias(first, _) = *plan {
-            let (sha, member, status, reason) = {
-                let f = &records[first];
-                (
-                    f.sha256.clone(),
-                    f.member.clone(),
-                    f.status,
-                    f.reason.clone(),
-                )
-            };
-            let r = &mut records[i];
-            r.sha256 = sha;
-            r.member = member;
-            if r.status != Status::MetadataOnly {
-                r.status = status;
-                r.reason = reason;
+/// What later names of a hard-linked file need of the name whose result
+/// they share.
+#[derive(Debug, Clone)]
+pub(super) struct First {
+    pub status: Status,
+    pub reason: Option<String>,
+    pub sha256: Option<String>,
+    pub member: Option<String>,
+}
+
+impl First {
+    pub(super) fn of(rec: &FileRecord) -> Self {
+        Self {
+            status: rec.status,
+            reason: rec.reason.clone(),
+            sha256: rec.sha256.clone(),
+            member: rec.member.clone(),
+        }
+    }
+}
+
+/// A further name of a hard-linked file (a [`Plan::Alias`]), kept until
+/// every file was read: the walk item's index, the index of the name whose
+/// result it shares, its own job and its record.
+pub(super) struct Alias {
+    pub index: usize,
+    pub first: usize,
+    pub job: Box<FileJob>,
+    pub rec: FileRecord,
+    /// Read under its own name (its first name vanished): no longer shares.
+    pub done: bool,
+}
+
+/// Give `alias` the result of its first name (`first`).
+pub(super) fn share_result(alias: &mut Alias, first: &First) {
+    let r = &mut alias.rec;
+    r.sha256 = first.sha256.clone();
+    r.member = first.member.clone();
+    if r.status != Status::MetadataOnly {
+        r.status = first.status;
+        r.reason = first.reason.clone();
+    }
+}
+
+/// The files planned for reading, each job with its record, waiting in a
+/// [`Spill`] in walk order until the readers take them.
+pub(super) struct PendingReads {
+    out: SpillWriter,
+    count: u64,
+    buf: Vec<u8>,
+}
+
+impl PendingReads {
+    pub(super) fn new(spill: &Spill) -> io::Result<Self> {
+        Ok(Self {
+            out: spill.writer()?,
+            count: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Jobs added so far.
+    pub(super) fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub(super) fn push(&mut self, job: &FileJob, rec: &FileRecord) -> io::Result<()> {
+        let b = &mut self.buf;
+        b.clear();
+        b.extend_from_slice(&(job.index as u64).to_le_bytes());
+        spill::put_bytes(b, &job.logical)?;
+        match &job.member {
+            None => b.push(0),
+            Some(m) => {
+                b.push(1);
+                spill::put_bytes(b, m.name.as_bytes())?;
+                b.extend_from_slice(&m.mode.to_le_bytes());
+                b.extend_from_slice(&m.mtime.to_le_bytes());
+                b.extend_from_slice(&m.atime.to_le_bytes());
+                b.extend_from_slice(&m.uid.to_le_bytes());
+                b.extend_from_slice(&m.gid.to_le_bytes());
             }
         }
+        for v in [job.walk_dev, job.walk_ino, job.walk_size] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for t in [job.walk_mtime, job.walk_ctime] {
+            match t {
+                None => b.push(0),
+                Some((s, n)) => {
+                    b.push(1);
+                    b.extend_from_slice(&s.to_le_bytes());
+                    b.extend_from_slice(&n.to_le_bytes());
+                }
+            }
+        }
+        spill::put_bytes(b, &serde_json::to_vec(rec).map_err(io::Error::other)?)?;
+        spill::put_bytes(&mut self.out, b)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Done adding: the jobs to read back, in the order they were added.
+    pub(super) fn finish(self, root: Option<&Path>) -> io::Result<PendingJobs> {
+        Ok(PendingJobs {
+            r: self.out.finish()?.reader()?,
+            root: root.map(Path::to_path_buf),
+            buf: Vec::new(),
+        })
+    }
+}
+
+/// The jobs of [`PendingReads`], read back one at a time.
+pub(super) struct PendingJobs {
+    r: Box<dyn Read + Send>,
+    root: Option<PathBuf>,
+    buf: Vec<u8>,
+}
+
+fn take<const N: usize>(b: &mut &[u8]) -> io::Result<[u8; N]> {
+    let (head, rest) = b.split_at_checked(N).ok_or_else(cut_short)?;
+    *b = rest;
+    head.try_into().map_err(|_| cut_short())
+}
+
+fn cut_short() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "a spilled job is cut short")
+}
+
+fn take_bytes(b: &mut &[u8]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    if spill::get_bytes(b, &mut out)? {
+        Ok(out)
+    } else {
+        Err(cut_short())
+    }
+}
+
+fn take_time(b: &mut &[u8]) -> io::Result<Option<walk::Time>> {
+    Ok(match take::<1>(b)? {
+        [0] => None,
+        _ => Some((i64::from_le_bytes(take(b)?), u32::from_le_bytes(take(b)?))),
+    })
+}
+
+impl PendingJobs {
+    /// The next job and its record, `None` after the last.
+    pub(super) fn next(&mut self) -> io::Result<Option<(FileJob, Box<FileRecord>)>> {
+        if !spill::get_bytes(&mut self.r, &mut self.buf)? {
+            return Ok(None);
+        }
+        let b = &mut self.buf.as_slice();
+        let index = u64::from_le_bytes(take(b)?) as usize;
+        let logical = take_bytes(b)?;
+        let member = match take::<1>(b)? {
+            [0] => None,
+            _ => Some(EntryMeta {
+                name: String::from_utf8(take_bytes(b)?).map_err(io::Error::other)?,
+                mode: u32::from_le_bytes(take(b)?),
+                mtime: i64::from_le_bytes(take(b)?),
+                atime: i64::from_le_bytes(take(b)?),
+                uid: u32::from_le_bytes(take(b)?),
+                gid: u32::from_le_bytes(take(b)?),
+            }),
+        };
+        let walk_dev = u64::from_le_bytes(take(b)?);
+        let walk_ino = u64::from_le_bytes(take(b)?);
+        let walk_size = u64::from_le_bytes(take(b)?);
+        let walk_mtime = take_time(b)?;
+        let walk_ctime = take_time(b)?;
+        let rec: FileRecord = serde_json::from_slice(&take_bytes(b)?).map_err(io::Error::other)?;
+        let job = FileJob {
+            index,
+            physical: walk::physical(self.root.as_deref(), &logical),
+            logical,
+            member,
+            walk_dev,
+            walk_ino,
+            walk_size,
+            walk_mtime,
+            walk_ctime,
+        };
+        Ok(Some((job, Box::new(rec))))
     }
 }

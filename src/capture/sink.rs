@@ -8,6 +8,8 @@
 //! writer itself, so the pipeline cannot deadlock.
 
 use crate::archive::encrypt::{EncryptingWriter, Hashes};
+use crate::archive::seal::StoredTag;
+use crate::archive::spill::Spill;
 use crate::archive::zipwrite::{EntryMeta, Finished, ZipWriter};
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::File;
@@ -31,6 +33,8 @@ pub enum ToWriter {
         is_head: Arc<AtomicBool>,
         chunks: Receiver<Chunk>,
     },
+    /// A tag file too large for memory, laid out like [`ToWriter::Whole`].
+    Tag { meta: EntryMeta, tag: StoredTag },
 }
 
 pub enum Chunk {
@@ -154,12 +158,14 @@ impl ArchiveOut {
 pub type Written = (ArchiveOut, Finished, Option<Hashes>);
 
 /// Run the writer loop until the channel closes; then finish the archive.
+/// The central directory waits in `spill` until the end.
 pub fn run_writer(
     file: ArchiveOut,
     rx: Receiver<ToWriter>,
     budget: Arc<Budget>,
+    spill: &Spill,
 ) -> std::io::Result<Written> {
-    let result = writer_loop(file, &rx, &budget);
+    let result = writer_loop(file, &rx, &budget, spill);
     budget.close();
     result
 }
@@ -168,8 +174,9 @@ fn writer_loop(
     file: ArchiveOut,
     rx: &Receiver<ToWriter>,
     budget: &Budget,
+    spill: &Spill,
 ) -> std::io::Result<Written> {
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let mut zip = ZipWriter::with_central_spill(BufWriter::with_capacity(1 << 20, file), spill)?;
     for msg in rx.iter() {
         match msg {
             ToWriter::Whole {
@@ -183,6 +190,16 @@ fn writer_loop(
                 let r = zip.add_whole(meta, method, crc, usize, &data);
                 budget.release(n);
                 r?;
+            }
+            ToWriter::Tag { meta, mut tag } => {
+                zip.add_whole_from(
+                    meta,
+                    tag.method,
+                    tag.crc,
+                    tag.usize,
+                    tag.csize,
+                    &mut tag.data,
+                )?;
             }
             ToWriter::Stream {
                 meta,

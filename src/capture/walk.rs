@@ -97,6 +97,9 @@ pub struct WalkOptions<'a> {
 pub enum WalkError {
     #[error("cancelled")]
     Cancelled,
+    /// The caller's visitor asked to stop.
+    #[error("stopped")]
+    Stopped,
 }
 
 const MAX_DEPTH: usize = 4096;
@@ -196,9 +199,11 @@ struct Frame<D> {
     depth: usize,
 }
 
-struct Walker<'a> {
+struct Walker<'a, 'v> {
     opts: &'a WalkOptions<'a>,
-    items: Vec<WalkItem>,
+    /// Receives every item in walk order; `false` stops the walk.
+    visit: &'v mut dyn FnMut(WalkItem) -> bool,
+    stopped: bool,
     seen: u64,
 }
 
@@ -210,8 +215,17 @@ fn content() -> Selection {
     }
 }
 
-impl Walker<'_> {
+impl Walker<'_, '_> {
+    fn emit(&mut self, item: WalkItem) {
+        if !self.stopped && !(self.visit)(item) {
+            self.stopped = true;
+        }
+    }
+
     fn tick(&mut self, path: &[u8]) -> Result<(), WalkError> {
+        if self.stopped {
+            return Err(WalkError::Stopped);
+        }
         self.seen += 1;
         if self.seen.is_multiple_of(256) {
             if self.opts.cancel.is_cancelled() {
@@ -222,9 +236,9 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// Examine one entry `name` of `parent` (already stat'ed) and push its
-    /// item; return an open directory to descend into, if any. `dev` is the
-    /// parent's device, `None` for a start point.
+    /// Examine one entry `name` of `parent` (already stat'ed): its item, if
+    /// it is to be recorded, and an open directory to descend into, if any.
+    /// `dev` is the parent's device, `None` for a start point.
     fn visit<D: sys::Dir>(
         &mut self,
         parent: &D,
@@ -233,7 +247,7 @@ impl Walker<'_> {
         logical: Vec<u8>,
         mut stat: Stat,
         depth: usize,
-    ) -> Option<(D, u64)> {
+    ) -> (Option<WalkItem>, Option<(D, u64)>) {
         let kind = stat.kind;
         if kind == Some(EntryType::File) {
             stat.capabilities = parent.capabilities(name);
@@ -301,16 +315,15 @@ impl Walker<'_> {
                 }
             }
         }
-        if !matches!(selection, Selection::Ignore) || outcome.is_some() {
-            self.items.push(WalkItem {
-                logical,
-                stat,
-                link_target,
-                selection,
-                outcome,
-            });
-        }
-        descend
+        let recorded = !matches!(selection, Selection::Ignore) || outcome.is_some();
+        let item = recorded.then_some(WalkItem {
+            logical,
+            stat,
+            link_target,
+            selection,
+            outcome,
+        });
+        (item, descend)
     }
 
     /// An entry that could not be examined.
@@ -320,7 +333,7 @@ impl Walker<'_> {
         } else {
             Status::Unreadable
         };
-        self.items.push(WalkItem {
+        self.emit(WalkItem {
             logical,
             stat: Stat::default(),
             link_target: None,
@@ -329,30 +342,39 @@ impl Walker<'_> {
         });
     }
 
-    /// List `dir` and push it on the stack; a directory that cannot be
-    /// listed is recorded so on its item.
+    /// Emit a directory's `item` (when it is recorded), then list `dir`
+    /// and push it on the stack; a directory that cannot be listed is
+    /// recorded so on its item.
+    #[allow(clippy::too_many_arguments)]
     fn push<D: sys::Dir>(
         &mut self,
         stack: &mut Vec<Frame<D>>,
+        mut item: Option<WalkItem>,
         dir: D,
         dev: u64,
         logical: Vec<u8>,
         depth: usize,
     ) {
         match dir.list() {
-            Ok(names) => stack.push(Frame {
-                dir,
-                logical,
-                names: names.into_iter(),
-                dev,
-                depth,
-            }),
+            Ok(names) => {
+                if let Some(item) = item {
+                    self.emit(item);
+                }
+                stack.push(Frame {
+                    dir,
+                    logical,
+                    names: names.into_iter(),
+                    dev,
+                    depth,
+                })
+            }
             Err(e) => {
-                if let Some(item) = self.items.iter_mut().rev().find(|i| i.logical == logical) {
+                if let Some(mut item) = item.take() {
                     item.outcome = Some((
                         Status::Unreadable,
                         format!("cannot list directory: {}", errno_text(e)),
                     ));
+                    self.emit(item);
                 }
             }
         }
@@ -361,13 +383,33 @@ impl Walker<'_> {
 
 /// Walk every start point (logical paths) and return the items in walk order.
 pub fn walk(starts: &[Vec<u8>], opts: &WalkOptions<'_>) -> Result<Vec<WalkItem>, WalkError> {
+    let mut items = Vec::new();
+    walk_each(starts, opts, &mut |item| {
+        items.push(item);
+        true
+    })?;
+    Ok(items)
+}
+
+/// Walk every start point (logical paths) and hand each item to `visit`
+/// in walk order, as it is found: nothing is kept. `visit` returns `false`
+/// to stop the walk ([`WalkError::Stopped`]).
+pub fn walk_each(
+    starts: &[Vec<u8>],
+    opts: &WalkOptions<'_>,
+    visit: &mut dyn FnMut(WalkItem) -> bool,
+) -> Result<(), WalkError> {
     sys::prepare_walk(MAX_DEPTH);
     let mut w = Walker {
         opts,
-        items: Vec::new(),
+        visit,
+        stopped: false,
         seen: 0,
     };
     for start in starts {
+        if w.stopped {
+            break;
+        }
         let phys = physical(opts.root, start);
         let top = sys::Top::default();
         let name = crate::platform::names::path_bytes(&phys).into_owned();
@@ -385,7 +427,7 @@ pub fn walk(starts: &[Vec<u8>], opts: &WalkOptions<'_>) -> Result<Vec<WalkItem>,
             && stat.kind != Some(EntryType::Symlink)
             && let Some(kind) = sys::skipped_filesystem_at(&phys)
         {
-            w.items.push(WalkItem {
+            w.emit(WalkItem {
                 logical: start.clone(),
                 stat,
                 link_target: None,
@@ -399,11 +441,15 @@ pub fn walk(starts: &[Vec<u8>], opts: &WalkOptions<'_>) -> Result<Vec<WalkItem>,
             });
             continue;
         }
-        let Some((first, dev)) = w.visit(&top, None, &name, start.clone(), stat, 0) else {
+        let (item, descend) = w.visit(&top, None, &name, start.clone(), stat, 0);
+        let Some((first, dev)) = descend else {
+            if let Some(item) = item {
+                w.emit(item);
+            }
             continue;
         };
         let mut stack = Vec::new();
-        w.push(&mut stack, first, dev, start.clone(), 0);
+        w.push(&mut stack, item, first, dev, start.clone(), 0);
         while let Some(top) = stack.last_mut() {
             let Some(name) = top.names.next() else {
                 stack.pop();
@@ -419,12 +465,21 @@ pub fn walk(starts: &[Vec<u8>], opts: &WalkOptions<'_>) -> Result<Vec<WalkItem>,
                     continue;
                 }
             };
-            let descend = w.visit(&top.dir, Some(top.dev), &name, logical.clone(), stat, depth);
-            if let Some((dir, dev)) = descend {
-                w.push(&mut stack, dir, dev, logical, depth);
+            let (item, descend) =
+                w.visit(&top.dir, Some(top.dev), &name, logical.clone(), stat, depth);
+            match descend {
+                Some((dir, dev)) => w.push(&mut stack, item, dir, dev, logical, depth),
+                None => {
+                    if let Some(item) = item {
+                        w.emit(item);
+                    }
+                }
             }
         }
     }
     (opts.on_progress)(w.seen, b"");
-    Ok(w.items)
+    if w.stopped {
+        return Err(WalkError::Stopped);
+    }
+    Ok(())
 }

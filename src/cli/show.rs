@@ -40,7 +40,8 @@ pub fn run(a: Args) -> u8 {
 }
 
 fn show(a: &Args) -> anyhow::Result<()> {
-    let ar = Archive::open(&a.archive)
+    // The tag files are all `show` reads: no index of the payload.
+    let ar = Archive::open_tags(&a.archive)
         .with_context(|| format!("cannot open {}", a.archive.display()))?;
     if a.live {
         live(&ar, a.json)

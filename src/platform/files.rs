@@ -191,6 +191,28 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// on Unix; on Windows opened delete-on-close (its name stays, hidden in
 /// that folder, until the handle closes).
 pub fn anonymous_file(base: &Path) -> io::Result<File> {
+    anonymous_file_for(base, "decrypt")
+}
+
+/// [`anonymous_file`] for `purpose` (a word naming the owner-only folder
+/// it is created in, `.exhibit-<purpose>-…`, which on Windows stays until
+/// the handle closes).
+pub fn anonymous_file_for(base: &Path, purpose: &str) -> io::Result<File> {
+    // Linux makes a file that never had a name: nothing appears in `base`
+    // even for an instant (a walk of `base` meanwhile sees nothing).
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let tmpfile = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::TMPFILE.bits() as i32)
+            .open(base);
+        if let Ok(f) = tmpfile {
+            return Ok(f);
+        }
+    }
     let mut last = None;
     for attempt in 0..16u32 {
         // Not a secret: the folder is created exclusively, so a name taken
@@ -201,7 +223,7 @@ pub fn anonymous_file(base: &Path) -> io::Result<File> {
             .unwrap_or(0)
             .wrapping_add(u64::from(attempt));
         let d = base.join(format!(
-            ".exhibit-decrypt-{}-{nonce:016x}",
+            ".exhibit-{purpose}-{}-{nonce:016x}",
             std::process::id()
         ));
         match private_dir_builder().create(&d) {
@@ -234,6 +256,46 @@ pub fn anonymous_file(base: &Path) -> io::Result<File> {
         return f;
     }
     Err(last.unwrap_or_else(|| io::Error::other("no unique temporary directory")))
+}
+
+/// A file for a job's temporary data in `base` that goes when it is closed
+/// (or the process dies) and leaves nothing behind: [`anonymous_file_for`]
+/// on Unix (no name at all on Linux); on Windows a hidden delete-on-close
+/// file directly in `base`, so no folder outlives it.
+pub fn spill_file(base: &Path) -> io::Result<File> {
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt as _;
+        const FILE_FLAG_DELETE_ON_CLOSE: u32 = 0x0400_0000;
+        const FILE_ATTRIBUTE_HIDDEN: u32 = 0x2;
+        const FILE_ATTRIBUTE_TEMPORARY: u32 = 0x100;
+        let mut last = None;
+        for attempt in 0..16u32 {
+            let nonce = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0)
+                .wrapping_add(u64::from(attempt));
+            let p = base.join(format!(
+                ".exhibit-spill-{}-{nonce:016x}",
+                std::process::id()
+            ));
+            let mut o = private_new_file();
+            o.read(true)
+                .custom_flags(FILE_FLAG_DELETE_ON_CLOSE)
+                .attributes(FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_TEMPORARY)
+                .share_mode(0x7);
+            match o.open(&p) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no unique temporary file name")))
+    }
+    #[cfg(not(windows))]
+    {
+        anonymous_file_for(base, "spill")
+    }
 }
 
 /// A second handle on `f` with its own position where the system allows

@@ -707,6 +707,7 @@ impl WireProgress {
         let phase = match self.phase.as_str() {
             "walking" => "walking (server)",
             "capturing" => "capturing (server)",
+            "sealing" => "sealing (server)",
             "live response" => "live response (server)",
             _ => "server",
         };

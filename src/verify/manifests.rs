@@ -10,11 +10,10 @@
 //! be checked is itself a problem. (Being a tag file, an extra manifest must
 //! also be listed in `tagmanifest-sha256.txt`, like any other tag file.)
 
-use super::digest::Digests;
 use super::{Problem, ProblemKind, problem};
 use crate::archive::bagit::{self, Algorithm};
-use crate::archive::zipread::ZipIndex;
-use std::collections::{HashMap, HashSet};
+use crate::archive::zipread::MemberTable;
+use std::collections::HashSet;
 
 /// A manifest file found in the bag's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +28,14 @@ pub(super) struct ManifestFile {
 /// The manifests in the bag's root; those of an algorithm that cannot be
 /// checked become problems.
 pub(super) fn present(
-    index: &ZipIndex,
+    t: &MemberTable,
     prefix: &str,
     problems: &mut Vec<Problem>,
 ) -> Vec<ManifestFile> {
     let mut out = Vec::new();
-    for m in &index.members {
-        let Some(rel) = m.name.strip_prefix(prefix) else {
+    for i in 0..t.len() {
+        let name = t.name(i);
+        let Some(rel) = name.strip_prefix(prefix) else {
             continue;
         };
         let Some((tag, alg)) = bagit::manifest_kind(rel) else {
@@ -49,7 +49,7 @@ pub(super) fn present(
             }),
             None => problems.push(problem(
                 ProblemKind::ManifestUnsupported,
-                Some(&m.name),
+                Some(&name),
                 format!("a manifest of algorithm `{alg}`, which Exhibit cannot check"),
             )),
         }
@@ -59,16 +59,17 @@ pub(super) fn present(
     out
 }
 
-/// Check one manifest other than the SHA-256 pair. `payload` and `tags` are
-/// the bag-relative names of the payload and tag files; `digests` are by
-/// full member name.
+/// Check one manifest other than the SHA-256 pair. The payload is the
+/// members under `<prefix>data/` (`t`), `tags` the bag-relative names of
+/// the tag files; `digest` gives the digest with an algorithm of the
+/// content under a full member name.
 pub(super) fn check_other(
     mf: &ManifestFile,
     text: &str,
     prefix: &str,
-    payload: &HashSet<String>,
+    t: &MemberTable,
     tags: &HashSet<String>,
-    digests: &HashMap<&str, Digests>,
+    digest: &dyn Fn(&str, Algorithm) -> Option<String>,
     problems: &mut Vec<Problem>,
 ) {
     let here = format!("{prefix}{}", mf.rel);
@@ -80,7 +81,12 @@ pub(super) fn check_other(
             format!("line {n}: {l}"),
         ));
     }
-    let pool = if mf.tag { tags } else { payload };
+    let is_payload = |i: usize| {
+        !t.is_dir(i)
+            && t.name(i)
+                .strip_prefix(prefix)
+                .is_some_and(|rel| rel.starts_with("data/"))
+    };
     let mut listed: HashSet<&str> = HashSet::new();
     for l in &lines {
         if !listed.insert(l.path.as_str()) {
@@ -92,7 +98,12 @@ pub(super) fn check_other(
             continue;
         }
         let name = format!("{prefix}{}", l.path);
-        if !pool.contains(&l.path) {
+        let in_pool = if mf.tag {
+            tags.contains(&l.path)
+        } else {
+            t.find(&name).is_some_and(is_payload)
+        };
+        if !in_pool {
             problems.push(problem(
                 ProblemKind::MissingMember,
                 Some(&name),
@@ -103,8 +114,7 @@ pub(super) fn check_other(
             ));
             continue;
         }
-        let got = digests.get(name.as_str()).and_then(|d| d.get(mf.alg));
-        if let Some(got) = got
+        if let Some(got) = digest(&name, mf.alg)
             && got != l.hash
         {
             problems.push(problem(
@@ -125,17 +135,26 @@ pub(super) fn check_other(
         }
     }
     if !mf.tag {
-        let mut unlisted: Vec<&String> = payload
-            .iter()
-            .filter(|p| !listed.contains(p.as_str()))
-            .collect();
-        unlisted.sort();
-        for p in unlisted {
-            problems.push(problem(
-                ProblemKind::UnlistedMember,
-                Some(&format!("{prefix}{p}")),
-                format!("payload file not listed in {}", mf.rel),
-            ));
+        // Every payload file (each name once), in name order.
+        let mut last: Option<std::borrow::Cow<'_, str>> = None;
+        for &i in t.in_name_order() {
+            let i = i as usize;
+            let name = t.name(i);
+            if last.as_ref() == Some(&name) {
+                continue;
+            }
+            last = Some(name.clone());
+            if !is_payload(i) {
+                continue;
+            }
+            let rel = name.strip_prefix(prefix).unwrap_or(&name);
+            if !listed.contains(rel) {
+                problems.push(problem(
+                    ProblemKind::UnlistedMember,
+                    Some(&name),
+                    format!("payload file not listed in {}", mf.rel),
+                ));
+            }
         }
     }
 }

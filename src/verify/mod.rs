@@ -12,11 +12,12 @@
 //! inflated (a "zip bomb" of many entries sharing one stream costs nothing).
 
 mod digest;
+mod lines;
 mod manifests;
 mod records;
 
 use crate::archive::bagit::{self, Algorithm};
-use crate::archive::zipread::{self, ZipIndex};
+use crate::archive::zipread::{self, CompactIndex, MemberTable};
 use crate::archive::{self, encrypt, regular};
 use crate::custody;
 use crate::job::{CancelToken, Progress, ProgressSink};
@@ -128,7 +129,9 @@ pub enum VerifyError {
     Cancelled,
 }
 
-/// Largest tag file the verifier reads into memory (files.jsonl of ~4M entries).
+/// Largest tag file the verifier reads into memory (`bagit.txt`,
+/// `bag-info.txt`, manifests of other algorithms); the SHA-256 manifests
+/// and `files.jsonl` are read as streams, whatever their size.
 const MAX_TAG_BYTES: u64 = 2 << 30;
 
 fn problem(kind: ProblemKind, path: Option<&str>, detail: impl Into<String>) -> Problem {
@@ -173,6 +176,7 @@ fn check_member(
     algs: &[Algorithm],
     done: &AtomicU64,
     cancel: &CancelToken,
+    buf: &mut [u8],
 ) -> MemberCheck {
     let mut out = MemberCheck::default();
     let mut reader = match zipread::open_member(file, m) {
@@ -189,12 +193,11 @@ fn check_member(
     let mut hasher = MultiHasher::new(algs);
     let mut crc = crc32fast::Hasher::new();
     let mut total = 0u64;
-    let mut buf = vec![0u8; 1 << 20];
     loop {
         if cancel.is_cancelled() {
             return out;
         }
-        match reader.read(&mut buf) {
+        match reader.read(buf) {
             Ok(0) => break,
             Ok(n) => {
                 total += n as u64;
@@ -502,17 +505,19 @@ enum TagError {
     Unread(Option<String>),
 }
 
-/// Read a tag file (bag-relative `rel`) whole.
-fn read_tag(file: &File, index: &ZipIndex, prefix: &str, rel: &str) -> Result<Vec<u8>, TagError> {
-    let name = format!("{prefix}{rel}");
-    let m = index
-        .members
-        .iter()
-        .find(|m| m.name == name)
-        .ok_or(TagError::Absent)?;
-    if m.overlaps {
+/// The member holding tag file `rel` (the first of its name).
+fn tag_member(t: &MemberTable, prefix: &str, rel: &str) -> Result<usize, TagError> {
+    let i = t.find(&format!("{prefix}{rel}")).ok_or(TagError::Absent)?;
+    if t.overlaps(i) {
         return Err(TagError::Unread(None));
     }
+    Ok(i)
+}
+
+/// Read a small tag file (bag-relative `rel`) whole.
+fn read_tag(file: &File, t: &MemberTable, prefix: &str, rel: &str) -> Result<Vec<u8>, TagError> {
+    let i = tag_member(t, prefix, rel)?;
+    let m = t.member(i);
     // Tag files are metadata: a multi-gigabyte one is hostile or broken.
     if m.usize > MAX_TAG_BYTES {
         return Err(TagError::Unread(Some(format!(
@@ -521,57 +526,332 @@ fn read_tag(file: &File, index: &ZipIndex, prefix: &str, rel: &str) -> Result<Ve
         ))));
     }
     let mut out = Vec::new();
-    zipread::open_member(file, m)
+    zipread::open_member(file, &m)
         .and_then(|r| r.take(m.usize).read_to_end(&mut out))
         .map_err(|_| TagError::Unread(None))?;
     Ok(out)
 }
 
+/// A reader of tag file `rel` read as a stream, whatever its size (the
+/// manifests and `files.jsonl` of millions of entries).
+fn open_tag<'f>(
+    file: &'f File,
+    t: &MemberTable,
+    prefix: &str,
+    rel: &str,
+) -> Result<impl Read + 'f, TagError> {
+    let i = tag_member(t, prefix, rel)?;
+    let m = t.member(i);
+    let usize = m.usize;
+    zipread::open_member(file, &m)
+        .map(|r| r.take(usize))
+        .map_err(|_| TagError::Unread(None))
+}
+
+/// What streaming the members found, by member number.
+struct Streamed {
+    /// SHA-256 of each member whose content was read as declared.
+    sha256: Vec<Option<[u8; 32]>>,
+    /// Every digest of those members, when other manifests need other
+    /// algorithms than SHA-256.
+    others: HashMap<usize, Digests>,
+}
+
+impl Streamed {
+    /// The member whose digests a lookup by `name` finds: the last of that
+    /// name that was read (a duplicated name is `duplicate_member`).
+    fn read_as(&self, t: &MemberTable, name: &str) -> Option<usize> {
+        t.named(name)
+            .iter()
+            .rev()
+            .map(|&i| i as usize)
+            .find(|&i| self.sha256[i].is_some())
+    }
+
+    /// The SHA-256 (hex) found under `name`.
+    fn sha256_of(&self, t: &MemberTable, name: &str) -> Option<[u8; 32]> {
+        self.read_as(t, name).and_then(|i| self.sha256[i])
+    }
+
+    /// The digest with `alg` (hex) found under `name`.
+    fn digest_of(&self, t: &MemberTable, name: &str, alg: Algorithm) -> Option<String> {
+        let i = self.read_as(t, name)?;
+        match alg {
+            Algorithm::Sha256 => self.sha256[i].map(hex::encode),
+            other => self
+                .others
+                .get(&i)
+                .and_then(|d| d.get(other))
+                .map(str::to_string),
+        }
+    }
+}
+
 /// Stream every member that is not a directory and does not overlap
-/// another on all cores: (member, its check) in member order.
-fn stream_members<'a>(
+/// another on all cores. Memory: 33 bytes per member (and the other
+/// digests when other manifests ask for them).
+#[allow(clippy::too_many_arguments)]
+fn stream_members(
     file: &File,
-    index: &'a ZipIndex,
+    t: &MemberTable,
     algs: &[Algorithm],
     threads: usize,
     done: &AtomicU64,
     progress: &dyn ProgressSink,
     cancel: &CancelToken,
-) -> Vec<(&'a zipread::Member, MemberCheck)> {
-    let file_size = index.file_size;
-    let members: Vec<&zipread::Member> = index
-        .members
-        .iter()
-        .filter(|m| !m.is_dir() && !m.overlaps)
+    problems: &mut Vec<Problem>,
+) -> Streamed {
+    let file_size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let todo: Vec<u32> = (0..t.len())
+        .filter(|&i| !t.is_dir(i) && !t.overlaps(i))
+        .map(|i| i as u32)
         .collect();
-    let mut report = |started: usize| {
+    let chunks: Vec<&[u32]> = todo.chunks(64).collect();
+    let other_algs = algs.iter().any(|&a| a != Algorithm::Sha256);
+    let started = AtomicU64::new(0);
+    let found = std::sync::Mutex::new((
+        Streamed {
+            sha256: vec![None; t.len()],
+            others: HashMap::new(),
+        },
+        Vec::<(usize, Vec<Problem>)>::new(),
+    ));
+    let total = todo.len() as u64;
+    let mut report = |_: usize| {
         progress.update(&Progress {
             phase: "verifying",
-            files_done: started as u64,
-            files_total: Some(members.len() as u64),
+            files_done: started.load(Ordering::Relaxed).min(total),
+            files_total: Some(total),
             bytes_done: done.load(Ordering::Relaxed).min(file_size),
             bytes_total: Some(file_size),
             ..Progress::default()
         })
     };
-    let results = crate::job::par_map(
-        &members,
+    crate::job::par_map(
+        &chunks,
         threads,
         cancel,
-        |m| check_member(file, m, algs, done, cancel),
+        |chunk| {
+            let mut local = Vec::with_capacity(chunk.len());
+            let mut buf = vec![0u8; 1 << 20];
+            for &i in chunk.iter() {
+                started.fetch_add(1, Ordering::Relaxed);
+                let m = t.member(i as usize);
+                local.push((
+                    i as usize,
+                    check_member(file, &m, algs, done, cancel, &mut buf),
+                ));
+            }
+            let Ok(mut f) = found.lock() else { return };
+            let (streamed, problems) = &mut *f;
+            for (i, c) in local {
+                if let Some(d) = c.digests {
+                    let mut sha = [0u8; 32];
+                    if let Some(h) = d.get(Algorithm::Sha256)
+                        && hex::decode_to_slice(h, &mut sha).is_ok()
+                    {
+                        streamed.sha256[i] = Some(sha);
+                    }
+                    if other_algs {
+                        streamed.others.insert(i, d);
+                    }
+                }
+                if !c.problems.is_empty() {
+                    problems.push((i, c.problems));
+                }
+            }
+        },
         Some((std::time::Duration::from_millis(100), &mut report)),
     );
-    members
-        .into_iter()
-        .zip(results)
-        .map(|(m, r)| (m, r.unwrap_or_default()))
-        .collect()
+    let (streamed, mut found) = found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    found.sort_by_key(|(i, _)| *i);
+    problems.extend(found.into_iter().flat_map(|(_, p)| p));
+    streamed
+}
+
+/// A SHA-256 manifest (`manifest-sha256.txt` or `tagmanifest-sha256.txt`)
+/// read against the members: what verify needs of it without keeping its
+/// lines.
+#[derive(Default)]
+struct Listing {
+    /// By member number (the first member of a name): the line listing it,
+    /// 0 when none.
+    line: Vec<u32>,
+    /// Hashes listed that are not the SHA-256 read under that name.
+    hash: HashMap<usize, String>,
+    /// Paths listed that are no member's: path -> (hash, line).
+    absent: HashMap<String, (String, usize)>,
+}
+
+impl Listing {
+    /// The line listing member `first` (the first of its name).
+    fn line_of(&self, first: usize) -> Option<usize> {
+        self.line
+            .get(first)
+            .copied()
+            .filter(|&l| l != 0)
+            .map(|l| l as usize)
+    }
+
+    /// The (hash, line) listed for bag-relative `rel`, as a map of the
+    /// manifest's lines would answer.
+    fn get(
+        &self,
+        t: &MemberTable,
+        streamed: &Streamed,
+        prefix: &str,
+        rel: &str,
+    ) -> Option<(String, usize)> {
+        let name = format!("{prefix}{rel}");
+        match t.find(&name) {
+            Some(first) => {
+                let line = self.line_of(first)?;
+                let hash = match self.hash.get(&first) {
+                    Some(h) => h.clone(),
+                    None => hex::encode(streamed.sha256_of(t, &name)?),
+                };
+                Some((hash, line))
+            }
+            None => self.absent.get(rel).cloned(),
+        }
+    }
+}
+
+/// The longest manifest or `files.jsonl` line read (a longer one is
+/// reported and skipped).
+const MAX_LINE: usize = 16 << 20;
+
+/// Read the SHA-256 manifest `rel` as a stream; its problems (malformed
+/// lines, then paths listed twice) go to `problems`. A manifest that cannot
+/// be read is empty.
+fn read_listing(
+    file: &File,
+    t: &MemberTable,
+    streamed: &Streamed,
+    prefix: &str,
+    rel: &str,
+    problems: &mut Vec<Problem>,
+) -> Listing {
+    let here = format!("{prefix}{rel}");
+    let r = match open_tag(file, t, prefix, rel) {
+        Ok(r) => r,
+        Err(e) => {
+            tag_problem(e, &here, rel, problems);
+            return Listing::default();
+        }
+    };
+    let mut l = Listing {
+        line: vec![0; t.len()],
+        ..Listing::default()
+    };
+    let mut malformed = Vec::new();
+    let mut twice = Vec::new();
+    let mut lines = lines::Lines::new(r, MAX_LINE);
+    loop {
+        let (n, line) = match lines.next() {
+            Ok(Some(x)) => x,
+            Ok(None) => break,
+            // Cut off or corrupt: not read at all.
+            Err(_) => return Listing::default(),
+        };
+        let text = match line {
+            lines::Line::Text(t) => String::from_utf8_lossy(t),
+            lines::Line::TooLong => {
+                malformed.push(problem(
+                    ProblemKind::ManifestMalformed,
+                    Some(&here),
+                    format!("line {n}: longer than {MAX_LINE} bytes"),
+                ));
+                continue;
+            }
+        };
+        let ml = match bagit::parse_manifest_line(&text, n, Algorithm::Sha256) {
+            Ok(Some(ml)) => ml,
+            Ok(None) => continue,
+            Err((n, bad)) => {
+                malformed.push(problem(
+                    ProblemKind::ManifestMalformed,
+                    Some(&here),
+                    format!("line {n}: {bad}"),
+                ));
+                continue;
+            }
+        };
+        let name = format!("{prefix}{}", ml.path);
+        let listed_twice = match t.find(&name) {
+            Some(first) => {
+                let twice = l.line[first] != 0;
+                l.line[first] = u32::try_from(ml.line_no).unwrap_or(u32::MAX);
+                let mut want = [0u8; 32];
+                let same = hex::decode_to_slice(&ml.hash, &mut want).is_ok()
+                    && streamed.sha256_of(t, &name) == Some(want);
+                if same {
+                    l.hash.remove(&first);
+                } else {
+                    l.hash.insert(first, ml.hash);
+                }
+                twice
+            }
+            None => l
+                .absent
+                .insert(ml.path.clone(), (ml.hash, ml.line_no))
+                .is_some(),
+        };
+        if listed_twice {
+            twice.push(problem(
+                ProblemKind::ManifestMalformed,
+                Some(&here),
+                format!("line {}: `{}` listed twice", ml.line_no, ml.path),
+            ));
+        }
+    }
+    problems.extend(malformed);
+    problems.extend(twice);
+    l
+}
+
+/// The problem of a tag file that could not be read, if it is one.
+fn tag_problem(e: TagError, member: &str, rel: &str, problems: &mut Vec<Problem>) {
+    match e {
+        TagError::Absent => problems.push(problem(
+            ProblemKind::MissingMember,
+            Some(member),
+            format!("{rel} is missing"),
+        )),
+        TagError::Unread(Some(why)) => {
+            problems.push(problem(ProblemKind::UnreadableMember, Some(member), why))
+        }
+        TagError::Unread(None) => {}
+    }
+}
+
+/// What a member is in the bag: `data/…` payload, a tag file, or neither
+/// (outside the bag, a directory).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Payload,
+    Tag,
+    Other,
+}
+
+fn role(t: &MemberTable, prefix: &str, i: usize) -> Role {
+    let name = t.name(i);
+    match name.strip_prefix(prefix) {
+        Some(_) if t.is_dir(i) => Role::Other,
+        Some(rel) if rel.starts_with("data/") => Role::Payload,
+        Some(_) => Role::Tag,
+        None => Role::Other,
+    }
 }
 
 /// The archive's structure, manifests and records, in the order the report
-/// lists them. One function because each step uses the sets the previous
-/// ones built (members by name, the manifest, the payload); the steps that
-/// stand alone are in `manifests` and `records`.
+/// lists them. One function because each step uses what the previous ones
+/// found (members by name, the manifest, the payload); the steps that
+/// stand alone are in `manifests` and `records`. Memory: the members'
+/// compact table and about 45 bytes per member; manifests and
+/// `files.jsonl` are read as streams.
 fn verify_structure(
     file: &File,
     threads: usize,
@@ -581,7 +861,7 @@ fn verify_structure(
 ) -> (Checked, Vec<Problem>) {
     let mut checked = Checked::default();
     let mut problems = Vec::new();
-    let index = match ZipIndex::open(file) {
+    let index = match CompactIndex::open(file) {
         Ok(i) => i,
         Err(e) => {
             problems.push(problem(ProblemKind::NotAZip, None, e.to_string()));
@@ -591,17 +871,20 @@ fn verify_structure(
     for i in &index.issues {
         problems.push(problem(i.kind, i.member.as_deref(), i.detail.clone()));
     }
-    checked.members = index.members.len() as u64;
+    let t = &index.members;
+    checked.members = t.len() as u64;
     // The bag directory: the one holding bagit.txt.
-    let stems: Vec<&str> = index
-        .members
-        .iter()
-        .filter_map(|m| m.name.strip_suffix("/bagit.txt"))
-        .filter(|s| !s.contains('/') && !s.is_empty())
+    let mut stems: Vec<String> = (0..t.len())
+        .filter_map(|i| {
+            t.name(i)
+                .strip_suffix("/bagit.txt")
+                .filter(|s| !s.contains('/') && !s.is_empty())
+                .map(str::to_string)
+        })
         .collect();
-    let stem = match stems.as_slice() {
-        [one] => one.to_string(),
-        [] => {
+    let stem = match stems.len() {
+        1 => stems.remove(0),
+        0 => {
             problems.push(problem(
                 ProblemKind::NotABag,
                 None,
@@ -613,7 +896,7 @@ fn verify_structure(
             problems.push(problem(
                 ProblemKind::NotABag,
                 None,
-                format!("{} bag directories", many.len()),
+                format!("{many} bag directories"),
             ));
             return (checked, problems);
         }
@@ -621,36 +904,25 @@ fn verify_structure(
     let prefix = format!("{stem}/");
 
     // Every manifest present is checked, so hash with each algorithm used.
-    let manifest_files = manifests::present(&index, &prefix, &mut problems);
+    let manifest_files = manifests::present(t, &prefix, &mut problems);
     let mut algs = vec![Algorithm::Sha256];
     algs.extend(manifest_files.iter().map(|m| m.alg));
 
-    let mut digests: HashMap<&str, Digests> = HashMap::new();
-    for (m, r) in stream_members(file, &index, &algs, threads, done, progress, cancel) {
-        problems.extend(r.problems);
-        if let Some(d) = r.digests {
-            digests.insert(m.name.as_str(), d);
-        }
-    }
+    let streamed = stream_members(
+        file,
+        t,
+        &algs,
+        threads,
+        done,
+        progress,
+        cancel,
+        &mut problems,
+    );
     let read = |rel: &str, problems: &mut Vec<Problem>| -> Option<Vec<u8>> {
-        match read_tag(file, &index, &prefix, rel) {
+        match read_tag(file, t, &prefix, rel) {
             Ok(b) => Some(b),
-            Err(TagError::Absent) => {
-                problems.push(problem(
-                    ProblemKind::MissingMember,
-                    Some(&format!("{prefix}{rel}")),
-                    format!("{rel} is missing"),
-                ));
-                None
-            }
-            Err(TagError::Unread(why)) => {
-                if let Some(why) = why {
-                    problems.push(problem(
-                        ProblemKind::UnreadableMember,
-                        Some(&format!("{prefix}{rel}")),
-                        why,
-                    ));
-                }
+            Err(e) => {
+                tag_problem(e, &format!("{prefix}{rel}"), rel, problems);
                 None
             }
         }
@@ -678,77 +950,56 @@ fn verify_structure(
     }
 
     // Manifests.
-    let parse = |rel: &str, problems: &mut Vec<Problem>| -> HashMap<String, (String, usize)> {
-        let mut map = HashMap::new();
-        let Some(raw) = read(rel, problems) else {
-            return map;
-        };
-        let text = String::from_utf8_lossy(&raw);
-        let (lines, bad) = bagit::parse_manifest(&text);
-        for (n, l) in bad {
-            problems.push(problem(
-                ProblemKind::ManifestMalformed,
-                Some(&format!("{prefix}{rel}")),
-                format!("line {n}: {l}"),
-            ));
-        }
-        for l in lines {
-            if map.insert(l.path.clone(), (l.hash, l.line_no)).is_some() {
-                problems.push(problem(
-                    ProblemKind::ManifestMalformed,
-                    Some(&format!("{prefix}{rel}")),
-                    format!("line {}: `{}` listed twice", l.line_no, l.path),
-                ));
-            }
-        }
-        map
-    };
-    let manifest = parse(bagit::MANIFEST, &mut problems);
-    let tagmanifest = parse(bagit::TAGMANIFEST, &mut problems);
+    let manifest = read_listing(file, t, &streamed, &prefix, bagit::MANIFEST, &mut problems);
+    let tagmanifest = read_listing(
+        file,
+        t,
+        &streamed,
+        &prefix,
+        bagit::TAGMANIFEST,
+        &mut problems,
+    );
 
     let mut payload_bytes = 0u64;
     let mut payload_count = 0u64;
-    let mut seen_payload: HashSet<String> = HashSet::new();
-    let mut seen_tags: HashSet<String> = HashSet::new();
     let mut tag_files: HashSet<String> = HashSet::new();
-    for m in &index.members {
-        let Some(rel) = m.name.strip_prefix(&prefix) else {
+    for i in 0..t.len() {
+        let name = t.name(i);
+        let Some(rel) = name.strip_prefix(&prefix) else {
             problems.push(problem(
                 ProblemKind::OutsideBag,
-                Some(&m.name),
+                Some(&name),
                 format!("member is not inside the bag directory `{stem}/`"),
             ));
             continue;
         };
-        if m.is_dir() {
+        if t.is_dir(i) {
             problems.push(problem(
                 ProblemKind::DirectoryMember,
-                Some(&m.name),
+                Some(&name),
                 "a directory member (Exhibit stores none): extractors create a directory \
                  that is not in the payload",
             ));
             continue;
         }
-        let actual = digests
-            .get(m.name.as_str())
-            .and_then(|d| d.get(Algorithm::Sha256));
+        let first = t.find(&name).unwrap_or(i);
+        let actual = streamed.sha256_of(t, &name).map(hex::encode);
         if rel.starts_with("data/") {
             payload_count += 1;
-            payload_bytes += m.usize;
-            seen_payload.insert(rel.to_string());
-            match manifest.get(rel) {
+            payload_bytes += t.usize(i);
+            match manifest.line_of(first) {
                 None => problems.push(problem(
                     ProblemKind::UnlistedMember,
-                    Some(&m.name),
+                    Some(&name),
                     "payload file not listed in manifest-sha256.txt",
                 )),
-                Some((want, line)) => {
-                    if let Some(got) = actual
+                Some(line) => {
+                    if let (Some(got), Some(want)) = (&actual, manifest.hash.get(&first))
                         && got != want
                     {
                         problems.push(problem(
                             ProblemKind::ManifestMismatch,
-                            Some(&m.name),
+                            Some(&name),
                             format!(
                                 "SHA-256 is {got}, manifest-sha256.txt line {line} says {want}"
                             ),
@@ -763,7 +1014,7 @@ fn verify_structure(
         if rel.contains('\\') {
             problems.push(problem(
                 ProblemKind::NoncanonicalName,
-                Some(&m.name),
+                Some(&name),
                 format!(
                     "a tag file name with `\\`: Windows tools and 7-Zip extract it as `{}`",
                     rel.replace('\\', "/")
@@ -775,41 +1026,53 @@ fn verify_structure(
         if rel == bagit::TAGMANIFEST {
             continue;
         }
-        seen_tags.insert(rel.to_string());
-        match tagmanifest.get(rel) {
+        match tagmanifest.line_of(first) {
             None => problems.push(problem(
                 ProblemKind::UnlistedMember,
-                Some(&m.name),
+                Some(&name),
                 "tag file not listed in tagmanifest-sha256.txt",
             )),
-            Some((want, line)) => {
-                if let Some(got) = actual
+            Some(line) => {
+                if let (Some(got), Some(want)) = (&actual, tagmanifest.hash.get(&first))
                     && got != want
                 {
                     problems.push(problem(
                         ProblemKind::TagMismatch,
-                        Some(&m.name),
+                        Some(&name),
                         format!("SHA-256 is {got}, tagmanifest-sha256.txt line {line} says {want}"),
                     ));
                 }
             }
         }
     }
-    for (p, (_, line)) in &manifest {
-        if !seen_payload.contains(p) {
-            problems.push(problem(
-                ProblemKind::MissingMember,
-                Some(&format!("{prefix}{p}")),
-                format!("listed in manifest-sha256.txt line {line} but not in the archive"),
-            ));
+    // Listed but not there, in line order.
+    for (listing, file_name, wanted) in [
+        (&manifest, bagit::MANIFEST, Role::Payload),
+        (&tagmanifest, bagit::TAGMANIFEST, Role::Tag),
+    ] {
+        let mut missing: Vec<(usize, String)> = listing
+            .absent
+            .iter()
+            .map(|(p, (_, line))| (*line, format!("{prefix}{p}")))
+            .collect();
+        for (first, &line) in listing.line.iter().enumerate() {
+            if line == 0 {
+                continue;
+            }
+            // The tag manifest does not list itself.
+            let there = role(t, &prefix, first) == wanted
+                && (wanted == Role::Payload
+                    || t.name(first) != format!("{prefix}{}", bagit::TAGMANIFEST));
+            if !there {
+                missing.push((line as usize, t.name(first).into_owned()));
+            }
         }
-    }
-    for (p, (_, line)) in &tagmanifest {
-        if !seen_tags.contains(p) {
+        missing.sort();
+        for (line, name) in missing {
             problems.push(problem(
                 ProblemKind::MissingMember,
-                Some(&format!("{prefix}{p}")),
-                format!("listed in tagmanifest-sha256.txt line {line} but not in the archive"),
+                Some(&name),
+                format!("listed in {file_name} line {line} but not in the archive"),
             ));
         }
     }
@@ -826,16 +1089,16 @@ fn verify_structure(
                 mf,
                 &String::from_utf8_lossy(&raw),
                 &prefix,
-                &seen_payload,
+                t,
                 &tag_files,
-                &digests,
+                &|name: &str, alg| streamed.digest_of(t, name, alg),
                 &mut problems,
             );
         }
     }
 
     // Payload-Oxum.
-    if let Ok(info) = read_tag(file, &index, &prefix, "bag-info.txt") {
+    if let Ok(info) = read_tag(file, t, &prefix, "bag-info.txt") {
         let fields = bagit::parse_bag_info(&String::from_utf8_lossy(&info));
         match fields.iter().find(|(k, _)| k == "Payload-Oxum") {
             Some((_, v)) => {
@@ -856,20 +1119,29 @@ fn verify_structure(
         }
     }
 
-    // files.jsonl against the payload.
-    if let Some(raw) = read(archive::FILES_JSONL, &mut problems) {
-        let mut members = HashMap::with_capacity(index.members.len());
-        for m in &index.members {
-            members.entry(m.name.as_str()).or_insert(m);
+    // files.jsonl against the payload, streamed (twice when hard links or
+    // members claimed twice need a second look).
+    let ctx = records::Context {
+        stem: &stem,
+        prefix: &prefix,
+        members: t,
+        manifest: &|rel: &str| manifest.get(t, &streamed, &prefix, rel),
+        is_payload: &|i: usize| role(t, &prefix, i) == Role::Payload,
+    };
+    match open_tag(file, t, &prefix, archive::FILES_JSONL) {
+        Ok(_) => {
+            let open = || open_tag(file, t, &prefix, archive::FILES_JSONL).ok();
+            if let Some((records, found)) = records::check(&open, &ctx) {
+                checked.records = records;
+                problems.extend(found);
+            }
         }
-        let ctx = records::Context {
-            stem: &stem,
-            prefix: &prefix,
-            manifest: &manifest,
-            members,
-            payload: &seen_payload,
-        };
-        records::check(&raw, &ctx, &mut checked, &mut problems);
+        Err(e) => tag_problem(
+            e,
+            &format!("{prefix}{}", archive::FILES_JSONL),
+            archive::FILES_JSONL,
+            &mut problems,
+        ),
     }
     (checked, problems)
 }

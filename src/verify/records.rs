@@ -11,23 +11,32 @@
 //! their first path's member). Without these ties, two records could swap
 //! their `member` and `sha256` and every hash would still match while
 //! extractors put each file's content under the other's name.
+//!
+//! The records are read as a stream, one line at a time, and what is kept
+//! per record is a few bytes per member: a second pass over the stream
+//! fetches what the rare findings that name another record need (the path
+//! of a member's earlier claimant, the records hard links point to).
 
-use super::{Checked, Problem, ProblemKind, problem};
-use crate::archive::zipread::Member;
+use super::lines::{Line, Lines};
+use super::{Problem, ProblemKind, problem};
+use crate::archive::zipread::{Member, MemberTable};
 use crate::archive::{self, EntryType, FileRecord, Status};
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 
 /// What the records are checked against.
 pub(super) struct Context<'a> {
     pub stem: &'a str,
     pub prefix: &'a str,
+    pub members: &'a MemberTable,
     /// `manifest-sha256.txt`: bag-relative path -> (hash, line number).
-    pub manifest: &'a HashMap<String, (String, usize)>,
-    /// Members by name (the first of duplicates).
-    pub members: HashMap<&'a str, &'a Member>,
-    /// Bag-relative names of the payload members.
-    pub payload: &'a HashSet<String>,
+    pub manifest: &'a dyn Fn(&str) -> Option<(String, usize)>,
+    /// Whether a member (the first of its name) is a payload file.
+    pub is_payload: &'a dyn Fn(usize) -> bool,
 }
+
+/// The longest record line read (a longer one is reported and skipped).
+const MAX_RECORD_LINE: usize = 16 << 20;
 
 /// The member name capture gives the content of `path` (before any `~N`).
 pub(super) fn expected_member(stem: &str, path: &str) -> String {
@@ -53,40 +62,65 @@ fn is_suffixed(member: &str, base: &str) -> bool {
         .is_some_and(|n| !n.starts_with('0') && n.parse::<u64>().is_ok_and(|n| n >= 2))
 }
 
-/// Check every line of `files.jsonl` (`raw`): one pass tying each record to
-/// its member, then the checks that need all records (suffixed names, hard
-/// links, unreferenced members). The ties are described at the top of this
-/// file, in the order this function checks them.
-pub(super) fn check(
-    raw: &[u8],
+/// A finding that names an earlier claimant of the member, whose path the
+/// second pass fetches: (problem index, member, the claimant's line).
+type Claimant = (usize, String, usize);
+
+/// Check every line of `files.jsonl` (read from `open()`, once or twice):
+/// one pass tying each record to its member, then the checks that need all
+/// records (suffixed names, hard links, unreferenced members). The ties are
+/// described at the top of this file, in the order this function checks
+/// them. Returns the number of records and the problems, or `None` when
+/// the file could not be read to its end (nothing is then reported, as for
+/// a file that cannot be read at all).
+pub(super) fn check<R: Read>(
+    open: &dyn Fn() -> Option<R>,
     ctx: &Context<'_>,
-    checked: &mut Checked,
-    problems: &mut Vec<Problem>,
-) {
+) -> Option<(u64, Vec<Problem>)> {
+    let t = ctx.members;
     let files_jsonl = format!("{}{}", ctx.prefix, archive::FILES_JSONL);
-    let mut referenced: HashSet<String> = HashSet::new();
-    // Member -> the path of the record whose content it holds.
-    let mut claimed: HashMap<String, String> = HashMap::new();
-    // Path -> member, for records that hold their own content.
-    let mut owners: HashMap<String, String> = HashMap::new();
+    let mut problems = Vec::new();
+    let mut records = 0u64;
+    // By member number (the first of a name): named by a record.
+    let mut referenced = vec![false; t.len()];
+    // By member number: the line of the record whose content it holds
+    // (0: none); members that do not exist by name.
+    let mut claimed = vec![0u64; t.len()];
+    let mut claimed_absent: HashMap<String, u64> = HashMap::new();
+    let mut claimants: Vec<Claimant> = Vec::new();
     let mut suffixed: Vec<(String, String, String)> = Vec::new();
     let mut aliases: Vec<(String, String, String)> = Vec::new();
-    for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
+    let mut lines = Lines::new(open()?, MAX_RECORD_LINE);
+    loop {
+        let (n, line) = match lines.next() {
+            Ok(Some(x)) => x,
+            Ok(None) => break,
+            Err(_) => return None,
+        };
+        let line = match line {
+            Line::Text([]) => continue,
+            Line::Text(l) => l,
+            Line::TooLong => {
+                problems.push(problem(
+                    ProblemKind::RecordMalformed,
+                    Some(&files_jsonl),
+                    format!("line {n}: longer than {MAX_RECORD_LINE} bytes"),
+                ));
+                continue;
+            }
+        };
         let r: FileRecord = match serde_json::from_slice(line) {
             Ok(r) => r,
             Err(e) => {
                 problems.push(problem(
                     ProblemKind::RecordMalformed,
                     Some(&files_jsonl),
-                    format!("line {}: {e}", i + 1),
+                    format!("line {n}: {e}"),
                 ));
                 continue;
             }
         };
-        checked.records += 1;
+        records += 1;
         let Some(member) = &r.member else {
             if r.status.has_content() && r.kind == EntryType::File && r.hardlink_of.is_none() {
                 problems.push(problem(
@@ -97,7 +131,10 @@ pub(super) fn check(
             }
             continue;
         };
-        referenced.insert(member.clone());
+        let first = t.find(member);
+        if let Some(f) = first {
+            referenced[f] = true;
+        }
         let Some(rel) = member.strip_prefix(ctx.prefix) else {
             problems.push(problem(
                 ProblemKind::RecordMismatch,
@@ -106,13 +143,13 @@ pub(super) fn check(
             ));
             continue;
         };
-        match (ctx.manifest.get(rel), &r.sha256) {
+        match ((ctx.manifest)(rel), &r.sha256) {
             (None, _) => problems.push(problem(
                 ProblemKind::RecordMismatch,
                 Some(&r.path),
                 format!("member `{member}` is not in the manifest"),
             )),
-            (Some((want, _)), Some(have)) if want != have => problems.push(problem(
+            (Some((want, _)), Some(have)) if want != *have => problems.push(problem(
                 ProblemKind::RecordMismatch,
                 Some(&r.path),
                 format!("files.jsonl says SHA-256 {have}, the manifest says {want}"),
@@ -154,20 +191,69 @@ pub(super) fn check(
                 ));
             }
         }
-        if let Some(prev) = claimed.insert(member.clone(), r.path.clone()) {
+        let line_no = n as u64;
+        let prev = match first {
+            Some(f) => std::mem::replace(&mut claimed[f], line_no),
+            None => claimed_absent.insert(member.clone(), line_no).unwrap_or(0),
+        };
+        if prev != 0 {
+            claimants.push((problems.len(), member.clone(), prev as usize));
             problems.push(problem(
                 ProblemKind::RecordMemberMismatch,
                 Some(&r.path),
-                format!("member `{member}` is also claimed by the record of `{prev}`"),
+                "",
             ));
         }
-        if let Some(m) = ctx.members.get(member.as_str()) {
-            compare_header(&r, m, problems);
+        if let Some(f) = first {
+            compare_header(&r, &t.member(f), &mut problems);
         }
-        owners.insert(r.path, member.clone());
     }
+    // The paths of earlier claimants, and the members of the records hard
+    // links point to: from a second pass, when there are any.
+    let want_lines: HashSet<usize> = claimants.iter().map(|c| c.2).collect();
+    let targets: HashSet<&str> = aliases.iter().map(|a| a.1.as_str()).collect();
+    let mut paths: HashMap<usize, String> = HashMap::new();
+    // Path -> member, for records that hold their own content.
+    let mut owners: HashMap<String, String> = HashMap::new();
+    if !want_lines.is_empty() || !targets.is_empty() {
+        let mut lines = Lines::new(open()?, MAX_RECORD_LINE);
+        loop {
+            let (n, line) = match lines.next() {
+                Ok(Some(x)) => x,
+                Ok(None) => break,
+                Err(_) => return None,
+            };
+            let Line::Text(line) = line else { continue };
+            if line.is_empty() {
+                continue;
+            }
+            let Ok(r) = serde_json::from_slice::<FileRecord>(line) else {
+                continue;
+            };
+            if want_lines.contains(&n) {
+                paths.insert(n, r.path.clone());
+            }
+            if let Some(member) = r.member
+                && member.starts_with(ctx.prefix)
+                && r.hardlink_of.is_none()
+                && targets.contains(r.path.as_str())
+            {
+                owners.insert(r.path, member);
+            }
+        }
+    }
+    for (at, member, line) in claimants {
+        let prev = paths.get(&line).map(String::as_str).unwrap_or_default();
+        if let Some(p) = problems.get_mut(at) {
+            p.detail = format!("member `{member}` is also claimed by the record of `{prev}`");
+        }
+    }
+    let is_claimed = |name: &str| match t.find(name) {
+        Some(f) => claimed[f] != 0,
+        None => claimed_absent.contains_key(name),
+    };
     for (path, member, base) in suffixed {
-        if !claimed.contains_key(&base) {
+        if !is_claimed(&base) {
             problems.push(problem(
                 ProblemKind::RecordMemberMismatch,
                 Some(&path),
@@ -195,19 +281,24 @@ pub(super) fn check(
             )),
         }
     }
-    let mut unreferenced: Vec<&String> = ctx
-        .payload
-        .iter()
-        .filter(|p| !referenced.contains(&format!("{}{p}", ctx.prefix)))
-        .collect();
-    unreferenced.sort();
-    for p in unreferenced {
-        problems.push(problem(
-            ProblemKind::RecordMismatch,
-            Some(&format!("{}{p}", ctx.prefix)),
-            "payload file has no record in files.jsonl",
-        ));
+    // Payload files no record names, each name once, in name order.
+    let mut last: Option<std::borrow::Cow<'_, str>> = None;
+    for &i in t.in_name_order() {
+        let i = i as usize;
+        let name = t.name(i);
+        if last.as_ref() == Some(&name) {
+            continue;
+        }
+        last = Some(name);
+        if (ctx.is_payload)(i) && !referenced[i] {
+            problems.push(problem(
+                ProblemKind::RecordMismatch,
+                Some(&t.name(i)),
+                "payload file has no record in files.jsonl",
+            ));
+        }
     }
+    Some((records, problems))
 }
 
 /// The member's header against the record: size, mode, owner, mtime.

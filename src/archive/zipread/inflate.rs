@@ -33,7 +33,13 @@ impl<'a> Inflater<'a> {
         Self {
             src,
             inflate: Decompress::new(false),
-            buf: vec![0; INPUT_LEN],
+            // A small member needs no 256 KiB buffer (verify opens millions).
+            buf: vec![
+                0;
+                usize::try_from(csize)
+                    .unwrap_or(INPUT_LEN)
+                    .clamp(1, INPUT_LEN)
+            ],
             pos: 0,
             len: 0,
             src_done: false,

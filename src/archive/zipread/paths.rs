@@ -36,44 +36,74 @@ pub(super) fn is_noncanonical(name: &str) -> bool {
 /// Pairs of members (by index) that extract to the same path, or where one
 /// is a file another needs as a directory: (member, other member, detail).
 /// `names` are the member names, `is_dir` says which are directory members.
+#[cfg(test)]
 pub(super) fn collisions(names: &[&str], is_dir: &[bool]) -> Vec<(usize, usize, &'static str)> {
-    let keys: Vec<Cow<'_, str>> = names.iter().map(|n| resolved(n)).collect();
+    collisions_by(
+        names.len(),
+        |i| Cow::Borrowed(names[i]),
+        |i| is_dir.get(i) == Some(&true),
+    )
+}
+
+/// [`collisions`] of `n` members given by their name and whether each is
+/// a directory member. Memory: four bytes per member and one entry per
+/// directory the members need.
+pub(super) fn collisions_by<'a>(
+    n: usize,
+    name: impl Fn(usize) -> Cow<'a, str>,
+    is_dir: impl Fn(usize) -> bool,
+) -> Vec<(usize, usize, &'static str)> {
+    let key = |i: usize| -> Cow<'a, str> {
+        match name(i) {
+            Cow::Borrowed(b) => resolved(b),
+            Cow::Owned(o) => Cow::Owned(resolved(&o).into_owned()),
+        }
+    };
+    // Members by the path they extract to (ties in member order): in a run
+    // of one path, each later member collides with the first.
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|&a, &b| key(a as usize).cmp(&key(b as usize)));
     let mut out = Vec::new();
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
-    for (i, k) in keys.iter().enumerate() {
-        match first.get(k.as_ref()) {
+    let mut run_start = 0;
+    for k in 1..=order.len() {
+        let same = k < order.len() && key(order[k] as usize) == key(order[run_start] as usize);
+        if same {
+            continue;
+        }
+        let j = order[run_start] as usize;
+        for &i in &order[run_start + 1..k] {
             // Identical names are `duplicate_member`s already.
-            Some(&j) if names.get(j) != names.get(i) => {
-                out.push((i, j, "extracts to the same path as"));
-            }
-            Some(_) => {}
-            None => {
-                first.insert(k.as_ref(), i);
+            if name(i as usize) != name(j) {
+                out.push((i as usize, j, "extracts to the same path as"));
             }
         }
+        run_start = k;
     }
+    drop(order);
+    out.sort_by_key(|&(i, _, _)| i);
     // Every directory some member needs (with the first member needing it),
     // each inserted once together with its parents.
-    let mut dirs: HashMap<&str, usize> = HashMap::new();
-    for (i, k) in keys.iter().enumerate() {
+    let mut dirs: HashMap<String, usize> = HashMap::new();
+    for i in 0..n {
+        let k = key(i);
         let mut path: &str = k.as_ref();
-        if is_dir.get(i) == Some(&true) {
+        if is_dir(i) {
             if dirs.contains_key(path) {
                 continue;
             }
-            dirs.insert(path, i);
+            dirs.insert(path.to_string(), i);
         }
         while let Some(cut) = path.rfind('/') {
             path = &path[..cut];
             if dirs.contains_key(path) {
                 break;
             }
-            dirs.insert(path, i);
+            dirs.insert(path.to_string(), i);
         }
     }
-    for (i, k) in keys.iter().enumerate() {
-        if is_dir.get(i) != Some(&true)
-            && let Some(&j) = dirs.get(k.as_ref())
+    for i in 0..n {
+        if !is_dir(i)
+            && let Some(&j) = dirs.get(key(i).as_ref())
         {
             out.push((i, j, "is a file, but a directory of that name holds"));
         }
