@@ -68,44 +68,39 @@ echo "Dec  3 10:00:00 web01 sshd[3000]: Accepted publickey for root from 203.0.1
 touch -d '2026-12-03 10:00:00Z' "$src/var/log/auth.log"
 "$exe" capture --case IR-2026-041 --examiner "A. Martin" --evidence E02 \
   --purpose "Second snapshot, after containment" -o "$case_dir" "$src" >/dev/null
+# tampered_copy ARCHIVE DIR SUFFIX CMD...: a copy of ARCHIVE and its custody
+# log in DIR whose member ending in SUFFIX is rewritten through CMD (old
+# bytes in, new bytes out) with Python's zipfile: every CRC right, the
+# sealed manifest untouched, as a careful attacker would leave it. Prints
+# the copy's path.
+tampered_copy() {
+  local archive=$1 dir=$2 suffix=$3
+  shift 3
+  mkdir -p "$dir"
+  cp "$archive" "${archive%.zip}.custody.jsonl" "$dir/"
+  python3 - "$dir/$(basename "$archive")" "$suffix" "$@" <<'EOF'
+import subprocess, sys, zipfile
+p, suffix, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+z = zipfile.ZipFile(p)
+items = [(i.filename, z.read(i)) for i in z.infolist()]
+z.close()
+out = zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED)
+for n, d in items:
+    if n.endswith(suffix):
+        d = subprocess.run(cmd, input=d, stdout=subprocess.PIPE).stdout
+    out.writestr(n, d)
+out.close()
+EOF
+  echo "$dir/$(basename "$archive")"
+}
 e01=$(ls "$case_dir"/IR-2026-041_E01_*.zip)
-# A copy of E01 whose auth.log lost the successful login, rewritten with
-# Python's zipfile (CRCs right, the manifest untouched).
-cp "$e01" "${e01%.zip}.custody.jsonl" "$work/tampered/"
-tampered=$work/tampered/$(basename "$e01")
-python3 - "$tampered" <<'EOF'
-import sys, zipfile
-p = sys.argv[1]
-z = zipfile.ZipFile(p)
-items = [(i.filename, z.read(i)) for i in z.infolist()]
-z.close()
-out = zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED)
-for n, d in items:
-    if n.endswith("/var/log/auth.log"):
-        d = b"".join(l for l in d.splitlines(True) if b"Accepted password" not in l)
-    out.writestr(n, d)
-out.close()
-EOF
-
-# A copy of E02 whose web shell was rewritten behind its seal: the
-# findings on it carry the ALTERED mark.
 e02=$(ls "$case_dir"/IR-2026-041_E02_*.zip)
-mkdir -p "$work/tampered2"
-cp "$e02" "${e02%.zip}.custody.jsonl" "$work/tampered2/"
-tampered2=$work/tampered2/$(basename "$e02")
-python3 - "$tampered2" <<'EOF'
-import sys, zipfile
-p = sys.argv[1]
-z = zipfile.ZipFile(p)
-items = [(i.filename, z.read(i)) for i in z.infolist()]
-z.close()
-out = zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED)
-for n, d in items:
-    if n.endswith("/var/www/html/uploads/cache.php"):
-        d = b'<?php eval(base64_decode($_POST["x"])); /* cache */ ?>\n'
-    out.writestr(n, d)
-out.close()
-EOF
+# E01 whose auth.log lost the successful login.
+tampered=$(tampered_copy "$e01" "$work/tampered" /var/log/auth.log grep -v "Accepted password")
+# E02 whose web shell was rewritten: the findings on it carry the ALTERED
+# mark.
+tampered2=$(tampered_copy "$e02" "$work/tampered2" /var/www/html/uploads/cache.php \
+  echo '<?php eval(base64_decode($_POST["x"])); /* cache */ ?>')
 # A YARA rule and an indicator list for the settings rows.
 cat >"$work/webshells.yar" <<'EOF'
 rule php_eval_of_posted_base64 {

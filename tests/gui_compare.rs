@@ -63,17 +63,9 @@ fn trees(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// Capture a tree as a target root through the core library.
 fn core_capture(root: &Path, out: &Path) -> PathBuf {
-    let mut req =
-        exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), "IR-6", "Tess");
-    req.root = Some(root.to_path_buf());
+    let mut req = crate::util::root_request(root, out, "IR-6");
     req.compression = exhibit::capture::Compression::Store;
-    exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive
+    crate::util::run_capture(&req)
 }
 
 fn archives(dir: &Path) -> (PathBuf, PathBuf) {

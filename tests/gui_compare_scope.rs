@@ -25,18 +25,10 @@ fn tree(root: &Path, gone: bool) {
 
 /// Capture `root` with these profiles through the core library.
 fn capture(root: &Path, out: &Path, profiles: &[&str]) -> PathBuf {
-    let mut req =
-        exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), "IR-17", "Tess");
-    req.root = Some(root.to_path_buf());
+    let mut req = crate::util::root_request(root, out, "IR-17");
     req.profiles = profiles.iter().map(|p| p.to_string()).collect();
     req.compression = exhibit::capture::Compression::Store;
-    exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive
+    crate::util::run_capture(&req)
 }
 
 fn run_compare(h: &mut H, old: &Path, new: &Path) {

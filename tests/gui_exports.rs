@@ -44,17 +44,9 @@ fn server(dir: &Path) -> PathBuf {
 
 /// Capture a tree as a target root through the core library.
 fn capture_root(root: &Path, out: &Path) -> PathBuf {
-    let mut req =
-        exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), "IR-8", "Tess");
-    req.root = Some(root.to_path_buf());
+    let mut req = crate::util::root_request(root, out, "IR-8");
     req.compression = exhibit::capture::Compression::Store;
-    exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive
+    crate::util::run_capture(&req)
 }
 
 fn open_in_browser(h: &mut H, archive: &Path) {

@@ -134,17 +134,9 @@ fn the_timeline_marks_events_of_an_altered_log_and_not_of_an_intact_one() {
 /// archive also as a copy whose auth.log member was rewritten.
 fn compare_fixture(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let capture = |root: &Path, out: &Path| {
-        let mut req =
-            exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), "IR-17", "Tess");
-        req.root = Some(root.to_path_buf());
+        let mut req = crate::util::root_request(root, out, "IR-17");
         req.compression = exhibit::capture::Compression::Store;
-        exhibit::capture::capture(
-            &req,
-            &exhibit::job::NoProgress,
-            &exhibit::job::CancelToken::new(),
-        )
-        .unwrap()
-        .archive
+        crate::util::run_capture(&req)
     };
     let line = "Nov 22 10:00:01 web1 sshd[4101]: Failed password for root from 203.0.113.66 port 50001 ssh2\n";
     let (before, after) = (dir.join("before"), dir.join("after"));
@@ -230,16 +222,9 @@ fn an_archive_swapped_under_its_custody_log_is_marked_in_the_case_list_and_top_b
         },
     )
     .unwrap();
-    let mut req = exhibit::capture::CaptureRequest::new(Vec::new(), dir.clone(), "IR-17", "Tess");
-    req.root = Some(root);
+    let mut req = crate::util::root_request(&root, &dir, "IR-17");
     req.compression = exhibit::capture::Compression::Store;
-    let archive = exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive;
+    let archive = crate::util::run_capture(&req);
 
     let mut h = app(1024.0, 700.0, Settings::default());
     h.step();
@@ -304,18 +289,8 @@ fn findings_and_the_investigation_mark_what_rests_on_an_altered_file() {
         },
     )
     .unwrap();
-    let capture = |out: &Path| {
-        let mut req =
-            exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), "IR-17", "Tess");
-        req.root = Some(root.clone());
-        exhibit::capture::capture(
-            &req,
-            &exhibit::job::NoProgress,
-            &exhibit::job::CancelToken::new(),
-        )
-        .unwrap()
-        .archive
-    };
+    let capture =
+        |out: &Path| crate::util::run_capture(&crate::util::root_request(&root, out, "IR-17"));
     let altered = capture(&dir);
     let intact = capture(&tmp.path().join("elsewhere"));
     alter_member(&altered, "/var/www/html/shell.php", SHELL_FORGED.as_bytes());

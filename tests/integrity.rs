@@ -20,17 +20,9 @@ Nov 22 10:00:20 web1 sshd[4107]: Accepted password for root from 192.0.2.99 port
 pub fn intact_and_altered(dir: &Path) -> (PathBuf, PathBuf) {
     let root = dir.join("root");
     write(&root, "var/log/auth.log", AUTH.as_bytes());
-    let mut req =
-        exhibit::capture::CaptureRequest::new(Vec::new(), dir.join("intact"), "IR-17", "Tess");
-    req.root = Some(root);
+    let mut req = crate::util::root_request(&root, &dir.join("intact"), "IR-17");
     req.compression = exhibit::capture::Compression::Store;
-    let intact = exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive;
+    let intact = crate::util::run_capture(&req);
     let altered_dir = dir.join("altered");
     std::fs::create_dir_all(&altered_dir).unwrap();
     let altered = altered_dir.join(intact.file_name().unwrap());
@@ -124,16 +116,7 @@ pub const SHELL_FORGED: &str = "<?php eval($_POST['zzz']); ?>\n";
 /// whose `shell.php` became a web shell between the two captures.
 fn shell_archives(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let capture = |root: &Path, out: &str| {
-        let mut req =
-            exhibit::capture::CaptureRequest::new(Vec::new(), dir.join(out), "IR-17", "Tess");
-        req.root = Some(root.to_path_buf());
-        exhibit::capture::capture(
-            &req,
-            &exhibit::job::NoProgress,
-            &exhibit::job::CancelToken::new(),
-        )
-        .unwrap()
-        .archive
+        crate::util::run_capture(&crate::util::root_request(root, &dir.join(out), "IR-17"))
     };
     let before = dir.join("before");
     write(
@@ -164,6 +147,18 @@ fn shell_finding(doc: &Value) -> &Value {
         .unwrap_or_else(|| panic!("no web shell finding: {doc}"))
 }
 
+/// `exhibit CMD SNAPSHOT... --json -q --html HTML`: the exit code, the
+/// JSON, stderr and the HTML page written.
+fn with_report(cmd: &str, snapshots: &[&Path], html: &Path) -> (i32, Value, String, String) {
+    let mut args = vec![cmd];
+    args.extend(snapshots.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--json", "-q", "--html", html.to_str().unwrap()]);
+    let (code, out, err) = run(&args);
+    let doc = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let page = std::fs::read_to_string(html).unwrap_or_default();
+    (code, doc, err, page)
+}
+
 #[test]
 fn scan_and_diff_mark_findings_that_rest_on_altered_content() {
     let tmp = tempfile::tempdir().unwrap();
@@ -173,21 +168,13 @@ fn scan_and_diff_mark_findings_that_rest_on_altered_content() {
     // scan: the finding says its bytes are not the sealed ones, stderr
     // warns, the exit code is not a clean run's, the report marks it.
     let html = tmp.path().join("scan.html");
-    let (code, out, err) = run(&[
-        "scan",
-        altered.to_str().unwrap(),
-        "--json",
-        "-q",
-        "--html",
-        html.to_str().unwrap(),
-    ]);
+    let (code, doc, err, page) = with_report("scan", &[&altered], &html);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("WARNING: content does not match the sealed manifest")
             && err.contains("/var/www/html/shell.php"),
         "{err}"
     );
-    let doc: Value = serde_json::from_str(&out).unwrap();
     let f = shell_finding(&doc);
     let why = f["altered"].as_str().unwrap_or_else(|| panic!("{f}"));
     assert!(why.contains(&forged_sha), "{why}");
@@ -201,7 +188,6 @@ fn scan_and_diff_mark_findings_that_rest_on_altered_content() {
             .all(|f| f.get("altered").is_none()),
         "{doc}"
     );
-    let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("class=\"altered\""), "no badge in the report");
     assert!(
         page.contains("class=\"altered-box\""),
@@ -210,65 +196,32 @@ fn scan_and_diff_mark_findings_that_rest_on_altered_content() {
 
     // The same scan of the intact archive: no mark, a clean exit, and the
     // report without a badge.
-    let (code, out, err) = run(&[
-        "scan",
-        intact.to_str().unwrap(),
-        "--json",
-        "-q",
-        "--html",
-        html.to_str().unwrap(),
-    ]);
+    let (code, doc, err, page) = with_report("scan", &[&intact], &html);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("WARNING"), "{err}");
-    let doc: Value = serde_json::from_str(&out).unwrap();
     assert!(shell_finding(&doc).get("altered").is_none(), "{doc}");
-    assert!(!out.contains("\"altered\""), "{out}");
-    assert!(
-        !std::fs::read_to_string(&html)
-            .unwrap()
-            .contains("class=\"altered")
-    );
+    assert!(!doc.to_string().contains("\"altered\""), "{doc}");
+    assert!(!page.contains("class=\"altered"));
 
     // diff: the finding and the line diff of the changed file say so.
-    let (code, out, err) = run(&[
-        "diff",
-        base.to_str().unwrap(),
-        altered.to_str().unwrap(),
-        "--json",
-        "-q",
-        "--html",
-        html.to_str().unwrap(),
-    ]);
+    let (code, doc, err, page) = with_report("diff", &[&base, &altered], &html);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("/var/www/html/shell.php"), "{err}");
-    let doc: Value = serde_json::from_str(&out).unwrap();
     assert!(
         shell_finding(&doc)["altered"]
             .as_str()
             .is_some_and(|w| w.contains(&forged_sha)),
         "{doc}"
     );
-    let page = std::fs::read_to_string(&html).unwrap();
     assert!(
         page.contains("the new side's content does not match the sealed manifest"),
         "the line diff of the altered file is not marked"
     );
     assert!(page.contains("zzz"), "the diff shows what was read");
 
-    let (code, _, err) = run(&[
-        "diff",
-        base.to_str().unwrap(),
-        intact.to_str().unwrap(),
-        "-q",
-        "--html",
-        html.to_str().unwrap(),
-    ]);
+    let (code, _, err, page) = with_report("diff", &[&base, &intact], &html);
     assert_eq!(code, 0, "{err}");
-    assert!(
-        !std::fs::read_to_string(&html)
-            .unwrap()
-            .contains("class=\"altered")
-    );
+    assert!(!page.contains("class=\"altered"));
 
     // Text output: the finding carries the mark.
     let (_, out, _) = run(&["scan", altered.to_str().unwrap(), "-q"]);

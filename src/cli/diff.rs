@@ -143,9 +143,10 @@ pub fn warn_altered(findings: &[Finding]) {
         }
     }
     for ((path, why), n) in seen {
-        errln!(
-            "exhibit: WARNING: {} ({why}); {n} finding(s) on it may rest on altered bytes: {path}",
-            exhibit::archive::checked::MISMATCH_TEXT
+        super::warn_altered(
+            why,
+            &format!("{n} finding(s) on it may rest on altered bytes"),
+            path,
         );
     }
 }

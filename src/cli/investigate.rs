@@ -106,12 +106,10 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
     }
     // Never quiet: the answers may rest on altered bytes.
     for x in &inv.altered {
-        errln!(
-            "exhibit: WARNING: {} ({}); evidence drawn from it may be altered (\"altered\" in --json): {}:{}",
-            exhibit::archive::checked::MISMATCH_TEXT,
-            x.detail,
-            x.snapshot,
-            x.path
+        super::warn_altered(
+            &x.detail,
+            "evidence drawn from it may be altered (\"altered\" in --json)",
+            &format!("{}:{}", x.snapshot, x.path),
         );
     }
     Ok(EXIT_OK)

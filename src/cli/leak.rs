@@ -58,14 +58,14 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
     } else {
         print_human(&r);
     }
-    for x in r.sources.iter().filter(|s| s.altered.is_some()) {
-        errln!(
-            "exhibit: WARNING: {} ({}); the rows read from it may be altered: {}:{}",
-            exhibit::archive::checked::MISMATCH_TEXT,
-            x.altered.as_deref().unwrap_or_default(),
-            x.snapshot,
-            x.path
-        );
+    for x in &r.sources {
+        if let Some(why) = &x.altered {
+            super::warn_altered(
+                why,
+                "the rows read from it may be altered",
+                &format!("{}:{}", x.snapshot, x.path),
+            );
+        }
     }
     Ok(EXIT_OK)
 }

@@ -167,14 +167,15 @@ pub fn warn_altered(store: &LogStore) {
             Some(exhibit::archive::checked::Integrity::Mismatch(why)) => why.as_str(),
             _ => "",
         };
-        errln!(
-            "exhibit: WARNING: {} ({why}); the events read from it may be altered: {}:{}",
-            exhibit::archive::checked::MISMATCH_TEXT,
-            s.archive
-                .as_deref()
-                .map(|a| a.display().to_string())
-                .unwrap_or_default(),
-            s.path
+        let archive = s
+            .archive
+            .as_deref()
+            .map(|a| a.display().to_string())
+            .unwrap_or_default();
+        super::warn_altered(
+            why,
+            "the events read from it may be altered",
+            &format!("{archive}:{}", s.path),
         );
     }
 }

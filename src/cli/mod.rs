@@ -186,6 +186,16 @@ pub fn report_error(err: &anyhow::Error) {
 /// Objects are printed with their keys in order, in every build: the
 /// `yara` feature (yara-x) turns on serde_json's `preserve_order`, and the
 /// same command must print the same document with or without it.
+/// The one stderr line for content read from bytes its archive did not
+/// seal: `exhibit: WARNING: content does not match the sealed manifest
+/// (WHY); CONSEQUENCE: LOCATION`. Never silenced by `-q`.
+pub fn warn_altered(why: &str, consequence: &str, location: &str) {
+    errln!(
+        "exhibit: WARNING: {} ({why}); {consequence}: {location}",
+        exhibit::archive::checked::MISMATCH_TEXT
+    );
+}
+
 pub fn print_json(doc: &serde_json::Value) {
     let mut doc = doc.clone();
     doc.sort_all_objects();

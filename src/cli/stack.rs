@@ -90,12 +90,10 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         print_text(&r, a.top);
     }
     for x in &r.altered {
-        errln!(
-            "exhibit: WARNING: {} ({}); what was stacked from it may be altered: {}:{}",
-            exhibit::archive::checked::MISMATCH_TEXT,
-            x.detail,
-            x.snapshot,
-            x.path
+        super::warn_altered(
+            &x.detail,
+            "what was stacked from it may be altered",
+            &format!("{}:{}", x.snapshot, x.path),
         );
     }
     Ok(match a.fail_on {

@@ -152,9 +152,10 @@ fn run_inner(a: Args) -> anyhow::Result<u8> {
         }
     }
     for (loc, why) in &tl.altered {
-        errln!(
-            "exhibit: WARNING: {} ({why}); the events read from it may be altered (field integrity=mismatch): {loc}",
-            exhibit::archive::checked::MISMATCH_TEXT
+        super::warn_altered(
+            why,
+            "the events read from it may be altered (field integrity=mismatch)",
+            loc,
         );
     }
     if !a.quiet {

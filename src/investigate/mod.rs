@@ -223,34 +223,36 @@ pub fn investigate(
     inv.leak = leak;
     notes.append(&mut inv.notes);
     inv.notes = notes;
-    inv.altered = altered_content(&hosts, &results, [&store, &baseline_store]);
-    if let Some(l) = &inv.leak {
-        for s in &l.sources {
-            if let Some(why) = &s.altered {
-                inv.altered.push(model::AlteredContent {
-                    snapshot: s.snapshot.clone(),
-                    path: s.path.clone(),
-                    detail: why.clone(),
-                });
-            }
-        }
-        inv.altered.sort();
-        inv.altered
-            .dedup_by(|b, a| a.snapshot == b.snapshot && a.path == b.path);
-    }
+    inv.altered = altered_content(
+        &hosts,
+        &results,
+        [&store, &baseline_store],
+        inv.leak.as_ref(),
+    );
     Ok(inv)
 }
 
 /// What the investigation read that is not what its archives sealed: the
 /// log files whose bytes differ, the files behind findings marked
-/// [`files::mark_altered`], and the files read whole for the answers
-/// (configuration, account databases) whose bytes differ.
+/// [`files::mark_altered`], the files read whole for the answers
+/// (configuration, account databases) and the leak's sources whose bytes
+/// differ.
 fn altered_content(
     hosts: &[evidence::Host],
     results: &[HostResult],
     stores: [&LogStore; 2],
+    leak: Option<&crate::leak::LeakReport>,
 ) -> Vec<model::AlteredContent> {
     let mut out = Vec::new();
+    for s in leak.iter().flat_map(|l| l.sources.iter()) {
+        if let Some(why) = &s.altered {
+            out.push(model::AlteredContent {
+                snapshot: s.snapshot.clone(),
+                path: s.path.clone(),
+                detail: why.clone(),
+            });
+        }
+    }
     for store in stores {
         for s in store.altered_sources() {
             if let Some(crate::archive::checked::Integrity::Mismatch(why)) = &s.integrity {

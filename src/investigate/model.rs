@@ -239,13 +239,22 @@ pub struct AlteredContent {
     pub detail: String,
 }
 
-impl Investigation {
-    /// The altered-content entry for an evidence reference's file, if its
+impl AlteredContent {
+    /// The entry of `altered` for an evidence reference's file, if its
     /// content is not the sealed content.
-    pub fn altered_for(&self, r: &EvidenceRef) -> Option<&AlteredContent> {
-        self.altered
+    pub fn find<'a>(altered: &'a [AlteredContent], r: &EvidenceRef) -> Option<&'a Self> {
+        altered
             .iter()
             .find(|a| a.path == r.path && a.snapshot == r.snapshot)
+    }
+
+    /// The entries as (`archive:path`, what differs), as the integrity
+    /// banners list files.
+    pub fn lines(altered: &[AlteredContent]) -> Vec<(String, String)> {
+        altered
+            .iter()
+            .map(|a| (format!("{}:{}", a.snapshot, a.path), a.detail.clone()))
+            .collect()
     }
 }
 

@@ -505,16 +505,6 @@ fn confidence_text(c: Option<Confidence>) -> &'static str {
 }
 
 /// `path:line`.
-/// The altered-content entry for an evidence line's file, if any.
-fn altered_for<'a>(
-    altered: &'a [crate::investigate::AlteredContent],
-    e: &EvidenceRef,
-) -> Option<&'a crate::investigate::AlteredContent> {
-    altered
-        .iter()
-        .find(|a| a.path == e.path && a.snapshot == e.snapshot)
-}
-
 fn location(e: &EvidenceRef) -> String {
     match e.line {
         Some(l) => format!("{}:{l}", e.path),
@@ -794,7 +784,7 @@ impl Html {
         self.h.push_str("<ul class=\"ev\">");
         for e in refs.iter().take(MAX_EVIDENCE_LINES) {
             self.h.push_str("<li>");
-            if let Some(a) = altered_for(&self.altered, e) {
+            if let Some(a) = crate::investigate::AlteredContent::find(&self.altered, e) {
                 let _ = write!(
                     self.h,
                     "<span class=\"altered\" title=\"{}\">ALTERED</span> ",
@@ -1463,7 +1453,7 @@ impl Md {
 
     fn evidence(&mut self, refs: &[EvidenceRef], indent: &str) {
         for e in refs.iter().take(MAX_EVIDENCE_LINES) {
-            let mark = if altered_for(&self.altered, e).is_some() {
+            let mark = if crate::investigate::AlteredContent::find(&self.altered, e).is_some() {
                 "**ALTERED** "
             } else {
                 ""

@@ -136,11 +136,5 @@ pub fn core_capture(src: &Path, out: &Path) -> PathBuf {
         "Tess",
     );
     req.compression = exhibit::capture::Compression::Store;
-    exhibit::capture::capture(
-        &req,
-        &exhibit::job::NoProgress,
-        &exhibit::job::CancelToken::new(),
-    )
-    .unwrap()
-    .archive
+    super::run_capture(&req)
 }

@@ -209,6 +209,27 @@ pub fn write(root: &Path, rel: &str, content: &[u8]) {
     fs::write(&p, content).expect("write");
 }
 
+/// A capture request for `root` read as a target root (examiner Tess),
+/// written to `out`; the caller sets what else it needs.
+pub fn root_request(root: &Path, out: &Path, case: &str) -> exhibit::capture::CaptureRequest {
+    let mut req =
+        exhibit::capture::CaptureRequest::new(Vec::new(), out.to_path_buf(), case, "Tess");
+    req.root = Some(root.to_path_buf());
+    req
+}
+
+/// Run a capture through the core library (no GUI, no CLI) and return the
+/// archive's path.
+pub fn run_capture(req: &exhibit::capture::CaptureRequest) -> PathBuf {
+    exhibit::capture::capture(
+        req,
+        &exhibit::job::NoProgress,
+        &exhibit::job::CancelToken::new(),
+    )
+    .expect("capture")
+    .archive
+}
+
 /// Replace the content of the member whose name ends with `suffix` by
 /// `content`, rewriting the archive with Python's `zipfile` (a tool we did
 /// not write): every CRC and size in the ZIP is right for the new bytes,

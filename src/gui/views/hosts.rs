@@ -219,11 +219,7 @@ impl HostsView {
             ));
         }
         if !r.altered.is_empty() {
-            let files: Vec<(String, String)> = r
-                .altered
-                .iter()
-                .map(|a| (format!("{}:{}", a.snapshot, a.path), a.detail.clone()))
-                .collect();
+            let files = crate::investigate::AlteredContent::lines(&r.altered);
             widgets::integrity_banner_ui(
                 ui,
                 &crate::viewmodel::integrity::banner_title(

@@ -449,11 +449,7 @@ impl InvestigationView {
         let inv = &m.investigation;
         integrity_ui(ui, &m.statuses);
         if !inv.altered.is_empty() {
-            let files: Vec<(String, String)> = inv
-                .altered
-                .iter()
-                .map(|a| (format!("{}:{}", a.snapshot, a.path), a.detail.clone()))
-                .collect();
+            let files = crate::investigate::AlteredContent::lines(&inv.altered);
             widgets::integrity_banner_ui(
                 ui,
                 &crate::viewmodel::integrity::banner_title(files.len(), "answers and evidence"),
@@ -839,11 +835,7 @@ fn evidence_row(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, r: &Evidenc
 /// The place of a piece of evidence as a link: the file at its line in the
 /// evidence browser (archives), the detection on the Logs screen.
 fn evidence_link(ui: &mut Ui, vc: &mut ViewCtx<'_>, sources: &Ev<'_>, r: &EvidenceRef) {
-    if let Some(a) = sources
-        .altered
-        .iter()
-        .find(|a| a.path == r.path && a.snapshot == r.snapshot)
-    {
+    if let Some(a) = crate::investigate::AlteredContent::find(sources.altered, r) {
         widgets::badge(ui, Tone::Bad, crate::viewmodel::integrity::BADGE).on_hover_text(
             crate::viewmodel::integrity::file_line(
                 &format!("{}:{}", a.snapshot, a.path),
