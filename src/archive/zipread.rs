@@ -286,20 +286,8 @@ impl CompactIndex {
     /// before it established (offsets, counts, ZIP64 values); the checks
     /// that stand alone are the `check_*` methods it calls at the end.
     fn open_with(file: &File, keep: Option<KeepName<'_>>) -> Result<Self, ZipReadError> {
-        let file_size = file.metadata()?.len();
         let mut issues = Vec::new();
-        if file_size < EOCD_LEN as u64 {
-            return Err(ZipReadError::NotZip(format!("only {file_size} bytes")));
-        }
-        let tail_len = file_size.min((EOCD_LEN + 65535 + ZIP64_LOCATOR_LEN) as u64) as usize;
-        let tail_start = file_size - tail_len as u64;
-        let tail = read_exact_at(file, tail_len, tail_start)?;
-        let eocd_rel = (0..=tail_len - EOCD_LEN)
-            .rev()
-            .find(|&i| u32_at(&tail, i) == Some(EOCD_SIG))
-            .ok_or_else(|| {
-                ZipReadError::NotZip("no end-of-central-directory record".to_string())
-            })?;
+        let (file_size, tail_start, tail, eocd_rel) = read_tail(file)?;
         let eocd_pos = tail_start + eocd_rel as u64;
         let e = &tail[eocd_rel..];
         let disk = u16_at(e, 4).unwrap_or(0);
@@ -1120,6 +1108,25 @@ impl Read for RangeReader<'_> {
     }
 }
 
+/// The file's size, and its tail (the last end-of-central-directory record
+/// could start anywhere in the last 64 KiB, with a ZIP64 locator before
+/// it): where the tail starts, its bytes, and where in them the last
+/// end-of-central-directory signature is.
+fn read_tail(file: &File) -> Result<(u64, u64, Vec<u8>, usize), ZipReadError> {
+    let file_size = file.metadata()?.len();
+    if file_size < EOCD_LEN as u64 {
+        return Err(ZipReadError::NotZip(format!("only {file_size} bytes")));
+    }
+    let tail_len = file_size.min((EOCD_LEN + 65535 + ZIP64_LOCATOR_LEN) as u64) as usize;
+    let tail_start = file_size - tail_len as u64;
+    let tail = read_exact_at(file, tail_len, tail_start)?;
+    let eocd_rel = (0..=tail_len - EOCD_LEN)
+        .rev()
+        .find(|&i| u32_at(&tail, i) == Some(EOCD_SIG))
+        .ok_or_else(|| ZipReadError::NotZip("no end-of-central-directory record".to_string()))?;
+    Ok((file_size, tail_start, tail, eocd_rel))
+}
+
 /// A reader of a member's uncompressed content that accounts for every
 /// compressed byte (see [`MemberReader`]). The caller checks CRC and size.
 pub fn open_member<'a>(file: &'a File, m: &Member) -> io::Result<MemberReader<'a>> {
@@ -1153,19 +1160,7 @@ impl ZipIndex {
         file: &File,
         wanted: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<Member>, ZipReadError> {
-        let file_size = file.metadata()?.len();
-        if file_size < EOCD_LEN as u64 {
-            return Err(ZipReadError::NotZip(format!("only {file_size} bytes")));
-        }
-        let tail_len = file_size.min((EOCD_LEN + 65535 + ZIP64_LOCATOR_LEN) as u64) as usize;
-        let tail_start = file_size - tail_len as u64;
-        let tail = read_exact_at(file, tail_len, tail_start)?;
-        let eocd_rel = (0..=tail_len - EOCD_LEN)
-            .rev()
-            .find(|&i| u32_at(&tail, i) == Some(EOCD_SIG))
-            .ok_or_else(|| {
-                ZipReadError::NotZip("no end-of-central-directory record".to_string())
-            })?;
+        let (file_size, _, tail, eocd_rel) = read_tail(file)?;
         let e = tail.get(eocd_rel..).unwrap_or_default();
         let mut cd_size = u32_at(e, 12).unwrap_or(0) as u64;
         let mut cd_start = u32_at(e, 16).unwrap_or(0) as u64;

@@ -292,25 +292,8 @@ impl<W: Write> ZipWriter<W> {
         usize: u64,
         data: &[u8],
     ) -> io::Result<()> {
-        self.check_idle()?;
-        let csize = data.len() as u64;
-        let zip64 = usize >= U32_SENTINEL || csize >= U32_SENTINEL;
-        let offset = self.offset;
-        self.local_header(&meta, method, FLAG_UTF8, crc, csize, usize, zip64)?;
-        self.emit(data)?;
-        self.push_central(&Central {
-            meta,
-            method,
-            flags: FLAG_UTF8,
-            crc,
-            csize,
-            usize,
-            offset,
-            version_needed: if zip64 {
-                VERSION_NEEDED_ZIP64
-            } else {
-                VERSION_NEEDED_DEFAULT
-            },
+        self.whole_entry(meta, method, crc, usize, data.len() as u64, |w, _| {
+            w.emit(data)
         })
     }
 
@@ -326,20 +309,34 @@ impl<W: Write> ZipWriter<W> {
         csize: u64,
         data: &mut dyn Read,
     ) -> io::Result<()> {
+        self.whole_entry(meta, method, crc, usize, csize, |w, name| {
+            let copied = w.copy_from(data, csize)?;
+            if copied != csize {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("{name}: {copied} bytes of data where {csize} were announced"),
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// A whole entry: its local header, the `csize` bytes `body` writes,
+    /// and its central directory record.
+    fn whole_entry(
+        &mut self,
+        meta: EntryMeta,
+        method: u16,
+        crc: u32,
+        usize: u64,
+        csize: u64,
+        body: impl FnOnce(&mut Self, &str) -> io::Result<()>,
+    ) -> io::Result<()> {
         self.check_idle()?;
         let zip64 = usize >= U32_SENTINEL || csize >= U32_SENTINEL;
         let offset = self.offset;
         self.local_header(&meta, method, FLAG_UTF8, crc, csize, usize, zip64)?;
-        let copied = self.copy_from(data, csize)?;
-        if copied != csize {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "{}: {copied} bytes of data where {csize} were announced",
-                    meta.name
-                ),
-            ));
-        }
+        body(self, &meta.name)?;
         self.push_central(&Central {
             meta,
             method,
@@ -356,7 +353,6 @@ impl<W: Write> ZipWriter<W> {
         })
     }
 
-    /// Emit at most `max` bytes read from `r`; how many there were.
     fn copy_from(&mut self, r: &mut dyn Read, max: u64) -> io::Result<u64> {
         let mut buf = vec![0u8; 1 << 16];
         let mut r = r.take(max);

@@ -217,15 +217,7 @@ pub fn anonymous_file_for(base: &Path, purpose: &str) -> io::Result<File> {
     for attempt in 0..16u32 {
         // Not a secret: the folder is created exclusively, so a name taken
         // already only makes us try the next.
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0)
-            .wrapping_add(u64::from(attempt));
-        let d = base.join(format!(
-            ".exhibit-{purpose}-{}-{nonce:016x}",
-            std::process::id()
-        ));
+        let d = unique_path(base, purpose, attempt);
         match private_dir_builder().create(&d) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -258,6 +250,21 @@ pub fn anonymous_file_for(base: &Path, purpose: &str) -> io::Result<File> {
     Err(last.unwrap_or_else(|| io::Error::other("no unique temporary directory")))
 }
 
+/// `base/.exhibit-PURPOSE-PID-NONCE`: a name for a private file or folder
+/// created exclusively, the nonce from the clock and the attempt (not a
+/// secret: a name taken already only makes the caller try the next).
+fn unique_path(base: &Path, purpose: &str, attempt: u32) -> std::path::PathBuf {
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        .wrapping_add(u64::from(attempt));
+    base.join(format!(
+        ".exhibit-{purpose}-{}-{nonce:016x}",
+        std::process::id()
+    ))
+}
+
 /// A file for a job's temporary data in `base` that goes when it is closed
 /// (or the process dies) and leaves nothing behind: [`anonymous_file_for`]
 /// on Unix (no name at all on Linux); on Windows a hidden delete-on-close
@@ -271,15 +278,7 @@ pub fn spill_file(base: &Path) -> io::Result<File> {
         const FILE_ATTRIBUTE_TEMPORARY: u32 = 0x100;
         let mut last = None;
         for attempt in 0..16u32 {
-            let nonce = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0)
-                .wrapping_add(u64::from(attempt));
-            let p = base.join(format!(
-                ".exhibit-spill-{}-{nonce:016x}",
-                std::process::id()
-            ));
+            let p = unique_path(base, "spill", attempt);
             let mut o = private_new_file();
             o.read(true)
                 .custom_flags(FILE_FLAG_DELETE_ON_CLOSE)

@@ -136,14 +136,7 @@ pub(super) fn check_other(
     }
     if !mf.tag {
         // Every payload file (each name once), in name order.
-        let mut last: Option<std::borrow::Cow<'_, str>> = None;
-        for &i in t.in_name_order() {
-            let i = i as usize;
-            let name = t.name(i);
-            if last.as_ref() == Some(&name) {
-                continue;
-            }
-            last = Some(name.clone());
+        for (i, name) in t.distinct_names() {
             if !is_payload(i) {
                 continue;
             }

@@ -282,18 +282,11 @@ pub(super) fn check<R: Read>(
         }
     }
     // Payload files no record names, each name once, in name order.
-    let mut last: Option<std::borrow::Cow<'_, str>> = None;
-    for &i in t.in_name_order() {
-        let i = i as usize;
-        let name = t.name(i);
-        if last.as_ref() == Some(&name) {
-            continue;
-        }
-        last = Some(name);
+    for (i, name) in t.distinct_names() {
         if (ctx.is_payload)(i) && !referenced[i] {
             problems.push(problem(
                 ProblemKind::RecordMismatch,
-                Some(&t.name(i)),
+                Some(&name),
                 "payload file has no record in files.jsonl",
             ));
         }

@@ -218,4 +218,19 @@ impl MemberTable {
     pub fn in_name_order(&self) -> &[u32] {
         self.by_name()
     }
+
+    /// Each name once, in name order, with the first member (in member
+    /// order) that has it.
+    pub fn distinct_names(&self) -> impl Iterator<Item = (usize, Cow<'_, str>)> + '_ {
+        let mut last: Option<Cow<'_, str>> = None;
+        self.in_name_order().iter().filter_map(move |&i| {
+            let i = i as usize;
+            let name = self.name(i);
+            if last.as_ref() == Some(&name) {
+                return None;
+            }
+            last = Some(name.clone());
+            Some((i, name))
+        })
+    }
 }
