@@ -501,6 +501,12 @@ impl Snapshot {
         }
     }
 
+    /// What differs, when the file at `path` was read whole and its bytes
+    /// are not the ones the archive sealed.
+    pub fn altered_read(&self, path: &str) -> Option<String> {
+        self.altered_reads.lock().ok()?.get(path).cloned()
+    }
+
     /// The files read whole so far whose bytes are not the ones the archive
     /// sealed, as (path, what differs), in path order.
     pub fn altered_reads(&self) -> Vec<(String, String)> {

@@ -248,9 +248,8 @@ pub fn lost(old: &Snapshot, o: &Entry, new: &Snapshot, n: &Entry) -> Option<Lost
     addresses.truncate(ADDRESSES);
     let mut altered: Vec<String> = Vec::new();
     for (s, fam) in [(old, family(old, &o.path)), (new, family(new, &n.path))] {
-        let reads = s.altered_reads();
         for e in fam {
-            if let Some((_, why)) = reads.iter().find(|(p, _)| *p == e.path) {
+            if let Some(why) = s.altered_read(&e.path) {
                 altered.push(format!("{} in {}: {why}", e.path, s.label));
             }
         }

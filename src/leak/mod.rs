@@ -1057,12 +1057,7 @@ pub fn validate(
                     .as_ref()
                     .map(|s| access::accessors(s, outer))
                     .unwrap_or_default(),
-                altered: snap.and_then(|s| {
-                    s.altered_reads()
-                        .into_iter()
-                        .find(|(p, _)| p == outer)
-                        .map(|(_, why)| why)
-                }),
+                altered: snap.and_then(|s| s.altered_read(outer)),
             }
         })
         .collect();

@@ -259,7 +259,8 @@ pub struct AlteredCheck {
 /// ([`crate::archive::checked`]) in every snapshot given (the judged one
 /// and, on a diff, its baseline), and a finding whose file's bytes are not
 /// the ones its archive sealed gets [`FileSubject::altered`] with what
-/// differs. The detectors read content for speed without the check (a
+/// differs (the first snapshot is the judged one; what differs in another
+/// names it). The detectors read content for speed without the check (a
 /// prefix, a sample); this pass is what keeps a finding's evidence from
 /// being shown as trustworthy when it was read from altered bytes. Each
 /// file is read once whatever the number of its findings, and only files
@@ -276,19 +277,36 @@ pub fn mark_altered(
     let mut budget = MAX_ALTERED_CHECK_BYTES;
     let mut altered: std::collections::HashMap<String, String> = Default::default();
     for path in paths {
-        for snap in snapshots {
+        for (k, snap) in snapshots.iter().enumerate() {
             let Some(e) = snap.get(path) else { continue };
             if !e.has_content() || snap.archive().is_none() {
                 continue;
             }
-            if cancel.is_cancelled() || e.size > budget {
-                done.files_unchecked += 1;
-                continue;
-            }
-            budget -= e.size;
-            done.files_checked += 1;
-            if let Some(crate::archive::checked::Integrity::Mismatch(why)) = snap.check_content(e) {
-                let note = format!("{}: {why}", snap.label);
+            // Read whole already by a detector and found altered: no need
+            // to read it again.
+            let why = match snap.altered_read(path) {
+                Some(why) => Some(why),
+                None if cancel.is_cancelled() || e.size > budget => {
+                    done.files_unchecked += 1;
+                    continue;
+                }
+                None => {
+                    budget -= e.size;
+                    done.files_checked += 1;
+                    match snap.check_content(e) {
+                        Some(crate::archive::checked::Integrity::Mismatch(why)) => Some(why),
+                        _ => None,
+                    }
+                }
+            };
+            if let Some(why) = why {
+                // The judged snapshot is the finding's own; another one
+                // (a diff's baseline) is named.
+                let note = if k == 0 {
+                    why
+                } else {
+                    format!("in the baseline {}: {why}", snap.label)
+                };
                 altered
                     .entry(path.to_string())
                     .and_modify(|w| {
