@@ -346,3 +346,85 @@ fn findings_and_the_investigation_mark_what_rests_on_an_altered_file() {
     assert!(!shows(&h, file_line));
     assert_eq!(badges(&h), 0);
 }
+
+/// At 1440×900 a case of three hosts (so a Hosts tab) whose archive was
+/// swapped under its custody log (so the top bar's red mark): the mark
+/// never covers a tab; the tabs take a row of their own when they do not
+/// fit beside it.
+#[test]
+fn the_top_bar_mark_covers_no_tab_at_1440() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("IR-78");
+    exhibit::case::create(
+        &dir,
+        exhibit::case::CaseInfo {
+            case_id: "IR-78".into(),
+            title: "Three database servers of the Lyon shop".into(),
+            // Not UTC: the top bar also holds the "Times in UTC" switch.
+            timezone: "Europe/Paris".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut archives = Vec::new();
+    for host in ["db01", "db02", "db03"] {
+        let root = tmp.path().join(host);
+        write(&root, "etc/hostname", format!("{host}\n").as_bytes());
+        write(&root, "etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n");
+        archives.push(crate::util::run_capture(&crate::util::root_request(
+            &root, &dir, "IR-78",
+        )));
+    }
+    alter_member(
+        &archives[1],
+        "/etc/passwd",
+        b"root:x:0:0::/:/bin/sh\nsysbak:x:0:0::/:/bin/sh\n",
+    );
+
+    let mut h = app(1440.0, 900.0, Settings::default());
+    h.step();
+    type_into(&mut h, "Existing case folder", &dir.display().to_string());
+    click(&mut h, "Open case");
+    wait_until(&mut h, "the red mark", |h| shows(h, TOP_BAR_MARK));
+    h.step();
+    let mark = h.get_by_label(TOP_BAR_MARK).rect();
+    for tab in [
+        "Cases",
+        "Investigation",
+        "Capture",
+        "Evidence",
+        "Verify",
+        "Custody",
+        "Compare",
+        "Findings",
+        "Logs",
+        "Timeline",
+        "Hosts",
+    ] {
+        let r = h
+            .query_all_by_label(tab)
+            .map(|n| n.rect())
+            .min_by(|a, b| a.top().total_cmp(&b.top()))
+            .unwrap_or_else(|| panic!("no {tab} tab"));
+        assert!(
+            !r.intersects(mark),
+            "{tab} tab under the mark: {r:?} {mark:?}"
+        );
+        assert!(r.right() <= 1440.0, "{tab} tab off screen: {r:?}");
+    }
+    // The Hosts screen stacks the swapped archive: it carries the marks.
+    click(&mut h, "Hosts");
+    wait_until(&mut h, "the stack", |h| {
+        h.state()
+            .v::<exhibit::gui::views::hosts::HostsView>()
+            .result
+            .is_some()
+    });
+    h.step();
+    assert!(shows(&h, TOP_BAR_MARK), "the top bar's mark on Hosts");
+    assert!(shows(&h, &archive_banner_title(1)), "the archive banner");
+    assert!(
+        shows(&h, &banner_title(1, "accounts, keys and entries")),
+        "the altered file's banner"
+    );
+}

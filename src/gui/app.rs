@@ -453,10 +453,12 @@ impl ExhibitApp {
     }
 
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
-        // Ten tabs beside the case and the theme need about 1,350 points;
-        // on a narrower window (a laptop at 1024) the tabs get a row of
-        // their own under the title, so none is covered.
-        let wide = ui.available_width() >= 1350.0;
+        // The tabs sit beside the title only when they fit with what is on
+        // the right (theme, UTC switch, the integrity mark, a case title
+        // elided to a few words); otherwise (a laptop at 1024, a case with
+        // a Hosts tab and a red mark at 1440) they get a row of their own,
+        // so none is covered.
+        let wide = ui.available_width() >= self.one_row_width(ui);
         ui.horizontal(|ui| {
             ui.label(RichText::new("Exhibit").heading().strong());
             ui.add_space(12.0);
@@ -470,6 +472,37 @@ impl ExhibitApp {
         if !wide {
             ui.horizontal_wrapped(|ui| self.tabs_ui(ui));
         }
+    }
+
+    /// The width the title, the tabs and the right side need on one row.
+    fn one_row_width(&self, ui: &egui::Ui) -> f32 {
+        let text = |t: &str, font: egui::FontId| {
+            ui.painter()
+                .layout_no_wrap(t.to_string(), font, egui::Color32::WHITE)
+                .size()
+                .x
+        };
+        let gap = ui.spacing().item_spacing.x;
+        let button = 2.0 * ui.spacing().button_padding.x + gap;
+        let tabs: f32 = self
+            .views
+            .iter()
+            .filter(|v| v.tab_shown())
+            .map(|v| text(v.title(), egui::FontId::proportional(16.0)) + button)
+            .sum();
+        // Title and its space; theme menu, UTC switch and a short case
+        // title on the right.
+        let fixed = 110.0 + 450.0;
+        let mark = if self.marked_in_use().is_empty() {
+            0.0
+        } else {
+            text(
+                crate::viewmodel::integrity::TOP_BAR_MARK,
+                egui::TextStyle::Body.resolve(ui.style()),
+            ) + 24.0
+                + gap
+        };
+        fixed + tabs + mark
     }
 
     /// The screens' tabs, in list order, with their shortcuts on hover.

@@ -47,6 +47,10 @@ impl View for HostsView {
         Screen("hosts")
     }
 
+    fn archives_in_use(&self) -> Vec<PathBuf> {
+        self.result_for.clone()
+    }
+
     fn title(&self) -> &'static str {
         "Hosts"
     }
