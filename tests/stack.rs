@@ -4,8 +4,8 @@
 //! captured with the real `exhibit capture --root`. The stack must name
 //! exactly those on `web3` (checked against `sha256sum` and `ssh-keygen`,
 //! which we did not write), leave identical and host-specific files alone,
-//! use the newest of two snapshots of one host, and find nothing rare
-//! among two hosts.
+//! use the newest of two snapshots of one host (not a newer one of
+//! narrower scope), and find nothing rare among two hosts.
 
 use crate::util::scenario::capture_tree;
 use crate::util::{exhibit, tool, write};
@@ -408,6 +408,92 @@ fn accounts_read_from_altered_bytes_are_named() {
     // What was read is still stacked: the planted account stands out.
     assert!(
         outliers(&doc).iter().any(|o| o.1.contains("sysbak")),
+        "{doc:#}"
+    );
+}
+
+/// A host captured whole, then again with the `logs` profile only: the
+/// newer capture holds none of the files, accounts or units stacking reads,
+/// so stacking it would hide what the whole one shows (here a trojaned
+/// `ps`). The whole capture is used, and the result says why.
+#[test]
+fn a_newer_capture_of_narrower_scope_does_not_replace_a_whole_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let trees = dir.path().join("trees");
+    let key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b";
+    let roots: Vec<PathBuf> = ["app01", "app02", "app03", "app04"]
+        .iter()
+        .map(|n| host_tree(&trees, n, key))
+        .collect();
+    write(&roots[1], "usr/bin/ps", b"\x7fELF a trojaned ps\n");
+    let out = dir.path().join("out");
+    let mut archives: Vec<PathBuf> = roots.iter().map(|r| capture_tree(r, &out)).collect();
+    let whole = archives[1].clone();
+    let logs_out = out.join("app02-logs");
+    std::fs::create_dir_all(&logs_out).unwrap();
+    let summary = crate::util::capture(
+        &["--root", roots[1].to_str().unwrap(), "--profile", "logs"],
+        &logs_out,
+    );
+    let narrow = crate::util::archive_path(&summary);
+    archives.push(narrow.clone());
+
+    let args: Vec<&Path> = archives.iter().map(PathBuf::as_path).collect();
+    let doc = stack(&args, &[]);
+    let hosts = doc["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 4, "{doc:#}");
+    let app02 = hosts.iter().find(|h| h["name"] == "app02").unwrap();
+    assert_eq!(
+        app02["source"].as_str().unwrap(),
+        whole.display().to_string()
+    );
+    assert_eq!(
+        app02["replaced"][0].as_str().unwrap(),
+        narrow.display().to_string()
+    );
+    assert!(
+        doc["notes"].as_array().unwrap().iter().any(|n| {
+            let n = n.as_str().unwrap();
+            n.contains("app02") && n.contains("newest covers less")
+        }),
+        "{doc:#}"
+    );
+    assert!(
+        outliers(&doc)
+            .iter()
+            .any(|(kind, key, _, hosts)| kind == "file"
+                && key == "/usr/bin/ps"
+                && hosts == &["app02".to_string()]),
+        "{doc:#}"
+    );
+
+    // Of two whole captures, the newest is still the one used.
+    let again = out.join("app02-again");
+    std::fs::create_dir_all(&again).unwrap();
+    let newer = crate::util::archive_path(&crate::util::capture(
+        &["--root", roots[1].to_str().unwrap()],
+        &again,
+    ));
+    let args2 = [whole.as_path(), newer.as_path(), args[0], args[2], args[3]];
+    let doc = stack(&args2, &[]);
+    let app02 = doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "app02")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        app02["source"].as_str().unwrap(),
+        newer.display().to_string()
+    );
+    assert!(
+        doc["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("the newest is used")),
         "{doc:#}"
     );
 }

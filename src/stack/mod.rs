@@ -20,8 +20,9 @@
 //! Paths that naturally differ per host (logs, `/etc/hostname`, the
 //! machine id, SSH host keys, `/var/lib/…`) are left out of the file facts
 //! by a list kept as data (`assets/stack/host-specific.toml`). Two
-//! snapshots of one host (same hostname and machine id): the newest is
-//! used and the result says so. Hosts are read a few at a time on the
+//! snapshots of one host (same hostname and machine id): the newest of
+//! those whose capture covered the most of the stacked ground is used
+//! ([`choose_snapshot`]), and the result says so. Hosts are read a few at a time on the
 //! worker pool ([`crate::job::par_map`]) and reduced to facts before the
 //! next ones are opened; paths and values are interned, so memory grows
 //! with the distinct keys, not with hosts × entries.
@@ -345,10 +346,13 @@ impl Identity {
     }
 }
 
-/// One host to read: the snapshot used and the older ones it replaces.
+/// One host to read: the snapshot used and the others of the same host.
 struct Planned {
     id: Identity,
     name: String,
+    /// The host's other snapshots, newest first; one of them replaces `id`
+    /// when [`choose_snapshot`] finds it covers more of the stacked ground.
+    others: Vec<Identity>,
     replaced: Vec<String>,
 }
 
@@ -364,19 +368,13 @@ fn plan(inputs: &[PathBuf], notes: &mut Vec<String>) -> Vec<Planned> {
         match known.and_then(|i| out.get_mut(i)) {
             Some(h) => {
                 let newer = id.taken_ns.unwrap_or(i64::MIN) > h.id.taken_ns.unwrap_or(i64::MIN);
-                let (keep, drop) = if newer {
-                    (id, h.id.clone())
+                if newer {
+                    h.others.push(std::mem::replace(&mut h.id, id));
                 } else {
-                    (h.id.clone(), id)
-                };
-                notes.push(format!(
-                    "{}: two snapshots of this host; the newest is used ({}), not {}",
-                    keep.name(),
-                    keep.path.display(),
-                    drop.path.display()
-                ));
-                h.replaced.push(drop.path.display().to_string());
-                h.id = keep;
+                    h.others.push(id);
+                }
+                h.others
+                    .sort_by_key(|o| std::cmp::Reverse(o.taken_ns.unwrap_or(i64::MIN)));
             }
             None => {
                 if let Some(k) = id.host_key() {
@@ -385,6 +383,7 @@ fn plan(inputs: &[PathBuf], notes: &mut Vec<String>) -> Vec<Planned> {
                 out.push(Planned {
                     name: String::new(),
                     id,
+                    others: Vec::new(),
                     replaced: Vec::new(),
                 })
             }
@@ -403,6 +402,86 @@ fn plan(inputs: &[PathBuf], notes: &mut Vec<String>) -> Vec<Planned> {
         h.name = name;
     }
     out
+}
+
+/// Places stacking reads facts from, one of each kind: a capture that
+/// would take none of them (a `logs` profile, `/var/www` alone) tells the
+/// stack little about its host.
+const STACKED_GROUND: &[&str] = &[
+    "/etc/passwd",
+    "/etc/group",
+    "/root/.ssh/authorized_keys",
+    "/etc/crontab",
+    "/etc/systemd/system/exhibit-probe.service",
+    "/usr/bin/ps",
+    "/usr/sbin/sshd",
+];
+
+/// How much of [`STACKED_GROUND`] a snapshot's capture covered (places its
+/// scope surely takes, plus one for live response), or why it cannot be
+/// read.
+fn ground_covered(id: &Identity) -> Result<usize, StackError> {
+    if id.path.is_dir() {
+        return Ok(STACKED_GROUND.len());
+    }
+    let snap = Snapshot::open_archive(&id.path)?;
+    let scope = crate::diff::scope::Scope::of(&snap);
+    let matcher = crate::diff::scope::ScopeMatcher::new(&scope, &snap);
+    let places = STACKED_GROUND
+        .iter()
+        .filter(|p| {
+            matcher.contains(p, crate::archive::EntryType::File) == crate::diff::scope::InScope::Yes
+        })
+        .count();
+    Ok(places + usize::from(scope.live_response))
+}
+
+/// Of a host's snapshots, the one to stack: the one covering the most of
+/// the stacked ground, the newest of those. A newer capture of a narrower
+/// scope (its logs only) is not used in place of a whole one, because the
+/// host would then seem to lack every file, account and unit it did not
+/// take. Says which was used and why.
+fn choose_snapshot(h: &mut Planned, notes: &mut Vec<String>, cancel: &CancelToken) {
+    if h.others.is_empty() {
+        return;
+    }
+    let mut all = vec![h.id.clone()];
+    all.append(&mut h.others);
+    let mut best = 0;
+    let mut covered = Vec::with_capacity(all.len());
+    for (i, id) in all.iter().enumerate() {
+        let c = if cancel.is_cancelled() {
+            None
+        } else {
+            ground_covered(id).ok()
+        };
+        // Newest first: a later snapshot wins only by covering more.
+        if c.unwrap_or(0) > covered.get(best).copied().flatten().unwrap_or(0) {
+            best = i;
+        }
+        covered.push(c);
+    }
+    let keep = all.remove(best);
+    let why = if best == 0 {
+        "the newest is used".to_string()
+    } else {
+        format!(
+            "the newest covers less of what stacking reads ({} of {} places against {}), so an older one is used",
+            covered[0].unwrap_or(0),
+            STACKED_GROUND.len() + 1,
+            covered[best].unwrap_or(0)
+        )
+    };
+    for drop in &all {
+        notes.push(format!(
+            "{}: two snapshots of this host; {why} ({}), not {}",
+            keep.name(),
+            keep.path.display(),
+            drop.path.display()
+        ));
+        h.replaced.push(drop.path.display().to_string());
+    }
+    h.id = keep;
 }
 
 /// The hosts the inputs belong to (names as a stack would give them), read
@@ -539,7 +618,10 @@ pub fn stack(
     };
     let mut altered = Vec::new();
     let mut notes = Vec::new();
-    let planned = plan(&req.inputs, &mut notes);
+    let mut planned = plan(&req.inputs, &mut notes);
+    for h in &mut planned {
+        choose_snapshot(h, &mut notes, cancel);
+    }
     if planned.len() > usize::from(u16::MAX) {
         return Err(StackError::TooManyHosts);
     }
