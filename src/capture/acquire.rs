@@ -558,6 +558,15 @@ mod tests {
     use std::os::unix::ffi::OsStrExt;
 
     #[test]
+    fn whole_limit_shrinks_with_more_readers() {
+        assert_eq!(whole_limit(1), 64 << 20);
+        assert_eq!(whole_limit(2), 64 << 20);
+        assert_eq!(whole_limit(8), 16 << 20);
+        assert_eq!(whole_limit(16), STREAM_THRESHOLD);
+        assert_eq!(whole_limit(64), STREAM_THRESHOLD);
+    }
+
+    #[test]
     fn directory_replaced_by_symlink_after_listing_is_not_followed() {
         let t = tempfile::tempdir().unwrap();
         // The walk listed src/dir/f; then src/dir became a link to a

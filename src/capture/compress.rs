@@ -71,6 +71,7 @@ fn whole_level(level: u32) -> libdeflater::CompressionLvl {
 /// where it is built).
 pub struct Deflater {
     inner: Compress,
+    #[cfg(not(target_os = "macos"))]
     level: u32,
     /// Created on first use, with the output buffer it reuses.
     #[cfg(not(target_os = "macos"))]
@@ -84,6 +85,7 @@ impl Deflater {
     pub fn new(level: u32) -> Self {
         Self {
             inner: Compress::new(Compression::new(level.min(9)), false),
+            #[cfg(not(target_os = "macos"))]
             level,
             #[cfg(not(target_os = "macos"))]
             whole: None,
