@@ -2,7 +2,10 @@
 # Builds fully static `exhibit` CLI binaries (no GUI, no C library needed on
 # the server) for x86_64 and aarch64 Linux with the musl targets, linked by
 # rust-lld with Rust's own (self-contained) musl C runtime: no cross gcc is
-# needed, and no dependency of the CLI build compiles C.
+# needed. The one C dependency of the CLI build, libdeflate (capture's
+# Deflate for files held whole), is compiled by this machine's C compiler
+# for x86_64 and left out for aarch64 (zlib-rs instead;
+# src/capture/compress.rs).
 #
 #   scripts/build-static.sh                 release, both targets
 #   scripts/build-static.sh --debug x86_64  dev profile, one target (CI)

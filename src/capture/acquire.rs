@@ -144,7 +144,6 @@ impl Acquirer {
     pub fn hold_whole_up_to(&mut self, limit: u64) {
         if self.deflate_level.is_some() {
             self.whole_max = limit.max(STREAM_THRESHOLD);
-            self.deflater.keep_whole_buffer_for(self.whole_max);
         }
     }
 

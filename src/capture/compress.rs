@@ -8,8 +8,9 @@
 //! which compresses a whole buffer 1.3-1.5x faster than zlib-rs and as
 //! small or smaller; content streamed in chunks goes through zlib-rs (via
 //! `flate2`), since libdeflate has no streaming interface and every ZIP
-//! member must be a single Deflate stream. macOS builds, checked here
-//! without an Apple C compiler, use zlib-rs for both.
+//! member must be a single Deflate stream. macOS builds (checked here
+//! without an Apple C compiler) and the aarch64 static build use zlib-rs
+//! for both.
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 
@@ -57,59 +58,114 @@ pub fn already_compressed(name: &[u8], head: &[u8]) -> bool {
     COMPRESSED_EXT.contains(&ext.as_str())
 }
 
-/// libdeflate's level for a zlib-scale `level`: libdeflate's level 1
-/// already compresses as small as zlib-rs's level 2 (the default), faster
-/// (docs/capture.md, "Compression").
-#[cfg(not(target_os = "macos"))]
-fn whole_level(level: u32) -> libdeflater::CompressionLvl {
-    let l = if level <= 2 { 1 } else { level.min(12) };
-    libdeflater::CompressionLvl::new(l as i32).unwrap_or_default()
+/// Whole-buffer deflate with libdeflate: every platform whose C compiler
+/// this project's builds have (not macOS, checked here without Apple's;
+/// not the aarch64 static build, linked without a cross C compiler).
+#[cfg(not(any(
+    target_os = "macos",
+    all(target_env = "musl", not(target_arch = "x86_64"))
+)))]
+mod whole {
+    /// libdeflate's level for a zlib-scale `level`: libdeflate's level 1
+    /// already compresses as small as zlib-rs's level 2 (the default),
+    /// faster (docs/capture.md, "Compression and speed").
+    fn libdeflate_level(level: u32) -> libdeflater::CompressionLvl {
+        let l = if level <= 2 { 1 } else { level.min(12) };
+        libdeflater::CompressionLvl::new(l as i32).unwrap_or_default()
+    }
+
+    pub struct Whole {
+        level: u32,
+        /// Created on first use.
+        engine: Option<libdeflater::Compressor>,
+    }
+
+    impl Whole {
+        pub fn new(level: u32) -> Self {
+            Self {
+                level,
+                engine: None,
+            }
+        }
+
+        pub fn deflate(&mut self, input: &[u8]) -> std::io::Result<Vec<u8>> {
+            let level = self.level;
+            let c = self
+                .engine
+                .get_or_insert_with(|| libdeflater::Compressor::new(libdeflate_level(level)));
+            // Zeroed memory comes from the system untouched: only the pages
+            // the compressed bytes land on become resident, and the vector
+            // is handed on without a copy.
+            let mut out = vec![0; c.deflate_compress_bound(input.len())];
+            let n = c
+                .deflate_compress(input, &mut out)
+                .map_err(|e| std::io::Error::other(format!("libdeflate: {e:?}")))?;
+            out.truncate(n);
+            out.shrink_to_fit();
+            Ok(out)
+        }
+    }
+}
+
+/// Whole-buffer deflate with zlib-rs where libdeflate is not built.
+#[cfg(any(
+    target_os = "macos",
+    all(target_env = "musl", not(target_arch = "x86_64"))
+))]
+mod whole {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+
+    pub struct Whole {
+        level: u32,
+        engine: Option<Compress>,
+    }
+
+    impl Whole {
+        pub fn new(level: u32) -> Self {
+            Self {
+                level,
+                engine: None,
+            }
+        }
+
+        pub fn deflate(&mut self, mut input: &[u8]) -> std::io::Result<Vec<u8>> {
+            let level = self.level;
+            let c = self
+                .engine
+                .get_or_insert_with(|| Compress::new(Compression::new(level.min(9)), false));
+            c.reset();
+            let mut out = Vec::with_capacity(input.len() / 2 + 1024);
+            loop {
+                if out.capacity() - out.len() < 64 * 1024 {
+                    out.reserve(input.len() / 2 + 128 * 1024);
+                }
+                let before = c.total_in();
+                let status = c
+                    .compress_vec(input, &mut out, FlushCompress::Finish)
+                    .map_err(std::io::Error::other)?;
+                input = &input[(c.total_in() - before) as usize..];
+                if status == Status::StreamEnd {
+                    return Ok(out);
+                }
+            }
+        }
+    }
 }
 
 /// A raw-deflate compressor reused across files: [`Deflater::push`]
-/// streams (zlib-rs), [`Deflater::whole`] compresses one buffer (libdeflate
-/// where it is built).
+/// streams (zlib-rs), [`Deflater::whole`] compresses one buffer
+/// (libdeflate where it is built, see the `whole` module).
 pub struct Deflater {
     inner: Compress,
-    #[cfg(not(target_os = "macos"))]
-    level: u32,
-    /// Created on first use, with the output buffer it reuses.
-    #[cfg(not(target_os = "macos"))]
-    whole: Option<(libdeflater::Compressor, Vec<u8>)>,
-    /// The output buffer is kept between whole buffers up to this size.
-    #[cfg(not(target_os = "macos"))]
-    keep: usize,
+    whole: whole::Whole,
 }
 
 impl Deflater {
     pub fn new(level: u32) -> Self {
         Self {
             inner: Compress::new(Compression::new(level.min(9)), false),
-            #[cfg(not(target_os = "macos"))]
-            level,
-            #[cfg(not(target_os = "macos"))]
-            whole: None,
-            #[cfg(not(target_os = "macos"))]
-            keep: Self::bound(super::acquire::STREAM_THRESHOLD),
+            whole: whole::Whole::new(level),
         }
-    }
-
-    /// Room for the deflated form of `len` bytes, at worst (libdeflate's
-    /// bound, rounded up).
-    #[cfg(not(target_os = "macos"))]
-    fn bound(len: u64) -> usize {
-        (len as usize).saturating_add(len as usize / 64 + (1 << 16))
-    }
-
-    /// Keep the output buffer between whole buffers of up to `len` bytes
-    /// (reallocating it for every large file costs page faults).
-    pub fn keep_whole_buffer_for(&mut self, len: u64) {
-        #[cfg(not(target_os = "macos"))]
-        {
-            self.keep = Self::bound(len);
-        }
-        #[cfg(target_os = "macos")]
-        let _ = len;
     }
 
     /// Start a new stream for [`Deflater::push`].
@@ -149,37 +205,9 @@ impl Deflater {
     }
 
     /// Deflate a whole buffer into a fresh vector (one complete raw
-    /// Deflate stream). Leaves a stream begun with [`Deflater::push`] in
-    /// an unspecified state: reset it after.
-    #[cfg(not(target_os = "macos"))]
+    /// Deflate stream), apart from any stream begun with [`Deflater::push`].
     pub fn whole(&mut self, input: &[u8]) -> std::io::Result<Vec<u8>> {
-        let level = self.level;
-        let (c, buf) = self
-            .whole
-            .get_or_insert_with(|| (libdeflater::Compressor::new(whole_level(level)), Vec::new()));
-        let bound = c.deflate_compress_bound(input.len());
-        if buf.len() < bound {
-            buf.resize(bound, 0);
-        }
-        let n = c
-            .deflate_compress(input, buf)
-            .map_err(|e| std::io::Error::other(format!("libdeflate: {e:?}")))?;
-        let out = buf[..n].to_vec();
-        // The buffer is kept for the next file, up to the largest file held
-        // whole; a larger one (a tag file) is not kept.
-        if buf.len() > self.keep {
-            *buf = Vec::new();
-        }
-        Ok(out)
-    }
-
-    /// Deflate a whole buffer into a fresh vector (zlib-rs on macOS).
-    #[cfg(target_os = "macos")]
-    pub fn whole(&mut self, input: &[u8]) -> std::io::Result<Vec<u8>> {
-        self.reset();
-        let mut out = Vec::with_capacity(input.len() / 2 + 1024);
-        self.push(input, &mut out, true)?;
-        Ok(out)
+        self.whole.deflate(input)
     }
 }
 
@@ -244,12 +272,13 @@ mod tests {
             let small = d.whole(&text).expect("deflate");
             assert!(small.len() < text.len() / 3, "level {level}");
         }
-        // A stream begun after a whole buffer is unaffected by it.
+        // A stream in progress is unaffected by a whole buffer between.
         let mut d = Deflater::new(2);
-        d.whole(&noise).expect("deflate");
         d.reset();
         let mut out = Vec::new();
-        d.push(&text, &mut out, true).expect("deflate");
+        d.push(&text[..100_000], &mut out, false).expect("deflate");
+        d.whole(&noise).expect("deflate");
+        d.push(&text[100_000..], &mut out, true).expect("deflate");
         assert_eq!(inflate(&out), text);
     }
 
