@@ -36,6 +36,12 @@ for arch in "${arches[@]}"; do
   # Only the target's crates get these flags; build scripts stay host builds.
   export "CARGO_TARGET_${var}_LINKER=rust-lld"
   export "CARGO_TARGET_${var}_RUSTFLAGS=-C link-self-contained=yes -C target-feature=+crt-static"
+  if [ "$arch" = x86_64 ]; then
+    # libdeflate's C: musl-gcc when installed, else the host's x86_64 C
+    # compiler (the code needs only memcpy/memset/malloc, which musl has).
+    ccvar="CC_$(echo "$triple" | tr '-' '_')"
+    [ -n "${!ccvar:-}" ] || export "$ccvar=$(command -v musl-gcc || command -v cc)"
+  fi
   cargo build --locked --no-default-features --target "$triple" --profile "$profile" --bin exhibit
   bin="target/$triple/$dir/exhibit"
   if command -v file >/dev/null; then
