@@ -2,7 +2,10 @@
 # Builds fully static `exhibit` CLI binaries (no GUI, no C library needed on
 # the server) for x86_64 and aarch64 Linux with the musl targets, linked by
 # rust-lld with Rust's own (self-contained) musl C runtime: no cross gcc is
-# needed, and no dependency of the CLI build compiles C.
+# needed. The one C dependency of the CLI build, libdeflate (capture's
+# Deflate for files held whole), is compiled by this machine's C compiler
+# for x86_64 and left out for aarch64 (zlib-rs instead;
+# src/capture/compress.rs).
 #
 #   scripts/build-static.sh                 release, both targets
 #   scripts/build-static.sh --debug x86_64  dev profile, one target (CI)
@@ -33,6 +36,12 @@ for arch in "${arches[@]}"; do
   # Only the target's crates get these flags; build scripts stay host builds.
   export "CARGO_TARGET_${var}_LINKER=rust-lld"
   export "CARGO_TARGET_${var}_RUSTFLAGS=-C link-self-contained=yes -C target-feature=+crt-static"
+  if [ "$arch" = x86_64 ]; then
+    # libdeflate's C: musl-gcc when installed, else the host's x86_64 C
+    # compiler (the code needs only memcpy/memset/malloc, which musl has).
+    ccvar="CC_$(echo "$triple" | tr '-' '_')"
+    [ -n "${!ccvar:-}" ] || export "$ccvar=$(command -v musl-gcc || command -v cc)"
+  fi
   cargo build --locked --no-default-features --target "$triple" --profile "$profile" --bin exhibit
   bin="target/$triple/$dir/exhibit"
   if command -v file >/dev/null; then

@@ -255,3 +255,79 @@ fn streamed_members_are_self_delimiting() {
     let out = tool("bash", &["-c", &piped], t.path());
     assert!(out.starts_with(&sha256_hex(&evil)), "{out}");
 }
+
+#[test]
+fn deflate_engine_bounds_read_back_by_unzip_7z_and_python() {
+    // Files held whole are deflated by libdeflate, larger ones streamed
+    // through zlib-rs: 8 MiB is the streaming threshold, and with eight
+    // reader threads files up to 16 MiB are held whole
+    // (capture::acquire::whole_limit). Each side of both bounds, empty and
+    // one-byte files, and incompressible content (stored whole, or in
+    // Deflate's uncompressed blocks when streamed) must come back as the
+    // same bytes through tools we did not write.
+    const MIB: usize = 1 << 20;
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    let text: Vec<u8> = (0u32..)
+        .flat_map(|i| format!("{i} GET /api/v1/orders/{} 200 {}\n", i % 977, i % 31).into_bytes())
+        .take(17 * MIB)
+        .collect();
+    let mut noise = vec![0u8; 20 * MIB];
+    let mut x = 0x9e37_79b9_u32;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = (x >> 7) as u8;
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for n in [
+        0,
+        1,
+        8 * MIB - 1,
+        8 * MIB,
+        8 * MIB + 1,
+        16 * MIB - 1,
+        16 * MIB,
+        16 * MIB + 1,
+    ] {
+        files.push((format!("text-{n}.log"), text[..n].to_vec()));
+    }
+    files.push(("noise-3m.bin".into(), noise[..3 * MIB].to_vec()));
+    files.push(("noise-12m.bin".into(), noise[..12 * MIB].to_vec()));
+    files.push(("noise-20m.bin".into(), noise.clone()));
+    let mut half = text[..5 * MIB].to_vec();
+    half.extend_from_slice(&noise[..5 * MIB]);
+    files.push(("half-10m.bin".into(), half));
+    for (name, data) in &files {
+        fs::write(src.join(name), data).unwrap();
+    }
+    let archive = archive_path(&capture(
+        &[src.to_str().unwrap(), "--threads", "8"],
+        &t.path().join("out"),
+    ));
+    let a = archive.to_str().unwrap();
+    let unzip = tool("unzip", &["-t", a], t.path());
+    assert!(unzip.contains("No errors detected"), "{unzip}");
+    let sevenz = tool("7z", &["t", a], t.path());
+    assert!(sevenz.contains("Everything is Ok"), "{sevenz}");
+    let script = "import sys, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nfor i in z.infolist():\n    if '/data/' in i.filename and not i.is_dir():\n        print(i.filename.rsplit('/', 1)[1], i.compress_type, hashlib.sha256(z.read(i)).hexdigest())\n";
+    let listed = tool("python3", &["-c", script, a], t.path());
+    let mut deflated = 0;
+    for (name, data) in &files {
+        let line = listed
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing from the archive: {listed}"));
+        assert!(line.ends_with(&sha256_hex(data)), "{name}: {line}");
+        if line.contains(" 8 ") {
+            deflated += 1;
+        }
+    }
+    // The six compressible files around the bounds, the half-compressible
+    // one and the streamed noise (an empty or one-byte file is stored).
+    assert_eq!(deflated, 8, "{listed}");
+    let verify = exhibit().arg("verify").arg(&archive).output().unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+}

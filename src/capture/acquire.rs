@@ -27,8 +27,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Files larger than this are streamed to the writer in chunks; smaller ones
-/// are compressed whole in memory.
+/// are compressed whole in memory. When deflating with few reader threads,
+/// larger files are held whole too, up to [`whole_limit`].
 pub const STREAM_THRESHOLD: u64 = 8 << 20;
+/// What the reader threads together may hold of files deflated whole.
+const WHOLE_MEMORY: u64 = 128 << 20;
+/// The largest file deflated whole, however few the reader threads.
+const WHOLE_MAX: u64 = 64 << 20;
+
+/// The largest file a capture deflating with `threads` reader threads
+/// holds whole in memory (deflated by libdeflate, several times faster
+/// per byte than streaming), instead of streaming it in chunks (zlib-rs):
+/// 64 MiB with two readers, down to [`STREAM_THRESHOLD`] with sixteen or
+/// more, so the readers hold at most about 128 MiB of such files, plus as
+/// much again for their compressed copies.
+pub fn whole_limit(threads: usize) -> u64 {
+    (WHOLE_MEMORY / threads.max(1) as u64).clamp(STREAM_THRESHOLD, WHOLE_MAX)
+}
 const CHUNK: usize = 1 << 20;
 /// How much a file may grow while it is read before the capture stops
 /// reading it (an endlessly growing file must not stall the capture).
@@ -72,11 +87,15 @@ pub struct Acquirer {
     pub sink: SinkHandle,
     pub bytes_done: Arc<AtomicU64>,
     pub cancel: CancelToken,
+    /// Streams a large file (zlib-rs) and deflates whole buffers (small
+    /// files, the trial of a large file's first chunk; libdeflate).
     deflater: Deflater,
-    trial: Deflater,
     /// Level 0: "stored" deflate blocks for streamed content that does not compress.
     blocks: Deflater,
     buf: Vec<u8>,
+    /// Files stored in the archive up to this size are read and deflated
+    /// whole; larger ones are streamed.
+    whole_max: u64,
 }
 
 fn rfc3339(t: Option<Time>) -> Option<String> {
@@ -114,9 +133,17 @@ impl Acquirer {
             bytes_done,
             cancel,
             deflater: Deflater::new(level),
-            trial: Deflater::new(level),
             blocks: Deflater::new(0),
             buf: vec![0; CHUNK],
+            whole_max: STREAM_THRESHOLD,
+        }
+    }
+
+    /// Hold files stored deflated whole up to `limit` bytes (at least
+    /// [`STREAM_THRESHOLD`]); see [`whole_limit`].
+    pub fn hold_whole_up_to(&mut self, limit: u64) {
+        if self.deflate_level.is_some() {
+            self.whole_max = limit.max(STREAM_THRESHOLD);
         }
     }
 
@@ -198,7 +225,12 @@ impl Acquirer {
         let mut total: u64 = 0;
         let mut read_error = None;
         let mut eof = false;
-        let want_first = if size_at_open > STREAM_THRESHOLD {
+        let whole_max = if job.member.is_some() {
+            self.whole_max
+        } else {
+            STREAM_THRESHOLD
+        };
+        let want_first = if size_at_open > whole_max {
             CHUNK
         } else {
             (size_at_open as usize).max(1)
@@ -220,7 +252,7 @@ impl Acquirer {
             }
         }
         let stream =
-            job.member.is_some() && size_at_open > STREAM_THRESHOLD && !eof && read_error.is_none();
+            job.member.is_some() && size_at_open > whole_max && !eof && read_error.is_none();
         let mut method = METHOD_STORED;
         if job.member.is_some()
             && self.deflate_level.is_some()
@@ -229,7 +261,7 @@ impl Acquirer {
             method = METHOD_DEFLATED;
             if stream {
                 // Trial-compress the first chunk: if it barely shrinks, store.
-                let trial = self.trial.whole(&first).map_err(|_| Stop)?;
+                let trial = self.deflater.whole(&first).map_err(|_| Stop)?;
                 if trial.len() as f64 > first.len() as f64 * 0.95 {
                     method = METHOD_STORED;
                 }
@@ -523,6 +555,15 @@ mod tests {
     }
 
     use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn whole_limit_shrinks_with_more_readers() {
+        assert_eq!(whole_limit(1), 64 << 20);
+        assert_eq!(whole_limit(2), 64 << 20);
+        assert_eq!(whole_limit(8), 16 << 20);
+        assert_eq!(whole_limit(16), STREAM_THRESHOLD);
+        assert_eq!(whole_limit(64), STREAM_THRESHOLD);
+    }
 
     #[test]
     fn directory_replaced_by_symlink_after_listing_is_not_followed() {

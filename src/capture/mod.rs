@@ -62,8 +62,9 @@ impl Default for Compression {
     }
 }
 
-/// Default deflate level: level 2 compresses as well as `zip -6` on logs at
-/// several times the speed of level 6.
+/// Default deflate level (zlib's scale): level 2 compresses as well as
+/// `zip -6` on logs at several times the speed of level 6. Files held
+/// whole use libdeflate's level 1, as small and faster (`compress`).
 pub const DEFAULT_LEVEL: u32 = 2;
 
 /// Reason prefix of a file whose path is too long for a ZIP member name:

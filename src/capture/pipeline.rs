@@ -121,6 +121,7 @@ impl Pipeline {
             let jobs = job_rx.clone();
             let outs = out_tx.clone();
             let mut acq = self.acquirer();
+            acq.hold_whole_up_to(acquire::whole_limit(threads));
             let spawned = std::thread::Builder::new()
                 .name(format!("exhibit-reader-{w}"))
                 .spawn(move || read_jobs(&mut acq, &jobs, &outs));
