@@ -19,6 +19,7 @@ use std::fs::File;
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A time as nanoseconds since the Unix epoch, UTC.
@@ -39,19 +40,21 @@ pub struct Entry {
     pub nlink: u64,
     pub mtime_ns: Option<TimeNs>,
     pub ctime_ns: Option<TimeNs>,
-    pub link_target: Option<String>,
+    pub link_target: Option<Box<str>>,
     /// SHA-256 of the content (regular files whose content was read).
     pub sha256: Option<[u8; 32]>,
     /// What happened to the entry when the snapshot was taken.
     pub status: Status,
-    /// The status reason, when there is one.
-    pub reason: Option<String>,
+    /// The status reason, when there is one. Shared: a snapshot's entries
+    /// repeat a few reasons (`metadata only (profile rule)` on every entry
+    /// of a metadata sweep), each held once ([`Reasons`]).
+    pub reason: Option<Arc<str>>,
     /// Archive member holding the content (archives only).
-    pub member: Option<String>,
+    pub member: Option<Box<str>>,
     /// File capabilities (`security.capability`) as decoded names, when the
     /// file has any. Only directory snapshots read them
     /// ([`Snapshot::knows_capabilities`]).
-    pub capabilities: Option<String>,
+    pub capabilities: Option<Box<str>>,
 }
 
 impl Entry {
@@ -92,25 +95,51 @@ impl Entry {
         self.kind == EntryType::File && self.status.has_content()
     }
 
-    fn from_record(r: &FileRecord, member: Option<String>) -> Self {
+    fn from_record(r: FileRecord, reasons: &mut Reasons) -> Self {
         Entry {
-            path: r.path.clone(),
+            mode: r.mode_bits() & 0o7777,
+            path: r.path,
             kind: r.kind,
             size: r.size,
-            mode: r.mode_bits() & 0o7777,
             uid: r.uid,
             gid: r.gid,
             inode: r.inode,
             nlink: r.nlink,
             mtime_ns: r.mtime.as_deref().and_then(parse_time),
             ctime_ns: r.ctime.as_deref().and_then(parse_time),
-            link_target: r.link_target.clone(),
+            link_target: r.link_target.map(String::into_boxed_str),
             sha256: r.sha256.as_deref().and_then(parse_sha256),
             status: r.status,
-            reason: r.reason.clone(),
-            member,
-            capabilities: r.capabilities.clone(),
+            reason: r.reason.as_deref().map(|x| reasons.get(x)),
+            member: r.member.map(String::into_boxed_str),
+            capabilities: r.capabilities.map(String::into_boxed_str),
         }
+    }
+}
+
+/// The status reasons of a snapshot's entries, each distinct text held
+/// once and shared by the entries that give it: a metadata-only entry
+/// costs its reason's pointer, not a copy of it. At most [`Reasons::MAX`]
+/// texts are kept; a reason beyond them gets a copy of its own.
+#[derive(Debug, Default)]
+pub struct Reasons {
+    seen: std::collections::HashMap<Box<str>, Arc<str>>,
+}
+
+impl Reasons {
+    /// The most distinct reasons shared.
+    pub const MAX: usize = 4096;
+
+    /// The shared text equal to `reason`.
+    pub fn get(&mut self, reason: &str) -> Arc<str> {
+        if let Some(r) = self.seen.get(reason) {
+            return Arc::clone(r);
+        }
+        let r: Arc<str> = Arc::from(reason);
+        if self.seen.len() < Self::MAX {
+            self.seen.insert(reason.into(), Arc::clone(&r));
+        }
+        r
     }
 }
 
@@ -231,13 +260,14 @@ impl Snapshot {
         let mut duplicates = 0u64;
         let mut compact_at = COMPACT_FIRST;
         let mut too_many = false;
+        let mut reasons = Reasons::default();
         let stats = stream_records(&archive, |r| {
             if r.member.is_none()
                 && let Some(h) = &r.hardlink_of
             {
                 links.push((r.path.clone(), h.clone()));
             }
-            entries.push(Entry::from_record(&r, r.member.clone()));
+            entries.push(Entry::from_record(r, &mut reasons));
             if entries.len() >= compact_at {
                 duplicates += compact(&mut entries);
                 links.sort_by(|a, b| a.0.cmp(&b.0));
@@ -309,7 +339,11 @@ impl Snapshot {
             on_progress: &on_progress,
         };
         let items = walk::walk(&[b"/".to_vec()], &opts).map_err(|_| SnapshotError::Cancelled)?;
-        let mut entries: Vec<Entry> = items.iter().filter_map(entry_from_walk).collect();
+        let mut reasons = Reasons::default();
+        let mut entries: Vec<Entry> = items
+            .iter()
+            .filter_map(|w| entry_from_walk(w, &mut reasons))
+            .collect();
         let mut problems = Vec::new();
         hash_directory_files(root, &mut entries, progress, cancel)?;
         for e in &entries {
@@ -710,11 +744,11 @@ fn open_read_only(p: &Path) -> std::io::Result<File> {
     crate::capture::sys::open_read_noatime(p)
 }
 
-fn entry_from_walk(w: &WalkItem) -> Option<Entry> {
+fn entry_from_walk(w: &WalkItem, reasons: &mut Reasons) -> Option<Entry> {
     let kind = w.stat.kind?;
     let to_ns = |t: Option<(i64, u32)>| t.map(|(s, n)| s * 1_000_000_000 + i64::from(n));
     let (status, reason) = match &w.outcome {
-        Some((s, r)) => (*s, Some(r.clone())),
+        Some((s, r)) => (*s, Some(reasons.get(r))),
         None if kind == EntryType::File => (Status::Captured, None),
         None => (Status::Captured, None),
     };
@@ -732,7 +766,7 @@ fn entry_from_walk(w: &WalkItem) -> Option<Entry> {
         link_target: w
             .link_target
             .as_ref()
-            .map(|t| String::from_utf8_lossy(t).into_owned()),
+            .map(|t| String::from_utf8_lossy(t).into()),
         sha256: None,
         status,
         reason,
@@ -815,7 +849,7 @@ fn hash_directory_files(
             continue;
         };
         let r = r.map(|(h, caps)| {
-            e.capabilities = caps;
+            e.capabilities = caps.map(String::into_boxed_str);
             h
         });
         match r {
@@ -823,13 +857,13 @@ fn hash_directory_files(
                 e.sha256 = Some(sha);
                 if n != e.size {
                     e.status = Status::ChangedDuringRead;
-                    e.reason = Some(format!("size was {} when listed, read {n}", e.size));
+                    e.reason = Some(format!("size was {} when listed, read {n}", e.size).into());
                     e.size = n;
                 }
             }
             Some(Err(msg)) => {
                 e.status = Status::Unreadable;
-                e.reason = Some(msg);
+                e.reason = Some(msg.into());
             }
             None => {
                 e.status = Status::Unreadable;
@@ -860,6 +894,91 @@ impl SnapshotInfo {
             entries: s.entries.len() as u64,
             taken_at: s.taken_at_ns.map(format_time),
             problems: s.problems.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_reason_is_held_once_and_read_back_whole() {
+        let mut r = Reasons::default();
+        let a = r.get("metadata only (profile rule)");
+        let b = r.get(&String::from("metadata only (profile rule)"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*b, "metadata only (profile rule)");
+        assert!(!Arc::ptr_eq(&a, &r.get("size_limit")));
+        // Past the limit, a reason still reads back whole, unshared.
+        for i in 0..Reasons::MAX + 10 {
+            assert_eq!(&*r.get(&format!("reason {i}")), format!("reason {i}"));
+        }
+        assert_eq!(r.seen.len(), Reasons::MAX);
+        assert_eq!(&*r.get("reason 5000"), "reason 5000");
+    }
+
+    /// An entry costs its fixed fields and its strings: a regression here
+    /// is megabytes per million entries (README, Memory).
+    #[test]
+    fn an_entry_stays_compact() {
+        assert!(
+            std::mem::size_of::<Entry>() <= 192,
+            "Entry is {} bytes",
+            std::mem::size_of::<Entry>()
+        );
+    }
+
+    fn opt(s: impl Strategy<Value = String>) -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(s)
+    }
+
+    proptest! {
+        /// Every field the comparison and the detectors read comes out of
+        /// a record as the record says it.
+        #[test]
+        fn an_entry_keeps_what_its_record_says(
+            path in "/[a-z/ .é]{0,40}",
+            kind in prop::sample::select(vec!["file", "dir", "symlink", "fifo"]),
+            size in any::<u64>(),
+            mode in 0u32..0o10000,
+            uid in any::<u32>(),
+            gid in any::<u32>(),
+            inode in any::<u64>(),
+            nlink in any::<u64>(),
+            mtime in opt(Just("2026-12-03T23:10:56.858690553Z".to_string())),
+            ctime in opt(Just("1999-01-02T03:04:05Z".to_string())),
+            link_target in opt("[ -~]{0,30}".prop_map(String::from)),
+            sha256 in opt("[0-9a-f]{64}".prop_map(String::from)),
+            status in prop::sample::select(vec!["captured", "metadata_only", "skipped", "unreadable"]),
+            reason in opt(prop::sample::select(vec!["metadata only (profile rule)", "size_limit", "excluded"]).prop_map(String::from)),
+            member in opt("[a-z_/]{1,40}".prop_map(String::from)),
+            capabilities in opt(Just("cap_setuid=ep".to_string())),
+        ) {
+            let json = serde_json::json!({
+                "path": path, "type": kind, "size": size, "mode": format!("{mode:04o}"),
+                "uid": uid, "gid": gid, "inode": inode, "dev": 1, "nlink": nlink,
+                "mtime": mtime, "ctime": ctime, "link_target": link_target,
+                "sha256": sha256, "status": status, "reason": reason,
+                "member": member, "capabilities": capabilities,
+            });
+            let rec: FileRecord = serde_json::from_value(json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let mut reasons = Reasons::default();
+            let e = Entry::from_record(rec.clone(), &mut reasons);
+            prop_assert_eq!(&e.path, &rec.path);
+            prop_assert_eq!(e.kind, rec.kind);
+            prop_assert_eq!(e.size, rec.size);
+            prop_assert_eq!(e.mode, mode);
+            prop_assert_eq!((e.uid, e.gid, e.inode, e.nlink), (uid, gid, inode, nlink));
+            prop_assert_eq!(e.mtime_ns, rec.mtime.as_deref().and_then(parse_time));
+            prop_assert_eq!(e.ctime_ns.is_some(), rec.ctime.is_some());
+            prop_assert_eq!(e.link_target.as_deref(), rec.link_target.as_deref());
+            prop_assert_eq!(e.sha256_hex(), rec.sha256.clone());
+            prop_assert_eq!(e.status, rec.status);
+            prop_assert_eq!(e.reason.as_deref(), rec.reason.as_deref());
+            prop_assert_eq!(e.member.as_deref(), rec.member.as_deref());
+            prop_assert_eq!(e.capabilities.as_deref(), rec.capabilities.as_deref());
         }
     }
 }

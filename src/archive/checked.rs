@@ -13,16 +13,60 @@
 use super::Archive;
 use serde::Serialize;
 use sha2::Digest as _;
-use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
 /// What a member's users show when its bytes are not the sealed ones.
 pub const MISMATCH_TEXT: &str = "content does not match the sealed manifest";
 
-/// Member name (`<stem>/data/...`) → sealed SHA-256 (lowercase hex), from
-/// `manifest-sha256.txt`.
-pub type SealedManifest = HashMap<String, String>;
+/// Member name (`<stem>/data/...`) → sealed SHA-256, from
+/// `manifest-sha256.txt`: the bag-relative paths sorted, each with its
+/// digest as 32 bytes, about 50 bytes and a path a line (a million-file
+/// archive's manifest costs ~100 MB, not the ~500 MB of a map of strings).
+/// A path listed twice keeps its last line.
+#[derive(Debug, Default)]
+pub struct SealedManifest {
+    /// `<stem>/`, which every member name starts with.
+    prefix: String,
+    lines: Vec<(Box<str>, [u8; 32])>,
+}
+
+impl SealedManifest {
+    /// The manifest of the bag `stem` sealing these (bag-relative path,
+    /// digest) lines, in manifest order.
+    fn from_lines(stem: &str, mut lines: Vec<(Box<str>, [u8; 32])>) -> Self {
+        // The last line of a path listed twice wins: reversed, then a
+        // stable sort puts it first among its equals, and the first is kept.
+        lines.reverse();
+        lines.sort_by(|a, b| a.0.cmp(&b.0));
+        lines.dedup_by(|b, a| a.0 == b.0);
+        lines.shrink_to_fit();
+        SealedManifest {
+            prefix: format!("{stem}/"),
+            lines,
+        }
+    }
+
+    /// The sealed SHA-256 of a member (`<stem>/data/...`), lowercase hex.
+    pub fn get(&self, member: &str) -> Option<String> {
+        let path = member.strip_prefix(&self.prefix)?;
+        self.lines
+            .binary_search_by(|(p, _)| (**p).cmp(path))
+            .ok()
+            .and_then(|i| self.lines.get(i))
+            .map(|(_, h)| hex::encode(h))
+    }
+
+    /// How many paths the manifest seals.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True when the manifest seals nothing.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
 
 /// Whether a member's bytes are the ones the manifest sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -164,17 +208,45 @@ impl Read for CheckedReader<'_> {
     }
 }
 
-/// Read `manifest-sha256.txt` into member name → sealed SHA-256.
+/// Read `manifest-sha256.txt` into member name → sealed SHA-256, a line
+/// at a time from the inflater (the manifest is never held whole).
 pub fn read_sealed_manifest(archive: &Archive) -> Result<SealedManifest, String> {
-    let raw = archive
-        .read_tag("manifest-sha256.txt", 2 << 30)
-        .map_err(|e| format!("{e:#}"))?;
-    let text = String::from_utf8_lossy(&raw);
-    Ok(super::bagit::parse_manifest(&text)
-        .0
-        .into_iter()
-        .map(|l| (format!("{}/{}", archive.stem, l.path), l.hash))
-        .collect())
+    use super::ArchiveError;
+    use super::bagit::{Algorithm, parse_manifest_line};
+    use std::io::BufRead as _;
+    const MAX: u64 = 2 << 30;
+    let name = format!("{}/manifest-sha256.txt", archive.stem);
+    let err = |msg: String| format!("{:#}", ArchiveError::Format(msg, archive.path.clone()));
+    let m = archive
+        .member(&name)
+        .ok_or_else(|| err(format!("missing {name}")))?;
+    if m.usize > MAX {
+        return Err(err(format!("{name} is {} bytes, more than {MAX}", m.usize)));
+    }
+    let reader = super::zipread::member_reader(&archive.file, m)
+        .map_err(|e| err(format!("cannot read {name}: {e}")))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader.take(MAX + 1));
+    let mut lines: Vec<(Box<str>, [u8; 32])> = Vec::new();
+    let mut raw = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        raw.clear();
+        let n = reader
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| err(format!("cannot read {name}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let text = String::from_utf8_lossy(raw.strip_suffix(b"\n").unwrap_or(&raw));
+        if let Ok(Some(l)) = parse_manifest_line(&text, line_no, Algorithm::Sha256) {
+            let mut h = [0u8; 32];
+            if hex::decode_to_slice(&l.hash, &mut h).is_ok() {
+                lines.push((l.path.into_boxed_str(), h));
+            }
+        }
+    }
+    Ok(SealedManifest::from_lines(&archive.stem, lines))
 }
 
 impl Archive {
@@ -200,7 +272,7 @@ impl Archive {
         let inner = super::zipread::member_reader(&self.file, m)?;
         let sealed = self
             .sealed_manifest()
-            .map(|s| s.get(&m.name).cloned())
+            .map(|s| s.get(&m.name))
             .map_err(str::to_string);
         Ok(CheckedReader::new(inner, Some((m.usize, m.crc)), sealed))
     }
@@ -235,6 +307,27 @@ mod tests {
             Some((content.len() as u64, crc32fast::hash(content))),
             sealed,
         )
+    }
+
+    #[test]
+    fn the_sealed_manifest_finds_members_by_name_and_keeps_a_path_s_last_line() {
+        let line = |p: &str, b: u8| (Box::<str>::from(p), [b; 32]);
+        let m = SealedManifest::from_lines(
+            "bag",
+            vec![
+                line("data/b", 1),
+                line("data/a", 2),
+                line("data/b", 3),
+                line("data/c d", 4),
+            ],
+        );
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.get("bag/data/a"), Some(hex::encode([2u8; 32])));
+        assert_eq!(m.get("bag/data/b"), Some(hex::encode([3u8; 32])));
+        assert_eq!(m.get("bag/data/c d"), Some(hex::encode([4u8; 32])));
+        assert_eq!(m.get("data/a"), None);
+        assert_eq!(m.get("other/data/a"), None);
+        assert_eq!(m.get("bag/data/d"), None);
     }
 
     #[test]

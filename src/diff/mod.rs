@@ -174,8 +174,8 @@ impl Side {
             mtime: e.mtime_ns.map(format_time),
             ctime: e.ctime_ns.map(format_time),
             sha256: e.sha256_hex(),
-            link_target: e.link_target.clone(),
-            capabilities: e.capabilities.clone(),
+            link_target: e.link_target.as_deref().map(str::to_string),
+            capabilities: e.capabilities.as_deref().map(str::to_string),
             status: (e.status != crate::archive::Status::Captured).then(|| e.status.as_str()),
         }
     }

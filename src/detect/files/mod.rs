@@ -78,40 +78,35 @@ pub struct Subject<'a> {
 
 impl<'a> Context<'a> {
     /// Every subject: on a diff the changed entries, on a scan all entries.
-    pub fn subjects(&self) -> Vec<Subject<'a>> {
+    /// Made one at a time as they are visited: a scan of millions of
+    /// entries holds no list of them.
+    pub fn subjects(&self) -> Box<dyn Iterator<Item = Subject<'a>> + 'a> {
+        let new = self.new;
         match (self.changes, self.old) {
-            (Some(changes), Some(old)) => changes
-                .iter()
-                .filter_map(|c| {
-                    let old_path = c.renamed_from.as_deref().unwrap_or(&c.path);
-                    let o = old.get(old_path);
-                    match self.new.get(&c.path) {
-                        Some(e) if c.change != ChangeClass::Removed => Some(Subject {
-                            entry: e,
-                            old: o,
-                            change: Some(c),
-                            snapshot: self.new,
-                        }),
-                        _ => o.map(|e| Subject {
-                            entry: e,
-                            old: Some(e),
-                            change: Some(c),
-                            snapshot: old,
-                        }),
-                    }
-                })
-                .collect(),
-            _ => self
-                .new
-                .entries
-                .iter()
-                .map(|e| Subject {
-                    entry: e,
-                    old: None,
-                    change: None,
-                    snapshot: self.new,
-                })
-                .collect(),
+            (Some(changes), Some(old)) => Box::new(changes.iter().filter_map(move |c| {
+                let old_path = c.renamed_from.as_deref().unwrap_or(&c.path);
+                let o = old.get(old_path);
+                match new.get(&c.path) {
+                    Some(e) if c.change != ChangeClass::Removed => Some(Subject {
+                        entry: e,
+                        old: o,
+                        change: Some(c),
+                        snapshot: new,
+                    }),
+                    _ => o.map(|e| Subject {
+                        entry: e,
+                        old: Some(e),
+                        change: Some(c),
+                        snapshot: old,
+                    }),
+                }
+            })),
+            _ => Box::new(new.entries.iter().map(move |e| Subject {
+                entry: e,
+                old: None,
+                change: None,
+                snapshot: new,
+            })),
         }
     }
 

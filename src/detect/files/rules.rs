@@ -266,11 +266,10 @@ impl Rules {
 
     /// Apply every rule to every subject of the context.
     pub fn apply(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let subjects = ctx.subjects();
-        for s in &subjects {
+        for s in ctx.subjects() {
             let mut cache = HeadCache::default();
             for r in &self.rules {
-                if let Some(f) = r.check_cached(ctx, s, &mut cache) {
+                if let Some(f) = r.check_cached(ctx, &s, &mut cache) {
                     out.push(f);
                 }
             }

@@ -230,10 +230,10 @@ pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZ
             row("Inode", e.inode.to_string());
             row("SHA-256", e.sha256_hex().unwrap_or_else(|| "—".into()));
             if let Some(t) = &e.link_target {
-                row("Link target", t.clone());
+                row("Link target", t.to_string());
             }
             if let Some(c) = &e.capabilities {
-                row("Capabilities", c.clone());
+                row("Capabilities", c.to_string());
             }
             let status = match &e.reason {
                 Some(r) => format!("{} ({r})", e.status.as_str()),
