@@ -86,6 +86,31 @@ fn a_folder_is_captured_whole_with_forward_slash_paths_and_verifies() {
         assert_eq!(util::member_content(&archive, member), content, "{rel}");
     }
 
+    // What the capturing system cannot know is `null`, never a made-up 0,
+    // and the acquisition record says why for each field; a member of a
+    // file without a numeric owner carries no uid/gid field. Read with
+    // Python's json and zipfile.
+    let seen = ids_as_python_reads_them(&archive, t.path());
+    let ids = ["dev", "gid", "inode", "nlink", "uid"];
+    if util::under_wine() {
+        for k in ids {
+            assert_eq!(seen["kinds"][k], serde_json::json!(["null"]), "{k}: {seen}");
+        }
+        for k in ids.iter().chain(&["ctime", "mode"]) {
+            assert!(
+                seen["unknown"][k].as_str().is_some_and(|r| !r.is_empty()),
+                "{k}: {seen}"
+            );
+        }
+        assert_eq!(seen["owner_fields"], 0, "{seen}");
+    } else {
+        for k in ids {
+            assert_eq!(seen["kinds"][k], serde_json::json!(["int"]), "{k}: {seen}");
+        }
+        assert_eq!(seen["unknown"], serde_json::json!({}), "{seen}");
+        assert_eq!(seen["owner_fields"], 3, "{seen}");
+    }
+
     // Python's zipfile reads it and finds every CRC right.
     let (ok, text) = util::tool_status(
         "python3",
@@ -116,6 +141,38 @@ fn a_folder_is_captured_whole_with_forward_slash_paths_and_verifies() {
     assert_ne!(code, 0, "{report}");
     assert_eq!(report["ok"], false, "{report}");
     assert!(!util::problem_kinds(&report).is_empty(), "{report}");
+}
+
+/// The JSON types Python's `json` finds in the identity fields of every
+/// record (`kinds`), the acquisition record's `method.unknown_fields`
+/// (`unknown`), and how many payload members carry the Info-ZIP uid/gid
+/// extra field (`owner_fields`), as Python's `zipfile` reads them.
+fn ids_as_python_reads_them(archive: &Path, dir: &Path) -> Value {
+    const SCRIPT: &str = r#"
+import json, struct, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+def member(suffix):
+    return z.read(next(n for n in z.namelist() if n.endswith(suffix)))
+kinds = {}
+for line in member("/exhibit/files.jsonl").decode().splitlines():
+    r = json.loads(line)
+    for k in ("uid", "gid", "inode", "dev", "nlink"):
+        kinds.setdefault(k, set()).add("null" if r[k] is None else type(r[k]).__name__)
+owner_fields = 0
+for i in z.infolist():
+    if "/data/" not in i.filename:
+        continue
+    e = i.extra
+    while len(e) >= 4:
+        tag, size = struct.unpack("<HH", e[:4])
+        owner_fields += tag == 0x7875
+        e = e[4 + size:]
+unknown = json.loads(member("/exhibit/acquisition.json"))["method"].get("unknown_fields", {})
+print(json.dumps({"kinds": {k: sorted(v) for k, v in kinds.items()},
+                  "unknown": unknown, "owner_fields": owner_fields}))
+"#;
+    let out = util::tool("python3", &["-c", SCRIPT, archive.to_str().unwrap()], dir);
+    serde_json::from_str(&out).expect("the script prints JSON")
 }
 
 #[test]
@@ -232,6 +289,135 @@ fn a_linux_image_is_captured_compared_its_logs_read_and_reported() {
         "the account the attacker used is named"
     );
     assert!(page.contains("backup2"), "the account created is named");
+}
+
+/// A capture by the binary under test (under Wine, the Windows build: no
+/// owner ids, inodes, link counts or change times, recorded `null`) is read
+/// by every reader: verify, show, the sweep, timeline, stack, the report,
+/// and the bodyfile by the Sleuth Kit's `mactime`. Compared with a capture
+/// of the same image by this system's library (which knows every field),
+/// the unknowns never show as a change, in either direction, and in the
+/// library here as in the binary. Natively both captures know everything
+/// and the same must hold.
+#[test]
+fn unknown_fields_are_read_everywhere_and_never_look_changed() {
+    let t = tempfile::tempdir().unwrap();
+    let tr = scenario::ssh_bruteforce(t.path());
+    let bin = archive_of(&tr.incident, &t.path().join("bin"));
+    let lib = util::run_capture(&util::root_request(
+        &tr.incident,
+        &t.path().join("lib"),
+        "CASE-1",
+    ));
+    let records = util::records(&bin);
+    let cron = util::record(&records, "/etc/cron.d/backup2");
+    if util::under_wine() {
+        assert!(cron["inode"].is_null() && cron["uid"].is_null(), "{cron}");
+        assert!(
+            cron.get("user").is_none(),
+            "no name for an unknown owner: {cron}"
+        );
+    } else {
+        assert!(cron["inode"].is_u64() && cron["uid"].is_u64(), "{cron}");
+    }
+
+    for a in [&bin, &lib] {
+        let (code, report) = util::verify(a);
+        assert_eq!(code, 0, "{report}");
+    }
+    for (args, shows) in [
+        (vec![os("show"), bin.as_os_str()], "CASE-1"),
+        (
+            vec![os("show"), os("--sweep"), os("--json"), bin.as_os_str()],
+            "unknown_owner",
+        ),
+        (vec![os("timeline"), bin.as_os_str()], "/etc/cron.d/backup2"),
+        (
+            vec![os("stack"), os("--json"), bin.as_os_str(), lib.as_os_str()],
+            "hosts",
+        ),
+    ] {
+        let out = exhibit().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {err}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(shows), "{args:?} shows {shows}: {text}");
+    }
+
+    // Either way round, the two captures differ at most in the mode, which
+    // Windows derives from the read-only attribute: never in owner, inode
+    // or change time, which one side does not know.
+    let allowed = |attrs: &Value| {
+        attrs
+            .as_array()
+            .is_none_or(|a| a.iter().all(|x| x == "mode"))
+    };
+    for (old, new) in [(&lib, &bin), (&bin, &lib), (&bin, &bin)] {
+        let (code, diff, err) =
+            run_json(&[os("diff"), old.as_os_str(), new.as_os_str(), os("--json")]);
+        assert!(code == 0 || code == 1, "{err}");
+        let changes = diff["changes"].as_array().expect("changes");
+        for c in changes {
+            assert!(
+                c["change"] == "metadata" && allowed(&c["attributes"]),
+                "{c}"
+            );
+        }
+        let open = |a: &Path| {
+            let cancel = exhibit::job::CancelToken::new();
+            exhibit::snapshot::Snapshot::open(a, &exhibit::job::NoProgress, &cancel).unwrap()
+        };
+        for c in exhibit::diff::compare(&open(old), &open(new)) {
+            let attrs = serde_json::to_value(&c.attributes).unwrap();
+            assert!(
+                c.change == exhibit::diff::ChangeClass::Metadata && allowed(&attrs),
+                "{c:?}"
+            );
+        }
+    }
+
+    let html = t.path().join("report.html");
+    let rep = exhibit()
+        .args(["report", "-q"])
+        .arg(&lib)
+        .arg(&bin)
+        .arg("-o")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert_eq!(
+        rep.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rep.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !page.contains("owner unknown") && !page.contains(":unknown"),
+        "no owner change in the report"
+    );
+
+    // The Sleuth Kit's mactime keeps every entry of the bodyfile: it drops
+    // lines whose inode, uid or gid is not a number, so unknowns are 0 there.
+    let body = util::members(&bin)
+        .into_iter()
+        .find(|(n, _)| n.ends_with("/exhibit/bodyfile.txt"))
+        .expect("bodyfile")
+        .1;
+    let body_path = t.path().join("bodyfile.txt");
+    std::fs::write(&body_path, &body).unwrap();
+    let timeline = util::tool(
+        "mactime",
+        &["-b", body_path.to_str().unwrap(), "-d", "-y"],
+        t.path(),
+    );
+    for r in &records {
+        let p = r["path"].as_str().unwrap();
+        assert!(
+            timeline.contains(&format!(",\"{p}")),
+            "mactime lost {p}:\n{timeline}"
+        );
+    }
 }
 
 /// A reader that stops early (`exhibit timeline ARCHIVE | head`) ends the
