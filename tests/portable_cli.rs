@@ -56,6 +56,12 @@ fn a_folder_is_captured_whole_with_forward_slash_paths_and_verifies() {
     util::write(&src, "caf\u{e9}/r\u{e9}sum\u{e9}.txt", b"utf-8 name\n");
     let out = t.path().join("out");
     let summary = util::capture(&[src.to_str().unwrap()], &out);
+    // The paths it prints are the ones people type: on Windows without the
+    // `\\?\` prefix `std::fs::canonicalize` gives (`Z:\tmp\…`).
+    for key in ["archive", "custody_log"] {
+        let printed = summary[key].as_str().unwrap();
+        assert!(!printed.starts_with(r"\\?\"), "{key}: {printed}");
+    }
     let archive = util::archive_path(&summary);
     assert!(archive.exists(), "{}", archive.display());
 
