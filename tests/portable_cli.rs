@@ -309,6 +309,21 @@ fn a_linux_image_is_captured_compared_its_logs_read_and_reported() {
 fn unknown_fields_are_read_everywhere_and_never_look_changed() {
     let t = tempfile::tempdir().unwrap();
     let tr = scenario::ssh_bruteforce(t.path());
+    // Directories to whole seconds too, as the files are: Windows keeps
+    // times to 100 ns, so a time between would differ by rounding.
+    fn whole_seconds(dir: &Path) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                whole_seconds(&e.path());
+            }
+        }
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_772_712_000);
+        std::fs::File::open(dir)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+    whole_seconds(&tr.incident);
     let bin = archive_of(&tr.incident, &t.path().join("bin"));
     let lib = util::run_capture(&util::root_request(
         &tr.incident,
