@@ -20,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 dist="$PWD/dist"
+tdir="${CARGO_TARGET_DIR:-$PWD/target}"
 mkdir -p "$dist"
 what=("$@")
 [ ${#what[@]} -gt 0 ] || what=(windows deb static)
@@ -32,7 +33,7 @@ windows() {
   stage=$(mktemp -d)
   local d="$stage/exhibit-$version-windows-x86_64"
   mkdir -p "$d"
-  cp "target/$t/release/exhibit.exe" "target/$t/release/exhibit-gui.exe" "$d/"
+  cp "$tdir/$t/release/exhibit.exe" "$tdir/$t/release/exhibit-gui.exe" "$d/"
   cp README.md "$d/README.md"
   cp packaging/windows/README.txt "$d/README-Windows.txt"
   (cd "$stage" && rm -f "$dist/exhibit-$version-windows-x86_64.zip" &&
@@ -45,8 +46,8 @@ deb() {
   local stage
   stage=$(mktemp -d)
   local root="$stage/exhibit_${version}_amd64"
-  install -Dm755 target/release/exhibit "$root/usr/bin/exhibit"
-  install -Dm755 target/release/exhibit-gui "$root/usr/bin/exhibit-gui"
+  install -Dm755 "$tdir/release/exhibit" "$root/usr/bin/exhibit"
+  install -Dm755 "$tdir/release/exhibit-gui" "$root/usr/bin/exhibit-gui"
   install -Dm644 packaging/exhibit.desktop "$root/usr/share/applications/exhibit.desktop"
   install -Dm644 README.md "$root/usr/share/doc/exhibit/README.md"
   mkdir -p "$root/DEBIAN"
@@ -71,7 +72,7 @@ CONTROL
 static() {
   scripts/build-static.sh x86_64 aarch64
   for a in x86_64 aarch64; do
-    cp "target/$a-unknown-linux-musl/release/exhibit" "$dist/exhibit-$version-linux-$a-static"
+    cp "$tdir/$a-unknown-linux-musl/release/exhibit" "$dist/exhibit-$version-linux-$a-static"
   done
 }
 
