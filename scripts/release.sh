@@ -19,7 +19,8 @@
 # larger); symbol names stay, for backtraces.
 #
 # Needs: the Rust toolchain, gcc-mingw-w64-x86-64 (Windows link and strip),
-# binutils (strip), dpkg-deb and zip. See packaging/README.md.
+# binutils (strip), llvm (llvm-strip, for the aarch64 binary), dpkg-deb and
+# zip. See packaging/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -78,9 +79,10 @@ CONTROL
 
 static() {
   scripts/build-static.sh x86_64 aarch64
+  # llvm-strip: binutils' strip does not read aarch64 ELF.
+  command -v llvm-strip >/dev/null || { echo "needs llvm-strip (Debian: apt-get install llvm)" >&2; exit 1; }
   for a in x86_64 aarch64; do
-    # binutils' strip reads any little-endian ELF, aarch64 too.
-    strip --strip-debug -o "$dist/exhibit-$version-linux-$a-static" \
+    llvm-strip --strip-debug -o "$dist/exhibit-$version-linux-$a-static" \
       "$tdir/$a-unknown-linux-musl/release/exhibit"
   done
 }
