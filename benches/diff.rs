@@ -32,11 +32,11 @@ fn entry(i: usize) -> Entry {
         _ => format!("/srv/data/d{:04}/f{:07}.dat", dir, i),
     };
     let mut e = Entry::file(&path, 4096 + (i as u64 % 1000), sha(i, 0));
-    e.inode = i as u64 + 100;
+    e.inode = Some(i as u64 + 100);
     e.mtime_ns = Some(1_700_000_000_000_000_000 + i as i64 * 1_000_000);
     e.ctime_ns = e.mtime_ns;
-    e.uid = 1000;
-    e.gid = 1000;
+    e.uid = Some(1000);
+    e.gid = Some(1000);
     e
 }
 
@@ -57,7 +57,7 @@ fn snapshots() -> (Snapshot, Snapshot) {
                 2 => continue,                  // removed
                 3 => n.path.push_str(".moved"), // renamed
                 _ => {
-                    n.uid = 0;
+                    n.uid = Some(0);
                     n.ctime_ns = n.ctime_ns.map(|t| t + 5);
                 }
             }

@@ -10,7 +10,8 @@
 #   scripts/build-static.sh                 release, both targets
 #   scripts/build-static.sh --debug x86_64  dev profile, one target (CI)
 #
-# Binaries: target/<triple>/<release|debug>/exhibit. Each is checked to be
+# Binaries: target/<triple>/<release|debug>/exhibit (under $CARGO_TARGET_DIR
+# when it is set). Each is checked to be
 # static (`file`, `ldd`) and the one for this machine's architecture is run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ if [ "${1:-}" = "--debug" ]; then
   dir=debug
   shift
 fi
+tdir="${CARGO_TARGET_DIR:-$PWD/target}"
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(x86_64 aarch64)
 
@@ -43,7 +45,7 @@ for arch in "${arches[@]}"; do
     [ -n "${!ccvar:-}" ] || export "$ccvar=$(command -v musl-gcc || command -v cc)"
   fi
   cargo build --locked --no-default-features --target "$triple" --profile "$profile" --bin exhibit
-  bin="target/$triple/$dir/exhibit"
+  bin="$tdir/$triple/$dir/exhibit"
   if command -v file >/dev/null; then
     file "$bin"
     file "$bin" | grep -Eq "statically linked|static-pie linked" ||

@@ -14,12 +14,18 @@
 #
 #   scripts/release.sh [windows|deb|static]...   (default: all three)
 #
-# Needs: the Rust toolchain, gcc-mingw-w64-x86-64 (Windows link), dpkg-deb
-# and zip. See packaging/README.md.
+# The binaries are shipped without their DWARF debug information (the
+# release profile keeps line tables, which makes the Windows .exe five times
+# larger); symbol names stay, for backtraces.
+#
+# Needs: the Rust toolchain, gcc-mingw-w64-x86-64 (Windows link and strip),
+# binutils (strip), llvm (llvm-strip, for the aarch64 binary), dpkg-deb and
+# zip. See packaging/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 dist="$PWD/dist"
+tdir="${CARGO_TARGET_DIR:-$PWD/target}"
 mkdir -p "$dist"
 what=("$@")
 [ ${#what[@]} -gt 0 ] || what=(windows deb static)
@@ -32,7 +38,9 @@ windows() {
   stage=$(mktemp -d)
   local d="$stage/exhibit-$version-windows-x86_64"
   mkdir -p "$d"
-  cp "target/$t/release/exhibit.exe" "target/$t/release/exhibit-gui.exe" "$d/"
+  for b in exhibit exhibit-gui; do
+    x86_64-w64-mingw32-strip --strip-debug -o "$d/$b.exe" "$tdir/$t/release/$b.exe"
+  done
   cp README.md "$d/README.md"
   cp packaging/windows/README.txt "$d/README-Windows.txt"
   (cd "$stage" && rm -f "$dist/exhibit-$version-windows-x86_64.zip" &&
@@ -45,8 +53,9 @@ deb() {
   local stage
   stage=$(mktemp -d)
   local root="$stage/exhibit_${version}_amd64"
-  install -Dm755 target/release/exhibit "$root/usr/bin/exhibit"
-  install -Dm755 target/release/exhibit-gui "$root/usr/bin/exhibit-gui"
+  install -Dm755 "$tdir/release/exhibit" "$root/usr/bin/exhibit"
+  install -Dm755 "$tdir/release/exhibit-gui" "$root/usr/bin/exhibit-gui"
+  strip --strip-debug "$root/usr/bin/exhibit" "$root/usr/bin/exhibit-gui"
   install -Dm644 packaging/exhibit.desktop "$root/usr/share/applications/exhibit.desktop"
   install -Dm644 README.md "$root/usr/share/doc/exhibit/README.md"
   mkdir -p "$root/DEBIAN"
@@ -70,8 +79,11 @@ CONTROL
 
 static() {
   scripts/build-static.sh x86_64 aarch64
+  # llvm-strip: binutils' strip does not read aarch64 ELF.
+  command -v llvm-strip >/dev/null || { echo "needs llvm-strip (Debian: apt-get install llvm)" >&2; exit 1; }
   for a in x86_64 aarch64; do
-    cp "target/$a-unknown-linux-musl/release/exhibit" "$dist/exhibit-$version-linux-$a-static"
+    llvm-strip --strip-debug -o "$dist/exhibit-$version-linux-$a-static" \
+      "$tdir/$a-unknown-linux-musl/release/exhibit"
   done
 }
 

@@ -71,8 +71,9 @@ pub struct Method {
     pub records_capabilities: bool,
     /// Record fields the capturing system could not read (Windows: inode,
     /// device, owner ids, link count, change time, Unix mode), each with
-    /// why: their values in the records are placeholders, not readings.
-    /// Empty (and absent) for captures on Linux and macOS.
+    /// why. The records hold `null` for each of them but `mode`, whose
+    /// value is derived (the reason says how), not read. Empty (and absent)
+    /// for captures on Linux and macOS.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub unknown_fields: std::collections::BTreeMap<String, String>,
 }

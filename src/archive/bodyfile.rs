@@ -1,7 +1,11 @@
 //! The Sleuth Kit 3.x bodyfile (`exhibit/bodyfile.txt`), readable by `mactime -b`.
 //!
 //! Format: `MD5|name|inode|mode_as_string|UID|GID|size|atime|mtime|ctime|crtime`
-//! with times in whole seconds since the epoch (0 when unknown). The format
+//! with times in whole seconds since the epoch (0 when unknown). An inode,
+//! uid or gid the record holds as `null` (a capture on Windows) is written
+//! 0 too, as the Sleuth Kit's own tools write a value a filesystem lacks:
+//! `mactime` skips a line whose inode, uid or gid is not a number, so an
+//! empty field would drop the entry from the timeline. The format
 //! has no escaping, so `|` and line breaks in names are written as `\|`,
 //! `\n` and `\r`; symlinks are named `path -> target` as `fls` does.
 
@@ -58,10 +62,10 @@ pub fn line(r: &FileRecord) -> String {
     }
     format!(
         "0|{name}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-        r.inode,
+        r.inode.unwrap_or(0),
         mode_string(r.kind, r.mode_bits()),
-        r.uid,
-        r.gid,
+        r.uid.unwrap_or(0),
+        r.gid.unwrap_or(0),
         r.size,
         epoch(&r.atime),
         epoch(&r.mtime),

@@ -112,15 +112,25 @@ pub struct FileRecord {
     pub size: u64,
     /// Permission bits including setuid/setgid/sticky, as a 4-digit octal string.
     pub mode: String,
-    pub uid: u32,
-    pub gid: u32,
+    /// Numeric owner; `null` where the capturing system has none (Windows:
+    /// the acquisition record's `method.unknown_fields` says why). The field
+    /// is always present, like `inode`, `dev` and `nlink`.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub uid: Option<u32>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub gid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    pub inode: u64,
-    pub dev: u64,
-    pub nlink: u64,
+    /// File identity and link count; `null` where the capturing system
+    /// cannot read them (see `uid`).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub inode: Option<u64>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub dev: Option<u64>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub nlink: Option<u64>,
     pub atime: Option<String>,
     pub mtime: Option<String>,
     pub ctime: Option<String>,
@@ -164,11 +174,21 @@ pub struct FileRecord {
     pub streams: Vec<AltStream>,
 }
 
+/// A field that may be `null` as people read it: the value, or `unknown`.
+pub fn or_unknown<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "unknown".to_string(), |v| v.to_string())
+}
+
 /// A named data stream of a file besides its content
 /// ([`crate::platform::streams`]).
 pub use crate::platform::streams::AltStream;
 
 impl FileRecord {
+    /// `(uid, gid)` when both are known.
+    pub fn owner(&self) -> Option<(u32, u32)> {
+        self.uid.zip(self.gid)
+    }
+
     /// Permission bits parsed back from `mode`.
     pub fn mode_bits(&self) -> u32 {
         u32::from_str_radix(&self.mode, 8).unwrap_or(0)
@@ -181,5 +201,32 @@ impl FileRecord {
             .as_deref()
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .unwrap_or_else(|| self.path.as_bytes().to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"path":"/a","type":"file","size":1,"mode":"0644","uid":0,"gid":0,"inode":7,"dev":2049,"nlink":1,"atime":null,"mtime":null,"ctime":null,"btime":null,"status":"captured"}"#;
+
+    #[test]
+    fn known_ids_are_written_as_numbers_and_unknown_ones_as_null() {
+        let mut r: FileRecord = serde_json::from_str(LINE).unwrap();
+        assert_eq!((r.uid, r.inode, r.dev), (Some(0), Some(7), Some(2049)));
+        assert_eq!(serde_json::to_string(&r).unwrap(), LINE);
+        (r.uid, r.gid, r.inode, r.dev, r.nlink) = (None, None, None, None, None);
+        let line = serde_json::to_string(&r).unwrap();
+        assert!(line.contains(r#""uid":null,"gid":null,"inode":null,"dev":null,"nlink":null"#));
+        let back: FileRecord = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.owner(), None);
+    }
+
+    #[test]
+    fn a_record_without_its_identity_fields_is_malformed() {
+        let line = LINE.replace(r#""inode":7,"#, "");
+        let e = serde_json::from_str::<FileRecord>(&line).unwrap_err();
+        assert!(e.to_string().contains("missing field `inode`"), "{e}");
     }
 }

@@ -1268,6 +1268,7 @@ mod tests {
             let meta = EntryMeta {
                 name: name.to_string(),
                 mode: 0o644,
+                owner: Some((0, 0)),
                 ..EntryMeta::default()
             };
             w.add_whole(
@@ -1633,6 +1634,26 @@ mod tests {
             got.retain(|k| *k != "local_header_mismatch");
             assert_eq!(got, want, "offset {at}: {:?}", ix.issues);
         }
+    }
+
+    #[test]
+    fn a_member_without_an_owner_has_no_uid_gid_field_and_no_issue() {
+        let mut w = ZipWriter::new(Vec::new());
+        for owner in [Some((1000, 100)), None] {
+            let meta = EntryMeta {
+                name: format!("b/data/{}", owner.is_some()),
+                mode: 0o644,
+                owner,
+                ..EntryMeta::default()
+            };
+            w.add_whole(meta, METHOD_STORED, crc32fast::hash(b"x"), 1, b"x")
+                .unwrap();
+        }
+        let zip = w.finish().unwrap().0;
+        let ix = index_of(&zip).unwrap();
+        assert!(ix.issues.is_empty(), "{:?}", ix.issues);
+        let owners: Vec<_> = ix.members.iter().map(|m| m.owner).collect();
+        assert_eq!(owners, [Some((1000, 100)), None]);
     }
 
     #[test]

@@ -24,8 +24,9 @@ pub struct EntryMeta {
     pub mode: u32,
     pub mtime: i64,
     pub atime: i64,
-    pub uid: u32,
-    pub gid: u32,
+    /// `(uid, gid)` for the Info-ZIP Unix field; `None` (no field) where the
+    /// capturing system has no numeric owner.
+    pub owner: Option<(u32, u32)>,
 }
 
 #[derive(Debug)]
@@ -118,13 +119,16 @@ fn timestamp_extra(meta: &EntryMeta, local: bool) -> Vec<u8> {
 
 fn unix_extra(meta: &EntryMeta) -> Vec<u8> {
     let mut e = Vec::new();
+    let Some((uid, gid)) = meta.owner else {
+        return e;
+    };
     e.put_u16(EXTRA_UNIX_UIDGID);
     e.put_u16(11);
     e.push(1);
     e.push(4);
-    e.put_u32(meta.uid);
+    e.put_u32(uid);
     e.push(4);
-    e.put_u32(meta.gid);
+    e.put_u32(gid);
     e
 }
 

@@ -864,7 +864,7 @@ impl Output {
     fn new(out_dir: &Path, stem: String, encrypted: bool) -> Result<Self, CaptureError> {
         std::fs::create_dir_all(out_dir)
             .map_err(|e| CaptureError::Create(e, out_dir.to_path_buf()))?;
-        let out_dir = std::fs::canonicalize(out_dir)
+        let out_dir = crate::platform::names::canonical_dir(out_dir)
             .map_err(|e| CaptureError::Create(e, out_dir.to_path_buf()))?;
         let ext = if encrypted { "zip.age" } else { "zip" };
         let final_path = out_dir.join(format!("{stem}.{ext}"));
@@ -927,7 +927,7 @@ fn method(
         profiles: selector.profile_names(),
         profile_versions: selector.profile_versions(),
         sources: starts.iter().map(|s| names::escape_bytes(s).0).collect(),
-        root: root.map(|r| r.display().to_string()),
+        root: root.map(|r| crate::platform::names::shown(r).display().to_string()),
         compression: match req.compression {
             Compression::Deflate(l) => {
                 format!("deflate level {l} where it pays, stored otherwise")

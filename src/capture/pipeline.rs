@@ -337,8 +337,7 @@ impl Pipeline {
                 mode: 0o444,
                 mtime: now,
                 atime: now,
-                uid: 0,
-                gid: 0,
+                owner: Some((0, 0)),
             };
             let data = match data {
                 TagData::Bytes(b) => b,

@@ -99,8 +99,7 @@ pub(super) fn file_job(
             mode: st.mode & 0o7777,
             mtime: st.mtime.map(|t| t.0).unwrap_or(0),
             atime: st.atime.map(|t| t.0).unwrap_or(0),
-            uid: st.uid,
-            gid: st.gid,
+            owner: st.owner(),
         }),
         walk_dev: st.dev,
         walk_ino: st.ino,
@@ -132,13 +131,13 @@ fn base_record(item: &WalkItem, acc: &accounts::Accounts) -> FileRecord {
         kind: st.kind.unwrap_or(EntryType::File),
         size: st.size,
         mode: format!("{:04o}", st.mode & 0o7777),
-        uid: st.uid,
-        gid: st.gid,
-        user: acc.users.get(&st.uid).cloned(),
-        group: acc.groups.get(&st.gid).cloned(),
-        inode: st.ino,
-        dev: st.dev,
-        nlink: st.nlink,
+        uid: st.owner().map(|o| o.0),
+        gid: st.owner().map(|o| o.1),
+        user: st.owner().and_then(|(u, _)| acc.users.get(&u).cloned()),
+        group: st.owner().and_then(|(_, g)| acc.groups.get(&g).cloned()),
+        inode: st.identity().map(|i| i.0),
+        dev: st.identity().map(|i| i.1),
+        nlink: st.identity().map(|i| i.2),
         atime: rfc3339(st.atime),
         mtime: rfc3339(st.mtime),
         ctime: rfc3339(st.ctime),
@@ -399,8 +398,14 @@ impl PendingReads {
                 b.extend_from_slice(&m.mode.to_le_bytes());
                 b.extend_from_slice(&m.mtime.to_le_bytes());
                 b.extend_from_slice(&m.atime.to_le_bytes());
-                b.extend_from_slice(&m.uid.to_le_bytes());
-                b.extend_from_slice(&m.gid.to_le_bytes());
+                match m.owner {
+                    None => b.push(0),
+                    Some((uid, gid)) => {
+                        b.push(1);
+                        b.extend_from_slice(&uid.to_le_bytes());
+                        b.extend_from_slice(&gid.to_le_bytes());
+                    }
+                }
             }
         }
         for v in [job.walk_dev, job.walk_ino, job.walk_size] {
@@ -481,8 +486,10 @@ impl PendingJobs {
                 mode: u32::from_le_bytes(take(b)?),
                 mtime: i64::from_le_bytes(take(b)?),
                 atime: i64::from_le_bytes(take(b)?),
-                uid: u32::from_le_bytes(take(b)?),
-                gid: u32::from_le_bytes(take(b)?),
+                owner: match take::<1>(b)? {
+                    [0] => None,
+                    _ => Some((u32::from_le_bytes(take(b)?), u32::from_le_bytes(take(b)?))),
+                },
             }),
         };
         let walk_dev = u64::from_le_bytes(take(b)?);

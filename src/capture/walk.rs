@@ -43,6 +43,18 @@ pub struct Stat {
     pub streams: Vec<crate::archive::record::AltStream>,
 }
 
+impl Stat {
+    /// `(uid, gid)`, `None` where the system has no numeric owner.
+    pub fn owner(&self) -> Option<(u32, u32)> {
+        crate::platform::meta::OWNER_IDS.then_some((self.uid, self.gid))
+    }
+
+    /// `(inode, dev, nlink)`, `None` where the system cannot read them.
+    pub fn identity(&self) -> Option<(u64, u64, u64)> {
+        crate::platform::meta::IDENTITY.then_some((self.ino, self.dev, self.nlink))
+    }
+}
+
 impl From<crate::platform::meta::Meta> for Stat {
     fn from(m: crate::platform::meta::Meta) -> Self {
         Stat {

@@ -377,9 +377,13 @@ impl Lists {
         {
             self.hidden.push(|| r.path.clone());
         }
-        if r.user.is_none() || r.group.is_none() {
+        // An owner id the target's accounts do not name; a capture that
+        // could not read owners at all (Windows: `null`) has none to look up.
+        if let Some((uid, gid)) = r.owner()
+            && (r.user.is_none() || r.group.is_none())
+        {
             self.unknown_owner
-                .push(|| format!("{} (uid {}, gid {})", r.path, r.uid, r.gid));
+                .push(|| format!("{} (uid {uid}, gid {gid})", r.path));
         }
     }
 }

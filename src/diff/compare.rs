@@ -20,6 +20,19 @@ pub fn is_log_path(path: &str) -> bool {
     path.starts_with("/var/log/") || name.ends_with(".log") || name.contains(".log.")
 }
 
+/// An entry's inode number when it is known: `None` for `null` (a capture
+/// on Windows) and for 0, which no Linux filesystem gives a file and which
+/// early Windows captures wrote for "unknown".
+fn inode_of(e: &Entry) -> Option<u64> {
+    e.inode.filter(|&i| i != 0)
+}
+
+/// Whether two values differ, `false` when either side is unknown: an
+/// unknown value is neither equal to nor different from another.
+pub fn known_differ<T: PartialEq>(a: Option<T>, b: Option<T>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a != b)
+}
+
 /// True when the two snapshots' inode numbers can be compared: most entries
 /// at the same path keep their inode (same filesystem, in place). A copy of a
 /// tree gets new inodes everywhere; then inode changes mean nothing.
@@ -32,9 +45,9 @@ pub fn inodes_comparable(old: &Snapshot, new: &Snapshot) -> bool {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                if o.inode != 0 && n.inode != 0 {
+                if let (Some(a), Some(b)) = (inode_of(o), inode_of(n)) {
                     pairs += 1;
-                    same += u64::from(o.inode == n.inode);
+                    same += u64::from(a == b);
                 }
                 i += 1;
                 j += 1;
@@ -259,16 +272,17 @@ pub fn attributes(o: &Entry, n: &Entry, cmp: Comparable) -> Vec<Attribute> {
     if o.mode != n.mode {
         v.push(Attribute::Mode);
     }
-    if o.uid != n.uid || o.gid != n.gid {
+    if known_differ(o.uid, n.uid) || known_differ(o.gid, n.gid) {
         v.push(Attribute::Owner);
     }
     if o.mtime_ns != n.mtime_ns {
         v.push(Attribute::Mtime);
     }
-    if o.ctime_ns != n.ctime_ns {
+    // A capture on Windows has no change time (`null`): unknown, not changed.
+    if known_differ(o.ctime_ns, n.ctime_ns) {
         v.push(Attribute::Ctime);
     }
-    if inodes && o.inode != n.inode {
+    if inodes && known_differ(inode_of(o), inode_of(n)) {
         v.push(Attribute::Inode);
     }
     if o.link_target != n.link_target {
@@ -334,7 +348,7 @@ fn classify_log(
     inodes: bool,
     c: &mut Change,
 ) {
-    let new_inode = inodes && o.inode != 0 && n.inode != 0 && o.inode != n.inode;
+    let new_inode = inodes && known_differ(inode_of(o), inode_of(n));
     if old.open_content(o).is_err() || new.open_content(n).is_err() {
         c.detail = Some("log content not readable on one side: log class unknown".into());
         return;
@@ -358,7 +372,8 @@ fn classify_log(
             c.change = ChangeClass::Rewritten;
             c.detail = Some(format!(
                 "the old content is a prefix of the new, but the file was replaced by a new inode ({} -> {})",
-                o.inode, n.inode
+                crate::archive::record::or_unknown(o.inode),
+                crate::archive::record::or_unknown(n.inode)
             ));
         } else {
             c.change = ChangeClass::Appended;
@@ -503,6 +518,45 @@ mod tests {
 
     fn f(path: &str, size: u64, h: u8) -> Entry {
         Entry::file(path, size, [h; 32])
+    }
+
+    /// What a capture on Windows records: no owner ids, inode, link count
+    /// or change time.
+    fn unknown_ids(mut e: Entry) -> Entry {
+        (e.uid, e.gid, e.inode, e.nlink, e.ctime_ns) = (None, None, None, None, None);
+        e
+    }
+
+    #[test]
+    fn an_unknown_owner_inode_or_change_time_is_neither_changed_nor_equal() {
+        let mut known = f("/var/log/app.log", 5, 1);
+        (known.uid, known.gid, known.inode, known.ctime_ns) = (
+            Some(1000),
+            Some(1000),
+            Some(42),
+            Some(1_700_000_000_000_000_000),
+        );
+        let unknown = unknown_ids(known.clone());
+        let all = Comparable {
+            inodes: true,
+            capabilities: true,
+        };
+        for (o, n) in [(&known, &unknown), (&unknown, &known), (&unknown, &unknown)] {
+            assert!(attributes(o, n, all).is_empty(), "{o:?} -> {n:?}");
+        }
+        // Known on both sides, they still count.
+        let mut moved = known.clone();
+        (moved.uid, moved.inode, moved.ctime_ns) = (Some(0), Some(43), Some(1));
+        assert_eq!(
+            attributes(&known, &moved, all),
+            [Attribute::Owner, Attribute::Ctime, Attribute::Inode]
+        );
+        // Snapshots whose inodes are unknown on one side give no pairs to
+        // judge by: comparable, and still no inode change.
+        let old = Snapshot::from_entries("old", vec![known.clone()]);
+        let new = Snapshot::from_entries("new", vec![unknown.clone()]);
+        assert!(inodes_comparable(&old, &new));
+        assert!(compare(&old, &new).is_empty());
     }
 
     #[test]

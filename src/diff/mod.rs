@@ -144,9 +144,10 @@ pub struct Side {
     pub size_bytes: u64,
     /// Permission bits as a 4-digit octal string.
     pub mode: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub inode: u64,
+    /// `null` where the snapshot does not know it.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub inode: Option<u64>,
     pub mtime: Option<String>,
     pub ctime: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

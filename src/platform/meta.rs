@@ -2,11 +2,12 @@
 //!
 //! On Unix every field comes from `stat`. Windows has no inode number,
 //! device number, link count, owner ids, status-change time or Unix mode
-//! that the standard library can read: those are recorded as 0 (`ctime` as
-//! none) and the acquisition record lists them under [`UNKNOWN`] with the
-//! reason, so no reader takes a 0 for a value; the mode is derived from the
-//! read-only attribute (0444 or 0644, directories 0555 or 0755) and says
-//! nothing about access control lists.
+//! that the standard library can read. [`Meta`] holds 0 for them (and
+//! `None` for `ctime`) so the walk can tell "no identity" apart; the
+//! records write them as `null` ([`OWNER_IDS`], [`IDENTITY`]) and the
+//! acquisition record lists them under [`UNKNOWN`] with the reason. The
+//! mode is derived from the read-only attribute (0444 or 0644, directories
+//! 0555 or 0755) and says nothing about access control lists.
 
 use std::fs::Metadata;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -54,6 +55,10 @@ fn system_time(t: std::io::Result<SystemTime>) -> Option<Time> {
 /// Whether files have numeric owner ids here (false on Windows).
 pub const OWNER_IDS: bool = cfg!(unix);
 
+/// Whether files have an inode number, a device number and a link count
+/// here (false on Windows, through the portable file API).
+pub const IDENTITY: bool = cfg!(unix);
+
 /// The fields this system cannot read, each with why; empty on Unix.
 #[cfg(unix)]
 pub const UNKNOWN: &[(&str, &str)] = &[];
@@ -63,27 +68,27 @@ pub const UNKNOWN: &[(&str, &str)] = &[];
 pub const UNKNOWN: &[(&str, &str)] = &[
     (
         "uid",
-        "Windows files have an owner SID, not a numeric user id; recorded as 0",
+        "Windows files have an owner SID, not a numeric user id; recorded as null",
     ),
     (
         "gid",
-        "Windows files have no numeric group id; recorded as 0",
+        "Windows files have no numeric group id; recorded as null",
     ),
     (
         "inode",
-        "not readable through the portable file API on Windows; recorded as 0",
+        "not readable through the portable file API on Windows; recorded as null",
     ),
     (
         "dev",
-        "not readable through the portable file API on Windows; recorded as 0",
+        "not readable through the portable file API on Windows; recorded as null",
     ),
     (
         "nlink",
-        "not readable through the portable file API on Windows; recorded as 0",
+        "not readable through the portable file API on Windows; recorded as null",
     ),
     (
         "ctime",
-        "Windows' change time is not readable through the portable file API; recorded as none",
+        "Windows' change time is not readable through the portable file API; recorded as null",
     ),
     (
         "mode",

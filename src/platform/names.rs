@@ -52,6 +52,25 @@ pub fn bytes_path(b: &[u8]) -> std::path::PathBuf {
     std::path::PathBuf::from(from_bytes(b).into_owned())
 }
 
+/// A path as people read it: on Windows without the `\\?\` (verbatim)
+/// prefix that `std::fs::canonicalize` adds, where the plain path names the
+/// same file (`\\?\C:\Cases\x.zip` is shown `C:\Cases\x.zip`); a path
+/// that needs the prefix (too long, a reserved name such as `CON`, a
+/// trailing dot) keeps it. Unchanged elsewhere. Only for showing: files
+/// under a target root are opened through its verbatim form, so a file of
+/// a Linux image named `con` or `x.` is the file, not a device.
+pub fn shown(p: &Path) -> &Path {
+    dunce::simplified(p)
+}
+
+/// A directory resolved for writing into and for showing: like
+/// `std::fs::canonicalize`, without the `\\?\` prefix where the plain
+/// path is the same ([`shown`]), so the archive paths capture reports are
+/// the ones people type.
+pub fn canonical_dir(p: &Path) -> std::io::Result<std::path::PathBuf> {
+    dunce::canonicalize(p)
+}
+
 /// The logical path (as the archive records it) of an absolute path on
 /// this machine. On Unix, its bytes. On Windows, forward slashes with the
 /// drive as the first component: `C:\Data\x` and `\\?\C:\Data\x`

@@ -495,8 +495,8 @@ fn run_and_receive(
     }
     let out_dir = &req.capture.out_dir;
     std::fs::create_dir_all(out_dir).map_err(|e| RemoteError::Create(e, out_dir.clone()))?;
-    let out_dir =
-        std::fs::canonicalize(out_dir).map_err(|e| RemoteError::Create(e, out_dir.clone()))?;
+    let out_dir = crate::platform::names::canonical_dir(out_dir)
+        .map_err(|e| RemoteError::Create(e, out_dir.clone()))?;
     let mut child = ssh::command(&req.target, &req.ssh, &script, false)
         .spawn()
         .map_err(RemoteError::Spawn)?;

@@ -4,7 +4,9 @@
 //! file, no scripts, every evidence-derived string escaped.
 
 use super::escape;
+use crate::archive::record::or_unknown;
 use crate::diff::ChangeClass;
+use crate::diff::compare::known_differ;
 use crate::diff::content::{ContentDiff, ContentLimits, LineTag};
 use crate::examine::DiffResult;
 use std::fmt::Write as _;
@@ -262,8 +264,14 @@ pub fn render_selected(r: &DiffResult, generated_at: &str, sel: Option<&Selectio
                 if o.mode != n.mode {
                     details.push(format!("mode {} -> {}", o.mode, n.mode));
                 }
-                if (o.uid, o.gid) != (n.uid, n.gid) {
-                    details.push(format!("owner {}:{} -> {}:{}", o.uid, o.gid, n.uid, n.gid));
+                if known_differ(o.uid, n.uid) || known_differ(o.gid, n.gid) {
+                    details.push(format!(
+                        "owner {}:{} -> {}:{}",
+                        or_unknown(o.uid),
+                        or_unknown(o.gid),
+                        or_unknown(n.uid),
+                        or_unknown(n.gid)
+                    ));
                 }
                 if o.mtime != n.mtime {
                     details.push(format!(

@@ -5,6 +5,7 @@
 
 use super::{Fact, FactValue, Kind, StackError};
 use crate::archive::EntryType;
+use crate::archive::record::or_unknown;
 use crate::detect::Severity;
 use crate::snapshot::{Entry, Snapshot};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -144,7 +145,7 @@ pub(super) fn facts(s: &Snapshot, ex: &Exclusions, out: &mut Vec<Fact>) {
                         "setgid"
                     },
                     e.mode,
-                    e.uid
+                    or_unknown(e.uid)
                 )),
                 danger: Severity::High,
                 why: "runs with its owner's privileges",

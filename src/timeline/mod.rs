@@ -169,9 +169,12 @@ fn file_events(
             ("path".to_string(), r.path.clone()),
             ("size_bytes".to_string(), r.size.to_string()),
             ("mode".to_string(), r.mode.clone()),
-            ("uid".to_string(), r.uid.to_string()),
             ("status".to_string(), r.status.as_str().to_string()),
         ];
+        // No uid field where the capture could not read one (`null`).
+        if let Some(u) = r.uid {
+            fields.push(("uid".into(), u.to_string()));
+        }
         if let Some(h) = &r.sha256 {
             fields.push(("sha256".into(), h.clone()));
         }

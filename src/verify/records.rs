@@ -321,11 +321,16 @@ fn compare_header(r: &FileRecord, m: &Member, problems: &mut Vec<Problem>) {
             r.mode
         ));
     }
-    if m.owner != Some((r.uid, r.gid)) {
-        let shown = m
-            .owner
-            .map_or("none".to_string(), |(u, g)| format!("{u}:{g}"));
-        differ.push(format!("uid:gid {shown} (record {}:{})", r.uid, r.gid));
+    // A record without an owner (`null`: the capturing system had none)
+    // has a member without the Unix uid/gid field.
+    if m.owner != r.owner() {
+        let shown =
+            |o: Option<(u32, u32)>| o.map_or("none".to_string(), |(u, g)| format!("{u}:{g}"));
+        differ.push(format!(
+            "uid:gid {} (record {})",
+            shown(m.owner),
+            shown(r.owner())
+        ));
     }
     if !differ.is_empty() {
         problems.push(problem(

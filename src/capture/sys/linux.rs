@@ -37,6 +37,8 @@ fn from_statx(s: &rustix::fs::Statx) -> Stat {
     }
 }
 
+// `st_nlink` is a u64 with glibc and a u32 with musl (the static build).
+#[allow(clippy::useless_conversion)]
 fn meta_of(st: &rustix::fs::Stat) -> Meta {
     Meta {
         dev: st.st_dev,
@@ -44,7 +46,7 @@ fn meta_of(st: &rustix::fs::Stat) -> Meta {
         mode: st.st_mode,
         uid: st.st_uid,
         gid: st.st_gid,
-        nlink: st.st_nlink,
+        nlink: u64::from(st.st_nlink),
         size: u64::try_from(st.st_size).unwrap_or(0),
         atime: Some(time_of(st.st_atime, st.st_atime_nsec as i64)),
         mtime: Some(time_of(st.st_mtime, st.st_mtime_nsec as i64)),

@@ -7,6 +7,7 @@
 
 pub use crate::viewmodel::browser as model;
 
+use crate::archive::record::or_unknown;
 use crate::archive::{Acquisition, EntryType, FileRecord, Status};
 use crate::gui::context::{Command, Screen, Settings, View, ViewCtx};
 use crate::gui::derived::Derived;
@@ -750,7 +751,7 @@ impl BrowserView {
                         ui.label(RichText::new(&r.mode).monospace());
                     });
                     row.col(|ui| {
-                        ui.label(r.user.clone().unwrap_or_else(|| r.uid.to_string()));
+                        ui.label(r.user.clone().unwrap_or_else(|| or_unknown(r.uid)));
                     });
                     row.col(|ui| {
                         let c = widgets::status_color(ui, r.status);
@@ -1263,12 +1264,16 @@ fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
                 format!(
                     "{} ({}) : {} ({})",
                     r.user.as_deref().unwrap_or("?"),
-                    r.uid,
+                    or_unknown(r.uid),
                     r.group.as_deref().unwrap_or("?"),
-                    r.gid
+                    or_unknown(r.gid)
                 ),
             );
-            grid_row(ui, "Inode / links", format!("{} / {}", r.inode, r.nlink));
+            grid_row(
+                ui,
+                "Inode / links",
+                format!("{} / {}", or_unknown(r.inode), or_unknown(r.nlink)),
+            );
             for (k, v) in [
                 ("mtime", &r.mtime),
                 ("atime", &r.atime),

@@ -14,6 +14,7 @@
 
 pub use crate::viewmodel::compare as model;
 
+use crate::archive::record::or_unknown;
 use crate::detect::Severity;
 use crate::diff::{Change, ChangeClass, ContentDiff, ContentLimits, Side};
 use crate::examine::DiffRequest;
@@ -929,10 +930,12 @@ fn sides_grid_ui(ui: &mut Ui, c: &Change, zone: crate::tz::DisplayZone) {
         ("Type", &|s| format!("{:?}", s.kind).to_lowercase()),
         ("Size", &|s| format!("{} bytes", s.size_bytes)),
         ("Mode", &|s| s.mode.clone()),
-        ("Owner", &|s| format!("{}:{}", s.uid, s.gid)),
+        ("Owner", &|s| {
+            format!("{}:{}", or_unknown(s.uid), or_unknown(s.gid))
+        }),
         ("Modified", &|s| time(&s.mtime)),
         ("Changed", &|s| time(&s.ctime)),
-        ("Inode", &|s| s.inode.to_string()),
+        ("Inode", &|s| or_unknown(s.inode)),
         ("SHA-256", &|s| s.sha256.clone().unwrap_or_default()),
         ("Link target", &|s| {
             s.link_target.clone().unwrap_or_default()

@@ -4,6 +4,7 @@
 //! of finding cards, a finding's details and a snapshot entry's recorded
 //! attributes.
 
+use crate::archive::record::or_unknown;
 use crate::detect::Severity;
 use crate::detect::files::Finding;
 use crate::gui::theme;
@@ -220,14 +221,17 @@ pub fn entry_grid_ui(ui: &mut Ui, id: &str, e: &Entry, zone: crate::tz::DisplayZ
                 format!("{} ({} bytes)", widgets::human_bytes(e.size), e.size),
             );
             row("Mode", format!("{:04o}", e.mode));
-            row("Owner", format!("uid {} gid {}", e.uid, e.gid));
+            row(
+                "Owner",
+                format!("uid {} gid {}", or_unknown(e.uid), or_unknown(e.gid)),
+            );
             let time = |t: Option<crate::snapshot::TimeNs>| {
                 t.map(|t| zone.format_stored(&format_time(t), crate::tz::Precision::Full))
                     .unwrap_or_else(|| "—".into())
             };
             row("Modified", time(e.mtime_ns));
             row("Changed", time(e.ctime_ns));
-            row("Inode", e.inode.to_string());
+            row("Inode", or_unknown(e.inode));
             row("SHA-256", e.sha256_hex().unwrap_or_else(|| "—".into()));
             if let Some(t) = &e.link_target {
                 row("Link target", t.to_string());

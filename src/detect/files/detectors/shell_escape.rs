@@ -87,7 +87,7 @@ impl<'a> Detector<Context<'a>, FileSubject> for ShellEscape {
             let mut evidence = vec![format!(
                 "mode {:04o}, owner uid {}: {}",
                 e.mode,
-                e.uid,
+                crate::archive::record::or_unknown(e.uid),
                 now.join(", ")
             )];
             if let Some(o) = s.old {
