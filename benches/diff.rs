@@ -32,7 +32,7 @@ fn entry(i: usize) -> Entry {
         _ => format!("/srv/data/d{:04}/f{:07}.dat", dir, i),
     };
     let mut e = Entry::file(&path, 4096 + (i as u64 % 1000), sha(i, 0));
-    e.inode = Some(i as u64 + 100);
+    e.inode = std::num::NonZeroU64::new(i as u64 + 100);
     e.mtime_ns = Some(1_700_000_000_000_000_000 + i as i64 * 1_000_000);
     e.ctime_ns = e.mtime_ns;
     e.uid = Some(1000);

@@ -34,12 +34,14 @@ pub struct Entry {
     pub size: u64,
     /// Permission bits including setuid/setgid/sticky (no type bits).
     pub mode: u32,
-    /// Owner ids, inode and link count; `None` where the capturing system
-    /// could not read them (an archive's `null`, a live tree on Windows).
+    /// Owner ids and inode; `None` where the capturing system could not
+    /// read them (an archive's `null`, a live tree on Windows). An inode 0,
+    /// which no Linux filesystem gives a file and which early Windows
+    /// captures wrote for "unknown", is unknown too. The link count is not
+    /// kept: nothing compares it (the record has it).
     pub uid: Option<u32>,
     pub gid: Option<u32>,
-    pub inode: Option<u64>,
-    pub nlink: Option<u64>,
+    pub inode: Option<std::num::NonZeroU64>,
     pub mtime_ns: Option<TimeNs>,
     pub ctime_ns: Option<TimeNs>,
     pub link_target: Option<Box<str>>,
@@ -70,7 +72,6 @@ impl Entry {
             uid: Some(0),
             gid: Some(0),
             inode: None,
-            nlink: Some(1),
             mtime_ns: None,
             ctime_ns: None,
             link_target: None,
@@ -105,8 +106,7 @@ impl Entry {
             size: r.size,
             uid: r.uid,
             gid: r.gid,
-            inode: r.inode,
-            nlink: r.nlink,
+            inode: r.inode.and_then(std::num::NonZeroU64::new),
             mtime_ns: r.mtime.as_deref().and_then(parse_time),
             ctime_ns: r.ctime.as_deref().and_then(parse_time),
             link_target: r.link_target.map(String::into_boxed_str),
@@ -761,8 +761,10 @@ fn entry_from_walk(w: &WalkItem, reasons: &mut Reasons) -> Option<Entry> {
         mode: w.stat.mode & 0o7777,
         uid: w.stat.owner().map(|o| o.0),
         gid: w.stat.owner().map(|o| o.1),
-        inode: w.stat.identity().map(|i| i.0),
-        nlink: w.stat.identity().map(|i| i.2),
+        inode: w
+            .stat
+            .identity()
+            .and_then(|i| std::num::NonZeroU64::new(i.0)),
         mtime_ns: to_ns(w.stat.mtime),
         ctime_ns: to_ns(w.stat.ctime),
         link_target: w
@@ -945,10 +947,10 @@ mod tests {
             kind in prop::sample::select(vec!["file", "dir", "symlink", "fifo"]),
             size in any::<u64>(),
             mode in 0u32..0o10000,
-            uid in any::<u32>(),
-            gid in any::<u32>(),
-            inode in any::<u64>(),
-            nlink in any::<u64>(),
+            uid in proptest::option::of(any::<u32>()),
+            gid in proptest::option::of(any::<u32>()),
+            inode in proptest::option::of(any::<u64>()),
+            nlink in proptest::option::of(any::<u64>()),
             mtime in opt(Just("2026-12-03T23:10:56.858690553Z".to_string())),
             ctime in opt(Just("1999-01-02T03:04:05Z".to_string())),
             link_target in opt("[ -~]{0,30}".prop_map(String::from)),
@@ -972,7 +974,7 @@ mod tests {
             prop_assert_eq!(e.kind, rec.kind);
             prop_assert_eq!(e.size, rec.size);
             prop_assert_eq!(e.mode, mode);
-            prop_assert_eq!((e.uid, e.gid, e.inode, e.nlink), (uid, gid, inode, nlink));
+            prop_assert_eq!((e.uid, e.gid, e.inode), (uid, gid, inode.and_then(std::num::NonZeroU64::new)));
             prop_assert_eq!(e.mtime_ns, rec.mtime.as_deref().and_then(parse_time));
             prop_assert_eq!(e.ctime_ns.is_some(), rec.ctime.is_some());
             prop_assert_eq!(e.link_target.as_deref(), rec.link_target.as_deref());

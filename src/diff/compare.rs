@@ -21,10 +21,9 @@ pub fn is_log_path(path: &str) -> bool {
 }
 
 /// An entry's inode number when it is known: `None` for `null` (a capture
-/// on Windows) and for 0, which no Linux filesystem gives a file and which
-/// early Windows captures wrote for "unknown".
+/// on Windows) and for 0 ([`Entry::inode`]).
 fn inode_of(e: &Entry) -> Option<u64> {
-    e.inode.filter(|&i| i != 0)
+    e.inode.map(std::num::NonZeroU64::get)
 }
 
 /// Whether two values differ, `false` when either side is unknown: an
@@ -523,7 +522,7 @@ mod tests {
     /// What a capture on Windows records: no owner ids, inode, link count
     /// or change time.
     fn unknown_ids(mut e: Entry) -> Entry {
-        (e.uid, e.gid, e.inode, e.nlink, e.ctime_ns) = (None, None, None, None, None);
+        (e.uid, e.gid, e.inode, e.ctime_ns) = (None, None, None, None);
         e
     }
 
@@ -533,7 +532,7 @@ mod tests {
         (known.uid, known.gid, known.inode, known.ctime_ns) = (
             Some(1000),
             Some(1000),
-            Some(42),
+            std::num::NonZeroU64::new(42),
             Some(1_700_000_000_000_000_000),
         );
         let unknown = unknown_ids(known.clone());
@@ -546,7 +545,8 @@ mod tests {
         }
         // Known on both sides, they still count.
         let mut moved = known.clone();
-        (moved.uid, moved.inode, moved.ctime_ns) = (Some(0), Some(43), Some(1));
+        (moved.uid, moved.inode, moved.ctime_ns) =
+            (Some(0), std::num::NonZeroU64::new(43), Some(1));
         assert_eq!(
             attributes(&known, &moved, all),
             [Attribute::Owner, Attribute::Ctime, Attribute::Inode]

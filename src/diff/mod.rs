@@ -171,7 +171,7 @@ impl Side {
             mode: format!("{:04o}", e.mode),
             uid: e.uid,
             gid: e.gid,
-            inode: e.inode,
+            inode: e.inode.map(std::num::NonZeroU64::get),
             mtime: e.mtime_ns.map(format_time),
             ctime: e.ctime_ns.map(format_time),
             sha256: e.sha256_hex(),
