@@ -23,12 +23,12 @@
 //! the files that match the seal and fails for the others. [`record_export`]
 //! appends the `exported` custody event that names the list's SHA-256.
 
+use crate::archive::checked::SealedManifest;
 use crate::archive::{Archive, EntryType, FileRecord, custody_log_path};
 use crate::custody::{self, Action, Actor, CustodyError, Event, NewEvent, Signer};
 use crate::job::{CancelToken, Progress, ProgressSink};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -143,20 +143,11 @@ pub enum ExtractError {
     Archive(#[from] crate::archive::ArchiveError),
 }
 
-/// The sealed manifest as a map from member name to SHA-256 (what the
-/// browser and the extraction check members against).
-pub fn sealed_manifest(archive: &Archive) -> Result<HashMap<String, String>, String> {
-    archive
-        .read_tag("manifest-sha256.txt", 2 << 30)
-        .map(|raw| {
-            let text = String::from_utf8_lossy(&raw);
-            crate::archive::bagit::parse_manifest(&text)
-                .0
-                .into_iter()
-                .map(|l| (format!("{}/{}", archive.stem, l.path), l.hash))
-                .collect()
-        })
-        .map_err(|e| format!("{e:#}"))
+/// The sealed manifest, member name to SHA-256 (what the browser and the
+/// extraction check members against), read a line at a time into the
+/// compact [`SealedManifest`].
+pub fn sealed_manifest(archive: &Archive) -> Result<SealedManifest, String> {
+    crate::archive::checked::read_sealed_manifest(archive)
 }
 
 /// Windows device names, which no file may be called on Windows whatever
@@ -350,7 +341,7 @@ enum One {
 
 fn extract_file(
     archive: &Archive,
-    manifest: &HashMap<String, String>,
+    manifest: &SealedManifest,
     to: &Path,
     rel: &str,
     rec: &FileRecord,
@@ -399,7 +390,7 @@ fn extract_file(
         let _ = out.set_modified(t.with_timezone(&chrono::Utc).into());
     }
     drop(out);
-    let sealed = manifest.get(member).cloned();
+    let sealed = manifest.get(member);
     let check = match &sealed {
         Some(s) if s.eq_ignore_ascii_case(&streamed.sha256) => Check::Matches,
         _ => Check::Mismatch,
@@ -434,7 +425,7 @@ fn extract_file(
 pub fn extract(
     archive: &Archive,
     records: &[FileRecord],
-    manifest: &Result<HashMap<String, String>, String>,
+    manifest: &Result<SealedManifest, String>,
     req: &ExtractRequest,
     sink: &dyn ProgressSink,
     cancel: &CancelToken,

@@ -3,6 +3,7 @@
 //! and its evaluation, the capped preview of a member (text or hex), and
 //! the I/O behind them, run in background jobs by the view.
 
+use crate::archive::checked::SealedManifest;
 use crate::archive::{Acquisition, Archive, EntryType, FileRecord, Status};
 use crate::job::ProgressSink;
 use std::collections::HashMap;
@@ -121,7 +122,7 @@ pub struct Loaded {
     pub tree: Option<FolderTree>,
     /// `manifest-sha256.txt`: member name -> sealed SHA-256, for checking
     /// every member the browser reads. `Err` when the manifest is unreadable.
-    pub manifest: Arc<Result<HashMap<String, String>, String>>,
+    pub manifest: Arc<Result<SealedManifest, String>>,
 }
 
 /// Table columns that can be sorted.
@@ -253,7 +254,7 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// warning.
 pub fn load_preview(
     archive: &Archive,
-    manifest: &Result<HashMap<String, String>, String>,
+    manifest: &Result<SealedManifest, String>,
     record: usize,
     member: Option<String>,
 ) -> anyhow::Result<Preview> {
@@ -268,7 +269,7 @@ pub fn load_preview(
     let size = archive.member(&member).map_or(0, |m| m.usize);
     let sealed = manifest
         .as_ref()
-        .map(|m| m.get(&member).cloned())
+        .map(|m| m.get(&member))
         .map_err(Clone::clone);
     let inner = archive
         .open_member(&member)
@@ -498,7 +499,7 @@ pub enum LoadEvent {
 /// (for previews, extraction) and its sealed manifest.
 pub struct LoadRest {
     pub archive: Arc<Archive>,
-    pub manifest: Arc<Result<HashMap<String, String>, String>>,
+    pub manifest: Arc<Result<SealedManifest, String>>,
 }
 
 /// How the load job hands out records: the first batch small (the first
@@ -585,7 +586,7 @@ pub fn load_archive_streaming(
 }
 
 /// The sealed manifest as [`crate::extract::sealed_manifest`] reads it.
-type ManifestRead = Result<HashMap<String, String>, String>;
+type ManifestRead = Result<SealedManifest, String>;
 
 /// Find `files.jsonl` and `acquisition.json` in the central directory,
 /// send the acquisition, then the records in batches. Returns the member
