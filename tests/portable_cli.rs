@@ -433,19 +433,26 @@ fn unknown_fields_are_read_everywhere_and_never_look_changed() {
 
     // The Sleuth Kit's mactime keeps every entry of the bodyfile: it drops
     // lines whose inode, uid or gid is not a number, so unknowns are 0 there.
-    let body = util::members(&bin)
+    mactime_keeps_every_record(&bin, &records, t.path());
+}
+
+/// The Sleuth Kit's `mactime` reads the archive's bodyfile and keeps a line
+/// for every record (it drops lines whose inode, uid or gid is not a
+/// number, so unknowns must be 0 there).
+fn mactime_keeps_every_record(archive: &Path, records: &[Value], dir: &Path) {
+    let body = util::members(archive)
         .into_iter()
         .find(|(n, _)| n.ends_with("/exhibit/bodyfile.txt"))
         .expect("bodyfile")
         .1;
-    let body_path = t.path().join("bodyfile.txt");
+    let body_path = dir.join("bodyfile.txt");
     std::fs::write(&body_path, &body).unwrap();
     let timeline = util::tool(
         "mactime",
         &["-b", body_path.to_str().unwrap(), "-d", "-y"],
-        t.path(),
+        dir,
     );
-    for r in &records {
+    for r in records {
         let p = r["path"].as_str().unwrap();
         assert!(
             timeline.contains(&format!(",\"{p}")),
@@ -528,25 +535,7 @@ fn an_archive_captured_on_windows_reads_everywhere() {
         }
     }
 
-    let body = util::members(&win)
-        .into_iter()
-        .find(|(n, _)| n.ends_with("/exhibit/bodyfile.txt"))
-        .expect("bodyfile")
-        .1;
-    let body_path = t.path().join("bodyfile.txt");
-    std::fs::write(&body_path, &body).unwrap();
-    let timeline = util::tool(
-        "mactime",
-        &["-b", body_path.to_str().unwrap(), "-d", "-y"],
-        t.path(),
-    );
-    for r in &records {
-        let p = r["path"].as_str().unwrap();
-        assert!(
-            timeline.contains(&format!(",\"{p}")),
-            "mactime lost {p}:\n{timeline}"
-        );
-    }
+    mactime_keeps_every_record(&win, &records, t.path());
 }
 
 /// A reader that stops early (`exhibit timeline ARCHIVE | head`) ends the
