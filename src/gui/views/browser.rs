@@ -1262,11 +1262,9 @@ fn record_grid(ui: &mut Ui, r: &FileRecord, zone: DisplayZone) {
                 ui,
                 "Owner",
                 format!(
-                    "{} ({}) : {} ({})",
-                    r.user.as_deref().unwrap_or("?"),
-                    or_unknown(r.uid),
-                    r.group.as_deref().unwrap_or("?"),
-                    or_unknown(r.gid)
+                    "{} : {}",
+                    named_id(r.user.as_deref(), r.uid),
+                    named_id(r.group.as_deref(), r.gid)
                 ),
             );
             grid_row(
@@ -1528,5 +1526,16 @@ fn preview_body_ui(
                 }
             });
         }
+    }
+}
+
+/// An owner or group as the record gives it: `alice (1000)`, `? (1000)`
+/// without a name, `unknown` when the capturing system could not read it.
+fn named_id(name: Option<&str>, id: Option<u32>) -> String {
+    match (name, id) {
+        (Some(n), Some(i)) => format!("{n} ({i})"),
+        (None, Some(i)) => format!("? ({i})"),
+        (Some(n), None) => n.to_string(),
+        (None, None) => "unknown".to_string(),
     }
 }

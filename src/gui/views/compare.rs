@@ -915,30 +915,41 @@ fn what_changed(c: &Change) -> String {
     out
 }
 
-/// An attribute's name and how to show it from a side.
-type SideField<'a> = (&'a str, &'a dyn Fn(&Side) -> String);
+/// An attribute's name and how to show it from a side: the text, and
+/// whether the side knows the value (a capture on Windows knows no owner
+/// ids, inode or change time).
+type SideField<'a> = (&'a str, &'a dyn Fn(&Side) -> (String, bool));
 
-/// Old and new attributes side by side; differing values are highlighted.
+/// Old and new attributes side by side; values that differ are
+/// highlighted, never a value one side does not know (as the comparison
+/// itself judges, `diff::compare::known_differ`).
 fn sides_grid_ui(ui: &mut Ui, c: &Change, zone: crate::tz::DisplayZone) {
-    let get = |s: &Option<Side>, f: &dyn Fn(&Side) -> String| s.as_ref().map(f);
+    let get = |s: &Option<Side>, f: &dyn Fn(&Side) -> (String, bool)| s.as_ref().map(f);
     let time = |t: &Option<String>| {
         t.as_deref()
             .map(|t| zone.format_stored(t, crate::tz::Precision::Full))
             .unwrap_or_default()
     };
+    let known = |s: String| (s, true);
     let rows: [SideField<'_>; 9] = [
-        ("Type", &|s| format!("{:?}", s.kind).to_lowercase()),
-        ("Size", &|s| format!("{} bytes", s.size_bytes)),
-        ("Mode", &|s| s.mode.clone()),
+        ("Type", &|s| known(format!("{:?}", s.kind).to_lowercase())),
+        ("Size", &|s| known(format!("{} bytes", s.size_bytes))),
+        ("Mode", &|s| known(s.mode.clone())),
         ("Owner", &|s| {
-            format!("{}:{}", or_unknown(s.uid), or_unknown(s.gid))
+            (
+                format!("{}:{}", or_unknown(s.uid), or_unknown(s.gid)),
+                s.uid.is_some() && s.gid.is_some(),
+            )
         }),
-        ("Modified", &|s| time(&s.mtime)),
-        ("Changed", &|s| time(&s.ctime)),
-        ("Inode", &|s| or_unknown(s.inode)),
-        ("SHA-256", &|s| s.sha256.clone().unwrap_or_default()),
+        ("Modified", &|s| known(time(&s.mtime))),
+        ("Changed", &|s| match &s.ctime {
+            Some(_) => known(time(&s.ctime)),
+            None => ("unknown".into(), false),
+        }),
+        ("Inode", &|s| (or_unknown(s.inode), s.inode.is_some())),
+        ("SHA-256", &|s| known(s.sha256.clone().unwrap_or_default())),
         ("Link target", &|s| {
-            s.link_target.clone().unwrap_or_default()
+            known(s.link_target.clone().unwrap_or_default())
         }),
     ];
     let warn = theme::tone_color(ui, Tone::Warn);
@@ -954,12 +965,15 @@ fn sides_grid_ui(ui: &mut Ui, c: &Change, zone: crate::tz::DisplayZone) {
             for (name, f) in rows {
                 let o = get(&c.old, f);
                 let n = get(&c.new, f);
-                if o.as_deref().unwrap_or("").is_empty() && n.as_deref().unwrap_or("").is_empty() {
+                let text = |v: &Option<(String, bool)>| v.as_ref().map(|v| v.0.clone());
+                let (ot, nt) = (text(&o), text(&n));
+                if ot.as_deref().unwrap_or("").is_empty() && nt.as_deref().unwrap_or("").is_empty()
+                {
                     continue;
                 }
-                let differs = o != n && c.old.is_some() && c.new.is_some();
+                let differs = matches!((&o, &n), (Some((a, true)), Some((b, true))) if a != b);
                 ui.label(RichText::new(name).weak());
-                for v in [o, n] {
+                for v in [ot, nt] {
                     let t = RichText::new(v.unwrap_or_else(|| "—".into())).monospace();
                     ui.add(
                         egui::Label::new(if differs { t.color(warn) } else { t }).selectable(true),
