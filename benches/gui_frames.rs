@@ -241,7 +241,7 @@ fn breakdown(archive: &Path) {
     let tree = exhibit::viewmodel::browser::FolderTree::build(&records);
     let tree_t = t.elapsed();
     let t = Instant::now();
-    let m = exhibit::extract::sealed_manifest(&a);
+    let m = exhibit::archive::checked::read_sealed_manifest(&a);
     let man = t.elapsed();
     println!(
         "breakdown: zip index {:.2} s ({} members), acquisition {:.3} s, files.jsonl read+inflate {:.2} s ({} MB), \

@@ -143,13 +143,6 @@ pub enum ExtractError {
     Archive(#[from] crate::archive::ArchiveError),
 }
 
-/// The sealed manifest, member name to SHA-256 (what the browser and the
-/// extraction check members against), read a line at a time into the
-/// compact [`SealedManifest`].
-pub fn sealed_manifest(archive: &Archive) -> Result<SealedManifest, String> {
-    crate::archive::checked::read_sealed_manifest(archive)
-}
-
 /// Windows device names, which no file may be called on Windows whatever
 /// its extension.
 const RESERVED: [&str; 4] = ["CON", "PRN", "AUX", "NUL"];
@@ -578,7 +571,7 @@ pub fn extract_archive(
 ) -> Result<ExtractReport, ExtractError> {
     let archive = Archive::open(path)?;
     let (records, _bad) = archive.records()?;
-    let manifest = sealed_manifest(&archive);
+    let manifest = crate::archive::checked::read_sealed_manifest(&archive);
     extract(&archive, &records, &manifest, req, sink, cancel)
 }
 

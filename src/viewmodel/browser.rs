@@ -408,7 +408,7 @@ pub fn load_archive(path: PathBuf, sink: &dyn ProgressSink) -> anyhow::Result<Lo
     });
     let (records, bad_lines) = archive.records()?;
     let tree = FolderTree::build(&records);
-    let manifest = crate::extract::sealed_manifest(&archive);
+    let manifest = crate::archive::checked::read_sealed_manifest(&archive);
     Ok(Loaded {
         path,
         archive: Arc::new(archive),
@@ -551,7 +551,7 @@ pub fn load_archive_streaming(
     std::thread::scope(|s| {
         let full = s.spawn(|| -> anyhow::Result<(Arc<Archive>, ManifestRead)> {
             let archive = Archive::open(&path)?;
-            let manifest = crate::extract::sealed_manifest(&archive);
+            let manifest = crate::archive::checked::read_sealed_manifest(&archive);
             Ok((Arc::new(archive), manifest))
         });
         let streamed = stream_records(&path, pacing, send, sink, cancel);
@@ -585,7 +585,7 @@ pub fn load_archive_streaming(
     })
 }
 
-/// The sealed manifest as [`crate::extract::sealed_manifest`] reads it.
+/// The sealed manifest as [`crate::archive::checked::read_sealed_manifest`] reads it.
 type ManifestRead = Result<SealedManifest, String>;
 
 /// Find `files.jsonl` and `acquisition.json` in the central directory,
