@@ -70,6 +70,16 @@ pub fn replace_text(h: &mut H, label: &str, text: &str) {
 }
 
 pub fn click(h: &mut H, label: &str) {
+    // A click lands where the widget was last drawn: when a background job
+    // has just finished, the layout can still move, so wait (a few frames
+    // at most) until the widget holds still, like a user's eye would.
+    for _ in 0..10 {
+        let before = h.get_by_label(label).rect();
+        h.step();
+        if h.get_by_label(label).rect() == before {
+            break;
+        }
+    }
     h.get_by_label(label).click();
     h.step();
     h.step();
