@@ -34,6 +34,14 @@ pub struct DiffRequest {
     pub yara: crate::detect::yara::YaraRequest,
     /// Indicator lists (`--ioc`) matched against the newer snapshot.
     pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
+    /// Read two archives side by side and hold only the entries the
+    /// comparison reads ([`crate::snapshot::partial`]): memory grows with
+    /// the differences, not the entries. Same result; the snapshots kept in
+    /// the result then hold only those entries. The CLI sets it; the
+    /// workstation, which browses whole snapshots, does not. Ignored for
+    /// directories, with `ioc` (matched against every entry), and for an
+    /// archive whose records are not in path order.
+    pub stream: bool,
 }
 
 /// The comparison: every change sorted by path, and the findings on them
@@ -146,19 +154,97 @@ pub fn diff(
     } else {
         Some(crate::detect::yara::YaraRules::compile(&req.yara)?)
     };
+    if req.stream
+        && req.ioc.is_empty()
+        && req.old.is_file()
+        && req.new.is_file()
+        && let Some(r) = diff_streamed(req, rules.as_ref(), yara_rules.as_ref(), progress, cancel)?
+    {
+        return Ok(r);
+    }
     let old = Snapshot::open(&req.old, progress, cancel)?;
     let new = Snapshot::open(&req.new, progress, cancel)?;
     if cancel.is_cancelled() {
         return Err(SnapshotError::Cancelled.into());
     }
+    judge(
+        old,
+        new,
+        req,
+        rules.as_ref(),
+        yara_rules.as_ref(),
+        progress,
+        cancel,
+    )
+}
+
+/// Most rounds of [`diff_streamed`] before the snapshots are read whole.
+const MAX_ROUNDS: usize = 8;
+
+/// [`diff`] on two archives read side by side, holding only the entries
+/// the comparison reads: examine the held entries, fetch on both sides
+/// what the examination looked up and did not find, and examine again
+/// until it asks for nothing new ([`crate::snapshot::partial`]). `None`
+/// when the archives cannot be read that way (records not in path order,
+/// or still asking after [`MAX_ROUNDS`]): the caller reads them whole.
+fn diff_streamed(
+    req: &DiffRequest,
+    rules: Option<&files::Rules>,
+    yara_rules: Option<&crate::detect::yara::YaraRules>,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<Option<DiffResult>, DiffError> {
+    use crate::snapshot::partial::{self, Requests};
+    let Some((mut old, mut new)) =
+        partial::open_pair(&req.old, &req.new, &Requests::default(), progress, cancel)?
+    else {
+        return Ok(None);
+    };
+    let mut met = Requests::default();
+    for _ in 0..MAX_ROUNDS {
+        let mut r = judge(old, new, req, rules, yara_rules, progress, cancel)?;
+        let Some(pair) = r.snapshots.take() else {
+            return Ok(None);
+        };
+        let (o, n) = *pair;
+        let mut asked = o.take_requests();
+        asked.extend(n.take_requests());
+        let unmet = asked.unmet(&met);
+        if unmet.is_empty() {
+            r.snapshots = Some(Box::new((o, n)));
+            return Ok(Some(r));
+        }
+        progress.update(&crate::job::Progress {
+            phase: "reading the entries the comparison looked up",
+            ..Default::default()
+        });
+        (old, new) = (o, n);
+        partial::extend(&mut old, &mut new, &unmet, cancel)?;
+        met.extend(unmet);
+    }
+    Ok(None)
+}
+
+/// Compare two open snapshots and judge the changes: the rules and
+/// detectors, YARA, the indicators and the seal check of what the
+/// findings rest on.
+fn judge(
+    old: Snapshot,
+    new: Snapshot,
+    req: &DiffRequest,
+    rules: Option<&files::Rules>,
+    yara_rules: Option<&crate::detect::yara::YaraRules>,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<DiffResult, DiffError> {
     progress.update(&crate::job::Progress {
         phase: "comparing",
         files_done: 0,
-        files_total: Some((old.entries.len() + new.entries.len()) as u64),
+        files_total: Some(old.entry_count() + new.entry_count()),
         ..Default::default()
     });
-    let mut result = diff_snapshots(old, new, rules.as_ref(), &req.hash_sets);
-    if let (Some(y), Some(pair)) = (&yara_rules, result.snapshots.as_deref()) {
+    let mut result = diff_snapshots(old, new, rules, &req.hash_sets);
+    if let (Some(y), Some(pair)) = (yara_rules, result.snapshots.as_deref()) {
         use crate::detect::yara;
         let r = yara::scan(
             y,

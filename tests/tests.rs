@@ -24,6 +24,7 @@ mod custody_tamper;
 mod diff_findings;
 mod diff_real_logs;
 mod diff_scope;
+mod diff_stream;
 mod encrypt;
 mod extract;
 mod fleet_ansible;

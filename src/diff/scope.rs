@@ -555,7 +555,7 @@ fn profile_ground(names: &[String], snap: &Snapshot) -> Ground {
         .and_then(|e| snap.read_prefix(e, PASSWD_CAP).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned());
     let home_entries: Vec<String> = snap
-        .under("/home")
+        .children("/home")
         .filter(|e| e.kind == EntryType::Dir && e.path.matches('/').count() == 2)
         .map(|e| e.path.clone())
         .collect();

@@ -105,7 +105,7 @@ fn agrees(e: &Entry) -> Option<bool> {
 fn dir_profile(s: &Snapshot, dir: &str) -> DirProfile {
     let mut p = DirProfile::default();
     let d = dir.trim_end_matches('/');
-    for e in s.under(d) {
+    for e in s.children(d) {
         if e.kind != EntryType::File || parent(&e.path) != dir {
             continue;
         }

@@ -9,6 +9,8 @@
 //! path-sorted list of [`Entry`] values, so the comparison, the findings and
 //! the GUI never care where a snapshot came from.
 
+pub mod partial;
+
 use crate::archive::checked::{Integrity, Verdict};
 use crate::archive::{Archive, EntryType, FileRecord, Status};
 use crate::capture::select::Everything;
@@ -216,6 +218,10 @@ pub struct Snapshot {
     /// Files read whole by [`Snapshot::read_prefix`] whose bytes are not the
     /// ones the archive sealed: path → what differs.
     altered_reads: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    /// Set when `entries` holds only some of the snapshot's entries
+    /// ([`partial`]): then every lookup that finds nothing is noted, so the
+    /// reader can fetch what was asked for and look again.
+    partial: Option<Box<partial::Partial>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -313,6 +319,7 @@ impl Snapshot {
             knows_capabilities,
             source: Source::Archive(Box::new(archive), payload),
             altered_reads: Default::default(),
+            partial: None,
         })
     }
 
@@ -367,6 +374,7 @@ impl Snapshot {
             knows_capabilities: true,
             source: Source::Directory(root.to_path_buf()),
             altered_reads: Default::default(),
+            partial: None,
         })
     }
 
@@ -383,21 +391,65 @@ impl Snapshot {
             knows_capabilities: false,
             source: Source::Memory,
             altered_reads: Default::default(),
+            partial: None,
         }
     }
 
     /// The entry at a logical path.
     pub fn get(&self, path: &str) -> Option<&Entry> {
-        self.entries
-            .binary_search_by(|e| e.path.as_str().cmp(path))
-            .ok()
-            .and_then(|i| self.entries.get(i))
+        let found = find(&self.entries, path);
+        if found.is_none()
+            && let Some(p) = &self.partial
+        {
+            p.ask(|r| {
+                r.paths.insert(path.to_string());
+            });
+        }
+        found
     }
 
     /// Entries directly or indirectly below a directory (`dir` without a
     /// trailing slash), in path order.
     pub fn under<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a Entry> + 'a {
         let prefix = format!("{}/", dir.trim_end_matches('/'));
+        if let Some(p) = &self.partial {
+            p.ask(|r| {
+                r.prefixes.insert(prefix.clone());
+            });
+        }
+        self.prefixed(prefix)
+    }
+
+    /// The entries whose parent folder is `dir` (`/` for the top level), in
+    /// path order.
+    pub fn children<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a Entry> + 'a {
+        let dir = partial::folder(dir).to_string();
+        if let Some(p) = &self.partial {
+            p.ask(|r| {
+                r.children.insert(dir.clone());
+            });
+        }
+        let prefix = if dir == "/" {
+            dir.clone()
+        } else {
+            format!("{dir}/")
+        };
+        self.prefixed(prefix)
+            .filter(move |e| partial::parent(&e.path) == dir)
+    }
+
+    /// Entries whose path starts with `prefix` (a plain string prefix), in
+    /// path order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        if let Some(p) = &self.partial {
+            p.ask(|r| {
+                r.prefixes.insert(prefix.to_string());
+            });
+        }
+        self.prefixed(prefix.to_string())
+    }
+
+    fn prefixed<'a>(&'a self, prefix: String) -> impl Iterator<Item = &'a Entry> + 'a {
         let start = self
             .entries
             .partition_point(|e| e.path.as_str() < prefix.as_str());
@@ -408,15 +460,31 @@ impl Snapshot {
             .take_while(move |e| e.path.starts_with(&prefix))
     }
 
-    /// Entries whose path starts with `prefix` (a plain string prefix), in
-    /// path order.
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
-        let start = self.entries.partition_point(|e| e.path.as_str() < prefix);
-        self.entries
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(move |e| e.path.starts_with(prefix))
+    /// How many entries the snapshot has: all of them, also when only some
+    /// are held ([`Snapshot::is_partial`]).
+    pub fn entry_count(&self) -> u64 {
+        self.partial
+            .as_ref()
+            .map_or(self.entries.len() as u64, |p| p.entries_total)
+    }
+
+    /// True when `entries` holds only the entries an examination needed
+    /// ([`partial`]), not all of them.
+    pub fn is_partial(&self) -> bool {
+        self.partial.is_some()
+    }
+
+    /// What the lookups on a partial snapshot asked for and did not find
+    /// since the last call (nothing for a whole snapshot).
+    pub fn take_requests(&self) -> partial::Requests {
+        self.partial.as_ref().map(|p| p.take()).unwrap_or_default()
+    }
+
+    /// Whether the inode numbers of a pair read together by
+    /// [`partial::open_pair`] can be compared, judged on every pair of
+    /// entries (`None` for a whole snapshot).
+    pub fn pair_inodes_comparable(&self) -> Option<bool> {
+        self.partial.as_ref().map(|p| p.inodes_comparable)
     }
 
     /// A reader of an entry's content, read-only; from an archive, checked
@@ -643,6 +711,35 @@ pub fn stream_records(
     archive: &Archive,
     mut visit: impl FnMut(FileRecord) -> ControlFlow<()>,
 ) -> Result<RecordStats, crate::archive::ArchiveError> {
+    let mut stats = RecordStats::default();
+    let bad = |stats: &mut RecordStats, n: u64, why: String| {
+        stats.bad_total += 1;
+        if stats.bad.len() < BAD_LINES_KEPT {
+            stats.bad.push((n, why));
+        }
+    };
+    stats.lines = stream_lines(archive, |n, line| {
+        match line {
+            Err(why) => bad(&mut stats, n, why),
+            Ok([]) => {}
+            Ok(line) => match serde_json::from_slice::<FileRecord>(line) {
+                Ok(r) => return visit(r),
+                Err(e) => bad(&mut stats, n, e.to_string()),
+            },
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(stats)
+}
+
+/// The lines of an archive's `exhibit/files.jsonl`, streamed as
+/// [`stream_records`] reads them: `visit` gets each line's number and its
+/// bytes without the newline, or why it was skipped (too long). Returns
+/// how many lines were read.
+pub fn stream_lines(
+    archive: &Archive,
+    mut visit: impl FnMut(u64, Result<&[u8], String>) -> ControlFlow<()>,
+) -> Result<u64, crate::archive::ArchiveError> {
     use crate::archive::ArchiveError;
     use std::io::BufRead as _;
     let name = format!("{}/{}", archive.stem, crate::archive::FILES_JSONL);
@@ -659,16 +756,10 @@ pub fn stream_records(
     let reader = crate::archive::zipread::member_reader(&archive.file, member)
         .map_err(|e| err(format!("cannot read {name}: {e}")))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, reader.take(MAX_RECORDS_BYTES + 1));
-    let mut stats = RecordStats::default();
+    let mut lines = 0u64;
     let mut line: Vec<u8> = Vec::new();
     let mut too_long = false;
     let mut total = 0u64;
-    let bad = |stats: &mut RecordStats, n: u64, why: String| {
-        stats.bad_total += 1;
-        if stats.bad.len() < BAD_LINES_KEPT {
-            stats.bad.push((n, why));
-        }
-    };
     loop {
         let buf = reader
             .fill_buf()
@@ -700,23 +791,16 @@ pub fn stream_records(
         if at_end && line.is_empty() && !too_long {
             break;
         }
-        stats.lines += 1;
-        let n = stats.lines;
-        if too_long {
-            bad(
-                &mut stats,
-                n,
-                format!("longer than {MAX_RECORD_LINE_BYTES} bytes; skipped"),
-            );
-        } else if !line.is_empty() {
-            match serde_json::from_slice::<FileRecord>(&line) {
-                Ok(r) => {
-                    if visit(r).is_break() {
-                        return Ok(stats);
-                    }
-                }
-                Err(e) => bad(&mut stats, n, e.to_string()),
-            }
+        lines += 1;
+        let seen = if too_long {
+            Err(format!(
+                "longer than {MAX_RECORD_LINE_BYTES} bytes; skipped"
+            ))
+        } else {
+            Ok(line.as_slice())
+        };
+        if visit(lines, seen).is_break() {
+            return Ok(lines);
         }
         line.clear();
         if line.capacity() > 1 << 16 {
@@ -727,7 +811,7 @@ pub fn stream_records(
             break;
         }
     }
-    Ok(stats)
+    Ok(lines)
 }
 
 fn sort_dedup(entries: &mut Vec<Entry>, problems: &mut Vec<String>) {
@@ -895,7 +979,7 @@ impl SnapshotInfo {
         SnapshotInfo {
             label: s.label.clone(),
             kind: s.kind,
-            entries: s.entries.len() as u64,
+            entries: s.entry_count(),
             taken_at: s.taken_at_ns.map(format_time),
             problems: s.problems.clone(),
         }
