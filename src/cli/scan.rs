@@ -17,6 +17,11 @@ pub struct Args {
     pub html: Option<PathBuf>,
     #[command(flatten)]
     pub judge: JudgeArgs,
+    /// Hold every entry of the archive in memory, as the workstation does,
+    /// instead of judging it in windows of consecutive entries (the same
+    /// findings; more memory: about 230 bytes an entry).
+    #[arg(long)]
+    pub whole: bool,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -39,6 +44,8 @@ fn run_inner(a: &Args) -> anyhow::Result<u8> {
         hash_sets: a.judge.hash_sets()?,
         yara: a.judge.yara.request()?,
         ioc: a.judge.ioc.load()?,
+        stream: !a.whole,
+        window_entries: 0,
     };
     let cancel = super::progress::cancel_on_ctrl_c();
     let bar = Bar::new(a.quiet || a.json);

@@ -468,6 +468,14 @@ impl Snapshot {
             .map_or(self.entries.len() as u64, |p| p.entries_total)
     }
 
+    /// The entries a scan judges: all of them, or only a window's own
+    /// ([`partial::Windows`]; the others are held for lookups).
+    pub fn judged(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.entries
+            .iter()
+            .filter(|e| self.partial.as_ref().is_none_or(|p| p.judges(&e.path)))
+    }
+
     /// True when `entries` holds only the entries an examination needed
     /// ([`partial`]), not all of them.
     pub fn is_partial(&self) -> bool {

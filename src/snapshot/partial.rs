@@ -169,6 +169,42 @@ pub(super) struct Partial {
     /// their own, resolved again whenever entries are added.
     links: Vec<(String, String)>,
     requests: Mutex<Requests>,
+    /// For a window of [`Windows`]: the first path after it (`None`: the
+    /// last window). Only the window's own entries are judged
+    /// ([`Snapshot::judges`]).
+    window: Option<Window>,
+}
+
+/// The run of consecutive paths a window holds whole.
+#[derive(Debug, Clone)]
+struct Window {
+    /// Its first path.
+    first: String,
+    /// The first path after it; `None` for the last window.
+    next: Option<String>,
+}
+
+impl Window {
+    fn holds(&self, path: &str) -> bool {
+        self.first.as_str() <= path && self.next.as_deref().is_none_or(|n| path < n)
+    }
+
+    /// True when every path starting with `prefix` lies in the window.
+    fn holds_run(&self, prefix: &str) -> bool {
+        self.first.as_str() <= prefix
+            && self
+                .next
+                .as_deref()
+                .is_none_or(|n| n > prefix && !n.starts_with(prefix))
+    }
+
+    /// Drop from `r` what the window answered itself: it holds every
+    /// entry of its run, so what it lacks there does not exist.
+    fn answered(&self, r: &mut Requests) {
+        r.paths.retain(|p| !self.holds(p));
+        r.prefixes.retain(|p| !self.holds_run(p));
+        r.children.retain(|d| !self.holds_run(&folder_prefix(d)));
+    }
 }
 
 impl Partial {
@@ -179,10 +215,21 @@ impl Partial {
     }
 
     pub(super) fn take(&self) -> Requests {
-        self.requests
+        let mut r = self
+            .requests
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(w) = &self.window {
+            w.answered(&mut r);
+        }
+        r
+    }
+
+    /// Whether an entry is one this snapshot judges: all of them, or a
+    /// window's own.
+    pub(super) fn judges(&self, path: &str) -> bool {
+        self.window.as_ref().is_none_or(|w| w.holds(path))
     }
 }
 
@@ -522,6 +569,7 @@ pub fn open_pair(
                     inodes_comparable: comparable,
                     links: held.links,
                     requests: Mutex::new(Requests::default()),
+                    window: None,
                 })),
             };
             resolve_links(&mut snap);
@@ -601,15 +649,26 @@ pub fn extend(
 /// The entries of `snap`'s archive that `want` asks for and `snap` does not
 /// hold. Only the path of each line is decoded unless it is wanted.
 fn fetch(snap: &Snapshot, want: &Requests, cancel: &CancelToken) -> Result<Held, SnapshotError> {
+    match snap.archive() {
+        Some(a) => fetch_from(a, &snap.entries, want, cancel),
+        None => Ok(Held::default()),
+    }
+}
+
+/// The entries of `archive` that `want` asks for and `have` (sorted) does
+/// not hold.
+fn fetch_from(
+    archive: &Archive,
+    have: &[Entry],
+    want: &Requests,
+    cancel: &CancelToken,
+) -> Result<Held, SnapshotError> {
     #[derive(serde::Deserialize)]
     struct PathOnly<'a> {
         #[serde(borrow)]
         path: std::borrow::Cow<'a, str>,
     }
     let mut held = Held::default();
-    let Some(archive) = snap.archive() else {
-        return Ok(held);
-    };
     let mut matcher = Matcher::new(want);
     let mut prev: Option<String> = None;
     let mut n = 0u64;
@@ -631,7 +690,7 @@ fn fetch(snap: &Snapshot, want: &Requests, cancel: &CancelToken) -> Result<Held,
             return ControlFlow::Continue(());
         }
         if matcher.wants(path)
-            && super::find(&snap.entries, path).is_none()
+            && super::find(have, path).is_none()
             && let Ok(r) = serde_json::from_slice::<FileRecord>(line)
         {
             prev = Some(r.path.clone());
@@ -643,4 +702,228 @@ fn fetch(snap: &Snapshot, want: &Requests, cancel: &CancelToken) -> Result<Held,
         return Err(SnapshotError::Cancelled);
     }
     Ok(held)
+}
+
+/// Entries fetched from one archive because the judging of its windows
+/// looked them up ([`Windows::fetch`]), kept from round to round.
+#[derive(Default)]
+pub struct Fetched {
+    held: Held,
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("entries", &self.held.entries.len())
+            .finish()
+    }
+}
+
+/// One archive read as a stream of windows: snapshots holding a run of
+/// consecutive entries whole (at most `size`), plus the entries fetched
+/// because earlier judging looked them up. Judging every window's own
+/// entries judges every entry once, in bounded memory; a lookup outside
+/// the window and the fetched entries is noted in the window's
+/// [`Snapshot::take_requests`], to be fetched before the next round.
+#[derive(Debug)]
+pub struct Windows {
+    path: std::path::PathBuf,
+    /// Entries a window holds at most.
+    pub size: usize,
+}
+
+/// What a pass over the windows saw of the whole archive.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Distinct paths.
+    pub entries: u64,
+    /// As [`Snapshot::problems`] of the whole snapshot.
+    pub problems: Vec<String>,
+    pub taken_at_ns: Option<super::TimeNs>,
+    pub label: String,
+}
+
+impl Windows {
+    /// Windows of at most `size` entries over the archive at `path`.
+    pub fn new(path: &Path, size: usize) -> Self {
+        Windows {
+            path: path.to_path_buf(),
+            size: size.max(1),
+        }
+    }
+
+    /// Read every window in path order into `visit`, with the entries of
+    /// `fetched` beside each; the requests a window's judging made are
+    /// what `visit` takes from it. `None` when the records are not in path
+    /// order.
+    pub fn each(
+        &self,
+        fetched: &Fetched,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+        mut visit: impl FnMut(&Snapshot),
+    ) -> Result<Option<Totals>, SnapshotError> {
+        let side = Side::open(&self.path)?;
+        let reader = Archive::open_tags(&self.path)?;
+        let mut side = Some(side);
+        let label = side.as_ref().map(|s| s.label.clone()).unwrap_or_default();
+        let taken_at_ns = side.as_ref().and_then(|s| s.taken_at_ns);
+        let (sorted, stats, distinct, duplicates) = std::thread::scope(|s| {
+            let (tx, rx) = sync_channel(4);
+            let h = s.spawn(|| produce(&reader, tx, cancel));
+            let mut feed = Feed::new(rx);
+            let mut held = Held::default();
+            let mut first: Option<String> = None;
+            let mut sorted = true;
+            loop {
+                let r = match feed.next() {
+                    Ok(r) => r,
+                    Err(Unsorted) => {
+                        sorted = false;
+                        break;
+                    }
+                };
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let full = held.entries.len() >= self.size;
+                if (full || r.is_none()) && (first.is_some() || r.is_none()) {
+                    let next = r.as_ref().map(|r| r.path.clone());
+                    let window = Window {
+                        first: first.take().unwrap_or_default(),
+                        next,
+                    };
+                    side = self.judge_window(
+                        side.take(),
+                        std::mem::take(&mut held),
+                        window,
+                        fetched,
+                        &mut visit,
+                    );
+                    progress.update(&Progress {
+                        phase: "judging the entries",
+                        files_done: feed.distinct,
+                        ..Progress::default()
+                    });
+                }
+                let Some(r) = r else { break };
+                if first.is_none() {
+                    // The first window starts at the beginning of the order.
+                    first = Some(if feed.distinct == 1 {
+                        String::new()
+                    } else {
+                        r.path.clone()
+                    });
+                }
+                held.keep(r);
+            }
+            let distinct = feed.distinct;
+            let duplicates = feed.duplicates;
+            drop(feed);
+            let stats = h.join().unwrap_or_else(|_| {
+                Err(crate::archive::ArchiveError::Format(
+                    "the record reader stopped".into(),
+                    self.path.clone(),
+                ))
+            });
+            (sorted, stats, distinct, duplicates)
+        });
+        let stats = stats?;
+        if cancel.is_cancelled() {
+            return Err(SnapshotError::Cancelled);
+        }
+        if !sorted {
+            return Ok(None);
+        }
+        let mut problems = stats.problems();
+        if duplicates > 0 {
+            problems.push(format!(
+                "{duplicates} duplicate path records ignored (first kept)"
+            ));
+        }
+        Ok(Some(Totals {
+            entries: distinct,
+            problems,
+            taken_at_ns,
+            label,
+        }))
+    }
+
+    /// Judge one window: a snapshot of its entries and the fetched ones.
+    /// Returns the archive for the next window.
+    fn judge_window(
+        &self,
+        side: Option<Side>,
+        window_held: Held,
+        window: Window,
+        fetched: &Fetched,
+        visit: &mut impl FnMut(&Snapshot),
+    ) -> Option<Side> {
+        let side = side?;
+        let f = &fetched.held.entries;
+        let before = f.partition_point(|e| e.path.as_str() < window.first.as_str());
+        let after = match &window.next {
+            Some(n) => f.partition_point(|e| e.path.as_str() < n.as_str()),
+            None => f.len(),
+        };
+        let mut entries: Vec<Entry> = Vec::with_capacity(window_held.entries.len() + f.len());
+        entries.extend(f.get(..before).unwrap_or_default().iter().cloned());
+        entries.extend(window_held.entries);
+        entries.extend(f.get(after..).unwrap_or_default().iter().cloned());
+        let mut links = window_held.links;
+        links.extend(fetched.held.links.iter().cloned());
+        let mut snap = Snapshot {
+            label: side.label,
+            kind: SnapshotKind::Archive,
+            taken_at_ns: side.taken_at_ns,
+            entries,
+            problems: Vec::new(),
+            knows_capabilities: side.knows_capabilities,
+            source: Source::Archive(Box::new(side.archive), side.payload),
+            altered_reads: Default::default(),
+            partial: Some(Box::new(Partial {
+                entries_total: 0,
+                inodes_comparable: true,
+                links,
+                requests: Mutex::new(Requests::default()),
+                window: Some(window),
+            })),
+        };
+        resolve_links(&mut snap);
+        visit(&snap);
+        let Snapshot {
+            label,
+            taken_at_ns,
+            knows_capabilities,
+            source,
+            ..
+        } = snap;
+        match source {
+            Source::Archive(archive, payload) => Some(Side {
+                archive: *archive,
+                payload,
+                taken_at_ns,
+                knows_capabilities,
+                label,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Fetch into `fetched` the entries `want` asks for that it does not
+    /// hold yet (one more read of the records).
+    pub fn fetch(
+        &self,
+        fetched: &mut Fetched,
+        want: &Requests,
+        cancel: &CancelToken,
+    ) -> Result<(), SnapshotError> {
+        let archive = Archive::open_tags(&self.path)?;
+        let more = fetch_from(&archive, &fetched.held.entries, want, cancel)?;
+        let h = &mut fetched.held;
+        h.entries.extend(more.entries);
+        h.entries.sort_by(|x, y| x.path.cmp(&y.path));
+        h.links.extend(more.links);
+        Ok(())
+    }
 }

@@ -101,7 +101,7 @@ impl<'a> Context<'a> {
                     }),
                 }
             })),
-            _ => Box::new(new.entries.iter().map(move |e| Subject {
+            _ => Box::new(new.judged().map(move |e| Subject {
                 entry: e,
                 old: None,
                 change: None,
@@ -343,6 +343,15 @@ pub struct ScanRequest {
     pub yara: crate::detect::yara::YaraRequest,
     /// Indicator lists (`--ioc`) matched against the snapshot's files.
     pub ioc: std::sync::Arc<crate::detect::ioc::IocSet>,
+    /// Read an archive as a stream of windows of entries
+    /// ([`crate::snapshot::partial::Windows`]) instead of holding them
+    /// all: memory stays bounded whatever the number of entries, with the
+    /// same findings. The CLI sets it. Ignored for a directory, with YARA
+    /// or indicators (which read the whole snapshot), and for an archive
+    /// whose records are not in path order.
+    pub stream: bool,
+    /// Entries a window holds at most when streaming (0: [`SCAN_WINDOW`]).
+    pub window_entries: usize,
 }
 
 /// The findings on one snapshot.
@@ -353,6 +362,76 @@ pub struct ScanResult {
     /// What YARA scanned and skipped, when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub yara: Option<crate::detect::yara::YaraSummary>,
+}
+
+/// Entries a window of [`scan_streamed`] holds at most (about 230 bytes
+/// each).
+pub const SCAN_WINDOW: usize = 1 << 19;
+
+/// Most rounds of [`scan_streamed`] before the archive is read whole.
+const MAX_ROUNDS: usize = 8;
+
+/// [`scan`] of an archive read as windows of consecutive entries: judge
+/// each window's own entries with the entries earlier rounds fetched
+/// beside them, fetch what the judging looked up outside its window, and
+/// judge again until nothing new is asked for. `None` when the archive
+/// cannot be read that way (records out of path order, or still asking
+/// after [`MAX_ROUNDS`]).
+fn scan_streamed(
+    req: &ScanRequest,
+    rules: &Rules,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<Option<ScanResult>, FindingsError> {
+    use crate::snapshot::partial::{Fetched, Requests, Windows};
+    let size = match req.window_entries {
+        0 => SCAN_WINDOW,
+        n => n,
+    };
+    let windows = Windows::new(&req.snapshot, size);
+    let mut fetched = Fetched::default();
+    let mut met = Requests::default();
+    for _ in 0..MAX_ROUNDS {
+        let mut findings = Vec::new();
+        let mut asked = Requests::default();
+        let mut info = None;
+        let totals = windows.each(&fetched, progress, cancel, |snap| {
+            let mut found = on_snapshot(snap, rules, &req.hash_sets);
+            mark_altered(&[snap], &mut found, cancel);
+            findings.extend(found);
+            asked.extend(snap.take_requests());
+            info.get_or_insert_with(|| SnapshotInfo::of(snap));
+        })?;
+        let Some(totals) = totals else {
+            return Ok(None);
+        };
+        let unmet = asked.unmet(&met);
+        if unmet.is_empty() {
+            sort_findings(&mut findings);
+            let mut snapshot = info.unwrap_or(SnapshotInfo {
+                label: totals.label.clone(),
+                kind: crate::snapshot::SnapshotKind::Archive,
+                entries: 0,
+                taken_at: None,
+                problems: Vec::new(),
+            });
+            snapshot.entries = totals.entries;
+            snapshot.problems = totals.problems;
+            snapshot.taken_at = totals.taken_at_ns.map(crate::snapshot::format_time);
+            return Ok(Some(ScanResult {
+                snapshot,
+                findings,
+                yara: None,
+            }));
+        }
+        progress.update(&crate::job::Progress {
+            phase: "reading the entries the judging looked up",
+            ..Default::default()
+        });
+        windows.fetch(&mut fetched, &unmet, cancel)?;
+        met.extend(unmet);
+    }
+    Ok(None)
 }
 
 /// Open a snapshot and find anomalies without a baseline.
@@ -369,6 +448,14 @@ pub fn scan(
     } else {
         Some(yara::YaraRules::compile(&req.yara)?)
     };
+    if req.stream
+        && yara_rules.is_none()
+        && req.ioc.is_empty()
+        && req.snapshot.is_file()
+        && let Some(r) = scan_streamed(req, &rules, progress, cancel)?
+    {
+        return Ok(r);
+    }
     let snap = Snapshot::open(&req.snapshot, progress, cancel)?;
     let mut findings = on_snapshot(&snap, &rules, &req.hash_sets);
     let yara = yara_rules.map(|y| {

@@ -157,7 +157,7 @@ impl<'a> Detector<Context<'a>, FileSubject> for AntiForensics {
                 }
             }
             _ => {
-                for e in &ctx.new.entries {
+                for e in ctx.new.judged() {
                     let history = is_history(&e.path);
                     if !history && !e.path.starts_with("/var/log/") {
                         continue;

@@ -244,7 +244,7 @@ impl<'a> Detector<Context<'a>, FileSubject> for Dpkg {
                 }
             }
             None => {
-                for e in &ctx.new.entries {
+                for e in ctx.new.judged() {
                     if let Some(l) = index.get(&e.path) {
                         check.push((e, l, None));
                     }

@@ -1,7 +1,9 @@
 //! `exhibit diff` of two archives read side by side, holding only the
-//! entries the comparison reads (issue 19, item 2; the default of the CLI),
-//! against the same comparison of the whole snapshots (`--whole`, the way
-//! the workstation reads them): the JSON must be identical. The trees are
+//! entries the comparison reads, and `exhibit scan` of an archive judged in
+//! windows of consecutive entries (issue 19, item 2; the defaults of the
+//! CLI), against the same comparison or scan of the whole snapshots
+//! (`--whole`, the way the workstation reads them): the JSON must be
+//! identical. The trees are
 //! generated from a seed, with what the findings and log classes look up
 //! around a change (rotation siblings, neighbouring files, accounts, dpkg
 //! lists, symlinks, hard links), captured twice with the real binary after
@@ -9,6 +11,7 @@
 //! whole, with the same result.
 
 use crate::util::{archive_path, capture, exhibit, write};
+use exhibit::detect::files::{ScanRequest, scan};
 use exhibit::examine::{DiffRequest, diff};
 use exhibit::job::{CancelToken, NoProgress};
 use std::os::unix::fs::PermissionsExt;
@@ -393,4 +396,111 @@ fn records_out_of_path_order_are_read_whole_with_the_same_result() {
     let (in_order, _) = both_ways(&a, &b, true);
     let renamed = streamed.replace(&b_rev.display().to_string(), &b.display().to_string());
     assert!(renamed == in_order, "reversed records give another result");
+}
+
+/// The scan's JSON document, of the whole snapshot or in windows of
+/// `window` entries.
+fn scan_json(archive: &Path, window: Option<usize>) -> String {
+    let r = scan(
+        &ScanRequest {
+            snapshot: archive.to_path_buf(),
+            stream: window.is_some(),
+            window_entries: window.unwrap_or(0),
+            ..ScanRequest::default()
+        },
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .expect("scan");
+    serde_json::to_string_pretty(&r).expect("json")
+}
+
+#[test]
+fn a_scan_in_windows_equals_the_whole_scan() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for seed in 1..=6u64 {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ seed.wrapping_mul(0x9e37_79b9));
+        let root = tmp.path().join(format!("t{seed}"));
+        base_tree(&root, &mut rng);
+        mutate(&root, &mut rng);
+        // What a scan flags on its own: a setuid copy of a shell, a web
+        // shell, an emptied history, a history linked to /dev/null.
+        write(&root, "tmp/.x/sh", b"\x7fELF shell\n");
+        std::fs::set_permissions(
+            root.join("tmp/.x/sh"),
+            std::fs::Permissions::from_mode(0o4755),
+        )
+        .expect("chmod");
+        write(
+            &root,
+            "var/www/html/uploads/c.php",
+            b"<?php eval($_POST['x']); ?>\n",
+        );
+        write(&root, "root/.bash_history", b"");
+        std::os::unix::fs::symlink("/dev/null", root.join("home/ann/.bash_history"))
+            .expect("symlink");
+        let a = capture_to(&root, &tmp.path().join(format!("a{seed}")), "E01");
+        let whole = scan_json(&a, None);
+        let doc: serde_json::Value = serde_json::from_str(&whole).expect("json");
+        assert!(
+            doc["findings"].as_array().is_some_and(|f| f.len() >= 3),
+            "seed {seed}: the scan found too little to compare: {whole}"
+        );
+        for window in [1, 2, 7, 40, 1 << 19] {
+            let streamed = scan_json(&a, Some(window));
+            assert!(
+                streamed == whole,
+                "seed {seed}, windows of {window}: the scan differs\n--- windows\n{streamed}\n--- whole\n{whole}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_scan_cli_judges_in_windows_and_prints_what_whole_prints() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rng = Rng(99);
+    let root = tmp.path().join("t");
+    base_tree(&root, &mut rng);
+    write(
+        &root,
+        "var/www/html/uploads/c.php",
+        b"<?php eval($_POST['x']); ?>\n",
+    );
+    let a = capture_to(&root, &tmp.path().join("a"), "E01");
+    let run = |extra: &[&str]| {
+        let out = exhibit()
+            .arg("scan")
+            .arg(&a)
+            .args(extra)
+            .output()
+            .expect("run scan");
+        assert!(out.status.code().is_some_and(|c| c < 2), "scan failed");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    for extra in [&["--json"][..], &[][..]] {
+        let streamed = run(extra);
+        let whole = run(&[extra, &["--whole"][..]].concat());
+        assert_eq!(streamed, whole, "scan {extra:?}");
+        assert!(streamed.contains("c.php"), "{streamed}");
+    }
+}
+
+#[test]
+fn a_scan_of_records_out_of_path_order_is_read_whole() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rng = Rng(5);
+    let root = tmp.path().join("t");
+    base_tree(&root, &mut rng);
+    write(
+        &root,
+        "var/www/html/uploads/c.php",
+        b"<?php eval($_POST['x']); ?>\n",
+    );
+    let a = capture_to(&root, &tmp.path().join("a"), "E01");
+    let rev = tmp.path().join("reversed.zip");
+    reversed_records(&a, &rev);
+    assert_eq!(scan_json(&rev, Some(3)), scan_json(&rev, None));
+    let label = |s: String| s.replace(&rev.display().to_string(), &a.display().to_string());
+    assert_eq!(label(scan_json(&rev, Some(3))), scan_json(&a, Some(3)));
 }
