@@ -910,6 +910,32 @@ impl Windows {
         }
     }
 
+    /// What judging looks up whatever the entries: `visit` judges a
+    /// snapshot of the archive that holds none, and what it asked for is
+    /// returned (the account files, the package lists).
+    pub fn probe(&self, visit: impl FnOnce(&Snapshot)) -> Result<Requests, SnapshotError> {
+        let side = Side::open(&self.path)?;
+        let snap = Snapshot {
+            label: side.label,
+            kind: SnapshotKind::Archive,
+            taken_at_ns: side.taken_at_ns,
+            entries: Vec::new(),
+            problems: Vec::new(),
+            knows_capabilities: side.knows_capabilities,
+            source: Source::Archive(Box::new(side.archive), side.payload),
+            altered_reads: Default::default(),
+            partial: Some(Box::new(Partial {
+                entries_total: 0,
+                inodes_comparable: true,
+                links: Vec::new(),
+                requests: Mutex::new(Requests::default()),
+                window: None,
+            })),
+        };
+        visit(&snap);
+        Ok(snap.take_requests())
+    }
+
     /// Fetch into `fetched` the entries `want` asks for that it does not
     /// hold yet (one more read of the records).
     pub fn fetch(
@@ -918,6 +944,9 @@ impl Windows {
         want: &Requests,
         cancel: &CancelToken,
     ) -> Result<(), SnapshotError> {
+        if want.is_empty() {
+            return Ok(());
+        }
         let archive = Archive::open_tags(&self.path)?;
         let more = fetch_from(&archive, &fetched.held.entries, want, cancel)?;
         let h = &mut fetched.held;
@@ -925,5 +954,91 @@ impl Windows {
         h.entries.sort_by(|x, y| x.path.cmp(&y.path));
         h.links.extend(more.links);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn path() -> impl Strategy<Value = String> {
+        "(/[ab.]{0,3}){1,4}"
+    }
+
+    proptest! {
+        /// The streaming matcher, fed paths in order, wants exactly what
+        /// the requests cover.
+        #[test]
+        fn the_matcher_wants_what_the_requests_cover(
+            mut paths in proptest::collection::vec(path(), 0..60),
+            asked in proptest::collection::vec(path(), 0..4),
+            prefixes in proptest::collection::vec("(/[ab.]{0,3}){0,3}/?", 0..4),
+            children in proptest::collection::vec(path(), 0..3),
+        ) {
+            paths.sort();
+            paths.dedup();
+            let want = Requests {
+                paths: asked.into_iter().collect(),
+                prefixes: prefixes.into_iter().collect(),
+                children: children.iter().map(|d| folder(d).to_string()).collect(),
+            };
+            let mut m = Matcher::new(&want);
+            for p in &paths {
+                let naive = want.paths.contains(p)
+                    || want.prefixes.iter().any(|x| p.starts_with(x.as_str()))
+                    || want.children.contains(parent(p));
+                prop_assert_eq!(m.wants(p), naive, "{}", p);
+                prop_assert_eq!(want.covers(p), naive, "{}", p);
+            }
+        }
+
+        /// A window drops a request only when every path it could match
+        /// lies in the window's run.
+        #[test]
+        fn a_window_answers_only_what_lies_in_its_run(
+            first in path(),
+            next in proptest::option::of(path()),
+            prefix in "(/[ab.]{0,3}){0,3}/?",
+            suffixes in proptest::collection::vec("[ab./]{0,4}", 1..20),
+        ) {
+            let next = next.filter(|n| *n > first);
+            let w = Window { first, next };
+            if w.holds_run(&prefix) {
+                for s in &suffixes {
+                    let p = format!("{prefix}{s}");
+                    prop_assert!(w.holds(&p), "{} outside {:?}", p, w);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unmet_leaves_out_what_was_fetched() {
+        let met = Requests {
+            paths: ["/etc/passwd".to_string()].into(),
+            prefixes: ["/var/lib/dpkg/".to_string()].into(),
+            children: ["/home".to_string()].into(),
+        };
+        let asked = Requests {
+            paths: [
+                "/etc/passwd",
+                "/etc/group",
+                "/var/lib/dpkg/info/x.list",
+                "/home/ann",
+            ]
+            .map(String::from)
+            .into(),
+            prefixes: ["/var/lib/dpkg/info/", "/var/log/syslog"]
+                .map(String::from)
+                .into(),
+            children: ["/home", "/var/lib/dpkg/info", "/srv"]
+                .map(String::from)
+                .into(),
+        };
+        let u = asked.unmet(&met);
+        assert_eq!(u.paths, ["/etc/group".to_string()].into());
+        assert_eq!(u.prefixes, ["/var/log/syslog".to_string()].into());
+        assert_eq!(u.children, ["/srv".to_string()].into());
     }
 }

@@ -390,7 +390,13 @@ fn scan_streamed(
     };
     let windows = Windows::new(&req.snapshot, size);
     let mut fetched = Fetched::default();
-    let mut met = Requests::default();
+    // What the judging looks up whatever the entries (the account files,
+    // the package lists) is fetched before the first round, so that most
+    // archives are judged in one.
+    let mut met = windows.probe(|snap| {
+        on_snapshot(snap, rules, &req.hash_sets);
+    })?;
+    windows.fetch(&mut fetched, &met, cancel)?;
     for _ in 0..MAX_ROUNDS {
         let mut findings = Vec::new();
         let mut asked = Requests::default();
