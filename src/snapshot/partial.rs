@@ -529,15 +529,15 @@ pub fn open_pair(
         // The feeds (and their receivers) are gone when merge returns, so a
         // reader blocked on a full channel stops rather than waits.
         let merged = merge(Feed::new(rx_a), Feed::new(rx_b), want, progress, cancel);
-        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>, path: &Path| {
             h.join().unwrap_or_else(|_| {
                 Err(crate::archive::ArchiveError::Format(
-                    "a record reader stopped".into(),
-                    old.to_path_buf(),
+                    "the reader of its records stopped".into(),
+                    path.to_path_buf(),
                 ))
             })
         };
-        (merged, join(ha), join(hb))
+        (merged, join(ha, old), join(hb, new))
     });
     let (stats_a, stats_b) = (stats_a?, stats_b?);
     let Some(m) = merged? else {

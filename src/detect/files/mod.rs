@@ -364,7 +364,7 @@ pub struct ScanResult {
     pub yara: Option<crate::detect::yara::YaraSummary>,
 }
 
-/// Entries a window of [`scan_streamed`] holds at most (about 230 bytes
+/// Entries a window of a streamed [`scan`] holds at most (about 230 bytes
 /// each, so about 30 MB): larger windows save little time (10M entries
 /// judged in 30 s with these, 34 s with four times as many entries a
 /// window) and cost memory.
