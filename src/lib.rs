@@ -12,7 +12,7 @@
 //! - [`detect`]: the detections: file rules and detectors, log detections,
 //!   one `Severity` scale;
 //! - [`problem`]: the discrepancies verification and custody report;
-//! - [`snapshot`], [`diff`], [`findings`], [`examine`]: open snapshots,
+//! - [`snapshot`], [`diff`], [`detect::files`], [`examine`]: open snapshots,
 //!   compare them, judge the changes;
 //! - [`logs`], [`timeline`]: log analysis and the merged timeline;
 //! - [`leak`], [`investigate`]: is a published sample genuine, and the
