@@ -264,8 +264,13 @@ fn capture_to(root: &Path, out: &Path, evidence: &str) -> PathBuf {
 }
 
 /// The JSON document of a comparison, read both ways; the first one's
-/// snapshots must be partial when `expect_partial`.
+/// snapshots must be partial when `expect_partial`, and then hold fewer
+/// entries than there are (unless most of them are on one side only).
 fn both_ways(old: &Path, new: &Path, expect_partial: bool) -> (String, String) {
+    compared(old, new, expect_partial, expect_partial)
+}
+
+fn compared(old: &Path, new: &Path, expect_partial: bool, fewer: bool) -> (String, String) {
     let run = |stream: bool| {
         let r = diff(
             &DiffRequest {
@@ -281,7 +286,7 @@ fn both_ways(old: &Path, new: &Path, expect_partial: bool) -> (String, String) {
         let pair = r.snapshots.as_deref().expect("snapshots kept");
         if stream {
             assert_eq!(pair.0.is_partial(), expect_partial, "streamed: partial");
-            if expect_partial {
+            if fewer {
                 assert!(
                     (pair.0.entries.len() as u64) < pair.0.entry_count(),
                     "the streamed old side holds {} of {} entries",
@@ -503,4 +508,41 @@ fn a_scan_of_records_out_of_path_order_is_read_whole() {
     assert_eq!(scan_json(&rev, Some(3)), scan_json(&rev, None));
     let label = |s: String| s.replace(&rev.display().to_string(), &a.display().to_string());
     assert_eq!(label(scan_json(&rev, Some(3))), scan_json(&a, Some(3)));
+}
+
+#[test]
+fn captures_of_different_ground_compare_the_same_streamed() {
+    // The whole tree, then only two of its folders, then a built-in
+    // profile: entries outside the other capture's scope are "not in both
+    // captures", which the scope decides from the held entries and the
+    // symlinks and homes it looks up.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rng = Rng(2026);
+    let root = tmp.path().join("t");
+    base_tree(&root, &mut rng);
+    let all = capture_to(&root, &tmp.path().join("all"), "E01");
+    mutate(&root, &mut rng);
+    let r = root.to_str().expect("utf-8");
+    let mut narrow = Vec::new();
+    for (i, args) in [&["/etc", "/srv/data"][..], &["--profile", "system"][..]]
+        .iter()
+        .enumerate()
+    {
+        let out = tmp.path().join(format!("n{i}"));
+        let mut a = vec!["--root", r, "--evidence", "E02"];
+        a.extend_from_slice(args);
+        narrow.push(archive_path(&capture(&a, &out)));
+    }
+    for n in &narrow {
+        for (x, y) in [(&all, n), (n, &all)] {
+            let (streamed, whole) = compared(x, y, true, false);
+            assert!(
+                streamed == whole,
+                "{} against {}: differs\n--- streamed\n{streamed}\n--- whole\n{whole}",
+                x.display(),
+                y.display()
+            );
+            assert!(streamed.contains("\"ground_differs\": true"), "{streamed}");
+        }
+    }
 }
