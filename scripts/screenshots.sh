@@ -139,6 +139,9 @@ wid=$(xdotool search --name Exhibit | head -1)
 xdotool windowfocus "$wid" 2>/dev/null || true
 xdotool windowsize "$wid" 1024 700; sleep 2
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
+# A slower click (move, wait, press, release) for widgets that a click
+# arriving with the move does not reach: the rows of a table.
+press() { xdotool mousemove "$1" "$2"; sleep 0.5; xdotool mousedown 1; sleep 0.2; xdotool mouseup 1; sleep "${3:-1}"; }
 typed() { xdotool type --delay 40 "$1"; sleep 0.5; }
 shot() { import -window "$wid" "$out/$1"; echo "  $out/$1"; }
 # Tabs on the second row at 1024 px once a case is open.
@@ -160,7 +163,7 @@ shot case-list-1024x700.png
 tab Investigation; sleep 3; shot 11-investigation.png
 tab Evidence; click 150 167 3; click 300 548 2; shot 04-browser.png
 click 89 125 3; shot 06-custody.png
-tab Compare; click 393 240 0.5; click 487 270 0.5; click 72 396 6; shot 07-compare.png
+tab Compare; click 393 240 0.5; click 487 270 0.5; click 72 396 6; press 330 400 2; shot 07-compare.png
 tab Findings; click 555 173 1; click 72 296 8; shot 08-findings.png
 tab Logs; click 762 124; click 47 277 6; shot 09-logs.png
 tab Timeline; click 794 124; click 60 215 6; shot 10-timeline.png

@@ -568,3 +568,57 @@ fn compare_on_a_laptop_screen_shows_whole_rows_and_paths_elided_in_the_middle() 
     click(&mut h, "Folder tree");
     wait_until(&mut h, "the folder tree", |h| shows(h, "Folders"));
 }
+
+/// At 1024×700, clicking a row low in the changes table opens the detail
+/// pane below it, which takes half the table's height: the clicked row is
+/// scrolled back into view rather than left hidden behind the pane.
+#[test]
+fn on_a_laptop_screen_the_clicked_row_stays_in_view_when_the_details_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = trees(tmp.path());
+    for i in 0..40 {
+        write(&new, &format!("srv/new/f{i:02}.txt"), b"new file\n");
+    }
+    let a = core_capture(&old, &tmp.path().join("out-before"));
+    let b = core_capture(&new, &tmp.path().join("out-after"));
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    run_compare(&mut h, &a, &b);
+    wait_until(&mut h, "the changes table", |h| shows(h, "What changed"));
+    // The lowest row fully on screen before the pane opens (above the
+    // hint that stands in for it).
+    let hint_top = h
+        .query_all_by_label_contains("Select a change in the table")
+        .map(|n| n.rect().top())
+        .next()
+        .unwrap_or(690.0);
+    let low = (0..40)
+        .map(|i| format!("/srv/new/f{i:02}.txt"))
+        .filter_map(|p| {
+            let bottom = h
+                .query_all_by_label_contains(&p)
+                .map(|n| n.rect().bottom())
+                .find(|&b| b < hint_top)?;
+            Some((p, bottom))
+        })
+        .max_by(|x, y| x.1.total_cmp(&y.1))
+        .map(|(p, _)| p)
+        .expect("rows of new files on screen");
+    click_row(&mut h, &low);
+    wait_until(&mut h, "the detail pane", |h| {
+        shows(h, "Open in evidence browser")
+    });
+    for _ in 0..4 {
+        h.step();
+    }
+    let pane_top = h.get_by_label("Open in evidence browser").rect().top();
+    let rows: Vec<egui::Rect> = h
+        .query_all_by_label_contains(&low)
+        .map(|n| n.rect())
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.bottom() <= pane_top && r.top() >= 0.0),
+        "the clicked row {low} is hidden behind the detail pane (top {pane_top}): drawn at {rows:?}"
+    );
+}

@@ -637,7 +637,7 @@ impl CompareView {
             if self.selected.is_some() {
                 egui::Panel::bottom("compare_diff")
                     .resizable(true)
-                    .default_size((h * 0.58).max(220.0))
+                    .default_size((h * 0.52).max(220.0))
                     .min_size((h * 0.3).max(160.0))
                     .show(ui, |ui| {
                         ui.set_min_height(ui.available_height());
@@ -655,6 +655,12 @@ impl CompareView {
             });
         });
         if let Some(idx) = row_clicked {
+            // The detail pane opening takes half the table's height: keep
+            // the clicked row in view (later clicks leave the table where
+            // the examiner scrolled it).
+            if self.selected.is_none() {
+                self.scroll_to_row = Some(idx);
+            }
             self.select_change(&ctx, idx);
             // The finding list follows the selected file.
             if let Some(m) = &self.model
