@@ -339,6 +339,23 @@ fn a_streamed_comparison_equals_the_whole_one_on_random_incidents() {
     }
 }
 
+/// What `exhibit CMD ARCHIVES… EXTRA` prints, streamed (the default) and
+/// with `--whole`.
+fn cli_both_ways(cmd: &str, archives: &[&Path], extra: &[&str]) -> (String, String) {
+    let run = |whole: bool| {
+        let out = exhibit()
+            .arg(cmd)
+            .args(archives)
+            .args(extra)
+            .args(whole.then_some("--whole"))
+            .output()
+            .expect("run exhibit");
+        assert!(out.status.code().is_some_and(|c| c < 2), "{cmd} failed");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    (run(false), run(true))
+}
+
 #[test]
 fn the_cli_streams_by_default_and_prints_what_whole_prints() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -353,20 +370,8 @@ fn the_cli_streams_by_default_and_prints_what_whole_prints() {
         b"<?php eval($_POST['x']); ?>\n",
     );
     let b = capture_to(&root, &tmp.path().join("b"), "E02");
-    let run = |extra: &[&str]| {
-        let out = exhibit()
-            .arg("diff")
-            .arg(&a)
-            .arg(&b)
-            .args(extra)
-            .output()
-            .expect("run diff");
-        assert!(out.status.code().is_some_and(|c| c < 2), "diff failed");
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
     for extra in [&["--json"][..], &[][..]] {
-        let streamed = run(extra);
-        let whole = run(&[extra, &["--whole"][..]].concat());
+        let (streamed, whole) = cli_both_ways("diff", &[&a, &b], extra);
         assert_eq!(streamed, whole, "diff {extra:?}");
         assert!(streamed.contains("shell.php"), "{streamed}");
     }
@@ -484,19 +489,8 @@ fn the_scan_cli_judges_in_windows_and_prints_what_whole_prints() {
         b"<?php eval($_POST['x']); ?>\n",
     );
     let a = capture_to(&root, &tmp.path().join("a"), "E01");
-    let run = |extra: &[&str]| {
-        let out = exhibit()
-            .arg("scan")
-            .arg(&a)
-            .args(extra)
-            .output()
-            .expect("run scan");
-        assert!(out.status.code().is_some_and(|c| c < 2), "scan failed");
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
     for extra in [&["--json"][..], &[][..]] {
-        let streamed = run(extra);
-        let whole = run(&[extra, &["--whole"][..]].concat());
+        let (streamed, whole) = cli_both_ways("scan", &[&a], extra);
         assert_eq!(streamed, whole, "scan {extra:?}");
         assert!(streamed.contains("c.php"), "{streamed}");
     }

@@ -10,9 +10,7 @@ use super::scope::{InScope, ScopeComparison, ScopeMatcher, ScopeNote};
 use super::{Attribute, Change, ChangeClass, Side};
 use crate::archive::EntryType;
 use crate::snapshot::{Entry, Snapshot};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::Read;
 
 /// True when a path is treated as a log: below `/var/log`, or named `*.log`.
 pub fn is_log_path(path: &str) -> bool {
@@ -504,19 +502,7 @@ fn rotation_targets(old: &Snapshot, o: &Entry, new: &Snapshot) -> Vec<String> {
 
 fn gz_prefix_sha256(snap: &Snapshot, e: &Entry, len: u64) -> Option<[u8; 32]> {
     let r = snap.open_content(e).ok()?;
-    let mut r = flate2::read::MultiGzDecoder::new(r).take(len);
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut total = 0u64;
-    loop {
-        let n = r.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        h.update(buf.get(..n)?);
-        total += n as u64;
-    }
-    (total == len).then(|| h.finalize().into())
+    crate::snapshot::sha256_of_first(flate2::read::MultiGzDecoder::new(r), len)
 }
 
 #[cfg(test)]

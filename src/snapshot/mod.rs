@@ -253,15 +253,8 @@ impl Snapshot {
     /// [`stream_records`]): memory grows with the distinct paths, never with
     /// the inflated size of the file, however well it compresses.
     pub fn open_archive(path: &Path) -> Result<Self, SnapshotError> {
-        // Tag files in the archive's index, the payload in a compact table:
-        // an archive of millions of files costs ~80 bytes and a name each.
-        let archive = Archive::open_tags(path)?;
-        let payload = archive.payload_members()?;
-        let acquisition = archive.acquisition().ok();
-        let taken_at_ns = acquisition.as_ref().and_then(|a| parse_time(&a.started_at));
-        let knows_capabilities = acquisition
-            .as_ref()
-            .is_some_and(|a| a.method.records_capabilities);
+        let opened = Opened::open(path)?;
+        let archive = &opened.archive;
         let mut entries: Vec<Entry> = Vec::new();
         // (path, hardlink_of) of records that name no member of their own.
         let mut links: Vec<(String, String)> = Vec::new();
@@ -269,7 +262,7 @@ impl Snapshot {
         let mut compact_at = COMPACT_FIRST;
         let mut too_many = false;
         let mut reasons = Reasons::default();
-        let stats = stream_records(&archive, |r| {
+        let stats = stream_records(archive, |r| {
             if r.member.is_none()
                 && let Some(h) = &r.hardlink_of
             {
@@ -294,33 +287,10 @@ impl Snapshot {
                 path.to_path_buf(),
             ));
         }
-        let mut problems = stats.problems();
         duplicates += compact(&mut entries);
-        if duplicates > 0 {
-            problems.push(format!(
-                "{duplicates} duplicate path records ignored (first kept)"
-            ));
-        }
-        for (p, target) in &links {
-            let member = find(&entries, target).and_then(|e| e.member.clone());
-            if let Some(i) = entries.binary_search_by(|e| e.path.as_str().cmp(p)).ok()
-                && let Some(e) = entries.get_mut(i)
-                && e.member.is_none()
-            {
-                e.member = member;
-            }
-        }
-        Ok(Snapshot {
-            label: path.display().to_string(),
-            kind: SnapshotKind::Archive,
-            taken_at_ns,
-            entries,
-            problems,
-            knows_capabilities,
-            source: Source::Archive(Box::new(archive), payload),
-            altered_reads: Default::default(),
-            partial: None,
-        })
+        let problems = record_problems(&stats, duplicates);
+        give_members(&mut entries, &links);
+        Ok(opened.into_snapshot(entries, problems, None))
     }
 
     /// Walk a directory as a target root and hash its regular files.
@@ -631,20 +601,26 @@ impl Snapshot {
     /// The SHA-256 of the first `len` bytes of an entry's content, read in a
     /// stream; `None` when the content is shorter or unreadable.
     pub fn prefix_sha256(&self, entry: &Entry, len: u64) -> Option<[u8; 32]> {
-        let mut r = self.open_content(entry).ok()?.take(len);
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut total = 0u64;
-        loop {
-            let n = r.read(&mut buf).ok()?;
-            if n == 0 {
-                break;
-            }
-            h.update(buf.get(..n)?);
-            total += n as u64;
-        }
-        (total == len).then(|| h.finalize().into())
+        sha256_of_first(self.open_content(entry).ok()?, len)
     }
+}
+
+/// The SHA-256 of the first `len` bytes a reader gives, read in a stream;
+/// `None` when it gives fewer or fails.
+pub fn sha256_of_first(r: impl Read, len: u64) -> Option<[u8; 32]> {
+    let mut r = r.take(len);
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n)?);
+        total += n as u64;
+    }
+    (total == len).then(|| h.finalize().into())
 }
 
 /// Sort by path and drop repeated paths (the first kept); returns how many
@@ -654,6 +630,103 @@ fn compact(entries: &mut Vec<Entry>) -> u64 {
     let before = entries.len();
     entries.dedup_by(|b, a| a.path == b.path);
     (before - entries.len()) as u64
+}
+
+/// An archive opened for its records: the tag files in its index, the
+/// payload in a compact table (an archive of millions of files costs ~80
+/// bytes and a name each), and what its acquisition says.
+struct Opened {
+    archive: Archive,
+    payload: crate::archive::zipread::MemberTable,
+    taken_at_ns: Option<TimeNs>,
+    knows_capabilities: bool,
+    label: String,
+}
+
+impl Opened {
+    fn open(path: &Path) -> Result<Self, SnapshotError> {
+        let archive = Archive::open_tags(path)?;
+        let payload = archive.payload_members()?;
+        let acquisition = archive.acquisition().ok();
+        Ok(Opened {
+            taken_at_ns: acquisition.as_ref().and_then(|a| parse_time(&a.started_at)),
+            knows_capabilities: acquisition
+                .as_ref()
+                .is_some_and(|a| a.method.records_capabilities),
+            payload,
+            archive,
+            label: path.display().to_string(),
+        })
+    }
+
+    /// The snapshot of these entries, reading content from the archive.
+    fn into_snapshot(
+        self,
+        entries: Vec<Entry>,
+        problems: Vec<String>,
+        partial: Option<Box<partial::Partial>>,
+    ) -> Snapshot {
+        Snapshot {
+            label: self.label,
+            kind: SnapshotKind::Archive,
+            taken_at_ns: self.taken_at_ns,
+            entries,
+            problems,
+            knows_capabilities: self.knows_capabilities,
+            source: Source::Archive(Box::new(self.archive), self.payload),
+            altered_reads: Default::default(),
+            partial,
+        }
+    }
+
+    /// The archive back from a snapshot made by [`Opened::into_snapshot`].
+    fn take_back(snap: Snapshot) -> Option<Self> {
+        match snap.source {
+            Source::Archive(archive, payload) => Some(Opened {
+                archive: *archive,
+                payload,
+                taken_at_ns: snap.taken_at_ns,
+                knows_capabilities: snap.knows_capabilities,
+                label: snap.label,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A snapshot's problems with its records: the lines that did not parse
+/// and how many repeated paths were ignored.
+fn record_problems(stats: &RecordStats, duplicates: u64) -> Vec<String> {
+    let mut problems = stats.problems();
+    if duplicates > 0 {
+        problems.push(format!(
+            "{duplicates} duplicate path records ignored (first kept)"
+        ));
+    }
+    problems
+}
+
+/// Give each entry of `links` (path, `hardlink_of`) that names no member
+/// of its own the member of the entry it is a hard link of, in the order
+/// given; returns the targets `entries` does not hold.
+fn give_members(entries: &mut [Entry], links: &[(String, String)]) -> Vec<String> {
+    let mut missing = Vec::new();
+    for (p, target) in links {
+        let member = match find(entries, target) {
+            Some(t) => t.member.clone(),
+            None => {
+                missing.push(target.clone());
+                None
+            }
+        };
+        if let Ok(i) = entries.binary_search_by(|e| e.path.as_str().cmp(p))
+            && let Some(e) = entries.get_mut(i)
+            && e.member.is_none()
+        {
+            e.member = member;
+        }
+    }
+    missing
 }
 
 /// The entry at `path` in a sorted list.

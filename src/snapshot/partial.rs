@@ -22,7 +22,7 @@
 //! `files.jsonl` is not in path order cannot be merged this way;
 //! [`open_pair`] then returns `None` and the caller opens it whole.
 
-use super::{Entry, Reasons, Snapshot, SnapshotError, SnapshotKind, Source, stream_lines};
+use super::{Entry, Opened, Reasons, Snapshot, SnapshotError, stream_lines};
 use crate::archive::{Archive, EntryType, FileRecord};
 use crate::job::{CancelToken, Progress, ProgressSink};
 use std::collections::BTreeSet;
@@ -230,34 +230,6 @@ impl Partial {
     /// window's own.
     pub(super) fn judges(&self, path: &str) -> bool {
         self.window.as_ref().is_none_or(|w| w.holds(path))
-    }
-}
-
-/// One archive opened for [`open_pair`].
-struct Side {
-    archive: Archive,
-    payload: crate::archive::zipread::MemberTable,
-    taken_at_ns: Option<super::TimeNs>,
-    knows_capabilities: bool,
-    label: String,
-}
-
-impl Side {
-    fn open(path: &Path) -> Result<Self, SnapshotError> {
-        let archive = Archive::open_tags(path)?;
-        let payload = archive.payload_members()?;
-        let acquisition = archive.acquisition().ok();
-        Ok(Side {
-            taken_at_ns: acquisition
-                .as_ref()
-                .and_then(|a| super::parse_time(&a.started_at)),
-            knows_capabilities: acquisition
-                .as_ref()
-                .is_some_and(|a| a.method.records_capabilities),
-            payload,
-            archive,
-            label: path.display().to_string(),
-        })
     }
 }
 
@@ -520,7 +492,7 @@ pub fn open_pair(
     progress: &dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<Option<(Snapshot, Snapshot)>, SnapshotError> {
-    let (a, b) = (Side::open(old)?, Side::open(new)?);
+    let (a, b) = (Opened::open(old)?, Opened::open(new)?);
     let (merged, stats_a, stats_b) = std::thread::scope(|s| {
         let (tx_a, rx_a) = sync_channel(4);
         let (tx_b, rx_b) = sync_channel(4);
@@ -547,34 +519,21 @@ pub fn open_pair(
         return Err(SnapshotError::Cancelled);
     }
     let comparable = m.inode_pairs == 0 || m.inode_same * 2 >= m.inode_pairs;
-    let build =
-        |side: Side, held: Held, (distinct, duplicates): (u64, u64), stats: super::RecordStats| {
-            let mut problems = stats.problems();
-            if duplicates > 0 {
-                problems.push(format!(
-                    "{duplicates} duplicate path records ignored (first kept)"
-                ));
-            }
-            let mut snap = Snapshot {
-                label: side.label,
-                kind: SnapshotKind::Archive,
-                taken_at_ns: side.taken_at_ns,
-                entries: held.entries,
-                problems,
-                knows_capabilities: side.knows_capabilities,
-                source: Source::Archive(Box::new(side.archive), side.payload),
-                altered_reads: Default::default(),
-                partial: Some(Box::new(Partial {
-                    entries_total: distinct,
-                    inodes_comparable: comparable,
-                    links: held.links,
-                    requests: Mutex::new(Requests::default()),
-                    window: None,
-                })),
-            };
-            resolve_links(&mut snap);
-            snap
-        };
+    let build = |side: Opened, held: Held, (distinct, duplicates): (u64, u64), stats| {
+        let mut snap = side.into_snapshot(
+            held.entries,
+            super::record_problems(&stats, duplicates),
+            Some(Box::new(Partial {
+                entries_total: distinct,
+                inodes_comparable: comparable,
+                links: held.links,
+                requests: Mutex::new(Requests::default()),
+                window: None,
+            })),
+        );
+        resolve_links(&mut snap);
+        snap
+    };
     Ok(Some((
         build(a, m.old, m.old_counts, stats_a),
         build(b, m.new, m.new_counts, stats_b),
@@ -591,22 +550,7 @@ fn resolve_links(s: &mut Snapshot) {
     let mut links = std::mem::take(&mut p.links);
     links.sort_by(|a, b| a.0.cmp(&b.0));
     links.dedup_by(|b, a| a.0 == b.0);
-    let mut missing = Vec::new();
-    for (path, target) in &links {
-        let member = match super::find(&s.entries, target) {
-            Some(t) => t.member.clone(),
-            None => {
-                missing.push(target.clone());
-                None
-            }
-        };
-        if let Ok(i) = s.entries.binary_search_by(|e| e.path.as_str().cmp(path))
-            && let Some(e) = s.entries.get_mut(i)
-            && e.member.is_none()
-        {
-            e.member = member;
-        }
-    }
+    let missing = super::give_members(&mut s.entries, &links);
     if let Some(p) = s.partial.as_mut() {
         p.links = links;
         if !missing.is_empty() {
@@ -763,7 +707,7 @@ impl Windows {
         cancel: &CancelToken,
         mut visit: impl FnMut(&Snapshot),
     ) -> Result<Option<Totals>, SnapshotError> {
-        let side = Side::open(&self.path)?;
+        let side = Opened::open(&self.path)?;
         let reader = Archive::open_tags(&self.path)?;
         let mut side = Some(side);
         let label = side.as_ref().map(|s| s.label.clone()).unwrap_or_default();
@@ -835,15 +779,9 @@ impl Windows {
         if !sorted {
             return Ok(None);
         }
-        let mut problems = stats.problems();
-        if duplicates > 0 {
-            problems.push(format!(
-                "{duplicates} duplicate path records ignored (first kept)"
-            ));
-        }
         Ok(Some(Totals {
             entries: distinct,
-            problems,
+            problems: super::record_problems(&stats, duplicates),
             taken_at_ns,
             label,
         }))
@@ -853,12 +791,12 @@ impl Windows {
     /// Returns the archive for the next window.
     fn judge_window(
         &self,
-        side: Option<Side>,
+        side: Option<Opened>,
         window_held: Held,
         window: Window,
         fetched: &Fetched,
         visit: &mut impl FnMut(&Snapshot),
-    ) -> Option<Side> {
+    ) -> Option<Opened> {
         let side = side?;
         let f = &fetched.held.entries;
         let before = f.partition_point(|e| e.path.as_str() < window.first.as_str());
@@ -872,66 +810,37 @@ impl Windows {
         entries.extend(f.get(after..).unwrap_or_default().iter().cloned());
         let mut links = window_held.links;
         links.extend(fetched.held.links.iter().cloned());
-        let mut snap = Snapshot {
-            label: side.label,
-            kind: SnapshotKind::Archive,
-            taken_at_ns: side.taken_at_ns,
+        let mut snap = side.into_snapshot(
             entries,
-            problems: Vec::new(),
-            knows_capabilities: side.knows_capabilities,
-            source: Source::Archive(Box::new(side.archive), side.payload),
-            altered_reads: Default::default(),
-            partial: Some(Box::new(Partial {
+            Vec::new(),
+            Some(Box::new(Partial {
                 entries_total: 0,
                 inodes_comparable: true,
                 links,
                 requests: Mutex::new(Requests::default()),
                 window: Some(window),
             })),
-        };
+        );
         resolve_links(&mut snap);
         visit(&snap);
-        let Snapshot {
-            label,
-            taken_at_ns,
-            knows_capabilities,
-            source,
-            ..
-        } = snap;
-        match source {
-            Source::Archive(archive, payload) => Some(Side {
-                archive: *archive,
-                payload,
-                taken_at_ns,
-                knows_capabilities,
-                label,
-            }),
-            _ => None,
-        }
+        Opened::take_back(snap)
     }
 
     /// What judging looks up whatever the entries: `visit` judges a
     /// snapshot of the archive that holds none, and what it asked for is
     /// returned (the account files, the package lists).
     pub fn probe(&self, visit: impl FnOnce(&Snapshot)) -> Result<Requests, SnapshotError> {
-        let side = Side::open(&self.path)?;
-        let snap = Snapshot {
-            label: side.label,
-            kind: SnapshotKind::Archive,
-            taken_at_ns: side.taken_at_ns,
-            entries: Vec::new(),
-            problems: Vec::new(),
-            knows_capabilities: side.knows_capabilities,
-            source: Source::Archive(Box::new(side.archive), side.payload),
-            altered_reads: Default::default(),
-            partial: Some(Box::new(Partial {
+        let snap = Opened::open(&self.path)?.into_snapshot(
+            Vec::new(),
+            Vec::new(),
+            Some(Box::new(Partial {
                 entries_total: 0,
                 inodes_comparable: true,
                 links: Vec::new(),
                 requests: Mutex::new(Requests::default()),
                 window: None,
             })),
-        };
+        );
         visit(&snap);
         Ok(snap.take_requests())
     }
