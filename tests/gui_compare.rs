@@ -522,6 +522,22 @@ paths = ["/etc/hostname"]
     });
 }
 
+/// The web server trees with `added` files written on the after side,
+/// captured and compared in a 1024×700 window, the changes table shown.
+fn laptop_compare(dir: &Path, added: &[(&str, &str)]) -> H {
+    let (old, new) = trees(dir);
+    for (p, c) in added {
+        write(&new, p, c.as_bytes());
+    }
+    let a = core_capture(&old, &dir.join("out-before"));
+    let b = core_capture(&new, &dir.join("out-after"));
+    let mut h = app(1024.0, 700.0, Settings::default());
+    h.step();
+    run_compare(&mut h, &a, &b);
+    wait_until(&mut h, "the changes table", |h| shows(h, "What changed"));
+    h
+}
+
 /// At 1024×700 (a laptop) the changes table fits beside the findings
 /// without sideways scrolling: the folder tree starts folded away (one
 /// click shows it), every column header is on screen, and a deep path loses
@@ -529,15 +545,8 @@ paths = ["/etc/hostname"]
 #[test]
 fn compare_on_a_laptop_screen_shows_whole_rows_and_paths_elided_in_the_middle() {
     let tmp = tempfile::tempdir().unwrap();
-    let (old, new) = trees(tmp.path());
     let deep = "var/www/html/wp-content/uploads/2026/12/themes/storefront/assets/vendor/backdoor-payload.php";
-    write(&new, deep, SHELL.as_bytes());
-    let a = core_capture(&old, &tmp.path().join("out-before"));
-    let b = core_capture(&new, &tmp.path().join("out-after"));
-    let mut h = app(1024.0, 700.0, Settings::default());
-    h.step();
-    run_compare(&mut h, &a, &b);
-    wait_until(&mut h, "the changes table", |h| shows(h, "What changed"));
+    let mut h = laptop_compare(tmp.path(), &[(deep, SHELL)]);
     assert!(
         !shows(&h, "Folders"),
         "the tree starts folded on a laptop screen"
@@ -575,16 +584,11 @@ fn compare_on_a_laptop_screen_shows_whole_rows_and_paths_elided_in_the_middle() 
 #[test]
 fn on_a_laptop_screen_the_clicked_row_stays_in_view_when_the_details_open() {
     let tmp = tempfile::tempdir().unwrap();
-    let (old, new) = trees(tmp.path());
-    for i in 0..40 {
-        write(&new, &format!("srv/new/f{i:02}.txt"), b"new file\n");
-    }
-    let a = core_capture(&old, &tmp.path().join("out-before"));
-    let b = core_capture(&new, &tmp.path().join("out-after"));
-    let mut h = app(1024.0, 700.0, Settings::default());
-    h.step();
-    run_compare(&mut h, &a, &b);
-    wait_until(&mut h, "the changes table", |h| shows(h, "What changed"));
+    let added: Vec<(String, &str)> = (0..40)
+        .map(|i| (format!("srv/new/f{i:02}.txt"), "new file\n"))
+        .collect();
+    let added: Vec<(&str, &str)> = added.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+    let mut h = laptop_compare(tmp.path(), &added);
     // The lowest row fully on screen before the pane opens (above the
     // hint that stands in for it).
     let hint_top = h
